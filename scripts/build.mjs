@@ -1,0 +1,41 @@
+// Builds every bundle with esbuild. Usage: node scripts/build.mjs [--watch] [--tests]
+//   dist/extension.js   extension host (CommonJS, `vscode` external)
+//   dist/cli.js         the `netpath` command-line tool (Node)
+//   dist/webview/*.js   browser code for the webviews
+//   out/test/vscode/    the mocha suite that runs inside the real extension host (with --tests)
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  target: 'es2022',
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: { trace: 'src/webview/trace/main.ts', topology: 'src/webview/topology/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', loader: { '.css': 'text' } },
+];
+if (args.has('--tests')) {
+  builds.push({ ...common, sourcemap: 'inline', entryPoints: ['test/vscode/index.ts'], outfile: 'out/test/vscode/index.js', platform: 'node', format: 'cjs', external: ['vscode'] });
+}
+
+fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+if (args.has('--watch')) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('[build] watching for changes');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
+  console.log(`[build] ${builds.length} bundles written`);
+}

@@ -1,0 +1,183 @@
+/**
+ * The topology model: plain, immutable, JSON-serialisable data that every feature reads (diagnostics,
+ * hover, the data plane, the tracer, the webviews). Nothing here refers to YAML; every element keeps the
+ * span of the YAML node it came from (`span`) and of the values that matter (`spans`), so any feature can
+ * point back into the source.
+ *
+ * Addresses are kept as the text the user wrote; `src/core/net` parses them where needed. A value that
+ * does not parse stays in the model (as text) and is reported by the `cidr.invalid` rule.
+ */
+import type { Span } from '../problem';
+
+/** Where a model element or one of its fields came from. */
+export interface Located {
+  /** The whole YAML node of the element. */
+  readonly span: Span;
+  /** Spans of individual fields, by field name (`ip`, `podCIDR`, `podCIDRs.0`, ...), where known. */
+  readonly spans: Readonly<Record<string, Span>>;
+  /** Where the element was defined: a NetPath document or a Kubernetes object (`kind`). */
+  readonly origin: Origin;
+}
+
+export type Origin = 'netpath' | 'Node' | 'Pod' | 'Service' | 'EndpointSlice' | 'KubeProxyConfiguration' | 'ClusterConfiguration' | 'Cluster' | 'ConfigMap' | 'default';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export type LocalDetector = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix' | 'None';
+
+export interface KubeProxySettings extends Located {
+  readonly mode: 'iptables';
+  readonly masqueradeAll: boolean;
+  /** The bit of the packet mark KUBE-MARK-MASQ sets (kube-proxy's iptables.masqueradeBit, default 14). */
+  readonly masqueradeBit: number;
+  readonly localDetector: LocalDetector;
+  /** nodePortAddresses: CIDRs whose local addresses answer NodePorts; empty = every local address. */
+  readonly nodePortAddresses: readonly string[];
+}
+
+export interface CniSettings extends Located {
+  readonly bridge: string;
+  readonly ipMasq: boolean;
+  readonly hairpinMode: boolean;
+}
+
+export interface MasqueradeAgent extends Located {
+  readonly nonMasqueradeCIDRs: readonly string[];
+  readonly masqLinkLocal: boolean;
+}
+
+export interface ClusterSettings extends Located {
+  readonly podCIDRs: readonly string[];
+  readonly serviceCIDRs: readonly string[];
+  readonly nodePortRange: { readonly min: number; readonly max: number };
+  readonly routing: 'host-gw' | 'manual';
+  readonly kubeProxy: KubeProxySettings;
+  readonly cni: CniSettings;
+  /** ip-masq-agent; undefined when the cluster runs none. */
+  readonly masquerade: MasqueradeAgent | undefined;
+}
+
+export interface Network extends Located {
+  readonly name: string;
+  readonly cidr: string;
+}
+
+export interface Interface extends Located {
+  readonly name: string;
+  readonly network: string;
+  /** Addresses with prefix length, e.g. `192.168.56.11/24`. */
+  readonly addresses: readonly string[];
+}
+
+export interface Bridge extends Located {
+  readonly name: string;
+  /** Gateway addresses with the pod subnet's prefix length, one per family. */
+  readonly addresses: readonly string[];
+  readonly hairpinMode: boolean;
+}
+
+export interface Route extends Located {
+  /** Destination prefix, or `default`. */
+  readonly to: string;
+  readonly via: string | undefined;
+  readonly dev: string | undefined;
+  /** `implied` routes come from `routing: host-gw`; `declared` ones were written by the user. */
+  readonly source: 'declared' | 'implied';
+}
+
+export interface Node extends Located {
+  readonly name: string;
+  readonly interfaces: readonly Interface[];
+  readonly podCIDRs: readonly string[];
+  readonly bridge: Bridge;
+  readonly routes: readonly Route[];
+  /** Raw iptables-save text for this node, evaluated as written; with the offset of its first character. */
+  readonly iptables: { readonly text: string; readonly span: Span } | undefined;
+  readonly cniIpMasq: boolean;
+}
+
+export interface ContainerPort extends Located {
+  readonly name: string | undefined;
+  readonly containerPort: number;
+  readonly protocol: Protocol;
+}
+
+export interface Container extends Located {
+  readonly name: string;
+  readonly ports: readonly ContainerPort[];
+}
+
+export interface Pod extends Located {
+  readonly name: string;
+  readonly namespace: string;
+  /** `namespace/name`. */
+  readonly id: string;
+  readonly node: string;
+  readonly ips: readonly string[];
+  readonly hostVeth: string;
+  readonly hostNetwork: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly containers: readonly Container[];
+}
+
+export interface ServicePort extends Located {
+  readonly name: string;
+  readonly port: number;
+  /** A number, or the name of a container port. */
+  readonly targetPort: number | string;
+  readonly nodePort: number | undefined;
+  readonly protocol: Protocol;
+}
+
+export interface Endpoint {
+  readonly ip: string;
+  /** The pod behind the endpoint (`namespace/name`), when known. */
+  readonly pod: string | undefined;
+  readonly node: string | undefined;
+  /** Resolved target port per service port name. */
+  readonly ports: Readonly<Record<string, number>>;
+  readonly ready: boolean;
+  readonly span: Span;
+}
+
+export interface Service extends Located {
+  readonly name: string;
+  readonly namespace: string;
+  readonly id: string;
+  readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  readonly clusterIPs: readonly string[];
+  /** undefined: no selector (endpoints come from EndpointSlices). */
+  readonly selector: Readonly<Record<string, string>> | undefined;
+  readonly ports: readonly ServicePort[];
+  readonly externalTrafficPolicy: 'Cluster' | 'Local';
+  readonly internalTrafficPolicy: 'Cluster' | 'Local';
+  readonly externalIPs: readonly string[];
+  readonly loadBalancerIPs: readonly string[];
+  readonly loadBalancerSourceRanges: readonly string[];
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  readonly endpoints: readonly Endpoint[];
+  /** Where endpoints came from. */
+  readonly endpointSource: 'selector' | 'EndpointSlice' | 'none';
+}
+
+export interface External extends Located {
+  readonly name: string;
+  readonly network: string;
+  readonly addresses: readonly string[];
+}
+
+export interface SourceFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+export interface Topology {
+  readonly name: string;
+  readonly files: readonly string[];
+  readonly cluster: ClusterSettings;
+  readonly networks: readonly Network[];
+  readonly nodes: readonly Node[];
+  readonly pods: readonly Pod[];
+  readonly services: readonly Service[];
+  readonly externals: readonly External[];
+}

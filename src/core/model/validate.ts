@@ -1,0 +1,97 @@
+/**
+ * Checks a NetPath document against the schema in `schema.ts`: unknown keys (with a "did you mean"
+ * suggestion) and values of the wrong type. The model builder then reads values leniently: a value that
+ * failed here is treated as absent, so one mistake produces one problem, not a cascade.
+ */
+import { problem, type Problem, type QuickFix } from '../problem';
+import type { YNode } from '../syntax/yaml';
+import type { SchemaNode } from './schema';
+
+/** Levenshtein distance, small strings only (keys). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function typeOf(node: YNode): 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' {
+  if (node.kind === 'map') return 'object';
+  if (node.kind === 'seq') return 'array';
+  const v = node.value;
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return 'string';
+}
+
+const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+const typeName = (t: string) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t);
+
+export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: string, problems: Problem[]): void {
+  const actual = typeOf(node);
+  const allowed = schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type as string];
+  if (allowed && !allowed.includes(actual) && !(actual === 'null' && !allowed.includes('object') && !allowed.includes('array'))) {
+    // Numbers written where strings are expected (e.g. `name: 1`) are accepted: YAML users rarely mean a type error there.
+    const numberAsString = allowed.includes('string') && (actual === 'integer' || actual === 'number' || actual === 'boolean') && !schema.enum;
+    if (!numberAsString) {
+      problems.push(problem('schema.type', 'error', `${path} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`, node.span));
+      return;
+    }
+  }
+  if (schema.enum && node.kind === 'scalar' && node.value !== null && !schema.enum.includes(node.value as string)) {
+    const suggestion = typeof node.value === 'string' ? closest(node.value, schema.enum.map(String)) : undefined;
+    const fixes: QuickFix[] = suggestion ? [{ title: `Change to '${suggestion}'`, edits: [{ span: node.span, newText: suggestion }], preferred: true }] : [];
+    problems.push(problem('schema.type', 'error', `${path} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`, node.span, [], fixes));
+    return;
+  }
+  if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value)) {
+    if ((schema.minimum !== undefined && node.value < schema.minimum) || (schema.maximum !== undefined && node.value > schema.maximum)) {
+      problems.push(problem('schema.type', 'error', `${path} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`, node.span));
+    }
+  }
+  if (node.kind === 'map') {
+    const declared = schema.properties ?? {};
+    const names = Object.keys(declared);
+    for (const e of node.entries) {
+      const child = declared[e.key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      if (!child) {
+        if (schema.additionalProperties === false || schema.properties) {
+          const suggestion = closest(e.key, names);
+          const fixes: QuickFix[] = suggestion ? [{ title: `Rename to '${suggestion}'`, edits: [{ span: e.keySpan, newText: suggestion }], preferred: true }] : [];
+          problems.push(problem('schema.unknown-key', 'warning', `Unknown key '${e.key}' in ${path}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`, e.keySpan, [], fixes));
+        }
+        continue;
+      }
+      validateAgainstSchema(e.value, child, path === '' ? e.key : `${path}.${e.key}`, problems);
+    }
+    for (const req of schema.required ?? []) {
+      if (!node.entries.some((e) => e.key === req)) {
+        problems.push(problem('schema.type', 'error', `${path || 'The document'} needs '${req}'.`, { ...node.span, end: Math.min(node.span.end, node.span.start + 1) }));
+      }
+    }
+  }
+  if (node.kind === 'seq' && schema.items) {
+    node.items.forEach((item, i) => validateAgainstSchema(item, schema.items!, `${path}[${i}]`, problems));
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * YAML with offsets. Wraps the `yaml` library so the rest of the core reads documents as plain values
+ * while keeping, for every mapping key and value, the offset span it came from.
+ *
+ * Parsing never throws: syntax errors become `yaml.syntax` problems, and the library's error recovery
+ * keeps whatever it could read from the rest of the file.
+ */
+import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { problem, type Problem, type Span } from '../problem';
+
+/** A YAML node the model builder reads: its plain value plus where it is. */
+export type YNode = YMap | YSeq | YScalar;
+
+interface YBase {
+  readonly span: Span;
+}
+export interface YScalar extends YBase {
+  readonly kind: 'scalar';
+  readonly value: string | number | boolean | null;
+  /** The source text of the scalar (for numbers: as written). */
+  readonly source: string;
+}
+export interface YSeq extends YBase {
+  readonly kind: 'seq';
+  readonly items: readonly YNode[];
+}
+export interface YEntry {
+  readonly key: string;
+  readonly keySpan: Span;
+  readonly value: YNode;
+}
+export interface YMap extends YBase {
+  readonly kind: 'map';
+  readonly entries: readonly YEntry[];
+}
+
+export interface YDocument {
+  readonly file: string;
+  readonly index: number;
+  readonly root: YNode | undefined;
+  readonly span: Span;
+}
+
+export interface ParsedFile {
+  readonly file: string;
+  readonly documents: readonly YDocument[];
+  readonly problems: readonly Problem[];
+}
+
+function spanOf(file: string, node: YamlNode | null | undefined, fallback: number): Span {
+  const range = node?.range;
+  if (!range) return { file, start: fallback, end: fallback };
+  return { file, start: range[0], end: range[1] };
+}
+
+function convert(file: string, node: unknown, fallback: number, depth: number): YNode {
+  if (depth > 200) return { kind: 'scalar', value: null, source: '', span: { file, start: fallback, end: fallback } };
+  if (isMap(node)) {
+    const entries: YEntry[] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YamlNode | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : keyNode == null ? '' : String(keyNode);
+      const keySpan = spanOf(file, keyNode, fallback);
+      const value = pair.value == null
+        ? ({ kind: 'scalar', value: null, source: '', span: { file, start: keySpan.end, end: keySpan.end } } as YScalar)
+        : convert(file, pair.value, keySpan.end, depth + 1);
+      entries.push({ key, keySpan, value });
+    }
+    return { kind: 'map', entries, span: spanOf(file, node, fallback) };
+  }
+  if (isSeq(node)) {
+    const span = spanOf(file, node, fallback);
+    return { kind: 'seq', items: node.items.map((item) => convert(file, item, span.start, depth + 1)), span };
+  }
+  if (isScalar(node)) {
+    const v = node.value;
+    const value = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : String(v);
+    const span = spanOf(file, node, fallback);
+    return { kind: 'scalar', value, source: node.source !== undefined ? String(node.source) : String(v), span };
+  }
+  // Aliases and other node kinds are read as null; the model reports a type problem where it needs a value.
+  return { kind: 'scalar', value: null, source: '', span: spanOf(file, node as YamlNode, fallback) };
+}
+
+/** Parses every document of a YAML file. Never throws. */
+export function parseYamlFile(file: string, text: string): ParsedFile {
+  const problems: Problem[] = [];
+  const documents: YDocument[] = [];
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, strict: false, version: '1.2', customTags: [] });
+  } catch (e) {
+    problems.push(problem('yaml.syntax', 'error', `YAML could not be read: ${(e as Error).message}`, { file, start: 0, end: Math.min(text.length, 1) }));
+    return { file, documents, problems };
+  }
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, index) => {
+    for (const err of doc.errors) {
+      const [start, end] = err.pos;
+      problems.push(problem('yaml.syntax', 'error', `YAML syntax: ${err.message.split('\n')[0]}`, { file, start, end: Math.max(end, start + 1) }));
+    }
+    const range = doc.range ?? [0, text.length, text.length];
+    const span = { file, start: range[0], end: range[2] ?? range[1] };
+    const root = doc.contents == null ? undefined : convert(file, doc.contents, range[0], 0);
+    documents.push({ file, index, root, span });
+  });
+  return { file, documents, problems };
+}
+
+// Small readers used by the model builder.
+
+export function entry(map: YMap, key: string): YEntry | undefined {
+  return map.entries.find((e) => e.key === key);
+}
+
+export function get(node: YNode | undefined, key: string): YNode | undefined {
+  return node?.kind === 'map' ? entry(node, key)?.value : undefined;
+}
+
+export function getPath(node: YNode | undefined, ...keys: string[]): YNode | undefined {
+  let cur = node;
+  for (const k of keys) cur = get(cur, k);
+  return cur;
+}
+
+export function scalarText(node: YNode | undefined): string | undefined {
+  if (node?.kind !== 'scalar' || node.value === null) return undefined;
+  return typeof node.value === 'string' ? node.value : node.source || String(node.value);
+}
