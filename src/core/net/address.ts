@@ -1,0 +1,170 @@
+/**
+ * IP addresses and prefixes as plain data. Parsing uses ipaddr.js; the range arithmetic the domain
+ * needs (containment, overlap, first/last, size) works on bigints so IPv4 and IPv6 share one code path.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+export interface Address {
+  readonly family: Family;
+  /** The address as an unsigned integer (32 or 128 bits). */
+  readonly value: bigint;
+}
+
+export interface Prefix {
+  readonly family: Family;
+  /** The address as written, host bits included (`10.0.0.1/8` keeps `.1`). */
+  readonly address: bigint;
+  readonly length: number;
+  /** The text as the user wrote it. */
+  readonly text: string;
+}
+
+export const bitsOf = (family: Family): number => (family === 4 ? 32 : 128);
+
+function toBigInt(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+const IPV4_TEXT = /^(?:0|[1-9]\d{0,2})(?:\.(?:0|[1-9]\d{0,2})){3}$/;
+const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function parseIPv4Value(t: string): bigint | undefined {
+  // ipaddr.js accepts legacy IPv4 forms ("10.1", "0x0a.0.0.1", "010.0.0.1") that Kubernetes rejects:
+  // insist on four decimals without leading zeros.
+  if (!IPV4_TEXT.test(t)) return undefined;
+  const octets = t.split('.').map(Number);
+  if (octets.some((o) => o > 255)) return undefined;
+  return toBigInt(octets);
+}
+
+/**
+ * Checks the IPv6 syntax strictly and rewrites a trailing dotted IPv4 part as two hex groups, so ipaddr.js
+ * only ever sees plain hex groups. This matters because ipaddr.js reads `::1.2.3.4` as `::ffff:1.2.3.4`
+ * (it is `::102:304`) and accepts `::ffff:010.0.0.1` and `::ffff:0xa.0.0.1` in the embedded IPv4 part.
+ */
+function normaliseIPv6Text(t: string): string | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(t)) return undefined;
+  const groups = t.split(':');
+  const tail = groups[groups.length - 1];
+  if (tail.includes('.')) {
+    const v4 = parseIPv4Value(tail);
+    if (v4 === undefined) return undefined;
+    groups[groups.length - 1] = `${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+    return normaliseIPv6Text(groups.join(':'));
+  }
+  // Empty groups only come from `::`; ipaddr.js checks the rest (group count, a single `::`).
+  if (groups.some((g) => g !== '' && !IPV6_GROUP.test(g))) return undefined;
+  return t;
+}
+
+/** Parses text that must be exactly one address (no surrounding whitespace). */
+function parseAddressText(t: string): Address | undefined {
+  if (!t.includes(':')) {
+    const v4 = parseIPv4Value(t);
+    return v4 === undefined ? undefined : { family: 4, value: v4 };
+  }
+  const hex = normaliseIPv6Text(t);
+  if (hex === undefined || !ipaddr.IPv6.isValid(hex)) return undefined;
+  try {
+    return { family: 6, value: toBigInt(ipaddr.IPv6.parse(hex).toByteArray()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses one address, without a prefix length. Surrounding whitespace is ignored, whitespace inside is not.
+ * Zone ids (`fe80::1%eth0`) are rejected. IPv4-mapped IPv6 stays IPv6. Returns undefined if invalid.
+ */
+export function parseAddress(text: string): Address | undefined {
+  return parseAddressText(text.trim());
+}
+
+/**
+ * Parses `addr/len`. Host bits are kept as written; see {@link hasHostBits}. Surrounding whitespace is
+ * ignored (and not kept in `text`); whitespace around the slash is not. Returns undefined if invalid.
+ */
+export function parsePrefix(text: string): Prefix | undefined {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) return undefined;
+  const addr = parseAddressText(t.slice(0, slash));
+  const lenText = t.slice(slash + 1);
+  if (!addr || !/^(?:0|[1-9]\d{0,2})$/.test(lenText)) return undefined;
+  const length = Number(lenText);
+  if (length > bitsOf(addr.family)) return undefined;
+  return { family: addr.family, address: addr.value, length, text: t };
+}
+
+/** A prefix covering exactly one address (/32 or /128). */
+export function hostPrefix(a: Address): Prefix {
+  return { family: a.family, address: a.value, length: bitsOf(a.family), text: `${formatAddress(a)}/${bitsOf(a.family)}` };
+}
+
+export function mask(family: Family, length: number): bigint {
+  const bits = BigInt(bitsOf(family));
+  const all = (1n << bits) - 1n;
+  return length === 0 ? 0n : (all >> BigInt(bitsOf(family) - length)) << BigInt(bitsOf(family) - length);
+}
+
+export function firstAddress(p: Prefix): bigint {
+  return p.address & mask(p.family, p.length);
+}
+
+export function lastAddress(p: Prefix): bigint {
+  return firstAddress(p) | (~mask(p.family, p.length) & ((1n << BigInt(bitsOf(p.family))) - 1n));
+}
+
+export function sizeOf(p: Prefix): bigint {
+  return 1n << BigInt(bitsOf(p.family) - p.length);
+}
+
+export function hasHostBits(p: Prefix): boolean {
+  return firstAddress(p) !== p.address;
+}
+
+export function canonical(p: Prefix): string {
+  return `${formatAddress({ family: p.family, value: firstAddress(p) })}/${p.length}`;
+}
+
+export function prefixContainsAddress(p: Prefix, a: Address): boolean {
+  return p.family === a.family && a.value >= firstAddress(p) && a.value <= lastAddress(p);
+}
+
+/** Whether `outer` contains every address of `inner`. */
+export function prefixContains(outer: Prefix, inner: Prefix): boolean {
+  return outer.family === inner.family && outer.length <= inner.length && firstAddress(inner) >= firstAddress(outer) && lastAddress(inner) <= lastAddress(outer);
+}
+
+export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
+  return a.family === b.family && firstAddress(a) <= lastAddress(b) && firstAddress(b) <= lastAddress(a);
+}
+
+export function formatAddress(a: Address): string {
+  if (a.family === 4) {
+    const v = a.value;
+    return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 255n)).join('.');
+  }
+  // IPv4-mapped addresses print with a dotted tail, as RFC 5952 section 5 recommends and Go's netip does.
+  if (a.value >> 32n === 0xffffn) return `::ffff:${formatAddress({ family: 4, value: a.value & 0xffffffffn })}`;
+  const bytes: number[] = [];
+  for (let i = 15; i >= 0; i--) bytes.push(Number((a.value >> BigInt(i * 8)) & 255n));
+  return ipaddr.fromByteArray(bytes).toString(); // RFC 5952 form for IPv6.
+}
+
+export function formatValue(family: Family, value: bigint): string {
+  return formatAddress({ family, value });
+}
+
+export function sameAddress(a: Address, b: Address): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/** A stable string key for maps: `4:167772161`. */
+export function addressKey(a: Address): string {
+  return `${a.family}:${a.value}`;
+}
