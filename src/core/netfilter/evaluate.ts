@@ -1,0 +1,465 @@
+/**
+ * Evaluates one netfilter hook for one packet over a parsed ruleset.
+ *
+ * - Tables are visited in the kernel's priority order for the hook (see {@link HOOK_TABLES}); the nat table is
+ *   consulted only for the first packet of a connection (`ctx.conntrack.state === 'NEW'`).
+ * - `-m statistic` never uses real randomness: the walk branches, and every outcome carries the product of the
+ *   choices on its path, so the outcomes of one call sum to 1 (`ctx.random` can force one side instead).
+ *   `--mode nth --every N` is treated like `--mode random --probability 1/N` (over many connections that is the
+ *   share it selects).
+ * - `-m recent --rcheck/--update/--remove` match only addresses listed in `ctx.recent` (or set earlier on the same
+ *   path): by default every client is "not previously seen". `--seconds`/`--reap` are assumed satisfied.
+ * - A rule marked unsupported by the parser is reported (`iptables.unsupported-reached`) and treated as not matching.
+ * - A rule whose address match is of the other family never matches (iptables and ip6tables hold separate rules).
+ * - Walks are bounded: revisiting a chain already on the path is a loop (`iptables.loop`), nesting deeper than
+ *   `maxDepth` is `iptables.depth`, more than `maxSteps` rules is `iptables.steps`; each ends that path with DROP.
+ * - DNAT/SNAT take the first address and port of a range; MASQUERADE uses `ctx.outIfaceAddress` and keeps the source
+ *   port unless `--to-ports` is given (`--random-fully` is accepted; the port it picks is not modelled).
+ */
+import { parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
+import { NO_SPAN, problem, type Problem } from '../problem';
+import type {
+  AddrType,
+  Chain,
+  ConntrackInfo,
+  Decision,
+  EvalContext,
+  Hook,
+  HookResult,
+  Match,
+  NatEndpoint,
+  NatRecord,
+  Outcome,
+  Packet,
+  Rule,
+  Ruleset,
+  Table,
+  TableName,
+  Verdict,
+} from './types';
+
+/** Tables of each hook in the kernel's priority order (raw -300, mangle -150, dst nat -100, filter 0, src nat 100). */
+export const HOOK_TABLES: Readonly<Record<Hook, readonly TableName[]>> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle', 'filter', 'nat'],
+  FORWARD: ['mangle', 'filter'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter'],
+  POSTROUTING: ['mangle', 'nat'],
+};
+
+export const UNSUPPORTED_REACHED = 'iptables.unsupported-reached';
+export const LOOP = 'iptables.loop';
+export const DEPTH = 'iptables.depth';
+export const STEPS = 'iptables.steps';
+export const MASQUERADE_NO_ADDRESS = 'iptables.masquerade-no-address';
+export const BAD_PACKET = 'iptables.bad-packet';
+
+interface State {
+  readonly packet: Packet;
+  readonly conntrack: ConntrackInfo;
+  readonly probability: number;
+  readonly decisions: readonly Decision[];
+  readonly nat: readonly NatRecord[];
+  readonly recentSet: readonly { readonly name: string; readonly address: string }[];
+  readonly problems: readonly Problem[];
+  readonly steps: number;
+}
+
+type End = { readonly kind: 'fall' } | { readonly kind: 'return' } | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: string; readonly final?: boolean };
+
+interface Branch {
+  readonly state: State;
+  readonly end: End;
+}
+
+interface Env {
+  readonly table: Table;
+  readonly ctx: EvalContext;
+  readonly maxDepth: number;
+  readonly maxSteps: number;
+  readonly chains: ReadonlyMap<string, Chain>;
+}
+
+const FALL: End = { kind: 'fall' };
+const RETURN: End = { kind: 'return' };
+
+/** Evaluates `hook` for `packet`: a list of outcomes (one per statistic path) with verdict, rewritten packet and trace. */
+export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
+  let state: State = {
+    packet: { ...packet, mark: packet.mark >>> 0 },
+    conntrack: ctx.conntrack,
+    probability: 1,
+    decisions: [],
+    nat: [],
+    recentSet: [],
+    problems: [],
+    steps: 0,
+  };
+  const src = parseAddress(packet.src);
+  const dst = parseAddress(packet.dst);
+  if (!src || !dst || src.family !== packet.family || dst.family !== packet.family) {
+    const p = problem(BAD_PACKET, 'error', `The packet's addresses (${packet.src} -> ${packet.dst}) are not IPv${packet.family} addresses.`, NO_SPAN);
+    state = { ...state, problems: [p] };
+    return { hook, outcomes: [toOutcome(state, { kind: 'verdict', verdict: 'DROP' })], problems: [p] };
+  }
+
+  let live: State[] = [state];
+  const done: Outcome[] = [];
+  for (const tableName of HOOK_TABLES[hook]) {
+    const table = ruleset.tables[tableName];
+    if (!table) continue;
+    const chain = table.chains.find((c) => c.name === hook);
+    if (!chain) continue;
+    const env: Env = {
+      table,
+      ctx,
+      maxDepth: ctx.maxDepth ?? 64,
+      maxSteps: ctx.maxSteps ?? 100000,
+      chains: new Map(table.chains.map((c) => [c.name, c])),
+    };
+    const next: State[] = [];
+    for (const s of live) {
+      if (tableName === 'nat' && s.conntrack.state !== 'NEW') {
+        next.push(
+          decide(s, {
+            table: tableName,
+            chain: hook,
+            ruleIndex: -1,
+            matched: false,
+            action: `nat skipped: not the first packet of a connection (${s.conntrack.state})`,
+          }),
+        );
+        continue;
+      }
+      for (const b of runFrom(env, chain, 0, s, [hook])) {
+        if (b.end.kind === 'verdict') {
+          if (b.end.verdict === 'ACCEPT' && !b.end.final) next.push(b.state);
+          else done.push(toOutcome(b.state, b.end));
+        } else {
+          const policy = chain.policy ?? 'ACCEPT';
+          const st = decide(b.state, { table: tableName, chain: hook, ruleIndex: -1, span: chain.span, matched: true, action: `policy ${policy}` });
+          if (policy === 'ACCEPT') next.push(st);
+          else done.push(toOutcome(st, { kind: 'verdict', verdict: 'DROP' }));
+        }
+      }
+    }
+    live = next;
+  }
+  for (const s of live) done.push(toOutcome(s, { kind: 'verdict', verdict: 'ACCEPT' }));
+
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const o of done) {
+    for (const p of o.problems) {
+      const key = `${p.code}|${p.span.file}|${p.span.start}|${p.span.end}|${p.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(p);
+      }
+    }
+  }
+  return { hook, outcomes: done, problems };
+}
+
+function toOutcome(s: State, end: End): Outcome {
+  const verdict = end.kind === 'verdict' ? end.verdict : 'ACCEPT';
+  return {
+    probability: s.probability,
+    verdict,
+    ...(end.kind === 'verdict' && end.rejectWith !== undefined ? { rejectWith: end.rejectWith } : {}),
+    packet: s.packet,
+    conntrack: s.conntrack,
+    nat: s.nat,
+    decisions: s.decisions,
+    recentSet: s.recentSet,
+    problems: s.problems,
+  };
+}
+
+function decide(s: State, d: Decision): State {
+  return { ...s, decisions: [...s.decisions, d] };
+}
+
+function withProblem(s: State, p: Problem): State {
+  return { ...s, problems: [...s.problems, p] };
+}
+
+function ruleDecision(env: Env, chain: Chain, index: number, rule: Rule, matched: boolean, action: string, probability?: number): Decision {
+  return {
+    table: env.table.name,
+    chain: chain.name,
+    ruleIndex: index,
+    ruleText: rule.text,
+    span: rule.span,
+    matched,
+    action,
+    ...(probability !== undefined ? { probability } : {}),
+  };
+}
+
+/** Runs `chain` from rule `index`; each branch ends by falling off the chain, RETURN, or a verdict. */
+function runFrom(env: Env, chain: Chain, index: number, start: State, stack: readonly string[]): Branch[] {
+  const out: Branch[] = [];
+  let state = start;
+  for (let i = index; i < chain.rules.length; i++) {
+    const rule = chain.rules[i];
+    state = { ...state, steps: state.steps + 1 };
+    if (state.steps > env.maxSteps) {
+      const p = problem(STEPS, 'error', `Evaluation stopped after ${env.maxSteps} rules.`, rule.span);
+      out.push({ state: withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'aborted: too many rules')), p), end: { kind: 'verdict', verdict: 'DROP', final: true } });
+      return out;
+    }
+    if (rule.unsupported.length > 0) {
+      const p = problem(UNSUPPORTED_REACHED, 'warning', `Reached a rule that cannot be evaluated (${rule.unsupported.join(' ')}); treated as not matching.`, rule.span);
+      state = withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching')), p);
+      continue;
+    }
+    const m = evaluateMatches(env, rule, state);
+    if (m.kind === 'no') continue;
+    if (m.kind === 'yes') {
+      const r = applyTarget(env, chain, i, rule, state, stack, undefined);
+      if (r.kind === 'continue') {
+        state = r.state;
+        continue;
+      }
+      out.push(...r.branches);
+      return out;
+    }
+    // A statistic choice: both sides, weighted.
+    const pYes = m.probability;
+    const yes = { ...state, probability: state.probability * pYes };
+    const no = decide({ ...state, probability: state.probability * (1 - pYes) }, ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 1 - pYes));
+    const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
+    if (r.kind === 'continue') out.push(...runFrom(env, chain, i + 1, r.state, stack));
+    else out.push(...r.branches);
+    out.push(...runFrom(env, chain, i + 1, no, stack));
+    return out;
+  }
+  out.push({ state, end: FALL });
+  return out;
+}
+
+type TargetResult = { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
+
+function applyTarget(env: Env, chain: Chain, index: number, rule: Rule, state0: State, stack: readonly string[], probability: number | undefined): TargetResult {
+  const t = rule.target;
+  const d = (action: string): Decision => ruleDecision(env, chain, index, rule, true, action, probability);
+  const s = state0;
+  const end = (st: State, e: End): TargetResult => ({ kind: 'branches', branches: [{ state: st, end: e }] });
+  switch (t.kind) {
+    case 'none':
+      return { kind: 'continue', state: decide(s, d('no target (counters only)')) };
+    case 'accept':
+      return end(decide(s, d('ACCEPT')), { kind: 'verdict', verdict: 'ACCEPT' });
+    case 'drop':
+      return end(decide(s, d('DROP')), { kind: 'verdict', verdict: 'DROP' });
+    case 'reject':
+      return end(decide(s, d(t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT')), {
+        kind: 'verdict',
+        verdict: 'REJECT',
+        ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
+      });
+    case 'return':
+      return end(decide(s, d('RETURN')), RETURN);
+    case 'log':
+      return { kind: 'continue', state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`)) };
+    case 'notrack':
+      return { kind: 'continue', state: decide({ ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } }, d('NOTRACK (connection untracked)')) };
+    case 'mark': {
+      const mark = ((s.packet.mark & ~t.mask) ^ t.xor) >>> 0;
+      return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`)) };
+    }
+    case 'connmark': {
+      const ctmark = s.packet.ctmark ?? 0;
+      if (t.op === 'save') return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, ctmark: s.packet.mark } }, d('CONNMARK --save-mark')) };
+      if (t.op === 'restore') return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark')) };
+      if (t.op !== 'set') return { kind: 'continue', state: s };
+      const next = ((ctmark & ~t.mask) ^ t.xor) >>> 0;
+      return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, ctmark: next } }, d(`CONNMARK ${t.text} -> ${hex(next)}`)) };
+    }
+    case 'dnat':
+    case 'snat': {
+      const isD = t.kind === 'dnat';
+      const before: NatEndpoint = endpoint(isD ? s.packet.dst : s.packet.src, isD ? s.packet.dport : s.packet.sport);
+      const after: NatEndpoint = endpoint(t.to.address ?? before.address, t.to.port ?? before.port);
+      const packet: Packet = isD
+        ? { ...s.packet, dst: after.address, ...(after.port !== undefined ? { dport: after.port } : {}) }
+        : { ...s.packet, src: after.address, ...(after.port !== undefined ? { sport: after.port } : {}) };
+      const rec: NatRecord = { type: isD ? 'DNAT' : 'SNAT', table: env.table.name, chain: chain.name, ruleText: rule.text, span: rule.span, before, after };
+      const st = decide(
+        { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) } },
+        d(`${rec.type} ${fmt(before)} -> ${fmt(after)}`),
+      );
+      return end(st, { kind: 'verdict', verdict: 'ACCEPT' });
+    }
+    case 'masquerade': {
+      const addr = env.ctx.outIfaceAddress;
+      if (!addr) {
+        const p = problem(MASQUERADE_NO_ADDRESS, 'warning', 'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.', rule.span);
+        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped')), p), { kind: 'verdict', verdict: 'DROP', final: true });
+      }
+      const before = endpoint(s.packet.src, s.packet.sport);
+      const after = endpoint(addr, t.toPort ?? before.port);
+      const rec: NatRecord = { type: 'MASQUERADE', table: env.table.name, chain: chain.name, ruleText: rule.text, span: rule.span, before, after };
+      const packet: Packet = { ...s.packet, src: after.address, ...(after.port !== undefined ? { sport: after.port } : {}) };
+      return end(decide({ ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } }, d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`)), {
+        kind: 'verdict',
+        verdict: 'ACCEPT',
+      });
+    }
+    case 'jump':
+    case 'goto': {
+      const target = env.chains.get(t.chain);
+      const label = `${t.kind} ${t.chain}`;
+      if (!target) {
+        const p = problem(UNSUPPORTED_REACHED, 'warning', `Chain '${t.chain}' does not exist; rule treated as not matching.`, rule.span);
+        return { kind: 'continue', state: withProblem(decide(s, d(`${label}: no such chain`)), p) };
+      }
+      if (stack.includes(t.chain)) {
+        const p = problem(LOOP, 'error', `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`, rule.span);
+        return end(withProblem(decide(s, d(`${label}: loop, stopped`)), p), { kind: 'verdict', verdict: 'DROP', final: true });
+      }
+      if (stack.length >= env.maxDepth) {
+        const p = problem(DEPTH, 'error', `Jumps nested deeper than ${env.maxDepth} chains.`, rule.span);
+        return end(withProblem(decide(s, d(`${label}: too deep, stopped`)), p), { kind: 'verdict', verdict: 'DROP', final: true });
+      }
+      const sub = runFrom(env, target, 0, decide(s, d(label)), [...stack, t.chain]);
+      const branches: Branch[] = [];
+      for (const b of sub) {
+        if (b.end.kind === 'verdict') branches.push(b);
+        else if (t.kind === 'goto') branches.push({ state: b.state, end: RETURN });
+        else branches.push(...runFrom(env, chain, index + 1, b.state, stack));
+      }
+      return { kind: 'branches', branches };
+    }
+  }
+}
+
+function endpoint(address: string, port: number | undefined): NatEndpoint {
+  return port === undefined ? { address } : { address, port };
+}
+
+function fmt(e: NatEndpoint): string {
+  if (e.port === undefined) return e.address;
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+type MatchResult = { readonly kind: 'yes' } | { readonly kind: 'no' } | { readonly kind: 'maybe'; readonly probability: number };
+
+/** All deterministic matches first (any failure means no match); then the statistic ones give a probability. */
+function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
+  let probability = 1;
+  for (const m of rule.matches) {
+    if (m.kind === 'statistic') continue;
+    if (matchOne(env, m, state) === m.negated) return { kind: 'no' };
+  }
+  for (const m of rule.matches) {
+    if (m.kind !== 'statistic') continue;
+    const p = m.mode === 'random' ? m.probability : 1 / m.every;
+    probability *= m.negated ? 1 - p : p;
+  }
+  const policy = env.ctx.random ?? 'branch';
+  if (probability >= 1) return { kind: 'yes' };
+  if (probability <= 0) return { kind: 'no' };
+  if (policy === 'match') return { kind: 'yes' };
+  if (policy === 'nomatch') return { kind: 'no' };
+  return { kind: 'maybe', probability };
+}
+
+const PROTO_ALIASES: Readonly<Record<string, string>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6', '132': 'sctp', 'ipv6-icmp': 'icmpv6' };
+
+function normProto(p: string): string {
+  const l = p.toLowerCase();
+  return PROTO_ALIASES[l] ?? l;
+}
+
+function ifaceMatches(pattern: string, name: string | undefined): boolean {
+  const n = name ?? '';
+  return pattern.endsWith('+') ? n.startsWith(pattern.slice(0, -1)) : n === pattern;
+}
+
+/** The un-negated truth of one match. */
+function matchOne(env: Env, m: Match, state: State): boolean {
+  const p = state.packet;
+  switch (m.kind) {
+    case 'source':
+    case 'destination': {
+      const a = parseAddress(m.kind === 'source' ? p.src : p.dst);
+      // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
+      if (!a || a.family !== m.prefix.family) return m.negated;
+      return prefixContainsAddress(m.prefix, a);
+    }
+    case 'protocol':
+      return m.protocol === 'all' || normProto(m.protocol) === normProto(p.proto);
+    case 'inInterface':
+      return ifaceMatches(m.name, p.inIface);
+    case 'outInterface':
+      return ifaceMatches(m.name, p.outIface);
+    case 'sport':
+    case 'dport': {
+      const port = m.kind === 'sport' ? p.sport : p.dport;
+      return port !== undefined && port >= m.range.from && port <= m.range.to;
+    }
+    case 'multiport': {
+      const ports = m.which === 'sports' ? [p.sport] : m.which === 'dports' ? [p.dport] : [p.sport, p.dport];
+      return ports.some((port) => port !== undefined && m.ranges.some((r) => port >= r.from && port <= r.to));
+    }
+    case 'comment':
+    case 'nfacct':
+      return true;
+    case 'mark':
+      return ((p.mark & m.mask) >>> 0) === m.value >>> 0;
+    case 'connmark':
+      return (((p.ctmark ?? 0) & m.mask) >>> 0) === m.value >>> 0;
+    case 'addrtype': {
+      const text = m.which === 'src' ? p.src : p.dst;
+      const a = parseAddress(text);
+      if (!a) return false;
+      return m.types.some((ty) => hasAddrType(env.ctx, a, text, ty, m.limitIface === 'in' ? p.inIface : m.limitIface === 'out' ? p.outIface : undefined, m.limitIface !== undefined));
+    }
+    case 'ctstate': {
+      const ct = state.conntrack;
+      return m.states.some((st) => (st === 'DNAT' ? ct.dnat === true : st === 'SNAT' ? ct.snat === true : st === ct.state));
+    }
+    case 'recent': {
+      const address = m.side === 'rsource' ? p.src : p.dst;
+      if (m.command === 'set') return true;
+      const listed = [...(env.ctx.recent ?? []), ...state.recentSet].some((e) => e.name === m.name && sameAddressText(e.address, address));
+      return listed;
+    }
+    case 'physdevIsBridged':
+      return p.bridged === true;
+    case 'statistic':
+      return true;
+  }
+}
+
+function sameAddressText(a: string, b: string): boolean {
+  const x = parseAddress(a);
+  const y = parseAddress(b);
+  return !!x && !!y && x.family === y.family && x.value === y.value;
+}
+
+const MULTICAST4 = parsePrefix('224.0.0.0/4')!;
+const MULTICAST6 = parsePrefix('ff00::/8')!;
+
+function hasAddrType(ctx: EvalContext, a: Address, text: string, ty: AddrType, iface: string | undefined, limited: boolean): boolean {
+  const locals = limited && ctx.interfaceAddresses ? (iface ? (ctx.interfaceAddresses[iface] ?? []) : []) : ctx.localAddresses;
+  const isLocal = locals.some((l) => sameAddressText(l, text));
+  const isMulticast = prefixContainsAddress(a.family === 4 ? MULTICAST4 : MULTICAST6, a);
+  const isBroadcast = (a.family === 4 && a.value === 0xffffffffn) || (ctx.broadcastAddresses ?? []).some((b) => sameAddressText(b, text));
+  switch (ty) {
+    case 'LOCAL':
+      return isLocal;
+    case 'MULTICAST':
+      return isMulticast;
+    case 'BROADCAST':
+      return isBroadcast;
+    case 'UNICAST':
+      return !isLocal && !isMulticast && !isBroadcast;
+  }
+}
