@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nodeBuiltins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-const domGlobals = /\b(?:window|document|HTMLElement|navigator|localStorage|acquireVsCodeApi)\s*[.(]/;
+// Property access on a DOM global (`document.body`), not a method that happens to share the name.
+const domGlobals = /(?<![\w.$])(?:window|document|navigator|localStorage)\s*\.|(?<![\w.$])acquireVsCodeApi\s*\(|\bHTMLElement\b/;
 
 function* files(dir) {
   if (!fs.existsSync(dir)) return;

@@ -3,7 +3,8 @@
  * in `src/core` is an implementation detail behind them.
  */
 import type { Problem } from './problem';
-import { buildTopology, type BuildResult } from './model/build';
+import { buildTopology } from './model/build';
+import type { Analysis } from './analysis';
 import type { SourceFile, Topology } from './model/types';
 import { runRules } from './rules';
 import { loadTopologyFiles, type FileHost } from './workspace/load';
@@ -15,11 +16,9 @@ export { LineIndex, type LineColumn } from './syntax/lines';
 export { RULES } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
+export { hoverAt, type Hover } from './hover';
 
-export interface Analysis extends BuildResult {
-  /** Model problems and rule diagnostics together, sorted by file and offset. */
-  readonly diagnostics: readonly Problem[];
-}
+export type { Analysis } from './analysis';
 
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[]): Analysis {
@@ -40,3 +39,4 @@ export async function analysePaths(entries: readonly string[], host: FileHost, p
 export function topologyOf(analysis: Analysis): Topology {
   return analysis.topology;
 }
+export { nodeRulesText } from './dataplane/node-rules';

@@ -27,6 +27,8 @@ export interface BuildResult {
   readonly problems: readonly Problem[];
   /** Every parsed file, for features that need the syntax tree (hover, outline, definitions). */
   readonly parsed: readonly ParsedFile[];
+  /** The text of every file read, exactly as analysed (for offset <-> line conversion at the edges). */
+  readonly sources: readonly SourceFile[];
 }
 
 type Spans = Record<string, Span>;
@@ -887,5 +889,5 @@ export function buildTopology(files: readonly SourceFile[]): BuildResult {
     for (const d of p.documents) b.document(d);
   }
   const topology = b.finish(files.map((f) => f.path));
-  return { topology, problems: b.problems, parsed };
+  return { topology, problems: b.problems, parsed, sources: files };
 }

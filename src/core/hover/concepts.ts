@@ -1,0 +1,147 @@
+/**
+ * Networking concepts explained for a person learning them, each with the documentation page it comes
+ * from. Hover shows the concept of the key under the cursor, followed by facts computed for its value.
+ */
+
+export interface Concept {
+  readonly title: string;
+  readonly text: string;
+  readonly link: { readonly label: string; readonly url: string };
+}
+
+const K8S_NET = 'https://kubernetes.io/docs/concepts/services-networking/';
+
+export const CONCEPTS = {
+  cidr: {
+    title: 'CIDR (Classless Inter-Domain Routing)',
+    text: 'A CIDR prefix like `10.244.0.0/16` names a block of addresses: the first 16 bits are fixed (the network), the remaining bits number the hosts, so a /16 holds 65,536 addresses and a /24 holds 256. Ranges with different jobs (pods, Services, the node network) must not share addresses.',
+    link: { label: 'RFC 4632: Classless Inter-domain Routing', url: 'https://www.rfc-editor.org/rfc/rfc4632' },
+  },
+  podCIDR: {
+    title: 'Pod CIDR',
+    text: 'Every pod gets its own IP from the cluster CIDR. Each node owns a slice of it (its pod CIDR) and hands addresses from that slice to the pods it runs, so other nodes know where to route a pod IP: to the node whose slice contains it.',
+    link: { label: 'Kubernetes: Cluster Networking', url: 'https://kubernetes.io/docs/concepts/cluster-administration/networking/' },
+  },
+  service: {
+    title: 'Service',
+    text: 'A Service is a stable virtual IP (the cluster IP) in front of pods whose IPs come and go. No interface owns that IP: kube-proxy writes iptables rules on every node that DNAT packets sent to it to one of the Service\'s endpoints, chosen at random with equal probability.',
+    link: { label: 'Kubernetes: Service', url: `${K8S_NET}service/` },
+  },
+  serviceCIDR: {
+    title: 'Service range',
+    text: 'The block that cluster IPs are allocated from (kube-apiserver --service-cluster-ip-range). Addresses in it exist only as kube-proxy rules, so the range must not overlap pod, node or other networks: packets for an overlapping real address would be captured by those rules.',
+    link: { label: 'Kubernetes: Service ClusterIP allocation', url: `${K8S_NET}cluster-ip-allocation/` },
+  },
+  nodePort: {
+    title: 'NodePort',
+    text: 'A NodePort Service also listens on one port of every node (30000-32767 by default). Traffic to any node\'s address on that port is DNATed by kube-proxy to an endpoint, which may be on another node.',
+    link: { label: 'Kubernetes: type NodePort', url: `${K8S_NET}service/#type-nodeport` },
+  },
+  loadBalancer: {
+    title: 'LoadBalancer',
+    text: 'A LoadBalancer Service gets an external address from a cloud or bare-metal load balancer. Packets to that address reach a node, where kube-proxy treats them like NodePort traffic; loadBalancerSourceRanges limits which clients may use it.',
+    link: { label: 'Kubernetes: type LoadBalancer', url: `${K8S_NET}service/#loadbalancer` },
+  },
+  externalTrafficPolicy: {
+    title: 'externalTrafficPolicy',
+    text: '`Cluster` (default): a node may forward external traffic to an endpoint on any node, and masquerades it, so the pod sees the node\'s address. `Local`: only endpoints on the receiving node are used and the client address is kept; a node with no local endpoint drops the traffic.',
+    link: { label: 'Kubernetes: traffic policies', url: `${K8S_NET}service/#traffic-policies` },
+  },
+  nat: {
+    title: 'NAT (network address translation)',
+    text: 'NAT rewrites a packet\'s addresses on the way: DNAT changes the destination (how a Service IP becomes a pod IP), SNAT or MASQUERADE changes the source. The Kubernetes network model requires pods to reach all pods, and nodes to reach their pods, without NAT, so every pod sees its peer\'s real address.',
+    link: { label: 'Kubernetes: the network model', url: `${K8S_NET}#the-kubernetes-network-model` },
+  },
+  masquerade: {
+    title: 'Masquerade',
+    text: 'MASQUERADE is SNAT to the address of the interface the packet leaves by, chosen per packet. Pods use it to reach the outside world with private addresses (replies come back to the node, which reverses the rewrite), but it must never apply between pods.',
+    link: { label: 'iptables-extensions(8): MASQUERADE', url: 'https://ipset.netfilter.org/iptables-extensions.man.html#lbDF' },
+  },
+  netns: {
+    title: 'Network namespace',
+    text: 'A network namespace is a separate copy of the network stack: its own interfaces, addresses, routes and iptables rules. Each pod has one; the node itself lives in the root namespace. On a node, `ip netns` and `nsenter` let you look inside.',
+    link: { label: 'network_namespaces(7)', url: 'https://man7.org/linux/man-pages/man7/network_namespaces.7.html' },
+  },
+  eth0: {
+    title: 'eth0',
+    text: 'The usual name of a machine\'s first Ethernet interface. On a node, eth0 connects to the physical network; inside a pod, eth0 is the pod\'s end of a veth pair whose other end sits on the node\'s bridge.',
+    link: { label: 'ip-link(8)', url: 'https://man7.org/linux/man-pages/man8/ip-link.8.html' },
+  },
+  veth: {
+    title: 'veth pair',
+    text: 'A virtual Ethernet cable with two ends: a packet sent into one end appears at once on the other. The CNI plugin puts one end into the pod\'s namespace as eth0 and keeps the other (vethXXXXXXXX) in the node\'s root namespace, plugged into the bridge.',
+    link: { label: 'veth(4)', url: 'https://man7.org/linux/man-pages/man4/veth.4.html' },
+  },
+  bridge: {
+    title: 'Bridge (and bridging versus routing)',
+    text: 'A Linux bridge is a software switch: it forwards Ethernet frames between its ports by MAC address, inside one subnet (bridging). Pods on one node talk through it directly. Traffic to another subnet goes up to the node\'s IP layer, which picks a next hop from the routing table (routing) — the bridge address is the pods\' default gateway.',
+    link: { label: 'Kubernetes: network plugins (bridge)', url: 'https://www.cni.dev/plugins/current/main/bridge/' },
+  },
+  hairpin: {
+    title: 'Hairpin mode',
+    text: 'A bridge normally never sends a frame back out of the port it came in on. When a pod calls a Service and kube-proxy picks that same pod as the backend, the packet must go back through the pod\'s own port: hairpin mode allows exactly that. Without it the packet dies at the bridge.',
+    link: { label: 'CNI bridge plugin: hairpinMode', url: 'https://www.cni.dev/plugins/current/main/bridge/#network-configuration-reference' },
+  },
+  route: {
+    title: 'Route',
+    text: 'A routing table entry: packets to the destination prefix go to the next hop (`via`) out of an interface (`dev`). The most specific matching prefix wins (longest prefix match). With host-gw routing each node routes every other node\'s pod CIDR via that node\'s address.',
+    link: { label: 'ip-route(8)', url: 'https://man7.org/linux/man-pages/man8/ip-route.8.html' },
+  },
+  dualStack: {
+    title: 'Dual-stack',
+    text: 'A dual-stack cluster gives pods and Services one IPv4 and one IPv6 address. Every range list holds one range per family; kube-proxy runs one set of rules per family, and each sees only that family\'s addresses.',
+    link: { label: 'Kubernetes: IPv4/IPv6 dual-stack', url: `${K8S_NET}dual-stack/` },
+  },
+  kubeProxy: {
+    title: 'kube-proxy',
+    text: 'The node agent that implements Services. In iptables mode it writes chains such as KUBE-SERVICES, KUBE-SVC-… (one per Service port: pick an endpoint) and KUBE-SEP-… (one per endpoint: DNAT to it), and marks packets that must be masqueraded.',
+    link: { label: 'Kubernetes: Virtual IPs and Service Proxies', url: 'https://kubernetes.io/docs/reference/networking/virtual-ips/' },
+  },
+  communication: {
+    title: 'The four kinds of communication',
+    text: 'Kubernetes networking solves four problems: container to container (inside one pod, over localhost), pod to pod (each pod has its own IP, reachable without NAT), pod to Service (a virtual IP load-balanced by kube-proxy), and external to Service (NodePort, LoadBalancer, external IPs).',
+    link: { label: 'Kubernetes: Cluster Networking', url: 'https://kubernetes.io/docs/concepts/cluster-administration/networking/' },
+  },
+  pod: {
+    title: 'Pod networking',
+    text: 'All containers of a pod share one network namespace: one IP, one port space, and they reach each other on localhost. The pod reaches the rest of the cluster through eth0, a veth pair to its node\'s bridge.',
+    link: { label: 'Kubernetes: Pod networking', url: 'https://kubernetes.io/docs/concepts/workloads/pods/#pod-networking' },
+  },
+  hostNetwork: {
+    title: 'hostNetwork',
+    text: 'A hostNetwork pod does not get a namespace of its own: it shares the node\'s root namespace, its IP is the node\'s IP, and its ports are the node\'s ports.',
+    link: { label: 'Kubernetes: hostNetwork', url: 'https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline' },
+  },
+  network: {
+    title: 'Underlay network',
+    text: 'The physical (or virtual-machine) network the nodes are attached to: one L2 segment with a subnet. Pod and Service addresses travel over it inside packets the nodes route; it must not share addresses with them.',
+    link: { label: 'Kubernetes: Cluster Networking', url: 'https://kubernetes.io/docs/concepts/cluster-administration/networking/' },
+  },
+  ipMasq: {
+    title: 'CNI ipMasq',
+    text: 'With ipMasq the bridge plugin installs a rule that masquerades every packet from the pod that leaves the pod subnet. On a multi-node cluster that includes packets to pods on other nodes: they arrive with the node\'s address, which breaks the Kubernetes rule that pods talk without NAT.',
+    link: { label: 'CNI bridge plugin: ipMasq', url: 'https://www.cni.dev/plugins/current/main/bridge/#network-configuration-reference' },
+  },
+} as const satisfies Record<string, Concept>;
+
+export type ConceptId = keyof typeof CONCEPTS;
+
+/** Which concept a key explains, by the key's name (last path segment). */
+export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
+  podCIDRs: 'podCIDR', podCIDR: 'podCIDR', podSubnet: 'podCIDR', clusterCIDR: 'podCIDR',
+  serviceCIDRs: 'serviceCIDR', serviceSubnet: 'serviceCIDR',
+  cidr: 'cidr', nonMasqueradeCIDRs: 'masquerade', masquerade: 'masquerade', masqueradeAll: 'masquerade', masqLinkLocal: 'masquerade',
+  services: 'service', clusterIP: 'service', clusterIPs: 'service', selector: 'service',
+  nodePort: 'nodePort', nodePortRange: 'nodePort', nodePortAddresses: 'nodePort',
+  loadBalancerIP: 'loadBalancer', loadBalancerIPs: 'loadBalancer', loadBalancerSourceRanges: 'loadBalancer',
+  externalTrafficPolicy: 'externalTrafficPolicy', internalTrafficPolicy: 'externalTrafficPolicy',
+  hostVeth: 'veth', bridge: 'bridge', hairpinMode: 'hairpin', routes: 'route', route: 'route', to: 'route', via: 'route', dev: 'route', routing: 'route',
+  kubeProxy: 'kubeProxy', localDetector: 'kubeProxy', masqueradeBit: 'kubeProxy', mode: 'kubeProxy',
+  pods: 'pod', containers: 'pod', ports: 'pod', containerPort: 'pod', ip: 'pod', ips: 'pod',
+  hostNetwork: 'hostNetwork', networks: 'network', interfaces: 'eth0', network: 'network',
+  ipMasq: 'ipMasq', cni: 'bridge', iptables: 'nat', externals: 'communication', nodes: 'netns',
+};
+
+export function conceptMarkdown(c: Concept): string {
+  return `**${c.title}**\n\n${c.text}\n\n[${c.link.label}](${c.link.url})`;
+}

@@ -1,0 +1,180 @@
+/**
+ * Hover: for the YAML key or value under the cursor, the concept it stands for (explained for a person
+ * learning it, with a link to its source) and facts computed from the model for this very value.
+ */
+import { firstAddress, formatValue, lastAddress, parseAddress, parsePrefix, prefixContains, prefixContainsAddress, prefixesOverlap, sizeOf } from '../net/address';
+import type { Span } from '../problem';
+import type { Analysis } from '../analysis';
+import type { Node, Pod, Route, Service } from '../model/types';
+import { schemaAt } from '../model/schema';
+import { indexRanges, type RangeEntry } from '../rules/ranges';
+import type { YDocument, YNode } from '../syntax/yaml';
+import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown } from './concepts';
+
+export interface Hover {
+  readonly markdown: string;
+  readonly span: Span;
+}
+
+interface Located {
+  readonly path: string[];
+  readonly node: YNode | undefined;
+  readonly span: Span;
+  readonly onKey: boolean;
+  readonly doc: YDocument;
+}
+
+const within = (span: Span, offset: number) => offset >= span.start && offset <= span.end;
+
+/** The key path and node at an offset (array items appear as `[]` in the path). */
+export function locate(doc: YDocument, offset: number): Located | undefined {
+  if (!doc.root || !within(doc.root.span, offset)) return undefined;
+  const path: string[] = [];
+  let node: YNode = doc.root;
+  for (let depth = 0; depth < 100; depth++) {
+    if (node.kind === 'map') {
+      const e = node.entries.find((x) => within(x.keySpan, offset) || within(x.value.span, offset));
+      if (!e) return { path, node, span: node.span, onKey: false, doc };
+      path.push(e.key);
+      if (within(e.keySpan, offset) && !(e.value.span.start <= offset && offset <= e.value.span.end && e.value.span.start > e.keySpan.end)) {
+        return { path, node: e.value, span: e.keySpan, onKey: true, doc };
+      }
+      node = e.value;
+    } else if (node.kind === 'seq') {
+      const item = node.items.find((x) => within(x.span, offset));
+      if (!item) return { path, node, span: node.span, onKey: false, doc };
+      path.push('[]');
+      node = item;
+    } else {
+      return { path, node, span: node.span, onKey: false, doc };
+    }
+  }
+  return undefined;
+}
+
+export function hoverAt(analysis: Analysis, file: string, offset: number): Hover | undefined {
+  const parsed = analysis.parsed.find((p) => p.file === file);
+  const doc = parsed?.documents.find((d) => within(d.span, offset));
+  if (!doc) return undefined;
+  const loc = locate(doc, offset);
+  if (!loc || !loc.path.length) return undefined;
+  const apiVersion = doc.root?.kind === 'map' ? doc.root.entries.find((e) => e.key === 'apiVersion')?.value : undefined;
+  const isNetPath = apiVersion?.kind === 'scalar' && String(apiVersion.value).startsWith('netpath.dev/');
+  const key = [...loc.path].reverse().find((k) => k !== '[]') ?? '';
+  const parts: string[] = [];
+
+  if (isNetPath) {
+    const schema = schemaAt(loc.path);
+    if (schema?.description && loc.onKey) parts.push(`\`${key}\` — ${schema.description}${schema.default !== undefined ? ` Default: \`${String(schema.default)}\`.` : ''}`);
+  }
+  const concept = CONCEPT_BY_KEY[key];
+  if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
+  const facts = computedFacts(analysis, file, offset, loc);
+  if (facts.length) parts.push(`**What NetPath computed**\n\n${facts.map((f) => `- ${f}`).join('\n')}`);
+  if (!parts.length) return undefined;
+  return { markdown: parts.join('\n\n---\n\n'), span: loc.span };
+}
+
+function computedFacts(analysis: Analysis, file: string, offset: number, loc: Located): string[] {
+  const t = analysis.topology;
+  const facts: string[] = [];
+  const text = loc.node?.kind === 'scalar' && !loc.onKey && loc.node.value !== null ? String(loc.node.value) : undefined;
+  if (text !== undefined) {
+    const prefix = parsePrefix(text);
+    const address = parseAddress(text);
+    const ranges = indexRanges(t).ranges.filter((r) => r.prefix && !(r.span.file === file && within(r.span, offset)));
+    if (prefix) {
+      const first = formatValue(prefix.family, firstAddress(prefix));
+      const last = formatValue(prefix.family, lastAddress(prefix));
+      facts.push(`\`${text}\`: first address ${first}, last address ${last}, ${sizeOf(prefix).toLocaleString('en-US')} addresses (IPv${prefix.family}).`);
+      if (prefix.family === 4 && prefix.length <= 30) {
+        facts.push(`Usable by hosts: ${formatValue(4, firstAddress(prefix) + 1n)} to ${formatValue(4, lastAddress(prefix) - 1n)} (the network and broadcast addresses are reserved).`);
+      }
+      const contains = ranges.filter((r) => prefixContains(r.prefix!, prefix) && r.prefix!.length < prefix.length);
+      const inside = ranges.filter((r) => prefixContains(prefix, r.prefix!) && r.prefix!.length > prefix.length);
+      const overlaps = ranges.filter((r) => prefixesOverlap(r.prefix!, prefix) && !contains.includes(r) && !inside.includes(r));
+      if (contains.length) facts.push(`Inside ${list(contains)}.`);
+      if (inside.length) facts.push(`Contains ${list(inside)}.`);
+      if (overlaps.length) facts.push(`Overlaps ${list(overlaps)}.`);
+    } else if (address) {
+      const owners = ranges.filter((r) => prefixContainsAddress(r.prefix!, address));
+      if (owners.length) facts.push(`\`${text}\` is inside ${list(owners)}.`);
+    }
+  }
+  const pod = smallest(t.pods.filter((p) => p.span.file === file && within(p.span, offset)));
+  const svc = smallest(t.services.filter((s) => s.span.file === file && within(s.span, offset)));
+  const node = smallest(t.nodes.filter((n) => n.span.file === file && within(n.span, offset)));
+  const route = node?.routes.find((r) => r.span.file === file && within(r.span, offset) && r.source === 'declared');
+  const lastKey = loc.path[loc.path.length - 1];
+  if (route) facts.push(...routeFacts(node!, route));
+  else if (pod && (lastKey === 'name' || lastKey === 'ip' || lastKey === 'ips' || lastKey === '[]' && loc.path.includes('ips') || lastKey === 'hostVeth')) facts.push(...podFacts(pod, t.services, t.nodes));
+  else if (svc && (lastKey === 'name' || lastKey === 'clusterIP' || lastKey === 'clusterIPs' || lastKey === 'ports' || lastKey === 'selector')) facts.push(...serviceFacts(svc));
+  else if (node && lastKey === 'name') facts.push(...nodeFacts(node));
+  if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll') facts.push(...masqueradeFacts(analysis, lastKey));
+  return facts;
+}
+
+const smallest = <T extends { span: Span }>(items: T[]): T | undefined => items.sort((a, b) => a.span.end - a.span.start - (b.span.end - b.span.start))[0];
+
+function list(entries: RangeEntry[]): string {
+  return entries.slice(0, 6).map((r) => `${r.text} (${roleText(r)})`).join(', ') + (entries.length > 6 ? `, and ${entries.length - 6} more` : '');
+}
+
+function roleText(r: RangeEntry): string {
+  switch (r.role) {
+    case 'cluster-pods': return 'cluster pod CIDR';
+    case 'services': return 'Service range';
+    case 'node-pods': return `pod CIDR of ${r.owner}`;
+    case 'network': return r.owner;
+    case 'masq-exempt': return 'not masqueraded';
+    default: return r.owner;
+  }
+}
+
+function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]): string[] {
+  const node = nodes.find((n) => n.name === pod.node);
+  const selecting = services.filter((s) => s.endpoints.some((e) => e.pod === pod.id));
+  const facts = [`Pod **${pod.id}** on node ${pod.node || '(none)'}, IP ${pod.ips.join(', ') || '(none)'}.`];
+  if (pod.hostNetwork) facts.push('hostNetwork: it shares the node\'s root network namespace (no veth pair).');
+  else facts.push(`veth pair: \`eth0\` in the pod's namespace ↔ \`${pod.hostVeth}\` in the node's root namespace, plugged into bridge \`${node?.bridge.name ?? 'cni0'}\`${node?.bridge.addresses.length ? ` (gateway ${node.bridge.addresses.map((a) => a.split('/')[0]).join(', ')})` : ''}.`);
+  const ports = pod.containers.flatMap((c) => c.ports.map((p) => `${c.name}:${p.containerPort}/${p.protocol}`));
+  if (ports.length) facts.push(`Listening: ${ports.join(', ')} (all containers share the pod's port space).`);
+  facts.push(selecting.length ? `Selected by Services: ${selecting.map((s) => s.id).join(', ')}.` : 'No Service selects this pod.');
+  return facts;
+}
+
+function serviceFacts(svc: Service): string[] {
+  const facts = [`Service **${svc.id}** (${svc.type}), cluster IP ${svc.clusterIPs.join(', ') || '(none)'}.`];
+  for (const p of svc.ports) {
+    facts.push(`Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}.`);
+  }
+  const ready = svc.endpoints.filter((e) => e.ready);
+  if (!ready.length) facts.push('No endpoints: kube-proxy REJECTs connections to this Service.');
+  else {
+    facts.push(`${ready.length} endpoint${ready.length === 1 ? '' : 's'}, each chosen with probability 1/${ready.length} (${(100 / ready.length).toFixed(1)}%):`);
+    for (const e of ready.slice(0, 10)) facts.push(`  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}`);
+  }
+  return facts;
+}
+
+function routeFacts(node: Node, route: Route): string[] {
+  const dev = route.dev ?? node.interfaces.find((i) => route.via && i.addresses.some((a) => { const p = parsePrefix(a); const v = parseAddress(route.via!); return p && v && prefixContainsAddress(p, v); }))?.name;
+  return [`On node ${node.name}: packets to ${route.to} go ${route.via ? `to the next hop ${route.via}` : 'directly'} out of ${dev ? `\`${dev}\`` : 'an interface NetPath could not determine'}.`];
+}
+
+function nodeFacts(node: Node): string[] {
+  return [
+    `Node **${node.name}**: interfaces ${node.interfaces.map((i) => `${i.name} ${i.addresses.join(', ')}`).join('; ') || '(none)'}.`,
+    `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; bridge ${node.bridge.name} ${node.bridge.addresses.join(', ')}, hairpin ${node.bridge.hairpinMode ? 'on' : 'off'}.`,
+    `Routes: ${node.routes.map((r) => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.source === 'implied' ? ' (host-gw)' : ''}`).join('; ') || 'only connected networks'}.`,
+  ];
+}
+
+function masqueradeFacts(analysis: Analysis, key: string | undefined): string[] {
+  const c = analysis.topology.cluster;
+  if (key === 'masqueradeAll') return [c.kubeProxy.masqueradeAll ? 'Every packet to a Service IP is SNATed to the node: backends never see the real client.' : 'Only traffic from outside the cluster CIDR (and hairpin traffic) to Service IPs is SNATed.'];
+  if (key === 'ipMasq') return [c.cni.ipMasq ? 'SNATs every pod packet that leaves the node\'s pod subnet, including traffic to pods on other nodes.' : 'The bridge plugin adds no masquerade rule.'];
+  const m = c.masquerade;
+  if (!m) return [];
+  return [`SNATs pod traffic to every destination outside ${m.nonMasqueradeCIDRs.join(', ')}${m.masqLinkLocal ? '' : ' and 169.254.0.0/16'}.`];
+}

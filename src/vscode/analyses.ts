@@ -1,0 +1,148 @@
+/**
+ * Keeps one analysis per topology the user has open, re-runs it (debounced) while they type, and
+ * publishes its diagnostics. A topology is a NetPath document plus what it includes, or a folder of
+ * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
+ */
+import * as vscode from 'vscode';
+import { analysePaths, LineIndex, type Analysis, type Problem } from '../core';
+import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE } from './files';
+import { log } from './log';
+import { toDiagnostic } from './convert';
+
+export interface TopologyState {
+  readonly key: string;
+  readonly entries: readonly string[];
+  readonly base: vscode.Uri;
+  analysis: Analysis | undefined;
+}
+
+export class Analyses implements vscode.Disposable {
+  private readonly topologies = new Map<string, TopologyState>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly emitter = new vscode.EventEmitter<TopologyState>();
+  /** Fires after a topology was analysed again. */
+  readonly onDidAnalyse = this.emitter.event;
+
+  constructor(private readonly diagnostics: vscode.DiagnosticCollection) {}
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.emitter.dispose();
+  }
+
+  private settings() {
+    const c = vscode.workspace.getConfiguration('netpath');
+    return {
+      enabled: c.get<boolean>('enable', true),
+      maxFileSize: c.get<number>('maxFileSizeKB', 2048) * 1024,
+      manifestGlobs: c.get<string[]>('manifestGlobs', []),
+      severity: c.get<Record<string, string>>('severity', {}),
+    };
+  }
+
+  /** The topology a document belongs to, if any. Other YAML costs nothing. */
+  async topologyFor(doc: vscode.TextDocument): Promise<TopologyState | undefined> {
+    if (doc.languageId !== 'yaml' || !this.settings().enabled) return undefined;
+    for (const t of this.topologies.values()) if (t.analysis?.topology.files.includes(doc.uri.path) || t.entries.includes(doc.uri.path)) return t;
+    const text = doc.getText();
+    let entries: string[] | undefined;
+    if (isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
+    else if (looksLikeManifest(text)) entries = await this.manifestEntries(doc);
+    if (!entries) return undefined;
+    const key = [...entries].sort().join('\n');
+    let state = this.topologies.get(key);
+    if (!state) {
+      state = { key, entries, base: doc.uri, analysis: undefined };
+      this.topologies.set(key, state);
+    }
+    return state;
+  }
+
+  /** Manifests join the NetPath documents of their folder; or, with a matching glob, the YAML of their folder. */
+  private async manifestEntries(doc: vscode.TextDocument): Promise<string[] | undefined> {
+    const dir = vscode.Uri.joinPath(doc.uri, '..');
+    let siblings: [string, vscode.FileType][] = [];
+    try {
+      siblings = await vscode.workspace.fs.readDirectory(dir);
+    } catch {
+      return undefined;
+    }
+    const netpath = siblings.filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+    if (netpath.length) return [...netpath, doc.uri.path];
+    const globs = this.settings().manifestGlobs;
+    if (globs.some((g) => vscode.languages.match({ pattern: g }, doc) > 0)) {
+      return siblings.filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+    }
+    return undefined;
+  }
+
+  /** Analyse soon (debounced), e.g. while the user types. */
+  schedule(state: TopologyState, delayMs = 300): void {
+    clearTimeout(this.timers.get(state.key));
+    this.timers.set(state.key, setTimeout(() => void this.run(state), delayMs));
+  }
+
+  /** Analyse now and publish diagnostics. */
+  async run(state: TopologyState): Promise<Analysis> {
+    this.timers.delete(state.key);
+    const settings = this.settings();
+    const started = Date.now();
+    const open = new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === state.base.scheme).map((d) => [d.uri.path, d.getText()]));
+    const host = createFileHost((p) => open.get(p), state.base);
+    // Files over the size limit are analysed without their content, with one clear message instead.
+    const tooLarge: Problem[] = [];
+    const guarded = {
+      ...host,
+      async readFile(path: string) {
+        const text = await host.readFile(path);
+        if (text !== undefined && text.length > settings.maxFileSize) {
+          tooLarge.push({ code: 'file.too-large', severity: 'info', message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`, span: { file: path, start: 0, end: 0 }, related: [], fixes: [] });
+          return '';
+        }
+        return text;
+      },
+    };
+    const analysis = await analysePaths(state.entries, guarded, open);
+    state.analysis = { ...analysis, diagnostics: [...tooLarge, ...analysis.diagnostics] };
+    this.publish(state, settings.severity);
+    log.info(`analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
+    this.emitter.fire(state);
+    return state.analysis;
+  }
+
+  private publish(state: TopologyState, severity: Record<string, string>): void {
+    const analysis = state.analysis!;
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const texts = new Map(analysis.topology.files.map((f) => [f, new LineIndex(textOf(analysis, f))]));
+    for (const f of analysis.topology.files) byFile.set(f, []);
+    for (const p of analysis.diagnostics) {
+      const level = severity[p.code];
+      if (level === 'off') continue;
+      const lines = texts.get(p.span.file);
+      if (!lines) continue;
+      const d = toDiagnostic(p, lines, (file) => texts.get(file), state.base, level);
+      byFile.get(p.span.file)?.push(d);
+    }
+    for (const [file, list] of byFile) this.diagnostics.set(state.base.with({ path: file }), list);
+  }
+
+  /** Analyses that read a file: a change to an included file updates every file that includes it. */
+  topologiesReading(path: string): TopologyState[] {
+    return [...this.topologies.values()].filter((t) => t.analysis?.topology.files.includes(path) || t.entries.includes(path));
+  }
+
+  all(): TopologyState[] {
+    return [...this.topologies.values()];
+  }
+
+  /** The analysis a document belongs to, analysed now if it never was. */
+  async analysisFor(doc: vscode.TextDocument): Promise<Analysis | undefined> {
+    const state = await this.topologyFor(doc);
+    if (!state) return undefined;
+    return state.analysis ?? this.run(state);
+  }
+}
+
+export function textOf(analysis: Analysis, file: string): string {
+  return analysis.sources.find((f) => f.path === file)?.text ?? '';
+}

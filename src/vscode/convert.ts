@@ -1,0 +1,37 @@
+/** Core problems and spans -> VS Code diagnostics and ranges. The only place offsets become positions. */
+import * as vscode from 'vscode';
+import type { LineIndex, Problem, Span } from '../core';
+
+export const DIAGNOSTIC_SOURCE = 'netpath';
+
+export function toRange(span: Span, lines: LineIndex): vscode.Range {
+  const s = lines.positionAt(span.start);
+  const e = lines.positionAt(span.end);
+  return new vscode.Range(s.line, s.character, e.line, e.character);
+}
+
+const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+  information: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+};
+
+/** A diagnostic that remembers its problem, so code actions read the fix data rather than the message. */
+export class NetPathDiagnostic extends vscode.Diagnostic {
+  constructor(range: vscode.Range, readonly problem: Problem, severity: vscode.DiagnosticSeverity) {
+    super(range, problem.message, severity);
+  }
+}
+
+export function toDiagnostic(p: Problem, lines: LineIndex, linesOf: (file: string) => LineIndex | undefined, base: vscode.Uri, severityOverride?: string): NetPathDiagnostic {
+  const d = new NetPathDiagnostic(toRange(p.span, lines), p, SEVERITY[severityOverride ?? p.severity] ?? SEVERITY[p.severity]);
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = p.code;
+  d.relatedInformation = p.related.flatMap((r) => {
+    const other = linesOf(r.span.file);
+    return other ? [new vscode.DiagnosticRelatedInformation(new vscode.Location(base.with({ path: r.span.file }), toRange(r.span, other)), r.message)] : [];
+  });
+  return d;
+}

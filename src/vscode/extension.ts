@@ -1,0 +1,56 @@
+/**
+ * The extension's entry point. `activate` calls `wire`, the one function that builds every service and
+ * registers every provider and command; everything else in src/vscode is a thin adapter over src/core.
+ */
+import * as vscode from 'vscode';
+import { Analyses } from './analyses';
+import { COMMANDS, type Services } from './commands';
+import { log } from './log';
+import { codeActionProvider, hoverProvider } from './providers';
+import { Views } from './views';
+
+const YAML: vscode.DocumentSelector = [{ language: 'yaml' }];
+
+export function wire(context: vscode.ExtensionContext): Services {
+  const diagnostics = vscode.languages.createDiagnosticCollection('netpath');
+  const analyses = new Analyses(diagnostics);
+  const views = new Views(context.extensionUri, analyses);
+  const services: Services = { analyses, views };
+
+  const onDocument = async (doc: vscode.TextDocument, immediately: boolean) => {
+    const own = await analyses.topologyFor(doc);
+    const affected = new Set(analyses.topologiesReading(doc.uri.path));
+    if (own) affected.add(own);
+    for (const t of affected) {
+      if (immediately) await analyses.run(t);
+      else analyses.schedule(t);
+    }
+  };
+
+  context.subscriptions.push(
+    log,
+    diagnostics,
+    analyses,
+    views,
+    vscode.workspace.onDidOpenTextDocument((d) => void onDocument(d, true)),
+    vscode.workspace.onDidChangeTextDocument((e) => void onDocument(e.document, false)),
+    vscode.workspace.onDidSaveTextDocument((d) => void onDocument(d, true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('netpath')) for (const t of analyses.all()) analyses.schedule(t, 0);
+    }),
+    vscode.languages.registerHoverProvider(YAML, hoverProvider(analyses)),
+    vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    ...Object.entries(COMMANDS).map(([id, run]) => vscode.commands.registerCommand(id, (arg) => run(services, arg))),
+  );
+  for (const doc of vscode.workspace.textDocuments) void onDocument(doc, true);
+  return services;
+}
+
+export function activate(context: vscode.ExtensionContext): Services {
+  log.info(`NetPath ${context.extension.packageJSON.version as string} activated`);
+  return wire(context);
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

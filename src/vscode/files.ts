@@ -1,0 +1,34 @@
+/** Which files NetPath reads, and a core FileHost over VS Code's file system (works in remote and virtual workspaces). */
+import * as vscode from 'vscode';
+import type { FileHost } from '../core';
+
+export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
+const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
+const K8S_KIND = /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap)\b/m;
+
+export function isNetPathDocument(uri: vscode.Uri, text: string): boolean {
+  return NETPATH_FILE.test(uri.path) || NETPATH_API.test(text);
+}
+
+export function looksLikeManifest(text: string): boolean {
+  return K8S_KIND.test(text);
+}
+
+export function createFileHost(openText: (path: string) => string | undefined, base: vscode.Uri): FileHost {
+  const toUri = (path: string) => base.with({ path });
+  return {
+    async readFile(path) {
+      const open = openText(path);
+      if (open !== undefined) return open;
+      try {
+        return new TextDecoder().decode(await vscode.workspace.fs.readFile(toUri(path)));
+      } catch {
+        return undefined;
+      }
+    },
+    async glob(baseDir, pattern) {
+      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(toUri(baseDir), pattern), '**/node_modules/**', 5000);
+      return found.map((u) => u.path).sort();
+    },
+  };
+}

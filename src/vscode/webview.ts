@@ -1,0 +1,63 @@
+/**
+ * Webview panels, locked down: CSP `default-src 'none'`, scripts only by a nonce from `crypto`,
+ * `localResourceRoots` limited to the built webview folder, the initial state in an escaped `data-`
+ * attribute (no inline script), state restored by a serializer rather than `retainContextWhenHidden`.
+ */
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { HostMessage, ViewState, WebviewMessage } from '../protocol/messages';
+
+export const VIEW_TYPES = { topology: 'netpath.topology', trace: 'netpath.trace' } as const;
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
+}
+
+const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: ViewState): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${state.view}.js`));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>NetPath</title>
+</head>
+<body data-state="${escapeAttribute(JSON.stringify(state))}" data-nonce="${escapeAttribute(nonce)}">
+<main id="app" aria-live="polite"></main>
+<script type="module" nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+/** Validates a message from a webview: a webview is a separate page and may send anything. */
+export function isWebviewMessage(value: unknown): value is WebviewMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'reveal':
+      return typeof m.file === 'string' && Number.isInteger(m.start) && Number.isInteger(m.end);
+    case 'retrace': {
+      const r = m.request as Record<string, unknown> | undefined;
+      return !!r && typeof r.from === 'string' && typeof r.to === 'string' && ['tcp', 'udp', 'sctp', 'icmp'].includes(r.proto as string);
+    }
+    default:
+      return false;
+  }
+}
+
+export function post(panel: vscode.WebviewPanel, message: HostMessage): Thenable<boolean> {
+  return panel.webview.postMessage(message);
+}
