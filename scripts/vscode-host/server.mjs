@@ -1,0 +1,163 @@
+// Starts and stops code-server for the test tiers and `npm start`.
+//
+//   const server = await startCodeServer({ name: 'ui', folder });   // -> { url, host, stop(), ... }
+//   try { ... } finally { await server.stop(); }
+//
+// code-server runs in its own process group (spawn's `detached`, which is setsid(2)), so stop() can kill
+// it together with its extension host and every helper it started: after an unclean browser exit the
+// extension host can otherwise linger for minutes. Servers still running when this process ends (an
+// error, Ctrl-C, SIGTERM from CI) are killed by the handlers installed below.
+/* global fetch, AbortSignal */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { codeServerEnv, paths } from './config.mjs';
+import { run, tailOf } from '../lib/proc.mjs';
+
+/** Bounded waits; code-server is normally listening in about a second. */
+const LISTEN_TIMEOUT_MS = 60_000;
+const HEALTH_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * The folders of one code-server instance: user data (with our settings.json), extensions and the log.
+ * `fresh` wipes them first, so an instance never sees extensions or state from an earlier run.
+ */
+export function prepareState(name, { fresh = true } = {}) {
+  const dir = path.join(paths.runs, name);
+  if (fresh) fs.rmSync(dir, { recursive: true, force: true });
+  const state = {
+    dir,
+    userDataDir: path.join(dir, 'user-data'),
+    extensionsDir: path.join(dir, 'extensions'),
+    logFile: path.join(dir, 'code-server.log'),
+  };
+  fs.mkdirSync(path.join(state.userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(state.extensionsDir, { recursive: true });
+  fs.copyFileSync(paths.settings, path.join(state.userDataDir, 'User', 'settings.json'));
+  return state;
+}
+
+/** `code-server --install-extension <vsix>` into the instance's extensions folder (works while it runs). */
+export async function installExtension(state, vsix) {
+  await run(paths.bin, ['--user-data-dir', state.userDataDir, '--extensions-dir', state.extensionsDir,
+    '--force', '--install-extension', path.resolve(vsix)], { env: codeServerEnv(), logFile: state.logFile });
+}
+
+/**
+ * Starts code-server on 127.0.0.1 with a free port (webviews need a secure context: 127.0.0.1 or
+ * localhost) and resolves once /healthz answers. `folder` is what the root URL opens.
+ */
+export async function startCodeServer({ name, folder, state = prepareState(name) }) {
+  const args = [
+    '--auth', 'none',
+    '--bind-addr', '127.0.0.1:0',
+    '--user-data-dir', state.userDataDir,
+    '--extensions-dir', state.extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    ...(folder ? [path.resolve(folder)] : []),
+  ];
+  const log = fs.openSync(state.logFile, 'a');
+  const child = spawn(paths.bin, args, { env: codeServerEnv(), stdio: ['ignore', log, log], detached: true });
+  fs.closeSync(log);
+  const group = child.pid;
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const spawnError = new Promise((_, reject) => child.on('error', reject));
+
+  const stop = async () => {
+    running.delete(group);
+    await killGroup(group, () => exited);
+  };
+  running.set(group, stop);
+
+  try {
+    const url = await Promise.race([waitForUrl(state.logFile, () => exited), spawnError]);
+    await waitHealthy(url, () => exited);
+    const host = new URL(url).host;
+    return {
+      url,
+      host,
+      pid: group,
+      state,
+      stop,
+      /** The workbench URL that opens `dir` (absolute path on this machine). */
+      folderUrl: (dir, query = '') => `${url}?folder=${encodeURIComponent(path.resolve(dir))}${query}`,
+    };
+  } catch (err) {
+    await stop();
+    throw new Error(`code-server did not start: ${err.message}\n--- ${state.logFile} ---\n${tailOf(state.logFile, 30)}`, { cause: err });
+  }
+}
+
+/** Reads the log until `HTTP server listening on http://127.0.0.1:NNNNN/` appears. */
+async function waitForUrl(logFile, hasExited) {
+  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(fs.readFileSync(logFile, 'utf8'));
+    if (m) return m[1];
+    if (hasExited()) throw new Error('it exited before listening');
+    await sleep(100);
+  }
+  throw new Error(`no "HTTP server listening" line after ${LISTEN_TIMEOUT_MS / 1000}s`);
+}
+
+/** Polls /healthz until it answers 200. */
+async function waitHealthy(url, hasExited) {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (hasExited()) throw new Error('it exited before /healthz answered');
+    try {
+      const res = await fetch(new URL('healthz', url), { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err.message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`/healthz did not answer 200 within ${HEALTH_TIMEOUT_MS / 1000}s (${last})`);
+}
+
+/** SIGTERM to the whole group, then SIGKILL to whatever is left after a grace period. */
+async function killGroup(group, hasExited) {
+  if (!signalGroup(group, 'SIGTERM')) return;
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (Date.now() < deadline) {
+    if (hasExited() && !signalGroup(group, 0)) return;
+    await sleep(100);
+  }
+  signalGroup(group, 'SIGKILL');
+}
+
+/** Sends `signal` to a process group; false when the group no longer exists. */
+function signalGroup(group, signal) {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Every server this process started and has not stopped yet: process group -> stop().
+const running = new Map();
+
+// On the way out, for whatever reason, no code-server survives us. `exit` handlers must be synchronous,
+// so that one goes straight to SIGKILL; the signal handlers stop politely, then exit with the usual code.
+process.on('exit', () => {
+  for (const group of running.keys()) signalGroup(group, 'SIGKILL');
+});
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.once(signal, async () => {
+    await Promise.allSettled([...running.values()].map((stop) => stop()));
+    process.exit(code);
+  });
+}
