@@ -217,7 +217,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     const m = evaluateMatches(env, rule, state);
     if (m.kind === 'no') continue;
     if (m.kind === 'yes') {
-      const r = applyTarget(env, chain, i, rule, state, stack, undefined);
+      const r = applyTarget(env, chain, i, rule, recordRecent(rule, state), stack, undefined);
       if (r.kind === 'continue') {
         state = r.state;
         continue;
@@ -227,7 +227,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     }
     // A statistic choice: both sides, weighted.
     const pYes = m.probability;
-    const yes = { ...state, probability: state.probability * pYes };
+    const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
     const no = decide({ ...state, probability: state.probability * (1 - pYes) }, ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 1 - pYes));
     const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
     if (r.kind === 'continue') out.push(...runFrom(env, chain, i + 1, r.state, stack));
@@ -237,6 +237,21 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
   }
   out.push({ state, end: FALL });
   return out;
+}
+
+/** Side effects of `-m recent --set/--remove` once the rule matched. */
+function recordRecent(rule: Rule, state: State): State {
+  let recentSet = state.recentSet;
+  for (const m of rule.matches) {
+    if (m.kind !== 'recent' || m.negated) continue;
+    const address = m.side === 'rsource' ? state.packet.src : state.packet.dst;
+    if (m.command === 'set' || m.command === 'update') {
+      if (!recentSet.some((e) => e.name === m.name && e.address === address)) recentSet = [...recentSet, { name: m.name, address }];
+    } else if (m.command === 'remove') {
+      recentSet = recentSet.filter((e) => !(e.name === m.name && e.address === address));
+    }
+  }
+  return recentSet === state.recentSet ? state : { ...state, recentSet };
 }
 
 type TargetResult = { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
