@@ -57,7 +57,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
   type: 'object',
   description: 'A NetPath topology: the plumbing of a Kubernetes cluster network that Kubernetes objects do not spell out.',
   properties: {
-    apiVersion: { type: 'string', enum: ['netpath.dev/v1alpha1'], description: 'The version of the NetPath format.' },
+    apiVersion: { type: 'string', pattern: '^netpath\\.dev/', description: 'The version of the NetPath format: netpath.dev/v1alpha1.' },
     kind: { type: 'string', enum: ['Topology'], description: 'Always `Topology`.' },
     metadata: {
       type: 'object',
@@ -174,7 +174,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string', description: 'Pod name.' },
+          name: { type: 'string', description: 'Name of the pod, unique within its namespace.' },
           namespace: { type: 'string', default: 'default', description: 'Kubernetes namespace of the pod (not a network namespace).' },
           node: { type: 'string', description: 'The node the pod runs on.' },
           ip: ip('The pod IP, inside its node\'s pod CIDR.'),
