@@ -1,0 +1,24 @@
+/**
+ * kube-proxy's chain names (pkg/proxy/iptables/proxier.go, portProtoHash and servicePortEndpointChainName):
+ * prefix + the first 16 characters of base32(sha256(servicePortName + lowercase protocol [+ endpoint])), where
+ * servicePortName is `namespace/name:portName` (`namespace/name` when the port has no name) and the endpoint is
+ * `ip:port` (`[ip]:port` for IPv6).
+ */
+import { base32, sha256, utf8 } from './sha256';
+
+export type ChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-';
+
+/** `namespace/name:port`, or `namespace/name` for an unnamed port (proxy.ServicePortName.String()). */
+export function servicePortName(namespace: string, name: string, portName: string): string {
+  return portName === '' ? `${namespace}/${name}` : `${namespace}/${name}:${portName}`;
+}
+
+/** `ip:port`, with brackets for IPv6 (net.JoinHostPort). */
+export function endpointString(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+export function chainHash(prefix: ChainPrefix, servicePortNameText: string, protocol: string, endpoint?: string): string {
+  const digest = sha256(utf8(servicePortNameText + protocol.toLowerCase() + (endpoint ?? '')));
+  return prefix + base32(digest).slice(0, 16);
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { base32, hex, sha256, utf8 } from '../../../src/core/kubeproxy/sha256';
+import { chainHash, endpointString, servicePortName } from '../../../src/core/kubeproxy/names';
+
+describe('kubeproxy/sha256 and chain names', () => {
+  const vectors: [string, string][] = [
+    ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+    ['abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+    ['a'.repeat(1000), '41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3'],
+  ];
+  for (const [input, digest] of vectors) {
+    it(`sha256 of a ${input.length}-character string`, () => assert.equal(hex(sha256(utf8(input))), digest));
+  }
+
+  it('sha256 agrees with node:crypto (property, including multi-block and non-ASCII input)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (s) => hex(sha256(utf8(s))) === createHash('sha256').update(s, 'utf8').digest('hex')),
+      { numRuns: 300 },
+    );
+  });
+
+  it('base32 follows RFC 4648 test vectors', () => {
+    const cases: [string, string][] = [['', ''], ['f', 'MY======'], ['fo', 'MZXQ===='], ['foo', 'MZXW6==='], ['foob', 'MZXW6YQ='], ['fooba', 'MZXW6YTB'], ['foobar', 'MZXW6YTBOI======']];
+    for (const [input, out] of cases) assert.equal(base32(utf8(input)), out);
+  });
+
+  it('base32 agrees with node Buffer bit packing (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const enc = base32(bytes);
+        // Decode and compare, since Node has no base32 encoder.
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+        let bits = '';
+        for (const c of enc.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+        const back = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+        return back.equals(Buffer.from(bytes)) && enc.length % 8 === 0;
+      }),
+    );
+  });
+
+  const names: [prefix: Parameters<typeof chainHash>[0], spn: string, proto: string, endpoint: string | undefined, expected: string][] = [
+    ['KUBE-SVC-', 'ns1/svc1:p80', 'tcp', undefined, 'KUBE-SVC-XPGD46QRK7WJZT7O'],
+    ['KUBE-SEP-', 'ns1/svc1:p80', 'tcp', '10.180.0.1:80', 'KUBE-SEP-SXIVWICOYRO3J4NJ'],
+    ['KUBE-SVC-', 'ns1/svc1:p80', 'TCP', undefined, 'KUBE-SVC-XPGD46QRK7WJZT7O'],
+    // From kube-proxy's TestOverallIPTablesRules.
+    ['KUBE-EXT-', 'ns2/svc2:p80', 'tcp', undefined, 'KUBE-EXT-GNZBNJ2PO5MGZ6GT'],
+    ['KUBE-FW-', 'ns5/svc5:p80', 'tcp', undefined, 'KUBE-FW-NUKIZ6OKUXPJNT4C'],
+    ['KUBE-SEP-', 'ns4/svc4:p80', 'tcp', '10.180.0.5:80', 'KUBE-SEP-C6EBXVWJJZMIWKLZ'],
+    ['KUBE-SEP-', 'ns5/svc5:p80', 'tcp', '10.180.0.3:80', 'KUBE-SEP-I77PXRDZVX7PMWMN'],
+  ];
+  for (const [prefix, spn, proto, endpoint, expected] of names) {
+    it(`${prefix} ${spn} ${proto} ${endpoint ?? ''} -> ${expected}`, () => assert.equal(chainHash(prefix, spn, proto, endpoint), expected));
+  }
+
+  it('SVL, EXT and FW share the SVC hash', () => {
+    const h = chainHash('KUBE-SVC-', 'ns/a:http', 'udp').slice('KUBE-SVC-'.length);
+    for (const p of ['KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-'] as const) assert.equal(chainHash(p, 'ns/a:http', 'udp'), p + h);
+  });
+
+  it('formats service port names and endpoints like kube-proxy', () => {
+    assert.equal(servicePortName('ns', 'svc', 'p80'), 'ns/svc:p80');
+    assert.equal(servicePortName('ns', 'svc', ''), 'ns/svc');
+    assert.equal(endpointString('10.0.0.1', 80), '10.0.0.1:80');
+    assert.equal(endpointString('fd00::1', 80), '[fd00::1]:80');
+  });
+});
