@@ -30,6 +30,24 @@ async function topologyDocument(target: Target | undefined): Promise<vscode.Text
   return pick ? vscode.workspace.openTextDocument(pick) : undefined;
 }
 
+export const NODE_RULES_SCHEME = 'netpath-rules';
+
+/** `netpath-rules:/<node>.rules?<topology uri>`: the generated iptables-save text of one node. */
+function nodeRulesUri(topology: vscode.Uri, node: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: NODE_RULES_SCHEME, path: `/${node}.rules`, query: topology.toString() });
+}
+
+export function nodeRulesProvider(analyses: Analyses): vscode.TextDocumentContentProvider {
+  return {
+    async provideTextDocumentContent(uri) {
+      const node = uri.path.replace(/^\//, '').replace(/\.rules$/, '');
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri.query));
+      const analysis = await analyses.analysisFor(doc);
+      return (analysis && nodeRulesText(analysis.topology, node)) ?? `# NetPath: no node '${node}' in ${doc.uri.path}\n`;
+    },
+  };
+}
+
 export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unknown>> = {
   'netpath.showTopology': async ({ views }, arg) => {
     const doc = await topologyDocument(arg);
@@ -47,12 +65,12 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     const names = analysis.topology.nodes.map((n) => n.name);
     const node = arg?.node ?? (names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Show the iptables rules of which node?' }));
     if (!node) return undefined;
-    const text = nodeRulesText(analysis.topology, node);
-    if (text === undefined) {
+    if (!names.includes(node)) {
       void vscode.window.showWarningMessage(`NetPath: there is no node '${node}' in this topology.`);
       return undefined;
     }
-    const shown = await vscode.workspace.openTextDocument({ content: text, language: 'shellscript' });
+    // A virtual document of its own scheme: read-only, regenerated from the current analysis when opened.
+    const shown = await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node));
     return vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
   },
 

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Analyses } from './analyses';
-import { COMMANDS, type Services } from './commands';
+import { COMMANDS, NODE_RULES_SCHEME, nodeRulesProvider, type Services } from './commands';
 import { log } from './log';
 import { codeActionProvider, hoverProvider } from './providers';
 import { Views } from './views';
@@ -39,6 +39,7 @@ export function wire(context: vscode.ExtensionContext): Services {
       if (e.affectsConfiguration('netpath')) for (const t of analyses.all()) analyses.schedule(t, 0);
     }),
     vscode.languages.registerHoverProvider(YAML, hoverProvider(analyses)),
+    vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),
     vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     ...Object.entries(COMMANDS).map(([id, run]) => vscode.commands.registerCommand(id, (arg) => run(services, arg))),
   );
