@@ -24,11 +24,29 @@ describe('schema', () => {
     assert.deepEqual(missing, []);
   });
 
-  it('the bundled examples use only declared keys and produce no problems', () => {
-    const dir = path.join(__dirname, '../../../examples/two-node-lab');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => ({ [path.join(dir, f)]: fs.readFileSync(path.join(dir, f), 'utf8') }));
-    const a = analyseYaml(Object.assign({}, ...files));
-    assert.deepEqual(codes(a), []);
-    assert.ok(a.topology.pods.length >= 3);
+  const example = (name: string) => {
+    const dir = path.join(__dirname, '../../../examples', name);
+    return analyseYaml(Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')])));
+  };
+
+  for (const name of ['two-node-lab', 'two-node-manifests', 'dual-stack']) {
+    it(`the bundled example ${name} reads without problems`, () => {
+      const a = example(name);
+      assert.deepEqual(codes(a), []);
+      assert.ok(a.topology.pods.length >= 2 && a.topology.services.length >= 1);
+    });
+  }
+
+  it('the lab as plain manifests gives the same plumbing as the lab in the NetPath format', () => {
+    const essentials = (name: string) => {
+      const t = example(name).topology;
+      return {
+        nodes: t.nodes.map((n) => [n.name, n.podCIDRs, n.bridge.name, n.bridge.addresses, n.interfaces.map((i) => i.addresses), n.routes.map((r) => `${r.to} via ${r.via}`)]),
+        pods: t.pods.map((p) => [p.id, p.node, p.ips, p.hostVeth]),
+        services: t.services.map((s) => [s.id, s.type, s.clusterIPs, s.endpoints.map((e) => `${e.ip}:${Object.values(e.ports)}`)]),
+        cluster: [t.cluster.podCIDRs, t.cluster.serviceCIDRs, t.cluster.kubeProxy.localDetector, t.cluster.cni.hairpinMode],
+      };
+    };
+    assert.deepEqual(essentials('two-node-manifests'), essentials('two-node-lab'));
   });
 });
