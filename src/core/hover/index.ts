@@ -10,6 +10,7 @@ import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
 import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown } from './concepts';
+import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 
 export interface Hover {
   readonly markdown: string;
@@ -67,7 +68,9 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
     const schema = schemaAt(loc.path);
     if (schema?.description && loc.onKey) parts.push(`\`${key}\` — ${schema.description}${schema.default !== undefined ? ` Default: \`${String(schema.default)}\`.` : ''}`);
   }
-  const concept = CONCEPT_BY_KEY[key];
+  // A name stands for its object: a Service's name explains Services, a pod's name pod networking.
+  const byObject: Record<string, keyof typeof CONCEPTS> = { services: 'service', pods: 'pod', nodes: 'netns', networks: 'network', externals: 'communication' };
+  const concept = key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key];
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
   const facts = computedFacts(analysis, file, offset, loc);
   if (facts.length) parts.push(`**What NetPath computed**\n\n${facts.map((f) => `- ${f}`).join('\n')}`);
@@ -146,13 +149,21 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
 function serviceFacts(svc: Service): string[] {
   const facts = [`Service **${svc.id}** (${svc.type}), cluster IP ${svc.clusterIPs.join(', ') || '(none)'}.`];
   for (const p of svc.ports) {
-    facts.push(`Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}.`);
+    const spn = servicePortName(svc.namespace, svc.name, p.name);
+    const chains = [`\`${chainHash('KUBE-SVC-', spn, p.protocol)}\``];
+    if (svc.type !== 'ClusterIP' || svc.externalIPs.length) chains.push(`\`${chainHash('KUBE-EXT-', spn, p.protocol)}\``);
+    if (svc.externalTrafficPolicy === 'Local' && svc.type !== 'ClusterIP') chains.push(`\`${chainHash('KUBE-SVL-', spn, p.protocol)}\``);
+    facts.push(`Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy chains ${chains.join(', ')}.`);
   }
   const ready = svc.endpoints.filter((e) => e.ready);
   if (!ready.length) facts.push('No endpoints: kube-proxy REJECTs connections to this Service.');
   else {
     facts.push(`${ready.length} endpoint${ready.length === 1 ? '' : 's'}, each chosen with probability 1/${ready.length} (${(100 / ready.length).toFixed(1)}%):`);
-    for (const e of ready.slice(0, 10)) facts.push(`  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}`);
+    for (const e of ready.slice(0, 10)) {
+      const seps = svc.ports.flatMap((p) => (e.ports[p.name] === undefined ? [] : [chainHash('KUBE-SEP-', servicePortName(svc.namespace, svc.name, p.name), p.protocol, endpointString(e.ip, e.ports[p.name]))]));
+      facts.push(`  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`);
+    }
+    if (ready.length > 10) facts.push(`  … and ${ready.length - 10} more.`);
   }
   return facts;
 }

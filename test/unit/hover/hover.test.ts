@@ -53,8 +53,10 @@ describe('hover', () => {
   it('shows a Service\'s cluster IP and endpoints with their probabilities', () => {
     const md = hover('name: web\n', 0, 7);
     assert.match(md, /cluster IP 10\.96\.0\.10/);
+    assert.match(md, /stable virtual IP/);
     assert.match(md, /2 endpoints, each chosen with probability 1\/2 \(50\.0%\)/);
-    assert.match(md, /10\.244\.2\.10 \(default\/web-2 on node2\) → 8080/);
+    assert.match(md, /10\.244\.2\.10 \(default\/web-2 on node2\) → 8080 via `KUBE-SEP-[A-Z2-7]{16}`/);
+    assert.match(md, /kube-proxy chains `KUBE-SVC-[A-Z2-7]{16}`, `KUBE-EXT-[A-Z2-7]{16}`/);
   });
 
   it('says nothing where nothing is meaningful', () => {
