@@ -11,3 +11,22 @@ const mod = await import('data:text/javascript;base64,' + Buffer.from(out.output
 fs.mkdirSync(path.join(root, 'schemas'), { recursive: true });
 fs.writeFileSync(path.join(root, 'schemas/netpath.schema.json'), JSON.stringify(mod.jsonSchema(), null, 2) + '\n');
 console.log('[schema] wrote schemas/netpath.schema.json');
+
+// The key reference of docs/topology-format.md, from the same schema.
+const rows = [];
+const walk = (node, at) => {
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    const p = at ? `${at}.${key}` : key;
+    const type = Array.isArray(child.type) ? child.type.join(' \\| ') : child.type ?? '';
+    const extra = [child.enum ? `one of ${child.enum.map((e) => `\`${e}\``).join(', ')}` : '', child.default !== undefined ? `default \`${JSON.stringify(child.default)}\`` : ''].filter(Boolean).join('; ');
+    rows.push(`| \`${p}\` | ${type}${child.items?.type ? ` of ${child.items.type}` : ''} | ${(child.description ?? '').replace(/\|/g, '\\|')}${extra ? ` (${extra})` : ''} |`);
+    walk(child, p);
+    if (child.items) walk(child.items, `${p}[]`);
+  }
+};
+walk(mod.TOPOLOGY_SCHEMA, '');
+const docPath = path.join(root, 'docs/topology-format.md');
+const doc = fs.readFileSync(docPath, 'utf8');
+const table = ['| Key | Type | Meaning |', '|---|---|---|', ...rows].join('\n');
+fs.writeFileSync(docPath, doc.replace(/<!-- keys:start -->[\s\S]*<!-- keys:end -->/, `<!-- keys:start -->\n${table}\n<!-- keys:end -->`));
+console.log(`[schema] wrote the key reference of docs/topology-format.md (${rows.length} keys)`);

@@ -50,3 +50,20 @@ describe('schema', () => {
     assert.deepEqual(essentials('two-node-manifests'), essentials('two-node-lab'));
   });
 });
+
+describe('docs/topology-format.md', () => {
+  it('documents every key of the schema (run `npm run schema` when this fails)', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../../docs/topology-format.md'), 'utf8');
+    const missing: string[] = [];
+    const walk = (node: SchemaNode, at: string) => {
+      for (const [k, v] of Object.entries(node.properties ?? {})) {
+        const p = at ? `${at}.${k}` : k;
+        if (!doc.includes(`| \`${p}\` |`)) missing.push(p);
+        walk(v, p);
+        if (v.items) walk(v.items, `${p}[]`);
+      }
+    };
+    walk(TOPOLOGY_SCHEMA, '');
+    assert.deepEqual(missing, []);
+  });
+});
