@@ -6,34 +6,39 @@ import type { Problem } from './problem';
 import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
 import type { SourceFile, Topology } from './model/types';
-import { runRules } from './rules';
+import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost } from './workspace/load';
 
 export type { Problem, Severity, Span, QuickFix, TextEdit, RelatedInformation } from './problem';
 export type { Topology, SourceFile } from './model/types';
 export type { FileHost } from './workspace/load';
 export { LineIndex, type LineColumn } from './syntax/lines';
-export { RULES } from './rules';
+export { RULES, DIAGNOSTIC_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
 export { hoverAt, type Hover } from './hover';
 
 export type { Analysis } from './analysis';
 
+/** How to analyse: per-code severity overrides (`off` drops a code), as the editor settings and the CLI give them. */
+export interface AnalyseOptions {
+  readonly severity?: SeverityOverrides;
+}
+
 /** Builds the model from files already read and runs every rule. */
-export function analyse(files: readonly SourceFile[]): Analysis {
+export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
   const built = buildTopology(files);
-  const diagnostics = [...built.problems, ...runRules(built.topology)].sort(
+  const diagnostics = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, options)].sort(
     (a, b) => a.span.file.localeCompare(b.span.file) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
   return { ...built, diagnostics };
 }
 
 /** Reads the entry files and their includes through `host`, then analyses them. */
-export async function analysePaths(entries: readonly string[], host: FileHost, preloaded?: ReadonlyMap<string, string>): Promise<Analysis> {
+export async function analysePaths(entries: readonly string[], host: FileHost, preloaded?: ReadonlyMap<string, string>, options: AnalyseOptions = {}): Promise<Analysis> {
   const loaded = await loadTopologyFiles(entries, host, preloaded);
-  const analysis = analyse(loaded.files);
-  return { ...analysis, diagnostics: [...loaded.problems, ...analysis.diagnostics] };
+  const analysis = analyse(loaded.files, options);
+  return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
 }
 
 export function topologyOf(analysis: Analysis): Topology {

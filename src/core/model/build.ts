@@ -78,7 +78,7 @@ class Builder {
   services = new Map<string, ServiceDraft[]>();
   externals: External[] = [];
   slices: SliceDraft[] = [];
-  kubeProxy: { clusterCIDRs?: { value: string; span: Span }[]; masqueradeAll?: boolean; masqueradeBit?: number; detectLocalMode?: string; nodePortAddresses?: { value: string; span: Span }[]; span: Span } | undefined;
+  kubeProxy: { clusterCIDRs?: { value: string; span: Span }[]; masqueradeAll?: boolean; masqueradeBit?: number; detectLocalMode?: string; nodePortAddresses?: { value: string; span: Span }[]; span: Span; spans: Spans } | undefined;
   clusterConfig: { podSubnet?: { value: string; span: Span }[]; serviceSubnet?: { value: string; span: Span }[]; span: Span; origin: Origin } | undefined;
   masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
 
@@ -375,6 +375,7 @@ class Builder {
       detectLocalMode: str(get(root, 'detectLocalMode')),
       nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
       span: root.span,
+      spans: { ...optionalSpan('masqueradeAll', get(get(root, 'iptables'), 'masqueradeAll')), ...optionalSpan('mode', get(root, 'mode')), ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))) },
     };
     const mode = str(get(root, 'mode'));
     if (mode && mode !== 'iptables') {
@@ -512,7 +513,7 @@ class Builder {
         localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector) ? detector : 'ClusterCIDR') as LocalDetector,
         nodePortAddresses: npa,
         span: kp?.span ?? this.kubeProxy?.span ?? defaultSpan,
-        spans: kp ? spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']) : {},
+        spans: kp ? { ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']), ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))) } : this.kubeProxy?.spans ?? {},
         origin: kp ? 'netpath' : this.kubeProxy ? 'KubeProxyConfiguration' : 'default',
       },
       cni: {

@@ -9,6 +9,7 @@ import type { Rule } from './rule';
  */
 export const cidrHostBits: Rule = {
   code: 'cidr.host-bits',
+  severity: 'warning',
   description: 'A CIDR range written with host bits set; some tools reject it, others silently normalise it.',
   run({ ranges }) {
     return ranges.ranges

@@ -9,6 +9,7 @@ const ROLE_NAMES: Record<string, string> = {
 /** `cidr.invalid`: a value that must be an IP address or prefix is not one. */
 export const cidrInvalid: Rule = {
   code: 'cidr.invalid',
+  severity: 'error',
   description: 'A value that must be an IP address or CIDR prefix is not one.',
   run({ ranges }) {
     const out = ranges.ranges.filter((r) => !r.prefix).map((r) =>

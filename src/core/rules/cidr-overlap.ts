@@ -1,17 +1,12 @@
-import { firstAddress, formatValue, hostPrefix, sizeOf } from '../net/address';
-import { describeRange, nextFreePrivateBlock, overlapRange, overlappingPairs, rangeText } from '../net/ranges';
-import { problem, type Problem } from '../problem';
-import type { RangeEntry, RangeRole } from './ranges';
+import { firstAddress, formatValue, hostPrefix, prefixContains, sizeOf, type Prefix } from '../net/address';
+import { describeRange, nextFreeBlock, nextFreePrivateBlock, overlapRange, overlappingPairs, rangeText } from '../net/ranges';
+import { problem, type Problem, type QuickFix } from '../problem';
+import { relocationEdits } from './fixes';
+import type { RangeEntry, RangeIndex, RangeRole } from './ranges';
 import type { Rule } from './rule';
 
-/** Roles whose overlaps break something, and the words for them. */
-const ROLES: Partial<Record<RangeRole, string>> = {
-  'cluster-pods': 'pod IPs of the cluster',
-  services: 'Service IPs',
-  network: 'addresses of',
-  'node-pods': 'pod IPs on',
-  external: 'the address of',
-};
+/** Roles whose overlaps break something. */
+const ROLES: ReadonlySet<RangeRole> = new Set(['cluster-pods', 'services', 'network', 'node-pods', 'external']);
 
 function label(e: RangeEntry): string {
   switch (e.role) {
@@ -35,12 +30,33 @@ function consequence(a: RangeEntry, b: RangeEntry): string {
 
 /** Only these pairs matter: a node's pod CIDR inside the cluster CIDR is how it should be. */
 function conflicts(a: RangeEntry, b: RangeEntry): boolean {
-  if (a.prefix!.family !== b.prefix!.family) return false;
   const roles = [a.role, b.role].sort().join('+');
   if (roles === 'cluster-pods+node-pods') return false;
   if (a.role === b.role && a.role !== 'node-pods') return false;
   if (roles === 'external+network') return false; // An external client sits inside its network.
   return true;
+}
+
+/**
+ * The quick fix for `self`: the nearest free block of the same size that overlaps nothing, carrying along the
+ * addresses that live in the range. A node's pod CIDR stays inside the cluster pod CIDR. Networks and
+ * external clients are not moved: they are the physical world, the cluster adapts to them.
+ */
+function moveFix(self: RangeEntry, used: readonly Prefix[], index: RangeIndex): QuickFix[] {
+  if (self.role === 'network' || self.role === 'external') return [];
+  const p = self.prefix!;
+  let block: Prefix | undefined;
+  if (self.role === 'node-pods') {
+    const cluster = index.ranges.find((r) => r.role === 'cluster-pods' && r.prefix && prefixContains(r.prefix, p));
+    block = cluster ? nextFreeBlock(p.length, p.family, used, firstAddress(p), cluster.prefix) : undefined;
+  } else {
+    block = nextFreePrivateBlock(p.length, p.family, used, firstAddress(p));
+  }
+  if (!block) return [];
+  const edits = relocationEdits(self, block, index);
+  if (!edits) return [];
+  const carried = edits.length > 1 ? ` and renumber the ${edits.length - 1} address${edits.length > 2 ? 'es' : ''} in it` : '';
+  return [{ title: `Move ${self.text} to the free block ${block.text} (${sizeOf(block)} addresses)${carried}`, edits, preferred: true }];
 }
 
 /**
@@ -50,11 +66,12 @@ function conflicts(a: RangeEntry, b: RangeEntry): boolean {
  */
 export const cidrOverlap: Rule = {
   code: 'cidr.overlap',
+  severity: 'error',
   description: 'Two ranges with different roles (pods, Services, networks, nodes, externals) share addresses.',
   run({ ranges }) {
     // An external client is one address, whatever the prefix length of its interface.
     const candidates = ranges.ranges
-      .filter((r) => r.prefix && r.role in ROLES)
+      .filter((r) => r.prefix && ROLES.has(r.role))
       .map((r) => (r.role === 'external' ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) } : r));
     const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix!, item }))).filter(([a, b]) => conflicts(a, b));
     const used = candidates.map((c) => c.prefix!);
@@ -64,11 +81,9 @@ export const cidrOverlap: Rule = {
       const sharedText = shared.first === shared.last ? formatValue(shared.family, shared.first) : rangeText(shared.family, shared.first, shared.last);
       const why = consequence(a, b);
       for (const [self, other] of [[a, b], [b, a]] as const) {
-        if (self.role === 'external') continue; // Move the range, not the client: the fix belongs on the other side.
+        if (self.role === 'external') continue; // Move the range, not the client: the diagnostic belongs on the other side.
         const message = `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
-        const block = self.role === 'network' ? undefined : nextFreePrivateBlock(self.prefix!.length, self.prefix!.family, used, firstAddress(self.prefix!));
-        const fixes = block ? [{ title: `Move ${self.text} to the free block ${block.text} (${sizeOf(block)} addresses)`, edits: [{ span: self.span, newText: block.text }], preferred: true }] : [];
-        out.push(problem('cidr.overlap', 'error', message, self.span, [{ span: other.span, message: `${label(other)} ${other.text}` }], fixes));
+        out.push(problem('cidr.overlap', 'error', message, self.span, [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }], moveFix(self, used, ranges)));
       }
     }
     return out;

@@ -3,17 +3,89 @@
  * `Rule`, add it here, document it in docs/diagnostics.md, and add golden fixtures under
  * test/fixtures/rules/<code>/.
  */
-import type { Problem } from '../problem';
+import type { Problem, Severity } from '../problem';
 import type { Topology } from '../model/types';
 import { indexRanges } from './ranges';
 import type { Rule, RuleContext } from './rule';
 import { cidrInvalid } from './cidr-invalid';
 import { cidrHostBits } from './cidr-host-bits';
+import { cidrFamilyMismatch } from './cidr-family-mismatch';
 import { cidrOverlap } from './cidr-overlap';
+import { cidrNodeOutsideCluster } from './cidr-node-outside-cluster';
+import { cidrServiceRangeTooLarge } from './cidr-service-range-too-large';
+import { cidrTooSmall } from './cidr-too-small';
+import { ipOutsideRange } from './ip-outside-range';
+import { ipDuplicate } from './ip-duplicate';
+import { ipReserved } from './ip-reserved';
+import { natMasqueradeAll } from './nat-masquerade-all';
+import { natEgressMissing } from './nat-egress-missing';
+import { routeMissing } from './route-missing';
+import { routeGatewayUnreachable } from './route-gateway-unreachable';
+import { podPortConflict } from './pod-port-conflict';
+import { podHostNetworkIp } from './pod-host-network-ip';
+import { serviceNoEndpoints } from './service-no-endpoints';
+import { serviceTargetPort } from './service-target-port';
+import { serviceNodePortDuplicate } from './service-nodeport-duplicate';
+import { serviceClusterIpDuplicate } from './service-cluster-ip-duplicate';
+import { serviceLocalPolicyDrop } from './service-local-policy-drop';
 
-export const RULES: readonly Rule[] = [cidrInvalid, cidrHostBits, cidrOverlap];
+export type { Rule, RuleContext } from './rule';
 
-export function runRules(topology: Topology): Problem[] {
-  const ctx: RuleContext = { topology, ranges: indexRanges(topology) };
-  return RULES.flatMap((rule) => rule.run(ctx));
+export const RULES: readonly Rule[] = [
+  cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
+  ipOutsideRange, ipDuplicate, ipReserved,
+  natMasqueradeAll, natEgressMissing,
+  routeMissing, routeGatewayUnreachable,
+  podPortConflict, podHostNetworkIp,
+  serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
+];
+
+/** A code the model builder, YAML reader or file loader reports (not a rule, but documented and overridable the same way). */
+export interface CodeInfo {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly description: string;
+}
+
+/** Codes reported before the rules run: YAML syntax, the schema check, references, names, files. */
+export const MODEL_CODES: readonly CodeInfo[] = [
+  { code: 'yaml.syntax', severity: 'error', description: 'The file is not valid YAML; the rest of the file is still read where possible.' },
+  { code: 'schema.unknown-key', severity: 'warning', description: 'A key the NetPath format does not have (with a "did you mean" suggestion).' },
+  { code: 'schema.type', severity: 'error', description: 'A value of the wrong type, outside its allowed values, or a required key missing.' },
+  { code: 'schema.api-version', severity: 'warning', description: 'A NetPath document with an apiVersion this version does not know.' },
+  { code: 'k8s.unknown-api-version', severity: 'warning', description: 'A Kubernetes or tool object of a known kind with an apiVersion NetPath does not know.' },
+  { code: 'k8s.proxy-mode', severity: 'warning', description: 'A kube-proxy mode other than iptables; NetPath evaluates iptables-mode rules.' },
+  { code: 'k8s.endpointslice-unowned', severity: 'warning', description: 'An EndpointSlice without the kubernetes.io/service-name label.' },
+  { code: 'ref.unknown', severity: 'error', description: 'A reference to a node, network, device or include that does not exist.' },
+  { code: 'name.duplicate', severity: 'error', description: 'Two objects of one kind with the same name.' },
+  { code: 'include.too-many', severity: 'warning', description: 'More files than NetPath reads in one topology.' },
+];
+
+/** Every documented code with its default severity and description: the rules and the model's codes. */
+export const DIAGNOSTIC_CODES: readonly CodeInfo[] = [...MODEL_CODES, ...RULES.map(({ code, severity, description }) => ({ code, severity, description }))];
+
+/** A severity per code, or `off` to drop the code. Codes not listed keep their default. */
+export type SeverityOverrides = Readonly<Record<string, Severity | 'off'>>;
+
+export interface RuleOptions {
+  readonly severity?: SeverityOverrides;
+  /** The compiled data plane, for the rules that need it (see RuleContext.dataplane). */
+  readonly dataplane?: unknown;
+}
+
+/** Runs every rule that is not turned off and whose inputs are available. */
+export function runRules(topology: Topology, options: RuleOptions = {}): Problem[] {
+  const ctx: RuleContext = { topology, ranges: indexRanges(topology), dataplane: options.dataplane };
+  const enabled = RULES.filter((rule) => options.severity?.[rule.code] !== 'off' && (rule.needs ?? []).every((need) => ctx[need] !== undefined));
+  return applySeverity(enabled.flatMap((rule) => rule.run(ctx)), options.severity);
+}
+
+/** Applies per-code severity overrides: drops `off` codes, changes the severity of the others. */
+export function applySeverity(problems: readonly Problem[], overrides: SeverityOverrides | undefined): Problem[] {
+  if (!overrides) return [...problems];
+  return problems.flatMap((p) => {
+    const o = overrides[p.code];
+    if (o === undefined || o === p.severity) return [p];
+    return o === 'off' ? [] : [{ ...p, severity: o }];
+  });
 }

@@ -1,31 +1,43 @@
 /**
  * Every address and range in a topology, parsed once and labelled with its role, so the address rules
- * (invalid, host bits, overlaps, outside-range, duplicates) share one pass over the model.
+ * (invalid, host bits, families, overlaps, outside-range, duplicates) share one pass over the model.
  */
 import type { Span } from '../problem';
 import { parseAddress, parsePrefix, type Address, type Prefix } from '../net/address';
-import type { Topology } from '../model/types';
+import type { Located, Topology } from '../model/types';
 
 export type RangeRole = 'cluster-pods' | 'services' | 'network' | 'node-pods' | 'external' | 'interface' | 'bridge' | 'masq-exempt' | 'lb-source-range' | 'node-port-addresses';
 
-export interface RangeEntry {
-  readonly role: RangeRole;
-  /** Who owns it, for messages: "node node2", "cluster", "network lan". */
+interface Entry {
+  /** Who owns it, for messages: "node node2", "the cluster", "network lan". */
   readonly owner: string;
   readonly text: string;
+  /** The value's own span when `exact`; otherwise the nearest enclosing element (the value was defaulted or derived). */
   readonly span: Span;
+  /** Whether `span` covers exactly this value, so a quick fix may replace it. */
+  readonly exact: boolean;
+  /** The node it belongs to (node pod CIDRs, interfaces, bridges, pods, routes). */
+  readonly node?: string;
+  /**
+   * The list it is an item of, when that list holds at most one value per IP family (`cluster.podCIDRs`,
+   * a node's podCIDRs, a pod's IPs, ...). Items with the same key form one list.
+   */
+  readonly perFamily?: string;
+}
+
+export interface RangeEntry extends Entry {
+  readonly role: RangeRole;
   /** undefined when the text is not a valid prefix. */
   readonly prefix: Prefix | undefined;
 }
 
 export type AddressRole = 'pod' | 'cluster-ip' | 'external-ip' | 'lb-ip' | 'route-via' | 'endpoint';
 
-export interface AddressEntry {
+export interface AddressEntry extends Entry {
   readonly role: AddressRole;
-  readonly owner: string;
-  readonly text: string;
-  readonly span: Span;
   readonly address: Address | undefined;
+  /** For pods: whether the pod shares its node's network namespace. */
+  readonly hostNetwork?: boolean;
 }
 
 export interface RangeIndex {
@@ -33,32 +45,47 @@ export interface RangeIndex {
   readonly addresses: readonly AddressEntry[];
 }
 
-const at = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span): Span => spans[key] ?? fallback;
+/** The span of `key` in an element when known, else the element's field `fallbackKey`, else the element. */
+export function spanOf(e: Pick<Located, 'span' | 'spans'>, key: string, fallbackKey?: string): Span {
+  return e.spans[key] ?? (fallbackKey ? e.spans[fallbackKey] : undefined) ?? e.span;
+}
+
+type Extra = Partial<Pick<Entry, 'node' | 'perFamily'>> & { hostNetwork?: boolean };
 
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
   const addresses: AddressEntry[] = [];
-  const range = (role: RangeRole, owner: string, text: string, span: Span) => ranges.push({ role, owner, text, span, prefix: parsePrefix(text) });
-  const address = (role: AddressRole, owner: string, text: string, span: Span) => addresses.push({ role, owner, text, span, address: parseAddress(text) });
+  const located = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span) => ({ span: spans[key] ?? fallback, exact: spans[key] !== undefined && spans[key].file !== '' });
+  const range = (role: RangeRole, owner: string, text: string, where: { span: Span; exact: boolean }, extra: Extra = {}) =>
+    ranges.push({ role, owner, text, ...where, ...extra, prefix: parsePrefix(text) });
+  const address = (role: AddressRole, owner: string, text: string, where: { span: Span; exact: boolean }, extra: Extra = {}) =>
+    addresses.push({ role, owner, text, ...where, ...extra, address: parseAddress(text) });
 
-  t.cluster.podCIDRs.forEach((c, i) => range('cluster-pods', 'the cluster', c, at(t.cluster.spans, `podCIDRs.${i}`, t.cluster.span)));
-  t.cluster.serviceCIDRs.forEach((c, i) => range('services', 'the cluster', c, at(t.cluster.spans, `serviceCIDRs.${i}`, t.cluster.span)));
-  t.cluster.masquerade?.nonMasqueradeCIDRs.forEach((c, i) => range('masq-exempt', 'the masquerade agent', c, at(t.cluster.masquerade!.spans, `nonMasqueradeCIDRs.${i}`, t.cluster.masquerade!.span)));
-  t.cluster.kubeProxy.nodePortAddresses.forEach((c) => range('node-port-addresses', 'kube-proxy', c, t.cluster.kubeProxy.spans.nodePortAddresses ?? t.cluster.kubeProxy.span));
-  for (const n of t.networks) range('network', `network ${n.name}`, n.cidr, at(n.spans, 'cidr', n.span));
+  const c = t.cluster;
+  c.podCIDRs.forEach((x, i) => range('cluster-pods', 'the cluster', x, located(c.spans, `podCIDRs.${i}`, c.span), { perFamily: 'cluster podCIDRs' }));
+  c.serviceCIDRs.forEach((x, i) => range('services', 'the cluster', x, located(c.spans, `serviceCIDRs.${i}`, c.span), { perFamily: 'cluster serviceCIDRs' }));
+  const m = c.masquerade;
+  m?.nonMasqueradeCIDRs.forEach((x, i) => range('masq-exempt', 'the masquerade agent', x, located(m.spans, `nonMasqueradeCIDRs.${i}`, m.span)));
+  c.kubeProxy.nodePortAddresses.forEach((x, i) => range('node-port-addresses', 'kube-proxy', x, located(c.kubeProxy.spans, `nodePortAddresses.${i}`, c.kubeProxy.spans.nodePortAddresses ?? c.kubeProxy.span)));
+  for (const n of t.networks) range('network', `network ${n.name}`, n.cidr, located(n.spans, 'cidr', n.span));
   for (const n of t.nodes) {
-    n.podCIDRs.forEach((c, i) => range('node-pods', `node ${n.name}`, c, at(n.spans, `podCIDRs.${i}`, n.span)));
-    for (const i of n.interfaces) i.addresses.forEach((a, k) => range('interface', `node ${n.name} ${i.name}`, a, at(i.spans, `addresses.${k}`, i.span)));
-    n.bridge.addresses.forEach((a, k) => range('bridge', `bridge ${n.bridge.name} on node ${n.name}`, a, at(n.bridge.spans, `addresses.${k}`, n.span)));
-    for (const r of n.routes) if (r.via && r.source === 'declared') address('route-via', `a route on node ${n.name}`, r.via, at(r.spans, 'via', r.span));
+    const node = n.name;
+    n.podCIDRs.forEach((x, i) => range('node-pods', `node ${node}`, x, located(n.spans, `podCIDRs.${i}`, n.span), { node, perFamily: `podCIDRs of node ${node}` }));
+    for (const i of n.interfaces) {
+      i.addresses.forEach((a, k) => range('interface', `node ${node} ${i.name}`, a, located(i.spans, `addresses.${k}`, i.span), { node, perFamily: `addresses of ${node}/${i.name}` }));
+    }
+    n.bridge.addresses.forEach((a, k) => range('bridge', `bridge ${n.bridge.name} on node ${node}`, a, located(n.bridge.spans, `addresses.${k}`, n.spans.bridge ?? n.span), { node, perFamily: `addresses of bridge ${n.bridge.name} on ${node}` }));
+    for (const r of n.routes) if (r.via && r.source === 'declared') address('route-via', `a route on node ${node}`, r.via, located(r.spans, 'via', r.span), { node });
   }
-  for (const x of t.externals) x.addresses.forEach((a, k) => range('external', `external ${x.name}`, a, at(x.spans, `addresses.${k}`, x.span)));
-  for (const p of t.pods) p.ips.forEach((ip, k) => address('pod', `pod ${p.id}`, ip, at(p.spans, `ips.${k}`, p.span)));
+  for (const x of t.externals) x.addresses.forEach((a, k) => range('external', `external ${x.name}`, a, located(x.spans, `addresses.${k}`, x.span), { perFamily: `addresses of external ${x.name}` }));
+  for (const p of t.pods) {
+    p.ips.forEach((ip, k) => address('pod', `pod ${p.id}`, ip, located(p.spans, `ips.${k}`, p.spans.name ?? p.span), { node: p.node, perFamily: `IPs of pod ${p.id}`, hostNetwork: p.hostNetwork }));
+  }
   for (const s of t.services) {
-    s.clusterIPs.forEach((ip, k) => address('cluster-ip', `Service ${s.id}`, ip, at(s.spans, `clusterIPs.${k}`, s.span)));
-    s.externalIPs.forEach((ip, k) => address('external-ip', `Service ${s.id}`, ip, at(s.spans, `externalIPs.${k}`, s.span)));
-    s.loadBalancerIPs.forEach((ip, k) => address('lb-ip', `Service ${s.id}`, ip, at(s.spans, `loadBalancerIPs.${k}`, s.span)));
-    s.loadBalancerSourceRanges.forEach((c, k) => range('lb-source-range', `Service ${s.id}`, c, at(s.spans, `loadBalancerSourceRanges.${k}`, s.span)));
+    s.clusterIPs.forEach((ip, k) => address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), { perFamily: `clusterIPs of Service ${s.id}` }));
+    s.externalIPs.forEach((ip, k) => address('external-ip', `Service ${s.id}`, ip, located(s.spans, `externalIPs.${k}`, s.span)));
+    s.loadBalancerIPs.forEach((ip, k) => address('lb-ip', `Service ${s.id}`, ip, located(s.spans, `loadBalancerIPs.${k}`, s.span)));
+    s.loadBalancerSourceRanges.forEach((x, k) => range('lb-source-range', `Service ${s.id}`, x, located(s.spans, `loadBalancerSourceRanges.${k}`, s.span)));
   }
   return { ranges, addresses };
 }

@@ -1,21 +1,36 @@
 /**
  * A diagnostic rule: one stable dotted code, one file, one function from the analysed topology to
- * problems. Rules read the model (and, for NAT and routing, the compiled data plane) — never YAML.
+ * problems. Rules read the model (and, for NAT and routing loops, the compiled data plane) — never YAML.
  */
-import type { Problem } from '../problem';
+import type { Problem, Severity } from '../problem';
 import type { Topology } from '../model/types';
 import type { RangeIndex } from './ranges';
+
+/** What a rule may need beyond the model. Rules that need something the caller did not provide are skipped. */
+export type RuleNeed = 'dataplane';
 
 export interface RuleContext {
   readonly topology: Topology;
   /** Every address and range of the topology, parsed once, with its role and source. */
   readonly ranges: RangeIndex;
+  /**
+   * The compiled data plane (src/core/dataplane): namespaces, routes, bridges and per-node netfilter rulesets,
+   * the same one the tracer walks, so NAT and loop diagnostics can never disagree with a trace. Provided by
+   * the caller of `runRules` once that module exists; rules declaring `needs: ['dataplane']` (nat.pod-to-pod,
+   * nat.node-to-pod, route.loop, bridge.hairpin-off) narrow it to its real type.
+   */
+  readonly dataplane?: unknown;
 }
 
 export interface Rule {
   /** Stable dotted code, e.g. `cidr.overlap`. */
   readonly code: string;
-  /** One line: what the rule finds. Shown in docs/diagnostics.md and `netpath rules`. */
+  /** The severity the rule reports with, unless the caller overrides it per code. */
+  readonly severity: Severity;
+  /** One line: what the rule finds. Shown in docs/diagnostics.md, `netpath rules` and SARIF. */
   readonly description: string;
+  /** Inputs beyond the model; without them the rule does not run. */
+  readonly needs?: readonly RuleNeed[];
   run(ctx: RuleContext): Problem[];
 }
+

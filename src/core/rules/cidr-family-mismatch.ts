@@ -1,0 +1,78 @@
+import { parseAddress, parsePrefix, type Family } from '../net/address';
+import { problem, type Problem, type Span } from '../problem';
+import type { Rule } from './rule';
+
+const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
+
+/**
+ * `cidr.family-mismatch`: an address of an IP family the cluster does not have (an IPv6 pod IP in an IPv4-only
+ * cluster), two values of one family in a list that takes one per family (`podCIDRs: [10.244.0.0/16,
+ * 10.245.0.0/16]`), or a route whose gateway is of another family than its destination.
+ */
+export const cidrFamilyMismatch: Rule = {
+  code: 'cidr.family-mismatch',
+  severity: 'error',
+  description: 'An address of an IP family the cluster does not have, or two of one family where one per family is allowed.',
+  run({ topology, ranges }) {
+    const out: Problem[] = [];
+    const report = (message: string, span: Span, related: Problem['related'] = []) => out.push(problem('cidr.family-mismatch', 'error', message, span, related));
+
+    // One per family: the second value of a family in the same list.
+    const firstOfFamily = new Map<string, { text: string; span: Span }>();
+    const entries = [
+      ...ranges.ranges.map((r) => ({ e: r, family: r.prefix?.family })),
+      ...ranges.addresses.map((a) => ({ e: a, family: a.address?.family })),
+    ];
+    for (const { e, family } of entries) {
+      if (!e.perFamily || !family) continue;
+      const key = `${e.perFamily}\u0000${family}`;
+      const first = firstOfFamily.get(key);
+      if (!first) {
+        firstOfFamily.set(key, { text: e.text, span: e.span });
+        continue;
+      }
+      report(`${e.perFamily} has two ${familyName(family)} values (${first.text} and ${e.text}): the list takes at most one per IP family (one IPv4, one IPv6), so only the first is used.`,
+        e.span, [{ span: first.span, message: `the first ${familyName(family)} value: ${first.text}` }]);
+    }
+
+    // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).
+    const podFamilies = new Set(ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix).map((r) => r.prefix!.family));
+    const serviceFamilies = new Set(ranges.ranges.filter((r) => r.role === 'services' && r.prefix).map((r) => r.prefix!.family));
+    const has = (set: Set<Family>) => [...set].sort().map(familyName).join(' and ');
+    if (podFamilies.size) {
+      for (const r of ranges.ranges) {
+        if (!r.prefix || podFamilies.has(r.prefix.family)) continue;
+        if (r.role === 'node-pods' || r.role === 'bridge') {
+          report(`${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add a ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`, r.span);
+        } else if (r.role === 'services') {
+          report(`The Service range ${r.text} is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: Services of this family would have no pods to send traffic to.`, r.span);
+        }
+      }
+      for (const a of ranges.addresses) {
+        if (a.role === 'pod' && !a.hostNetwork && a.address && !podFamilies.has(a.address.family)) {
+          report(`Pod IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only.`, a.span);
+        }
+      }
+    }
+    if (serviceFamilies.size) {
+      for (const a of ranges.addresses) {
+        if (a.role === 'cluster-ip' && a.address && !serviceFamilies.has(a.address.family)) {
+          report(`Cluster IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the Service ranges are ${has(serviceFamilies)} only: the API server would never hand it out.`, a.span);
+        }
+      }
+    }
+
+    // A route's gateway must be of the destination's family.
+    for (const n of topology.nodes) {
+      for (const r of n.routes) {
+        if (r.source !== 'declared' || !r.via) continue;
+        const to = parsePrefix(r.to)?.family ?? parseAddress(r.to)?.family;
+        const via = parseAddress(r.via)?.family;
+        if (to && via && to !== via) {
+          report(`The route to ${r.to} on node ${n.name} goes via ${r.via}: an ${familyName(to)} destination needs an ${familyName(to)} gateway.`, r.spans.via ?? r.span);
+        }
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,91 @@
+/**
+ * Helpers that compute quick-fix data: a free address in a range, a free port, and the edits that move a
+ * range together with the addresses that live in it. Pure functions over the range index.
+ */
+import { addressKey, firstAddress, formatValue, lastAddress, prefixContainsAddress, type Prefix } from '../net/address';
+import type { Span, TextEdit } from '../problem';
+import type { AddressEntry, RangeEntry, RangeIndex } from './ranges';
+
+/**
+ * The lowest address of `prefix` that is not in `used` and is not the network address, the gateway (index 1,
+ * the CNI bridge's default), or the last address. Looks at most `used.size + 4` candidates.
+ */
+export function freeAddress(prefix: Prefix, used: ReadonlySet<string>, skipGateway = true): string | undefined {
+  const first = firstAddress(prefix);
+  const last = lastAddress(prefix);
+  const bound = BigInt(used.size + 4);
+  for (let i = skipGateway ? 2n : 1n; i < bound + 2n; i++) {
+    const v = first + i;
+    if (v >= last) return undefined;
+    if (!used.has(addressKey({ family: prefix.family, value: v }))) return formatValue(prefix.family, v);
+  }
+  return undefined;
+}
+
+/** The free port nearest to `near` in `[min, max]`, or undefined when every port is taken. */
+export function freePort(near: number, min: number, max: number, used: ReadonlySet<number>): number | undefined {
+  const start = Math.min(Math.max(near, min), max);
+  for (let d = 0; d <= max - min; d++) {
+    if (start + d <= max && !used.has(start + d)) return start + d;
+    if (start - d >= min && !used.has(start - d)) return start - d;
+  }
+  return undefined;
+}
+
+/** The keys of every address in use (pods, cluster IPs, interfaces, bridges, externals), for free-address searches. */
+export function usedAddressKeys(index: RangeIndex): Set<string> {
+  const used = new Set<string>();
+  for (const a of index.addresses) if (a.address) used.add(addressKey(a.address));
+  for (const r of index.ranges) {
+    if (r.prefix && (r.role === 'interface' || r.role === 'bridge' || r.role === 'external')) used.add(addressKey({ family: r.prefix.family, value: r.prefix.address }));
+  }
+  return used;
+}
+
+/**
+ * The edits that move `self` from its block to `to` and carry along what lives inside it, keeping each
+ * address at the same offset: a Service range carries its cluster IPs; a node's pod CIDR its pods and bridge
+ * address; a cluster pod CIDR the node pod CIDRs, bridges and pods inside it. Undefined when something that
+ * has to move has no exact span of its own (it was defaulted or derived, so there is no text to edit).
+ */
+export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex): TextEdit[] | undefined {
+  const from = self.prefix!;
+  if (!self.exact) return undefined;
+  const shift = firstAddress(to) - firstAddress(from);
+  const inside = (value: bigint) => prefixContainsAddress(from, { family: from.family, value });
+  const moved = (value: bigint) => formatValue(from.family, value + shift);
+  const edits: TextEdit[] = [{ span: self.span, newText: to.text }];
+  const carried: (RangeEntry | AddressEntry)[] = [];
+  const carries = (e: RangeEntry | AddressEntry): boolean => {
+    switch (self.role) {
+      case 'services': return e.role === 'cluster-ip';
+      case 'node-pods': return (e.role === 'pod' && !(e as AddressEntry).hostNetwork && e.node === self.node) || (e.role === 'bridge' && e.node === self.node);
+      case 'cluster-pods': return (e.role === 'pod' && !(e as AddressEntry).hostNetwork) || e.role === 'bridge' || e.role === 'node-pods';
+      default: return false;
+    }
+  };
+  for (const a of index.addresses) if (a.address && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
+  for (const r of index.ranges) if (r !== self && r.prefix && r.prefix.family === from.family && inside(r.prefix.address) && carries(r)) carried.push(r);
+  for (const e of carried) {
+    if (!e.exact) {
+      // A bridge address derived from the pod CIDR follows the CIDR by itself.
+      if (e.role === 'bridge') continue;
+      return undefined;
+    }
+    if ('prefix' in e) edits.push({ span: e.span, newText: `${moved(e.prefix!.address)}/${e.prefix!.length}` });
+    else edits.push({ span: e.span, newText: moved(e.address!.value) });
+  }
+  return dedupe(edits);
+}
+
+function dedupe(edits: TextEdit[]): TextEdit[] {
+  const seen = new Set<string>();
+  return edits.filter((e) => {
+    const k = spanKey(e.span);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export const spanKey = (s: Span): string => `${s.file}\u0000${s.start}\u0000${s.end}`;

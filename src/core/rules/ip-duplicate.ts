@@ -1,0 +1,60 @@
+import { addressKey, formatAddress, type Address } from '../net/address';
+import { problem, type Problem, type Span } from '../problem';
+import type { Rule } from './rule';
+
+interface Holder {
+  readonly what: string;
+  readonly kind: 'pod' | 'node' | 'service' | 'external' | 'bridge';
+  readonly node: string | undefined;
+  readonly span: Span;
+}
+
+/**
+ * `ip.duplicate`: one address on two objects — pods (on the same node or on different ones, weave#3793), node
+ * interfaces, Service cluster IPs, external clients and bridges. hostNetwork pods share their node's address by
+ * design and are left out; two Services sharing a cluster IP are `service.cluster-ip-duplicate`, and a pod on
+ * its own node's bridge gateway is `ip.reserved`. One pass, grouped by address in a map.
+ */
+export const ipDuplicate: Rule = {
+  code: 'ip.duplicate',
+  severity: 'error',
+  description: 'One IP address used by two objects (pods, nodes, Services, externals, bridges).',
+  run({ ranges }) {
+    const byAddress = new Map<string, { address: Address; holders: Holder[] }>();
+    const add = (address: Address | undefined, h: Holder) => {
+      if (!address) return;
+      const key = addressKey(address);
+      const group = byAddress.get(key);
+      if (group) group.holders.push(h);
+      else byAddress.set(key, { address, holders: [h] });
+    };
+    for (const a of ranges.addresses) {
+      if (a.role === 'pod' && !a.hostNetwork) add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
+      else if (a.role === 'cluster-ip') add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
+    }
+    for (const r of ranges.ranges) {
+      if (!r.prefix) continue;
+      const address = { family: r.prefix.family, value: r.prefix.address };
+      if (r.role === 'interface') add(address, { what: r.owner, kind: 'node', node: r.node, span: r.span });
+      else if (r.role === 'external') add(address, { what: r.owner, kind: 'external', node: undefined, span: r.span });
+      else if (r.role === 'bridge') add(address, { what: r.owner, kind: 'bridge', node: r.node, span: r.span });
+    }
+    const out: Problem[] = [];
+    for (const { address, holders } of byAddress.values()) {
+      if (holders.length < 2) continue;
+      if (holders.every((h) => h.kind === 'service')) continue; // service.cluster-ip-duplicate
+      const bridges = holders.filter((h) => h.kind === 'bridge');
+      if (holders.length === 2 && bridges.length === 1 && holders.some((h) => h.kind === 'pod' && h.node === bridges[0].node)) continue; // ip.reserved
+      const text = formatAddress(address);
+      const nodes = new Set(holders.map((h) => h.node).filter((n) => n !== undefined));
+      const across = nodes.size > 1 ? ` on different nodes (${[...nodes].join(', ')})` : '';
+      for (const h of holders) {
+        const others = holders.filter((o) => o !== h);
+        out.push(problem('ip.duplicate', 'error',
+          `${text} is used by ${h.what} and also by ${others.slice(0, 3).map((o) => o.what).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}${across}: replies and routes can reach only one of them, so connections to the others fail at random.`,
+          h.span, others.slice(0, 10).map((o) => ({ span: o.span, message: `${text} is also used by ${o.what}` }))));
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,73 @@
+import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
+import { PRIVATE_PREFIXES } from '../net/ranges';
+import { problem, type Problem, type Span } from '../problem';
+import type { Node, Topology } from '../model/types';
+import type { Rule } from './rule';
+
+/** A well-known public address that stands for "the internet" when a node has a default route. */
+const INTERNET: Record<4 | 6, Address> = { 4: parseAddress('8.8.8.8')!, 6: parseAddress('2001:4860:4860::8888')! };
+
+/**
+ * Whether something on `node` masquerades pod traffic to `dest`: an ip-masq-agent that does not exempt it,
+ * the CNI bridge plugin's ipMasq (everything leaving the pod subnet), or a MASQUERADE/SNAT rule in the node's
+ * raw iptables text (taken on trust here; the data-plane rules judge raw rules exactly).
+ */
+function masqueraded(t: Topology, node: Node, dest: Address): boolean {
+  const agent = t.cluster.masquerade;
+  if (agent && !agent.nonMasqueradeCIDRs.some((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); })) return true;
+  if (node.cniIpMasq && !node.podCIDRs.some((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); })) return true;
+  return node.iptables !== undefined && /-j\s+(?:MASQUERADE|SNAT)\b/.test(node.iptables.text);
+}
+
+const isPrivate = (a: Address) => PRIVATE_PREFIXES.some((p) => prefixContainsAddress(p, a));
+
+/**
+ * `nat.egress-missing`: pods with private addresses send traffic out of the cluster and nothing masquerades it,
+ * so the far end answers to a pod address it has no route to and the replies are lost. "Out of the cluster"
+ * is the internet (when a node has a `default` route) and external clients on a network no node is attached
+ * to. Externals on a node's own network are clients of the cluster; NetPath does not assume pods call them.
+ */
+export const natEgressMissing: Rule = {
+  code: 'nat.egress-missing',
+  severity: 'warning',
+  description: 'Pods with private addresses reach outside the cluster with no masquerade: replies cannot come back.',
+  run({ topology }) {
+    const out: Problem[] = [];
+    const podsByNode = new Map<string, { id: string; ip: Address }[]>();
+    for (const p of topology.pods) {
+      if (p.hostNetwork) continue;
+      for (const ip of p.ips) {
+        const a = parseAddress(ip);
+        if (a && isPrivate(a)) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), { id: p.id, ip: a }]);
+      }
+    }
+    const attached = new Set(topology.nodes.flatMap((n) => n.interfaces.map((i) => i.network)));
+    const destinations: { what: string; address: Address; span: Span; nodes: readonly Node[] }[] = [];
+    for (const x of topology.externals) {
+      if (attached.has(x.network)) continue;
+      for (const [k, text] of x.addresses.entries()) {
+        const a = parsePrefix(text);
+        if (a) destinations.push({ what: `external ${x.name} (${text.split('/')[0]})`, address: { family: a.family, value: a.address }, span: x.spans[`addresses.${k}`] ?? x.span, nodes: topology.nodes });
+      }
+    }
+    for (const n of topology.nodes) {
+      const route = n.routes.find((r) => r.to === 'default' || r.to === '0.0.0.0/0' || r.to === '::/0');
+      if (!route) continue;
+      const family = route.to === '::/0' || (route.via && route.via.includes(':')) ? 6 : 4;
+      destinations.push({ what: 'the internet', address: INTERNET[family], span: route.spans.to ?? route.span, nodes: [n] });
+    }
+    for (const d of destinations) {
+      const affected = d.nodes.flatMap((n) => {
+        const pods = (podsByNode.get(n.name) ?? []).filter((p) => p.ip.family === d.address.family);
+        return pods.length && !masqueraded(topology, n, d.address) ? [{ node: n, pod: pods[0] }] : [];
+      });
+      if (!affected.length) continue;
+      const names = affected.map((x) => x.node.name);
+      const example = affected[0].pod;
+      out.push(problem('nat.egress-missing', 'warning',
+        `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (no ip-masq-agent rule, CNI ipMasq off, no MASQUERADE rule): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
+        d.span, affected.slice(0, 10).map((x) => ({ span: x.node.spans.name ?? x.node.span, message: `node ${x.node.name}` }))));
+    }
+    return out;
+  },
+};

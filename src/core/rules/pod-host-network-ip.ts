@@ -1,0 +1,34 @@
+import { parseAddress, sameAddress } from '../net/address';
+import { problem, type Problem } from '../problem';
+import type { Rule } from './rule';
+
+/**
+ * `pod.host-network-ip`: a hostNetwork pod whose IP is not one of its node's addresses. A hostNetwork pod
+ * runs in the node's root network namespace, so its IP is the node's IP, whatever the manifest says.
+ */
+export const podHostNetworkIp: Rule = {
+  code: 'pod.host-network-ip',
+  severity: 'warning',
+  description: 'A hostNetwork pod whose IP is not its node\'s.',
+  run({ topology }) {
+    const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
+    const out: Problem[] = [];
+    for (const pod of topology.pods) {
+      const node = pod.hostNetwork ? nodes.get(pod.node) : undefined;
+      if (!node) continue;
+      const nodeIPs = node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
+      const parsed = nodeIPs.map((t) => ({ text: t, address: parseAddress(t) }));
+      pod.ips.forEach((ip, k) => {
+        const a = parseAddress(ip);
+        if (!a || !parsed.length || parsed.some((n) => n.address && sameAddress(n.address, a))) return;
+        const span = pod.spans[`ips.${k}`];
+        const replacement = parsed.find((n) => n.address?.family === a.family)?.text;
+        out.push(problem('pod.host-network-ip', 'warning',
+          `Pod ${pod.id} uses hostNetwork, so it shares node ${node.name}'s network namespace and its IP is the node's (${nodeIPs.join(', ')}), not ${ip}. Traffic to ${ip} does not reach it.`,
+          span ?? pod.spans.name ?? pod.span, [{ span: node.spans.name ?? node.span, message: `node ${node.name}` }],
+          span && replacement ? [{ title: `Change to the node address ${replacement}`, edits: [{ span, newText: replacement }], preferred: true }] : []));
+      });
+    }
+    return out;
+  },
+};

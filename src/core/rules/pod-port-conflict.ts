@@ -1,0 +1,37 @@
+import { problem, type Problem } from '../problem';
+import type { ContainerPort } from '../model/types';
+import type { Rule } from './rule';
+
+/**
+ * `pod.port-conflict`: two container ports of one pod on the same port and protocol. The containers of a pod
+ * share one network namespace and one port space: the API server only warns, and at run time the second
+ * container to bind fails with EADDRINUSE.
+ */
+export const podPortConflict: Rule = {
+  code: 'pod.port-conflict',
+  severity: 'error',
+  description: 'Two containers of one pod listen on the same port and protocol (one network namespace, one port space).',
+  run({ topology }) {
+    const out: Problem[] = [];
+    for (const pod of topology.pods) {
+      const first = new Map<string, { container: string; port: ContainerPort }>();
+      for (const c of pod.containers) {
+        for (const port of c.ports) {
+          const key = `${port.containerPort}/${port.protocol}`;
+          const seen = first.get(key);
+          if (!seen) {
+            first.set(key, { container: c.name, port });
+            continue;
+          }
+          const same = seen.container === c.name;
+          out.push(problem('pod.port-conflict', 'error',
+            same
+              ? `Container ${c.name} of pod ${pod.id} lists ${key} twice.`
+              : `Containers ${seen.container} and ${c.name} of pod ${pod.id} both listen on ${key}: they share the pod's network namespace, so the second one to start fails to bind (EADDRINUSE).`,
+            port.spans.containerPort ?? port.span, [{ span: seen.port.spans.containerPort ?? seen.port.span, message: `${key} of container ${seen.container}` }]));
+        }
+      }
+    }
+    return out;
+  },
+};

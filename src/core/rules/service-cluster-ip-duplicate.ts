@@ -1,0 +1,39 @@
+import { addressKey, parseAddress } from '../net/address';
+import { problem, type Problem } from '../problem';
+import { freeAddress, usedAddressKeys } from './fixes';
+import type { AddressEntry } from './ranges';
+import type { Rule } from './rule';
+
+/**
+ * `service.cluster-ip-duplicate`: two Services with the same cluster IP. The API server rejects the second;
+ * if both reach kube-proxy, the first rule wins and the other Service is unreachable.
+ */
+export const serviceClusterIpDuplicate: Rule = {
+  code: 'service.cluster-ip-duplicate',
+  severity: 'error',
+  description: 'Two Services share a cluster IP.',
+  run({ ranges }) {
+    const first = new Map<string, AddressEntry>();
+    const services = ranges.ranges.filter((r) => r.role === 'services' && r.prefix);
+    let used: Set<string> | undefined;
+    const out: Problem[] = [];
+    for (const a of ranges.addresses) {
+      if (a.role !== 'cluster-ip' || !a.address) continue;
+      const key = addressKey(a.address);
+      const seen = first.get(key);
+      if (!seen) {
+        first.set(key, a);
+        continue;
+      }
+      if (seen.owner === a.owner) continue; // cidr.family-mismatch reports a list with one address twice.
+      const pool = services.find((r) => r.prefix!.family === a.address!.family);
+      const free = pool && a.exact ? freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges))) : undefined;
+      if (free) used!.add(addressKey(parseAddress(free)!)); // The next duplicate gets another free address.
+      out.push(problem('service.cluster-ip-duplicate', 'error',
+        `Cluster IP ${a.text} of ${a.owner} is already the cluster IP of ${seen.owner}: the API server rejects the second Service, and kube-proxy would send both to the endpoints of the first.`,
+        a.span, [{ span: seen.span, message: `cluster IP of ${seen.owner}` }],
+        free ? [{ title: `Change to ${free}, a free address in ${pool!.prefix!.text}`, edits: [{ span: a.span, newText: free }], preferred: true }] : []));
+    }
+    return out;
+  },
+};
