@@ -9,6 +9,9 @@ export function analyseYaml(files: Record<string, string> | string): Analysis {
 
 export const codes = (a: Analysis) => a.diagnostics.map((d) => d.code);
 
+/** Codes the model builder reports (structure), without the rules' findings about the network. */
+export const modelCodes = (a: Analysis) => codes(a).filter((c) => /^(yaml|schema|ref|name|k8s|include)\./.test(c));
+
 /** The text a span covers, to assert positions without counting offsets by hand. */
 export function spanText(a: Analysis, span: { file: string; start: number; end: number }): string {
   const src = a.sources.find((s) => s.path === span.file);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { analysePaths, type FileHost } from '../../../src/core';
-import { analyseYaml, codes, HEADER, spanText } from './helpers';
+import { analyseYaml, modelCodes as codes, HEADER, spanText } from './helpers';
 
 const NODES = `apiVersion: v1
 kind: List
