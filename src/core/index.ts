@@ -2,7 +2,6 @@
  * The one entry point of the NetPath core. Editors and the CLI call these functions; everything else
  * in `src/core` is an implementation detail behind them.
  */
-import type { Problem } from './problem';
 import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
 import type { SourceFile, Topology } from './model/types';

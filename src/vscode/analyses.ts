@@ -61,12 +61,8 @@ export class Analyses implements vscode.Disposable {
   /** Manifests join the NetPath documents of their folder; or, with a matching glob, the YAML of their folder. */
   private async manifestEntries(doc: vscode.TextDocument): Promise<string[] | undefined> {
     const dir = vscode.Uri.joinPath(doc.uri, '..');
-    let siblings: [string, vscode.FileType][] = [];
-    try {
-      siblings = await vscode.workspace.fs.readDirectory(dir);
-    } catch {
-      return undefined;
-    }
+    const siblings = await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined);
+    if (!siblings) return undefined;
     const netpath = siblings.filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
     if (netpath.length) return [...netpath, doc.uri.path];
     const globs = this.settings().manifestGlobs;
