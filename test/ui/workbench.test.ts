@@ -1,0 +1,65 @@
+/**
+ * The ui tier: what a person sees with the packaged NetPath .vsix installed in a real VS Code. Each step
+ * leaves a screenshot in test-output/ui/ (and a failed step a `failed-*.png`). The steps build on each
+ * other, so mocha stops at the first failure (`bail` in .mocharc.json).
+ */
+import * as assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { oneLine, Workbench } from './workbench';
+
+const url = process.env.NETPATH_UI_URL;
+const out = process.env.NETPATH_UI_OUT ?? path.resolve('test-output/ui');
+const FIXTURE = 'overlap.netpath.yaml';
+const fixtureText = fs.readFileSync(path.resolve('test/fixtures/workspace', FIXTURE), 'utf8');
+/** 1-based line of the first occurrence of `needle` in the fixture, as the Problems panel shows it. */
+const lineOf = (needle: string) => fixtureText.slice(0, fixtureText.indexOf(needle)).split('\n').length;
+
+suite('NetPath in the workbench (packaged .vsix)', () => {
+  let wb: Workbench;
+
+  suiteSetup(async () => {
+    assert.ok(url, 'NETPATH_UI_URL is not set: run this tier with `node scripts/vscode-host/run-ui-tests.mjs`');
+    wb = await Workbench.open(url, out);
+  });
+
+  teardown(async function () {
+    const t = this.currentTest;
+    if (t?.state === 'failed') await wb?.screenshot(`failed-${t.title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+  });
+
+  suiteTeardown(async () => {
+    await wb?.close();
+  });
+
+  test('opens the topology file from the explorer', async () => {
+    await wb.openFromExplorer(FIXTURE, 'serviceCIDRs');
+    await wb.screenshot('01-topology-open');
+  });
+
+  test('lists cidr.overlap on the serviceCIDRs line in the Problems panel', async () => {
+    await wb.runCommand('View: Focus Problems');
+    const rows = wb.problems('cidr.overlap');
+    await rows.first().waitFor();
+    const texts = (await rows.allInnerTexts()).map(oneLine);
+    const line = lineOf('serviceCIDRs:');
+    assert.ok(texts.some((t) => t.includes(`netpath(cidr.overlap) [Ln ${line}, Col`)),
+      `no netpath cidr.overlap problem on line ${line}; rows:\n${texts.join('\n')}`);
+    await wb.screenshot('02-problems');
+  });
+
+  test('hovering the podCIDRs key explains CIDR', async () => {
+    const text = oneLine(await wb.hover(wb.editorToken('podCIDRs'), 'CIDR'));
+    await wb.screenshot('03-hover-podCIDRs');
+    assert.ok(text.includes('Classless'), `the hover does not explain "Classless": ${text}`);
+    await wb.dismiss();
+  });
+
+  test('"NetPath: Show Topology" shows the topology name in a webview', async () => {
+    await wb.runCommand('NetPath: Show Topology');
+    const title = wb.webview().locator('#view-title');
+    await title.waitFor();
+    assert.equal(oneLine(await title.innerText()), 'overlap-lab');
+    await wb.screenshot('04-topology-webview');
+  });
+});
