@@ -1,0 +1,425 @@
+/**
+ * The iptables-save text (filter and nat tables) that kube-proxy in iptables mode leaves on one node.
+ *
+ * The rules, their order inside each chain and their comments follow kube-proxy's syncProxyRules
+ * (pkg/proxy/iptables/proxier.go). The output is what `iptables-save` would show, not kube-proxy's restore input:
+ * - the built-in chains are declared and hold the jump rules kube-proxy (and kubelet, for KUBE-FIREWALL) ensure
+ *   at start-up; kubelet runs first, so its KUBE-FIREWALL jump comes last;
+ * - rules are grouped by chain; KUBE-NODEPORTS and KUBE-SERVICES come first, then the other chains sorted by name
+ *   (the order kube-proxy's own tests print);
+ * - marks are printed as iptables-save does (`0x4000`, not the `0x00004000` kube-proxy feeds in).
+ * Services and endpoints keep the input order (kube-proxy iterates maps; only the order within a chain matters).
+ * Topology hints are not modelled (every ready endpoint is a cluster endpoint).
+ */
+import { canonical, hostPrefix, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import { chainHash, endpointString, servicePortName } from './names';
+import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
+
+const KUBE_SERVICES = 'KUBE-SERVICES';
+const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+const KUBE_FORWARD = 'KUBE-FORWARD';
+const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+const KUBE_FIREWALL = 'KUBE-FIREWALL';
+const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+/** Comments with spaces are quoted, as kube-proxy writes them. */
+function q(comment: string): string {
+  return /\s/.test(comment) ? `"${comment.replace(/(["\\])/g, '\\$1')}"` : comment;
+}
+
+interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+  readonly local: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly text: string;
+  readonly chain: string;
+}
+
+/** Rules of one table, kept per chain in write order. */
+class TableText {
+  readonly chains: string[] = [];
+  readonly rules = new Map<string, string[]>();
+  chain(name: string): void {
+    if (!this.rules.has(name)) {
+      this.chains.push(name);
+      this.rules.set(name, []);
+    }
+  }
+  add(chain: string, ...args: (string | readonly string[])[]): void {
+    this.chain(chain);
+    this.rules.get(chain)!.push(['-A', chain, ...args.flat()].join(' '));
+  }
+}
+
+interface Categorized {
+  readonly cluster: readonly Endpoint[];
+  readonly local: readonly Endpoint[];
+  readonly all: readonly Endpoint[];
+  readonly hasAny: boolean;
+}
+
+/** proxy.CategorizeEndpoints without topology hints. */
+function categorize(eps: readonly Endpoint[], usesCluster: boolean, usesLocal: boolean): Categorized {
+  let cluster: Endpoint[] = [];
+  let hasAny = false;
+  if (usesCluster) {
+    cluster = eps.filter((e) => e.ready);
+    if (cluster.length === 0) cluster = eps.filter((e) => e.serving && e.terminating);
+    hasAny = cluster.length > 0;
+  }
+  if (!usesLocal) return { cluster, local: [], all: cluster, hasAny };
+  let hasLocalReady = false;
+  let hasLocalServingTerminating = false;
+  for (const e of eps) {
+    if (e.ready) {
+      hasAny = true;
+      if (e.local) hasLocalReady = true;
+    } else if (e.serving && e.terminating) {
+      hasAny = true;
+      if (e.local) hasLocalServingTerminating = true;
+    }
+  }
+  let local: Endpoint[] = [];
+  let servingTerminating = false;
+  if (hasLocalReady) local = eps.filter((e) => e.local && e.ready);
+  else if (hasLocalServingTerminating) {
+    servingTerminating = true;
+    local = eps.filter((e) => e.local && e.serving && e.terminating);
+  }
+  if (!usesCluster) return { cluster, local, all: local, hasAny };
+  if (!servingTerminating) return { cluster, local, all: cluster, hasAny };
+  const all = [...cluster, ...local.filter((l) => !cluster.some((c) => c.text === l.text))];
+  return { cluster, local, all, hasAny };
+}
+
+function ofFamily(family: 4 | 6, values: readonly string[] | undefined): string[] {
+  return (values ?? []).map((v) => v.trim()).filter((v) => parseAddress(v)?.family === family);
+}
+
+function chainOrder(chains: readonly string[], builtins: readonly string[]): string[] {
+  const first = [KUBE_NODEPORTS, KUBE_SERVICES].filter((c) => chains.includes(c));
+  const rest = chains.filter((c) => !builtins.includes(c) && !first.includes(c)).sort();
+  return [...builtins, ...first, ...rest];
+}
+
+function render(table: string, t: TableText, builtins: readonly string[]): string {
+  const order = chainOrder(t.chains, builtins);
+  const lines = [`*${table}`];
+  for (const c of order) lines.push(builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`);
+  for (const c of order) lines.push(...(t.rules.get(c) ?? []));
+  lines.push('COMMIT');
+  return lines.join('\n');
+}
+
+/** The iptables-save text of the filter and nat tables kube-proxy writes on `input.nodeName`. */
+export function generateKubeProxyRules(input: KubeProxyInput): string {
+  const family = input.family ?? 4;
+  const isV6 = family === 6;
+  const markValue = (1 << (input.masqueradeBit ?? 14)) >>> 0;
+  const mark = `0x${markValue.toString(16)}`;
+  const nodeIP = ofFamily(family, input.nodeIPs)[0];
+  const filter = new TableText();
+  const nat = new TableText();
+
+  // Local traffic detector.
+  const det = input.localDetector;
+  let ifLocal: string[] | undefined;
+  let ifNotLocal: string[] | undefined;
+  if (det.mode === 'ClusterCIDR' || det.mode === 'NodeCIDR') {
+    const cidr = det.cidrs.map((c) => parseAddressOrPrefix(c.trim())).find((p) => p?.family === family);
+    if (cidr) {
+      ifLocal = ['-s', canonical(cidr)];
+      ifNotLocal = ['!', '-s', canonical(cidr)];
+    }
+  } else if (det.mode === 'BridgeInterface') {
+    ifLocal = ['-i', det.interface];
+    ifNotLocal = ['!', '-i', det.interface];
+  } else if (det.mode === 'InterfaceNamePrefix') {
+    ifLocal = ['-i', `${det.prefix}+`];
+    ifNotLocal = ['!', '-i', `${det.prefix}+`];
+  }
+
+  // NodePort addresses.
+  const npCidrs = (input.nodePortAddresses ?? [])
+    .map((c) => c.trim())
+    .flatMap((c) => (c === 'primary' ? (nodeIP ? [nodeIP] : []) : [c]))
+    .map((c) => parseAddressOrPrefix(c))
+    .filter((p): p is NonNullable<typeof p> => p?.family === family);
+  const matchAll = npCidrs.length === 0 || npCidrs.some((p) => p.length === 0);
+  const loopback4 = parseAddress('127.0.0.1')!;
+  const localhostNodePorts =
+    !isV6 && (input.localhostNodePorts ?? true) && (matchAll || npCidrs.some((p) => prefixContainsAddress(p, loopback4)));
+
+  // Top-level chains, in kube-proxy's order.
+  for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL, KUBE_FIREWALL]) filter.chain(c);
+  for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) nat.chain(c);
+
+  // Jumps from the built-in chains (kubelet's KUBE-FIREWALL first, then kube-proxy's, each prepended).
+  const jumps: [table: TableText, from: string, to: string, comment: string, extra: string[]][] = [
+    [filter, 'INPUT', KUBE_FIREWALL, '', []],
+    [filter, 'OUTPUT', KUBE_FIREWALL, '', []],
+    [filter, 'INPUT', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'FORWARD', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'INPUT', KUBE_NODEPORTS, 'kubernetes health check service ports', []],
+    [filter, 'FORWARD', KUBE_SERVICES, 'kubernetes service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'OUTPUT', KUBE_SERVICES, 'kubernetes service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'FORWARD', KUBE_FORWARD, 'kubernetes forwarding rules', []],
+    [filter, 'INPUT', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'OUTPUT', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [filter, 'FORWARD', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [nat, 'OUTPUT', KUBE_SERVICES, 'kubernetes service portals', []],
+    [nat, 'PREROUTING', KUBE_SERVICES, 'kubernetes service portals', []],
+    [nat, 'POSTROUTING', KUBE_POSTROUTING, 'kubernetes postrouting rules', []],
+  ];
+  const builtinRules = new Map<TableText, Map<string, string[]>>([
+    [filter, new Map()],
+    [nat, new Map()],
+  ]);
+  for (const [table, from, to, comment, extra] of jumps) {
+    const m = builtinRules.get(table)!;
+    const list = m.get(from) ?? [];
+    const args = [...extra, ...(comment ? ['-m', 'comment', '--comment', q(comment)] : []), '-j', to];
+    list.unshift(['-A', from, ...args].join(' '));
+    m.set(from, list);
+  }
+
+  // KUBE-POSTROUTING and KUBE-MARK-MASQ.
+  nat.add(KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
+  nat.add(KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
+  nat.add(KUBE_POSTROUTING, '-m', 'comment', '--comment', q('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', ...(input.masqueradeRandomFully ? ['--random-fully'] : []));
+  nat.add(KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
+
+  if (localhostNodePorts) {
+    filter.add(KUBE_FIREWALL, '-m', 'comment', '--comment', q('block incoming localnet connections'), '-d', '127.0.0.0/8', '!', '-s', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP');
+  }
+
+  // Endpoints per service port, and large-cluster mode.
+  const servicePorts: { svc: ServiceInput; port: ServicePortInput; clusterIP: string; eps: Endpoint[] }[] = [];
+  for (const svc of input.services) {
+    const clusterIP = (svc.clusterIP ?? '').trim();
+    if (clusterIP === '' || clusterIP === 'None' || parseAddress(clusterIP)?.family !== family) continue;
+    for (const port of svc.ports) {
+      const spn = servicePortName(svc.namespace, svc.name, port.name);
+      const protocol = port.protocol.toLowerCase();
+      const eps: Endpoint[] = [];
+      for (const e of svc.endpoints) {
+        const ep = endpointPort(e, port);
+        if (ep === undefined || parseAddress(e.ip)?.family !== family) continue;
+        const ip = e.ip.trim();
+        const text = endpointString(ip, ep);
+        const ready = e.ready ?? true;
+        eps.push({
+          ip,
+          port: ep,
+          local: e.nodeName !== undefined && e.nodeName === input.nodeName,
+          ready,
+          serving: e.serving ?? ready,
+          terminating: e.terminating ?? false,
+          text,
+          chain: chainHash('KUBE-SEP-', spn, protocol, text),
+        });
+      }
+      servicePorts.push({ svc, port, clusterIP, eps });
+    }
+  }
+  const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
+  const svcComment = (c: string): string[] => (largeCluster ? [] : ['-m', 'comment', '--comment', q(c)]);
+
+  for (const { svc, port, clusterIP, eps } of servicePorts) {
+    const spn = servicePortName(svc.namespace, svc.name, port.name);
+    const protocol = port.protocol.toLowerCase();
+    const svcChain = chainHash('KUBE-SVC-', spn, protocol);
+    const svlChain = chainHash('KUBE-SVL-', spn, protocol);
+    const extChain = chainHash('KUBE-EXT-', spn, protocol);
+    const fwChain = chainHash('KUBE-FW-', spn, protocol);
+    const externalIPs = ofFamily(family, svc.externalIPs);
+    const lbIPs = ofFamily(family, svc.loadBalancerIPs);
+    const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
+      .map((r) => parseAddressOrPrefix(r.trim()))
+      .filter((p): p is NonNullable<typeof p> => p?.family === family);
+    const nodePort = port.nodePort ?? 0;
+    const externallyAccessible = nodePort !== 0 || lbIPs.length > 0 || externalIPs.length > 0;
+    const internalLocal = svc.internalTrafficPolicy === 'Local';
+    const externalLocal = externallyAccessible && svc.externalTrafficPolicy === 'Local';
+    const usesCluster = !internalLocal || externallyAccessible;
+    const usesLocal = internalLocal || externalLocal;
+    const { cluster, local, all, hasAny } = categorize(eps, usesCluster, usesLocal);
+
+    const usesClusterChain = cluster.length > 0 && usesCluster;
+    const usesLocalChain = local.length > 0 && usesLocal;
+    const internalChain = internalLocal ? svlChain : svcChain;
+    const hasInternal = internalLocal ? hasAny && local.length > 0 : hasAny;
+    const externalPolicyChain = externalLocal ? svlChain : svcChain;
+    const hasExternal = externalLocal ? hasAny && local.length > 0 : hasAny;
+    const usesExtChain = hasAny && externallyAccessible;
+    const usesFW = hasAny && lbIPs.length > 0 && sourceRanges.length > 0;
+    const lbChain = usesFW ? fwChain : extChain;
+
+    let internalFilterTarget = '';
+    let internalFilterComment = '';
+    let externalFilterTarget = '';
+    let externalFilterComment = '';
+    if (!hasAny) {
+      internalFilterTarget = externalFilterTarget = 'REJECT';
+      internalFilterComment = externalFilterComment = q(`${spn} has no endpoints`);
+    } else {
+      if (!hasInternal) {
+        internalFilterTarget = 'DROP';
+        internalFilterComment = q(`${spn} has no local endpoints`);
+      }
+      if (!hasExternal) {
+        externalFilterTarget = 'DROP';
+        externalFilterComment = q(`${spn} has no local endpoints`);
+      }
+    }
+    const proto = ['-m', protocol, '-p', protocol];
+    const dport = (p: number): string[] => ['--dport', String(p)];
+
+    // Capture the cluster IP.
+    if (hasInternal) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} cluster IP`), proto, '-d', clusterIP, dport(port.port), '-j', internalChain);
+    else filter.add(KUBE_SERVICES, '-m', 'comment', '--comment', internalFilterComment, proto, '-d', clusterIP, dport(port.port), '-j', internalFilterTarget);
+
+    // External IPs.
+    for (const ip of externalIPs) {
+      if (hasAny) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} external IP`), proto, '-d', ip, dport(port.port), '-j', extChain);
+      if (!hasExternal) filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, proto, '-d', ip, dport(port.port), '-j', externalFilterTarget);
+    }
+
+    // Load-balancer IPs.
+    for (const ip of lbIPs) {
+      if (hasAny) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} loadbalancer IP`), proto, '-d', ip, dport(port.port), '-j', lbChain);
+      if (usesFW) filter.add(KUBE_PROXY_FIREWALL, '-m', 'comment', '--comment', q(`${spn} traffic not accepted by ${fwChain}`), proto, '-d', ip, dport(port.port), '-j', 'DROP');
+    }
+    if (!hasExternal) {
+      for (const ip of lbIPs) filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, proto, '-d', ip, dport(port.port), '-j', externalFilterTarget);
+    }
+
+    // NodePort.
+    if (nodePort !== 0) {
+      if (hasAny) {
+        if (localhostNodePorts && input.nfacct) {
+          nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, '-d', '127.0.0.0/8', dport(nodePort), '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', extChain);
+        }
+        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain);
+      }
+      if (!hasExternal) {
+        filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, '-m', 'addrtype', '--dst-type', 'LOCAL', proto, dport(nodePort), '-j', externalFilterTarget);
+      }
+    }
+
+    // Health check NodePort.
+    if (svc.healthCheckNodePort) {
+      filter.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(`${spn} health check node port`), '-m', 'tcp', '-p', 'tcp', dport(svc.healthCheckNodePort), '-j', 'ACCEPT');
+    }
+
+    // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
+    if (hasInternal) {
+      const args = ['-m', 'comment', '--comment', q(`${spn} cluster IP`), ...proto, '-d', clusterIP, ...dport(port.port)];
+      if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
+      else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
+    }
+
+    // External traffic.
+    if (usesExtChain) {
+      nat.chain(extChain);
+      if (!externalLocal) {
+        nat.add(extChain, '-m', 'comment', '--comment', q(`masquerade traffic for ${spn} external destinations`), '-j', KUBE_MARK_MASQ);
+      } else {
+        if (ifLocal) nat.add(extChain, '-m', 'comment', '--comment', q(`pod traffic for ${spn} external destinations`), ifLocal, '-j', svcChain);
+        nat.add(extChain, '-m', 'comment', '--comment', q(`masquerade LOCAL traffic for ${spn} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', KUBE_MARK_MASQ);
+        nat.add(extChain, '-m', 'comment', '--comment', q(`route LOCAL traffic for ${spn} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', svcChain);
+      }
+      if (hasExternal) nat.add(extChain, '-j', externalPolicyChain);
+    }
+
+    // Firewall chain for loadBalancerSourceRanges.
+    if (usesFW) {
+      nat.chain(fwChain);
+      const args = ['-m', 'comment', '--comment', q(`${spn} loadbalancer IP`)];
+      let allowFromNode = false;
+      const node = nodeIP ? parseAddress(nodeIP) : undefined;
+      for (const cidr of sourceRanges) {
+        nat.add(fwChain, args, '-s', canonical(cidr), '-j', extChain);
+        if (node && prefixContainsAddress(cidr, node)) allowFromNode = true;
+      }
+      if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain, args, '-s', ip, '-j', extChain);
+      nat.add(fwChain, '-m', 'comment', '--comment', q(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`));
+    }
+
+    const affinity = svc.sessionAffinity === 'ClientIP';
+    const timeout = svc.sessionAffinityTimeoutSeconds ?? 10800;
+    const endpointRules = (chain: string, list: readonly Endpoint[]): void => {
+      nat.chain(chain);
+      if (affinity) {
+        for (const ep of list) {
+          nat.add(chain, svcComment(`${spn} -> ${ep.text}`), '-m', 'recent', '--name', ep.chain, '--rcheck', '--seconds', String(timeout), '--reap', '-j', ep.chain);
+        }
+      }
+      list.forEach((ep, i) => {
+        const stat = i < list.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', (1 / (list.length - i)).toFixed(10)] : [];
+        nat.add(chain, svcComment(`${spn} -> ${ep.text}`), stat, '-j', ep.chain);
+      });
+    };
+    if (usesClusterChain) endpointRules(svcChain, cluster);
+    if (usesLocalChain) endpointRules(svlChain, local);
+
+    for (const ep of all) {
+      nat.chain(ep.chain);
+      nat.add(ep.chain, svcComment(spn), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
+      nat.add(ep.chain, svcComment(spn), affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : [], proto, '-j', 'DNAT', '--to-destination', ep.text);
+    }
+  }
+
+  // Last rule of KUBE-SERVICES: hand local destinations to KUBE-NODEPORTS.
+  const npComment = q('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (matchAll) {
+    const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    if (isV6) dest.push('!', '-d', '::1/128');
+    else if (!localhostNodePorts) dest.push('!', '-d', '127.0.0.0/8');
+    nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', npComment, dest, '-j', KUBE_NODEPORTS);
+  } else {
+    const candidates = [...ofFamily(family, input.nodeIPs), isV6 ? '::1' : '127.0.0.1'];
+    const seen = new Set<string>();
+    for (const ip of candidates) {
+      const a = parseAddress(ip)!;
+      if (seen.has(ip) || !npCidrs.some((p) => prefixContainsAddress(p, a))) continue;
+      seen.add(ip);
+      const loopback = isV6 ? ip === '::1' : ip.startsWith('127.');
+      if (loopback && (isV6 || !localhostNodePorts)) continue;
+      nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', npComment, '-d', ip, '-j', KUBE_NODEPORTS);
+    }
+  }
+
+  // KUBE-FORWARD.
+  if (!input.conntrackTCPLiberal) {
+    filter.add(KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', ...(input.nfacct ? ['-m', 'nfacct', '--nfacct-name', 'ct_state_invalid_dropped_pkts'] : []), '-j', 'DROP');
+  }
+  filter.add(KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT');
+  filter.add(KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
+
+  for (const [table, m] of builtinRules) {
+    for (const [from, list] of m) {
+      table.chain(from);
+      table.rules.get(from)!.push(...list);
+    }
+  }
+  return `${render('filter', filter, ['INPUT', 'FORWARD', 'OUTPUT'])}\n${render('nat', nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'])}\n`;
+}
+
+function parseAddressOrPrefix(text: string): Prefix | undefined {
+  if (text.includes('/')) return parsePrefix(text);
+  const a = parseAddress(text);
+  return a ? hostPrefix(a) : undefined;
+}
+
+function endpointPort(e: EndpointInput, port: ServicePortInput): number | undefined {
+  const p = e.ports[port.name];
+  if (p !== undefined) return p > 0 ? p : undefined;
+  return typeof port.targetPort === 'number' && port.targetPort > 0 ? port.targetPort : undefined;
+}
