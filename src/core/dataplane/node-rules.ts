@@ -1,18 +1,310 @@
 /**
  * A node's whole netfilter ruleset as iptables-save text: what kube-proxy writes for the model's
  * Services, the CNI bridge plugin's ipMasq rules, the ip-masq-agent chain, and the node's raw
- * `iptables:` text. This is the text the tracer evaluates and the kernel lab loads.
+ * `iptables:` text. This is the text the tracer evaluates ("Show Node Rules" shows exactly it).
+ *
+ * The parts are merged table by table into one section per table (iptables-restore flushes a table at each
+ * `*table` header, so two `*nat` sections would not add up). Lines that came from the node's `iptables:`
+ * keep a map to their offset in the YAML file, so problems and rule spans point into the topology file.
  */
-import type { Topology } from '../model/types';
+import { parseAddress, parsePrefix, canonical, formatAddress } from '../net/address';
+import type { Node, Pod, Topology } from '../model/types';
+import { parseIptablesSave } from '../netfilter/parse';
+import { TABLE_NAMES, type TableName } from '../netfilter/types';
+import type { Problem, Span } from '../problem';
+import { kubeProxyRules } from './kube-proxy';
+import { sha512Hex } from './sha512';
+import type { NodeRules } from './types';
 
+/** A piece of iptables-save text for one table: chain declarations and rules, in order. */
+export interface TableText {
+  readonly chains: readonly string[];
+  readonly rules: readonly string[];
+}
+
+/** Rules grouped by table, as one contributor (kube-proxy, CNI, an agent) writes them. */
+export type RulesByTable = Partial<Record<TableName, TableText>>;
+
+/** What writes kube-proxy's rules for one node; replaceable so tests and other proxies can plug in. */
+export type KubeProxyGenerator = (t: Topology, node: Node) => string;
+
+/** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
+export function cniChainName(network: string, containerID: string): string {
+  return `CNI-${sha512Hex(network + containerID)}`.slice(0, 28);
+}
+
+/** The container ID NetPath assumes for a pod (stable, derived from its namespace/name). */
+export function containerIdOf(pod: Pod): string {
+  return sha512Hex(`netpath:${pod.id}`).slice(0, 64);
+}
+
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+function hostCidr(ip: string): string | undefined {
+  const a = parseAddress(ip);
+  return a ? `${formatAddress(a)}/${a.family === 4 ? 32 : 128}` : undefined;
+}
+
+/**
+ * The CNI bridge plugin's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
+ * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
+ * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
+ */
+export function cniIpMasqRules(t: Topology, node: Node): RulesByTable {
+  if (!node.cniIpMasq) return {};
+  const network = t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0';
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const post: string[] = [];
+  for (const pod of t.pods) {
+    if (pod.node !== node.name || pod.hostNetwork) continue;
+    const id = containerIdOf(pod);
+    const chain = cniChainName(network, id);
+    const comment = `-m comment --comment ${quote(`name: ${quote(network)} id: ${quote(id)}`)}`;
+    let declared = false;
+    for (const ip of pod.ips) {
+      const a = parseAddress(ip);
+      const subnet = node.podCIDRs.map(parsePrefix).find((p) => p && a && p.family === a.family);
+      const host = hostCidr(ip);
+      if (!a || !subnet || !host) continue;
+      if (!declared) chains.push(`:${chain} - [0:0]`);
+      declared = true;
+      rules.push(`-A ${chain} -d ${canonical(subnet)} ${comment} -j ACCEPT`);
+      rules.push(`-A ${chain} ! -d ${a.family === 4 ? '224.0.0.0/4' : 'ff00::/8'} ${comment} -j MASQUERADE`);
+      post.push(`-A POSTROUTING -s ${host} ${comment} -j ${chain}`);
+    }
+  }
+  return chains.length ? { nat: { chains, rules: [...post, ...rules] } } : {};
+}
+
+/**
+ * ip-masq-agent's chain (kubernetes-sigs/ip-masq-agent, cmd/ip-masq-agent): POSTROUTING sends every packet
+ * not addressed to a local address to IP-MASQ-AGENT, which RETURNs for each non-masquerade CIDR (and
+ * link-local unless masqLinkLocal) and MASQUERADEs the rest. It matches destinations only.
+ */
+export function ipMasqAgentRules(t: Topology): RulesByTable {
+  const agent = t.cluster.masquerade;
+  if (!agent) return {};
+  const rules = [
+    '-A POSTROUTING -m comment --comment "ip-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination traffic to our custom IP-MASQ-AGENT chain" -m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT',
+  ];
+  if (!agent.masqLinkLocal) {
+    rules.push('-A IP-MASQ-AGENT -d 169.254.0.0/16 -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN');
+  }
+  for (const cidr of agent.nonMasqueradeCIDRs) {
+    const p = parsePrefix(cidr);
+    if (!p) continue;
+    rules.push(`-A IP-MASQ-AGENT -d ${canonical(p)} -m comment --comment "ip-masq-agent: local traffic is not subject to MASQUERADE" -j RETURN`);
+  }
+  rules.push('-A IP-MASQ-AGENT -m comment --comment "ip-masq-agent: outbound traffic is subject to MASQUERADE (must be last in chain)" -j MASQUERADE');
+  return { nat: { chains: [':IP-MASQ-AGENT - [0:0]'], rules } };
+}
+
+/** Splits iptables-save text into per-table chain lines and rule lines (other lines are dropped: the raw parse reports them). */
+export function splitByTable(text: string): { tables: RulesByTable; lineOf: Map<string, number>[] } {
+  const out: Partial<Record<TableName, { chains: string[]; rules: string[] }>> = {};
+  let current: TableName | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('*')) {
+      const name = line.slice(1).trim();
+      current = (TABLE_NAMES as readonly string[]).includes(name) ? (name as TableName) : undefined;
+      if (current) out[current] ??= { chains: [], rules: [] };
+    } else if (line === 'COMMIT') current = undefined;
+    else if (current) (line.startsWith(':') ? out[current]!.chains : out[current]!.rules).push(line);
+  }
+  return { tables: out, lineOf: [] };
+}
+
+/** Parses the chain lines of one part: name -> line. */
+function chainDecls(lines: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const l of lines) {
+    const name = l.slice(1).trim().split(/\s+/)[0];
+    if (name && !m.has(name)) m.set(name, l);
+  }
+  return m;
+}
+
+const BUILTIN_DECLS: Readonly<Record<TableName, readonly string[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+interface Part {
+  readonly label: string;
+  readonly tables: RulesByTable;
+  /** For the node's raw text: where each of its lines is in the YAML file. */
+  readonly origin?: { readonly file: string; readonly offsets: ReadonlyMap<string, number[]> };
+}
+
+/**
+ * Where each line of a node's raw `iptables:` text is in the file: the text of a block scalar has its
+ * indentation removed, so each trimmed line is looked for inside the scalar's span, in order.
+ */
+export function rawLineOffsets(node: Node, fileText: string | undefined): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  if (!node.iptables || fileText === undefined) return out;
+  const { span, text } = node.iptables;
+  let cursor = span.start;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim();
+    if (!line) continue;
+    const at = fileText.indexOf(line, cursor);
+    if (at < 0 || at >= span.end) continue;
+    cursor = at + line.length;
+    out.set(line, [...(out.get(line) ?? []), at]);
+  }
+  return out;
+}
+
+/** Joins the parts into one iptables-save text; returns the text and, per output line, the YAML offset of raw lines. */
+function assemble(header: readonly string[], parts: readonly Part[]): { text: string; mapped: Map<number, { file: string; offset: number }> } {
+  const lines: string[] = [...header];
+  const mapped = new Map<number, { file: string; offset: number }>();
+  const used = new Map<string, number>();
+  const push = (line: string, part?: Part): void => {
+    if (part?.origin) {
+      const offs = part.origin.offsets.get(line);
+      const k = used.get(line) ?? 0;
+      if (offs && offs[Math.min(k, offs.length - 1)] !== undefined) mapped.set(lines.length, { file: part.origin.file, offset: offs[Math.min(k, offs.length - 1)] });
+      used.set(line, k + 1);
+    }
+    lines.push(line);
+  };
+  for (const table of TABLE_NAMES) {
+    const present = parts.filter((p) => p.tables[table]);
+    if (!present.length) continue;
+    lines.push(`*${table}`);
+    const declared = new Set<string>();
+    // Built-in chains first; a policy given in the raw text wins.
+    for (const name of BUILTIN_DECLS[table]) {
+      const raw = present.map((p) => ({ p, l: chainDecls(p.tables[table]!.chains).get(name) })).filter((x) => x.l).pop();
+      if (raw) push(raw.l!, raw.p);
+      else lines.push(`:${name} ACCEPT [0:0]`);
+      declared.add(name);
+    }
+    for (const p of present) {
+      for (const [name, l] of chainDecls(p.tables[table]!.chains)) {
+        if (declared.has(name)) continue;
+        declared.add(name);
+        push(l, p);
+      }
+    }
+    for (const p of present) {
+      if (!p.tables[table]!.rules.length) continue;
+      lines.push(`# ${p.label}`);
+      for (const r of p.tables[table]!.rules) push(r, p);
+    }
+    lines.push('COMMIT');
+  }
+  return { text: lines.join('\n') + '\n', mapped };
+}
+
+/** Moves a span of the assembled text to the YAML line it came from, if it came from the node's raw text. */
+function mapSpan(span: Span, lineStarts: readonly number[], mapped: ReadonlyMap<number, { file: string; offset: number }>, generatedFile: string): Span {
+  if (span.file !== generatedFile) return span;
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= span.start) lo = mid;
+    else hi = mid - 1;
+  }
+  const m = mapped.get(lo);
+  if (!m) return span;
+  const d = m.offset - lineStarts[lo];
+  return { file: m.file, start: span.start + d, end: span.end + d };
+}
+
+/** Applies `f` to every span inside a value (rulesets and problems are plain data). */
+function mapSpans<T>(value: T, f: (s: Span) => Span): T {
+  if (Array.isArray(value)) return value.map((v) => mapSpans(v, f)) as unknown as T;
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.file === 'string' && typeof o.start === 'number' && typeof o.end === 'number' && Object.keys(o).length === 3) return f(o as unknown as Span) as unknown as T;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = mapSpans(v, f);
+    return out as T;
+  }
+  return value;
+}
+
+/** The pseudo file name of a node's generated rules (spans of generated rules point into this text). */
+export const rulesFileOf = (nodeName: string): string => `netpath:rules/${nodeName}`;
+
+export interface NodeRulesOptions {
+  readonly kubeProxy?: KubeProxyGenerator;
+  /** File texts by path, to map the raw `iptables:` lines back into the YAML. */
+  readonly files?: ReadonlyMap<string, string>;
+}
+
+/** Builds, parses and maps a node's ruleset. */
+export function buildNodeRules(t: Topology, node: Node, options: NodeRulesOptions = {}): NodeRules {
+  const header = [
+    `# Generated by NetPath for node ${node.name} of topology ${t.name}`,
+    "# The rules the tracer evaluates: kube-proxy (iptables mode), the CNI bridge plugin's ipMasq, the ip-masq-agent, then the node's own iptables text.",
+  ];
+  const parts: Part[] = [];
+  parts.push({ label: 'kube-proxy (iptables mode)', tables: splitByTable((options.kubeProxy ?? kubeProxyRules)(t, node)).tables });
+  parts.push({ label: 'CNI bridge plugin, ipMasq: true', tables: cniIpMasqRules(t, node) });
+  parts.push({ label: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
+  const rawProblems: Problem[] = [];
+  if (node.iptables) {
+    const file = node.iptables.span.file;
+    const offsets = rawLineOffsets(node, options.files?.get(file));
+    parts.push({ label: `node ${node.name}: iptables from the topology`, tables: splitByTable(node.iptables.text).tables, origin: { file, offsets } });
+    // Structure problems (lines outside tables, missing COMMIT) only show in the raw text itself.
+    const own = parseIptablesSave(node.iptables.text, '\u0000raw', 0);
+    const rawLines = node.iptables.text.split('\n');
+    const starts: number[] = [];
+    let acc = 0;
+    for (const l of rawLines) {
+      starts.push(acc);
+      acc += l.length + 1;
+    }
+    const rawMapped = new Map<number, { file: string; offset: number }>();
+    const used = new Map<string, number>();
+    rawLines.forEach((l, i) => {
+      const line = l.replace(/\r$/, '').trim();
+      const offs = offsets.get(line);
+      const k = used.get(line) ?? 0;
+      used.set(line, k + 1);
+      const lead = l.length - l.trimStart().length;
+      if (offs?.[k] !== undefined) rawMapped.set(i, { file, offset: offs[k] - lead });
+    });
+    for (const p of own.problems) {
+      const mapped = mapSpan(p.span, starts, rawMapped, '\u0000raw');
+      rawProblems.push({ ...p, span: mapped.file === '\u0000raw' ? node.iptables.span : mapped });
+    }
+  }
+  const { text, mapped } = assemble(header, parts);
+  const file = rulesFileOf(node.name);
+  const parsed = parseIptablesSave(text, file, 0);
+  const lineStarts: number[] = [];
+  let acc = 0;
+  for (const l of text.split('\n')) {
+    lineStarts.push(acc);
+    acc += l.length + 1;
+  }
+  const f = (s: Span): Span => mapSpan(s, lineStarts, mapped, file);
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const p of [...rawProblems, ...mapSpans(parsed.problems, f)]) {
+    const key = `${p.code}|${p.span.file}|${p.span.start}|${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(p);
+  }
+  return { text, ruleset: mapSpans(parsed.ruleset, f), problems };
+}
+
+/** The text "Show Node Rules" displays: exactly what the tracer evaluates. */
 export function nodeRulesText(t: Topology, nodeName: string): string | undefined {
   const node = t.nodes.find((n) => n.name === nodeName);
   if (!node) return undefined;
-  const header = [
-    `# Generated by NetPath for node ${node.name} of topology ${t.name}`,
-    '# The rules the tracer evaluates: kube-proxy (iptables mode), the CNI bridge plugin, the masquerade agent, then the node\'s own iptables text.',
-  ];
-  const nat = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT'];
-  const raw = node.iptables ? ['# From the topology file:', node.iptables.text.trimEnd()] : [];
-  return [...header, ...nat, ...raw].join('\n') + '\n';
+  return buildNodeRules(t, node).text;
 }

@@ -1,0 +1,166 @@
+/**
+ * Compiles a topology into its data plane (see `types.ts`): what `ip addr`, `ip route`, `bridge link` and
+ * `iptables-save` would show in each namespace of a cluster built as the model says.
+ *
+ * - A pod (not hostNetwork) gets a namespace with `lo` and `eth0` (its addresses with the node's pod-subnet
+ *   length), a connected route and a default route via the bridge gateway (the CNI bridge plugin's
+ *   `isDefaultGateway`), and a veth pair whose host side is a port of the node's bridge.
+ * - A node gets `lo`, its interfaces, the bridge with its gateway addresses, the host veths, connected
+ *   routes, its declared routes and the host-gw routes implied by the model, and its netfilter ruleset.
+ *   hostNetwork pods run in their node's namespace.
+ * - An external client gets `lo` and `eth0` on its network, with connected routes.
+ */
+import { addressKey, canonical, formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
+import type { Topology } from '../model/types';
+import { problem, type Problem } from '../problem';
+import { buildNodeRules, type NodeRulesOptions } from './node-rules';
+import { connectedRoute, routeText, sortRoutes } from './routes';
+import type { DataPlane, DpBridge, DpInterface, DpRoute, InterfaceAddress, Listener, Netns, NetnsId, Segment, SegmentMember, VethPair } from './types';
+
+export const podNetns = (id: string): NetnsId => `pod:${id}`;
+export const nodeNetns = (name: string): NetnsId => `node:${name}`;
+export const externalNetns = (name: string): NetnsId => `external:${name}`;
+
+const LO: DpInterface = {
+  name: 'lo',
+  kind: 'loopback',
+  addresses: [
+    { family: 4, address: '127.0.0.1', length: 8 },
+    { family: 6, address: '::1', length: 128 },
+  ],
+};
+
+/** `10.0.0.1/24` -> an interface address; a bare address gets the host length. */
+function ifaceAddress(text: string): InterfaceAddress | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    const a = parseAddress(text);
+    return a ? { family: a.family, address: formatAddress(a), length: a.family === 4 ? 32 : 128 } : undefined;
+  }
+  const p = parsePrefix(text);
+  return p ? { family: p.family, address: formatAddress({ family: p.family, value: p.address }), length: p.length } : undefined;
+}
+
+function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
+  return ifaces.filter((i) => i.kind !== 'loopback').flatMap((i) => i.addresses.flatMap((x) => connectedRoute(i.name, x) ?? []));
+}
+
+export interface CompileOptions extends NodeRulesOptions {
+  /** net.bridge.bridge-nf-call-iptables on every node (default true, as kube-proxy requires). */
+  readonly brNetfilter?: boolean;
+}
+
+export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
+  const problems: Problem[] = [];
+  const namespaces = new Map<NetnsId, Netns>();
+  const veths: VethPair[] = [];
+  const owners = new Map<string, { netns: NetnsId; device: string }>();
+  const own = (address: string, netns: NetnsId, device: string): void => {
+    const a = parseAddress(address);
+    if (a && !owners.has(addressKey(a))) owners.set(addressKey(a), { netns, device });
+  };
+  const podsByNode = new Map<string, typeof t.pods[number][]>();
+  for (const p of t.pods) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), p]);
+  const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
+  const brNetfilter = options.brNetfilter ?? true;
+
+  for (const node of t.nodes) {
+    const nsId = nodeNetns(node.name);
+    const pods = podsByNode.get(node.name) ?? [];
+    const physical: DpInterface[] = node.interfaces.map((i) => ({
+      name: i.name,
+      kind: 'physical',
+      network: i.network,
+      addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
+    }));
+    const bridge: DpInterface = { name: node.bridge.name, kind: 'bridge', addresses: node.bridge.addresses.flatMap((a) => ifaceAddress(a) ?? []) };
+    const hostVeths: DpInterface[] = pods
+      .filter((p) => !p.hostNetwork)
+      .map((p) => ({ name: p.hostVeth, kind: 'veth', addresses: [], peer: { netns: podNetns(p.id), device: 'eth0' }, master: bridge.name, hairpin: node.bridge.hairpinMode }));
+    const interfaces = [LO, ...physical, bridge, ...hostVeths];
+    const routes: DpRoute[] = connectedRoutes(interfaces);
+    for (const r of node.routes) {
+      const p = r.to === 'default' ? undefined : parsePrefix(r.to);
+      const via = r.via ? parseAddress(r.via) : undefined;
+      const family = p?.family ?? via?.family ?? 4;
+      const prefix = p ?? parsePrefix(family === 4 ? '0.0.0.0/0' : '::/0')!;
+      // Without `dev`, the kernel picks the interface whose connected route holds the gateway.
+      const dev = r.dev ?? (via ? routes.find((c) => c.kind === 'connected' && prefixContainsAddress(c.prefix, via))?.dev : undefined);
+      if (!dev) {
+        problems.push(problem('route.no-device', 'error', `Route to ${r.to} on node ${node.name}: no interface reaches the gateway ${r.via ?? '(none)'}, so the kernel would refuse it ("Nexthop has invalid gateway").`, r.spans.via ?? r.span));
+        continue;
+      }
+      const to = p ? canonical(p) : 'default';
+      routes.push({ to, prefix: { ...prefix, text: to }, ...(via ? { via: formatAddress(via) } : {}), dev, kind: r.source, text: routeText(to, via ? formatAddress(via) : undefined, dev), span: r.span });
+    }
+    const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
+    const bridges: DpBridge[] = [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }];
+    const rules = buildNodeRules(t, node, options);
+    problems.push(...rules.problems);
+    namespaces.set(nsId, {
+      id: nsId, kind: 'node', name: node.name, node: node.name, interfaces, routes: sortRoutes(routes), bridges, listeners,
+      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id), rules, forwarding: true, brNetfilter,
+    });
+    for (const i of [...physical, bridge]) for (const a of i.addresses) own(a.address, nsId, i.name);
+  }
+
+  for (const pod of t.pods) {
+    if (pod.hostNetwork) continue;
+    const node = nodeByName.get(pod.node);
+    const nsId = podNetns(pod.id);
+    const addresses: InterfaceAddress[] = pod.ips.flatMap((ip) => {
+      const a = parseAddress(ip);
+      if (!a) return [];
+      const subnet = node?.podCIDRs.map(parsePrefix).find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
+      return [{ family: a.family, address: formatAddress(a), length: subnet?.length ?? (a.family === 4 ? 32 : 128) }];
+    });
+    const eth0: DpInterface = { name: 'eth0', kind: 'veth', addresses, peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } };
+    const interfaces = [LO, eth0];
+    const routes = connectedRoutes(interfaces);
+    for (const gw of node?.bridge.addresses ?? []) {
+      const g = ifaceAddress(gw);
+      if (!g || !addresses.some((a) => a.family === g.family)) continue;
+      const to = 'default';
+      routes.push({ to, prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!, via: g.address, dev: 'eth0', kind: 'gateway', text: routeText(to, g.address, 'eth0') });
+    }
+    namespaces.set(nsId, {
+      id: nsId, kind: 'pod', name: pod.id, node: pod.node, interfaces, routes: sortRoutes(routes), bridges: [], listeners: listenersOf(pod),
+      pods: [pod.id], forwarding: false, brNetfilter: false,
+    });
+    if (node) veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
+    for (const a of addresses) own(a.address, nsId, 'eth0');
+  }
+
+  for (const x of t.externals) {
+    const nsId = externalNetns(x.name);
+    const eth0: DpInterface = { name: 'eth0', kind: 'physical', network: x.network, addresses: x.addresses.flatMap((a) => ifaceAddress(a) ?? []) };
+    const interfaces = [LO, eth0];
+    namespaces.set(nsId, {
+      id: nsId, kind: 'external', name: x.name, interfaces, routes: sortRoutes(connectedRoutes(interfaces)), bridges: [], listeners: [], pods: [],
+      forwarding: false, brNetfilter: false,
+    });
+    for (const a of eth0.addresses) own(a.address, nsId, 'eth0');
+  }
+
+  const segments = new Map<string, Segment>();
+  for (const n of t.networks) segments.set(n.name, { network: n.name, cidr: n.cidr, members: [] });
+  for (const ns of namespaces.values()) {
+    for (const i of ns.interfaces) {
+      if (i.kind !== 'physical' || !i.network) continue;
+      const seg = segments.get(i.network);
+      if (!seg) continue;
+      const member: SegmentMember = { netns: ns.id, device: i.name, addresses: i.addresses };
+      segments.set(i.network, { ...seg, members: [...seg.members, member] });
+    }
+  }
+  return { namespaces, segments, veths, owners, problems };
+}
+
+function listenersOf(p: Topology['pods'][number]): Listener[] {
+  return p.containers.flatMap((c) => c.ports.map((port) => ({ pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol, ...(port.name ? { name: port.name } : {}) })));
+}
+
+/** The address of a namespace's interface holding `a` exactly, for messages. */
+export function ownerOf(dp: DataPlane, a: Address): { netns: NetnsId; device: string } | undefined {
+  return dp.owners.get(addressKey(a));
+}

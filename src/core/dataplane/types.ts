@@ -1,0 +1,115 @@
+/**
+ * The data plane: the model compiled into what a Linux kernel would hold. Per network namespace its
+ * interfaces, addresses, routes and (for nodes) bridges and a netfilter ruleset; the veth pairs between
+ * namespaces; the underlay segments. Plain immutable data, built once per topology by
+ * {@link compileDataPlane} and read by the tracer and the diagnostics.
+ */
+import type { Family, Prefix } from '../net/address';
+import type { Ruleset } from '../netfilter/types';
+import type { Problem, Span } from '../problem';
+import type { Protocol } from '../model/types';
+
+/** `pod:<namespace>/<name>`, `node:<name>` or `external:<name>`. */
+export type NetnsId = string;
+
+export interface InterfaceAddress {
+  readonly family: Family;
+  /** The address without prefix length, in canonical text. */
+  readonly address: string;
+  readonly length: number;
+}
+
+export interface DpInterface {
+  readonly name: string;
+  readonly kind: 'loopback' | 'veth' | 'bridge' | 'physical';
+  readonly addresses: readonly InterfaceAddress[];
+  /** For a veth: the other end. */
+  readonly peer?: { readonly netns: NetnsId; readonly device: string };
+  /** For a bridge port: the bridge it is enslaved to, and whether hairpin mode is on for the port. */
+  readonly master?: string;
+  readonly hairpin?: boolean;
+  /** For a physical interface: the underlay network it is plugged into. */
+  readonly network?: string;
+}
+
+export interface DpRoute {
+  /** `default` or a prefix in canonical text. */
+  readonly to: string;
+  readonly prefix: Prefix;
+  readonly via?: string;
+  readonly dev: string;
+  readonly onlink?: boolean;
+  /** connected: from an interface address; gateway: the pod's default route; declared / implied: node routes. */
+  readonly kind: 'connected' | 'gateway' | 'declared' | 'implied';
+  /** As `ip route` prints it. */
+  readonly text: string;
+  readonly span?: Span;
+}
+
+export interface Listener {
+  readonly pod: string;
+  readonly container: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly name?: string;
+}
+
+export interface DpBridge {
+  readonly name: string;
+  readonly ports: readonly { readonly device: string; readonly hairpin: boolean }[];
+}
+
+export interface NodeRules {
+  /** The whole ruleset as one iptables-save text. */
+  readonly text: string;
+  readonly ruleset: Ruleset;
+  /** Problems of the text, mapped back to the YAML where the lines came from the node's `iptables:`. */
+  readonly problems: readonly Problem[];
+}
+
+export interface Netns {
+  readonly id: NetnsId;
+  readonly kind: 'pod' | 'node' | 'external';
+  readonly name: string;
+  /** The node this namespace lives on (pods and nodes). */
+  readonly node?: string;
+  readonly interfaces: readonly DpInterface[];
+  /** The main routing table, longest prefixes first. */
+  readonly routes: readonly DpRoute[];
+  readonly bridges: readonly DpBridge[];
+  /** Sockets that accept connections here (containers' declared ports). */
+  readonly listeners: readonly Listener[];
+  /** Pods whose containers run in this namespace (one, or the hostNetwork pods of a node). */
+  readonly pods: readonly string[];
+  readonly rules?: NodeRules;
+  /** Whether the namespace forwards packets (nodes do; pods and externals do not). */
+  readonly forwarding: boolean;
+  /** Whether bridged IPv4/IPv6 traffic passes iptables (net.bridge.bridge-nf-call-iptables). */
+  readonly brNetfilter: boolean;
+}
+
+export interface SegmentMember {
+  readonly netns: NetnsId;
+  readonly device: string;
+  readonly addresses: readonly InterfaceAddress[];
+}
+
+export interface Segment {
+  readonly network: string;
+  readonly cidr: string;
+  readonly members: readonly SegmentMember[];
+}
+
+export interface VethPair {
+  readonly a: { readonly netns: NetnsId; readonly device: string };
+  readonly b: { readonly netns: NetnsId; readonly device: string };
+}
+
+export interface DataPlane {
+  readonly namespaces: ReadonlyMap<NetnsId, Netns>;
+  readonly segments: ReadonlyMap<string, Segment>;
+  readonly veths: readonly VethPair[];
+  /** Which namespace owns an address (by `addressKey`), for resolving endpoints and neighbours in O(1). */
+  readonly owners: ReadonlyMap<string, { readonly netns: NetnsId; readonly device: string }>;
+  readonly problems: readonly Problem[];
+}
