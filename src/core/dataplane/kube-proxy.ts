@@ -1,9 +1,65 @@
 /**
- * kube-proxy's rules for one node, from the generator in `src/core/kubeproxy` (the model's Services and
- * endpoints in, iptables-save text out).
+ * kube-proxy's rules for one node: the model's Services and endpoints handed to the generator in
+ * `src/core/kubeproxy`, once per IP family the cluster uses (kube-proxy runs one proxier per family).
  */
+import { generateKubeProxyRules, type KubeProxyInput, type LocalDetector } from '../kubeproxy';
 import type { Node, Topology } from '../model/types';
+import { parseAddress, parsePrefix, type Family } from '../net/address';
 
-export function kubeProxyRules(_t: Topology, _node: Node): string {
-  return '';
+const familyOf = (text: string): Family | undefined => (text.includes('/') ? parsePrefix(text)?.family : parseAddress(text)?.family);
+
+function detector(t: Topology, node: Node, family: Family): LocalDetector {
+  switch (t.cluster.kubeProxy.localDetector) {
+    case 'ClusterCIDR':
+      return { mode: 'ClusterCIDR', cidrs: t.cluster.podCIDRs.filter((c) => familyOf(c) === family) };
+    case 'NodeCIDR':
+      return { mode: 'NodeCIDR', cidrs: node.podCIDRs.filter((c) => familyOf(c) === family) };
+    case 'BridgeInterface':
+      return { mode: 'BridgeInterface', interface: node.bridge.name };
+    case 'InterfaceNamePrefix':
+      return { mode: 'InterfaceNamePrefix', prefix: 'veth' };
+    case 'None':
+      return { mode: 'None' };
+  }
+}
+
+/** The input kube-proxy on `node` would see for one family. */
+export function kubeProxyInput(t: Topology, node: Node, family: Family): KubeProxyInput {
+  const kp = t.cluster.kubeProxy;
+  return {
+    nodeName: node.name,
+    family,
+    nodeIPs: node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])).filter((a) => familyOf(a) === family),
+    localDetector: detector(t, node, family),
+    masqueradeAll: kp.masqueradeAll,
+    masqueradeBit: kp.masqueradeBit,
+    nodePortAddresses: kp.nodePortAddresses,
+    services: t.services.map((s) => ({
+      namespace: s.namespace,
+      name: s.name,
+      clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
+      ports: s.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port, ...(s.type !== 'ClusterIP' && p.nodePort ? { nodePort: p.nodePort } : {}), targetPort: p.targetPort })),
+      externalIPs: s.externalIPs,
+      loadBalancerIPs: s.type === 'LoadBalancer' ? s.loadBalancerIPs : [],
+      loadBalancerSourceRanges: s.loadBalancerSourceRanges,
+      externalTrafficPolicy: s.externalTrafficPolicy,
+      internalTrafficPolicy: s.internalTrafficPolicy,
+      sessionAffinity: s.sessionAffinity,
+      endpoints: s.endpoints.filter((e) => familyOf(e.ip) === family).map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
+    })),
+  };
+}
+
+/** The families the cluster runs: those of its pod and service CIDRs (IPv4 when none parse). */
+export function clusterFamilies(t: Topology): Family[] {
+  const fams = new Set<Family>();
+  for (const c of [...t.cluster.podCIDRs, ...t.cluster.serviceCIDRs]) {
+    const f = familyOf(c);
+    if (f) fams.add(f);
+  }
+  return fams.size ? [...fams].sort() : [4];
+}
+
+export function kubeProxyRules(t: Topology, node: Node): string {
+  return clusterFamilies(t).map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f))).join('');
 }
