@@ -43,7 +43,9 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     await rows.first().waitFor();
     const texts = (await rows.allInnerTexts()).map(oneLine);
     const line = lineOf('serviceCIDRs:');
-    assert.ok(texts.some((t) => t.includes(`netpath(cidr.overlap) [Ln ${line}, Col`)),
+    // The row reads "message netpath(cidr.overlap) [Ln 10, Col 18]" (the brackets around the code are CSS).
+    const onLine = new RegExp(`\\bnetpath\\W*cidr\\.overlap\\W*\\[Ln ${line}, Col`);
+    assert.ok(texts.some((t) => onLine.test(t)),
       `no netpath cidr.overlap problem on line ${line}; rows:\n${texts.join('\n')}`);
     await wb.screenshot('02-problems');
   });
