@@ -24,7 +24,7 @@ export const cidrFamilyMismatch: Rule = {
       ...ranges.addresses.map((a) => ({ e: a, family: a.address?.family })),
     ];
     for (const { e, family } of entries) {
-      if (!e.perFamily || !family) continue;
+      if (!e.perFamily || !family || !e.exact) continue; // Derived values (a default bridge address) follow their source.
       const key = `${e.perFamily}\u0000${family}`;
       const first = firstOfFamily.get(key);
       if (!first) {
@@ -42,8 +42,8 @@ export const cidrFamilyMismatch: Rule = {
     if (podFamilies.size) {
       for (const r of ranges.ranges) {
         if (!r.prefix || podFamilies.has(r.prefix.family)) continue;
-        if (r.role === 'node-pods' || r.role === 'bridge') {
-          report(`${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add a ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`, r.span);
+        if (r.role === 'node-pods' || (r.role === 'bridge' && r.exact)) {
+          report(`${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add an ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`, r.span);
         } else if (r.role === 'services') {
           report(`The Service range ${r.text} is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: Services of this family would have no pods to send traffic to.`, r.span);
         }

@@ -42,15 +42,17 @@ function conflicts(a: RangeEntry, b: RangeEntry): boolean {
  * addresses that live in the range. A node's pod CIDR stays inside the cluster pod CIDR. Networks and
  * external clients are not moved: they are the physical world, the cluster adapts to them.
  */
-function moveFix(self: RangeEntry, used: readonly Prefix[], index: RangeIndex): QuickFix[] {
+function moveFix(self: RangeEntry, candidates: readonly RangeEntry[], index: RangeIndex): QuickFix[] {
   if (self.role === 'network' || self.role === 'external') return [];
   const p = self.prefix!;
   let block: Prefix | undefined;
   if (self.role === 'node-pods') {
     const cluster = index.ranges.find((r) => r.role === 'cluster-pods' && r.prefix && prefixContains(r.prefix, p));
-    block = cluster ? nextFreeBlock(p.length, p.family, used, firstAddress(p), cluster.prefix) : undefined;
+    // Inside the cluster CIDR every range counts as taken except the cluster CIDRs themselves.
+    const taken = candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix!);
+    block = cluster ? nextFreeBlock(p.length, p.family, taken, firstAddress(p), cluster.prefix) : undefined;
   } else {
-    block = nextFreePrivateBlock(p.length, p.family, used, firstAddress(p));
+    block = nextFreePrivateBlock(p.length, p.family, candidates.map((c) => c.prefix!), firstAddress(p));
   }
   if (!block) return [];
   const edits = relocationEdits(self, block, index);
@@ -74,7 +76,6 @@ export const cidrOverlap: Rule = {
       .filter((r) => r.prefix && ROLES.has(r.role))
       .map((r) => (r.role === 'external' ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) } : r));
     const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix!, item }))).filter(([a, b]) => conflicts(a, b));
-    const used = candidates.map((c) => c.prefix!);
     const out: Problem[] = [];
     for (const [a, b] of pairs) {
       const shared = overlapRange(a.prefix!, b.prefix!)!;
@@ -82,8 +83,10 @@ export const cidrOverlap: Rule = {
       const why = consequence(a, b);
       for (const [self, other] of [[a, b], [b, a]] as const) {
         if (self.role === 'external') continue; // Move the range, not the client: the diagnostic belongs on the other side.
-        const message = `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
-        out.push(problem('cidr.overlap', 'error', message, self.span, [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }], moveFix(self, used, ranges)));
+        const message = other.role === 'external'
+          ? `${capitalise(label(self))} (${self.text}) include ${sharedText}, the address of ${other.owner}: ${why}.`
+          : `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
+        out.push(problem('cidr.overlap', 'error', message, self.span, [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }], moveFix(self, candidates, ranges)));
       }
     }
     return out;

@@ -19,6 +19,12 @@ function masqueraded(t: Topology, node: Node, dest: Address): boolean {
   return node.iptables !== undefined && /-j\s+(?:MASQUERADE|SNAT)\b/.test(node.iptables.text);
 }
 
+function why(t: Topology, dest: Address): string {
+  const agent = t.cluster.masquerade;
+  const exempt = agent?.nonMasqueradeCIDRs.find((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); });
+  return [agent ? `the ip-masq-agent exempts it: nonMasqueradeCIDRs include ${exempt}` : 'no ip-masq-agent', 'CNI ipMasq off', 'no MASQUERADE rule'].join(', ');
+}
+
 const isPrivate = (a: Address) => PRIVATE_PREFIXES.some((p) => prefixContainsAddress(p, a));
 
 /**
@@ -65,7 +71,7 @@ export const natEgressMissing: Rule = {
       const names = affected.map((x) => x.node.name);
       const example = affected[0].pod;
       out.push(problem('nat.egress-missing', 'warning',
-        `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (no ip-masq-agent rule, CNI ipMasq off, no MASQUERADE rule): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
+        `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (${why(topology, d.address)}): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
         d.span, affected.slice(0, 10).map((x) => ({ span: x.node.spans.name ?? x.node.span, message: `node ${x.node.name}` }))));
     }
     return out;

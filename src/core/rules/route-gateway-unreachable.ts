@@ -26,7 +26,7 @@ export const routeGatewayUnreachable: Rule = {
         if (r.dev && !connected.some((c) => c.dev === r.dev) && !n.interfaces.some((i) => i.name === r.dev)) continue; // ref.unknown or an unmodelled device (vxlan onlink)
         const nets = candidates.map((c) => `${c.dev} ${c.prefix.text}`).join(', ') || 'none of this family';
         out.push(problem('route.gateway-unreachable', 'error',
-          `The route to ${r.to} on node ${n.name} goes via ${r.via}, but ${r.dev ? `${r.dev}` : 'no interface of the node'} is on a network containing ${r.via} (connected: ${nets}). Linux refuses the route (Nexthop has invalid gateway), so ${r.to} stays unreachable from this node.`,
+          `The route to ${r.to} on node ${n.name} goes via ${r.via}, but ${r.dev ? `${r.dev} is not` : 'no interface of the node is'} on a network containing ${r.via} (connected: ${nets}). Linux refuses the route (Nexthop has invalid gateway), so ${r.to} stays unreachable from this node.`,
           r.spans.via ?? r.span));
       }
     }

@@ -25,8 +25,9 @@ export const serviceTargetPort: Rule = {
         if (exposed) continue;
         const offered = [...new Set(ports.map((cp) => (cp.name ? `${cp.name} (${cp.containerPort})` : String(cp.containerPort))))];
         const span = sp.spans.targetPort ?? sp.span;
-        const only = new Set(ports.map((cp) => cp.containerPort));
-        const fixes: QuickFix[] = sp.spans.targetPort && only.size === 1 ? [{ title: `Change targetPort to ${[...only][0]}`, edits: [{ span, newText: String([...only][0]) }], preferred: true }] : [];
+        // The obvious fix: the pods expose exactly one port of this protocol (by name when the target was a name).
+        const only = [...new Set(ports.map((cp) => (typeof target === 'string' && cp.name ? cp.name : String(cp.containerPort))))];
+        const fixes: QuickFix[] = sp.spans.targetPort && only.length === 1 ? [{ title: `Change targetPort to ${only[0]}`, edits: [{ span, newText: only[0] }], preferred: true }] : [];
         out.push(problem('service.target-port', 'warning',
           `Port ${sp.name || sp.port} of Service ${s.id} targets ${typeof target === 'string' ? `the port named '${target}'` : `port ${target}/${sp.protocol}`}, but none of the ${selected.length} selected pod${selected.length > 1 ? 's' : ''} exposes it (they expose ${offered.join(', ') || 'no ports'}): ${typeof target === 'string' ? 'the Service gets no endpoint for this port and connections are rejected' : 'traffic is forwarded to a port nothing listens on, and connections are refused'}.`,
           span, selected.slice(0, 5).map((p) => ({ span: p.spans.containers ?? p.spans.name ?? p.span, message: `selected pod ${p.id}` })), fixes));

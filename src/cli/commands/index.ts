@@ -1,0 +1,9 @@
+/**
+ * Every command of the `netpath` CLI, listed once. Adding one (`trace`, `schema`, `lab`, `verify`): write
+ * `commands/<name>.ts` exporting a `Command` and add it to this table; `--help` lists it by itself.
+ */
+import type { Command } from '../command';
+import { lint } from './lint';
+import { rules } from './rules';
+
+export const COMMANDS: readonly Command[] = [lint, rules];

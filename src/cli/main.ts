@@ -1,0 +1,65 @@
+/**
+ * The `netpath` command-line tool (bundled to dist/cli.js). A thin face over the core: it parses
+ * arguments, reads files through node:fs, and prints. Commands are a table (`commands/index.ts`).
+ * Usage and I/O errors print one line and exit 2; no stack traces.
+ */
+import { CliError, EXIT, type CliIO } from './command';
+import { COMMANDS } from './commands';
+import { VERSION } from './version';
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `NetPath ${VERSION}: check and explain Kubernetes cluster networking.
+
+Usage: netpath <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Options:
+  -h, --help     show help (also: netpath <command> --help)
+  -v, --version  show the version
+`;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const topic = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.out(topic ? `${topic.usage}\n` : help());
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (first === '-v' || first === '--version') {
+    io.out(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    io.err(`netpath: unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(`${command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    const message = e instanceof CliError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
+    io.err(`netpath ${command.name}: ${message.split('\n')[0]}\n`);
+    return EXIT.usage;
+  }
+}
+
+// Run when executed as the bundled CLI (not when imported by tests).
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    cwd: process.cwd(),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  }).then(
+    (code) => { process.exitCode = code; },
+    () => { process.exitCode = EXIT.usage; },
+  );
+}
