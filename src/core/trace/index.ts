@@ -1,0 +1,5 @@
+/** The packet tracer: endpoints in, a JSON-serialisable trace out. */
+export * from './types';
+export { traceFlow, TRACE_BAD_INPUT, type TraceOutcome } from './trace';
+export { parseEndpoint, closeNames, type Endpoint } from './endpoints';
+export { formatTraceText } from './text';

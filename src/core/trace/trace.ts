@@ -1,0 +1,246 @@
+/**
+ * `traceFlow`: resolve the request's endpoints against the model, compile (or reuse) the data plane, walk
+ * the packet, and turn the finished walks into the binding JSON shape. Bad input gives problems, never a throw.
+ */
+import { compileDataPlane } from '../dataplane/compile';
+import { externalNetns, nodeNetns, podNetns } from '../dataplane/compile';
+import type { DataPlane, NetnsId } from '../dataplane/types';
+import { lookupRoute, sourceAddressFor } from '../dataplane/routes';
+import type { Pod, Topology } from '../model/types';
+import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Family } from '../net/address';
+import { NO_SPAN, problem, type Problem } from '../problem';
+import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpoints';
+import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
+import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv } from './walk';
+
+export const TRACE_BAD_INPUT = 'trace.bad-input';
+
+export interface TraceOutcome {
+  readonly result: TraceResult | undefined;
+  /** Bad input (code `trace.bad-input`) and problems met while building the data plane. */
+  readonly problems: readonly Problem[];
+}
+
+type Fail = { readonly error: string };
+const isFail = (x: unknown): x is Fail => typeof x === 'object' && x !== null && 'error' in x;
+
+interface Source {
+  readonly netns: NetnsId;
+  /** Addresses the source may send from, by family (empty: chosen by the route). */
+  readonly addresses: readonly string[];
+  /** Where a bare address enters a node (with --at); undefined: a socket in `netns` sends. */
+  readonly enterDevice?: string;
+  readonly pod?: Pod;
+}
+
+interface Destination {
+  readonly addresses: readonly string[];
+  readonly port: number | null;
+  readonly proto?: TraceProto;
+  readonly localhost?: boolean;
+}
+
+function findPod(t: Topology, e: { namespace?: string; name: string }): Pod | Fail {
+  const id = `${e.namespace ?? 'default'}/${e.name}`;
+  const exact = t.pods.find((p) => p.id === id) ?? (e.namespace ? undefined : t.pods.filter((p) => p.name === e.name).length === 1 ? t.pods.find((p) => p.name === e.name) : undefined);
+  return exact ?? { error: unknownMessage('pod', id, t.pods.map((p) => p.id)) };
+}
+
+const familyOf = (a: string): Family | undefined => parseAddress(a)?.family;
+
+function nodeAddresses(t: Topology, name: string): string[] {
+  return t.nodes.find((n) => n.name === name)?.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])) ?? [];
+}
+
+function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | undefined): Source | Fail {
+  switch (e.kind) {
+    case 'pod': {
+      const pod = findPod(t, e);
+      if (isFail(pod)) return pod;
+      if (e.suffix !== undefined && !pod.containers.some((c) => c.name === e.suffix)) {
+        return { error: `Pod ${pod.id} has no container '${e.suffix}' (containers: ${pod.containers.map((c) => c.name).join(', ') || 'none'}).` };
+      }
+      return { netns: pod.hostNetwork ? nodeNetns(pod.node) : podNetns(pod.id), addresses: pod.ips, pod };
+    }
+    case 'node':
+      if (!t.nodes.some((n) => n.name === e.name)) return { error: unknownMessage('node', e.name, t.nodes.map((n) => n.name)) };
+      return { netns: nodeNetns(e.name), addresses: [] };
+    case 'external': {
+      const x = t.externals.find((y) => y.name === e.name);
+      if (!x) return { error: unknownMessage('external', e.name, t.externals.map((y) => y.name)) };
+      return { netns: externalNetns(x.name), addresses: x.addresses.map((a) => a.split('/')[0]) };
+    }
+    case 'ip': {
+      const a = parseAddress(e.address)!;
+      const owner = dp.owners.get(`${a.family}:${a.value}`);
+      if (owner && !at) return { netns: owner.netns, addresses: [e.address] };
+      if (!at) return { error: `${e.address} belongs to no pod, node or external of the topology: say where it enters with --at node/<name>.` };
+      const m = /^node\/(.+)$/.exec(at);
+      const node = m ? t.nodes.find((n) => n.name === m[1]) : undefined;
+      if (!node) return { error: m ? unknownMessage('node', m[1], t.nodes.map((n) => n.name)) : `--at must be node/<name>, not '${at}'.` };
+      const inPods = node.podCIDRs.some((c) => {
+        const p = parsePrefix(c);
+        return p && prefixContainsAddress(p, a);
+      });
+      if (inPods) return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: node.bridge.name };
+      const local = nodeAddresses(t, node.name).includes(e.address) || e.address.startsWith('127.') || e.address === '::1';
+      if (local) return { netns: nodeNetns(node.name), addresses: [e.address] };
+      const iface = node.interfaces.find((i) => i.addresses.some((x) => familyOf(x.split('/')[0]) === a.family)) ?? node.interfaces[0];
+      if (!iface) return { error: `Node ${node.name} has no interface for ${e.address} to enter by.` };
+      return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: iface.name };
+    }
+    case 'svc':
+      return { error: 'A Service is not a source: use the pod, node or external that sends.' };
+    case 'localhost':
+      return { error: 'localhost is a destination (container to container inside one pod).' };
+  }
+}
+
+function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
+  const portOf = (suffix: string | undefined, what: string, required: boolean): number | null | Fail => {
+    if (suffix === undefined) return required ? { error: `${what} needs a port: ${what}:<port>.` } : null;
+    const n = parsePort(suffix);
+    return n ?? { error: `'${suffix}' is not a port of ${what}.` };
+  };
+  switch (e.kind) {
+    case 'pod': {
+      const pod = findPod(t, e);
+      if (isFail(pod)) return pod;
+      if (e.suffix === undefined) return { error: `A destination pod needs a port: pod/${pod.id}:<port or container port name>.` };
+      let port = parsePort(e.suffix);
+      let proto: TraceProto | undefined;
+      if (port === undefined) {
+        const named = pod.containers.flatMap((c) => c.ports).find((p) => p.name === e.suffix);
+        if (!named) return { error: `Pod ${pod.id} has no container port named '${e.suffix}' (named ports: ${pod.containers.flatMap((c) => c.ports).flatMap((p) => p.name ?? []).join(', ') || 'none'}).` };
+        port = named.containerPort;
+        proto = named.protocol.toLowerCase() as TraceProto;
+      }
+      return { addresses: pod.ips, port, ...(proto ? { proto } : {}) };
+    }
+    case 'svc': {
+      const id = `${e.namespace ?? 'default'}/${e.name}`;
+      const svc = t.services.find((s) => s.id === id) ?? (e.namespace ? undefined : t.services.find((s) => s.name === e.name));
+      if (!svc) return { error: unknownMessage('service', id, t.services.map((s) => s.id)) };
+      if (e.suffix === undefined) return { error: `A Service destination needs a port: svc/${svc.id}:<port or port name> (ports: ${svc.ports.map((p) => p.name || p.port).join(', ')}).` };
+      const n = parsePort(e.suffix);
+      const sp = svc.ports.find((p) => (n !== undefined ? p.port === n : p.name === e.suffix));
+      if (!sp) return { error: `Service ${svc.id} has no port '${e.suffix}' (ports: ${svc.ports.map((p) => (p.name ? `${p.name}=${p.port}` : p.port)).join(', ')}).` };
+      if (!svc.clusterIPs.length) return { error: `Service ${svc.id} has no cluster IP (headless): trace to a pod instead.` };
+      return { addresses: svc.clusterIPs, port: sp.port, proto: sp.protocol.toLowerCase() as TraceProto };
+    }
+    case 'node': {
+      if (!t.nodes.some((n) => n.name === e.name)) return { error: unknownMessage('node', e.name, t.nodes.map((n) => n.name)) };
+      const port = portOf(e.suffix, `node/${e.name}`, false);
+      if (isFail(port)) return port;
+      return { addresses: nodeAddresses(t, e.name), port };
+    }
+    case 'external': {
+      const x = t.externals.find((y) => y.name === e.name);
+      if (!x) return { error: unknownMessage('external', e.name, t.externals.map((y) => y.name)) };
+      const port = portOf(e.suffix, `external/${e.name}`, false);
+      if (isFail(port)) return port;
+      return { addresses: x.addresses.map((a) => a.split('/')[0]), port };
+    }
+    case 'ip':
+      return { addresses: [e.address], port: e.port ?? null };
+    case 'localhost':
+      return { addresses: ['127.0.0.1', '::1'], port: e.port, localhost: true };
+  }
+}
+
+function bad(message: string): TraceOutcome {
+  return { result: undefined, problems: [problem(TRACE_BAD_INPUT, 'error', message, NO_SPAN)] };
+}
+
+/** Traces a flow. Pass `dataPlane` to reuse one compiled for the same topology. */
+export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPlane): TraceOutcome {
+  const from = parseEndpoint(request.from);
+  if (!from.ok) return bad(`--from: ${from.message}`);
+  const to = parseEndpoint(request.to);
+  if (!to.ok) return bad(`--to: ${to.message}`);
+  if (request.sport !== undefined && (!Number.isInteger(request.sport) || request.sport < 1 || request.sport > 65535)) return bad(`--sport ${request.sport} is not a port (1-65535).`);
+  const dp = dataPlane ?? compileDataPlane(t);
+  const src = resolveSource(t, dp, from.value, request.at);
+  if (isFail(src)) return bad(`--from: ${src.error}`);
+  const dst = resolveDestination(t, to.value);
+  if (isFail(dst)) return bad(`--to: ${dst.error}`);
+  if (dst.localhost && !src.pod && !src.netns.startsWith('node:')) return bad('--to localhost:<port> needs a pod or node source (container to container).');
+  const proto: TraceProto = request.proto ?? dst.proto ?? 'tcp';
+  const ported = proto !== 'icmp';
+  if (ported && dst.port === null) return bad(`--to: ${proto} needs a destination port.`);
+  // The family: the first destination address whose family the source can send.
+  const srcFamilies = new Set(src.addresses.map(familyOf));
+  const dstAddress = dst.addresses.find((a) => src.addresses.length === 0 || srcFamilies.has(familyOf(a)));
+  if (!dstAddress) return bad(`--from ${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`);
+  const family = familyOf(dstAddress)!;
+  const env: WalkEnv = { dp };
+  let srcAddress = src.addresses.find((a) => familyOf(a) === family);
+  if (!srcAddress) {
+    // A node sends from the address of the interface its route leaves by.
+    const n = dp.namespaces.get(src.netns)!;
+    const d = parseAddress(dstAddress)!;
+    if (dst.localhost) srcAddress = dstAddress;
+    else {
+      const r = lookupRoute(n.routes, d);
+      const local = n.interfaces.find((i) => i.addresses.some((x) => x.address === dstAddress));
+      srcAddress = local ? dstAddress : r ? sourceAddressFor(n.interfaces.find((i) => i.name === r.dev), family, parseAddress(r.via ?? dstAddress)) : undefined;
+      srcAddress ??= n.interfaces.flatMap((i) => i.addresses).find((x) => x.family === family && i4or6(x.address))?.address;
+    }
+    if (!srcAddress) return bad(`--from ${request.from} has no IPv${family} address.`);
+  }
+  const sport = ported ? (request.sport ?? 40000) : null;
+  const pkt: Pkt = { family, proto, src: srcAddress, sport, dst: formatAddress(parseAddress(dstAddress)!), dport: ported ? dst.port : null, ttl: 64, mark: 0 };
+  const start = emptyState(pkt);
+  const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
+  const paths = finished.map((f) => toPath(env, f, request.reply === true, src.netns));
+  return {
+    result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths: merge(paths) },
+    problems: dp.problems,
+  };
+}
+
+const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
+
+function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
+  const base: TracePath = {
+    probability: round(f.state.probability),
+    disposition: f.disposition,
+    reason: f.reason,
+    delivered: f.delivered,
+    sourceSeen: f.disposition === 'delivered' ? f.state.pkt.src : null,
+    hops: f.state.hops,
+    nat: f.state.nat,
+  };
+  if (!reply || f.disposition !== 'delivered') return base;
+  const p = f.state.pkt;
+  const back: Pkt = { ...p, src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, ttl: 64, mark: 0 };
+  const rs = { ...emptyState(back), reply: { entries: f.state.ct } };
+  const ends = originate(env, rs, f.netns);
+  const r = ends[0];
+  return {
+    ...base,
+    reply: {
+      disposition: r.disposition, reason: r.reason, delivered: r.delivered,
+      sourceSeen: r.disposition === 'delivered' ? r.state.pkt.src : null, hops: r.state.hops, nat: r.state.nat,
+    },
+  };
+}
+
+function round(p: number): number {
+  return Math.round(p * 1e9) / 1e9;
+}
+
+/** Paths that are the same walk (identical hops and ending) reached by different statistic choices are one path. */
+function merge(paths: TracePath[]): TracePath[] {
+  const out: TracePath[] = [];
+  const byKey = new Map<string, number>();
+  for (const p of paths) {
+    const key = JSON.stringify({ ...p, probability: 0 });
+    const i = byKey.get(key);
+    if (i === undefined) {
+      byKey.set(key, out.length);
+      out.push(p);
+    } else out[i] = { ...out[i], probability: round(out[i].probability + p.probability) };
+  }
+  return out;
+}
