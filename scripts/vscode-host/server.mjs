@@ -34,7 +34,9 @@ export function prepareState(name, { fresh = true } = {}) {
   };
   fs.mkdirSync(path.join(state.userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(state.extensionsDir, { recursive: true });
-  fs.copyFileSync(paths.settings, path.join(state.userDataDir, 'User', 'settings.json'));
+  // A kept instance keeps whatever settings its user changed.
+  const settings = path.join(state.userDataDir, 'User', 'settings.json');
+  if (fresh || !fs.existsSync(settings)) fs.copyFileSync(paths.settings, settings);
   return state;
 }
 
@@ -45,13 +47,14 @@ export async function installExtension(state, vsix) {
 }
 
 /**
- * Starts code-server on 127.0.0.1 with a free port (webviews need a secure context: 127.0.0.1 or
- * localhost) and resolves once /healthz answers. `folder` is what the root URL opens.
+ * Starts code-server on 127.0.0.1 (webviews need a secure context: 127.0.0.1 or localhost), on `port`
+ * or a free one, and resolves once /healthz answers. `folder` is what the root URL opens. The result's
+ * `exited` settles when code-server ends, by itself or by stop().
  */
-export async function startCodeServer({ name, folder, state = prepareState(name) }) {
+export async function startCodeServer({ name, folder, state = prepareState(name), port = 0 }) {
   const args = [
     '--auth', 'none',
-    '--bind-addr', '127.0.0.1:0',
+    '--bind-addr', `127.0.0.1:${port}`,
     '--user-data-dir', state.userDataDir,
     '--extensions-dir', state.extensionsDir,
     '--disable-telemetry',
@@ -61,23 +64,30 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
     '--ignore-last-opened',
     ...(folder ? [path.resolve(folder)] : []),
   ];
+  // The log is appended to (installs and earlier runs): only what this process writes counts.
+  const logStart = fs.existsSync(state.logFile) ? fs.statSync(state.logFile).size : 0;
   const log = fs.openSync(state.logFile, 'a');
   const child = spawn(paths.bin, args, { env: codeServerEnv(), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   const group = child.pid;
-  let exited = false;
-  child.on('exit', () => (exited = true));
+  let gone = false;
+  let stopping = false;
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    gone = true;
+    resolve({ code: code ?? signal, stopped: stopping });
+  }));
   const spawnError = new Promise((_, reject) => child.on('error', reject));
 
   const stop = async () => {
+    stopping = true;
     running.delete(group);
-    await killGroup(group, () => exited);
+    await killGroup(group, () => gone);
   };
   running.set(group, stop);
 
   try {
-    const url = await Promise.race([waitForUrl(state.logFile, () => exited), spawnError]);
-    await waitHealthy(url, () => exited);
+    const url = await Promise.race([waitForUrl(state.logFile, logStart, () => gone), spawnError]);
+    await waitHealthy(url, () => gone);
     const host = new URL(url).host;
     return {
       url,
@@ -85,6 +95,8 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
       pid: group,
       state,
       stop,
+      /** Settles with `{ code, stopped }`: the exit code (or signal), and whether stop() caused it. */
+      exited,
       /** The workbench URL that opens `dir` (absolute path on this machine). */
       folderUrl: (dir, query = '') => `${url}?folder=${encodeURIComponent(path.resolve(dir))}${query}`,
     };
@@ -94,11 +106,11 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
   }
 }
 
-/** Reads the log until `HTTP server listening on http://127.0.0.1:NNNNN/` appears. */
-async function waitForUrl(logFile, hasExited) {
+/** Reads the log from byte `from` until `HTTP server listening on http://127.0.0.1:NNNNN/` appears. */
+async function waitForUrl(logFile, from, hasExited) {
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(fs.readFileSync(logFile, 'utf8'));
+    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(fs.readFileSync(logFile).subarray(from).toString('utf8'));
     if (m) return m[1];
     if (hasExited()) throw new Error('it exited before listening');
     await sleep(100);
