@@ -5,5 +5,6 @@
 import type { Command } from '../command';
 import { lint } from './lint';
 import { rules } from './rules';
+import { trace } from './trace';
 
-export const COMMANDS: readonly Command[] = [lint, rules];
+export const COMMANDS: readonly Command[] = [lint, rules, trace];

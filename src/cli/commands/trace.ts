@@ -1,0 +1,92 @@
+import { analyse, compileDataPlane, formatTraceText, loadTopologyFiles, traceFlow, type TraceProto, type TraceRequest } from '../../core';
+import { CliError, EXIT, type Command } from '../command';
+import { displayPath, expandArguments, nodeFileHost } from '../host';
+
+const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
+
+Follows one packet hop by hop through the topology's namespaces, veths, bridges, routes and each node's
+netfilter rules (kube-proxy's, the CNI plugin's, the masquerade agent's and the node's own), and prints
+every path it can take (one per load-balanced backend, with its probability).
+
+Endpoints:
+  pod/[<ns>/]<name>[:<container>]   a pod (as a destination :<port or container port name> is required)
+  svc/[<ns>/]<name>:<port|name>     a Service's cluster IP and port
+  node/<name>[:<port>]              a node (e.g. node/node1:30080 for a NodePort)
+  external/<name>[:<port>]          a client outside the cluster
+  <ip>[:<port>], [<ipv6>]:<port>    any address
+  localhost:<port>                  destination only: container to container inside the source pod
+
+Options:
+  --from <endpoint>, --to <endpoint>
+  --proto tcp|udp|sctp|icmp  default: the Service or container port's protocol, else tcp
+  --sport <n>                source port (default 40000)
+  --at node/<name>           where a bare source address that is no pod, node or external enters
+  --reply                    also trace the answer back, through conntrack's reverse NAT
+  --format text|json         text: a hop table (default); json: the trace as data
+  -h, --help                 show this help
+
+Exit codes: 0 every path delivered, 1 some path not delivered, 2 bad input.`;
+
+const PROTOS = ['tcp', 'udp', 'sctp', 'icmp'];
+
+interface Args {
+  readonly paths: string[];
+  readonly request: TraceRequest;
+  readonly json: boolean;
+}
+
+function parse(args: readonly string[]): Args {
+  const paths: string[] = [];
+  const opts: Record<string, string> = {};
+  let reply = false;
+  const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format'];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (valued.includes(name)) {
+      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new CliError(`${name} needs a value (see netpath trace --help)`);
+      opts[name] = v;
+    } else if (a === '--reply') reply = true;
+    else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath trace --help)`);
+    else paths.push(a);
+  }
+  if (!paths.length) throw new CliError('trace needs at least one file or folder (see netpath trace --help)');
+  if (!opts['--from'] || !opts['--to']) throw new CliError('trace needs --from <endpoint> and --to <endpoint> (see netpath trace --help)');
+  const proto = opts['--proto'];
+  if (proto !== undefined && !PROTOS.includes(proto)) throw new CliError(`unknown protocol '${proto}': use tcp, udp, sctp or icmp`);
+  const format = opts['--format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
+  const sportText = opts['--sport'];
+  const sport = sportText === undefined ? undefined : /^\d{1,5}$/.test(sportText) ? Number(sportText) : NaN;
+  if (sport !== undefined && !(sport >= 1 && sport <= 65535)) throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
+  return {
+    paths,
+    json: format === 'json',
+    request: {
+      from: opts['--from'], to: opts['--to'],
+      ...(proto ? { proto: proto as TraceProto } : {}), ...(sport !== undefined ? { sport } : {}),
+      ...(opts['--at'] ? { at: opts['--at'] } : {}), ...(reply ? { reply } : {}),
+    },
+  };
+}
+
+export const trace: Command = {
+  name: 'trace',
+  summary: 'follow a packet hop by hop through namespaces, bridges, routes and iptables rules',
+  usage: USAGE,
+  async run(args, io) {
+    const { paths, request, json } = parse(args);
+    const entries = await expandArguments(paths, io.cwd);
+    const loaded = await loadTopologyFiles(entries, nodeFileHost);
+    const unread = entries.filter((e) => !loaded.files.some((f) => f.path === e));
+    if (unread.length) throw new CliError(`cannot read '${displayPath(unread[0], io.cwd)}'`);
+    const analysis = analyse(loaded.files);
+    const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
+    const { result, problems } = traceFlow(analysis.topology, request, dp);
+    if (!result) throw new CliError(problems.find((p) => p.code === 'trace.bad-input')?.message ?? 'bad input');
+    io.out(json ? `${JSON.stringify(result, null, 2)}\n` : formatTraceText(result));
+    return result.paths.length > 0 && result.paths.every((p) => p.disposition === 'delivered' && (!p.reply || p.reply.disposition === 'delivered')) ? EXIT.ok : EXIT.findings;
+  },
+};
