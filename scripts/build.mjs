@@ -31,9 +31,30 @@ if (args.has('--tests')) {
   builds.push({ ...common, sourcemap: 'inline', entryPoints: ['test/vscode/index.ts'], outfile: 'out/test/vscode/index.js', platform: 'node', format: 'cjs', external: ['vscode'], logOverride: { 'require-resolve-not-external': 'silent' } });
 }
 
+// In --watch mode, one "[watch] build started" / "[watch] build finished" pair per burst of rebuilds and
+// every message as "✘ [ERROR] text" + "    file:line:column:": what .vscode/tasks.json's matcher reads.
+let rebuilding = 0;
+const watchReporter = {
+  name: 'watch-reporter',
+  setup(build) {
+    build.onStart(() => {
+      if (rebuilding++ === 0) console.log('[watch] build started');
+    });
+    build.onEnd(({ errors, warnings }) => {
+      for (const [mark, messages] of [['✘ [ERROR]', errors], ['▲ [WARNING]', warnings]]) {
+        for (const { text, location } of messages) {
+          console.error(`${mark} ${text}`);
+          if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+        }
+      }
+      if (--rebuilding === 0) console.log('[watch] build finished');
+    });
+  },
+};
+
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 if (args.has('--watch')) {
-  for (const b of builds) await (await esbuild.context(b)).watch();
+  for (const b of builds) await (await esbuild.context({ ...b, logLevel: 'silent', plugins: [watchReporter] })).watch();
   console.log('[build] watching for changes');
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
