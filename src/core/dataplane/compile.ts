@@ -153,7 +153,17 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       segments.set(i.network, { ...seg, members: [...seg.members, member] });
     }
   }
-  return { namespaces, segments, veths, owners, problems };
+  const announced = new Map<string, NetnsId>();
+  for (const svc of t.services) {
+    const local = svc.endpoints.find((e) => e.ready && e.node && nodeByName.has(e.node))?.node;
+    const node = svc.externalTrafficPolicy === 'Local' ? local : t.nodes[0]?.name;
+    if (!node) continue;
+    for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs]) {
+      const a = parseAddress(ip);
+      if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a))) announced.set(addressKey(a), nodeNetns(node));
+    }
+  }
+  return { namespaces, segments, veths, owners, announced, problems };
 }
 
 function listenersOf(p: Topology['pods'][number]): Listener[] {

@@ -111,5 +111,11 @@ export interface DataPlane {
   readonly veths: readonly VethPair[];
   /** Which namespace owns an address (by `addressKey`), for resolving endpoints and neighbours in O(1). */
   readonly owners: ReadonlyMap<string, { readonly netns: NetnsId; readonly device: string }>;
+  /**
+   * Service addresses no interface holds (LoadBalancer and external IPs) and the node that answers ARP for
+   * them on the underlay, as MetalLB's layer-2 mode does: for externalTrafficPolicy Local a node with a local
+   * endpoint, else the first node.
+   */
+  readonly announced: ReadonlyMap<string, NetnsId>;
   readonly problems: readonly Problem[];
 }

@@ -311,7 +311,9 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   // A physical interface on an underlay segment: ARP for the next hop among the segment's members.
   const seg = iface.network ? env.dp.segments.get(iface.network) : undefined;
   if (!seg) return hop(s, n.id, dev, 'out', (a) => finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`));
-  const member = seg.members.find((m) => m.netns !== n.id && m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value));
+  const announcer = env.dp.announced.get(addressKey(nextHop));
+  const member = seg.members.find((m) => m.netns !== n.id && m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value))
+    ?? (announcer ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family)) : undefined);
   if (!member) {
     return hop(s, n.id, dev, 'out', (a) => finish(step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)} on ${seg.network}: no answer` }), n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on network ${seg.network}`));
   }
