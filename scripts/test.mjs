@@ -170,7 +170,8 @@ function summarise() {
   const rows = results.map((r) => [r.name, r.result, `${r.seconds.toFixed(1)}s`]);
   const total = results.reduce((s, r) => s + r.seconds, 0);
   const ok = results.every((r) => r.ok);
-  rows.push(['total', ok ? 'passed' : 'FAILED', `${total.toFixed(1)}s`]);
+  const skipped = results.filter((r) => r.result.startsWith('skipped')).length;
+  rows.push(['total', `${ok ? 'passed' : 'FAILED'}${skipped ? ` (${skipped} skipped)` : ''}`, `${total.toFixed(1)}s`]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['step', 'result', 'time'][i].length));
   const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ');
   console.log(`\n${line(['step', 'result', 'time'])}\n${widths.map((w) => '─'.repeat(w)).join('   ')}`);
