@@ -10,12 +10,13 @@ export const seconds = (t0) => ((performance.now() - t0) / 1000).toFixed(1);
 export const logger = (tag) => (...parts) => console.log(`[${tag}]`, ...parts);
 
 /**
- * The environment for a nested `npm` (or a tool that npm scripts call): without the `npm_*` variables
- * that `npm test`/`npm start` set for this process. Otherwise `npm_config_local_prefix` and friends would
- * point a nested `npm install` at this repository instead of its own folder.
+ * The environment for a nested `npm` in another folder: without the variables `npm test`/`npm start`
+ * set to describe this package and script (npm_package_*, npm_lifecycle_*, ...), which belong to this
+ * repository, but with npm_config_* kept: that is how a machine sets its registry, cache or proxy.
  */
 export function cleanNpmEnv(env = process.env) {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k)));
+  const scriptVars = /^npm_(package_|lifecycle_|command$|execpath$|node_execpath$)/i;
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !scriptVars.test(k)));
 }
 
 /**
