@@ -55,7 +55,7 @@ suite('Editor features', () => {
   });
 
   test('hover on a CIDR value shows its first and last address', async () => {
-    const value = positionOf(doc, '10.244.0.0/16', { offset: 4 });
+    const value = positionOf(doc, 'podCIDRs: [10.244.0.0/16]', { offset: 15 });
     const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, value));
     assert.ok(text.includes('10.244.0.0'), `no first address in: ${text}`);
     assert.ok(text.includes('10.244.255.255'), `no last address in: ${text}`);

@@ -25,6 +25,8 @@ interface Located {
   readonly doc: YDocument;
 }
 
+const CIDR_KEYS = new Set(['podCIDRs', 'podCIDR', 'serviceCIDRs', 'nonMasqueradeCIDRs', 'loadBalancerSourceRanges', 'nodePortAddresses', 'podSubnet', 'serviceSubnet', 'clusterCIDR']);
+
 const within = (span: Span, offset: number) => offset >= span.start && offset <= span.end;
 
 /** The key path and node at an offset (array items appear as `[]` in the path). */
@@ -72,6 +74,8 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
   const byObject: Record<string, keyof typeof CONCEPTS> = { services: 'service', pods: 'pod', nodes: 'netns', networks: 'network', externals: 'communication' };
   const concept = key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key];
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
+  // Keys whose values are CIDR blocks also explain what a CIDR is.
+  if (concept !== 'cidr' && CIDR_KEYS.has(key)) parts.push(conceptMarkdown(CONCEPTS.cidr));
   const facts = computedFacts(analysis, file, offset, loc);
   if (facts.length) parts.push(`**What NetPath computed**\n\n${facts.map((f) => `- ${f}`).join('\n')}`);
   if (!parts.length) return undefined;

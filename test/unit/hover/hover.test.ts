@@ -15,7 +15,7 @@ const hover = (needle: string, nth = 0, into = 1) => {
 
 describe('hover', () => {
   const concepts: [string, RegExp, RegExp][] = [
-    ['podCIDRs', /Classless Inter-Domain Routing|Pod CIDR/, /kubernetes\.io/],
+    ['podCIDRs', /Pod CIDR[\s\S]*Classless Inter-Domain Routing/, /kubernetes\.io[\s\S]*rfc4632/],
     ['serviceCIDRs', /Service range/, /kubernetes\.io/],
     ['hairpinMode', /Hairpin mode/, /cni\.dev/],
     ['ipMasq', /masquerades/, /cni\.dev/],
