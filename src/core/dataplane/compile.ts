@@ -60,7 +60,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     if (a && !owners.has(addressKey(a))) owners.set(addressKey(a), { netns, device });
   };
   const podsByNode = new Map<string, typeof t.pods[number][]>();
-  for (const p of t.pods) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), p]);
+  for (const p of t.pods) {
+    const list = podsByNode.get(p.node);
+    if (list) list.push(p);
+    else podsByNode.set(p.node, [p]);
+  }
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
   const brNetfilter = options.brNetfilter ?? true;
 
@@ -142,17 +146,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     for (const a of eth0.addresses) own(a.address, nsId, 'eth0');
   }
 
-  const segments = new Map<string, Segment>();
-  for (const n of t.networks) segments.set(n.name, { network: n.name, cidr: n.cidr, members: [] });
+  const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
   for (const ns of namespaces.values()) {
     for (const i of ns.interfaces) {
-      if (i.kind !== 'physical' || !i.network) continue;
-      const seg = segments.get(i.network);
-      if (!seg) continue;
-      const member: SegmentMember = { netns: ns.id, device: i.name, addresses: i.addresses };
-      segments.set(i.network, { ...seg, members: [...seg.members, member] });
+      if (i.kind === 'physical' && i.network) members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
     }
   }
+  const segments = new Map<string, Segment>(t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]));
   const announced = new Map<string, NetnsId>();
   for (const svc of t.services) {
     const local = svc.endpoints.find((e) => e.ready && e.node && nodeByName.has(e.node))?.node;

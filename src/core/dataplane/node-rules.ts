@@ -50,14 +50,31 @@ function hostCidr(ip: string): string | undefined {
  * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
  * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
  */
+const podsByNodeCache = new WeakMap<Topology, Map<string, Pod[]>>();
+
+/** Pods per node, computed once per topology (a node's rules must not scan every pod of the cluster). */
+function podsOn(t: Topology, node: string): readonly Pod[] {
+  let m = podsByNodeCache.get(t);
+  if (!m) {
+    m = new Map();
+    for (const p of t.pods) {
+      const l = m.get(p.node);
+      if (l) l.push(p);
+      else m.set(p.node, [p]);
+    }
+    podsByNodeCache.set(t, m);
+  }
+  return m.get(node) ?? [];
+}
+
 export function cniIpMasqRules(t: Topology, node: Node): RulesByTable {
   if (!node.cniIpMasq) return {};
   const network = t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0';
   const chains: string[] = [];
   const rules: string[] = [];
   const post: string[] = [];
-  for (const pod of t.pods) {
-    if (pod.node !== node.name || pod.hostNetwork) continue;
+  for (const pod of podsOn(t, node.name)) {
+    if (pod.hostNetwork) continue;
     const id = containerIdOf(pod);
     const chain = cniChainName(network, id);
     const comment = `-m comment --comment ${quote(`name: ${quote(network)} id: ${quote(id)}`)}`;
@@ -299,7 +316,8 @@ export function buildNodeRules(t: Topology, node: Node, options: NodeRulesOption
     seen.add(key);
     problems.push(p);
   }
-  return { text, ruleset: mapSpans(parsed.ruleset, f), problems };
+  // Only rulesets with lines from the YAML need their spans moved (copying a large generated ruleset is not free).
+  return { text, ruleset: mapped.size ? mapSpans(parsed.ruleset, f) : parsed.ruleset, problems };
 }
 
 /** The text "Show Node Rules" displays: exactly what the tracer evaluates. */
