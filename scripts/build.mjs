@@ -32,29 +32,35 @@ if (args.has('--tests')) {
 }
 
 // In --watch mode, one "[watch] build started" / "[watch] build finished" pair per burst of rebuilds and
-// every message as "✘ [ERROR] text" + "    file:line:column:": what .vscode/tasks.json's matcher reads.
-let rebuilding = 0;
-const watchReporter = {
-  name: 'watch-reporter',
-  setup(build) {
-    build.onStart(() => {
-      if (rebuilding++ === 0) console.log('[watch] build started');
-    });
-    build.onEnd(({ errors, warnings }) => {
-      for (const [mark, messages] of [['✘ [ERROR]', errors], ['▲ [WARNING]', warnings]]) {
-        for (const { text, location } of messages) {
-          console.error(`${mark} ${text}`);
-          if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+// every message as "✘ [ERROR] text" + "    file:line:column:": what .vscode/tasks.json's matcher reads
+// (F5 waits for "finished"). The initial builds are counted up front, so "finished" means all of them.
+let building = builds.length;
+const watchReporter = () => {
+  let initial = true;
+  return {
+    name: 'watch-reporter',
+    setup(build) {
+      build.onStart(() => {
+        if (!initial && building++ === 0) console.log('[watch] build started');
+      });
+      build.onEnd(({ errors, warnings }) => {
+        initial = false;
+        for (const [mark, messages] of [['✘ [ERROR]', errors], ['▲ [WARNING]', warnings]]) {
+          for (const { text, location } of messages) {
+            console.error(`${mark} ${text}`);
+            if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+          }
         }
-      }
-      if (--rebuilding === 0) console.log('[watch] build finished');
-    });
-  },
+        if (--building === 0) console.log('[watch] build finished');
+      });
+    },
+  };
 };
 
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 if (args.has('--watch')) {
-  for (const b of builds) await (await esbuild.context({ ...b, logLevel: 'silent', plugins: [watchReporter] })).watch();
+  console.log('[watch] build started');
+  for (const b of builds) await (await esbuild.context({ ...b, logLevel: 'silent', plugins: [watchReporter()] })).watch();
   console.log('[build] watching for changes');
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
