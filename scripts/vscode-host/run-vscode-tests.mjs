@@ -32,7 +32,7 @@ const { values: opts } = parseArgs({
 const timeoutMs = Number(process.env.NETPATH_VSCODE_TIMEOUT_MS || 180_000);
 const outDir = path.join(repoRoot, 'test-output/vscode');
 /** Workbench chatter of every start, hidden unless VERBOSE is set. */
-const NOISE = [/^Ignoring fetching additional builtin extensions/, /^(Resolving|Resolved) connection token/, /^Creating a socket/, /^\[Service Worker\] registered/];
+const NOISE = [/^Ignoring fetching additional builtin extensions/, /^Updating additional builtin extensions cache/, /^(Resolving|Resolved) connection token/, /^Creating a socket/, /^\[Service Worker\] registered/];
 
 process.exitCode = await main();
 
@@ -93,6 +93,10 @@ async function runSuites(page, server) {
     (type === 'error' ? console.error : console.log)(`${stamp()} ${text}`);
   });
   page.on('pageerror', (err) => log(`page error: ${err.message}`));
+  page.on('crash', () => {
+    log('the workbench page crashed');
+    finish(3);
+  });
   if (process.env.VERBOSE) page.on('console', (m) => log(`[page ${m.type()}] ${m.text()}`));
 
   log(`opening the workbench on ${path.relative(repoRoot, opts.workspace)} with the suite ${path.relative(repoRoot, opts['tests-path'])}`);
