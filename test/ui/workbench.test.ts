@@ -25,7 +25,7 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
 
   teardown(async function () {
     const t = this.currentTest;
-    if (t?.state === 'failed') await wb?.screenshot(`failed-${t.title.replace(/\W+/g, '-').toLowerCase()}`).catch(() => {});
+    if (t?.state === 'failed') await wb?.screenshot(`failed-${t.title.replace(/\W+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`).catch(() => {});
   });
 
   suiteTeardown(async () => {
