@@ -7,7 +7,7 @@
 // it together with its extension host and every helper it started: after an unclean browser exit the
 // extension host can otherwise linger for minutes. Servers still running when this process ends (an
 // error, Ctrl-C, SIGTERM from CI) are killed by the handlers installed below.
-/* global fetch, AbortSignal */
+/* global fetch, AbortSignal, setInterval */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -163,13 +163,21 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const running = new Map();
 
 // On the way out, for whatever reason, no code-server survives us. `exit` handlers must be synchronous,
-// so that one goes straight to SIGKILL; the signal handlers stop politely, then exit with the usual code.
+// so that one goes straight to SIGKILL; the others stop politely, then exit with the usual code.
 process.on('exit', () => {
   for (const group of running.keys()) signalGroup(group, 'SIGKILL');
 });
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.once(signal, async () => {
-    await Promise.allSettled([...running.values()].map((stop) => stop()));
-    process.exit(code);
-  });
+let shuttingDown = false;
+async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  await Promise.allSettled([...running.values()].map((stop) => stop()));
+  process.exit(code);
 }
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => shutdown(code));
+// A killed parent often passes nothing on (`npm start` gets SIGTERM, its `sh -c` dies silently): being
+// re-parented means whoever started us is gone, so stop as if we got SIGTERM.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown(143);
+}, 1000).unref();
