@@ -34,7 +34,7 @@ async function main() {
   const vsix = await packageExtension();
   await ensureCodeServer();
 
-  const state = prepareState('start', { fresh: false });
+  const state = prepareState('start', { keep: true });
   await installExtension(state, vsix);
   log(`installed ${path.basename(vsix)} into code-server`);
   const server = await startCodeServer({ name: 'start', folder: EXAMPLES, state, port: Number(process.env.NETPATH_PORT || 0) });

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { repoRoot } from './config.mjs';
 import { ensureCodeServer } from './install.mjs';
-import { installExtension, prepareState, startCodeServer } from './server.mjs';
+import { discardState, installExtension, prepareState, startCodeServer } from './server.mjs';
 import { logger, run, seconds } from '../lib/proc.mjs';
 
 const log = logger('ui');
@@ -42,9 +42,10 @@ async function main() {
   await installExtension(state, opts.vsix);
   log(`installed ${path.basename(opts.vsix)} (${seconds(t0)}s)`);
   const server = await startCodeServer({ name: 'ui-tier', state });
+  let code = 1;
   try {
     log(`code-server ${server.url} up; running test/ui/ against the fixture workspace`);
-    const code = await run(process.execPath, [path.join(repoRoot, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/ui/.mocharc.json', ...mochaArgs], {
+    code = await run(process.execPath, [path.join(repoRoot, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/ui/.mocharc.json', ...mochaArgs], {
       cwd: repoRoot,
       env: { ...process.env, NETPATH_UI_URL: server.folderUrl(opts.workspace), NETPATH_UI_OUT: outDir },
       allowFail: true,
@@ -56,5 +57,6 @@ async function main() {
     return code;
   } finally {
     await server.stop();
+    if (code === 0) discardState(state);
   }
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import util, { parseArgs } from 'node:util';
 import { repoRoot } from './config.mjs';
 import { ensureCodeServer } from './install.mjs';
-import { startCodeServer } from './server.mjs';
+import { discardState, startCodeServer } from './server.mjs';
 import { launchBrowser } from './browser.mjs';
 import { logger, seconds } from '../lib/proc.mjs';
 
@@ -50,10 +50,11 @@ async function main() {
   const t0 = performance.now();
   const server = await startCodeServer({ name: 'vscode-tier' });
   let browser;
+  let code = 1;
   try {
     log(`code-server ${server.url} up in ${seconds(t0)}s`);
     browser = await launchBrowser();
-    const code = await runSuites(browser.page, server);
+    code = await runSuites(browser.page, server);
     if (code !== 0) {
       await browser.page.screenshot({ path: path.join(outDir, 'workbench-at-exit.png') }).catch(() => {});
       log(`code-server log: ${path.relative(repoRoot, server.state.logFile)}; screenshot in ${path.relative(repoRoot, outDir)}/`);
@@ -63,6 +64,7 @@ async function main() {
   } finally {
     await browser?.close();
     await server.stop();
+    if (code === 0) discardState(server.state);
   }
 }
 

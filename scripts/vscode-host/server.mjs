@@ -21,11 +21,14 @@ const STOP_GRACE_MS = 5_000;
 
 /**
  * The folders of one code-server instance: user data (with our settings.json), extensions and the log.
- * `fresh` wipes them first, so an instance never sees extensions or state from an earlier run.
+ * By default they are new and private to this process (runs/<name>-<pid>), so a run never sees
+ * extensions or state of another, even one running at the same time; folders of runs whose process is
+ * gone are removed. `keep` reuses runs/<name> instead (for `npm start`, which keeps editor state).
  */
-export function prepareState(name, { fresh = true } = {}) {
-  const dir = path.join(paths.runs, name);
-  if (fresh) fs.rmSync(dir, { recursive: true, force: true });
+export function prepareState(name, { keep = false } = {}) {
+  if (!keep) pruneDeadRuns(name);
+  const dir = path.join(paths.runs, keep ? name : `${name}-${process.pid}`);
+  if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   const state = {
     dir,
     userDataDir: path.join(dir, 'user-data'),
@@ -36,8 +39,31 @@ export function prepareState(name, { fresh = true } = {}) {
   fs.mkdirSync(state.extensionsDir, { recursive: true });
   // A kept instance keeps whatever settings its user changed.
   const settings = path.join(state.userDataDir, 'User', 'settings.json');
-  if (fresh || !fs.existsSync(settings)) fs.copyFileSync(paths.settings, settings);
+  if (!keep || !fs.existsSync(settings)) fs.copyFileSync(paths.settings, settings);
   return state;
+}
+
+/** Removes an instance's folders (after a passing run; a failed one keeps them for its log). */
+export function discardState(state) {
+  fs.rmSync(state.dir, { recursive: true, force: true });
+}
+
+/** Removes runs/<name>-<pid> folders whose process no longer exists. */
+function pruneDeadRuns(name) {
+  if (!fs.existsSync(paths.runs)) return;
+  for (const entry of fs.readdirSync(paths.runs)) {
+    const pid = Number(entry.startsWith(`${name}-`) ? entry.slice(name.length + 1) : NaN);
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) fs.rmSync(path.join(paths.runs, entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
 
 /** `code-server --install-extension <vsix>` into the instance's extensions folder (works while it runs). */
