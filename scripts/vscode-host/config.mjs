@@ -1,6 +1,6 @@
 // Where the test VS Code (code-server from npm) lives and how it is called.
 // Everything here is under `.vscode-test/` (gitignored), so a clean clone installs it on demand
-// and `rm -rf .vscode-test` resets it. See docs/testing.md for why code-server and not @vscode/test-electron.
+// and `rm -rf .vscode-test` resets it. Why code-server and not @vscode/test-electron: see install.mjs.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -3,13 +3,15 @@
 //
 // Why code-server: @vscode/test-electron downloads VS Code from Microsoft's update server, which CI
 // machines cannot reach; the npm registry and Debian's packages are all there is. code-server's npm
-// package needs three nudges to install offline-from-GitHub (see docs/testing.md):
+// package needs three nudges to install here (as root, with no access to GitHub):
 //   1. its postinstall refuses to run as root unless npm_config_unsafe_perm=true;
 //   2. @vscode/ripgrep's postinstall downloads rg from GitHub unless a tarball is already in its cache
 //      folder under $TMPDIR, so we put Debian's /usr/bin/rg there;
 //   3. lib/vscode/npm-shrinkwrap.json pins @vscode/proxy-agent to a GitHub commit; the npm tarball of
 //      0.27.0 has the same integrity hash, so we install without scripts, rewrite that URL, then rebuild.
-// The install is cached: a marker file holding the version is written last and checked first.
+// argon2, kerberos and node-pty then compile from source (their prebuilt downloads from GitHub fail and
+// they fall back), which is why make, g++, python3 and libkrb5-dev are needed. The install is cached:
+// a marker file holding the version is written last and checked first.
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
