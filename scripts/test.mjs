@@ -33,7 +33,7 @@ const TIERS = [
   { name: 'ui', needs: VSCODE_HOST, build: true, minutes: 6, steps: [script('scripts/package.mjs'), script('scripts/vscode-host/run-ui-tests.mjs')] },
   // { name: 'kernel', needs: ['iproute2', 'iptables', 'tcpdump', 'conntrack'], build: true, minutes: 5, steps: [script('scripts/kernel/run.mjs')] },
 ];
-/** Packages of later issues, installed with the rest so a machine set up once stays set up. */
+/** Packages of later issues, installed with the rest by a full run so a machine set up once stays set up. */
 const ALSO_INSTALL = ['iproute2', 'iptables', 'tcpdump', 'conntrack'];
 
 const { values: opts } = parseArgs({
@@ -52,7 +52,8 @@ async function main() {
   if (!selected) return 2;
 
   // 1. Debian packages.
-  const missing = await ensurePackages([...new Set([...selected.flatMap((t) => t.needs), ...ALSO_INSTALL])]);
+  const wanted = [...selected.flatMap((t) => t.needs), ...(opts.tier ? [] : ALSO_INSTALL)];
+  const missing = await ensurePackages([...new Set(wanted)]);
 
   // 2. Static checks.
   if (!opts['no-checks']) {
