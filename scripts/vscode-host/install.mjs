@@ -69,7 +69,7 @@ async function install() {
   }
   const dir = paths.install;
   const logFile = path.join(paths.tmp, 'install.log');
-  log(`installing ${CODE_SERVER_VERSION} from npm into ${dir} (about 1.5 min; log: ${logFile})`);
+  log(`installing ${CODE_SERVER_VERSION} from npm into ${dir} (about a minute; log: ${logFile})`);
 
   // Start from scratch: a half-finished install (no marker) is not worth repairing.
   fs.rmSync(dir, { recursive: true, force: true });

@@ -103,6 +103,7 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
     resolve({ code: code ?? signal, stopped: stopping });
   }));
   const spawnError = new Promise((_, reject) => child.on('error', reject));
+  spawnError.catch(() => {}); // Only the start awaits it; a later 'error' must not be an unhandled rejection.
 
   const stop = async () => {
     stopping = true;
