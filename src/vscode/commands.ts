@@ -1,6 +1,7 @@
 /** Every command of the extension, declared as a data table (id, what it does); `wire` registers them. */
 import * as vscode from 'vscode';
-import { nodeRulesText } from '../core';
+import { destinationChoices, nodeRulesText, parseEndpoint, sourceChoices, type EndpointChoice, type Topology } from '../core';
+import type { TraceRequest } from '../protocol/messages';
 import type { Analyses } from './analyses';
 import type { Views } from './views';
 import { STARTER_TOPOLOGY } from './starter';
@@ -8,6 +9,7 @@ import { STARTER_TOPOLOGY } from './starter';
 export interface Services {
   readonly analyses: Analyses;
   readonly views: Views;
+  readonly extensionUri: vscode.Uri;
 }
 
 /** Arguments a command may receive from tests, CodeLens or the walkthrough; all optional. */
@@ -15,6 +17,53 @@ interface Target {
   /** URI string of a topology file. */
   readonly file?: string;
   readonly node?: string;
+  /** Trace endpoints in the tracer's syntax (`pod/default/a`, `svc/default/web:http`, ...). */
+  readonly from?: string;
+  readonly to?: string;
+  readonly proto?: TraceRequest['proto'];
+}
+
+const TYPED = '$(edit) Type an address…';
+
+/** A quick pick of endpoints plus "type an address"; resolves to an endpoint string or undefined. */
+async function pickEndpoint(title: string, choices: EndpointChoice[], placeholder: string, validate: (text: string) => string | undefined): Promise<EndpointChoice | string | undefined> {
+  const items: (vscode.QuickPickItem & { choice?: EndpointChoice })[] = [
+    ...choices.map((c) => ({ label: c.label, description: c.description, detail: c.endpoint, choice: c })),
+    { label: TYPED, description: placeholder },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Type to filter' });
+  if (!picked) return undefined;
+  if (picked.choice) return picked.choice;
+  return vscode.window.showInputBox({ title, prompt: placeholder, validateInput: validate });
+}
+
+const validateEndpoint = (text: string) => {
+  const parsed = parseEndpoint(text.trim());
+  return parsed.ok ? undefined : parsed.message;
+};
+
+/** Asks for whatever the arguments leave open: source, destination, protocol. */
+async function traceRequest(t: Topology, arg: Target | undefined): Promise<TraceRequest | undefined> {
+  let from = arg?.from;
+  if (!from) {
+    const picked = await pickEndpoint('Trace Packet: from where? (1/3)', sourceChoices(t), 'an address, e.g. 10.244.1.10 or 192.168.56.100', validateEndpoint);
+    if (!picked) return undefined;
+    from = typeof picked === 'string' ? picked.trim() : picked.endpoint;
+  }
+  let to = arg?.to;
+  let proto = arg?.proto;
+  if (!to) {
+    const picked = await pickEndpoint(`Trace Packet: from ${from} to where? (2/3)`, destinationChoices(t, from), 'ip:port, e.g. 10.96.0.10:80 or [fd00::a]:80', validateEndpoint);
+    if (!picked) return undefined;
+    to = typeof picked === 'string' ? picked.trim() : picked.endpoint;
+    if (typeof picked !== 'string') proto = proto ?? picked.proto;
+  }
+  if (!proto) {
+    const picked = await vscode.window.showQuickPick(['tcp', 'udp', 'sctp', 'icmp'], { title: `Trace Packet: ${from} → ${to}: which protocol? (3/3)` });
+    if (!picked) return undefined;
+    proto = picked as TraceRequest['proto'];
+  }
+  return { from, to, proto };
 }
 
 async function topologyDocument(target: Target | undefined): Promise<vscode.TextDocument | undefined> {
@@ -29,6 +78,14 @@ async function topologyDocument(target: Target | undefined): Promise<vscode.Text
   const pick = found.length === 1 ? found[0] : (await vscode.window.showQuickPick(found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { title: 'Which topology?' }))?.uri;
   return pick ? vscode.workspace.openTextDocument(pick) : undefined;
 }
+
+/** The walkthrough's four kinds of communication, traced on the bundled two-node lab. */
+const WALKTHROUGH: Record<string, Target> = {
+  container: { from: 'pod/default/client:shell', to: 'localhost:9090', proto: 'tcp' },
+  pod: { from: 'pod/default/client', to: 'pod/default/web-2:8080', proto: 'tcp' },
+  service: { from: 'pod/default/client', to: 'svc/default/web:http', proto: 'tcp' },
+  external: { from: 'external/laptop', to: 'node/node1:30080', proto: 'tcp' },
+};
 
 export const NODE_RULES_SCHEME = 'netpath-rules';
 
@@ -49,6 +106,18 @@ export function nodeRulesProvider(analyses: Analyses): vscode.TextDocumentConten
 }
 
 export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unknown>> = {
+  'netpath.tracePacket': async ({ analyses, views }, arg) => {
+    const doc = await topologyDocument(arg);
+    const analysis = doc && (await analyses.analysisFor(doc));
+    if (!analysis) {
+      void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
+      return undefined;
+    }
+    const request = await traceRequest(analysis.topology, arg);
+    if (!request) return undefined;
+    return views.open({ view: 'trace', file: doc!.uri.toString(), request });
+  },
+
   'netpath.showTopology': async ({ views }, arg) => {
     const doc = await topologyDocument(arg);
     if (!doc) return undefined;
@@ -72,6 +141,14 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     // A virtual document of its own scheme: read-only, regenerated from the current analysis when opened.
     const shown = await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node));
     return vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  },
+
+  'netpath.walkthroughTrace': async (services, arg) => {
+    const example = WALKTHROUGH[(arg as { kind?: string } | undefined)?.kind ?? ''];
+    if (!example) return undefined;
+    const uri = vscode.Uri.joinPath(services.extensionUri, 'media', 'walkthrough', 'two-node-lab.netpath.yaml');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+    return COMMANDS['netpath.tracePacket'](services, { file: uri.toString(), ...example });
   },
 
   'netpath.newTopologyFile': async () => {

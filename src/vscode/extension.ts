@@ -15,7 +15,7 @@ export function wire(context: vscode.ExtensionContext): Services {
   const diagnostics = vscode.languages.createDiagnosticCollection('netpath');
   const analyses = new Analyses(diagnostics);
   const views = new Views(context.extensionUri, analyses);
-  const services: Services = { analyses, views };
+  const services: Services = { analyses, views, extensionUri: context.extensionUri };
 
   const onDocument = async (doc: vscode.TextDocument, immediately: boolean) => {
     const own = await analyses.topologyFor(doc);
