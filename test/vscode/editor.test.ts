@@ -1,0 +1,142 @@
+/**
+ * The editor experience in a real extension host: diagnostics that follow edits, quick fixes applied
+ * through the Code Action API, severity settings, the size limit, tracing with preselected arguments,
+ * and the walkthrough contribution. Documents are untitled buffers, so the fixture files stay as they are.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, activateNetPath, allTabs, codeOf, fixtureUri, FIXTURE, waitFor } from './helpers';
+
+const LAB = `apiVersion: netpath.dev/v1alpha1
+kind: Topology
+metadata: {name: editor-lab}
+cluster:
+  podCIDRs: [10.244.0.0/16]
+  serviceCIDRs: [10.244.0.0/16]
+networks:
+  - {name: lan, cidr: 192.168.56.0/24}
+nodes:
+  - name: node1
+    interfaces: [{name: eth0, network: lan, address: 192.168.56.11/24}]
+    podCIDR: 10.244.1.0/24
+`;
+
+async function untitled(content: string): Promise<vscode.TextDocument> {
+  const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content });
+  await vscode.window.showTextDocument(doc);
+  return doc;
+}
+
+const codesOf = (doc: vscode.TextDocument) => vscode.languages.getDiagnostics(doc.uri).map(codeOf);
+
+function waitForCodes(doc: vscode.TextDocument, what: string, test: (codes: (string | undefined)[]) => boolean) {
+  return waitFor(what, () => (test(codesOf(doc)) ? codesOf(doc) : undefined), { events: [vscode.languages.onDidChangeDiagnostics] });
+}
+
+async function replace(doc: vscode.TextDocument, needle: string, text: string): Promise<void> {
+  const at = doc.getText().indexOf(needle);
+  assert.ok(at >= 0, `${needle} not in the document`);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + needle.length)), text);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+}
+
+suite('Diagnostics follow the text', () => {
+  suiteSetup(activateNetPath);
+
+  test('appear on open and go away after an edit that fixes them', async () => {
+    const doc = await untitled(LAB);
+    await waitForCodes(doc, 'cidr.overlap on open', (c) => c.includes('cidr.overlap'));
+    await replace(doc, 'serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]');
+    await waitForCodes(doc, 'no cidr.overlap after the edit', (c) => !c.includes('cidr.overlap'));
+    await replace(doc, 'podCIDR: 10.244.1.0/24', 'podCIDR: 10.245.1.0/24');
+    const codes = await waitForCodes(doc, 'cidr.node-outside-cluster after a second edit', (c) => c.includes('cidr.node-outside-cluster'));
+    assert.ok(!codes.includes('cidr.overlap'));
+  });
+
+  test('carry related information that points at the other side of an overlap', async () => {
+    const doc = await untitled(LAB);
+    const d = await waitFor('an overlap with related information', () => vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === 'cidr.overlap' && x.relatedInformation?.length));
+    assert.equal(d.source, 'netpath');
+    const other = d.relatedInformation![0];
+    assert.equal(doc.getText(other.location.range), '10.244.0.0/16');
+    assert.notDeepEqual(other.location.range, d.range);
+  });
+
+  test('a severity setting of "off" hides a code, and removing it brings it back', async () => {
+    const doc = await untitled(LAB);
+    await waitForCodes(doc, 'cidr.overlap', (c) => c.includes('cidr.overlap'));
+    const config = vscode.workspace.getConfiguration('netpath');
+    await config.update('severity', { 'cidr.overlap': 'off' }, vscode.ConfigurationTarget.Global);
+    try {
+      await waitForCodes(doc, 'cidr.overlap hidden', (c) => !c.includes('cidr.overlap'));
+    } finally {
+      await config.update('severity', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitForCodes(doc, 'cidr.overlap back', (c) => c.includes('cidr.overlap'));
+  });
+});
+
+suite('Quick fixes through the Code Action API', () => {
+  suiteSetup(activateNetPath);
+
+  const cases: [string, string, string][] = [
+    ['cidr.host-bits', 'serviceCIDRs: [10.96.0.1/12]', 'serviceCIDRs: [10.96.0.0/12]'],
+    ['cidr.overlap', 'serviceCIDRs: [10.244.0.0/16]', ''],
+    ['schema.unknown-key', 'podCIRDs: [10.244.0.0/16]', 'podCIDRs: [10.244.0.0/16]'],
+  ];
+  for (const [code, broken, expected] of cases) {
+    test(`the preferred fix for ${code} clears it`, async () => {
+      const text = code === 'schema.unknown-key' ? LAB.replace('podCIDRs:', 'podCIRDs:').replace('serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]') : LAB.replace('serviceCIDRs: [10.244.0.0/16]', broken);
+      const doc = await untitled(text);
+      const d = await waitFor(`a ${code} diagnostic`, () => vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === code));
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+      const fix = actions.find((a) => a.isPreferred && a.diagnostics?.some((x) => codeOf(x) === code)) ?? actions.find((a) => a.diagnostics?.some((x) => codeOf(x) === code));
+      assert.ok(fix?.edit, `no quick fix for ${code}: ${actions.map((a) => a.title).join(', ')}`);
+      assert.ok(await vscode.workspace.applyEdit(fix.edit));
+      await waitFor(`${code} to clear at that place`, () => (vscode.languages.getDiagnostics(doc.uri).some((x) => codeOf(x) === code && x.range.start.line === d.range.start.line) ? undefined : true), { events: [vscode.languages.onDidChangeDiagnostics] });
+      if (expected) assert.ok(doc.getText().includes(expected), `the fix wrote: ${doc.getText()}`);
+    });
+  }
+});
+
+suite('Large files', () => {
+  suiteSetup(activateNetPath);
+
+  test('a file over netpath.maxFileSizeKB gets one information message, not an analysis', async () => {
+    const config = vscode.workspace.getConfiguration('netpath');
+    await config.update('maxFileSizeKB', 1, vscode.ConfigurationTarget.Global);
+    try {
+      const doc = await untitled(LAB + '#' + 'x'.repeat(2000) + '\n');
+      const codes = await waitForCodes(doc, 'file.too-large', (c) => c.includes('file.too-large'));
+      assert.deepEqual(codes, ['file.too-large']);
+    } finally {
+      await config.update('maxFileSizeKB', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
+
+suite('Tracing and learning', () => {
+  suiteSetup(activateNetPath);
+
+  test('Trace Packet with preselected arguments opens the trace view without asking', async () => {
+    const before = allTabs().filter((t) => t.input instanceof vscode.TabInputWebview).length;
+    await vscode.commands.executeCommand('netpath.tracePacket', { file: fixtureUri(FIXTURE).toString(), from: 'pod/default/client', to: 'pod/default/web-2:8080', proto: 'tcp' });
+    const tab = await waitFor('a trace webview tab', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Trace')), { events: [vscode.window.tabGroups.onDidChangeTabs] });
+    assert.match(tab.label, /pod\/default\/client → pod\/default\/web-2:8080/);
+    assert.ok(allTabs().filter((t) => t.input instanceof vscode.TabInputWebview).length > before);
+  });
+
+  test('the walkthrough teaches the four kinds of communication, each step running a trace', () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+    const steps = pkg.contributes.walkthroughs[0].steps as { id: string; description: string }[];
+    assert.deepEqual(steps.map((s) => s.id), ['container', 'pod', 'service', 'external']);
+    for (const s of steps) assert.match(s.description, /command:netpath\.walkthroughTrace\?/);
+  });
+
+  test('a walkthrough step opens the bundled lab and traces on it', async () => {
+    await vscode.commands.executeCommand('netpath.walkthroughTrace', { kind: 'service' });
+    await waitFor('the service trace view', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('svc/default/web:http')), { events: [vscode.window.tabGroups.onDidChangeTabs] });
+    assert.ok(vscode.workspace.textDocuments.some((d) => d.uri.path.endsWith('media/walkthrough/two-node-lab.netpath.yaml')));
+  });
+});
