@@ -64,4 +64,19 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     assert.equal(oneLine(await title.innerText()), 'overlap-lab');
     await wb.screenshot('04-topology-webview');
   });
+
+  test('"NetPath: Trace Packet…" through the quick picks, pod client to Service web, shows the hops', async () => {
+    await wb.runCommand('View: Close All Editor Groups');
+    await wb.runCommand('NetPath: Trace Packet');
+    await wb.pick('pod default/client');
+    await wb.screenshot('05-trace-pick-source');
+    await wb.pick('Service default/web:http');
+    const view = wb.webview();
+    await view.locator('body', { hasText: 'KUBE-SEP' }).waitFor();
+    const text = oneLine(await view.locator('body').innerText());
+    await wb.screenshot('06-trace-view');
+    for (const expected of ['pod:default/client', 'eth0', 'node:node1', '10.244.250.10', 'delivered']) {
+      assert.ok(text.includes(expected), `the trace view does not show "${expected}": ${text.slice(0, 600)}`);
+    }
+  });
 });

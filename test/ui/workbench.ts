@@ -81,6 +81,15 @@ export class Workbench {
     await input.waitFor({ state: 'hidden' });
   }
 
+  /** In an open quick pick, filters by `filter` and accepts the first row that contains `row`. */
+  async pick(filter: string, row: string = filter): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill(filter);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
   /** Rows of the Problems panel that contain `text` (open the panel first). */
   problems(text: string): Locator {
     return this.page.locator('.markers-panel .monaco-list-row', { hasText: text });
