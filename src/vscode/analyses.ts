@@ -58,16 +58,44 @@ export class Analyses implements vscode.Disposable {
     return state;
   }
 
-  /** Manifests join the NetPath documents of their folder; or, with a matching glob, the YAML of their folder. */
+  /**
+   * A manifest belongs to a topology when a NetPath document includes it (searched in the workspace), else
+   * to the NetPath documents of its folder or the nearest parent folder inside the workspace; with a
+   * matching `netpath.manifestGlobs` entry, to the YAML files of its own folder.
+   */
   private async manifestEntries(doc: vscode.TextDocument): Promise<string[] | undefined> {
-    const dir = vscode.Uri.joinPath(doc.uri, '..');
-    const siblings = await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined);
-    if (!siblings) return undefined;
-    const netpath = siblings.filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
-    if (netpath.length) return [...netpath, doc.uri.path];
+    const including = await this.includingTopology(doc);
+    if (including) return including;
+    const root = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.path;
+    for (let dir = vscode.Uri.joinPath(doc.uri, '..'); ; dir = vscode.Uri.joinPath(dir, '..')) {
+      const netpath = (await this.listDir(dir)).filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+      if (netpath.length) return [...netpath, doc.uri.path];
+      if (!root || dir.path === root || !dir.path.startsWith(root) || dir.path === '/') break;
+    }
     const globs = this.settings().manifestGlobs;
     if (globs.some((g) => vscode.languages.match({ pattern: g }, doc) > 0)) {
-      return siblings.filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+      const dir = vscode.Uri.joinPath(doc.uri, '..');
+      return (await this.listDir(dir)).filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+    }
+    return undefined;
+  }
+
+  private async listDir(dir: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    return (await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined)) ?? [];
+  }
+
+  /** The entries of a workspace NetPath document whose includes read this file, analysing each at most once. */
+  private async includingTopology(doc: vscode.TextDocument): Promise<string[] | undefined> {
+    const found = await vscode.workspace.findFiles('**/*.{netpath,topology}.{yaml,yml}', '**/node_modules/**', 200);
+    for (const uri of found) {
+      const key = uri.path;
+      let state = this.topologies.get(key);
+      if (!state) {
+        state = { key, entries: [uri.path], base: uri, analysis: undefined };
+        this.topologies.set(key, state);
+      }
+      const analysis = state.analysis ?? (await this.run(state));
+      if (analysis.topology.files.includes(doc.uri.path)) return state.entries as string[];
     }
     return undefined;
   }

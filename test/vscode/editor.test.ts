@@ -77,6 +77,33 @@ suite('Diagnostics follow the text', () => {
   });
 });
 
+suite('Included files', () => {
+  suiteSetup(activateNetPath);
+
+  test('a manifest included by a NetPath document is analysed with it, and its edits update the including file', async () => {
+    const lab = await vscode.workspace.openTextDocument(fixtureUri('included/lab.netpath.yaml'));
+    const pods = await vscode.workspace.openTextDocument(fixtureUri('included/k8s/pods.yaml'));
+    await vscode.window.showTextDocument(pods);
+    await waitFor('the lab analysed without problems', () => (vscode.languages.getDiagnostics(lab.uri).length === 0 ? true : undefined));
+    await replace(pods, '10.244.1.20', '10.244.1.10');
+    try {
+      await waitForCodes(lab, 'ip.duplicate in the including file', (c) => c.includes('ip.duplicate'));
+      await waitForCodes(pods, 'ip.duplicate in the manifest', (c) => c.includes('ip.duplicate'));
+    } finally {
+      await replace(pods, '10.244.1.10', '10.244.1.20');
+    }
+    await waitForCodes(lab, 'ip.duplicate gone after undoing', (c) => !c.includes('ip.duplicate'));
+  });
+
+  test('other YAML is left alone', async () => {
+    const doc = await untitled('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: "many"}\n');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 2));
+    assert.equal(hovers.length, 0);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(codesOf(doc), []);
+  });
+});
+
 suite('Quick fixes through the Code Action API', () => {
   suiteSetup(activateNetPath);
 
