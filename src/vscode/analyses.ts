@@ -111,23 +111,18 @@ export class Analyses implements vscode.Disposable {
     this.timers.delete(state.key);
     const settings = this.settings();
     const started = Date.now();
-    const open = new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === state.base.scheme).map((d) => [d.uri.path, d.getText()]));
-    const host = createFileHost((p) => open.get(p), state.base);
     // Files over the size limit are analysed without their content, with one clear message instead.
     const tooLarge: Problem[] = [];
-    const guarded = {
-      ...host,
-      async readFile(path: string) {
-        const text = await host.readFile(path);
-        if (text !== undefined && text.length > settings.maxFileSize) {
-          tooLarge.push({ code: 'file.too-large', severity: 'info', message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`, span: { file: path, start: 0, end: 0 }, related: [], fixes: [] });
-          return '';
-        }
-        return text;
-      },
+    const limit = (path: string, text: string | undefined): string | undefined => {
+      if (text === undefined || text.length <= settings.maxFileSize) return text;
+      tooLarge.push({ code: 'file.too-large', severity: 'info', message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`, span: { file: path, start: 0, end: 0 }, related: [], fixes: [] });
+      return '';
     };
+    const open = new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === state.base.scheme).map((d) => [d.uri.path, limit(d.uri.path, d.getText())!]));
+    const host = createFileHost((p) => open.get(p), state.base);
+    const guarded = { ...host, readFile: async (path: string) => limit(path, await host.readFile(path)) };
     const analysis = await analysePaths(state.entries, guarded, open);
-    state.analysis = { ...analysis, diagnostics: [...tooLarge, ...analysis.diagnostics] };
+    state.analysis = { ...analysis, diagnostics: [...tooLarge.filter((p) => analysis.topology.files.includes(p.span.file)), ...analysis.diagnostics] };
     this.publish(state, settings.severity);
     log.info(`analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
     this.emitter.fire(state);
