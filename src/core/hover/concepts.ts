@@ -140,7 +140,22 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
   pods: 'pod', containers: 'pod', ports: 'pod', containerPort: 'pod', ip: 'pod', ips: 'pod',
   hostNetwork: 'hostNetwork', networks: 'network', interfaces: 'eth0', network: 'network',
   ipMasq: 'ipMasq', cni: 'bridge', iptables: 'nat', externals: 'communication', nodes: 'netns',
+  // Kubernetes object fields.
+  podIP: 'pod', podIPs: 'pod', nodeName: 'netns', hostIP: 'network', targetPort: 'service', port: 'service',
+  externalIPs: 'loadBalancer', sessionAffinity: 'service', detectLocalMode: 'kubeProxy', dualStack: 'dualStack', ipFamilies: 'dualStack', ipFamilyPolicy: 'dualStack',
 };
+
+/** Values that name a concept wherever they appear (an interface name, a Service type). */
+export function conceptOfValue(value: string): ConceptId | undefined {
+  if (/^eth\d+$|^ens\d+$/.test(value)) return 'eth0';
+  if (/^veth[0-9a-z-]*$/.test(value)) return 'veth';
+  if (value === 'cni0' || value === 'cbr0' || value === 'docker0') return 'bridge';
+  if (value === 'NodePort') return 'nodePort';
+  if (value === 'LoadBalancer') return 'loadBalancer';
+  if (value === 'ClusterIP') return 'service';
+  if (value === 'MASQUERADE' || value === 'SNAT' || value === 'DNAT') return 'nat';
+  return undefined;
+}
 
 export function conceptMarkdown(c: Concept): string {
   return `**${c.title}**\n\n${c.text}\n\n[${c.link.label}](${c.link.url})`;

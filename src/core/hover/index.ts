@@ -9,7 +9,7 @@ import type { Node, Pod, Route, Service } from '../model/types';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
-import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown } from './concepts';
+import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './concepts';
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 
 export interface Hover {
@@ -72,7 +72,8 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
   }
   // A name stands for its object: a Service's name explains Services, a pod's name pod networking.
   const byObject: Record<string, keyof typeof CONCEPTS> = { services: 'service', pods: 'pod', nodes: 'netns', networks: 'network', externals: 'communication' };
-  const concept = key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key];
+  const value = !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
+  const concept = (value !== undefined ? conceptOfValue(value) : undefined) ?? (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
   // Keys whose values are CIDR blocks also explain what a CIDR is.
   if (concept !== 'cidr' && CIDR_KEYS.has(key)) parts.push(conceptMarkdown(CONCEPTS.cidr));

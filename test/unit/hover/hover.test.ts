@@ -32,6 +32,21 @@ describe('hover', () => {
     });
   }
 
+  it('explains values that name a concept: eth0 and a NodePort type', () => {
+    assert.match(hover('eth0'), /\*\*eth0\*\*[\s\S]*veth pair/);
+    assert.match(hover('NodePort'), /\*\*NodePort\*\*/);
+  });
+
+  it('explains Kubernetes object fields in manifests too', () => {
+    const m = path.join(__dirname, '../../../examples/two-node-manifests/workloads.yaml');
+    const mt = fs.readFileSync(m, 'utf8');
+    const a = analyse([{ path: m, text: mt }]);
+    const at = (needle: string) => hoverAt(a, m, mt.indexOf(needle) + 1)?.markdown ?? '';
+    assert.match(at('podIP:'), /Pod networking/);
+    assert.match(at('targetPort'), /stable virtual IP/);
+    assert.match(at('nodePort'), /\*\*NodePort\*\*/);
+  });
+
   it('shows first and last address, size, and containment for a CIDR value', () => {
     const md = hover('10.244.0.0/16', 0, 3);
     assert.match(md, /first address 10\.244\.0\.0, last address 10\.244\.255\.255, 65,536 addresses/);
