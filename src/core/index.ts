@@ -47,3 +47,4 @@ export { nodeRulesText } from './dataplane/node-rules';
 export { compileDataPlane, type DataPlane, type CompileOptions } from './dataplane';
 export { traceFlow, formatTraceText, parseEndpoint, TRACE_BAD_INPUT, type TraceOutcome, type TraceRequest, type TraceResult, type TracePath, type TraceProto, type Hop, type Step, type Disposition, type Reason } from './trace';
 export { sourceChoices, destinationChoices, type EndpointChoice } from './catalog/endpoints';
+export { documentSymbols, flattenSymbols, definitionsAt, referencesAt, completionsAt, traceLenses, type DocumentSymbol, type DocumentSymbolKind, type CompletionItem, type CompletionKind, type TraceLens } from './language';
