@@ -3,8 +3,9 @@
  * `commands/<name>.ts` exporting a `Command` and add it to this table; `--help` lists it by itself.
  */
 import type { Command } from '../command';
+import { lab } from './lab';
 import { lint } from './lint';
 import { rules } from './rules';
 import { trace } from './trace';
 
-export const COMMANDS: readonly Command[] = [lint, rules, trace];
+export const COMMANDS: readonly Command[] = [lint, rules, trace, lab];

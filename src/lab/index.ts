@@ -1,0 +1,9 @@
+/**
+ * The kernel lab: the compiled data plane built in Linux network namespaces, and `verify`, which sends flows
+ * through it and compares what the kernel did with the tracer. Runs processes, so it lives outside the core;
+ * it never imports `vscode` (the editor command calls {@link runVerify}).
+ */
+export { labUp, labDown, labUnavailable, readState, statePath, listNetns, orphanedLabs, STATE_DIR, type Lab, type LabState, type DownResult } from './build';
+export { LabError } from './exec';
+export { DEFAULT_PREFIX, checkPrefix } from './names';
+export { loadLabTopology } from './load';

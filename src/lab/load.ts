@@ -1,0 +1,19 @@
+/** Loads the topology the lab builds, as `netpath trace` does, so the lab and the tracer read the same data plane. */
+import { analyse, compileDataPlane, loadTopologyFiles, type DataPlane, type Topology } from '../core';
+import { expandArguments, nodeFileHost } from '../cli/host';
+
+export interface LoadedLab {
+  readonly topology: Topology;
+  readonly dataPlane: DataPlane;
+  readonly files: readonly string[];
+}
+
+export async function loadLabTopology(paths: readonly string[], cwd: string): Promise<LoadedLab> {
+  const entries = await expandArguments(paths, cwd);
+  const loaded = await loadTopologyFiles(entries, nodeFileHost);
+  const unread = entries.filter((e) => !loaded.files.some((f) => f.path === e));
+  if (unread.length) throw new Error(`cannot read '${unread[0]}'`);
+  const analysis = analyse(loaded.files);
+  const dataPlane = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
+  return { topology: analysis.topology, dataPlane, files: loaded.files.map((f) => f.path) };
+}

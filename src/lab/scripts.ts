@@ -1,0 +1,111 @@
+/**
+ * The two small programs the lab runs inside namespaces, as CommonJS source written next to the state file at
+ * `lab up` (so they work the same from the sources, the CLI bundle and the extension).
+ *
+ * - The listener serves every declared container port of one namespace (TCP and UDP, IPv4 and IPv6) and
+ *   answers each connection or datagram with one JSON line: who answered and the peer address it saw.
+ *   With an owner PID it exits when that process is gone (a verifier that crashed leaves no servers).
+ * - The client makes a bounded number of tries to one address and port and prints one JSON array: per try the
+ *   result (answered, refused, unreachable, denied, timeout, error), the reply and its own source address.
+ */
+
+export const LISTENER_SOURCE = String.raw`'use strict';
+const net = require('net');
+const dgram = require('dgram');
+const spec = JSON.parse(process.argv[2]);
+const norm = (a) => (typeof a === 'string' && a.startsWith('::ffff:') ? a.slice(7) : a);
+let pending = spec.listeners.length;
+const ready = () => { if (--pending === 0) process.stdout.write('ready\n'); };
+const answer = (l, peer, peerPort) => JSON.stringify({ pod: l.pod, container: l.container, port: l.port, peer: norm(peer), peerPort }) + '\n';
+for (const l of spec.listeners) {
+  if (l.proto === 'TCP') {
+    const server = net.createServer((c) => {
+      c.on('error', () => {});
+      c.end(answer(l, c.remoteAddress, c.remotePort));
+    });
+    server.on('error', (e) => { process.stdout.write('error ' + l.port + '/TCP ' + e.code + '\n'); ready(); });
+    server.listen({ port: l.port, host: '::', ipv6Only: false }, ready);
+  } else if (l.proto === 'UDP') {
+    const s = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+    s.on('message', (m, r) => s.send(answer(l, r.address, r.port), r.port, r.address));
+    s.on('error', (e) => { process.stdout.write('error ' + l.port + '/UDP ' + e.code + '\n'); ready(); });
+    s.bind({ port: l.port, address: '::' }, ready);
+  } else {
+    process.stdout.write('skipped ' + l.port + '/' + l.proto + '\n');
+    ready();
+  }
+}
+if (pending === 0) process.stdout.write('ready\n');
+process.on('SIGTERM', () => process.exit(0));
+if (spec.owner) {
+  setInterval(() => { try { process.kill(spec.owner, 0); } catch { process.exit(0); } }, 500);
+}
+`;
+
+export const CLIENT_SOURCE = String.raw`'use strict';
+const net = require('net');
+const dgram = require('dgram');
+const o = JSON.parse(process.argv[2]);
+const norm = (a) => (typeof a === 'string' && a.startsWith('::ffff:') ? a.slice(7) : a);
+const classify = (code) => ({ ECONNREFUSED: 'refused', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', EPERM: 'denied', EACCES: 'denied', ETIMEDOUT: 'timeout', ECONNRESET: 'reset' })[code] || 'error';
+function parseReply(text) { try { return JSON.parse(text); } catch { return undefined; } }
+function tcpTry() {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let done = false, buf = '', local, localPort;
+    const s = net.connect(Object.assign({ host: o.dst, port: o.port }, o.bind ? { localAddress: o.bind } : {}));
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (localPort === undefined) { try { local = norm(s.localAddress); localPort = s.localPort; } catch {} }
+      s.destroy();
+      resolve(Object.assign(r, { local, localPort, ms: Date.now() - t0 }));
+    };
+    const timer = setTimeout(() => finish({ result: 'timeout' }), o.timeoutMs);
+    s.on('connect', () => { local = norm(s.localAddress); localPort = s.localPort; });
+    s.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\n')) { const reply = parseReply(buf); finish(reply ? { result: 'answered', reply } : { result: 'error', code: 'bad reply' }); }
+    });
+    s.on('end', () => finish(buf ? { result: 'error', code: 'bad reply' } : { result: 'error', code: 'closed without answer' }));
+    s.on('error', (e) => finish({ result: classify(e.code), code: e.code }));
+  });
+}
+function udpTry() {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let done = false, local, localPort;
+    const s = dgram.createSocket(o.dst.includes(':') ? 'udp6' : 'udp4');
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      try { s.close(); } catch {}
+      resolve(Object.assign(r, { local, localPort, ms: Date.now() - t0 }));
+    };
+    const timer = setTimeout(() => finish({ result: 'timeout' }), o.timeoutMs);
+    s.on('error', (e) => finish({ result: classify(e.code), code: e.code }));
+    s.on('message', (m) => { const reply = parseReply(m.toString()); finish(reply ? { result: 'answered', reply } : { result: 'error', code: 'bad reply' }); });
+    const go = () => s.connect(o.port, o.dst, (err) => {
+      if (err) return finish({ result: classify(err.code), code: err.code });
+      const a = s.address(); local = norm(a.address); localPort = a.port;
+      s.send('netpath\n', (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
+    });
+    if (o.bind) s.bind({ address: o.bind, port: 0 }, go); else go();
+  });
+}
+(async () => {
+  const tries = [];
+  const seen = new Set();
+  let failed = false;
+  for (let i = 0; i < o.maxTries; i++) {
+    const r = await (o.proto === 'udp' ? udpTry() : tcpTry());
+    tries.push(r);
+    if (r.result === 'answered') seen.add(r.reply.pod + ':' + r.reply.port); else failed = true;
+    const complete = o.want.answers.every((k) => seen.has(k)) && (!o.want.failure || failed);
+    if (complete && tries.length >= o.minTries) break;
+  }
+  process.stdout.write(JSON.stringify(tries) + '\n');
+})();
+`;
