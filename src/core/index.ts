@@ -7,6 +7,8 @@ import type { Analysis } from './analysis';
 import type { SourceFile, Topology } from './model/types';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost } from './workspace/load';
+import { compileDataPlane as compile } from './dataplane/compile';
+import type { DataPlane as CompiledDataPlane } from './dataplane/types';
 
 export type { Problem, Severity, Span, QuickFix, TextEdit, RelatedInformation } from './problem';
 export type { Topology, SourceFile } from './model/types';
@@ -27,7 +29,10 @@ export interface AnalyseOptions {
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
   const built = buildTopology(files);
-  const diagnostics = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, options)].sort(
+  const texts = new Map(files.map((f) => [f.path, f.text]));
+  // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
+  const dataplane = (): CompiledDataPlane => compile(built.topology, { files: texts });
+  const diagnostics = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, { ...options, dataplane, texts })].sort(
     (a, b) => a.span.file.localeCompare(b.span.file) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
   return { ...built, diagnostics };

@@ -5,6 +5,7 @@
  */
 import type { Problem, Severity } from '../problem';
 import type { Topology } from '../model/types';
+import type { DataPlane } from '../dataplane/types';
 import { indexRanges } from './ranges';
 import type { Rule, RuleContext } from './rule';
 import { cidrInvalid } from './cidr-invalid';
@@ -19,6 +20,7 @@ import { ipDuplicate } from './ip-duplicate';
 import { ipReserved } from './ip-reserved';
 import { natMasqueradeAll } from './nat-masquerade-all';
 import { natEgressMissing } from './nat-egress-missing';
+import { natPodToPod } from './nat-pod-to-pod';
 import { routeMissing } from './route-missing';
 import { routeGatewayUnreachable } from './route-gateway-unreachable';
 import { podPortConflict } from './pod-port-conflict';
@@ -34,7 +36,7 @@ export type { Rule, RuleContext } from './rule';
 export const RULES: readonly Rule[] = [
   cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
   ipOutsideRange, ipDuplicate, ipReserved,
-  natMasqueradeAll, natEgressMissing,
+  natMasqueradeAll, natEgressMissing, natPodToPod,
   routeMissing, routeGatewayUnreachable,
   podPortConflict, podHostNetworkIp,
   serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
@@ -69,14 +71,22 @@ export type SeverityOverrides = Readonly<Record<string, Severity | 'off'>>;
 
 export interface RuleOptions {
   readonly severity?: SeverityOverrides;
-  /** The compiled data plane, for the rules that need it (see RuleContext.dataplane). */
-  readonly dataplane?: unknown;
+  /**
+   * The compiled data plane, for the rules that need it (see RuleContext.dataplane), or a function that
+   * compiles it: called once, and only when a rule that needs it is turned on.
+   */
+  readonly dataplane?: DataPlane | (() => DataPlane | undefined);
+  /** File texts by path (see RuleContext.texts). */
+  readonly texts?: ReadonlyMap<string, string>;
 }
 
 /** Runs every rule that is not turned off and whose inputs are available. */
 export function runRules(topology: Topology, options: RuleOptions = {}): Problem[] {
-  const ctx: RuleContext = { topology, ranges: indexRanges(topology), dataplane: options.dataplane };
-  const enabled = RULES.filter((rule) => options.severity?.[rule.code] !== 'off' && (rule.needs ?? []).every((need) => ctx[need] !== undefined));
+  const on = RULES.filter((rule) => options.severity?.[rule.code] !== 'off');
+  const wantsDataplane = on.some((rule) => rule.needs?.includes('dataplane'));
+  const dataplane = !wantsDataplane ? undefined : typeof options.dataplane === 'function' ? options.dataplane() : options.dataplane;
+  const ctx: RuleContext = { topology, ranges: indexRanges(topology), ...(dataplane ? { dataplane } : {}), ...(options.texts ? { texts: options.texts } : {}) };
+  const enabled = on.filter((rule) => (rule.needs ?? []).every((need) => ctx[need] !== undefined));
   return applySeverity(enabled.flatMap((rule) => rule.run(ctx)), options.severity);
 }
 

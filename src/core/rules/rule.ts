@@ -4,6 +4,7 @@
  */
 import type { Problem, Severity } from '../problem';
 import type { Topology } from '../model/types';
+import type { DataPlane } from '../dataplane/types';
 import type { RangeIndex } from './ranges';
 
 /** What a rule may need beyond the model. Rules that need something the caller did not provide are skipped. */
@@ -15,11 +16,13 @@ export interface RuleContext {
   readonly ranges: RangeIndex;
   /**
    * The compiled data plane (src/core/dataplane): namespaces, routes, bridges and per-node netfilter rulesets,
-   * the same one the tracer walks, so NAT and loop diagnostics can never disagree with a trace. Provided by
-   * the caller of `runRules` once that module exists; rules declaring `needs: ['dataplane']` (nat.pod-to-pod,
-   * nat.node-to-pod, route.loop, bridge.hairpin-off) narrow it to its real type.
+   * the same one the tracer walks, so NAT and loop diagnostics can never disagree with a trace. Present only
+   * when a rule that runs declares `needs: ['dataplane']` (nat.pod-to-pod, nat.node-to-pod, route.loop,
+   * bridge.hairpin-off) and the caller provided one.
    */
-  readonly dataplane?: unknown;
+  readonly dataplane?: DataPlane;
+  /** File texts by path, for quick fixes that must see the YAML around a span (e.g. to add a list item). */
+  readonly texts?: ReadonlyMap<string, string>;
 }
 
 export interface Rule {
