@@ -42,7 +42,11 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
   const t = analysis.topology;
   const netpath = /^apiVersion:\s*["']?netpath\.dev\//m.test(ctx.document);
   const where = [...ctx.path, ctx.key ?? ''].join('.');
-  const is = (...patterns: string[]) => patterns.some((p) => (netpath ? where === p : where === p || where.endsWith(`.${p}`)));
+  const matches = (path: string, patterns: string[]) => patterns.some((p) => (netpath ? path === p : path === p || path.endsWith(`.${p}`)));
+  /** The key being typed (or, with a trailing dot, the mapping a key is typed in) is one of `patterns`. */
+  const is = (...patterns: string[]) => matches(where, patterns);
+  /** The cursor is in one of the mappings `patterns`. */
+  const within = (...patterns: string[]) => matches(ctx.path.join('.'), patterns);
   const items = (kind: CompletionKind, values: Iterable<[string, string]>): CompletionItem[] => {
     const seen = new Set<string>();
     const out: CompletionItem[] = [];
@@ -68,7 +72,7 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
       const nodes = node ? [node] : t.nodes;
       return items('interface', nodes.flatMap((n) => n.interfaces.map((i): [string, string] => [i.name, `${n.name}: ${i.addresses.join(', ')}`])));
     }
-    if (netpath ? is('services.[].selector') : is('spec.selector')) {
+    if (netpath ? within('services.[].selector') : within('spec.selector')) {
       const pods = podsInNamespaceOf(t, file, offset);
       return items('label-value', pods.flatMap((p) => (p.labels[ctx.key!] === undefined ? [] : [[p.labels[ctx.key!], `label of ${p.id}`] as [string, string]])));
     }

@@ -27,7 +27,16 @@ export interface DocumentSymbol {
 export function documentSymbols(analysis: Analysis, file: string): DocumentSymbol[] {
   const parsed = analysis.parsed.find((p) => p.file === file);
   if (!parsed) return [];
-  return parsed.documents.flatMap((doc) => (isNetPath(doc) ? netpathSymbols(doc) : kubeObjects(doc).map((o) => kubeSymbol(o.kind, o.root, o.name, o.namespace))));
+  const source = analysis.sources.find((f) => f.path === file)?.text ?? '';
+  const symbols = parsed.documents.flatMap((doc) => (isNetPath(doc) ? netpathSymbols(doc) : kubeObjects(doc).map((o) => kubeSymbol(o.kind, o.root, o.name, o.namespace))));
+  return symbols.map((s) => trimmed(s, source));
+}
+
+/** YAML block nodes end after their last line break; an outline range ends at the last character. */
+function trimmed(s: DocumentSymbol, source: string): DocumentSymbol {
+  let end = s.span.end;
+  while (end > s.selectionSpan.end && /\s/.test(source[end - 1] ?? '')) end--;
+  return { ...s, span: { ...s.span, end }, children: s.children.map((c) => trimmed(c, source)) };
 }
 
 function symbol(name: string | undefined, detail: string, kind: DocumentSymbolKind, node: YNode, nameNode: YNode | undefined, children: DocumentSymbol[] = []): DocumentSymbol {
