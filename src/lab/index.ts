@@ -7,3 +7,5 @@ export { labUp, labDown, labUnavailable, readState, statePath, listNetns, orphan
 export { LabError } from './exec';
 export { DEFAULT_PREFIX, checkPrefix } from './names';
 export { loadLabTopology } from './load';
+export { runVerify, verifyFlow, formatVerifyText, parseConntrack, VerifyUnavailable, type VerifyReport, type FlowReport, type VerifyOptions, type VerifyProgress, type PredictedOutcome, type ObservedOutcome } from './verify';
+export { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';

@@ -7,5 +7,6 @@ import { lab } from './lab';
 import { lint } from './lint';
 import { rules } from './rules';
 import { trace } from './trace';
+import { verify } from './verify';
 
-export const COMMANDS: readonly Command[] = [lint, rules, trace, lab];
+export const COMMANDS: readonly Command[] = [lint, rules, trace, lab, verify];

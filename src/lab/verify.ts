@@ -1,0 +1,299 @@
+/**
+ * `verify`: builds the lab, sends each flow through the kernel, observes it and compares with `traceFlow`.
+ *
+ * Observed per try: the listener's answer (who answered, the source address it saw), the client's own source
+ * address, and per node namespace the conntrack entry of that try's source port (original vs reply tuple:
+ * the DNAT and SNAT the kernel applied). Load-balanced flows are tried until every predicted backend answered
+ * (at most MAX_TRIES). The lab is removed on success, failure, SIGINT and SIGTERM; a verifier killed outright
+ * leaves listeners that exit by themselves and a state file the next run cleans up.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { traceFlow, type DataPlane, type Topology, type TracePath, type TraceProto, type TraceResult } from '../core';
+import { labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
+import { inNetns, LabError, run } from './exec';
+import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
+import { loadLabTopology } from './load';
+
+const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
+const MAX_TRIES = 16;
+
+export interface PredictedOutcome {
+  readonly probability: number;
+  readonly disposition: string;
+  readonly reason: string | null;
+  /** `<pod namespace/name>:<port>` of the socket that answers, or null. */
+  readonly answeredBy: string | null;
+  readonly sourceSeen: string | null;
+  /** `<netns> DNAT <addr> port <n>` / `<netns> SNAT <addr>`, one per namespace and kind, sorted. */
+  readonly nat: readonly string[];
+}
+
+export interface ObservedOutcome {
+  /** answered, refused, unreachable, denied, reset, timeout, error. */
+  readonly result: string;
+  readonly code?: string;
+  readonly answeredBy: string | null;
+  readonly sourceSeen: string | null;
+  readonly nat: readonly string[];
+  readonly count: number;
+}
+
+export interface FlowReport {
+  readonly from: string;
+  readonly to: string;
+  readonly proto: string;
+  readonly kind?: string;
+  readonly agree: boolean;
+  readonly predicted: { readonly src: string; readonly dst: string; readonly dport: number | null; readonly outcomes: readonly PredictedOutcome[] } | null;
+  readonly observed: { readonly tries: number; readonly sourceAddress: string | null; readonly outcomes: readonly ObservedOutcome[] } | null;
+  readonly differences: readonly string[];
+  readonly ms: number;
+}
+
+export interface VerifyReport {
+  readonly topology: string;
+  readonly prefix: string;
+  readonly agree: boolean;
+  readonly flows: readonly FlowReport[];
+  readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
+}
+
+export interface VerifyOptions {
+  readonly cwd?: string;
+  /** A flows file (YAML); else `flows`; else the default representative set. */
+  readonly flowsFile?: string;
+  readonly flows?: readonly FlowSpec[];
+  /** Namespace prefix; default `npv-<pid>`. */
+  readonly prefix?: string;
+  /** Install SIGINT/SIGTERM handlers that remove the lab, then exit (default true; the editor passes false). */
+  readonly handleSignals?: boolean;
+}
+
+export type VerifyProgress = (message: string, done?: number, total?: number) => void;
+
+/** The lab cannot run here (not root, no namespaces, a tool missing) or could not be built: exit code 2. */
+export class VerifyUnavailable extends Error {}
+
+const answerKey = (pod: string, port: number | null): string => `${pod}:${port ?? ''}`;
+
+/** NAT as comparable text: per namespace and kind, the last translation (what conntrack keeps). */
+function predictedNat(p: TracePath): string[] {
+  const byKey = new Map<string, string>();
+  for (const e of p.nat) {
+    if (e.type === 'DNAT') byKey.set(`${e.netns} DNAT`, `${e.netns} DNAT ${e.after.dst} port ${e.after.dport ?? ''}`);
+    else byKey.set(`${e.netns} SNAT`, `${e.netns} SNAT ${e.after.src}`);
+  }
+  return [...byKey.values()].sort();
+}
+
+function predictedOutcomes(result: TraceResult): PredictedOutcome[] {
+  return result.paths.map((p) => ({
+    probability: p.probability,
+    disposition: p.disposition,
+    reason: p.reason,
+    answeredBy: p.disposition === 'delivered' && p.delivered ? (p.delivered.kind === 'pod' ? answerKey(p.delivered.name, p.delivered.port) : answerKey(`${p.delivered.kind}:${p.delivered.name}`, p.delivered.port)) : null,
+    sourceSeen: p.sourceSeen,
+    nat: predictedNat(p),
+  }));
+}
+
+/** Which observed results each undelivered disposition allows (what a client socket reports for it). */
+const ACCEPTS: Record<string, readonly string[]> = {
+  rejected: ['refused', 'unreachable', 'reset'],
+  dropped: ['timeout', 'denied'],
+  'no-route': ['unreachable', 'timeout'],
+  loop: ['timeout', 'unreachable'],
+  exited: ['timeout', 'unreachable'],
+};
+
+interface ConntrackEntry {
+  readonly netns: string;
+  readonly proto: string;
+  readonly orig: { src: string; dst: string; sport: number; dport: number };
+  readonly reply: { src: string; dst: string; sport: number; dport: number };
+}
+
+/** Parses `conntrack -L` lines: the first src/dst/sport/dport are the original tuple, the second the reply. */
+export function parseConntrack(text: string, netns: string): ConntrackEntry[] {
+  const out: ConntrackEntry[] = [];
+  for (const line of text.split('\n')) {
+    const proto = line.trim().split(/\s+/)[0];
+    if (proto !== 'tcp' && proto !== 'udp') continue;
+    const get = (k: string) => [...line.matchAll(new RegExp(`\\b${k}=(\\S+)`, 'g'))].map((m) => m[1]);
+    const [src, dst, sport, dport] = [get('src'), get('dst'), get('sport'), get('dport')];
+    if (src.length < 2 || dst.length < 2 || sport.length < 2 || dport.length < 2) continue;
+    out.push({
+      netns, proto,
+      orig: { src: src[0], dst: dst[0], sport: Number(sport[0]), dport: Number(dport[0]) },
+      reply: { src: src[1], dst: dst[1], sport: Number(sport[1]), dport: Number(dport[1]) },
+    });
+  }
+  return out;
+}
+
+function observedNat(entries: readonly ConntrackEntry[], proto: string, sport: number | undefined): string[] {
+  if (sport === undefined) return [];
+  const nat: string[] = [];
+  for (const e of entries) {
+    if (e.proto !== proto || e.orig.sport !== sport) continue;
+    if (e.reply.src !== e.orig.dst || e.reply.sport !== e.orig.dport) nat.push(`${e.netns} DNAT ${e.reply.src} port ${e.reply.sport}`);
+    if (e.reply.dst !== e.orig.src) nat.push(`${e.netns} SNAT ${e.reply.dst}`);
+  }
+  return nat.sort();
+}
+
+interface ClientTry {
+  readonly result: string;
+  readonly code?: string;
+  readonly reply?: { pod: string; container: string; port: number; peer: string };
+  readonly local?: string;
+  readonly localPort?: number;
+}
+
+interface Context {
+  readonly topology: Topology;
+  readonly dp: DataPlane;
+  readonly lab: Lab;
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
+
+/** Sends one flow through the lab and compares it with the trace. */
+export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowReport> {
+  const t0 = Date.now();
+  const base = { from: spec.from, to: spec.to, ...(spec.kind ? { kind: spec.kind } : {}) };
+  const fail = (proto: string, differences: string[], predicted: FlowReport['predicted'] = null): FlowReport => ({ ...base, proto, agree: false, predicted, observed: null, differences, ms: Date.now() - t0 });
+  const { result, problems } = traceFlow(ctx.topology, { from: spec.from, to: spec.to, ...(spec.proto ? { proto: spec.proto } : {}) }, ctx.dp);
+  if (!result) return fail(spec.proto ?? 'tcp', [`the tracer could not trace it: ${problems[0]?.message ?? 'bad input'}`]);
+  const proto: TraceProto = result.flow.proto;
+  const outcomes = predictedOutcomes(result);
+  const predicted = { src: result.flow.src, dst: result.flow.dst, dport: result.flow.dport, outcomes };
+  if (proto !== 'tcp' && proto !== 'udp') return fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted);
+  const startId = result.paths[0]?.hops[0]?.netns;
+  const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
+  if (!startNs) return fail(proto, [`no lab namespace for the source ${startId ?? '(no hop)'}`], predicted);
+
+  const nodes = [...ctx.dp.namespaces.values()].filter((n) => n.kind === 'node').map((n) => ({ id: n.id, name: ctx.lab.netnsOf.get(n.id)! }));
+  const family = result.flow.dst.includes(':') ? 'ipv6' : 'ipv4';
+  await Promise.all(nodes.map((n) => inNetns(n.name, 'conntrack', ['-F', '-f', family], { timeoutMs: 5000 })));
+
+  const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
+  const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
+  const maxTries = outcomes.length > 1 ? MAX_TRIES : 1;
+  const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: 1, timeoutMs: TRY_TIMEOUT_MS, want: { answers, failure: undelivered.length > 0 } };
+  const r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000 });
+  let tries: ClientTry[];
+  try {
+    tries = JSON.parse(r.stdout) as ClientTry[];
+  } catch {
+    return fail(proto, [`the client in ${startNs} failed: ${r.stderr.trim() || `exit ${r.code}`}`], predicted);
+  }
+  const dumps = await Promise.all(nodes.map((n) => inNetns(n.name, 'conntrack', ['-L', '-f', family], { timeoutMs: 5000 }).then((d) => parseConntrack(d.stdout, n.id))));
+  const entries = dumps.flat();
+
+  const differences = new Set<string>();
+  const observed = new Map<string, ObservedOutcome>();
+  for (const t of tries) {
+    const answeredBy = t.reply ? answerKey(t.reply.pod, t.reply.port) : null;
+    const nat = t.result === 'answered' ? observedNat(entries, proto, t.localPort) : [];
+    const sourceSeen = t.reply?.peer ?? null;
+    const key = JSON.stringify([t.result, t.code, answeredBy, sourceSeen, nat]);
+    const prev = observed.get(key);
+    observed.set(key, { result: t.result, ...(t.code ? { code: t.code } : {}), answeredBy, sourceSeen, nat, count: (prev?.count ?? 0) + 1 });
+    if (answeredBy) {
+      const cands = outcomes.filter((o) => o.answeredBy === answeredBy);
+      if (!cands.length) {
+        differences.add(`delivery: ${answeredBy} answered; the tracer predicts ${outcomes.map((o) => o.answeredBy ?? `${o.disposition}${o.reason ? ` (${o.reason})` : ''}`).join(' or ')}`);
+        continue;
+      }
+      if (!cands.some((c) => c.sourceSeen === sourceSeen)) differences.add(`source seen by ${answeredBy}: kernel ${sourceSeen}, tracer ${list(cands.map((c) => c.sourceSeen ?? 'none'))}`);
+      if (!cands.some((c) => sameSet(c.nat, nat))) differences.add(`NAT on the way to ${answeredBy}: kernel [${list(nat)}], tracer [${cands.map((c) => list(c.nat)).join(' | ')}]`);
+    } else if (!undelivered.length) {
+      differences.add(`delivery: the kernel did not deliver (${t.result}${t.code ? ` ${t.code}` : ''}); the tracer predicts ${list(answers)}`);
+    } else if (!undelivered.some((o) => ACCEPTS[o.disposition]?.includes(t.result))) {
+      differences.add(`outcome: kernel ${t.result}${t.code ? ` (${t.code})` : ''}, tracer ${undelivered.map((o) => `${o.disposition}${o.reason ? ` (${o.reason})` : ''}`).join(' or ')}`);
+    }
+  }
+  const seenAnswers = new Set(tries.flatMap((t) => (t.reply ? [answerKey(t.reply.pod, t.reply.port)] : [])));
+  for (const a of answers) if (!seenAnswers.has(a)) differences.add(`delivery: ${a} (predicted with probability ${outcomes.filter((o) => o.answeredBy === a).reduce((s, o) => s + o.probability, 0).toFixed(2)}) never answered in ${tries.length} tries`);
+  if (undelivered.length && tries.length > 1 && tries.every((t) => t.result === 'answered')) differences.add(`delivery: every try answered; the tracer predicts ${undelivered[0].disposition} with probability ${undelivered.reduce((s, o) => s + o.probability, 0).toFixed(2)}`);
+  const sourceAddress = tries.find((t) => t.local)?.local ?? null;
+  if (sourceAddress && sourceAddress !== result.flow.src) differences.add(`source address: the kernel chose ${sourceAddress}, the tracer ${result.flow.src}`);
+  return {
+    ...base, proto, agree: differences.size === 0, predicted,
+    observed: { tries: tries.length, sourceAddress, outcomes: [...observed.values()] },
+    differences: [...differences], ms: Date.now() - t0,
+  };
+}
+
+/**
+ * Builds the topology of `paths` in namespaces, runs the flows, removes the lab and returns the report.
+ * Throws {@link VerifyUnavailable} when it cannot run here or the lab cannot be built.
+ */
+export async function runVerify(paths: readonly string[], options: VerifyOptions = {}, onProgress: VerifyProgress = () => undefined): Promise<VerifyReport> {
+  const why = await labUnavailable();
+  if (why) throw new VerifyUnavailable(why);
+  for (const stale of orphanedLabs()) await labDown(stale).catch(() => undefined);
+  const cwd = options.cwd ?? process.cwd();
+  let loaded;
+  let flows: readonly FlowSpec[];
+  try {
+    loaded = await loadLabTopology(paths, cwd);
+    flows = options.flowsFile ? parseFlowsFile(fs.readFileSync(path.resolve(cwd, options.flowsFile), 'utf8')) : (options.flows ?? defaultFlows(loaded.topology));
+  } catch (err) {
+    throw new VerifyUnavailable(err instanceof Error ? err.message : String(err));
+  }
+  const prefix = options.prefix ?? `npv-${process.pid}`;
+  const handle = options.handleSignals ?? true;
+  let tearing: Promise<unknown> | undefined;
+  const teardown = (): Promise<unknown> => (tearing ??= labDown(prefix).catch(() => undefined));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onProgress(`${signal}: removing the lab`);
+    void teardown().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  if (handle) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    onProgress(`building lab '${prefix}' for ${loaded.topology.name}`);
+    let lab: Lab;
+    try {
+      lab = await labUp(loaded.topology, loaded.dataPlane, loaded.files, { prefix, owner: process.pid, onProgress: (m) => onProgress(m) });
+    } catch (err) {
+      throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
+    }
+    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab };
+    const t1 = Date.now();
+    const reports: FlowReport[] = [];
+    for (const [i, f] of flows.entries()) {
+      onProgress(`flow ${i + 1}/${flows.length}: ${f.from} -> ${f.to}`, i, flows.length);
+      reports.push(await verifyFlow(ctx, f));
+    }
+    const flowsMs = Date.now() - t1;
+    const t2 = Date.now();
+    await teardown();
+    return { topology: loaded.topology.name, prefix, agree: reports.every((r) => r.agree), flows: reports, timings: { setupMs: lab.setupMs, flowsMs, teardownMs: Date.now() - t2 } };
+  } finally {
+    await teardown();
+    if (handle) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+/** The report as text: one line per flow, its differences below it. */
+export function formatVerifyText(report: VerifyReport): string {
+  const lines: string[] = [];
+  for (const f of report.flows) {
+    const obs = f.observed?.outcomes.map((o) => `${o.answeredBy ?? o.result}${o.sourceSeen ? ` saw ${o.sourceSeen}` : ''}${o.count > 1 ? ` x${o.count}` : ''}`).join('; ') ?? 'not observed';
+    lines.push(`${f.agree ? 'agree   ' : 'DIFFER  '}${f.from} -> ${f.to} (${f.proto}): ${obs}`);
+    for (const d of f.differences) lines.push(`          - ${d}`);
+  }
+  const n = report.flows.filter((f) => f.agree).length;
+  lines.push('', `${n}/${report.flows.length} flows agree with the tracer (topology ${report.topology}; lab ${report.timings.setupMs} ms, flows ${report.timings.flowsMs} ms, teardown ${report.timings.teardownMs} ms)`);
+  return lines.join('\n') + '\n';
+}
