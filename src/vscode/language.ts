@@ -1,0 +1,132 @@
+/**
+ * Outline, Go to Definition, Find References, completion and trace CodeLens: thin adapters from the
+ * core's answers (src/core/language) to VS Code's types. Offsets become positions here, on the text
+ * that was analysed; completion reads the document as it is now, a keystroke ahead of the analysis.
+ */
+import * as vscode from 'vscode';
+import { completionsAt, definitionsAt, documentSymbols, LineIndex, referencesAt, traceLenses, type Analysis, type CompletionKind, type DocumentSymbol, type DocumentSymbolKind, type Span } from '../core';
+import type { Analyses } from './analyses';
+import { textOf } from './analyses';
+import { toRange } from './convert';
+
+const YAML: vscode.DocumentSelector = [{ language: 'yaml' }];
+
+/** The argument CodeLens passes to `netpath.tracePacket`. */
+export interface TraceLensArgument {
+  /** URI string of the topology file the lens is in. */
+  readonly file: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+const SYMBOL_KIND: Record<DocumentSymbolKind, vscode.SymbolKind> = {
+  topology: vscode.SymbolKind.File,
+  cluster: vscode.SymbolKind.Namespace,
+  group: vscode.SymbolKind.Array,
+  network: vscode.SymbolKind.Struct,
+  node: vscode.SymbolKind.Class,
+  interface: vscode.SymbolKind.Interface,
+  route: vscode.SymbolKind.Event,
+  pod: vscode.SymbolKind.Object,
+  container: vscode.SymbolKind.Module,
+  port: vscode.SymbolKind.Number,
+  service: vscode.SymbolKind.Method,
+  external: vscode.SymbolKind.Constant,
+  object: vscode.SymbolKind.Object,
+};
+
+const COMPLETION_KIND: Record<CompletionKind, vscode.CompletionItemKind> = {
+  node: vscode.CompletionItemKind.Class,
+  network: vscode.CompletionItemKind.Struct,
+  interface: vscode.CompletionItemKind.Interface,
+  'label-key': vscode.CompletionItemKind.Property,
+  'label-value': vscode.CompletionItemKind.Value,
+  port: vscode.CompletionItemKind.Field,
+  enum: vscode.CompletionItemKind.EnumMember,
+};
+
+/** Line indexes of the analysed texts, one per file, for as long as the analysis lives. */
+const lineIndexes = new WeakMap<Analysis, Map<string, LineIndex>>();
+
+function linesOf(analysis: Analysis, file: string, fallback?: vscode.TextDocument): LineIndex {
+  let byFile = lineIndexes.get(analysis);
+  if (!byFile) lineIndexes.set(analysis, (byFile = new Map()));
+  let lines = byFile.get(file);
+  if (!lines) {
+    lines = new LineIndex(textOf(analysis, file) || (fallback?.getText() ?? ''));
+    byFile.set(file, lines);
+  }
+  return lines;
+}
+
+function offsetIn(analysis: Analysis, doc: vscode.TextDocument, position: vscode.Position): number {
+  return linesOf(analysis, doc.uri.path, doc).offsetAt({ line: position.line, character: position.character });
+}
+
+function location(analysis: Analysis, base: vscode.Uri, span: Span): vscode.Location {
+  return new vscode.Location(base.with({ path: span.file }), toRange(span, linesOf(analysis, span.file)));
+}
+
+function toSymbol(s: DocumentSymbol, lines: LineIndex): vscode.DocumentSymbol {
+  const symbol = new vscode.DocumentSymbol(s.name, s.detail, SYMBOL_KIND[s.kind], toRange(s.span, lines), toRange(s.selectionSpan, lines));
+  symbol.children = s.children.map((c) => toSymbol(c, lines));
+  return symbol;
+}
+
+export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[] {
+  const symbols: vscode.DocumentSymbolProvider = {
+    async provideDocumentSymbols(doc) {
+      const analysis = await analyses.analysisFor(doc);
+      if (!analysis) return undefined;
+      const lines = linesOf(analysis, doc.uri.path, doc);
+      return documentSymbols(analysis, doc.uri.path).map((s) => toSymbol(s, lines));
+    },
+  };
+  const definitions: vscode.DefinitionProvider = {
+    async provideDefinition(doc, position) {
+      const analysis = await analyses.analysisFor(doc);
+      if (!analysis) return undefined;
+      return definitionsAt(analysis, doc.uri.path, offsetIn(analysis, doc, position)).map((s) => location(analysis, doc.uri, s));
+    },
+  };
+  const references: vscode.ReferenceProvider = {
+    async provideReferences(doc, position, context) {
+      const analysis = await analyses.analysisFor(doc);
+      if (!analysis) return undefined;
+      return referencesAt(analysis, doc.uri.path, offsetIn(analysis, doc, position), context.includeDeclaration).map((s) => location(analysis, doc.uri, s));
+    },
+  };
+  const completion: vscode.CompletionItemProvider = {
+    async provideCompletionItems(doc, position) {
+      const analysis = await analyses.analysisFor(doc);
+      if (!analysis) return undefined;
+      const text = doc.getText();
+      const items = completionsAt(analysis, doc.uri.path, text, doc.offsetAt(position));
+      return items.map((c) => {
+        const item = new vscode.CompletionItem(c.label, COMPLETION_KIND[c.kind]);
+        item.detail = c.detail;
+        item.insertText = c.insertText;
+        item.range = new vscode.Range(doc.positionAt(c.replace.start), doc.positionAt(c.replace.end));
+        return item;
+      });
+    },
+  };
+  const lenses: vscode.CodeLensProvider = {
+    async provideCodeLenses(doc) {
+      const analysis = await analyses.analysisFor(doc);
+      if (!analysis) return undefined;
+      const lines = linesOf(analysis, doc.uri.path, doc);
+      return traceLenses(analysis, doc.uri.path).map((l) => {
+        const argument: TraceLensArgument = { file: doc.uri.toString(), ...(l.from ? { from: l.from } : {}), ...(l.to ? { to: l.to } : {}) };
+        return new vscode.CodeLens(toRange(l.span, lines), { title: l.title, command: 'netpath.tracePacket', arguments: [argument], tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}` });
+      });
+    },
+  };
+  return [
+    vscode.languages.registerDocumentSymbolProvider(YAML, symbols, { label: 'NetPath' }),
+    vscode.languages.registerDefinitionProvider(YAML, definitions),
+    vscode.languages.registerReferenceProvider(YAML, references),
+    vscode.languages.registerCompletionItemProvider(YAML, completion, ':', ' '),
+    vscode.languages.registerCodeLensProvider(YAML, lenses),
+  ];
+}
