@@ -174,7 +174,8 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   if (!dstAddress) return bad(`--from ${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`);
   const family = familyOf(dstAddress)!;
   const env: WalkEnv = { dp };
-  let srcAddress = src.addresses.find((a) => familyOf(a) === family);
+  // A socket connecting to loopback without binding gets the loopback address as its source (route `local 127.0.0.0/8 dev lo src 127.0.0.1`).
+  let srcAddress = dst.localhost ? dstAddress : src.addresses.find((a) => familyOf(a) === family);
   if (!srcAddress) {
     // A node sends from the address of the interface its route leaves by.
     const n = dp.namespaces.get(src.netns)!;
