@@ -21,6 +21,7 @@ import { ipReserved } from './ip-reserved';
 import { natMasqueradeAll } from './nat-masquerade-all';
 import { natEgressMissing } from './nat-egress-missing';
 import { natPodToPod } from './nat-pod-to-pod';
+import { natNodeToPod } from './nat-node-to-pod';
 import { routeMissing } from './route-missing';
 import { routeGatewayUnreachable } from './route-gateway-unreachable';
 import { podPortConflict } from './pod-port-conflict';
@@ -36,7 +37,7 @@ export type { Rule, RuleContext } from './rule';
 export const RULES: readonly Rule[] = [
   cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
   ipOutsideRange, ipDuplicate, ipReserved,
-  natMasqueradeAll, natEgressMissing, natPodToPod,
+  natMasqueradeAll, natEgressMissing, natPodToPod, natNodeToPod,
   routeMissing, routeGatewayUnreachable,
   podPortConflict, podHostNetworkIp,
   serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
