@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { Analyses } from './analyses';
 import { COMMANDS, NODE_RULES_SCHEME, nodeRulesProvider, type Services } from './commands';
+import { registerLanguageFeatures } from './language';
 import { log } from './log';
 import { codeActionProvider, hoverProvider } from './providers';
 import { Views } from './views';
@@ -41,6 +42,7 @@ export function wire(context: vscode.ExtensionContext): Services {
     vscode.languages.registerHoverProvider(YAML, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),
     vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    ...registerLanguageFeatures(analyses),
     ...Object.entries(COMMANDS).map(([id, run]) => vscode.commands.registerCommand(id, (arg) => run(services, arg))),
   );
   for (const doc of vscode.workspace.textDocuments) void onDocument(doc, true);

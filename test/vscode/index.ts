@@ -15,6 +15,7 @@ import Mocha from 'mocha';
 const SUITES: ReadonlyArray<() => Promise<unknown>> = [
   () => import('./host.test'),
   () => import('./extension.test'),
+  () => import('./language.test'),
   () => import('./editor.test'),
 ];
 
