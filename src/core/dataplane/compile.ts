@@ -13,9 +13,9 @@
 import { addressKey, canonical, formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
 import type { Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
-import { buildNodeRules, type NodeRulesOptions } from './node-rules';
+import { buildNodeRules, newRulesMemo, type NodeRulesOptions } from './node-rules';
 import { connectedRoute, routeText, sortRoutes } from './routes';
-import type { DataPlane, DpBridge, DpInterface, DpRoute, InterfaceAddress, Listener, Netns, NetnsId, Segment, SegmentMember, VethPair } from './types';
+import type { DataPlane, DpBridge, DpInterface, DpRoute, InterfaceAddress, Listener, Netns, NetnsId, NodeRules, Segment, SegmentMember, VethPair } from './types';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -67,6 +67,17 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   }
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
   const brNetfilter = options.brNetfilter ?? true;
+  // The one piece of mutable state: rulesets compiled so far, and what nodes share (chain hashes, Service input).
+  const memo = newRulesMemo();
+  const rulesOf = new Map<string, NodeRules>();
+  const lazyRules = (node: Topology['nodes'][number]): NodeRules => {
+    let r = rulesOf.get(node.name);
+    if (!r) {
+      r = buildNodeRules(t, node, options, memo);
+      rulesOf.set(node.name, r);
+    }
+    return r;
+  };
 
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
@@ -99,11 +110,12 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     }
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
     const bridges: DpBridge[] = [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }];
-    const rules = buildNodeRules(t, node, options);
-    problems.push(...rules.problems);
     namespaces.set(nsId, {
       id: nsId, kind: 'node', name: node.name, node: node.name, interfaces, routes: sortRoutes(routes), bridges, listeners,
-      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id), rules, forwarding: true, brNetfilter,
+      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id), forwarding: true, brNetfilter,
+      get rules(): NodeRules {
+        return lazyRules(node);
+      },
     });
     for (const i of [...physical, bridge]) for (const a of i.addresses) own(a.address, nsId, i.name);
   }
@@ -163,7 +175,14 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a))) announced.set(addressKey(a), nodeNetns(node));
     }
   }
-  return { namespaces, segments, veths, owners, announced, problems };
+  let all: readonly Problem[] | undefined;
+  return {
+    namespaces, segments, veths, owners, announced, structureProblems: problems,
+    get problems(): readonly Problem[] {
+      all ??= [...problems, ...t.nodes.flatMap((n) => lazyRules(n).problems)];
+      return all;
+    },
+  };
 }
 
 function listenersOf(p: Topology['pods'][number]): Listener[] {

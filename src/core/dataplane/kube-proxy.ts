@@ -2,7 +2,7 @@
  * kube-proxy's rules for one node: the model's Services and endpoints handed to the generator in
  * `src/core/kubeproxy`, once per IP family the cluster uses (kube-proxy runs one proxier per family).
  */
-import { generateKubeProxyRules, type KubeProxyInput, type LocalDetector } from '../kubeproxy';
+import { generateKubeProxyRules, newGenerateMemo, type GenerateMemo, type KubeProxyInput, type LocalDetector, type ServiceInput } from '../kubeproxy';
 import type { Node, Topology } from '../model/types';
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 
@@ -23,9 +23,22 @@ function detector(t: Topology, node: Node, family: Family): LocalDetector {
   }
 }
 
+/** What all nodes' kube-proxy rules share: chain hashes and the Service input per family (it does not depend on the node). */
+export interface KubeProxyMemo {
+  readonly generate: GenerateMemo;
+  readonly services: Map<Family, readonly ServiceInput[]>;
+}
+
+export const newKubeProxyMemo = (): KubeProxyMemo => ({ generate: newGenerateMemo(), services: new Map() });
+
 /** The input kube-proxy on `node` would see for one family. */
-export function kubeProxyInput(t: Topology, node: Node, family: Family): KubeProxyInput {
+export function kubeProxyInput(t: Topology, node: Node, family: Family, memo: KubeProxyMemo = newKubeProxyMemo()): KubeProxyInput {
   const kp = t.cluster.kubeProxy;
+  let services = memo.services.get(family);
+  if (!services) {
+    services = serviceInput(t, family);
+    memo.services.set(family, services);
+  }
   return {
     nodeName: node.name,
     family,
@@ -34,7 +47,12 @@ export function kubeProxyInput(t: Topology, node: Node, family: Family): KubePro
     masqueradeAll: kp.masqueradeAll,
     masqueradeBit: kp.masqueradeBit,
     nodePortAddresses: kp.nodePortAddresses,
-    services: t.services.map((s) => ({
+    services,
+  };
+}
+
+function serviceInput(t: Topology, family: Family): ServiceInput[] {
+  return t.services.map((s) => ({
       namespace: s.namespace,
       name: s.name,
       clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
@@ -46,8 +64,7 @@ export function kubeProxyInput(t: Topology, node: Node, family: Family): KubePro
       internalTrafficPolicy: s.internalTrafficPolicy,
       sessionAffinity: s.sessionAffinity,
       endpoints: s.endpoints.filter((e) => familyOf(e.ip) === family).map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
-    })),
-  };
+  }));
 }
 
 /** The families the cluster runs: those of its pod and service CIDRs (IPv4 when none parse). */
@@ -60,6 +77,6 @@ export function clusterFamilies(t: Topology): Family[] {
   return fams.size ? [...fams].sort() : [4];
 }
 
-export function kubeProxyRules(t: Topology, node: Node): string {
-  return clusterFamilies(t).map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f))).join('');
+export function kubeProxyRules(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
+  return clusterFamilies(t).map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f, memo), memo.generate)).join('');
 }

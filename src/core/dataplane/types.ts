@@ -1,8 +1,9 @@
 /**
  * The data plane: the model compiled into what a Linux kernel would hold. Per network namespace its
  * interfaces, addresses, routes and (for nodes) bridges and a netfilter ruleset; the veth pairs between
- * namespaces; the underlay segments. Plain immutable data, built once per topology by
- * {@link compileDataPlane} and read by the tracer and the diagnostics.
+ * namespaces; the underlay segments. Immutable data, built once per topology by {@link compileDataPlane}
+ * and read by the tracer and the diagnostics. Node rulesets (the expensive part) are compiled lazily, on
+ * first read, and memoised inside the data plane value: reading them twice gives the same object.
  */
 import type { Family, Prefix } from '../net/address';
 import type { Ruleset } from '../netfilter/types';
@@ -81,6 +82,10 @@ export interface Netns {
   readonly listeners: readonly Listener[];
   /** Pods whose containers run in this namespace (one, or the hostNetwork pods of a node). */
   readonly pods: readonly string[];
+  /**
+   * A node's netfilter ruleset. Compiled on first read (a trace reaching the node, "Show Node Rules", a rule
+   * reading it) and kept: a large cluster pays only for the nodes it looks at.
+   */
   readonly rules?: NodeRules;
   /** Whether the namespace forwards packets (nodes do; pods and externals do not). */
   readonly forwarding: boolean;
@@ -117,5 +122,8 @@ export interface DataPlane {
    * endpoint, else the first node.
    */
   readonly announced: ReadonlyMap<string, NetnsId>;
+  /** Problems of the structure (routes, devices): known without compiling any node's ruleset. */
+  readonly structureProblems: readonly Problem[];
+  /** Every problem: the structure's and every node's ruleset's (reading this compiles every ruleset). */
   readonly problems: readonly Problem[];
 }

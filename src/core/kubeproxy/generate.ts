@@ -12,7 +12,7 @@
  * Topology hints are not modelled (every ready endpoint is a cluster endpoint).
  */
 import { canonical, hostPrefix, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
-import { chainHash, endpointString, servicePortName } from './names';
+import { chainHashMemo, endpointString, servicePortName, type ChainNameMemo } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
@@ -52,9 +52,63 @@ class TableText {
     }
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
-    this.chain(chain);
-    this.rules.get(chain)!.push(['-A', chain, ...args.flat()].join(' '));
+    let line = `-A ${chain}`;
+    for (const a of args) {
+      if (typeof a === 'string') line += ` ${a}`;
+      else for (const x of a) line += ` ${x}`;
+    }
+    this.push(chain, line);
   }
+  push(chain: string, line: string): void {
+    let list = this.rules.get(chain);
+    if (!list) {
+      this.chains.push(chain);
+      list = [];
+      this.rules.set(chain, list);
+    }
+    list.push(line);
+  }
+}
+
+/** One write of a Service port's rules: declare a chain, or append a line to it, in table 0 (filter) or 1 (nat). */
+type Op = readonly [table: 0 | 1, chain: string, line: string | undefined];
+
+/** A table that also records what is written to it, to replay it on the next node. */
+class RecordingTable extends TableText {
+  constructor(
+    private readonly target: TableText,
+    private readonly id: 0 | 1,
+    private readonly log: Op[],
+  ) {
+    super();
+  }
+  override chain(name: string): void {
+    this.target.chain(name);
+    this.log.push([this.id, name, undefined]);
+  }
+  override push(chain: string, line: string): void {
+    this.target.push(chain, line);
+    this.log.push([this.id, chain, line]);
+  }
+}
+
+/**
+ * What one generation can hand to the next (for another node of the same cluster): chain hashes, and the lines
+ * of each Service port keyed by everything node-specific they depend on (so a node gets the same lines
+ * kube-proxy would write there, without building them again).
+ */
+export interface GenerateMemo {
+  readonly names: ChainNameMemo;
+  readonly blocks: WeakMap<ServiceInput, Map<string, readonly Op[]>>;
+}
+
+export const newGenerateMemo = (): GenerateMemo => ({ names: new Map(), blocks: new WeakMap() });
+
+interface ServicePortEntry {
+  readonly svc: ServiceInput;
+  readonly port: ServicePortInput;
+  readonly clusterIP: string;
+  readonly eps: Endpoint[];
 }
 
 interface Categorized {
@@ -117,8 +171,12 @@ function render(table: string, t: TableText, builtins: readonly string[]): strin
   return lines.join('\n');
 }
 
-/** The iptables-save text of the filter and nat tables kube-proxy writes on `input.nodeName`. */
-export function generateKubeProxyRules(input: KubeProxyInput): string {
+/**
+ * The iptables-save text of the filter and nat tables kube-proxy writes on `input.nodeName`. Pass one `names`
+ * memo when generating for many nodes: the chain hashes are the same on every node.
+ */
+export function generateKubeProxyRules(input: KubeProxyInput, memo?: GenerateMemo): string {
+  const names = memo?.names;
   const family = input.family ?? 4;
   const isV6 = family === 6;
   const markValue = (1 << (input.masqueradeBit ?? 14)) >>> 0;
@@ -200,7 +258,7 @@ export function generateKubeProxyRules(input: KubeProxyInput): string {
   }
 
   // Endpoints per service port, and large-cluster mode.
-  const servicePorts: { svc: ServiceInput; port: ServicePortInput; clusterIP: string; eps: Endpoint[] }[] = [];
+  const servicePorts: ServicePortEntry[] = [];
   for (const svc of input.services) {
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || parseAddress(clusterIP)?.family !== family) continue;
@@ -222,7 +280,7 @@ export function generateKubeProxyRules(input: KubeProxyInput): string {
           serving: e.serving ?? ready,
           terminating: e.terminating ?? false,
           text,
-          chain: chainHash('KUBE-SEP-', spn, protocol, text),
+          chain: chainHashMemo(names, 'KUBE-SEP-', spn, protocol, text),
         });
       }
       servicePorts.push({ svc, port, clusterIP, eps });
@@ -231,13 +289,13 @@ export function generateKubeProxyRules(input: KubeProxyInput): string {
   const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
   const svcComment = (c: string): string[] => (largeCluster ? [] : ['-m', 'comment', '--comment', q(c)]);
 
-  for (const { svc, port, clusterIP, eps } of servicePorts) {
+  const writeServicePort = ({ svc, port, clusterIP, eps }: ServicePortEntry, nat: TableText, filter: TableText): void => {
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
-    const svcChain = chainHash('KUBE-SVC-', spn, protocol);
-    const svlChain = chainHash('KUBE-SVL-', spn, protocol);
-    const extChain = chainHash('KUBE-EXT-', spn, protocol);
-    const fwChain = chainHash('KUBE-FW-', spn, protocol);
+    const svcChain = chainHashMemo(names, 'KUBE-SVC-', spn, protocol);
+    const svlChain = chainHashMemo(names, 'KUBE-SVL-', spn, protocol);
+    const extChain = chainHashMemo(names, 'KUBE-EXT-', spn, protocol);
+    const fwChain = chainHashMemo(names, 'KUBE-FW-', spn, protocol);
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = ofFamily(family, svc.loadBalancerIPs);
     const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
@@ -374,6 +432,31 @@ export function generateKubeProxyRules(input: KubeProxyInput): string {
       nat.add(ep.chain, svcComment(spn), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
       nat.add(ep.chain, svcComment(spn), affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : [], proto, '-j', 'DNAT', '--to-destination', ep.text);
     }
+  };
+
+  // What a Service port's lines depend on besides the Service itself: replay them when all of it is the same.
+  const common = `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${largeCluster}`;
+  for (const sp of servicePorts) {
+    const perService = memo?.blocks.get(sp.svc) ?? new Map<string, readonly Op[]>();
+    if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
+    const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
+    const key = `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${local ? sp.eps.filter((e) => e.local).map((e) => e.text).join(',') : ''}`;
+    const ops = memo ? perService.get(key) : undefined;
+    if (ops) {
+      for (const [table, chain, line] of ops) {
+        const tt = table === 0 ? filter : nat;
+        if (line === undefined) tt.chain(chain);
+        else tt.push(chain, line);
+      }
+      continue;
+    }
+    if (!memo) {
+      writeServicePort(sp, nat, filter);
+      continue;
+    }
+    const log: Op[] = [];
+    writeServicePort(sp, new RecordingTable(nat, 1, log), new RecordingTable(filter, 0, log));
+    perService.set(key, log);
   }
 
   // Last rule of KUBE-SERVICES: hand local destinations to KUBE-NODEPORTS.

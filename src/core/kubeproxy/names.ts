@@ -22,3 +22,20 @@ export function chainHash(prefix: ChainPrefix, servicePortNameText: string, prot
   const digest = sha256(utf8(servicePortNameText + protocol.toLowerCase() + (endpoint ?? '')));
   return prefix + base32(digest).slice(0, 16);
 }
+
+/** Chain names already computed, by their hash input: every node of a cluster names the same chains. */
+export type ChainNameMemo = Map<string, string>;
+
+export const newChainNameMemo = (): ChainNameMemo => new Map();
+
+/** {@link chainHash} through a memo. */
+export function chainHashMemo(memo: ChainNameMemo | undefined, prefix: ChainPrefix, servicePortNameText: string, protocol: string, endpoint?: string): string {
+  if (!memo) return chainHash(prefix, servicePortNameText, protocol, endpoint);
+  const key = `${prefix}${servicePortNameText}\u0000${protocol}\u0000${endpoint ?? ''}`;
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = chainHash(prefix, servicePortNameText, protocol, endpoint);
+    memo.set(key, v);
+  }
+  return v;
+}

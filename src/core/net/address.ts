@@ -36,9 +36,18 @@ function parseIPv4Value(t: string): bigint | undefined {
   // ipaddr.js accepts legacy IPv4 forms ("10.1", "0x0a.0.0.1", "010.0.0.1") that Kubernetes rejects:
   // insist on four decimals without leading zeros.
   if (!IPV4_TEXT.test(t)) return undefined;
-  const octets = t.split('.').map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  return toBigInt(octets);
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46) {
+      if (octet > 255) return undefined;
+      v = v * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  if (octet > 255) return undefined;
+  return BigInt(v * 256 + octet);
 }
 
 /**
@@ -146,8 +155,8 @@ export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
 
 export function formatAddress(a: Address): string {
   if (a.family === 4) {
-    const v = a.value;
-    return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 255n)).join('.');
+    const v = Number(a.value);
+    return `${Math.floor(v / 16777216) % 256}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
   // IPv4-mapped addresses print with a dotted tail, as RFC 5952 section 5 recommends and Go's netip does.
   if (a.value >> 32n === 0xffffn) return `::ffff:${formatAddress({ family: 4, value: a.value & 0xffffffffn })}`;

@@ -145,8 +145,20 @@ interface ModuleUse {
 
 type Item = { readonly kind: 'match'; readonly match: Match } | { readonly kind: 'module'; readonly module: ModuleUse };
 
+/**
+ * Rules already parsed, by table and line text, to parse many similar rulesets (one per node of a cluster, mostly
+ * the same kube-proxy lines) once: a line seen before is copied with its spans moved instead of parsed again.
+ * Only `-A` lines that parsed without any problem are kept. Create one with {@link newParseMemo}; it holds plain
+ * immutable rules, so sharing it between parses cannot change their results.
+ */
+export interface ParseMemo {
+  readonly rules: Map<string, { readonly rule: PendingRule; readonly at: number }>;
+}
+
+export const newParseMemo = (): ParseMemo => ({ rules: new Map() });
+
 /** Parses iptables-save text. Spans are `baseOffset` + offsets in `text`, in `file`. */
-export function parseIptablesSave(text: string, file: string, baseOffset = 0): ParseResult {
+export function parseIptablesSave(text: string, file: string, baseOffset = 0, memo?: ParseMemo): ParseResult {
   const problems: Problem[] = [];
   const tables = new Map<TableName, MutableTable>();
   let current: MutableTable | undefined;
@@ -161,7 +173,24 @@ export function parseIptablesSave(text: string, file: string, baseOffset = 0): P
   while (lineStart <= text.length) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd < 0) lineEnd = text.length;
-    const raw = text.slice(lineStart, lineEnd).replace(/\r$/, '');
+    let raw = text.slice(lineStart, lineEnd);
+    if (raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
+    const c0 = raw.charCodeAt(0);
+    // Generated lines start with `-A`: skip the trimming and the memo key is the line itself.
+    if (memo && c0 === 45 && current && !skipping) {
+      const key = `${current.name} ${raw}`;
+      const known = memo.rules.get(key);
+      const chain = known ? current.chains.get(known.rule.chain) : undefined;
+      if (known && chain) {
+        chain.rules.push(moveRule(known.rule, file, baseOffset + lineStart - known.at));
+      } else {
+        const before = problems.length;
+        const rule = parseCommand(current, raw, lineStart, span, problems);
+        if (rule && problems.length === before) memo.rules.set(key, { rule, at: baseOffset + lineStart });
+      }
+      lineStart = lineEnd + 1;
+      continue;
+    }
     const lead = raw.length - raw.trimStart().length;
     const line = raw.trim();
     const at = lineStart + lead;
@@ -275,11 +304,25 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: (s: num
 }
 
 /** A rule under construction; the target of a jump is checked at COMMIT. */
-interface PendingRule extends Rule {
+export interface PendingRule extends Rule {
   readonly pendingJump?: { readonly name: string; readonly span: Span };
 }
 
-function parseCommand(t: MutableTable, raw: string, lineStart: number, span: (s: number, e: number) => Span, problems: Problem[]): void {
+/** A copy of a parsed rule at another place: every span moved by `delta` and into `file`. */
+function moveRule(r: PendingRule, file: string, delta: number): PendingRule {
+  const matches: Match[] = new Array<Match>(r.matches.length);
+  for (let i = 0; i < r.matches.length; i++) {
+    const m = r.matches[i];
+    matches[i] = { ...m, span: { file, start: m.span.start + delta, end: m.span.end + delta } };
+  }
+  const out: { -readonly [K in keyof PendingRule]: PendingRule[K] } = { ...r, span: { file, start: r.span.start + delta, end: r.span.end + delta }, matches };
+  if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + delta, end: r.targetSpan.end + delta };
+  if (r.pendingJump) out.pendingJump = { name: r.pendingJump.name, span: { file, start: r.pendingJump.span.start + delta, end: r.pendingJump.span.end + delta } };
+  return out;
+}
+
+/** Parses one command line into its table; returns the rule when it was a clean `-A` (for the memo). */
+function parseCommand(t: MutableTable, raw: string, lineStart: number, span: (s: number, e: number) => Span, problems: Problem[]): PendingRule | undefined {
   const tk = tokenize(raw);
   const tokens = tk.tokens.slice();
   const tspan = (a: Token, b: Token = a): Span => span(lineStart + a.start, lineStart + b.end);
@@ -331,8 +374,12 @@ function parseCommand(t: MutableTable, raw: string, lineStart: number, span: (s:
     rest = rest.slice(1);
   }
   const rule = parseRuleBody(t.name, chainName, ruleText, ruleSpan, rest, tspan, problems);
-  if (c === '-A' || c === '--append') chain.rules.push(rule);
-  else chain.rules.splice(Math.max(0, Math.min((position ?? 1) - 1, chain.rules.length)), 0, rule);
+  if (c === '-A' || c === '--append') {
+    chain.rules.push(rule);
+    return rule;
+  }
+  chain.rules.splice(Math.max(0, Math.min((position ?? 1) - 1, chain.rules.length)), 0, rule);
+  return undefined;
 }
 
 function parseRuleBody(

@@ -17,7 +17,10 @@ export const TRACE_BAD_INPUT = 'trace.bad-input';
 
 export interface TraceOutcome {
   readonly result: TraceResult | undefined;
-  /** Bad input (code `trace.bad-input`) and problems met while building the data plane. */
+  /**
+   * Bad input (code `trace.bad-input`), or the data plane's structure problems plus the problems of the rulesets
+   * of the nodes the trace crossed (the other nodes' rulesets are not compiled for a trace).
+   */
   readonly problems: readonly Problem[];
 }
 
@@ -193,11 +196,18 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   const pkt: Pkt = { family, proto, src: srcAddress, sport, dst: formatAddress(parseAddress(dstAddress)!), dport: ported ? dst.port : null, ttl: 64, mark: 0 };
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
-  const paths = finished.map((f) => toPath(env, f, request.reply === true, src.netns));
+  const paths = merge(finished.map((f) => toPath(env, f, request.reply === true, src.netns)));
   return {
-    result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths: merge(paths) },
-    problems: dp.problems,
+    result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths },
+    problems: [...dp.structureProblems, ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.rules?.problems ?? [])],
   };
+}
+
+/** The node namespaces a trace crossed (request and reply), in the order first met. */
+function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
+  const out = new Set<NetnsId>();
+  for (const p of paths) for (const h of [...p.hops, ...(p.reply?.hops ?? [])]) if (dp.namespaces.get(h.netns)?.kind === 'node') out.add(h.netns);
+  return [...out];
 }
 
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
