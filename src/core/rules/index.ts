@@ -24,6 +24,7 @@ import { natPodToPod } from './nat-pod-to-pod';
 import { natNodeToPod } from './nat-node-to-pod';
 import { routeMissing } from './route-missing';
 import { routeGatewayUnreachable } from './route-gateway-unreachable';
+import { routeLoop } from './route-loop';
 import { podPortConflict } from './pod-port-conflict';
 import { podHostNetworkIp } from './pod-host-network-ip';
 import { serviceNoEndpoints } from './service-no-endpoints';
@@ -38,7 +39,7 @@ export const RULES: readonly Rule[] = [
   cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
   ipOutsideRange, ipDuplicate, ipReserved,
   natMasqueradeAll, natEgressMissing, natPodToPod, natNodeToPod,
-  routeMissing, routeGatewayUnreachable,
+  routeMissing, routeGatewayUnreachable, routeLoop,
   podPortConflict, podHostNetworkIp,
   serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
 ];
