@@ -1,7 +1,11 @@
 /**
  * Messages between the extension host and the webviews, declared once and imported by both sides.
- * Types only: each side validates what it receives (src/vscode/webview.ts, src/webview/shared/host.ts).
+ * Types (and the one list of protocols): each side validates what it receives (src/vscode/webview.ts,
+ * src/webview/shared/validate.ts).
  */
+import type { TraceResult } from '../core/trace/types';
+
+export type { TraceResult, TracePath, Hop, Step, NatEvent, NatTuple, Delivered, Flow, HopPacket } from '../core/trace/types';
 
 /** What a view shows; also its persisted state (setState + the panel serializer). */
 export interface TopologyViewState {
@@ -18,37 +22,147 @@ export interface TraceViewState {
 
 export type ViewState = TopologyViewState | TraceViewState;
 
+export type TraceProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
+export const TRACE_PROTOCOLS: readonly TraceProtocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
+
 export interface TraceRequest {
+  /** Endpoints in the tracer's syntax (`pod/default/a`, `svc/default/web:80`, `10.0.0.1:80`, ...). */
   readonly from: string;
   readonly to: string;
-  readonly proto: 'tcp' | 'udp' | 'sctp' | 'icmp';
+  readonly proto: TraceProtocol;
+  /** Also walk the answer back (conntrack's reverse NAT). */
   readonly reply?: boolean;
 }
 
 /** Host -> webview. */
 export type HostMessage =
   | { readonly type: 'topology'; readonly state: TopologyViewState; readonly data: TopologySummary }
-  | { readonly type: 'trace'; readonly state: TraceViewState; readonly data: unknown }
+  | { readonly type: 'trace'; readonly state: TraceViewState; readonly data: TraceViewData }
   | { readonly type: 'error'; readonly message: string };
 
 /** Webview -> host. */
 export type WebviewMessage =
   | { readonly type: 'ready' }
+  /** Show a span of a source file: a topology YAML path, or `netpath:rules/<node>` for generated rules. */
   | { readonly type: 'reveal'; readonly file: string; readonly start: number; readonly end: number }
-  | { readonly type: 'retrace'; readonly request: TraceRequest };
+  /** Trace again with other endpoints or protocol, or with/without the reply path. */
+  | { readonly type: 'retrace'; readonly request: TraceRequest }
+  /** Save or copy an export of the trace view; `format` decides the file type. */
+  | { readonly type: 'export'; readonly format: ExportFormat; readonly name: string; readonly content: string }
+  /** The topology view's context action: open the trace view from or to an element. */
+  | { readonly type: 'traceFrom'; readonly from?: string; readonly to?: string };
 
-/** A compact description of a topology for the topology view. */
-export interface TopologySummary {
-  readonly name: string;
-  readonly nodes: readonly { readonly name: string; readonly addresses: readonly string[]; readonly podCIDRs: readonly string[]; readonly bridge: string; readonly span: SpanRef }[];
-  readonly pods: readonly { readonly id: string; readonly node: string; readonly ips: readonly string[]; readonly veth: string; readonly span: SpanRef }[];
-  readonly services: readonly { readonly id: string; readonly clusterIPs: readonly string[]; readonly endpoints: readonly string[]; readonly span: SpanRef }[];
-  readonly networks: readonly { readonly name: string; readonly cidr: string }[];
-  readonly diagnostics: number;
-}
+export type ExportFormat = 'svg' | 'markdown';
 
+/** Where a source span is; `file` is a path as in the model's spans. */
 export interface SpanRef {
   readonly file: string;
   readonly start: number;
   readonly end: number;
+}
+
+/** One network namespace a trace passes through, with what the diagram needs to place it. */
+export interface TracePlace {
+  /** The tracer's netns label: `pod:<ns>/<name>`, `node:<name>`, `external:<name>`. */
+  readonly netns: string;
+  readonly kind: 'pod' | 'node' | 'external';
+  /** The pod's `<ns>/<name>`, the node's or the external's name. */
+  readonly name: string;
+  /** Pods: the node they run on; their host-side veth; whether they use the node's namespace. */
+  readonly node?: string;
+  readonly hostVeth?: string;
+  /** Nodes: the bridge name. */
+  readonly bridge?: string;
+  /** Addresses by device (`eth0` -> [`10.244.1.10/24`]). */
+  readonly addresses: Readonly<Record<string, readonly string[]>>;
+  readonly span?: SpanRef;
+}
+
+/** An endpoint a person can pick in the trace view's controls. */
+export interface EndpointOption {
+  readonly endpoint: string;
+  readonly label: string;
+  readonly description: string;
+}
+
+/** Everything the trace view draws; the trace itself is the tracer's binding JSON. */
+export interface TraceViewData {
+  readonly topology: string;
+  /** Undefined when the request could not be traced (see `problems`). */
+  readonly result: TraceResult | null;
+  readonly problems: readonly string[];
+  readonly places: readonly TracePlace[];
+  readonly sources: readonly EndpointOption[];
+  readonly destinations: readonly EndpointOption[];
+}
+
+/** A diagnostic shown on the element it concerns. */
+export interface ElementDiagnostic {
+  readonly severity: 'error' | 'warning' | 'info' | 'hint';
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A compact description of a topology for the topology view. */
+export interface TopologySummary {
+  readonly name: string;
+  readonly nodes: readonly TopologyNode[];
+  readonly pods: readonly TopologyPod[];
+  readonly services: readonly TopologyService[];
+  readonly externals: readonly TopologyExternal[];
+  readonly networks: readonly { readonly name: string; readonly cidr: string; readonly span?: SpanRef; readonly problems?: readonly ElementDiagnostic[] }[];
+  readonly diagnostics: number;
+}
+
+export interface TopologyInterface {
+  readonly name: string;
+  readonly network: string;
+  readonly addresses: readonly string[];
+}
+
+export interface TopologyNode {
+  readonly name: string;
+  /** Kept for older readers: `<interface> <address>` strings. */
+  readonly addresses: readonly string[];
+  readonly interfaces: readonly TopologyInterface[];
+  readonly podCIDRs: readonly string[];
+  /** `<bridge> <addresses>`. */
+  readonly bridge: string;
+  readonly bridgeName: string;
+  readonly bridgeAddresses: readonly string[];
+  readonly span: SpanRef;
+  readonly problems?: readonly ElementDiagnostic[];
+}
+
+export interface TopologyPod {
+  readonly id: string;
+  readonly namespace: string;
+  readonly node: string;
+  readonly ips: readonly string[];
+  readonly veth: string;
+  readonly hostNetwork: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly span: SpanRef;
+  readonly problems?: readonly ElementDiagnostic[];
+}
+
+export interface TopologyService {
+  readonly id: string;
+  readonly namespace: string;
+  readonly type: string;
+  readonly clusterIPs: readonly string[];
+  readonly endpoints: readonly string[];
+  /** Pod ids of the endpoints that are pods. */
+  readonly endpointPods: readonly string[];
+  readonly ports: readonly string[];
+  readonly span: SpanRef;
+  readonly problems?: readonly ElementDiagnostic[];
+}
+
+export interface TopologyExternal {
+  readonly name: string;
+  readonly network: string;
+  readonly addresses: readonly string[];
+  readonly span: SpanRef;
+  readonly problems?: readonly ElementDiagnostic[];
 }

@@ -1,34 +1,49 @@
 /** The topology and trace webview panels: opening, restoring after reload, and talking to them. */
 import * as vscode from 'vscode';
-import { LineIndex, type Analysis } from '../core';
-import type { HostMessage, TopologySummary, ViewState } from '../protocol/messages';
+import { LineIndex } from '../core';
+import { TRACE_PROTOCOLS, type HostMessage, type TraceRequest, type ViewState, type WebviewMessage } from '../protocol/messages';
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
+import { summarise, traceViewData } from './view-data';
 import { isWebviewMessage, post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
 
-export function summarise(analysis: Analysis): TopologySummary {
-  const t = analysis.topology;
-  return {
-    name: t.name,
-    nodes: t.nodes.map((n) => ({ name: n.name, addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)), podCIDRs: n.podCIDRs, bridge: `${n.bridge.name} ${n.bridge.addresses.join(' ')}`, span: n.spans.name ?? n.span })),
-    pods: t.pods.map((p) => ({ id: p.id, node: p.node, ips: p.ips, veth: p.hostNetwork ? '(host network)' : p.hostVeth, span: p.spans.name ?? p.span })),
-    services: t.services.map((s) => ({ id: s.id, clusterIPs: s.clusterIPs, endpoints: s.endpoints.map((e) => e.ip), span: s.spans.name ?? s.span })),
-    networks: t.networks.map((n) => ({ name: n.name, cidr: n.cidr })),
-    diagnostics: analysis.diagnostics.length,
-  };
+export { summarise } from './view-data';
+
+/** The scheme of the read-only node rules documents (see commands.ts, `netpath.showNodeRules`). */
+const NODE_RULES_SCHEME = 'netpath-rules';
+/** Steps of generated rules point into `netpath:rules/<node>` (offsets into the node's iptables-save text). */
+const GENERATED_RULES = /^netpath:rules\/(.+)$/;
+
+interface Entry {
+  readonly panel: vscode.WebviewPanel;
+  state: ViewState;
+}
+
+const title = (state: ViewState) =>
+  state.view === 'topology' ? `Topology: ${vscode.Uri.parse(state.file).path.split('/').pop()}` : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
+
+/** A persisted state from a serializer: anything may be stored there, so check it as a message. */
+function isViewState(raw: unknown): raw is ViewState {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const s = raw as Record<string, unknown>;
+  if (typeof s.file !== 'string') return false;
+  if (s.view === 'topology') return true;
+  const r = s.request as Record<string, unknown> | undefined;
+  return s.view === 'trace' && typeof r === 'object' && r !== null && typeof r.from === 'string' && typeof r.to === 'string' && (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto);
 }
 
 export class Views implements vscode.Disposable {
-  private readonly panels = new Set<{ panel: vscode.WebviewPanel; state: ViewState }>();
+  private readonly panels = new Set<Entry>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly analyses: Analyses) {
     this.disposables.push(
+      // Re-draws (and re-traces) every open view of a topology when it was analysed again.
       analyses.onDidAnalyse((t) => {
         for (const p of this.panels) {
           const path = vscode.Uri.parse(p.state.file).path;
-          if (t.entries.includes(path) || t.analysis?.topology.files.includes(path)) void this.refresh(p.panel, p.state);
+          if (t.entries.includes(path) || t.analysis?.topology.files.includes(path)) void this.refresh(p);
         }
       }),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.topology, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state) }),
@@ -42,26 +57,29 @@ export class Views implements vscode.Disposable {
   }
 
   async open(state: ViewState): Promise<vscode.WebviewPanel> {
-    const title = state.view === 'topology' ? `Topology: ${vscode.Uri.parse(state.file).path.split('/').pop()}` : `Trace: ${state.request.from} → ${state.request.to}`;
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[state.view], title, vscode.ViewColumn.Beside, webviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[state.view], title(state), vscode.ViewColumn.Beside, webviewOptions(this.extensionUri));
     await this.attach(panel, state);
     return panel;
   }
 
+  /** Opens a trace view (what `netpath.tracePacket` calls once it knows the endpoints). */
+  openTrace(file: string, request: TraceRequest): Promise<vscode.WebviewPanel> {
+    return this.open({ view: 'trace', file, request });
+  }
+
   private async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
-    const state = raw as ViewState | undefined;
-    if (!state || (state.view !== 'topology' && state.view !== 'trace') || typeof state.file !== 'string') {
+    if (!isViewState(raw)) {
       panel.dispose();
       return;
     }
     panel.webview.options = webviewOptions(this.extensionUri);
-    await this.attach(panel, state);
+    await this.attach(panel, raw);
   }
 
   private async attach(panel: vscode.WebviewPanel, state: ViewState): Promise<void> {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'netpath.svg');
     panel.webview.html = renderHtml(panel.webview, this.extensionUri, state);
-    const entry = { panel, state };
+    const entry: Entry = { panel, state };
     this.panels.add(entry);
     panel.onDidDispose(() => this.panels.delete(entry));
     panel.webview.onDidReceiveMessage(async (message: unknown) => {
@@ -69,23 +87,55 @@ export class Views implements vscode.Disposable {
         log.warn('ignored a malformed message from a webview');
         return;
       }
-      if (message.type === 'ready') await this.refresh(panel, entry.state);
-      else if (message.type === 'reveal') await this.reveal(vscode.Uri.parse(entry.state.file).with({ path: message.file }), message.start, message.end);
+      try {
+        await this.handle(entry, message);
+      } catch (err) {
+        log.error(`webview message ${message.type}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     });
   }
 
-  private async refresh(panel: vscode.WebviewPanel, state: ViewState): Promise<void> {
+  private async handle(entry: Entry, message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.refresh(entry);
+      case 'reveal':
+        return this.reveal(vscode.Uri.parse(entry.state.file), message.file, message.start, message.end);
+      case 'retrace':
+        if (entry.state.view !== 'trace') return;
+        entry.state = { ...entry.state, request: message.request };
+        entry.panel.title = title(entry.state);
+        return this.refresh(entry);
+      case 'export':
+        return this.export(message.format, message.name, message.content);
+      case 'traceFrom':
+        // `netpath.tracePacket` asks for whatever is missing (quick picks) and opens the trace view.
+        await vscode.commands.executeCommand('netpath.tracePacket', { file: entry.state.file, from: message.from, to: message.to });
+        return;
+    }
+  }
+
+  private async refresh(entry: Entry): Promise<void> {
+    const { panel, state } = entry;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.file));
     const analysis = await this.analyses.analysisFor(doc);
     let message: HostMessage;
     if (!analysis) message = { type: 'error', message: `${doc.uri.path} is not a NetPath topology.` };
     else if (state.view === 'topology') message = { type: 'topology', state, data: summarise(analysis) };
-    else message = { type: 'trace', state, data: null };
+    else message = { type: 'trace', state, data: traceViewData(analysis, state.request) };
     await post(panel, message);
   }
 
-  /** Shows a span of a topology file in the editor (from a click in a view). */
-  async reveal(uri: vscode.Uri, start: number, end: number): Promise<void> {
+  /** Shows a span of a topology file, or of a node's generated rules, in the editor (from a click in a view). */
+  async reveal(topology: vscode.Uri, file: string, start: number, end: number): Promise<void> {
+    const generated = GENERATED_RULES.exec(file);
+    if (generated) {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: NODE_RULES_SCHEME, path: `/${generated[1]}.rules`, query: topology.toString() }));
+      const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
+      await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One, preview: true });
+      return;
+    }
+    const uri = topology.with({ path: file });
     const doc = await vscode.workspace.openTextDocument(uri);
     const analysis = await this.analyses.analysisFor(doc);
     const lines = new LineIndex(analysis ? textOf(analysis, uri.path) || doc.getText() : doc.getText());
@@ -93,5 +143,23 @@ export class Views implements vscode.Disposable {
     const e = lines.positionAt(end);
     const range = new vscode.Range(s.line, s.character, e.line, e.character);
     await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One });
+  }
+
+  /** Markdown goes to the clipboard (for tickets), with an offer to save it; SVG goes to a file. */
+  private async export(format: 'svg' | 'markdown', name: string, content: string): Promise<void> {
+    const save = async () => {
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
+        filters: format === 'svg' ? { 'SVG image': ['svg'] } : { Markdown: ['md'] },
+      });
+      if (!target) return;
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(content));
+      log.info(`exported the trace to ${target.toString()}`);
+    };
+    if (format === 'svg') return save();
+    await vscode.env.clipboard.writeText(content);
+    const choice = await vscode.window.showInformationMessage('NetPath: the trace is on the clipboard as a Markdown table.', 'Save as File…');
+    if (choice) await save();
   }
 }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { HostMessage, ViewState, WebviewMessage } from '../protocol/messages';
+import { TRACE_PROTOCOLS, type HostMessage, type ViewState, type WebviewMessage } from '../protocol/messages';
 
 export const VIEW_TYPES = { topology: 'netpath.topology', trace: 'netpath.trace' } as const;
 
@@ -51,8 +51,15 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return typeof m.file === 'string' && Number.isInteger(m.start) && Number.isInteger(m.end);
     case 'retrace': {
       const r = m.request as Record<string, unknown> | undefined;
-      return !!r && typeof r.from === 'string' && typeof r.to === 'string' && ['tcp', 'udp', 'sctp', 'icmp'].includes(r.proto as string);
+      return (
+        typeof r === 'object' && r !== null && typeof r.from === 'string' && typeof r.to === 'string' && r.from.length <= 500 && r.to.length <= 500 &&
+        (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto) && (r.reply === undefined || typeof r.reply === 'boolean')
+      );
     }
+    case 'export':
+      return (m.format === 'svg' || m.format === 'markdown') && typeof m.name === 'string' && /^[\w.\- ]{1,100}$/.test(m.name) && typeof m.content === 'string';
+    case 'traceFrom':
+      return (m.from === undefined || typeof m.from === 'string') && (m.to === undefined || typeof m.to === 'string') && (m.from !== undefined || m.to !== undefined);
     default:
       return false;
   }

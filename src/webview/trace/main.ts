@@ -1,18 +1,392 @@
-/** The trace view: a packet's way hop by hop. Draws only what the host sends. */
-import { el, initialState, onHostMessage, vscode } from '../shared/host';
+/**
+ * The trace view: the packet's way through namespaces, devices and rules, hop by hop. Draws only what the
+ * host sends (the tracer's JSON plus where each namespace sits); asks the host to re-trace, reveal and export.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-radio/index.js';
+import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { Hop, NatTuple, Step, TraceProtocol, TraceRequest, TraceViewData, TraceViewState } from '../../protocol/messages';
+import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
+import { draw, layout, type Layout } from './diagram';
+import { describeWalk, dispositionLabel, hostPort, markdown, mattered, natOf, percent, tupleText, type Walk } from './words';
 
 applyStyles();
 const app = document.getElementById('app')!;
 
-onHostMessage((message) => {
-  if (message.type === 'trace') {
-    vscode.setState(message.state);
-    app.replaceChildren(el('h1', { id: 'view-title' }, `${message.state.request.from} → ${message.state.request.to}`));
-  } else if (message.type === 'error') {
-    app.replaceChildren(el('p', { class: 'error' }, message.message));
+/** What the page remembers across hide/show and reloads, beside the host's view state. */
+interface Ui {
+  path: number;
+  hop: number;
+  reply: boolean;
+}
+type Saved = TraceViewState & { readonly ui?: Ui };
+
+let state: Saved | undefined;
+let data: TraceViewData | undefined;
+let ui: Ui = { path: 0, hop: 0, reply: false };
+let diagramLayout: Layout | undefined;
+
+const save = () => state && vscode.setState({ ...state, ui });
+const currentWalk = (): Walk | undefined => {
+  const p = data?.result?.paths[ui.path];
+  return p && (ui.reply && p.reply ? p.reply : p);
+};
+
+// ---------------------------------------------------------------- controls
+
+/** `svc/default/web:http` -> base `svc/default/web`, port `http`; IPv6 as `[fd00::1]:80`. */
+export function splitPort(to: string): { base: string; port: string } {
+  const v6 = /^(\[[^\]]+\])(?::(.*))?$/.exec(to);
+  if (v6) return { base: v6[1], port: v6[2] ?? '' };
+  const colon = to.lastIndexOf(':');
+  if (colon < 0 || colon < to.lastIndexOf('/') || (!to.includes('/') && to.indexOf(':') !== colon)) return { base: to, port: '' };
+  return { base: to.slice(0, colon), port: to.slice(colon + 1) };
+}
+
+function select(id: string, label: string, value: string, options: readonly { endpoint: string; label: string; description: string }[]): HTMLElement {
+  const s = el('vscode-single-select', { id, combobox: '', creatable: '', 'aria-label': label });
+  const seen = new Set<string>();
+  for (const o of [...options, { endpoint: value, label: value, description: '' }]) {
+    if (seen.has(o.endpoint)) continue;
+    seen.add(o.endpoint);
+    s.append(el('vscode-option', { value: o.endpoint, description: o.description, ...(o.endpoint === value ? { selected: '' } : {}) }, o.endpoint));
   }
+  return s;
+}
+
+const valueOf = (id: string) => ((document.getElementById(id) as unknown as { value?: string } | null)?.value ?? '').trim();
+
+function requestFromControls(): TraceRequest | undefined {
+  if (!state) return undefined;
+  const from = valueOf('source') || state.request.from;
+  const dest = splitPort(valueOf('destination') || state.request.to);
+  const port = valueOf('port');
+  const proto = (valueOf('proto') || state.request.proto) as TraceProtocol;
+  const reply = (document.getElementById('reply') as unknown as { checked?: boolean } | null)?.checked ?? !!state.request.reply;
+  return { from, to: port ? `${dest.base}:${port}` : dest.base, proto, reply };
+}
+
+function retrace(request: TraceRequest | undefined): void {
+  if (!request) return;
+  document.getElementById('status')?.replaceChildren('Tracing…');
+  vscode.postMessage({ type: 'retrace', request });
+}
+
+function controls(s: TraceViewState, d: TraceViewData): HTMLElement {
+  const { base, port } = splitPort(s.request.to);
+  const proto = el('vscode-single-select', { id: 'proto', 'aria-label': 'Protocol' });
+  for (const p of ['tcp', 'udp', 'sctp', 'icmp']) proto.append(el('vscode-option', { value: p, ...(p === s.request.proto ? { selected: '' } : {}) }, p.toUpperCase()));
+  const portField = el('vscode-textfield', { id: 'port', value: port, placeholder: 'port', 'aria-label': 'Destination port (number or name)', size: '6' });
+  const reply = el('vscode-checkbox', { id: 'reply', label: 'Show the reply path', ...(s.request.reply ? { checked: '' } : {}) });
+  const go = el('vscode-button', { id: 'trace-button' }, 'Trace');
+  go.addEventListener('click', () => retrace(requestFromControls()));
+  portField.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Enter') retrace(requestFromControls());
+  });
+  reply.addEventListener('change', () => retrace(requestFromControls()));
+  const form = el(
+    'div',
+    { class: 'controls', role: 'group', 'aria-label': 'What to trace' },
+    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'From'), select('source', 'Source endpoint', s.request.from, d.sources)),
+    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'To'), select('destination', 'Destination endpoint', base, d.destinations.map((o) => ({ ...o, endpoint: splitPort(o.endpoint).base })))),
+    el('label', { class: 'control narrow' }, el('span', { class: 'muted' }, 'Port'), portField),
+    el('label', { class: 'control narrow' }, el('span', { class: 'muted' }, 'Protocol'), proto),
+    el('div', { class: 'control' }, reply, go),
+  );
+  return form;
+}
+
+// ---------------------------------------------------------------- hop table
+
+function natCell(before: NatTuple, after: NatTuple): HTMLElement {
+  const part = (t: NatTuple, o: NatTuple, side: 'src' | 'dst') => {
+    const [a, p, oa, op] = side === 'src' ? [t.src, t.sport, o.src, o.sport] : [t.dst, t.dport, o.dst, o.dport];
+    const text = hostPort(a, p);
+    return a !== oa || p !== op ? el('mark', { class: 'changed' }, text) : el('span', {}, text);
+  };
+  return el('span', { class: 'nat mono' }, part(before, after, 'src'), ' → ', part(before, after, 'dst'), el('span', { class: 'arrow', 'aria-label': 'becomes' }, '  ⇒  '), part(after, before, 'src'), ' → ', part(after, before, 'dst'));
+}
+
+function ruleLink(s: Step): HTMLElement {
+  const where = s.table && s.chain ? `${s.table} ${s.chain}` : s.kind;
+  const text = s.rule ?? s.detail;
+  if (s.file === undefined || s.start === undefined) return el('span', { class: 'mono' }, text);
+  const b = el('button', { class: 'link mono rule', title: `Show this rule (${where})`, 'aria-label': `Show the rule in ${where}: ${text}` }, text);
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    reveal(s);
+  });
+  return b;
+}
+
+function stepCell(hop: Hop, walk: Walk): HTMLElement {
+  const s = mattered(hop);
+  const cell = el('div', { class: 'step' });
+  if (!s) return cell;
+  const nat = natOf(hop, s, walk);
+  const kind = el('span', { class: `kind kind-${s.kind}` }, s.kind === 'netfilter' && s.table && s.chain ? `${s.table} ${s.chain}` : s.kind);
+  if (nat) {
+    cell.append(el('div', {}, kind, ' ', el('strong', {}, nat.type), ' ', el('span', { class: 'muted' }, `(${nat.chain})`)), natCell(nat.before, nat.after));
+    const rule = hop.steps.find((x) => x.kind === 'netfilter' && x.chain === nat.chain && x.file !== undefined);
+    if (rule) cell.append(el('div', {}, ruleLink(rule)));
+  } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', s.detail), el('div', {}, ruleLink(s)));
+  else cell.append(el('div', {}, kind, ' ', s.detail));
+  if (hop.steps.length > 1) {
+    const list = el('ol', { class: 'steps' });
+    for (const x of hop.steps) {
+      const li = el('li', {}, el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' && x.table && x.chain ? `${x.table} ${x.chain}` : x.kind), ' ', x.detail);
+      if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink({ ...x, rule: x.rule ?? 'policy' }));
+      list.append(li);
+    }
+    cell.append(el('details', {}, el('summary', {}, `all ${hop.steps.length} steps`), list));
+  }
+  return cell;
+}
+
+function hopTable(walk: Walk): HTMLElement {
+  const table = el('table', { id: 'hops', class: 'hops', 'aria-label': 'Hops of the selected path' });
+  table.append(el('thead', {}, el('tr', {}, ...['#', 'Namespace', 'Device', 'Dir', 'Packet as seen there', 'TTL', 'What mattered'].map((h) => el('th', { scope: 'col' }, h)))));
+  const body = el('tbody');
+  walk.hops.forEach((h, i) => {
+    const row = el('tr', { 'data-hop': String(i), tabindex: i === ui.hop ? '0' : '-1', 'aria-selected': String(i === ui.hop), class: i === ui.hop ? 'current' : '' });
+    row.append(
+      el('td', {}, String(i + 1)),
+      el('td', { class: 'mono' }, h.netns),
+      el('td', { class: 'mono' }, h.device),
+      el('td', {}, h.dir),
+      el('td', { class: 'mono' }, tupleText(h.packet)),
+      el('td', {}, String(h.packet.ttl)),
+      el('td', {}, stepCell(h, walk)),
+    );
+    row.addEventListener('click', (e) => {
+      setHop(i);
+      // A click on the steps' list or a rule is about that step, not the hop.
+      if (!(e.target as Element | null)?.closest('details, button')) revealHop(h);
+    });
+    row.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') revealHop(h);
+    });
+    body.append(row);
+  });
+  table.append(body);
+  return table;
+}
+
+function revealHop(h: Hop): void {
+  reveal(data?.places.find((p) => p.netns === h.netns)?.span);
+}
+
+// ---------------------------------------------------------------- drawing
+
+function allHops(d: TraceViewData): Hop[] {
+  return (d.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])]);
+}
+
+function drawDiagram(): void {
+  const holder = document.getElementById('diagram');
+  const walk = currentWalk();
+  if (!holder || !walk || !data || !diagramLayout) return;
+  const failed = walk.disposition !== 'delivered';
+  holder.replaceChildren(
+    draw(diagramLayout, walk.hops, {
+      current: ui.hop,
+      failed,
+      label: `Diagram of ${ui.reply ? 'the reply' : 'the packet'}'s way: ${walk.hops.length} hops, ${describeWalk(walk, data.result!.flow.src)}`,
+      onHop: (i) => setHop(i),
+      onBox: (b) => reveal(b.place?.span),
+    }),
+  );
+}
+
+function setHop(i: number, focus = false): void {
+  const walk = currentWalk();
+  if (!walk || !walk.hops.length) return;
+  ui.hop = Math.max(0, Math.min(walk.hops.length - 1, i));
+  save();
+  drawDiagram();
+  for (const row of document.querySelectorAll<HTMLTableRowElement>('#hops tbody tr')) {
+    const on = row.dataset.hop === String(ui.hop);
+    row.classList.toggle('current', on);
+    row.setAttribute('aria-selected', String(on));
+    row.tabIndex = on ? 0 : -1;
+    if (on && focus) row.focus();
+    if (on) row.scrollIntoView?.({ block: 'nearest' });
+  }
+  const h = walk.hops[ui.hop];
+  document.getElementById('hop-position')?.replaceChildren(`Hop ${ui.hop + 1} of ${walk.hops.length}: ${h.netns} ${h.device} (${h.dir})`);
+}
+
+function stepper(): HTMLElement {
+  const b = (id: string, text: string, label: string, to: () => number) => {
+    const x = el('vscode-button', { id, secondary: '', 'aria-label': label, title: label }, text);
+    x.addEventListener('click', () => setHop(to()));
+    return x;
+  };
+  return el(
+    'div',
+    { class: 'stepper', role: 'toolbar', 'aria-label': 'Step through the hops (arrow keys)' },
+    b('hop-first', 'First', 'First hop (Home)', () => 0),
+    b('hop-prev', '◀ Previous', 'Previous hop (Left arrow)', () => ui.hop - 1),
+    b('hop-next', 'Next ▶', 'Next hop (Right arrow)', () => ui.hop + 1),
+    b('hop-last', 'Last', 'Last hop (End)', () => Number.MAX_SAFE_INTEGER),
+    el('span', { id: 'hop-position', class: 'muted', 'aria-live': 'polite' }),
+  );
+}
+
+function pathPicker(d: TraceViewData): HTMLElement | string {
+  const paths = d.result?.paths ?? [];
+  const group = el('vscode-radio-group', { id: 'paths', 'aria-label': 'Possible paths (load balancing)', variant: 'vertical' });
+  paths.forEach((p, i) => {
+    const where = p.delivered ? ` to ${p.delivered.name}${p.delivered.port !== null ? `:${p.delivered.port}` : ''}` : p.reason ? ` (${p.reason})` : '';
+    const r = el('vscode-radio', { name: 'path', value: String(i), label: `Path ${i + 1}: ${percent(p.probability)} — ${dispositionLabel(p.disposition)}${where}`, 'data-path': String(i), ...(i === ui.path ? { checked: '' } : {}) });
+    r.addEventListener('change', () => {
+      if ((r as unknown as { checked: boolean }).checked) selectPath(i);
+    });
+    group.append(r);
+  });
+  return group;
+}
+
+function selectPath(i: number): void {
+  ui = { ...ui, path: i, hop: 0, reply: ui.reply && !!data?.result?.paths[i]?.reply };
+  save();
+  renderBody();
+}
+
+function directionPicker(): HTMLElement | string {
+  const p = data?.result?.paths[ui.path];
+  if (!p?.reply) return '';
+  const b = (reply: boolean, text: string) => {
+    const x = el('vscode-button', { id: reply ? 'show-reply' : 'show-request', ...(ui.reply === reply ? {} : { secondary: '' }), 'aria-pressed': String(ui.reply === reply) }, text);
+    x.addEventListener('click', () => {
+      ui = { ...ui, reply, hop: 0 };
+      save();
+      renderBody();
+    });
+    return x;
+  };
+  return el('div', { class: 'direction', role: 'group', 'aria-label': 'Direction' }, b(false, 'Request'), b(true, 'Reply'));
+}
+
+/** Inlines the theme's computed colours, so the exported file looks the same outside VS Code. */
+function exportSvg(): string {
+  const live = document.querySelector<SVGSVGElement>('#diagram svg');
+  if (!live) return '';
+  const copy = live.cloneNode(true) as SVGSVGElement;
+  const props = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight'];
+  const src = [live, ...live.querySelectorAll('*')];
+  const dst = [copy, ...copy.querySelectorAll('*')];
+  src.forEach((e, i) => {
+    const cs = getComputedStyle(e);
+    (dst[i] as SVGElement).style.cssText = props.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
+  });
+  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  copy.style.background = getComputedStyle(document.body).backgroundColor;
+  return new XMLSerializer().serializeToString(copy);
+}
+
+const fileName = (ext: string) => `trace ${state?.request.from ?? ''} to ${state?.request.to ?? ''}`.replace(/[^\w.\- ]+/g, '-').slice(0, 90) + ext;
+
+function exportButtons(): HTMLElement {
+  const svgButton = el('vscode-button', { id: 'export-svg', secondary: '', title: 'Save the diagram as an SVG file' }, 'Export SVG');
+  svgButton.addEventListener('click', () => vscode.postMessage({ type: 'export', format: 'svg', name: fileName('.svg'), content: exportSvg() }));
+  const md = el('vscode-button', { id: 'export-markdown', secondary: '', title: 'Copy the hop table as Markdown' }, 'Copy Markdown');
+  md.addEventListener('click', () => {
+    const walk = currentWalk();
+    const p = data?.result?.paths[ui.path];
+    if (!walk || !data?.result || !p) return;
+    vscode.postMessage({ type: 'export', format: 'markdown', name: fileName('.md'), content: markdown(data.result, walk, `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`, p.probability) });
+  });
+  return el('div', { class: 'exports' }, svgButton, md);
+}
+
+/** Everything below the controls: paths, disposition, stepper, diagram and hop table. */
+function renderBody(): void {
+  const body = document.getElementById('trace-body');
+  if (!body || !data) return;
+  const result = data.result;
+  if (!result) {
+    body.replaceChildren(el('p', { class: 'error', role: 'alert' }, data.problems.join(' ') || 'This request could not be traced.'));
+    return;
+  }
+  if (!result.paths.length) {
+    body.replaceChildren(el('p', { class: 'muted' }, 'The tracer found no path.'));
+    return;
+  }
+  ui.path = Math.min(ui.path, result.paths.length - 1);
+  const walk = currentWalk()!;
+  ui.hop = Math.min(ui.hop, Math.max(0, walk.hops.length - 1));
+  const f = result.flow;
+  const client = ui.reply ? f.dst : f.src;
+  body.replaceChildren(
+    el('h2', {}, result.paths.length > 1 ? `${result.paths.length} possible paths` : 'Path'),
+    pathPicker(data),
+    el(
+      'p',
+      { id: 'disposition', class: `disposition ${walk.disposition === 'delivered' ? 'ok' : 'bad'}`, role: 'status' },
+      el('strong', {}, `${ui.reply ? 'Reply: ' : ''}${dispositionLabel(walk.disposition)}`),
+      ` — ${describeWalk(walk, client, ui.reply ? 'the server' : 'the client')}`,
+    ),
+    el('div', { class: 'toolbar' }, directionPicker(), stepper(), exportButtons()),
+    el('div', { id: 'diagram', class: 'diagram-holder', tabindex: '0', 'aria-label': 'Path diagram; use the arrow keys to step' }),
+    el('h2', {}, ui.reply ? 'Reply hops' : 'Hops'),
+    hopTable(walk),
+  );
+  setHop(ui.hop);
+}
+
+function render(s: TraceViewState, d: TraceViewData): void {
+  const sameRequest = state && JSON.stringify(state.request) === JSON.stringify(s.request);
+  state = { ...s, ui };
+  data = d;
+  if (!sameRequest) ui = { ...ui, path: 0, hop: 0 };
+  ui.reply = !!s.request.reply && ui.reply;
+  diagramLayout = layout(d.places, allHops(d));
+  const f = d.result?.flow;
+  app.replaceChildren(
+    el('h1', { id: 'view-title' }, `${s.request.from} → ${s.request.to}`),
+    el('p', { class: 'muted', id: 'flow' }, `${d.topology}${f ? ` · ${f.proto.toUpperCase()} ${hostPort(f.src, f.sport)} → ${hostPort(f.dst, f.dport)}` : ''}`, el('span', { id: 'status', class: 'status', 'aria-live': 'polite' })),
+    controls(s, d),
+    el('div', { id: 'trace-body' }),
+  );
+  renderBody();
+  save();
+}
+
+// ---------------------------------------------------------------- keyboard
+
+document.addEventListener('keydown', (e) => {
+  const t = e.target as HTMLElement | null;
+  if (t?.closest('vscode-single-select, vscode-textfield, input, textarea, select, vscode-radio-group')) return;
+  if (e.altKey || e.ctrlKey || e.metaKey) return;
+  const inTable = !!t?.closest('#hops');
+  const moves: Record<string, number | undefined> = { ArrowRight: ui.hop + 1, ArrowLeft: ui.hop - 1, Home: 0, End: Number.MAX_SAFE_INTEGER, ...(inTable ? { ArrowDown: ui.hop + 1, ArrowUp: ui.hop - 1 } : {}) };
+  const to = moves[e.key];
+  if (to === undefined) return;
+  e.preventDefault();
+  setHop(to, inTable);
 });
-const state = initialState();
-if (state) vscode.setState(state);
+
+// ---------------------------------------------------------------- host
+
+onHostMessage(
+  (message) => {
+    if (message.type === 'trace') render(message.state, message.data);
+    else if (message.type === 'error') app.replaceChildren(el('h1', { id: 'view-title' }, 'Trace'), el('p', { class: 'error', role: 'alert' }, message.message));
+  },
+  () => document.getElementById('status')?.replaceChildren(' (ignored a malformed message from the host)'),
+);
+
+const restored = initialState() as Saved | undefined;
+if (restored?.view === 'trace') {
+  if (restored.ui) ui = { ...restored.ui };
+  state = restored;
+  vscode.setState(restored);
+  app.replaceChildren(el('h1', { id: 'view-title' }, `${restored.request.from} → ${restored.request.to}`), el('p', { class: 'muted' }, 'Tracing…'));
+}
 vscode.postMessage({ type: 'ready' });

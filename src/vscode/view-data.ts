@@ -1,0 +1,100 @@
+/**
+ * What the webviews draw, computed from an analysis. No `vscode` here: the webview tests build the same
+ * messages under plain Node.
+ */
+import { compileDataPlane, destinationChoices, sourceChoices, traceFlow, type Analysis, type DataPlane, type Problem, type Topology } from '../core';
+import type { ElementDiagnostic, SpanRef, TopologySummary, TracePlace, TraceRequest, TraceViewData } from '../protocol/messages';
+
+const toDiagnostic = (p: Problem): ElementDiagnostic => ({ severity: p.severity, code: p.code, message: p.message });
+
+/** Diagnostics by the element whose span contains them (the innermost wins). */
+function diagnosticsBySpan(problems: readonly Problem[], spans: readonly SpanRef[]): Map<SpanRef, ElementDiagnostic[]> {
+  const out = new Map<SpanRef, ElementDiagnostic[]>();
+  const byFile = new Map<string, SpanRef[]>();
+  for (const s of spans) byFile.set(s.file, [...(byFile.get(s.file) ?? []), s]);
+  for (const p of problems) {
+    let best: SpanRef | undefined;
+    for (const s of byFile.get(p.span.file) ?? []) {
+      if (s.start <= p.span.start && p.span.end <= s.end && (!best || s.end - s.start < best.end - best.start)) best = s;
+    }
+    if (best) out.set(best, [...(out.get(best) ?? []), toDiagnostic(p)]);
+  }
+  return out;
+}
+
+export function summarise(analysis: Analysis): TopologySummary {
+  const t = analysis.topology;
+  // The whole element's span decides which diagnostics it shows; the name's span is what a click reveals.
+  const whole = [...t.nodes, ...t.pods, ...t.services, ...t.externals, ...t.networks].map((x) => x.span);
+  const found = diagnosticsBySpan(analysis.diagnostics, whole);
+  const problemsOf = (s: SpanRef) => found.get(s);
+  return {
+    name: t.name,
+    nodes: t.nodes.map((n) => ({
+      name: n.name,
+      addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)),
+      interfaces: n.interfaces.map((i) => ({ name: i.name, network: i.network, addresses: i.addresses })),
+      podCIDRs: n.podCIDRs,
+      bridge: `${n.bridge.name} ${n.bridge.addresses.join(' ')}`,
+      bridgeName: n.bridge.name,
+      bridgeAddresses: n.bridge.addresses,
+      span: n.spans.name ?? n.span,
+      problems: problemsOf(n.span),
+    })),
+    pods: t.pods.map((p) => ({ id: p.id, namespace: p.namespace, node: p.node, ips: p.ips, veth: p.hostNetwork ? '(host network)' : p.hostVeth, hostNetwork: p.hostNetwork, labels: p.labels, span: p.spans.name ?? p.span, problems: problemsOf(p.span) })),
+    services: t.services.map((s) => ({
+      id: s.id,
+      namespace: s.namespace,
+      type: s.type,
+      clusterIPs: s.clusterIPs,
+      endpoints: s.endpoints.map((e) => e.ip),
+      endpointPods: s.endpoints.flatMap((e) => (e.pod ? [e.pod] : [])),
+      ports: s.ports.map((p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort !== undefined ? ` (NodePort ${p.nodePort})` : ''}`),
+      span: s.spans.name ?? s.span,
+      problems: problemsOf(s.span),
+    })),
+    externals: t.externals.map((x) => ({ name: x.name, network: x.network, addresses: x.addresses, span: x.spans.name ?? x.span, problems: problemsOf(x.span) })),
+    networks: t.networks.map((n) => ({ name: n.name, cidr: n.cidr, span: n.spans.name ?? n.span, problems: problemsOf(n.span) })),
+    diagnostics: analysis.diagnostics.length,
+  };
+}
+
+/** Every namespace of the topology, as the trace diagram places them. */
+export function tracePlaces(t: Topology): TracePlace[] {
+  const places: TracePlace[] = [];
+  for (const n of t.nodes) {
+    const addresses: Record<string, readonly string[]> = Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses]));
+    addresses[n.bridge.name] = n.bridge.addresses;
+    places.push({ netns: `node:${n.name}`, kind: 'node', name: n.name, bridge: n.bridge.name, addresses, span: n.spans.name ?? n.span });
+  }
+  for (const p of t.pods) {
+    if (p.hostNetwork) continue;
+    places.push({ netns: `pod:${p.id}`, kind: 'pod', name: p.id, node: p.node, hostVeth: p.hostVeth, addresses: { eth0: p.ips }, span: p.spans.name ?? p.span });
+  }
+  for (const x of t.externals) places.push({ netns: `external:${x.name}`, kind: 'external', name: x.name, addresses: { eth0: x.addresses }, span: x.spans.name ?? x.span });
+  return places;
+}
+
+const planes = new WeakMap<Topology, DataPlane>();
+
+/** Traces `request` on the analysed topology; the data plane is compiled once per analysis. */
+export function traceViewData(analysis: Analysis, request: TraceRequest): TraceViewData {
+  const t = analysis.topology;
+  let dp = planes.get(t);
+  if (!dp) {
+    dp = compileDataPlane(t);
+    planes.set(t, dp);
+  }
+  const outcome = traceFlow(t, { from: request.from, to: request.to, proto: request.proto, reply: request.reply }, dp);
+  const used = new Set((outcome.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])].map((h) => h.netns)));
+  const places = tracePlaces(t);
+  const nodesUsed = new Set(places.filter((p) => used.has(p.netns) && p.node).map((p) => `node:${p.node}`));
+  return {
+    topology: t.name,
+    result: outcome.result ?? null,
+    problems: outcome.problems.filter((p) => p.severity === 'error').map((p) => p.message),
+    places: places.filter((p) => used.has(p.netns) || nodesUsed.has(p.netns)),
+    sources: sourceChoices(t).map((c) => ({ endpoint: c.endpoint, label: c.label.trim(), description: c.description })),
+    destinations: destinationChoices(t, request.from).map((c) => ({ endpoint: c.endpoint, label: c.label.trim(), description: c.description })),
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The trace diagram: network namespaces as boxes (pods inside their node, nodes on the underlay, externals
+ * outside the cluster), devices on the boxes' borders, and the packet's way drawn through them hop by hop.
+ * The layout depends only on the namespaces and devices of every path of the trace, so switching paths or
+ * stepping never moves a box.
+ */
+import type { Hop, TracePlace } from '../../protocol/messages';
+import { clip, svg } from '../shared/host';
+
+const POD_W = 170;
+const POD_H = 64;
+const GAP = 24;
+const NODE_TITLE = 30;
+const VETH_DY = 34;
+const BRIDGE_DY = 100;
+const NODE_H = NODE_TITLE + POD_H + BRIDGE_DY + 56;
+const TOP = 36;
+const UNDERLAY_DY = 46;
+const EXT_W = 170;
+const EXT_H = 50;
+
+interface Box {
+  readonly netns: string;
+  readonly kind: 'pod' | 'node' | 'external';
+  readonly label: string;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly place?: TracePlace;
+}
+
+interface DevicePos {
+  readonly x: number;
+  readonly y: number;
+  readonly role: 'eth' | 'lo' | 'veth' | 'bridge' | 'underlay' | 'other';
+}
+
+export interface Layout {
+  readonly width: number;
+  readonly height: number;
+  readonly underlayY: number;
+  readonly boxes: readonly Box[];
+  readonly devices: ReadonlyMap<string, DevicePos>;
+  /** veth pairs: pod eth0 key -> host end key. */
+  readonly pairs: readonly [string, string][];
+  readonly bridges: readonly { netns: string; name: string; x1: number; x2: number; y: number }[];
+}
+
+const key = (netns: string, device: string) => `${netns}|${device}`;
+const VETH_STEP = /veth (\S+)\/(\S+) -> (\S+)\/(\S+)/;
+
+/** The place of a namespace; pods the host did not describe are placed from the veth steps of the trace. */
+function placesFor(places: readonly TracePlace[], hops: readonly Hop[]): Map<string, TracePlace> {
+  const out = new Map(places.map((p) => [p.netns, p]));
+  for (const h of hops) {
+    if (out.has(h.netns)) continue;
+    const [kind, ...rest] = h.netns.split(':');
+    const name = rest.join(':');
+    if (kind === 'pod') {
+      let node: string | undefined;
+      let hostVeth: string | undefined;
+      for (const s of hops.flatMap((x) => x.steps)) {
+        const m = VETH_STEP.exec(s.detail);
+        if (!m) continue;
+        if (m[1] === h.netns && m[3].startsWith('node:')) [node, hostVeth] = [m[3].slice(5), m[4]];
+        if (m[3] === h.netns && m[1].startsWith('node:')) [node, hostVeth] = [m[1].slice(5), m[2]];
+      }
+      out.set(h.netns, { netns: h.netns, kind: 'pod', name, node, hostVeth, addresses: {} });
+    } else out.set(h.netns, { netns: h.netns, kind: kind === 'node' ? 'node' : 'external', name, addresses: {} });
+  }
+  return out;
+}
+
+export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): Layout {
+  const places = placesFor(placesIn, hops);
+  // Devices per namespace, in order of first use.
+  const devicesOf = new Map<string, string[]>();
+  const use = (netns: string, device: string) => {
+    const list = devicesOf.get(netns) ?? [];
+    if (!list.includes(device)) list.push(device);
+    devicesOf.set(netns, list);
+  };
+  for (const h of hops) use(h.netns, h.device);
+
+  // Nodes in order of first use (a pod counts for its node), then pods per node, then externals.
+  const nodeOrder: string[] = [];
+  const podsOf = new Map<string, string[]>();
+  const externals: string[] = [];
+  const addNode = (name: string) => {
+    if (!nodeOrder.includes(name)) nodeOrder.push(name);
+  };
+  for (const netns of [...new Set([...hops.map((h) => h.netns), ...places.keys()])]) {
+    const p = places.get(netns)!;
+    if (p.kind === 'node') addNode(p.name);
+    else if (p.kind === 'pod' && p.node) {
+      addNode(p.node);
+      if (!devicesOf.has(netns) && !hops.length) continue;
+      if (!devicesOf.has(netns)) continue;
+      podsOf.set(p.node, [...(podsOf.get(p.node) ?? []), netns]);
+    } else if (p.kind === 'external' || p.kind === 'pod') {
+      if (devicesOf.has(netns)) externals.push(netns);
+    }
+  }
+
+  const boxes: Box[] = [];
+  const devices = new Map<string, DevicePos>();
+  const pairs: [string, string][] = [];
+  const bridges: Layout['bridges'][number][] = [];
+  let x = 24;
+  const underlayY = TOP + NODE_H + UNDERLAY_DY;
+  for (const node of nodeOrder) {
+    const netns = `node:${node}`;
+    const place = places.get(netns);
+    const pods = podsOf.get(node) ?? [];
+    const own = devicesOf.get(netns) ?? [];
+    const bridge = place?.bridge;
+    const hostVeths = new Map(pods.map((p) => [places.get(p)?.hostVeth ?? '', p]));
+    const underlay = own.filter((d) => d !== bridge && d !== 'lo' && !hostVeths.has(d));
+    const w = Math.max(pods.length * (POD_W + GAP) + GAP, underlay.length * 90 + 60, POD_W + 2 * GAP);
+    boxes.push({ netns, kind: 'node', label: `node ${node}`, x, y: TOP, w, h: NODE_H, place });
+    const podY = TOP + NODE_TITLE;
+    const bridgeY = podY + POD_H + BRIDGE_DY - 14;
+    pods.forEach((podNetns, i) => {
+      const px = x + GAP + i * (POD_W + GAP);
+      const pp = places.get(podNetns)!;
+      boxes.push({ netns: podNetns, kind: 'pod', label: `pod ${pp.name}`, x: px, y: podY, w: POD_W, h: POD_H, place: pp });
+      const podDevices = devicesOf.get(podNetns) ?? [];
+      const ethLike = podDevices.filter((d) => d !== 'lo');
+      if (!ethLike.includes('eth0')) ethLike.unshift('eth0');
+      ethLike.forEach((d, j) => devices.set(key(podNetns, d), { x: px + POD_W / 2 + (j - (ethLike.length - 1) / 2) * 50, y: podY + POD_H, role: d === 'eth0' ? 'eth' : 'other' }));
+      if (podDevices.includes('lo')) devices.set(key(podNetns, 'lo'), { x: px + POD_W - 22, y: podY, role: 'lo' });
+      const veth = pp.hostVeth;
+      if (veth) {
+        const eth = devices.get(key(podNetns, 'eth0'))!;
+        devices.set(key(netns, veth), { x: eth.x, y: podY + POD_H + VETH_DY, role: 'veth' });
+        pairs.push([key(podNetns, 'eth0'), key(netns, veth)]);
+      }
+    });
+    if (bridge && (pods.length || own.includes(bridge))) {
+      const x1 = x + GAP;
+      const x2 = x + Math.max(w - GAP, GAP + POD_W);
+      bridges.push({ netns, name: bridge, x1, x2, y: bridgeY });
+      devices.set(key(netns, bridge), { x: (x1 + x2) / 2, y: bridgeY, role: 'bridge' });
+    }
+    if (own.includes('lo')) devices.set(key(netns, 'lo'), { x: x + w, y: TOP + NODE_H / 2, role: 'lo' });
+    underlay.forEach((d, j) => devices.set(key(netns, d), { x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90, y: TOP + NODE_H, role: 'underlay' }));
+    x += w + 40;
+  }
+  let ex = 24;
+  const extY = underlayY + 44;
+  for (const netns of externals) {
+    const p = places.get(netns)!;
+    boxes.push({ netns, kind: 'external', label: `${p.kind === 'pod' ? 'pod' : 'external'} ${p.name}`, x: ex, y: extY, w: EXT_W, h: EXT_H, place: p });
+    const own = devicesOf.get(netns) ?? ['eth0'];
+    own.forEach((d, j) => devices.set(key(netns, d), { x: ex + EXT_W / 2 + (j - (own.length - 1) / 2) * 50, y: d === 'lo' ? extY + EXT_H : extY, role: d === 'lo' ? 'lo' : 'underlay' }));
+    ex += EXT_W + 40;
+  }
+  const width = Math.max(x, ex) + 16;
+  const height = (externals.length ? extY + EXT_H + 30 : underlayY + 30);
+  return { width, height, underlayY, boxes, devices, pairs, bridges };
+}
+
+export interface DiagramOptions {
+  readonly current: number;
+  readonly failed: boolean;
+  readonly onHop: (index: number) => void;
+  readonly onBox: (box: { netns: string; place?: TracePlace }) => void;
+  readonly label: string;
+}
+
+/** Points the packet passes between two hops: across the underlay, or straight. */
+function segment(l: Layout, a: DevicePos, b: DevicePos): [number, number][] {
+  if ((a.role === 'underlay' || b.role === 'underlay') && a !== b && Math.abs(a.x - b.x) > 1) return [[a.x, a.y], [a.x, l.underlayY], [b.x, l.underlayY], [b.x, b.y]];
+  return [[a.x, a.y], [b.x, b.y]];
+}
+
+export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVGElement {
+  const root = svg('svg', { viewBox: `0 0 ${l.width} ${l.height}`, width: l.width, height: l.height, role: 'img', class: 'diagram', 'aria-label': o.label });
+  root.append(svg('title', {}, o.label));
+  const defs = svg('defs');
+  defs.append(svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })));
+  root.append(defs);
+
+  // The underlay and the cluster frame.
+  const nodes = l.boxes.filter((b) => b.kind === 'node');
+  if (nodes.length) {
+    const x2 = Math.max(...nodes.map((b) => b.x + b.w));
+    root.append(svg('rect', { x: 10, y: 10, width: x2 + 4, height: l.underlayY + 14 - 10, class: 'cluster', rx: 6 }));
+    root.append(svg('text', { x: 18, y: 26, class: 'caption' }, 'cluster'));
+  }
+  root.append(svg('line', { x1: 10, y1: l.underlayY, x2: l.width - 10, y2: l.underlayY, class: 'underlay' }));
+  root.append(svg('text', { x: l.width - 14, y: l.underlayY - 6, class: 'caption', 'text-anchor': 'end' }, 'underlay network'));
+
+  for (const b of l.boxes) {
+    const g = svg('g', { class: `box ${b.kind}`, tabindex: b.place?.span ? 0 : -1, role: b.place?.span ? 'button' : 'group', 'aria-label': `${b.label}${b.place?.span ? ', show in the topology file' : ''}`, 'data-netns': b.netns });
+    g.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: b.kind === 'pod' ? 4 : 6 }));
+    const text = svg('text', { x: b.x + 8, y: b.y + 18, class: 'box-label' }, clip(b.label, Math.floor(b.w / 7.2)));
+    g.append(svg('title', {}, `${b.label} (${b.netns})`), text);
+    const eth0 = b.place?.addresses.eth0;
+    if (b.kind !== 'node' && eth0?.length) g.append(svg('text', { x: b.x + 8, y: b.y + 36, class: 'address' }, clip(eth0.join(', '), Math.floor(b.w / 6.6))));
+    if (b.place?.span) {
+      g.addEventListener('click', () => o.onBox(b));
+      g.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          o.onBox(b);
+        }
+      });
+    }
+    root.append(g);
+  }
+  for (const br of l.bridges) {
+    root.append(svg('rect', { x: br.x1, y: br.y - 5, width: br.x2 - br.x1, height: 10, rx: 5, class: 'bridge' }));
+    root.append(svg('text', { x: br.x1 + 4, y: br.y + 20, class: 'device-label' }, `bridge ${clip(br.name, 24)}`));
+  }
+  for (const [a, b] of l.pairs) {
+    const pa = l.devices.get(a)!;
+    const pb = l.devices.get(b)!;
+    root.append(svg('line', { x1: pa.x - 3, y1: pa.y, x2: pb.x - 3, y2: pb.y, class: 'veth' }), svg('line', { x1: pa.x + 3, y1: pa.y, x2: pb.x + 3, y2: pb.y, class: 'veth' }));
+    const br = l.bridges.find((x) => x.netns === b.split('|')[0]);
+    if (br) root.append(svg('line', { x1: pb.x, y1: pb.y, x2: pb.x, y2: br.y, class: 'link' }));
+  }
+  for (const [k, d] of l.devices) {
+    if (d.role === 'underlay') root.append(svg('line', { x1: d.x, y1: d.y, x2: d.x, y2: l.underlayY, class: 'link' }));
+    if (d.role === 'bridge') continue;
+    const name = k.split('|')[1];
+    const g = svg('g', { class: `device dev-${d.role}` });
+    g.append(svg('circle', { cx: d.x, cy: d.y, r: 7 }));
+    // Labels go outside the box the device sits on: below the node's bottom border, above an external's top.
+    const netnsOf = k.split('|')[0];
+    const below = d.role === 'veth' || (d.role === 'underlay' && netnsOf.startsWith('node:'));
+    g.append(svg('text', { x: d.x + 10, y: d.y + (below ? 18 : -8), class: 'device-label' }, clip(name, 16)));
+    g.append(svg('title', {}, `${name} in ${k.split('|')[0]}`));
+    root.append(g);
+  }
+
+  // The packet's way: all of it faint, the part up to the current hop strong, the current hop ringed.
+  const pts = hops.map((h) => l.devices.get(key(h.netns, h.device)));
+  // A hop on a bridge runs along it: in below the port it came from, out above the port it leaves by.
+  const stops: [number, number][][] = pts.map((p, i) => {
+    if (!p) return [];
+    if (p.role !== 'bridge') return [[p.x, p.y]];
+    const before = pts[i - 1];
+    const after = pts[i + 1];
+    const x1 = before ? before.x : p.x;
+    const x2 = after ? after.x : p.x;
+    return x1 === x2 ? [[x1, p.y]] : [[x1, p.y], [x2, p.y]];
+  });
+  const all: [number, number][] = [];
+  const done: [number, number][] = [];
+  let last: DevicePos | undefined;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i];
+    if (!p) continue;
+    const first = stops[i][0];
+    const seg = last ? segment(l, last, { ...p, x: first[0], y: first[1] }).slice(1) : [first];
+    seg.push(...stops[i].slice(1));
+    const tail = stops[i][stops[i].length - 1];
+    last = { ...p, x: tail[0], y: tail[1] };
+    all.push(...seg);
+    if (i <= o.current) done.push(...(i === o.current ? seg.slice(0, seg.length - stops[i].length + 1) : seg));
+  }
+  const poly = (points: [number, number][], cls: string, marker: boolean) => svg('polyline', { points: points.map(([a, b]) => `${a},${b}`).join(' '), class: cls, ...(marker ? { 'marker-end': 'url(#arrow)' } : {}) });
+  if (all.length > 1) root.append(poly(all, 'way', false));
+  if (done.length > 1) root.append(poly(done, o.failed && o.current === hops.length - 1 ? 'way done failed' : 'way done', true));
+  const visits = new Map<string, number>();
+  hops.forEach((h, i) => {
+    const p = pts[i];
+    if (!p) return;
+    const [px, py] = stops[i][0];
+    const k = key(h.netns, h.device);
+    const n = visits.get(k) ?? 0;
+    visits.set(k, n + 1);
+    const g = svg('g', { class: `hop${i === o.current ? ' current' : ''}${i < o.current ? ' passed' : ''}`, 'data-hop': i, tabindex: -1, role: 'button', 'aria-label': `hop ${i + 1}: ${h.netns} ${h.device} ${h.dir}` });
+    const bx = px - 22 - n * 20;
+    const by = py - 8;
+    if (i === o.current) g.append(svg('circle', { cx: px, cy: py, r: 12, class: 'ring' }));
+    g.append(svg('rect', { x: bx - 8, y: by - 8, width: 16, height: 16, rx: 8, class: 'badge' }), svg('text', { x: bx, y: by + 4, class: 'badge-text', 'text-anchor': 'middle' }, String(i + 1)));
+    g.addEventListener('click', () => o.onHop(i));
+    root.append(g);
+  });
+  return root;
+}

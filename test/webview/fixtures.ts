@@ -1,0 +1,38 @@
+/** Host messages built the way the extension builds them (src/vscode/view-data.ts), from the golden traces. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyse } from '../../src/core';
+import type { HostMessage, TraceResult, TraceViewData, TraceViewState } from '../../src/protocol/messages';
+import { summarise, traceViewData } from '../../src/vscode/view-data';
+import { ROOT } from './harness';
+
+export const TRACES = path.join(ROOT, 'test/fixtures/traces');
+export const goldenNames = () => fs.readdirSync(TRACES).filter((d) => fs.existsSync(path.join(TRACES, d, 'expected.json'))).sort();
+
+export interface Golden {
+  readonly name: string;
+  readonly state: TraceViewState;
+  readonly data: TraceViewData;
+  readonly expected: TraceResult;
+}
+
+/** The trace message for a golden case: the places and choices from the topology, the trace from expected.json. */
+export function golden(name: string): Golden {
+  const dir = path.join(TRACES, name);
+  const text = fs.readFileSync(path.join(dir, 'topology.yaml'), 'utf8');
+  const req = JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')) as { from: string; to: string; proto?: 'tcp' | 'udp' | 'sctp' | 'icmp'; reply?: boolean };
+  const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as TraceResult;
+  const analysis = analyse([{ path: '/work/topology.yaml', text }]);
+  const request = { from: req.from, to: req.to, proto: req.proto ?? 'tcp', reply: !!req.reply };
+  const state: TraceViewState = { view: 'trace', file: 'file:///work/topology.yaml', request };
+  return { name, state, data: { ...traceViewData(analysis, request), result: expected }, expected };
+}
+
+export const traceMessage = (g: Golden): HostMessage => ({ type: 'trace', state: g.state, data: g.data });
+
+/** A topology message for the example-like fixture of a golden case. */
+export function topologyMessage(name: string): HostMessage {
+  const text = fs.readFileSync(path.join(TRACES, name, 'topology.yaml'), 'utf8');
+  const analysis = analyse([{ path: '/work/topology.yaml', text }]);
+  return { type: 'topology', state: { view: 'topology', file: 'file:///work/topology.yaml' }, data: summarise(analysis) };
+}

@@ -1,0 +1,231 @@
+/** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
+import assert from 'node:assert/strict';
+import type { WebviewMessage } from '../../src/protocol/messages';
+import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
+import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+suite('trace view', () => {
+  let h: Harness;
+  suiteSetup(async () => {
+    h = await startHarness();
+  });
+  suiteTeardown(async () => {
+    await h?.close();
+  });
+
+  async function openTrace(g: Golden, theme: Theme = 'dark'): Promise<View> {
+    const v = await h.open(g.state, theme);
+    await v.post(traceMessage(g));
+    await v.page.locator('#hops tbody tr').first().waitFor();
+    return v;
+  }
+
+  const svgCount = (v: View) => v.page.locator('#diagram svg *').count();
+
+  test('renders every golden trace: title, disposition, every path, one table row per hop, a diagram; no CSP violation', async () => {
+    const first = golden('pod-to-service');
+    const v = await h.open(first.state);
+    try {
+      for (const name of goldenNames()) {
+        const g = golden(name);
+        await v.post(traceMessage(g));
+        await v.page.locator('#view-title', { hasText: `${g.state.request.from} → ${g.state.request.to}` }).waitFor();
+        const path0 = g.expected.paths[0];
+        assert.equal(await v.page.locator('vscode-radio[name=path]').count(), g.expected.paths.length, `${name}: one choice per path`);
+        assert.equal(await v.page.locator('#hops tbody tr').count(), path0.hops.length, `${name}: one row per hop`);
+        const disposition = await v.page.locator('#disposition').innerText();
+        assert.match(disposition.toLowerCase(), new RegExp(path0.disposition.replace('-', '.')), `${name}: ${disposition}`);
+        if (path0.reason === 'no-listener') assert.match(disposition, /no container listens/);
+        assert.ok((await svgCount(v)) > 20, `${name}: the diagram has elements`);
+        assert.equal(await v.page.locator('#diagram .hop').count(), path0.hops.length, `${name}: a badge per hop`);
+      }
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('says in plain words where a packet was delivered and why the pod sees another client address', async () => {
+    const v = await openTrace(golden('masquerade-all'));
+    try {
+      const text = await v.page.locator('#disposition').innerText();
+      assert.match(text, /delivered to container app of pod default\/web-1 on port 8080; the pod sees the client as 10\.244\.1\.1 because KUBE-POSTROUTING masqueraded it/);
+      // The NAT rewrite shows before and after with the changed parts marked.
+      assert.ok((await v.page.locator('#hops mark.changed').count()) >= 2);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('steps through the hops with the buttons and the arrow keys; the diagram follows', async () => {
+    const g = golden('pod-to-pod-cross-node');
+    const v = await openTrace(g);
+    const n = g.expected.paths[0].hops.length;
+    const current = async () => Number(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'));
+    try {
+      assert.equal(await current(), 0);
+      await v.page.locator('#hop-next').click();
+      assert.equal(await current(), 1);
+      await v.page.locator('#diagram').focus();
+      await v.page.keyboard.press('ArrowRight');
+      await v.page.keyboard.press('ArrowRight');
+      assert.equal(await current(), 3);
+      assert.match(await v.page.locator('#hop-position').innerText(), new RegExp(`Hop 4 of ${n}`));
+      await v.page.keyboard.press('ArrowLeft');
+      assert.equal(await current(), 2);
+      await v.page.keyboard.press('End');
+      assert.equal(await current(), n - 1);
+      assert.equal(await v.page.locator('#hops tbody tr.current').getAttribute('data-hop'), String(n - 1));
+      await v.page.locator('#hop-first').click();
+      assert.equal(await current(), 0);
+      // The drawn way grows with the steps.
+      const before = await v.page.locator('#diagram polyline.done').count();
+      await v.page.keyboard.press('End');
+      assert.ok((await v.page.locator('#diagram polyline.done').count()) >= before);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('shows every path of a load-balanced flow with its probability, selectable; and the reply path', async () => {
+    const g = golden('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      const labels = await v.page.locator('vscode-radio[name=path]').evaluateAll((rs) => rs.map((r) => r.getAttribute('label') ?? ''));
+      assert.equal(labels.length, 2);
+      for (const l of labels) assert.match(l, /50%/);
+      assert.match(labels[0], /web-1/);
+      assert.match(labels[1], /web-2/);
+      await v.page.locator('vscode-radio[name=path]').nth(1).click();
+      await v.page.locator('#disposition', { hasText: 'default/web-2' }).waitFor();
+      assert.equal(await v.page.locator('#hops tbody tr').count(), g.expected.paths[1].hops.length);
+      await v.page.locator('#show-reply').click();
+      await v.page.locator('h2', { hasText: 'Reply hops' }).waitFor();
+      assert.equal(await v.page.locator('#hops tbody tr').count(), g.expected.paths[1].reply!.hops.length);
+      assert.match(await v.page.locator('#disposition').innerText(), /Reply: Delivered/);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('clicking a hop or a rule asks the host to reveal its source', async () => {
+    const g = golden('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      await v.page.locator('#hops tbody tr').first().locator('td').nth(1).click();
+      await v.page.locator('#hops tbody tr').nth(1).locator('details summary').click();
+      await v.page.locator('#hops tbody tr').nth(1).locator('details li button.rule').first().click();
+      const reveals = (await v.posted()).filter((m): m is Extract<WebviewMessage, { type: 'reveal' }> => m.type === 'reveal');
+      const client = g.data.places.find((p) => p.netns === 'pod:default/client')!.span!;
+      assert.deepEqual(reveals[0], { type: 'reveal', ...client });
+      const rule = g.expected.paths[0].hops[1].steps.find((s) => s.file)!;
+      assert.deepEqual(reveals[1], { type: 'reveal', file: rule.file, start: rule.start, end: rule.end });
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('controls ask the host to re-trace; exports go to the host as SVG and Markdown', async () => {
+    const g = golden('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      const port = v.page.locator('#port');
+      await port.click();
+      await v.page.keyboard.press('Control+a');
+      await v.page.keyboard.type('8080');
+      await v.page.keyboard.press('Enter');
+      await v.page.locator('#reply').click();
+      await v.page.locator('#export-svg').click();
+      await v.page.locator('#export-markdown').click();
+      const posted = await v.posted();
+      const retraces = posted.filter((m) => m.type === 'retrace');
+      assert.deepEqual(retraces[0], { type: 'retrace', request: { from: 'pod/client', to: 'svc/web:8080', proto: 'tcp', reply: true } });
+      assert.equal(retraces[1]?.type === 'retrace' && retraces[1].request.reply, false);
+      const exports = posted.filter((m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export');
+      const svg = exports.find((m) => m.format === 'svg')!;
+      assert.match(svg.content, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg.content, /cni0/);
+      assert.doesNotMatch(svg.content, /var\(--vscode/, 'colours are inlined for use outside VS Code');
+      assert.match(svg.name, /\.svg$/);
+      const md = exports.find((m) => m.format === 'markdown')!;
+      assert.match(md.content, /\| # \| Namespace \| Device \| Dir \| Packet \| TTL \| Step \|/);
+      assert.match(md.content, /\| 2 \| node:node1 \| vetha1d4b674 \| in \| .* \| DNAT 10\.96\.0\.10:80 → 10\.244\.1\.11:8080/);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('keeps its path and hop after a reload (state through setState), and drops malformed host messages', async () => {
+    const g = golden('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      await v.page.locator('vscode-radio[name=path]').nth(1).click();
+      await v.page.locator('#disposition', { hasText: 'default/web-2' }).waitFor();
+      await v.page.locator('#hop-next').click();
+      await v.page.locator('#hop-next').click();
+      await v.page.reload();
+      await v.page.waitForFunction('window.__posted && window.__posted.some((m) => m.type === "ready")');
+      await v.post(traceMessage(g));
+      await v.page.locator('#disposition', { hasText: 'default/web-2' }).waitFor();
+      assert.equal(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'), '2');
+      await v.post({ type: 'trace', state: g.state, data: { result: 'nope' } });
+      await v.post({ type: 'error', message: 42 });
+      await v.page.locator('#status', { hasText: 'malformed' }).waitFor();
+      assert.equal(await v.page.locator('#hops tbody tr').count(), g.expected.paths[1].hops.length);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('renders hostile names as text', async () => {
+    const g = golden('pod-to-service');
+    const hostile = JSON.parse(JSON.stringify(traceMessage(g)).replaceAll('default/client', HOSTILE.replaceAll('"', '\\"')).replaceAll('pod/client', `pod/${HOSTILE}`)) as ReturnType<typeof traceMessage>;
+    const v = await h.open(g.state);
+    const dialogs: string[] = [];
+    v.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    try {
+      await v.post(hostile);
+      await v.page.locator('#hops tbody tr').first().waitFor();
+      assert.equal(await v.page.locator('img').count(), 0);
+      assert.ok((await v.page.locator('#hops').innerText()).includes(`pod:${HOSTILE}`));
+      assert.ok((await v.page.locator('#view-title').innerText()).includes(HOSTILE));
+      assert.ok((await v.page.locator('#diagram svg').textContent())!.includes(HOSTILE.slice(0, 10)));
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+    test(`screenshots in ${theme}: the diagram is drawn`, async () => {
+      for (const name of ['pod-to-service', 'nodeport-etp-cluster']) {
+        const g = golden(name);
+        const v = await openTrace(g, theme);
+        try {
+          await v.page.locator('#hop-next').click();
+          await v.page.locator('#hop-next').click();
+          assert.ok((await svgCount(v)) > 60, 'a non-trivial diagram');
+          const full = await v.page.screenshot({ fullPage: true });
+          savePng(`trace-${name}-${theme}`, full);
+          const diagram = await v.page.locator('#diagram').screenshot();
+          savePng(`trace-${name}-${theme}-diagram`, diagram);
+          const stats = await pixelStats(h.browser, diagram);
+          assert.ok(stats.variance > 100 && stats.distinct > 20, `the diagram is not an empty panel (${JSON.stringify(stats)})`);
+          assert.deepEqual(await v.violations(), []);
+        } finally {
+          await v.close();
+        }
+      }
+    });
+  }
+});
+
+
