@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { definitionsAt, referencesAt } from '../../../src/core';
+import { analyse, definitionsAt, referencesAt } from '../../../src/core';
 import { analysis, at, OBJECTS, show, TOPOLOGY } from './fixture';
 
 describe('language: go to definition', () => {
@@ -47,4 +47,23 @@ describe('language: find references', () => {
   for (const [what, file, needle, nth, into, declaration, expected] of cases) {
     it(what, () => assert.deepEqual(referencesAt(analysis, file, at(file, needle, nth, into), declaration).map(show), expected));
   }
+});
+
+describe('language: includes by glob and Kubernetes Lists', () => {
+  const files: Record<string, string> = {
+    '/g/lab.netpath.yaml': 'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ninclude: ["k8s/*.yaml"]\nnodes:\n  - name: n1\n',
+    '/g/k8s/list.yaml': 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec: {nodeName: n1}\n',
+    '/g/k8s/other.yaml': 'apiVersion: v1\nkind: Node\nmetadata: {name: n2}\n',
+  };
+  const a = analyse(Object.entries(files).map(([path, text]) => ({ path, text })));
+  const offset = (file: string, needle: string, into: number) => files[file].indexOf(needle) + into;
+
+  it('a glob include goes to every file it matches', () => {
+    assert.deepEqual(definitionsAt(a, '/g/lab.netpath.yaml', offset('/g/lab.netpath.yaml', 'k8s/', 1)).map((s) => s.file), ['/g/k8s/list.yaml', '/g/k8s/other.yaml']);
+  });
+
+  it('a Pod inside a List refers to its node', () => {
+    const [def] = definitionsAt(a, '/g/k8s/list.yaml', offset('/g/k8s/list.yaml', 'nodeName: n1', 11));
+    assert.deepEqual(def && { file: def.file, text: files[def.file].slice(def.start, def.end) }, { file: '/g/lab.netpath.yaml', text: 'n1' });
+  });
 });
