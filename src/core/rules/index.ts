@@ -25,6 +25,7 @@ import { natNodeToPod } from './nat-node-to-pod';
 import { routeMissing } from './route-missing';
 import { routeGatewayUnreachable } from './route-gateway-unreachable';
 import { routeLoop } from './route-loop';
+import { bridgeHairpinOff } from './bridge-hairpin-off';
 import { podPortConflict } from './pod-port-conflict';
 import { podHostNetworkIp } from './pod-host-network-ip';
 import { serviceNoEndpoints } from './service-no-endpoints';
@@ -39,7 +40,7 @@ export const RULES: readonly Rule[] = [
   cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
   ipOutsideRange, ipDuplicate, ipReserved,
   natMasqueradeAll, natEgressMissing, natPodToPod, natNodeToPod,
-  routeMissing, routeGatewayUnreachable, routeLoop,
+  routeMissing, routeGatewayUnreachable, routeLoop, bridgeHairpinOff,
   podPortConflict, podHostNetworkIp,
   serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
 ];

@@ -51,7 +51,7 @@ describe('rules: quick fixes', () => {
   }
 
   it('the fixtures exercise the fixes the issue asks for, and the obvious ones', () => {
-    for (const code of ['cidr.host-bits', 'cidr.overlap', 'ip.outside-range', 'ip.reserved', 'service.nodeport-duplicate', 'service.cluster-ip-duplicate', 'nat.masquerade-all', 'nat.pod-to-pod', 'pod.host-network-ip', 'service.target-port', 'cidr.service-range-too-large']) {
+    for (const code of ['cidr.host-bits', 'cidr.overlap', 'ip.outside-range', 'ip.reserved', 'service.nodeport-duplicate', 'service.cluster-ip-duplicate', 'nat.masquerade-all', 'nat.pod-to-pod', 'bridge.hairpin-off', 'pod.host-network-ip', 'service.target-port', 'cidr.service-range-too-large']) {
       assert.ok(fixed.has(code), `no fixture exercises a quick fix of ${code}`);
     }
   });
