@@ -197,6 +197,12 @@ function ruleDecision(env: Env, chain: Chain, index: number, rule: Rule, matched
   };
 }
 
+function natOfOtherFamily(t: Rule['target'], family: number): boolean {
+  if (t.kind !== 'dnat' && t.kind !== 'snat') return false;
+  const a = t.to.address ? parseAddress(t.to.address) : undefined;
+  return !!a && a.family !== family;
+}
+
 /** Runs `chain` from rule `index`; each branch ends by falling off the chain, RETURN, or a verdict. */
 function runFrom(env: Env, chain: Chain, index: number, start: State, stack: readonly string[]): Branch[] {
   const out: Branch[] = [];
@@ -214,6 +220,8 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
       state = withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching')), p);
       continue;
     }
+    // A DNAT/SNAT to an address of the other family belongs to the other tool's ruleset: it never matches.
+    if (natOfOtherFamily(rule.target, state.packet.family)) continue;
     const m = evaluateMatches(env, rule, state);
     if (m.kind === 'no') continue;
     if (m.kind === 'yes') {
