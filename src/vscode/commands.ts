@@ -58,6 +58,12 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
     to = typeof picked === 'string' ? picked.trim() : picked.endpoint;
     if (typeof picked !== 'string') proto = proto ?? picked.proto;
   }
+  // A pod declares no port here (e.g. a CodeLens on a pod without ports): ask which port to reach.
+  if (/^pod\/[^:]+$/.test(to) && proto !== 'icmp') {
+    const port = await vscode.window.showInputBox({ title: `Trace Packet: which port of ${to}?`, prompt: 'A port number or a container port name', validateInput: (v) => (/^\d{1,5}$|^[a-z][a-z0-9-]*$/i.test(v.trim()) ? undefined : 'A port number or a name') });
+    if (!port) return undefined;
+    to = `${to}:${port.trim()}`;
+  }
   if (!proto) {
     const picked = await vscode.window.showQuickPick(['tcp', 'udp', 'sctp', 'icmp'], { title: `Trace Packet: ${from} → ${to}: which protocol? (3/3)` });
     if (!picked) return undefined;
