@@ -29,6 +29,7 @@ const VSCODE_HOST = ['chromium', 'ripgrep', 'libkrb5-dev', 'make', 'g++', 'pytho
  */
 const TIERS = [
   { name: 'unit', needs: [], build: false, minutes: 5, steps: [script('node_modules/mocha/bin/mocha.js')] },
+  { name: 'webview', needs: ['chromium'], build: true, minutes: 3, steps: [script('scripts/webview/run.mjs')] },
   { name: 'vscode', needs: VSCODE_HOST, build: true, minutes: 6, steps: [script('scripts/vscode-host/run-vscode-tests.mjs')] },
   { name: 'ui', needs: VSCODE_HOST, build: true, minutes: 6, steps: [script('scripts/package.mjs'), script('scripts/vscode-host/run-ui-tests.mjs')] },
   // { name: 'kernel', needs: ['iproute2', 'iptables', 'tcpdump', 'conntrack'], build: true, minutes: 5, steps: [script('scripts/kernel/run.mjs')] },

@@ -1,64 +1,394 @@
-/** The topology view: the cluster's nodes, pods, Services and networks. Draws only what the host sends. */
-import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import '@vscode-elements/elements/dist/vscode-table/index.js';
-import '@vscode-elements/elements/dist/vscode-table-header/index.js';
-import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
-import '@vscode-elements/elements/dist/vscode-table-body/index.js';
-import '@vscode-elements/elements/dist/vscode-table-row/index.js';
-import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
-import type { SpanRef, TopologySummary } from '../../protocol/messages';
-import { el, initialState, onHostMessage, vscode } from '../shared/host';
+/**
+ * The topology view: the cluster as a graph laid out by elkjs (its bundled build, in this page; no worker),
+ * with collapsible groups, filters, search, pan and zoom. Draws only what the host sends; every name is text.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
+import type { TopologySummary, TopologyViewState } from '../../protocol/messages';
+import { clip, el, initialState, onHostMessage, reveal, svg, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
+import { buildGraph, nodeId, type ElementInfo, type Filters, type Graph } from './graph';
 
 applyStyles();
 const app = document.getElementById('app')!;
+const elk = new ELK();
 
+/** Large clusters open with every node collapsed. */
+const OPEN_ALL_UP_TO_PODS = 200;
 
-function table(headers: string[], rows: { cells: string[]; span?: SpanRef }[]): HTMLElement {
-  const t = el('vscode-table', { 'zebra': '', 'bordered-columns': '', 'resizable': '' });
-  const head = el('vscode-table-header', { slot: 'header' });
-  for (const h of headers) head.append(el('vscode-table-header-cell', {}, h));
-  const body = el('vscode-table-body', { slot: 'body' });
-  for (const r of rows) {
-    const row = el('vscode-table-row');
-    r.cells.forEach((c, i) => {
-      if (i === 0 && r.span) {
-        const button = el('button', { class: 'link', title: 'Show in the topology file' }, c);
-        const span = r.span;
-        button.addEventListener('click', () => vscode.postMessage({ type: 'reveal', file: span.file, start: span.start, end: span.end }));
-        row.append(el('vscode-table-cell', {}, button));
-      } else row.append(el('vscode-table-cell', {}, c));
-    });
-    body.append(row);
-  }
-  t.append(head, body);
-  return t;
+interface Ui {
+  expanded: string[];
+  filters: Filters;
+  view: { x: number; y: number; k: number } | null;
 }
+type Saved = TopologyViewState & { readonly ui?: Ui };
 
-function render(data: TopologySummary): void {
-  app.replaceChildren(
-    el('h1', { id: 'view-title' }, data.name),
-    el('p', { class: 'muted' }, `${data.nodes.length} nodes, ${data.pods.length} pods, ${data.services.length} Services, ${data.diagnostics} diagnostics`),
-    el('h2', {}, 'Nodes'),
-    table(['Node', 'Interfaces', 'Pod CIDRs', 'Bridge'], data.nodes.map((n) => ({ cells: [n.name, n.addresses.join(', '), n.podCIDRs.join(', '), n.bridge], span: n.span }))),
-    el('h2', {}, 'Pods'),
-    table(['Pod', 'Node', 'IPs', 'Host veth'], data.pods.map((p) => ({ cells: [p.id, p.node, p.ips.join(', '), p.veth], span: p.span }))),
-    el('h2', {}, 'Services'),
-    table(['Service', 'Cluster IPs', 'Endpoints'], data.services.map((s) => ({ cells: [s.id, s.clusterIPs.join(', '), s.endpoints.join(', ') || '(none)'], span: s.span }))),
-    el('h2', {}, 'Networks'),
-    table(['Network', 'CIDR'], data.networks.map((n) => ({ cells: [n.name, n.cidr] }))),
+let state: Saved | undefined;
+let data: TopologySummary | undefined;
+let ui: Ui | undefined;
+let graph: Graph | undefined;
+let layoutRun = 0;
+let transform = { x: 0, y: 0, k: 1 };
+
+const save = () => state && ui && vscode.setState({ ...state, ui: { ...ui, view: transform } });
+
+// ---------------------------------------------------------------- controls
+
+function toolbar(t: TopologySummary, u: Ui): HTMLElement {
+  const namespaces = [...new Set([...t.pods.map((p) => p.namespace), ...t.services.map((s) => s.namespace)])].sort();
+  const ns = el('vscode-single-select', { id: 'filter-namespace', 'aria-label': 'Show the namespace' });
+  ns.append(el('vscode-option', { value: '', ...(u.filters.namespace ? {} : { selected: '' }) }, 'All namespaces'));
+  for (const n of namespaces) ns.append(el('vscode-option', { value: n, ...(n === u.filters.namespace ? { selected: '' } : {}) }, n));
+  ns.addEventListener('change', () => setFilters({ namespace: (ns as unknown as { value: string }).value }));
+  const label = el('vscode-textfield', { id: 'filter-label', placeholder: 'label, e.g. app=web', value: u.filters.label, 'aria-label': 'Show pods with the label (key or key=value)' });
+  label.addEventListener('change', () => setFilters({ label: (label as unknown as { value: string }).value }));
+  const search = el('vscode-textfield', { id: 'search', placeholder: 'search names and addresses', value: u.filters.search, 'aria-label': 'Search names and addresses' });
+  search.addEventListener('change', () => setFilters({ search: (search as unknown as { value: string }).value }));
+  const b = (id: string, text: string, title: string, run: () => void) => {
+    const x = el('vscode-button', { id, secondary: '', title, 'aria-label': title }, text);
+    x.addEventListener('click', run);
+    return x;
+  };
+  return el(
+    'div',
+    { class: 'topology-bar', role: 'toolbar', 'aria-label': 'Filters and view' },
+    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'Namespace'), ns),
+    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'Label'), label),
+    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'Search'), search),
+    el(
+      'div',
+      { class: 'zoom' },
+      b('expand-all', 'Expand all', 'Open every node', () => setExpanded(t.nodes.map((n) => nodeId(n.name)))),
+      b('collapse-all', 'Collapse all', 'Close every node', () => setExpanded([])),
+      b('zoom-in', '+', 'Zoom in (+)', () => zoomBy(1.25)),
+      b('zoom-out', '−', 'Zoom out (-)', () => zoomBy(0.8)),
+      b('zoom-fit', 'Fit', 'Fit the graph (0)', () => fit()),
+    ),
   );
 }
 
-onHostMessage((message) => {
-  if (message.type === 'topology') {
-    vscode.setState(message.state);
-    render(message.data);
-  } else if (message.type === 'error') {
-    app.replaceChildren(el('p', { class: 'error' }, message.message));
+function setFilters(f: Partial<Filters>): void {
+  if (!ui) return;
+  ui.filters = { ...ui.filters, ...f };
+  // Searching opens the nodes that hold a match, when that stays a readable number of pods.
+  if (f.search && data) {
+    const q = f.search.toLowerCase();
+    const nodes = new Set(data.pods.filter((p) => `${p.id} ${p.ips.join(' ')}`.toLowerCase().includes(q)).map((p) => nodeId(p.node)));
+    if (nodes.size && nodes.size <= 5) ui.expanded = [...new Set([...ui.expanded, ...nodes])];
   }
+  void relayout(true);
+}
+
+function setExpanded(ids: string[]): void {
+  if (!ui) return;
+  ui.expanded = ids;
+  void relayout(true);
+}
+
+function toggle(id: string): void {
+  if (!ui) return;
+  const isNs = id.startsWith('ns:');
+  const k = isNs ? `closed:${id}` : id;
+  ui.expanded = ui.expanded.includes(k) ? ui.expanded.filter((x) => x !== k) : [...ui.expanded, k];
+  void relayout(false, id);
+}
+
+// ---------------------------------------------------------------- pan and zoom
+
+function applyTransform(): void {
+  document.getElementById('viewport')?.setAttribute('transform', `translate(${transform.x} ${transform.y}) scale(${transform.k})`);
+}
+
+function zoomBy(f: number, cx?: number, cy?: number): void {
+  const holder = document.getElementById('graph-holder');
+  if (!holder) return;
+  const x = cx ?? holder.clientWidth / 2;
+  const y = cy ?? holder.clientHeight / 2;
+  const k = Math.max(0.05, Math.min(4, transform.k * f));
+  transform = { k, x: x - ((x - transform.x) * k) / transform.k, y: y - ((y - transform.y) * k) / transform.k };
+  applyTransform();
+  save();
+}
+
+function fit(): void {
+  const holder = document.getElementById('graph-holder');
+  const g = graph?.elk;
+  if (!holder || !g?.width || !g.height) return;
+  const k = Math.min(1.5, (holder.clientWidth - 20) / g.width, (holder.clientHeight - 20) / g.height);
+  transform = { k, x: (holder.clientWidth - g.width * k) / 2, y: 10 };
+  applyTransform();
+  save();
+}
+
+function centerOn(x: number, y: number): void {
+  const holder = document.getElementById('graph-holder');
+  if (!holder) return;
+  transform = { ...transform, x: holder.clientWidth / 2 - x * transform.k, y: holder.clientHeight / 2 - y * transform.k };
+  applyTransform();
+}
+
+function panZoom(holder: HTMLElement): void {
+  let drag: { x: number; y: number; tx: number; ty: number } | undefined;
+  holder.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const r = holder.getBoundingClientRect();
+    zoomBy(e.deltaY < 0 ? 1.1 : 1 / 1.1, e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  holder.addEventListener('pointerdown', (e) => {
+    if ((e.target as Element).closest('.el, .toggle-g, #menu') || e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, tx: transform.x, ty: transform.y };
+    holder.setPointerCapture(e.pointerId);
+  });
+  holder.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    transform = { ...transform, x: drag.tx + e.clientX - drag.x, y: drag.ty + e.clientY - drag.y };
+    applyTransform();
+  });
+  holder.addEventListener('pointerup', () => {
+    drag = undefined;
+    save();
+  });
+  holder.addEventListener('keydown', (e) => {
+    if (e.target !== holder) return;
+    const step = 60;
+    const moves: Record<string, () => void> = {
+      '+': () => zoomBy(1.25), '=': () => zoomBy(1.25), '-': () => zoomBy(0.8), '0': () => fit(),
+      ArrowLeft: () => ((transform.x += step), applyTransform()), ArrowRight: () => ((transform.x -= step), applyTransform()),
+      ArrowUp: () => ((transform.y += step), applyTransform()), ArrowDown: () => ((transform.y -= step), applyTransform()),
+    };
+    const run = moves[e.key];
+    if (run) {
+      e.preventDefault();
+      run();
+    }
+  });
+}
+
+// ---------------------------------------------------------------- context menu
+
+function closeMenu(): void {
+  document.getElementById('menu')?.remove();
+}
+
+function openMenu(i: ElementInfo, x: number, y: number): void {
+  closeMenu();
+  if (!i.endpoint) return;
+  const holder = document.getElementById('graph-holder')!;
+  const item = (text: string, run: () => void) => {
+    const b = el('button', { role: 'menuitem' }, text);
+    b.addEventListener('click', () => {
+      closeMenu();
+      run();
+    });
+    return b;
+  };
+  const endpoint = i.endpoint;
+  const menu = el(
+    'div',
+    { id: 'menu', class: 'menu', role: 'menu', 'aria-label': `Actions for ${i.label}` },
+    ...(i.kind !== 'service' ? [item(`Trace from ${i.label}`, () => vscode.postMessage({ type: 'traceFrom', from: endpoint }))] : []),
+    item(`Trace to ${i.label}`, () => vscode.postMessage({ type: 'traceFrom', to: endpoint })),
+    ...(i.span ? [item('Show in the topology file', () => reveal(i.span))] : []),
+  );
+  const r = holder.getBoundingClientRect();
+  menu.style.left = `${Math.min(x - r.left, r.width - 200)}px`;
+  menu.style.top = `${y - r.top}px`;
+  menu.addEventListener('keydown', (e) => {
+    const items = [...menu.querySelectorAll('button')];
+    const at = items.indexOf(document.activeElement as HTMLButtonElement);
+    if (e.key === 'Escape') {
+      closeMenu();
+      (document.querySelector(`[data-id="${CSS.escape(i.id)}"]`) as HTMLElement | null)?.focus();
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      items[(at + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length]?.focus();
+    }
+  });
+  holder.append(menu);
+  menu.querySelector('button')?.focus();
+}
+
+// ---------------------------------------------------------------- drawing
+
+function details(i: ElementInfo | undefined): void {
+  const box = document.getElementById('details');
+  if (!box) return;
+  if (!i) {
+    box.replaceChildren();
+    return;
+  }
+  box.replaceChildren(
+    el('h2', {}, i.label),
+    el('p', { class: 'mono' }, i.sub),
+    ...(i.problems.length ? [el('ul', { class: 'problems', 'aria-label': 'Diagnostics' }, ...i.problems.map((p) => el('li', { class: p.severity === 'error' ? 'error' : '' }, `${p.severity} ${p.code}: ${p.message}`)))] : []),
+  );
+}
+
+function drawElement(n: ElkNode, parent: SVGGElement, g: Graph, matches: ReadonlySet<string>): void {
+  const i = g.info.get(n.id);
+  if (!i) return;
+  const x = n.x ?? 0;
+  const y = n.y ?? 0;
+  const w = n.width ?? 0;
+  const h = n.height ?? 0;
+  const group = svg('g', { class: `el ${i.kind}${matches.has(n.id) ? ' match' : ''}`, transform: `translate(${x} ${y})`, 'data-id': n.id });
+  const shape = svg('g', {
+    tabindex: 0,
+    role: 'button',
+    'aria-label': `${i.label}, ${i.sub}${i.problems.length ? `, ${i.problems.length} diagnostic${i.problems.length > 1 ? 's' : ''}` : ''}${i.collapsed ? ', collapsed' : ''}`,
+    'data-id': n.id,
+    class: 'shape',
+  });
+  shape.append(svg('rect', { width: w, height: h, rx: i.kind === 'bridge' || i.kind === 'network' ? h / 2 : 5 }));
+  const chars = Math.floor((w - 20) / 7);
+  const open = !!n.children?.length;
+  shape.append(svg('text', { x: i.collapsible ? 28 : 10, y: 17, class: 'title' }, clip(i.label, chars - (i.collapsible ? 3 : 0))));
+  shape.append(svg('text', { x: i.collapsible ? 28 : 10, y: open ? 0 : 33, class: 'sub' }, open ? '' : clip(i.sub, chars)));
+  shape.append(svg('title', {}, [i.label, i.sub, ...i.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`)].join('\n')));
+  if (i.problems.length) {
+    const worst = ['error', 'warning', 'info', 'hint'].find((s) => i.problems.some((p) => p.severity === s)) ?? 'info';
+    shape.append(svg('circle', { cx: w - 10, cy: 10, r: 8, class: `diag ${worst}` }), svg('text', { x: w - 10, y: 14, 'text-anchor': 'middle', class: 'diag-text' }, String(i.problems.length)));
+  }
+  shape.addEventListener('click', (e) => {
+    e.stopPropagation();
+    details(i);
+    reveal(i.span);
+  });
+  shape.addEventListener('contextmenu', (e) => {
+    e.preventDefault();
+    openMenu(i, e.clientX, e.clientY);
+  });
+  shape.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      details(i);
+      reveal(i.span);
+    } else if (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+      e.preventDefault();
+      const r = shape.getBoundingClientRect();
+      openMenu(i, r.left + 10, r.bottom);
+    } else if ((e.key === ' ' || e.key === '-' || e.key === '+') && i.collapsible) {
+      e.preventDefault();
+      toggle(n.id);
+    }
+  });
+  group.append(shape);
+  if (i.collapsible) {
+    const t = svg('g', { class: 'toggle-g', role: 'button', tabindex: 0, 'aria-label': `${i.collapsed ? 'Expand' : 'Collapse'} ${i.label}`, 'aria-expanded': String(!i.collapsed), 'data-toggle': n.id });
+    t.append(svg('rect', { x: 6, y: 5, width: 16, height: 16, rx: 3, class: 'toggle' }), svg('text', { x: 14, y: 17, 'text-anchor': 'middle', class: 'toggle-text' }, i.collapsed ? '+' : '−'));
+    t.addEventListener('click', (e) => {
+      e.stopPropagation();
+      toggle(n.id);
+    });
+    t.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        toggle(n.id);
+      }
+    });
+    group.append(t);
+  }
+  parent.append(group);
+  for (const c of n.children ?? []) drawElement(c, group, g, matches);
+}
+
+function drawEdge(e: ElkExtendedEdge, parent: SVGGElement, g: Graph): void {
+  const cls = g.edgeClass.get(e.id) ?? 'plain';
+  for (const s of e.sections ?? []) {
+    const pts = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => `${p.x},${p.y}`).join(' ');
+    parent.append(svg('polyline', { points: pts, class: `edge ${cls}` }));
+  }
+  for (const l of e.labels ?? []) {
+    if (l.x === undefined || l.y === undefined || !l.text) continue;
+    parent.append(svg('text', { x: l.x, y: (l.y ?? 0) + 11, class: 'edge-label' }, l.text));
+  }
+}
+
+async function relayout(refit: boolean, focusId?: string): Promise<void> {
+  if (!data || !ui) return;
+  const run = ++layoutRun;
+  const g = buildGraph(data, new Set(ui.expanded), ui.filters);
+  document.getElementById('graph-status')?.replaceChildren('Laying out…');
+  const t0 = performance.now();
+  const laid = await elk.layout(g.elk);
+  if (run !== layoutRun) return;
+  graph = { ...g, elk: laid };
+  const holder = document.getElementById('graph-holder');
+  if (!holder) return;
+  const matches = new Set(g.matches);
+  const viewport = svg('g', { id: 'viewport' });
+  const edgesLayer = svg('g', { class: 'edges' });
+  const nodesLayer = svg('g', { class: 'nodes' });
+  for (const c of laid.children ?? []) drawElement(c, nodesLayer, graph, matches);
+  for (const e of laid.edges ?? []) drawEdge(e, edgesLayer, graph);
+  viewport.append(nodesLayer, edgesLayer);
+  const root = svg('svg', { class: 'graph', id: 'graph', role: 'group', 'aria-label': `Topology graph of ${data.name}` }, viewport);
+  holder.querySelector('svg')?.remove();
+  holder.prepend(root);
+  const ms = Math.round(performance.now() - t0);
+  const shown = [...g.info.values()].filter((i) => i.kind === 'pod').length;
+  document.getElementById('graph-status')?.replaceChildren(
+    `${g.counts.shown} of ${g.counts.pods} pods match; ${shown} drawn, the rest in collapsed groups${g.matches.length ? `; ${g.matches.length} search match${g.matches.length > 1 ? 'es' : ''}` : ''} (laid out in ${ms} ms)`,
+  );
+  holder.dataset.layoutMs = String(ms);
+  if (refit || !ui.view) fit();
+  else applyTransform();
+  if (g.matches.length && ui.filters.search) {
+    const first = holder.querySelector<SVGGraphicsElement>(`.el.match[data-id="${CSS.escape(g.matches[0])}"]`);
+    const b = first?.getBBox();
+    const m = first?.getCTM();
+    const vp = (document.getElementById('viewport') as unknown as SVGGraphicsElement | null)?.getCTM();
+    if (b && m && vp) {
+      const local = new DOMPoint(b.x + b.width / 2, b.y + b.height / 2).matrixTransform(vp.inverse().multiply(m));
+      centerOn(local.x, local.y);
+    }
+  }
+  if (focusId) holder.querySelector<SVGElement>(`[data-toggle="${CSS.escape(focusId)}"]`)?.focus();
+  holder.dataset.ready = String(run);
+  save();
+}
+
+function render(s: TopologyViewState, t: TopologySummary): void {
+  const first = !ui || state?.file !== s.file;
+  state = { ...s, ui: ui ?? undefined };
+  data = t;
+  if (first && !ui) ui = { expanded: t.pods.length <= OPEN_ALL_UP_TO_PODS ? t.nodes.map((n) => nodeId(n.name)) : [], filters: { namespace: '', label: '', search: '' }, view: null };
+  if (ui?.view) transform = ui.view;
+  const holder = el('div', { id: 'graph-holder', class: 'graph-holder', tabindex: '0', 'aria-label': 'Topology graph: drag or arrow keys to pan, wheel or +/- to zoom, 0 to fit; Tab to the elements, Enter shows one in the YAML, Shift+F10 for its actions' });
+  panZoom(holder);
+  holder.addEventListener('click', () => closeMenu());
+  app.replaceChildren(
+    el('h1', { id: 'view-title' }, t.name),
+    el('p', { class: 'muted', id: 'summary' }, `${t.nodes.length} nodes, ${t.pods.length} pods, ${t.services.length} Services, ${t.externals.length} externals, ${t.diagnostics} diagnostics`),
+    toolbar(t, ui!),
+    el('p', { class: 'muted', id: 'graph-status', 'aria-live': 'polite' }),
+    holder,
+    el('div', { id: 'details', class: 'details', 'aria-live': 'polite' }),
+  );
+  void relayout(!ui?.view);
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') closeMenu();
 });
-const state = initialState();
-if (state) vscode.setState(state);
+
+onHostMessage(
+  (message) => {
+    if (message.type === 'topology') render(message.state, message.data);
+    else if (message.type === 'error') app.replaceChildren(el('h1', { id: 'view-title' }, 'Topology'), el('p', { class: 'error', role: 'alert' }, message.message));
+  },
+  () => document.getElementById('graph-status')?.append(' (ignored a malformed message from the host)'),
+);
+
+const restored = initialState() as Saved | undefined;
+if (restored?.view === 'topology') {
+  state = restored;
+  if (restored.ui) ui = { ...restored.ui, expanded: [...restored.ui.expanded] };
+  vscode.setState(restored);
+}
 app.replaceChildren(el('p', { class: 'muted' }, 'Loading the topology…'));
 vscode.postMessage({ type: 'ready' });

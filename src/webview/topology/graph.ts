@@ -1,0 +1,170 @@
+/**
+ * The topology as an ELK graph: nodes as groups holding a bridge and one group per namespace of pods (each
+ * pod joined to the bridge by its veth), the underlay networks with the nodes' and externals' addresses on
+ * the links, and Services with edges to their endpoints. Collapsed groups become one box with counts.
+ */
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
+import type { ElementDiagnostic, SpanRef, TopologySummary } from '../../protocol/messages';
+
+export type ElementKind = 'node' | 'ns' | 'pod' | 'bridge' | 'service' | 'external' | 'network';
+
+/** What a drawn element stands for: its text, where it is in the YAML, and what a trace calls it. */
+export interface ElementInfo {
+  readonly id: string;
+  readonly kind: ElementKind;
+  readonly label: string;
+  readonly sub: string;
+  readonly span?: SpanRef;
+  readonly problems: readonly ElementDiagnostic[];
+  /** Trace endpoint syntax, for the context action. */
+  readonly endpoint?: string;
+  /** Groups: collapsed now, and how many pods they hold. */
+  readonly collapsible?: boolean;
+  readonly collapsed?: boolean;
+  readonly search: string;
+}
+
+export interface Filters {
+  readonly namespace: string;
+  /** `key=value` or `key`. */
+  readonly label: string;
+  readonly search: string;
+}
+
+export interface Graph {
+  readonly elk: ElkNode;
+  readonly info: ReadonlyMap<string, ElementInfo>;
+  readonly matches: readonly string[];
+  readonly edgeClass: ReadonlyMap<string, string>;
+  readonly counts: { readonly pods: number; readonly shown: number };
+}
+
+const CHAR = 7;
+const width = (label: string, sub: string, min: number) => Math.max(min, Math.min(320, Math.max(label.length, sub.length) * CHAR + 24));
+
+function labelMatches(labels: Readonly<Record<string, string>>, filter: string): boolean {
+  if (!filter) return true;
+  const [k, ...rest] = filter.split('=');
+  const key = k.trim();
+  if (!rest.length) return key in labels;
+  return labels[key] === rest.join('=').trim();
+}
+
+export const nodeId = (name: string) => `node:${name}`;
+export const nsId = (node: string, ns: string) => `ns:${node}/${ns}`;
+
+/** Builds the graph for the current filters; `expanded` holds the ids of open groups. */
+export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f: Filters): Graph {
+  const info = new Map<string, ElementInfo>();
+  const edges: ElkExtendedEdge[] = [];
+  const search = f.search.trim().toLowerCase();
+  const matches: string[] = [];
+  const add = (i: ElementInfo) => {
+    info.set(i.id, i);
+    if (search && i.search.toLowerCase().includes(search)) matches.push(i.id);
+  };
+  const edgeIds = new Set<string>();
+  const edgeClass = new Map<string, string>();
+  const edge = (source: string, target: string, label?: string, cls = 'plain') => {
+    const id = `e:${source}>${target}`;
+    if (edgeIds.has(id)) return;
+    edgeIds.add(id);
+    edgeClass.set(id, cls);
+    edges.push({ id, sources: [source], targets: [target], labels: label ? [{ id: `${id}:l`, text: label, width: label.length * 6 + 4, height: 14 }] : [], layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' } });
+  };
+
+  const pods = t.pods.filter((p) => (!f.namespace || p.namespace === f.namespace) && labelMatches(p.labels, f.label));
+  const podsByNode = new Map<string, typeof pods>();
+  for (const p of pods) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), p]);
+  /** Where a pod is drawn: itself, or the collapsed group that holds it. */
+  const shownAs = new Map<string, string>();
+  const children: ElkNode[] = [];
+
+  for (const n of t.nodes) {
+    const id = nodeId(n.name);
+    const mine = podsByNode.get(n.name) ?? [];
+    const open = expanded.has(id);
+    const sub = `${n.podCIDRs.join(', ')} · ${mine.length} pod${mine.length === 1 ? '' : 's'}`;
+    add({ id, kind: 'node', label: `node ${n.name}`, sub, span: n.span, problems: n.problems ?? [], endpoint: `node/${n.name}`, collapsible: true, collapsed: !open, search: `${n.name} ${n.addresses.join(' ')} ${n.podCIDRs.join(' ')}` });
+    if (!open) {
+      for (const p of mine) shownAs.set(p.id, id);
+      children.push({ id, width: width(`node ${n.name}`, sub, 200) + 30, height: 52 });
+    } else {
+      const inner: ElkNode[] = [];
+      const bridge = `bridge:${n.name}`;
+      const bsub = n.bridgeAddresses.join(', ');
+      add({ id: bridge, kind: 'bridge', label: `bridge ${n.bridgeName}`, sub: bsub, span: n.span, problems: [], search: `${n.bridgeName} ${bsub}` });
+      inner.push({ id: bridge, width: width(`bridge ${n.bridgeName}`, bsub, 160), height: 40 });
+      const byNs = new Map<string, typeof mine>();
+      for (const p of mine) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
+      for (const [ns, list] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
+        const gid = nsId(n.name, ns);
+        const nsOpen = !expanded.has(`closed:${gid}`);
+        add({ id: gid, kind: 'ns', label: `namespace ${ns}`, sub: `${list.length} pod${list.length === 1 ? '' : 's'}`, problems: [], collapsible: true, collapsed: !nsOpen, search: ns });
+        if (!nsOpen) {
+          for (const p of list) shownAs.set(p.id, gid);
+          inner.push({ id: gid, width: width(`namespace ${ns}`, '', 170) + 30, height: 48 });
+          edge(gid, bridge, `${list.length} veths`);
+          continue;
+        }
+        const podNodes: ElkNode[] = [];
+        for (const p of list) {
+          const pid = `pod:${p.id}`;
+          const psub = p.ips.join(', ');
+          add({ id: pid, kind: 'pod', label: p.id, sub: psub, span: p.span, problems: p.problems ?? [], endpoint: `pod/${p.id}`, search: `${p.id} ${psub} ${Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(' ')}` });
+          shownAs.set(p.id, pid);
+          podNodes.push({ id: pid, width: width(p.id, psub, 150), height: 40 });
+          if (!p.hostNetwork) edge(pid, bridge, `eth0 ⇄ ${p.veth}`, 'veth');
+        }
+        inner.push({ id: gid, children: podNodes, layoutOptions: { 'elk.padding': '[top=30,left=10,bottom=10,right=10]' } });
+      }
+      children.push({ id, children: inner, layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' } });
+    }
+  }
+
+  for (const net of t.networks) {
+    const id = `net:${net.name}`;
+    add({ id, kind: 'network', label: `network ${net.name}`, sub: net.cidr, span: net.span, problems: net.problems ?? [], search: `${net.name} ${net.cidr}` });
+    children.push({ id, width: width(`network ${net.name}`, net.cidr, 220), height: 40 });
+  }
+  const netIds = new Set(t.networks.map((n) => `net:${n.name}`));
+  for (const n of t.nodes) {
+    for (const i of n.interfaces) if (netIds.has(`net:${i.network}`)) edge(nodeId(n.name), `net:${i.network}`, `${i.name} ${i.addresses.join(', ')}`, 'underlay');
+  }
+  for (const x of t.externals) {
+    const id = `external:${x.name}`;
+    const sub = x.addresses.join(', ');
+    add({ id, kind: 'external', label: `external ${x.name}`, sub, span: x.span, problems: x.problems ?? [], endpoint: `external/${x.name}`, search: `${x.name} ${sub}` });
+    children.push({ id, width: width(`external ${x.name}`, sub, 160), height: 40 });
+    if (netIds.has(`net:${x.network}`)) edge(id, `net:${x.network}`, sub, 'underlay');
+  }
+  for (const s of t.services) {
+    if (f.namespace && s.namespace !== f.namespace) continue;
+    const id = `svc:${s.id}`;
+    const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
+    add({ id, kind: 'service', label: `Service ${s.id}`, sub, span: s.span, problems: s.problems ?? [], endpoint: `svc/${s.id}`, search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}` });
+    children.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
+    for (const p of s.endpointPods) {
+      const target = shownAs.get(p);
+      if (target) edge(id, target, undefined, 'service');
+    }
+  }
+
+  const elk: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'DOWN',
+      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.json.edgeCoords': 'ROOT',
+      'elk.spacing.nodeNode': '24',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '40',
+      'elk.spacing.edgeLabel': '4',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      'elk.edgeRouting': 'ORTHOGONAL',
+    },
+    children,
+    edges,
+  };
+  return { elk, info, matches, edgeClass, counts: { pods: t.pods.length, shown: pods.length } };
+}

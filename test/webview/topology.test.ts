@@ -1,0 +1,169 @@
+/** The topology view in real headless Chromium: the elkjs graph, reveal, context actions, filters, scale, themes. */
+import assert from 'node:assert/strict';
+import type { HostMessage, TopologySummary, WebviewMessage } from '../../src/protocol/messages';
+import { topologyMessage } from './fixtures';
+import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const STATE = { view: 'topology', file: 'file:///work/topology.yaml' } as const;
+
+/** A synthetic cluster: `nodes` nodes with `perNode` pods each in a few namespaces, one Service per 30 pods. */
+function bigCluster(nodes: number, perNode: number): HostMessage {
+  const span = (i: number) => ({ file: '/work/big.yaml', start: i, end: i + 1 });
+  const t: TopologySummary = {
+    name: 'big-cluster',
+    nodes: Array.from({ length: nodes }, (_, n) => ({
+      name: `node-${n}`, addresses: [`eth0 10.0.${n >> 8}.${n & 255}/16`], interfaces: [{ name: 'eth0', network: 'lan', addresses: [`10.0.${n >> 8}.${n & 255}/16`] }],
+      podCIDRs: [`10.244.${n}.0/24`], bridge: `cni0 10.244.${n}.1/24`, bridgeName: 'cni0', bridgeAddresses: [`10.244.${n}.1/24`], span: span(n),
+    })),
+    pods: Array.from({ length: nodes * perNode }, (_, i) => {
+      const n = Math.floor(i / perNode);
+      const ns = ['default', 'shop', 'payments'][i % 3];
+      return { id: `${ns}/app-${i}`, namespace: ns, node: `node-${n}`, ips: [`10.244.${n}.${(i % perNode) + 10}`], veth: `veth${i.toString(16).padStart(8, '0')}`, hostNetwork: false, labels: { app: `app-${i % 30}` }, span: span(1000 + i) };
+    }),
+    services: Array.from({ length: Math.ceil((nodes * perNode) / 30) }, (_, s) => ({
+      id: `default/svc-${s}`, namespace: 'default', type: 'ClusterIP', clusterIPs: [`10.96.${s >> 8}.${s & 255}`], endpoints: [], endpointPods: Array.from({ length: 3 }, (_, k) => `${['default', 'shop', 'payments'][(s * 30 + k * 7) % 3]}/app-${(s * 30 + k * 7) % (nodes * perNode)}`), ports: ['http 80/TCP'], span: span(100000 + s),
+    })),
+    externals: [],
+    networks: [{ name: 'lan', cidr: '10.0.0.0/16' }],
+    diagnostics: 0,
+  };
+  return { type: 'topology', state: STATE, data: t };
+}
+
+suite('topology view', () => {
+  let h: Harness;
+  suiteSetup(async () => {
+    h = await startHarness();
+  });
+  suiteTeardown(async () => {
+    await h?.close();
+  });
+
+  async function openTopology(message: HostMessage, theme: Theme = 'dark'): Promise<View> {
+    const v = await h.open(STATE, theme);
+    await v.post(message);
+    await v.page.locator('#graph-holder[data-ready]').waitFor();
+    return v;
+  }
+
+  test('lays out nodes with their pods, bridge and veths, the underlay, Services and their endpoints; click reveals; context action traces', async () => {
+    const message = topologyMessage('pod-to-service');
+    const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+    const v = await openTopology(message);
+    try {
+      assert.equal(await v.page.locator('#view-title').innerText(), t.name);
+      assert.equal(await v.page.locator('#graph .el.node').count(), t.nodes.length);
+      assert.equal(await v.page.locator('#graph .el.pod').count(), t.pods.length);
+      assert.equal(await v.page.locator('#graph .el.bridge').count(), t.nodes.length);
+      assert.equal(await v.page.locator('#graph .el.service').count(), t.services.length);
+      assert.ok((await v.page.locator('#graph .edge.veth').count()) >= t.pods.length);
+      assert.ok((await v.page.locator('#graph .edge.service').count()) >= 1);
+      assert.ok((await v.page.locator('#graph .edge.underlay').count()) >= t.nodes.length);
+      assert.ok((await v.page.locator('#graph .edge-label', { hasText: '192.168.56.11/24' }).count()) >= 1, 'addresses on the links');
+      const pod = t.pods.find((p) => p.id === 'default/web-1')!;
+      await v.page.locator('#graph .el.pod[data-id="pod:default/web-1"] > .shape').click();
+      await v.page.locator('#graph .el.pod[data-id="pod:default/web-1"] > .shape').click({ button: 'right' });
+      await v.page.locator('#menu button', { hasText: 'Trace from' }).click();
+      await v.page.locator('#graph .el.service > .shape').first().focus();
+      await v.page.keyboard.press('Shift+F10');
+      await v.page.keyboard.press('Enter');
+      const posted = await v.posted();
+      assert.deepEqual(posted.find((m) => m.type === 'reveal'), { type: 'reveal', ...pod.span });
+      const traces = posted.filter((m): m is Extract<WebviewMessage, { type: 'traceFrom' }> => m.type === 'traceFrom');
+      assert.deepEqual(traces[0], { type: 'traceFrom', from: 'pod/default/web-1' });
+      assert.match(traces[1]?.to ?? '', /^svc\//);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('collapses a node, filters by namespace and label, searches', async () => {
+    const v = await openTopology(topologyMessage('pod-to-service'));
+    try {
+      const pods = await v.page.locator('#graph .el.pod').count();
+      await v.page.locator('#graph [data-toggle="node:node1"]').click();
+      await v.page.locator('#graph .el.node[data-id="node:node1"] .el.pod').first().waitFor({ state: 'detached' });
+      assert.ok((await v.page.locator('#graph .el.pod').count()) < pods);
+      await v.page.locator('#graph [data-toggle="node:node1"]').press('Enter');
+      await v.page.locator('#graph .el.node[data-id="node:node1"] .el.pod').first().waitFor();
+      await v.page.locator('#filter-label').click();
+      await v.page.keyboard.type('app=web');
+      await v.page.keyboard.press('Enter');
+      await v.page.locator('#graph-status', { hasText: 'pods match' }).waitFor();
+      await v.page.waitForFunction('document.querySelectorAll("#graph .el.pod").length === 2');
+      await v.page.locator('#search').click();
+      await v.page.keyboard.type('10.244.2.10');
+      await v.page.keyboard.press('Enter');
+      await v.page.locator('#graph .el.match[data-id="pod:default/web-2"]').waitFor();
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('renders hostile names as text', async () => {
+    const message = topologyMessage('pod-to-service') as Extract<HostMessage, { type: 'topology' }>;
+    const data = { ...message.data, name: HOSTILE, pods: message.data.pods.map((p, i) => (i === 0 ? { ...p, id: `default/${HOSTILE}` } : p)) };
+    const v = await h.open(STATE);
+    const dialogs: string[] = [];
+    v.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    try {
+      await v.post({ ...message, data });
+      await v.page.locator('#graph-holder[data-ready]').waitFor();
+      assert.equal(await v.page.locator('img').count(), 0);
+      assert.equal(await v.page.locator('#view-title').innerText(), HOSTILE);
+      assert.ok((await v.page.locator('#graph').textContent())!.includes('<img src=x'));
+      assert.deepEqual(dialogs, []);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('a 100-node, 3,000-pod cluster opens collapsed and stays responsive', async () => {
+    const v = await h.open(STATE);
+    try {
+      const t0 = Date.now();
+      await v.post(bigCluster(100, 30));
+      await v.page.locator('#graph-holder[data-ready]').waitFor({ timeout: 20_000 });
+      const opened = Date.now() - t0;
+      assert.equal(await v.page.locator('#graph .el.node').count(), 100);
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 0, 'opens collapsed');
+      assert.ok(opened < 8000, `opened in ${opened} ms`);
+      const t1 = Date.now();
+      await v.page.locator('#graph [data-toggle="node:node-7"]').click();
+      await v.page.locator('#graph .el.node[data-id="node:node-7"] .el.pod').first().waitFor({ timeout: 20_000 });
+      const expanded = Date.now() - t1;
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 30);
+      assert.ok(expanded < 8000, `expanded a node in ${expanded} ms`);
+      // Pan and zoom are transforms, not re-layouts.
+      const t2 = Date.now();
+      for (let i = 0; i < 10; i++) await v.page.locator('#zoom-in').click();
+      assert.ok(Date.now() - t2 < 3000);
+      savePng('topology-big-cluster-dark', await v.page.screenshot());
+      console.log(`      (100 nodes, 3000 pods: opened in ${opened} ms, one node expanded in ${expanded} ms)`);
+    } finally {
+      await v.close();
+    }
+  });
+
+  for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+    test(`screenshot in ${theme}: the graph is drawn`, async () => {
+      const v = await openTopology(topologyMessage('pod-to-service'), theme);
+      try {
+        assert.ok((await v.page.locator('#graph *').count()) > 80, 'a non-trivial graph');
+        const full = await v.page.screenshot();
+        savePng(`topology-${theme}`, full);
+        const stats = await pixelStats(h.browser, await v.page.locator('#graph-holder').screenshot());
+        assert.ok(stats.variance > 100 && stats.distinct > 20, `the graph is not an empty panel (${JSON.stringify(stats)})`);
+        assert.deepEqual(await v.violations(), []);
+      } finally {
+        await v.close();
+      }
+    });
+  }
+});
