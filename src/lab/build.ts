@@ -323,7 +323,7 @@ export async function labDown(prefix: string): Promise<DownResult> {
 
 /** Labs whose owning verifier is gone (it was killed): their prefixes. */
 export function orphanedLabs(): string[] {
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = fs.readdirSync(STATE_DIR).filter((f) => f.endsWith('.json'));
   } catch {

@@ -81,6 +81,8 @@ const answerKey = (pod: string, port: number | null): string => `${pod}:${port ?
 function predictedNat(p: TracePath): string[] {
   const byKey = new Map<string, string>();
   for (const e of p.nat) {
+    // A translation to the same address (MASQUERADE of a packet already sent from the egress address) leaves no trace in conntrack.
+    if (e.type === 'DNAT' ? e.before.dst === e.after.dst && e.before.dport === e.after.dport : e.before.src === e.after.src) continue;
     if (e.type === 'DNAT') byKey.set(`${e.netns} DNAT`, `${e.netns} DNAT ${e.after.dst} port ${e.after.dport ?? ''}`);
     else byKey.set(`${e.netns} SNAT`, `${e.netns} SNAT ${e.after.src}`);
   }

@@ -1,0 +1,119 @@
+/**
+ * The kernel tier: every scenario is built in network namespaces and each flow must agree with the tracer.
+ * Needs root (elsewhere every test is reported as skipped, by name). After the tier no namespace with the test
+ * prefix and no listener it started may remain.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { defaultFlows, labDown, labUnavailable, labUp, listNetns, loadLabTopology, runVerify, STATE_DIR, type FlowSpec, type VerifyReport } from '../../src/lab';
+
+const root = path.resolve(__dirname, '../..');
+const TEST_PREFIX = `npk${process.pid}`;
+let counter = 0;
+const nextPrefix = (): string => `${TEST_PREFIX}x${counter++}`;
+let unavailable: string | undefined;
+
+before(async () => {
+  unavailable = await labUnavailable();
+  if (unavailable) console.log(`  kernel tier skipped: ${unavailable}`);
+});
+
+function needsKernel(ctx: Mocha.Context): void {
+  if (unavailable) ctx.skip();
+}
+
+function assertAgree(report: VerifyReport): void {
+  const bad = report.flows.filter((f) => !f.agree);
+  assert.deepEqual(bad.map((f) => `${f.from} -> ${f.to}: ${f.differences.join('; ')}`), [], `disagreements in ${report.topology}`);
+  assert.ok(report.flows.length > 0);
+}
+
+/** Processes whose command line names a lab folder of this test run. */
+function ourProcesses(): number[] {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path.join(STATE_DIR, TEST_PREFIX)) ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('kernel lab: bundled examples agree with the tracer', function () {
+  for (const example of fs.readdirSync(path.join(root, 'examples')).sort()) {
+    it(`examples/${example}`, async function () {
+      needsKernel(this);
+      const report = await runVerify([path.join(root, 'examples', example)], { prefix: nextPrefix() });
+      assertAgree(report);
+    });
+  }
+});
+
+// Each tracer golden case is a scenario: its topology with its own flow plus the default representative set.
+// Together they cover same-node and cross-node pod traffic, ClusterIP with backends on both nodes, hairpin on
+// and off, NodePort from an external with eTP Cluster and Local, node to NodePort on another node, NAT
+// violations (CNI ipMasq, ip-masq-agent not covering the pod CIDR, a raw MASQUERADE rule), a Service without
+// endpoints, localhost between containers, IPv6, LoadBalancer source ranges, a missing route and a loop.
+const traces = path.join(root, 'test/fixtures/traces');
+describe('kernel lab: scenarios agree with the tracer', function () {
+  for (const name of fs.readdirSync(traces).sort()) {
+    it(name, async function () {
+      needsKernel(this);
+      const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as { from: string; to: string; proto?: FlowSpec['proto'] };
+      const topology = path.join(traces, name, 'topology.yaml');
+      const loaded = await loadLabTopology([topology], root);
+      const flows: FlowSpec[] = [{ from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) }, ...defaultFlows(loaded.topology)];
+      const report = await runVerify([topology], { prefix: nextPrefix(), flows });
+      assertAgree(report);
+    });
+  }
+});
+
+describe('kernel lab: lab up and down', function () {
+  it('a second up with the same prefix refuses, and down removes exactly what up made', async function () {
+    needsKernel(this);
+    const prefix = nextPrefix();
+    const { topology, dataPlane, files } = await loadLabTopology([path.join(root, 'examples/two-node-lab')], root);
+    const lab = await labUp(topology, dataPlane, files, { prefix });
+    try {
+      await assert.rejects(labUp(topology, dataPlane, files, { prefix }), /already up/);
+      const names = new Set(await listNetns());
+      for (const n of lab.state.namespaces) assert.ok(names.has(n.name), n.name);
+      assert.equal(lab.state.processes.length, 3);
+    } finally {
+      const down = await labDown(prefix);
+      assert.equal(down.removed.length, lab.state.namespaces.length);
+    }
+    const left = (await listNetns()).filter((n) => n.startsWith(`${prefix}-`));
+    assert.deepEqual(left, []);
+  });
+
+  it('verify removes its lab when it gets SIGTERM', async function () {
+    needsKernel(this);
+    const prefix = nextPrefix();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', 'examples/two-node-lab', '--prefix', prefix], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const end = Date.now() + 20_000;
+    while (!/^flow 1\//m.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.match(err, /^flow 1\//m, 'verify did not reach its first flow');
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve);
+      child.kill('SIGTERM');
+    });
+    assert.equal(code, 143);
+    assert.deepEqual((await listNetns()).filter((n) => n.startsWith(`${prefix}-`)), []);
+    assert.equal(fs.existsSync(path.join(STATE_DIR, `${prefix}.json`)), false);
+  });
+});
+
+after(async function () {
+  if (unavailable) return;
+  const left = (await listNetns()).filter((n) => n.startsWith(TEST_PREFIX));
+  const procs = ourProcesses();
+  for (const n of left) await labDown(n.slice(0, n.indexOf('-'))).catch(() => undefined);
+  assert.deepEqual(left, [], 'namespaces left behind by the kernel tier');
+  assert.deepEqual(procs, [], 'listeners left behind by the kernel tier');
+});
