@@ -58,6 +58,16 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
     to = typeof picked === 'string' ? picked.trim() : picked.endpoint;
     if (typeof picked !== 'string') proto = proto ?? picked.proto;
   }
+  // A Service without a port (e.g. from the topology view's context menu): pick one of its ports.
+  const svc = /^svc\/(?:([^/:]+)\/)?([^/:]+)$/.exec(to);
+  if (svc) {
+    const service = t.services.find((x) => x.name === svc[2] && x.namespace === (svc[1] ?? 'default'));
+    const ports = service?.ports ?? [];
+    const port = ports.length === 1 ? ports[0] : await vscode.window.showQuickPick(ports.map((p) => ({ label: p.name || String(p.port), description: `${p.port}/${p.protocol}`, port: p })), { title: `Trace Packet: which port of ${to}?` }).then((x) => x?.port);
+    if (!port) return undefined;
+    to = `${to}:${port.name || port.port}`;
+    proto = proto ?? (port.protocol.toLowerCase() as TraceRequest['proto']);
+  }
   // A pod declares no port here (e.g. a CodeLens on a pod without ports): ask which port to reach.
   if (/^pod\/[^:]+$/.test(to) && proto !== 'icmp') {
     const port = await vscode.window.showInputBox({ title: `Trace Packet: which port of ${to}?`, prompt: 'A port number or a container port name', validateInput: (v) => (/^\d{1,5}$|^[a-z][a-z0-9-]*$/i.test(v.trim()) ? undefined : 'A port number or a name') });
