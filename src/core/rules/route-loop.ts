@@ -2,7 +2,7 @@ import { nodeNetns } from '../dataplane/compile';
 import { isLocalAddress, lookupRoute } from '../dataplane/routes';
 import type { DataPlane, DpRoute, NetnsId } from '../dataplane/types';
 import type { Topology } from '../model/types';
-import { addressKey, firstAddress, formatValue, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
+import { addressKey, firstAddress, formatValue, parseAddress, parsePrefix, prefixContains, prefixContainsAddress, type Address, type Prefix } from '../net/address';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import { MAX_TRACES, trace, written } from './probes';
 import type { Rule } from './rule';
@@ -43,9 +43,31 @@ function nextNode(dp: DataPlane, from: NetnsId, dst: Address): { next: NetnsId; 
 }
 
 /**
+ * Prefixes of routes that could be part of a loop: a route on a node via another node that does not own the
+ * whole prefix (no connected route of the next node contains it). A route via the node that owns its prefix
+ * ends there (host-gw's routes all do), so a cycle is made of such routes only, and only destinations inside
+ * them can loop. Cheap: one pass over every node's routes.
+ */
+function loopCandidates(dp: DataPlane): Prefix[] {
+  const out: Prefix[] = [];
+  for (const n of dp.namespaces.values()) {
+    if (n.kind !== 'node') continue;
+    for (const r of n.routes) {
+      const via = r.via ? parseAddress(r.via) : undefined;
+      const owner = via ? dp.owners.get(addressKey(via)) : undefined;
+      const next = owner && owner.netns !== n.id ? dp.namespaces.get(owner.netns) : undefined;
+      if (!next || next.kind !== 'node') continue;
+      if (!next.routes.some((c) => c.kind === 'connected' && prefixContains(c.prefix, r.prefix))) out.push(r.prefix);
+    }
+  }
+  return out;
+}
+
+/**
  * `route.loop`: forwarding for some destination goes round between nodes. For each destination (every node
  * pod CIDR, node address and routed prefix) the nodes' route choices are followed to find cycles (the
- * tracer's own route lookup), and each cycle is confirmed by a trace from one of its nodes, which must end
+ * tracer's own route lookup; only destinations inside a route that could loop, see loopCandidates), and
+ * each cycle is confirmed by a trace from one of its nodes, which must end
  * with the tracer's `loop` disposition. Nodes with their own iptables (which could redirect with DNAT) are
  * traced from as well. One diagnostic per set of looping routes, on the first route that has a span.
  */
@@ -59,8 +81,11 @@ export const routeLoop: Rule = {
     const found = new Map<string, Problem>();
     const nodeOf = new Map(t.nodes.map((n) => [nodeNetns(n.name), n]));
     const own = t.nodes.filter((n) => n.iptables).map((n) => nodeNetns(n.name));
+    const candidates = loopCandidates(dp);
+    if (!candidates.length && !own.length) return [];
     let budget = MAX_TRACES;
     for (const dst of destinations(t)) {
+      if (!own.length && !candidates.some((p) => prefixContainsAddress(p, dst))) continue;
       // Follow each node's next hop; a walk that comes back to a node of its own walk found a cycle.
       const done = new Set<NetnsId>();
       const starts = new Set<NetnsId>(own);
