@@ -152,7 +152,8 @@ type Item = { readonly kind: 'match'; readonly match: Match } | { readonly kind:
  * immutable rules, so sharing it between parses cannot change their results.
  */
 export interface ParseMemo {
-  readonly rules: Map<string, { readonly rule: PendingRule; readonly at: number }>;
+  /** Per table, by line text: the rule and the offset it was parsed at. */
+  readonly rules: Map<TableName, Map<string, { readonly rule: PendingRule; readonly at: number }>>;
 }
 
 export const newParseMemo = (): ParseMemo => ({ rules: new Map() });
@@ -178,15 +179,17 @@ export function parseIptablesSave(text: string, file: string, baseOffset = 0, me
     const c0 = raw.charCodeAt(0);
     // Generated lines start with `-A`: skip the trimming and the memo key is the line itself.
     if (memo && c0 === 45 && current && !skipping) {
-      const key = `${current.name} ${raw}`;
-      const known = memo.rules.get(key);
+      let byLine = memo.rules.get(current.name);
+      if (!byLine) memo.rules.set(current.name, (byLine = new Map()));
+      const key = raw;
+      const known = byLine.get(key);
       const chain = known ? current.chains.get(known.rule.chain) : undefined;
       if (known && chain) {
         chain.rules.push(moveRule(known.rule, file, baseOffset + lineStart - known.at));
       } else {
         const before = problems.length;
         const rule = parseCommand(current, raw, lineStart, span, problems);
-        if (rule && problems.length === before) memo.rules.set(key, { rule, at: baseOffset + lineStart });
+        if (rule && problems.length === before) byLine.set(key, { rule, at: baseOffset + lineStart });
       }
       lineStart = lineEnd + 1;
       continue;

@@ -18,7 +18,8 @@ function pathLines(p: TracePath, title: string): string[] {
   const rows = [['#', 'netns', 'device', 'dir', 'src', 'dst', 'ttl', 'what happened']];
   p.hops.forEach((h, i) => rows.push([String(i + 1), h.netns, h.device, h.dir, ep(h.packet.src, h.packet.sport), ep(h.packet.dst, h.packet.dport), String(h.packet.ttl), noteOf(h)]));
   const out = [head, ...pad(rows).map((l) => `  ${l}`)];
-  for (const n of p.nat) out.push(`  ${n.type} in ${n.netns} (${n.chain}): ${ep(n.before.src, n.before.sport)} -> ${ep(n.before.dst, n.before.dport)}  =>  ${ep(n.after.src, n.after.sport)} -> ${ep(n.after.dst, n.after.dport)}`);
+  for (const n of p.nat) out.push(`  ${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${ep(n.before.src, n.before.sport)} -> ${ep(n.before.dst, n.before.dport)}  =>  ${ep(n.after.src, n.after.sport)} -> ${ep(n.after.dst, n.after.dport)}`);
+  for (const n of p.notes ?? []) out.push(`  note: ${n}`);
   if (p.delivered) out.push(`  delivered to ${p.delivered.kind} ${p.delivered.name}${p.delivered.container ? ` container ${p.delivered.container}` : ''} at ${ep(p.delivered.ip, p.delivered.port)}; the receiver sees source ${p.sourceSeen}`);
   return out;
 }

@@ -213,6 +213,7 @@ function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
+  const notes = f.state.hops.flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map((s) => s.detail));
   const base: TracePath = {
     probability: round(f.state.probability),
     disposition: f.disposition,
@@ -221,13 +222,16 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
     sourceSeen: f.disposition === 'delivered' ? f.state.pkt.src : null,
     hops: f.state.hops,
     nat: f.state.nat,
+    ...(notes.length ? { notes } : {}),
   };
   if (!reply || f.disposition !== 'delivered') return base;
   const p = f.state.pkt;
   const back: Pkt = { ...p, src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, ttl: 64, mark: 0 };
-  const rs = { ...emptyState(back), reply: { entries: f.state.ct } };
+  const rs = { ...emptyState(back), reply: { entries: f.state.ct, requestNat: f.state.nat } };
+  // An answer has no random choice to make (conntrack skips the nat table), so it has one walk; should filter
+  // rules still branch it, the most likely walk is shown.
   const ends = originate(env, rs, f.netns);
-  const r = ends[0];
+  const r = ends.reduce((a, b) => (b.state.probability > a.state.probability ? b : a));
   return {
     ...base,
     reply: {

@@ -38,7 +38,7 @@ export interface HopPacket {
   readonly ttl: number;
 }
 
-export type StepKind = 'route' | 'netfilter' | 'nat' | 'bridge' | 'veth' | 'deliver' | 'drop' | 'neighbor' | 'conntrack' | 'ttl';
+export type StepKind = 'route' | 'netfilter' | 'nat' | 'bridge' | 'veth' | 'deliver' | 'drop' | 'neighbor' | 'conntrack' | 'ttl' | 'affinity';
 
 export interface Step {
   readonly kind: StepKind;
@@ -73,7 +73,10 @@ export interface NatTuple {
 }
 
 export interface NatEvent {
+  /** For a reply's reverse translation: the type of the request's translation it undoes. */
   readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
+  /** Set on a reply path: conntrack undoing the request's translation (`chain` and `rule` are the request's). */
+  readonly reverse?: true;
   readonly netns: string;
   readonly chain: string;
   readonly rule: string;
@@ -98,7 +101,12 @@ export interface TracePath {
   readonly sourceSeen: string | null;
   readonly hops: readonly Hop[];
   readonly nat: readonly NatEvent[];
-  /** With `reply`: the answer's walk back, through conntrack's reverse NAT. */
+  /**
+   * What the hops alone do not say, e.g. session affinity: a Service with `sessionAffinity: ClientIP` pins later
+   * connections from the same client to the backend this path chose. Absent when there is nothing to note.
+   */
+  readonly notes?: readonly string[];
+  /** With `reply`: the answer's walk back, through conntrack's reverse NAT (listed in its `nat` with `reverse: true`). */
   readonly reply?: Omit<TracePath, 'reply' | 'probability'>;
 }
 

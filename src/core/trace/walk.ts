@@ -49,8 +49,15 @@ export interface WalkState {
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
-  /** For a reply: the request's conntrack entries, and the source rewrite still due at POSTROUTING. */
-  readonly reply?: { readonly entries: readonly CtEntry[]; readonly srcDue?: { readonly src: string; readonly sport: number | null } };
+  /**
+   * For a reply: the request's conntrack entries and NAT events (to name what each reverse translation undoes),
+   * and the source rewrite still due at POSTROUTING.
+   */
+  readonly reply?: {
+    readonly entries: readonly CtEntry[];
+    readonly requestNat: readonly NatEvent[];
+    readonly srcDue?: { readonly src: string; readonly sport: number | null };
+  };
 }
 
 export interface Finished {
@@ -122,6 +129,12 @@ function decisionStep(hook: Hook, d: Decision): Step {
   };
 }
 
+/** The NAT event of a reply undoing `of` (the request's events of that namespace and kind name the rule). */
+function reverseEvent(s: WalkState, netns: NetnsId, kinds: readonly NatEvent['type'][], before: NatTuple, after: NatTuple): NatEvent {
+  const of = s.reply?.requestNat.find((e) => e.netns === netns && kinds.includes(e.type));
+  return { type: of?.type ?? kinds[0], reverse: true, netns, chain: of?.chain ?? 'conntrack', rule: of?.rule ?? '', before, after };
+}
+
 /** Reverse NAT for a reply, as conntrack does it: the destination at PREROUTING/OUTPUT, the source at POSTROUTING/INPUT. */
 function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   if (!s.reply) return s;
@@ -134,14 +147,39 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
     if (e.orig.src !== p.dst || e.orig.sport !== p.dport) {
       const before = tupleOf(p);
       next = { ...next, pkt: { ...p, dst: e.orig.src, dport: e.orig.sport } };
-      next = step(next, { kind: 'conntrack', detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)` });
+      const ev = reverseEvent(s, netns, ['MASQUERADE', 'SNAT'], before, tupleOf(next.pkt));
+      next = step({ ...next, nat: [...next.nat, ev] }, { kind: 'conntrack', detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)` });
     }
     return next;
   }
-  const due = s.reply.srcDue;
-  if (!due || (due.src === p.src && due.sport === p.sport)) return s.reply.srcDue ? { ...s, reply: { entries: s.reply.entries } } : s;
-  const next: WalkState = { ...s, pkt: { ...p, src: due.src, sport: due.sport }, reply: { entries: s.reply.entries } };
+  const { srcDue: due, ...rest } = s.reply;
+  if (!due || (due.src === p.src && due.sport === p.sport)) return due ? { ...s, reply: rest } : s;
+  const before = tupleOf(p);
+  const moved: Pkt = { ...p, src: due.src, sport: due.sport };
+  const ev = reverseEvent(s, netns, ['DNAT'], before, tupleOf(moved));
+  const next: WalkState = { ...s, pkt: moved, reply: rest, nat: [...s.nat, ev] };
   return step(next, { kind: 'conntrack', detail: `conntrack (reply): source ${fmtEp(p.src, p.sport)} -> ${fmtEp(due.src, due.sport)} (reverse of the request's DNAT)` });
+}
+
+/**
+ * kube-proxy writes ClientIP session affinity as `-m recent --set` on the DNAT rule of KUBE-SEP and
+ * `-m recent --rcheck --seconds T` rules in KUBE-SVC/KUBE-SVL: the note says what that does for later connections.
+ */
+function affinityNote(n: Netns, chain: string, ruleText: string, client: string, backend: string): string | undefined {
+  const nat = n.rules?.ruleset.tables.nat;
+  const rule = nat?.chains.find((c) => c.name === chain)?.rules.find((r) => r.text === ruleText);
+  const set = rule?.matches.find((m) => m.kind === 'recent' && m.command === 'set');
+  if (!nat || !set || set.kind !== 'recent') return undefined;
+  let seconds: number | undefined;
+  for (const c of nat.chains) {
+    for (const r of c.rules) {
+      const m = r.matches.find((x) => x.kind === 'recent' && x.command === 'rcheck' && x.name === set.name);
+      if (m && m.kind === 'recent') seconds = m.seconds;
+    }
+    if (seconds !== undefined) break;
+  }
+  const forHow = seconds !== undefined ? `for ${seconds} s after its last connection` : 'while it stays in the recent list';
+  return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${set.name}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
 /** Runs one hook of a namespace's ruleset; pods and externals have none. */
@@ -177,6 +215,8 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           : { ...before, src: r.after.address, sport: r.after.port ?? before.sport },
       };
       st = step({ ...st, nat: [...st.nat, ev] }, { kind: 'nat', detail: `${r.type} ${fmtEp(r.before.address, r.before.port ?? null)} -> ${fmtEp(r.after.address, r.after.port ?? null)} (${r.chain})`, chain: r.chain, rule: r.ruleText });
+      const note = r.type === 'DNAT' ? affinityNote(n, r.chain, r.ruleText, before.src, fmtEp(ev.after.dst, ev.after.dport)) : undefined;
+      if (note) st = step(st, { kind: 'affinity', detail: note, chain: r.chain, rule: r.ruleText });
     }
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
     const last = [...out.decisions].reverse().find((d) => d.matched);
