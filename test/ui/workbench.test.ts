@@ -68,6 +68,7 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
   test('"NetPath: Trace Packet…" through the quick picks, pod client to Service web, shows the hops', async () => {
     await wb.runCommand('View: Close All Editor Groups');
     await wb.runCommand('NetPath: Trace Packet');
+    await wb.pick('overlap', 'overlap.netpath.yaml'); // No editor is open: which of the workspace's topologies?
     await wb.pick('pod default/client');
     await wb.screenshot('05-trace-pick-source');
     await wb.pick('Service default/web:http');
@@ -78,5 +79,27 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     for (const expected of ['pod:default/client', 'eth0', 'node:node1', '10.244.250.10', 'delivered']) {
       assert.ok(text.includes(expected), `the trace view does not show "${expected}": ${text.slice(0, 600)}`);
     }
+  });
+
+  test('clicking a hop in the trace view reveals its namespace in the YAML', async () => {
+    await wb.webview().locator('#hops tbody tr[data-hop="0"] td').nth(1).click();
+    const line = lineOf('- name: client') ;
+    const position = wb.page.locator('.statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+    await wb.page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor();
+    assert.match(oneLine(await position.innerText()), new RegExp(`Ln ${line}, Col \\d+ \\(6 selected\\)`));
+    await wb.screenshot('07-hop-revealed');
+  });
+
+  test('a "Trace from here" CodeLens starts a trace from that pod', async () => {
+    await wb.runCommand('View: Close All Editor Groups');
+    await wb.openQuick(FIXTURE, 'pods:'); // The editor comes back where the hop reveal left it.
+    const lens = wb.page.locator('.codelens-decoration a', { hasText: 'Trace from here' }).first();
+    await lens.waitFor();
+    await wb.screenshot('08-codelens');
+    await lens.click();
+    await wb.pick('Service default/web:http');
+    await wb.webview().locator('body', { hasText: 'KUBE-SEP' }).waitFor();
+    assert.ok(oneLine(await wb.webview().locator('body').innerText()).includes('pod:default/client'));
+    await wb.screenshot('09-trace-from-codelens');
   });
 });

@@ -70,6 +70,13 @@ export class Workbench {
     await this.page.locator('.editor-instance .monaco-editor .view-line', { hasText: expectedText }).first().waitFor();
   }
 
+  /** Opens a file through Quick Open (Ctrl+P) and waits until the editor shows `expectedText`. */
+  async openQuick(name: string, expectedText: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    await this.pick(name);
+    await this.page.locator('.editor-instance .monaco-editor .view-line', { hasText: expectedText }).first().waitFor();
+  }
+
   /** Runs a command from the palette (F1, `>label`, Enter on the matching row). */
   async runCommand(label: string): Promise<void> {
     await this.page.keyboard.press('F1');
