@@ -17,6 +17,7 @@ import { loadLabTopology } from './load';
 
 const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
 const MAX_TRIES = 16;
+const AFFINITY_TRIES = 3;
 
 export interface PredictedOutcome {
   readonly probability: number;
@@ -179,12 +180,17 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
 
   const nodes = [...ctx.dp.namespaces.values()].filter((n) => n.kind === 'node').map((n) => ({ id: n.id, name: ctx.lab.netnsOf.get(n.id)! }));
   const family = result.flow.dst.includes(':') ? 'ipv6' : 'ipv4';
-  await Promise.all(nodes.map((n) => inNetns(n.name, 'conntrack', ['-F', '-f', family], { timeoutMs: 5000 })));
+  // Each flow starts clean: no conntrack entries and no ClientIP affinity remembered from an earlier flow.
+  const reset = `conntrack -F -f ${family} >/dev/null 2>&1; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; true`;
+  await Promise.all(nodes.map((n) => inNetns(n.name, 'sh', ['-c', reset], { timeoutMs: 5000 })));
 
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
-  const maxTries = outcomes.length > 1 ? MAX_TRIES : 1;
-  const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: 1, timeoutMs: TRY_TIMEOUT_MS, want: { answers, failure: undelivered.length > 0 } };
+  // ClientIP session affinity: the first connection picks a backend at random, the later ones stay on it.
+  const affinity = result.paths.some((p) => p.hops.some((h) => h.steps.some((st) => (st.kind as string) === 'affinity' || (st.rule ?? '').includes(' -m recent '))));
+  const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
+  const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
+  const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: affinity ? AFFINITY_TRIES : 1, timeoutMs: TRY_TIMEOUT_MS, want };
   const r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000 });
   let tries: ClientTry[];
   try {
@@ -219,7 +225,8 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     }
   }
   const seenAnswers = new Set(tries.flatMap((t) => (t.reply ? [answerKey(t.reply.pod, t.reply.port)] : [])));
-  for (const a of answers) if (!seenAnswers.has(a)) differences.add(`delivery: ${a} (predicted with probability ${outcomes.filter((o) => o.answeredBy === a).reduce((s, o) => s + o.probability, 0).toFixed(2)}) never answered in ${tries.length} tries`);
+  if (affinity && seenAnswers.size > 1) differences.add(`session affinity: ${[...seenAnswers].join(', ')} answered the same client; the tracer predicts it stays on the first backend`);
+  if (!affinity) for (const a of answers) if (!seenAnswers.has(a)) differences.add(`delivery: ${a} (predicted with probability ${outcomes.filter((o) => o.answeredBy === a).reduce((s, o) => s + o.probability, 0).toFixed(2)}) never answered in ${tries.length} tries`);
   if (undelivered.length && tries.length > 1 && tries.every((t) => t.result === 'answered')) differences.add(`delivery: every try answered; the tracer predicts ${undelivered[0].disposition} with probability ${undelivered.reduce((s, o) => s + o.probability, 0).toFixed(2)}`);
   const sourceAddress = tries.find((t) => t.local)?.local ?? null;
   if (sourceAddress && sourceAddress !== result.flow.src) differences.add(`source address: the kernel chose ${sourceAddress}, the tracer ${result.flow.src}`);
