@@ -3,6 +3,7 @@
 //   src/protocol -> types only, imports only from src/core and itself
 //   src/webview  -> no `vscode`, no Node built-ins
 //   src/cli      -> no `vscode`
+//   src/lab      -> no `vscode`, nothing but src/core and itself (never src/cli, src/vscode, src/webview)
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinModules } from 'node:module';
@@ -43,7 +44,11 @@ const layers = [
     } },
   { dir: 'src/webview', check: (spec) => (spec === 'vscode' ? 'imports vscode' : nodeBuiltins.has(spec) ? `imports the Node built-in ${spec}` : null) },
   { dir: 'src/cli', check: (spec) => (spec === 'vscode' ? 'imports vscode' : null) },
-  { dir: 'src/lab', check: (spec) => (spec === 'vscode' ? 'imports vscode' : null) },
+  { dir: 'src/lab', check(spec, file) {
+      if (spec === 'vscode') return 'imports vscode';
+      if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/lab')) && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core'))) return `imports ${spec} (src/lab uses only src/core and itself; the CLI and the editor import the lab, not the reverse)`;
+      return null;
+    } },
 ];
 
 const violations = [];

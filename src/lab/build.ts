@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nodeRulesText, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
-import { inNetns, LabError, must, run } from './exec';
+import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
 import { checkPrefix, labNames, macFor, MAX_IFNAME } from './names';
 import { rulesForFamily } from './rules';
 import { CLIENT_SOURCE, LISTENER_SOURCE } from './scripts';
@@ -217,7 +217,7 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
       const fd = fs.openSync(log, 'w');
       const spec = { listeners: n.listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })), ...(options.owner ? { owner: options.owner } : {}) };
       const child = spawn('ip', ['netns', 'exec', ns(n.id), process.execPath, path.join(dir, 'listener.cjs'), JSON.stringify(spec)], {
-        detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...NODE_SCRIPT_ENV },
       });
       fs.closeSync(fd);
       child.unref();

@@ -7,10 +7,23 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  /** Extra environment variables (added to this process's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The environment of a Node script the lab starts with `process.execPath`: in the desktop editor that is
+ * Electron, which runs a script as plain Node only with ELECTRON_RUN_AS_NODE=1.
+ */
+export const NODE_SCRIPT_ENV: Readonly<Record<string, string>> = { ELECTRON_RUN_AS_NODE: '1' };
+
 /** Runs `cmd args` with `input` on stdin; after `timeoutMs` the process gets SIGKILL and code 124. */
-export function run(cmd: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -37,7 +50,7 @@ export function run(cmd: string, args: readonly string[], options: { input?: str
 export class LabError extends Error {}
 
 /** Runs and throws a LabError with the command and its stderr when it fails. */
-export async function must(cmd: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function must(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const r = await run(cmd, args, options);
   if (r.code !== 0) {
     const firstInput = options.input ? ` (input line: ${failedBatchLine(r.stderr, options.input) ?? 'see above'})` : '';
@@ -53,5 +66,5 @@ function failedBatchLine(stderr: string, input: string): string | undefined {
 }
 
 /** Runs `cmd` inside the namespace `ns` (`ip netns exec`). */
-export const inNetns = (ns: string, cmd: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> =>
+export const inNetns = (ns: string, cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> =>
   run('ip', ['netns', 'exec', ns, cmd, ...args], options);

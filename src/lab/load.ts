@@ -1,6 +1,6 @@
 /** Loads the topology the lab builds, as `netpath trace` does, so the lab and the tracer read the same data plane. */
 import { analyse, compileDataPlane, loadTopologyFiles, type DataPlane, type Topology } from '../core';
-import { expandArguments, nodeFileHost } from '../cli/host';
+import { expandArguments, nodeFileHost } from './files';
 
 export interface LoadedLab {
   readonly topology: Topology;

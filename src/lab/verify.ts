@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { traceFlow, type DataPlane, type Topology, type TracePath, type TraceProto, type TraceResult } from '../core';
 import { labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
-import { inNetns, LabError, run } from './exec';
+import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
 
@@ -191,7 +191,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: affinity ? AFFINITY_TRIES : 1, timeoutMs: TRY_TIMEOUT_MS, want };
-  const r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000 });
+  const r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000, env: NODE_SCRIPT_ENV });
   let tries: ClientTry[];
   try {
     tries = JSON.parse(r.stdout) as ClientTry[];
