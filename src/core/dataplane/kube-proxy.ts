@@ -2,7 +2,7 @@
  * kube-proxy's rules for one node: the model's Services and endpoints handed to the generator in
  * `src/core/kubeproxy`, once per IP family the cluster uses (kube-proxy runs one proxier per family).
  */
-import { generateKubeProxyRules, newGenerateMemo, type GenerateMemo, type KubeProxyInput, type LocalDetector, type ServiceInput } from '../kubeproxy';
+import { generateKubeProxyRules, generateKubeProxyTables, newGenerateMemo, type GenerateMemo, type GeneratedRules, type GeneratedTable, type KubeProxyInput, type LocalDetector, type ServiceInput } from '../kubeproxy';
 import type { Node, Topology } from '../model/types';
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 
@@ -79,4 +79,12 @@ export function clusterFamilies(t: Topology): Family[] {
 
 export function kubeProxyRules(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
   return clusterFamilies(t).map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f, memo), memo.generate)).join('');
+}
+
+/** The lines of {@link kubeProxyRules} by table (the families' lines one after the other), without building the text. */
+export function kubeProxyTables(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): { readonly filter: GeneratedTable; readonly nat: GeneratedTable } {
+  const gens = clusterFamilies(t).map((f) => generateKubeProxyTables(kubeProxyInput(t, node, f, memo), memo.generate));
+  if (gens.length === 1) return gens[0];
+  const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => ({ chains: gens.flatMap((g) => pick(g).chains), rules: gens.flatMap((g) => pick(g).rules) });
+  return { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
 }

@@ -9,12 +9,12 @@
  */
 import { parseAddress, parsePrefix, canonical, formatAddress } from '../net/address';
 import type { Node, Pod, Topology } from '../model/types';
-import { newParseMemo, parseIptablesSave, type ParseMemo } from '../netfilter/parse';
+import { newParseMemo, parseIptablesLines, parseIptablesSave, type LineOrigin, type ParseMemo } from '../netfilter/parse';
 import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
-import { kubeProxyRules, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
+import { kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import { sha512Hex } from './sha512';
-import type { NodeRules } from './types';
+import type { NodeRules, RulesBlock } from './types';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -149,7 +149,8 @@ export function splitByTable(text: string): { tables: RulesByTable; lineOf: Map<
 function chainDecls(lines: readonly string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (const l of lines) {
-    const name = /^:\s*(\S+)/.exec(l)?.[1];
+    const sp = l.indexOf(' ');
+    const name = l.charCodeAt(1) !== 32 && sp > 1 ? l.slice(1, sp) : /^:\s*(\S+)/.exec(l)?.[1];
     if (name && !m.has(name)) m.set(name, l);
   }
   return m;
@@ -164,6 +165,7 @@ const BUILTIN_DECLS: Readonly<Record<TableName, readonly string[]>> = {
 
 interface Part {
   readonly label: string;
+  readonly author: RulesBlock['author'];
   readonly tables: RulesByTable;
   /** For the node's raw text: where each of its lines is in the YAML file. */
   readonly origin?: { readonly file: string; readonly offsets: ReadonlyMap<string, number[]> };
@@ -189,24 +191,35 @@ export function rawLineOffsets(node: Node, fileText: string | undefined): Map<st
   return out;
 }
 
-/** Joins the parts into one iptables-save text; returns the text and, per output line, the YAML offset of raw lines. */
-function assemble(header: readonly string[], parts: readonly Part[]): { text: string; mapped: Map<number, { file: string; offset: number }> } {
-  const lines: string[] = [...header];
-  const mapped = new Map<number, { file: string; offset: number }>();
+/**
+ * Joins the parts into the lines of one iptables-save text (never built here), with the YAML origin of the lines
+ * that came from the node's raw text and where each contributor's block of rules is.
+ */
+function assemble(header: readonly string[], parts: readonly Part[]): { lines: string[]; origins: Map<number, LineOrigin>; blocks: RulesBlock[] } {
+  const lines: string[] = [];
+  const origins = new Map<number, LineOrigin>();
+  const blocks: RulesBlock[] = [];
   const used = new Map<string, number>();
+  let at = 0;
+  const add = (line: string): void => {
+    lines.push(line);
+    at += line.length + 1;
+  };
   const push = (line: string, part?: Part): void => {
     if (part?.origin) {
       const offs = part.origin.offsets.get(line);
       const k = used.get(line) ?? 0;
-      if (offs && offs[Math.min(k, offs.length - 1)] !== undefined) mapped.set(lines.length, { file: part.origin.file, offset: offs[Math.min(k, offs.length - 1)] });
+      const off = offs?.[Math.min(k, offs.length - 1)];
+      if (off !== undefined) origins.set(lines.length, { file: part.origin.file, offset: off });
       used.set(line, k + 1);
     }
-    lines.push(line);
+    add(line);
   };
+  for (const l of header) add(l);
   for (const table of TABLE_NAMES) {
     const present = parts.filter((p) => p.tables[table]);
     if (!present.length) continue;
-    lines.push(`*${table}`);
+    add(`*${table}`);
     const declared = new Set<string>();
     // Built-in chains first; a policy given in the raw text wins.
     const decls = present.map((p) => chainDecls(p.tables[table]!.chains));
@@ -217,7 +230,7 @@ function assemble(header: readonly string[], parts: readonly Part[]): { text: st
         if (l) raw = { p, l };
       });
       if (raw) push(raw.l, raw.p);
-      else lines.push(`:${name} ACCEPT [0:0]`);
+      else add(`:${name} ACCEPT [0:0]`);
       declared.add(name);
     }
     for (const [i, p] of present.entries()) {
@@ -228,13 +241,17 @@ function assemble(header: readonly string[], parts: readonly Part[]): { text: st
       }
     }
     for (const p of present) {
-      if (!p.tables[table]!.rules.length) continue;
-      lines.push(`# ${p.label}`);
-      for (const r of p.tables[table]!.rules) push(r, p);
+      const rules = p.tables[table]!.rules;
+      if (!rules.length) continue;
+      add(`# ${p.label}`);
+      const start = at;
+      if (p.origin) for (const r of rules) push(r, p);
+      else for (const r of rules) add(r);
+      blocks.push({ label: p.label, author: p.author, start, end: at });
     }
-    lines.push('COMMIT');
+    add('COMMIT');
   }
-  return { text: lines.join('\n') + '\n', mapped };
+  return { lines, origins, blocks };
 }
 
 /** Moves a span of the assembled text to the YAML line it came from, if it came from the node's raw text. */
@@ -253,19 +270,6 @@ function mapSpan(span: Span, lineStarts: readonly number[], mapped: ReadonlyMap<
   return { file: m.file, start: span.start + d, end: span.end + d };
 }
 
-/** Applies `f` to every span inside a value (rulesets and problems are plain data). */
-function mapSpans<T>(value: T, f: (s: Span) => Span): T {
-  if (Array.isArray(value)) return value.map((v) => mapSpans(v, f)) as unknown as T;
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    if (typeof o.file === 'string' && typeof o.start === 'number' && typeof o.end === 'number' && Object.keys(o).length === 3) return f(o as unknown as Span) as unknown as T;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = mapSpans(v, f);
-    return out as T;
-  }
-  return value;
-}
-
 /** The pseudo file name of a node's generated rules (spans of generated rules point into this text). */
 export const rulesFileOf = (nodeName: string): string => `netpath:rules/${nodeName}`;
 
@@ -282,59 +286,71 @@ export function buildNodeRules(t: Topology, node: Node, options: NodeRulesOption
     "# The rules the tracer evaluates: kube-proxy (iptables mode), the CNI bridge plugin's ipMasq, the ip-masq-agent, then the node's own iptables text.",
   ];
   const parts: Part[] = [];
-  const kubeProxyText = options.kubeProxy ? options.kubeProxy(t, node) : kubeProxyRules(t, node, memo.kubeProxy);
-  parts.push({ label: 'kube-proxy (iptables mode)', tables: splitByTable(kubeProxyText).tables });
-  parts.push({ label: 'CNI bridge plugin, ipMasq: true', tables: cniIpMasqRules(t, node, memo) });
-  parts.push({ label: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
+  const kubeProxy = options.kubeProxy ? splitByTable(options.kubeProxy(t, node)).tables : kubeProxyTables(t, node, memo.kubeProxy);
+  parts.push({ label: 'kube-proxy (iptables mode)', author: 'kube-proxy', tables: kubeProxy });
+  parts.push({ label: 'CNI bridge plugin, ipMasq: true', author: 'cni-ipmasq', tables: cniIpMasqRules(t, node, memo) });
+  parts.push({ label: 'ip-masq-agent', author: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
   const rawProblems: Problem[] = [];
   if (node.iptables) {
     const file = node.iptables.span.file;
     const offsets = rawLineOffsets(node, options.files?.get(file));
-    parts.push({ label: `node ${node.name}: iptables from the topology`, tables: splitByTable(node.iptables.text).tables, origin: { file, offsets } });
-    // Structure problems (lines outside tables, missing COMMIT) only show in the raw text itself.
-    const own = parseIptablesSave(node.iptables.text, '\u0000raw', 0);
-    const rawLines = node.iptables.text.split('\n');
-    const starts: number[] = [];
-    let acc = 0;
-    for (const l of rawLines) {
-      starts.push(acc);
-      acc += l.length + 1;
-    }
-    const rawMapped = new Map<number, { file: string; offset: number }>();
-    const used = new Map<string, number>();
-    rawLines.forEach((l, i) => {
-      const line = l.replace(/\r$/, '').trim();
-      const offs = offsets.get(line);
-      const k = used.get(line) ?? 0;
-      used.set(line, k + 1);
-      const lead = l.length - l.trimStart().length;
-      if (offs?.[k] !== undefined) rawMapped.set(i, { file, offset: offs[k] - lead });
-    });
-    for (const p of own.problems) {
-      const mapped = mapSpan(p.span, starts, rawMapped, '\u0000raw');
-      rawProblems.push({ ...p, span: mapped.file === '\u0000raw' ? node.iptables.span : mapped });
-    }
+    parts.push({ label: `node ${node.name}: iptables from the topology`, author: 'node-iptables', tables: splitByTable(node.iptables.text).tables, origin: { file, offsets } });
+    rawProblems.push(...rawTextProblems(node, offsets));
   }
-  const { text, mapped } = assemble(header, parts);
+  const { lines, origins, blocks } = assemble(header, parts);
   const file = rulesFileOf(node.name);
-  const parsed = parseIptablesSave(text, file, 0, memo.parse);
-  const lineStarts: number[] = [];
-  let acc = 0;
-  for (const l of text.split('\n')) {
-    lineStarts.push(acc);
-    acc += l.length + 1;
-  }
-  const f = (s: Span): Span => mapSpan(s, lineStarts, mapped, file);
+  // Parsed from the lines: the generated ones are the same strings on every node, found in the memo at once.
+  const parsed = parseIptablesLines(lines, file, memo.parse, origins);
   const seen = new Set<string>();
   const problems: Problem[] = [];
-  for (const p of [...rawProblems, ...mapSpans(parsed.problems, f)]) {
+  for (const p of [...rawProblems, ...parsed.problems]) {
     const key = `${p.code}|${p.span.file}|${p.span.start}|${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     problems.push(p);
   }
-  // Only rulesets with lines from the YAML need their spans moved (copying a large generated ruleset is not free).
-  return { text, ruleset: mapped.size ? mapSpans(parsed.ruleset, f) : parsed.ruleset, problems };
+  // The text is built only when read ("Show Node Rules", the kernel lab): the tracer and the rules read the ruleset.
+  let text: string | undefined;
+  return {
+    get text(): string {
+      return (text ??= `${lines.join('\n')}\n`);
+    },
+    ruleset: parsed.ruleset,
+    problems,
+    blocks,
+  };
+}
+
+/**
+ * Problems of a node's raw `iptables:` text read alone, at their YAML position: its parse problems and the
+ * structure problems (lines outside tables, a missing COMMIT) that only show in the raw text itself. Cheap: it
+ * parses only the raw text, not the generated rules.
+ */
+export function rawTextProblems(node: Node, offsets: ReadonlyMap<string, readonly number[]>): Problem[] {
+  if (!node.iptables) return [];
+  const file = node.iptables.span.file;
+  const own = parseIptablesSave(node.iptables.text, '\u0000raw', 0);
+  const rawLines = node.iptables.text.split('\n');
+  const starts: number[] = [];
+  let acc = 0;
+  for (const l of rawLines) {
+    starts.push(acc);
+    acc += l.length + 1;
+  }
+  const rawMapped = new Map<number, { file: string; offset: number }>();
+  const used = new Map<string, number>();
+  rawLines.forEach((l, i) => {
+    const line = l.replace(/\r$/, '').trim();
+    const offs = offsets.get(line);
+    const k = used.get(line) ?? 0;
+    used.set(line, k + 1);
+    const lead = l.length - l.trimStart().length;
+    if (offs?.[k] !== undefined) rawMapped.set(i, { file, offset: offs[k] - lead });
+  });
+  return own.problems.map((p) => {
+    const mapped = mapSpan(p.span, starts, rawMapped, '\u0000raw');
+    return { ...p, span: mapped.file === '\u0000raw' ? node.iptables!.span : mapped };
+  });
 }
 
 /** The text "Show Node Rules" displays: exactly what the tracer evaluates. */

@@ -60,12 +60,22 @@ export interface DpBridge {
   readonly ports: readonly { readonly device: string; readonly hairpin: boolean }[];
 }
 
+/** Where one contributor's rules of one table are in a node's rules text (offsets of its first and after its last rule line). */
+export interface RulesBlock {
+  readonly label: string;
+  readonly author: 'kube-proxy' | 'cni-ipmasq' | 'ip-masq-agent' | 'node-iptables';
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface NodeRules {
-  /** The whole ruleset as one iptables-save text. */
+  /** The whole ruleset as one iptables-save text (built on first read; the ruleset does not need it). */
   readonly text: string;
   readonly ruleset: Ruleset;
   /** Problems of the text, mapped back to the YAML where the lines came from the node's `iptables:`. */
   readonly problems: readonly Problem[];
+  /** The contributors' blocks of rules in `text`, in order: who wrote the generated rule at an offset. */
+  readonly blocks: readonly RulesBlock[];
 }
 
 export interface Netns {

@@ -39,6 +39,7 @@ interface Endpoint {
   readonly terminating: boolean;
   readonly text: string;
   readonly chain: string;
+  readonly nodeName?: string;
 }
 
 /** Rules of one table, kept per chain in write order. */
@@ -100,15 +101,24 @@ class RecordingTable extends TableText {
 export interface GenerateMemo {
   readonly names: ChainNameMemo;
   readonly blocks: WeakMap<ServiceInput, Map<string, readonly Op[]>>;
+  /** Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node). */
+  readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[] | undefined)[]>>;
+  /** Chain declaration lines by chain name. */
+  readonly decls: Map<string, string>;
+  /**
+   * Whole outputs, per Services list, by everything node-specific they depend on: nodes that kube-proxy treats
+   * alike (no local endpoint of a Local-policy Service, the same detector and addresses) share one output.
+   */
+  readonly outputs: WeakMap<readonly ServiceInput[], Map<string, GeneratedRules>>;
 }
 
-export const newGenerateMemo = (): GenerateMemo => ({ names: new Map(), blocks: new WeakMap() });
+export const newGenerateMemo = (): GenerateMemo => ({ names: new Map(), blocks: new WeakMap(), endpoints: new WeakMap(), decls: new Map(), outputs: new WeakMap() });
 
 interface ServicePortEntry {
   readonly svc: ServiceInput;
   readonly port: ServicePortInput;
   readonly clusterIP: string;
-  readonly eps: Endpoint[];
+  readonly eps: readonly Endpoint[];
 }
 
 interface Categorized {
@@ -162,13 +172,38 @@ function chainOrder(chains: readonly string[], builtins: readonly string[]): str
   return [...builtins, ...first, ...rest];
 }
 
-function render(table: string, t: TableText, builtins: readonly string[]): string {
+/** One table of kube-proxy's rules as iptables-save lines: the chain declarations, then the rules, in order. */
+export interface GeneratedTable {
+  readonly chains: readonly string[];
+  readonly rules: readonly string[];
+}
+
+/** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
+export interface GeneratedRules {
+  readonly filter: GeneratedTable;
+  readonly nat: GeneratedTable;
+}
+
+function tableLines(t: TableText, builtins: readonly string[], decls: Map<string, string> | undefined): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
-  const lines = [`*${table}`];
-  for (const c of order) lines.push(builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`);
-  for (const c of order) lines.push(...(t.rules.get(c) ?? []));
-  lines.push('COMMIT');
-  return lines.join('\n');
+  const chains: string[] = new Array<string>(order.length);
+  const rules: string[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const c = order[i];
+    let d = decls?.get(c);
+    if (d === undefined) {
+      d = builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`;
+      decls?.set(c, d);
+    }
+    chains[i] = d;
+    const list = t.rules.get(c);
+    if (list) for (const l of list) rules.push(l);
+  }
+  return { chains, rules };
+}
+
+function renderTable(table: string, t: GeneratedTable): string {
+  return [`*${table}`, ...t.chains, ...t.rules, 'COMMIT'].join('\n');
 }
 
 /**
@@ -176,6 +211,15 @@ function render(table: string, t: TableText, builtins: readonly string[]): strin
  * memo when generating for many nodes: the chain hashes are the same on every node.
  */
 export function generateKubeProxyRules(input: KubeProxyInput, memo?: GenerateMemo): string {
+  const g = generateKubeProxyTables(input, memo);
+  return `${renderTable('filter', g.filter)}\n${renderTable('nat', g.nat)}\n`;
+}
+
+/**
+ * The lines of {@link generateKubeProxyRules}, table by table. With a memo, the lines of a Service port are the
+ * same string objects on every node that writes them alike (so a parse memo finds them at once).
+ */
+export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMemo): GeneratedRules {
   const names = memo?.names;
   const family = input.family ?? 4;
   const isV6 = family === 6;
@@ -262,29 +306,41 @@ export function generateKubeProxyRules(input: KubeProxyInput, memo?: GenerateMem
   for (const svc of input.services) {
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || parseAddress(clusterIP)?.family !== family) continue;
-    for (const port of svc.ports) {
-      const spn = servicePortName(svc.namespace, svc.name, port.name);
-      const protocol = port.protocol.toLowerCase();
-      const eps: Endpoint[] = [];
-      for (const e of svc.endpoints) {
-        const ep = endpointPort(e, port);
-        if (ep === undefined || parseAddress(e.ip)?.family !== family) continue;
-        const ip = e.ip.trim();
-        const text = endpointString(ip, ep);
-        const ready = e.ready ?? true;
-        eps.push({
-          ip,
-          port: ep,
-          local: e.nodeName !== undefined && e.nodeName === input.nodeName,
-          ready,
-          serving: e.serving ?? ready,
-          terminating: e.terminating ?? false,
-          text,
-          chain: chainHashMemo(names, 'KUBE-SEP-', spn, protocol, text),
-        });
-      }
-      servicePorts.push({ svc, port, clusterIP, eps });
+    // The endpoints are the same on every node but for `local`: computed once per Service and family with a memo.
+    let perFamily = memo?.endpoints.get(svc);
+    if (memo && !perFamily) memo.endpoints.set(svc, (perFamily = new Map()));
+    let shared = perFamily?.get(family);
+    if (!shared) {
+      shared = svc.ports.map((port) => {
+        const spn = servicePortName(svc.namespace, svc.name, port.name);
+        const protocol = port.protocol.toLowerCase();
+        const eps: Endpoint[] = [];
+        for (const e of svc.endpoints) {
+          const ep = endpointPort(e, port);
+          if (ep === undefined || parseAddress(e.ip)?.family !== family) continue;
+          const ip = e.ip.trim();
+          const text = endpointString(ip, ep);
+          const ready = e.ready ?? true;
+          eps.push({
+            ip,
+            port: ep,
+            local: false,
+            ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}),
+            ready,
+            serving: e.serving ?? ready,
+            terminating: e.terminating ?? false,
+            text,
+            chain: chainHashMemo(names, 'KUBE-SEP-', spn, protocol, text),
+          });
+        }
+        return eps;
+      });
+      perFamily?.set(family, shared);
     }
+    svc.ports.forEach((port, i) => {
+      const eps = shared[i]!;
+      servicePorts.push({ svc, port, clusterIP, eps: eps.some((e) => e.nodeName === input.nodeName) ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e)) : eps });
+    });
   }
   const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
   const svcComment = (c: string): string[] => (largeCluster ? [] : ['-m', 'comment', '--comment', q(c)]);
@@ -436,11 +492,22 @@ export function generateKubeProxyRules(input: KubeProxyInput, memo?: GenerateMem
 
   // What a Service port's lines depend on besides the Service itself: replay them when all of it is the same.
   const common = `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${largeCluster}`;
-  for (const sp of servicePorts) {
+  const keys = servicePorts.map((sp) => {
+    const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
+    return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${local ? sp.eps.filter((e) => e.local).map((e) => e.text).join(',') : ''}`;
+  });
+  // Everything else the output depends on: when it is all the same as on a node done before, so are the lines.
+  const whole = memo
+    ? [common, mark, input.masqueradeRandomFully, input.conntrackTCPLiberal, matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`, ...keys].join('\n')
+    : '';
+  let byServices = memo?.outputs.get(input.services);
+  if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+  const done = byServices?.get(whole);
+  if (done) return done;
+  for (const [k, sp] of servicePorts.entries()) {
     const perService = memo?.blocks.get(sp.svc) ?? new Map<string, readonly Op[]>();
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
-    const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
-    const key = `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${local ? sp.eps.filter((e) => e.local).map((e) => e.text).join(',') : ''}`;
+    const key = keys[k];
     const ops = memo ? perService.get(key) : undefined;
     if (ops) {
       for (const [table, chain, line] of ops) {
@@ -492,7 +559,9 @@ export function generateKubeProxyRules(input: KubeProxyInput, memo?: GenerateMem
       table.rules.get(from)!.push(...list);
     }
   }
-  return `${render('filter', filter, ['INPUT', 'FORWARD', 'OUTPUT'])}\n${render('nat', nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'])}\n`;
+  const out: GeneratedRules = { filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT'], memo?.decls), nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], memo?.decls) };
+  byServices?.set(whole, out);
+  return out;
 }
 
 function parseAddressOrPrefix(text: string): Prefix | undefined {

@@ -125,6 +125,8 @@ interface MutableTable {
   name: TableName;
   span: Span;
   chains: Map<string, MutableChain>;
+  /** Rules jumping to a chain, checked at COMMIT (the chain may be declared after the jump). */
+  pending: Rule[];
 }
 
 /** An option of a rule with its values, as written. */
@@ -147,109 +149,168 @@ type Item = { readonly kind: 'match'; readonly match: Match } | { readonly kind:
 
 /**
  * Rules already parsed, by table and line text, to parse many similar rulesets (one per node of a cluster, mostly
- * the same kube-proxy lines) once: a line seen before is copied with its spans moved instead of parsed again.
- * Only `-A` lines that parsed without any problem are kept. Create one with {@link newParseMemo}; it holds plain
- * immutable rules, so sharing it between parses cannot change their results.
+ * the same kube-proxy lines) once: a line seen before is placed with its own span moved instead of parsed again,
+ * and its matches (plain immutable data) are shared by every ruleset that holds the line, so their spans are
+ * relative to the start of the line, in the file {@link MEMO_FILE}. Only `-A` lines that parsed without any
+ * problem are kept. Create one with {@link newParseMemo}; sharing it between parses cannot change their results.
  */
 export interface ParseMemo {
-  /** Per table, by line text: the rule and the offset it was parsed at. */
-  readonly rules: Map<TableName, Map<string, { readonly rule: PendingRule; readonly at: number }>>;
+  /** Per table, by line text: the rule with its spans relative to the line's start (`at` is 0). */
+  readonly rules: Map<TableName, Map<string, { readonly rule: Rule; readonly at: number }>>;
 }
 
 export const newParseMemo = (): ParseMemo => ({ rules: new Map() });
 
+/** Maps offsets of one line's coordinates to a span. */
+type SpanFn = (start: number, end: number) => Span;
+
+/** Where a line given to {@link parseIptablesLines} really comes from (e.g. a line of a YAML block scalar). */
+export interface LineOrigin {
+  readonly file: string;
+  /** Offset of the line's first character in `file`. */
+  readonly offset: number;
+}
+
 /** Parses iptables-save text. Spans are `baseOffset` + offsets in `text`, in `file`. */
 export function parseIptablesSave(text: string, file: string, baseOffset = 0, memo?: ParseMemo): ParseResult {
+  const parser = newParser(memo);
+  const span: SpanFn = (start, end) => ({ file, start: baseOffset + start, end: baseOffset + end });
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    parser.line(text.slice(lineStart, lineEnd), lineStart, span, file, baseOffset);
+    lineStart = lineEnd + 1;
+  }
+  return parser.end();
+}
+
+/**
+ * Parses iptables-save text given as its lines (the text is `lines.join('\n')`, which is never built here): spans
+ * are offsets in that text, in `file`, except for the lines listed in `origins`, whose spans point where they
+ * came from. Lines that are the same string on every call (generated rules) are cheap to find in `memo`.
+ */
+export function parseIptablesLines(lines: readonly string[], file: string, memo?: ParseMemo, origins?: ReadonlyMap<number, LineOrigin>): ParseResult {
+  const parser = newParser(memo);
+  const span: SpanFn = (start, end) => ({ file, start, end });
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const o = origins?.get(i);
+    if (o) {
+      const d = o.offset - at;
+      parser.line(lines[i], at, (start, end) => ({ file: o.file, start: start + d, end: end + d }));
+    } else parser.line(lines[i], at, span, file, 0);
+    at += lines[i].length + 1;
+  }
+  return parser.end();
+}
+
+interface Parser {
+  /**
+   * One line starting at `lineStart` in the coordinates `span` maps. `memoFile`/`memoBase`: the line may be
+   * copied from the memo, into `memoFile` at `memoBase + lineStart` (absent: parse it, do not use the memo).
+   */
+  line(raw: string, lineStart: number, span: SpanFn, memoFile?: string, memoBase?: number): void;
+  end(): ParseResult;
+}
+
+function newParser(memo: ParseMemo | undefined): Parser {
   const problems: Problem[] = [];
   const tables = new Map<TableName, MutableTable>();
   let current: MutableTable | undefined;
   /** Inside an unknown table: skip its lines until COMMIT. */
   let skipping = false;
 
-  const span = (start: number, end: number): Span => ({ file, start: baseOffset + start, end: baseOffset + end });
-
   const finish = (t: MutableTable): void => resolveTargets(t, problems);
 
-  let lineStart = 0;
-  while (lineStart <= text.length) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    if (lineEnd < 0) lineEnd = text.length;
-    let raw = text.slice(lineStart, lineEnd);
+  const line = (text: string, lineStart: number, span: SpanFn, memoFile?: string, memoBase = 0): void => {
+    let raw = text;
     if (raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
     const c0 = raw.charCodeAt(0);
     // Generated lines start with `-A`: skip the trimming and the memo key is the line itself.
-    if (memo && c0 === 45 && current && !skipping) {
+    if (memo && memoFile !== undefined && c0 === 45 && current && !skipping) {
       let byLine = memo.rules.get(current.name);
       if (!byLine) memo.rules.set(current.name, (byLine = new Map()));
       const key = raw;
       const known = byLine.get(key);
       const chain = known ? current.chains.get(known.rule.chain) : undefined;
       if (known && chain) {
-        chain.rules.push(moveRule(known.rule, file, baseOffset + lineStart - known.at));
+        const rule = placeRule(known.rule, memoFile, memoBase + lineStart);
+        chain.rules.push(rule);
+        if (rule.target.kind === 'jump' || rule.target.kind === 'goto') current.pending.push(rule);
       } else {
         const before = problems.length;
         const rule = parseCommand(current, raw, lineStart, span, problems);
-        if (rule && problems.length === before) byLine.set(key, { rule, at: baseOffset + lineStart });
+        if (rule && problems.length === before) {
+          // Kept with its matches relative to the line, shared from now on by every ruleset placing this line.
+          const template = moveRule(rule, MEMO_FILE, -(memoBase + lineStart));
+          byLine.set(key, { rule: template, at: 0 });
+          const placed = placeRule(template, memoFile, memoBase + lineStart);
+          const list = current.chains.get(rule.chain)!.rules;
+          list[list.lastIndexOf(rule)] = placed;
+          const pending = current.pending;
+          if (pending[pending.length - 1] === rule) pending[pending.length - 1] = placed;
+        }
       }
-      lineStart = lineEnd + 1;
-      continue;
+      return;
     }
     const lead = raw.length - raw.trimStart().length;
     const line = raw.trim();
     const at = lineStart + lead;
+    if (line === '' || line.startsWith('#')) return;
     const lineSpan = span(at, at + line.length);
-    if (line !== '' && !line.startsWith('#')) {
-      if (line.startsWith('*')) {
-        if (current) {
-          problems.push(problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT before the next table.`, current.span));
-          finish(current);
-        }
-        current = undefined;
-        skipping = false;
-        const name = line.slice(1).trim();
-        if ((TABLE_NAMES as readonly string[]).includes(name)) {
-          const tableName = name as TableName;
-          current = tables.get(tableName) ?? newTable(tableName, lineSpan);
-          tables.set(tableName, current);
-        } else {
-          problems.push(problem(UNSUPPORTED, 'warning', `Table '${name}' is not supported; its rules are ignored.`, lineSpan));
-          skipping = true;
-        }
-      } else if (line === 'COMMIT') {
-        if (current) finish(current);
-        else if (!skipping) problems.push(problem(SYNTAX, 'error', 'COMMIT outside a table.', lineSpan));
-        current = undefined;
-        skipping = false;
-      } else if (skipping) {
-        // Lines of an unsupported table: already reported once on its header.
-      } else if (!current) {
-        problems.push(problem(SYNTAX, 'error', 'Line outside a table (expected `*filter`, `*nat`, ...).', lineSpan));
-      } else if (line.startsWith(':')) {
-        parseChainLine(current, line, at, span, problems);
-      } else {
-        parseCommand(current, raw, lineStart, span, problems);
+    if (line.startsWith('*')) {
+      if (current) {
+        problems.push(problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT before the next table.`, current.span));
+        finish(current);
       }
+      current = undefined;
+      skipping = false;
+      const name = line.slice(1).trim();
+      if ((TABLE_NAMES as readonly string[]).includes(name)) {
+        const tableName = name as TableName;
+        current = tables.get(tableName) ?? newTable(tableName, lineSpan);
+        tables.set(tableName, current);
+      } else {
+        problems.push(problem(UNSUPPORTED, 'warning', `Table '${name}' is not supported; its rules are ignored.`, lineSpan));
+        skipping = true;
+      }
+    } else if (line === 'COMMIT') {
+      if (current) finish(current);
+      else if (!skipping) problems.push(problem(SYNTAX, 'error', 'COMMIT outside a table.', lineSpan));
+      current = undefined;
+      skipping = false;
+    } else if (skipping) {
+      // Lines of an unsupported table: already reported once on its header.
+    } else if (!current) {
+      problems.push(problem(SYNTAX, 'error', 'Line outside a table (expected `*filter`, `*nat`, ...).', lineSpan));
+    } else if (line.startsWith(':')) {
+      parseChainLine(current, line, at, span, problems);
+    } else {
+      parseCommand(current, raw, lineStart, span, problems);
     }
-    lineStart = lineEnd + 1;
-  }
-  if (current) {
-    problems.push(problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT.`, current.span));
-    finish(current);
-  }
+  };
 
-  const out: Partial<Record<TableName, Table>> = {};
-  for (const name of TABLE_NAMES) {
-    const t = tables.get(name);
-    if (t) out[name] = freezeTable(t);
-  }
-  const ruleset: Ruleset = { tables: out };
-  return { ruleset, problems };
+  const end = (): ParseResult => {
+    if (current) {
+      problems.push(problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT.`, current.span));
+      finish(current);
+    }
+    const out: Partial<Record<TableName, Table>> = {};
+    for (const name of TABLE_NAMES) {
+      const t = tables.get(name);
+      if (t) out[name] = freezeTable(t);
+    }
+    const ruleset: Ruleset = { tables: out };
+    return { ruleset, problems };
+  };
+  return { line, end };
 }
 
 function newTable(name: TableName, span: Span): MutableTable {
   const chains = new Map<string, MutableChain>();
   for (const c of BUILTIN_CHAINS[name]) chains.set(c, { name: c, builtin: true, policy: 'ACCEPT', span, declared: false, rules: [] });
-  return { name, span, chains };
+  return { name, span, chains, pending: [] };
 }
 
 function freezeTable(t: MutableTable): Table {
@@ -257,16 +318,29 @@ function freezeTable(t: MutableTable): Table {
   const users: Chain[] = [];
   for (const c of t.chains.values()) {
     const chain: Chain = c.builtin
-      ? { name: c.name, builtin: true, policy: c.policy ?? 'ACCEPT', span: c.span, rules: c.rules.slice() }
-      : { name: c.name, builtin: false, span: c.span, rules: c.rules.slice() };
+      ? { name: c.name, builtin: true, policy: c.policy ?? 'ACCEPT', span: c.span, rules: c.rules }
+      : { name: c.name, builtin: false, span: c.span, rules: c.rules };
     (c.builtin ? builtins : users).push(chain);
   }
   builtins.sort((a, b) => BUILTIN_CHAINS[t.name].indexOf(a.name as never) - BUILTIN_CHAINS[t.name].indexOf(b.name as never));
   return { name: t.name, span: t.span, chains: [...builtins, ...users] };
 }
 
-function parseChainLine(t: MutableTable, line: string, at: number, span: (s: number, e: number) => Span, problems: Problem[]): void {
-  const { tokens } = tokenize(line.slice(1));
+/** `:NAME POLICY [p:b]` with single spaces and no quotes (what generators write): its words without tokenizing. */
+function plainChainLine(line: string): Token[] | undefined {
+  if (line.length > 200 || /["'\\\t]| {2}/.test(line)) return undefined;
+  const out: Token[] = [];
+  let start = 0;
+  const body = line.slice(1);
+  for (const w of body.split(' ')) {
+    if (w) out.push({ value: w, start, end: start + w.length, quoted: false });
+    start += w.length + 1;
+  }
+  return out;
+}
+
+function parseChainLine(t: MutableTable, line: string, at: number, span: SpanFn, problems: Problem[]): void {
+  const tokens = plainChainLine(line) ?? tokenize(line.slice(1)).tokens;
   const sp = span(at, at + line.length);
   const name = tokens[0]?.value ?? '';
   const policy = tokens[1]?.value;
@@ -306,26 +380,30 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: (s: num
   }
 }
 
-/** A rule under construction; the target of a jump is checked at COMMIT. */
-export interface PendingRule extends Rule {
-  readonly pendingJump?: { readonly name: string; readonly span: Span };
+/** The file of the match spans of rules shared through a {@link ParseMemo}: offsets from the start of the rule's line. */
+export const MEMO_FILE = 'netpath:line';
+
+/** A memo's rule placed at `at` in `file`: its own span and target span moved there, its matches shared. */
+function placeRule(r: Rule, file: string, at: number): Rule {
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = { ...r, span: { file, start: r.span.start + at, end: r.span.end + at } };
+  if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + at, end: r.targetSpan.end + at };
+  return out;
 }
 
 /** A copy of a parsed rule at another place: every span moved by `delta` and into `file`. */
-function moveRule(r: PendingRule, file: string, delta: number): PendingRule {
+function moveRule(r: Rule, file: string, delta: number): Rule {
   const matches: Match[] = new Array<Match>(r.matches.length);
   for (let i = 0; i < r.matches.length; i++) {
     const m = r.matches[i];
     matches[i] = { ...m, span: { file, start: m.span.start + delta, end: m.span.end + delta } };
   }
-  const out: { -readonly [K in keyof PendingRule]: PendingRule[K] } = { ...r, span: { file, start: r.span.start + delta, end: r.span.end + delta }, matches };
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = { ...r, span: { file, start: r.span.start + delta, end: r.span.end + delta }, matches };
   if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + delta, end: r.targetSpan.end + delta };
-  if (r.pendingJump) out.pendingJump = { name: r.pendingJump.name, span: { file, start: r.pendingJump.span.start + delta, end: r.pendingJump.span.end + delta } };
   return out;
 }
 
 /** Parses one command line into its table; returns the rule when it was a clean `-A` (for the memo). */
-function parseCommand(t: MutableTable, raw: string, lineStart: number, span: (s: number, e: number) => Span, problems: Problem[]): PendingRule | undefined {
+function parseCommand(t: MutableTable, raw: string, lineStart: number, span: SpanFn, problems: Problem[]): Rule | undefined {
   const tk = tokenize(raw);
   const tokens = tk.tokens.slice();
   const tspan = (a: Token, b: Token = a): Span => span(lineStart + a.start, lineStart + b.end);
@@ -377,6 +455,7 @@ function parseCommand(t: MutableTable, raw: string, lineStart: number, span: (s:
     rest = rest.slice(1);
   }
   const rule = parseRuleBody(t.name, chainName, ruleText, ruleSpan, rest, tspan, problems);
+  if (rule.target.kind === 'jump' || rule.target.kind === 'goto') t.pending.push(rule);
   if (c === '-A' || c === '--append') {
     chain.rules.push(rule);
     return rule;
@@ -393,7 +472,7 @@ function parseRuleBody(
   tokens: readonly Token[],
   tspan: (a: Token, b?: Token) => Span,
   problems: Problem[],
-): PendingRule {
+): Rule {
   const unsupported: string[] = [];
   const items: Item[] = [];
   const modules: ModuleUse[] = [];
@@ -401,7 +480,6 @@ function parseRuleBody(
   let targetName: string | undefined;
   let targetSpan: Span | undefined;
   const targetOpts: Opt[] = [];
-  let pendingJump: { name: string; span: Span } | undefined;
 
   const syntax = (message: string, sp: Span): void => {
     problems.push(problem(SYNTAX, 'error', message, sp));
@@ -494,10 +572,8 @@ function parseRuleBody(
       targetSpan = tspan(tok, vals[0]);
       if (v === '-g' || v === '--goto') {
         target = { kind: 'goto', chain: targetName };
-        pendingJump = { name: targetName, span: targetSpan };
       } else if (!TARGET_OPTIONS[targetName]) {
         target = { kind: 'jump', chain: targetName };
-        pendingJump = { name: targetName, span: targetSpan };
       }
       i += 2;
       continue;
@@ -550,7 +626,7 @@ function parseRuleBody(
     const t = finishTarget(table, targetName, targetOpts, targetSpan!, syntax, unsup);
     if (t) target = t;
   }
-  return { table, chain, text, span: ruleSpan, matches, target, targetSpan, unsupported, pendingJump };
+  return { table, chain, text, span: ruleSpan, matches, target, targetSpan, unsupported };
 }
 
 /** Whether a word is an option or `!` rather than a value (quoted words are always values). */
@@ -969,23 +1045,31 @@ function finishTarget(table: TableName, name: string, opts: readonly Opt[], span
 
 /** At COMMIT: jumps must name a chain of the table; unknown target names are reported. */
 function resolveTargets(t: MutableTable, problems: Problem[]): void {
+  const bad = new Set<Rule>();
+  for (const r of t.pending) {
+    const name = (r.target as { readonly chain: string }).chain;
+    const target = t.chains.get(name);
+    if (!target || target.builtin) bad.add(r);
+  }
+  t.pending = [];
+  if (!bad.size) return;
+  // Reported in chain order, each bad rule replaced by a copy that says why it cannot be evaluated.
   for (const chain of t.chains.values()) {
-    chain.rules = chain.rules.map((r) => {
-      const pr = r as PendingRule;
-      if (!pr.pendingJump) return r;
-      const { pendingJump: pj, ...rule } = pr;
-      const target = t.chains.get(pj.name);
-      if (target && !target.builtin) return rule;
+    chain.rules = chain.rules.map((rule) => {
+      if (!bad.has(rule)) return rule;
+      const name = (rule.target as { readonly chain: string }).chain;
+      const span = rule.targetSpan ?? rule.span;
+      const target = t.chains.get(name);
       let message: string;
       if (target?.builtin) {
-        message = `Cannot jump to built-in chain '${pj.name}'.`;
-        problems.push(problem(SYNTAX, 'error', message, pj.span));
-      } else if (KNOWN_UNSUPPORTED_TARGETS.has(pj.name)) {
-        message = `Target ${pj.name} is not supported.`;
-        problems.push(problem(UNSUPPORTED, 'warning', message, pj.span));
+        message = `Cannot jump to built-in chain '${name}'.`;
+        problems.push(problem(SYNTAX, 'error', message, span));
+      } else if (KNOWN_UNSUPPORTED_TARGETS.has(name)) {
+        message = `Target ${name} is not supported.`;
+        problems.push(problem(UNSUPPORTED, 'warning', message, span));
       } else {
-        message = `Chain or target '${pj.name}' does not exist in table '${t.name}'.`;
-        problems.push(problem(SYNTAX, 'error', message, pj.span));
+        message = `Chain or target '${name}' does not exist in table '${t.name}'.`;
+        problems.push(problem(SYNTAX, 'error', message, span));
       }
       return { ...rule, unsupported: [...rule.unsupported, message] };
     });

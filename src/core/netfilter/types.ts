@@ -37,7 +37,10 @@ export interface PortRange {
 }
 
 interface MatchBase {
-  /** Where the option (including its `!` and `-m` module) is in the file. */
+  /**
+   * Where the option (including its `!` and `-m` module) is in the file; for a rule parsed through a parse memo
+   * (generated rules shared between nodes), the offsets from the start of its line, in the file `netpath:line`.
+   */
   readonly span: Span;
   /** True when the match is negated with `!`. */
   readonly negated: boolean;

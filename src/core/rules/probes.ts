@@ -69,21 +69,13 @@ export type RuleAuthor = 'kube-proxy' | 'cni-ipmasq' | 'ip-masq-agent' | 'node-i
 
 /**
  * Who wrote the rule at `span` of a node's ruleset: the node's own `iptables:` lines keep YAML spans; a
- * generated rule is told by the `# <contributor>` line heading its block in the rules text.
+ * generated rule is told by the contributor's block of the rules text it lies in.
  */
 export function ruleAuthor(dp: DataPlane, netns: NetnsId, span: Span | undefined): RuleAuthor {
   const ns = dp.namespaces.get(netns);
   if (!span || !ns || ns.kind !== 'node') return 'unknown';
   if (span.file !== rulesFileOf(ns.name)) return 'node-iptables';
-  const text = ns.rules?.text ?? '';
-  const at = text.lastIndexOf('\n# ', span.start);
-  if (at < 0) return 'unknown';
-  const label = text.slice(at + 3, text.indexOf('\n', at + 1));
-  if (label.startsWith('kube-proxy')) return 'kube-proxy';
-  if (label.startsWith('CNI bridge plugin')) return 'cni-ipmasq';
-  if (label.startsWith('ip-masq-agent')) return 'ip-masq-agent';
-  if (label.startsWith('node ')) return 'node-iptables';
-  return 'unknown';
+  return ns.rules?.blocks.find((b) => span.start >= b.start && span.start < b.end)?.author ?? 'unknown';
 }
 
 /** A span that points at text someone wrote (defaulted values have an empty file name). */
