@@ -6,7 +6,8 @@
  *   answers each connection or datagram with one JSON line: who answered and the peer address it saw.
  *   With an owner PID it exits when that process is gone (a verifier that crashed leaves no servers).
  * - The client makes a bounded number of tries to one address and port and prints one JSON array: per try the
- *   result (answered, refused, unreachable, denied, timeout, error), the reply and its own source address.
+ *   result (answered, refused, unreachable, denied, timeout, error), the reply, its own source address and port,
+ *   and for UDP the payload it sent (a random token that finds the datagram in the captures).
  */
 
 export const LISTENER_SOURCE = String.raw`'use strict';
@@ -75,6 +76,8 @@ function tcpTry() {
 function udpTry() {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    // The datagram's payload identifies this try in the captures (NAT may rewrite addresses and ports).
+    const token = 'netpath ' + require('crypto').randomBytes(8).toString('hex') + '\n';
     let done = false, local, localPort;
     const s = dgram.createSocket(o.dst.includes(':') ? 'udp6' : 'udp4');
     const finish = (r) => {
@@ -82,7 +85,7 @@ function udpTry() {
       done = true;
       clearTimeout(timer);
       try { s.close(); } catch {}
-      resolve(Object.assign(r, { local, localPort, ms: Date.now() - t0 }));
+      resolve(Object.assign(r, { local, localPort, token, ms: Date.now() - t0 }));
     };
     const timer = setTimeout(() => finish({ result: 'timeout' }), o.timeoutMs);
     s.on('error', (e) => finish({ result: classify(e.code), code: e.code }));
@@ -90,7 +93,7 @@ function udpTry() {
     const go = () => s.connect(o.port, o.dst, (err) => {
       if (err) return finish({ result: classify(err.code), code: err.code });
       const a = s.address(); local = norm(a.address); localPort = a.port;
-      s.send('netpath\n', (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
+      s.send(token, (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
     });
     if (o.bind) s.bind({ address: o.bind, port: 0 }, go); else go();
   });

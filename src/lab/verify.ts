@@ -14,10 +14,15 @@ import { labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build'
 import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
+import { devicesAgree, FlowCapture, followRequest, hopText, linksOf, predictedDevices, stopAllCaptures, type CapturePoint, type DeviceHop } from './devices';
+import type { CapturedPacket } from './pcap';
+
+export type { DeviceHop } from './devices';
 
 const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
 const MAX_TRIES = 16;
 const AFFINITY_TRIES = 3;
+let captureCounter = 0;
 
 export interface PredictedOutcome {
   readonly probability: number;
@@ -28,6 +33,8 @@ export interface PredictedOutcome {
   readonly sourceSeen: string | null;
   /** `<netns> DNAT <addr> port <n>` / `<netns> SNAT <addr>`, one per namespace and kind, sorted. */
   readonly nat: readonly string[];
+  /** The ordered devices crossed in pod and node namespaces (bridge hops the kernel may skip are `optional`). */
+  readonly devices: readonly DeviceHop[];
 }
 
 export interface ObservedOutcome {
@@ -37,6 +44,8 @@ export interface ObservedOutcome {
   readonly answeredBy: string | null;
   readonly sourceSeen: string | null;
   readonly nat: readonly string[];
+  /** The ordered devices the request crossed in pod and node namespaces; null when not captured. */
+  readonly devices: readonly DeviceHop[] | null;
   readonly count: number;
 }
 
@@ -67,6 +76,11 @@ export interface VerifyOptions {
   readonly flows?: readonly FlowSpec[];
   /** Namespace prefix; default `npv-<pid>`. */
   readonly prefix?: string;
+  /**
+   * Capture every flow per namespace and compare the devices crossed (default false: on this kernel tcpdump
+   * still loses packets of some flows, which would read as disagreements; see docs/kernel-lab.md).
+   */
+  readonly devices?: boolean;
   /** Install SIGINT/SIGTERM handlers that remove the lab, then exit (default true; the editor passes false). */
   readonly handleSignals?: boolean;
 }
@@ -90,7 +104,7 @@ function predictedNat(p: TracePath): string[] {
   return [...byKey.values()].sort();
 }
 
-function predictedOutcomes(result: TraceResult): PredictedOutcome[] {
+function predictedOutcomes(result: TraceResult, dp: DataPlane): PredictedOutcome[] {
   return result.paths.map((p) => ({
     probability: p.probability,
     disposition: p.disposition,
@@ -98,6 +112,7 @@ function predictedOutcomes(result: TraceResult): PredictedOutcome[] {
     answeredBy: p.disposition === 'delivered' && p.delivered ? (p.delivered.kind === 'pod' ? answerKey(p.delivered.name, p.delivered.port) : answerKey(`${p.delivered.kind}:${p.delivered.name}`, p.delivered.port)) : null,
     sourceSeen: p.sourceSeen,
     nat: predictedNat(p),
+    devices: predictedDevices(p, dp),
   }));
 }
 
@@ -152,12 +167,18 @@ interface ClientTry {
   readonly reply?: { pod: string; container: string; port: number; peer: string };
   readonly local?: string;
   readonly localPort?: number;
+  /** UDP: the payload sent. */
+  readonly token?: string;
 }
 
 interface Context {
   readonly topology: Topology;
   readonly dp: DataPlane;
   readonly lab: Lab;
+  /** Interface names by index, per Linux namespace (read once per lab). */
+  readonly links?: Map<string, Promise<Map<number, string>>>;
+  /** Capture and compare the devices crossed. */
+  readonly devices?: boolean;
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -171,7 +192,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const { result, problems } = traceFlow(ctx.topology, { from: spec.from, to: spec.to, ...(spec.proto ? { proto: spec.proto } : {}) }, ctx.dp);
   if (!result) return fail(spec.proto ?? 'tcp', [`the tracer could not trace it: ${problems[0]?.message ?? 'bad input'}`]);
   const proto: TraceProto = result.flow.proto;
-  const outcomes = predictedOutcomes(result);
+  const outcomes = predictedOutcomes(result, ctx.dp);
   const predicted = { src: result.flow.src, dst: result.flow.dst, dport: result.flow.dport, outcomes };
   if (proto !== 'tcp' && proto !== 'udp') return fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted);
   const startId = result.paths[0]?.hops[0]?.netns;
@@ -191,7 +212,24 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: affinity ? AFFINITY_TRIES : 1, timeoutMs: TRY_TIMEOUT_MS, want };
-  const r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000, env: NODE_SCRIPT_ENV });
+  // Capture in every pod and node namespace, and in the source namespace (where the SYN's ISN is read).
+  const points: CapturePoint[] = [...ctx.dp.namespaces.values()].filter((n) => n.kind === 'pod' || n.kind === 'node' || n.id === startId).flatMap((n) => {
+    const name = ctx.lab.netnsOf.get(n.id);
+    return name ? [{ id: n.id, name }] : [];
+  });
+  const capture = ctx.devices ? await FlowCapture.start(points, ctx.lab.state.dir, String(++captureCounter)) : undefined;
+  let captured: Map<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>;
+  let r: Awaited<ReturnType<typeof run>>;
+  try {
+    r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000, env: NODE_SCRIPT_ENV });
+  } finally {
+    captured = capture ? await capture.stop((p) => {
+      const cache = ctx.links ?? new Map<string, Promise<Map<number, string>>>();
+      let m = cache.get(p.name);
+      if (!m) cache.set(p.name, (m = linksOf(p.name)));
+      return m;
+    }) : new Map();
+  }
   let tries: ClientTry[];
   try {
     tries = JSON.parse(r.stdout) as ClientTry[];
@@ -201,15 +239,24 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const dumps = await Promise.all(nodes.map((n) => inNetns(n.name, 'conntrack', ['-L', '-f', family], { timeoutMs: 5000 }).then((d) => parseConntrack(d.stdout, n.id))));
   const entries = dumps.flat();
 
-  const differences = new Set<string>();
+  const differences = new Set<string>((capture?.problems ?? []).map((p) => `devices: ${p}`));
   const observed = new Map<string, ObservedOutcome>();
+  const devicesText = (hops: readonly DeviceHop[]): string => `[${hops.map(hopText).join(', ')}]`;
   for (const t of tries) {
     const answeredBy = t.reply ? answerKey(t.reply.pod, t.reply.port) : null;
     const nat = t.result === 'answered' ? observedNat(entries, proto, t.localPort) : [];
     const sourceSeen = t.reply?.peer ?? null;
-    const key = JSON.stringify([t.result, t.code, answeredBy, sourceSeen, nat]);
+    const devices = !capture ? undefined : proto === 'udp' ? (t.token ? followRequest(captured, { proto, token: t.token }) : undefined) : t.localPort !== undefined ? followRequest(captured, { proto: 'tcp', sourceNetns: startId!, sport: t.localPort }) : undefined;
+    const key = JSON.stringify([t.result, t.code, answeredBy, sourceSeen, nat, devices ?? null]);
     const prev = observed.get(key);
-    observed.set(key, { result: t.result, ...(t.code ? { code: t.code } : {}), answeredBy, sourceSeen, nat, count: (prev?.count ?? 0) + 1 });
+    observed.set(key, { result: t.result, ...(t.code ? { code: t.code } : {}), answeredBy, sourceSeen, nat, devices: devices ?? null, count: (prev?.count ?? 0) + 1 });
+    // The devices crossed, against the paths that end the same way (the same backend, or not delivered).
+    const same = outcomes.filter((o) => (answeredBy ? o.answeredBy === answeredBy : o.disposition !== 'delivered'));
+    if (capture && same.length) {
+      const where = answeredBy ? `to ${answeredBy}` : `of the undelivered try (${t.result})`;
+      if (!devices) differences.add(`devices ${where}: the request was not found in the captures`);
+      else if (!same.some((o) => devicesAgree(o.devices, devices))) differences.add(`devices ${where}: kernel ${devicesText(devices)}, tracer ${same.map((o) => devicesText(o.devices)).join(' | ')}`);
+    }
     if (answeredBy) {
       const cands = outcomes.filter((o) => o.answeredBy === answeredBy);
       if (!cands.length) {
@@ -257,7 +304,7 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
   const prefix = options.prefix ?? `npv-${process.pid}`;
   const handle = options.handleSignals ?? true;
   let tearing: Promise<unknown> | undefined;
-  const teardown = (): Promise<unknown> => (tearing ??= labDown(prefix).catch(() => undefined));
+  const teardown = (): Promise<unknown> => (tearing ??= (stopAllCaptures(), labDown(prefix).catch(() => undefined)));
   const onSignal = (signal: NodeJS.Signals): void => {
     onProgress(`${signal}: removing the lab`);
     void teardown().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -274,7 +321,7 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
     } catch (err) {
       throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
     }
-    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab };
+    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab, links: new Map(), devices: options.devices ?? false };
     const t1 = Date.now();
     const reports: FlowReport[] = [];
     for (const [i, f] of flows.entries()) {
