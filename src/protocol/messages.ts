@@ -4,8 +4,10 @@
  * src/webview/shared/validate.ts).
  */
 import type { TraceResult } from '../core/trace/types';
+import type { VerifyReportData } from './verify';
 
 export type { TraceResult, TracePath, Hop, Step, NatEvent, NatTuple, Delivered, Flow, HopPacket } from '../core/trace/types';
+export type { VerifyReportData, VerifyFlow, VerifyDeviceHop, VerifyPredictedOutcome, VerifyObservedOutcome } from './verify';
 
 /** What a view shows; also its persisted state (setState + the panel serializer). */
 export interface TopologyViewState {
@@ -20,7 +22,17 @@ export interface TraceViewState {
   readonly request: TraceRequest;
 }
 
-export type ViewState = TopologyViewState | TraceViewState;
+/**
+ * The trace view in verify mode: the kernel lab's report per flow (it cannot be recomputed without running the
+ * lab again, so the report itself is the persisted state).
+ */
+export interface VerifyViewState {
+  readonly view: 'verify';
+  readonly file: string;
+  readonly report: VerifyReportData;
+}
+
+export type ViewState = TopologyViewState | TraceViewState | VerifyViewState;
 
 export type TraceProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
 export const TRACE_PROTOCOLS: readonly TraceProtocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
@@ -38,6 +50,7 @@ export interface TraceRequest {
 export type HostMessage =
   | { readonly type: 'topology'; readonly state: TopologyViewState; readonly data: TopologySummary }
   | { readonly type: 'trace'; readonly state: TraceViewState; readonly data: TraceViewData }
+  | { readonly type: 'verify'; readonly state: VerifyViewState }
   | { readonly type: 'error'; readonly message: string };
 
 /** Webview -> host. */
@@ -45,7 +58,7 @@ export type WebviewMessage =
   | { readonly type: 'ready' }
   /** Show a span of a source file: a topology YAML path, or `netpath:rules/<node>` for generated rules. */
   | { readonly type: 'reveal'; readonly file: string; readonly start: number; readonly end: number }
-  /** Trace again with other endpoints or protocol, or with/without the reply path. */
+  /** Trace again with other endpoints or protocol, or with/without the reply path; from verify mode: open that flow as a trace. */
   | { readonly type: 'retrace'; readonly request: TraceRequest }
   /** Save or copy an export of the trace view; `format` decides the file type. */
   | { readonly type: 'export'; readonly format: ExportFormat; readonly name: string; readonly content: string }

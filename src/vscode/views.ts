@@ -1,7 +1,9 @@
 /** The topology and trace webview panels: opening, restoring after reload, and talking to them. */
 import * as vscode from 'vscode';
 import { LineIndex } from '../core';
-import { TRACE_PROTOCOLS, type HostMessage, type TraceRequest, type ViewState, type WebviewMessage } from '../protocol/messages';
+import type { VerifyReport } from '../lab';
+import { TRACE_PROTOCOLS, type HostMessage, type TraceRequest, type VerifyReportData, type ViewState, type WebviewMessage } from '../protocol/messages';
+import { isVerifyReportData } from '../protocol/verify';
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
@@ -21,7 +23,11 @@ interface Entry {
 }
 
 const title = (state: ViewState) =>
-  state.view === 'topology' ? `Topology: ${vscode.Uri.parse(state.file).path.split('/').pop()}` : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
+  state.view === 'topology'
+    ? `Topology: ${vscode.Uri.parse(state.file).path.split('/').pop()}`
+    : state.view === 'verify'
+      ? `Verify: ${state.report.topology} (${state.report.flows.filter((f) => f.agree).length}/${state.report.flows.length} agree)`
+      : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
 
 /** A persisted state from a serializer: anything may be stored there, so check it as a message. */
 function isViewState(raw: unknown): raw is ViewState {
@@ -29,6 +35,7 @@ function isViewState(raw: unknown): raw is ViewState {
   const s = raw as Record<string, unknown>;
   if (typeof s.file !== 'string') return false;
   if (s.view === 'topology') return true;
+  if (s.view === 'verify') return isVerifyReportData(s.report);
   const r = s.request as Record<string, unknown> | undefined;
   return s.view === 'trace' && typeof r === 'object' && r !== null && typeof r.from === 'string' && typeof r.to === 'string' && (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto);
 }
@@ -67,6 +74,16 @@ export class Views implements vscode.Disposable {
     return this.open({ view: 'trace', file, request });
   }
 
+  /**
+   * Shows a kernel lab report (`netpath.verifyKernel`) in the trace view's verify mode: per flow, agreement
+   * or the differences; each flow opens as a normal trace.
+   */
+  async openVerify(fileUri: string, report: VerifyReport): Promise<void> {
+    const data: VerifyReportData = report;
+    if (!isVerifyReportData(data)) throw new Error('the kernel lab returned a malformed report');
+    await this.open({ view: 'verify', file: fileUri, report: data });
+  }
+
   private async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
     if (!isViewState(raw)) {
       panel.dispose();
@@ -102,6 +119,11 @@ export class Views implements vscode.Disposable {
       case 'reveal':
         return this.reveal(vscode.Uri.parse(entry.state.file), message.file, message.start, message.end);
       case 'retrace':
+        // Verify mode keeps its report: the flow opens in a trace view of its own.
+        if (entry.state.view === 'verify') {
+          await this.openTrace(entry.state.file, message.request);
+          return;
+        }
         if (entry.state.view !== 'trace') return;
         entry.state = { ...entry.state, request: message.request };
         entry.panel.title = title(entry.state);
@@ -117,6 +139,10 @@ export class Views implements vscode.Disposable {
 
   private async refresh(entry: Entry): Promise<void> {
     const { panel, state } = entry;
+    if (state.view === 'verify') {
+      await post(panel, { type: 'verify', state });
+      return;
+    }
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(state.file));
     const analysis = await this.analyses.analysisFor(doc);
     let message: HostMessage;

@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { TRACE_PROTOCOLS, type HostMessage, type ViewState, type WebviewMessage } from '../protocol/messages';
 
-export const VIEW_TYPES = { topology: 'netpath.topology', trace: 'netpath.trace' } as const;
+/** Panel types by view; verify mode is the trace view's panel (and its script). */
+export const VIEW_TYPES = { topology: 'netpath.topology', trace: 'netpath.trace', verify: 'netpath.trace' } as const;
+const SCRIPTS = { topology: 'topology', trace: 'trace', verify: 'trace' } as const;
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
@@ -17,7 +19,7 @@ const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&
 
 export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: ViewState): string {
   const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${state.view}.js`));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${SCRIPTS[state.view]}.js`));
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

@@ -55,7 +55,7 @@ function page(view: string, state: string, theme: Theme, origin: string): { html
 <body data-state="${escapeAttribute(state)}" data-nonce="${escapeAttribute(nonce)}">
 <main id="app" aria-live="polite"></main>
 <script nonce="${nonce}" src="${origin}/stub.js?theme=${theme}"></script>
-<script type="module" nonce="${nonce}" src="${origin}/webview/${view}.js"></script>
+<script type="module" nonce="${nonce}" src="${origin}/webview/${view === 'verify' ? 'trace' : view}.js"></script>
 </body>
 </html>`;
   return { html, nonce };

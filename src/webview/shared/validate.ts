@@ -3,6 +3,7 @@
  * shape is dropped (and said so in the page), never half-rendered.
  */
 import type { HostMessage, TopologySummary, TraceViewData } from '../../protocol/messages';
+import { isVerifyReportData } from '../../protocol/verify';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,6 +58,8 @@ export function isHostMessage(value: unknown): value is HostMessage {
       return isRec(value.state) && value.state.view === 'topology' && isStr(value.state.file) && isTopologySummary(value.data);
     case 'trace':
       return isRec(value.state) && value.state.view === 'trace' && isStr(value.state.file) && isTraceRequest(value.state.request) && isTraceViewData(value.data);
+    case 'verify':
+      return isRec(value.state) && value.state.view === 'verify' && isStr(value.state.file) && isVerifyReportData(value.state.report);
     default:
       return false;
   }

@@ -9,10 +9,12 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { Hop, NatTuple, Step, TraceProtocol, TraceRequest, TraceViewData, TraceViewState } from '../../protocol/messages';
+import type { Hop, NatTuple, Step, TraceProtocol, TraceRequest, TraceViewData, TraceViewState, VerifyViewState } from '../../protocol/messages';
+import { isVerifyReportData } from '../../protocol/verify';
 import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { draw, layout, type Layout } from './diagram';
+import { renderVerify } from './verify';
 import { describeWalk, dispositionLabel, hostPort, markdown, mattered, natOf, percent, tupleText, type Walk } from './words';
 
 applyStyles();
@@ -377,13 +379,23 @@ document.addEventListener('keydown', (e) => {
 onHostMessage(
   (message) => {
     if (message.type === 'trace') render(message.state, message.data);
+    else if (message.type === 'verify') showVerify(message.state);
     else if (message.type === 'error') app.replaceChildren(el('h1', { id: 'view-title' }, 'Trace'), el('p', { class: 'error', role: 'alert' }, message.message));
   },
   () => document.getElementById('status')?.replaceChildren(' (ignored a malformed message from the host)'),
 );
 
-const restored = initialState() as Saved | undefined;
-if (restored?.view === 'trace') {
+/** Verify mode: the report is the state; a flow opens as a trace (the host opens a trace view for it). */
+function showVerify(s: VerifyViewState): void {
+  state = undefined;
+  vscode.setState(s);
+  renderVerify(app, s, (request) => vscode.postMessage({ type: 'retrace', request }));
+}
+
+const restored = initialState() as Saved | VerifyViewState | undefined;
+if (restored?.view === 'verify') {
+  if (isVerifyReportData(restored.report)) showVerify(restored);
+} else if (restored?.view === 'trace') {
   if (restored.ui) ui = { ...restored.ui };
   state = restored;
   vscode.setState(restored);
