@@ -9,12 +9,13 @@ import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
 import type { DataPlane as CompiledDataPlane } from './dataplane/types';
+import { dataPlaneProblems } from './dataplane/problems';
 
 export type { Problem, Severity, Span, QuickFix, TextEdit, RelatedInformation } from './problem';
 export type { Topology, SourceFile } from './model/types';
 export type { FileHost } from './workspace/load';
 export { LineIndex, type LineColumn } from './syntax/lines';
-export { RULES, DIAGNOSTIC_CODES, type CodeInfo, type SeverityOverrides } from './rules';
+export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
 export { hoverAt, type Hover } from './hover';
@@ -31,8 +32,13 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
   const built = buildTopology(files);
   const texts = new Map(files.map((f) => [f.path, f.text]));
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
-  const dataplane = (): CompiledDataPlane => compile(built.topology, { files: texts });
-  const diagnostics = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, { ...options, dataplane, texts })].sort(
+  let compiled: CompiledDataPlane | undefined;
+  const dataplane = (): CompiledDataPlane => (compiled ??= compile(built.topology, { files: texts }));
+  const found = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, { ...options, dataplane, texts })];
+  // The data plane's own problems (raw iptables text, routes the kernel refuses), unless a rule already said it at the spot.
+  const taken = new Set(found.filter((p) => p.severity === 'error').map((p) => `${p.span.file}|${p.span.start}`));
+  const own = dataPlaneProblems(built.topology, compiled ?? (built.topology.nodes.some((n) => n.routes.some((r) => !r.dev)) ? dataplane() : undefined), texts);
+  const diagnostics = [...found, ...applySeverity(own.filter((p) => !taken.has(`${p.span.file}|${p.span.start}`)), options.severity)].sort(
     (a, b) => a.span.file.localeCompare(b.span.file) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
   return { ...built, diagnostics };

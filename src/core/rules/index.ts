@@ -66,8 +66,15 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   { code: 'include.too-many', severity: 'warning', description: 'More files than NetPath reads in one topology.' },
 ];
 
+/** Codes of the data plane itself, reported by `analyse` (src/core/dataplane/problems.ts). */
+export const DATAPLANE_CODES: readonly CodeInfo[] = [
+  { code: 'iptables.syntax', severity: 'error', description: "A line of a node's iptables text that iptables-restore would refuse." },
+  { code: 'iptables.unsupported', severity: 'warning', description: "A table, match, option or target in a node's iptables text that NetPath cannot evaluate." },
+  { code: 'route.no-device', severity: 'error', description: 'A node route with no device and no interface that reaches its gateway, so the kernel refuses it.' },
+];
+
 /** Every documented code with its default severity and description: the rules and the model's codes. */
-export const DIAGNOSTIC_CODES: readonly CodeInfo[] = [...MODEL_CODES, ...RULES.map(({ code, severity, description }) => ({ code, severity, description }))];
+export const DIAGNOSTIC_CODES: readonly CodeInfo[] = [...MODEL_CODES, ...DATAPLANE_CODES, ...RULES.map(({ code, severity, description }) => ({ code, severity, description }))];
 
 /** A severity per code, or `off` to drop the code. Codes not listed keep their default. */
 export type SeverityOverrides = Readonly<Record<string, Severity | 'off'>>;
