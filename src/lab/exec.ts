@@ -1,5 +1,5 @@
 /** Running the lab's commands: every call is bounded by a timeout and never goes through a shell unless asked. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface RunResult {
   readonly code: number;
@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Extra environment variables (added to this process's environment). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Called with the started process (so a caller can stop it when it is itself stopped). */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -24,6 +26,7 @@ export const NODE_SCRIPT_ENV: Readonly<Record<string, string>> = { ELECTRON_RUN_
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

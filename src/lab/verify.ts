@@ -7,6 +7,7 @@
  * (at most MAX_TRIES). The lab is removed on success, failure, SIGINT and SIGTERM; a verifier killed outright
  * leaves listeners that exit by themselves and a state file the next run cleans up.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { traceFlow, type DataPlane, type Topology, type TracePath, type TraceProto, type TraceResult } from '../core';
@@ -23,6 +24,11 @@ const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN
 const MAX_TRIES = 16;
 const AFFINITY_TRIES = 3;
 let captureCounter = 0;
+/** A run's clients (`ip netns exec` execs node, so the PID is the client's): a stopped verifier stops them, also one started after the stop. */
+interface Clients {
+  readonly live: Set<ChildProcess>;
+  stopped: boolean;
+}
 
 export interface PredictedOutcome {
   readonly probability: number;
@@ -179,6 +185,7 @@ interface Context {
   readonly links?: Map<string, Promise<Map<number, string>>>;
   /** Capture and compare the devices crossed. */
   readonly devices?: boolean;
+  readonly clients?: Clients;
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -221,7 +228,16 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   let captured: Map<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>;
   let r: Awaited<ReturnType<typeof run>>;
   try {
-    r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], { timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000, env: NODE_SCRIPT_ENV });
+    r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], {
+      timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000, env: NODE_SCRIPT_ENV,
+      onSpawn: (c) => {
+        const clients = ctx.clients;
+        if (!clients) return;
+        if (clients.stopped) c.kill('SIGKILL');
+        clients.live.add(c);
+        c.on('close', () => clients.live.delete(c));
+      },
+    });
   } finally {
     captured = capture ? await capture.stop((p) => {
       const cache = ctx.links ?? new Map<string, Promise<Map<number, string>>>();
@@ -284,6 +300,11 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   };
 }
 
+function stopClients(clients: Clients): void {
+  clients.stopped = true;
+  for (const c of clients.live) c.kill('SIGKILL');
+}
+
 /**
  * Builds the topology of `paths` in namespaces, runs the flows, removes the lab and returns the report.
  * Throws {@link VerifyUnavailable} when it cannot run here or the lab cannot be built.
@@ -304,7 +325,8 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
   const prefix = options.prefix ?? `npv-${process.pid}`;
   const handle = options.handleSignals ?? true;
   let tearing: Promise<unknown> | undefined;
-  const teardown = (): Promise<unknown> => (tearing ??= (stopAllCaptures(), labDown(prefix).catch(() => undefined)));
+  const clients: Clients = { live: new Set(), stopped: false };
+  const teardown = (): Promise<unknown> => (tearing ??= (stopClients(clients), stopAllCaptures(), labDown(prefix).catch(() => undefined)));
   const onSignal = (signal: NodeJS.Signals): void => {
     onProgress(`${signal}: removing the lab`);
     void teardown().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -321,7 +343,7 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
     } catch (err) {
       throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
     }
-    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab, links: new Map(), devices: options.devices ?? false };
+    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab, links: new Map(), devices: options.devices ?? false, clients };
     const t1 = Date.now();
     const reports: FlowReport[] = [];
     for (const [i, f] of flows.entries()) {
