@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import { destinationChoices, nodeRulesText, parseEndpoint, sourceChoices, type EndpointChoice, type Topology } from '../core';
 import type { TraceRequest } from '../protocol/messages';
+import { runVerify } from '../lab';
+import { log } from './log';
 import type { Analyses } from './analyses';
 import type { Views } from './views';
 import { STARTER_TOPOLOGY } from './starter';
@@ -21,6 +23,13 @@ interface Target {
   readonly from?: string;
   readonly to?: string;
   readonly proto?: TraceRequest['proto'];
+  /** Verify on Linux Kernel: skip the confirmation (tests, and a user who already confirmed). */
+  readonly confirmed?: boolean;
+}
+
+function refuse(message: string): undefined {
+  void vscode.window.showWarningMessage(`NetPath: ${message}`);
+  return undefined;
 }
 
 const TYPED = '$(edit) Type an address…';
@@ -165,6 +174,56 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     const uri = vscode.Uri.joinPath(services.extensionUri, 'media', 'walkthrough', 'two-node-lab.netpath.yaml');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     return COMMANDS['netpath.tracePacket'](services, { file: uri.toString(), ...example });
+  },
+
+  'netpath.verifyKernel': async ({ analyses, views }, arg) => {
+    const doc = await topologyDocument(arg);
+    const analysis = doc && (await analyses.analysisFor(doc));
+    if (!doc || !analysis) {
+      void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
+      return undefined;
+    }
+    // The package.json `enablement` hides the command elsewhere; these checks give a reason when it is run anyway.
+    if (process.platform !== 'linux') return refuse('Verify on Linux Kernel runs only on Linux.');
+    if (!vscode.workspace.isTrusted) return refuse('Verify on Linux Kernel runs processes: trust this workspace first.');
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote') return refuse('Verify on Linux Kernel needs the topology on this machine\'s disk.');
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      return refuse(`Verify on Linux Kernel creates network namespaces, which needs root. Run it from a terminal instead: sudo netpath verify ${doc.uri.fsPath}`);
+    }
+    if (!arg?.confirmed) {
+      const go = 'Build the lab';
+      const answer = await vscode.window.showWarningMessage(
+        `Verify "${analysis.topology.name}" on the Linux kernel?`,
+        { modal: true, detail: 'NetPath will run `ip netns`, `iptables-nft-restore`, `conntrack` and small listeners as root, inside network namespaces it creates and removes again. It never touches this machine\'s own interfaces, routes or rules.' },
+        go,
+      );
+      if (answer !== go) return undefined;
+    }
+    const entries = [doc.uri.fsPath];
+    log.info(`verify on the Linux kernel: ${entries.join(', ')}`);
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'NetPath: verifying on the Linux kernel', cancellable: false },
+      async (progress) => {
+        let last = 0;
+        return runVerify(entries, { handleSignals: false }, (message, done, total) => {
+          const increment = total ? ((done ?? 0) / total) * 100 - last : undefined;
+          if (increment !== undefined) last += increment;
+          progress.report({ message, increment });
+        });
+      },
+    ).then(undefined, (e: unknown) => {
+      void vscode.window.showErrorMessage(`NetPath: the kernel lab could not run: ${(e as Error).message}`);
+      log.error(`verify failed: ${(e as Error).stack ?? String(e)}`);
+      return undefined;
+    });
+    if (!report) return undefined;
+    const agreeing = report.flows.filter((f) => f.agree).length;
+    log.info(`verify: ${agreeing}/${report.flows.length} flows agree`);
+    await views.openVerify(doc.uri.toString(), report);
+    void (report.agree
+      ? vscode.window.showInformationMessage(`NetPath: the kernel agrees with the tracer on all ${report.flows.length} flows.`)
+      : vscode.window.showWarningMessage(`NetPath: the kernel disagrees with the tracer on ${report.flows.length - agreeing} of ${report.flows.length} flows.`));
+    return report;
   },
 
   'netpath.newTopologyFile': async () => {
