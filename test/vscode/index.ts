@@ -17,6 +17,7 @@ const SUITES: ReadonlyArray<() => Promise<unknown>> = [
   () => import('./extension.test'),
   () => import('./language.test'),
   () => import('./editor.test'),
+  () => import('./verify.test'),
 ];
 
 export async function run(): Promise<void> {
