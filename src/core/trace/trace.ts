@@ -192,7 +192,9 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     }
     if (!srcAddress) return bad(`--from ${request.from} has no IPv${family} address.`);
   }
-  const sport = ported ? (request.sport ?? 40000) : null;
+  // A source written as ip:port names its source port; --sport wins when both are given.
+  const sourcePort = from.value.kind === 'ip' ? from.value.port : undefined;
+  const sport = ported ? (request.sport ?? sourcePort ?? 40000) : null;
   const pkt: Pkt = { family, proto, src: srcAddress, sport, dst: formatAddress(parseAddress(dstAddress)!), dport: ported ? dst.port : null, ttl: 64, mark: 0 };
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
