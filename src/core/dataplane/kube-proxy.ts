@@ -63,6 +63,7 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
       externalTrafficPolicy: s.externalTrafficPolicy,
       internalTrafficPolicy: s.internalTrafficPolicy,
       sessionAffinity: s.sessionAffinity,
+      sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
       endpoints: s.endpoints.filter((e) => familyOf(e.ip) === family).map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
   }));
 }

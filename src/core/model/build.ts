@@ -10,7 +10,7 @@
  */
 import { problem, type Problem, type Span } from '../problem';
 import { firstAddress, formatValue, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
-import { parseYamlFile, type ParsedFile, type YDocument, type YMap, type YNode } from '../syntax/yaml';
+import { getPath, parseYamlFile, type ParsedFile, type YDocument, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str, stringMap, strings } from './read';
 import { TOPOLOGY_SCHEMA } from './schema';
 import { validateAgainstSchema } from './validate';
@@ -227,7 +227,7 @@ class Builder {
     if (!name) return;
     const namespace = str(get(s, 'namespace')) ?? 'default';
     const set = new Set<string>();
-    for (const key of ['type', 'clusterIP', 'clusterIPs', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerIPs', 'loadBalancerSourceRanges', 'sessionAffinity']) {
+    for (const key of ['type', 'clusterIP', 'clusterIPs', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerIPs', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityTimeoutSeconds']) {
       if (get(s, key) !== undefined) set.add(key);
     }
     const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
@@ -246,6 +246,7 @@ class Builder {
         loadBalancerIPs: lbIPs.map((x) => x.value),
         loadBalancerSourceRanges: strings(get(s, 'loadBalancerSourceRanges')).map((x) => x.value),
         sessionAffinity: enumOf(str(get(s, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
+        sessionAffinityTimeoutSeconds: int(get(s, 'sessionAffinityTimeoutSeconds')) ?? 10800,
         span: s.span,
         spans: {
           ...spansOf(s, ['name', 'namespace', 'type', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerSourceRanges', 'sessionAffinity']),
@@ -314,7 +315,7 @@ class Builder {
     clusterIPs = clusterIPs.filter((c) => c.value !== 'None' && c.value !== '');
     const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) => strings(get(i, 'ip')));
     const lbIPs = lbIngress.length ? lbIngress : strings(get(spec, 'loadBalancerIP'));
-    const set = new Set<string>(['type', 'clusterIP', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'sessionAffinity']);
+    const set = new Set<string>(['type', 'clusterIP', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityTimeoutSeconds']);
     this.addService({
       svc: {
         name, namespace, id: `${namespace}/${name}`,
@@ -328,6 +329,7 @@ class Builder {
         loadBalancerIPs: lbIPs.map((x) => x.value),
         loadBalancerSourceRanges: strings(get(spec, 'loadBalancerSourceRanges')).map((x) => x.value),
         sessionAffinity: enumOf(str(get(spec, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
+        sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
         span: root.span,
         spans: {
           name: get(meta, 'name')!.span, ...optionalSpan('selector', get(spec, 'selector')), ...optionalSpan('ports', get(spec, 'ports')), ...optionalSpan('type', get(spec, 'type')),

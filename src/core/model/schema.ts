@@ -235,6 +235,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           loadBalancerIPs: { type: 'array', description: 'Load balancer addresses.', items: ip('A load balancer IP.') },
           loadBalancerSourceRanges: cidrList('Only clients in these ranges may reach the load balancer IP; others are dropped.', 'A client range.'),
           sessionAffinity: { type: 'string', enum: ['None', 'ClientIP'], default: 'None', description: 'ClientIP: kube-proxy sends a client back to the same endpoint for a while.' },
+          sessionAffinityTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 10800, description: 'How long ClientIP affinity keeps a client on its endpoint (Kubernetes: sessionAffinityConfig.clientIP.timeoutSeconds).' },
           endpoints: {
             type: 'array',
             description: 'Explicit endpoints (like an EndpointSlice) for a Service without a selector.',

@@ -155,6 +155,8 @@ export interface Service extends Located {
   readonly loadBalancerIPs: readonly string[];
   readonly loadBalancerSourceRanges: readonly string[];
   readonly sessionAffinity: 'None' | 'ClientIP';
+  /** How long ClientIP affinity pins a client to its endpoint (sessionAffinityConfig.clientIP.timeoutSeconds). */
+  readonly sessionAffinityTimeoutSeconds: number;
   readonly endpoints: readonly Endpoint[];
   /** Where endpoints came from. */
   readonly endpointSource: 'selector' | 'EndpointSlice' | 'none';
