@@ -2,7 +2,7 @@
 //   1. builds and packages the .vsix (scripts/package.mjs, which also checks its contents);
 //   2. installs code-server into .vscode-test/ if needed, then the .vsix into it;
 //   3. starts code-server on 127.0.0.1 with examples/ open and prints the URL;
-//   4. prints what `netpath lint examples/two-node-lab` finds;
+//   4. prints what `netpath lint examples/two-node-lab` finds, and a trace from a pod to a Service;
 //   5. runs until Ctrl-C, then stops code-server (its whole process group).
 // NETPATH_PORT picks a fixed port (default: a free one). Editor state is kept between runs in
 // .vscode-test/runs/start/.
@@ -39,7 +39,8 @@ async function main() {
   log(`installed ${path.basename(vsix)} into code-server`);
   const server = await startCodeServer({ name: 'start', folder: EXAMPLES, state, port: Number(process.env.NETPATH_PORT || 0) });
 
-  await lintExample();
+  await showCli(['lint', LINTED]);
+  await showCli(['trace', LINTED, '--from', 'pod/default/client', '--to', 'svc/default/web:http']);
   const url = server.folderUrl(EXAMPLES);
   console.log(`
   NetPath is running in VS Code (code-server) with examples/ open:
@@ -47,7 +48,8 @@ async function main() {
       ${url}
 
   Open it in a browser on this machine (over SSH: ssh -L ${new URL(url).port}:127.0.0.1:${new URL(url).port} <host>).
-  Open a *.netpath.yaml file, hover keys and values, run "NetPath: Show Topology" from the palette (F1).
+  Open a *.netpath.yaml file, hover keys and values, run "NetPath: Trace Packet…" or "NetPath: Show
+  Topology" from the palette (F1), or follow the walkthrough "Learn Kubernetes networking with NetPath".
   Ctrl-C stops it. Server log: ${path.relative(process.cwd(), state.logFile)}
 `);
   // Ctrl-C is handled in server.mjs (stops code-server, exits 130); here we only notice a crash.
@@ -63,15 +65,15 @@ async function ensurePackages() {
   await installPackages(missing);
 }
 
-/** Runs the CLI on the two-node lab and prints its findings (findings are not a failure of `npm start`). */
-function lintExample() {
+/** Runs the CLI on the two-node lab and prints what it says (findings are not a failure of `npm start`). */
+function showCli(args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'lint', LINTED], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => {
-      console.log(`\n$ netpath lint ${LINTED}    (exit code ${code})`);
+      console.log(`\n$ netpath ${args.join(' ')}    (exit code ${code})`);
       console.log(output.trimEnd() || '(no findings)');
       resolve();
     });
