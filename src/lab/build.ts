@@ -76,6 +76,12 @@ function writeState(state: LabState): void {
   fs.writeFileSync(statePath(state.prefix), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 
+/** Records more of the lab's processes (a verifier's captures) so that `lab down` and the orphan sweep stop them too. */
+export function addLabProcesses(prefix: string, processes: readonly LabProcess[]): void {
+  const state = readState(prefix);
+  if (state) writeState({ ...state, processes: [...state.processes, ...processes] });
+}
+
 export function readState(prefix: string): LabState | undefined {
   try {
     return JSON.parse(fs.readFileSync(statePath(prefix), 'utf8')) as LabState;

@@ -1,17 +1,21 @@
 /**
  * The devices a packet crossed, seen by the kernel and predicted by the tracer.
  *
- * Observed: one bounded capture per namespace (`tcpdump -i any -y LINUX_SLL2 --immediate-mode -U -w FILE`,
- * started before a flow's tries and stopped after them), interface indexes mapped to names inside that
+ * Observed: one capture per namespace for the whole run ({@link LabCapture}: `tcpdump -i any -y LINUX_SLL2
+ * --immediate-mode -U -s 128 -B 4096`), read between flows from where the previous flow stopped, once every
+ * capture's counters show it wrote all the kernel queued for it; interface indexes mapped to names inside that
  * namespace (`ip -n NS -o link`; `tcpdump -r` would resolve them in the reader's namespace). A TCP try is
- * followed by its SYN's initial sequence number (NAT never rewrites it), a UDP try by its datagram's payload
- * (a token the client sends); the packets of all capture points are merged by the kernel's timestamps (one
- * clock), each file keeping its own order when timestamps tie, and across namespaces an outgoing copy first.
- * Microsecond timestamps: with `--time-stamp-precision=nano` this kernel's captures dropped packets.
+ * followed by its SYN's initial sequence number (NAT never rewrites it; the client picks its source port, so a
+ * failed connection's SYN is found too), a UDP try by its datagram's payload (a token the client sends); the
+ * packets of all capture points are merged by the kernel's timestamps (one clock), each file keeping its own
+ * order when timestamps tie, and across namespaces an outgoing copy first. Microsecond timestamps.
+ * A request that is in no capture while no capture lost anything crossed no captured device (it never left its
+ * namespace): an empty observation, compared like any other.
  *
- * Predicted: the trace's hops in pod and node namespaces. Not observable, so left out: `lo out` (libpcap drops
- * the outgoing copy of a loopback packet and keeps the incoming one). Optional: a bridge hop between two ports
- * of that bridge (bridged traffic, also after DNAT in the bridge's prerouting with br_netfilter): the kernel
+ * Predicted: the trace's hops in pod and node namespaces. Not observable, so left out: `lo out` (the capture
+ * filter leaves out the outgoing copy of a loopback packet; the incoming one is kept). Optional: a bridge hop
+ * between two ports of that bridge (bridged traffic, also after DNAT in the bridge's prerouting with
+ * br_netfilter), or after a port when the bridge's forwarding drops the frame there (hairpin off): the kernel
  * forwards the frame port to port, and shows the bridge device only when the neighbour entry sends it through
  * the bridge's own transmit (`<bridge> out`), so either direction or none agrees.
  */
@@ -45,23 +49,55 @@ export function predictedDevices(p: Pick<TracePath, 'hops'>, dp: DataPlane): Dev
     const ns = dp.namespaces.get(h.netns);
     const bridge = ns?.bridges.find((b) => b.name === h.device);
     const portOf = (x: (typeof hops)[number] | undefined): boolean => !!x && x.netns === h.netns && !!ns?.interfaces.some((f) => f.name === x.device && f.master === h.device);
-    const bridged = !!bridge && portOf(hops[i - 1]) && hops[i - 1]?.dir === 'in' && portOf(hops[i + 1]) && hops[i + 1]?.dir === 'out';
+    // Forwarded port to port, or dropped by the bridge's own forwarding decision (a hairpin the port refuses):
+    // the frame never goes up to the host, so the kernel shows the bridge only when it went through its transmit.
+    const next = hops[i + 1];
+    const bridged = !!bridge && portOf(hops[i - 1]) && hops[i - 1]?.dir === 'in' && (next ? portOf(next) && next.dir === 'out' : h.steps.some((st) => st.kind === 'bridge'));
     out.push({ netns: h.netns, device: h.device, dir: h.dir, ...(bridged ? { optional: true as const } : {}) });
   });
   return out;
 }
 
-/** Whether the observed hops are the predicted ones (optional hops may be missing or in either direction). */
-export function devicesAgree(predicted: readonly DeviceHop[], observed: readonly DeviceHop[]): boolean {
-  // Small lists: a straightforward backtracking match is enough.
-  const match = (i: number, j: number): boolean => {
-    if (i === predicted.length) return j === observed.length;
-    const p = predicted[i];
+const sameHop = (a: DeviceHop, b: DeviceHop): boolean => a.netns === b.netns && a.device === b.device && a.dir === b.dir;
+
+/**
+ * Whether the observed hops are the predicted ones (optional hops may be missing or in either direction).
+ *
+ * A routing loop (`loop`): the trace stops where the packet would cross a device a second time, so its last hop
+ * repeats an earlier one and the hops from that one on are the cycle; the kernel forwards the packet round the
+ * cycle until its TTL runs out. The observation must be the hops before the cycle, the cycle at least once, and
+ * then any number of further cycles, the last one possibly cut short (wherever the TTL ran out).
+ *
+ * An empty or short observation is compared like any other: a packet that never left its namespace (no route
+ * there) crossed no device, and one dropped on the way ends where the trace says it stops.
+ */
+export function devicesAgree(predicted: readonly DeviceHop[], observed: readonly DeviceHop[], loop = false): boolean {
+  let body = predicted;
+  let cycle = -1;
+  if (loop && predicted.length > 1) {
+    const last = predicted[predicted.length - 1];
+    const k = predicted.findIndex((h) => sameHop(h, last));
+    if (k < predicted.length - 1) [body, cycle] = [predicted.slice(0, -1), k];
+  }
+  // Small lists: backtracking with a memo of the states tried (state: predicted index, observed index, a full cycle done).
+  const tried = new Set<string>();
+  const match = (i: number, j: number, looped: boolean): boolean => {
+    if (looped && j === observed.length) return true;
+    if (i === body.length) {
+      if (cycle < 0) return j === observed.length;
+      i = cycle;
+      looped = true;
+      if (j === observed.length) return true;
+    }
+    const key = `${i} ${j} ${looped ? 1 : 0}`;
+    if (tried.has(key)) return false;
+    tried.add(key);
+    const p = body[i];
     const o = observed[j];
-    if (o && o.netns === p.netns && o.device === p.device && (o.dir === p.dir || p.optional) && match(i + 1, j + 1)) return true;
-    return !!p.optional && match(i + 1, j);
+    if (o && o.netns === p.netns && o.device === p.device && (o.dir === p.dir || p.optional) && match(i + 1, j + 1, looped)) return true;
+    return !!p.optional && match(i + 1, j, looped);
   };
-  return match(0, 0);
+  return match(0, 0, false);
 }
 
 export interface CapturePoint {
@@ -71,11 +107,50 @@ export interface CapturePoint {
   readonly name: string;
 }
 
+/** tcpdump's counters (printed on SIGUSR1 and at exit): packets written, packets the kernel queued for it (drops included), drops. */
+export interface CaptureStats {
+  readonly captured: number;
+  readonly received: number;
+  readonly dropped: number;
+}
+
+/** The last counters in tcpdump's stderr (`N packets captured, M packets received by filter, K packets dropped by kernel`). */
+export function parseCaptureStats(text: string): { readonly stats: CaptureStats | undefined; readonly count: number } {
+  const all = [...text.matchAll(/(\d+) packets? captured,? *\n?(?:tcpdump: )?(\d+) packets? received by filter,? *\n?(?:tcpdump: )?(\d+) packets? dropped by kernel/g)];
+  const m = all.at(-1);
+  return { stats: m ? { captured: Number(m[1]), received: Number(m[2]), dropped: Number(m[3]) } : undefined, count: all.length };
+}
+
+/** What one capture point saw during one flow. */
+export interface PointCapture {
+  readonly links: Map<number, string>;
+  readonly packets: readonly CapturedPacket[];
+}
+
+/** One flow's observation: the packets per capture point, and why it may be incomplete. */
+export interface FlowCaptures {
+  readonly captures: Map<string, PointCapture>;
+  /** Packets the kernel dropped for a capture during the flow, per Linux namespace (only those with drops). */
+  readonly drops: ReadonlyMap<string, number>;
+  /** Problems that make the observation incomplete (drops, a capture that did not catch up or died). */
+  readonly incomplete: readonly string[];
+}
+
 interface Running {
   readonly point: CapturePoint;
   readonly file: string;
+  /** `ip netns exec` execs `timeout`, which runs tcpdump as its child. */
   readonly child: ChildProcess;
+  /** tcpdump's own PID (it gets SIGUSR1 for its counters; `timeout` would die of it). */
+  tcpdumpPid: number | undefined;
   readonly closed: Promise<void>;
+  stderr: string;
+  exited: boolean;
+  /** Bytes of the file already read (the pcap header is kept). */
+  offset: number;
+  header: Uint8Array | undefined;
+  /** Drops counted at the end of the previous flow. */
+  dropped: number;
 }
 
 /** Captures that are running, so a verifier that is stopped can end them (they are also bounded by `timeout`). */
@@ -88,69 +163,163 @@ export function stopAllCaptures(): void {
   live.clear();
 }
 
-/** Longest a capture may run, whatever happens to the verifier. */
-const CAPTURE_LIMIT_S = 60;
+/**
+ * tcpdump's options. A small snapshot length matters: with TPACKET_V3 libpcap sizes the ring's blocks by the
+ * frame size, so the default 262144-byte snaplen leaves a 2 MiB buffer a handful of blocks; in immediate mode
+ * each block is retired within milliseconds and, with a busy CPU, all of them are soon waiting for tcpdump and
+ * the kernel drops (measured: 10 of 24 packets of one connection lost in most node captures). 128 bytes hold
+ * the SLL2, IP and TCP/UDP headers and the UDP token; `-B 4096` gives a 4 MiB ring of page-sized blocks.
+ */
+export const TCPDUMP_ARGS = ['-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-n', '-s', '128', '-B', '4096'] as const;
 
-/** One flow's captures: started before its tries, stopped after them. */
-export class FlowCapture {
+/**
+ * IP only, and not the outgoing copy of a loopback packet (ifindex 1 is `lo` in every namespace): libpcap
+ * discards those copies itself, after the kernel counted them as received, so the counters could never show a
+ * capture that caught up. In the kernel's filter they are not counted at all.
+ */
+export const CAPTURE_FILTER = '(ip or ip6) and not (ifindex 1 and outbound)';
+
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+/** The PID of `parent`'s child process (reads /proc; undefined when there is none yet). */
+function childPid(parent: number): number | undefined {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) return Number(d);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * One capture per namespace for a whole verify run (started once, not per flow: cheaper, and no flow depends on
+ * a capture starting in time). Between flows the files are read from where the previous flow stopped; before
+ * reading, each capture is asked for its counters (SIGUSR1) until it has written every packet the kernel queued
+ * for it, so nothing of the flow is still on its way into the file.
+ */
+export class LabCapture {
   private constructor(private readonly running: readonly Running[], readonly problems: readonly string[]) {}
 
-  /** Starts a capture in every point and waits (bounded) until each one listens. */
-  static async start(points: readonly CapturePoint[], dir: string, tag: string): Promise<FlowCapture> {
+  /** Starts a capture in every point and waits (bounded) until each one listens. `limitS` bounds each capture's life. */
+  static async start(points: readonly CapturePoint[], dir: string, limitS: number): Promise<LabCapture> {
     const problems: string[] = [];
     const running = await Promise.all(points.map(async (point, i): Promise<Running | undefined> => {
-      const file = path.join(dir, `capture-${tag}-${i}.pcap`);
-      const child = spawn('ip', ['netns', 'exec', point.name, 'timeout', '-s', 'INT', String(CAPTURE_LIMIT_S), 'tcpdump', '-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-n', '-w', file, 'ip or ip6'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const file = path.join(dir, `capture-${i}.pcap`);
+      const child = spawn('ip', ['netns', 'exec', point.name, 'timeout', '-s', 'INT', String(Math.ceil(limitS)), 'tcpdump', ...TCPDUMP_ARGS, '-w', file, CAPTURE_FILTER], { stdio: ['ignore', 'ignore', 'pipe'] });
       live.add(child);
-      let err = '';
-      const closed = new Promise<void>((resolve) => child.on('close', () => {
+      let markClosed = (): void => undefined;
+      const r: Running = { point, file, child, tcpdumpPid: undefined, closed: new Promise<void>((res) => (markClosed = res)), stderr: '', exited: false, offset: 0, header: undefined, dropped: 0 };
+      child.on('close', () => {
         live.delete(child);
-        resolve();
-      }));
-      child.on('error', (e) => (err += e.message));
-      const listening = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 3000);
-        child.stderr!.on('data', (d: Buffer) => {
-          err += d.toString();
-          if (/listening on/.test(err)) {
-            clearTimeout(timer);
-            resolve(true);
-          }
-        });
-        void closed.then(() => {
-          clearTimeout(timer);
-          resolve(false);
-        });
+        r.exited = true;
+        markClosed();
       });
-      if (!listening) {
-        problems.push(`the capture in ${point.name} did not start: ${err.trim() || 'no output in 3 s'}`);
+      child.on('error', (e) => (r.stderr += e.message));
+      child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
+      const end = Date.now() + 5000;
+      while (!/listening on/.test(r.stderr) && !r.exited && Date.now() < end) await sleep(10);
+      r.tcpdumpPid = child.pid && !r.exited ? childPid(child.pid) : undefined;
+      if (!/listening on/.test(r.stderr) || !r.tcpdumpPid) {
+        problems.push(`the capture in ${point.name} did not start: ${r.stderr.trim() || 'no output in 5 s'}`);
         child.kill('SIGTERM');
         return undefined;
       }
-      return { point, file, child, closed };
+      return r;
     }));
-    return new FlowCapture(running.filter((r): r is Running => !!r), problems);
+    return new LabCapture(running.filter((r): r is Running => !!r), problems);
   }
 
-  /** Stops the captures (SIGINT, so tcpdump writes what it has) and reads them with each namespace's device names. */
-  async stop(links: (point: CapturePoint) => Promise<Map<number, string>>): Promise<Map<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>> {
-    // Let tcpdump read what the kernel already queued for it, then stop it.
-    await new Promise((res) => setTimeout(res, 30));
-    for (const r of this.running) r.child.kill('SIGINT');
-    await Promise.all(this.running.map((r) => Promise.race([r.closed, new Promise((res) => setTimeout(res, 2000))])));
-    for (const r of this.running) if (live.has(r.child)) r.child.kill('SIGTERM');
-    const out = new Map<string, { links: Map<number, string>; packets: readonly CapturedPacket[] }>();
+  /** The capture processes (`timeout`, whose command line names the lab's folder), for the lab's state. */
+  get processes(): { pid: number; netns: string }[] {
+    return this.running.flatMap((r) => (r.child.pid ? [{ pid: r.child.pid, netns: r.point.name }] : []));
+  }
+
+  /** Asks every capture for its counters and waits (bounded) for the answers. */
+  private async stats(): Promise<Map<Running, CaptureStats | undefined>> {
+    const before = new Map(this.running.map((r) => [r, parseCaptureStats(r.stderr).count]));
     for (const r of this.running) {
+      if (r.exited || !r.tcpdumpPid) continue;
+      try {
+        process.kill(r.tcpdumpPid, 'SIGUSR1');
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    const end = Date.now() + 1000;
+    const answered = (r: Running) => r.exited || parseCaptureStats(r.stderr).count > before.get(r)!;
+    while (!this.running.every(answered) && Date.now() < end) await sleep(5);
+    return new Map(this.running.map((r) => [r, answered(r) ? parseCaptureStats(r.stderr).stats : undefined]));
+  }
+
+  /**
+   * Waits until every capture wrote all the kernel queued for it (written + dropped = received, twice in a row
+   * with no new packet: packets still being forwarded arrive meanwhile), then reads what each file gained since
+   * the previous call. Bounded by `limitMs`; a capture that did not catch up makes the flow incomplete.
+   */
+  async collect(links: (point: CapturePoint) => Promise<Map<number, string>>, limitMs = 2000): Promise<FlowCaptures> {
+    const end = Date.now() + limitMs;
+    let last: Map<Running, CaptureStats | undefined> | undefined;
+    let settled = false;
+    for (;;) {
+      const now = await this.stats();
+      const caughtUp = [...now].every(([r, s]) => r.exited || (!!s && s.captured + s.dropped === s.received));
+      const same = !!last && [...now].every(([r, s]) => s?.received === last!.get(r)?.received);
+      if (caughtUp && same) {
+        settled = true;
+        break;
+      }
+      last = now;
+      if (Date.now() >= end) break;
+      await sleep(caughtUp ? 15 : 10);
+    }
+    const captures = new Map<string, PointCapture>();
+    const drops = new Map<string, number>();
+    const incomplete: string[] = [];
+    for (const r of this.running) {
+      const s = last?.get(r);
+      if (s && s.dropped > r.dropped) {
+        drops.set(r.point.name, s.dropped - r.dropped);
+        incomplete.push(`the kernel dropped ${s.dropped - r.dropped} packet(s) for the capture in ${r.point.name}`);
+      }
+      if (s) r.dropped = s.dropped;
+      if (r.exited) incomplete.push(`the capture in ${r.point.name} stopped: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
       let bytes: Uint8Array;
       try {
         bytes = fs.readFileSync(r.file);
-        fs.rmSync(r.file, { force: true });
-      } catch {
+      } catch (e) {
+        incomplete.push(`the capture file of ${r.point.name} could not be read: ${(e as Error).message}`);
         continue;
       }
-      out.set(r.point.id, { links: await links(r.point), packets: readPcap(bytes).packets });
+      if (!r.header) {
+        if (bytes.length < 24) continue;
+        r.header = bytes.slice(0, 24);
+        r.offset = 24;
+      }
+      const segment = new Uint8Array(24 + bytes.length - r.offset);
+      segment.set(r.header, 0);
+      segment.set(bytes.subarray(r.offset), 24);
+      const read = readPcap(segment);
+      r.offset += read.end - 24;
+      captures.set(r.point.id, { links: await links(r.point), packets: read.packets });
     }
-    return out;
+    if (!settled) incomplete.push(`the captures did not catch up within ${limitMs} ms: ${[...(last ?? [])].map(([r, s]) => `${r.point.name} ${s ? `${s.captured}/${s.received}/${s.dropped}` : "no answer"}${r.exited ? " exited" : ""}`).join(", ")}`);
+    return { captures, drops, incomplete };
+  }
+
+  /** Stops the captures (SIGINT: tcpdump writes what it has), bounded, and removes their files. */
+  async stop(): Promise<void> {
+    for (const r of this.running) r.child.kill('SIGINT');
+    await Promise.all(this.running.map((r) => Promise.race([r.closed, sleep(2000)])));
+    for (const r of this.running) {
+      if (live.has(r.child)) r.child.kill('SIGTERM');
+      fs.rmSync(r.file, { force: true });
+    }
   }
 }
 

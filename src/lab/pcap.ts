@@ -25,11 +25,13 @@ export interface CapturedPacket {
 export interface PcapFile {
   readonly linktype: number;
   readonly packets: readonly CapturedPacket[];
+  /** Bytes read: the header and every complete record (a file still being written may end in part of one). */
+  readonly end: number;
 }
 
 /** Reads a pcap file (either byte order, micro- or nanosecond timestamps). */
 export function readPcap(bytes: Uint8Array): PcapFile {
-  if (bytes.length < 24) return { linktype: -1, packets: [] };
+  if (bytes.length < 24) return { linktype: -1, packets: [], end: 0 };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magicLE = view.getUint32(0, true);
   let little: boolean;
@@ -37,12 +39,12 @@ export function readPcap(bytes: Uint8Array): PcapFile {
   if (magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d) [little, nano] = [true, magicLE === 0xa1b23c4d];
   else {
     const magicBE = view.getUint32(0, false);
-    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) return { linktype: -1, packets: [] };
+    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) return { linktype: -1, packets: [], end: 0 };
     [little, nano] = [false, magicBE === 0xa1b23c4d];
   }
   const linktype = view.getUint32(20, little) & 0x0fffffff;
   const packets: CapturedPacket[] = [];
-  if (linktype !== LINKTYPE_LINUX_SLL2) return { linktype, packets };
+  if (linktype !== LINKTYPE_LINUX_SLL2) return { linktype, packets, end: 24 };
   let off = 24;
   while (off + 16 <= bytes.length) {
     const sec = view.getUint32(off, little);
@@ -60,7 +62,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
       data: bytes.subarray(start + SLL2_HEADER, start + incl),
     });
   }
-  return { linktype, packets };
+  return { linktype, packets, end: off };
 }
 
 export interface IpPacket {

@@ -50,16 +50,19 @@ const o = JSON.parse(process.argv[2]);
 const norm = (a) => (typeof a === 'string' && a.startsWith('::ffff:') ? a.slice(7) : a);
 const classify = (code) => ({ ECONNREFUSED: 'refused', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', EPERM: 'denied', EACCES: 'denied', ETIMEDOUT: 'timeout', ECONNRESET: 'reset' })[code] || 'error';
 function parseReply(text) { try { return JSON.parse(text); } catch { return undefined; } }
-function tcpTry() {
+function tcpTry(attempt = 0) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    let done = false, buf = '', local, localPort;
-    const s = net.connect(Object.assign({ host: o.dst, port: o.port }, o.bind ? { localAddress: o.bind } : {}));
+    // The client picks its port (the kernel still picks the source address): the SYN of a connection that fails
+    // is then found in the captures too (a failed socket no longer tells its port). A port in use: another one.
+    const chosen = 32768 + Math.floor(Math.random() * 28000);
+    let done = false, buf = '', local, localPort = chosen;
+    const s = net.connect(Object.assign({ host: o.dst, port: o.port, localPort: chosen }, o.bind ? { localAddress: o.bind } : {}));
     const finish = (r) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (localPort === undefined) { try { local = norm(s.localAddress); localPort = s.localPort; } catch {} }
+      if (local === undefined) { try { local = norm(s.localAddress); } catch {} }
       s.destroy();
       resolve(Object.assign(r, { local, localPort, ms: Date.now() - t0 }));
     };
@@ -70,7 +73,15 @@ function tcpTry() {
       if (buf.includes('\n')) { const reply = parseReply(buf); finish(reply ? { result: 'answered', reply } : { result: 'error', code: 'bad reply' }); }
     });
     s.on('end', () => finish(buf ? { result: 'error', code: 'bad reply' } : { result: 'error', code: 'closed without answer' }));
-    s.on('error', (e) => finish({ result: classify(e.code), code: e.code }));
+    s.on('error', (e) => {
+      if (e.code === 'EADDRINUSE' && e.syscall === 'bind' && attempt < 5 && !done) {
+        done = true;
+        clearTimeout(timer);
+        s.destroy();
+        return resolve(tcpTry(attempt + 1));
+      }
+      finish({ result: classify(e.code), code: e.code });
+    });
   });
 }
 function udpTry() {

@@ -11,19 +11,17 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { traceFlow, type DataPlane, type Topology, type TracePath, type TraceProto, type TraceResult } from '../core';
-import { labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
+import { addLabProcesses, labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
 import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
-import { devicesAgree, FlowCapture, followRequest, hopText, linksOf, predictedDevices, stopAllCaptures, type CapturePoint, type DeviceHop } from './devices';
-import type { CapturedPacket } from './pcap';
+import { devicesAgree, followRequest, hopText, LabCapture, linksOf, predictedDevices, stopAllCaptures, type CapturePoint, type DeviceHop, type FlowCaptures } from './devices';
 
 export type { DeviceHop } from './devices';
 
 const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
 const MAX_TRIES = 16;
 const AFFINITY_TRIES = 3;
-let captureCounter = 0;
 /** A run's clients (`ip netns exec` execs node, so the PID is the client's): a stopped verifier stops them, also one started after the stop. */
 interface Clients {
   readonly live: Set<ChildProcess>;
@@ -64,8 +62,18 @@ export interface FlowReport {
   readonly predicted: { readonly src: string; readonly dst: string; readonly dport: number | null; readonly outcomes: readonly PredictedOutcome[] } | null;
   readonly observed: { readonly tries: number; readonly sourceAddress: string | null; readonly outcomes: readonly ObservedOutcome[] } | null;
   readonly differences: readonly string[];
+  /**
+   * The devices crossed: `compared` (every try whose outcome the trace predicts was followed through the
+   * captures), `not observed` (a capture lost packets of the flow, also when it was tried again: neither an
+   * agreement nor a difference; why in `devicesNote`), `not applicable` (nothing to compare: the flow failed before
+   * its tries, or no try ended as predicted) or `off`.
+   */
+  readonly devices?: DevicesStatus;
+  readonly devicesNote?: readonly string[];
   readonly ms: number;
 }
+
+export type DevicesStatus = 'compared' | 'not observed' | 'not applicable' | 'off';
 
 export interface VerifyReport {
   readonly topology: string;
@@ -73,6 +81,8 @@ export interface VerifyReport {
   readonly agree: boolean;
   readonly flows: readonly FlowReport[];
   readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
+  /** Device comparison over the run: flows compared and not observed, packets the kernel dropped for the captures, flows tried again. */
+  readonly devices?: { readonly compared: number; readonly notObserved: number; readonly drops: number; readonly retried: number };
 }
 
 export interface VerifyOptions {
@@ -82,10 +92,7 @@ export interface VerifyOptions {
   readonly flows?: readonly FlowSpec[];
   /** Namespace prefix; default `npv-<pid>`. */
   readonly prefix?: string;
-  /**
-   * Capture every flow per namespace and compare the devices crossed (default false: on this kernel tcpdump
-   * still loses packets of some flows, which would read as disagreements; see docs/kernel-lab.md).
-   */
+  /** Capture per namespace and compare the devices crossed (default true; see docs/kernel-lab.md). */
   readonly devices?: boolean;
   /** Install SIGINT/SIGTERM handlers that remove the lab, then exit (default true; the editor passes false). */
   readonly handleSignals?: boolean;
@@ -183,8 +190,8 @@ interface Context {
   readonly lab: Lab;
   /** Interface names by index, per Linux namespace (read once per lab). */
   readonly links?: Map<string, Promise<Map<number, string>>>;
-  /** Capture and compare the devices crossed. */
-  readonly devices?: boolean;
+  /** The run's captures, when the devices crossed are compared. */
+  readonly capture?: LabCapture;
   readonly clients?: Clients;
 }
 
@@ -219,13 +226,8 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = { dst: result.flow.dst, port: result.flow.dport ?? 0, proto, maxTries, minTries: affinity ? AFFINITY_TRIES : 1, timeoutMs: TRY_TIMEOUT_MS, want };
-  // Capture in every pod and node namespace, and in the source namespace (where the SYN's ISN is read).
-  const points: CapturePoint[] = [...ctx.dp.namespaces.values()].filter((n) => n.kind === 'pod' || n.kind === 'node' || n.id === startId).flatMap((n) => {
-    const name = ctx.lab.netnsOf.get(n.id);
-    return name ? [{ id: n.id, name }] : [];
-  });
-  const capture = ctx.devices ? await FlowCapture.start(points, ctx.lab.state.dir, String(++captureCounter)) : undefined;
-  let captured: Map<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>;
+  const capture = ctx.capture;
+  let captured: FlowCaptures | undefined;
   let r: Awaited<ReturnType<typeof run>>;
   try {
     r = await run('ip', ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)], {
@@ -239,12 +241,13 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
       },
     });
   } finally {
-    captured = capture ? await capture.stop((p) => {
+    // Everything the tries sent is read now, also when the client failed (the next flow starts after it).
+    captured = capture ? await capture.collect((p) => {
       const cache = ctx.links ?? new Map<string, Promise<Map<number, string>>>();
       let m = cache.get(p.name);
       if (!m) cache.set(p.name, (m = linksOf(p.name)));
       return m;
-    }) : new Map();
+    }) : undefined;
   }
   let tries: ClientTry[];
   try {
@@ -255,23 +258,39 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const dumps = await Promise.all(nodes.map((n) => inNetns(n.name, 'conntrack', ['-L', '-f', family], { timeoutMs: 5000 }).then((d) => parseConntrack(d.stdout, n.id))));
   const entries = dumps.flat();
 
-  const differences = new Set<string>((capture?.problems ?? []).map((p) => `devices: ${p}`));
+  const differences = new Set<string>();
+  // Devices: per try compared, or not observed (the captures lost packets of this flow).
+  let devicesCompared = 0;
+  let devicesMissing = 0;
   const observed = new Map<string, ObservedOutcome>();
   const devicesText = (hops: readonly DeviceHop[]): string => `[${hops.map(hopText).join(', ')}]`;
   for (const t of tries) {
     const answeredBy = t.reply ? answerKey(t.reply.pod, t.reply.port) : null;
     const nat = t.result === 'answered' ? observedNat(entries, proto, t.localPort) : [];
     const sourceSeen = t.reply?.peer ?? null;
-    const devices = !capture ? undefined : proto === 'udp' ? (t.token ? followRequest(captured, { proto, token: t.token }) : undefined) : t.localPort !== undefined ? followRequest(captured, { proto: 'tcp', sourceNetns: startId!, sport: t.localPort }) : undefined;
+    let devices: DeviceHop[] | undefined;
+    if (captured) {
+      const key = proto === 'udp' ? (t.token ? { proto, token: t.token } as const : undefined) : t.localPort !== undefined ? { proto: 'tcp', sourceNetns: startId!, sport: t.localPort } as const : undefined;
+      devices = key ? followRequest(captured.captures, key) : undefined;
+      // Not in any capture, and nothing was lost: the request never reached a captured device (it did not leave its namespace).
+      if (!devices && !captured.incomplete.length && t.result !== 'answered') devices = [];
+    }
     const key = JSON.stringify([t.result, t.code, answeredBy, sourceSeen, nat, devices ?? null]);
     const prev = observed.get(key);
     observed.set(key, { result: t.result, ...(t.code ? { code: t.code } : {}), answeredBy, sourceSeen, nat, devices: devices ?? null, count: (prev?.count ?? 0) + 1 });
     // The devices crossed, against the paths that end the same way (the same backend, or not delivered).
     const same = outcomes.filter((o) => (answeredBy ? o.answeredBy === answeredBy : o.disposition !== 'delivered'));
-    if (capture && same.length) {
+    if (captured && same.length) {
       const where = answeredBy ? `to ${answeredBy}` : `of the undelivered try (${t.result})`;
-      if (!devices) differences.add(`devices ${where}: the request was not found in the captures`);
-      else if (!same.some((o) => devicesAgree(o.devices, devices))) differences.add(`devices ${where}: kernel ${devicesText(devices)}, tracer ${same.map((o) => devicesText(o.devices)).join(' | ')}`);
+      const agrees = !!devices && same.some((o) => devicesAgree(o.devices, devices, o.disposition === 'loop'));
+      // A capture that lost packets of this flow can miss hops: only an agreement counts then.
+      if (agrees) devicesCompared++;
+      else if (captured.incomplete.length) devicesMissing++;
+      else {
+        devicesCompared++;
+        if (!devices) differences.add(`devices ${where}: the request was not found in the captures`);
+        else differences.add(`devices ${where}: kernel ${devicesText(devices)}, tracer ${same.map((o) => devicesText(o.devices)).join(' | ')}`);
+      }
     }
     if (answeredBy) {
       const cands = outcomes.filter((o) => o.answeredBy === answeredBy);
@@ -293,10 +312,13 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   if (undelivered.length && tries.length > 1 && tries.every((t) => t.result === 'answered')) differences.add(`delivery: every try answered; the tracer predicts ${undelivered[0].disposition} with probability ${undelivered.reduce((s, o) => s + o.probability, 0).toFixed(2)}`);
   const sourceAddress = tries.find((t) => t.local)?.local ?? null;
   if (sourceAddress && sourceAddress !== result.flow.src) differences.add(`source address: the kernel chose ${sourceAddress}, the tracer ${result.flow.src}`);
+  const devicesStatus: DevicesStatus = !captured ? 'off' : devicesMissing ? 'not observed' : devicesCompared ? 'compared' : 'not applicable';
   return {
     ...base, proto, agree: differences.size === 0, predicted,
     observed: { tries: tries.length, sourceAddress, outcomes: [...observed.values()] },
-    differences: [...differences], ms: Date.now() - t0,
+    differences: [...differences], devices: devicesStatus,
+    ...(captured?.incomplete.length ? { devicesNote: captured.incomplete } : {}),
+    ms: Date.now() - t0,
   };
 }
 
@@ -326,7 +348,8 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
   const handle = options.handleSignals ?? true;
   let tearing: Promise<unknown> | undefined;
   const clients: Clients = { live: new Set(), stopped: false };
-  const teardown = (): Promise<unknown> => (tearing ??= (stopClients(clients), stopAllCaptures(), labDown(prefix).catch(() => undefined)));
+  let stopCapture = (): Promise<void> => Promise.resolve();
+  const teardown = (): Promise<unknown> => (tearing ??= (stopClients(clients), stopCapture().catch(() => undefined).finally(stopAllCaptures).then(() => labDown(prefix).catch(() => undefined))));
   const onSignal = (signal: NodeJS.Signals): void => {
     onProgress(`${signal}: removing the lab`);
     void teardown().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -343,17 +366,45 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
     } catch (err) {
       throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
     }
-    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab, links: new Map(), devices: options.devices ?? false, clients };
     const t1 = Date.now();
+    let capture: LabCapture | undefined;
+    if (options.devices ?? true) {
+      // One capture per pod, node and external namespace for the whole run; bounded by the longest the flows can take.
+      const points: CapturePoint[] = [...loaded.dataPlane.namespaces.values()].flatMap((n) => {
+        const name = lab.netnsOf.get(n.id);
+        return name ? [{ id: n.id, name }] : [];
+      });
+      capture = await LabCapture.start(points, lab.state.dir, 120 + flows.length * 2 * (MAX_TRIES * (TRY_TIMEOUT_MS + 300) / 1000 + 10));
+      stopCapture = () => capture!.stop();
+      addLabProcesses(prefix, capture.processes);
+      if (capture.problems.length) throw new VerifyUnavailable(`the captures could not start: ${capture.problems.join('; ')}`);
+    }
+    const ctx: Context = { topology: loaded.topology, dp: loaded.dataPlane, lab, links: new Map(), ...(capture ? { capture } : {}), clients };
     const reports: FlowReport[] = [];
+    let retried = 0;
+    let drops = 0;
     for (const [i, f] of flows.entries()) {
       onProgress(`flow ${i + 1}/${flows.length}: ${f.from} -> ${f.to}`, i, flows.length);
-      reports.push(await verifyFlow(ctx, f));
+      let report = await verifyFlow(ctx, f);
+      drops += dropCount(report);
+      if (report.devices === 'not observed') {
+        // The captures lost packets of this flow: observe it once more.
+        retried++;
+        onProgress(`flow ${i + 1}/${flows.length}: devices not observed (${report.devicesNote?.join('; ') ?? ''}), trying it again`, i, flows.length);
+        const again = await verifyFlow(ctx, f);
+        drops += dropCount(again);
+        report = again.devices === 'not observed' ? { ...again, devicesNote: [...(report.devicesNote ?? []), ...(again.devicesNote ?? [])] } : again;
+      }
+      reports.push(report);
     }
     const flowsMs = Date.now() - t1;
     const t2 = Date.now();
     await teardown();
-    return { topology: loaded.topology.name, prefix, agree: reports.every((r) => r.agree), flows: reports, timings: { setupMs: lab.setupMs, flowsMs, teardownMs: Date.now() - t2 } };
+    const count = (s: DevicesStatus) => reports.filter((r) => r.devices === s).length;
+    return {
+      topology: loaded.topology.name, prefix, agree: reports.every((r) => r.agree), flows: reports, timings: { setupMs: lab.setupMs, flowsMs, teardownMs: Date.now() - t2 },
+      ...(capture ? { devices: { compared: count('compared'), notObserved: count('not observed'), drops, retried } } : {}),
+    };
   } finally {
     await teardown();
     if (handle) {
@@ -363,6 +414,9 @@ export async function runVerify(paths: readonly string[], options: VerifyOptions
   }
 }
 
+/** Packets the kernel dropped for the captures during one flow's observation (from its note). */
+const dropCount = (r: FlowReport): number => (r.devicesNote ?? []).reduce((n, line) => n + Number(/dropped (\d+) packet/.exec(line)?.[1] ?? 0), 0);
+
 /** The report as text: one line per flow, its differences below it. */
 export function formatVerifyText(report: VerifyReport): string {
   const lines: string[] = [];
@@ -370,8 +424,11 @@ export function formatVerifyText(report: VerifyReport): string {
     const obs = f.observed?.outcomes.map((o) => `${o.answeredBy ?? o.result}${o.sourceSeen ? ` saw ${o.sourceSeen}` : ''}${o.count > 1 ? ` x${o.count}` : ''}`).join('; ') ?? 'not observed';
     lines.push(`${f.agree ? 'agree   ' : 'DIFFER  '}${f.from} -> ${f.to} (${f.proto}): ${obs}`);
     for (const d of f.differences) lines.push(`          - ${d}`);
+    if (f.devices === 'not observed') lines.push(`          (devices not observed: ${f.devicesNote?.join('; ') ?? 'the captures lost packets'})`);
   }
   const n = report.flows.filter((f) => f.agree).length;
+  const d = report.devices;
   lines.push('', `${n}/${report.flows.length} flows agree with the tracer (topology ${report.topology}; lab ${report.timings.setupMs} ms, flows ${report.timings.flowsMs} ms, teardown ${report.timings.teardownMs} ms)`);
+  lines.push(d ? `devices crossed compared on ${d.compared} flows, not observed on ${d.notObserved} (capture drops ${d.drops}, flows tried again ${d.retried})` : 'devices crossed not compared');
   return lines.join('\n') + '\n';
 }

@@ -24,7 +24,13 @@ function needsKernel(ctx: Mocha.Context): void {
   if (unavailable) ctx.skip();
 }
 
+/** Every verify report of the tier, for the device coverage check. */
+const reports: VerifyReport[] = [];
+/** The least share of the tier's flows whose devices crossed must have been compared (not lost to the captures). */
+const MIN_DEVICES_COMPARED = 0.9;
+
 function assertAgree(report: VerifyReport): void {
+  reports.push(report);
   const bad = report.flows.filter((f) => !f.agree);
   assert.deepEqual(bad.map((f) => `${f.from} -> ${f.to}: ${f.differences.join('; ')}`), [], `disagreements in ${report.topology}`);
   assert.ok(report.flows.length > 0);
@@ -69,6 +75,20 @@ describe('kernel lab: scenarios agree with the tracer', function () {
       assertAgree(report);
     });
   }
+});
+
+describe('kernel lab: devices crossed', function () {
+  it(`were compared on at least ${MIN_DEVICES_COMPARED * 100}% of the flows above (a capture that lost packets is "not observed", not an agreement)`, function () {
+    needsKernel(this);
+    const flows = reports.flatMap((r) => r.flows);
+    if (!flows.length) this.skip();
+    const by = (s: string) => flows.filter((f) => f.devices === s);
+    const drops = reports.reduce((n, r) => n + (r.devices?.drops ?? 0), 0);
+    const retried = reports.reduce((n, r) => n + (r.devices?.retried ?? 0), 0);
+    console.log(`      devices compared on ${by('compared').length} of ${flows.length} flows; not observed ${by('not observed').length}, not applicable ${by('not applicable').length}; capture drops ${drops}, flows tried again ${retried}`);
+    for (const f of by('not observed')) console.log(`      not observed: ${f.from} -> ${f.to}: ${(f.devicesNote ?? []).join('; ')}`);
+    assert.ok(by('compared').length >= MIN_DEVICES_COMPARED * flows.length, `devices compared on only ${by('compared').length} of ${flows.length} flows`);
+  });
 });
 
 describe('kernel lab: lab up and down', function () {

@@ -4,7 +4,8 @@
  * capture points by its SYN's sequence number or its UDP payload, merged by timestamp.
  */
 import assert from 'node:assert/strict';
-import { devicesAgree, followRequest, type DeviceHop } from '../../../src/lab/devices';
+import type { DataPlane, TracePath } from '../../../src/core';
+import { devicesAgree, followRequest, parseCaptureStats, predictedDevices, type DeviceHop } from '../../../src/lab/devices';
 import { LINKTYPE_LINUX_SLL2, parseIp, parseLinks, readPcap, type CapturedPacket } from '../../../src/lab/pcap';
 
 interface Rec {
@@ -93,6 +94,9 @@ describe('lab: pcap reader', () => {
       { sec: 2, frac: 0, ifindex: 1, pkttype: 0, ethertype: 0x0800, ip: tcp4([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 3, SYN) },
     ]);
     assert.equal(readPcap(whole.subarray(0, whole.length - 5)).packets.length, 1);
+    // A file still being written: `end` is where the complete records stop, so the next read starts there.
+    assert.equal(readPcap(whole.subarray(0, whole.length - 5)).end, 24 + (whole.length - 24) / 2);
+    assert.equal(readPcap(whole).end, whole.length);
     assert.equal(parseIp({ ethertype: 0x0806, data: new Uint8Array(28) }), undefined);
   });
 
@@ -136,5 +140,46 @@ describe('lab: following a request across capture points', () => {
     assert.ok(!devicesAgree(predicted, [h('vetha', 'in'), h('eth0', 'out'), h('vethb', 'out')]));
     assert.ok(!devicesAgree([h('vetha', 'in'), h('cni0', 'in'), h('eth0', 'out')], [h('vetha', 'in'), h('eth0', 'out')]));
     assert.ok(!devicesAgree(predicted, [h('vetha', 'in')]));
+  });
+
+  it('a routing loop: the hops before the cycle, the cycle at least once, then more cycles, the last one cut short', () => {
+    const h = (netns: string, device: string, dir: 'in' | 'out'): DeviceHop => ({ netns, device, dir });
+    const pre = [h('pod:c', 'eth0', 'out'), h('node:n1', 'veth', 'in'), h('node:n1', 'cni0', 'in')];
+    const cycle = [h('node:n1', 'eth0', 'out'), h('node:n2', 'eth0', 'in'), h('node:n2', 'eth0', 'out'), h('node:n1', 'eth0', 'in')];
+    // The trace stops where the packet would cross node:n1 eth0 out a second time.
+    const predicted = [...pre, ...cycle, cycle[0]];
+    assert.ok(devicesAgree(predicted, [...pre, ...cycle], true));
+    assert.ok(devicesAgree(predicted, [...pre, ...cycle, ...cycle, ...cycle, cycle[0], cycle[1]], true));
+    assert.ok(!devicesAgree(predicted, [...pre, cycle[0], cycle[1]], true), 'less than one cycle');
+    assert.ok(!devicesAgree(predicted, [...pre, ...cycle, cycle[0], h('node:n2', 'eth1', 'in')], true), 'a foreign hop in a later cycle');
+    assert.ok(!devicesAgree(predicted, [...pre, ...cycle, ...cycle], false), 'not a loop: exact');
+  });
+
+  it('a request that never left, or stopped on the way: an empty or short observation must end where the trace ends', () => {
+    const h = (device: string, dir: 'in' | 'out'): DeviceHop => ({ netns: 'node:n1', device, dir });
+    assert.ok(devicesAgree([], []));
+    assert.ok(!devicesAgree([h('veth', 'in')], []));
+    assert.ok(!devicesAgree([], [h('veth', 'in')]));
+    assert.ok(devicesAgree([h('veth', 'in'), h('cni0', 'in')], [h('veth', 'in'), h('cni0', 'in')]));
+    assert.ok(!devicesAgree([h('veth', 'in'), h('cni0', 'in'), h('eth0', 'out')], [h('veth', 'in'), h('cni0', 'in')]));
+  });
+
+  it('predicts a bridge hop as optional between two of its ports, and where the bridge drops a hairpin; not when the host routes', () => {
+    const dp = { namespaces: new Map([['node:n1', { bridges: [{ name: 'cni0' }], interfaces: [{ name: 'vetha', master: 'cni0' }, { name: 'vethb', master: 'cni0' }, { name: 'eth0' }] }]]) } as unknown as DataPlane;
+    const hop = (device: string, dir: 'in' | 'out', kinds: string[] = []) => ({ netns: 'node:n1', device, dir, steps: kinds.map((kind) => ({ kind, detail: '' })) });
+    const text = (hops: ReturnType<typeof hop>[]) => predictedDevices({ hops } as unknown as Pick<TracePath, 'hops'>, dp).map((x) => `${x.device} ${x.dir}${x.optional ? '?' : ''}`);
+    assert.deepEqual(text([hop('vetha', 'in'), hop('cni0', 'in', ['route', 'bridge']), hop('vethb', 'out')]), ['vetha in', 'cni0 in?', 'vethb out']);
+    assert.deepEqual(text([hop('vetha', 'in'), hop('cni0', 'in', ['route', 'bridge', 'drop'])]), ['vetha in', 'cni0 in?']);
+    assert.deepEqual(text([hop('vetha', 'in'), hop('cni0', 'in', ['route', 'ttl', 'netfilter', 'drop'])]), ['vetha in', 'cni0 in']);
+    assert.deepEqual(text([hop('vetha', 'in'), hop('cni0', 'in', ['route', 'ttl']), hop('eth0', 'out')]), ['vetha in', 'cni0 in', 'eth0 out']);
+  });
+});
+
+describe('lab: capture counters', () => {
+  it("reads tcpdump's last counters (SIGUSR1 lines and the exit summary) and how many were printed", () => {
+    assert.deepEqual(parseCaptureStats('tcpdump: listening on any\n'), { stats: undefined, count: 0 });
+    const usr1 = 'tcpdump: 2 packets captured, 2 packets received by filter, 0 packets dropped by kernel\ntcpdump: 14 packets captured, 24 packets received by filter, 10 packets dropped by kernel\n';
+    assert.deepEqual(parseCaptureStats(usr1), { stats: { captured: 14, received: 24, dropped: 10 }, count: 2 });
+    assert.deepEqual(parseCaptureStats(`${usr1}1 packet captured\n1 packet received by filter\n0 packets dropped by kernel\n`), { stats: { captured: 1, received: 1, dropped: 0 }, count: 3 });
   });
 });
