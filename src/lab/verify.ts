@@ -334,6 +334,10 @@ function stopClients(clients: Clients): void {
 export async function runVerify(paths: readonly string[], options: VerifyOptions = {}, onProgress: VerifyProgress = () => undefined): Promise<VerifyReport> {
   const why = await labUnavailable();
   if (why) throw new VerifyUnavailable(why);
+  if (options.devices ?? true) {
+    const t = await run('tcpdump', ['--version'], { timeoutMs: 5000 });
+    if (t.code === 127) throw new VerifyUnavailable('tcpdump is missing (install tcpdump), or do not compare the devices crossed (--no-devices)');
+  }
   for (const stale of orphanedLabs()) await labDown(stale).catch(() => undefined);
   const cwd = options.cwd ?? process.cwd();
   let loaded;

@@ -1,11 +1,12 @@
 import { formatVerifyText, runVerify, VerifyUnavailable } from '../../lab';
 import { CliError, EXIT, type Command } from '../command';
 
-const USAGE = `Usage: netpath verify <file|folder>... [--flows FILE] [--format text|json] [--prefix NAME]
+const USAGE = `Usage: netpath verify <file|folder>... [--flows FILE] [--format text|json] [--prefix NAME] [--no-devices]
 
 Builds the topology in Linux network namespaces (as \`netpath lab up\`), sends flows through the real kernel,
 observes each one (who answered and the source address it saw, conntrack's NAT in every node, the set of
-backends over repeated tries for load-balanced flows), compares it with \`netpath trace\`, removes the lab
+backends over repeated tries for load-balanced flows, the devices crossed in pod and node namespaces from one
+tcpdump per namespace), compares it with \`netpath trace\`, removes the lab
 (also on failure and Ctrl-C) and reports every difference. Needs root.
 
 Flows: by default a representative set (container to container, pod to pod on one node and across nodes,
@@ -16,6 +17,7 @@ Options:
   --flows FILE          the flows to run
   --format text|json    text: one line per flow (default); json: {flows:[{from,to,proto,agree,predicted,observed,differences}]}
   --prefix NAME         namespace prefix (default npv-<pid>)
+  --no-devices          do not capture and compare the devices crossed (no tcpdump)
   -h, --help            show this help
 
 Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run.`;
@@ -35,14 +37,15 @@ export const verify: Command = {
         const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
         if (v === undefined) throw new CliError(`${name} needs a value (see netpath verify --help)`);
         opts[name] = v;
-      } else if (a.startsWith('-')) throw new CliError(`unknown option '${a}' (see netpath verify --help)`);
+      } else if (a === '--no-devices') opts[a] = 'true';
+      else if (a.startsWith('-')) throw new CliError(`unknown option '${a}' (see netpath verify --help)`);
       else paths.push(a);
     }
     if (!paths.length) throw new CliError('verify needs at least one file or folder (see netpath verify --help)');
     const format = opts['--format'] ?? 'text';
     if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
     try {
-      const report = await runVerify(paths, { cwd: io.cwd, ...(opts['--flows'] ? { flowsFile: opts['--flows'] } : {}), ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}) }, (m) => io.err(`${m}\n`));
+      const report = await runVerify(paths, { cwd: io.cwd, ...(opts['--flows'] ? { flowsFile: opts['--flows'] } : {}), ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}), ...(opts['--no-devices'] ? { devices: false } : {}) }, (m) => io.err(`${m}\n`));
       io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyText(report));
       return report.agree ? EXIT.ok : EXIT.findings;
     } catch (err) {
