@@ -42,6 +42,10 @@ export interface VerifyFlow {
   readonly observed: { readonly tries: number; readonly sourceAddress: string | null; readonly outcomes: readonly VerifyObservedOutcome[] } | null;
   readonly differences: readonly string[];
   readonly ms: number;
+  /** Whether the devices crossed were compared; `not observed`: the captures lost packets of this flow. */
+  readonly devices?: 'compared' | 'not observed' | 'not applicable' | 'off';
+  /** Why the devices were not observed. */
+  readonly devicesNote?: readonly string[];
 }
 
 export interface VerifyReportData {
@@ -50,6 +54,8 @@ export interface VerifyReportData {
   readonly agree: boolean;
   readonly flows: readonly VerifyFlow[];
   readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
+  /** Device comparison over the run. */
+  readonly devices?: { readonly compared: number; readonly notObserved: number; readonly drops: number; readonly retried: number };
 }
 
 type Rec = Record<string, unknown>;
@@ -73,6 +79,7 @@ const isFlow = (v: unknown) =>
 export function isVerifyReportData(v: unknown): v is VerifyReportData {
   return (
     isRec(v) && isStr(v.topology) && isStr(v.prefix) && typeof v.agree === 'boolean' && arrayOf(v.flows, isFlow) &&
-    isRec(v.timings) && isNum(v.timings.setupMs) && isNum(v.timings.flowsMs) && isNum(v.timings.teardownMs)
+    isRec(v.timings) && isNum(v.timings.setupMs) && isNum(v.timings.flowsMs) && isNum(v.timings.teardownMs) &&
+    (v.devices === undefined || (isRec(v.devices) && isNum(v.devices.compared) && isNum(v.devices.notObserved) && isNum(v.devices.drops) && isNum(v.devices.retried)))
   );
 }

@@ -12,6 +12,7 @@ const REPORT: VerifyReportData = {
   prefix: 'npv-1',
   agree: false,
   timings: { setupMs: 400, flowsMs: 2000, teardownMs: 30 },
+  devices: { compared: 1, notObserved: 1, drops: 3, retried: 1 },
   flows: [
     {
       from: 'pod/default/client', to: 'svc/default/web:80', proto: 'tcp', kind: 'pod to Service', agree: true, ms: 300, differences: [],
@@ -23,7 +24,7 @@ const REPORT: VerifyReportData = {
       ] },
     },
     {
-      from: `pod/default/${HOSTILE}`, to: 'pod/default/web-2:8080', proto: 'tcp', agree: false, ms: 700,
+      from: `pod/default/${HOSTILE}`, to: 'pod/default/web-2:8080', proto: 'tcp', agree: false, ms: 700, devices: 'not observed', devicesNote: ['node:node1 dropped 3 packets'],
       differences: [`source seen by default/web-2:8080: kernel 192.168.56.11, tracer 10.244.1.10 ${HOSTILE}`],
       predicted: { src: '10.244.1.10', dst: '10.244.2.10', dport: 8080, outcomes: [
         { probability: 1, disposition: 'delivered', reason: null, answeredBy: 'default/web-2:8080', sourceSeen: '10.244.1.10', nat: [], devices: [] },
@@ -66,6 +67,10 @@ suite('trace view: verify mode', () => {
       assert.match(await ok.locator('tr.predicted .devices').innerText(), /node:node1 cni0 in \(may be skipped\)/);
       assert.match(await ok.locator('tr.observed .devices').innerText(), /pod:default\/client eth0 out → pod:default\/web-1 eth0 in/);
       assert.match(await bad.locator('tr.observed .devices').innerText(), /not captured/);
+      // A flow whose captures lost packets says so, with the reason, and the run's device counts are shown.
+      assert.match(await bad.locator('summary').innerText(), /devices not observed/);
+      assert.match(await bad.locator('.devices-note').innerText(), /node:node1 dropped 3 packets/);
+      assert.match(await v.page.locator('#verify-devices').innerText(), /compared on 1 of 2 flows, not observed on 1; capture drops 3/);
       assert.match(await bad.locator('tr.observed').innerText(), /node:node1 SNAT 192\.168\.56\.11/);
       assert.deepEqual(await v.violations(), []);
     } finally {

@@ -47,8 +47,12 @@ function flowSection(f: VerifyFlow, i: number, onOpen: (f: VerifyFlow) => void):
       ' ', el('span', { class: 'mono flow-name' }, `${f.from} → ${f.to}`), ` (${f.proto.toUpperCase()})`,
       f.kind ? el('span', { class: 'muted' }, ` · ${f.kind}`) : '',
       el('span', { class: 'muted' }, ` · ${f.observed ? `${f.observed.tries} ${f.observed.tries === 1 ? 'try' : 'tries'}, ` : ''}${f.ms} ms`),
+      f.devices === 'not observed' ? el('span', { class: 'devices-status warning' }, ' · devices not observed') : '',
     ),
   );
+  if (f.devices === 'not observed') {
+    details.append(el('p', { class: 'muted devices-note' }, `The devices crossed were not compared: the captures lost packets of this flow${f.devicesNote?.length ? ` (${f.devicesNote.join('; ')})` : ''}. Delivery, source and NAT were still compared.`));
+  }
   if (f.differences.length) {
     const ul = el('ul', { class: 'differences', 'aria-label': 'Differences' });
     for (const d of f.differences) ul.append(el('li', {}, d));
@@ -72,6 +76,7 @@ export function renderVerify(app: HTMLElement, s: VerifyViewState, onOpen: (requ
       el('strong', {}, r.agree ? 'The kernel agrees with the tracer' : 'The kernel disagrees with the tracer'),
       ` on ${r.agree ? 'all' : `${r.flows.length - agreeing} of`} ${r.flows.length} flows`),
     el('p', { class: 'muted' }, `Lab ${r.prefix}: built in ${t.setupMs} ms, flows ${t.flowsMs} ms, removed in ${t.teardownMs} ms. Compared per flow: delivery, the source the receiver saw, NAT and the devices crossed in pod and node namespaces.`),
+    r.devices ? el('p', { id: 'verify-devices', class: 'muted' }, `Devices crossed compared on ${r.devices.compared} of ${r.flows.length} flows${r.devices.notObserved ? `, not observed on ${r.devices.notObserved}` : ''}; capture drops ${r.devices.drops}, flows tried again ${r.devices.retried}.`) : '',
     sections,
   );
 }
