@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import { webviewPage } from './page';
 import { TRACE_PROTOCOLS, type HostMessage, type ViewState, type WebviewMessage } from '../protocol/messages';
 
 /** Panel types by view; verify mode is the trace view's panel (and its script). */
@@ -15,31 +16,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
 }
 
-const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: ViewState): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${SCRIPTS[state.view]}.js`));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>NetPath</title>
-</head>
-<body data-state="${escapeAttribute(JSON.stringify(state))}" data-nonce="${escapeAttribute(nonce)}">
-<main id="app" aria-live="polite"></main>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewPage(webview.cspSource, nonce, JSON.stringify(state), [{ src: script.toString(), module: true }]);
 }
 
 /** Validates a message from a webview: a webview is a separate page and may send anything. */

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { HostMessage, ViewState, WebviewMessage } from '../../src/protocol/messages';
 import { THEMES } from './themes';
+import { webviewPage } from '../../src/vscode/page';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const OUTPUT = path.join(ROOT, 'test-output/webview');
@@ -20,7 +21,6 @@ const chromiumOptions = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts/vsco
 
 export type Theme = keyof typeof THEMES;
 
-const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The stand-in VS Code API and theme, as a classic script the page loads (by nonce) before the view's bundle. */
 function stub(theme: Theme): string {
@@ -43,21 +43,8 @@ function stub(theme: Theme): string {
 
 function page(view: string, state: string, theme: Theme, origin: string): { html: string; nonce: string } {
   const nonce = randomBytes(16).toString('base64');
-  const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${origin} 'nonce-${nonce}'`, `img-src ${origin} data:`, `font-src ${origin}`].join('; ');
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>NetPath</title>
-</head>
-<body data-state="${escapeAttribute(state)}" data-nonce="${escapeAttribute(nonce)}">
-<main id="app" aria-live="polite"></main>
-<script nonce="${nonce}" src="${origin}/stub.js?theme=${theme}"></script>
-<script type="module" nonce="${nonce}" src="${origin}/webview/${view === 'verify' ? 'trace' : view}.js"></script>
-</body>
-</html>`;
+  // The production page (src/vscode/page.ts), with the stand-in VS Code API loaded first.
+  const html = webviewPage(origin, nonce, state, [{ src: `${origin}/stub.js?theme=${theme}` }, { src: `${origin}/webview/${view === 'verify' ? 'trace' : view}.js`, module: true }]);
   return { html, nonce };
 }
 
