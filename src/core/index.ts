@@ -4,7 +4,7 @@
  */
 import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
-import type { SourceFile, Topology } from './model/types';
+import type { SourceFile } from './model/types';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
@@ -51,9 +51,6 @@ export async function analysePaths(entries: readonly string[], host: FileHost, p
   return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
 }
 
-export function topologyOf(analysis: Analysis): Topology {
-  return analysis.topology;
-}
 export { nodeRulesText } from './dataplane/node-rules';
 export { compileDataPlane, type DataPlane, type CompileOptions } from './dataplane';
 export { traceFlow, formatTraceText, parseEndpoint, TRACE_BAD_INPUT, type TraceOutcome, type TraceRequest, type TraceResult, type TracePath, type TraceProto, type Hop, type Step, type Disposition, type Reason } from './trace';
