@@ -45,7 +45,8 @@ function measure(size: BenchSize, runs: number): Row[] {
     const [dp, c] = time((): DataPlane => compileDataPlane(t));
     add('compileDataPlane', c);
     const [outcome, tr] = time(() => traceFlow(t, { from: 'pod/pod0', to: 'svc/svc1:http' }, dp));
-    if (!outcome.result?.paths.every((p) => p.disposition === 'delivered')) throw new Error(`bench trace not delivered: ${JSON.stringify(outcome.problems)}`);
+    if (!outcome.result?.paths.every((p) => p.disposition === 'delivered'))
+      throw new Error(`bench trace not delivered: ${JSON.stringify(outcome.problems)}`);
     add('trace pod -> Service (first, compiles the rules it meets)', tr);
     add('compile + one trace', c + tr);
     const [, tr2] = time(() => traceFlow(t, { from: 'pod/pod1', to: 'svc/svc2:http', reply: true }, dp));
@@ -59,7 +60,11 @@ function measure(size: BenchSize, runs: number): Row[] {
     });
     add(`rulesets of all ${t.nodes.length} nodes (one data plane)`, all);
   }
-  return [...rows].map(([what, times]) => ({ size: `${size.name} (${size.nodes} nodes, ${size.pods} pods, ${size.services} svc)`, what, times }));
+  return [...rows].map(([what, times]) => ({
+    size: `${size.name} (${size.nodes} nodes, ${size.pods} pods, ${size.services} svc)`,
+    what,
+    times,
+  }));
 }
 
 interface Target {
@@ -72,7 +77,12 @@ interface Target {
 /** The targets (bench/README.md says why), checked on the median. */
 const TARGETS: readonly Target[] = [
   { name: 'compile + one trace, 100 nodes', size: 'large', what: 'compile + one trace', maxMs: 1000 },
-  { name: 'all node rulesets, 100 nodes', size: 'large', what: 'rulesets of all 100 nodes (one data plane)', maxMs: 5000 },
+  {
+    name: 'all node rulesets, 100 nodes',
+    size: 'large',
+    what: 'rulesets of all 100 nodes (one data plane)',
+    maxMs: 5000,
+  },
   { name: 'analyse, 100 nodes', size: 'large', what: 'analyse (model + rules)', maxMs: 2000 },
   { name: 'one node rules text, 100 nodes', size: 'large', what: 'nodeRulesText, one node (alone)', maxMs: 500 },
   { name: 'compile + one trace, 10 nodes', size: 'small', what: 'compile + one trace', maxMs: 200 },
@@ -80,7 +90,9 @@ const TARGETS: readonly Target[] = [
 
 function table(rows: readonly string[][]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 || i === 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 || i === 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '))
+    .join('\n');
 }
 
 function main(): number {
@@ -88,7 +100,12 @@ function main(): number {
   for (const size of SIZES) all.push(...measure(size, RUNS));
   const fmt = (ms: number): string => ms.toFixed(1);
   console.log(`NetPath benchmark: ${RUNS} runs per measurement, Node ${process.version}\n`);
-  console.log(table([['size', 'measurement', 'median ms', 'p95 ms'], ...all.map((r) => [r.size, r.what, fmt(median(r.times)), fmt(quantile(r.times, 0.95))])]));
+  console.log(
+    table([
+      ['size', 'measurement', 'median ms', 'p95 ms'],
+      ...all.map((r) => [r.size, r.what, fmt(median(r.times)), fmt(quantile(r.times, 0.95))]),
+    ]),
+  );
   console.log('\nTargets (median):');
   let failed = 0;
   const lines: string[][] = [['target', 'limit ms', 'median ms', 'result']];

@@ -32,7 +32,11 @@ export function benchTopology(size: BenchSize): string {
     'nodes:',
   ];
   for (let n = 0; n < nodes; n++) {
-    lines.push(`  - name: node${n + 1}`, `    interfaces: [{name: eth0, network: lan, address: 192.168.${Math.floor((n + 1) / 250)}.${((n + 1) % 250) + 1}/16}]`, `    podCIDR: 10.244.${n + 1}.0/24`);
+    lines.push(
+      `  - name: node${n + 1}`,
+      `    interfaces: [{name: eth0, network: lan, address: 192.168.${Math.floor((n + 1) / 250)}.${((n + 1) % 250) + 1}/16}]`,
+      `    podCIDR: 10.244.${n + 1}.0/24`,
+    );
   }
   lines.push('pods:');
   for (let p = 0; p < pods; p++) {

@@ -22,13 +22,43 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
-  { ...common, entryPoints: { trace: 'src/webview/trace/main.ts', topology: 'src/webview/topology/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', loader: { '.css': 'text' } },
+  {
+    ...common,
+    entryPoints: ['src/vscode/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    entryPoints: { trace: 'src/webview/trace/main.ts', topology: 'src/webview/topology/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'esm',
+    loader: { '.css': 'text' },
+  },
 ];
 if (args.has('--tests')) {
   // mocha's parallel mode (never used in the extension host) resolves worker files at run time: silence that.
-  builds.push({ ...common, sourcemap: 'inline', entryPoints: ['test/vscode/index.ts'], outfile: 'out/test/vscode/index.js', platform: 'node', format: 'cjs', external: ['vscode'], logOverride: { 'require-resolve-not-external': 'silent' } });
+  builds.push({
+    ...common,
+    sourcemap: 'inline',
+    entryPoints: ['test/vscode/index.ts'],
+    outfile: 'out/test/vscode/index.js',
+    platform: 'node',
+    format: 'cjs',
+    external: ['vscode'],
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  });
 }
 
 // In --watch mode, one "[watch] build started" / "[watch] build finished" pair per burst of rebuilds and
@@ -45,7 +75,10 @@ const watchReporter = () => {
       });
       build.onEnd(({ errors, warnings }) => {
         initial = false;
-        for (const [mark, messages] of [['✘ [ERROR]', errors], ['▲ [WARNING]', warnings]]) {
+        for (const [mark, messages] of [
+          ['✘ [ERROR]', errors],
+          ['▲ [WARNING]', warnings],
+        ]) {
           for (const { text, location } of messages) {
             console.error(`${mark} ${text}`);
             if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
@@ -60,7 +93,8 @@ const watchReporter = () => {
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 if (args.has('--watch')) {
   console.log('[watch] build started');
-  for (const b of builds) await (await esbuild.context({ ...b, logLevel: 'silent', plugins: [watchReporter()] })).watch();
+  for (const b of builds)
+    await (await esbuild.context({ ...b, logLevel: 'silent', plugins: [watchReporter()] })).watch();
   console.log('[build] watching for changes');
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nodeBuiltins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 // Property access on a DOM global (`document.body`), not a method that happens to share the name.
-const domGlobals = /(?<![\w.$])(?:window|document|navigator|localStorage)\s*\.|(?<![\w.$])acquireVsCodeApi\s*\(|\bHTMLElement\b/;
+const domGlobals =
+  /(?<![\w.$])(?:window|document|navigator|localStorage)\s*\.|(?<![\w.$])acquireVsCodeApi\s*\(|\bHTMLElement\b/;
 
 function* files(dir) {
   if (!fs.existsSync(dir)) return;
@@ -25,30 +26,53 @@ function* files(dir) {
 
 function importsOf(source) {
   const specs = [];
-  const re = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+  const re =
+    /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
   for (const m of source.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
   return specs;
 }
 
 const layers = [
-  { dir: 'src/core', check(spec, file) {
+  {
+    dir: 'src/core',
+    check(spec, file) {
       if (spec === 'vscode') return 'imports vscode';
       if (nodeBuiltins.has(spec)) return `imports the Node built-in ${spec}`;
-      if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core'))) return `imports ${spec} from outside src/core`;
+      if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core')))
+        return `imports ${spec} from outside src/core`;
       return null;
-    }, dom: true },
-  { dir: 'src/protocol', check(spec, file) {
+    },
+    dom: true,
+  },
+  {
+    dir: 'src/protocol',
+    check(spec, file) {
       if (!spec.startsWith('.')) return `imports the package ${spec} (protocol is types only)`;
       const target = path.resolve(path.dirname(file), spec);
-      return target.startsWith(path.join(root, 'src/core')) || target.startsWith(path.join(root, 'src/protocol')) ? null : `imports ${spec}`;
-    } },
-  { dir: 'src/webview', check: (spec) => (spec === 'vscode' ? 'imports vscode' : nodeBuiltins.has(spec) ? `imports the Node built-in ${spec}` : null) },
+      return target.startsWith(path.join(root, 'src/core')) || target.startsWith(path.join(root, 'src/protocol'))
+        ? null
+        : `imports ${spec}`;
+    },
+  },
+  {
+    dir: 'src/webview',
+    check: (spec) =>
+      spec === 'vscode' ? 'imports vscode' : nodeBuiltins.has(spec) ? `imports the Node built-in ${spec}` : null,
+  },
   { dir: 'src/cli', check: (spec) => (spec === 'vscode' ? 'imports vscode' : null) },
-  { dir: 'src/lab', check(spec, file) {
+  {
+    dir: 'src/lab',
+    check(spec, file) {
       if (spec === 'vscode') return 'imports vscode';
-      if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/lab')) && !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core'))) return `imports ${spec} (src/lab uses only src/core and itself; the CLI and the editor import the lab, not the reverse)`;
+      if (
+        spec.startsWith('.') &&
+        !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/lab')) &&
+        !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core'))
+      )
+        return `imports ${spec} (src/lab uses only src/core and itself; the CLI and the editor import the lab, not the reverse)`;
       return null;
-    } },
+    },
+  },
 ];
 
 const violations = [];

@@ -34,15 +34,29 @@ export async function packageExtension() {
   fs.rmSync(vsix, { force: true });
   // --no-dependencies: the bundles already contain every dependency.
   // --no-rewrite-relative-links: the repository is not on GitHub, so vsce could not rewrite them anyway.
-  await run(process.execPath, [path.join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies',
-    '--no-rewrite-relative-links', '--out', vsix], { cwd: root });
+  await run(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/@vscode/vsce/vsce'),
+      'package',
+      '--no-dependencies',
+      '--no-rewrite-relative-links',
+      '--out',
+      vsix,
+    ],
+    { cwd: root },
+  );
 
   const problems = checkContents(zipEntries(vsix), expectedFiles(manifest));
   if (problems.length) {
-    throw new Error(`${path.basename(vsix)} does not hold exactly what the extension loads:\n  ${problems.join('\n  ')}\n` +
-      'Fix .vscodeignore (or the list in scripts/package.mjs if the extension now loads something new).');
+    throw new Error(
+      `${path.basename(vsix)} does not hold exactly what the extension loads:\n  ${problems.join('\n  ')}\n` +
+        'Fix .vscodeignore (or the list in scripts/package.mjs if the extension now loads something new).',
+    );
   }
-  log(`${path.relative(process.cwd(), vsix)} holds exactly the run-time files (${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB)`);
+  log(
+    `${path.relative(process.cwd(), vsix)} holds exactly the run-time files (${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB)`,
+  );
   return vsix;
 }
 
@@ -61,7 +75,11 @@ function referencedFiles(manifest) {
   const refs = [];
   const visit = (value, key) => {
     if (typeof value === 'string') {
-      if (['path', 'url', 'icon', 'light', 'dark', 'markdown', 'image', 'svg'].includes(key) && /^\.?\.?\//.test(value) && !value.startsWith('//')) {
+      if (
+        ['path', 'url', 'icon', 'light', 'dark', 'markdown', 'image', 'svg'].includes(key) &&
+        /^\.?\.?\//.test(value) &&
+        !value.startsWith('//')
+      ) {
         refs.push(normalise(value));
       }
     } else if (Array.isArray(value)) value.forEach((v) => visit(v, key));
@@ -92,9 +110,15 @@ function checkContents(entries, expected) {
 function filesUnder(dir) {
   const abs = path.join(root, dir);
   if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(abs, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
-    .map((d) => path.relative(root, path.join(d.parentPath ?? d.path, d.name)).split(path.sep).join('/'));
+    .map((d) =>
+      path
+        .relative(root, path.join(d.parentPath ?? d.path, d.name))
+        .split(path.sep)
+        .join('/'),
+    );
 }
 
 const normalise = (p) => path.posix.normalize(p).replace(/^\.\//, '');

@@ -37,7 +37,12 @@ async function main() {
   const state = prepareState('start', { keep: true });
   await installExtension(state, vsix);
   log(`installed ${path.basename(vsix)} into code-server`);
-  const server = await startCodeServer({ name: 'start', folder: EXAMPLES, state, port: Number(process.env.NETPATH_PORT || 0) });
+  const server = await startCodeServer({
+    name: 'start',
+    folder: EXAMPLES,
+    state,
+    port: Number(process.env.NETPATH_PORT || 0),
+  });
 
   await showCli(['lint', LINTED]);
   await showCli(['trace', LINTED, '--from', 'pod/default/client', '--to', 'svc/default/web:http']);
@@ -60,7 +65,10 @@ async function main() {
 async function ensurePackages() {
   const missing = missingPackages(NEEDS);
   if (!missing.length) return;
-  if (!isRoot()) throw new Error(`missing Debian packages: ${missing.join(' ')}. Install them with:\n\n    ${installLine(missing)}\n`);
+  if (!isRoot())
+    throw new Error(
+      `missing Debian packages: ${missing.join(' ')}. Install them with:\n\n    ${installLine(missing)}\n`,
+    );
   log(`installing missing Debian packages: ${missing.join(' ')}`);
   await installPackages(missing);
 }
@@ -68,7 +76,10 @@ async function ensurePackages() {
 /** Runs the CLI on the two-node lab and prints what it says (findings are not a failure of `npm start`). */
 function showCli(args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -31,9 +31,28 @@ const VSCODE_HOST = ['chromium', 'ripgrep', 'libkrb5-dev', 'make', 'g++', 'pytho
 const TIERS = [
   { name: 'unit', needs: [], build: false, minutes: 5, steps: [script('node_modules/mocha/bin/mocha.js')] },
   { name: 'webview', needs: ['chromium'], build: true, minutes: 3, steps: [script('scripts/webview/run.mjs')] },
-  { name: 'vscode', needs: VSCODE_HOST, build: true, minutes: 6, steps: [script('scripts/vscode-host/run-vscode-tests.mjs')] },
-  { name: 'ui', needs: VSCODE_HOST, build: true, minutes: 6, steps: [script('scripts/package.mjs'), script('scripts/vscode-host/run-ui-tests.mjs')] },
-  { name: 'kernel', needs: ['iproute2', 'iptables', 'tcpdump', 'conntrack'], root: true, build: false, minutes: 5, steps: [script('scripts/kernel/run.mjs')] },
+  {
+    name: 'vscode',
+    needs: VSCODE_HOST,
+    build: true,
+    minutes: 6,
+    steps: [script('scripts/vscode-host/run-vscode-tests.mjs')],
+  },
+  {
+    name: 'ui',
+    needs: VSCODE_HOST,
+    build: true,
+    minutes: 6,
+    steps: [script('scripts/package.mjs'), script('scripts/vscode-host/run-ui-tests.mjs')],
+  },
+  {
+    name: 'kernel',
+    needs: ['iproute2', 'iptables', 'tcpdump', 'conntrack'],
+    root: true,
+    build: false,
+    minutes: 5,
+    steps: [script('scripts/kernel/run.mjs')],
+  },
 ];
 /** Packages of later issues, installed with the rest by a full run so a machine set up once stays set up. */
 const ALSO_INSTALL = ['iproute2', 'iptables', 'tcpdump', 'conntrack'];
@@ -83,7 +102,10 @@ async function main() {
 /** The tiers named in --tier (all when absent), in TIERS order; undefined after printing an error. */
 function selectTiers(list) {
   if (!list) return TIERS;
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !TIERS.some((t) => t.name === n));
   if (unknown.length) {
     console.error(`[test] unknown tier ${unknown.join(', ')}; tiers: ${TIERS.map((t) => t.name).join(', ')}`);
@@ -97,7 +119,9 @@ async function ensurePackages(needed) {
   const missing = missingPackages(needed);
   if (!missing.length) return [];
   if (!isRoot()) {
-    console.log(`[test] missing Debian packages: ${missing.join(' ')}\n[test] install them with:\n\n    ${installLine(missing)}\n`);
+    console.log(
+      `[test] missing Debian packages: ${missing.join(' ')}\n[test] install them with:\n\n    ${installLine(missing)}\n`,
+    );
     return missing;
   }
   const t0 = performance.now();
@@ -143,12 +167,17 @@ function runBounded(cmd, args, ms) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      console.error(`[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-    }, Math.max(ms, 1000));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        console.error(
+          `[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`,
+        );
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+      },
+      Math.max(ms, 1000),
+    );
     child.on('error', (err) => {
       console.error(`[test] ${cmd}: ${err.message}`);
       clearTimeout(timer);

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const child = spawn(process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), '--config', path.join(root, 'test/kernel/.mocharc.json')], { cwd: root, stdio: 'inherit' });
+const child = spawn(
+  process.execPath,
+  [path.join(root, 'node_modules/mocha/bin/mocha.js'), '--config', path.join(root, 'test/kernel/.mocharc.json')],
+  { cwd: root, stdio: 'inherit' },
+);
 // Pass a stop on to mocha (the verifiers inside remove their labs on SIGTERM).
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -7,7 +7,10 @@ import { performance } from 'node:perf_hooks';
 export const seconds = (t0) => ((performance.now() - t0) / 1000).toFixed(1);
 
 /** A log function that prefixes every line with `[tag]`. */
-export const logger = (tag) => (...parts) => console.log(`[${tag}]`, ...parts);
+export const logger =
+  (tag) =>
+  (...parts) =>
+    console.log(`[${tag}]`, ...parts);
 
 /**
  * The environment for a nested `npm` in another folder: without the variables `npm test`/`npm start`

@@ -64,8 +64,10 @@ async function install() {
   const t0 = performance.now();
   const missing = PREREQUISITES.filter((p) => !fs.existsSync(p.file));
   if (missing.length) {
-    throw new Error(`cannot build code-server: missing ${missing.map((p) => p.file).join(', ')}; ` +
-      `install them with: apt-get install -y ${missing.map((p) => p.deb).join(' ')}`);
+    throw new Error(
+      `cannot build code-server: missing ${missing.map((p) => p.file).join(', ')}; ` +
+        `install them with: apt-get install -y ${missing.map((p) => p.deb).join(' ')}`,
+    );
   }
   const dir = paths.install;
   const logFile = path.join(paths.tmp, 'install.log');
@@ -76,14 +78,19 @@ async function install() {
   fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(paths.tmp, { recursive: true });
   fs.writeFileSync(logFile, '');
-  fs.writeFileSync(path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'netpath-vscode-test-host', version: '1.0.0', private: true }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'netpath-vscode-test-host', version: '1.0.0', private: true }, null, 2) + '\n',
+  );
 
   const env = { ...cleanNpmEnv(), npm_config_unsafe_perm: 'true', TMPDIR: paths.tmp };
   seedRipgrepCache(paths.tmp);
 
-  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
-    { cwd: dir, env, logFile });
+  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: dir,
+    env,
+    logFile,
+  });
   log(`downloaded (${seconds(t0)}s); building native modules`);
 
   rewriteProxyAgentPin(path.join(dir, 'node_modules/code-server/lib/vscode/npm-shrinkwrap.json'));
@@ -92,7 +99,8 @@ async function install() {
 
   const vscodeModules = path.join(dir, 'node_modules/code-server/lib/vscode/node_modules');
   for (const built of ['@vscode/ripgrep/bin/rg', 'node-pty/build/Release/pty.node']) {
-    if (!fs.existsSync(path.join(vscodeModules, built))) throw new Error(`code-server install incomplete: ${built} is missing (see ${logFile})`);
+    if (!fs.existsSync(path.join(vscodeModules, built)))
+      throw new Error(`code-server install incomplete: ${built} is missing (see ${logFile})`);
   }
   // The first call also logs that it wrote a default config file (into the private XDG folder).
   const output = await capture(paths.bin, ['--version'], { env: codeServerEnv() });
@@ -117,7 +125,8 @@ function seedRipgrepCache(tmp) {
 function rewriteProxyAgentPin(shrinkwrap) {
   const text = fs.readFileSync(shrinkwrap, 'utf8');
   if (text.includes(PROXY_AGENT.tarball)) return;
-  if (!text.includes(PROXY_AGENT.pinned)) throw new Error(`${shrinkwrap} no longer pins ${PROXY_AGENT.pinned}; update install.mjs`);
+  if (!text.includes(PROXY_AGENT.pinned))
+    throw new Error(`${shrinkwrap} no longer pins ${PROXY_AGENT.pinned}; update install.mjs`);
   fs.writeFileSync(shrinkwrap, text.replaceAll(PROXY_AGENT.pinned, PROXY_AGENT.tarball));
 }
 

@@ -45,11 +45,15 @@ async function main() {
   let code = 1;
   try {
     log(`code-server ${server.url} up; running test/ui/ against the fixture workspace`);
-    code = await run(process.execPath, [path.join(repoRoot, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/ui/.mocharc.json', ...mochaArgs], {
-      cwd: repoRoot,
-      env: { ...process.env, NETPATH_UI_URL: server.folderUrl(opts.workspace), NETPATH_UI_OUT: outDir },
-      allowFail: true,
-    });
+    code = await run(
+      process.execPath,
+      [path.join(repoRoot, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/ui/.mocharc.json', ...mochaArgs],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, NETPATH_UI_URL: server.folderUrl(opts.workspace), NETPATH_UI_OUT: outDir },
+        allowFail: true,
+      },
+    );
     const shots = fs.readdirSync(outDir).filter((f) => f.endsWith('.png'));
     log(`screenshots in ${path.relative(repoRoot, outDir)}/: ${shots.join(', ') || 'none'}`);
     if (code !== 0) log(`code-server log: ${path.relative(repoRoot, state.logFile)}`);

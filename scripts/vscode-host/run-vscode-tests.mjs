@@ -32,7 +32,13 @@ const { values: opts } = parseArgs({
 const timeoutMs = Number(process.env.NETPATH_VSCODE_TIMEOUT_MS || 180_000);
 const outDir = path.join(repoRoot, 'test-output/vscode');
 /** Workbench chatter of every start, hidden unless VERBOSE is set. */
-const NOISE = [/^Ignoring fetching additional builtin extensions/, /^Updating additional builtin extensions cache/, /^(Resolving|Resolved) connection token/, /^Creating a socket/, /^\[Service Worker\] registered/];
+const NOISE = [
+  /^Ignoring fetching additional builtin extensions/,
+  /^Updating additional builtin extensions cache/,
+  /^(Resolving|Resolved) connection token/,
+  /^Creating a socket/,
+  /^\[Service Worker\] registered/,
+];
 
 process.exitCode = await main();
 
@@ -57,7 +63,9 @@ async function main() {
     code = await runSuites(browser.page, server);
     if (code !== 0) {
       await browser.page.screenshot({ path: path.join(outDir, 'workbench-at-exit.png') }).catch(() => {});
-      log(`code-server log: ${path.relative(repoRoot, server.state.logFile)}; screenshot in ${path.relative(repoRoot, outDir)}/`);
+      log(
+        `code-server log: ${path.relative(repoRoot, server.state.logFile)}; screenshot in ${path.relative(repoRoot, outDir)}/`,
+      );
     }
     log(`${code === 0 ? 'passed' : `failed (exit code ${code})`} in ${seconds(t0)}s`);
     return code;
@@ -101,7 +109,9 @@ async function runSuites(page, server) {
   });
   if (process.env.VERBOSE) page.on('console', (m) => log(`[page ${m.type()}] ${m.text()}`));
 
-  log(`opening the workbench on ${path.relative(repoRoot, opts.workspace)} with the suite ${path.relative(repoRoot, opts['tests-path'])}`);
+  log(
+    `opening the workbench on ${path.relative(repoRoot, opts.workspace)} with the suite ${path.relative(repoRoot, opts['tests-path'])}`,
+  );
   await page.goto(url);
   return done;
 }

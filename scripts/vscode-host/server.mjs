@@ -53,7 +53,8 @@ function pruneDeadRuns(name) {
   if (!fs.existsSync(paths.runs)) return;
   for (const entry of fs.readdirSync(paths.runs)) {
     const pid = Number(entry.startsWith(`${name}-`) ? entry.slice(name.length + 1) : NaN);
-    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) fs.rmSync(path.join(paths.runs, entry), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid))
+      fs.rmSync(path.join(paths.runs, entry), { recursive: true, force: true });
   }
 }
 
@@ -68,8 +69,19 @@ function isAlive(pid) {
 
 /** `code-server --install-extension <vsix>` into the instance's extensions folder (works while it runs). */
 export async function installExtension(state, vsix) {
-  await run(paths.bin, ['--user-data-dir', state.userDataDir, '--extensions-dir', state.extensionsDir,
-    '--force', '--install-extension', path.resolve(vsix)], { env: codeServerEnv(), logFile: state.logFile });
+  await run(
+    paths.bin,
+    [
+      '--user-data-dir',
+      state.userDataDir,
+      '--extensions-dir',
+      state.extensionsDir,
+      '--force',
+      '--install-extension',
+      path.resolve(vsix),
+    ],
+    { env: codeServerEnv(), logFile: state.logFile },
+  );
 }
 
 /**
@@ -79,10 +91,14 @@ export async function installExtension(state, vsix) {
  */
 export async function startCodeServer({ name, folder, state = prepareState(name), port = 0 }) {
   const args = [
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', state.userDataDir,
-    '--extensions-dir', state.extensionsDir,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    state.userDataDir,
+    '--extensions-dir',
+    state.extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -98,10 +114,12 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
   const group = child.pid;
   let gone = false;
   let stopping = false;
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    gone = true;
-    resolve({ code: code ?? signal, stopped: stopping });
-  }));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      gone = true;
+      resolve({ code: code ?? signal, stopped: stopping });
+    }),
+  );
   const spawnError = new Promise((_, reject) => child.on('error', reject));
   spawnError.catch(() => {}); // Only the start awaits it; a later 'error' must not be an unhandled rejection.
 
@@ -129,7 +147,10 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
     };
   } catch (err) {
     await stop();
-    throw new Error(`code-server did not start: ${err.message}\n--- ${state.logFile} ---\n${tailOf(state.logFile, 30)}`, { cause: err });
+    throw new Error(
+      `code-server did not start: ${err.message}\n--- ${state.logFile} ---\n${tailOf(state.logFile, 30)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -137,7 +158,9 @@ export async function startCodeServer({ name, folder, state = prepareState(name)
 async function waitForUrl(logFile, from, hasExited) {
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(fs.readFileSync(logFile).subarray(from).toString('utf8'));
+    const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(
+      fs.readFileSync(logFile).subarray(from).toString('utf8'),
+    );
     if (m) return m[1];
     if (hasExited()) throw new Error('it exited before listening');
     await sleep(100);
@@ -201,7 +224,12 @@ async function shutdown(code) {
   await Promise.allSettled([...running.values()].map((stop) => stop()));
   process.exit(code);
 }
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => shutdown(code));
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+])
+  process.once(signal, () => shutdown(code));
 // A killed parent often passes nothing on (`npm start` gets SIGTERM, its `sh -c` dies silently): being
 // re-parented means whoever started us is gone, so stop as if we got SIGTERM.
 const parent = process.ppid;

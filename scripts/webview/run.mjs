@@ -13,5 +13,14 @@ for (const bundle of ['trace.js', 'topology.js']) {
     process.exit(1);
   }
 }
-const mocha = spawn(process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/webview/.mocharc.json', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const mocha = spawn(
+  process.execPath,
+  [
+    path.join(root, 'node_modules/mocha/bin/mocha.js'),
+    '--config',
+    'test/webview/.mocharc.json',
+    ...process.argv.slice(2),
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
 mocha.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -43,7 +43,8 @@ export function formatText(report: LintReport): string {
     return `${where} ${d.severity} ${d.code} ${d.message}`;
   });
   const count = (s: Severity) => report.diagnostics.filter((d) => d.severity === s).length;
-  if (report.diagnostics.length) lines.push(`${count('error')} error(s), ${count('warning')} warning(s), ${count('info') + count('hint')} info`);
+  if (report.diagnostics.length)
+    lines.push(`${count('error')} error(s), ${count('warning')} warning(s), ${count('info') + count('hint')} info`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
@@ -60,7 +61,12 @@ export function formatJson(report: LintReport): string {
   return `${JSON.stringify({ diagnostics }, null, 2)}\n`;
 }
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note', hint: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  error: 'error',
+  warning: 'warning',
+  info: 'note',
+  hint: 'note',
+};
 
 export function formatSarif(report: LintReport): string {
   const range = ranger(report);
@@ -70,36 +76,49 @@ export function formatSarif(report: LintReport): string {
     return {
       physicalLocation: {
         artifactLocation: { uri: encodeURI(report.display(span.file)) },
-        region: { startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 },
+        region: {
+          startLine: r.start.line + 1,
+          startColumn: r.start.character + 1,
+          endLine: r.end.line + 1,
+          endColumn: r.end.character + 1,
+        },
       },
     };
   };
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: {
-        driver: {
-          name: 'netpath',
-          version: report.version,
-          informationUri: 'https://netpath.dev/docs/diagnostics',
-          rules: report.codes.map((c) => ({
-            id: c.code,
-            shortDescription: { text: c.description },
-            defaultConfiguration: { level: LEVEL[c.severity] },
-            helpUri: `https://netpath.dev/docs/diagnostics#${c.code.replace(/\./g, '')}`,
-          })),
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'netpath',
+            version: report.version,
+            informationUri: 'https://netpath.dev/docs/diagnostics',
+            rules: report.codes.map((c) => ({
+              id: c.code,
+              shortDescription: { text: c.description },
+              defaultConfiguration: { level: LEVEL[c.severity] },
+              helpUri: `https://netpath.dev/docs/diagnostics#${c.code.replace(/\./g, '')}`,
+            })),
+          },
         },
+        results: report.diagnostics.map((d) => ({
+          ruleId: d.code,
+          ...(ruleIndex.has(d.code) ? { ruleIndex: ruleIndex.get(d.code) } : {}),
+          level: LEVEL[d.severity],
+          message: { text: d.message },
+          locations: d.span.file ? [location(d.span)] : [],
+          ...(d.related.length
+            ? {
+                relatedLocations: d.related
+                  .filter((r) => r.span.file)
+                  .map((r, id) => ({ id, ...location(r.span), message: { text: r.message } })),
+              }
+            : {}),
+        })),
       },
-      results: report.diagnostics.map((d) => ({
-        ruleId: d.code,
-        ...(ruleIndex.has(d.code) ? { ruleIndex: ruleIndex.get(d.code) } : {}),
-        level: LEVEL[d.severity],
-        message: { text: d.message },
-        locations: d.span.file ? [location(d.span)] : [],
-        ...(d.related.length ? { relatedLocations: d.related.filter((r) => r.span.file).map((r, id) => ({ id, ...location(r.span), message: { text: r.message } })) } : {}),
-      })),
-    }],
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }

@@ -36,7 +36,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
-    io.err(`netpath: unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`);
+    io.err(
+      `netpath: unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`,
+    );
     return EXIT.usage;
   }
   if (rest.includes('-h') || rest.includes('--help')) {
@@ -59,7 +61,11 @@ if (require.main === module) {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   }).then(
-    (code) => { process.exitCode = code; },
-    () => { process.exitCode = EXIT.usage; },
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = EXIT.usage;
+    },
   );
 }

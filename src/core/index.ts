@@ -34,18 +34,36 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
   let compiled: CompiledDataPlane | undefined;
   const dataplane = (): CompiledDataPlane => (compiled ??= compile(built.topology, { files: texts }));
-  const found = [...applySeverity(built.problems, options.severity), ...runRules(built.topology, { ...options, dataplane, texts })];
+  const found = [
+    ...applySeverity(built.problems, options.severity),
+    ...runRules(built.topology, { ...options, dataplane, texts }),
+  ];
   // The data plane's own problems (raw iptables text, routes the kernel refuses), unless a rule already said it at the spot.
   const taken = new Set(found.filter((p) => p.severity === 'error').map((p) => `${p.span.file}|${p.span.start}`));
-  const own = dataPlaneProblems(built.topology, compiled ?? (built.topology.nodes.some((n) => n.routes.some((r) => !r.dev)) ? dataplane() : undefined), texts);
-  const diagnostics = [...found, ...applySeverity(own.filter((p) => !taken.has(`${p.span.file}|${p.span.start}`)), options.severity)].sort(
+  const own = dataPlaneProblems(
+    built.topology,
+    compiled ?? (built.topology.nodes.some((n) => n.routes.some((r) => !r.dev)) ? dataplane() : undefined),
+    texts,
+  );
+  const diagnostics = [
+    ...found,
+    ...applySeverity(
+      own.filter((p) => !taken.has(`${p.span.file}|${p.span.start}`)),
+      options.severity,
+    ),
+  ].sort(
     (a, b) => a.span.file.localeCompare(b.span.file) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
   return { ...built, diagnostics };
 }
 
 /** Reads the entry files and their includes through `host`, then analyses them. */
-export async function analysePaths(entries: readonly string[], host: FileHost, preloaded?: ReadonlyMap<string, string>, options: AnalyseOptions = {}): Promise<Analysis> {
+export async function analysePaths(
+  entries: readonly string[],
+  host: FileHost,
+  preloaded?: ReadonlyMap<string, string>,
+  options: AnalyseOptions = {},
+): Promise<Analysis> {
   const loaded = await loadTopologyFiles(entries, host, preloaded);
   const analysis = analyse(loaded.files, options);
   return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
@@ -53,6 +71,32 @@ export async function analysePaths(entries: readonly string[], host: FileHost, p
 
 export { nodeRulesText } from './dataplane/node-rules';
 export { compileDataPlane, type DataPlane, type CompileOptions } from './dataplane';
-export { traceFlow, formatTraceText, parseEndpoint, TRACE_BAD_INPUT, type TraceOutcome, type TraceRequest, type TraceResult, type TracePath, type TraceProto, type Hop, type Step, type Disposition, type Reason } from './trace';
+export {
+  traceFlow,
+  formatTraceText,
+  parseEndpoint,
+  TRACE_BAD_INPUT,
+  type TraceOutcome,
+  type TraceRequest,
+  type TraceResult,
+  type TracePath,
+  type TraceProto,
+  type Hop,
+  type Step,
+  type Disposition,
+  type Reason,
+} from './trace';
 export { sourceChoices, destinationChoices, type EndpointChoice } from './catalog/endpoints';
-export { documentSymbols, flattenSymbols, definitionsAt, referencesAt, completionsAt, traceLenses, type DocumentSymbol, type DocumentSymbolKind, type CompletionItem, type CompletionKind, type TraceLens } from './language';
+export {
+  documentSymbols,
+  flattenSymbols,
+  definitionsAt,
+  referencesAt,
+  completionsAt,
+  traceLenses,
+  type DocumentSymbol,
+  type DocumentSymbolKind,
+  type CompletionItem,
+  type CompletionKind,
+  type TraceLens,
+} from './language';

@@ -52,11 +52,17 @@ export const statePath = (prefix: string): string => path.join(STATE_DIR, `${pre
 
 /** Why the lab cannot run here (not Linux, not root, no `ip netns`, a tool missing), or undefined. */
 export async function labUnavailable(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return 'the kernel lab needs Linux network namespaces (this is ' + process.platform + ')';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'the kernel lab needs root (it creates network namespaces with `ip netns`); run it with sudo';
+  if (process.platform !== 'linux')
+    return 'the kernel lab needs Linux network namespaces (this is ' + process.platform + ')';
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    return 'the kernel lab needs root (it creates network namespaces with `ip netns`); run it with sudo';
   const ip = await run('ip', ['netns', 'list'], { timeoutMs: 5000 });
   if (ip.code !== 0) return `\`ip netns\` is unavailable: ${ip.stderr.trim() || `exit ${ip.code}`} (install iproute2)`;
-  for (const [tool, pkg] of [['iptables-nft-restore', 'iptables'], ['ip6tables-nft-restore', 'iptables'], ['conntrack', 'conntrack']] as const) {
+  for (const [tool, pkg] of [
+    ['iptables-nft-restore', 'iptables'],
+    ['ip6tables-nft-restore', 'iptables'],
+    ['conntrack', 'conntrack'],
+  ] as const) {
     const r = await run(tool, ['--version'], { timeoutMs: 5000 });
     if (r.code === 127) return `${tool} is missing (install ${pkg})`;
   }
@@ -66,11 +72,15 @@ export async function labUnavailable(): Promise<string | undefined> {
 /** The names of the existing network namespaces. */
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list'], { timeoutMs: 5000 });
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
 }
 
 /** Namespaces that look like ours for `prefix` (role letter after the prefix). */
-export const ownsName = (prefix: string, name: string): boolean => new RegExp(`^${prefix.replace(/[-]/g, '\\-')}-[unpx](-|\\d)`).test(name);
+export const ownsName = (prefix: string, name: string): boolean =>
+  new RegExp(`^${prefix.replace(/[-]/g, '\\-')}-[unpx](-|\\d)`).test(name);
 
 function writeState(state: LabState): void {
   fs.writeFileSync(statePath(state.prefix), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
@@ -96,7 +106,9 @@ const addrFlags = (family: 4 | 6): string => (family === 6 ? ' nodad' : '');
 /** Problems that make the topology unbuildable (interface names the kernel refuses). */
 function checkBuildable(dp: DataPlane): string | undefined {
   for (const ns of dp.namespaces.values()) {
-    for (const i of ns.interfaces) if (i.name.length > MAX_IFNAME) return `interface ${i.name} of ${ns.id} is longer than ${MAX_IFNAME} characters (Linux refuses it)`;
+    for (const i of ns.interfaces)
+      if (i.name.length > MAX_IFNAME)
+        return `interface ${i.name} of ${ns.id} is longer than ${MAX_IFNAME} characters (Linux refuses it)`;
   }
   return undefined;
 }
@@ -117,13 +129,16 @@ function sysctlScript(kind: 'underlay' | 'node' | 'pod' | 'external', brNetfilte
   if (kind === 'node' || kind === 'underlay') {
     // br_netfilter's switches are per namespace; they exist once the module is loaded.
     const need = bridgeValue === 1 ? '|| { echo "br_netfilter is not loaded" >&2; exit 1; }' : '|| true';
-    lines.push(`if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo ${bridgeValue} > /proc/sys/net/bridge/bridge-nf-call-iptables; echo ${bridgeValue} > /proc/sys/net/bridge/bridge-nf-call-ip6tables; else false; fi ${need}`);
+    lines.push(
+      `if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then echo ${bridgeValue} > /proc/sys/net/bridge/bridge-nf-call-iptables; echo ${bridgeValue} > /proc/sys/net/bridge/bridge-nf-call-ip6tables; else false; fi ${need}`,
+    );
   }
   return `set -e\n${lines.join('\n')}\n`;
 }
 
 /** Per-interface rp_filter follows `default` at creation; set it again for devices that existed before. */
-const rpFilterOff = (devices: readonly string[]): string => devices.map((d) => `echo 0 > /proc/sys/net/ipv4/conf/${d}/rp_filter`).join('\n');
+const rpFilterOff = (devices: readonly string[]): string =>
+  devices.map((d) => `echo 0 > /proc/sys/net/ipv4/conf/${d}/rp_filter`).join('\n');
 
 export interface UpOptions {
   readonly prefix: string;
@@ -132,16 +147,27 @@ export interface UpOptions {
 }
 
 /** Builds the lab. Throws a LabError (after removing what it made) when a step fails. */
-export async function labUp(topology: Topology, dp: DataPlane, files: readonly string[], options: UpOptions): Promise<Lab> {
+export async function labUp(
+  topology: Topology,
+  dp: DataPlane,
+  files: readonly string[],
+  options: UpOptions,
+): Promise<Lab> {
   const t0 = Date.now();
   const { prefix } = options;
   const progress = options.onProgress ?? (() => undefined);
   const bad = checkPrefix(prefix) ?? checkBuildable(dp);
   if (bad) throw new LabError(bad);
   fs.mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
-  if (fs.existsSync(statePath(prefix))) throw new LabError(`a lab with prefix '${prefix}' is already up (${statePath(prefix)}); run \`netpath lab down --prefix ${prefix}\` first or pick another --prefix`);
+  if (fs.existsSync(statePath(prefix)))
+    throw new LabError(
+      `a lab with prefix '${prefix}' is already up (${statePath(prefix)}); run \`netpath lab down --prefix ${prefix}\` first or pick another --prefix`,
+    );
   const clash = (await listNetns()).find((n) => ownsName(prefix, n));
-  if (clash) throw new LabError(`network namespace '${clash}' already exists with prefix '${prefix}'; run \`netpath lab down --prefix ${prefix}\` or pick another --prefix`);
+  if (clash)
+    throw new LabError(
+      `network namespace '${clash}' already exists with prefix '${prefix}'; run \`netpath lab down --prefix ${prefix}\` or pick another --prefix`,
+    );
 
   const names = labNames(prefix, dp).netns;
   const dir = path.join(STATE_DIR, prefix);
@@ -149,9 +175,15 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
   fs.writeFileSync(path.join(dir, 'listener.cjs'), LISTENER_SOURCE);
   fs.writeFileSync(path.join(dir, 'client.cjs'), CLIENT_SOURCE);
   let state: LabState = {
-    version: 1, prefix, created: new Date().toISOString(), topology: topology.name, files,
-    ...(options.owner ? { owner: options.owner } : {}), dir,
-    namespaces: [...names].map(([id, name]) => ({ id, name })), processes: [],
+    version: 1,
+    prefix,
+    created: new Date().toISOString(),
+    topology: topology.name,
+    files,
+    ...(options.owner ? { owner: options.owner } : {}),
+    dir,
+    namespaces: [...names].map(([id, name]) => ({ id, name })),
+    processes: [],
   };
   writeState(state);
   const ns = (id: string): string => {
@@ -162,10 +194,19 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
   try {
     progress(`creating ${names.size} network namespaces`);
     await must('ip', ['-batch', '-'], { input: [...names.values()].map((n) => `netns add ${n}`).join('\n') + '\n' });
-    await Promise.all([...names].map(async ([id, name]) => {
-      const kind = id.startsWith('underlay:') ? 'underlay' : (dp.namespaces.get(id)?.kind ?? 'pod');
-      await must('ip', ['netns', 'exec', name, 'sh', '-c', sysctlScript(kind, dp.namespaces.get(id)?.brNetfilter ?? false)]);
-    }));
+    await Promise.all(
+      [...names].map(async ([id, name]) => {
+        const kind = id.startsWith('underlay:') ? 'underlay' : (dp.namespaces.get(id)?.kind ?? 'pod');
+        await must('ip', [
+          'netns',
+          'exec',
+          name,
+          'sh',
+          '-c',
+          sysctlScript(kind, dp.namespaces.get(id)?.brNetfilter ?? false),
+        ]);
+      }),
+    );
 
     progress('wiring the underlay, nodes, pods and externals');
     // Underlay: a bridge per network; a veth per member, whose far end is the member's physical interface.
@@ -173,7 +214,9 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
       const uid = `underlay:${seg.network}`;
       const cmds = ['link set lo up', `link add br0 address ${macFor(uid, 'br0')} type bridge`, 'link set br0 up'];
       seg.members.forEach((m, i) => {
-        cmds.push(`link add p${i} address ${macFor(uid, `p${i}`)} type veth peer name ${m.device} address ${macFor(m.netns, m.device)} netns ${ns(m.netns)}`);
+        cmds.push(
+          `link add p${i} address ${macFor(uid, `p${i}`)} type veth peer name ${m.device} address ${macFor(m.netns, m.device)} netns ${ns(m.netns)}`,
+        );
         cmds.push(`link set p${i} master br0`, `link set p${i} up`);
       });
       await must('ip', ['-n', ns(uid), '-batch', '-'], { input: cmds.join('\n') + '\n' });
@@ -184,13 +227,20 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
       for (const b of n.bridges) cmds.push(`link add ${b.name} address ${macFor(id, b.name)} type bridge`);
       for (const i of n.interfaces) {
         if (i.kind === 'veth' && n.kind === 'node' && i.peer) {
-          cmds.push(`link add ${i.name} address ${macFor(id, i.name)} type veth peer name ${i.peer.device} address ${macFor(i.peer.netns, i.peer.device)} netns ${ns(i.peer.netns)}`);
+          cmds.push(
+            `link add ${i.name} address ${macFor(id, i.name)} type veth peer name ${i.peer.device} address ${macFor(i.peer.netns, i.peer.device)} netns ${ns(i.peer.netns)}`,
+          );
         }
       }
       for (const i of n.interfaces) {
         if (i.kind === 'loopback') continue;
-        if (i.master) cmds.push(`link set ${i.name} master ${i.master}`, `link set dev ${i.name} type bridge_slave hairpin ${i.hairpin ? 'on' : 'off'}`);
-        for (const a of i.addresses) cmds.push(`address add ${a.address}/${a.length} dev ${i.name}${addrFlags(a.family)}`);
+        if (i.master)
+          cmds.push(
+            `link set ${i.name} master ${i.master}`,
+            `link set dev ${i.name} type bridge_slave hairpin ${i.hairpin ? 'on' : 'off'}`,
+          );
+        for (const a of i.addresses)
+          cmds.push(`address add ${a.address}/${a.length} dev ${i.name}${addrFlags(a.family)}`);
       }
       for (const i of n.interfaces) if (i.kind !== 'loopback') cmds.push(`link set ${i.name} up`);
       for (const r of n.routes) {
@@ -221,16 +271,30 @@ export async function labUp(topology: Topology, dp: DataPlane, files: readonly s
       if (!n.listeners.length) continue;
       const log = path.join(dir, `listener-${ns(n.id)}.log`);
       const fd = fs.openSync(log, 'w');
-      const spec = { listeners: n.listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })), ...(options.owner ? { owner: options.owner } : {}) };
-      const child = spawn('ip', ['netns', 'exec', ns(n.id), process.execPath, path.join(dir, 'listener.cjs'), JSON.stringify(spec)], {
-        detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...NODE_SCRIPT_ENV },
-      });
+      const spec = {
+        listeners: n.listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })),
+        ...(options.owner ? { owner: options.owner } : {}),
+      };
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', ns(n.id), process.execPath, path.join(dir, 'listener.cjs'), JSON.stringify(spec)],
+        {
+          detached: true,
+          stdio: ['ignore', fd, fd],
+          env: { ...process.env, ...NODE_SCRIPT_ENV },
+        },
+      );
       fs.closeSync(fd);
       child.unref();
       if (child.pid) processes.push({ pid: child.pid, netns: ns(n.id) });
-      waits.push(waitForFile(log, /^ready$/m, 5000).then((ok) => {
-        if (!ok) throw new LabError(`the listener in ${ns(n.id)} did not start: ${fs.readFileSync(log, 'utf8').trim() || 'no output in 5 s'}`);
-      }));
+      waits.push(
+        waitForFile(log, /^ready$/m, 5000).then((ok) => {
+          if (!ok)
+            throw new LabError(
+              `the listener in ${ns(n.id)} did not start: ${fs.readFileSync(log, 'utf8').trim() || 'no output in 5 s'}`,
+            );
+        }),
+      );
     }
     state = { ...state, processes };
     writeState(state);
@@ -255,7 +319,19 @@ async function announce(topology: Topology, dp: DataPlane, ns: (id: string) => s
         if (!own) continue;
         for (const m of seg.members) {
           if (m.netns === announcer) continue;
-          await must('ip', ['-n', ns(m.netns), 'neigh', 'replace', ip, 'lladdr', macFor(announcer, own.device), 'dev', m.device, 'nud', 'permanent']);
+          await must('ip', [
+            '-n',
+            ns(m.netns),
+            'neigh',
+            'replace',
+            ip,
+            'lladdr',
+            macFor(announcer, own.device),
+            'dev',
+            m.device,
+            'nud',
+            'permanent',
+          ]);
         }
       }
     }
@@ -316,10 +392,16 @@ export async function labDown(prefix: string): Promise<DownResult> {
   while (stopped.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   for (const pid of stopped) if (alive(pid) && isOurs(pid, dir)) process.kill(pid, 'SIGKILL');
   const existing = new Set(await listNetns());
-  const wanted = new Set([...(state?.namespaces.map((n) => n.name) ?? []), ...[...existing].filter((n) => ownsName(prefix, n))]);
+  const wanted = new Set([
+    ...(state?.namespaces.map((n) => n.name) ?? []),
+    ...[...existing].filter((n) => ownsName(prefix, n)),
+  ]);
   const removed = [...wanted].filter((n) => existing.has(n));
   if (removed.length) {
-    const r = await run('ip', ['-force', '-batch', '-'], { input: removed.map((n) => `netns del ${n}`).join('\n') + '\n', timeoutMs: 20_000 });
+    const r = await run('ip', ['-force', '-batch', '-'], {
+      input: removed.map((n) => `netns del ${n}`).join('\n') + '\n',
+      timeoutMs: 20_000,
+    });
     if (r.code !== 0) throw new LabError(`removing the namespaces failed: ${r.stderr.trim()}`);
   }
   fs.rmSync(statePath(prefix), { force: true });

@@ -48,17 +48,23 @@ export function predictedDevices(p: Pick<TracePath, 'hops'>, dp: DataPlane): Dev
     if (h.device === 'lo' && h.dir === 'out') return;
     const ns = dp.namespaces.get(h.netns);
     const bridge = ns?.bridges.find((b) => b.name === h.device);
-    const portOf = (x: (typeof hops)[number] | undefined): boolean => !!x && x.netns === h.netns && !!ns?.interfaces.some((f) => f.name === x.device && f.master === h.device);
+    const portOf = (x: (typeof hops)[number] | undefined): boolean =>
+      !!x && x.netns === h.netns && !!ns?.interfaces.some((f) => f.name === x.device && f.master === h.device);
     // Forwarded port to port, or dropped by the bridge's own forwarding decision (a hairpin the port refuses):
     // the frame never goes up to the host, so the kernel shows the bridge only when it went through its transmit.
     const next = hops[i + 1];
-    const bridged = !!bridge && portOf(hops[i - 1]) && hops[i - 1]?.dir === 'in' && (next ? portOf(next) && next.dir === 'out' : h.steps.some((st) => st.kind === 'bridge'));
+    const bridged =
+      !!bridge &&
+      portOf(hops[i - 1]) &&
+      hops[i - 1]?.dir === 'in' &&
+      (next ? portOf(next) && next.dir === 'out' : h.steps.some((st) => st.kind === 'bridge'));
     out.push({ netns: h.netns, device: h.device, dir: h.dir, ...(bridged ? { optional: true as const } : {}) });
   });
   return out;
 }
 
-const sameHop = (a: DeviceHop, b: DeviceHop): boolean => a.netns === b.netns && a.device === b.device && a.dir === b.dir;
+const sameHop = (a: DeviceHop, b: DeviceHop): boolean =>
+  a.netns === b.netns && a.device === b.device && a.dir === b.dir;
 
 /**
  * Whether the observed hops are the predicted ones (optional hops may be missing or in either direction).
@@ -94,7 +100,14 @@ export function devicesAgree(predicted: readonly DeviceHop[], observed: readonly
     tried.add(key);
     const p = body[i];
     const o = observed[j];
-    if (o && o.netns === p.netns && o.device === p.device && (o.dir === p.dir || p.optional) && match(i + 1, j + 1, looped)) return true;
+    if (
+      o &&
+      o.netns === p.netns &&
+      o.device === p.device &&
+      (o.dir === p.dir || p.optional) &&
+      match(i + 1, j + 1, looped)
+    )
+      return true;
     return !!p.optional && match(i + 1, j, looped);
   };
   return match(0, 0, false);
@@ -116,9 +129,16 @@ export interface CaptureStats {
 
 /** The last counters in tcpdump's stderr (`N packets captured, M packets received by filter, K packets dropped by kernel`). */
 export function parseCaptureStats(text: string): { readonly stats: CaptureStats | undefined; readonly count: number } {
-  const all = [...text.matchAll(/(\d+) packets? captured,? *\n?(?:tcpdump: )?(\d+) packets? received by filter,? *\n?(?:tcpdump: )?(\d+) packets? dropped by kernel/g)];
+  const all = [
+    ...text.matchAll(
+      /(\d+) packets? captured,? *\n?(?:tcpdump: )?(\d+) packets? received by filter,? *\n?(?:tcpdump: )?(\d+) packets? dropped by kernel/g,
+    ),
+  ];
   const m = all.at(-1);
-  return { stats: m ? { captured: Number(m[1]), received: Number(m[2]), dropped: Number(m[3]) } : undefined, count: all.length };
+  return {
+    stats: m ? { captured: Number(m[1]), received: Number(m[2]), dropped: Number(m[3]) } : undefined,
+    count: all.length,
+  };
 }
 
 /** What one capture point saw during one flow. */
@@ -170,7 +190,19 @@ export function stopAllCaptures(): void {
  * the kernel drops (measured: 10 of 24 packets of one connection lost in most node captures). 128 bytes hold
  * the SLL2, IP and TCP/UDP headers and the UDP token; `-B 4096` gives a 4 MiB ring of page-sized blocks.
  */
-export const TCPDUMP_ARGS = ['-i', 'any', '-y', 'LINUX_SLL2', '--immediate-mode', '-U', '-n', '-s', '128', '-B', '4096'] as const;
+export const TCPDUMP_ARGS = [
+  '-i',
+  'any',
+  '-y',
+  'LINUX_SLL2',
+  '--immediate-mode',
+  '-U',
+  '-n',
+  '-s',
+  '128',
+  '-B',
+  '4096',
+] as const;
 
 /**
  * IP only, and not the outgoing copy of a loopback packet (ifindex 1 is `lo` in every namespace): libpcap
@@ -204,35 +236,71 @@ function childPid(parent: number): number | undefined {
  * for it, so nothing of the flow is still on its way into the file.
  */
 export class LabCapture {
-  private constructor(private readonly running: readonly Running[], readonly problems: readonly string[]) {}
+  private constructor(
+    private readonly running: readonly Running[],
+    readonly problems: readonly string[],
+  ) {}
 
   /** Starts a capture in every point and waits (bounded) until each one listens. `limitS` bounds each capture's life. */
   static async start(points: readonly CapturePoint[], dir: string, limitS: number): Promise<LabCapture> {
     const problems: string[] = [];
-    const running = await Promise.all(points.map(async (point, i): Promise<Running | undefined> => {
-      const file = path.join(dir, `capture-${i}.pcap`);
-      const child = spawn('ip', ['netns', 'exec', point.name, 'timeout', '-s', 'INT', String(Math.ceil(limitS)), 'tcpdump', ...TCPDUMP_ARGS, '-w', file, CAPTURE_FILTER], { stdio: ['ignore', 'ignore', 'pipe'] });
-      live.add(child);
-      let markClosed = (): void => undefined;
-      const r: Running = { point, file, child, tcpdumpPid: undefined, closed: new Promise<void>((res) => (markClosed = res)), stderr: '', exited: false, offset: 0, header: undefined, dropped: 0 };
-      child.on('close', () => {
-        live.delete(child);
-        r.exited = true;
-        markClosed();
-      });
-      child.on('error', (e) => (r.stderr += e.message));
-      child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
-      const end = Date.now() + 5000;
-      while (!/listening on/.test(r.stderr) && !r.exited && Date.now() < end) await sleep(10);
-      r.tcpdumpPid = child.pid && !r.exited ? childPid(child.pid) : undefined;
-      if (!/listening on/.test(r.stderr) || !r.tcpdumpPid) {
-        problems.push(`the capture in ${point.name} did not start: ${r.stderr.trim() || 'no output in 5 s'}`);
-        child.kill('SIGTERM');
-        return undefined;
-      }
-      return r;
-    }));
-    return new LabCapture(running.filter((r): r is Running => !!r), problems);
+    const running = await Promise.all(
+      points.map(async (point, i): Promise<Running | undefined> => {
+        const file = path.join(dir, `capture-${i}.pcap`);
+        const child = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            point.name,
+            'timeout',
+            '-s',
+            'INT',
+            String(Math.ceil(limitS)),
+            'tcpdump',
+            ...TCPDUMP_ARGS,
+            '-w',
+            file,
+            CAPTURE_FILTER,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        live.add(child);
+        let markClosed = (): void => undefined;
+        const r: Running = {
+          point,
+          file,
+          child,
+          tcpdumpPid: undefined,
+          closed: new Promise<void>((res) => (markClosed = res)),
+          stderr: '',
+          exited: false,
+          offset: 0,
+          header: undefined,
+          dropped: 0,
+        };
+        child.on('close', () => {
+          live.delete(child);
+          r.exited = true;
+          markClosed();
+        });
+        child.on('error', (e) => (r.stderr += e.message));
+        child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
+        const end = Date.now() + 5000;
+        while (!/listening on/.test(r.stderr) && !r.exited && Date.now() < end) await sleep(10);
+        r.tcpdumpPid = child.pid && !r.exited ? childPid(child.pid) : undefined;
+        if (!/listening on/.test(r.stderr) || !r.tcpdumpPid) {
+          problems.push(`the capture in ${point.name} did not start: ${r.stderr.trim() || 'no output in 5 s'}`);
+          child.kill('SIGTERM');
+          return undefined;
+        }
+        return r;
+      }),
+    );
+    return new LabCapture(
+      running.filter((r): r is Running => !!r),
+      problems,
+    );
   }
 
   /** The capture processes (`timeout`, whose command line names the lab's folder), for the lab's state. */
@@ -288,7 +356,8 @@ export class LabCapture {
         incomplete.push(`the kernel dropped ${s.dropped - r.dropped} packet(s) for the capture in ${r.point.name}`);
       }
       if (s) r.dropped = s.dropped;
-      if (r.exited) incomplete.push(`the capture in ${r.point.name} stopped: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+      if (r.exited)
+        incomplete.push(`the capture in ${r.point.name} stopped: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
       let bytes: Uint8Array;
       try {
         bytes = fs.readFileSync(r.file);
@@ -308,7 +377,10 @@ export class LabCapture {
       r.offset += read.end - 24;
       captures.set(r.point.id, { links: await links(r.point), packets: read.packets });
     }
-    if (!settled) incomplete.push(`the captures did not catch up within ${limitMs} ms: ${[...(last ?? [])].map(([r, s]) => `${r.point.name} ${s ? `${s.captured}/${s.received}/${s.dropped}` : "no answer"}${r.exited ? " exited" : ""}`).join(", ")}`);
+    if (!settled)
+      incomplete.push(
+        `the captures did not catch up within ${limitMs} ms: ${[...(last ?? [])].map(([r, s]) => `${r.point.name} ${s ? `${s.captured}/${s.received}/${s.dropped}` : 'no answer'}${r.exited ? ' exited' : ''}`).join(', ')}`,
+      );
     return { captures, drops, incomplete };
   }
 
@@ -330,7 +402,9 @@ export async function linksOf(netnsName: string): Promise<Map<number, string>> {
 }
 
 /** What identifies one try's request packets. */
-export type TryKey = { readonly proto: 'tcp'; readonly sourceNetns: string; readonly sport: number } | { readonly proto: 'udp'; readonly token: string };
+export type TryKey =
+  | { readonly proto: 'tcp'; readonly sourceNetns: string; readonly sport: number }
+  | { readonly proto: 'udp'; readonly token: string };
 
 /** Only the first transmission: a retransmitted SYN comes after 1 s, the tries give up after 700 ms. */
 const WINDOW_NS = 900_000_000n;
@@ -339,7 +413,10 @@ const WINDOW_NS = 900_000_000n;
  * The ordered devices one try's request crossed: every capture point's packets of that request, merged by
  * timestamp. Undefined when the request was not found (no SYN from that port in the source namespace).
  */
-export function followRequest(captures: ReadonlyMap<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>, key: TryKey): DeviceHop[] | undefined {
+export function followRequest(
+  captures: ReadonlyMap<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>,
+  key: TryKey,
+): DeviceHop[] | undefined {
   let isMatch: (p: CapturedPacket) => boolean;
   if (key.proto === 'tcp') {
     const src = captures.get(key.sourceNetns);
@@ -364,7 +441,9 @@ export function followRequest(captures: ReadonlyMap<string, { readonly links: Ma
       return ip?.protocol === 17 && !!ip.payload && Buffer.from(ip.payload).toString('latin1') === token;
     };
   }
-  const lists = [...captures].map(([netns, c]) => c.packets.filter(isMatch).map((p) => ({ netns, p, device: c.links.get(p.ifindex) ?? `if${p.ifindex}` })));
+  const lists = [...captures].map(([netns, c]) =>
+    c.packets.filter(isMatch).map((p) => ({ netns, p, device: c.links.get(p.ifindex) ?? `if${p.ifindex}` })),
+  );
   if (!lists.some((l) => l.length)) return undefined;
   // Merge the per-namespace lists by timestamp, keeping each list's own order (ties inside one namespace).
   const merged: { netns: string; p: CapturedPacket; device: string }[] = [];
@@ -386,5 +465,7 @@ export function followRequest(captures: ReadonlyMap<string, { readonly links: Ma
     merged.push(lists[best][heads[best]++]);
   }
   const first = merged[0].p.ts;
-  return merged.filter((m) => m.p.ts - first <= WINDOW_NS && compared(m.netns)).map((m) => ({ netns: m.netns, device: m.device, dir: m.p.dir }));
+  return merged
+    .filter((m) => m.p.ts - first <= WINDOW_NS && compared(m.netns))
+    .map((m) => ({ netns: m.netns, device: m.device, dir: m.p.dir }));
 }

@@ -25,7 +25,10 @@ export const NODE_SCRIPT_ENV: Readonly<Record<string, string>> = { ELECTRON_RUN_
 /** Runs `cmd args` with `input` on stdin; after `timeoutMs` the process gets SIGKILL and code 124. */
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
     options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
@@ -57,7 +60,9 @@ export async function must(cmd: string, args: readonly string[], options: RunOpt
   const r = await run(cmd, args, options);
   if (r.code !== 0) {
     const firstInput = options.input ? ` (input line: ${failedBatchLine(r.stderr, options.input) ?? 'see above'})` : '';
-    throw new LabError(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}${firstInput}`);
+    throw new LabError(
+      `${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}${firstInput}`,
+    );
   }
   return r;
 }
@@ -69,5 +74,9 @@ function failedBatchLine(stderr: string, input: string): string | undefined {
 }
 
 /** Runs `cmd` inside the namespace `ns` (`ip netns exec`). */
-export const inNetns = (ns: string, cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> =>
-  run('ip', ['netns', 'exec', ns, cmd, ...args], options);
+export const inNetns = (
+  ns: string,
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> => run('ip', ['netns', 'exec', ns, cmd, ...args], options);

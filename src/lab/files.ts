@@ -23,7 +23,12 @@ export const nodeFileHost: FileHost = {
     }
   },
   async glob(baseDir, pattern) {
-    const found = await glob(pattern, { cwd: baseDir, absolute: true, onlyFiles: true, ignore: ['**/node_modules/**', '**/.git/**'] });
+    const found = await glob(pattern, {
+      cwd: baseDir,
+      absolute: true,
+      onlyFiles: true,
+      ignore: ['**/node_modules/**', '**/.git/**'],
+    });
     return found.map(toPosix).sort();
   },
 };

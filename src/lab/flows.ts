@@ -20,12 +20,18 @@ const hostPort = (ip: string, port: number): string => (ip.includes(':') ? `[${i
 /** Parses a flows file; throws an Error naming the entry that is wrong. */
 export function parseFlowsFile(text: string): FlowSpec[] {
   const doc: unknown = parseYaml(text);
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { flows?: unknown }).flows) ? (doc as { flows: unknown[] }).flows : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc && typeof doc === 'object' && Array.isArray((doc as { flows?: unknown }).flows)
+      ? (doc as { flows: unknown[] }).flows
+      : undefined;
   if (!list) throw new Error('a flows file is a list of {from, to, proto}, or {flows: [...]}');
   return list.map((e: unknown, i) => {
     const o = (e ?? {}) as Record<string, unknown>;
-    if (typeof o.from !== 'string' || typeof o.to !== 'string') throw new Error(`flow ${i + 1}: needs 'from' and 'to' endpoints (strings)`);
-    if (o.proto !== undefined && (typeof o.proto !== 'string' || !PROTOS.includes(o.proto.toLowerCase()))) throw new Error(`flow ${i + 1}: proto must be tcp, udp, sctp or icmp`);
+    if (typeof o.from !== 'string' || typeof o.to !== 'string')
+      throw new Error(`flow ${i + 1}: needs 'from' and 'to' endpoints (strings)`);
+    if (o.proto !== undefined && (typeof o.proto !== 'string' || !PROTOS.includes(o.proto.toLowerCase())))
+      throw new Error(`flow ${i + 1}: proto must be tcp, udp, sctp or icmp`);
     return { from: o.from, to: o.to, ...(typeof o.proto === 'string' ? { proto: lower(o.proto) } : {}) };
   });
 }
@@ -46,43 +52,92 @@ export function defaultFlows(t: Topology): FlowSpec[] {
     }
   };
   const pods = t.pods.filter((p) => !p.hostNetwork);
-  const portsOf = (p: Topology['pods'][number]) => p.containers.flatMap((c) => c.ports.map((port) => ({ container: c, port })));
+  const portsOf = (p: Topology['pods'][number]) =>
+    p.containers.flatMap((c) => c.ports.map((port) => ({ container: c, port })));
 
   for (const p of pods) {
     for (const { container, port } of portsOf(p)) {
       const other = p.containers.find((c) => c.name !== container.name);
       if (other) {
-        add({ from: `pod/${p.id}:${other.name}`, to: `localhost:${port.containerPort}`, proto: lower(port.protocol), kind: 'container to container' });
+        add({
+          from: `pod/${p.id}:${other.name}`,
+          to: `localhost:${port.containerPort}`,
+          proto: lower(port.protocol),
+          kind: 'container to container',
+        });
         break;
       }
     }
   }
   for (const sameNode of [true, false]) {
-    const pair = pods.flatMap((src) => pods.filter((dst) => dst !== src && (dst.node === src.node) === sameNode && portsOf(dst).length).map((dst) => [src, dst] as const))[0];
+    const pair = pods.flatMap((src) =>
+      pods
+        .filter((dst) => dst !== src && (dst.node === src.node) === sameNode && portsOf(dst).length)
+        .map((dst) => [src, dst] as const),
+    )[0];
     if (!pair) continue;
     const [src, dst] = pair;
     const { port } = portsOf(dst)[0];
-    dst.ips.forEach((ip, i) => add({ from: `pod/${src.id}`, to: i === 0 ? `pod/${dst.id}:${port.containerPort}` : hostPort(ip, port.containerPort), proto: lower(port.protocol), kind: sameNode ? 'pod to pod, same node' : 'pod to pod, across nodes' }));
+    dst.ips.forEach((ip, i) =>
+      add({
+        from: `pod/${src.id}`,
+        to: i === 0 ? `pod/${dst.id}:${port.containerPort}` : hostPort(ip, port.containerPort),
+        proto: lower(port.protocol),
+        kind: sameNode ? 'pod to pod, same node' : 'pod to pod, across nodes',
+      }),
+    );
   }
   for (const svc of t.services) {
     const backends = new Set(svc.endpoints.map((e) => e.pod));
     const src = pods.find((p) => !backends.has(p.id)) ?? pods[0];
     const ips = svc.clusterIPs.filter((ip) => ip && ip !== 'None');
     for (const port of svc.ports) {
-      if (src) ips.forEach((ip, i) => add({ from: `pod/${src.id}`, to: i === 0 ? `svc/${svc.id}:${port.port}` : hostPort(ip, port.port), proto: lower(port.protocol), kind: 'pod to Service' }));
+      if (src)
+        ips.forEach((ip, i) =>
+          add({
+            from: `pod/${src.id}`,
+            to: i === 0 ? `svc/${svc.id}:${port.port}` : hostPort(ip, port.port),
+            proto: lower(port.protocol),
+            kind: 'pod to Service',
+          }),
+        );
       for (const ext of t.externals) {
-        for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs]) add({ from: `external/${ext.name}`, to: hostPort(ip, port.port), proto: lower(port.protocol), kind: 'external to LoadBalancer or external IP' });
+        for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs])
+          add({
+            from: `external/${ext.name}`,
+            to: hostPort(ip, port.port),
+            proto: lower(port.protocol),
+            kind: 'external to LoadBalancer or external IP',
+          });
       }
       if (port.nodePort === undefined) continue;
       const ext = t.externals[0];
-      if (ext) for (const n of t.nodes) add({ from: `external/${ext.name}`, to: `node/${n.name}:${port.nodePort}`, proto: lower(port.protocol), kind: 'external to NodePort' });
-      if (t.nodes.length > 1) add({ from: `node/${t.nodes[0].name}`, to: `node/${t.nodes[1].name}:${port.nodePort}`, proto: lower(port.protocol), kind: 'node to NodePort on another node' });
+      if (ext)
+        for (const n of t.nodes)
+          add({
+            from: `external/${ext.name}`,
+            to: `node/${n.name}:${port.nodePort}`,
+            proto: lower(port.protocol),
+            kind: 'external to NodePort',
+          });
+      if (t.nodes.length > 1)
+        add({
+          from: `node/${t.nodes[0].name}`,
+          to: `node/${t.nodes[1].name}:${port.nodePort}`,
+          proto: lower(port.protocol),
+          kind: 'node to NodePort on another node',
+        });
     }
   }
   const target = pods.find((p) => portsOf(p).length);
   if (target) {
     const { port } = portsOf(target)[0];
-    add({ from: `node/${target.node}`, to: `pod/${target.id}:${port.containerPort}`, proto: lower(port.protocol), kind: 'node to pod' });
+    add({
+      from: `node/${target.node}`,
+      to: `pod/${target.id}:${port.containerPort}`,
+      proto: lower(port.protocol),
+      kind: 'node to pod',
+    });
   }
   return flows;
 }

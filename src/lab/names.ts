@@ -15,7 +15,9 @@ const MAX_NETNS_NAME = 48;
 export const MAX_IFNAME = 15;
 
 export function checkPrefix(prefix: string): string | undefined {
-  return PREFIX_PATTERN.test(prefix) ? undefined : `prefix '${prefix}' must start with a lowercase letter and hold at most 16 lowercase letters, digits or dashes`;
+  return PREFIX_PATTERN.test(prefix)
+    ? undefined
+    : `prefix '${prefix}' must start with a lowercase letter and hold at most 16 lowercase letters, digits or dashes`;
 }
 
 export interface LabNames {
@@ -23,7 +25,11 @@ export interface LabNames {
   readonly netns: ReadonlyMap<string, string>;
 }
 
-const sanitize = (s: string): string => s.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '');
+const sanitize = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 
 /** Names every namespace of the lab: one underlay per network, then nodes, pods and externals. */
 export function labNames(prefix: string, dp: DataPlane): LabNames {
@@ -35,7 +41,8 @@ export function labNames(prefix: string, dp: DataPlane): LabNames {
     const index = counters.get(role) ?? 0;
     counters.set(role, index + 1);
     let candidate = `${prefix}-${roles[role]}-${sanitize(name)}`;
-    if (candidate.length > MAX_NETNS_NAME || used.has(candidate) || !sanitize(name)) candidate = `${prefix}-${roles[role]}${index}`;
+    if (candidate.length > MAX_NETNS_NAME || used.has(candidate) || !sanitize(name))
+      candidate = `${prefix}-${roles[role]}${index}`;
     used.add(candidate);
     netns.set(id, candidate);
   };

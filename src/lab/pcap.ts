@@ -90,7 +90,7 @@ function ipv6Text(b: Uint8Array, o: number): string {
   // The longest run of zero groups (at least two) becomes `::`, as inet_ntop writes it.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -135,11 +135,23 @@ export function parseIp(p: Pick<CapturedPacket, 'ethertype' | 'data'>): IpPacket
     const dataOff = l4 + (b[l4 + 12] >> 4) * 4;
     const flags = b[l4 + 13];
     return {
-      ...base, sport: dv.getUint16(l4, false), dport: dv.getUint16(l4 + 2, false), seq: dv.getUint32(l4 + 4, false), ack: dv.getUint32(l4 + 8, false),
-      syn: (flags & 0x02) !== 0, ackFlag: (flags & 0x10) !== 0, payload: b.subarray(Math.min(dataOff, end), end),
+      ...base,
+      sport: dv.getUint16(l4, false),
+      dport: dv.getUint16(l4 + 2, false),
+      seq: dv.getUint32(l4 + 4, false),
+      ack: dv.getUint32(l4 + 8, false),
+      syn: (flags & 0x02) !== 0,
+      ackFlag: (flags & 0x10) !== 0,
+      payload: b.subarray(Math.min(dataOff, end), end),
     };
   }
-  if (protocol === 17 && l4 + 8 <= end) return { ...base, sport: dv.getUint16(l4, false), dport: dv.getUint16(l4 + 2, false), payload: b.subarray(l4 + 8, end) };
+  if (protocol === 17 && l4 + 8 <= end)
+    return {
+      ...base,
+      sport: dv.getUint16(l4, false),
+      dport: dv.getUint16(l4 + 2, false),
+      payload: b.subarray(l4 + 8, end),
+    };
   return base;
 }
 

@@ -6,7 +6,17 @@
  * the tracer can match for its packets.
  */
 
-const ADDRESS_OPTIONS = new Set(['-s', '--source', '-d', '--destination', '--to-destination', '--to-source', '--to', '--src-range', '--dst-range']);
+const ADDRESS_OPTIONS = new Set([
+  '-s',
+  '--source',
+  '-d',
+  '--destination',
+  '--to-destination',
+  '--to-source',
+  '--to',
+  '--src-range',
+  '--dst-range',
+]);
 const V4_ONLY_VALUES = /^icmp-(net|host|port|proto)-(unreachable|prohibited)$|^icmp-admin-prohibited$/;
 const V6_ONLY_VALUES = /^icmp6-/;
 

@@ -6,8 +6,24 @@
 import type { TraceResult } from '../core/trace/types';
 import type { VerifyReportData } from './verify';
 
-export type { TraceResult, TracePath, Hop, Step, NatEvent, NatTuple, Delivered, Flow, HopPacket } from '../core/trace/types';
-export type { VerifyReportData, VerifyFlow, VerifyDeviceHop, VerifyPredictedOutcome, VerifyObservedOutcome } from './verify';
+export type {
+  TraceResult,
+  TracePath,
+  Hop,
+  Step,
+  NatEvent,
+  NatTuple,
+  Delivered,
+  Flow,
+  HopPacket,
+} from '../core/trace/types';
+export type {
+  VerifyReportData,
+  VerifyFlow,
+  VerifyDeviceHop,
+  VerifyPredictedOutcome,
+  VerifyObservedOutcome,
+} from './verify';
 
 /** What a view shows; also its persisted state (setState + the panel serializer). */
 export interface TopologyViewState {
@@ -123,7 +139,12 @@ export interface TopologySummary {
   readonly pods: readonly TopologyPod[];
   readonly services: readonly TopologyService[];
   readonly externals: readonly TopologyExternal[];
-  readonly networks: readonly { readonly name: string; readonly cidr: string; readonly span?: SpanRef; readonly problems?: readonly ElementDiagnostic[] }[];
+  readonly networks: readonly {
+    readonly name: string;
+    readonly cidr: string;
+    readonly span?: SpanRef;
+    readonly problems?: readonly ElementDiagnostic[];
+  }[];
   readonly diagnostics: number;
 }
 

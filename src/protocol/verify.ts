@@ -38,8 +38,17 @@ export interface VerifyFlow {
   readonly proto: string;
   readonly kind?: string;
   readonly agree: boolean;
-  readonly predicted: { readonly src: string; readonly dst: string; readonly dport: number | null; readonly outcomes: readonly VerifyPredictedOutcome[] } | null;
-  readonly observed: { readonly tries: number; readonly sourceAddress: string | null; readonly outcomes: readonly VerifyObservedOutcome[] } | null;
+  readonly predicted: {
+    readonly src: string;
+    readonly dst: string;
+    readonly dport: number | null;
+    readonly outcomes: readonly VerifyPredictedOutcome[];
+  } | null;
+  readonly observed: {
+    readonly tries: number;
+    readonly sourceAddress: string | null;
+    readonly outcomes: readonly VerifyObservedOutcome[];
+  } | null;
   readonly differences: readonly string[];
   readonly ms: number;
   /** Whether the devices crossed were compared; `not observed`: the captures lost packets of this flow. */
@@ -55,7 +64,12 @@ export interface VerifyReportData {
   readonly flows: readonly VerifyFlow[];
   readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
   /** Device comparison over the run. */
-  readonly devices?: { readonly compared: number; readonly notObserved: number; readonly drops: number; readonly retried: number };
+  readonly devices?: {
+    readonly compared: number;
+    readonly notObserved: number;
+    readonly drops: number;
+    readonly retried: number;
+  };
 }
 
 type Rec = Record<string, unknown>;
@@ -65,21 +79,68 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const strOrNull = (v: unknown) => v === null || isStr(v);
 const isStrs = (v: unknown) => Array.isArray(v) && v.every(isStr);
 const arrayOf = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) && v.every(item);
-const isHop = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device) && (v.dir === 'in' || v.dir === 'out') && (v.optional === undefined || typeof v.optional === 'boolean');
+const isHop = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.netns) &&
+  isStr(v.device) &&
+  (v.dir === 'in' || v.dir === 'out') &&
+  (v.optional === undefined || typeof v.optional === 'boolean');
 const isPredicted = (v: unknown) =>
-  isRec(v) && isNum(v.probability) && isStr(v.disposition) && strOrNull(v.reason) && strOrNull(v.answeredBy) && strOrNull(v.sourceSeen) && isStrs(v.nat) && arrayOf(v.devices, isHop);
+  isRec(v) &&
+  isNum(v.probability) &&
+  isStr(v.disposition) &&
+  strOrNull(v.reason) &&
+  strOrNull(v.answeredBy) &&
+  strOrNull(v.sourceSeen) &&
+  isStrs(v.nat) &&
+  arrayOf(v.devices, isHop);
 const isObserved = (v: unknown) =>
-  isRec(v) && isStr(v.result) && (v.code === undefined || isStr(v.code)) && strOrNull(v.answeredBy) && strOrNull(v.sourceSeen) && isStrs(v.nat) && (v.devices === null || arrayOf(v.devices, isHop)) && isNum(v.count);
+  isRec(v) &&
+  isStr(v.result) &&
+  (v.code === undefined || isStr(v.code)) &&
+  strOrNull(v.answeredBy) &&
+  strOrNull(v.sourceSeen) &&
+  isStrs(v.nat) &&
+  (v.devices === null || arrayOf(v.devices, isHop)) &&
+  isNum(v.count);
 const isFlow = (v: unknown) =>
-  isRec(v) && isStr(v.from) && isStr(v.to) && isStr(v.proto) && (v.kind === undefined || isStr(v.kind)) && typeof v.agree === 'boolean' && isStrs(v.differences) && isNum(v.ms) &&
-  (v.predicted === null || (isRec(v.predicted) && isStr(v.predicted.src) && isStr(v.predicted.dst) && (v.predicted.dport === null || isNum(v.predicted.dport)) && arrayOf(v.predicted.outcomes, isPredicted))) &&
-  (v.observed === null || (isRec(v.observed) && isNum(v.observed.tries) && strOrNull(v.observed.sourceAddress) && arrayOf(v.observed.outcomes, isObserved)));
+  isRec(v) &&
+  isStr(v.from) &&
+  isStr(v.to) &&
+  isStr(v.proto) &&
+  (v.kind === undefined || isStr(v.kind)) &&
+  typeof v.agree === 'boolean' &&
+  isStrs(v.differences) &&
+  isNum(v.ms) &&
+  (v.predicted === null ||
+    (isRec(v.predicted) &&
+      isStr(v.predicted.src) &&
+      isStr(v.predicted.dst) &&
+      (v.predicted.dport === null || isNum(v.predicted.dport)) &&
+      arrayOf(v.predicted.outcomes, isPredicted))) &&
+  (v.observed === null ||
+    (isRec(v.observed) &&
+      isNum(v.observed.tries) &&
+      strOrNull(v.observed.sourceAddress) &&
+      arrayOf(v.observed.outcomes, isObserved)));
 
 /** Whether `v` is a well-formed verify report (anything may arrive in a message or a persisted state). */
 export function isVerifyReportData(v: unknown): v is VerifyReportData {
   return (
-    isRec(v) && isStr(v.topology) && isStr(v.prefix) && typeof v.agree === 'boolean' && arrayOf(v.flows, isFlow) &&
-    isRec(v.timings) && isNum(v.timings.setupMs) && isNum(v.timings.flowsMs) && isNum(v.timings.teardownMs) &&
-    (v.devices === undefined || (isRec(v.devices) && isNum(v.devices.compared) && isNum(v.devices.notObserved) && isNum(v.devices.drops) && isNum(v.devices.retried)))
+    isRec(v) &&
+    isStr(v.topology) &&
+    isStr(v.prefix) &&
+    typeof v.agree === 'boolean' &&
+    arrayOf(v.flows, isFlow) &&
+    isRec(v.timings) &&
+    isNum(v.timings.setupMs) &&
+    isNum(v.timings.flowsMs) &&
+    isNum(v.timings.teardownMs) &&
+    (v.devices === undefined ||
+      (isRec(v.devices) &&
+        isNum(v.devices.compared) &&
+        isNum(v.devices.notObserved) &&
+        isNum(v.devices.drops) &&
+        isNum(v.devices.retried)))
   );
 }

@@ -43,7 +43,8 @@ export class Analyses implements vscode.Disposable {
   /** The topology a document belongs to, if any. Other YAML costs nothing. */
   async topologyFor(doc: vscode.TextDocument): Promise<TopologyState | undefined> {
     if (doc.languageId !== 'yaml' || !this.settings().enabled) return undefined;
-    for (const t of this.topologies.values()) if (t.analysis?.topology.files.includes(doc.uri.path) || t.entries.includes(doc.uri.path)) return t;
+    for (const t of this.topologies.values())
+      if (t.analysis?.topology.files.includes(doc.uri.path) || t.entries.includes(doc.uri.path)) return t;
     const text = doc.getText();
     let entries: string[] | undefined;
     if (isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
@@ -68,14 +69,18 @@ export class Analyses implements vscode.Disposable {
     if (including) return including;
     const root = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.path;
     for (let dir = vscode.Uri.joinPath(doc.uri, '..'); ; dir = vscode.Uri.joinPath(dir, '..')) {
-      const netpath = (await this.listDir(dir)).filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+      const netpath = (await this.listDir(dir))
+        .filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n))
+        .map(([n]) => vscode.Uri.joinPath(dir, n).path);
       if (netpath.length) return [...netpath, doc.uri.path];
       if (!root || dir.path === root || !dir.path.startsWith(root) || dir.path === '/') break;
     }
     const globs = this.settings().manifestGlobs;
     if (globs.some((g) => vscode.languages.match({ pattern: g }, doc) > 0)) {
       const dir = vscode.Uri.joinPath(doc.uri, '..');
-      return (await this.listDir(dir)).filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n)).map(([n]) => vscode.Uri.joinPath(dir, n).path);
+      return (await this.listDir(dir))
+        .filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n))
+        .map(([n]) => vscode.Uri.joinPath(dir, n).path);
     }
     return undefined;
   }
@@ -103,7 +108,10 @@ export class Analyses implements vscode.Disposable {
   /** Analyse soon (debounced), e.g. while the user types. */
   schedule(state: TopologyState, delayMs = 300): void {
     clearTimeout(this.timers.get(state.key));
-    this.timers.set(state.key, setTimeout(() => void this.run(state), delayMs));
+    this.timers.set(
+      state.key,
+      setTimeout(() => void this.run(state), delayMs),
+    );
   }
 
   /** Analyse now and publish diagnostics. */
@@ -115,16 +123,32 @@ export class Analyses implements vscode.Disposable {
     const tooLarge: Problem[] = [];
     const limit = (path: string, text: string | undefined): string | undefined => {
       if (text === undefined || text.length <= settings.maxFileSize) return text;
-      tooLarge.push({ code: 'file.too-large', severity: 'info', message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`, span: { file: path, start: 0, end: 0 }, related: [], fixes: [] });
+      tooLarge.push({
+        code: 'file.too-large',
+        severity: 'info',
+        message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`,
+        span: { file: path, start: 0, end: 0 },
+        related: [],
+        fixes: [],
+      });
       return '';
     };
-    const open = new Map(vscode.workspace.textDocuments.filter((d) => d.uri.scheme === state.base.scheme).map((d) => [d.uri.path, limit(d.uri.path, d.getText())!]));
+    const open = new Map(
+      vscode.workspace.textDocuments
+        .filter((d) => d.uri.scheme === state.base.scheme)
+        .map((d) => [d.uri.path, limit(d.uri.path, d.getText())!]),
+    );
     const host = createFileHost((p) => open.get(p), state.base);
     const guarded = { ...host, readFile: async (path: string) => limit(path, await host.readFile(path)) };
     const analysis = await analysePaths(state.entries, guarded, open);
-    state.analysis = { ...analysis, diagnostics: [...tooLarge.filter((p) => analysis.topology.files.includes(p.span.file)), ...analysis.diagnostics] };
+    state.analysis = {
+      ...analysis,
+      diagnostics: [...tooLarge.filter((p) => analysis.topology.files.includes(p.span.file)), ...analysis.diagnostics],
+    };
     this.publish(state, settings.severity);
-    log.info(`analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
+    log.info(
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
+    );
     this.emitter.fire(state);
     return state.analysis;
   }
@@ -147,7 +171,9 @@ export class Analyses implements vscode.Disposable {
 
   /** Analyses that read a file: a change to an included file updates every file that includes it. */
   topologiesReading(path: string): TopologyState[] {
-    return [...this.topologies.values()].filter((t) => t.analysis?.topology.files.includes(path) || t.entries.includes(path));
+    return [...this.topologies.values()].filter(
+      (t) => t.analysis?.topology.files.includes(path) || t.entries.includes(path),
+    );
   }
 
   all(): TopologyState[] {

@@ -1,6 +1,13 @@
 /** Every command of the extension, declared as a data table (id, what it does); `wire` registers them. */
 import * as vscode from 'vscode';
-import { destinationChoices, nodeRulesText, parseEndpoint, sourceChoices, type EndpointChoice, type Topology } from '../core';
+import {
+  destinationChoices,
+  nodeRulesText,
+  parseEndpoint,
+  sourceChoices,
+  type EndpointChoice,
+  type Topology,
+} from '../core';
 import type { TraceRequest } from '../protocol/messages';
 import { runVerify } from '../lab';
 import { log } from './log';
@@ -35,12 +42,22 @@ function refuse(message: string): undefined {
 const TYPED = '$(edit) Type an address…';
 
 /** A quick pick of endpoints plus "type an address"; resolves to an endpoint string or undefined. */
-async function pickEndpoint(title: string, choices: EndpointChoice[], placeholder: string, validate: (text: string) => string | undefined): Promise<EndpointChoice | string | undefined> {
+async function pickEndpoint(
+  title: string,
+  choices: EndpointChoice[],
+  placeholder: string,
+  validate: (text: string) => string | undefined,
+): Promise<EndpointChoice | string | undefined> {
   const items: (vscode.QuickPickItem & { choice?: EndpointChoice })[] = [
     ...choices.map((c) => ({ label: c.label, description: c.description, detail: c.endpoint, choice: c })),
     { label: TYPED, description: placeholder },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Type to filter' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title,
+    matchOnDescription: true,
+    matchOnDetail: true,
+    placeHolder: 'Type to filter',
+  });
   if (!picked) return undefined;
   if (picked.choice) return picked.choice;
   return vscode.window.showInputBox({ title, prompt: placeholder, validateInput: validate });
@@ -55,14 +72,24 @@ const validateEndpoint = (text: string) => {
 async function traceRequest(t: Topology, arg: Target | undefined): Promise<TraceRequest | undefined> {
   let from = arg?.from;
   if (!from) {
-    const picked = await pickEndpoint('Trace Packet: from where? (1/3)', sourceChoices(t), 'an address, e.g. 10.244.1.10 or 192.168.56.100', validateEndpoint);
+    const picked = await pickEndpoint(
+      'Trace Packet: from where? (1/3)',
+      sourceChoices(t),
+      'an address, e.g. 10.244.1.10 or 192.168.56.100',
+      validateEndpoint,
+    );
     if (!picked) return undefined;
     from = typeof picked === 'string' ? picked.trim() : picked.endpoint;
   }
   let to = arg?.to;
   let proto = arg?.proto;
   if (!to) {
-    const picked = await pickEndpoint(`Trace Packet: from ${from} to where? (2/3)`, destinationChoices(t, from), 'ip:port, e.g. 10.96.0.10:80 or [fd00::a]:80', validateEndpoint);
+    const picked = await pickEndpoint(
+      `Trace Packet: from ${from} to where? (2/3)`,
+      destinationChoices(t, from),
+      'ip:port, e.g. 10.96.0.10:80 or [fd00::a]:80',
+      validateEndpoint,
+    );
     if (!picked) return undefined;
     to = typeof picked === 'string' ? picked.trim() : picked.endpoint;
     if (typeof picked !== 'string') proto = proto ?? picked.proto;
@@ -72,19 +99,33 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
   if (svc) {
     const service = t.services.find((x) => x.name === svc[2] && x.namespace === (svc[1] ?? 'default'));
     const ports = service?.ports ?? [];
-    const port = ports.length === 1 ? ports[0] : await vscode.window.showQuickPick(ports.map((p) => ({ label: p.name || String(p.port), description: `${p.port}/${p.protocol}`, port: p })), { title: `Trace Packet: which port of ${to}?` }).then((x) => x?.port);
+    const port =
+      ports.length === 1
+        ? ports[0]
+        : await vscode.window
+            .showQuickPick(
+              ports.map((p) => ({ label: p.name || String(p.port), description: `${p.port}/${p.protocol}`, port: p })),
+              { title: `Trace Packet: which port of ${to}?` },
+            )
+            .then((x) => x?.port);
     if (!port) return undefined;
     to = `${to}:${port.name || port.port}`;
     proto = proto ?? (port.protocol.toLowerCase() as TraceRequest['proto']);
   }
   // A pod declares no port here (e.g. a CodeLens on a pod without ports): ask which port to reach.
   if (/^pod\/[^:]+$/.test(to) && proto !== 'icmp') {
-    const port = await vscode.window.showInputBox({ title: `Trace Packet: which port of ${to}?`, prompt: 'A port number or a container port name', validateInput: (v) => (/^\d{1,5}$|^[a-z][a-z0-9-]*$/i.test(v.trim()) ? undefined : 'A port number or a name') });
+    const port = await vscode.window.showInputBox({
+      title: `Trace Packet: which port of ${to}?`,
+      prompt: 'A port number or a container port name',
+      validateInput: (v) => (/^\d{1,5}$|^[a-z][a-z0-9-]*$/i.test(v.trim()) ? undefined : 'A port number or a name'),
+    });
     if (!port) return undefined;
     to = `${to}:${port.trim()}`;
   }
   if (!proto) {
-    const picked = await vscode.window.showQuickPick(['tcp', 'udp', 'sctp', 'icmp'], { title: `Trace Packet: ${from} → ${to}: which protocol? (3/3)` });
+    const picked = await vscode.window.showQuickPick(['tcp', 'udp', 'sctp', 'icmp'], {
+      title: `Trace Packet: ${from} → ${to}: which protocol? (3/3)`,
+    });
     if (!picked) return undefined;
     proto = picked as TraceRequest['proto'];
   }
@@ -97,10 +138,20 @@ async function topologyDocument(target: Target | undefined): Promise<vscode.Text
   if (active?.languageId === 'yaml') return active;
   const found = await vscode.workspace.findFiles('**/*.{netpath,topology}.{yaml,yml}', '**/node_modules/**', 20);
   if (!found.length) {
-    void vscode.window.showInformationMessage('NetPath: open a topology file (*.netpath.yaml) first, or create one with "NetPath: New Topology File".');
+    void vscode.window.showInformationMessage(
+      'NetPath: open a topology file (*.netpath.yaml) first, or create one with "NetPath: New Topology File".',
+    );
     return undefined;
   }
-  const pick = found.length === 1 ? found[0] : (await vscode.window.showQuickPick(found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { title: 'Which topology?' }))?.uri;
+  const pick =
+    found.length === 1
+      ? found[0]
+      : (
+          await vscode.window.showQuickPick(
+            found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+            { title: 'Which topology?' },
+          )
+        )?.uri;
   return pick ? vscode.workspace.openTextDocument(pick) : undefined;
 }
 
@@ -125,7 +176,9 @@ export function nodeRulesProvider(analyses: Analyses): vscode.TextDocumentConten
       const node = uri.path.replace(/^\//, '').replace(/\.rules$/, '');
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri.query));
       const analysis = await analyses.analysisFor(doc);
-      return (analysis && nodeRulesText(analysis.topology, node)) ?? `# NetPath: no node '${node}' in ${doc.uri.path}\n`;
+      return (
+        (analysis && nodeRulesText(analysis.topology, node)) ?? `# NetPath: no node '${node}' in ${doc.uri.path}\n`
+      );
     },
   };
 }
@@ -157,7 +210,11 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
       return undefined;
     }
     const names = analysis.topology.nodes.map((n) => n.name);
-    const node = arg?.node ?? (names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Show the iptables rules of which node?' }));
+    const node =
+      arg?.node ??
+      (names.length === 1
+        ? names[0]
+        : await vscode.window.showQuickPick(names, { title: 'Show the iptables rules of which node?' }));
     if (!node) return undefined;
     if (!names.includes(node)) {
       void vscode.window.showWarningMessage(`NetPath: there is no node '${node}' in this topology.`);
@@ -185,44 +242,62 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     }
     // The package.json `enablement` hides the command elsewhere; these checks give a reason when it is run anyway.
     if (process.platform !== 'linux') return refuse('Verify on Linux Kernel runs only on Linux.');
-    if (!vscode.workspace.isTrusted) return refuse('Verify on Linux Kernel runs processes: trust this workspace first.');
-    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote') return refuse('Verify on Linux Kernel needs the topology on this machine\'s disk.');
+    if (!vscode.workspace.isTrusted)
+      return refuse('Verify on Linux Kernel runs processes: trust this workspace first.');
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote')
+      return refuse("Verify on Linux Kernel needs the topology on this machine's disk.");
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      return refuse(`Verify on Linux Kernel creates network namespaces, which needs root. Run it from a terminal instead: sudo netpath verify ${doc.uri.fsPath}`);
+      return refuse(
+        `Verify on Linux Kernel creates network namespaces, which needs root. Run it from a terminal instead: sudo netpath verify ${doc.uri.fsPath}`,
+      );
     }
     if (!arg?.confirmed) {
       const go = 'Build the lab';
       const answer = await vscode.window.showWarningMessage(
         `Verify "${analysis.topology.name}" on the Linux kernel?`,
-        { modal: true, detail: 'NetPath will run `ip netns`, `iptables-nft-restore`, `conntrack` and small listeners as root, inside network namespaces it creates and removes again. It never touches this machine\'s own interfaces, routes or rules.' },
+        {
+          modal: true,
+          detail:
+            "NetPath will run `ip netns`, `iptables-nft-restore`, `conntrack` and small listeners as root, inside network namespaces it creates and removes again. It never touches this machine's own interfaces, routes or rules.",
+        },
         go,
       );
       if (answer !== go) return undefined;
     }
     const entries = [doc.uri.fsPath];
     log.info(`verify on the Linux kernel: ${entries.join(', ')}`);
-    const report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'NetPath: verifying on the Linux kernel', cancellable: false },
-      async (progress) => {
-        let last = 0;
-        return runVerify(entries, { handleSignals: false }, (message, done, total) => {
-          const increment = total ? ((done ?? 0) / total) * 100 - last : undefined;
-          if (increment !== undefined) last += increment;
-          progress.report({ message, increment });
-        });
-      },
-    ).then(undefined, (e: unknown) => {
-      void vscode.window.showErrorMessage(`NetPath: the kernel lab could not run: ${(e as Error).message}`);
-      log.error(`verify failed: ${(e as Error).stack ?? String(e)}`);
-      return undefined;
-    });
+    const report = await vscode.window
+      .withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'NetPath: verifying on the Linux kernel',
+          cancellable: false,
+        },
+        async (progress) => {
+          let last = 0;
+          return runVerify(entries, { handleSignals: false }, (message, done, total) => {
+            const increment = total ? ((done ?? 0) / total) * 100 - last : undefined;
+            if (increment !== undefined) last += increment;
+            progress.report({ message, increment });
+          });
+        },
+      )
+      .then(undefined, (e: unknown) => {
+        void vscode.window.showErrorMessage(`NetPath: the kernel lab could not run: ${(e as Error).message}`);
+        log.error(`verify failed: ${(e as Error).stack ?? String(e)}`);
+        return undefined;
+      });
     if (!report) return undefined;
     const agreeing = report.flows.filter((f) => f.agree).length;
     log.info(`verify: ${agreeing}/${report.flows.length} flows agree`);
     await views.openVerify(doc.uri.toString(), report);
     void (report.agree
-      ? vscode.window.showInformationMessage(`NetPath: the kernel agrees with the tracer on all ${report.flows.length} flows.`)
-      : vscode.window.showWarningMessage(`NetPath: the kernel disagrees with the tracer on ${report.flows.length - agreeing} of ${report.flows.length} flows.`));
+      ? vscode.window.showInformationMessage(
+          `NetPath: the kernel agrees with the tracer on all ${report.flows.length} flows.`,
+        )
+      : vscode.window.showWarningMessage(
+          `NetPath: the kernel disagrees with the tracer on ${report.flows.length - agreeing} of ${report.flows.length} flows.`,
+        ));
     return report;
   },
 

@@ -20,18 +20,39 @@ const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
 
 /** A diagnostic that remembers its problem, so code actions read the fix data rather than the message. */
 export class NetPathDiagnostic extends vscode.Diagnostic {
-  constructor(range: vscode.Range, readonly problem: Problem, severity: vscode.DiagnosticSeverity) {
+  constructor(
+    range: vscode.Range,
+    readonly problem: Problem,
+    severity: vscode.DiagnosticSeverity,
+  ) {
     super(range, problem.message, severity);
   }
 }
 
-export function toDiagnostic(p: Problem, lines: LineIndex, linesOf: (file: string) => LineIndex | undefined, base: vscode.Uri, severityOverride?: string): NetPathDiagnostic {
-  const d = new NetPathDiagnostic(toRange(p.span, lines), p, SEVERITY[severityOverride ?? p.severity] ?? SEVERITY[p.severity]);
+export function toDiagnostic(
+  p: Problem,
+  lines: LineIndex,
+  linesOf: (file: string) => LineIndex | undefined,
+  base: vscode.Uri,
+  severityOverride?: string,
+): NetPathDiagnostic {
+  const d = new NetPathDiagnostic(
+    toRange(p.span, lines),
+    p,
+    SEVERITY[severityOverride ?? p.severity] ?? SEVERITY[p.severity],
+  );
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code;
   d.relatedInformation = p.related.flatMap((r) => {
     const other = linesOf(r.span.file);
-    return other ? [new vscode.DiagnosticRelatedInformation(new vscode.Location(base.with({ path: r.span.file }), toRange(r.span, other)), r.message)] : [];
+    return other
+      ? [
+          new vscode.DiagnosticRelatedInformation(
+            new vscode.Location(base.with({ path: r.span.file }), toRange(r.span, other)),
+            r.message,
+          ),
+        ]
+      : [];
   });
   return d;
 }

@@ -41,7 +41,9 @@ export function wire(context: vscode.ExtensionContext): Services {
     }),
     vscode.languages.registerHoverProvider(YAML, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),
-    vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), {
+      providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+    }),
     ...registerLanguageFeatures(analyses),
     ...Object.entries(COMMANDS).map(([id, run]) => vscode.commands.registerCommand(id, (arg) => run(services, arg))),
   );

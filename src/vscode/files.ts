@@ -4,7 +4,8 @@ import type { FileHost } from '../core';
 
 export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
 const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
-const K8S_KIND = /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap)\b/m;
+const K8S_KIND =
+  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap)\b/m;
 
 export function isNetPathDocument(uri: vscode.Uri, text: string): boolean {
   return NETPATH_FILE.test(uri.path) || NETPATH_API.test(text);
@@ -27,7 +28,11 @@ export function createFileHost(openText: (path: string) => string | undefined, b
       }
     },
     async glob(baseDir, pattern) {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(toUri(baseDir), pattern), '**/node_modules/**', 5000);
+      const found = await vscode.workspace.findFiles(
+        new vscode.RelativePattern(toUri(baseDir), pattern),
+        '**/node_modules/**',
+        5000,
+      );
       return found.map((u) => u.path).sort();
     },
   };

@@ -4,7 +4,19 @@
  * that was analysed; completion reads the document as it is now, a keystroke ahead of the analysis.
  */
 import * as vscode from 'vscode';
-import { completionsAt, definitionsAt, documentSymbols, LineIndex, referencesAt, traceLenses, type Analysis, type CompletionKind, type DocumentSymbol, type DocumentSymbolKind, type Span } from '../core';
+import {
+  completionsAt,
+  definitionsAt,
+  documentSymbols,
+  LineIndex,
+  referencesAt,
+  traceLenses,
+  type Analysis,
+  type CompletionKind,
+  type DocumentSymbol,
+  type DocumentSymbolKind,
+  type Span,
+} from '../core';
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { toRange } from './convert';
@@ -68,7 +80,13 @@ function location(analysis: Analysis, base: vscode.Uri, span: Span): vscode.Loca
 }
 
 function toSymbol(s: DocumentSymbol, lines: LineIndex): vscode.DocumentSymbol {
-  const symbol = new vscode.DocumentSymbol(s.name, s.detail, SYMBOL_KIND[s.kind], toRange(s.span, lines), toRange(s.selectionSpan, lines));
+  const symbol = new vscode.DocumentSymbol(
+    s.name,
+    s.detail,
+    SYMBOL_KIND[s.kind],
+    toRange(s.span, lines),
+    toRange(s.selectionSpan, lines),
+  );
   symbol.children = s.children.map((c) => toSymbol(c, lines));
   return symbol;
 }
@@ -86,14 +104,18 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
     async provideDefinition(doc, position) {
       const analysis = await analyses.analysisFor(doc);
       if (!analysis) return undefined;
-      return definitionsAt(analysis, doc.uri.path, offsetIn(analysis, doc, position)).map((s) => location(analysis, doc.uri, s));
+      return definitionsAt(analysis, doc.uri.path, offsetIn(analysis, doc, position)).map((s) =>
+        location(analysis, doc.uri, s),
+      );
     },
   };
   const references: vscode.ReferenceProvider = {
     async provideReferences(doc, position, context) {
       const analysis = await analyses.analysisFor(doc);
       if (!analysis) return undefined;
-      return referencesAt(analysis, doc.uri.path, offsetIn(analysis, doc, position), context.includeDeclaration).map((s) => location(analysis, doc.uri, s));
+      return referencesAt(analysis, doc.uri.path, offsetIn(analysis, doc, position), context.includeDeclaration).map(
+        (s) => location(analysis, doc.uri, s),
+      );
     },
   };
   const completion: vscode.CompletionItemProvider = {
@@ -117,8 +139,17 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
       if (!analysis) return undefined;
       const lines = linesOf(analysis, doc.uri.path, doc);
       return traceLenses(analysis, doc.uri.path).map((l) => {
-        const argument: TraceLensArgument = { file: doc.uri.toString(), ...(l.from ? { from: l.from } : {}), ...(l.to ? { to: l.to } : {}) };
-        return new vscode.CodeLens(toRange(l.span, lines), { title: l.title, command: 'netpath.tracePacket', arguments: [argument], tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}` });
+        const argument: TraceLensArgument = {
+          file: doc.uri.toString(),
+          ...(l.from ? { from: l.from } : {}),
+          ...(l.to ? { to: l.to } : {}),
+        };
+        return new vscode.CodeLens(toRange(l.span, lines), {
+          title: l.title,
+          command: 'netpath.tracePacket',
+          arguments: [argument],
+          tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
+        });
       });
     },
   };

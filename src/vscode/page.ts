@@ -4,11 +4,18 @@
  * tests run under the production Content-Security-Policy rather than a copy of it.
  */
 
-export const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeAttribute = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** `default-src 'none'`; scripts only by nonce; styles, images and fonts only from `origin` (styles also by nonce). */
 export function contentSecurityPolicy(origin: string, nonce: string): string {
-  return ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${origin} 'nonce-${nonce}'`, `img-src ${origin} data:`, `font-src ${origin}`].join('; ');
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${origin} 'nonce-${nonce}'`,
+    `img-src ${origin} data:`,
+    `font-src ${origin}`,
+  ].join('; ');
 }
 
 export interface PageScript {
@@ -19,7 +26,9 @@ export interface PageScript {
 
 /** The page: CSP, the initial state as an escaped `data-state` attribute (no inline script), and the scripts by nonce. */
 export function webviewPage(origin: string, nonce: string, stateJson: string, scripts: readonly PageScript[]): string {
-  const tags = scripts.map((s) => `<script${s.module ? ' type="module"' : ''} nonce="${nonce}" src="${escapeAttribute(s.src)}"></script>`).join('\n');
+  const tags = scripts
+    .map((s) => `<script${s.module ? ' type="module"' : ''} nonce="${nonce}" src="${escapeAttribute(s.src)}"></script>`)
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -13,7 +13,11 @@ export function hoverProvider(analyses: Analyses): vscode.HoverProvider {
       // Offsets are computed on the text that was analysed; while typing it may lag a keystroke behind.
       const text = textOf(analysis, doc.uri.path) || doc.getText();
       const lines = new LineIndex(text);
-      const hover = hoverAt(analysis, doc.uri.path, lines.offsetAt({ line: position.line, character: position.character }));
+      const hover = hoverAt(
+        analysis,
+        doc.uri.path,
+        lines.offsetAt({ line: position.line, character: position.character }),
+      );
       if (!hover) return undefined;
       const md = new vscode.MarkdownString(hover.markdown);
       md.isTrusted = false;

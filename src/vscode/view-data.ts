@@ -2,8 +2,24 @@
  * What the webviews draw, computed from an analysis. No `vscode` here: the webview tests build the same
  * messages under plain Node.
  */
-import { compileDataPlane, destinationChoices, sourceChoices, traceFlow, type Analysis, type DataPlane, type Problem, type Topology } from '../core';
-import type { ElementDiagnostic, SpanRef, TopologySummary, TracePlace, TraceRequest, TraceViewData } from '../protocol/messages';
+import {
+  compileDataPlane,
+  destinationChoices,
+  sourceChoices,
+  traceFlow,
+  type Analysis,
+  type DataPlane,
+  type Problem,
+  type Topology,
+} from '../core';
+import type {
+  ElementDiagnostic,
+  SpanRef,
+  TopologySummary,
+  TracePlace,
+  TraceRequest,
+  TraceViewData,
+} from '../protocol/messages';
 
 const toDiagnostic = (p: Problem): ElementDiagnostic => ({ severity: p.severity, code: p.code, message: p.message });
 
@@ -15,7 +31,8 @@ function diagnosticsBySpan(problems: readonly Problem[], spans: readonly SpanRef
   for (const p of problems) {
     let best: SpanRef | undefined;
     for (const s of byFile.get(p.span.file) ?? []) {
-      if (s.start <= p.span.start && p.span.end <= s.end && (!best || s.end - s.start < best.end - best.start)) best = s;
+      if (s.start <= p.span.start && p.span.end <= s.end && (!best || s.end - s.start < best.end - best.start))
+        best = s;
     }
     if (best) out.set(best, [...(out.get(best) ?? []), toDiagnostic(p)]);
   }
@@ -41,7 +58,17 @@ export function summarise(analysis: Analysis): TopologySummary {
       span: n.spans.name ?? n.span,
       problems: problemsOf(n.span),
     })),
-    pods: t.pods.map((p) => ({ id: p.id, namespace: p.namespace, node: p.node, ips: p.ips, veth: p.hostNetwork ? '(host network)' : p.hostVeth, hostNetwork: p.hostNetwork, labels: p.labels, span: p.spans.name ?? p.span, problems: problemsOf(p.span) })),
+    pods: t.pods.map((p) => ({
+      id: p.id,
+      namespace: p.namespace,
+      node: p.node,
+      ips: p.ips,
+      veth: p.hostNetwork ? '(host network)' : p.hostVeth,
+      hostNetwork: p.hostNetwork,
+      labels: p.labels,
+      span: p.spans.name ?? p.span,
+      problems: problemsOf(p.span),
+    })),
     services: t.services.map((s) => ({
       id: s.id,
       namespace: s.namespace,
@@ -49,12 +76,26 @@ export function summarise(analysis: Analysis): TopologySummary {
       clusterIPs: s.clusterIPs,
       endpoints: s.endpoints.map((e) => e.ip),
       endpointPods: s.endpoints.flatMap((e) => (e.pod ? [e.pod] : [])),
-      ports: s.ports.map((p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort !== undefined ? ` (NodePort ${p.nodePort})` : ''}`),
+      ports: s.ports.map(
+        (p) =>
+          `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort !== undefined ? ` (NodePort ${p.nodePort})` : ''}`,
+      ),
       span: s.spans.name ?? s.span,
       problems: problemsOf(s.span),
     })),
-    externals: t.externals.map((x) => ({ name: x.name, network: x.network, addresses: x.addresses, span: x.spans.name ?? x.span, problems: problemsOf(x.span) })),
-    networks: t.networks.map((n) => ({ name: n.name, cidr: n.cidr, span: n.spans.name ?? n.span, problems: problemsOf(n.span) })),
+    externals: t.externals.map((x) => ({
+      name: x.name,
+      network: x.network,
+      addresses: x.addresses,
+      span: x.spans.name ?? x.span,
+      problems: problemsOf(x.span),
+    })),
+    networks: t.networks.map((n) => ({
+      name: n.name,
+      cidr: n.cidr,
+      span: n.spans.name ?? n.span,
+      problems: problemsOf(n.span),
+    })),
     diagnostics: analysis.diagnostics.length,
   };
 }
@@ -63,15 +104,39 @@ export function summarise(analysis: Analysis): TopologySummary {
 export function tracePlaces(t: Topology): TracePlace[] {
   const places: TracePlace[] = [];
   for (const n of t.nodes) {
-    const addresses: Record<string, readonly string[]> = Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses]));
+    const addresses: Record<string, readonly string[]> = Object.fromEntries(
+      n.interfaces.map((i) => [i.name, i.addresses]),
+    );
     addresses[n.bridge.name] = n.bridge.addresses;
-    places.push({ netns: `node:${n.name}`, kind: 'node', name: n.name, bridge: n.bridge.name, addresses, span: n.spans.name ?? n.span });
+    places.push({
+      netns: `node:${n.name}`,
+      kind: 'node',
+      name: n.name,
+      bridge: n.bridge.name,
+      addresses,
+      span: n.spans.name ?? n.span,
+    });
   }
   for (const p of t.pods) {
     if (p.hostNetwork) continue;
-    places.push({ netns: `pod:${p.id}`, kind: 'pod', name: p.id, node: p.node, hostVeth: p.hostVeth, addresses: { eth0: p.ips }, span: p.spans.name ?? p.span });
+    places.push({
+      netns: `pod:${p.id}`,
+      kind: 'pod',
+      name: p.id,
+      node: p.node,
+      hostVeth: p.hostVeth,
+      addresses: { eth0: p.ips },
+      span: p.spans.name ?? p.span,
+    });
   }
-  for (const x of t.externals) places.push({ netns: `external:${x.name}`, kind: 'external', name: x.name, addresses: { eth0: x.addresses }, span: x.spans.name ?? x.span });
+  for (const x of t.externals)
+    places.push({
+      netns: `external:${x.name}`,
+      kind: 'external',
+      name: x.name,
+      addresses: { eth0: x.addresses },
+      span: x.spans.name ?? x.span,
+    });
   return places;
 }
 
@@ -86,7 +151,9 @@ export function traceViewData(analysis: Analysis, request: TraceRequest): TraceV
     planes.set(t, dp);
   }
   const outcome = traceFlow(t, { from: request.from, to: request.to, proto: request.proto, reply: request.reply }, dp);
-  const used = new Set((outcome.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])].map((h) => h.netns)));
+  const used = new Set(
+    (outcome.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])].map((h) => h.netns)),
+  );
   const places = tracePlaces(t);
   const nodesUsed = new Set(places.filter((p) => used.has(p.netns) && p.node).map((p) => `node:${p.node}`));
   return {
@@ -95,6 +162,10 @@ export function traceViewData(analysis: Analysis, request: TraceRequest): TraceV
     problems: outcome.problems.filter((p) => p.severity === 'error').map((p) => p.message),
     places: places.filter((p) => used.has(p.netns) || nodesUsed.has(p.netns)),
     sources: sourceChoices(t).map((c) => ({ endpoint: c.endpoint, label: c.label.trim(), description: c.description })),
-    destinations: destinationChoices(t, request.from).map((c) => ({ endpoint: c.endpoint, label: c.label.trim(), description: c.description })),
+    destinations: destinationChoices(t, request.from).map((c) => ({
+      endpoint: c.endpoint,
+      label: c.label.trim(),
+      description: c.description,
+    })),
   };
 }

@@ -2,7 +2,14 @@
 import * as vscode from 'vscode';
 import { LineIndex } from '../core';
 import type { VerifyReport } from '../lab';
-import { TRACE_PROTOCOLS, type HostMessage, type TraceRequest, type VerifyReportData, type ViewState, type WebviewMessage } from '../protocol/messages';
+import {
+  TRACE_PROTOCOLS,
+  type HostMessage,
+  type TraceRequest,
+  type VerifyReportData,
+  type ViewState,
+  type WebviewMessage,
+} from '../protocol/messages';
 import { isVerifyReportData } from '../protocol/verify';
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
@@ -37,14 +44,24 @@ function isViewState(raw: unknown): raw is ViewState {
   if (s.view === 'topology') return true;
   if (s.view === 'verify') return isVerifyReportData(s.report);
   const r = s.request as Record<string, unknown> | undefined;
-  return s.view === 'trace' && typeof r === 'object' && r !== null && typeof r.from === 'string' && typeof r.to === 'string' && (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto);
+  return (
+    s.view === 'trace' &&
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.from === 'string' &&
+    typeof r.to === 'string' &&
+    (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto)
+  );
 }
 
 export class Views implements vscode.Disposable {
   private readonly panels = new Set<Entry>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly analyses: Analyses) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly analyses: Analyses,
+  ) {
     this.disposables.push(
       // Re-draws (and re-traces) every open view of a topology when it was analysed again.
       analyses.onDidAnalyse((t) => {
@@ -53,8 +70,12 @@ export class Views implements vscode.Disposable {
           if (t.entries.includes(path) || t.analysis?.topology.files.includes(path)) void this.refresh(p);
         }
       }),
-      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.topology, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state) }),
-      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.trace, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state) }),
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.topology, {
+        deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
+      }),
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.trace, {
+        deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
+      }),
     );
   }
 
@@ -64,7 +85,12 @@ export class Views implements vscode.Disposable {
   }
 
   async open(state: ViewState): Promise<vscode.WebviewPanel> {
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[state.view], title(state), vscode.ViewColumn.Beside, webviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPES[state.view],
+      title(state),
+      vscode.ViewColumn.Beside,
+      webviewOptions(this.extensionUri),
+    );
     await this.attach(panel, state);
     return panel;
   }
@@ -132,7 +158,11 @@ export class Views implements vscode.Disposable {
         return this.export(message.format, message.name, message.content);
       case 'traceFrom':
         // `netpath.tracePacket` asks for whatever is missing (quick picks) and opens the trace view.
-        await vscode.commands.executeCommand('netpath.tracePacket', { file: entry.state.file, from: message.from, to: message.to });
+        await vscode.commands.executeCommand('netpath.tracePacket', {
+          file: entry.state.file,
+          from: message.from,
+          to: message.to,
+        });
         return;
     }
   }
@@ -156,7 +186,9 @@ export class Views implements vscode.Disposable {
   async reveal(topology: vscode.Uri, file: string, start: number, end: number): Promise<void> {
     const generated = GENERATED_RULES.exec(file);
     if (generated) {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: NODE_RULES_SCHEME, path: `/${generated[1]}.rules`, query: topology.toString() }));
+      const doc = await vscode.workspace.openTextDocument(
+        vscode.Uri.from({ scheme: NODE_RULES_SCHEME, path: `/${generated[1]}.rules`, query: topology.toString() }),
+      );
       const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
       await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One, preview: true });
       return;
@@ -185,7 +217,10 @@ export class Views implements vscode.Disposable {
     };
     if (format === 'svg') return save();
     await vscode.env.clipboard.writeText(content);
-    const choice = await vscode.window.showInformationMessage('NetPath: the trace is on the clipboard as a Markdown table.', 'Save as File…');
+    const choice = await vscode.window.showInformationMessage(
+      'NetPath: the trace is on the clipboard as a Markdown table.',
+      'Save as File…',
+    );
     if (choice) await save();
   }
 }

@@ -18,7 +18,9 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
 
 export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: ViewState): string {
   const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${SCRIPTS[state.view]}.js`));
+  const script = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${SCRIPTS[state.view]}.js`),
+  );
   return webviewPage(webview.cspSource, nonce, JSON.stringify(state), [{ src: script.toString(), module: true }]);
 }
 
@@ -34,14 +36,29 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'retrace': {
       const r = m.request as Record<string, unknown> | undefined;
       return (
-        typeof r === 'object' && r !== null && typeof r.from === 'string' && typeof r.to === 'string' && r.from.length <= 500 && r.to.length <= 500 &&
-        (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto) && (r.reply === undefined || typeof r.reply === 'boolean')
+        typeof r === 'object' &&
+        r !== null &&
+        typeof r.from === 'string' &&
+        typeof r.to === 'string' &&
+        r.from.length <= 500 &&
+        r.to.length <= 500 &&
+        (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto) &&
+        (r.reply === undefined || typeof r.reply === 'boolean')
       );
     }
     case 'export':
-      return (m.format === 'svg' || m.format === 'markdown') && typeof m.name === 'string' && /^[\w.\- ]{1,100}$/.test(m.name) && typeof m.content === 'string';
+      return (
+        (m.format === 'svg' || m.format === 'markdown') &&
+        typeof m.name === 'string' &&
+        /^[\w.\- ]{1,100}$/.test(m.name) &&
+        typeof m.content === 'string'
+      );
     case 'traceFrom':
-      return (m.from === undefined || typeof m.from === 'string') && (m.to === undefined || typeof m.to === 'string') && (m.from !== undefined || m.to !== undefined);
+      return (
+        (m.from === undefined || typeof m.from === 'string') &&
+        (m.to === undefined || typeof m.to === 'string') &&
+        (m.from !== undefined || m.to !== undefined)
+      );
     default:
       return false;
   }

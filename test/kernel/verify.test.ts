@@ -7,7 +7,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultFlows, labDown, labUnavailable, labUp, listNetns, loadLabTopology, runVerify, STATE_DIR, type FlowSpec, type VerifyReport } from '../../src/lab';
+import {
+  defaultFlows,
+  labDown,
+  labUnavailable,
+  labUp,
+  listNetns,
+  loadLabTopology,
+  runVerify,
+  STATE_DIR,
+  type FlowSpec,
+  type VerifyReport,
+} from '../../src/lab';
 
 const root = path.resolve(__dirname, '../..');
 const TEST_PREFIX = `npk${process.pid}`;
@@ -32,19 +43,28 @@ const MIN_DEVICES_COMPARED = 0.9;
 function assertAgree(report: VerifyReport): void {
   reports.push(report);
   const bad = report.flows.filter((f) => !f.agree);
-  assert.deepEqual(bad.map((f) => `${f.from} -> ${f.to}: ${f.differences.join('; ')}`), [], `disagreements in ${report.topology}`);
+  assert.deepEqual(
+    bad.map((f) => `${f.from} -> ${f.to}: ${f.differences.join('; ')}`),
+    [],
+    `disagreements in ${report.topology}`,
+  );
   assert.ok(report.flows.length > 0);
 }
 
 /** Processes whose command line names a lab folder of this test run. */
 function ourProcesses(): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path.join(STATE_DIR, TEST_PREFIX)) ? [Number(d)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path.join(STATE_DIR, TEST_PREFIX))
+          ? [Number(d)]
+          : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 describe('kernel lab: bundled examples agree with the tracer', function () {
@@ -67,10 +87,17 @@ describe('kernel lab: scenarios agree with the tracer', function () {
   for (const name of fs.readdirSync(traces).sort()) {
     it(name, async function () {
       needsKernel(this);
-      const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as { from: string; to: string; proto?: FlowSpec['proto'] };
+      const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as {
+        from: string;
+        to: string;
+        proto?: FlowSpec['proto'];
+      };
       const topology = path.join(traces, name, 'topology.yaml');
       const loaded = await loadLabTopology([topology], root);
-      const flows: FlowSpec[] = [{ from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) }, ...defaultFlows(loaded.topology)];
+      const flows: FlowSpec[] = [
+        { from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) },
+        ...defaultFlows(loaded.topology),
+      ];
       const report = await runVerify([topology], { prefix: nextPrefix(), flows });
       assertAgree(report);
     });
@@ -85,9 +112,15 @@ describe('kernel lab: devices crossed', function () {
     const by = (s: string) => flows.filter((f) => f.devices === s);
     const drops = reports.reduce((n, r) => n + (r.devices?.drops ?? 0), 0);
     const retried = reports.reduce((n, r) => n + (r.devices?.retried ?? 0), 0);
-    console.log(`      devices compared on ${by('compared').length} of ${flows.length} flows; not observed ${by('not observed').length}, not applicable ${by('not applicable').length}; capture drops ${drops}, flows tried again ${retried}`);
-    for (const f of by('not observed')) console.log(`      not observed: ${f.from} -> ${f.to}: ${(f.devicesNote ?? []).join('; ')}`);
-    assert.ok(by('compared').length >= MIN_DEVICES_COMPARED * flows.length, `devices compared on only ${by('compared').length} of ${flows.length} flows`);
+    console.log(
+      `      devices compared on ${by('compared').length} of ${flows.length} flows; not observed ${by('not observed').length}, not applicable ${by('not applicable').length}; capture drops ${drops}, flows tried again ${retried}`,
+    );
+    for (const f of by('not observed'))
+      console.log(`      not observed: ${f.from} -> ${f.to}: ${(f.devicesNote ?? []).join('; ')}`);
+    assert.ok(
+      by('compared').length >= MIN_DEVICES_COMPARED * flows.length,
+      `devices compared on only ${by('compared').length} of ${flows.length} flows`,
+    );
   });
 });
 
@@ -113,7 +146,11 @@ describe('kernel lab: lab up and down', function () {
   it('verify removes its lab when it gets SIGTERM', async function () {
     needsKernel(this);
     const prefix = nextPrefix();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', 'examples/two-node-lab', '--prefix', prefix], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'verify', 'examples/two-node-lab', '--prefix', prefix],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const end = Date.now() + 20_000;
@@ -124,7 +161,10 @@ describe('kernel lab: lab up and down', function () {
       child.kill('SIGTERM');
     });
     assert.equal(code, 143);
-    assert.deepEqual((await listNetns()).filter((n) => n.startsWith(`${prefix}-`)), []);
+    assert.deepEqual(
+      (await listNetns()).filter((n) => n.startsWith(`${prefix}-`)),
+      [],
+    );
     assert.equal(fs.existsSync(path.join(STATE_DIR, `${prefix}.json`)), false);
   });
 });

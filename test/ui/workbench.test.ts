@@ -25,7 +25,10 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
 
   teardown(async function () {
     const t = this.currentTest;
-    if (t?.state === 'failed') await wb?.screenshot(`failed-${t.title.replace(/\W+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`).catch(() => {});
+    if (t?.state === 'failed')
+      await wb
+        ?.screenshot(`failed-${t.title.replace(/\W+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`)
+        .catch(() => {});
   });
 
   suiteTeardown(async () => {
@@ -45,8 +48,10 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     const line = lineOf('serviceCIDRs:');
     // The row reads "message netpath(cidr.overlap) [Ln 10, Col 18]" (the brackets around the code are CSS).
     const onLine = new RegExp(`\\bnetpath\\W*cidr\\.overlap\\W*\\[Ln ${line}, Col`);
-    assert.ok(texts.some((t) => onLine.test(t)),
-      `no netpath cidr.overlap problem on line ${line}; rows:\n${texts.join('\n')}`);
+    assert.ok(
+      texts.some((t) => onLine.test(t)),
+      `no netpath cidr.overlap problem on line ${line}; rows:\n${texts.join('\n')}`,
+    );
     await wb.screenshot('02-problems');
   });
 
@@ -83,9 +88,12 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
 
   test('clicking a hop in the trace view reveals its namespace in the YAML', async () => {
     await wb.webview().locator('#hops tbody tr[data-hop="0"] td').nth(1).click();
-    const line = lineOf('- name: client') ;
+    const line = lineOf('- name: client');
     const position = wb.page.locator('.statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
-    await wb.page.locator('.statusbar-item', { hasText: `Ln ${line},` }).first().waitFor();
+    await wb.page
+      .locator('.statusbar-item', { hasText: `Ln ${line},` })
+      .first()
+      .waitFor();
     assert.match(oneLine(await position.innerText()), new RegExp(`Ln ${line}, Col \\d+ \\(6 selected\\)`));
     await wb.screenshot('07-hop-revealed');
   });

@@ -30,7 +30,9 @@ async function untitled(content: string): Promise<vscode.TextDocument> {
 const codesOf = (doc: vscode.TextDocument) => vscode.languages.getDiagnostics(doc.uri).map(codeOf);
 
 function waitForCodes(doc: vscode.TextDocument, what: string, test: (codes: (string | undefined)[]) => boolean) {
-  return waitFor(what, () => (test(codesOf(doc)) ? codesOf(doc) : undefined), { events: [vscode.languages.onDidChangeDiagnostics] });
+  return waitFor(what, () => (test(codesOf(doc)) ? codesOf(doc) : undefined), {
+    events: [vscode.languages.onDidChangeDiagnostics],
+  });
 }
 
 async function replace(doc: vscode.TextDocument, needle: string, text: string): Promise<void> {
@@ -50,13 +52,19 @@ suite('Diagnostics follow the text', () => {
     await replace(doc, 'serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]');
     await waitForCodes(doc, 'no cidr.overlap after the edit', (c) => !c.includes('cidr.overlap'));
     await replace(doc, 'podCIDR: 10.244.1.0/24', 'podCIDR: 10.245.1.0/24');
-    const codes = await waitForCodes(doc, 'cidr.node-outside-cluster after a second edit', (c) => c.includes('cidr.node-outside-cluster'));
+    const codes = await waitForCodes(doc, 'cidr.node-outside-cluster after a second edit', (c) =>
+      c.includes('cidr.node-outside-cluster'),
+    );
     assert.ok(!codes.includes('cidr.overlap'));
   });
 
   test('carry related information that points at the other side of an overlap', async () => {
     const doc = await untitled(LAB);
-    const d = await waitFor('an overlap with related information', () => vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === 'cidr.overlap' && x.relatedInformation?.length));
+    const d = await waitFor('an overlap with related information', () =>
+      vscode.languages
+        .getDiagnostics(doc.uri)
+        .find((x) => codeOf(x) === 'cidr.overlap' && x.relatedInformation?.length),
+    );
     assert.equal(d.source, 'netpath');
     const other = d.relatedInformation![0];
     assert.equal(doc.getText(other.location.range), '10.244.0.0/16');
@@ -84,7 +92,9 @@ suite('Included files', () => {
     const lab = await vscode.workspace.openTextDocument(fixtureUri('included/lab.netpath.yaml'));
     const pods = await vscode.workspace.openTextDocument(fixtureUri('included/k8s/pods.yaml'));
     await vscode.window.showTextDocument(pods);
-    await waitFor('the lab analysed without problems', () => (vscode.languages.getDiagnostics(lab.uri).length === 0 ? true : undefined));
+    await waitFor('the lab analysed without problems', () =>
+      vscode.languages.getDiagnostics(lab.uri).length === 0 ? true : undefined,
+    );
     await replace(pods, '10.244.1.20', '10.244.1.10');
     try {
       await waitForCodes(lab, 'ip.duplicate in the including file', (c) => c.includes('ip.duplicate'));
@@ -96,8 +106,14 @@ suite('Included files', () => {
   });
 
   test('other YAML is left alone', async () => {
-    const doc = await untitled('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: "many"}\n');
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 2));
+    const doc = await untitled(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: "many"}\n',
+    );
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(1, 2),
+    );
     assert.equal(hovers.length, 0);
     await new Promise((r) => setTimeout(r, 600));
     assert.deepEqual(codesOf(doc), []);
@@ -114,15 +130,37 @@ suite('Quick fixes through the Code Action API', () => {
   ];
   for (const [code, broken, expected] of cases) {
     test(`the preferred fix for ${code} clears it`, async () => {
-      const text = code === 'schema.unknown-key' ? LAB.replace('podCIDRs:', 'podCIRDs:').replace('serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]') : LAB.replace('serviceCIDRs: [10.244.0.0/16]', broken);
+      const text =
+        code === 'schema.unknown-key'
+          ? LAB.replace('podCIDRs:', 'podCIRDs:').replace(
+              'serviceCIDRs: [10.244.0.0/16]',
+              'serviceCIDRs: [10.96.0.0/12]',
+            )
+          : LAB.replace('serviceCIDRs: [10.244.0.0/16]', broken);
       const doc = await untitled(text);
-      const d = await waitFor(`a ${code} diagnostic`, () => vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === code));
-      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+      const d = await waitFor(`a ${code} diagnostic`, () =>
+        vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === code),
+      );
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        doc.uri,
+        d.range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
       // Only this diagnostic's range was asked for, so its fixes come first; the preferred one is what Ctrl+. applies.
       const fix = actions.find((a) => a.isPreferred) ?? actions[0];
       assert.ok(fix?.edit, `no quick fix for ${code}: ${actions.map((a) => a.title).join(', ')}`);
       assert.ok(await vscode.workspace.applyEdit(fix.edit));
-      await waitFor(`${code} to clear at that place`, () => (vscode.languages.getDiagnostics(doc.uri).some((x) => codeOf(x) === code && x.range.start.line === d.range.start.line) ? undefined : true), { events: [vscode.languages.onDidChangeDiagnostics] });
+      await waitFor(
+        `${code} to clear at that place`,
+        () =>
+          vscode.languages
+            .getDiagnostics(doc.uri)
+            .some((x) => codeOf(x) === code && x.range.start.line === d.range.start.line)
+            ? undefined
+            : true,
+        { events: [vscode.languages.onDidChangeDiagnostics] },
+      );
       if (expected) assert.ok(doc.getText().includes(expected), `the fix wrote: ${doc.getText()}`);
     });
   }
@@ -149,8 +187,17 @@ suite('Tracing and learning', () => {
 
   test('Trace Packet with preselected arguments opens the trace view without asking', async () => {
     const before = allTabs().filter((t) => t.input instanceof vscode.TabInputWebview).length;
-    await vscode.commands.executeCommand('netpath.tracePacket', { file: fixtureUri(FIXTURE).toString(), from: 'pod/default/client', to: 'pod/default/web-2:8080', proto: 'tcp' });
-    const tab = await waitFor('a trace webview tab', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Trace')), { events: [vscode.window.tabGroups.onDidChangeTabs] });
+    await vscode.commands.executeCommand('netpath.tracePacket', {
+      file: fixtureUri(FIXTURE).toString(),
+      from: 'pod/default/client',
+      to: 'pod/default/web-2:8080',
+      proto: 'tcp',
+    });
+    const tab = await waitFor(
+      'a trace webview tab',
+      () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Trace')),
+      { events: [vscode.window.tabGroups.onDidChangeTabs] },
+    );
     assert.match(tab.label, /pod\/default\/client → pod\/default\/web-2:8080/);
     assert.ok(allTabs().filter((t) => t.input instanceof vscode.TabInputWebview).length > before);
   });
@@ -158,13 +205,23 @@ suite('Tracing and learning', () => {
   test('the walkthrough teaches the four kinds of communication, each step running a trace', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
     const steps = pkg.contributes.walkthroughs[0].steps as { id: string; description: string }[];
-    assert.deepEqual(steps.map((s) => s.id), ['container', 'pod', 'service', 'external']);
+    assert.deepEqual(
+      steps.map((s) => s.id),
+      ['container', 'pod', 'service', 'external'],
+    );
     for (const s of steps) assert.match(s.description, /command:netpath\.walkthroughTrace\?/);
   });
 
   test('a walkthrough step opens the bundled lab and traces on it', async () => {
     await vscode.commands.executeCommand('netpath.walkthroughTrace', { kind: 'service' });
-    await waitFor('the service trace view', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('svc/default/web:http')), { events: [vscode.window.tabGroups.onDidChangeTabs] });
-    assert.ok(vscode.workspace.textDocuments.some((d) => d.uri.path.endsWith('media/walkthrough/two-node-lab.netpath.yaml')));
+    await waitFor(
+      'the service trace view',
+      () =>
+        allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('svc/default/web:http')),
+      { events: [vscode.window.tabGroups.onDidChangeTabs] },
+    );
+    assert.ok(
+      vscode.workspace.textDocuments.some((d) => d.uri.path.endsWith('media/walkthrough/two-node-lab.netpath.yaml')),
+    );
   });
 });

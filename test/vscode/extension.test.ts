@@ -5,7 +5,17 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, FIXTURE, activateNetPath, allTabs, codeOf, fixtureUri, hoverText, positionOf, waitFor } from './helpers';
+import {
+  EXTENSION_ID,
+  FIXTURE,
+  activateNetPath,
+  allTabs,
+  codeOf,
+  fixtureUri,
+  hoverText,
+  positionOf,
+  waitFor,
+} from './helpers';
 
 /** `metadata.name` of the fixture. */
 const TOPOLOGY_NAME = 'overlap-lab';
@@ -23,7 +33,8 @@ suite('Activation', () => {
 
   test('contributes its commands', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['netpath.showTopology', 'netpath.showNodeRules']) assert.ok(commands.includes(id), `${id} is not registered`);
+    for (const id of ['netpath.showTopology', 'netpath.showNodeRules'])
+      assert.ok(commands.includes(id), `${id} is not registered`);
   });
 });
 
@@ -40,7 +51,10 @@ suite('Editor features', () => {
     const line = positionOf(doc, 'serviceCIDRs:').line;
     const onServiceCIDRs = await waitFor(
       'a cidr.overlap diagnostic on the serviceCIDRs line',
-      () => vscode.languages.getDiagnostics(doc.uri).find((d) => codeOf(d) === 'cidr.overlap' && d.range.start.line === line),
+      () =>
+        vscode.languages
+          .getDiagnostics(doc.uri)
+          .find((d) => codeOf(d) === 'cidr.overlap' && d.range.start.line === line),
       { events: [vscode.languages.onDidChangeDiagnostics] },
     );
     assert.equal(onServiceCIDRs.source, 'netpath');
@@ -48,7 +62,11 @@ suite('Editor features', () => {
   });
 
   test('hover on the podCIDRs key explains what a CIDR is', async () => {
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, positionOf(doc, 'podCIDRs:', { offset: 2 }));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      positionOf(doc, 'podCIDRs:', { offset: 2 }),
+    );
     const text = hoverText(hovers);
     assert.match(text, /CIDR/);
     assert.match(text, /Classless/);
@@ -56,7 +74,9 @@ suite('Editor features', () => {
 
   test('hover on a CIDR value shows its first and last address', async () => {
     const value = positionOf(doc, 'podCIDRs: [10.244.0.0/16]', { offset: 15 });
-    const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, value));
+    const text = hoverText(
+      await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, value),
+    );
     assert.ok(text.includes('10.244.0.0'), `no first address in: ${text}`);
     assert.ok(text.includes('10.244.255.255'), `no last address in: ${text}`);
   });
@@ -73,12 +93,13 @@ suite('Commands', () => {
   test('NetPath: Show Topology opens a webview for the active topology', async () => {
     await vscode.window.showTextDocument(doc);
     await vscode.commands.executeCommand('netpath.showTopology');
-    const tab = await waitFor(
-      'a webview tab',
-      () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview),
-      { events: [vscode.window.tabGroups.onDidChangeTabs] },
+    const tab = await waitFor('a webview tab', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview), {
+      events: [vscode.window.tabGroups.onDidChangeTabs],
+    });
+    assert.ok(
+      tab.label.includes(TOPOLOGY_NAME) || /topology/i.test(tab.label),
+      `unexpected webview title "${tab.label}"`,
     );
-    assert.ok(tab.label.includes(TOPOLOGY_NAME) || /topology/i.test(tab.label), `unexpected webview title "${tab.label}"`);
   });
 
   test('NetPath: Show Node Rules opens the generated iptables rules of a node, read-only', async () => {
@@ -93,6 +114,9 @@ suite('Commands', () => {
     );
     assert.ok(editor.document.getText().includes('*nat'), 'no *nat table in the rules');
     // Read-only means a virtual document: neither a file on disk nor an untitled buffer that asks to be saved.
-    assert.ok(!['file', 'untitled'].includes(editor.document.uri.scheme), `the rules are an editable ${editor.document.uri.scheme} document, not a read-only one`);
+    assert.ok(
+      !['file', 'untitled'].includes(editor.document.uri.scheme),
+      `the rules are an editable ${editor.document.uri.scheme} document, not a read-only one`,
+    );
   });
 });

@@ -46,7 +46,10 @@ export function waitFor<T>(
       }
     };
     const poll = setInterval(check, 100);
-    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))),
+      timeoutMs,
+    );
     for (const event of events) subscriptions.push(event(check));
     check();
   });

@@ -34,7 +34,10 @@ suite('Language features', () => {
   test('the outline lists nodes with their interfaces, pods with containers and Services with ports', async () => {
     // The first request may come before the extension has read the file: wait for a non-empty outline.
     const outline = await waitForAsync('the NetPath outline', async () => {
-      const found = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
+      const found = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+        'vscode.executeDocumentSymbolProvider',
+        doc.uri,
+      );
       return found?.find((s) => s.name === 'overlap-lab');
     });
     const child = (s: vscode.DocumentSymbol, name: string) => {
@@ -46,8 +49,14 @@ suite('Language features', () => {
     assert.equal(node1.kind, vscode.SymbolKind.Class);
     assert.equal(doc.getText(node1.selectionRange), 'node1');
     assert.equal(node1.selectionRange.start.line + 1, lineOf(doc, '- name: node1'));
-    assert.deepEqual(node1.children.map((c) => c.name), ['eth0']);
-    assert.deepEqual(child(child(child(outline, 'pods'), 'default/web-1'), 'app').children.map((c) => c.name), ['http']);
+    assert.deepEqual(
+      node1.children.map((c) => c.name),
+      ['eth0'],
+    );
+    assert.deepEqual(
+      child(child(child(outline, 'pods'), 'default/web-1'), 'app').children.map((c) => c.name),
+      ['http'],
+    );
     assert.equal(child(child(outline, 'services'), 'default/web').children[0].detail, '80/TCP → http');
   });
 
@@ -60,23 +69,42 @@ suite('Language features', () => {
   test("Go to Definition goes from a Service's selector to the pods it selects", async () => {
     const at = positionOf(doc, 'selector: {app: web}', { offset: 12 });
     const found = await vscode.commands.executeCommand<Target[]>('vscode.executeDefinitionProvider', doc.uri, at);
-    assert.deepEqual(targets(doc, found), [`${lineOf(doc, '- name: web-1')}:web-1`, `${lineOf(doc, '- name: web-2')}:web-2`]);
+    assert.deepEqual(targets(doc, found), [
+      `${lineOf(doc, '- name: web-1')}:web-1`,
+      `${lineOf(doc, '- name: web-2')}:web-2`,
+    ]);
   });
 
   test('Find References lists the pods on a node and the interfaces on a network', async () => {
-    const onNode = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', doc.uri, positionOf(doc, '- name: node1', { offset: 9 }));
+    const onNode = await vscode.commands.executeCommand<vscode.Location[]>(
+      'vscode.executeReferenceProvider',
+      doc.uri,
+      positionOf(doc, '- name: node1', { offset: 9 }),
+    );
     assert.deepEqual(targets(doc, onNode), [
       `${lineOf(doc, '- name: node1')}:node1`,
       `${lineOf(doc, 'node: node1', 0)}:node1`,
       `${lineOf(doc, 'node: node1', 1)}:node1`,
     ]);
-    const onNetwork = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', doc.uri, positionOf(doc, '- name: lan', { offset: 9 }));
-    assert.deepEqual(targets(doc, onNetwork), [`${lineOf(doc, '- name: lan')}:lan`, `${lineOf(doc, 'network: lan', 0)}:lan`, `${lineOf(doc, 'network: lan', 1)}:lan`]);
+    const onNetwork = await vscode.commands.executeCommand<vscode.Location[]>(
+      'vscode.executeReferenceProvider',
+      doc.uri,
+      positionOf(doc, '- name: lan', { offset: 9 }),
+    );
+    assert.deepEqual(targets(doc, onNetwork), [
+      `${lineOf(doc, '- name: lan')}:lan`,
+      `${lineOf(doc, 'network: lan', 0)}:lan`,
+      `${lineOf(doc, 'network: lan', 1)}:lan`,
+    ]);
   });
 
   test("completion offers node names for a pod's node and port names for a targetPort", async () => {
     const labels = async (position: vscode.Position) => {
-      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, position);
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+        'vscode.executeCompletionItemProvider',
+        doc.uri,
+        position,
+      );
       return list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
     };
     const nodes = await labels(positionOf(doc, 'node: node1', { offset: 6 }));
@@ -86,12 +114,21 @@ suite('Language features', () => {
   });
 
   test('CodeLens over pods and Services runs netpath.tracePacket with the endpoint', async () => {
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+      100,
+    );
     const ours = lenses.filter((l) => l.command?.command === 'netpath.tracePacket');
-    const seen = ours.map((l) => `${l.range.start.line + 1} ${l.command!.title} ${JSON.stringify(l.command!.arguments?.[0])}`);
+    const seen = ours.map(
+      (l) => `${l.range.start.line + 1} ${l.command!.title} ${JSON.stringify(l.command!.arguments?.[0])}`,
+    );
     const file = doc.uri.toString();
     const expect = (line: number, title: string, arg: Record<string, string>) =>
-      assert.ok(seen.includes(`${line} ${title} ${JSON.stringify({ file, ...arg })}`), `missing "${title}" ${JSON.stringify(arg)} on line ${line}; got:\n${seen.join('\n')}`);
+      assert.ok(
+        seen.includes(`${line} ${title} ${JSON.stringify({ file, ...arg })}`),
+        `missing "${title}" ${JSON.stringify(arg)} on line ${line}; got:\n${seen.join('\n')}`,
+      );
     expect(lineOf(doc, '- name: client'), 'Trace from here', { from: 'pod/default/client' });
     expect(lineOf(doc, '- name: web-1'), 'Trace to here', { to: 'pod/default/web-1:http' });
     expect(lineOf(doc, '- name: web\n'), 'Trace to here', { to: 'svc/default/web:http' });

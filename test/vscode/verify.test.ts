@@ -17,12 +17,22 @@ suite('Verify on Linux Kernel', () => {
   test('builds the lab, agrees with the tracer on every flow, and shows the report', async function () {
     if (process.platform !== 'linux' || process.getuid?.() !== 0) this.skip(); // Namespaces need root on Linux; CI is both.
     this.timeout(120_000);
-    const report = await vscode.commands.executeCommand<Report | undefined>('netpath.verifyKernel', { file: fixtureUri('verify/lab.netpath.yaml').toString(), confirmed: true });
+    const report = await vscode.commands.executeCommand<Report | undefined>('netpath.verifyKernel', {
+      file: fixtureUri('verify/lab.netpath.yaml').toString(),
+      confirmed: true,
+    });
     assert.ok(report, 'the command returned no report');
     assert.ok(report.flows.length >= 3, `only ${report.flows.length} flows`);
-    assert.deepEqual(report.flows.filter((f) => !f.agree).map((f) => `${f.from} -> ${f.to}`), []);
+    assert.deepEqual(
+      report.flows.filter((f) => !f.agree).map((f) => `${f.from} -> ${f.to}`),
+      [],
+    );
     assert.equal(report.agree, true);
-    const tab = await waitFor('the verify report tab', () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Verify')), { events: [vscode.window.tabGroups.onDidChangeTabs] });
+    const tab = await waitFor(
+      'the verify report tab',
+      () => allTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Verify')),
+      { events: [vscode.window.tabGroups.onDidChangeTabs] },
+    );
     assert.match(tab.label, new RegExp(`verify-lab \\(${report.flows.length}/${report.flows.length} agree\\)`));
   });
 });

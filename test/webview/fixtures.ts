@@ -7,7 +7,11 @@ import { summarise, traceViewData } from '../../src/vscode/view-data';
 import { ROOT } from './harness';
 
 export const TRACES = path.join(ROOT, 'test/fixtures/traces');
-export const goldenNames = () => fs.readdirSync(TRACES).filter((d) => fs.existsSync(path.join(TRACES, d, 'expected.json'))).sort();
+export const goldenNames = () =>
+  fs
+    .readdirSync(TRACES)
+    .filter((d) => fs.existsSync(path.join(TRACES, d, 'expected.json')))
+    .sort();
 
 export interface Golden {
   readonly name: string;
@@ -20,7 +24,12 @@ export interface Golden {
 export function golden(name: string): Golden {
   const dir = path.join(TRACES, name);
   const text = fs.readFileSync(path.join(dir, 'topology.yaml'), 'utf8');
-  const req = JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')) as { from: string; to: string; proto?: 'tcp' | 'udp' | 'sctp' | 'icmp'; reply?: boolean };
+  const req = JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')) as {
+    from: string;
+    to: string;
+    proto?: 'tcp' | 'udp' | 'sctp' | 'icmp';
+    reply?: boolean;
+  };
   const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as TraceResult;
   const analysis = analyse([{ path: '/work/topology.yaml', text }]);
   const request = { from: req.from, to: req.to, proto: req.proto ?? 'tcp', reply: !!req.reply };
@@ -34,5 +43,9 @@ export const traceMessage = (g: Golden): HostMessage => ({ type: 'trace', state:
 export function topologyMessage(name: string): HostMessage {
   const text = fs.readFileSync(path.join(TRACES, name, 'topology.yaml'), 'utf8');
   const analysis = analyse([{ path: '/work/topology.yaml', text }]);
-  return { type: 'topology', state: { view: 'topology', file: 'file:///work/topology.yaml' }, data: summarise(analysis) };
+  return {
+    type: 'topology',
+    state: { view: 'topology', file: 'file:///work/topology.yaml' },
+    data: summarise(analysis),
+  };
 }

@@ -17,10 +17,12 @@ import { webviewPage } from '../../src/vscode/page';
 export const ROOT = path.resolve(__dirname, '../..');
 export const OUTPUT = path.join(ROOT, 'test-output/webview');
 const DIST = path.join(ROOT, 'dist/webview');
-const chromiumOptions = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts/vscode-host/chromium.json'), 'utf8')) as { executablePath: string; args: string[] };
+const chromiumOptions = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts/vscode-host/chromium.json'), 'utf8')) as {
+  executablePath: string;
+  args: string[];
+};
 
 export type Theme = keyof typeof THEMES;
-
 
 /** The stand-in VS Code API and theme, as a classic script the page loads (by nonce) before the view's bundle. */
 function stub(theme: Theme): string {
@@ -44,7 +46,10 @@ function stub(theme: Theme): string {
 function page(view: string, state: string, theme: Theme, origin: string): { html: string; nonce: string } {
   const nonce = randomBytes(16).toString('base64');
   // The production page (src/vscode/page.ts), with the stand-in VS Code API loaded first.
-  const html = webviewPage(origin, nonce, state, [{ src: `${origin}/stub.js?theme=${theme}` }, { src: `${origin}/webview/${view === 'verify' ? 'trace' : view}.js`, module: true }]);
+  const html = webviewPage(origin, nonce, state, [
+    { src: `${origin}/stub.js?theme=${theme}` },
+    { src: `${origin}/webview/${view === 'verify' ? 'trace' : view}.js`, module: true },
+  ]);
   return { html, nonce };
 }
 
@@ -74,7 +79,8 @@ export async function startHarness(): Promise<Harness> {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (url.pathname === '/stub.js') return send(200, 'text/javascript', stub((url.searchParams.get('theme') as Theme) || 'dark'));
+    if (url.pathname === '/stub.js')
+      return send(200, 'text/javascript', stub((url.searchParams.get('theme') as Theme) || 'dark'));
     if (url.pathname.startsWith('/page/')) {
       const html = pages.get(url.pathname.slice('/page/'.length));
       return html ? send(200, 'text/html; charset=utf-8', html) : send(404, 'text/plain', 'no such page');
@@ -88,7 +94,11 @@ export async function startHarness(): Promise<Harness> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: process.env.CHROME || chromiumOptions.executablePath, headless: true, args: chromiumOptions.args });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROME || chromiumOptions.executablePath,
+    headless: true,
+    args: chromiumOptions.args,
+  });
   let n = 0;
   return {
     origin,
@@ -108,15 +118,23 @@ export async function startHarness(): Promise<Harness> {
         if (m.type() === 'error') errors.push(m.text());
       });
       await p.goto(`${origin}/page/${id}`);
-      await p.waitForFunction('window.__posted && window.__posted.some((m) => m.type === "ready")', undefined, { timeout: 10_000 });
+      await p.waitForFunction('window.__posted && window.__posted.some((m) => m.type === "ready")', undefined, {
+        timeout: 10_000,
+      });
       return {
         page: p,
         context,
         post: async (message) => {
-          await p.evaluate((m) => (globalThis as unknown as { postMessage(m: unknown, origin: string): void }).postMessage(m, '*'), message as unknown);
+          await p.evaluate(
+            (m) => (globalThis as unknown as { postMessage(m: unknown, origin: string): void }).postMessage(m, '*'),
+            message as unknown,
+          );
         },
         posted: () => p.evaluate('window.__posted') as Promise<WebviewMessage[]>,
-        violations: async () => [...((await p.evaluate('window.__violations')) as string[]), ...errors.filter((e) => /Content Security Policy/i.test(e))],
+        violations: async () => [
+          ...((await p.evaluate('window.__violations')) as string[]),
+          ...errors.filter((e) => /Content Security Policy/i.test(e)),
+        ],
         close: () => context.close(),
       };
     },

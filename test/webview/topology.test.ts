@@ -13,16 +13,42 @@ function bigCluster(nodes: number, perNode: number): HostMessage {
   const t: TopologySummary = {
     name: 'big-cluster',
     nodes: Array.from({ length: nodes }, (_, n) => ({
-      name: `node-${n}`, addresses: [`eth0 10.0.${n >> 8}.${n & 255}/16`], interfaces: [{ name: 'eth0', network: 'lan', addresses: [`10.0.${n >> 8}.${n & 255}/16`] }],
-      podCIDRs: [`10.244.${n}.0/24`], bridge: `cni0 10.244.${n}.1/24`, bridgeName: 'cni0', bridgeAddresses: [`10.244.${n}.1/24`], span: span(n),
+      name: `node-${n}`,
+      addresses: [`eth0 10.0.${n >> 8}.${n & 255}/16`],
+      interfaces: [{ name: 'eth0', network: 'lan', addresses: [`10.0.${n >> 8}.${n & 255}/16`] }],
+      podCIDRs: [`10.244.${n}.0/24`],
+      bridge: `cni0 10.244.${n}.1/24`,
+      bridgeName: 'cni0',
+      bridgeAddresses: [`10.244.${n}.1/24`],
+      span: span(n),
     })),
     pods: Array.from({ length: nodes * perNode }, (_, i) => {
       const n = Math.floor(i / perNode);
       const ns = ['default', 'shop', 'payments'][i % 3];
-      return { id: `${ns}/app-${i}`, namespace: ns, node: `node-${n}`, ips: [`10.244.${n}.${(i % perNode) + 10}`], veth: `veth${i.toString(16).padStart(8, '0')}`, hostNetwork: false, labels: { app: `app-${i % 30}` }, span: span(1000 + i) };
+      return {
+        id: `${ns}/app-${i}`,
+        namespace: ns,
+        node: `node-${n}`,
+        ips: [`10.244.${n}.${(i % perNode) + 10}`],
+        veth: `veth${i.toString(16).padStart(8, '0')}`,
+        hostNetwork: false,
+        labels: { app: `app-${i % 30}` },
+        span: span(1000 + i),
+      };
     }),
     services: Array.from({ length: Math.ceil((nodes * perNode) / 30) }, (_, s) => ({
-      id: `default/svc-${s}`, namespace: 'default', type: 'ClusterIP', clusterIPs: [`10.96.${s >> 8}.${s & 255}`], endpoints: [], endpointPods: Array.from({ length: 3 }, (_, k) => `${['default', 'shop', 'payments'][(s * 30 + k * 7) % 3]}/app-${(s * 30 + k * 7) % (nodes * perNode)}`), ports: ['http 80/TCP'], span: span(100000 + s),
+      id: `default/svc-${s}`,
+      namespace: 'default',
+      type: 'ClusterIP',
+      clusterIPs: [`10.96.${s >> 8}.${s & 255}`],
+      endpoints: [],
+      endpointPods: Array.from(
+        { length: 3 },
+        (_, k) =>
+          `${['default', 'shop', 'payments'][(s * 30 + k * 7) % 3]}/app-${(s * 30 + k * 7) % (nodes * perNode)}`,
+      ),
+      ports: ['http 80/TCP'],
+      span: span(100000 + s),
     })),
     externals: [],
     networks: [{ name: 'lan', cidr: '10.0.0.0/16' }],
@@ -60,7 +86,10 @@ suite('topology view', () => {
       assert.ok((await v.page.locator('#graph .edge.veth').count()) >= t.pods.length);
       assert.ok((await v.page.locator('#graph .edge.service').count()) >= 1);
       assert.ok((await v.page.locator('#graph .edge.underlay').count()) >= t.nodes.length);
-      assert.ok((await v.page.locator('#graph .edge-label', { hasText: '192.168.56.11/24' }).count()) >= 1, 'addresses on the links');
+      assert.ok(
+        (await v.page.locator('#graph .edge-label', { hasText: '192.168.56.11/24' }).count()) >= 1,
+        'addresses on the links',
+      );
       const pod = t.pods.find((p) => p.id === 'default/web-1')!;
       await v.page.locator('#graph .el.pod[data-id="pod:default/web-1"] > .shape').click();
       await v.page.locator('#graph .el.pod[data-id="pod:default/web-1"] > .shape').click({ button: 'right' });
@@ -69,7 +98,10 @@ suite('topology view', () => {
       await v.page.keyboard.press('Shift+F10');
       await v.page.keyboard.press('Enter');
       const posted = await v.posted();
-      assert.deepEqual(posted.find((m) => m.type === 'reveal'), { type: 'reveal', ...pod.span });
+      assert.deepEqual(
+        posted.find((m) => m.type === 'reveal'),
+        { type: 'reveal', ...pod.span },
+      );
       const traces = posted.filter((m): m is Extract<WebviewMessage, { type: 'traceFrom' }> => m.type === 'traceFrom');
       assert.deepEqual(traces[0], { type: 'traceFrom', from: 'pod/default/web-1' });
       assert.match(traces[1]?.to ?? '', /^svc\//);
@@ -104,7 +136,11 @@ suite('topology view', () => {
 
   test('renders hostile names as text', async () => {
     const message = topologyMessage('pod-to-service') as Extract<HostMessage, { type: 'topology' }>;
-    const data = { ...message.data, name: HOSTILE, pods: message.data.pods.map((p, i) => (i === 0 ? { ...p, id: `default/${HOSTILE}` } : p)) };
+    const data = {
+      ...message.data,
+      name: HOSTILE,
+      pods: message.data.pods.map((p, i) => (i === 0 ? { ...p, id: `default/${HOSTILE}` } : p)),
+    };
     const v = await h.open(STATE);
     const dialogs: string[] = [];
     v.page.on('dialog', (d) => {
@@ -159,7 +195,10 @@ suite('topology view', () => {
         const full = await v.page.screenshot();
         savePng(`topology-${theme}`, full);
         const stats = await pixelStats(h.browser, await v.page.locator('#graph-holder').screenshot());
-        assert.ok(stats.variance > 100 && stats.distinct > 20, `the graph is not an empty panel (${JSON.stringify(stats)})`);
+        assert.ok(
+          stats.variance > 100 && stats.distinct > 20,
+          `the graph is not an empty panel (${JSON.stringify(stats)})`,
+        );
         assert.deepEqual(await v.violations(), []);
       } finally {
         await v.close();

@@ -33,10 +33,18 @@ suite('trace view', () => {
         await v.post(traceMessage(g));
         await v.page.locator('#view-title', { hasText: `${g.state.request.from} → ${g.state.request.to}` }).waitFor();
         const path0 = g.expected.paths[0];
-        assert.equal(await v.page.locator('vscode-radio[name=path]').count(), g.expected.paths.length, `${name}: one choice per path`);
+        assert.equal(
+          await v.page.locator('vscode-radio[name=path]').count(),
+          g.expected.paths.length,
+          `${name}: one choice per path`,
+        );
         assert.equal(await v.page.locator('#hops tbody tr').count(), path0.hops.length, `${name}: one row per hop`);
         const disposition = await v.page.locator('#disposition').innerText();
-        assert.match(disposition.toLowerCase(), new RegExp(path0.disposition.replace('-', '.')), `${name}: ${disposition}`);
+        assert.match(
+          disposition.toLowerCase(),
+          new RegExp(path0.disposition.replace('-', '.')),
+          `${name}: ${disposition}`,
+        );
         if (path0.reason === 'no-listener') assert.match(disposition, /no container listens/);
         assert.ok((await svgCount(v)) > 20, `${name}: the diagram has elements`);
         assert.equal(await v.page.locator('#diagram .hop').count(), path0.hops.length, `${name}: a badge per hop`);
@@ -51,7 +59,10 @@ suite('trace view', () => {
     const v = await openTrace(golden('masquerade-all'));
     try {
       const text = await v.page.locator('#disposition').innerText();
-      assert.match(text, /delivered to container app of pod default\/web-1 on port 8080; the pod sees the client as 10\.244\.1\.1 because KUBE-POSTROUTING masqueraded it/);
+      assert.match(
+        text,
+        /delivered to container app of pod default\/web-1 on port 8080; the pod sees the client as 10\.244\.1\.1 because KUBE-POSTROUTING masqueraded it/,
+      );
       // The NAT rewrite shows before and after with the changed parts marked.
       assert.ok((await v.page.locator('#hops mark.changed').count()) >= 2);
     } finally {
@@ -94,7 +105,9 @@ suite('trace view', () => {
     const g = golden('pod-to-service');
     const v = await openTrace(g);
     try {
-      const labels = await v.page.locator('vscode-radio[name=path]').evaluateAll((rs) => rs.map((r) => r.getAttribute('label') ?? ''));
+      const labels = await v.page
+        .locator('vscode-radio[name=path]')
+        .evaluateAll((rs) => rs.map((r) => r.getAttribute('label') ?? ''));
       assert.equal(labels.length, 2);
       for (const l of labels) assert.match(l, /50%/);
       assert.match(labels[0], /web-1/);
@@ -118,7 +131,9 @@ suite('trace view', () => {
       await v.page.locator('#hops tbody tr').first().locator('td').nth(1).click();
       await v.page.locator('#hops tbody tr').nth(1).locator('details summary').click();
       await v.page.locator('#hops tbody tr').nth(1).locator('details li button.rule').first().click();
-      const reveals = (await v.posted()).filter((m): m is Extract<WebviewMessage, { type: 'reveal' }> => m.type === 'reveal');
+      const reveals = (await v.posted()).filter(
+        (m): m is Extract<WebviewMessage, { type: 'reveal' }> => m.type === 'reveal',
+      );
       const client = g.data.places.find((p) => p.netns === 'pod:default/client')!.span!;
       assert.deepEqual(reveals[0], { type: 'reveal', ...client });
       const rule = g.expected.paths[0].hops[1].steps.find((s) => s.file)!;
@@ -142,7 +157,10 @@ suite('trace view', () => {
       await v.page.locator('#export-markdown').click();
       const posted = await v.posted();
       const retraces = posted.filter((m) => m.type === 'retrace');
-      assert.deepEqual(retraces[0], { type: 'retrace', request: { from: 'pod/client', to: 'svc/web:8080', proto: 'tcp', reply: true } });
+      assert.deepEqual(retraces[0], {
+        type: 'retrace',
+        request: { from: 'pod/client', to: 'svc/web:8080', proto: 'tcp', reply: true },
+      });
       assert.equal(retraces[1]?.type === 'retrace' && retraces[1].request.reply, false);
       const exports = posted.filter((m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export');
       const svg = exports.find((m) => m.format === 'svg')!;
@@ -152,7 +170,10 @@ suite('trace view', () => {
       assert.match(svg.name, /\.svg$/);
       const md = exports.find((m) => m.format === 'markdown')!;
       assert.match(md.content, /\| # \| Namespace \| Device \| Dir \| Packet \| TTL \| Step \|/);
-      assert.match(md.content, /\| 2 \| node:node1 \| vetha1d4b674 \| in \| .* \| DNAT 10\.96\.0\.10:80 → 10\.244\.1\.11:8080/);
+      assert.match(
+        md.content,
+        /\| 2 \| node:node1 \| vetha1d4b674 \| in \| .* \| DNAT 10\.96\.0\.10:80 → 10\.244\.1\.11:8080/,
+      );
       assert.deepEqual(await v.violations(), []);
     } finally {
       await v.close();
@@ -183,7 +204,11 @@ suite('trace view', () => {
 
   test('renders hostile names as text', async () => {
     const g = golden('pod-to-service');
-    const hostile = JSON.parse(JSON.stringify(traceMessage(g)).replaceAll('default/client', HOSTILE.replaceAll('"', '\\"')).replaceAll('pod/client', `pod/${HOSTILE}`)) as ReturnType<typeof traceMessage>;
+    const hostile = JSON.parse(
+      JSON.stringify(traceMessage(g))
+        .replaceAll('default/client', HOSTILE.replaceAll('"', '\\"'))
+        .replaceAll('pod/client', `pod/${HOSTILE}`),
+    ) as ReturnType<typeof traceMessage>;
     const v = await h.open(g.state);
     const dialogs: string[] = [];
     v.page.on('dialog', (d) => {
@@ -218,7 +243,10 @@ suite('trace view', () => {
           const diagram = await v.page.locator('#diagram').screenshot();
           savePng(`trace-${name}-${theme}-diagram`, diagram);
           const stats = await pixelStats(h.browser, diagram);
-          assert.ok(stats.variance > 100 && stats.distinct > 20, `the diagram is not an empty panel (${JSON.stringify(stats)})`);
+          assert.ok(
+            stats.variance > 100 && stats.distinct > 20,
+            `the diagram is not an empty panel (${JSON.stringify(stats)})`,
+          );
           assert.deepEqual(await v.violations(), []);
         } finally {
           await v.close();
@@ -227,5 +255,3 @@ suite('trace view', () => {
     });
   }
 });
-
-

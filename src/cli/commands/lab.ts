@@ -47,12 +47,19 @@ export const lab: Command = {
     try {
       if (action === 'down') {
         const r = await labDown(prefix);
-        io.out(r.found ? `removed ${r.removed.length} namespaces and stopped ${r.stopped.length} listeners of lab '${prefix}'\n` : `no lab with prefix '${prefix}'\n`);
+        io.out(
+          r.found
+            ? `removed ${r.removed.length} namespaces and stopped ${r.stopped.length} listeners of lab '${prefix}'\n`
+            : `no lab with prefix '${prefix}'\n`,
+        );
         return EXIT.ok;
       }
       const { topology, dataPlane, files } = await loadLabTopology(paths, io.cwd);
       const built = await labUp(topology, dataPlane, files, { prefix, onProgress: (m) => io.err(`${m}\n`) });
-      const lines = [`lab '${prefix}' is up: topology ${topology.name}, ${built.state.namespaces.length} namespaces, ${built.state.processes.length} listeners, in ${built.setupMs} ms`, ''];
+      const lines = [
+        `lab '${prefix}' is up: topology ${topology.name}, ${built.state.namespaces.length} namespaces, ${built.state.processes.length} listeners, in ${built.setupMs} ms`,
+        '',
+      ];
       const width = Math.max(...built.state.namespaces.map((n) => n.id.length));
       for (const n of built.state.namespaces) lines.push(`  ${n.id.padEnd(width)}  ip netns exec ${n.name} bash`);
       lines.push('', `remove it with: netpath lab down --prefix ${prefix}`);

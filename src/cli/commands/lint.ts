@@ -34,7 +34,8 @@ function parse(args: readonly string[]): { format: Format; paths: string[] } {
     } else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath lint --help)`);
     else paths.push(a);
     if (value !== undefined) {
-      if (!(FORMATS as readonly string[]).includes(value)) throw new CliError(`unknown format '${value}': use text, json or sarif`);
+      if (!(FORMATS as readonly string[]).includes(value))
+        throw new CliError(`unknown format '${value}': use text, json or sarif`);
       kind = value as Format;
     }
   }
@@ -54,13 +55,15 @@ export const lint: Command = {
     if (unread.length) throw new CliError(`cannot read '${displayPath(unread[0], io.cwd)}'`);
     const analysis = analyse(loaded.files);
     const diagnostics = [...loaded.problems, ...analysis.diagnostics];
-    io.out(format(kind, {
-      diagnostics,
-      texts: new Map(loaded.files.map((f) => [f.path, f.text])),
-      display: (file) => displayPath(file, io.cwd),
-      version: VERSION,
-      codes: DIAGNOSTIC_CODES,
-    }));
+    io.out(
+      format(kind, {
+        diagnostics,
+        texts: new Map(loaded.files.map((f) => [f.path, f.text])),
+        display: (file) => displayPath(file, io.cwd),
+        version: VERSION,
+        codes: DIAGNOSTIC_CODES,
+      }),
+    );
     return diagnostics.some((d) => d.severity === 'error') ? EXIT.findings : EXIT.ok;
   },
 };

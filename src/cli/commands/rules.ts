@@ -20,7 +20,10 @@ Details and examples: docs/diagnostics.md.`,
       return EXIT.ok;
     }
     const width = Math.max(...DIAGNOSTIC_CODES.map((c) => c.code.length));
-    io.out(DIAGNOSTIC_CODES.map((c) => `${c.code.padEnd(width)}  ${c.severity.padEnd(7)}  ${c.description}`).join('\n') + '\n');
+    io.out(
+      DIAGNOSTIC_CODES.map((c) => `${c.code.padEnd(width)}  ${c.severity.padEnd(7)}  ${c.description}`).join('\n') +
+        '\n',
+    );
     return EXIT.ok;
   },
 };

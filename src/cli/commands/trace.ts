@@ -1,4 +1,12 @@
-import { analyse, compileDataPlane, formatTraceText, loadTopologyFiles, traceFlow, type TraceProto, type TraceRequest } from '../../core';
+import {
+  analyse,
+  compileDataPlane,
+  formatTraceText,
+  loadTopologyFiles,
+  traceFlow,
+  type TraceProto,
+  type TraceRequest,
+} from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { displayPath, expandArguments, nodeFileHost } from '../host';
 
@@ -53,21 +61,27 @@ function parse(args: readonly string[]): Args {
     else paths.push(a);
   }
   if (!paths.length) throw new CliError('trace needs at least one file or folder (see netpath trace --help)');
-  if (!opts['--from'] || !opts['--to']) throw new CliError('trace needs --from <endpoint> and --to <endpoint> (see netpath trace --help)');
+  if (!opts['--from'] || !opts['--to'])
+    throw new CliError('trace needs --from <endpoint> and --to <endpoint> (see netpath trace --help)');
   const proto = opts['--proto'];
-  if (proto !== undefined && !PROTOS.includes(proto)) throw new CliError(`unknown protocol '${proto}': use tcp, udp, sctp or icmp`);
+  if (proto !== undefined && !PROTOS.includes(proto))
+    throw new CliError(`unknown protocol '${proto}': use tcp, udp, sctp or icmp`);
   const format = opts['--format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
   const sportText = opts['--sport'];
   const sport = sportText === undefined ? undefined : /^\d{1,5}$/.test(sportText) ? Number(sportText) : NaN;
-  if (sport !== undefined && !(sport >= 1 && sport <= 65535)) throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
+  if (sport !== undefined && !(sport >= 1 && sport <= 65535))
+    throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
   return {
     paths,
     json: format === 'json',
     request: {
-      from: opts['--from'], to: opts['--to'],
-      ...(proto ? { proto: proto as TraceProto } : {}), ...(sport !== undefined ? { sport } : {}),
-      ...(opts['--at'] ? { at: opts['--at'] } : {}), ...(reply ? { reply } : {}),
+      from: opts['--from'],
+      to: opts['--to'],
+      ...(proto ? { proto: proto as TraceProto } : {}),
+      ...(sport !== undefined ? { sport } : {}),
+      ...(opts['--at'] ? { at: opts['--at'] } : {}),
+      ...(reply ? { reply } : {}),
     },
   };
 }
@@ -87,6 +101,9 @@ export const trace: Command = {
     const { result, problems } = traceFlow(analysis.topology, request, dp);
     if (!result) throw new CliError(problems.find((p) => p.code === 'trace.bad-input')?.message ?? 'bad input');
     io.out(json ? `${JSON.stringify(result, null, 2)}\n` : formatTraceText(result));
-    return result.paths.length > 0 && result.paths.every((p) => p.disposition === 'delivered' && (!p.reply || p.reply.disposition === 'delivered')) ? EXIT.ok : EXIT.findings;
+    return result.paths.length > 0 &&
+      result.paths.every((p) => p.disposition === 'delivered' && (!p.reply || p.reply.disposition === 'delivered'))
+      ? EXIT.ok
+      : EXIT.findings;
   },
 };

@@ -24,7 +24,8 @@ Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run.`;
 
 export const verify: Command = {
   name: 'verify',
-  summary: 'build the topology in network namespaces, send flows through the kernel and compare with the tracer; needs root',
+  summary:
+    'build the topology in network namespaces, send flows through the kernel and compare with the tracer; needs root',
   usage: USAGE,
   async run(args, io) {
     const paths: string[] = [];
@@ -45,7 +46,16 @@ export const verify: Command = {
     const format = opts['--format'] ?? 'text';
     if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
     try {
-      const report = await runVerify(paths, { cwd: io.cwd, ...(opts['--flows'] ? { flowsFile: opts['--flows'] } : {}), ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}), ...(opts['--no-devices'] ? { devices: false } : {}) }, (m) => io.err(`${m}\n`));
+      const report = await runVerify(
+        paths,
+        {
+          cwd: io.cwd,
+          ...(opts['--flows'] ? { flowsFile: opts['--flows'] } : {}),
+          ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}),
+          ...(opts['--no-devices'] ? { devices: false } : {}),
+        },
+        (m) => io.err(`${m}\n`),
+      );
       io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyText(report));
       return report.agree ? EXIT.ok : EXIT.findings;
     } catch (err) {

@@ -10,12 +10,33 @@
  *   hostNetwork pods run in their node's namespace.
  * - An external client gets `lo` and `eth0` on its network, with connected routes.
  */
-import { addressKey, canonical, formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
+import {
+  addressKey,
+  canonical,
+  formatAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+} from '../net/address';
 import type { Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { buildNodeRules, newRulesMemo, type NodeRulesOptions } from './node-rules';
 import { connectedRoute, routeText, sortRoutes } from './routes';
-import type { DataPlane, DpBridge, DpInterface, DpRoute, InterfaceAddress, Listener, Netns, NetnsId, NodeRules, Segment, SegmentMember, VethPair } from './types';
+import type {
+  DataPlane,
+  DpBridge,
+  DpInterface,
+  DpRoute,
+  InterfaceAddress,
+  Listener,
+  Netns,
+  NetnsId,
+  NodeRules,
+  Segment,
+  SegmentMember,
+  VethPair,
+} from './types';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -38,11 +59,15 @@ function ifaceAddress(text: string): InterfaceAddress | undefined {
     return a ? { family: a.family, address: formatAddress(a), length: a.family === 4 ? 32 : 128 } : undefined;
   }
   const p = parsePrefix(text);
-  return p ? { family: p.family, address: formatAddress({ family: p.family, value: p.address }), length: p.length } : undefined;
+  return p
+    ? { family: p.family, address: formatAddress({ family: p.family, value: p.address }), length: p.length }
+    : undefined;
 }
 
 function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
-  return ifaces.filter((i) => i.kind !== 'loopback').flatMap((i) => i.addresses.flatMap((x) => connectedRoute(i.name, x) ?? []));
+  return ifaces
+    .filter((i) => i.kind !== 'loopback')
+    .flatMap((i) => i.addresses.flatMap((x) => connectedRoute(i.name, x) ?? []));
 }
 
 export interface CompileOptions extends NodeRulesOptions {
@@ -59,7 +84,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const a = parseAddress(address);
     if (a && !owners.has(addressKey(a))) owners.set(addressKey(a), { netns, device });
   };
-  const podsByNode = new Map<string, typeof t.pods[number][]>();
+  const podsByNode = new Map<string, (typeof t.pods)[number][]>();
   for (const p of t.pods) {
     const list = podsByNode.get(p.node);
     if (list) list.push(p);
@@ -88,10 +113,21 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       network: i.network,
       addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
     }));
-    const bridge: DpInterface = { name: node.bridge.name, kind: 'bridge', addresses: node.bridge.addresses.flatMap((a) => ifaceAddress(a) ?? []) };
+    const bridge: DpInterface = {
+      name: node.bridge.name,
+      kind: 'bridge',
+      addresses: node.bridge.addresses.flatMap((a) => ifaceAddress(a) ?? []),
+    };
     const hostVeths: DpInterface[] = pods
       .filter((p) => !p.hostNetwork)
-      .map((p) => ({ name: p.hostVeth, kind: 'veth', addresses: [], peer: { netns: podNetns(p.id), device: 'eth0' }, master: bridge.name, hairpin: node.bridge.hairpinMode }));
+      .map((p) => ({
+        name: p.hostVeth,
+        kind: 'veth',
+        addresses: [],
+        peer: { netns: podNetns(p.id), device: 'eth0' },
+        master: bridge.name,
+        hairpin: node.bridge.hairpinMode,
+      }));
     const interfaces = [LO, ...physical, bridge, ...hostVeths];
     const routes: DpRoute[] = connectedRoutes(interfaces);
     for (const r of node.routes) {
@@ -100,19 +136,47 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       const family = p?.family ?? via?.family ?? 4;
       const prefix = p ?? parsePrefix(family === 4 ? '0.0.0.0/0' : '::/0')!;
       // Without `dev`, the kernel picks the interface whose connected route holds the gateway.
-      const dev = r.dev ?? (via ? routes.find((c) => c.kind === 'connected' && prefixContainsAddress(c.prefix, via))?.dev : undefined);
+      const dev =
+        r.dev ??
+        (via ? routes.find((c) => c.kind === 'connected' && prefixContainsAddress(c.prefix, via))?.dev : undefined);
       if (!dev) {
-        problems.push(problem('route.no-device', 'error', `Route to ${r.to} on node ${node.name}: no interface reaches the gateway ${r.via ?? '(none)'}, so the kernel would refuse it ("Nexthop has invalid gateway").`, r.spans.via ?? r.span));
+        problems.push(
+          problem(
+            'route.no-device',
+            'error',
+            `Route to ${r.to} on node ${node.name}: no interface reaches the gateway ${r.via ?? '(none)'}, so the kernel would refuse it ("Nexthop has invalid gateway").`,
+            r.spans.via ?? r.span,
+          ),
+        );
         continue;
       }
       const to = p ? canonical(p) : 'default';
-      routes.push({ to, prefix: { ...prefix, text: to }, ...(via ? { via: formatAddress(via) } : {}), dev, kind: r.source, text: routeText(to, via ? formatAddress(via) : undefined, dev), span: r.span });
+      routes.push({
+        to,
+        prefix: { ...prefix, text: to },
+        ...(via ? { via: formatAddress(via) } : {}),
+        dev,
+        kind: r.source,
+        text: routeText(to, via ? formatAddress(via) : undefined, dev),
+        span: r.span,
+      });
     }
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
-    const bridges: DpBridge[] = [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }];
+    const bridges: DpBridge[] = [
+      { name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) },
+    ];
     namespaces.set(nsId, {
-      id: nsId, kind: 'node', name: node.name, node: node.name, interfaces, routes: sortRoutes(routes), bridges, listeners,
-      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id), forwarding: true, brNetfilter,
+      id: nsId,
+      kind: 'node',
+      name: node.name,
+      node: node.name,
+      interfaces,
+      routes: sortRoutes(routes),
+      bridges,
+      listeners,
+      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
+      forwarding: true,
+      brNetfilter,
       get rules(): NodeRules {
         return lazyRules(node);
       },
@@ -127,33 +191,70 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const addresses: InterfaceAddress[] = pod.ips.flatMap((ip) => {
       const a = parseAddress(ip);
       if (!a) return [];
-      const subnet = node?.podCIDRs.map(parsePrefix).find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
+      const subnet = node?.podCIDRs
+        .map(parsePrefix)
+        .find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
       return [{ family: a.family, address: formatAddress(a), length: subnet?.length ?? (a.family === 4 ? 32 : 128) }];
     });
-    const eth0: DpInterface = { name: 'eth0', kind: 'veth', addresses, peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } };
+    const eth0: DpInterface = {
+      name: 'eth0',
+      kind: 'veth',
+      addresses,
+      peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
+    };
     const interfaces = [LO, eth0];
     const routes = connectedRoutes(interfaces);
     for (const gw of node?.bridge.addresses ?? []) {
       const g = ifaceAddress(gw);
       if (!g || !addresses.some((a) => a.family === g.family)) continue;
       const to = 'default';
-      routes.push({ to, prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!, via: g.address, dev: 'eth0', kind: 'gateway', text: routeText(to, g.address, 'eth0') });
+      routes.push({
+        to,
+        prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!,
+        via: g.address,
+        dev: 'eth0',
+        kind: 'gateway',
+        text: routeText(to, g.address, 'eth0'),
+      });
     }
     namespaces.set(nsId, {
-      id: nsId, kind: 'pod', name: pod.id, node: pod.node, interfaces, routes: sortRoutes(routes), bridges: [], listeners: listenersOf(pod),
-      pods: [pod.id], forwarding: false, brNetfilter: false,
+      id: nsId,
+      kind: 'pod',
+      name: pod.id,
+      node: pod.node,
+      interfaces,
+      routes: sortRoutes(routes),
+      bridges: [],
+      listeners: listenersOf(pod),
+      pods: [pod.id],
+      forwarding: false,
+      brNetfilter: false,
     });
-    if (node) veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
+    if (node)
+      veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
     for (const a of addresses) own(a.address, nsId, 'eth0');
   }
 
   for (const x of t.externals) {
     const nsId = externalNetns(x.name);
-    const eth0: DpInterface = { name: 'eth0', kind: 'physical', network: x.network, addresses: x.addresses.flatMap((a) => ifaceAddress(a) ?? []) };
+    const eth0: DpInterface = {
+      name: 'eth0',
+      kind: 'physical',
+      network: x.network,
+      addresses: x.addresses.flatMap((a) => ifaceAddress(a) ?? []),
+    };
     const interfaces = [LO, eth0];
     namespaces.set(nsId, {
-      id: nsId, kind: 'external', name: x.name, interfaces, routes: sortRoutes(connectedRoutes(interfaces)), bridges: [], listeners: [], pods: [],
-      forwarding: false, brNetfilter: false,
+      id: nsId,
+      kind: 'external',
+      name: x.name,
+      interfaces,
+      routes: sortRoutes(connectedRoutes(interfaces)),
+      bridges: [],
+      listeners: [],
+      pods: [],
+      forwarding: false,
+      brNetfilter: false,
     });
     for (const a of eth0.addresses) own(a.address, nsId, 'eth0');
   }
@@ -161,10 +262,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
   for (const ns of namespaces.values()) {
     for (const i of ns.interfaces) {
-      if (i.kind === 'physical' && i.network) members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
+      if (i.kind === 'physical' && i.network)
+        members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
     }
   }
-  const segments = new Map<string, Segment>(t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]));
+  const segments = new Map<string, Segment>(
+    t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]),
+  );
   const announced = new Map<string, NetnsId>();
   for (const svc of t.services) {
     const local = svc.endpoints.find((e) => e.ready && e.node && nodeByName.has(e.node))?.node;
@@ -172,12 +276,18 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     if (!node) continue;
     for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs]) {
       const a = parseAddress(ip);
-      if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a))) announced.set(addressKey(a), nodeNetns(node));
+      if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a)))
+        announced.set(addressKey(a), nodeNetns(node));
     }
   }
   let all: readonly Problem[] | undefined;
   return {
-    namespaces, segments, veths, owners, announced, structureProblems: problems,
+    namespaces,
+    segments,
+    veths,
+    owners,
+    announced,
+    structureProblems: problems,
     get problems(): readonly Problem[] {
       all ??= [...problems, ...t.nodes.flatMap((n) => lazyRules(n).problems)];
       return all;
@@ -186,7 +296,15 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
 }
 
 function listenersOf(p: Topology['pods'][number]): Listener[] {
-  return p.containers.flatMap((c) => c.ports.map((port) => ({ pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol, ...(port.name ? { name: port.name } : {}) })));
+  return p.containers.flatMap((c) =>
+    c.ports.map((port) => ({
+      pod: p.id,
+      container: c.name,
+      port: port.containerPort,
+      protocol: port.protocol,
+      ...(port.name ? { name: port.name } : {}),
+    })),
+  );
 }
 
 /** The address of a namespace's interface holding `a` exactly, for messages. */

@@ -2,4 +2,13 @@
 export * from './types';
 export { compileDataPlane, podNetns, nodeNetns, externalNetns, ownerOf, type CompileOptions } from './compile';
 export { lookupRoute, isLocalAddress, deviceOfLocal, sourceAddressFor } from './routes';
-export { buildNodeRules, nodeRulesText, cniChainName, cniIpMasqRules, ipMasqAgentRules, rulesFileOf, type KubeProxyGenerator, type NodeRulesOptions } from './node-rules';
+export {
+  buildNodeRules,
+  nodeRulesText,
+  cniChainName,
+  cniIpMasqRules,
+  ipMasqAgentRules,
+  rulesFileOf,
+  type KubeProxyGenerator,
+  type NodeRulesOptions,
+} from './node-rules';

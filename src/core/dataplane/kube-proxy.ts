@@ -2,11 +2,22 @@
  * kube-proxy's rules for one node: the model's Services and endpoints handed to the generator in
  * `src/core/kubeproxy`, once per IP family the cluster uses (kube-proxy runs one proxier per family).
  */
-import { generateKubeProxyRules, generateKubeProxyTables, newGenerateMemo, type GenerateMemo, type GeneratedRules, type GeneratedTable, type KubeProxyInput, type LocalDetector, type ServiceInput } from '../kubeproxy';
+import {
+  generateKubeProxyRules,
+  generateKubeProxyTables,
+  newGenerateMemo,
+  type GenerateMemo,
+  type GeneratedRules,
+  type GeneratedTable,
+  type KubeProxyInput,
+  type LocalDetector,
+  type ServiceInput,
+} from '../kubeproxy';
 import type { Node, Topology } from '../model/types';
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 
-const familyOf = (text: string): Family | undefined => (text.includes('/') ? parsePrefix(text)?.family : parseAddress(text)?.family);
+const familyOf = (text: string): Family | undefined =>
+  text.includes('/') ? parsePrefix(text)?.family : parseAddress(text)?.family;
 
 function detector(t: Topology, node: Node, family: Family): LocalDetector {
   switch (t.cluster.kubeProxy.localDetector) {
@@ -32,7 +43,12 @@ export interface KubeProxyMemo {
 export const newKubeProxyMemo = (): KubeProxyMemo => ({ generate: newGenerateMemo(), services: new Map() });
 
 /** The input kube-proxy on `node` would see for one family. */
-export function kubeProxyInput(t: Topology, node: Node, family: Family, memo: KubeProxyMemo = newKubeProxyMemo()): KubeProxyInput {
+export function kubeProxyInput(
+  t: Topology,
+  node: Node,
+  family: Family,
+  memo: KubeProxyMemo = newKubeProxyMemo(),
+): KubeProxyInput {
   const kp = t.cluster.kubeProxy;
   let services = memo.services.get(family);
   if (!services) {
@@ -42,7 +58,9 @@ export function kubeProxyInput(t: Topology, node: Node, family: Family, memo: Ku
   return {
     nodeName: node.name,
     family,
-    nodeIPs: node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])).filter((a) => familyOf(a) === family),
+    nodeIPs: node.interfaces
+      .flatMap((i) => i.addresses.map((a) => a.split('/')[0]))
+      .filter((a) => familyOf(a) === family),
     localDetector: detector(t, node, family),
     masqueradeAll: kp.masqueradeAll,
     masqueradeBit: kp.masqueradeBit,
@@ -53,18 +71,26 @@ export function kubeProxyInput(t: Topology, node: Node, family: Family, memo: Ku
 
 function serviceInput(t: Topology, family: Family): ServiceInput[] {
   return t.services.map((s) => ({
-      namespace: s.namespace,
-      name: s.name,
-      clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
-      ports: s.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port, ...(s.type !== 'ClusterIP' && p.nodePort ? { nodePort: p.nodePort } : {}), targetPort: p.targetPort })),
-      externalIPs: s.externalIPs,
-      loadBalancerIPs: s.type === 'LoadBalancer' ? s.loadBalancerIPs : [],
-      loadBalancerSourceRanges: s.loadBalancerSourceRanges,
-      externalTrafficPolicy: s.externalTrafficPolicy,
-      internalTrafficPolicy: s.internalTrafficPolicy,
-      sessionAffinity: s.sessionAffinity,
-      sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
-      endpoints: s.endpoints.filter((e) => familyOf(e.ip) === family).map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
+    namespace: s.namespace,
+    name: s.name,
+    clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
+    ports: s.ports.map((p) => ({
+      name: p.name,
+      protocol: p.protocol,
+      port: p.port,
+      ...(s.type !== 'ClusterIP' && p.nodePort ? { nodePort: p.nodePort } : {}),
+      targetPort: p.targetPort,
+    })),
+    externalIPs: s.externalIPs,
+    loadBalancerIPs: s.type === 'LoadBalancer' ? s.loadBalancerIPs : [],
+    loadBalancerSourceRanges: s.loadBalancerSourceRanges,
+    externalTrafficPolicy: s.externalTrafficPolicy,
+    internalTrafficPolicy: s.internalTrafficPolicy,
+    sessionAffinity: s.sessionAffinity,
+    sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
+    endpoints: s.endpoints
+      .filter((e) => familyOf(e.ip) === family)
+      .map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
   }));
 }
 
@@ -79,13 +105,22 @@ export function clusterFamilies(t: Topology): Family[] {
 }
 
 export function kubeProxyRules(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
-  return clusterFamilies(t).map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f, memo), memo.generate)).join('');
+  return clusterFamilies(t)
+    .map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f, memo), memo.generate))
+    .join('');
 }
 
 /** The lines of {@link kubeProxyRules} by table (the families' lines one after the other), without building the text. */
-export function kubeProxyTables(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): { readonly filter: GeneratedTable; readonly nat: GeneratedTable } {
+export function kubeProxyTables(
+  t: Topology,
+  node: Node,
+  memo: KubeProxyMemo = newKubeProxyMemo(),
+): { readonly filter: GeneratedTable; readonly nat: GeneratedTable } {
   const gens = clusterFamilies(t).map((f) => generateKubeProxyTables(kubeProxyInput(t, node, f, memo), memo.generate));
   if (gens.length === 1) return gens[0];
-  const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => ({ chains: gens.flatMap((g) => pick(g).chains), rules: gens.flatMap((g) => pick(g).rules) });
+  const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => ({
+    chains: gens.flatMap((g) => pick(g).chains),
+    rules: gens.flatMap((g) => pick(g).rules),
+  });
   return { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
 }

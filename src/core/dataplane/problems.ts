@@ -9,7 +9,11 @@ import type { Problem } from '../problem';
 import { rawLineOffsets, rawTextProblems } from './node-rules';
 import type { DataPlane } from './types';
 
-export function dataPlaneProblems(t: Topology, dp: DataPlane | undefined, files: ReadonlyMap<string, string>): Problem[] {
+export function dataPlaneProblems(
+  t: Topology,
+  dp: DataPlane | undefined,
+  files: ReadonlyMap<string, string>,
+): Problem[] {
   const out: Problem[] = [...(dp?.structureProblems ?? [])];
   for (const node of t.nodes) {
     if (!node.iptables) continue;

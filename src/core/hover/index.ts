@@ -2,7 +2,17 @@
  * Hover: for the YAML key or value under the cursor, the concept it stands for (explained for a person
  * learning it, with a link to its source) and facts computed from the model for this very value.
  */
-import { firstAddress, formatValue, lastAddress, parseAddress, parsePrefix, prefixContains, prefixContainsAddress, prefixesOverlap, sizeOf } from '../net/address';
+import {
+  firstAddress,
+  formatValue,
+  lastAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContains,
+  prefixContainsAddress,
+  prefixesOverlap,
+  sizeOf,
+} from '../net/address';
 import type { Span } from '../problem';
 import type { Analysis } from '../analysis';
 import type { Node, Pod, Route, Service } from '../model/types';
@@ -25,7 +35,17 @@ interface Located {
   readonly doc: YDocument;
 }
 
-const CIDR_KEYS = new Set(['podCIDRs', 'podCIDR', 'serviceCIDRs', 'nonMasqueradeCIDRs', 'loadBalancerSourceRanges', 'nodePortAddresses', 'podSubnet', 'serviceSubnet', 'clusterCIDR']);
+const CIDR_KEYS = new Set([
+  'podCIDRs',
+  'podCIDR',
+  'serviceCIDRs',
+  'nonMasqueradeCIDRs',
+  'loadBalancerSourceRanges',
+  'nodePortAddresses',
+  'podSubnet',
+  'serviceSubnet',
+  'clusterCIDR',
+]);
 
 const within = (span: Span, offset: number) => offset >= span.start && offset <= span.end;
 
@@ -39,7 +59,10 @@ export function locate(doc: YDocument, offset: number): Located | undefined {
       const e = node.entries.find((x) => within(x.keySpan, offset) || within(x.value.span, offset));
       if (!e) return { path, node, span: node.span, onKey: false, doc };
       path.push(e.key);
-      if (within(e.keySpan, offset) && !(e.value.span.start <= offset && offset <= e.value.span.end && e.value.span.start > e.keySpan.end)) {
+      if (
+        within(e.keySpan, offset) &&
+        !(e.value.span.start <= offset && offset <= e.value.span.end && e.value.span.start > e.keySpan.end)
+      ) {
         return { path, node: e.value, span: e.keySpan, onKey: true, doc };
       }
       node = e.value;
@@ -68,12 +91,24 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
 
   if (isNetPath) {
     const schema = schemaAt(loc.path);
-    if (schema?.description && loc.onKey) parts.push(`\`${key}\` — ${schema.description}${schema.default !== undefined ? ` Default: \`${String(schema.default)}\`.` : ''}`);
+    if (schema?.description && loc.onKey)
+      parts.push(
+        `\`${key}\` — ${schema.description}${schema.default !== undefined ? ` Default: \`${String(schema.default)}\`.` : ''}`,
+      );
   }
   // A name stands for its object: a Service's name explains Services, a pod's name pod networking.
-  const byObject: Record<string, keyof typeof CONCEPTS> = { services: 'service', pods: 'pod', nodes: 'netns', networks: 'network', externals: 'communication' };
-  const value = !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
-  const concept = (value !== undefined ? conceptOfValue(value) : undefined) ?? (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
+  const byObject: Record<string, keyof typeof CONCEPTS> = {
+    services: 'service',
+    pods: 'pod',
+    nodes: 'netns',
+    networks: 'network',
+    externals: 'communication',
+  };
+  const value =
+    !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
+  const concept =
+    (value !== undefined ? conceptOfValue(value) : undefined) ??
+    (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
   // Keys whose values are CIDR blocks also explain what a CIDR is.
   if (concept !== 'cidr' && CIDR_KEYS.has(key)) parts.push(conceptMarkdown(CONCEPTS.cidr));
@@ -86,7 +121,8 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
 function computedFacts(analysis: Analysis, file: string, offset: number, loc: Located): string[] {
   const t = analysis.topology;
   const facts: string[] = [];
-  const text = loc.node?.kind === 'scalar' && !loc.onKey && loc.node.value !== null ? String(loc.node.value) : undefined;
+  const text =
+    loc.node?.kind === 'scalar' && !loc.onKey && loc.node.value !== null ? String(loc.node.value) : undefined;
   if (text !== undefined) {
     const prefix = parsePrefix(text);
     const address = parseAddress(text);
@@ -94,13 +130,19 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
     if (prefix) {
       const first = formatValue(prefix.family, firstAddress(prefix));
       const last = formatValue(prefix.family, lastAddress(prefix));
-      facts.push(`\`${text}\`: first address ${first}, last address ${last}, ${sizeOf(prefix).toLocaleString('en-US')} addresses (IPv${prefix.family}).`);
+      facts.push(
+        `\`${text}\`: first address ${first}, last address ${last}, ${sizeOf(prefix).toLocaleString('en-US')} addresses (IPv${prefix.family}).`,
+      );
       if (prefix.family === 4 && prefix.length <= 30) {
-        facts.push(`Usable by hosts: ${formatValue(4, firstAddress(prefix) + 1n)} to ${formatValue(4, lastAddress(prefix) - 1n)} (the network and broadcast addresses are reserved).`);
+        facts.push(
+          `Usable by hosts: ${formatValue(4, firstAddress(prefix) + 1n)} to ${formatValue(4, lastAddress(prefix) - 1n)} (the network and broadcast addresses are reserved).`,
+        );
       }
       const contains = ranges.filter((r) => prefixContains(r.prefix!, prefix) && r.prefix!.length < prefix.length);
       const inside = ranges.filter((r) => prefixContains(prefix, r.prefix!) && r.prefix!.length > prefix.length);
-      const overlaps = ranges.filter((r) => prefixesOverlap(r.prefix!, prefix) && !contains.includes(r) && !inside.includes(r));
+      const overlaps = ranges.filter(
+        (r) => prefixesOverlap(r.prefix!, prefix) && !contains.includes(r) && !inside.includes(r),
+      );
       if (contains.length) facts.push(`Inside ${list(contains)}.`);
       if (inside.length) facts.push(`Contains ${list(inside)}.`);
       if (overlaps.length) facts.push(`Overlaps ${list(overlaps)}.`);
@@ -115,27 +157,56 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
   const route = node?.routes.find((r) => r.span.file === file && within(r.span, offset) && r.source === 'declared');
   const lastKey = loc.path[loc.path.length - 1];
   if (route) facts.push(...routeFacts(node!, route));
-  else if (pod && (lastKey === 'name' || lastKey === 'ip' || lastKey === 'ips' || lastKey === '[]' && loc.path.includes('ips') || lastKey === 'hostVeth')) facts.push(...podFacts(pod, t.services, t.nodes));
-  else if (svc && (lastKey === 'name' || lastKey === 'clusterIP' || lastKey === 'clusterIPs' || lastKey === 'ports' || lastKey === 'selector')) facts.push(...serviceFacts(svc));
+  else if (
+    pod &&
+    (lastKey === 'name' ||
+      lastKey === 'ip' ||
+      lastKey === 'ips' ||
+      (lastKey === '[]' && loc.path.includes('ips')) ||
+      lastKey === 'hostVeth')
+  )
+    facts.push(...podFacts(pod, t.services, t.nodes));
+  else if (
+    svc &&
+    (lastKey === 'name' ||
+      lastKey === 'clusterIP' ||
+      lastKey === 'clusterIPs' ||
+      lastKey === 'ports' ||
+      lastKey === 'selector')
+  )
+    facts.push(...serviceFacts(svc));
   else if (node && lastKey === 'name') facts.push(...nodeFacts(node));
-  if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll') facts.push(...masqueradeFacts(analysis, lastKey));
+  if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
+    facts.push(...masqueradeFacts(analysis, lastKey));
   return facts;
 }
 
-const smallest = <T extends { span: Span }>(items: T[]): T | undefined => items.sort((a, b) => a.span.end - a.span.start - (b.span.end - b.span.start))[0];
+const smallest = <T extends { span: Span }>(items: T[]): T | undefined =>
+  items.sort((a, b) => a.span.end - a.span.start - (b.span.end - b.span.start))[0];
 
 function list(entries: RangeEntry[]): string {
-  return entries.slice(0, 6).map((r) => `${r.text} (${roleText(r)})`).join(', ') + (entries.length > 6 ? `, and ${entries.length - 6} more` : '');
+  return (
+    entries
+      .slice(0, 6)
+      .map((r) => `${r.text} (${roleText(r)})`)
+      .join(', ') + (entries.length > 6 ? `, and ${entries.length - 6} more` : '')
+  );
 }
 
 function roleText(r: RangeEntry): string {
   switch (r.role) {
-    case 'cluster-pods': return 'cluster pod CIDR';
-    case 'services': return 'Service range';
-    case 'node-pods': return `pod CIDR of ${r.owner}`;
-    case 'network': return r.owner;
-    case 'masq-exempt': return 'not masqueraded';
-    default: return r.owner;
+    case 'cluster-pods':
+      return 'cluster pod CIDR';
+    case 'services':
+      return 'Service range';
+    case 'node-pods':
+      return `pod CIDR of ${r.owner}`;
+    case 'network':
+      return r.owner;
+    case 'masq-exempt':
+      return 'not masqueraded';
+    default:
+      return r.owner;
   }
 }
 
@@ -143,11 +214,18 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
   const node = nodes.find((n) => n.name === pod.node);
   const selecting = services.filter((s) => s.endpoints.some((e) => e.pod === pod.id));
   const facts = [`Pod **${pod.id}** on node ${pod.node || '(none)'}, IP ${pod.ips.join(', ') || '(none)'}.`];
-  if (pod.hostNetwork) facts.push('hostNetwork: it shares the node\'s root network namespace (no veth pair).');
-  else facts.push(`veth pair: \`eth0\` in the pod's namespace ↔ \`${pod.hostVeth}\` in the node's root namespace, plugged into bridge \`${node?.bridge.name ?? 'cni0'}\`${node?.bridge.addresses.length ? ` (gateway ${node.bridge.addresses.map((a) => a.split('/')[0]).join(', ')})` : ''}.`);
+  if (pod.hostNetwork) facts.push("hostNetwork: it shares the node's root network namespace (no veth pair).");
+  else
+    facts.push(
+      `veth pair: \`eth0\` in the pod's namespace ↔ \`${pod.hostVeth}\` in the node's root namespace, plugged into bridge \`${node?.bridge.name ?? 'cni0'}\`${node?.bridge.addresses.length ? ` (gateway ${node.bridge.addresses.map((a) => a.split('/')[0]).join(', ')})` : ''}.`,
+    );
   const ports = pod.containers.flatMap((c) => c.ports.map((p) => `${c.name}:${p.containerPort}/${p.protocol}`));
   if (ports.length) facts.push(`Listening: ${ports.join(', ')} (all containers share the pod's port space).`);
-  facts.push(selecting.length ? `Selected by Services: ${selecting.map((s) => s.id).join(', ')}.` : 'No Service selects this pod.');
+  facts.push(
+    selecting.length
+      ? `Selected by Services: ${selecting.map((s) => s.id).join(', ')}.`
+      : 'No Service selects this pod.',
+  );
   return facts;
 }
 
@@ -156,17 +234,36 @@ function serviceFacts(svc: Service): string[] {
   for (const p of svc.ports) {
     const spn = servicePortName(svc.namespace, svc.name, p.name);
     const chains = [`\`${chainHash('KUBE-SVC-', spn, p.protocol)}\``];
-    if (svc.type !== 'ClusterIP' || svc.externalIPs.length) chains.push(`\`${chainHash('KUBE-EXT-', spn, p.protocol)}\``);
-    if (svc.externalTrafficPolicy === 'Local' && svc.type !== 'ClusterIP') chains.push(`\`${chainHash('KUBE-SVL-', spn, p.protocol)}\``);
-    facts.push(`Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy chains ${chains.join(', ')}.`);
+    if (svc.type !== 'ClusterIP' || svc.externalIPs.length)
+      chains.push(`\`${chainHash('KUBE-EXT-', spn, p.protocol)}\``);
+    if (svc.externalTrafficPolicy === 'Local' && svc.type !== 'ClusterIP')
+      chains.push(`\`${chainHash('KUBE-SVL-', spn, p.protocol)}\``);
+    facts.push(
+      `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy chains ${chains.join(', ')}.`,
+    );
   }
   const ready = svc.endpoints.filter((e) => e.ready);
   if (!ready.length) facts.push('No endpoints: kube-proxy REJECTs connections to this Service.');
   else {
-    facts.push(`${ready.length} endpoint${ready.length === 1 ? '' : 's'}, each chosen with probability 1/${ready.length} (${(100 / ready.length).toFixed(1)}%):`);
+    facts.push(
+      `${ready.length} endpoint${ready.length === 1 ? '' : 's'}, each chosen with probability 1/${ready.length} (${(100 / ready.length).toFixed(1)}%):`,
+    );
     for (const e of ready.slice(0, 10)) {
-      const seps = svc.ports.flatMap((p) => (e.ports[p.name] === undefined ? [] : [chainHash('KUBE-SEP-', servicePortName(svc.namespace, svc.name, p.name), p.protocol, endpointString(e.ip, e.ports[p.name]))]));
-      facts.push(`  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`);
+      const seps = svc.ports.flatMap((p) =>
+        e.ports[p.name] === undefined
+          ? []
+          : [
+              chainHash(
+                'KUBE-SEP-',
+                servicePortName(svc.namespace, svc.name, p.name),
+                p.protocol,
+                endpointString(e.ip, e.ports[p.name]),
+              ),
+            ],
+      );
+      facts.push(
+        `  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`,
+      );
     }
     if (ready.length > 10) facts.push(`  … and ${ready.length - 10} more.`);
   }
@@ -174,8 +271,20 @@ function serviceFacts(svc: Service): string[] {
 }
 
 function routeFacts(node: Node, route: Route): string[] {
-  const dev = route.dev ?? node.interfaces.find((i) => route.via && i.addresses.some((a) => { const p = parsePrefix(a); const v = parseAddress(route.via!); return p && v && prefixContainsAddress(p, v); }))?.name;
-  return [`On node ${node.name}: packets to ${route.to} go ${route.via ? `to the next hop ${route.via}` : 'directly'} out of ${dev ? `\`${dev}\`` : 'an interface NetPath could not determine'}.`];
+  const dev =
+    route.dev ??
+    node.interfaces.find(
+      (i) =>
+        route.via &&
+        i.addresses.some((a) => {
+          const p = parsePrefix(a);
+          const v = parseAddress(route.via!);
+          return p && v && prefixContainsAddress(p, v);
+        }),
+    )?.name;
+  return [
+    `On node ${node.name}: packets to ${route.to} go ${route.via ? `to the next hop ${route.via}` : 'directly'} out of ${dev ? `\`${dev}\`` : 'an interface NetPath could not determine'}.`,
+  ];
 }
 
 function nodeFacts(node: Node): string[] {
@@ -188,9 +297,21 @@ function nodeFacts(node: Node): string[] {
 
 function masqueradeFacts(analysis: Analysis, key: string | undefined): string[] {
   const c = analysis.topology.cluster;
-  if (key === 'masqueradeAll') return [c.kubeProxy.masqueradeAll ? 'Every packet to a Service IP is SNATed to the node: backends never see the real client.' : 'Only traffic from outside the cluster CIDR (and hairpin traffic) to Service IPs is SNATed.'];
-  if (key === 'ipMasq') return [c.cni.ipMasq ? 'SNATs every pod packet that leaves the node\'s pod subnet, including traffic to pods on other nodes.' : 'The bridge plugin adds no masquerade rule.'];
+  if (key === 'masqueradeAll')
+    return [
+      c.kubeProxy.masqueradeAll
+        ? 'Every packet to a Service IP is SNATed to the node: backends never see the real client.'
+        : 'Only traffic from outside the cluster CIDR (and hairpin traffic) to Service IPs is SNATed.',
+    ];
+  if (key === 'ipMasq')
+    return [
+      c.cni.ipMasq
+        ? "SNATs every pod packet that leaves the node's pod subnet, including traffic to pods on other nodes."
+        : 'The bridge plugin adds no masquerade rule.',
+    ];
   const m = c.masquerade;
   if (!m) return [];
-  return [`SNATs pod traffic to every destination outside ${m.nonMasqueradeCIDRs.join(', ')}${m.masqLinkLocal ? '' : ' and 169.254.0.0/16'}.`];
+  return [
+    `SNATs pod traffic to every destination outside ${m.nonMasqueradeCIDRs.join(', ')}${m.masqLinkLocal ? '' : ' and 169.254.0.0/16'}.`,
+  ];
 }

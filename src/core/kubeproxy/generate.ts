@@ -112,7 +112,13 @@ export interface GenerateMemo {
   readonly outputs: WeakMap<readonly ServiceInput[], Map<string, GeneratedRules>>;
 }
 
-export const newGenerateMemo = (): GenerateMemo => ({ names: new Map(), blocks: new WeakMap(), endpoints: new WeakMap(), decls: new Map(), outputs: new WeakMap() });
+export const newGenerateMemo = (): GenerateMemo => ({
+  names: new Map(),
+  blocks: new WeakMap(),
+  endpoints: new WeakMap(),
+  decls: new Map(),
+  outputs: new WeakMap(),
+});
 
 interface ServicePortEntry {
   readonly svc: ServiceInput;
@@ -256,25 +262,65 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const matchAll = npCidrs.length === 0 || npCidrs.some((p) => p.length === 0);
   const loopback4 = parseAddress('127.0.0.1')!;
   const localhostNodePorts =
-    !isV6 && (input.localhostNodePorts ?? true) && (matchAll || npCidrs.some((p) => prefixContainsAddress(p, loopback4)));
+    !isV6 &&
+    (input.localhostNodePorts ?? true) &&
+    (matchAll || npCidrs.some((p) => prefixContainsAddress(p, loopback4)));
 
   // Top-level chains, in kube-proxy's order.
-  for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL, KUBE_FIREWALL]) filter.chain(c);
+  for (const c of [
+    KUBE_SERVICES,
+    KUBE_EXTERNAL_SERVICES,
+    KUBE_FORWARD,
+    KUBE_NODEPORTS,
+    KUBE_PROXY_FIREWALL,
+    KUBE_FIREWALL,
+  ])
+    filter.chain(c);
   for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) nat.chain(c);
 
   // Jumps from the built-in chains (kubelet's KUBE-FIREWALL first, then kube-proxy's, each prepended).
   const jumps: [table: TableText, from: string, to: string, comment: string, extra: string[]][] = [
     [filter, 'INPUT', KUBE_FIREWALL, '', []],
     [filter, 'OUTPUT', KUBE_FIREWALL, '', []],
-    [filter, 'INPUT', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
-    [filter, 'FORWARD', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [
+      filter,
+      'INPUT',
+      KUBE_EXTERNAL_SERVICES,
+      'kubernetes externally-visible service portals',
+      ['-m', 'conntrack', '--ctstate', 'NEW'],
+    ],
+    [
+      filter,
+      'FORWARD',
+      KUBE_EXTERNAL_SERVICES,
+      'kubernetes externally-visible service portals',
+      ['-m', 'conntrack', '--ctstate', 'NEW'],
+    ],
     [filter, 'INPUT', KUBE_NODEPORTS, 'kubernetes health check service ports', []],
     [filter, 'FORWARD', KUBE_SERVICES, 'kubernetes service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
     [filter, 'OUTPUT', KUBE_SERVICES, 'kubernetes service portals', ['-m', 'conntrack', '--ctstate', 'NEW']],
     [filter, 'FORWARD', KUBE_FORWARD, 'kubernetes forwarding rules', []],
-    [filter, 'INPUT', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
-    [filter, 'OUTPUT', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
-    [filter, 'FORWARD', KUBE_PROXY_FIREWALL, 'kubernetes load balancer firewall', ['-m', 'conntrack', '--ctstate', 'NEW']],
+    [
+      filter,
+      'INPUT',
+      KUBE_PROXY_FIREWALL,
+      'kubernetes load balancer firewall',
+      ['-m', 'conntrack', '--ctstate', 'NEW'],
+    ],
+    [
+      filter,
+      'OUTPUT',
+      KUBE_PROXY_FIREWALL,
+      'kubernetes load balancer firewall',
+      ['-m', 'conntrack', '--ctstate', 'NEW'],
+    ],
+    [
+      filter,
+      'FORWARD',
+      KUBE_PROXY_FIREWALL,
+      'kubernetes load balancer firewall',
+      ['-m', 'conntrack', '--ctstate', 'NEW'],
+    ],
     [nat, 'OUTPUT', KUBE_SERVICES, 'kubernetes service portals', []],
     [nat, 'PREROUTING', KUBE_SERVICES, 'kubernetes service portals', []],
     [nat, 'POSTROUTING', KUBE_POSTROUTING, 'kubernetes postrouting rules', []],
@@ -294,11 +340,38 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   // KUBE-POSTROUTING and KUBE-MARK-MASQ.
   nat.add(KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
   nat.add(KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
-  nat.add(KUBE_POSTROUTING, '-m', 'comment', '--comment', q('kubernetes service traffic requiring SNAT'), '-j', 'MASQUERADE', ...(input.masqueradeRandomFully ? ['--random-fully'] : []));
+  nat.add(
+    KUBE_POSTROUTING,
+    '-m',
+    'comment',
+    '--comment',
+    q('kubernetes service traffic requiring SNAT'),
+    '-j',
+    'MASQUERADE',
+    ...(input.masqueradeRandomFully ? ['--random-fully'] : []),
+  );
   nat.add(KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
 
   if (localhostNodePorts) {
-    filter.add(KUBE_FIREWALL, '-m', 'comment', '--comment', q('block incoming localnet connections'), '-d', '127.0.0.0/8', '!', '-s', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP');
+    filter.add(
+      KUBE_FIREWALL,
+      '-m',
+      'comment',
+      '--comment',
+      q('block incoming localnet connections'),
+      '-d',
+      '127.0.0.0/8',
+      '!',
+      '-s',
+      '127.0.0.0/8',
+      '-m',
+      'conntrack',
+      '!',
+      '--ctstate',
+      'RELATED,ESTABLISHED,DNAT',
+      '-j',
+      'DROP',
+    );
   }
 
   // Endpoints per service port, and large-cluster mode.
@@ -339,13 +412,24 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
     svc.ports.forEach((port, i) => {
       const eps = shared[i]!;
-      servicePorts.push({ svc, port, clusterIP, eps: eps.some((e) => e.nodeName === input.nodeName) ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e)) : eps });
+      servicePorts.push({
+        svc,
+        port,
+        clusterIP,
+        eps: eps.some((e) => e.nodeName === input.nodeName)
+          ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e))
+          : eps,
+      });
     });
   }
   const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
   const svcComment = (c: string): string[] => (largeCluster ? [] : ['-m', 'comment', '--comment', q(c)]);
 
-  const writeServicePort = ({ svc, port, clusterIP, eps }: ServicePortEntry, nat: TableText, filter: TableText): void => {
+  const writeServicePort = (
+    { svc, port, clusterIP, eps }: ServicePortEntry,
+    nat: TableText,
+    filter: TableText,
+  ): void => {
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
     const svcChain = chainHashMemo(names, 'KUBE-SVC-', spn, protocol);
@@ -396,45 +480,188 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const dport = (p: number): string[] => ['--dport', String(p)];
 
     // Capture the cluster IP.
-    if (hasInternal) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} cluster IP`), proto, '-d', clusterIP, dport(port.port), '-j', internalChain);
-    else filter.add(KUBE_SERVICES, '-m', 'comment', '--comment', internalFilterComment, proto, '-d', clusterIP, dport(port.port), '-j', internalFilterTarget);
+    if (hasInternal)
+      nat.add(
+        KUBE_SERVICES,
+        '-m',
+        'comment',
+        '--comment',
+        q(`${spn} cluster IP`),
+        proto,
+        '-d',
+        clusterIP,
+        dport(port.port),
+        '-j',
+        internalChain,
+      );
+    else
+      filter.add(
+        KUBE_SERVICES,
+        '-m',
+        'comment',
+        '--comment',
+        internalFilterComment,
+        proto,
+        '-d',
+        clusterIP,
+        dport(port.port),
+        '-j',
+        internalFilterTarget,
+      );
 
     // External IPs.
     for (const ip of externalIPs) {
-      if (hasAny) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} external IP`), proto, '-d', ip, dport(port.port), '-j', extChain);
-      if (!hasExternal) filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, proto, '-d', ip, dport(port.port), '-j', externalFilterTarget);
+      if (hasAny)
+        nat.add(
+          KUBE_SERVICES,
+          '-m',
+          'comment',
+          '--comment',
+          q(`${spn} external IP`),
+          proto,
+          '-d',
+          ip,
+          dport(port.port),
+          '-j',
+          extChain,
+        );
+      if (!hasExternal)
+        filter.add(
+          KUBE_EXTERNAL_SERVICES,
+          '-m',
+          'comment',
+          '--comment',
+          externalFilterComment,
+          proto,
+          '-d',
+          ip,
+          dport(port.port),
+          '-j',
+          externalFilterTarget,
+        );
     }
 
     // Load-balancer IPs.
     for (const ip of lbIPs) {
-      if (hasAny) nat.add(KUBE_SERVICES, '-m', 'comment', '--comment', q(`${spn} loadbalancer IP`), proto, '-d', ip, dport(port.port), '-j', lbChain);
-      if (usesFW) filter.add(KUBE_PROXY_FIREWALL, '-m', 'comment', '--comment', q(`${spn} traffic not accepted by ${fwChain}`), proto, '-d', ip, dport(port.port), '-j', 'DROP');
+      if (hasAny)
+        nat.add(
+          KUBE_SERVICES,
+          '-m',
+          'comment',
+          '--comment',
+          q(`${spn} loadbalancer IP`),
+          proto,
+          '-d',
+          ip,
+          dport(port.port),
+          '-j',
+          lbChain,
+        );
+      if (usesFW)
+        filter.add(
+          KUBE_PROXY_FIREWALL,
+          '-m',
+          'comment',
+          '--comment',
+          q(`${spn} traffic not accepted by ${fwChain}`),
+          proto,
+          '-d',
+          ip,
+          dport(port.port),
+          '-j',
+          'DROP',
+        );
     }
     if (!hasExternal) {
-      for (const ip of lbIPs) filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, proto, '-d', ip, dport(port.port), '-j', externalFilterTarget);
+      for (const ip of lbIPs)
+        filter.add(
+          KUBE_EXTERNAL_SERVICES,
+          '-m',
+          'comment',
+          '--comment',
+          externalFilterComment,
+          proto,
+          '-d',
+          ip,
+          dport(port.port),
+          '-j',
+          externalFilterTarget,
+        );
     }
 
     // NodePort.
     if (nodePort !== 0) {
       if (hasAny) {
         if (localhostNodePorts && input.nfacct) {
-          nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, '-d', '127.0.0.0/8', dport(nodePort), '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', extChain);
+          nat.add(
+            KUBE_NODEPORTS,
+            '-m',
+            'comment',
+            '--comment',
+            q(spn),
+            proto,
+            '-d',
+            '127.0.0.0/8',
+            dport(nodePort),
+            '-m',
+            'nfacct',
+            '--nfacct-name',
+            'localhost_nps_accepted_pkts',
+            '-j',
+            extChain,
+          );
         }
         nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain);
       }
       if (!hasExternal) {
-        filter.add(KUBE_EXTERNAL_SERVICES, '-m', 'comment', '--comment', externalFilterComment, '-m', 'addrtype', '--dst-type', 'LOCAL', proto, dport(nodePort), '-j', externalFilterTarget);
+        filter.add(
+          KUBE_EXTERNAL_SERVICES,
+          '-m',
+          'comment',
+          '--comment',
+          externalFilterComment,
+          '-m',
+          'addrtype',
+          '--dst-type',
+          'LOCAL',
+          proto,
+          dport(nodePort),
+          '-j',
+          externalFilterTarget,
+        );
       }
     }
 
     // Health check NodePort.
     if (svc.healthCheckNodePort) {
-      filter.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(`${spn} health check node port`), '-m', 'tcp', '-p', 'tcp', dport(svc.healthCheckNodePort), '-j', 'ACCEPT');
+      filter.add(
+        KUBE_NODEPORTS,
+        '-m',
+        'comment',
+        '--comment',
+        q(`${spn} health check node port`),
+        '-m',
+        'tcp',
+        '-p',
+        'tcp',
+        dport(svc.healthCheckNodePort),
+        '-j',
+        'ACCEPT',
+      );
     }
 
     // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
     if (hasInternal) {
-      const args = ['-m', 'comment', '--comment', q(`${spn} cluster IP`), ...proto, '-d', clusterIP, ...dport(port.port)];
+      const args = [
+        '-m',
+        'comment',
+        '--comment',
+        q(`${spn} cluster IP`),
+        ...proto,
+        '-d',
+        clusterIP,
+        ...dport(port.port),
+      ];
       if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
       else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
     }
@@ -443,11 +670,53 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (usesExtChain) {
       nat.chain(extChain);
       if (!externalLocal) {
-        nat.add(extChain, '-m', 'comment', '--comment', q(`masquerade traffic for ${spn} external destinations`), '-j', KUBE_MARK_MASQ);
+        nat.add(
+          extChain,
+          '-m',
+          'comment',
+          '--comment',
+          q(`masquerade traffic for ${spn} external destinations`),
+          '-j',
+          KUBE_MARK_MASQ,
+        );
       } else {
-        if (ifLocal) nat.add(extChain, '-m', 'comment', '--comment', q(`pod traffic for ${spn} external destinations`), ifLocal, '-j', svcChain);
-        nat.add(extChain, '-m', 'comment', '--comment', q(`masquerade LOCAL traffic for ${spn} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', KUBE_MARK_MASQ);
-        nat.add(extChain, '-m', 'comment', '--comment', q(`route LOCAL traffic for ${spn} external destinations`), '-m', 'addrtype', '--src-type', 'LOCAL', '-j', svcChain);
+        if (ifLocal)
+          nat.add(
+            extChain,
+            '-m',
+            'comment',
+            '--comment',
+            q(`pod traffic for ${spn} external destinations`),
+            ifLocal,
+            '-j',
+            svcChain,
+          );
+        nat.add(
+          extChain,
+          '-m',
+          'comment',
+          '--comment',
+          q(`masquerade LOCAL traffic for ${spn} external destinations`),
+          '-m',
+          'addrtype',
+          '--src-type',
+          'LOCAL',
+          '-j',
+          KUBE_MARK_MASQ,
+        );
+        nat.add(
+          extChain,
+          '-m',
+          'comment',
+          '--comment',
+          q(`route LOCAL traffic for ${spn} external destinations`),
+          '-m',
+          'addrtype',
+          '--src-type',
+          'LOCAL',
+          '-j',
+          svcChain,
+        );
       }
       if (hasExternal) nat.add(extChain, '-j', externalPolicyChain);
     }
@@ -463,7 +732,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         if (node && prefixContainsAddress(cidr, node)) allowFromNode = true;
       }
       if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain, args, '-s', ip, '-j', extChain);
-      nat.add(fwChain, '-m', 'comment', '--comment', q(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`));
+      nat.add(
+        fwChain,
+        '-m',
+        'comment',
+        '--comment',
+        q(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`),
+      );
     }
 
     const affinity = svc.sessionAffinity === 'ClientIP';
@@ -472,11 +747,27 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       nat.chain(chain);
       if (affinity) {
         for (const ep of list) {
-          nat.add(chain, svcComment(`${spn} -> ${ep.text}`), '-m', 'recent', '--name', ep.chain, '--rcheck', '--seconds', String(timeout), '--reap', '-j', ep.chain);
+          nat.add(
+            chain,
+            svcComment(`${spn} -> ${ep.text}`),
+            '-m',
+            'recent',
+            '--name',
+            ep.chain,
+            '--rcheck',
+            '--seconds',
+            String(timeout),
+            '--reap',
+            '-j',
+            ep.chain,
+          );
         }
       }
       list.forEach((ep, i) => {
-        const stat = i < list.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', (1 / (list.length - i)).toFixed(10)] : [];
+        const stat =
+          i < list.length - 1
+            ? ['-m', 'statistic', '--mode', 'random', '--probability', (1 / (list.length - i)).toFixed(10)]
+            : [];
         nat.add(chain, svcComment(`${spn} -> ${ep.text}`), stat, '-j', ep.chain);
       });
     };
@@ -486,7 +777,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     for (const ep of all) {
       nat.chain(ep.chain);
       nat.add(ep.chain, svcComment(spn), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
-      nat.add(ep.chain, svcComment(spn), affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : [], proto, '-j', 'DNAT', '--to-destination', ep.text);
+      nat.add(
+        ep.chain,
+        svcComment(spn),
+        affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : [],
+        proto,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        ep.text,
+      );
     }
   };
 
@@ -494,11 +794,25 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const common = `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${largeCluster}`;
   const keys = servicePorts.map((sp) => {
     const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
-    return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${local ? sp.eps.filter((e) => e.local).map((e) => e.text).join(',') : ''}`;
+    return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${
+      local
+        ? sp.eps
+            .filter((e) => e.local)
+            .map((e) => e.text)
+            .join(',')
+        : ''
+    }`;
   });
   // Everything else the output depends on: when it is all the same as on a node done before, so are the lines.
   const whole = memo
-    ? [common, mark, input.masqueradeRandomFully, input.conntrackTCPLiberal, matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`, ...keys].join('\n')
+    ? [
+        common,
+        mark,
+        input.masqueradeRandomFully,
+        input.conntrackTCPLiberal,
+        matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
+        ...keys,
+      ].join('\n')
     : '';
   let byServices = memo?.outputs.get(input.services);
   if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
@@ -548,10 +862,43 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
   // KUBE-FORWARD.
   if (!input.conntrackTCPLiberal) {
-    filter.add(KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', ...(input.nfacct ? ['-m', 'nfacct', '--nfacct-name', 'ct_state_invalid_dropped_pkts'] : []), '-j', 'DROP');
+    filter.add(
+      KUBE_FORWARD,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'INVALID',
+      ...(input.nfacct ? ['-m', 'nfacct', '--nfacct-name', 'ct_state_invalid_dropped_pkts'] : []),
+      '-j',
+      'DROP',
+    );
   }
-  filter.add(KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT');
-  filter.add(KUBE_FORWARD, '-m', 'comment', '--comment', q('kubernetes forwarding conntrack rule'), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
+  filter.add(
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    q('kubernetes forwarding rules'),
+    '-m',
+    'mark',
+    '--mark',
+    `${mark}/${mark}`,
+    '-j',
+    'ACCEPT',
+  );
+  filter.add(
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    q('kubernetes forwarding conntrack rule'),
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    '-j',
+    'ACCEPT',
+  );
 
   for (const [table, m] of builtinRules) {
     for (const [from, list] of m) {
@@ -559,7 +906,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       table.rules.get(from)!.push(...list);
     }
   }
-  const out: GeneratedRules = { filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT'], memo?.decls), nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], memo?.decls) };
+  const out: GeneratedRules = {
+    filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT'], memo?.decls),
+    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], memo?.decls),
+  };
   byServices?.set(whole, out);
   return out;
 }

@@ -1,5 +1,20 @@
 /** What kube-proxy in iptables mode writes on a node: chain names and the iptables-save text. */
-export { generateKubeProxyRules, generateKubeProxyTables, newGenerateMemo, type GenerateMemo, type GeneratedRules, type GeneratedTable } from './generate';
-export { chainHash, chainHashMemo, newChainNameMemo, endpointString, servicePortName, type ChainNameMemo, type ChainPrefix } from './names';
+export {
+  generateKubeProxyRules,
+  generateKubeProxyTables,
+  newGenerateMemo,
+  type GenerateMemo,
+  type GeneratedRules,
+  type GeneratedTable,
+} from './generate';
+export {
+  chainHash,
+  chainHashMemo,
+  newChainNameMemo,
+  endpointString,
+  servicePortName,
+  type ChainNameMemo,
+  type ChainPrefix,
+} from './names';
 export { sha256, base32, utf8 } from './sha256';
 export type * from './types';

@@ -18,7 +18,12 @@ export function endpointString(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-export function chainHash(prefix: ChainPrefix, servicePortNameText: string, protocol: string, endpoint?: string): string {
+export function chainHash(
+  prefix: ChainPrefix,
+  servicePortNameText: string,
+  protocol: string,
+  endpoint?: string,
+): string {
   const digest = sha256(utf8(servicePortNameText + protocol.toLowerCase() + (endpoint ?? '')));
   return prefix + base32(digest).slice(0, 16);
 }
@@ -29,7 +34,13 @@ export type ChainNameMemo = Map<string, string>;
 export const newChainNameMemo = (): ChainNameMemo => new Map();
 
 /** {@link chainHash} through a memo. */
-export function chainHashMemo(memo: ChainNameMemo | undefined, prefix: ChainPrefix, servicePortNameText: string, protocol: string, endpoint?: string): string {
+export function chainHashMemo(
+  memo: ChainNameMemo | undefined,
+  prefix: ChainPrefix,
+  servicePortNameText: string,
+  protocol: string,
+  endpoint?: string,
+): string {
   if (!memo) return chainHash(prefix, servicePortNameText, protocol, endpoint);
   const key = `${prefix}${servicePortNameText}\u0000${protocol}\u0000${endpoint ?? ''}`;
   let v = memo.get(key);

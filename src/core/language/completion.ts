@@ -32,8 +32,8 @@ const KUBE_ENUMS: Record<string, readonly string[]> = {
   'spec.sessionAffinity': ['None', 'ClientIP'],
   'spec.ports.[].protocol': ['TCP', 'UDP', 'SCTP'],
   'spec.containers.[].ports.[].protocol': ['TCP', 'UDP', 'SCTP'],
-  'mode': ['iptables', 'ipvs', 'nftables'],
-  'detectLocalMode': ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'],
+  mode: ['iptables', 'ipvs', 'nftables'],
+  detectLocalMode: ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'],
 };
 
 /** Completions at `offset` of `text`, the current content of `file`. */
@@ -42,7 +42,8 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
   const t = analysis.topology;
   const netpath = /^apiVersion:\s*["']?netpath\.dev\//m.test(ctx.document);
   const where = [...ctx.path, ctx.key ?? ''].join('.');
-  const matches = (path: string, patterns: string[]) => patterns.some((p) => (netpath ? path === p : path === p || path.endsWith(`.${p}`)));
+  const matches = (path: string, patterns: string[]) =>
+    patterns.some((p) => (netpath ? path === p : path === p || path.endsWith(`.${p}`)));
   /** The key being typed (or, with a trailing dot, the mapping a key is typed in) is one of `patterns`. */
   const is = (...patterns: string[]) => matches(where, patterns);
   /** The cursor is in one of the mappings `patterns`. */
@@ -53,7 +54,13 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
     for (const [label, detail] of values) {
       if (!label || seen.has(label)) continue;
       seen.add(label);
-      out.push({ label, kind, detail, insertText: ctx.needsSpace ? ` ${label}` : label, replace: { start: ctx.start, end: offset } });
+      out.push({
+        label,
+        kind,
+        detail,
+        insertText: ctx.needsSpace ? ` ${label}` : label,
+        replace: { start: ctx.start, end: offset },
+      });
     }
     return out;
   };
@@ -62,31 +69,61 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
 
   if (ctx.key !== undefined) {
     if (netpath ? is('pods.[].node') : is('spec.nodeName', 'endpoints.[].nodeName')) {
-      return items('node', t.nodes.map((n) => [n.name, `node ${n.interfaces.flatMap((i) => i.addresses).join(', ')}`.trim()]));
+      return items(
+        'node',
+        t.nodes.map((n) => [n.name, `node ${n.interfaces.flatMap((i) => i.addresses).join(', ')}`.trim()]),
+      );
     }
     if (netpath && is('nodes.[].interfaces.[].network', 'externals.[].network')) {
-      return items('network', t.networks.map((n) => [n.name, `network ${n.cidr}`]));
+      return items(
+        'network',
+        t.networks.map((n) => [n.name, `network ${n.cidr}`]),
+      );
     }
     if (netpath && is('nodes.[].routes.[].dev')) {
       const node = enclosing(t.nodes);
       const nodes = node ? [node] : t.nodes;
-      return items('interface', nodes.flatMap((n) => n.interfaces.map((i): [string, string] => [i.name, `${n.name}: ${i.addresses.join(', ')}`])));
+      return items(
+        'interface',
+        nodes.flatMap((n) =>
+          n.interfaces.map((i): [string, string] => [i.name, `${n.name}: ${i.addresses.join(', ')}`]),
+        ),
+      );
     }
     if (netpath ? within('services.[].selector') : within('spec.selector')) {
       const pods = podsInNamespaceOf(t, file, offset);
-      return items('label-value', pods.flatMap((p) => (p.labels[ctx.key!] === undefined ? [] : [[p.labels[ctx.key!], `label of ${p.id}`] as [string, string]])));
+      return items(
+        'label-value',
+        pods.flatMap((p) =>
+          p.labels[ctx.key!] === undefined ? [] : [[p.labels[ctx.key!], `label of ${p.id}`] as [string, string]],
+        ),
+      );
     }
     if (netpath ? is('services.[].ports.[].targetPort') : is('spec.ports.[].targetPort')) {
       const svc = enclosing(t.services);
-      const pods = svc?.selector ? t.pods.filter((p) => p.namespace === svc.namespace && selects(svc.selector!, p.labels)) : t.pods;
-      return items('port', pods.flatMap((p) => p.containers.flatMap((c) => c.ports.flatMap((port): [string, string][] => (port.name ? [[port.name, `${port.containerPort}/${port.protocol} on ${p.id}`]] : [])))));
+      const pods = svc?.selector
+        ? t.pods.filter((p) => p.namespace === svc.namespace && selects(svc.selector!, p.labels))
+        : t.pods;
+      return items(
+        'port',
+        pods.flatMap((p) =>
+          p.containers.flatMap((c) =>
+            c.ports.flatMap((port): [string, string][] =>
+              port.name ? [[port.name, `${port.containerPort}/${port.protocol} on ${p.id}`]] : [],
+            ),
+          ),
+        ),
+      );
     }
     return enumItems(ctx, netpath, items);
   }
   // A key is being typed: only selector keys are references (label keys of pods).
   if (netpath ? is('services.[].selector.') : is('spec.selector.')) {
     const pods = podsInNamespaceOf(t, file, offset);
-    return items('label-key', pods.flatMap((p) => Object.keys(p.labels).map((k): [string, string] => [k, `label of ${p.id}`])));
+    return items(
+      'label-key',
+      pods.flatMap((p) => Object.keys(p.labels).map((k): [string, string] => [k, `label of ${p.id}`])),
+    );
   }
   return [];
 }
@@ -96,12 +133,24 @@ function podsInNamespaceOf(t: Topology, file: string, offset: number): readonly 
   return svc ? t.pods.filter((p) => p.namespace === svc.namespace) : t.pods;
 }
 
-function enumItems(ctx: CursorContext, netpath: boolean, items: (kind: CompletionKind, values: Iterable<[string, string]>) => CompletionItem[]): CompletionItem[] {
+function enumItems(
+  ctx: CursorContext,
+  netpath: boolean,
+  items: (kind: CompletionKind, values: Iterable<[string, string]>) => CompletionItem[],
+): CompletionItem[] {
   if (netpath) {
     const schema = schemaAt([...ctx.path, ctx.key!]);
-    return items('enum', (schema?.enum ?? []).map((v): [string, string] => [String(v), schema?.default === v ? 'default' : '']));
+    return items(
+      'enum',
+      (schema?.enum ?? []).map((v): [string, string] => [String(v), schema?.default === v ? 'default' : '']),
+    );
   }
   const where = [...ctx.path, ctx.key!].join('.');
   const match = Object.keys(KUBE_ENUMS).find((k) => where === k || where.endsWith(`.${k}`));
-  return match ? items('enum', KUBE_ENUMS[match].map((v): [string, string] => [v, ''])) : [];
+  return match
+    ? items(
+        'enum',
+        KUBE_ENUMS[match].map((v): [string, string] => [v, '']),
+      )
+    : [];
 }

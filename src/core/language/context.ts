@@ -43,11 +43,23 @@ function shape(line: string): LineShape | undefined {
     col += part.length;
   }
   const k = KEY.exec(m[3].trimEnd());
-  return { indent: m[1].length, dashCols, key: k ? unquote(k[1]) : undefined, keyCol: m[1].length + m[2].length, hasValue: !!k?.[2]?.trim() };
+  return {
+    indent: m[1].length,
+    dashCols,
+    key: k ? unquote(k[1]) : undefined,
+    keyCol: m[1].length + m[2].length,
+    hasValue: !!k?.[2]?.trim(),
+  };
 }
 
 /** Parent keys of a node at column `col` on line `lineNo`, found by indentation. */
-function ancestors(lines: readonly string[], lineNo: number, first: number, col: number, kind: 'key' | 'item'): string[] {
+function ancestors(
+  lines: readonly string[],
+  lineNo: number,
+  first: number,
+  col: number,
+  kind: 'key' | 'item',
+): string[] {
   const path: string[] = [];
   const enterDashes = (s: LineShape) => {
     for (let i = 0; i < s.dashCols.length; i++) path.unshift('[]');
@@ -58,8 +70,10 @@ function ancestors(lines: readonly string[], lineNo: number, first: number, col:
     const s = shape(lines[l]);
     if (!s) continue;
     if (kind === 'key') {
-      if (s.dashCols.length && s.keyCol === col) enterDashes(s); // a sibling key on the item's first line
-      else if (s.dashCols.length && !s.key && s.keyCol <= col && s.indent < col) enterDashes(s); // a bare `-`
+      if (s.dashCols.length && s.keyCol === col)
+        enterDashes(s); // a sibling key on the item's first line
+      else if (s.dashCols.length && !s.key && s.keyCol <= col && s.indent < col)
+        enterDashes(s); // a bare `-`
       else if (s.indent < col && s.key !== undefined && s.keyCol < col) {
         path.unshift(s.key);
         if (s.dashCols.length) enterDashes(s);
@@ -121,7 +135,9 @@ export function cursorContext(text: string, offset: number): CursorContext {
   }
   const indent = lead[1].length;
   const dashes = (lead[2].match(/-/g) ?? []).length;
-  const block = dashes ? [...ancestors(lines, lineNo, first, indent, 'item'), ...Array<string>(dashes).fill('[]')] : ancestors(lines, lineNo, first, indent, 'key');
+  const block = dashes
+    ? [...ancestors(lines, lineNo, first, indent, 'item'), ...Array<string>(dashes).fill('[]')]
+    : ancestors(lines, lineNo, first, indent, 'key');
   const path = [...block, ...flowPath];
 
   const segment = rest.slice(segStart);
@@ -129,7 +145,14 @@ export function cursorContext(text: string, offset: number): CursorContext {
   const inSeq = stack.length > 0 && stack[stack.length - 1].ch === '[';
   if (kv && !inSeq) {
     const typed = kv[3].replace(/^["']/, '');
-    return { path, key: unquote(kv[1]), prefix: typed, start: offset - typed.length, needsSpace: kv[2] === '' && kv[3] === '', document };
+    return {
+      path,
+      key: unquote(kv[1]),
+      prefix: typed,
+      start: offset - typed.length,
+      needsSpace: kv[2] === '' && kv[3] === '',
+      document,
+    };
   }
   const typed = segment.trimStart().replace(/^["']/, '');
   return { path, key: undefined, prefix: typed, start: offset - typed.length, needsSpace: false, document };

@@ -13,7 +13,16 @@ export interface KubeObject {
   readonly namespace: string;
 }
 
-const KINDS = new Set(['Node', 'Pod', 'Service', 'EndpointSlice', 'KubeProxyConfiguration', 'ClusterConfiguration', 'Cluster', 'ConfigMap']);
+const KINDS = new Set([
+  'Node',
+  'Pod',
+  'Service',
+  'EndpointSlice',
+  'KubeProxyConfiguration',
+  'ClusterConfiguration',
+  'Cluster',
+  'ConfigMap',
+]);
 
 export function isNetPath(doc: YDocument): boolean {
   return scalarText(get(doc.root, 'apiVersion'))?.startsWith('netpath.dev/') === true;

@@ -23,7 +23,10 @@ export function globToRegExp(pattern: string): RegExp {
       const close = pattern.indexOf(']', i + 1);
       if (close < 0) re += '\\[';
       else {
-        re += `[${pattern.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = close;
       }
     } else re += c.replace(/[.+^$()|\\\]]/g, '\\$&');

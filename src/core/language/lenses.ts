@@ -21,7 +21,9 @@ export interface TraceLens {
 export function traceLenses(analysis: Analysis, file: string): TraceLens[] {
   const t = analysis.topology;
   const lenses: TraceLens[] = [];
-  const defs = occurrencesOf(analysis).filter((o) => o.role === 'definition' && o.span.file === file && /^(pod|svc|external):/.test(o.id));
+  const defs = occurrencesOf(analysis).filter(
+    (o) => o.role === 'definition' && o.span.file === file && /^(pod|svc|external):/.test(o.id),
+  );
   for (const d of defs) {
     const [kind, id] = [d.id.slice(0, d.id.indexOf(':')), d.id.slice(d.id.indexOf(':') + 1)];
     if (kind === 'pod') {
@@ -29,7 +31,11 @@ export function traceLenses(analysis: Analysis, file: string): TraceLens[] {
       if (!pod) continue;
       const port = pod.containers.flatMap((c) => c.ports)[0];
       lenses.push({ span: d.span, title: 'Trace from here', from: `pod/${id}` });
-      lenses.push({ span: d.span, title: 'Trace to here', to: port ? `pod/${id}:${port.name ?? port.containerPort}` : `pod/${id}` });
+      lenses.push({
+        span: d.span,
+        title: 'Trace to here',
+        to: port ? `pod/${id}:${port.name ?? port.containerPort}` : `pod/${id}`,
+      });
     } else if (kind === 'external') {
       lenses.push({ span: d.span, title: 'Trace from here', from: `external/${id}` });
       lenses.push({ span: d.span, title: 'Trace to here', to: `external/${id}` });
@@ -39,7 +45,11 @@ export function traceLenses(analysis: Analysis, file: string): TraceLens[] {
       const ports = svc.ports.length ? svc.ports : [undefined];
       for (const p of ports) {
         const suffix = p ? `:${p.name || p.port}` : '';
-        lenses.push({ span: d.span, title: ports.length > 1 ? `Trace to here (${p!.name || p!.port})` : 'Trace to here', to: `svc/${id}${suffix}` });
+        lenses.push({
+          span: d.span,
+          title: ports.length > 1 ? `Trace to here (${p!.name || p!.port})` : 'Trace to here',
+          to: `svc/${id}${suffix}`,
+        });
       }
     }
   }

@@ -31,7 +31,11 @@ const order = (a: Span, b: Span) => a.file.localeCompare(b.file) || a.start - b.
  */
 export function definitionsAt(analysis: Analysis, file: string, offset: number): Span[] {
   const all = occurrencesOf(analysis);
-  const ids = new Set(occurrencesAt(all, file, offset).filter((o) => o.role === 'reference').map((o) => o.id));
+  const ids = new Set(
+    occurrencesAt(all, file, offset)
+      .filter((o) => o.role === 'reference')
+      .map((o) => o.id),
+  );
   return unique(all.filter((o) => o.role === 'definition' && ids.has(o.id)).map((o) => o.span)).sort(order);
 }
 
@@ -43,5 +47,9 @@ export function referencesAt(analysis: Analysis, file: string, offset: number, i
   const all = occurrencesOf(analysis);
   const ids = new Set(occurrencesAt(all, file, offset).map((o) => o.id));
   if (!ids.size) return [];
-  return unique(all.filter((o) => ids.has(o.id) && (o.role !== 'definition' || (includeDeclaration && o.span.end > o.span.start))).map((o) => o.span)).sort(order);
+  return unique(
+    all
+      .filter((o) => ids.has(o.id) && (o.role !== 'definition' || (includeDeclaration && o.span.end > o.span.start)))
+      .map((o) => o.span),
+  ).sort(order);
 }

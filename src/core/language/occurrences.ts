@@ -28,7 +28,11 @@ export interface Occurrence {
   readonly role: OccurrenceRole;
 }
 
-const entrySpan = (e: YEntry): Span => ({ file: e.keySpan.file, start: e.keySpan.start, end: Math.max(e.keySpan.end, e.value.span.end) });
+const entrySpan = (e: YEntry): Span => ({
+  file: e.keySpan.file,
+  start: e.keySpan.start,
+  end: Math.max(e.keySpan.end, e.value.span.end),
+});
 
 /** Collects every occurrence in the analysed files. */
 export function collectOccurrences(analysis: Analysis): Occurrence[] {
@@ -57,11 +61,14 @@ export function collectOccurrences(analysis: Analysis): Occurrence[] {
   const labels = (namespace: string, node: YNode | undefined) => {
     for (const e of entries(node)) {
       const value = text(e.value);
-      if (value !== undefined) out.push({ id: `label:${namespace}/${e.key}=${value}`, span: entrySpan(e), role: 'definition' });
+      if (value !== undefined)
+        out.push({ id: `label:${namespace}/${e.key}=${value}`, span: entrySpan(e), role: 'definition' });
     }
   };
   const containerPorts = (podId: string, containers: YNode | undefined) => {
-    for (const c of items(containers)) for (const p of items(get(c, 'ports'))) add(`port:${podId}/${text(get(p, 'name'))}`, get(p, 'name'), 'definition');
+    for (const c of items(containers))
+      for (const p of items(get(c, 'ports')))
+        add(`port:${podId}/${text(get(p, 'name'))}`, get(p, 'name'), 'definition');
   };
   const targetPorts = (chosen: readonly { id: string }[], ports: YNode | undefined) => {
     for (const p of items(ports)) {
@@ -72,7 +79,8 @@ export function collectOccurrences(analysis: Analysis): Occurrence[] {
     }
   };
 
-  for (const file of analysis.topology.files) out.push({ id: `file:${file}`, span: { file, start: 0, end: 0 }, role: 'definition' });
+  for (const file of analysis.topology.files)
+    out.push({ id: `file:${file}`, span: { file, start: 0, end: 0 }, role: 'definition' });
   for (const parsed of analysis.parsed) {
     for (const doc of parsed.documents) {
       if (isNetPath(doc)) netpathDocument(doc);
@@ -87,7 +95,9 @@ export function collectOccurrences(analysis: Analysis): Occurrence[] {
       const pattern = text(inc);
       if (!inc || pattern === undefined) continue;
       const base = dirname(doc.file);
-      for (const f of analysis.topology.files) if (f !== doc.file && globMatches(join(base, pattern), f)) out.push({ id: `file:${f}`, span: inc.span, role: 'reference' });
+      for (const f of analysis.topology.files)
+        if (f !== doc.file && globMatches(join(base, pattern), f))
+          out.push({ id: `file:${f}`, span: inc.span, role: 'reference' });
     }
     for (const n of items(get(root, 'networks'))) add(`network:${text(get(n, 'name'))}`, get(n, 'name'), 'definition');
     for (const n of items(get(root, 'nodes'))) {
@@ -137,12 +147,19 @@ export function collectOccurrences(analysis: Analysis): Occurrence[] {
           targetPorts(selector(o.namespace, get(spec, 'selector')), get(spec, 'ports'));
           break;
         case 'EndpointSlice': {
-          const owner = entries(get(get(o.root, 'metadata'), 'labels')).find((e) => e.key === 'kubernetes.io/service-name');
+          const owner = entries(get(get(o.root, 'metadata'), 'labels')).find(
+            (e) => e.key === 'kubernetes.io/service-name',
+          );
           if (owner) add(`svc:${o.namespace}/${text(owner.value)}`, owner.value, 'reference');
           for (const e of items(get(o.root, 'endpoints'))) {
             add(`node:${text(get(e, 'nodeName'))}`, get(e, 'nodeName'), 'reference');
             const ref = get(e, 'targetRef');
-            if (text(get(ref, 'kind')) === 'Pod') add(`pod:${text(get(ref, 'namespace')) ?? o.namespace}/${text(get(ref, 'name'))}`, get(ref, 'name'), 'reference');
+            if (text(get(ref, 'kind')) === 'Pod')
+              add(
+                `pod:${text(get(ref, 'namespace')) ?? o.namespace}/${text(get(ref, 'name'))}`,
+                get(ref, 'name'),
+                'reference',
+              );
           }
           break;
         }
@@ -151,7 +168,8 @@ export function collectOccurrences(analysis: Analysis): Occurrence[] {
   }
 }
 
-const contains = (span: Span, file: string, offset: number) => span.file === file && span.start < span.end && offset >= span.start && offset <= span.end;
+const contains = (span: Span, file: string, offset: number) =>
+  span.file === file && span.start < span.end && offset >= span.start && offset <= span.end;
 
 /** The occurrences under the cursor: those with the smallest span that contains it (several ids may share it). */
 export function occurrencesAt(all: readonly Occurrence[], file: string, offset: number): Occurrence[] {

@@ -9,14 +9,37 @@
  * object (same node name, same pod or Service namespace/name).
  */
 import { problem, type Problem, type Span } from '../problem';
-import { firstAddress, formatValue, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import {
+  firstAddress,
+  formatValue,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Prefix,
+} from '../net/address';
 import { getPath, parseYamlFile, type ParsedFile, type YDocument, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str, stringMap, strings } from './read';
 import { TOPOLOGY_SCHEMA } from './schema';
 import { validateAgainstSchema } from './validate';
 import type {
-  Bridge, ClusterSettings, Container, ContainerPort, Endpoint, External, Interface, LocalDetector, Network, Node, Origin, Pod, Protocol,
-  Route, Service, ServicePort, SourceFile, Topology,
+  Bridge,
+  ClusterSettings,
+  Container,
+  ContainerPort,
+  Endpoint,
+  External,
+  Interface,
+  LocalDetector,
+  Network,
+  Node,
+  Origin,
+  Pod,
+  Protocol,
+  Route,
+  Service,
+  ServicePort,
+  SourceFile,
+  Topology,
 } from './types';
 import { hostVethName } from './names';
 
@@ -78,11 +101,34 @@ class Builder {
   services = new Map<string, ServiceDraft[]>();
   externals: External[] = [];
   slices: SliceDraft[] = [];
-  kubeProxy: { clusterCIDRs?: { value: string; span: Span }[]; masqueradeAll?: boolean; masqueradeBit?: number; detectLocalMode?: string; nodePortAddresses?: { value: string; span: Span }[]; span: Span; spans: Spans } | undefined;
-  clusterConfig: { podSubnet?: { value: string; span: Span }[]; serviceSubnet?: { value: string; span: Span }[]; span: Span; origin: Origin } | undefined;
+  kubeProxy:
+    | {
+        clusterCIDRs?: { value: string; span: Span }[];
+        masqueradeAll?: boolean;
+        masqueradeBit?: number;
+        detectLocalMode?: string;
+        nodePortAddresses?: { value: string; span: Span }[];
+        span: Span;
+        spans: Spans;
+      }
+    | undefined;
+  clusterConfig:
+    | {
+        podSubnet?: { value: string; span: Span }[];
+        serviceSubnet?: { value: string; span: Span }[];
+        span: Span;
+        origin: Origin;
+      }
+    | undefined;
   masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
 
-  report(code: string, severity: Problem['severity'], message: string, span: Span, related: Problem['related'] = []): void {
+  report(
+    code: string,
+    severity: Problem['severity'],
+    message: string,
+    span: Span,
+    related: Problem['related'] = [],
+  ): void {
     this.problems.push(problem(code, severity, message, span, related));
   }
 
@@ -95,7 +141,12 @@ class Builder {
     const kind = str(get(root, 'kind'));
     if (apiVersion?.startsWith('netpath.dev/')) {
       if (apiVersion !== NETPATH_API) {
-        this.report('schema.api-version', 'warning', `Unknown NetPath apiVersion '${apiVersion}': this version of NetPath reads ${NETPATH_API}. Reading it as ${NETPATH_API}.`, get(root, 'apiVersion')!.span);
+        this.report(
+          'schema.api-version',
+          'warning',
+          `Unknown NetPath apiVersion '${apiVersion}': this version of NetPath reads ${NETPATH_API}. Reading it as ${NETPATH_API}.`,
+          get(root, 'apiVersion')!.span,
+        );
       }
       validateAgainstSchema(root, TOPOLOGY_SCHEMA, '', this.problems);
       this.netpath(root);
@@ -106,7 +157,11 @@ class Builder {
 
   /** Known Kubernetes and tool kinds, with the apiVersions NetPath understands. */
   private static readonly KINDS: Record<string, readonly string[]> = {
-    Node: ['v1'], Pod: ['v1'], Service: ['v1'], List: ['v1'], ConfigMap: ['v1'],
+    Node: ['v1'],
+    Pod: ['v1'],
+    Service: ['v1'],
+    List: ['v1'],
+    ConfigMap: ['v1'],
     EndpointSlice: ['discovery.k8s.io/v1'],
     KubeProxyConfiguration: ['kubeproxy.config.k8s.io/v1alpha1'],
     ClusterConfiguration: ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta2'],
@@ -120,7 +175,12 @@ class Builder {
     if (kind === 'ConfigMap' && !this.isMasqAgentConfig(root)) return;
     if (!apiVersion || !Builder.KINDS[kind].includes(apiVersion)) {
       const span = get(root, 'apiVersion')?.span ?? get(root, 'kind')!.span;
-      this.report('k8s.unknown-api-version', 'warning', `${kind} with apiVersion '${apiVersion ?? '(none)'}' is not a version NetPath knows (${Builder.KINDS[kind].join(', ')}); reading it as if it were.`, span);
+      this.report(
+        'k8s.unknown-api-version',
+        'warning',
+        `${kind} with apiVersion '${apiVersion ?? '(none)'}' is not a version NetPath knows (${Builder.KINDS[kind].join(', ')}); reading it as if it were.`,
+        span,
+      );
     }
     switch (kind) {
       case 'List':
@@ -128,14 +188,22 @@ class Builder {
           if (item.kind === 'map') this.kubernetes(item, str(get(item, 'apiVersion')), str(get(item, 'kind')));
         }
         return;
-      case 'Node': return this.k8sNode(root);
-      case 'Pod': return this.k8sPod(root);
-      case 'Service': return this.k8sService(root);
-      case 'EndpointSlice': return this.k8sEndpointSlice(root);
-      case 'KubeProxyConfiguration': return this.k8sKubeProxy(root);
-      case 'ClusterConfiguration': return this.clusterNetworking(root, get(root, 'networking'), 'ClusterConfiguration');
-      case 'Cluster': return this.clusterNetworking(root, get(root, 'networking'), 'Cluster');
-      case 'ConfigMap': return this.masqAgentConfigMap(root);
+      case 'Node':
+        return this.k8sNode(root);
+      case 'Pod':
+        return this.k8sPod(root);
+      case 'Service':
+        return this.k8sService(root);
+      case 'EndpointSlice':
+        return this.k8sEndpointSlice(root);
+      case 'KubeProxyConfiguration':
+        return this.k8sKubeProxy(root);
+      case 'ClusterConfiguration':
+        return this.clusterNetworking(root, get(root, 'networking'), 'ClusterConfiguration');
+      case 'Cluster':
+        return this.clusterNetworking(root, get(root, 'networking'), 'Cluster');
+      case 'ConfigMap':
+        return this.masqAgentConfigMap(root);
     }
   }
 
@@ -146,7 +214,14 @@ class Builder {
     if (name && !this.topologyName) this.topologyName = name;
     const cluster = map(get(root, 'cluster'));
     if (cluster) {
-      if (this.clusterNode) this.report('name.duplicate', 'error', 'Cluster settings are given twice; only the first is used.', cluster.span, [{ span: this.clusterSpan!, message: 'first cluster settings' }]);
+      if (this.clusterNode)
+        this.report(
+          'name.duplicate',
+          'error',
+          'Cluster settings are given twice; only the first is used.',
+          cluster.span,
+          [{ span: this.clusterSpan!, message: 'first cluster settings' }],
+        );
       else {
         this.clusterNode = cluster;
         this.clusterSpan = cluster.span;
@@ -155,7 +230,13 @@ class Builder {
     for (const n of list(get(root, 'networks'))) {
       const name = str(get(n, 'name'));
       if (!name) continue;
-      this.networks.push({ name, cidr: str(get(n, 'cidr')) ?? '', span: n.span, spans: spansOf(n, ['name', 'cidr']), origin: 'netpath' });
+      this.networks.push({
+        name,
+        cidr: str(get(n, 'cidr')) ?? '',
+        span: n.span,
+        spans: spansOf(n, ['name', 'cidr']),
+        origin: 'netpath',
+      });
     }
     for (const n of list(get(root, 'nodes'))) this.netpathNode(n);
     for (const p of list(get(root, 'pods'))) this.netpathPod(p);
@@ -165,8 +246,12 @@ class Builder {
       if (!name) continue;
       const addresses = addressList(x, 'address', 'addresses');
       this.externals.push({
-        name, network: str(get(x, 'network')) ?? '', addresses: addresses.map((a) => a.value),
-        span: x.span, spans: { ...spansOf(x, ['name', 'network']), ...indexedSpans('addresses', addresses) }, origin: 'netpath',
+        name,
+        network: str(get(x, 'network')) ?? '',
+        addresses: addresses.map((a) => a.value),
+        span: x.span,
+        spans: { ...spansOf(x, ['name', 'network']), ...indexedSpans('addresses', addresses) },
+        origin: 'netpath',
       });
     }
   }
@@ -178,18 +263,43 @@ class Builder {
       const iname = str(get(i, 'name'));
       if (!iname) return [];
       const addresses = addressList(i, 'address', 'addresses');
-      return [{ name: iname, network: str(get(i, 'network')) ?? '', addresses: addresses.map((a) => a.value), span: i.span, spans: { ...spansOf(i, ['name', 'network']), ...indexedSpans('addresses', addresses) }, origin: 'netpath' as const }];
+      return [
+        {
+          name: iname,
+          network: str(get(i, 'network')) ?? '',
+          addresses: addresses.map((a) => a.value),
+          span: i.span,
+          spans: { ...spansOf(i, ['name', 'network']), ...indexedSpans('addresses', addresses) },
+          origin: 'netpath' as const,
+        },
+      ];
     });
     const podCIDRs = addressList(n, 'podCIDR', 'podCIDRs');
     const routes: Route[] = list(get(n, 'routes')).flatMap((r) => {
       const to = str(get(r, 'to'));
       if (!to) return [];
-      return [{ to, via: str(get(r, 'via')), dev: str(get(r, 'dev')), source: 'declared' as const, span: r.span, spans: spansOf(r, ['to', 'via', 'dev']), origin: 'netpath' as const }];
+      return [
+        {
+          to,
+          via: str(get(r, 'via')),
+          dev: str(get(r, 'dev')),
+          source: 'declared' as const,
+          span: r.span,
+          spans: spansOf(r, ['to', 'via', 'dev']),
+          origin: 'netpath' as const,
+        },
+      ];
     });
     const ipt = get(n, 'iptables');
     const iptText = str(ipt);
     this.addNode({
-      name, span: n.span, spans: { ...spansOf(n, ['name', 'interfaces', 'bridge', 'routes', 'iptables', 'ipMasq']), ...indexedSpans('podCIDRs', podCIDRs) }, origin: 'netpath',
+      name,
+      span: n.span,
+      spans: {
+        ...spansOf(n, ['name', 'interfaces', 'bridge', 'routes', 'iptables', 'ipMasq']),
+        ...indexedSpans('podCIDRs', podCIDRs),
+      },
+      origin: 'netpath',
       interfaces: get(n, 'interfaces') ? interfaces : undefined,
       podCIDRs: podCIDRs.length ? podCIDRs : undefined,
       bridge: map(get(n, 'bridge')),
@@ -213,11 +323,21 @@ class Builder {
     if (has('labels')) set.add('labels');
     if (has('containers')) set.add('containers');
     const pod: Pod = {
-      name, namespace, id: `${namespace}/${name}`, node: str(get(p, 'node')) ?? '',
-      ips: ips.map((i) => i.value), hostVeth: str(get(p, 'hostVeth')) ?? hostVethName(namespace, name),
-      hostNetwork: bool(get(p, 'hostNetwork')) ?? false, labels: stringMap(get(p, 'labels')),
+      name,
+      namespace,
+      id: `${namespace}/${name}`,
+      node: str(get(p, 'node')) ?? '',
+      ips: ips.map((i) => i.value),
+      hostVeth: str(get(p, 'hostVeth')) ?? hostVethName(namespace, name),
+      hostNetwork: bool(get(p, 'hostNetwork')) ?? false,
+      labels: stringMap(get(p, 'labels')),
       containers: list(get(p, 'containers')).flatMap((c) => readContainer(c, 'netpath')),
-      span: p.span, spans: { ...spansOf(p, ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers']), ...indexedSpans('ips', ips) }, origin: 'netpath',
+      span: p.span,
+      spans: {
+        ...spansOf(p, ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers']),
+        ...indexedSpans('ips', ips),
+      },
+      origin: 'netpath',
     };
     this.addPod(pod, set);
   }
@@ -227,7 +347,21 @@ class Builder {
     if (!name) return;
     const namespace = str(get(s, 'namespace')) ?? 'default';
     const set = new Set<string>();
-    for (const key of ['type', 'clusterIP', 'clusterIPs', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerIPs', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityTimeoutSeconds']) {
+    for (const key of [
+      'type',
+      'clusterIP',
+      'clusterIPs',
+      'selector',
+      'ports',
+      'externalTrafficPolicy',
+      'internalTrafficPolicy',
+      'externalIPs',
+      'loadBalancerIP',
+      'loadBalancerIPs',
+      'loadBalancerSourceRanges',
+      'sessionAffinity',
+      'sessionAffinityTimeoutSeconds',
+    ]) {
       if (get(s, key) !== undefined) set.add(key);
     }
     const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
@@ -235,7 +369,9 @@ class Builder {
     const explicit = get(s, 'endpoints');
     this.addService({
       svc: {
-        name, namespace, id: `${namespace}/${name}`,
+        name,
+        namespace,
+        id: `${namespace}/${name}`,
         type: enumOf(str(get(s, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
         clusterIPs: clusterIPs.map((c) => c.value),
         selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
@@ -249,17 +385,42 @@ class Builder {
         sessionAffinityTimeoutSeconds: int(get(s, 'sessionAffinityTimeoutSeconds')) ?? 10800,
         span: s.span,
         spans: {
-          ...spansOf(s, ['name', 'namespace', 'type', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerSourceRanges', 'sessionAffinity']),
-          ...indexedSpans('clusterIPs', clusterIPs), ...indexedSpans('loadBalancerIPs', lbIPs),
-          ...indexedSpans('externalIPs', strings(get(s, 'externalIPs'))), ...indexedSpans('loadBalancerSourceRanges', strings(get(s, 'loadBalancerSourceRanges'))),
+          ...spansOf(s, [
+            'name',
+            'namespace',
+            'type',
+            'selector',
+            'ports',
+            'externalTrafficPolicy',
+            'internalTrafficPolicy',
+            'externalIPs',
+            'loadBalancerSourceRanges',
+            'sessionAffinity',
+          ]),
+          ...indexedSpans('clusterIPs', clusterIPs),
+          ...indexedSpans('loadBalancerIPs', lbIPs),
+          ...indexedSpans('externalIPs', strings(get(s, 'externalIPs'))),
+          ...indexedSpans('loadBalancerSourceRanges', strings(get(s, 'loadBalancerSourceRanges'))),
         },
         origin: 'netpath',
       },
       set,
-      explicitEndpoints: explicit ? list(explicit).flatMap((e) => {
-        const ip = str(get(e, 'ip'));
-        return ip ? [{ ip, node: str(get(e, 'node')), port: int(get(e, 'port')), ready: bool(get(e, 'ready')) ?? true, span: e.span }] : [];
-      }) : undefined,
+      explicitEndpoints: explicit
+        ? list(explicit).flatMap((e) => {
+            const ip = str(get(e, 'ip'));
+            return ip
+              ? [
+                  {
+                    ip,
+                    node: str(get(e, 'node')),
+                    port: int(get(e, 'port')),
+                    ready: bool(get(e, 'ready')) ?? true,
+                    span: e.span,
+                  },
+                ]
+              : [];
+          })
+        : undefined,
     });
   }
 
@@ -270,12 +431,17 @@ class Builder {
     const name = str(metaName);
     if (!name) return;
     const spec = get(root, 'spec');
-    const podCIDRs = strings(get(spec, 'podCIDRs')).length ? strings(get(spec, 'podCIDRs')) : strings(get(spec, 'podCIDR'));
+    const podCIDRs = strings(get(spec, 'podCIDRs')).length
+      ? strings(get(spec, 'podCIDRs'))
+      : strings(get(spec, 'podCIDR'));
     const addresses = list(get(get(root, 'status'), 'addresses'))
       .filter((a) => str(get(a, 'type')) === 'InternalIP')
       .flatMap((a) => strings(get(a, 'address')));
     this.addNode({
-      name, span: root.span, spans: { name: metaName!.span, ...indexedSpans('podCIDRs', podCIDRs), ...indexedSpans('addresses', addresses) }, origin: 'Node',
+      name,
+      span: root.span,
+      spans: { name: metaName!.span, ...indexedSpans('podCIDRs', podCIDRs), ...indexedSpans('addresses', addresses) },
+      origin: 'Node',
       podCIDRs: podCIDRs.length ? podCIDRs : undefined,
       k8sAddresses: addresses.length ? addresses : undefined,
     });
@@ -293,12 +459,23 @@ class Builder {
     const set = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
     if (ips.length) set.add('ips');
     const pod: Pod = {
-      name, namespace, id: `${namespace}/${name}`, node: str(get(spec, 'nodeName')) ?? '',
-      ips: ips.map((i) => i.value), hostVeth: hostVethName(namespace, name),
-      hostNetwork: bool(get(spec, 'hostNetwork')) ?? false, labels: stringMap(get(meta, 'labels')),
+      name,
+      namespace,
+      id: `${namespace}/${name}`,
+      node: str(get(spec, 'nodeName')) ?? '',
+      ips: ips.map((i) => i.value),
+      hostVeth: hostVethName(namespace, name),
+      hostNetwork: bool(get(spec, 'hostNetwork')) ?? false,
+      labels: stringMap(get(meta, 'labels')),
       containers: list(get(spec, 'containers')).flatMap((c) => readContainer(c, 'Pod')),
       span: root.span,
-      spans: { name: get(meta, 'name')!.span, ...optionalSpan('node', get(spec, 'nodeName')), ...optionalSpan('labels', get(meta, 'labels')), ...optionalSpan('containers', get(spec, 'containers')), ...indexedSpans('ips', ips) },
+      spans: {
+        name: get(meta, 'name')!.span,
+        ...optionalSpan('node', get(spec, 'nodeName')),
+        ...optionalSpan('labels', get(meta, 'labels')),
+        ...optionalSpan('containers', get(spec, 'containers')),
+        ...indexedSpans('ips', ips),
+      },
       origin: 'Pod',
     };
     this.addPod(pod, set);
@@ -313,29 +490,59 @@ class Builder {
     let clusterIPs = strings(get(spec, 'clusterIPs'));
     if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
     clusterIPs = clusterIPs.filter((c) => c.value !== 'None' && c.value !== '');
-    const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) => strings(get(i, 'ip')));
+    const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) =>
+      strings(get(i, 'ip')),
+    );
     const lbIPs = lbIngress.length ? lbIngress : strings(get(spec, 'loadBalancerIP'));
-    const set = new Set<string>(['type', 'clusterIP', 'selector', 'ports', 'externalTrafficPolicy', 'internalTrafficPolicy', 'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityTimeoutSeconds']);
+    const set = new Set<string>([
+      'type',
+      'clusterIP',
+      'selector',
+      'ports',
+      'externalTrafficPolicy',
+      'internalTrafficPolicy',
+      'externalIPs',
+      'loadBalancerIP',
+      'loadBalancerSourceRanges',
+      'sessionAffinity',
+      'sessionAffinityTimeoutSeconds',
+    ]);
     this.addService({
       svc: {
-        name, namespace, id: `${namespace}/${name}`,
+        name,
+        namespace,
+        id: `${namespace}/${name}`,
         type: enumOf(str(get(spec, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
         clusterIPs: clusterIPs.map((c) => c.value),
         selector: get(spec, 'selector') ? stringMap(get(spec, 'selector')) : undefined,
         ports: list(get(spec, 'ports')).flatMap((p, i) => readServicePort(p, i, 'Service')),
-        externalTrafficPolicy: enumOf(str(get(spec, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
-        internalTrafficPolicy: enumOf(str(get(spec, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
+        externalTrafficPolicy: enumOf(
+          str(get(spec, 'externalTrafficPolicy')),
+          ['Cluster', 'Local'] as const,
+          'Cluster',
+        ),
+        internalTrafficPolicy: enumOf(
+          str(get(spec, 'internalTrafficPolicy')),
+          ['Cluster', 'Local'] as const,
+          'Cluster',
+        ),
         externalIPs: strings(get(spec, 'externalIPs')).map((x) => x.value),
         loadBalancerIPs: lbIPs.map((x) => x.value),
         loadBalancerSourceRanges: strings(get(spec, 'loadBalancerSourceRanges')).map((x) => x.value),
         sessionAffinity: enumOf(str(get(spec, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
-        sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
+        sessionAffinityTimeoutSeconds:
+          int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
         span: root.span,
         spans: {
-          name: get(meta, 'name')!.span, ...optionalSpan('selector', get(spec, 'selector')), ...optionalSpan('ports', get(spec, 'ports')), ...optionalSpan('type', get(spec, 'type')),
+          name: get(meta, 'name')!.span,
+          ...optionalSpan('selector', get(spec, 'selector')),
+          ...optionalSpan('ports', get(spec, 'ports')),
+          ...optionalSpan('type', get(spec, 'type')),
           ...optionalSpan('externalTrafficPolicy', get(spec, 'externalTrafficPolicy')),
-          ...indexedSpans('clusterIPs', clusterIPs), ...indexedSpans('loadBalancerIPs', lbIPs),
-          ...indexedSpans('externalIPs', strings(get(spec, 'externalIPs'))), ...indexedSpans('loadBalancerSourceRanges', strings(get(spec, 'loadBalancerSourceRanges'))),
+          ...indexedSpans('clusterIPs', clusterIPs),
+          ...indexedSpans('loadBalancerIPs', lbIPs),
+          ...indexedSpans('externalIPs', strings(get(spec, 'externalIPs'))),
+          ...indexedSpans('loadBalancerSourceRanges', strings(get(spec, 'loadBalancerSourceRanges'))),
         },
         origin: 'Service',
       },
@@ -347,7 +554,12 @@ class Builder {
     const meta = get(root, 'metadata');
     const svcName = stringMap(get(meta, 'labels'))['kubernetes.io/service-name'];
     if (!svcName) {
-      this.report('k8s.endpointslice-unowned', 'warning', 'This EndpointSlice has no kubernetes.io/service-name label, so no Service uses it.', get(meta, 'name')?.span ?? root.span);
+      this.report(
+        'k8s.endpointslice-unowned',
+        'warning',
+        'This EndpointSlice has no kubernetes.io/service-name label, so no Service uses it.',
+        get(meta, 'name')?.span ?? root.span,
+      );
       return;
     }
     const namespace = str(get(meta, 'namespace')) ?? 'default';
@@ -358,11 +570,19 @@ class Builder {
         const targetRef = get(e, 'targetRef');
         const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
         const podNs = str(get(targetRef, 'namespace')) ?? namespace;
-        return strings(get(e, 'addresses')).map((a) => ({ ip: a.value, node: str(get(e, 'nodeName')), pod: podName ? `${podNs}/${podName}` : undefined, ready, span: a.span }));
+        return strings(get(e, 'addresses')).map((a) => ({
+          ip: a.value,
+          node: str(get(e, 'nodeName')),
+          pod: podName ? `${podNs}/${podName}` : undefined,
+          ready,
+          span: a.span,
+        }));
       }),
       ports: list(get(root, 'ports')).flatMap((p) => {
         const port = int(get(p, 'port'));
-        return port === undefined ? [] : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
+        return port === undefined
+          ? []
+          : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
       }),
     });
   }
@@ -377,11 +597,20 @@ class Builder {
       detectLocalMode: str(get(root, 'detectLocalMode')),
       nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
       span: root.span,
-      spans: { ...optionalSpan('masqueradeAll', get(get(root, 'iptables'), 'masqueradeAll')), ...optionalSpan('mode', get(root, 'mode')), ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))) },
+      spans: {
+        ...optionalSpan('masqueradeAll', get(get(root, 'iptables'), 'masqueradeAll')),
+        ...optionalSpan('mode', get(root, 'mode')),
+        ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))),
+      },
     };
     const mode = str(get(root, 'mode'));
     if (mode && mode !== 'iptables') {
-      this.report('k8s.proxy-mode', 'warning', `kube-proxy mode '${mode}' is not modelled; NetPath evaluates the iptables-mode rules, which decide the same Service routing but with different chains.`, get(root, 'mode')!.span);
+      this.report(
+        'k8s.proxy-mode',
+        'warning',
+        `kube-proxy mode '${mode}' is not modelled; NetPath evaluates the iptables-mode rules, which decide the same Service routing but with different chains.`,
+        get(root, 'mode')!.span,
+      );
     }
   }
 
@@ -400,7 +629,9 @@ class Builder {
 
   private isMasqAgentConfig(root: YMap): boolean {
     const name = str(get(get(root, 'metadata'), 'name'));
-    return name === 'ip-masq-agent' || get(get(root, 'data'), 'config') !== undefined && name?.includes('masq') === true;
+    return (
+      name === 'ip-masq-agent' || (get(get(root, 'data'), 'config') !== undefined && name?.includes('masq') === true)
+    );
   }
 
   private masqAgentConfigMap(root: YMap): void {
@@ -415,7 +646,9 @@ class Builder {
     for (const p of inner.problems) this.problems.push({ ...p, span: shift(p.span) });
     const cidrs = strings(get(innerRoot, 'nonMasqueradeCIDRs'));
     this.masqAgent = {
-      nonMasqueradeCIDRs: get(innerRoot, 'nonMasqueradeCIDRs') ? cidrs.map((c) => c.value) : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+      nonMasqueradeCIDRs: get(innerRoot, 'nonMasqueradeCIDRs')
+        ? cidrs.map((c) => c.value)
+        : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
       masqLinkLocal: bool(get(innerRoot, 'masqLinkLocal')) ?? false,
       span: root.span,
       spans: Object.fromEntries(cidrs.map((c, i) => [`nonMasqueradeCIDRs.${i}`, shift(c.span)])),
@@ -428,7 +661,9 @@ class Builder {
     const list = this.nodes.get(d.name) ?? [];
     const sameOrigin = list.find((x) => x.origin === d.origin);
     if (sameOrigin) {
-      this.report('name.duplicate', 'error', `Node '${d.name}' is defined twice.`, d.spans.name ?? d.span, [{ span: sameOrigin.spans.name ?? sameOrigin.span, message: 'first definition' }]);
+      this.report('name.duplicate', 'error', `Node '${d.name}' is defined twice.`, d.spans.name ?? d.span, [
+        { span: sameOrigin.spans.name ?? sameOrigin.span, message: 'first definition' },
+      ]);
       return;
     }
     list.push(d);
@@ -439,7 +674,9 @@ class Builder {
     const list = this.pods.get(pod.id) ?? [];
     const sameOrigin = list.find((x) => x.pod.origin === pod.origin);
     if (sameOrigin) {
-      this.report('name.duplicate', 'error', `Pod '${pod.id}' is defined twice.`, pod.spans.name ?? pod.span, [{ span: sameOrigin.pod.spans.name ?? sameOrigin.pod.span, message: 'first definition' }]);
+      this.report('name.duplicate', 'error', `Pod '${pod.id}' is defined twice.`, pod.spans.name ?? pod.span, [
+        { span: sameOrigin.pod.spans.name ?? sameOrigin.pod.span, message: 'first definition' },
+      ]);
       return;
     }
     list.push({ pod, set });
@@ -450,7 +687,13 @@ class Builder {
     const list = this.services.get(d.svc.id) ?? [];
     const sameOrigin = list.find((x) => x.svc.origin === d.svc.origin);
     if (sameOrigin) {
-      this.report('name.duplicate', 'error', `Service '${d.svc.id}' is defined twice.`, d.svc.spans.name ?? d.svc.span, [{ span: sameOrigin.svc.spans.name ?? sameOrigin.svc.span, message: 'first definition' }]);
+      this.report(
+        'name.duplicate',
+        'error',
+        `Service '${d.svc.id}' is defined twice.`,
+        d.svc.spans.name ?? d.svc.span,
+        [{ span: sameOrigin.svc.spans.name ?? sameOrigin.svc.span, message: 'first definition' }],
+      );
       return;
     }
     list.push(d);
@@ -485,7 +728,7 @@ class Builder {
     const defaultSpan: Span = { file: firstFile, start: 0, end: 0 };
     const pick = (key: string, ...fallbacks: ({ value: string; span: Span }[] | undefined)[]): string[] => {
       const own = c ? strings(get(c, key)) : [];
-      const chosen = own.length ? own : fallbacks.find((f) => f && f.length) ?? [];
+      const chosen = own.length ? own : (fallbacks.find((f) => f && f.length) ?? []);
       chosen.forEach((x, i) => (spans[`${key}.${i}`] = x.span));
       return chosen.map((x) => x.value);
     };
@@ -496,26 +739,45 @@ class Builder {
     const range = /^(\d+)-(\d+)$/.exec(str(rangeNode) ?? '');
     if (rangeNode) spans.nodePortRange = rangeNode.span;
     if (rangeNode && (!range || Number(range[1]) > Number(range[2]))) {
-      this.report('schema.type', 'error', `nodePortRange must look like 30000-32767 (low-high), not '${str(rangeNode) ?? ''}'.`, rangeNode.span);
+      this.report(
+        'schema.type',
+        'error',
+        `nodePortRange must look like 30000-32767 (low-high), not '${str(rangeNode) ?? ''}'.`,
+        rangeNode.span,
+      );
     }
     const kp = map(get(c, 'kubeProxy'));
     const cni = map(get(c, 'cni'));
     const masq = map(get(c, 'masquerade'));
-    const detector = str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(this.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
-    const npa = kp && get(kp, 'nodePortAddresses') ? strings(get(kp, 'nodePortAddresses')).map((x) => x.value) : this.kubeProxy?.nodePortAddresses?.map((x) => x.value) ?? [];
+    const detector =
+      str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(this.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
+    const npa =
+      kp && get(kp, 'nodePortAddresses')
+        ? strings(get(kp, 'nodePortAddresses')).map((x) => x.value)
+        : (this.kubeProxy?.nodePortAddresses?.map((x) => x.value) ?? []);
     return {
       podCIDRs,
       serviceCIDRs,
-      nodePortRange: range && Number(range[1]) <= Number(range[2]) ? { min: Number(range[1]), max: Number(range[2]) } : { min: 30000, max: 32767 },
+      nodePortRange:
+        range && Number(range[1]) <= Number(range[2])
+          ? { min: Number(range[1]), max: Number(range[2]) }
+          : { min: 30000, max: 32767 },
       routing: str(get(c, 'routing')) === 'manual' ? 'manual' : 'host-gw',
       kubeProxy: {
         mode: 'iptables',
         masqueradeAll: bool(get(kp, 'masqueradeAll')) ?? this.kubeProxy?.masqueradeAll ?? false,
         masqueradeBit: int(get(kp, 'masqueradeBit')) ?? this.kubeProxy?.masqueradeBit ?? 14,
-        localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector) ? detector : 'ClusterCIDR') as LocalDetector,
+        localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector)
+          ? detector
+          : 'ClusterCIDR') as LocalDetector,
         nodePortAddresses: npa,
         span: kp?.span ?? this.kubeProxy?.span ?? defaultSpan,
-        spans: kp ? { ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']), ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))) } : this.kubeProxy?.spans ?? {},
+        spans: kp
+          ? {
+              ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']),
+              ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))),
+            }
+          : (this.kubeProxy?.spans ?? {}),
         origin: kp ? 'netpath' : this.kubeProxy ? 'KubeProxyConfiguration' : 'default',
       },
       cni: {
@@ -528,18 +790,32 @@ class Builder {
       },
       masquerade: masq
         ? {
-            nonMasqueradeCIDRs: get(masq, 'nonMasqueradeCIDRs') ? strings(get(masq, 'nonMasqueradeCIDRs')).map((x) => x.value) : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+            nonMasqueradeCIDRs: get(masq, 'nonMasqueradeCIDRs')
+              ? strings(get(masq, 'nonMasqueradeCIDRs')).map((x) => x.value)
+              : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
             masqLinkLocal: bool(get(masq, 'masqLinkLocal')) ?? false,
             span: masq.span,
-            spans: { ...spansOf(masq, ['nonMasqueradeCIDRs', 'masqLinkLocal']), ...indexedSpans('nonMasqueradeCIDRs', strings(get(masq, 'nonMasqueradeCIDRs'))) },
+            spans: {
+              ...spansOf(masq, ['nonMasqueradeCIDRs', 'masqLinkLocal']),
+              ...indexedSpans('nonMasqueradeCIDRs', strings(get(masq, 'nonMasqueradeCIDRs'))),
+            },
             origin: 'netpath',
           }
         : this.masqAgent
-          ? { nonMasqueradeCIDRs: this.masqAgent.nonMasqueradeCIDRs, masqLinkLocal: this.masqAgent.masqLinkLocal, span: this.masqAgent.span, spans: this.masqAgent.spans, origin: 'ConfigMap' }
+          ? {
+              nonMasqueradeCIDRs: this.masqAgent.nonMasqueradeCIDRs,
+              masqLinkLocal: this.masqAgent.masqLinkLocal,
+              span: this.masqAgent.span,
+              spans: this.masqAgent.spans,
+              origin: 'ConfigMap',
+            }
           : undefined,
       span: c?.span ?? this.clusterConfig?.span ?? defaultSpan,
-      spans: { ...spans, ...(c ? spansOf(c, ['podCIDRs', 'serviceCIDRs', 'routing', 'kubeProxy', 'cni', 'masquerade']) : {}) },
-      origin: c ? 'netpath' : this.clusterConfig?.origin ?? 'default',
+      spans: {
+        ...spans,
+        ...(c ? spansOf(c, ['podCIDRs', 'serviceCIDRs', 'routing', 'kubeProxy', 'cni', 'masquerade']) : {}),
+      },
+      origin: c ? 'netpath' : (this.clusterConfig?.origin ?? 'default'),
     };
   }
 
@@ -549,7 +825,9 @@ class Builder {
     for (const n of this.networks) {
       const first = seen.get(n.name);
       if (first) {
-        this.report('name.duplicate', 'error', `Network '${n.name}' is defined twice.`, n.spans.name ?? n.span, [{ span: first.spans.name ?? first.span, message: 'first definition' }]);
+        this.report('name.duplicate', 'error', `Network '${n.name}' is defined twice.`, n.spans.name ?? n.span, [
+          { span: first.spans.name ?? first.span, message: 'first definition' },
+        ]);
         continue;
       }
       seen.set(n.name, n);
@@ -571,11 +849,26 @@ class Builder {
       if (!interfaces) {
         const addresses = k8s?.k8sAddresses ?? [];
         const net = defaultNetwork;
-        interfaces = addresses.length && net
-          ? [{ name: 'eth0', network: net.name, addresses: addresses.map((a) => withLength(a.value, net.cidr)), span: addresses[0].span, spans: indexedSpans('addresses', addresses), origin: 'default' }]
-          : [];
+        interfaces =
+          addresses.length && net
+            ? [
+                {
+                  name: 'eth0',
+                  network: net.name,
+                  addresses: addresses.map((a) => withLength(a.value, net.cidr)),
+                  span: addresses[0].span,
+                  spans: indexedSpans('addresses', addresses),
+                  origin: 'default',
+                },
+              ]
+            : [];
       }
-      const bridge = this.bridgeOf(np?.bridge, podCIDRs.map((p) => p.value), cluster, base.span);
+      const bridge = this.bridgeOf(
+        np?.bridge,
+        podCIDRs.map((p) => p.value),
+        cluster,
+        base.span,
+      );
       out.push({
         name,
         interfaces,
@@ -595,11 +888,14 @@ class Builder {
   /** Without declared networks, Kubernetes Node addresses share one underlay: the smallest prefix (at most /24) holding them all. */
   private defaultUnderlay(networks: Network[]): Network | undefined {
     if (networks.length) return networks.length === 1 ? networks[0] : undefined;
-    const addrs = [...this.nodes.values()].flatMap((ds) => ds.flatMap((d) => d.k8sAddresses ?? [])).map((a) => parseAddress(a.value)).filter((a) => a?.family === 4);
+    const addrs = [...this.nodes.values()]
+      .flatMap((ds) => ds.flatMap((d) => d.k8sAddresses ?? []))
+      .map((a) => parseAddress(a.value))
+      .filter((a) => a?.family === 4);
     if (!addrs.length) return undefined;
     let length = 24;
     const base = addrs[0]!.value;
-    while (length > 0 && !addrs.every((a) => (a!.value >> BigInt(32 - length)) === (base >> BigInt(32 - length)))) length--;
+    while (length > 0 && !addrs.every((a) => a!.value >> BigInt(32 - length) === base >> BigInt(32 - length))) length--;
     const cidr = `${formatValue(4, firstAddress({ family: 4, address: base, length, text: '' }))}/${length}`;
     const net: Network = { name: 'underlay', cidr, span: { file: '', start: 0, end: 0 }, spans: {}, origin: 'default' };
     networks.push(net);
@@ -611,10 +907,12 @@ class Builder {
     return {
       name: str(get(node, 'name')) ?? cluster.cni.bridge,
       // The CNI bridge plugin's gateway defaults to the first address after the network address.
-      addresses: addresses.length ? addresses.map((a) => a.value) : podCIDRs.flatMap((c) => {
-        const p = parsePrefix(c);
-        return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
-      }),
+      addresses: addresses.length
+        ? addresses.map((a) => a.value)
+        : podCIDRs.flatMap((c) => {
+            const p = parsePrefix(c);
+            return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
+          }),
       hairpinMode: bool(get(node, 'hairpinMode')) ?? cluster.cni.hairpinMode,
       span: node?.span ?? fallback,
       spans: node ? { ...spansOf(node, ['name', 'hairpinMode']), ...indexedSpans('addresses', addresses) } : {},
@@ -668,25 +966,56 @@ class Builder {
       let endpointSource: Service['endpointSource'] = 'none';
       if (svc.selector && Object.keys(svc.selector).length) {
         endpointSource = 'selector';
-        endpoints = selectorIndex.select(svc.namespace, svc.selector).filter((p) => p.ips.length).map((p) => ({
-          ip: p.ips[0], pod: p.id, node: p.node, ready: true, span: p.spans.name ?? p.span,
-          ports: Object.fromEntries(svc.ports.flatMap((sp) => {
-            const target = resolveTargetPort(sp, p);
-            return target === undefined ? [] : [[sp.name, target]];
-          })),
-        }));
+        endpoints = selectorIndex
+          .select(svc.namespace, svc.selector)
+          .filter((p) => p.ips.length)
+          .map((p) => ({
+            ip: p.ips[0],
+            pod: p.id,
+            node: p.node,
+            ready: true,
+            span: p.spans.name ?? p.span,
+            ports: Object.fromEntries(
+              svc.ports.flatMap((sp) => {
+                const target = resolveTargetPort(sp, p);
+                return target === undefined ? [] : [[sp.name, target]];
+              }),
+            ),
+          }));
         // Dual-stack pods: one endpoint per family, like one EndpointSlice per family.
-        endpoints = endpoints.concat(selectorIndex.select(svc.namespace, svc.selector).filter((p) => p.ips.length > 1).flatMap((p) => p.ips.slice(1).map((ip) => ({
-          ip, pod: p.id, node: p.node, ready: true, span: p.spans.name ?? p.span,
-          ports: Object.fromEntries(svc.ports.flatMap((sp) => { const t = resolveTargetPort(sp, p); return t === undefined ? [] : [[sp.name, t]]; })),
-        }))));
+        endpoints = endpoints.concat(
+          selectorIndex
+            .select(svc.namespace, svc.selector)
+            .filter((p) => p.ips.length > 1)
+            .flatMap((p) =>
+              p.ips.slice(1).map((ip) => ({
+                ip,
+                pod: p.id,
+                node: p.node,
+                ready: true,
+                span: p.spans.name ?? p.span,
+                ports: Object.fromEntries(
+                  svc.ports.flatMap((sp) => {
+                    const t = resolveTargetPort(sp, p);
+                    return t === undefined ? [] : [[sp.name, t]];
+                  }),
+                ),
+              })),
+            ),
+        );
       } else if (explicit) {
         endpointSource = 'EndpointSlice';
         endpoints = explicit.map((e) => {
           const pod = podByIP.get(e.ip);
           return {
-            ip: e.ip, pod: pod?.id, node: e.node ?? pod?.node, ready: e.ready, span: e.span,
-            ports: Object.fromEntries(svc.ports.map((sp) => [sp.name, e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port)])),
+            ip: e.ip,
+            pod: pod?.id,
+            node: e.node ?? pod?.node,
+            ready: e.ready,
+            span: e.span,
+            ports: Object.fromEntries(
+              svc.ports.map((sp) => [sp.name, e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port)]),
+            ),
           };
         });
       } else if (slicesByService.has(svc.id)) {
@@ -695,11 +1024,17 @@ class Builder {
           for (const e of slice.endpoints) {
             const pod = e.pod ? pods.find((p) => p.id === e.pod) : podByIP.get(e.ip);
             endpoints.push({
-              ip: e.ip, pod: pod?.id ?? e.pod, node: e.node ?? pod?.node, ready: e.ready, span: e.span,
-              ports: Object.fromEntries(svc.ports.flatMap((sp) => {
-                const match = slice.ports.find((p) => p.name === sp.name && p.protocol === sp.protocol);
-                return match ? [[sp.name, match.port]] : [];
-              })),
+              ip: e.ip,
+              pod: pod?.id ?? e.pod,
+              node: e.node ?? pod?.node,
+              ready: e.ready,
+              span: e.span,
+              ports: Object.fromEntries(
+                svc.ports.flatMap((sp) => {
+                  const match = slice.ports.find((p) => p.name === sp.name && p.protocol === sp.protocol);
+                  return match ? [[sp.name, match.port]] : [];
+                }),
+              ),
             });
           }
         }
@@ -716,25 +1051,50 @@ class Builder {
     for (const n of nodes) {
       for (const i of n.interfaces) {
         if (i.origin !== 'default' && !networkNames.has(i.network)) {
-          this.report('ref.unknown', 'error', `Interface ${n.name}/${i.name} is attached to network '${i.network}', which does not exist (known: ${known('network', networkNames)}).`, i.spans.network ?? i.span);
+          this.report(
+            'ref.unknown',
+            'error',
+            `Interface ${n.name}/${i.name} is attached to network '${i.network}', which does not exist (known: ${known('network', networkNames)}).`,
+            i.spans.network ?? i.span,
+          );
         }
       }
       for (const r of n.routes) {
         if (r.dev && !n.interfaces.some((i) => i.name === r.dev) && r.dev !== n.bridge.name) {
-          this.report('ref.unknown', 'error', `Route to ${r.to} on node ${n.name} uses device '${r.dev}', which the node does not have.`, r.spans.dev ?? r.span);
+          this.report(
+            'ref.unknown',
+            'error',
+            `Route to ${r.to} on node ${n.name} uses device '${r.dev}', which the node does not have.`,
+            r.spans.dev ?? r.span,
+          );
         }
       }
     }
     for (const p of pods) {
       if (!p.node) {
-        this.report('ref.unknown', 'error', `Pod ${p.id} is not scheduled on any node: give it a node (spec.nodeName).`, p.spans.name ?? p.span);
+        this.report(
+          'ref.unknown',
+          'error',
+          `Pod ${p.id} is not scheduled on any node: give it a node (spec.nodeName).`,
+          p.spans.name ?? p.span,
+        );
       } else if (!nodeNames.has(p.node)) {
-        this.report('ref.unknown', 'error', `Pod ${p.id} runs on node '${p.node}', which does not exist (known: ${known('node', nodeNames)}).`, p.spans.node ?? p.span);
+        this.report(
+          'ref.unknown',
+          'error',
+          `Pod ${p.id} runs on node '${p.node}', which does not exist (known: ${known('node', nodeNames)}).`,
+          p.spans.node ?? p.span,
+        );
       }
     }
     for (const x of externals) {
       if (!networkNames.has(x.network)) {
-        this.report('ref.unknown', 'error', `External ${x.name} is on network '${x.network}', which does not exist (known: ${known('network', networkNames)}).`, x.spans.network ?? x.span);
+        this.report(
+          'ref.unknown',
+          'error',
+          `External ${x.name} is on network '${x.network}', which does not exist (known: ${known('network', networkNames)}).`,
+          x.spans.network ?? x.span,
+        );
       }
     }
   }
@@ -763,7 +1123,8 @@ class LabelIndex {
 
 function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
-  for (const c of pod.containers) for (const p of c.ports) if (p.name === sp.targetPort && p.protocol === sp.protocol) return p.containerPort;
+  for (const c of pod.containers)
+    for (const p of c.ports) if (p.name === sp.targetPort && p.protocol === sp.protocol) return p.containerPort;
   return undefined;
 }
 
@@ -783,7 +1144,15 @@ function impliedRoutes(nodes: Node[], networks: Network[]): Node[] {
           const theirs = other.interfaces.find((i) => i.network === mine.network);
           const via = theirs?.addresses.map((a) => a.split('/')[0]).find((a) => parseAddress(a)?.family === family);
           if (via) {
-            implied.push({ to: cidr, via, dev: mine.name, source: 'implied', span: other.spans[`podCIDRs.${other.podCIDRs.indexOf(cidr)}`] ?? other.span, spans: {}, origin: 'default' });
+            implied.push({
+              to: cidr,
+              via,
+              dev: mine.name,
+              source: 'implied',
+              span: other.spans[`podCIDRs.${other.podCIDRs.indexOf(cidr)}`] ?? other.span,
+              spans: {},
+              origin: 'default',
+            });
             break;
           }
         }
@@ -820,12 +1189,22 @@ function splitComma(text: string, span: Span): { value: string; span: Span }[] {
   let offset = 0;
   // Offsets inside a quoted scalar are shifted by the opening quote.
   const quote = text.length < span.end - span.start ? 1 : 0;
-  return text.split(',').map((part) => {
-    const lead = part.length - part.trimStart().length;
-    const s = { value: part.trim(), span: { file: span.file, start: span.start + quote + offset + lead, end: span.start + quote + offset + lead + part.trim().length } };
-    offset += part.length + 1;
-    return s;
-  }).filter((x) => x.value);
+  return text
+    .split(',')
+    .map((part) => {
+      const lead = part.length - part.trimStart().length;
+      const s = {
+        value: part.trim(),
+        span: {
+          file: span.file,
+          start: span.start + quote + offset + lead,
+          end: span.start + quote + offset + lead + part.trim().length,
+        },
+      };
+      offset += part.length + 1;
+      return s;
+    })
+    .filter((x) => x.value);
 }
 
 function enumOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -838,7 +1217,11 @@ function protocolOf(value: string | undefined): Protocol {
 
 function detectorFromKubeProxyConfig(mode: string | undefined): string | undefined {
   if (mode === undefined || mode === '') return undefined;
-  return mode === 'ClusterCIDR' || mode === 'NodeCIDR' || mode === 'BridgeInterface' || mode === 'InterfaceNamePrefix' ? mode : mode === 'None' ? 'None' : undefined;
+  return mode === 'ClusterCIDR' || mode === 'NodeCIDR' || mode === 'BridgeInterface' || mode === 'InterfaceNamePrefix'
+    ? mode
+    : mode === 'None'
+      ? 'None'
+      : undefined;
 }
 
 function withLength(address: string, networkCidr: string): string {
@@ -854,7 +1237,16 @@ function readContainer(c: YNode, origin: Origin): Container[] {
   const ports: ContainerPort[] = list(get(c, 'ports')).flatMap((p) => {
     const containerPort = int(get(p, 'containerPort'));
     if (containerPort === undefined) return [];
-    return [{ name: str(get(p, 'name')), containerPort, protocol: protocolOf(str(get(p, 'protocol'))), span: p.span, spans: spansOf(p, ['name', 'containerPort', 'protocol']), origin }];
+    return [
+      {
+        name: str(get(p, 'name')),
+        containerPort,
+        protocol: protocolOf(str(get(p, 'protocol'))),
+        span: p.span,
+        spans: spansOf(p, ['name', 'containerPort', 'protocol']),
+        origin,
+      },
+    ];
   });
   return [{ name, ports, span: c.span, spans: spansOf(c, ['name', 'ports']), origin }];
 }
@@ -864,12 +1256,18 @@ function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[]
   if (port === undefined) return [];
   const targetNode = get(p, 'targetPort');
   const target = int(targetNode) ?? str(targetNode) ?? port;
-  return [{
-    name: str(get(p, 'name')) ?? (index === 0 ? '' : String(port)), port,
-    targetPort: typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target,
-    nodePort: int(get(p, 'nodePort')), protocol: protocolOf(str(get(p, 'protocol'))),
-    span: p.span, spans: spansOf(p, ['name', 'port', 'targetPort', 'nodePort', 'protocol']), origin,
-  }];
+  return [
+    {
+      name: str(get(p, 'name')) ?? (index === 0 ? '' : String(port)),
+      port,
+      targetPort: typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target,
+      nodePort: int(get(p, 'nodePort')),
+      protocol: protocolOf(str(get(p, 'protocol'))),
+      span: p.span,
+      spans: spansOf(p, ['name', 'port', 'targetPort', 'nodePort', 'protocol']),
+      origin,
+    },
+  ];
 }
 
 /**

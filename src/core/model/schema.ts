@@ -8,7 +8,14 @@
  */
 
 export interface SchemaNode {
-  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'null' | readonly ('string' | 'integer' | 'null' | 'boolean')[];
+  readonly type?:
+    | 'object'
+    | 'array'
+    | 'string'
+    | 'integer'
+    | 'boolean'
+    | 'null'
+    | readonly ('string' | 'integer' | 'null' | 'boolean')[];
   readonly description?: string;
   readonly enum?: readonly (string | number | boolean)[];
   readonly default?: unknown;
@@ -24,17 +31,31 @@ export interface SchemaNode {
   readonly markdownDescription?: string;
 }
 
-const cidr = (description: string): SchemaNode => ({ type: 'string', description, pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
+const cidr = (description: string): SchemaNode => ({
+  type: 'string',
+  description,
+  pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$',
+});
 const cidrList = (description: string, item: string): SchemaNode => ({ type: 'array', description, items: cidr(item) });
 const ip = (description: string): SchemaNode => ({ type: 'string', description });
-const labels: SchemaNode = { type: 'object', description: 'Labels: key/value pairs that Service selectors match.', additionalProperties: { type: 'string' } };
+const labels: SchemaNode = {
+  type: 'object',
+  description: 'Labels: key/value pairs that Service selectors match.',
+  additionalProperties: { type: 'string' },
+};
 
 const port: SchemaNode = {
   type: 'object',
-  description: 'A port a container listens on. All containers of a pod share one network namespace, so two containers cannot listen on the same port and protocol.',
+  description:
+    'A port a container listens on. All containers of a pod share one network namespace, so two containers cannot listen on the same port and protocol.',
   properties: {
     name: { type: 'string', description: 'Optional name; a Service targetPort may refer to it.' },
-    containerPort: { type: 'integer', minimum: 1, maximum: 65535, description: 'The port number the container listens on, inside the pod network namespace.' },
+    containerPort: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      description: 'The port number the container listens on, inside the pod network namespace.',
+    },
     protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP', description: 'Transport protocol.' },
   },
   required: ['containerPort'],
@@ -43,7 +64,8 @@ const port: SchemaNode = {
 
 const route: SchemaNode = {
   type: 'object',
-  description: 'A route in the node root namespace: packets for `to` go to the next hop `via` out of the interface `dev`, like `ip route add <to> via <via> dev <dev>`.',
+  description:
+    'A route in the node root namespace: packets for `to` go to the next hop `via` out of the interface `dev`, like `ip route add <to> via <via> dev <dev>`.',
   properties: {
     to: { type: 'string', description: 'Destination prefix (e.g. 10.244.2.0/24) or `default`.' },
     via: ip('Next-hop gateway address. It must be on a network the node is connected to.'),
@@ -55,9 +77,14 @@ const route: SchemaNode = {
 
 export const TOPOLOGY_SCHEMA: SchemaNode = {
   type: 'object',
-  description: 'A NetPath topology: the plumbing of a Kubernetes cluster network that Kubernetes objects do not spell out.',
+  description:
+    'A NetPath topology: the plumbing of a Kubernetes cluster network that Kubernetes objects do not spell out.',
   properties: {
-    apiVersion: { type: 'string', pattern: '^netpath\\.dev/', description: 'The version of the NetPath format: netpath.dev/v1alpha1.' },
+    apiVersion: {
+      type: 'string',
+      pattern: '^netpath\\.dev/',
+      description: 'The version of the NetPath format: netpath.dev/v1alpha1.',
+    },
     kind: { type: 'string', enum: ['Topology'], description: 'Always `Topology`.' },
     metadata: {
       type: 'object',
@@ -67,45 +94,111 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
     },
     include: {
       type: 'array',
-      description: 'More files to read into this topology: paths or globs relative to this file (e.g. `manifests/*.yaml`). Kubernetes manifests found there merge into the model.',
+      description:
+        'More files to read into this topology: paths or globs relative to this file (e.g. `manifests/*.yaml`). Kubernetes manifests found there merge into the model.',
       items: { type: 'string' },
     },
     cluster: {
       type: 'object',
       description: 'Cluster-wide network settings.',
       properties: {
-        podCIDRs: cidrList('The cluster CIDR: the range every pod IP comes from, one per IP family (kube-controller-manager --cluster-cidr). Each node gets a slice of it.', 'A pod range in CIDR notation, e.g. 10.244.0.0/16.'),
-        serviceCIDRs: cidrList('The Service range: virtual IPs handed to Services (kube-apiserver --service-cluster-ip-range), one per IP family. It must not overlap pod or node ranges.', 'A Service range in CIDR notation, e.g. 10.96.0.0/12.'),
-        nodePortRange: { type: 'string', pattern: '^[0-9]+-[0-9]+$', default: '30000-32767', description: 'Ports kube-proxy opens on every node for NodePort Services (kube-apiserver --service-node-port-range).' },
-        routing: { type: 'string', enum: ['host-gw', 'manual'], default: 'host-gw', description: '`host-gw`: each node routes every other node\'s pod CIDR via that node\'s address (flannel host-gw style, needs one shared L2 network). `manual`: only the routes you write.' },
+        podCIDRs: cidrList(
+          'The cluster CIDR: the range every pod IP comes from, one per IP family (kube-controller-manager --cluster-cidr). Each node gets a slice of it.',
+          'A pod range in CIDR notation, e.g. 10.244.0.0/16.',
+        ),
+        serviceCIDRs: cidrList(
+          'The Service range: virtual IPs handed to Services (kube-apiserver --service-cluster-ip-range), one per IP family. It must not overlap pod or node ranges.',
+          'A Service range in CIDR notation, e.g. 10.96.0.0/12.',
+        ),
+        nodePortRange: {
+          type: 'string',
+          pattern: '^[0-9]+-[0-9]+$',
+          default: '30000-32767',
+          description:
+            'Ports kube-proxy opens on every node for NodePort Services (kube-apiserver --service-node-port-range).',
+        },
+        routing: {
+          type: 'string',
+          enum: ['host-gw', 'manual'],
+          default: 'host-gw',
+          description:
+            "`host-gw`: each node routes every other node's pod CIDR via that node's address (flannel host-gw style, needs one shared L2 network). `manual`: only the routes you write.",
+        },
         kubeProxy: {
           type: 'object',
           description: 'kube-proxy settings. kube-proxy turns Services into iptables rules on every node.',
           properties: {
-            mode: { type: 'string', enum: ['iptables'], default: 'iptables', description: 'Proxy mode. NetPath models iptables mode.' },
-            masqueradeAll: { type: 'boolean', default: false, description: 'SNAT every packet sent to a Service IP, so backends always see the node as the client.' },
-            masqueradeBit: { type: 'integer', minimum: 0, maximum: 31, default: 14, description: 'The bit of the packet mark kube-proxy uses to flag packets for masquerade (14 = 0x4000).' },
-            localDetector: { type: 'string', enum: ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'], default: 'ClusterCIDR', description: 'How kube-proxy tells pod traffic from other traffic: pod traffic to a ClusterIP is not masqueraded.' },
-            nodePortAddresses: cidrList('Only local addresses inside these ranges answer NodePorts. Empty: every local address.', 'A CIDR.'),
+            mode: {
+              type: 'string',
+              enum: ['iptables'],
+              default: 'iptables',
+              description: 'Proxy mode. NetPath models iptables mode.',
+            },
+            masqueradeAll: {
+              type: 'boolean',
+              default: false,
+              description: 'SNAT every packet sent to a Service IP, so backends always see the node as the client.',
+            },
+            masqueradeBit: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 31,
+              default: 14,
+              description: 'The bit of the packet mark kube-proxy uses to flag packets for masquerade (14 = 0x4000).',
+            },
+            localDetector: {
+              type: 'string',
+              enum: ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'],
+              default: 'ClusterCIDR',
+              description:
+                'How kube-proxy tells pod traffic from other traffic: pod traffic to a ClusterIP is not masqueraded.',
+            },
+            nodePortAddresses: cidrList(
+              'Only local addresses inside these ranges answer NodePorts. Empty: every local address.',
+              'A CIDR.',
+            ),
           },
           additionalProperties: false,
         },
         cni: {
           type: 'object',
-          description: 'Defaults of the CNI bridge plugin for every node: the plugin that creates each pod\'s veth pair and plugs it into the node bridge.',
+          description:
+            "Defaults of the CNI bridge plugin for every node: the plugin that creates each pod's veth pair and plugs it into the node bridge.",
           properties: {
-            bridge: { type: 'string', default: 'cni0', description: 'Name of the Linux bridge on each node that pod veths are plugged into.' },
-            ipMasq: { type: 'boolean', default: false, description: 'When true the plugin masquerades traffic leaving the pod subnet. On a multi-node cluster that NATs pod-to-pod traffic, which the Kubernetes network model forbids.' },
-            hairpinMode: { type: 'boolean', default: true, description: 'Let a frame leave through the bridge port it arrived on, so a pod can reach itself through a Service.' },
+            bridge: {
+              type: 'string',
+              default: 'cni0',
+              description: 'Name of the Linux bridge on each node that pod veths are plugged into.',
+            },
+            ipMasq: {
+              type: 'boolean',
+              default: false,
+              description:
+                'When true the plugin masquerades traffic leaving the pod subnet. On a multi-node cluster that NATs pod-to-pod traffic, which the Kubernetes network model forbids.',
+            },
+            hairpinMode: {
+              type: 'boolean',
+              default: true,
+              description:
+                'Let a frame leave through the bridge port it arrived on, so a pod can reach itself through a Service.',
+            },
           },
           additionalProperties: false,
         },
         masquerade: {
           type: 'object',
-          description: 'An ip-masq-agent: masquerades traffic to every destination outside nonMasqueradeCIDRs. Absent: no agent runs.',
+          description:
+            'An ip-masq-agent: masquerades traffic to every destination outside nonMasqueradeCIDRs. Absent: no agent runs.',
           properties: {
-            nonMasqueradeCIDRs: cidrList('Destinations that keep the pod source address. They must cover every pod CIDR.', 'A CIDR.'),
-            masqLinkLocal: { type: 'boolean', default: false, description: 'Also masquerade traffic to link-local 169.254.0.0/16.' },
+            nonMasqueradeCIDRs: cidrList(
+              'Destinations that keep the pod source address. They must cover every pod CIDR.',
+              'A CIDR.',
+            ),
+            masqLinkLocal: {
+              type: 'boolean',
+              default: false,
+              description: 'Also masquerade traffic to link-local 169.254.0.0/16.',
+            },
           },
           additionalProperties: false,
         },
@@ -127,7 +220,8 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
     },
     nodes: {
       type: 'array',
-      description: 'The machines of the cluster. Each node has a root network namespace with its interfaces, a bridge for its pods, routes and iptables rules.',
+      description:
+        'The machines of the cluster. Each node has a root network namespace with its interfaces, a bridge for its pods, routes and iptables rules.',
       items: {
         type: 'object',
         properties: {
@@ -138,10 +232,19 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
             items: {
               type: 'object',
               properties: {
-                name: { type: 'string', description: 'Interface name, e.g. eth0: the node\'s link to the physical network.' },
-                network: { type: 'string', description: 'The network (from `networks`) this interface is attached to.' },
+                name: {
+                  type: 'string',
+                  description: "Interface name, e.g. eth0: the node's link to the physical network.",
+                },
+                network: {
+                  type: 'string',
+                  description: 'The network (from `networks`) this interface is attached to.',
+                },
                 address: cidr('Address with prefix length, e.g. 192.168.56.11/24.'),
-                addresses: cidrList('Addresses with prefix length, one per IP family (dual-stack).', 'An address with prefix length.'),
+                addresses: cidrList(
+                  'Addresses with prefix length, one per IP family (dual-stack).',
+                  'An address with prefix length.',
+                ),
               },
               required: ['name', 'network'],
               additionalProperties: false,
@@ -151,18 +254,36 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           podCIDRs: cidrList('Pod CIDRs of this node, one per IP family (dual-stack).', 'A pod range of this node.'),
           bridge: {
             type: 'object',
-            description: 'The Linux bridge that connects the host ends of this node\'s pod veth pairs. Its address is the pods\' default gateway.',
+            description:
+              "The Linux bridge that connects the host ends of this node's pod veth pairs. Its address is the pods' default gateway.",
             properties: {
               name: { type: 'string', description: 'Bridge name (default: the cluster cni.bridge, cni0).' },
-              address: cidr('Gateway address with the pod subnet prefix length (default: the first address of the pod CIDR).'),
+              address: cidr(
+                'Gateway address with the pod subnet prefix length (default: the first address of the pod CIDR).',
+              ),
               addresses: cidrList('Gateway addresses, one per IP family.', 'A gateway address with prefix length.'),
-              hairpinMode: { type: 'boolean', description: 'Hairpin mode on the bridge ports of this node (default: the cluster cni.hairpinMode).' },
+              hairpinMode: {
+                type: 'boolean',
+                description: 'Hairpin mode on the bridge ports of this node (default: the cluster cni.hairpinMode).',
+              },
             },
             additionalProperties: false,
           },
-          ipMasq: { type: 'boolean', description: 'CNI bridge plugin ipMasq for this node (default: the cluster cni.ipMasq).' },
-          routes: { type: 'array', description: 'Extra routes of the node root namespace. With routing: host-gw the routes to other nodes\' pod CIDRs are implied.', items: route },
-          iptables: { type: 'string', description: 'Raw iptables-save text for this node, evaluated as written after kube-proxy\'s and the CNI plugin\'s rules.' },
+          ipMasq: {
+            type: 'boolean',
+            description: 'CNI bridge plugin ipMasq for this node (default: the cluster cni.ipMasq).',
+          },
+          routes: {
+            type: 'array',
+            description:
+              "Extra routes of the node root namespace. With routing: host-gw the routes to other nodes' pod CIDRs are implied.",
+            items: route,
+          },
+          iptables: {
+            type: 'string',
+            description:
+              "Raw iptables-save text for this node, evaluated as written after kube-proxy's and the CNI plugin's rules.",
+          },
         },
         required: ['name'],
         additionalProperties: false,
@@ -170,21 +291,35 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
     },
     pods: {
       type: 'array',
-      description: 'Pods: each has its own network namespace with eth0 (one end of a veth pair) and one IP shared by its containers.',
+      description:
+        'Pods: each has its own network namespace with eth0 (one end of a veth pair) and one IP shared by its containers.',
       items: {
         type: 'object',
         properties: {
           name: { type: 'string', description: 'Name of the pod, unique within its namespace.' },
-          namespace: { type: 'string', default: 'default', description: 'Kubernetes namespace of the pod (not a network namespace).' },
+          namespace: {
+            type: 'string',
+            default: 'default',
+            description: 'Kubernetes namespace of the pod (not a network namespace).',
+          },
           node: { type: 'string', description: 'The node the pod runs on.' },
-          ip: ip('The pod IP, inside its node\'s pod CIDR.'),
+          ip: ip("The pod IP, inside its node's pod CIDR."),
           ips: { type: 'array', description: 'Pod IPs, one per IP family (dual-stack).', items: ip('A pod IP.') },
-          hostVeth: { type: 'string', description: 'Name of the host side of the pod\'s veth pair (the pod side is eth0). Default: derived from the pod name.' },
-          hostNetwork: { type: 'boolean', default: false, description: 'Run in the node\'s root network namespace: no veth, the pod IP is the node IP.' },
+          hostVeth: {
+            type: 'string',
+            description:
+              "Name of the host side of the pod's veth pair (the pod side is eth0). Default: derived from the pod name.",
+          },
+          hostNetwork: {
+            type: 'boolean',
+            default: false,
+            description: "Run in the node's root network namespace: no veth, the pod IP is the node IP.",
+          },
           labels,
           containers: {
             type: 'array',
-            description: 'Containers of the pod. They share the pod network namespace and reach each other on localhost.',
+            description:
+              'Containers of the pod. They share the pod network namespace and reach each other on localhost.',
             items: {
               type: 'object',
               properties: {
@@ -208,10 +343,26 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
         properties: {
           name: { type: 'string', description: 'Service name.' },
           namespace: { type: 'string', default: 'default', description: 'Kubernetes namespace of the Service.' },
-          type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer'], default: 'ClusterIP', description: 'ClusterIP: reachable inside the cluster. NodePort: also on a port of every node. LoadBalancer: also on an external load-balancer IP.' },
-          clusterIP: ip('The virtual IP of the Service, from the service range. No interface owns it: kube-proxy\'s DNAT rules catch packets sent to it.'),
-          clusterIPs: { type: 'array', description: 'Cluster IPs, one per IP family (dual-stack).', items: ip('A cluster IP.') },
-          selector: { type: 'object', description: 'Labels that select the backend pods (the endpoints).', additionalProperties: { type: 'string' } },
+          type: {
+            type: 'string',
+            enum: ['ClusterIP', 'NodePort', 'LoadBalancer'],
+            default: 'ClusterIP',
+            description:
+              'ClusterIP: reachable inside the cluster. NodePort: also on a port of every node. LoadBalancer: also on an external load-balancer IP.',
+          },
+          clusterIP: ip(
+            "The virtual IP of the Service, from the service range. No interface owns it: kube-proxy's DNAT rules catch packets sent to it.",
+          ),
+          clusterIPs: {
+            type: 'array',
+            description: 'Cluster IPs, one per IP family (dual-stack).',
+            items: ip('A cluster IP.'),
+          },
+          selector: {
+            type: 'object',
+            description: 'Labels that select the backend pods (the endpoints).',
+            additionalProperties: { type: 'string' },
+          },
           ports: {
             type: 'array',
             description: 'Ports of the Service.',
@@ -220,22 +371,69 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               properties: {
                 name: { type: 'string', description: 'Port name (needed when a Service has several ports).' },
                 port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The port on the cluster IP.' },
-                targetPort: { type: ['integer', 'string'], description: 'The port on the backend pods: a number or a container port name. Default: the same as port.' },
-                nodePort: { type: 'integer', minimum: 1, maximum: 65535, description: 'The port opened on every node (NodePort and LoadBalancer Services).' },
-                protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP', description: 'Transport protocol.' },
+                targetPort: {
+                  type: ['integer', 'string'],
+                  description:
+                    'The port on the backend pods: a number or a container port name. Default: the same as port.',
+                },
+                nodePort: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 65535,
+                  description: 'The port opened on every node (NodePort and LoadBalancer Services).',
+                },
+                protocol: {
+                  type: 'string',
+                  enum: ['TCP', 'UDP', 'SCTP'],
+                  default: 'TCP',
+                  description: 'Transport protocol.',
+                },
               },
               required: ['port'],
               additionalProperties: false,
             },
           },
-          externalTrafficPolicy: { type: 'string', enum: ['Cluster', 'Local'], default: 'Cluster', description: 'Cluster: external traffic may go to any endpoint and is masqueraded. Local: only endpoints on the receiving node, and the client address is kept.' },
-          internalTrafficPolicy: { type: 'string', enum: ['Cluster', 'Local'], default: 'Cluster', description: 'Local: traffic from inside the cluster goes only to endpoints on the sending node.' },
-          externalIPs: { type: 'array', description: 'Extra IPs on which nodes accept traffic for this Service.', items: ip('An external IP.') },
-          loadBalancerIP: { type: ['string', 'null'], description: 'The load balancer\'s address (status.loadBalancer.ingress[].ip in Kubernetes).' },
+          externalTrafficPolicy: {
+            type: 'string',
+            enum: ['Cluster', 'Local'],
+            default: 'Cluster',
+            description:
+              'Cluster: external traffic may go to any endpoint and is masqueraded. Local: only endpoints on the receiving node, and the client address is kept.',
+          },
+          internalTrafficPolicy: {
+            type: 'string',
+            enum: ['Cluster', 'Local'],
+            default: 'Cluster',
+            description: 'Local: traffic from inside the cluster goes only to endpoints on the sending node.',
+          },
+          externalIPs: {
+            type: 'array',
+            description: 'Extra IPs on which nodes accept traffic for this Service.',
+            items: ip('An external IP.'),
+          },
+          loadBalancerIP: {
+            type: ['string', 'null'],
+            description: "The load balancer's address (status.loadBalancer.ingress[].ip in Kubernetes).",
+          },
           loadBalancerIPs: { type: 'array', description: 'Load balancer addresses.', items: ip('A load balancer IP.') },
-          loadBalancerSourceRanges: cidrList('Only clients in these ranges may reach the load balancer IP; others are dropped.', 'A client range.'),
-          sessionAffinity: { type: 'string', enum: ['None', 'ClientIP'], default: 'None', description: 'ClientIP: kube-proxy sends a client back to the same endpoint for a while.' },
-          sessionAffinityTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 10800, description: 'How long ClientIP affinity keeps a client on its endpoint (Kubernetes: sessionAffinityConfig.clientIP.timeoutSeconds).' },
+          loadBalancerSourceRanges: cidrList(
+            'Only clients in these ranges may reach the load balancer IP; others are dropped.',
+            'A client range.',
+          ),
+          sessionAffinity: {
+            type: 'string',
+            enum: ['None', 'ClientIP'],
+            default: 'None',
+            description: 'ClientIP: kube-proxy sends a client back to the same endpoint for a while.',
+          },
+          sessionAffinityTimeoutSeconds: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 86400,
+            default: 10800,
+            description:
+              'How long ClientIP affinity keeps a client on its endpoint (Kubernetes: sessionAffinityConfig.clientIP.timeoutSeconds).',
+          },
           endpoints: {
             type: 'array',
             description: 'Explicit endpoints (like an EndpointSlice) for a Service without a selector.',
@@ -282,7 +480,10 @@ export function schemaAt(path: readonly string[]): SchemaNode | undefined {
   for (const key of path) {
     if (!node) return undefined;
     if (key === '[]') node = node.items;
-    else node = node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+    else
+      node =
+        node.properties?.[key] ??
+        (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
   }
   return node;
 }

@@ -19,7 +19,17 @@ export interface Located {
   readonly origin: Origin;
 }
 
-export type Origin = 'netpath' | 'Node' | 'Pod' | 'Service' | 'EndpointSlice' | 'KubeProxyConfiguration' | 'ClusterConfiguration' | 'Cluster' | 'ConfigMap' | 'default';
+export type Origin =
+  | 'netpath'
+  | 'Node'
+  | 'Pod'
+  | 'Service'
+  | 'EndpointSlice'
+  | 'KubeProxyConfiguration'
+  | 'ClusterConfiguration'
+  | 'Cluster'
+  | 'ConfigMap'
+  | 'default';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 

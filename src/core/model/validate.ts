@@ -15,7 +15,11 @@ export function editDistance(a: string, b: string): number {
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev[j] = Math.min(
+        prev[j] + 1,
+        prev[j - 1] + 1,
+        diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+      );
       diag = tmp;
     }
   }
@@ -50,36 +54,90 @@ const typeName = (t: string) => (t === 'object' ? 'mapping' : t === 'array' ? 'l
 
 export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: string, problems: Problem[]): void {
   const actual = typeOf(node);
-  const allowed = schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type as string];
-  if (allowed && !allowed.includes(actual) && !(actual === 'null' && !allowed.includes('object') && !allowed.includes('array'))) {
+  const allowed =
+    schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type as string];
+  if (
+    allowed &&
+    !allowed.includes(actual) &&
+    !(actual === 'null' && !allowed.includes('object') && !allowed.includes('array'))
+  ) {
     // Numbers written where strings are expected (e.g. `name: 1`) are accepted: YAML users rarely mean a type error there.
-    const numberAsString = allowed.includes('string') && (actual === 'integer' || actual === 'number' || actual === 'boolean') && !schema.enum;
+    const numberAsString =
+      allowed.includes('string') &&
+      (actual === 'integer' || actual === 'number' || actual === 'boolean') &&
+      !schema.enum;
     if (!numberAsString) {
-      problems.push(problem('schema.type', 'error', `${path} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`, node.span));
+      problems.push(
+        problem(
+          'schema.type',
+          'error',
+          `${path} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`,
+          node.span,
+        ),
+      );
       return;
     }
   }
   if (schema.enum && node.kind === 'scalar' && node.value !== null && !schema.enum.includes(node.value as string)) {
     const suggestion = typeof node.value === 'string' ? closest(node.value, schema.enum.map(String)) : undefined;
-    const fixes: QuickFix[] = suggestion ? [{ title: `Change to '${suggestion}'`, edits: [{ span: node.span, newText: suggestion }], preferred: true }] : [];
-    problems.push(problem('schema.type', 'error', `${path} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`, node.span, [], fixes));
+    const fixes: QuickFix[] = suggestion
+      ? [{ title: `Change to '${suggestion}'`, edits: [{ span: node.span, newText: suggestion }], preferred: true }]
+      : [];
+    problems.push(
+      problem(
+        'schema.type',
+        'error',
+        `${path} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+        node.span,
+        [],
+        fixes,
+      ),
+    );
     return;
   }
   if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value)) {
-    if ((schema.minimum !== undefined && node.value < schema.minimum) || (schema.maximum !== undefined && node.value > schema.maximum)) {
-      problems.push(problem('schema.type', 'error', `${path} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`, node.span));
+    if (
+      (schema.minimum !== undefined && node.value < schema.minimum) ||
+      (schema.maximum !== undefined && node.value > schema.maximum)
+    ) {
+      problems.push(
+        problem(
+          'schema.type',
+          'error',
+          `${path} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`,
+          node.span,
+        ),
+      );
     }
   }
   if (node.kind === 'map') {
     const declared = schema.properties ?? {};
     const names = Object.keys(declared);
     for (const e of node.entries) {
-      const child = declared[e.key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      const child =
+        declared[e.key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
       if (!child) {
         if (schema.additionalProperties === false || schema.properties) {
           const suggestion = closest(e.key, names);
-          const fixes: QuickFix[] = suggestion ? [{ title: `Rename to '${suggestion}'`, edits: [{ span: e.keySpan, newText: suggestion }], preferred: true }] : [];
-          problems.push(problem('schema.unknown-key', 'warning', `Unknown key '${e.key}' in ${path}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`, e.keySpan, [], fixes));
+          const fixes: QuickFix[] = suggestion
+            ? [
+                {
+                  title: `Rename to '${suggestion}'`,
+                  edits: [{ span: e.keySpan, newText: suggestion }],
+                  preferred: true,
+                },
+              ]
+            : [];
+          problems.push(
+            problem(
+              'schema.unknown-key',
+              'warning',
+              `Unknown key '${e.key}' in ${path}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`,
+              e.keySpan,
+              [],
+              fixes,
+            ),
+          );
         }
         continue;
       }
@@ -87,7 +145,12 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
     }
     for (const req of schema.required ?? []) {
       if (!node.entries.some((e) => e.key === req)) {
-        problems.push(problem('schema.type', 'error', `${path || 'The document'} needs '${req}'.`, { ...node.span, end: Math.min(node.span.end, node.span.start + 1) }));
+        problems.push(
+          problem('schema.type', 'error', `${path || 'The document'} needs '${req}'.`, {
+            ...node.span,
+            end: Math.min(node.span.end, node.span.start + 1),
+          }),
+        );
       }
     }
   }

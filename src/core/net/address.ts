@@ -111,7 +111,12 @@ export function parsePrefix(text: string): Prefix | undefined {
 
 /** A prefix covering exactly one address (/32 or /128). */
 export function hostPrefix(a: Address): Prefix {
-  return { family: a.family, address: a.value, length: bitsOf(a.family), text: `${formatAddress(a)}/${bitsOf(a.family)}` };
+  return {
+    family: a.family,
+    address: a.value,
+    length: bitsOf(a.family),
+    text: `${formatAddress(a)}/${bitsOf(a.family)}`,
+  };
 }
 
 export function mask(family: Family, length: number): bigint {
@@ -146,7 +151,12 @@ export function prefixContainsAddress(p: Prefix, a: Address): boolean {
 
 /** Whether `outer` contains every address of `inner`. */
 export function prefixContains(outer: Prefix, inner: Prefix): boolean {
-  return outer.family === inner.family && outer.length <= inner.length && firstAddress(inner) >= firstAddress(outer) && lastAddress(inner) <= lastAddress(outer);
+  return (
+    outer.family === inner.family &&
+    outer.length <= inner.length &&
+    firstAddress(inner) >= firstAddress(outer) &&
+    lastAddress(inner) <= lastAddress(outer)
+  );
 }
 
 export function prefixesOverlap(a: Prefix, b: Prefix): boolean {

@@ -7,7 +7,16 @@
  * host bits were written. Addresses of different families never overlap, and IPv4-mapped IPv6
  * (`::ffff:10.0.0.0/104`) is IPv6, so it never overlaps IPv4 (`10.0.0.0/8`).
  */
-import { type Address, type Family, type Prefix, bitsOf, canonical, firstAddress, formatValue, lastAddress } from './address';
+import {
+  type Address,
+  type Family,
+  type Prefix,
+  bitsOf,
+  canonical,
+  firstAddress,
+  formatValue,
+  lastAddress,
+} from './address';
 
 /** An inclusive range of addresses of one family. It need not be aligned (host-local `rangeStart`..`rangeEnd`). */
 export interface AddressRange {
@@ -58,7 +67,12 @@ export function compareAddresses(a: Address, b: Address): number {
  * before the prefixes it contains), then by the address as written (so `10.0.0.0/8` precedes `10.0.0.1/8`).
  */
 export function comparePrefixes(a: Prefix, b: Prefix): number {
-  return a.family - b.family || compareBig(firstAddress(a), firstAddress(b)) || a.length - b.length || compareBig(a.address, b.address);
+  return (
+    a.family - b.family ||
+    compareBig(firstAddress(a), firstAddress(b)) ||
+    a.length - b.length ||
+    compareBig(a.address, b.address)
+  );
 }
 
 /** Orders ranges IPv4 before IPv6, then by first address, then longer ranges first (an enclosing range first). */
@@ -242,7 +256,13 @@ function distanceTo(near: bigint, first: bigint, last: bigint): bigint {
  * O(m log m) for m used ranges: sort, merge, then walk the gaps between them; the best block in a gap is
  * found by arithmetic, never by stepping through the address space.
  */
-export function nextFreeBlock(length: number, family: Family, used: readonly RangeLike[], near: bigint, within?: Prefix): Prefix | undefined {
+export function nextFreeBlock(
+  length: number,
+  family: Family,
+  used: readonly RangeLike[],
+  near: bigint,
+  within?: Prefix,
+): Prefix | undefined {
   if (!Number.isInteger(length) || length < 0 || length > bitsOf(family)) return undefined;
   if (within && within.family !== family) return undefined;
   const region = within ? rangeOf(within) : familyRange(family);
@@ -261,7 +281,8 @@ export function nextFreeBlock(length: number, family: Family, used: readonly Ran
     const home = near < 0n ? 0n : (near / size) * size;
     const start = home < lo ? lo : home > hi ? hi : home;
     const distance = distanceTo(near, start, start + size - 1n);
-    if (!best || distance < best.distance || (distance === best.distance && start < best.first)) best = { first: start, distance };
+    if (!best || distance < best.distance || (distance === best.distance && start < best.first))
+      best = { first: start, distance };
   };
 
   let cursor = region.first; // The lowest address not yet known to be taken.
@@ -290,14 +311,20 @@ export const PRIVATE_PREFIXES: readonly Prefix[] = [
  * Like {@link nextFreeBlock}, searching only the private ranges of the family ({@link PRIVATE_PREFIXES}); the
  * nearest block to `near` across them wins, a tie going to the lower block.
  */
-export function nextFreePrivateBlock(length: number, family: Family, used: readonly RangeLike[], near: bigint): Prefix | undefined {
+export function nextFreePrivateBlock(
+  length: number,
+  family: Family,
+  used: readonly RangeLike[],
+  near: bigint,
+): Prefix | undefined {
   let best: { block: Prefix; distance: bigint } | undefined;
   for (const p of PRIVATE_PREFIXES) {
     if (p.family !== family) continue;
     const block = nextFreeBlock(length, family, used, near, p);
     if (!block) continue;
     const distance = distanceTo(near, firstAddress(block), lastAddress(block));
-    if (!best || distance < best.distance || (distance === best.distance && block.address < best.block.address)) best = { block, distance };
+    if (!best || distance < best.distance || (distance === best.distance && block.address < best.block.address))
+      best = { block, distance };
   }
   return best?.block;
 }

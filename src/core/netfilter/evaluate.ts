@@ -65,7 +65,10 @@ interface State {
   readonly steps: number;
 }
 
-type End = { readonly kind: 'fall' } | { readonly kind: 'return' } | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: string; readonly final?: boolean };
+type End =
+  | { readonly kind: 'fall' }
+  | { readonly kind: 'return' }
+  | { readonly kind: 'verdict'; readonly verdict: Verdict; readonly rejectWith?: string; readonly final?: boolean };
 
 interface Branch {
   readonly state: State;
@@ -98,7 +101,12 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   const src = parseAddress(packet.src);
   const dst = parseAddress(packet.dst);
   if (!src || !dst || src.family !== packet.family || dst.family !== packet.family) {
-    const p = problem(BAD_PACKET, 'error', `The packet's addresses (${packet.src} -> ${packet.dst}) are not IPv${packet.family} addresses.`, NO_SPAN);
+    const p = problem(
+      BAD_PACKET,
+      'error',
+      `The packet's addresses (${packet.src} -> ${packet.dst}) are not IPv${packet.family} addresses.`,
+      NO_SPAN,
+    );
     state = { ...state, problems: [p] };
     return { hook, outcomes: [toOutcome(state, { kind: 'verdict', verdict: 'DROP' })], problems: [p] };
   }
@@ -137,7 +145,14 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
           else done.push(toOutcome(b.state, b.end));
         } else {
           const policy = chain.policy ?? 'ACCEPT';
-          const st = decide(b.state, { table: tableName, chain: hook, ruleIndex: -1, span: chain.span, matched: true, action: `policy ${policy}` });
+          const st = decide(b.state, {
+            table: tableName,
+            chain: hook,
+            ruleIndex: -1,
+            span: chain.span,
+            matched: true,
+            action: `policy ${policy}`,
+          });
           if (policy === 'ACCEPT') next.push(st);
           else done.push(toOutcome(st, { kind: 'verdict', verdict: 'DROP' }));
         }
@@ -184,7 +199,15 @@ function withProblem(s: State, p: Problem): State {
   return { ...s, problems: [...s.problems, p] };
 }
 
-function ruleDecision(env: Env, chain: Chain, index: number, rule: Rule, matched: boolean, action: string, probability?: number): Decision {
+function ruleDecision(
+  env: Env,
+  chain: Chain,
+  index: number,
+  rule: Rule,
+  matched: boolean,
+  action: string,
+  probability?: number,
+): Decision {
   return {
     table: env.table.name,
     chain: chain.name,
@@ -212,12 +235,23 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     state = { ...state, steps: state.steps + 1 };
     if (state.steps > env.maxSteps) {
       const p = problem(STEPS, 'error', `Evaluation stopped after ${env.maxSteps} rules.`, rule.span);
-      out.push({ state: withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'aborted: too many rules')), p), end: { kind: 'verdict', verdict: 'DROP', final: true } });
+      out.push({
+        state: withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'aborted: too many rules')), p),
+        end: { kind: 'verdict', verdict: 'DROP', final: true },
+      });
       return out;
     }
     if (rule.unsupported.length > 0) {
-      const p = problem(UNSUPPORTED_REACHED, 'warning', `Reached a rule that cannot be evaluated (${rule.unsupported.join(' ')}); treated as not matching.`, rule.span);
-      state = withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching')), p);
+      const p = problem(
+        UNSUPPORTED_REACHED,
+        'warning',
+        `Reached a rule that cannot be evaluated (${rule.unsupported.join(' ')}); treated as not matching.`,
+        rule.span,
+      );
+      state = withProblem(
+        decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching')),
+        p,
+      );
       continue;
     }
     // A DNAT/SNAT to an address of the other family belongs to the other tool's ruleset: it never matches.
@@ -236,7 +270,10 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     // A statistic choice: both sides, weighted.
     const pYes = m.probability;
     const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
-    const no = decide({ ...state, probability: state.probability * (1 - pYes) }, ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 1 - pYes));
+    const no = decide(
+      { ...state, probability: state.probability * (1 - pYes) },
+      ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 1 - pYes),
+    );
     const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
     if (r.kind === 'continue') out.push(...runFrom(env, chain, i + 1, r.state, stack));
     else out.push(...r.branches);
@@ -254,7 +291,8 @@ function recordRecent(rule: Rule, state: State): State {
     if (m.kind !== 'recent' || m.negated) continue;
     const address = m.side === 'rsource' ? state.packet.src : state.packet.dst;
     if (m.command === 'set' || m.command === 'update') {
-      if (!recentSet.some((e) => e.name === m.name && e.address === address)) recentSet = [...recentSet, { name: m.name, address }];
+      if (!recentSet.some((e) => e.name === m.name && e.address === address))
+        recentSet = [...recentSet, { name: m.name, address }];
     } else if (m.command === 'remove') {
       recentSet = recentSet.filter((e) => !(e.name === m.name && e.address === address));
     }
@@ -262,9 +300,18 @@ function recordRecent(rule: Rule, state: State): State {
   return recentSet === state.recentSet ? state : { ...state, recentSet };
 }
 
-type TargetResult = { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
+type TargetResult =
+  { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
 
-function applyTarget(env: Env, chain: Chain, index: number, rule: Rule, state0: State, stack: readonly string[], probability: number | undefined): TargetResult {
+function applyTarget(
+  env: Env,
+  chain: Chain,
+  index: number,
+  rule: Rule,
+  state0: State,
+  stack: readonly string[],
+  probability: number | undefined,
+): TargetResult {
   const t = rule.target;
   const d = (action: string): Decision => ruleDecision(env, chain, index, rule, true, action, probability);
   const s = state0;
@@ -285,20 +332,40 @@ function applyTarget(env: Env, chain: Chain, index: number, rule: Rule, state0: 
     case 'return':
       return end(decide(s, d('RETURN')), RETURN);
     case 'log':
-      return { kind: 'continue', state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`)) };
+      return {
+        kind: 'continue',
+        state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`)),
+      };
     case 'notrack':
-      return { kind: 'continue', state: decide({ ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } }, d('NOTRACK (connection untracked)')) };
+      return {
+        kind: 'continue',
+        state: decide({ ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } }, d('NOTRACK (connection untracked)')),
+      };
     case 'mark': {
       const mark = ((s.packet.mark & ~t.mask) ^ t.xor) >>> 0;
-      return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`)) };
+      return {
+        kind: 'continue',
+        state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`)),
+      };
     }
     case 'connmark': {
       const ctmark = s.packet.ctmark ?? 0;
-      if (t.op === 'save') return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, ctmark: s.packet.mark } }, d('CONNMARK --save-mark')) };
-      if (t.op === 'restore') return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark')) };
+      if (t.op === 'save')
+        return {
+          kind: 'continue',
+          state: decide({ ...s, packet: { ...s.packet, ctmark: s.packet.mark } }, d('CONNMARK --save-mark')),
+        };
+      if (t.op === 'restore')
+        return {
+          kind: 'continue',
+          state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark')),
+        };
       if (t.op !== 'set') return { kind: 'continue', state: s };
       const next = ((ctmark & ~t.mask) ^ t.xor) >>> 0;
-      return { kind: 'continue', state: decide({ ...s, packet: { ...s.packet, ctmark: next } }, d(`CONNMARK ${t.text} -> ${hex(next)}`)) };
+      return {
+        kind: 'continue',
+        state: decide({ ...s, packet: { ...s.packet, ctmark: next } }, d(`CONNMARK ${t.text} -> ${hex(next)}`)),
+      };
     }
     case 'dnat':
     case 'snat': {
@@ -308,9 +375,22 @@ function applyTarget(env: Env, chain: Chain, index: number, rule: Rule, state0: 
       const packet: Packet = isD
         ? { ...s.packet, dst: after.address, ...(after.port !== undefined ? { dport: after.port } : {}) }
         : { ...s.packet, src: after.address, ...(after.port !== undefined ? { sport: after.port } : {}) };
-      const rec: NatRecord = { type: isD ? 'DNAT' : 'SNAT', table: env.table.name, chain: chain.name, ruleText: rule.text, span: rule.span, before, after };
+      const rec: NatRecord = {
+        type: isD ? 'DNAT' : 'SNAT',
+        table: env.table.name,
+        chain: chain.name,
+        ruleText: rule.text,
+        span: rule.span,
+        before,
+        after,
+      };
       const st = decide(
-        { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) } },
+        {
+          ...s,
+          packet,
+          nat: [...s.nat, rec],
+          conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) },
+        },
         d(`${rec.type} ${fmt(before)} -> ${fmt(after)}`),
       );
       return end(st, { kind: 'verdict', verdict: 'ACCEPT' });
@@ -318,33 +398,78 @@ function applyTarget(env: Env, chain: Chain, index: number, rule: Rule, state0: 
     case 'masquerade': {
       const addr = env.ctx.outIfaceAddress;
       if (!addr) {
-        const p = problem(MASQUERADE_NO_ADDRESS, 'warning', 'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.', rule.span);
-        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped')), p), { kind: 'verdict', verdict: 'DROP', final: true });
+        const p = problem(
+          MASQUERADE_NO_ADDRESS,
+          'warning',
+          'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.',
+          rule.span,
+        );
+        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped')), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
       const before = endpoint(s.packet.src, s.packet.sport);
       const after = endpoint(addr, t.toPort ?? before.port);
-      const rec: NatRecord = { type: 'MASQUERADE', table: env.table.name, chain: chain.name, ruleText: rule.text, span: rule.span, before, after };
-      const packet: Packet = { ...s.packet, src: after.address, ...(after.port !== undefined ? { sport: after.port } : {}) };
-      return end(decide({ ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } }, d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`)), {
-        kind: 'verdict',
-        verdict: 'ACCEPT',
-      });
+      const rec: NatRecord = {
+        type: 'MASQUERADE',
+        table: env.table.name,
+        chain: chain.name,
+        ruleText: rule.text,
+        span: rule.span,
+        before,
+        after,
+      };
+      const packet: Packet = {
+        ...s.packet,
+        src: after.address,
+        ...(after.port !== undefined ? { sport: after.port } : {}),
+      };
+      return end(
+        decide(
+          { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } },
+          d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`),
+        ),
+        {
+          kind: 'verdict',
+          verdict: 'ACCEPT',
+        },
+      );
     }
     case 'jump':
     case 'goto': {
       const target = env.chains.get(t.chain);
       const label = `${t.kind} ${t.chain}`;
       if (!target) {
-        const p = problem(UNSUPPORTED_REACHED, 'warning', `Chain '${t.chain}' does not exist; rule treated as not matching.`, rule.span);
+        const p = problem(
+          UNSUPPORTED_REACHED,
+          'warning',
+          `Chain '${t.chain}' does not exist; rule treated as not matching.`,
+          rule.span,
+        );
         return { kind: 'continue', state: withProblem(decide(s, d(`${label}: no such chain`)), p) };
       }
       if (stack.includes(t.chain)) {
-        const p = problem(LOOP, 'error', `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`, rule.span);
-        return end(withProblem(decide(s, d(`${label}: loop, stopped`)), p), { kind: 'verdict', verdict: 'DROP', final: true });
+        const p = problem(
+          LOOP,
+          'error',
+          `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`,
+          rule.span,
+        );
+        return end(withProblem(decide(s, d(`${label}: loop, stopped`)), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
       if (stack.length >= env.maxDepth) {
         const p = problem(DEPTH, 'error', `Jumps nested deeper than ${env.maxDepth} chains.`, rule.span);
-        return end(withProblem(decide(s, d(`${label}: too deep, stopped`)), p), { kind: 'verdict', verdict: 'DROP', final: true });
+        return end(withProblem(decide(s, d(`${label}: too deep, stopped`)), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
       const sub = runFrom(env, target, 0, decide(s, d(label)), [...stack, t.chain]);
       const branches: Branch[] = [];
@@ -371,7 +496,8 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-type MatchResult = { readonly kind: 'yes' } | { readonly kind: 'no' } | { readonly kind: 'maybe'; readonly probability: number };
+type MatchResult =
+  { readonly kind: 'yes' } | { readonly kind: 'no' } | { readonly kind: 'maybe'; readonly probability: number };
 
 /** All deterministic matches first (any failure means no match); then the statistic ones give a probability. */
 function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
@@ -393,7 +519,14 @@ function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
   return { kind: 'maybe', probability };
 }
 
-const PROTO_ALIASES: Readonly<Record<string, string>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6', '132': 'sctp', 'ipv6-icmp': 'icmpv6' };
+const PROTO_ALIASES: Readonly<Record<string, string>> = {
+  '1': 'icmp',
+  '6': 'tcp',
+  '17': 'udp',
+  '58': 'icmpv6',
+  '132': 'sctp',
+  'ipv6-icmp': 'icmpv6',
+};
 
 function normProto(p: string): string {
   const l = p.toLowerCase();
@@ -435,23 +568,36 @@ function matchOne(env: Env, m: Match, state: State): boolean {
     case 'nfacct':
       return true;
     case 'mark':
-      return ((p.mark & m.mask) >>> 0) === m.value >>> 0;
+      return (p.mark & m.mask) >>> 0 === m.value >>> 0;
     case 'connmark':
-      return (((p.ctmark ?? 0) & m.mask) >>> 0) === m.value >>> 0;
+      return ((p.ctmark ?? 0) & m.mask) >>> 0 === m.value >>> 0;
     case 'addrtype': {
       const text = m.which === 'src' ? p.src : p.dst;
       const a = parseAddress(text);
       if (!a) return false;
-      return m.types.some((ty) => hasAddrType(env.ctx, a, text, ty, m.limitIface === 'in' ? p.inIface : m.limitIface === 'out' ? p.outIface : undefined, m.limitIface !== undefined));
+      return m.types.some((ty) =>
+        hasAddrType(
+          env.ctx,
+          a,
+          text,
+          ty,
+          m.limitIface === 'in' ? p.inIface : m.limitIface === 'out' ? p.outIface : undefined,
+          m.limitIface !== undefined,
+        ),
+      );
     }
     case 'ctstate': {
       const ct = state.conntrack;
-      return m.states.some((st) => (st === 'DNAT' ? ct.dnat === true : st === 'SNAT' ? ct.snat === true : st === ct.state));
+      return m.states.some((st) =>
+        st === 'DNAT' ? ct.dnat === true : st === 'SNAT' ? ct.snat === true : st === ct.state,
+      );
     }
     case 'recent': {
       const address = m.side === 'rsource' ? p.src : p.dst;
       if (m.command === 'set') return true;
-      const listed = [...(env.ctx.recent ?? []), ...state.recentSet].some((e) => e.name === m.name && sameAddressText(e.address, address));
+      const listed = [...(env.ctx.recent ?? []), ...state.recentSet].some(
+        (e) => e.name === m.name && sameAddressText(e.address, address),
+      );
       return listed;
     }
     case 'physdevIsBridged':
@@ -470,11 +616,20 @@ function sameAddressText(a: string, b: string): boolean {
 const MULTICAST4 = parsePrefix('224.0.0.0/4')!;
 const MULTICAST6 = parsePrefix('ff00::/8')!;
 
-function hasAddrType(ctx: EvalContext, a: Address, text: string, ty: AddrType, iface: string | undefined, limited: boolean): boolean {
-  const locals = limited && ctx.interfaceAddresses ? (iface ? (ctx.interfaceAddresses[iface] ?? []) : []) : ctx.localAddresses;
+function hasAddrType(
+  ctx: EvalContext,
+  a: Address,
+  text: string,
+  ty: AddrType,
+  iface: string | undefined,
+  limited: boolean,
+): boolean {
+  const locals =
+    limited && ctx.interfaceAddresses ? (iface ? (ctx.interfaceAddresses[iface] ?? []) : []) : ctx.localAddresses;
   const isLocal = locals.some((l) => sameAddressText(l, text));
   const isMulticast = prefixContainsAddress(a.family === 4 ? MULTICAST4 : MULTICAST6, a);
-  const isBroadcast = (a.family === 4 && a.value === 0xffffffffn) || (ctx.broadcastAddresses ?? []).some((b) => sameAddressText(b, text));
+  const isBroadcast =
+    (a.family === 4 && a.value === 0xffffffffn) || (ctx.broadcastAddresses ?? []).some((b) => sameAddressText(b, text));
   switch (ty) {
     case 'LOCAL':
       return isLocal;

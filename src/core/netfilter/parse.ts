@@ -32,7 +32,15 @@ export const UNSUPPORTED = 'iptables.unsupported';
 
 /** Option arities per match module: how many values each option takes. */
 const MODULE_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  tcp: { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1, '--syn': 0, '--tcp-flags': 2, '--tcp-option': 1 },
+  tcp: {
+    '--dport': 1,
+    '--destination-port': 1,
+    '--sport': 1,
+    '--source-port': 1,
+    '--syn': 0,
+    '--tcp-flags': 2,
+    '--tcp-option': 1,
+  },
   udp: { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1 },
   sctp: { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1, '--chunk-types': 2 },
   icmp: { '--icmp-type': 1 },
@@ -43,16 +51,43 @@ const MODULE_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>>
   connmark: { '--mark': 1 },
   addrtype: { '--src-type': 1, '--dst-type': 1, '--limit-iface-in': 0, '--limit-iface-out': 0 },
   conntrack: {
-    '--ctstate': 1, '--ctproto': 1, '--ctorigsrc': 1, '--ctorigdst': 1, '--ctreplsrc': 1, '--ctrepldst': 1,
-    '--ctorigsrcport': 1, '--ctorigdstport': 1, '--ctreplsrcport': 1, '--ctrepldstport': 1, '--ctstatus': 1, '--ctexpire': 1, '--ctdir': 1,
+    '--ctstate': 1,
+    '--ctproto': 1,
+    '--ctorigsrc': 1,
+    '--ctorigdst': 1,
+    '--ctreplsrc': 1,
+    '--ctrepldst': 1,
+    '--ctorigsrcport': 1,
+    '--ctorigdstport': 1,
+    '--ctreplsrcport': 1,
+    '--ctrepldstport': 1,
+    '--ctstatus': 1,
+    '--ctexpire': 1,
+    '--ctdir': 1,
   },
   state: { '--state': 1 },
   multiport: { '--dports': 1, '--destination-ports': 1, '--sports': 1, '--source-ports': 1, '--ports': 1 },
   recent: {
-    '--name': 1, '--set': 0, '--rcheck': 0, '--update': 0, '--remove': 0, '--seconds': 1, '--reap': 0, '--hitcount': 1,
-    '--rttl': 0, '--rsource': 0, '--rdest': 0, '--mask': 1,
+    '--name': 1,
+    '--set': 0,
+    '--rcheck': 0,
+    '--update': 0,
+    '--remove': 0,
+    '--seconds': 1,
+    '--reap': 0,
+    '--hitcount': 1,
+    '--rttl': 0,
+    '--rsource': 0,
+    '--rdest': 0,
+    '--mask': 1,
   },
-  physdev: { '--physdev-is-bridged': 0, '--physdev-in': 1, '--physdev-out': 1, '--physdev-is-in': 0, '--physdev-is-out': 0 },
+  physdev: {
+    '--physdev-is-bridged': 0,
+    '--physdev-in': 1,
+    '--physdev-out': 1,
+    '--physdev-is-in': 0,
+    '--physdev-is-out': 0,
+  },
   nfacct: { '--nfacct-name': 1 },
   limit: { '--limit': 1, '--limit-burst': 1 },
 };
@@ -83,32 +118,94 @@ const TARGET_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>>
   REJECT: { '--reject-with': 1 },
   MARK: { '--set-xmark': 1, '--set-mark': 1, '--and-mark': 1, '--or-mark': 1, '--xor-mark': 1 },
   CONNMARK: {
-    '--set-xmark': 1, '--set-mark': 1, '--and-mark': 1, '--or-mark': 1, '--xor-mark': 1, '--save-mark': 0, '--restore-mark': 0,
-    '--nfmask': 1, '--ctmask': 1, '--mask': 1,
+    '--set-xmark': 1,
+    '--set-mark': 1,
+    '--and-mark': 1,
+    '--or-mark': 1,
+    '--xor-mark': 1,
+    '--save-mark': 0,
+    '--restore-mark': 0,
+    '--nfmask': 1,
+    '--ctmask': 1,
+    '--mask': 1,
   },
   DNAT: { '--to-destination': 1, '--random': 0, '--persistent': 0 },
   SNAT: { '--to-source': 1, '--random': 0, '--random-fully': 0, '--persistent': 0 },
   MASQUERADE: { '--to-ports': 1, '--random': 0, '--random-fully': 0 },
   LOG: {
-    '--log-prefix': 1, '--log-level': 1, '--log-tcp-sequence': 0, '--log-tcp-options': 0, '--log-ip-options': 0, '--log-uid': 0,
+    '--log-prefix': 1,
+    '--log-level': 1,
+    '--log-tcp-sequence': 0,
+    '--log-tcp-options': 0,
+    '--log-ip-options': 0,
+    '--log-uid': 0,
     '--log-macdecode': 0,
   },
-  CT: { '--notrack': 0, '--helper': 1, '--zone': 1, '--zone-orig': 1, '--zone-reply': 1, '--ctevents': 1, '--expevents': 1, '--timeout': 1 },
+  CT: {
+    '--notrack': 0,
+    '--helper': 1,
+    '--zone': 1,
+    '--zone-orig': 1,
+    '--zone-reply': 1,
+    '--ctevents': 1,
+    '--expevents': 1,
+    '--timeout': 1,
+  },
 };
 
 /** Real iptables targets this model does not evaluate: reported as unsupported, not as unknown chains. */
 const KNOWN_UNSUPPORTED_TARGETS = new Set([
-  'REDIRECT', 'TPROXY', 'QUEUE', 'NFQUEUE', 'TRACE', 'TCPMSS', 'DSCP', 'TOS', 'TTL', 'HL', 'HMARK', 'CLASSIFY', 'SET', 'NFLOG',
-  'ULOG', 'AUDIT', 'CHECKSUM', 'CONNSECMARK', 'SECMARK', 'NETMAP', 'TEE', 'IDLETIMER', 'LED', 'RATEEST', 'SYNPROXY', 'CLUSTERIP',
+  'REDIRECT',
+  'TPROXY',
+  'QUEUE',
+  'NFQUEUE',
+  'TRACE',
+  'TCPMSS',
+  'DSCP',
+  'TOS',
+  'TTL',
+  'HL',
+  'HMARK',
+  'CLASSIFY',
+  'SET',
+  'NFLOG',
+  'ULOG',
+  'AUDIT',
+  'CHECKSUM',
+  'CONNSECMARK',
+  'SECMARK',
+  'NETMAP',
+  'TEE',
+  'IDLETIMER',
+  'LED',
+  'RATEEST',
+  'SYNPROXY',
+  'CLUSTERIP',
 ]);
 
 const NAT_ONLY_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE']);
 
-const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6', '132': 'sctp' };
+const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = {
+  '0': 'all',
+  '1': 'icmp',
+  '6': 'tcp',
+  '17': 'udp',
+  '58': 'icmpv6',
+  '132': 'sctp',
+};
 const PROTOCOLS = new Set(['all', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ipv6-icmp']);
 
 const ADDR_TYPES = new Set<AddrType>(['LOCAL', 'UNICAST', 'MULTICAST', 'BROADCAST']);
-const KNOWN_ADDR_TYPES = new Set(['UNSPEC', 'ANYCAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE']);
+const KNOWN_ADDR_TYPES = new Set([
+  'UNSPEC',
+  'ANYCAST',
+  'BLACKHOLE',
+  'UNREACHABLE',
+  'PROHIBIT',
+  'THROW',
+  'NAT',
+  'XRESOLVE',
+]);
 const CT_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'DNAT', 'SNAT']);
 const STATE_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED']);
 
@@ -190,7 +287,12 @@ export function parseIptablesSave(text: string, file: string, baseOffset = 0, me
  * are offsets in that text, in `file`, except for the lines listed in `origins`, whose spans point where they
  * came from. Lines that are the same string on every call (generated rules) are cheap to find in `memo`.
  */
-export function parseIptablesLines(lines: readonly string[], file: string, memo?: ParseMemo, origins?: ReadonlyMap<number, LineOrigin>): ParseResult {
+export function parseIptablesLines(
+  lines: readonly string[],
+  file: string,
+  memo?: ParseMemo,
+  origins?: ReadonlyMap<number, LineOrigin>,
+): ParseResult {
   const parser = newParser(memo);
   const span: SpanFn = (start, end) => ({ file, start, end });
   let at = 0;
@@ -261,7 +363,9 @@ function newParser(memo: ParseMemo | undefined): Parser {
     const lineSpan = span(at, at + line.length);
     if (line.startsWith('*')) {
       if (current) {
-        problems.push(problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT before the next table.`, current.span));
+        problems.push(
+          problem(SYNTAX, 'error', `Table '${current.name}' has no COMMIT before the next table.`, current.span),
+        );
         finish(current);
       }
       current = undefined;
@@ -272,7 +376,9 @@ function newParser(memo: ParseMemo | undefined): Parser {
         current = tables.get(tableName) ?? newTable(tableName, lineSpan);
         tables.set(tableName, current);
       } else {
-        problems.push(problem(UNSUPPORTED, 'warning', `Table '${name}' is not supported; its rules are ignored.`, lineSpan));
+        problems.push(
+          problem(UNSUPPORTED, 'warning', `Table '${name}' is not supported; its rules are ignored.`, lineSpan),
+        );
         skipping = true;
       }
     } else if (line === 'COMMIT') {
@@ -309,7 +415,8 @@ function newParser(memo: ParseMemo | undefined): Parser {
 
 function newTable(name: TableName, span: Span): MutableTable {
   const chains = new Map<string, MutableChain>();
-  for (const c of BUILTIN_CHAINS[name]) chains.set(c, { name: c, builtin: true, policy: 'ACCEPT', span, declared: false, rules: [] });
+  for (const c of BUILTIN_CHAINS[name])
+    chains.set(c, { name: c, builtin: true, policy: 'ACCEPT', span, declared: false, rules: [] });
   return { name, span, chains, pending: [] };
 }
 
@@ -322,7 +429,9 @@ function freezeTable(t: MutableTable): Table {
       : { name: c.name, builtin: false, span: c.span, rules: c.rules };
     (c.builtin ? builtins : users).push(chain);
   }
-  builtins.sort((a, b) => BUILTIN_CHAINS[t.name].indexOf(a.name as never) - BUILTIN_CHAINS[t.name].indexOf(b.name as never));
+  builtins.sort(
+    (a, b) => BUILTIN_CHAINS[t.name].indexOf(a.name as never) - BUILTIN_CHAINS[t.name].indexOf(b.name as never),
+  );
   return { name: t.name, span: t.span, chains: [...builtins, ...users] };
 }
 
@@ -345,12 +454,21 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: SpanFn,
   const name = tokens[0]?.value ?? '';
   const policy = tokens[1]?.value;
   if (!name || policy === undefined) {
-    problems.push(problem(SYNTAX, 'error', 'A chain line needs a name and a policy: `:NAME POLICY [packets:bytes]`.', sp));
+    problems.push(
+      problem(SYNTAX, 'error', 'A chain line needs a name and a policy: `:NAME POLICY [packets:bytes]`.', sp),
+    );
     return;
   }
   if (tokens[2] && !/^\[\d+:\d+\]$/.test(tokens[2].value)) {
     const tk = tokens[2];
-    problems.push(problem(SYNTAX, 'error', `Expected counters like [0:0], found '${tk.value}'.`, span(at + 1 + tk.start, at + 1 + tk.end)));
+    problems.push(
+      problem(
+        SYNTAX,
+        'error',
+        `Expected counters like [0:0], found '${tk.value}'.`,
+        span(at + 1 + tk.start, at + 1 + tk.end),
+      ),
+    );
   }
   const isBuiltin = (BUILTIN_CHAINS[t.name] as readonly string[]).includes(name);
   const existing = t.chains.get(name);
@@ -360,7 +478,9 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: SpanFn,
   }
   if (isBuiltin) {
     if (policy !== 'ACCEPT' && policy !== 'DROP') {
-      problems.push(problem(SYNTAX, 'error', `Built-in chain '${name}' needs the policy ACCEPT or DROP, not '${policy}'.`, sp));
+      problems.push(
+        problem(SYNTAX, 'error', `Built-in chain '${name}' needs the policy ACCEPT or DROP, not '${policy}'.`, sp),
+      );
     }
     const c = t.chains.get(name)!;
     c.policy = policy === 'DROP' ? 'DROP' : 'ACCEPT';
@@ -369,9 +489,12 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: SpanFn,
     return;
   }
   if (policy !== '-') {
-    problems.push(problem(SYNTAX, 'error', `User-defined chain '${name}' cannot have a policy ('${policy}'); write '-'.`, sp));
+    problems.push(
+      problem(SYNTAX, 'error', `User-defined chain '${name}' cannot have a policy ('${policy}'); write '-'.`, sp),
+    );
   }
-  if (name.length > 28) problems.push(problem(SYNTAX, 'error', `Chain name '${name}' is longer than 28 characters.`, sp));
+  if (name.length > 28)
+    problems.push(problem(SYNTAX, 'error', `Chain name '${name}' is longer than 28 characters.`, sp));
   if (existing) {
     existing.span = sp;
     existing.declared = true;
@@ -385,7 +508,10 @@ export const MEMO_FILE = 'netpath:line';
 
 /** A memo's rule placed at `at` in `file`: its own span and target span moved there, its matches shared. */
 function placeRule(r: Rule, file: string, at: number): Rule {
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = { ...r, span: { file, start: r.span.start + at, end: r.span.end + at } };
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
+    ...r,
+    span: { file, start: r.span.start + at, end: r.span.end + at },
+  };
   if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + at, end: r.targetSpan.end + at };
   return out;
 }
@@ -397,18 +523,30 @@ function moveRule(r: Rule, file: string, delta: number): Rule {
     const m = r.matches[i];
     matches[i] = { ...m, span: { file, start: m.span.start + delta, end: m.span.end + delta } };
   }
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = { ...r, span: { file, start: r.span.start + delta, end: r.span.end + delta }, matches };
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
+    ...r,
+    span: { file, start: r.span.start + delta, end: r.span.end + delta },
+    matches,
+  };
   if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + delta, end: r.targetSpan.end + delta };
   return out;
 }
 
 /** Parses one command line into its table; returns the rule when it was a clean `-A` (for the memo). */
-function parseCommand(t: MutableTable, raw: string, lineStart: number, span: SpanFn, problems: Problem[]): Rule | undefined {
+function parseCommand(
+  t: MutableTable,
+  raw: string,
+  lineStart: number,
+  span: SpanFn,
+  problems: Problem[],
+): Rule | undefined {
   const tk = tokenize(raw);
   const tokens = tk.tokens.slice();
   const tspan = (a: Token, b: Token = a): Span => span(lineStart + a.start, lineStart + b.end);
   if (tk.unterminatedQuote !== undefined) {
-    problems.push(problem(SYNTAX, 'error', 'Unterminated quote.', span(lineStart + tk.unterminatedQuote, lineStart + raw.length)));
+    problems.push(
+      problem(SYNTAX, 'error', 'Unterminated quote.', span(lineStart + tk.unterminatedQuote, lineStart + raw.length)),
+    );
     return;
   }
   // `iptables-save -c` puts counters before the command.
@@ -432,18 +570,40 @@ function parseCommand(t: MutableTable, raw: string, lineStart: number, span: Spa
   if (c === '-X' || c === '--delete-chain') {
     const name = chainTok!.value;
     const ch = t.chains.get(name);
-    if (!ch || ch.builtin) problems.push(problem(SYNTAX, 'error', `Cannot delete chain '${name}': ${ch ? 'it is built in' : 'no such chain'}.`, ruleSpan));
+    if (!ch || ch.builtin)
+      problems.push(
+        problem(
+          SYNTAX,
+          'error',
+          `Cannot delete chain '${name}': ${ch ? 'it is built in' : 'no such chain'}.`,
+          ruleSpan,
+        ),
+      );
     else t.chains.delete(name);
     return;
   }
   if (c !== '-A' && c !== '--append' && c !== '-I' && c !== '--insert') {
-    problems.push(problem(UNSUPPORTED, 'warning', `Command '${c}' is not supported in iptables-save input; the line is ignored.`, ruleSpan));
+    problems.push(
+      problem(
+        UNSUPPORTED,
+        'warning',
+        `Command '${c}' is not supported in iptables-save input; the line is ignored.`,
+        ruleSpan,
+      ),
+    );
     return;
   }
   const chainName = chainTok!.value;
   let chain = t.chains.get(chainName);
   if (!chain) {
-    problems.push(problem(SYNTAX, 'error', `Chain '${chainName}' does not exist in table '${t.name}' (declare it with ':${chainName} - [0:0]').`, tspan(chainTok!)));
+    problems.push(
+      problem(
+        SYNTAX,
+        'error',
+        `Chain '${chainName}' does not exist in table '${t.name}' (declare it with ':${chainName} - [0:0]').`,
+        tspan(chainTok!),
+      ),
+    );
     chain = { name: chainName, builtin: false, span: tspan(chainTok!), declared: false, rules: [] };
     t.chains.set(chainName, chain);
   }
@@ -525,7 +685,12 @@ function parseRuleBody(
       const m = parseGeneral(general, vals[0].value, neg, sp, syntax, unsup);
       if (m) {
         items.push({ kind: 'match', match: m });
-        if (m.kind === 'protocol' && !neg && MODULE_OPTIONS[m.protocol] && !modules.some((x) => x.name === m.protocol)) {
+        if (
+          m.kind === 'protocol' &&
+          !neg &&
+          MODULE_OPTIONS[m.protocol] &&
+          !modules.some((x) => x.name === m.protocol)
+        ) {
           // `-p tcp` loads the tcp match implicitly, so `--dport` works without `-m tcp`.
           const mod: ModuleUse = { name: m.protocol, span: sp, implicit: true, opts: [] };
           modules.push(mod);
@@ -581,7 +746,10 @@ function parseRuleBody(
     if (v.startsWith('--')) {
       // After -j an option of the target wins; otherwise the latest loaded module that knows it owns it.
       const tOpts = targetName !== undefined ? TARGET_OPTIONS[targetName] : undefined;
-      const mod = tOpts?.[v] !== undefined ? undefined : [...modules].reverse().find((m) => MODULE_OPTIONS[m.name]?.[v] !== undefined);
+      const mod =
+        tOpts?.[v] !== undefined
+          ? undefined
+          : [...modules].reverse().find((m) => MODULE_OPTIONS[m.name]?.[v] !== undefined);
       const arity = mod ? MODULE_OPTIONS[mod.name][v] : tOpts?.[v];
       if (arity === undefined) {
         // Unknown option: take the words up to the next option.
@@ -743,7 +911,12 @@ function finishModule(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
     case 'udp':
     case 'sctp': {
       for (const o of mod.opts) {
-        const which = o.name === '--dport' || o.name === '--destination-port' ? 'dport' : o.name === '--sport' || o.name === '--source-port' ? 'sport' : undefined;
+        const which =
+          o.name === '--dport' || o.name === '--destination-port'
+            ? 'dport'
+            : o.name === '--sport' || o.name === '--source-port'
+              ? 'sport'
+              : undefined;
         if (!which) continue;
         const range = parsePortRange(val(o));
         if (!range) syntax(`'${val(o)}' is not a port or port range.`, o.span);
@@ -770,7 +943,13 @@ function finishModule(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
           syntax('--mode random needs --probability between 0 and 1.', p?.span ?? mode.span);
           return out;
         }
-        out.push({ kind: 'statistic', mode: 'random', probability: prob, negated: p.negated, span: spanOf(mod.span, p.span) });
+        out.push({
+          kind: 'statistic',
+          mode: 'random',
+          probability: prob,
+          negated: p.negated,
+          span: spanOf(mod.span, p.span),
+        });
       } else if (val(mode) === 'nth') {
         const every = get('--every');
         const packet = get('--packet');
@@ -780,7 +959,14 @@ function finishModule(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
           syntax('--mode nth needs --every N (N >= 1) and optionally --packet P (P < N).', every?.span ?? mode.span);
           return out;
         }
-        out.push({ kind: 'statistic', mode: 'nth', every: e, packet: pk, negated: every!.negated, span: spanOf(mod.span, every!.span) });
+        out.push({
+          kind: 'statistic',
+          mode: 'nth',
+          every: e,
+          packet: pk,
+          negated: every!.negated,
+          span: spanOf(mod.span, every!.span),
+        });
       } else {
         syntax(`Unknown statistic mode '${val(mode)}'.`, mode.span);
       }
@@ -812,7 +998,15 @@ function finishModule(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
           else syntax(`Unknown address type '${ty}'.`, o.span);
         }
         const which = o.name === '--src-type' ? 'src' : 'dst';
-        if (types.length) out.push({ kind: 'addrtype', which, types, negated: o.negated, span: o.span, ...(limitIface ? { limitIface } : {}) });
+        if (types.length)
+          out.push({
+            kind: 'addrtype',
+            which,
+            types,
+            negated: o.negated,
+            span: o.span,
+            ...(limitIface ? { limitIface } : {}),
+          });
       }
       if (!get('--src-type', '--dst-type')) syntax("Match 'addrtype' needs --src-type or --dst-type.", mod.span);
       return out;
@@ -835,7 +1029,12 @@ function finishModule(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
     }
     case 'multiport': {
       for (const o of mod.opts) {
-        const which = o.name === '--dports' || o.name === '--destination-ports' ? 'dports' : o.name === '--sports' || o.name === '--source-ports' ? 'sports' : 'ports';
+        const which =
+          o.name === '--dports' || o.name === '--destination-ports'
+            ? 'dports'
+            : o.name === '--sports' || o.name === '--source-ports'
+              ? 'sports'
+              : 'ports';
         const ranges: PortRange[] = [];
         const parts = val(o).split(',');
         for (const p of parts) {
@@ -929,7 +1128,14 @@ function parseNatTo(value: string): NatTo | undefined {
   return { text: value, ...(address !== undefined ? { address } : {}), ...(port !== undefined ? { port } : {}) };
 }
 
-function finishTarget(table: TableName, name: string, opts: readonly Opt[], span: Span, syntax: Report, unsup: Report): Target | undefined {
+function finishTarget(
+  table: TableName,
+  name: string,
+  opts: readonly Opt[],
+  span: Span,
+  syntax: Report,
+  unsup: Report,
+): Target | undefined {
   if (NAT_ONLY_TARGETS.has(name) && table !== 'nat') {
     syntax(`Target ${name} is only valid in the nat table.`, span);
     return undefined;
@@ -976,9 +1182,14 @@ function finishTarget(table: TableName, name: string, opts: readonly Opt[], span
         if (save) return { kind: 'connmark', op: 'save', text: save.name };
         if (restore) return { kind: 'connmark', op: 'restore', text: restore.name };
       }
-      const ops = opts.filter((o) => ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'].includes(o.name));
+      const ops = opts.filter((o) =>
+        ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'].includes(o.name),
+      );
       if (ops.length !== 1) {
-        syntax(`Target ${name} needs exactly one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark${name === 'CONNMARK' ? ', --save-mark, --restore-mark' : ''}.`, span);
+        syntax(
+          `Target ${name} needs exactly one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark${name === 'CONNMARK' ? ', --save-mark, --restore-mark' : ''}.`,
+          span,
+        );
         return undefined;
       }
       const o = ops[0];
@@ -1036,7 +1247,11 @@ function finishTarget(table: TableName, name: string, opts: readonly Opt[], span
         toPort = r.length <= 2 && r.every((p) => parsePort(p) !== undefined) ? parsePort(r[0]) : undefined;
         if (toPort === undefined) syntax(`'${val(o)}' is not a port or port range.`, o.span);
       }
-      return { kind: 'masquerade', randomFully: get('--random-fully') !== undefined, ...(toPort !== undefined ? { toPort } : {}) };
+      return {
+        kind: 'masquerade',
+        randomFully: get('--random-fully') !== undefined,
+        ...(toPort !== undefined ? { toPort } : {}),
+      };
     }
     default:
       return undefined;

@@ -51,7 +51,12 @@ export function tokenize(line: string): TokenizeResult {
     while (i < n) {
       const ch = line.charCodeAt(i);
       if (quote) {
-        if (ch === BACKSLASH && quote === QUOTE2 && i + 1 < n && (line.charCodeAt(i + 1) === QUOTE2 || line.charCodeAt(i + 1) === BACKSLASH)) {
+        if (
+          ch === BACKSLASH &&
+          quote === QUOTE2 &&
+          i + 1 < n &&
+          (line.charCodeAt(i + 1) === QUOTE2 || line.charCodeAt(i + 1) === BACKSLASH)
+        ) {
           value += line[i + 1];
           i += 2;
           continue;

@@ -52,12 +52,21 @@ export type Match =
   | (MatchBase & { readonly kind: 'protocol'; readonly protocol: string })
   | (MatchBase & { readonly kind: 'inInterface' | 'outInterface'; readonly name: string })
   | (MatchBase & { readonly kind: 'sport' | 'dport'; readonly range: PortRange })
-  | (MatchBase & { readonly kind: 'multiport'; readonly which: 'sports' | 'dports' | 'ports'; readonly ranges: readonly PortRange[] })
+  | (MatchBase & {
+      readonly kind: 'multiport';
+      readonly which: 'sports' | 'dports' | 'ports';
+      readonly ranges: readonly PortRange[];
+    })
   | (MatchBase & { readonly kind: 'comment'; readonly text: string })
   | (MatchBase & { readonly kind: 'statistic'; readonly mode: 'random'; readonly probability: number })
   | (MatchBase & { readonly kind: 'statistic'; readonly mode: 'nth'; readonly every: number; readonly packet: number })
   | (MatchBase & { readonly kind: 'mark' | 'connmark'; readonly value: number; readonly mask: number })
-  | (MatchBase & { readonly kind: 'addrtype'; readonly which: 'src' | 'dst'; readonly types: readonly AddrType[]; readonly limitIface?: 'in' | 'out' })
+  | (MatchBase & {
+      readonly kind: 'addrtype';
+      readonly which: 'src' | 'dst';
+      readonly types: readonly AddrType[];
+      readonly limitIface?: 'in' | 'out';
+    })
   | (MatchBase & { readonly kind: 'ctstate'; readonly states: readonly CtStateName[] })
   | (MatchBase & {
       readonly kind: 'recent';
@@ -86,7 +95,13 @@ export type Target =
   | { readonly kind: 'return' }
   | { readonly kind: 'jump' | 'goto'; readonly chain: string }
   | { readonly kind: 'mark'; readonly mask: number; readonly xor: number; readonly text: string }
-  | { readonly kind: 'connmark'; readonly op: 'set'; readonly mask: number; readonly xor: number; readonly text: string }
+  | {
+      readonly kind: 'connmark';
+      readonly op: 'set';
+      readonly mask: number;
+      readonly xor: number;
+      readonly text: string;
+    }
   | { readonly kind: 'connmark'; readonly op: 'save' | 'restore'; readonly text: string }
   | { readonly kind: 'dnat' | 'snat'; readonly to: NatTo }
   | { readonly kind: 'masquerade'; readonly toPort?: number; readonly randomFully: boolean }

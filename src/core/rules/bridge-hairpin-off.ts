@@ -33,7 +33,11 @@ export const bridgeHairpinOff: Rule = {
         const result = trace(t, dp, `pod/${pod.id}`, `svc/${svc.id}:${svc.ports[0].port}`);
         if (!result?.paths.some((p) => p.reason === 'hairpin-off')) continue;
         confirmed.add(node.name);
-        const span = written(node.bridge.spans.hairpinMode) ?? written(t.cluster.cni.spans.hairpinMode) ?? written(node.spans.name) ?? node.span;
+        const span =
+          written(node.bridge.spans.hairpinMode) ??
+          written(t.cluster.cni.spans.hairpinMode) ??
+          written(node.spans.name) ??
+          node.span;
         const key = `${span.file}|${span.start}|${span.end}`;
         const hit = hits.get(key);
         if (hit) hit.nodes.push(node.name);
@@ -42,12 +46,20 @@ export const bridgeHairpinOff: Rule = {
     }
     const out: Problem[] = [];
     for (const h of hits.values()) {
-      const fixes = h.span === written(h.node.bridge.spans.hairpinMode) || h.span === written(t.cluster.cni.spans.hairpinMode)
-        ? [{ title: 'Set hairpinMode to true', edits: [{ span: h.span, newText: 'true' }], preferred: true }]
-        : [];
-      out.push(problem('bridge.hairpin-off', 'warning',
-        `Hairpin mode is off on the bridge of ${h.nodes.length > 1 ? `nodes ${h.nodes.join(', ')}` : `node ${h.nodes[0]}`}, and pod ${h.pod.id} there is a backend of Service ${h.service}: when kube-proxy picks the calling pod itself, the frame has to leave by the bridge port it came in on, the bridge drops it, and the connection hangs (a trace from ${h.pod.id} to the Service shows the path ending with 'hairpin-off'). Turn hairpin mode on (the CNI bridge plugin's hairpinMode: true, or kubelet's hairpin-veth mode).`,
-        h.span, [{ span: written(h.pod.spans.name) ?? h.pod.span, message: `pod ${h.pod.id}, a backend of ${h.service}` }], fixes));
+      const fixes =
+        h.span === written(h.node.bridge.spans.hairpinMode) || h.span === written(t.cluster.cni.spans.hairpinMode)
+          ? [{ title: 'Set hairpinMode to true', edits: [{ span: h.span, newText: 'true' }], preferred: true }]
+          : [];
+      out.push(
+        problem(
+          'bridge.hairpin-off',
+          'warning',
+          `Hairpin mode is off on the bridge of ${h.nodes.length > 1 ? `nodes ${h.nodes.join(', ')}` : `node ${h.nodes[0]}`}, and pod ${h.pod.id} there is a backend of Service ${h.service}: when kube-proxy picks the calling pod itself, the frame has to leave by the bridge port it came in on, the bridge drops it, and the connection hangs (a trace from ${h.pod.id} to the Service shows the path ending with 'hairpin-off'). Turn hairpin mode on (the CNI bridge plugin's hairpinMode: true, or kubelet's hairpin-veth mode).`,
+          h.span,
+          [{ span: written(h.pod.spans.name) ?? h.pod.span, message: `pod ${h.pod.id}, a backend of ${h.service}` }],
+          fixes,
+        ),
+      );
     }
     return out;
   },

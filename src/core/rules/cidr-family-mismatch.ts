@@ -12,10 +12,12 @@ const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
 export const cidrFamilyMismatch: Rule = {
   code: 'cidr.family-mismatch',
   severity: 'error',
-  description: 'An address of an IP family the cluster does not have, or two of one family where one per family is allowed.',
+  description:
+    'An address of an IP family the cluster does not have, or two of one family where one per family is allowed.',
   run({ topology, ranges }) {
     const out: Problem[] = [];
-    const report = (message: string, span: Span, related: Problem['related'] = []) => out.push(problem('cidr.family-mismatch', 'error', message, span, related));
+    const report = (message: string, span: Span, related: Problem['related'] = []) =>
+      out.push(problem('cidr.family-mismatch', 'error', message, span, related));
 
     // One per family: the second value of a family in the same list.
     const firstOfFamily = new Map<string, { text: string; span: Span }>();
@@ -31,33 +33,52 @@ export const cidrFamilyMismatch: Rule = {
         firstOfFamily.set(key, { text: e.text, span: e.span });
         continue;
       }
-      report(`${e.perFamily} has two ${familyName(family)} values (${first.text} and ${e.text}): the list takes at most one per IP family (one IPv4, one IPv6), so only the first is used.`,
-        e.span, [{ span: first.span, message: `the first ${familyName(family)} value: ${first.text}` }]);
+      report(
+        `${e.perFamily} has two ${familyName(family)} values (${first.text} and ${e.text}): the list takes at most one per IP family (one IPv4, one IPv6), so only the first is used.`,
+        e.span,
+        [{ span: first.span, message: `the first ${familyName(family)} value: ${first.text}` }],
+      );
     }
 
     // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).
-    const podFamilies = new Set(ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix).map((r) => r.prefix!.family));
-    const serviceFamilies = new Set(ranges.ranges.filter((r) => r.role === 'services' && r.prefix).map((r) => r.prefix!.family));
+    const podFamilies = new Set(
+      ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix).map((r) => r.prefix!.family),
+    );
+    const serviceFamilies = new Set(
+      ranges.ranges.filter((r) => r.role === 'services' && r.prefix).map((r) => r.prefix!.family),
+    );
     const has = (set: Set<Family>) => [...set].sort().map(familyName).join(' and ');
     if (podFamilies.size) {
       for (const r of ranges.ranges) {
         if (!r.prefix || podFamilies.has(r.prefix.family)) continue;
         if (r.role === 'node-pods' || (r.role === 'bridge' && r.exact)) {
-          report(`${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add an ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`, r.span);
+          report(
+            `${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add an ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`,
+            r.span,
+          );
         } else if (r.role === 'services') {
-          report(`The Service range ${r.text} is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: Services of this family would have no pods to send traffic to.`, r.span);
+          report(
+            `The Service range ${r.text} is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: Services of this family would have no pods to send traffic to.`,
+            r.span,
+          );
         }
       }
       for (const a of ranges.addresses) {
         if (a.role === 'pod' && !a.hostNetwork && a.address && !podFamilies.has(a.address.family)) {
-          report(`Pod IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only.`, a.span);
+          report(
+            `Pod IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only.`,
+            a.span,
+          );
         }
       }
     }
     if (serviceFamilies.size) {
       for (const a of ranges.addresses) {
         if (a.role === 'cluster-ip' && a.address && !serviceFamilies.has(a.address.family)) {
-          report(`Cluster IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the Service ranges are ${has(serviceFamilies)} only: the API server would never hand it out.`, a.span);
+          report(
+            `Cluster IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the Service ranges are ${has(serviceFamilies)} only: the API server would never hand it out.`,
+            a.span,
+          );
         }
       }
     }
@@ -69,7 +90,10 @@ export const cidrFamilyMismatch: Rule = {
         const to = parsePrefix(r.to)?.family ?? parseAddress(r.to)?.family;
         const via = parseAddress(r.via)?.family;
         if (to && via && to !== via) {
-          report(`The route to ${r.to} on node ${n.name} goes via ${r.via}: an ${familyName(to)} destination needs an ${familyName(to)} gateway.`, r.spans.via ?? r.span);
+          report(
+            `The route to ${r.to} on node ${n.name} goes via ${r.via}: an ${familyName(to)} destination needs an ${familyName(to)} gateway.`,
+            r.spans.via ?? r.span,
+          );
         }
       }
     }

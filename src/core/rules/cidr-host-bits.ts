@@ -13,12 +13,20 @@ export const cidrHostBits: Rule = {
   description: 'A CIDR range written with host bits set; some tools reject it, others silently normalise it.',
   run({ ranges }) {
     return ranges.ranges
-      .filter((r) => r.prefix && hasHostBits(r.prefix) && r.role !== 'interface' && r.role !== 'bridge' && r.role !== 'external')
+      .filter(
+        (r) =>
+          r.prefix && hasHostBits(r.prefix) && r.role !== 'interface' && r.role !== 'bridge' && r.role !== 'external',
+      )
       .map((r) => {
         const fixed = canonical(r.prefix!);
-        return problem('cidr.host-bits', 'warning',
+        return problem(
+          'cidr.host-bits',
+          'warning',
           `'${r.text}' has host bits set: as a range it means ${fixed}. CNI host-local IPAM and ip-masq-agent reject it, kubeadm silently rewrites it; write ${fixed}.`,
-          r.span, [], [{ title: `Change to ${fixed}`, edits: [{ span: r.span, newText: fixed }], preferred: true }]);
+          r.span,
+          [],
+          [{ title: `Change to ${fixed}`, edits: [{ span: r.span, newText: fixed }], preferred: true }],
+        );
       });
   },
 };

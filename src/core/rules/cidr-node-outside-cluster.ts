@@ -17,9 +17,15 @@ export const cidrNodeOutsideCluster: Rule = {
       .flatMap((r) => {
         const sameFamily = cluster.filter((c) => c.prefix!.family === r.prefix!.family);
         if (!sameFamily.length || sameFamily.some((c) => prefixContains(c.prefix!, r.prefix!))) return [];
-        return [problem('cidr.node-outside-cluster', 'error',
-          `The pod CIDR ${r.text} of ${r.owner} is not inside the cluster pod CIDR ${sameFamily.map((c) => c.text).join(', ')}: kube-proxy and masquerade rules treat its pods as outside the cluster, so their traffic gets NATed and routes to them are missing.`,
-          r.span, sameFamily.map((c) => ({ span: c.span, message: `cluster pod CIDR ${c.text}` })))];
+        return [
+          problem(
+            'cidr.node-outside-cluster',
+            'error',
+            `The pod CIDR ${r.text} of ${r.owner} is not inside the cluster pod CIDR ${sameFamily.map((c) => c.text).join(', ')}: kube-proxy and masquerade rules treat its pods as outside the cluster, so their traffic gets NATed and routes to them are missing.`,
+            r.span,
+            sameFamily.map((c) => ({ span: c.span, message: `cluster pod CIDR ${c.text}` })),
+          ),
+        ];
       });
   },
 };

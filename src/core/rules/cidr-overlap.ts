@@ -1,5 +1,12 @@
 import { firstAddress, formatValue, hostPrefix, prefixContains, sizeOf, type Prefix } from '../net/address';
-import { describeRange, nextFreeBlock, nextFreePrivateBlock, overlapRange, overlappingPairs, rangeText } from '../net/ranges';
+import {
+  describeRange,
+  nextFreeBlock,
+  nextFreePrivateBlock,
+  overlapRange,
+  overlappingPairs,
+  rangeText,
+} from '../net/ranges';
 import { problem, type Problem, type QuickFix } from '../problem';
 import { relocationEdits } from './fixes';
 import type { RangeEntry, RangeIndex, RangeRole } from './ranges';
@@ -10,21 +17,29 @@ const ROLES: ReadonlySet<RangeRole> = new Set(['cluster-pods', 'services', 'netw
 
 function label(e: RangeEntry): string {
   switch (e.role) {
-    case 'cluster-pods': return 'pod IPs of the cluster';
-    case 'services': return 'Service IPs';
-    case 'network': return `addresses on ${e.owner}`;
-    case 'node-pods': return `pod IPs on ${e.owner.replace(/^node /, '')}`;
-    default: return `the address of ${e.owner}`;
+    case 'cluster-pods':
+      return 'pod IPs of the cluster';
+    case 'services':
+      return 'Service IPs';
+    case 'network':
+      return `addresses on ${e.owner}`;
+    case 'node-pods':
+      return `pod IPs on ${e.owner.replace(/^node /, '')}`;
+    default:
+      return `the address of ${e.owner}`;
   }
 }
 
 /** What goes wrong when `a` and `b` share addresses. */
 function consequence(a: RangeEntry, b: RangeEntry): string {
   const roles = new Set([a.role, b.role]);
-  if (roles.has('services') && (roles.has('node-pods') || roles.has('cluster-pods'))) return 'traffic to a pod in that range is captured by kube-proxy';
-  if (roles.has('services')) return 'packets to those machines are captured by kube-proxy\'s Service rules';
-  if (roles.has('node-pods') && roles.size === 1) return 'two nodes hand out the same pod IPs and routes to them conflict';
-  if (roles.has('network') || roles.has('external')) return 'the node routes those addresses to its pods instead of the network, so the machines there become unreachable';
+  if (roles.has('services') && (roles.has('node-pods') || roles.has('cluster-pods')))
+    return 'traffic to a pod in that range is captured by kube-proxy';
+  if (roles.has('services')) return "packets to those machines are captured by kube-proxy's Service rules";
+  if (roles.has('node-pods') && roles.size === 1)
+    return 'two nodes hand out the same pod IPs and routes to them conflict';
+  if (roles.has('network') || roles.has('external'))
+    return 'the node routes those addresses to its pods instead of the network, so the machines there become unreachable';
   return 'the same address can mean two different things';
 }
 
@@ -52,13 +67,25 @@ function moveFix(self: RangeEntry, candidates: readonly RangeEntry[], index: Ran
     const taken = candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix!);
     block = cluster ? nextFreeBlock(p.length, p.family, taken, firstAddress(p), cluster.prefix) : undefined;
   } else {
-    block = nextFreePrivateBlock(p.length, p.family, candidates.map((c) => c.prefix!), firstAddress(p));
+    block = nextFreePrivateBlock(
+      p.length,
+      p.family,
+      candidates.map((c) => c.prefix!),
+      firstAddress(p),
+    );
   }
   if (!block) return [];
   const edits = relocationEdits(self, block, index);
   if (!edits) return [];
-  const carried = edits.length > 1 ? ` and renumber the ${edits.length - 1} address${edits.length > 2 ? 'es' : ''} in it` : '';
-  return [{ title: `Move ${self.text} to the free block ${block.text} (${sizeOf(block)} addresses)${carried}`, edits, preferred: true }];
+  const carried =
+    edits.length > 1 ? ` and renumber the ${edits.length - 1} address${edits.length > 2 ? 'es' : ''} in it` : '';
+  return [
+    {
+      title: `Move ${self.text} to the free block ${block.text} (${sizeOf(block)} addresses)${carried}`,
+      edits,
+      preferred: true,
+    },
+  ];
 }
 
 /**
@@ -74,19 +101,41 @@ export const cidrOverlap: Rule = {
     // An external client is one address, whatever the prefix length of its interface.
     const candidates = ranges.ranges
       .filter((r) => r.prefix && ROLES.has(r.role))
-      .map((r) => (r.role === 'external' ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) } : r));
-    const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix!, item }))).filter(([a, b]) => conflicts(a, b));
+      .map((r) =>
+        r.role === 'external'
+          ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) }
+          : r,
+      );
+    const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix!, item }))).filter(([a, b]) =>
+      conflicts(a, b),
+    );
     const out: Problem[] = [];
     for (const [a, b] of pairs) {
       const shared = overlapRange(a.prefix!, b.prefix!)!;
-      const sharedText = shared.first === shared.last ? formatValue(shared.family, shared.first) : rangeText(shared.family, shared.first, shared.last);
+      const sharedText =
+        shared.first === shared.last
+          ? formatValue(shared.family, shared.first)
+          : rangeText(shared.family, shared.first, shared.last);
       const why = consequence(a, b);
-      for (const [self, other] of [[a, b], [b, a]] as const) {
+      for (const [self, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         if (self.role === 'external') continue; // Move the range, not the client: the diagnostic belongs on the other side.
-        const message = other.role === 'external'
-          ? `${capitalise(label(self))} (${self.text}) include ${sharedText}, the address of ${other.owner}: ${why}.`
-          : `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
-        out.push(problem('cidr.overlap', 'error', message, self.span, [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }], moveFix(self, candidates, ranges)));
+        const message =
+          other.role === 'external'
+            ? `${capitalise(label(self))} (${self.text}) include ${sharedText}, the address of ${other.owner}: ${why}.`
+            : `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
+        out.push(
+          problem(
+            'cidr.overlap',
+            'error',
+            message,
+            self.span,
+            [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }],
+            moveFix(self, candidates, ranges),
+          ),
+        );
       }
     }
     return out;

@@ -16,18 +16,33 @@ export const cidrServiceRangeTooLarge: Rule = {
   run({ ranges }) {
     const clusterIPs = ranges.addresses.filter((a) => a.role === 'cluster-ip' && a.address);
     return ranges.ranges
-      .filter((r) => r.role === 'services' && r.prefix && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS)
+      .filter(
+        (r) => r.role === 'services' && r.prefix && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS,
+      )
       .map((r) => {
         const p = r.prefix!;
         const length = bitsOf(p.family) - MAX_SERVICE_HOST_BITS;
         const narrowed: Prefix = { family: p.family, address: firstAddress(p), length, text: '' };
         const text = canonical(narrowed);
         // Offer the narrower range only when every cluster IP of this family still fits in it.
-        const fits = clusterIPs.every((a) => a.address!.family !== p.family || !prefixContainsAddress(p, a.address!) || prefixContainsAddress(narrowed, a.address!));
-        const fixes: QuickFix[] = fits && r.exact ? [{ title: `Change to ${text}`, edits: [{ span: r.span, newText: text }], preferred: true }] : [];
-        return problem('cidr.service-range-too-large', 'error',
+        const fits = clusterIPs.every(
+          (a) =>
+            a.address!.family !== p.family ||
+            !prefixContainsAddress(p, a.address!) ||
+            prefixContainsAddress(narrowed, a.address!),
+        );
+        const fixes: QuickFix[] =
+          fits && r.exact
+            ? [{ title: `Change to ${text}`, edits: [{ span: r.span, newText: text }], preferred: true }]
+            : [];
+        return problem(
+          'cidr.service-range-too-large',
+          'error',
           `The Service range ${r.text} has ${bitsOf(p.family) - p.length} host bits; kube-apiserver allows at most ${MAX_SERVICE_HOST_BITS} (/${length} for IPv${p.family}) and refuses to start. Use a /${length} or smaller, e.g. ${text}.`,
-          r.span, [], fixes);
+          r.span,
+          [],
+          fixes,
+        );
       });
   },
 };

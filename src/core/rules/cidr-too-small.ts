@@ -13,18 +13,30 @@ const MIN_SERVICE_ADDRESSES = 10n;
 export const cidrTooSmall: Rule = {
   code: 'cidr.too-small',
   severity: 'warning',
-  description: 'A pod CIDR below 14 addresses or a Service range below 10 (kubeadm\'s minimums).',
+  description: "A pod CIDR below 14 addresses or a Service range below 10 (kubeadm's minimums).",
   run({ ranges }) {
     return ranges.ranges.flatMap((r) => {
       if (!r.prefix) return [];
       const size = sizeOf(r.prefix);
       if ((r.role === 'cluster-pods' || r.role === 'node-pods') && size < MIN_POD_ADDRESSES) {
-        return [problem('cidr.too-small', 'warning',
-          `The pod CIDR ${r.text} (${r.owner}) has only ${size} addresses; kubeadm requires at least ${MIN_POD_ADDRESSES}. After the network address, the bridge gateway and the broadcast address, ${size > 3n ? size - 3n : 0n} pods fit.`, r.span)];
+        return [
+          problem(
+            'cidr.too-small',
+            'warning',
+            `The pod CIDR ${r.text} (${r.owner}) has only ${size} addresses; kubeadm requires at least ${MIN_POD_ADDRESSES}. After the network address, the bridge gateway and the broadcast address, ${size > 3n ? size - 3n : 0n} pods fit.`,
+            r.span,
+          ),
+        ];
       }
       if (r.role === 'services' && size < MIN_SERVICE_ADDRESSES) {
-        return [problem('cidr.too-small', 'warning',
-          `The Service range ${r.text} has only ${size} addresses; kubeadm requires at least ${MIN_SERVICE_ADDRESSES}, and the first one goes to the kubernetes Service itself.`, r.span)];
+        return [
+          problem(
+            'cidr.too-small',
+            'warning',
+            `The Service range ${r.text} has only ${size} addresses; kubeadm requires at least ${MIN_SERVICE_ADDRESSES}, and the first one goes to the kubernetes Service itself.`,
+            r.span,
+          ),
+        ];
       }
       return [];
     });

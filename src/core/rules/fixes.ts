@@ -37,7 +37,8 @@ export function usedAddressKeys(index: RangeIndex): Set<string> {
   const used = new Set<string>();
   for (const a of index.addresses) if (a.address) used.add(addressKey(a.address));
   for (const r of index.ranges) {
-    if (r.prefix && (r.role === 'interface' || r.role === 'bridge' || r.role === 'external')) used.add(addressKey({ family: r.prefix.family, value: r.prefix.address }));
+    if (r.prefix && (r.role === 'interface' || r.role === 'bridge' || r.role === 'external'))
+      used.add(addressKey({ family: r.prefix.family, value: r.prefix.address }));
   }
   return used;
 }
@@ -58,14 +59,24 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
   const carried: (RangeEntry | AddressEntry)[] = [];
   const carries = (e: RangeEntry | AddressEntry): boolean => {
     switch (self.role) {
-      case 'services': return e.role === 'cluster-ip';
-      case 'node-pods': return (e.role === 'pod' && !(e as AddressEntry).hostNetwork && e.node === self.node) || (e.role === 'bridge' && e.node === self.node);
-      case 'cluster-pods': return (e.role === 'pod' && !(e as AddressEntry).hostNetwork) || e.role === 'bridge' || e.role === 'node-pods';
-      default: return false;
+      case 'services':
+        return e.role === 'cluster-ip';
+      case 'node-pods':
+        return (
+          (e.role === 'pod' && !(e as AddressEntry).hostNetwork && e.node === self.node) ||
+          (e.role === 'bridge' && e.node === self.node)
+        );
+      case 'cluster-pods':
+        return (e.role === 'pod' && !(e as AddressEntry).hostNetwork) || e.role === 'bridge' || e.role === 'node-pods';
+      default:
+        return false;
     }
   };
-  for (const a of index.addresses) if (a.address && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
-  for (const r of index.ranges) if (r !== self && r.prefix && r.prefix.family === from.family && inside(r.prefix.address) && carries(r)) carried.push(r);
+  for (const a of index.addresses)
+    if (a.address && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
+  for (const r of index.ranges)
+    if (r !== self && r.prefix && r.prefix.family === from.family && inside(r.prefix.address) && carries(r))
+      carried.push(r);
   for (const e of carried) {
     if (!e.exact) {
       // A bridge address derived from the pod CIDR follows the CIDR by itself.

@@ -37,12 +37,31 @@ import { serviceLocalPolicyDrop } from './service-local-policy-drop';
 export type { Rule, RuleContext } from './rule';
 
 export const RULES: readonly Rule[] = [
-  cidrInvalid, cidrHostBits, cidrFamilyMismatch, cidrOverlap, cidrNodeOutsideCluster, cidrServiceRangeTooLarge, cidrTooSmall,
-  ipOutsideRange, ipDuplicate, ipReserved,
-  natMasqueradeAll, natEgressMissing, natPodToPod, natNodeToPod,
-  routeMissing, routeGatewayUnreachable, routeLoop, bridgeHairpinOff,
-  podPortConflict, podHostNetworkIp,
-  serviceNoEndpoints, serviceTargetPort, serviceNodePortDuplicate, serviceClusterIpDuplicate, serviceLocalPolicyDrop,
+  cidrInvalid,
+  cidrHostBits,
+  cidrFamilyMismatch,
+  cidrOverlap,
+  cidrNodeOutsideCluster,
+  cidrServiceRangeTooLarge,
+  cidrTooSmall,
+  ipOutsideRange,
+  ipDuplicate,
+  ipReserved,
+  natMasqueradeAll,
+  natEgressMissing,
+  natPodToPod,
+  natNodeToPod,
+  routeMissing,
+  routeGatewayUnreachable,
+  routeLoop,
+  bridgeHairpinOff,
+  podPortConflict,
+  podHostNetworkIp,
+  serviceNoEndpoints,
+  serviceTargetPort,
+  serviceNodePortDuplicate,
+  serviceClusterIpDuplicate,
+  serviceLocalPolicyDrop,
 ];
 
 /** A code the model builder, YAML reader or file loader reports (not a rule, but documented and overridable the same way). */
@@ -54,27 +73,75 @@ export interface CodeInfo {
 
 /** Codes reported before the rules run: YAML syntax, the schema check, references, names, files. */
 export const MODEL_CODES: readonly CodeInfo[] = [
-  { code: 'yaml.syntax', severity: 'error', description: 'The file is not valid YAML; the rest of the file is still read where possible.' },
-  { code: 'schema.unknown-key', severity: 'warning', description: 'A key the NetPath format does not have (with a "did you mean" suggestion).' },
-  { code: 'schema.type', severity: 'error', description: 'A value of the wrong type, outside its allowed values, or a required key missing.' },
-  { code: 'schema.api-version', severity: 'warning', description: 'A NetPath document with an apiVersion this version does not know.' },
-  { code: 'k8s.unknown-api-version', severity: 'warning', description: 'A Kubernetes or tool object of a known kind with an apiVersion NetPath does not know.' },
-  { code: 'k8s.proxy-mode', severity: 'warning', description: 'A kube-proxy mode other than iptables; NetPath evaluates iptables-mode rules.' },
-  { code: 'k8s.endpointslice-unowned', severity: 'warning', description: 'An EndpointSlice without the kubernetes.io/service-name label.' },
-  { code: 'ref.unknown', severity: 'error', description: 'A reference to a node, network, device or include that does not exist.' },
+  {
+    code: 'yaml.syntax',
+    severity: 'error',
+    description: 'The file is not valid YAML; the rest of the file is still read where possible.',
+  },
+  {
+    code: 'schema.unknown-key',
+    severity: 'warning',
+    description: 'A key the NetPath format does not have (with a "did you mean" suggestion).',
+  },
+  {
+    code: 'schema.type',
+    severity: 'error',
+    description: 'A value of the wrong type, outside its allowed values, or a required key missing.',
+  },
+  {
+    code: 'schema.api-version',
+    severity: 'warning',
+    description: 'A NetPath document with an apiVersion this version does not know.',
+  },
+  {
+    code: 'k8s.unknown-api-version',
+    severity: 'warning',
+    description: 'A Kubernetes or tool object of a known kind with an apiVersion NetPath does not know.',
+  },
+  {
+    code: 'k8s.proxy-mode',
+    severity: 'warning',
+    description: 'A kube-proxy mode other than iptables; NetPath evaluates iptables-mode rules.',
+  },
+  {
+    code: 'k8s.endpointslice-unowned',
+    severity: 'warning',
+    description: 'An EndpointSlice without the kubernetes.io/service-name label.',
+  },
+  {
+    code: 'ref.unknown',
+    severity: 'error',
+    description: 'A reference to a node, network, device or include that does not exist.',
+  },
   { code: 'name.duplicate', severity: 'error', description: 'Two objects of one kind with the same name.' },
   { code: 'include.too-many', severity: 'warning', description: 'More files than NetPath reads in one topology.' },
 ];
 
 /** Codes of the data plane itself, reported by `analyse` (src/core/dataplane/problems.ts). */
 export const DATAPLANE_CODES: readonly CodeInfo[] = [
-  { code: 'iptables.syntax', severity: 'error', description: "A line of a node's iptables text that iptables-restore would refuse." },
-  { code: 'iptables.unsupported', severity: 'warning', description: "A table, match, option or target in a node's iptables text that NetPath cannot evaluate." },
-  { code: 'route.no-device', severity: 'error', description: 'A node route with no device and no interface that reaches its gateway, so the kernel refuses it.' },
+  {
+    code: 'iptables.syntax',
+    severity: 'error',
+    description: "A line of a node's iptables text that iptables-restore would refuse.",
+  },
+  {
+    code: 'iptables.unsupported',
+    severity: 'warning',
+    description: "A table, match, option or target in a node's iptables text that NetPath cannot evaluate.",
+  },
+  {
+    code: 'route.no-device',
+    severity: 'error',
+    description: 'A node route with no device and no interface that reaches its gateway, so the kernel refuses it.',
+  },
 ];
 
 /** Every documented code with its default severity and description: the rules and the model's codes. */
-export const DIAGNOSTIC_CODES: readonly CodeInfo[] = [...MODEL_CODES, ...DATAPLANE_CODES, ...RULES.map(({ code, severity, description }) => ({ code, severity, description }))];
+export const DIAGNOSTIC_CODES: readonly CodeInfo[] = [
+  ...MODEL_CODES,
+  ...DATAPLANE_CODES,
+  ...RULES.map(({ code, severity, description }) => ({ code, severity, description })),
+];
 
 /** A severity per code, or `off` to drop the code. Codes not listed keep their default. */
 export type SeverityOverrides = Readonly<Record<string, Severity | 'off'>>;
@@ -94,10 +161,22 @@ export interface RuleOptions {
 export function runRules(topology: Topology, options: RuleOptions = {}): Problem[] {
   const on = RULES.filter((rule) => options.severity?.[rule.code] !== 'off');
   const wantsDataplane = on.some((rule) => rule.needs?.includes('dataplane'));
-  const dataplane = !wantsDataplane ? undefined : typeof options.dataplane === 'function' ? options.dataplane() : options.dataplane;
-  const ctx: RuleContext = { topology, ranges: indexRanges(topology), ...(dataplane ? { dataplane } : {}), ...(options.texts ? { texts: options.texts } : {}) };
+  const dataplane = !wantsDataplane
+    ? undefined
+    : typeof options.dataplane === 'function'
+      ? options.dataplane()
+      : options.dataplane;
+  const ctx: RuleContext = {
+    topology,
+    ranges: indexRanges(topology),
+    ...(dataplane ? { dataplane } : {}),
+    ...(options.texts ? { texts: options.texts } : {}),
+  };
   const enabled = on.filter((rule) => (rule.needs ?? []).every((need) => ctx[need] !== undefined));
-  return applySeverity(enabled.flatMap((rule) => rule.run(ctx)), options.severity);
+  return applySeverity(
+    enabled.flatMap((rule) => rule.run(ctx)),
+    options.severity,
+  );
 }
 
 /** Applies per-code severity overrides: drops `off` codes, changes the severity of the others. */

@@ -29,8 +29,10 @@ export const ipDuplicate: Rule = {
       else byAddress.set(key, { address, holders: [h] });
     };
     for (const a of ranges.addresses) {
-      if (a.role === 'pod' && !a.hostNetwork) add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
-      else if (a.role === 'cluster-ip') add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
+      if (a.role === 'pod' && !a.hostNetwork)
+        add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
+      else if (a.role === 'cluster-ip')
+        add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
     }
     for (const r of ranges.ranges) {
       if (!r.prefix) continue;
@@ -44,15 +46,31 @@ export const ipDuplicate: Rule = {
       if (holders.length < 2) continue;
       if (holders.every((h) => h.kind === 'service')) continue; // service.cluster-ip-duplicate
       const bridges = holders.filter((h) => h.kind === 'bridge');
-      if (holders.length === 2 && bridges.length === 1 && holders.some((h) => h.kind === 'pod' && h.node === bridges[0].node)) continue; // ip.reserved
+      if (
+        holders.length === 2 &&
+        bridges.length === 1 &&
+        holders.some((h) => h.kind === 'pod' && h.node === bridges[0].node)
+      )
+        continue; // ip.reserved
       const text = formatAddress(address);
       const nodes = new Set(holders.map((h) => h.node).filter((n) => n !== undefined));
       const across = nodes.size > 1 ? ` on different nodes (${[...nodes].join(', ')})` : '';
       for (const h of holders) {
         const others = holders.filter((o) => o !== h);
-        out.push(problem('ip.duplicate', 'error',
-          `${text} is used by ${h.what} and also by ${others.slice(0, 3).map((o) => o.what).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}${across}: replies and routes can reach only one of them, so connections to the others fail at random.`,
-          h.span, others.slice(0, 10).map((o) => ({ span: o.span, message: `${text} is also used by ${o.what}` }))));
+        out.push(
+          problem(
+            'ip.duplicate',
+            'error',
+            `${text} is used by ${h.what} and also by ${others
+              .slice(0, 3)
+              .map((o) => o.what)
+              .join(
+                ', ',
+              )}${others.length > 3 ? ` and ${others.length - 3} more` : ''}${across}: replies and routes can reach only one of them, so connections to the others fail at random.`,
+            h.span,
+            others.slice(0, 10).map((o) => ({ span: o.span, message: `${text} is also used by ${o.what}` })),
+          ),
+        );
       }
     }
     return out;

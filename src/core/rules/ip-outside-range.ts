@@ -23,11 +23,21 @@ export const ipOutsideRange: Rule = {
     const fixTo = (entry: AddressEntry | RangeEntry, pool: Prefix | undefined, suffix = ''): QuickFix[] => {
       if (!pool || !entry.exact) return [];
       const free = freeAddress(pool, usedKeys());
-      return free ? [{ title: `Change to ${free}${suffix}, a free address in ${pool.text}`, edits: [{ span: entry.span, newText: `${free}${suffix}` }], preferred: true }] : [];
+      return free
+        ? [
+            {
+              title: `Change to ${free}${suffix}, a free address in ${pool.text}`,
+              edits: [{ span: entry.span, newText: `${free}${suffix}` }],
+              preferred: true,
+            },
+          ]
+        : [];
     };
-    const report = (message: string, span: Span, related: Problem['related'], fixes: QuickFix[] = []) => out.push(problem('ip.outside-range', 'error', message, span, related, fixes));
+    const report = (message: string, span: Span, related: Problem['related'], fixes: QuickFix[] = []) =>
+      out.push(problem('ip.outside-range', 'error', message, span, related, fixes));
 
-    const prefixesOf = (role: RangeEntry['role'], node?: string) => ranges.ranges.filter((r) => r.role === role && r.prefix && (node === undefined || r.node === node));
+    const prefixesOf = (role: RangeEntry['role'], node?: string) =>
+      ranges.ranges.filter((r) => r.role === role && r.prefix && (node === undefined || r.node === node));
     const clusterPods = prefixesOf('cluster-pods');
     const services = prefixesOf('services');
     const nodePods = new Map<string, RangeEntry[]>();
@@ -39,15 +49,39 @@ export const ipOutsideRange: Rule = {
       if (a.role === 'pod' && !a.hostNetwork) {
         const own = fam(nodePods.get(a.node ?? '') ?? []);
         const pool = own.length ? own : fam(clusterPods);
-        if (!pool.length || within(pool.map((r) => r.prefix!), a.address)) continue;
-        const where = own.length ? `node ${a.node}'s pod CIDR ${texts(own.map((r) => r.prefix!))}` : `the cluster pod CIDR ${texts(pool.map((r) => r.prefix!))}`;
-        report(`Pod IP ${a.text} (${a.owner}) is outside ${where}: the node's bridge and the other nodes' routes do not lead to it, so nothing can reach this pod.`,
-          a.span, pool.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })), fixTo(a, pool[0].prefix));
+        if (
+          !pool.length ||
+          within(
+            pool.map((r) => r.prefix!),
+            a.address,
+          )
+        )
+          continue;
+        const where = own.length
+          ? `node ${a.node}'s pod CIDR ${texts(own.map((r) => r.prefix!))}`
+          : `the cluster pod CIDR ${texts(pool.map((r) => r.prefix!))}`;
+        report(
+          `Pod IP ${a.text} (${a.owner}) is outside ${where}: the node's bridge and the other nodes' routes do not lead to it, so nothing can reach this pod.`,
+          a.span,
+          pool.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })),
+          fixTo(a, pool[0].prefix),
+        );
       } else if (a.role === 'cluster-ip') {
         const pool = fam(services);
-        if (!pool.length || within(pool.map((r) => r.prefix!), a.address)) continue;
-        report(`Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix!))}: kube-apiserver rejects it.`,
-          a.span, pool.map((r) => ({ span: r.span, message: `Service range ${r.text}` })), fixTo(a, pool[0].prefix));
+        if (
+          !pool.length ||
+          within(
+            pool.map((r) => r.prefix!),
+            a.address,
+          )
+        )
+          continue;
+        report(
+          `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix!))}: kube-apiserver rejects it.`,
+          a.span,
+          pool.map((r) => ({ span: r.span, message: `Service range ${r.text}` })),
+          fixTo(a, pool[0].prefix),
+        );
       }
     }
 
@@ -59,37 +93,66 @@ export const ipOutsideRange: Rule = {
       if (!entry.prefix || !np || np.family !== entry.prefix.family) return;
       const addr = { family: entry.prefix.family, value: entry.prefix.address };
       if (prefixContainsAddress(np, addr)) return;
-      report(`${entry.text} (${entry.owner}) is not inside network ${networkName} (${np.text}) it is attached to: machines on ${networkName} cannot reach it directly.`,
-        entry.span, [{ span: net!.spans.cidr ?? net!.span, message: `network ${networkName}: ${np.text}` }], fixTo(entry, np, `/${np.length}`));
+      report(
+        `${entry.text} (${entry.owner}) is not inside network ${networkName} (${np.text}) it is attached to: machines on ${networkName} cannot reach it directly.`,
+        entry.span,
+        [{ span: net!.spans.cidr ?? net!.span, message: `network ${networkName}: ${np.text}` }],
+        fixTo(entry, np, `/${np.length}`),
+      );
     };
     const networkOf = new Map<string, string>();
     for (const n of topology.nodes) for (const i of n.interfaces) networkOf.set(`node ${n.name} ${i.name}`, i.network);
     for (const x of topology.externals) networkOf.set(`external ${x.name}`, x.network);
     for (const e of ranges.ranges) {
-      if ((e.role === 'interface' || e.role === 'external') && networkOf.has(e.owner)) checkInNetwork(e, networkOf.get(e.owner)!);
+      if ((e.role === 'interface' || e.role === 'external') && networkOf.has(e.owner))
+        checkInNetwork(e, networkOf.get(e.owner)!);
     }
     for (const e of ranges.ranges) {
       if (e.role !== 'bridge' || !e.prefix) continue;
       const own = (nodePods.get(e.node!) ?? []).filter((r) => r.prefix!.family === e.prefix!.family);
-      if (!own.length || within(own.map((r) => r.prefix!), { family: e.prefix.family, value: e.prefix.address })) continue;
-      report(`The bridge gateway ${e.text} (${e.owner}) is outside the node's pod CIDR ${texts(own.map((r) => r.prefix!))}: pods cannot reach their default gateway.`,
-        e.span, own.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })));
+      if (
+        !own.length ||
+        within(
+          own.map((r) => r.prefix!),
+          { family: e.prefix.family, value: e.prefix.address },
+        )
+      )
+        continue;
+      report(
+        `The bridge gateway ${e.text} (${e.owner}) is outside the node's pod CIDR ${texts(own.map((r) => r.prefix!))}: pods cannot reach their default gateway.`,
+        e.span,
+        own.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })),
+      );
     }
 
     // nodePorts inside the cluster's nodePortRange.
     const { min, max } = topology.cluster.nodePortRange;
-    const usedPorts = new Set(topology.services.flatMap((s) => s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [p.nodePort]))));
+    const usedPorts = new Set(
+      topology.services.flatMap((s) => s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [p.nodePort]))),
+    );
     for (const s of topology.services) {
       for (const p of s.ports) {
         if (p.nodePort === undefined || (p.nodePort >= min && p.nodePort <= max)) continue;
         const span = p.spans.nodePort ?? p.span;
         const free = p.spans.nodePort ? freePort(p.nodePort, min, max, usedPorts) : undefined;
-        report(`nodePort ${p.nodePort} of Service ${s.id} is outside the nodePortRange ${min}-${max}: kube-apiserver rejects it, and kube-proxy opens no port for it.`,
-          span, topology.cluster.spans.nodePortRange ? [{ span: topology.cluster.spans.nodePortRange, message: `nodePortRange ${min}-${max}` }] : [],
-          free === undefined ? [] : [{ title: `Change to ${free}, a free port in ${min}-${max}`, edits: [{ span, newText: String(free) }], preferred: true }]);
+        report(
+          `nodePort ${p.nodePort} of Service ${s.id} is outside the nodePortRange ${min}-${max}: kube-apiserver rejects it, and kube-proxy opens no port for it.`,
+          span,
+          topology.cluster.spans.nodePortRange
+            ? [{ span: topology.cluster.spans.nodePortRange, message: `nodePortRange ${min}-${max}` }]
+            : [],
+          free === undefined
+            ? []
+            : [
+                {
+                  title: `Change to ${free}, a free port in ${min}-${max}`,
+                  edits: [{ span, newText: String(free) }],
+                  preferred: true,
+                },
+              ],
+        );
       }
     }
     return out;
   },
 };
-

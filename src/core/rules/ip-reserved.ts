@@ -12,21 +12,31 @@ import type { Rule } from './rule';
 export const ipReserved: Rule = {
   code: 'ip.reserved',
   severity: 'error',
-  description: 'A pod IP on its subnet\'s network, broadcast or gateway address; a cluster IP on the first or last address of its range.',
+  description:
+    "A pod IP on its subnet's network, broadcast or gateway address; a cluster IP on the first or last address of its range.",
   run({ ranges }) {
     const out: Problem[] = [];
     let used: Set<string> | undefined;
     const fix = (a: AddressEntry, pool: RangeEntry): QuickFix[] => {
       if (!a.exact) return [];
       const free = freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)));
-      return free ? [{ title: `Change to ${free}, a free address in ${pool.prefix!.text}`, edits: [{ span: a.span, newText: free }], preferred: true }] : [];
+      return free
+        ? [
+            {
+              title: `Change to ${free}, a free address in ${pool.prefix!.text}`,
+              edits: [{ span: a.span, newText: free }],
+              preferred: true,
+            },
+          ]
+        : [];
     };
     const nodePods = new Map<string, RangeEntry[]>();
     const gateways = new Map<string, RangeEntry>();
     for (const r of ranges.ranges) {
       if (!r.prefix || !r.node) continue;
       if (r.role === 'node-pods') nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
-      if (r.role === 'bridge') gateways.set(`${r.node}\u0000${addressKey({ family: r.prefix.family, value: r.prefix.address })}`, r);
+      if (r.role === 'bridge')
+        gateways.set(`${r.node}\u0000${addressKey({ family: r.prefix.family, value: r.prefix.address })}`, r);
     }
     const services = ranges.ranges.filter((r) => r.role === 'services' && r.prefix);
     for (const a of ranges.addresses) {
@@ -35,25 +45,59 @@ export const ipReserved: Rule = {
         const gateway = gateways.get(`${a.node}\u0000${addressKey(a.address)}`);
         const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix!, a.address!));
         if (gateway) {
-          out.push(problem('ip.reserved', 'error', `Pod IP ${a.text} (${a.owner}) is the address of ${gateway.owner}, the pods' default gateway: the node answers for it, so the pod never receives its traffic.`,
-            a.span, [{ span: gateway.span, message: `gateway ${gateway.text}` }], subnet ? fix(a, subnet) : []));
+          out.push(
+            problem(
+              'ip.reserved',
+              'error',
+              `Pod IP ${a.text} (${a.owner}) is the address of ${gateway.owner}, the pods' default gateway: the node answers for it, so the pod never receives its traffic.`,
+              a.span,
+              [{ span: gateway.span, message: `gateway ${gateway.text}` }],
+              subnet ? fix(a, subnet) : [],
+            ),
+          );
           continue;
         }
         if (!subnet || sizeOf(subnet.prefix!) <= 2n) continue;
         const p = subnet.prefix!;
-        const which = a.address.value === firstAddress(p) ? 'network address' : a.address.value === lastAddress(p) && p.family === 4 ? 'broadcast address' : undefined;
+        const which =
+          a.address.value === firstAddress(p)
+            ? 'network address'
+            : a.address.value === lastAddress(p) && p.family === 4
+              ? 'broadcast address'
+              : undefined;
         if (which) {
-          out.push(problem('ip.reserved', 'error', `Pod IP ${a.text} (${a.owner}) is the ${which} of ${subnet.owner}'s pod CIDR ${p.text}: IPAM never assigns it, and packets to it are treated as ${which === 'network address' ? 'addressed to the subnet' : 'broadcast'}.`,
-            a.span, [{ span: subnet.span, message: `pod CIDR ${p.text}` }], fix(a, subnet)));
+          out.push(
+            problem(
+              'ip.reserved',
+              'error',
+              `Pod IP ${a.text} (${a.owner}) is the ${which} of ${subnet.owner}'s pod CIDR ${p.text}: IPAM never assigns it, and packets to it are treated as ${which === 'network address' ? 'addressed to the subnet' : 'broadcast'}.`,
+              a.span,
+              [{ span: subnet.span, message: `pod CIDR ${p.text}` }],
+              fix(a, subnet),
+            ),
+          );
         }
       } else if (a.role === 'cluster-ip') {
         const range = services.find((r) => prefixContainsAddress(r.prefix!, a.address!));
         if (!range || sizeOf(range.prefix!) <= 2n) continue;
         const p = range.prefix!;
-        const which = a.address.value === firstAddress(p) ? 'network (first)' : a.address.value === lastAddress(p) ? 'last' : undefined;
+        const which =
+          a.address.value === firstAddress(p)
+            ? 'network (first)'
+            : a.address.value === lastAddress(p)
+              ? 'last'
+              : undefined;
         if (which) {
-          out.push(problem('ip.reserved', 'error', `Cluster IP ${a.text} (${a.owner}) is the ${which} address of the Service range ${p.text}: kube-apiserver's allocator never hands it out and rejects it.`,
-            a.span, [{ span: range.span, message: `Service range ${p.text}` }], fix(a, range)));
+          out.push(
+            problem(
+              'ip.reserved',
+              'error',
+              `Cluster IP ${a.text} (${a.owner}) is the ${which} address of the Service range ${p.text}: kube-apiserver's allocator never hands it out and rejects it.`,
+              a.span,
+              [{ span: range.span, message: `Service range ${p.text}` }],
+              fix(a, range),
+            ),
+          );
         }
       }
     }

@@ -14,15 +14,36 @@ const INTERNET: Record<4 | 6, Address> = { 4: parseAddress('8.8.8.8')!, 6: parse
  */
 function masqueraded(t: Topology, node: Node, dest: Address): boolean {
   const agent = t.cluster.masquerade;
-  if (agent && !agent.nonMasqueradeCIDRs.some((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); })) return true;
-  if (node.cniIpMasq && !node.podCIDRs.some((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); })) return true;
+  if (
+    agent &&
+    !agent.nonMasqueradeCIDRs.some((c) => {
+      const p = parsePrefix(c);
+      return p !== undefined && prefixContainsAddress(p, dest);
+    })
+  )
+    return true;
+  if (
+    node.cniIpMasq &&
+    !node.podCIDRs.some((c) => {
+      const p = parsePrefix(c);
+      return p !== undefined && prefixContainsAddress(p, dest);
+    })
+  )
+    return true;
   return node.iptables !== undefined && /-j\s+(?:MASQUERADE|SNAT)\b/.test(node.iptables.text);
 }
 
 function why(t: Topology, dest: Address): string {
   const agent = t.cluster.masquerade;
-  const exempt = agent?.nonMasqueradeCIDRs.find((c) => { const p = parsePrefix(c); return p !== undefined && prefixContainsAddress(p, dest); });
-  return [agent ? `the ip-masq-agent exempts it: nonMasqueradeCIDRs include ${exempt}` : 'no ip-masq-agent', 'CNI ipMasq off', 'no MASQUERADE rule'].join(', ');
+  const exempt = agent?.nonMasqueradeCIDRs.find((c) => {
+    const p = parsePrefix(c);
+    return p !== undefined && prefixContainsAddress(p, dest);
+  });
+  return [
+    agent ? `the ip-masq-agent exempts it: nonMasqueradeCIDRs include ${exempt}` : 'no ip-masq-agent',
+    'CNI ipMasq off',
+    'no MASQUERADE rule',
+  ].join(', ');
 }
 
 const isPrivate = (a: Address) => PRIVATE_PREFIXES.some((p) => prefixContainsAddress(p, a));
@@ -53,14 +74,25 @@ export const natEgressMissing: Rule = {
       if (attached.has(x.network)) continue;
       for (const [k, text] of x.addresses.entries()) {
         const a = parsePrefix(text);
-        if (a) destinations.push({ what: `external ${x.name} (${text.split('/')[0]})`, address: { family: a.family, value: a.address }, span: x.spans[`addresses.${k}`] ?? x.span, nodes: topology.nodes });
+        if (a)
+          destinations.push({
+            what: `external ${x.name} (${text.split('/')[0]})`,
+            address: { family: a.family, value: a.address },
+            span: x.spans[`addresses.${k}`] ?? x.span,
+            nodes: topology.nodes,
+          });
       }
     }
     for (const n of topology.nodes) {
       const route = n.routes.find((r) => r.to === 'default' || r.to === '0.0.0.0/0' || r.to === '::/0');
       if (!route) continue;
       const family = route.to === '::/0' || (route.via && route.via.includes(':')) ? 6 : 4;
-      destinations.push({ what: 'the internet', address: INTERNET[family], span: route.spans.to ?? route.span, nodes: [n] });
+      destinations.push({
+        what: 'the internet',
+        address: INTERNET[family],
+        span: route.spans.to ?? route.span,
+        nodes: [n],
+      });
     }
     for (const d of destinations) {
       const affected = d.nodes.flatMap((n) => {
@@ -70,9 +102,17 @@ export const natEgressMissing: Rule = {
       if (!affected.length) continue;
       const names = affected.map((x) => x.node.name);
       const example = affected[0].pod;
-      out.push(problem('nat.egress-missing', 'warning',
-        `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (${why(topology, d.address)}): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
-        d.span, affected.slice(0, 10).map((x) => ({ span: x.node.spans.name ?? x.node.span, message: `node ${x.node.name}` }))));
+      out.push(
+        problem(
+          'nat.egress-missing',
+          'warning',
+          `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (${why(topology, d.address)}): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
+          d.span,
+          affected
+            .slice(0, 10)
+            .map((x) => ({ span: x.node.spans.name ?? x.node.span, message: `node ${x.node.name}` })),
+        ),
+      );
     }
     return out;
   },

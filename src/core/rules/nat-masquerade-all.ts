@@ -13,9 +13,18 @@ export const natMasqueradeAll: Rule = {
     const kp = topology.cluster.kubeProxy;
     if (!kp.masqueradeAll) return [];
     const span = kp.spans.masqueradeAll ?? kp.span;
-    const fixes = kp.spans.masqueradeAll ? [{ title: 'Set masqueradeAll to false', edits: [{ span, newText: 'false' }], preferred: true }] : [];
-    return [problem('nat.masquerade-all', 'warning',
-      'kube-proxy masqueradeAll is on: every packet to a Service IP is SNATed to the node\'s address, so backends never see the real client (logs, NetworkPolicies and source-IP checks all see the node). Pod-to-Service traffic needs no masquerade; turn it off unless a network requires it.',
-      span, [], fixes)];
+    const fixes = kp.spans.masqueradeAll
+      ? [{ title: 'Set masqueradeAll to false', edits: [{ span, newText: 'false' }], preferred: true }]
+      : [];
+    return [
+      problem(
+        'nat.masquerade-all',
+        'warning',
+        "kube-proxy masqueradeAll is on: every packet to a Service IP is SNATed to the node's address, so backends never see the real client (logs, NetworkPolicies and source-IP checks all see the node). Pod-to-Service traffic needs no masquerade; turn it off unless a network requires it.",
+        span,
+        [],
+        fixes,
+      ),
+    ];
   },
 };

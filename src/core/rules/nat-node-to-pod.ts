@@ -35,9 +35,20 @@ export const natNodeToPod: Rule = {
               const c = natCulprit(t, dp, nat, node, texts, ip);
               const key = `${c.span.file}|${c.span.start}|${c.span.end}`;
               if (found.has(key)) continue;
-              found.set(key, problem('nat.node-to-pod', 'error',
-                `Traffic from node ${a.node.name} (${nat.event.before.src}) to pod ${dst.id} (${ip}, ${dst.node}) is ${nat.event.type === 'MASQUERADE' ? 'masqueraded' : 'SNATed'} to ${nat.event.after.src} on ${node.name} by ${c.what}: the pod sees ${nat.event.after.src}, not the node. The Kubernetes network model requires nodes to reach pods without NAT (kubelet probes and node agents are told apart by their address). ${c.advice}`.trim(),
-                c.span, [{ span: written(a.node.spans.name) ?? a.node.span, message: `source node ${a.node.name}` }, { span: written(dst.spans.name) ?? dst.span, message: `destination pod ${dst.id}` }], c.fixes));
+              found.set(
+                key,
+                problem(
+                  'nat.node-to-pod',
+                  'error',
+                  `Traffic from node ${a.node.name} (${nat.event.before.src}) to pod ${dst.id} (${ip}, ${dst.node}) is ${nat.event.type === 'MASQUERADE' ? 'masqueraded' : 'SNATed'} to ${nat.event.after.src} on ${node.name} by ${c.what}: the pod sees ${nat.event.after.src}, not the node. The Kubernetes network model requires nodes to reach pods without NAT (kubelet probes and node agents are told apart by their address). ${c.advice}`.trim(),
+                  c.span,
+                  [
+                    { span: written(a.node.spans.name) ?? a.node.span, message: `source node ${a.node.name}` },
+                    { span: written(dst.spans.name) ?? dst.span, message: `destination pod ${dst.id}` },
+                  ],
+                  c.fixes,
+                ),
+              );
             }
           }
         }

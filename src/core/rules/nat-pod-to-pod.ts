@@ -3,7 +3,19 @@ import type { DataPlane } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { problem, type Problem, type QuickFix, type RelatedInformation, type Span } from '../problem';
-import { MAX_TRACES, ipEndpoint, nodePairs, portOf, representatives, ruleAuthor, sourceNats, trace, written, type RuleAuthor, type SourceNat } from './probes';
+import {
+  MAX_TRACES,
+  ipEndpoint,
+  nodePairs,
+  portOf,
+  representatives,
+  ruleAuthor,
+  sourceNats,
+  trace,
+  written,
+  type RuleAuthor,
+  type SourceNat,
+} from './probes';
 import type { Rule } from './rule';
 
 /** Where a source translation comes from in the topology, said for a person, with the fix when there is one. */
@@ -15,21 +27,49 @@ export interface NatCulprit {
 }
 
 /** Adds `cidrs` to a YAML list (flow or block) whose items are at `items`; undefined when the text is not at hand. */
-function addToList(texts: ReadonlyMap<string, string> | undefined, listSpan: Span | undefined, items: readonly Span[], cidrs: readonly string[]): QuickFix | undefined {
+function addToList(
+  texts: ReadonlyMap<string, string> | undefined,
+  listSpan: Span | undefined,
+  items: readonly Span[],
+  cidrs: readonly string[],
+): QuickFix | undefined {
   const last = items[items.length - 1];
   const text = last ? texts?.get(last.file) : undefined;
   if (!last || text === undefined || !cidrs.length) return undefined;
   const title = `Add ${cidrs.join(', ')} to nonMasqueradeCIDRs`;
-  if (listSpan && text[listSpan.start] === '[') return { title, edits: [{ span: { file: last.file, start: last.end, end: last.end }, newText: cidrs.map((c) => `, ${c}`).join('') }], preferred: true };
+  if (listSpan && text[listSpan.start] === '[')
+    return {
+      title,
+      edits: [
+        { span: { file: last.file, start: last.end, end: last.end }, newText: cidrs.map((c) => `, ${c}`).join('') },
+      ],
+      preferred: true,
+    };
   const lineStart = text.lastIndexOf('\n', last.start - 1) + 1;
   const prefix = text.slice(lineStart, last.start);
   if (!/^\s*-\s+$/.test(prefix)) return undefined;
   const dash = prefix.slice(0, prefix.indexOf('-'));
-  return { title, edits: [{ span: { file: last.file, start: last.end, end: last.end }, newText: cidrs.map((c) => `\n${dash}- ${c}`).join('') }], preferred: true };
+  return {
+    title,
+    edits: [
+      {
+        span: { file: last.file, start: last.end, end: last.end },
+        newText: cidrs.map((c) => `\n${dash}- ${c}`).join(''),
+      },
+    ],
+    preferred: true,
+  };
 }
 
 /** The setting behind a rule that translated a pod's or node's traffic, by who wrote the rule. */
-export function natCulprit(t: Topology, dp: DataPlane, nat: SourceNat, node: Node, texts: ReadonlyMap<string, string> | undefined, dst: string): NatCulprit {
+export function natCulprit(
+  t: Topology,
+  dp: DataPlane,
+  nat: SourceNat,
+  node: Node,
+  texts: ReadonlyMap<string, string> | undefined,
+  dst: string,
+): NatCulprit {
   const author: RuleAuthor = ruleAuthor(dp, nat.event.netns, nat.ruleSpan);
   // Comments (the CNI plugin's container IDs, kube-proxy's notes) make the rule long and say nothing here.
   const rule = `\`${nat.event.rule.replace(/\s+-m comment --comment ("(?:[^"\\]|\\.)*"|\S+)/g, '')}\``;
@@ -40,23 +80,42 @@ export function natCulprit(t: Topology, dp: DataPlane, nat: SourceNat, node: Nod
       return {
         span: span ?? fallback,
         what: `the CNI bridge plugin's ipMasq rule ${rule}`,
-        advice: 'With ipMasq: true the plugin masquerades everything that leaves the node\'s own pod subnet, which on a cluster of several nodes includes the pods of every other node; flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.',
+        advice:
+          "With ipMasq: true the plugin masquerades everything that leaves the node's own pod subnet, which on a cluster of several nodes includes the pods of every other node; flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.",
         fixes: span ? [{ title: 'Set ipMasq to false', edits: [{ span, newText: 'false' }], preferred: true }] : [],
       };
     }
     case 'ip-masq-agent': {
       const agent = t.cluster.masquerade!;
       const a = parseAddress(dst);
-      const uncovered = t.cluster.podCIDRs.filter((c) => {
-        const p = parsePrefix(c);
-        return p && a && p.family === a.family && prefixContainsAddress(p, a) && !agent.nonMasqueradeCIDRs.some((n) => {
-          const q = parsePrefix(n);
-          return q && q.family === p.family && q.length <= p.length && prefixContainsAddress(q, { family: p.family, value: p.address });
-        });
-      }).map((c) => parsePrefix(c)!.text);
-      const items = agent.nonMasqueradeCIDRs.map((_, i) => written(agent.spans[`nonMasqueradeCIDRs.${i}`])).filter((s): s is Span => s !== undefined);
+      const uncovered = t.cluster.podCIDRs
+        .filter((c) => {
+          const p = parsePrefix(c);
+          return (
+            p &&
+            a &&
+            p.family === a.family &&
+            prefixContainsAddress(p, a) &&
+            !agent.nonMasqueradeCIDRs.some((n) => {
+              const q = parsePrefix(n);
+              return (
+                q &&
+                q.family === p.family &&
+                q.length <= p.length &&
+                prefixContainsAddress(q, { family: p.family, value: p.address })
+              );
+            })
+          );
+        })
+        .map((c) => parsePrefix(c)!.text);
+      const items = agent.nonMasqueradeCIDRs
+        .map((_, i) => written(agent.spans[`nonMasqueradeCIDRs.${i}`]))
+        .filter((s): s is Span => s !== undefined);
       const span = written(agent.spans.nonMasqueradeCIDRs) ?? items[0] ?? written(agent.span);
-      const fix = items.length === agent.nonMasqueradeCIDRs.length ? addToList(texts, written(agent.spans.nonMasqueradeCIDRs), items, uncovered) : undefined;
+      const fix =
+        items.length === agent.nonMasqueradeCIDRs.length
+          ? addToList(texts, written(agent.spans.nonMasqueradeCIDRs), items, uncovered)
+          : undefined;
       return {
         span: span ?? fallback,
         what: `the ip-masq-agent, whose nonMasqueradeCIDRs (${agent.nonMasqueradeCIDRs.join(', ') || 'none'}) do not cover ${dst}`,
@@ -67,12 +126,28 @@ export function natCulprit(t: Topology, dp: DataPlane, nat: SourceNat, node: Nod
     case 'kube-proxy': {
       const kp = t.cluster.kubeProxy;
       const span = written(kp.spans.masqueradeAll) ?? written(kp.span);
-      return { span: span ?? fallback, what: `kube-proxy's rule ${rule}`, advice: 'kube-proxy marks this traffic for masquerade; check masqueradeAll and the local-traffic detector.', fixes: [] };
+      return {
+        span: span ?? fallback,
+        what: `kube-proxy's rule ${rule}`,
+        advice: 'kube-proxy marks this traffic for masquerade; check masqueradeAll and the local-traffic detector.',
+        fixes: [],
+      };
     }
     case 'node-iptables':
-      return { span: nat.ruleSpan!, what: `the rule ${rule} in node ${node.name}'s iptables`, advice: 'Exempt the pod network from it (e.g. `-d <pod CIDR> -j RETURN` before it, or `! -d <pod CIDR>` on it).', fixes: [] };
+      return {
+        span: nat.ruleSpan!,
+        what: `the rule ${rule} in node ${node.name}'s iptables`,
+        advice:
+          'Exempt the pod network from it (e.g. `-d <pod CIDR> -j RETURN` before it, or `! -d <pod CIDR>` on it).',
+        fixes: [],
+      };
     default:
-      return { span: nat.ruleSpan && nat.ruleSpan.file.startsWith('netpath:') ? fallback : nat.ruleSpan ?? fallback, what: `the rule ${rule}`, advice: '', fixes: [] };
+      return {
+        span: nat.ruleSpan && nat.ruleSpan.file.startsWith('netpath:') ? fallback : (nat.ruleSpan ?? fallback),
+        what: `the rule ${rule}`,
+        advice: '',
+        fixes: [],
+      };
   }
 }
 
@@ -114,9 +189,17 @@ export const natPodToPod: Rule = {
                   { span: written(src.spans.name) ?? src.span, message: `source pod ${src.id}` },
                   { span: written(dst.spans.name) ?? dst.span, message: `destination pod ${dst.id}` },
                 ];
-                found.set(key, problem('nat.pod-to-pod', 'error',
-                  `Traffic from pod ${podText(src, nat.event.before.src)} to pod ${podText(dst, ip)} is ${nat.event.type === 'MASQUERADE' ? 'masqueraded' : 'SNATed'} to ${nat.event.after.src} on ${node.name} by ${c.what}: ${dst.name} sees ${nat.event.after.src}, not ${src.name}. The Kubernetes network model requires pods to reach each other without NAT (NetworkPolicies and logs rely on the real pod address). ${c.advice}`.trim(),
-                  c.span, related, c.fixes));
+                found.set(
+                  key,
+                  problem(
+                    'nat.pod-to-pod',
+                    'error',
+                    `Traffic from pod ${podText(src, nat.event.before.src)} to pod ${podText(dst, ip)} is ${nat.event.type === 'MASQUERADE' ? 'masqueraded' : 'SNATed'} to ${nat.event.after.src} on ${node.name} by ${c.what}: ${dst.name} sees ${nat.event.after.src}, not ${src.name}. The Kubernetes network model requires pods to reach each other without NAT (NetworkPolicies and logs rely on the real pod address). ${c.advice}`.trim(),
+                    c.span,
+                    related,
+                    c.fixes,
+                  ),
+                );
               }
             }
           }

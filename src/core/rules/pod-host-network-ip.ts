@@ -9,7 +9,7 @@ import type { Rule } from './rule';
 export const podHostNetworkIp: Rule = {
   code: 'pod.host-network-ip',
   severity: 'warning',
-  description: 'A hostNetwork pod whose IP is not its node\'s.',
+  description: "A hostNetwork pod whose IP is not its node's.",
   run({ topology }) {
     const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
     const out: Problem[] = [];
@@ -23,10 +23,24 @@ export const podHostNetworkIp: Rule = {
         if (!a || !parsed.length || parsed.some((n) => n.address && sameAddress(n.address, a))) return;
         const span = pod.spans[`ips.${k}`];
         const replacement = parsed.find((n) => n.address?.family === a.family)?.text;
-        out.push(problem('pod.host-network-ip', 'warning',
-          `Pod ${pod.id} uses hostNetwork, so it shares node ${node.name}'s network namespace and its IP is the node's (${nodeIPs.join(', ')}), not ${ip}. Traffic to ${ip} does not reach it.`,
-          span ?? pod.spans.name ?? pod.span, [{ span: node.spans.name ?? node.span, message: `node ${node.name}` }],
-          span && replacement ? [{ title: `Change to the node address ${replacement}`, edits: [{ span, newText: replacement }], preferred: true }] : []));
+        out.push(
+          problem(
+            'pod.host-network-ip',
+            'warning',
+            `Pod ${pod.id} uses hostNetwork, so it shares node ${node.name}'s network namespace and its IP is the node's (${nodeIPs.join(', ')}), not ${ip}. Traffic to ${ip} does not reach it.`,
+            span ?? pod.spans.name ?? pod.span,
+            [{ span: node.spans.name ?? node.span, message: `node ${node.name}` }],
+            span && replacement
+              ? [
+                  {
+                    title: `Change to the node address ${replacement}`,
+                    edits: [{ span, newText: replacement }],
+                    preferred: true,
+                  },
+                ]
+              : [],
+          ),
+        );
       });
     }
     return out;

@@ -10,7 +10,8 @@ import type { Rule } from './rule';
 export const podPortConflict: Rule = {
   code: 'pod.port-conflict',
   severity: 'error',
-  description: 'Two containers of one pod listen on the same port and protocol (one network namespace, one port space).',
+  description:
+    'Two containers of one pod listen on the same port and protocol (one network namespace, one port space).',
   run({ topology }) {
     const out: Problem[] = [];
     for (const pod of topology.pods) {
@@ -24,11 +25,22 @@ export const podPortConflict: Rule = {
             continue;
           }
           const same = seen.container === c.name;
-          out.push(problem('pod.port-conflict', 'error',
-            same
-              ? `Container ${c.name} of pod ${pod.id} lists ${key} twice.`
-              : `Containers ${seen.container} and ${c.name} of pod ${pod.id} both listen on ${key}: they share the pod's network namespace, so the second one to start fails to bind (EADDRINUSE).`,
-            port.spans.containerPort ?? port.span, [{ span: seen.port.spans.containerPort ?? seen.port.span, message: `${key} of container ${seen.container}` }]));
+          out.push(
+            problem(
+              'pod.port-conflict',
+              'error',
+              same
+                ? `Container ${c.name} of pod ${pod.id} lists ${key} twice.`
+                : `Containers ${seen.container} and ${c.name} of pod ${pod.id} both listen on ${key}: they share the pod's network namespace, so the second one to start fails to bind (EADDRINUSE).`,
+              port.spans.containerPort ?? port.span,
+              [
+                {
+                  span: seen.port.spans.containerPort ?? seen.port.span,
+                  message: `${key} of container ${seen.container}`,
+                },
+              ],
+            ),
+          );
         }
       }
     }

@@ -29,7 +29,13 @@ import type { NatEvent, TracePath, TraceResult } from '../trace/types';
 export const MAX_TRACES = 2000;
 
 /** A trace's result, or undefined when the request was refused (the rules only build valid requests). */
-export function trace(t: Topology, dp: DataPlane, from: string, to: string, proto?: 'tcp' | 'udp' | 'sctp' | 'icmp'): TraceResult | undefined {
+export function trace(
+  t: Topology,
+  dp: DataPlane,
+  from: string,
+  to: string,
+  proto?: 'tcp' | 'udp' | 'sctp' | 'icmp',
+): TraceResult | undefined {
   return traceFlow(t, { from, to, ...(proto ? { proto } : {}) }, dp).result;
 }
 
@@ -42,7 +48,9 @@ export function ipEndpoint(ip: string, port?: number): string {
 /** The port and protocol to send to a pod on: its first declared container port, else TCP 80 (NAT does not depend on a listener). */
 export function portOf(p: Pod): { port: number; proto: 'tcp' | 'udp' | 'sctp' } {
   const first = p.containers.flatMap((c) => c.ports)[0];
-  return first ? { port: first.containerPort, proto: first.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp' } : { port: 80, proto: 'tcp' };
+  return first
+    ? { port: first.containerPort, proto: first.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp' }
+    : { port: 80, proto: 'tcp' };
 }
 
 /** A source translation on a path that changes the source address, with the span of the rule that did it. */
@@ -60,7 +68,14 @@ export function sourceNats(path: TracePath): SourceNat[] {
       const st = path.hops
         .filter((h) => h.netns === event.netns)
         .flatMap((h) => h.steps)
-        .find((s) => s.kind === 'netfilter' && s.table === 'nat' && s.chain === event.chain && s.rule === event.rule && s.file !== undefined);
+        .find(
+          (s) =>
+            s.kind === 'netfilter' &&
+            s.table === 'nat' &&
+            s.chain === event.chain &&
+            s.rule === event.rule &&
+            s.file !== undefined,
+        );
       return { event, ruleSpan: st ? { file: st.file!, start: st.start!, end: st.end! } : undefined };
     });
 }
@@ -131,7 +146,10 @@ export function representatives(t: Topology, dp: DataPlane): NodeReps[] {
     const addrs = p.ips.flatMap((ip) => parseAddress(ip) ?? []);
     if (!addrs.length) continue;
     const named = ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
-    const key = prefixes.map((x) => (addrs.some((a) => prefixContainsAddress(x, a)) ? '1' : '0')).join('') + (named ? `|${p.id}` : '') + `|${addrs.map((a) => a.family).join('')}`;
+    const key =
+      prefixes.map((x) => (addrs.some((a) => prefixContainsAddress(x, a)) ? '1' : '0')).join('') +
+      (named ? `|${p.id}` : '') +
+      `|${addrs.map((a) => a.family).join('')}`;
     let classes = byNode.get(p.node);
     if (!classes) byNode.set(p.node, (classes = new Map()));
     const list = classes.get(key);
@@ -155,7 +173,9 @@ export function nodePairs(reps: readonly NodeReps[]): [NodeReps, NodeReps][] {
   for (const r of reps) {
     const n = r.node;
     const own = n.iptables !== undefined || n.routes.some((x) => x.source === 'declared');
-    const key = own ? `node:${n.name}` : JSON.stringify([n.cniIpMasq, n.bridge.hairpinMode, n.interfaces.map((i) => i.network).sort(), r.classes]);
+    const key = own
+      ? `node:${n.name}`
+      : JSON.stringify([n.cniIpMasq, n.bridge.hairpinMode, n.interfaces.map((i) => i.network).sort(), r.classes]);
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);

@@ -6,7 +6,17 @@ import type { Span } from '../problem';
 import { parseAddress, parsePrefix, type Address, type Prefix } from '../net/address';
 import type { Located, Topology } from '../model/types';
 
-export type RangeRole = 'cluster-pods' | 'services' | 'network' | 'node-pods' | 'external' | 'interface' | 'bridge' | 'masq-exempt' | 'lb-source-range' | 'node-port-addresses';
+export type RangeRole =
+  | 'cluster-pods'
+  | 'services'
+  | 'network'
+  | 'node-pods'
+  | 'external'
+  | 'interface'
+  | 'bridge'
+  | 'masq-exempt'
+  | 'lb-source-range'
+  | 'node-port-addresses';
 
 interface Entry {
   /** Who owns it, for messages: "node node2", "the cluster", "network lan". */
@@ -55,37 +65,108 @@ type Extra = Partial<Pick<Entry, 'node' | 'perFamily'>> & { hostNetwork?: boolea
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
   const addresses: AddressEntry[] = [];
-  const located = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span) => ({ span: spans[key] ?? fallback, exact: spans[key] !== undefined && spans[key].file !== '' });
-  const range = (role: RangeRole, owner: string, text: string, where: { span: Span; exact: boolean }, extra: Extra = {}) =>
-    ranges.push({ role, owner, text, ...where, ...extra, prefix: parsePrefix(text) });
-  const address = (role: AddressRole, owner: string, text: string, where: { span: Span; exact: boolean }, extra: Extra = {}) =>
-    addresses.push({ role, owner, text, ...where, ...extra, address: parseAddress(text) });
+  const located = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span) => ({
+    span: spans[key] ?? fallback,
+    exact: spans[key] !== undefined && spans[key].file !== '',
+  });
+  const range = (
+    role: RangeRole,
+    owner: string,
+    text: string,
+    where: { span: Span; exact: boolean },
+    extra: Extra = {},
+  ) => ranges.push({ role, owner, text, ...where, ...extra, prefix: parsePrefix(text) });
+  const address = (
+    role: AddressRole,
+    owner: string,
+    text: string,
+    where: { span: Span; exact: boolean },
+    extra: Extra = {},
+  ) => addresses.push({ role, owner, text, ...where, ...extra, address: parseAddress(text) });
 
   const c = t.cluster;
-  c.podCIDRs.forEach((x, i) => range('cluster-pods', 'the cluster', x, located(c.spans, `podCIDRs.${i}`, c.span), { perFamily: 'cluster podCIDRs' }));
-  c.serviceCIDRs.forEach((x, i) => range('services', 'the cluster', x, located(c.spans, `serviceCIDRs.${i}`, c.span), { perFamily: 'cluster serviceCIDRs' }));
+  c.podCIDRs.forEach((x, i) =>
+    range('cluster-pods', 'the cluster', x, located(c.spans, `podCIDRs.${i}`, c.span), {
+      perFamily: 'cluster podCIDRs',
+    }),
+  );
+  c.serviceCIDRs.forEach((x, i) =>
+    range('services', 'the cluster', x, located(c.spans, `serviceCIDRs.${i}`, c.span), {
+      perFamily: 'cluster serviceCIDRs',
+    }),
+  );
   const m = c.masquerade;
-  m?.nonMasqueradeCIDRs.forEach((x, i) => range('masq-exempt', 'the masquerade agent', x, located(m.spans, `nonMasqueradeCIDRs.${i}`, m.span)));
-  c.kubeProxy.nodePortAddresses.forEach((x, i) => range('node-port-addresses', 'kube-proxy', x, located(c.kubeProxy.spans, `nodePortAddresses.${i}`, c.kubeProxy.spans.nodePortAddresses ?? c.kubeProxy.span)));
+  m?.nonMasqueradeCIDRs.forEach((x, i) =>
+    range('masq-exempt', 'the masquerade agent', x, located(m.spans, `nonMasqueradeCIDRs.${i}`, m.span)),
+  );
+  c.kubeProxy.nodePortAddresses.forEach((x, i) =>
+    range(
+      'node-port-addresses',
+      'kube-proxy',
+      x,
+      located(c.kubeProxy.spans, `nodePortAddresses.${i}`, c.kubeProxy.spans.nodePortAddresses ?? c.kubeProxy.span),
+    ),
+  );
   for (const n of t.networks) range('network', `network ${n.name}`, n.cidr, located(n.spans, 'cidr', n.span));
   for (const n of t.nodes) {
     const node = n.name;
-    n.podCIDRs.forEach((x, i) => range('node-pods', `node ${node}`, x, located(n.spans, `podCIDRs.${i}`, n.span), { node, perFamily: `podCIDRs of node ${node}` }));
+    n.podCIDRs.forEach((x, i) =>
+      range('node-pods', `node ${node}`, x, located(n.spans, `podCIDRs.${i}`, n.span), {
+        node,
+        perFamily: `podCIDRs of node ${node}`,
+      }),
+    );
     for (const i of n.interfaces) {
-      i.addresses.forEach((a, k) => range('interface', `node ${node} ${i.name}`, a, located(i.spans, `addresses.${k}`, i.span), { node, perFamily: `addresses of ${node}/${i.name}` }));
+      i.addresses.forEach((a, k) =>
+        range('interface', `node ${node} ${i.name}`, a, located(i.spans, `addresses.${k}`, i.span), {
+          node,
+          perFamily: `addresses of ${node}/${i.name}`,
+        }),
+      );
     }
-    n.bridge.addresses.forEach((a, k) => range('bridge', `bridge ${n.bridge.name} on node ${node}`, a, located(n.bridge.spans, `addresses.${k}`, n.spans.bridge ?? n.span), { node, perFamily: `addresses of bridge ${n.bridge.name} on ${node}` }));
-    for (const r of n.routes) if (r.via && r.source === 'declared') address('route-via', `a route on node ${node}`, r.via, located(r.spans, 'via', r.span), { node });
+    n.bridge.addresses.forEach((a, k) =>
+      range(
+        'bridge',
+        `bridge ${n.bridge.name} on node ${node}`,
+        a,
+        located(n.bridge.spans, `addresses.${k}`, n.spans.bridge ?? n.span),
+        { node, perFamily: `addresses of bridge ${n.bridge.name} on ${node}` },
+      ),
+    );
+    for (const r of n.routes)
+      if (r.via && r.source === 'declared')
+        address('route-via', `a route on node ${node}`, r.via, located(r.spans, 'via', r.span), { node });
   }
-  for (const x of t.externals) x.addresses.forEach((a, k) => range('external', `external ${x.name}`, a, located(x.spans, `addresses.${k}`, x.span), { perFamily: `addresses of external ${x.name}` }));
+  for (const x of t.externals)
+    x.addresses.forEach((a, k) =>
+      range('external', `external ${x.name}`, a, located(x.spans, `addresses.${k}`, x.span), {
+        perFamily: `addresses of external ${x.name}`,
+      }),
+    );
   for (const p of t.pods) {
-    p.ips.forEach((ip, k) => address('pod', `pod ${p.id}`, ip, located(p.spans, `ips.${k}`, p.spans.name ?? p.span), { node: p.node, perFamily: `IPs of pod ${p.id}`, hostNetwork: p.hostNetwork }));
+    p.ips.forEach((ip, k) =>
+      address('pod', `pod ${p.id}`, ip, located(p.spans, `ips.${k}`, p.spans.name ?? p.span), {
+        node: p.node,
+        perFamily: `IPs of pod ${p.id}`,
+        hostNetwork: p.hostNetwork,
+      }),
+    );
   }
   for (const s of t.services) {
-    s.clusterIPs.forEach((ip, k) => address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), { perFamily: `clusterIPs of Service ${s.id}` }));
-    s.externalIPs.forEach((ip, k) => address('external-ip', `Service ${s.id}`, ip, located(s.spans, `externalIPs.${k}`, s.span)));
-    s.loadBalancerIPs.forEach((ip, k) => address('lb-ip', `Service ${s.id}`, ip, located(s.spans, `loadBalancerIPs.${k}`, s.span)));
-    s.loadBalancerSourceRanges.forEach((x, k) => range('lb-source-range', `Service ${s.id}`, x, located(s.spans, `loadBalancerSourceRanges.${k}`, s.span)));
+    s.clusterIPs.forEach((ip, k) =>
+      address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), {
+        perFamily: `clusterIPs of Service ${s.id}`,
+      }),
+    );
+    s.externalIPs.forEach((ip, k) =>
+      address('external-ip', `Service ${s.id}`, ip, located(s.spans, `externalIPs.${k}`, s.span)),
+    );
+    s.loadBalancerIPs.forEach((ip, k) =>
+      address('lb-ip', `Service ${s.id}`, ip, located(s.spans, `loadBalancerIPs.${k}`, s.span)),
+    );
+    s.loadBalancerSourceRanges.forEach((x, k) =>
+      range('lb-source-range', `Service ${s.id}`, x, located(s.spans, `loadBalancerSourceRanges.${k}`, s.span)),
+    );
   }
   return { ranges, addresses };
 }

@@ -15,8 +15,15 @@ export const routeGatewayUnreachable: Rule = {
     const out: Problem[] = [];
     for (const n of topology.nodes) {
       const connected: { dev: string; prefix: Prefix }[] = [];
-      for (const i of n.interfaces) for (const a of i.addresses) { const p = parsePrefix(a); if (p) connected.push({ dev: i.name, prefix: p }); }
-      for (const a of n.bridge.addresses) { const p = parsePrefix(a); if (p) connected.push({ dev: n.bridge.name, prefix: p }); }
+      for (const i of n.interfaces)
+        for (const a of i.addresses) {
+          const p = parsePrefix(a);
+          if (p) connected.push({ dev: i.name, prefix: p });
+        }
+      for (const a of n.bridge.addresses) {
+        const p = parsePrefix(a);
+        if (p) connected.push({ dev: n.bridge.name, prefix: p });
+      }
       for (const r of n.routes) {
         if (r.source !== 'declared' || !r.via) continue;
         const via = parseAddress(r.via);
@@ -25,9 +32,14 @@ export const routeGatewayUnreachable: Rule = {
         if (candidates.some((c) => prefixContainsAddress(c.prefix, via))) continue;
         if (r.dev && !connected.some((c) => c.dev === r.dev) && !n.interfaces.some((i) => i.name === r.dev)) continue; // ref.unknown or an unmodelled device (vxlan onlink)
         const nets = candidates.map((c) => `${c.dev} ${c.prefix.text}`).join(', ') || 'none of this family';
-        out.push(problem('route.gateway-unreachable', 'error',
-          `The route to ${r.to} on node ${n.name} goes via ${r.via}, but ${r.dev ? `${r.dev} is not` : 'no interface of the node is'} on a network containing ${r.via} (connected: ${nets}). Linux refuses the route (Nexthop has invalid gateway), so ${r.to} stays unreachable from this node.`,
-          r.spans.via ?? r.span));
+        out.push(
+          problem(
+            'route.gateway-unreachable',
+            'error',
+            `The route to ${r.to} on node ${n.name} goes via ${r.via}, but ${r.dev ? `${r.dev} is not` : 'no interface of the node is'} on a network containing ${r.via} (connected: ${nets}). Linux refuses the route (Nexthop has invalid gateway), so ${r.to} stays unreachable from this node.`,
+            r.spans.via ?? r.span,
+          ),
+        );
       }
     }
     return out;

@@ -2,7 +2,17 @@ import { nodeNetns } from '../dataplane/compile';
 import { isLocalAddress, lookupRoute } from '../dataplane/routes';
 import type { DataPlane, DpRoute, NetnsId } from '../dataplane/types';
 import type { Topology } from '../model/types';
-import { addressKey, firstAddress, formatValue, parseAddress, parsePrefix, prefixContains, prefixContainsAddress, type Address, type Prefix } from '../net/address';
+import {
+  addressKey,
+  firstAddress,
+  formatValue,
+  parseAddress,
+  parsePrefix,
+  prefixContains,
+  prefixContainsAddress,
+  type Address,
+  type Prefix,
+} from '../net/address';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import { MAX_TRACES, trace, written } from './probes';
 import type { Rule } from './rule';
@@ -15,15 +25,24 @@ function destinations(t: Topology): Address[] {
   };
   const inside = (text: string): Address | undefined => {
     const p = parsePrefix(text);
-    return p ? parseAddress(formatValue(p.family, firstAddress(p) + (p.length < (p.family === 4 ? 31 : 127) ? 2n : 0n))) : undefined;
+    return p
+      ? parseAddress(formatValue(p.family, firstAddress(p) + (p.length < (p.family === 4 ? 31 : 127) ? 2n : 0n)))
+      : undefined;
   };
   for (const n of t.nodes) {
     for (const c of n.podCIDRs) {
       const p = parsePrefix(c);
-      const pod = p && t.pods.find((x) => x.node === n.name && !x.hostNetwork && x.ips.some((ip) => {
-        const a = parseAddress(ip);
-        return a && prefixContainsAddress(p, a);
-      }));
+      const pod =
+        p &&
+        t.pods.find(
+          (x) =>
+            x.node === n.name &&
+            !x.hostNetwork &&
+            x.ips.some((ip) => {
+              const a = parseAddress(ip);
+              return a && prefixContainsAddress(p, a);
+            }),
+        );
       add(pod ? pod.ips.map(parseAddress).find((a) => a && p && prefixContainsAddress(p, a)) : inside(c));
     }
     for (const i of n.interfaces) for (const a of i.addresses) add(parseAddress(a.split('/')[0]));
@@ -39,7 +58,9 @@ function nextNode(dp: DataPlane, from: NetnsId, dst: Address): { next: NetnsId; 
   const route = lookupRoute(n.routes, dst);
   const via = route?.via ? parseAddress(route.via) : undefined;
   const owner = via ? dp.owners.get(addressKey(via)) : undefined;
-  return route && owner && owner.netns !== from && dp.namespaces.get(owner.netns)?.kind === 'node' ? { next: owner.netns, route } : undefined;
+  return route && owner && owner.netns !== from && dp.namespaces.get(owner.netns)?.kind === 'node'
+    ? { next: owner.netns, route }
+    : undefined;
 }
 
 /**
@@ -103,7 +124,9 @@ export const routeLoop: Rule = {
       for (const start of starts) {
         if (budget-- <= 0) return [...found.values()];
         const dstText = formatValue(dst.family, dst.value);
-        const looped = trace(t, dp, `node/${nodeOf.get(start)!.name}`, dstText, 'icmp')?.paths.find((p) => p.disposition === 'loop');
+        const looped = trace(t, dp, `node/${nodeOf.get(start)!.name}`, dstText, 'icmp')?.paths.find(
+          (p) => p.disposition === 'loop',
+        );
         if (!looped) continue;
         // The routes of the cycle: each node's route for the destination, from the first node seen twice.
         const cycle: { node: NetnsId; route: DpRoute }[] = [];
@@ -115,16 +138,30 @@ export const routeLoop: Rule = {
           at = nh.next;
         }
         if (!cycle.length) continue;
-        const key = cycle.map((c) => `${c.node} ${c.route.text}`).sort().join('|');
+        const key = cycle
+          .map((c) => `${c.node} ${c.route.text}`)
+          .sort()
+          .join('|');
         if (found.has(key)) continue;
-        const described = cycle.map((c) => `${nodeOf.get(c.node)?.name ?? c.node} sends them by \`${c.route.text}\``).join(', ');
+        const described = cycle
+          .map((c) => `${nodeOf.get(c.node)?.name ?? c.node} sends them by \`${c.route.text}\``)
+          .join(', ');
         const first = cycle.find((c) => written(c.route.span)) ?? cycle[0];
         const firstNode = nodeOf.get(first.node)!;
         const span = written(first.route.span) ?? written(firstNode.spans.name) ?? firstNode.span;
-        const related: RelatedInformation[] = cycle.filter((c) => c !== first && written(c.route.span)).map((c) => ({ span: c.route.span!, message: `${nodeOf.get(c.node)?.name}: ${c.route.text}` }));
-        found.set(key, problem('route.loop', 'error',
-          `Packets to ${dstText} loop between nodes: ${described}, back to ${nodeOf.get(cycle[0].node)?.name}. Each pass costs one TTL until the packet is dropped (a trace from ${nodeOf.get(start)?.name} ends with 'loop'). The destination belongs to none of these nodes: point the route at the node whose pod CIDR or address it is, or remove it.`,
-          span, related));
+        const related: RelatedInformation[] = cycle
+          .filter((c) => c !== first && written(c.route.span))
+          .map((c) => ({ span: c.route.span!, message: `${nodeOf.get(c.node)?.name}: ${c.route.text}` }));
+        found.set(
+          key,
+          problem(
+            'route.loop',
+            'error',
+            `Packets to ${dstText} loop between nodes: ${described}, back to ${nodeOf.get(cycle[0].node)?.name}. Each pass costs one TTL until the packet is dropped (a trace from ${nodeOf.get(start)?.name} ends with 'loop'). The destination belongs to none of these nodes: point the route at the node whose pod CIDR or address it is, or remove it.`,
+            span,
+            related,
+          ),
+        );
       }
     }
     return [...found.values()];

@@ -5,7 +5,8 @@ import type { Rule } from './rule';
 /** Whether `routes` (canonical prefix texts) hold a prefix containing `p`: walk p's supernets, at most 129 lookups. */
 function covered(routes: ReadonlySet<string>, p: Prefix): boolean {
   for (let len = p.length; len >= 0; len--) {
-    if (routes.has(canonical({ family: p.family, address: p.address & mask(p.family, len), length: len, text: '' }))) return true;
+    if (routes.has(canonical({ family: p.family, address: p.address & mask(p.family, len), length: len, text: '' })))
+      return true;
   }
   return false;
 }
@@ -20,12 +21,14 @@ function covered(routes: ReadonlySet<string>, p: Prefix): boolean {
 export const routeMissing: Rule = {
   code: 'route.missing',
   severity: 'error',
-  description: 'A node has no route to another node\'s pod CIDR: pods across them cannot talk.',
+  description: "A node has no route to another node's pod CIDR: pods across them cannot talk.",
   run({ topology }) {
-    const podCIDRs = topology.nodes.flatMap((n) => n.podCIDRs.flatMap((c, i) => {
-      const p = parsePrefix(c);
-      return p ? [{ node: n, prefix: p, span: n.spans[`podCIDRs.${i}`] ?? n.span }] : [];
-    }));
+    const podCIDRs = topology.nodes.flatMap((n) =>
+      n.podCIDRs.flatMap((c, i) => {
+        const p = parsePrefix(c);
+        return p ? [{ node: n, prefix: p, span: n.spans[`podCIDRs.${i}`] ?? n.span }] : [];
+      }),
+    );
     if (new Set(podCIDRs.map((c) => c.node.name)).size < 2) return [];
     const out: Problem[] = [];
     for (const n of topology.nodes) {
@@ -39,16 +42,31 @@ export const routeMissing: Rule = {
         const p = parsePrefix(c);
         if (p) routes.add(canonical(p));
       }
-      const missing = podCIDRs.filter((c) => c.node !== n && !covered(routes, c.prefix) && c.prefix.length <= bitsOf(c.prefix.family));
+      const missing = podCIDRs.filter(
+        (c) => c.node !== n && !covered(routes, c.prefix) && c.prefix.length <= bitsOf(c.prefix.family),
+      );
       if (!missing.length) continue;
-      const list = missing.slice(0, 4).map((m) => `${m.prefix.text} (${m.node.name})`).join(', ') + (missing.length > 4 ? ` and ${missing.length - 4} more` : '');
-      const why = topology.cluster.routing === 'host-gw'
-        ? 'routing is host-gw, but that only adds routes to nodes that share a network with this one'
-        : 'routing is manual and no route was written';
-      const related: RelatedInformation[] = missing.slice(0, 10).map((m) => ({ span: m.span, message: `pod CIDR of ${m.node.name}: ${m.prefix.text}` }));
-      out.push(problem('route.missing', 'error',
-        `Node ${n.name} has no route to the pod CIDR${missing.length > 1 ? 's' : ''} ${list}: packets from its pods to pods there follow the default route or are dropped, so pods across these nodes cannot talk (${why}). Add a route like {to: ${missing[0].prefix.text}, via: <${missing[0].node.name}'s address>}.`,
-        n.spans.name ?? n.span, related));
+      const list =
+        missing
+          .slice(0, 4)
+          .map((m) => `${m.prefix.text} (${m.node.name})`)
+          .join(', ') + (missing.length > 4 ? ` and ${missing.length - 4} more` : '');
+      const why =
+        topology.cluster.routing === 'host-gw'
+          ? 'routing is host-gw, but that only adds routes to nodes that share a network with this one'
+          : 'routing is manual and no route was written';
+      const related: RelatedInformation[] = missing
+        .slice(0, 10)
+        .map((m) => ({ span: m.span, message: `pod CIDR of ${m.node.name}: ${m.prefix.text}` }));
+      out.push(
+        problem(
+          'route.missing',
+          'error',
+          `Node ${n.name} has no route to the pod CIDR${missing.length > 1 ? 's' : ''} ${list}: packets from its pods to pods there follow the default route or are dropped, so pods across these nodes cannot talk (${why}). Add a route like {to: ${missing[0].prefix.text}, via: <${missing[0].node.name}'s address>}.`,
+          n.spans.name ?? n.span,
+          related,
+        ),
+      );
     }
     return out;
   },

@@ -36,4 +36,3 @@ export interface Rule {
   readonly needs?: readonly RuleNeed[];
   run(ctx: RuleContext): Problem[];
 }
-

@@ -29,10 +29,24 @@ export const serviceClusterIpDuplicate: Rule = {
       const pool = services.find((r) => r.prefix!.family === a.address!.family);
       const free = pool && a.exact ? freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges))) : undefined;
       if (free) used!.add(addressKey(parseAddress(free)!)); // The next duplicate gets another free address.
-      out.push(problem('service.cluster-ip-duplicate', 'error',
-        `Cluster IP ${a.text} of ${a.owner} is already the cluster IP of ${seen.owner}: the API server rejects the second Service, and kube-proxy would send both to the endpoints of the first.`,
-        a.span, [{ span: seen.span, message: `cluster IP of ${seen.owner}` }],
-        free ? [{ title: `Change to ${free}, a free address in ${pool!.prefix!.text}`, edits: [{ span: a.span, newText: free }], preferred: true }] : []));
+      out.push(
+        problem(
+          'service.cluster-ip-duplicate',
+          'error',
+          `Cluster IP ${a.text} of ${a.owner} is already the cluster IP of ${seen.owner}: the API server rejects the second Service, and kube-proxy would send both to the endpoints of the first.`,
+          a.span,
+          [{ span: seen.span, message: `cluster IP of ${seen.owner}` }],
+          free
+            ? [
+                {
+                  title: `Change to ${free}, a free address in ${pool!.prefix!.text}`,
+                  edits: [{ span: a.span, newText: free }],
+                  preferred: true,
+                },
+              ]
+            : [],
+        ),
+      );
     }
     return out;
   },

@@ -9,7 +9,8 @@ import type { Rule } from './rule';
 export const serviceLocalPolicyDrop: Rule = {
   code: 'service.local-policy-drop',
   severity: 'info',
-  description: 'externalTrafficPolicy Local: the nodes that drop NodePort/LoadBalancer traffic because they run no endpoint.',
+  description:
+    'externalTrafficPolicy Local: the nodes that drop NodePort/LoadBalancer traffic because they run no endpoint.',
   run({ topology }) {
     return topology.services.flatMap((s) => {
       if (s.externalTrafficPolicy !== 'Local' || s.type === 'ClusterIP') return [];
@@ -18,9 +19,14 @@ export const serviceLocalPolicyDrop: Rule = {
       const dropping = topology.nodes.filter((n) => !withEndpoint.has(n.name)).map((n) => n.name);
       if (!dropping.length) return [];
       const ports = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [String(p.nodePort)]));
-      return [problem('service.local-policy-drop', 'info',
-        `Service ${s.id} has externalTrafficPolicy Local: traffic to its ${ports.length ? `NodePort ${ports.join(', ')}` : 'node ports'}${s.type === 'LoadBalancer' ? ' or load balancer' : ''} arriving at ${dropping.slice(0, 6).join(', ')}${dropping.length > 6 ? ` and ${dropping.length - 6} more` : ''} is dropped, because ${dropping.length > 1 ? 'they run' : 'it runs'} no endpoint (endpoints run on ${[...withEndpoint].sort().join(', ')}). The client address is kept on the others.`,
-        s.spans.externalTrafficPolicy ?? s.spans.name ?? s.span)];
+      return [
+        problem(
+          'service.local-policy-drop',
+          'info',
+          `Service ${s.id} has externalTrafficPolicy Local: traffic to its ${ports.length ? `NodePort ${ports.join(', ')}` : 'node ports'}${s.type === 'LoadBalancer' ? ' or load balancer' : ''} arriving at ${dropping.slice(0, 6).join(', ')}${dropping.length > 6 ? ` and ${dropping.length - 6} more` : ''} is dropped, because ${dropping.length > 1 ? 'they run' : 'it runs'} no endpoint (endpoints run on ${[...withEndpoint].sort().join(', ')}). The client address is kept on the others.`,
+          s.spans.externalTrafficPolicy ?? s.spans.name ?? s.span,
+        ),
+      ];
     });
   },
 };

@@ -15,11 +15,18 @@ export const serviceNoEndpoints: Rule = {
       const why = s.endpoints.length
         ? `all ${s.endpoints.length} of its endpoints are not ready`
         : s.endpointSource === 'selector' || (s.selector && Object.keys(s.selector).length)
-          ? `its selector ${Object.entries(s.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} matches no pod in namespace ${s.namespace}`
+          ? `its selector ${Object.entries(s.selector ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')} matches no pod in namespace ${s.namespace}`
           : 'it has no selector and no EndpointSlice';
-      return [problem('service.no-endpoints', 'warning',
-        `Service ${s.id} has no endpoints: ${why}. kube-proxy installs a REJECT rule for it, so clients get "connection refused".`,
-        s.spans.selector ?? s.spans.name ?? s.span)];
+      return [
+        problem(
+          'service.no-endpoints',
+          'warning',
+          `Service ${s.id} has no endpoints: ${why}. kube-proxy installs a REJECT rule for it, so clients get "connection refused".`,
+          s.spans.selector ?? s.spans.name ?? s.span,
+        ),
+      ];
     });
   },
 };

@@ -18,7 +18,12 @@ export const serviceNodePortDuplicate: Rule = {
       for (const p of s.ports) {
         if (p.nodePort === undefined) continue;
         const list = byPort.get(p.nodePort) ?? [];
-        list.push({ service: s.id, protocol: p.protocol, span: p.spans.nodePort ?? p.span, exact: p.spans.nodePort !== undefined });
+        list.push({
+          service: s.id,
+          protocol: p.protocol,
+          span: p.spans.nodePort ?? p.span,
+          exact: p.spans.nodePort !== undefined,
+        });
         byPort.set(p.nodePort, list);
       }
     }
@@ -32,10 +37,26 @@ export const serviceNodePortDuplicate: Rule = {
         if (!clash) return;
         const free = u.exact ? freePort(port, min, max, used) : undefined;
         if (free !== undefined) used.add(free);
-        const fixes: QuickFix[] = free === undefined ? [] : [{ title: `Change to ${free}, a free node port`, edits: [{ span: u.span, newText: String(free) }], preferred: true }];
-        out.push(problem('service.nodeport-duplicate', 'error',
-          `nodePort ${port} of Service ${u.service} is already used by ${clash.service === u.service ? `another ${clash.protocol} port of the same Service` : `Service ${clash.service}`}: the API server rejects the second allocation, and a node port can lead to only one Service.`,
-          u.span, [{ span: clash.span, message: `nodePort ${port} of Service ${clash.service}` }], fixes));
+        const fixes: QuickFix[] =
+          free === undefined
+            ? []
+            : [
+                {
+                  title: `Change to ${free}, a free node port`,
+                  edits: [{ span: u.span, newText: String(free) }],
+                  preferred: true,
+                },
+              ];
+        out.push(
+          problem(
+            'service.nodeport-duplicate',
+            'error',
+            `nodePort ${port} of Service ${u.service} is already used by ${clash.service === u.service ? `another ${clash.protocol} port of the same Service` : `Service ${clash.service}`}: the API server rejects the second allocation, and a node port can lead to only one Service.`,
+            u.span,
+            [{ span: clash.span, message: `nodePort ${port} of Service ${clash.service}` }],
+            fixes,
+          ),
+        );
       });
     }
     return out;

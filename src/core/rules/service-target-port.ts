@@ -10,27 +10,50 @@ import type { Rule } from './rule';
 export const serviceTargetPort: Rule = {
   code: 'service.target-port',
   severity: 'warning',
-  description: 'A Service targetPort that the selected pods\' containers do not expose.',
+  description: "A Service targetPort that the selected pods' containers do not expose.",
   run({ topology }) {
     const pods = new Map(topology.pods.map((p) => [p.id, p]));
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
-      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) => (id && pods.has(id) ? [pods.get(id)!] : []));
+      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) =>
+        id && pods.has(id) ? [pods.get(id)!] : [],
+      );
       if (!selected.length) continue;
       for (const sp of s.ports) {
-        const ports = selected.flatMap((p: Pod) => p.containers.flatMap((c) => c.ports.filter((cp) => cp.protocol === sp.protocol)));
+        const ports = selected.flatMap((p: Pod) =>
+          p.containers.flatMap((c) => c.ports.filter((cp) => cp.protocol === sp.protocol)),
+        );
         const target = sp.targetPort;
-        const exposed = typeof target === 'string' ? ports.some((cp) => cp.name === target) : !ports.length || ports.some((cp) => cp.containerPort === target);
+        const exposed =
+          typeof target === 'string'
+            ? ports.some((cp) => cp.name === target)
+            : !ports.length || ports.some((cp) => cp.containerPort === target);
         if (exposed) continue;
-        const offered = [...new Set(ports.map((cp) => (cp.name ? `${cp.name} (${cp.containerPort})` : String(cp.containerPort))))];
+        const offered = [
+          ...new Set(ports.map((cp) => (cp.name ? `${cp.name} (${cp.containerPort})` : String(cp.containerPort)))),
+        ];
         const span = sp.spans.targetPort ?? sp.span;
         // The obvious fix: the pods expose exactly one port of this protocol (by name when the target was a name).
-        const only = [...new Set(ports.map((cp) => (typeof target === 'string' && cp.name ? cp.name : String(cp.containerPort))))];
-        const fixes: QuickFix[] = sp.spans.targetPort && only.length === 1 ? [{ title: `Change targetPort to ${only[0]}`, edits: [{ span, newText: only[0] }], preferred: true }] : [];
-        out.push(problem('service.target-port', 'warning',
-          `Port ${sp.name || sp.port} of Service ${s.id} targets ${typeof target === 'string' ? `the port named '${target}'` : `port ${target}/${sp.protocol}`}, but none of the ${selected.length} selected pod${selected.length > 1 ? 's' : ''} exposes it (they expose ${offered.join(', ') || 'no ports'}): ${typeof target === 'string' ? 'the Service gets no endpoint for this port and connections are rejected' : 'traffic is forwarded to a port nothing listens on, and connections are refused'}.`,
-          span, selected.slice(0, 5).map((p) => ({ span: p.spans.containers ?? p.spans.name ?? p.span, message: `selected pod ${p.id}` })), fixes));
+        const only = [
+          ...new Set(ports.map((cp) => (typeof target === 'string' && cp.name ? cp.name : String(cp.containerPort)))),
+        ];
+        const fixes: QuickFix[] =
+          sp.spans.targetPort && only.length === 1
+            ? [{ title: `Change targetPort to ${only[0]}`, edits: [{ span, newText: only[0] }], preferred: true }]
+            : [];
+        out.push(
+          problem(
+            'service.target-port',
+            'warning',
+            `Port ${sp.name || sp.port} of Service ${s.id} targets ${typeof target === 'string' ? `the port named '${target}'` : `port ${target}/${sp.protocol}`}, but none of the ${selected.length} selected pod${selected.length > 1 ? 's' : ''} exposes it (they expose ${offered.join(', ') || 'no ports'}): ${typeof target === 'string' ? 'the Service gets no endpoint for this port and connections are rejected' : 'traffic is forwarded to a port nothing listens on, and connections are refused'}.`,
+            span,
+            selected
+              .slice(0, 5)
+              .map((p) => ({ span: p.spans.containers ?? p.spans.name ?? p.span, message: `selected pod ${p.id}` })),
+            fixes,
+          ),
+        );
       }
     }
     return out;

@@ -62,9 +62,15 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
       const keyNode = pair.key as YamlNode | null;
       const key = isScalar(keyNode) ? String(keyNode.value) : keyNode == null ? '' : String(keyNode);
       const keySpan = spanOf(file, keyNode, fallback);
-      const value = pair.value == null
-        ? ({ kind: 'scalar', value: null, source: '', span: { file, start: keySpan.end, end: keySpan.end } } as YScalar)
-        : convert(file, pair.value, keySpan.end, depth + 1);
+      const value =
+        pair.value == null
+          ? ({
+              kind: 'scalar',
+              value: null,
+              source: '',
+              span: { file, start: keySpan.end, end: keySpan.end },
+            } as YScalar)
+          : convert(file, pair.value, keySpan.end, depth + 1);
       entries.push({ key, keySpan, value });
     }
     return { kind: 'map', entries, span: spanOf(file, node, fallback) };
@@ -75,7 +81,8 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
   }
   if (isScalar(node)) {
     const v = node.value;
-    const value = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : String(v);
+    const value =
+      typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : String(v);
     const span = spanOf(file, node, fallback);
     return { kind: 'scalar', value, source: node.source !== undefined ? String(node.source) : String(v), span };
   }
@@ -89,16 +96,34 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const documents: YDocument[] = [];
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, strict: false, version: '1.2', customTags: [] });
+    docs = parseAllDocuments(text, {
+      prettyErrors: false,
+      uniqueKeys: false,
+      strict: false,
+      version: '1.2',
+      customTags: [],
+    });
   } catch (e) {
-    problems.push(problem('yaml.syntax', 'error', `YAML could not be read: ${(e as Error).message}`, { file, start: 0, end: Math.min(text.length, 1) }));
+    problems.push(
+      problem('yaml.syntax', 'error', `YAML could not be read: ${(e as Error).message}`, {
+        file,
+        start: 0,
+        end: Math.min(text.length, 1),
+      }),
+    );
     return { file, documents, problems };
   }
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
     for (const err of doc.errors) {
       const [start, end] = err.pos;
-      problems.push(problem('yaml.syntax', 'error', `YAML syntax: ${err.message.split('\n')[0]}`, { file, start, end: Math.max(end, start + 1) }));
+      problems.push(
+        problem('yaml.syntax', 'error', `YAML syntax: ${err.message.split('\n')[0]}`, {
+          file,
+          start,
+          end: Math.max(end, start + 1),
+        }),
+      );
     }
     const range = doc.range ?? [0, text.length, text.length];
     const span = { file, start: range[0], end: range[2] ?? range[1] };

@@ -41,7 +41,9 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
     if (suffix === '') return fail(`'${t}': nothing after ':'.`);
     const parts = path.split('/');
     if (parts.some((p) => p === '') || parts.length > (kind === 'pod' || kind === 'svc' ? 2 : 1)) {
-      return fail(`'${t}' is not ${kind === 'pod' ? 'pod/[<namespace>/]<name>' : kind === 'svc' ? 'svc/[<namespace>/]<name>:<port>' : `${kind}/<name>`}.`);
+      return fail(
+        `'${t}' is not ${kind === 'pod' ? 'pod/[<namespace>/]<name>' : kind === 'svc' ? 'svc/[<namespace>/]<name>:<port>' : `${kind}/<name>`}.`,
+      );
     }
     if (kind === 'pod' || kind === 'svc') {
       const [namespace, name] = parts.length === 2 ? [parts[0], parts[1]] : [undefined, parts[0]];
@@ -60,7 +62,9 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
     if (!a || a.family !== 6) return fail(`'${v6[1]}' is not an IPv6 address.`);
     if (v6[2] === undefined) return ok({ kind: 'ip', address: formatAddress(a), family: 6 });
     const port = parsePort(v6[2]);
-    return port ? ok({ kind: 'ip', address: formatAddress(a), family: 6, port }) : fail(`'${t}': '${v6[2]}' is not a port (1-65535).`);
+    return port
+      ? ok({ kind: 'ip', address: formatAddress(a), family: 6, port })
+      : fail(`'${t}': '${v6[2]}' is not a port (1-65535).`);
   }
   const bare = parseAddress(t);
   if (bare) return ok({ kind: 'ip', address: formatAddress(bare), family: bare.family });
@@ -68,9 +72,13 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
   const a = parseAddress(name);
   if (a && a.family === 4 && suffix !== undefined) {
     const port = parsePort(suffix);
-    return port ? ok({ kind: 'ip', address: formatAddress(a), family: 4, port }) : fail(`'${t}': '${suffix}' is not a port (1-65535).`);
+    return port
+      ? ok({ kind: 'ip', address: formatAddress(a), family: 4, port })
+      : fail(`'${t}': '${suffix}' is not a port (1-65535).`);
   }
-  return fail(`'${t}' is not an endpoint: use pod/[<ns>/]<name>, svc/[<ns>/]<name>:<port>, node/<name>, external/<name>, <ip>[:<port>], [<ipv6>]:<port> or localhost:<port>.`);
+  return fail(
+    `'${t}' is not an endpoint: use pod/[<ns>/]<name>, svc/[<ns>/]<name>:<port>, node/<name>, external/<name>, <ip>[:<port>], [<ipv6>]:<port> or localhost:<port>.`,
+  );
 }
 
 /** Edit distance, for "did you mean" lists. */

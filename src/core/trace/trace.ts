@@ -45,8 +45,22 @@ interface Destination {
 
 function findPod(t: Topology, e: { namespace?: string; name: string }): Pod | Fail {
   const id = `${e.namespace ?? 'default'}/${e.name}`;
-  const exact = t.pods.find((p) => p.id === id) ?? (e.namespace ? undefined : t.pods.filter((p) => p.name === e.name).length === 1 ? t.pods.find((p) => p.name === e.name) : undefined);
-  return exact ?? { error: unknownMessage('pod', id, t.pods.map((p) => p.id)) };
+  const exact =
+    t.pods.find((p) => p.id === id) ??
+    (e.namespace
+      ? undefined
+      : t.pods.filter((p) => p.name === e.name).length === 1
+        ? t.pods.find((p) => p.name === e.name)
+        : undefined);
+  return (
+    exact ?? {
+      error: unknownMessage(
+        'pod',
+        id,
+        t.pods.map((p) => p.id),
+      ),
+    }
+  );
 }
 
 const familyOf = (a: string): Family | undefined => parseAddress(a)?.family;
@@ -61,34 +75,65 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
       const pod = findPod(t, e);
       if (isFail(pod)) return pod;
       if (e.suffix !== undefined && !pod.containers.some((c) => c.name === e.suffix)) {
-        return { error: `Pod ${pod.id} has no container '${e.suffix}' (containers: ${pod.containers.map((c) => c.name).join(', ') || 'none'}).` };
+        return {
+          error: `Pod ${pod.id} has no container '${e.suffix}' (containers: ${pod.containers.map((c) => c.name).join(', ') || 'none'}).`,
+        };
       }
       return { netns: pod.hostNetwork ? nodeNetns(pod.node) : podNetns(pod.id), addresses: pod.ips, pod };
     }
     case 'node':
-      if (!t.nodes.some((n) => n.name === e.name)) return { error: unknownMessage('node', e.name, t.nodes.map((n) => n.name)) };
+      if (!t.nodes.some((n) => n.name === e.name))
+        return {
+          error: unknownMessage(
+            'node',
+            e.name,
+            t.nodes.map((n) => n.name),
+          ),
+        };
       return { netns: nodeNetns(e.name), addresses: [] };
     case 'external': {
       const x = t.externals.find((y) => y.name === e.name);
-      if (!x) return { error: unknownMessage('external', e.name, t.externals.map((y) => y.name)) };
+      if (!x)
+        return {
+          error: unknownMessage(
+            'external',
+            e.name,
+            t.externals.map((y) => y.name),
+          ),
+        };
       return { netns: externalNetns(x.name), addresses: x.addresses.map((a) => a.split('/')[0]) };
     }
     case 'ip': {
       const a = parseAddress(e.address)!;
       const owner = dp.owners.get(`${a.family}:${a.value}`);
       if (owner && !at) return { netns: owner.netns, addresses: [e.address] };
-      if (!at) return { error: `${e.address} belongs to no pod, node or external of the topology: say where it enters with --at node/<name>.` };
+      if (!at)
+        return {
+          error: `${e.address} belongs to no pod, node or external of the topology: say where it enters with --at node/<name>.`,
+        };
       const m = /^node\/(.+)$/.exec(at);
       const node = m ? t.nodes.find((n) => n.name === m[1]) : undefined;
-      if (!node) return { error: m ? unknownMessage('node', m[1], t.nodes.map((n) => n.name)) : `--at must be node/<name>, not '${at}'.` };
+      if (!node)
+        return {
+          error: m
+            ? unknownMessage(
+                'node',
+                m[1],
+                t.nodes.map((n) => n.name),
+              )
+            : `--at must be node/<name>, not '${at}'.`,
+        };
       const inPods = node.podCIDRs.some((c) => {
         const p = parsePrefix(c);
         return p && prefixContainsAddress(p, a);
       });
       if (inPods) return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: node.bridge.name };
-      const local = nodeAddresses(t, node.name).includes(e.address) || e.address.startsWith('127.') || e.address === '::1';
+      const local =
+        nodeAddresses(t, node.name).includes(e.address) || e.address.startsWith('127.') || e.address === '::1';
       if (local) return { netns: nodeNetns(node.name), addresses: [e.address] };
-      const iface = node.interfaces.find((i) => i.addresses.some((x) => familyOf(x.split('/')[0]) === a.family)) ?? node.interfaces[0];
+      const iface =
+        node.interfaces.find((i) => i.addresses.some((x) => familyOf(x.split('/')[0]) === a.family)) ??
+        node.interfaces[0];
       if (!iface) return { error: `Node ${node.name} has no interface for ${e.address} to enter by.` };
       return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: iface.name };
     }
@@ -109,12 +154,21 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
     case 'pod': {
       const pod = findPod(t, e);
       if (isFail(pod)) return pod;
-      if (e.suffix === undefined) return { error: `A destination pod needs a port: pod/${pod.id}:<port or container port name>.` };
+      if (e.suffix === undefined)
+        return { error: `A destination pod needs a port: pod/${pod.id}:<port or container port name>.` };
       let port = parsePort(e.suffix);
       let proto: TraceProto | undefined;
       if (port === undefined) {
         const named = pod.containers.flatMap((c) => c.ports).find((p) => p.name === e.suffix);
-        if (!named) return { error: `Pod ${pod.id} has no container port named '${e.suffix}' (named ports: ${pod.containers.flatMap((c) => c.ports).flatMap((p) => p.name ?? []).join(', ') || 'none'}).` };
+        if (!named)
+          return {
+            error: `Pod ${pod.id} has no container port named '${e.suffix}' (named ports: ${
+              pod.containers
+                .flatMap((c) => c.ports)
+                .flatMap((p) => p.name ?? [])
+                .join(', ') || 'none'
+            }).`,
+          };
         port = named.containerPort;
         proto = named.protocol.toLowerCase() as TraceProto;
       }
@@ -122,24 +176,53 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
     }
     case 'svc': {
       const id = `${e.namespace ?? 'default'}/${e.name}`;
-      const svc = t.services.find((s) => s.id === id) ?? (e.namespace ? undefined : t.services.find((s) => s.name === e.name));
-      if (!svc) return { error: unknownMessage('service', id, t.services.map((s) => s.id)) };
-      if (e.suffix === undefined) return { error: `A Service destination needs a port: svc/${svc.id}:<port or port name> (ports: ${svc.ports.map((p) => p.name || p.port).join(', ')}).` };
+      const svc =
+        t.services.find((s) => s.id === id) ?? (e.namespace ? undefined : t.services.find((s) => s.name === e.name));
+      if (!svc)
+        return {
+          error: unknownMessage(
+            'service',
+            id,
+            t.services.map((s) => s.id),
+          ),
+        };
+      if (e.suffix === undefined)
+        return {
+          error: `A Service destination needs a port: svc/${svc.id}:<port or port name> (ports: ${svc.ports.map((p) => p.name || p.port).join(', ')}).`,
+        };
       const n = parsePort(e.suffix);
       const sp = svc.ports.find((p) => (n !== undefined ? p.port === n : p.name === e.suffix));
-      if (!sp) return { error: `Service ${svc.id} has no port '${e.suffix}' (ports: ${svc.ports.map((p) => (p.name ? `${p.name}=${p.port}` : p.port)).join(', ')}).` };
-      if (!svc.clusterIPs.length) return { error: `Service ${svc.id} has no cluster IP (headless): trace to a pod instead.` };
+      if (!sp)
+        return {
+          error: `Service ${svc.id} has no port '${e.suffix}' (ports: ${svc.ports.map((p) => (p.name ? `${p.name}=${p.port}` : p.port)).join(', ')}).`,
+        };
+      if (!svc.clusterIPs.length)
+        return { error: `Service ${svc.id} has no cluster IP (headless): trace to a pod instead.` };
       return { addresses: svc.clusterIPs, port: sp.port, proto: sp.protocol.toLowerCase() as TraceProto };
     }
     case 'node': {
-      if (!t.nodes.some((n) => n.name === e.name)) return { error: unknownMessage('node', e.name, t.nodes.map((n) => n.name)) };
+      if (!t.nodes.some((n) => n.name === e.name))
+        return {
+          error: unknownMessage(
+            'node',
+            e.name,
+            t.nodes.map((n) => n.name),
+          ),
+        };
       const port = portOf(e.suffix, `node/${e.name}`, false);
       if (isFail(port)) return port;
       return { addresses: nodeAddresses(t, e.name), port };
     }
     case 'external': {
       const x = t.externals.find((y) => y.name === e.name);
-      if (!x) return { error: unknownMessage('external', e.name, t.externals.map((y) => y.name)) };
+      if (!x)
+        return {
+          error: unknownMessage(
+            'external',
+            e.name,
+            t.externals.map((y) => y.name),
+          ),
+        };
       const port = portOf(e.suffix, `external/${e.name}`, false);
       if (isFail(port)) return port;
       return { addresses: x.addresses.map((a) => a.split('/')[0]), port };
@@ -161,20 +244,25 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   if (!from.ok) return bad(`--from: ${from.message}`);
   const to = parseEndpoint(request.to);
   if (!to.ok) return bad(`--to: ${to.message}`);
-  if (request.sport !== undefined && (!Number.isInteger(request.sport) || request.sport < 1 || request.sport > 65535)) return bad(`--sport ${request.sport} is not a port (1-65535).`);
+  if (request.sport !== undefined && (!Number.isInteger(request.sport) || request.sport < 1 || request.sport > 65535))
+    return bad(`--sport ${request.sport} is not a port (1-65535).`);
   const dp = dataPlane ?? compileDataPlane(t);
   const src = resolveSource(t, dp, from.value, request.at);
   if (isFail(src)) return bad(`--from: ${src.error}`);
   const dst = resolveDestination(t, to.value);
   if (isFail(dst)) return bad(`--to: ${dst.error}`);
-  if (dst.localhost && !src.pod && !src.netns.startsWith('node:')) return bad('--to localhost:<port> needs a pod or node source (container to container).');
+  if (dst.localhost && !src.pod && !src.netns.startsWith('node:'))
+    return bad('--to localhost:<port> needs a pod or node source (container to container).');
   const proto: TraceProto = request.proto ?? dst.proto ?? 'tcp';
   const ported = proto !== 'icmp';
   if (ported && dst.port === null) return bad(`--to: ${proto} needs a destination port.`);
   // The family: the first destination address whose family the source can send.
   const srcFamilies = new Set(src.addresses.map(familyOf));
   const dstAddress = dst.addresses.find((a) => src.addresses.length === 0 || srcFamilies.has(familyOf(a)));
-  if (!dstAddress) return bad(`--from ${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`);
+  if (!dstAddress)
+    return bad(
+      `--from ${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`,
+    );
   const family = familyOf(dstAddress)!;
   const env: WalkEnv = { dp };
   // A socket connecting to loopback without binding gets the loopback address as its source (route `local 127.0.0.0/8 dev lo src 127.0.0.1`).
@@ -187,28 +275,52 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     else {
       const r = lookupRoute(n.routes, d);
       const local = n.interfaces.find((i) => i.addresses.some((x) => x.address === dstAddress));
-      srcAddress = local ? dstAddress : r ? sourceAddressFor(n.interfaces.find((i) => i.name === r.dev), family, parseAddress(r.via ?? dstAddress)) : undefined;
-      srcAddress ??= n.interfaces.flatMap((i) => i.addresses).find((x) => x.family === family && i4or6(x.address))?.address;
+      srcAddress = local
+        ? dstAddress
+        : r
+          ? sourceAddressFor(
+              n.interfaces.find((i) => i.name === r.dev),
+              family,
+              parseAddress(r.via ?? dstAddress),
+            )
+          : undefined;
+      srcAddress ??= n.interfaces
+        .flatMap((i) => i.addresses)
+        .find((x) => x.family === family && i4or6(x.address))?.address;
     }
     if (!srcAddress) return bad(`--from ${request.from} has no IPv${family} address.`);
   }
   // A source written as ip:port names its source port; --sport wins when both are given.
   const sourcePort = from.value.kind === 'ip' ? from.value.port : undefined;
   const sport = ported ? (request.sport ?? sourcePort ?? 40000) : null;
-  const pkt: Pkt = { family, proto, src: srcAddress, sport, dst: formatAddress(parseAddress(dstAddress)!), dport: ported ? dst.port : null, ttl: 64, mark: 0 };
+  const pkt: Pkt = {
+    family,
+    proto,
+    src: srcAddress,
+    sport,
+    dst: formatAddress(parseAddress(dstAddress)!),
+    dport: ported ? dst.port : null,
+    ttl: 64,
+    mark: 0,
+  };
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
   const paths = merge(finished.map((f) => toPath(env, f, request.reply === true, src.netns)));
   return {
     result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths },
-    problems: [...dp.structureProblems, ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.rules?.problems ?? [])],
+    problems: [
+      ...dp.structureProblems,
+      ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.rules?.problems ?? []),
+    ],
   };
 }
 
 /** The node namespaces a trace crossed (request and reply), in the order first met. */
 function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
   const out = new Set<NetnsId>();
-  for (const p of paths) for (const h of [...p.hops, ...(p.reply?.hops ?? [])]) if (dp.namespaces.get(h.netns)?.kind === 'node') out.add(h.netns);
+  for (const p of paths)
+    for (const h of [...p.hops, ...(p.reply?.hops ?? [])])
+      if (dp.namespaces.get(h.netns)?.kind === 'node') out.add(h.netns);
   return [...out];
 }
 
@@ -237,8 +349,12 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   return {
     ...base,
     reply: {
-      disposition: r.disposition, reason: r.reason, delivered: r.delivered,
-      sourceSeen: r.disposition === 'delivered' ? r.state.pkt.src : null, hops: r.state.hops, nat: r.state.nat,
+      disposition: r.disposition,
+      reason: r.reason,
+      delivered: r.delivered,
+      sourceSeen: r.disposition === 'delivered' ? r.state.pkt.src : null,
+      hops: r.state.hops,
+      nat: r.state.nat,
     },
   };
 }

@@ -38,7 +38,18 @@ export interface HopPacket {
   readonly ttl: number;
 }
 
-export type StepKind = 'route' | 'netfilter' | 'nat' | 'bridge' | 'veth' | 'deliver' | 'drop' | 'neighbor' | 'conntrack' | 'ttl' | 'affinity';
+export type StepKind =
+  | 'route'
+  | 'netfilter'
+  | 'nat'
+  | 'bridge'
+  | 'veth'
+  | 'deliver'
+  | 'drop'
+  | 'neighbor'
+  | 'conntrack'
+  | 'ttl'
+  | 'affinity';
 
 export interface Step {
   readonly kind: StepKind;

@@ -75,7 +75,8 @@ export interface WalkEnv {
 const MAX_HOPS = 256;
 
 const tupleOf = (p: Pkt): NatTuple => ({ src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
-const sameTuple = (a: NatTuple, b: NatTuple): boolean => a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
+const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
+  a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
 const fmtEp = (a: string, p: number | null): string => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const addr = (text: string): Address => parseAddress(text)!;
 
@@ -85,16 +86,48 @@ function step(s: WalkState, st: Step): WalkState {
   return { ...s, hops: [...s.hops.slice(0, -1), { ...last, steps: [...last.steps, st] }] };
 }
 
-function finish(s: WalkState, netns: NetnsId, disposition: Disposition, reason: Reason | null, detail: string, delivered: Delivered | null = null): Finished[] {
-  return [{ state: step(s, { kind: disposition === 'delivered' ? 'deliver' : 'drop', detail }), disposition, reason, delivered, netns }];
+function finish(
+  s: WalkState,
+  netns: NetnsId,
+  disposition: Disposition,
+  reason: Reason | null,
+  detail: string,
+  delivered: Delivered | null = null,
+): Finished[] {
+  return [
+    {
+      state: step(s, { kind: disposition === 'delivered' ? 'deliver' : 'drop', detail }),
+      disposition,
+      reason,
+      delivered,
+      netns,
+    },
+  ];
 }
 
 /** Appends a hop (a capture on `device` would see the packet); ends the walk when the same packet was seen there before. */
-function hop(s: WalkState, netns: NetnsId, device: string, dir: 'in' | 'out', then: (s: WalkState) => Finished[]): Finished[] {
+function hop(
+  s: WalkState,
+  netns: NetnsId,
+  device: string,
+  dir: 'in' | 'out',
+  then: (s: WalkState) => Finished[],
+): Finished[] {
   const p = s.pkt;
   const key = `${netns}|${device}|${dir}|${p.src}|${p.sport}|${p.dst}|${p.dport}`;
-  const h: Hop = { netns, device, dir, packet: { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, ttl: p.ttl }, steps: s.hops.length ? [] : s.pending };
-  const next: WalkState = { ...s, hops: [...s.hops, h], pending: s.hops.length ? s.pending : [], seen: [...s.seen, key] };
+  const h: Hop = {
+    netns,
+    device,
+    dir,
+    packet: { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, ttl: p.ttl },
+    steps: s.hops.length ? [] : s.pending,
+  };
+  const next: WalkState = {
+    ...s,
+    hops: [...s.hops, h],
+    pending: s.hops.length ? s.pending : [],
+    seen: [...s.seen, key],
+  };
   if (s.seen.includes(key) || s.hops.length >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`);
   }
@@ -115,7 +148,9 @@ interface HookOpts {
   readonly outAddress?: string;
 }
 
-type HookEnd = { readonly state: WalkState; readonly verdict: 'ACCEPT' } | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: Decision };
+type HookEnd =
+  | { readonly state: WalkState; readonly verdict: 'ACCEPT' }
+  | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: Decision };
 
 function decisionStep(hook: Hook, d: Decision): Step {
   return {
@@ -130,9 +165,23 @@ function decisionStep(hook: Hook, d: Decision): Step {
 }
 
 /** The NAT event of a reply undoing `of` (the request's events of that namespace and kind name the rule). */
-function reverseEvent(s: WalkState, netns: NetnsId, kinds: readonly NatEvent['type'][], before: NatTuple, after: NatTuple): NatEvent {
+function reverseEvent(
+  s: WalkState,
+  netns: NetnsId,
+  kinds: readonly NatEvent['type'][],
+  before: NatTuple,
+  after: NatTuple,
+): NatEvent {
   const of = s.reply?.requestNat.find((e) => e.netns === netns && kinds.includes(e.type));
-  return { type: of?.type ?? kinds[0], reverse: true, netns, chain: of?.chain ?? 'conntrack', rule: of?.rule ?? '', before, after };
+  return {
+    type: of?.type ?? kinds[0],
+    reverse: true,
+    netns,
+    chain: of?.chain ?? 'conntrack',
+    rule: of?.rule ?? '',
+    before,
+    after,
+  };
 }
 
 /** Reverse NAT for a reply, as conntrack does it: the destination at PREROUTING/OUTPUT, the source at POSTROUTING/INPUT. */
@@ -140,7 +189,14 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   if (!s.reply) return s;
   const p = s.pkt;
   if (hook === 'PREROUTING' || hook === 'OUTPUT') {
-    const e = s.reply.entries.find((x) => x.netns === netns && x.final.dst === p.src && x.final.dport === p.sport && x.final.src === p.dst && x.final.sport === p.dport);
+    const e = s.reply.entries.find(
+      (x) =>
+        x.netns === netns &&
+        x.final.dst === p.src &&
+        x.final.dport === p.sport &&
+        x.final.src === p.dst &&
+        x.final.sport === p.dport,
+    );
     if (!e) return s;
     const srcDue = { src: e.orig.dst, sport: e.orig.dport };
     let next: WalkState = { ...s, reply: { ...s.reply, srcDue } };
@@ -148,7 +204,13 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
       const before = tupleOf(p);
       next = { ...next, pkt: { ...p, dst: e.orig.src, dport: e.orig.sport } };
       const ev = reverseEvent(s, netns, ['MASQUERADE', 'SNAT'], before, tupleOf(next.pkt));
-      next = step({ ...next, nat: [...next.nat, ev] }, { kind: 'conntrack', detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)` });
+      next = step(
+        { ...next, nat: [...next.nat, ev] },
+        {
+          kind: 'conntrack',
+          detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)`,
+        },
+      );
     }
     return next;
   }
@@ -158,7 +220,10 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   const moved: Pkt = { ...p, src: due.src, sport: due.sport };
   const ev = reverseEvent(s, netns, ['DNAT'], before, tupleOf(moved));
   const next: WalkState = { ...s, pkt: moved, reply: rest, nat: [...s.nat, ev] };
-  return step(next, { kind: 'conntrack', detail: `conntrack (reply): source ${fmtEp(p.src, p.sport)} -> ${fmtEp(due.src, due.sport)} (reverse of the request's DNAT)` });
+  return step(next, {
+    kind: 'conntrack',
+    detail: `conntrack (reply): source ${fmtEp(p.src, p.sport)} -> ${fmtEp(due.src, due.sport)} (reverse of the request's DNAT)`,
+  });
 }
 
 /**
@@ -178,7 +243,8 @@ function affinityNote(n: Netns, chain: string, ruleText: string, client: string,
     }
     if (seconds !== undefined) break;
   }
-  const forHow = seconds !== undefined ? `for ${seconds} s after its last connection` : 'while it stays in the recent list';
+  const forHow =
+    seconds !== undefined ? `for ${seconds} s after its last connection` : 'while it stays in the recent list';
   return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${set.name}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
@@ -188,15 +254,28 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   if (!n.rules) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
   const packet: NfPacket = {
-    family: p.family, proto: p.proto, src: p.src, dst: p.dst, mark: p.mark,
-    ...(p.sport !== null ? { sport: p.sport } : {}), ...(p.dport !== null ? { dport: p.dport } : {}),
-    ...(o.inIface ? { inIface: o.inIface } : {}), ...(o.outIface ? { outIface: o.outIface } : {}), ...(o.bridged ? { bridged: true } : {}),
+    family: p.family,
+    proto: p.proto,
+    src: p.src,
+    dst: p.dst,
+    mark: p.mark,
+    ...(p.sport !== null ? { sport: p.sport } : {}),
+    ...(p.dport !== null ? { dport: p.dport } : {}),
+    ...(o.inIface ? { inIface: o.inIface } : {}),
+    ...(o.outIface ? { outIface: o.outIface } : {}),
+    ...(o.bridged ? { bridged: true } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
   const res = evaluateHook(n.rules.ruleset, hook, packet, {
     localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
     interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
-    conntrack: s.reply ? { state: 'ESTABLISHED', ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}), ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}) } : { state: 'NEW' },
+    conntrack: s.reply
+      ? {
+          state: 'ESTABLISHED',
+          ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
+          ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
+        }
+      : { state: 'NEW' },
     ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
   });
   s = { ...s };
@@ -205,17 +284,35 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     for (const d of out.decisions) if (d.matched || d.probability !== undefined) st = step(st, decisionStep(hook, d));
     const before = tupleOf(st.pkt);
     const np = out.packet;
-    st = { ...st, pkt: { ...st.pkt, src: np.src, dst: np.dst, sport: np.sport ?? null, dport: np.dport ?? null, mark: np.mark } };
+    st = {
+      ...st,
+      pkt: { ...st.pkt, src: np.src, dst: np.dst, sport: np.sport ?? null, dport: np.dport ?? null, mark: np.mark },
+    };
     for (const r of out.nat) {
       const ev: NatEvent = {
-        type: r.type, netns: n.id, chain: r.chain, rule: r.ruleText,
+        type: r.type,
+        netns: n.id,
+        chain: r.chain,
+        rule: r.ruleText,
         before: r.type === 'DNAT' ? before : { ...before },
-        after: r.type === 'DNAT'
-          ? { ...before, dst: r.after.address, dport: r.after.port ?? before.dport }
-          : { ...before, src: r.after.address, sport: r.after.port ?? before.sport },
+        after:
+          r.type === 'DNAT'
+            ? { ...before, dst: r.after.address, dport: r.after.port ?? before.dport }
+            : { ...before, src: r.after.address, sport: r.after.port ?? before.sport },
       };
-      st = step({ ...st, nat: [...st.nat, ev] }, { kind: 'nat', detail: `${r.type} ${fmtEp(r.before.address, r.before.port ?? null)} -> ${fmtEp(r.after.address, r.after.port ?? null)} (${r.chain})`, chain: r.chain, rule: r.ruleText });
-      const note = r.type === 'DNAT' ? affinityNote(n, r.chain, r.ruleText, before.src, fmtEp(ev.after.dst, ev.after.dport)) : undefined;
+      st = step(
+        { ...st, nat: [...st.nat, ev] },
+        {
+          kind: 'nat',
+          detail: `${r.type} ${fmtEp(r.before.address, r.before.port ?? null)} -> ${fmtEp(r.after.address, r.after.port ?? null)} (${r.chain})`,
+          chain: r.chain,
+          rule: r.ruleText,
+        },
+      );
+      const note =
+        r.type === 'DNAT'
+          ? affinityNote(n, r.chain, r.ruleText, before.src, fmtEp(ev.after.dst, ev.after.dport))
+          : undefined;
       if (note) st = step(st, { kind: 'affinity', detail: note, chain: r.chain, rule: r.ruleText });
     }
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
@@ -229,12 +326,27 @@ function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, netns: NetnsId, ho
   const fw = !!d && (d.chain.startsWith('KUBE-FW-') || /not accepted by KUBE-FW-/.test(d.ruleText ?? ''));
   const reason: Reason = fw ? 'source-range' : e.verdict === 'REJECT' ? 'netfilter-reject' : 'netfilter-drop';
   const where = d ? `${d.table} ${d.chain}${d.ruleText ? `: ${d.ruleText}` : ` (${d.action})`}` : hook;
-  return finish(e.state, netns, e.verdict === 'REJECT' ? 'rejected' : 'dropped', reason, `${e.verdict === 'REJECT' ? 'rejected' : 'dropped'} at ${hook} by ${where}`);
+  return finish(
+    e.state,
+    netns,
+    e.verdict === 'REJECT' ? 'rejected' : 'dropped',
+    reason,
+    `${e.verdict === 'REJECT' ? 'rejected' : 'dropped'} at ${hook} by ${where}`,
+  );
 }
 
 /** Runs a hook and continues every accepted outcome with `then`. */
-function hookThen(env: WalkEnv, s: WalkState, n: Netns, hook: Hook, o: HookOpts, then: (s: WalkState) => Finished[]): Finished[] {
-  return runHook(env, s, n, hook, o).flatMap((e) => (e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n.id, hook)));
+function hookThen(
+  env: WalkEnv,
+  s: WalkState,
+  n: Netns,
+  hook: Hook,
+  o: HookOpts,
+  then: (s: WalkState) => Finished[],
+): Finished[] {
+  return runHook(env, s, n, hook, o).flatMap((e) =>
+    e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n.id, hook),
+  );
 }
 
 // ---------------------------------------------------------------- conntrack bookkeeping
@@ -248,7 +360,9 @@ function leaveNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply || !s.entry || s.entry.netns !== n.id) return s;
   const final = tupleOf(s.pkt);
   const { entry: _e, ...rest } = s;
-  return sameTuple(s.entry.tuple, final) ? rest : { ...rest, ct: [...s.ct, { netns: n.id, orig: s.entry.tuple, final }] };
+  return sameTuple(s.entry.tuple, final)
+    ? rest
+    : { ...rest, ct: [...s.ct, { netns: n.id, orig: s.entry.tuple, final }] };
 }
 
 // ---------------------------------------------------------------- delivery
@@ -258,19 +372,45 @@ function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
   const p = s.pkt;
   const kind = n.kind;
   if (s.reply) {
-    return finish(s, n.id, 'delivered', null, `reply delivered to the client socket in ${n.id}`, { kind, name: n.name, ip: p.dst, port: p.dport });
+    return finish(s, n.id, 'delivered', null, `reply delivered to the client socket in ${n.id}`, {
+      kind,
+      name: n.name,
+      ip: p.dst,
+      port: p.dport,
+    });
   }
   if (p.proto === 'icmp' || kind === 'external') {
-    return finish(s, n.id, 'delivered', null, `delivered in ${n.id} (${device})`, { kind, name: n.name, ip: p.dst, port: p.dport });
+    return finish(s, n.id, 'delivered', null, `delivered in ${n.id} (${device})`, {
+      kind,
+      name: n.name,
+      ip: p.dst,
+      port: p.dport,
+    });
   }
   const proto = p.proto.toUpperCase();
   const l = n.listeners.find((x) => x.port === p.dport && x.protocol === proto);
   if (!l) {
     const known = n.listeners.map((x) => `${x.container}:${x.port}/${x.protocol}`).join(', ') || 'none';
-    return finish(s, n.id, 'rejected', 'no-listener', `no container listens on ${p.proto} port ${p.dport} in ${n.id} (listening: ${known}); the kernel answers ${p.proto === 'tcp' ? 'with a reset' : 'port unreachable'}`);
+    return finish(
+      s,
+      n.id,
+      'rejected',
+      'no-listener',
+      `no container listens on ${p.proto} port ${p.dport} in ${n.id} (listening: ${known}); the kernel answers ${p.proto === 'tcp' ? 'with a reset' : 'port unreachable'}`,
+    );
   }
-  const delivered: Delivered = n.kind === 'node' ? { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport } : { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport };
-  return finish(s, n.id, 'delivered', null, `delivered to container ${l.container} of pod ${l.pod}, listening on ${p.dport}/${l.protocol}`, delivered);
+  const delivered: Delivered =
+    n.kind === 'node'
+      ? { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport }
+      : { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport };
+  return finish(
+    s,
+    n.id,
+    'delivered',
+    null,
+    `delivered to container ${l.container} of pod ${l.pod}, listening on ${p.dport}/${l.protocol}`,
+    delivered,
+  );
 }
 
 // ---------------------------------------------------------------- sending
@@ -284,31 +424,66 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     const st = step(s, { kind: 'route', detail: `local ${s.pkt.dst} dev lo table local`, route: `local ${s.pkt.dst}` });
     return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo' }, (a) =>
       hookThen(env, a, n, 'POSTROUTING', { outIface: 'lo', outAddress: s.pkt.dst }, (b) =>
-        hop(b, n.id, 'lo', 'out', (c) => hop(c, n.id, 'lo', 'in', (d) => hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo'))))));
+        hop(b, n.id, 'lo', 'out', (c) =>
+          hop(c, n.id, 'lo', 'in', (d) =>
+            hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
+          ),
+        ),
+      ),
+    );
   }
   const r = lookupRoute(n.routes, dst);
-  if (!r) return finish(step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }), n.id, 'no-route', 'no-route', `no route to ${s.pkt.dst} in ${n.id}`);
+  if (!r)
+    return finish(
+      step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }),
+      n.id,
+      'no-route',
+      'no-route',
+      `no route to ${s.pkt.dst} in ${n.id}`,
+    );
   const st = step(s, { kind: 'route', detail: r.text, route: r.text });
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
     const iface = n.interfaces.find((i) => i.name === dev);
     const nextHop = addr(via ?? a.pkt.dst);
-    return hookThen(env, a, n, 'POSTROUTING', { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) }, (b) => transmit(env, leaveNode(b, n), n, dev, nextHop));
+    return hookThen(
+      env,
+      a,
+      n,
+      'POSTROUTING',
+      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) },
+      (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
+    );
   };
   return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev }, (a) => {
     if (a.pkt.dst === s.pkt.dst) return send(a, r.dev, r.via);
     // OUTPUT changed the destination (DNAT): the kernel routes again.
     const d2 = addr(a.pkt.dst);
-    if (isLocalAddress(n, d2)) return hop(a, n.id, 'lo', 'out', (c) => hop(c, n.id, 'lo', 'in', (d) => hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo'))));
+    if (isLocalAddress(n, d2))
+      return hop(a, n.id, 'lo', 'out', (c) =>
+        hop(c, n.id, 'lo', 'in', (d) =>
+          hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
+        ),
+      );
     const r2 = lookupRoute(n.routes, d2);
     if (!r2) return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`);
-    return send(step(a, { kind: 'route', detail: `${r2.text} (re-routed after DNAT)`, route: r2.text }), r2.dev, r2.via);
+    return send(
+      step(a, { kind: 'route', detail: `${r2.text} (re-routed after DNAT)`, route: r2.text }),
+      r2.dev,
+      r2.via,
+    );
   });
 }
 
 /** Which bridge port leads to `target` (the pod behind the port owns it), or the bridge itself. */
-function bridgeNeighbor(env: WalkEnv, n: Netns, bridge: DpBridge, target: Address): { kind: 'bridge' } | { kind: 'port'; device: string } | undefined {
+function bridgeNeighbor(
+  env: WalkEnv,
+  n: Netns,
+  bridge: DpBridge,
+  target: Address,
+): { kind: 'bridge' } | { kind: 'port'; device: string } | undefined {
   const br = n.interfaces.find((i) => i.name === bridge.name);
-  if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value)) return { kind: 'bridge' };
+  if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value))
+    return { kind: 'bridge' };
   const owner = env.dp.owners.get(addressKey(target));
   if (!owner) return undefined;
   const port = bridge.ports.find((p) => {
@@ -329,8 +504,18 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   if (iface.kind === 'bridge') {
     const bridge = bridgeOf(n, iface.name)!;
     const nb = bridgeNeighbor(env, n, bridge, nextHop);
-    if (!nb || nb.kind === 'bridge') return hop(s, n.id, dev, 'out', (a) => finish(a, n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on bridge ${dev}`));
-    return hop(s, n.id, dev, 'out', (a) => crossPort(env, step(a, { kind: 'bridge', detail: `bridge ${dev}: ${fmtAddr(nextHop)} is behind port ${nb.device}` }), n, nb.device));
+    if (!nb || nb.kind === 'bridge')
+      return hop(s, n.id, dev, 'out', (a) =>
+        finish(a, n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on bridge ${dev}`),
+      );
+    return hop(s, n.id, dev, 'out', (a) =>
+      crossPort(
+        env,
+        step(a, { kind: 'bridge', detail: `bridge ${dev}: ${fmtAddr(nextHop)} is behind port ${nb.device}` }),
+        n,
+        nb.device,
+      ),
+    );
   }
   if (iface.kind === 'veth') {
     const peer = iface.peer!;
@@ -339,27 +524,81 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     const bridge = bridgeOf(pn, peerIface?.master);
     if (bridge) {
       const nb = bridgeNeighbor(env, pn, bridge, nextHop);
-      if (!nb) return hop(s, n.id, dev, 'out', (a) => finish(step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)}: no answer on bridge ${bridge.name}` }), n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)}`));
+      if (!nb)
+        return hop(s, n.id, dev, 'out', (a) =>
+          finish(
+            step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)}: no answer on bridge ${bridge.name}` }),
+            n.id,
+            'dropped',
+            'no-neighbor',
+            `no neighbour answers for ${fmtAddr(nextHop)}`,
+          ),
+        );
       return hop(s, n.id, dev, 'out', (a) => {
-        const b = step(step(a, { kind: 'neighbor', detail: `neighbour ${fmtAddr(nextHop)}: ${nb.kind === 'bridge' ? `bridge ${bridge.name} (gateway)` : `behind port ${nb.device}`}` }), { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` });
-        return hop(b, pn.id, peer.device, 'in', (c) => bridgeIngress(env, enterNode(c, pn), pn, bridge, peer.device, nb.kind === 'bridge' ? undefined : nb.device));
+        const b = step(
+          step(a, {
+            kind: 'neighbor',
+            detail: `neighbour ${fmtAddr(nextHop)}: ${nb.kind === 'bridge' ? `bridge ${bridge.name} (gateway)` : `behind port ${nb.device}`}`,
+          }),
+          { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` },
+        );
+        return hop(b, pn.id, peer.device, 'in', (c) =>
+          bridgeIngress(env, enterNode(c, pn), pn, bridge, peer.device, nb.kind === 'bridge' ? undefined : nb.device),
+        );
       });
     }
-    return hop(s, n.id, dev, 'out', (a) => hop(step(a, { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` }), pn.id, peer.device, 'in', (b) => receive(env, b, pn, peer.device)));
+    return hop(s, n.id, dev, 'out', (a) =>
+      hop(
+        step(a, { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` }),
+        pn.id,
+        peer.device,
+        'in',
+        (b) => receive(env, b, pn, peer.device),
+      ),
+    );
   }
-  if (iface.kind === 'loopback') return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
+  if (iface.kind === 'loopback')
+    return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
   // A physical interface on an underlay segment: ARP for the next hop among the segment's members.
   const seg = iface.network ? env.dp.segments.get(iface.network) : undefined;
-  if (!seg) return hop(s, n.id, dev, 'out', (a) => finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`));
+  if (!seg)
+    return hop(s, n.id, dev, 'out', (a) =>
+      finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`),
+    );
   const announcer = env.dp.announced.get(addressKey(nextHop));
-  const member = seg.members.find((m) => m.netns !== n.id && m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value))
-    ?? (announcer ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family)) : undefined);
+  const member =
+    seg.members.find(
+      (m) =>
+        m.netns !== n.id &&
+        m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value),
+    ) ??
+    (announcer
+      ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family))
+      : undefined);
   if (!member) {
-    return hop(s, n.id, dev, 'out', (a) => finish(step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)} on ${seg.network}: no answer` }), n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on network ${seg.network}`));
+    return hop(s, n.id, dev, 'out', (a) =>
+      finish(
+        step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)} on ${seg.network}: no answer` }),
+        n.id,
+        'dropped',
+        'no-neighbor',
+        `no neighbour answers for ${fmtAddr(nextHop)} on network ${seg.network}`,
+      ),
+    );
   }
   const mn = ns(env, member.netns);
   return hop(s, n.id, dev, 'out', (a) =>
-    hop(step(a, { kind: 'neighbor', detail: `neighbour ${fmtAddr(nextHop)} on ${seg.network}: ${mn.id} ${member.device}` }), mn.id, member.device, 'in', (b) => receive(env, b, mn, member.device)));
+    hop(
+      step(a, {
+        kind: 'neighbor',
+        detail: `neighbour ${fmtAddr(nextHop)} on ${seg.network}: ${mn.id} ${member.device}`,
+      }),
+      mn.id,
+      member.device,
+      'in',
+      (b) => receive(env, b, mn, member.device),
+    ),
+  );
 }
 
 function fmtAddr(a: Address): string {
@@ -372,7 +611,15 @@ function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished
   const peer = iface.peer!;
   const pn = ns(env, peer.netns);
   const a = leaveNode(s, n);
-  return hop(a, n.id, port, 'out', (b) => hop(step(b, { kind: 'veth', detail: `veth ${n.id}/${port} -> ${pn.id}/${peer.device}` }), pn.id, peer.device, 'in', (c) => receive(env, c, pn, peer.device)));
+  return hop(a, n.id, port, 'out', (b) =>
+    hop(
+      step(b, { kind: 'veth', detail: `veth ${n.id}/${port} -> ${pn.id}/${peer.device}` }),
+      pn.id,
+      peer.device,
+      'in',
+      (c) => receive(env, c, pn, peer.device),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- receiving
@@ -383,7 +630,13 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
   const dst = addr(s.pkt.dst);
   if (n.kind !== 'node') {
     if (isLocalAddress(n, dst)) return deliver(env, s, n, device);
-    return finish(s, n.id, 'dropped', 'not-forwarding', `${n.id} does not forward packets (ip_forward=0) and ${s.pkt.dst} is not its address`);
+    return finish(
+      s,
+      n.id,
+      'dropped',
+      'not-forwarding',
+      `${n.id} does not forward packets (ip_forward=0) and ${s.pkt.dst} is not its address`,
+    );
   }
   return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) => routeInput(env, a, n, device));
 }
@@ -396,31 +649,71 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
     return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) => deliver(env, a, n, inDev));
   }
   const r = lookupRoute(n.routes, dst);
-  if (!r) return finish(step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }), n.id, 'no-route', 'no-route', `no route to ${s.pkt.dst} in ${n.id}`);
+  if (!r)
+    return finish(
+      step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }),
+      n.id,
+      'no-route',
+      'no-route',
+      `no route to ${s.pkt.dst} in ${n.id}`,
+    );
   let st = step(s, { kind: 'route', detail: r.text, route: r.text });
-  if (st.pkt.ttl <= 1) return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`);
-  st = step({ ...st, pkt: { ...st.pkt, ttl: st.pkt.ttl - 1 } }, { kind: 'ttl', detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}` });
+  if (st.pkt.ttl <= 1)
+    return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`);
+  st = step(
+    { ...st, pkt: { ...st.pkt, ttl: st.pkt.ttl - 1 } },
+    { kind: 'ttl', detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}` },
+  );
   const iface = n.interfaces.find((i) => i.name === r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookThen(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
-    hookThen(env, a, n, 'POSTROUTING', { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) }, (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop)));
+    hookThen(
+      env,
+      a,
+      n,
+      'POSTROUTING',
+      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) },
+      (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
+    ),
+  );
 }
 
 /**
  * A frame enters bridge `bridge` by `port`. `toPort` is the port its destination MAC is behind, or undefined
  * when it is addressed to the bridge itself (the gateway).
  */
-function bridgeIngress(env: WalkEnv, s: WalkState, n: Netns, bridge: DpBridge, port: string, toPort: string | undefined): Finished[] {
+function bridgeIngress(
+  env: WalkEnv,
+  s: WalkState,
+  n: Netns,
+  bridge: DpBridge,
+  port: string,
+  toPort: string | undefined,
+): Finished[] {
   const brIface = n.interfaces.find((i) => i.name === bridge.name)!;
   const hairpinOf = (p: string): boolean => bridge.ports.find((x) => x.device === p)?.hairpin ?? false;
   const bridgeOut = (a: WalkState, out: string, why: string): Finished[] => {
     const st = step(a, { kind: 'bridge', detail: `bridge ${bridge.name}: ${why}: out by port ${out}` });
     if (out === port && !hairpinOf(port)) {
-      return finish(st, n.id, 'dropped', 'hairpin-off', `bridge ${bridge.name} would send the frame back out of ${port}, where it came in, and hairpin mode is off on that port`);
+      return finish(
+        st,
+        n.id,
+        'dropped',
+        'hairpin-off',
+        `bridge ${bridge.name} would send the frame back out of ${port}, where it came in, and hairpin mode is off on that port`,
+      );
     }
     if (!n.brNetfilter) return crossPort(env, st, n, out);
     return hookThen(env, st, n, 'FORWARD', { inIface: bridge.name, outIface: bridge.name, bridged: true }, (b) =>
-      hookThen(env, b, n, 'POSTROUTING', { outIface: bridge.name, bridged: true, outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)) }, (c) => crossPort(env, c, n, out)));
+      hookThen(
+        env,
+        b,
+        n,
+        'POSTROUTING',
+        { outIface: bridge.name, bridged: true, outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)) },
+        (c) => crossPort(env, c, n, out),
+      ),
+    );
   };
   if (!n.brNetfilter) {
     if (toPort) return bridgeOut(s, toPort, 'frame for a pod on this bridge');
@@ -435,7 +728,12 @@ function bridgeIngress(env: WalkEnv, s: WalkState, n: Netns, bridge: DpBridge, p
       if (r && r.dev === bridge.name) {
         const nb = bridgeNeighbor(env, n, bridge, d);
         if (nb?.kind === 'port') {
-          const viaBridge = (b: WalkState): Finished[] => bridgeOut(step(b, { kind: 'route', detail: `${r.text} (bridged after DNAT at the bridge)`, route: r.text }), nb.device, `NATed destination ${a.pkt.dst} is behind this bridge`);
+          const viaBridge = (b: WalkState): Finished[] =>
+            bridgeOut(
+              step(b, { kind: 'route', detail: `${r.text} (bridged after DNAT at the bridge)`, route: r.text }),
+              nb.device,
+              `NATed destination ${a.pkt.dst} is behind this bridge`,
+            );
           return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
         }
       }

@@ -25,7 +25,11 @@ export interface LoadResult {
 const MAX_FILES = 2000;
 const GLOB_CHARS = /[*?[\]{}]/;
 
-export async function loadTopologyFiles(entries: readonly string[], host: FileHost, preloaded: ReadonlyMap<string, string> = new Map()): Promise<LoadResult> {
+export async function loadTopologyFiles(
+  entries: readonly string[],
+  host: FileHost,
+  preloaded: ReadonlyMap<string, string> = new Map(),
+): Promise<LoadResult> {
   const files: SourceFile[] = [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
@@ -44,7 +48,13 @@ export async function loadTopologyFiles(entries: readonly string[], host: FileHo
     if (seen.has(path)) continue;
     seen.add(path);
     if (files.length >= MAX_FILES) {
-      problems.push(problem('include.too-many', 'warning', `More than ${MAX_FILES} files: the rest are not read.`, { file: entries[0] ?? path, start: 0, end: 0 }));
+      problems.push(
+        problem('include.too-many', 'warning', `More than ${MAX_FILES} files: the rest are not read.`, {
+          file: entries[0] ?? path,
+          start: 0,
+          end: 0,
+        }),
+      );
       break;
     }
     const text = await read(path);
@@ -55,13 +65,22 @@ export async function loadTopologyFiles(entries: readonly string[], host: FileHo
       const apiVersion = get(doc.root, 'apiVersion');
       if (apiVersion?.kind !== 'scalar' || !String(apiVersion.value).startsWith('netpath.dev/')) continue;
       for (const inc of strings(get(doc.root, 'include'))) {
-        const matches = GLOB_CHARS.test(inc.value) ? await host.glob(dirname(path), inc.value) : [join(dirname(path), inc.value)];
+        const matches = GLOB_CHARS.test(inc.value)
+          ? await host.glob(dirname(path), inc.value)
+          : [join(dirname(path), inc.value)];
         const existing = [];
         for (const m of matches) {
           if (seen.has(m) || (await read(m)) !== undefined) existing.push(m);
         }
         if (!existing.length) {
-          problems.push(problem('ref.unknown', 'error', `include '${inc.value}' matches no file (relative to ${dirname(path)}).`, inc.span));
+          problems.push(
+            problem(
+              'ref.unknown',
+              'error',
+              `include '${inc.value}' matches no file (relative to ${dirname(path)}).`,
+              inc.span,
+            ),
+          );
         }
         queue.push(...existing);
       }

@@ -32,7 +32,11 @@ export function onHostMessage(handler: (message: HostMessage) => void, onMalform
 }
 
 /** Creates an element whose content is text, never HTML: topology names may contain anything. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Record<string, string>,
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K];
 export function el(tag: string, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElement;
 export function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
   const e = document.createElement(tag);
@@ -44,7 +48,11 @@ export function el(tag: string, attrs: Record<string, string> = {}, ...children:
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element; attributes set as attributes, text as a text node (never markup). */
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  ...children: (Node | string)[]
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);

@@ -13,41 +13,150 @@ const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(is
 const arrayOf = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) && v.every(item);
 const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || v === null || check(v);
 const isSpan = (v: unknown) => isRec(v) && isStr(v.file) && isNum(v.start) && isNum(v.end);
-const isDiagnostics = (v: unknown) => optional(v, (x) => arrayOf(x, (d) => isRec(d) && isStr(d.severity) && isStr(d.code) && isStr(d.message)));
+const isDiagnostics = (v: unknown) =>
+  optional(v, (x) => arrayOf(x, (d) => isRec(d) && isStr(d.severity) && isStr(d.code) && isStr(d.message)));
 const isPort = (v: unknown) => v === null || isNum(v);
 
 const isTuple = (v: unknown) => isRec(v) && isStr(v.src) && isStr(v.dst) && isPort(v.sport) && isPort(v.dport);
 const isStep = (v: unknown) =>
-  isRec(v) && isStr(v.kind) && isStr(v.detail) && optional(v.table, isStr) && optional(v.chain, isStr) && optional(v.rule, isStr) && optional(v.file, isStr) && optional(v.start, isNum) && optional(v.end, isNum);
-const isHop = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device) && (v.dir === 'in' || v.dir === 'out') && isTuple(v.packet) && isNum((v.packet as Rec).ttl) && arrayOf(v.steps, isStep);
-const isNat = (v: unknown) => isRec(v) && isStr(v.type) && isStr(v.netns) && isStr(v.chain) && isStr(v.rule) && isTuple(v.before) && isTuple(v.after);
-const isDelivered = (v: unknown) => v === null || (isRec(v) && isStr(v.kind) && isStr(v.name) && isStr(v.ip) && isPort(v.port) && optional(v.container, isStr));
+  isRec(v) &&
+  isStr(v.kind) &&
+  isStr(v.detail) &&
+  optional(v.table, isStr) &&
+  optional(v.chain, isStr) &&
+  optional(v.rule, isStr) &&
+  optional(v.file, isStr) &&
+  optional(v.start, isNum) &&
+  optional(v.end, isNum);
+const isHop = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.netns) &&
+  isStr(v.device) &&
+  (v.dir === 'in' || v.dir === 'out') &&
+  isTuple(v.packet) &&
+  isNum((v.packet as Rec).ttl) &&
+  arrayOf(v.steps, isStep);
+const isNat = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.type) &&
+  isStr(v.netns) &&
+  isStr(v.chain) &&
+  isStr(v.rule) &&
+  isTuple(v.before) &&
+  isTuple(v.after);
+const isDelivered = (v: unknown) =>
+  v === null ||
+  (isRec(v) && isStr(v.kind) && isStr(v.name) && isStr(v.ip) && isPort(v.port) && optional(v.container, isStr));
 const isWalk = (v: unknown): boolean =>
-  isRec(v) && isStr(v.disposition) && (v.reason === null || isStr(v.reason)) && isDelivered(v.delivered) && (v.sourceSeen === null || isStr(v.sourceSeen)) && arrayOf(v.hops, isHop) && arrayOf(v.nat, isNat);
+  isRec(v) &&
+  isStr(v.disposition) &&
+  (v.reason === null || isStr(v.reason)) &&
+  isDelivered(v.delivered) &&
+  (v.sourceSeen === null || isStr(v.sourceSeen)) &&
+  arrayOf(v.hops, isHop) &&
+  arrayOf(v.nat, isNat);
 const isPath = (v: unknown) => isWalk(v) && isNum((v as Rec).probability) && optional((v as Rec).reply, isWalk);
-const isResult = (v: unknown) => isRec(v) && isRec(v.flow) && isStr(v.flow.src) && isStr(v.flow.dst) && isStr(v.flow.proto) && arrayOf(v.paths, isPath);
+const isResult = (v: unknown) =>
+  isRec(v) &&
+  isRec(v.flow) &&
+  isStr(v.flow.src) &&
+  isStr(v.flow.dst) &&
+  isStr(v.flow.proto) &&
+  arrayOf(v.paths, isPath);
 const isOption = (v: unknown) => isRec(v) && isStr(v.endpoint) && isStr(v.label) && isStr(v.description);
 const isPlace = (v: unknown) =>
-  isRec(v) && isStr(v.netns) && ['pod', 'node', 'external'].includes(v.kind as string) && isStr(v.name) && optional(v.node, isStr) && optional(v.hostVeth, isStr) && optional(v.bridge, isStr) &&
-  isRec(v.addresses) && Object.values(v.addresses).every(isStrArray) && optional(v.span, isSpan);
+  isRec(v) &&
+  isStr(v.netns) &&
+  ['pod', 'node', 'external'].includes(v.kind as string) &&
+  isStr(v.name) &&
+  optional(v.node, isStr) &&
+  optional(v.hostVeth, isStr) &&
+  optional(v.bridge, isStr) &&
+  isRec(v.addresses) &&
+  Object.values(v.addresses).every(isStrArray) &&
+  optional(v.span, isSpan);
 
 export function isTraceViewData(v: unknown): v is TraceViewData {
-  return isRec(v) && isStr(v.topology) && (v.result === null || isResult(v.result)) && isStrArray(v.problems) && arrayOf(v.places, isPlace) && arrayOf(v.sources, isOption) && arrayOf(v.destinations, isOption);
+  return (
+    isRec(v) &&
+    isStr(v.topology) &&
+    (v.result === null || isResult(v.result)) &&
+    isStrArray(v.problems) &&
+    arrayOf(v.places, isPlace) &&
+    arrayOf(v.sources, isOption) &&
+    arrayOf(v.destinations, isOption)
+  );
 }
 
 export function isTopologySummary(v: unknown): v is TopologySummary {
   return (
-    isRec(v) && isStr(v.name) && isNum(v.diagnostics) &&
-    arrayOf(v.nodes, (n) => isRec(n) && isStr(n.name) && isStrArray(n.podCIDRs) && isStr(n.bridgeName) && isStrArray(n.bridgeAddresses) && isSpan(n.span) && isDiagnostics(n.problems) &&
-      arrayOf(n.interfaces, (i) => isRec(i) && isStr(i.name) && isStr(i.network) && isStrArray(i.addresses))) &&
-    arrayOf(v.pods, (p) => isRec(p) && isStr(p.id) && isStr(p.namespace) && isStr(p.node) && isStrArray(p.ips) && isStr(p.veth) && typeof p.hostNetwork === 'boolean' && isRec(p.labels) && Object.values(p.labels).every(isStr) && isSpan(p.span) && isDiagnostics(p.problems)) &&
-    arrayOf(v.services, (s) => isRec(s) && isStr(s.id) && isStr(s.namespace) && isStr(s.type) && isStrArray(s.clusterIPs) && isStrArray(s.endpoints) && isStrArray(s.endpointPods) && isStrArray(s.ports) && isSpan(s.span) && isDiagnostics(s.problems)) &&
-    arrayOf(v.externals, (x) => isRec(x) && isStr(x.name) && isStr(x.network) && isStrArray(x.addresses) && isSpan(x.span) && isDiagnostics(x.problems)) &&
-    arrayOf(v.networks, (n) => isRec(n) && isStr(n.name) && isStr(n.cidr) && optional(n.span, isSpan) && isDiagnostics(n.problems))
+    isRec(v) &&
+    isStr(v.name) &&
+    isNum(v.diagnostics) &&
+    arrayOf(
+      v.nodes,
+      (n) =>
+        isRec(n) &&
+        isStr(n.name) &&
+        isStrArray(n.podCIDRs) &&
+        isStr(n.bridgeName) &&
+        isStrArray(n.bridgeAddresses) &&
+        isSpan(n.span) &&
+        isDiagnostics(n.problems) &&
+        arrayOf(n.interfaces, (i) => isRec(i) && isStr(i.name) && isStr(i.network) && isStrArray(i.addresses)),
+    ) &&
+    arrayOf(
+      v.pods,
+      (p) =>
+        isRec(p) &&
+        isStr(p.id) &&
+        isStr(p.namespace) &&
+        isStr(p.node) &&
+        isStrArray(p.ips) &&
+        isStr(p.veth) &&
+        typeof p.hostNetwork === 'boolean' &&
+        isRec(p.labels) &&
+        Object.values(p.labels).every(isStr) &&
+        isSpan(p.span) &&
+        isDiagnostics(p.problems),
+    ) &&
+    arrayOf(
+      v.services,
+      (s) =>
+        isRec(s) &&
+        isStr(s.id) &&
+        isStr(s.namespace) &&
+        isStr(s.type) &&
+        isStrArray(s.clusterIPs) &&
+        isStrArray(s.endpoints) &&
+        isStrArray(s.endpointPods) &&
+        isStrArray(s.ports) &&
+        isSpan(s.span) &&
+        isDiagnostics(s.problems),
+    ) &&
+    arrayOf(
+      v.externals,
+      (x) =>
+        isRec(x) &&
+        isStr(x.name) &&
+        isStr(x.network) &&
+        isStrArray(x.addresses) &&
+        isSpan(x.span) &&
+        isDiagnostics(x.problems),
+    ) &&
+    arrayOf(
+      v.networks,
+      (n) => isRec(n) && isStr(n.name) && isStr(n.cidr) && optional(n.span, isSpan) && isDiagnostics(n.problems),
+    )
   );
 }
 
-const isTraceRequest = (v: unknown) => isRec(v) && isStr(v.from) && isStr(v.to) && ['tcp', 'udp', 'sctp', 'icmp'].includes(v.proto as string) && optional(v.reply, (x) => typeof x === 'boolean');
+const isTraceRequest = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.from) &&
+  isStr(v.to) &&
+  ['tcp', 'udp', 'sctp', 'icmp'].includes(v.proto as string) &&
+  optional(v.reply, (x) => typeof x === 'boolean');
 
 export function isHostMessage(value: unknown): value is HostMessage {
   if (!isRec(value)) return false;
@@ -55,11 +164,27 @@ export function isHostMessage(value: unknown): value is HostMessage {
     case 'error':
       return isStr(value.message);
     case 'topology':
-      return isRec(value.state) && value.state.view === 'topology' && isStr(value.state.file) && isTopologySummary(value.data);
+      return (
+        isRec(value.state) &&
+        value.state.view === 'topology' &&
+        isStr(value.state.file) &&
+        isTopologySummary(value.data)
+      );
     case 'trace':
-      return isRec(value.state) && value.state.view === 'trace' && isStr(value.state.file) && isTraceRequest(value.state.request) && isTraceViewData(value.data);
+      return (
+        isRec(value.state) &&
+        value.state.view === 'trace' &&
+        isStr(value.state.file) &&
+        isTraceRequest(value.state.request) &&
+        isTraceViewData(value.data)
+      );
     case 'verify':
-      return isRec(value.state) && value.state.view === 'verify' && isStr(value.state.file) && isVerifyReportData(value.state.report);
+      return (
+        isRec(value.state) &&
+        value.state.view === 'verify' &&
+        isStr(value.state.file) &&
+        isVerifyReportData(value.state.report)
+      );
     default:
       return false;
   }

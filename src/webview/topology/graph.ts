@@ -40,7 +40,8 @@ export interface Graph {
 }
 
 const CHAR = 7;
-const width = (label: string, sub: string, min: number) => Math.max(min, Math.min(320, Math.max(label.length, sub.length) * CHAR + 24));
+const width = (label: string, sub: string, min: number) =>
+  Math.max(min, Math.min(320, Math.max(label.length, sub.length) * CHAR + 24));
 
 function labelMatches(labels: Readonly<Record<string, string>>, filter: string): boolean {
   if (!filter) return true;
@@ -70,7 +71,13 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     if (edgeIds.has(id)) return;
     edgeIds.add(id);
     edgeClass.set(id, cls);
-    edges.push({ id, sources: [source], targets: [target], labels: label ? [{ id: `${id}:l`, text: label, width: label.length * 6 + 4, height: 14 }] : [], layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' } });
+    edges.push({
+      id,
+      sources: [source],
+      targets: [target],
+      labels: label ? [{ id: `${id}:l`, text: label, width: label.length * 6 + 4, height: 14 }] : [],
+      layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' },
+    });
   };
 
   const pods = t.pods.filter((p) => (!f.namespace || p.namespace === f.namespace) && labelMatches(p.labels, f.label));
@@ -85,7 +92,18 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     const mine = podsByNode.get(n.name) ?? [];
     const open = expanded.has(id);
     const sub = `${n.podCIDRs.join(', ')} · ${mine.length} pod${mine.length === 1 ? '' : 's'}`;
-    add({ id, kind: 'node', label: `node ${n.name}`, sub, span: n.span, problems: n.problems ?? [], endpoint: `node/${n.name}`, collapsible: true, collapsed: !open, search: `${n.name} ${n.addresses.join(' ')} ${n.podCIDRs.join(' ')}` });
+    add({
+      id,
+      kind: 'node',
+      label: `node ${n.name}`,
+      sub,
+      span: n.span,
+      problems: n.problems ?? [],
+      endpoint: `node/${n.name}`,
+      collapsible: true,
+      collapsed: !open,
+      search: `${n.name} ${n.addresses.join(' ')} ${n.podCIDRs.join(' ')}`,
+    });
     if (!open) {
       for (const p of mine) shownAs.set(p.id, id);
       children.push({ id, width: width(`node ${n.name}`, sub, 200) + 30, height: 52 });
@@ -93,14 +111,31 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
       const inner: ElkNode[] = [];
       const bridge = `bridge:${n.name}`;
       const bsub = n.bridgeAddresses.join(', ');
-      add({ id: bridge, kind: 'bridge', label: `bridge ${n.bridgeName}`, sub: bsub, span: n.span, problems: [], search: `${n.bridgeName} ${bsub}` });
+      add({
+        id: bridge,
+        kind: 'bridge',
+        label: `bridge ${n.bridgeName}`,
+        sub: bsub,
+        span: n.span,
+        problems: [],
+        search: `${n.bridgeName} ${bsub}`,
+      });
       inner.push({ id: bridge, width: width(`bridge ${n.bridgeName}`, bsub, 160), height: 40 });
       const byNs = new Map<string, typeof mine>();
       for (const p of mine) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
       for (const [ns, list] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
         const gid = nsId(n.name, ns);
         const nsOpen = !expanded.has(`closed:${gid}`);
-        add({ id: gid, kind: 'ns', label: `namespace ${ns}`, sub: `${list.length} pod${list.length === 1 ? '' : 's'}`, problems: [], collapsible: true, collapsed: !nsOpen, search: ns });
+        add({
+          id: gid,
+          kind: 'ns',
+          label: `namespace ${ns}`,
+          sub: `${list.length} pod${list.length === 1 ? '' : 's'}`,
+          problems: [],
+          collapsible: true,
+          collapsed: !nsOpen,
+          search: ns,
+        });
         if (!nsOpen) {
           for (const p of list) shownAs.set(p.id, gid);
           inner.push({ id: gid, width: width(`namespace ${ns}`, '', 170) + 30, height: 48 });
@@ -111,12 +146,27 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
         for (const p of list) {
           const pid = `pod:${p.id}`;
           const psub = p.ips.join(', ');
-          add({ id: pid, kind: 'pod', label: p.id, sub: psub, span: p.span, problems: p.problems ?? [], endpoint: `pod/${p.id}`, search: `${p.id} ${psub} ${Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(' ')}` });
+          add({
+            id: pid,
+            kind: 'pod',
+            label: p.id,
+            sub: psub,
+            span: p.span,
+            problems: p.problems ?? [],
+            endpoint: `pod/${p.id}`,
+            search: `${p.id} ${psub} ${Object.entries(p.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`,
+          });
           shownAs.set(p.id, pid);
           podNodes.push({ id: pid, width: width(p.id, psub, 150), height: 40 });
           if (!p.hostNetwork) edge(pid, bridge, `eth0 ⇄ ${p.veth}`, 'veth');
         }
-        inner.push({ id: gid, children: podNodes, layoutOptions: { 'elk.padding': '[top=30,left=10,bottom=10,right=10]' } });
+        inner.push({
+          id: gid,
+          children: podNodes,
+          layoutOptions: { 'elk.padding': '[top=30,left=10,bottom=10,right=10]' },
+        });
       }
       children.push({ id, children: inner, layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' } });
     }
@@ -124,17 +174,36 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
 
   for (const net of t.networks) {
     const id = `net:${net.name}`;
-    add({ id, kind: 'network', label: `network ${net.name}`, sub: net.cidr, span: net.span, problems: net.problems ?? [], search: `${net.name} ${net.cidr}` });
+    add({
+      id,
+      kind: 'network',
+      label: `network ${net.name}`,
+      sub: net.cidr,
+      span: net.span,
+      problems: net.problems ?? [],
+      search: `${net.name} ${net.cidr}`,
+    });
     children.push({ id, width: width(`network ${net.name}`, net.cidr, 220), height: 40 });
   }
   const netIds = new Set(t.networks.map((n) => `net:${n.name}`));
   for (const n of t.nodes) {
-    for (const i of n.interfaces) if (netIds.has(`net:${i.network}`)) edge(nodeId(n.name), `net:${i.network}`, `${i.name} ${i.addresses.join(', ')}`, 'underlay');
+    for (const i of n.interfaces)
+      if (netIds.has(`net:${i.network}`))
+        edge(nodeId(n.name), `net:${i.network}`, `${i.name} ${i.addresses.join(', ')}`, 'underlay');
   }
   for (const x of t.externals) {
     const id = `external:${x.name}`;
     const sub = x.addresses.join(', ');
-    add({ id, kind: 'external', label: `external ${x.name}`, sub, span: x.span, problems: x.problems ?? [], endpoint: `external/${x.name}`, search: `${x.name} ${sub}` });
+    add({
+      id,
+      kind: 'external',
+      label: `external ${x.name}`,
+      sub,
+      span: x.span,
+      problems: x.problems ?? [],
+      endpoint: `external/${x.name}`,
+      search: `${x.name} ${sub}`,
+    });
     children.push({ id, width: width(`external ${x.name}`, sub, 160), height: 40 });
     if (netIds.has(`net:${x.network}`)) edge(id, `net:${x.network}`, sub, 'underlay');
   }
@@ -142,7 +211,16 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     if (f.namespace && s.namespace !== f.namespace) continue;
     const id = `svc:${s.id}`;
     const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
-    add({ id, kind: 'service', label: `Service ${s.id}`, sub, span: s.span, problems: s.problems ?? [], endpoint: `svc/${s.id}`, search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}` });
+    add({
+      id,
+      kind: 'service',
+      label: `Service ${s.id}`,
+      sub,
+      span: s.span,
+      problems: s.problems ?? [],
+      endpoint: `svc/${s.id}`,
+      search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}`,
+    });
     children.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
     for (const p of s.endpointPods) {
       const target = shownAs.get(p);

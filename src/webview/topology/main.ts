@@ -42,11 +42,22 @@ function toolbar(t: TopologySummary, u: Ui): HTMLElement {
   const namespaces = [...new Set([...t.pods.map((p) => p.namespace), ...t.services.map((s) => s.namespace)])].sort();
   const ns = el('vscode-single-select', { id: 'filter-namespace', 'aria-label': 'Show the namespace' });
   ns.append(el('vscode-option', { value: '', ...(u.filters.namespace ? {} : { selected: '' }) }, 'All namespaces'));
-  for (const n of namespaces) ns.append(el('vscode-option', { value: n, ...(n === u.filters.namespace ? { selected: '' } : {}) }, n));
+  for (const n of namespaces)
+    ns.append(el('vscode-option', { value: n, ...(n === u.filters.namespace ? { selected: '' } : {}) }, n));
   ns.addEventListener('change', () => setFilters({ namespace: (ns as unknown as { value: string }).value }));
-  const label = el('vscode-textfield', { id: 'filter-label', placeholder: 'label, e.g. app=web', value: u.filters.label, 'aria-label': 'Show pods with the label (key or key=value)' });
+  const label = el('vscode-textfield', {
+    id: 'filter-label',
+    placeholder: 'label, e.g. app=web',
+    value: u.filters.label,
+    'aria-label': 'Show pods with the label (key or key=value)',
+  });
   label.addEventListener('change', () => setFilters({ label: (label as unknown as { value: string }).value }));
-  const search = el('vscode-textfield', { id: 'search', placeholder: 'search names and addresses', value: u.filters.search, 'aria-label': 'Search names and addresses' });
+  const search = el('vscode-textfield', {
+    id: 'search',
+    placeholder: 'search names and addresses',
+    value: u.filters.search,
+    'aria-label': 'Search names and addresses',
+  });
   search.addEventListener('change', () => setFilters({ search: (search as unknown as { value: string }).value }));
   const b = (id: string, text: string, title: string, run: () => void) => {
     const x = el('vscode-button', { id, secondary: '', title, 'aria-label': title }, text);
@@ -77,7 +88,9 @@ function setFilters(f: Partial<Filters>): void {
   // Searching opens the nodes that hold a match, when that stays a readable number of pods.
   if (f.search && data) {
     const q = f.search.toLowerCase();
-    const nodes = new Set(data.pods.filter((p) => `${p.id} ${p.ips.join(' ')}`.toLowerCase().includes(q)).map((p) => nodeId(p.node)));
+    const nodes = new Set(
+      data.pods.filter((p) => `${p.id} ${p.ips.join(' ')}`.toLowerCase().includes(q)).map((p) => nodeId(p.node)),
+    );
     if (nodes.size && nodes.size <= 5) ui.expanded = [...new Set([...ui.expanded, ...nodes])];
   }
   void relayout(true);
@@ -100,7 +113,9 @@ function toggle(id: string): void {
 // ---------------------------------------------------------------- pan and zoom
 
 function applyTransform(): void {
-  document.getElementById('viewport')?.setAttribute('transform', `translate(${transform.x} ${transform.y}) scale(${transform.k})`);
+  document
+    .getElementById('viewport')
+    ?.setAttribute('transform', `translate(${transform.x} ${transform.y}) scale(${transform.k})`);
 }
 
 function zoomBy(f: number, cx?: number, cy?: number): void {
@@ -127,17 +142,25 @@ function fit(): void {
 function centerOn(x: number, y: number): void {
   const holder = document.getElementById('graph-holder');
   if (!holder) return;
-  transform = { ...transform, x: holder.clientWidth / 2 - x * transform.k, y: holder.clientHeight / 2 - y * transform.k };
+  transform = {
+    ...transform,
+    x: holder.clientWidth / 2 - x * transform.k,
+    y: holder.clientHeight / 2 - y * transform.k,
+  };
   applyTransform();
 }
 
 function panZoom(holder: HTMLElement): void {
   let drag: { x: number; y: number; tx: number; ty: number } | undefined;
-  holder.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const r = holder.getBoundingClientRect();
-    zoomBy(e.deltaY < 0 ? 1.1 : 1 / 1.1, e.clientX - r.left, e.clientY - r.top);
-  }, { passive: false });
+  holder.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const r = holder.getBoundingClientRect();
+      zoomBy(e.deltaY < 0 ? 1.1 : 1 / 1.1, e.clientX - r.left, e.clientY - r.top);
+    },
+    { passive: false },
+  );
   holder.addEventListener('pointerdown', (e) => {
     if ((e.target as Element).closest('.el, .toggle-g, #menu') || e.button !== 0) return;
     drag = { x: e.clientX, y: e.clientY, tx: transform.x, ty: transform.y };
@@ -156,9 +179,14 @@ function panZoom(holder: HTMLElement): void {
     if (e.target !== holder) return;
     const step = 60;
     const moves: Record<string, () => void> = {
-      '+': () => zoomBy(1.25), '=': () => zoomBy(1.25), '-': () => zoomBy(0.8), '0': () => fit(),
-      ArrowLeft: () => ((transform.x += step), applyTransform()), ArrowRight: () => ((transform.x -= step), applyTransform()),
-      ArrowUp: () => ((transform.y += step), applyTransform()), ArrowDown: () => ((transform.y -= step), applyTransform()),
+      '+': () => zoomBy(1.25),
+      '=': () => zoomBy(1.25),
+      '-': () => zoomBy(0.8),
+      '0': () => fit(),
+      ArrowLeft: () => ((transform.x += step), applyTransform()),
+      ArrowRight: () => ((transform.x -= step), applyTransform()),
+      ArrowUp: () => ((transform.y += step), applyTransform()),
+      ArrowDown: () => ((transform.y -= step), applyTransform()),
     };
     const run = moves[e.key];
     if (run) {
@@ -190,7 +218,9 @@ function openMenu(i: ElementInfo, x: number, y: number): void {
   const menu = el(
     'div',
     { id: 'menu', class: 'menu', role: 'menu', 'aria-label': `Actions for ${i.label}` },
-    ...(i.kind !== 'service' ? [item(`Trace from ${i.label}`, () => vscode.postMessage({ type: 'traceFrom', from: endpoint }))] : []),
+    ...(i.kind !== 'service'
+      ? [item(`Trace from ${i.label}`, () => vscode.postMessage({ type: 'traceFrom', from: endpoint }))]
+      : []),
     item(`Trace to ${i.label}`, () => vscode.postMessage({ type: 'traceFrom', to: endpoint })),
     ...(i.span ? [item('Show in the topology file', () => reveal(i.span))] : []),
   );
@@ -224,7 +254,17 @@ function details(i: ElementInfo | undefined): void {
   box.replaceChildren(
     el('h2', {}, i.label),
     el('p', { class: 'mono' }, i.sub),
-    ...(i.problems.length ? [el('ul', { class: 'problems', 'aria-label': 'Diagnostics' }, ...i.problems.map((p) => el('li', { class: p.severity === 'error' ? 'error' : '' }, `${p.severity} ${p.code}: ${p.message}`)))] : []),
+    ...(i.problems.length
+      ? [
+          el(
+            'ul',
+            { class: 'problems', 'aria-label': 'Diagnostics' },
+            ...i.problems.map((p) =>
+              el('li', { class: p.severity === 'error' ? 'error' : '' }, `${p.severity} ${p.code}: ${p.message}`),
+            ),
+          ),
+        ]
+      : []),
   );
 }
 
@@ -235,7 +275,11 @@ function drawElement(n: ElkNode, parent: SVGGElement, g: Graph, matches: Readonl
   const y = n.y ?? 0;
   const w = n.width ?? 0;
   const h = n.height ?? 0;
-  const group = svg('g', { class: `el ${i.kind}${matches.has(n.id) ? ' match' : ''}`, transform: `translate(${x} ${y})`, 'data-id': n.id });
+  const group = svg('g', {
+    class: `el ${i.kind}${matches.has(n.id) ? ' match' : ''}`,
+    transform: `translate(${x} ${y})`,
+    'data-id': n.id,
+  });
   const shape = svg('g', {
     tabindex: 0,
     role: 'button',
@@ -246,12 +290,21 @@ function drawElement(n: ElkNode, parent: SVGGElement, g: Graph, matches: Readonl
   shape.append(svg('rect', { width: w, height: h, rx: i.kind === 'bridge' || i.kind === 'network' ? h / 2 : 5 }));
   const chars = Math.floor((w - 20) / 7);
   const open = !!n.children?.length;
-  shape.append(svg('text', { x: i.collapsible ? 28 : 10, y: 17, class: 'title' }, clip(i.label, chars - (i.collapsible ? 3 : 0))));
-  shape.append(svg('text', { x: i.collapsible ? 28 : 10, y: open ? 0 : 33, class: 'sub' }, open ? '' : clip(i.sub, chars)));
-  shape.append(svg('title', {}, [i.label, i.sub, ...i.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`)].join('\n')));
+  shape.append(
+    svg('text', { x: i.collapsible ? 28 : 10, y: 17, class: 'title' }, clip(i.label, chars - (i.collapsible ? 3 : 0))),
+  );
+  shape.append(
+    svg('text', { x: i.collapsible ? 28 : 10, y: open ? 0 : 33, class: 'sub' }, open ? '' : clip(i.sub, chars)),
+  );
+  shape.append(
+    svg('title', {}, [i.label, i.sub, ...i.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`)].join('\n')),
+  );
   if (i.problems.length) {
     const worst = ['error', 'warning', 'info', 'hint'].find((s) => i.problems.some((p) => p.severity === s)) ?? 'info';
-    shape.append(svg('circle', { cx: w - 10, cy: 10, r: 8, class: `diag ${worst}` }), svg('text', { x: w - 10, y: 14, 'text-anchor': 'middle', class: 'diag-text' }, String(i.problems.length)));
+    shape.append(
+      svg('circle', { cx: w - 10, cy: 10, r: 8, class: `diag ${worst}` }),
+      svg('text', { x: w - 10, y: 14, 'text-anchor': 'middle', class: 'diag-text' }, String(i.problems.length)),
+    );
   }
   shape.addEventListener('click', (e) => {
     e.stopPropagation();
@@ -278,8 +331,18 @@ function drawElement(n: ElkNode, parent: SVGGElement, g: Graph, matches: Readonl
   });
   group.append(shape);
   if (i.collapsible) {
-    const t = svg('g', { class: 'toggle-g', role: 'button', tabindex: 0, 'aria-label': `${i.collapsed ? 'Expand' : 'Collapse'} ${i.label}`, 'aria-expanded': String(!i.collapsed), 'data-toggle': n.id });
-    t.append(svg('rect', { x: 6, y: 5, width: 16, height: 16, rx: 3, class: 'toggle' }), svg('text', { x: 14, y: 17, 'text-anchor': 'middle', class: 'toggle-text' }, i.collapsed ? '+' : '−'));
+    const t = svg('g', {
+      class: 'toggle-g',
+      role: 'button',
+      tabindex: 0,
+      'aria-label': `${i.collapsed ? 'Expand' : 'Collapse'} ${i.label}`,
+      'aria-expanded': String(!i.collapsed),
+      'data-toggle': n.id,
+    });
+    t.append(
+      svg('rect', { x: 6, y: 5, width: 16, height: 16, rx: 3, class: 'toggle' }),
+      svg('text', { x: 14, y: 17, 'text-anchor': 'middle', class: 'toggle-text' }, i.collapsed ? '+' : '−'),
+    );
     t.addEventListener('click', (e) => {
       e.stopPropagation();
       toggle(n.id);
@@ -326,14 +389,20 @@ async function relayout(refit: boolean, focusId?: string): Promise<void> {
   for (const c of laid.children ?? []) drawElement(c, nodesLayer, graph, matches);
   for (const e of laid.edges ?? []) drawEdge(e, edgesLayer, graph);
   viewport.append(nodesLayer, edgesLayer);
-  const root = svg('svg', { class: 'graph', id: 'graph', role: 'group', 'aria-label': `Topology graph of ${data.name}` }, viewport);
+  const root = svg(
+    'svg',
+    { class: 'graph', id: 'graph', role: 'group', 'aria-label': `Topology graph of ${data.name}` },
+    viewport,
+  );
   holder.querySelector('svg')?.remove();
   holder.prepend(root);
   const ms = Math.round(performance.now() - t0);
   const shown = [...g.info.values()].filter((i) => i.kind === 'pod').length;
-  document.getElementById('graph-status')?.replaceChildren(
-    `${g.counts.shown} of ${g.counts.pods} pods match; ${shown} drawn, the rest in collapsed groups${g.matches.length ? `; ${g.matches.length} search match${g.matches.length > 1 ? 'es' : ''}` : ''} (laid out in ${ms} ms)`,
-  );
+  document
+    .getElementById('graph-status')
+    ?.replaceChildren(
+      `${g.counts.shown} of ${g.counts.pods} pods match; ${shown} drawn, the rest in collapsed groups${g.matches.length ? `; ${g.matches.length} search match${g.matches.length > 1 ? 'es' : ''}` : ''} (laid out in ${ms} ms)`,
+    );
   holder.dataset.layoutMs = String(ms);
   if (refit || !ui.view) fit();
   else applyTransform();
@@ -356,14 +425,29 @@ function render(s: TopologyViewState, t: TopologySummary): void {
   const first = !ui || state?.file !== s.file;
   state = { ...s, ui: ui ?? undefined };
   data = t;
-  if (first && !ui) ui = { expanded: t.pods.length <= OPEN_ALL_UP_TO_PODS ? t.nodes.map((n) => nodeId(n.name)) : [], filters: { namespace: '', label: '', search: '' }, view: null };
+  if (first && !ui)
+    ui = {
+      expanded: t.pods.length <= OPEN_ALL_UP_TO_PODS ? t.nodes.map((n) => nodeId(n.name)) : [],
+      filters: { namespace: '', label: '', search: '' },
+      view: null,
+    };
   if (ui?.view) transform = ui.view;
-  const holder = el('div', { id: 'graph-holder', class: 'graph-holder', tabindex: '0', 'aria-label': 'Topology graph: drag or arrow keys to pan, wheel or +/- to zoom, 0 to fit; Tab to the elements, Enter shows one in the YAML, Shift+F10 for its actions' });
+  const holder = el('div', {
+    id: 'graph-holder',
+    class: 'graph-holder',
+    tabindex: '0',
+    'aria-label':
+      'Topology graph: drag or arrow keys to pan, wheel or +/- to zoom, 0 to fit; Tab to the elements, Enter shows one in the YAML, Shift+F10 for its actions',
+  });
   panZoom(holder);
   holder.addEventListener('click', () => closeMenu());
   app.replaceChildren(
     el('h1', { id: 'view-title' }, t.name),
-    el('p', { class: 'muted', id: 'summary' }, `${t.nodes.length} nodes, ${t.pods.length} pods, ${t.services.length} Services, ${t.externals.length} externals, ${t.diagnostics} diagnostics`),
+    el(
+      'p',
+      { class: 'muted', id: 'summary' },
+      `${t.nodes.length} nodes, ${t.pods.length} pods, ${t.services.length} Services, ${t.externals.length} externals, ${t.diagnostics} diagnostics`,
+    ),
     toolbar(t, ui!),
     el('p', { class: 'muted', id: 'graph-status', 'aria-live': 'polite' }),
     holder,
@@ -379,7 +463,11 @@ document.addEventListener('keydown', (e) => {
 onHostMessage(
   (message) => {
     if (message.type === 'topology') render(message.state, message.data);
-    else if (message.type === 'error') app.replaceChildren(el('h1', { id: 'view-title' }, 'Topology'), el('p', { class: 'error', role: 'alert' }, message.message));
+    else if (message.type === 'error')
+      app.replaceChildren(
+        el('h1', { id: 'view-title' }, 'Topology'),
+        el('p', { class: 'error', role: 'alert' }, message.message),
+      );
   },
   () => document.getElementById('graph-status')?.append(' (ignored a malformed message from the host)'),
 );

@@ -124,11 +124,26 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
     pods.forEach((podNetns, i) => {
       const px = x + GAP + i * (POD_W + GAP);
       const pp = places.get(podNetns)!;
-      boxes.push({ netns: podNetns, kind: 'pod', label: `pod ${pp.name}`, x: px, y: podY, w: POD_W, h: POD_H, place: pp });
+      boxes.push({
+        netns: podNetns,
+        kind: 'pod',
+        label: `pod ${pp.name}`,
+        x: px,
+        y: podY,
+        w: POD_W,
+        h: POD_H,
+        place: pp,
+      });
       const podDevices = devicesOf.get(podNetns) ?? [];
       const ethLike = podDevices.filter((d) => d !== 'lo');
       if (!ethLike.includes('eth0')) ethLike.unshift('eth0');
-      ethLike.forEach((d, j) => devices.set(key(podNetns, d), { x: px + POD_W / 2 + (j - (ethLike.length - 1) / 2) * 50, y: podY + POD_H, role: d === 'eth0' ? 'eth' : 'other' }));
+      ethLike.forEach((d, j) =>
+        devices.set(key(podNetns, d), {
+          x: px + POD_W / 2 + (j - (ethLike.length - 1) / 2) * 50,
+          y: podY + POD_H,
+          role: d === 'eth0' ? 'eth' : 'other',
+        }),
+      );
       if (podDevices.includes('lo')) devices.set(key(podNetns, 'lo'), { x: px + POD_W - 22, y: podY, role: 'lo' });
       const veth = pp.hostVeth;
       if (veth) {
@@ -144,20 +159,41 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
       devices.set(key(netns, bridge), { x: (x1 + x2) / 2, y: bridgeY, role: 'bridge' });
     }
     if (own.includes('lo')) devices.set(key(netns, 'lo'), { x: x + w, y: TOP + NODE_H / 2, role: 'lo' });
-    underlay.forEach((d, j) => devices.set(key(netns, d), { x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90, y: TOP + NODE_H, role: 'underlay' }));
+    underlay.forEach((d, j) =>
+      devices.set(key(netns, d), {
+        x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90,
+        y: TOP + NODE_H,
+        role: 'underlay',
+      }),
+    );
     x += w + 40;
   }
   let ex = 24;
   const extY = underlayY + 44;
   for (const netns of externals) {
     const p = places.get(netns)!;
-    boxes.push({ netns, kind: 'external', label: `${p.kind === 'pod' ? 'pod' : 'external'} ${p.name}`, x: ex, y: extY, w: EXT_W, h: EXT_H, place: p });
+    boxes.push({
+      netns,
+      kind: 'external',
+      label: `${p.kind === 'pod' ? 'pod' : 'external'} ${p.name}`,
+      x: ex,
+      y: extY,
+      w: EXT_W,
+      h: EXT_H,
+      place: p,
+    });
     const own = devicesOf.get(netns) ?? ['eth0'];
-    own.forEach((d, j) => devices.set(key(netns, d), { x: ex + EXT_W / 2 + (j - (own.length - 1) / 2) * 50, y: d === 'lo' ? extY + EXT_H : extY, role: d === 'lo' ? 'lo' : 'underlay' }));
+    own.forEach((d, j) =>
+      devices.set(key(netns, d), {
+        x: ex + EXT_W / 2 + (j - (own.length - 1) / 2) * 50,
+        y: d === 'lo' ? extY + EXT_H : extY,
+        role: d === 'lo' ? 'lo' : 'underlay',
+      }),
+    );
     ex += EXT_W + 40;
   }
   const width = Math.max(x, ex) + 16;
-  const height = (externals.length ? extY + EXT_H + 30 : underlayY + 30);
+  const height = externals.length ? extY + EXT_H + 30 : underlayY + 30;
   return { width, height, underlayY, boxes, devices, pairs, bridges };
 }
 
@@ -171,15 +207,45 @@ export interface DiagramOptions {
 
 /** Points the packet passes between two hops: across the underlay, or straight. */
 function segment(l: Layout, a: DevicePos, b: DevicePos): [number, number][] {
-  if ((a.role === 'underlay' || b.role === 'underlay') && a !== b && Math.abs(a.x - b.x) > 1) return [[a.x, a.y], [a.x, l.underlayY], [b.x, l.underlayY], [b.x, b.y]];
-  return [[a.x, a.y], [b.x, b.y]];
+  if ((a.role === 'underlay' || b.role === 'underlay') && a !== b && Math.abs(a.x - b.x) > 1)
+    return [
+      [a.x, a.y],
+      [a.x, l.underlayY],
+      [b.x, l.underlayY],
+      [b.x, b.y],
+    ];
+  return [
+    [a.x, a.y],
+    [b.x, b.y],
+  ];
 }
 
 export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVGElement {
-  const root = svg('svg', { viewBox: `0 0 ${l.width} ${l.height}`, width: l.width, height: l.height, role: 'img', class: 'diagram', 'aria-label': o.label });
+  const root = svg('svg', {
+    viewBox: `0 0 ${l.width} ${l.height}`,
+    width: l.width,
+    height: l.height,
+    role: 'img',
+    class: 'diagram',
+    'aria-label': o.label,
+  });
   root.append(svg('title', {}, o.label));
   const defs = svg('defs');
-  defs.append(svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })));
+  defs.append(
+    svg(
+      'marker',
+      {
+        id: 'arrow',
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 7,
+        markerHeight: 7,
+        orient: 'auto-start-reverse',
+      },
+      svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }),
+    ),
+  );
   root.append(defs);
 
   // The underlay and the cluster frame.
@@ -190,15 +256,26 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     root.append(svg('text', { x: 18, y: 26, class: 'caption' }, 'cluster'));
   }
   root.append(svg('line', { x1: 10, y1: l.underlayY, x2: l.width - 10, y2: l.underlayY, class: 'underlay' }));
-  root.append(svg('text', { x: l.width - 14, y: l.underlayY - 6, class: 'caption', 'text-anchor': 'end' }, 'underlay network'));
+  root.append(
+    svg('text', { x: l.width - 14, y: l.underlayY - 6, class: 'caption', 'text-anchor': 'end' }, 'underlay network'),
+  );
 
   for (const b of l.boxes) {
-    const g = svg('g', { class: `box ${b.kind}`, tabindex: b.place?.span ? 0 : -1, role: b.place?.span ? 'button' : 'group', 'aria-label': `${b.label}${b.place?.span ? ', show in the topology file' : ''}`, 'data-netns': b.netns });
+    const g = svg('g', {
+      class: `box ${b.kind}`,
+      tabindex: b.place?.span ? 0 : -1,
+      role: b.place?.span ? 'button' : 'group',
+      'aria-label': `${b.label}${b.place?.span ? ', show in the topology file' : ''}`,
+      'data-netns': b.netns,
+    });
     g.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: b.kind === 'pod' ? 4 : 6 }));
     const text = svg('text', { x: b.x + 8, y: b.y + 18, class: 'box-label' }, clip(b.label, Math.floor(b.w / 7.2)));
     g.append(svg('title', {}, `${b.label} (${b.netns})`), text);
     const eth0 = b.place?.addresses.eth0;
-    if (b.kind !== 'node' && eth0?.length) g.append(svg('text', { x: b.x + 8, y: b.y + 36, class: 'address' }, clip(eth0.join(', '), Math.floor(b.w / 6.6))));
+    if (b.kind !== 'node' && eth0?.length)
+      g.append(
+        svg('text', { x: b.x + 8, y: b.y + 36, class: 'address' }, clip(eth0.join(', '), Math.floor(b.w / 6.6))),
+      );
     if (b.place?.span) {
       g.addEventListener('click', () => o.onBox(b));
       g.addEventListener('keydown', (e) => {
@@ -217,7 +294,10 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
   for (const [a, b] of l.pairs) {
     const pa = l.devices.get(a)!;
     const pb = l.devices.get(b)!;
-    root.append(svg('line', { x1: pa.x - 3, y1: pa.y, x2: pb.x - 3, y2: pb.y, class: 'veth' }), svg('line', { x1: pa.x + 3, y1: pa.y, x2: pb.x + 3, y2: pb.y, class: 'veth' }));
+    root.append(
+      svg('line', { x1: pa.x - 3, y1: pa.y, x2: pb.x - 3, y2: pb.y, class: 'veth' }),
+      svg('line', { x1: pa.x + 3, y1: pa.y, x2: pb.x + 3, y2: pb.y, class: 'veth' }),
+    );
     const br = l.bridges.find((x) => x.netns === b.split('|')[0]);
     if (br) root.append(svg('line', { x1: pb.x, y1: pb.y, x2: pb.x, y2: br.y, class: 'link' }));
   }
@@ -245,7 +325,12 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     const after = pts[i + 1];
     const x1 = before ? before.x : p.x;
     const x2 = after ? after.x : p.x;
-    return x1 === x2 ? [[x1, p.y]] : [[x1, p.y], [x2, p.y]];
+    return x1 === x2
+      ? [[x1, p.y]]
+      : [
+          [x1, p.y],
+          [x2, p.y],
+        ];
   });
   const all: [number, number][] = [];
   const done: [number, number][] = [];
@@ -261,9 +346,15 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     all.push(...seg);
     if (i <= o.current) done.push(...(i === o.current ? seg.slice(0, seg.length - stops[i].length + 1) : seg));
   }
-  const poly = (points: [number, number][], cls: string, marker: boolean) => svg('polyline', { points: points.map(([a, b]) => `${a},${b}`).join(' '), class: cls, ...(marker ? { 'marker-end': 'url(#arrow)' } : {}) });
+  const poly = (points: [number, number][], cls: string, marker: boolean) =>
+    svg('polyline', {
+      points: points.map(([a, b]) => `${a},${b}`).join(' '),
+      class: cls,
+      ...(marker ? { 'marker-end': 'url(#arrow)' } : {}),
+    });
   if (all.length > 1) root.append(poly(all, 'way', false));
-  if (done.length > 1) root.append(poly(done, o.failed && o.current === hops.length - 1 ? 'way done failed' : 'way done', true));
+  if (done.length > 1)
+    root.append(poly(done, o.failed && o.current === hops.length - 1 ? 'way done failed' : 'way done', true));
   const visits = new Map<string, number>();
   hops.forEach((h, i) => {
     const p = pts[i];
@@ -272,11 +363,20 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     const k = key(h.netns, h.device);
     const n = visits.get(k) ?? 0;
     visits.set(k, n + 1);
-    const g = svg('g', { class: `hop${i === o.current ? ' current' : ''}${i < o.current ? ' passed' : ''}`, 'data-hop': i, tabindex: -1, role: 'button', 'aria-label': `hop ${i + 1}: ${h.netns} ${h.device} ${h.dir}` });
+    const g = svg('g', {
+      class: `hop${i === o.current ? ' current' : ''}${i < o.current ? ' passed' : ''}`,
+      'data-hop': i,
+      tabindex: -1,
+      role: 'button',
+      'aria-label': `hop ${i + 1}: ${h.netns} ${h.device} ${h.dir}`,
+    });
     const bx = px - 22 - n * 20;
     const by = py - 8;
     if (i === o.current) g.append(svg('circle', { cx: px, cy: py, r: 12, class: 'ring' }));
-    g.append(svg('rect', { x: bx - 8, y: by - 8, width: 16, height: 16, rx: 8, class: 'badge' }), svg('text', { x: bx, y: by + 4, class: 'badge-text', 'text-anchor': 'middle' }, String(i + 1)));
+    g.append(
+      svg('rect', { x: bx - 8, y: by - 8, width: 16, height: 16, rx: 8, class: 'badge' }),
+      svg('text', { x: bx, y: by + 4, class: 'badge-text', 'text-anchor': 'middle' }, String(i + 1)),
+    );
     g.addEventListener('click', () => o.onHop(i));
     root.append(g);
   });

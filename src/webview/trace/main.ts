@@ -9,13 +9,32 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { Hop, NatTuple, Step, TraceProtocol, TraceRequest, TraceViewData, TraceViewState, VerifyViewState } from '../../protocol/messages';
+import type {
+  Hop,
+  NatTuple,
+  Step,
+  TraceProtocol,
+  TraceRequest,
+  TraceViewData,
+  TraceViewState,
+  VerifyViewState,
+} from '../../protocol/messages';
 import { isVerifyReportData } from '../../protocol/verify';
 import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { draw, layout, type Layout } from './diagram';
 import { renderVerify } from './verify';
-import { describeWalk, dispositionLabel, hostPort, markdown, mattered, natOf, percent, tupleText, type Walk } from './words';
+import {
+  describeWalk,
+  dispositionLabel,
+  hostPort,
+  markdown,
+  mattered,
+  natOf,
+  percent,
+  tupleText,
+  type Walk,
+} from './words';
 
 applyStyles();
 const app = document.getElementById('app')!;
@@ -46,22 +65,35 @@ export function splitPort(to: string): { base: string; port: string } {
   const v6 = /^(\[[^\]]+\])(?::(.*))?$/.exec(to);
   if (v6) return { base: v6[1], port: v6[2] ?? '' };
   const colon = to.lastIndexOf(':');
-  if (colon < 0 || colon < to.lastIndexOf('/') || (!to.includes('/') && to.indexOf(':') !== colon)) return { base: to, port: '' };
+  if (colon < 0 || colon < to.lastIndexOf('/') || (!to.includes('/') && to.indexOf(':') !== colon))
+    return { base: to, port: '' };
   return { base: to.slice(0, colon), port: to.slice(colon + 1) };
 }
 
-function select(id: string, label: string, value: string, options: readonly { endpoint: string; label: string; description: string }[]): HTMLElement {
+function select(
+  id: string,
+  label: string,
+  value: string,
+  options: readonly { endpoint: string; label: string; description: string }[],
+): HTMLElement {
   const s = el('vscode-single-select', { id, combobox: '', creatable: '', 'aria-label': label });
   const seen = new Set<string>();
   for (const o of [...options, { endpoint: value, label: value, description: '' }]) {
     if (seen.has(o.endpoint)) continue;
     seen.add(o.endpoint);
-    s.append(el('vscode-option', { value: o.endpoint, description: o.description, ...(o.endpoint === value ? { selected: '' } : {}) }, o.endpoint));
+    s.append(
+      el(
+        'vscode-option',
+        { value: o.endpoint, description: o.description, ...(o.endpoint === value ? { selected: '' } : {}) },
+        o.endpoint,
+      ),
+    );
   }
   return s;
 }
 
-const valueOf = (id: string) => ((document.getElementById(id) as unknown as { value?: string } | null)?.value ?? '').trim();
+const valueOf = (id: string) =>
+  ((document.getElementById(id) as unknown as { value?: string } | null)?.value ?? '').trim();
 
 function requestFromControls(): TraceRequest | undefined {
   if (!state) return undefined;
@@ -69,7 +101,8 @@ function requestFromControls(): TraceRequest | undefined {
   const dest = splitPort(valueOf('destination') || state.request.to);
   const port = valueOf('port');
   const proto = (valueOf('proto') || state.request.proto) as TraceProtocol;
-  const reply = (document.getElementById('reply') as unknown as { checked?: boolean } | null)?.checked ?? !!state.request.reply;
+  const reply =
+    (document.getElementById('reply') as unknown as { checked?: boolean } | null)?.checked ?? !!state.request.reply;
   return { from, to: port ? `${dest.base}:${port}` : dest.base, proto, reply };
 }
 
@@ -82,9 +115,22 @@ function retrace(request: TraceRequest | undefined): void {
 function controls(s: TraceViewState, d: TraceViewData): HTMLElement {
   const { base, port } = splitPort(s.request.to);
   const proto = el('vscode-single-select', { id: 'proto', 'aria-label': 'Protocol' });
-  for (const p of ['tcp', 'udp', 'sctp', 'icmp']) proto.append(el('vscode-option', { value: p, ...(p === s.request.proto ? { selected: '' } : {}) }, p.toUpperCase()));
-  const portField = el('vscode-textfield', { id: 'port', value: port, placeholder: 'port', 'aria-label': 'Destination port (number or name)', size: '6' });
-  const reply = el('vscode-checkbox', { id: 'reply', label: 'Show the reply path', ...(s.request.reply ? { checked: '' } : {}) });
+  for (const p of ['tcp', 'udp', 'sctp', 'icmp'])
+    proto.append(
+      el('vscode-option', { value: p, ...(p === s.request.proto ? { selected: '' } : {}) }, p.toUpperCase()),
+    );
+  const portField = el('vscode-textfield', {
+    id: 'port',
+    value: port,
+    placeholder: 'port',
+    'aria-label': 'Destination port (number or name)',
+    size: '6',
+  });
+  const reply = el('vscode-checkbox', {
+    id: 'reply',
+    label: 'Show the reply path',
+    ...(s.request.reply ? { checked: '' } : {}),
+  });
   const go = el('vscode-button', { id: 'trace-button' }, 'Trace');
   go.addEventListener('click', () => retrace(requestFromControls()));
   portField.addEventListener('keydown', (e) => {
@@ -94,8 +140,23 @@ function controls(s: TraceViewState, d: TraceViewData): HTMLElement {
   const form = el(
     'div',
     { class: 'controls', role: 'group', 'aria-label': 'What to trace' },
-    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'From'), select('source', 'Source endpoint', s.request.from, d.sources)),
-    el('label', { class: 'control' }, el('span', { class: 'muted' }, 'To'), select('destination', 'Destination endpoint', base, d.destinations.map((o) => ({ ...o, endpoint: splitPort(o.endpoint).base })))),
+    el(
+      'label',
+      { class: 'control' },
+      el('span', { class: 'muted' }, 'From'),
+      select('source', 'Source endpoint', s.request.from, d.sources),
+    ),
+    el(
+      'label',
+      { class: 'control' },
+      el('span', { class: 'muted' }, 'To'),
+      select(
+        'destination',
+        'Destination endpoint',
+        base,
+        d.destinations.map((o) => ({ ...o, endpoint: splitPort(o.endpoint).base })),
+      ),
+    ),
     el('label', { class: 'control narrow' }, el('span', { class: 'muted' }, 'Port'), portField),
     el('label', { class: 'control narrow' }, el('span', { class: 'muted' }, 'Protocol'), proto),
     el('div', { class: 'control' }, reply, go),
@@ -111,14 +172,28 @@ function natCell(before: NatTuple, after: NatTuple): HTMLElement {
     const text = hostPort(a, p);
     return a !== oa || p !== op ? el('mark', { class: 'changed' }, text) : el('span', {}, text);
   };
-  return el('span', { class: 'nat mono' }, part(before, after, 'src'), ' → ', part(before, after, 'dst'), el('span', { class: 'arrow', 'aria-label': 'becomes' }, '  ⇒  '), part(after, before, 'src'), ' → ', part(after, before, 'dst'));
+  return el(
+    'span',
+    { class: 'nat mono' },
+    part(before, after, 'src'),
+    ' → ',
+    part(before, after, 'dst'),
+    el('span', { class: 'arrow', 'aria-label': 'becomes' }, '  ⇒  '),
+    part(after, before, 'src'),
+    ' → ',
+    part(after, before, 'dst'),
+  );
 }
 
 function ruleLink(s: Step): HTMLElement {
   const where = s.table && s.chain ? `${s.table} ${s.chain}` : s.kind;
   const text = s.rule ?? s.detail;
   if (s.file === undefined || s.start === undefined) return el('span', { class: 'mono' }, text);
-  const b = el('button', { class: 'link mono rule', title: `Show this rule (${where})`, 'aria-label': `Show the rule in ${where}: ${text}` }, text);
+  const b = el(
+    'button',
+    { class: 'link mono rule', title: `Show this rule (${where})`, 'aria-label': `Show the rule in ${where}: ${text}` },
+    text,
+  );
   b.addEventListener('click', (e) => {
     e.stopPropagation();
     reveal(s);
@@ -131,9 +206,16 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
   const cell = el('div', { class: 'step' });
   if (!s) return cell;
   const nat = natOf(hop, s, walk);
-  const kind = el('span', { class: `kind kind-${s.kind}` }, s.kind === 'netfilter' && s.table && s.chain ? `${s.table} ${s.chain}` : s.kind);
+  const kind = el(
+    'span',
+    { class: `kind kind-${s.kind}` },
+    s.kind === 'netfilter' && s.table && s.chain ? `${s.table} ${s.chain}` : s.kind,
+  );
   if (nat) {
-    cell.append(el('div', {}, kind, ' ', el('strong', {}, nat.type), ' ', el('span', { class: 'muted' }, `(${nat.chain})`)), natCell(nat.before, nat.after));
+    cell.append(
+      el('div', {}, kind, ' ', el('strong', {}, nat.type), ' ', el('span', { class: 'muted' }, `(${nat.chain})`)),
+      natCell(nat.before, nat.after),
+    );
     const rule = hop.steps.find((x) => x.kind === 'netfilter' && x.chain === nat.chain && x.file !== undefined);
     if (rule) cell.append(el('div', {}, ruleLink(rule)));
   } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', s.detail), el('div', {}, ruleLink(s)));
@@ -141,7 +223,17 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
   if (hop.steps.length > 1) {
     const list = el('ol', { class: 'steps' });
     for (const x of hop.steps) {
-      const li = el('li', {}, el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' && x.table && x.chain ? `${x.table} ${x.chain}` : x.kind), ' ', x.detail);
+      const li = el(
+        'li',
+        {},
+        el(
+          'span',
+          { class: `kind kind-${x.kind}` },
+          x.kind === 'netfilter' && x.table && x.chain ? `${x.table} ${x.chain}` : x.kind,
+        ),
+        ' ',
+        x.detail,
+      );
       if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink({ ...x, rule: x.rule ?? 'policy' }));
       list.append(li);
     }
@@ -152,10 +244,27 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
 
 function hopTable(walk: Walk): HTMLElement {
   const table = el('table', { id: 'hops', class: 'hops', 'aria-label': 'Hops of the selected path' });
-  table.append(el('thead', {}, el('tr', {}, ...['#', 'Namespace', 'Device', 'Dir', 'Packet as seen there', 'TTL', 'What mattered'].map((h) => el('th', { scope: 'col' }, h)))));
+  table.append(
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ...['#', 'Namespace', 'Device', 'Dir', 'Packet as seen there', 'TTL', 'What mattered'].map((h) =>
+          el('th', { scope: 'col' }, h),
+        ),
+      ),
+    ),
+  );
   const body = el('tbody');
   walk.hops.forEach((h, i) => {
-    const row = el('tr', { 'data-hop': String(i), tabindex: i === ui.hop ? '0' : '-1', 'aria-selected': String(i === ui.hop), class: i === ui.hop ? 'current' : '' });
+    const row = el('tr', {
+      'data-hop': String(i),
+      tabindex: i === ui.hop ? '0' : '-1',
+      'aria-selected': String(i === ui.hop),
+      class: i === ui.hop ? 'current' : '',
+    });
     row.append(
       el('td', {}, String(i + 1)),
       el('td', { class: 'mono' }, h.netns),
@@ -220,7 +329,9 @@ function setHop(i: number, focus = false): void {
     if (on) row.scrollIntoView?.({ block: 'nearest' });
   }
   const h = walk.hops[ui.hop];
-  document.getElementById('hop-position')?.replaceChildren(`Hop ${ui.hop + 1} of ${walk.hops.length}: ${h.netns} ${h.device} (${h.dir})`);
+  document
+    .getElementById('hop-position')
+    ?.replaceChildren(`Hop ${ui.hop + 1} of ${walk.hops.length}: ${h.netns} ${h.device} (${h.dir})`);
 }
 
 function stepper(): HTMLElement {
@@ -242,10 +353,24 @@ function stepper(): HTMLElement {
 
 function pathPicker(d: TraceViewData): HTMLElement | string {
   const paths = d.result?.paths ?? [];
-  const group = el('vscode-radio-group', { id: 'paths', 'aria-label': 'Possible paths (load balancing)', variant: 'vertical' });
+  const group = el('vscode-radio-group', {
+    id: 'paths',
+    'aria-label': 'Possible paths (load balancing)',
+    variant: 'vertical',
+  });
   paths.forEach((p, i) => {
-    const where = p.delivered ? ` to ${p.delivered.name}${p.delivered.port !== null ? `:${p.delivered.port}` : ''}` : p.reason ? ` (${p.reason})` : '';
-    const r = el('vscode-radio', { name: 'path', value: String(i), label: `Path ${i + 1}: ${percent(p.probability)} — ${dispositionLabel(p.disposition)}${where}`, 'data-path': String(i), ...(i === ui.path ? { checked: '' } : {}) });
+    const where = p.delivered
+      ? ` to ${p.delivered.name}${p.delivered.port !== null ? `:${p.delivered.port}` : ''}`
+      : p.reason
+        ? ` (${p.reason})`
+        : '';
+    const r = el('vscode-radio', {
+      name: 'path',
+      value: String(i),
+      label: `Path ${i + 1}: ${percent(p.probability)} — ${dispositionLabel(p.disposition)}${where}`,
+      'data-path': String(i),
+      ...(i === ui.path ? { checked: '' } : {}),
+    });
     r.addEventListener('change', () => {
       if ((r as unknown as { checked: boolean }).checked) selectPath(i);
     });
@@ -264,7 +389,15 @@ function directionPicker(): HTMLElement | string {
   const p = data?.result?.paths[ui.path];
   if (!p?.reply) return '';
   const b = (reply: boolean, text: string) => {
-    const x = el('vscode-button', { id: reply ? 'show-reply' : 'show-request', ...(ui.reply === reply ? {} : { secondary: '' }), 'aria-pressed': String(ui.reply === reply) }, text);
+    const x = el(
+      'vscode-button',
+      {
+        id: reply ? 'show-reply' : 'show-request',
+        ...(ui.reply === reply ? {} : { secondary: '' }),
+        'aria-pressed': String(ui.reply === reply),
+      },
+      text,
+    );
     x.addEventListener('click', () => {
       ui = { ...ui, reply, hop: 0 };
       save();
@@ -272,7 +405,12 @@ function directionPicker(): HTMLElement | string {
     });
     return x;
   };
-  return el('div', { class: 'direction', role: 'group', 'aria-label': 'Direction' }, b(false, 'Request'), b(true, 'Reply'));
+  return el(
+    'div',
+    { class: 'direction', role: 'group', 'aria-label': 'Direction' },
+    b(false, 'Request'),
+    b(true, 'Reply'),
+  );
 }
 
 /** Inlines the theme's computed colours, so the exported file looks the same outside VS Code. */
@@ -280,7 +418,16 @@ function exportSvg(): string {
   const live = document.querySelector<SVGSVGElement>('#diagram svg');
   if (!live) return '';
   const copy = live.cloneNode(true) as SVGSVGElement;
-  const props = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight'];
+  const props = [
+    'fill',
+    'stroke',
+    'stroke-width',
+    'stroke-dasharray',
+    'opacity',
+    'font-family',
+    'font-size',
+    'font-weight',
+  ];
   const src = [live, ...live.querySelectorAll('*')];
   const dst = [copy, ...copy.querySelectorAll('*')];
   src.forEach((e, i) => {
@@ -292,17 +439,38 @@ function exportSvg(): string {
   return new XMLSerializer().serializeToString(copy);
 }
 
-const fileName = (ext: string) => `trace ${state?.request.from ?? ''} to ${state?.request.to ?? ''}`.replace(/[^\w.\- ]+/g, '-').slice(0, 90) + ext;
+const fileName = (ext: string) =>
+  `trace ${state?.request.from ?? ''} to ${state?.request.to ?? ''}`.replace(/[^\w.\- ]+/g, '-').slice(0, 90) + ext;
 
 function exportButtons(): HTMLElement {
-  const svgButton = el('vscode-button', { id: 'export-svg', secondary: '', title: 'Save the diagram as an SVG file' }, 'Export SVG');
-  svgButton.addEventListener('click', () => vscode.postMessage({ type: 'export', format: 'svg', name: fileName('.svg'), content: exportSvg() }));
-  const md = el('vscode-button', { id: 'export-markdown', secondary: '', title: 'Copy the hop table as Markdown' }, 'Copy Markdown');
+  const svgButton = el(
+    'vscode-button',
+    { id: 'export-svg', secondary: '', title: 'Save the diagram as an SVG file' },
+    'Export SVG',
+  );
+  svgButton.addEventListener('click', () =>
+    vscode.postMessage({ type: 'export', format: 'svg', name: fileName('.svg'), content: exportSvg() }),
+  );
+  const md = el(
+    'vscode-button',
+    { id: 'export-markdown', secondary: '', title: 'Copy the hop table as Markdown' },
+    'Copy Markdown',
+  );
   md.addEventListener('click', () => {
     const walk = currentWalk();
     const p = data?.result?.paths[ui.path];
     if (!walk || !data?.result || !p) return;
-    vscode.postMessage({ type: 'export', format: 'markdown', name: fileName('.md'), content: markdown(data.result, walk, `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`, p.probability) });
+    vscode.postMessage({
+      type: 'export',
+      format: 'markdown',
+      name: fileName('.md'),
+      content: markdown(
+        data.result,
+        walk,
+        `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`,
+        p.probability,
+      ),
+    });
   });
   return el('div', { class: 'exports' }, svgButton, md);
 }
@@ -313,7 +481,9 @@ function renderBody(): void {
   if (!body || !data) return;
   const result = data.result;
   if (!result) {
-    body.replaceChildren(el('p', { class: 'error', role: 'alert' }, data.problems.join(' ') || 'This request could not be traced.'));
+    body.replaceChildren(
+      el('p', { class: 'error', role: 'alert' }, data.problems.join(' ') || 'This request could not be traced.'),
+    );
     return;
   }
   if (!result.paths.length) {
@@ -335,7 +505,12 @@ function renderBody(): void {
       ` — ${describeWalk(walk, client, ui.reply ? 'the server' : 'the client')}`,
     ),
     el('div', { class: 'toolbar' }, directionPicker(), stepper(), exportButtons()),
-    el('div', { id: 'diagram', class: 'diagram-holder', tabindex: '0', 'aria-label': 'Path diagram; use the arrow keys to step' }),
+    el('div', {
+      id: 'diagram',
+      class: 'diagram-holder',
+      tabindex: '0',
+      'aria-label': 'Path diagram; use the arrow keys to step',
+    }),
     el('h2', {}, ui.reply ? 'Reply hops' : 'Hops'),
     hopTable(walk),
   );
@@ -352,7 +527,12 @@ function render(s: TraceViewState, d: TraceViewData): void {
   const f = d.result?.flow;
   app.replaceChildren(
     el('h1', { id: 'view-title' }, `${s.request.from} → ${s.request.to}`),
-    el('p', { class: 'muted', id: 'flow' }, `${d.topology}${f ? ` · ${f.proto.toUpperCase()} ${hostPort(f.src, f.sport)} → ${hostPort(f.dst, f.dport)}` : ''}`, el('span', { id: 'status', class: 'status', 'aria-live': 'polite' })),
+    el(
+      'p',
+      { class: 'muted', id: 'flow' },
+      `${d.topology}${f ? ` · ${f.proto.toUpperCase()} ${hostPort(f.src, f.sport)} → ${hostPort(f.dst, f.dport)}` : ''}`,
+      el('span', { id: 'status', class: 'status', 'aria-live': 'polite' }),
+    ),
     controls(s, d),
     el('div', { id: 'trace-body' }),
   );
@@ -367,7 +547,13 @@ document.addEventListener('keydown', (e) => {
   if (t?.closest('vscode-single-select, vscode-textfield, input, textarea, select, vscode-radio-group')) return;
   if (e.altKey || e.ctrlKey || e.metaKey) return;
   const inTable = !!t?.closest('#hops');
-  const moves: Record<string, number | undefined> = { ArrowRight: ui.hop + 1, ArrowLeft: ui.hop - 1, Home: 0, End: Number.MAX_SAFE_INTEGER, ...(inTable ? { ArrowDown: ui.hop + 1, ArrowUp: ui.hop - 1 } : {}) };
+  const moves: Record<string, number | undefined> = {
+    ArrowRight: ui.hop + 1,
+    ArrowLeft: ui.hop - 1,
+    Home: 0,
+    End: Number.MAX_SAFE_INTEGER,
+    ...(inTable ? { ArrowDown: ui.hop + 1, ArrowUp: ui.hop - 1 } : {}),
+  };
   const to = moves[e.key];
   if (to === undefined) return;
   e.preventDefault();
@@ -380,7 +566,11 @@ onHostMessage(
   (message) => {
     if (message.type === 'trace') render(message.state, message.data);
     else if (message.type === 'verify') showVerify(message.state);
-    else if (message.type === 'error') app.replaceChildren(el('h1', { id: 'view-title' }, 'Trace'), el('p', { class: 'error', role: 'alert' }, message.message));
+    else if (message.type === 'error')
+      app.replaceChildren(
+        el('h1', { id: 'view-title' }, 'Trace'),
+        el('p', { class: 'error', role: 'alert' }, message.message),
+      );
   },
   () => document.getElementById('status')?.replaceChildren(' (ignored a malformed message from the host)'),
 );
@@ -399,6 +589,9 @@ if (restored?.view === 'verify') {
   if (restored.ui) ui = { ...restored.ui };
   state = restored;
   vscode.setState(restored);
-  app.replaceChildren(el('h1', { id: 'view-title' }, `${restored.request.from} → ${restored.request.to}`), el('p', { class: 'muted' }, 'Tracing…'));
+  app.replaceChildren(
+    el('h1', { id: 'view-title' }, `${restored.request.from} → ${restored.request.to}`),
+    el('p', { class: 'muted' }, 'Tracing…'),
+  );
 }
 vscode.postMessage({ type: 'ready' });

@@ -9,7 +9,8 @@ const REASONS: Record<string, string> = {
   'no-route': 'no route matches the destination',
   'no-neighbor': 'no host on the link answers for the next hop',
   'no-listener': 'no container listens on that port',
-  'hairpin-off': 'the bridge port has hairpin mode off, so the bridge does not send the packet back out the port it came in on',
+  'hairpin-off':
+    'the bridge port has hairpin mode off, so the bridge does not send the packet back out the port it came in on',
   'ttl-exceeded': 'its TTL ran out',
   'source-range': "the client's address is outside the Service's loadBalancerSourceRanges",
   loop: 'it went round in a routing loop',
@@ -28,12 +29,15 @@ const DISPOSITIONS: Record<string, string> = {
 
 export const dispositionLabel = (d: string) => DISPOSITIONS[d] ?? d;
 export const percent = (p: number) => `${Math.round(p * 1000) / 10}%`;
-export const hostPort = (addr: string, port: number | null) => (port === null ? addr : addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+export const hostPort = (addr: string, port: number | null) =>
+  port === null ? addr : addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 export const tupleText = (t: NatTuple) => `${hostPort(t.src, t.sport)} → ${hostPort(t.dst, t.dport)}`;
 
 /** The SNAT or MASQUERADE that gave the source address the receiver sees, if any. */
 function lastSourceNat(walk: Walk): NatEvent | undefined {
-  return [...walk.nat].reverse().find((n) => (n.type === 'SNAT' || n.type === 'MASQUERADE') && n.after.src === walk.sourceSeen);
+  return [...walk.nat]
+    .reverse()
+    .find((n) => (n.type === 'SNAT' || n.type === 'MASQUERADE') && n.after.src === walk.sourceSeen);
 }
 
 /** The final disposition with its reason, in plain words. */
@@ -41,7 +45,12 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
   const d = walk.delivered;
   if (walk.disposition === 'delivered' && d) {
     const port = d.port === null ? '' : ` on port ${d.port}`;
-    const where = d.kind === 'pod' ? `${d.container ? `container ${d.container} of ` : ''}pod ${d.name}${port}` : d.kind === 'node' ? `a socket on node ${d.name}${port}` : `external ${d.name}${port}`;
+    const where =
+      d.kind === 'pod'
+        ? `${d.container ? `container ${d.container} of ` : ''}pod ${d.name}${port}`
+        : d.kind === 'node'
+          ? `a socket on node ${d.name}${port}`
+          : `external ${d.name}${port}`;
     const who = d.kind === 'pod' ? 'the pod' : d.kind === 'node' ? 'the node' : 'it';
     let seen = '';
     if (walk.sourceSeen && walk.sourceSeen !== clientAddress) {
@@ -54,7 +63,9 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
   const lastHop = walk.hops[walk.hops.length - 1];
   const where = lastHop ? ` in ${lastHop.netns} at ${lastHop.device}` : '';
   const why = walk.reason ? `: ${REASONS[walk.reason] ?? walk.reason}` : '';
-  const decisive = lastHop?.steps.filter((s) => s.kind === 'drop' || (s.kind === 'netfilter' && /DROP|REJECT/.test(s.detail))).pop();
+  const decisive = lastHop?.steps
+    .filter((s) => s.kind === 'drop' || (s.kind === 'netfilter' && /DROP|REJECT/.test(s.detail)))
+    .pop();
   return `${dispositionLabel(walk.disposition).toLowerCase()}${where}${why}${decisive ? ` (${decisive.detail})` : ''}`;
 }
 
@@ -78,17 +89,27 @@ export function mattered(hop: Hop): Step | undefined {
 /** The NAT event a hop's nat step records (same netns and chain). */
 export function natOf(hop: Hop, step: Step | undefined, walk: Walk): NatEvent | undefined {
   if (!step || step.kind !== 'nat') return undefined;
-  return walk.nat.find((n) => n.netns === hop.netns && n.chain === step.chain) ?? walk.nat.find((n) => n.netns === hop.netns);
+  return (
+    walk.nat.find((n) => n.netns === hop.netns && n.chain === step.chain) ?? walk.nat.find((n) => n.netns === hop.netns)
+  );
 }
 
-const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/([`*_<[\]])/g, '\\$1');
+const cell = (s: string) =>
+  s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .replace(/([`*_<[\]])/g, '\\$1');
 
 /** A NAT rewrite by what it changed: `DNAT 10.96.0.10:80 → 10.244.1.11:8080`, `MASQUERADE source 10.244.1.10:40000 → 10.244.1.1:40000`. */
 export function natSummary(n: NatEvent): string {
   const parts: string[] = [];
   const dst = n.before.dst !== n.after.dst || n.before.dport !== n.after.dport;
   const src = n.before.src !== n.after.src || n.before.sport !== n.after.sport;
-  if (dst) parts.push(`${src ? 'destination ' : ''}${hostPort(n.before.dst, n.before.dport)} → ${hostPort(n.after.dst, n.after.dport)}`);
+  if (dst)
+    parts.push(
+      `${src ? 'destination ' : ''}${hostPort(n.before.dst, n.before.dport)} → ${hostPort(n.after.dst, n.after.dport)}`,
+    );
   if (src) parts.push(`source ${hostPort(n.before.src, n.before.sport)} → ${hostPort(n.after.src, n.after.sport)}`);
   return `${n.type} ${parts.join(', ') || 'unchanged'}`;
 }
@@ -108,7 +129,9 @@ export function markdown(result: TraceResult, walk: Walk, title: string, probabi
     const s = mattered(h);
     const nat = natOf(h, s, walk);
     const step = nat ? `${natSummary(nat)} (${nat.chain})` : s ? s.detail : '';
-    lines.push(`| ${i + 1} | ${cell(h.netns)} | ${cell(h.device)} | ${h.dir} | ${cell(tupleText(h.packet))} | ${h.packet.ttl} | ${cell(step)} |`);
+    lines.push(
+      `| ${i + 1} | ${cell(h.netns)} | ${cell(h.device)} | ${h.dir} | ${cell(tupleText(h.packet))} | ${h.packet.ttl} | ${cell(step)} |`,
+    );
   });
   return `${lines.join('\n')}\n`;
 }

@@ -9,17 +9,32 @@ const t = analyse([{ path: file, text: fs.readFileSync(file, 'utf8') }]).topolog
 
 describe('trace endpoint choices', () => {
   it('offers pods, their containers (when a pod has several), nodes and externals as sources', () => {
-    assert.deepEqual(sourceChoices(t).map((c) => c.endpoint), [
-      'pod/default/client', 'pod/default/client:shell', 'pod/default/client:sidecar', 'pod/default/web-1', 'pod/default/web-2',
-      'node/node1', 'node/node2', 'external/laptop',
-    ]);
+    assert.deepEqual(
+      sourceChoices(t).map((c) => c.endpoint),
+      [
+        'pod/default/client',
+        'pod/default/client:shell',
+        'pod/default/client:sidecar',
+        'pod/default/web-1',
+        'pod/default/web-2',
+        'node/node1',
+        'node/node2',
+        'external/laptop',
+      ],
+    );
   });
 
   it('offers pod ports, localhost ports of the source pod, Service ports, NodePorts per node and externals as destinations', () => {
     const to = destinationChoices(t, 'pod/default/client').map((c) => c.endpoint);
     assert.deepEqual(to, [
-      'localhost:9090', 'pod/default/client:9090', 'pod/default/web-1:8080', 'pod/default/web-2:8080',
-      'svc/default/web:http', 'node/node1:30080', 'node/node2:30080', 'external/laptop',
+      'localhost:9090',
+      'pod/default/client:9090',
+      'pod/default/web-1:8080',
+      'pod/default/web-2:8080',
+      'svc/default/web:http',
+      'node/node1:30080',
+      'node/node2:30080',
+      'external/laptop',
     ]);
     assert.ok(!destinationChoices(t, 'node/node1').some((c) => c.kind === 'localhost'));
   });
@@ -29,12 +44,19 @@ describe('trace endpoint choices', () => {
       assert.ok(parseEndpoint(from.endpoint).ok, from.endpoint);
       for (const to of destinationChoices(t, from.endpoint)) {
         const { problems } = traceFlow(t, { from: from.endpoint, to: to.endpoint, proto: to.proto ?? 'tcp' });
-        assert.deepEqual(problems.filter((p) => p.severity === 'error').map((p) => p.message), [], `${from.endpoint} -> ${to.endpoint}`);
+        assert.deepEqual(
+          problems.filter((p) => p.severity === 'error').map((p) => p.message),
+          [],
+          `${from.endpoint} -> ${to.endpoint}`,
+        );
       }
     }
   });
 
   it('the walkthrough ships the bundled example unchanged', () => {
-    assert.equal(fs.readFileSync(path.join(root, 'media/walkthrough/two-node-lab.netpath.yaml'), 'utf8'), fs.readFileSync(file, 'utf8'));
+    assert.equal(
+      fs.readFileSync(path.join(root, 'media/walkthrough/two-node-lab.netpath.yaml'), 'utf8'),
+      fs.readFileSync(file, 'utf8'),
+    );
   });
 });

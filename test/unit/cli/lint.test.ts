@@ -27,18 +27,40 @@ describe('cli: the built netpath', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-cli-'));
     cli = path.join(tmp, 'cli.js');
     await esbuild.build({
-      absWorkingDir: ROOT, bundle: true, logLevel: 'silent', target: 'es2022',
-      entryPoints: ['src/cli/main.ts'], outfile: cli, platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' },
+      absWorkingDir: ROOT,
+      bundle: true,
+      logLevel: 'silent',
+      target: 'es2022',
+      entryPoints: ['src/cli/main.ts'],
+      outfile: cli,
+      platform: 'node',
+      format: 'cjs',
+      banner: { js: '#!/usr/bin/env node' },
     });
     // The same files written as a user would have them: a clean one, one with a warning, one with an error.
-    fs.writeFileSync(path.join(tmp, 'clean.yaml'), fs.readFileSync(path.join(ROOT, 'examples/two-node-lab/cluster.netpath.yaml')));
-    fs.writeFileSync(path.join(tmp, 'warn.yaml'), 'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.244.0.1/16]\n');
-    fs.writeFileSync(path.join(tmp, 'error.yaml'), 'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.96.0.0/16]\n  serviceCIDRs: [10.96.0.0/12]\n');
+    fs.writeFileSync(
+      path.join(tmp, 'clean.yaml'),
+      fs.readFileSync(path.join(ROOT, 'examples/two-node-lab/cluster.netpath.yaml')),
+    );
+    fs.writeFileSync(
+      path.join(tmp, 'warn.yaml'),
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.244.0.1/16]\n',
+    );
+    fs.writeFileSync(
+      path.join(tmp, 'error.yaml'),
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.96.0.0/16]\n  serviceCIDRs: [10.96.0.0/12]\n',
+    );
     fs.mkdirSync(path.join(tmp, 'empty'));
     fs.mkdirSync(path.join(tmp, 'tree/node_modules/x'), { recursive: true });
     fs.mkdirSync(path.join(tmp, 'tree/sub'), { recursive: true });
-    fs.writeFileSync(path.join(tmp, 'tree/sub/a.yml'), 'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.244.0.1/16]\n');
-    fs.writeFileSync(path.join(tmp, 'tree/node_modules/x/bad.yaml'), 'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [nonsense]\n');
+    fs.writeFileSync(
+      path.join(tmp, 'tree/sub/a.yml'),
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [10.244.0.1/16]\n',
+    );
+    fs.writeFileSync(
+      path.join(tmp, 'tree/node_modules/x/bad.yaml'),
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ncluster:\n  podCIDRs: [nonsense]\n',
+    );
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -62,7 +84,13 @@ describe('cli: the built netpath', function () {
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     });
     it('2 for usage errors: no files, unknown option, unknown format, unknown command, a folder without YAML', () => {
-      for (const args of [['lint'], ['lint', '--frobnicate', 'clean.yaml'], ['lint', '--format', 'xml', 'clean.yaml'], ['bogus'], ['lint', 'empty']]) {
+      for (const args of [
+        ['lint'],
+        ['lint', '--frobnicate', 'clean.yaml'],
+        ['lint', '--format', 'xml', 'clean.yaml'],
+        ['bogus'],
+        ['lint', 'empty'],
+      ]) {
         const r = run(args, tmp);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -89,12 +117,16 @@ describe('cli: the built netpath', function () {
     it('includes are followed (the flannel fixture includes manifests/*.yaml)', () => {
       const r = run(['lint', '--format', 'json', path.join(FIX, 'clusters/flannel-host-gw/cluster.netpath.yaml')]);
       const out = JSON.parse(r.stdout) as { diagnostics: { code: string; file: string }[] };
-      assert.deepEqual(out.diagnostics.map((d) => [d.code, d.file]), [['service.local-policy-drop', 'test/fixtures/rules/clusters/flannel-host-gw/manifests/app.yaml']]);
+      assert.deepEqual(
+        out.diagnostics.map((d) => [d.code, d.file]),
+        [['service.local-policy-drop', 'test/fixtures/rules/clusters/flannel-host-gw/manifests/app.yaml']],
+      );
     });
     it('netpath rules lists every code', () => {
       const r = run(['rules']);
       assert.equal(r.code, 0);
-      for (const code of ['cidr.overlap', 'route.missing', 'service.local-policy-drop', 'yaml.syntax']) assert.match(r.stdout, new RegExp(`^${code.replace('.', '\\.')}\\s`, 'm'));
+      for (const code of ['cidr.overlap', 'route.missing', 'service.local-policy-drop', 'yaml.syntax'])
+        assert.match(r.stdout, new RegExp(`^${code.replace('.', '\\.')}\\s`, 'm'));
     });
   });
 
@@ -133,7 +165,10 @@ describe('cli: the built netpath', function () {
       }
       const first = list.find((d) => (d.message as string).startsWith('Pod IPs'))!;
       assert.deepEqual(first.range, { start: { line: 3, character: 13 }, end: { line: 3, character: 25 } });
-      assert.deepEqual((first.related as { range: unknown }[])[0].range, { start: { line: 4, character: 17 }, end: { line: 4, character: 29 } });
+      assert.deepEqual((first.related as { range: unknown }[])[0].range, {
+        start: { line: 4, character: 17 },
+        end: { line: 4, character: 29 },
+      });
     });
 
     it('sarif: version 2.1.0, the schema, the rules and a result with a 1-based region', () => {
@@ -151,7 +186,12 @@ describe('cli: the built netpath', function () {
       assert.equal(ids[res.ruleIndex], 'cidr.overlap');
       assert.equal(res.level, 'error');
       assert.deepEqual(res.locations[0].physicalLocation.artifactLocation, { uri: 'error.yaml' });
-      assert.deepEqual(res.locations[0].physicalLocation.region, { startLine: 4, startColumn: 14, endLine: 4, endColumn: 26 });
+      assert.deepEqual(res.locations[0].physicalLocation.region, {
+        startLine: 4,
+        startColumn: 14,
+        endLine: 4,
+        endColumn: 26,
+      });
       assert.equal(res.relatedLocations[0].physicalLocation.region.startLine, 5);
       const warn = JSON.parse(run(['lint', '--format', 'sarif', 'warn.yaml'], tmp).stdout);
       assert.equal(warn.runs[0].results[0].level, 'warning');

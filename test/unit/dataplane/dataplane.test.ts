@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { buildTopology } from '../../../src/core/model/build';
-import { compileDataPlane, lookupRoute, nodeRulesText, buildNodeRules, cniChainName } from '../../../src/core/dataplane';
+import {
+  compileDataPlane,
+  lookupRoute,
+  nodeRulesText,
+  buildNodeRules,
+  cniChainName,
+} from '../../../src/core/dataplane';
 import { parseAddress } from '../../../src/core/net/address';
 
 const LAB = readFileSync('examples/two-node-lab/cluster.netpath.yaml', 'utf8');
@@ -17,8 +23,13 @@ describe('dataplane/compile', () => {
 
   it('gives each pod eth0 with the node subnet length, a connected route and a default route via the bridge gateway', () => {
     const ns = dp.namespaces.get('pod:default/client')!;
-    assert.deepEqual(ns.interfaces.find((i) => i.name === 'eth0')!.addresses, [{ family: 4, address: '10.244.1.10', length: 24 }]);
-    assert.deepEqual(ns.routes.map((r) => r.text), ['10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.10', 'default via 10.244.1.1 dev eth0']);
+    assert.deepEqual(ns.interfaces.find((i) => i.name === 'eth0')!.addresses, [
+      { family: 4, address: '10.244.1.10', length: 24 },
+    ]);
+    assert.deepEqual(
+      ns.routes.map((r) => r.text),
+      ['10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.10', 'default via 10.244.1.1 dev eth0'],
+    );
     assert.equal(lookupRoute(ns.routes, parseAddress('10.96.0.10')!)!.via, '10.244.1.1');
     assert.equal(lookupRoute(ns.routes, parseAddress('10.244.1.11')!)!.kind, 'connected');
   });
@@ -41,7 +52,10 @@ describe('dataplane/compile', () => {
     assert.ok(dp.veths.some((v) => v.a.netns === 'pod:default/client' && v.b.device === client.hostVeth));
     const lan = dp.segments.get('lan')!;
     assert.deepEqual(lan.members.map((m) => m.netns).sort(), ['external:laptop', 'node:node1', 'node:node2']);
-    assert.deepEqual(dp.owners.get(`4:${parseAddress('10.244.2.10')!.value}`), { netns: 'pod:default/web-2', device: 'eth0' });
+    assert.deepEqual(dp.owners.get(`4:${parseAddress('10.244.2.10')!.value}`), {
+      netns: 'pod:default/web-2',
+      device: 'eth0',
+    });
   });
 });
 
@@ -54,7 +68,10 @@ describe('dataplane/node-rules', () => {
   });
 
   it("writes the CNI bridge plugin's ipMasq chain per pod and the ip-masq-agent chain", () => {
-    const yaml = LAB.replace('ipMasq: false', 'ipMasq: true').replace('    hairpinMode: true\n', '    hairpinMode: true\n  masquerade:\n    nonMasqueradeCIDRs: [10.0.0.0/8]\n');
+    const yaml = LAB.replace('ipMasq: false', 'ipMasq: true').replace(
+      '    hairpinMode: true\n',
+      '    hairpinMode: true\n  masquerade:\n    nonMasqueradeCIDRs: [10.0.0.0/8]\n',
+    );
     const { t } = build(yaml);
     const node = t.nodes[0];
     const r = buildNodeRules(t, node, { kubeProxy: () => '' });
@@ -62,7 +79,11 @@ describe('dataplane/node-rules', () => {
     const lines = r.text.split('\n');
     const chain = lines.find((l) => /^:CNI-[0-9a-f]{24} - \[0:0\]$/.test(l));
     assert.ok(chain, r.text);
-    assert.ok(lines.some((l) => l.startsWith('-A POSTROUTING -s 10.244.1.10/32 -m comment --comment "name: \\"cbr0\\" id: \\"')));
+    assert.ok(
+      lines.some((l) =>
+        l.startsWith('-A POSTROUTING -s 10.244.1.10/32 -m comment --comment "name: \\"cbr0\\" id: \\"'),
+      ),
+    );
     assert.ok(lines.some((l) => /^-A CNI-[0-9a-f]{24} -d 10\.244\.1\.0\/24 .* -j ACCEPT$/.test(l)));
     assert.ok(lines.some((l) => /^-A CNI-[0-9a-f]{24} ! -d 224\.0\.0\.0\/4 .* -j MASQUERADE$/.test(l)));
     assert.ok(lines.some((l) => l.includes('-m addrtype ! --dst-type LOCAL -j IP-MASQ-AGENT')));
@@ -77,7 +98,10 @@ describe('dataplane/node-rules', () => {
       '    podCIDR: 10.244.1.0/24\n    iptables: |\n      *nat\n      :POSTROUTING ACCEPT [0:0]\n      -A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE\n      -A POSTROUTING -m bogus --x 1 -j ACCEPT\n      COMMIT\n',
     );
     const { t, files } = build(yaml);
-    const r = buildNodeRules(t, t.nodes[0], { kubeProxy: () => '*nat\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n', files });
+    const r = buildNodeRules(t, t.nodes[0], {
+      kubeProxy: () => '*nat\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n',
+      files,
+    });
     assert.equal(r.text.split('\n').filter((l) => l === '*nat').length, 1);
     assert.equal(r.text.split('\n').filter((l) => l.startsWith(':POSTROUTING')).length, 1);
     const post = r.ruleset.tables.nat!.chains.find((c) => c.name === 'POSTROUTING')!;

@@ -57,7 +57,7 @@ describe('hover', () => {
     assert.match(hover('10.244.2.0/24', 0, 3), /Inside 10\.244\.0\.0\/16 \(cluster pod CIDR\)/);
   });
 
-  it('shows a pod\'s IP, node, veth pair, bridge and the Services that select it', () => {
+  it("shows a pod's IP, node, veth pair, bridge and the Services that select it", () => {
     const md = hover('web-1');
     assert.match(md, /Pod \*\*default\/web-1\*\* on node node1, IP 10\.244\.1\.11/);
     assert.match(md, /`eth0` in the pod's namespace ↔ `veth[0-9a-f]{8}`/);
@@ -65,7 +65,7 @@ describe('hover', () => {
     assert.match(md, /Selected by Services: default\/web/);
   });
 
-  it('shows a Service\'s cluster IP and endpoints with their probabilities', () => {
+  it("shows a Service's cluster IP and endpoints with their probabilities", () => {
     const md = hover('name: web\n', 0, 7);
     assert.match(md, /cluster IP 10\.96\.0\.10/);
     assert.match(md, /stable virtual IP/);

@@ -10,7 +10,9 @@ const withoutBuiltins = (text: string): string =>
     .filter((l) => !BUILTIN.test(l))
     .join('\n');
 
-const tcp80 = (nodePort?: number) => [{ name: 'p80', protocol: 'TCP' as const, port: 80, ...(nodePort ? { nodePort } : {}) }];
+const tcp80 = (nodePort?: number) => [
+  { name: 'p80', protocol: 'TCP' as const, port: 80, ...(nodePort ? { nodePort } : {}) },
+];
 const ep = (ip: string, nodeName?: string) => ({ ip, ports: { p80: 80 }, ...(nodeName ? { nodeName } : {}) });
 
 /** kube-proxy's TestOverallIPTablesRules, as input data for this generator. */
@@ -22,14 +24,36 @@ const overall: KubeProxyInput = {
   services: [
     { namespace: 'ns1', name: 'svc1', clusterIP: '172.30.0.41', ports: tcp80(), endpoints: [ep('10.180.0.1')] },
     {
-      namespace: 'ns2', name: 'svc2', clusterIP: '172.30.0.42', ports: tcp80(3001), externalTrafficPolicy: 'Local',
-      loadBalancerIPs: ['1.2.3.4'], externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000, endpoints: [ep('10.180.0.2')],
+      namespace: 'ns2',
+      name: 'svc2',
+      clusterIP: '172.30.0.42',
+      ports: tcp80(3001),
+      externalTrafficPolicy: 'Local',
+      loadBalancerIPs: ['1.2.3.4'],
+      externalIPs: ['192.168.99.22'],
+      healthCheckNodePort: 30000,
+      endpoints: [ep('10.180.0.2')],
     },
     { namespace: 'ns3', name: 'svc3', clusterIP: '172.30.0.43', ports: tcp80(3003), endpoints: [ep('10.180.0.3')] },
-    { namespace: 'ns4', name: 'svc4', clusterIP: '172.30.0.44', externalIPs: ['192.168.99.33'], ports: tcp80(), endpoints: [ep('10.180.0.4'), ep('10.180.0.5', 'test-node')] },
     {
-      namespace: 'ns5', name: 'svc5', clusterIP: '172.30.0.45', ports: tcp80(3002), externalTrafficPolicy: 'Cluster', loadBalancerIPs: ['5.6.7.8'],
-      healthCheckNodePort: 30000, loadBalancerSourceRanges: [' 203.0.113.0/25'], sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 10800,
+      namespace: 'ns4',
+      name: 'svc4',
+      clusterIP: '172.30.0.44',
+      externalIPs: ['192.168.99.33'],
+      ports: tcp80(),
+      endpoints: [ep('10.180.0.4'), ep('10.180.0.5', 'test-node')],
+    },
+    {
+      namespace: 'ns5',
+      name: 'svc5',
+      clusterIP: '172.30.0.45',
+      ports: tcp80(3002),
+      externalTrafficPolicy: 'Cluster',
+      loadBalancerIPs: ['5.6.7.8'],
+      healthCheckNodePort: 30000,
+      loadBalancerSourceRanges: [' 203.0.113.0/25'],
+      sessionAffinity: 'ClientIP',
+      sessionAffinityTimeoutSeconds: 10800,
       endpoints: [ep('10.180.0.3')],
     },
     { namespace: 'ns6', name: 'svc6', clusterIP: '172.30.0.46', ports: tcp80(), endpoints: [] },
@@ -162,22 +186,72 @@ describe('kubeproxy/generate', () => {
 
   const variants: [name: string, input: KubeProxyInput][] = [
     ['the overall case', overall],
-    ['IPv6 with an unnamed port, masqueradeAll and random-fully', {
-      nodeName: 'n1', family: 6, nodeIPs: ['fd00::2', '192.168.0.2'], localDetector: { mode: 'NodeCIDR', cidrs: ['10.244.0.0/24', 'fd00:244::/64'] },
-      masqueradeAll: true, masqueradeRandomFully: true,
-      services: [{ namespace: 'ns', name: 'v6', clusterIP: 'fd00:96::10', ports: [{ name: '', protocol: 'UDP', port: 53, nodePort: 30053 }], externalIPs: ['fd00:1::1', '1.2.3.4'],
-        endpoints: [{ ip: 'fd00:244::5', ports: { '': 5353 }, nodeName: 'n1' }, { ip: '10.244.0.5', ports: { '': 5353 } }] }],
-    }],
-    ['nodePortAddresses, no localhost NodePorts, iTP Local, bridge detector, terminating endpoints', {
-      nodeName: 'n1', nodeIPs: ['192.168.0.2', '10.1.0.2'], localDetector: { mode: 'BridgeInterface', interface: 'cni0' }, nodePortAddresses: ['192.168.0.0/24', '127.0.0.0/8'],
-      localhostNodePorts: false, conntrackTCPLiberal: true,
-      services: [
-        { namespace: 'a', name: 'itp', clusterIP: '10.96.0.5', internalTrafficPolicy: 'Local', ports: tcp80(), endpoints: [ep('10.244.1.5', 'n2')] },
-        { namespace: 'a', name: 'term', clusterIP: '10.96.0.6', externalTrafficPolicy: 'Local', ports: tcp80(30080), loadBalancerIPs: ['203.0.113.9'],
-          loadBalancerSourceRanges: ['192.168.0.0/16'], endpoints: [{ ip: '10.244.0.7', ports: { p80: 8080 }, nodeName: 'n1', ready: false, serving: true, terminating: true }, ep('10.244.1.8', 'n2')] },
-        { namespace: 'a', name: 'headless', clusterIP: 'None', ports: tcp80(), endpoints: [ep('10.244.1.9')] },
-      ],
-    }],
+    [
+      'IPv6 with an unnamed port, masqueradeAll and random-fully',
+      {
+        nodeName: 'n1',
+        family: 6,
+        nodeIPs: ['fd00::2', '192.168.0.2'],
+        localDetector: { mode: 'NodeCIDR', cidrs: ['10.244.0.0/24', 'fd00:244::/64'] },
+        masqueradeAll: true,
+        masqueradeRandomFully: true,
+        services: [
+          {
+            namespace: 'ns',
+            name: 'v6',
+            clusterIP: 'fd00:96::10',
+            ports: [{ name: '', protocol: 'UDP', port: 53, nodePort: 30053 }],
+            externalIPs: ['fd00:1::1', '1.2.3.4'],
+            endpoints: [
+              { ip: 'fd00:244::5', ports: { '': 5353 }, nodeName: 'n1' },
+              { ip: '10.244.0.5', ports: { '': 5353 } },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'nodePortAddresses, no localhost NodePorts, iTP Local, bridge detector, terminating endpoints',
+      {
+        nodeName: 'n1',
+        nodeIPs: ['192.168.0.2', '10.1.0.2'],
+        localDetector: { mode: 'BridgeInterface', interface: 'cni0' },
+        nodePortAddresses: ['192.168.0.0/24', '127.0.0.0/8'],
+        localhostNodePorts: false,
+        conntrackTCPLiberal: true,
+        services: [
+          {
+            namespace: 'a',
+            name: 'itp',
+            clusterIP: '10.96.0.5',
+            internalTrafficPolicy: 'Local',
+            ports: tcp80(),
+            endpoints: [ep('10.244.1.5', 'n2')],
+          },
+          {
+            namespace: 'a',
+            name: 'term',
+            clusterIP: '10.96.0.6',
+            externalTrafficPolicy: 'Local',
+            ports: tcp80(30080),
+            loadBalancerIPs: ['203.0.113.9'],
+            loadBalancerSourceRanges: ['192.168.0.0/16'],
+            endpoints: [
+              {
+                ip: '10.244.0.7',
+                ports: { p80: 8080 },
+                nodeName: 'n1',
+                ready: false,
+                serving: true,
+                terminating: true,
+              },
+              ep('10.244.1.8', 'n2'),
+            ],
+          },
+          { namespace: 'a', name: 'headless', clusterIP: 'None', ports: tcp80(), endpoints: [ep('10.244.1.9')] },
+        ],
+      },
+    ],
   ];
   for (const [name, input] of variants) {
     it(`generated text parses with zero problems: ${name}`, () => {
@@ -196,20 +270,28 @@ describe('kubeproxy/generate', () => {
     assert.doesNotMatch(text, /10\.244\.0\.5|1\.2\.3\.4/);
     assert.match(text, /-m addrtype --dst-type LOCAL ! -d ::1\/128 -j KUBE-NODEPORTS/);
     assert.match(text, /-j MASQUERADE --random-fully/);
-    assert.match(text, /-m comment --comment "ns\/v6 cluster IP" -m udp -p udp -d fd00:96::10 --dport 53 -j KUBE-MARK-MASQ/);
+    assert.match(
+      text,
+      /-m comment --comment "ns\/v6 cluster IP" -m udp -p udp -d fd00:96::10 --dport 53 -j KUBE-MARK-MASQ/,
+    );
     assert.doesNotMatch(text, /KUBE-FIREWALL -m comment/);
   });
 
   it('nodePortAddresses: one KUBE-NODEPORTS jump per matching node IP, loopback dropped without localhost NodePorts', () => {
     const text = generateKubeProxyRules(variants[2][1]);
     const jumps = text.split('\n').filter((l) => l.startsWith('-A KUBE-SERVICES') && l.endsWith('-j KUBE-NODEPORTS'));
-    assert.deepEqual(jumps, ['-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.0.2 -j KUBE-NODEPORTS']);
+    assert.deepEqual(jumps, [
+      '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.0.2 -j KUBE-NODEPORTS',
+    ]);
     assert.doesNotMatch(text, /--ctstate INVALID/);
   });
 
   it('internalTrafficPolicy Local without local endpoints: DROP for the cluster IP, no SVC chain', () => {
     const text = generateKubeProxyRules(variants[2][1]);
-    assert.match(text, /-A KUBE-SERVICES -m comment --comment "a\/itp:p80 has no local endpoints" -m tcp -p tcp -d 10\.96\.0\.5 --dport 80 -j DROP/);
+    assert.match(
+      text,
+      /-A KUBE-SERVICES -m comment --comment "a\/itp:p80 has no local endpoints" -m tcp -p tcp -d 10\.96\.0\.5 --dport 80 -j DROP/,
+    );
     assert.doesNotMatch(text, /a\/itp:p80 cluster IP/);
   });
 
@@ -218,14 +300,31 @@ describe('kubeproxy/generate', () => {
     assert.match(text, /-A KUBE-SVL-\w+ -m comment --comment "a\/term:p80 -> 10\.244\.0\.7:8080" -j KUBE-SEP-/);
     assert.match(text, /-A KUBE-SVC-\w+ -m comment --comment "a\/term:p80 -> 10\.244\.1\.8:80" -j KUBE-SEP-/);
     assert.match(text, /--to-destination 10\.244\.0\.7:8080/);
-    assert.match(text, /-A KUBE-EXT-\w+ -m comment --comment "pod traffic for a\/term:p80 external destinations" -i cni0 -j KUBE-SVC-/);
+    assert.match(
+      text,
+      /-A KUBE-EXT-\w+ -m comment --comment "pod traffic for a\/term:p80 external destinations" -i cni0 -j KUBE-SVC-/,
+    );
     // The node IP is inside the source range: LB-IP sourced traffic is let through.
-    assert.match(text, /-A KUBE-FW-\w+ -m comment --comment "a\/term:p80 loadbalancer IP" -s 203\.0\.113\.9 -j KUBE-EXT-/);
+    assert.match(
+      text,
+      /-A KUBE-FW-\w+ -m comment --comment "a\/term:p80 loadbalancer IP" -s 203\.0\.113\.9 -j KUBE-EXT-/,
+    );
   });
 
   it('probabilities are 1/(n-i) printed with 10 decimals, the last endpoint unconditional', () => {
-    const svc: ServiceInput = { namespace: 'ns', name: 's', clusterIP: '10.96.0.1', ports: tcp80(), endpoints: [1, 2, 3, 4].map((i) => ep(`10.244.0.${i}`)) };
-    const text = generateKubeProxyRules({ nodeName: 'n', nodeIPs: [], localDetector: { mode: 'None' }, services: [svc] });
+    const svc: ServiceInput = {
+      namespace: 'ns',
+      name: 's',
+      clusterIP: '10.96.0.1',
+      ports: tcp80(),
+      endpoints: [1, 2, 3, 4].map((i) => ep(`10.244.0.${i}`)),
+    };
+    const text = generateKubeProxyRules({
+      nodeName: 'n',
+      nodeIPs: [],
+      localDetector: { mode: 'None' },
+      services: [svc],
+    });
     const lines = text.split('\n').filter((l) => l.startsWith('-A KUBE-SVC-'));
     assert.deepEqual(
       lines.map((l) => /--probability (\S+)/.exec(l)?.[1] ?? 'none'),
@@ -235,7 +334,12 @@ describe('kubeproxy/generate', () => {
 
   it('large clusters (over 1000 endpoints) drop the per-endpoint comments', () => {
     const eps = Array.from({ length: 1001 }, (_, i) => ep(`10.${(i >> 8) & 255}.${i & 255}.1`));
-    const text = generateKubeProxyRules({ nodeName: 'n', nodeIPs: [], localDetector: { mode: 'None' }, services: [{ namespace: 'ns', name: 'big', clusterIP: '10.96.0.1', ports: tcp80(), endpoints: eps }] });
+    const text = generateKubeProxyRules({
+      nodeName: 'n',
+      nodeIPs: [],
+      localDetector: { mode: 'None' },
+      services: [{ namespace: 'ns', name: 'big', clusterIP: '10.96.0.1', ports: tcp80(), endpoints: eps }],
+    });
     assert.doesNotMatch(text, /-A KUBE-SEP-\w+ -m comment/);
     assert.match(text, /-A KUBE-SERVICES -m comment --comment "ns\/big:p80 cluster IP"/);
   });

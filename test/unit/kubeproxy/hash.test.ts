@@ -8,7 +8,10 @@ describe('kubeproxy/sha256 and chain names', () => {
   const vectors: [string, string][] = [
     ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
     ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-    ['abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+    [
+      'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    ],
     ['a'.repeat(1000), '41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3'],
   ];
   for (const [input, digest] of vectors) {
@@ -17,13 +20,24 @@ describe('kubeproxy/sha256 and chain names', () => {
 
   it('sha256 agrees with node:crypto (property, including multi-block and non-ASCII input)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (s) => hex(sha256(utf8(s))) === createHash('sha256').update(s, 'utf8').digest('hex')),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        (s) => hex(sha256(utf8(s))) === createHash('sha256').update(s, 'utf8').digest('hex'),
+      ),
       { numRuns: 300 },
     );
   });
 
   it('base32 follows RFC 4648 test vectors', () => {
-    const cases: [string, string][] = [['', ''], ['f', 'MY======'], ['fo', 'MZXQ===='], ['foo', 'MZXW6==='], ['foob', 'MZXW6YQ='], ['fooba', 'MZXW6YTB'], ['foobar', 'MZXW6YTBOI======']];
+    const cases: [string, string][] = [
+      ['', ''],
+      ['f', 'MY======'],
+      ['fo', 'MZXQ===='],
+      ['foo', 'MZXW6==='],
+      ['foob', 'MZXW6YQ='],
+      ['fooba', 'MZXW6YTB'],
+      ['foobar', 'MZXW6YTBOI======'],
+    ];
     for (const [input, out] of cases) assert.equal(base32(utf8(input)), out);
   });
 
@@ -41,7 +55,13 @@ describe('kubeproxy/sha256 and chain names', () => {
     );
   });
 
-  const names: [prefix: Parameters<typeof chainHash>[0], spn: string, proto: string, endpoint: string | undefined, expected: string][] = [
+  const names: [
+    prefix: Parameters<typeof chainHash>[0],
+    spn: string,
+    proto: string,
+    endpoint: string | undefined,
+    expected: string,
+  ][] = [
     ['KUBE-SVC-', 'ns1/svc1:p80', 'tcp', undefined, 'KUBE-SVC-XPGD46QRK7WJZT7O'],
     ['KUBE-SEP-', 'ns1/svc1:p80', 'tcp', '10.180.0.1:80', 'KUBE-SEP-SXIVWICOYRO3J4NJ'],
     ['KUBE-SVC-', 'ns1/svc1:p80', 'TCP', undefined, 'KUBE-SVC-XPGD46QRK7WJZT7O'],
@@ -52,12 +72,14 @@ describe('kubeproxy/sha256 and chain names', () => {
     ['KUBE-SEP-', 'ns5/svc5:p80', 'tcp', '10.180.0.3:80', 'KUBE-SEP-I77PXRDZVX7PMWMN'],
   ];
   for (const [prefix, spn, proto, endpoint, expected] of names) {
-    it(`${prefix} ${spn} ${proto} ${endpoint ?? ''} -> ${expected}`, () => assert.equal(chainHash(prefix, spn, proto, endpoint), expected));
+    it(`${prefix} ${spn} ${proto} ${endpoint ?? ''} -> ${expected}`, () =>
+      assert.equal(chainHash(prefix, spn, proto, endpoint), expected));
   }
 
   it('SVL, EXT and FW share the SVC hash', () => {
     const h = chainHash('KUBE-SVC-', 'ns/a:http', 'udp').slice('KUBE-SVC-'.length);
-    for (const p of ['KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-'] as const) assert.equal(chainHash(p, 'ns/a:http', 'udp'), p + h);
+    for (const p of ['KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-'] as const)
+      assert.equal(chainHash(p, 'ns/a:http', 'udp'), p + h);
   });
 
   it('formats service port names and endpoints like kube-proxy', () => {

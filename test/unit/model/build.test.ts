@@ -30,7 +30,10 @@ describe('model: NetPath documents', () => {
   it('reads a clean two-node lab without problems', () => {
     assert.deepEqual(codes(a), []);
     assert.equal(t.name, 'lab');
-    assert.deepEqual(t.nodes.map((n) => n.name), ['node1', 'node2']);
+    assert.deepEqual(
+      t.nodes.map((n) => n.name),
+      ['node1', 'node2'],
+    );
   });
 
   const defaults: [string, () => unknown, unknown][] = [
@@ -51,7 +54,11 @@ describe('model: NetPath documents', () => {
     ['pod hostNetwork', () => t.pods[0].hostNetwork, false],
     ['pod host veth derived from the name', () => /^veth[0-9a-f]{8}$/.test(t.pods[0].hostVeth), true],
     ['service type', () => t.services[0].type, 'ClusterIP'],
-    ['service policies', () => [t.services[0].externalTrafficPolicy, t.services[0].internalTrafficPolicy], ['Cluster', 'Cluster']],
+    [
+      'service policies',
+      () => [t.services[0].externalTrafficPolicy, t.services[0].internalTrafficPolicy],
+      ['Cluster', 'Cluster'],
+    ],
     ['service affinity', () => t.services[0].sessionAffinity, 'None'],
     ['container port protocol', () => t.pods[0].containers[0].ports[0].protocol, 'TCP'],
   ];
@@ -59,13 +66,19 @@ describe('model: NetPath documents', () => {
 
   it('derives host-gw routes to every other node via its address on the shared network', () => {
     const r = t.nodes[0].routes;
-    assert.deepEqual(r.map((x) => [x.to, x.via, x.dev, x.source]), [['10.244.2.0/24', '192.168.56.12', 'eth0', 'implied']]);
+    assert.deepEqual(
+      r.map((x) => [x.to, x.via, x.dev, x.source]),
+      [['10.244.2.0/24', '192.168.56.12', 'eth0', 'implied']],
+    );
   });
 
   it('resolves endpoints from the selector within the Service namespace, with named target ports', () => {
     const web = t.services[0];
     assert.equal(web.endpointSource, 'selector');
-    assert.deepEqual(web.endpoints.map((e) => [e.ip, e.pod, e.node, e.ports.http]), [['10.244.1.10', 'default/a', 'node1', 8080]]);
+    assert.deepEqual(
+      web.endpoints.map((e) => [e.ip, e.pod, e.node, e.ports.http]),
+      [['10.244.1.10', 'default/a', 'node1', 8080]],
+    );
   });
 
   it('keeps spans that point at the source text', () => {
@@ -93,17 +106,47 @@ describe('model: NetPath documents', () => {
 
 describe('model: structure problems', () => {
   const cases: [string, string, string[], string?][] = [
-    ['unknown key with a suggestion', `${HEADER}cluster: {podCIRDs: [10.0.0.0/16]}\n`, ['schema.unknown-key'], 'podCIRDs'],
+    [
+      'unknown key with a suggestion',
+      `${HEADER}cluster: {podCIRDs: [10.0.0.0/16]}\n`,
+      ['schema.unknown-key'],
+      'podCIRDs',
+    ],
     ['wrong type', `${HEADER}cluster: {podCIDRs: 10}\n`, ['schema.type'], '10'],
     ['enum value', `${HEADER}cluster: {routing: hostgw}\n`, ['schema.type'], 'hostgw'],
-    ['port out of range', `${HEADER}pods: [{name: a, node: n, containers: [{name: c, ports: [{containerPort: 70000}]}]}]\nnodes: [{name: n}]\n`, ['schema.type'], '70000'],
+    [
+      'port out of range',
+      `${HEADER}pods: [{name: a, node: n, containers: [{name: c, ports: [{containerPort: 70000}]}]}]\nnodes: [{name: n}]\n`,
+      ['schema.type'],
+      '70000',
+    ],
     ['missing node reference', `${HEADER}nodes: [{name: n1}]\npods: [{name: a, node: n2}]\n`, ['ref.unknown'], 'n2'],
-    ['missing network reference', `${HEADER}nodes: [{name: n1, interfaces: [{name: eth0, network: wan, address: 10.0.0.1/24}]}]\n`, ['ref.unknown'], 'wan'],
+    [
+      'missing network reference',
+      `${HEADER}nodes: [{name: n1, interfaces: [{name: eth0, network: wan, address: 10.0.0.1/24}]}]\n`,
+      ['ref.unknown'],
+      'wan',
+    ],
     ['duplicate node', `${HEADER}nodes: [{name: n1}, {name: n1}]\n`, ['name.duplicate'], 'n1'],
-    ['duplicate pod', `${HEADER}nodes: [{name: n1}]\npods: [{name: a, node: n1}, {name: a, node: n1}]\n`, ['name.duplicate'], 'a'],
+    [
+      'duplicate pod',
+      `${HEADER}nodes: [{name: n1}]\npods: [{name: a, node: n1}, {name: a, node: n1}]\n`,
+      ['name.duplicate'],
+      'a',
+    ],
     ['yaml syntax error', `${HEADER}nodes: [{name: n1}\n`, ['yaml.syntax']],
-    ['unknown NetPath apiVersion', 'apiVersion: netpath.dev/v9\nkind: Topology\n', ['schema.api-version'], 'netpath.dev/v9'],
-    ['unknown Kubernetes apiVersion', 'apiVersion: v2\nkind: Pod\nmetadata: {name: a}\nspec: {nodeName: n}\n', ['k8s.unknown-api-version', 'ref.unknown'], 'v2'],
+    [
+      'unknown NetPath apiVersion',
+      'apiVersion: netpath.dev/v9\nkind: Topology\n',
+      ['schema.api-version'],
+      'netpath.dev/v9',
+    ],
+    [
+      'unknown Kubernetes apiVersion',
+      'apiVersion: v2\nkind: Pod\nmetadata: {name: a}\nspec: {nodeName: n}\n',
+      ['k8s.unknown-api-version', 'ref.unknown'],
+      'v2',
+    ],
   ];
   for (const [name, yaml, expected, text] of cases) {
     it(name, () => {
@@ -122,13 +165,25 @@ describe('model: structure problems', () => {
   });
 
   it('recovers from a syntax error and still reads the rest of the file', () => {
-    const a = analyseYaml(`${HEADER}nodes:\n  - name: n1\n    podCIDR: 10.244.1.0/24\n  - name: : bad\n---\n${HEADER}nodes: [{name: n2}]\n`);
+    const a = analyseYaml(
+      `${HEADER}nodes:\n  - name: n1\n    podCIDR: 10.244.1.0/24\n  - name: : bad\n---\n${HEADER}nodes: [{name: n2}]\n`,
+    );
     assert.ok(codes(a).includes('yaml.syntax'));
     assert.ok(a.topology.nodes.some((n) => n.name === 'n2'));
   });
 
   it('never throws on hostile input', () => {
-    for (const text of ['', '---', '- 1\n- 2', '{', 'a: *x', `${HEADER}nodes: 5`, `${HEADER}pods: [null, 1, "x", {name: null}]`, '\u0000\u0001', `${HEADER}nodes: [{name: "<img src=x onerror=alert(1)>"}]`]) {
+    for (const text of [
+      '',
+      '---',
+      '- 1\n- 2',
+      '{',
+      'a: *x',
+      `${HEADER}nodes: 5`,
+      `${HEADER}pods: [null, 1, "x", {name: null}]`,
+      '\u0000\u0001',
+      `${HEADER}nodes: [{name: "<img src=x onerror=alert(1)>"}]`,
+    ]) {
       const a = analyseYaml(text);
       assert.ok(Array.isArray(a.diagnostics));
     }

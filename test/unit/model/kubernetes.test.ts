@@ -79,40 +79,64 @@ describe('model: Kubernetes objects without a NetPath document', () => {
 
   it('reads Nodes from a List, with pod CIDRs and InternalIP addresses on a default underlay', () => {
     assert.deepEqual(codes(a), []);
-    assert.deepEqual(t.nodes.map((n) => [n.name, n.podCIDRs, n.interfaces.map((i) => `${i.name} ${i.network} ${i.addresses}`)]), [
-      ['kind-control-plane', ['10.244.0.0/24'], ['eth0 underlay 172.18.0.2/24']],
-      ['kind-worker', ['10.244.1.0/24'], ['eth0 underlay 172.18.0.3/24']],
-    ]);
-    assert.deepEqual(t.networks.map((n) => [n.name, n.cidr, n.origin]), [['underlay', '172.18.0.0/24', 'default']]);
+    assert.deepEqual(
+      t.nodes.map((n) => [n.name, n.podCIDRs, n.interfaces.map((i) => `${i.name} ${i.network} ${i.addresses}`)]),
+      [
+        ['kind-control-plane', ['10.244.0.0/24'], ['eth0 underlay 172.18.0.2/24']],
+        ['kind-worker', ['10.244.1.0/24'], ['eth0 underlay 172.18.0.3/24']],
+      ],
+    );
+    assert.deepEqual(
+      t.networks.map((n) => [n.name, n.cidr, n.origin]),
+      [['underlay', '172.18.0.0/24', 'default']],
+    );
   });
 
   it('defaults bridges and host-gw routes for manifest-only clusters', () => {
     assert.deepEqual(t.nodes[1].bridge.addresses, ['10.244.1.1/24']);
-    assert.deepEqual(t.nodes[1].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`), ['10.244.0.0/24 via 172.18.0.2 dev eth0']);
+    assert.deepEqual(
+      t.nodes[1].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
+      ['10.244.0.0/24 via 172.18.0.2 dev eth0'],
+    );
   });
 
   it('reads Pods: node, labels, ports, status IPs', () => {
     const pod = t.pods[0];
-    assert.deepEqual([pod.id, pod.node, pod.ips, pod.labels, pod.containers[0].ports[0].containerPort], ['shop/web-0', 'kind-worker', ['10.244.1.5'], { app: 'web' }, 80]);
+    assert.deepEqual(
+      [pod.id, pod.node, pod.ips, pod.labels, pod.containers[0].ports[0].containerPort],
+      ['shop/web-0', 'kind-worker', ['10.244.1.5'], { app: 'web' }, 80],
+    );
     assert.equal(spanText(a, pod.spans['ips.0']), '10.244.1.5');
   });
 
   it('reads Services and resolves selector endpoints with named ports', () => {
     const web = t.services.find((s) => s.name === 'web')!;
-    assert.deepEqual([web.type, web.clusterIPs, web.externalTrafficPolicy, web.ports[0].nodePort], ['NodePort', ['10.96.12.34'], 'Local', 31080]);
-    assert.deepEqual(web.endpoints.map((e) => [e.ip, e.node, e.ports.http]), [['10.244.1.5', 'kind-worker', 80]]);
+    assert.deepEqual(
+      [web.type, web.clusterIPs, web.externalTrafficPolicy, web.ports[0].nodePort],
+      ['NodePort', ['10.96.12.34'], 'Local', 31080],
+    );
+    assert.deepEqual(
+      web.endpoints.map((e) => [e.ip, e.node, e.ports.http]),
+      [['10.244.1.5', 'kind-worker', 80]],
+    );
   });
 
   it('takes endpoints of selector-less Services from EndpointSlices', () => {
     const db = t.services.find((s) => s.name === 'db')!;
     assert.equal(db.endpointSource, 'EndpointSlice');
-    assert.deepEqual(db.endpoints.map((e) => [e.ip, e.node, e.ports.pg, e.ready]), [['10.244.0.9', 'kind-control-plane', 5432, true]]);
+    assert.deepEqual(
+      db.endpoints.map((e) => [e.ip, e.node, e.ports.pg, e.ready]),
+      [['10.244.0.9', 'kind-control-plane', 5432, true]],
+    );
   });
 
   it('reads KubeProxyConfiguration and kubeadm ClusterConfiguration', () => {
     assert.deepEqual(t.cluster.podCIDRs, ['10.244.0.0/16']);
     assert.deepEqual(t.cluster.serviceCIDRs, ['10.96.0.0/16']);
-    assert.deepEqual([t.cluster.kubeProxy.masqueradeAll, t.cluster.kubeProxy.masqueradeBit, t.cluster.kubeProxy.localDetector], [true, 15, 'NodeCIDR']);
+    assert.deepEqual(
+      [t.cluster.kubeProxy.masqueradeAll, t.cluster.kubeProxy.masqueradeBit, t.cluster.kubeProxy.localDetector],
+      [true, 15, 'NodeCIDR'],
+    );
   });
 
   it('ignores documents of other kinds silently', () => {
@@ -122,21 +146,28 @@ describe('model: Kubernetes objects without a NetPath document', () => {
 
 describe('model: tool configurations', () => {
   it('reads a kind Cluster config', () => {
-    const a = analyseYaml({ '/k/kind.yaml': 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  podSubnet: "10.240.0.0/16,fd00:10:240::/56"\n  serviceSubnet: "10.0.0.0/16"\n' });
+    const a = analyseYaml({
+      '/k/kind.yaml':
+        'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  podSubnet: "10.240.0.0/16,fd00:10:240::/56"\n  serviceSubnet: "10.0.0.0/16"\n',
+    });
     assert.deepEqual(a.topology.cluster.podCIDRs, ['10.240.0.0/16', 'fd00:10:240::/56']);
     assert.deepEqual(a.topology.cluster.serviceCIDRs, ['10.0.0.0/16']);
     assert.equal(spanText(a, a.topology.cluster.spans['podCIDRs.1']), 'fd00:10:240::/56');
   });
 
   it('reads the ip-masq-agent ConfigMap, with spans inside its config string', () => {
-    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ip-masq-agent, namespace: kube-system}\ndata:\n  config: |\n    nonMasqueradeCIDRs:\n      - 10.0.0.0/8\n    masqLinkLocal: true\n';
+    const text =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ip-masq-agent, namespace: kube-system}\ndata:\n  config: |\n    nonMasqueradeCIDRs:\n      - 10.0.0.0/8\n    masqLinkLocal: true\n';
     const a = analyseYaml({ '/k/masq.yaml': text });
     assert.deepEqual(a.topology.cluster.masquerade?.nonMasqueradeCIDRs, ['10.0.0.0/8']);
     assert.equal(a.topology.cluster.masquerade?.masqLinkLocal, true);
   });
 
   it('a Cluster of another API group is not a kind config', () => {
-    const a = analyseYaml({ '/k/capi.yaml': 'apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nspec: {clusterNetwork: {pods: {cidrBlocks: [192.168.0.0/16]}}}\n' });
+    const a = analyseYaml({
+      '/k/capi.yaml':
+        'apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nspec: {clusterNetwork: {pods: {cidrBlocks: [192.168.0.0/16]}}}\n',
+    });
     assert.deepEqual(codes(a), []);
     assert.deepEqual(a.topology.cluster.podCIDRs, []);
   });
@@ -150,7 +181,10 @@ describe('model: merging NetPath documents with Kubernetes objects', () => {
       '/m/app.yaml': PODS,
     });
     const worker = a.topology.nodes.find((n) => n.name === 'kind-worker')!;
-    assert.deepEqual(worker.interfaces.map((i) => i.name), ['ens3']);
+    assert.deepEqual(
+      worker.interfaces.map((i) => i.name),
+      ['ens3'],
+    );
     assert.deepEqual(worker.podCIDRs, ['10.244.1.0/24']);
     assert.equal(worker.bridge.hairpinMode, false);
     const pod = a.topology.pods[0];
@@ -160,7 +194,8 @@ describe('model: merging NetPath documents with Kubernetes objects', () => {
 
 describe('model: dual-stack and IPv6', () => {
   it('reads one range per family everywhere', () => {
-    const a = analyseYaml(`${HEADER}cluster: {podCIDRs: [10.244.0.0/16, "fd00:10:244::/56"], serviceCIDRs: [10.96.0.0/16, "fd00:10:96::/112"]}
+    const a =
+      analyseYaml(`${HEADER}cluster: {podCIDRs: [10.244.0.0/16, "fd00:10:244::/56"], serviceCIDRs: [10.96.0.0/16, "fd00:10:96::/112"]}
 networks: [{name: lan, cidr: 192.168.56.0/24}, {name: lan6, cidr: "fd00:56::/64"}]
 nodes:
   - name: n1
@@ -174,17 +209,29 @@ services: [{name: a, clusterIPs: [10.96.0.10, "fd00:10:96::a"], selector: {app: 
 `);
     const t = a.topology;
     assert.deepEqual(t.nodes[0].bridge.addresses, ['10.244.1.1/24', 'fd00:10:244:1::1/64']);
-    assert.deepEqual(t.nodes[0].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`), ['10.244.2.0/24 via 192.168.56.12 dev eth0', 'fd00:10:244:2::/64 via fd00:56::12 dev eth1']);
-    assert.deepEqual(t.services[0].endpoints.map((e) => e.ip), ['10.244.1.10', 'fd00:10:244:1::a']);
+    assert.deepEqual(
+      t.nodes[0].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
+      ['10.244.2.0/24 via 192.168.56.12 dev eth0', 'fd00:10:244:2::/64 via fd00:56::12 dev eth1'],
+    );
+    assert.deepEqual(
+      t.services[0].endpoints.map((e) => e.ip),
+      ['10.244.1.10', 'fd00:10:244:1::a'],
+    );
   });
 });
 
 describe('model: include', () => {
   const memoryHost = (files: Record<string, string>): FileHost => ({
-    async readFile(p) { return files[p]; },
+    async readFile(p) {
+      return files[p];
+    },
     async glob(dir, pattern) {
-      const re = new RegExp('^' + (dir + '/' + pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*') + '$');
-      return Object.keys(files).filter((f) => re.test(f)).sort();
+      const re = new RegExp(
+        '^' + (dir + '/' + pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*') + '$',
+      );
+      return Object.keys(files)
+        .filter((f) => re.test(f))
+        .sort();
     },
   });
 
@@ -205,7 +252,10 @@ describe('model: include', () => {
       '/w/b.netpath.yaml': `${HEADER}include: [a.netpath.yaml]\nnodes: [{name: n2}]\n`,
     };
     const a = await analysePaths(['/w/a.netpath.yaml'], memoryHost(files));
-    assert.deepEqual(a.topology.nodes.map((n) => n.name), ['n1', 'n2']);
+    assert.deepEqual(
+      a.topology.nodes.map((n) => n.name),
+      ['n1', 'n2'],
+    );
     assert.deepEqual(codes(a), []);
   });
 
@@ -213,6 +263,9 @@ describe('model: include', () => {
     const files = { '/w/a.netpath.yaml': `${HEADER}include: [missing/*.yaml, gone.yaml]\n` };
     const a = await analysePaths(['/w/a.netpath.yaml'], memoryHost(files));
     assert.deepEqual(codes(a), ['ref.unknown', 'ref.unknown']);
-    assert.deepEqual(a.diagnostics.map((d) => files['/w/a.netpath.yaml'].slice(d.span.start, d.span.end)), ['missing/*.yaml', 'gone.yaml']);
+    assert.deepEqual(
+      a.diagnostics.map((d) => files['/w/a.netpath.yaml'].slice(d.span.start, d.span.end)),
+      ['missing/*.yaml', 'gone.yaml'],
+    );
   });
 });

@@ -26,7 +26,14 @@ describe('schema', () => {
 
   const example = (name: string) => {
     const dir = path.join(__dirname, '../../../examples', name);
-    return analyseYaml(Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')])));
+    return analyseYaml(
+      Object.fromEntries(
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')]),
+      ),
+    );
   };
 
   for (const name of ['two-node-lab', 'two-node-manifests', 'dual-stack']) {
@@ -41,10 +48,27 @@ describe('schema', () => {
     const essentials = (name: string) => {
       const t = example(name).topology;
       return {
-        nodes: t.nodes.map((n) => [n.name, n.podCIDRs, n.bridge.name, n.bridge.addresses, n.interfaces.map((i) => i.addresses), n.routes.map((r) => `${r.to} via ${r.via}`)]),
+        nodes: t.nodes.map((n) => [
+          n.name,
+          n.podCIDRs,
+          n.bridge.name,
+          n.bridge.addresses,
+          n.interfaces.map((i) => i.addresses),
+          n.routes.map((r) => `${r.to} via ${r.via}`),
+        ]),
         pods: t.pods.map((p) => [p.id, p.node, p.ips, p.hostVeth]),
-        services: t.services.map((s) => [s.id, s.type, s.clusterIPs, s.endpoints.map((e) => `${e.ip}:${Object.values(e.ports)}`)]),
-        cluster: [t.cluster.podCIDRs, t.cluster.serviceCIDRs, t.cluster.kubeProxy.localDetector, t.cluster.cni.hairpinMode],
+        services: t.services.map((s) => [
+          s.id,
+          s.type,
+          s.clusterIPs,
+          s.endpoints.map((e) => `${e.ip}:${Object.values(e.ports)}`),
+        ]),
+        cluster: [
+          t.cluster.podCIDRs,
+          t.cluster.serviceCIDRs,
+          t.cluster.kubeProxy.localDetector,
+          t.cluster.cni.hairpinMode,
+        ],
       };
     };
     assert.deepEqual(essentials('two-node-manifests'), essentials('two-node-lab'));

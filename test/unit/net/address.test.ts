@@ -109,7 +109,15 @@ describe('net/address', () => {
   });
 
   describe('parsePrefix', () => {
-    const valid: [input: string, family: Family, first: string, last: string, size: bigint, hostBits: boolean, canonicalText: string][] = [
+    const valid: [
+      input: string,
+      family: Family,
+      first: string,
+      last: string,
+      size: bigint,
+      hostBits: boolean,
+      canonicalText: string,
+    ][] = [
       ['10.0.0.0/8', 4, '10.0.0.0', '10.255.255.255', 1n << 24n, false, '10.0.0.0/8'],
       ['10.96.0.0/12', 4, '10.96.0.0', '10.111.255.255', 1n << 20n, false, '10.96.0.0/12'],
       ['10.0.0.1/8', 4, '10.0.0.0', '10.255.255.255', 1n << 24n, true, '10.0.0.0/8'],

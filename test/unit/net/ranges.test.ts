@@ -53,14 +53,24 @@ const REGION_BITS = 8; // 256 addresses per region.
 
 /** A prefix inside one region, host bits sometimes set, built through the parser like user text. */
 const prefixIn = (family: Family, base: bigint, minLength = bitsOf(family) - REGION_BITS) =>
-  fc.record({ length: fc.integer({ min: minLength, max: bitsOf(family) }), offset: fc.integer({ min: 0, max: 255 }) }).map(({ length, offset }) => p(`${formatAddress({ family, value: base + BigInt(offset) })}/${length}`));
+  fc
+    .record({ length: fc.integer({ min: minLength, max: bitsOf(family) }), offset: fc.integer({ min: 0, max: 255 }) })
+    .map(({ length, offset }) => p(`${formatAddress({ family, value: base + BigInt(offset) })}/${length}`));
 
 const anyPrefix = fc.constantFrom(...REGIONS).chain((r) => prefixIn(r.family, r.base));
 
 /** A plain range inside one region, not necessarily aligned. */
 const anyRange = fc
-  .record({ region: fc.constantFrom(...REGIONS), a: fc.integer({ min: 0, max: 255 }), b: fc.integer({ min: 0, max: 255 }) })
-  .map(({ region, a, b }): AddressRange => ({ family: region.family, first: region.base + BigInt(Math.min(a, b)), last: region.base + BigInt(Math.max(a, b)) }));
+  .record({
+    region: fc.constantFrom(...REGIONS),
+    a: fc.integer({ min: 0, max: 255 }),
+    b: fc.integer({ min: 0, max: 255 }),
+  })
+  .map(({ region, a, b }): AddressRange => ({
+    family: region.family,
+    first: region.base + BigInt(Math.min(a, b)),
+    last: region.base + BigInt(Math.max(a, b)),
+  }));
 
 /** Every address of a range as a `family:value` key. */
 function addresses(r: Prefix | AddressRange): Set<string> {
@@ -76,7 +86,8 @@ const isSubset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x
 /** The O(n^2) oracle: index pairs i < j whose address sets intersect. */
 function bruteForcePairs(sets: Set<string>[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < sets.length; i++) for (let j = i + 1; j < sets.length; j++) if (intersects(sets[i], sets[j])) out.push(`${i},${j}`);
+  for (let i = 0; i < sets.length; i++)
+    for (let j = i + 1; j < sets.length; j++) if (intersects(sets[i], sets[j])) out.push(`${i},${j}`);
   return out.sort();
 }
 
@@ -100,10 +111,15 @@ describe('net/ranges', () => {
 
     it('equals the oracle on deeply nested and duplicated prefixes', () => {
       // Few distinct lengths and offsets: many duplicates and long containment chains.
-      const nested = fc.record({ length: fc.integer({ min: 24, max: 28 }), offset: fc.constantFrom(0, 0, 16, 64, 128, 130) }).map(({ length, offset }) => p(`10.0.0.${offset}/${length}`));
+      const nested = fc
+        .record({ length: fc.integer({ min: 24, max: 28 }), offset: fc.constantFrom(0, 0, 16, 64, 128, 130) })
+        .map(({ length, offset }) => p(`10.0.0.${offset}/${length}`));
       fc.assert(
         fc.property(fc.array(nested, { maxLength: 60 }), (prefixes) => {
-          assert.deepEqual(pairKeys(overlappingPairs(prefixes.map((prefix, item) => ({ prefix, item })))), bruteForcePairs(prefixes.map(addresses)));
+          assert.deepEqual(
+            pairKeys(overlappingPairs(prefixes.map((prefix, item) => ({ prefix, item })))),
+            bruteForcePairs(prefixes.map(addresses)),
+          );
         }),
         { numRuns: 200 },
       );
@@ -112,18 +128,38 @@ describe('net/ranges', () => {
     it('overlappingRangePairs equals the oracle on unaligned ranges mixed with prefixes', () => {
       fc.assert(
         fc.property(fc.array(fc.oneof(anyRange, anyPrefix), { maxLength: 40 }), (ranges) => {
-          assert.deepEqual(pairKeys(overlappingRangePairs(ranges.map((range, item) => ({ range, item })))), bruteForcePairs(ranges.map(addresses)));
+          assert.deepEqual(
+            pairKeys(overlappingRangePairs(ranges.map((range, item) => ({ range, item })))),
+            bruteForcePairs(ranges.map(addresses)),
+          );
         }),
         { numRuns: 300 },
       );
     });
 
     it('/0 overlaps everything of its own family and nothing of the other', () => {
-      const texts = ['0.0.0.0/0', '::/0', '10.0.0.0/8', '255.255.255.255/32', '::ffff:10.0.0.0/104', '2001:db8::/32', '::/128'];
+      const texts = [
+        '0.0.0.0/0',
+        '::/0',
+        '10.0.0.0/8',
+        '255.255.255.255/32',
+        '::ffff:10.0.0.0/104',
+        '2001:db8::/32',
+        '::/128',
+      ];
       const got = overlappingPairs(texts.map((t) => ({ prefix: p(t), item: t })))
         .map(([a, b]) => `${a} ${b}`)
         .sort();
-      assert.deepEqual(got, ['0.0.0.0/0 10.0.0.0/8', '0.0.0.0/0 255.255.255.255/32', '::/0 ::/128', '::/0 ::ffff:10.0.0.0/104', '::/0 2001:db8::/32'].sort());
+      assert.deepEqual(
+        got,
+        [
+          '0.0.0.0/0 10.0.0.0/8',
+          '0.0.0.0/0 255.255.255.255/32',
+          '::/0 ::/128',
+          '::/0 ::ffff:10.0.0.0/104',
+          '::/0 2001:db8::/32',
+        ].sort(),
+      );
     });
 
     it('pairs each item with every item that contains it, across a long chain', () => {
@@ -143,12 +179,21 @@ describe('net/ranges', () => {
 
     it('returns no pairs for no items or disjoint items', () => {
       assert.deepEqual(overlappingPairs([]), []);
-      assert.deepEqual(overlappingPairs([{ prefix: p('10.0.0.0/24'), item: 1 }, { prefix: p('10.0.1.0/24'), item: 2 }]), []);
+      assert.deepEqual(
+        overlappingPairs([
+          { prefix: p('10.0.0.0/24'), item: 1 },
+          { prefix: p('10.0.1.0/24'), item: 2 },
+        ]),
+        [],
+      );
     });
 
     it('stays fast and exact with many items (output-sensitive)', () => {
       // 20000 disjoint /30s plus one /8 containing them all: exactly 20000 pairs.
-      const items: { prefix: Prefix; item: number }[] = Array.from({ length: 20000 }, (_, i) => ({ prefix: { family: 4 as const, address: v('10.0.0.0') + BigInt(i * 4), length: 30, text: '' }, item: i }));
+      const items: { prefix: Prefix; item: number }[] = Array.from({ length: 20000 }, (_, i) => ({
+        prefix: { family: 4 as const, address: v('10.0.0.0') + BigInt(i * 4), length: 30, text: '' },
+        item: i,
+      }));
       items.push({ prefix: p('10.0.0.0/8'), item: -1 });
       const started = Date.now();
       const pairs = overlappingPairs(items);
@@ -172,7 +217,10 @@ describe('net/ranges', () => {
           assert.equal(rangeContains(r, a), isSubset(sa, sr));
           assert.equal(rangeContains(a, r), isSubset(sr, sa));
           assert.equal(rangeSize(a), BigInt(sa.size));
-          for (const [x, y, sx, sy] of [[a, b, sa, sb], [a, r, sa, sr]] as const) {
+          for (const [x, y, sx, sy] of [
+            [a, b, sa, sb],
+            [a, r, sa, sr],
+          ] as const) {
             const shared = overlapRange(x, y);
             const expected = [...sx].filter((k) => sy.has(k)).sort();
             assert.deepEqual(shared ? [...addresses(shared)].sort() : [], expected);
@@ -192,8 +240,16 @@ describe('net/ranges', () => {
     });
 
     it('overlapRange on a table', () => {
-      assert.deepEqual(overlapRange(p('10.0.0.0/8'), p('10.96.0.0/12')), { family: 4, first: v('10.96.0.0'), last: v('10.111.255.255') });
-      assert.deepEqual(overlapRange({ family: 4, first: 5n, last: 10n }, { family: 4, first: 8n, last: 20n }), { family: 4, first: 8n, last: 10n });
+      assert.deepEqual(overlapRange(p('10.0.0.0/8'), p('10.96.0.0/12')), {
+        family: 4,
+        first: v('10.96.0.0'),
+        last: v('10.111.255.255'),
+      });
+      assert.deepEqual(overlapRange({ family: 4, first: 5n, last: 10n }, { family: 4, first: 8n, last: 20n }), {
+        family: 4,
+        first: 8n,
+        last: 10n,
+      });
       assert.equal(overlapRange({ family: 4, first: 5n, last: 10n }, { family: 4, first: 11n, last: 20n }), undefined);
       assert.equal(overlapRange(p('0.0.0.0/0'), p('::/0')), undefined);
       assert.equal(overlapRange(p('10.0.0.0/8'), p('::ffff:10.0.0.0/104')), undefined);
@@ -217,7 +273,9 @@ describe('net/ranges', () => {
         length: fc.integer({ min: bitsOf(r.family) - REGION_BITS, max: bitsOf(r.family) }),
         used: fc.array(prefixIn(r.family, r.base, bitsOf(r.family) - REGION_BITS + 1), { maxLength: 12 }),
         // Other-family noise that must be ignored: the region's numbers in the other family.
-        noise: fc.array(prefixIn(r.family === 4 ? 6 : 4, r.family === 4 ? v('::ffff:10.0.0.0') : v('10.0.0.0')), { maxLength: 3 }),
+        noise: fc.array(prefixIn(r.family === 4 ? 6 : 4, r.family === 4 ? v('::ffff:10.0.0.0') : v('10.0.0.0')), {
+          maxLength: 3,
+        }),
         near: fc.integer({ min: -40, max: 300 }).map((d) => r.base + BigInt(d)),
         within: fc.option(prefixIn(r.family, r.base), { nil: undefined }),
       }),
@@ -282,9 +340,20 @@ describe('net/ranges', () => {
       assert.equal(nextFreeBlock(0, 4, [p('255.255.255.255/32')], 0n), undefined);
       assert.equal(nextFreeBlock(32, 4, [p('0.0.0.0/1'), p('128.0.0.0/1')], 0n), undefined);
       assert.equal(nextFreeBlock(32, 4, [p('0.0.0.0/1'), p('128.0.0.0/2'), p('192.0.0.0/2')], 0n), undefined);
-      assert.equal(nextFreeBlock(32, 4, [p('0.0.0.0/1'), p('128.0.0.0/2'), p('192.0.0.0/3'), p('224.0.0.0/4')], 0n)?.text, '240.0.0.0/32');
-      assert.equal(nextFreeBlock(32, 4, [p('255.255.255.254/32')], (1n << 40n))?.text, '255.255.255.255/32', 'near beyond the family is clamped');
-      assert.equal(nextFreeBlock(24, 4, [p('10.0.0.1/8')], v('10.200.0.0'))?.text, '11.0.0.0/24', 'host bits of used are ignored');
+      assert.equal(
+        nextFreeBlock(32, 4, [p('0.0.0.0/1'), p('128.0.0.0/2'), p('192.0.0.0/3'), p('224.0.0.0/4')], 0n)?.text,
+        '240.0.0.0/32',
+      );
+      assert.equal(
+        nextFreeBlock(32, 4, [p('255.255.255.254/32')], 1n << 40n)?.text,
+        '255.255.255.255/32',
+        'near beyond the family is clamped',
+      );
+      assert.equal(
+        nextFreeBlock(24, 4, [p('10.0.0.1/8')], v('10.200.0.0'))?.text,
+        '11.0.0.0/24',
+        'host bits of used are ignored',
+      );
       // Ties go to the lower block: 10.0.0.0/32 and 10.0.0.2/32 are both one address away.
       assert.equal(nextFreeBlock(32, 4, [p('10.0.0.1/32')], v('10.0.0.1'))?.text, '10.0.0.0/32');
       assert.equal(nextFreeBlock(24, 4, [p('10.0.1.0/24')], v('10.0.1.128'))?.text, '10.0.2.0/24');
@@ -301,7 +370,8 @@ describe('net/ranges', () => {
 
       // 5000 used /24s packed from 10.0.0.0 (shuffled), one hole at 10.0.77.0: the hole is the answer near 10.0.0.0.
       const used: Prefix[] = [];
-      for (let i = 0; i < 5000; i++) if (i !== 77) used.push({ family: 4, address: v('10.0.0.0') + (BigInt(i) << 8n), length: 24, text: '' });
+      for (let i = 0; i < 5000; i++)
+        if (i !== 77) used.push({ family: 4, address: v('10.0.0.0') + (BigInt(i) << 8n), length: 24, text: '' });
       for (let i = used.length - 1; i > 0; i--) {
         const j = (i * 7919) % (i + 1);
         [used[i], used[j]] = [used[j], used[i]];
@@ -380,14 +450,21 @@ describe('net/ranges', () => {
       assert.equal(at(-257), undefined);
       assert.equal(at(1.5), undefined);
       assert.equal(at(Number.NaN), undefined);
-      assert.equal(formatAddress(addressAt(p('10.244.1.77/24'), 1) ?? { family: 4, value: 0n }), '10.244.1.1', 'host bits ignored');
+      assert.equal(
+        formatAddress(addressAt(p('10.244.1.77/24'), 1) ?? { family: 4, value: 0n }),
+        '10.244.1.1',
+        'host bits ignored',
+      );
       assert.deepEqual(addressAt(p('fd00::/64'), 1), { family: 6, value: v('fd00::1') });
       assert.equal(addressAt(p('1.2.3.4/32'), 1), undefined);
     });
 
     it('compareAddresses sorts IPv4 before IPv6, then by value', () => {
       const texts = ['::1', '10.0.0.2', '::ffff:10.0.0.1', '10.0.0.10', '0.0.0.0', '::'];
-      const sorted = texts.map((t) => parseAddress(t)!).sort(compareAddresses).map(formatAddress);
+      const sorted = texts
+        .map((t) => parseAddress(t)!)
+        .sort(compareAddresses)
+        .map(formatAddress);
       assert.deepEqual(sorted, ['0.0.0.0', '10.0.0.2', '10.0.0.10', '::', '::1', '::ffff:10.0.0.1']);
     });
 
@@ -403,7 +480,13 @@ describe('net/ranges', () => {
 
     it('comparePrefixes sorts by family, first address, wider first, then as written', () => {
       const texts = ['10.0.0.0/16', '::/0', '10.0.0.1/8', '9.0.0.0/8', '10.0.0.0/8', '10.1.0.0/16'];
-      assert.deepEqual(texts.map(p).sort(comparePrefixes).map((x) => x.text), ['9.0.0.0/8', '10.0.0.0/8', '10.0.0.1/8', '10.0.0.0/16', '10.1.0.0/16', '::/0']);
+      assert.deepEqual(
+        texts
+          .map(p)
+          .sort(comparePrefixes)
+          .map((x) => x.text),
+        ['9.0.0.0/8', '10.0.0.0/8', '10.0.0.1/8', '10.0.0.0/16', '10.1.0.0/16', '::/0'],
+      );
     });
   });
 });

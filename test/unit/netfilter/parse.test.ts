@@ -2,14 +2,21 @@ import assert from 'node:assert/strict';
 import { parseIptablesSave, type Match, type Rule, type Target } from '../../../src/core/netfilter';
 
 /** Parses one rule in the given table, declaring the chains it needs. */
-function parseRule(rule: string, table = 'nat', extraChains: string[] = ['X']): { rule: Rule; problems: { code: string; text: string }[] } {
+function parseRule(
+  rule: string,
+  table = 'nat',
+  extraChains: string[] = ['X'],
+): { rule: Rule; problems: { code: string; text: string }[] } {
   const decl = extraChains.map((c) => `:${c} - [0:0]\n`).join('');
   const text = `*${table}\n${decl}${rule}\nCOMMIT\n`;
   const r = parseIptablesSave(text, 'f.rules', 0);
   const chainName = rule.split(/\s+/)[1];
   const chain = r.ruleset.tables[table as 'nat']?.chains.find((c) => c.name === chainName);
   assert.ok(chain && chain.rules.length === 1, `rule should be parsed: ${rule}`);
-  return { rule: chain.rules[0], problems: r.problems.map((p) => ({ code: p.code, text: text.slice(p.span.start, p.span.end) })) };
+  return {
+    rule: chain.rules[0],
+    problems: r.problems.map((p) => ({ code: p.code, text: text.slice(p.span.start, p.span.end) })),
+  };
 }
 
 const strip = (m: Match): Record<string, unknown> => {
@@ -57,12 +64,16 @@ describe('netfilter/parse', () => {
     ]);
     const m = filter.chains[0].rules[0].matches[0];
     assert.equal(text.slice(m.span.start - base, m.span.end - base), '-s 10.0.0.0/8');
-    assert.deepEqual(ruleset.tables.nat!.chains.map((c) => c.name), ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
+    assert.deepEqual(
+      ruleset.tables.nat!.chains.map((c) => c.name),
+      ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+    );
     assert.equal(ruleset.tables.raw, undefined);
   });
 
   it('handles -I with and without a position', () => {
-    const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\n-I INPUT -p udp -j ACCEPT\n-I INPUT 2 -p tcp -j ACCEPT\nCOMMIT\n';
+    const text =
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\n-I INPUT -p udp -j ACCEPT\n-I INPUT 2 -p tcp -j ACCEPT\nCOMMIT\n';
     const { ruleset, problems } = parseIptablesSave(text, 'f', 0);
     assert.deepEqual(problems, []);
     assert.deepEqual(
@@ -76,20 +87,78 @@ describe('netfilter/parse', () => {
     ['-A X -d fd00::/64 -j RETURN', [{ kind: 'destination', negated: false, prefix: 'fd00::/64' }]],
     ['-A X ! -p udp -j RETURN', [{ kind: 'protocol', protocol: 'udp', negated: true }]],
     ['-A X -p 6 -j RETURN', [{ kind: 'protocol', protocol: 'tcp', negated: false }]],
-    ['-A X -i cni+ ! -o eth0 -j RETURN', [{ kind: 'inInterface', name: 'cni+', negated: false }, { kind: 'outInterface', name: 'eth0', negated: true }]],
-    ['-A X -p udp -m udp ! --sport 1000:2000 -j RETURN', [{ kind: 'protocol', protocol: 'udp', negated: false }, { kind: 'sport', range: { from: 1000, to: 2000 }, negated: true }]],
-    ['-A X -m comment --comment "a \\"quoted\\" comment" -j RETURN', [{ kind: 'comment', text: 'a "quoted" comment', negated: false }]],
-    ['-A X -m statistic --mode random --probability 0.3333333333 -j RETURN', [{ kind: 'statistic', mode: 'random', probability: 0.3333333333, negated: false }]],
-    ['-A X -m statistic --mode nth --every 3 --packet 0 -j RETURN', [{ kind: 'statistic', mode: 'nth', every: 3, packet: 0, negated: false }]],
+    [
+      '-A X -i cni+ ! -o eth0 -j RETURN',
+      [
+        { kind: 'inInterface', name: 'cni+', negated: false },
+        { kind: 'outInterface', name: 'eth0', negated: true },
+      ],
+    ],
+    [
+      '-A X -p udp -m udp ! --sport 1000:2000 -j RETURN',
+      [
+        { kind: 'protocol', protocol: 'udp', negated: false },
+        { kind: 'sport', range: { from: 1000, to: 2000 }, negated: true },
+      ],
+    ],
+    [
+      '-A X -m comment --comment "a \\"quoted\\" comment" -j RETURN',
+      [{ kind: 'comment', text: 'a "quoted" comment', negated: false }],
+    ],
+    [
+      '-A X -m statistic --mode random --probability 0.3333333333 -j RETURN',
+      [{ kind: 'statistic', mode: 'random', probability: 0.3333333333, negated: false }],
+    ],
+    [
+      '-A X -m statistic --mode nth --every 3 --packet 0 -j RETURN',
+      [{ kind: 'statistic', mode: 'nth', every: 3, packet: 0, negated: false }],
+    ],
     ['-A X -m mark ! --mark 0x4000/0x4000 -j RETURN', [{ kind: 'mark', value: 0x4000, mask: 0x4000, negated: true }]],
     ['-A X -m mark --mark 7 -j RETURN', [{ kind: 'mark', value: 7, mask: 0xffffffff, negated: false }]],
-    ['-A X -m addrtype ! --dst-type LOCAL,BROADCAST --limit-iface-in -j RETURN', [{ kind: 'addrtype', which: 'dst', types: ['LOCAL', 'BROADCAST'], negated: true, limitIface: 'in' }]],
-    ['-A X -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j RETURN', [{ kind: 'ctstate', states: ['RELATED', 'ESTABLISHED', 'DNAT'], negated: true }]],
+    [
+      '-A X -m addrtype ! --dst-type LOCAL,BROADCAST --limit-iface-in -j RETURN',
+      [{ kind: 'addrtype', which: 'dst', types: ['LOCAL', 'BROADCAST'], negated: true, limitIface: 'in' }],
+    ],
+    [
+      '-A X -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j RETURN',
+      [{ kind: 'ctstate', states: ['RELATED', 'ESTABLISHED', 'DNAT'], negated: true }],
+    ],
     ['-A X -m state --state NEW -j RETURN', [{ kind: 'ctstate', states: ['NEW'], negated: false }]],
-    ['-A X -p tcp -m multiport --dports 80,443,8000:8080 -j RETURN', [{ kind: 'protocol', protocol: 'tcp', negated: false }, { kind: 'multiport', which: 'dports', ranges: [{ from: 80, to: 80 }, { from: 443, to: 443 }, { from: 8000, to: 8080 }], negated: false }]],
-    ['-A X -m recent --name KUBE-SEP-A --rcheck --seconds 10800 --reap -j RETURN', [{ kind: 'recent', name: 'KUBE-SEP-A', command: 'rcheck', seconds: 10800, reap: true, side: 'rsource', negated: false }]],
+    [
+      '-A X -p tcp -m multiport --dports 80,443,8000:8080 -j RETURN',
+      [
+        { kind: 'protocol', protocol: 'tcp', negated: false },
+        {
+          kind: 'multiport',
+          which: 'dports',
+          ranges: [
+            { from: 80, to: 80 },
+            { from: 443, to: 443 },
+            { from: 8000, to: 8080 },
+          ],
+          negated: false,
+        },
+      ],
+    ],
+    [
+      '-A X -m recent --name KUBE-SEP-A --rcheck --seconds 10800 --reap -j RETURN',
+      [
+        {
+          kind: 'recent',
+          name: 'KUBE-SEP-A',
+          command: 'rcheck',
+          seconds: 10800,
+          reap: true,
+          side: 'rsource',
+          negated: false,
+        },
+      ],
+    ],
     ['-A X -m physdev --physdev-is-bridged -j RETURN', [{ kind: 'physdevIsBridged', negated: false }]],
-    ['-A X -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j RETURN', [{ kind: 'nfacct', name: 'ct_state_invalid_dropped_pkts', negated: false }]],
+    [
+      '-A X -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j RETURN',
+      [{ kind: 'nfacct', name: 'ct_state_invalid_dropped_pkts', negated: false }],
+    ],
   ];
   for (const [rule, expected] of matchCases) {
     it(`parses matches of: ${rule}`, () => {
@@ -103,20 +172,40 @@ describe('netfilter/parse', () => {
   const targetCases: [rule: string, table: string, expected: Target][] = [
     ['-A X -j ACCEPT', 'filter', { kind: 'accept' }],
     ['-A X -j DROP', 'filter', { kind: 'drop' }],
-    ['-A X -j REJECT --reject-with icmp-port-unreachable', 'filter', { kind: 'reject', rejectWith: 'icmp-port-unreachable' }],
+    [
+      '-A X -j REJECT --reject-with icmp-port-unreachable',
+      'filter',
+      { kind: 'reject', rejectWith: 'icmp-port-unreachable' },
+    ],
     ['-A X -j RETURN', 'filter', { kind: 'return' }],
     ['-A X -j Y', 'filter', { kind: 'jump', chain: 'Y' }],
     ['-A X -g Y', 'filter', { kind: 'goto', chain: 'Y' }],
-    ['-A X -j MARK --set-xmark 0x4000/0x4000', 'nat', { kind: 'mark', mask: 0x4000, xor: 0x4000, text: '--set-xmark 0x4000/0x4000' }],
+    [
+      '-A X -j MARK --set-xmark 0x4000/0x4000',
+      'nat',
+      { kind: 'mark', mask: 0x4000, xor: 0x4000, text: '--set-xmark 0x4000/0x4000' },
+    ],
     ['-A X -j MARK --or-mark 0x4000', 'nat', { kind: 'mark', mask: 0x4000, xor: 0x4000, text: '--or-mark 0x4000' }],
     ['-A X -j MARK --xor-mark 0x4000', 'nat', { kind: 'mark', mask: 0, xor: 0x4000, text: '--xor-mark 0x4000' }],
     ['-A X -j MARK --and-mark 0xff', 'nat', { kind: 'mark', mask: 0xffffff00, xor: 0, text: '--and-mark 0xff' }],
     ['-A X -j MARK --set-mark 0x1', 'nat', { kind: 'mark', mask: 0xffffffff, xor: 1, text: '--set-mark 0x1' }],
     ['-A X -j CONNMARK --save-mark', 'mangle', { kind: 'connmark', op: 'save', text: '--save-mark' }],
-    ['-A X -j DNAT --to-destination 10.180.0.1:80', 'nat', { kind: 'dnat', to: { text: '10.180.0.1:80', address: '10.180.0.1', port: 80 } }],
-    ['-A X -j DNAT --to-destination [fd00::1]:8080', 'nat', { kind: 'dnat', to: { text: '[fd00::1]:8080', address: 'fd00::1', port: 8080 } }],
+    [
+      '-A X -j DNAT --to-destination 10.180.0.1:80',
+      'nat',
+      { kind: 'dnat', to: { text: '10.180.0.1:80', address: '10.180.0.1', port: 80 } },
+    ],
+    [
+      '-A X -j DNAT --to-destination [fd00::1]:8080',
+      'nat',
+      { kind: 'dnat', to: { text: '[fd00::1]:8080', address: 'fd00::1', port: 8080 } },
+    ],
     ['-A X -j DNAT --to-destination fd00::1', 'nat', { kind: 'dnat', to: { text: 'fd00::1', address: 'fd00::1' } }],
-    ['-A X -j SNAT --to-source 192.0.2.1-192.0.2.9:1000-2000 --random', 'nat', { kind: 'snat', to: { text: '192.0.2.1-192.0.2.9:1000-2000', address: '192.0.2.1', port: 1000 } }],
+    [
+      '-A X -j SNAT --to-source 192.0.2.1-192.0.2.9:1000-2000 --random',
+      'nat',
+      { kind: 'snat', to: { text: '192.0.2.1-192.0.2.9:1000-2000', address: '192.0.2.1', port: 1000 } },
+    ],
     ['-A X -j MASQUERADE --random-fully', 'nat', { kind: 'masquerade', randomFully: true }],
     ['-A X -j MASQUERADE --to-ports 5000-6000', 'nat', { kind: 'masquerade', randomFully: false, toPort: 5000 }],
     ['-A X -j LOG --log-prefix "dropped: " --log-level 4', 'filter', { kind: 'log', prefix: 'dropped: ' }],
@@ -134,7 +223,12 @@ describe('netfilter/parse', () => {
   }
 
   // Broken or unsupported input: exact code and the exact source text the problem points at.
-  const problemCases: [name: string, text: string, expected: [code: string, spanText: string][], unsupportedRule?: boolean][] = [
+  const problemCases: [
+    name: string,
+    text: string,
+    expected: [code: string, spanText: string][],
+    unsupportedRule?: boolean,
+  ][] = [
     ['unknown table', '*security\n:INPUT ACCEPT [0:0]\nCOMMIT\n', [['iptables.unsupported', '*security']]],
     ['rule outside a table', '-A INPUT -j DROP\n', [['iptables.syntax', '-A INPUT -j DROP']]],
     ['missing COMMIT', '*filter\n-A INPUT -j DROP\n', [['iptables.syntax', '*filter']]],
@@ -143,22 +237,81 @@ describe('netfilter/parse', () => {
     ['undeclared chain', '*filter\n-A NOPE -j DROP\nCOMMIT\n', [['iptables.syntax', 'NOPE']], false],
     ['jump to missing chain', '*filter\n-A INPUT -j NOPE\nCOMMIT\n', [['iptables.syntax', '-j NOPE']], true],
     ['jump to built-in chain', '*filter\n-A INPUT -j OUTPUT\nCOMMIT\n', [['iptables.syntax', '-j OUTPUT']], true],
-    ['unknown match module', '*filter\n-A INPUT -m geoip --src-cc FR -j DROP\nCOMMIT\n', [['iptables.unsupported', '-m geoip']], true],
-    ['unsupported option of a known module', '*filter\n-A INPUT -p tcp --syn -j DROP\nCOMMIT\n', [['iptables.unsupported', '--syn']], true],
-    ['unknown option', '*filter\n-A INPUT --frobnicate 3 -j DROP\nCOMMIT\n', [['iptables.unsupported', '--frobnicate 3']], true],
-    ['unsupported target', '*nat\n-A PREROUTING -p tcp -j REDIRECT --to-ports 8080\nCOMMIT\n', [['iptables.unsupported', '-j REDIRECT']], true],
-    ['unsupported address type', '*filter\n-A INPUT -m addrtype --dst-type BLACKHOLE -j DROP\nCOMMIT\n', [['iptables.unsupported', '--dst-type BLACKHOLE']], true],
+    [
+      'unknown match module',
+      '*filter\n-A INPUT -m geoip --src-cc FR -j DROP\nCOMMIT\n',
+      [['iptables.unsupported', '-m geoip']],
+      true,
+    ],
+    [
+      'unsupported option of a known module',
+      '*filter\n-A INPUT -p tcp --syn -j DROP\nCOMMIT\n',
+      [['iptables.unsupported', '--syn']],
+      true,
+    ],
+    [
+      'unknown option',
+      '*filter\n-A INPUT --frobnicate 3 -j DROP\nCOMMIT\n',
+      [['iptables.unsupported', '--frobnicate 3']],
+      true,
+    ],
+    [
+      'unsupported target',
+      '*nat\n-A PREROUTING -p tcp -j REDIRECT --to-ports 8080\nCOMMIT\n',
+      [['iptables.unsupported', '-j REDIRECT']],
+      true,
+    ],
+    [
+      'unsupported address type',
+      '*filter\n-A INPUT -m addrtype --dst-type BLACKHOLE -j DROP\nCOMMIT\n',
+      [['iptables.unsupported', '--dst-type BLACKHOLE']],
+      true,
+    ],
     ['bad address', '*filter\n-A INPUT -s 10.0.0.300 -j DROP\nCOMMIT\n', [['iptables.syntax', '-s 10.0.0.300']], true],
-    ['bad prefix', '*filter\n-A INPUT ! -d 10.0.0.0/33 -j DROP\nCOMMIT\n', [['iptables.syntax', '! -d 10.0.0.0/33']], true],
-    ['bad port range', '*filter\n-A INPUT -p tcp --dport 90:80 -j DROP\nCOMMIT\n', [['iptables.syntax', '--dport 90:80']], true],
+    [
+      'bad prefix',
+      '*filter\n-A INPUT ! -d 10.0.0.0/33 -j DROP\nCOMMIT\n',
+      [['iptables.syntax', '! -d 10.0.0.0/33']],
+      true,
+    ],
+    [
+      'bad port range',
+      '*filter\n-A INPUT -p tcp --dport 90:80 -j DROP\nCOMMIT\n',
+      [['iptables.syntax', '--dport 90:80']],
+      true,
+    ],
     ['bad protocol', '*filter\n-A INPUT -p tcpx -j DROP\nCOMMIT\n', [['iptables.syntax', '-p tcpx']], true],
     ['missing value', '*filter\n-A INPUT -s\nCOMMIT\n', [['iptables.syntax', '-s']], true],
-    ['probability out of range', '*nat\n:X - [0:0]\n-A X -m statistic --mode random --probability 1.5 -j RETURN\nCOMMIT\n', [['iptables.syntax', '--probability 1.5']], true],
-    ['unknown ctstate', '*filter\n-A INPUT -m conntrack --ctstate BOGUS -j DROP\nCOMMIT\n', [['iptables.syntax', '--ctstate BOGUS']], true],
+    [
+      'probability out of range',
+      '*nat\n:X - [0:0]\n-A X -m statistic --mode random --probability 1.5 -j RETURN\nCOMMIT\n',
+      [['iptables.syntax', '--probability 1.5']],
+      true,
+    ],
+    [
+      'unknown ctstate',
+      '*filter\n-A INPUT -m conntrack --ctstate BOGUS -j DROP\nCOMMIT\n',
+      [['iptables.syntax', '--ctstate BOGUS']],
+      true,
+    ],
     ['bad mark', '*filter\n-A INPUT -m mark --mark 0xZZ -j DROP\nCOMMIT\n', [['iptables.syntax', '--mark 0xZZ']], true],
-    ['DNAT outside nat', '*filter\n-A INPUT -j DNAT --to-destination 1.2.3.4\nCOMMIT\n', [['iptables.syntax', '-j DNAT']], true],
-    ['bad DNAT destination', '*nat\n-A PREROUTING -j DNAT --to-destination nowhere\nCOMMIT\n', [['iptables.syntax', '--to-destination nowhere']], true],
-    ['unterminated quote', '*filter\n-A INPUT -m comment --comment "oops -j DROP\nCOMMIT\n', [['iptables.syntax', '"oops -j DROP']]],
+    [
+      'DNAT outside nat',
+      '*filter\n-A INPUT -j DNAT --to-destination 1.2.3.4\nCOMMIT\n',
+      [['iptables.syntax', '-j DNAT']],
+      true,
+    ],
+    [
+      'bad DNAT destination',
+      '*nat\n-A PREROUTING -j DNAT --to-destination nowhere\nCOMMIT\n',
+      [['iptables.syntax', '--to-destination nowhere']],
+      true,
+    ],
+    [
+      'unterminated quote',
+      '*filter\n-A INPUT -m comment --comment "oops -j DROP\nCOMMIT\n',
+      [['iptables.syntax', '"oops -j DROP']],
+    ],
     ['policy on a user chain', '*filter\n:MINE ACCEPT [0:0]\nCOMMIT\n', [['iptables.syntax', ':MINE ACCEPT [0:0]']]],
     ['bad built-in policy', '*filter\n:INPUT REJECT [0:0]\nCOMMIT\n', [['iptables.syntax', ':INPUT REJECT [0:0]']]],
     ['chain declared twice', '*filter\n:A - [0:0]\n:A - [0:0]\nCOMMIT\n', [['iptables.syntax', ':A - [0:0]']]],
@@ -183,7 +336,16 @@ describe('netfilter/parse', () => {
   }
 
   it('keeps parsing after errors and never throws on garbage', () => {
-    const inputs = ['', '\n\n', '*', '*nat\n:\nCOMMIT', '*nat\n-A\n', '*filter\n-A INPUT ! ! -s 1.2.3.4\nCOMMIT', '"""', '*nat\n-A POSTROUTING -j MARK\nCOMMIT\n'];
+    const inputs = [
+      '',
+      '\n\n',
+      '*',
+      '*nat\n:\nCOMMIT',
+      '*nat\n-A\n',
+      '*filter\n-A INPUT ! ! -s 1.2.3.4\nCOMMIT',
+      '"""',
+      '*nat\n-A POSTROUTING -j MARK\nCOMMIT\n',
+    ];
     for (const text of inputs) {
       const r = parseIptablesSave(text, 'f', 0);
       assert.ok(Array.isArray(r.problems));

@@ -34,7 +34,11 @@ export function cases(): Case[] {
     for (const c of fs.readdirSync(groupDir).sort()) {
       const dir = path.join(groupDir, c);
       if (!fs.statSync(dir).isDirectory()) continue;
-      const entries = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+      const entries = fs
+        .readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f));
       out.push({ name: `${group}/${c}`, dir, entries });
     }
   }
@@ -53,7 +57,13 @@ export function located(c: Case, p: Problem, texts: ReadonlyMap<string, string>)
 }
 
 export function sortExpected(list: readonly Expected[]): Expected[] {
-  return [...list].sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  return [...list].sort(
+    (a, b) =>
+      (a.file ?? '').localeCompare(b.file ?? '') ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.code.localeCompare(b.code),
+  );
 }
 
 export function textsOf(a: Analysis): Map<string, string> {

@@ -26,9 +26,17 @@ describe('rules: golden fixtures', () => {
   it('every rule has a case that fires and a near miss that does not', () => {
     for (const rule of RULES) {
       const own = all.filter((c) => c.name.startsWith(`${rule.code}/`));
-      const expectations = own.map((c) => JSON.parse(fs.readFileSync(path.join(c.dir, 'expected.json'), 'utf8')) as Expected[]);
-      assert.ok(expectations.some((e) => e.some((x) => x.code === rule.code)), `${rule.code}: no fixture where it fires`);
-      assert.ok(expectations.some((e) => !e.some((x) => x.code === rule.code)), `${rule.code}: no near-miss fixture where it stays quiet`);
+      const expectations = own.map(
+        (c) => JSON.parse(fs.readFileSync(path.join(c.dir, 'expected.json'), 'utf8')) as Expected[],
+      );
+      assert.ok(
+        expectations.some((e) => e.some((x) => x.code === rule.code)),
+        `${rule.code}: no fixture where it fires`,
+      );
+      assert.ok(
+        expectations.some((e) => !e.some((x) => x.code === rule.code)),
+        `${rule.code}: no near-miss fixture where it stays quiet`,
+      );
     }
   });
 });

@@ -15,7 +15,8 @@ export function applyEdits(texts: ReadonlyMap<string, string>, edits: readonly T
   for (const [file, list] of byFile) {
     let text = out.get(file);
     assert.ok(text !== undefined, `edit in a file that was not read: ${file}`);
-    for (const e of [...list].sort((a, b) => b.span.start - a.span.start)) text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
+    for (const e of [...list].sort((a, b) => b.span.start - a.span.start))
+      text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
     out.set(file, text);
   }
   return out;
@@ -43,7 +44,8 @@ describe('rules: quick fixes', () => {
           const afterCounts = counts(after.diagnostics);
           const what = `${d.code} '${fix.title}' → ${after.diagnostics.map((x) => `${x.code}: ${x.message}`).join('\n')}`;
           assert.ok((afterCounts.get(d.code) ?? 0) < beforeCounts.get(d.code)!, `the diagnostic stays: ${what}`);
-          for (const [code, n] of afterCounts) assert.ok(n <= (beforeCounts.get(code) ?? 0), `a new ${code} appeared: ${what}`);
+          for (const [code, n] of afterCounts)
+            assert.ok(n <= (beforeCounts.get(code) ?? 0), `a new ${code} appeared: ${what}`);
           fixed.add(d.code);
         }
       }
@@ -51,7 +53,20 @@ describe('rules: quick fixes', () => {
   }
 
   it('the fixtures exercise the fixes the issue asks for, and the obvious ones', () => {
-    for (const code of ['cidr.host-bits', 'cidr.overlap', 'ip.outside-range', 'ip.reserved', 'service.nodeport-duplicate', 'service.cluster-ip-duplicate', 'nat.masquerade-all', 'nat.pod-to-pod', 'bridge.hairpin-off', 'pod.host-network-ip', 'service.target-port', 'cidr.service-range-too-large']) {
+    for (const code of [
+      'cidr.host-bits',
+      'cidr.overlap',
+      'ip.outside-range',
+      'ip.reserved',
+      'service.nodeport-duplicate',
+      'service.cluster-ip-duplicate',
+      'nat.masquerade-all',
+      'nat.pod-to-pod',
+      'bridge.hairpin-off',
+      'pod.host-network-ip',
+      'service.target-port',
+      'cidr.service-range-too-large',
+    ]) {
       assert.ok(fixed.has(code), `no fixture exercises a quick fix of ${code}`);
     }
   });

@@ -13,19 +13,61 @@ const codes = (text: string, options = {}) => run(text, options).map((d) => d.co
 
 describe('rules: structure codes', () => {
   const table: { name: string; text: string; code: string; at: string; says?: RegExp }[] = [
-    { name: 'yaml.syntax on an unclosed flow list', text: `${HEAD}cluster:\n  podCIDRs: [10.244.0.0/16\n`, code: 'yaml.syntax', at: '' },
-    { name: 'schema.unknown-key with a suggestion', text: `${HEAD}cluster:\n  podCIDR: [10.244.0.0/16]\n`, code: 'schema.unknown-key', at: 'podCIDR:', says: /Did you mean 'podCIDRs'/ },
-    { name: 'schema.type on a string where a list goes', text: `${HEAD}nodes: node1\n`, code: 'schema.type', at: 'node1' },
-    { name: 'schema.type on a bad enum with a suggestion', text: `${HEAD}cluster:\n  routing: hostgw\n`, code: 'schema.type', at: 'hostgw', says: /Did you mean 'host-gw'/ },
-    { name: 'ref.unknown on a pod on a missing node', text: `${HEAD}nodes: [{name: node1}]\npods: [{name: a, node: node9, ip: 10.0.0.1}]\n`, code: 'ref.unknown', at: 'node9', says: /known: node1/ },
-    { name: 'ref.unknown on an interface on a missing network', text: `${HEAD}nodes: [{name: node1, interfaces: [{name: eth0, network: wan, address: 10.0.0.1/24}]}]\n`, code: 'ref.unknown', at: 'wan' },
-    { name: 'name.duplicate on a node defined twice', text: `${HEAD}nodes: [{name: node1}, {name: node1}]\n`, code: 'name.duplicate', at: 'node1}]' },
+    {
+      name: 'yaml.syntax on an unclosed flow list',
+      text: `${HEAD}cluster:\n  podCIDRs: [10.244.0.0/16\n`,
+      code: 'yaml.syntax',
+      at: '',
+    },
+    {
+      name: 'schema.unknown-key with a suggestion',
+      text: `${HEAD}cluster:\n  podCIDR: [10.244.0.0/16]\n`,
+      code: 'schema.unknown-key',
+      at: 'podCIDR:',
+      says: /Did you mean 'podCIDRs'/,
+    },
+    {
+      name: 'schema.type on a string where a list goes',
+      text: `${HEAD}nodes: node1\n`,
+      code: 'schema.type',
+      at: 'node1',
+    },
+    {
+      name: 'schema.type on a bad enum with a suggestion',
+      text: `${HEAD}cluster:\n  routing: hostgw\n`,
+      code: 'schema.type',
+      at: 'hostgw',
+      says: /Did you mean 'host-gw'/,
+    },
+    {
+      name: 'ref.unknown on a pod on a missing node',
+      text: `${HEAD}nodes: [{name: node1}]\npods: [{name: a, node: node9, ip: 10.0.0.1}]\n`,
+      code: 'ref.unknown',
+      at: 'node9',
+      says: /known: node1/,
+    },
+    {
+      name: 'ref.unknown on an interface on a missing network',
+      text: `${HEAD}nodes: [{name: node1, interfaces: [{name: eth0, network: wan, address: 10.0.0.1/24}]}]\n`,
+      code: 'ref.unknown',
+      at: 'wan',
+    },
+    {
+      name: 'name.duplicate on a node defined twice',
+      text: `${HEAD}nodes: [{name: node1}, {name: node1}]\n`,
+      code: 'name.duplicate',
+      at: 'node1}]',
+    },
   ];
   for (const t of table) {
     it(t.name, () => {
       const found = run(t.text).filter((d) => d.code === t.code);
       assert.ok(found.length >= 1, `no ${t.code} in ${JSON.stringify(run(t.text).map((d) => d.code))}`);
-      if (t.at) assert.ok(found.some((d) => d.span.start === t.text.lastIndexOf(t.at)), `${t.code} not at '${t.at}': ${found.map((d) => d.span.start)}`);
+      if (t.at)
+        assert.ok(
+          found.some((d) => d.span.start === t.text.lastIndexOf(t.at)),
+          `${t.code} not at '${t.at}': ${found.map((d) => d.span.start)}`,
+        );
       if (t.says) assert.match(found[0].message, t.says);
     });
   }
@@ -48,11 +90,14 @@ describe('rules: severity overrides', () => {
     assert.ok(!changed.some((d) => d.code === 'nat.masquerade-all'));
   });
 
-  it('applies to the model\'s codes too', () => {
+  it("applies to the model's codes too", () => {
     const t = `${HEAD}cluster:\n  podCIDR: [10.0.0.0/8]\n`;
     assert.ok(codes(t).includes('schema.unknown-key'));
     assert.ok(!codes(t, { severity: { 'schema.unknown-key': 'off' } }).includes('schema.unknown-key'));
-    assert.equal(run(t, { severity: { 'schema.unknown-key': 'info' } }).find((d) => d.code === 'schema.unknown-key')?.severity, 'info');
+    assert.equal(
+      run(t, { severity: { 'schema.unknown-key': 'info' } }).find((d) => d.code === 'schema.unknown-key')?.severity,
+      'info',
+    );
   });
 });
 
@@ -87,7 +132,8 @@ describe('rules: catalogue', () => {
     const { cases, analyseCase } = await import('./fixtures');
     const severity = new Map(DIAGNOSTIC_CODES.map((c) => [c.code, c.severity]));
     for (const c of cases()) {
-      for (const d of (await analyseCase(c)).diagnostics) assert.equal(d.severity, severity.get(d.code), `${c.name}: ${d.code}`);
+      for (const d of (await analyseCase(c)).diagnostics)
+        assert.equal(d.severity, severity.get(d.code), `${c.name}: ${d.code}`);
     }
   });
 });

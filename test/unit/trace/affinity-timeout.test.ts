@@ -32,7 +32,12 @@ describe('trace: ClientIP session affinity timeout', () => {
   });
 
   it('defaults to 10800 seconds as Kubernetes does', () => {
-    const a = analyse([{ path: '/t/lab.netpath.yaml', text: LAB + SERVICE.replace('  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}\n', '') }]);
+    const a = analyse([
+      {
+        path: '/t/lab.netpath.yaml',
+        text: LAB + SERVICE.replace('  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}\n', ''),
+      },
+    ]);
     assert.equal(a.topology.services[0].sessionAffinityTimeoutSeconds, 10800);
   });
 });

@@ -14,7 +14,10 @@ function trace(file: string, req: TraceRequest) {
 describe('trace/kernel findings', () => {
   it('dual-stack: an IPv6 packet to the IPv6 cluster IP is DNATed to the IPv6 endpoint, never the IPv4 one', () => {
     const r = trace('examples/dual-stack/cluster.netpath.yaml', { from: 'pod/client', to: '[fd00:10:96::a]:80' });
-    assert.deepEqual(r.paths.map((p) => [p.disposition, p.delivered?.ip, p.sourceSeen]), [['delivered', 'fd00:10:244:2::a', 'fd00:10:244:1::a']]);
+    assert.deepEqual(
+      r.paths.map((p) => [p.disposition, p.delivered?.ip, p.sourceSeen]),
+      [['delivered', 'fd00:10:244:2::a', 'fd00:10:244:1::a']],
+    );
   });
 
   it('container to container over localhost: the receiver sees the loopback address', () => {

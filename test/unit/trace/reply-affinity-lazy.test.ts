@@ -32,7 +32,10 @@ describe('trace/reply: every delivered path gets its reply, with the reverse NAT
       assert.equal(p.reply.sourceSeen, '10.96.0.10');
       const dnat = p.nat.find((n) => n.type === 'DNAT')!;
       const rev = p.reply.nat.filter((n) => n.reverse);
-      assert.deepEqual(rev.map((n) => [n.type, n.chain, n.rule]), [['DNAT', dnat.chain, dnat.rule]]);
+      assert.deepEqual(
+        rev.map((n) => [n.type, n.chain, n.rule]),
+        [['DNAT', dnat.chain, dnat.rule]],
+      );
       assert.deepEqual(rev[0].before.src, dnat.after.dst);
       assert.deepEqual(rev[0].after, { src: '10.96.0.10', sport: 80, dst: '10.244.1.10', dport: 40000 });
     }
@@ -42,7 +45,13 @@ describe('trace/reply: every delivered path gets its reply, with the reverse NAT
     const r = trace({ from: 'external/laptop', to: 'node/node1:30080', reply: true });
     for (const p of r.paths) {
       const rev = p.reply!.nat;
-      assert.deepEqual(rev.map((n) => [n.type, n.netns, n.reverse]), [['MASQUERADE', 'node:node1', true], ['DNAT', 'node:node1', true]]);
+      assert.deepEqual(
+        rev.map((n) => [n.type, n.netns, n.reverse]),
+        [
+          ['MASQUERADE', 'node:node1', true],
+          ['DNAT', 'node:node1', true],
+        ],
+      );
       assert.equal(p.reply!.hops.at(-1)!.packet.src, '192.168.56.11');
       assert.equal(p.reply!.hops.at(-1)!.packet.dst, '192.168.56.100');
     }
@@ -90,7 +99,10 @@ describe('dataplane/lazy rulesets', () => {
   });
 
   it('a data plane sharing work between nodes gives each node the same text and rules as compiling it alone', () => {
-    const text = LAB.replace('externals:', `  - name: web-local\n    type: NodePort\n    externalTrafficPolicy: Local\n    sessionAffinity: ClientIP\n    clusterIP: 10.96.0.11\n    selector: {app: web}\n    ports: [{name: http, port: 80, targetPort: http, nodePort: 30081}]\nexternals:`);
+    const text = LAB.replace(
+      'externals:',
+      `  - name: web-local\n    type: NodePort\n    externalTrafficPolicy: Local\n    sessionAffinity: ClientIP\n    clusterIP: 10.96.0.11\n    selector: {app: web}\n    ports: [{name: http, port: 80, targetPort: http, nodePort: 30081}]\nexternals:`,
+    );
     const t = topo(text);
     assert.equal(t.services.length, 2);
     const dp = compileDataPlane(t);
@@ -99,10 +111,18 @@ describe('dataplane/lazy rulesets', () => {
       const alone = buildNodeRules(t, node);
       assert.equal(shared.text, alone.text);
       assert.equal(shared.text, nodeRulesText(t, node.name));
-      assert.deepEqual(JSON.parse(JSON.stringify(shared.ruleset, (_k, v) => (typeof v === 'bigint' ? String(v) : v))), JSON.parse(JSON.stringify(alone.ruleset, (_k, v) => (typeof v === 'bigint' ? String(v) : v))));
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(shared.ruleset, (_k, v) => (typeof v === 'bigint' ? String(v) : v))),
+        JSON.parse(JSON.stringify(alone.ruleset, (_k, v) => (typeof v === 'bigint' ? String(v) : v))),
+      );
     }
     // eTP Local: node2's lines differ from node1's (its local endpoint), so the replay is keyed by node.
-    const local = (n: string) => dp.namespaces.get(`node:${n}`)!.rules!.text.split('\n').filter((l) => l.startsWith('-A KUBE-SVL-')).join('\n');
+    const local = (n: string) =>
+      dp.namespaces
+        .get(`node:${n}`)!
+        .rules!.text.split('\n')
+        .filter((l) => l.startsWith('-A KUBE-SVL-'))
+        .join('\n');
     assert.notEqual(local('node1'), local('node2'));
   });
 });
@@ -131,27 +151,46 @@ describe('trace/--at node/<name>', () => {
 
 describe('cli: netpath trace', () => {
   const io = (): CliIO & { text: string } => {
-    const o = { cwd: path.resolve('.'), text: '', out(s: string) { o.text += s; }, err() {} };
+    const o = {
+      cwd: path.resolve('.'),
+      text: '',
+      out(s: string) {
+        o.text += s;
+      },
+      err() {},
+    };
     return o;
   };
   it('exit 0 when every path is delivered, and the binding JSON shape', async () => {
     const o = io();
-    assert.equal(await traceCommand.run([LAB_FILE, '--from', 'pod/client', '--to', 'svc/web:http', '--format', 'json'], o), 0);
+    assert.equal(
+      await traceCommand.run([LAB_FILE, '--from', 'pod/client', '--to', 'svc/web:http', '--format', 'json'], o),
+      0,
+    );
     const j = JSON.parse(o.text);
     assert.deepEqual(Object.keys(j.flow), ['proto', 'src', 'sport', 'dst', 'dport']);
     const p = j.paths[0];
-    for (const k of ['probability', 'disposition', 'reason', 'delivered', 'sourceSeen', 'hops', 'nat']) assert.ok(k in p, k);
+    for (const k of ['probability', 'disposition', 'reason', 'delivered', 'sourceSeen', 'hops', 'nat'])
+      assert.ok(k in p, k);
     assert.deepEqual(Object.keys(p.delivered).sort(), ['container', 'ip', 'kind', 'name', 'port']);
     assert.deepEqual(Object.keys(p.hops[0]).sort(), ['device', 'dir', 'netns', 'packet', 'steps']);
     assert.deepEqual(Object.keys(p.hops[0].packet).sort(), ['dport', 'dst', 'sport', 'src', 'ttl']);
-    assert.ok(p.hops[0].steps.every((s: { kind: string; detail: string }) => typeof s.kind === 'string' && typeof s.detail === 'string'));
+    assert.ok(
+      p.hops[0].steps.every(
+        (s: { kind: string; detail: string }) => typeof s.kind === 'string' && typeof s.detail === 'string',
+      ),
+    );
     assert.deepEqual(Object.keys(p.nat[0]).sort(), ['after', 'before', 'chain', 'netns', 'rule', 'type']);
   });
   it('exit 1 when some path is not delivered', async () => {
     assert.equal(await traceCommand.run([LAB_FILE, '--from', 'pod/client', '--to', 'pod/web-1:9999'], io()), 1);
   });
   it('bad input is a usage error (exit 2)', async () => {
-    for (const args of [['--from', 'pod/nope', '--to', 'svc/web:http'], ['--from', 'pod/client', '--to', 'svc/web'], ['--from', 'pod/client', '--to', 'svc/web:http', '--proto', 'gre']]) {
+    for (const args of [
+      ['--from', 'pod/nope', '--to', 'svc/web:http'],
+      ['--from', 'pod/client', '--to', 'svc/web'],
+      ['--from', 'pod/client', '--to', 'svc/web:http', '--proto', 'gre'],
+    ]) {
       await assert.rejects(traceCommand.run([LAB_FILE, ...args], io()), CliError, args.join(' '));
     }
   });
