@@ -51,7 +51,8 @@ export function defaultFlows(t: Topology): FlowSpec[] {
       flows.push(f);
     }
   };
-  const pods = t.pods.filter((p) => !p.hostNetwork);
+  // Only pods a trace can place: scheduled on a node and with an address (a manifest's pods may be neither yet).
+  const pods = t.pods.filter((p) => !p.hostNetwork && p.node && p.ips.length);
   const portsOf = (p: Topology['pods'][number]) =>
     p.containers.flatMap((c) => c.ports.map((port) => ({ container: c, port })));
 

@@ -374,6 +374,7 @@ class Builder {
         id: `${namespace}/${name}`,
         type: enumOf(str(get(s, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
         clusterIPs: clusterIPs.map((c) => c.value),
+        headless: false,
         selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
         ports: list(get(s, 'ports')).flatMap((p, i) => readServicePort(p, i, 'netpath')),
         externalTrafficPolicy: enumOf(str(get(s, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
@@ -489,6 +490,7 @@ class Builder {
     const spec = get(root, 'spec');
     let clusterIPs = strings(get(spec, 'clusterIPs'));
     if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
+    const headless = clusterIPs[0]?.value === 'None';
     clusterIPs = clusterIPs.filter((c) => c.value !== 'None' && c.value !== '');
     const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) =>
       strings(get(i, 'ip')),
@@ -514,6 +516,7 @@ class Builder {
         id: `${namespace}/${name}`,
         type: enumOf(str(get(spec, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
         clusterIPs: clusterIPs.map((c) => c.value),
+        headless,
         selector: get(spec, 'selector') ? stringMap(get(spec, 'selector')) : undefined,
         ports: list(get(spec, 'ports')).flatMap((p, i) => readServicePort(p, i, 'Service')),
         externalTrafficPolicy: enumOf(
@@ -958,6 +961,7 @@ class Builder {
         for (const key of np.set) {
           const field = key === 'clusterIP' ? 'clusterIPs' : key === 'loadBalancerIP' ? 'loadBalancerIPs' : key;
           refined[field] = (np.svc as unknown as Record<string, unknown>)[field];
+          if (field === 'clusterIPs') refined.headless = false;
         }
         svc = refined as unknown as typeof svc;
       }
@@ -1071,14 +1075,8 @@ class Builder {
       }
     }
     for (const p of pods) {
-      if (!p.node) {
-        this.report(
-          'ref.unknown',
-          'error',
-          `Pod ${p.id} is not scheduled on any node: give it a node (spec.nodeName).`,
-          p.spans.name ?? p.span,
-        );
-      } else if (!nodeNames.has(p.node)) {
+      // A Pod without spec.nodeName is normal in a manifest (the scheduler sets it); a trace from or to it says what is missing.
+      if (p.node && !nodeNames.has(p.node)) {
         this.report(
           'ref.unknown',
           'error',

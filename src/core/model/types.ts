@@ -156,6 +156,11 @@ export interface Service extends Located {
   readonly id: string;
   readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
   readonly clusterIPs: readonly string[];
+  /**
+   * `clusterIP: None`: kube-proxy writes nothing for it and DNS answers with the pods' addresses. A Service with
+   * no clusterIP written is not headless: the API server allocates one from the Service range when it is created.
+   */
+  readonly headless: boolean;
   /** undefined: no selector (endpoints come from EndpointSlices). */
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly ports: readonly ServicePort[];

@@ -63,6 +63,18 @@ function findPod(t: Topology, e: { namespace?: string; name: string }): Pod | Fa
   );
 }
 
+/** What a trace needs of a pod that a manifest may not say yet: the node (the scheduler picks it). */
+function unscheduled(pod: Pod): string | undefined {
+  if (pod.node) return undefined;
+  return `Pod ${pod.id} is not scheduled: it has no spec.nodeName (the scheduler sets it when the pod is created), so NetPath cannot know which node's namespaces it is in. Write the node (kubectl get pod ${pod.name} -n ${pod.namespace} -o jsonpath='{.spec.nodeName}') as spec.nodeName, or refine the pod in a NetPath document (pods: [{name: ${pod.name}, namespace: ${pod.namespace}, node: <node>}]).`;
+}
+
+/** ... and its address (the CNI plugin picks it when the pod starts). */
+function withoutIP(pod: Pod): string | undefined {
+  if (pod.ips.length) return undefined;
+  return `Pod ${pod.id} has no IP: it has no status.podIP (the CNI plugin assigns one when the pod starts), so NetPath cannot know its address. Use a dump of the running pod (kubectl get pod ${pod.name} -n ${pod.namespace} -o yaml), or refine the pod in a NetPath document (pods: [{name: ${pod.name}, namespace: ${pod.namespace}, ip: <address>}]).`;
+}
+
 const familyOf = (a: string): Family | undefined => parseAddress(a)?.family;
 
 function nodeAddresses(t: Topology, name: string): string[] {
@@ -79,6 +91,8 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
           error: `Pod ${pod.id} has no container '${e.suffix}' (containers: ${pod.containers.map((c) => c.name).join(', ') || 'none'}).`,
         };
       }
+      const missing = unscheduled(pod) ?? (pod.hostNetwork ? undefined : withoutIP(pod));
+      if (missing) return { error: missing };
       return { netns: pod.hostNetwork ? nodeNetns(pod.node) : podNetns(pod.id), addresses: pod.ips, pod };
     }
     case 'node':
@@ -172,6 +186,8 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
         port = named.containerPort;
         proto = named.protocol.toLowerCase() as TraceProto;
       }
+      const missing = pod.hostNetwork ? unscheduled(pod) : (withoutIP(pod) ?? unscheduled(pod));
+      if (missing) return { error: missing };
       return { addresses: pod.ips, port, ...(proto ? { proto } : {}) };
     }
     case 'svc': {
@@ -197,7 +213,11 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
           error: `Service ${svc.id} has no port '${e.suffix}' (ports: ${svc.ports.map((p) => (p.name ? `${p.name}=${p.port}` : p.port)).join(', ')}).`,
         };
       if (!svc.clusterIPs.length)
-        return { error: `Service ${svc.id} has no cluster IP (headless): trace to a pod instead.` };
+        return {
+          error: svc.headless
+            ? `Service ${svc.id} is headless (clusterIP: None): kube-proxy writes no rules for it and clients connect to the pods' own addresses; trace to a pod instead.`
+            : `Service ${svc.id} has no clusterIP written: the API server allocates one from the Service range when the Service is created, so NetPath cannot know it. Write the allocated address (kubectl get service ${svc.name} -n ${svc.namespace} -o jsonpath='{.spec.clusterIP}') as spec.clusterIP, or refine the Service in a NetPath document (services: [{name: ${svc.name}, namespace: ${svc.namespace}, clusterIP: <address>}]).`,
+        };
       return { addresses: svc.clusterIPs, port: sp.port, proto: sp.protocol.toLowerCase() as TraceProto };
     }
     case 'node': {
