@@ -127,16 +127,33 @@ interface ServicePortEntry {
   readonly eps: readonly Endpoint[];
 }
 
-interface Categorized {
-  readonly cluster: readonly Endpoint[];
-  readonly local: readonly Endpoint[];
-  readonly all: readonly Endpoint[];
+/** What {@link categorize} reads of an endpoint. */
+export interface CategorizedEndpoint {
+  readonly local: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  /** `ip:port`, which identifies the endpoint. */
+  readonly text: string;
+}
+
+interface Categorized<E> {
+  readonly cluster: readonly E[];
+  readonly local: readonly E[];
+  readonly all: readonly E[];
   readonly hasAny: boolean;
 }
 
-/** proxy.CategorizeEndpoints without topology hints. */
-function categorize(eps: readonly Endpoint[], usesCluster: boolean, usesLocal: boolean): Categorized {
-  let cluster: Endpoint[] = [];
+/**
+ * proxy.CategorizeEndpoints without topology hints: ready endpoints; when a policy has none, the serving and
+ * terminating ones; never an endpoint that is not serving.
+ */
+export function categorize<E extends CategorizedEndpoint>(
+  eps: readonly E[],
+  usesCluster: boolean,
+  usesLocal: boolean,
+): Categorized<E> {
+  let cluster: E[] = [];
   let hasAny = false;
   if (usesCluster) {
     cluster = eps.filter((e) => e.ready);
@@ -155,7 +172,7 @@ function categorize(eps: readonly Endpoint[], usesCluster: boolean, usesLocal: b
       if (e.local) hasLocalServingTerminating = true;
     }
   }
-  let local: Endpoint[] = [];
+  let local: E[] = [];
   let servingTerminating = false;
   if (hasLocalReady) local = eps.filter((e) => e.local && e.ready);
   else if (hasLocalServingTerminating) {
@@ -920,7 +937,7 @@ function parseAddressOrPrefix(text: string): Prefix | undefined {
   return a ? hostPrefix(a) : undefined;
 }
 
-function endpointPort(e: EndpointInput, port: ServicePortInput): number | undefined {
+export function endpointPort(e: EndpointInput, port: ServicePortInput): number | undefined {
   const p = e.ports[port.name];
   if (p !== undefined) return p > 0 ? p : undefined;
   return typeof port.targetPort === 'number' && port.targetPort > 0 ? port.targetPort : undefined;

@@ -18,3 +18,19 @@ export {
 } from './names';
 export { sha256, base32, utf8 } from './sha256';
 export type * from './types';
+export {
+  generateKubeProxyNftables,
+  nftEndpointChainBase,
+  nftHashName,
+  nftServiceChainBase,
+  nftServiceChains,
+  renderNftRuleset,
+  renderNftTransaction,
+  type KubeProxyNftInput,
+  type NftBaseChain,
+  type NftChainOut,
+  type NftElementOut,
+  type NftRuleOut,
+  type NftSetOut,
+  type NftTableOut,
+} from './nftables';
