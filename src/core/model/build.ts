@@ -8,7 +8,8 @@
  * tool configurations, then defaults. A NetPath document may refine an object defined as a Kubernetes
  * object (same node name, same pod or Service namespace/name).
  */
-import { problem, type Problem, type Span } from '../problem';
+import { NO_SPAN, problem, type Problem, type Span } from '../problem';
+import { namespaceLabels, readNamespace, readNetworkPolicy } from './policy-read';
 import {
   firstAddress,
   formatValue,
@@ -30,7 +31,9 @@ import type {
   External,
   Interface,
   LocalDetector,
+  Namespace,
   Network,
+  NetworkPolicy,
   Node,
   Origin,
   Pod,
@@ -121,6 +124,8 @@ class Builder {
       }
     | undefined;
   masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
+  namespaces = new Map<string, Namespace>();
+  policies = new Map<string, NetworkPolicy>();
 
   report(
     code: string,
@@ -166,6 +171,8 @@ class Builder {
     KubeProxyConfiguration: ['kubeproxy.config.k8s.io/v1alpha1'],
     ClusterConfiguration: ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta2'],
     Cluster: ['kind.x-k8s.io/v1alpha4'],
+    Namespace: ['v1'],
+    NetworkPolicy: ['networking.k8s.io/v1'],
   };
 
   private kubernetes(root: YMap, apiVersion: string | undefined, kind: string | undefined): void {
@@ -204,6 +211,10 @@ class Builder {
         return this.clusterNetworking(root, get(root, 'networking'), 'Cluster');
       case 'ConfigMap':
         return this.masqAgentConfigMap(root);
+      case 'Namespace':
+        return this.k8sNamespace(root);
+      case 'NetworkPolicy':
+        return this.k8sNetworkPolicy(root);
     }
   }
 
@@ -658,6 +669,36 @@ class Builder {
     };
   }
 
+  private k8sNamespace(root: YMap): void {
+    const ns = readNamespace(root);
+    if (!ns) return;
+    const first = this.namespaces.get(ns.name);
+    if (first) {
+      this.report('name.duplicate', 'error', `Namespace '${ns.name}' is defined twice.`, ns.spans.name ?? ns.span, [
+        { span: first.spans.name ?? first.span, message: 'first definition' },
+      ]);
+      return;
+    }
+    this.namespaces.set(ns.name, ns);
+  }
+
+  private k8sNetworkPolicy(root: YMap): void {
+    const policy = readNetworkPolicy(root, this.problems);
+    if (!policy) return;
+    const first = this.policies.get(policy.id);
+    if (first) {
+      this.report(
+        'name.duplicate',
+        'error',
+        `NetworkPolicy '${policy.id}' is defined twice.`,
+        policy.spans.name ?? policy.span,
+        [{ span: first.spans.name ?? first.span, message: 'first definition' }],
+      );
+      return;
+    }
+    this.policies.set(policy.id, policy);
+  }
+
   // ---------------------------------------------------------------- collection
 
   private addNode(d: NodeDraft): void {
@@ -722,7 +763,28 @@ class Builder {
       pods,
       services,
       externals: this.externals,
+      namespaces: this.mergedNamespaces(pods, services),
+      networkPolicies: [...this.policies.values()],
     };
+  }
+
+  /** Namespace objects, plus a namespace (with only its automatic label) for each one objects live in without one. */
+  private mergedNamespaces(pods: readonly Pod[], services: readonly Service[]): Namespace[] {
+    const out = [...this.namespaces.values()];
+    const known = new Set(out.map((n) => n.name));
+    const used = [...pods, ...services, ...this.policies.values()].map((x) => x.namespace);
+    for (const name of used) {
+      if (known.has(name)) continue;
+      known.add(name);
+      out.push({
+        name,
+        labels: namespaceLabels(name, {}),
+        span: NO_SPAN,
+        spans: {},
+        origin: 'default',
+      });
+    }
+    return out;
   }
 
   private cluster(firstFile: string): ClusterSettings {

@@ -29,6 +29,8 @@ export type Origin =
   | 'ClusterConfiguration'
   | 'Cluster'
   | 'ConfigMap'
+  | 'Namespace'
+  | 'NetworkPolicy'
   | 'default';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -188,6 +190,93 @@ export interface SourceFile {
   readonly text: string;
 }
 
+/** A Kubernetes namespace: from a Namespace object, or implied by the objects that live in it (origin `default`). */
+export interface Namespace extends Located {
+  readonly name: string;
+  /**
+   * Its labels, always including `kubernetes.io/metadata.name: <name>`, which the API server sets on every
+   * namespace (Kubernetes 1.22+) and which no one can change.
+   */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type SelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+
+export interface SelectorRequirement {
+  readonly key: string;
+  readonly operator: SelectorOperator;
+  readonly values: readonly string[];
+}
+
+/**
+ * A Kubernetes label selector: `matchLabels` and `matchExpressions`, ANDed. An empty selector matches
+ * everything. A selector the API server would refuse (an unknown operator, In without values) is kept with
+ * `invalid: true`, matches nothing, and is reported.
+ */
+export interface LabelSelector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: readonly SelectorRequirement[];
+  readonly span: Span;
+  readonly invalid?: true;
+}
+
+export interface IPBlock {
+  readonly cidr: string;
+  readonly except: readonly string[];
+  readonly span: Span;
+  /** Spans of `cidr` and of each `except.<i>`. */
+  readonly spans: Readonly<Record<string, Span>>;
+}
+
+/**
+ * One entry of a rule's `from` or `to`. With only `podSelector`: pods of the policy's namespace; only
+ * `namespaceSelector`: every pod of the matching namespaces; both: the matching pods of the matching
+ * namespaces (AND); `ipBlock`: addresses.
+ */
+export interface PolicyPeer {
+  readonly podSelector: LabelSelector | undefined;
+  readonly namespaceSelector: LabelSelector | undefined;
+  readonly ipBlock: IPBlock | undefined;
+  readonly span: Span;
+}
+
+export interface PolicyPort {
+  readonly protocol: Protocol;
+  /** A number, a container port name, or undefined for every port of the protocol. */
+  readonly port: number | string | undefined;
+  /** With a numeric `port`: the last port of the range `port..endPort`. */
+  readonly endPort: number | undefined;
+  readonly span: Span;
+}
+
+/** One ingress or egress rule. An empty `peers` list allows every peer; an empty `ports` list, every port. */
+export interface PolicyRule {
+  /** Index in the policy's `ingress` or `egress` list. */
+  readonly index: number;
+  readonly peers: readonly PolicyPeer[];
+  readonly ports: readonly PolicyPort[];
+  readonly span: Span;
+}
+
+export type PolicyType = 'Ingress' | 'Egress';
+
+export interface NetworkPolicy extends Located {
+  readonly name: string;
+  readonly namespace: string;
+  /** `namespace/name`. */
+  readonly id: string;
+  readonly podSelector: LabelSelector;
+  /**
+   * The directions this policy isolates, after the API server's defaulting: when `policyTypes` is not given,
+   * Ingress, plus Egress when the policy has at least one egress rule.
+   */
+  readonly policyTypes: readonly PolicyType[];
+  /** Whether `policyTypes` was written (false: defaulted). */
+  readonly policyTypesExplicit: boolean;
+  readonly ingress: readonly PolicyRule[];
+  readonly egress: readonly PolicyRule[];
+}
+
 export interface Topology {
   readonly name: string;
   readonly files: readonly string[];
@@ -197,4 +286,7 @@ export interface Topology {
   readonly pods: readonly Pod[];
   readonly services: readonly Service[];
   readonly externals: readonly External[];
+  /** Every namespace: from Namespace objects, and the ones pods, Services and policies live in. */
+  readonly namespaces: readonly Namespace[];
+  readonly networkPolicies: readonly NetworkPolicy[];
 }

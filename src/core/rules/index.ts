@@ -109,6 +109,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     description: 'An EndpointSlice without the kubernetes.io/service-name label.',
   },
   {
+    code: 'k8s.policy-invalid',
+    severity: 'error',
+    description:
+      'A NetworkPolicy the API server would refuse (unknown selector operator, a peer mixing ipBlock and selectors, a bad port range); read so that it allows nothing.',
+  },
+  {
     code: 'ref.unknown',
     severity: 'error',
     description: 'A reference to a node, network, device or include that does not exist.',

@@ -1,0 +1,60 @@
+/** The two properties of issue 15, over random clusters and policies (fast-check). */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PolicyIndex } from '../../../src/core/policy/evaluate';
+import { selectorMatches } from '../../../src/core/policy/selector';
+import { clusterArb, connections, ruleArb } from './arbitrary';
+
+describe('NetworkPolicy properties', () => {
+  it('adding an allow rule never removes reachability', () => {
+    fc.assert(
+      fc.property(
+        clusterArb.filter((t) => t.networkPolicies.length > 0),
+        fc.nat(),
+        fc.constantFrom('ingress' as const, 'egress' as const),
+        ruleArb,
+        fc.constantFrom('match' as const, 'ignore' as const),
+        (t, which, direction, rule, ipBlockPodIPs) => {
+          const i = which % t.networkPolicies.length;
+          const p = t.networkPolicies[i];
+          const rules = p[direction];
+          const added = { ...p, [direction]: [...rules, { ...rule, index: rules.length }] };
+          const after = { ...t, networkPolicies: t.networkPolicies.map((x, j) => (j === i ? added : x)) };
+          const before = new PolicyIndex(t, { ipBlockPodIPs });
+          const now = new PolicyIndex(after, { ipBlockPodIPs });
+          for (const c of connections(t)) {
+            if (before.evaluate(c).allowed) assert.ok(now.evaluate(c).allowed, JSON.stringify(c));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a pod selected by no policy is reachable by everything the network allows', () => {
+    fc.assert(
+      fc.property(clusterArb, fc.constantFrom('allow' as const, 'policy' as const), (t, nodeTraffic) => {
+        const index = new PolicyIndex(t, { nodeTraffic });
+        const selected = (ip: string, type: 'Ingress' | 'Egress'): boolean => {
+          const pod = t.pods.find((p) => !p.hostNetwork && p.ips.includes(ip));
+          return (
+            !!pod &&
+            t.networkPolicies.some(
+              (p) =>
+                p.namespace === pod.namespace &&
+                p.policyTypes.includes(type) &&
+                selectorMatches(p.podSelector, pod.labels),
+            )
+          );
+        };
+        for (const c of connections(t)) {
+          const v = index.evaluate(c);
+          if (!selected(c.dst, 'Ingress')) assert.ok(v.ingress.allowed, `ingress ${JSON.stringify(c)}`);
+          if (!selected(c.src, 'Egress')) assert.ok(v.egress.allowed, `egress ${JSON.stringify(c)}`);
+          if (!selected(c.src, 'Egress') && !selected(c.dst, 'Ingress')) assert.ok(v.allowed);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
