@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipEntries } from './lib/zip.mjs';
-import { logger, run } from './lib/proc.mjs';
+import { capture, logger, run } from './lib/proc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = logger('package');
@@ -34,7 +34,9 @@ export async function packageExtension() {
   fs.rmSync(vsix, { force: true });
   // --no-dependencies: the bundles already contain every dependency.
   // --no-rewrite-relative-links: the repository is not on GitHub, so vsce could not rewrite them anyway.
-  await run(
+  // Its output (a tree of every packaged file) is captured, not printed: the check below says the same in
+  // one line, and a failure still shows vsce's error.
+  await capture(
     process.execPath,
     [
       path.join(root, 'node_modules/@vscode/vsce/vsce'),
