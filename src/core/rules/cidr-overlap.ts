@@ -77,8 +77,13 @@ function moveFix(self: RangeEntry, candidates: readonly RangeEntry[], index: Ran
   if (!block) return [];
   const edits = relocationEdits(self, block, index);
   if (!edits) return [];
+  const n = edits.length - 1;
   const carried =
-    edits.length > 1 ? ` and renumber the ${edits.length - 1} address${edits.length > 2 ? 'es' : ''} in it` : '';
+    n === 0
+      ? ''
+      : n === 1
+        ? ' and renumber the address that belongs in it'
+        : ` and renumber the ${n} addresses that belong in it`;
   return [
     {
       title: `Move ${self.text} to the free block ${block.text} (${sizeOf(block)} addresses)${carried}`,

@@ -2,7 +2,15 @@
  * Helpers that compute quick-fix data: a free address in a range, a free port, and the edits that move a
  * range together with the addresses that live in it. Pure functions over the range index.
  */
-import { addressKey, firstAddress, formatValue, lastAddress, prefixContainsAddress, type Prefix } from '../net/address';
+import {
+  addressKey,
+  firstAddress,
+  formatValue,
+  lastAddress,
+  parseAddress,
+  prefixContainsAddress,
+  type Prefix,
+} from '../net/address';
 import type { Span, TextEdit } from '../problem';
 import type { AddressEntry, RangeEntry, RangeIndex } from './ranges';
 
@@ -77,6 +85,20 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
   for (const r of index.ranges)
     if (r !== self && r.prefix && r.prefix.family === from.family && inside(r.prefix.address) && carries(r))
       carried.push(r);
+  // A Service range also takes the cluster IPs of its family that no Service range holds (they were already
+  // outside it): after the move each gets a free address in the new block, so no ip.outside-range follows.
+  const strays: AddressEntry[] = [];
+  if (self.role === 'services') {
+    const others = index.ranges.filter(
+      (r) => r !== self && r.role === 'services' && r.prefix && r.prefix.family === from.family,
+    );
+    for (const a of index.addresses) {
+      if (a.role !== 'cluster-ip' || !a.address || a.address.family !== from.family || inside(a.address.value))
+        continue;
+      if (others.some((r) => prefixContainsAddress(r.prefix!, a.address!))) continue;
+      strays.push(a);
+    }
+  }
   for (const e of carried) {
     if (!e.exact) {
       // A bridge address derived from the pod CIDR follows the CIDR by itself.
@@ -85,6 +107,17 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
     }
     if ('prefix' in e) edits.push({ span: e.span, newText: `${moved(e.prefix!.address)}/${e.prefix!.length}` });
     else edits.push({ span: e.span, newText: moved(e.address!.value) });
+  }
+  if (strays.length) {
+    const used = usedAddressKeys(index);
+    for (const e of carried)
+      if ('address' in e && e.address) used.add(addressKey({ family: from.family, value: e.address.value + shift }));
+    for (const a of strays) {
+      const free = a.exact ? freeAddress(to, used) : undefined;
+      if (!free) return undefined;
+      used.add(addressKey({ family: from.family, value: parseAddress(free)!.value }));
+      edits.push({ span: a.span, newText: free });
+    }
   }
   return dedupe(edits);
 }

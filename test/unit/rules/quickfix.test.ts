@@ -4,7 +4,7 @@
  * may only drop; the fixed code must drop).
  */
 import assert from 'node:assert/strict';
-import type { Problem, TextEdit } from '../../../src/core';
+import type { Problem, Span, TextEdit } from '../../../src/core';
 import { analyseCase, cases, textsOf } from './fixtures';
 
 /** Applies edits to the texts they touch, from the end of each file backwards so offsets stay valid. */
@@ -18,6 +18,21 @@ export function applyEdits(texts: ReadonlyMap<string, string>, edits: readonly T
     for (const e of [...list].sort((a, b) => b.span.start - a.span.start))
       text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
     out.set(file, text);
+  }
+  return out;
+}
+
+/** Where the edits' new text lands in the edited files (offsets in the text after the edits). */
+function writtenSpans(edits: readonly TextEdit[]): { file: string; start: number; end: number; edit: TextEdit }[] {
+  const out: { file: string; start: number; end: number; edit: TextEdit }[] = [];
+  const byFile = new Map<string, TextEdit[]>();
+  for (const e of edits) byFile.set(e.span.file, [...(byFile.get(e.span.file) ?? []), e]);
+  for (const [file, list] of byFile) {
+    let delta = 0;
+    for (const e of [...list].sort((a, b) => a.span.start - b.span.start)) {
+      out.push({ file, start: e.span.start + delta, end: e.span.start + delta + e.newText.length, edit: e });
+      delta += e.newText.length - (e.span.end - e.span.start);
+    }
   }
   return out;
 }
@@ -46,6 +61,23 @@ describe('rules: quick fixes', () => {
           assert.ok((afterCounts.get(d.code) ?? 0) < beforeCounts.get(d.code)!, `the diagnostic stays: ${what}`);
           for (const [code, n] of afterCounts)
             assert.ok(n <= (beforeCounts.get(code) ?? 0), `a new ${code} appeared: ${what}`);
+          // A follow-on error: what the fix wrote is the subject of a diagnostic that was not there before, or
+          // a range it wrote misses addresses that must be inside it (a Service range moved away from the cluster
+          // IPs that belong in it leaves ip.outside-range pointing at the new range, even if they were outside
+          // the old one too).
+          const written = writtenSpans(fix.edits);
+          const spansOf = (x: Problem) => [x.span, ...x.related.map((r) => r.span)];
+          const meets = (a: Span, b: { file: string; start: number; end: number }) =>
+            a.file === b.file && a.start < b.end && b.start < a.end;
+          for (const x of after.diagnostics) {
+            for (const w of written) {
+              if (!spansOf(x).some((s) => meets(s, w))) continue;
+              const already =
+                x.code !== 'ip.outside-range' &&
+                before.diagnostics.some((b) => b.code === x.code && spansOf(b).some((s) => meets(s, w.edit.span)));
+              assert.ok(already, `${x.code} points at what the fix wrote: ${what}`);
+            }
+          }
           fixed.add(d.code);
         }
       }
