@@ -18,6 +18,13 @@ export { LineIndex, type LineColumn } from './syntax/lines';
 export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
+export {
+  groupTopologies,
+  isNetPathDocument,
+  looksLikeManifest,
+  NETPATH_FILE,
+  type TopologyGroup,
+} from './workspace/topologies';
 export { hoverAt, type Hover } from './hover';
 
 export type { Analysis } from './analysis';

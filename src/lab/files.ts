@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FileHost } from '../core';
+import { groupTopologies, type FileHost, type TopologyGroup } from '../core';
 
 // tinyglobby's ESM build (through fdir) calls createRequire(import.meta.url), which is empty in the CommonJS
 // bundle esbuild writes to dist/cli.js; require() makes esbuild pick the CommonJS builds instead.
@@ -55,8 +55,14 @@ async function yamlFilesUnder(dir: string, out: string[]): Promise<void> {
  * {@link FileArgumentError}.
  */
 export async function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
-  const files: string[] = [];
+  return [...new Set((await expandEach(args, cwd)).flat())];
+}
+
+/** {@link expandArguments}, one list per argument (in the order given), for grouping files into topologies. */
+export async function expandEach(args: readonly string[], cwd: string): Promise<string[][]> {
+  const out: string[][] = [];
   for (const arg of args) {
+    const files: string[] = [];
     const abs = path.resolve(cwd, arg);
     let stat;
     try {
@@ -77,8 +83,9 @@ export async function expandArguments(args: readonly string[], cwd: string): Pro
       }
       files.push(abs);
     }
+    out.push(files.map(toPosix));
   }
-  return [...new Set(files.map(toPosix))];
+  return out;
 }
 
 /** How a file is shown: relative to the working directory when it is inside it, else absolute. */
@@ -86,4 +93,27 @@ export function displayPath(file: string, cwd: string): string {
   if (!file) return file;
   const rel = path.relative(cwd, file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? toPosix(rel) : toPosix(file);
+}
+
+/**
+ * The topologies the arguments hold, grouped as the editor groups them ({@link groupTopologies}). A file that
+ * cannot be read is a {@link FileArgumentError}.
+ */
+export async function topologiesOf(args: readonly string[], cwd: string): Promise<TopologyGroup[]> {
+  const roots = await expandEach(args, cwd);
+  for (const f of new Set(roots.flat()))
+    if ((await nodeFileHost.readFile(f)) === undefined)
+      throw new FileArgumentError(`cannot read '${displayPath(f, cwd)}'`);
+  return groupTopologies(roots, nodeFileHost);
+}
+
+/** Refuses arguments that hold several topologies where one is needed, naming them. */
+export function oneTopology(groups: readonly TopologyGroup[], cwd: string): TopologyGroup {
+  if (groups.length === 1) return groups[0];
+  const names = groups.map((g) => displayPath(g.entries[0], cwd));
+  throw new FileArgumentError(
+    groups.length
+      ? `these files hold ${groups.length} separate topologies (${names.join(', ')}): name one of them`
+      : 'no topology in these files',
+  );
 }

@@ -1,18 +1,11 @@
 /** Which files NetPath reads, and a core FileHost over VS Code's file system (works in remote and virtual workspaces). */
 import * as vscode from 'vscode';
-import type { FileHost } from '../core';
+import { isNetPathDocument as isNetPath, type FileHost } from '../core';
 
-export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
-const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
-const K8S_KIND =
-  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap)\b/m;
+export { NETPATH_FILE, looksLikeManifest } from '../core';
 
 export function isNetPathDocument(uri: vscode.Uri, text: string): boolean {
-  return NETPATH_FILE.test(uri.path) || NETPATH_API.test(text);
-}
-
-export function looksLikeManifest(text: string): boolean {
-  return K8S_KIND.test(text);
+  return isNetPath(uri.path, text);
 }
 
 export function createFileHost(openText: (path: string) => string | undefined, base: vscode.Uri): FileHost {

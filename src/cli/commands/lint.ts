@@ -1,14 +1,16 @@
-import { analyse, DIAGNOSTIC_CODES } from '../../core';
-import { loadTopologyFiles } from '../../core';
+import { analyse, DIAGNOSTIC_CODES, loadTopologyFiles, type Problem } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { format, FORMATS, type Format } from '../format';
-import { displayPath, expandArguments, nodeFileHost } from '../host';
+import { displayPath, nodeFileHost, topologiesOf } from '../host';
 import { VERSION } from '../version';
 
 const USAGE = `Usage: netpath lint [--format text|json|sarif] <file|folder>...
 
 Reads every file given and every *.yaml/*.yml under the folders given (skipping node_modules and .git),
-with what their include: entries pull in, as one topology, and prints its diagnostics.
+with what their include: entries pull in, and prints the diagnostics of each topology they hold. As in the
+editor, every NetPath document is its own topology; a Kubernetes manifest no NetPath document includes goes
+with the NetPath document of its folder (or the nearest parent folder with one); manifests with no NetPath
+document above them are one topology per argument. So \`netpath lint examples/\` checks each example alone.
 
 Options:
   --format text|json|sarif   text: file:line:col severity code message (default)
@@ -49,16 +51,25 @@ export const lint: Command = {
   usage: USAGE,
   async run(args, io) {
     const { format: kind, paths } = parse(args);
-    const entries = await expandArguments(paths, io.cwd);
-    const loaded = await loadTopologyFiles(entries, nodeFileHost);
-    const unread = entries.filter((e) => !loaded.files.some((f) => f.path === e));
-    if (unread.length) throw new CliError(`cannot read '${displayPath(unread[0], io.cwd)}'`);
-    const analysis = analyse(loaded.files);
-    const diagnostics = [...loaded.problems, ...analysis.diagnostics];
+    const groups = await topologiesOf(paths, io.cwd);
+    const texts = new Map<string, string>();
+    const diagnostics: Problem[] = [];
+    const seen = new Set<string>();
+    for (const group of groups) {
+      const loaded = await loadTopologyFiles(group.entries, nodeFileHost);
+      for (const f of loaded.files) texts.set(f.path, f.text);
+      // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
+      for (const d of [...loaded.problems, ...analyse(loaded.files).diagnostics]) {
+        const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        diagnostics.push(d);
+      }
+    }
     io.out(
       format(kind, {
         diagnostics,
-        texts: new Map(loaded.files.map((f) => [f.path, f.text])),
+        texts,
         display: (file) => displayPath(file, io.cwd),
         version: VERSION,
         codes: DIAGNOSTIC_CODES,

@@ -8,7 +8,7 @@ import {
   type TraceRequest,
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
-import { displayPath, expandArguments, nodeFileHost } from '../host';
+import { nodeFileHost, oneTopology, topologiesOf } from '../host';
 
 const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
 
@@ -92,10 +92,8 @@ export const trace: Command = {
   usage: USAGE,
   async run(args, io) {
     const { paths, request, json } = parse(args);
-    const entries = await expandArguments(paths, io.cwd);
+    const { entries } = oneTopology(await topologiesOf(paths, io.cwd), io.cwd);
     const loaded = await loadTopologyFiles(entries, nodeFileHost);
-    const unread = entries.filter((e) => !loaded.files.some((f) => f.path === e));
-    if (unread.length) throw new CliError(`cannot read '${displayPath(unread[0], io.cwd)}'`);
     const analysis = analyse(loaded.files);
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
     const { result, problems } = traceFlow(analysis.topology, request, dp);

@@ -114,6 +114,37 @@ describe('cli: the built netpath', function () {
       assert.match(r.stdout, /^tree\/sub\/a\.yml:4:14 warning cidr\.host-bits /m);
       assert.doesNotMatch(r.stdout, /node_modules|cidr\.invalid/);
     });
+    it('a folder of several examples is linted one topology at a time, as the editor does (no merged duplicates)', () => {
+      const r = run(['lint', 'examples/']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+    });
+    it('a manifest joins the NetPath document of its folder; a folder of plain manifests is one topology', () => {
+      const dir = path.join(tmp, 'grouped');
+      fs.mkdirSync(path.join(dir, 'a/apps'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'b'), { recursive: true });
+      const lab = fs.readFileSync(path.join(ROOT, 'examples/two-node-lab/cluster.netpath.yaml'), 'utf8');
+      fs.writeFileSync(path.join(dir, 'a/cluster.netpath.yaml'), lab);
+      fs.writeFileSync(path.join(dir, 'b/cluster.netpath.yaml'), lab);
+      // In a's topology this Service's cluster IP is the lab's Service's: a duplicate only there.
+      fs.writeFileSync(
+        path.join(dir, 'a/apps/svc.yaml'),
+        'apiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec:\n  clusterIP: 10.96.0.10\n  selector: {app: web}\n  ports: [{port: 81, targetPort: 8080}]\n',
+      );
+      const r = run(['lint', 'grouped'], tmp);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const lines = r.stdout.trim().split('\n').slice(0, -1);
+      assert.ok(lines.length > 0 && lines.every((l) => l.startsWith('grouped/a/')), r.stdout);
+      assert.match(r.stdout, /service\.cluster-ip-duplicate/);
+      assert.doesNotMatch(r.stdout, /name\.duplicate/);
+      const t = run(['trace', 'grouped', '--from', 'pod/default/client', '--to', 'svc/default/web:http'], tmp);
+      assert.equal(t.code, 2);
+      assert.match(
+        t.stderr,
+        /2 separate topologies \(grouped\/a\/cluster\.netpath\.yaml, grouped\/b\/cluster\.netpath\.yaml\)/,
+      );
+      assert.equal(run(['lint', 'examples/two-node-manifests']).code, 0);
+    });
     it('includes are followed (the flannel fixture includes manifests/*.yaml)', () => {
       const r = run(['lint', '--format', 'json', path.join(FIX, 'clusters/flannel-host-gw/cluster.netpath.yaml')]);
       const out = JSON.parse(r.stdout) as { diagnostics: { code: string; file: string }[] };

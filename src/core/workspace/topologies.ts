@@ -1,0 +1,106 @@
+/**
+ * Which files form which topology, the way the editor decides it: every NetPath document is a topology of
+ * its own (with what it includes); a Kubernetes manifest that no NetPath document includes belongs with the
+ * NetPath documents of its folder or the nearest parent folder that has one; the YAML left over (manifests
+ * with no NetPath document above them) forms one topology per argument, as a folder of plain manifests is
+ * one cluster. Used by `netpath lint` and `netpath trace` so a folder of several examples is not merged
+ * into one cluster that does not exist.
+ */
+import { loadTopologyFiles, type FileHost } from './load';
+import { dirname } from './paths';
+
+export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
+const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
+const K8S_KIND =
+  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap)\b/m;
+
+/** A NetPath document: by its name (`*.netpath.yaml`, `*.topology.yaml`) or its `apiVersion: netpath.dev/...`. */
+export function isNetPathDocument(path: string, text: string): boolean {
+  return NETPATH_FILE.test(path) || NETPATH_API.test(text);
+}
+
+/** A YAML file holding Kubernetes objects NetPath reads. */
+export function looksLikeManifest(text: string): boolean {
+  return K8S_KIND.test(text);
+}
+
+export interface TopologyGroup {
+  /** The entry files to analyse together (what they include is read too). */
+  readonly entries: readonly string[];
+  /** Every file the group reads: its entries and what they include. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Splits the files of each argument (`roots[i]` holds the files one argument expanded to, absolute POSIX
+ * paths) into topologies. Files that cannot be read are left out (the caller reports them). The order is
+ * stable: groups in the order of their first file.
+ */
+export async function groupTopologies(roots: readonly (readonly string[])[], host: FileHost): Promise<TopologyGroup[]> {
+  const texts = new Map<string, string>();
+  for (const files of roots)
+    for (const f of files) {
+      if (texts.has(f)) continue;
+      const text = await host.readFile(f);
+      if (text !== undefined) texts.set(f, text);
+    }
+  const all = [...new Set(roots.flat())].filter((f) => texts.has(f));
+  const docs = all.filter((f) => isNetPathDocument(f, texts.get(f)!));
+  const docsIn = new Map<string, string[]>();
+  for (const d of docs) docsIn.set(dirname(d), [...(docsIn.get(dirname(d)) ?? []), d]);
+
+  // What each NetPath document reads; a file read by one is not an orphan.
+  const readBy = new Map<string, string[]>();
+  const covered = new Set<string>();
+  for (const d of docs) {
+    const loaded = await loadTopologyFiles([d], host, texts);
+    const files = loaded.files.map((f) => f.path);
+    readBy.set(d, files);
+    for (const f of files) covered.add(f);
+  }
+
+  // Manifests no document includes: with the documents of their folder or the nearest parent folder.
+  const joined = new Map<string, string[]>();
+  const leftover = new Set<string>();
+  for (const f of all) {
+    if (covered.has(f)) continue;
+    let dir = dirname(f);
+    for (;;) {
+      if (docsIn.has(dir)) {
+        joined.set(dir, [...(joined.get(dir) ?? []), f]);
+        break;
+      }
+      const up = dirname(dir);
+      if (up === dir) {
+        leftover.add(f);
+        break;
+      }
+      dir = up;
+    }
+  }
+
+  const groups: { entries: string[]; first: number }[] = [];
+  const order = new Map(all.map((f, i) => [f, i]));
+  for (const [dir, ds] of docsIn) {
+    const extra = joined.get(dir) ?? [];
+    // A folder's only document and its manifests are one topology; several documents each stay their own
+    // topology, and the manifests go with all of them (as the editor analyses a manifest there).
+    if (extra.length && ds.length === 1) groups.push({ entries: [ds[0], ...extra], first: order.get(ds[0])! });
+    else {
+      for (const d of ds) groups.push({ entries: [d], first: order.get(d)! });
+      if (extra.length) groups.push({ entries: [...ds, ...extra], first: order.get(extra[0])! });
+    }
+  }
+  for (const files of roots) {
+    const rest = files.filter((f) => leftover.delete(f));
+    if (rest.length) groups.push({ entries: rest, first: order.get(rest[0])! });
+  }
+  groups.sort((a, b) => a.first - b.first);
+  const out: TopologyGroup[] = [];
+  for (const g of groups) {
+    const files = new Set<string>();
+    for (const e of g.entries) for (const f of readBy.get(e) ?? [e]) files.add(f);
+    out.push({ entries: g.entries, files: [...files] });
+  }
+  return out;
+}
