@@ -276,11 +276,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
   // ClientIP session affinity: the first connection picks a backend at random, the later ones stay on it.
-  const affinity = result.paths.some((p) =>
-    p.hops.some((h) =>
-      h.steps.some((st) => (st.kind as string) === 'affinity' || (st.rule ?? '').includes(' -m recent ')),
-    ),
-  );
+  const affinity = result.paths.some((p) => p.hops.some((h) => h.steps.some((st) => st.kind === 'affinity')));
   const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = {

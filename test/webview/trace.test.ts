@@ -1,6 +1,6 @@
 /** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
 import assert from 'node:assert/strict';
-import type { WebviewMessage } from '../../src/protocol/messages';
+import type { NetfilterStep, WebviewMessage } from '../../src/protocol/messages';
 import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
 import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
 
@@ -136,7 +136,9 @@ suite('trace view', () => {
       );
       const client = g.data.places.find((p) => p.netns === 'pod:default/client')!.span!;
       assert.deepEqual(reveals[0], { type: 'reveal', ...client });
-      const rule = g.expected.paths[0].hops[1].steps.find((s) => s.file)!;
+      const rule = g.expected.paths[0].hops[1].steps.find(
+        (s): s is NetfilterStep => s.kind === 'netfilter' && s.file !== undefined,
+      )!;
       assert.deepEqual(reveals[1], { type: 'reveal', file: rule.file, start: rule.start, end: rule.end });
     } finally {
       await v.close();

@@ -40,6 +40,13 @@ export function lookupRoute(routes: readonly DpRoute[], dst: Address): DpRoute |
   return best;
 }
 
+/** The routes whose prefix holds `dst`, most specific first (what a lookup chooses among; the first is chosen). */
+export function routesFor(routes: readonly DpRoute[], dst: Address): DpRoute[] {
+  const out = routes.filter((r) => prefixContainsAddress(r.prefix, dst));
+  // A stable sort: among equal prefixes the first one wins, as in lookupRoute.
+  return out.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
 /** Sorts routes like `ip route` shows them: longest prefix first, then by text. */
 export function sortRoutes(routes: readonly DpRoute[]): DpRoute[] {
   return routes

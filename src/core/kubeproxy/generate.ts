@@ -12,7 +12,7 @@
  * Topology hints are not modelled (every ready endpoint is a cluster endpoint).
  */
 import { canonical, hostPrefix, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
-import { chainHashMemo, endpointString, servicePortName, type ChainNameMemo } from './names';
+import { chainHashMemo, endpointString, KUBE_PROXY_FIREWALL_CHAIN, servicePortName, type ChainNameMemo } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
@@ -21,7 +21,7 @@ const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
 const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
 const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
 const KUBE_FORWARD = 'KUBE-FORWARD';
-const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+const KUBE_PROXY_FIREWALL = KUBE_PROXY_FIREWALL_CHAIN;
 const KUBE_FIREWALL = 'KUBE-FIREWALL';
 const LARGE_CLUSTER_ENDPOINTS = 1000;
 

@@ -13,6 +13,9 @@ export {
   newChainNameMemo,
   endpointString,
   servicePortName,
+  kubeProxyChainRole,
+  KUBE_PROXY_FIREWALL_CHAIN,
+  type KubeProxyChainRole,
   type ChainNameMemo,
   type ChainPrefix,
 } from './names';

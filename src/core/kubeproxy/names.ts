@@ -8,6 +8,22 @@ import { base32, sha256, utf8 } from './sha256';
 
 export type ChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-';
 
+/** kube-proxy's filter chain holding the drop rules of every Service firewall (`loadBalancerSourceRanges`). */
+export const KUBE_PROXY_FIREWALL_CHAIN = 'KUBE-PROXY-FIREWALL';
+
+/** What a chain of kube-proxy's output is for, when a reader of a trace needs to know. */
+export type KubeProxyChainRole = 'service-firewall';
+
+/**
+ * The role of a chain as kube-proxy's generator names it: a Service's KUBE-FW-* chain (which sources a
+ * LoadBalancer accepts) and KUBE-PROXY-FIREWALL (which drops the rest) are the Service firewall.
+ */
+export function kubeProxyChainRole(chain: string): KubeProxyChainRole | undefined {
+  return chain === KUBE_PROXY_FIREWALL_CHAIN || chain.startsWith('KUBE-FW-' satisfies ChainPrefix)
+    ? 'service-firewall'
+    : undefined;
+}
+
 /** `namespace/name:port`, or `namespace/name` for an unnamed port (proxy.ServicePortName.String()). */
 export function servicePortName(namespace: string, name: string, portName: string): string {
   return portName === '' ? `${namespace}/${name}` : `${namespace}/${name}:${portName}`;

@@ -23,6 +23,7 @@ import type {
   Chain,
   ConntrackInfo,
   Decision,
+  DecisionEffect,
   EvalContext,
   Hook,
   HookResult,
@@ -135,6 +136,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
             ruleIndex: -1,
             matched: false,
             action: `nat skipped: not the first packet of a connection (${s.conntrack.state})`,
+            effect: 'skipped',
           }),
         );
         continue;
@@ -152,6 +154,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
             span: chain.span,
             matched: true,
             action: `policy ${policy}`,
+            effect: policy === 'ACCEPT' ? 'ACCEPT' : 'DROP',
           });
           if (policy === 'ACCEPT') next.push(st);
           else done.push(toOutcome(st, { kind: 'verdict', verdict: 'DROP' }));
@@ -206,7 +209,9 @@ function ruleDecision(
   rule: Rule,
   matched: boolean,
   action: string,
+  effect: DecisionEffect,
   probability?: number,
+  target?: string,
 ): Decision {
   return {
     table: env.table.name,
@@ -216,7 +221,9 @@ function ruleDecision(
     span: rule.span,
     matched,
     action,
+    effect,
     ...(probability !== undefined ? { probability } : {}),
+    ...(target !== undefined ? { target } : {}),
   };
 }
 
@@ -236,7 +243,10 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     if (state.steps > env.maxSteps) {
       const p = problem(STEPS, 'error', `Evaluation stopped after ${env.maxSteps} rules.`, rule.span);
       out.push({
-        state: withProblem(decide(state, ruleDecision(env, chain, i, rule, false, 'aborted: too many rules')), p),
+        state: withProblem(
+          decide(state, ruleDecision(env, chain, i, rule, false, 'aborted: too many rules', 'error')),
+          p,
+        ),
         end: { kind: 'verdict', verdict: 'DROP', final: true },
       });
       return out;
@@ -249,7 +259,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
         rule.span,
       );
       state = withProblem(
-        decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching')),
+        decide(state, ruleDecision(env, chain, i, rule, false, 'unsupported: treated as not matching', 'unsupported')),
         p,
       );
       continue;
@@ -272,7 +282,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
     const no = decide(
       { ...state, probability: state.probability * (1 - pYes) },
-      ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 1 - pYes),
+      ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 'not-chosen', 1 - pYes),
     );
     const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
     if (r.kind === 'continue') out.push(...runFrom(env, chain, i + 1, r.state, stack));
@@ -313,39 +323,43 @@ function applyTarget(
   probability: number | undefined,
 ): TargetResult {
   const t = rule.target;
-  const d = (action: string): Decision => ruleDecision(env, chain, index, rule, true, action, probability);
+  const d = (action: string, effect: DecisionEffect, target?: string): Decision =>
+    ruleDecision(env, chain, index, rule, true, action, effect, probability, target);
   const s = state0;
   const end = (st: State, e: End): TargetResult => ({ kind: 'branches', branches: [{ state: st, end: e }] });
   switch (t.kind) {
     case 'none':
-      return { kind: 'continue', state: decide(s, d('no target (counters only)')) };
+      return { kind: 'continue', state: decide(s, d('no target (counters only)', 'none')) };
     case 'accept':
-      return end(decide(s, d('ACCEPT')), { kind: 'verdict', verdict: 'ACCEPT' });
+      return end(decide(s, d('ACCEPT', 'ACCEPT')), { kind: 'verdict', verdict: 'ACCEPT' });
     case 'drop':
-      return end(decide(s, d('DROP')), { kind: 'verdict', verdict: 'DROP' });
+      return end(decide(s, d('DROP', 'DROP')), { kind: 'verdict', verdict: 'DROP' });
     case 'reject':
-      return end(decide(s, d(t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT')), {
+      return end(decide(s, d(t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT', 'REJECT')), {
         kind: 'verdict',
         verdict: 'REJECT',
         ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
       });
     case 'return':
-      return end(decide(s, d('RETURN')), RETURN);
+      return end(decide(s, d('RETURN', 'RETURN')), RETURN);
     case 'log':
       return {
         kind: 'continue',
-        state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`)),
+        state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`, 'LOG')),
       };
     case 'notrack':
       return {
         kind: 'continue',
-        state: decide({ ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } }, d('NOTRACK (connection untracked)')),
+        state: decide(
+          { ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } },
+          d('NOTRACK (connection untracked)', 'NOTRACK'),
+        ),
       };
     case 'mark': {
       const mark = ((s.packet.mark & ~t.mask) ^ t.xor) >>> 0;
       return {
         kind: 'continue',
-        state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`)),
+        state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`, 'MARK')),
       };
     }
     case 'connmark': {
@@ -353,18 +367,24 @@ function applyTarget(
       if (t.op === 'save')
         return {
           kind: 'continue',
-          state: decide({ ...s, packet: { ...s.packet, ctmark: s.packet.mark } }, d('CONNMARK --save-mark')),
+          state: decide(
+            { ...s, packet: { ...s.packet, ctmark: s.packet.mark } },
+            d('CONNMARK --save-mark', 'CONNMARK'),
+          ),
         };
       if (t.op === 'restore')
         return {
           kind: 'continue',
-          state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark')),
+          state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark', 'CONNMARK')),
         };
       if (t.op !== 'set') return { kind: 'continue', state: s };
       const next = ((ctmark & ~t.mask) ^ t.xor) >>> 0;
       return {
         kind: 'continue',
-        state: decide({ ...s, packet: { ...s.packet, ctmark: next } }, d(`CONNMARK ${t.text} -> ${hex(next)}`)),
+        state: decide(
+          { ...s, packet: { ...s.packet, ctmark: next } },
+          d(`CONNMARK ${t.text} -> ${hex(next)}`, 'CONNMARK'),
+        ),
       };
     }
     case 'dnat':
@@ -391,7 +411,7 @@ function applyTarget(
           nat: [...s.nat, rec],
           conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) },
         },
-        d(`${rec.type} ${fmt(before)} -> ${fmt(after)}`),
+        d(`${rec.type} ${fmt(before)} -> ${fmt(after)}`, rec.type),
       );
       return end(st, { kind: 'verdict', verdict: 'ACCEPT' });
     }
@@ -404,7 +424,7 @@ function applyTarget(
           'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.',
           rule.span,
         );
-        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped')), p), {
+        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped', 'error')), p), {
           kind: 'verdict',
           verdict: 'DROP',
           final: true,
@@ -429,7 +449,7 @@ function applyTarget(
       return end(
         decide(
           { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } },
-          d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`),
+          d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`, 'MASQUERADE'),
         ),
         {
           kind: 'verdict',
@@ -448,7 +468,7 @@ function applyTarget(
           `Chain '${t.chain}' does not exist; rule treated as not matching.`,
           rule.span,
         );
-        return { kind: 'continue', state: withProblem(decide(s, d(`${label}: no such chain`)), p) };
+        return { kind: 'continue', state: withProblem(decide(s, d(`${label}: no such chain`, 'error', t.chain)), p) };
       }
       if (stack.includes(t.chain)) {
         const p = problem(
@@ -457,7 +477,7 @@ function applyTarget(
           `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`,
           rule.span,
         );
-        return end(withProblem(decide(s, d(`${label}: loop, stopped`)), p), {
+        return end(withProblem(decide(s, d(`${label}: loop, stopped`, 'error', t.chain)), p), {
           kind: 'verdict',
           verdict: 'DROP',
           final: true,
@@ -465,13 +485,13 @@ function applyTarget(
       }
       if (stack.length >= env.maxDepth) {
         const p = problem(DEPTH, 'error', `Jumps nested deeper than ${env.maxDepth} chains.`, rule.span);
-        return end(withProblem(decide(s, d(`${label}: too deep, stopped`)), p), {
+        return end(withProblem(decide(s, d(`${label}: too deep, stopped`, 'error', t.chain)), p), {
           kind: 'verdict',
           verdict: 'DROP',
           final: true,
         });
       }
-      const sub = runFrom(env, target, 0, decide(s, d(label)), [...stack, t.chain]);
+      const sub = runFrom(env, target, 0, decide(s, d(label, t.kind, t.chain)), [...stack, t.chain]);
       const branches: Branch[] = [];
       for (const b of sub) {
         if (b.end.kind === 'verdict') branches.push(b);

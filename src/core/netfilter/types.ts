@@ -232,7 +232,37 @@ export interface Decision {
   readonly action: string;
   /** Probability of this statistic choice, when there was one. */
   readonly probability?: number;
+  /** What the decision did, as data (`action` says it in words). */
+  readonly effect: DecisionEffect;
+  /** `jump`/`goto`: the chain jumped to. */
+  readonly target?: string;
 }
+
+/**
+ * A decision's effect: a verdict (`ACCEPT`, `DROP`, `REJECT`; a chain policy says `ACCEPT` or `DROP`), a move in
+ * the walk (`jump`, `goto`, `RETURN`), a translation, an effect after which the walk goes on, a statistic branch
+ * not taken (`not-chosen`), the nat table skipped (`skipped`), a rule that cannot be evaluated (`unsupported`), or
+ * the evaluation stopped (`error`).
+ */
+export type DecisionEffect =
+  | 'ACCEPT'
+  | 'DROP'
+  | 'REJECT'
+  | 'RETURN'
+  | 'jump'
+  | 'goto'
+  | 'DNAT'
+  | 'SNAT'
+  | 'MASQUERADE'
+  | 'MARK'
+  | 'CONNMARK'
+  | 'LOG'
+  | 'NOTRACK'
+  | 'none'
+  | 'not-chosen'
+  | 'skipped'
+  | 'unsupported'
+  | 'error';
 
 export interface Outcome {
   /** Product of the statistic choices on the way. Outcomes of one evaluation sum to 1. */

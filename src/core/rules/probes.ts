@@ -23,7 +23,7 @@ import type { Node, Pod, Topology } from '../model/types';
 import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
 import type { Span } from '../problem';
 import { traceFlow } from '../trace/trace';
-import type { NatEvent, TracePath, TraceResult } from '../trace/types';
+import type { NatEvent, NetfilterStep, TracePath, TraceResult } from '../trace/types';
 
 /** At most this many traces per rule and topology; beyond it the rule reports what it found so far. */
 export const MAX_TRACES = 2000;
@@ -69,14 +69,17 @@ export function sourceNats(path: TracePath): SourceNat[] {
         .filter((h) => h.netns === event.netns)
         .flatMap((h) => h.steps)
         .find(
-          (s) =>
+          (s): s is NetfilterStep =>
             s.kind === 'netfilter' &&
             s.table === 'nat' &&
             s.chain === event.chain &&
             s.rule === event.rule &&
             s.file !== undefined,
         );
-      return { event, ruleSpan: st ? { file: st.file!, start: st.start!, end: st.end! } : undefined };
+      return {
+        event,
+        ruleSpan: st?.file !== undefined ? { file: st.file, start: st.start ?? 0, end: st.end ?? 0 } : undefined,
+      };
     });
 }
 

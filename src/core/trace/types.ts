@@ -18,7 +18,8 @@ export type Reason =
   | 'source-range'
   | 'loop'
   | 'not-forwarding'
-  | 'left-model';
+  | 'left-model'
+  | 'policy-denied';
 
 export type TraceProto = 'tcp' | 'udp' | 'sctp' | 'icmp';
 
@@ -38,35 +39,284 @@ export interface HopPacket {
   readonly ttl: number;
 }
 
-export type StepKind =
-  | 'route'
-  | 'netfilter'
-  | 'nat'
-  | 'bridge'
-  | 'veth'
-  | 'deliver'
-  | 'drop'
-  | 'neighbor'
-  | 'conntrack'
-  | 'ttl'
-  | 'affinity';
-
-export interface Step {
-  readonly kind: StepKind;
-  /** One line a person reads. */
-  readonly detail: string;
-  /** netfilter steps: where the decision was made and the rule that made it (absent for a chain policy). */
-  readonly hook?: string;
-  readonly table?: string;
-  readonly chain?: string;
-  readonly rule?: string;
-  /** Where the rule is: the YAML for a node's own rules, else `netpath:rules/<node>` (offsets into the node's rules text). */
+/** Where a step's rule or policy is written: the YAML for a node's own rules, else `netpath:rules/<node>` (offsets into the node's rules text). */
+export interface StepSpan {
   readonly file?: string;
   readonly start?: number;
   readonly end?: number;
-  /** route steps: the route chosen. */
-  readonly route?: string;
 }
+
+/** A device in a namespace. */
+export interface DeviceRef {
+  readonly netns: string;
+  readonly device: string;
+}
+
+/** Every step has its kind and one line a person reads; no program reads `detail` (issue 12). */
+interface StepBase {
+  /** One line a person reads. Consumers read the typed fields, never this sentence. */
+  readonly detail: string;
+}
+
+/** A routing decision in the hop's namespace. */
+export interface RouteStep extends StepBase {
+  readonly kind: 'route';
+  /** The address looked up. */
+  readonly destination: string;
+  /** `local` when the destination is an address of the namespace (the kernel's local table), else `main`. */
+  readonly table: 'local' | 'main';
+  /** The route chosen, as `ip route` prints it; absent when no route matched. */
+  readonly route?: string;
+  /** The chosen route's device and gateway (absent: none chosen, or a directly connected destination). */
+  readonly dev?: string;
+  readonly via?: string;
+  /** Every route of the table whose prefix holds the destination, most specific first (the chosen one first). */
+  readonly considered: readonly string[];
+  /** Set when the kernel routed again because NAT changed the destination: in OUTPUT, or at a bridge (br_netfilter). */
+  readonly reroute?: 'after-dnat' | 'bridged-after-dnat';
+}
+
+/** Neighbour resolution (ARP / NDP) of the next hop in a layer-2 domain. */
+export interface NeighborStep extends StepBase {
+  readonly kind: 'neighbor';
+  /** The next hop's address. */
+  readonly address: string;
+  /** The domain asked: a bridge (e.g. `cni0`) or an underlay network of the topology. */
+  readonly domain: { readonly kind: 'bridge' | 'network'; readonly name: string };
+  /**
+   * Who answers: the bridge itself (the pods' gateway), the bridge port the owner is behind, or a device of
+   * another namespace on the network. Absent when nobody answers (the walk then drops with `no-neighbor`).
+   */
+  readonly answer?: DeviceRef & { readonly role: 'bridge' | 'bridge-port' | 'host' };
+}
+
+/** A bridge forwarding a frame from a port (or from the node itself) out of a port. */
+export interface BridgeStep extends StepBase {
+  readonly kind: 'bridge';
+  readonly bridge: string;
+  /** The port the frame came in by; absent when the node's own stack sent it out of the bridge device. */
+  readonly inPort?: string;
+  readonly outPort: string;
+  /**
+   * The hairpin decision: `not-needed` when the frame leaves by another port than it came in by; `on`/`off` when it
+   * would leave by the port it came in by (the port's hairpin mode decides; `off` drops it).
+   */
+  readonly hairpin: 'not-needed' | 'on' | 'off';
+  /** Why this port: the frame's destination is behind it, or a destination NATed at the bridge is. */
+  readonly lookup: 'destination' | 'nat-at-bridge';
+}
+
+/** A packet crossing a veth pair, from one end to the other. */
+export interface VethStep extends StepBase {
+  readonly kind: 'veth';
+  readonly from: DeviceRef;
+  readonly to: DeviceRef;
+}
+
+export type TraceHook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+
+/**
+ * What one netfilter decision did: a verdict that ends the hook (`ACCEPT`, `DROP`, `REJECT`), a move in the chain
+ * walk (`jump`, `goto`, `RETURN`), a translation (`DNAT`, `SNAT`, `MASQUERADE`), an effect after which the walk goes
+ * on (`MARK`, `CONNMARK`, `LOG`, `NOTRACK`, `none`), a statistic branch not taken (`not-chosen`), the nat table
+ * skipped for a packet that is not a connection's first (`skipped`), or the evaluation stopped (`error`: a loop,
+ * too deep, a missing chain, MASQUERADE without an address).
+ */
+export type NetfilterVerdict =
+  | 'ACCEPT'
+  | 'DROP'
+  | 'REJECT'
+  | 'RETURN'
+  | 'jump'
+  | 'goto'
+  | 'DNAT'
+  | 'SNAT'
+  | 'MASQUERADE'
+  | 'MARK'
+  | 'CONNMARK'
+  | 'LOG'
+  | 'NOTRACK'
+  | 'none'
+  | 'not-chosen'
+  | 'skipped'
+  | 'unsupported'
+  | 'error';
+
+/**
+ * One decision of a netfilter hook's evaluation. The netfilter steps of a hop, in order, are the chain walk
+ * taken (jumps, statistic branches with their probability, the rule or policy that decided).
+ */
+export interface NetfilterStep extends StepBase, StepSpan {
+  readonly kind: 'netfilter';
+  readonly hook: TraceHook;
+  readonly table: string;
+  readonly chain: string;
+  /** The rule as iptables-save prints it; absent for a chain policy or a table-level note. */
+  readonly rule?: string;
+  readonly verdict: NetfilterVerdict;
+  /** Set when the chain's policy decided (no rule matched). */
+  readonly policy?: true;
+  /** `jump`/`goto`: the chain the walk went to. */
+  readonly target?: string;
+  /** A statistic match: the probability of this branch (of the rule matching, or for `not-chosen` of not). */
+  readonly probability?: number;
+  /**
+   * Set when the rule belongs to a Service's load-balancer firewall (`loadBalancerSourceRanges`), as the
+   * generator of its rules knows (kube-proxy's KUBE-FW-* chain and its drop rule in KUBE-PROXY-FIREWALL).
+   */
+  readonly role?: 'service-firewall';
+}
+
+/** A NAT rewrite by a rule (the request direction; a reply's reverse rewrites are `conntrack` steps). */
+export interface NatStep extends StepBase, StepSpan {
+  readonly kind: 'nat';
+  readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
+  readonly table: string;
+  readonly chain: string;
+  readonly rule: string;
+  readonly before: NatTuple;
+  readonly after: NatTuple;
+}
+
+/** Conntrack rewriting a reply: undoing the request's translation. */
+export interface ConntrackStep extends StepBase {
+  readonly kind: 'conntrack';
+  /** The kind of the request's translation undone (`SNAT` also stands for MASQUERADE). */
+  readonly undoes: 'DNAT' | 'SNAT';
+  /** Which side of the reply is rewritten: its destination (undoing an SNAT) or its source (undoing a DNAT). */
+  readonly rewrites: 'source' | 'destination';
+  readonly before: NatTuple;
+  readonly after: NatTuple;
+}
+
+/** A forwarding namespace decrementing the TTL. */
+export interface TtlStep extends StepBase {
+  readonly kind: 'ttl';
+  readonly before: number;
+  readonly after: number;
+}
+
+/** Session affinity: the DNAT rule also remembers the client, so later connections go to the same backend. */
+export interface AffinityStep extends StepBase {
+  readonly kind: 'affinity';
+  readonly chain: string;
+  readonly rule: string;
+  readonly client: string;
+  readonly backend: { readonly ip: string; readonly port: number | null };
+  /** The `-m recent` list that remembers the client. */
+  readonly list: string;
+  /** How long the client is remembered after its last connection; absent when no rule says. */
+  readonly seconds?: number;
+}
+
+/** Tunnel encapsulation (overlay CNIs): the packet is wrapped in an outer header and sent by `device`. */
+export interface EncapStep extends StepBase {
+  readonly kind: 'encap';
+  readonly protocol: 'vxlan' | 'geneve' | 'ipip';
+  /** The tunnel device, e.g. `flannel.1`. */
+  readonly device: string;
+  readonly outer: { readonly src: string; readonly dst: string };
+  /** The outer UDP destination port (VXLAN, Geneve). */
+  readonly udpPort?: number;
+  /** The VXLAN network identifier / Geneve VNI. */
+  readonly vni?: number;
+}
+
+/** Tunnel decapsulation: the outer header removed, the inner packet received on `device`. */
+export interface DecapStep extends StepBase {
+  readonly kind: 'decap';
+  readonly protocol: 'vxlan' | 'geneve' | 'ipip';
+  readonly device: string;
+  readonly outer: { readonly src: string; readonly dst: string };
+  readonly udpPort?: number;
+  readonly vni?: number;
+}
+
+/** A NetworkPolicy verdict for a pod, in one direction; `file`/`start`/`end` locate the rule that allowed it. */
+export interface PolicyStep extends StepBase, StepSpan {
+  readonly kind: 'policy';
+  readonly direction: 'ingress' | 'egress';
+  readonly verdict: 'allowed' | 'denied';
+  /** The pod the policies apply to (`namespace/name`). */
+  readonly pod: string;
+  /** The policies selecting the pod for this direction (`namespace/name`); empty: the pod is not isolated. */
+  readonly policies: readonly string[];
+  /** The policy whose rule allowed the packet (absent when denied or not isolated). */
+  readonly policy?: string;
+}
+
+/** The packet reaching its socket. */
+export interface DeliverStep extends StepBase {
+  readonly kind: 'deliver';
+  readonly netns: string;
+  readonly device: string;
+  /** The answer reaching the client socket (a reply walk). */
+  readonly reply?: true;
+  /** The listening pod and container (a pod or host-network pod's listener). */
+  readonly pod?: string;
+  readonly container?: string;
+  readonly port: number | null;
+}
+
+/** The walk ends without delivery: why (typed) and where. */
+export interface DropStep extends StepBase, StepSpan {
+  readonly kind: 'drop';
+  readonly disposition: Exclude<Disposition, 'delivered'>;
+  readonly reason: Reason;
+  readonly netns: string;
+  readonly device?: string;
+  /** `netfilter-*` and `source-range`: the hook, and the rule or policy that decided (absent fields: a policy). */
+  readonly hook?: TraceHook;
+  readonly table?: string;
+  readonly chain?: string;
+  readonly rule?: string;
+  /** `no-route`, `no-neighbor`, `not-forwarding`: the address that could not be reached. */
+  readonly address?: string;
+  /** `no-listener`: what listens in the namespace (`container:port/PROTO`). */
+  readonly listening?: readonly string[];
+  /** `ttl-exceeded`: the TTL the packet arrived with. */
+  readonly ttl?: number;
+}
+
+/** A closed union: a consumer switching on `kind` handles every case (see docs/architecture.md, "Adding a step kind"). */
+export type Step =
+  | RouteStep
+  | NeighborStep
+  | BridgeStep
+  | VethStep
+  | NetfilterStep
+  | NatStep
+  | ConntrackStep
+  | TtlStep
+  | AffinityStep
+  | EncapStep
+  | DecapStep
+  | PolicyStep
+  | DeliverStep
+  | DropStep;
+
+export type StepKind = Step['kind'];
+
+/** Every step kind, in the order a reader meets them. */
+export const STEP_KINDS: readonly StepKind[] = [
+  'route',
+  'neighbor',
+  'bridge',
+  'veth',
+  'netfilter',
+  'nat',
+  'conntrack',
+  'ttl',
+  'affinity',
+  'encap',
+  'decap',
+  'policy',
+  'deliver',
+  'drop',
+];
+
+/** The step of a kind, e.g. `StepOf<'netfilter'>`. */
+export type StepOf<K extends StepKind> = Extract<Step, { readonly kind: K }>;
 
 export interface Hop {
   readonly netns: string;

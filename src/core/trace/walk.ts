@@ -13,12 +13,27 @@
  * - conntrack: the nat table is consulted for the first packet of a connection; a reply (`reply: true`) gets
  *   the reverse translation of what each node did to the request.
  */
-import { isLocalAddress, lookupRoute, sourceAddressFor } from '../dataplane/routes';
-import type { DataPlane, DpBridge, DpInterface, Netns, NetnsId } from '../dataplane/types';
+import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
+import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
+import { kubeProxyChainRole } from '../kubeproxy/names';
 import { evaluateHook } from '../netfilter/evaluate';
 import type { Decision, Hook, Packet as NfPacket } from '../netfilter/types';
 import { addressKey, formatAddress, parseAddress, type Address, type Family } from '../net/address';
-import type { Delivered, Disposition, Hop, NatEvent, NatTuple, Reason, Step } from './types';
+import type {
+  BridgeStep,
+  DeliverStep,
+  Delivered,
+  Disposition,
+  DropStep,
+  Hop,
+  NatEvent,
+  NatTuple,
+  NetfilterStep,
+  Reason,
+  RouteStep,
+  Step,
+  VethStep,
+} from './types';
 
 export interface Pkt {
   readonly family: Family;
@@ -86,23 +101,88 @@ function step(s: WalkState, st: Step): WalkState {
   return { ...s, hops: [...s.hops.slice(0, -1), { ...last, steps: [...last.steps, st] }] };
 }
 
+/** What a drop step says beyond its kind, disposition, reason and namespace. */
+type DropFacts = Omit<DropStep, 'kind' | 'detail' | 'disposition' | 'reason' | 'netns'>;
+
+/** Ends the walk without delivery, with a typed `drop` step saying why and where. */
 function finish(
   s: WalkState,
   netns: NetnsId,
-  disposition: Disposition,
-  reason: Reason | null,
+  disposition: DropStep['disposition'],
+  reason: Reason,
   detail: string,
-  delivered: Delivered | null = null,
+  facts: DropFacts = {},
 ): Finished[] {
   return [
     {
-      state: step(s, { kind: disposition === 'delivered' ? 'deliver' : 'drop', detail }),
+      state: step(s, { kind: 'drop', detail, disposition, reason, netns, ...facts }),
       disposition,
       reason,
-      delivered,
+      delivered: null,
       netns,
     },
   ];
+}
+
+/** Ends the walk at a socket, with a typed `deliver` step. */
+function arrive(
+  s: WalkState,
+  detail: string,
+  at: Omit<DeliverStep, 'kind' | 'detail'>,
+  delivered: Delivered,
+): Finished[] {
+  return [
+    {
+      state: step(s, { kind: 'deliver', detail, ...at }),
+      disposition: 'delivered',
+      reason: null,
+      delivered,
+      netns: at.netns,
+    },
+  ];
+}
+
+/** A route step: the routes of the main table holding `dst`, the one chosen (absent: none). */
+function routeStep(
+  n: Netns,
+  dst: Address,
+  chosen: DpRoute | undefined,
+  detail: string,
+  reroute?: RouteStep['reroute'],
+): RouteStep {
+  return {
+    kind: 'route',
+    detail,
+    destination: formatAddress(dst),
+    table: 'main',
+    ...(chosen ? { route: chosen.text, dev: chosen.dev, ...(chosen.via ? { via: chosen.via } : {}) } : {}),
+    considered: routesFor(n.routes, dst).map((r) => r.text),
+    ...(reroute ? { reroute } : {}),
+  };
+}
+
+/** A route step for an address of the namespace itself (the local table). */
+function localRouteStep(n: Netns, dst: Address, detail: string, dev?: string): RouteStep {
+  const route = `local ${formatAddress(dst)}`;
+  const device = dev ?? deviceOfLocal(n, dst)?.name;
+  return {
+    kind: 'route',
+    detail,
+    destination: formatAddress(dst),
+    table: 'local',
+    route,
+    ...(device ? { dev: device } : {}),
+    considered: [route],
+  };
+}
+
+function vethStep(from: NetnsId, fromDev: string, to: NetnsId, toDev: string): VethStep {
+  return {
+    kind: 'veth',
+    detail: `veth ${from}/${fromDev} -> ${to}/${toDev}`,
+    from: { netns: from, device: fromDev },
+    to: { netns: to, device: toDev },
+  };
 }
 
 /** Appends a hop (a capture on `device` would see the packet); ends the walk when the same packet was seen there before. */
@@ -129,7 +209,9 @@ function hop(
     seen: [...s.seen, key],
   };
   if (s.seen.includes(key) || s.hops.length >= MAX_HOPS) {
-    return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`);
+    return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
+      device,
+    });
   }
   return then(next);
 }
@@ -152,7 +234,8 @@ type HookEnd =
   | { readonly state: WalkState; readonly verdict: 'ACCEPT' }
   | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: Decision };
 
-function decisionStep(hook: Hook, d: Decision): Step {
+function decisionStep(hook: Hook, d: Decision): NetfilterStep {
+  const role = kubeProxyChainRole(d.chain);
   return {
     kind: 'netfilter',
     detail: `${d.table} ${d.chain}: ${d.action}`,
@@ -161,6 +244,11 @@ function decisionStep(hook: Hook, d: Decision): Step {
     chain: d.chain,
     ...(d.ruleText ? { rule: d.ruleText } : {}),
     ...(d.span ? { file: d.span.file, start: d.span.start, end: d.span.end } : {}),
+    verdict: d.effect,
+    ...(d.ruleIndex < 0 && (d.effect === 'ACCEPT' || d.effect === 'DROP') ? { policy: true as const } : {}),
+    ...(d.target !== undefined ? { target: d.target } : {}),
+    ...(d.probability !== undefined ? { probability: d.probability } : {}),
+    ...(role ? { role } : {}),
   };
 }
 
@@ -209,6 +297,10 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
         {
           kind: 'conntrack',
           detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)`,
+          undoes: 'SNAT',
+          rewrites: 'destination',
+          before,
+          after: tupleOf(next.pkt),
         },
       );
     }
@@ -223,6 +315,10 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   return step(next, {
     kind: 'conntrack',
     detail: `conntrack (reply): source ${fmtEp(p.src, p.sport)} -> ${fmtEp(due.src, due.sport)} (reverse of the request's DNAT)`,
+    undoes: 'DNAT',
+    rewrites: 'source',
+    before,
+    after: tupleOf(moved),
   });
 }
 
@@ -230,7 +326,7 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
  * kube-proxy writes ClientIP session affinity as `-m recent --set` on the DNAT rule of KUBE-SEP and
  * `-m recent --rcheck --seconds T` rules in KUBE-SVC/KUBE-SVL: the note says what that does for later connections.
  */
-function affinityNote(n: Netns, chain: string, ruleText: string, client: string, backend: string): string | undefined {
+function affinityOf(n: Netns, chain: string, ruleText: string): { list: string; seconds?: number } | undefined {
   const nat = n.rules?.ruleset.tables.nat;
   const rule = nat?.chains.find((c) => c.name === chain)?.rules.find((r) => r.text === ruleText);
   const set = rule?.matches.find((m) => m.kind === 'recent' && m.command === 'set');
@@ -243,9 +339,13 @@ function affinityNote(n: Netns, chain: string, ruleText: string, client: string,
     }
     if (seconds !== undefined) break;
   }
+  return seconds !== undefined ? { list: set.name, seconds } : { list: set.name };
+}
+
+function affinityText(chain: string, client: string, backend: string, list: string, seconds?: number): string {
   const forHow =
     seconds !== undefined ? `for ${seconds} s after its last connection` : 'while it stays in the recent list';
-  return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${set.name}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
+  return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${list}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
 /** Runs one hook of a namespace's ruleset; pods and externals have none. */
@@ -305,15 +405,28 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         {
           kind: 'nat',
           detail: `${r.type} ${fmtEp(r.before.address, r.before.port ?? null)} -> ${fmtEp(r.after.address, r.after.port ?? null)} (${r.chain})`,
+          type: r.type,
+          table: r.table,
           chain: r.chain,
           rule: r.ruleText,
+          file: r.span.file,
+          start: r.span.start,
+          end: r.span.end,
+          before: ev.before,
+          after: ev.after,
         },
       );
-      const note =
-        r.type === 'DNAT'
-          ? affinityNote(n, r.chain, r.ruleText, before.src, fmtEp(ev.after.dst, ev.after.dport))
-          : undefined;
-      if (note) st = step(st, { kind: 'affinity', detail: note, chain: r.chain, rule: r.ruleText });
+      const aff = r.type === 'DNAT' ? affinityOf(n, r.chain, r.ruleText) : undefined;
+      if (aff)
+        st = step(st, {
+          kind: 'affinity',
+          detail: affinityText(r.chain, before.src, fmtEp(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
+          chain: r.chain,
+          rule: r.ruleText,
+          client: before.src,
+          backend: { ip: ev.after.dst, port: ev.after.dport },
+          ...aff,
+        });
     }
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
     const last = [...out.decisions].reverse().find((d) => d.matched);
@@ -323,7 +436,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
 
 function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, netns: NetnsId, hook: Hook): Finished[] {
   const d = e.decision;
-  const fw = !!d && (d.chain.startsWith('KUBE-FW-') || /not accepted by KUBE-FW-/.test(d.ruleText ?? ''));
+  const fw = !!d && kubeProxyChainRole(d.chain) === 'service-firewall';
   const reason: Reason = fw ? 'source-range' : e.verdict === 'REJECT' ? 'netfilter-reject' : 'netfilter-drop';
   const where = d ? `${d.table} ${d.chain}${d.ruleText ? `: ${d.ruleText}` : ` (${d.action})`}` : hook;
   return finish(
@@ -332,6 +445,17 @@ function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, netns: NetnsId, ho
     e.verdict === 'REJECT' ? 'rejected' : 'dropped',
     reason,
     `${e.verdict === 'REJECT' ? 'rejected' : 'dropped'} at ${hook} by ${where}`,
+    {
+      hook,
+      ...(d
+        ? {
+            table: d.table,
+            chain: d.chain,
+            ...(d.ruleText ? { rule: d.ruleText } : {}),
+            ...(d.span ? { file: d.span.file, start: d.span.start, end: d.span.end } : {}),
+          }
+        : {}),
+    },
   );
 }
 
@@ -372,43 +496,43 @@ function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
   const p = s.pkt;
   const kind = n.kind;
   if (s.reply) {
-    return finish(s, n.id, 'delivered', null, `reply delivered to the client socket in ${n.id}`, {
-      kind,
-      name: n.name,
-      ip: p.dst,
-      port: p.dport,
-    });
+    return arrive(
+      s,
+      `reply delivered to the client socket in ${n.id}`,
+      { netns: n.id, device, reply: true, port: p.dport },
+      { kind, name: n.name, ip: p.dst, port: p.dport },
+    );
   }
   if (p.proto === 'icmp' || kind === 'external') {
-    return finish(s, n.id, 'delivered', null, `delivered in ${n.id} (${device})`, {
-      kind,
-      name: n.name,
-      ip: p.dst,
-      port: p.dport,
-    });
+    return arrive(
+      s,
+      `delivered in ${n.id} (${device})`,
+      { netns: n.id, device, port: p.dport },
+      { kind, name: n.name, ip: p.dst, port: p.dport },
+    );
   }
   const proto = p.proto.toUpperCase();
   const l = n.listeners.find((x) => x.port === p.dport && x.protocol === proto);
   if (!l) {
-    const known = n.listeners.map((x) => `${x.container}:${x.port}/${x.protocol}`).join(', ') || 'none';
+    const listening = n.listeners.map((x) => `${x.container}:${x.port}/${x.protocol}`);
+    const known = listening.join(', ') || 'none';
     return finish(
       s,
       n.id,
       'rejected',
       'no-listener',
       `no container listens on ${p.proto} port ${p.dport} in ${n.id} (listening: ${known}); the kernel answers ${p.proto === 'tcp' ? 'with a reset' : 'port unreachable'}`,
+      { device, address: p.dst, ...(p.dport !== null ? { port: p.dport } : {}), listening },
     );
   }
   const delivered: Delivered =
     n.kind === 'node'
       ? { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport }
       : { kind: 'pod', name: l.pod, container: l.container, ip: p.dst, port: p.dport };
-  return finish(
+  return arrive(
     s,
-    n.id,
-    'delivered',
-    null,
     `delivered to container ${l.container} of pod ${l.pod}, listening on ${p.dport}/${l.protocol}`,
+    { netns: n.id, device, pod: l.pod, container: l.container, port: p.dport },
     delivered,
   );
 }
@@ -421,7 +545,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   const s = enterNode(s0, n);
   const dst = addr(s.pkt.dst);
   if (isLocalAddress(n, dst)) {
-    const st = step(s, { kind: 'route', detail: `local ${s.pkt.dst} dev lo table local`, route: `local ${s.pkt.dst}` });
+    const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} dev lo table local`, 'lo'));
     return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo' }, (a) =>
       hookThen(env, a, n, 'POSTROUTING', { outIface: 'lo', outAddress: s.pkt.dst }, (b) =>
         hop(b, n.id, 'lo', 'out', (c) =>
@@ -435,13 +559,14 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   const r = lookupRoute(n.routes, dst);
   if (!r)
     return finish(
-      step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }),
+      step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
       n.id,
       'no-route',
       'no-route',
       `no route to ${s.pkt.dst} in ${n.id}`,
+      { address: s.pkt.dst },
     );
-  const st = step(s, { kind: 'route', detail: r.text, route: r.text });
+  const st = step(s, routeStep(n, dst, r, r.text));
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
     const iface = n.interfaces.find((i) => i.name === dev);
     const nextHop = addr(via ?? a.pkt.dst);
@@ -465,12 +590,11 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
         ),
       );
     const r2 = lookupRoute(n.routes, d2);
-    if (!r2) return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`);
-    return send(
-      step(a, { kind: 'route', detail: `${r2.text} (re-routed after DNAT)`, route: r2.text }),
-      r2.dev,
-      r2.via,
-    );
+    if (!r2)
+      return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
+        address: a.pkt.dst,
+      });
+    return send(step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat')), r2.dev, r2.via);
   });
 }
 
@@ -500,22 +624,26 @@ function bridgeOf(n: Netns, name: string | undefined): DpBridge | undefined {
 /** Sends the packet out of `dev` towards `nextHop` (after POSTROUTING). */
 function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Address): Finished[] {
   const iface = n.interfaces.find((i) => i.name === dev);
-  if (!iface) return finish(s, n.id, 'dropped', 'no-route', `device ${dev} does not exist in ${n.id}`);
+  if (!iface) return finish(s, n.id, 'dropped', 'no-route', `device ${dev} does not exist in ${n.id}`, { device: dev });
   if (iface.kind === 'bridge') {
     const bridge = bridgeOf(n, iface.name)!;
     const nb = bridgeNeighbor(env, n, bridge, nextHop);
     if (!nb || nb.kind === 'bridge')
       return hop(s, n.id, dev, 'out', (a) =>
-        finish(a, n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on bridge ${dev}`),
+        finish(a, n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on bridge ${dev}`, {
+          device: dev,
+          address: fmtAddr(nextHop),
+        }),
       );
-    return hop(s, n.id, dev, 'out', (a) =>
-      crossPort(
-        env,
-        step(a, { kind: 'bridge', detail: `bridge ${dev}: ${fmtAddr(nextHop)} is behind port ${nb.device}` }),
-        n,
-        nb.device,
-      ),
-    );
+    const bs: BridgeStep = {
+      kind: 'bridge',
+      detail: `bridge ${dev}: ${fmtAddr(nextHop)} is behind port ${nb.device}`,
+      bridge: dev,
+      outPort: nb.device,
+      hairpin: 'not-needed',
+      lookup: 'destination',
+    };
+    return hop(s, n.id, dev, 'out', (a) => crossPort(env, step(a, bs), n, nb.device));
   }
   if (iface.kind === 'veth') {
     const peer = iface.peer!;
@@ -527,11 +655,17 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       if (!nb)
         return hop(s, n.id, dev, 'out', (a) =>
           finish(
-            step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)}: no answer on bridge ${bridge.name}` }),
+            step(a, {
+              kind: 'neighbor',
+              detail: `ARP for ${fmtAddr(nextHop)}: no answer on bridge ${bridge.name}`,
+              address: fmtAddr(nextHop),
+              domain: { kind: 'bridge', name: bridge.name },
+            }),
             n.id,
             'dropped',
             'no-neighbor',
             `no neighbour answers for ${fmtAddr(nextHop)}`,
+            { device: dev, address: fmtAddr(nextHop) },
           ),
         );
       return hop(s, n.id, dev, 'out', (a) => {
@@ -539,8 +673,14 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
           step(a, {
             kind: 'neighbor',
             detail: `neighbour ${fmtAddr(nextHop)}: ${nb.kind === 'bridge' ? `bridge ${bridge.name} (gateway)` : `behind port ${nb.device}`}`,
+            address: fmtAddr(nextHop),
+            domain: { kind: 'bridge', name: bridge.name },
+            answer:
+              nb.kind === 'bridge'
+                ? { netns: pn.id, device: bridge.name, role: 'bridge' }
+                : { netns: pn.id, device: nb.device, role: 'bridge-port' },
           }),
-          { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` },
+          vethStep(n.id, dev, pn.id, peer.device),
         );
         return hop(b, pn.id, peer.device, 'in', (c) =>
           bridgeIngress(env, enterNode(c, pn), pn, bridge, peer.device, nb.kind === 'bridge' ? undefined : nb.device),
@@ -548,12 +688,8 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       });
     }
     return hop(s, n.id, dev, 'out', (a) =>
-      hop(
-        step(a, { kind: 'veth', detail: `veth ${n.id}/${dev} -> ${pn.id}/${peer.device}` }),
-        pn.id,
-        peer.device,
-        'in',
-        (b) => receive(env, b, pn, peer.device),
+      hop(step(a, vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
+        receive(env, b, pn, peer.device),
       ),
     );
   }
@@ -563,7 +699,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   const seg = iface.network ? env.dp.segments.get(iface.network) : undefined;
   if (!seg)
     return hop(s, n.id, dev, 'out', (a) =>
-      finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`),
+      finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`, { device: dev }),
     );
   const announcer = env.dp.announced.get(addressKey(nextHop));
   const member =
@@ -578,11 +714,17 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   if (!member) {
     return hop(s, n.id, dev, 'out', (a) =>
       finish(
-        step(a, { kind: 'neighbor', detail: `ARP for ${fmtAddr(nextHop)} on ${seg.network}: no answer` }),
+        step(a, {
+          kind: 'neighbor',
+          detail: `ARP for ${fmtAddr(nextHop)} on ${seg.network}: no answer`,
+          address: fmtAddr(nextHop),
+          domain: { kind: 'network', name: seg.network },
+        }),
         n.id,
         'dropped',
         'no-neighbor',
         `no neighbour answers for ${fmtAddr(nextHop)} on network ${seg.network}`,
+        { device: dev, address: fmtAddr(nextHop) },
       ),
     );
   }
@@ -592,6 +734,9 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       step(a, {
         kind: 'neighbor',
         detail: `neighbour ${fmtAddr(nextHop)} on ${seg.network}: ${mn.id} ${member.device}`,
+        address: fmtAddr(nextHop),
+        domain: { kind: 'network', name: seg.network },
+        answer: { netns: mn.id, device: member.device, role: 'host' },
       }),
       mn.id,
       member.device,
@@ -612,12 +757,8 @@ function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished
   const pn = ns(env, peer.netns);
   const a = leaveNode(s, n);
   return hop(a, n.id, port, 'out', (b) =>
-    hop(
-      step(b, { kind: 'veth', detail: `veth ${n.id}/${port} -> ${pn.id}/${peer.device}` }),
-      pn.id,
-      peer.device,
-      'in',
-      (c) => receive(env, c, pn, peer.device),
+    hop(step(b, vethStep(n.id, port, pn.id, peer.device)), pn.id, peer.device, 'in', (c) =>
+      receive(env, c, pn, peer.device),
     ),
   );
 }
@@ -636,6 +777,7 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
       'dropped',
       'not-forwarding',
       `${n.id} does not forward packets (ip_forward=0) and ${s.pkt.dst} is not its address`,
+      { device, address: s.pkt.dst },
     );
   }
   return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) => routeInput(env, a, n, device));
@@ -645,24 +787,33 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
 function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
   const dst = addr(s.pkt.dst);
   if (isLocalAddress(n, dst)) {
-    const st = step(s, { kind: 'route', detail: `local ${s.pkt.dst} table local`, route: `local ${s.pkt.dst}` });
+    const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
     return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) => deliver(env, a, n, inDev));
   }
   const r = lookupRoute(n.routes, dst);
   if (!r)
     return finish(
-      step(s, { kind: 'route', detail: `no route to ${s.pkt.dst}` }),
+      step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
       n.id,
       'no-route',
       'no-route',
       `no route to ${s.pkt.dst} in ${n.id}`,
+      { device: inDev, address: s.pkt.dst },
     );
-  let st = step(s, { kind: 'route', detail: r.text, route: r.text });
+  let st = step(s, routeStep(n, dst, r, r.text));
   if (st.pkt.ttl <= 1)
-    return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`);
+    return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`, {
+      device: inDev,
+      ttl: st.pkt.ttl,
+    });
   st = step(
     { ...st, pkt: { ...st.pkt, ttl: st.pkt.ttl - 1 } },
-    { kind: 'ttl', detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}` },
+    {
+      kind: 'ttl',
+      detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}`,
+      before: st.pkt.ttl,
+      after: st.pkt.ttl - 1,
+    },
   );
   const iface = n.interfaces.find((i) => i.name === r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
@@ -692,15 +843,29 @@ function bridgeIngress(
 ): Finished[] {
   const brIface = n.interfaces.find((i) => i.name === bridge.name)!;
   const hairpinOf = (p: string): boolean => bridge.ports.find((x) => x.device === p)?.hairpin ?? false;
-  const bridgeOut = (a: WalkState, out: string, why: string): Finished[] => {
-    const st = step(a, { kind: 'bridge', detail: `bridge ${bridge.name}: ${why}: out by port ${out}` });
-    if (out === port && !hairpinOf(port)) {
+  const bridgeOut = (a: WalkState, out: string, lookup: BridgeStep['lookup']): Finished[] => {
+    const why =
+      lookup === 'destination'
+        ? 'frame for a pod on this bridge'
+        : `NATed destination ${a.pkt.dst} is behind this bridge`;
+    const hairpin: BridgeStep['hairpin'] = out !== port ? 'not-needed' : hairpinOf(port) ? 'on' : 'off';
+    const st = step(a, {
+      kind: 'bridge',
+      detail: `bridge ${bridge.name}: ${why}: out by port ${out}`,
+      bridge: bridge.name,
+      inPort: port,
+      outPort: out,
+      hairpin,
+      lookup,
+    });
+    if (hairpin === 'off') {
       return finish(
         st,
         n.id,
         'dropped',
         'hairpin-off',
         `bridge ${bridge.name} would send the frame back out of ${port}, where it came in, and hairpin mode is off on that port`,
+        { device: port },
       );
     }
     if (!n.brNetfilter) return crossPort(env, st, n, out);
@@ -716,7 +881,7 @@ function bridgeIngress(
     );
   };
   if (!n.brNetfilter) {
-    if (toPort) return bridgeOut(s, toPort, 'frame for a pod on this bridge');
+    if (toPort) return bridgeOut(s, toPort, 'destination');
     return hop(s, n.id, bridge.name, 'in', (a) => receive(env, a, n, bridge.name));
   }
   const before = s.pkt.dst;
@@ -730,15 +895,15 @@ function bridgeIngress(
         if (nb?.kind === 'port') {
           const viaBridge = (b: WalkState): Finished[] =>
             bridgeOut(
-              step(b, { kind: 'route', detail: `${r.text} (bridged after DNAT at the bridge)`, route: r.text }),
+              step(b, routeStep(n, d, r, `${r.text} (bridged after DNAT at the bridge)`, 'bridged-after-dnat')),
               nb.device,
-              `NATed destination ${a.pkt.dst} is behind this bridge`,
+              'nat-at-bridge',
             );
           return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
         }
       }
     }
-    if (toPort) return bridgeOut(a, toPort, 'frame for a pod on this bridge');
+    if (toPort) return bridgeOut(a, toPort, 'destination');
     return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
   });
 }

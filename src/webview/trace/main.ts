@@ -11,8 +11,9 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type {
   Hop,
+  NatStep,
   NatTuple,
-  Step,
+  NetfilterStep,
   TraceProtocol,
   TraceRequest,
   TraceViewData,
@@ -185,9 +186,9 @@ function natCell(before: NatTuple, after: NatTuple): HTMLElement {
   );
 }
 
-function ruleLink(s: Step): HTMLElement {
-  const where = s.table && s.chain ? `${s.table} ${s.chain}` : s.kind;
-  const text = s.rule ?? s.detail;
+function ruleLink(s: NetfilterStep | NatStep): HTMLElement {
+  const where = `${s.table} ${s.chain}`;
+  const text = s.rule ?? (s.kind === 'netfilter' && s.policy ? `policy ${s.verdict}` : s.detail);
   if (s.file === undefined || s.start === undefined) return el('span', { class: 'mono' }, text);
   const b = el(
     'button',
@@ -206,17 +207,15 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
   const cell = el('div', { class: 'step' });
   if (!s) return cell;
   const nat = natOf(hop, s, walk);
-  const kind = el(
-    'span',
-    { class: `kind kind-${s.kind}` },
-    s.kind === 'netfilter' && s.table && s.chain ? `${s.table} ${s.chain}` : s.kind,
-  );
+  const kind = el('span', { class: `kind kind-${s.kind}` }, s.kind === 'netfilter' ? `${s.table} ${s.chain}` : s.kind);
   if (nat) {
     cell.append(
       el('div', {}, kind, ' ', el('strong', {}, nat.type), ' ', el('span', { class: 'muted' }, `(${nat.chain})`)),
       natCell(nat.before, nat.after),
     );
-    const rule = hop.steps.find((x) => x.kind === 'netfilter' && x.chain === nat.chain && x.file !== undefined);
+    const rule = hop.steps.find(
+      (x): x is NetfilterStep => x.kind === 'netfilter' && x.chain === nat.chain && x.file !== undefined,
+    );
     if (rule) cell.append(el('div', {}, ruleLink(rule)));
   } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', s.detail), el('div', {}, ruleLink(s)));
   else cell.append(el('div', {}, kind, ' ', s.detail));
@@ -226,15 +225,11 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
       const li = el(
         'li',
         {},
-        el(
-          'span',
-          { class: `kind kind-${x.kind}` },
-          x.kind === 'netfilter' && x.table && x.chain ? `${x.table} ${x.chain}` : x.kind,
-        ),
+        el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' ? `${x.table} ${x.chain}` : x.kind),
         ' ',
         x.detail,
       );
-      if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink({ ...x, rule: x.rule ?? 'policy' }));
+      if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink(x));
       list.append(li);
     }
     cell.append(el('details', {}, el('summary', {}, `all ${hop.steps.length} steps`), list));
