@@ -7,6 +7,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from '../problem';
+import { parseFastYaml } from './fast-yaml';
 
 /** A YAML node the model builder reads: its plain value plus where it is. */
 export type YNode = YMap | YSeq | YScalar;
@@ -90,8 +91,17 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
   return { kind: 'scalar', value: null, source: '', span: spanOf(file, node as YamlNode, fallback) };
 }
 
-/** Parses every document of a YAML file. Never throws. */
+/**
+ * Parses every document of a YAML file. Never throws. Files in the common subset (fast-yaml.ts) are read by
+ * the fast reader; the rest, and every file with a syntax error, by the `yaml` library.
+ */
 export function parseYamlFile(file: string, text: string): ParsedFile {
+  const fast = parseFastYaml(file, text);
+  return fast ? { file, documents: fast, problems: [] } : parseYamlFileWithLibrary(file, text);
+}
+
+/** The general reader: the `yaml` library, with its error recovery. */
+export function parseYamlFileWithLibrary(file: string, text: string): ParsedFile {
   const problems: Problem[] = [];
   const documents: YDocument[] = [];
   let docs;

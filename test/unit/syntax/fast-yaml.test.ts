@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parseFastYaml } from '../../../src/core/syntax/fast-yaml';
+import { parseYamlFile, parseYamlFileWithLibrary } from '../../../src/core/syntax/yaml';
+import { kubernetesList, netpathCluster } from '../../../bench/cluster';
+
+/** The fast reader either gives up or gives exactly what the library-based reader gives, spans included. */
+function agree(text: string, file = 'f.yaml'): 'fast' | 'fallback' {
+  const lib = parseYamlFileWithLibrary(file, text);
+  const fast = parseFastYaml(file, text);
+  if (!fast) return 'fallback';
+  assert.equal(lib.problems.length, 0, `the fast reader accepted text the library rejects:\n${text}`);
+  assert.deepEqual(fast, lib.documents, `the readers differ on:\n${JSON.stringify(text)}`);
+  return 'fast';
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return yamlFiles(p);
+    return /\.ya?ml$/.test(name) ? [p] : [];
+  });
+}
+
+// ------------------------------------------------------------ random documents in many styles
+
+type V = string | V[] | { [k: string]: V };
+
+const SCALARS = [
+  'a',
+  'node1',
+  'foo bar',
+  '10.244.1.0/24',
+  '8080',
+  '-1',
+  '+7',
+  '0x1F',
+  '0o17',
+  '017',
+  '1.5',
+  '1.50',
+  '1e3',
+  '.5',
+  '.inf',
+  '-.Inf',
+  '.nan',
+  'null',
+  'Null',
+  '~',
+  'true',
+  'False',
+  'TRUE',
+  'a:b',
+  'http://x:80/y',
+  'a#b',
+  'a # b',
+  '',
+  "it's",
+  'x"y',
+  'back\\slash',
+  'caf\u00e9',
+  '-A KUBE-SERVICES -j ACCEPT',
+  'key: value',
+  '[x]',
+  '{x}',
+  '- x',
+  '@at',
+  'a, b',
+  'tail ',
+  ' lead',
+  'line1\nline2\n',
+];
+
+const value: fc.Arbitrary<V> = fc.letrec<{ v: V }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(...SCALARS),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('a', 'b', 'key', 'x-y', 'k8s.io/name', '1', 'true', 'with space'), tie('v'), {
+      maxKeys: 3,
+    }),
+  ),
+})).v;
+
+interface Style {
+  quote: number; // 0 plain, 1 single, 2 double
+  flow: boolean;
+  comment: boolean;
+  blank: boolean;
+  trailing: boolean;
+  seqIndent: number; // 0: `key:\n- a` (kubectl), 2: `key:\n  - a`
+  step: number;
+  compact: boolean; // `- a: 1\n  b: 2`
+}
+
+const style = fc.record({
+  quote: fc.integer({ min: 0, max: 2 }),
+  flow: fc.boolean(),
+  comment: fc.boolean(),
+  blank: fc.boolean(),
+  trailing: fc.boolean(),
+  seqIndent: fc.constantFrom(0, 2),
+  step: fc.constantFrom(1, 2, 4),
+  compact: fc.boolean(),
+});
+
+function scalar(s: string, st: Style): string {
+  if (st.quote === 1) return `'${s.replace(/'/g, "''").replace(/\n/g, ' ')}'`;
+  if (st.quote === 2) return JSON.stringify(s);
+  return s;
+}
+
+function flow(v: V, st: Style): string {
+  if (typeof v === 'string') return scalar(v, st);
+  if (Array.isArray(v)) return `[${v.map((x) => flow(x, st)).join(', ')}]`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${k}: ${flow(x, st)}`)
+    .join(', ')}}`;
+}
+
+function block(v: V, indent: number, st: Style, out: string[]): void {
+  const pad = ' '.repeat(indent);
+  const tail = (st.trailing ? '  ' : '') + (st.comment ? ' # note' : '');
+  const extra = (): void => {
+    if (st.blank) out.push('');
+    if (st.comment) out.push(`${pad}# between`);
+  };
+  const inline = (x: V, prefix: string, childIndent: number, seqChild: boolean): void => {
+    if (typeof x === 'string') {
+      if (x.includes('\n')) {
+        out.push(`${prefix} |${st.comment ? ' # lit' : ''}`);
+        for (const l of x.replace(/\n$/, '').split('\n')) out.push(`${' '.repeat(childIndent + st.step)}${l}`);
+      } else out.push(`${prefix} ${scalar(x, st)}${tail}`);
+    } else if (st.flow || (Array.isArray(x) ? !x.length : !Object.keys(x).length)) {
+      out.push(`${prefix} ${flow(x, st)}${tail}`);
+    } else {
+      out.push(`${prefix}${st.comment ? ' # open' : ''}`);
+      block(x, seqChild ? childIndent + st.seqIndent : childIndent + st.step, st, out);
+    }
+  };
+  if (typeof v === 'string' || st.flow) return void out.push(`${pad}${flow(v, st)}${tail}`);
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      extra();
+      if (st.compact && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length) {
+        const inner: string[] = [];
+        block(x, indent + 2, { ...st, comment: false, blank: false }, inner);
+        out.push(`${pad}- ${inner[0].slice(indent + 2)}`, ...inner.slice(1));
+      } else inline(x, `${pad}-`, indent, false);
+    }
+  } else {
+    for (const [k, x] of Object.entries(v)) {
+      extra();
+      inline(x, `${pad}${k}:`, indent, Array.isArray(x));
+    }
+  }
+}
+
+describe('fast YAML reader', () => {
+  it('reads every fixture and example exactly as the library does (or leaves it to the library)', () => {
+    const files = [...yamlFiles('test/fixtures'), ...yamlFiles('examples')];
+    const used = files.filter((f) => agree(readFileSync(f, 'utf8'), f) === 'fast');
+    assert.ok(used.length > files.length * 0.9, `fast reader used on ${used.length} of ${files.length} files`);
+  });
+
+  it('reads the benchmark clusters (NetPath format and a kubectl List dump) itself', () => {
+    const size = { name: 't', nodes: 3, pods: 9, services: 6 };
+    assert.equal(agree(netpathCluster(size)), 'fast');
+    assert.equal(agree(kubernetesList(size)), 'fast');
+  });
+
+  it('agrees with the library on random documents in many styles', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, style), { minLength: 1, maxLength: 3 }), (docs) => {
+        const text = docs
+          .map(([v, st], i) => {
+            const out: string[] = i || st.comment ? ['---'] : [];
+            if (typeof v === 'string' && v === '') return out.join('\n');
+            block(v, 0, st, out);
+            return out.join('\n');
+          })
+          .join('\n')
+          .concat('\n');
+        if (agree(text) === 'fast') fast++;
+      }),
+      { numRuns: 600 },
+    );
+    assert.ok(fast > 200, `the fast reader took only ${fast} of 600 random documents`);
+  });
+
+  it('leaves anchors, tags, folded and multi-line scalars, tabs, CRLF and syntax errors to the library', () => {
+    for (const text of [
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      'a: >\n  folded\n',
+      'a: one\n  two\n',
+      'a:\tb\n',
+      'a: 1\r\nb: 2\r\n',
+      'a: [1,\n  2]\n',
+      'a: "open\n',
+      'a: 1\n  b: 2\n',
+      '? complex\n: key\n',
+      '%YAML 1.2\n---\na: 1\n',
+      'a: 1\n...\n',
+      '\ufeffa: 1\n',
+    ]) {
+      assert.equal(parseFastYaml('f', text), undefined, JSON.stringify(text));
+      // …and the public reader still reads them (through the library).
+      assert.ok(parseYamlFile('f', text));
+    }
+  });
+});
