@@ -1,0 +1,143 @@
+/**
+ * What each source says, collected before merging (`merge.ts`): drafts of nodes, pods, Services and the tool
+ * configurations, plus the problems found so far. Readers (`netpath-documents.ts`, `kubernetes.ts`) add to it.
+ */
+import { problem, type Problem, type Span } from '../problem';
+import type { YMap } from '../syntax/yaml';
+import type {
+  External,
+  Interface,
+  Namespace,
+  Network,
+  NetworkPolicy,
+  Origin,
+  Pod,
+  Protocol,
+  Route,
+  Service,
+} from './types';
+
+export type Spans = Record<string, Span>;
+
+/** What one source says about a node; merged later. */
+export interface NodeDraft {
+  name: string;
+  span: Span;
+  spans: Spans;
+  origin: Origin;
+  interfaces?: Interface[];
+  /** Node addresses without a prefix length (Kubernetes status.addresses). */
+  k8sAddresses?: { value: string; span: Span }[];
+  podCIDRs?: { value: string; span: Span }[];
+  bridge?: YMap;
+  routes?: Route[];
+  iptables?: { text: string; span: Span };
+  ipMasq?: boolean;
+}
+
+export interface PodDraft {
+  pod: Pod;
+  /** Which fields the source set explicitly (a NetPath refinement only overrides these). */
+  set: Set<keyof Pod>;
+}
+
+export interface ServiceDraft {
+  svc: Omit<Service, 'endpoints' | 'endpointSource'>;
+  set: Set<string>;
+  explicitEndpoints?: { ip: string; node?: string; port?: number; ready: boolean; span: Span }[];
+}
+
+export interface SliceDraft {
+  service: string; // namespace/name
+  endpoints: { ip: string; node?: string; pod?: string; ready: boolean; span: Span }[];
+  ports: { name: string; port: number; protocol: Protocol }[];
+}
+
+/** Every draft of the files read so far. */
+export class Drafts {
+  readonly problems: Problem[] = [];
+  topologyName: string | undefined;
+  clusterNode: YMap | undefined;
+  clusterSpan: Span | undefined;
+  networks: Network[] = [];
+  nodes = new Map<string, NodeDraft[]>();
+  pods = new Map<string, PodDraft[]>();
+  services = new Map<string, ServiceDraft[]>();
+  externals: External[] = [];
+  slices: SliceDraft[] = [];
+  kubeProxy:
+    | {
+        clusterCIDRs?: { value: string; span: Span }[];
+        masqueradeAll?: boolean;
+        masqueradeBit?: number;
+        detectLocalMode?: string;
+        nodePortAddresses?: { value: string; span: Span }[];
+        span: Span;
+        spans: Spans;
+      }
+    | undefined;
+  clusterConfig:
+    | {
+        podSubnet?: { value: string; span: Span }[];
+        serviceSubnet?: { value: string; span: Span }[];
+        span: Span;
+        origin: Origin;
+      }
+    | undefined;
+  masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
+  namespaces = new Map<string, Namespace>();
+  policies = new Map<string, NetworkPolicy>();
+
+  report(
+    code: string,
+    severity: Problem['severity'],
+    message: string,
+    span: Span,
+    related: Problem['related'] = [],
+  ): void {
+    this.problems.push(problem(code, severity, message, span, related));
+  }
+
+  addNode(d: NodeDraft): void {
+    const list = this.nodes.get(d.name) ?? [];
+    const sameOrigin = list.find((x) => x.origin === d.origin);
+    if (sameOrigin) {
+      this.report('name.duplicate', 'error', `Node '${d.name}' is defined twice.`, d.spans.name ?? d.span, [
+        { span: sameOrigin.spans.name ?? sameOrigin.span, message: 'first definition' },
+      ]);
+      return;
+    }
+    list.push(d);
+    this.nodes.set(d.name, list);
+  }
+
+  addPod(pod: Pod, set: Set<keyof Pod>): void {
+    const list = this.pods.get(pod.id) ?? [];
+    const sameOrigin = list.find((x) => x.pod.origin === pod.origin);
+    if (sameOrigin) {
+      this.report('name.duplicate', 'error', `Pod '${pod.id}' is defined twice.`, pod.spans.name ?? pod.span, [
+        { span: sameOrigin.pod.spans.name ?? sameOrigin.pod.span, message: 'first definition' },
+      ]);
+      return;
+    }
+    list.push({ pod, set });
+    this.pods.set(pod.id, list);
+  }
+
+  addService(d: ServiceDraft): void {
+    const list = this.services.get(d.svc.id) ?? [];
+    const sameOrigin = list.find((x) => x.svc.origin === d.svc.origin);
+    if (sameOrigin) {
+      this.report(
+        'name.duplicate',
+        'error',
+        `Service '${d.svc.id}' is defined twice.`,
+        d.svc.spans.name ?? d.svc.span,
+        [{ span: sameOrigin.svc.spans.name ?? sameOrigin.svc.span, message: 'first definition' }],
+      );
+      return;
+    }
+    list.push(d);
+    this.services.set(d.svc.id, list);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * Kubernetes objects and tool configurations: Node, Pod, Service, EndpointSlice, List, kube-proxy's
+ * KubeProxyConfiguration, kubeadm's ClusterConfiguration, kind's Cluster, ip-masq-agent's ConfigMap, Namespace, NetworkPolicy.
+ */
+import { type Span } from '../problem';
+import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
+import { bool, get, int, list, str, stringMap, strings } from './read';
+import type { Origin, Pod } from './types';
+import { hostVethName } from './names';
+import { Drafts } from './drafts';
+import { readNamespace, readNetworkPolicy } from './policy-read';
+import {
+  blockScalarBodySpan,
+  enumOf,
+  indexedSpans,
+  optionalSpan,
+  protocolOf,
+  readContainer,
+  readServicePort,
+  splitComma,
+} from './fields';
+
+/** Known Kubernetes and tool kinds, with the apiVersions NetPath understands. */
+const KINDS: Record<string, readonly string[]> = {
+  Node: ['v1'],
+  Pod: ['v1'],
+  Service: ['v1'],
+  List: ['v1'],
+  ConfigMap: ['v1'],
+  EndpointSlice: ['discovery.k8s.io/v1'],
+  KubeProxyConfiguration: ['kubeproxy.config.k8s.io/v1alpha1'],
+  ClusterConfiguration: ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta2'],
+  Cluster: ['kind.x-k8s.io/v1alpha4'],
+  Namespace: ['v1'],
+  NetworkPolicy: ['networking.k8s.io/v1'],
+};
+
+export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined, kind: string | undefined): void {
+  if (!kind || !(kind in KINDS)) return; // Other kinds are none of NetPath's business.
+  if (kind === 'Cluster' && !apiVersion?.startsWith('kind.x-k8s.io/')) return; // Cluster API and others share the kind name.
+  if (kind === 'ClusterConfiguration' && !apiVersion?.startsWith('kubeadm.k8s.io/')) return;
+  if (kind === 'ConfigMap' && !isMasqAgentConfig(b, root)) return;
+  if (!apiVersion || !KINDS[kind].includes(apiVersion)) {
+    const span = get(root, 'apiVersion')?.span ?? get(root, 'kind')!.span;
+    b.report(
+      'k8s.unknown-api-version',
+      'warning',
+      `${kind} with apiVersion '${apiVersion ?? '(none)'}' is not a version NetPath knows (${KINDS[kind].join(', ')}); reading it as if it were.`,
+      span,
+    );
+  }
+  switch (kind) {
+    case 'List':
+      for (const item of list(get(root, 'items'))) {
+        if (item.kind === 'map') kubernetes(b, item, str(get(item, 'apiVersion')), str(get(item, 'kind')));
+      }
+      return;
+    case 'Node':
+      return k8sNode(b, root);
+    case 'Pod':
+      return k8sPod(b, root);
+    case 'Service':
+      return k8sService(b, root);
+    case 'EndpointSlice':
+      return k8sEndpointSlice(b, root);
+    case 'KubeProxyConfiguration':
+      return k8sKubeProxy(b, root);
+    case 'ClusterConfiguration':
+      return clusterNetworking(b, root, get(root, 'networking'), 'ClusterConfiguration');
+    case 'Cluster':
+      return clusterNetworking(b, root, get(root, 'networking'), 'Cluster');
+    case 'ConfigMap':
+      return masqAgentConfigMap(b, root);
+    case 'Namespace':
+      return k8sNamespace(b, root);
+    case 'NetworkPolicy':
+      return k8sNetworkPolicy(b, root);
+  }
+}
+
+function k8sNode(b: Drafts, root: YMap): void {
+  const metaName = get(get(root, 'metadata'), 'name');
+  const name = str(metaName);
+  if (!name) return;
+  const spec = get(root, 'spec');
+  const podCIDRs = strings(get(spec, 'podCIDRs')).length
+    ? strings(get(spec, 'podCIDRs'))
+    : strings(get(spec, 'podCIDR'));
+  const addresses = list(get(get(root, 'status'), 'addresses'))
+    .filter((a) => str(get(a, 'type')) === 'InternalIP')
+    .flatMap((a) => strings(get(a, 'address')));
+  b.addNode({
+    name,
+    span: root.span,
+    spans: { name: metaName!.span, ...indexedSpans('podCIDRs', podCIDRs), ...indexedSpans('addresses', addresses) },
+    origin: 'Node',
+    podCIDRs: podCIDRs.length ? podCIDRs : undefined,
+    k8sAddresses: addresses.length ? addresses : undefined,
+  });
+}
+
+function k8sPod(b: Drafts, root: YMap): void {
+  const meta = get(root, 'metadata');
+  const name = str(get(meta, 'name'));
+  if (!name) return;
+  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const spec = get(root, 'spec');
+  const status = get(root, 'status');
+  let ips = list(get(status, 'podIPs')).flatMap((p) => strings(get(p, 'ip')));
+  if (!ips.length) ips = strings(get(status, 'podIP'));
+  const set = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
+  if (ips.length) set.add('ips');
+  const pod: Pod = {
+    name,
+    namespace,
+    id: `${namespace}/${name}`,
+    node: str(get(spec, 'nodeName')) ?? '',
+    ips: ips.map((i) => i.value),
+    hostVeth: hostVethName(namespace, name),
+    hostNetwork: bool(get(spec, 'hostNetwork')) ?? false,
+    labels: stringMap(get(meta, 'labels')),
+    containers: list(get(spec, 'containers')).flatMap((c) => readContainer(c, 'Pod')),
+    span: root.span,
+    spans: {
+      name: get(meta, 'name')!.span,
+      ...optionalSpan('node', get(spec, 'nodeName')),
+      ...optionalSpan('labels', get(meta, 'labels')),
+      ...optionalSpan('containers', get(spec, 'containers')),
+      ...indexedSpans('ips', ips),
+    },
+    origin: 'Pod',
+  };
+  b.addPod(pod, set);
+}
+
+function k8sService(b: Drafts, root: YMap): void {
+  const meta = get(root, 'metadata');
+  const name = str(get(meta, 'name'));
+  if (!name) return;
+  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const spec = get(root, 'spec');
+  let clusterIPs = strings(get(spec, 'clusterIPs'));
+  if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
+  const headless = clusterIPs[0]?.value === 'None';
+  clusterIPs = clusterIPs.filter((c) => c.value !== 'None' && c.value !== '');
+  const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) =>
+    strings(get(i, 'ip')),
+  );
+  const lbIPs = lbIngress.length ? lbIngress : strings(get(spec, 'loadBalancerIP'));
+  const set = new Set<string>([
+    'type',
+    'clusterIP',
+    'selector',
+    'ports',
+    'externalTrafficPolicy',
+    'internalTrafficPolicy',
+    'externalIPs',
+    'loadBalancerIP',
+    'loadBalancerSourceRanges',
+    'sessionAffinity',
+    'sessionAffinityTimeoutSeconds',
+  ]);
+  b.addService({
+    svc: {
+      name,
+      namespace,
+      id: `${namespace}/${name}`,
+      type: enumOf(str(get(spec, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+      clusterIPs: clusterIPs.map((c) => c.value),
+      headless,
+      selector: get(spec, 'selector') ? stringMap(get(spec, 'selector')) : undefined,
+      ports: list(get(spec, 'ports')).flatMap((p, i) => readServicePort(p, i, 'Service')),
+      externalTrafficPolicy: enumOf(str(get(spec, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
+      internalTrafficPolicy: enumOf(str(get(spec, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
+      externalIPs: strings(get(spec, 'externalIPs')).map((x) => x.value),
+      loadBalancerIPs: lbIPs.map((x) => x.value),
+      loadBalancerSourceRanges: strings(get(spec, 'loadBalancerSourceRanges')).map((x) => x.value),
+      sessionAffinity: enumOf(str(get(spec, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
+      sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
+      span: root.span,
+      spans: {
+        name: get(meta, 'name')!.span,
+        ...optionalSpan('selector', get(spec, 'selector')),
+        ...optionalSpan('ports', get(spec, 'ports')),
+        ...optionalSpan('type', get(spec, 'type')),
+        ...optionalSpan('externalTrafficPolicy', get(spec, 'externalTrafficPolicy')),
+        ...indexedSpans('clusterIPs', clusterIPs),
+        ...indexedSpans('loadBalancerIPs', lbIPs),
+        ...indexedSpans('externalIPs', strings(get(spec, 'externalIPs'))),
+        ...indexedSpans('loadBalancerSourceRanges', strings(get(spec, 'loadBalancerSourceRanges'))),
+      },
+      origin: 'Service',
+    },
+    set,
+  });
+}
+
+function k8sEndpointSlice(b: Drafts, root: YMap): void {
+  const meta = get(root, 'metadata');
+  const svcName = stringMap(get(meta, 'labels'))['kubernetes.io/service-name'];
+  if (!svcName) {
+    b.report(
+      'k8s.endpointslice-unowned',
+      'warning',
+      'This EndpointSlice has no kubernetes.io/service-name label, so no Service uses it.',
+      get(meta, 'name')?.span ?? root.span,
+    );
+    return;
+  }
+  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  b.slices.push({
+    service: `${namespace}/${svcName}`,
+    endpoints: list(get(root, 'endpoints')).flatMap((e) => {
+      const ready = bool(get(get(e, 'conditions'), 'ready')) ?? true;
+      const targetRef = get(e, 'targetRef');
+      const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
+      const podNs = str(get(targetRef, 'namespace')) ?? namespace;
+      return strings(get(e, 'addresses')).map((a) => ({
+        ip: a.value,
+        node: str(get(e, 'nodeName')),
+        pod: podName ? `${podNs}/${podName}` : undefined,
+        ready,
+        span: a.span,
+      }));
+    }),
+    ports: list(get(root, 'ports')).flatMap((p) => {
+      const port = int(get(p, 'port'));
+      return port === undefined
+        ? []
+        : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
+    }),
+  });
+}
+
+function k8sKubeProxy(b: Drafts, root: YMap): void {
+  const clusterCIDR = get(root, 'clusterCIDR');
+  const text = str(clusterCIDR);
+  b.kubeProxy = {
+    clusterCIDRs: text && clusterCIDR ? splitComma(text, clusterCIDR.span) : undefined,
+    masqueradeAll: bool(get(get(root, 'iptables'), 'masqueradeAll')),
+    masqueradeBit: int(get(get(root, 'iptables'), 'masqueradeBit')),
+    detectLocalMode: str(get(root, 'detectLocalMode')),
+    nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
+    span: root.span,
+    spans: {
+      ...optionalSpan('masqueradeAll', get(get(root, 'iptables'), 'masqueradeAll')),
+      ...optionalSpan('mode', get(root, 'mode')),
+      ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))),
+    },
+  };
+  const mode = str(get(root, 'mode'));
+  if (mode && mode !== 'iptables') {
+    b.report(
+      'k8s.proxy-mode',
+      'warning',
+      `kube-proxy mode '${mode}' is not modelled; NetPath evaluates the iptables-mode rules, which decide the same Service routing but with different chains.`,
+      get(root, 'mode')!.span,
+    );
+  }
+}
+
+function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined, origin: Origin): void {
+  const pod = get(networking, 'podSubnet');
+  const svc = get(networking, 'serviceSubnet');
+  const podText = str(pod);
+  const svcText = str(svc);
+  b.clusterConfig = {
+    podSubnet: podText && pod ? splitComma(podText, pod.span) : undefined,
+    serviceSubnet: svcText && svc ? splitComma(svcText, svc.span) : undefined,
+    span: root.span,
+    origin,
+  };
+}
+
+function isMasqAgentConfig(b: Drafts, root: YMap): boolean {
+  const name = str(get(get(root, 'metadata'), 'name'));
+  return (
+    name === 'ip-masq-agent' || (get(get(root, 'data'), 'config') !== undefined && name?.includes('masq') === true)
+  );
+}
+
+function masqAgentConfigMap(b: Drafts, root: YMap): void {
+  const config = get(get(root, 'data'), 'config');
+  const text = str(config);
+  if (!config || text === undefined) return;
+  // The config is YAML (or JSON) inside a string: parse it and map offsets back into the outer file.
+  const bodySpan = blockScalarBodySpan(config);
+  const inner = parseYamlFile(config.span.file, text);
+  const innerRoot = inner.documents[0]?.root;
+  const shift = (s: Span): Span => ({ file: s.file, start: s.start + bodySpan.start, end: s.end + bodySpan.start });
+  for (const p of inner.problems) b.problems.push({ ...p, span: shift(p.span) });
+  const cidrs = strings(get(innerRoot, 'nonMasqueradeCIDRs'));
+  b.masqAgent = {
+    nonMasqueradeCIDRs: get(innerRoot, 'nonMasqueradeCIDRs')
+      ? cidrs.map((c) => c.value)
+      : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    masqLinkLocal: bool(get(innerRoot, 'masqLinkLocal')) ?? false,
+    span: root.span,
+    spans: Object.fromEntries(cidrs.map((c, i) => [`nonMasqueradeCIDRs.${i}`, shift(c.span)])),
+  };
+}
+
+function k8sNamespace(b: Drafts, root: YMap): void {
+  const ns = readNamespace(root);
+  if (!ns) return;
+  const first = b.namespaces.get(ns.name);
+  if (first) {
+    b.report('name.duplicate', 'error', `Namespace '${ns.name}' is defined twice.`, ns.spans.name ?? ns.span, [
+      { span: first.spans.name ?? first.span, message: 'first definition' },
+    ]);
+    return;
+  }
+  b.namespaces.set(ns.name, ns);
+}
+
+function k8sNetworkPolicy(b: Drafts, root: YMap): void {
+  const policy = readNetworkPolicy(root, b.problems);
+  if (!policy) return;
+  const first = b.policies.get(policy.id);
+  if (first) {
+    b.report(
+      'name.duplicate',
+      'error',
+      `NetworkPolicy '${policy.id}' is defined twice.`,
+      policy.spans.name ?? policy.span,
+      [{ span: first.spans.name ?? first.span, message: 'first definition' }],
+    );
+    return;
+  }
+  b.policies.set(policy.id, policy);
+}

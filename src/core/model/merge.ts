@@ -1,0 +1,509 @@
+/**
+ * Merges the drafts into one immutable `Topology`: precedence between sources, documented defaults, Service
+ * endpoints from selectors or EndpointSlices, implied host-gw routes, and the references between objects.
+ */
+import { NO_SPAN, type Span } from '../problem';
+import { namespaceLabels } from './policy-read';
+import { firstAddress, formatValue, parseAddress, parsePrefix } from '../net/address';
+import { type YMap } from '../syntax/yaml';
+import { bool, get, int, map, str, strings } from './read';
+import type {
+  Bridge,
+  ClusterSettings,
+  Endpoint,
+  External,
+  LocalDetector,
+  Namespace,
+  Network,
+  Node,
+  Pod,
+  Route,
+  Service,
+  ServicePort,
+  Topology,
+} from './types';
+import { Drafts, type SliceDraft, type Spans } from './drafts';
+import { addressList, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
+
+/** The merged model: every draft reconciled, defaults filled in, references checked. */
+export function finish(b: Drafts, files: readonly string[]): Topology {
+  const cluster = clusterSettings(b, files[0] ?? '');
+  const networks = mergedNetworks(b);
+  const nodes = mergedNodes(b, cluster, networks);
+  const pods = mergedPods(b, nodes);
+  const services = mergedServices(b, pods);
+  checkReferences(b, networks, nodes, pods, b.externals);
+  const withRoutes = cluster.routing === 'host-gw' ? impliedRoutes(nodes, networks) : nodes;
+  return {
+    name: b.topologyName ?? 'topology',
+    files,
+    cluster,
+    networks,
+    nodes: withRoutes,
+    pods,
+    services,
+    externals: b.externals,
+    namespaces: mergedNamespaces(b, pods, services),
+    networkPolicies: [...b.policies.values()],
+  };
+}
+
+/** Namespace objects, plus a namespace (with only its automatic label) for each one objects live in without one. */
+function mergedNamespaces(b: Drafts, pods: readonly Pod[], services: readonly Service[]): Namespace[] {
+  const out = [...b.namespaces.values()];
+  const known = new Set(out.map((n) => n.name));
+  const used = [...pods, ...services, ...b.policies.values()].map((x) => x.namespace);
+  for (const name of used) {
+    if (known.has(name)) continue;
+    known.add(name);
+    out.push({
+      name,
+      labels: namespaceLabels(name, {}),
+      span: NO_SPAN,
+      spans: {},
+      origin: 'default',
+    });
+  }
+  return out;
+}
+
+function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
+  const c = b.clusterNode;
+  const spans: Spans = {};
+  const defaultSpan: Span = { file: firstFile, start: 0, end: 0 };
+  const pick = (key: string, ...fallbacks: ({ value: string; span: Span }[] | undefined)[]): string[] => {
+    const own = c ? strings(get(c, key)) : [];
+    const chosen = own.length ? own : (fallbacks.find((f) => f && f.length) ?? []);
+    chosen.forEach((x, i) => (spans[`${key}.${i}`] = x.span));
+    return chosen.map((x) => x.value);
+  };
+  const podCIDRs = pick('podCIDRs', b.kubeProxy?.clusterCIDRs, b.clusterConfig?.podSubnet);
+  let serviceCIDRs = pick('serviceCIDRs', b.clusterConfig?.serviceSubnet);
+  if (!serviceCIDRs.length) serviceCIDRs = ['10.96.0.0/12']; // kubeadm's default service range.
+  const rangeNode = get(c, 'nodePortRange');
+  const range = /^(\d+)-(\d+)$/.exec(str(rangeNode) ?? '');
+  if (rangeNode) spans.nodePortRange = rangeNode.span;
+  if (rangeNode && (!range || Number(range[1]) > Number(range[2]))) {
+    b.report(
+      'schema.type',
+      'error',
+      `nodePortRange must look like 30000-32767 (low-high), not '${str(rangeNode) ?? ''}'.`,
+      rangeNode.span,
+    );
+  }
+  const kp = map(get(c, 'kubeProxy'));
+  const cni = map(get(c, 'cni'));
+  const masq = map(get(c, 'masquerade'));
+  const detector =
+    str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(b.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
+  const npa =
+    kp && get(kp, 'nodePortAddresses')
+      ? strings(get(kp, 'nodePortAddresses')).map((x) => x.value)
+      : (b.kubeProxy?.nodePortAddresses?.map((x) => x.value) ?? []);
+  return {
+    podCIDRs,
+    serviceCIDRs,
+    nodePortRange:
+      range && Number(range[1]) <= Number(range[2])
+        ? { min: Number(range[1]), max: Number(range[2]) }
+        : { min: 30000, max: 32767 },
+    routing: str(get(c, 'routing')) === 'manual' ? 'manual' : 'host-gw',
+    kubeProxy: {
+      mode: 'iptables',
+      masqueradeAll: bool(get(kp, 'masqueradeAll')) ?? b.kubeProxy?.masqueradeAll ?? false,
+      masqueradeBit: int(get(kp, 'masqueradeBit')) ?? b.kubeProxy?.masqueradeBit ?? 14,
+      localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector)
+        ? detector
+        : 'ClusterCIDR') as LocalDetector,
+      nodePortAddresses: npa,
+      span: kp?.span ?? b.kubeProxy?.span ?? defaultSpan,
+      spans: kp
+        ? {
+            ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']),
+            ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))),
+          }
+        : (b.kubeProxy?.spans ?? {}),
+      origin: kp ? 'netpath' : b.kubeProxy ? 'KubeProxyConfiguration' : 'default',
+    },
+    cni: {
+      bridge: str(get(cni, 'bridge')) ?? 'cni0',
+      ipMasq: bool(get(cni, 'ipMasq')) ?? false,
+      hairpinMode: bool(get(cni, 'hairpinMode')) ?? true,
+      span: cni?.span ?? defaultSpan,
+      spans: cni ? spansOf(cni, ['bridge', 'ipMasq', 'hairpinMode']) : {},
+      origin: cni ? 'netpath' : 'default',
+    },
+    masquerade: masq
+      ? {
+          nonMasqueradeCIDRs: get(masq, 'nonMasqueradeCIDRs')
+            ? strings(get(masq, 'nonMasqueradeCIDRs')).map((x) => x.value)
+            : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+          masqLinkLocal: bool(get(masq, 'masqLinkLocal')) ?? false,
+          span: masq.span,
+          spans: {
+            ...spansOf(masq, ['nonMasqueradeCIDRs', 'masqLinkLocal']),
+            ...indexedSpans('nonMasqueradeCIDRs', strings(get(masq, 'nonMasqueradeCIDRs'))),
+          },
+          origin: 'netpath',
+        }
+      : b.masqAgent
+        ? {
+            nonMasqueradeCIDRs: b.masqAgent.nonMasqueradeCIDRs,
+            masqLinkLocal: b.masqAgent.masqLinkLocal,
+            span: b.masqAgent.span,
+            spans: b.masqAgent.spans,
+            origin: 'ConfigMap',
+          }
+        : undefined,
+    span: c?.span ?? b.clusterConfig?.span ?? defaultSpan,
+    spans: {
+      ...spans,
+      ...(c ? spansOf(c, ['podCIDRs', 'serviceCIDRs', 'routing', 'kubeProxy', 'cni', 'masquerade']) : {}),
+    },
+    origin: c ? 'netpath' : (b.clusterConfig?.origin ?? 'default'),
+  };
+}
+
+function mergedNetworks(b: Drafts): Network[] {
+  const seen = new Map<string, Network>();
+  const out: Network[] = [];
+  for (const n of b.networks) {
+    const first = seen.get(n.name);
+    if (first) {
+      b.report('name.duplicate', 'error', `Network '${n.name}' is defined twice.`, n.spans.name ?? n.span, [
+        { span: first.spans.name ?? first.span, message: 'first definition' },
+      ]);
+      continue;
+    }
+    seen.set(n.name, n);
+    out.push(n);
+  }
+  return out;
+}
+
+function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): Node[] {
+  const defaultNetwork = defaultUnderlay(b, networks);
+  const out: Node[] = [];
+  for (const [name, drafts] of b.nodes) {
+    // NetPath refinements win over Kubernetes objects, field by field.
+    const np = drafts.find((d) => d.origin === 'netpath');
+    const k8s = drafts.find((d) => d.origin === 'Node');
+    const base = np ?? k8s!;
+    const podCIDRs = np?.podCIDRs ?? k8s?.podCIDRs ?? [];
+    let interfaces = np?.interfaces;
+    if (!interfaces) {
+      const addresses = k8s?.k8sAddresses ?? [];
+      const net = defaultNetwork;
+      interfaces =
+        addresses.length && net
+          ? [
+              {
+                name: 'eth0',
+                network: net.name,
+                addresses: addresses.map((a) => withLength(a.value, net.cidr)),
+                span: addresses[0].span,
+                spans: indexedSpans('addresses', addresses),
+                origin: 'default',
+              },
+            ]
+          : [];
+    }
+    const bridge = bridgeOf(
+      b,
+      np?.bridge,
+      podCIDRs.map((p) => p.value),
+      cluster,
+      base.span,
+    );
+    out.push({
+      name,
+      interfaces,
+      podCIDRs: podCIDRs.map((p) => p.value),
+      bridge,
+      routes: np?.routes ?? [],
+      iptables: np?.iptables,
+      cniIpMasq: np?.ipMasq ?? cluster.cni.ipMasq,
+      span: base.span,
+      spans: { ...(k8s?.spans ?? {}), ...(np?.spans ?? {}), ...indexedSpans('podCIDRs', podCIDRs) },
+      origin: base.origin,
+    });
+  }
+  return out;
+}
+
+/** Without declared networks, Kubernetes Node addresses share one underlay: the smallest prefix (at most /24) holding them all. */
+function defaultUnderlay(b: Drafts, networks: Network[]): Network | undefined {
+  if (networks.length) return networks.length === 1 ? networks[0] : undefined;
+  const addrs = [...b.nodes.values()]
+    .flatMap((ds) => ds.flatMap((d) => d.k8sAddresses ?? []))
+    .map((a) => parseAddress(a.value))
+    .filter((a) => a?.family === 4);
+  if (!addrs.length) return undefined;
+  let length = 24;
+  const base = addrs[0]!.value;
+  while (length > 0 && !addrs.every((a) => a!.value >> BigInt(32 - length) === base >> BigInt(32 - length))) length--;
+  const cidr = `${formatValue(4, firstAddress({ family: 4, address: base, length, text: '' }))}/${length}`;
+  const net: Network = { name: 'underlay', cidr, span: { file: '', start: 0, end: 0 }, spans: {}, origin: 'default' };
+  networks.push(net);
+  return net;
+}
+
+function bridgeOf(
+  b: Drafts,
+  node: YMap | undefined,
+  podCIDRs: string[],
+  cluster: ClusterSettings,
+  fallback: Span,
+): Bridge {
+  const addresses = node ? addressList(node, 'address', 'addresses') : [];
+  return {
+    name: str(get(node, 'name')) ?? cluster.cni.bridge,
+    // The CNI bridge plugin's gateway defaults to the first address after the network address.
+    addresses: addresses.length
+      ? addresses.map((a) => a.value)
+      : podCIDRs.flatMap((c) => {
+          const p = parsePrefix(c);
+          return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
+        }),
+    hairpinMode: bool(get(node, 'hairpinMode')) ?? cluster.cni.hairpinMode,
+    span: node?.span ?? fallback,
+    spans: node ? { ...spansOf(node, ['name', 'hairpinMode']), ...indexedSpans('addresses', addresses) } : {},
+    origin: node ? 'netpath' : 'default',
+  };
+}
+
+function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
+  const out: Pod[] = [];
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  for (const drafts of b.pods.values()) {
+    const k8s = drafts.find((d) => d.pod.origin === 'Pod');
+    const np = drafts.find((d) => d.pod.origin === 'netpath');
+    let pod: Pod = k8s?.pod ?? np!.pod;
+    if (k8s && np) {
+      const refined: Record<string, unknown> = { ...k8s.pod, spans: { ...k8s.pod.spans, ...np.pod.spans } };
+      for (const key of np.set) refined[key] = np.pod[key];
+      pod = refined as unknown as Pod;
+    }
+    // A hostNetwork pod shares its node's namespace and addresses.
+    if (pod.hostNetwork && !pod.ips.length) {
+      const n = nodeByName.get(pod.node);
+      if (n) pod = { ...pod, ips: n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])) };
+    }
+    out.push(pod);
+  }
+  return out;
+}
+
+function mergedServices(b: Drafts, pods: Pod[]): Service[] {
+  const slicesByService = new Map<string, SliceDraft[]>();
+  for (const s of b.slices) slicesByService.set(s.service, [...(slicesByService.get(s.service) ?? []), s]);
+  const selectorIndex = new LabelIndex(pods);
+  const podByIP = new Map<string, Pod>();
+  for (const p of pods) for (const ip of p.ips) if (!p.hostNetwork) podByIP.set(ip, p);
+  const out: Service[] = [];
+  for (const drafts of b.services.values()) {
+    const k8s = drafts.find((d) => d.svc.origin === 'Service');
+    const np = drafts.find((d) => d.svc.origin === 'netpath');
+    let svc = (k8s ?? np!).svc;
+    if (k8s && np) {
+      const refined: Record<string, unknown> = { ...k8s.svc, spans: { ...k8s.svc.spans, ...np.svc.spans } };
+      for (const key of np.set) {
+        const field = key === 'clusterIP' ? 'clusterIPs' : key === 'loadBalancerIP' ? 'loadBalancerIPs' : key;
+        refined[field] = (np.svc as unknown as Record<string, unknown>)[field];
+        if (field === 'clusterIPs') refined.headless = false;
+      }
+      svc = refined as unknown as typeof svc;
+    }
+    const explicit = np?.explicitEndpoints ?? k8s?.explicitEndpoints;
+    let endpoints: Endpoint[] = [];
+    let endpointSource: Service['endpointSource'] = 'none';
+    if (svc.selector && Object.keys(svc.selector).length) {
+      endpointSource = 'selector';
+      endpoints = selectorIndex
+        .select(svc.namespace, svc.selector)
+        .filter((p) => p.ips.length)
+        .map((p) => ({
+          ip: p.ips[0],
+          pod: p.id,
+          node: p.node,
+          ready: true,
+          span: p.spans.name ?? p.span,
+          ports: Object.fromEntries(
+            svc.ports.flatMap((sp) => {
+              const target = resolveTargetPort(sp, p);
+              return target === undefined ? [] : [[sp.name, target]];
+            }),
+          ),
+        }));
+      // Dual-stack pods: one endpoint per family, like one EndpointSlice per family.
+      endpoints = endpoints.concat(
+        selectorIndex
+          .select(svc.namespace, svc.selector)
+          .filter((p) => p.ips.length > 1)
+          .flatMap((p) =>
+            p.ips.slice(1).map((ip) => ({
+              ip,
+              pod: p.id,
+              node: p.node,
+              ready: true,
+              span: p.spans.name ?? p.span,
+              ports: Object.fromEntries(
+                svc.ports.flatMap((sp) => {
+                  const t = resolveTargetPort(sp, p);
+                  return t === undefined ? [] : [[sp.name, t]];
+                }),
+              ),
+            })),
+          ),
+      );
+    } else if (explicit) {
+      endpointSource = 'EndpointSlice';
+      endpoints = explicit.map((e) => {
+        const pod = podByIP.get(e.ip);
+        return {
+          ip: e.ip,
+          pod: pod?.id,
+          node: e.node ?? pod?.node,
+          ready: e.ready,
+          span: e.span,
+          ports: Object.fromEntries(
+            svc.ports.map((sp) => [sp.name, e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port)]),
+          ),
+        };
+      });
+    } else if (slicesByService.has(svc.id)) {
+      endpointSource = 'EndpointSlice';
+      for (const slice of slicesByService.get(svc.id)!) {
+        for (const e of slice.endpoints) {
+          const pod = e.pod ? pods.find((p) => p.id === e.pod) : podByIP.get(e.ip);
+          endpoints.push({
+            ip: e.ip,
+            pod: pod?.id ?? e.pod,
+            node: e.node ?? pod?.node,
+            ready: e.ready,
+            span: e.span,
+            ports: Object.fromEntries(
+              svc.ports.flatMap((sp) => {
+                const match = slice.ports.find((p) => p.name === sp.name && p.protocol === sp.protocol);
+                return match ? [[sp.name, match.port]] : [];
+              }),
+            ),
+          });
+        }
+      }
+    }
+    out.push({ ...svc, endpoints, endpointSource });
+  }
+  return out;
+}
+
+function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Pod[], externals: External[]): void {
+  const networkNames = new Set(networks.map((n) => n.name));
+  const nodeNames = new Set(nodes.map((n) => n.name));
+  const known = (kind: string, names: Set<string>) => [...names].slice(0, 8).join(', ') || `no ${kind}s are defined`;
+  for (const n of nodes) {
+    for (const i of n.interfaces) {
+      if (i.origin !== 'default' && !networkNames.has(i.network)) {
+        b.report(
+          'ref.unknown',
+          'error',
+          `Interface ${n.name}/${i.name} is attached to network '${i.network}', which does not exist (known: ${known('network', networkNames)}).`,
+          i.spans.network ?? i.span,
+        );
+      }
+    }
+    for (const r of n.routes) {
+      if (r.dev && !n.interfaces.some((i) => i.name === r.dev) && r.dev !== n.bridge.name) {
+        b.report(
+          'ref.unknown',
+          'error',
+          `Route to ${r.to} on node ${n.name} uses device '${r.dev}', which the node does not have.`,
+          r.spans.dev ?? r.span,
+        );
+      }
+    }
+  }
+  for (const p of pods) {
+    // A Pod without spec.nodeName is normal in a manifest (the scheduler sets it); a trace from or to it says what is missing.
+    if (p.node && !nodeNames.has(p.node)) {
+      b.report(
+        'ref.unknown',
+        'error',
+        `Pod ${p.id} runs on node '${p.node}', which does not exist (known: ${known('node', nodeNames)}).`,
+        p.spans.node ?? p.span,
+      );
+    }
+  }
+  for (const x of externals) {
+    if (!networkNames.has(x.network)) {
+      b.report(
+        'ref.unknown',
+        'error',
+        `External ${x.name} is on network '${x.network}', which does not exist (known: ${known('network', networkNames)}).`,
+        x.spans.network ?? x.span,
+      );
+    }
+  }
+}
+
+/** Pods indexed by namespace and label pair, so each selector costs the size of its smallest label set, not all pods. */
+class LabelIndex {
+  private readonly byPair = new Map<string, Pod[]>();
+  constructor(pods: readonly Pod[]) {
+    for (const p of pods) {
+      for (const [k, v] of Object.entries(p.labels)) {
+        const key = `${p.namespace}\u0000${k}\u0000${v}`;
+        const list = this.byPair.get(key);
+        if (list) list.push(p);
+        else this.byPair.set(key, [p]);
+      }
+    }
+  }
+  select(namespace: string, selector: Readonly<Record<string, string>>): Pod[] {
+    const lists = Object.entries(selector).map(([k, v]) => this.byPair.get(`${namespace}\u0000${k}\u0000${v}`) ?? []);
+    lists.sort((a, b) => a.length - b.length);
+    const entries = Object.entries(selector);
+    return (lists[0] ?? []).filter((p) => entries.every(([k, v]) => p.labels[k] === v));
+  }
+}
+
+function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
+  if (typeof sp.targetPort === 'number') return sp.targetPort;
+  for (const c of pod.containers)
+    for (const p of c.ports) if (p.name === sp.targetPort && p.protocol === sp.protocol) return p.containerPort;
+  return undefined;
+}
+
+/** With routing: host-gw, every node routes each other node's pod CIDR via that node's address on a shared network. */
+function impliedRoutes(nodes: Node[], networks: Network[]): Node[] {
+  const networkNames = new Set(networks.map((n) => n.name));
+  return nodes.map((n) => {
+    const implied: Route[] = [];
+    for (const other of nodes) {
+      if (other === n) continue;
+      for (const cidr of other.podCIDRs) {
+        const family = parsePrefix(cidr)?.family;
+        if (!family) continue;
+        if (n.routes.some((r) => r.to === cidr)) continue; // A declared route wins.
+        for (const mine of n.interfaces) {
+          if (!networkNames.has(mine.network) && mine.origin !== 'default') continue;
+          const theirs = other.interfaces.find((i) => i.network === mine.network);
+          const via = theirs?.addresses.map((a) => a.split('/')[0]).find((a) => parseAddress(a)?.family === family);
+          if (via) {
+            implied.push({
+              to: cidr,
+              via,
+              dev: mine.name,
+              source: 'implied',
+              span: other.spans[`podCIDRs.${other.podCIDRs.indexOf(cidr)}`] ?? other.span,
+              spans: {},
+              origin: 'default',
+            });
+            break;
+          }
+        }
+      }
+    }
+    return implied.length ? { ...n, routes: [...n.routes, ...implied] } : n;
+  });
+}
