@@ -5,6 +5,24 @@ export interface CliIO {
   readonly cwd: string;
   out(text: string): void;
   err(text: string): void;
+  /** What stdout is: its width when text should fit one, and whether it takes colour. Absent: a plain pipe. */
+  readonly terminal?: Terminal;
+}
+
+export interface Terminal {
+  readonly columns?: number;
+  readonly color: boolean;
+}
+
+/**
+ * How to print to a stream: a TTY's width and colour; `COLUMNS` gives a width to a pipe; `NO_COLOR` (any
+ * non-empty value, no-color.org) turns colour off, `FORCE_COLOR` (non-empty, not 0) on.
+ */
+export function terminalOf(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv): Terminal {
+  const envColumns = Number(env.COLUMNS);
+  const columns = stream.isTTY && stream.columns ? stream.columns : envColumns > 0 ? envColumns : undefined;
+  const forced = !!env.FORCE_COLOR && env.FORCE_COLOR !== '0';
+  return { columns, color: !env.NO_COLOR && (forced || !!stream.isTTY) };
 }
 
 export interface Command {

@@ -3,7 +3,7 @@
  * arguments, reads files through node:fs, and prints. Commands are a table (`commands/index.ts`).
  * Usage and I/O errors print one line and exit 2; no stack traces.
  */
-import { CliError, EXIT, type CliIO } from './command';
+import { CliError, EXIT, terminalOf, type CliIO } from './command';
 import { COMMANDS } from './commands';
 import { VERSION } from './version';
 
@@ -60,6 +60,7 @@ if (require.main === module) {
     cwd: process.cwd(),
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
+    terminal: terminalOf(process.stdout, process.env),
   }).then(
     (code) => {
       process.exitCode = code;

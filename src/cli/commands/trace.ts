@@ -31,6 +31,7 @@ Options:
   --at node/<name>           where a bare source address that is no pod, node or external enters
   --reply                    also trace the answer back, through conntrack's reverse NAT
   --format text|json         text: a hop table (default); json: the trace as data
+  --wide                     text: one line per hop however long (default: fit the terminal's width)
   -h, --help                 show this help
 
 Exit codes: 0 every path delivered, 1 some path not delivered, 2 bad input.`;
@@ -41,12 +42,14 @@ interface Args {
   readonly paths: string[];
   readonly request: TraceRequest;
   readonly json: boolean;
+  readonly wide: boolean;
 }
 
 function parse(args: readonly string[]): Args {
   const paths: string[] = [];
   const opts: Record<string, string> = {};
   let reply = false;
+  let wide = false;
   const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -57,6 +60,7 @@ function parse(args: readonly string[]): Args {
       if (v === undefined) throw new CliError(`${name} needs a value (see netpath trace --help)`);
       opts[name] = v;
     } else if (a === '--reply') reply = true;
+    else if (a === '--wide') wide = true;
     else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath trace --help)`);
     else paths.push(a);
   }
@@ -75,6 +79,7 @@ function parse(args: readonly string[]): Args {
   return {
     paths,
     json: format === 'json',
+    wide,
     request: {
       from: opts['--from'],
       to: opts['--to'],
@@ -91,14 +96,21 @@ export const trace: Command = {
   summary: 'follow a packet hop by hop through namespaces, bridges, routes and iptables rules',
   usage: USAGE,
   async run(args, io) {
-    const { paths, request, json } = parse(args);
+    const { paths, request, json, wide } = parse(args);
     const { entries } = oneTopology(await topologiesOf(paths, io.cwd), io.cwd);
     const loaded = await loadTopologyFiles(entries, nodeFileHost);
     const analysis = analyse(loaded.files);
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
     const { result, problems } = traceFlow(analysis.topology, request, dp);
     if (!result) throw new CliError(problems.find((p) => p.code === 'trace.bad-input')?.message ?? 'bad input');
-    io.out(json ? `${JSON.stringify(result, null, 2)}\n` : formatTraceText(result));
+    io.out(
+      json
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : formatTraceText(result, {
+            width: wide ? undefined : io.terminal?.columns,
+            color: io.terminal?.color ?? false,
+          }),
+    );
     return result.paths.length > 0 &&
       result.paths.every((p) => p.disposition === 'delivered' && (!p.reply || p.reply.disposition === 'delivered'))
       ? EXIT.ok

@@ -2,4 +2,4 @@
 export * from './types';
 export { traceFlow, TRACE_BAD_INPUT, type TraceOutcome } from './trace';
 export { parseEndpoint, closeNames, type Endpoint } from './endpoints';
-export { formatTraceText } from './text';
+export { formatTraceText, type TraceTextOptions } from './text';

@@ -1,17 +1,36 @@
-/** A trace as a hop table a person reads at a glance (what `netpath trace --format text` prints). */
+/**
+ * A trace as a hop table a person reads at a glance (what `netpath trace --format text` prints). It fits a
+ * given width (the "what happened" column wraps, or moves under its row when the terminal is narrow),
+ * colours with ANSI escapes when asked, and never prints an empty cell or the same words twice.
+ */
 import type { Hop, TracePath, TraceResult } from './types';
+
+export interface TraceTextOptions {
+  /** The terminal's width in columns; absent: lines are as long as they need to be (`--wide`, a pipe). */
+  readonly width?: number;
+  /** ANSI colours (the CLI asks only on a TTY without NO_COLOR). */
+  readonly color?: boolean;
+}
 
 const ep = (a: string, p: number | null): string => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
-function pad(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
+/** The narrowest "what happened" column worth wrapping into; narrower, the notes go under their row. */
+const MIN_NOTE_WIDTH = 28;
+
+type Paint = (s: string) => string;
+interface Palette {
+  readonly bold: Paint;
+  readonly dim: Paint;
+  readonly good: Paint;
+  readonly bad: Paint;
+  readonly nat: Paint;
 }
+const sgr =
+  (open: number, close: number): Paint =>
+  (s) =>
+    s ? `\u001b[${open}m${s}\u001b[${close}m` : s;
+const PLAIN: Palette = { bold: (s) => s, dim: (s) => s, good: (s) => s, bad: (s) => s, nat: (s) => s };
+const ANSI: Palette = { bold: sgr(1, 22), dim: sgr(2, 22), good: sgr(32, 39), bad: sgr(31, 39), nat: sgr(33, 39) };
 
 function noteOf(h: Hop): string {
   const notes = h.steps
@@ -20,43 +39,131 @@ function noteOf(h: Hop): string {
   return notes.join('; ');
 }
 
-function pathLines(p: TracePath, title: string): string[] {
-  const head = `${title}: ${p.disposition}${p.reason ? ` (${p.reason})` : ''}`;
-  const rows = [['#', 'netns', 'device', 'dir', 'src', 'dst', 'ttl', 'what happened']];
-  p.hops.forEach((h, i) =>
-    rows.push([
-      String(i + 1),
-      h.netns,
-      h.device,
-      h.dir,
-      ep(h.packet.src, h.packet.sport),
-      ep(h.packet.dst, h.packet.dport),
-      String(h.packet.ttl),
-      noteOf(h),
-    ]),
-  );
-  const out = [head, ...pad(rows).map((l) => `  ${l}`)];
-  for (const n of p.nat)
-    out.push(
-      `  ${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${ep(n.before.src, n.before.sport)} -> ${ep(n.before.dst, n.before.dport)}  =>  ${ep(n.after.src, n.after.sport)} -> ${ep(n.after.dst, n.after.dport)}`,
-    );
-  for (const n of p.notes ?? []) out.push(`  note: ${n}`);
+/**
+ * The hop's note without repeats (a sentence another sentence of the note already contains, as the route
+ * step's "no route to X" inside the drop's "no route to X in node1"), and never empty: a hop whose steps
+ * say nothing (a frame arriving on a bridge port) says where the packet goes on.
+ */
+function cellOf(h: Hop, next: Hop | undefined): string {
+  const parts = noteOf(h)
+    .split('; ')
+    .filter((p) => p.trim());
+  const kept = parts.filter((p, i) => !parts.some((q, j) => j !== i && q.includes(p) && (q !== p || j < i)));
+  if (kept.length) return kept.join('; ');
+  if (next && next.netns === h.netns) return `received; on to ${next.device} in the same namespace`;
+  if (next) return `received; on to ${next.netns} ${next.device}`;
+  return h.dir === 'in' ? 'received' : 'sent';
+}
+
+/** Splits `text` into lines of at most `width` characters, at spaces where it can. */
+export function wrapText(text: string, width: number): string[] {
+  if (width < 1 || text.length <= width) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    let w = word;
+    while (w.length > width) {
+      if (line) {
+        lines.push(line);
+        line = '';
+      }
+      lines.push(w.slice(0, width));
+      w = w.slice(width);
+    }
+    if (!line) line = w;
+    else if (line.length + 1 + w.length <= width) line += ' ' + w;
+    else {
+      lines.push(line);
+      line = w;
+    }
+  }
+  if (line || !lines.length) lines.push(line);
+  return lines.map((l) => l.trimEnd());
+}
+
+/** A line wrapped to `width` with every continuation indented by `hang` spaces more than `indent`. */
+function wrapped(text: string, indent: string, width: number | undefined, hang = 4, paint: Paint = (x) => x): string[] {
+  if (width === undefined) return [indent + paint(text)];
+  const room = Math.max(20, width - indent.length);
+  const [first, ...rest] = wrapText(text, room);
+  const cont = rest.join(' ');
+  return [
+    indent + paint(first),
+    ...(cont ? wrapText(cont, Math.max(16, room - hang)).map((l) => indent + ' '.repeat(hang) + paint(l)) : []),
+  ];
+}
+
+function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOptions, c: Palette): string[] {
+  const state = p.disposition === 'delivered' ? c.good(p.disposition) : c.bad(p.disposition);
+  const reason = p.reason && p.reason !== p.disposition ? ` (${p.reason})` : '';
+  const out = [`${indent}${c.bold(title)}: ${state}${reason}`];
+  const inner = indent + '  ';
+  const header = ['#', 'netns', 'device', 'dir', 'src', 'dst', 'ttl'];
+  const rows = p.hops.map((h, i) => [
+    String(i + 1),
+    h.netns,
+    h.device,
+    h.dir,
+    ep(h.packet.src, h.packet.sport),
+    ep(h.packet.dst, h.packet.dport),
+    String(h.packet.ttl),
+  ]);
+  const notes = p.hops.map((h, i) => cellOf(h, p.hops[i + 1]));
+  const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
+  const fixed = widths.reduce((a, b) => a + b + 2, 0);
+  const noteRoom = o.width === undefined ? Infinity : o.width - inner.length - fixed;
+  const beside = noteRoom >= MIN_NOTE_WIDTH;
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ');
+  // Narrower than the table's own columns: each hop stacked, where, then addresses, then what happened.
+  const stacked = o.width !== undefined && inner.length + line(header).trimEnd().length > o.width;
+  if (!stacked) out.push(inner + c.dim(beside ? `${line(header)}  what happened` : line(header).trimEnd()));
+  rows.forEach((r, i) => {
+    if (stacked) {
+      const [n, netns, device, dir, src, dst, ttl] = r;
+      const hang = inner + ' '.repeat(n.length + 2);
+      out.push(...wrapped(`${n}  ${netns} ${device} ${dir}, ttl ${ttl}`, inner, o.width, n.length + 2));
+      out.push(...wrapped(`${src} -> ${dst}`, hang, o.width, 2));
+      out.push(...wrapped(notes[i], hang, o.width, 2));
+    } else if (beside) {
+      const [first, ...rest] = noteRoom === Infinity ? [notes[i]] : wrapText(notes[i], noteRoom);
+      out.push(inner + `${line(r)}  ${first}`);
+      for (const more of rest) out.push(inner + ' '.repeat(fixed) + more);
+    } else {
+      out.push(inner + line(r).trimEnd());
+      out.push(...wrapped(notes[i], inner + ' '.repeat(widths[0] + 2), o.width, 2));
+    }
+  });
+  for (const n of p.nat) {
+    const what = `${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${ep(n.before.src, n.before.sport)} -> ${ep(n.before.dst, n.before.dport)}  =>  ${ep(n.after.src, n.after.sport)} -> ${ep(n.after.dst, n.after.dport)}`;
+    out.push(...wrapped(what, inner, o.width, 4, c.nat));
+  }
+  for (const n of p.notes ?? []) out.push(...wrapped(`note: ${n}`, inner, o.width));
   if (p.delivered)
     out.push(
-      `  delivered to ${p.delivered.kind} ${p.delivered.name}${p.delivered.container ? ` container ${p.delivered.container}` : ''} at ${ep(p.delivered.ip, p.delivered.port)}; the receiver sees source ${p.sourceSeen}`,
+      ...wrapped(
+        `delivered to ${p.delivered.kind} ${p.delivered.name}${p.delivered.container ? ` container ${p.delivered.container}` : ''} at ${ep(p.delivered.ip, p.delivered.port)}; the receiver sees source ${p.sourceSeen}`,
+        inner,
+        o.width,
+      ),
     );
   return out;
 }
 
-export function formatTraceText(r: TraceResult): string {
+export function formatTraceText(r: TraceResult, options: TraceTextOptions = {}): string {
+  const c = options.color ? ANSI : PLAIN;
   const f = r.flow;
   const lines = [
-    `${f.proto} ${ep(f.src, f.sport)} -> ${ep(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
+    c.bold(
+      `${f.proto} ${ep(f.src, f.sport)} -> ${ep(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
+    ),
   ];
   r.paths.forEach((p, i) => {
-    lines.push('', ...pathLines(p, `path ${i + 1} (probability ${Math.round(p.probability * 1000) / 10}%)`));
+    lines.push(
+      '',
+      ...pathLines(p, `path ${i + 1} (probability ${Math.round(p.probability * 1000) / 10}%)`, '', options, c),
+    );
     if (p.reply)
-      lines.push('', ...pathLines({ ...p.reply, probability: 1 }, `  reply of path ${i + 1}`).map((l) => `  ${l}`));
+      lines.push('', ...pathLines({ ...p.reply, probability: 1 }, `reply of path ${i + 1}`, '    ', options, c));
   });
   return lines.join('\n') + '\n';
 }
