@@ -1,5 +1,6 @@
 /**
- * `verify`: builds the lab, sends each flow through the kernel, observes it and compares with `traceFlow`.
+ * `verify`: builds the lab, sends each flow through the kernel, observes it and compares with `traceFlow` (the
+ * comparison itself, without processes, is in `compare.ts`).
  *
  * Observed per try: the listener's answer (who answered, the source address it saw), the client's own source
  * address, and per node namespace the conntrack entry of that try's source port (original vs reply tuple:
@@ -10,25 +11,34 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { traceFlow, type DataPlane, type Topology, type TracePath, type TraceProto, type TraceResult } from '../core';
+import { traceFlow, type DataPlane, type Topology, type TraceProto } from '../core';
 import { addLabProcesses, labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
+import {
+  compareFlow,
+  dropCount,
+  hasAffinity,
+  parseConntrack,
+  predictedOutcomes,
+  type ClientTry,
+  type DevicesStatus,
+  type FlowReport,
+  type VerifyReport,
+} from './compare';
+import { LabCapture, linksOf, stopAllCaptures, type CapturePoint, type FlowCaptures } from './devices';
 import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
-import {
-  devicesAgree,
-  followRequest,
-  hopText,
-  LabCapture,
-  linksOf,
-  predictedDevices,
-  stopAllCaptures,
-  type CapturePoint,
-  type DeviceHop,
-  type FlowCaptures,
-} from './devices';
 
 export type { DeviceHop } from './devices';
+export {
+  formatVerifyText,
+  parseConntrack,
+  type DevicesStatus,
+  type FlowReport,
+  type ObservedOutcome,
+  type PredictedOutcome,
+  type VerifyReport,
+} from './compare';
 
 const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
 const MAX_TRIES = 16;
@@ -37,77 +47,6 @@ const AFFINITY_TRIES = 3;
 interface Clients {
   readonly live: Set<ChildProcess>;
   stopped: boolean;
-}
-
-export interface PredictedOutcome {
-  readonly probability: number;
-  readonly disposition: string;
-  readonly reason: string | null;
-  /** `<pod namespace/name>:<port>` of the socket that answers, or null. */
-  readonly answeredBy: string | null;
-  readonly sourceSeen: string | null;
-  /** `<netns> DNAT <addr> port <n>` / `<netns> SNAT <addr>`, one per namespace and kind, sorted. */
-  readonly nat: readonly string[];
-  /** The ordered devices crossed in pod and node namespaces (bridge hops the kernel may skip are `optional`). */
-  readonly devices: readonly DeviceHop[];
-}
-
-export interface ObservedOutcome {
-  /** answered, refused, unreachable, denied, reset, timeout, error. */
-  readonly result: string;
-  readonly code?: string;
-  readonly answeredBy: string | null;
-  readonly sourceSeen: string | null;
-  readonly nat: readonly string[];
-  /** The ordered devices the request crossed in pod and node namespaces; null when not captured. */
-  readonly devices: readonly DeviceHop[] | null;
-  readonly count: number;
-}
-
-export interface FlowReport {
-  readonly from: string;
-  readonly to: string;
-  readonly proto: string;
-  readonly kind?: string;
-  readonly agree: boolean;
-  readonly predicted: {
-    readonly src: string;
-    readonly dst: string;
-    readonly dport: number | null;
-    readonly outcomes: readonly PredictedOutcome[];
-  } | null;
-  readonly observed: {
-    readonly tries: number;
-    readonly sourceAddress: string | null;
-    readonly outcomes: readonly ObservedOutcome[];
-  } | null;
-  readonly differences: readonly string[];
-  /**
-   * The devices crossed: `compared` (every try whose outcome the trace predicts was followed through the
-   * captures), `not observed` (a capture lost packets of the flow, also when it was tried again: neither an
-   * agreement nor a difference; why in `devicesNote`), `not applicable` (nothing to compare: the flow failed before
-   * its tries, or no try ended as predicted) or `off`.
-   */
-  readonly devices?: DevicesStatus;
-  readonly devicesNote?: readonly string[];
-  readonly ms: number;
-}
-
-export type DevicesStatus = 'compared' | 'not observed' | 'not applicable' | 'off';
-
-export interface VerifyReport {
-  readonly topology: string;
-  readonly prefix: string;
-  readonly agree: boolean;
-  readonly flows: readonly FlowReport[];
-  readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
-  /** Device comparison over the run: flows compared and not observed, packets the kernel dropped for the captures, flows tried again. */
-  readonly devices?: {
-    readonly compared: number;
-    readonly notObserved: number;
-    readonly drops: number;
-    readonly retried: number;
-  };
 }
 
 export interface VerifyOptions {
@@ -128,99 +67,6 @@ export type VerifyProgress = (message: string, done?: number, total?: number) =>
 /** The lab cannot run here (not root, no namespaces, a tool missing) or could not be built: exit code 2. */
 export class VerifyUnavailable extends Error {}
 
-const answerKey = (pod: string, port: number | null): string => `${pod}:${port ?? ''}`;
-
-/** NAT as comparable text: per namespace and kind, the last translation (what conntrack keeps). */
-function predictedNat(p: TracePath): string[] {
-  const byKey = new Map<string, string>();
-  for (const e of p.nat) {
-    // A translation to the same address (MASQUERADE of a packet already sent from the egress address) leaves no trace in conntrack.
-    if (
-      e.type === 'DNAT'
-        ? e.before.dst === e.after.dst && e.before.dport === e.after.dport
-        : e.before.src === e.after.src
-    )
-      continue;
-    if (e.type === 'DNAT') byKey.set(`${e.netns} DNAT`, `${e.netns} DNAT ${e.after.dst} port ${e.after.dport ?? ''}`);
-    else byKey.set(`${e.netns} SNAT`, `${e.netns} SNAT ${e.after.src}`);
-  }
-  return [...byKey.values()].sort();
-}
-
-function predictedOutcomes(result: TraceResult, dp: DataPlane): PredictedOutcome[] {
-  return result.paths.map((p) => ({
-    probability: p.probability,
-    disposition: p.disposition,
-    reason: p.reason,
-    answeredBy:
-      p.disposition === 'delivered' && p.delivered
-        ? p.delivered.kind === 'pod'
-          ? answerKey(p.delivered.name, p.delivered.port)
-          : answerKey(`${p.delivered.kind}:${p.delivered.name}`, p.delivered.port)
-        : null,
-    sourceSeen: p.sourceSeen,
-    nat: predictedNat(p),
-    devices: predictedDevices(p, dp),
-  }));
-}
-
-/** Which observed results each undelivered disposition allows (what a client socket reports for it). */
-const ACCEPTS: Record<string, readonly string[]> = {
-  rejected: ['refused', 'unreachable', 'reset'],
-  dropped: ['timeout', 'denied'],
-  'no-route': ['unreachable', 'timeout'],
-  loop: ['timeout', 'unreachable'],
-  exited: ['timeout', 'unreachable'],
-};
-
-interface ConntrackEntry {
-  readonly netns: string;
-  readonly proto: string;
-  readonly orig: { src: string; dst: string; sport: number; dport: number };
-  readonly reply: { src: string; dst: string; sport: number; dport: number };
-}
-
-/** Parses `conntrack -L` lines: the first src/dst/sport/dport are the original tuple, the second the reply. */
-export function parseConntrack(text: string, netns: string): ConntrackEntry[] {
-  const out: ConntrackEntry[] = [];
-  for (const line of text.split('\n')) {
-    const proto = line.trim().split(/\s+/)[0];
-    if (proto !== 'tcp' && proto !== 'udp') continue;
-    const get = (k: string) => [...line.matchAll(new RegExp(`\\b${k}=(\\S+)`, 'g'))].map((m) => m[1]);
-    const [src, dst, sport, dport] = [get('src'), get('dst'), get('sport'), get('dport')];
-    if (src.length < 2 || dst.length < 2 || sport.length < 2 || dport.length < 2) continue;
-    out.push({
-      netns,
-      proto,
-      orig: { src: src[0], dst: dst[0], sport: Number(sport[0]), dport: Number(dport[0]) },
-      reply: { src: src[1], dst: dst[1], sport: Number(sport[1]), dport: Number(dport[1]) },
-    });
-  }
-  return out;
-}
-
-function observedNat(entries: readonly ConntrackEntry[], proto: string, sport: number | undefined): string[] {
-  if (sport === undefined) return [];
-  const nat: string[] = [];
-  for (const e of entries) {
-    if (e.proto !== proto || e.orig.sport !== sport) continue;
-    if (e.reply.src !== e.orig.dst || e.reply.sport !== e.orig.dport)
-      nat.push(`${e.netns} DNAT ${e.reply.src} port ${e.reply.sport}`);
-    if (e.reply.dst !== e.orig.src) nat.push(`${e.netns} SNAT ${e.reply.dst}`);
-  }
-  return nat.sort();
-}
-
-interface ClientTry {
-  readonly result: string;
-  readonly code?: string;
-  readonly reply?: { pod: string; container: string; port: number; peer: string };
-  readonly local?: string;
-  readonly localPort?: number;
-  /** UDP: the payload sent. */
-  readonly token?: string;
-}
-
 interface Context {
   readonly topology: Topology;
   readonly dp: DataPlane;
@@ -231,10 +77,6 @@ interface Context {
   readonly capture?: LabCapture;
   readonly clients?: Clients;
 }
-
-const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
 
 /** Sends one flow through the lab and compares it with the trace. */
 export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowReport> {
@@ -275,8 +117,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
 
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
-  // ClientIP session affinity: the first connection picks a backend at random, the later ones stay on it.
-  const affinity = result.paths.some((p) => p.hops.some((h) => h.steps.some((st) => st.kind === 'affinity')));
+  const affinity = hasAffinity(result);
   const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = {
@@ -331,125 +172,14 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
       ),
     ),
   );
-  const entries = dumps.flat();
-
-  const differences = new Set<string>();
-  // Devices: per try compared, or not observed (the captures lost packets of this flow).
-  let devicesCompared = 0;
-  let devicesMissing = 0;
-  const observed = new Map<string, ObservedOutcome>();
-  const devicesText = (hops: readonly DeviceHop[]): string => `[${hops.map(hopText).join(', ')}]`;
-  for (const t of tries) {
-    const answeredBy = t.reply ? answerKey(t.reply.pod, t.reply.port) : null;
-    const nat = t.result === 'answered' ? observedNat(entries, proto, t.localPort) : [];
-    const sourceSeen = t.reply?.peer ?? null;
-    let devices: DeviceHop[] | undefined;
-    if (captured) {
-      const key =
-        proto === 'udp'
-          ? t.token
-            ? ({ proto, token: t.token } as const)
-            : undefined
-          : t.localPort !== undefined
-            ? ({ proto: 'tcp', sourceNetns: startId!, sport: t.localPort } as const)
-            : undefined;
-      devices = key ? followRequest(captured.captures, key) : undefined;
-      // Not in any capture, and nothing was lost: the request never reached a captured device (it did not leave its namespace).
-      if (!devices && !captured.incomplete.length && t.result !== 'answered') devices = [];
-    }
-    const key = JSON.stringify([t.result, t.code, answeredBy, sourceSeen, nat, devices ?? null]);
-    const prev = observed.get(key);
-    observed.set(key, {
-      result: t.result,
-      ...(t.code ? { code: t.code } : {}),
-      answeredBy,
-      sourceSeen,
-      nat,
-      devices: devices ?? null,
-      count: (prev?.count ?? 0) + 1,
-    });
-    // The devices crossed, against the paths that end the same way (the same backend, or not delivered).
-    const same = outcomes.filter((o) => (answeredBy ? o.answeredBy === answeredBy : o.disposition !== 'delivered'));
-    if (captured && same.length) {
-      const where = answeredBy ? `to ${answeredBy}` : `of the undelivered try (${t.result})`;
-      const agrees = !!devices && same.some((o) => devicesAgree(o.devices, devices, o.disposition === 'loop'));
-      // A capture that lost packets of this flow can miss hops: only an agreement counts then.
-      if (agrees) devicesCompared++;
-      else if (captured.incomplete.length) devicesMissing++;
-      else {
-        devicesCompared++;
-        if (!devices) differences.add(`devices ${where}: the request was not found in the captures`);
-        else
-          differences.add(
-            `devices ${where}: kernel ${devicesText(devices)}, tracer ${same.map((o) => devicesText(o.devices)).join(' | ')}`,
-          );
-      }
-    }
-    if (answeredBy) {
-      const cands = outcomes.filter((o) => o.answeredBy === answeredBy);
-      if (!cands.length) {
-        differences.add(
-          `delivery: ${answeredBy} answered; the tracer predicts ${outcomes.map((o) => o.answeredBy ?? `${o.disposition}${o.reason ? ` (${o.reason})` : ''}`).join(' or ')}`,
-        );
-        continue;
-      }
-      if (!cands.some((c) => c.sourceSeen === sourceSeen))
-        differences.add(
-          `source seen by ${answeredBy}: kernel ${sourceSeen}, tracer ${list(cands.map((c) => c.sourceSeen ?? 'none'))}`,
-        );
-      if (!cands.some((c) => sameSet(c.nat, nat)))
-        differences.add(
-          `NAT on the way to ${answeredBy}: kernel [${list(nat)}], tracer [${cands.map((c) => list(c.nat)).join(' | ')}]`,
-        );
-    } else if (!undelivered.length) {
-      differences.add(
-        `delivery: the kernel did not deliver (${t.result}${t.code ? ` ${t.code}` : ''}); the tracer predicts ${list(answers)}`,
-      );
-    } else if (!undelivered.some((o) => ACCEPTS[o.disposition]?.includes(t.result))) {
-      differences.add(
-        `outcome: kernel ${t.result}${t.code ? ` (${t.code})` : ''}, tracer ${undelivered.map((o) => `${o.disposition}${o.reason ? ` (${o.reason})` : ''}`).join(' or ')}`,
-      );
-    }
-  }
-  const seenAnswers = new Set(tries.flatMap((t) => (t.reply ? [answerKey(t.reply.pod, t.reply.port)] : [])));
-  if (affinity && seenAnswers.size > 1)
-    differences.add(
-      `session affinity: ${[...seenAnswers].join(', ')} answered the same client; the tracer predicts it stays on the first backend`,
-    );
-  if (!affinity)
-    for (const a of answers)
-      if (!seenAnswers.has(a))
-        differences.add(
-          `delivery: ${a} (predicted with probability ${outcomes
-            .filter((o) => o.answeredBy === a)
-            .reduce((s, o) => s + o.probability, 0)
-            .toFixed(2)}) never answered in ${tries.length} tries`,
-        );
-  if (undelivered.length && tries.length > 1 && tries.every((t) => t.result === 'answered'))
-    differences.add(
-      `delivery: every try answered; the tracer predicts ${undelivered[0].disposition} with probability ${undelivered.reduce((s, o) => s + o.probability, 0).toFixed(2)}`,
-    );
-  const sourceAddress = tries.find((t) => t.local)?.local ?? null;
-  if (sourceAddress && sourceAddress !== result.flow.src)
-    differences.add(`source address: the kernel chose ${sourceAddress}, the tracer ${result.flow.src}`);
-  const devicesStatus: DevicesStatus = !captured
-    ? 'off'
-    : devicesMissing
-      ? 'not observed'
-      : devicesCompared
-        ? 'compared'
-        : 'not applicable';
-  return {
-    ...base,
+  const compared = compareFlow(result, outcomes, {
     proto,
-    agree: differences.size === 0,
-    predicted,
-    observed: { tries: tries.length, sourceAddress, outcomes: [...observed.values()] },
-    differences: [...differences],
-    devices: devicesStatus,
-    ...(captured?.incomplete.length ? { devicesNote: captured.incomplete } : {}),
-    ms: Date.now() - t0,
-  };
+    sourceNetns: startId,
+    tries,
+    conntrack: dumps.flat(),
+    ...(captured ? { captured } : {}),
+  });
+  return { ...base, proto, predicted, ...compared, ms: Date.now() - t0 };
 }
 
 function stopClients(clients: Clients): void {
@@ -590,38 +320,4 @@ export async function runVerify(
       process.off('SIGTERM', onSignal);
     }
   }
-}
-
-/** Packets the kernel dropped for the captures during one flow's observation (from its note). */
-const dropCount = (r: FlowReport): number =>
-  (r.devicesNote ?? []).reduce((n, line) => n + Number(/dropped (\d+) packet/.exec(line)?.[1] ?? 0), 0);
-
-/** The report as text: one line per flow, its differences below it. */
-export function formatVerifyText(report: VerifyReport): string {
-  const lines: string[] = [];
-  for (const f of report.flows) {
-    const obs =
-      f.observed?.outcomes
-        .map(
-          (o) =>
-            `${o.answeredBy ?? o.result}${o.sourceSeen ? ` saw ${o.sourceSeen}` : ''}${o.count > 1 ? ` x${o.count}` : ''}`,
-        )
-        .join('; ') ?? 'not observed';
-    lines.push(`${f.agree ? 'agree   ' : 'DIFFER  '}${f.from} -> ${f.to} (${f.proto}): ${obs}`);
-    for (const d of f.differences) lines.push(`          - ${d}`);
-    if (f.devices === 'not observed')
-      lines.push(`          (devices not observed: ${f.devicesNote?.join('; ') ?? 'the captures lost packets'})`);
-  }
-  const n = report.flows.filter((f) => f.agree).length;
-  const d = report.devices;
-  lines.push(
-    '',
-    `${n}/${report.flows.length} flows agree with the tracer (topology ${report.topology}; lab ${report.timings.setupMs} ms, flows ${report.timings.flowsMs} ms, teardown ${report.timings.teardownMs} ms)`,
-  );
-  lines.push(
-    d
-      ? `devices crossed compared on ${d.compared} flows, not observed on ${d.notObserved} (capture drops ${d.drops}, flows tried again ${d.retried})`
-      : 'devices crossed not compared',
-  );
-  return lines.join('\n') + '\n';
 }

@@ -1,0 +1,127 @@
+/**
+ * verify's comparison without a kernel: a trace's prediction against hand-written observations of the lab's client
+ * and conntrack, as `netpath verify` would report them.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { compileDataPlane, traceFlow } from '../../../src/core';
+import { buildTopology } from '../../../src/core/model/build';
+import {
+  compareFlow,
+  formatVerifyText,
+  parseConntrack,
+  predictedOutcomes,
+  type ClientTry,
+  type ConntrackEntry,
+  type VerifyReport,
+} from '../../../src/lab/compare';
+
+const topology = buildTopology([
+  { path: 'lab.yaml', text: readFileSync('examples/two-node-lab/cluster.netpath.yaml', 'utf8') },
+]).topology;
+const dp = compileDataPlane(topology);
+
+function predict(from: string, to: string) {
+  const { result } = traceFlow(topology, { from, to }, dp);
+  assert.ok(result);
+  return { result, outcomes: predictedOutcomes(result, dp) };
+}
+
+const answered = (pod: string, peer: string, localPort: number): ClientTry => ({
+  result: 'answered',
+  reply: { pod, container: 'web', port: 8080, peer },
+  local: '10.244.1.10',
+  localPort,
+});
+
+/** What node1's conntrack keeps for a connection from the client to the ClusterIP, DNATed to `backend`. */
+const dnat = (sport: number, backend: string): ConntrackEntry => ({
+  netns: 'node:node1',
+  proto: 'tcp',
+  orig: { src: '10.244.1.10', dst: '10.96.0.10', sport, dport: 80 },
+  reply: { src: backend, dst: '10.244.1.10', sport: 8080, dport: sport },
+});
+
+describe('lab/compare (verify without a kernel)', () => {
+  it('agrees when both predicted backends answered with the DNAT the tracer predicts', () => {
+    const { result, outcomes } = predict('pod/client', 'svc/web:http');
+    const out = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:default/client',
+      tries: [answered('default/web-1', '10.244.1.10', 40001), answered('default/web-2', '10.244.1.10', 40002)],
+      conntrack: [dnat(40001, '10.244.1.11'), dnat(40002, '10.244.2.10')],
+    });
+    assert.deepEqual(out.differences, []);
+    assert.equal(out.agree, true);
+    assert.equal(out.devices, 'off');
+    assert.equal(out.observed?.tries, 2);
+  });
+
+  it('reports a backend that never answered, a source the tracer did not predict and missing NAT', () => {
+    const { result, outcomes } = predict('pod/client', 'svc/web:http');
+    const out = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:default/client',
+      tries: [answered('default/web-1', '192.168.56.11', 40001)],
+      conntrack: [],
+    });
+    assert.equal(out.agree, false);
+    assert.ok(
+      out.differences.some((d) => d.startsWith('delivery: default/web-2:8080 (predicted with probability 0.50)')),
+    );
+    assert.ok(out.differences.some((d) => d.startsWith('source seen by default/web-1:8080: kernel 192.168.56.11')));
+    assert.ok(out.differences.some((d) => d.startsWith('NAT on the way to default/web-1:8080: kernel [none]')));
+  });
+
+  it('a refused connection where the tracer predicts delivery is a difference', () => {
+    const { result, outcomes } = predict('pod/client', 'pod/web-2:8080');
+    const out = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:default/client',
+      tries: [{ result: 'refused', code: 'ECONNREFUSED', local: '10.244.1.10', localPort: 40003 }],
+      conntrack: [],
+    });
+    assert.equal(out.agree, false);
+    assert.deepEqual(out.differences, [
+      'delivery: the kernel did not deliver (refused ECONNREFUSED); the tracer predicts default/web-2:8080',
+      'delivery: default/web-2:8080 (predicted with probability 1.00) never answered in 1 tries',
+    ]);
+  });
+
+  it('parses conntrack -L: the original tuple, then the reply tuple', () => {
+    const text =
+      'tcp      6 118 SYN_SENT src=10.244.1.10 dst=10.96.0.10 sport=40001 dport=80 [UNREPLIED] src=10.244.2.10 dst=10.244.1.10 sport=8080 dport=40001 mark=0 use=1\n' +
+      'icmp     1 29 src=10.244.1.10 dst=10.244.2.10 type=8 code=0 id=1 src=10.244.2.10 dst=10.244.1.10 type=0 code=0 id=1 mark=0 use=1\n' +
+      'conntrack v1.4.7 (conntrack-tools): 2 flow entries have been shown.\n';
+    assert.deepEqual(parseConntrack(text, 'node:node1'), [dnat(40001, '10.244.2.10')]);
+  });
+
+  it('prints one line per flow with its differences and the totals', () => {
+    const report: VerifyReport = {
+      topology: 'two-node-lab',
+      prefix: 'npv-1',
+      agree: false,
+      flows: [
+        {
+          from: 'pod/client',
+          to: 'pod/web-2:8080',
+          proto: 'tcp',
+          agree: false,
+          predicted: null,
+          observed: { tries: 1, sourceAddress: null, outcomes: [] },
+          differences: ['delivery: nobody answered'],
+          devices: 'off',
+          ms: 3,
+        },
+      ],
+      timings: { setupMs: 10, flowsMs: 20, teardownMs: 30 },
+    };
+    const text = formatVerifyText(report);
+    assert.match(text, /^DIFFER {2}pod\/client -> pod\/web-2:8080 \(tcp\): \n {10}- delivery: nobody answered\n/);
+    assert.match(
+      text,
+      /0\/1 flows agree with the tracer \(topology two-node-lab; lab 10 ms, flows 20 ms, teardown 30 ms\)/,
+    );
+    assert.match(text, /devices crossed not compared\n$/);
+  });
+});
