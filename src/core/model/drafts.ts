@@ -15,6 +15,7 @@ import type {
   Protocol,
   Route,
   Service,
+  Workload,
 } from './types';
 
 export type Spans = Record<string, Span>;
@@ -42,13 +43,15 @@ export interface PodDraft {
 }
 
 export interface ServiceDraft {
-  svc: Omit<Service, 'endpoints' | 'endpointSource'>;
+  svc: Omit<Service, 'endpoints' | 'endpointSource' | 'pending'>;
   set: Set<string>;
   explicitEndpoints?: { ip: string; node?: string; port?: number; ready: boolean; span: Span }[];
 }
 
 export interface SliceDraft {
   service: string; // namespace/name
+  /** An EndpointSlice, or a legacy v1 Endpoints object (used only when the Service has no EndpointSlice). */
+  kind: 'EndpointSlice' | 'Endpoints';
   endpoints: { ip: string; node?: string; pod?: string; ready: boolean; span: Span }[];
   ports: { name: string; port: number; protocol: Protocol }[];
 }
@@ -65,6 +68,8 @@ export class Drafts {
   services = new Map<string, ServiceDraft[]>();
   externals: External[] = [];
   slices: SliceDraft[] = [];
+  /** Workloads by `kind/namespace/name`. */
+  workloads = new Map<string, Workload>();
   kubeProxy:
     | {
         clusterCIDRs?: { value: string; span: Span }[];

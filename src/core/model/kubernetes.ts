@@ -5,7 +5,7 @@
 import { type Span } from '../problem';
 import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, str, stringMap, strings } from './read';
-import type { Origin, Pod } from './types';
+import type { Origin, Pod, WorkloadKind } from './types';
 import { hostVethName } from './names';
 import { Drafts } from './drafts';
 import { readNamespace, readNetworkPolicy } from './policy-read';
@@ -28,6 +28,14 @@ const KINDS: Record<string, readonly string[]> = {
   List: ['v1'],
   ConfigMap: ['v1'],
   EndpointSlice: ['discovery.k8s.io/v1'],
+  Endpoints: ['v1'],
+  Deployment: ['apps/v1'],
+  ReplicaSet: ['apps/v1'],
+  StatefulSet: ['apps/v1'],
+  DaemonSet: ['apps/v1'],
+  Job: ['batch/v1'],
+  CronJob: ['batch/v1'],
+  ReplicationController: ['v1'],
   KubeProxyConfiguration: ['kubeproxy.config.k8s.io/v1alpha1'],
   ClusterConfiguration: ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta2'],
   Cluster: ['kind.x-k8s.io/v1alpha4'],
@@ -63,6 +71,16 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
       return k8sService(b, root);
     case 'EndpointSlice':
       return k8sEndpointSlice(b, root);
+    case 'Endpoints':
+      return k8sEndpoints(b, root);
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'CronJob':
+    case 'ReplicationController':
+      return k8sWorkload(b, root, kind);
     case 'KubeProxyConfiguration':
       return k8sKubeProxy(b, root);
     case 'ClusterConfiguration':
@@ -139,6 +157,8 @@ function k8sService(b: Drafts, root: YMap): void {
   if (!name) return;
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
+  // An ExternalName Service is a DNS alias (a CNAME): no cluster IP, no endpoints, nothing for kube-proxy.
+  if (str(get(spec, 'type')) === 'ExternalName') return;
   let clusterIPs = strings(get(spec, 'clusterIPs'));
   if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
   const headless = clusterIPs[0]?.value === 'None';
@@ -210,6 +230,7 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   b.slices.push({
     service: `${namespace}/${svcName}`,
+    kind: 'EndpointSlice',
     endpoints: list(get(root, 'endpoints')).flatMap((e) => {
       const ready = bool(get(get(e, 'conditions'), 'ready')) ?? true;
       const targetRef = get(e, 'targetRef');
@@ -229,6 +250,90 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
         ? []
         : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
     }),
+  });
+}
+
+/**
+ * Legacy v1 Endpoints (`kubectl get endpoints`, or written by hand for a Service without selector): subsets of
+ * addresses (ready) and notReadyAddresses, each with the subset's ports. Kubernetes mirrors them to
+ * EndpointSlices; NetPath uses them for a Service only when no EndpointSlice of it was read.
+ */
+function k8sEndpoints(b: Drafts, root: YMap): void {
+  const meta = get(root, 'metadata');
+  const name = str(get(meta, 'name'));
+  if (!name) return;
+  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  for (const subset of list(get(root, 'subsets'))) {
+    const address = (ready: boolean) => (a: YNode) => {
+      const ip = get(a, 'ip');
+      const value = str(ip);
+      if (!ip || !value) return [];
+      const targetRef = get(a, 'targetRef');
+      const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
+      const podNs = str(get(targetRef, 'namespace')) ?? namespace;
+      return [
+        {
+          ip: value,
+          node: str(get(a, 'nodeName')),
+          pod: podName ? `${podNs}/${podName}` : undefined,
+          ready,
+          span: ip.span,
+        },
+      ];
+    };
+    b.slices.push({
+      service: `${namespace}/${name}`,
+      kind: 'Endpoints',
+      endpoints: [
+        ...list(get(subset, 'addresses')).flatMap(address(true)),
+        ...list(get(subset, 'notReadyAddresses')).flatMap(address(false)),
+      ],
+      ports: list(get(subset, 'ports')).flatMap((p) => {
+        const port = int(get(p, 'port'));
+        return port === undefined
+          ? []
+          : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
+      }),
+    });
+  }
+}
+
+/** A workload's pod template: the labels and ports of pods that will exist (CronJob: spec.jobTemplate.spec.template). */
+function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
+  const meta = get(root, 'metadata');
+  const nameNode = get(meta, 'name');
+  const name = str(nameNode);
+  if (!name || !nameNode) return;
+  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const spec = get(root, 'spec');
+  const template = kind === 'CronJob' ? getPath(spec, 'jobTemplate', 'spec', 'template') : get(spec, 'template');
+  const podSpec = get(template, 'spec');
+  const labels = get(get(template, 'metadata'), 'labels');
+  const id = `${namespace}/${name}`;
+  const key = `${kind}/${id}`;
+  const first = b.workloads.get(key);
+  if (first) {
+    b.report('name.duplicate', 'error', `${kind} '${id}' is defined twice.`, nameNode.span, [
+      { span: first.spans.name ?? first.span, message: 'first definition' },
+    ]);
+    return;
+  }
+  b.workloads.set(key, {
+    kind,
+    name,
+    namespace,
+    id,
+    replicas: kind === 'DaemonSet' || kind === 'Job' || kind === 'CronJob' ? undefined : int(get(spec, 'replicas')),
+    labels: stringMap(labels),
+    hostNetwork: bool(get(podSpec, 'hostNetwork')) ?? false,
+    containers: list(get(podSpec, 'containers')).flatMap((c) => readContainer(c, kind)),
+    span: root.span,
+    spans: {
+      name: nameNode.span,
+      ...optionalSpan('labels', labels),
+      ...optionalSpan('replicas', get(spec, 'replicas')),
+    },
+    origin: kind,
   });
 }
 

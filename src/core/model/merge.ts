@@ -16,6 +16,7 @@ import type {
   Namespace,
   Network,
   Node,
+  PendingBackend,
   Pod,
   Route,
   Service,
@@ -41,6 +42,7 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
     networks,
     nodes: withRoutes,
     pods,
+    workloads: [...b.workloads.values()],
     services,
     externals: b.externals,
     namespaces: mergedNamespaces(b, pods, services),
@@ -298,8 +300,10 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
   const slicesByService = new Map<string, SliceDraft[]>();
   for (const s of b.slices) slicesByService.set(s.service, [...(slicesByService.get(s.service) ?? []), s]);
   const selectorIndex = new LabelIndex(pods);
+  const workloadIndex = new LabelIndex([...b.workloads.values()]);
   const podByIP = new Map<string, Pod>();
   for (const p of pods) for (const ip of p.ips) if (!p.hostNetwork) podByIP.set(ip, p);
+  const podById = new Map(pods.map((p) => [p.id, p]));
   const out: Service[] = [];
   for (const drafts of b.services.values()) {
     const k8s = drafts.find((d) => d.svc.origin === 'Service');
@@ -317,45 +321,34 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     const explicit = np?.explicitEndpoints ?? k8s?.explicitEndpoints;
     let endpoints: Endpoint[] = [];
     let endpointSource: Service['endpointSource'] = 'none';
+    const pending: PendingBackend[] = [];
     if (svc.selector && Object.keys(svc.selector).length) {
       endpointSource = 'selector';
-      endpoints = selectorIndex
-        .select(svc.namespace, svc.selector)
-        .filter((p) => p.ips.length)
-        .map((p) => ({
-          ip: p.ips[0],
-          pod: p.id,
-          node: p.node,
-          ready: true,
-          span: p.spans.name ?? p.span,
-          ports: Object.fromEntries(
-            svc.ports.flatMap((sp) => {
-              const target = resolveTargetPort(sp, p);
-              return target === undefined ? [] : [[sp.name, target]];
-            }),
-          ),
-        }));
-      // Dual-stack pods: one endpoint per family, like one EndpointSlice per family.
-      endpoints = endpoints.concat(
-        selectorIndex
-          .select(svc.namespace, svc.selector)
-          .filter((p) => p.ips.length > 1)
-          .flatMap((p) =>
-            p.ips.slice(1).map((ip) => ({
+      const selected = selectorIndex.select(svc.namespace, svc.selector);
+      const portsOf = (p: Pod) =>
+        Object.fromEntries(
+          svc.ports.flatMap((sp) => {
+            const target = resolveTargetPort(sp, p);
+            return target === undefined ? [] : [[sp.name, target]];
+          }),
+        );
+      // One endpoint per pod and family, like one EndpointSlice per family: every pod's first address, then the others.
+      for (const first of [true, false])
+        for (const p of selected)
+          for (const ip of first ? p.ips.slice(0, 1) : p.ips.slice(1))
+            endpoints.push({
               ip,
               pod: p.id,
               node: p.node,
               ready: true,
               span: p.spans.name ?? p.span,
-              ports: Object.fromEntries(
-                svc.ports.flatMap((sp) => {
-                  const t = resolveTargetPort(sp, p);
-                  return t === undefined ? [] : [[sp.name, t]];
-                }),
-              ),
-            })),
-          ),
-      );
+              ports: portsOf(p),
+            });
+      // Pods that will exist: matched pods without an address yet, and workloads' pod templates.
+      for (const p of selected)
+        if (!p.ips.length) pending.push({ kind: 'Pod', id: p.id, replicas: undefined, span: p.spans.name ?? p.span });
+      for (const w of workloadIndex.select(svc.namespace, svc.selector))
+        pending.push({ kind: w.kind, id: w.id, replicas: w.replicas, span: w.spans.name ?? w.span });
     } else if (explicit) {
       endpointSource = 'EndpointSlice';
       endpoints = explicit.map((e) => {
@@ -372,10 +365,13 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
         };
       });
     } else if (slicesByService.has(svc.id)) {
-      endpointSource = 'EndpointSlice';
-      for (const slice of slicesByService.get(svc.id)!) {
+      const all = slicesByService.get(svc.id)!;
+      // Kubernetes mirrors legacy Endpoints to EndpointSlices: when both were read, the slices are the same facts.
+      const slices = all.some((x) => x.kind === 'EndpointSlice') ? all.filter((x) => x.kind === 'EndpointSlice') : all;
+      endpointSource = slices[0].kind;
+      for (const slice of slices) {
         for (const e of slice.endpoints) {
-          const pod = e.pod ? pods.find((p) => p.id === e.pod) : podByIP.get(e.ip);
+          const pod = e.pod ? podById.get(e.pod) : podByIP.get(e.ip);
           endpoints.push({
             ip: e.ip,
             pod: pod?.id ?? e.pod,
@@ -392,7 +388,7 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
         }
       }
     }
-    out.push({ ...svc, endpoints, endpointSource });
+    out.push({ ...svc, endpoints, endpointSource, pending });
   }
   return out;
 }
@@ -424,8 +420,9 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
     }
   }
   for (const p of pods) {
-    // A Pod without spec.nodeName is normal in a manifest (the scheduler sets it); a trace from or to it says what is missing.
-    if (p.node && !nodeNames.has(p.node)) {
+    // A Pod without spec.nodeName is normal in a manifest (the scheduler sets it); a trace from or to it says what
+    // is missing. A node name is checked only when nodes were read at all: without any, it points outside the files.
+    if (p.node && nodeNames.size && !nodeNames.has(p.node)) {
       b.report(
         'ref.unknown',
         'error',
@@ -446,10 +443,10 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
   }
 }
 
-/** Pods indexed by namespace and label pair, so each selector costs the size of its smallest label set, not all pods. */
-class LabelIndex {
-  private readonly byPair = new Map<string, Pod[]>();
-  constructor(pods: readonly Pod[]) {
+/** Pods (or workloads) indexed by namespace and label pair, so each selector costs the size of its smallest label set, not all pods. */
+class LabelIndex<T extends { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }> {
+  private readonly byPair = new Map<string, T[]>();
+  constructor(pods: readonly T[]) {
     for (const p of pods) {
       for (const [k, v] of Object.entries(p.labels)) {
         const key = `${p.namespace}\u0000${k}\u0000${v}`;
@@ -459,7 +456,7 @@ class LabelIndex {
       }
     }
   }
-  select(namespace: string, selector: Readonly<Record<string, string>>): Pod[] {
+  select(namespace: string, selector: Readonly<Record<string, string>>): T[] {
     const lists = Object.entries(selector).map(([k, v]) => this.byPair.get(`${namespace}\u0000${k}\u0000${v}`) ?? []);
     lists.sort((a, b) => a.length - b.length);
     const entries = Object.entries(selector);

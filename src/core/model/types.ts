@@ -31,7 +31,13 @@ export type Origin =
   | 'ConfigMap'
   | 'Namespace'
   | 'NetworkPolicy'
+  | 'Endpoints'
+  | WorkloadKind
   | 'default';
+
+/** Objects whose pod template makes pods (their labels count for Service selectors). */
+export type WorkloadKind =
+  'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicationController';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -132,6 +138,34 @@ export interface Pod extends Located {
   readonly containers: readonly Container[];
 }
 
+/**
+ * A workload (Deployment, StatefulSet, ...): the pods it will make, known only by their template. It has no
+ * node and no address until the pods exist, so it takes no part in traces; it counts for Service selectors.
+ */
+export interface Workload extends Located {
+  readonly kind: WorkloadKind;
+  readonly name: string;
+  readonly namespace: string;
+  /** `namespace/name`. */
+  readonly id: string;
+  /** spec.replicas where the kind has it (undefined: the default of 1, or a DaemonSet's one per node). */
+  readonly replicas: number | undefined;
+  /** The pod template's labels. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly hostNetwork: boolean;
+  readonly containers: readonly Container[];
+}
+
+/** Backends a Service's selector matches that have no address yet: pods without an IP, workloads' pod templates. */
+export interface PendingBackend {
+  readonly kind: 'Pod' | WorkloadKind;
+  /** `namespace/name` of the pod or workload. */
+  readonly id: string;
+  /** The workload's spec.replicas, when written. */
+  readonly replicas: number | undefined;
+  readonly span: Span;
+}
+
 export interface ServicePort extends Located {
   readonly name: string;
   readonly port: number;
@@ -175,8 +209,10 @@ export interface Service extends Located {
   /** How long ClientIP affinity pins a client to its endpoint (sessionAffinityConfig.clientIP.timeoutSeconds). */
   readonly sessionAffinityTimeoutSeconds: number;
   readonly endpoints: readonly Endpoint[];
-  /** Where endpoints came from. */
-  readonly endpointSource: 'selector' | 'EndpointSlice' | 'none';
+  /** Where endpoints came from (`Endpoints`: legacy v1 Endpoints, which Kubernetes mirrors to EndpointSlices). */
+  readonly endpointSource: 'selector' | 'EndpointSlice' | 'Endpoints' | 'none';
+  /** What the selector matches that has no address yet (pods that will exist); not endpoints of any trace. */
+  readonly pending: readonly PendingBackend[];
 }
 
 export interface External extends Located {
@@ -284,6 +320,7 @@ export interface Topology {
   readonly networks: readonly Network[];
   readonly nodes: readonly Node[];
   readonly pods: readonly Pod[];
+  readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly externals: readonly External[];
   /** Every namespace: from Namespace objects, and the ones pods, Services and policies live in. */

@@ -144,7 +144,7 @@ describe('model: structure problems', () => {
     [
       'unknown Kubernetes apiVersion',
       'apiVersion: v2\nkind: Pod\nmetadata: {name: a}\nspec: {nodeName: n}\n',
-      ['k8s.unknown-api-version', 'ref.unknown'],
+      ['k8s.unknown-api-version'],
       'v2',
     ],
   ];

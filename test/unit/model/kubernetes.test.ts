@@ -269,3 +269,125 @@ describe('model: include', () => {
     );
   });
 });
+
+describe('model: workloads and legacy Endpoints (pods that will exist)', () => {
+  const a = analyseYaml({
+    '/t/app.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: nginx, ports: [{name: http, containerPort: 80}]}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: shop}
+spec:
+  schedule: "0 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: report}}
+        spec: {containers: [{name: r}], restartPolicy: OnFailure}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-pending, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: legacy, namespace: shop}
+spec: {ports: [{name: pg, port: 5432}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: legacy, namespace: shop}
+subsets:
+  - addresses: [{ip: 192.168.10.20}]
+    notReadyAddresses: [{ip: 192.168.10.21}]
+    ports: [{name: pg, port: 5432}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: alias, namespace: shop}
+spec: {type: ExternalName, externalName: db.example.com}
+`,
+  });
+  const t = a.topology;
+
+  it('reads workloads with their pod template labels (CronJob: jobTemplate.spec.template)', () => {
+    assert.deepEqual(
+      t.workloads.map((w) => [w.kind, w.id, w.replicas, w.labels]),
+      [
+        ['Deployment', 'shop/web', 3, { app: 'web', tier: 'front' }],
+        ['CronJob', 'shop/report', undefined, { app: 'report' }],
+      ],
+    );
+  });
+
+  it('counts pods without an IP and matching workloads as pending backends, not endpoints', () => {
+    const web = t.services.find((s) => s.id === 'shop/web')!;
+    assert.deepEqual(web.endpoints, []);
+    assert.deepEqual(
+      web.pending.map((b) => [b.kind, b.id]),
+      [
+        ['Pod', 'shop/web-pending'],
+        ['Deployment', 'shop/web'],
+      ],
+    );
+    assert.deepEqual(a.diagnostics, []);
+  });
+
+  it('takes endpoints of a selector-less Service from legacy v1 Endpoints, ready and not ready', () => {
+    const legacy = t.services.find((s) => s.id === 'shop/legacy')!;
+    assert.equal(legacy.endpointSource, 'Endpoints');
+    assert.deepEqual(
+      legacy.endpoints.map((e) => [e.ip, e.ready, e.ports]),
+      [
+        ['192.168.10.20', true, { pg: 5432 }],
+        ['192.168.10.21', false, { pg: 5432 }],
+      ],
+    );
+  });
+
+  it('prefers EndpointSlices over the Endpoints they mirror', () => {
+    const b = analyseYaml({
+      '/t/s.yaml': `apiVersion: v1
+kind: Service
+metadata: {name: legacy}
+spec: {ports: [{name: pg, port: 5432}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: legacy}
+subsets: [{addresses: [{ip: 192.168.10.20}], ports: [{name: pg, port: 5432}]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: legacy-abcde, labels: {kubernetes.io/service-name: legacy}}
+addressType: IPv4
+endpoints: [{addresses: [192.168.10.20], conditions: {ready: true}}]
+ports: [{name: pg, port: 5432}]
+`,
+    });
+    const s = b.topology.services[0];
+    assert.equal(s.endpointSource, 'EndpointSlice');
+    assert.equal(s.endpoints.length, 1);
+  });
+
+  it('leaves ExternalName Services out (a DNS alias, nothing for kube-proxy)', () => {
+    assert.equal(
+      t.services.some((s) => s.name === 'alias'),
+      false,
+    );
+  });
+});
