@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PolicyIndex } from '../../../src/core/policy/evaluate';
 import { selectorMatches } from '../../../src/core/policy/selector';
-import { clusterArb, connections, ruleArb } from './arbitrary';
+import { Reachability } from '../../../src/core/policy/reach';
+import { clusterArb, connections, PORTS, ruleArb } from './arbitrary';
 
 describe('NetworkPolicy properties', () => {
   it('adding an allow rule never removes reachability', () => {
@@ -55,6 +56,29 @@ describe('NetworkPolicy properties', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('the matrix over equivalence classes agrees with the evaluator on every pod pair', () => {
+    fc.assert(
+      fc.property(clusterArb, fc.constantFrom('match' as const, 'ignore' as const), (t, ipBlockPodIPs) => {
+        const ports = PORTS.flatMap((port) => (['TCP', 'UDP'] as const).map((protocol) => ({ protocol, port })));
+        const reach = new Reachability(t, { ports, options: { ipBlockPodIPs } });
+        const index = new PolicyIndex(t, { ipBlockPodIPs });
+        const pods = t.pods.filter((p) => !p.hostNetwork);
+        for (const a of pods)
+          for (const b of pods)
+            ports.forEach((port, k) => {
+              const want = index.evaluate({
+                src: a.ips[0],
+                dst: b.ips[0],
+                proto: port.protocol,
+                port: port.port,
+              }).allowed;
+              assert.equal(reach.podAllowed(a.id, b.id, k), want, `${a.id} -> ${b.id} ${port.protocol}/${port.port}`);
+            });
+      }),
+      { numRuns: 200 },
     );
   });
 });
