@@ -107,3 +107,4 @@ export {
   type CompletionKind,
   type TraceLens,
 } from './language';
+export * from './policy';

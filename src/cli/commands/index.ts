@@ -5,8 +5,9 @@
 import type { Command } from '../command';
 import { lab } from './lab';
 import { lint } from './lint';
+import { reach } from './reach';
 import { rules } from './rules';
 import { trace } from './trace';
 import { verify } from './verify';
 
-export const COMMANDS: readonly Command[] = [lint, rules, trace, lab, verify];
+export const COMMANDS: readonly Command[] = [lint, rules, trace, reach, lab, verify];
