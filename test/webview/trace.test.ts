@@ -1,6 +1,6 @@
 /** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
 import assert from 'node:assert/strict';
-import type { NetfilterStep, WebviewMessage } from '../../src/protocol/messages';
+import type { Hop, NetfilterStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
 import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
 import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
 
@@ -228,6 +228,59 @@ suite('trace view', () => {
       assert.deepEqual(await v.violations(), []);
     } finally {
       await v.close();
+    }
+  });
+
+  test('draws and describes a trace whose steps have no detail sentence (the view reads typed fields only)', async () => {
+    // Pods the host does not describe are placed by the trace's veth steps; every sentence is blanked.
+    const blank = (g: Golden): Golden => {
+      const hops = (hs: readonly Hop[]) =>
+        hs.map((x) => ({ ...x, steps: x.steps.map((st) => ({ ...st, detail: '' })) }));
+      const result: TraceResult = {
+        ...g.expected,
+        paths: g.expected.paths.map((p) => ({
+          ...p,
+          hops: hops(p.hops),
+          ...(p.reply ? { reply: { ...p.reply, hops: hops(p.reply.hops) } } : {}),
+        })),
+      };
+      return { ...g, data: { ...g.data, result, places: g.data.places.filter((p) => p.kind !== 'pod') } };
+    };
+    const boxes = (v: View) =>
+      v.page
+        .locator('#diagram g.box')
+        .evaluateAll((gs) =>
+          gs.map(
+            (g) =>
+              `${g.getAttribute('data-netns')} ${g.querySelector('rect')?.getAttribute('x')},${g.querySelector('rect')?.getAttribute('y')}`,
+          ),
+        );
+    for (const name of ['pod-to-pod-cross-node', 'loadbalancer-source-ranges-denied', 'hairpin-off']) {
+      const g = golden(name);
+      const full = await openTrace(g);
+      const want = { boxes: await boxes(full), veths: await full.page.locator('#diagram line.veth').count() };
+      await full.close();
+      const v = await openTrace(blank(g));
+      try {
+        assert.deepEqual(
+          { boxes: await boxes(v), veths: await v.page.locator('#diagram line.veth').count() },
+          want,
+          `${name}: each pod drawn inside its node, joined by its veth pair`,
+        );
+        const cells = await v.page.locator('#hops tbody tr td .step').allInnerTexts();
+        assert.equal(cells.length, g.expected.paths[0].hops.length);
+        for (const c of cells) assert.ok(c.trim().length > 3, `${name}: every hop says what happened (${c})`);
+        if (g.expected.paths[0].disposition !== 'delivered') {
+          const said = await v.page.locator('#disposition').innerText();
+          assert.match(
+            said,
+            new RegExp(`\\((dropped|rejected) in \\S+ .*\\(${g.expected.paths[0].reason}\\)\\)`),
+            said,
+          );
+        }
+      } finally {
+        await v.close();
+      }
     }
   });
 

@@ -3,6 +3,7 @@
  * given width (the "what happened" column wraps, or moves under its row when the terminal is narrow),
  * colours with ANSI escapes when asked, and never prints an empty cell or the same words twice.
  */
+import { isBlocking, stepText } from './steps';
 import type { Hop, TracePath, TraceResult } from './types';
 
 export interface TraceTextOptions {
@@ -32,11 +33,9 @@ const sgr =
 const PLAIN: Palette = { bold: (s) => s, dim: (s) => s, good: (s) => s, bad: (s) => s, nat: (s) => s };
 const ANSI: Palette = { bold: sgr(1, 22), dim: sgr(2, 22), good: sgr(32, 39), bad: sgr(31, 39), nat: sgr(33, 39) };
 
-function noteOf(h: Hop): string {
-  const notes = h.steps
-    .filter((s) => s.kind !== 'netfilter' || /: (DROP|REJECT|policy DROP)/.test(s.detail))
-    .map((s) => s.detail);
-  return notes.join('; ');
+/** What happened on a hop, one sentence per step: every step but the netfilter walk, of which only a DROP or REJECT. */
+function notesOf(h: Hop): string[] {
+  return h.steps.filter((s) => s.kind !== 'netfilter' || isBlocking(s)).map(stepText);
 }
 
 /**
@@ -45,9 +44,7 @@ function noteOf(h: Hop): string {
  * say nothing (a frame arriving on a bridge port) says where the packet goes on.
  */
 function cellOf(h: Hop, next: Hop | undefined): string {
-  const parts = noteOf(h)
-    .split('; ')
-    .filter((p) => p.trim());
+  const parts = notesOf(h).filter((p) => p.trim());
   const kept = parts.filter((p, i) => !parts.some((q, j) => j !== i && q.includes(p) && (q !== p || j < i)));
   if (kept.length) return kept.join('; ');
   if (next && next.netns === h.netns) return `received; on to ${next.device} in the same namespace`;

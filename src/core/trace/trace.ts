@@ -10,6 +10,7 @@ import type { Pod, Topology } from '../model/types';
 import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Family } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpoints';
+import { stepText } from './steps';
 import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv } from './walk';
 
@@ -347,7 +348,7 @@ function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  const notes = f.state.hops.flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map((s) => s.detail));
+  const notes = f.state.hops.flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map(stepText));
   const base: TracePath = {
     probability: round(f.state.probability),
     disposition: f.disposition,

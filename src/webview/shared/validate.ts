@@ -2,7 +2,7 @@
  * Checks what arrives from the host before anything is drawn: a message that does not have the declared
  * shape is dropped (and said so in the page), never half-rendered.
  */
-import type { HostMessage, TopologySummary, TraceViewData } from '../../protocol/messages';
+import type { HostMessage, StepKind, TopologySummary, TraceViewData } from '../../protocol/messages';
 import { isVerifyReportData } from '../../protocol/verify';
 
 type Rec = Record<string, unknown>;
@@ -18,16 +18,31 @@ const isDiagnostics = (v: unknown) =>
 const isPort = (v: unknown) => v === null || isNum(v);
 
 const isTuple = (v: unknown) => isRec(v) && isStr(v.src) && isStr(v.dst) && isPort(v.sport) && isPort(v.dport);
+const isRef = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device);
+const isStepSpan = (v: Rec) => optional(v.file, isStr) && optional(v.start, isNum) && optional(v.end, isNum);
+const isOuter = (v: Rec) =>
+  isStr(v.protocol) && isStr(v.device) && isRec(v.outer) && isStr(v.outer.src) && isStr(v.outer.dst);
+/** Each kind with the fields the view reads (a step of an unknown kind is refused: the union is closed). */
+const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
+  route: (v) => isStr(v.destination) && isStr(v.table) && optional(v.route, isStr) && isStrArray(v.considered),
+  neighbor: (v) => isStr(v.address) && isRec(v.domain) && isStr(v.domain.name) && optional(v.answer, isRef),
+  bridge: (v) => isStr(v.bridge) && isStr(v.outPort) && optional(v.inPort, isStr) && isStr(v.hairpin),
+  veth: (v) => isRef(v.from) && isRef(v.to),
+  netfilter: (v) =>
+    isStr(v.hook) && isStr(v.table) && isStr(v.chain) && isStr(v.verdict) && optional(v.rule, isStr) && isStepSpan(v),
+  nat: (v) =>
+    isStr(v.type) && isStr(v.chain) && isStr(v.rule) && isTuple(v.before) && isTuple(v.after) && isStepSpan(v),
+  conntrack: (v) => isStr(v.undoes) && isStr(v.rewrites) && isTuple(v.before) && isTuple(v.after),
+  ttl: (v) => isNum(v.before) && isNum(v.after),
+  affinity: (v) => isStr(v.chain) && isStr(v.client) && isRec(v.backend) && isStr(v.backend.ip),
+  encap: isOuter,
+  decap: isOuter,
+  policy: (v) => isStr(v.direction) && isStr(v.verdict) && isStr(v.pod) && isStrArray(v.policies) && isStepSpan(v),
+  deliver: (v) => isStr(v.netns) && isStr(v.device) && isPort(v.port),
+  drop: (v) => isStr(v.disposition) && isStr(v.reason) && isStr(v.netns) && isStepSpan(v),
+};
 const isStep = (v: unknown) =>
-  isRec(v) &&
-  isStr(v.kind) &&
-  isStr(v.detail) &&
-  optional(v.table, isStr) &&
-  optional(v.chain, isStr) &&
-  optional(v.rule, isStr) &&
-  optional(v.file, isStr) &&
-  optional(v.start, isNum) &&
-  optional(v.end, isNum);
+  isRec(v) && isStr(v.detail) && Object.hasOwn(STEP_FIELDS, v.kind as string) && STEP_FIELDS[v.kind as StepKind](v);
 const isHop = (v: unknown) =>
   isRec(v) &&
   isStr(v.netns) &&

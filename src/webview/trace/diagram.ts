@@ -4,6 +4,7 @@
  * The layout depends only on the namespaces and devices of every path of the trace, so switching paths or
  * stepping never moves a box.
  */
+import { stepsOf } from '../../core/trace/steps';
 import type { Hop, TracePlace } from '../../protocol/messages';
 import { clip, svg } from '../shared/host';
 
@@ -48,9 +49,8 @@ export interface Layout {
 }
 
 const key = (netns: string, device: string) => `${netns}|${device}`;
-const VETH_STEP = /veth (\S+)\/(\S+) -> (\S+)\/(\S+)/;
 
-/** The place of a namespace; pods the host did not describe are placed from the veth steps of the trace. */
+/** The place of a namespace; pods the host did not describe are placed by the veth steps of the trace (their ends). */
 function placesFor(places: readonly TracePlace[], hops: readonly Hop[]): Map<string, TracePlace> {
   const out = new Map(places.map((p) => [p.netns, p]));
   for (const h of hops) {
@@ -60,11 +60,9 @@ function placesFor(places: readonly TracePlace[], hops: readonly Hop[]): Map<str
     if (kind === 'pod') {
       let node: string | undefined;
       let hostVeth: string | undefined;
-      for (const s of hops.flatMap((x) => x.steps)) {
-        const m = VETH_STEP.exec(s.detail);
-        if (!m) continue;
-        if (m[1] === h.netns && m[3].startsWith('node:')) [node, hostVeth] = [m[3].slice(5), m[4]];
-        if (m[3] === h.netns && m[1].startsWith('node:')) [node, hostVeth] = [m[1].slice(5), m[2]];
+      for (const s of stepsOf(hops, 'veth')) {
+        const [pod, host] = s.from.netns === h.netns ? [s.from, s.to] : s.to.netns === h.netns ? [s.to, s.from] : [];
+        if (pod && host?.netns.startsWith('node:')) [node, hostVeth] = [host.netns.slice(5), host.device];
       }
       out.set(h.netns, { netns: h.netns, kind: 'pod', name, node, hostVeth, addresses: {} });
     } else out.set(h.netns, { netns: h.netns, kind: kind === 'node' ? 'node' : 'external', name, addresses: {} });

@@ -23,6 +23,7 @@ import type {
 import { isVerifyReportData } from '../../protocol/verify';
 import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
+import { stepText } from '../../core/trace/steps';
 import { draw, layout, type Layout } from './diagram';
 import { renderVerify } from './verify';
 import {
@@ -188,7 +189,7 @@ function natCell(before: NatTuple, after: NatTuple): HTMLElement {
 
 function ruleLink(s: NetfilterStep | NatStep): HTMLElement {
   const where = `${s.table} ${s.chain}`;
-  const text = s.rule ?? (s.kind === 'netfilter' && s.policy ? `policy ${s.verdict}` : s.detail);
+  const text = s.kind === 'nat' ? s.rule : (s.rule ?? `policy ${s.verdict}`);
   if (s.file === undefined || s.start === undefined) return el('span', { class: 'mono' }, text);
   const b = el(
     'button',
@@ -217,8 +218,8 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
       (x): x is NetfilterStep => x.kind === 'netfilter' && x.chain === nat.chain && x.file !== undefined,
     );
     if (rule) cell.append(el('div', {}, ruleLink(rule)));
-  } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', s.detail), el('div', {}, ruleLink(s)));
-  else cell.append(el('div', {}, kind, ' ', s.detail));
+  } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', stepText(s)), el('div', {}, ruleLink(s)));
+  else cell.append(el('div', {}, kind, ' ', stepText(s)));
   if (hop.steps.length > 1) {
     const list = el('ol', { class: 'steps' });
     for (const x of hop.steps) {
@@ -227,7 +228,7 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
         {},
         el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' ? `${x.table} ${x.chain}` : x.kind),
         ' ',
-        x.detail,
+        stepText(x),
       );
       if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink(x));
       list.append(li);

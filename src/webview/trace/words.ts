@@ -1,9 +1,11 @@
 /** A trace in words: dispositions as sentences, the step of a hop that mattered, the Markdown export. */
+import { isBlocking, isDecisive, stepText } from '../../core/trace/steps';
+import type { Reason } from '../../core/trace/types';
 import type { Hop, NatEvent, NatTuple, Step, TracePath, TraceResult } from '../../protocol/messages';
 
 export type Walk = Omit<TracePath, 'reply' | 'probability'>;
 
-const REASONS: Record<string, string> = {
+const REASONS: Record<Reason, string> = {
   'netfilter-drop': 'a netfilter rule dropped it',
   'netfilter-reject': 'a netfilter rule rejected it',
   'no-route': 'no route matches the destination',
@@ -16,6 +18,7 @@ const REASONS: Record<string, string> = {
   loop: 'it went round in a routing loop',
   'not-forwarding': 'the namespace does not forward packets',
   'left-model': 'it left the modelled network',
+  'policy-denied': 'a NetworkPolicy does not allow it',
 };
 
 const DISPOSITIONS: Record<string, string> = {
@@ -63,13 +66,9 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
   const lastHop = walk.hops[walk.hops.length - 1];
   const where = lastHop ? ` in ${lastHop.netns} at ${lastHop.device}` : '';
   const why = walk.reason ? `: ${REASONS[walk.reason] ?? walk.reason}` : '';
-  const decisive = lastHop?.steps
-    .filter((s) => s.kind === 'drop' || (s.kind === 'netfilter' && /DROP|REJECT/.test(s.detail)))
-    .pop();
-  return `${dispositionLabel(walk.disposition).toLowerCase()}${where}${why}${decisive ? ` (${decisive.detail})` : ''}`;
+  const decisive = lastHop?.steps.filter((s) => s.kind === 'drop' || isBlocking(s)).pop();
+  return `${dispositionLabel(walk.disposition).toLowerCase()}${where}${why}${decisive ? ` (${stepText(decisive)})` : ''}`;
 }
-
-const DECISIVE_TARGET = /\b(DNAT|SNAT|MASQUERADE|DROP|REJECT|MARK)\b/;
 
 /** The step of a hop a person should look at first. */
 export function mattered(hop: Hop): Step | undefined {
@@ -77,7 +76,7 @@ export function mattered(hop: Hop): Step | undefined {
   return (
     steps.find((s) => s.kind === 'drop') ??
     steps.find((s) => s.kind === 'nat') ??
-    steps.find((s) => s.kind === 'netfilter' && s.rule !== undefined && DECISIVE_TARGET.test(s.detail)) ??
+    steps.find(isDecisive) ??
     steps.find((s) => s.kind === 'deliver') ??
     steps.find((s) => s.kind === 'bridge') ??
     steps.find((s) => s.kind === 'route') ??
@@ -128,7 +127,7 @@ export function markdown(result: TraceResult, walk: Walk, title: string, probabi
   walk.hops.forEach((h, i) => {
     const s = mattered(h);
     const nat = natOf(h, s, walk);
-    const step = nat ? `${natSummary(nat)} (${nat.chain})` : s ? s.detail : '';
+    const step = nat ? `${natSummary(nat)} (${nat.chain})` : s ? stepText(s) : '';
     lines.push(
       `| ${i + 1} | ${cell(h.netns)} | ${cell(h.device)} | ${h.dir} | ${cell(tupleText(h.packet))} | ${h.packet.ttl} | ${cell(step)} |`,
     );
