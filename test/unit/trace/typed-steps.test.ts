@@ -19,6 +19,7 @@ import {
   type Hop,
   type TraceResult,
 } from '../../../src/core/trace';
+import { predictedOutcomes } from '../../../src/lab/compare';
 import { predictedDevices } from '../../../src/lab/devices';
 import { runCase } from './golden.test';
 
@@ -53,18 +54,24 @@ describe('trace/typed steps', () => {
       // Text: the same rows, and each row that said something still says something; a DROP/REJECT verdict is shown.
       const full = rows(formatTraceText(r));
       const bare = rows(formatTraceText(b));
+      assert.ok(full.length > 0, 'the hop table has rows');
       assert.equal(bare.length, full.length);
       bare.forEach((row, i) => {
         const said = (l: string) => l.replace(/^(\s*\S+){7}/, '').trim();
         assert.equal(said(row) === '', said(full[i]) === '', `row ${i + 1}: ${row}`);
       });
-      for (const p of b.paths)
-        for (const s of p.hops.flatMap((h) => h.steps).filter(isBlocking))
-          assert.ok(formatTraceText(b).includes(summarizeStep(s)), `${name}: the blocking rule is shown`);
+      const said = formatTraceText(b);
+      for (const p of b.paths) {
+        const steps = p.hops.flatMap((h) => h.steps);
+        for (const s of steps.filter(isBlocking))
+          assert.ok(said.includes(summarizeStep(s)), `${name}: the blocking rule`);
+        for (const s of stepsOf(p.hops, 'drop')) assert.ok(said.includes(summarizeStep(s)), `${name}: why it ended`);
+      }
       // Verify: the devices crossed and the affinity are predicted from fields alone.
       const text = readTopology(name);
       const built = buildTopology([{ path: 'topology.yaml', text }]);
       const dp = compileDataPlane(built.topology, { files: new Map([['topology.yaml', text]]) });
+      assert.deepEqual(predictedOutcomes(b, dp), predictedOutcomes(r, dp));
       b.paths.forEach((p, i) => {
         assert.deepEqual(predictedDevices(p, dp), predictedDevices(r.paths[i], dp));
         assert.equal(hasAffinity(p), hasAffinity(r.paths[i]));
