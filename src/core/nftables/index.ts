@@ -1,0 +1,12 @@
+/** A general nftables parser and evaluator (knows nothing of Kubernetes). */
+export { parseNftRuleset, NFT_SYNTAX, NFT_UNSUPPORTED, NFT_UNKNOWN_CHAIN, NFT_UNKNOWN_SET } from './parse';
+export {
+  evaluateNftHook,
+  nftHookChains,
+  NFT_DEPTH,
+  NFT_LOOP,
+  NFT_MASQUERADE_NO_ADDRESS,
+  NFT_UNSUPPORTED_REACHED,
+  type NftHookChain,
+} from './evaluate';
+export type * from './types';

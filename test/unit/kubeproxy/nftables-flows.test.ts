@@ -1,0 +1,329 @@
+import assert from 'node:assert/strict';
+import {
+  generateKubeProxyNftables,
+  renderNftRuleset,
+  renderNftTransaction,
+  type KubeProxyNftInput,
+  type ServiceInput,
+} from '../../../src/core/kubeproxy';
+import {
+  evaluateNftHook,
+  parseNftRuleset,
+  type NftHook,
+  type NftOutcome,
+  type NftRuleset,
+} from '../../../src/core/nftables';
+
+/**
+ * kube-proxy's runPacketFlowTests, with NetPath's evaluator instead of kube-proxy's fake tracer: the generated
+ * table, printed as `nft -f` reads it, parsed back and walked hook by hook. Each case names its Go test.
+ */
+const NODE_IPS = ['192.168.0.2', '192.168.1.2', '192.168.99.11'];
+
+const fake = (services: readonly ServiceInput[], extra: Partial<KubeProxyNftInput> = {}): KubeProxyNftInput => ({
+  nodeName: 'test-node',
+  nodeIPs: [...NODE_IPS, '2001:db8::1', '2001:db8:1::2'],
+  localDetector: { mode: 'ClusterCIDR', cidrs: ['10.0.0.0/8'] },
+  nodePortAddresses: ['192.168.0.2/32', '2001:db8::1/128'],
+  serviceCIDRs: ['172.30.0.0/16'],
+  masqueradeMark: '0x4000',
+  services,
+  ...extra,
+});
+
+function load(input: KubeProxyNftInput): NftRuleset {
+  const table = generateKubeProxyNftables(input);
+  const block = parseNftRuleset(renderNftRuleset(table), 'block.nft');
+  assert.deepEqual(block.problems, []);
+  // The `add` form kube-proxy feeds nft reads back to the same rules.
+  const script = parseNftRuleset(renderNftTransaction(table).join('\n'), 'script.nft');
+  assert.deepEqual(script.problems, []);
+  const chains = (r: NftRuleset) =>
+    [...r.tables[0].chains.values()].map((c) => [c.name, c.base?.priority, c.rules.map((x) => x.text)]);
+  assert.deepEqual(chains(script.ruleset).sort(), chains(block.ruleset).sort());
+  return block.ruleset;
+}
+
+/** What kube-proxy's tracer reports: the endpoints reached (sorted), or DROP / REJECT, and whether masqueraded. */
+function flow(
+  ruleset: NftRuleset,
+  src: string,
+  dst: string,
+  dport: number,
+  proto = 'tcp',
+): { output: string; masq: boolean } {
+  const local = [...NODE_IPS, '127.0.0.1'];
+  const ctx = { localAddresses: local, conntrack: { state: 'NEW' as const }, outIfaceAddress: '192.168.0.2' };
+  const fromNode = local.includes(src);
+  /** Runs `hook` after each accepted outcome, keeping what happened before on the same path. */
+  const run = (hook: NftHook, outs: NftOutcome[]): NftOutcome[] =>
+    outs.flatMap((o) =>
+      o.verdict !== 'ACCEPT'
+        ? [o]
+        : evaluateNftHook(ruleset, hook, o.packet, { ...ctx, conntrack: o.conntrack }).outcomes.map((n) => ({
+            ...n,
+            probability: o.probability * n.probability,
+            nat: [...o.nat, ...n.nat],
+            decisions: [...o.decisions, ...n.decisions],
+          })),
+    );
+  const start: NftOutcome = {
+    probability: 1,
+    verdict: 'ACCEPT',
+    packet: { family: 4, proto, src, dst, sport: 40000, dport, mark: 0, inIface: fromNode ? undefined : 'eth0' },
+    conntrack: { state: 'NEW' },
+    nat: [],
+    decisions: [],
+    dynamicAdded: [],
+    problems: [],
+  };
+  let outs = run(fromNode ? 'output' : 'prerouting', [start]);
+  outs = outs.flatMap((o) =>
+    o.verdict !== 'ACCEPT' ? [o] : run(local.includes(o.packet.dst) ? 'input' : fromNode ? 'output' : 'forward', [o]),
+  );
+  // The output hook ran once already for node traffic; after it, the packet goes out.
+  outs = run(
+    'postrouting',
+    outs.filter((o) => o.verdict === 'ACCEPT'),
+  ).concat(outs.filter((o) => o.verdict !== 'ACCEPT'));
+  const verdicts = new Set(outs.map((o) => o.verdict));
+  if (verdicts.has('REJECT')) return { output: 'REJECT', masq: false };
+  if (verdicts.has('DROP')) return { output: 'DROP', masq: false };
+  const eps = [
+    ...new Set(
+      outs.filter((o) => o.nat.some((n) => n.type === 'DNAT')).map((o) => `${o.packet.dst}:${o.packet.dport}`),
+    ),
+  ].sort();
+  return { output: eps.join(', '), masq: outs.some((o) => o.nat.some((n) => n.type === 'MASQUERADE')) };
+}
+
+const p80 = (nodePort?: number) => [
+  { name: 'p80', protocol: 'TCP' as const, port: 80, ...(nodePort ? { nodePort } : {}) },
+];
+const ep = (ip: string, nodeName?: string, extra: object = {}) => ({
+  ip,
+  ports: { p80: 80, '': 80 },
+  ...(nodeName ? { nodeName } : {}),
+  ...extra,
+});
+
+describe('kube-proxy nftables mode: kube-proxy’s packet flow tests through the nftables evaluator', () => {
+  it('TestNoEndpointsReject', () => {
+    const rs = load(
+      fake([
+        {
+          namespace: 'ns1',
+          name: 'svc1',
+          clusterIP: '172.30.0.41',
+          externalIPs: ['192.168.99.11'],
+          loadBalancerIPs: ['1.2.3.4'],
+          ports: p80(3001),
+          endpoints: [],
+        },
+      ]),
+    );
+    for (const [src, dst, port] of [
+      ['10.0.0.2', '172.30.0.41', 80],
+      ['203.0.113.2', '192.168.99.11', 80],
+      ['10.0.0.2', '192.168.0.2', 3001],
+      ['203.0.113.2', '192.168.0.2', 3001],
+      ['10.0.0.2', '1.2.3.4', 80],
+      ['203.0.113.2', '1.2.3.4', 80],
+    ] as const)
+      assert.equal(flow(rs, src, dst, port).output, 'REJECT', `${src} -> ${dst}:${port}`);
+  });
+
+  it('TestClusterIPGeneral', () => {
+    const rs = load(
+      fake([
+        {
+          namespace: 'ns1',
+          name: 'svc1',
+          clusterIP: '172.30.0.41',
+          ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
+          endpoints: [{ ip: '10.180.0.1', ports: { http: 80 }, nodeName: 'test-node' }],
+        },
+        {
+          namespace: 'ns2',
+          name: 'svc2',
+          clusterIP: '172.30.0.42',
+          ports: [
+            { name: 'http', protocol: 'TCP', port: 80 },
+            { name: 'https', protocol: 'TCP', port: 443, targetPort: 8443 },
+            { name: 'dns-udp', protocol: 'UDP', port: 53 },
+            { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 5353 },
+            { name: 'dns-sctp', protocol: 'SCTP', port: 53 },
+          ],
+          endpoints: ['10.180.0.1', '10.180.2.1'].map((ip, i) => ({
+            ip,
+            ports: { http: 80, https: 8443, 'dns-udp': 53, 'dns-tcp': 5353, 'dns-sctp': 53 },
+            nodeName: i === 0 ? 'test-node' : 'node2',
+          })),
+        },
+      ]),
+    );
+    assert.deepEqual(flow(rs, '10.180.0.2', '172.30.0.41', 80), { output: '10.180.0.1:80', masq: false });
+    assert.deepEqual(flow(rs, '10.180.0.1', '172.30.0.41', 80), { output: '10.180.0.1:80', masq: true });
+    assert.deepEqual(flow(rs, '10.180.0.2', '172.30.0.42', 80), {
+      output: '10.180.0.1:80, 10.180.2.1:80',
+      masq: false,
+    });
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.42', 443).output, '10.180.0.1:8443, 10.180.2.1:8443');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.42', 53).output, '10.180.0.1:5353, 10.180.2.1:5353');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.42', 53, 'udp').output, '10.180.0.1:53, 10.180.2.1:53');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.42', 53, 'sctp').output, '10.180.0.1:53, 10.180.2.1:53');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.42', 80, 'udp').output, 'REJECT');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.41', 443).output, 'REJECT');
+    assert.equal(flow(rs, '10.180.0.2', '172.30.0.50', 80).output, 'DROP');
+  });
+
+  it('TestLoadBalancer', () => {
+    const rs = load(
+      fake([
+        {
+          namespace: 'ns1',
+          name: 'svc1',
+          clusterIP: '172.30.0.41',
+          ports: p80(3001),
+          loadBalancerIPs: ['1.2.3.4', '5.6.7.8'],
+          loadBalancerSourceRanges: ['192.168.0.0/24', ' 203.0.113.0/25'],
+          endpoints: [ep('10.180.0.1')],
+        },
+      ]),
+    );
+    const ok = { output: '10.180.0.1:80', masq: true };
+    assert.deepEqual(flow(rs, '10.0.0.2', '172.30.0.41', 80), { output: '10.180.0.1:80', masq: false });
+    assert.deepEqual(flow(rs, '203.0.113.2', '192.168.0.2', 3001), ok);
+    assert.deepEqual(flow(rs, '203.0.113.130', '192.168.0.2', 3001), ok, 'nodePort bypasses LoadBalancerSourceRanges');
+    assert.deepEqual(flow(rs, '203.0.113.2', '1.2.3.4', 80), ok);
+    assert.deepEqual(flow(rs, '203.0.113.2', '5.6.7.8', 80), ok);
+    assert.equal(flow(rs, '203.0.113.130', '1.2.3.4', 80).output, 'DROP');
+    assert.equal(flow(rs, '10.0.0.2', '5.6.7.8', 80).output, 'DROP');
+    assert.deepEqual(flow(rs, '192.168.0.2', '1.2.3.4', 80), ok);
+  });
+
+  it('TestNodePorts (ipv4): only the primary node IP accepts NodePorts', () => {
+    const rs = load(
+      fake([
+        {
+          namespace: 'ns1',
+          name: 'svc1',
+          clusterIP: '172.30.0.41',
+          ports: p80(3001),
+          endpoints: [ep('10.180.0.1'), ep('10.180.2.1', 'test-node')],
+        },
+      ]),
+    );
+    const both = { output: '10.180.0.1:80, 10.180.2.1:80', masq: true };
+    assert.deepEqual(flow(rs, '203.0.113.2', '192.168.0.2', 3001), both);
+    assert.deepEqual(flow(rs, '192.168.0.2', '192.168.0.2', 3001), both);
+    assert.equal(flow(rs, '203.0.113.2', '192.168.1.2', 3001).output, '');
+  });
+
+  it('TestExternalTrafficPolicyLocal', () => {
+    const rs = load(
+      fake([
+        {
+          namespace: 'ns1',
+          name: 'svc1',
+          clusterIP: '172.30.0.41',
+          externalTrafficPolicy: 'Local',
+          externalIPs: ['192.168.99.11'],
+          loadBalancerIPs: ['1.2.3.4'],
+          healthCheckNodePort: 30000,
+          ports: p80(3001),
+          endpoints: [ep('10.180.0.1'), ep('10.180.2.1', 'test-node')],
+        },
+      ]),
+    );
+    const both = { output: '10.180.0.1:80, 10.180.2.1:80', masq: false };
+    const local = { output: '10.180.2.1:80', masq: false };
+    assert.deepEqual(flow(rs, '10.0.0.2', '172.30.0.41', 80), both);
+    assert.deepEqual(flow(rs, '10.0.0.2', '192.168.99.11', 80), both);
+    assert.deepEqual(flow(rs, '203.0.113.2', '192.168.99.11', 80), local);
+    assert.deepEqual(flow(rs, '10.0.0.2', '1.2.3.4', 80), both);
+    assert.deepEqual(flow(rs, '203.0.113.2', '1.2.3.4', 80), local);
+    assert.deepEqual(flow(rs, '10.0.0.2', '192.168.0.2', 3001), both);
+    assert.deepEqual(flow(rs, '203.0.113.2', '192.168.0.2', 3001), local);
+  });
+
+  describe('TestTerminatingEndpointsTrafficPolicyLocal / Cluster: endpoint conditions', () => {
+    const svc = (policy: 'Local' | 'Cluster', endpoints: ServiceInput['endpoints']): ServiceInput => ({
+      namespace: 'ns1',
+      name: 'svc1',
+      clusterIP: '172.30.1.1',
+      externalTrafficPolicy: policy,
+      loadBalancerIPs: ['1.2.3.4'],
+      healthCheckNodePort: 30000,
+      ports: [{ name: '', protocol: 'TCP', port: 80, targetPort: 80 }],
+      endpoints,
+    });
+    const c = (ready: boolean, serving: boolean, terminating: boolean) => ({ ready, serving, terminating });
+    it('Local, ready endpoints exist: terminating ones are not used', () => {
+      const rs = load(
+        fake([
+          svc('Local', [
+            ep('10.0.1.1', 'test-node', c(true, true, false)),
+            ep('10.0.1.2', 'test-node', c(true, true, false)),
+            ep('10.0.1.3', 'test-node', c(false, true, true)),
+            ep('10.0.1.4', 'test-node', c(false, false, true)),
+            ep('10.0.1.5', 'node-1', c(true, true, false)),
+          ]),
+        ]),
+      );
+      assert.deepEqual(flow(rs, '10.0.0.2', '172.30.1.1', 80), {
+        output: '10.0.1.1:80, 10.0.1.2:80, 10.0.1.5:80',
+        masq: false,
+      });
+      assert.deepEqual(flow(rs, '203.0.113.2', '1.2.3.4', 80), { output: '10.0.1.1:80, 10.0.1.2:80', masq: false });
+    });
+    it('Local, only terminating endpoints on this node: serving ones are the fallback', () => {
+      const rs = load(
+        fake([
+          svc('Local', [
+            ep('10.0.1.2', 'test-node', c(false, true, true)),
+            ep('10.0.1.3', 'test-node', c(false, true, true)),
+            ep('10.0.1.4', 'test-node', c(false, false, true)),
+            ep('10.0.1.5', 'node-1', c(true, true, false)),
+          ]),
+        ]),
+      );
+      assert.deepEqual(flow(rs, '10.0.0.2', '172.30.1.1', 80), { output: '10.0.1.5:80', masq: false });
+      assert.deepEqual(flow(rs, '203.0.113.2', '1.2.3.4', 80), { output: '10.0.1.2:80, 10.0.1.3:80', masq: false });
+    });
+    it('Local, terminating endpoint only on another node: external traffic dropped', () => {
+      const rs = load(fake([svc('Local', [ep('10.0.1.5', 'node-1', c(false, true, true))])]));
+      assert.deepEqual(flow(rs, '10.0.0.2', '172.30.1.1', 80), { output: '10.0.1.5:80', masq: false });
+      assert.equal(flow(rs, '203.0.113.2', '1.2.3.4', 80).output, 'DROP');
+    });
+    it('no usable endpoints on any node: rejected', () => {
+      for (const policy of ['Local', 'Cluster'] as const) {
+        const rs = load(
+          fake([
+            svc(policy, [
+              ep('10.0.1.5', 'test-node', c(false, false, true)),
+              ep('10.0.1.5', 'node-1', c(false, false, true)),
+            ]),
+          ]),
+        );
+        assert.equal(flow(rs, '10.0.0.2', '172.30.1.1', 80).output, 'REJECT');
+        assert.equal(flow(rs, '203.0.113.2', '1.2.3.4', 80).output, 'REJECT');
+      }
+    });
+    it('Cluster, only terminating endpoints: the serving ones', () => {
+      const rs = load(
+        fake([
+          svc('Cluster', [
+            ep('10.0.1.2', 'test-node', c(false, true, true)),
+            ep('10.0.1.3', 'test-node', c(false, true, true)),
+            ep('10.0.1.4', 'another-node', c(false, false, true)),
+            ep('10.0.1.5', 'another-node', c(false, true, true)),
+          ]),
+        ]),
+      );
+      const all = '10.0.1.2:80, 10.0.1.3:80, 10.0.1.5:80';
+      assert.deepEqual(flow(rs, '10.0.0.2', '172.30.1.1', 80), { output: all, masq: false });
+      assert.deepEqual(flow(rs, '203.0.113.2', '1.2.3.4', 80), { output: all, masq: true });
+    });
+  });
+});
