@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nodeRulesText, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
+import { routeTable } from '../core/dataplane/routes';
 import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
 import { checkPrefix, labNames, macFor, MAX_IFNAME } from './names';
 import { rulesForFamily } from './rules';
@@ -243,7 +244,7 @@ export async function labUp(
           cmds.push(`address add ${a.address}/${a.length} dev ${i.name}${addrFlags(a.family)}`);
       }
       for (const i of n.interfaces) if (i.kind !== 'loopback') cmds.push(`link set ${i.name} up`);
-      for (const r of n.routes) {
+      for (const r of routeTable(n)) {
         if (r.kind === 'connected') continue;
         const to = r.to === 'default' ? familyDefault(r.prefix.family) : r.to;
         cmds.push(`route add ${to}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`);

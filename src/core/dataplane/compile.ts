@@ -19,15 +19,17 @@ import {
   prefixContainsAddress,
   type Address,
 } from '../net/address';
-import type { Topology } from '../model/types';
+import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { buildNodeRules, newRulesMemo, type NodeRulesOptions } from './node-rules';
-import { connectedRoute, routeText, sortRoutes } from './routes';
+import { compareRoutes, connectedRoute, routeText, sortRoutes } from './routes';
+import { hostGwIndex, impliedDevice, routingInterfaces, type HostGwEntry } from '../model/host-gw';
 import type {
   DataPlane,
   DpBridge,
   DpInterface,
   DpRoute,
+  ImpliedRoutes,
   InterfaceAddress,
   Listener,
   Netns,
@@ -75,6 +77,53 @@ export interface CompileOptions extends NodeRulesOptions {
   readonly brNetfilter?: boolean;
 }
 
+/**
+ * A node's host-gw routes: looked up in the cluster's index of pod CIDRs (src/core/model/host-gw.ts), never
+ * listed per node. Route objects are shared between the nodes that reach a CIDR over the same device name.
+ */
+function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<string, DpRoute>>): ImpliedRoutes {
+  const index = hostGwIndex(t);
+  const mine = routingInterfaces(t, node);
+  const networks = [...new Set(mine.map((i) => i.network))];
+  const route = (e: HostGwEntry): DpRoute | undefined => {
+    const dev = impliedDevice(t, node, e, mine);
+    if (!dev) return undefined;
+    let byDev = shared.get(e);
+    if (!byDev) shared.set(e, (byDev = new Map()));
+    let r = byDev.get(dev);
+    if (!r) {
+      const to = canonical(e.prefix);
+      const via = parseAddress(e.via);
+      const viaText = via ? formatAddress(via) : e.via;
+      r = {
+        to,
+        prefix: { ...e.prefix, text: to },
+        via: viaText,
+        dev,
+        kind: 'implied',
+        text: routeText(to, viaText, dev),
+        span: e.span,
+      };
+      byDev.set(dev, r);
+    }
+    return r;
+  };
+  return {
+    matching(dst) {
+      const out: DpRoute[] = [];
+      for (const n of networks)
+        for (const e of index.networks.get(n)?.matching(dst) ?? []) {
+          const r = route(e);
+          if (r) out.push(r);
+        }
+      return out.sort(compareRoutes);
+    },
+    all() {
+      return index.entries.flatMap((e) => route(e) ?? []);
+    },
+  };
+}
+
 export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
   const problems: Problem[] = [];
   const namespaces = new Map<NetnsId, Netns>();
@@ -91,6 +140,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     else podsByNode.set(p.node, [p]);
   }
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
+  const hostGw = hostGwIndex(t).entries.length > 0;
+  const sharedImplied = new Map<HostGwEntry, Map<string, DpRoute>>();
   const brNetfilter = options.brNetfilter ?? true;
   // The one piece of mutable state: rulesets compiled so far, and what nodes share (chain hashes, Service input).
   const memo = newRulesMemo();
@@ -172,6 +223,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       node: node.name,
       interfaces,
       routes: sortRoutes(routes),
+      ...(hostGw ? { implied: impliedRoutesOf(t, node, sharedImplied) } : {}),
       bridges,
       listeners,
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),

@@ -30,30 +30,42 @@ export function deviceOfLocal(ns: Netns, a: Address): DpInterface | undefined {
   );
 }
 
-/** Longest-prefix match in the main table; among equal prefixes the first one wins. */
-export function lookupRoute(routes: readonly DpRoute[], dst: Address): DpRoute | undefined {
+/** The order of the main table: family, longest prefix first, then as `ip route` sorts the text. */
+export function compareRoutes(a: DpRoute, b: DpRoute): number {
+  return a.prefix.family - b.prefix.family || b.prefix.length - a.prefix.length || a.text.localeCompare(b.text);
+}
+
+type Table = Pick<Netns, 'routes' | 'implied'>;
+
+/** Longest-prefix match in the main table (host-gw's implied routes included); among equal prefixes the first one wins. */
+export function lookupRoute(ns: Table, dst: Address): DpRoute | undefined {
   let best: DpRoute | undefined;
-  for (const r of routes) {
+  for (const r of ns.routes) {
     if (!prefixContainsAddress(r.prefix, dst)) continue;
     if (!best || r.prefix.length > best.prefix.length) best = r;
   }
-  return best;
+  const implied = ns.implied?.matching(dst)[0];
+  return implied && (!best || compareRoutes(implied, best) < 0) ? implied : best;
 }
 
 /** The routes whose prefix holds `dst`, most specific first (what a lookup chooses among; the first is chosen). */
-export function routesFor(routes: readonly DpRoute[], dst: Address): DpRoute[] {
-  const out = routes.filter((r) => prefixContainsAddress(r.prefix, dst));
+export function routesFor(ns: Table, dst: Address): DpRoute[] {
+  const out = ns.routes.filter((r) => prefixContainsAddress(r.prefix, dst));
+  const implied = ns.implied?.matching(dst) ?? [];
   // A stable sort: among equal prefixes the first one wins, as in lookupRoute.
-  return out.sort((a, b) => b.prefix.length - a.prefix.length);
+  return implied.length
+    ? [...out, ...implied].sort(compareRoutes)
+    : out.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** The whole main table, implied routes included, in table order (for showing it). */
+export function routeTable(ns: Table): DpRoute[] {
+  return ns.implied ? sortRoutes([...ns.routes, ...ns.implied.all()]) : [...ns.routes];
 }
 
 /** Sorts routes like `ip route` shows them: longest prefix first, then by text. */
 export function sortRoutes(routes: readonly DpRoute[]): DpRoute[] {
-  return routes
-    .slice()
-    .sort(
-      (a, b) => a.prefix.family - b.prefix.family || b.prefix.length - a.prefix.length || a.text.localeCompare(b.text),
-    );
+  return routes.slice().sort(compareRoutes);
 }
 
 export function connectedRoute(dev: string, x: InterfaceAddress): DpRoute | undefined {

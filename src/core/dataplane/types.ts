@@ -5,7 +5,7 @@
  * and read by the tracer and the diagnostics. Node rulesets (the expensive part) are compiled lazily, on
  * first read, and memoised inside the data plane value: reading them twice gives the same object.
  */
-import type { Family, Prefix } from '../net/address';
+import type { Address, Family, Prefix } from '../net/address';
 import type { Ruleset } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import type { Protocol } from '../model/types';
@@ -47,6 +47,14 @@ export interface DpRoute {
   readonly span?: Span;
 }
 
+/** A node's share of the routes `routing: host-gw` implies (src/core/model/host-gw.ts). */
+export interface ImpliedRoutes {
+  /** The implied routes whose prefix holds `dst`, in table order (longest prefix first). */
+  matching(dst: Address): DpRoute[];
+  /** All of them (as many as there are other nodes' pod CIDRs: for showing, not for lookups). */
+  all(): DpRoute[];
+}
+
 export interface Listener {
   readonly pod: string;
   readonly container: string;
@@ -85,8 +93,13 @@ export interface Netns {
   /** The node this namespace lives on (pods and nodes). */
   readonly node?: string;
   readonly interfaces: readonly DpInterface[];
-  /** The main routing table, longest prefixes first. */
+  /**
+   * The main routing table, longest prefixes first, without the routes `routing: host-gw` implies (see
+   * `implied`): look routes up with `lookupRoute`/`routesFor`, list the whole table with `routeTable`.
+   */
   readonly routes: readonly DpRoute[];
+  /** A node's host-gw routes, looked up in the cluster's shared index instead of listed on every node. */
+  readonly implied?: ImpliedRoutes;
   readonly bridges: readonly DpBridge[];
   /** Sockets that accept connections here (containers' declared ports). */
   readonly listeners: readonly Listener[];

@@ -15,7 +15,8 @@ import {
 } from '../net/address';
 import type { Span } from '../problem';
 import type { Analysis } from '../analysis';
-import type { Node, Pod, Route, Service } from '../model/types';
+import type { Node, Pod, Route, Service, Topology } from '../model/types';
+import { nodeRoutes } from '../model/host-gw';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
@@ -175,7 +176,7 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
       lastKey === 'selector')
   )
     facts.push(...serviceFacts(svc));
-  else if (node && lastKey === 'name') facts.push(...nodeFacts(node));
+  else if (node && lastKey === 'name') facts.push(...nodeFacts(t, node));
   if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
     facts.push(...masqueradeFacts(analysis, lastKey));
   return facts;
@@ -287,11 +288,18 @@ function routeFacts(node: Node, route: Route): string[] {
   ];
 }
 
-function nodeFacts(node: Node): string[] {
+function nodeFacts(t: Topology, node: Node): string[] {
   return [
     `Node **${node.name}**: interfaces ${node.interfaces.map((i) => `${i.name} ${i.addresses.join(', ')}`).join('; ') || '(none)'}.`,
     `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; bridge ${node.bridge.name} ${node.bridge.addresses.join(', ')}, hairpin ${node.bridge.hairpinMode ? 'on' : 'off'}.`,
-    `Routes: ${node.routes.map((r) => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.source === 'implied' ? ' (host-gw)' : ''}`).join('; ') || 'only connected networks'}.`,
+    `Routes: ${
+      nodeRoutes(t, node)
+        .map(
+          (r) =>
+            `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.source === 'implied' ? ' (host-gw)' : ''}`,
+        )
+        .join('; ') || 'only connected networks'
+    }.`,
   ];
 }
 

@@ -18,7 +18,6 @@ import type {
   Node,
   PendingBackend,
   Pod,
-  Route,
   Service,
   ServicePort,
   Topology,
@@ -34,13 +33,12 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
   const pods = mergedPods(b, nodes);
   const services = mergedServices(b, pods);
   checkReferences(b, networks, nodes, pods, b.externals);
-  const withRoutes = cluster.routing === 'host-gw' ? impliedRoutes(nodes, networks) : nodes;
   return {
     name: b.topologyName ?? 'topology',
     files,
     cluster,
     networks,
-    nodes: withRoutes,
+    nodes,
     pods,
     workloads: [...b.workloads.values()],
     services,
@@ -469,38 +467,4 @@ function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
   for (const c of pod.containers)
     for (const p of c.ports) if (p.name === sp.targetPort && p.protocol === sp.protocol) return p.containerPort;
   return undefined;
-}
-
-/** With routing: host-gw, every node routes each other node's pod CIDR via that node's address on a shared network. */
-function impliedRoutes(nodes: Node[], networks: Network[]): Node[] {
-  const networkNames = new Set(networks.map((n) => n.name));
-  return nodes.map((n) => {
-    const implied: Route[] = [];
-    for (const other of nodes) {
-      if (other === n) continue;
-      for (const cidr of other.podCIDRs) {
-        const family = parsePrefix(cidr)?.family;
-        if (!family) continue;
-        if (n.routes.some((r) => r.to === cidr)) continue; // A declared route wins.
-        for (const mine of n.interfaces) {
-          if (!networkNames.has(mine.network) && mine.origin !== 'default') continue;
-          const theirs = other.interfaces.find((i) => i.network === mine.network);
-          const via = theirs?.addresses.map((a) => a.split('/')[0]).find((a) => parseAddress(a)?.family === family);
-          if (via) {
-            implied.push({
-              to: cidr,
-              via,
-              dev: mine.name,
-              source: 'implied',
-              span: other.spans[`podCIDRs.${other.podCIDRs.indexOf(cidr)}`] ?? other.span,
-              spans: {},
-              origin: 'default',
-            });
-            break;
-          }
-        }
-      }
-    }
-    return implied.length ? { ...n, routes: [...n.routes, ...implied] } : n;
-  });
 }

@@ -14,6 +14,7 @@ import {
   type Prefix,
 } from '../net/address';
 import { problem, type Problem, type RelatedInformation } from '../problem';
+import { hostGwIndex } from '../model/host-gw';
 import { MAX_TRACES, trace, written } from './probes';
 import type { Rule } from './rule';
 
@@ -29,25 +30,31 @@ function destinations(t: Topology): Address[] {
       ? parseAddress(formatValue(p.family, firstAddress(p) + (p.length < (p.family === 4 ? 31 : 127) ? 2n : 0n)))
       : undefined;
   };
+  const podsOn = new Map<string, Topology['pods'][number][]>();
+  for (const x of t.pods) {
+    if (x.hostNetwork) continue;
+    const list = podsOn.get(x.node);
+    if (list) list.push(x);
+    else podsOn.set(x.node, [x]);
+  }
   for (const n of t.nodes) {
     for (const c of n.podCIDRs) {
       const p = parsePrefix(c);
       const pod =
         p &&
-        t.pods.find(
-          (x) =>
-            x.node === n.name &&
-            !x.hostNetwork &&
-            x.ips.some((ip) => {
-              const a = parseAddress(ip);
-              return a && prefixContainsAddress(p, a);
-            }),
+        podsOn.get(n.name)?.find((x) =>
+          x.ips.some((ip) => {
+            const a = parseAddress(ip);
+            return a && prefixContainsAddress(p, a);
+          }),
         );
       add(pod ? pod.ips.map(parseAddress).find((a) => a && p && prefixContainsAddress(p, a)) : inside(c));
     }
     for (const i of n.interfaces) for (const a of i.addresses) add(parseAddress(a.split('/')[0]));
     for (const r of n.routes) if (r.to !== 'default') add(inside(r.to));
   }
+  // The prefixes host-gw routes to (every node's pod CIDR a node shares a network with).
+  for (const e of hostGwIndex(t).entries) add(inside(e.cidr));
   return [...out.values()];
 }
 
@@ -55,7 +62,7 @@ function destinations(t: Topology): Address[] {
 function nextNode(dp: DataPlane, from: NetnsId, dst: Address): { next: NetnsId; route: DpRoute } | undefined {
   const n = dp.namespaces.get(from);
   if (!n || isLocalAddress(n, dst)) return undefined;
-  const route = lookupRoute(n.routes, dst);
+  const route = lookupRoute(n, dst);
   const via = route?.via ? parseAddress(route.via) : undefined;
   const owner = via ? dp.owners.get(addressKey(via)) : undefined;
   return route && owner && owner.netns !== from && dp.namespaces.get(owner.netns)?.kind === 'node'
@@ -69,18 +76,21 @@ function nextNode(dp: DataPlane, from: NetnsId, dst: Address): { next: NetnsId; 
  * ends there (host-gw's routes all do), so a cycle is made of such routes only, and only destinations inside
  * them can loop. Cheap: one pass over every node's routes.
  */
-function loopCandidates(dp: DataPlane): Prefix[] {
+function loopCandidates(t: Topology, dp: DataPlane): Prefix[] {
   const out: Prefix[] = [];
+  const viaNode = (n: { id: NetnsId }, via: string, prefix: Prefix): void => {
+    const a = parseAddress(via);
+    const owner = a ? dp.owners.get(addressKey(a)) : undefined;
+    const next = owner && owner.netns !== n.id ? dp.namespaces.get(owner.netns) : undefined;
+    if (!next || next.kind !== 'node') return;
+    if (!next.routes.some((c) => c.kind === 'connected' && prefixContains(c.prefix, prefix))) out.push(prefix);
+  };
   for (const n of dp.namespaces.values()) {
     if (n.kind !== 'node') continue;
-    for (const r of n.routes) {
-      const via = r.via ? parseAddress(r.via) : undefined;
-      const owner = via ? dp.owners.get(addressKey(via)) : undefined;
-      const next = owner && owner.netns !== n.id ? dp.namespaces.get(owner.netns) : undefined;
-      if (!next || next.kind !== 'node') continue;
-      if (!next.routes.some((c) => c.kind === 'connected' && prefixContains(c.prefix, r.prefix))) out.push(r.prefix);
-    }
+    for (const r of n.routes) if (r.via) viaNode(n, r.via, r.prefix);
   }
+  // host-gw's routes go via the node owning the CIDR: whichever node holds the route, the next hop is the same.
+  for (const e of hostGwIndex(t).entries) viaNode({ id: '' }, e.via, e.prefix);
   return out;
 }
 
@@ -102,7 +112,7 @@ export const routeLoop: Rule = {
     const found = new Map<string, Problem>();
     const nodeOf = new Map(t.nodes.map((n) => [nodeNetns(n.name), n]));
     const own = t.nodes.filter((n) => n.iptables).map((n) => nodeNetns(n.name));
-    const candidates = loopCandidates(dp);
+    const candidates = loopCandidates(t, dp);
     if (!candidates.length && !own.length) return [];
     let budget = MAX_TRACES;
     for (const dst of destinations(t)) {

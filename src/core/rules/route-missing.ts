@@ -1,6 +1,8 @@
 import { bitsOf, canonical, mask, parsePrefix, type Prefix } from '../net/address';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import type { Rule } from './rule';
+import { hostGwIndex, impliedDevice, routingInterfaces } from '../model/host-gw';
+import type { Node, Topology } from '../model/types';
 
 /** Whether `routes` (canonical prefix texts) hold a prefix containing `p`: walk p's supernets, at most 129 lookups. */
 function covered(routes: ReadonlySet<string>, p: Prefix): boolean {
@@ -8,6 +10,18 @@ function covered(routes: ReadonlySet<string>, p: Prefix): boolean {
     if (routes.has(canonical({ family: p.family, address: p.address & mask(p.family, len), length: len, text: '' })))
       return true;
   }
+  return false;
+}
+
+/** Whether a host-gw route of `n` to another node's pod CIDR holds all of `p` (overlapping pod CIDRs). */
+function coveredByHostGw(t: Topology, n: Node, p: Prefix): boolean {
+  const index = hostGwIndex(t);
+  if (!index.entries.length) return false;
+  const first = { family: p.family, value: p.address & mask(p.family, p.length) };
+  const mine = routingInterfaces(t, n);
+  for (const net of new Set(mine.map((i) => i.network)))
+    for (const e of index.networks.get(net)?.matching(first) ?? [])
+      if (e.prefix.length <= p.length && impliedDevice(t, n, e, mine)) return true;
   return false;
 }
 
@@ -30,6 +44,23 @@ export const routeMissing: Rule = {
       }),
     );
     if (new Set(podCIDRs.map((c) => c.node.name)).size < 2) return [];
+    // host-gw routes a node to every pod CIDR of the nodes it shares a network with (src/core/model/host-gw.ts).
+    // Nodes on the same networks reach the same nodes: the pod CIDRs host-gw leaves out are found once per set
+    // of networks, not once per node.
+    const { members } = hostGwIndex(topology);
+    const unreachedBy = new Map<string, typeof podCIDRs>();
+    const unreached = (n: Node): typeof podCIDRs => {
+      if (!members.size) return podCIDRs;
+      const nets = [...new Set(routingInterfaces(topology, n).map((i) => i.network))];
+      const key = nets.join('\n');
+      let list = unreachedBy.get(key);
+      if (!list) {
+        const reaches = (c: (typeof podCIDRs)[number]): boolean =>
+          nets.some((x) => members.get(x)?.[c.prefix.family].has(c.node.name));
+        unreachedBy.set(key, (list = podCIDRs.filter((c) => !reaches(c))));
+      }
+      return list;
+    };
     const out: Problem[] = [];
     for (const n of topology.nodes) {
       const routes = new Set<string>();
@@ -42,8 +73,12 @@ export const routeMissing: Rule = {
         const p = parsePrefix(c);
         if (p) routes.add(canonical(p));
       }
-      const missing = podCIDRs.filter(
-        (c) => c.node !== n && !covered(routes, c.prefix) && c.prefix.length <= bitsOf(c.prefix.family),
+      const missing = unreached(n).filter(
+        (c) =>
+          c.node !== n &&
+          !covered(routes, c.prefix) &&
+          !coveredByHostGw(topology, n, c.prefix) &&
+          c.prefix.length <= bitsOf(c.prefix.family),
       );
       if (!missing.length) continue;
       const list =

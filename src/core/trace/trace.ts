@@ -294,7 +294,7 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     const d = parseAddress(dstAddress)!;
     if (dst.localhost) srcAddress = dstAddress;
     else {
-      const r = lookupRoute(n.routes, d);
+      const r = lookupRoute(n, d);
       const local = n.interfaces.find((i) => i.addresses.some((x) => x.address === dstAddress));
       srcAddress = local
         ? dstAddress

@@ -156,7 +156,7 @@ function routeStep(
     destination: formatAddress(dst),
     table: 'main',
     ...(chosen ? { route: chosen.text, dev: chosen.dev, ...(chosen.via ? { via: chosen.via } : {}) } : {}),
-    considered: routesFor(n.routes, dst).map((r) => r.text),
+    considered: routesFor(n, dst).map((r) => r.text),
     ...(reroute ? { reroute } : {}),
   };
 }
@@ -556,7 +556,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       ),
     );
   }
-  const r = lookupRoute(n.routes, dst);
+  const r = lookupRoute(n, dst);
   if (!r)
     return finish(
       step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
@@ -589,7 +589,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
           hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
         ),
       );
-    const r2 = lookupRoute(n.routes, d2);
+    const r2 = lookupRoute(n, d2);
     if (!r2)
       return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
         address: a.pkt.dst,
@@ -790,7 +790,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
     return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) => deliver(env, a, n, inDev));
   }
-  const r = lookupRoute(n.routes, dst);
+  const r = lookupRoute(n, dst);
   if (!r)
     return finish(
       step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
@@ -889,7 +889,7 @@ function bridgeIngress(
     if (a.pkt.dst !== before) {
       // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
       const d = addr(a.pkt.dst);
-      const r = isLocalAddress(n, d) ? undefined : lookupRoute(n.routes, d);
+      const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
       if (r && r.dev === bridge.name) {
         const nb = bridgeNeighbor(env, n, bridge, d);
         if (nb?.kind === 'port') {

@@ -30,8 +30,8 @@ describe('dataplane/compile', () => {
       ns.routes.map((r) => r.text),
       ['10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.10', 'default via 10.244.1.1 dev eth0'],
     );
-    assert.equal(lookupRoute(ns.routes, parseAddress('10.96.0.10')!)!.via, '10.244.1.1');
-    assert.equal(lookupRoute(ns.routes, parseAddress('10.244.1.11')!)!.kind, 'connected');
+    assert.equal(lookupRoute(ns, parseAddress('10.96.0.10')!)!.via, '10.244.1.1');
+    assert.equal(lookupRoute(ns, parseAddress('10.244.1.11')!)!.kind, 'connected');
   });
 
   it('gives each node its bridge, host veths as bridge ports, connected and implied host-gw routes', () => {
@@ -40,11 +40,11 @@ describe('dataplane/compile', () => {
     const ports = ns.bridges[0].ports;
     assert.equal(ports.length, 2);
     assert.ok(ports.every((p) => p.hairpin && /^veth[0-9a-f]{8}$/.test(p.device)));
-    const r = lookupRoute(ns.routes, parseAddress('10.244.2.10')!)!;
+    const r = lookupRoute(ns, parseAddress('10.244.2.10')!)!;
     assert.equal(r.text, '10.244.2.0/24 via 192.168.56.12 dev eth0');
     assert.equal(r.kind, 'implied');
-    assert.equal(lookupRoute(ns.routes, parseAddress('10.244.1.11')!)!.dev, 'cni0');
-    assert.equal(lookupRoute(ns.routes, parseAddress('8.8.8.8')!), undefined);
+    assert.equal(lookupRoute(ns, parseAddress('10.244.1.11')!)!.dev, 'cni0');
+    assert.equal(lookupRoute(ns, parseAddress('8.8.8.8')!), undefined);
   });
 
   it('links veth pairs both ways and puts nodes and externals on the underlay segment', () => {

@@ -1,3 +1,4 @@
+import { nodeRoutes } from '../../../src/core/model/host-gw';
 import assert from 'node:assert/strict';
 import { analyseYaml, codes, modelCodes, HEADER, spanText } from './helpers';
 
@@ -65,7 +66,7 @@ describe('model: NetPath documents', () => {
   for (const [name, get, expected] of defaults) it(`default: ${name}`, () => assert.deepEqual(get(), expected));
 
   it('derives host-gw routes to every other node via its address on the shared network', () => {
-    const r = t.nodes[0].routes;
+    const r = nodeRoutes(t, t.nodes[0]);
     assert.deepEqual(
       r.map((x) => [x.to, x.via, x.dev, x.source]),
       [['10.244.2.0/24', '192.168.56.12', 'eth0', 'implied']],

@@ -1,3 +1,4 @@
+import { nodeRoutes } from '../../../src/core/model/host-gw';
 import assert from 'node:assert/strict';
 import { analysePaths, type FileHost } from '../../../src/core';
 import { analyseYaml, modelCodes as codes, HEADER, spanText } from './helpers';
@@ -95,7 +96,7 @@ describe('model: Kubernetes objects without a NetPath document', () => {
   it('defaults bridges and host-gw routes for manifest-only clusters', () => {
     assert.deepEqual(t.nodes[1].bridge.addresses, ['10.244.1.1/24']);
     assert.deepEqual(
-      t.nodes[1].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
+      nodeRoutes(t, t.nodes[1]).map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
       ['10.244.0.0/24 via 172.18.0.2 dev eth0'],
     );
   });
@@ -210,7 +211,7 @@ services: [{name: a, clusterIPs: [10.96.0.10, "fd00:10:96::a"], selector: {app: 
     const t = a.topology;
     assert.deepEqual(t.nodes[0].bridge.addresses, ['10.244.1.1/24', 'fd00:10:244:1::1/64']);
     assert.deepEqual(
-      t.nodes[0].routes.map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
+      nodeRoutes(t, t.nodes[0]).map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
       ['10.244.2.0/24 via 192.168.56.12 dev eth0', 'fd00:10:244:2::/64 via fd00:56::12 dev eth1'],
     );
     assert.deepEqual(

@@ -1,3 +1,4 @@
+import { nodeRoutes } from '../../../src/core/model/host-gw';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,7 +55,7 @@ describe('schema', () => {
           n.bridge.name,
           n.bridge.addresses,
           n.interfaces.map((i) => i.addresses),
-          n.routes.map((r) => `${r.to} via ${r.via}`),
+          nodeRoutes(t, n).map((r) => `${r.to} via ${r.via}`),
         ]),
         pods: t.pods.map((p) => [p.id, p.node, p.ips, p.hostVeth]),
         services: t.services.map((s) => [
