@@ -6,7 +6,12 @@
  * median and p95. Exit code 1 when a target fails, so CI can run it on demand.
  */
 import { analyse, compileDataPlane, nodeRulesText, traceFlow, type Analysis, type DataPlane } from '../src/core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { loadavg, cpus } from 'node:os';
 import { benchTopology, type BenchSize } from './topology';
+import { runScale, type ScaleRow } from './scale';
 
 const SIZES: readonly BenchSize[] = [
   { name: 'small', nodes: 10, pods: 300, services: 50 },
@@ -95,6 +100,120 @@ function table(rows: readonly string[][]): string {
     .join('\n');
 }
 
+/** Scale targets (issue 16), checked on the sizes that ran. */
+interface ScaleTarget {
+  readonly name: string;
+  readonly size: string;
+  readonly format: ScaleRow['format'];
+  readonly value: (r: ScaleRow) => number;
+  readonly max: number;
+  readonly unit: string;
+}
+
+const WARM = 'trace (warm, median of 9)';
+const FIRST = 'trace (first, compiles what it meets)';
+const SCALE_TARGETS: readonly ScaleTarget[] = [
+  {
+    name: 'lint / js-yaml load, 1,000 nodes',
+    size: '1000',
+    format: 'netpath',
+    value: (r) => r.ratio,
+    max: 2,
+    unit: 'x',
+  },
+  {
+    name: 'lint / js-yaml load, 5,000 nodes',
+    size: '5000',
+    format: 'netpath',
+    value: (r) => r.ratio,
+    max: 2,
+    unit: 'x',
+  },
+  {
+    name: 'lint peak memory, 5,000 nodes',
+    size: '5000',
+    format: 'netpath',
+    value: (r) => r.lintPeakMB,
+    max: 2048,
+    unit: 'MB',
+  },
+  {
+    name: 'trace after the model, 5,000 nodes',
+    size: '5000',
+    format: 'netpath',
+    value: (r) => r.phases[WARM],
+    max: 50,
+    unit: 'ms',
+  },
+  {
+    name: 'first trace (lazy compile), 5,000 nodes',
+    size: '5000',
+    format: 'netpath',
+    value: (r) => r.phases[FIRST],
+    max: 1000,
+    unit: 'ms',
+  },
+  {
+    name: 'trace after the model, 100 nodes',
+    size: '100',
+    format: 'netpath',
+    value: (r) => r.phases[WARM],
+    max: 5,
+    unit: 'ms',
+  },
+];
+
+function scaleTable(rows: readonly ScaleRow[]): string {
+  const f0 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
+  const top = (r: ScaleRow): string =>
+    Object.entries(r.phases)
+      .filter(([k]) => k.startsWith('rule '))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 2)
+      .map(([k, v]) => `${k.slice(5)} ${v.toFixed(0)}`)
+      .join(', ');
+  return table([
+    [
+      'nodes',
+      'format',
+      'MB',
+      'js-yaml ms',
+      'lint ms',
+      'ratio',
+      'lint peak MB',
+      'parse',
+      'model',
+      'data plane',
+      'first trace',
+      'warm trace',
+      'slowest rules (ms)',
+    ],
+    ...rows.map((r) => [
+      r.size,
+      r.format,
+      r.fileMB.toFixed(1),
+      f0(r.jsYamlMs),
+      f0(r.lintMs),
+      `${r.ratio.toFixed(1)}x`,
+      f0(r.lintPeakMB),
+      f0(r.phases.parse),
+      f0(r.phases.model),
+      f0(r.phases['data plane']),
+      f0(r.phases[FIRST]),
+      r.phases[WARM] === undefined ? '-' : r.phases[WARM].toFixed(1),
+      top(r),
+    ]),
+  ]);
+}
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 function main(): number {
   const all: Row[] = [];
   for (const size of SIZES) all.push(...measure(size, RUNS));
@@ -106,17 +225,57 @@ function main(): number {
       ...all.map((r) => [r.size, r.what, fmt(median(r.times)), fmt(quantile(r.times, 0.95))]),
     ]),
   );
+  console.log('\nScale (each measurement in its own process; lint = netpath lint --format json):');
+  const scale = runScale((line) => console.log(line));
+  if (scale.length) console.log(`\n${scaleTable(scale)}`);
   console.log('\nTargets (median):');
   let failed = 0;
-  const lines: string[][] = [['target', 'limit ms', 'median ms', 'result']];
+  const lines: string[][] = [['target', 'limit', 'measured', 'result']];
   for (const t of TARGETS) {
     const row = all.find((r) => r.size.startsWith(`${t.size} `) && r.what === t.what);
     const m = row ? median(row.times) : NaN;
     const ok = m <= t.maxMs;
     if (!ok) failed++;
-    lines.push([t.name, String(t.maxMs), fmt(m), ok ? 'PASS' : 'FAIL']);
+    lines.push([t.name, `${t.maxMs} ms`, `${fmt(m)} ms`, ok ? 'PASS' : 'FAIL']);
+  }
+  for (const t of SCALE_TARGETS) {
+    const row = scale.find((r) => r.size === t.size && r.format === t.format);
+    if (!row) continue;
+    const v = t.value(row);
+    const ok = v <= t.max;
+    if (!ok) failed++;
+    lines.push([t.name, `${t.max} ${t.unit}`, `${v?.toFixed(1)} ${t.unit}`, ok ? 'PASS' : 'FAIL']);
   }
   console.log(table(lines));
+  const out = process.env.BENCH_OUT ?? 'test-output/bench/results.json';
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        commit: commit(),
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        loadavg: loadavg(),
+        runs: RUNS,
+        micro: all.map((r) => ({
+          size: r.size,
+          what: r.what,
+          medianMs: median(r.times),
+          p95Ms: quantile(r.times, 0.95),
+        })),
+        scale,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(
+    `\nResults written to ${out} (load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}).`,
+  );
   console.log(failed ? `\n${failed} target(s) failed` : '\nall targets pass');
   return failed ? 1 : 0;
 }

@@ -1,0 +1,86 @@
+/**
+ * One measurement of `npm run bench`'s scale section, in a process of its own so its peak memory is its own.
+ * Prints one JSON object on stdout.
+ *
+ *   node --import tsx bench/scale-child.ts js-yaml <file>   js-yaml's loadAll of the file
+ *   node --import tsx bench/scale-child.ts lint <file>      what `netpath lint --format json <file>` does
+ *   node --import tsx bench/scale-child.ts phases <file>    the same work phase by phase, then traces
+ */
+import { readFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
+import { compileDataPlane, traceFlow } from '../src/core';
+import { parseYamlFile } from '../src/core/syntax/yaml';
+import { buildTopology } from '../src/core/model/build';
+import { RULES } from '../src/core/rules';
+import { indexRanges } from '../src/core/rules/ranges';
+import type { RuleContext } from '../src/core/rules/rule';
+import { dataPlaneProblems } from '../src/core/dataplane/problems';
+import { lint } from '../src/cli/commands/lint';
+
+const [mode, file] = process.argv.slice(2);
+const text = readFileSync(file, 'utf8');
+const files = [{ path: file, text }];
+const out: Record<string, number | string> = {};
+
+function time<T>(what: string, f: () => T): T {
+  const t0 = performance.now();
+  const v = f();
+  out[what] = performance.now() - t0;
+  return v;
+}
+
+async function main(): Promise<void> {
+  if (mode === 'js-yaml') {
+    time('load', () => loadAll(text));
+  } else if (mode === 'lint') {
+    // `netpath lint --format json <file>`, in this process: reading the file, analysing it, printing the JSON.
+    let printed = 0;
+    const t0 = performance.now();
+    await lint.run(['--format', 'json', file], {
+      cwd: process.cwd(),
+      out: (s) => (printed += s.length),
+      err: () => {},
+    });
+    out.lint = performance.now() - t0;
+    out.outputChars = printed;
+  } else if (mode === 'phases') {
+    time('parse', () => parseYamlFile(file, text));
+    const built = time('parse + model', () => buildTopology(files));
+    out.model = (out['parse + model'] as number) - (out.parse as number);
+    delete out['parse + model'];
+    const t = built.topology;
+    const texts = new Map([[file, text]]);
+    const dp = time('data plane', () => compileDataPlane(t, { files: texts }));
+    const ctx: RuleContext = {
+      topology: t,
+      ranges: time('rule index (ranges)', () => indexRanges(t)),
+      dataplane: dp,
+      texts,
+    };
+    for (const rule of RULES) time(`rule ${rule.code}`, () => rule.run(ctx));
+    time('data plane problems', () => dataPlaneProblems(t, dp, texts));
+    // Traces on a fresh data plane: the first compiles what it meets (the rulesets of the nodes it crosses).
+    const fresh = compileDataPlane(t, { files: texts });
+    const pod = t.pods[0]?.id;
+    const svc = t.services[1]?.name;
+    if (pod && svc) {
+      time('trace (first, compiles what it meets)', () =>
+        traceFlow(t, { from: `pod/${pod}`, to: `svc/${svc}:http` }, fresh),
+      );
+      const warm: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const p = t.pods[(i * 7919) % t.pods.length].id;
+        const s = t.services[(i * 104729) % t.services.length].name;
+        const t0 = performance.now();
+        traceFlow(t, { from: `pod/${p}`, to: `svc/${s}:http` }, fresh);
+        warm.push(performance.now() - t0);
+      }
+      out['trace (warm, median of 9)'] = warm.sort((a, b) => a - b)[4];
+    }
+  }
+}
+
+void main().then(() => {
+  out.peakMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+});

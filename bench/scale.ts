@@ -1,0 +1,85 @@
+/**
+ * The scale section of `npm run bench` (issue 16): the four cluster sizes up to Kubernetes' tested limits, each
+ * as a NetPath topology and as a kubectl List dump, written to a temporary folder; for each, js-yaml's load of
+ * the file, NetPath's full lint of it (what `netpath lint --format json` does), and the same work phase by phase
+ * (parse, model, data plane, each rule, the first trace and warm traces), every one in a process of its own so
+ * its peak memory is its own.
+ *
+ * BENCH_SCALE=100,500 picks sizes by name; BENCH_SCALE=none skips the section.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubernetesList, netpathCluster, SCALE_SIZES, type ClusterSize } from './cluster';
+
+export interface ScaleRow {
+  readonly size: string;
+  readonly nodes: number;
+  readonly pods: number;
+  readonly services: number;
+  readonly format: 'netpath' | 'kubernetes';
+  readonly fileMB: number;
+  readonly jsYamlMs: number;
+  readonly jsYamlPeakMB: number;
+  readonly lintMs: number;
+  readonly lintPeakMB: number;
+  /** lint / js-yaml load. */
+  readonly ratio: number;
+  /** Milliseconds per phase (parse, model, data plane, each rule, traces) and the phase run's peak. */
+  readonly phases: Record<string, number>;
+}
+
+export const FORMATS = {
+  netpath: { ext: '.netpath.yaml', write: netpathCluster },
+  kubernetes: { ext: '.yaml', write: kubernetesList },
+} as const;
+
+function child(mode: string, file: string): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'scale-child.ts'), mode, file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+}
+
+export function selectedSizes(): ClusterSize[] {
+  const pick = process.env.BENCH_SCALE;
+  if (pick === 'none') return [];
+  if (!pick) return [...SCALE_SIZES];
+  const names = pick.split(',').map((s) => s.trim());
+  return SCALE_SIZES.filter((s) => names.includes(s.name));
+}
+
+export function runScale(log: (line: string) => void): ScaleRow[] {
+  const dir = join(tmpdir(), `netpath-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const rows: ScaleRow[] = [];
+  for (const size of selectedSizes()) {
+    for (const format of ['netpath', 'kubernetes'] as const) {
+      const text = FORMATS[format].write(size);
+      const file = join(dir, `cluster-${size.name}${FORMATS[format].ext}`);
+      writeFileSync(file, text);
+      log(`  ${size.name} nodes, ${format}: ${(text.length / 1e6).toFixed(1)} MB …`);
+      const js = child('js-yaml', file);
+      const lint = child('lint', file);
+      const phases = child('phases', file);
+      rows.push({
+        size: size.name,
+        nodes: size.nodes,
+        pods: size.pods,
+        services: size.services,
+        format,
+        fileMB: text.length / 1e6,
+        jsYamlMs: js.load,
+        jsYamlPeakMB: js.peakMB,
+        lintMs: lint.lint,
+        lintPeakMB: lint.peakMB,
+        ratio: lint.lint / js.load,
+        phases,
+      });
+    }
+  }
+  return rows;
+}
