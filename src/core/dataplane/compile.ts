@@ -39,6 +39,7 @@ import type {
   SegmentMember,
   VethPair,
 } from './types';
+import { work } from '../work';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -105,6 +106,7 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
         span: e.span,
       };
       byDev.set(dev, r);
+      work.routes++;
     }
     return r;
   };
@@ -216,6 +218,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const bridges: DpBridge[] = [
       { name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) },
     ];
+    work.routes += routes.length;
     namespaces.set(nsId, {
       id: nsId,
       kind: 'node',

@@ -53,9 +53,11 @@ function document(b: Drafts, doc: YDocument): void {
 }
 
 /** Builds the model from already-read files. */
-export function buildTopology(files: readonly SourceFile[]): BuildResult {
+export function buildTopology(
+  files: readonly SourceFile[],
+  parsed: readonly ParsedFile[] = files.map((f) => parseYamlFile(f.path, f.text)),
+): BuildResult {
   const b = new Drafts();
-  const parsed = files.map((f) => parseYamlFile(f.path, f.text));
   for (const p of parsed) {
     b.problems.push(...p.problems);
     for (const d of p.documents) document(b, d);

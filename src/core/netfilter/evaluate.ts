@@ -38,6 +38,7 @@ import type {
   TableName,
   Verdict,
 } from './types';
+import { work } from '../work';
 
 /** Tables of each hook in the kernel's priority order (raw -300, mangle -150, dst nat -100, filter 0, src nat 100). */
 export const HOOK_TABLES: Readonly<Record<Hook, readonly TableName[]>> = {
@@ -239,6 +240,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
   let state = start;
   for (let i = index; i < chain.rules.length; i++) {
     const rule = chain.rules[i];
+    work.rulesEvaluated++;
     state = { ...state, steps: state.steps + 1 };
     if (state.steps > env.maxSteps) {
       const p = problem(STEPS, 'error', `Evaluation stopped after ${env.maxSteps} rules.`, rule.span);

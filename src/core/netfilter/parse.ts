@@ -22,6 +22,7 @@ import {
   type TableName,
   type ParseResult,
 } from './types';
+import { work } from '../work';
 
 export { SYNTAX, UNSUPPORTED } from './rule';
 export { parseAddressOrPrefix, parsePortRange, parseU32 } from './values';
@@ -307,6 +308,7 @@ export const MEMO_FILE = 'netpath:line';
 
 /** A memo's rule placed at `at` in `file`: its own span and target span moved there, its matches shared. */
 function placeRule(r: Rule, file: string, at: number): Rule {
+  work.ruleObjects++;
   const out: { -readonly [K in keyof Rule]: Rule[K] } = {
     ...r,
     span: { file, start: r.span.start + at, end: r.span.end + at },
@@ -317,6 +319,7 @@ function placeRule(r: Rule, file: string, at: number): Rule {
 
 /** A copy of a parsed rule at another place: every span moved by `delta` and into `file`. */
 function moveRule(r: Rule, file: string, delta: number): Rule {
+  work.ruleObjects++;
   const matches: Match[] = new Array<Match>(r.matches.length);
   for (let i = 0; i < r.matches.length; i++) {
     const m = r.matches[i];
@@ -414,6 +417,7 @@ function parseCommand(
     rest = rest.slice(1);
   }
   const rule = parseRuleBody(t.name, chainName, ruleText, ruleSpan, rest, tspan, problems);
+  work.ruleObjects++;
   if (rule.target.kind === 'jump' || rule.target.kind === 'goto') t.pending.push(rule);
   if (c === '-A' || c === '--append') {
     chain.rules.push(rule);

@@ -24,6 +24,7 @@ import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '.
 import type { Span } from '../problem';
 import { traceFlow } from '../trace/trace';
 import type { NatEvent, NetfilterStep, TracePath, TraceResult } from '../trace/types';
+import { work } from '../work';
 
 /** At most this many traces per rule and topology; beyond it the rule reports what it found so far. */
 export const MAX_TRACES = 2000;
@@ -36,6 +37,7 @@ export function trace(
   to: string,
   proto?: 'tcp' | 'udp' | 'sctp' | 'icmp',
 ): TraceResult | undefined {
+  work.probes++;
   return traceFlow(t, { from, to, ...(proto ? { proto } : {}) }, dp).result;
 }
 
