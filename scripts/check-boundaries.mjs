@@ -3,7 +3,8 @@
 //   src/protocol -> types only, imports only from src/core and itself
 //   src/webview  -> no `vscode`, no Node built-ins
 //   src/cli      -> no `vscode`
-//   src/lab      -> no `vscode`, nothing but src/core and itself (never src/cli, src/vscode, src/webview)
+//   src/lab      -> no `vscode`, nothing but src/core, src/protocol (the report's types) and itself
+//                   (never src/cli, src/vscode, src/webview)
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinModules } from 'node:module';
@@ -67,9 +68,10 @@ const layers = [
       if (
         spec.startsWith('.') &&
         !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/lab')) &&
-        !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core'))
+        !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/core')) &&
+        !path.resolve(path.dirname(file), spec).startsWith(path.join(root, 'src/protocol'))
       )
-        return `imports ${spec} (src/lab uses only src/core and itself; the CLI and the editor import the lab, not the reverse)`;
+        return `imports ${spec} (src/lab uses only src/core, src/protocol and itself; the CLI and the editor import the lab, not the reverse)`;
       return null;
     },
   },

@@ -4,78 +4,23 @@
  * unit-tested on hand-written observations (test/unit/lab/compare.test.ts).
  */
 import type { DataPlane, TracePath, TraceResult } from '../core';
+import type {
+  VerifyDevicesStatus as DevicesStatus,
+  VerifyFlow as FlowReport,
+  VerifyObservedOutcome as ObservedOutcome,
+  VerifyPredictedOutcome as PredictedOutcome,
+  VerifyReportData as VerifyReport,
+} from '../protocol/verify';
 import { devicesAgree, followRequest, hopText, predictedDevices, type DeviceHop, type FlowCaptures } from './devices';
 
-export interface PredictedOutcome {
-  readonly probability: number;
-  readonly disposition: string;
-  readonly reason: string | null;
-  /** `<pod namespace/name>:<port>` of the socket that answers, or null. */
-  readonly answeredBy: string | null;
-  readonly sourceSeen: string | null;
-  /** `<netns> DNAT <addr> port <n>` / `<netns> SNAT <addr>`, one per namespace and kind, sorted. */
-  readonly nat: readonly string[];
-  /** The ordered devices crossed in pod and node namespaces (bridge hops the kernel may skip are `optional`). */
-  readonly devices: readonly DeviceHop[];
-}
-
-export interface ObservedOutcome {
-  /** answered, refused, unreachable, denied, reset, timeout, error. */
-  readonly result: string;
-  readonly code?: string;
-  readonly answeredBy: string | null;
-  readonly sourceSeen: string | null;
-  readonly nat: readonly string[];
-  /** The ordered devices the request crossed in pod and node namespaces; null when not captured. */
-  readonly devices: readonly DeviceHop[] | null;
-  readonly count: number;
-}
-
-export interface FlowReport {
-  readonly from: string;
-  readonly to: string;
-  readonly proto: string;
-  readonly kind?: string;
-  readonly agree: boolean;
-  readonly predicted: {
-    readonly src: string;
-    readonly dst: string;
-    readonly dport: number | null;
-    readonly outcomes: readonly PredictedOutcome[];
-  } | null;
-  readonly observed: {
-    readonly tries: number;
-    readonly sourceAddress: string | null;
-    readonly outcomes: readonly ObservedOutcome[];
-  } | null;
-  readonly differences: readonly string[];
-  /**
-   * The devices crossed: `compared` (every try whose outcome the trace predicts was followed through the
-   * captures), `not observed` (a capture lost packets of the flow, also when it was tried again: neither an
-   * agreement nor a difference; why in `devicesNote`), `not applicable` (nothing to compare: the flow failed before
-   * its tries, or no try ended as predicted) or `off`.
-   */
-  readonly devices?: DevicesStatus;
-  readonly devicesNote?: readonly string[];
-  readonly ms: number;
-}
-
-export type DevicesStatus = 'compared' | 'not observed' | 'not applicable' | 'off';
-
-export interface VerifyReport {
-  readonly topology: string;
-  readonly prefix: string;
-  readonly agree: boolean;
-  readonly flows: readonly FlowReport[];
-  readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
-  /** Device comparison over the run: flows compared and not observed, packets the kernel dropped for the captures, flows tried again. */
-  readonly devices?: {
-    readonly compared: number;
-    readonly notObserved: number;
-    readonly drops: number;
-    readonly retried: number;
-  };
-}
+/** The report's shapes are declared once, with the messages that carry them to the trace view. */
+export type {
+  VerifyDevicesStatus as DevicesStatus,
+  VerifyFlow as FlowReport,
+  VerifyObservedOutcome as ObservedOutcome,
+  VerifyPredictedOutcome as PredictedOutcome,
+  VerifyReportData as VerifyReport,
+} from '../protocol/verify';
 
 const answerKey = (pod: string, port: number | null): string => `${pod}:${port ?? ''}`;
 

@@ -23,17 +23,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataPlane, TracePath } from '../core';
+import type { VerifyDeviceHop } from '../protocol/verify';
 import { run } from './exec';
 import { parseIp, parseLinks, readPcap, type CapturedPacket } from './pcap';
 
-export interface DeviceHop {
-  /** The tracer's namespace id (`pod:default/a`, `node:n1`). */
-  readonly netns: string;
-  readonly device: string;
-  readonly dir: 'in' | 'out';
-  /** Predicted only: the kernel may skip this hop, or show it in the other direction (a bridge between two of its ports). */
-  readonly optional?: true;
-}
+/** A device crossed (declared with the verify report). */
+export type DeviceHop = VerifyDeviceHop;
 
 export const hopText = (h: DeviceHop): string => `${h.netns} ${h.device} ${h.dir}${h.optional ? '?' : ''}`;
 

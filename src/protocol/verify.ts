@@ -1,14 +1,16 @@
 /**
- * The kernel lab's report as the trace view's verify mode shows it (the shape of `runVerify`'s result in
- * src/lab/verify.ts, declared here so the webview needs nothing from the lab), and its validation: the report
- * arrives in messages and comes back from persisted state, so both sides check it before using it.
+ * The kernel lab's report, declared once: `runVerify` (src/lab) returns it, `netpath verify --format json` prints
+ * it, and the trace view's verify mode shows it (the webview needs nothing from the lab). Checked by
+ * `isVerifyReportData` (validate.ts): the report arrives in messages and comes back from persisted state.
  */
 
+/** A device a request crossed: namespace, device, direction. */
 export interface VerifyDeviceHop {
+  /** The tracer's namespace id (`pod:default/a`, `node:n1`). */
   readonly netns: string;
   readonly device: string;
   readonly dir: 'in' | 'out';
-  /** A bridge hop the kernel may skip (or show in the other direction). */
+  /** Predicted only: the kernel may skip this hop, or show it in the other direction (a bridge between two of its ports). */
   readonly optional?: boolean;
 }
 
@@ -16,21 +18,34 @@ export interface VerifyPredictedOutcome {
   readonly probability: number;
   readonly disposition: string;
   readonly reason: string | null;
+  /** `<pod namespace/name>:<port>` of the socket that answers, or null. */
   readonly answeredBy: string | null;
   readonly sourceSeen: string | null;
+  /** `<netns> DNAT <addr> port <n>` / `<netns> SNAT <addr>`, one per namespace and kind, sorted. */
   readonly nat: readonly string[];
+  /** The ordered devices crossed in pod and node namespaces (bridge hops the kernel may skip are `optional`). */
   readonly devices: readonly VerifyDeviceHop[];
 }
 
 export interface VerifyObservedOutcome {
+  /** answered, refused, unreachable, denied, reset, timeout, error. */
   readonly result: string;
   readonly code?: string;
   readonly answeredBy: string | null;
   readonly sourceSeen: string | null;
   readonly nat: readonly string[];
+  /** The ordered devices the request crossed in pod and node namespaces; null when not captured. */
   readonly devices: readonly VerifyDeviceHop[] | null;
   readonly count: number;
 }
+
+/**
+ * The devices crossed: `compared` (every try whose outcome the trace predicts was followed through the captures),
+ * `not observed` (a capture lost packets of the flow, also when it was tried again: neither an agreement nor a
+ * difference; why in `devicesNote`), `not applicable` (nothing to compare: the flow failed before its tries, or no
+ * try ended as predicted) or `off`.
+ */
+export type VerifyDevicesStatus = 'compared' | 'not observed' | 'not applicable' | 'off';
 
 export interface VerifyFlow {
   readonly from: string;
@@ -51,8 +66,7 @@ export interface VerifyFlow {
   } | null;
   readonly differences: readonly string[];
   readonly ms: number;
-  /** Whether the devices crossed were compared; `not observed`: the captures lost packets of this flow. */
-  readonly devices?: 'compared' | 'not observed' | 'not applicable' | 'off';
+  readonly devices?: VerifyDevicesStatus;
   /** Why the devices were not observed. */
   readonly devicesNote?: readonly string[];
 }
@@ -63,84 +77,11 @@ export interface VerifyReportData {
   readonly agree: boolean;
   readonly flows: readonly VerifyFlow[];
   readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
-  /** Device comparison over the run. */
+  /** Device comparison over the run: flows compared and not observed, packets the kernel dropped for the captures, flows tried again. */
   readonly devices?: {
     readonly compared: number;
     readonly notObserved: number;
     readonly drops: number;
     readonly retried: number;
   };
-}
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const strOrNull = (v: unknown) => v === null || isStr(v);
-const isStrs = (v: unknown) => Array.isArray(v) && v.every(isStr);
-const arrayOf = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) && v.every(item);
-const isHop = (v: unknown) =>
-  isRec(v) &&
-  isStr(v.netns) &&
-  isStr(v.device) &&
-  (v.dir === 'in' || v.dir === 'out') &&
-  (v.optional === undefined || typeof v.optional === 'boolean');
-const isPredicted = (v: unknown) =>
-  isRec(v) &&
-  isNum(v.probability) &&
-  isStr(v.disposition) &&
-  strOrNull(v.reason) &&
-  strOrNull(v.answeredBy) &&
-  strOrNull(v.sourceSeen) &&
-  isStrs(v.nat) &&
-  arrayOf(v.devices, isHop);
-const isObserved = (v: unknown) =>
-  isRec(v) &&
-  isStr(v.result) &&
-  (v.code === undefined || isStr(v.code)) &&
-  strOrNull(v.answeredBy) &&
-  strOrNull(v.sourceSeen) &&
-  isStrs(v.nat) &&
-  (v.devices === null || arrayOf(v.devices, isHop)) &&
-  isNum(v.count);
-const isFlow = (v: unknown) =>
-  isRec(v) &&
-  isStr(v.from) &&
-  isStr(v.to) &&
-  isStr(v.proto) &&
-  (v.kind === undefined || isStr(v.kind)) &&
-  typeof v.agree === 'boolean' &&
-  isStrs(v.differences) &&
-  isNum(v.ms) &&
-  (v.predicted === null ||
-    (isRec(v.predicted) &&
-      isStr(v.predicted.src) &&
-      isStr(v.predicted.dst) &&
-      (v.predicted.dport === null || isNum(v.predicted.dport)) &&
-      arrayOf(v.predicted.outcomes, isPredicted))) &&
-  (v.observed === null ||
-    (isRec(v.observed) &&
-      isNum(v.observed.tries) &&
-      strOrNull(v.observed.sourceAddress) &&
-      arrayOf(v.observed.outcomes, isObserved)));
-
-/** Whether `v` is a well-formed verify report (anything may arrive in a message or a persisted state). */
-export function isVerifyReportData(v: unknown): v is VerifyReportData {
-  return (
-    isRec(v) &&
-    isStr(v.topology) &&
-    isStr(v.prefix) &&
-    typeof v.agree === 'boolean' &&
-    arrayOf(v.flows, isFlow) &&
-    isRec(v.timings) &&
-    isNum(v.timings.setupMs) &&
-    isNum(v.timings.flowsMs) &&
-    isNum(v.timings.teardownMs) &&
-    (v.devices === undefined ||
-      (isRec(v.devices) &&
-        isNum(v.devices.compared) &&
-        isNum(v.devices.notObserved) &&
-        isNum(v.devices.drops) &&
-        isNum(v.devices.retried)))
-  );
 }

@@ -1,21 +1,19 @@
 /** The topology and trace webview panels: opening, restoring after reload, and talking to them. */
 import * as vscode from 'vscode';
 import { LineIndex } from '../core';
-import type { VerifyReport } from '../lab';
 import {
-  TRACE_PROTOCOLS,
   type HostMessage,
   type TraceRequest,
   type VerifyReportData,
   type ViewState,
   type WebviewMessage,
 } from '../protocol/messages';
-import { isVerifyReportData } from '../protocol/verify';
+import { isVerifyReportData, isViewState, isWebviewMessage } from '../protocol/validate';
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
 import { summarise, traceViewData } from './view-data';
-import { isWebviewMessage, post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
+import { post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
 
 export { summarise } from './view-data';
 
@@ -35,24 +33,6 @@ const title = (state: ViewState) =>
     : state.view === 'verify'
       ? `Verify: ${state.report.topology} (${state.report.flows.filter((f) => f.agree).length}/${state.report.flows.length} agree)`
       : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
-
-/** A persisted state from a serializer: anything may be stored there, so check it as a message. */
-function isViewState(raw: unknown): raw is ViewState {
-  if (typeof raw !== 'object' || raw === null) return false;
-  const s = raw as Record<string, unknown>;
-  if (typeof s.file !== 'string') return false;
-  if (s.view === 'topology') return true;
-  if (s.view === 'verify') return isVerifyReportData(s.report);
-  const r = s.request as Record<string, unknown> | undefined;
-  return (
-    s.view === 'trace' &&
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.from === 'string' &&
-    typeof r.to === 'string' &&
-    (TRACE_PROTOCOLS as readonly unknown[]).includes(r.proto)
-  );
-}
 
 export class Views implements vscode.Disposable {
   private readonly panels = new Set<Entry>();
@@ -104,10 +84,9 @@ export class Views implements vscode.Disposable {
    * Shows a kernel lab report (`netpath.verifyKernel`) in the trace view's verify mode: per flow, agreement
    * or the differences; each flow opens as a normal trace.
    */
-  async openVerify(fileUri: string, report: VerifyReport): Promise<void> {
-    const data: VerifyReportData = report;
-    if (!isVerifyReportData(data)) throw new Error('the kernel lab returned a malformed report');
-    await this.open({ view: 'verify', file: fileUri, report: data });
+  async openVerify(fileUri: string, report: VerifyReportData): Promise<void> {
+    if (!isVerifyReportData(report)) throw new Error('the kernel lab returned a malformed report');
+    await this.open({ view: 'verify', file: fileUri, report });
   }
 
   private async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {

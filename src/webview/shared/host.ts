@@ -1,6 +1,6 @@
 /** The webview side of the host connection: the VS Code API, persisted state, and validated messages. */
 import type { HostMessage, ViewState, WebviewMessage } from '../../protocol/messages';
-import { isHostMessage } from './validate';
+import { isHostMessage, isViewState } from '../../protocol/validate';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -14,10 +14,11 @@ export const vscode: VsCodeApi = acquireVsCodeApi();
 
 /** The state this page was opened with: restored state first, then the host's `data-state` attribute. */
 export function initialState(): ViewState | undefined {
-  const saved = vscode.getState() as ViewState | undefined;
-  if (saved && typeof saved === 'object' && typeof saved.file === 'string') return saved;
+  const saved = vscode.getState();
+  if (isViewState(saved)) return saved;
   try {
-    return JSON.parse(document.body.dataset.state ?? 'null') as ViewState;
+    const attribute: unknown = JSON.parse(document.body.dataset.state ?? 'null');
+    return isViewState(attribute) ? attribute : undefined;
   } catch {
     return undefined;
   }

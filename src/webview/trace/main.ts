@@ -20,7 +20,7 @@ import type {
   TraceViewState,
   VerifyViewState,
 } from '../../protocol/messages';
-import { isVerifyReportData } from '../../protocol/verify';
+import { isVerifyReportData } from '../../protocol/validate';
 import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { stepText } from '../../core/trace/steps';

@@ -1,9 +1,19 @@
 /**
- * Checks what arrives from the host before anything is drawn: a message that does not have the declared
- * shape is dropped (and said so in the page), never half-rendered.
+ * The one validator of what crosses between the extension host and the webviews, beside the types it checks
+ * (messages.ts, verify.ts): the webview checks host messages before anything is drawn, the host checks webview
+ * messages before acting, and both check persisted view states. A value without the declared shape is refused,
+ * never half-used.
  */
-import type { HostMessage, StepKind, TopologySummary, TraceViewData } from '../../protocol/messages';
-import { isVerifyReportData } from '../../protocol/verify';
+import {
+  TRACE_PROTOCOLS,
+  type HostMessage,
+  type StepKind,
+  type TopologySummary,
+  type TraceViewData,
+  type ViewState,
+  type WebviewMessage,
+} from './messages';
+import type { VerifyReportData } from './verify';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -166,11 +176,13 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
   );
 }
 
+/** Endpoints are short (`svc/default/web:http`); a longer one did not come from NetPath. */
+const isEndpointText = (v: unknown): v is string => isStr(v) && v.length <= 500;
 const isTraceRequest = (v: unknown) =>
   isRec(v) &&
-  isStr(v.from) &&
-  isStr(v.to) &&
-  ['tcp', 'udp', 'sctp', 'icmp'].includes(v.proto as string) &&
+  isEndpointText(v.from) &&
+  isEndpointText(v.to) &&
+  (TRACE_PROTOCOLS as readonly unknown[]).includes(v.proto) &&
   optional(v.reply, (x) => typeof x === 'boolean');
 
 export function isHostMessage(value: unknown): value is HostMessage {
@@ -200,6 +212,120 @@ export function isHostMessage(value: unknown): value is HostMessage {
         isStr(value.state.file) &&
         isVerifyReportData(value.state.report)
       );
+    default:
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------- the kernel lab's report
+
+const strOrNull = (v: unknown) => v === null || isStr(v);
+const isDeviceHop = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.netns) &&
+  isStr(v.device) &&
+  (v.dir === 'in' || v.dir === 'out') &&
+  (v.optional === undefined || typeof v.optional === 'boolean');
+const isPredictedOutcome = (v: unknown) =>
+  isRec(v) &&
+  isNum(v.probability) &&
+  isStr(v.disposition) &&
+  strOrNull(v.reason) &&
+  strOrNull(v.answeredBy) &&
+  strOrNull(v.sourceSeen) &&
+  isStrArray(v.nat) &&
+  arrayOf(v.devices, isDeviceHop);
+const isObservedOutcome = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.result) &&
+  (v.code === undefined || isStr(v.code)) &&
+  strOrNull(v.answeredBy) &&
+  strOrNull(v.sourceSeen) &&
+  isStrArray(v.nat) &&
+  (v.devices === null || arrayOf(v.devices, isDeviceHop)) &&
+  isNum(v.count);
+const isVerifyFlow = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.from) &&
+  isStr(v.to) &&
+  isStr(v.proto) &&
+  (v.kind === undefined || isStr(v.kind)) &&
+  typeof v.agree === 'boolean' &&
+  isStrArray(v.differences) &&
+  isNum(v.ms) &&
+  (v.predicted === null ||
+    (isRec(v.predicted) &&
+      isStr(v.predicted.src) &&
+      isStr(v.predicted.dst) &&
+      (v.predicted.dport === null || isNum(v.predicted.dport)) &&
+      arrayOf(v.predicted.outcomes, isPredictedOutcome))) &&
+  (v.observed === null ||
+    (isRec(v.observed) &&
+      isNum(v.observed.tries) &&
+      strOrNull(v.observed.sourceAddress) &&
+      arrayOf(v.observed.outcomes, isObservedOutcome)));
+
+/** Whether `v` is a well-formed verify report (anything may arrive in a message or a persisted state). */
+export function isVerifyReportData(v: unknown): v is VerifyReportData {
+  return (
+    isRec(v) &&
+    isStr(v.topology) &&
+    isStr(v.prefix) &&
+    typeof v.agree === 'boolean' &&
+    arrayOf(v.flows, isVerifyFlow) &&
+    isRec(v.timings) &&
+    isNum(v.timings.setupMs) &&
+    isNum(v.timings.flowsMs) &&
+    isNum(v.timings.teardownMs) &&
+    (v.devices === undefined ||
+      (isRec(v.devices) &&
+        isNum(v.devices.compared) &&
+        isNum(v.devices.notObserved) &&
+        isNum(v.devices.drops) &&
+        isNum(v.devices.retried)))
+  );
+}
+
+// ---------------------------------------------------------------- webview -> host, persisted state
+
+/** A message from a webview: a webview is a separate page and may send anything. */
+export function isWebviewMessage(value: unknown): value is WebviewMessage {
+  if (!isRec(value)) return false;
+  switch (value.type) {
+    case 'ready':
+      return true;
+    case 'reveal':
+      return isStr(value.file) && Number.isInteger(value.start) && Number.isInteger(value.end);
+    case 'retrace':
+      return isTraceRequest(value.request);
+    case 'export':
+      return (
+        (value.format === 'svg' || value.format === 'markdown') &&
+        isStr(value.name) &&
+        /^[\w.\- ]{1,100}$/.test(value.name) &&
+        isStr(value.content)
+      );
+    case 'traceFrom':
+      return (
+        (value.from === undefined || isStr(value.from)) &&
+        (value.to === undefined || isStr(value.to)) &&
+        (value.from !== undefined || value.to !== undefined)
+      );
+    default:
+      return false;
+  }
+}
+
+/** A view's persisted state (the panel serializer's or the webview's own): anything may be stored there. */
+export function isViewState(v: unknown): v is ViewState {
+  if (!isRec(v) || !isStr(v.file)) return false;
+  switch (v.view) {
+    case 'topology':
+      return true;
+    case 'trace':
+      return isTraceRequest(v.request);
+    case 'verify':
+      return isVerifyReportData(v.report);
     default:
       return false;
   }
