@@ -1,7 +1,6 @@
 /**
  * Messages between the extension host and the webviews, declared once and imported by both sides.
- * Types (and the one list of protocols): each side validates what it receives (src/vscode/webview.ts,
- * src/webview/shared/validate.ts).
+ * Types (and the one list of protocols); validate.ts checks them, on both sides.
  */
 import type { TraceResult } from '../core/trace/types';
 import type { VerifyReportData } from './verify';
