@@ -1,9 +1,12 @@
-// Writes schemas/netpath.schema.json from the schema in src/core/model/schema.ts (the one source of truth).
-// A unit test fails when the committed file and the TypeScript schema differ: run `npm run schema` then.
+// Writes schemas/netpath.schema.json from the schema in src/core/model/schema.ts (the one source of truth),
+// and schemas/trace.schema.json (what `netpath trace --format json` prints) from the types in
+// src/core/trace/types.ts (scripts/lib/trace-schema.mjs).
+// Unit tests fail when a committed file and its TypeScript source differ: run `npm run schema` then.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { traceSchema } from './lib/trace-schema.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = await build({
@@ -17,6 +20,8 @@ const mod = await import('data:text/javascript;base64,' + Buffer.from(out.output
 fs.mkdirSync(path.join(root, 'schemas'), { recursive: true });
 fs.writeFileSync(path.join(root, 'schemas/netpath.schema.json'), JSON.stringify(mod.jsonSchema(), null, 2) + '\n');
 console.log('[schema] wrote schemas/netpath.schema.json');
+fs.writeFileSync(path.join(root, 'schemas/trace.schema.json'), JSON.stringify(traceSchema(root), null, 2) + '\n');
+console.log('[schema] wrote schemas/trace.schema.json');
 
 // The key reference of docs/topology-format.md, from the same schema.
 const rows = [];

@@ -272,6 +272,8 @@ export interface DropStep extends StepBase, StepSpan {
   readonly rule?: string;
   /** `no-route`, `no-neighbor`, `not-forwarding`: the address that could not be reached. */
   readonly address?: string;
+  /** `no-listener`: the port nobody listens on. */
+  readonly port?: number;
   /** `no-listener`: what listens in the namespace (`container:port/PROTO`). */
   readonly listening?: readonly string[];
   /** `ttl-exceeded`: the TTL the packet arrived with. */
@@ -353,8 +355,8 @@ export interface Delivered {
   readonly port: number | null;
 }
 
-export interface TracePath {
-  readonly probability: number;
+/** One walk of the packet: how it ended, the hops it crossed and the NAT done on the way. */
+export interface TraceWalk {
   readonly disposition: Disposition;
   readonly reason: Reason | null;
   readonly delivered: Delivered | null;
@@ -367,8 +369,13 @@ export interface TracePath {
    * connections from the same client to the backend this path chose. Absent when there is nothing to note.
    */
   readonly notes?: readonly string[];
+}
+
+/** One possible outcome of the flow (load balancing branches the walk), with its probability. */
+export interface TracePath extends TraceWalk {
+  readonly probability: number;
   /** With `reply`: the answer's walk back, through conntrack's reverse NAT (listed in its `nat` with `reverse: true`). */
-  readonly reply?: Omit<TracePath, 'reply' | 'probability'>;
+  readonly reply?: TraceWalk;
 }
 
 export interface TraceResult {

@@ -20,14 +20,14 @@ interface Expect {
   readonly note?: string;
 }
 
-export function runCase(dir: string) {
+export function runCase(dir: string, override: Partial<TraceRequest> = {}) {
   const file = path.join(dir, 'topology.yaml');
   const text = readFileSync(file, 'utf8');
   const request = JSON.parse(readFileSync(path.join(dir, 'request.json'), 'utf8')) as TraceRequest & { expect: Expect };
   const built = buildTopology([{ path: 'topology.yaml', text }]);
   const dp = compileDataPlane(built.topology, { files: new Map([['topology.yaml', text]]) });
   const { expect: _e, ...req } = request;
-  return { request, outcome: traceFlow(built.topology, req, dp) };
+  return { request, outcome: traceFlow(built.topology, { ...req, ...override }, dp) };
 }
 
 describe('trace/golden', () => {
