@@ -56,6 +56,26 @@ export interface SliceDraft {
   ports: { name: string; port: number; protocol: Protocol }[];
 }
 
+/** A range list a tool configuration gives, with each value's span; `defaulted`: the tool's default, not written. */
+export type ConfigRanges = { value: string; span: Span; defaulted?: true }[];
+
+export interface KubeProxyDraft {
+  clusterCIDRs?: ConfigRanges;
+  masqueradeAll?: boolean;
+  masqueradeBit?: number;
+  detectLocalMode?: string;
+  nodePortAddresses?: { value: string; span: Span }[];
+  span: Span;
+  spans: Spans;
+}
+
+export interface ClusterConfigDraft {
+  podSubnet?: ConfigRanges;
+  serviceSubnet?: ConfigRanges;
+  span: Span;
+  origin: Origin;
+}
+
 /** Every draft of the files read so far. */
 export class Drafts {
   readonly problems: Problem[] = [];
@@ -70,25 +90,12 @@ export class Drafts {
   slices: SliceDraft[] = [];
   /** Workloads by `kind/namespace/name`. */
   workloads = new Map<string, Workload>();
-  kubeProxy:
-    | {
-        clusterCIDRs?: { value: string; span: Span }[];
-        masqueradeAll?: boolean;
-        masqueradeBit?: number;
-        detectLocalMode?: string;
-        nodePortAddresses?: { value: string; span: Span }[];
-        span: Span;
-        spans: Spans;
-      }
-    | undefined;
-  clusterConfig:
-    | {
-        podSubnet?: { value: string; span: Span }[];
-        serviceSubnet?: { value: string; span: Span }[];
-        span: Span;
-        origin: Origin;
-      }
-    | undefined;
+  /** Every KubeProxyConfiguration read; the first by file path and offset is used (`merge.ts`). */
+  kubeProxies: KubeProxyDraft[] = [];
+  /** Every kubeadm ClusterConfiguration and kind Cluster read; the first by file path and offset is used. */
+  clusterConfigs: ClusterConfigDraft[] = [];
+  kubeProxy: KubeProxyDraft | undefined;
+  clusterConfig: ClusterConfigDraft | undefined;
   masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
   namespaces = new Map<string, Namespace>();
   policies = new Map<string, NetworkPolicy>();

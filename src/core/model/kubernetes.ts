@@ -7,7 +7,8 @@ import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, str, stringMap, strings } from './read';
 import type { Origin, Pod, WorkloadKind } from './types';
 import { hostVethName } from './names';
-import { Drafts } from './drafts';
+import { Drafts, type ConfigRanges } from './drafts';
+import { kindDefaults, validateKind, validateKubeadm, validateKubeProxy, validateService } from './k8s-validation';
 import { readNamespace, readNetworkPolicy } from './policy-read';
 import {
   blockScalarBodySpan,
@@ -157,6 +158,7 @@ function k8sService(b: Drafts, root: YMap): void {
   if (!name) return;
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
+  validateService(b, root);
   // An ExternalName Service is a DNS alias (a CNAME): no cluster IP, no endpoints, nothing for kube-proxy.
   if (str(get(spec, 'type')) === 'ExternalName') return;
   let clusterIPs = strings(get(spec, 'clusterIPs'));
@@ -340,7 +342,8 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
 function k8sKubeProxy(b: Drafts, root: YMap): void {
   const clusterCIDR = get(root, 'clusterCIDR');
   const text = str(clusterCIDR);
-  b.kubeProxy = {
+  validateKubeProxy(b, root);
+  b.kubeProxies.push({
     clusterCIDRs: text && clusterCIDR ? splitComma(text, clusterCIDR.span) : undefined,
     masqueradeAll: bool(get(get(root, 'iptables'), 'masqueradeAll')),
     masqueradeBit: int(get(get(root, 'iptables'), 'masqueradeBit')),
@@ -352,7 +355,7 @@ function k8sKubeProxy(b: Drafts, root: YMap): void {
       ...optionalSpan('mode', get(root, 'mode')),
       ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))),
     },
-  };
+  });
   const mode = str(get(root, 'mode'));
   if (mode && mode !== 'iptables') {
     b.report(
@@ -369,12 +372,18 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
   const svc = get(networking, 'serviceSubnet');
   const podText = str(pod);
   const svcText = str(svc);
-  b.clusterConfig = {
-    podSubnet: podText && pod ? splitComma(podText, pod.span) : undefined,
-    serviceSubnet: svcText && svc ? splitComma(svcText, svc.span) : undefined,
-    span: root.span,
-    origin,
-  };
+  let podSubnet: ConfigRanges | undefined = podText && pod ? splitComma(podText, pod.span) : undefined;
+  let serviceSubnet: ConfigRanges | undefined = svcText && svc ? splitComma(svcText, svc.span) : undefined;
+  if (origin === 'Cluster') {
+    validateKind(b, root);
+    // kind fills in its own defaults, by ipFamily (no pod subnet when its default CNI is disabled).
+    const defaults = kindDefaults(str(get(networking, 'ipFamily')));
+    const at = (get(networking, 'ipFamily') ?? networking ?? root).span;
+    const defaulted = (values: string[]) => values.map((value) => ({ value, span: at, defaulted: true as const }));
+    if (!podSubnet && str(get(networking, 'disableDefaultCNI')) !== 'true') podSubnet = defaulted(defaults.pods);
+    serviceSubnet ??= defaulted(defaults.services);
+  } else validateKubeadm(b, root);
+  b.clusterConfigs.push({ podSubnet, serviceSubnet, span: root.span, origin });
 }
 
 function isMasqAgentConfig(b: Drafts, root: YMap): boolean {

@@ -22,11 +22,16 @@ import type {
   ServicePort,
   Topology,
 } from './types';
-import { Drafts, type SliceDraft, type Spans } from './drafts';
+import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
+import { chooseConfigs, echoSpans } from './config-conflicts';
 import { addressList, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
+
+/** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
+export const ASSUMED_SERVICE_RANGE = '10.96.0.0/12';
 
 /** The merged model: every draft reconciled, defaults filled in, references checked. */
 export function finish(b: Drafts, files: readonly string[]): Topology {
+  chooseConfigs(b);
   const cluster = clusterSettings(b, files[0] ?? '');
   const networks = mergedNetworks(b);
   const nodes = mergedNodes(b, cluster, networks);
@@ -71,15 +76,28 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   const c = b.clusterNode;
   const spans: Spans = {};
   const defaultSpan: Span = { file: firstFile, start: 0, end: 0 };
-  const pick = (key: string, ...fallbacks: ({ value: string; span: Span }[] | undefined)[]): string[] => {
-    const own = c ? strings(get(c, key)) : [];
+  const echoes: Record<string, Span[]> = {};
+  const pick = (key: string, ...fallbacks: (ConfigRanges | undefined)[]): string[] => {
+    const own: ConfigRanges = c ? strings(get(c, key)) : [];
     const chosen = own.length ? own : (fallbacks.find((f) => f && f.length) ?? []);
-    chosen.forEach((x, i) => (spans[`${key}.${i}`] = x.span));
+    Object.assign(
+      echoes,
+      echoSpans(
+        b,
+        key as 'podCIDRs' | 'serviceCIDRs',
+        chosen.filter((x) => !x.defaulted),
+      ),
+    );
+    // A tool's default was not written anywhere: its findings point at the configuration, never replace text.
+    chosen.forEach((x, i) => {
+      if (!x.defaulted) spans[`${key}.${i}`] = x.span;
+    });
     return chosen.map((x) => x.value);
   };
   const podCIDRs = pick('podCIDRs', b.kubeProxy?.clusterCIDRs, b.clusterConfig?.podSubnet);
   let serviceCIDRs = pick('serviceCIDRs', b.clusterConfig?.serviceSubnet);
-  if (!serviceCIDRs.length) serviceCIDRs = ['10.96.0.0/12']; // kubeadm's default service range.
+  const serviceCIDRsAssumed = !serviceCIDRs.length;
+  if (serviceCIDRsAssumed) serviceCIDRs = [ASSUMED_SERVICE_RANGE]; // kubeadm's default service range.
   const rangeNode = get(c, 'nodePortRange');
   const range = /^(\d+)-(\d+)$/.exec(str(rangeNode) ?? '');
   if (rangeNode) spans.nodePortRange = rangeNode.span;
@@ -103,6 +121,8 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   return {
     podCIDRs,
     serviceCIDRs,
+    echoes,
+    assumed: { serviceCIDRs: serviceCIDRsAssumed, nodePortRange: !(range && Number(range[1]) <= Number(range[2])) },
     nodePortRange:
       range && Number(range[1]) <= Number(range[2])
         ? { min: Number(range[1]), max: Number(range[2]) }

@@ -68,6 +68,16 @@ export interface ClusterSettings extends Located {
   readonly podCIDRs: readonly string[];
   readonly serviceCIDRs: readonly string[];
   readonly nodePortRange: { readonly min: number; readonly max: number };
+  /**
+   * Values NetPath assumed because nothing read declares them (kubeadm's default Service range, kube-apiserver's
+   * default node-port range): checks that rest on them never report an error, and say where to declare the real value.
+   */
+  readonly assumed: { readonly serviceCIDRs: boolean; readonly nodePortRange: boolean };
+  /**
+   * The same cluster range written again in other configurations (kube-proxy's clusterCIDR repeating kubeadm's
+   * podSubnet), by the key of the value used (`podCIDRs.0`): a quick fix that moves the range edits them too.
+   */
+  readonly echoes: Readonly<Record<string, readonly Span[]>>;
   readonly routing: 'host-gw' | 'manual';
   readonly kubeProxy: KubeProxySettings;
   readonly cni: CniSettings;

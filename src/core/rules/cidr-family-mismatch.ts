@@ -44,8 +44,9 @@ export const cidrFamilyMismatch: Rule = {
     const podFamilies = new Set(
       ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix).map((r) => r.prefix!.family),
     );
+    // An assumed Service range (nothing read declares one) says nothing about the cluster's families.
     const serviceFamilies = new Set(
-      ranges.ranges.filter((r) => r.role === 'services' && r.prefix).map((r) => r.prefix!.family),
+      ranges.ranges.filter((r) => r.role === 'services' && r.prefix && !r.assumed).map((r) => r.prefix!.family),
     );
     const has = (set: Set<Family>) => [...set].sort().map(familyName).join(' and ');
     if (podFamilies.size) {
@@ -56,7 +57,7 @@ export const cidrFamilyMismatch: Rule = {
             `${r.text} (${r.owner}) is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: pods of this family get no cluster-wide routes or Service rules. Add an ${familyName(r.prefix.family)} range to the cluster podCIDRs for dual-stack, or remove this one.`,
             r.span,
           );
-        } else if (r.role === 'services') {
+        } else if (r.role === 'services' && !r.assumed) {
           report(
             `The Service range ${r.text} is ${familyName(r.prefix.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only: Services of this family would have no pods to send traffic to.`,
             r.span,

@@ -104,8 +104,9 @@ export const cidrOverlap: Rule = {
   description: 'Two ranges with different roles (pods, Services, networks, nodes, externals) share addresses.',
   run({ ranges }) {
     // An external client is one address, whatever the prefix length of its interface.
+    // An assumed Service range is nobody's fact: range.assumed reports what overlaps it, as information.
     const candidates = ranges.ranges
-      .filter((r) => r.prefix && ROLES.has(r.role))
+      .filter((r) => r.prefix && ROLES.has(r.role) && !r.assumed)
       .map((r) =>
         r.role === 'external'
           ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) }

@@ -63,7 +63,10 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
   const shift = firstAddress(to) - firstAddress(from);
   const inside = (value: bigint) => prefixContainsAddress(from, { family: from.family, value });
   const moved = (value: bigint) => formatValue(from.family, value + shift);
-  const edits: TextEdit[] = [{ span: self.span, newText: to.text }];
+  const edits: TextEdit[] = [
+    { span: self.span, newText: to.text },
+    ...(self.echoes ?? []).map((span) => ({ span, newText: to.text })),
+  ];
   const carried: (RangeEntry | AddressEntry)[] = [];
   const carries = (e: RangeEntry | AddressEntry): boolean => {
     switch (self.role) {

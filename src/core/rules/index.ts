@@ -33,6 +33,7 @@ import { serviceTargetPort } from './service-target-port';
 import { serviceNodePortDuplicate } from './service-nodeport-duplicate';
 import { serviceClusterIpDuplicate } from './service-cluster-ip-duplicate';
 import { serviceLocalPolicyDrop } from './service-local-policy-drop';
+import { rangeAssumed } from './range-assumed';
 
 export type { Rule, RuleContext } from './rule';
 
@@ -47,6 +48,7 @@ export const RULES: readonly Rule[] = [
   ipOutsideRange,
   ipDuplicate,
   ipReserved,
+  rangeAssumed,
   natMasqueradeAll,
   natEgressMissing,
   natPodToPod,
@@ -113,6 +115,24 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     severity: 'error',
     description:
       'A NetworkPolicy the API server would refuse (unknown selector operator, a peer mixing ipBlock and selectors, a bad port range); read so that it allows nothing.',
+  },
+  {
+    code: 'k8s.service-invalid',
+    severity: 'error',
+    description:
+      'A Service the API server rejects: ports, target ports, port names, protocols, external IPs, traffic policies, affinity timeout, cluster IPs against ipFamilies and ipFamilyPolicy, nodePort on a ClusterIP Service.',
+  },
+  {
+    code: 'k8s.config-invalid',
+    severity: 'error',
+    description:
+      'A kube-proxy, kubeadm or kind configuration its tool refuses: masqueradeBit, detectLocalMode, nodePortAddresses, dual-stack subnet lists, the pod subnet against the node CIDR mask, kind ipFamily.',
+  },
+  {
+    code: 'k8s.config-conflict',
+    severity: 'warning',
+    description:
+      'Two configurations (kind, kubeadm, kube-proxy, a NetPath document) that disagree on the cluster pod or Service range; reported at both, one is used deterministically.',
   },
   {
     code: 'ref.unknown',

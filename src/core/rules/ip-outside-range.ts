@@ -68,6 +68,7 @@ export const ipOutsideRange: Rule = {
         );
       } else if (a.role === 'cluster-ip') {
         const pool = fam(services);
+        if (pool.some((r) => r.assumed)) continue; // range.assumed says it, as information.
         if (
           !pool.length ||
           within(
@@ -127,6 +128,7 @@ export const ipOutsideRange: Rule = {
 
     // nodePorts inside the cluster's nodePortRange.
     const { min, max } = topology.cluster.nodePortRange;
+    if (topology.cluster.assumed.nodePortRange) return out; // range.assumed says it, as information.
     const usedPorts = new Set(
       topology.services.flatMap((s) => s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [p.nodePort]))),
     );

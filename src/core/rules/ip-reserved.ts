@@ -79,7 +79,7 @@ export const ipReserved: Rule = {
         }
       } else if (a.role === 'cluster-ip') {
         const range = services.find((r) => prefixContainsAddress(r.prefix!, a.address!));
-        if (!range || sizeOf(range.prefix!) <= 2n) continue;
+        if (!range || range.assumed || sizeOf(range.prefix!) <= 2n) continue;
         const p = range.prefix!;
         const which =
           a.address.value === firstAddress(p)

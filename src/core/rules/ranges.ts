@@ -37,6 +37,10 @@ interface Entry {
 
 export interface RangeEntry extends Entry {
   readonly role: RangeRole;
+  /** NetPath assumed this value (nothing read declares it): a finding that rests on it is never an error. */
+  readonly assumed?: true;
+  /** The same value written in other configurations (ClusterSettings.echoes): a fix that moves it edits them too. */
+  readonly echoes?: readonly Span[];
   /** undefined when the text is not a valid prefix. */
   readonly prefix: Prefix | undefined;
 }
@@ -60,7 +64,21 @@ export function spanOf(e: Pick<Located, 'span' | 'spans'>, key: string, fallback
   return e.spans[key] ?? (fallbackKey ? e.spans[fallbackKey] : undefined) ?? e.span;
 }
 
-type Extra = Partial<Pick<Entry, 'node' | 'perFamily'>> & { hostNetwork?: boolean };
+type Extra = Partial<Pick<Entry, 'node' | 'perFamily'>> & {
+  hostNetwork?: boolean;
+  assumed?: true;
+  echoes?: readonly Span[];
+};
+
+/** Says that a finding rests on the assumed Service range, and where to declare the real one. */
+export function assumedServiceRangeNote(range: string): string {
+  return `NetPath assumed the Service range ${range} (kubeadm's default) because no file read declares one; if your cluster uses another range, declare it as cluster.serviceCIDRs in a NetPath document, or networking.serviceSubnet in kubeadm's ClusterConfiguration or kind's Cluster`;
+}
+
+/** Says that a finding rests on the assumed node-port range, and where to declare the real one. */
+export function assumedNodePortRangeNote(min: number, max: number): string {
+  return `NetPath assumed the node-port range ${min}-${max} (kube-apiserver's default --service-node-port-range) because no file read declares one; if your API server uses another range, declare it as cluster.nodePortRange in a NetPath document`;
+}
 
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
@@ -88,11 +106,14 @@ export function indexRanges(t: Topology): RangeIndex {
   c.podCIDRs.forEach((x, i) =>
     range('cluster-pods', 'the cluster', x, located(c.spans, `podCIDRs.${i}`, c.span), {
       perFamily: 'cluster podCIDRs',
+      ...(c.echoes[`podCIDRs.${i}`] ? { echoes: c.echoes[`podCIDRs.${i}`] } : {}),
     }),
   );
   c.serviceCIDRs.forEach((x, i) =>
     range('services', 'the cluster', x, located(c.spans, `serviceCIDRs.${i}`, c.span), {
       perFamily: 'cluster serviceCIDRs',
+      ...(c.echoes[`serviceCIDRs.${i}`] ? { echoes: c.echoes[`serviceCIDRs.${i}`] } : {}),
+      ...(c.assumed.serviceCIDRs ? { assumed: true as const } : {}),
     }),
   );
   const m = c.masquerade;
@@ -100,12 +121,15 @@ export function indexRanges(t: Topology): RangeIndex {
     range('masq-exempt', 'the masquerade agent', x, located(m.spans, `nonMasqueradeCIDRs.${i}`, m.span)),
   );
   c.kubeProxy.nodePortAddresses.forEach((x, i) =>
-    range(
-      'node-port-addresses',
-      'kube-proxy',
-      x,
-      located(c.kubeProxy.spans, `nodePortAddresses.${i}`, c.kubeProxy.spans.nodePortAddresses ?? c.kubeProxy.span),
-    ),
+    // 'primary' (kube-proxy 1.29+) means the node's primary addresses, not a range.
+    x === 'primary'
+      ? undefined
+      : range(
+          'node-port-addresses',
+          'kube-proxy',
+          x,
+          located(c.kubeProxy.spans, `nodePortAddresses.${i}`, c.kubeProxy.spans.nodePortAddresses ?? c.kubeProxy.span),
+        ),
   );
   for (const n of t.networks) range('network', `network ${n.name}`, n.cidr, located(n.spans, 'cidr', n.span));
   for (const n of t.nodes) {
