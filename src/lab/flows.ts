@@ -3,7 +3,9 @@
  * endpoint syntax), or by default a representative set covering every kind of communication the topology has.
  */
 import { parse as parseYaml } from 'yaml';
+import { hostPort } from '../core/net/address';
 import type { Topology, TraceProto } from '../core';
+import { TRACE_PROTOCOLS } from '../core/trace/types';
 
 export interface FlowSpec {
   readonly from: string;
@@ -13,9 +15,8 @@ export interface FlowSpec {
   readonly kind?: string;
 }
 
-const PROTOS: readonly string[] = ['tcp', 'udp', 'sctp', 'icmp'];
+const PROTOS: readonly string[] = TRACE_PROTOCOLS;
 const lower = (p: string): TraceProto => p.toLowerCase() as TraceProto;
-const hostPort = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 /** Parses a flows file; throws an Error naming the entry that is wrong. */
 export function parseFlowsFile(text: string): FlowSpec[] {

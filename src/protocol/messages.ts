@@ -2,7 +2,7 @@
  * Messages between the extension host and the webviews, declared once and imported by both sides.
  * Types (and the one list of protocols); validate.ts checks them, on both sides.
  */
-import type { TraceResult } from '../core/trace/types';
+import type { TraceProto, TraceResult } from '../core/trace/types';
 import type { VerifyReportData } from './verify';
 
 export type {
@@ -65,8 +65,8 @@ export interface VerifyViewState {
 
 export type ViewState = TopologyViewState | TraceViewState | VerifyViewState;
 
-export type TraceProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp';
-export const TRACE_PROTOCOLS: readonly TraceProtocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
+export type TraceProtocol = TraceProto;
+export { TRACE_PROTOCOLS } from '../core/trace/types';
 
 export interface TraceRequest {
   /** Endpoints in the tracer's syntax (`pod/default/a`, `svc/default/web:80`, `10.0.0.1:80`, ...). */

@@ -14,6 +14,7 @@ import { log } from './log';
 import type { Analyses } from './analyses';
 import type { Views } from './views';
 import { STARTER_TOPOLOGY } from './starter';
+import { TRACE_PROTOCOLS } from '../protocol/messages';
 
 export interface Services {
   readonly analyses: Analyses;
@@ -123,7 +124,7 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
     to = `${to}:${port.trim()}`;
   }
   if (!proto) {
-    const picked = await vscode.window.showQuickPick(['tcp', 'udp', 'sctp', 'icmp'], {
+    const picked = await vscode.window.showQuickPick([...TRACE_PROTOCOLS], {
       title: `Trace Packet: ${from} → ${to}: which protocol? (3/3)`,
     });
     if (!picked) return undefined;

@@ -9,6 +9,7 @@ import {
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { nodeFileHost, oneTopology, topologiesOf } from '../host';
+import { TRACE_PROTOCOLS } from '../../core/trace/types';
 
 const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
 
@@ -36,7 +37,7 @@ Options:
 
 Exit codes: 0 every path delivered, 1 some path not delivered, 2 bad input.`;
 
-const PROTOS = ['tcp', 'udp', 'sctp', 'icmp'];
+const PROTOS: readonly string[] = TRACE_PROTOCOLS;
 
 interface Args {
   readonly paths: string[];

@@ -19,7 +19,7 @@ import {
 import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import { kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
-import { sha512Hex } from './sha512';
+import { sha512Hex } from '../hash';
 import type { NodeRules, RulesBlock } from './types';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */

@@ -19,7 +19,7 @@ export {
   type ChainNameMemo,
   type ChainPrefix,
 } from './names';
-export { sha256, base32, utf8 } from './sha256';
+export { sha256, base32, utf8 } from '../hash';
 export type * from './types';
 export {
   generateKubeProxyNftables,

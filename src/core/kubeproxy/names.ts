@@ -4,7 +4,8 @@
  * servicePortName is `namespace/name:portName` (`namespace/name` when the port has no name) and the endpoint is
  * `ip:port` (`[ip]:port` for IPv6).
  */
-import { base32, sha256, utf8 } from './sha256';
+import { hostPort } from '../net/address';
+import { base32, sha256, utf8 } from '../hash';
 
 export type ChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-';
 
@@ -31,7 +32,7 @@ export function servicePortName(namespace: string, name: string, portName: strin
 
 /** `ip:port`, with brackets for IPv6 (net.JoinHostPort). */
 export function endpointString(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return hostPort(ip, port);
 }
 
 export function chainHash(

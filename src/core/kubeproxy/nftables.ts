@@ -17,7 +17,7 @@ import { canonical, formatAddress, hostPrefix, parseAddress, parsePrefix, prefix
 import type { Address, Prefix } from '../net/address';
 import { categorize, endpointPort, type CategorizedEndpoint } from './generate';
 import { endpointString, servicePortName } from './names';
-import { base32, sha256, utf8 } from './sha256';
+import { base32, sha256, utf8 } from '../hash';
 import type { KubeProxyInput, ServiceInput } from './types';
 
 /** What kube-proxy in nftables mode needs besides what iptables mode needs. */

@@ -7,7 +7,7 @@
  * the candidates come from the analysis.
  */
 import type { Analysis } from '../analysis';
-import type { Pod, Topology } from '../model/types';
+import { PROTOCOLS, type Pod, type Topology } from '../model/types';
 import { schemaAt } from '../model/schema';
 import { cursorContext, type CursorContext } from './context';
 import { selects } from './documents';
@@ -30,8 +30,8 @@ const KUBE_ENUMS: Record<string, readonly string[]> = {
   'spec.externalTrafficPolicy': ['Cluster', 'Local'],
   'spec.internalTrafficPolicy': ['Cluster', 'Local'],
   'spec.sessionAffinity': ['None', 'ClientIP'],
-  'spec.ports.[].protocol': ['TCP', 'UDP', 'SCTP'],
-  'spec.containers.[].ports.[].protocol': ['TCP', 'UDP', 'SCTP'],
+  'spec.ports.[].protocol': PROTOCOLS,
+  'spec.containers.[].ports.[].protocol': PROTOCOLS,
   mode: ['iptables', 'ipvs', 'nftables'],
   detectLocalMode: ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'],
 };

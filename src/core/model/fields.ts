@@ -3,7 +3,7 @@ import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
 import { type YNode } from '../syntax/yaml';
 import { get, int, list, str, strings } from './read';
-import type { Container, ContainerPort, Origin, Protocol, ServicePort } from './types';
+import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Spans } from './drafts';
 
 export function spansOf(node: YNode, keys: string[]): Spans {
@@ -54,7 +54,7 @@ export function enumOf<T extends string>(value: string | undefined, allowed: rea
 }
 
 export function protocolOf(value: string | undefined): Protocol {
-  return enumOf(value?.toUpperCase(), ['TCP', 'UDP', 'SCTP'] as const, 'TCP');
+  return enumOf(value?.toUpperCase(), PROTOCOLS, 'TCP');
 }
 
 export function detectorFromKubeProxyConfig(mode: string | undefined): string | undefined {

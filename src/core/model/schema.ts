@@ -6,6 +6,7 @@
  * - the key explanations shown on hover.
  * Descriptions are written for a person learning cluster networking.
  */
+import { PROTOCOLS } from './types';
 
 export interface SchemaNode {
   readonly type?:
@@ -56,7 +57,7 @@ const port: SchemaNode = {
       maximum: 65535,
       description: 'The port number the container listens on, inside the pod network namespace.',
     },
-    protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP', description: 'Transport protocol.' },
+    protocol: { type: 'string', enum: [...PROTOCOLS], default: 'TCP', description: 'Transport protocol.' },
   },
   required: ['containerPort'],
   additionalProperties: false,
@@ -384,7 +385,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
                 },
                 protocol: {
                   type: 'string',
-                  enum: ['TCP', 'UDP', 'SCTP'],
+                  enum: [...PROTOCOLS],
                   default: 'TCP',
                   description: 'Transport protocol.',
                 },

@@ -39,7 +39,9 @@ export type Origin =
 export type WorkloadKind =
   'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicationController';
 
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+/** The transport protocols a Kubernetes port names. */
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
 
 export type LocalDetector = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix' | 'None';
 

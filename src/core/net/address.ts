@@ -187,3 +187,9 @@ export function sameAddress(a: Address, b: Address): boolean {
 export function addressKey(a: Address): string {
   return `${a.family}:${a.value}`;
 }
+
+/** `address:port`, with brackets for IPv6 (Go's net.JoinHostPort); the address alone when there is no port. */
+export function hostPort(address: string, port?: number | null): string {
+  if (port === undefined || port === null) return address;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

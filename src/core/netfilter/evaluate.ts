@@ -16,7 +16,7 @@
  * - DNAT/SNAT take the first address and port of a range; MASQUERADE uses `ctx.outIfaceAddress` and keeps the source
  *   port unless `--to-ports` is given (`--random-fully` is accepted; the port it picks is not modelled).
  */
-import { parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
+import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import type {
   AddrType,
@@ -510,8 +510,7 @@ function endpoint(address: string, port: number | undefined): NatEndpoint {
 }
 
 function fmt(e: NatEndpoint): string {
-  if (e.port === undefined) return e.address;
-  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+  return hostPort(e.address, e.port);
 }
 
 function hex(n: number): string {

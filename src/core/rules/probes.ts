@@ -20,7 +20,7 @@ import { nodeNetns } from '../dataplane/compile';
 import { rulesFileOf } from '../dataplane/node-rules';
 import type { DataPlane, NetnsId } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
-import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import { hostPort, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
 import type { Span } from '../problem';
 import { traceFlow } from '../trace/trace';
 import type { NatEvent, NetfilterStep, TracePath, TraceResult } from '../trace/types';
@@ -43,8 +43,7 @@ export function trace(
 
 /** An address (and port) as the trace endpoint syntax writes it. */
 export function ipEndpoint(ip: string, port?: number): string {
-  if (port === undefined) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return hostPort(ip, port);
 }
 
 /** The port and protocol to send to a pod on: its first declared container port, else TCP 80 (NAT does not depend on a listener). */

@@ -3,10 +3,8 @@
  * the webview's hop table and diagram, verify) needs from a step, so none of them parses `detail`. Pure
  * functions over the JSON shape; the webview imports them too.
  */
+import { hostPort } from '../net/address';
 import type { Hop, NetfilterStep, Step, StepOf, TracePath } from './types';
-
-const ep = (a: string, p: number | null | undefined): string =>
-  p === null || p === undefined ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`;
 
 /** A netfilter decision that ended the hook without accepting: a DROP or REJECT rule, or a DROP policy. */
 export function isBlocking(s: Step): s is NetfilterStep {
@@ -71,16 +69,16 @@ export function summarizeStep(s: Step): string {
     }
     case 'nat':
       return s.type === 'DNAT'
-        ? `DNAT ${ep(s.before.dst, s.before.dport)} -> ${ep(s.after.dst, s.after.dport)} (${s.chain})`
-        : `${s.type} ${ep(s.before.src, s.before.sport)} -> ${ep(s.after.src, s.after.sport)} (${s.chain})`;
+        ? `DNAT ${hostPort(s.before.dst, s.before.dport)} -> ${hostPort(s.after.dst, s.after.dport)} (${s.chain})`
+        : `${s.type} ${hostPort(s.before.src, s.before.sport)} -> ${hostPort(s.after.src, s.after.sport)} (${s.chain})`;
     case 'conntrack':
       return s.rewrites === 'destination'
-        ? `conntrack (reply): destination ${ep(s.before.dst, s.before.dport)} -> ${ep(s.after.dst, s.after.dport)} (reverse of the request's ${s.undoes})`
-        : `conntrack (reply): source ${ep(s.before.src, s.before.sport)} -> ${ep(s.after.src, s.after.sport)} (reverse of the request's ${s.undoes})`;
+        ? `conntrack (reply): destination ${hostPort(s.before.dst, s.before.dport)} -> ${hostPort(s.after.dst, s.after.dport)} (reverse of the request's ${s.undoes})`
+        : `conntrack (reply): source ${hostPort(s.before.src, s.before.sport)} -> ${hostPort(s.after.src, s.after.sport)} (reverse of the request's ${s.undoes})`;
     case 'ttl':
       return `forwarded: TTL ${s.before} -> ${s.after}`;
     case 'affinity':
-      return `session affinity (ClientIP): ${s.chain} sends later connections from ${s.client} to ${ep(s.backend.ip, s.backend.port)}${s.seconds !== undefined ? ` for ${s.seconds} s` : ''}`;
+      return `session affinity (ClientIP): ${s.chain} sends later connections from ${s.client} to ${hostPort(s.backend.ip, s.backend.port)}${s.seconds !== undefined ? ` for ${s.seconds} s` : ''}`;
     case 'encap':
       return `${s.protocol} encapsulation by ${s.device}: outer ${s.outer.src} -> ${s.outer.dst}${s.udpPort !== undefined ? ` udp ${s.udpPort}` : ''}${s.vni !== undefined ? ` vni ${s.vni}` : ''}`;
     case 'decap':

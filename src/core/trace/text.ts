@@ -3,6 +3,7 @@
  * given width (the "what happened" column wraps, or moves under its row when the terminal is narrow),
  * colours with ANSI escapes when asked, and never prints an empty cell or the same words twice.
  */
+import { hostPort } from '../net/address';
 import { isBlocking, stepText } from './steps';
 import type { Hop, TracePath, TraceResult } from './types';
 
@@ -12,8 +13,6 @@ export interface TraceTextOptions {
   /** ANSI colours (the CLI asks only on a TTY without NO_COLOR). */
   readonly color?: boolean;
 }
-
-const ep = (a: string, p: number | null): string => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 
 /** The narrowest "what happened" column worth wrapping into; narrower, the notes go under their row. */
 const MIN_NOTE_WIDTH = 28;
@@ -101,8 +100,8 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
     h.netns,
     h.device,
     h.dir,
-    ep(h.packet.src, h.packet.sport),
-    ep(h.packet.dst, h.packet.dport),
+    hostPort(h.packet.src, h.packet.sport),
+    hostPort(h.packet.dst, h.packet.dport),
     String(h.packet.ttl),
   ]);
   const notes = p.hops.map((h, i) => cellOf(h, p.hops[i + 1]));
@@ -131,14 +130,14 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
     }
   });
   for (const n of p.nat) {
-    const what = `${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${ep(n.before.src, n.before.sport)} -> ${ep(n.before.dst, n.before.dport)}  =>  ${ep(n.after.src, n.after.sport)} -> ${ep(n.after.dst, n.after.dport)}`;
+    const what = `${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${hostPort(n.before.src, n.before.sport)} -> ${hostPort(n.before.dst, n.before.dport)}  =>  ${hostPort(n.after.src, n.after.sport)} -> ${hostPort(n.after.dst, n.after.dport)}`;
     out.push(...wrapped(what, inner, o.width, 4, c.nat));
   }
   for (const n of p.notes ?? []) out.push(...wrapped(`note: ${n}`, inner, o.width));
   if (p.delivered)
     out.push(
       ...wrapped(
-        `delivered to ${p.delivered.kind} ${p.delivered.name}${p.delivered.container ? ` container ${p.delivered.container}` : ''} at ${ep(p.delivered.ip, p.delivered.port)}; the receiver sees source ${p.sourceSeen}`,
+        `delivered to ${p.delivered.kind} ${p.delivered.name}${p.delivered.container ? ` container ${p.delivered.container}` : ''} at ${hostPort(p.delivered.ip, p.delivered.port)}; the receiver sees source ${p.sourceSeen}`,
         inner,
         o.width,
       ),
@@ -151,7 +150,7 @@ export function formatTraceText(r: TraceResult, options: TraceTextOptions = {}):
   const f = r.flow;
   const lines = [
     c.bold(
-      `${f.proto} ${ep(f.src, f.sport)} -> ${ep(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
+      `${f.proto} ${hostPort(f.src, f.sport)} -> ${hostPort(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
     ),
   ];
   r.paths.forEach((p, i) => {

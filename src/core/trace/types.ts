@@ -21,7 +21,9 @@ export type Reason =
   | 'left-model'
   | 'policy-denied';
 
-export type TraceProto = 'tcp' | 'udp' | 'sctp' | 'icmp';
+/** The protocols a trace can follow, in the order pickers offer them. */
+export const TRACE_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
+export type TraceProto = (typeof TRACE_PROTOCOLS)[number];
 
 export interface Flow {
   readonly proto: TraceProto;

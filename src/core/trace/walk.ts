@@ -18,7 +18,7 @@ import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '
 import { kubeProxyChainRole } from '../kubeproxy/names';
 import { evaluateHook } from '../netfilter/evaluate';
 import type { Decision, Hook, Packet as NfPacket } from '../netfilter/types';
-import { addressKey, formatAddress, parseAddress, type Address, type Family } from '../net/address';
+import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type {
   BridgeStep,
   DeliverStep,
@@ -92,7 +92,6 @@ const MAX_HOPS = 256;
 const tupleOf = (p: Pkt): NatTuple => ({ src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
 const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
-const fmtEp = (a: string, p: number | null): string => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const addr = (text: string): Address => parseAddress(text)!;
 
 function step(s: WalkState, st: Step): WalkState {
@@ -296,7 +295,7 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
         { ...next, nat: [...next.nat, ev] },
         {
           kind: 'conntrack',
-          detail: `conntrack (reply): destination ${fmtEp(before.dst, before.dport)} -> ${fmtEp(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)`,
+          detail: `conntrack (reply): destination ${hostPort(before.dst, before.dport)} -> ${hostPort(e.orig.src, e.orig.sport)} (reverse of the request's SNAT)`,
           undoes: 'SNAT',
           rewrites: 'destination',
           before,
@@ -314,7 +313,7 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   const next: WalkState = { ...s, pkt: moved, reply: rest, nat: [...s.nat, ev] };
   return step(next, {
     kind: 'conntrack',
-    detail: `conntrack (reply): source ${fmtEp(p.src, p.sport)} -> ${fmtEp(due.src, due.sport)} (reverse of the request's DNAT)`,
+    detail: `conntrack (reply): source ${hostPort(p.src, p.sport)} -> ${hostPort(due.src, due.sport)} (reverse of the request's DNAT)`,
     undoes: 'DNAT',
     rewrites: 'source',
     before,
@@ -404,7 +403,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         { ...st, nat: [...st.nat, ev] },
         {
           kind: 'nat',
-          detail: `${r.type} ${fmtEp(r.before.address, r.before.port ?? null)} -> ${fmtEp(r.after.address, r.after.port ?? null)} (${r.chain})`,
+          detail: `${r.type} ${hostPort(r.before.address, r.before.port ?? null)} -> ${hostPort(r.after.address, r.after.port ?? null)} (${r.chain})`,
           type: r.type,
           table: r.table,
           chain: r.chain,
@@ -420,7 +419,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
       if (aff)
         st = step(st, {
           kind: 'affinity',
-          detail: affinityText(r.chain, before.src, fmtEp(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
+          detail: affinityText(r.chain, before.src, hostPort(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
           chain: r.chain,
           rule: r.ruleText,
           client: before.src,

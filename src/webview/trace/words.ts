@@ -2,6 +2,7 @@
 import { isBlocking, isDecisive, stepText } from '../../core/trace/steps';
 import type { Reason } from '../../core/trace/types';
 import type { Hop, NatEvent, NatTuple, Step, TracePath, TraceResult } from '../../protocol/messages';
+import { hostPort } from '../../core/net/address';
 
 export type Walk = Omit<TracePath, 'reply' | 'probability'>;
 
@@ -32,8 +33,7 @@ const DISPOSITIONS: Record<string, string> = {
 
 export const dispositionLabel = (d: string) => DISPOSITIONS[d] ?? d;
 export const percent = (p: number) => `${Math.round(p * 1000) / 10}%`;
-export const hostPort = (addr: string, port: number | null) =>
-  port === null ? addr : addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+export { hostPort };
 export const tupleText = (t: NatTuple) => `${hostPort(t.src, t.sport)} → ${hostPort(t.dst, t.dport)}`;
 
 /** The SNAT or MASQUERADE that gave the source address the receiver sees, if any. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { base32, hex, sha256, utf8 } from '../../../src/core/kubeproxy/sha256';
+import { base32, hex, sha256, utf8 } from '../../../src/core/hash';
 import { chainHash, endpointString, servicePortName } from '../../../src/core/kubeproxy/names';
 
 describe('kubeproxy/sha256 and chain names', () => {
