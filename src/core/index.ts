@@ -84,6 +84,8 @@ export {
   parseEndpoint,
   TRACE_BAD_INPUT,
   type TraceOutcome,
+  type TraceInputError,
+  type TraceInputField,
   type TraceRequest,
   type TraceResult,
   type TracePath,

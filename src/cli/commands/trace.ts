@@ -4,6 +4,7 @@ import {
   formatTraceText,
   loadTopologyFiles,
   traceFlow,
+  type TraceInputError,
   type TraceProto,
   type TraceRequest,
 } from '../../core';
@@ -92,6 +93,12 @@ function parse(args: readonly string[]): Args {
   };
 }
 
+/** The core's words about the request, with the flag they concern (the core never names flags). */
+function flagged(e: TraceInputError): string {
+  const hint = e.needs === 'at' ? ' Use --at node/<name>.' : '';
+  return `--${e.field}: ${e.message}${hint}`;
+}
+
 export const trace: Command = {
   name: 'trace',
   summary: 'follow a packet hop by hop through namespaces, bridges, routes and iptables rules',
@@ -102,8 +109,11 @@ export const trace: Command = {
     const loaded = await loadTopologyFiles(entries, nodeFileHost);
     const analysis = analyse(loaded.files);
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
-    const { result, problems } = traceFlow(analysis.topology, request, dp);
-    if (!result) throw new CliError(problems.find((p) => p.code === 'trace.bad-input')?.message ?? 'bad input');
+    const { result, problems, inputError } = traceFlow(analysis.topology, request, dp);
+    if (!result)
+      throw new CliError(
+        inputError ? flagged(inputError) : (problems.find((p) => p.code === 'trace.bad-input')?.message ?? 'bad input'),
+      );
     io.out(
       json
         ? `${JSON.stringify(result, null, 2)}\n`

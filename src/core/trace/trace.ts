@@ -16,8 +16,23 @@ import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv }
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
 
+/** Which part of a request is wrong: the CLI names its flag, an editor its field. */
+export type TraceInputField = 'from' | 'to' | 'sport' | 'at';
+
+/**
+ * Why a request could not be traced, in words about the topology's objects (never a flag); `needs: 'at'` when a
+ * bare source address needs to be told which node it enters.
+ */
+export interface TraceInputError {
+  readonly field: TraceInputField;
+  readonly message: string;
+  readonly needs?: 'at';
+}
+
 export interface TraceOutcome {
   readonly result: TraceResult | undefined;
+  /** Set when the request itself is wrong (then `result` is undefined and `problems` holds it as `trace.bad-input`). */
+  readonly inputError?: TraceInputError;
   /**
    * Bad input (code `trace.bad-input`), or the data plane's structure problems plus the problems of the rulesets
    * of the nodes the trace crossed (the other nodes' rulesets are not compiled for a trace).
@@ -25,7 +40,8 @@ export interface TraceOutcome {
   readonly problems: readonly Problem[];
 }
 
-type Fail = { readonly error: string };
+/** A resolution failure: its words, and (when not the endpoint itself) the request field at fault. */
+type Fail = { readonly error: string; readonly needs?: 'at'; readonly field?: TraceInputField };
 const isFail = (x: unknown): x is Fail => typeof x === 'object' && x !== null && 'error' in x;
 
 interface Source {
@@ -124,7 +140,8 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
       if (owner && !at) return { netns: owner.netns, addresses: [e.address] };
       if (!at)
         return {
-          error: `${e.address} belongs to no pod, node or external of the topology: say where it enters with --at node/<name>.`,
+          error: `${e.address} belongs to no pod, node or external of the topology: say which node it enters by.`,
+          needs: 'at',
         };
       const m = /^node\/(.+)$/.exec(at);
       const node = m ? t.nodes.find((n) => n.name === m[1]) : undefined;
@@ -136,7 +153,8 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
                 m[1],
                 t.nodes.map((n) => n.name),
               )
-            : `--at must be node/<name>, not '${at}'.`,
+            : `It must be node/<name>, not '${at}'.`,
+          field: 'at',
         };
       const inPods = node.podCIDRs.some((c) => {
         const p = parsePrefix(c);
@@ -255,34 +273,47 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
   }
 }
 
-function bad(message: string): TraceOutcome {
-  return { result: undefined, problems: [problem(TRACE_BAD_INPUT, 'error', message, NO_SPAN)] };
+const ROLE: Readonly<Record<TraceInputField, string>> = {
+  from: 'Source',
+  to: 'Destination',
+  sport: 'Source port',
+  at: 'Entry point',
+};
+
+/** A request error; the problem's message names the role (`Source: …`), as the editor shows it. */
+function bad(field: TraceInputField, message: string, needs?: 'at'): TraceOutcome {
+  return {
+    result: undefined,
+    inputError: { field, message, ...(needs ? { needs } : {}) },
+    problems: [problem(TRACE_BAD_INPUT, 'error', `${ROLE[field]}: ${message}`, NO_SPAN)],
+  };
 }
 
 /** Traces a flow. Pass `dataPlane` to reuse one compiled for the same topology. */
 export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPlane): TraceOutcome {
   const from = parseEndpoint(request.from);
-  if (!from.ok) return bad(`--from: ${from.message}`);
+  if (!from.ok) return bad('from', from.message);
   const to = parseEndpoint(request.to);
-  if (!to.ok) return bad(`--to: ${to.message}`);
+  if (!to.ok) return bad('to', to.message);
   if (request.sport !== undefined && (!Number.isInteger(request.sport) || request.sport < 1 || request.sport > 65535))
-    return bad(`--sport ${request.sport} is not a port (1-65535).`);
+    return bad('sport', `${request.sport} is not a port (1-65535).`);
   const dp = dataPlane ?? compileDataPlane(t);
   const src = resolveSource(t, dp, from.value, request.at);
-  if (isFail(src)) return bad(`--from: ${src.error}`);
+  if (isFail(src)) return bad(src.field ?? 'from', src.error, src.needs);
   const dst = resolveDestination(t, to.value);
-  if (isFail(dst)) return bad(`--to: ${dst.error}`);
+  if (isFail(dst)) return bad('to', dst.error);
   if (dst.localhost && !src.pod && !src.netns.startsWith('node:'))
-    return bad('--to localhost:<port> needs a pod or node source (container to container).');
+    return bad('to', `${request.to} needs a pod or node as the source (container to container).`);
   const proto: TraceProto = request.proto ?? dst.proto ?? 'tcp';
   const ported = proto !== 'icmp';
-  if (ported && dst.port === null) return bad(`--to: ${proto} needs a destination port.`);
+  if (ported && dst.port === null) return bad('to', `${proto} needs a destination port.`);
   // The family: the first destination address whose family the source can send.
   const srcFamilies = new Set(src.addresses.map(familyOf));
   const dstAddress = dst.addresses.find((a) => src.addresses.length === 0 || srcFamilies.has(familyOf(a)));
   if (!dstAddress)
     return bad(
-      `--from ${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`,
+      'from',
+      `${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`,
     );
   const family = familyOf(dstAddress)!;
   const env: WalkEnv = { dp };
@@ -309,7 +340,7 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
         .flatMap((i) => i.addresses)
         .find((x) => x.family === family && i4or6(x.address))?.address;
     }
-    if (!srcAddress) return bad(`--from ${request.from} has no IPv${family} address.`);
+    if (!srcAddress) return bad('from', `${request.from} has no IPv${family} address.`);
   }
   // A source written as ip:port names its source port; --sport wins when both are given.
   const sourcePort = from.value.kind === 'ip' ? from.value.port : undefined;
