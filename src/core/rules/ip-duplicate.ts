@@ -7,6 +7,8 @@ interface Holder {
   readonly kind: 'pod' | 'node' | 'service' | 'external' | 'bridge';
   readonly node: string | undefined;
   readonly span: Span;
+  /** A bridge gateway NetPath derived from the node's pod CIDR (not written). */
+  readonly derived?: boolean;
 }
 
 /**
@@ -39,11 +41,16 @@ export const ipDuplicate: Rule = {
       const address = { family: r.prefix.family, value: r.prefix.address };
       if (r.role === 'interface') add(address, { what: r.owner, kind: 'node', node: r.node, span: r.span });
       else if (r.role === 'external') add(address, { what: r.owner, kind: 'external', node: undefined, span: r.span });
-      else if (r.role === 'bridge') add(address, { what: r.owner, kind: 'bridge', node: r.node, span: r.span });
+      else if (r.role === 'bridge')
+        add(address, { what: r.owner, kind: 'bridge', node: r.node, span: r.span, derived: !r.exact });
     }
     const out: Problem[] = [];
-    for (const { address, holders } of byAddress.values()) {
+    for (const { address, holders: all } of byAddress.values()) {
+      // One owner listing an address twice is one holder (cidr.family-mismatch reports the list), never "x and also x".
+      const holders = all.filter((h, i) => all.findIndex((o) => o.what === h.what) === i);
       if (holders.length < 2) continue;
+      // Gateways NetPath derived from pod CIDRs repeat a pod CIDR overlap, which cidr.overlap reports at its cause.
+      if (holders.every((h) => h.kind === 'bridge' && h.derived)) continue;
       if (holders.every((h) => h.kind === 'service')) continue; // service.cluster-ip-duplicate
       const bridges = holders.filter((h) => h.kind === 'bridge');
       if (
