@@ -21,6 +21,7 @@ import type { Problem, Span } from '../problem';
 import { kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import { sha512Hex } from '../hash';
 import type { NodeRules, RulesBlock } from './types';
+import type { HookResult } from '../netfilter/types';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -62,12 +63,53 @@ function hostCidr(ip: string): string | undefined {
  */
 export interface RulesMemo {
   readonly kubeProxy: KubeProxyMemo;
+  /** Parsed rulesets of nodes with nothing of their own, by their kube-proxy output (the same object for alike nodes). */
+  readonly shared: WeakMap<object, SharedRules>;
   /** Rule lines parsed for one node and met again on the next (most of kube-proxy's lines are the same on every node). */
   readonly parse: ParseMemo;
   podsByNode?: Map<string, Pod[]>;
 }
 
-export const newRulesMemo = (): RulesMemo => ({ kubeProxy: newKubeProxyMemo(), parse: newParseMemo() });
+export const newRulesMemo = (): RulesMemo => ({
+  kubeProxy: newKubeProxyMemo(),
+  parse: newParseMemo(),
+  shared: new WeakMap(),
+});
+
+/** A ruleset body (everything after the node's header lines) parsed once for every node that has it. */
+interface SharedRules {
+  readonly lines: readonly string[];
+  readonly ruleset: NodeRules['ruleset'];
+  readonly problems: readonly Problem[];
+  readonly blocks: readonly RulesBlock[];
+}
+
+/** The file of the spans of a shared ruleset: offsets from the start of the body (after a node's header). */
+export const SHARED_RULES_FILE = 'netpath:rules';
+
+/** A span of a node's rules: one in a shared body moved into the node's own rules text. */
+export function placeRulesSpan<S extends Span | undefined>(rules: NodeRules, span: S): S {
+  const sh = rules.shared;
+  if (!sh || !span || span.file !== sh.file) return span;
+  return { ...span, file: rulesFileOf(rules.nodeName), start: span.start + sh.shift, end: span.end + sh.shift };
+}
+
+/** An evaluation of a node's shared ruleset with every span moved into the node's own rules text. */
+export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
+  if (!rules.shared) return res;
+  const place = <S extends Span | undefined>(s: S): S => placeRulesSpan(rules, s);
+  const problem = (p: Problem): Problem => ({ ...p, span: place(p.span) });
+  return {
+    ...res,
+    problems: res.problems.map(problem),
+    outcomes: res.outcomes.map((o) => ({
+      ...o,
+      problems: o.problems.map(problem),
+      nat: o.nat.map((n) => ({ ...n, span: place(n.span) })),
+      decisions: o.decisions.map((d) => (d.span ? { ...d, span: place(d.span) } : d)),
+    })),
+  };
+}
 
 /** Pods per node, computed once per memo (a node's rules must not scan every pod of the cluster). */
 function podsOn(t: Topology, node: string, memo: RulesMemo): readonly Pod[] {
@@ -317,6 +359,31 @@ export function buildNodeRules(
   parts.push({ label: 'kube-proxy (iptables mode)', author: 'kube-proxy', tables: kubeProxy });
   parts.push({ label: 'CNI bridge plugin, ipMasq: true', author: 'cni-ipmasq', tables: cniIpMasqRules(t, node, memo) });
   parts.push({ label: 'ip-masq-agent', author: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
+  // A node with nothing of its own (no raw text, no per-pod CNI rules, the usual kube-proxy) shares its parsed
+  // ruleset with every node like it: parsed once, only the header (which names the node) differs.
+  if (!options.kubeProxy && !node.iptables && !parts[1].tables.nat && !parts[1].tables.filter) {
+    let body = memo.shared.get(kubeProxy);
+    if (!body) {
+      const assembled = assemble([], parts);
+      const parsed = parseIptablesLines(assembled.lines, SHARED_RULES_FILE, memo.parse);
+      body = { lines: assembled.lines, ruleset: parsed.ruleset, problems: parsed.problems, blocks: assembled.blocks };
+      memo.shared.set(kubeProxy, body);
+    }
+    const shift = header.reduce((n, l) => n + l.length + 1, 0);
+    const shared = body;
+    const place = { nodeName: node.name, shared: { file: SHARED_RULES_FILE, shift } } as NodeRules;
+    let text: string | undefined;
+    return {
+      nodeName: node.name,
+      get text(): string {
+        return (text ??= `${[...header, ...shared.lines].join('\n')}\n`);
+      },
+      ruleset: shared.ruleset,
+      problems: shared.problems.map((p) => ({ ...p, span: placeRulesSpan(place, p.span) })),
+      blocks: shared.blocks.map((b) => ({ ...b, start: b.start + shift, end: b.end + shift })),
+      shared: place.shared,
+    };
+  }
   const rawProblems: Problem[] = [];
   if (node.iptables) {
     const file = node.iptables.span.file;
@@ -344,6 +411,7 @@ export function buildNodeRules(
   // The text is built only when read ("Show Node Rules", the kernel lab): the tracer and the rules read the ruleset.
   let text: string | undefined;
   return {
+    nodeName: node.name,
     get text(): string {
       return (text ??= `${lines.join('\n')}\n`);
     },

@@ -77,6 +77,8 @@ export interface RulesBlock {
 }
 
 export interface NodeRules {
+  /** The node these rules are of. */
+  readonly nodeName: string;
   /** The whole ruleset as one iptables-save text (built on first read; the ruleset does not need it). */
   readonly text: string;
   readonly ruleset: Ruleset;
@@ -84,6 +86,12 @@ export interface NodeRules {
   readonly problems: readonly Problem[];
   /** The contributors' blocks of rules in `text`, in order: who wrote the generated rule at an offset. */
   readonly blocks: readonly RulesBlock[];
+  /**
+   * Set when `ruleset` is shared with the nodes kube-proxy treats alike (no rules of their own, no per-pod CNI
+   * rules): its generated rules' spans are in `file` and sit `shift` characters later in this node's `text`
+   * (`netpath:rules/<node>`). `placeHookResult` moves an evaluation's spans there.
+   */
+  readonly shared?: { readonly file: string; readonly shift: number };
 }
 
 export interface Netns {

@@ -14,6 +14,7 @@
  *   the reverse translation of what each node did to the request.
  */
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
+import { placeHookResult } from '../dataplane/node-rules';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
 import { kubeProxyChainRole } from '../kubeproxy/names';
 import { evaluateHook } from '../netfilter/evaluate';
@@ -365,18 +366,22 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.bridged ? { bridged: true } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
-  const res = evaluateHook(n.rules.ruleset, hook, packet, {
-    localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
-    interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
-    conntrack: s.reply
-      ? {
-          state: 'ESTABLISHED',
-          ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
-          ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
-        }
-      : { state: 'NEW' },
-    ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
-  });
+  const rules = n.rules;
+  const res = placeHookResult(
+    rules,
+    evaluateHook(rules.ruleset, hook, packet, {
+      localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
+      interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
+      conntrack: s.reply
+        ? {
+            state: 'ESTABLISHED',
+            ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
+            ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
+          }
+        : { state: 'NEW' },
+      ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
+    }),
+  );
   s = { ...s };
   return res.outcomes.map((out) => {
     let st: WalkState = { ...s, probability: s.probability * out.probability };
