@@ -3,7 +3,15 @@
  * lines and columns like compilers; `json` prints 0-based LSP positions in the binding shape of issue 4;
  * `sarif` prints SARIF 2.1.0 with 1-based regions.
  */
-import { LineIndex, type CodeInfo, type LineColumn, type Problem, type Severity, type Span } from '../core';
+import {
+  escapeControls,
+  LineIndex,
+  type CodeInfo,
+  type LineColumn,
+  type Problem,
+  type Severity,
+  type Span,
+} from '../core';
 
 export type Format = 'text' | 'json' | 'sarif';
 export const FORMATS: readonly Format[] = ['text', 'json', 'sarif'];
@@ -39,8 +47,11 @@ export function formatText(report: LintReport): string {
   const range = ranger(report);
   const lines = report.diagnostics.map((d) => {
     const { start } = range(d.span);
-    const where = d.span.file ? `${report.display(d.span.file)}:${start.line + 1}:${start.character + 1}` : 'netpath';
-    return `${where} ${d.severity} ${d.code} ${d.message}`;
+    const where = d.span.file
+      ? `${escapeControls(report.display(d.span.file))}:${start.line + 1}:${start.character + 1}`
+      : 'netpath';
+    // A message quotes names from the files: one diagnostic stays one line, with no control characters.
+    return `${where} ${d.severity} ${d.code} ${escapeControls(d.message)}`;
   });
   const count = (s: Severity) => report.diagnostics.filter((d) => d.severity === s).length;
   if (report.diagnostics.length)

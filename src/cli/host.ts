@@ -2,37 +2,57 @@
 import {
   expandArguments as expand,
   FileArgumentError,
+  loadEntries as load,
   oneTopology as one,
   topologiesOf as topologies,
+  type ArgumentOptions,
 } from '../lab/files';
-import type { TopologyGroup } from '../core';
+import type { LoadResult, TopologyGroup } from '../core';
 import { CliError } from './command';
 
 export { displayPath, nodeFileHost } from '../lab/files';
 
-/** {@link expand}, with an unreadable argument reported as a CliError (exit 2). */
-export async function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
+function usage<T>(run: () => T): T {
   try {
-    return await expand(args, cwd);
+    return run();
   } catch (err) {
     throw err instanceof FileArgumentError ? new CliError(err.message) : err;
   }
 }
 
-/** The topologies the arguments hold, grouped as the editor groups them; an unreadable file is a CliError. */
-export async function topologiesOf(args: readonly string[], cwd: string): Promise<TopologyGroup[]> {
+async function usageAsync<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await topologies(args, cwd);
+    return await run();
   } catch (err) {
     throw err instanceof FileArgumentError ? new CliError(err.message) : err;
   }
+}
+
+/** {@link expand}, with an unreadable argument reported as a CliError (exit 2). */
+export function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
+  return usageAsync(() => expand(args, cwd));
+}
+
+/** The topologies the arguments hold, grouped as the editor groups them; an unreadable file is a CliError. */
+export function topologiesOf(
+  args: readonly string[],
+  cwd: string,
+  options: ArgumentOptions = {},
+): Promise<TopologyGroup[]> {
+  return usageAsync(() => topologies(args, cwd, options));
 }
 
 /** The one topology the arguments hold; several are a CliError naming them. */
 export function oneTopology(groups: readonly TopologyGroup[], cwd: string): TopologyGroup {
-  try {
-    return one(groups, cwd);
-  } catch (err) {
-    throw err instanceof FileArgumentError ? new CliError(err.message) : err;
-  }
+  return usage(() => one(groups, cwd));
+}
+
+/** One topology's files, confined to the command line's workspace; an unreadable entry is a CliError. */
+export function loadEntries(
+  entries: readonly string[],
+  args: readonly string[],
+  cwd: string,
+  options: ArgumentOptions = {},
+): Promise<LoadResult> {
+  return usageAsync(() => load(entries, args, cwd, options));
 }

@@ -3,6 +3,7 @@
  * arguments, reads files through node:fs, and prints. Commands are a table (`commands/index.ts`).
  * Usage and I/O errors print one line and exit 2; no stack traces.
  */
+import { escapeControls, escapeOutput } from '../core';
 import { CliError, EXIT, terminalOf, type CliIO } from './command';
 import { COMMANDS } from './commands';
 import { VERSION } from './version';
@@ -23,7 +24,14 @@ Options:
 }
 
 /** Runs the CLI and returns the exit code. */
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(argv: readonly string[], terminal: CliIO): Promise<number> {
+  // Everything printed may quote the repository: no control character reaches the terminal or a CI log raw (JSON
+  // and SARIF keep their exact data, as \uXXXX escapes are JSON's own).
+  const io: CliIO = {
+    ...terminal,
+    out: (t) => terminal.out(escapeOutput(t)),
+    err: (t) => terminal.err(escapeOutput(t)),
+  };
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     const topic = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
@@ -37,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
     io.err(
-      `netpath: unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`,
+      `netpath: unknown command '${escapeControls(first)}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`,
     );
     return EXIT.usage;
   }
@@ -48,8 +56,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     return await command.run(rest, io);
   } catch (e) {
-    const message = e instanceof CliError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
-    io.err(`netpath ${command.name}: ${message.split('\n')[0]}\n`);
+    const message =
+      e instanceof CliError
+        ? escapeControls(e.message)
+        : `internal error: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+    io.err(`netpath ${command.name}: ${message}\n`);
     return EXIT.usage;
   }
 }

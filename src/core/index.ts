@@ -6,15 +6,17 @@ import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
 import type { SourceFile } from './model/types';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
-import { loadTopologyFiles, type FileHost } from './workspace/load';
+import { loadTopologyFiles, type FileHost, type LoadOptions } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
 import type { DataPlane as CompiledDataPlane } from './dataplane/types';
 import { dataPlaneProblems } from './dataplane/problems';
 
 export type { Problem, Severity, Span, QuickFix, TextEdit, RelatedInformation } from './problem';
 export type { Topology, SourceFile } from './model/types';
-export type { FileHost } from './workspace/load';
+export type { FileHost, LoadOptions, LoadResult } from './workspace/load';
+export { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, isInside } from './workspace/load';
 export { LineIndex, type LineColumn } from './syntax/lines';
+export { escapeControls, escapeDeep, escapeOutput } from './syntax/escape';
 export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
@@ -33,6 +35,9 @@ export type { Analysis } from './analysis';
 export interface AnalyseOptions {
   readonly severity?: SeverityOverrides;
 }
+
+/** How {@link analysePaths} reads and analyses: the workspace and bounds of the loader, and severity overrides. */
+export interface AnalysePathsOptions extends AnalyseOptions, LoadOptions {}
 
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
@@ -69,9 +74,9 @@ export async function analysePaths(
   entries: readonly string[],
   host: FileHost,
   preloaded?: ReadonlyMap<string, string>,
-  options: AnalyseOptions = {},
+  options: AnalysePathsOptions = {},
 ): Promise<Analysis> {
-  const loaded = await loadTopologyFiles(entries, host, preloaded);
+  const loaded = await loadTopologyFiles(entries, host, preloaded, options);
   const analysis = analyse(loaded.files, options);
   return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
 }

@@ -5,7 +5,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { groupTopologies, type FileHost, type TopologyGroup } from '../core';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  groupTopologies,
+  loadTopologyFiles,
+  type FileHost,
+  type LoadResult,
+  type TopologyGroup,
+} from '../core';
 
 // tinyglobby's ESM build (through fdir) calls createRequire(import.meta.url), which is empty in the CommonJS
 // bundle esbuild writes to dist/cli.js; require() makes esbuild pick the CommonJS builds instead.
@@ -16,10 +23,16 @@ const toPosix = (p: string) => p.split(path.sep).join('/');
 
 export const nodeFileHost: FileHost = {
   async readFile(p) {
+    // Regular files only: a device (/dev/urandom) or a FIFO never ends.
+    let handle;
     try {
-      return await fs.readFile(p, 'utf8');
+      handle = await fs.open(p, 'r');
+      if (!(await handle.stat()).isFile()) return undefined;
+      return await handle.readFile('utf8');
     } catch {
       return undefined;
+    } finally {
+      await handle?.close();
     }
   },
   async glob(baseDir, pattern) {
@@ -27,11 +40,60 @@ export const nodeFileHost: FileHost = {
       cwd: baseDir,
       absolute: true,
       onlyFiles: true,
+      // Links are not followed (a linked folder may lead out of the workspace); name a linked file to read it.
+      followSymbolicLinks: false,
       ignore: ['**/node_modules/**', '**/.git/**'],
     });
     return found.map(toPosix).sort();
   },
+  realPath: (p, roots) => confinedRealPath(p, roots),
+  async size(p) {
+    try {
+      const st = await fs.stat(p);
+      return st.isFile() ? st.size : undefined;
+    } catch {
+      return undefined;
+    }
+  },
 };
+
+/**
+ * Where `p` really is, symbolic links followed one component at a time like the kernel does, without looking at
+ * anything outside `roots` but the roots' own parent folders: once the walk leaves them it stops and returns the
+ * path it reached (outside, so the caller refuses it), so a refusal never depends on what is out there.
+ */
+export async function confinedRealPath(p: string, roots: readonly string[]): Promise<string> {
+  const inside = (q: string) =>
+    roots.some((r) => q === r || r === '/' || q.startsWith(`${r}/`) || r.startsWith(`${q}/`));
+  const rest = p.split('/').filter(Boolean);
+  let cur = '/';
+  let links = 0;
+  while (rest.length) {
+    const part = rest.shift() ?? '';
+    if (part === '.') continue;
+    if (part === '..') {
+      cur = path.posix.dirname(cur);
+      continue;
+    }
+    const next = path.posix.join(cur, part);
+    if (!inside(next)) return path.posix.join(next, ...rest);
+    let st;
+    try {
+      st = await fs.lstat(next);
+    } catch {
+      return path.posix.join(next, ...rest);
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > 40) return ''; // a loop: '' is inside no root, so it is refused
+      const target = await fs.readlink(next);
+      rest.unshift(...target.split('/').filter(Boolean));
+      if (target.startsWith('/')) cur = '/';
+      continue;
+    }
+    cur = next;
+  }
+  return cur;
+}
 
 /** A file or folder argument that cannot be read (the CLI reports it as a usage error, exit 2). */
 export class FileArgumentError extends Error {}
@@ -75,6 +137,9 @@ export async function expandEach(args: readonly string[], cwd: string): Promise<
       await yamlFilesUnder(abs, found);
       if (!found.length) throw new FileArgumentError(`no .yaml or .yml files in folder '${arg}'`);
       files.push(...found);
+    } else if (!stat.isFile()) {
+      // A device (/dev/urandom), a FIFO or a socket never ends or blocks: only regular files are read.
+      throw new FileArgumentError(`cannot read '${arg}': not a regular file or folder`);
     } else {
       try {
         await fs.access(abs, fs.constants.R_OK);
@@ -95,16 +160,85 @@ export function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? toPosix(rel) : toPosix(file);
 }
 
+export interface ArgumentOptions {
+  /** Folders outside the workspace that includes may read (--allow-outside). */
+  readonly allowOutside?: readonly string[];
+  /** The file size limit in KB (--max-file-size-kb; the editor's netpath.maxFileSizeKB). */
+  readonly maxFileSizeKB?: number;
+}
+
 /**
- * The topologies the arguments hold, grouped as the editor groups them ({@link groupTopologies}). A file that
- * cannot be read is a {@link FileArgumentError}.
+ * The workspace of a command line: the folders given and the folders of the files given, plus the folders of
+ * `--allow-outside`, each as written and as the real path its links lead to (the loader compares both forms).
  */
-export async function topologiesOf(args: readonly string[], cwd: string): Promise<TopologyGroup[]> {
+export async function workspaceRoots(
+  args: readonly string[],
+  cwd: string,
+  allowOutside: readonly string[] = [],
+): Promise<string[]> {
+  const roots: string[] = [];
+  for (const arg of [...args, ...allowOutside]) {
+    const abs = path.resolve(cwd, arg);
+    // A file argument brings its folder; --allow-outside always names a folder.
+    const folder = await fs.stat(abs).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    const dir = args.includes(arg) && !folder ? path.dirname(abs) : abs;
+    roots.push(toPosix(dir));
+    try {
+      roots.push(toPosix(await fs.realpath(dir)));
+    } catch {
+      // A folder that does not exist holds nothing to read.
+    }
+  }
+  return [...new Set(roots)];
+}
+
+/** How the loader reads a command line's files: confined to its workspace, within its size limit. */
+export async function loadOptionsFor(args: readonly string[], cwd: string, options: ArgumentOptions = {}) {
+  return {
+    roots: await workspaceRoots(args, cwd, options.allowOutside),
+    ...(options.maxFileSizeKB !== undefined ? { maxFileBytes: options.maxFileSizeKB * 1024 } : {}),
+  };
+}
+
+/**
+ * The topologies the arguments hold, grouped as the editor groups them ({@link groupTopologies}), includes
+ * confined to the command line's workspace. A file that cannot be read is a {@link FileArgumentError}.
+ */
+export async function topologiesOf(
+  args: readonly string[],
+  cwd: string,
+  options: ArgumentOptions = {},
+): Promise<TopologyGroup[]> {
   const roots = await expandEach(args, cwd);
+  const load = await loadOptionsFor(args, cwd, options);
+  const limit = load.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  // Grouping only needs to know what a file is: one over the size limit is read as empty (loading reports it).
+  const host: FileHost = {
+    ...nodeFileHost,
+    readFile: async (p) => (((await nodeFileHost.size?.(p)) ?? 0) > limit ? '' : nodeFileHost.readFile(p)),
+  };
   for (const f of new Set(roots.flat()))
-    if ((await nodeFileHost.readFile(f)) === undefined)
-      throw new FileArgumentError(`cannot read '${displayPath(f, cwd)}'`);
-  return groupTopologies(roots, nodeFileHost);
+    if ((await host.readFile(f)) === undefined) throw new FileArgumentError(`cannot read '${displayPath(f, cwd)}'`);
+  return groupTopologies(roots, host, load);
+}
+
+/**
+ * Reads one topology's entries and what they include, confined to the command line's workspace (`args` are the
+ * arguments it came from). An entry file that cannot be read is a {@link FileArgumentError}.
+ */
+export async function loadEntries(
+  entries: readonly string[],
+  args: readonly string[],
+  cwd: string,
+  options: ArgumentOptions = {},
+): Promise<LoadResult> {
+  const loaded = await loadTopologyFiles(entries, nodeFileHost, undefined, await loadOptionsFor(args, cwd, options));
+  if (loaded.unreadable.length)
+    throw new FileArgumentError(`cannot read '${displayPath(loaded.unreadable[0] ?? '', cwd)}'`);
+  return loaded;
 }
 
 /** Refuses arguments that hold several topologies where one is needed, naming them. */

@@ -4,8 +4,8 @@
  * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
  */
 import * as vscode from 'vscode';
-import { analysePaths, LineIndex, type Analysis, type Problem } from '../core';
-import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE } from './files';
+import { analysePaths, LineIndex, type Analysis } from '../core';
+import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE, workspaceRoots } from './files';
 import { log } from './log';
 import { toDiagnostic } from './convert';
 
@@ -119,32 +119,19 @@ export class Analyses implements vscode.Disposable {
     this.timers.delete(state.key);
     const settings = this.settings();
     const started = Date.now();
-    // Files over the size limit are analysed without their content, with one clear message instead.
-    const tooLarge: Problem[] = [];
-    const limit = (path: string, text: string | undefined): string | undefined => {
-      if (text === undefined || text.length <= settings.maxFileSize) return text;
-      tooLarge.push({
-        code: 'file.too-large',
-        severity: 'info',
-        message: `NetPath skipped this file: it is larger than netpath.maxFileSizeKB (${Math.round(settings.maxFileSize / 1024)} KB).`,
-        span: { file: path, start: 0, end: 0 },
-        related: [],
-        fixes: [],
-      });
-      return '';
-    };
+    // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
+    // to the workspace folders (plus netpath.allowedFolders, honoured in trusted workspaces only).
     const open = new Map(
       vscode.workspace.textDocuments
         .filter((d) => d.uri.scheme === state.base.scheme)
-        .map((d) => [d.uri.path, limit(d.uri.path, d.getText())!]),
+        .map((d) => [d.uri.path, d.getText()]),
     );
     const host = createFileHost((p) => open.get(p), state.base);
-    const guarded = { ...host, readFile: async (path: string) => limit(path, await host.readFile(path)) };
-    const analysis = await analysePaths(state.entries, guarded, open);
-    state.analysis = {
-      ...analysis,
-      diagnostics: [...tooLarge.filter((p) => analysis.topology.files.includes(p.span.file)), ...analysis.diagnostics],
-    };
+    state.analysis = await analysePaths(state.entries, host, open, {
+      maxFileBytes: settings.maxFileSize,
+      roots: workspaceRoots(state),
+    });
+    const analysis = state.analysis;
     this.publish(state, settings.severity);
     log.info(
       `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,

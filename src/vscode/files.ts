@@ -1,6 +1,7 @@
 /** Which files NetPath reads, and a core FileHost over VS Code's file system (works in remote and virtual workspaces). */
 import * as vscode from 'vscode';
-import { isNetPathDocument as isNetPath, type FileHost } from '../core';
+import { isInside, isNetPathDocument as isNetPath, type FileHost } from '../core';
+import { confinedRealPath } from '../lab/files';
 
 export { NETPATH_FILE, looksLikeManifest } from '../core';
 
@@ -8,9 +9,39 @@ export function isNetPathDocument(uri: vscode.Uri, text: string): boolean {
   return isNetPath(uri.path, text);
 }
 
+/**
+ * The folders a topology may read: the workspace folders of its scheme (or, outside any workspace, the folder of
+ * its first file), plus `netpath.allowedFolders` when the workspace is trusted (an untrusted repository's
+ * settings cannot widen what it reads).
+ */
+export function workspaceRoots(state: { readonly base: vscode.Uri; readonly entries: readonly string[] }): string[] {
+  const folders = (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === state.base.scheme)
+    .map((f) => f.uri.path);
+  const own = folders.filter((f) => state.entries.some((e) => isInside(e, f)));
+  const roots = own.length ? folders : state.entries.map((e) => e.slice(0, e.lastIndexOf('/')) || '/');
+  const allowed = vscode.workspace.isTrusted
+    ? vscode.workspace.getConfiguration('netpath').get<string[]>('allowedFolders', [])
+    : [];
+  return [...roots, ...allowed.filter((a) => typeof a === 'string' && a.startsWith('/'))];
+}
+
 export function createFileHost(openText: (path: string) => string | undefined, base: vscode.Uri): FileHost {
   const toUri = (path: string) => base.with({ path });
   return {
+    // On disk, symbolic links are followed (never looking outside the workspace); other schemes have none.
+    ...(base.scheme === 'file'
+      ? { realPath: (p: string, roots: readonly string[]) => confinedRealPath(p, roots) }
+      : {}),
+    async size(path) {
+      if (openText(path) !== undefined) return 0;
+      try {
+        const st = await vscode.workspace.fs.stat(toUri(path));
+        return st.type & vscode.FileType.File ? st.size : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async readFile(path) {
       const open = openText(path);
       if (open !== undefined) return open;

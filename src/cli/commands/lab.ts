@@ -1,3 +1,4 @@
+import { escapeControls } from '../../core';
 import { DEFAULT_PREFIX, labDown, labUnavailable, labUp, loadLabTopology, LabError } from '../../lab';
 import { CliError, EXIT, type Command } from '../command';
 
@@ -55,7 +56,10 @@ export const lab: Command = {
         return EXIT.ok;
       }
       const { topology, dataPlane, files } = await loadLabTopology(paths, io.cwd);
-      const built = await labUp(topology, dataPlane, files, { prefix, onProgress: (m) => io.err(`${m}\n`) });
+      const built = await labUp(topology, dataPlane, files, {
+        prefix,
+        onProgress: (m) => io.err(`${escapeControls(m)}\n`),
+      });
       const lines = [
         `lab '${prefix}' is up: topology ${topology.name}, ${built.state.namespaces.length} namespaces, ${built.state.processes.length} listeners, in ${built.setupMs} ms`,
         '',

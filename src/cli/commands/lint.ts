@@ -1,10 +1,11 @@
-import { analyse, DIAGNOSTIC_CODES, loadTopologyFiles, type Problem } from '../../core';
+import { analyse, DIAGNOSTIC_CODES, type Problem } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { format, FORMATS, type Format } from '../format';
-import { displayPath, nodeFileHost, topologiesOf } from '../host';
+import { displayPath, loadEntries, topologiesOf } from '../host';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
 import { VERSION } from '../version';
 
-const USAGE = `Usage: netpath lint [--format text|json|sarif] <file|folder>...
+const USAGE = `Usage: netpath lint [--format text|json|sarif] [--allow-outside DIR]... <file|folder>...
 
 Reads every file given and every *.yaml/*.yml under the folders given (skipping node_modules and .git),
 with what their include: entries pull in, and prints the diagnostics of each topology they hold. As in the
@@ -16,17 +17,21 @@ Options:
   --format text|json|sarif   text: file:line:col severity code message (default)
                              json: {"diagnostics": [...]} with 0-based LSP positions
                              sarif: SARIF 2.1.0 for code-scanning services
+${LOAD_USAGE}
   -h, --help                 show this help
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage or I/O error.`;
 
-function parse(args: readonly string[]): { format: Format; paths: string[] } {
+function parse(args: readonly string[]): { format: Format; paths: string[]; load: ArgumentOptions } {
   let kind: Format = 'text';
   const paths: string[] = [];
+  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     let value: string | undefined;
-    if (a === '--format' || a === '-f') {
+    const loadOption = readLoadOption(args, i, load);
+    if (loadOption) i = loadOption.next;
+    else if (a === '--format' || a === '-f') {
       value = args[++i];
       if (value === undefined) throw new CliError('--format needs a value: text, json or sarif');
     } else if (a.startsWith('--format=')) value = a.slice('--format='.length);
@@ -42,7 +47,7 @@ function parse(args: readonly string[]): { format: Format; paths: string[] } {
     }
   }
   if (!paths.length) throw new CliError('lint needs at least one file or folder (see netpath lint --help)');
-  return { format: kind, paths };
+  return { format: kind, paths, load: loadOptions(load) };
 }
 
 export const lint: Command = {
@@ -50,13 +55,13 @@ export const lint: Command = {
   summary: 'check topology and Kubernetes files for network misconfigurations',
   usage: USAGE,
   async run(args, io) {
-    const { format: kind, paths } = parse(args);
-    const groups = await topologiesOf(paths, io.cwd);
+    const { format: kind, paths, load } = parse(args);
+    const groups = await topologiesOf(paths, io.cwd, load);
     const texts = new Map<string, string>();
     const diagnostics: Problem[] = [];
     const seen = new Set<string>();
     for (const group of groups) {
-      const loaded = await loadTopologyFiles(group.entries, nodeFileHost);
+      const loaded = await loadEntries(group.entries, paths, io.cwd, load);
       for (const f of loaded.files) texts.set(f.path, f.text);
       // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
       for (const d of [...loaded.problems, ...analyse(loaded.files).diagnostics]) {

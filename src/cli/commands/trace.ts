@@ -2,14 +2,16 @@ import {
   analyse,
   compileDataPlane,
   formatTraceText,
-  loadTopologyFiles,
   traceFlow,
   type TraceInputError,
   type TraceProto,
   type TraceRequest,
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
-import { nodeFileHost, oneTopology, topologiesOf } from '../host';
+import { formatText } from '../format';
+import { displayPath, loadEntries, oneTopology, topologiesOf } from '../host';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
+import { VERSION } from '../version';
 import { TRACE_PROTOCOLS } from '../../core/trace/types';
 
 const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
@@ -34,6 +36,7 @@ Options:
   --reply                    also trace the answer back, through conntrack's reverse NAT
   --format text|json         text: a hop table (default); json: the trace as data
   --wide                     text: one line per hop however long (default: fit the terminal's width)
+${LOAD_USAGE}
   -h, --help                 show this help
 
 Exit codes: 0 every path delivered, 1 some path not delivered, 2 bad input.`;
@@ -45,6 +48,7 @@ interface Args {
   readonly request: TraceRequest;
   readonly json: boolean;
   readonly wide: boolean;
+  readonly load: ArgumentOptions;
 }
 
 function parse(args: readonly string[]): Args {
@@ -52,9 +56,15 @@ function parse(args: readonly string[]): Args {
   const opts: Record<string, string> = {};
   let reply = false;
   let wide = false;
+  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
   const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    const loadOption = readLoadOption(args, i, load);
+    if (loadOption) {
+      i = loadOption.next;
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     if (valued.includes(name)) {
@@ -80,6 +90,7 @@ function parse(args: readonly string[]): Args {
     throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
   return {
     paths,
+    load: loadOptions(load),
     json: format === 'json',
     wide,
     request: {
@@ -104,9 +115,25 @@ export const trace: Command = {
   summary: 'follow a packet hop by hop through namespaces, bridges, routes and iptables rules',
   usage: USAGE,
   async run(args, io) {
-    const { paths, request, json, wide } = parse(args);
-    const { entries } = oneTopology(await topologiesOf(paths, io.cwd), io.cwd);
-    const loaded = await loadTopologyFiles(entries, nodeFileHost);
+    const { paths, request, json, wide, load } = parse(args);
+    const { entries } = oneTopology(await topologiesOf(paths, io.cwd, load), io.cwd);
+    const loaded = await loadEntries(entries, paths, io.cwd, load);
+    // What the loader refused or left out (includes outside the workspace, files too large) changes the topology.
+    if (loaded.problems.length)
+      io.err(
+        formatText({
+          diagnostics: loaded.problems,
+          texts: new Map(loaded.files.map((f) => [f.path, f.text])),
+          display: (file) => displayPath(file, io.cwd),
+          version: VERSION,
+          codes: [],
+        })
+          .trimEnd()
+          .split('\n')
+          .slice(0, -1)
+          .map((l) => `netpath trace: ${l}\n`)
+          .join(''),
+      );
     const analysis = analyse(loaded.files);
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
     const { result, problems, inputError } = traceFlow(analysis.topology, request, dp);

@@ -1,3 +1,4 @@
+import { escapeControls, escapeDeep } from '../../core';
 import { formatVerifyText, runVerify, VerifyUnavailable } from '../../lab';
 import { CliError, EXIT, type Command } from '../command';
 
@@ -54,9 +55,9 @@ export const verify: Command = {
           ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}),
           ...(opts['--no-devices'] ? { devices: false } : {}),
         },
-        (m) => io.err(`${m}\n`),
+        (m) => io.err(`${escapeControls(m)}\n`),
       );
-      io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyText(report));
+      io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyText(escapeDeep(report)));
       return report.agree ? EXIT.ok : EXIT.findings;
     } catch (err) {
       if (err instanceof VerifyUnavailable) throw new CliError(`cannot verify: ${err.message}`);

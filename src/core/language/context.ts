@@ -28,14 +28,16 @@ interface LineShape {
   readonly hasValue: boolean;
 }
 
-const KEY = /^("[^"]*"|'[^']*'|[^\s:#{}[\],"'][^:#]*?)\s*:(?:\s+(.*))?$/;
+const KEY = /^("[^"]*"|'[^']*'|[^\s:#{}[\],"'][^:#]*?)\s*:(?:\s+(.*))?$/s;
 
 const unquote = (k: string) => (/^(["']).*\1$/.test(k) ? k.slice(1, -1) : k);
 
 function shape(line: string): LineShape | undefined {
   const code = line.replace(/(^|\s)#.*$/, '');
   if (!code.trim()) return undefined;
-  const m = /^(\s*)((?:-(?:\s+|$))*)(.*)$/.exec(code)!;
+  // `s`: a lone carriage return inside a line is text, not the end of the match.
+  const m = /^(\s*)((?:-(?:\s+|$))*)(.*)$/s.exec(code);
+  if (!m) return undefined;
   const dashCols: number[] = [];
   let col = m[1].length;
   for (const part of m[2].match(/-\s*/g) ?? []) {

@@ -141,6 +141,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   },
   { code: 'name.duplicate', severity: 'error', description: 'Two objects of one kind with the same name.' },
   { code: 'include.too-many', severity: 'warning', description: 'More files than NetPath reads in one topology.' },
+  {
+    code: 'include.outside-workspace',
+    severity: 'error',
+    description: 'An include that reaches outside the workspace (absolute path, .., or a symbolic link); not read.',
+  },
+  { code: 'file.too-large', severity: 'warning', description: 'A file over the size limit; not read.' },
 ];
 
 /** Codes of the data plane itself, reported by `analyse` (src/core/dataplane/problems.ts). */

@@ -5,6 +5,7 @@
  */
 import { hostPort } from '../net/address';
 import { isBlocking, stepText } from './steps';
+import { escapeDeep } from '../syntax/escape';
 import type { Hop, TracePath, TraceResult } from './types';
 
 export interface TraceTextOptions {
@@ -145,7 +146,9 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
   return out;
 }
 
-export function formatTraceText(r: TraceResult, options: TraceTextOptions = {}): string {
+export function formatTraceText(trace: TraceResult, options: TraceTextOptions = {}): string {
+  // Names come from the repository: no control character of theirs reaches the terminal, each line stays one line.
+  const r = escapeDeep(trace);
   const c = options.color ? ANSI : PLAIN;
   const f = r.flow;
   const lines = [

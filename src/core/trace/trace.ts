@@ -300,8 +300,25 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   const dp = dataPlane ?? compileDataPlane(t);
   const src = resolveSource(t, dp, from.value, request.at);
   if (isFail(src)) return bad(src.field ?? 'from', src.error, src.needs);
-  const dst = resolveDestination(t, to.value);
-  if (isFail(dst)) return bad('to', dst.error);
+  const resolved = resolveDestination(t, to.value);
+  if (isFail(resolved)) return bad('to', resolved.error);
+  // Addresses the model already reported as invalid (cidr.invalid at their line) cannot be traced to or from.
+  const invalid = (list: readonly string[]) => list.filter((a) => familyOf(a) === undefined);
+  const dst = { ...resolved, addresses: resolved.addresses.filter((a) => familyOf(a) !== undefined) };
+  if (!dst.addresses.length && resolved.addresses.length)
+    return bad(
+      'to',
+      `${request.to} has no valid address: ${invalid(resolved.addresses)
+        .map((a) => `'${a}'`)
+        .join(', ')} is not an IP address (reported as cidr.invalid where it is written).`,
+    );
+  if (src.addresses.length && !src.addresses.some((a) => familyOf(a) !== undefined))
+    return bad(
+      'from',
+      `${request.from} has no valid address: ${invalid(src.addresses)
+        .map((a) => `'${a}'`)
+        .join(', ')} is not an IP address (reported as cidr.invalid where it is written).`,
+    );
   if (dst.localhost && !src.pod && !src.netns.startsWith('node:'))
     return bad('to', `${request.to} needs a pod or node as the source (container to container).`);
   const proto: TraceProto = request.proto ?? dst.proto ?? 'tcp';
@@ -315,14 +332,16 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
       'from',
       `${request.from} has no address of the family of ${dst.addresses.join(', ') || 'the destination'}.`,
     );
-  const family = familyOf(dstAddress)!;
+  const family = familyOf(dstAddress);
+  if (family === undefined) return bad('to', `'${dstAddress}' is not an IP address.`);
   const env: WalkEnv = { dp };
   // A socket connecting to loopback without binding gets the loopback address as its source (route `local 127.0.0.0/8 dev lo src 127.0.0.1`).
   let srcAddress = dst.localhost ? dstAddress : src.addresses.find((a) => familyOf(a) === family);
   if (!srcAddress) {
     // A node sends from the address of the interface its route leaves by.
-    const n = dp.namespaces.get(src.netns)!;
-    const d = parseAddress(dstAddress)!;
+    const n = dp.namespaces.get(src.netns);
+    const d = parseAddress(dstAddress);
+    if (!n || !d) return bad('from', `${request.from} has no network namespace in this topology.`);
     if (dst.localhost) srcAddress = dstAddress;
     else {
       const r = lookupRoute(n, d);
@@ -342,6 +361,8 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     }
     if (!srcAddress) return bad('from', `${request.from} has no IPv${family} address.`);
   }
+  const dstParsed = parseAddress(dstAddress);
+  if (!dstParsed) return bad('to', `'${dstAddress}' is not an IP address.`);
   // A source written as ip:port names its source port; --sport wins when both are given.
   const sourcePort = from.value.kind === 'ip' ? from.value.port : undefined;
   const sport = ported ? (request.sport ?? sourcePort ?? 40000) : null;
@@ -350,7 +371,7 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     proto,
     src: srcAddress,
     sport,
-    dst: formatAddress(parseAddress(dstAddress)!),
+    dst: formatAddress(dstParsed),
     dport: ported ? dst.port : null,
     ttl: 64,
     mark: 0,
@@ -397,6 +418,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   // An answer has no random choice to make (conntrack skips the nat table), so it has one walk; should filter
   // rules still branch it, the most likely walk is shown.
   const ends = originate(env, rs, f.netns);
+  if (!ends.length) return base;
   const r = ends.reduce((a, b) => (b.state.probability > a.state.probability ? b : a));
   return {
     ...base,

@@ -6,7 +6,7 @@
  * one cluster. Used by `netpath lint` and `netpath trace` so a folder of several examples is not merged
  * into one cluster that does not exist.
  */
-import { loadTopologyFiles, type FileHost } from './load';
+import { loadTopologyFiles, type FileHost, type LoadOptions } from './load';
 import { dirname } from './paths';
 
 export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
@@ -36,7 +36,11 @@ export interface TopologyGroup {
  * paths) into topologies. Files that cannot be read are left out (the caller reports them). The order is
  * stable: groups in the order of their first file.
  */
-export async function groupTopologies(roots: readonly (readonly string[])[], host: FileHost): Promise<TopologyGroup[]> {
+export async function groupTopologies(
+  roots: readonly (readonly string[])[],
+  host: FileHost,
+  options: LoadOptions = {},
+): Promise<TopologyGroup[]> {
   const texts = new Map<string, string>();
   for (const files of roots)
     for (const f of files) {
@@ -53,7 +57,7 @@ export async function groupTopologies(roots: readonly (readonly string[])[], hos
   const readBy = new Map<string, string[]>();
   const covered = new Set<string>();
   for (const d of docs) {
-    const loaded = await loadTopologyFiles([d], host, texts);
+    const loaded = await loadTopologyFiles([d], host, texts, options);
     const files = loaded.files.map((f) => f.path);
     readBy.set(d, files);
     for (const f of files) covered.add(f);

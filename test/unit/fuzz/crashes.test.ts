@@ -1,0 +1,48 @@
+/**
+ * Every crash found (by fuzzing or reported) stays a fixture: test/fixtures/crashes/<case>/ holds the YAML that
+ * crashed and `probe.json` ({found, offsets, traces}: the cursor offsets and [from, to, reply] trace requests
+ * that reached the crash). Each case runs the whole pipeline again; traces must end as a trace or a
+ * `trace.bad-input` problem, never a throw.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyse, traceFlow, TRACE_BAD_INPUT } from '../../../src/core';
+import { exercise } from './harness';
+
+const DIR = path.resolve(__dirname, '../../fixtures/crashes');
+
+interface Probe {
+  readonly found: string;
+  readonly offsets: readonly number[];
+  readonly traces: readonly (readonly [string, string, boolean])[];
+}
+
+describe('fuzz: every crash found is a fixture', () => {
+  for (const name of fs.readdirSync(DIR).sort()) {
+    const dir = path.join(DIR, name);
+    const probe = JSON.parse(fs.readFileSync(path.join(dir, 'probe.json'), 'utf8')) as Probe;
+    it(`${name}: ${probe.found}`, () => {
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => ({ path: `/crashes/${name}/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
+      exercise(files, { traces: probe.traces, offsets: probe.offsets });
+      const analysis = analyse(files);
+      for (const [from, to] of probe.traces) {
+        const { result, problems } = traceFlow(analysis.topology, { from, to });
+        assert.ok(result || problems.some((p) => p.code === TRACE_BAD_INPUT), `${from} -> ${to}`);
+      }
+    });
+  }
+
+  it('a pod whose ip is invalid is refused by name, with the value, as bad input', () => {
+    const text = fs.readFileSync(path.join(DIR, 'trace-pod-ip-invalid/topology.yaml'), 'utf8');
+    const analysis = analyse([{ path: '/t.yaml', text }]);
+    assert.ok(analysis.diagnostics.some((d) => d.code === 'cidr.invalid'));
+    const { result, problems } = traceFlow(analysis.topology, { from: 'node/node1', to: 'pod/default/b:80' });
+    assert.equal(result, undefined);
+    assert.match(problems[0].message, /pod\/default\/b:80 has no valid address: '10\.244\.1\.1x' is not an IP address/);
+  });
+});
