@@ -33,6 +33,44 @@ describe('trace/schema', () => {
       assert.ok(validate(JSON.parse(JSON.stringify(withReply))), errors());
     });
 
+  it('keeps every field of the first binding shape (issue 5): the JSON only grows', () => {
+    type Def = { properties?: Record<string, unknown>; required?: string[] };
+    const defs = shipped.definitions as Record<string, Def>;
+    const has = (def: string, fields: string[]) =>
+      assert.deepEqual(
+        fields.filter((f) => !(f in (defs[def].properties ?? {}))),
+        [],
+        def,
+      );
+    has('TraceResult', ['flow', 'paths']);
+    has('Flow', ['proto', 'src', 'sport', 'dst', 'dport']);
+    has('TracePath', [
+      'probability',
+      'disposition',
+      'reason',
+      'delivered',
+      'sourceSeen',
+      'hops',
+      'nat',
+      'notes',
+      'reply',
+    ]);
+    has('Hop', ['netns', 'device', 'dir', 'packet', 'steps']);
+    has('HopPacket', ['src', 'sport', 'dst', 'dport', 'ttl']);
+    has('NatEvent', ['type', 'reverse', 'netns', 'chain', 'rule', 'before', 'after']);
+    has('Delivered', ['kind', 'name', 'container', 'ip', 'port']);
+    const kinds = (defs.Step as { anyOf: { $ref: string }[] }).anyOf.map((r) => r.$ref.split('/').pop()!);
+    assert.equal(kinds.length, 14);
+    for (const k of kinds) {
+      has(k, ['kind', 'detail']);
+      assert.ok(defs[k].required?.includes('detail'), `${k}: detail is always there`);
+    }
+    has('RouteStep', ['route']);
+    has('NetfilterStep', ['hook', 'table', 'chain', 'rule', 'file', 'start', 'end']);
+    has('NatStep', ['chain', 'rule']);
+    has('AffinityStep', ['chain', 'rule']);
+  });
+
   it('refuses a step kind the union does not declare, and a declared kind without its typed fields', () => {
     const trace = JSON.parse(readFileSync(path.join(ROOT, 'pod-to-service', 'expected.json'), 'utf8')) as {
       paths: { hops: { steps: Record<string, unknown>[] }[] }[];
