@@ -3,6 +3,8 @@
  * `src/core/kubeproxy`, once per IP family the cluster uses (kube-proxy runs one proxier per family).
  */
 import {
+  generateKubeProxyNftables,
+  renderNftRuleset,
   generateKubeProxyRules,
   generateKubeProxyTables,
   newGenerateMemo,
@@ -90,7 +92,14 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
     sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
     endpoints: s.endpoints
       .filter((e) => familyOf(e.ip) === family)
-      .map((e) => ({ ip: e.ip, ports: e.ports, ...(e.node ? { nodeName: e.node } : {}), ready: e.ready })),
+      .map((e) => ({
+        ip: e.ip,
+        ports: e.ports,
+        ...(e.node ? { nodeName: e.node } : {}),
+        ready: e.ready,
+        serving: e.serving,
+        terminating: e.terminating,
+      })),
   }));
 }
 
@@ -123,4 +132,18 @@ export function kubeProxyTables(
     rules: gens.flatMap((g) => pick(g).rules),
   });
   return { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
+}
+
+/**
+ * kube-proxy's nftables-mode tables on `node` (`ip kube-proxy`, and `ip6 kube-proxy` on a dual-stack cluster), as
+ * `nft list ruleset` lays them out and `nft -f` reads them.
+ */
+export function kubeProxyNftablesText(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
+  return clusterFamilies(t)
+    .map((f) =>
+      renderNftRuleset(
+        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f, memo), serviceCIDRs: t.cluster.serviceCIDRs }),
+      ),
+    )
+    .join('');
 }

@@ -22,6 +22,8 @@ import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
 import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './concepts';
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
+import { usableEndpoints } from '../kubeproxy/conditions';
+import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
 
 export interface Hover {
   readonly markdown: string;
@@ -175,7 +177,7 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
       lastKey === 'ports' ||
       lastKey === 'selector')
   )
-    facts.push(...serviceFacts(svc));
+    facts.push(...serviceFacts(svc, analysis.topology.cluster.kubeProxy.mode === 'nftables'));
   else if (node && lastKey === 'name') facts.push(...nodeFacts(t, node));
   if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
     facts.push(...masqueradeFacts(analysis, lastKey));
@@ -230,9 +232,21 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
   return facts;
 }
 
-function serviceFacts(svc: Service): string[] {
+/** The Service's ports, chain names (iptables or nftables mode) and the endpoints kube-proxy uses. */
+function serviceFacts(svc: Service, nft: boolean): string[] {
   const facts = [`Service **${svc.id}** (${svc.type}), cluster IP ${svc.clusterIPs.join(', ') || '(none)'}.`];
   for (const p of svc.ports) {
+    if (nft) {
+      const names = nftServiceChains(svc.namespace, svc.name, p.protocol, p.name);
+      const chains = [`\`${names.service}\``];
+      if (svc.type !== 'ClusterIP' || svc.externalIPs.length) chains.push(`\`${names.external}\``);
+      if (svc.internalTrafficPolicy === 'Local' || (svc.externalTrafficPolicy === 'Local' && svc.type !== 'ClusterIP'))
+        chains.push(`\`${names.local}\``);
+      facts.push(
+        `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy (nftables) chains ${chains.join(', ')} in table kube-proxy.`,
+      );
+      continue;
+    }
     const spn = servicePortName(svc.namespace, svc.name, p.name);
     const chains = [`\`${chainHash('KUBE-SVC-', spn, p.protocol)}\``];
     if (svc.type !== 'ClusterIP' || svc.externalIPs.length)
@@ -243,30 +257,41 @@ function serviceFacts(svc: Service): string[] {
       `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy chains ${chains.join(', ')}.`,
     );
   }
-  const ready = svc.endpoints.filter((e) => e.ready);
-  if (!ready.length) facts.push('No endpoints: kube-proxy REJECTs connections to this Service.');
+  const { used, fallback } = usableEndpoints(svc.endpoints);
+  const unused = svc.endpoints.length - used.length;
+  const unusedNote = unused
+    ? ` (${unused} other${unused === 1 ? ' is' : 's are'} ${fallback ? 'not serving' : 'not ready'}: not used)`
+    : '';
+  if (!used.length)
+    facts.push(
+      svc.endpoints.length
+        ? `No usable endpoint: none is ready and no terminating one still serves, so kube-proxy rejects connections to this Service.`
+        : 'No endpoints: kube-proxy rejects connections to this Service.',
+    );
   else {
     facts.push(
-      `${ready.length} endpoint${ready.length === 1 ? '' : 's'}, each chosen with probability 1/${ready.length} (${(100 / ready.length).toFixed(1)}%):`,
+      `${used.length} ${fallback ? 'terminating endpoint' : 'endpoint'}${used.length === 1 ? '' : 's'}${fallback ? ' still serving (no endpoint is ready, so kube-proxy falls back to them)' : ''}, each chosen with probability 1/${used.length} (${(100 / used.length).toFixed(1)}%)${unusedNote}:`,
     );
-    for (const e of ready.slice(0, 10)) {
-      const seps = svc.ports.flatMap((p) =>
-        e.ports[p.name] === undefined
-          ? []
+    for (const e of used.slice(0, 10)) {
+      const seps = svc.ports.flatMap((p) => {
+        const port = e.ports[p.name];
+        if (port === undefined) return [];
+        return nft
+          ? [`endpoint-${nftEndpointChainBase(svc.namespace, svc.name, p.protocol, p.name, e.ip, port)}`]
           : [
               chainHash(
                 'KUBE-SEP-',
                 servicePortName(svc.namespace, svc.name, p.name),
                 p.protocol,
-                endpointString(e.ip, e.ports[p.name]),
+                endpointString(e.ip, port),
               ),
-            ],
-      );
+            ];
+      });
       facts.push(
         `  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`,
       );
     }
-    if (ready.length > 10) facts.push(`  … and ${ready.length - 10} more.`);
+    if (used.length > 10) facts.push(`  … and ${used.length - 10} more.`);
   }
   return facts;
 }

@@ -37,3 +37,4 @@ export {
   type NftSetOut,
   type NftTableOut,
 } from './nftables';
+export { usableEndpoints, type EndpointConditions } from './conditions';

@@ -45,14 +45,30 @@ export interface PodDraft {
 export interface ServiceDraft {
   svc: Omit<Service, 'endpoints' | 'endpointSource' | 'pending'>;
   set: Set<string>;
-  explicitEndpoints?: { ip: string; node?: string; port?: number; ready: boolean; span: Span }[];
+  explicitEndpoints?: {
+    ip: string;
+    node?: string;
+    port?: number;
+    ready: boolean;
+    serving: boolean;
+    terminating: boolean;
+    span: Span;
+  }[];
 }
 
 export interface SliceDraft {
   service: string; // namespace/name
   /** An EndpointSlice, or a legacy v1 Endpoints object (used only when the Service has no EndpointSlice). */
   kind: 'EndpointSlice' | 'Endpoints';
-  endpoints: { ip: string; node?: string; pod?: string; ready: boolean; span: Span }[];
+  endpoints: {
+    ip: string;
+    node?: string;
+    pod?: string;
+    ready: boolean;
+    serving: boolean;
+    terminating: boolean;
+    span: Span;
+  }[];
   ports: { name: string; port: number; protocol: Protocol }[];
 }
 
@@ -64,6 +80,8 @@ export interface KubeProxyDraft {
   masqueradeAll?: boolean;
   masqueradeBit?: number;
   detectLocalMode?: string;
+  /** `mode` as written (iptables, nftables, ipvs, or anything else). */
+  mode?: string;
   nodePortAddresses?: { value: string; span: Span }[];
   span: Span;
   spans: Spans;

@@ -234,7 +234,11 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
     service: `${namespace}/${svcName}`,
     kind: 'EndpointSlice',
     endpoints: list(get(root, 'endpoints')).flatMap((e) => {
-      const ready = bool(get(get(e, 'conditions'), 'ready')) ?? true;
+      // As kube-proxy reads the conditions (endpointslicecache): ready and serving unset mean true, terminating false.
+      const conditions = get(e, 'conditions');
+      const ready = bool(get(conditions, 'ready')) ?? true;
+      const serving = bool(get(conditions, 'serving')) ?? true;
+      const terminating = bool(get(conditions, 'terminating')) ?? false;
       const targetRef = get(e, 'targetRef');
       const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
       const podNs = str(get(targetRef, 'namespace')) ?? namespace;
@@ -243,6 +247,8 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
         node: str(get(e, 'nodeName')),
         pod: podName ? `${podNs}/${podName}` : undefined,
         ready,
+        serving,
+        terminating,
         span: a.span,
       }));
     }),
@@ -279,6 +285,9 @@ function k8sEndpoints(b: Drafts, root: YMap): void {
           node: str(get(a, 'nodeName')),
           pod: podName ? `${podNs}/${podName}` : undefined,
           ready,
+          // The mirroring controller writes only `ready`; kube-proxy reads the unset serving as true.
+          serving: true,
+          terminating: false,
           span: ip.span,
         },
       ];
@@ -348,6 +357,7 @@ function k8sKubeProxy(b: Drafts, root: YMap): void {
     masqueradeAll: bool(get(get(root, 'iptables'), 'masqueradeAll')),
     masqueradeBit: int(get(get(root, 'iptables'), 'masqueradeBit')),
     detectLocalMode: str(get(root, 'detectLocalMode')),
+    mode: str(get(root, 'mode')),
     nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
     span: root.span,
     spans: {
@@ -356,15 +366,6 @@ function k8sKubeProxy(b: Drafts, root: YMap): void {
       ...indexedSpans('nodePortAddresses', strings(get(root, 'nodePortAddresses'))),
     },
   });
-  const mode = str(get(root, 'mode'));
-  if (mode && mode !== 'iptables') {
-    b.report(
-      'k8s.proxy-mode',
-      'warning',
-      `kube-proxy mode '${mode}' is not modelled; NetPath evaluates the iptables-mode rules, which decide the same Service routing but with different chains.`,
-      get(root, 'mode')!.span,
-    );
-  }
 }
 
 function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined, origin: Origin): void {

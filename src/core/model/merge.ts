@@ -111,6 +111,21 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   }
   const kp = map(get(c, 'kubeProxy'));
   const cni = map(get(c, 'cni'));
+  const modeNode = kp ? get(kp, 'mode') : undefined;
+  const modeText = (modeNode ? str(modeNode) : b.kubeProxy?.mode) ?? 'iptables';
+  const mode = modeText === 'nftables' || modeText === 'ipvs' ? modeText : 'iptables';
+  const modeSpan = modeNode?.span ?? b.kubeProxy?.spans.mode;
+  // An invalid mode is k8s.config-invalid (k8s-validation.ts); NetPath then uses iptables.
+  if (modeSpan && (mode === 'ipvs' || mode === 'nftables')) {
+    b.report(
+      'k8s.proxy-mode',
+      mode === 'nftables' ? 'info' : 'warning',
+      mode === 'ipvs'
+        ? "kube-proxy mode 'ipvs' (deprecated upstream) is not modelled: NetPath's traces, rules and hovers show iptables mode, not IPVS virtual servers (kube-ipvs0, ipsets, IPVS scheduling). Use mode iptables or nftables to trace what this cluster does."
+        : "kube-proxy mode 'nftables': Show Node Rules shows kube-proxy's nftables table and hovers name its nft chains; traces still walk the iptables-mode rules, which route Services the same way except that NodePorts answer only on the node's primary IP and traffic to an unused Service port is rejected.",
+      modeSpan,
+    );
+  }
   const masq = map(get(c, 'masquerade'));
   const detector =
     str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(b.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
@@ -129,7 +144,7 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
         : { min: 30000, max: 32767 },
     routing: str(get(c, 'routing')) === 'manual' ? 'manual' : 'host-gw',
     kubeProxy: {
-      mode: 'iptables',
+      mode,
       masqueradeAll: bool(get(kp, 'masqueradeAll')) ?? b.kubeProxy?.masqueradeAll ?? false,
       masqueradeBit: int(get(kp, 'masqueradeBit')) ?? b.kubeProxy?.masqueradeBit ?? 14,
       localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector)
@@ -359,6 +374,8 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
               pod: p.id,
               node: p.node,
               ready: true,
+              serving: true,
+              terminating: false,
               span: p.spans.name ?? p.span,
               ports: portsOf(p),
             });
@@ -376,6 +393,8 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
           pod: pod?.id,
           node: e.node ?? pod?.node,
           ready: e.ready,
+          serving: e.serving,
+          terminating: e.terminating,
           span: e.span,
           ports: Object.fromEntries(
             svc.ports.map((sp) => [sp.name, e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : sp.port)]),
@@ -395,6 +414,8 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
             pod: pod?.id ?? e.pod,
             node: e.node ?? pod?.node,
             ready: e.ready,
+            serving: e.serving,
+            terminating: e.terminating,
             span: e.span,
             ports: Object.fromEntries(
               svc.ports.flatMap((sp) => {

@@ -217,6 +217,8 @@ function netpathService(b: Drafts, s: YNode): void {
                   node: str(get(e, 'node')),
                   port: int(get(e, 'port')),
                   ready: bool(get(e, 'ready')) ?? true,
+                  serving: bool(get(e, 'serving')) ?? true,
+                  terminating: bool(get(e, 'terminating')) ?? false,
                   span: e.span,
                 },
               ]

@@ -131,9 +131,10 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           properties: {
             mode: {
               type: 'string',
-              enum: ['iptables'],
+              enum: ['iptables', 'nftables', 'ipvs'],
               default: 'iptables',
-              description: 'Proxy mode. NetPath models iptables mode.',
+              description:
+                "Proxy mode. iptables and nftables write kube-proxy's rules; ipvs is recognised but not modelled.",
             },
             masqueradeAll: {
               type: 'boolean',
@@ -445,6 +446,17 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
                 node: { type: 'string', description: 'Node the endpoint runs on.' },
                 port: { type: 'integer', description: 'Target port (default: the Service targetPort).' },
                 ready: { type: 'boolean', default: true, description: 'Whether kube-proxy sends traffic to it.' },
+                serving: {
+                  type: 'boolean',
+                  default: true,
+                  description:
+                    'EndpointSlice serving: a terminating endpoint that still serves is used when a traffic policy leaves no ready endpoint.',
+                },
+                terminating: {
+                  type: 'boolean',
+                  default: false,
+                  description: 'EndpointSlice terminating: the pod is shutting down.',
+                },
               },
               required: ['ip'],
               additionalProperties: false,

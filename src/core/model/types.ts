@@ -46,7 +46,11 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export type LocalDetector = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix' | 'None';
 
 export interface KubeProxySettings extends Located {
-  readonly mode: 'iptables';
+  /**
+   * kube-proxy's mode. `nftables` writes the `ip`/`ip6 kube-proxy` tables (shown by Show Node Rules, named in
+   * hovers); `ipvs` is recognised only (see k8s.proxy-mode).
+   */
+  readonly mode: 'iptables' | 'nftables' | 'ipvs';
   readonly masqueradeAll: boolean;
   /** The bit of the packet mark KUBE-MARK-MASQ sets (kube-proxy's iptables.masqueradeBit, default 14). */
   readonly masqueradeBit: number;
@@ -194,7 +198,15 @@ export interface Endpoint {
   readonly node: string | undefined;
   /** Resolved target port per service port name. */
   readonly ports: Readonly<Record<string, number>>;
+  /** EndpointSlice `conditions.ready` (unset: true). kube-proxy sends traffic to ready endpoints first. */
   readonly ready: boolean;
+  /**
+   * `conditions.serving` (unset: true, as kube-proxy reads it): a terminating endpoint that still serves is the
+   * fallback when a traffic policy leaves no ready endpoint; one that does not serve is never used.
+   */
+  readonly serving: boolean;
+  /** `conditions.terminating` (unset: false). */
+  readonly terminating: boolean;
   readonly span: Span;
 }
 

@@ -103,7 +103,8 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   {
     code: 'k8s.proxy-mode',
     severity: 'warning',
-    description: 'A kube-proxy mode other than iptables; NetPath evaluates iptables-mode rules.',
+    description:
+      'kube-proxy mode ipvs (not modelled), nftables (rules shown in nft syntax; traces use iptables mode) or unknown.',
   },
   {
     code: 'k8s.endpointslice-unowned',

@@ -1,4 +1,5 @@
 import { problem } from '../problem';
+import { usableEndpoints } from '../kubeproxy';
 import type { Rule } from './rule';
 
 /**
@@ -14,7 +15,15 @@ export const serviceLocalPolicyDrop: Rule = {
   run({ topology }) {
     return topology.services.flatMap((s) => {
       if (s.externalTrafficPolicy !== 'Local' || s.type === 'ClusterIP') return [];
-      const withEndpoint = new Set(s.endpoints.filter((e) => e.ready && e.node).map((e) => e.node!));
+      // Per node, as kube-proxy picks local endpoints: the ready ones, else the terminating ones that still serve.
+      const byNode = new Map<string, (typeof s.endpoints)[number][]>();
+      for (const e of s.endpoints) {
+        if (!e.node) continue;
+        const list = byNode.get(e.node);
+        if (list) list.push(e);
+        else byNode.set(e.node, [e]);
+      }
+      const withEndpoint = new Set([...byNode].filter(([, eps]) => usableEndpoints(eps).used.length).map(([n]) => n));
       if (!withEndpoint.size) return []; // service.no-endpoints
       const dropping = topology.nodes.filter((n) => !withEndpoint.has(n.name)).map((n) => n.name);
       if (!dropping.length) return [];
