@@ -104,7 +104,7 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     code: 'k8s.proxy-mode',
     severity: 'warning',
     description:
-      'kube-proxy mode ipvs (not modelled), nftables (rules shown in nft syntax; traces use iptables mode) or unknown.',
+      'kube-proxy mode ipvs (not modelled) or nftables (rules shown in nft syntax; traces use iptables mode).',
   },
   {
     code: 'k8s.endpointslice-unowned',
