@@ -1,12 +1,16 @@
 /**
  * A trace is plain JSON data (house style habit 9): the flow asked about and one path per possible
  * outcome (load balancing branches the walk), each with its probability, disposition, hops and NAT.
- * The JSON shape is binding (issue 5): `netpath trace --format json` prints exactly a {@link TraceResult}.
+ * The JSON shape is binding (issue 5): `netpath trace --format json` prints exactly a {@link TraceResult}, and
+ * it only grows. Steps are a closed union of typed kinds (issue 12); `npm run schema` turns these types into
+ * schemas/trace.schema.json, described in docs/trace-format.md.
  */
 
+/** How a walk ended; `delivered` is the one success. */
 export type Disposition = 'delivered' | 'dropped' | 'rejected' | 'no-route' | 'loop' | 'exited';
 export const SUCCESS_DISPOSITIONS: readonly Disposition[] = ['delivered'];
 
+/** Why a walk did not deliver (docs/trace-format.md lists them). */
 export type Reason =
   | 'netfilter-drop'
   | 'netfilter-reject'
@@ -25,6 +29,7 @@ export type Reason =
 export const TRACE_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
 export type TraceProto = (typeof TRACE_PROTOCOLS)[number];
 
+/** The flow asked about: the first packet as the source sends it (ports null for ICMP). */
 export interface Flow {
   readonly proto: TraceProto;
   readonly src: string;
@@ -33,6 +38,7 @@ export interface Flow {
   readonly dport: number | null;
 }
 
+/** The packet as a capture on the hop's device would see it. */
 export interface HopPacket {
   readonly src: string;
   readonly sport: number | null;
@@ -115,6 +121,7 @@ export interface VethStep extends StepBase {
   readonly to: DeviceRef;
 }
 
+/** A netfilter hook. */
 export type TraceHook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
 /**
@@ -322,6 +329,7 @@ export const STEP_KINDS: readonly StepKind[] = [
 /** The step of a kind, e.g. `StepOf<'netfilter'>`. */
 export type StepOf<K extends StepKind> = Extract<Step, { readonly kind: K }>;
 
+/** Where a capture would see the packet, and the steps taken there in the kernel's order. */
 export interface Hop {
   readonly netns: string;
   readonly device: string;
@@ -330,6 +338,7 @@ export interface Hop {
   readonly steps: readonly Step[];
 }
 
+/** Addresses and ports of a packet (ports null for ICMP). */
 export interface NatTuple {
   readonly src: string;
   readonly sport: number | null;
@@ -337,6 +346,7 @@ export interface NatTuple {
   readonly dport: number | null;
 }
 
+/** A translation on the path (a reply's conntrack undo has `reverse: true`). */
 export interface NatEvent {
   /** For a reply's reverse translation: the type of the request's translation it undoes. */
   readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
@@ -349,6 +359,7 @@ export interface NatEvent {
   readonly after: NatTuple;
 }
 
+/** Who received the packet. */
 export interface Delivered {
   readonly kind: 'pod' | 'node' | 'external';
   readonly name: string;
@@ -380,6 +391,7 @@ export interface TracePath extends TraceWalk {
   readonly reply?: TraceWalk;
 }
 
+/** What `netpath trace --format json` prints. */
 export interface TraceResult {
   readonly flow: Flow;
   readonly paths: readonly TracePath[];
