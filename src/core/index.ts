@@ -28,6 +28,7 @@ export {
   type TopologyGroup,
 } from './workspace/topologies';
 export { hoverAt, type Hover } from './hover';
+export { inventory, type Inventory } from './model/inventory';
 
 export type { Analysis } from './analysis';
 

@@ -1,4 +1,12 @@
-import { analyse, DIAGNOSTIC_CODES, type Problem } from '../../core';
+import {
+  analyse,
+  DIAGNOSTIC_CODES,
+  escapeControls,
+  inventory,
+  type Analysis,
+  type Inventory,
+  type Problem,
+} from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { format, FORMATS, type Format } from '../format';
 import { displayPath, loadEntries, topologiesOf } from '../host';
@@ -60,11 +68,14 @@ export const lint: Command = {
     const texts = new Map<string, string>();
     const diagnostics: Problem[] = [];
     const seen = new Set<string>();
+    const parsed = new Map<string, Analysis['parsed'][number]>();
     for (const group of groups) {
       const loaded = await loadEntries(group.entries, paths, io.cwd, load);
       for (const f of loaded.files) texts.set(f.path, f.text);
       // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
-      for (const d of [...loaded.problems, ...analyse(loaded.files).diagnostics]) {
+      const analysis = analyse(loaded.files);
+      for (const p of analysis.parsed) parsed.set(p.file, p);
+      for (const d of [...loaded.problems, ...analysis.diagnostics]) {
         const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -80,6 +91,15 @@ export const lint: Command = {
         codes: DIAGNOSTIC_CODES,
       }),
     );
+    // Nothing to check is said, not left silent: what was read, and why none of it was analysed.
+    const read = inventory([...parsed.values()]);
+    if (kind === 'text' && !diagnostics.length && read.analysed === 0) io.out(`${nothingAnalysed(read)}\n`);
     return diagnostics.some((d) => d.severity === 'error') ? EXIT.findings : EXIT.ok;
   },
 };
+
+/** The text line for a set of files none of which NetPath analyses. */
+export function nothingAnalysed(read: Inventory): string {
+  const kinds = read.kinds.map((k) => `${k.count} ${escapeControls(k.kind)}`).join(', ') || 'no Kubernetes objects';
+  return `netpath: read ${read.files} file(s) (${kinds}); none is of a kind NetPath checks, so there is nothing to check. NetPath checks NetPath documents, Nodes, Pods, Services, EndpointSlices, Endpoints, NetworkPolicies, and kube-proxy, kubeadm, kind and ip-masq-agent configurations; workloads (Deployment, StatefulSet, DaemonSet, ...) and Namespaces only count for the Services and NetworkPolicies next to them (docs/topology-format.md).`;
+}

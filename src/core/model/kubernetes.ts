@@ -44,6 +44,11 @@ const KINDS: Record<string, readonly string[]> = {
   NetworkPolicy: ['networking.k8s.io/v1'],
 };
 
+/** Whether NetPath reads objects of this kind (ConfigMaps only as ip-masq-agent's, Clusters only as kind's). */
+export function isReadKind(kind: string): boolean {
+  return kind in KINDS;
+}
+
 export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined, kind: string | undefined): void {
   if (!kind || !(kind in KINDS)) return; // Other kinds are none of NetPath's business.
   if (kind === 'Cluster' && !apiVersion?.startsWith('kind.x-k8s.io/')) return; // Cluster API and others share the kind name.

@@ -42,7 +42,8 @@ export function stringMap(node: YNode | undefined): Record<string, string> {
   if (node?.kind !== 'map') return out;
   for (const e of node.entries) {
     const v = scalarText(e.value);
-    if (v !== undefined) out[e.key] = v;
+    // A key written twice (yaml.duplicate-key) is read as its first value, like every other reader here.
+    if (v !== undefined && !Object.prototype.hasOwnProperty.call(out, e.key)) out[e.key] = v;
   }
   return out;
 }

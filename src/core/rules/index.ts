@@ -81,6 +81,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     description: 'The file is not valid YAML; the rest of the file is still read where possible.',
   },
   {
+    code: 'yaml.duplicate-key',
+    severity: 'error',
+    description:
+      'A key written twice in one mapping (the API server rejects it); reported at the second, the first is read.',
+  },
+  {
     code: 'schema.unknown-key',
     severity: 'warning',
     description: 'A key the NetPath format does not have (with a "did you mean" suggestion).',

@@ -97,7 +97,43 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
  */
 export function parseYamlFile(file: string, text: string): ParsedFile {
   const fast = parseFastYaml(file, text);
-  return fast ? { file, documents: fast, problems: [] } : parseYamlFileWithLibrary(file, text);
+  const parsed = fast ? { file, documents: fast, problems: [] } : parseYamlFileWithLibrary(file, text);
+  const duplicates = duplicateKeys(parsed.documents);
+  return duplicates.length ? { ...parsed, problems: [...parsed.problems, ...duplicates] } : parsed;
+}
+
+/**
+ * A key written twice in one mapping: the API server's strict decoding rejects the object ("duplicate field"),
+ * and tools disagree on which value wins. Reported at the second key; NetPath reads the first. One pass over
+ * the tree, iterative so deep documents cannot overflow the stack.
+ */
+function duplicateKeys(documents: readonly YDocument[]): Problem[] {
+  const out: Problem[] = [];
+  const stack: YNode[] = documents.flatMap((d) => (d.root ? [d.root] : []));
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node.kind === 'seq') {
+      for (const item of node.items) if (item.kind !== 'scalar') stack.push(item);
+    } else if (node.kind === 'map') {
+      const seen = node.entries.length > 1 ? new Map<string, YEntry>() : undefined;
+      for (const e of node.entries) {
+        const first = seen?.get(e.key);
+        if (first)
+          out.push(
+            problem(
+              'yaml.duplicate-key',
+              'error',
+              `The key '${e.key}' is written twice in this mapping: the API server rejects the object, and tools disagree on which value counts. NetPath reads the first.`,
+              e.keySpan,
+              [{ span: first.keySpan, message: `first '${e.key}'` }],
+            ),
+          );
+        else seen?.set(e.key, e);
+        if (e.value.kind !== 'scalar') stack.push(e.value);
+      }
+    }
+  }
+  return out.sort((a, b) => a.span.start - b.span.start);
 }
 
 /** The general reader: the `yaml` library, with its error recovery. */

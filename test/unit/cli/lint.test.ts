@@ -98,6 +98,38 @@ describe('cli: the built netpath', function () {
     });
   });
 
+  describe('nothing to check', () => {
+    it('says what was read and why nothing was checked, for RBAC and CRDs only', () => {
+      const dir = path.join(tmp, 'rbac-only');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'rbac.yaml'),
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: reader}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}\n',
+      );
+      const r = run(['lint', 'rbac-only'], tmp);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /^netpath: read 1 file\(s\) \(1 ClusterRole, 1 ClusterRoleBinding\); none is of a kind NetPath checks/,
+      );
+    });
+    it('says so for workloads alone, which only count for the Services next to them', () => {
+      const dir = path.join(tmp, 'workloads-only');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'deploy.yaml'),
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n',
+      );
+      const r = run(['lint', 'workloads-only'], tmp);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /\(1 Deployment\); none is of a kind NetPath checks.*workloads .* only count for the Services/,
+      );
+      assert.equal(run(['lint', '--format', 'json', 'workloads-only'], tmp).stdout, '{\n  "diagnostics": []\n}\n');
+    });
+  });
+
   describe('arguments', () => {
     it('--help lists the commands; --version prints the package version', () => {
       const h = run(['--help']);
