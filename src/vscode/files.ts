@@ -19,7 +19,9 @@ export function workspaceRoots(state: { readonly base: vscode.Uri; readonly entr
     .filter((f) => f.uri.scheme === state.base.scheme)
     .map((f) => f.uri.path);
   const own = folders.filter((f) => state.entries.some((e) => isInside(e, f)));
-  const roots = own.length ? folders : state.entries.map((e) => e.slice(0, e.lastIndexOf('/')) || '/');
+  const roots = own.length
+    ? folders
+    : state.entries.map((e) => (e.includes('/') ? e.slice(0, e.lastIndexOf('/')) || '/' : '.'));
   const allowed = vscode.workspace.isTrusted
     ? vscode.workspace.getConfiguration('netpath').get<string[]>('allowedFolders', [])
     : [];

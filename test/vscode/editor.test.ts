@@ -4,6 +4,7 @@
  * and the walkthrough contribution. Documents are untitled buffers, so the fixture files stay as they are.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateNetPath, allTabs, codeOf, fixtureUri, FIXTURE, waitFor } from './helpers';
 
@@ -169,7 +170,7 @@ suite('Quick fixes through the Code Action API', () => {
 suite('Large files', () => {
   suiteSetup(activateNetPath);
 
-  test('a file over netpath.maxFileSizeKB gets one information message, not an analysis', async () => {
+  test('a file over netpath.maxFileSizeKB gets one file.too-large warning, not an analysis', async () => {
     const config = vscode.workspace.getConfiguration('netpath');
     await config.update('maxFileSizeKB', 1, vscode.ConfigurationTarget.Global);
     try {
@@ -223,5 +224,29 @@ suite('Tracing and learning', () => {
     assert.ok(
       vscode.workspace.textDocuments.some((d) => d.uri.path.endsWith('media/walkthrough/two-node-lab.netpath.yaml')),
     );
+  });
+});
+
+suite('Workspace confinement', () => {
+  suiteSetup(activateNetPath);
+  const outside = '/tmp/netpath-allowed-folder';
+
+  test('an include outside the workspace is refused until netpath.allowedFolders allows its folder', async () => {
+    fs.mkdirSync(outside, { recursive: true });
+    fs.writeFileSync(`${outside}/node.yaml`, 'apiVersion: v1\nkind: Node\nmetadata:\n  name: outside-node\n');
+    const config = vscode.workspace.getConfiguration('netpath');
+    try {
+      const doc = await vscode.workspace.openTextDocument(fixtureUri('confined/lab.netpath.yaml'));
+      await vscode.window.showTextDocument(doc);
+      const codes = await waitForCodes(doc, 'include.outside-workspace', (c) =>
+        c.includes('include.outside-workspace'),
+      );
+      assert.deepEqual(codes, ['include.outside-workspace']);
+      await config.update('allowedFolders', [outside], vscode.ConfigurationTarget.Global);
+      await waitForCodes(doc, 'no refusal once the folder is allowed', (c) => !c.includes('include.outside-workspace'));
+    } finally {
+      await config.update('allowedFolders', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
