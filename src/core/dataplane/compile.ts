@@ -21,7 +21,10 @@ import {
 } from '../net/address';
 import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
-import { buildNodeRules, newRulesMemo, type NodeRulesOptions } from './node-rules';
+import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
+import type { PacketFilter } from './filter';
+import { iptablesFilter } from './iptables-filter';
+import { buildNodeRules, newRulesMemo, rulesFileOf, type NodeRulesOptions } from './node-rules';
 import { compareRoutes, connectedRoute, routeText, sortRoutes } from './routes';
 import { hostGwIndex, impliedDevice, routingInterfaces, type HostGwEntry } from '../model/host-gw';
 import type {
@@ -34,7 +37,6 @@ import type {
   Listener,
   Netns,
   NetnsId,
-  NodeRules,
   Segment,
   SegmentMember,
   VethPair,
@@ -147,14 +149,14 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const brNetfilter = options.brNetfilter ?? true;
   // The one piece of mutable state: rulesets compiled so far, and what nodes share (chain hashes, Service input).
   const memo = newRulesMemo();
-  const rulesOf = new Map<string, NodeRules>();
-  const lazyRules = (node: Topology['nodes'][number]): NodeRules => {
-    let r = rulesOf.get(node.name);
-    if (!r) {
-      r = buildNodeRules(t, node, options, memo);
-      rulesOf.set(node.name, r);
+  const filterOf = new Map<string, PacketFilter>();
+  const lazyFilter = (node: Topology['nodes'][number]): PacketFilter => {
+    let f = filterOf.get(node.name);
+    if (!f) {
+      f = iptablesFilter(buildNodeRules(t, node, options, memo), rulesFileOf(node.name), KUBE_PROXY_IPTABLES_KNOWLEDGE);
+      filterOf.set(node.name, f);
     }
-    return r;
+    return f;
   };
 
   for (const node of t.nodes) {
@@ -232,8 +234,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
       forwarding: true,
       brNetfilter,
-      get rules(): NodeRules {
-        return lazyRules(node);
+      get filter(): PacketFilter {
+        return lazyFilter(node);
       },
     });
     for (const i of [...physical, bridge]) for (const a of i.addresses) own(a.address, nsId, i.name);
@@ -344,7 +346,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     announced,
     structureProblems: problems,
     get problems(): readonly Problem[] {
-      all ??= [...problems, ...t.nodes.flatMap((n) => lazyRules(n).problems)];
+      all ??= [...problems, ...t.nodes.flatMap((n) => lazyFilter(n).problems)];
       return all;
     },
   };

@@ -7,6 +7,7 @@
  */
 import type { Address, Family, Prefix } from '../net/address';
 import type { Ruleset } from '../netfilter/types';
+import type { PacketFilter } from './filter';
 import type { Problem, Span } from '../problem';
 import type { Protocol } from '../model/types';
 
@@ -114,10 +115,10 @@ export interface Netns {
   /** Pods whose containers run in this namespace (one, or the hostNetwork pods of a node). */
   readonly pods: readonly string[];
   /**
-   * A node's netfilter ruleset. Compiled on first read (a trace reaching the node, "Show Node Rules", a rule
-   * reading it) and kept: a large cluster pays only for the nodes it looks at.
+   * A node's packet filter (iptables today; see filter.ts). Compiled on first read (a trace reaching the node,
+   * "Show Node Rules", a rule reading it) and kept: a large cluster pays only for the nodes it looks at.
    */
-  readonly rules?: NodeRules;
+  readonly filter?: PacketFilter;
   /** Whether the namespace forwards packets (nodes do; pods and externals do not). */
   readonly forwarding: boolean;
   /** Whether bridged IPv4/IPv6 traffic passes iptables (net.bridge.bridge-nf-call-iptables). */

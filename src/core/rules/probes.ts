@@ -93,8 +93,7 @@ export type RuleAuthor = 'kube-proxy' | 'cni-ipmasq' | 'ip-masq-agent' | 'node-i
 export function ruleAuthor(dp: DataPlane, netns: NetnsId, span: Span | undefined): RuleAuthor {
   const ns = dp.namespaces.get(netns);
   if (!span || !ns || ns.kind !== 'node') return 'unknown';
-  if (span.file !== rulesFileOf(ns.name)) return 'node-iptables';
-  return ns.rules?.blocks.find((b) => span.start >= b.start && span.start < b.end)?.author ?? 'unknown';
+  return ns.filter?.authorAt(span) ?? 'unknown';
 }
 
 /** A span that points at text someone wrote (defaulted values have an empty file name). */
@@ -107,20 +106,15 @@ function splitters(t: Topology, dp: DataPlane): { prefixes: Prefix[]; ifaces: st
   const seen = new Set<string>();
   for (const node of t.nodes) {
     if (!node.iptables) continue;
-    const ruleset = dp.namespaces.get(nodeNetns(node.name))?.rules?.ruleset;
-    for (const table of Object.values(ruleset?.tables ?? {})) {
-      for (const chain of table?.chains ?? []) {
-        for (const rule of chain.rules) {
-          if (rule.span.file === rulesFileOf(node.name)) continue;
-          for (const m of rule.matches) {
-            if ((m.kind === 'source' || m.kind === 'destination') && !seen.has(m.prefix.text)) {
-              seen.add(m.prefix.text);
-              prefixes.push(m.prefix);
-            }
-            if (m.kind === 'inInterface' || m.kind === 'outInterface') ifaces.push(m.name);
-          }
-        }
+    const filter = dp.namespaces.get(nodeNetns(node.name))?.filter;
+    for (const rule of filter?.rules() ?? []) {
+      if (rule.span.file === rulesFileOf(node.name)) continue;
+      for (const p of rule.prefixes) {
+        if (seen.has(p.text)) continue;
+        seen.add(p.text);
+        prefixes.push(p);
       }
+      ifaces.push(...rule.interfaces);
     }
   }
   for (const c of t.cluster.masquerade?.nonMasqueradeCIDRs ?? []) {

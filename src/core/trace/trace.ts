@@ -383,7 +383,7 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths },
     problems: [
       ...dp.structureProblems,
-      ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.rules?.problems ?? []),
+      ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.filter?.problems ?? []),
     ],
   };
 }

@@ -14,11 +14,8 @@
  *   the reverse translation of what each node did to the request.
  */
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
-import { placeHookResult } from '../dataplane/node-rules';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
-import { kubeProxyChainRole } from '../kubeproxy/names';
-import { evaluateHook } from '../netfilter/evaluate';
-import type { Decision, Hook, Packet as NfPacket } from '../netfilter/types';
+import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type {
   BridgeStep,
@@ -232,10 +229,10 @@ interface HookOpts {
 
 type HookEnd =
   | { readonly state: WalkState; readonly verdict: 'ACCEPT' }
-  | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: Decision };
+  | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: FilterDecision };
 
-function decisionStep(hook: Hook, d: Decision): NetfilterStep {
-  const role = kubeProxyChainRole(d.chain);
+function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
+  const role = filter.chainRole(d.table, d.chain);
   return {
     kind: 'netfilter',
     detail: `${d.table} ${d.chain}: ${d.action}`,
@@ -322,26 +319,6 @@ function replyNat(s: WalkState, netns: NetnsId, hook: Hook): WalkState {
   });
 }
 
-/**
- * kube-proxy writes ClientIP session affinity as `-m recent --set` on the DNAT rule of KUBE-SEP and
- * `-m recent --rcheck --seconds T` rules in KUBE-SVC/KUBE-SVL: the note says what that does for later connections.
- */
-function affinityOf(n: Netns, chain: string, ruleText: string): { list: string; seconds?: number } | undefined {
-  const nat = n.rules?.ruleset.tables.nat;
-  const rule = nat?.chains.find((c) => c.name === chain)?.rules.find((r) => r.text === ruleText);
-  const set = rule?.matches.find((m) => m.kind === 'recent' && m.command === 'set');
-  if (!nat || !set || set.kind !== 'recent') return undefined;
-  let seconds: number | undefined;
-  for (const c of nat.chains) {
-    for (const r of c.rules) {
-      const m = r.matches.find((x) => x.kind === 'recent' && x.command === 'rcheck' && x.name === set.name);
-      if (m && m.kind === 'recent') seconds = m.seconds;
-    }
-    if (seconds !== undefined) break;
-  }
-  return seconds !== undefined ? { list: set.name, seconds } : { list: set.name };
-}
-
 function affinityText(chain: string, client: string, backend: string, list: string, seconds?: number): string {
   const forHow =
     seconds !== undefined ? `for ${seconds} s after its last connection` : 'while it stays in the recent list';
@@ -351,9 +328,10 @@ function affinityText(chain: string, client: string, backend: string, list: stri
 /** Runs one hook of a namespace's ruleset; pods and externals have none. */
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
   let s = replyNat(s0, n.id, hook);
-  if (!n.rules) return [{ state: s, verdict: 'ACCEPT' }];
+  const filter = n.filter;
+  if (!filter) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
-  const packet: NfPacket = {
+  const packet: FilterPacket = {
     family: p.family,
     proto: p.proto,
     src: p.src,
@@ -366,26 +344,23 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.bridged ? { bridged: true } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
-  const rules = n.rules;
-  const res = placeHookResult(
-    rules,
-    evaluateHook(rules.ruleset, hook, packet, {
-      localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
-      interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
-      conntrack: s.reply
-        ? {
-            state: 'ESTABLISHED',
-            ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
-            ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
-          }
-        : { state: 'NEW' },
-      ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
-    }),
-  );
+  const res = filter.evaluate(hook, packet, {
+    localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
+    interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
+    conntrack: s.reply
+      ? {
+          state: 'ESTABLISHED',
+          ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
+          ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
+        }
+      : { state: 'NEW' },
+    ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
+  });
   s = { ...s };
   return res.outcomes.map((out) => {
     let st: WalkState = { ...s, probability: s.probability * out.probability };
-    for (const d of out.decisions) if (d.matched || d.probability !== undefined) st = step(st, decisionStep(hook, d));
+    for (const d of out.decisions)
+      if (d.matched || d.probability !== undefined) st = step(st, decisionStep(filter, hook, d));
     const before = tupleOf(st.pkt);
     const np = out.packet;
     st = {
@@ -420,7 +395,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           after: ev.after,
         },
       );
-      const aff = r.type === 'DNAT' ? affinityOf(n, r.chain, r.ruleText) : undefined;
+      const aff = r.remembers;
       if (aff)
         st = step(st, {
           kind: 'affinity',
@@ -438,9 +413,10 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   });
 }
 
-function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, netns: NetnsId, hook: Hook): Finished[] {
+function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, n: Netns, hook: Hook): Finished[] {
+  const netns = n.id;
   const d = e.decision;
-  const fw = !!d && kubeProxyChainRole(d.chain) === 'service-firewall';
+  const fw = !!d && n.filter?.chainRole(d.table, d.chain) === 'service-firewall';
   const reason: Reason = fw ? 'source-range' : e.verdict === 'REJECT' ? 'netfilter-reject' : 'netfilter-drop';
   const where = d ? `${d.table} ${d.chain}${d.ruleText ? `: ${d.ruleText}` : ` (${d.action})`}` : hook;
   return finish(
@@ -473,7 +449,7 @@ function hookThen(
   then: (s: WalkState) => Finished[],
 ): Finished[] {
   return runHook(env, s, n, hook, o).flatMap((e) =>
-    e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n.id, hook),
+    e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n, hook),
   );
 }
 

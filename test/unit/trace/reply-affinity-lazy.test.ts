@@ -11,6 +11,7 @@ import { CliError, type CliIO } from '../../../src/cli/command';
 import { buildNodeRules, compileDataPlane, nodeRulesText } from '../../../src/core/dataplane';
 import { buildTopology } from '../../../src/core/model/build';
 import { traceFlow, type TraceRequest } from '../../../src/core/trace';
+import type { IptablesFilter } from '../../../src/core/dataplane/iptables-filter';
 
 const LAB_FILE = 'examples/two-node-lab/cluster.netpath.yaml';
 const LAB = readFileSync(LAB_FILE, 'utf8');
@@ -89,8 +90,8 @@ describe('dataplane/lazy rulesets', () => {
     const calls: string[] = [];
     const dp = compileDataPlane(t, { kubeProxy: (_t, n) => (calls.push(n.name), '') });
     assert.deepEqual(calls, []);
-    const one = dp.namespaces.get('node:node1')!.rules;
-    assert.strictEqual(dp.namespaces.get('node:node1')!.rules, one);
+    const one = dp.namespaces.get('node:node1')!.filter;
+    assert.strictEqual(dp.namespaces.get('node:node1')!.filter, one);
     assert.deepEqual(calls, ['node1']);
     traceFlow(t, { from: 'pod/client', to: 'pod/web-1:8080' }, dp);
     assert.deepEqual(calls, ['node1'], 'a same-node trace compiles no other node');
@@ -107,7 +108,7 @@ describe('dataplane/lazy rulesets', () => {
     assert.equal(t.services.length, 2);
     const dp = compileDataPlane(t);
     for (const node of t.nodes) {
-      const shared = dp.namespaces.get(`node:${node.name}`)!.rules!;
+      const shared = dp.namespaces.get(`node:${node.name}`)!.filter as IptablesFilter;
       const alone = buildNodeRules(t, node);
       assert.equal(shared.text, alone.text);
       assert.equal(shared.text, nodeRulesText(t, node.name));
@@ -120,7 +121,7 @@ describe('dataplane/lazy rulesets', () => {
     const local = (n: string) =>
       dp.namespaces
         .get(`node:${n}`)!
-        .rules!.text.split('\n')
+        .filter!.text.split('\n')
         .filter((l) => l.startsWith('-A KUBE-SVL-'))
         .join('\n');
     assert.notEqual(local('node1'), local('node2'));

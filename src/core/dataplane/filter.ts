@@ -1,0 +1,142 @@
+/**
+ * A node namespace's packet filter, whatever writes it: the one interface the walk (src/core/trace/walk.ts), the
+ * diagnostics and "Show Node Rules" use. iptables (iptables-filter.ts) is the first backend; kube-proxy's
+ * nftables mode is the next (several tables of several families on one hook, each base chain at its priority: the
+ * backend orders them, the walk only asks for a hook).
+ *
+ * Hooks are named as the kernel's netfilter hooks (iptables spells them in capitals); tables and chains are the
+ * backend's own names (`nat`, `ip kube-proxy`), for showing and for the generator's knowledge, never parsed.
+ */
+import type { Family, Prefix } from '../net/address';
+import type { DecisionEffect, Hook } from '../netfilter/types';
+import type { Problem, Span } from '../problem';
+import type { RulesBlock } from './types';
+
+export type { DecisionEffect, Hook } from '../netfilter/types';
+
+/** The packet at a hook. */
+export interface FilterPacket {
+  readonly family: Family;
+  /** Lower-case protocol name: `tcp`, `udp`, `sctp`, `icmp`, `icmpv6`, or a number as text. */
+  readonly proto: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly mark: number;
+  readonly inIface?: string;
+  readonly outIface?: string;
+  /** Whether the packet is being bridged (br_netfilter). */
+  readonly bridged?: boolean;
+}
+
+/** What the namespace and its conntrack know when the hook runs. */
+export interface FilterContext {
+  /** Addresses assigned in this namespace, and per interface. */
+  readonly localAddresses: readonly string[];
+  readonly interfaceAddresses?: Readonly<Record<string, readonly string[]>>;
+  /** The connection: NEW for a request's first packet (NAT is decided then), ESTABLISHED for its reply. */
+  readonly conntrack: {
+    readonly state: 'NEW' | 'ESTABLISHED';
+    readonly dnat?: boolean;
+    readonly snat?: boolean;
+  };
+  /** Primary address of the outgoing interface, for masquerading. */
+  readonly outIfaceAddress?: string;
+}
+
+/** A rule, policy or branch that mattered at the hook. */
+export interface FilterDecision {
+  /** The backend's table name (`nat`, `ip kube-proxy`). */
+  readonly table: string;
+  readonly chain: string;
+  /** Index of the rule in its chain; -1 for a policy or a table-level note. */
+  readonly ruleIndex: number;
+  readonly ruleText?: string;
+  /** Where the rule is written: the node's rules text, or the YAML line it came from. */
+  readonly span?: Span;
+  readonly matched: boolean;
+  /** What happened, in words (`jump KUBE-SVC-X`, `DNAT`, `policy DROP`). */
+  readonly action: string;
+  /** The probability of this branch, when the rule chose at random. */
+  readonly probability?: number;
+  readonly effect: DecisionEffect;
+  /** The chain jumped to. */
+  readonly target?: string;
+}
+
+/** One address translation the filter did. */
+export interface FilterNat {
+  readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
+  readonly table: string;
+  readonly chain: string;
+  readonly ruleText: string;
+  readonly span: Span;
+  readonly before: { readonly address: string; readonly port?: number };
+  readonly after: { readonly address: string; readonly port?: number };
+  /**
+   * The translating rule also remembers the client for later connections (ClientIP session affinity: an
+   * iptables `recent` list, an nftables set with a timeout): the list and, when the rules say, for how long.
+   */
+  readonly remembers?: { readonly list: string; readonly seconds?: number };
+}
+
+/** One way the hook can end (several when a rule chooses at random). */
+export interface FilterOutcome {
+  /** Outcomes of one evaluation sum to 1. */
+  readonly probability: number;
+  readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT';
+  /** The packet after marks and translations. */
+  readonly packet: FilterPacket;
+  readonly nat: readonly FilterNat[];
+  readonly decisions: readonly FilterDecision[];
+  readonly problems: readonly Problem[];
+}
+
+export interface FilterResult {
+  readonly outcomes: readonly FilterOutcome[];
+}
+
+/** What a rule matches on that classifies packets: addresses and interfaces (for choosing representative flows). */
+export interface FilterRuleSummary {
+  readonly table: string;
+  readonly chain: string;
+  readonly text: string;
+  readonly span: Span;
+  readonly prefixes: readonly Prefix[];
+  readonly interfaces: readonly string[];
+}
+
+/**
+ * What a chain is for, as the generator of the rules knows it (kube-proxy's Service firewall). The backend asks its
+ * {@link RulesKnowledge}; the walk reads the role and never a chain name.
+ */
+export type ChainRole = 'service-firewall';
+
+/** Knowledge of the tool that generated (some of) the rules, given to the backend by whoever assembled them. */
+export interface RulesKnowledge {
+  chainRole(table: string, chain: string): ChainRole | undefined;
+}
+
+export interface PacketFilter {
+  /** Which backend evaluates the rules. */
+  readonly backend: 'iptables' | 'nftables';
+  /** Runs every table/base chain the backend has on `hook`, in the kernel's order. */
+  evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult;
+  /**
+   * The rules as the backend's own tool prints them (`iptables-save`, `nft list ruleset`): what "Show Node Rules"
+   * shows, what the kernel lab loads, and the text generated rules' spans point into (the file `netpath:rules/<node>`).
+   * Built when first read.
+   */
+  readonly text: string;
+  /** The rules' problems, mapped back to the YAML where the rules came from the node's own lines. */
+  readonly problems: readonly Problem[];
+  /** The contributors' blocks of `text`, in order. */
+  readonly blocks: readonly RulesBlock[];
+  /** Who wrote the rule at `span`: a contributor of a generated block, or the node's own rules (YAML spans). */
+  authorAt(span: Span): RulesBlock['author'] | undefined;
+  /** Every rule with what it matches on, in order. */
+  rules(): Iterable<FilterRuleSummary>;
+  /** What a chain is for, when the generator says (see {@link RulesKnowledge}). */
+  chainRole(table: string, chain: string): ChainRole | undefined;
+}

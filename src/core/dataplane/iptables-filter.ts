@@ -1,0 +1,120 @@
+/**
+ * The iptables backend of {@link PacketFilter}: a node's iptables-save ruleset (NodeRules, assembled by
+ * node-rules.ts from kube-proxy, the CNI plug-in, ip-masq-agent and the node's own lines), evaluated by the
+ * general iptables model in src/core/netfilter.
+ */
+import { evaluateHook } from '../netfilter/evaluate';
+import type { Hook, NatRecord, Ruleset } from '../netfilter/types';
+import type { Prefix } from '../net/address';
+import type { Span } from '../problem';
+import type {
+  ChainRole,
+  FilterContext,
+  FilterNat,
+  FilterPacket,
+  FilterResult,
+  FilterRuleSummary,
+  PacketFilter,
+  RulesKnowledge,
+} from './filter';
+import { placeHookResult, placeRulesSpan } from './node-rules';
+import type { NodeRules, RulesBlock } from './types';
+
+export interface IptablesFilter extends PacketFilter {
+  readonly backend: 'iptables';
+  /** The parsed ruleset (for tests and iptables-specific tools; the walk uses {@link PacketFilter} only). */
+  readonly ruleset: Ruleset;
+}
+
+/**
+ * A node's iptables filter. `rulesFile` is the pseudo file generated rules' spans point into (a rule outside it came
+ * from the node's own YAML lines); `knowledge` is what the generators know of their chains.
+ */
+export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
+  const ruleset = rules.ruleset;
+  let remembering: Map<string, { list: string; seconds?: number }> | undefined;
+  /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
+  const remembersOf = (r: NatRecord): FilterNat['remembers'] => {
+    if (!remembering) {
+      remembering = new Map();
+      const seconds = new Map<string, number>();
+      for (const table of Object.values(ruleset.tables)) {
+        for (const chain of table?.chains ?? []) {
+          for (const rule of chain.rules) {
+            for (const m of rule.matches) {
+              if (m.kind !== 'recent') continue;
+              if (m.command === 'set')
+                remembering.set(`${table!.name}\u0000${chain.name}\u0000${rule.text}`, { list: m.name });
+              else if (
+                (m.command === 'rcheck' || m.command === 'update') &&
+                m.seconds !== undefined &&
+                !seconds.has(m.name)
+              )
+                seconds.set(m.name, m.seconds);
+            }
+          }
+        }
+      }
+      for (const [k, v] of remembering) {
+        const s = seconds.get(v.list);
+        if (s !== undefined) remembering.set(k, { ...v, seconds: s });
+      }
+    }
+    return remembering.get(`${r.table}\u0000${r.chain}\u0000${r.ruleText}`);
+  };
+
+  return {
+    backend: 'iptables',
+    ruleset,
+    get text() {
+      return rules.text;
+    },
+    problems: rules.problems,
+    blocks: rules.blocks,
+    evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult {
+      const res = placeHookResult(rules, evaluateHook(ruleset, hook, packet, ctx));
+      return {
+        outcomes: res.outcomes.map((o) => ({
+          probability: o.probability,
+          verdict: o.verdict,
+          packet: o.packet,
+          decisions: o.decisions,
+          problems: o.problems,
+          nat: o.nat.map((r) => {
+            const remembers = r.type === 'DNAT' ? remembersOf(r) : undefined;
+            return remembers ? { ...r, remembers } : r;
+          }),
+        })),
+      };
+    },
+    authorAt(span: Span): RulesBlock['author'] | undefined {
+      if (span.file !== rulesFile) return 'node-iptables';
+      return rules.blocks.find((b) => span.start >= b.start && span.start < b.end)?.author;
+    },
+    *rules(): Iterable<FilterRuleSummary> {
+      for (const table of Object.values(ruleset.tables)) {
+        for (const chain of table?.chains ?? []) {
+          for (const rule of chain.rules) {
+            const prefixes: Prefix[] = [];
+            const interfaces: string[] = [];
+            for (const m of rule.matches) {
+              if (m.kind === 'source' || m.kind === 'destination') prefixes.push(m.prefix);
+              if (m.kind === 'inInterface' || m.kind === 'outInterface') interfaces.push(m.name);
+            }
+            yield {
+              table: table!.name,
+              chain: chain.name,
+              text: rule.text,
+              span: placeRulesSpan(rules, rule.span),
+              prefixes,
+              interfaces,
+            };
+          }
+        }
+      }
+    },
+    chainRole(table: string, chain: string): ChainRole | undefined {
+      return knowledge?.chainRole(table, chain);
+    },
+  };
+}
