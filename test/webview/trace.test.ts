@@ -1,6 +1,6 @@
 /** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
 import assert from 'node:assert/strict';
-import type { Hop, NetfilterStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
+import type { Hop, NetfilterStep, PolicyStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
 import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
 import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
 
@@ -140,6 +140,25 @@ suite('trace view', () => {
         (s): s is NetfilterStep => s.kind === 'netfilter' && s.file !== undefined,
       )!;
       assert.deepEqual(reveals[1], { type: 'reveal', file: rule.file, start: rule.start, end: rule.end });
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('a NetworkPolicy drop says which policies isolate the pod, and its link reveals the policy in the YAML', async () => {
+    const g = golden('policy-egress-denied');
+    const v = await openTrace(g);
+    try {
+      const disposition = await v.page.locator('#disposition').innerText();
+      assert.match(disposition, /a NetworkPolicy isolates the pod and none of its rules allows this connection/);
+      const last = v.page.locator('#hops tbody tr').last();
+      assert.match(await last.innerText(), /egress from shop\/web-1 to 10\.244\.2\.12:5432: denied/);
+      await last.locator('.step > div button.rule').first().click();
+      const reveals = (await v.posted()).filter(
+        (m): m is Extract<WebviewMessage, { type: 'reveal' }> => m.type === 'reveal',
+      );
+      const step = g.expected.paths[0].hops[1].steps.find((s): s is PolicyStep => s.kind === 'policy')!;
+      assert.deepEqual(reveals[0], { type: 'reveal', file: step.file, start: step.start, end: step.end });
     } finally {
       await v.close();
     }

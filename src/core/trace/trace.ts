@@ -12,6 +12,7 @@ import { NO_SPAN, problem, type Problem } from '../problem';
 import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpoints';
 import { stepText } from './steps';
 import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
+import { PolicyIndex } from '../policy/evaluate';
 import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv } from './walk';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
@@ -334,7 +335,7 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     );
   const family = familyOf(dstAddress);
   if (family === undefined) return bad('to', `'${dstAddress}' is not an IP address.`);
-  const env: WalkEnv = { dp };
+  const env: WalkEnv = { dp, ...(t.networkPolicies.length ? { policy: new PolicyIndex(t, request.policy) } : {}) };
   // A socket connecting to loopback without binding gets the loopback address as its source (route `local 127.0.0.0/8 dev lo src 127.0.0.1`).
   let srcAddress = dst.localhost ? dstAddress : src.addresses.find((a) => familyOf(a) === family);
   if (!srcAddress) {

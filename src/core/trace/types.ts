@@ -5,6 +5,7 @@
  * it only grows. Steps are a closed union of typed kinds (issue 12); `npm run schema` turns these types into
  * schemas/trace.schema.json, described in docs/trace-format.md.
  */
+import type { PolicyOptions } from '../policy/types';
 
 /** How a walk ended; `delivered` is the one success. */
 export type Disposition = 'delivered' | 'dropped' | 'rejected' | 'no-route' | 'loop' | 'exited';
@@ -241,7 +242,12 @@ export interface DecapStep extends StepBase {
   readonly vni?: number;
 }
 
-/** A NetworkPolicy verdict for a pod, in one direction; `file`/`start`/`end` locate the rule that allowed it. */
+/**
+ * A NetworkPolicy verdict for a pod, in one direction (docs/network-policy.md): egress where the packet leaves
+ * the source pod's node stack (after kube-proxy's DNAT), ingress where it enters the destination pod.
+ * `file`/`start`/`end` locate the rule that allowed it (`policy` and `rule` name it), or, when no rule did, the
+ * first isolating policy.
+ */
 export interface PolicyStep extends StepBase, StepSpan {
   readonly kind: 'policy';
   readonly direction: 'ingress' | 'egress';
@@ -252,6 +258,13 @@ export interface PolicyStep extends StepBase, StepSpan {
   readonly policies: readonly string[];
   /** The policy whose rule allowed the packet (absent when denied or not isolated). */
   readonly policy?: string;
+  /** The index of that rule in the policy's `ingress` or `egress` list. */
+  readonly ruleIndex?: number;
+  /**
+   * Why no rule had to allow it: the pod is not isolated, the other end is the pod's own node, the pod itself,
+   * or the packet is a reply of an allowed connection.
+   */
+  readonly exempt?: 'not-isolated' | 'own-node' | 'same-pod' | 'reply';
 }
 
 /** The packet reaching its socket. */
@@ -287,6 +300,9 @@ export interface DropStep extends StepBase, StepSpan {
   readonly listening?: readonly string[];
   /** `ttl-exceeded`: the TTL the packet arrived with. */
   readonly ttl?: number;
+  /** `policy-denied`: the direction and the policies isolating the pod, none of whose rules allows the packet. */
+  readonly direction?: 'ingress' | 'egress';
+  readonly policies?: readonly string[];
 }
 
 /** A closed union: a consumer switching on `kind` handles every case (see docs/architecture.md, "Adding a step kind"). */
@@ -406,4 +422,6 @@ export interface TraceRequest {
   /** `node/<name>`: where a bare source address enters. */
   readonly at?: string;
   readonly reply?: boolean;
+  /** Where Kubernetes leaves NetworkPolicy behaviour to the plugin: the choices (docs/network-policy.md). */
+  readonly policy?: Partial<PolicyOptions>;
 }

@@ -17,6 +17,8 @@ import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
+import type { PolicyIndex } from '../policy/evaluate';
+import type { DirectionVerdict, PolicyConnection } from '../policy/types';
 import type {
   BridgeStep,
   DeliverStep,
@@ -27,6 +29,7 @@ import type {
   NatEvent,
   NatTuple,
   NetfilterStep,
+  PolicyStep,
   Reason,
   RouteStep,
   Step,
@@ -62,6 +65,8 @@ export interface WalkState {
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
+  /** Set once the source pod's egress policies have judged the packet (they judge it once, at the first node). */
+  readonly egressJudged?: true;
   /**
    * For a reply: the request's conntrack entries and NAT events (to name what each reverse translation undoes),
    * and the source rewrite still due at POSTROUTING.
@@ -83,6 +88,8 @@ export interface Finished {
 
 export interface WalkEnv {
   readonly dp: DataPlane;
+  /** The cluster's NetworkPolicies; absent when the topology has none (then no policy steps are taken). */
+  readonly policy?: PolicyIndex;
 }
 
 const MAX_HOPS = 256;
@@ -469,6 +476,125 @@ function leaveNode(s: WalkState, n: Netns): WalkState {
     : { ...rest, ct: [...s.ct, { netns: n.id, orig: s.entry.tuple, final }] };
 }
 
+// ---------------------------------------------------------------- NetworkPolicy
+
+function connectionOf(p: Pkt): PolicyConnection {
+  const proto = p.proto.toUpperCase();
+  return {
+    src: p.src,
+    dst: p.dst,
+    proto: proto === 'TCP' || proto === 'UDP' || proto === 'SCTP' ? proto : 'ICMP',
+    port: p.dport,
+  };
+}
+
+/** The typed step for one direction's verdict (null when that end is no pod: no policy applies). */
+function policyStep(v: DirectionVerdict, c: PolicyConnection): PolicyStep | null {
+  if (!v.pod || v.exempt === 'not-a-pod' || v.exempt === 'host-network') return null;
+  const what = `${v.direction === 'egress' ? 'egress from' : 'ingress to'} ${v.pod}`;
+  const to = `${hostPort(v.direction === 'egress' ? c.dst : c.src, v.direction === 'egress' ? c.port : null)}`;
+  const policies = v.policies.map((p) => p.id);
+  const base = { kind: 'policy' as const, direction: v.direction, pod: v.pod, policies };
+  if (v.exempt === 'not-isolated')
+    return {
+      ...base,
+      verdict: 'allowed',
+      exempt: 'not-isolated',
+      detail: `${what}: no NetworkPolicy selects the pod for ${v.direction}, so it is not isolated`,
+    };
+  if (v.exempt === 'own-node' || v.exempt === 'same-pod')
+    return {
+      ...base,
+      verdict: 'allowed',
+      exempt: v.exempt,
+      detail: `${what}: ${v.exempt === 'own-node' ? "traffic with the pod's own node" : 'traffic of the pod with itself'} is always allowed (isolated by ${policies.join(', ')})`,
+    };
+  const first = v.allowedBy[0];
+  if (first)
+    return {
+      ...base,
+      verdict: 'allowed',
+      policy: first.policy,
+      ruleIndex: first.index,
+      file: first.span.file,
+      start: first.span.start,
+      end: first.span.end,
+      detail: `${what} ${v.direction === 'egress' ? 'to' : 'from'} ${to} allowed by ${first.policy} ${v.direction}[${first.index}]`,
+    };
+  const at = v.policies[0]?.span;
+  return {
+    ...base,
+    verdict: 'denied',
+    ...(at ? { file: at.file, start: at.start, end: at.end } : {}),
+    detail: `${what} ${v.direction === 'egress' ? 'to' : 'from'} ${to}: denied, no ${v.direction} rule of ${policies.join(', ')} allows it`,
+  };
+}
+
+/** Adds a policy step; a denial ends the walk with a typed `policy-denied` drop naming the isolating policies. */
+function policyThen(
+  s: WalkState,
+  n: Netns,
+  v: DirectionVerdict,
+  c: PolicyConnection,
+  then: (s: WalkState) => Finished[],
+): Finished[] {
+  const st = policyStep(v, c);
+  if (!st) return then(s);
+  const next = step(s, st);
+  if (st.verdict === 'allowed') return then(next);
+  return finish(
+    next,
+    n.id,
+    'dropped',
+    'policy-denied',
+    `NetworkPolicy ${st.policies.join(', ')} isolate${st.policies.length === 1 ? 's' : ''} ${st.pod} for ${st.direction} and no rule allows this connection`,
+    {
+      direction: st.direction,
+      policies: st.policies,
+      ...(st.file !== undefined ? { file: st.file, start: st.start, end: st.end } : {}),
+    },
+  );
+}
+
+/**
+ * The source pod's egress policies, judged once where the packet first enters a node (after PREROUTING, so on
+ * the post-DNAT destination), as plugins enforce it on the host side of the pod's interface.
+ */
+function policyEgress(env: WalkEnv, s: WalkState, n: Netns, then: (s: WalkState) => Finished[]): Finished[] {
+  const policy = env.policy;
+  if (!policy || s.reply || s.egressJudged) return then(s);
+  const judged: WalkState = { ...s, egressJudged: true };
+  const c = connectionOf(s.pkt);
+  const v = policy.judge('egress', policy.endpoint(c.src), policy.endpoint(c.dst), c);
+  return policyThen(judged, n, v, c, then);
+}
+
+/** The destination pod's ingress policies, judged as the packet leaves the node for the pod (`n` is the node). */
+function policyIngress(env: WalkEnv, s: WalkState, n: Netns, then: (s: WalkState) => Finished[]): Finished[] {
+  const policy = env.policy;
+  if (!policy) return then(s);
+  if (s.reply) {
+    const pod = policy.endpoint(s.pkt.dst).pod;
+    if (!pod) return then(s);
+    return then(
+      step(s, {
+        kind: 'policy',
+        direction: 'ingress',
+        verdict: 'allowed',
+        pod: pod.id,
+        policies: policy.isolating(pod, 'ingress').map((p) => p.id),
+        exempt: 'reply',
+        detail: `ingress to ${pod.id}: a reply of an allowed connection, allowed whatever the policies say`,
+      }),
+    );
+  }
+  return policyEgress(env, s, n, (a) => {
+    const c = connectionOf(a.pkt);
+    const v = policy.judge('ingress', policy.endpoint(c.dst), policy.endpoint(c.src), c);
+    return policyThen(a, n, v, c, then);
+  });
+}
+
 // ---------------------------------------------------------------- delivery
 
 function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finished[] {
@@ -667,11 +793,13 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
         );
       });
     }
-    return hop(s, n.id, dev, 'out', (a) =>
-      hop(step(a, vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
-        receive(env, b, pn, peer.device),
-      ),
-    );
+    const go = (x: WalkState): Finished[] =>
+      hop(x, n.id, dev, 'out', (a) =>
+        hop(step(a, vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
+          receive(env, b, pn, peer.device),
+        ),
+      );
+    return n.kind === 'node' && pn.kind === 'pod' ? policyIngress(env, s, n, go) : go(s);
   }
   if (iface.kind === 'loopback')
     return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
@@ -736,11 +864,13 @@ function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished
   const peer = iface.peer!;
   const pn = ns(env, peer.netns);
   const a = leaveNode(s, n);
-  return hop(a, n.id, port, 'out', (b) =>
-    hop(step(b, vethStep(n.id, port, pn.id, peer.device)), pn.id, peer.device, 'in', (c) =>
-      receive(env, c, pn, peer.device),
-    ),
-  );
+  const go = (x: WalkState): Finished[] =>
+    hop(x, n.id, port, 'out', (b) =>
+      hop(step(b, vethStep(n.id, port, pn.id, peer.device)), pn.id, peer.device, 'in', (c) =>
+        receive(env, c, pn, peer.device),
+      ),
+    );
+  return pn.kind === 'pod' ? policyIngress(env, a, n, go) : go(a);
 }
 
 // ---------------------------------------------------------------- receiving
@@ -760,7 +890,9 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
       { device, address: s.pkt.dst },
     );
   }
-  return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) => routeInput(env, a, n, device));
+  return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) =>
+    policyEgress(env, a, n, (b) => routeInput(env, b, n, device)),
+  );
 }
 
 /** The node's routing decision for a received packet (after PREROUTING). */
@@ -861,31 +993,39 @@ function bridgeIngress(
     );
   };
   if (!n.brNetfilter) {
-    if (toPort) return bridgeOut(s, toPort, 'destination');
+    if (toPort) return policyEgress(env, s, n, (a) => bridgeOut(a, toPort, 'destination'));
     return hop(s, n.id, bridge.name, 'in', (a) => receive(env, a, n, bridge.name));
   }
   const before = s.pkt.dst;
-  return hookThen(env, s, n, 'PREROUTING', { inIface: bridge.name, ...(toPort ? { bridged: true } : {}) }, (a) => {
-    if (a.pkt.dst !== before) {
-      // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
-      const d = addr(a.pkt.dst);
-      const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
-      if (r && r.dev === bridge.name) {
-        const nb = bridgeNeighbor(env, n, bridge, d);
-        if (nb?.kind === 'port') {
-          const viaBridge = (b: WalkState): Finished[] =>
-            bridgeOut(
-              step(b, routeStep(n, d, r, `${r.text} (bridged after DNAT at the bridge)`, 'bridged-after-dnat')),
-              nb.device,
-              'nat-at-bridge',
-            );
-          return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
+  const pre = (f: (a: WalkState) => Finished[]) => (a: WalkState) => policyEgress(env, a, n, f);
+  return hookThen(
+    env,
+    s,
+    n,
+    'PREROUTING',
+    { inIface: bridge.name, ...(toPort ? { bridged: true } : {}) },
+    pre((a) => {
+      if (a.pkt.dst !== before) {
+        // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
+        const d = addr(a.pkt.dst);
+        const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
+        if (r && r.dev === bridge.name) {
+          const nb = bridgeNeighbor(env, n, bridge, d);
+          if (nb?.kind === 'port') {
+            const viaBridge = (b: WalkState): Finished[] =>
+              bridgeOut(
+                step(b, routeStep(n, d, r, `${r.text} (bridged after DNAT at the bridge)`, 'bridged-after-dnat')),
+                nb.device,
+                'nat-at-bridge',
+              );
+            return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
+          }
         }
       }
-    }
-    if (toPort) return bridgeOut(a, toPort, 'destination');
-    return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
-  });
+      if (toPort) return bridgeOut(a, toPort, 'destination');
+      return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
+    }),
+  );
 }
 
 export function emptyState(pkt: Pkt): WalkState {

@@ -14,6 +14,7 @@ import type {
   NatStep,
   NatTuple,
   NetfilterStep,
+  PolicyStep,
   TraceProtocol,
   TraceRequest,
   TraceViewData,
@@ -203,6 +204,26 @@ function ruleLink(s: NetfilterStep | NatStep): HTMLElement {
   return b;
 }
 
+/** A policy step's link to the rule that allowed the packet, or to the policy that isolates the pod. */
+function policyLink(s: PolicyStep): HTMLElement | undefined {
+  if (s.file === undefined || s.start === undefined) return undefined;
+  const text = s.policy !== undefined ? `${s.policy} ${s.direction}[${s.ruleIndex ?? 0}]` : (s.policies[0] ?? 'policy');
+  const b = el(
+    'button',
+    {
+      class: 'link mono rule',
+      title: s.policy !== undefined ? 'Show the rule that allowed it' : 'Show the policy that isolates the pod',
+      'aria-label': `Show NetworkPolicy ${text} in the YAML`,
+    },
+    text,
+  );
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    reveal(s);
+  });
+  return b;
+}
+
 function stepCell(hop: Hop, walk: Walk): HTMLElement {
   const s = mattered(hop);
   const cell = el('div', { class: 'step' });
@@ -219,7 +240,11 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
     );
     if (rule) cell.append(el('div', {}, ruleLink(rule)));
   } else if (s.kind === 'netfilter') cell.append(el('div', {}, kind, ' ', stepText(s)), el('div', {}, ruleLink(s)));
-  else cell.append(el('div', {}, kind, ' ', stepText(s)));
+  else if (s.kind === 'policy') {
+    cell.append(el('div', {}, kind, ' ', stepText(s)));
+    const link = policyLink(s);
+    if (link) cell.append(el('div', {}, link));
+  } else cell.append(el('div', {}, kind, ' ', stepText(s)));
   if (hop.steps.length > 1) {
     const list = el('ol', { class: 'steps' });
     for (const x of hop.steps) {
@@ -231,6 +256,10 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
         stepText(x),
       );
       if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink(x));
+      if (x.kind === 'policy') {
+        const link = policyLink(x);
+        if (link) li.append(' ', link);
+      }
       list.append(li);
     }
     cell.append(el('details', {}, el('summary', {}, `all ${hop.steps.length} steps`), list));

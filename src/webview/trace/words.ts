@@ -19,7 +19,7 @@ const REASONS: Record<Reason, string> = {
   loop: 'it went round in a routing loop',
   'not-forwarding': 'the namespace does not forward packets',
   'left-model': 'it left the modelled network',
-  'policy-denied': 'a NetworkPolicy does not allow it',
+  'policy-denied': 'a NetworkPolicy isolates the pod and none of its rules allows this connection',
 };
 
 const DISPOSITIONS: Record<string, string> = {
@@ -74,9 +74,11 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
 export function mattered(hop: Hop): Step | undefined {
   const steps = hop.steps;
   return (
+    steps.find((s) => s.kind === 'policy' && s.verdict === 'denied') ??
     steps.find((s) => s.kind === 'drop') ??
     steps.find((s) => s.kind === 'nat') ??
     steps.find(isDecisive) ??
+    steps.find((s) => s.kind === 'policy' && s.policy !== undefined) ??
     steps.find((s) => s.kind === 'deliver') ??
     steps.find((s) => s.kind === 'bridge') ??
     steps.find((s) => s.kind === 'route') ??
