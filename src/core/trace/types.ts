@@ -245,7 +245,7 @@ export interface DecapStep extends StepBase {
 /**
  * A NetworkPolicy verdict for a pod, in one direction (docs/network-policy.md): egress where the packet leaves
  * the source pod's node stack (after kube-proxy's DNAT), ingress where it enters the destination pod.
- * `file`/`start`/`end` locate the rule that allowed it (`policy` and `rule` name it), or, when no rule did, the
+ * `file`/`start`/`end` locate the rule that allowed it (`policy` and `ruleIndex` name it), or, when no rule did, the
  * first isolating policy.
  */
 export interface PolicyStep extends StepBase, StepSpan {
