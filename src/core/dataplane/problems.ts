@@ -2,9 +2,12 @@
  * The data plane's own problems as `analyse` reports them, cheaply: the structure's (e.g. `route.no-device`,
  * known without any ruleset) and, per node with an `iptables:` text, that text's parse problems
  * (`iptables.syntax`, `iptables.unsupported`) at their YAML line. Only the raw text is parsed, never the
- * generated kube-proxy rules: they are the same problems the node's ruleset reports for its raw lines.
+ * generated kube-proxy rules: they are the same problems the node's ruleset reports for its raw lines. A node's
+ * `nftables:` text is parsed the same way (`nftables.syntax`, `nftables.unsupported`, `nftables.unknown-chain`,
+ * `nftables.unknown-set`).
  */
-import type { Topology } from '../model/types';
+import type { Node, Topology } from '../model/types';
+import { parseNftRuleset } from '../nftables';
 import type { Problem } from '../problem';
 import { rawLineOffsets, rawTextProblems } from './node-rules';
 import type { DataPlane } from './types';
@@ -16,8 +19,54 @@ export function dataPlaneProblems(
 ): Problem[] {
   const out: Problem[] = [...(dp?.structureProblems ?? [])];
   for (const node of t.nodes) {
+    if (node.nftables) out.push(...rawNftProblems(node, files.get(node.nftables.span.file)));
     if (!node.iptables) continue;
     out.push(...rawTextProblems(node, rawLineOffsets(node, files.get(node.iptables.span.file))));
   }
   return out;
+}
+
+const RAW = '\u0000nft';
+
+/**
+ * The parse problems of a node's `nftables:` text at their place in the YAML file: each line of the block scalar
+ * is found in the file (after the previous one), and a span moves with the line it starts on. A span whose line
+ * cannot be found falls back to the whole block.
+ */
+export function rawNftProblems(node: Node, fileText: string | undefined): Problem[] {
+  if (!node.nftables) return [];
+  const { text, span } = node.nftables;
+  const parsed = parseNftRuleset(text, RAW, 0);
+  if (!parsed.problems.length) return [];
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  const shift: (number | undefined)[] = [];
+  let acc = 0;
+  let cursor = span.start;
+  for (const l of lines) {
+    starts.push(acc);
+    acc += l.length + 1;
+    const body = l.replace(/\r$/, '').trim();
+    const at = body && fileText !== undefined ? fileText.indexOf(body, cursor) : -1;
+    if (at < 0 || at >= span.end) {
+      shift.push(undefined);
+      continue;
+    }
+    cursor = at + body.length;
+    shift.push(at - (starts[starts.length - 1] + (l.length - l.trimStart().length)));
+  }
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  return parsed.problems.map((p) => {
+    const d = p.span.file === RAW ? shift[lineOf(p.span.start)] : undefined;
+    return { ...p, span: d === undefined ? span : { file: span.file, start: p.span.start + d, end: p.span.end + d } };
+  });
 }

@@ -33,6 +33,7 @@ export interface NodeDraft {
   bridge?: YMap;
   routes?: Route[];
   iptables?: { text: string; span: Span };
+  nftables?: { text: string; span: Span };
   ipMasq?: boolean;
 }
 

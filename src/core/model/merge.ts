@@ -257,6 +257,7 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
       bridge,
       routes: np?.routes ?? [],
       iptables: np?.iptables,
+      nftables: np?.nftables,
       cniIpMasq: np?.ipMasq ?? cluster.cni.ipMasq,
       span: base.span,
       spans: { ...(k8s?.spans ?? {}), ...(np?.spans ?? {}), ...indexedSpans('podCIDRs', podCIDRs) },

@@ -93,11 +93,13 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
   const ipt = get(n, 'iptables');
   const iptText = str(ipt);
+  const nft = get(n, 'nftables');
+  const nftText = str(nft);
   b.addNode({
     name,
     span: n.span,
     spans: {
-      ...spansOf(n, ['name', 'interfaces', 'bridge', 'routes', 'iptables', 'ipMasq']),
+      ...spansOf(n, ['name', 'interfaces', 'bridge', 'routes', 'iptables', 'nftables', 'ipMasq']),
       ...indexedSpans('podCIDRs', podCIDRs),
     },
     origin: 'netpath',
@@ -106,6 +108,7 @@ function netpathNode(b: Drafts, n: YNode): void {
     bridge: map(get(n, 'bridge')),
     routes: get(n, 'routes') ? routes : undefined,
     iptables: iptText !== undefined && ipt ? { text: iptText, span: blockScalarBodySpan(ipt) } : undefined,
+    nftables: nftText !== undefined && nft ? { text: nftText, span: blockScalarBodySpan(nft) } : undefined,
     ipMasq: bool(get(n, 'ipMasq')),
   });
 }

@@ -286,6 +286,11 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
             description:
               "Raw iptables-save text for this node, evaluated as written after kube-proxy's and the CNI plugin's rules.",
           },
+          nftables: {
+            type: 'string',
+            description:
+              'Raw nftables text for this node: `nft list ruleset` output or an `nft -f` script. Checked and shown with the node rules; traces do not evaluate it yet.',
+          },
         },
         required: ['name'],
         additionalProperties: false,

@@ -127,6 +127,11 @@ export interface Node extends Located {
   readonly routes: readonly Route[];
   /** Raw iptables-save text for this node, evaluated as written; with the offset of its first character. */
   readonly iptables: { readonly text: string; readonly span: Span } | undefined;
+  /**
+   * Raw nftables text for this node (`nft list ruleset` output or an `nft -f` script), with the offset of its first
+   * character. Parsed and checked; shown by Show Node Rules. Traces do not evaluate it yet.
+   */
+  readonly nftables: { readonly text: string; readonly span: Span } | undefined;
   readonly cniIpMasq: boolean;
 }
 

@@ -169,6 +169,26 @@ export const DATAPLANE_CODES: readonly CodeInfo[] = [
     description: "A table, match, option or target in a node's iptables text that NetPath cannot evaluate.",
   },
   {
+    code: 'nftables.syntax',
+    severity: 'error',
+    description: "A part of a node's nftables text that nft would refuse.",
+  },
+  {
+    code: 'nftables.unsupported',
+    severity: 'warning',
+    description: "An expression or statement in a node's nftables text that NetPath does not model.",
+  },
+  {
+    code: 'nftables.unknown-chain',
+    severity: 'error',
+    description: "A jump, goto or map element in a node's nftables text to a chain its table does not have.",
+  },
+  {
+    code: 'nftables.unknown-set',
+    severity: 'error',
+    description: "A rule in a node's nftables text that uses a set or map its table does not have.",
+  },
+  {
     code: 'route.no-device',
     severity: 'error',
     description: 'A node route with no device and no interface that reaches its gateway, so the kernel refuses it.',

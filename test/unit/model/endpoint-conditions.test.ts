@@ -141,3 +141,37 @@ clusterCIDR: 10.244.0.0/16
     assert.ok(!analysis.diagnostics.some((d) => d.code === 'k8s.proxy-mode'));
   });
 });
+
+describe('a node’s own nftables text', () => {
+  it('is checked at its YAML lines and shown with the node rules', () => {
+    const text = `apiVersion: netpath.dev/v1alpha1
+kind: Topology
+metadata: {name: fw}
+cluster: {podCIDRs: [10.244.0.0/16], serviceCIDRs: [10.96.0.0/12]}
+networks: [{name: lan, cidr: 192.168.56.0/24}]
+nodes:
+  - name: node1
+    interfaces: [{name: eth0, network: lan, address: 192.168.56.11/24}]
+    podCIDR: 10.244.1.0/24
+    nftables: |
+      table inet host {
+        chain input {
+          type filter hook input priority filter; policy accept;
+          meta l4proto tcp th dport 9999 reject
+          quota over 10 mbytes drop
+        }
+      }
+`;
+    const analysis = analyse([{ path: '/t/fw.yaml', text }]);
+    const d = analysis.diagnostics.filter((x) => x.code.startsWith('nftables.'));
+    assert.deepEqual(
+      d.map((x) => [x.code, text.slice(x.span.start, x.span.end)]),
+      [['nftables.unsupported', 'quota over 10 mbytes drop']],
+    );
+    const rules = nodeRulesText(analysis.topology, 'node1') ?? '';
+    assert.match(
+      rules,
+      /# node node1: nftables from the topology \(checked; traces do not evaluate it yet\)\ntable inet host \{/,
+    );
+  });
+});
