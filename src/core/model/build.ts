@@ -18,6 +18,7 @@ import { Drafts } from './drafts';
 import { kubernetes } from './kubernetes';
 import { finish } from './merge';
 import { netpath } from './netpath-documents';
+import { checkNames } from './validate-names';
 
 export const NETPATH_API = 'netpath.dev/v1alpha1';
 
@@ -46,9 +47,11 @@ function document(b: Drafts, doc: YDocument): void {
       );
     }
     validateAgainstSchema(root, TOPOLOGY_SCHEMA, '', b.problems);
+    checkNames(root, true, kind, b.problems);
     netpath(b, root);
     return;
   }
+  checkNames(root, false, kind, b.problems);
   kubernetes(b, root, apiVersion, kind);
 }
 

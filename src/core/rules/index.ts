@@ -154,6 +154,11 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     description: 'An include that reaches outside the workspace (absolute path, .., or a symbolic link); not read.',
   },
   { code: 'file.too-large', severity: 'warning', description: 'A file over the size limit; not read.' },
+  {
+    code: 'name.invalid',
+    severity: 'error',
+    description: 'A name, namespace, container or port name, or label Kubernetes refuses (DNS-1123/1035 rules).',
+  },
 ];
 
 /** Codes of the data plane itself, reported by `analyse` (src/core/dataplane/problems.ts). */

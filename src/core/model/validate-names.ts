@@ -1,0 +1,188 @@
+/**
+ * Names checked as Kubernetes checks them (k8s.io/apimachinery/pkg/util/validation), each at its line:
+ * `name.invalid` for an object name against its kind's rule (DNS-1123 subdomain for most kinds, DNS-1035 label
+ * for Services, DNS-1123 label for Namespaces), a namespace, a container name, a port name, and label keys and
+ * values (in metadata, pod templates and selectors). The API server refuses such objects, and a name with control
+ * characters or a newline is how a repository would attack a terminal, so NetPath says so where it is written.
+ */
+import { problem, type Problem } from '../problem';
+import { get, getPath, type YNode } from '../syntax/yaml';
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+type Check = (value: string) => string | undefined;
+
+const dns1123Label: Check = (v) =>
+  v.length > 63
+    ? 'must be no more than 63 characters'
+    : LABEL.test(v)
+      ? undefined
+      : "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+
+const dns1035Label: Check = (v) =>
+  v.length > 63
+    ? 'must be no more than 63 characters'
+    : LABEL_1035.test(v)
+      ? undefined
+      : "must be a DNS-1035 label: lower case letters, digits and '-', starting with a letter and ending with a letter or digit";
+
+const dns1123Subdomain: Check = (v) =>
+  v.length > 253
+    ? 'must be no more than 253 characters'
+    : v.split('.').every((part) => LABEL.test(part))
+      ? undefined
+      : "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', each part starting and ending with a letter or digit";
+
+const portName: Check = (v) =>
+  v.length > 15
+    ? 'must be no more than 15 characters'
+    : !IANA_SVC_NAME.test(v) || v.includes('--')
+      ? "must be lower case letters, digits and single '-', starting and ending with a letter or digit"
+      : /[a-z]/.test(v)
+        ? undefined
+        : 'must contain at least one letter';
+
+const labelKey: Check = (v) => {
+  const slash = v.indexOf('/');
+  const prefix = slash >= 0 ? v.slice(0, slash) : undefined;
+  const name = slash >= 0 ? v.slice(slash + 1) : v;
+  if (prefix !== undefined && (prefix === '' || dns1123Subdomain(prefix)))
+    return 'has a prefix that is not a DNS-1123 subdomain';
+  if (name.length > 63) return 'has a name part longer than 63 characters';
+  return QUALIFIED_NAME.test(name)
+    ? undefined
+    : "must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (with an optional DNS subdomain prefix and '/')";
+};
+
+const labelValue: Check = (v) =>
+  v === '' || (v.length <= 63 && QUALIFIED_NAME.test(v))
+    ? undefined
+    : v.length > 63
+      ? 'must be no more than 63 characters'
+      : "must be empty or letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+
+/** The rule for `metadata.name` by kind (kinds NetPath reads; others are not checked). */
+const NAME_RULE: Record<string, Check> = {
+  Pod: dns1123Subdomain,
+  Node: dns1123Subdomain,
+  Service: dns1035Label,
+  Namespace: dns1123Label,
+  EndpointSlice: dns1123Subdomain,
+  Endpoints: dns1123Subdomain,
+  ConfigMap: dns1123Subdomain,
+  NetworkPolicy: dns1123Subdomain,
+  Deployment: dns1123Subdomain,
+  ReplicaSet: dns1123Subdomain,
+  StatefulSet: dns1123Subdomain,
+  DaemonSet: dns1123Subdomain,
+  Job: dns1123Subdomain,
+  CronJob: dns1123Subdomain,
+  ReplicationController: dns1123Subdomain,
+};
+
+/** At most this many names are checked per document (a huge List stays cheap; the rest are not reported). */
+const MAX_CHECKS = 20000;
+
+class Checker {
+  private count = 0;
+  constructor(private readonly problems: Problem[]) {}
+
+  value(node: YNode | undefined, what: string, check: Check): void {
+    if (node?.kind !== 'scalar' || typeof node.value !== 'string' || ++this.count > MAX_CHECKS) return;
+    const why = check(node.value);
+    if (why)
+      this.problems.push(
+        problem('name.invalid', 'error', `${what} '${node.value}' ${why}; Kubernetes refuses it.`, node.span),
+      );
+  }
+
+  labels(node: YNode | undefined, what: string): void {
+    if (node?.kind !== 'map') return;
+    for (const e of node.entries) {
+      if (++this.count > MAX_CHECKS) return;
+      const why = labelKey(e.key);
+      if (why)
+        this.problems.push(
+          problem('name.invalid', 'error', `${what} key '${e.key}' ${why}; Kubernetes refuses it.`, e.keySpan),
+        );
+      this.value(e.value, `${what} value of '${e.key}'`, labelValue);
+    }
+  }
+
+  containers(spec: YNode | undefined): void {
+    for (const key of ['containers', 'initContainers']) {
+      const list = get(spec, key);
+      if (list?.kind !== 'seq') continue;
+      for (const c of list.items) {
+        this.value(get(c, 'name'), 'Container name', dns1123Label);
+        const ports = get(c, 'ports');
+        if (ports?.kind === 'seq') for (const p of ports.items) this.value(get(p, 'name'), 'Port name', portName);
+      }
+    }
+  }
+
+  servicePorts(ports: YNode | undefined): void {
+    if (ports?.kind === 'seq')
+      for (const p of ports.items) this.value(get(p, 'name'), 'Service port name', dns1123Label);
+  }
+
+  kubernetes(root: YNode, kind: string | undefined, depth = 0): void {
+    if (kind === 'List') {
+      const items = get(root, 'items');
+      if (items?.kind === 'seq' && depth < 4)
+        for (const item of items.items) {
+          const k = get(item, 'kind');
+          this.kubernetes(item, k?.kind === 'scalar' ? String(k.value) : undefined, depth + 1);
+        }
+      return;
+    }
+    const rule = kind ? NAME_RULE[kind] : undefined;
+    if (!rule) return;
+    const metadata = get(root, 'metadata');
+    this.value(get(metadata, 'name'), `${kind} name`, rule);
+    this.value(get(metadata, 'namespace'), 'Namespace', dns1123Label);
+    this.labels(get(metadata, 'labels'), 'Label');
+    const spec = get(root, 'spec');
+    if (kind === 'Pod') this.containers(spec);
+    if (kind === 'Service') {
+      this.labels(get(spec, 'selector'), 'Selector');
+      this.servicePorts(get(spec, 'ports'));
+    }
+    const template = kind === 'CronJob' ? getPath(spec, 'jobTemplate', 'spec', 'template') : get(spec, 'template');
+    if (template) {
+      this.labels(getPath(template, 'metadata', 'labels'), 'Pod template label');
+      this.containers(get(template, 'spec'));
+      this.labels(getPath(spec, 'selector', 'matchLabels'), 'Selector');
+    }
+  }
+
+  netpath(root: YNode): void {
+    const list = (key: string) => {
+      const n = get(root, key);
+      return n?.kind === 'seq' ? n.items : [];
+    };
+    for (const n of list('nodes')) this.value(get(n, 'name'), 'Node name', dns1123Subdomain);
+    for (const p of list('pods')) {
+      this.value(get(p, 'name'), 'Pod name', dns1123Subdomain);
+      this.value(get(p, 'namespace'), 'Namespace', dns1123Label);
+      this.labels(get(p, 'labels'), 'Label');
+      this.containers(p);
+    }
+    for (const s of list('services')) {
+      this.value(get(s, 'name'), 'Service name', dns1035Label);
+      this.value(get(s, 'namespace'), 'Namespace', dns1123Label);
+      this.labels(get(s, 'selector'), 'Selector');
+      this.servicePorts(get(s, 'ports'));
+    }
+  }
+}
+
+/** Checks the names of one document: a NetPath document's pods, Services and nodes, or a Kubernetes object. */
+export function checkNames(root: YNode, netpath: boolean, kind: string | undefined, problems: Problem[]): void {
+  const checker = new Checker(problems);
+  if (netpath) checker.netpath(root);
+  else checker.kubernetes(root, kind);
+}
