@@ -107,13 +107,34 @@ async function yamlFilesUnder(dir: string, out: string[]): Promise<void> {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
       if (!SKIP.has(e.name)) await yamlFilesUnder(p, out);
-    } else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
+    } else if (e.isFile() && (/\.ya?ml$/i.test(e.name) || (/\.json$/i.test(e.name) && (await isKubernetesJson(p)))))
+      out.push(p);
+  }
+}
+
+/**
+ * Whether a .json file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB name an
+ * `apiVersion` and a `kind`. package.json, tsconfig.json and the like are left alone.
+ */
+async function isKubernetesJson(file: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const head = buffer.toString('utf8', 0, bytesRead);
+    return /^\s*\{/.test(head) && /"apiVersion"\s*:/.test(head) && /"kind"\s*:/.test(head);
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
   }
 }
 
 /**
  * The absolute paths of the files to lint: files as given, folders expanded to every *.yaml/*.yml under them
- * (skipping node_modules and .git). A missing argument or a folder without YAML is a
+ * and every .json file that holds a Kubernetes object or list (`kubectl get -o json`), skipping node_modules
+ * and .git. A missing argument or a folder without YAML is a
  * {@link FileArgumentError}.
  */
 export async function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
@@ -135,7 +156,7 @@ export async function expandEach(args: readonly string[], cwd: string): Promise<
     if (stat.isDirectory()) {
       const found: string[] = [];
       await yamlFilesUnder(abs, found);
-      if (!found.length) throw new FileArgumentError(`no .yaml or .yml files in folder '${arg}'`);
+      if (!found.length) throw new FileArgumentError(`no .yaml, .yml or Kubernetes .json files in folder '${arg}'`);
       files.push(...found);
     } else if (!stat.isFile()) {
       // A device (/dev/urandom), a FIFO or a socket never ends or blocks: only regular files are read.

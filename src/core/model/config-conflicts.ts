@@ -109,6 +109,8 @@ function conflicts(b: Drafts, kind: string, claims: readonly Claim[]): void {
   const text = (x: Claim) => x.ranges.map((r) => r.value.trim()).join(',');
   for (const other of claims.slice(1)) {
     if (key(other.ranges) === usedKey) continue;
+    // Two kind configs that only take kind's defaults are two example clusters, not a disagreement anyone wrote.
+    if (used.ranges[0]?.defaulted && other.ranges[0]?.defaulted) continue;
     const why = used.netpath
       ? 'a NetPath document wins over tool configurations'
       : 'of several configurations NetPath uses the first by file path and position';

@@ -98,6 +98,27 @@ describe('cli: the built netpath', function () {
     });
   });
 
+  describe('kubectl dumps', () => {
+    it('a folder holding a kubectl -o json dump is read (package.json-like files are not)', () => {
+      const dir = path.join(tmp, 'json-dump');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(
+        path.join(ROOT, 'test/fixtures/real-world/kubectl-json/cluster-dump.json'),
+        path.join(dir, 'dump.json'),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'tsconfig.json'),
+        '{\n  // comments make this invalid YAML\n  "compilerOptions": {}\n}\n',
+      );
+      const r = run(['lint', 'json-dump'], tmp);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+      const t = run(['trace', 'json-dump', '--from', 'pod/default/client', '--to', 'svc/default/web:http'], tmp);
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+      assert.match(t.stdout, /delivered to pod default\/web-/);
+    });
+  });
+
   describe('nothing to check', () => {
     it('says what was read and why nothing was checked, for RBAC and CRDs only', () => {
       const dir = path.join(tmp, 'rbac-only');
