@@ -47,7 +47,7 @@ const TIERS = [
   },
   {
     name: 'kernel',
-    needs: ['iproute2', 'iptables', 'tcpdump', 'conntrack'],
+    needs: ['iproute2', 'iptables', 'nftables', 'tcpdump', 'conntrack'],
     root: true,
     build: false,
     minutes: 5,
@@ -55,7 +55,7 @@ const TIERS = [
   },
 ];
 /** Packages of later issues, installed with the rest by a full run so a machine set up once stays set up. */
-const ALSO_INSTALL = ['iproute2', 'iptables', 'tcpdump', 'conntrack'];
+const ALSO_INSTALL = ['iproute2', 'iptables', 'nftables', 'tcpdump', 'conntrack'];
 
 const { values: opts } = parseArgs({
   options: {

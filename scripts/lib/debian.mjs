@@ -11,6 +11,7 @@ export const PROVIDES = {
   'libkrb5-dev': '/usr/bin/krb5-config',
   iproute2: 'ip',
   iptables: 'iptables',
+  nftables: 'nft',
   tcpdump: 'tcpdump',
   conntrack: 'conntrack',
   make: 'make',

@@ -82,7 +82,7 @@ export async function analysePaths(
   return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
 }
 
-export { nodeRulesText } from './dataplane/node-rules';
+export { nodeRulesText, nodeRulesParts } from './dataplane/node-rules';
 export { compileDataPlane, type DataPlane, type CompileOptions } from './dataplane';
 export {
   traceFlow,

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeRulesText, type DataPlane, type Topology } from '../core';
+import { nodeRulesParts, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
 import { routeTable } from '../core/dataplane/routes';
 import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
@@ -258,11 +258,16 @@ export async function labUp(
     await Promise.all(all.filter((n) => n.kind !== 'node').map((n) => configure(n.id)));
     await announce(topology, dp, ns);
 
-    progress('loading the node rulesets with iptables-nft-restore');
+    const nftMode = topology.cluster.kubeProxy.mode === 'nftables';
+    progress(
+      `loading the node rulesets with iptables-nft-restore${nftMode ? ' and kube-proxy’s tables with nft -f' : ''}`,
+    );
     for (const n of all.filter((x) => x.kind === 'node')) {
-      const text = nodeRulesText(topology, n.name) ?? '';
+      const parts = nodeRulesParts(topology, n.name);
+      const text = parts?.iptables ?? '';
       await must('ip', ['netns', 'exec', ns(n.id), 'iptables-nft-restore'], { input: rulesForFamily(text, 4) });
       await must('ip', ['netns', 'exec', ns(n.id), 'ip6tables-nft-restore'], { input: rulesForFamily(text, 6) });
+      if (parts?.nftables) await must('ip', ['netns', 'exec', ns(n.id), 'nft', '-f', '-'], { input: parts.nftables });
     }
 
     progress('starting the listeners');

@@ -453,6 +453,21 @@ export function rawTextProblems(node: Node, offsets: ReadonlyMap<string, readonl
   });
 }
 
+/**
+ * What a kernel lab loads on a node: the iptables-save text (for iptables-nft-restore) and, in kube-proxy's nftables
+ * mode, kube-proxy's tables as an `nft -f` script. The node's own `nftables:` text is not loaded: traces do not
+ * evaluate it yet, and the lab must run what the tracer predicts.
+ */
+export function nodeRulesParts(t: Topology, nodeName: string): { iptables: string; nftables?: string } | undefined {
+  const node = t.nodes.find((n) => n.name === nodeName);
+  if (!node) return undefined;
+  if (t.cluster.kubeProxy.mode !== 'nftables') return { iptables: buildNodeRules(t, node).text };
+  return {
+    iptables: buildNodeRules(t, node, { kubeProxy: () => '' }).text,
+    nftables: kubeProxyNftablesText(t, node),
+  };
+}
+
 /** The text "Show Node Rules" displays: exactly what the tracer evaluates. */
 export function nodeRulesText(t: Topology, nodeName: string): string | undefined {
   const node = t.nodes.find((n) => n.name === nodeName);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   evaluateNftHook,
   nftHookChains,
@@ -316,5 +318,57 @@ table ip6 t6 { chain c { type filter hook input priority 0; policy accept; ip6 s
         .outcomes[0].verdict;
     assert.equal(p6('fd00::5'), 'DROP');
     assert.equal(p6('2001:db8::5'), 'ACCEPT');
+  });
+});
+
+describe('nftables: what nft itself prints', () => {
+  it('reads kube-proxy’s table as nft 1.0.6 lists it (named priorities, `meta mark & …`) and load-balances 50/50', () => {
+    const text = readFileSync(join(__dirname, '../../fixtures/kubeproxy-nft/listed-by-nft.nft'), 'utf8');
+    const r = parseNftRuleset(text, 'listed.nft');
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.ruleset.tables[0].chains.get('filter-prerouting-pre-dnat')?.base?.priority, -110);
+    const out = evaluateNftHook(
+      r.ruleset,
+      'prerouting',
+      {
+        family: 4,
+        proto: 'tcp',
+        src: '10.244.2.5',
+        dst: '10.96.0.10',
+        sport: 1000,
+        dport: 80,
+        mark: 0,
+        inIface: 'cni0',
+      },
+      { localAddresses: ['192.168.56.11'], conntrack: { state: 'NEW' } },
+    ).outcomes;
+    assert.deepEqual(out.map((o) => [o.packet.dst, o.packet.dport, o.probability]).sort(), [
+      ['10.244.1.11', 8080, 0.5],
+      ['10.244.2.10', 8080, 0.5],
+    ]);
+    // From outside the pod range the masquerade mark is set, then cleared and masqueraded at postrouting.
+    const ext = evaluateNftHook(
+      r.ruleset,
+      'prerouting',
+      {
+        family: 4,
+        proto: 'tcp',
+        src: '192.168.56.1',
+        dst: '10.96.0.10',
+        sport: 1000,
+        dport: 80,
+        mark: 0,
+        inIface: 'eth0',
+      },
+      { localAddresses: ['192.168.56.11'], conntrack: { state: 'NEW' } },
+    ).outcomes[0];
+    assert.equal(ext.packet.mark, 0x4000);
+    const post = evaluateNftHook(r.ruleset, 'postrouting', ext.packet, {
+      localAddresses: ['192.168.56.11'],
+      conntrack: { state: 'NEW', dnat: true },
+      outIfaceAddress: '10.244.1.1',
+    }).outcomes[0];
+    assert.equal(post.packet.src, '10.244.1.1');
+    assert.equal(post.packet.mark, 0);
   });
 });
