@@ -155,6 +155,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   },
   { code: 'file.too-large', severity: 'warning', description: 'A file over the size limit; not read.' },
   {
+    code: 'yaml.alias',
+    severity: 'warning',
+    description: 'A YAML alias (*name): not followed, read as empty (no billion-laughs expansion).',
+  },
+  { code: 'yaml.too-deep', severity: 'warning', description: 'Collections nested more than 200 deep.' },
+  {
     code: 'name.invalid',
     severity: 'error',
     description: 'A name, namespace, container or port name, or label Kubernetes refuses (DNS-1123/1035 rules).',

@@ -5,7 +5,7 @@
  * Parsing never throws: syntax errors become `yaml.syntax` problems, and the library's error recovery
  * keeps whatever it could read from the rest of the file.
  */
-import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from '../problem';
 import { parseFastYaml } from './fast-yaml';
 
@@ -54,8 +54,22 @@ function spanOf(file: string, node: YamlNode | null | undefined, fallback: numbe
   return { file, start: range[0], end: range[1] };
 }
 
-function convert(file: string, node: unknown, fallback: number, depth: number): YNode {
-  if (depth > 200) return { kind: 'scalar', value: null, source: '', span: { file, start: fallback, end: fallback } };
+/** Collections nested deeper than this are read as empty, with one `yaml.too-deep` warning per document. */
+export const MAX_YAML_DEPTH = 200;
+
+function convert(file: string, node: unknown, fallback: number, depth: number, problems: Problem[]): YNode {
+  if (depth > MAX_YAML_DEPTH) {
+    if (!problems.some((p) => p.code === 'yaml.too-deep'))
+      problems.push(
+        problem(
+          'yaml.too-deep',
+          'warning',
+          `Collections nested more than ${MAX_YAML_DEPTH} deep: NetPath reads what is deeper as empty.`,
+          { file, start: fallback, end: fallback + 1 },
+        ),
+      );
+    return { kind: 'scalar', value: null, source: '', span: { file, start: fallback, end: fallback } };
+  }
   if (isMap(node)) {
     const entries: YEntry[] = [];
     for (const pair of node.items) {
@@ -71,14 +85,14 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
               source: '',
               span: { file, start: keySpan.end, end: keySpan.end },
             } as YScalar)
-          : convert(file, pair.value, keySpan.end, depth + 1);
+          : convert(file, pair.value, keySpan.end, depth + 1, problems);
       entries.push({ key, keySpan, value });
     }
     return { kind: 'map', entries, span: spanOf(file, node, fallback) };
   }
   if (isSeq(node)) {
     const span = spanOf(file, node, fallback);
-    return { kind: 'seq', items: node.items.map((item) => convert(file, item, span.start, depth + 1)), span };
+    return { kind: 'seq', items: node.items.map((item) => convert(file, item, span.start, depth + 1, problems)), span };
   }
   if (isScalar(node)) {
     const v = node.value;
@@ -87,7 +101,17 @@ function convert(file: string, node: unknown, fallback: number, depth: number): 
     const span = spanOf(file, node, fallback);
     return { kind: 'scalar', value, source: node.source !== undefined ? String(node.source) : String(v), span };
   }
-  // Aliases and other node kinds are read as null; the model reports a type problem where it needs a value.
+  // Aliases are not followed (a few lines of nested aliases expand to billions of nodes: "billion laughs"); they
+  // and other node kinds are read as null, and the model reports a type problem where it needs a value.
+  if (isAlias(node) && problems.filter((p) => p.code === 'yaml.alias').length < 20)
+    problems.push(
+      problem(
+        'yaml.alias',
+        'warning',
+        `NetPath does not follow YAML aliases (*${node.source}): the value here is read as empty. Write the value out.`,
+        spanOf(file, node as unknown as YamlNode, fallback),
+      ),
+    );
   return { kind: 'scalar', value: null, source: '', span: spanOf(file, node as YamlNode, fallback) };
 }
 
@@ -173,7 +197,7 @@ export function parseYamlFileWithLibrary(file: string, text: string): ParsedFile
     }
     const range = doc.range ?? [0, text.length, text.length];
     const span = { file, start: range[0], end: range[2] ?? range[1] };
-    const root = doc.contents == null ? undefined : convert(file, doc.contents, range[0], 0);
+    const root = doc.contents == null ? undefined : convert(file, doc.contents, range[0], 0, problems);
     documents.push({ file, index, root, span });
   });
   return { file, documents, problems };
