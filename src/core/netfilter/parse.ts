@@ -123,7 +123,10 @@ function newParser(memo: ParseMemo | undefined): Parser {
   /** Inside an unknown table: skip its lines until COMMIT. */
   let skipping = false;
 
-  const finish = (t: MutableTable): void => resolveTargets(t, problems);
+  const finish = (t: MutableTable): void => {
+    resolveTargets(t, problems);
+    findLoops(t, problems);
+  };
 
   const line = (text: string, lineStart: number, span: SpanFn, memoFile?: string, memoBase = 0): void => {
     let raw = text;
@@ -425,6 +428,50 @@ function parseCommand(
   }
   chain.rules.splice(Math.max(0, Math.min((position ?? 1) - 1, chain.rules.length)), 0, rule);
   return undefined;
+}
+
+/**
+ * At COMMIT: chains that jump (or go to) each other in a loop reachable from a built-in chain. The kernel walks
+ * every chain from the hooks when it loads a table and refuses the whole table on a loop (iptables-restore fails
+ * with ELOOP, "Too many levels of symbolic links"). Reported at the jump that closes each loop. Iterative
+ * depth-first search: linear in rules, no recursion on deep chains.
+ */
+function findLoops(t: MutableTable, problems: Problem[]): void {
+  const state = new Map<string, 1 | 2>(); // 1: on the current path, 2: done.
+  for (const root of t.chains.values()) {
+    if (!root.builtin || state.has(root.name)) continue;
+    const path: { chain: MutableChain; next: number }[] = [{ chain: root, next: 0 }];
+    state.set(root.name, 1);
+    while (path.length) {
+      const top = path[path.length - 1];
+      const rule = top.chain.rules[top.next++];
+      if (!rule) {
+        state.set(top.chain.name, 2);
+        path.pop();
+        continue;
+      }
+      if (rule.target.kind !== 'jump' && rule.target.kind !== 'goto') continue;
+      const next = t.chains.get(rule.target.chain);
+      if (!next || next.builtin) continue;
+      const seen = state.get(next.name);
+      if (seen === 2) continue;
+      if (seen === 1) {
+        const from = path.findIndex((p) => p.chain.name === next.name);
+        const cycle = [...path.slice(from).map((p) => p.chain.name), next.name].join(' -> ');
+        problems.push(
+          problem(
+            SYNTAX,
+            'error',
+            `This jump closes a loop of chains (${cycle}) in table '${t.name}': the kernel refuses to load the table (iptables-restore: "Too many levels of symbolic links").`,
+            rule.targetSpan ?? rule.span,
+          ),
+        );
+        continue;
+      }
+      state.set(next.name, 1);
+      path.push({ chain: next, next: 0 });
+    }
+  }
 }
 
 /** At COMMIT: jumps must name a chain of the table; unknown target names are reported. */

@@ -215,7 +215,16 @@ describe('netfilter/evaluate', () => {
       assert.equal(d.rejectWith, undefined);
     });
     it('a loop is detected and stops with DROP and iptables.loop', () => {
-      const r = run(filterInput('-A INPUT -j A\n-A A -j B\n-A B -j A'), 'INPUT');
+      // The parser refuses the table as iptables-restore does (iptables.syntax at the jump that closes the loop);
+      // the evaluator still stops safely on what was read.
+      const text = filterInput('-A INPUT -j A\n-A A -j B\n-A B -j A');
+      const parsed = parseIptablesSave(text, 'test.rules', 0);
+      assert.deepEqual(
+        parsed.problems.map((p) => [p.code, text.slice(p.span.start, p.span.end)]),
+        [['iptables.syntax', '-j A']],
+      );
+      assert.match(parsed.problems[0].message, /loop of chains \(A -> B -> A\)/);
+      const r = evaluateHook(parsed.ruleset, 'INPUT', PKT, CTX);
       const o = only(r);
       assert.equal(o.verdict, 'DROP');
       assert.deepEqual(
