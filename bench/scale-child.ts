@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     // `netpath lint --format json <file>`, in this process: reading the file, analysing it, printing the JSON.
     let printed = 0;
     const t0 = performance.now();
-    await lint.run(['--format', 'json', file], {
+    await lint.run(['--format', 'json', '--max-file-size-kb', '1000000', file], {
       cwd: process.cwd(),
       out: (s) => (printed += s.length),
       err: () => {},

@@ -6,7 +6,7 @@ export type { ArgumentOptions };
 
 export const LOAD_USAGE = `  --allow-outside DIR        let include: entries read files under DIR too (repeatable); by default they
                              are confined to the folders given and the folders of the files given
-  --max-file-size-kb N       files over N KB are not read (default 2048, like netpath.maxFileSizeKB)`;
+  --max-file-size-kb N       files over N KB are not read (default 8192, like netpath.maxFileSizeKB)`;
 
 interface Collected {
   allowOutside: string[];

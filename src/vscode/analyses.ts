@@ -4,7 +4,7 @@
  * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
  */
 import * as vscode from 'vscode';
-import { analysePaths, LineIndex, type Analysis } from '../core';
+import { analysePaths, DEFAULT_MAX_FILE_BYTES, LineIndex, type Analysis } from '../core';
 import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE, workspaceRoots } from './files';
 import { log } from './log';
 import { toDiagnostic } from './convert';
@@ -14,6 +14,10 @@ export interface TopologyState {
   readonly entries: readonly string[];
   readonly base: vscode.Uri;
   analysis: Analysis | undefined;
+  /** The analysis under way, if any: callers wait for it instead of starting another. */
+  running?: Promise<Analysis>;
+  /** The documents changed while an analysis ran: run once more when it ends (not once per change). */
+  stale?: boolean;
 }
 
 export class Analyses implements vscode.Disposable {
@@ -23,7 +27,18 @@ export class Analyses implements vscode.Disposable {
   /** Fires after a topology was analysed again. */
   readonly onDidAnalyse = this.emitter.event;
 
-  constructor(private readonly diagnostics: vscode.DiagnosticCollection) {}
+  /** Files already announced as too large (one visible notice per file and session, not one per edit). */
+  private readonly announced = new Set<string>();
+  /** The notices shown, newest last (the extension's tests read them; nothing else does). */
+  readonly notices: string[] = [];
+
+  constructor(
+    private readonly diagnostics: vscode.DiagnosticCollection,
+    private readonly notify: (message: string) => void = (m) =>
+      void vscode.window.showWarningMessage(m, 'Open Settings').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'netpath.maxFileSizeKB');
+      }),
+  ) {}
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
@@ -34,7 +49,7 @@ export class Analyses implements vscode.Disposable {
     const c = vscode.workspace.getConfiguration('netpath');
     return {
       enabled: c.get<boolean>('enable', true),
-      maxFileSize: c.get<number>('maxFileSizeKB', 2048) * 1024,
+      maxFileSize: c.get<number>('maxFileSizeKB', DEFAULT_MAX_FILE_BYTES / 1024) * 1024,
       manifestGlobs: c.get<string[]>('manifestGlobs', []),
       severity: c.get<Record<string, string>>('severity', {}),
     };
@@ -114,9 +129,33 @@ export class Analyses implements vscode.Disposable {
     );
   }
 
-  /** Analyse now and publish diagnostics. */
+  /**
+   * Analyse now and publish diagnostics. One analysis per topology at a time: a call while one runs waits for
+   * it and, when the documents changed meanwhile, for exactly one more (never one per change).
+   */
   async run(state: TopologyState): Promise<Analysis> {
     this.timers.delete(state.key);
+    if (state.running) {
+      state.stale = true;
+      return state.running;
+    }
+    const running = (async () => {
+      let analysis: Analysis;
+      do {
+        state.stale = false;
+        analysis = await this.analyse(state);
+      } while (state.stale);
+      return analysis;
+    })();
+    state.running = running;
+    try {
+      return await running;
+    } finally {
+      state.running = undefined;
+    }
+  }
+
+  private async analyse(state: TopologyState): Promise<Analysis> {
     const settings = this.settings();
     const started = Date.now();
     // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
@@ -132,6 +171,14 @@ export class Analyses implements vscode.Disposable {
       roots: workspaceRoots(state),
     });
     const analysis = state.analysis;
+    // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
+    for (const p of analysis.diagnostics) {
+      if (p.code !== 'file.too-large' || this.announced.has(p.span.file)) continue;
+      this.announced.add(p.span.file);
+      const notice = `${p.span.file.split('/').pop()}: ${p.message} Raise the setting to analyse it.`;
+      this.notices.push(notice);
+      this.notify(notice);
+    }
     this.publish(state, settings.severity);
     log.info(
       `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,

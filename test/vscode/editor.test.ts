@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateNetPath, allTabs, codeOf, fixtureUri, FIXTURE, waitFor } from './helpers';
+import type { Services } from '../../src/vscode/commands';
 
 const LAB = `apiVersion: netpath.dev/v1alpha1
 kind: Topology
@@ -170,13 +171,24 @@ suite('Quick fixes through the Code Action API', () => {
 suite('Large files', () => {
   suiteSetup(activateNetPath);
 
-  test('a file over netpath.maxFileSizeKB gets one file.too-large warning, not an analysis', async () => {
+  test('the default size limit fits a 15,000-pod topology (8 MB)', () => {
+    assert.equal(vscode.workspace.getConfiguration('netpath').inspect('maxFileSizeKB')?.defaultValue, 8192);
+  });
+
+  test('a file over netpath.maxFileSizeKB gets one file.too-large warning and a notification, not an analysis', async () => {
+    const ext = await activateNetPath();
+    const notices = (ext.exports as Services).analyses.notices;
+    const before = notices.length;
     const config = vscode.workspace.getConfiguration('netpath');
     await config.update('maxFileSizeKB', 1, vscode.ConfigurationTarget.Global);
     try {
       const doc = await untitled(LAB + '#' + 'x'.repeat(2000) + '\n');
       const codes = await waitForCodes(doc, 'file.too-large', (c) => c.includes('file.too-large'));
       assert.deepEqual(codes, ['file.too-large']);
+      const name = doc.uri.path.split('/').pop() ?? '';
+      const shown = notices.slice(before).filter((n) => n.startsWith(`${name}:`));
+      assert.equal(shown.length, 1, `one notice for the file, not one per analysis: ${JSON.stringify(shown)}`);
+      assert.match(shown[0], /did not read this file: it is 2 KB, over the limit of 1 KB/);
     } finally {
       await config.update('maxFileSizeKB', undefined, vscode.ConfigurationTarget.Global);
     }

@@ -49,8 +49,11 @@ export interface LoadResult {
   readonly unreadable: readonly string[];
 }
 
-/** The default file size limit, the same as the editor's `netpath.maxFileSizeKB` default (2048 KB). */
-export const DEFAULT_MAX_FILE_BYTES = 2048 * 1024;
+/**
+ * The default file size limit, the same as the editor's `netpath.maxFileSizeKB` default (8192 KB): it fits a
+ * 15,000-pod topology (2.7 MB) and its kubectl dump (11 MB is over it: raise the limit for dumps that size).
+ */
+export const DEFAULT_MAX_FILE_BYTES = 8192 * 1024;
 export const DEFAULT_MAX_FILES = 2000;
 const GLOB_CHARS = /[*?[\]{}]/;
 
