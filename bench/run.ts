@@ -11,6 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { benchTopology, type BenchSize } from './topology';
+import { buildTopology } from '../src/core/model/build';
+import { Reachability } from '../src/core/policy/reach';
+import { policyBenchFiles } from './policy-topology';
 import { runScale, type ScaleRow } from './scale';
 
 const SIZES: readonly BenchSize[] = [
@@ -72,6 +75,32 @@ function measure(size: BenchSize, runs: number): Row[] {
   }));
 }
 
+const POLICY_SIZE = { namespaces: 50, apps: 10, replicas: 30, policiesPerNamespace: 20 };
+const POLICY_LABEL = 'policies (15,000 pods, 1,000 NetworkPolicies, 50 namespaces)';
+
+/** The reachability matrix at the scale of issue 15: 15,000 pods, 1,000 policies. */
+function measurePolicies(runs: number): Row[] {
+  const files = policyBenchFiles(POLICY_SIZE);
+  const rows = new Map<string, number[]>();
+  const add = (what: string, ms: number): void => void (rows.get(what) ?? rows.set(what, []).get(what)!).push(ms);
+  for (let i = 0; i < runs; i++) {
+    const [built, b] = time(() => buildTopology(files));
+    add('model (YAML -> model, pods and policies)', b);
+    const t = built.topology;
+    if (t.pods.length !== 15000 || t.networkPolicies.length !== 1000)
+      throw new Error('bench cluster has the wrong size');
+    const [one, r1] = time(() => new Reachability(t, { ports: [{ protocol: 'TCP', port: 8080 }] }));
+    add('reach matrix, one port (all pod pairs, by groups)', r1);
+    if (!one.matrix.cells.some((c) => c.allowed) || one.matrix.cells.every((c) => c.allowed))
+      throw new Error('bench reach matrix is trivial');
+    const [, r2] = time(() => new Reachability(t));
+    add('reach matrix, every declared port (2)', r2);
+    const [, e] = time(() => one.explain(0, one.matrix.groups.length - 1, 0));
+    add('explain one cell', e);
+  }
+  return [...rows].map(([what, times]) => ({ size: POLICY_LABEL, what, times }));
+}
+
 interface Target {
   readonly name: string;
   readonly size: string;
@@ -91,6 +120,12 @@ const TARGETS: readonly Target[] = [
   { name: 'analyse, 100 nodes', size: 'large', what: 'analyse (model + rules)', maxMs: 2000 },
   { name: 'one node rules text, 100 nodes', size: 'large', what: 'nodeRulesText, one node (alone)', maxMs: 500 },
   { name: 'compile + one trace, 10 nodes', size: 'small', what: 'compile + one trace', maxMs: 200 },
+  {
+    name: 'reach matrix, 15,000 pods x 1,000 policies, one port',
+    size: 'policies',
+    what: 'reach matrix, one port (all pod pairs, by groups)',
+    maxMs: 5000,
+  },
 ];
 
 function table(rows: readonly string[][]): string {
@@ -217,6 +252,7 @@ function commit(): string {
 function main(): number {
   const all: Row[] = [];
   for (const size of SIZES) all.push(...measure(size, RUNS));
+  all.push(...measurePolicies(Math.min(RUNS, 3)));
   const fmt = (ms: number): string => ms.toFixed(1);
   console.log(`NetPath benchmark: ${RUNS} runs per measurement, Node ${process.version}\n`);
   console.log(

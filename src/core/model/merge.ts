@@ -57,7 +57,7 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
 function mergedNamespaces(b: Drafts, pods: readonly Pod[], services: readonly Service[]): Namespace[] {
   const out = [...b.namespaces.values()];
   const known = new Set(out.map((n) => n.name));
-  const used = [...pods, ...services, ...b.policies.values()].map((x) => x.namespace);
+  const used = [...pods, ...b.workloads.values(), ...services, ...b.policies.values()].map((x) => x.namespace);
   for (const name of used) {
     if (known.has(name)) continue;
     known.add(name);

@@ -65,6 +65,8 @@ export interface ReachQuery {
   readonly from?: PodFilter;
   readonly to?: PodFilter;
   readonly options?: Partial<PolicyOptions>;
+  /** false: compute no cells up front (for callers that ask {@link Reachability.sourcesOf} only). */
+  readonly cells?: boolean;
 }
 
 class Bits {
@@ -178,6 +180,8 @@ export class Reachability {
   readonly index: PolicyIndex;
   readonly matrix: ReachMatrix;
   private readonly groups: Group[];
+  private readonly bitsByPort = new Map<string, { readonly ingress: Bits[]; readonly egress: Bits[] }>();
+  private readonly portBits: (port: ReachPort) => { readonly ingress: Bits[]; readonly egress: Bits[] };
 
   constructor(topology: Topology, query: ReachQuery = {}) {
     this.index = new PolicyIndex(topology, query.options);
@@ -229,7 +233,7 @@ export class Reachability {
     };
 
     const cells: ReachCell[] = [];
-    const perPort = ports.map(({ protocol, port }) => {
+    this.portBits = ({ protocol, port }) => {
       const ingress = groups.map((g, d) => {
         if (!ingressPols[d].length) return Bits.all(n);
         const bits = new Bits(n);
@@ -255,7 +259,8 @@ export class Reachability {
         return bits;
       });
       return { ingress, egress };
-    });
+    };
+    const perPort = query.cells === false ? [] : ports.map((p) => this.bitsOf(p));
     for (const s of sources)
       for (const d of destinations)
         perPort.forEach(({ ingress, egress }, k) => {
@@ -280,6 +285,27 @@ export class Reachability {
     };
   }
 
+  private bitsOf(port: ReachPort): { readonly ingress: Bits[]; readonly egress: Bits[] } {
+    const key = `${port.protocol}/${port.port}`;
+    let bits = this.bitsByPort.get(key);
+    if (!bits) this.bitsByPort.set(key, (bits = this.portBits(port)));
+    return bits;
+  }
+
+  /** The group index of a pod (`namespace/name`), or undefined when it is not in the matrix. */
+  groupOfPod(pod: string): number | undefined {
+    this.groupOf ??= new Map(this.groups.flatMap((g, i) => g.members.map((m) => [m.id, i] as const)));
+    return this.groupOf.get(pod);
+  }
+
+  /** The groups whose pods may connect to a pod of group `to` on the port (a pod of its own group included). */
+  sourcesOf(to: number, port: ReachPort): number[] {
+    const { ingress, egress } = this.bitsOf(port);
+    const out: number[] = [];
+    for (let s = 0; s < this.groups.length; s++) if (ingress[to].has(s) && egress[s].has(to)) out.push(s);
+    return out;
+  }
+
   /** The evaluator's full verdict for a cell: the deciding policies and the rules (with spans) that allowed it. */
   explain(from: number, to: number, port: number): PolicyVerdict | undefined {
     const s = this.groups[from];
@@ -294,12 +320,9 @@ export class Reachability {
   /** Whether pod `a` may connect to pod `b` on the port, read from the matrix (a pod to itself: always). */
   podAllowed(a: string, b: string, port: number): boolean | undefined {
     if (a === b) return true;
-    if (!this.groupOf) {
-      this.groupOf = new Map(this.groups.flatMap((g, i) => g.members.map((m) => [m.id, i] as const)));
-      this.cellAt = new Map(this.matrix.cells.map((c) => [`${c.from}|${c.to}|${c.port}`, c]));
-    }
-    const ga = this.groupOf.get(a);
-    const gb = this.groupOf.get(b);
+    this.cellAt ??= new Map(this.matrix.cells.map((c) => [`${c.from}|${c.to}|${c.port}`, c]));
+    const ga = this.groupOfPod(a);
+    const gb = this.groupOfPod(b);
     return this.cellAt?.get(`${ga}|${gb}|${port}`)?.allowed;
   }
   private groupOf: Map<string, number> | undefined;

@@ -33,6 +33,13 @@ import { serviceTargetPort } from './service-target-port';
 import { serviceNodePortDuplicate } from './service-nodeport-duplicate';
 import { serviceClusterIpDuplicate } from './service-cluster-ip-duplicate';
 import { serviceLocalPolicyDrop } from './service-local-policy-drop';
+import { policySelectsNothing } from './policy-selects-nothing';
+import { policyPeerMatchesNothing } from './policy-peer-matches-nothing';
+import { policyNamedPortUnknown } from './policy-named-port-unknown';
+import { policyIpblockClusterRange } from './policy-ipblock-cluster-range';
+import { policyIpblockClusterIp } from './policy-ipblock-cluster-ip';
+import { policyDnsEgressMissing } from './policy-dns-egress-missing';
+import { servicePolicyUnreachable } from './service-policy-unreachable';
 import { rangeAssumed } from './range-assumed';
 
 export type { Rule, RuleContext } from './rule';
@@ -64,6 +71,13 @@ export const RULES: readonly Rule[] = [
   serviceNodePortDuplicate,
   serviceClusterIpDuplicate,
   serviceLocalPolicyDrop,
+  policySelectsNothing,
+  policyPeerMatchesNothing,
+  policyNamedPortUnknown,
+  policyIpblockClusterRange,
+  policyIpblockClusterIp,
+  policyDnsEgressMissing,
+  servicePolicyUnreachable,
 ];
 
 /** A code the model builder, YAML reader or file loader reports (not a rule, but documented and overridable the same way). */
