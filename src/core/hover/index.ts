@@ -141,16 +141,20 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
           `Usable by hosts: ${formatValue(4, firstAddress(prefix) + 1n)} to ${formatValue(4, lastAddress(prefix) - 1n)} (the network and broadcast addresses are reserved).`,
         );
       }
-      const contains = ranges.filter((r) => prefixContains(r.prefix!, prefix) && r.prefix!.length < prefix.length);
-      const inside = ranges.filter((r) => prefixContains(prefix, r.prefix!) && r.prefix!.length > prefix.length);
+      const contains = ranges.filter(
+        (r) => r.prefix && prefixContains(r.prefix, prefix) && r.prefix.length < prefix.length,
+      );
+      const inside = ranges.filter(
+        (r) => r.prefix && prefixContains(prefix, r.prefix) && r.prefix.length > prefix.length,
+      );
       const overlaps = ranges.filter(
-        (r) => prefixesOverlap(r.prefix!, prefix) && !contains.includes(r) && !inside.includes(r),
+        (r) => r.prefix && prefixesOverlap(r.prefix, prefix) && !contains.includes(r) && !inside.includes(r),
       );
       if (contains.length) facts.push(`Inside ${list(contains)}.`);
       if (inside.length) facts.push(`Contains ${list(inside)}.`);
       if (overlaps.length) facts.push(`Overlaps ${list(overlaps)}.`);
     } else if (address) {
-      const owners = ranges.filter((r) => prefixContainsAddress(r.prefix!, address));
+      const owners = ranges.filter((r) => r.prefix && prefixContainsAddress(r.prefix, address));
       if (owners.length) facts.push(`\`${text}\` is inside ${list(owners)}.`);
     }
   }
@@ -159,7 +163,7 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
   const node = smallest(t.nodes.filter((n) => n.span.file === file && within(n.span, offset)));
   const route = node?.routes.find((r) => r.span.file === file && within(r.span, offset) && r.source === 'declared');
   const lastKey = loc.path[loc.path.length - 1];
-  if (route) facts.push(...routeFacts(node!, route));
+  if (node && route) facts.push(...routeFacts(node, route));
   else if (
     pod &&
     (lastKey === 'name' ||
@@ -304,7 +308,7 @@ function routeFacts(node: Node, route: Route): string[] {
         route.via &&
         i.addresses.some((a) => {
           const p = parsePrefix(a);
-          const v = parseAddress(route.via!);
+          const v = route.via ? parseAddress(route.via) : undefined;
           return p && v && prefixContainsAddress(p, v);
         }),
     )?.name;

@@ -101,9 +101,9 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
     }
     if (netpath ? is('services.[].ports.[].targetPort') : is('spec.ports.[].targetPort')) {
       const svc = enclosing(t.services);
-      const pods = svc?.selector
-        ? t.pods.filter((p) => p.namespace === svc.namespace && selects(svc.selector!, p.labels))
-        : t.pods;
+      const selector = svc?.selector;
+      const pods =
+        svc && selector ? t.pods.filter((p) => p.namespace === svc.namespace && selects(selector, p.labels)) : t.pods;
       return items(
         'port',
         pods.flatMap((p) =>

@@ -111,7 +111,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
   const nextSeparator = text.slice(offset).search(/^---(\s|$)/m);
   const document = text.slice(docStart, nextSeparator < 0 ? text.length : offset + nextSeparator);
   const before = lines[lineNo];
-  const lead = /^(\s*)((?:-\s+)*)/.exec(before)!;
+  const lead = /^(\s*)((?:-\s+)*)/.exec(before) ?? ['', '', ''];
   const rest = before.slice(lead[0].length);
 
   // Flow collections on this line: `{` opens a mapping, `[` a sequence; `,` starts a new entry.

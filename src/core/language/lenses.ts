@@ -47,7 +47,7 @@ export function traceLenses(analysis: Analysis, file: string): TraceLens[] {
         const suffix = p ? `:${p.name || p.port}` : '';
         lenses.push({
           span: d.span,
-          title: ports.length > 1 ? `Trace to here (${p!.name || p!.port})` : 'Trace to here',
+          title: ports.length > 1 && p ? `Trace to here (${p.name || p.port})` : 'Trace to here',
           to: `svc/${id}${suffix}`,
         });
       }

@@ -176,6 +176,7 @@ export function occurrencesAt(all: readonly Occurrence[], file: string, offset: 
   const hits = all.filter((o) => contains(o.span, file, offset));
   if (!hits.length) return [];
   const size = Math.min(...hits.map((o) => o.span.end - o.span.start));
-  const best = hits.find((o) => o.span.end - o.span.start === size)!;
+  const best = hits.find((o) => o.span.end - o.span.start === size);
+  if (!best) return [];
   return hits.filter((o) => o.span.start === best.span.start && o.span.end === best.span.end);
 }

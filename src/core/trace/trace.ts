@@ -136,7 +136,8 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
       return { netns: externalNetns(x.name), addresses: x.addresses.map((a) => a.split('/')[0]) };
     }
     case 'ip': {
-      const a = parseAddress(e.address)!;
+      const a = parseAddress(e.address);
+      if (!a) return { error: `'${e.address}' is not an IP address.` };
       const owner = dp.owners.get(`${a.family}:${a.value}`);
       if (owner && !at) return { netns: owner.netns, addresses: [e.address] };
       if (!at)
