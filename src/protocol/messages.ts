@@ -115,7 +115,7 @@ export interface TracePlace {
   /** Pods: the node they run on; their host-side veth; whether they use the node's namespace. */
   readonly node?: string;
   readonly hostVeth?: string;
-  /** Nodes: the bridge name. */
+  /** Nodes: the bridge its CNI plug-in plugs pods into (absent for plug-ins without one). */
   readonly bridge?: string;
   /** Addresses by device (`eth0` -> [`10.244.1.10/24`]). */
   readonly addresses: Readonly<Record<string, readonly string[]>>;
@@ -175,7 +175,9 @@ export interface TopologyNode {
   readonly addresses: readonly string[];
   readonly interfaces: readonly TopologyInterface[];
   readonly podCIDRs: readonly string[];
-  /** `<bridge> <addresses>`. */
+  /** The CNI plug-in that wires the node's pods (`bridge`, ...). */
+  readonly cni?: string;
+  /** `<bridge> <addresses>`; empty for a plug-in without a bridge (as are bridgeName and bridgeAddresses). */
   readonly bridge: string;
   readonly bridgeName: string;
   readonly bridgeAddresses: readonly string[];

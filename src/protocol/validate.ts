@@ -124,6 +124,7 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         isRec(n) &&
         isStr(n.name) &&
         isStrArray(n.podCIDRs) &&
+        optional(n.cni, isStr) &&
         isStr(n.bridgeName) &&
         isStrArray(n.bridgeAddresses) &&
         isSpan(n.span) &&

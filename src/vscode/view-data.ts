@@ -20,6 +20,7 @@ import type {
   TraceRequest,
   TraceViewData,
 } from '../protocol/messages';
+import { cniViewOf } from '../core/cni';
 
 const toDiagnostic = (p: Problem): ElementDiagnostic => ({ severity: p.severity, code: p.code, message: p.message });
 
@@ -52,9 +53,10 @@ export function summarise(analysis: Analysis): TopologySummary {
       addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)),
       interfaces: n.interfaces.map((i) => ({ name: i.name, network: i.network, addresses: i.addresses })),
       podCIDRs: n.podCIDRs,
-      bridge: `${n.bridge.name} ${n.bridge.addresses.join(' ')}`,
-      bridgeName: n.bridge.name,
-      bridgeAddresses: n.bridge.addresses,
+      cni: cniViewOf(n).plugin,
+      bridge: n.bridge ? `${n.bridge.name} ${n.bridge.addresses.join(' ')}` : '',
+      bridgeName: n.bridge?.name ?? '',
+      bridgeAddresses: n.bridge?.addresses ?? [],
       span: n.spans.name ?? n.span,
       problems: problemsOf(n.span),
     })),
@@ -107,12 +109,13 @@ export function tracePlaces(t: Topology): TracePlace[] {
     const addresses: Record<string, readonly string[]> = Object.fromEntries(
       n.interfaces.map((i) => [i.name, i.addresses]),
     );
-    addresses[n.bridge.name] = n.bridge.addresses;
+    const cni = cniViewOf(n);
+    for (const d of cni.devices) addresses[d.name] = d.addresses;
     places.push({
       netns: `node:${n.name}`,
       kind: 'node',
       name: n.name,
-      bridge: n.bridge.name,
+      ...(cni.bridge ? { bridge: cni.bridge.name } : {}),
       addresses,
       span: n.spans.name ?? n.span,
     });

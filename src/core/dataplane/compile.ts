@@ -3,10 +3,10 @@
  * `iptables-save` would show in each namespace of a cluster built as the model says.
  *
  * - A pod (not hostNetwork) gets a namespace with `lo` and `eth0` (its addresses with the node's pod-subnet
- *   length), a connected route and a default route via the bridge gateway (the CNI bridge plugin's
- *   `isDefaultGateway`), and a veth pair whose host side is a port of the node's bridge.
- * - A node gets `lo`, its interfaces, the bridge with its gateway addresses, the host veths, connected
- *   routes, its declared routes and the host-gw routes implied by the model, and its netfilter ruleset.
+ *   length), a connected route, the routes its node's CNI plug-in gives it (the bridge plug-in: a default route
+ *   via the bridge gateway), and a veth pair to its node.
+ * - A node gets `lo`, its interfaces, the devices, bridges and routes its CNI plug-in creates (src/core/cni),
+ *   connected routes, its declared routes and the host-gw routes implied by the model, and its packet filter.
  *   hostNetwork pods run in their node's namespace.
  * - An external client gets `lo` and `eth0` on its network, with connected routes.
  */
@@ -21,6 +21,8 @@ import {
 } from '../net/address';
 import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
+import { cniPluginOf } from '../cni';
+import { ifaceAddress } from '../cni/bridge';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import type { PacketFilter } from './filter';
 import { iptablesFilter } from './iptables-filter';
@@ -55,19 +57,6 @@ const LO: DpInterface = {
     { family: 6, address: '::1', length: 128 },
   ],
 };
-
-/** `10.0.0.1/24` -> an interface address; a bare address gets the host length. */
-function ifaceAddress(text: string): InterfaceAddress | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) {
-    const a = parseAddress(text);
-    return a ? { family: a.family, address: formatAddress(a), length: a.family === 4 ? 32 : 128 } : undefined;
-  }
-  const p = parsePrefix(text);
-  return p
-    ? { family: p.family, address: formatAddress({ family: p.family, value: p.address }), length: p.length }
-    : undefined;
-}
 
 function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
   return ifaces
@@ -168,23 +157,14 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       network: i.network,
       addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
     }));
-    const bridge: DpInterface = {
-      name: node.bridge.name,
-      kind: 'bridge',
-      addresses: node.bridge.addresses.flatMap((a) => ifaceAddress(a) ?? []),
-    };
-    const hostVeths: DpInterface[] = pods
-      .filter((p) => !p.hostNetwork)
-      .map((p) => ({
-        name: p.hostVeth,
-        kind: 'veth',
-        addresses: [],
-        peer: { netns: podNetns(p.id), device: 'eth0' },
-        master: bridge.name,
-        hairpin: node.bridge.hairpinMode,
-      }));
-    const interfaces = [LO, ...physical, bridge, ...hostVeths];
-    const routes: DpRoute[] = connectedRoutes(interfaces);
+    // The node's CNI plug-in wires its pods: devices, bridges, routes (src/core/cni).
+    const wiring = cniPluginOf(node).wireNode(
+      node,
+      pods.filter((p) => !p.hostNetwork),
+      t,
+    );
+    const interfaces = [LO, ...physical, ...wiring.interfaces];
+    const routes: DpRoute[] = [...connectedRoutes(interfaces), ...wiring.routes];
     for (const r of node.routes) {
       const p = r.to === 'default' ? undefined : parsePrefix(r.to);
       const via = r.via ? parseAddress(r.via) : undefined;
@@ -217,9 +197,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       });
     }
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
-    const bridges: DpBridge[] = [
-      { name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) },
-    ];
+    const bridges: readonly DpBridge[] = wiring.bridges;
     work.routes += routes.length;
     namespaces.set(nsId, {
       id: nsId,
@@ -238,7 +216,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         return lazyFilter(node);
       },
     });
-    for (const i of [...physical, bridge]) for (const a of i.addresses) own(a.address, nsId, i.name);
+    for (const i of interfaces) if (i.kind !== 'loopback') for (const a of i.addresses) own(a.address, nsId, i.name);
   }
 
   for (const pod of t.pods) {
@@ -260,20 +238,10 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
     };
     const interfaces = [LO, eth0];
-    const routes = connectedRoutes(interfaces);
-    for (const gw of node?.bridge.addresses ?? []) {
-      const g = ifaceAddress(gw);
-      if (!g || !addresses.some((a) => a.family === g.family)) continue;
-      const to = 'default';
-      routes.push({
-        to,
-        prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!,
-        via: g.address,
-        dev: 'eth0',
-        kind: 'gateway',
-        text: routeText(to, g.address, 'eth0'),
-      });
-    }
+    const routes = [
+      ...connectedRoutes(interfaces),
+      ...(node ? cniPluginOf(node).wirePod(node, pod, addresses, t).routes : []),
+    ];
     namespaces.set(nsId, {
       id: nsId,
       kind: 'pod',

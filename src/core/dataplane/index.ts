@@ -5,10 +5,9 @@ export { lookupRoute, routesFor, routeTable, isLocalAddress, deviceOfLocal, sour
 export {
   buildNodeRules,
   nodeRulesText,
-  cniChainName,
-  cniIpMasqRules,
   ipMasqAgentRules,
   rulesFileOf,
   type KubeProxyGenerator,
   type NodeRulesOptions,
 } from './node-rules';
+export { cniChainName } from '../cni';

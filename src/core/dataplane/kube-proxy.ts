@@ -17,6 +17,7 @@ import {
 } from '../kubeproxy';
 import type { Node, Topology } from '../model/types';
 import { parseAddress, parsePrefix, type Family } from '../net/address';
+import { cniViewOf } from '../cni';
 
 const familyOf = (text: string): Family | undefined =>
   text.includes('/') ? parsePrefix(text)?.family : parseAddress(text)?.family;
@@ -28,7 +29,7 @@ function detector(t: Topology, node: Node, family: Family): LocalDetector {
     case 'NodeCIDR':
       return { mode: 'NodeCIDR', cidrs: node.podCIDRs.filter((c) => familyOf(c) === family) };
     case 'BridgeInterface':
-      return { mode: 'BridgeInterface', interface: node.bridge.name };
+      return { mode: 'BridgeInterface', interface: cniViewOf(node).bridge?.name ?? t.cluster.cni.bridge };
     case 'InterfaceNamePrefix':
       return { mode: 'InterfaceNamePrefix', prefix: 'veth' };
     case 'None':

@@ -1,13 +1,14 @@
 /**
  * A node's whole netfilter ruleset as iptables-save text: what kube-proxy writes for the model's
- * Services, the CNI bridge plugin's ipMasq rules, the ip-masq-agent chain, and the node's raw
+ * Services, the CNI plug-in's masquerade rules (the bridge plug-in's ipMasq), the ip-masq-agent chain, and the node's raw
  * `iptables:` text. This is the text the tracer evaluates ("Show Node Rules" shows exactly it).
  *
  * The parts are merged table by table into one section per table (iptables-restore flushes a table at each
  * `*table` header, so two `*nat` sections would not add up). Lines that came from the node's `iptables:`
  * keep a map to their offset in the YAML file, so problems and rule spans point into the topology file.
  */
-import { parseAddress, parsePrefix, canonical, formatAddress } from '../net/address';
+import { cniPluginOf } from '../cni';
+import { canonical, parsePrefix } from '../net/address';
 import type { Node, Pod, Topology } from '../model/types';
 import {
   newParseMemo,
@@ -19,7 +20,6 @@ import {
 import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
-import { sha512Hex } from '../hash';
 import type { NodeRules, RulesBlock } from './types';
 import type { HookResult } from '../netfilter/types';
 
@@ -35,36 +35,17 @@ export type RulesByTable = Partial<Record<TableName, TableText>>;
 /** What writes kube-proxy's rules for one node; replaceable so tests and other proxies can plug in. */
 export type KubeProxyGenerator = (t: Topology, node: Node) => string;
 
-/** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
-export function cniChainName(network: string, containerID: string): string {
-  return `CNI-${sha512Hex(network + containerID)}`.slice(0, 28);
-}
-
-/** The container ID NetPath assumes for a pod (stable, derived from its namespace/name). */
-export function containerIdOf(pod: Pod): string {
-  return sha512Hex(`netpath:${pod.id}`).slice(0, 64);
-}
-
-const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-
-function hostCidr(ip: string): string | undefined {
-  const a = parseAddress(ip);
-  return a ? `${formatAddress(a)}/${a.family === 4 ? 32 : 128}` : undefined;
-}
-
-/**
- * The CNI bridge plugin's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
- * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
- * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
- */
 /**
  * What every node's rules share, computed once per data plane (kube-proxy's chain hashes and Service input,
  * the pods of each node) so that compiling N nodes is not N times the whole cluster's work.
  */
 export interface RulesMemo {
   readonly kubeProxy: KubeProxyMemo;
-  /** Parsed rulesets of nodes with nothing of their own, by their kube-proxy output (the same object for alike nodes). */
-  readonly shared: WeakMap<object, SharedRules>;
+  /**
+   * Parsed rulesets of nodes with nothing of their own, by their kube-proxy output (the same object for alike nodes)
+   * and their CNI plug-in (its block label is part of the text).
+   */
+  readonly shared: WeakMap<object, Map<string, SharedRules>>;
   /** Rule lines parsed for one node and met again on the next (most of kube-proxy's lines are the same on every node). */
   readonly parse: ParseMemo;
   podsByNode?: Map<string, Pod[]>;
@@ -124,33 +105,6 @@ function podsOn(t: Topology, node: string, memo: RulesMemo): readonly Pod[] {
     memo.podsByNode = m;
   }
   return m.get(node) ?? [];
-}
-
-export function cniIpMasqRules(t: Topology, node: Node, memo: RulesMemo = newRulesMemo()): RulesByTable {
-  if (!node.cniIpMasq) return {};
-  const network = t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0';
-  const chains: string[] = [];
-  const rules: string[] = [];
-  const post: string[] = [];
-  for (const pod of podsOn(t, node.name, memo)) {
-    if (pod.hostNetwork) continue;
-    const id = containerIdOf(pod);
-    const chain = cniChainName(network, id);
-    const comment = `-m comment --comment ${quote(`name: ${quote(network)} id: ${quote(id)}`)}`;
-    let declared = false;
-    for (const ip of pod.ips) {
-      const a = parseAddress(ip);
-      const subnet = node.podCIDRs.map(parsePrefix).find((p) => p && a && p.family === a.family);
-      const host = hostCidr(ip);
-      if (!a || !subnet || !host) continue;
-      if (!declared) chains.push(`:${chain} - [0:0]`);
-      declared = true;
-      rules.push(`-A ${chain} -d ${canonical(subnet)} ${comment} -j ACCEPT`);
-      rules.push(`-A ${chain} ! -d ${a.family === 4 ? '224.0.0.0/4' : 'ff00::/8'} ${comment} -j MASQUERADE`);
-      post.push(`-A POSTROUTING -s ${host} ${comment} -j ${chain}`);
-    }
-  }
-  return chains.length ? { nat: { chains, rules: [...post, ...rules] } } : {};
 }
 
 /**
@@ -357,17 +311,24 @@ export function buildNodeRules(
     ? splitByTable(options.kubeProxy(t, node)).tables
     : kubeProxyTables(t, node, memo.kubeProxy);
   parts.push({ label: 'kube-proxy (iptables mode)', author: 'kube-proxy', tables: kubeProxy });
-  parts.push({ label: 'CNI bridge plugin, ipMasq: true', author: 'cni-ipmasq', tables: cniIpMasqRules(t, node, memo) });
+  const cni = cniPluginOf(node).masquerade(
+    node,
+    podsOn(t, node.name, memo).filter((p) => !p.hostNetwork),
+    t,
+  );
+  parts.push({ label: cni.label, author: 'cni-ipmasq', tables: cni.tables });
   parts.push({ label: 'ip-masq-agent', author: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
   // A node with nothing of its own (no raw text, no per-pod CNI rules, the usual kube-proxy) shares its parsed
   // ruleset with every node like it: parsed once, only the header (which names the node) differs.
   if (!options.kubeProxy && !node.iptables && !parts[1].tables.nat && !parts[1].tables.filter) {
-    let body = memo.shared.get(kubeProxy);
+    let byPlugin = memo.shared.get(kubeProxy);
+    if (!byPlugin) memo.shared.set(kubeProxy, (byPlugin = new Map()));
+    let body = byPlugin.get(node.cni);
     if (!body) {
       const assembled = assemble([], parts);
       const parsed = parseIptablesLines(assembled.lines, SHARED_RULES_FILE, memo.parse);
       body = { lines: assembled.lines, ruleset: parsed.ruleset, problems: parsed.problems, blocks: assembled.blocks };
-      memo.shared.set(kubeProxy, body);
+      byPlugin.set(node.cni, body);
     }
     const shift = header.reduce((n, l) => n + l.length + 1, 0);
     const shared = body;

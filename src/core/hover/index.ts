@@ -24,6 +24,7 @@ import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './con
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
 import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
+import { cniViewOf } from '../cni';
 
 export interface Hover {
   readonly markdown: string;
@@ -224,7 +225,7 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
   if (pod.hostNetwork) facts.push("hostNetwork: it shares the node's root network namespace (no veth pair).");
   else
     facts.push(
-      `veth pair: \`eth0\` in the pod's namespace ↔ \`${pod.hostVeth}\` in the node's root namespace, plugged into bridge \`${node?.bridge.name ?? 'cni0'}\`${node?.bridge.addresses.length ? ` (gateway ${node.bridge.addresses.map((a) => a.split('/')[0]).join(', ')})` : ''}.`,
+      `veth pair: \`eth0\` in the pod's namespace ↔ \`${pod.hostVeth}\` in the node's root namespace${podSideOf(node)}.`,
     );
   const ports = pod.containers.flatMap((c) => c.ports.map((p) => `${c.name}:${p.containerPort}/${p.protocol}`));
   if (ports.length) facts.push(`Listening: ${ports.join(', ')} (all containers share the pod's port space).`);
@@ -320,7 +321,7 @@ function routeFacts(node: Node, route: Route): string[] {
 function nodeFacts(t: Topology, node: Node): string[] {
   return [
     `Node **${node.name}**: interfaces ${node.interfaces.map((i) => `${i.name} ${i.addresses.join(', ')}`).join('; ') || '(none)'}.`,
-    `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; bridge ${node.bridge.name} ${node.bridge.addresses.join(', ')}, hairpin ${node.bridge.hairpinMode ? 'on' : 'off'}.`,
+    `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; ${cniViewOf(node).summary}.`,
     `Routes: ${
       nodeRoutes(t, node)
         .map(
@@ -351,4 +352,13 @@ function masqueradeFacts(analysis: Analysis, key: string | undefined): string[] 
   return [
     `SNATs pod traffic to every destination outside ${m.nonMasqueradeCIDRs.join(', ')}${m.masqLinkLocal ? '' : ' and 169.254.0.0/16'}.`,
   ];
+}
+
+/** Where a pod's host veth goes on its node, as the node's CNI plug-in wires it. */
+function podSideOf(node: Node | undefined): string {
+  const bridge = node ? cniViewOf(node).bridge : undefined;
+  if (!node) return '';
+  if (!bridge) return ` (CNI plug-in ${node.cni})`;
+  const gateways = bridge.addresses.map((a) => a.split('/')[0]);
+  return `, plugged into bridge \`${bridge.name}\`${gateways.length ? ` (gateway ${gateways.join(', ')})` : ''}`;
 }

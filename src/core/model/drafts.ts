@@ -30,6 +30,8 @@ export interface NodeDraft {
   /** Node addresses without a prefix length (Kubernetes status.addresses). */
   k8sAddresses?: { value: string; span: Span }[];
   podCIDRs?: { value: string; span: Span }[];
+  /** The node's CNI plug-in (`cni:`). */
+  cni?: string;
   bridge?: YMap;
   routes?: Route[];
   iptables?: { text: string; span: Span };

@@ -24,7 +24,8 @@ import type {
 } from './types';
 import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, echoSpans } from './config-conflicts';
-import { addressList, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
+import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN } from '../cni/names';
+import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
 /** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
 export const ASSUMED_SERVICE_RANGE = '10.96.0.0/12';
@@ -161,11 +162,12 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
       origin: kp ? 'netpath' : b.kubeProxy ? 'KubeProxyConfiguration' : 'default',
     },
     cni: {
+      plugin: enumOf(str(get(cni, 'plugin')), CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN),
       bridge: str(get(cni, 'bridge')) ?? 'cni0',
       ipMasq: bool(get(cni, 'ipMasq')) ?? false,
       hairpinMode: bool(get(cni, 'hairpinMode')) ?? true,
       span: cni?.span ?? defaultSpan,
-      spans: cni ? spansOf(cni, ['bridge', 'ipMasq', 'hairpinMode']) : {},
+      spans: cni ? spansOf(cni, ['plugin', 'bridge', 'ipMasq', 'hairpinMode']) : {},
       origin: cni ? 'netpath' : 'default',
     },
     masquerade: masq
@@ -243,18 +245,24 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
             ]
           : [];
     }
-    const bridge = bridgeOf(
-      b,
-      np?.bridge,
-      podCIDRs.map((p) => p.value),
-      cluster,
-      base.span,
-    );
+    const cni = enumOf(np?.cni, CNI_PLUGIN_NAMES, cluster.cni.plugin);
+    // The bridge's settings are the bridge plug-in's; other plug-ins have no bridge.
+    const bridge =
+      cni === 'bridge'
+        ? bridgeOf(
+            b,
+            np?.bridge,
+            podCIDRs.map((p) => p.value),
+            cluster,
+            base.span,
+          )
+        : undefined;
     out.push({
       name,
       interfaces,
       podCIDRs: podCIDRs.map((p) => p.value),
-      bridge,
+      cni,
+      ...(bridge ? { bridge } : {}),
       routes: np?.routes ?? [],
       iptables: np?.iptables,
       nftables: np?.nftables,
@@ -449,7 +457,7 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
       }
     }
     for (const r of n.routes) {
-      if (r.dev && !n.interfaces.some((i) => i.name === r.dev) && r.dev !== n.bridge.name) {
+      if (r.dev && !n.interfaces.some((i) => i.name === r.dev) && r.dev !== n.bridge?.name) {
         b.report(
           'ref.unknown',
           'error',

@@ -7,6 +7,7 @@
  * Descriptions are written for a person learning cluster networking.
  */
 import { PROTOCOLS } from './types';
+import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN } from '../cni/names';
 
 export interface SchemaNode {
   readonly type?:
@@ -167,6 +168,13 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           description:
             "Defaults of the CNI bridge plugin for every node: the plugin that creates each pod's veth pair and plugs it into the node bridge.",
           properties: {
+            plugin: {
+              type: 'string',
+              enum: [...CNI_PLUGIN_NAMES],
+              default: DEFAULT_CNI_PLUGIN,
+              description:
+                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it, routes between nodes by host-gw.",
+            },
             bridge: {
               type: 'string',
               default: 'cni0',
@@ -254,10 +262,16 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           },
           podCIDR: cidr('The slice of the cluster CIDR this node hands out to its pods (Node spec.podCIDR).'),
           podCIDRs: cidrList('Pod CIDRs of this node, one per IP family (dual-stack).', 'A pod range of this node.'),
+          cni: {
+            type: 'string',
+            enum: [...CNI_PLUGIN_NAMES],
+            description:
+              "The CNI plug-in that wires this node and its pods (default: the cluster's cni.plugin, bridge).",
+          },
           bridge: {
             type: 'object',
             description:
-              "The Linux bridge that connects the host ends of this node's pod veth pairs. Its address is the pods' default gateway.",
+              "The bridge plug-in's Linux bridge that connects the host ends of this node's pod veth pairs. Its address is the pods' default gateway.",
             properties: {
               name: { type: 'string', description: 'Bridge name (default: the cluster cni.bridge, cni0).' },
               address: cidr(

@@ -7,6 +7,7 @@
  * Addresses are kept as the text the user wrote; `src/core/net` parses them where needed. A value that
  * does not parse stays in the model (as text) and is reported by the `cidr.invalid` rule.
  */
+import type { CniPluginName } from '../cni/names';
 import type { Span } from '../problem';
 
 /** Where a model element or one of its fields came from. */
@@ -60,6 +61,8 @@ export interface KubeProxySettings extends Located {
 }
 
 export interface CniSettings extends Located {
+  /** The CNI plug-in of every node that does not name its own (src/core/cni; default `bridge`). */
+  readonly plugin: CniPluginName;
   readonly bridge: string;
   readonly ipMasq: boolean;
   readonly hairpinMode: boolean;
@@ -123,7 +126,10 @@ export interface Node extends Located {
   readonly name: string;
   readonly interfaces: readonly Interface[];
   readonly podCIDRs: readonly string[];
-  readonly bridge: Bridge;
+  /** The CNI plug-in that wires this node and its pods (src/core/cni). */
+  readonly cni: CniPluginName;
+  /** The bridge plug-in's bridge; absent for plug-ins without one. Read it through `cniViewOf` to draw a node. */
+  readonly bridge?: Bridge;
   readonly routes: readonly Route[];
   /** Raw iptables-save text for this node, evaluated as written; with the offset of its first character. */
   readonly iptables: { readonly text: string; readonly span: Span } | undefined;

@@ -33,6 +33,7 @@ import {
   type PolicyVerdict,
   type RuleRef,
 } from './types';
+import { cniViewOf } from '../cni';
 
 /** What is known about one address of a connection. */
 export interface PolicyEndpoint {
@@ -65,7 +66,7 @@ export class PolicyIndex {
     this.options = { ...DEFAULT_POLICY_OPTIONS, ...options };
     for (const n of topology.nodes) {
       for (const i of n.interfaces) for (const a of i.addresses) this.addNodeIP(a, n.name);
-      for (const a of n.bridge.addresses) this.addNodeIP(a, n.name);
+      for (const d of cniViewOf(n).devices) for (const a of d.addresses) this.addNodeIP(a, n.name);
     }
     for (const p of topology.pods) {
       for (const ip of p.ips) {

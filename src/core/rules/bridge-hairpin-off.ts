@@ -17,7 +17,7 @@ export const bridgeHairpinOff: Rule = {
   needs: ['dataplane'],
   run({ topology: t, dataplane }) {
     const dp = dataplane!;
-    const off = new Map(t.nodes.filter((n) => !n.bridge.hairpinMode).map((n) => [n.name, n]));
+    const off = new Map(t.nodes.filter((n) => n.bridge && !n.bridge.hairpinMode).map((n) => [n.name, n]));
     if (!off.size) return [];
     const podById = new Map(t.pods.map((p) => [p.id, p]));
     const hits = new Map<string, { span: Span; node: Node; nodes: string[]; pod: Pod; service: string }>();
@@ -34,7 +34,7 @@ export const bridgeHairpinOff: Rule = {
         if (!result?.paths.some((p) => p.reason === 'hairpin-off')) continue;
         confirmed.add(node.name);
         const span =
-          written(node.bridge.spans.hairpinMode) ??
+          written(node.bridge?.spans.hairpinMode) ??
           written(t.cluster.cni.spans.hairpinMode) ??
           written(node.spans.name) ??
           node.span;
@@ -47,7 +47,7 @@ export const bridgeHairpinOff: Rule = {
     const out: Problem[] = [];
     for (const h of hits.values()) {
       const fixes =
-        h.span === written(h.node.bridge.spans.hairpinMode) || h.span === written(t.cluster.cni.spans.hairpinMode)
+        h.span === written(h.node.bridge?.spans.hairpinMode) || h.span === written(t.cluster.cni.spans.hairpinMode)
           ? [{ title: 'Set hairpinMode to true', edits: [{ span: h.span, newText: 'true' }], preferred: true }]
           : [];
       out.push(

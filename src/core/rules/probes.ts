@@ -173,7 +173,13 @@ export function nodePairs(reps: readonly NodeReps[]): [NodeReps, NodeReps][] {
     const own = n.iptables !== undefined || n.routes.some((x) => x.source === 'declared');
     const key = own
       ? `node:${n.name}`
-      : JSON.stringify([n.cniIpMasq, n.bridge.hairpinMode, n.interfaces.map((i) => i.network).sort(), r.classes]);
+      : JSON.stringify([
+          n.cni,
+          n.cniIpMasq,
+          n.bridge?.hairpinMode,
+          n.interfaces.map((i) => i.network).sort(),
+          r.classes,
+        ]);
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);

@@ -148,13 +148,14 @@ export function indexRanges(t: Topology): RangeIndex {
         }),
       );
     }
-    n.bridge.addresses.forEach((a, k) =>
+    const bridge = n.bridge;
+    bridge?.addresses.forEach((a, k) =>
       range(
         'bridge',
-        `bridge ${n.bridge.name} on node ${node}`,
+        `bridge ${bridge.name} on node ${node}`,
         a,
-        located(n.bridge.spans, `addresses.${k}`, n.spans.bridge ?? n.span),
-        { node, perFamily: `addresses of bridge ${n.bridge.name} on ${node}` },
+        located(bridge.spans, `addresses.${k}`, n.spans.bridge ?? n.span),
+        { node, perFamily: `addresses of bridge ${bridge.name} on ${node}` },
       ),
     );
     for (const r of n.routes)

@@ -1,6 +1,7 @@
 import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
 import { problem, type Problem } from '../problem';
 import type { Rule } from './rule';
+import { cniViewOf } from '../cni';
 
 /**
  * `route.gateway-unreachable`: a declared route via a gateway that is on none of the node's connected
@@ -20,10 +21,11 @@ export const routeGatewayUnreachable: Rule = {
           const p = parsePrefix(a);
           if (p) connected.push({ dev: i.name, prefix: p });
         }
-      for (const a of n.bridge.addresses) {
-        const p = parsePrefix(a);
-        if (p) connected.push({ dev: n.bridge.name, prefix: p });
-      }
+      for (const d of cniViewOf(n).devices)
+        for (const a of d.addresses) {
+          const p = parsePrefix(a);
+          if (p) connected.push({ dev: d.name, prefix: p });
+        }
       for (const r of n.routes) {
         if (r.source !== 'declared' || !r.via) continue;
         const via = parseAddress(r.via);

@@ -14,6 +14,7 @@ import { stepText } from './steps';
 import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
 import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv } from './walk';
+import { cniViewOf } from '../cni';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
 
@@ -162,7 +163,8 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
         const p = parsePrefix(c);
         return p && prefixContainsAddress(p, a);
       });
-      if (inPods) return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: node.bridge.name };
+      const side = cniViewOf(node).podSideDevice;
+      if (inPods && side) return { netns: nodeNetns(node.name), addresses: [e.address], enterDevice: side };
       const local =
         nodeAddresses(t, node.name).includes(e.address) || e.address.startsWith('127.') || e.address === '::1';
       if (local) return { netns: nodeNetns(node.name), addresses: [e.address] };

@@ -110,17 +110,19 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     } else {
       const inner: ElkNode[] = [];
       const bridge = `bridge:${n.name}`;
+      // Where the pods' veths end on the node: the CNI plug-in's bridge, or the node itself for a routed plug-in.
       const bsub = n.bridgeAddresses.join(', ');
+      const blabel = n.bridgeName ? `bridge ${n.bridgeName}` : `${n.cni ?? 'CNI'} (routed)`;
       add({
         id: bridge,
         kind: 'bridge',
-        label: `bridge ${n.bridgeName}`,
+        label: blabel,
         sub: bsub,
         span: n.span,
         problems: [],
         search: `${n.bridgeName} ${bsub}`,
       });
-      inner.push({ id: bridge, width: width(`bridge ${n.bridgeName}`, bsub, 160), height: 40 });
+      inner.push({ id: bridge, width: width(blabel, bsub, 160), height: 40 });
       const byNs = new Map<string, typeof mine>();
       for (const p of mine) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
       for (const [ns, list] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {

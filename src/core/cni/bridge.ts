@@ -1,0 +1,133 @@
+/**
+ * The CNI `bridge` plug-in (containernetworking/plugins, plugins/main/bridge) with `routing: host-gw` between
+ * nodes: each node has a Linux bridge (default `cni0`) holding the pods' gateway addresses; each pod gets a veth
+ * pair whose host end is a bridge port (hairpin mode per port) and a default route via the bridge's address
+ * (`isDefaultGateway`); with `ipMasq: true` it writes a CNI-<hash> masquerade chain per pod.
+ */
+import { canonical, formatAddress, parseAddress, parsePrefix } from '../net/address';
+import { sha512Hex } from '../hash';
+import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import type { Node, Pod, Topology } from '../model/types';
+import type { CniPlugin, CniRules } from './types';
+
+/** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
+export function cniChainName(network: string, containerID: string): string {
+  return `CNI-${sha512Hex(network + containerID)}`.slice(0, 28);
+}
+
+/** The container ID NetPath assumes for a pod (stable, derived from its namespace/name). */
+export function containerIdOf(pod: Pod): string {
+  return sha512Hex(`netpath:${pod.id}`).slice(0, 64);
+}
+
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+function hostCidr(ip: string): string | undefined {
+  const a = parseAddress(ip);
+  return a ? `${formatAddress(a)}/${a.family === 4 ? 32 : 128}` : undefined;
+}
+
+/** `10.0.0.1/24` -> an interface address; a bare address gets the host length. */
+export function ifaceAddress(text: string): InterfaceAddress | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    const a = parseAddress(text);
+    return a ? { family: a.family, address: formatAddress(a), length: a.family === 4 ? 32 : 128 } : undefined;
+  }
+  const p = parsePrefix(text);
+  return p
+    ? { family: p.family, address: formatAddress({ family: p.family, value: p.address }), length: p.length }
+    : undefined;
+}
+
+const routeText = (to: string, via: string | undefined, dev: string): string =>
+  `${to}${via ? ` via ${via}` : ''} dev ${dev}`;
+
+/**
+ * The plug-in's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
+ * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
+ * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
+ */
+export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[]): CniRules {
+  if (!node.cniIpMasq) return {};
+  const network = t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0';
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const post: string[] = [];
+  for (const pod of pods) {
+    if (pod.hostNetwork) continue;
+    const id = containerIdOf(pod);
+    const chain = cniChainName(network, id);
+    const comment = `-m comment --comment ${quote(`name: ${quote(network)} id: ${quote(id)}`)}`;
+    let declared = false;
+    for (const ip of pod.ips) {
+      const a = parseAddress(ip);
+      const subnet = node.podCIDRs.map(parsePrefix).find((p) => p && a && p.family === a.family);
+      const host = hostCidr(ip);
+      if (!a || !subnet || !host) continue;
+      if (!declared) chains.push(`:${chain} - [0:0]`);
+      declared = true;
+      rules.push(`-A ${chain} -d ${canonical(subnet)} ${comment} -j ACCEPT`);
+      rules.push(`-A ${chain} ! -d ${a.family === 4 ? '224.0.0.0/4' : 'ff00::/8'} ${comment} -j MASQUERADE`);
+      post.push(`-A POSTROUTING -s ${host} ${comment} -j ${chain}`);
+    }
+  }
+  return chains.length ? { nat: { chains, rules: [...post, ...rules] } } : {};
+}
+
+export const BRIDGE_PLUGIN: CniPlugin = {
+  name: 'bridge',
+  describe(node) {
+    const b = node.bridge;
+    if (!b) return { plugin: 'bridge', summary: 'CNI bridge plug-in', devices: [] };
+    return {
+      plugin: 'bridge',
+      summary: `CNI bridge plug-in: bridge ${b.name} ${b.addresses.join(', ')}, hairpin ${b.hairpinMode ? 'on' : 'off'}`,
+      bridge: { name: b.name, addresses: b.addresses, hairpin: b.hairpinMode },
+      devices: [{ name: b.name, addresses: b.addresses }],
+      podSideDevice: b.name,
+    };
+  },
+  wireNode(node, pods) {
+    const b = node.bridge;
+    if (!b) return { interfaces: [], bridges: [], routes: [] };
+    const bridge: DpInterface = {
+      name: b.name,
+      kind: 'bridge',
+      addresses: b.addresses.flatMap((a) => ifaceAddress(a) ?? []),
+    };
+    const hostVeths: DpInterface[] = pods.map((p) => ({
+      name: p.hostVeth,
+      kind: 'veth',
+      addresses: [],
+      peer: { netns: `pod:${p.id}`, device: 'eth0' },
+      master: bridge.name,
+      hairpin: b.hairpinMode,
+    }));
+    return {
+      interfaces: [bridge, ...hostVeths],
+      bridges: [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }],
+      routes: [],
+    };
+  },
+  wirePod(node, _pod, addresses) {
+    const routes: DpRoute[] = [];
+    for (const gw of node.bridge?.addresses ?? []) {
+      const g = ifaceAddress(gw);
+      if (!g || !addresses.some((a) => a.family === g.family)) continue;
+      const to = 'default';
+      routes.push({
+        to,
+        prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!,
+        via: g.address,
+        dev: 'eth0',
+        kind: 'gateway',
+        text: routeText(to, g.address, 'eth0'),
+      });
+    }
+    return { routes };
+  },
+  masquerade(node, pods, t) {
+    return { label: 'CNI bridge plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };
+  },
+};

@@ -1,0 +1,26 @@
+/**
+ * The CNI plug-ins, one module each, registered here by the name a topology uses. Adding one: a module
+ * implementing {@link CniPlugin}, its name in names.ts, its line below (docs/architecture.md, "Adding a CNI plug-in").
+ */
+import type { Node } from '../model/types';
+import { BRIDGE_PLUGIN } from './bridge';
+import { DEFAULT_CNI_PLUGIN, type CniPluginName } from './names';
+import type { CniNodeView, CniPlugin } from './types';
+
+export const CNI_PLUGINS: Readonly<Record<CniPluginName, CniPlugin>> = {
+  bridge: BRIDGE_PLUGIN,
+};
+
+/** The plug-in a node uses. */
+export function cniPluginOf(node: Node): CniPlugin {
+  return CNI_PLUGINS[node.cni] ?? CNI_PLUGINS[DEFAULT_CNI_PLUGIN];
+}
+
+/** What a node looks like to something drawing or explaining it (see {@link CniNodeView}). */
+export function cniViewOf(node: Node): CniNodeView {
+  return cniPluginOf(node).describe(node);
+}
+
+export { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN, type CniPluginName } from './names';
+export type { CniNodeView, CniNodeWiring, CniPlugin, CniPodWiring, CniRules } from './types';
+export { cniChainName, containerIdOf } from './bridge';

@@ -1,0 +1,52 @@
+/**
+ * A CNI plug-in: the wiring it creates on a node and for each pod (devices, addresses, routes, bridge behaviour)
+ * and the masquerade rules it writes. `compileDataPlane` asks the node's plug-in for all of it, the kernel lab builds
+ * what the data plane says (so the kernel checks the plug-in's wiring), and whatever draws or explains a node (the
+ * topology view, the trace diagram, hovers, diagnostics) reads {@link CniNodeView} instead of assuming a bridge.
+ */
+import type { DpBridge, DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import type { TableName } from '../netfilter/types';
+import type { Node, Pod, Topology } from '../model/types';
+import type { CniPluginName } from './names';
+
+/** What a node looks like to someone drawing or explaining it. */
+export interface CniNodeView {
+  readonly plugin: CniPluginName;
+  /** A sentence naming the plug-in and its wiring, for hovers. */
+  readonly summary: string;
+  /** The bridge the pods' host veths are ports of; absent for routed plug-ins. */
+  readonly bridge?: { readonly name: string; readonly addresses: readonly string[]; readonly hairpin: boolean };
+  /** Devices the plug-in gives the node with their addresses (with prefix length): the pods' gateways. */
+  readonly devices: readonly { readonly name: string; readonly addresses: readonly string[] }[];
+  /** The node device a packet from the pod side enters through (a trace starting "in the pods" of a node). */
+  readonly podSideDevice?: string;
+}
+
+/** The node side of the wiring: devices beyond the node's own interfaces, bridges, routes. */
+export interface CniNodeWiring {
+  readonly interfaces: readonly DpInterface[];
+  readonly bridges: readonly DpBridge[];
+  /** Routes the plug-in adds in the node namespace (a routed plug-in's route per pod); connected routes are derived. */
+  readonly routes: readonly DpRoute[];
+}
+
+/** The pod side: routes in the pod besides its connected ones (its default route). */
+export interface CniPodWiring {
+  readonly routes: readonly DpRoute[];
+}
+
+/** iptables-save lines per table, as the plug-in writes them on a node. */
+export type CniRules = Partial<
+  Record<TableName, { readonly chains: readonly string[]; readonly rules: readonly string[] }>
+>;
+
+export interface CniPlugin {
+  readonly name: CniPluginName;
+  describe(node: Node): CniNodeView;
+  /** The node's devices for its pods (`pods`: the node's pods that are not hostNetwork). */
+  wireNode(node: Node, pods: readonly Pod[], t: Topology): CniNodeWiring;
+  /** A pod's routes, given its eth0 addresses. */
+  wirePod(node: Node, pod: Pod, addresses: readonly InterfaceAddress[], t: Topology): CniPodWiring;
+  /** The masquerade rules the plug-in writes on the node (empty when it writes none), and how to label them. */
+  masquerade(node: Node, pods: readonly Pod[], t: Topology): { readonly label: string; readonly tables: CniRules };
+}
