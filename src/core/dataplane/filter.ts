@@ -8,7 +8,7 @@
  * backend's own names (`nat`, `ip kube-proxy`), for showing and for the generator's knowledge, never parsed.
  */
 import type { Family, Prefix } from '../net/address';
-import type { DecisionEffect, Hook } from '../netfilter/types';
+import type { Decision, Hook, NatRecord } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import type { RulesBlock } from './types';
 
@@ -45,41 +45,21 @@ export interface FilterContext {
   readonly outIfaceAddress?: string;
 }
 
-/** A rule, policy or branch that mattered at the hook. */
-export interface FilterDecision {
-  /** The backend's table name (`nat`, `ip kube-proxy`). */
-  readonly table: string;
-  readonly chain: string;
-  /** Index of the rule in its chain; -1 for a policy or a table-level note. */
-  readonly ruleIndex: number;
-  readonly ruleText?: string;
-  /** Where the rule is written: the node's rules text, or the YAML line it came from. */
-  readonly span?: Span;
-  readonly matched: boolean;
-  /** What happened, in words (`jump KUBE-SVC-X`, `DNAT`, `policy DROP`). */
-  readonly action: string;
-  /** The probability of this branch, when the rule chose at random. */
-  readonly probability?: number;
-  readonly effect: DecisionEffect;
-  /** The chain jumped to. */
-  readonly target?: string;
-}
+/**
+ * A rule, policy or branch that mattered at the hook: the general evaluators' decision (src/core/netfilter; the
+ * nftables evaluator's has the same fields), with the table as the backend names it (`nat`, `ip kube-proxy`).
+ */
+export type FilterDecision = Omit<Decision, 'table'> & { readonly table: string };
 
 /** One address translation the filter did. */
-export interface FilterNat {
-  readonly type: 'DNAT' | 'SNAT' | 'MASQUERADE';
+export type FilterNat = Omit<NatRecord, 'table'> & {
   readonly table: string;
-  readonly chain: string;
-  readonly ruleText: string;
-  readonly span: Span;
-  readonly before: { readonly address: string; readonly port?: number };
-  readonly after: { readonly address: string; readonly port?: number };
   /**
    * The translating rule also remembers the client for later connections (ClientIP session affinity: an
    * iptables `recent` list, an nftables set with a timeout): the list and, when the rules say, for how long.
    */
   readonly remembers?: { readonly list: string; readonly seconds?: number };
-}
+};
 
 /** One way the hook can end (several when a rule chooses at random). */
 export interface FilterOutcome {
