@@ -94,7 +94,7 @@ describe('model: Kubernetes objects without a NetPath document', () => {
   });
 
   it('defaults bridges and host-gw routes for manifest-only clusters', () => {
-    assert.deepEqual(t.nodes[1].bridge.addresses, ['10.244.1.1/24']);
+    assert.deepEqual(t.nodes[1].bridge?.addresses, ['10.244.1.1/24']);
     assert.deepEqual(
       nodeRoutes(t, t.nodes[1]).map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
       ['10.244.0.0/24 via 172.18.0.2 dev eth0'],
@@ -187,7 +187,7 @@ describe('model: merging NetPath documents with Kubernetes objects', () => {
       ['ens3'],
     );
     assert.deepEqual(worker.podCIDRs, ['10.244.1.0/24']);
-    assert.equal(worker.bridge.hairpinMode, false);
+    assert.equal(worker.bridge?.hairpinMode, false);
     const pod = a.topology.pods[0];
     assert.deepEqual([pod.hostVeth, pod.ips, pod.labels.app], ['veth-web', ['10.244.1.5'], 'web']);
   });
@@ -209,7 +209,7 @@ pods: [{name: a, node: n1, ips: [10.244.1.10, "fd00:10:244:1::a"], labels: {app:
 services: [{name: a, clusterIPs: [10.96.0.10, "fd00:10:96::a"], selector: {app: a}, ports: [{port: 80}]}]
 `);
     const t = a.topology;
-    assert.deepEqual(t.nodes[0].bridge.addresses, ['10.244.1.1/24', 'fd00:10:244:1::1/64']);
+    assert.deepEqual(t.nodes[0].bridge?.addresses, ['10.244.1.1/24', 'fd00:10:244:1::1/64']);
     assert.deepEqual(
       nodeRoutes(t, t.nodes[0]).map((r) => `${r.to} via ${r.via} dev ${r.dev}`),
       ['10.244.2.0/24 via 192.168.56.12 dev eth0', 'fd00:10:244:2::/64 via fd00:56::12 dev eth1'],

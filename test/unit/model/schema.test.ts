@@ -52,8 +52,8 @@ describe('schema', () => {
         nodes: t.nodes.map((n) => [
           n.name,
           n.podCIDRs,
-          n.bridge.name,
-          n.bridge.addresses,
+          n.bridge?.name,
+          n.bridge?.addresses,
           n.interfaces.map((i) => i.addresses),
           nodeRoutes(t, n).map((r) => `${r.to} via ${r.via}`),
         ]),
