@@ -12,6 +12,11 @@ export interface Concept {
 const K8S_NET = 'https://kubernetes.io/docs/concepts/services-networking/';
 
 export const CONCEPTS = {
+  networkPolicy: {
+    title: 'NetworkPolicy',
+    text: "A NetworkPolicy selects pods of its namespace (podSelector) and, for each direction in its policyTypes, makes them isolated: only connections some rule of some selecting policy allows get through. Rules name peers (pods by podSelector, namespaces by namespaceSelector, both in one peer = AND, addresses by ipBlock) and ports. Egress is judged at the source pod, ingress at the destination, after kube-proxy's DNAT; replies of an allowed connection are allowed.",
+    link: { label: 'Kubernetes: Network Policies', url: `${K8S_NET}network-policies/` },
+  },
   cidr: {
     title: 'CIDR (Classless Inter-Domain Routing)',
     text: 'A CIDR prefix like `10.244.0.0/16` names a block of addresses: the first 16 bits are fixed (the network), the remaining bits number the hosts, so a /16 holds 65,536 addresses and a /24 holds 256. Ranges with different jobs (pods, Services, the node network) must not share addresses.',
@@ -155,6 +160,10 @@ export type ConceptId = keyof typeof CONCEPTS;
 
 /** Which concept a key explains, by the key's name (last path segment). */
 export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
+  policyTypes: 'networkPolicy',
+  podSelector: 'networkPolicy',
+  namespaceSelector: 'networkPolicy',
+  ipBlock: 'networkPolicy',
   podCIDRs: 'podCIDR',
   podCIDR: 'podCIDR',
   podSubnet: 'podCIDR',

@@ -15,7 +15,9 @@ import {
 } from '../net/address';
 import type { Span } from '../problem';
 import type { Analysis } from '../analysis';
-import type { Node, Pod, Route, Service, Topology } from '../model/types';
+import type { NetworkPolicy, Node, Pod, Route, Service, Topology } from '../model/types';
+import { formatSelector, selectorMatches } from '../policy/selector';
+import { policyIndexOf, selectables } from '../policy/shared';
 import { nodeRoutes } from '../model/host-gw';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
@@ -113,7 +115,10 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
   const concept =
     (value !== undefined ? conceptOfValue(value) : undefined) ??
     (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
+  const kindNode = doc.root?.kind === 'map' ? doc.root.entries.find((e) => e.key === 'kind')?.value : undefined;
+  const isPolicy = kindNode?.kind === 'scalar' && kindNode.value === 'NetworkPolicy';
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));
+  else if (isPolicy) parts.push(conceptMarkdown(CONCEPTS.networkPolicy));
   // Keys whose values are CIDR blocks also explain what a CIDR is.
   if (concept !== 'cidr' && CIDR_KEYS.has(key)) parts.push(conceptMarkdown(CONCEPTS.cidr));
   const facts = computedFacts(analysis, file, offset, loc);
@@ -184,6 +189,8 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
   )
     facts.push(...serviceFacts(svc, analysis.topology.cluster.kubeProxy.mode === 'nftables'));
   else if (node && lastKey === 'name') facts.push(...nodeFacts(t, node));
+  const policy = smallest(t.networkPolicies.filter((p) => p.span.file === file && within(p.span, offset)));
+  if (policy && (lastKey === 'name' || loc.path.includes('spec'))) facts.push(...policyFacts(t, policy));
   if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
     facts.push(...masqueradeFacts(analysis, lastKey));
   return facts;
@@ -191,6 +198,63 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
 
 const smallest = <T extends { span: Span }>(items: T[]): T | undefined =>
   items.sort((a, b) => a.span.end - a.span.start - (b.span.end - b.span.start))[0];
+
+/** Which pods a policy selects, and how many pods each of its rules' peers match (pods and workload templates). */
+function policyFacts(t: Topology, p: NetworkPolicy): string[] {
+  const index = policyIndexOf(t);
+  const all = selectables(t);
+  const selected = all.filter((x) => x.namespace === p.namespace && selectorMatches(p.podSelector, x.labels));
+  const names = (xs: readonly { id: string }[]) =>
+    xs.length
+      ? `${xs
+          .slice(0, 5)
+          .map((x) => `\`${x.id}\``)
+          .join(', ')}${xs.length > 5 ? ` and ${xs.length - 5} more` : ''}`
+      : 'none';
+  const facts = [
+    `Selects ${selected.length} pod${selected.length === 1 ? '' : 's'} of namespace \`${p.namespace}\` (${formatSelector(p.podSelector)}): ${names(selected)}.`,
+    `Isolates them for ${p.policyTypes.join(' and ') || 'nothing'}${p.policyTypesExplicit ? '' : ' (policyTypes not written: defaulted)'}.`,
+  ];
+  for (const [direction, rules] of [
+    ['ingress', p.ingress],
+    ['egress', p.egress],
+  ] as const) {
+    if (!p.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress')) {
+      if (rules.length)
+        facts.push(
+          `Its ${direction} rules are ignored: ${direction === 'ingress' ? 'Ingress' : 'Egress'} is not in policyTypes.`,
+        );
+      continue;
+    }
+    if (!rules.length)
+      facts.push(`No ${direction} rule: selected pods allow no ${direction} but what other policies allow.`);
+    for (const r of rules) {
+      const peers = r.peers.length
+        ? r.peers
+            .map((peer) => {
+              if (peer.ipBlock)
+                return `ipBlock ${peer.ipBlock.cidr}${peer.ipBlock.except.length ? ` except ${peer.ipBlock.except.join(', ')}` : ''}`;
+              const n = all.filter(
+                (x) =>
+                  (peer.namespaceSelector
+                    ? selectorMatches(peer.namespaceSelector, index.namespaceLabels(x.namespace))
+                    : x.namespace === p.namespace) &&
+                  (!peer.podSelector || selectorMatches(peer.podSelector, x.labels)),
+              ).length;
+              return `${n} pod${n === 1 ? '' : 's'}`;
+            })
+            .join(' + ')
+        : 'every source and destination';
+      const ports = r.ports.length
+        ? r.ports
+            .map((x) => `${x.port ?? 'all'}${x.endPort !== undefined ? `-${x.endPort}` : ''}/${x.protocol}`)
+            .join(', ')
+        : 'all ports';
+      facts.push(`${direction}[${r.index}]: ${peers}; ${ports}.`);
+    }
+  }
+  return facts;
+}
 
 function list(entries: RangeEntry[]): string {
   return (
