@@ -26,6 +26,8 @@ import { ifaceAddress } from '../cni/bridge';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import type { PacketFilter } from './filter';
 import { iptablesFilter } from './iptables-filter';
+import { kubeProxyNftablesText } from './kube-proxy';
+import { nftablesFilter } from './nftables-filter';
 import { buildNodeRules, newRulesMemo, rulesFileOf, type NodeRulesOptions } from './node-rules';
 import { compareRoutes, connectedRoute, routeText, sortRoutes } from './routes';
 import { hostGwIndex, impliedDevice, routingInterfaces, type HostGwEntry } from '../model/host-gw';
@@ -142,7 +144,18 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const lazyFilter = (node: Topology['nodes'][number]): PacketFilter => {
     let f = filterOf.get(node.name);
     if (!f) {
-      f = iptablesFilter(buildNodeRules(t, node, options, memo), rulesFileOf(node.name), KUBE_PROXY_IPTABLES_KNOWLEDGE);
+      f =
+        t.cluster.kubeProxy.mode === 'nftables'
+          ? nftablesFilter({
+              nftText: kubeProxyNftablesText(t, node),
+              iptables: buildNodeRules(t, node, { ...options, kubeProxy: () => '' }, memo),
+              rulesFile: rulesFileOf(node.name),
+            })
+          : iptablesFilter(
+              buildNodeRules(t, node, options, memo),
+              rulesFileOf(node.name),
+              KUBE_PROXY_IPTABLES_KNOWLEDGE,
+            );
       filterOf.set(node.name, f);
     }
     return f;

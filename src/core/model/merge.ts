@@ -117,13 +117,11 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   const mode = modeText === 'nftables' || modeText === 'ipvs' ? modeText : 'iptables';
   const modeSpan = modeNode?.span ?? b.kubeProxy?.spans.mode;
   // An invalid mode is k8s.config-invalid (k8s-validation.ts); NetPath then uses iptables.
-  if (modeSpan && (mode === 'ipvs' || mode === 'nftables')) {
+  if (modeSpan && mode === 'ipvs') {
     b.report(
       'k8s.proxy-mode',
-      mode === 'nftables' ? 'info' : 'warning',
-      mode === 'ipvs'
-        ? "kube-proxy mode 'ipvs' (deprecated upstream) is not modelled: NetPath's traces, rules and hovers show iptables mode, not IPVS virtual servers (kube-ipvs0, ipsets, IPVS scheduling). Use mode iptables or nftables to trace what this cluster does."
-        : "kube-proxy mode 'nftables': Show Node Rules shows kube-proxy's nftables table and hovers name its nft chains; traces still walk the iptables-mode rules, which route Services the same way except that NodePorts answer only on the node's primary IP and traffic to an unused Service port is rejected.",
+      'warning',
+      "kube-proxy mode 'ipvs' (deprecated upstream) is not modelled: NetPath's traces, rules and hovers show iptables mode, not IPVS virtual servers (kube-ipvs0, ipsets, IPVS scheduling). Use mode iptables or nftables to trace what this cluster does.",
       modeSpan,
     );
   }

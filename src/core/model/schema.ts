@@ -135,7 +135,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               enum: ['iptables', 'nftables', 'ipvs'],
               default: 'iptables',
               description:
-                "Proxy mode. iptables and nftables write kube-proxy's rules; ipvs is recognised but not modelled.",
+                "Proxy mode: iptables or nftables (kube-proxy's rules in that mode, traced and shown); ipvs is recognised but not modelled.",
             },
             masqueradeAll: {
               type: 'boolean',

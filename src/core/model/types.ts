@@ -48,8 +48,8 @@ export type LocalDetector = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'In
 
 export interface KubeProxySettings extends Located {
   /**
-   * kube-proxy's mode. `nftables` writes the `ip`/`ip6 kube-proxy` tables (shown by Show Node Rules, named in
-   * hovers); `ipvs` is recognised only (see k8s.proxy-mode).
+   * kube-proxy's mode. `nftables`: the `ip`/`ip6 kube-proxy` tables are generated and the nodes' packet filter is
+   * the nftables backend (dataplane/nftables-filter.ts); `ipvs` is recognised only (see k8s.proxy-mode).
    */
   readonly mode: 'iptables' | 'nftables' | 'ipvs';
   readonly masqueradeAll: boolean;

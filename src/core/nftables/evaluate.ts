@@ -103,6 +103,8 @@ export function evaluateNftHook(
   hook: NftHook,
   packet: NftPacket,
   ctx: NftEvalContext,
+  /** Run only these base chains (a caller interleaving them with another filter's tables by priority). */
+  only?: readonly NftHookChain[],
 ): NftHookResult {
   const start: State = {
     packet: { ...packet, mark: packet.mark >>> 0 },
@@ -115,7 +117,7 @@ export function evaluateNftHook(
   };
   let live: { state: State; natDone: boolean }[] = [{ state: start, natDone: false }];
   const done: NftOutcome[] = [];
-  for (const { table, chain } of nftHookChains(ruleset, hook, packet.family)) {
+  for (const { table, chain } of only ?? nftHookChains(ruleset, hook, packet.family)) {
     const base = chain.base;
     if (!base) continue;
     const env: Env = { table, label: `${table.family} ${table.name}`, ctx, hook, maxDepth: ctx.maxDepth ?? 64 };

@@ -123,8 +123,7 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   {
     code: 'k8s.proxy-mode',
     severity: 'warning',
-    description:
-      'kube-proxy mode ipvs (not modelled) or nftables (rules shown in nft syntax; traces use iptables mode).',
+    description: 'kube-proxy mode ipvs: recognised, not modelled (traces show iptables mode).',
   },
   {
     code: 'k8s.endpointslice-unowned',
