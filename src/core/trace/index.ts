@@ -3,4 +3,4 @@ export * from './types';
 export { traceFlow, TRACE_BAD_INPUT, type TraceOutcome, type TraceInputError, type TraceInputField } from './trace';
 export { parseEndpoint, closeNames, type Endpoint } from './endpoints';
 export { formatTraceText, type TraceTextOptions } from './text';
-export { isBlocking, isDecisive, stepsOf, hasAffinity, stepText, summarizeStep } from './steps';
+export { isBlocking, isDecisive, matteredStep, stepsOf, hasAffinity, stepText, summarizeStep } from './steps';

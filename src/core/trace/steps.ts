@@ -20,6 +20,28 @@ export function isDecisive(s: Step): s is NetfilterStep {
   );
 }
 
+/**
+ * The step of a hop a person should look at first: a NetworkPolicy that denied it, why it ended, a translation,
+ * a decisive rule, the policy that allowed it, a tunnel, the delivery, then the forwarding (bridge, route, veth).
+ */
+export function matteredStep(hop: Hop): Step | undefined {
+  const steps = hop.steps;
+  const first = (ok: (s: Step) => boolean) => steps.find(ok);
+  return (
+    first((s) => s.kind === 'policy' && s.verdict === 'denied') ??
+    first((s) => s.kind === 'drop') ??
+    first((s) => s.kind === 'nat') ??
+    first(isDecisive) ??
+    first((s) => s.kind === 'policy' && s.policy !== undefined) ??
+    first((s) => s.kind === 'encap' || s.kind === 'decap') ??
+    first((s) => s.kind === 'deliver') ??
+    first((s) => s.kind === 'bridge') ??
+    first((s) => s.kind === 'route') ??
+    first((s) => s.kind === 'veth') ??
+    steps[0]
+  );
+}
+
 /** The steps of one kind, in order, over hops. */
 export function stepsOf<K extends Step['kind']>(hops: readonly Hop[], kind: K): StepOf<K>[] {
   const out: StepOf<K>[] = [];

@@ -1,5 +1,5 @@
 /** A trace in words: dispositions as sentences, the step of a hop that mattered, the Markdown export. */
-import { isBlocking, isDecisive, stepText } from '../../core/trace/steps';
+import { isBlocking, matteredStep, stepText } from '../../core/trace/steps';
 import type { Reason } from '../../core/trace/types';
 import type { Hop, NatEvent, NatTuple, Step, TracePath, TraceResult } from '../../protocol/messages';
 import { hostPort } from '../../core/net/address';
@@ -71,21 +71,7 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
 }
 
 /** The step of a hop a person should look at first. */
-export function mattered(hop: Hop): Step | undefined {
-  const steps = hop.steps;
-  return (
-    steps.find((s) => s.kind === 'policy' && s.verdict === 'denied') ??
-    steps.find((s) => s.kind === 'drop') ??
-    steps.find((s) => s.kind === 'nat') ??
-    steps.find(isDecisive) ??
-    steps.find((s) => s.kind === 'policy' && s.policy !== undefined) ??
-    steps.find((s) => s.kind === 'deliver') ??
-    steps.find((s) => s.kind === 'bridge') ??
-    steps.find((s) => s.kind === 'route') ??
-    steps.find((s) => s.kind === 'veth') ??
-    steps[0]
-  );
-}
+export const mattered = (hop: Hop): Step | undefined => matteredStep(hop);
 
 /** The NAT event a hop's nat step records (same netns and chain). */
 export function natOf(hop: Hop, step: Step | undefined, walk: Walk): NatEvent | undefined {

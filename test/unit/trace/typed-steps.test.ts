@@ -13,10 +13,12 @@ import {
   formatTraceText,
   hasAffinity,
   isBlocking,
+  matteredStep,
   stepsOf,
   summarizeStep,
   traceFlow,
   type Hop,
+  type Step,
   type TraceResult,
 } from '../../../src/core/trace';
 import { predictedOutcomes } from '../../../src/lab/compare';
@@ -101,6 +103,51 @@ describe('trace/typed steps', () => {
     assert.equal(nat.type, 'DNAT');
     assert.equal(nat.before.dst, lb.flow.dst);
     assert.equal(nat.after.dst, lb.paths[0].nat[0].after.dst);
+  });
+
+  it('the step that mattered on a hop is chosen by kind and verdict: a denying policy before a rule, a tunnel before delivery', () => {
+    const packet = { src: '10.244.1.10', sport: 40000, dst: '10.244.2.11', dport: 8080, ttl: 64 };
+    const hop = (steps: Step[]): Hop => ({ netns: 'node:node2', device: 'eth0', dir: 'in', packet, steps });
+    const route: Step = {
+      kind: 'route',
+      detail: '',
+      destination: packet.dst,
+      table: 'main',
+      route: '10.244.2.0/24 dev cni0',
+      dev: 'cni0',
+      considered: ['10.244.2.0/24 dev cni0'],
+    };
+    const jump: Step = {
+      kind: 'netfilter',
+      detail: '',
+      hook: 'FORWARD',
+      table: 'filter',
+      chain: 'FORWARD',
+      rule: '-A FORWARD -j X',
+      verdict: 'jump',
+      target: 'X',
+    };
+    const denied: Step = {
+      kind: 'policy',
+      detail: '',
+      direction: 'ingress',
+      verdict: 'denied',
+      pod: 'default/web-2',
+      policies: ['default/deny-all'],
+    };
+    const decap: Step = {
+      kind: 'decap',
+      detail: '',
+      protocol: 'vxlan',
+      device: 'flannel.1',
+      outer: { src: '192.168.56.11', dst: '192.168.56.12' },
+      udpPort: 8472,
+      vni: 1,
+    };
+    assert.equal(matteredStep(hop([route, jump, denied]))?.kind, 'policy');
+    assert.equal(matteredStep(hop([route, decap]))?.kind, 'decap');
+    assert.equal(matteredStep(hop([jump, route]))?.kind, 'route', 'a jump is not decisive');
+    assert.equal(summarizeStep(denied), 'NetworkPolicy ingress of default/web-2: denied (default/deny-all)');
   });
 
   it("names the Service firewall from kube-proxy's generator, not from the rule text", () => {
