@@ -222,7 +222,11 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
       return undefined;
     }
     // A virtual document of its own scheme: read-only, regenerated from the current analysis when opened.
-    const shown = await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node));
+    // In the iptables-save language (syntaxes/), which also wraps its long rule lines.
+    const shown = await vscode.languages.setTextDocumentLanguage(
+      await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node)),
+      'iptables-save',
+    );
     return vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
   },
 

@@ -102,7 +102,7 @@ suite('Commands', () => {
     );
   });
 
-  test('NetPath: Show Node Rules opens the generated iptables rules of a node, read-only', async () => {
+  test('NetPath: Show Node Rules opens the generated iptables rules of a node, read-only, as iptables-save', async () => {
     await vscode.commands.executeCommand('netpath.showNodeRules', { file: doc.uri.toString(), node: 'node1' });
     const editor = await waitFor(
       'the node rules document',
@@ -117,6 +117,12 @@ suite('Commands', () => {
     assert.ok(
       !['file', 'untitled'].includes(editor.document.uri.scheme),
       `the rules are an editable ${editor.document.uri.scheme} document, not a read-only one`,
+    );
+    assert.equal(editor.document.languageId, 'iptables-save');
+    assert.equal(
+      vscode.workspace.getConfiguration('editor', editor.document).get('wordWrap'),
+      'on',
+      'long rule lines do not wrap',
     );
   });
 });
