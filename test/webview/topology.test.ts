@@ -57,6 +57,66 @@ function bigCluster(nodes: number, perNode: number): HostMessage {
   return { type: 'topology', state: STATE, data: t };
 }
 
+/**
+ * What a person sees in the graph panel: not a blank canvas (enough of its pixels are not the background),
+ * the whole graph inside the panel (fitted), and the titles at a size one can read (12px text scaled by at
+ * least `minScale`).
+ */
+async function assertDrawnAndReadable(v: View, name: string, minScale = 0.5): Promise<void> {
+  const holder = v.page.locator('#graph-holder');
+  const png = await holder.screenshot();
+  savePng(name, png);
+  const ink = await inkOf(v, png);
+  assert.ok(ink > 0.03, `${name}: the graph panel is nearly blank (${(ink * 100).toFixed(1)}% of its pixels drawn)`);
+  const box = (await holder.boundingBox())!;
+  const graph = await v.page.locator('#viewport').evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  });
+  assert.ok(
+    graph.x >= box.x - 1 &&
+      graph.y >= box.y - 1 &&
+      graph.x + graph.width <= box.x + box.width + 1 &&
+      graph.y + graph.height <= box.y + box.height + 1,
+    `${name}: the graph is not fitted in its panel: ${JSON.stringify({ graph, box })}`,
+  );
+  const scale = (await v.page
+    .locator('#viewport')
+    .evaluate((e) => (e as unknown as { getCTM(): { a: number } }).getCTM().a)) as number;
+  assert.ok(scale >= minScale, `${name}: drawn at ${scale.toFixed(2)}×, its 12px titles are unreadable`);
+}
+
+/** The share of the panel's pixels that differ clearly from its most common colour (the background). */
+async function inkOf(v: View, png: Buffer): Promise<number> {
+  const p = await v.context.newPage();
+  try {
+    return (await p.evaluate(`(async () => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,${png.toString('base64')}';
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const counts = new Map();
+      for (let i = 0; i < d.length; i += 4) {
+        const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+        counts.set(k, (counts.get(k) || 0) + 1);
+      }
+      let bg = 0, most = 0;
+      for (const [k, n] of counts) if (n > most) { most = n; bg = k; }
+      const br = bg >> 16, bgr = (bg >> 8) & 255, bb = bg & 255;
+      let ink = 0;
+      for (let i = 0; i < d.length; i += 4)
+        if (Math.abs(d[i] - br) + Math.abs(d[i + 1] - bgr) + Math.abs(d[i + 2] - bb) > 60) ink++;
+      return ink / (d.length / 4);
+    })()`)) as number;
+  } finally {
+    await p.close();
+  }
+}
+
 suite('topology view', () => {
   let h: Harness;
   suiteSetup(async () => {
@@ -160,28 +220,70 @@ suite('topology view', () => {
     }
   });
 
-  test('a 100-node, 3,000-pod cluster opens collapsed and stays responsive', async () => {
+  test('a 100-node, 3,000-pod cluster opens fitted, in readable collapsed groups, in order, and stays responsive', async () => {
     const v = await h.open(STATE);
     try {
       const t0 = Date.now();
       await v.post(bigCluster(100, 30));
       await v.page.locator('#graph-holder[data-ready]').waitFor({ timeout: 20_000 });
       const opened = Date.now() - t0;
-      assert.equal(await v.page.locator('#graph .el.node').count(), 100);
+      // Six groups of at most 17 nodes, six of Services; no node or pod drawn alone until opened.
+      assert.equal(await v.page.locator('#graph .el.nodes').count(), 6);
+      assert.equal(await v.page.locator('#graph .el.services').count(), 6);
+      assert.equal(await v.page.locator('#graph .el.node').count(), 0);
       assert.equal(await v.page.locator('#graph .el.pod').count(), 0, 'opens collapsed');
+      assert.match(
+        await v.page.locator('#summary').innerText(),
+        /^100 nodes, 3,000 pods, 100 Services, 0 externals, 0 diagnostics$/,
+      );
+      assert.match(
+        await v.page.locator('#graph-status').innerText(),
+        /3000 of 3,000 pods match; 0 drawn, 3000 in collapsed groups/,
+      );
+      // In the topology's order, left to right.
+      const titles = await v.page.locator('#graph .el.nodes > .shape > text.title').allInnerTexts();
+      assert.deepEqual(titles.slice(0, 2), ['nodes node-0 … node-16', 'nodes node-17 … node-33']);
+      const xs = await v.page
+        .locator('#graph .el.nodes > .shape > rect')
+        .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().x));
+      assert.deepEqual(
+        xs,
+        [...xs].sort((a, b) => a - b),
+        'the groups are not in the topology order',
+      );
+      await assertDrawnAndReadable(v, 'topology-big-cluster-opened');
       assert.ok(opened < 8000, `opened in ${opened} ms`);
+
       const t1 = Date.now();
+      await v.page.locator('#graph [data-toggle="nodes:0"]').click();
       await v.page.locator('#graph [data-toggle="node:node-7"]').click();
       await v.page.locator('#graph .el.node[data-id="node:node-7"] .el.pod').first().waitFor({ timeout: 20_000 });
       const expanded = Date.now() - t1;
+      assert.equal(await v.page.locator('#graph .el.node').count(), 17);
       assert.equal(await v.page.locator('#graph .el.pod').count(), 30);
-      assert.ok(expanded < 8000, `expanded a node in ${expanded} ms`);
+      assert.ok(expanded < 16000, `expanded a group and a node in ${expanded} ms`);
       // Pan and zoom are transforms, not re-layouts.
       const t2 = Date.now();
       for (let i = 0; i < 10; i++) await v.page.locator('#zoom-in').click();
       assert.ok(Date.now() - t2 < 3000);
       savePng('topology-big-cluster-dark', await v.page.screenshot());
-      console.log(`      (100 nodes, 3000 pods: opened in ${opened} ms, one node expanded in ${expanded} ms)`);
+      console.log(
+        `      (100 nodes, 3000 pods: opened in ${opened} ms, a group and a node expanded in ${expanded} ms)`,
+      );
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('a small topology opens fitted in a narrow panel too, and refits when the panel grows', async () => {
+    const v = await h.open(STATE, 'dark', { width: 500, height: 700 });
+    try {
+      await v.post(topologyMessage('pod-to-service'));
+      await v.page.locator('#graph-holder[data-ready]').waitFor();
+      await assertDrawnAndReadable(v, 'topology-narrow', 0.25);
+      await v.page.setViewportSize({ width: 1400, height: 1000 });
+      await v.page.waitForFunction('document.querySelector("#viewport").getBoundingClientRect().width > 700');
+      await assertDrawnAndReadable(v, 'topology-widened');
     } finally {
       await v.close();
     }

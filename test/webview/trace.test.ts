@@ -101,6 +101,59 @@ suite('trace view', () => {
     }
   });
 
+  test('does not jump: opens at its title, Next never scrolls the page, the stepper stays under the mouse', async () => {
+    const g = golden('nodeport-etp-cluster');
+    const v = await h.open(g.state, 'dark', { width: 1600, height: 600 });
+    try {
+      await v.post(traceMessage(g));
+      await v.page.locator('#hops tbody tr').first().waitFor();
+      assert.equal(await v.page.evaluate('window.scrollY'), 0, 'opened scrolled');
+      assert.ok(await v.page.locator('#view-title').isVisible());
+      const next = v.page.locator('#hop-next');
+      const at = await next.boundingBox();
+      const n = g.expected.paths[0].hops.length;
+      for (let i = 1; i < n; i++) {
+        await next.click();
+        assert.equal(await v.page.evaluate('window.scrollY'), 0, `Next scrolled the page at hop ${i + 1}`);
+        assert.deepEqual(await next.boundingBox(), at, `the stepper moved at hop ${i + 1}`);
+      }
+      // The current row is shown inside the table's own scroll box.
+      const row = await v.page.locator('#hops tbody tr.current').boundingBox();
+      const box = await v.page.locator('#hops-scroll').boundingBox();
+      assert.ok(row && box && row.y >= box.y - 1 && row.y + row.height <= box.y + box.height + 1, 'the row is hidden');
+      // Scrolled down to the table, the stepper is still on screen (sticky).
+      await v.page.mouse.wheel(0, 2000);
+      await v.page.waitForFunction('window.scrollY > 0');
+      const stuck = await v.page.locator('#trace-toolbar').boundingBox();
+      assert.ok(stuck && stuck.y >= 0 && stuck.y < 5, `the stepper scrolled away: ${JSON.stringify(stuck)}`);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('the diagram uses the width of a wide panel, its labels grow with it', async () => {
+    const g = golden('pod-to-service');
+    const v = await h.open(g.state, 'dark', { width: 1600, height: 1000 });
+    try {
+      await v.post(traceMessage(g));
+      await v.page.locator('#diagram svg').waitFor();
+      const holder = (await v.page.locator('#diagram').boundingBox())!;
+      const drawn = (await v.page.locator('#diagram svg').boundingBox())!;
+      const natural = Number((await v.page.locator('#diagram svg').getAttribute('viewBox'))!.split(' ')[2]);
+      assert.ok(
+        drawn.width >= Math.min(holder.width - 4, natural * 1.5 - 1),
+        `the diagram is ${drawn.width}px wide in a ${holder.width}px panel (natural ${natural}px)`,
+      );
+      const label = await v.page
+        .locator('#diagram .box-label')
+        .first()
+        .evaluate((e) => e.getBoundingClientRect().height);
+      assert.ok(label >= 13, `labels ${label}px high`);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('shows every path of a load-balanced flow with its probability, selectable; and the reply path', async () => {
     const g = golden('pod-to-service');
     const v = await openTrace(g);

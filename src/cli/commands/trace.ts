@@ -36,6 +36,8 @@ Options:
   --reply                    also trace the answer back, through conntrack's reverse NAT
   --format text|json         text: a hop table (default); json: the trace as data
   --wide                     text: one line per hop however long (default: fit the terminal's width)
+  --verbose                  text: under each hop, the netfilter chain walk (hook, table, the chains jumped,
+                             the statistic branches with their probability, the verdict)
 ${LOAD_USAGE}
   -h, --help                 show this help
 
@@ -49,6 +51,7 @@ interface Args {
   readonly json: boolean;
   readonly wide: boolean;
   readonly load: ArgumentOptions;
+  readonly verbose: boolean;
 }
 
 function parse(args: readonly string[]): Args {
@@ -57,6 +60,7 @@ function parse(args: readonly string[]): Args {
   let reply = false;
   let wide = false;
   const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
+  let verbose = false;
   const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -73,6 +77,7 @@ function parse(args: readonly string[]): Args {
       opts[name] = v;
     } else if (a === '--reply') reply = true;
     else if (a === '--wide') wide = true;
+    else if (a === '--verbose') verbose = true;
     else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath trace --help)`);
     else paths.push(a);
   }
@@ -93,6 +98,7 @@ function parse(args: readonly string[]): Args {
     load: loadOptions(load),
     json: format === 'json',
     wide,
+    verbose,
     request: {
       from: opts['--from'],
       to: opts['--to'],
@@ -115,7 +121,7 @@ export const trace: Command = {
   summary: 'follow a packet hop by hop through namespaces, bridges, routes and iptables rules',
   usage: USAGE,
   async run(args, io) {
-    const { paths, request, json, wide, load } = parse(args);
+    const { paths, request, json, wide, verbose, load } = parse(args);
     const { entries } = oneTopology(await topologiesOf(paths, io.cwd, load), io.cwd);
     const loaded = await loadEntries(entries, paths, io.cwd, load);
     // What the loader refused or left out (includes outside the workspace, files too large) changes the topology.
@@ -147,6 +153,7 @@ export const trace: Command = {
         : formatTraceText(result, {
             width: wide ? undefined : io.terminal?.columns,
             color: io.terminal?.color ?? false,
+            verbose,
           }),
     );
     return result.paths.length > 0 &&

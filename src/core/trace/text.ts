@@ -6,13 +6,15 @@
 import { hostPort } from '../net/address';
 import { isBlocking, stepText } from './steps';
 import { escapeDeep } from '../syntax/escape';
-import type { Hop, TracePath, TraceResult } from './types';
+import type { Hop, NetfilterStep, TracePath, TraceResult } from './types';
 
 export interface TraceTextOptions {
   /** The terminal's width in columns; absent: lines are as long as they need to be (`--wide`, a pipe). */
   readonly width?: number;
   /** ANSI colours (the CLI asks only on a TTY without NO_COLOR). */
   readonly color?: boolean;
+  /** Under each hop, the netfilter chain walk: hook and table, the chains jumped, branches skipped, the verdict. */
+  readonly verbose?: boolean;
 }
 
 /** The narrowest "what happened" column worth wrapping into; narrower, the notes go under their row. */
@@ -50,6 +52,56 @@ function cellOf(h: Hop, next: Hop | undefined): string {
   if (next && next.netns === h.netns) return `received; on to ${next.device} in the same namespace`;
   if (next) return `received; on to ${next.netns} ${next.device}`;
   return h.dir === 'in' ? 'received' : 'sent';
+}
+
+const pct = (p: number) => `${Math.round(p * 1000) / 10}%`;
+
+/**
+ * The hop's netfilter walk, one line per hook and table, e.g. `PREROUTING nat: PREROUTING → KUBE-SERVICES →
+ * KUBE-SVC-… (skips a 50% branch) → KUBE-SEP-…: DNAT; this branch 50%`.
+ */
+export function chainWalk(h: Hop): string[] {
+  const lines: string[] = [];
+  let group: NetfilterStep[] = [];
+  const flush = () => {
+    if (!group.length) return;
+    const first = group[0];
+    let text = `${first.hook} ${first.table}: ${first.chain}`;
+    let branch = 1;
+    let statistic = false;
+    let current = first.chain;
+    for (const s of group) {
+      // Back in a calling chain: the called one ended (or returned) without a verdict.
+      if (s.chain !== current) text += ` ↩ ${s.chain}`;
+      current = s.chain;
+      if (s.verdict === 'jump' || s.verdict === 'goto') {
+        current = s.target ?? '';
+        text += ` → ${s.target ?? '?'}`;
+        if (s.probability !== undefined) {
+          text += ` (${pct(s.probability)})`;
+          branch *= s.probability;
+          statistic = true;
+        }
+      } else if (s.verdict === 'not-chosen') {
+        text += ` (skips a ${pct(1 - (s.probability ?? 0))} branch)`;
+        branch *= s.probability ?? 1;
+        statistic = true;
+      } else if (s.verdict === 'RETURN') current = '';
+      else if (s.verdict === 'skipped') text += ' (not the first packet of its connection: nat skipped)';
+      else if (s.verdict === 'none') continue;
+      else text += `: ${s.policy ? `policy ${s.verdict}` : s.verdict}`;
+    }
+    if (statistic) text += `; this branch ${pct(branch)}`;
+    lines.push(text);
+    group = [];
+  };
+  for (const s of h.steps) {
+    if (s.kind !== 'netfilter') continue;
+    if (group.length && (group[0].hook !== s.hook || group[0].table !== s.table)) flush();
+    group.push(s);
+  }
+  flush();
+  return lines;
 }
 
 /** Splits `text` into lines of at most `width` characters, at spaces where it can. */
@@ -114,6 +166,9 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
   // Narrower than the table's own columns: each hop stacked, where, then addresses, then what happened.
   const stacked = o.width !== undefined && inner.length + line(header).trimEnd().length > o.width;
   if (!stacked) out.push(inner + c.dim(beside ? `${line(header)}  what happened` : line(header).trimEnd()));
+  const walkIndent = inner + ' '.repeat(widths[0] + 2);
+  const walks = (i: number) =>
+    o.verbose ? chainWalk(p.hops[i]).flatMap((w) => wrapped(w, walkIndent, o.width, 2, c.dim)) : [];
   rows.forEach((r, i) => {
     if (stacked) {
       const [n, netns, device, dir, src, dst, ttl] = r;
@@ -129,6 +184,7 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
       out.push(inner + line(r).trimEnd());
       out.push(...wrapped(notes[i], inner + ' '.repeat(widths[0] + 2), o.width, 2));
     }
+    out.push(...walks(i));
   });
   for (const n of p.nat) {
     const what = `${n.reverse ? `reverse ${n.type} (conntrack)` : n.type} in ${n.netns} (${n.chain}): ${hostPort(n.before.src, n.before.sport)} -> ${hostPort(n.before.dst, n.before.dport)}  =>  ${hostPort(n.after.src, n.after.sport)} -> ${hostPort(n.after.dst, n.after.dport)}`;
@@ -151,11 +207,13 @@ export function formatTraceText(trace: TraceResult, options: TraceTextOptions = 
   const r = escapeDeep(trace);
   const c = options.color ? ANSI : PLAIN;
   const f = r.flow;
-  const lines = [
-    c.bold(
-      `${f.proto} ${hostPort(f.src, f.sport)} -> ${hostPort(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
-    ),
-  ];
+  const lines = wrapped(
+    `${f.proto} ${hostPort(f.src, f.sport)} -> ${hostPort(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
+    '',
+    options.width,
+    4,
+    c.bold,
+  );
   r.paths.forEach((p, i) => {
     lines.push(
       '',

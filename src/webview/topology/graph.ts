@@ -6,7 +6,7 @@
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { ElementDiagnostic, SpanRef, TopologySummary } from '../../protocol/messages';
 
-export type ElementKind = 'node' | 'ns' | 'pod' | 'bridge' | 'service' | 'external' | 'network';
+export type ElementKind = 'nodes' | 'node' | 'ns' | 'pod' | 'bridge' | 'services' | 'service' | 'external' | 'network';
 
 /** What a drawn element stands for: its text, where it is in the YAML, and what a trace calls it. */
 export interface ElementInfo {
@@ -38,6 +38,24 @@ export interface Graph {
   readonly edgeClass: ReadonlyMap<string, string>;
   readonly counts: { readonly pods: number; readonly shown: number };
 }
+
+/** More nodes (or Services) than this are drawn in collapsed groups, so a big cluster fits the view, readably. */
+export const MAX_SHOWN = 16;
+/** How many groups at most: each holds at least 10 members. */
+const MAX_GROUPS = 6;
+
+/** Splits `items` into consecutive groups (topology order) of equal size, at least 10 each, at most 6 groups. */
+export function chunks<T>(items: readonly T[]): T[][] {
+  const size = Math.max(10, Math.ceil(items.length / MAX_GROUPS));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+export const nodesGroupId = (i: number) => `nodes:${i}`;
+export const servicesGroupId = (i: number) => `services:${i}`;
 
 const CHAR = 7;
 const width = (label: string, sub: string, min: number) =>
@@ -87,7 +105,53 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
   const shownAs = new Map<string, string>();
   const children: ElkNode[] = [];
 
-  for (const n of t.nodes) {
+  // A big cluster's nodes in groups of alike size, each collapsed until opened; the nodes of an open group
+  // are drawn inside it. A small cluster's nodes are drawn at the top level.
+  const nodeGroups = t.nodes.length > MAX_SHOWN ? chunks(t.nodes) : [t.nodes];
+  /** Where a node is drawn: itself, or its collapsed group. */
+  const nodeShownAs = new Map<string, string>();
+  nodeGroups.forEach((members, gi) => {
+    const grouped = nodeGroups.length > 1;
+    const gid = nodesGroupId(gi);
+    const target: ElkNode[] = grouped ? [] : children;
+    if (grouped) {
+      const podCount = members.reduce((k, n) => k + (podsByNode.get(n.name)?.length ?? 0), 0);
+      const first = members[0].name;
+      const last = members[members.length - 1].name;
+      const open = expanded.has(gid);
+      const label = `nodes ${first} … ${last}`;
+      const sub = `${plural(members.length, 'node')} · ${plural(podCount, 'pod')}`;
+      add({
+        id: gid,
+        kind: 'nodes',
+        label,
+        sub,
+        problems: members.flatMap((n) => n.problems ?? []),
+        collapsible: true,
+        collapsed: !open,
+        search: members.map((n) => `${n.name} ${n.addresses.join(' ')}`).join(' '),
+      });
+      if (!open) {
+        for (const n of members) {
+          nodeShownAs.set(n.name, gid);
+          for (const p of podsByNode.get(n.name) ?? []) shownAs.set(p.id, gid);
+        }
+        children.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
+        return;
+      }
+      children.push({
+        id: gid,
+        children: target,
+        layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' },
+      });
+    }
+    for (const n of members) {
+      nodeShownAs.set(n.name, nodeId(n.name));
+      drawNode(n, target);
+    }
+  });
+
+  function drawNode(n: TopologySummary['nodes'][number], children: ElkNode[]): void {
     const id = nodeId(n.name);
     const mine = podsByNode.get(n.name) ?? [];
     const open = expanded.has(id);
@@ -188,10 +252,19 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     children.push({ id, width: width(`network ${net.name}`, net.cidr, 220), height: 40 });
   }
   const netIds = new Set(t.networks.map((n) => `net:${n.name}`));
+  const groupLinks = new Map<string, number>();
   for (const n of t.nodes) {
-    for (const i of n.interfaces)
-      if (netIds.has(`net:${i.network}`))
-        edge(nodeId(n.name), `net:${i.network}`, `${i.name} ${i.addresses.join(', ')}`, 'underlay');
+    const shown = nodeShownAs.get(n.name) ?? nodeId(n.name);
+    for (const i of n.interfaces) {
+      if (!netIds.has(`net:${i.network}`)) continue;
+      if (shown === nodeId(n.name)) edge(shown, `net:${i.network}`, `${i.name} ${i.addresses.join(', ')}`, 'underlay');
+      else
+        groupLinks.set(`${shown}\u0000net:${i.network}`, (groupLinks.get(`${shown}\u0000net:${i.network}`) ?? 0) + 1);
+    }
+  }
+  for (const [key, count] of groupLinks) {
+    const [from, to] = key.split('\u0000');
+    edge(from, to, plural(count, 'interface'), 'underlay');
   }
   for (const x of t.externals) {
     const id = `external:${x.name}`;
@@ -209,26 +282,59 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     children.push({ id, width: width(`external ${x.name}`, sub, 160), height: 40 });
     if (netIds.has(`net:${x.network}`)) edge(id, `net:${x.network}`, sub, 'underlay');
   }
-  for (const s of t.services) {
-    if (f.namespace && s.namespace !== f.namespace) continue;
-    const id = `svc:${s.id}`;
-    const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
-    add({
-      id,
-      kind: 'service',
-      label: `Service ${s.id}`,
-      sub,
-      span: s.span,
-      problems: s.problems ?? [],
-      endpoint: `svc/${s.id}`,
-      search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}`,
-    });
-    children.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
-    for (const p of s.endpointPods) {
-      const target = shownAs.get(p);
-      if (target) edge(id, target, undefined, 'service');
+  const services = t.services.filter((s) => !f.namespace || s.namespace === f.namespace);
+  const serviceGroups = services.length > MAX_SHOWN ? chunks(services) : [services];
+  serviceGroups.forEach((members, gi) => {
+    let target = children;
+    if (serviceGroups.length > 1) {
+      const gid = servicesGroupId(gi);
+      const open = expanded.has(gid);
+      const label = `Services ${members[0].id} … ${members[members.length - 1].id}`;
+      const sub = plural(members.length, 'Service');
+      add({
+        id: gid,
+        kind: 'services',
+        label,
+        sub,
+        problems: members.flatMap((m) => m.problems ?? []),
+        collapsible: true,
+        collapsed: !open,
+        search: members.map((m) => `${m.id} ${m.clusterIPs.join(' ')}`).join(' '),
+      });
+      if (!open) {
+        children.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
+        const targets = new Set<string>();
+        for (const m of members) for (const p of m.endpointPods) if (shownAs.has(p)) targets.add(shownAs.get(p)!);
+        for (const to of targets) edge(gid, to, undefined, 'service');
+        return;
+      }
+      target = [];
+      children.push({
+        id: gid,
+        children: target,
+        layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' },
+      });
     }
-  }
+    for (const s of members) {
+      const id = `svc:${s.id}`;
+      const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
+      add({
+        id,
+        kind: 'service',
+        label: `Service ${s.id}`,
+        sub,
+        span: s.span,
+        problems: s.problems ?? [],
+        endpoint: `svc/${s.id}`,
+        search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}`,
+      });
+      target.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
+      for (const p of s.endpointPods) {
+        const to = shownAs.get(p);
+        if (to) edge(id, to, undefined, 'service');
+      }
+    }
+  });
 
   const elk: ElkNode = {
     id: 'root',
@@ -242,6 +348,9 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
       'elk.spacing.edgeLabel': '4',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       'elk.edgeRouting': 'ORTHOGONAL',
+      // The nodes, pods and Services in the order the topology lists them, not the reverse.
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      'elk.layered.crossingMinimization.forceNodeModelOrder': 'true',
     },
     children,
     edges,

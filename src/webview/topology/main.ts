@@ -11,7 +11,17 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { TopologySummary, TopologyViewState } from '../../protocol/messages';
 import { clip, el, initialState, onHostMessage, reveal, svg, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
-import { buildGraph, nodeId, type ElementInfo, type Filters, type Graph } from './graph';
+import {
+  buildGraph,
+  chunks,
+  MAX_SHOWN,
+  nodeId,
+  nodesGroupId,
+  plural,
+  type ElementInfo,
+  type Filters,
+  type Graph,
+} from './graph';
 
 applyStyles();
 const app = document.getElementById('app')!;
@@ -33,6 +43,8 @@ let ui: Ui | undefined;
 let graph: Graph | undefined;
 let layoutRun = 0;
 let transform = { x: 0, y: 0, k: 1 };
+/** Whether the person has panned or zoomed; until then the graph is fitted again when the panel resizes. */
+let userMoved = false;
 
 const save = () => state && ui && vscode.setState({ ...state, ui: { ...ui, view: transform } });
 
@@ -73,7 +85,12 @@ function toolbar(t: TopologySummary, u: Ui): HTMLElement {
     el(
       'div',
       { class: 'zoom' },
-      b('expand-all', 'Expand all', 'Open every node', () => setExpanded(t.nodes.map((n) => nodeId(n.name)))),
+      b('expand-all', 'Expand all', 'Open every node', () =>
+        setExpanded([
+          ...t.nodes.map((n) => nodeId(n.name)),
+          ...(t.nodes.length > MAX_SHOWN ? chunks(t.nodes).map((_, i) => nodesGroupId(i)) : []),
+        ]),
+      ),
       b('collapse-all', 'Collapse all', 'Close every node', () => setExpanded([])),
       b('zoom-in', '+', 'Zoom in (+)', () => zoomBy(1.25)),
       b('zoom-out', '−', 'Zoom out (-)', () => zoomBy(0.8)),
@@ -119,6 +136,7 @@ function applyTransform(): void {
 }
 
 function zoomBy(f: number, cx?: number, cy?: number): void {
+  userMoved = true;
   const holder = document.getElementById('graph-holder');
   if (!holder) return;
   const x = cx ?? holder.clientWidth / 2;
@@ -129,12 +147,22 @@ function zoomBy(f: number, cx?: number, cy?: number): void {
   save();
 }
 
+/**
+ * Fits the graph to the panel, centred, never larger than 1.5×. A panel that has no size yet (the webview
+ * is still being shown) is fitted when it gets one: the resize observer in render() calls this again.
+ */
 function fit(): void {
   const holder = document.getElementById('graph-holder');
   const g = graph?.elk;
   if (!holder || !g?.width || !g.height) return;
+  userMoved = false;
+  if (holder.clientWidth < 40 || holder.clientHeight < 40) return;
   const k = Math.min(1.5, (holder.clientWidth - 20) / g.width, (holder.clientHeight - 20) / g.height);
-  transform = { k, x: (holder.clientWidth - g.width * k) / 2, y: 10 };
+  transform = {
+    k,
+    x: (holder.clientWidth - g.width * k) / 2,
+    y: Math.max(10, (holder.clientHeight - g.height * k) / 2),
+  };
   applyTransform();
   save();
 }
@@ -164,6 +192,7 @@ function panZoom(holder: HTMLElement): void {
   holder.addEventListener('pointerdown', (e) => {
     if ((e.target as Element).closest('.el, .toggle-g, #menu') || e.button !== 0) return;
     drag = { x: e.clientX, y: e.clientY, tx: transform.x, ty: transform.y };
+    userMoved = true;
     holder.setPointerCapture(e.pointerId);
   });
   holder.addEventListener('pointermove', (e) => {
@@ -191,6 +220,7 @@ function panZoom(holder: HTMLElement): void {
     const run = moves[e.key];
     if (run) {
       e.preventDefault();
+      if (e.key !== '0') userMoved = true;
       run();
     }
   });
@@ -398,13 +428,16 @@ async function relayout(refit: boolean, focusId?: string): Promise<void> {
   holder.prepend(root);
   const ms = Math.round(performance.now() - t0);
   const shown = [...g.info.values()].filter((i) => i.kind === 'pod').length;
-  document
-    .getElementById('graph-status')
-    ?.replaceChildren(
-      `${g.counts.shown} of ${g.counts.pods} pods match; ${shown} drawn, the rest in collapsed groups${g.matches.length ? `; ${g.matches.length} search match${g.matches.length > 1 ? 'es' : ''}` : ''} (laid out in ${ms} ms)`,
-    );
+  const drawn =
+    shown === g.counts.shown
+      ? g.counts.shown === g.counts.pods
+        ? `all ${plural(shown, 'pod')} drawn`
+        : `${g.counts.shown} of ${plural(g.counts.pods, 'pod')} match, all drawn`
+      : `${g.counts.shown} of ${plural(g.counts.pods, 'pod')} match; ${shown} drawn, ${g.counts.shown - shown} in collapsed groups`;
+  const found = g.matches.length ? `; ${plural(g.matches.length, 'search match', 'search matches')}` : '';
+  document.getElementById('graph-status')?.replaceChildren(`${drawn}${found} (laid out in ${ms} ms)`);
   holder.dataset.layoutMs = String(ms);
-  if (refit || !ui.view) fit();
+  if (refit || !userMoved) fit();
   else applyTransform();
   if (g.matches.length && ui.filters.search) {
     const first = holder.querySelector<SVGGraphicsElement>(`.el.match[data-id="${CSS.escape(g.matches[0])}"]`);
@@ -431,7 +464,10 @@ function render(s: TopologyViewState, t: TopologySummary): void {
       filters: { namespace: '', label: '', search: '' },
       view: null,
     };
-  if (ui?.view) transform = ui.view;
+  if (ui?.view) {
+    transform = ui.view;
+    userMoved = true;
+  }
   const holder = el('div', {
     id: 'graph-holder',
     class: 'graph-holder',
@@ -441,12 +477,22 @@ function render(s: TopologyViewState, t: TopologySummary): void {
   });
   panZoom(holder);
   holder.addEventListener('click', () => closeMenu());
+  // Opens fitted, and stays fitted while the panel is resized, until the person pans or zooms.
+  new ResizeObserver(() => {
+    if (!userMoved) fit();
+  }).observe(holder);
   app.replaceChildren(
     el('h1', { id: 'view-title' }, t.name),
     el(
       'p',
       { class: 'muted', id: 'summary' },
-      `${t.nodes.length} nodes, ${t.pods.length} pods, ${t.services.length} Services, ${t.externals.length} externals, ${t.diagnostics} diagnostics`,
+      [
+        plural(t.nodes.length, 'node'),
+        plural(t.pods.length, 'pod'),
+        plural(t.services.length, 'Service'),
+        plural(t.externals.length, 'external'),
+        plural(t.diagnostics, 'diagnostic'),
+      ].join(', '),
     ),
     toolbar(t, ui!),
     el('p', { class: 'muted', id: 'graph-status', 'aria-live': 'polite' }),

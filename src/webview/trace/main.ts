@@ -323,20 +323,27 @@ function allHops(d: TraceViewData): Hop[] {
   return (d.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])]);
 }
 
+/** How much the diagram may grow to fill a wide panel: its 12px labels become up to 18px. */
+const MAX_DIAGRAM_SCALE = 1.5;
+
 function drawDiagram(): void {
   const holder = document.getElementById('diagram');
   const walk = currentWalk();
   if (!holder || !walk || !data || !diagramLayout) return;
   const failed = walk.disposition !== 'delivered';
-  holder.replaceChildren(
-    draw(diagramLayout, walk.hops, {
-      current: ui.hop,
-      failed,
-      label: `Diagram of ${ui.reply ? 'the reply' : 'the packet'}'s way: ${walk.hops.length} hops, ${describeWalk(walk, data.result!.flow.src)}`,
-      onHop: (i) => setHop(i),
-      onBox: (b) => reveal(b.place?.span),
-    }),
-  );
+  const drawn = draw(diagramLayout, walk.hops, {
+    current: ui.hop,
+    failed,
+    label: `Diagram of ${ui.reply ? 'the reply' : 'the packet'}'s way: ${walk.hops.length} hops, ${describeWalk(walk, data.result!.flow.src)}`,
+    onHop: (i) => setHop(i),
+    onBox: (b) => reveal(b.place?.span),
+  });
+  // The diagram fills the panel's width, scaled up to 1.5× (never down: a narrow panel scrolls it).
+  drawn.setAttribute('width', '100%');
+  drawn.removeAttribute('height');
+  drawn.style.minWidth = `${diagramLayout.width}px`;
+  drawn.style.maxWidth = `${Math.round(diagramLayout.width * MAX_DIAGRAM_SCALE)}px`;
+  holder.replaceChildren(drawn);
 }
 
 function setHop(i: number, focus = false): void {
@@ -350,13 +357,28 @@ function setHop(i: number, focus = false): void {
     row.classList.toggle('current', on);
     row.setAttribute('aria-selected', String(on));
     row.tabIndex = on ? 0 : -1;
-    if (on && focus) row.focus();
-    if (on) row.scrollIntoView?.({ block: 'nearest' });
+    if (on && focus) row.focus({ preventScroll: true });
+    if (on) scrollRowIntoBox(row);
   }
   const h = walk.hops[ui.hop];
   document
     .getElementById('hop-position')
     ?.replaceChildren(`Hop ${ui.hop + 1} of ${walk.hops.length}: ${h.netns} ${h.device} (${h.dir})`);
+}
+
+/**
+ * Brings the current hop's row into view inside the table's own scroll box, never by scrolling the page
+ * (`scrollIntoView` scrolls every scrollable ancestor, the document too, and the stepper would move away
+ * from under the mouse).
+ */
+function scrollRowIntoBox(row: HTMLTableRowElement): void {
+  const box = row.closest<HTMLElement>('.hops-scroll');
+  if (!box) return;
+  const head = box.querySelector('thead')?.getBoundingClientRect().height ?? 0;
+  const top = row.offsetTop;
+  if (top - head < box.scrollTop) box.scrollTop = top - head;
+  else if (top + row.offsetHeight > box.scrollTop + box.clientHeight)
+    box.scrollTop = top + row.offsetHeight - box.clientHeight;
 }
 
 function stepper(): HTMLElement {
@@ -460,6 +482,12 @@ function exportSvg(): string {
     (dst[i] as SVGElement).style.cssText = props.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
   });
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  // The file has the diagram's own size, not the panel's.
+  const [, , w, h] = (live.getAttribute('viewBox') ?? '').split(' ');
+  if (w && h) {
+    copy.setAttribute('width', w);
+    copy.setAttribute('height', h);
+  }
   copy.style.background = getComputedStyle(document.body).backgroundColor;
   return new XMLSerializer().serializeToString(copy);
 }
@@ -529,7 +557,8 @@ function renderBody(): void {
       el('strong', {}, `${ui.reply ? 'Reply: ' : ''}${dispositionLabel(walk.disposition)}`),
       ` — ${describeWalk(walk, client, ui.reply ? 'the server' : 'the client')}`,
     ),
-    el('div', { class: 'toolbar' }, directionPicker(), stepper(), exportButtons()),
+    // Sticky: the stepper stays where it is, under the mouse, however far the page is scrolled.
+    el('div', { class: 'toolbar sticky', id: 'trace-toolbar' }, directionPicker(), stepper(), exportButtons()),
     el('div', {
       id: 'diagram',
       class: 'diagram-holder',
@@ -537,7 +566,7 @@ function renderBody(): void {
       'aria-label': 'Path diagram; use the arrow keys to step',
     }),
     el('h2', {}, ui.reply ? 'Reply hops' : 'Hops'),
-    hopTable(walk),
+    el('div', { class: 'hops-scroll', id: 'hops-scroll' }, hopTable(walk)),
   );
   setHop(ui.hop);
 }

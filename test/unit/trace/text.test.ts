@@ -40,18 +40,22 @@ const hopRows = (text: string) => text.split('\n').filter((l) => /^\s+\d+ {2}\S/
 describe('trace/text', () => {
   const all = traces();
 
-  it('fits the terminal: no line longer than 100, 120 or 160 columns', () => {
-    for (const width of [100, 120, 160])
+  it('fits the terminal: no line longer than 60, 80, 100, 120 or 160 columns, with --verbose too', () => {
+    for (const width of [60, 80, 100, 120, 160])
       for (const [name, r] of all)
-        for (const line of formatTraceText(r, { width }).split('\n'))
+        for (const line of formatTraceText(r, { width, verbose: width % 40 === 0 }).split('\n'))
           assert.ok(line.length <= width, `${name} at ${width} columns: ${line.length}: ${line}`);
   });
 
-  it('at 80 columns only a table row can be wider, when its own addresses are (the notes go under it)', () => {
+  it('narrow terminals keep every hop and every note, at 60 columns too', () => {
     for (const [name, r] of all) {
-      const text = formatTraceText(r, { width: 80 });
-      for (const line of text.split('\n'))
-        if (line.length > 80) assert.match(line, /^\s+\d+ {2}\S.* \d+$/, `${name}: ${line}`);
+      const narrow = formatTraceText(r, { width: 60 }).replace(/\s+/g, ' ');
+      for (const p of r.paths)
+        for (const h of [...p.hops, ...(p.reply?.hops ?? [])]) {
+          assert.ok(narrow.includes(h.netns), `${name}: ${h.netns}`);
+          for (const s of h.steps)
+            if (s.kind === 'deliver' || s.kind === 'drop') assert.ok(narrow.includes(s.detail), `${name}: ${s.detail}`);
+        }
     }
   });
 
@@ -77,12 +81,27 @@ describe('trace/text', () => {
     }
   });
 
+  it('--verbose: the chain walk under each hop, with the statistic branch taken or skipped and its probability', () => {
+    const [, r] = all.find(([n]) => n === 'pod-to-service')!;
+    const text = formatTraceText(r, { verbose: true });
+    assert.match(
+      text,
+      /^ {5}PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ → KUBE-SEP-\w+ \(50%\): DNAT; this branch 50%$/m,
+    );
+    assert.match(
+      text,
+      /^ {5}PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ \(skips a 50% branch\) → KUBE-SEP-\w+: DNAT; this branch 50%$/m,
+    );
+    assert.match(text, /FORWARD filter: FORWARD → KUBE-PROXY-FIREWALL ↩ FORWARD → /);
+    assert.doesNotMatch(formatTraceText(r), /PREROUTING nat:/, 'the walk only with --verbose');
+  });
+
   it('colours only when asked: the disposition green or red, NAT yellow', () => {
     const [, served] = all.find(([n]) => n === 'pod-to-service')!;
     assert.ok(!formatTraceText(served).includes(ESC));
     const coloured = formatTraceText(served, { color: true, width: 120 });
     assert.ok(coloured.includes(`${ESC}[32mdelivered${ESC}[39m`), coloured);
-    assert.match(coloured, new RegExp(`${ESC}\\[33mDNAT in node:`));
+    assert.ok(coloured.includes(`${ESC}[33mDNAT in node:`), coloured);
     const [, dropped] = all.find(([n]) => n === 'missing-route')!;
     assert.ok(formatTraceText(dropped, { color: true }).includes(`${ESC}[31mno-route${ESC}[39m`));
   });
