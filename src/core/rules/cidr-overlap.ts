@@ -139,7 +139,9 @@ export const cidrOverlap: Rule = {
             message,
             self.span,
             [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }],
-            moveFix(self, candidates, ranges),
+            // Pods against Services: the Service range moves (it carries only cluster IPs); moving the pod
+            // range would also have to move every route and rule written for it.
+            self.role !== 'services' && other.role === 'services' ? [] : moveFix(self, candidates, ranges),
           ),
         );
       }

@@ -168,9 +168,15 @@ describe('cli: the built netpath', function () {
       assert.doesNotMatch(r.stdout, /node_modules|cidr\.invalid/);
     });
     it('a folder of several examples is linted one topology at a time, as the editor does (no merged duplicates)', () => {
+      // Only examples/mistakes has findings (its five deliberate mistakes); the others are clean alone.
       const r = run(['lint', 'examples/']);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.equal(r.stdout, '');
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const findings = r.stdout.trim().split('\n').slice(0, -1);
+      assert.ok(findings.length > 0);
+      for (const f of findings) assert.match(f, /^examples\/mistakes\/cluster\.netpath\.yaml:/);
+      assert.doesNotMatch(r.stdout, /name\.duplicate|ip\.duplicate/);
+      for (const d of fs.readdirSync(path.join(ROOT, 'examples')).filter((x) => x !== 'mistakes'))
+        assert.equal(run(['lint', `examples/${d}`]).code, 0, d);
     });
     it('a manifest joins the NetPath document of its folder; a folder of plain manifests is one topology', () => {
       const dir = path.join(tmp, 'grouped');

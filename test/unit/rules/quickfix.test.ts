@@ -4,8 +4,12 @@
  * may only drop; the fixed code must drop).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Problem, Span, TextEdit } from '../../../src/core';
 import { analyseCase, cases, textsOf } from './fixtures';
+
+const EXAMPLES = path.resolve(__dirname, '../../../examples');
 
 /** Applies edits to the texts they touch, from the end of each file backwards so offsets stay valid. */
 export function applyEdits(texts: ReadonlyMap<string, string>, edits: readonly TextEdit[]): Map<string, string> {
@@ -46,7 +50,16 @@ const counts = (ps: readonly Problem[]) => {
 describe('rules: quick fixes', () => {
   const fixed = new Set<string>();
 
-  for (const c of cases()) {
+  // The bundled examples too: the walkthrough applies their quick fixes (examples/mistakes has five mistakes).
+  const examples = fs
+    .readdirSync(EXAMPLES)
+    .filter((d) => fs.existsSync(path.join(EXAMPLES, d, 'cluster.netpath.yaml')))
+    .map((d) => ({
+      name: `examples/${d}`,
+      dir: path.join(EXAMPLES, d),
+      entries: [path.join(EXAMPLES, d, 'cluster.netpath.yaml')],
+    }));
+  for (const c of [...cases(), ...examples]) {
     it(`${c.name}: every fix removes its diagnostic and adds none`, async () => {
       const before = await analyseCase(c);
       const texts = textsOf(before);
