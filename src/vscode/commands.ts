@@ -164,6 +164,9 @@ const WALKTHROUGH: Record<string, Target> = {
   external: { from: 'external/laptop', to: 'node/node1:30080', proto: 'tcp' },
 };
 
+/** The walkthrough's editable copy of the example with mistakes, once opened. */
+let mistakesDocument: vscode.TextDocument | undefined;
+
 export const NODE_RULES_SCHEME = 'netpath-rules';
 
 /** `netpath-rules:/<node>.rules?<topology uri>`: the generated iptables-save text of one node. */
@@ -236,6 +239,52 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     const uri = vscode.Uri.joinPath(services.extensionUri, 'media', 'walkthrough', 'two-node-lab.netpath.yaml');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     return COMMANDS['netpath.tracePacket'](services, { file: uri.toString(), ...example });
+  },
+
+  // The walkthrough's "Find and fix mistakes": an editable copy of the bundled example, then its quick fixes.
+  'netpath.walkthroughMistakes': async ({ extensionUri }) => {
+    const bundled = vscode.Uri.joinPath(extensionUri, 'media', 'walkthrough', 'mistakes.netpath.yaml');
+    const content = new TextDecoder().decode(await vscode.workspace.fs.readFile(bundled));
+    // Untitled, so the quick fixes can edit it and the bundled file stays as shipped; Save As keeps it.
+    const doc = await vscode.workspace.openTextDocument({ content, language: 'yaml' });
+    mistakesDocument = doc;
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    return doc;
+  },
+
+  'netpath.walkthroughFix': async ({ analyses }) => {
+    const doc =
+      mistakesDocument && !mistakesDocument.isClosed ? mistakesDocument : vscode.window.activeTextEditor?.document;
+    if (!doc) return refuse('open the example with mistakes first.');
+    await vscode.window.showTextDocument(doc);
+    // One preferred fix at a time, analysing again in between: a fix changes what the next one should do.
+    const applied: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const state = await analyses.topologyFor(doc);
+      const analysis = state && (await analyses.run(state));
+      const next = analysis?.diagnostics.find(
+        (d) =>
+          d.span.file === doc.uri.path &&
+          d.fixes.some((f) => f.preferred && f.edits.every((e) => e.span.file === doc.uri.path)),
+      );
+      if (!next) break;
+      const fix = next.fixes.find((f) => f.preferred)!;
+      const edit = new vscode.WorkspaceEdit();
+      for (const e of fix.edits)
+        edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.span.start), doc.positionAt(e.span.end)), e.newText);
+      if (!(await vscode.workspace.applyEdit(edit))) break;
+      applied.push(`${next.code}: ${fix.title}`);
+      log.info(`walkthrough quick fix ${next.code}: ${fix.title}`);
+    }
+    const state = await analyses.topologyFor(doc);
+    if (state) await analyses.run(state);
+    void vscode.window.showInformationMessage(
+      applied.length
+        ? `NetPath applied ${applied.length} quick fix${applied.length === 1 ? '' : 'es'}: ${applied.map((a) => a.split(':')[0]).join(', ')}. The Problems panel shows what is left to fix by hand.`
+        : 'NetPath: no quick fix is left to apply here.',
+    );
+    return applied;
   },
 
   'netpath.verifyKernel': async ({ analyses, views }, arg) => {

@@ -141,7 +141,9 @@ suite('Quick fixes through the Code Action API', () => {
           : LAB.replace('serviceCIDRs: [10.244.0.0/16]', broken);
       const doc = await untitled(text);
       const d = await waitFor(`a ${code} diagnostic`, () =>
-        vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === code),
+        vscode.languages
+          .getDiagnostics(doc.uri)
+          .find((x) => codeOf(x) === code && doc.lineAt(x.range.start.line).text.includes(broken.split(':')[0])),
       );
       const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
         'vscode.executeCodeActionProvider',
@@ -215,14 +217,38 @@ suite('Tracing and learning', () => {
     assert.ok(allTabs().filter((t) => t.input instanceof vscode.TabInputWebview).length > before);
   });
 
-  test('the walkthrough teaches the four kinds of communication, each step running a trace', () => {
+  test('the walkthrough teaches the four kinds of communication, each step running a trace, then fixes mistakes', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
     const steps = pkg.contributes.walkthroughs[0].steps as { id: string; description: string }[];
     assert.deepEqual(
       steps.map((s) => s.id),
-      ['container', 'pod', 'service', 'external'],
+      ['container', 'pod', 'service', 'external', 'mistakes'],
     );
-    for (const s of steps) assert.match(s.description, /command:netpath\.walkthroughTrace\?/);
+    for (const s of steps.slice(0, 4)) assert.match(s.description, /command:netpath\.walkthroughTrace\?/);
+    assert.match(steps[4].description, /command:netpath\.walkthroughMistakes\)/);
+    assert.match(steps[4].description, /command:netpath\.walkthroughFix\)/);
+  });
+
+  test('the example with mistakes opens editable with its diagnostics; its quick fixes leave the three to fix by hand', async () => {
+    const doc = (await vscode.commands.executeCommand('netpath.walkthroughMistakes')) as vscode.TextDocument;
+    assert.equal(doc.uri.scheme, 'untitled');
+    const codes = () => [...new Set(vscode.languages.getDiagnostics(doc.uri).map((d) => codeOf(d) ?? ''))].sort();
+    await waitFor('the diagnostics of the example', () => (codes().includes('cidr.overlap') ? true : undefined), {
+      events: [vscode.languages.onDidChangeDiagnostics],
+    });
+    assert.deepEqual(codes(), [
+      'bridge.hairpin-off',
+      'cidr.overlap',
+      'ip.outside-range',
+      'nat.pod-to-pod',
+      'route.missing',
+      'service.no-endpoints',
+    ]);
+    const applied = (await vscode.commands.executeCommand('netpath.walkthroughFix')) as string[];
+    assert.ok(applied.length >= 2, applied.join('\n'));
+    assert.deepEqual(codes(), ['nat.pod-to-pod', 'route.missing', 'service.no-endpoints']);
+    assert.match(doc.getText(), /hairpinMode: true/);
+    assert.doesNotMatch(doc.getText(), /serviceCIDRs: \[10\.244\.0\.0\/16\]/);
   });
 
   test('a walkthrough step opens the bundled lab and traces on it', async () => {

@@ -174,3 +174,12 @@ export function savePng(name: string, png: Buffer): string {
   fs.writeFileSync(file, png);
   return file;
 }
+
+/** Polls `expression` in the page until it is true (waitForFunction's polling evaluates strings, which the CSP forbids). */
+export async function until(v: View, expression: string, timeout = 5000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await v.page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { HostMessage, TopologySummary, WebviewMessage } from '../../src/protocol/messages';
 import { topologyMessage } from './fixtures';
-import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
+import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const STATE = { view: 'topology', file: 'file:///work/topology.yaml' } as const;
@@ -241,7 +241,9 @@ suite('topology view', () => {
         /3000 of 3,000 pods match; 0 drawn, 3000 in collapsed groups/,
       );
       // In the topology's order, left to right.
-      const titles = await v.page.locator('#graph .el.nodes > .shape > text.title').allInnerTexts();
+      const titles = await v.page
+        .locator('#graph .el.nodes > .shape > text.title')
+        .evaluateAll((els) => els.map((e) => e.textContent));
       assert.deepEqual(titles.slice(0, 2), ['nodes node-0 … node-16', 'nodes node-17 … node-33']);
       const xs = await v.page
         .locator('#graph .el.nodes > .shape > rect')
@@ -282,7 +284,7 @@ suite('topology view', () => {
       await v.page.locator('#graph-holder[data-ready]').waitFor();
       await assertDrawnAndReadable(v, 'topology-narrow', 0.25);
       await v.page.setViewportSize({ width: 1400, height: 1000 });
-      await v.page.waitForFunction('document.querySelector("#viewport").getBoundingClientRect().width > 700');
+      await until(v, 'document.querySelector("#viewport").getBoundingClientRect().width > 700');
       await assertDrawnAndReadable(v, 'topology-widened');
     } finally {
       await v.close();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { Hop, NetfilterStep, PolicyStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
 import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
-import { pixelStats, savePng, startHarness, type Harness, type Theme, type View } from './harness';
+import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -123,7 +123,7 @@ suite('trace view', () => {
       assert.ok(row && box && row.y >= box.y - 1 && row.y + row.height <= box.y + box.height + 1, 'the row is hidden');
       // Scrolled down to the table, the stepper is still on screen (sticky).
       await v.page.mouse.wheel(0, 2000);
-      await v.page.waitForFunction('window.scrollY > 0');
+      await until(v, 'window.scrollY > 0');
       const stuck = await v.page.locator('#trace-toolbar').boundingBox();
       assert.ok(stuck && stuck.y >= 0 && stuck.y < 5, `the stepper scrolled away: ${JSON.stringify(stuck)}`);
     } finally {

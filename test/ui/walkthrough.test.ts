@@ -1,0 +1,93 @@
+/**
+ * The walkthrough, clicked as a newcomer clicks it in the packaged extension: each "Trace it" button opens
+ * its trace, and the last step opens the example with mistakes (its problems listed) and applies its quick
+ * fixes (what is left is what the step says to fix by hand). Screenshots in test-output/ui/walkthrough-*.png.
+ */
+import * as assert from 'node:assert/strict';
+import path from 'node:path';
+import { oneLine, Workbench } from './workbench';
+
+const url = process.env.NETPATH_UI_URL;
+const out = process.env.NETPATH_UI_OUT ?? path.resolve('test-output/ui');
+const TITLE = 'Learn Kubernetes networking with NetPath';
+
+/** Each step's title, and what its trace view must show. */
+const TRACES: [string, string[]][] = [
+  ['Container to container', ['pod:default/client', 'lo', 'localhost']],
+  ['Pod to pod', ['pod:default/web-2', 'cni0', 'delivered']],
+  ['Pod to Service', ['KUBE-SEP', 'DNAT', '10.96.0.10']],
+  ['External to Service', ['external:laptop', '30080', 'DNAT']],
+];
+
+suite('the walkthrough (packaged .vsix)', () => {
+  let wb: Workbench;
+
+  suiteSetup(async () => {
+    assert.ok(url, 'NETPATH_UI_URL is not set: run this tier with `node scripts/vscode-host/run-ui-tests.mjs`');
+    wb = await Workbench.open(url, out);
+  });
+
+  teardown(async function () {
+    const t = this.currentTest;
+    if (t?.state === 'failed')
+      await wb
+        ?.screenshot(`failed-walkthrough-${t.title.replace(/\W+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`)
+        .catch(() => {});
+  });
+
+  suiteTeardown(async () => {
+    // The example is an untitled, edited document: revert it so closing it asks nothing of the next suite.
+    await wb?.runCommand('File: Revert File').catch(() => {});
+    await wb?.runCommand('View: Close All Editor Groups').catch(() => {});
+    await wb?.close();
+  });
+
+  /** Opens the walkthrough (alone in the editor area) and expands the step titled `step`. */
+  async function openStep(step: string): Promise<void> {
+    await wb.runCommand('View: Close All Editor Groups');
+    await wb.runCommand('Welcome: Open Walkthrough...');
+    await wb.pick(TITLE);
+    const title = wb.page.locator('.getting-started-step', { hasText: step }).first();
+    await title.waitFor();
+    await title.click();
+  }
+
+  /** The visible button of the open step whose label is `label`. */
+  const button = (label: string) =>
+    wb.page.locator('.step-description-container .button-container .monaco-button:visible', { hasText: label });
+
+  for (const [step, expected] of TRACES) {
+    test(`"${step}": its Trace it button opens the trace`, async () => {
+      await openStep(step);
+      await button('Trace it').click();
+      const view = wb.webview();
+      await view.locator('#hops tbody tr').first().waitFor();
+      const text = oneLine(await view.locator('body').innerText());
+      await wb.screenshot(`walkthrough-${step.replace(/\W+/g, '-').toLowerCase()}`);
+      for (const e of expected)
+        assert.ok(text.includes(e), `the trace of "${step}" does not show "${e}": ${text.slice(0, 500)}`);
+    });
+  }
+
+  test('"Find and fix mistakes": the example opens with its problems, the quick fixes leave three to fix by hand', async () => {
+    await openStep('Find and fix mistakes');
+    await button('Open the example').click();
+    await wb.page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'mistakes-lab' }).first().waitFor();
+    await wb.problems('cidr.overlap').first().waitFor();
+    for (const code of ['bridge.hairpin-off', 'nat.pod-to-pod', 'route.missing', 'service.no-endpoints'])
+      await wb.problems(code).first().waitFor();
+    await wb.screenshot('walkthrough-mistakes-opened');
+
+    await wb.runCommand('Welcome: Open Walkthrough...');
+    await wb.pick(TITLE);
+    await wb.page.locator('.getting-started-step', { hasText: 'Find and fix mistakes' }).first().click();
+    await button('Apply the quick fixes').click();
+    await wb.page.locator('.notifications-toasts', { hasText: 'NetPath applied' }).first().waitFor();
+    await wb.runCommand('View: Focus Problems');
+    await wb.problems('cidr.overlap').first().waitFor({ state: 'detached' });
+    assert.equal(await wb.problems('bridge.hairpin-off').count(), 0);
+    for (const code of ['nat.pod-to-pod', 'route.missing', 'service.no-endpoints'])
+      assert.ok((await wb.problems(code).count()) > 0, `${code} is no longer listed`);
+    await wb.screenshot('walkthrough-mistakes-fixed');
+  });
+});
