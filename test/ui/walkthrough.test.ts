@@ -42,11 +42,22 @@ suite('the walkthrough (packaged .vsix)', () => {
     await wb?.close();
   });
 
+  /** "Welcome: Open Walkthrough..." then NetPath's walkthrough in its own quick pick. */
+  async function openWalkthrough(): Promise<void> {
+    await wb.page.keyboard.press('F1');
+    const input = wb.page.locator('.quick-input-widget input.input');
+    await input.fill('>Welcome: Open Walkthrough');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor();
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-widget input.input[placeholder*="walkthrough"]').waitFor();
+    await wb.pick(TITLE);
+    await wb.page.locator('.gettingStartedContainer', { hasText: TITLE }).first().waitFor();
+  }
+
   /** Opens the walkthrough (alone in the editor area) and expands the step titled `step`. */
   async function openStep(step: string): Promise<void> {
     await wb.runCommand('View: Close All Editor Groups');
-    await wb.runCommand('Welcome: Open Walkthrough...');
-    await wb.pick(TITLE);
+    await openWalkthrough();
     const title = wb.page.locator('.getting-started-step', { hasText: step }).first();
     await title.waitFor();
     await title.click();
@@ -78,8 +89,7 @@ suite('the walkthrough (packaged .vsix)', () => {
       await wb.problems(code).first().waitFor();
     await wb.screenshot('walkthrough-mistakes-opened');
 
-    await wb.runCommand('Welcome: Open Walkthrough...');
-    await wb.pick(TITLE);
+    await openWalkthrough();
     await wb.page.locator('.getting-started-step', { hasText: 'Find and fix mistakes' }).first().click();
     await button('Apply the quick fixes').click();
     await wb.page.locator('.notifications-toasts', { hasText: 'NetPath applied' }).first().waitFor();

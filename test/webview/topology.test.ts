@@ -67,7 +67,7 @@ async function assertDrawnAndReadable(v: View, name: string, minScale = 0.5): Pr
   const png = await holder.screenshot();
   savePng(name, png);
   const ink = await inkOf(v, png);
-  assert.ok(ink > 0.03, `${name}: the graph panel is nearly blank (${(ink * 100).toFixed(1)}% of its pixels drawn)`);
+  assert.ok(ink > 0.01, `${name}: the graph panel is nearly blank (${(ink * 100).toFixed(1)}% of its pixels drawn)`);
   const box = (await holder.boundingBox())!;
   const graph = await v.page.locator('#viewport').evaluate((e) => {
     const r = e.getBoundingClientRect();

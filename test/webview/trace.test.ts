@@ -4,6 +4,8 @@ import type { Hop, NetfilterStep, PolicyStep, TraceResult, WebviewMessage } from
 import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
 import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
+const oneLine = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
+
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 suite('trace view', () => {
@@ -212,8 +214,93 @@ suite('trace view', () => {
       );
       const step = g.expected.paths[0].hops[1].steps.find((s): s is PolicyStep => s.kind === 'policy')!;
       assert.deepEqual(reveals[0], { type: 'reveal', file: step.file, start: step.start, end: step.end });
+  test("draws each hop's rule path: hooks in kernel order, the chain walk, the split with its probability and the branch not taken, the verdict, NAT before → after", async () => {
+    const g = golden('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      // The diagram marks where kube-proxy rewrote the packet; a click opens that hop's rule path.
+      const mark = v.page.locator('#diagram .mark.mark-dnat');
+      assert.equal(await mark.count(), 1);
+      await mark.click();
+      assert.equal(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'), '1');
+      assert.match(
+        await v.page.locator('#rulepath-title').innerText(),
+        /^Rule path at hop 2: node:node1 vetha1d4b674 \(in\)$/,
+      );
+      const rp = v.page.locator('#rulepath-holder svg');
+      const stage = rp.locator('.rp-stage[data-hook="PREROUTING"][data-table="nat"]');
+      assert.equal(await stage.count(), 1);
+      const chains = await stage
+        .locator('.rp-chain')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-chain')));
+      assert.deepEqual(chains.slice(0, 2), ['PREROUTING', 'KUBE-SERVICES']);
+      assert.match(chains[2] ?? '', /^KUBE-SVC-/);
+      assert.match(chains[3] ?? '', /^KUBE-SEP-/);
+      assert.equal(await stage.locator('.rp-prob').first().textContent(), '50%');
+      assert.match((await stage.locator('.rp-alt').allTextContents()).join(' '), /not taken: KUBE-SEP-\w+ \(50%\)/);
+      assert.equal(oneLine(await stage.locator('.rp-verdict.nat').textContent()), 'DNAT');
+      const nat = (await stage.locator('.rp-nat').allTextContents()).join(' ');
+      assert.match(nat, /10\.244\.1\.10:40000 → 10\.96\.0\.10:80 ⇒ 10\.244\.1\.10:40000 → 10\.244\.1\.11:8080/);
+      // Clicking a chain reveals its rule.
+      await stage.locator('.rp-chain[data-chain^="KUBE-SEP-"]').click();
+      const reveals = (await v.posted()).filter((m) => m.type === 'reveal');
+      assert.ok(reveals.length >= 1, 'no reveal');
+      const shot = await v.page.locator('#rulepath-holder').screenshot();
+      savePng('trace-rulepath-dnat', shot);
+      const stats = await pixelStats(h.browser, shot);
+      assert.ok(stats.variance > 100 && stats.distinct > 10, `the rule path is blank (${JSON.stringify(stats)})`);
+      // Exports: the rule path as SVG; the Markdown carries every hop's rule path.
+      await v.page.locator('#export-rulepath-svg').click();
+      await v.page.locator('#export-markdown').click();
+      const exports = (await v.posted()).filter(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export',
+      );
+      const svgOut = exports.find((m) => m.format === 'svg')!;
+      assert.match(svgOut.content, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svgOut.content, /KUBE-SEP-/);
+      assert.match(svgOut.name, /hop 2 rules\.svg$/);
+      const md = exports.find((m) => m.format === 'markdown')!.content;
+      assert.match(md, /Rule path at hop 2 \(node:node1 vetha1d4b674 in\):/);
+      assert.match(md, /- PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ → KUBE-SEP-\w+ \(branch 50%\)/);
+      assert.deepEqual(await v.violations(), []);
     } finally {
       await v.close();
+    }
+  });
+
+  test('rule path: PREROUTING, the routing decision, FORWARD, POSTROUTING in order; a drop marked and shown red', async () => {
+    const g = golden('nodeport-etp-cluster');
+    const v = await openTrace(g);
+    try {
+      const i = g.expected.paths[0].hops.findIndex((x) =>
+        x.steps.some((s) => s.kind === 'netfilter' && s.hook === 'FORWARD'),
+      );
+      assert.ok(i >= 0);
+      await v.page.locator(`#hops tbody tr[data-hop="${i}"] td`).first().click();
+      const order = await v.page
+        .locator('#rulepath-holder svg .rp-stage, #rulepath-holder svg .rp-routing')
+        .evaluateAll((els) =>
+          els.map((e) => (e.classList.contains('rp-routing') ? 'routing' : e.getAttribute('data-hook'))),
+        );
+      const pre = order.indexOf('PREROUTING');
+      assert.ok(
+        pre >= 0 && order.indexOf('routing') > pre && order.indexOf('FORWARD') > order.indexOf('routing'),
+        order.join(' '),
+      );
+      assert.ok(order.lastIndexOf('POSTROUTING') > order.indexOf('FORWARD'), order.join(' '));
+    } finally {
+      await v.close();
+    }
+    const denied = golden('loadbalancer-source-ranges-denied');
+    const w = await openTrace(denied);
+    try {
+      const mark = w.page.locator('#diagram .mark.mark-drop');
+      assert.equal(await mark.count(), 1);
+      await mark.click();
+      assert.ok((await w.page.locator('#rulepath-holder .rp-verdict.bad').count()) >= 1, 'no red DROP verdict');
+      savePng('trace-rulepath-drop', await w.page.locator('#rulepath-holder').screenshot());
+    } finally {
+      await w.close();
     }
   });
 

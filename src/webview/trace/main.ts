@@ -22,10 +22,11 @@ import type {
   VerifyViewState,
 } from '../../protocol/messages';
 import { isVerifyReportData } from '../../protocol/validate';
-import { el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
+import { el, initialState, onHostMessage, reveal, svg as svgEl, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { stepText } from '../../core/trace/steps';
 import { draw, layout, type Layout } from './diagram';
+import { drawRulePath, hasRulePath, hopMark, rulePath, rulePathLines } from './rulepath';
 import { renderVerify } from './verify';
 import {
   describeWalk,
@@ -343,7 +344,76 @@ function drawDiagram(): void {
   drawn.removeAttribute('height');
   drawn.style.minWidth = `${diagramLayout.width}px`;
   drawn.style.maxWidth = `${Math.round(diagramLayout.width * MAX_DIAGRAM_SCALE)}px`;
+  markHops(drawn, walk.hops);
   holder.replaceChildren(drawn);
+  drawRules();
+}
+
+/**
+ * Marks on the diagram where a rule changed the packet or stopped it (DNAT, SNAT, MASQUERADE, DROP, REJECT,
+ * a NetworkPolicy denial), beside the hop's badge; a click opens that hop's rule path.
+ */
+function markHops(root: SVGSVGElement, hops: readonly Hop[]): void {
+  hops.forEach((h, i) => {
+    const mark = hopMark(h);
+    const badge = root.querySelector<SVGRectElement>(`.hop[data-hop="${i}"] rect.badge`);
+    if (!mark || !badge) return;
+    const x = Number(badge.getAttribute('x')) - 4;
+    const y = Number(badge.getAttribute('y')) - 8;
+    const text = mark === 'MASQUERADE' ? 'MASQ' : mark;
+    const g = svgEl('g', {
+      class: `mark mark-${mark.toLowerCase()}`,
+      'data-mark': String(i),
+      tabindex: 0,
+      role: 'button',
+      'aria-label': `hop ${i + 1}: ${mark}; show its rule path`,
+    });
+    g.append(
+      svgEl('rect', { x: x - text.length * 7 - 8, y: y - 4, width: text.length * 7 + 8, height: 16, rx: 3 }),
+      svgEl('text', { x: x - text.length * 7 - 4, y: y + 8 }, text),
+    );
+    const open = () => {
+      setHop(i);
+      document.getElementById('rulepath')?.scrollIntoView({ block: 'nearest' });
+      document.getElementById('rulepath-holder')?.focus({ preventScroll: true });
+    };
+    g.addEventListener('click', (e) => {
+      e.stopPropagation();
+      open();
+    });
+    g.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') open();
+    });
+    root.append(g);
+  });
+}
+
+/** The current hop's rule path, drawn under the diagram. */
+function drawRules(): void {
+  const holder = document.getElementById('rulepath-holder');
+  const title = document.getElementById('rulepath-title');
+  const walk = currentWalk();
+  const hop = walk?.hops[ui.hop];
+  if (!holder || !title || !hop || !data?.result) return;
+  title.replaceChildren(`Rule path at hop ${ui.hop + 1}: ${hop.netns} ${hop.device} (${hop.dir})`);
+  if (!hasRulePath(hop)) {
+    holder.replaceChildren(
+      el('p', { class: 'muted' }, 'No netfilter hook or NetworkPolicy decided anything at this hop.'),
+    );
+    return;
+  }
+  const r = rulePath(hop, data.result.paths);
+  const lines = rulePathLines(r);
+  holder.replaceChildren(
+    drawRulePath(r, `Rule path at hop ${ui.hop + 1}: ${lines.join('; ')}`, (chain) =>
+      reveal(
+        hop.steps.find(
+          (x): x is NetfilterStep =>
+            x.kind === 'netfilter' && (x.chain === chain || x.target === chain) && x.file !== undefined,
+        ),
+      ),
+    ),
+  );
 }
 
 function setHop(i: number, focus = false): void {
@@ -461,8 +531,8 @@ function directionPicker(): HTMLElement | string {
 }
 
 /** Inlines the theme's computed colours, so the exported file looks the same outside VS Code. */
-function exportSvg(): string {
-  const live = document.querySelector<SVGSVGElement>('#diagram svg');
+function exportSvg(selector = '#diagram svg'): string {
+  const live = document.querySelector<SVGSVGElement>(selector);
   if (!live) return '';
   const copy = live.cloneNode(true) as SVGSVGElement;
   const props = [
@@ -492,6 +562,18 @@ function exportSvg(): string {
   return new XMLSerializer().serializeToString(copy);
 }
 
+/** The rule path of every hop that has one, as Markdown under the hop table. */
+function rulePathsMarkdown(hops: readonly Hop[]): string {
+  const out: string[] = [];
+  hops.forEach((h, i) => {
+    if (!hasRulePath(h) || !data?.result) return;
+    out.push('', `Rule path at hop ${i + 1} (${h.netns} ${h.device} ${h.dir}):`, '');
+    for (const line of rulePathLines(rulePath(h, data.result.paths)))
+      out.push(`- ${line.replace(/([`*_<[\]|])/g, '\\$1')}`);
+  });
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
 const fileName = (ext: string) =>
   `trace ${state?.request.from ?? ''} to ${state?.request.to ?? ''}`.replace(/[^\w.\- ]+/g, '-').slice(0, 90) + ext;
 
@@ -517,15 +599,26 @@ function exportButtons(): HTMLElement {
       type: 'export',
       format: 'markdown',
       name: fileName('.md'),
-      content: markdown(
-        data.result,
-        walk,
-        `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`,
-        p.probability,
-      ),
+      content:
+        markdown(
+          data.result,
+          walk,
+          `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`,
+          p.probability,
+        ) + rulePathsMarkdown(walk.hops),
     });
   });
-  return el('div', { class: 'exports' }, svgButton, md);
+  const rules = el(
+    'vscode-button',
+    { id: 'export-rulepath-svg', secondary: '', title: "Save the current hop's rule path as an SVG file" },
+    'Export rule path SVG',
+  );
+  rules.addEventListener('click', () => {
+    const content = exportSvg('#rulepath-holder svg');
+    if (content)
+      vscode.postMessage({ type: 'export', format: 'svg', name: fileName(` hop ${ui.hop + 1} rules.svg`), content });
+  });
+  return el('div', { class: 'exports' }, svgButton, rules, md);
 }
 
 /** Everything below the controls: paths, disposition, stepper, diagram and hop table. */
@@ -565,6 +658,17 @@ function renderBody(): void {
       tabindex: '0',
       'aria-label': 'Path diagram; use the arrow keys to step',
     }),
+    el(
+      'section',
+      { id: 'rulepath', 'aria-labelledby': 'rulepath-title' },
+      el('h2', { id: 'rulepath-title' }),
+      el('div', {
+        id: 'rulepath-holder',
+        class: 'rulepath-holder',
+        tabindex: '0',
+        'aria-label': 'Rule path of the current hop',
+      }),
+    ),
     el('h2', {}, ui.reply ? 'Reply hops' : 'Hops'),
     el('div', { class: 'hops-scroll', id: 'hops-scroll' }, hopTable(walk)),
   );
