@@ -233,7 +233,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       ? 0
       : HEAD_H +
         it.stage.visits.reduce(
-          (h, v) => h + ROW_H + (v.alternatives.length + v.skipped.length + (v.effects.length ? 1 : 0)) * ALT_H,
+          (h, v) => h + ROW_H + (2 * v.alternatives.length + v.skipped.length + (v.effects.length ? 1 : 0)) * ALT_H,
           0,
         ) +
         (it.stage.verdict ? 34 : 0) +
@@ -355,14 +355,9 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
         ay += ALT_H;
       }
       for (const a of v.alternatives) {
-        g.append(
-          svg(
-            'text',
-            { x: 34, y: ay, class: 'rp-alt' },
-            clip(`not taken: ${a.target} (${pct(a.probability)})`, CHARS + 2),
-          ),
-        );
-        ay += ALT_H;
+        g.append(svg('text', { x: 34, y: ay, class: 'rp-alt' }, `not taken (${pct(a.probability)}):`));
+        g.append(svg('text', { x: 44, y: ay + ALT_H, class: 'rp-alt rp-alt-chain' }, clip(a.target, CHARS)));
+        ay += 2 * ALT_H;
       }
       if (v.effects.length) {
         g.append(svg('text', { x: 34, y: ay, class: 'rp-alt' }, clip(v.effects.join(', '), CHARS + 2)));
