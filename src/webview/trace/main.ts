@@ -360,7 +360,11 @@ function markHops(root: SVGSVGElement, hops: readonly Hop[]): void {
     if (!mark || !badge) return;
     const x = Number(badge.getAttribute('x')) - 4;
     const y = Number(badge.getAttribute('y')) - 8;
-    const text = mark === 'MASQUERADE' ? 'MASQ' : mark;
+    // Every rewrite of the hop (a NodePort hop is DNAT and MASQUERADE), or what stopped the packet.
+    const nats = [...new Set(h.steps.flatMap((x) => (x.kind === 'nat' ? [x.type] : [])))];
+    const text = (['DNAT', 'SNAT', 'MASQUERADE'].includes(mark) ? nats : [mark])
+      .map((m) => (m === 'MASQUERADE' ? 'MASQ' : m))
+      .join('+');
     const g = svgEl('g', {
       class: `mark mark-${mark.toLowerCase()}`,
       'data-mark': String(i),

@@ -334,7 +334,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
         svg(
           'text',
           { x: 8, y: 17, class: 'rp-chain-name' },
-          clip(v.chain, CHARS - (v.probability !== undefined ? 6 : 0)),
+          clip(`${v.how === 'return' ? '↩ ' : ''}${v.chain}`, CHARS - (v.probability !== undefined ? 6 : 0)),
         ),
       );
       if (v.probability !== undefined)
