@@ -36,9 +36,23 @@ suite('the walkthrough (packaged .vsix)', () => {
   });
 
   suiteTeardown(async () => {
-    // The example is an untitled, edited document: revert it so closing it asks nothing of the next suite.
-    await wb?.runCommand('File: Revert File').catch(() => {});
-    await wb?.runCommand('View: Close All Editor Groups').catch(() => {});
+    // The example is an untitled, edited document: close it without saving, or the editor would keep it
+    // (and ask about it) in the next suite.
+    if (wb) {
+      await wb.runCommand('View: Close All Editor Groups').catch(() => {});
+      const dontSave = wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).first();
+      if (
+        await dontSave
+          .waitFor({ timeout: 5000 })
+          .then(() => true)
+          .catch(() => false)
+      )
+        await dontSave.click();
+      await wb.page
+        .locator('.monaco-dialog-box')
+        .waitFor({ state: 'detached' })
+        .catch(() => {});
+    }
     await wb?.close();
   });
 
