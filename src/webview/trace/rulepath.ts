@@ -209,12 +209,12 @@ export function rulePathLines(r: RulePath): string[] {
 
 // ---------------------------------------------------------------- drawing
 
-const COL_W = 250;
+const COL_W = 300;
 const COL_GAP = 36;
 const HEAD_H = 44;
 const ROW_H = 46;
 const ALT_H = 16;
-const CHARS = 32;
+const CHARS = 40;
 
 const verdictClass = (v: string) =>
   v === 'ACCEPT'
@@ -237,7 +237,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
           0,
         ) +
         (it.stage.verdict ? 34 : 0) +
-        (it.stage.nat ? 40 : 0) +
+        (it.stage.nat ? 72 : 0) +
         12,
   );
   const policyH = r.policies.length ? 30 + r.policies.length * 20 : 0;
@@ -381,8 +381,16 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       y += 34;
     }
     if (s.nat) {
-      g.append(svg('text', { x: 10, y: y + 8, class: 'rp-nat' }, clip(tuple(s.nat.before), CHARS + 2)));
-      g.append(svg('text', { x: 10, y: y + 26, class: 'rp-nat after' }, clip(`⇒ ${tuple(s.nat.after)}`, CHARS + 2)));
+      // Before and after, one endpoint a line, so IPv6 addresses fit too.
+      const lines = [
+        [`${ep(s.nat.before.src, s.nat.before.sport)} →`, ''],
+        [`  ${ep(s.nat.before.dst, s.nat.before.dport)}`, ''],
+        [`⇒ ${ep(s.nat.after.src, s.nat.after.sport)} →`, ' after'],
+        [`  ${ep(s.nat.after.dst, s.nat.after.dport)}`, ' after'],
+      ];
+      lines.forEach(([text, cls], k) =>
+        g.append(svg('text', { x: 10, y: y + 8 + k * 16, class: `rp-nat${cls}` }, clip(text, CHARS + 6))),
+      );
     }
     root.append(g);
     prevRight = x + COL_W;
