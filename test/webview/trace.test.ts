@@ -239,7 +239,7 @@ suite('trace view', () => {
       assert.equal(await stage.locator('.rp-prob').first().textContent(), '50%');
       assert.match((await stage.locator('.rp-alt').allTextContents()).join(' '), /not taken \(50%\): KUBE-SEP-\w+/);
       assert.equal(oneLine(await stage.locator('.rp-verdict.nat > text').textContent()), 'DNAT');
-      const nat = (await stage.locator('.rp-nat').allTextContents()).join(' ');
+      const nat = oneLine((await stage.locator('.rp-nat').allTextContents()).join(' '));
       assert.match(nat, /10\.244\.1\.10:40000 → 10\.96\.0\.10:80 ⇒ 10\.244\.1\.10:40000 → 10\.244\.1\.11:8080/);
       // Clicking a chain reveals its rule.
       await stage.locator('.rp-chain[data-chain^="KUBE-SEP-"]').click();
