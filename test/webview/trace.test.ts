@@ -261,7 +261,10 @@ suite('trace view', () => {
       assert.match(svgOut.name, /hop 2 rules\.svg$/);
       const md = exports.find((m) => m.format === 'markdown')!.content;
       assert.match(md, /Rule path at hop 2 \(node:node1 vetha1d4b674 in\):/);
-      assert.match(md, /- PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ → KUBE-SEP-\w+ \(branch 50%\)/);
+      assert.match(
+        md,
+        /- PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ \\\[not taken: KUBE-SEP-\w+ 50%\\\] → KUBE-SEP-\w+ \(branch 50%\): DNAT \(10\.244\.1\.10:40000 → 10\.96\.0\.10:80 ⇒ 10\.244\.1\.10:40000 → 10\.244\.1\.11:8080\)/,
+      );
       assert.deepEqual(await v.violations(), []);
     } finally {
       await v.close();
