@@ -214,6 +214,11 @@ suite('trace view', () => {
       );
       const step = g.expected.paths[0].hops[1].steps.find((s): s is PolicyStep => s.kind === 'policy')!;
       assert.deepEqual(reveals[0], { type: 'reveal', file: step.file, start: step.start, end: step.end });
+    } finally {
+      await v.close();
+    }
+  });
+
   test("draws each hop's rule path: hooks in kernel order, the chain walk, the split with its probability and the branch not taken, the verdict, NAT before → after", async () => {
     const g = golden('pod-to-service');
     const v = await openTrace(g);
