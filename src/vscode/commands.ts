@@ -225,10 +225,11 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
       return undefined;
     }
     // A virtual document of its own scheme: read-only, regenerated from the current analysis when opened.
-    // In the iptables-save language (syntaxes/), which also wraps its long rule lines.
+    // In the language of what kube-proxy writes there (syntaxes/: iptables-save, or nft, whose grammar also
+    // reads the other authors' iptables lines), which also wraps the long rule lines.
     const shown = await vscode.languages.setTextDocumentLanguage(
       await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node)),
-      'iptables-save',
+      analysis.topology.cluster.kubeProxy.mode === 'nftables' ? 'nftables' : 'iptables-save',
     );
     return vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
   },

@@ -138,6 +138,13 @@ describe('syntaxes: TextMate grammars', () => {
     );
     assert.match(scopesOf(listed, '10.180.0.1:80'), /constant\.numeric\.address/);
     assert.match(scopesOf(listed, 'accept'), /keyword\.control\.verdict/);
+    // Show Node Rules in nftables mode: kube-proxy's nft tables, then the other authors' iptables-save lines.
+    const mixed = await tokens(
+      'source.nft',
+      'table ip kube-proxy {\n}\n*nat\n-A POSTROUTING -s 10.244.1.0/24 -j MASQUERADE\nCOMMIT',
+    );
+    assert.match(scopesOf(mixed, 'MASQUERADE'), /support\.function\.nat\.iptables-save/);
+    assert.match(scopesOf(mixed, 'COMMIT'), /keyword\.control\.commit\.iptables-save/);
   });
 
   it("YAML: a node's iptables: block is iptables-save, the YAML around it is not", async () => {
