@@ -3,7 +3,8 @@
  * reachability groups, and the things selectors can select (pods and workloads' pod templates, which count for
  * selectors before their pods exist).
  */
-import type { Container, Topology } from '../model/types';
+import type { Container, LabelSelector, Topology } from '../model/types';
+import { selectorMatches } from './selector';
 import { PolicyIndex } from './evaluate';
 import { Reachability } from './reach';
 
@@ -31,9 +32,44 @@ export function reachabilityOf(t: Topology): Reachability {
   return r;
 }
 
+const byNamespace = new WeakMap<Topology, Map<string, Selectable[]>>();
+const cached = new WeakMap<Topology, Selectable[]>();
+
+/** Pods and workload templates by namespace, so a rule looks only at the namespaces its selectors match. */
+export function selectablesByNamespace(t: Topology): ReadonlyMap<string, readonly Selectable[]> {
+  let m = byNamespace.get(t);
+  if (!m) {
+    m = new Map();
+    for (const x of selectables(t)) {
+      const list = m.get(x.namespace);
+      if (list) list.push(x);
+      else m.set(x.namespace, [x]);
+    }
+    byNamespace.set(t, m);
+  }
+  return m;
+}
+
+/**
+ * The pods and workloads a peer of a policy in `namespace` can match: those of the policy's namespace, or of
+ * every namespace its namespaceSelector matches (pod labels still to be checked by the caller).
+ */
+export function peerCandidates(
+  t: Topology,
+  namespace: string,
+  namespaceSelector: LabelSelector | undefined,
+): readonly Selectable[] {
+  const m = selectablesByNamespace(t);
+  if (!namespaceSelector) return m.get(namespace) ?? [];
+  const index = policyIndexOf(t);
+  return [...m].flatMap(([ns, xs]) => (selectorMatches(namespaceSelector, index.namespaceLabels(ns)) ? xs : []));
+}
+
 /** Pods and workload templates a selector can select (hostNetwork ones are never selected). */
 export function selectables(t: Topology): Selectable[] {
-  return [
+  const hit = cached.get(t);
+  if (hit) return hit;
+  const out = [
     ...t.pods.filter((p) => !p.hostNetwork).map((p) => ({ ...p, kind: 'Pod' as const })),
     ...(t.workloads ?? [])
       .filter((w) => !w.hostNetwork)
@@ -45,4 +81,6 @@ export function selectables(t: Topology): Selectable[] {
         kind: 'workload' as const,
       })),
   ];
+  cached.set(t, out);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { problem, type Problem } from '../problem';
 import { selectorMatches } from '../policy/selector';
-import { policyIndexOf, selectables } from '../policy/shared';
+import { peerCandidates, selectables, selectablesByNamespace } from '../policy/shared';
 import type { Rule } from './rule';
 
 /**
@@ -16,10 +16,11 @@ export const policyNamedPortUnknown: Rule = {
     if (!topology.networkPolicies.length) return [];
     const all = selectables(topology);
     if (!all.length) return [];
-    const index = policyIndexOf(topology);
     const out: Problem[] = [];
     for (const p of topology.networkPolicies) {
-      const selected = all.filter((x) => x.namespace === p.namespace && selectorMatches(p.podSelector, x.labels));
+      const selected = (selectablesByNamespace(topology).get(p.namespace) ?? []).filter((x) =>
+        selectorMatches(p.podSelector, x.labels),
+      );
       for (const [direction, rules] of [
         ['ingress', p.ingress],
         ['egress', p.egress],
@@ -30,18 +31,15 @@ export const policyNamedPortUnknown: Rule = {
           const destinations =
             direction === 'ingress'
               ? selected
-              : all.filter(
-                  (x) =>
-                    !r.peers.length ||
-                    r.peers.some(
-                      (peer) =>
-                        !peer.ipBlock &&
-                        (peer.namespaceSelector
-                          ? selectorMatches(peer.namespaceSelector, index.namespaceLabels(x.namespace))
-                          : x.namespace === p.namespace) &&
-                        (!peer.podSelector || selectorMatches(peer.podSelector, x.labels)),
-                    ),
-                );
+              : !r.peers.length
+                ? all
+                : r.peers.flatMap((peer) =>
+                    peer.ipBlock
+                      ? []
+                      : peerCandidates(topology, p.namespace, peer.namespaceSelector).filter(
+                          (x) => !peer.podSelector || selectorMatches(peer.podSelector, x.labels),
+                        ),
+                  );
           if (!destinations.length) continue; // Reported by selects-nothing / peer-matches-nothing.
           for (const port of named) {
             const has = destinations.some((d) =>

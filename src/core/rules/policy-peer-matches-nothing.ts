@@ -1,6 +1,6 @@
 import { problem, type Problem } from '../problem';
 import { formatSelector, selectorMatches } from '../policy/selector';
-import { selectables } from '../policy/shared';
+import { peerCandidates, selectables } from '../policy/shared';
 import type { Rule } from './rule';
 
 /**
@@ -14,8 +14,7 @@ export const policyPeerMatchesNothing: Rule = {
   description: 'A NetworkPolicy peer whose namespaceSelector or podSelector matches no namespace or pod.',
   run({ topology }) {
     if (!topology.networkPolicies.length) return [];
-    const all = selectables(topology);
-    if (!all.length) return [];
+    if (!selectables(topology).length) return [];
     const out: Problem[] = [];
     for (const p of topology.networkPolicies) {
       for (const [direction, rules] of [
@@ -44,8 +43,8 @@ export const policyPeerMatchesNothing: Rule = {
               continue;
             }
             if (!peer.podSelector) continue;
-            const ns = new Set(namespaces);
-            if (all.some((x) => ns.has(x.namespace) && selectorMatches(peer.podSelector!, x.labels))) continue;
+            const candidates = peerCandidates(topology, p.namespace, peer.namespaceSelector);
+            if (candidates.some((x) => selectorMatches(peer.podSelector!, x.labels))) continue;
             out.push(
               problem(
                 'policy.peer-matches-nothing',

@@ -1,6 +1,6 @@
 import { problem } from '../problem';
 import { formatSelector, selectorMatches } from '../policy/selector';
-import { selectables } from '../policy/shared';
+import { selectables, selectablesByNamespace } from '../policy/shared';
 import type { Rule } from './rule';
 
 /**
@@ -13,11 +13,11 @@ export const policySelectsNothing: Rule = {
   description: 'A NetworkPolicy whose podSelector matches no pod or workload of its namespace: it has no effect.',
   run({ topology }) {
     if (!topology.networkPolicies.length) return [];
-    const all = selectables(topology);
-    if (!all.length) return [];
+    if (!selectables(topology).length) return [];
+    const byNs = selectablesByNamespace(topology);
     return topology.networkPolicies.flatMap((p) => {
       if (p.podSelector.invalid) return [];
-      const inNs = all.filter((x) => x.namespace === p.namespace);
+      const inNs = byNs.get(p.namespace) ?? [];
       if (inNs.some((x) => selectorMatches(p.podSelector, x.labels))) return [];
       const why = inNs.length
         ? `none of the ${inNs.length} pods and workloads of namespace ${p.namespace} has labels ${formatSelector(p.podSelector)}`
