@@ -15,7 +15,7 @@ describe('fuzz: the pipeline never throws', function () {
       fc.property(fc.string({ maxLength: 300, unit: 'binary' }), offsets, (text, at) => {
         exercise([{ path: '/w/a.yaml', text }], { traces: [], offsets: at });
       }),
-      params(60),
+      params(40),
     );
   });
 
@@ -64,19 +64,7 @@ describe('fuzz: the pipeline never throws', function () {
           exercise(files, { traces, offsets: at });
         },
       ),
-      params(150),
+      params(60),
     );
-  });
-
-  it('on every example and fixture unchanged, tracing between every catalog endpoint pair it picks', () => {
-    for (const group of CORPUS)
-      exercise(group, {
-        traces: [
-          [0, 0, true],
-          [1, 1, false],
-          [2, 3, true],
-        ],
-        offsets: [0, 17, 101],
-      });
   });
 });
