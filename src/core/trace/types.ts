@@ -172,7 +172,8 @@ export interface NetfilterStep extends StepBase, StepSpan {
   readonly probability?: number;
   /**
    * Set when the rule belongs to a Service's load-balancer firewall (`loadBalancerSourceRanges`), as the
-   * generator of its rules knows (kube-proxy's KUBE-FW-* chain and its drop rule in KUBE-PROXY-FIREWALL).
+   * generator of its rules knows (iptables mode: the KUBE-FW-* chain and KUBE-PROXY-FIREWALL; nftables mode: the
+   * firewall chains of its table).
    */
   readonly role?: 'service-firewall';
 }
