@@ -4,6 +4,7 @@ import {
   formatTraceText,
   traceFlow,
   type TraceInputError,
+  type PolicyOptions,
   type TraceProto,
   type TraceRequest,
 } from '../../core';
@@ -34,6 +35,8 @@ Options:
   --sport <n>                source port (default 40000)
   --at node/<name>           where a bare source address that is no pod, node or external enters
   --reply                    also trace the answer back, through conntrack's reverse NAT
+  --ipblock-pod-ips match|ignore   NetworkPolicy: whether ipBlock matches pod IPs (default match)
+  --node-traffic allow|policy      NetworkPolicy: traffic between a pod and its own node (default allow)
   --format text|json         text: a hop table (default); json: the trace as data
   --wide                     text: one line per hop however long (default: fit the terminal's width)
   --verbose                  text: under each hop, the netfilter chain walk (hook, table, the chains jumped,
@@ -61,7 +64,7 @@ function parse(args: readonly string[]): Args {
   let wide = false;
   const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
   let verbose = false;
-  const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format'];
+  const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format', '--ipblock-pod-ips', '--node-traffic'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const loadOption = readLoadOption(args, i, load);
@@ -106,6 +109,7 @@ function parse(args: readonly string[]): Args {
       ...(sport !== undefined ? { sport } : {}),
       ...(opts['--at'] ? { at: opts['--at'] } : {}),
       ...(reply ? { reply } : {}),
+      ...policyOptions(opts),
     },
   };
 }
@@ -162,3 +166,20 @@ export const trace: Command = {
       : EXIT.findings;
   },
 };
+
+/** The NetworkPolicy choices where Kubernetes leaves the behaviour to the plugin (docs/network-policy.md). */
+function policyOptions(opts: Record<string, string>): { policy?: Partial<PolicyOptions> } {
+  const ipb = opts['--ipblock-pod-ips'];
+  const node = opts['--node-traffic'];
+  if (ipb !== undefined && ipb !== 'match' && ipb !== 'ignore')
+    throw new CliError(`--ipblock-pod-ips '${ipb}': use match or ignore`);
+  if (node !== undefined && node !== 'allow' && node !== 'policy')
+    throw new CliError(`--node-traffic '${node}': use allow or policy`);
+  if (ipb === undefined && node === undefined) return {};
+  return {
+    policy: {
+      ...(ipb !== undefined ? { ipBlockPodIPs: ipb } : {}),
+      ...(node !== undefined ? { nodeTraffic: node } : {}),
+    },
+  };
+}

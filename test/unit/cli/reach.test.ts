@@ -127,4 +127,19 @@ describe('cli: netpath reach', () => {
       assert.equal(r.err.trim().split('\n').length, 1);
     });
   }
+
+  it("netpath trace takes the same NetworkPolicy choices: --node-traffic policy judges the pod's own node", async () => {
+    const trace = async (...extra: string[]) => {
+      let out = '';
+      const code = await main(
+        ['trace', EXAMPLE, '--from', 'node/node1', '--to', 'pod/shop/api-1:8000', '--format', 'json', ...extra],
+        { cwd: ROOT, out: (t) => void (out += t), err: () => undefined },
+      );
+      return { code, result: JSON.parse(out) as { paths: { reason: string | null }[] } };
+    };
+    const allowed = await trace();
+    assert.equal(allowed.code, 0);
+    const judged = await trace('--node-traffic', 'policy');
+    assert.deepEqual([judged.code, judged.result.paths[0].reason], [1, 'policy-denied']);
+  });
 });
