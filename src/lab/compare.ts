@@ -280,6 +280,10 @@ export function formatVerifyText(report: VerifyReport): string {
         .join('; ') ?? 'not observed';
     lines.push(`${f.agree ? 'agree   ' : 'DIFFER  '}${f.from} -> ${f.to} (${f.proto}): ${obs}`);
     for (const d of f.differences) lines.push(`          - ${d}`);
+    if (f.policyNotEnforced)
+      lines.push(
+        `          (NetworkPolicy not enforced by the lab: compared with the trace without policies${f.policyNotEnforced.policyDenied ? '; with them the tracer denies it (policy-denied), not checked by the kernel' : ''})`,
+      );
     if (f.devices === 'not observed')
       lines.push(`          (devices not observed: ${f.devicesNote?.join('; ') ?? 'the captures lost packets'})`);
   }

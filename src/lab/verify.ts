@@ -78,6 +78,14 @@ interface Context {
   readonly clients?: Clients;
 }
 
+const unpoliced = new WeakMap<Topology, Topology>();
+/** The topology with its NetworkPolicies disregarded (one copy per topology, so the tracer's caches hold). */
+function withoutPolicies(t: Topology): Topology {
+  let u = unpoliced.get(t);
+  if (!u) unpoliced.set(t, (u = { ...t, networkPolicies: [] }));
+  return u;
+}
+
 /** Sends one flow through the lab and compares it with the trace. */
 export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowReport> {
   const t0 = Date.now();
@@ -91,21 +99,33 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     differences,
     ms: Date.now() - t0,
   });
-  const { result, problems } = traceFlow(
-    ctx.topology,
-    { from: spec.from, to: spec.to, ...(spec.proto ? { proto: spec.proto } : {}) },
-    ctx.dp,
-  );
+  const request = { from: spec.from, to: spec.to, ...(spec.proto ? { proto: spec.proto } : {}) };
+  // The lab does not enforce NetworkPolicy (docs/kernel-lab.md): the kernel is compared with the trace that
+  // disregards the policies, and each flow says so, with whether the policies would have denied it.
+  const policies = ctx.topology.networkPolicies.length > 0;
+  const withPolicy = policies ? traceFlow(ctx.topology, request, ctx.dp).result : undefined;
+  const { result, problems } = traceFlow(policies ? withoutPolicies(ctx.topology) : ctx.topology, request, ctx.dp);
+  const note = policies
+    ? {
+        policyNotEnforced: {
+          policyDenied: withPolicy?.paths.some((p) => p.reason === 'policy-denied') ?? false,
+        },
+      }
+    : {};
   if (!result)
-    return fail(spec.proto ?? 'tcp', [`the tracer could not trace it: ${problems[0]?.message ?? 'bad input'}`]);
+    return {
+      ...fail(spec.proto ?? 'tcp', [`the tracer could not trace it: ${problems[0]?.message ?? 'bad input'}`]),
+      ...note,
+    };
   const proto: TraceProto = result.flow.proto;
   const outcomes = predictedOutcomes(result, ctx.dp);
   const predicted = { src: result.flow.src, dst: result.flow.dst, dport: result.flow.dport, outcomes };
   if (proto !== 'tcp' && proto !== 'udp')
-    return fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted);
+    return { ...fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted), ...note };
   const startId = result.paths[0]?.hops[0]?.netns;
   const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
-  if (!startNs) return fail(proto, [`no lab namespace for the source ${startId ?? '(no hop)'}`], predicted);
+  if (!startNs)
+    return { ...fail(proto, [`no lab namespace for the source ${startId ?? '(no hop)'}`], predicted), ...note };
 
   const nodes = [...ctx.dp.namespaces.values()]
     .filter((n) => n.kind === 'node')
@@ -163,7 +183,10 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   try {
     tries = JSON.parse(r.stdout) as ClientTry[];
   } catch {
-    return fail(proto, [`the client in ${startNs} failed: ${r.stderr.trim() || `exit ${r.code}`}`], predicted);
+    return {
+      ...fail(proto, [`the client in ${startNs} failed: ${r.stderr.trim() || `exit ${r.code}`}`], predicted),
+      ...note,
+    };
   }
   const dumps = await Promise.all(
     nodes.map((n) =>
@@ -179,7 +202,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     conntrack: dumps.flat(),
     ...(captured ? { captured } : {}),
   });
-  return { ...base, proto, predicted, ...compared, ms: Date.now() - t0 };
+  return { ...base, proto, predicted, ...compared, ms: Date.now() - t0, ...note };
 }
 
 function stopClients(clients: Clients): void {

@@ -69,6 +69,12 @@ export interface VerifyFlow {
   readonly devices?: VerifyDevicesStatus;
   /** Why the devices were not observed. */
   readonly devicesNote?: readonly string[];
+  /**
+   * Set on every flow of a topology with NetworkPolicies: the lab does not enforce NetworkPolicy, so the flow was
+   * compared with the trace that disregards them; `policyDenied` says whether the tracer, with them, ends a path as
+   * policy-denied (then the kernel delivering it is no disagreement the lab can see).
+   */
+  readonly policyNotEnforced?: { readonly policyDenied: boolean };
 }
 
 export interface VerifyReportData {

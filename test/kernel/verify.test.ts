@@ -40,8 +40,17 @@ const reports: VerifyReport[] = [];
 /** The least share of the tier's flows whose devices crossed must have been compared (not lost to the captures). */
 const MIN_DEVICES_COMPARED = 0.9;
 
-function assertAgree(report: VerifyReport): void {
+/**
+ * The lab does not enforce NetworkPolicy: in a topology with policies every flow must say so (compared with the
+ * trace that disregards them), none silently; without policies none may.
+ */
+function assertAgree(report: VerifyReport, policies: boolean): void {
   reports.push(report);
+  assert.deepEqual(
+    report.flows.filter((f) => (f.policyNotEnforced !== undefined) !== policies).map((f) => `${f.from} -> ${f.to}`),
+    [],
+    policies ? 'flows not marked as compared without NetworkPolicy' : 'flows marked without any NetworkPolicy',
+  );
   const bad = report.flows.filter((f) => !f.agree);
   assert.deepEqual(
     bad.map((f) => `${f.from} -> ${f.to}: ${f.differences.join('; ')}`),
@@ -71,8 +80,10 @@ describe('kernel lab: bundled examples agree with the tracer', function () {
   for (const example of fs.readdirSync(path.join(root, 'examples')).sort()) {
     it(`examples/${example}`, async function () {
       needsKernel(this);
-      const report = await runVerify([path.join(root, 'examples', example)], { prefix: nextPrefix() });
-      assertAgree(report);
+      const dir = path.join(root, 'examples', example);
+      const { topology } = await loadLabTopology([dir], root);
+      const report = await runVerify([dir], { prefix: nextPrefix() });
+      assertAgree(report, topology.networkPolicies.length > 0);
     });
   }
 });
@@ -99,7 +110,7 @@ describe('kernel lab: scenarios agree with the tracer', function () {
         ...defaultFlows(loaded.topology),
       ];
       const report = await runVerify([topology], { prefix: nextPrefix(), flows });
-      assertAgree(report);
+      assertAgree(report, loaded.topology.networkPolicies.length > 0);
     });
   }
 });

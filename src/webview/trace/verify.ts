@@ -105,6 +105,15 @@ function flowSection(f: VerifyFlow, i: number, onOpen: (f: VerifyFlow) => void):
       ),
     );
   }
+  if (f.policyNotEnforced) {
+    details.append(
+      el(
+        'p',
+        { class: 'muted policy-note' },
+        `The lab does not enforce NetworkPolicy: this flow was compared with the trace that disregards the policies${f.policyNotEnforced.policyDenied ? '; with them the tracer denies it (policy-denied), which the kernel did not check' : ''}.`,
+      ),
+    );
+  }
   if (f.differences.length) {
     const ul = el('ul', { class: 'differences', 'aria-label': 'Differences' });
     for (const d of f.differences) ul.append(el('li', {}, d));

@@ -124,4 +124,33 @@ describe('lab/compare (verify without a kernel)', () => {
     );
     assert.match(text, /devices crossed not compared\n$/);
   });
+
+  it('says on each flow of a topology with NetworkPolicies that the lab did not enforce them', () => {
+    const flow = {
+      from: 'pod/default/client',
+      to: 'pod/default/db:5432',
+      proto: 'tcp',
+      agree: true,
+      predicted: null,
+      observed: { tries: 1, sourceAddress: null, outcomes: [] },
+      differences: [],
+      ms: 3,
+    };
+    const text = formatVerifyText({
+      topology: 'policies',
+      prefix: 'npv-1',
+      agree: true,
+      flows: [
+        { ...flow, policyNotEnforced: { policyDenied: true } },
+        { ...flow, to: 'pod/default/web:8080', policyNotEnforced: { policyDenied: false } },
+      ],
+      timings: { setupMs: 1, flowsMs: 1, teardownMs: 1 },
+    });
+    const lines = text.split('\n');
+    assert.match(
+      lines[1],
+      /NetworkPolicy not enforced by the lab: compared with the trace without policies; with them the tracer denies it \(policy-denied\), not checked by the kernel\)$/,
+    );
+    assert.match(lines[3], /NetworkPolicy not enforced by the lab: compared with the trace without policies\)$/);
+  });
 });
