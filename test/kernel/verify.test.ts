@@ -115,6 +115,39 @@ describe('kernel lab: scenarios agree with the tracer', function () {
   }
 });
 
+// The same scenarios with kube-proxy in nftables mode: the lab loads kube-proxy's tables with `nft -f` and the tracer
+// walks the same tables. The NetworkPolicy scenarios are left out: their rules do not depend on the proxy mode.
+describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mode', function () {
+  const out = path.join(root, 'test-output', 'nftables-mode');
+  for (const name of fs.readdirSync(traces).sort()) {
+    if (name.startsWith('policy-')) continue;
+    it(name, async function () {
+      needsKernel(this);
+      const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as {
+        from: string;
+        to: string;
+        proto?: FlowSpec['proto'];
+      };
+      const text = fs.readFileSync(path.join(traces, name, 'topology.yaml'), 'utf8');
+      const nft = text.includes('    mode: iptables\n')
+        ? text.replace('    mode: iptables\n', '    mode: nftables\n')
+        : text.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {mode: nftables}\n');
+      assert.notEqual(nft, text, 'the scenario is switched to nftables mode');
+      fs.mkdirSync(path.join(out, name), { recursive: true });
+      const topology = path.join(out, name, 'topology.yaml');
+      fs.writeFileSync(topology, nft);
+      const loaded = await loadLabTopology([topology], root);
+      assert.equal(loaded.topology.cluster.kubeProxy.mode, 'nftables');
+      const flows: FlowSpec[] = [
+        { from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) },
+        ...defaultFlows(loaded.topology),
+      ];
+      const report = await runVerify([topology], { prefix: nextPrefix(), flows });
+      assertAgree(report);
+    });
+  }
+});
+
 describe('kernel lab: devices crossed', function () {
   it(`were compared on at least ${MIN_DEVICES_COMPARED * 100}% of the flows above (a capture that lost packets is "not observed", not an agreement)`, function () {
     needsKernel(this);
