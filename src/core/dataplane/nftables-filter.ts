@@ -112,6 +112,17 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
       .sort((a, b) => a.s.priority - b.s.priority || a.i - b.i)
       .map((x) => x.s);
   };
+  /** ClientIP affinity: the set an endpoint chain updates with the client (`update @affinity-… { ip saddr }`). */
+  const remembersOf = (table: string, chain: string): FilterNat['remembers'] => {
+    const t = parsed.ruleset.tables.find((x) => `${x.family} ${x.name}` === table);
+    for (const rule of t?.chains.get(chain)?.rules ?? [])
+      for (const it of rule.items)
+        if (it.kind === 'set-update') {
+          const seconds = t?.sets.get(it.set)?.timeout;
+          return { list: it.set, ...(seconds !== undefined ? { seconds } : {}) };
+        }
+    return undefined;
+  };
   let text: string | undefined;
   const blocks: RulesBlock[] = [
     { label: 'kube-proxy (nftables mode)', author: 'kube-proxy', start: 0, end: nftText.length },
@@ -155,7 +166,14 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
                       probability: o.probability,
                       verdict: o.verdict,
                       packet: { ...l.packet, ...o.packet },
-                      nat: o.nat.map((n): FilterNat => ({ ...n, type: n.type === 'REDIRECT' ? 'DNAT' : n.type })),
+                      nat: o.nat.map((n): FilterNat => {
+                        const remembers = n.type === 'DNAT' ? remembersOf(n.table, n.chain) : undefined;
+                        return {
+                          ...n,
+                          type: n.type === 'REDIRECT' ? 'DNAT' : n.type,
+                          ...(remembers ? { remembers } : {}),
+                        };
+                      }),
                       decisions: o.decisions.map(toDecision),
                       problems: o.problems,
                     },

@@ -55,6 +55,7 @@ interface SetB {
   keyType: NftDataType[];
   dataType?: string;
   flags: string[];
+  timeout?: number;
   elements: NftElement[];
   span: Span;
 }
@@ -391,6 +392,11 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
         elementsInto(s, list.slice(i + 3, end));
         i = end + 1;
         continue;
+      }
+      if (w.t === 'timeout') {
+        const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(list[i + 1]?.t ?? '');
+        if (m && list[i + 1].t !== '')
+          s.timeout = Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
       }
       if (['timeout', 'size', 'policy', 'gc-interval', 'comment', 'auto-merge', 'counter'].includes(w.t)) {
         i++;

@@ -127,6 +127,8 @@ export interface NftSet {
   /** `verdict` for a verdict map; other map data types are kept but not evaluated. */
   readonly dataType?: string;
   readonly flags: readonly string[];
+  /** `timeout` of the set's elements, in seconds. */
+  readonly timeout?: number;
   readonly elements: readonly NftElement[];
   readonly span: Span;
 }
