@@ -167,7 +167,7 @@ class Reader {
     for (;;) {
       const q = this.nextContentLine(p);
       if (q >= this.len) {
-        if (open >= 0) docs.push(this.emptyDocument(docs.length, open, openEnd, p));
+        if (open >= 0) docs.push(this.emptyDocument(docs.length, open, openEnd, q));
         return docs;
       }
       if (this.marker(q, DOT)) throw OUT;
@@ -183,8 +183,11 @@ class Reader {
       const root = this.blockNode(q + indent, indent, -1, false);
       const after = this.nextContentLine(this.pos);
       if (after < this.len && !this.marker(after, DASH)) throw OUT;
-      // The document runs over the comments and blank lines after its content, up to the next `---`.
-      const docEnd = this.trailingEnd(this.pos, after);
+      // As in the library: a document whose content ends with its line runs over the blank lines and comments
+      // after it, up to the next `---` or the end of the file; one that ends in an empty value (`a:`) stops there,
+      // or after its last comment line.
+      const endsWithLine = this.end > 0 && this.text.charCodeAt(this.end - 1) === NL;
+      const docEnd = endsWithLine ? after : this.trailingEnd(this.pos, after);
       docs.push({
         file: this.file,
         index: docs.length,
@@ -213,7 +216,10 @@ class Reader {
 
   private emptyDocument(index: number, open: number, openEnd: number, next: number): YDocument {
     const root: YScalar = { kind: 'scalar', value: null, source: '', span: this.span(openEnd, openEnd) };
-    return { file: this.file, index, root, span: this.span(open, Math.max(openEnd, this.trailingEnd(openEnd, next))) };
+    // An empty document ends after its `---`, unless comments follow it: then it runs up to the next document or
+    // the end of the file (the library's spans, kept exactly).
+    const end = this.trailingEnd(openEnd, next) > 0 ? Math.min(next, this.len) : openEnd;
+    return { file: this.file, index, root, span: this.span(open, end) };
   }
 
   /**
@@ -357,8 +363,9 @@ class Reader {
         if (!seqItem && ind === parent && t.charCodeAt(q) === DASH && this.dashIndicator(q))
           return this.blockSeq(q, ind);
       }
-      // An empty value with a comment after it: the library's spans for it vary with the nesting; left to it.
-      if (c === HASH) throw OUT;
+      // An empty value with a comment after it, on its line or on the lines before the next content: the
+      // library's spans for it vary with the nesting; left to it.
+      if (c === HASH || this.trailingEnd(lineEnd < this.len ? lineEnd + 1 : lineEnd, next) > 0) throw OUT;
       this.pos = lineEnd < this.len ? lineEnd + 1 : lineEnd;
       this.end = at;
       return { kind: 'scalar', value: null, source: '', span: this.span(at, at) };

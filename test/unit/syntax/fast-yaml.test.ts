@@ -191,6 +191,33 @@ describe('fast YAML reader', () => {
     assert.ok(fast > 200, `the fast reader took only ${fast} of 600 random documents`);
   });
 
+  it('ends each document where the library does when blank lines and comments come before the next `---`', () => {
+    // Helm output and hand-split manifests leave blank lines before `---`; a document's span is what the editor
+    // highlights for a whole object, so it must not depend on which reader read the file.
+    const texts = [
+      'a: 1\n\n---\nb: 2\n',
+      'a: 1\n  \n---\nb: 2\n',
+      'a: 1\n# c\n\n---\nb: 2\n',
+      'a: 1\n\n# c\n---\n',
+      'a: 1\n\n\n',
+      'a: 1\n# c\n\n',
+      'a:\n  - x\n\n\n---\nb: 2\n',
+      'a: |\n  x\n\n---\nb: 1\n',
+      '---\n\n---\nb: 1\n',
+      '---\n# c\n\n---\nb: 1\n',
+      '---\n# c\n\n',
+    ];
+    for (const text of texts) assert.equal(agree(text), 'fast', JSON.stringify(text));
+    const gap = fc.constantFrom('', '\n', '\n\n', '  \n', '# note\n', '\n# note\n\n');
+    const doc = fc.constantFrom('a: 1\n', 'kind: Pod\nspec:\n  x: [1]\n', 'items:\n  - a\n', 'x: |\n  line\n', '');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(doc, gap), { minLength: 1, maxLength: 4 }), (parts) => {
+        agree(parts.map(([d, g], i) => `${i ? '---\n' : ''}${d}${g}`).join(''));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('leaves anchors, tags, folded and multi-line scalars, tabs, CRLF and syntax errors to the library', () => {
     for (const text of [
       'a: &x 1\nb: *x\n',
