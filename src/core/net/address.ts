@@ -193,3 +193,13 @@ export function hostPort(address: string, port?: number | null): string {
   if (port === undefined || port === null) return address;
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/**
+ * The inverse of {@link hostPort} for the bracketed form: `[fd00::1]:80` -> host `fd00::1`, port `80`;
+ * `[fd00::1]` -> host only. Undefined when the text is not bracketed (the one place `[v6]:port` is split).
+ */
+export function splitBracketedHostPort(text: string): { host: string; port?: string } | undefined {
+  const m = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (!m) return undefined;
+  return m[2] === undefined ? { host: m[1] } : { host: m[1], port: m[2] };
+}

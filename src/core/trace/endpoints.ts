@@ -4,7 +4,7 @@
  * `external/<name>[:<port>]`, `<ip>[:<port>]`, `[<ipv6>]:<port>`, `localhost:<port>`.
  * Parsing is pure and never throws: bad input gives a message (with close names for unknown objects).
  */
-import { formatAddress, parseAddress, type Family } from '../net/address';
+import { formatAddress, parseAddress, splitBracketedHostPort, type Family } from '../net/address';
 
 export type Endpoint =
   | { readonly kind: 'pod'; readonly namespace?: string; readonly name: string; readonly suffix?: string }
@@ -56,15 +56,15 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
     const port = parsePort(lh[1]);
     return port ? ok({ kind: 'localhost', port }) : fail(`'${t}': '${lh[1]}' is not a port (1-65535).`);
   }
-  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
+  const v6 = splitBracketedHostPort(t);
   if (v6) {
-    const a = parseAddress(v6[1]);
-    if (!a || a.family !== 6) return fail(`'${v6[1]}' is not an IPv6 address.`);
-    if (v6[2] === undefined) return ok({ kind: 'ip', address: formatAddress(a), family: 6 });
-    const port = parsePort(v6[2]);
+    const a = parseAddress(v6.host);
+    if (!a || a.family !== 6) return fail(`'${v6.host}' is not an IPv6 address.`);
+    if (v6.port === undefined) return ok({ kind: 'ip', address: formatAddress(a), family: 6 });
+    const port = parsePort(v6.port);
     return port
       ? ok({ kind: 'ip', address: formatAddress(a), family: 6, port })
-      : fail(`'${t}': '${v6[2]}' is not a port (1-65535).`);
+      : fail(`'${t}': '${v6.port}' is not a port (1-65535).`);
   }
   const bare = parseAddress(t);
   if (bare) return ok({ kind: 'ip', address: formatAddress(bare), family: bare.family });

@@ -25,6 +25,7 @@ import { isVerifyReportData } from '../../protocol/validate';
 import { el, initialState, onHostMessage, reveal, svg as svgEl, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { stepText } from '../../core/trace/steps';
+import { splitBracketedHostPort } from '../../core/net/address';
 import { draw, layout, type Layout } from './diagram';
 import { drawRulePath, hasRulePath, hopMark, rulePath, rulePathLines } from './rulepath';
 import { renderVerify } from './verify';
@@ -66,8 +67,8 @@ const currentWalk = (): Walk | undefined => {
 
 /** `svc/default/web:http` -> base `svc/default/web`, port `http`; IPv6 as `[fd00::1]:80`. */
 export function splitPort(to: string): { base: string; port: string } {
-  const v6 = /^(\[[^\]]+\])(?::(.*))?$/.exec(to);
-  if (v6) return { base: v6[1], port: v6[2] ?? '' };
+  const v6 = splitBracketedHostPort(to);
+  if (v6) return { base: `[${v6.host}]`, port: v6.port ?? '' };
   const colon = to.lastIndexOf(':');
   if (colon < 0 || colon < to.lastIndexOf('/') || (!to.includes('/') && to.indexOf(':') !== colon))
     return { base: to, port: '' };

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   addressKey,
+  hostPort,
+  splitBracketedHostPort,
   canonical,
   firstAddress,
   formatAddress,
@@ -251,5 +253,13 @@ describe('net/address', () => {
         }),
       );
     });
+  });
+
+  it('splits the bracketed IPv6 form that hostPort writes, and nothing else', () => {
+    assert.deepEqual(splitBracketedHostPort(hostPort('fd00::1', 80)), { host: 'fd00::1', port: '80' });
+    assert.deepEqual(splitBracketedHostPort('[fd00::1]'), { host: 'fd00::1' });
+    assert.deepEqual(splitBracketedHostPort('[fd00::1]:'), { host: 'fd00::1', port: '' });
+    assert.equal(splitBracketedHostPort('10.0.0.1:80'), undefined);
+    assert.equal(splitBracketedHostPort('svc/default/web:http'), undefined);
   });
 });
