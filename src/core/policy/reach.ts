@@ -197,11 +197,12 @@ export class Reachability {
     const ingressPols = groups.map((g) => index.isolating(g.rep, 'ingress'));
     const egressPols = groups.map((g) => index.isolating(g.rep, 'egress'));
 
-    // One bit set of matching groups per distinct peer (by policy namespace and content).
+    // One bit set of matching groups per distinct peer (by policy namespace and content). Only an ipBlock peer is
+    // the same in every namespace: a peer without selectors means the policy's own namespace, like `podSelector: {}`.
     const peerCache = new Map<string, Bits>();
     const endpoints = groups.map((g) => index.endpoint(g.rep.ips[0]));
     const peerBits = (ns: string, peer: PolicyPeer): Bits => {
-      const key = `${peer.podSelector || peer.namespaceSelector ? ns : ''}\u0000${JSON.stringify([
+      const key = `${peer.ipBlock ? '' : ns}\u0000${JSON.stringify([
         peer.podSelector && [peer.podSelector.matchLabels, peer.podSelector.matchExpressions, peer.podSelector.invalid],
         peer.namespaceSelector && [
           peer.namespaceSelector.matchLabels,
