@@ -7,7 +7,7 @@ import {
   topologiesOf as topologies,
   type ArgumentOptions,
 } from '../lab/files';
-import type { LoadResult, TopologyGroup } from '../core';
+import type { LoadResult, Problem, TopologyGroup } from '../core';
 import { CliError } from './command';
 
 export { displayPath, nodeFileHost } from '../lab/files';
@@ -33,13 +33,17 @@ export function expandArguments(args: readonly string[], cwd: string): Promise<s
   return usageAsync(() => expand(args, cwd));
 }
 
-/** The topologies the arguments hold, grouped as the editor groups them; an unreadable file is a CliError. */
+/**
+ * The topologies the arguments hold, grouped as the editor groups them; an unreadable file is a CliError, and
+ * symbolic links in folders that lead outside the workspace or to nothing are added to `problems`.
+ */
 export function topologiesOf(
   args: readonly string[],
   cwd: string,
   options: ArgumentOptions = {},
+  problems: Problem[] = [],
 ): Promise<TopologyGroup[]> {
-  return usageAsync(() => topologies(args, cwd, options));
+  return usageAsync(() => topologies(args, cwd, options, problems));
 }
 
 /** The one topology the arguments hold; several are a CliError naming them. */

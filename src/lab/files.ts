@@ -8,9 +8,11 @@ import path from 'node:path';
 import {
   DEFAULT_MAX_FILE_BYTES,
   groupTopologies,
+  isInside,
   loadTopologyFiles,
   type FileHost,
   type LoadResult,
+  type Problem,
   type TopologyGroup,
 } from '../core';
 
@@ -100,16 +102,96 @@ export class FileArgumentError extends Error {}
 
 const SKIP = new Set(['node_modules', '.git']);
 
-async function yamlFilesUnder(dir: string, out: string[]): Promise<void> {
+/** A symbolic link in a folder argument that leads outside the workspace: reported, not followed. */
+export const LINK_OUTSIDE = 'link.outside-workspace';
+/** A symbolic link in a folder argument, inside the workspace, that leads to no file or folder. */
+export const LINK_BROKEN = 'link.broken';
+
+/** What a folder walk needs: the workspace, where to report links, the real folders already walked (loops). */
+interface Walk {
+  readonly roots: readonly string[];
+  readonly problems: Problem[];
+  readonly walked: Set<string>;
+}
+
+const YAML_NAME = /\.ya?ml$/i;
+
+async function yamlFilesUnder(dir: string, out: string[], walk: Walk): Promise<void> {
+  try {
+    walk.walked.add(await fs.realpath(dir));
+  } catch {
+    // A folder that vanished while it was walked: readdir below says so.
+  }
   const entries = await fs.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP.has(e.name)) await yamlFilesUnder(p, out);
-    } else if (e.isFile() && (/\.ya?ml$/i.test(e.name) || (/\.json$/i.test(e.name) && (await isKubernetesJson(p)))))
-      out.push(p);
+      if (!SKIP.has(e.name)) await yamlFilesUnder(p, out, walk);
+    } else if (e.isFile()) {
+      if (YAML_NAME.test(e.name) || (/\.json$/i.test(e.name) && (await isKubernetesJson(p)))) out.push(p);
+    } else if (e.isSymbolicLink()) await followLink(p, e.name, out, walk);
   }
+}
+
+/**
+ * A symbolic link met in a folder argument. Where it leads is found without looking outside the workspace
+ * ({@link confinedRealPath}): outside, it is refused with one message whether or not its target exists; inside, a
+ * folder is walked (once: a link back to a folder already walked adds nothing) and a YAML file is read under the
+ * link's name; a link to nothing inside the workspace is said, not skipped.
+ */
+async function followLink(p: string, name: string, out: string[], walk: Walk): Promise<void> {
+  const span = { file: toPosix(p), start: 0, end: 0 };
+  const real = await confinedRealPath(toPosix(p), walk.roots);
+  if (!walk.roots.some((r) => isInside(real, r))) {
+    walk.problems.push({
+      code: LINK_OUTSIDE,
+      severity: 'error',
+      message: `symbolic link '${name}' leads outside the workspace: NetPath did not follow it (a repository could otherwise read any file of this machine into its diagnostics). Give its target on the command line, or widen the workspace on purpose with --allow-outside <folder>.`,
+      span,
+      related: [],
+      fixes: [],
+    });
+    return;
+  }
+  let st;
+  try {
+    st = await fs.stat(real);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory()) {
+    if (!SKIP.has(name) && !walk.walked.has(await fs.realpath(real))) await yamlFilesUnder(p, out, walk);
+  } else if (st?.isFile()) {
+    if (YAML_NAME.test(name) || (/\.json$/i.test(name) && (await isKubernetesJson(p)))) out.push(p);
+  } else
+    walk.problems.push({
+      code: LINK_BROKEN,
+      severity: 'warning',
+      message: `symbolic link '${name}' leads to ${st ? 'something that is neither a file nor a folder' : 'nothing'}: NetPath did not read it.`,
+      span,
+      related: [],
+      fixes: [],
+    });
+}
+
+/**
+ * The files of a walk, each real file once: a file reached both directly and through a linked folder (or through
+ * two links) would otherwise be read twice and every object in it reported as a duplicate of itself. The path kept
+ * is the first one without a link in it, else the first one found.
+ */
+async function oncePerRealFile(files: readonly string[]): Promise<string[]> {
+  const byReal = new Map<string, string>();
+  const direct = new Set<string>();
+  for (const f of files) {
+    const real = await fs.realpath(f).catch(() => f);
+    const isDirect = real === f;
+    const kept = byReal.get(real);
+    if (kept === undefined || (isDirect && !direct.has(real))) byReal.set(real, f);
+    if (isDirect) direct.add(real);
+  }
+  const keep = new Set(byReal.values());
+  return files.filter((f) => keep.has(f));
 }
 
 /**
@@ -137,12 +219,32 @@ async function isKubernetesJson(file: string): Promise<boolean> {
  * and .git. A missing argument or a folder without YAML is a
  * {@link FileArgumentError}.
  */
-export async function expandArguments(args: readonly string[], cwd: string): Promise<string[]> {
-  return [...new Set((await expandEach(args, cwd)).flat())];
+export async function expandArguments(
+  args: readonly string[],
+  cwd: string,
+  options: ExpandOptions = {},
+): Promise<string[]> {
+  return [...new Set((await expandEach(args, cwd, options)).flat())];
+}
+
+export interface ExpandOptions {
+  /** The workspace symbolic links in folders are confined to (default: {@link workspaceRoots} of the arguments). */
+  readonly roots?: readonly string[];
+  /** Where links that lead outside the workspace or to nothing are reported ({@link LINK_OUTSIDE}, {@link LINK_BROKEN}). */
+  readonly problems?: Problem[];
 }
 
 /** {@link expandArguments}, one list per argument (in the order given), for grouping files into topologies. */
-export async function expandEach(args: readonly string[], cwd: string): Promise<string[][]> {
+export async function expandEach(
+  args: readonly string[],
+  cwd: string,
+  options: ExpandOptions = {},
+): Promise<string[][]> {
+  const walk: Walk = {
+    roots: options.roots ?? (await workspaceRoots(args, cwd)),
+    problems: options.problems ?? [],
+    walked: new Set(),
+  };
   const out: string[][] = [];
   for (const arg of args) {
     const files: string[] = [];
@@ -155,9 +257,12 @@ export async function expandEach(args: readonly string[], cwd: string): Promise<
     }
     if (stat.isDirectory()) {
       const found: string[] = [];
-      await yamlFilesUnder(abs, found);
-      if (!found.length) throw new FileArgumentError(`no .yaml, .yml or Kubernetes .json files in folder '${arg}'`);
-      files.push(...found);
+      const reported = walk.problems.length;
+      await yamlFilesUnder(abs, found, walk);
+      // A folder whose only YAML is behind refused or broken links says so through those problems.
+      if (!found.length && walk.problems.length === reported)
+        throw new FileArgumentError(`no .yaml, .yml or Kubernetes .json files in folder '${arg}'`);
+      files.push(...(await oncePerRealFile(found)));
     } else if (!stat.isFile()) {
       // A device (/dev/urandom), a FIFO or a socket never ends or blocks: only regular files are read.
       throw new FileArgumentError(`cannot read '${arg}': not a regular file or folder`);
@@ -226,15 +331,17 @@ export async function loadOptionsFor(args: readonly string[], cwd: string, optio
 
 /**
  * The topologies the arguments hold, grouped as the editor groups them ({@link groupTopologies}), includes
- * confined to the command line's workspace. A file that cannot be read is a {@link FileArgumentError}.
+ * confined to the command line's workspace. A file that cannot be read is a {@link FileArgumentError}; symbolic
+ * links in folders that lead outside the workspace or to nothing are added to `problems`.
  */
 export async function topologiesOf(
   args: readonly string[],
   cwd: string,
   options: ArgumentOptions = {},
+  problems: Problem[] = [],
 ): Promise<TopologyGroup[]> {
-  const roots = await expandEach(args, cwd);
   const load = await loadOptionsFor(args, cwd, options);
+  const roots = await expandEach(args, cwd, { roots: load.roots, problems });
   const limit = load.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   // Grouping only needs to know what a file is: one over the size limit is read as empty (loading reports it).
   const host: FileHost = {

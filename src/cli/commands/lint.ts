@@ -64,9 +64,11 @@ export const lint: Command = {
   usage: USAGE,
   async run(args, io) {
     const { format: kind, paths, load } = parse(args);
-    const groups = await topologiesOf(paths, io.cwd, load);
+    // Symbolic links in folders that lead outside the workspace or to nothing: reported, never followed silently.
+    const links: Problem[] = [];
+    const groups = await topologiesOf(paths, io.cwd, load, links);
     const texts = new Map<string, string>();
-    const diagnostics: Problem[] = [];
+    const diagnostics: Problem[] = [...links];
     const seen = new Set<string>();
     const parsed = new Map<string, Analysis['parsed'][number]>();
     for (const group of groups) {

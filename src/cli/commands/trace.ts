@@ -5,6 +5,7 @@ import {
   traceFlow,
   type TraceInputError,
   type PolicyOptions,
+  type Problem,
   type TraceProto,
   type TraceRequest,
 } from '../../core';
@@ -126,13 +127,16 @@ export const trace: Command = {
   usage: USAGE,
   async run(args, io) {
     const { paths, request, json, wide, verbose, load } = parse(args);
-    const { entries } = oneTopology(await topologiesOf(paths, io.cwd, load), io.cwd);
+    const links: Problem[] = [];
+    const { entries } = oneTopology(await topologiesOf(paths, io.cwd, load, links), io.cwd);
     const loaded = await loadEntries(entries, paths, io.cwd, load);
-    // What the loader refused or left out (includes outside the workspace, files too large) changes the topology.
-    if (loaded.problems.length)
+    // What the loader refused or left out (includes outside the workspace, files too large, links in folders that
+    // lead out) changes the topology.
+    const refused = [...links, ...loaded.problems];
+    if (refused.length)
       io.err(
         formatText({
-          diagnostics: loaded.problems,
+          diagnostics: refused,
           texts: new Map(loaded.files.map((f) => [f.path, f.text])),
           display: (file) => displayPath(file, io.cwd),
           version: VERSION,

@@ -166,6 +166,16 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     severity: 'error',
     description: 'An include that reaches outside the workspace (absolute path, .., or a symbolic link); not read.',
   },
+  {
+    code: 'link.outside-workspace',
+    severity: 'error',
+    description: 'A symbolic link in a folder argument that leads outside the workspace; not followed.',
+  },
+  {
+    code: 'link.broken',
+    severity: 'warning',
+    description: 'A symbolic link in a folder argument that leads to no file or folder; not read.',
+  },
   { code: 'file.too-large', severity: 'warning', description: 'A file over the size limit; not read.' },
   {
     code: 'yaml.alias',

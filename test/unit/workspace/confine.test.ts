@@ -194,3 +194,95 @@ describe('workspace: bounds are diagnostics', function () {
     assert.match(r.out, /ref\.unknown include 'zero\.yaml' matches no file/);
   });
 });
+
+describe('workspace: symbolic links inside folder arguments are reported, not skipped silently', function () {
+  this.timeout(60000);
+  let tmp = '';
+  let repo = '';
+  const NODE = (name: string) => `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\n`;
+
+  before(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-links-')));
+    repo = path.join(tmp, 'repo');
+    const outside = path.join(tmp, 'outside');
+    fs.mkdirSync(path.join(repo, 'k8s/real'), { recursive: true });
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'target.yaml'), SECRET);
+    fs.writeFileSync(path.join(repo, 'k8s/real/inside.yaml'), NODE('inside'));
+    // Outside the workspace: a file that exists, one that does not, a folder, a relative path climbing out.
+    fs.symlinkSync(path.join(outside, 'target.yaml'), path.join(repo, 'k8s/out-file.yaml'));
+    fs.symlinkSync(path.join(outside, 'missing.yaml'), path.join(repo, 'k8s/out-gone.yaml'));
+    fs.symlinkSync(outside, path.join(repo, 'k8s/out-dir'));
+    fs.symlinkSync('../../outside/target.yaml', path.join(repo, 'k8s/out-relative.yaml'));
+    // Inside: a linked file, a linked folder, a link back to a folder already walked, a link to nothing.
+    fs.symlinkSync('real/inside.yaml', path.join(repo, 'k8s/in-file.yaml'));
+    fs.symlinkSync(path.join(repo, 'k8s/real'), path.join(repo, 'k8s/in-dir'));
+    fs.symlinkSync('..', path.join(repo, 'k8s/real/loop'));
+    fs.symlinkSync('real/nothing.yaml', path.join(repo, 'k8s/in-broken.yaml'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('refuses each link that leads out at the link, with the same message whether its target exists or not', async () => {
+    const r = await cli(['lint', path.join(repo, 'k8s')], repo);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.equal(r.err, '');
+    const refusals = r.out.split('\n').filter((l) => l.includes('link.outside-workspace'));
+    assert.deepEqual(
+      refusals.map((l) => l.split(' ')[0]),
+      ['k8s/out-dir:1:1', 'k8s/out-file.yaml:1:1', 'k8s/out-gone.yaml:1:1', 'k8s/out-relative.yaml:1:1'],
+    );
+    // One message shape for all of them: only the link's own name differs, nothing of its target shows.
+    const shapes = new Set(refusals.map((l) => l.replace(/'[^']*'/, "'…'").replace(/^\S+/, '')));
+    assert.equal(shapes.size, 1, refusals.join('\n'));
+    assert.match(refusals[0], /error link\.outside-workspace symbolic link 'out-dir' leads outside the workspace/);
+    assert.doesNotMatch(r.out, /secret|missing\.yaml|target\.yaml|no such|does not exist|outside\//i);
+  });
+
+  it('follows links inside the workspace, reads each real file once and says which link leads to nothing', async () => {
+    const r = await cli(['lint', '--format', 'json', path.join(repo, 'k8s')], repo);
+    const diagnostics = (JSON.parse(r.out) as { diagnostics: { code: string; file: string; message: string }[] })
+      .diagnostics;
+    // inside.yaml is reached directly, through in-file.yaml and through in-dir/: read once, so no duplicate Node.
+    assert.deepEqual(
+      diagnostics.filter((d) => !d.code.startsWith('link.')),
+      [],
+      JSON.stringify(diagnostics),
+    );
+    const broken = diagnostics.filter((d) => d.code === 'link.broken');
+    assert.equal(broken.length, 1, JSON.stringify(diagnostics));
+    assert.match(broken[0].message, /symbolic link 'in-broken\.yaml' leads to nothing: NetPath did not read it/);
+  });
+
+  it('reads what a link inside leads to (a folder reached only through a link)', async () => {
+    const only = path.join(tmp, 'only');
+    fs.mkdirSync(path.join(only, 'data'), { recursive: true });
+    fs.mkdirSync(path.join(only, 'args'));
+    fs.writeFileSync(path.join(only, 'data/a.yaml'), NODE('a\n  labels: {"bad key!": x}'));
+    fs.symlinkSync('../data', path.join(only, 'args/linked'));
+    // The workspace is the argument's folder; --allow-outside adds the folder the link leads to.
+    const refused = await cli(['lint', path.join(only, 'args')], only);
+    assert.match(refused.out, /args\/linked:1:1 error link\.outside-workspace/);
+    const read = await cli(['lint', '--allow-outside', path.join(only, 'data'), path.join(only, 'args')], only);
+    assert.doesNotMatch(read.out, /link\./, read.out);
+    assert.match(read.out, /args\/linked\/a\.yaml:\d+:\d+ error name\.invalid/, read.out);
+  });
+
+  it('a folder whose only YAML is behind a refused link reports the link, not "no .yaml files"', async () => {
+    const lone = path.join(tmp, 'lone');
+    fs.mkdirSync(lone);
+    fs.symlinkSync(path.join(tmp, 'outside/target.yaml'), path.join(lone, 'x.yaml'));
+    const r = await cli(['lint', lone], tmp);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /lone\/x\.yaml:1:1 error link\.outside-workspace/);
+  });
+
+  it('trace says what it refused in a folder', async () => {
+    const dir = path.join(tmp, 'tr');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'a.netpath.yaml'), `${HEADER}nodes:\n  - name: n1\n    ip: 192.168.1.10\n`);
+    fs.symlinkSync(path.join(tmp, 'outside/target.yaml'), path.join(dir, 'x.yaml'));
+    const r = await cli(['trace', dir, '--from', 'node/n1', '--to', '192.168.1.10:80'], tmp);
+    assert.match(r.err, /netpath trace: tr\/x\.yaml:1:1 error link\.outside-workspace/, r.err);
+    assert.doesNotMatch(r.out + r.err, /secret/);
+  });
+});
