@@ -93,14 +93,32 @@ export function parseConntrack(text: string, netns: string): ConntrackEntry[] {
   return out;
 }
 
+/**
+ * The translations of one try's connection in every node, followed from node to node: a node's entry is the one
+ * whose original source is the source that node saw: the client's port, or the address and port an earlier node's
+ * SNAT made of them (its reply tuple's destination). A fully random masquerade (kube-proxy's nftables mode) picks a
+ * new source port, so the next node's entry does not carry the client's port.
+ */
 function observedNat(entries: readonly ConntrackEntry[], proto: string, sport: number | undefined): string[] {
   if (sport === undefined) return [];
   const nat: string[] = [];
-  for (const e of entries) {
-    if (e.proto !== proto || e.orig.sport !== sport) continue;
-    if (e.reply.src !== e.orig.dst || e.reply.sport !== e.orig.dport)
-      nat.push(`${e.netns} DNAT ${e.reply.src} port ${e.reply.sport}`);
-    if (e.reply.dst !== e.orig.src) nat.push(`${e.netns} SNAT ${e.reply.dst}`);
+  // The client's port alone (as before any translation: the client's address is the one its namespace chose).
+  const sources = new Set([`* ${sport}`]);
+  const seen = new Set<ConntrackEntry>();
+  const isSource = (src: string, port: number): boolean => sources.has(`${src} ${port}`) || sources.has(`* ${port}`);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const e of entries) {
+      if (seen.has(e) || e.proto !== proto || !isSource(e.orig.src, e.orig.sport)) continue;
+      seen.add(e);
+      grew = true;
+      if (e.reply.src !== e.orig.dst || e.reply.sport !== e.orig.dport)
+        nat.push(`${e.netns} DNAT ${e.reply.src} port ${e.reply.sport}`);
+      if (e.reply.dst !== e.orig.src || e.reply.dport !== e.orig.sport) {
+        if (e.reply.dst !== e.orig.src) nat.push(`${e.netns} SNAT ${e.reply.dst}`);
+        sources.add(`${e.reply.dst} ${e.reply.dport}`);
+      }
+    }
   }
   return nat.sort();
 }

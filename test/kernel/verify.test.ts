@@ -117,13 +117,10 @@ describe('kernel lab: scenarios agree with the tracer', function () {
 
 // The same scenarios with kube-proxy in nftables mode: the lab loads kube-proxy's tables with `nft -f` and the tracer
 // walks the same tables. The NetworkPolicy scenarios are left out: their rules do not depend on the proxy mode.
-// Known disagreement, left out until fixed (the issue stays open for it): ip-masq-agent-not-covering-pods, where the
-// tracer predicts an ip-masq-agent SNAT on the endpoint's node for NodePort traffic that the kernel does not do.
-const NFT_KNOWN_DISAGREEMENTS = new Set(['ip-masq-agent-not-covering-pods']);
 describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mode', function () {
   const out = path.join(root, 'test-output', 'nftables-mode');
   for (const name of fs.readdirSync(traces).sort()) {
-    if (name.startsWith('policy-') || NFT_KNOWN_DISAGREEMENTS.has(name)) continue;
+    if (name.startsWith('policy-')) continue;
     it(name, async function () {
       needsKernel(this);
       const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as {

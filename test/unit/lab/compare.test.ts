@@ -88,6 +88,66 @@ describe('lab/compare (verify without a kernel)', () => {
     ]);
   });
 
+  it('follows a connection from node to node after a masquerade that picked a new source port (nftables mode: fully-random)', () => {
+    // ip-masq-agent-not-covering-pods in kube-proxy's nftables mode: node1 DNATs the NodePort to web-2 and
+    // masquerades to its eth0 address with a random port; node2's ip-masq-agent masquerades again. node2's entry
+    // carries node1's new port, not the client's: found by following the translation (the kernel tier's one
+    // disagreement in nftables mode was this lookup, not the tracer).
+    const text = readFileSync('test/fixtures/traces/ip-masq-agent-not-covering-pods/topology.yaml', 'utf8').replace(
+      '    mode: iptables\n',
+      '    mode: nftables\n',
+    );
+    const t = buildTopology([{ path: 'nft.yaml', text }]).topology;
+    assert.equal(t.cluster.kubeProxy.mode, 'nftables');
+    const ndp = compileDataPlane(t);
+    const { result } = traceFlow(t, { from: 'external/laptop', to: 'node/node1:30080' }, ndp);
+    assert.ok(result);
+    const outcomes = predictedOutcomes(result, ndp).filter((o) => o.answeredBy === 'default/web-2:8080');
+    const entry = (netns: string, orig: ConntrackEntry['orig'], reply: ConntrackEntry['reply']): ConntrackEntry => ({
+      netns,
+      proto: 'tcp',
+      orig,
+      reply,
+    });
+    const conntrack = [
+      entry(
+        'node:node1',
+        { src: '192.168.56.100', dst: '192.168.56.11', sport: 40010, dport: 30080 },
+        { src: '10.244.2.10', dst: '192.168.56.11', sport: 8080, dport: 61234 },
+      ),
+      entry(
+        'node:node2',
+        { src: '192.168.56.11', dst: '10.244.2.10', sport: 61234, dport: 8080 },
+        { src: '10.244.2.10', dst: '10.244.2.1', sport: 8080, dport: 61234 },
+      ),
+      // Another connection on node2 with the client's port number: not this one.
+      entry(
+        'node:node2',
+        { src: '192.168.56.77', dst: '10.244.2.10', sport: 61234, dport: 8080 },
+        { src: '10.244.2.10', dst: '10.244.2.1', sport: 8080, dport: 5000 },
+      ),
+    ];
+    const out = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'external:laptop',
+      tries: [
+        {
+          result: 'answered',
+          reply: { pod: 'default/web-2', container: 'app', port: 8080, peer: '10.244.2.1' },
+          local: '192.168.56.100',
+          localPort: 40010,
+        },
+      ],
+      conntrack,
+    });
+    assert.deepEqual(out.observed?.outcomes[0]?.nat, [
+      'node:node1 DNAT 10.244.2.10 port 8080',
+      'node:node1 SNAT 192.168.56.11',
+      'node:node2 SNAT 10.244.2.1',
+    ]);
+    assert.deepEqual(out.differences, []);
+  });
+
   it('parses conntrack -L: the original tuple, then the reply tuple', () => {
     const text =
       'tcp      6 118 SYN_SENT src=10.244.1.10 dst=10.96.0.10 sport=40001 dport=80 [UNREPLIED] src=10.244.2.10 dst=10.244.1.10 sport=8080 dport=40001 mark=0 use=1\n' +
