@@ -30,13 +30,17 @@ export interface IptablesFilter extends PacketFilter {
  * A node's iptables filter. `rulesFile` is the pseudo file generated rules' spans point into (a rule outside it came
  * from the node's own YAML lines); `knowledge` is what the generators know of their chains.
  */
+const REMEMBERING = new WeakMap<Ruleset, Map<string, { list: string; seconds?: number }>>();
+
 export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
   const ruleset = rules.ruleset;
-  let remembering: Map<string, { list: string; seconds?: number }> | undefined;
   /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
   const remembersOf = (r: NatRecord): FilterNat['remembers'] => {
+    // Once per parsed ruleset, not per node: alike nodes share one ruleset object.
+    let remembering = REMEMBERING.get(ruleset);
     if (!remembering) {
       remembering = new Map();
+      REMEMBERING.set(ruleset, remembering);
       const seconds = new Map<string, number>();
       for (const table of Object.values(ruleset.tables)) {
         for (const chain of table?.chains ?? []) {

@@ -1,5 +1,6 @@
 /** Route lookup and local-address checks on one namespace of the data plane. */
 import {
+  addressKey,
   canonical,
   formatAddress,
   parseAddress,
@@ -16,18 +17,28 @@ const LOOPBACK4 = parsePrefix('127.0.0.0/8')!;
 export function isLocalAddress(ns: Netns, a: Address): boolean {
   if (a.family === 4 && prefixContainsAddress(LOOPBACK4, a)) return true;
   if (a.family === 6 && a.value === 1n) return true;
-  return ns.interfaces.some((i) =>
-    i.addresses.some((x) => x.family === a.family && parseAddress(x.address)?.value === a.value),
-  );
+  return localDevices(ns).has(addressKey(a));
+}
+
+/** A namespace's devices by the addresses they hold, parsed once per namespace (a trace asks at every hop). */
+const LOCALS = new WeakMap<Netns, ReadonlyMap<string, DpInterface>>();
+function localDevices(ns: Netns): ReadonlyMap<string, DpInterface> {
+  let m = LOCALS.get(ns);
+  if (!m) {
+    const byAddress = new Map<string, DpInterface>();
+    for (const i of ns.interfaces)
+      for (const x of i.addresses) {
+        const a = parseAddress(x.address);
+        if (a && a.family === x.family && !byAddress.has(addressKey(a))) byAddress.set(addressKey(a), i);
+      }
+    LOCALS.set(ns, (m = byAddress));
+  }
+  return m;
 }
 
 /** The device that holds a local address (`lo` for loopback). */
 export function deviceOfLocal(ns: Netns, a: Address): DpInterface | undefined {
-  return (
-    ns.interfaces.find((i) =>
-      i.addresses.some((x) => x.family === a.family && parseAddress(x.address)?.value === a.value),
-    ) ?? ns.interfaces.find((i) => i.kind === 'loopback')
-  );
+  return localDevices(ns).get(addressKey(a)) ?? ns.interfaces.find((i) => i.kind === 'loopback');
 }
 
 /** The order of the main table: family, longest prefix first, then as `ip route` sorts the text. */

@@ -110,6 +110,20 @@ export interface GenerateMemo {
    * alike (no local endpoint of a Local-policy Service, the same detector and addresses) share one output.
    */
   readonly outputs: WeakMap<readonly ServiceInput[], Map<string, GeneratedRules>>;
+  /**
+   * What a node's output depends on, per Services list and family, learnt from the first node generated: so the
+   * next node finds its output (the same as an alike node's) without walking every Service and endpoint again.
+   */
+  readonly nodeKeys: WeakMap<readonly ServiceInput[], Map<number, NodeKeyInput>>;
+}
+
+/** The node-independent part of a Services list's output key, and each node's own part (see {@link GenerateMemo}). */
+interface NodeKeyInput {
+  readonly largeCluster: boolean;
+  /** Whether a Service has loadBalancerSourceRanges (its rules then depend on the node's IP). */
+  readonly sourceRanges: boolean;
+  /** Per node: its endpoints of Services with a Local traffic policy, as `servicePortIndex:ip:port`, in order. */
+  readonly localByNode: ReadonlyMap<string, readonly string[]>;
 }
 
 export const newGenerateMemo = (): GenerateMemo => ({
@@ -118,6 +132,7 @@ export const newGenerateMemo = (): GenerateMemo => ({
   endpoints: new WeakMap(),
   decls: new Map(),
   outputs: new WeakMap(),
+  nodeKeys: new WeakMap(),
 });
 
 interface ServicePortEntry {
@@ -389,6 +404,25 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       '-j',
       'DROP',
     );
+  }
+
+  // A node alike to one generated before (everything its output depends on is the same) gets that output at once,
+  // without walking the cluster's Services and endpoints: generating N nodes is not N times the cluster's work.
+  const nodeKey = (k: NodeKeyInput): string =>
+    [
+      `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${k.largeCluster}`,
+      mark,
+      input.masqueradeRandomFully,
+      input.conntrackTCPLiberal,
+      matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
+      k.sourceRanges ? nodeIP : '',
+      (k.localByNode.get(input.nodeName) ?? []).join(','),
+    ].join('\n');
+  const known = memo?.nodeKeys.get(input.services)?.get(family);
+  const fastKey = known ? nodeKey(known) : undefined;
+  if (fastKey !== undefined) {
+    const done = memo?.outputs.get(input.services)?.get(`node:${fastKey}`);
+    if (done) return done;
   }
 
   // Endpoints per service port, and large-cluster mode.
@@ -833,8 +867,33 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     : '';
   let byServices = memo?.outputs.get(input.services);
   if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+  let learnt = known;
+  if (memo && !learnt) {
+    const localByNode = new Map<string, string[]>();
+    servicePorts.forEach((sp, k) => {
+      if (sp.svc.internalTrafficPolicy !== 'Local' && sp.svc.externalTrafficPolicy !== 'Local') return;
+      for (const e of sp.eps) {
+        if (e.nodeName === undefined) continue;
+        const l = localByNode.get(e.nodeName);
+        if (l) l.push(`${k}:${e.text}`);
+        else localByNode.set(e.nodeName, [`${k}:${e.text}`]);
+      }
+    });
+    learnt = {
+      largeCluster,
+      sourceRanges: servicePorts.some((sp) => (sp.svc.loadBalancerSourceRanges?.length ?? 0) > 0),
+      localByNode,
+    };
+    let perFamily = memo.nodeKeys.get(input.services);
+    if (!perFamily) memo.nodeKeys.set(input.services, (perFamily = new Map()));
+    perFamily.set(family, learnt);
+  }
+  const ownKey = learnt ? `node:${nodeKey(learnt)}` : undefined;
   const done = byServices?.get(whole);
-  if (done) return done;
+  if (done) {
+    if (ownKey !== undefined) byServices?.set(ownKey, done);
+    return done;
+  }
   for (const [k, sp] of servicePorts.entries()) {
     const perService = memo?.blocks.get(sp.svc) ?? new Map<string, readonly Op[]>();
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
@@ -928,6 +987,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], memo?.decls),
   };
   byServices?.set(whole, out);
+  if (ownKey !== undefined) byServices?.set(ownKey, out);
   return out;
 }
 

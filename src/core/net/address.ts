@@ -119,10 +119,20 @@ export function hostPrefix(a: Address): Prefix {
   };
 }
 
-export function mask(family: Family, length: number): bigint {
+function computeMask(family: Family, length: number): bigint {
   const bits = BigInt(bitsOf(family));
   const all = (1n << bits) - 1n;
   return length === 0 ? 0n : (all >> BigInt(bitsOf(family) - length)) << BigInt(bitsOf(family) - length);
+}
+
+/** Every mask of each family, computed once (the evaluator and the rules ask for them per rule and per packet). */
+const MASKS: Readonly<Record<Family, readonly bigint[]>> = {
+  4: Array.from({ length: 33 }, (_, l) => computeMask(4, l)),
+  6: Array.from({ length: 129 }, (_, l) => computeMask(6, l)),
+};
+
+export function mask(family: Family, length: number): bigint {
+  return MASKS[family][length] ?? computeMask(family, length);
 }
 
 export function firstAddress(p: Prefix): bigint {
@@ -146,7 +156,9 @@ export function canonical(p: Prefix): string {
 }
 
 export function prefixContainsAddress(p: Prefix, a: Address): boolean {
-  return p.family === a.family && a.value >= firstAddress(p) && a.value <= lastAddress(p);
+  if (p.family !== a.family) return false;
+  const m = mask(p.family, p.length);
+  return (a.value & m) === (p.address & m);
 }
 
 /** Whether `outer` contains every address of `inner`. */

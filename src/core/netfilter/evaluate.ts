@@ -88,6 +88,122 @@ interface Env {
 const FALL: End = { kind: 'fall' };
 const RETURN: End = { kind: 'return' };
 
+/** A table's chains by name, built once per parsed table (kube-proxy's nat table has thousands of chains). */
+const CHAINS = new WeakMap<Table, ReadonlyMap<string, Chain>>();
+function chainsOf(table: Table): ReadonlyMap<string, Chain> {
+  let m = CHAINS.get(table);
+  if (!m) {
+    const byName = new Map<string, Chain>();
+    // The first chain of a name wins, as `table.chains.find` did.
+    for (const c of table.chains) if (!byName.has(c.name)) byName.set(c.name, c);
+    CHAINS.set(table, (m = byName));
+  }
+  return m;
+}
+
+/**
+ * A long chain's rules looked up the way the kernel's own structures would answer (ipset / nft maps, and what
+ * kube-proxy's KUBE-SERVICES dispatch amounts to): rules that can only match one destination address are listed
+ * under it, rules that can only match one destination port under that, the rest in `rest`. A packet only needs
+ * the rules under its destination and port plus the rest, in order. Skipping the others changes nothing: a rule
+ * whose `-d` or `--dport` fails never matches, and iptables checks those before any match with a side effect.
+ * Rules that cannot be evaluated stay in `rest`, so reaching them is still reported.
+ */
+interface ChainIndex {
+  readonly byDst: ReadonlyMap<string, readonly number[]>;
+  readonly byPort: ReadonlyMap<number, readonly number[]>;
+  readonly rest: readonly number[];
+}
+
+/** Chains shorter than this are walked rule by rule (the index would cost more than it saves). */
+const INDEX_MIN_RULES = 24;
+const INDEXES = new WeakMap<Chain, ChainIndex | null>();
+
+function indexKey(family: number, value: bigint): string {
+  return `${family}:${value}`;
+}
+
+function chainIndex(chain: Chain): ChainIndex | undefined {
+  let idx = INDEXES.get(chain);
+  if (idx === undefined) {
+    idx = null;
+    if (chain.rules.length >= INDEX_MIN_RULES) {
+      const byDst = new Map<string, number[]>();
+      const byPort = new Map<number, number[]>();
+      const rest: number[] = [];
+      chain.rules.forEach((rule, i) => {
+        if (rule.unsupported.length === 0) {
+          const d = rule.matches.find(
+            (m) => m.kind === 'destination' && !m.negated && m.prefix.length === (m.prefix.family === 4 ? 32 : 128),
+          );
+          if (d && d.kind === 'destination') {
+            const key = indexKey(d.prefix.family, d.prefix.address);
+            const l = byDst.get(key);
+            if (l) l.push(i);
+            else byDst.set(key, [i]);
+            return;
+          }
+          const p = rule.matches.find((m) => m.kind === 'dport' && !m.negated && m.range.from === m.range.to);
+          if (p && p.kind === 'dport') {
+            const l = byPort.get(p.range.from);
+            if (l) l.push(i);
+            else byPort.set(p.range.from, [i]);
+            return;
+          }
+        }
+        rest.push(i);
+      });
+      idx = { byDst, byPort, rest };
+    }
+    INDEXES.set(chain, idx);
+  }
+  return idx ?? undefined;
+}
+
+const NONE: readonly number[] = [];
+
+/** Packet addresses parsed once, not once per rule that matches on them (bounded: cleared when large). */
+const ADDRESSES = new Map<string, Address | undefined>();
+function addressOf(text: string): Address | undefined {
+  if (ADDRESSES.has(text)) return ADDRESSES.get(text);
+  if (ADDRESSES.size > 4096) ADDRESSES.clear();
+  const a = parseAddress(text);
+  ADDRESSES.set(text, a);
+  return a;
+}
+
+/** The first position in sorted `l` whose value is at least `from`. */
+function lowerBound(l: readonly number[], from: number): number {
+  let lo = 0;
+  let hi = l.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (l[mid] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The rules of an indexed chain, from `from` on, that `packet` can match, in chain order. */
+function candidates(idx: ChainIndex, packet: Packet, from: number): number[] {
+  const a = addressOf(packet.dst);
+  const lists = [
+    a ? (idx.byDst.get(indexKey(a.family, a.value)) ?? NONE) : NONE,
+    packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE,
+    idx.rest,
+  ];
+  const at = lists.map((l) => lowerBound(l, from));
+  const out: number[] = [];
+  for (;;) {
+    let best = -1;
+    for (let j = 0; j < lists.length; j++) {
+      if (at[j] < lists[j].length && (best < 0 || lists[j][at[j]] < lists[best][at[best]])) best = j;
+    }
+    if (best < 0) return out;
+    out.push(lists[best][at[best]++]);
+  }
+}
+
 /** Evaluates `hook` for `packet`: a list of outcomes (one per statistic path) with verdict, rewritten packet and trace. */
 export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
   let state: State = {
@@ -118,14 +234,15 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   for (const tableName of HOOK_TABLES[hook]) {
     const table = ruleset.tables[tableName];
     if (!table) continue;
-    const chain = table.chains.find((c) => c.name === hook);
+    const chains = chainsOf(table);
+    const chain = chains.get(hook);
     if (!chain) continue;
     const env: Env = {
       table,
       ctx,
       maxDepth: ctx.maxDepth ?? 64,
       maxSteps: ctx.maxSteps ?? 100000,
-      chains: new Map(table.chains.map((c) => [c.name, c])),
+      chains,
     };
     const next: State[] = [];
     for (const s of live) {
@@ -238,11 +355,36 @@ function natOfOtherFamily(t: Rule['target'], family: number): boolean {
 function runFrom(env: Env, chain: Chain, index: number, start: State, stack: readonly string[]): Branch[] {
   const out: Branch[] = [];
   let state = start;
-  for (let i = index; i < chain.rules.length; i++) {
+  const idx = chainIndex(chain);
+  // With an index: the candidate rules for the packet's destination and port, recomputed if a rule changes them.
+  let cand: readonly number[] = NONE;
+  let k = 0;
+  let dst = '';
+  let dport: number | undefined;
+  let prev = index - 1;
+  let steps = start.steps;
+  for (;;) {
+    let i: number;
+    if (idx) {
+      if (k === 0 || state.packet.dst !== dst || state.packet.dport !== dport) {
+        dst = state.packet.dst;
+        dport = state.packet.dport;
+        cand = candidates(idx, state.packet, prev + 1);
+        k = 0;
+      }
+      if (k >= cand.length) break;
+      i = cand[k++];
+    } else {
+      i = prev + 1;
+      if (i >= chain.rules.length) break;
+    }
+    prev = i;
     const rule = chain.rules[i];
     work.rulesEvaluated++;
-    state = { ...state, steps: state.steps + 1 };
-    if (state.steps > env.maxSteps) {
+    // Counted here, written into the state only when the state moves on (most rules do not match).
+    steps++;
+    if (steps > env.maxSteps) {
+      state = { ...state, steps };
       const p = problem(STEPS, 'error', `Evaluation stopped after ${env.maxSteps} rules.`, rule.span);
       out.push({
         state: withProblem(
@@ -254,6 +396,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
       return out;
     }
     if (rule.unsupported.length > 0) {
+      if (state.steps !== steps) state = { ...state, steps };
       const p = problem(
         UNSUPPORTED_REACHED,
         'warning',
@@ -270,6 +413,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     if (natOfOtherFamily(rule.target, state.packet.family)) continue;
     const m = evaluateMatches(env, rule, state);
     if (m.kind === 'no') continue;
+    if (state.steps !== steps) state = { ...state, steps };
     if (m.kind === 'yes') {
       const r = applyTarget(env, chain, i, rule, recordRecent(rule, state), stack, undefined);
       if (r.kind === 'continue') {
@@ -292,6 +436,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
     out.push(...runFrom(env, chain, i + 1, no, stack));
     return out;
   }
+  if (state.steps !== steps) state = { ...state, steps };
   out.push({ state, end: FALL });
   return out;
 }
@@ -565,7 +710,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
   switch (m.kind) {
     case 'source':
     case 'destination': {
-      const a = parseAddress(m.kind === 'source' ? p.src : p.dst);
+      const a = addressOf(m.kind === 'source' ? p.src : p.dst);
       // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
       if (!a || a.family !== m.prefix.family) return m.negated;
       return prefixContainsAddress(m.prefix, a);
@@ -594,7 +739,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
       return ((p.ctmark ?? 0) & m.mask) >>> 0 === m.value >>> 0;
     case 'addrtype': {
       const text = m.which === 'src' ? p.src : p.dst;
-      const a = parseAddress(text);
+      const a = addressOf(text);
       if (!a) return false;
       return m.types.some((ty) =>
         hasAddrType(
@@ -629,8 +774,8 @@ function matchOne(env: Env, m: Match, state: State): boolean {
 }
 
 function sameAddressText(a: string, b: string): boolean {
-  const x = parseAddress(a);
-  const y = parseAddress(b);
+  const x = addressOf(a);
+  const y = addressOf(b);
   return !!x && !!y && x.family === y.family && x.value === y.value;
 }
 

@@ -6,14 +6,14 @@ import { compileDataPlane } from '../dataplane/compile';
 import { externalNetns, nodeNetns, podNetns } from '../dataplane/compile';
 import type { DataPlane, NetnsId } from '../dataplane/types';
 import { lookupRoute, sourceAddressFor } from '../dataplane/routes';
-import type { Pod, Topology } from '../model/types';
+import type { Node, Pod, Service, Topology } from '../model/types';
 import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Family } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpoints';
 import { stepText } from './steps';
 import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
-import { emptyState, enterAt, originate, type Finished, type Pkt, type WalkEnv } from './walk';
+import { emptyState, enterAt, hopsOf, originate, type Finished, type Pkt, type WalkEnv } from './walk';
 import { cniViewOf } from '../cni';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
@@ -62,15 +62,43 @@ interface Destination {
   readonly localhost?: boolean;
 }
 
+/** Pods, Services and nodes by id and name, built once per topology (a trace must not scan 150,000 pods). */
+interface Lookup {
+  readonly podById: ReadonlyMap<string, Pod>;
+  /** By name: the pod when exactly one has the name, null when several do. */
+  readonly podByName: ReadonlyMap<string, Pod | null>;
+  readonly serviceById: ReadonlyMap<string, Service>;
+  /** By name: the first Service with it (as `find` took it). */
+  readonly serviceByName: ReadonlyMap<string, Service>;
+  readonly nodeByName: ReadonlyMap<string, Node>;
+}
+const LOOKUPS = new WeakMap<Topology, Lookup>();
+function lookup(t: Topology): Lookup {
+  let l = LOOKUPS.get(t);
+  if (!l) {
+    const podById = new Map<string, Pod>();
+    const podByName = new Map<string, Pod | null>();
+    for (const p of t.pods) {
+      if (!podById.has(p.id)) podById.set(p.id, p);
+      podByName.set(p.name, podByName.has(p.name) ? null : p);
+    }
+    const serviceById = new Map<string, Service>();
+    const serviceByName = new Map<string, Service>();
+    for (const s of t.services) {
+      if (!serviceById.has(s.id)) serviceById.set(s.id, s);
+      if (!serviceByName.has(s.name)) serviceByName.set(s.name, s);
+    }
+    const nodeByName = new Map<string, Node>();
+    for (const n of t.nodes) if (!nodeByName.has(n.name)) nodeByName.set(n.name, n);
+    LOOKUPS.set(t, (l = { podById, podByName, serviceById, serviceByName, nodeByName }));
+  }
+  return l;
+}
+
 function findPod(t: Topology, e: { namespace?: string; name: string }): Pod | Fail {
   const id = `${e.namespace ?? 'default'}/${e.name}`;
-  const exact =
-    t.pods.find((p) => p.id === id) ??
-    (e.namespace
-      ? undefined
-      : t.pods.filter((p) => p.name === e.name).length === 1
-        ? t.pods.find((p) => p.name === e.name)
-        : undefined);
+  const l = lookup(t);
+  const exact = l.podById.get(id) ?? (e.namespace ? undefined : (l.podByName.get(e.name) ?? undefined));
   return (
     exact ?? {
       error: unknownMessage(
@@ -97,7 +125,11 @@ function withoutIP(pod: Pod): string | undefined {
 const familyOf = (a: string): Family | undefined => parseAddress(a)?.family;
 
 function nodeAddresses(t: Topology, name: string): string[] {
-  return t.nodes.find((n) => n.name === name)?.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])) ?? [];
+  return (
+    lookup(t)
+      .nodeByName.get(name)
+      ?.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])) ?? []
+  );
 }
 
 function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | undefined): Source | Fail {
@@ -115,7 +147,7 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
       return { netns: pod.hostNetwork ? nodeNetns(pod.node) : podNetns(pod.id), addresses: pod.ips, pod };
     }
     case 'node':
-      if (!t.nodes.some((n) => n.name === e.name))
+      if (!lookup(t).nodeByName.has(e.name))
         return {
           error: unknownMessage(
             'node',
@@ -147,7 +179,7 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
           needs: 'at',
         };
       const m = /^node\/(.+)$/.exec(at);
-      const node = m ? t.nodes.find((n) => n.name === m[1]) : undefined;
+      const node = m ? lookup(t).nodeByName.get(m[1]) : undefined;
       if (!node)
         return {
           error: m
@@ -215,8 +247,7 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
     }
     case 'svc': {
       const id = `${e.namespace ?? 'default'}/${e.name}`;
-      const svc =
-        t.services.find((s) => s.id === id) ?? (e.namespace ? undefined : t.services.find((s) => s.name === e.name));
+      const svc = lookup(t).serviceById.get(id) ?? (e.namespace ? undefined : lookup(t).serviceByName.get(e.name));
       if (!svc)
         return {
           error: unknownMessage(
@@ -244,7 +275,7 @@ function resolveDestination(t: Topology, e: Endpoint): Destination | Fail {
       return { addresses: svc.clusterIPs, port: sp.port, proto: sp.protocol.toLowerCase() as TraceProto };
     }
     case 'node': {
-      if (!t.nodes.some((n) => n.name === e.name))
+      if (!lookup(t).nodeByName.has(e.name))
         return {
           error: unknownMessage(
             'node',
@@ -404,14 +435,14 @@ function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  const notes = f.state.hops.flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map(stepText));
+  const notes = hopsOf(f.state).flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map(stepText));
   const base: TracePath = {
     probability: round(f.state.probability),
     disposition: f.disposition,
     reason: f.reason,
     delivered: f.delivered,
     sourceSeen: f.disposition === 'delivered' ? f.state.pkt.src : null,
-    hops: f.state.hops,
+    hops: hopsOf(f.state),
     nat: f.state.nat,
     ...(notes.length ? { notes } : {}),
   };
@@ -431,7 +462,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
       reason: r.reason,
       delivered: r.delivered,
       sourceSeen: r.disposition === 'delivered' ? r.state.pkt.src : null,
-      hops: r.state.hops,
+      hops: hopsOf(r.state),
       nat: r.state.nat,
     },
   };
@@ -441,17 +472,39 @@ function round(p: number): number {
   return Math.round(p * 1e9) / 1e9;
 }
 
-/** Paths that are the same walk (identical hops and ending) reached by different statistic choices are one path. */
+/**
+ * Paths that are the same walk (identical hops and ending) reached by different statistic choices are one path.
+ * Compared whole only when their endings and translations agree: a Service's backends differ there already, so
+ * a trace of a Service with many endpoints does not serialise every path.
+ */
 function merge(paths: TracePath[]): TracePath[] {
   const out: TracePath[] = [];
-  const byKey = new Map<string, number>();
+  const whole: (string | undefined)[] = [];
+  const byEnding = new Map<string, number[]>();
+  const wholeKey = (i: number): string => (whole[i] ??= JSON.stringify({ ...out[i], probability: 0 }));
   for (const p of paths) {
-    const key = JSON.stringify({ ...p, probability: 0 });
-    const i = byKey.get(key);
-    if (i === undefined) {
-      byKey.set(key, out.length);
-      out.push(p);
-    } else out[i] = { ...out[i], probability: round(out[i].probability + p.probability) };
+    const ending = JSON.stringify([
+      p.disposition,
+      p.reason,
+      p.delivered,
+      p.sourceSeen,
+      p.nat,
+      p.hops.length,
+      p.reply?.nat,
+      p.reply?.hops.length,
+    ]);
+    const same = byEnding.get(ending);
+    if (same) {
+      const key = JSON.stringify({ ...p, probability: 0 });
+      const i = same.find((j) => wholeKey(j) === key);
+      if (i !== undefined) {
+        out[i] = { ...out[i], probability: round(out[i].probability + p.probability) };
+        continue;
+      }
+      same.push(out.length);
+      whole[out.length] = key;
+    } else byEnding.set(ending, [out.length]);
+    out.push(p);
   }
   return out;
 }

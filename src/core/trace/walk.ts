@@ -57,9 +57,15 @@ export interface CtEntry {
 export interface WalkState {
   readonly pkt: Pkt;
   readonly probability: number;
+  /** The hops so far; the last one's newest steps are in `tail` (read them all with {@link hopsOf}). */
   readonly hops: readonly Hop[];
   /** Steps taken before the first hop (they go on the first hop). */
   readonly pending: readonly Step[];
+  /**
+   * Steps taken since the last hop began (or, before any hop, after `pending`), newest first: adding a step is
+   * O(1) and shares the list with every branch of the walk, instead of copying the hop's steps at each step.
+   */
+  readonly tail?: StepList;
   readonly nat: readonly NatEvent[];
   readonly seen: readonly string[];
   /** The tuple as it entered the node being crossed (request direction). */
@@ -99,10 +105,26 @@ const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
 const addr = (text: string): Address => parseAddress(text)!;
 
+interface StepList {
+  readonly step: Step;
+  readonly prev: StepList | undefined;
+}
+
 function step(s: WalkState, st: Step): WalkState {
-  if (!s.hops.length) return { ...s, pending: [...s.pending, st] };
+  return { ...s, tail: { step: st, prev: s.tail } };
+}
+
+function tailSteps(tail: StepList | undefined): Step[] {
+  const out: Step[] = [];
+  for (let l = tail; l; l = l.prev) out.push(l.step);
+  return out.reverse();
+}
+
+/** The walk's hops with every step taken so far. */
+export function hopsOf(s: WalkState): readonly Hop[] {
+  if (!s.tail || !s.hops.length) return s.hops;
   const last = s.hops[s.hops.length - 1];
-  return { ...s, hops: [...s.hops.slice(0, -1), { ...last, steps: [...last.steps, st] }] };
+  return [...s.hops.slice(0, -1), { ...last, steps: [...last.steps, ...tailSteps(s.tail)] }];
 }
 
 /** What a drop step says beyond its kind, disposition, reason and namespace. */
@@ -204,12 +226,13 @@ function hop(
     device,
     dir,
     packet: { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, ttl: p.ttl },
-    steps: s.hops.length ? [] : s.pending,
+    steps: s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)],
   };
   const next: WalkState = {
     ...s,
-    hops: [...s.hops, h],
+    hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
+    tail: undefined,
     seen: [...s.seen, key],
   };
   if (s.seen.includes(key) || s.hops.length >= MAX_HOPS) {
@@ -333,6 +356,26 @@ function affinityText(chain: string, client: string, backend: string, list: stri
 }
 
 /** Runs one hook of a namespace's ruleset; pods and externals have none. */
+/** A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). */
+const ADDRESSES = new WeakMap<
+  Netns,
+  { readonly local: readonly string[]; readonly byInterface: Readonly<Record<string, readonly string[]>> }
+>();
+function addressesOf(n: Netns): {
+  readonly local: readonly string[];
+  readonly byInterface: Readonly<Record<string, readonly string[]>>;
+} {
+  let a = ADDRESSES.get(n);
+  if (!a) {
+    a = {
+      local: n.interfaces.flatMap((i) => i.addresses.map((x) => x.address)),
+      byInterface: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((x) => x.address)])),
+    };
+    ADDRESSES.set(n, a);
+  }
+  return a;
+}
+
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
   let s = replyNat(s0, n.id, hook);
   const filter = n.filter;
@@ -351,9 +394,10 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.bridged ? { bridged: true } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
+  const addresses = addressesOf(n);
   const res = filter.evaluate(hook, packet, {
-    localAddresses: n.interfaces.flatMap((i) => i.addresses.map((a) => a.address)),
-    interfaceAddresses: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((a) => a.address)])),
+    localAddresses: addresses.local,
+    interfaceAddresses: addresses.byInterface,
     conntrack: s.reply
       ? {
           state: 'ESTABLISHED',
