@@ -447,3 +447,84 @@ describe('netfilter/evaluate', () => {
     });
   });
 });
+
+describe('long chains (looked up by destination and port)', () => {
+  // A chain of 24 rules or more is indexed by destination address and port; what a packet meets must not change.
+  const ADDRS = ['10.96.0.10', '10.96.0.11', '10.96.0.12'];
+  const PORTS = [80, 443];
+  type Spec = { d?: [string, boolean]; port?: number; proto: 'tcp' | 'udp'; accept: boolean; unsupported: boolean };
+  const spec = fc.record({
+    d: fc.option(fc.tuple(fc.constantFrom(...ADDRS, '10.96.0.0/24'), fc.boolean()), { nil: undefined }),
+    port: fc.option(fc.constantFrom(...PORTS), { nil: undefined }),
+    proto: fc.constantFrom('tcp' as const, 'udp' as const),
+    accept: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+    unsupported: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  });
+  const text = (rules: Spec[]): string =>
+    [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':LONG - [0:0]',
+      '-A INPUT -j LONG',
+      ...rules.map((r, i) =>
+        [
+          '-A LONG',
+          r.d ? `${r.d[1] ? '! ' : ''}-d ${r.d[0].includes('/') ? r.d[0] : `${r.d[0]}/32`}` : '',
+          r.port !== undefined ? `-p ${r.proto} --dport ${r.port}` : '',
+          r.unsupported ? '-m geoip --src-cc FR' : '',
+          r.accept ? '-j ACCEPT' : `-j MARK --set-xmark ${i + 1}/0xffffffff`,
+        ]
+          .filter(Boolean)
+          .join(' '),
+      ),
+      'COMMIT',
+      '',
+    ].join('\n');
+  /** What the kernel does, rule by rule: the indices of the rules that match, up to the first ACCEPT. */
+  const expected = (rules: Spec[], dst: string, dport: number): { matched: number[]; unsupported: number[] } => {
+    const matched: number[] = [];
+    const unsupported: number[] = [];
+    for (const [i, r] of rules.entries()) {
+      if (r.unsupported) {
+        unsupported.push(i);
+        continue;
+      }
+      if (r.d) {
+        const hit = r.d[0].includes('/') ? dst.startsWith('10.96.0.') : r.d[0] === dst;
+        if (hit === r.d[1]) continue;
+      }
+      if (r.port !== undefined && (r.proto !== 'tcp' || r.port !== dport)) continue;
+      matched.push(i);
+      if (r.accept) break;
+    }
+    return { matched, unsupported };
+  };
+  it('meets the same rules, in order, as a rule-by-rule walk (random chains of 24 to 80 rules)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(spec, { minLength: 24, maxLength: 80 }),
+        fc.constantFrom(...ADDRS, '10.96.1.1'),
+        fc.constantFrom(...PORTS, 8080),
+        (rules, dst, dport) => {
+          const parsed = parseIptablesSave(text(rules), 't', 0).ruleset;
+          const r = evaluateHook(parsed, 'INPUT', { ...PKT, dst, dport }, CTX);
+          assert.equal(r.outcomes.length, 1);
+          const o = r.outcomes[0];
+          const long = o.decisions.filter((d) => d.chain === 'LONG');
+          const want = expected(rules, dst, dport);
+          assert.deepEqual(
+            long.filter((d) => d.matched).map((d) => d.ruleIndex),
+            want.matched,
+          );
+          assert.deepEqual(
+            long.filter((d) => d.effect === 'unsupported').map((d) => d.ruleIndex),
+            want.unsupported,
+          );
+          const last = want.matched.filter((i) => !rules[i].accept).pop();
+          assert.equal(o.packet.mark, last === undefined ? 0 : last + 1);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
