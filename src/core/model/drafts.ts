@@ -93,6 +93,8 @@ export interface KubeProxyDraft {
 export interface ClusterConfigDraft {
   podSubnet?: ConfigRanges;
   serviceSubnet?: ConfigRanges;
+  /** kubeadm's apiServer extraArgs service-node-port-range, when written and valid. */
+  nodePortRange?: { min: number; max: number; span: Span };
   span: Span;
   origin: Origin;
 }

@@ -257,22 +257,47 @@ function validateDualStackList(
   }
 }
 
-/** The value of a kube-controller-manager flag in kubeadm's extraArgs (v1beta3 map, v1beta4 list of {name, value}). */
-function extraArg(cfg: YMap, name: string): { value: string; span: Span } | undefined {
-  const args = getPath(cfg, 'controllerManager', 'extraArgs');
+/**
+ * The value of a control-plane flag in kubeadm's extraArgs (v1beta3 map, v1beta4 list of {name, value}); in the list
+ * form the last entry of a name wins, as kubeadm's GetArgValue(args, name, -1) reads it.
+ */
+export function extraArg(
+  cfg: YMap,
+  name: string,
+  component: 'controllerManager' | 'apiServer' = 'controllerManager',
+): { value: string; span: Span } | undefined {
+  const args = getPath(cfg, component, 'extraArgs');
   if (args?.kind === 'map') {
     const v = get(args, name);
     const text = str(v);
     return v && text !== undefined ? { value: text, span: v.span } : undefined;
   }
+  let found: { value: string; span: Span } | undefined;
   for (const item of list(args)) {
     if (str(get(item, 'name')) !== name) continue;
     const v = get(item, 'value');
     const text = str(v);
-    if (v && text !== undefined) return { value: text, span: v.span };
+    if (v && text !== undefined) found = { value: text, span: v.span };
   }
-  return undefined;
+  return found;
 }
+
+/**
+ * kube-apiserver's --service-node-port-range as its parser (k8s.io/apimachinery util/net PortRange.Set) reads it:
+ * "low-high", "base+size" (base to base+size, inclusive) or one port; every port from 0 to 65535.
+ */
+export function parsePortRange(text: string): { min: number; max: number } | undefined {
+  const m = /^\s*(\d{1,5})\s*(?:([-+])\s*(\d{1,5}))?\s*$/.exec(text);
+  if (!m) return undefined;
+  const low = Number(m[1]);
+  const high = m[2] === '-' ? Number(m[3]) : m[2] === '+' ? low + Number(m[3]) : low;
+  if (low > 65535 || high > 65535 || high < low) return undefined;
+  return { min: low, max: high };
+}
+
+/** kubeadm's minimum sizes (cmd/kubeadm/app/constants: MinimumAddressesInServiceSubnet, MinimumAddressesInPodSubnet). */
+export const KUBEADM_MIN_SERVICE_ADDRESSES = 10n;
+export const KUBEADM_MIN_POD_ADDRESSES = 14n;
 
 /** The biggest difference kubeadm accepts between the pod subnet's mask and the node mask (2^16 nodes). */
 export const POD_SUBNET_NODE_MASK_MAX_DIFF = 16;
@@ -288,8 +313,30 @@ export function validateKubeadm(b: Drafts, root: YMap): void {
   const networking = get(root, 'networking');
   for (const key of ['podSubnet', 'serviceSubnet']) {
     const node = get(networking, key);
-    if (node && str(node)) validateDualStackList(str(node)!.split(','), node.span, `networking.${key}`, err);
+    const text = str(node);
+    if (!node || !text) continue;
+    validateDualStackList(text.split(','), node.span, `networking.${key}`, err);
+    // ValidateIPNetFromString: every subnet holds at least the minimum number of addresses.
+    const min = key === 'serviceSubnet' ? KUBEADM_MIN_SERVICE_ADDRESSES : KUBEADM_MIN_POD_ADDRESSES;
+    for (const part of text.split(',')) {
+      const p = parsePrefix(part.trim());
+      if (!p) continue;
+      const size = 1n << BigInt((p.family === 4 ? 32 : 128) - p.length);
+      if (size < min)
+        err(
+          node.span,
+          `networking.${key} ${part.trim()} holds ${size} address${size === 1n ? '' : 'es'}, below kubeadm's minimum of ${min}${key === 'serviceSubnet' ? ' (the DNS Service takes the tenth address)' : ''}`,
+        );
+    }
   }
+  const portRange = extraArg(root, 'service-node-port-range', 'apiServer');
+  if (portRange && !parsePortRange(portRange.value))
+    b.report(
+      CONFIG_INVALID,
+      'error',
+      `kubeadm ClusterConfiguration: apiServer extraArgs service-node-port-range '${portRange.value}' is not a port range like 30000-32767; kube-apiserver refuses to start.`,
+      portRange.span,
+    );
   const podNode = get(networking, 'podSubnet');
   if (!podNode || !str(podNode) || extraArg(root, 'allocate-node-cidrs')?.value === 'false') return;
   for (const text of str(podNode)!.split(',')) {

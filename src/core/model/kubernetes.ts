@@ -8,7 +8,15 @@ import { bool, get, int, list, str, stringMap, strings } from './read';
 import type { Origin, Pod, WorkloadKind } from './types';
 import { hostVethName } from './names';
 import { Drafts, type ConfigRanges } from './drafts';
-import { kindDefaults, validateKind, validateKubeadm, validateKubeProxy, validateService } from './k8s-validation';
+import {
+  extraArg,
+  kindDefaults,
+  parsePortRange,
+  validateKind,
+  validateKubeadm,
+  validateKubeProxy,
+  validateService,
+} from './k8s-validation';
 import { readNamespace, readNetworkPolicy } from './policy-read';
 import {
   blockScalarBodySpan,
@@ -389,7 +397,10 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
     if (!podSubnet && str(get(networking, 'disableDefaultCNI')) !== 'true') podSubnet = defaulted(defaults.pods);
     serviceSubnet ??= defaulted(defaults.services);
   } else validateKubeadm(b, root);
-  b.clusterConfigs.push({ podSubnet, serviceSubnet, span: root.span, origin });
+  const portArg = origin === 'Cluster' ? undefined : extraArg(root, 'service-node-port-range', 'apiServer');
+  const ports = portArg && parsePortRange(portArg.value);
+  const nodePortRange = ports && portArg ? { ...ports, span: portArg.span } : undefined;
+  b.clusterConfigs.push({ podSubnet, serviceSubnet, nodePortRange, span: root.span, origin });
 }
 
 function isMasqAgentConfig(b: Drafts, root: YMap): boolean {

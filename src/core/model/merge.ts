@@ -102,6 +102,9 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   const rangeNode = get(c, 'nodePortRange');
   const range = /^(\d+)-(\d+)$/.exec(str(rangeNode) ?? '');
   if (rangeNode) spans.nodePortRange = rangeNode.span;
+  // Without a NetPath cluster.nodePortRange, kubeadm's apiServer extraArgs service-node-port-range is the range.
+  const kubeadmPorts = rangeNode ? undefined : b.clusterConfig?.nodePortRange;
+  if (kubeadmPorts) spans.nodePortRange = kubeadmPorts.span;
   if (rangeNode && (!range || Number(range[1]) > Number(range[2]))) {
     b.report(
       'schema.type',
@@ -136,11 +139,16 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
     podCIDRs,
     serviceCIDRs,
     echoes,
-    assumed: { serviceCIDRs: serviceCIDRsAssumed, nodePortRange: !(range && Number(range[1]) <= Number(range[2])) },
+    assumed: {
+      serviceCIDRs: serviceCIDRsAssumed,
+      nodePortRange: !(range && Number(range[1]) <= Number(range[2])) && !kubeadmPorts,
+    },
     nodePortRange:
       range && Number(range[1]) <= Number(range[2])
         ? { min: Number(range[1]), max: Number(range[2]) }
-        : { min: 30000, max: 32767 },
+        : kubeadmPorts
+          ? { min: kubeadmPorts.min, max: kubeadmPorts.max }
+          : { min: 30000, max: 32767 },
     routing: str(get(c, 'routing')) === 'manual' ? 'manual' : 'host-gw',
     kubeProxy: {
       mode,

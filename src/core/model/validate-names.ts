@@ -7,6 +7,7 @@
  */
 import { problem, type Problem } from '../problem';
 import { get, getPath, type YNode } from '../syntax/yaml';
+import { escapeControls } from '../syntax/escape';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -56,6 +57,14 @@ const labelKey: Check = (v) => {
     ? undefined
     : "must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (with an optional DNS subdomain prefix and '/')";
 };
+
+/** A scalar as a message shows it: its source text, control characters escaped, at most 40 characters. */
+function displayed(node: YNode): string {
+  const text =
+    node.kind === 'scalar' ? node.source || String(node.value) : node.kind === 'map' ? 'a mapping' : 'a list';
+  const clean = escapeControls(text);
+  return `'${clean.length > 40 ? `${clean.slice(0, 40)}…` : clean}'`;
+}
 
 const labelValue: Check = (v) =>
   v === '' || (v.length <= 63 && QUALIFIED_NAME.test(v))
@@ -112,7 +121,7 @@ class Checker {
     }
   }
 
-  containers(spec: YNode | undefined): void {
+  containers(spec: YNode | undefined, kubernetes = false): void {
     for (const key of ['containers', 'initContainers']) {
       const list = get(spec, key);
       if (list?.kind !== 'seq') continue;
@@ -120,6 +129,42 @@ class Checker {
         this.value(get(c, 'name'), 'Container name', dns1123Label);
         const ports = get(c, 'ports');
         if (ports?.kind === 'seq') for (const p of ports.items) this.value(get(p, 'name'), 'Port name', portName);
+        if (kubernetes && ports?.kind === 'seq') this.containerPorts(ports.items);
+      }
+    }
+  }
+
+  /**
+   * The API server's validateContainerPorts (pkg/apis/core/validation): containerPort present and 1-65535, hostPort
+   * 1-65535 when set, protocol TCP, UDP or SCTP (case matters), and no port name twice in one container. NetPath's
+   * own documents get the same checks from the schema.
+   */
+  containerPorts(ports: readonly YNode[]): void {
+    const report = (node: YNode, message: string) => {
+      if (++this.count <= MAX_CHECKS)
+        this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
+    };
+    const names = new Set<string>();
+    for (const p of ports) {
+      if (p.kind !== 'map') continue;
+      const number = (key: string, node: YNode | undefined) => {
+        if (!node) return;
+        const v = node.kind === 'scalar' ? node.value : undefined;
+        if (key === 'hostPort' && v === 0) return;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+          report(node, `${key} ${displayed(node)} must be a number from 1 to 65535`);
+      };
+      const containerPort = get(p, 'containerPort');
+      if (!containerPort) report(p, 'A container port needs containerPort');
+      number('containerPort', containerPort);
+      number('hostPort', get(p, 'hostPort'));
+      const protocol = get(p, 'protocol');
+      if (protocol?.kind === 'scalar' && !['TCP', 'UDP', 'SCTP'].includes(String(protocol.value)))
+        report(protocol, `protocol ${displayed(protocol)} is not one of TCP, UDP, SCTP (upper case)`);
+      const name = get(p, 'name');
+      if (name?.kind === 'scalar' && typeof name.value === 'string' && name.value) {
+        if (names.has(name.value)) report(name, `Port name '${name.value}' is used twice in this container`);
+        names.add(name.value);
       }
     }
   }
@@ -146,7 +191,7 @@ class Checker {
     this.value(get(metadata, 'namespace'), 'Namespace', dns1123Label);
     this.labels(get(metadata, 'labels'), 'Label');
     const spec = get(root, 'spec');
-    if (kind === 'Pod') this.containers(spec);
+    if (kind === 'Pod') this.containers(spec, true);
     if (kind === 'Service') {
       this.labels(get(spec, 'selector'), 'Selector');
       this.servicePorts(get(spec, 'ports'));
@@ -154,7 +199,7 @@ class Checker {
     const template = kind === 'CronJob' ? getPath(spec, 'jobTemplate', 'spec', 'template') : get(spec, 'template');
     if (template) {
       this.labels(getPath(template, 'metadata', 'labels'), 'Pod template label');
-      this.containers(get(template, 'spec'));
+      this.containers(get(template, 'spec'), true);
       this.labels(getPath(spec, 'selector', 'matchLabels'), 'Selector');
     }
   }

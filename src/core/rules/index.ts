@@ -41,6 +41,7 @@ import { policyIpblockClusterIp } from './policy-ipblock-cluster-ip';
 import { policyDnsEgressMissing } from './policy-dns-egress-missing';
 import { servicePolicyUnreachable } from './service-policy-unreachable';
 import { rangeAssumed } from './range-assumed';
+import { cidrLinkLocal } from './cidr-link-local';
 
 export type { Rule, RuleContext } from './rule';
 
@@ -52,6 +53,7 @@ export const RULES: readonly Rule[] = [
   cidrNodeOutsideCluster,
   cidrServiceRangeTooLarge,
   cidrTooSmall,
+  cidrLinkLocal,
   ipOutsideRange,
   ipDuplicate,
   ipReserved,
@@ -141,6 +143,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     severity: 'error',
     description:
       'A Service the API server rejects: ports, target ports, port names, protocols, external IPs, traffic policies, affinity timeout, cluster IPs against ipFamilies and ipFamilyPolicy, nodePort on a ClusterIP Service.',
+  },
+  {
+    code: 'k8s.pod-invalid',
+    severity: 'error',
+    description:
+      "A Pod or pod template's container port the API server rejects: containerPort or hostPort outside 1-65535, a protocol other than TCP, UDP or SCTP, a port name twice in one container.",
   },
   {
     code: 'k8s.config-invalid',

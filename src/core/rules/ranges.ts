@@ -77,7 +77,7 @@ export function assumedServiceRangeNote(range: string): string {
 
 /** Says that a finding rests on the assumed node-port range, and where to declare the real one. */
 export function assumedNodePortRangeNote(min: number, max: number): string {
-  return `NetPath assumed the node-port range ${min}-${max} (kube-apiserver's default --service-node-port-range) because no file read declares one; if your API server uses another range, declare it as cluster.nodePortRange in a NetPath document`;
+  return `NetPath assumed the node-port range ${min}-${max} (kube-apiserver's default --service-node-port-range) because no file read declares one; if your API server uses another range, declare it as cluster.nodePortRange in a NetPath document, or as service-node-port-range in apiServer.extraArgs of kubeadm's ClusterConfiguration`;
 }
 
 export function indexRanges(t: Topology): RangeIndex {

@@ -31,6 +31,7 @@ describe('real-world corpus: no false alarms on the files users have', () => {
       'kubeadm-config',
       'flannel',
       'crds-and-rbac',
+      'kubeadm-v1beta4',
     ])
       assert.ok(cases.includes(name), name);
   });

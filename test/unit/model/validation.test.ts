@@ -393,3 +393,142 @@ describe("validation: kind's Cluster (pkg/internal/apis/config/validate.go)", ()
     assert.equal(ranges('ipv6').assumed.serviceCIDRs, false);
   });
 });
+
+/** A Pod with one container whose ports are the given flow-style list. */
+function podWithPorts(ports: string): string {
+  return `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers:\n    - name: c\n      image: app:1\n      ports: ${ports}\n`;
+}
+
+describe('validation: container ports as the API server checks them (TestValidatePorts)', () => {
+  check(
+    [
+      {
+        upstream: 'successCase (NetPath case: its five ports as one list)',
+        yaml: podWithPorts(
+          '[{name: abc, containerPort: 80, hostPort: 80, protocol: TCP}, {name: easy, containerPort: 82, protocol: TCP}, {name: as, containerPort: 83, protocol: UDP}, {name: do-re-me, containerPort: 84, protocol: UDP}, {containerPort: 85, protocol: TCP}]',
+        ),
+        at: [],
+      },
+      { upstream: 'nonCanonicalCase', yaml: podWithPorts('[{containerPort: 80, protocol: TCP}]'), at: [] },
+      {
+        upstream: 'name not unique',
+        yaml: podWithPorts(
+          '[{name: abc, containerPort: 80, protocol: TCP}, {name: abc, containerPort: 81, protocol: TCP}]',
+        ),
+        at: ['abc'],
+      },
+      { upstream: 'zero container port', yaml: podWithPorts('[{containerPort: 0, protocol: TCP}]'), at: ['0'] },
+      {
+        upstream: 'invalid container port',
+        yaml: podWithPorts('[{containerPort: 65536, protocol: TCP}]'),
+        at: ['65536'],
+      },
+      {
+        upstream: 'invalid host port',
+        yaml: podWithPorts('[{containerPort: 80, hostPort: 65536, protocol: TCP}]'),
+        at: ['65536'],
+      },
+      { upstream: 'invalid protocol case', yaml: podWithPorts('[{containerPort: 80, protocol: tcp}]'), at: ['tcp'] },
+      { upstream: 'invalid protocol', yaml: podWithPorts('[{containerPort: 80, protocol: ICMP}]'), at: ['ICMP'] },
+      {
+        upstream: 'protocol required (NetPath case: a manifest without protocol is defaulted to TCP before validation)',
+        yaml: podWithPorts('[{name: abc, containerPort: 80}]'),
+        at: [],
+      },
+      {
+        upstream: 'validateContainerPorts (NetPath case): containerPort missing',
+        yaml: podWithPorts('[{name: abc, protocol: TCP}]'),
+        at: ['{name: abc, protocol: TCP}'],
+      },
+      {
+        upstream: 'validateContainerPorts (NetPath case): a Deployment template is validated like a Pod',
+        yaml: `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, ports: [{containerPort: 99999}]}]\n`,
+        at: ['99999'],
+      },
+    ],
+    'k8s.pod-invalid',
+  );
+
+  check(
+    [
+      {
+        upstream: 'name > 15 characters',
+        yaml: podWithPorts(`[{name: ${'a'.repeat(16)}, containerPort: 80}]`),
+        at: ['a'.repeat(16)],
+      },
+      {
+        upstream: 'name contains invalid characters',
+        yaml: podWithPorts('[{name: a.b.c, containerPort: 80}]'),
+        at: ['a.b.c'],
+      },
+      { upstream: 'name is a number', yaml: podWithPorts('[{name: "80", containerPort: 80}]'), at: ['"80"'] },
+    ],
+    'name.invalid',
+  );
+});
+
+describe('validation: kubeadm subnet sizes and node-port range (ValidateNetworking, kube-apiserver flags)', () => {
+  check(
+    [
+      {
+        upstream: 'ValidateIPNetFromString (NetPath case): service subnet /28 holds 16 addresses, at least 10',
+        yaml: `${KUBEADM}networking: {serviceSubnet: 10.96.0.0/28}\n`,
+        at: [],
+      },
+      {
+        upstream: 'ValidateIPNetFromString (NetPath case): service subnet /29 holds 8 addresses, below 10',
+        yaml: `${KUBEADM}networking: {serviceSubnet: 10.96.0.0/29}\n`,
+        at: ['10.96.0.0/29'],
+      },
+      {
+        upstream: 'ValidateIPNetFromString (NetPath case): IPv6 service subnet /125 holds 8 addresses, below 10',
+        yaml: `${KUBEADM}networking: {serviceSubnet: "10.96.0.0/16,fd00::/125"}\n`,
+        at: ['"10.96.0.0/16,fd00::/125"'],
+      },
+      {
+        upstream:
+          'ValidateIPNetFromString (NetPath case): pod subnet /29 holds 8 addresses, below 14 (and below the node mask)',
+        yaml: `${KUBEADM}networking: {podSubnet: 10.244.0.0/29}\ncontrollerManager: {extraArgs: {allocate-node-cidrs: "false"}}\n`,
+        at: ['10.244.0.0/29'],
+      },
+      {
+        upstream: 'kube-apiserver --service-node-port-range (NetPath case): v1beta3 map form, valid',
+        yaml: `${KUBEADM}apiServer: {extraArgs: {service-node-port-range: "20000-22767"}}\n`,
+        at: [],
+      },
+      {
+        upstream: 'kube-apiserver --service-node-port-range (NetPath case): not a range',
+        yaml: `${KUBEADM}apiServer: {extraArgs: {service-node-port-range: "high"}}\n`,
+        at: ['"high"'],
+      },
+    ],
+    'k8s.config-invalid',
+  );
+
+  const nodePortService = (nodePort: number) =>
+    `---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n  clusterIP: 10.96.0.20\n  selector: {app: web}\n  ports: [{port: 80, nodePort: ${nodePort}}]\n`;
+
+  it('kubeadm v1beta4 list-form service-node-port-range is the range nodePorts are checked against', () => {
+    const cfg =
+      'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nnetworking: {serviceSubnet: 10.96.0.0/12}\napiServer:\n  extraArgs:\n    - {name: service-node-port-range, value: "30000-30099"}\n    - {name: service-node-port-range, value: "20000-20999"}\n';
+    const inside = analyseYaml({ '/t/all.yaml': cfg + nodePortService(20080) });
+    assert.deepEqual(inside.topology.cluster.nodePortRange, { min: 20000, max: 20999 });
+    assert.equal(inside.topology.cluster.assumed.nodePortRange, false);
+    assert.deepEqual(
+      inside.diagnostics
+        .filter((d) => d.code === 'ip.outside-range' || d.code === 'range.assumed')
+        .map((d) => d.message),
+      [],
+    );
+    const outside = analyseYaml({ '/t/all.yaml': cfg + nodePortService(30080) });
+    const found = outside.diagnostics.filter((d) => d.code === 'ip.outside-range');
+    assert.equal(found.length, 1, outside.diagnostics.map((d) => d.message).join('\n'));
+    assert.match(found[0].message, /outside the nodePortRange 20000-20999/);
+    assert.equal(spanText(outside, found[0].related[0].span), '"20000-20999"');
+  });
+
+  it('base+size form (utilnet.PortRange) is read too', () => {
+    const a = analyseYaml({ '/t/k.yaml': `${KUBEADM}apiServer: {extraArgs: {service-node-port-range: "30000+99"}}\n` });
+    assert.deepEqual(a.topology.cluster.nodePortRange, { min: 30000, max: 30099 });
+  });
+});
