@@ -129,7 +129,7 @@ async function yamlFilesUnder(dir: string, out: string[], walk: Walk): Promise<v
     if (e.isDirectory()) {
       if (!SKIP.has(e.name)) await yamlFilesUnder(p, out, walk);
     } else if (e.isFile()) {
-      if (YAML_NAME.test(e.name) || (/\.json$/i.test(e.name) && (await isKubernetesJson(p)))) out.push(p);
+      if (await isReadFile(e.name, p)) out.push(p);
     } else if (e.isSymbolicLink()) await followLink(p, e.name, out, walk);
   }
 }
@@ -163,7 +163,7 @@ async function followLink(p: string, name: string, out: string[], walk: Walk): P
   if (st?.isDirectory()) {
     if (!SKIP.has(name) && !walk.walked.has(await fs.realpath(real))) await yamlFilesUnder(p, out, walk);
   } else if (st?.isFile()) {
-    if (YAML_NAME.test(name) || (/\.json$/i.test(name) && (await isKubernetesJson(p)))) out.push(p);
+    if (await isReadFile(name, p)) out.push(p);
   } else
     walk.problems.push({
       code: LINK_BROKEN,
@@ -194,9 +194,15 @@ async function oncePerRealFile(files: readonly string[]): Promise<string[]> {
   return files.filter((f) => keep.has(f));
 }
 
+/** Whether a folder walk reads a file: YAML, a CNI `*.conflist`, or a `.json`/`.conf` of {@link isKubernetesJson}. */
+async function isReadFile(name: string, p: string): Promise<boolean> {
+  return YAML_NAME.test(name) || /\.conflist$/i.test(name) || (/\.(json|conf)$/i.test(name) && isKubernetesJson(p));
+}
+
 /**
- * Whether a .json file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB name an
- * `apiVersion` and a `kind`. package.json, tsconfig.json and the like are left alone.
+ * Whether a .json or .conf file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB name an
+ * `apiVersion` and a `kind`; or a CNI network configuration (`/etc/cni/net.d/*.conf`): they name a `cniVersion`.
+ * package.json, tsconfig.json and the like are left alone.
  */
 async function isKubernetesJson(file: string): Promise<boolean> {
   let handle;
@@ -205,7 +211,10 @@ async function isKubernetesJson(file: string): Promise<boolean> {
     const buffer = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const head = buffer.toString('utf8', 0, bytesRead);
-    return /^\s*\{/.test(head) && /"apiVersion"\s*:/.test(head) && /"kind"\s*:/.test(head);
+    return (
+      /^\s*\{/.test(head) &&
+      ((/"apiVersion"\s*:/.test(head) && /"kind"\s*:/.test(head)) || /"cniVersion"\s*:/.test(head))
+    );
   } catch {
     return false;
   } finally {
@@ -215,7 +224,8 @@ async function isKubernetesJson(file: string): Promise<boolean> {
 
 /**
  * The absolute paths of the files to lint: files as given, folders expanded to every *.yaml/*.yml under them
- * and every .json file that holds a Kubernetes object or list (`kubectl get -o json`), skipping node_modules
+ * and every .json file that holds a Kubernetes object or list (`kubectl get -o json`), every CNI configuration
+ * (`*.conflist`, and `.conf`/`.json` files with a `cniVersion`), skipping node_modules
  * and .git. A missing argument or a folder without YAML is a
  * {@link FileArgumentError}.
  */

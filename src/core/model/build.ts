@@ -19,6 +19,7 @@ import { kubernetes } from './kubernetes';
 import { finish } from './merge';
 import { netpath } from './netpath-documents';
 import { checkNames } from './validate-names';
+import { isCniNetworkConfig, readCniNetwork } from './cni-config';
 
 export const NETPATH_API = 'netpath.dev/v1alpha1';
 
@@ -37,6 +38,7 @@ function document(b: Drafts, doc: YDocument): void {
   if (!root || root.kind !== 'map') return;
   const apiVersion = str(get(root, 'apiVersion'));
   const kind = str(get(root, 'kind'));
+  if (isCniNetworkConfig(root)) return readCniNetwork(b, root, 'CniConfig');
   if (apiVersion?.startsWith('netpath.dev/')) {
     if (apiVersion !== NETPATH_API) {
       b.report(
@@ -61,6 +63,7 @@ export function buildTopology(
   parsed: readonly ParsedFile[] = files.map((f) => parseYamlFile(f.path, f.text)),
 ): BuildResult {
   const b = new Drafts();
+  b.texts = new Map(files.map((f) => [f.path, f.text]));
   for (const p of parsed) {
     b.problems.push(...p.problems);
     for (const d of p.documents) document(b, d);

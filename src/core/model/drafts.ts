@@ -4,9 +4,12 @@
  */
 import { problem, type Problem, type Span } from '../problem';
 import type { YMap } from '../syntax/yaml';
+import type { CniNetworkDraft } from './cni-config';
 import type {
   External,
   Interface,
+  FlannelSettings,
+  IPPool,
   Namespace,
   Network,
   NetworkPolicy,
@@ -122,6 +125,16 @@ export class Drafts {
   masqAgent: { nonMasqueradeCIDRs: string[]; masqLinkLocal: boolean; span: Span; spans: Spans } | undefined;
   namespaces = new Map<string, Namespace>();
   policies = new Map<string, NetworkPolicy>();
+  /** CNI network configurations (conflists, .conf files, the JSON in ConfigMaps), in the order read. */
+  cniNetworks: CniNetworkDraft[] = [];
+  /** flannel net-conf.json ConfigMaps, with their namespace. */
+  flannelConfigs: { flannel: FlannelSettings; namespace: string }[] = [];
+  /** Calico IPPools. */
+  ipPools: IPPool[] = [];
+  /** kind's networking.disableDefaultCNI of every kind Cluster read (the one used is the first cluster config). */
+  kindCni: { disabled: boolean; span: Span; config: Span }[] = [];
+  /** File texts by path (embedded JSON in ConfigMaps maps its spans back onto the file's lines). */
+  texts: ReadonlyMap<string, string> = new Map();
 
   report(
     code: string,

@@ -84,8 +84,10 @@ export function readContainer(c: YNode, origin: Origin): Container[] {
         name: str(get(p, 'name')),
         containerPort,
         protocol: protocolOf(str(get(p, 'protocol'))),
+        ...(int(get(p, 'hostPort')) ? { hostPort: int(get(p, 'hostPort')) } : {}),
+        ...(str(get(p, 'hostIP')) ? { hostIP: str(get(p, 'hostIP')) } : {}),
         span: p.span,
-        spans: spansOf(p, ['name', 'containerPort', 'protocol']),
+        spans: spansOf(p, ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP']),
         origin,
       },
     ];

@@ -6,6 +6,7 @@
 import type { ParsedFile } from '../syntax/yaml';
 import { get, list, str } from './read';
 import { isReadKind } from './kubernetes';
+import { isCniConfigMap, isCniNetworkConfig } from './cni-config';
 import type { YMap } from '../syntax/yaml';
 
 export interface Inventory {
@@ -36,7 +37,9 @@ function reads(root: YMap, apiVersion: string, kind: string): boolean {
   if (!isReadKind(kind) || CONTEXT.has(kind)) return false;
   if (kind === 'Cluster') return apiVersion.startsWith('kind.x-k8s.io/');
   if (kind === 'ClusterConfiguration') return apiVersion.startsWith('kubeadm.k8s.io/');
-  if (kind === 'ConfigMap') return (str(get(get(root, 'metadata'), 'name')) ?? '').includes('masq');
+  if (kind === 'ConfigMap')
+    return (str(get(get(root, 'metadata'), 'name')) ?? '').includes('masq') || isCniConfigMap(root);
+  if (kind === 'IPPool') return apiVersion.includes('projectcalico.org/');
   return true;
 }
 
@@ -54,6 +57,7 @@ export function inventory(parsed: readonly ParsedFile[]): Inventory {
       const apiVersion = str(get(root, 'apiVersion')) ?? '';
       const kind = str(get(root, 'kind')) ?? '(no kind)';
       if (apiVersion.startsWith('netpath.dev/')) count(`NetPath ${kind}`, true);
+      else if (isCniNetworkConfig(root)) count('CNI network configuration', true);
       else if (kind === 'List')
         for (const item of list(get(root, 'items'))) {
           if (item.kind !== 'map') continue;

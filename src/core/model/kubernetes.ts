@@ -18,6 +18,7 @@ import {
   validateService,
 } from './k8s-validation';
 import { readNamespace, readNetworkPolicy } from './policy-read';
+import { isCniConfigMap, readCniConfigMap, readIPPool } from './cni-config';
 import {
   blockScalarBodySpan,
   enumOf,
@@ -50,6 +51,7 @@ const KINDS: Record<string, readonly string[]> = {
   Cluster: ['kind.x-k8s.io/v1alpha4'],
   Namespace: ['v1'],
   NetworkPolicy: ['networking.k8s.io/v1'],
+  IPPool: ['projectcalico.org/v3', 'crd.projectcalico.org/v1'],
 };
 
 /** Whether NetPath reads objects of this kind (ConfigMaps only as ip-masq-agent's, Clusters only as kind's). */
@@ -61,7 +63,8 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
   if (!kind || !(kind in KINDS)) return; // Other kinds are none of NetPath's business.
   if (kind === 'Cluster' && !apiVersion?.startsWith('kind.x-k8s.io/')) return; // Cluster API and others share the kind name.
   if (kind === 'ClusterConfiguration' && !apiVersion?.startsWith('kubeadm.k8s.io/')) return;
-  if (kind === 'ConfigMap' && !isMasqAgentConfig(b, root)) return;
+  if (kind === 'ConfigMap' && !isMasqAgentConfig(b, root) && !isCniConfigMap(root)) return;
+  if (kind === 'IPPool' && !apiVersion?.includes('projectcalico.org/')) return;
   if (!apiVersion || !KINDS[kind].includes(apiVersion)) {
     const span = get(root, 'apiVersion')?.span ?? get(root, 'kind')!.span;
     b.report(
@@ -102,7 +105,9 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
     case 'Cluster':
       return clusterNetworking(b, root, get(root, 'networking'), 'Cluster');
     case 'ConfigMap':
-      return masqAgentConfigMap(b, root);
+      return isCniConfigMap(root) ? readCniConfigMap(b, root) : masqAgentConfigMap(b, root);
+    case 'IPPool':
+      return readIPPool(b, root);
     case 'Namespace':
       return k8sNamespace(b, root);
     case 'NetworkPolicy':
@@ -394,7 +399,9 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
     const defaults = kindDefaults(str(get(networking, 'ipFamily')));
     const at = (get(networking, 'ipFamily') ?? networking ?? root).span;
     const defaulted = (values: string[]) => values.map((value) => ({ value, span: at, defaulted: true as const }));
-    if (!podSubnet && str(get(networking, 'disableDefaultCNI')) !== 'true') podSubnet = defaulted(defaults.pods);
+    const disable = get(networking, 'disableDefaultCNI');
+    if (!podSubnet && str(disable) !== 'true') podSubnet = defaulted(defaults.pods);
+    b.kindCni.push({ disabled: str(disable) === 'true', span: disable?.span ?? at, config: root.span });
     serviceSubnet ??= defaulted(defaults.services);
   } else validateKubeadm(b, root);
   const portArg = origin === 'Cluster' ? undefined : extraArg(root, 'service-node-port-range', 'apiServer');

@@ -24,7 +24,8 @@ import type {
 } from './types';
 import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, echoSpans } from './config-conflicts';
-import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN } from '../cni/names';
+import { cniSettings } from './cni-merge';
+import { CNI_PLUGIN_NAMES } from '../cni/names';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
 /** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
@@ -167,15 +168,7 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
         : (b.kubeProxy?.spans ?? {}),
       origin: kp ? 'netpath' : b.kubeProxy ? 'KubeProxyConfiguration' : 'default',
     },
-    cni: {
-      plugin: enumOf(str(get(cni, 'plugin')), CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN),
-      bridge: str(get(cni, 'bridge')) ?? 'cni0',
-      ipMasq: bool(get(cni, 'ipMasq')) ?? false,
-      hairpinMode: bool(get(cni, 'hairpinMode')) ?? true,
-      span: cni?.span ?? defaultSpan,
-      spans: cni ? spansOf(cni, ['plugin', 'bridge', 'ipMasq', 'hairpinMode']) : {},
-      origin: cni ? 'netpath' : 'default',
-    },
+    cni: cniSettings(b, cni, defaultSpan),
     masquerade: masq
       ? {
           nonMasqueradeCIDRs: get(masq, 'nonMasqueradeCIDRs')

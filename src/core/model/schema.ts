@@ -59,6 +59,14 @@ const port: SchemaNode = {
       description: 'The port number the container listens on, inside the pod network namespace.',
     },
     protocol: { type: 'string', enum: [...PROTOCOLS], default: 'TCP', description: 'Transport protocol.' },
+    hostPort: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      description:
+        "Open this port on the node: the CNI portmap plug-in DNATs nodeIP:hostPort to the pod's containerPort (CNI-HOSTPORT-DNAT). Two pods on one node cannot take the same hostPort.",
+    },
+    hostIP: ip('The node address the hostPort is opened on (default: every address of the node).'),
   },
   required: ['containerPort'],
   additionalProperties: false,
@@ -191,6 +199,130 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               default: true,
               description:
                 'Let a frame leave through the bridge port it arrived on, so a pod can reach itself through a Service.',
+            },
+            network: {
+              type: 'string',
+              default: 'cbr0',
+              description:
+                "The CNI network's name (a conflist's `name`: cbr0 for flannel, kindnet, k8s-pod-network for Calico). The plug-ins hash it with each container's ID into their chain names (CNI-<hash>, CNI-DN-<hash>).",
+            },
+            portmap: {
+              type: 'object',
+              description:
+                "The CNI portmap plug-in, which opens pods' hostPorts: CNI-HOSTPORT-DNAT in nat PREROUTING and OUTPUT jumps to one CNI-DN-<hash> chain per pod, which DNATs nodeIP:hostPort to the pod. Read from a conflist when one is read (no portmap in the chain: hostPorts do not work).",
+              properties: {
+                enabled: {
+                  type: 'boolean',
+                  default: true,
+                  description: 'Whether portmap is in the CNI chain (kindnet, flannel and Calico all chain it).',
+                },
+                snat: {
+                  type: 'boolean',
+                  default: true,
+                  description:
+                    'Masquerade hairpin (a pod to its own hostPort) and localhost connections to a hostPort: CNI-HOSTPORT-SETMARK marks them, CNI-HOSTPORT-MASQ in POSTROUTING masquerades marked packets.',
+                },
+                markMasqBit: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 31,
+                  default: 13,
+                  description: 'The mark bit CNI-HOSTPORT-SETMARK sets (13 = 0x2000; kube-proxy uses 14).',
+                },
+              },
+              additionalProperties: false,
+            },
+            flannel: {
+              type: 'object',
+              description:
+                "flannel's network configuration, as its kube-flannel-cfg ConfigMap's net-conf.json says it (read from that ConfigMap when it is in the files).",
+              properties: {
+                network: cidr(
+                  '`Network`: the IPv4 range flannel gives each node a subnet of. It must be the cluster pod range.',
+                ),
+                subnetLen: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 30,
+                  default: 24,
+                  description: '`SubnetLen`: the prefix length of each node subnet.',
+                },
+                ipv6Network: cidr('`IPv6Network`: the IPv6 range (with EnableIPv6).'),
+                backend: {
+                  type: 'object',
+                  description: '`Backend`: how packets travel between nodes.',
+                  properties: {
+                    type: {
+                      type: 'string',
+                      default: 'vxlan',
+                      description:
+                        '`Type`: vxlan (a flannel.<VNI> VTEP on each node, UDP encapsulation), host-gw (plain routes via the other nodes; needs one L2 segment), wireguard, udp.',
+                    },
+                    vni: {
+                      type: 'integer',
+                      minimum: 0,
+                      maximum: 16777215,
+                      default: 1,
+                      description: '`VNI`: the VXLAN network identifier; every node must use the same one.',
+                    },
+                    port: {
+                      type: 'integer',
+                      minimum: 1,
+                      maximum: 65535,
+                      default: 8472,
+                      description:
+                        "`Port`: the UDP port of the VXLAN tunnel (8472, the Linux kernel's default; IANA's is 4789). Every node must use the same one and the underlay must let it through.",
+                    },
+                  },
+                  additionalProperties: false,
+                },
+              },
+              additionalProperties: false,
+            },
+            ipPools: {
+              type: 'array',
+              description:
+                'Calico IP pools (read from IPPool resources when they are in the files): the ranges Calico hands pod addresses out of, in blocks per node.',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string', description: 'The pool name.' },
+                  cidr: cidr('The pool range. It must lie inside the cluster pod range.'),
+                  blockSize: {
+                    type: 'integer',
+                    minimum: 20,
+                    maximum: 128,
+                    description: 'Per-node IPAM block prefix length (default 26 for IPv4, 122 for IPv6).',
+                  },
+                  ipipMode: {
+                    type: 'string',
+                    enum: ['Never', 'Always', 'CrossSubnet'],
+                    default: 'Never',
+                    description:
+                      'IP-in-IP encapsulation (IP protocol 4) between nodes: Always, only across subnets, or Never.',
+                  },
+                  vxlanMode: {
+                    type: 'string',
+                    enum: ['Never', 'Always', 'CrossSubnet'],
+                    default: 'Never',
+                    description: 'VXLAN encapsulation (UDP 4789, vxlan.calico) between nodes.',
+                  },
+                  natOutgoing: {
+                    type: 'boolean',
+                    default: false,
+                    description:
+                      "Masquerade traffic from the pool's pods to destinations outside every pool (to the internet, to node networks).",
+                  },
+                  disabled: { type: 'boolean', default: false, description: 'No new addresses come from the pool.' },
+                  nodeSelector: {
+                    type: 'string',
+                    default: 'all()',
+                    description: "Which nodes take blocks from the pool (Calico's selector syntax).",
+                  },
+                },
+                required: ['cidr'],
+                additionalProperties: false,
+              },
             },
           },
           additionalProperties: false,

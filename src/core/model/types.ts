@@ -33,6 +33,10 @@ export type Origin =
   | 'Namespace'
   | 'NetworkPolicy'
   | 'Endpoints'
+  /** A CNI network configuration (`/etc/cni/net.d/*.conflist` or `.conf` JSON). */
+  | 'CniConfig'
+  /** A Calico IPPool resource (projectcalico.org/v3 or crd.projectcalico.org/v1). */
+  | 'IPPool'
   | WorkloadKind
   | 'default';
 
@@ -66,6 +70,96 @@ export interface CniSettings extends Located {
   readonly bridge: string;
   readonly ipMasq: boolean;
   readonly hairpinMode: boolean;
+  /**
+   * The CNI network's name (a conflist's `name`: `cbr0` for flannel, `kindnet`, `k8s-pod-network` for Calico):
+   * the plug-ins hash it with the container ID into their chain names (CNI-<hash>, CNI-DN-<hash>).
+   */
+  readonly network: string;
+  /** The portmap plug-in (hostPort): whether it is in the chain, its hairpin SNAT and the mark bit it uses. */
+  readonly portmap: PortmapSettings;
+  /** flannel's net-conf.json (the kube-flannel-cfg ConfigMap, or `cni.flannel`); undefined when flannel is not read. */
+  readonly flannel: FlannelSettings | undefined;
+  /** Calico IP pools (IPPool resources, or `cni.ipPools`), in the order read. */
+  readonly ipPools: readonly IPPool[];
+  /** CNI network configurations read (conflists, single .conf files, or the JSON inside a ConfigMap). */
+  readonly configs: readonly CniNetworkConfig[];
+  /**
+   * What the configurations read imply about the plug-in, when they say something NetPath does not model yet
+   * (flannel VXLAN before its plug-in exists): the name they imply and where. Undefined when all is modelled.
+   */
+  readonly unmodelled: { readonly what: string; readonly span: Span } | undefined;
+  /** kind's `networking.disableDefaultCNI: true`: kindnet is not installed, the CNI comes from other objects. */
+  readonly defaultCniDisabled: { readonly span: Span } | undefined;
+}
+
+export interface PortmapSettings extends Located {
+  /** The portmap plug-in is in the chain: pods' hostPorts are opened (CNI-HOSTPORT-DNAT). */
+  readonly enabled: boolean;
+  /** `snat` (default true): hairpin and localhost connections to a hostPort are masqueraded (CNI-HOSTPORT-MASQ). */
+  readonly snat: boolean;
+  /** `markMasqBit` (default 13 = 0x2000): the mark CNI-HOSTPORT-SETMARK sets. */
+  readonly markMasqBit: number;
+}
+
+/** flannel's network configuration (net-conf.json). */
+export interface FlannelSettings extends Located {
+  /** `Network`: the IPv4 range flannel hands node subnets out of (undefined when EnableIPv4 is false). */
+  readonly network: string | undefined;
+  /** `SubnetLen` (default 24): the prefix length of each node's subnet. */
+  readonly subnetLen: number;
+  readonly enableIPv6: boolean;
+  readonly ipv6Network: string | undefined;
+  /** `Backend.Type` as written (vxlan, host-gw, wireguard, udp, ...), lower case. */
+  readonly backend: string;
+  /** VXLAN: `Backend.VNI` (default 1) and `Backend.Port` (default 8472, the Linux kernel's VXLAN port). */
+  readonly vni: number;
+  readonly port: number;
+}
+
+/** A Calico IPPool: where Calico's IPAM takes pod addresses from, and how traffic between its blocks travels. */
+export interface IPPool extends Located {
+  readonly name: string;
+  readonly cidr: string;
+  /** The size of the per-node IPAM blocks (default 26 for IPv4, 122 for IPv6). */
+  readonly blockSize: number;
+  readonly ipipMode: 'Never' | 'Always' | 'CrossSubnet';
+  readonly vxlanMode: 'Never' | 'Always' | 'CrossSubnet';
+  /** Masquerade traffic from the pool to destinations outside every pool (Calico's default: false in the API, true in the operator's default pool). */
+  readonly natOutgoing: boolean;
+  readonly disabled: boolean;
+  /** Which nodes take blocks from the pool (Calico selector syntax; `all()` by default). */
+  readonly nodeSelector: string;
+}
+
+/** One CNI network configuration as read (a conflist, a single .conf, or the JSON in a ConfigMap). */
+export interface CniNetworkConfig extends Located {
+  readonly name: string;
+  /** The plug-ins of the chain, in order, with the span of each `type`. */
+  readonly plugins: readonly { readonly type: string; readonly span: Span }[];
+  /** The bridge plug-in's (or flannel's delegate's) bridge name, hairpin mode, ipMasq, gateway settings. */
+  readonly bridge: string | undefined;
+  readonly hairpinMode: boolean | undefined;
+  readonly ipMasq: boolean | undefined;
+  readonly mtu: number | undefined;
+  /** host-local IPAM: range sets (one per family, each a list of ranges) and routes. */
+  readonly ipam: CniIpam | undefined;
+}
+
+export interface CniIpam {
+  readonly type: string;
+  readonly ranges: readonly (readonly CniIpamRange[])[];
+  readonly routes: readonly { readonly dst: string; readonly gw: string | undefined; readonly span: Span }[];
+  readonly span: Span;
+}
+
+export interface CniIpamRange {
+  /** The subnet, or `usePodCidr` (the node's podCIDR, as kubelet passes it). */
+  readonly subnet: string;
+  readonly rangeStart: string | undefined;
+  readonly rangeEnd: string | undefined;
+  readonly gateway: string | undefined;
+  readonly span: Span;
+  readonly spans: Readonly<Record<string, Span>>;
 }
 
 export interface MasqueradeAgent extends Located {
@@ -145,6 +239,10 @@ export interface ContainerPort extends Located {
   readonly name: string | undefined;
   readonly containerPort: number;
   readonly protocol: Protocol;
+  /** `hostPort`: the node port the portmap plug-in forwards to this container port (CNI-HOSTPORT-DNAT). */
+  readonly hostPort?: number;
+  /** `hostIP`: the node address the hostPort is opened on (default: every local address). */
+  readonly hostIP?: string;
 }
 
 export interface Container extends Located {

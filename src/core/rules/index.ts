@@ -163,6 +163,18 @@ export const MODEL_CODES: readonly CodeInfo[] = [
       'Two configurations (kind, kubeadm, kube-proxy, a NetPath document) that disagree on the cluster pod or Service range; reported at both, one is used deterministically.',
   },
   {
+    code: 'cni.config-invalid',
+    severity: 'error',
+    description:
+      'A CNI configuration its tool refuses: a conflist without name or plug-in types, a host-local range without subnet, flannel net-conf.json without Network or with a SubnetLen that does not fit, a Calico IPPool without cidr, with both IPIP and VXLAN, or a bad blockSize.',
+  },
+  {
+    code: 'cni.plugin-unmodelled',
+    severity: 'info',
+    description:
+      'The CNI configurations read (or kind without disableDefaultCNI) name a plug-in NetPath does not model yet; traces show the bridge plug-in instead.',
+  },
+  {
     code: 'ref.unknown',
     severity: 'error',
     description: 'A reference to a node, network, device or include that does not exist.',

@@ -12,7 +12,7 @@ import { dirname } from './paths';
 export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
 const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
 const K8S_KIND =
-  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|Endpoints|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap|NetworkPolicy|Namespace|Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob|ReplicationController)\b/m;
+  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|Endpoints|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap|NetworkPolicy|Namespace|Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob|ReplicationController|IPPool)\b/m;
 
 /** A NetPath document: by its name (`*.netpath.yaml`, `*.topology.yaml`) or its `apiVersion: netpath.dev/...`. */
 export function isNetPathDocument(path: string, text: string): boolean {
