@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nodeRulesParts, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
-import { routeTable } from '../core/dataplane/routes';
+import { routeAddArgs, routeTable } from '../core/dataplane/routes';
+import type { DpInterface } from '../core/dataplane/types';
 import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
 import { checkPrefix, labNames, macFor, MAX_IFNAME } from './names';
 import { rulesForFamily } from './rules';
@@ -101,7 +102,6 @@ export function readState(prefix: string): LabState | undefined {
   }
 }
 
-const familyDefault = (family: 4 | 6): string => (family === 4 ? '0.0.0.0/0' : '::/0');
 const addrFlags = (family: 4 | 6): string => (family === 6 ? ' nodad' : '');
 
 /** Problems that make the topology unbuildable (interface names the kernel refuses). */
@@ -140,6 +140,19 @@ function sysctlScript(kind: 'underlay' | 'node' | 'pod' | 'external', brNetfilte
 /** Per-interface rp_filter follows `default` at creation; set it again for devices that existed before. */
 const rpFilterOff = (devices: readonly string[]): string =>
   devices.map((d) => `echo 0 > /proc/sys/net/ipv4/conf/${d}/rp_filter`).join('\n');
+
+/**
+ * The per-device sysctls the data plane asks for, inside the namespace (never the host's): proxy ARP, answered at
+ * once (proxy_delay 0, as Calico's felix sets it, instead of queueing the request for up to 0.8 s).
+ */
+const deviceSysctls = (ifaces: readonly DpInterface[]): string =>
+  ifaces
+    .filter((i) => i.proxyArp)
+    .map(
+      (i) =>
+        `\necho 1 > /proc/sys/net/ipv4/conf/${i.name}/proxy_arp\necho 0 > /proc/sys/net/ipv4/neigh/${i.name}/proxy_delay`,
+    )
+    .join('');
 
 export interface UpOptions {
   readonly prefix: string;
@@ -241,17 +254,17 @@ export async function labUp(
             `link set dev ${i.name} type bridge_slave hairpin ${i.hairpin ? 'on' : 'off'}`,
           );
         for (const a of i.addresses)
-          cmds.push(`address add ${a.address}/${a.length} dev ${i.name}${addrFlags(a.family)}`);
+          cmds.push(
+            `address add ${a.address}/${a.length} dev ${i.name}${addrFlags(a.family)}${a.noPrefixRoute ? ' noprefixroute' : ''}`,
+          );
       }
       for (const i of n.interfaces) if (i.kind !== 'loopback') cmds.push(`link set ${i.name} up`);
-      for (const r of routeTable(n)) {
-        if (r.kind === 'connected') continue;
-        const to = r.to === 'default' ? familyDefault(r.prefix.family) : r.to;
-        cmds.push(`route add ${to}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`);
-      }
+      // Table order is longest prefix first: a gateway's link route (`10.244.1.1 dev eth0 scope link`) is in
+      // before the routes via it.
+      for (const r of routeTable(n)) if (r.kind !== 'connected') cmds.push(`route add ${routeAddArgs(r)}`);
       await must('ip', ['-n', ns(id), '-batch', '-'], { input: cmds.join('\n') + '\n' });
       const devices = n.interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
-      await must('ip', ['netns', 'exec', ns(id), 'sh', '-c', rpFilterOff(devices)]);
+      await must('ip', ['netns', 'exec', ns(id), 'sh', '-c', rpFilterOff(devices) + deviceSysctls(n.interfaces)]);
     };
     const all = [...dp.namespaces.values()];
     await Promise.all(all.filter((n) => n.kind === 'node').map((n) => configure(n.id)));

@@ -33,6 +33,11 @@ export interface CniNodeWiring {
 /** The pod side: routes in the pod besides its connected ones (its default route). */
 export interface CniPodWiring {
   readonly routes: readonly DpRoute[];
+  /**
+   * The pod's eth0 addresses when the plug-in gives them otherwise than with the node's pod-subnet length (Calico: a
+   * /32; ptp: the subnet's length without the subnet route). Absent: the addresses it was given.
+   */
+  readonly addresses?: readonly InterfaceAddress[];
 }
 
 /** iptables-save lines per table, as the plug-in writes them on a node. */
@@ -47,6 +52,14 @@ export interface CniPlugin {
   wireNode(node: Node, pods: readonly Pod[], t: Topology): CniNodeWiring;
   /** A pod's routes, given its eth0 addresses. */
   wirePod(node: Node, pod: Pod, addresses: readonly InterfaceAddress[], t: Topology): CniPodWiring;
-  /** The masquerade rules the plug-in writes on the node (empty when it writes none), and how to label them. */
-  masquerade(node: Node, pods: readonly Pod[], t: Topology): { readonly label: string; readonly tables: CniRules };
+  /**
+   * The masquerade rules the plug-in writes on the node (empty when it writes none), and how to label them.
+   * `sameOnEveryNode`: they do not depend on the node or its pods (kindnet's, Calico's), so nodes alike share one
+   * parsed ruleset.
+   */
+  masquerade(
+    node: Node,
+    pods: readonly Pod[],
+    t: Topology,
+  ): { readonly label: string; readonly tables: CniRules; readonly sameOnEveryNode?: boolean };
 }

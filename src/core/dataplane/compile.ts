@@ -244,17 +244,15 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         .find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
       return [{ family: a.family, address: formatAddress(a), length: subnet?.length ?? (a.family === 4 ? 32 : 128) }];
     });
+    const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
     const eth0: DpInterface = {
       name: 'eth0',
       kind: 'veth',
-      addresses,
+      addresses: podWiring?.addresses ?? addresses,
       peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
     };
     const interfaces = [LO, eth0];
-    const routes = [
-      ...connectedRoutes(interfaces),
-      ...(node ? cniPluginOf(node).wirePod(node, pod, addresses, t).routes : []),
-    ];
+    const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
     namespaces.set(nsId, {
       id: nsId,
       kind: 'pod',
@@ -270,7 +268,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     });
     if (node)
       veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
-    for (const a of addresses) own(a.address, nsId, 'eth0');
+    for (const a of eth0.addresses) own(a.address, nsId, 'eth0');
   }
 
   for (const x of t.externals) {

@@ -320,7 +320,7 @@ export function buildNodeRules(
   parts.push({ label: 'ip-masq-agent', author: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
   // A node with nothing of its own (no raw text, no per-pod CNI rules, the usual kube-proxy) shares its parsed
   // ruleset with every node like it: parsed once, only the header (which names the node) differs.
-  if (!options.kubeProxy && !node.iptables && !parts[1].tables.nat && !parts[1].tables.filter) {
+  if (!options.kubeProxy && !node.iptables && (cni.sameOnEveryNode || (!cni.tables.nat && !cni.tables.filter))) {
     let byPlugin = memo.shared.get(kubeProxy);
     if (!byPlugin) memo.shared.set(kubeProxy, (byPlugin = new Map()));
     let body = byPlugin.get(node.cni);

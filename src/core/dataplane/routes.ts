@@ -3,6 +3,7 @@ import {
   addressKey,
   canonical,
   formatAddress,
+  hostPrefix,
   parseAddress,
   parsePrefix,
   prefixContainsAddress,
@@ -79,7 +80,12 @@ export function sortRoutes(routes: readonly DpRoute[]): DpRoute[] {
   return routes.slice().sort(compareRoutes);
 }
 
+/**
+ * The prefix route the kernel adds for an interface address: none for an IPv4 /32 (fib_add_ifaddr adds a prefix
+ * route only for shorter prefixes) nor for an address added with `noprefixroute`.
+ */
 export function connectedRoute(dev: string, x: InterfaceAddress): DpRoute | undefined {
+  if (x.noPrefixRoute || (x.family === 4 && x.length === 32)) return undefined;
   const p = parsePrefix(`${x.address}/${x.length}`);
   if (!p) return undefined;
   const to = canonical(p);
@@ -96,11 +102,67 @@ export function routeText(to: string, via: string | undefined, dev: string, onli
   return `${to}${via ? ` via ${via}` : ''} dev ${dev}${onlink ? ' onlink' : ''}`;
 }
 
-/** The source address the kernel picks for traffic leaving by `dev` towards `nextHop`: one in the next hop's subnet, else the first. */
+/**
+ * A route a CNI plug-in installs, with its text as `ip route` prints it (`blackhole 10.244.1.0/26`,
+ * `10.244.1.5 dev cali1b2c3d4e5f6 scope link`, `10.244.1.0/24 via 10.244.1.1 dev eth0 src 10.244.1.5`).
+ */
+export function pluginRoute(
+  to: string,
+  r: {
+    readonly via?: string;
+    readonly dev?: string;
+    readonly type?: 'blackhole';
+    readonly scope?: 'link' | 'host';
+    readonly src?: string;
+    readonly kind?: DpRoute['kind'];
+  },
+): DpRoute | undefined {
+  const bare = to.includes('/') ? undefined : parseAddress(to);
+  const prefix = bare
+    ? hostPrefix(bare)
+    : parsePrefix(to === 'default' ? (r.via?.includes(':') ? '::/0' : '0.0.0.0/0') : to);
+  if (!prefix) return undefined;
+  const host = prefix.length === (prefix.family === 4 ? 32 : 128);
+  const dst =
+    to === 'default'
+      ? 'default'
+      : host
+        ? formatAddress({ family: prefix.family, value: prefix.address })
+        : canonical(prefix);
+  const text =
+    r.type === 'blackhole'
+      ? `blackhole ${dst}`
+      : `${dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev ?? ''}${r.scope ? ` scope ${r.scope}` : ''}${r.src ? ` src ${r.src}` : ''}`;
+  return {
+    to: to === 'default' ? 'default' : canonical(prefix),
+    prefix: { ...prefix, text: to === 'default' ? 'default' : canonical(prefix) },
+    ...(r.via ? { via: r.via } : {}),
+    dev: r.dev ?? '',
+    ...(r.type ? { type: r.type } : {}),
+    ...(r.scope ? { scope: r.scope } : {}),
+    ...(r.src ? { src: r.src } : {}),
+    kind: r.kind ?? 'cni',
+    text,
+  };
+}
+
+/** The `ip route add` arguments that install `r` (for the lab). */
+export function routeAddArgs(r: DpRoute): string {
+  const to = r.to === 'default' ? (r.prefix.family === 4 ? '0.0.0.0/0' : '::/0') : r.to;
+  if (r.type === 'blackhole') return `blackhole ${to}`;
+  return `${to}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}${r.scope ? ` scope ${r.scope}` : ''}${r.src ? ` src ${r.src}` : ''}`;
+}
+
+/**
+ * The source address the kernel picks for traffic leaving by `dev` towards `nextHop`: one in the next hop's subnet,
+ * else the device's first. A device without an address of the family (Calico's cali veths have none) borrows one:
+ * inet_select_addr takes the first non-loopback device of the namespace holding one, in device order.
+ */
 export function sourceAddressFor(
   iface: DpInterface | undefined,
   family: Family,
   nextHop?: Address,
+  ns?: Pick<Netns, 'interfaces'>,
 ): string | undefined {
   if (!iface) return undefined;
   const same = iface.addresses.filter((x) => x.family === family);
@@ -111,7 +173,13 @@ export function sourceAddressFor(
     });
     if (inSubnet) return inSubnet.address;
   }
-  return same[0]?.address;
+  if (same[0] || !ns) return same[0]?.address;
+  for (const i of ns.interfaces) {
+    if (i.kind === 'loopback') continue;
+    const a = i.addresses.find((x) => x.family === family);
+    if (a) return a.address;
+  }
+  return undefined;
 }
 
 export function addressText(a: Address): string {

@@ -19,6 +19,11 @@ export interface InterfaceAddress {
   /** The address without prefix length, in canonical text. */
   readonly address: string;
   readonly length: number;
+  /**
+   * The address was added without its prefix route (`ip address add ... noprefixroute`): the CNI ptp plug-in adds
+   * the pod's address with the subnet's length, then deletes the subnet route the kernel made for it.
+   */
+  readonly noPrefixRoute?: boolean;
 }
 
 export interface DpInterface {
@@ -32,6 +37,11 @@ export interface DpInterface {
   readonly hairpin?: boolean;
   /** For a physical interface: the underlay network it is plugged into. */
   readonly network?: string;
+  /**
+   * Per-device sysctl net.ipv4.conf.<dev>.proxy_arp: the device answers ARP for addresses the namespace routes out
+   * of another device (Calico's host-side cali veths answer for the pods' gateway 169.254.1.1 this way).
+   */
+  readonly proxyArp?: boolean;
 }
 
 export interface DpRoute {
@@ -41,8 +51,20 @@ export interface DpRoute {
   readonly via?: string;
   readonly dev: string;
   readonly onlink?: boolean;
-  /** connected: from an interface address; gateway: the pod's default route; declared / implied: node routes. */
-  readonly kind: 'connected' | 'gateway' | 'declared' | 'implied';
+  /**
+   * The route's type when not unicast: `blackhole` discards what it matches (Calico's route for the node's own IPAM
+   * block: addresses of the block that no pod holds go nowhere instead of leaving by the default route).
+   */
+  readonly type?: 'blackhole';
+  /** The route's scope when given (`scope link`: the destination is on the link, no gateway; `scope host`). */
+  readonly scope?: 'link' | 'host';
+  /** The preferred source address (`src`) the route sets for traffic the namespace itself sends. */
+  readonly src?: string;
+  /**
+   * connected: from an interface address; gateway: the pod's default route; cni: other routes a CNI plug-in installs
+   * (a routed plug-in's route per pod, its blackhole, the pod's link routes); declared / implied: node routes.
+   */
+  readonly kind: 'connected' | 'gateway' | 'cni' | 'declared' | 'implied';
   /** As `ip route` prints it. */
   readonly text: string;
   readonly span?: Span;

@@ -384,11 +384,13 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
       srcAddress = local
         ? dstAddress
         : r
-          ? sourceAddressFor(
+          ? (r.src ??
+            sourceAddressFor(
               n.interfaces.find((i) => i.name === r.dev),
               family,
               parseAddress(r.via ?? dstAddress),
-            )
+              n,
+            ))
           : undefined;
       srcAddress ??= n.interfaces
         .flatMap((i) => i.addresses)

@@ -17,6 +17,7 @@ export type Reason =
   | 'netfilter-reject'
   | 'no-route'
   | 'no-neighbor'
+  | 'blackhole'
   | 'no-listener'
   | 'hairpin-off'
   | 'ttl-exceeded'
@@ -90,13 +91,17 @@ export interface NeighborStep extends StepBase {
   readonly kind: 'neighbor';
   /** The next hop's address. */
   readonly address: string;
-  /** The domain asked: a bridge (e.g. `cni0`) or an underlay network of the topology. */
-  readonly domain: { readonly kind: 'bridge' | 'network'; readonly name: string };
   /**
-   * Who answers: the bridge itself (the pods' gateway), the bridge port the owner is behind, or a device of
-   * another namespace on the network. Absent when nobody answers (the walk then drops with `no-neighbor`).
+   * The domain asked: a bridge (e.g. `cni0`), an underlay network of the topology, or a point-to-point link (a
+   * veth without a bridge, named by the sending device: routed CNI plug-ins).
    */
-  readonly answer?: DeviceRef & { readonly role: 'bridge' | 'bridge-port' | 'host' };
+  readonly domain: { readonly kind: 'bridge' | 'network' | 'link'; readonly name: string };
+  /**
+   * Who answers: the bridge itself (the pods' gateway), the bridge port the owner is behind, a device of another
+   * namespace holding the address (`host`), or the far end of a link answering for an address it routes elsewhere
+   * (`proxy-arp`). Absent when nobody answers (the walk then drops with `no-neighbor`).
+   */
+  readonly answer?: DeviceRef & { readonly role: 'bridge' | 'bridge-port' | 'host' | 'proxy-arp' };
 }
 
 /** A bridge forwarding a frame from a port (or from the node itself) out of a port. */

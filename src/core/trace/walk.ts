@@ -181,7 +181,9 @@ function routeStep(
     detail,
     destination: formatAddress(dst),
     table: 'main',
-    ...(chosen ? { route: chosen.text, dev: chosen.dev, ...(chosen.via ? { via: chosen.via } : {}) } : {}),
+    ...(chosen
+      ? { route: chosen.text, ...(chosen.dev ? { dev: chosen.dev } : {}), ...(chosen.via ? { via: chosen.via } : {}) }
+      : {}),
     considered: routesFor(n, dst).map((r) => r.text),
     ...(reroute ? { reroute } : {}),
   };
@@ -717,6 +719,11 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       { address: s.pkt.dst },
     );
   const st = step(s, routeStep(n, dst, r, r.text));
+  // A socket's connect() to a blackhole route fails at once (EINVAL): nothing is sent.
+  if (r.type === 'blackhole')
+    return finish(st, n.id, 'no-route', 'blackhole', `${s.pkt.dst} matches the blackhole route ${r.text} in ${n.id}`, {
+      address: s.pkt.dst,
+    });
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
     const iface = n.interfaces.find((i) => i.name === dev);
     const nextHop = addr(via ?? a.pkt.dst);
@@ -725,7 +732,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       a,
       n,
       'POSTROUTING',
-      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) },
+      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
       (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
     );
   };
@@ -740,7 +747,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
         ),
       );
     const r2 = lookupRoute(n, d2);
-    if (!r2)
+    if (!r2 || r2.type === 'blackhole')
       return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
         address: a.pkt.dst,
       });
@@ -837,9 +844,30 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
         );
       });
     }
+    // A point-to-point veth (routed plug-ins): the far end answers ARP/ND for its own addresses, and with proxy_arp
+    // for an address its namespace routes out of another device (arp_process: a unicast route, not back out the
+    // device asked on, forwarding on).
+    const answer = vethNeighbor(pn, peerIface, nextHop);
+    const ask = (a: WalkState): WalkState =>
+      step(a, {
+        kind: 'neighbor',
+        detail: answer
+          ? `neighbour ${fmtAddr(nextHop)} on ${dev}: ${answer === 'proxy-arp' ? `${pn.id} ${peer.device} answers by proxy ARP` : `${pn.id} ${peer.device}`}`
+          : `${nextHop.family === 4 ? 'ARP' : 'neighbour solicitation'} for ${fmtAddr(nextHop)} on ${dev}: no answer from ${pn.id} ${peer.device}`,
+        address: fmtAddr(nextHop),
+        domain: { kind: 'link', name: dev },
+        ...(answer ? { answer: { netns: pn.id, device: peer.device, role: answer } } : {}),
+      });
+    if (!answer)
+      return hop(s, n.id, dev, 'out', (a) =>
+        finish(ask(a), n.id, 'dropped', 'no-neighbor', `no neighbour answers for ${fmtAddr(nextHop)} on ${dev}`, {
+          device: dev,
+          address: fmtAddr(nextHop),
+        }),
+      );
     const go = (x: WalkState): Finished[] =>
       hop(x, n.id, dev, 'out', (a) =>
-        hop(step(a, vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
+        hop(step(ask(a), vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
           receive(env, b, pn, peer.device),
         ),
       );
@@ -896,6 +924,15 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       (b) => receive(env, b, mn, member.device),
     ),
   );
+}
+
+/** Who answers for `target` at the far end `peer` of a veth without a bridge: its own address, proxy ARP, or nobody. */
+function vethNeighbor(pn: Netns, peer: DpInterface | undefined, target: Address): 'host' | 'proxy-arp' | undefined {
+  if (!peer) return undefined;
+  if (isLocalAddress(pn, target)) return 'host';
+  if (target.family !== 4 || !peer.proxyArp || !pn.forwarding) return undefined;
+  const r = lookupRoute(pn, target);
+  return r && r.type !== 'blackhole' && r.dev !== peer.name ? 'proxy-arp' : undefined;
 }
 
 function fmtAddr(a: Address): string {
@@ -957,6 +994,12 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       { device: inDev, address: s.pkt.dst },
     );
   let st = step(s, routeStep(n, dst, r, r.text));
+  // A forwarded packet matching a blackhole route is discarded without an ICMP error.
+  if (r.type === 'blackhole')
+    return finish(st, n.id, 'dropped', 'blackhole', `${s.pkt.dst} matches the blackhole route ${r.text}: discarded`, {
+      device: inDev,
+      address: s.pkt.dst,
+    });
   if (st.pkt.ttl <= 1)
     return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`, {
       device: inDev,
@@ -979,7 +1022,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       a,
       n,
       'POSTROUTING',
-      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop) },
+      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
       (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
     ),
   );

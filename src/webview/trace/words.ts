@@ -11,6 +11,7 @@ const REASONS: Record<Reason, string> = {
   'netfilter-reject': 'a netfilter rule rejected it',
   'no-route': 'no route matches the destination',
   'no-neighbor': 'no host on the link answers for the next hop',
+  blackhole: 'it matches a blackhole route, which discards it',
   'no-listener': 'no container listens on that port',
   'hairpin-off':
     'the bridge port has hairpin mode off, so the bridge does not send the packet back out the port it came in on',
