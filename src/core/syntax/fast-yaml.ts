@@ -7,7 +7,7 @@
  * `yaml` library), but about ten times faster and with a fraction of the allocation: on a 26 MB cluster the
  * library's CST and document alone cost more than parsing the whole file should. Anything outside the
  * subset (anchors, aliases, tags, directives, folded or multi-line scalars, multi-line flow collections, tabs,
- * CR line ends, a BOM) and anything that is not valid YAML makes it give up (`undefined`), and the caller
+ * lone CRs, a BOM; CRLF line ends are read without their CRs and the spans moved back) and anything that is not valid YAML makes it give up (`undefined`), and the caller
  * reads the file with the library instead, which recovers from errors and reports them. A differential test
  * (test/unit/syntax/fast-yaml.test.ts) holds the two readers to the same output.
  */
@@ -584,11 +584,65 @@ class Reader {
  * reader would give; `undefined` otherwise (the caller then uses the general reader).
  */
 export function parseFastYaml(file: string, text: string): YDocument[] | undefined {
-  if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
+  if (text.includes('\t') || text.charCodeAt(0) === 0xfeff) return undefined;
+  const cr = text.indexOf('\r');
+  if (cr >= 0) return crlf(file, text, cr);
   try {
     return new Reader(file, text).documents();
   } catch {
     // Outside the subset, or nested past the stack: the general reader handles (and reports) it.
     return undefined;
   }
+}
+
+/**
+ * A file with CRLF line ends (written on Windows, or checked out with autocrlf): read without the CRs, then every
+ * span moved back by the CRs before it. YAML reads CRLF as one line break, so the tree is the same; a lone CR
+ * (not followed by LF) is a line break of its own there, and is left to the library.
+ */
+function crlf(file: string, text: string, first: number): YDocument[] | undefined {
+  /** Positions, in the text without CRs, of the LFs that followed a CR. */
+  const breaks: number[] = [];
+  const parts: string[] = [];
+  let from = 0;
+  for (let cr = first; cr >= 0; cr = text.indexOf('\r', cr + 1)) {
+    if (text.charCodeAt(cr + 1) !== NL) return undefined;
+    parts.push(text.slice(from, cr));
+    breaks.push(cr - breaks.length);
+    from = cr + 1;
+  }
+  parts.push(text.slice(from));
+  let docs: YDocument[];
+  try {
+    docs = new Reader(file, parts.join('')).documents();
+  } catch {
+    return undefined;
+  }
+  // An offset in the text without CRs, in the text with them: plus the CRs at earlier line ends.
+  const at = (o: number): number => {
+    let lo = 0;
+    let hi = breaks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (breaks[mid] < o) lo = mid + 1;
+      else hi = mid;
+    }
+    return o + lo;
+  };
+  const span = (s: Span): Span => ({ file: s.file, start: at(s.start), end: at(s.end) });
+  const node = (n: YNode): YNode => {
+    switch (n.kind) {
+      case 'scalar':
+        return { ...n, span: span(n.span) };
+      case 'seq':
+        return { kind: 'seq', items: n.items.map(node), span: span(n.span) };
+      case 'map':
+        return {
+          kind: 'map',
+          entries: n.entries.map((e): YEntry => ({ key: e.key, keySpan: span(e.keySpan), value: node(e.value) })),
+          span: span(n.span),
+        };
+    }
+  };
+  return docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) }));
 }

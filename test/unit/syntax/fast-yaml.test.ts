@@ -165,6 +165,15 @@ describe('fast YAML reader', () => {
     assert.ok(used.length > files.length * 0.9, `fast reader used on ${used.length} of ${files.length} files`);
   });
 
+  it('reads CRLF files itself, with the spans of the CRLF text (every fixture and example with CRLF line ends)', () => {
+    const files = [...yamlFiles('test/fixtures'), ...yamlFiles('examples')];
+    const crlf = files.map((f) => readFileSync(f, 'utf8')).filter((t) => !t.includes('\r'));
+    const used = crlf.filter((t, i) => agree(t.replace(/\n/g, '\r\n'), `crlf${i}.yaml`) === 'fast');
+    assert.ok(used.length > crlf.length * 0.9, `fast reader used on ${used.length} of ${crlf.length} CRLF files`);
+    const size = { name: 't', nodes: 3, pods: 9, services: 6 };
+    assert.equal(agree(kubernetesList(size).replace(/\n/g, '\r\n')), 'fast');
+  });
+
   it('reads the benchmark clusters (NetPath format and a kubectl List dump) itself', () => {
     const size = { name: 't', nodes: 3, pods: 9, services: 6 };
     assert.equal(agree(netpathCluster(size)), 'fast');
@@ -185,6 +194,8 @@ describe('fast YAML reader', () => {
           .join('\n')
           .concat('\n');
         if (agree(text) === 'fast') fast++;
+        // The same document with CRLF line ends (a lone CR inside a scalar stays as it is).
+        agree(text.replace(/\n/g, '\r\n'));
       }),
       { numRuns: 600 },
     );
@@ -218,14 +229,15 @@ describe('fast YAML reader', () => {
     );
   });
 
-  it('leaves anchors, tags, folded and multi-line scalars, tabs, CRLF and syntax errors to the library', () => {
+  it('leaves anchors, tags, folded and multi-line scalars, tabs, lone CRs and syntax errors to the library', () => {
     for (const text of [
       'a: &x 1\nb: *x\n',
       'a: !!str 1\n',
       'a: >\n  folded\n',
       'a: one\n  two\n',
       'a:\tb\n',
-      'a: 1\r\nb: 2\r\n',
+      'a: 1\rb: 2\n',
+      'a: 1\r\nb: x\ry\r\n',
       'a: [1,\n  2]\n',
       'a: "open\n',
       'a: 1\n  b: 2\n',
