@@ -266,7 +266,8 @@ export async function labUp(
       const devices = n.interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
       await must('ip', ['netns', 'exec', ns(id), 'sh', '-c', rpFilterOff(devices) + deviceSysctls(n.interfaces)]);
     };
-    const all = [...dp.namespaces.values()];
+    // Only what the lab names: a pod without a node gets no namespace (labNames, unplacedPods).
+    const all = [...dp.namespaces.values()].filter((n) => names.has(n.id));
     await Promise.all(all.filter((n) => n.kind === 'node').map((n) => configure(n.id)));
     await Promise.all(all.filter((n) => n.kind !== 'node').map((n) => configure(n.id)));
     await announce(topology, dp, ns);

@@ -307,6 +307,8 @@ export function formatVerifyText(report: VerifyReport): string {
   }
   const n = report.flows.filter((f) => f.agree).length;
   const d = report.devices;
+  for (const pod of report.unplacedPods ?? [])
+    lines.push(`not built: pod ${pod} has no node (no spec.nodeName), so the lab made no namespace for it`);
   lines.push(
     '',
     `${n}/${report.flows.length} flows agree with the tracer (topology ${report.topology}; lab ${report.timings.setupMs} ms, flows ${report.timings.flowsMs} ms, teardown ${report.timings.teardownMs} ms)`,

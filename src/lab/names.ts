@@ -47,8 +47,21 @@ export function labNames(prefix: string, dp: DataPlane): LabNames {
     netns.set(id, candidate);
   };
   for (const seg of dp.segments.values()) add(`underlay:${seg.network}`, 'underlay', seg.network);
-  for (const ns of dp.namespaces.values()) add(ns.id, ns.kind, ns.kind === 'pod' ? ns.name.replace('/', '-') : ns.name);
+  const unplaced = new Set(unplacedPods(dp));
+  for (const ns of dp.namespaces.values())
+    if (!unplaced.has(ns.name) || ns.kind !== 'pod')
+      add(ns.id, ns.kind, ns.kind === 'pod' ? ns.name.replace('/', '-') : ns.name);
   return { netns };
+}
+
+/**
+ * The pods the lab builds no namespace for: they have no node (no `spec.nodeName`: the scheduler has not placed
+ * them, or the NetPath document names none), so nothing would connect their eth0 to anything.
+ */
+export function unplacedPods(dp: DataPlane): string[] {
+  return [...dp.namespaces.values()]
+    .filter((ns) => ns.kind === 'pod' && !(ns.node && dp.namespaces.get(`node:${ns.node}`)?.kind === 'node'))
+    .map((ns) => ns.name);
 }
 
 /** A fixed, locally administered unicast MAC per (namespace, device): stable bridge MACs and direction labels. */

@@ -28,6 +28,7 @@ import { LabCapture, linksOf, stopAllCaptures, type CapturePoint, type FlowCaptu
 import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
+import { unplacedPods } from './names';
 
 export type { DeviceHop } from './devices';
 export {
@@ -124,8 +125,14 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     return { ...fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted), ...note };
   const startId = result.paths[0]?.hops[0]?.netns;
   const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
-  if (!startNs)
-    return { ...fail(proto, [`no lab namespace for the source ${startId ?? '(no hop)'}`], predicted), ...note };
+  if (!startNs) {
+    const pod = startId?.startsWith('pod:') ? ctx.dp.namespaces.get(startId) : undefined;
+    const why =
+      pod && unplacedPods(ctx.dp).includes(pod.name)
+        ? `pod ${pod.name} has no node (no spec.nodeName: the scheduler has not placed it), so the lab built no namespace for it`
+        : `no lab namespace for the source ${startId ?? '(no hop)'}`;
+    return { ...fail(proto, [why], predicted), ...note };
+  }
 
   const nodes = [...ctx.dp.namespaces.values()]
     .filter((n) => n.kind === 'node')
@@ -326,11 +333,13 @@ export async function runVerify(
     const t2 = Date.now();
     await teardown();
     const count = (s: DevicesStatus) => reports.filter((r) => r.devices === s).length;
+    const unplaced = unplacedPods(loaded.dataPlane);
     return {
       topology: loaded.topology.name,
       prefix,
       agree: reports.every((r) => r.agree),
       flows: reports,
+      ...(unplaced.length ? { unplacedPods: unplaced } : {}),
       timings: { setupMs: lab.setupMs, flowsMs, teardownMs: Date.now() - t2 },
       ...(capture
         ? { devices: { compared: count('compared'), notObserved: count('not observed'), drops, retried } }

@@ -278,6 +278,7 @@ export function isVerifyReportData(v: unknown): v is VerifyReportData {
     isNum(v.timings.setupMs) &&
     isNum(v.timings.flowsMs) &&
     isNum(v.timings.teardownMs) &&
+    (v.unplacedPods === undefined || arrayOf(v.unplacedPods, isStr)) &&
     (v.devices === undefined ||
       (isRec(v.devices) &&
         isNum(v.devices.compared) &&

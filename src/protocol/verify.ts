@@ -83,6 +83,8 @@ export interface VerifyReportData {
   readonly agree: boolean;
   readonly flows: readonly VerifyFlow[];
   readonly timings: { readonly setupMs: number; readonly flowsMs: number; readonly teardownMs: number };
+  /** Pods the lab built no namespace for because they have no node (`namespace/name`). */
+  readonly unplacedPods?: readonly string[];
   /** Device comparison over the run: flows compared and not observed, packets the kernel dropped for the captures, flows tried again. */
   readonly devices?: {
     readonly compared: number;

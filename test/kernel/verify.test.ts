@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   defaultFlows,
+  formatVerifyText,
   labDown,
   labUnavailable,
   labUp,
@@ -185,6 +187,38 @@ describe('kernel lab: lab up and down', function () {
     }
     const left = (await listNetns()).filter((n) => n.startsWith(`${prefix}-`));
     assert.deepEqual(left, []);
+  });
+
+  it('a pod without a node gets no namespace, and the report says why', async function () {
+    needsKernel(this);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-unplaced-'));
+    try {
+      for (const f of fs.readdirSync(path.join(root, 'examples/two-node-lab')))
+        fs.copyFileSync(path.join(root, 'examples/two-node-lab', f), path.join(dir, f));
+      // A Pod the scheduler has not placed yet: no spec.nodeName, no status.podIP.
+      fs.writeFileSync(
+        path.join(dir, 'pending-pod.yaml'),
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: pending, namespace: default}\nspec:\n  containers: [{name: app, image: app:1}]\n',
+      );
+      const loaded = await loadLabTopology([dir], dir);
+      assert.ok(loaded.dataPlane.namespaces.has('pod:default/pending'), 'the data plane still knows the pod');
+      const prefix = nextPrefix();
+      const lab = await labUp(loaded.topology, loaded.dataPlane, loaded.files, { prefix });
+      try {
+        const ids = lab.state.namespaces.map((n) => n.id);
+        assert.ok(ids.includes('pod:default/web-1') && !ids.includes('pod:default/pending'), ids.join(', '));
+        const names = new Set(await listNetns());
+        for (const n of lab.state.namespaces) assert.ok(names.has(n.name), n.name);
+      } finally {
+        await labDown(prefix);
+      }
+      const report = await runVerify([dir], { prefix: nextPrefix(), cwd: dir, devices: false });
+      assert.deepEqual(report.unplacedPods, ['default/pending']);
+      assert.ok(report.flows.length > 0 && report.flows.every((f) => f.agree));
+      assert.match(formatVerifyText(report), /not built: pod default\/pending has no node/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('verify removes its lab when it gets SIGTERM', async function () {

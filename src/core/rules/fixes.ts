@@ -15,17 +15,30 @@ import type { Span, TextEdit } from '../problem';
 import type { AddressEntry, RangeEntry, RangeIndex } from './ranges';
 
 /**
- * The lowest address of `prefix` that is not in `used` and is not the network address, the gateway (index 1,
- * the CNI bridge's default), or the last address. Looks at most `used.size + 4` candidates.
+ * The lowest address of `prefix` that is not in `used`, not inside any of `avoid` (ranges it must stay out of,
+ * e.g. the pod ranges a Service range overlaps) and is not the network address, the gateway (index 1, the CNI
+ * bridge's default), or the last address. Looks at most `used.size + 4` candidates outside `avoid`, jumping over
+ * each avoided block at once.
  */
-export function freeAddress(prefix: Prefix, used: ReadonlySet<string>, skipGateway = true): string | undefined {
+export function freeAddress(
+  prefix: Prefix,
+  used: ReadonlySet<string>,
+  skipGateway = true,
+  avoid: readonly Prefix[] = [],
+): string | undefined {
   const first = firstAddress(prefix);
   const last = lastAddress(prefix);
-  const bound = BigInt(used.size + 4);
-  for (let i = skipGateway ? 2n : 1n; i < bound + 2n; i++) {
-    const v = first + i;
-    if (v >= last) return undefined;
+  const blocks = avoid.filter((p) => p.family === prefix.family);
+  let tries = BigInt(used.size + 4);
+  for (let v = first + (skipGateway ? 2n : 1n); v < last && tries > 0n;) {
+    const block = blocks.find((p) => prefixContainsAddress(p, { family: prefix.family, value: v }));
+    if (block) {
+      v = lastAddress(block) + 1n;
+      continue;
+    }
     if (!used.has(addressKey({ family: prefix.family, value: v }))) return formatValue(prefix.family, v);
+    tries--;
+    v++;
   }
   return undefined;
 }
@@ -38,6 +51,18 @@ export function freePort(near: number, min: number, max: number, used: ReadonlyS
     if (start - d >= min && !used.has(start - d)) return start - d;
   }
   return undefined;
+}
+
+/** The pod ranges (cluster and node), which a free cluster IP must stay out of when a Service range overlaps them. */
+export function podRanges(index: RangeIndex): Prefix[] {
+  return index.ranges.flatMap((r) =>
+    r.prefix && (r.role === 'cluster-pods' || r.role === 'node-pods') ? [r.prefix] : [],
+  );
+}
+
+/** The Service ranges, which a free pod IP must stay out of. */
+export function serviceRanges(index: RangeIndex): Prefix[] {
+  return index.ranges.flatMap((r) => (r.prefix && r.role === 'services' ? [r.prefix] : []));
 }
 
 /** The keys of every address in use (pods, cluster IPs, interfaces, bridges, externals), for free-address searches. */

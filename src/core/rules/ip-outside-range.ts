@@ -20,9 +20,15 @@ export const ipOutsideRange: Rule = {
     const out: Problem[] = [];
     let used: Set<string> | undefined;
     const usedKeys = () => (used ??= usedAddressKeys(ranges));
-    const fixTo = (entry: AddressEntry | RangeEntry, pool: Prefix | undefined, suffix = ''): QuickFix[] => {
+    const fixTo = (
+      entry: AddressEntry | RangeEntry,
+      pool: Prefix | undefined,
+      suffix = '',
+      avoid: readonly Prefix[] = [],
+    ): QuickFix[] => {
       if (!pool || !entry.exact) return [];
-      const free = freeAddress(pool, usedKeys());
+      // Never an address another range claims (a Service range overlapping the pods: cidr.overlap says so).
+      const free = freeAddress(pool, usedKeys(), true, avoid);
       return free
         ? [
             {
@@ -64,7 +70,12 @@ export const ipOutsideRange: Rule = {
           `Pod IP ${a.text} (${a.owner}) is outside ${where}: the node's bridge and the other nodes' routes do not lead to it, so nothing can reach this pod.`,
           a.span,
           pool.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })),
-          fixTo(a, pool[0].prefix),
+          fixTo(
+            a,
+            pool[0].prefix,
+            '',
+            services.map((r) => r.prefix!),
+          ),
         );
       } else if (a.role === 'cluster-ip') {
         const pool = fam(services);
@@ -81,7 +92,12 @@ export const ipOutsideRange: Rule = {
           `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix!))}: kube-apiserver rejects it.`,
           a.span,
           pool.map((r) => ({ span: r.span, message: `Service range ${r.text}` })),
-          fixTo(a, pool[0].prefix),
+          fixTo(
+            a,
+            pool[0].prefix,
+            '',
+            [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix!),
+          ),
         );
       }
     }

@@ -1,6 +1,6 @@
 import { addressKey, firstAddress, lastAddress, prefixContainsAddress, sizeOf } from '../net/address';
 import { problem, type Problem, type QuickFix } from '../problem';
-import { freeAddress, usedAddressKeys } from './fixes';
+import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
 import type { AddressEntry, RangeEntry } from './ranges';
 import type { Rule } from './rule';
 
@@ -19,7 +19,8 @@ export const ipReserved: Rule = {
     let used: Set<string> | undefined;
     const fix = (a: AddressEntry, pool: RangeEntry): QuickFix[] => {
       if (!a.exact) return [];
-      const free = freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)));
+      const avoid = pool.role === 'services' ? podRanges(ranges) : serviceRanges(ranges);
+      const free = freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)), true, avoid);
       return free
         ? [
             {

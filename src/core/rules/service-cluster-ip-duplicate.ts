@@ -1,6 +1,6 @@
 import { addressKey, parseAddress } from '../net/address';
 import { problem, type Problem } from '../problem';
-import { freeAddress, usedAddressKeys } from './fixes';
+import { freeAddress, usedAddressKeys, podRanges } from './fixes';
 import type { AddressEntry } from './ranges';
 import type { Rule } from './rule';
 
@@ -27,7 +27,10 @@ export const serviceClusterIpDuplicate: Rule = {
       }
       if (seen.owner === a.owner) continue; // cidr.family-mismatch reports a list with one address twice.
       const pool = services.find((r) => r.prefix!.family === a.address!.family);
-      const free = pool && a.exact ? freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges))) : undefined;
+      const free =
+        pool && a.exact
+          ? freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)), true, podRanges(ranges))
+          : undefined;
       if (free) used!.add(addressKey(parseAddress(free)!)); // The next duplicate gets another free address.
       out.push(
         problem(

@@ -157,6 +157,15 @@ export function renderVerify(
       { class: 'muted' },
       `Lab ${r.prefix}: built in ${t.setupMs} ms, flows ${t.flowsMs} ms, removed in ${t.teardownMs} ms. Compared per flow: delivery, the source the receiver saw, NAT and the devices crossed in pod and node namespaces.`,
     ),
+    ...(r.unplacedPods?.length
+      ? [
+          el(
+            'p',
+            { id: 'verify-unplaced', class: 'muted' },
+            `Not built: ${r.unplacedPods.map((p) => `pod ${p}`).join(', ')} (no node: spec.nodeName is unset), so the lab made no namespace for ${r.unplacedPods.length === 1 ? 'it' : 'them'}.`,
+          ),
+        ]
+      : []),
     r.devices
       ? el(
           'p',

@@ -116,3 +116,24 @@ describe('rules: quick fixes', () => {
     }
   });
 });
+
+describe('rules: a free address is free of every range that claims it', () => {
+  it('ip.outside-range: a cluster IP moved into a Service range that overlaps the pods lands outside the pod CIDRs', async () => {
+    const c = cases().find((x) => x.name === 'ip.outside-range/service-range-overlaps-pods');
+    assert.ok(c, 'fixture missing');
+    const before = await analyseCase(c);
+    const d = before.diagnostics.find((x) => x.code === 'ip.outside-range');
+    assert.ok(d && d.fixes.length === 1, before.diagnostics.map((x) => x.code).join(', '));
+    const [edit] = d.fixes[0].edits;
+    // 10.96.0.2 is the pod; the old fix took 10.96.0.3, an address of node1's pod CIDR 10.96.0.0/24 (and of the
+    // cluster's 10.96.0.0/23): the first free one outside both is 10.96.2.0.
+    assert.equal(edit.newText, '10.96.2.0');
+    const after = await analyseCase(c, applyEdits(textsOf(before), d.fixes[0].edits));
+    assert.deepEqual(
+      after.diagnostics.map((x) => x.code),
+      before.diagnostics.filter((x) => x !== d).map((x) => x.code),
+      'linting again: only the overlap the fix does not touch remains',
+    );
+    assert.ok(after.topology.services[0].clusterIPs[0] === '10.96.2.0');
+  });
+});
