@@ -11,7 +11,7 @@
  * block scalar is parsed on its own and its spans are moved back onto the ConfigMap's lines.
  */
 import { problem, type Span } from '../problem';
-import { parsePrefix } from '../net/address';
+import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str } from './read';
 import type { Drafts, Spans } from './drafts';
@@ -156,6 +156,21 @@ function readIpam(b: Drafts, ipam: YMap): CniIpam {
     if (!subnet) {
       invalid(b, 'A host-local range needs a `subnet`.', r.span);
       return [];
+    }
+    // Range.Canonicalize (plugins/ipam/host-local/backend/allocator/range.go): "RangeStart %s not in network %s".
+    const net = subnet === 'usePodCidr' ? undefined : parsePrefix(subnet);
+    if (subnet !== 'usePodCidr' && !net)
+      invalid(b, `host-local's subnet '${subnet}' is not a CIDR.`, get(r, 'subnet')?.span ?? r.span);
+    for (const key of ['rangeStart', 'rangeEnd', 'gateway']) {
+      const node = get(r, key);
+      const v = str(node);
+      const a = v ? parseAddress(v) : undefined;
+      if (node && net && (!a || !prefixContainsAddress(net, a)))
+        invalid(
+          b,
+          `host-local's ${key} ${v ?? ''} is not an address in the range's subnet ${subnet}: host-local refuses the configuration, so no pod on the node gets an address.`,
+          node.span,
+        );
     }
     return [
       {

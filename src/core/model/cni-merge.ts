@@ -8,11 +8,12 @@ import { problem, type Span } from '../problem';
 import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN, type CniPluginName } from '../cni/names';
 import { bool, get, int, list, map, str } from './read';
 import type { YMap } from '../syntax/yaml';
-import type { Drafts } from './drafts';
+import type { ConfigRanges, Drafts } from './drafts';
 import type { CniSettings, FlannelSettings, IPPool, PortmapSettings } from './types';
 import { enumOf, spansOf } from './fields';
 
 export const CNI_PLUGIN_UNMODELLED = 'cni.plugin-unmodelled';
+export const CNI_VXLAN_MISMATCH = 'cni.vxlan-mismatch';
 
 const byPlace = (a: { span: Span }, b: { span: Span }) =>
   a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : a.span.start - b.span.start;
@@ -79,6 +80,7 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
   const used = nets[0];
   const conf = used?.config;
   const flannel = flannelOf(b, node);
+  if (flannel) vxlanMismatch(b, flannel);
   const pools = ipPoolsOf(b, node);
   const written = str(get(node, 'plugin'));
   const guess = implied(b, flannel, pools);
@@ -229,4 +231,65 @@ function ipPoolsOf(b: Drafts, node: YMap | undefined): IPPool[] {
     ];
   });
   return [...own, ...b.ipPools];
+}
+
+/**
+ * The cluster pod range the CNI configurations imply when nothing else declares one: flannel's Network (and
+ * IPv6Network), else the enabled Calico IPPools (they are where pod addresses come from).
+ */
+export function cniPodRanges(b: Drafts): ConfigRanges | undefined {
+  const own = map(get(b.clusterNode, 'cni'));
+  const flannel = flannelOf(b, own);
+  if (flannel) {
+    const out: ConfigRanges = [];
+    const at = (key: string) => flannel.spans[key] ?? flannel.span;
+    if (flannel.network)
+      out.push({ value: flannel.network, span: at(flannel.origin === 'netpath' ? 'network' : 'Network') });
+    if (flannel.ipv6Network)
+      out.push({ value: flannel.ipv6Network, span: at(flannel.origin === 'netpath' ? 'ipv6Network' : 'IPv6Network') });
+    if (out.length) return out;
+  }
+  // One range per family, as a cluster range is: the first enabled pool of each.
+  const pools = ipPoolsOf(b, own).filter((p) => !p.disabled);
+  const first = [pools.find((p) => !p.cidr.includes(':')), pools.find((p) => p.cidr.includes(':'))].flatMap((p) =>
+    p ? [p] : [],
+  );
+  return first.length ? first.map((p) => ({ value: p.cidr, span: p.spans.cidr ?? p.span })) : undefined;
+}
+
+/**
+ * `cni.vxlan-mismatch`: flannel configurations (two kube-flannel-cfg ConfigMaps, as during a move from kube-system
+ * to kube-flannel, or a NetPath document and a ConfigMap) that give VXLAN different VNIs or UDP ports. Nodes run by
+ * one and by the other cannot reach each other's pods: a VTEP drops VXLAN packets of another VNI, and packets sent
+ * to a port no VTEP listens on never reach one (flannel-io/flannel pkg/backend/vxlan: each node's flannel.<VNI>
+ * device listens on its configured port).
+ */
+function vxlanMismatch(b: Drafts, used: FlannelSettings): void {
+  const all: { f: FlannelSettings; where: string }[] = [
+    ...(used.origin === 'netpath' ? [{ f: used, where: 'the NetPath document (cluster.cni.flannel)' }] : []),
+    ...[...b.flannelConfigs]
+      .sort((x, y) => byPlace(x.flannel, y.flannel))
+      .map((x) => ({ f: x.flannel, where: `ConfigMap ${x.namespace}/kube-flannel-cfg` })),
+  ].filter((x) => x.f.backend === 'vxlan');
+  if (all.length < 2) return;
+  const first = all[0];
+  const at = (f: FlannelSettings, key: 'vni' | 'port') =>
+    f.origin === 'netpath'
+      ? (f.spans[`backend.${key}`] ?? f.span)
+      : (f.spans[key === 'vni' ? 'Backend.VNI' : 'Backend.Port'] ?? f.spans['Backend.Type'] ?? f.span);
+  for (const other of all.slice(1)) {
+    for (const key of ['vni', 'port'] as const) {
+      if (other.f[key] === first.f[key]) continue;
+      const what = key === 'vni' ? 'VNI' : 'UDP port';
+      b.problems.push(
+        problem(
+          CNI_VXLAN_MISMATCH,
+          'error',
+          `flannel's VXLAN ${what} is ${other.f[key]} in ${other.where} but ${first.f[key]} in ${first.where}: nodes configured by one cannot reach the pods of nodes configured by the other (${key === 'vni' ? 'a VTEP drops VXLAN packets of another VNI' : 'packets go to a port no VTEP listens on'}). Every node must use the same ${what}.`,
+          at(other.f, key),
+          [{ span: at(first.f, key), message: `${what} ${first.f[key]} in ${first.where}` }],
+        ),
+      );
+    }
+  }
 }

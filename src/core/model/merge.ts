@@ -24,7 +24,7 @@ import type {
 } from './types';
 import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, echoSpans } from './config-conflicts';
-import { cniSettings } from './cni-merge';
+import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES } from '../cni/names';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
@@ -96,7 +96,7 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
     });
     return chosen.map((x) => x.value);
   };
-  const podCIDRs = pick('podCIDRs', b.kubeProxy?.clusterCIDRs, b.clusterConfig?.podSubnet);
+  const podCIDRs = pick('podCIDRs', b.kubeProxy?.clusterCIDRs, b.clusterConfig?.podSubnet, cniPodRanges(b));
   let serviceCIDRs = pick('serviceCIDRs', b.clusterConfig?.serviceSubnet);
   const serviceCIDRsAssumed = !serviceCIDRs.length;
   if (serviceCIDRsAssumed) serviceCIDRs = [ASSUMED_SERVICE_RANGE]; // kubeadm's default service range.

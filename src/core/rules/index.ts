@@ -41,6 +41,15 @@ import { policyIpblockClusterIp } from './policy-ipblock-cluster-ip';
 import { policyDnsEgressMissing } from './policy-dns-egress-missing';
 import { servicePolicyUnreachable } from './service-policy-unreachable';
 import { rangeAssumed } from './range-assumed';
+import { cniFlannelNetworkMismatch } from './cni-flannel-network-mismatch';
+import { cniFlannelNodeOutsideNetwork } from './cni-flannel-node-outside-network';
+import { cniIppoolOutsideCluster } from './cni-ippool-outside-cluster';
+import { cniIppoolOverlap } from './cni-ippool-overlap';
+import { cniNatOutgoingOff } from './cni-nat-outgoing-off';
+import { cniIpipUnderlay } from './cni-ipip-underlay';
+import { cniIpamRangeMismatch } from './cni-ipam-range-mismatch';
+import { cniPortmapMissing } from './cni-portmap-missing';
+import { podHostportConflict } from './pod-hostport-conflict';
 import { cidrLinkLocal } from './cidr-link-local';
 
 export type { Rule, RuleContext } from './rule';
@@ -80,6 +89,15 @@ export const RULES: readonly Rule[] = [
   policyIpblockClusterIp,
   policyDnsEgressMissing,
   servicePolicyUnreachable,
+  cniFlannelNetworkMismatch,
+  cniFlannelNodeOutsideNetwork,
+  cniIppoolOutsideCluster,
+  cniIppoolOverlap,
+  cniNatOutgoingOff,
+  cniIpipUnderlay,
+  cniIpamRangeMismatch,
+  cniPortmapMissing,
+  podHostportConflict,
 ];
 
 /** A code the model builder, YAML reader or file loader reports (not a rule, but documented and overridable the same way). */
@@ -173,6 +191,12 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     severity: 'info',
     description:
       'The CNI configurations read (or kind without disableDefaultCNI) name a plug-in NetPath does not model yet; traces show the bridge plug-in instead.',
+  },
+  {
+    code: 'cni.vxlan-mismatch',
+    severity: 'error',
+    description:
+      'flannel configurations (two kube-flannel-cfg ConfigMaps, or one and a NetPath document) with different VXLAN VNIs or ports: their nodes cannot reach each other.',
   },
   {
     code: 'ref.unknown',

@@ -36,7 +36,7 @@ export function cases(): Case[] {
       if (!fs.statSync(dir).isDirectory()) continue;
       const entries = fs
         .readdirSync(dir)
-        .filter((f) => /\.ya?ml$/.test(f))
+        .filter((f) => /\.(ya?ml|conflist|conf)$/.test(f))
         .sort()
         .map((f) => path.join(dir, f));
       out.push({ name: `${group}/${c}`, dir, entries });

@@ -1,0 +1,58 @@
+import { problem, type Problem } from '../problem';
+import type { ContainerPort, Pod } from '../model/types';
+import type { Rule } from './rule';
+
+const ANY = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * `pod.hostport-conflict`: two pods on one node that take the same hostPort and protocol on overlapping host IPs
+ * (unset, 0.0.0.0 and :: mean every address). The scheduler never places the second (NodePorts filter,
+ * pkg/scheduler/framework/plugins/nodeports: "node(s) didn't have free ports for the requested pod ports"), and
+ * the kubelet rejects one bound with spec.nodeName (its admission runs the same check). Two hostPorts of one pod
+ * that collide are the API server's business (it refuses them).
+ */
+export const podHostportConflict: Rule = {
+  code: 'pod.hostport-conflict',
+  severity: 'error',
+  description: 'Two pods on one node take the same hostPort and protocol (the second is never scheduled).',
+  run({ topology }) {
+    const out: Problem[] = [];
+    const byKey = new Map<string, { pod: Pod; port: ContainerPort }[]>();
+    for (const pod of topology.pods) {
+      if (!pod.node) continue;
+      for (const c of pod.containers)
+        for (const port of c.ports) {
+          // hostNetwork pods take their containerPort on the node (hostPort defaults to it).
+          const hostPort = port.hostPort ?? (pod.hostNetwork ? port.containerPort : undefined);
+          if (!hostPort) continue;
+          const key = `${pod.node}\u0000${hostPort}\u0000${port.protocol}`;
+          const list = byKey.get(key) ?? [];
+          const clash = list.find(
+            (x) =>
+              x.pod.id !== pod.id &&
+              (ANY.has(x.port.hostIP ?? '') || ANY.has(port.hostIP ?? '') || x.port.hostIP === port.hostIP),
+          );
+          if (clash) {
+            out.push(
+              problem(
+                'pod.hostport-conflict',
+                'error',
+                `Pods ${clash.pod.id} and ${pod.id} both take hostPort ${hostPort}/${port.protocol} on node ${pod.node}: only one process can own a node port, so the scheduler never places the second ("didn't have free ports for the requested pod ports") and the kubelet refuses one bound to the node directly. Give one another hostPort or node, or use a Service.`,
+                port.spans.hostPort ?? port.spans.containerPort ?? port.span,
+                [
+                  {
+                    span: clash.port.spans.hostPort ?? clash.port.spans.containerPort ?? clash.port.span,
+                    message: `hostPort ${hostPort}/${port.protocol} of ${clash.pod.id}`,
+                  },
+                ],
+              ),
+            );
+            continue;
+          }
+          list.push({ pod, port });
+          byKey.set(key, list);
+        }
+    }
+    return out;
+  },
+};
