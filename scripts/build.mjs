@@ -1,5 +1,6 @@
 // Builds every bundle with esbuild. Usage: node scripts/build.mjs [--watch] [--tests]
 //   dist/extension.js   extension host (CommonJS, `vscode` external)
+//   dist/analysis-worker.js  the extension's analysis thread (worker_threads)
 //   dist/cli.js         the `netpath` command-line tool (Node)
 //   dist/webview/*.js   browser code for the webviews
 //   out/test/vscode/    the mocha suite that runs inside the real extension host (with --tests)
@@ -29,6 +30,14 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     external: ['vscode'],
+  },
+  {
+    // The analysis worker: a worker_threads thread of the extension host that runs the rules.
+    ...common,
+    entryPoints: ['src/vscode/analysis-worker.ts'],
+    outfile: 'dist/analysis-worker.js',
+    platform: 'node',
+    format: 'cjs',
   },
   {
     ...common,

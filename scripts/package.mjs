@@ -64,7 +64,7 @@ export async function packageExtension() {
 
 /** Repository-relative paths of every file the .vsix must contain. */
 function expectedFiles(manifest) {
-  const files = new Set(['package.json', ...DOCS, normalise(manifest.main)]);
+  const files = new Set(['package.json', ...DOCS, normalise(manifest.main), 'dist/analysis-worker.js']);
   for (const f of filesUnder('dist/webview')) if (!f.endsWith('.map')) files.add(f);
   for (const dir of SHIPPED_FOLDERS) for (const f of filesUnder(dir)) files.add(f);
   for (const f of filesUnder('schemas')) if (f.endsWith('.json')) files.add(f);

@@ -4,7 +4,10 @@
  * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
  */
 import * as vscode from 'vscode';
-import { analysePaths, DEFAULT_MAX_FILE_BYTES, LineIndex, type Analysis } from '../core';
+import { DEFAULT_MAX_FILE_BYTES, LineIndex, loadTopologyFiles, type Analysis } from '../core';
+import { buildTopology, type BuildResult } from '../core/model/build';
+import type { SourceFile } from '../core/model/types';
+import { AnalysisWorker } from './worker-client';
 import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE, workspaceRoots } from './files';
 import { log } from './log';
 import { toDiagnostic } from './convert';
@@ -18,6 +21,8 @@ export interface TopologyState {
   running?: Promise<Analysis>;
   /** The documents changed while an analysis ran: run once more when it ends (not once per change). */
   stale?: boolean;
+  /** Stops the analysis under way (its result would be stale). */
+  cancel?: () => void;
 }
 
 export class Analyses implements vscode.Disposable {
@@ -31,6 +36,10 @@ export class Analyses implements vscode.Disposable {
   private readonly announced = new Set<string>();
   /** The notices shown, newest last (the extension's tests read them; nothing else does). */
   readonly notices: string[] = [];
+  /** Analyses published and analyses dropped as stale, per topology key (the extension's tests read them). */
+  readonly counts = new Map<string, { published: number; dropped: number }>();
+  /** A worker thread per topology: the rules never run on the extension host's thread. */
+  private readonly workers = new Map<string, AnalysisWorker>();
 
   constructor(
     private readonly diagnostics: vscode.DiagnosticCollection,
@@ -38,11 +47,24 @@ export class Analyses implements vscode.Disposable {
       void vscode.window.showWarningMessage(m, 'Open Settings').then((pick) => {
         if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'netpath.maxFileSizeKB');
       }),
+    /** dist/analysis-worker.js; without it analyses run on the extension host's thread. */
+    private readonly workerScript?: string,
   ) {}
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
+    for (const w of this.workers.values()) w.dispose();
     this.emitter.dispose();
+  }
+
+  /** The worker that analyses a topology (started on first use). */
+  workerFor(state: TopologyState): AnalysisWorker {
+    let w = this.workers.get(state.key);
+    if (!w) {
+      w = new AnalysisWorker(this.workerScript, (m) => log.error(`analysis worker: ${m}`));
+      this.workers.set(state.key, w);
+    }
+    return w;
   }
 
   private settings() {
@@ -58,8 +80,7 @@ export class Analyses implements vscode.Disposable {
   /** The topology a document belongs to, if any. Other YAML costs nothing. */
   async topologyFor(doc: vscode.TextDocument): Promise<TopologyState | undefined> {
     if (doc.languageId !== 'yaml' || !this.settings().enabled) return undefined;
-    for (const t of this.topologies.values())
-      if (t.analysis?.topology.files.includes(doc.uri.path) || t.entries.includes(doc.uri.path)) return t;
+    for (const t of this.topologies.values()) if (reads(t, doc.uri.path)) return t;
     const text = doc.getText();
     let entries: string[] | undefined;
     if (isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
@@ -115,7 +136,7 @@ export class Analyses implements vscode.Disposable {
         this.topologies.set(key, state);
       }
       const analysis = state.analysis ?? (await this.run(state));
-      if (analysis.topology.files.includes(doc.uri.path)) return state.entries as string[];
+      if (analysis.sources.some((f) => f.path === doc.uri.path)) return state.entries as string[];
     }
     return undefined;
   }
@@ -134,17 +155,21 @@ export class Analyses implements vscode.Disposable {
    * it and, when the documents changed meanwhile, for exactly one more (never one per change).
    */
   async run(state: TopologyState): Promise<Analysis> {
+    // An edit both schedules an analysis and may ask for one at once (a command, a view): one analysis serves both.
+    clearTimeout(this.timers.get(state.key));
     this.timers.delete(state.key);
     if (state.running) {
+      // The analysis under way reads old text: stop it (its result is dropped) and run once more.
       state.stale = true;
+      state.cancel?.();
       return state.running;
     }
     const running = (async () => {
-      let analysis: Analysis;
+      let analysis: Analysis | undefined;
       do {
         state.stale = false;
-        analysis = await this.analyse(state);
-      } while (state.stale);
+        analysis = (await this.analyse(state)) ?? analysis;
+      } while (state.stale || !analysis);
       return analysis;
     })();
     state.running = running;
@@ -155,7 +180,8 @@ export class Analyses implements vscode.Disposable {
     }
   }
 
-  private async analyse(state: TopologyState): Promise<Analysis> {
+  /** One analysis: the files read here, the rules run in the worker; undefined when it went stale meanwhile. */
+  private async analyse(state: TopologyState): Promise<Analysis | undefined> {
     const settings = this.settings();
     const started = Date.now();
     // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
@@ -166,10 +192,18 @@ export class Analyses implements vscode.Disposable {
         .map((d) => [d.uri.path, d.getText()]),
     );
     const host = createFileHost((p) => open.get(p), state.base);
-    state.analysis = await analysePaths(state.entries, host, open, {
+    const loaded = await loadTopologyFiles(state.entries, host, open, {
       maxFileBytes: settings.maxFileSize,
       roots: workspaceRoots(state),
     });
+    if (state.stale) return this.drop(state);
+    // Severity settings are applied when publishing (a change of them needs no new analysis).
+    const job = this.workerFor(state).run(loaded.files, {});
+    state.cancel = job.cancel;
+    const found = await job.result;
+    state.cancel = undefined;
+    if (found === undefined || state.stale) return this.drop(state);
+    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found]);
     const analysis = state.analysis;
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
     for (const p of analysis.diagnostics) {
@@ -180,18 +214,33 @@ export class Analyses implements vscode.Disposable {
       this.notify(notice);
     }
     this.publish(state, settings.severity);
+    this.count(state).published++;
     log.info(
-      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.topology.files.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
     );
     this.emitter.fire(state);
     return state.analysis;
   }
 
+  private count(state: TopologyState): { published: number; dropped: number } {
+    let c = this.counts.get(state.key);
+    if (!c) this.counts.set(state.key, (c = { published: 0, dropped: 0 }));
+    return c;
+  }
+
+  /** An analysis overtaken by an edit: nothing of it is published. */
+  private drop(state: TopologyState): undefined {
+    state.cancel = undefined;
+    this.count(state).dropped++;
+    log.info(`dropped a stale analysis of ${state.entries.map((e) => e.split('/').pop()).join(', ')}`);
+    return undefined;
+  }
+
   private publish(state: TopologyState, severity: Record<string, string>): void {
     const analysis = state.analysis!;
     const byFile = new Map<string, vscode.Diagnostic[]>();
-    const texts = new Map(analysis.topology.files.map((f) => [f, new LineIndex(textOf(analysis, f))]));
-    for (const f of analysis.topology.files) byFile.set(f, []);
+    const texts = new Map(analysis.sources.map((f) => [f.path, new LineIndex(f.text)]));
+    for (const f of analysis.sources) byFile.set(f.path, []);
     for (const p of analysis.diagnostics) {
       const level = severity[p.code];
       if (level === 'off') continue;
@@ -205,9 +254,7 @@ export class Analyses implements vscode.Disposable {
 
   /** Analyses that read a file: a change to an included file updates every file that includes it. */
   topologiesReading(path: string): TopologyState[] {
-    return [...this.topologies.values()].filter(
-      (t) => t.analysis?.topology.files.includes(path) || t.entries.includes(path),
-    );
+    return [...this.topologies.values()].filter((t) => reads(t, path));
   }
 
   all(): TopologyState[] {
@@ -220,6 +267,33 @@ export class Analyses implements vscode.Disposable {
     if (!state) return undefined;
     return state.analysis ?? this.run(state);
   }
+}
+
+/** Whether a topology reads a file (without building its model). */
+function reads(t: TopologyState, path: string): boolean {
+  return t.entries.includes(path) || (t.analysis?.sources.some((f) => f.path === path) ?? false);
+}
+
+/**
+ * An analysis whose diagnostics came from the worker: the model the editor's features read (hover, outline,
+ * definitions, the views) is built here only when one of them asks, once per analysis.
+ */
+function lazyAnalysis(sources: readonly SourceFile[], diagnostics: Analysis['diagnostics']): Analysis {
+  let built: BuildResult | undefined;
+  const model = (): BuildResult => (built ??= buildTopology(sources));
+  return {
+    sources,
+    diagnostics,
+    get topology() {
+      return model().topology;
+    },
+    get problems() {
+      return model().problems;
+    },
+    get parsed() {
+      return model().parsed;
+    },
+  };
 }
 
 export function textOf(analysis: Analysis, file: string): string {

@@ -14,7 +14,12 @@ const YAML: vscode.DocumentSelector = [{ language: 'yaml' }];
 
 export function wire(context: vscode.ExtensionContext): Services {
   const diagnostics = vscode.languages.createDiagnosticCollection('netpath');
-  const analyses = new Analyses(diagnostics);
+  // The rules run in a worker thread (dist/analysis-worker.js, next to this bundle), never on this one.
+  const analyses = new Analyses(
+    diagnostics,
+    undefined,
+    vscode.Uri.joinPath(context.extensionUri, 'dist', 'analysis-worker.js').fsPath,
+  );
   const views = new Views(context.extensionUri, analyses);
   const services: Services = { analyses, views, extensionUri: context.extensionUri };
 

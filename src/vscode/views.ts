@@ -47,7 +47,7 @@ export class Views implements vscode.Disposable {
       analyses.onDidAnalyse((t) => {
         for (const p of this.panels) {
           const path = vscode.Uri.parse(p.state.file).path;
-          if (t.entries.includes(path) || t.analysis?.topology.files.includes(path)) void this.refresh(p);
+          if (t.entries.includes(path) || t.analysis?.sources.some((f) => f.path === path)) void this.refresh(p);
         }
       }),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.topology, {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateNetPath, allTabs, codeOf, fixtureUri, FIXTURE, waitFor } from './helpers';
 import type { Services } from '../../src/vscode/commands';
+import { netpathCluster } from '../../bench/cluster';
 
 const LAB = `apiVersion: netpath.dev/v1alpha1
 kind: Topology
@@ -168,6 +169,48 @@ suite('Quick fixes through the Code Action API', () => {
       if (expected) assert.ok(doc.getText().includes(expected), `the fix wrote: ${doc.getText()}`);
     });
   }
+});
+
+suite('Analysis off the extension host thread', () => {
+  suiteSetup(activateNetPath);
+
+  test('runs in a worker; an edit during an analysis drops it unpublished, and each change is analysed once', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    // 100 nodes, 3,000 pods: an analysis long enough that the second edit surely comes while it runs.
+    const text = netpathCluster({ name: 'worker', nodes: 100, pods: 3000, services: 100 });
+    const doc = await untitled(text);
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const worker = analyses.workerFor(state);
+    assert.ok(worker.threaded, 'the rules run in dist/analysis-worker.js, not on the extension host thread');
+    const before = { ...analyses.counts.get(state.key)! };
+    const threads = worker.started;
+    // Two edits, each asking for an analysis at once (as a command or view would): the first is stopped.
+    await replace(doc, 'serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.128.0.0/12]');
+    const first = analyses.run(state);
+    await replace(doc, 'podCIDRs: [10.128.0.0/9]', 'podCIDRs: [10.128.0.0/10]');
+    const second = analyses.run(state);
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a, b, 'both callers get the one analysis of the final text');
+    const after = analyses.counts.get(state.key)!;
+    assert.equal(after.dropped, before.dropped + 1, 'the analysis of the first edit was dropped');
+    assert.equal(after.published, before.published + 1, 'only the final text was published');
+    assert.equal(worker.started, threads + 1, 'the stale analysis was stopped (its thread ended, a new one started)');
+    // The published diagnostics are those of the final text: the Service range inside the (narrower) pod range.
+    const codes = codesOf(doc);
+    assert.ok(codes.includes('cidr.overlap'), `the final text's overlap is reported: ${codes.join(', ')}`);
+    assert.ok(
+      JSON.stringify(b.diagnostics.filter((d) => d.code === 'cidr.overlap')).includes('10.128.0.0/10'),
+      'the diagnostics name the final pod range',
+    );
+    // The edits also scheduled analyses: the one above served them, nothing is analysed again.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
+  });
 });
 
 suite('Large files', () => {

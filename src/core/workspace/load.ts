@@ -149,7 +149,8 @@ export async function loadTopologyFiles(
       continue;
     }
     files.push({ path, text });
-    // Only NetPath documents include other files.
+    // Only NetPath documents include other files; a file that never says `include` is not parsed here.
+    if (!text.includes('include')) continue;
     for (const doc of parseYamlFile(path, text).documents) {
       const apiVersion = get(doc.root, 'apiVersion');
       if (apiVersion?.kind !== 'scalar' || !String(apiVersion.value).startsWith('netpath.dev/')) continue;

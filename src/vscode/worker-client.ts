@@ -1,0 +1,108 @@
+/**
+ * Runs analyses in a worker thread (analysis-worker.ts) so the extension host's thread stays free. One job at a
+ * time per client; `cancel` terminates the thread (a synchronous analysis cannot be interrupted otherwise) and the
+ * next job starts a fresh one. When no worker can be started (the bundle is missing, e.g. when the extension runs
+ * from sources), the analysis runs in the extension host as before.
+ */
+import { Worker } from 'node:worker_threads';
+import * as fs from 'node:fs';
+import { analyse, type Problem, type SeverityOverrides, type SourceFile } from '../core';
+import type { AnalysisJob } from './analysis-worker';
+
+export interface AnalysisRun {
+  /** The diagnostics, or undefined when the run was cancelled. */
+  readonly result: Promise<readonly Problem[] | undefined>;
+  cancel(): void;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly diagnostics?: readonly Problem[];
+  readonly error?: string;
+}
+
+/** The analysis in the extension host itself: without a worker, or when the worker failed (its error is logged). */
+function inProcess(job: AnalysisJob): readonly Problem[] {
+  return analyse(job.files, { severity: job.severity }).diagnostics;
+}
+
+export class AnalysisWorker {
+  private worker: Worker | undefined;
+  private next = 1;
+  private pending:
+    | {
+        readonly id: number;
+        readonly job: AnalysisJob;
+        readonly done: (r: readonly Problem[] | undefined) => void;
+      }
+    | undefined;
+  /** Threads started (the extension's tests read it: a cancelled analysis costs a new thread). */
+  started = 0;
+
+  constructor(
+    private readonly script: string | undefined,
+    private readonly onError: (message: string) => void = () => {},
+  ) {}
+
+  /** Whether analyses run in a worker thread (false: in the extension host). */
+  get threaded(): boolean {
+    return this.script !== undefined && fs.existsSync(this.script);
+  }
+
+  run(files: readonly SourceFile[], severity: SeverityOverrides): AnalysisRun {
+    this.cancel();
+    if (!this.threaded) {
+      // In-process: nothing to cancel once it runs (it runs to its end before anything else can happen).
+      return { result: Promise.resolve(inProcess({ id: 0, files, severity })), cancel: () => {} };
+    }
+    const id = this.next++;
+    const job: AnalysisJob = { id, files, severity };
+    const result = new Promise<readonly Problem[] | undefined>((resolve) => {
+      this.pending = { id, job, done: resolve };
+    });
+    this.thread().postMessage(job);
+    return { result, cancel: () => this.pending?.id === id && this.cancel() };
+  }
+
+  /** Stops the job under way, if any: its result is never delivered, and the thread is ended. */
+  cancel(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+    p.done(undefined);
+  }
+
+  dispose(): void {
+    this.cancel();
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.script!);
+    this.started++;
+    w.on('message', (r: Reply) => {
+      const p = this.pending;
+      if (!p || p.id !== r.id) return;
+      this.pending = undefined;
+      if (r.error !== undefined) {
+        this.onError(r.error);
+        p.done(inProcess(p.job));
+      } else p.done(r.diagnostics ?? []);
+    });
+    w.on('error', (err) => {
+      this.onError(err.stack ?? err.message);
+      if (this.worker === w) this.worker = undefined;
+      const p = this.pending;
+      this.pending = undefined;
+      if (p) p.done(inProcess(p.job));
+    });
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+}
