@@ -60,6 +60,7 @@ const isHop = (v: unknown) =>
   (v.dir === 'in' || v.dir === 'out') &&
   isTuple(v.packet) &&
   isNum((v.packet as Rec).ttl) &&
+  optional(v.outer, (o) => isRec(o) && isStr(o.protocol) && isStr(o.src) && isStr(o.dst) && isNum(o.ttl)) &&
   arrayOf(v.steps, isStep);
 const isNat = (v: unknown) =>
   isRec(v) &&

@@ -1,5 +1,12 @@
 /** The CNI plug-ins NetPath models, by the name a topology gives them (`cni.plugin`, a node's `cni`). */
-export const CNI_PLUGIN_NAMES = ['bridge'] as const;
+export const CNI_PLUGIN_NAMES = ['bridge', 'flannel'] as const;
 export type CniPluginName = (typeof CNI_PLUGIN_NAMES)[number];
 /** The plug-in of a node that does not name one. */
 export const DEFAULT_CNI_PLUGIN: CniPluginName = 'bridge';
+/** flannel's VXLAN defaults (pkg/backend/vxlan: VNI 1; Port 0 leaves the kernel's 8472). */
+export const FLANNEL_DEFAULT_VNI = 1;
+export const FLANNEL_DEFAULT_PORT = 8472;
+/** The bytes VXLAN adds to each packet over IPv4: outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14 (flannel's encapOverhead). */
+export const VXLAN_OVERHEAD = 50;
+/** The MTU of an underlay network that does not say. */
+export const DEFAULT_MTU = 1500;

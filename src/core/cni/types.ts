@@ -4,7 +4,14 @@
  * what the data plane says (so the kernel checks the plug-in's wiring), and whatever draws or explains a node (the
  * topology view, the trace diagram, hovers, diagnostics) reads {@link CniNodeView} instead of assuming a bridge.
  */
-import type { DpBridge, DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import type {
+  DpBridge,
+  DpInterface,
+  DpRoute,
+  ImpliedRoutes,
+  InterfaceAddress,
+  TunnelEntries,
+} from '../dataplane/types';
 import type { TableName } from '../netfilter/types';
 import type { Node, Pod, Topology } from '../model/types';
 import type { CniPluginName } from './names';
@@ -20,6 +27,23 @@ export interface CniNodeView {
   readonly devices: readonly { readonly name: string; readonly addresses: readonly string[] }[];
   /** The node device a packet from the pod side enters through (a trace starting "in the pods" of a node). */
   readonly podSideDevice?: string;
+  /** The node's tunnel endpoint, for encapsulating plug-ins (flannel VXLAN): what to draw and explain. */
+  readonly tunnel?: CniTunnelView;
+}
+
+/** A node's tunnel endpoint (VTEP) as a view draws it. */
+export interface CniTunnelView {
+  readonly protocol: 'vxlan' | 'ipip';
+  readonly device: string;
+  readonly vni?: number;
+  /** The outer packets' UDP destination port (VXLAN). */
+  readonly port?: number;
+  /** The VTEP's own address (flannel: the .0 of the node's pod CIDR) and MAC. */
+  readonly address?: string;
+  readonly mac?: string;
+  /** The underlay device and address the outer packets leave by and come from. */
+  readonly underlay?: string;
+  readonly local?: string;
 }
 
 /** The node side of the wiring: devices beyond the node's own interfaces, bridges, routes. */
@@ -28,6 +52,10 @@ export interface CniNodeWiring {
   readonly bridges: readonly DpBridge[];
   /** Routes the plug-in adds in the node namespace (a routed plug-in's route per pod); connected routes are derived. */
   readonly routes: readonly DpRoute[];
+  /** Routes to the other nodes' pod CIDRs, looked up in a cluster-wide index (a tunnel plug-in's); absent: host-gw's. */
+  readonly implied?: ImpliedRoutes;
+  /** Permanent neighbour and FDB entries on the node's VTEP (a tunnel plug-in's). */
+  readonly tunnels?: TunnelEntries;
 }
 
 /** The pod side: routes in the pod besides its connected ones (its default route). */
@@ -47,7 +75,8 @@ export type CniRules = Partial<
 
 export interface CniPlugin {
   readonly name: CniPluginName;
-  describe(node: Node): CniNodeView;
+  /** `t` gives the cluster-wide settings some plug-ins need (flannel's backend); without it, what the node alone says. */
+  describe(node: Node, t?: Topology): CniNodeView;
   /** The node's devices for its pods (`pods`: the node's pods that are not hostNetwork). */
   wireNode(node: Node, pods: readonly Pod[], t: Topology): CniNodeWiring;
   /** A pod's routes, given its eth0 addresses. */

@@ -23,6 +23,8 @@ import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
 import { ifaceAddress } from '../cni/bridge';
+import { podMtuOf } from '../cni/flannel';
+import { DEFAULT_MTU } from '../cni/names';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import type { PacketFilter } from './filter';
 import { iptablesFilter } from './iptables-filter';
@@ -60,10 +62,13 @@ const LO: DpInterface = {
   ],
 };
 
+/** The prefix routes the kernel adds for interface addresses (none for an IPv4 /32, e.g. flannel's VTEP address). */
 function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
   return ifaces
     .filter((i) => i.kind !== 'loopback')
-    .flatMap((i) => i.addresses.flatMap((x) => connectedRoute(i.name, x) ?? []));
+    .flatMap((i) =>
+      i.addresses.flatMap((x) => (x.family === 4 && x.length === 32 ? [] : (connectedRoute(i.name, x) ?? []))),
+    );
 }
 
 export interface CompileOptions extends NodeRulesOptions {
@@ -135,6 +140,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     else podsByNode.set(p.node, [p]);
   }
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
+  const mtuOf = new Map(t.networks.map((n) => [n.name, n.mtu]));
   const hostGw = hostGwIndex(t).entries.length > 0;
   const sharedImplied = new Map<HostGwEntry, Map<string, DpRoute>>();
   const brNetfilter = options.brNetfilter ?? true;
@@ -164,19 +170,31 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
     const pods = podsByNode.get(node.name) ?? [];
-    const physical: DpInterface[] = node.interfaces.map((i) => ({
-      name: i.name,
-      kind: 'physical',
-      network: i.network,
-      addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
-    }));
+    const physical: DpInterface[] = node.interfaces.map((i) => {
+      const mtu = mtuOf.get(i.network);
+      return {
+        name: i.name,
+        kind: 'physical',
+        network: i.network,
+        addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
+        ...(mtu !== undefined && mtu !== DEFAULT_MTU ? { mtu } : {}),
+      };
+    });
     // The node's CNI plug-in wires its pods: devices, bridges, routes (src/core/cni).
     const wiring = cniPluginOf(node).wireNode(
       node,
       pods.filter((p) => !p.hostNetwork),
       t,
     );
-    const interfaces = [LO, ...physical, ...wiring.interfaces];
+    // The pods' MTU (the plug-in's `mtu`) holds on their host veths and bridge too.
+    const podMtu = podMtuOf(t, node);
+    const plugged =
+      podMtu === undefined
+        ? wiring.interfaces
+        : wiring.interfaces.map((i) =>
+            i.mtu === undefined && (i.kind === 'veth' || i.kind === 'bridge') ? { ...i, mtu: podMtu } : i,
+          );
+    const interfaces = [LO, ...physical, ...plugged];
     const routes: DpRoute[] = [...connectedRoutes(interfaces), ...wiring.routes];
     for (const r of node.routes) {
       const p = r.to === 'default' ? undefined : parsePrefix(r.to);
@@ -219,7 +237,12 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       node: node.name,
       interfaces,
       routes: sortRoutes(routes),
-      ...(hostGw ? { implied: impliedRoutesOf(t, node, sharedImplied) } : {}),
+      ...(wiring.implied
+        ? { implied: wiring.implied }
+        : hostGw
+          ? { implied: impliedRoutesOf(t, node, sharedImplied) }
+          : {}),
+      ...(wiring.tunnels ? { tunnels: wiring.tunnels } : {}),
       bridges,
       listeners,
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
@@ -245,11 +268,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       return [{ family: a.family, address: formatAddress(a), length: subnet?.length ?? (a.family === 4 ? 32 : 128) }];
     });
     const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
+    const mtu = node ? podMtuOf(t, node) : undefined;
     const eth0: DpInterface = {
       name: 'eth0',
       kind: 'veth',
       addresses: podWiring?.addresses ?? addresses,
       peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
+      ...(mtu !== undefined ? { mtu } : {}),
     };
     const interfaces = [LO, eth0];
     const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];

@@ -28,7 +28,7 @@ export interface InterfaceAddress {
 
 export interface DpInterface {
   readonly name: string;
-  readonly kind: 'loopback' | 'veth' | 'bridge' | 'physical';
+  readonly kind: 'loopback' | 'veth' | 'bridge' | 'physical' | 'vxlan';
   readonly addresses: readonly InterfaceAddress[];
   /** For a veth: the other end. */
   readonly peer?: { readonly netns: NetnsId; readonly device: string };
@@ -42,6 +42,52 @@ export interface DpInterface {
    * of another device (Calico's host-side cali veths answer for the pods' gateway 169.254.1.1 this way).
    */
   readonly proxyArp?: boolean;
+  /** The device's MTU when the model says (underlay interfaces, tunnel devices, pods' eth0); absent: 1500. */
+  readonly mtu?: number;
+  /** The device's MAC address when the model fixes it (a VTEP's, which other nodes' neighbour entries name). */
+  readonly mac?: string;
+  /** For a VXLAN device (a VTEP): how it encapsulates (`ip link add NAME type vxlan id VNI dstport PORT local LOCAL dev DEV`). */
+  readonly vxlan?: VxlanSettings;
+}
+
+/** A VXLAN tunnel endpoint's settings, as `ip -d link show` prints them. */
+export interface VxlanSettings {
+  /** The VXLAN network identifier (flannel: 1; Calico: 4096). */
+  readonly vni: number;
+  /** The UDP destination port of the outer packet (flannel: 8472, the Linux default; Calico and IANA: 4789). */
+  readonly port: number;
+  /** The outer source address: the node's address on the underlay. */
+  readonly local: string;
+  /** The underlay device the outer packets leave by. */
+  readonly dev: string;
+  /** Whether the device learns remote MACs from received packets (flannel and Calico: off, `nolearning`). */
+  readonly learning: boolean;
+}
+
+/** Permanent entries a tunnel plug-in installs on a node's VTEP, per remote node (`ip neigh`, `bridge fdb`). */
+export interface TunnelEntries {
+  /** The neighbour entry of `dev` for `address`: the remote VTEP's MAC (`ip neigh add ADDR lladdr MAC dev DEV nud permanent`). */
+  neighbor(dev: string, address: Address): TunnelNeighbor | undefined;
+  /** The forwarding entry of `dev` for `mac`: the remote node address the outer packet goes to (`bridge fdb append MAC dev DEV dst IP`). */
+  fdb(dev: string, mac: string): TunnelFdb | undefined;
+  /** Every entry, in node order (O(nodes): for showing them and for the kernel lab, not for lookups). */
+  all(): { readonly neighbors: readonly TunnelNeighbor[]; readonly fdb: readonly TunnelFdb[] };
+}
+
+export interface TunnelNeighbor {
+  readonly dev: string;
+  readonly address: string;
+  readonly mac: string;
+  /** The node the entry leads to. */
+  readonly node: string;
+}
+
+export interface TunnelFdb {
+  readonly dev: string;
+  readonly mac: string;
+  /** The remote node's underlay address. */
+  readonly dst: string;
+  readonly node: string;
 }
 
 export interface DpRoute {
@@ -129,8 +175,13 @@ export interface Netns {
    * `implied`): look routes up with `lookupRoute`/`routesFor`, list the whole table with `routeTable`.
    */
   readonly routes: readonly DpRoute[];
-  /** A node's host-gw routes, looked up in the cluster's shared index instead of listed on every node. */
+  /**
+   * Routes implied per remote node (host-gw's, or a tunnel plug-in's route to each other node's pod CIDR), looked
+   * up in a cluster-wide index instead of listed on every node.
+   */
   readonly implied?: ImpliedRoutes;
+  /** A tunnel plug-in's permanent neighbour and FDB entries on the node's VTEP (flannel VXLAN). */
+  readonly tunnels?: TunnelEntries;
   readonly bridges: readonly DpBridge[];
   /** Sockets that accept connections here (containers' declared ports). */
   readonly listeners: readonly Listener[];

@@ -36,8 +36,13 @@ function implied(b: Drafts, flannel: FlannelSettings | undefined, pools: readonl
   const flannelImplied = (span: Span): Implied => {
     const backend = flannel?.backend ?? 'vxlan';
     return backend === 'host-gw'
-      ? { what: 'flannel (host-gw backend)', candidates: ['flannel-host-gw', 'bridge'], span }
-      : { what: `flannel (${backend} backend)`, candidates: [`flannel-${backend}`, 'flannel'], span };
+      ? { what: 'flannel (host-gw backend)', candidates: ['flannel-host-gw', 'flannel', 'bridge'], span }
+      : {
+          what: `flannel (${backend} backend)`,
+          // The flannel plug-in models the vxlan and host-gw backends; another (wireguard, udp) stays unmodelled.
+          candidates: backend === 'vxlan' ? ['flannel-vxlan', 'flannel'] : [`flannel-${backend}`],
+          span,
+        };
   };
   const calicoImplied = (span: Span): Implied => {
     const used = pools.filter((p) => !p.disabled);
@@ -108,7 +113,7 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
       ),
     );
   const spans: Record<string, Span> = node
-    ? spansOf(node, ['plugin', 'bridge', 'ipMasq', 'hairpinMode', 'network', 'portmap', 'flannel', 'ipPools'])
+    ? spansOf(node, ['plugin', 'bridge', 'ipMasq', 'hairpinMode', 'mtu', 'network', 'portmap', 'flannel', 'ipPools'])
     : {};
   const fromConf = (key: string) => {
     const at = conf?.spans[key === 'network' ? 'name' : key];
@@ -128,6 +133,7 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
     bridge: pick('bridge', str(get(node, 'bridge')), conf?.bridge, 'cni0'),
     ipMasq: pick('ipMasq', bool(get(node, 'ipMasq')), conf?.ipMasq, false),
     hairpinMode: pick('hairpinMode', bool(get(node, 'hairpinMode')), conf?.hairpinMode, true),
+    mtu: pick<number | undefined>('mtu', int(get(node, 'mtu')), conf?.mtu, undefined),
     network: pick('network', str(get(node, 'network')), conf?.name || undefined, 'cbr0'),
     portmap: portmapOf(node, used, defaultSpan),
     flannel,

@@ -25,7 +25,7 @@ import type {
 import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
-import { CNI_PLUGIN_NAMES } from '../cni/names';
+import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
 /** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
@@ -245,9 +245,9 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
           : [];
     }
     const cni = enumOf(np?.cni, CNI_PLUGIN_NAMES, cluster.cni.plugin);
-    // The bridge's settings are the bridge plug-in's; other plug-ins have no bridge.
+    // The bridge's settings are the bridge plug-in's (flannel delegates to it); other plug-ins have no bridge.
     const bridge =
-      cni === 'bridge'
+      cni === 'bridge' || cni === 'flannel'
         ? bridgeOf(
             b,
             np?.bridge,
@@ -286,7 +286,14 @@ function defaultUnderlay(b: Drafts, networks: Network[]): Network | undefined {
   const base = addrs[0]!.value;
   while (length > 0 && !addrs.every((a) => a!.value >> BigInt(32 - length) === base >> BigInt(32 - length))) length--;
   const cidr = `${formatValue(4, firstAddress({ family: 4, address: base, length, text: '' }))}/${length}`;
-  const net: Network = { name: 'underlay', cidr, span: { file: '', start: 0, end: 0 }, spans: {}, origin: 'default' };
+  const net: Network = {
+    name: 'underlay',
+    cidr,
+    mtu: DEFAULT_MTU,
+    span: { file: '', start: 0, end: 0 },
+    spans: {},
+    origin: 'default',
+  };
   networks.push(net);
   return net;
 }

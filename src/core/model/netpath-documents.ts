@@ -3,6 +3,7 @@ import { type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str, stringMap, strings } from './read';
 import type { Interface, Pod, Route } from './types';
 import { hostVethName } from './names';
+import { DEFAULT_MTU } from '../cni/names';
 import { Drafts } from './drafts';
 import {
   addressList,
@@ -34,8 +35,9 @@ export function netpath(b: Drafts, root: YMap): void {
     b.networks.push({
       name,
       cidr: str(get(n, 'cidr')) ?? '',
+      mtu: int(get(n, 'mtu')) ?? DEFAULT_MTU,
       span: n.span,
-      spans: spansOf(n, ['name', 'cidr']),
+      spans: spansOf(n, ['name', 'cidr', 'mtu']),
       origin: 'netpath',
     });
   }

@@ -7,7 +7,7 @@
  * Descriptions are written for a person learning cluster networking.
  */
 import { PROTOCOLS } from './types';
-import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN } from '../cni/names';
+import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN, DEFAULT_MTU } from '../cni/names';
 
 export interface SchemaNode {
   readonly type?:
@@ -181,7 +181,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               enum: [...CNI_PLUGIN_NAMES],
               default: DEFAULT_CNI_PLUGIN,
               description:
-                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it, routes between nodes by host-gw.",
+                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it, routes between nodes by host-gw. `flannel`: the same bridge (cni0) for local pods, and between nodes flannel's backend (`cni.flannel.backend.type`: vxlan by default, the flannel.<VNI> VTEP; or host-gw).",
             },
             bridge: {
               type: 'string',
@@ -279,6 +279,13 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               },
               additionalProperties: false,
             },
+            mtu: {
+              type: 'integer',
+              minimum: 68,
+              maximum: 65535,
+              description:
+                "The MTU the plug-in gives pods (their eth0, the host veths, the bridge). Default: flannel VXLAN the underlay's MTU minus 50 (the VXLAN header), otherwise the underlay's.",
+            },
             ipPools: {
               type: 'array',
               description:
@@ -355,6 +362,14 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
         properties: {
           name: { type: 'string', description: 'Name that interfaces and externals refer to.' },
           cidr: cidr('The subnet of this segment.'),
+          mtu: {
+            type: 'integer',
+            minimum: 68,
+            maximum: 65535,
+            default: DEFAULT_MTU,
+            description:
+              "The segment's MTU: the largest IP packet its links carry (the nodes' interfaces on it). A tunnel's outer packets must fit.",
+          },
         },
         required: ['name', 'cidr'],
         additionalProperties: false,

@@ -71,6 +71,11 @@ export interface CniSettings extends Located {
   readonly ipMasq: boolean;
   readonly hairpinMode: boolean;
   /**
+   * The MTU the plug-in gives pods (their eth0, the host veths and the bridge); undefined: the plug-in's default
+   * (flannel VXLAN: the underlay's MTU minus 50; otherwise the underlay's).
+   */
+  readonly mtu: number | undefined;
+  /**
    * The CNI network's name (a conflist's `name`: `cbr0` for flannel, `kindnet`, `k8s-pod-network` for Calico):
    * the plug-ins hash it with the container ID into their chain names (CNI-<hash>, CNI-DN-<hash>).
    */
@@ -85,7 +90,8 @@ export interface CniSettings extends Located {
   readonly configs: readonly CniNetworkConfig[];
   /**
    * What the configurations read imply about the plug-in, when they say something NetPath does not model yet
-   * (flannel VXLAN before its plug-in exists): the name they imply and where. Undefined when all is modelled.
+   * (Calico before its plug-in exists, a flannel wireguard backend): the name they imply and where. Undefined when
+   * all is modelled.
    */
   readonly unmodelled: { readonly what: string; readonly span: Span } | undefined;
   /** kind's `networking.disableDefaultCNI: true`: kindnet is not installed, the CNI comes from other objects. */
@@ -191,6 +197,8 @@ export interface ClusterSettings extends Located {
 export interface Network extends Located {
   readonly name: string;
   readonly cidr: string;
+  /** The underlay's MTU (the nodes' interfaces on it); 1500 unless written. */
+  readonly mtu: number;
 }
 
 export interface Interface extends Located {

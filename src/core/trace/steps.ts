@@ -4,7 +4,7 @@
  * functions over the JSON shape; the webview imports them too.
  */
 import { hostPort } from '../net/address';
-import type { Hop, NetfilterStep, Step, StepOf, TracePath } from './types';
+import type { Hop, NetfilterStep, OuterPacket, Step, StepOf, TracePath } from './types';
 
 /** A netfilter decision that ended the hook without accepting: a DROP or REJECT rule, or a DROP policy. */
 export function isBlocking(s: Step): s is NetfilterStep {
@@ -125,4 +125,9 @@ export function summarizeStep(s: Step): string {
 /** What a person reads for a step: the walk's sentence, or the typed summary when there is none. */
 export function stepText(s: Step): string {
   return s.detail.trim() ? s.detail : summarizeStep(s);
+}
+
+/** A tunnel's outer header in one line: `VXLAN outer 192.168.56.11 -> 192.168.56.12 udp/8472 vni 1`. */
+export function outerText(o: OuterPacket): string {
+  return `${o.protocol.toUpperCase()} outer ${o.src} -> ${o.dst}${o.udpPort !== undefined ? ` udp/${o.udpPort}` : ''}${o.vni !== undefined ? ` vni ${o.vni}` : ''}`;
 }

@@ -4,7 +4,7 @@
  * colours with ANSI escapes when asked, and never prints an empty cell or the same words twice.
  */
 import { hostPort } from '../net/address';
-import { isBlocking, stepText } from './steps';
+import { isBlocking, outerText, stepText } from './steps';
 import { escapeDeep } from '../syntax/escape';
 import type { Hop, NetfilterStep, TracePath, TraceResult } from './types';
 
@@ -37,7 +37,8 @@ const ANSI: Palette = { bold: sgr(1, 22), dim: sgr(2, 22), good: sgr(32, 39), ba
 
 /** What happened on a hop, one sentence per step: every step but the netfilter walk, of which only a DROP or REJECT. */
 function notesOf(h: Hop): string[] {
-  return h.steps.filter((s) => s.kind !== 'netfilter' || isBlocking(s)).map(stepText);
+  const steps = h.steps.filter((s) => s.kind !== 'netfilter' || isBlocking(s)).map(stepText);
+  return h.outer ? [`in the tunnel: ${outerText(h.outer)}`, ...steps] : steps;
 }
 
 /**

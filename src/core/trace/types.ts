@@ -92,16 +92,20 @@ export interface NeighborStep extends StepBase {
   /** The next hop's address. */
   readonly address: string;
   /**
-   * The domain asked: a bridge (e.g. `cni0`), an underlay network of the topology, or a point-to-point link (a
-   * veth without a bridge, named by the sending device: routed CNI plug-ins).
+   * The domain asked: a bridge (e.g. `cni0`), an underlay network of the topology, a point-to-point link (a veth
+   * without a bridge, named by the sending device: routed CNI plug-ins), or the permanent entries of a device
+   * (`device`: a VTEP such as `flannel.1`, whose entries a tunnel plug-in installs; nobody answers ARP there).
    */
-  readonly domain: { readonly kind: 'bridge' | 'network' | 'link'; readonly name: string };
+  readonly domain: { readonly kind: 'bridge' | 'network' | 'link' | 'device'; readonly name: string };
+  /** The link-layer address found, when the model fixes it (a remote VTEP's MAC in a permanent entry). */
+  readonly mac?: string;
   /**
    * Who answers: the bridge itself (the pods' gateway), the bridge port the owner is behind, a device of another
-   * namespace holding the address (`host`), or the far end of a link answering for an address it routes elsewhere
-   * (`proxy-arp`). Absent when nobody answers (the walk then drops with `no-neighbor`).
+   * namespace holding the address (`host`), the far end of a link answering for an address it routes elsewhere
+   * (`proxy-arp`), or a permanent entry naming a remote VTEP (`vtep`). Absent when nobody answers (the walk then
+   * drops with `no-neighbor`).
    */
-  readonly answer?: DeviceRef & { readonly role: 'bridge' | 'bridge-port' | 'host' | 'proxy-arp' };
+  readonly answer?: DeviceRef & { readonly role: 'bridge' | 'bridge-port' | 'host' | 'proxy-arp' | 'vtep' };
 }
 
 /** A bridge forwarding a frame from a port (or from the node itself) out of a port. */
@@ -225,17 +229,25 @@ export interface AffinityStep extends StepBase {
   readonly seconds?: number;
 }
 
-/** Tunnel encapsulation (overlay CNIs): the packet is wrapped in an outer header and sent by `device`. */
+/**
+ * Tunnel encapsulation (overlay CNIs): the packet (`inner`, before) is wrapped in an outer header (`outer`, after)
+ * by the tunnel device and sent through the node's own stack to the remote tunnel endpoint.
+ */
 export interface EncapStep extends StepBase {
   readonly kind: 'encap';
   readonly protocol: 'vxlan' | 'geneve' | 'ipip';
   /** The tunnel device, e.g. `flannel.1`. */
   readonly device: string;
+  /** The outer header: this node's underlay address to the remote node's. */
   readonly outer: { readonly src: string; readonly dst: string };
   /** The outer UDP destination port (VXLAN, Geneve). */
   readonly udpPort?: number;
   /** The VXLAN network identifier / Geneve VNI. */
   readonly vni?: number;
+  /** The packet wrapped (the one the hop shows). */
+  readonly inner?: NatTuple;
+  /** The remote tunnel endpoint: its node and the MAC its forwarding entry maps to the outer destination. */
+  readonly remote?: { readonly node: string; readonly mac?: string };
 }
 
 /** Tunnel decapsulation: the outer header removed, the inner packet received on `device`. */
@@ -243,9 +255,11 @@ export interface DecapStep extends StepBase {
   readonly kind: 'decap';
   readonly protocol: 'vxlan' | 'geneve' | 'ipip';
   readonly device: string;
+  /** The outer header removed (before), the `inner` packet received on `device` (after). */
   readonly outer: { readonly src: string; readonly dst: string };
   readonly udpPort?: number;
   readonly vni?: number;
+  readonly inner?: NatTuple;
 }
 
 /**
@@ -351,12 +365,27 @@ export const STEP_KINDS: readonly StepKind[] = [
 /** The step of a kind, e.g. `StepOf<'netfilter'>`. */
 export type StepOf<K extends StepKind> = Extract<Step, { readonly kind: K }>;
 
+/** The outer header of a packet travelling in a tunnel (what a capture on the underlay sees around `packet`). */
+export interface OuterPacket {
+  readonly protocol: 'vxlan' | 'geneve' | 'ipip';
+  /** The node addresses: the sending tunnel endpoint's and the receiving one's. */
+  readonly src: string;
+  readonly dst: string;
+  /** The outer UDP destination port (VXLAN, Geneve); the source port is the kernel's hash of the inner flow. */
+  readonly udpPort?: number;
+  readonly vni?: number;
+  readonly ttl: number;
+}
+
 /** Where a capture would see the packet, and the steps taken there in the kernel's order. */
 export interface Hop {
   readonly netns: string;
   readonly device: string;
   readonly dir: 'in' | 'out';
+  /** The packet of the flow (inside the tunnel when `outer` is set). */
   readonly packet: HopPacket;
+  /** Set on the hops where the packet travels encapsulated (the underlay between two tunnel endpoints): the outer header. */
+  readonly outer?: OuterPacket;
   readonly steps: readonly Step[];
 }
 

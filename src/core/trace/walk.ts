@@ -74,6 +74,11 @@ export interface WalkState {
   /** Set once the source pod's egress policies have judged the packet (they judge it once, at the first node). */
   readonly egressJudged?: true;
   /**
+   * Set while the packet travels in a tunnel: `pkt` is then the outer packet (it is what the nodes' stacks route and
+   * filter) and `inner` the packet of the flow, given back at the remote tunnel endpoint.
+   */
+  readonly tunnel?: Tunnel;
+  /**
    * For a reply: the request's conntrack entries and NAT events (to name what each reverse translation undoes),
    * and the source rewrite still due at POSTROUTING.
    */
@@ -82,6 +87,14 @@ export interface WalkState {
     readonly requestNat: readonly NatEvent[];
     readonly srcDue?: { readonly src: string; readonly sport: number | null };
   };
+}
+
+export interface Tunnel {
+  readonly inner: Pkt;
+  readonly protocol: 'vxlan';
+  readonly device: string;
+  readonly vni: number;
+  readonly port: number;
 }
 
 export interface Finished {
@@ -223,11 +236,14 @@ function hop(
 ): Finished[] {
   const p = s.pkt;
   const key = `${netns}|${device}|${dir}|${p.src}|${p.sport}|${p.dst}|${p.dport}`;
+  const t = s.tunnel;
+  const flow = t ? t.inner : p;
   const h: Hop = {
     netns,
     device,
     dir,
-    packet: { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, ttl: p.ttl },
+    packet: { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl },
+    ...(t ? { outer: { protocol: t.protocol, src: p.src, dst: p.dst, udpPort: t.port, vni: t.vni, ttl: p.ttl } } : {}),
     steps: s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)],
   };
   const next: WalkState = {
@@ -875,6 +891,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   }
   if (iface.kind === 'loopback')
     return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
+  if (iface.kind === 'vxlan') return hop(s, n.id, dev, 'out', (a) => encapsulate(env, a, n, iface, nextHop));
   // A physical interface on an underlay segment: ARP for the next hop among the segment's members.
   const seg = iface.network ? env.dp.segments.get(iface.network) : undefined;
   if (!seg)
@@ -981,7 +998,9 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   const dst = addr(s.pkt.dst);
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
-    return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) => deliver(env, a, n, inDev));
+    return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) =>
+      a.tunnel ? decapsulate(env, a, n, inDev) : deliver(env, a, n, inDev),
+    );
   }
   const r = lookupRoute(n, dst);
   if (!r)
@@ -1112,6 +1131,123 @@ function bridgeIngress(
       if (toPort) return bridgeOut(a, toPort, 'destination');
       return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
     }),
+  );
+}
+
+// ---------------------------------------------------------------- tunnels
+
+/**
+ * The VXLAN device `vtep` transmits the packet towards `nextHop` (after POSTROUTING, its `out` hop recorded): the
+ * permanent neighbour entry gives the remote VTEP's MAC, the FDB entry for that MAC the remote node's address; the
+ * packet is wrapped in outer IP/UDP/VXLAN headers and sent by the node's own stack (routing, OUTPUT, POSTROUTING on
+ * the outer packet), as vxlan_xmit does (with `nolearning` and no entry, the kernel drops it).
+ */
+function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, nextHop: Address): Finished[] {
+  const vx = vtep.vxlan;
+  const target = fmtAddr(nextHop);
+  const domain = { kind: 'device' as const, name: vtep.name };
+  const nb = n.tunnels?.neighbor(vtep.name, nextHop);
+  if (!vx || !nb)
+    return finish(
+      step(s, {
+        kind: 'neighbor',
+        detail: `neighbour ${target} on ${vtep.name}: no permanent entry (the VTEP does not learn), so the packet is dropped`,
+        address: target,
+        domain,
+      }),
+      n.id,
+      'dropped',
+      'no-neighbor',
+      `no neighbour entry for ${target} on ${vtep.name}`,
+      { device: vtep.name, address: target },
+    );
+  const fdb = n.tunnels?.fdb(vtep.name, nb.mac);
+  const remote = fdb ? env.dp.owners.get(addressKey(addr(fdb.dst))) : undefined;
+  const st = step(s, {
+    kind: 'neighbor',
+    detail: `neighbour ${target} on ${vtep.name}: ${nb.mac} (permanent; the VTEP of ${nb.node})`,
+    address: target,
+    domain,
+    mac: nb.mac,
+    ...(remote ? { answer: { netns: remote.netns, device: vtep.name, role: 'vtep' as const } } : {}),
+  });
+  if (!fdb)
+    return finish(
+      st,
+      n.id,
+      'dropped',
+      'no-neighbor',
+      `no forwarding entry for ${nb.mac} on ${vtep.name}: the VTEP does not know where to send it`,
+      { device: vtep.name, address: target },
+    );
+  const inner = st.pkt;
+  const local = addr(vx.local);
+  const outer: Pkt = {
+    family: local.family,
+    proto: 'udp',
+    src: vx.local,
+    sport: null,
+    dst: fdb.dst,
+    dport: vx.port,
+    ttl: 64,
+    mark: 0,
+  };
+  const wrapped = step(
+    { ...st, pkt: outer, tunnel: { inner, protocol: 'vxlan', device: vtep.name, vni: vx.vni, port: vx.port } },
+    {
+      kind: 'encap',
+      detail: `VXLAN encapsulation by ${vtep.name}: ${hostPort(inner.src, inner.sport)} -> ${hostPort(inner.dst, inner.dport)} inside UDP ${vx.local} -> ${fdb.dst}:${vx.port}, VNI ${vx.vni} (FDB: ${nb.mac} dst ${fdb.dst})`,
+      protocol: 'vxlan',
+      device: vtep.name,
+      outer: { src: vx.local, dst: fdb.dst },
+      udpPort: vx.port,
+      vni: vx.vni,
+      inner: tupleOf(inner),
+      remote: { node: fdb.node, mac: nb.mac },
+    },
+  );
+  return originate(env, wrapped, n.id);
+}
+
+/**
+ * A tunnel packet reached a local UDP port (after INPUT): the VXLAN device listening on that port with the packet's
+ * VNI takes the outer headers off and receives the inner packet, which enters the node's stack again by that device.
+ * No device on the port: the kernel answers port unreachable; none with the VNI: vxlan_rcv drops it.
+ */
+function decapsulate(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
+  const t = s.tunnel!;
+  const outer = s.pkt;
+  const onPort = n.interfaces.filter((i) => i.kind === 'vxlan' && i.vxlan?.port === outer.dport);
+  const vtep = onPort.find((i) => i.vxlan?.vni === t.vni);
+  if (!vtep) {
+    const what = onPort.length
+      ? `no VXLAN device with VNI ${t.vni} on UDP ${outer.dport} (${onPort.map((i) => `${i.name}: VNI ${i.vxlan?.vni}`).join(', ')}): dropped`
+      : `no VXLAN device listens on UDP ${outer.dport} in ${n.id}: the kernel answers port unreachable`;
+    return finish(s, n.id, onPort.length ? 'dropped' : 'rejected', 'no-listener', what, {
+      device: inDev,
+      address: outer.dst,
+      ...(outer.dport !== null ? { port: outer.dport } : {}),
+      listening: n.interfaces.flatMap((i) => (i.vxlan ? [`${i.name}:${i.vxlan.port}/UDP`] : [])),
+    });
+  }
+  const { tunnel: _t, ...rest } = s;
+  const inner: WalkState = { ...rest, pkt: t.inner };
+  return hop(inner, n.id, vtep.name, 'in', (a) =>
+    receive(
+      env,
+      step(a, {
+        kind: 'decap',
+        detail: `VXLAN decapsulation by ${vtep.name}: UDP ${outer.src} -> ${outer.dst}:${outer.dport}, VNI ${t.vni} removed; ${hostPort(t.inner.src, t.inner.sport)} -> ${hostPort(t.inner.dst, t.inner.dport)} received on ${vtep.name}`,
+        protocol: 'vxlan',
+        device: vtep.name,
+        outer: { src: outer.src, dst: outer.dst },
+        ...(outer.dport !== null ? { udpPort: outer.dport } : {}),
+        vni: t.vni,
+        inner: tupleOf(t.inner),
+      }),
+      n,
+      vtep.name,
+    ),
   );
 }
 

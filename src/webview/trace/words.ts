@@ -1,5 +1,5 @@
 /** A trace in words: dispositions as sentences, the step of a hop that mattered, the Markdown export. */
-import { isBlocking, matteredStep, stepText } from '../../core/trace/steps';
+import { isBlocking, matteredStep, outerText, stepText } from '../../core/trace/steps';
 import type { Reason } from '../../core/trace/types';
 import type { Hop, NatEvent, NatTuple, Step, TracePath, TraceResult } from '../../protocol/messages';
 import { hostPort } from '../../core/net/address';
@@ -116,7 +116,8 @@ export function markdown(result: TraceResult, walk: Walk, title: string, probabi
   walk.hops.forEach((h, i) => {
     const s = mattered(h);
     const nat = natOf(h, s, walk);
-    const step = nat ? `${natSummary(nat)} (${nat.chain})` : s ? stepText(s) : '';
+    const what = nat ? `${natSummary(nat)} (${nat.chain})` : s ? stepText(s) : '';
+    const step = h.outer ? `in the tunnel: ${outerText(h.outer)}${what ? `; ${what}` : ''}` : what;
     lines.push(
       `| ${i + 1} | ${cell(h.netns)} | ${cell(h.device)} | ${h.dir} | ${cell(tupleText(h.packet))} | ${h.packet.ttl} | ${cell(step)} |`,
     );

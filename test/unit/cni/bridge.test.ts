@@ -26,9 +26,9 @@ describe('cni (plug-ins)', () => {
   });
 
   it('an unknown plug-in name is a schema problem at the value, and the node falls back to the default', () => {
-    const text = LAB.replace('  - name: node1\n', '  - name: node1\n    cni: flannel\n');
+    const text = LAB.replace('  - name: node1\n', '  - name: node1\n    cni: weave\n');
     const a = analyse([{ path: 'lab.netpath.yaml', text }]);
-    const p = a.problems.find((x) => text.slice(x.span.start, x.span.end) === 'flannel');
+    const p = a.problems.find((x) => text.slice(x.span.start, x.span.end) === 'weave');
     assert.ok(p, JSON.stringify(a.problems.map((x) => x.code)));
     assert.match(p.code, /^schema\./);
     assert.equal(a.topology.nodes[0].cni, 'bridge');

@@ -1,0 +1,278 @@
+/**
+ * flannel (github.com/flannel-io/flannel). Pods are wired by the CNI bridge plug-in flannel delegates to (the
+ * `cni0` bridge holding the pods' gateway, the .1 of the node's pod CIDR); between nodes the backend decides:
+ *
+ * - `vxlan` (pkg/backend/vxlan, flannel's default): a VTEP `flannel.<VNI>` (`ip link add flannel.1 type vxlan id 1
+ *   dstport 8472 local <node IP> dev <underlay> nolearning`, MTU = the underlay's MTU - 50) holding the .0 address
+ *   of the node's pod CIDR as a /32; for each other node, a route `<its pod CIDR> via <its .0> dev flannel.1
+ *   onlink`, a permanent neighbour entry `<its .0> lladdr <its VTEP MAC>` and an FDB entry `<its VTEP MAC> dst <its
+ *   node IP>` on flannel.1 (vxlan_network.go, handleSubnetEvents). flannel picks each VTEP's MAC at random and
+ *   publishes it in the node's `flannel.alpha.coreos.com/backend-data` annotation; NetPath derives a stable
+ *   locally administered one from the node name.
+ * - `host-gw`: routes to the other nodes' pod CIDRs via their addresses on the shared network (the data plane's
+ *   host-gw routes, as the bridge plug-in has them).
+ *
+ * The per-node routes and entries are looked up in one cluster-wide index of pod CIDRs, never listed per node
+ * (N nodes would make N × (N - 1) of them).
+ */
+import { sha512Hex } from '../hash';
+import {
+  canonical,
+  formatValue,
+  mask,
+  parseAddress,
+  parsePrefix,
+  type Address,
+  type Family,
+  type Prefix,
+} from '../net/address';
+import type { DpInterface, DpRoute, ImpliedRoutes, TunnelEntries, TunnelFdb, TunnelNeighbor } from '../dataplane/types';
+import type { Node, Topology } from '../model/types';
+import { BRIDGE_PLUGIN, ifaceAddress } from './bridge';
+import { DEFAULT_MTU, FLANNEL_DEFAULT_PORT, FLANNEL_DEFAULT_VNI, VXLAN_OVERHEAD } from './names';
+import type { CniPlugin } from './types';
+
+/** flannel's backend settings (`cluster.cni.flannel`, from net-conf.json): flannel's defaults when none was read. */
+export function flannelBackend(t: Topology): { vxlan: boolean; backend: string; vni: number; port: number } {
+  const f = t.cluster.cni.flannel;
+  const backend = f?.backend ?? 'vxlan';
+  return {
+    vxlan: backend === 'vxlan',
+    backend,
+    vni: f?.vni ?? FLANNEL_DEFAULT_VNI,
+    port: f?.port ?? FLANNEL_DEFAULT_PORT,
+  };
+}
+
+/** The VTEP's name for a VNI, as flannel names it (`flannel.%v`). */
+export const flannelVtepName = (vni: number): string => `flannel.${vni}`;
+
+/** A stable, locally administered unicast MAC for a node's VTEP (flannel picks a random one). */
+export function vtepMac(node: string, device: string): string {
+  const h = sha512Hex(`netpath:vtep:${node}:${device}`);
+  const bytes = [0, 1, 2, 3, 4, 5].map((i) => parseInt(h.slice(i * 2, i * 2 + 2), 16));
+  bytes[0] = (bytes[0] & 0xfe) | 0x02;
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The node's underlay interface flannel uses (its first interface with an IPv4 address) and that address. */
+export function flannelUnderlay(t: Topology, node: Node): { name: string; address: string; mtu: number } | undefined {
+  for (const i of node.interfaces) {
+    const a = i.addresses.map((x) => ifaceAddress(x)).find((x) => x?.family === 4);
+    if (!a) continue;
+    const mtu = t.networks.find((n) => n.name === i.network)?.mtu ?? DEFAULT_MTU;
+    return { name: i.name, address: a.address, mtu };
+  }
+  return undefined;
+}
+
+/** One node's VXLAN lease: its IPv4 pod CIDR, VTEP address (the CIDR's .0), VTEP MAC and underlay address. */
+interface Lease {
+  readonly node: Node;
+  readonly prefix: Prefix;
+  readonly cidr: string;
+  readonly vtep: string;
+  readonly mac: string;
+  readonly publicIP: string;
+}
+
+interface LeaseIndex {
+  readonly leases: readonly Lease[];
+  /** Per prefix length, the leases by network address. */
+  readonly byLength: ReadonlyMap<number, ReadonlyMap<bigint, Lease>>;
+  readonly byVtep: ReadonlyMap<bigint, Lease>;
+  readonly byMac: ReadonlyMap<string, Lease>;
+}
+
+const leaseMemo = new WeakMap<Topology, LeaseIndex>();
+
+/** The VXLAN leases of every flannel VXLAN node (IPv4 pod CIDRs), indexed once per topology. */
+function leaseIndex(t: Topology): LeaseIndex {
+  const memo = leaseMemo.get(t);
+  if (memo) return memo;
+  const leases: Lease[] = [];
+  const byLength = new Map<number, Map<bigint, Lease>>();
+  const byVtep = new Map<bigint, Lease>();
+  const byMac = new Map<string, Lease>();
+  const f = flannelBackend(t);
+  const dev = flannelVtepName(f.vni);
+  for (const node of t.nodes) {
+    if (node.cni !== 'flannel' || !f.vxlan) continue;
+    const up = flannelUnderlay(t, node);
+    if (!up) continue;
+    for (const cidr of node.podCIDRs) {
+      const prefix = parsePrefix(cidr);
+      if (!prefix || prefix.family !== 4) continue;
+      const network = prefix.address & mask(4, prefix.length);
+      const lease: Lease = {
+        node,
+        prefix,
+        cidr: canonical(prefix),
+        vtep: formatValue(4, network),
+        mac: vtepMac(node.name, dev),
+        publicIP: up.address,
+      };
+      leases.push(lease);
+      let m = byLength.get(prefix.length);
+      if (!m) byLength.set(prefix.length, (m = new Map()));
+      if (!m.has(network)) m.set(network, lease);
+      if (!byVtep.has(network)) byVtep.set(network, lease);
+      if (!byMac.has(lease.mac)) byMac.set(lease.mac, lease);
+      break;
+    }
+  }
+  const index = { leases, byLength, byVtep, byMac };
+  leaseMemo.set(t, index);
+  return index;
+}
+
+/** The lease whose pod CIDR holds `a`, longest prefix first. */
+function leaseFor(index: LeaseIndex, a: Address): Lease | undefined {
+  if (a.family !== 4) return undefined;
+  const lengths = [...index.byLength.keys()].sort((x, y) => y - x);
+  for (const length of lengths) {
+    const l = index.byLength.get(length)?.get(a.value & mask(4, length));
+    if (l) return l;
+  }
+  return undefined;
+}
+
+const onlinkText = (cidr: string, via: string, dev: string): string => `${cidr} via ${via} dev ${dev} onlink`;
+
+/** A node's VXLAN routes to the other nodes' pod CIDRs (`via <their .0> dev flannel.1 onlink`). */
+function vxlanRoutes(t: Topology, node: Node, dev: string): ImpliedRoutes {
+  const index = leaseIndex(t);
+  const declared = new Set(node.routes.map((r) => r.to));
+  const memo = new Map<Lease, DpRoute>();
+  const route = (l: Lease): DpRoute | undefined => {
+    if (l.node === node || declared.has(l.cidr)) return undefined;
+    let r = memo.get(l);
+    if (!r) {
+      r = {
+        to: l.cidr,
+        prefix: { ...l.prefix, text: l.cidr },
+        via: l.vtep,
+        dev,
+        onlink: true,
+        kind: 'implied',
+        text: onlinkText(l.cidr, l.vtep, dev),
+        span: l.node.span,
+      };
+      memo.set(l, r);
+    }
+    return r;
+  };
+  return {
+    matching(dst: Address) {
+      const l = leaseFor(index, dst);
+      const r = l ? route(l) : undefined;
+      return r ? [r] : [];
+    },
+    all() {
+      return index.leases.flatMap((l) => route(l) ?? []);
+    },
+  };
+}
+
+/** A node's permanent neighbour and FDB entries on its VTEP, one of each per other node. */
+function vxlanEntries(t: Topology, node: Node, dev: string): TunnelEntries {
+  const index = leaseIndex(t);
+  const neighborOf = (l: Lease): TunnelNeighbor => ({ dev, address: l.vtep, mac: l.mac, node: l.node.name });
+  const fdbOf = (l: Lease): TunnelFdb => ({ dev, mac: l.mac, dst: l.publicIP, node: l.node.name });
+  return {
+    neighbor(d: string, a: Address) {
+      if (d !== dev || a.family !== 4) return undefined;
+      const l = index.byVtep.get(a.value);
+      return l && l.node !== node ? neighborOf(l) : undefined;
+    },
+    fdb(d: string, mac: string) {
+      if (d !== dev) return undefined;
+      const l = index.byMac.get(mac);
+      return l && l.node !== node ? fdbOf(l) : undefined;
+    },
+    all() {
+      const others = index.leases.filter((l) => l.node !== node);
+      return { neighbors: others.map(neighborOf), fdb: others.map(fdbOf) };
+    },
+  };
+}
+
+/** The MTU flannel gives the VTEP and (through the bridge plug-in's `mtu`) the pods: the underlay's minus 50. */
+export function flannelMtus(t: Topology, node: Node): { underlay: number; vtep: number; pod: number } {
+  const underlay = flannelUnderlay(t, node)?.mtu ?? DEFAULT_MTU;
+  const vxlan = flannelBackend(t).vxlan;
+  const vtep = underlay - VXLAN_OVERHEAD;
+  return { underlay, vtep, pod: t.cluster.cni.mtu ?? (vxlan ? vtep : underlay) };
+}
+
+const withMtu = (i: DpInterface, mtu: number): DpInterface => ({ ...i, mtu });
+
+export const FLANNEL_PLUGIN: CniPlugin = {
+  name: 'flannel',
+  describe(node, t) {
+    const base = BRIDGE_PLUGIN.describe(node, t);
+    const f = t ? flannelBackend(t) : undefined;
+    if (!f || !f.vxlan)
+      return {
+        ...base,
+        plugin: 'flannel',
+        summary: `flannel host-gw: ${base.summary}; routes via the other nodes' addresses`,
+      };
+    const dev = flannelVtepName(f.vni);
+    const lease = t ? leaseIndex(t).leases.find((l) => l.node === node) : undefined;
+    const up = t ? flannelUnderlay(t, node) : undefined;
+    return {
+      ...base,
+      plugin: 'flannel',
+      summary: `flannel VXLAN: VTEP ${dev} (VNI ${f.vni}, UDP ${f.port}${lease ? `, ${lease.vtep}/32, MAC ${lease.mac}` : ''}${up ? `, over ${up.name}` : ''}); ${base.summary}`,
+      devices: [...base.devices, ...(lease ? [{ name: dev, addresses: [`${lease.vtep}/32`] }] : [])],
+      tunnel: {
+        protocol: 'vxlan',
+        device: dev,
+        vni: f.vni,
+        port: f.port,
+        ...(lease ? { address: lease.vtep, mac: lease.mac } : {}),
+        ...(up ? { underlay: up.name, local: up.address } : {}),
+      },
+    };
+  },
+  wireNode(node, pods, t) {
+    const base = BRIDGE_PLUGIN.wireNode(node, pods, t);
+    const mtus = flannelMtus(t, node);
+    const podMtu = (i: DpInterface): DpInterface => withMtu(i, mtus.pod);
+    const interfaces = base.interfaces.map(podMtu);
+    const f = flannelBackend(t);
+    if (!f.vxlan) return { ...base, interfaces };
+    const dev = flannelVtepName(f.vni);
+    const up = flannelUnderlay(t, node);
+    const lease = leaseIndex(t).leases.find((l) => l.node === node);
+    if (!up || !lease) return { ...base, interfaces };
+    const vtep: DpInterface = {
+      name: dev,
+      kind: 'vxlan',
+      addresses: [{ family: 4, address: lease.vtep, length: 32 }],
+      mtu: mtus.vtep,
+      mac: lease.mac,
+      vxlan: { vni: f.vni, port: f.port, local: up.address, dev: up.name, learning: false },
+    };
+    return {
+      ...base,
+      interfaces: [...interfaces, vtep],
+      implied: vxlanRoutes(t, node, dev),
+      tunnels: vxlanEntries(t, node, dev),
+    };
+  },
+  wirePod(node, pod, addresses, t) {
+    return BRIDGE_PLUGIN.wirePod(node, pod, addresses, t);
+  },
+  masquerade(node, pods, t) {
+    return BRIDGE_PLUGIN.masquerade(node, pods, t);
+  },
+};
+
+/** The pod MTU of a node's pods when the plug-in sets one (flannel), for the pod's eth0. */
+export function podMtuOf(t: Topology, node: Node): number | undefined {
+  return node.cni === 'flannel' ? flannelMtus(t, node).pod : t.cluster.cni.mtu;
+}
+
+export type { Family };
