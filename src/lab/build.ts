@@ -231,6 +231,9 @@ export async function labUp(
         cmds.push(
           `link add p${i} address ${macFor(uid, `p${i}`)} type veth peer name ${m.device} address ${macFor(m.netns, m.device)} netns ${ns(m.netns)}`,
         );
+        // A member's MTU (the network's) holds on the switch port too.
+        const mtu = dp.namespaces.get(m.netns)?.interfaces.find((x) => x.name === m.device)?.mtu;
+        if (mtu !== undefined) cmds.push(`link set p${i} mtu ${mtu}`);
         cmds.push(`link set p${i} master br0`, `link set p${i} up`);
       });
       await must('ip', ['-n', ns(uid), '-batch', '-'], { input: cmds.join('\n') + '\n' });
@@ -245,7 +248,16 @@ export async function labUp(
             `link add ${i.name} address ${macFor(id, i.name)} type veth peer name ${i.peer.device} address ${macFor(i.peer.netns, i.peer.device)} netns ${ns(i.peer.netns)}`,
           );
         }
+        // A VTEP, as flannel creates it (pkg/backend/vxlan/device.go): its own MAC, VNI, port, underlay, no learning.
+        if (i.kind === 'vxlan' && i.vxlan) {
+          const v = i.vxlan;
+          cmds.push(
+            `link add ${i.name} address ${i.mac ?? macFor(id, i.name)} type vxlan id ${v.vni} dstport ${v.port} local ${v.local} dev ${v.dev}${v.learning ? '' : ' nolearning'}`,
+          );
+        }
       }
+      for (const i of n.interfaces)
+        if (i.mtu !== undefined && i.kind !== 'loopback') cmds.push(`link set ${i.name} mtu ${i.mtu}`);
       for (const i of n.interfaces) {
         if (i.kind === 'loopback') continue;
         if (i.master)
@@ -259,10 +271,19 @@ export async function labUp(
           );
       }
       for (const i of n.interfaces) if (i.kind !== 'loopback') cmds.push(`link set ${i.name} up`);
+      // A tunnel plug-in's permanent entries on the VTEP: neighbour (remote VTEP address -> MAC), FDB (MAC -> node).
+      const tunnels = n.tunnels?.all();
+      for (const e of tunnels?.neighbors ?? [])
+        cmds.push(`neigh replace ${e.address} lladdr ${e.mac} dev ${e.dev} nud permanent`);
       // Table order is longest prefix first: a gateway's link route (`10.244.1.1 dev eth0 scope link`) is in
       // before the routes via it.
       for (const r of routeTable(n)) if (r.kind !== 'connected') cmds.push(`route add ${routeAddArgs(r)}`);
       await must('ip', ['-n', ns(id), '-batch', '-'], { input: cmds.join('\n') + '\n' });
+      if (tunnels?.fdb.length)
+        await must('bridge', ['-n', ns(id), '-batch', '-'], {
+          input:
+            tunnels.fdb.map((e) => `fdb append ${e.mac} dev ${e.dev} dst ${e.dst} self permanent`).join('\n') + '\n',
+        });
       const devices = n.interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
       await must('ip', ['netns', 'exec', ns(id), 'sh', '-c', rpFilterOff(devices) + deviceSysctls(n.interfaces)]);
     };

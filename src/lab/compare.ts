@@ -167,6 +167,12 @@ export function compareFlow(
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
   const affinity = hasAffinity(result);
   const differences = new Set<string>();
+  // The UDP ports of the tunnels the trace crosses: captures there hold the request inside an outer packet.
+  const tunnelPorts = new Set(
+    result.paths.flatMap((p) =>
+      [...p.hops, ...(p.reply?.hops ?? [])].flatMap((h) => (h.outer?.udpPort !== undefined ? [h.outer.udpPort] : [])),
+    ),
+  );
   // Devices: per try compared, or not observed (the captures lost packets of this flow).
   let devicesCompared = 0;
   let devicesMissing = 0;
@@ -186,7 +192,7 @@ export function compareFlow(
           : t.localPort !== undefined
             ? ({ proto: 'tcp', sourceNetns: startId, sport: t.localPort } as const)
             : undefined;
-      devices = key ? followRequest(captured.captures, key) : undefined;
+      devices = key ? followRequest(captured.captures, key, tunnelPorts) : undefined;
       // Not in any capture, and nothing was lost: the request never reached a captured device (it did not leave its namespace).
       if (!devices && !captured.incomplete.length && t.result !== 'answered') devices = [];
     }

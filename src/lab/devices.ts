@@ -25,7 +25,7 @@ import path from 'node:path';
 import type { DataPlane, TracePath } from '../core';
 import type { VerifyDeviceHop } from '../protocol/verify';
 import { run } from './exec';
-import { parseIp, parseLinks, readPcap, type CapturedPacket } from './pcap';
+import { flowPacket, parseLinks, readPcap, type CapturedPacket } from './pcap';
 
 /** A device crossed (declared with the verify report). */
 export type DeviceHop = VerifyDeviceHop;
@@ -183,7 +183,7 @@ export function stopAllCaptures(): void {
  * frame size, so the default 262144-byte snaplen leaves a 2 MiB buffer a handful of blocks; in immediate mode
  * each block is retired within milliseconds and, with a busy CPU, all of them are soon waiting for tcpdump and
  * the kernel drops (measured: 10 of 24 packets of one connection lost in most node captures). 128 bytes hold
- * the SLL2, IP and TCP/UDP headers and the UDP token; `-B 4096` gives a 4 MiB ring of page-sized blocks.
+ * the SLL2, IP and TCP/UDP headers and the UDP token, also inside a VXLAN tunnel's 50 bytes (160); `-B 4096` gives a 4 MiB ring of page-sized blocks.
  */
 export const TCPDUMP_ARGS = [
   '-i',
@@ -194,7 +194,7 @@ export const TCPDUMP_ARGS = [
   '-U',
   '-n',
   '-s',
-  '128',
+  '160',
   '-B',
   '4096',
 ] as const;
@@ -411,8 +411,11 @@ const WINDOW_NS = 900_000_000n;
 export function followRequest(
   captures: ReadonlyMap<string, { readonly links: Map<number, string>; readonly packets: readonly CapturedPacket[] }>,
   key: TryKey,
+  tunnelPorts: ReadonlySet<number> = new Set(),
 ): DeviceHop[] | undefined {
   let isMatch: (p: CapturedPacket) => boolean;
+  // On an underlay between two VTEPs the request is inside a VXLAN packet: match the inner one.
+  const parseIp = (p: CapturedPacket) => flowPacket(p, tunnelPorts);
   if (key.proto === 'tcp') {
     const src = captures.get(key.sourceNetns);
     let isn: number | undefined;

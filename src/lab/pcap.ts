@@ -164,3 +164,22 @@ export function parseLinks(text: string): Map<number, string> {
   }
   return out;
 }
+
+/** The VXLAN header (8 bytes) and the inner Ethernet header (14) before an encapsulated IP packet. */
+const VXLAN_INNER = 8 + 14;
+
+/**
+ * The packet of the flow in a capture: the IP packet itself, or when it is a VXLAN packet to one of `tunnelPorts`
+ * (the I flag set, a valid VNI field), the IP packet inside it.
+ */
+export function flowPacket(
+  p: Pick<CapturedPacket, 'ethertype' | 'data'>,
+  tunnelPorts: ReadonlySet<number>,
+): IpPacket | undefined {
+  const ip = parseIp(p);
+  const b = ip?.payload;
+  if (!ip || ip.protocol !== 17 || ip.dport === undefined || !tunnelPorts.has(ip.dport) || !b) return ip;
+  if (b.length < VXLAN_INNER || (b[0] & 0x08) === 0 || b[7] !== 0) return ip;
+  const ethertype = (b[20] << 8) | b[21];
+  return parseIp({ ethertype, data: b.subarray(VXLAN_INNER) }) ?? ip;
+}

@@ -16,16 +16,7 @@
  * (N nodes would make N × (N - 1) of them).
  */
 import { sha512Hex } from '../hash';
-import {
-  canonical,
-  formatValue,
-  mask,
-  parseAddress,
-  parsePrefix,
-  type Address,
-  type Family,
-  type Prefix,
-} from '../net/address';
+import { canonical, formatValue, mask, parsePrefix, type Address, type Prefix } from '../net/address';
 import type { DpInterface, DpRoute, ImpliedRoutes, TunnelEntries, TunnelFdb, TunnelNeighbor } from '../dataplane/types';
 import type { Node, Topology } from '../model/types';
 import { BRIDGE_PLUGIN, ifaceAddress } from './bridge';
@@ -274,5 +265,3 @@ export const FLANNEL_PLUGIN: CniPlugin = {
 export function podMtuOf(t: Topology, node: Node): number | undefined {
   return node.cni === 'flannel' ? flannelMtus(t, node).pod : t.cluster.cni.mtu;
 }
-
-export type { Family };

@@ -35,7 +35,8 @@ function traces(): [string, TraceResult][] {
 }
 
 /** The hop rows of a wide table: `#  netns  device  dir  src  dst  ttl  what happened`. */
-const hopRows = (text: string) => text.split('\n').filter((l) => /^\s+\d+ {2}\S/.test(l));
+// A hop row: its number, padded to the widest number of the table (hops 1 to 10 pad `1` with three spaces), then the namespace.
+const hopRows = (text: string) => text.split('\n').filter((l) => /^\s+\d+ {2,}(pod|node|external):\S/.test(l));
 
 describe('trace/text', () => {
   const all = traces();
