@@ -50,7 +50,7 @@ const TIERS = [
     needs: ['iproute2', 'iptables', 'nftables', 'tcpdump', 'conntrack'],
     root: true,
     build: false,
-    minutes: 5,
+    minutes: 8,
     steps: [script('scripts/kernel/run.mjs')],
   },
 ];

@@ -67,6 +67,13 @@ const ACCEPTS: Record<string, readonly string[]> = {
   exited: ['timeout', 'unreachable'],
 };
 
+/**
+ * What a client socket reports for an undelivered outcome. A DF packet dropped for its size: the ICMP
+ * fragmentation needed the router sends back is EMSGSIZE on the connected socket (`too-big`), or nothing arrives.
+ */
+const accepts = (o: PredictedOutcome): readonly string[] =>
+  o.reason === 'frag-needed' ? ['too-big', 'timeout'] : (ACCEPTS[o.disposition] ?? []);
+
 export interface ConntrackEntry {
   readonly netns: string;
   readonly proto: string;
@@ -244,7 +251,7 @@ export function compareFlow(
       differences.add(
         `delivery: the kernel did not deliver (${t.result}${t.code ? ` ${t.code}` : ''}); the tracer predicts ${list(answers)}`,
       );
-    } else if (!undelivered.some((o) => ACCEPTS[o.disposition]?.includes(t.result))) {
+    } else if (!undelivered.some((o) => accepts(o).includes(t.result))) {
       differences.add(
         `outcome: kernel ${t.result}${t.code ? ` (${t.code})` : ''}, tracer ${undelivered.map((o) => `${o.disposition}${o.reason ? ` (${o.reason})` : ''}`).join(' or ')}`,
       );

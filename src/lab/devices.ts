@@ -436,7 +436,8 @@ export function followRequest(
     const token = key.token;
     isMatch = (p) => {
       const ip = parseIp(p);
-      return ip?.protocol === 17 && !!ip.payload && Buffer.from(ip.payload).toString('latin1') === token;
+      // The token starts the payload (a sized try pads it; the capture may cut the padding short).
+      return ip?.protocol === 17 && !!ip.payload && Buffer.from(ip.payload).toString('latin1').startsWith(token);
     };
   }
   const lists = [...captures].map(([netns, c]) =>

@@ -13,6 +13,8 @@ export interface FlowSpec {
   readonly proto?: TraceProto;
   /** Why this flow is in the default set. */
   readonly kind?: string;
+  /** The request's size in bytes with Don't Fragment set (UDP: the datagram is padded to it), as `trace --size`. */
+  readonly size?: number;
 }
 
 const PROTOS: readonly string[] = TRACE_PROTOCOLS;
@@ -33,7 +35,14 @@ export function parseFlowsFile(text: string): FlowSpec[] {
       throw new Error(`flow ${i + 1}: needs 'from' and 'to' endpoints (strings)`);
     if (o.proto !== undefined && (typeof o.proto !== 'string' || !PROTOS.includes(o.proto.toLowerCase())))
       throw new Error(`flow ${i + 1}: proto must be tcp, udp, sctp or icmp`);
-    return { from: o.from, to: o.to, ...(typeof o.proto === 'string' ? { proto: lower(o.proto) } : {}) };
+    if (o.size !== undefined && !(Number.isInteger(o.size) && (o.size as number) >= 68 && (o.size as number) <= 65535))
+      throw new Error(`flow ${i + 1}: size must be an IP packet size in bytes (68-65535)`);
+    return {
+      from: o.from,
+      to: o.to,
+      ...(typeof o.proto === 'string' ? { proto: lower(o.proto) } : {}),
+      ...(typeof o.size === 'number' ? { size: o.size } : {}),
+    };
   });
 }
 

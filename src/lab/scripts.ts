@@ -6,7 +6,7 @@
  *   answers each connection or datagram with one JSON line: who answered and the peer address it saw.
  *   With an owner PID it exits when that process is gone (a verifier that crashed leaves no servers).
  * - The client makes a bounded number of tries to one address and port and prints one JSON array: per try the
- *   result (answered, refused, unreachable, denied, timeout, error), the reply, its own source address and port,
+ *   result (answered, refused, unreachable, denied, timeout, too-big, error), the reply, its own source address and port,
  *   and for UDP the payload it sent (a random token that finds the datagram in the captures).
  */
 
@@ -48,7 +48,7 @@ const net = require('net');
 const dgram = require('dgram');
 const o = JSON.parse(process.argv[2]);
 const norm = (a) => (typeof a === 'string' && a.startsWith('::ffff:') ? a.slice(7) : a);
-const classify = (code) => ({ ECONNREFUSED: 'refused', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', EPERM: 'denied', EACCES: 'denied', ETIMEDOUT: 'timeout', ECONNRESET: 'reset' })[code] || 'error';
+const classify = (code) => ({ ECONNREFUSED: 'refused', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', EPERM: 'denied', EACCES: 'denied', ETIMEDOUT: 'timeout', ECONNRESET: 'reset', EMSGSIZE: 'too-big' })[code] || 'error';
 function parseReply(text) { try { return JSON.parse(text); } catch { return undefined; } }
 function tcpTry(attempt = 0) {
   return new Promise((resolve) => {
@@ -89,6 +89,10 @@ function udpTry() {
     const t0 = Date.now();
     // The datagram's payload identifies this try in the captures (NAT may rewrite addresses and ports).
     const token = 'netpath ' + require('crypto').randomBytes(8).toString('hex') + '\n';
+    // A sized try: the datagram padded so that the IP packet is o.size bytes (IPv4 header 20, IPv6 40, UDP 8). Linux
+    // sets Don't Fragment on it while it fits the route's MTU as the source knows it.
+    const header = (o.dst.includes(':') ? 40 : 20) + 8;
+    const payload = o.size ? Buffer.concat([Buffer.from(token), Buffer.alloc(Math.max(0, o.size - header - token.length), 0x2e)]) : token;
     let done = false, local, localPort;
     const s = dgram.createSocket(o.dst.includes(':') ? 'udp6' : 'udp4');
     const finish = (r) => {
@@ -104,7 +108,7 @@ function udpTry() {
     const go = () => s.connect(o.port, o.dst, (err) => {
       if (err) return finish({ result: classify(err.code), code: err.code });
       const a = s.address(); local = norm(a.address); localPort = a.port;
-      s.send(token, (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
+      s.send(payload, (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
     });
     if (o.bind) s.bind({ address: o.bind, port: 0 }, go); else go();
   });

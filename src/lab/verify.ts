@@ -100,7 +100,12 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     differences,
     ms: Date.now() - t0,
   });
-  const request = { from: spec.from, to: spec.to, ...(spec.proto ? { proto: spec.proto } : {}) };
+  const request = {
+    from: spec.from,
+    to: spec.to,
+    ...(spec.proto ? { proto: spec.proto } : {}),
+    ...(spec.size !== undefined ? { size: spec.size } : {}),
+  };
   // The lab does not enforce NetworkPolicy (docs/kernel-lab.md): the kernel is compared with the trace that
   // disregards the policies, and each flow says so, with whether the policies would have denied it.
   const policies = ctx.topology.networkPolicies.length > 0;
@@ -123,6 +128,15 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const predicted = { src: result.flow.src, dst: result.flow.dst, dport: result.flow.dport, outcomes };
   if (proto !== 'tcp' && proto !== 'udp')
     return { ...fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted), ...note };
+  if (spec.size !== undefined && proto !== 'udp')
+    return {
+      ...fail(
+        proto,
+        [`the lab sends a packet of a given size over UDP only (a TCP connection starts with a small SYN)`],
+        predicted,
+      ),
+      ...note,
+    };
   const startId = result.paths[0]?.hops[0]?.netns;
   const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
   if (!startNs) {
@@ -141,6 +155,10 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   // Each flow starts clean: no conntrack entries and no ClientIP affinity remembered from an earlier flow.
   const reset = `conntrack -F -f ${family} >/dev/null 2>&1; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; true`;
   await Promise.all(nodes.map((n) => inNetns(n.name, 'sh', ['-c', reset], { timeoutMs: 5000 })));
+  // A sized flow starts with no path MTU remembered by the source from an earlier one (ICMP fragmentation needed
+  // lowers it for 10 minutes, and the source would then fragment instead of sending one DF packet).
+  if (spec.size !== undefined)
+    await inNetns(startNs, 'ip', [family === 'ipv6' ? '-6' : '-4', 'route', 'flush', 'cache'], { timeoutMs: 5000 });
 
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
@@ -155,6 +173,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     minTries: affinity ? AFFINITY_TRIES : 1,
     timeoutMs: TRY_TIMEOUT_MS,
     want,
+    ...(spec.size !== undefined ? { size: spec.size } : {}),
   };
   const capture = ctx.capture;
   let captured: FlowCaptures | undefined;

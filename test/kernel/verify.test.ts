@@ -104,11 +104,17 @@ describe('kernel lab: scenarios agree with the tracer', function () {
         from: string;
         to: string;
         proto?: FlowSpec['proto'];
+        size?: number;
       };
       const topology = path.join(traces, name, 'topology.yaml');
       const loaded = await loadLabTopology([topology], root);
       const flows: FlowSpec[] = [
-        { from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) },
+        {
+          from: request.from,
+          to: request.to,
+          ...(request.proto ? { proto: request.proto } : {}),
+          ...(request.size !== undefined ? { size: request.size } : {}),
+        },
         ...defaultFlows(loaded.topology),
       ];
       const report = await runVerify([topology], { prefix: nextPrefix(), flows });
@@ -129,6 +135,7 @@ describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mod
         from: string;
         to: string;
         proto?: FlowSpec['proto'];
+        size?: number;
       };
       const text = fs.readFileSync(path.join(traces, name, 'topology.yaml'), 'utf8');
       const nft = text.includes('    mode: iptables\n')
@@ -141,13 +148,41 @@ describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mod
       const loaded = await loadLabTopology([topology], root);
       assert.equal(loaded.topology.cluster.kubeProxy.mode, 'nftables');
       const flows: FlowSpec[] = [
-        { from: request.from, to: request.to, ...(request.proto ? { proto: request.proto } : {}) },
+        {
+          from: request.from,
+          to: request.to,
+          ...(request.proto ? { proto: request.proto } : {}),
+          ...(request.size !== undefined ? { size: request.size } : {}),
+        },
         ...defaultFlows(loaded.topology),
       ];
       const report = await runVerify([topology], { prefix: nextPrefix(), flows });
       assertAgree(report, loaded.topology.networkPolicies.length > 0);
     });
   }
+});
+
+// The MTU case (issue 13): flannel VXLAN with a pod MTU of 1500 over a 1500-byte underlay. A datagram that fits
+// flannel.1 (1450 bytes: 1500 on the wire with VXLAN's 50) is delivered; a 1500-byte one with Don't Fragment set
+// leaves the pod (its eth0 has 1500) and is dropped where node1 would forward it into flannel.1, and the ICMP
+// fragmentation needed that comes back is the client's EMSGSIZE. The kernel must do both, and agree with the trace.
+describe('kernel lab: MTU', function () {
+  it('flannel VXLAN: a DF packet bigger than the VTEP MTU is dropped (frag-needed), a small one passes', async function () {
+    needsKernel(this);
+    const topology = path.join(traces, 'flannel-vxlan-pod-mtu-too-large', 'topology.yaml');
+    const flow = (size: number): FlowSpec => ({ from: 'pod/client', to: 'pod/web-2:8125', proto: 'udp', size });
+    const report = await runVerify([topology], { prefix: nextPrefix(), flows: [flow(1000), flow(1450), flow(1500)] });
+    assertAgree(report, false);
+    const seen = report.flows.map((f) => ({
+      predicted: f.predicted?.outcomes.map((o) => o.reason ?? o.disposition),
+      observed: f.observed?.outcomes.map((o) => o.answeredBy ?? o.result),
+    }));
+    assert.deepEqual(seen, [
+      { predicted: ['delivered'], observed: ['default/web-2:8125'] },
+      { predicted: ['delivered'], observed: ['default/web-2:8125'] },
+      { predicted: ['frag-needed'], observed: ['too-big'] },
+    ]);
+  });
 });
 
 describe('kernel lab: devices crossed', function () {

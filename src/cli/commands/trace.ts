@@ -34,6 +34,8 @@ Options:
   --from <endpoint>, --to <endpoint>
   --proto tcp|udp|sctp|icmp  default: the Service or container port's protocol, else tcp
   --sport <n>                source port (default 40000)
+  --size <bytes>             the request packet's size (IP header included), sent with Don't Fragment set:
+                             a device on the way with a smaller MTU drops it (frag-needed)
   --at node/<name>           where a bare source address that is no pod, node or external enters
   --reply                    also trace the answer back, through conntrack's reverse NAT
   --ipblock-pod-ips match|ignore   NetworkPolicy: whether ipBlock matches pod IPs (default match)
@@ -65,7 +67,17 @@ function parse(args: readonly string[]): Args {
   let wide = false;
   const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
   let verbose = false;
-  const valued = ['--from', '--to', '--proto', '--sport', '--at', '--format', '--ipblock-pod-ips', '--node-traffic'];
+  const valued = [
+    '--from',
+    '--to',
+    '--proto',
+    '--sport',
+    '--size',
+    '--at',
+    '--format',
+    '--ipblock-pod-ips',
+    '--node-traffic',
+  ];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const loadOption = readLoadOption(args, i, load);
@@ -97,6 +109,10 @@ function parse(args: readonly string[]): Args {
   const sport = sportText === undefined ? undefined : /^\d{1,5}$/.test(sportText) ? Number(sportText) : NaN;
   if (sport !== undefined && !(sport >= 1 && sport <= 65535))
     throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
+  const sizeText = opts['--size'];
+  const size = sizeText === undefined ? undefined : /^\d{1,5}$/.test(sizeText) ? Number(sizeText) : NaN;
+  if (size !== undefined && !(size >= 68 && size <= 65535))
+    throw new CliError(`--size '${sizeText}' is not an IP packet size in bytes (68-65535)`);
   return {
     paths,
     load: loadOptions(load),
@@ -108,6 +124,7 @@ function parse(args: readonly string[]): Args {
       to: opts['--to'],
       ...(proto ? { proto: proto as TraceProto } : {}),
       ...(sport !== undefined ? { sport } : {}),
+      ...(size !== undefined ? { size } : {}),
       ...(opts['--at'] ? { at: opts['--at'] } : {}),
       ...(reply ? { reply } : {}),
       ...policyOptions(opts),

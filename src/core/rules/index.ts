@@ -26,6 +26,7 @@ import { routeMissing } from './route-missing';
 import { routeGatewayUnreachable } from './route-gateway-unreachable';
 import { routeLoop } from './route-loop';
 import { bridgeHairpinOff } from './bridge-hairpin-off';
+import { cniMtuTooLarge } from './cni-mtu-too-large';
 import { podPortConflict } from './pod-port-conflict';
 import { podHostNetworkIp } from './pod-host-network-ip';
 import { serviceNoEndpoints } from './service-no-endpoints';
@@ -75,6 +76,7 @@ export const RULES: readonly Rule[] = [
   routeGatewayUnreachable,
   routeLoop,
   bridgeHairpinOff,
+  cniMtuTooLarge,
   podPortConflict,
   podHostNetworkIp,
   serviceNoEndpoints,

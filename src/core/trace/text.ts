@@ -209,7 +209,7 @@ export function formatTraceText(trace: TraceResult, options: TraceTextOptions = 
   const c = options.color ? ANSI : PLAIN;
   const f = r.flow;
   const lines = wrapped(
-    `${f.proto} ${hostPort(f.src, f.sport)} -> ${hostPort(f.dst, f.dport)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
+    `${f.proto} ${hostPort(f.src, f.sport)} -> ${hostPort(f.dst, f.dport)}${f.size !== undefined ? ` (${f.size} bytes, DF)` : ''}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'}`,
     '',
     options.width,
     4,

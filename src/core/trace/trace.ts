@@ -19,7 +19,7 @@ import { cniViewOf } from '../cni';
 export const TRACE_BAD_INPUT = 'trace.bad-input';
 
 /** Which part of a request is wrong: the CLI names its flag, an editor its field. */
-export type TraceInputField = 'from' | 'to' | 'sport' | 'at';
+export type TraceInputField = 'from' | 'to' | 'sport' | 'at' | 'size';
 
 /**
  * Why a request could not be traced, in words about the topology's objects (never a flag); `needs: 'at'` when a
@@ -313,6 +313,7 @@ const ROLE: Readonly<Record<TraceInputField, string>> = {
   to: 'Destination',
   sport: 'Source port',
   at: 'Entry point',
+  size: 'Packet size',
 };
 
 /** A request error; the problem's message names the role (`Source: …`), as the editor shows it. */
@@ -332,6 +333,8 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   if (!to.ok) return bad('to', to.message);
   if (request.sport !== undefined && (!Number.isInteger(request.sport) || request.sport < 1 || request.sport > 65535))
     return bad('sport', `${request.sport} is not a port (1-65535).`);
+  if (request.size !== undefined && (!Number.isInteger(request.size) || request.size < 68 || request.size > 65535))
+    return bad('size', `${request.size} is not an IP packet size in bytes (68-65535).`);
   const dp = dataPlane ?? compileDataPlane(t);
   const src = resolveSource(t, dp, from.value, request.at);
   if (isFail(src)) return bad(src.field ?? 'from', src.error, src.needs);
@@ -412,12 +415,23 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     dport: ported ? dst.port : null,
     ttl: 64,
     mark: 0,
+    ...(request.size !== undefined ? { size: request.size } : {}),
   };
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
   const paths = merge(finished.map((f) => toPath(env, f, request.reply === true, src.netns)));
   return {
-    result: { flow: { proto, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport }, paths },
+    result: {
+      flow: {
+        proto,
+        src: pkt.src,
+        sport: pkt.sport,
+        dst: pkt.dst,
+        dport: pkt.dport,
+        ...(pkt.size !== undefined ? { size: pkt.size } : {}),
+      },
+      paths,
+    },
     problems: [
       ...dp.structureProblems,
       ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.filter?.problems ?? []),
@@ -450,7 +464,9 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   };
   if (!reply || f.disposition !== 'delivered') return base;
   const p = f.state.pkt;
-  const back: Pkt = { ...p, src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, ttl: 64, mark: 0 };
+  // The answer's size is its own: the request's size is not carried over.
+  const { size: _size, ...q } = p;
+  const back: Pkt = { ...q, src: p.dst, sport: p.dport, dst: p.src, dport: p.sport, ttl: 64, mark: 0 };
   const rs = { ...emptyState(back), reply: { entries: f.state.ct, requestNat: f.state.nat } };
   // An answer has no random choice to make (conntrack skips the nat table), so it has one walk; should filter
   // rules still branch it, the most likely walk is shown.

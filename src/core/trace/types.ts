@@ -25,7 +25,8 @@ export type Reason =
   | 'loop'
   | 'not-forwarding'
   | 'left-model'
-  | 'policy-denied';
+  | 'policy-denied'
+  | 'frag-needed';
 
 /** The protocols a trace can follow, in the order pickers offer them. */
 export const TRACE_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -38,6 +39,11 @@ export interface Flow {
   readonly sport: number | null;
   readonly dst: string;
   readonly dport: number | null;
+  /**
+   * The request packet's size in bytes (IP header included), sent with Don't Fragment set, when the request asked
+   * for one: a device on the way whose MTU is smaller drops it (`frag-needed`). Absent: the size is not looked at.
+   */
+  readonly size?: number;
 }
 
 /** The packet as a capture on the hop's device would see it. */
@@ -320,6 +326,8 @@ export interface DropStep extends StepBase, StepSpan {
   readonly listening?: readonly string[];
   /** `ttl-exceeded`: the TTL the packet arrived with. */
   readonly ttl?: number;
+  /** `frag-needed`: the MTU of the device the packet would leave by (`device`), smaller than the packet. */
+  readonly mtu?: number;
   /** `policy-denied`: the direction and the policies isolating the pod, none of whose rules allows the packet. */
   readonly direction?: 'ingress' | 'egress';
   readonly policies?: readonly string[];
@@ -456,6 +464,8 @@ export interface TraceRequest {
   readonly sport?: number;
   /** `node/<name>`: where a bare source address enters. */
   readonly at?: string;
+  /** The request packet's size in bytes (IP header included), sent with Don't Fragment set (see {@link Flow.size}). */
+  readonly size?: number;
   readonly reply?: boolean;
   /** Where Kubernetes leaves NetworkPolicy behaviour to the plugin: the choices (docs/network-policy.md). */
   readonly policy?: Partial<PolicyOptions>;

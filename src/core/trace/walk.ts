@@ -13,6 +13,7 @@
  * - conntrack: the nat table is consulted for the first packet of a connection; a reply (`reply: true`) gets
  *   the reverse translation of what each node did to the request.
  */
+import { VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../dataplane/filter';
@@ -45,6 +46,8 @@ export interface Pkt {
   readonly dport: number | null;
   readonly ttl: number;
   readonly mark: number;
+  /** The packet's size in bytes with Don't Fragment set, when the flow gives one (see `Flow.size`). */
+  readonly size?: number;
 }
 
 /** What a node's conntrack remembers of the request: the tuple as it arrived and as it left. */
@@ -740,6 +743,18 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     return finish(st, n.id, 'no-route', 'blackhole', `${s.pkt.dst} matches the blackhole route ${r.text} in ${n.id}`, {
       address: s.pkt.dst,
     });
+  // A socket sending with Don't Fragment more than the route's MTU gets EMSGSIZE (a tunnel's outer packets are not
+  // DF: the kernel fragments those).
+  const tooBig = s.tunnel ? undefined : exceedsMtu(n, r.dev, s.pkt);
+  if (tooBig !== undefined)
+    return finish(
+      st,
+      n.id,
+      'dropped',
+      'frag-needed',
+      `${s.pkt.size} bytes with Don't Fragment set do not fit ${r.dev} (MTU ${tooBig}): the socket gets "message too long" and nothing is sent`,
+      { device: r.dev, address: s.pkt.dst, mtu: tooBig },
+    );
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
     const iface = n.interfaces.find((i) => i.name === dev);
     const nextHop = addr(via ?? a.pkt.dst);
@@ -1019,6 +1034,18 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       device: inDev,
       address: s.pkt.dst,
     });
+  // ip_forward: a DF packet bigger than the out device's MTU is dropped (before the TTL is decremented and before
+  // FORWARD), and ICMP fragmentation needed goes back to the source.
+  const tooBig = exceedsMtu(n, r.dev, st.pkt);
+  if (tooBig !== undefined)
+    return finish(
+      st,
+      n.id,
+      'dropped',
+      'frag-needed',
+      `${st.pkt.size} bytes with Don't Fragment set do not fit ${r.dev} (MTU ${tooBig}): dropped, ICMP ${st.pkt.family === 4 ? 'fragmentation needed' : 'packet too big'} sent to ${st.pkt.src}`,
+      { device: r.dev, address: st.pkt.dst, mtu: tooBig },
+    );
   if (st.pkt.ttl <= 1)
     return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`, {
       device: inDev,
@@ -1136,6 +1163,14 @@ function bridgeIngress(
 
 // ---------------------------------------------------------------- tunnels
 
+/** The MTU of `dev` when a DF packet of the flow's size does not fit it (loopback: 65536; unset: 1500). */
+function exceedsMtu(n: Netns, dev: string, p: Pkt): number | undefined {
+  if (p.size === undefined) return undefined;
+  const iface = n.interfaces.find((i) => i.name === dev);
+  const mtu = iface?.mtu ?? (iface?.kind === 'loopback' ? 65536 : 1500);
+  return p.size > mtu ? mtu : undefined;
+}
+
 /**
  * The VXLAN device `vtep` transmits the packet towards `nextHop` (after POSTROUTING, its `out` hop recorded): the
  * permanent neighbour entry gives the remote VTEP's MAC, the FDB entry for that MAC the remote node's address; the
@@ -1191,6 +1226,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
     dport: vx.port,
     ttl: 64,
     mark: 0,
+    ...(inner.size !== undefined ? { size: inner.size + VXLAN_OVERHEAD } : {}),
   };
   const wrapped = step(
     { ...st, pkt: outer, tunnel: { inner, protocol: 'vxlan', device: vtep.name, vni: vx.vni, port: vx.port } },

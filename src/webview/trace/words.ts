@@ -21,6 +21,8 @@ const REASONS: Record<Reason, string> = {
   'not-forwarding': 'the namespace does not forward packets',
   'left-model': 'it left the modelled network',
   'policy-denied': 'a NetworkPolicy isolates the pod and none of its rules allows this connection',
+  'frag-needed':
+    "it is bigger than the MTU of the device it would leave by and has Don't Fragment set (ICMP fragmentation needed)",
 };
 
 const DISPOSITIONS: Record<string, string> = {
