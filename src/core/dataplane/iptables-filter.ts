@@ -3,7 +3,7 @@
  * node-rules.ts from kube-proxy, the CNI plug-in, ip-masq-agent and the node's own lines), evaluated by the
  * general iptables model in src/core/netfilter.
  */
-import { evaluateHook } from '../netfilter/evaluate';
+import { chainsOf, evaluateHook } from '../netfilter/evaluate';
 import type { Hook, NatRecord, Ruleset } from '../netfilter/types';
 import type { Prefix } from '../net/address';
 import type { Span } from '../problem';
@@ -36,6 +36,14 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
   const ruleset = rules.ruleset;
   /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
   const remembersOf = (r: NatRecord): FilterNat['remembers'] => {
+    // Only a rule that sets a recent list remembers: look at that rule alone before reading the whole ruleset
+    // (whose chains are parsed as they are read).
+    const table = ruleset.tables[r.table];
+    const chain = table ? chainsOf(table).get(r.chain) : undefined;
+    const sets = chain?.rules.some(
+      (rule) => rule.text === r.ruleText && rule.matches.some((m) => m.kind === 'recent' && m.command === 'set'),
+    );
+    if (!sets) return undefined;
     // Once per parsed ruleset, not per node: alike nodes share one ruleset object.
     let remembering = REMEMBERING.get(ruleset);
     if (!remembering) {
@@ -73,7 +81,9 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
     get text() {
       return rules.text;
     },
-    problems: rules.problems,
+    get problems() {
+      return rules.problems;
+    },
     blocks: rules.blocks,
     evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult {
       const res = placeHookResult(rules, evaluateHook(ruleset, hook, packet, ctx));

@@ -13,6 +13,7 @@ import type { Node, Pod, Topology } from '../model/types';
 import {
   newParseMemo,
   parseIptablesLines,
+  parseIptablesLinesLazily,
   parseIptablesSave,
   type LineOrigin,
   type ParseMemo,
@@ -326,21 +327,36 @@ export function buildNodeRules(
     let body = byPlugin.get(node.cni);
     if (!body) {
       const assembled = assemble([], parts);
-      const parsed = parseIptablesLines(assembled.lines, SHARED_RULES_FILE, memo.parse);
-      body = { lines: assembled.lines, ruleset: parsed.ruleset, problems: parsed.problems, blocks: assembled.blocks };
+      // Chains parsed as they are read (a trace reads a few of kube-proxy's thousands); all of them for `problems`.
+      const parsed =
+        parseIptablesLinesLazily(assembled.lines, SHARED_RULES_FILE, memo.parse) ??
+        parseIptablesLines(assembled.lines, SHARED_RULES_FILE, memo.parse);
+      const lines = assembled.lines;
+      const blocks = assembled.blocks;
+      body = {
+        lines,
+        ruleset: parsed.ruleset,
+        get problems() {
+          return parsed.problems;
+        },
+        blocks,
+      };
       byPlugin.set(node.cni, body);
     }
     const shift = header.reduce((n, l) => n + l.length + 1, 0);
     const shared = body;
     const place = { nodeName: node.name, shared: { file: SHARED_RULES_FILE, shift } } as NodeRules;
     let text: string | undefined;
+    let problems: Problem[] | undefined;
     return {
       nodeName: node.name,
       get text(): string {
         return (text ??= `${[...header, ...shared.lines].join('\n')}\n`);
       },
       ruleset: shared.ruleset,
-      problems: shared.problems.map((p) => ({ ...p, span: placeRulesSpan(place, p.span) })),
+      get problems(): Problem[] {
+        return (problems ??= shared.problems.map((p) => ({ ...p, span: placeRulesSpan(place, p.span) })));
+      },
       blocks: shared.blocks.map((b) => ({ ...b, start: b.start + shift, end: b.end + shift })),
       shared: place.shared,
     };

@@ -90,7 +90,7 @@ const RETURN: End = { kind: 'return' };
 
 /** A table's chains by name, built once per parsed table (kube-proxy's nat table has thousands of chains). */
 const CHAINS = new WeakMap<Table, ReadonlyMap<string, Chain>>();
-function chainsOf(table: Table): ReadonlyMap<string, Chain> {
+export function chainsOf(table: Table): ReadonlyMap<string, Chain> {
   let m = CHAINS.get(table);
   if (!m) {
     const byName = new Map<string, Chain>();
@@ -355,6 +355,7 @@ function natOfOtherFamily(t: Rule['target'], family: number): boolean {
 function runFrom(env: Env, chain: Chain, index: number, start: State, stack: readonly string[]): Branch[] {
   const out: Branch[] = [];
   let state = start;
+  const rules = chain.rules;
   const idx = chainIndex(chain);
   // With an index: the candidate rules for the packet's destination and port, recomputed if a rule changes them.
   let cand: readonly number[] = NONE;
@@ -376,10 +377,10 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
       i = cand[k++];
     } else {
       i = prev + 1;
-      if (i >= chain.rules.length) break;
+      if (i >= rules.length) break;
     }
     prev = i;
-    const rule = chain.rules[i];
+    const rule = rules[i];
     work.rulesEvaluated++;
     // Counted here, written into the state only when the state moves on (most rules do not match).
     steps++;

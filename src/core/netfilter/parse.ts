@@ -506,3 +506,185 @@ function resolveTargets(t: MutableTable, problems: Problem[]): void {
     });
   }
 }
+
+/**
+ * {@link parseIptablesLines} for generated rulesets (kube-proxy's, shared by alike nodes): the tables and chains
+ * at once, each chain's rules parsed when first read. A trace reads KUBE-SERVICES and the few chains its packet
+ * jumps to, not the 100,000 rules of a 2,000-Service cluster. Reading `problems` parses everything (and finds
+ * what the eager parse would: bad jumps, loops). Only for text made of `*table`, chain declarations, `-A` lines,
+ * comments and `COMMIT`, each table once and every chain declared before its rules; anything else gives
+ * undefined, and the caller parses eagerly. The rules are the ones the eager parse with a memo gives, spans
+ * included (a rule's matches are the memo's, their spans relative to the line).
+ */
+export function parseIptablesLinesLazily(
+  lines: readonly string[],
+  file: string,
+  memo: ParseMemo,
+): ParseResult | undefined {
+  const span: SpanFn = (start, end) => ({ file, start, end });
+  const declProblems: Problem[] = [];
+  interface LazyTable {
+    readonly table: MutableTable;
+    /** Per chain: the starts and texts of its `-A` lines, in order. */
+    readonly ruleLines: Map<string, { starts: number[]; texts: string[] }>;
+  }
+  const tables = new Map<TableName, LazyTable>();
+  let current: LazyTable | undefined;
+  let at = 0;
+  for (const raw of lines) {
+    const lineStart = at;
+    at += raw.length + 1;
+    const c0 = raw.charCodeAt(0);
+    if (raw === '' || c0 === 35 /* # */) continue;
+    if (raw.charCodeAt(raw.length - 1) === 13 || raw !== raw.trim()) return undefined;
+    if (c0 === 45 /* - */) {
+      if (!current || raw.charCodeAt(1) !== 65 /* A */ || raw.charCodeAt(2) !== 32) return undefined;
+      const sp = raw.indexOf(' ', 3);
+      const chain = raw.slice(3, sp < 0 ? raw.length : sp);
+      const decl = current.table.chains.get(chain);
+      if (!decl || (!decl.declared && !decl.builtin)) return undefined;
+      let l = current.ruleLines.get(chain);
+      if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
+      l.starts.push(lineStart);
+      l.texts.push(raw);
+    } else if (c0 === 42 /* * */) {
+      const name = raw.slice(1);
+      if (current || !(TABLE_NAMES as readonly string[]).includes(name) || tables.has(name as TableName))
+        return undefined;
+      current = { table: newTable(name as TableName, span(lineStart, at - 1)), ruleLines: new Map() };
+      tables.set(name as TableName, current);
+    } else if (c0 === 58 /* : */) {
+      if (!current) return undefined;
+      // What generators write for a user chain, `:NAME - [0:0]`, read without tokenizing; anything else as usual.
+      const sp = raw.indexOf(' ');
+      const name = raw.slice(1, sp);
+      const chains = current.table.chains;
+      if (sp > 1 && sp <= 29 && raw.endsWith(' - [0:0]') && raw.length === sp + 8 && !chains.has(name))
+        chains.set(name, { name, builtin: false, span: span(lineStart, at - 1), declared: true, rules: [] });
+      else parseChainLine(current.table, raw, lineStart, span, declProblems);
+      if (declProblems.length) return undefined;
+    } else if (raw === 'COMMIT') {
+      if (!current) return undefined;
+      current = undefined;
+    } else return undefined;
+  }
+  if (current) return undefined;
+
+  /** Per table and chain: the problems of its lines, and of its jumps (reported at COMMIT by the eager parse). */
+  const lineProblems = new Map<string, Problem[]>();
+  const jumpProblems = new Map<string, Problem[]>();
+  const out: Partial<Record<TableName, Table>> = {};
+  const parsers = new Map<TableName, (c: MutableChain) => readonly Rule[]>();
+  for (const name of TABLE_NAMES) {
+    const lt = tables.get(name);
+    if (!lt) continue;
+    const t = lt.table;
+    const chains: Chain[] = [];
+    const parsedChains = new Map<string, readonly Rule[]>();
+    const rulesOf = (c: MutableChain): readonly Rule[] => {
+      let rules = parsedChains.get(c.name);
+      if (rules) return rules;
+      const problems: Problem[] = [];
+      const lines = lt.ruleLines.get(c.name);
+      const list: Rule[] = [];
+      let byLine = memo.rules.get(name);
+      if (!byLine) memo.rules.set(name, (byLine = new Map()));
+      // One chain at a time: parseCommand adds the rule to this stand-in of the table.
+      const scratch: MutableTable = {
+        name,
+        span: t.span,
+        chains: new Map([[c.name, { ...c, rules: list }]]),
+        pending: [],
+      };
+      for (let i = 0; i < (lines?.texts.length ?? 0); i++) {
+        const raw = lines!.texts[i];
+        const lineStart = lines!.starts[i];
+        const known = byLine.get(raw);
+        if (known && known.rule.chain === c.name) {
+          list.push(placeRule(known.rule, file, lineStart));
+          continue;
+        }
+        const before = problems.length;
+        const rule = parseCommand(scratch, raw, lineStart, span, problems);
+        if (rule && problems.length === before) {
+          const template = moveRule(rule, MEMO_FILE, -lineStart);
+          byLine.set(raw, { rule: template, at: 0 });
+          list[list.length - 1] = placeRule(template, file, lineStart);
+        }
+      }
+      // Jumps to chains that do not exist (or to built-in ones): as the eager parse marks them at COMMIT.
+      const jumps: Problem[] = [];
+      rules = list.map((rule) => {
+        if (rule.target.kind !== 'jump' && rule.target.kind !== 'goto') return rule;
+        const target = t.chains.get(rule.target.chain);
+        if (target && !target.builtin) return rule;
+        const tspan = rule.targetSpan ?? rule.span;
+        let message: string;
+        if (target?.builtin) {
+          message = `Cannot jump to built-in chain '${rule.target.chain}'.`;
+          jumps.push(problem(SYNTAX, 'error', message, tspan));
+        } else if (KNOWN_UNSUPPORTED_TARGETS.has(rule.target.chain)) {
+          message = `Target ${rule.target.chain} is not supported.`;
+          jumps.push(problem(UNSUPPORTED, 'warning', message, tspan));
+        } else {
+          message = `Chain or target '${rule.target.chain}' does not exist in table '${name}'.`;
+          jumps.push(problem(SYNTAX, 'error', message, tspan));
+        }
+        return { ...rule, unsupported: [...rule.unsupported, message] };
+      });
+      parsedChains.set(c.name, rules);
+      lineProblems.set(`${name}\u0000${c.name}`, problems);
+      jumpProblems.set(`${name}\u0000${c.name}`, jumps);
+      return rules;
+    };
+    const ordered = [...t.chains.values()];
+    const builtins = ordered
+      .filter((c) => c.builtin)
+      .sort((a, b) => BUILTIN_CHAINS[name].indexOf(a.name as never) - BUILTIN_CHAINS[name].indexOf(b.name as never));
+    for (const c of [...builtins, ...ordered.filter((x) => !x.builtin)]) {
+      const base = c.builtin
+        ? { name: c.name, builtin: true, policy: c.policy ?? 'ACCEPT', span: c.span }
+        : { name: c.name, builtin: false, span: c.span };
+      // Read once, the getter gives way to the parsed rules (the evaluator reads `rules` at every step).
+      const chain = Object.defineProperty(base, 'rules', {
+        get: () => {
+          const rules = rulesOf(c);
+          Object.defineProperty(chain, 'rules', { value: rules, enumerable: true, writable: false });
+          return rules;
+        },
+        enumerable: true,
+        configurable: true,
+      }) as unknown as Chain;
+      chains.push(chain);
+    }
+    out[name] = { name, span: t.span, chains };
+    parsers.set(name, rulesOf);
+  }
+  let problems: Problem[] | undefined;
+  return {
+    ruleset: { tables: out },
+    get problems(): readonly Problem[] {
+      if (problems) return problems;
+      const found: Problem[] = [];
+      for (const [name, lt] of tables) {
+        const rulesOf = parsers.get(name)!;
+        const chains = [...lt.table.chains.values()];
+        const forced: MutableTable = {
+          name,
+          span: lt.table.span,
+          chains: new Map(chains.map((c) => [c.name, { ...c, rules: rulesOf(c) as Rule[] }])),
+          pending: [],
+        };
+        const key = (c: MutableChain): string => `${name}\u0000${c.name}`;
+        // As the eager parse reports them: each line's problems in line order, then at COMMIT the jumps (chain
+        // by chain) and the loops.
+        found.push(
+          ...chains.flatMap((c) => lineProblems.get(key(c)) ?? []).sort((a, b) => a.span.start - b.span.start),
+        );
+        for (const c of chains) found.push(...(jumpProblems.get(key(c)) ?? []));
+        findLoops(forced, found);
+      }
+      return (problems = found);
+    },
+  };
+}

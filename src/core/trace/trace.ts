@@ -420,6 +420,8 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
   const paths = merge(finished.map((f) => toPath(env, f, request.reply === true, src.netns)));
+  // Read on demand: the rulesets' problems need every chain parsed, and most callers (the rules' probes) never ask.
+  let problems: Problem[] | undefined;
   return {
     result: {
       flow: {
@@ -432,10 +434,12 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
       },
       paths,
     },
-    problems: [
-      ...dp.structureProblems,
-      ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.filter?.problems ?? []),
-    ],
+    get problems(): Problem[] {
+      return (problems ??= [
+        ...dp.structureProblems,
+        ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.filter?.problems ?? []),
+      ]);
+    },
   };
 }
 
