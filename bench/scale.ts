@@ -26,6 +26,11 @@ export interface ScaleRow {
   readonly lintPeakMB: number;
   /** lint / js-yaml load. */
   readonly ratio: number;
+  /** CPU milliseconds of js-yaml's load and of the lint (the process's user + system time). */
+  readonly jsYamlCpuMs: number;
+  readonly lintCpuMs: number;
+  /** lint / js-yaml load in CPU time: what the ratio would be on an idle machine. */
+  readonly cpuRatio: number;
   /** Milliseconds per phase (parse, model, data plane, each rule, traces) and the phase run's peak. */
   readonly phases: Record<string, number>;
 }
@@ -77,6 +82,9 @@ export function runScale(log: (line: string) => void): ScaleRow[] {
         lintMs: lint.lint,
         lintPeakMB: lint.peakMB,
         ratio: lint.lint / js.load,
+        jsYamlCpuMs: js.cpu,
+        lintCpuMs: lint.cpu,
+        cpuRatio: lint.cpu / js.cpu,
         phases,
       });
     }
