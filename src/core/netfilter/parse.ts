@@ -536,7 +536,8 @@ export function parseIptablesLinesLazily(
     at += raw.length + 1;
     const c0 = raw.charCodeAt(0);
     if (raw === '' || c0 === 35 /* # */) continue;
-    if (raw.charCodeAt(raw.length - 1) === 13 || raw !== raw.trim()) return undefined;
+    if (raw.charCodeAt(raw.length - 1) === 13) return undefined;
+    // `-A` lines are read as they are (as the eager parse reads them through its memo); the others trimmed there.
     if (c0 === 45 /* - */) {
       if (!current || raw.charCodeAt(1) !== 65 /* A */ || raw.charCodeAt(2) !== 32) return undefined;
       const sp = raw.indexOf(' ', 3);
@@ -547,6 +548,8 @@ export function parseIptablesLinesLazily(
       if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
       l.starts.push(lineStart);
       l.texts.push(raw);
+    } else if (raw !== raw.trim()) {
+      return undefined;
     } else if (c0 === 42 /* * */) {
       const name = raw.slice(1);
       if (current || !(TABLE_NAMES as readonly string[]).includes(name) || tables.has(name as TableName))
