@@ -484,9 +484,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
     const svcChain = chainHashMemo(names, 'KUBE-SVC-', spn, protocol);
-    const svlChain = chainHashMemo(names, 'KUBE-SVL-', spn, protocol);
-    const extChain = chainHashMemo(names, 'KUBE-EXT-', spn, protocol);
-    const fwChain = chainHashMemo(names, 'KUBE-FW-', spn, protocol);
+    // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
+    let svl: string | undefined;
+    let ext: string | undefined;
+    let fw: string | undefined;
+    const svlChain = (): string => (svl ??= chainHashMemo(names, 'KUBE-SVL-', spn, protocol));
+    const extChain = (): string => (ext ??= chainHashMemo(names, 'KUBE-EXT-', spn, protocol));
+    const fwChain = (): string => (fw ??= chainHashMemo(names, 'KUBE-FW-', spn, protocol));
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = ofFamily(family, svc.loadBalancerIPs);
     const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
@@ -502,13 +506,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     const usesClusterChain = cluster.length > 0 && usesCluster;
     const usesLocalChain = local.length > 0 && usesLocal;
-    const internalChain = internalLocal ? svlChain : svcChain;
+    const internalChain = internalLocal ? svlChain() : svcChain;
     const hasInternal = internalLocal ? hasAny && local.length > 0 : hasAny;
-    const externalPolicyChain = externalLocal ? svlChain : svcChain;
+    const externalPolicyChain = externalLocal ? svlChain() : svcChain;
     const hasExternal = externalLocal ? hasAny && local.length > 0 : hasAny;
     const usesExtChain = hasAny && externallyAccessible;
     const usesFW = hasAny && lbIPs.length > 0 && sourceRanges.length > 0;
-    const lbChain = usesFW ? fwChain : extChain;
+    const lbChain = (): string => (usesFW ? fwChain() : extChain());
 
     let internalFilterTarget = '';
     let internalFilterComment = '';
@@ -574,7 +578,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          extChain,
+          extChain(),
         );
       if (!hasExternal)
         filter.add(
@@ -606,7 +610,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          lbChain,
+          lbChain(),
         );
       if (usesFW)
         filter.add(
@@ -614,7 +618,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '-m',
           'comment',
           '--comment',
-          q(`${spn} traffic not accepted by ${fwChain}`),
+          q(`${spn} traffic not accepted by ${fwChain()}`),
           proto,
           '-d',
           ip,
@@ -659,10 +663,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             '--nfacct-name',
             'localhost_nps_accepted_pkts',
             '-j',
-            extChain,
+            extChain(),
           );
         }
-        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain);
+        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain());
       }
       if (!hasExternal) {
         filter.add(
@@ -719,10 +723,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     // External traffic.
     if (usesExtChain) {
-      nat.chain(extChain);
+      nat.chain(extChain());
       if (!externalLocal) {
         nat.add(
-          extChain,
+          extChain(),
           '-m',
           'comment',
           '--comment',
@@ -733,7 +737,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       } else {
         if (ifLocal)
           nat.add(
-            extChain,
+            extChain(),
             '-m',
             'comment',
             '--comment',
@@ -743,7 +747,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             svcChain,
           );
         nat.add(
-          extChain,
+          extChain(),
           '-m',
           'comment',
           '--comment',
@@ -756,7 +760,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           KUBE_MARK_MASQ,
         );
         nat.add(
-          extChain,
+          extChain(),
           '-m',
           'comment',
           '--comment',
@@ -769,22 +773,22 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           svcChain,
         );
       }
-      if (hasExternal) nat.add(extChain, '-j', externalPolicyChain);
+      if (hasExternal) nat.add(extChain(), '-j', externalPolicyChain);
     }
 
     // Firewall chain for loadBalancerSourceRanges.
     if (usesFW) {
-      nat.chain(fwChain);
+      nat.chain(fwChain());
       const args = ['-m', 'comment', '--comment', q(`${spn} loadbalancer IP`)];
       let allowFromNode = false;
       const node = nodeIP ? parseAddress(nodeIP) : undefined;
       for (const cidr of sourceRanges) {
-        nat.add(fwChain, args, '-s', canonical(cidr), '-j', extChain);
+        nat.add(fwChain(), args, '-s', canonical(cidr), '-j', extChain());
         if (node && prefixContainsAddress(cidr, node)) allowFromNode = true;
       }
-      if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain, args, '-s', ip, '-j', extChain);
+      if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain(), args, '-s', ip, '-j', extChain());
       nat.add(
-        fwChain,
+        fwChain(),
         '-m',
         'comment',
         '--comment',
@@ -823,7 +827,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       });
     };
     if (usesClusterChain) endpointRules(svcChain, cluster);
-    if (usesLocalChain) endpointRules(svlChain, local);
+    if (usesLocalChain) endpointRules(svlChain(), local);
 
     for (const ep of all) {
       nat.chain(ep.chain);
