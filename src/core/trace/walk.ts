@@ -130,6 +130,14 @@ function step(s: WalkState, st: Step): WalkState {
   return { ...s, tail: { step: st, prev: s.tail } };
 }
 
+/** {@link step} for several steps at once (one new state, not one per step). */
+function steps(s: WalkState, list: readonly Step[]): WalkState {
+  if (!list.length) return s;
+  let tail = s.tail;
+  for (const st of list) tail = { step: st, prev: tail };
+  return { ...s, tail };
+}
+
 function tailSteps(tail: StepList | undefined): Step[] {
   const out: Step[] = [];
   for (let l = tail; l; l = l.prev) out.push(l.step);
@@ -431,8 +439,10 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   s = { ...s };
   return res.outcomes.map((out) => {
     let st: WalkState = { ...s, probability: s.probability * out.probability };
-    for (const d of out.decisions)
-      if (d.matched || d.probability !== undefined) st = step(st, decisionStep(filter, hook, d));
+    st = steps(
+      st,
+      out.decisions.filter((d) => d.matched || d.probability !== undefined).map((d) => decisionStep(filter, hook, d)),
+    );
     const before = tupleOf(st.pkt);
     const np = out.packet;
     st = {
