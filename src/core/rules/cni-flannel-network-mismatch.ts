@@ -26,19 +26,21 @@ export const cniFlannelNetworkMismatch: Rule = {
     const netSpan = f.spans.Network ?? f.spans.network ?? f.span;
     const cluster = topology.cluster;
     // The cluster pod range from another source (the Network itself is used when nothing else declares one).
-    const fromElsewhere = cluster.podCIDRs
-      .map((c, i) => ({ c, p: parsePrefix(c), span: cluster.spans[`podCIDRs.${i}`] }))
-      .filter((x) => x.p && x.span && !(x.span.file === netSpan.file && x.span.start === netSpan.start));
+    const fromElsewhere = cluster.podCIDRs.flatMap((c, i) => {
+      const p = parsePrefix(c);
+      const span = cluster.spans[`podCIDRs.${i}`];
+      return p && span && !(span.file === netSpan.file && span.start === netSpan.start) ? [{ c, p, span }] : [];
+    });
     for (const x of fromElsewhere) {
-      const n = nets.find((y) => y.family === x.p!.family);
-      if (!n || canonical(n) === canonical(x.p!)) continue;
+      const n = nets.find((y) => y.family === x.p.family);
+      if (!n || canonical(n) === canonical(x.p)) continue;
       out.push(
         problem(
           'cni.flannel-network-mismatch',
           'warning',
           `flannel's Network ${canonical(n)} differs from the cluster pod range ${x.c}: flannel hands out node subnets from ${canonical(n)} while kube-proxy and the controller manager use ${x.c}, so pods outside the one or the other are treated as external (masqueraded, or never given a subnet). Make them the same range.`,
           netSpan,
-          [{ span: x.span!, message: `cluster pod range ${x.c}` }],
+          [{ span: x.span, message: `cluster pod range ${x.c}` }],
         ),
       );
     }

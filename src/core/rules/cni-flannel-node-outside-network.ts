@@ -18,7 +18,10 @@ export const cniFlannelNodeOutsideNetwork: Rule = {
     const f = topology.cluster.cni.flannel;
     if (!f) return [];
     const out: Problem[] = [];
-    const nets = [f.network, f.ipv6Network].flatMap((n) => (n && parsePrefix(n) ? [parsePrefix(n)!] : []));
+    const nets = [f.network, f.ipv6Network].flatMap((n) => {
+      const p = n ? parsePrefix(n) : undefined;
+      return p ? [p] : [];
+    });
     if (!nets.length) return [];
     const netSpan = f.spans.Network ?? f.spans.network ?? f.span;
     const text = nets.map(canonical).join(', ');
