@@ -4,7 +4,7 @@
  */
 import { NO_SPAN, type Span } from '../problem';
 import { namespaceLabels } from './policy-read';
-import { firstAddress, formatValue, parseAddress, parsePrefix } from '../net/address';
+import { canonical, firstAddress, formatValue, parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { type YMap } from '../syntax/yaml';
 import { bool, get, int, map, str, strings } from './read';
 import type {
@@ -313,6 +313,9 @@ function bridgeOf(
       ? addresses.map((a) => a.value)
       : podCIDRs.flatMap((c) => {
           const p = parsePrefix(c);
+          // A host-local range of a CNI configuration for this pod CIDR with a `gateway`: the bridge holds it.
+          const gw = p && gatewayOf(cluster, canonical(p));
+          if (p && gw) return [`${gw}/${p.length}`];
           return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
         }),
     hairpinMode: bool(get(node, 'hairpinMode')) ?? cluster.cni.hairpinMode,
@@ -522,5 +525,18 @@ function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   for (const c of pod.containers)
     for (const p of c.ports) if (p.name === sp.targetPort && p.protocol === sp.protocol) return p.containerPort;
+  return undefined;
+}
+
+/** The `gateway` a CNI configuration's host-local range gives the pod subnet `cidr` (canonical), if any. */
+function gatewayOf(cluster: ClusterSettings, cidr: string): string | undefined {
+  for (const conf of cluster.cni.configs)
+    for (const set of conf.ipam?.ranges ?? [])
+      for (const r of set) {
+        const p = parsePrefix(r.subnet);
+        const gw = r.gateway ? parseAddress(r.gateway) : undefined;
+        // A gateway outside its subnet is refused by host-local (cni.config-invalid) and used by no one.
+        if (gw && p && canonical(p) === cidr && prefixContainsAddress(p, gw)) return r.gateway;
+      }
   return undefined;
 }

@@ -317,4 +317,15 @@ describe('model: CNI configurations', () => {
       );
     }
   });
+
+  it("a host-local range's gateway for a node's pod CIDR is that node's bridge address", () => {
+    const nodes =
+      'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nspec: {podCIDR: 10.22.1.0/24}\nstatus: {addresses: [{type: InternalIP, address: 192.168.1.11}]}\n';
+    const a = analyseYaml({
+      '/n/nodes.yaml': nodes,
+      '/n/10-mynet.conf': BRIDGE_CONF.replace('"gateway": "10.22.1.1"', '"gateway": "10.22.1.254"'),
+    });
+    assert.deepEqual(a.topology.nodes[0].bridge?.addresses, ['10.22.1.254/24']);
+    assert.equal(a.topology.nodes[0].bridge?.name, 'mybr0');
+  });
 });
