@@ -8,6 +8,7 @@
  * keep a map to their offset in the YAML file, so problems and rule spans point into the topology file.
  */
 import { cniPluginOf } from '../cni';
+import { portmapRules } from '../cni/portmap';
 import { canonical, parsePrefix } from '../net/address';
 import type { Node, Pod, Topology } from '../model/types';
 import {
@@ -319,9 +320,21 @@ export function buildNodeRules(
   );
   parts.push({ label: cni.label, author: 'cni-ipmasq', tables: cni.tables });
   parts.push({ label: 'ip-masq-agent', author: 'ip-masq-agent', tables: ipMasqAgentRules(t) });
+  // The portmap plug-in's hostPort chains: only on nodes with a pod that has a hostPort.
+  const portmap = portmapRules(
+    t,
+    node,
+    podsOn(t, node.name, memo).filter((p) => !p.hostNetwork),
+  );
+  parts.push({ label: 'CNI portmap plug-in (hostPort)', author: 'cni-portmap', tables: portmap });
   // A node with nothing of its own (no raw text, no per-pod CNI rules, the usual kube-proxy) shares its parsed
   // ruleset with every node like it: parsed once, only the header (which names the node) differs.
-  if (!options.kubeProxy && !node.iptables && (cni.sameOnEveryNode || (!cni.tables.nat && !cni.tables.filter))) {
+  if (
+    !options.kubeProxy &&
+    !node.iptables &&
+    !portmap.nat &&
+    (cni.sameOnEveryNode || (!cni.tables.nat && !cni.tables.filter))
+  ) {
     let byPlugin = memo.shared.get(kubeProxy);
     if (!byPlugin) memo.shared.set(kubeProxy, (byPlugin = new Map()));
     let body = byPlugin.get(node.cni);

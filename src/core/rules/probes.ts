@@ -84,7 +84,7 @@ export function sourceNats(path: TracePath): SourceNat[] {
     });
 }
 
-export type RuleAuthor = 'kube-proxy' | 'cni-ipmasq' | 'ip-masq-agent' | 'node-iptables' | 'unknown';
+export type RuleAuthor = 'kube-proxy' | 'cni-ipmasq' | 'cni-portmap' | 'ip-masq-agent' | 'node-iptables' | 'unknown';
 
 /**
  * Who wrote the rule at `span` of a node's ruleset: the node's own `iptables:` lines keep YAML spans; a

@@ -64,6 +64,10 @@ describe('trace/golden', () => {
       'missing-route',
       'no-listener',
       'session-affinity',
+      // Issue 13: hostPort through the portmap plug-in, from outside, from another pod, and hairpin.
+      'hostport-from-outside',
+      'hostport-from-other-pod',
+      'hostport-hairpin',
     ];
     assert.deepEqual(
       wanted.filter((w) => !cases.includes(w)),

@@ -1,0 +1,141 @@
+/**
+ * The CNI `portmap` plug-in (containernetworking/plugins, plugins/meta/portmap, iptables backend): the rules it
+ * writes on a node for the pods' hostPorts, as `iptables-save -t nat` prints them.
+ *
+ * - `CNI-HOSTPORT-DNAT`, jumped to from nat PREROUTING and OUTPUT for packets to a local address
+ *   (`-m addrtype --dst-type LOCAL`), holds one entry per container and protocol (`-m multiport --dports`, at most
+ *   15 ports a rule) jumping to the container's `CNI-DN-<hash>` chain (hash: sha512 of network name + container ID,
+ *   `utils.MustFormatChainNameWithPrefix(name, id, "DN-")`).
+ * - `CNI-DN-<hash>`: per port mapping, with `snat` (the default) a hairpin rule (`-s <the pod's address with its
+ *   IPAM prefix> -j CNI-HOSTPORT-SETMARK`: iptables stores the network, so every pod of the node's subnet is
+ *   marked), for IPv4 a localhost rule (`-s 127.0.0.1 -j CNI-HOSTPORT-SETMARK`), then the DNAT to podIP:containerPort.
+ *   A `hostIP` adds `-d <hostIP>` (0.0.0.0 and :: add nothing; another family skips the mapping).
+ * - `CNI-HOSTPORT-SETMARK` sets the mark `1 << markMasqBit` (bit 13 = 0x2000 by default); `CNI-HOSTPORT-MASQ`,
+ *   jumped to first in POSTROUTING, masquerades marked packets.
+ * See portmap_iptables.go (`fillDnatRules`, `genToplevelDnatChain`, `genSetMarkChain`, `genMarkMasqChain`).
+ */
+import { canonical, formatAddress, parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
+import { sha512Hex } from '../hash';
+import type { Node, Pod, Protocol, Topology } from '../model/types';
+import { containerIdOf } from './bridge';
+import type { CniRules } from './types';
+
+export const PORTMAP_DNAT_CHAIN = 'CNI-HOSTPORT-DNAT';
+export const PORTMAP_SETMARK_CHAIN = 'CNI-HOSTPORT-SETMARK';
+export const PORTMAP_MASQ_CHAIN = 'CNI-HOSTPORT-MASQ';
+
+/** `CNI-DN-` + sha512(network + containerID), 28 characters (plugins/pkg/utils MustFormatChainNameWithPrefix). */
+export function portmapChainName(network: string, containerID: string): string {
+  return `CNI-DN-${sha512Hex(network + containerID)}`.slice(0, 28);
+}
+
+/** One `hostPort` of a pod, as the runtime passes it to portmap (`runtimeConfig.portMappings`). */
+export interface PortMapping {
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: Protocol;
+  readonly hostIP: string | undefined;
+}
+
+/** A pod's port mappings, in container and port order (the order the kubelet lists them). */
+export function portMappingsOf(pod: Pod): PortMapping[] {
+  return pod.containers.flatMap((c) =>
+    c.ports.flatMap((p) =>
+      p.hostPort
+        ? [{ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP }]
+        : [],
+    ),
+  );
+}
+
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** The address portmap reads from the IPAM result, with its prefix: the node's pod subnet holding it, else a host route. */
+function containerNet(node: Node, ip: string): { address: string; family: 4 | 6; net: string } | undefined {
+  const a = parseAddress(ip);
+  if (!a) return undefined;
+  const subnet = node.podCIDRs.map(parsePrefix).find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
+  const length = subnet?.length ?? (a.family === 4 ? 32 : 128);
+  const net = parsePrefix(`${formatAddress(a)}/${length}`);
+  return net ? { address: formatAddress(a), family: a.family, net: canonical(net) } : undefined;
+}
+
+/** The portmap plug-in's nat rules on a node for its pods' hostPorts (empty when none has one or portmap is off). */
+export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): CniRules {
+  const pm = t.cluster.cni.portmap;
+  if (!pm.enabled) return {};
+  const network = t.cluster.cni.network;
+  const mark = hex(2 ** pm.markMasqBit);
+  const markDef = `${mark}/${mark}`;
+  const chains: string[] = [];
+  const entries: string[] = [];
+  const dnChains: string[] = [];
+  for (const pod of pods) {
+    if (pod.hostNetwork) continue;
+    const mappings = portMappingsOf(pod);
+    if (!mappings.length) continue;
+    const id = containerIdOf(pod);
+    const chain = portmapChainName(network, id);
+    const comment = `-m comment --comment ${quote(`dnat name: ${quote(network)} id: ${quote(id)}`)}`;
+    let declared = false;
+    for (const ip of pod.ips) {
+      const cn = containerNet(node, ip);
+      if (!cn) continue;
+      const byProto = new Map<string, number[]>();
+      for (const m of mappings) {
+        const proto = m.protocol.toLowerCase();
+        byProto.set(proto, [...(byProto.get(proto) ?? []), m.hostPort]);
+      }
+      if (!declared) chains.push(`:${chain} - [0:0]`);
+      declared = true;
+      for (const proto of [...byProto.keys()].sort())
+        for (let i = 0; i < byProto.get(proto)!.length; i += 15)
+          entries.push(
+            `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${byProto
+              .get(proto)!
+              .slice(i, i + 15)
+              .join(',')} -j ${chain}`,
+          );
+      for (const m of mappings) {
+        let dst = '';
+        if (m.hostIP) {
+          const h = parseAddress(m.hostIP);
+          if (!h || h.family !== cn.family) continue;
+          if (h.value !== 0n) dst = ` -d ${formatAddress(h)}/${h.family === 4 ? 32 : 128}`;
+        }
+        const proto = m.protocol.toLowerCase();
+        const match = `-p ${proto} -m ${proto} --dport ${m.hostPort}`;
+        if (pm.snat) {
+          dnChains.push(`-A ${chain} -s ${cn.net}${dst} ${match} -j ${PORTMAP_SETMARK_CHAIN}`);
+          if (cn.family === 4) dnChains.push(`-A ${chain} -s 127.0.0.1/32${dst} ${match} -j ${PORTMAP_SETMARK_CHAIN}`);
+        }
+        const to = cn.family === 4 ? `${cn.address}:${m.containerPort}` : `[${cn.address}]:${m.containerPort}`;
+        dnChains.push(`-A ${chain}${dst} ${match} -j DNAT --to-destination ${to}`);
+      }
+    }
+  }
+  if (!entries.length) return {};
+  const top: string[] = [];
+  const topChains = [`:${PORTMAP_DNAT_CHAIN} - [0:0]`];
+  if (pm.snat) {
+    topChains.push(`:${PORTMAP_MASQ_CHAIN} - [0:0]`, `:${PORTMAP_SETMARK_CHAIN} - [0:0]`);
+    top.push(
+      `-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j ${PORTMAP_MASQ_CHAIN}`,
+      `-A ${PORTMAP_MASQ_CHAIN} -m mark --mark ${markDef} -j MASQUERADE`,
+      `-A ${PORTMAP_SETMARK_CHAIN} -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark ${markDef}`,
+    );
+  }
+  return {
+    nat: {
+      chains: [...topChains, ...chains],
+      rules: [
+        `-A PREROUTING -m addrtype --dst-type LOCAL -j ${PORTMAP_DNAT_CHAIN}`,
+        `-A OUTPUT -m addrtype --dst-type LOCAL -j ${PORTMAP_DNAT_CHAIN}`,
+        ...top,
+        ...entries,
+        ...dnChains,
+      ],
+    },
+  };
+}
