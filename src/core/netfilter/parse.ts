@@ -151,8 +151,10 @@ function newParser(memo: ParseMemo | undefined): Parser {
           const template = moveRule(rule, MEMO_FILE, -(memoBase + lineStart));
           byLine.set(key, { rule: template, at: 0 });
           const placed = placeRule(template, memoFile, memoBase + lineStart);
-          const list = current.chains.get(rule.chain)!.rules;
-          list[list.lastIndexOf(rule)] = placed;
+          // parseCommand just added `rule` to its chain (creating the chain if needed), so the chain is there.
+          const list = current.chains.get(rule.chain)?.rules ?? [];
+          const at = list.lastIndexOf(rule);
+          if (at >= 0) list[at] = placed;
           const pending = current.pending;
           if (pending[pending.length - 1] === rule) pending[pending.length - 1] = placed;
         }
@@ -285,7 +287,9 @@ function parseChainLine(t: MutableTable, line: string, at: number, span: SpanFn,
         problem(SYNTAX, 'error', `Built-in chain '${name}' needs the policy ACCEPT or DROP, not '${policy}'.`, sp),
       );
     }
-    const c = t.chains.get(name)!;
+    // Every table is created with its built-in chains (BUILTIN_CHAINS), and a built-in chain is never deleted.
+    const c = t.chains.get(name);
+    if (!c) return;
     c.policy = policy === 'DROP' ? 'DROP' : 'ACCEPT';
     c.span = sp;
     c.declared = true;
@@ -362,18 +366,30 @@ function parseCommand(
   const ruleText = raw.slice(cmd.start).trimEnd();
   const chainTok = tokens[1];
   const c = cmd.value;
-  if (['-A', '--append', '-I', '--insert', '-N', '--new-chain', '-X', '--delete-chain'].includes(c) && !chainTok) {
+  const needsChain = ['-A', '--append', '-I', '--insert', '-N', '--new-chain', '-X', '--delete-chain'].includes(c);
+  if (needsChain && !chainTok) {
     problems.push(problem(SYNTAX, 'error', `'${c}' needs a chain name.`, tspan(cmd)));
     return;
   }
+  if (!chainTok) {
+    problems.push(
+      problem(
+        UNSUPPORTED,
+        'warning',
+        `Command '${c}' is not supported in iptables-save input; the line is ignored.`,
+        ruleSpan,
+      ),
+    );
+    return;
+  }
   if (c === '-N' || c === '--new-chain') {
-    const name = chainTok!.value;
+    const name = chainTok.value;
     if (t.chains.has(name)) problems.push(problem(SYNTAX, 'error', `Chain '${name}' already exists.`, ruleSpan));
     else t.chains.set(name, { name, builtin: false, span: ruleSpan, declared: true, rules: [] });
     return;
   }
   if (c === '-X' || c === '--delete-chain') {
-    const name = chainTok!.value;
+    const name = chainTok.value;
     const ch = t.chains.get(name);
     if (!ch || ch.builtin)
       problems.push(
@@ -398,7 +414,7 @@ function parseCommand(
     );
     return;
   }
-  const chainName = chainTok!.value;
+  const chainName = chainTok.value;
   let chain = t.chains.get(chainName);
   if (!chain) {
     problems.push(
@@ -406,10 +422,10 @@ function parseCommand(
         SYNTAX,
         'error',
         `Chain '${chainName}' does not exist in table '${t.name}' (declare it with ':${chainName} - [0:0]').`,
-        tspan(chainTok!),
+        tspan(chainTok),
       ),
     );
-    chain = { name: chainName, builtin: false, span: tspan(chainTok!), declared: false, rules: [] };
+    chain = { name: chainName, builtin: false, span: tspan(chainTok), declared: false, rules: [] };
     t.chains.set(chainName, chain);
   }
   let rest = tokens.slice(2);

@@ -180,8 +180,8 @@ export function parseRuleBody(
     else matches.push(...finishModule(it.module, syntax, unsup));
   }
 
-  if (targetName !== undefined && TARGET_OPTIONS[targetName] && target.kind === 'none') {
-    const t = finishTarget(table, targetName, targetOpts, targetSpan!, syntax, unsup);
+  if (targetName !== undefined && targetSpan && TARGET_OPTIONS[targetName] && target.kind === 'none') {
+    const t = finishTarget(table, targetName, targetOpts, targetSpan, syntax, unsup);
     if (t) target = t;
   }
   return { table, chain, text, span: ruleSpan, matches, target, targetSpan, unsupported };

@@ -9,7 +9,7 @@ import {
 } from '../net/ranges';
 import { problem, type Problem, type QuickFix } from '../problem';
 import { relocationEdits } from './fixes';
-import type { RangeEntry, RangeIndex, RangeRole } from './ranges';
+import { parsedRange, type ParsedRange, type RangeEntry, type RangeIndex, type RangeRole } from './ranges';
 import type { Rule } from './rule';
 
 /** Roles whose overlaps break something. */
@@ -57,20 +57,20 @@ function conflicts(a: RangeEntry, b: RangeEntry): boolean {
  * addresses that live in the range. A node's pod CIDR stays inside the cluster pod CIDR. Networks and
  * external clients are not moved: they are the physical world, the cluster adapts to them.
  */
-function moveFix(self: RangeEntry, candidates: readonly RangeEntry[], index: RangeIndex): QuickFix[] {
+function moveFix(self: ParsedRange, candidates: readonly ParsedRange[], index: RangeIndex): QuickFix[] {
   if (self.role === 'network' || self.role === 'external') return [];
-  const p = self.prefix!;
+  const p = self.prefix;
   let block: Prefix | undefined;
   if (self.role === 'node-pods') {
     const cluster = index.ranges.find((r) => r.role === 'cluster-pods' && r.prefix && prefixContains(r.prefix, p));
     // Inside the cluster CIDR every range counts as taken except the cluster CIDRs themselves.
-    const taken = candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix!);
+    const taken = candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix);
     block = cluster ? nextFreeBlock(p.length, p.family, taken, firstAddress(p), cluster.prefix) : undefined;
   } else {
     block = nextFreePrivateBlock(
       p.length,
       p.family,
-      candidates.map((c) => c.prefix!),
+      candidates.map((c) => c.prefix),
       firstAddress(p),
     );
   }
@@ -105,19 +105,20 @@ export const cidrOverlap: Rule = {
   run({ ranges }) {
     // An external client is one address, whatever the prefix length of its interface.
     // An assumed Service range is nobody's fact: range.assumed reports what overlaps it, as information.
-    const candidates = ranges.ranges
-      .filter((r) => r.prefix && ROLES.has(r.role) && !r.assumed)
+    const candidates: ParsedRange[] = ranges.ranges
+      .filter(parsedRange)
+      .filter((r) => ROLES.has(r.role) && !r.assumed)
       .map((r) =>
-        r.role === 'external'
-          ? { ...r, prefix: hostPrefix({ family: r.prefix!.family, value: r.prefix!.address }) }
-          : r,
+        r.role === 'external' ? { ...r, prefix: hostPrefix({ family: r.prefix.family, value: r.prefix.address }) } : r,
       );
-    const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix!, item }))).filter(([a, b]) =>
+    const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix, item }))).filter(([a, b]) =>
       conflicts(a, b),
     );
     const out: Problem[] = [];
     for (const [a, b] of pairs) {
-      const shared = overlapRange(a.prefix!, b.prefix!)!;
+      // overlappingPairs pairs only prefixes that overlap, so their overlap is never empty.
+      const shared = overlapRange(a.prefix, b.prefix);
+      if (!shared) continue;
       const sharedText =
         shared.first === shared.last
           ? formatValue(shared.family, shared.first)
@@ -131,7 +132,7 @@ export const cidrOverlap: Rule = {
         const message =
           other.role === 'external'
             ? `${capitalise(label(self))} (${self.text}) include ${sharedText}, the address of ${other.owner}: ${why}.`
-            : `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix!)}): ${why}.`;
+            : `${capitalise(label(self))} ${sharedText} are also ${label(other)} (${describeRange(other.prefix)}): ${why}.`;
         out.push(
           problem(
             'cidr.overlap',

@@ -1,7 +1,7 @@
 import { parsePrefix, prefixContainsAddress, type Address, type Prefix } from '../net/address';
 import { problem, type Problem, type QuickFix, type Span } from '../problem';
 import { freeAddress, freePort, usedAddressKeys } from './fixes';
-import type { AddressEntry, RangeEntry } from './ranges';
+import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange, type RangeEntry } from './ranges';
 import type { Rule } from './rule';
 
 const within = (prefixes: readonly Prefix[], a: Address) => prefixes.some((p) => prefixContainsAddress(p, a));
@@ -42,30 +42,30 @@ export const ipOutsideRange: Rule = {
     const report = (message: string, span: Span, related: Problem['related'], fixes: QuickFix[] = []) =>
       out.push(problem('ip.outside-range', 'error', message, span, related, fixes));
 
-    const prefixesOf = (role: RangeEntry['role'], node?: string) =>
-      ranges.ranges.filter((r) => r.role === role && r.prefix && (node === undefined || r.node === node));
+    const prefixesOf = (role: RangeEntry['role'], node?: string): ParsedRange[] =>
+      ranges.ranges.filter(parsedRange).filter((r) => r.role === role && (node === undefined || r.node === node));
     const clusterPods = prefixesOf('cluster-pods');
     const services = prefixesOf('services');
-    const nodePods = new Map<string, RangeEntry[]>();
-    for (const r of prefixesOf('node-pods')) nodePods.set(r.node!, [...(nodePods.get(r.node!) ?? []), r]);
+    const nodePods = new Map<string, ParsedRange[]>();
+    for (const r of prefixesOf('node-pods'))
+      if (r.node !== undefined) nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
 
-    for (const a of ranges.addresses) {
-      if (!a.address) continue;
-      const fam = (list: readonly RangeEntry[]) => list.filter((r) => r.prefix!.family === a.address!.family);
+    for (const a of ranges.addresses.filter(parsedAddress)) {
+      const fam = (list: readonly ParsedRange[]) => list.filter((r) => r.prefix.family === a.address.family);
       if (a.role === 'pod' && !a.hostNetwork) {
         const own = fam(nodePods.get(a.node ?? '') ?? []);
         const pool = own.length ? own : fam(clusterPods);
         if (
           !pool.length ||
           within(
-            pool.map((r) => r.prefix!),
+            pool.map((r) => r.prefix),
             a.address,
           )
         )
           continue;
         const where = own.length
-          ? `node ${a.node}'s pod CIDR ${texts(own.map((r) => r.prefix!))}`
-          : `the cluster pod CIDR ${texts(pool.map((r) => r.prefix!))}`;
+          ? `node ${a.node}'s pod CIDR ${texts(own.map((r) => r.prefix))}`
+          : `the cluster pod CIDR ${texts(pool.map((r) => r.prefix))}`;
         report(
           `Pod IP ${a.text} (${a.owner}) is outside ${where}: the node's bridge and the other nodes' routes do not lead to it, so nothing can reach this pod.`,
           a.span,
@@ -74,7 +74,7 @@ export const ipOutsideRange: Rule = {
             a,
             pool[0].prefix,
             '',
-            services.map((r) => r.prefix!),
+            services.map((r) => r.prefix),
           ),
         );
       } else if (a.role === 'cluster-ip') {
@@ -83,20 +83,20 @@ export const ipOutsideRange: Rule = {
         if (
           !pool.length ||
           within(
-            pool.map((r) => r.prefix!),
+            pool.map((r) => r.prefix),
             a.address,
           )
         )
           continue;
         report(
-          `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix!))}: kube-apiserver rejects it.`,
+          `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix))}: kube-apiserver rejects it.`,
           a.span,
           pool.map((r) => ({ span: r.span, message: `Service range ${r.text}` })),
           fixTo(
             a,
             pool[0].prefix,
             '',
-            [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix!),
+            [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix),
           ),
         );
       }
@@ -107,13 +107,13 @@ export const ipOutsideRange: Rule = {
     const checkInNetwork = (entry: RangeEntry, networkName: string) => {
       const net = networks.get(networkName);
       const np = net && parsePrefix(net.cidr);
-      if (!entry.prefix || !np || np.family !== entry.prefix.family) return;
+      if (!net || !entry.prefix || !np || np.family !== entry.prefix.family) return;
       const addr = { family: entry.prefix.family, value: entry.prefix.address };
       if (prefixContainsAddress(np, addr)) return;
       report(
         `${entry.text} (${entry.owner}) is not inside network ${networkName} (${np.text}) it is attached to: machines on ${networkName} cannot reach it directly.`,
         entry.span,
-        [{ span: net!.spans.cidr ?? net!.span, message: `network ${networkName}: ${np.text}` }],
+        [{ span: net.spans.cidr ?? net.span, message: `network ${networkName}: ${np.text}` }],
         fixTo(entry, np, `/${np.length}`),
       );
     };
@@ -121,22 +121,22 @@ export const ipOutsideRange: Rule = {
     for (const n of topology.nodes) for (const i of n.interfaces) networkOf.set(`node ${n.name} ${i.name}`, i.network);
     for (const x of topology.externals) networkOf.set(`external ${x.name}`, x.network);
     for (const e of ranges.ranges) {
-      if ((e.role === 'interface' || e.role === 'external') && networkOf.has(e.owner))
-        checkInNetwork(e, networkOf.get(e.owner)!);
+      const network = networkOf.get(e.owner);
+      if ((e.role === 'interface' || e.role === 'external') && network !== undefined) checkInNetwork(e, network);
     }
-    for (const e of ranges.ranges) {
-      if (e.role !== 'bridge' || !e.prefix) continue;
-      const own = (nodePods.get(e.node!) ?? []).filter((r) => r.prefix!.family === e.prefix!.family);
+    for (const e of ranges.ranges.filter(parsedRange)) {
+      if (e.role !== 'bridge') continue;
+      const own = (nodePods.get(e.node ?? '') ?? []).filter((r) => r.prefix.family === e.prefix.family);
       if (
         !own.length ||
         within(
-          own.map((r) => r.prefix!),
+          own.map((r) => r.prefix),
           { family: e.prefix.family, value: e.prefix.address },
         )
       )
         continue;
       report(
-        `The bridge gateway ${e.text} (${e.owner}) is outside the node's pod CIDR ${texts(own.map((r) => r.prefix!))}: pods cannot reach their default gateway.`,
+        `The bridge gateway ${e.text} (${e.owner}) is outside the node's pod CIDR ${texts(own.map((r) => r.prefix))}: pods cannot reach their default gateway.`,
         e.span,
         own.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })),
       );

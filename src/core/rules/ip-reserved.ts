@@ -1,7 +1,7 @@
 import { addressKey, firstAddress, lastAddress, prefixContainsAddress, sizeOf } from '../net/address';
 import { problem, type Problem, type QuickFix } from '../problem';
 import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
-import type { AddressEntry, RangeEntry } from './ranges';
+import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange } from './ranges';
 import type { Rule } from './rule';
 
 /**
@@ -17,34 +17,33 @@ export const ipReserved: Rule = {
   run({ ranges }) {
     const out: Problem[] = [];
     let used: Set<string> | undefined;
-    const fix = (a: AddressEntry, pool: RangeEntry): QuickFix[] => {
+    const fix = (a: AddressEntry, pool: ParsedRange): QuickFix[] => {
       if (!a.exact) return [];
       const avoid = pool.role === 'services' ? podRanges(ranges) : serviceRanges(ranges);
-      const free = freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)), true, avoid);
+      const free = freeAddress(pool.prefix, (used ??= usedAddressKeys(ranges)), true, avoid);
       return free
         ? [
             {
-              title: `Change to ${free}, a free address in ${pool.prefix!.text}`,
+              title: `Change to ${free}, a free address in ${pool.prefix.text}`,
               edits: [{ span: a.span, newText: free }],
               preferred: true,
             },
           ]
         : [];
     };
-    const nodePods = new Map<string, RangeEntry[]>();
-    const gateways = new Map<string, RangeEntry>();
-    for (const r of ranges.ranges) {
-      if (!r.prefix || !r.node) continue;
+    const nodePods = new Map<string, ParsedRange[]>();
+    const gateways = new Map<string, ParsedRange>();
+    for (const r of ranges.ranges.filter(parsedRange)) {
+      if (!r.node) continue;
       if (r.role === 'node-pods') nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
       if (r.role === 'bridge')
         gateways.set(`${r.node}\u0000${addressKey({ family: r.prefix.family, value: r.prefix.address })}`, r);
     }
-    const services = ranges.ranges.filter((r) => r.role === 'services' && r.prefix);
-    for (const a of ranges.addresses) {
-      if (!a.address) continue;
+    const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
+    for (const a of ranges.addresses.filter(parsedAddress)) {
       if (a.role === 'pod' && !a.hostNetwork) {
         const gateway = gateways.get(`${a.node}\u0000${addressKey(a.address)}`);
-        const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix!, a.address!));
+        const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix, a.address));
         if (gateway) {
           out.push(
             problem(
@@ -58,8 +57,8 @@ export const ipReserved: Rule = {
           );
           continue;
         }
-        if (!subnet || sizeOf(subnet.prefix!) <= 2n) continue;
-        const p = subnet.prefix!;
+        if (!subnet || sizeOf(subnet.prefix) <= 2n) continue;
+        const p = subnet.prefix;
         const which =
           a.address.value === firstAddress(p)
             ? 'network address'
@@ -79,9 +78,9 @@ export const ipReserved: Rule = {
           );
         }
       } else if (a.role === 'cluster-ip') {
-        const range = services.find((r) => prefixContainsAddress(r.prefix!, a.address!));
-        if (!range || range.assumed || sizeOf(range.prefix!) <= 2n) continue;
-        const p = range.prefix!;
+        const range = services.find((r) => prefixContainsAddress(r.prefix, a.address));
+        if (!range || range.assumed || sizeOf(range.prefix) <= 2n) continue;
+        const p = range.prefix;
         const which =
           a.address.value === firstAddress(p)
             ? 'network (first)'

@@ -54,6 +54,14 @@ export interface AddressEntry extends Entry {
   readonly hostNetwork?: boolean;
 }
 
+/** A range whose text parsed: what rules compare (narrowed by {@link parsedRange}, never asserted). */
+export type ParsedRange = RangeEntry & { readonly prefix: Prefix };
+/** An address whose text parsed (narrowed by {@link parsedAddress}). */
+export type ParsedAddress = AddressEntry & { readonly address: Address };
+
+export const parsedRange = (r: RangeEntry): r is ParsedRange => r.prefix !== undefined;
+export const parsedAddress = (a: AddressEntry): a is ParsedAddress => a.address !== undefined;
+
 export interface RangeIndex {
   readonly ranges: readonly RangeEntry[];
   readonly addresses: readonly AddressEntry[];

@@ -824,7 +824,11 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   const iface = n.interfaces.find((i) => i.name === dev);
   if (!iface) return finish(s, n.id, 'dropped', 'no-route', `device ${dev} does not exist in ${n.id}`, { device: dev });
   if (iface.kind === 'bridge') {
-    const bridge = bridgeOf(n, iface.name)!;
+    const bridge = bridgeOf(n, iface.name);
+    if (!bridge)
+      return finish(s, n.id, 'dropped', 'no-route', `bridge ${dev} of ${n.id} has no ports to forward to`, {
+        device: dev,
+      });
     const nb = bridgeNeighbor(env, n, bridge, nextHop);
     if (!nb || nb.kind === 'bridge')
       return hop(s, n.id, dev, 'out', (a) =>
@@ -843,8 +847,12 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     };
     return hop(s, n.id, dev, 'out', (a) => crossPort(env, step(a, bs), n, nb.device));
   }
-  if (iface.kind === 'veth') {
-    const peer = iface.peer!;
+  if (iface.kind === 'veth' && !iface.peer)
+    return finish(s, n.id, 'dropped', 'no-route', `veth ${dev} of ${n.id} has no peer: the packet goes nowhere`, {
+      device: dev,
+    });
+  if (iface.kind === 'veth' && iface.peer) {
+    const peer = iface.peer;
     const pn = ns(env, peer.netns);
     const peerIface = pn.interfaces.find((i) => i.name === peer.device);
     const bridge = bridgeOf(pn, peerIface?.master);
@@ -983,8 +991,9 @@ function fmtAddr(a: Address): string {
 
 /** From a bridge port out to the pod behind it. */
 function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished[] {
-  const iface = n.interfaces.find((i) => i.name === port)!;
-  const peer = iface.peer!;
+  const peer = n.interfaces.find((i) => i.name === port)?.peer;
+  if (!peer)
+    return finish(s, n.id, 'dropped', 'no-route', `bridge port ${port} of ${n.id} leads to no pod`, { device: port });
   const pn = ns(env, peer.netns);
   const a = leaveNode(s, n);
   const go = (x: WalkState): Finished[] =>
