@@ -615,9 +615,11 @@ export function parseIptablesLinesLazily(
         chains: new Map([[c.name, { ...c, rules: list }]]),
         pending: [],
       };
-      for (let i = 0; i < (lines?.texts.length ?? 0); i++) {
-        const raw = lines!.texts[i];
-        const lineStart = lines!.starts[i];
+      const texts = lines?.texts ?? [];
+      const starts = lines?.starts ?? [];
+      for (let i = 0; i < texts.length; i++) {
+        const raw = texts[i];
+        const lineStart = starts[i] ?? 0;
         const known = byLine.get(raw);
         if (known && known.rule.chain === c.name) {
           list.push(placeRule(known.rule, file, lineStart));
@@ -686,7 +688,9 @@ export function parseIptablesLinesLazily(
       if (problems) return problems;
       const found: Problem[] = [];
       for (const [name, lt] of tables) {
-        const rulesOf = parsers.get(name)!;
+        // parsers holds one entry per table of `tables`, set in the loop above.
+        const rulesOf = parsers.get(name);
+        if (!rulesOf) continue;
         const chains = [...lt.table.chains.values()];
         const forced: MutableTable = {
           name,
