@@ -109,7 +109,7 @@ export function tracePlaces(t: Topology): TracePlace[] {
     const addresses: Record<string, readonly string[]> = Object.fromEntries(
       n.interfaces.map((i) => [i.name, i.addresses]),
     );
-    const cni = cniViewOf(n);
+    const cni = cniViewOf(n, t);
     for (const d of cni.devices) addresses[d.name] = d.addresses;
     places.push({
       netns: `node:${n.name}`,

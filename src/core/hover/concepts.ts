@@ -17,6 +17,30 @@ export const CONCEPTS = {
     text: "A NetworkPolicy selects pods of its namespace (podSelector) and, for each direction in its policyTypes, makes them isolated: only connections some rule of some selecting policy allows get through. Rules name peers (pods by podSelector, namespaces by namespaceSelector, both in one peer = AND, addresses by ipBlock) and ports. Egress is judged at the source pod, ingress at the destination, after kube-proxy's DNAT; replies of an allowed connection are allowed.",
     link: { label: 'Kubernetes: Network Policies', url: `${K8S_NET}network-policies/` },
   },
+  flannel: {
+    title: 'flannel',
+    text: "flannel gives each node a subnet of its `Network` (the node's pod CIDR) and wires pods with the CNI bridge plug-in: each pod's veth is a port of the `cni0` bridge, which holds the pods' gateway (the .1 of the node's subnet); host-local IPAM hands out the addresses and the pods get the MTU flannel computed. Between nodes the backend decides: `vxlan` (the default) encapsulates pod packets in UDP through the `flannel.<VNI>` device, `host-gw` routes each other node's subnet via that node's address (all nodes on one L2 network).",
+    link: {
+      label: 'flannel: Backends',
+      url: 'https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md',
+    },
+  },
+  vxlan: {
+    title: 'VXLAN (flannel.1)',
+    text: "flannel's VXLAN backend gives each node a VTEP `flannel.<VNI>` (`ip link add flannel.1 type vxlan id 1 dstport 8472 local <node IP> dev <underlay> nolearning`, MTU = the underlay's minus 50) holding the .0 address of its pod subnet as a /32. For every other node it adds a route `<its subnet> via <its .0> dev flannel.1 onlink`, a permanent neighbour entry `<its .0> lladdr <its VTEP MAC>` and an FDB entry `<its VTEP MAC> dst <its node IP>`. A pod packet routed to flannel.1 is wrapped in Ethernet, VXLAN (VNI), UDP (port 8472, the Linux default; IANA's is 4789) and IP between the node addresses (50 bytes), goes through the node's own OUTPUT and POSTROUTING, crosses the underlay, and is unwrapped by the remote node's flannel.1 after its INPUT chain: a firewall there must let the UDP port through.",
+    link: {
+      label: 'flannel source: pkg/backend/vxlan',
+      url: 'https://github.com/flannel-io/flannel/tree/master/pkg/backend/vxlan',
+    },
+  },
+  mtu: {
+    title: 'MTU and encapsulation',
+    text: "The MTU is the largest IP packet a link carries. An overlay wraps each pod packet in outer headers (VXLAN: 50 bytes; IP-in-IP: 20), so pods must use the underlay's MTU minus that overhead. With a larger pod MTU, full-size packets leave the pod with Don't Fragment set and the node cannot forward them into the tunnel: it drops them and answers ICMP fragmentation needed. Small requests work, large responses hang.",
+    link: {
+      label: 'flannel: Troubleshooting',
+      url: 'https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md',
+    },
+  },
   cidr: {
     title: 'CIDR (Classless Inter-Domain Routing)',
     text: 'A CIDR prefix like `10.244.0.0/16` names a block of addresses: the first 16 bits are fixed (the network), the remaining bits number the hosts, so a /16 holds 65,536 addresses and a /24 holds 256. Ranges with different jobs (pods, Services, the node network) must not share addresses.',
@@ -226,6 +250,9 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
   sessionAffinity: 'service',
   detectLocalMode: 'kubeProxy',
   dualStack: 'dualStack',
+  flannel: 'flannel',
+  vni: 'vxlan',
+  mtu: 'mtu',
   ipFamilies: 'dualStack',
   ipFamilyPolicy: 'dualStack',
 };
@@ -235,6 +262,8 @@ export function conceptOfValue(value: string): ConceptId | undefined {
   if (/^eth\d+$|^ens\d+$/.test(value)) return 'eth0';
   if (/^veth[0-9a-z-]*$/.test(value)) return 'veth';
   if (value === 'cni0' || value === 'cbr0' || value === 'docker0') return 'bridge';
+  if (/^flannel\.\d+$/.test(value) || value === 'vxlan') return 'vxlan';
+  if (value === 'flannel') return 'flannel';
   if (value === 'NodePort') return 'nodePort';
   if (value === 'LoadBalancer') return 'loadBalancer';
   if (value === 'ClusterIP') return 'service';

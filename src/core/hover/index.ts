@@ -27,6 +27,7 @@ import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
 import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
 import { cniViewOf } from '../cni';
+import { flannelMtus } from '../cni/flannel';
 
 export interface Hover {
   readonly markdown: string;
@@ -112,8 +113,11 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
   };
   const value =
     !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
+  // Under flannel's backend, `type`, `port` and `vni` are the VXLAN tunnel's.
+  const inFlannelBackend = loc.path.includes('flannel') && loc.path.includes('backend');
   const concept =
     (value !== undefined ? conceptOfValue(value) : undefined) ??
+    (inFlannelBackend ? 'vxlan' : undefined) ??
     (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
   const kindNode = doc.root?.kind === 'map' ? doc.root.entries.find((e) => e.key === 'kind')?.value : undefined;
   const isPolicy = kindNode?.kind === 'scalar' && kindNode.value === 'NetworkPolicy';
@@ -193,7 +197,29 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
   if (policy && (lastKey === 'name' || loc.path.includes('spec'))) facts.push(...policyFacts(t, policy));
   if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
     facts.push(...masqueradeFacts(analysis, lastKey));
+  if (loc.path.includes('flannel') || (loc.path.includes('cni') && (lastKey === 'plugin' || lastKey === 'mtu')))
+    facts.push(...tunnelFacts(t));
   return facts;
+}
+
+const MAX_TUNNEL_FACTS = 6;
+
+/** Each node's VTEP as the data plane builds it (the first few nodes), and the MTUs that follow. */
+function tunnelFacts(t: Topology): string[] {
+  const out: string[] = [];
+  for (const n of t.nodes) {
+    const v = cniViewOf(n, t).tunnel;
+    if (!v) continue;
+    if (out.length === MAX_TUNNEL_FACTS) {
+      out.push(`… and the other nodes' VTEPs alike.`);
+      break;
+    }
+    const mtus = flannelMtus(t, n);
+    out.push(
+      `Node ${n.name}: \`${v.device}\`${v.address ? ` ${v.address}/32` : ''}${v.mac ? `, MAC ${v.mac}` : ''}, VNI ${v.vni}, UDP ${v.port}${v.local ? ` from ${v.local}${v.underlay ? ` (${v.underlay})` : ''}` : ''}; MTU ${mtus.vtep} (underlay ${mtus.underlay} - 50), pods ${mtus.pod}.`,
+    );
+  }
+  return out;
 }
 
 const smallest = <T extends { span: Span }>(items: T[]): T | undefined =>
@@ -385,7 +411,7 @@ function routeFacts(node: Node, route: Route): string[] {
 function nodeFacts(t: Topology, node: Node): string[] {
   return [
     `Node **${node.name}**: interfaces ${node.interfaces.map((i) => `${i.name} ${i.addresses.join(', ')}`).join('; ') || '(none)'}.`,
-    `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; ${cniViewOf(node).summary}.`,
+    `Pod CIDR ${node.podCIDRs.join(', ') || '(none)'}; ${cniViewOf(node, t).summary}.`,
     `Routes: ${
       nodeRoutes(t, node)
         .map(

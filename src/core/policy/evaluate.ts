@@ -66,7 +66,7 @@ export class PolicyIndex {
     this.options = { ...DEFAULT_POLICY_OPTIONS, ...options };
     for (const n of topology.nodes) {
       for (const i of n.interfaces) for (const a of i.addresses) this.addNodeIP(a, n.name);
-      for (const d of cniViewOf(n).devices) for (const a of d.addresses) this.addNodeIP(a, n.name);
+      for (const d of cniViewOf(n, topology).devices) for (const a of d.addresses) this.addNodeIP(a, n.name);
     }
     for (const p of topology.pods) {
       for (const ip of p.ips) {

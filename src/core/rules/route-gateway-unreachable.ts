@@ -21,7 +21,7 @@ export const routeGatewayUnreachable: Rule = {
           const p = parsePrefix(a);
           if (p) connected.push({ dev: i.name, prefix: p });
         }
-      for (const d of cniViewOf(n).devices)
+      for (const d of cniViewOf(n, topology).devices)
         for (const a of d.addresses) {
           const p = parsePrefix(a);
           if (p) connected.push({ dev: d.name, prefix: p });
