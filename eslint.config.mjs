@@ -23,6 +23,7 @@ export default tseslint.config(
       'src/core/rules/ip-outside-range.ts',
       'src/core/rules/ip-reserved.ts',
       'src/core/rules/cidr-overlap.ts',
+      'src/core/model/merge.ts',
     ],
     rules: { '@typescript-eslint/no-non-null-assertion': 'error' },
   },

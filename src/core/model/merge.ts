@@ -4,7 +4,15 @@
  */
 import { NO_SPAN, type Span } from '../problem';
 import { namespaceLabels } from './policy-read';
-import { canonical, firstAddress, formatValue, parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
+import {
+  canonical,
+  firstAddress,
+  formatValue,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+} from '../net/address';
 import { type YMap } from '../syntax/yaml';
 import { bool, get, int, map, str, strings } from './read';
 import type {
@@ -224,7 +232,8 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
     // NetPath refinements win over Kubernetes objects, field by field.
     const np = drafts.find((d) => d.origin === 'netpath');
     const k8s = drafts.find((d) => d.origin === 'Node');
-    const base = np ?? k8s!;
+    const base = np ?? k8s;
+    if (!base) continue; // Only NetPath nodes and Node objects make node drafts.
     const podCIDRs = np?.podCIDRs ?? k8s?.podCIDRs ?? [];
     let interfaces = np?.interfaces;
     if (!interfaces) {
@@ -280,11 +289,11 @@ function defaultUnderlay(b: Drafts, networks: Network[]): Network | undefined {
   const addrs = [...b.nodes.values()]
     .flatMap((ds) => ds.flatMap((d) => d.k8sAddresses ?? []))
     .map((a) => parseAddress(a.value))
-    .filter((a) => a?.family === 4);
+    .filter((a): a is Address => a?.family === 4);
   if (!addrs.length) return undefined;
   let length = 24;
-  const base = addrs[0]!.value;
-  while (length > 0 && !addrs.every((a) => a!.value >> BigInt(32 - length) === base >> BigInt(32 - length))) length--;
+  const base = addrs[0].value;
+  while (length > 0 && !addrs.every((a) => a.value >> BigInt(32 - length) === base >> BigInt(32 - length))) length--;
   const cidr = `${formatValue(4, firstAddress({ family: 4, address: base, length, text: '' }))}/${length}`;
   const net: Network = {
     name: 'underlay',
@@ -331,7 +340,9 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
   for (const drafts of b.pods.values()) {
     const k8s = drafts.find((d) => d.pod.origin === 'Pod');
     const np = drafts.find((d) => d.pod.origin === 'netpath');
-    let pod: Pod = k8s?.pod ?? np!.pod;
+    const first = k8s?.pod ?? np?.pod;
+    if (!first) continue; // Only NetPath pods and Pod objects make pod drafts.
+    let pod: Pod = first;
     if (k8s && np) {
       const refined: Record<string, unknown> = { ...k8s.pod, spans: { ...k8s.pod.spans, ...np.pod.spans } };
       for (const key of np.set) refined[key] = np.pod[key];
@@ -359,7 +370,9 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
   for (const drafts of b.services.values()) {
     const k8s = drafts.find((d) => d.svc.origin === 'Service');
     const np = drafts.find((d) => d.svc.origin === 'netpath');
-    let svc = (k8s ?? np!).svc;
+    const first = k8s ?? np;
+    if (!first) continue; // Only NetPath Services and Service objects make Service drafts.
+    let svc = first.svc;
     if (k8s && np) {
       const refined: Record<string, unknown> = { ...k8s.svc, spans: { ...k8s.svc.spans, ...np.svc.spans } };
       for (const key of np.set) {
@@ -419,8 +432,8 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
           ),
         };
       });
-    } else if (slicesByService.has(svc.id)) {
-      const all = slicesByService.get(svc.id)!;
+    } else if (slicesByService.get(svc.id)?.length) {
+      const all = slicesByService.get(svc.id) ?? [];
       // Kubernetes mirrors legacy Endpoints to EndpointSlices: when both were read, the slices are the same facts.
       const slices = all.some((x) => x.kind === 'EndpointSlice') ? all.filter((x) => x.kind === 'EndpointSlice') : all;
       endpointSource = slices[0].kind;
