@@ -49,7 +49,11 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { trace: 'src/webview/trace/main.ts', topology: 'src/webview/topology/main.ts' },
+    entryPoints: {
+      trace: 'src/webview/trace/main.ts',
+      topology: 'src/webview/topology/main.ts',
+      reach: 'src/webview/reach/main.ts',
+    },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

@@ -63,7 +63,22 @@ export interface VerifyViewState {
   readonly report: VerifyReportData;
 }
 
-export type ViewState = TopologyViewState | TraceViewState | VerifyViewState;
+/** The reachability matrix view: what the host computes (selectors, port); the rest of the filters are the view's. */
+export interface ReachViewState {
+  readonly view: 'reach';
+  readonly file: string;
+  readonly query: ReachViewQuery;
+}
+
+export interface ReachViewQuery {
+  /** Sources / destinations in `netpath reach --from/--to` syntax (`ns/<name>`, `[<ns>:]<selector>`); '' = all. */
+  readonly from: string;
+  readonly to: string;
+  /** `TCP/8080`; '' = the first port a destination declares. */
+  readonly port: string;
+}
+
+export type ViewState = TopologyViewState | TraceViewState | VerifyViewState | ReachViewState;
 
 export type TraceProtocol = TraceProto;
 export { TRACE_PROTOCOLS } from '../core/trace/types';
@@ -82,6 +97,9 @@ export type HostMessage =
   | { readonly type: 'topology'; readonly state: TopologyViewState; readonly data: TopologySummary }
   | { readonly type: 'trace'; readonly state: TraceViewState; readonly data: TraceViewData }
   | { readonly type: 'verify'; readonly state: VerifyViewState }
+  | { readonly type: 'reach'; readonly state: ReachViewState; readonly data: ReachViewData }
+  /** The answer to `explainCell`. */
+  | { readonly type: 'reachExplain'; readonly explain: ReachExplain }
   | { readonly type: 'error'; readonly message: string };
 
 /** Webview -> host. */
@@ -94,9 +112,92 @@ export type WebviewMessage =
   /** Save or copy an export of the trace view; `format` decides the file type. */
   | { readonly type: 'export'; readonly format: ExportFormat; readonly name: string; readonly content: string }
   /** The topology view's context action: open the trace view from or to an element. */
-  | { readonly type: 'traceFrom'; readonly from?: string; readonly to?: string };
+  | { readonly type: 'traceFrom'; readonly from?: string; readonly to?: string }
+  /** The matrix view: compute again for other selectors or another port. */
+  | { readonly type: 'reachQuery'; readonly query: ReachViewQuery }
+  /** The matrix view: why a cell is what it is (the host answers with `reachExplain`). */
+  | { readonly type: 'explainCell'; readonly from: number; readonly to: number; readonly family: ReachFamily }
+  /** The matrix view: export what it shows (namespaces filtered, only blocked) through the core's formatters. */
+  | {
+      readonly type: 'exportReach';
+      readonly format: 'markdown' | 'csv';
+      readonly fromNamespace: string;
+      readonly toNamespace: string;
+      readonly onlyBlocked: boolean;
+    };
 
 export type ExportFormat = 'svg' | 'markdown';
+
+export type ReachFamily = 'IPv4' | 'IPv6';
+
+/** One class of pods every policy judges alike (see src/core/policy/reach.ts). */
+export interface ReachViewGroup {
+  readonly namespace: string;
+  /** The labels some selector reads, `k=v`. */
+  readonly labels: readonly string[];
+  /** Up to {@link REACH_PODS_SHOWN} member pods (`namespace/name`); `podCount` says how many there are. */
+  readonly pods: readonly string[];
+  readonly podCount: number;
+  readonly ingressPolicies: readonly string[];
+  readonly egressPolicies: readonly string[];
+}
+
+export const REACH_PODS_SHOWN = 20;
+
+/**
+ * The cells of one address family, one character per (source, destination) pair, row-major over `sources` x
+ * `destinations`: `a` allowed, `e` blocked by egress at the source, `i` by ingress at the destination, `b` both, `n` no
+ * cell in this family (one of the two classes has no address of it).
+ * A compact string, so a thousand groups (1,000,000 cells) cross as one megabyte and no object per cell.
+ */
+export interface ReachViewCells {
+  readonly family: ReachFamily;
+  readonly cells: string;
+}
+
+export interface ReachViewData {
+  readonly topology: string;
+  /** The plug-in choices in effect, and where they come from (`default`, `topology`, `setting`). */
+  readonly options: { readonly ipBlockPodIPs: string; readonly nodeTraffic: string; readonly source: string };
+  /** Every port a destination declares (`TCP/8080`), and the one the cells are for (null: none). */
+  readonly ports: readonly string[];
+  readonly port: string | null;
+  readonly groups: readonly ReachViewGroup[];
+  readonly sources: readonly number[];
+  readonly destinations: readonly number[];
+  /** One entry per family the pods have; two only when a dual-stack cluster's families differ somewhere. */
+  readonly families: readonly ReachViewCells[];
+  readonly omitted: readonly { readonly pod: string; readonly why: string }[];
+  /** Why nothing (or less) is shown: a selector that does not parse, no port declared, ... */
+  readonly problems: readonly string[];
+}
+
+/** One direction of a cell's verdict, as the evaluator gives it (spans to reveal the policy and the rule). */
+export interface ReachExplainSide {
+  readonly direction: 'ingress' | 'egress';
+  readonly pod: string | null;
+  readonly allowed: boolean;
+  readonly exempt: string | null;
+  readonly policies: readonly { readonly id: string; readonly span: SpanRef }[];
+  readonly allowedBy: readonly { readonly policy: string; readonly index: number; readonly span: SpanRef }[];
+}
+
+export interface ReachExplain {
+  readonly from: number;
+  readonly to: number;
+  readonly family: ReachFamily;
+  readonly port: string;
+  /** The two pods judged (one of each class) and their addresses. */
+  readonly source: string;
+  readonly destination: string;
+  readonly sourceIP: string;
+  readonly destinationIP: string;
+  readonly allowed: boolean;
+  readonly egress: ReachExplainSide;
+  readonly ingress: ReachExplainSide;
+  /** The trace of that flow, for the trace view. */
+  readonly trace: TraceRequest;
+}
 
 /** Where a source span is; `file` is a path as in the model's spans. */
 export interface SpanRef {

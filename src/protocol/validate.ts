@@ -14,6 +14,7 @@ import {
   type WebviewMessage,
 } from './messages';
 import type { VerifyReportData } from './verify';
+import type { ReachExplain, ReachViewData, ReachViewQuery } from './messages';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -178,6 +179,79 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
   );
 }
 
+// ---------------------------------------------------------------- the reachability matrix
+
+/** Selectors and ports are short; a longer one did not come from a person typing in the view. */
+const isShortText = (v: unknown): v is string => isStr(v) && v.length <= 1000;
+export const isReachQuery = (v: unknown): v is ReachViewQuery =>
+  isRec(v) && isShortText(v.from) && isShortText(v.to) && isShortText(v.port);
+const isFamily = (v: unknown) => v === 'IPv4' || v === 'IPv6';
+const isIndexList = (v: unknown) => arrayOf(v, (x) => Number.isInteger(x) && (x as number) >= 0);
+
+export function isReachViewData(v: unknown): v is ReachViewData {
+  if (!(
+    isRec(v) &&
+    isStr(v.topology) &&
+    isRec(v.options) &&
+    isStr(v.options.ipBlockPodIPs) &&
+    isStr(v.options.nodeTraffic) &&
+    isStr(v.options.source) &&
+    isStrArray(v.ports) &&
+    (v.port === null || isStr(v.port)) &&
+    arrayOf(
+      v.groups,
+      (g) =>
+        isRec(g) &&
+        isStr(g.namespace) &&
+        isStrArray(g.labels) &&
+        isStrArray(g.pods) &&
+        isNum(g.podCount) &&
+        isStrArray(g.ingressPolicies) &&
+        isStrArray(g.egressPolicies),
+    ) &&
+    isIndexList(v.sources) &&
+    isIndexList(v.destinations) &&
+    arrayOf(v.families, (f) => isRec(f) && isFamily(f.family) && isStr(f.cells)) &&
+    arrayOf(v.omitted, (o) => isRec(o) && isStr(o.pod) && isStr(o.why)) &&
+    isStrArray(v.problems)
+  ))
+    return false;
+  // Every index names a group and every family has exactly one cell per pair, of the four kinds.
+  const groups = (v.groups as unknown[]).length;
+  const sources = v.sources as number[];
+  const destinations = v.destinations as number[];
+  if (![...sources, ...destinations].every((i) => i < groups)) return false;
+  const size = sources.length * destinations.length;
+  return (v.families as { cells: string }[]).every((f) => f.cells.length === size && /^[aeibn]*$/.test(f.cells));
+}
+
+const isExplainSide = (v: unknown) =>
+  isRec(v) &&
+  (v.direction === 'ingress' || v.direction === 'egress') &&
+  (v.pod === null || isStr(v.pod)) &&
+  typeof v.allowed === 'boolean' &&
+  (v.exempt === null || isStr(v.exempt)) &&
+  arrayOf(v.policies, (p) => isRec(p) && isStr(p.id) && isSpan(p.span)) &&
+  arrayOf(v.allowedBy, (r) => isRec(r) && isStr(r.policy) && isNum(r.index) && isSpan(r.span));
+
+export function isReachExplain(v: unknown): v is ReachExplain {
+  return (
+    isRec(v) &&
+    isNum(v.from) &&
+    isNum(v.to) &&
+    isFamily(v.family) &&
+    isStr(v.port) &&
+    isStr(v.source) &&
+    isStr(v.destination) &&
+    isStr(v.sourceIP) &&
+    isStr(v.destinationIP) &&
+    typeof v.allowed === 'boolean' &&
+    isExplainSide(v.egress) &&
+    isExplainSide(v.ingress) &&
+    isTraceRequest(v.trace)
+  );
+}
+
 /** Endpoints are short (`svc/default/web:http`); a longer one did not come from NetPath. */
 const isEndpointText = (v: unknown): v is string => isStr(v) && v.length <= 500;
 const isTraceRequest = (v: unknown) =>
@@ -214,6 +288,16 @@ export function isHostMessage(value: unknown): value is HostMessage {
         isStr(value.state.file) &&
         isVerifyReportData(value.state.report)
       );
+    case 'reach':
+      return (
+        isRec(value.state) &&
+        value.state.view === 'reach' &&
+        isStr(value.state.file) &&
+        isReachQuery(value.state.query) &&
+        isReachViewData(value.data)
+      );
+    case 'reachExplain':
+      return isReachExplain(value.explain);
     default:
       return false;
   }
@@ -314,6 +398,23 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
         (value.to === undefined || isStr(value.to)) &&
         (value.from !== undefined || value.to !== undefined)
       );
+    case 'reachQuery':
+      return isReachQuery(value.query);
+    case 'explainCell':
+      return (
+        Number.isInteger(value.from) &&
+        (value.from as number) >= 0 &&
+        Number.isInteger(value.to) &&
+        (value.to as number) >= 0 &&
+        isFamily(value.family)
+      );
+    case 'exportReach':
+      return (
+        (value.format === 'markdown' || value.format === 'csv') &&
+        isShortText(value.fromNamespace) &&
+        isShortText(value.toNamespace) &&
+        typeof value.onlyBlocked === 'boolean'
+      );
     default:
       return false;
   }
@@ -329,6 +430,8 @@ export function isViewState(v: unknown): v is ViewState {
       return isTraceRequest(v.request);
     case 'verify':
       return isVerifyReportData(v.report);
+    case 'reach':
+      return isReachQuery(v.query);
     default:
       return false;
   }

@@ -33,6 +33,8 @@ interface Target {
   readonly proto?: TraceRequest['proto'];
   /** Verify on Linux Kernel: skip the confirmation (tests, and a user who already confirmed). */
   readonly confirmed?: boolean;
+  /** Show NetworkPolicy Reachability: the port to open the matrix on (`TCP/8080`). */
+  readonly port?: string;
 }
 
 function refuse(message: string): undefined {
@@ -204,6 +206,23 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     const doc = await topologyDocument(arg);
     if (!doc) return undefined;
     return views.open({ view: 'topology', file: doc.uri.toString() });
+  },
+
+  // The reachability matrix; a CodeLens on a NetworkPolicy opens it on the policy's namespace.
+  'netpath.showReachability': async ({ analyses, views }, arg) => {
+    const doc = await topologyDocument(arg);
+    const analysis = doc && (await analyses.analysisFor(doc));
+    if (!doc || !analysis) {
+      void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
+      return undefined;
+    }
+    if (!analysis.topology.pods.length)
+      return refuse('this topology has no pods: the reachability matrix is between pods.');
+    return views.open({
+      view: 'reach',
+      file: doc.uri.toString(),
+      query: { from: arg?.from ?? '', to: arg?.to ?? '', port: arg?.port ?? '' },
+    });
   },
 
   'netpath.showNodeRules': async ({ analyses }, arg) => {

@@ -138,7 +138,19 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
       const analysis = await analyses.analysisFor(doc);
       if (!analysis) return undefined;
       const lines = linesOf(analysis, doc.uri.path, doc);
-      return traceLenses(analysis, doc.uri.path).map((l) => {
+      // Over each NetworkPolicy: the matrix of its namespace (as destinations when it isolates ingress).
+      const policyLenses = analysis.topology.networkPolicies
+        .filter((p) => p.span.file === doc.uri.path)
+        .map((p) => {
+          const side = p.policyTypes.includes('Ingress') ? 'to' : 'from';
+          return new vscode.CodeLens(toRange(p.spans.name ?? p.span, lines), {
+            title: 'Show reachability',
+            command: 'netpath.showReachability',
+            arguments: [{ file: doc.uri.toString(), [side]: `ns/${p.namespace}` }],
+            tooltip: `Which pods may reach which under the NetworkPolicies, ${side === 'to' ? 'to' : 'from'} namespace ${p.namespace}`,
+          });
+        });
+      const traces = traceLenses(analysis, doc.uri.path).map((l) => {
         const argument: TraceLensArgument = {
           file: doc.uri.toString(),
           ...(l.from ? { from: l.from } : {}),
@@ -151,6 +163,7 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
           tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
         });
       });
+      return [...policyLenses, ...traces];
     },
   };
   return [

@@ -13,6 +13,8 @@ import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
 import { summarise, traceViewData } from './view-data';
+import { reachExplain, reachExport, reachView, type ReachView } from './reach-data';
+import { reachOptions } from './policy-options';
 import { post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
 
 export { summarise } from './view-data';
@@ -25,6 +27,8 @@ const GENERATED_RULES = /^netpath:rules\/(.+)$/;
 interface Entry {
   readonly panel: vscode.WebviewPanel;
   state: ViewState;
+  /** The matrix view's last computation (to explain cells and export without computing again). */
+  reach?: ReachView;
 }
 
 const title = (state: ViewState) =>
@@ -32,7 +36,9 @@ const title = (state: ViewState) =>
     ? `Topology: ${vscode.Uri.parse(state.file).path.split('/').pop()}`
     : state.view === 'verify'
       ? `Verify: ${state.report.topology} (${state.report.flows.filter((f) => f.agree).length}/${state.report.flows.length} agree)`
-      : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
+      : state.view === 'reach'
+        ? `Reachability: ${vscode.Uri.parse(state.file).path.split('/').pop()}`
+        : `Trace: ${state.request.from} → ${state.request.to}${state.request.reply ? ' (with reply)' : ''}`;
 
 export class Views implements vscode.Disposable {
   private readonly panels = new Set<Entry>();
@@ -55,6 +61,14 @@ export class Views implements vscode.Disposable {
       }),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.trace, {
         deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
+      }),
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.reach, {
+        deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
+      }),
+      // The plug-in choices are a setting too: the matrix and the traces follow it.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('netpath.networkPolicy')) return;
+        for (const p of this.panels) if (p.state.view === 'reach' || p.state.view === 'trace') void this.refresh(p);
       }),
     );
   }
@@ -124,8 +138,8 @@ export class Views implements vscode.Disposable {
       case 'reveal':
         return this.reveal(vscode.Uri.parse(entry.state.file), message.file, message.start, message.end);
       case 'retrace':
-        // Verify mode keeps its report: the flow opens in a trace view of its own.
-        if (entry.state.view === 'verify') {
+        // Verify mode keeps its report, the matrix its cells: the flow opens in a trace view of its own.
+        if (entry.state.view === 'verify' || entry.state.view === 'reach') {
           await this.openTrace(entry.state.file, message.request);
           return;
         }
@@ -135,6 +149,23 @@ export class Views implements vscode.Disposable {
         return this.refresh(entry);
       case 'export':
         return this.export(message.format, message.name, message.content);
+      case 'reachQuery':
+        if (entry.state.view !== 'reach') return;
+        entry.state = { ...entry.state, query: message.query };
+        return this.refresh(entry);
+      case 'explainCell': {
+        const explain = entry.reach && reachExplain(entry.reach, message.from, message.to, message.family);
+        if (explain) await post(entry.panel, { type: 'reachExplain', explain });
+        return;
+      }
+      case 'exportReach': {
+        if (!entry.reach) return;
+        const content = reachExport(entry.reach, message.format, message);
+        const name = `reachability-${entry.reach.data.topology.replace(/[^\w.-]+/g, '-')}`;
+        return message.format === 'csv'
+          ? this.export('csv', `${name}.csv`, content, 'matrix')
+          : this.export('markdown', `${name}.md`, content, 'matrix');
+      }
       case 'traceFrom':
         // `netpath.tracePacket` asks for whatever is missing (quick picks) and opens the trace view.
         await vscode.commands.executeCommand('netpath.tracePacket', {
@@ -157,7 +188,15 @@ export class Views implements vscode.Disposable {
     let message: HostMessage;
     if (!analysis) message = { type: 'error', message: `${doc.uri.path} is not a NetPath topology.` };
     else if (state.view === 'topology') message = { type: 'topology', state, data: summarise(analysis) };
-    else message = { type: 'trace', state, data: traceViewData(analysis, state.request) };
+    else if (state.view === 'reach') {
+      entry.reach = reachView(analysis, state.query, reachOptions(analysis.topology, doc.uri));
+      message = { type: 'reach', state, data: entry.reach.data };
+    } else
+      message = {
+        type: 'trace',
+        state,
+        data: traceViewData(analysis, state.request, reachOptions(analysis.topology, doc.uri).policy),
+      };
     await post(panel, message);
   }
 
@@ -182,22 +221,28 @@ export class Views implements vscode.Disposable {
     await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One });
   }
 
-  /** Markdown goes to the clipboard (for tickets), with an offer to save it; SVG goes to a file. */
-  private async export(format: 'svg' | 'markdown', name: string, content: string): Promise<void> {
+  /** Markdown goes to the clipboard (for tickets), with an offer to save it; SVG and CSV go to a file. */
+  private async export(
+    format: 'svg' | 'markdown' | 'csv',
+    name: string,
+    content: string,
+    what: 'trace' | 'matrix' = 'trace',
+  ): Promise<void> {
     const save = async () => {
       const base = vscode.workspace.workspaceFolders?.[0]?.uri;
       const target = await vscode.window.showSaveDialog({
         defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
-        filters: format === 'svg' ? { 'SVG image': ['svg'] } : { Markdown: ['md'] },
+        filters:
+          format === 'svg' ? { 'SVG image': ['svg'] } : format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
       });
       if (!target) return;
       await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(content));
-      log.info(`exported the trace to ${target.toString()}`);
+      log.info(`exported the ${what} to ${target.toString()}`);
     };
-    if (format === 'svg') return save();
+    if (format !== 'markdown') return save();
     await vscode.env.clipboard.writeText(content);
     const choice = await vscode.window.showInformationMessage(
-      'NetPath: the trace is on the clipboard as a Markdown table.',
+      `NetPath: the ${what} is on the clipboard as Markdown.`,
       'Save as File…',
     );
     if (choice) await save();

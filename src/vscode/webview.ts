@@ -9,8 +9,13 @@ import { webviewPage } from './page';
 import type { HostMessage, ViewState } from '../protocol/messages';
 
 /** Panel types by view; verify mode is the trace view's panel (and its script). */
-export const VIEW_TYPES = { topology: 'netpath.topology', trace: 'netpath.trace', verify: 'netpath.trace' } as const;
-const SCRIPTS = { topology: 'topology', trace: 'trace', verify: 'trace' } as const;
+export const VIEW_TYPES = {
+  topology: 'netpath.topology',
+  trace: 'netpath.trace',
+  verify: 'netpath.trace',
+  reach: 'netpath.reach',
+} as const;
+const SCRIPTS = { topology: 'topology', trace: 'trace', verify: 'trace', reach: 'reach' } as const;
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };

@@ -138,6 +138,9 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
     );
   }
   const masq = map(get(c, 'masquerade'));
+  const np = map(get(c, 'networkPolicy'));
+  const ipb = str(get(np, 'ipBlockPodIPs'));
+  const nodeTraffic = str(get(np, 'nodeTraffic'));
   const detector =
     str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(b.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
   const npa =
@@ -199,6 +202,12 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
             origin: 'ConfigMap',
           }
         : undefined,
+    // Values outside the enums are schema.enum errors (validate.ts); the defaults apply then.
+    networkPolicy: {
+      ...(ipb === 'match' || ipb === 'ignore' ? { ipBlockPodIPs: ipb } : {}),
+      ...(nodeTraffic === 'allow' || nodeTraffic === 'policy' ? { nodeTraffic } : {}),
+      ...(np ? { spans: spansOf(np, ['ipBlockPodIPs', 'nodeTraffic']) } : {}),
+    },
     span: c?.span ?? b.clusterConfig?.span ?? defaultSpan,
     spans: {
       ...spans,

@@ -334,6 +334,28 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           },
           additionalProperties: false,
         },
+        networkPolicy: {
+          type: 'object',
+          description:
+            'The NetworkPolicy behaviours Kubernetes leaves to the network plug-in (docs/network-policy.md). Traces, the reachability matrix, diagnostics and hovers follow them; the command line flags and the VS Code settings `netpath.networkPolicy.*` apply only where the topology says nothing.',
+          properties: {
+            ipBlockPodIPs: {
+              type: 'string',
+              enum: ['match', 'ignore'],
+              default: 'match',
+              description:
+                'Whether an ipBlock matches pod IPs. `match`: what the upstream conformance tests expect (Calico, kube-router, Antrea); `ignore`: plug-ins that judge pods by identity only (Cilium).',
+            },
+            nodeTraffic: {
+              type: 'string',
+              enum: ['allow', 'policy'],
+              default: 'allow',
+              description:
+                "Traffic between a pod and its own node. `allow`: the documented behaviour (always allowed); `policy`: the node's addresses are judged like any other address.",
+            },
+          },
+          additionalProperties: false,
+        },
         masquerade: {
           type: 'object',
           description:

@@ -192,6 +192,19 @@ export interface ClusterSettings extends Located {
   readonly cni: CniSettings;
   /** ip-masq-agent; undefined when the cluster runs none. */
   readonly masquerade: MasqueradeAgent | undefined;
+  /**
+   * The NetworkPolicy choices the topology declares (`cluster.networkPolicy`), where Kubernetes leaves the
+   * behaviour to the plug-in; only the keys written (the rest come from a caller's options or the defaults).
+   */
+  readonly networkPolicy: NetworkPolicyChoices;
+}
+
+/** `cluster.networkPolicy`: see PolicyOptions in src/core/policy/types.ts. */
+export interface NetworkPolicyChoices {
+  readonly ipBlockPodIPs?: 'match' | 'ignore';
+  readonly nodeTraffic?: 'allow' | 'policy';
+  /** Where each key is written. */
+  readonly spans?: Readonly<Record<string, Span>>;
 }
 
 export interface Network extends Located {

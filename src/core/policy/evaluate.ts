@@ -35,6 +35,20 @@ import {
 } from './types';
 import { cniViewOf } from '../cni';
 
+/** The choices a topology declares (`cluster.networkPolicy`), without their spans. */
+export function declaredPolicyOptions(topology: Topology): Partial<PolicyOptions> {
+  const d = topology.cluster.networkPolicy;
+  return {
+    ...(d?.ipBlockPodIPs ? { ipBlockPodIPs: d.ipBlockPodIPs } : {}),
+    ...(d?.nodeTraffic ? { nodeTraffic: d.nodeTraffic } : {}),
+  };
+}
+
+const definedOnly = (o: Partial<PolicyOptions>): Partial<PolicyOptions> => ({
+  ...(o.ipBlockPodIPs ? { ipBlockPodIPs: o.ipBlockPodIPs } : {}),
+  ...(o.nodeTraffic ? { nodeTraffic: o.nodeTraffic } : {}),
+});
+
 /** What is known about one address of a connection. */
 export interface PolicyEndpoint {
   readonly ip: string;
@@ -63,7 +77,8 @@ export class PolicyIndex {
     readonly topology: Topology,
     options: Partial<PolicyOptions> = {},
   ) {
-    this.options = { ...DEFAULT_POLICY_OPTIONS, ...options };
+    // The caller's options over the topology's own `cluster.networkPolicy` over the defaults.
+    this.options = { ...DEFAULT_POLICY_OPTIONS, ...declaredPolicyOptions(topology), ...definedOnly(options) };
     for (const n of topology.nodes) {
       for (const i of n.interfaces) for (const a of i.addresses) this.addNodeIP(a, n.name);
       for (const d of cniViewOf(n, topology).devices) for (const a of d.addresses) this.addNodeIP(a, n.name);

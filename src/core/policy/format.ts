@@ -165,8 +165,9 @@ export const CSV_HEADER = [
   'ingress_policies',
 ];
 
-export function formatReachCsv(m: ReachMatrix): string {
-  const rows = [CSV_HEADER.join(',')];
+/** One row per cell; with `family` (a dual-stack cluster's matrix of one family), a last column says which. */
+export function formatReachCsv(m: ReachMatrix, family?: 'IPv4' | 'IPv6'): string {
+  const rows = [[...CSV_HEADER, ...(family ? ['family'] : [])].join(',')];
   for (const c of m.cells) {
     const s = m.groups[c.from];
     const d = m.groups[c.to];
@@ -186,6 +187,7 @@ export function formatReachCsv(m: ReachMatrix): string {
         c.ingress ? 'allowed' : 'blocked',
         csv(s.egressPolicies.join(' ')),
         csv(d.ingressPolicies.join(' ')),
+        ...(family ? [family] : []),
       ].join(','),
     );
   }

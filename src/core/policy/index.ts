@@ -1,8 +1,11 @@
 /** NetworkPolicy: the evaluator, the reachability matrix and its formats. */
-export { PolicyIndex, evaluatePolicies, type PolicyEndpoint } from './evaluate';
+export { PolicyIndex, evaluatePolicies, declaredPolicyOptions, type PolicyEndpoint } from './evaluate';
 export {
   Reachability,
   reachability,
+  reachIP,
+  declaredPorts,
+  podFamilies,
   type ReachCell,
   type ReachGroup,
   type ReachMatrix,

@@ -11,6 +11,7 @@
  * do not select them and their traffic is their node's (trace them instead).
  */
 import type { NetworkPolicy, Pod, PolicyPeer, PolicyRule, Protocol, Topology } from '../model/types';
+import { parseAddress } from '../net/address';
 import { PolicyIndex } from './evaluate';
 import { selectorKeys, type Labels } from './selector';
 import type { PolicyOptions, PolicyVerdict } from './types';
@@ -67,6 +68,31 @@ export interface ReachQuery {
   readonly options?: Partial<PolicyOptions>;
   /** false: compute no cells up front (for callers that ask {@link Reachability.sourcesOf} only). */
   readonly cells?: boolean;
+  /**
+   * The address family to judge (a dual-stack pod has one IP of each, and an ipBlock holds addresses of one
+   * family only, so the families' matrices can differ). By default each pod's first IP, whatever its family.
+   */
+  readonly family?: 4 | 6;
+}
+
+/** The pod's address the matrix judges: its first IP of the family (its first IP when no family is asked). */
+export function reachIP(pod: Pod, family: 4 | 6 | undefined): string | undefined {
+  if (family === undefined) return pod.ips[0];
+  return pod.ips.find((ip) => parseAddress(ip)?.family === family);
+}
+
+/** The address families the (non-hostNetwork) pods have, in order 4, 6. */
+export function podFamilies(pods: readonly Pod[]): (4 | 6)[] {
+  const seen = new Set<number>();
+  for (const p of pods) {
+    if (p.hostNetwork) continue;
+    for (const ip of p.ips) {
+      const f = parseAddress(ip)?.family;
+      if (f) seen.add(f);
+    }
+    if (seen.size === 2) break;
+  }
+  return ([4, 6] as const).filter((f) => seen.has(f));
 }
 
 class Bits {
@@ -93,6 +119,8 @@ class Bits {
 interface Group {
   readonly key: string;
   readonly rep: Pod;
+  /** The representative's address of the matrix's family. */
+  readonly ip: string;
   readonly members: Pod[];
 }
 
@@ -123,6 +151,7 @@ function groupPods(
   pods: readonly Pod[],
   index: PolicyIndex,
   policies: readonly NetworkPolicy[],
+  family: 4 | 6 | undefined,
 ): { groups: Group[]; omitted: ReachMatrix['omitted']; podKeys: string[] } {
   const { podKeys, portNames, blocks } = relevance(policies);
   const matchBlocks = index.options.ipBlockPodIPs === 'match';
@@ -133,8 +162,9 @@ function groupPods(
       omitted.push({ pod: pod.id, why: 'host-network' });
       continue;
     }
-    const ep = index.endpoint(pod.ips[0] ?? '');
-    if (!pod.ips.length || !ep.address || ep.pod !== pod) {
+    const ip = reachIP(pod, family);
+    const ep = index.endpoint(ip ?? '');
+    if (!ip || !ep.address || ep.pod !== pod) {
       omitted.push({ pod: pod.id, why: 'no-ip' });
       continue;
     }
@@ -155,7 +185,7 @@ function groupPods(
     const key = `${pod.namespace}\u0000${labels.join('\u0001')}\u0000${ports.join('\u0001')}\u0000${inBlocks}`;
     const g = byKey.get(key);
     if (g) g.members.push(pod);
-    else byKey.set(key, { key, rep: pod, members: [pod] });
+    else byKey.set(key, { key, rep: pod, ip, members: [pod] });
   }
   const groups = [...byKey.values()].sort(
     (a, b) =>
@@ -166,7 +196,7 @@ function groupPods(
 }
 
 /** The ports the destinations declare, sorted by protocol then number. */
-function declaredPorts(pods: readonly Pod[]): ReachPort[] {
+export function declaredPorts(pods: readonly Pod[]): ReachPort[] {
   const seen = new Map<string, ReachPort>();
   for (const p of pods)
     for (const c of p.containers)
@@ -186,7 +216,8 @@ export class Reachability {
   constructor(topology: Topology, query: ReachQuery = {}) {
     this.index = new PolicyIndex(topology, query.options);
     const index = this.index;
-    const { groups, omitted, podKeys } = groupPods(topology.pods, index, topology.networkPolicies);
+    this.family = query.family;
+    const { groups, omitted, podKeys } = groupPods(topology.pods, index, topology.networkPolicies, query.family);
     this.groups = groups;
     const n = groups.length;
     const from = query.from ?? (() => true);
@@ -200,7 +231,7 @@ export class Reachability {
     // One bit set of matching groups per distinct peer (by policy namespace and content). Only an ipBlock peer is
     // the same in every namespace: a peer without selectors means the policy's own namespace, like `podSelector: {}`.
     const peerCache = new Map<string, Bits>();
-    const endpoints = groups.map((g) => index.endpoint(g.rep.ips[0]));
+    const endpoints = groups.map((g) => index.endpoint(g.ip));
     const peerBits = (ns: string, peer: PolicyPeer): Bits => {
       const key = `${peer.ipBlock ? '' : ns}\u0000${JSON.stringify([
         peer.podSelector && [peer.podSelector.matchLabels, peer.podSelector.matchExpressions, peer.podSelector.invalid],
@@ -314,9 +345,28 @@ export class Reachability {
     const p = this.matrix.ports[port];
     if (!s || !d || !p) return undefined;
     // Two distinct pods when the group has them, so the answer is the cell's, not "a pod reaches itself".
-    const dst = s === d && d.members.length > 1 ? d.members[1] : d.rep;
-    return this.index.evaluate({ src: s.rep.ips[0], dst: dst.ips[0], proto: p.protocol, port: p.port });
+    const pair = this.pairOf(from, to);
+    if (!pair) return undefined;
+    return this.index.evaluate({ src: pair.sourceIP, dst: pair.destinationIP, proto: p.protocol, port: p.port });
   }
+
+  /**
+   * The two pods a cell judges, with the addresses of the matrix's family: the source class's representative
+   * and a distinct pod of the destination class when it has one (a cell is between two pods, not a pod and itself).
+   */
+  pairOf(
+    from: number,
+    to: number,
+  ): { source: Pod; destination: Pod; sourceIP: string; destinationIP: string } | undefined {
+    const s = this.groups[from];
+    const d = this.groups[to];
+    if (!s || !d) return undefined;
+    const destination = s === d && d.members.length > 1 ? d.members[1] : d.rep;
+    const destinationIP = destination === d.rep ? d.ip : reachIP(destination, this.family);
+    if (destinationIP === undefined) return undefined;
+    return { source: s.rep, destination, sourceIP: s.ip, destinationIP };
+  }
+  private readonly family: 4 | 6 | undefined;
 
   /** Whether pod `a` may connect to pod `b` on the port, read from the matrix (a pod to itself: always). */
   podAllowed(a: string, b: string, port: number): boolean | undefined {
