@@ -4,7 +4,8 @@
  */
 import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
-import type { SourceFile } from './model/types';
+import type { SourceFile, Topology } from './model/types';
+import type { PolicyOptions } from './policy/types';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost, type LoadOptions } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
@@ -35,6 +36,12 @@ export type { Analysis } from './analysis';
 /** How to analyse: per-code severity overrides (`off` drops a code), as the editor settings and the CLI give them. */
 export interface AnalyseOptions {
   readonly severity?: SeverityOverrides;
+  /**
+   * The editor's NetworkPolicy settings: the choices where the topology's `cluster.networkPolicy` says nothing
+   * (docs/network-policy.md). Kept in the model (`cluster.networkPolicy.settings`) so every rule, hover, trace
+   * and matrix of this analysis reads the same choices.
+   */
+  readonly policySettings?: Partial<PolicyOptions>;
 }
 
 /** How {@link analysePaths} reads and analyses: the workspace and bounds of the loader, and severity overrides. */
@@ -42,7 +49,7 @@ export interface AnalysePathsOptions extends AnalyseOptions, LoadOptions {}
 
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
-  const built = buildTopology(files);
+  const built = withPolicySettings(buildTopology(files), options.policySettings);
   const texts = new Map(files.map((f) => [f.path, f.text]));
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
   let compiled: CompiledDataPlane | undefined;
@@ -68,6 +75,13 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
     (a, b) => a.span.file.localeCompare(b.span.file) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
   return { ...built, diagnostics };
+}
+
+function withPolicySettings<T extends { readonly topology: Topology }>(built: T, settings?: Partial<PolicyOptions>): T {
+  if (!settings || (!settings.ipBlockPodIPs && !settings.nodeTraffic)) return built;
+  const t = built.topology;
+  const cluster = { ...t.cluster, networkPolicy: { ...t.cluster.networkPolicy, settings: { ...settings } } };
+  return { ...built, topology: { ...t, cluster } };
 }
 
 /** Reads the entry files and their includes through `host`, then analyses them. */

@@ -157,8 +157,12 @@ export interface ReachViewCells {
 
 export interface ReachViewData {
   readonly topology: string;
-  /** The plug-in choices in effect, and where they come from (`default`, `topology`, `setting`). */
-  readonly options: { readonly ipBlockPodIPs: string; readonly nodeTraffic: string; readonly source: string };
+  /** The plug-in choices in effect, and where each comes from (`topology`, `setting`, `default`). */
+  readonly options: {
+    readonly ipBlockPodIPs: string;
+    readonly nodeTraffic: string;
+    readonly from: { readonly ipBlockPodIPs: string; readonly nodeTraffic: string };
+  };
   /** Every port a destination declares (`TCP/8080`), and the one the cells are for (null: none). */
   readonly ports: readonly string[];
   readonly port: string | null;

@@ -195,7 +195,9 @@ export function isReachViewData(v: unknown): v is ReachViewData {
     isRec(v.options) &&
     isStr(v.options.ipBlockPodIPs) &&
     isStr(v.options.nodeTraffic) &&
-    isStr(v.options.source) &&
+    isRec(v.options.from) &&
+    isStr(v.options.from.ipBlockPodIPs) &&
+    isStr(v.options.from.nodeTraffic) &&
     isStrArray(v.ports) &&
     (v.port === null || isStr(v.port)) &&
     arrayOf(

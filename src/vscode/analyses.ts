@@ -10,6 +10,7 @@ import type { SourceFile } from '../core/model/types';
 import { AnalysisWorker } from './worker-client';
 import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE, workspaceRoots } from './files';
 import { log } from './log';
+import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
 
 export interface TopologyState {
@@ -195,6 +196,7 @@ export class Analyses implements vscode.Disposable {
     const loaded = await loadTopologyFiles(state.entries, host, open, {
       maxFileBytes: settings.maxFileSize,
       roots: workspaceRoots(state),
+      policySettings: policySettings(state.base),
     });
     if (state.stale) return this.drop(state);
     // Severity settings are applied when publishing (a change of them needs no new analysis).

@@ -17,6 +17,7 @@ import {
   reachIP,
   type Analysis,
   type DirectionVerdict,
+  type PolicyChoiceSource,
   type PolicyOptions,
   type ReachCell,
   type ReachGroup,
@@ -34,10 +35,10 @@ import {
 } from '../protocol/messages';
 import { shownRowsAndColumns, type ReachShownFilter } from '../protocol/reach';
 
-/** Where the plug-in choices came from, for the view's status line. */
+/** The plug-in choices in effect and where each came from, for the view's status line. */
 export interface ReachOptions {
   readonly policy: PolicyOptions;
-  readonly source: 'default' | 'topology' | 'setting';
+  readonly source: { readonly ipBlockPodIPs: PolicyChoiceSource; readonly nodeTraffic: PolicyChoiceSource };
 }
 
 interface ViewGroup {
@@ -166,7 +167,7 @@ export function reachView(analysis: Analysis, query: ReachViewQuery, options: Re
     for (const o of reach.matrix.omitted) if (!byKey.size || !inAnyGroup(groups, o.pod)) omitted.set(o.pod, o.why);
   const data: ReachViewData = {
     topology: t.name,
-    options: { ...options.policy, source: options.source },
+    options: { ...options.policy, from: { ...options.source } },
     ports: ports.map(portText),
     port: port ? portText(port) : null,
     groups: viewGroups,

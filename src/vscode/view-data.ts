@@ -9,7 +9,6 @@ import {
   traceFlow,
   type Analysis,
   type DataPlane,
-  type PolicyOptions,
   type Problem,
   type Topology,
 } from '../core';
@@ -147,23 +146,14 @@ export function tracePlaces(t: Topology): TracePlace[] {
 const planes = new WeakMap<Topology, DataPlane>();
 
 /** Traces `request` on the analysed topology; the data plane is compiled once per analysis. */
-/** `policy`: the NetworkPolicy choices in effect (src/vscode/policy-options.ts); by default the topology's own. */
-export function traceViewData(
-  analysis: Analysis,
-  request: TraceRequest,
-  policy?: Partial<PolicyOptions>,
-): TraceViewData {
+export function traceViewData(analysis: Analysis, request: TraceRequest): TraceViewData {
   const t = analysis.topology;
   let dp = planes.get(t);
   if (!dp) {
     dp = compileDataPlane(t);
     planes.set(t, dp);
   }
-  const outcome = traceFlow(
-    t,
-    { from: request.from, to: request.to, proto: request.proto, reply: request.reply, ...(policy ? { policy } : {}) },
-    dp,
-  );
+  const outcome = traceFlow(t, { from: request.from, to: request.to, proto: request.proto, reply: request.reply }, dp);
   const used = new Set(
     (outcome.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])].map((h) => h.netns)),
   );

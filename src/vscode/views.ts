@@ -65,11 +65,6 @@ export class Views implements vscode.Disposable {
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.reach, {
         deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
       }),
-      // The plug-in choices are a setting too: the matrix and the traces follow it.
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('netpath.networkPolicy')) return;
-        for (const p of this.panels) if (p.state.view === 'reach' || p.state.view === 'trace') void this.refresh(p);
-      }),
     );
   }
 
@@ -189,13 +184,13 @@ export class Views implements vscode.Disposable {
     if (!analysis) message = { type: 'error', message: `${doc.uri.path} is not a NetPath topology.` };
     else if (state.view === 'topology') message = { type: 'topology', state, data: summarise(analysis) };
     else if (state.view === 'reach') {
-      entry.reach = reachView(analysis, state.query, reachOptions(analysis.topology, doc.uri));
+      entry.reach = reachView(analysis, state.query, reachOptions(analysis.topology));
       message = { type: 'reach', state, data: entry.reach.data };
     } else
       message = {
         type: 'trace',
         state,
-        data: traceViewData(analysis, state.request, reachOptions(analysis.topology, doc.uri).policy),
+        data: traceViewData(analysis, state.request),
       };
     await post(panel, message);
   }

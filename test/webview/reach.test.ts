@@ -16,7 +16,10 @@ const STATE: ReachViewState = {
   file: 'file:///work/cluster.netpath.yaml',
   query: { from: '', to: '', port: '' },
 };
-const OPTIONS = { policy: { ipBlockPodIPs: 'match', nodeTraffic: 'allow' }, source: 'default' } as const;
+const OPTIONS = {
+  policy: { ipBlockPodIPs: 'match', nodeTraffic: 'allow' },
+  source: { ipBlockPodIPs: 'default', nodeTraffic: 'default' },
+} as const;
 
 function exampleView(port = 'TCP/8080'): ReachView {
   const dir = path.join(ROOT, 'examples/network-policies');
@@ -47,7 +50,11 @@ function bigData(n: number): ReachViewData {
   }
   return {
     topology: 'big',
-    options: { ipBlockPodIPs: 'match', nodeTraffic: 'allow', source: 'default' },
+    options: {
+      ipBlockPodIPs: 'match',
+      nodeTraffic: 'allow',
+      from: { ipBlockPodIPs: 'default', nodeTraffic: 'default' },
+    },
     ports: ['TCP/8080'],
     port: 'TCP/8080',
     groups,
@@ -91,7 +98,10 @@ suite('reachability matrix view', () => {
         [...cells].filter((c) => 'eib'.includes(c)).length,
       );
       assert.match(await v.page.locator('#reach-status').innerText(), /on TCP\/8080: \d+ of \d+ cells blocked/);
-      assert.match(await v.page.locator('#reach-status').innerText(), /ipBlock matches pod IPs.*\(defaults\)/);
+      assert.match(
+        await v.page.locator('#reach-status').innerText(),
+        /ipBlock matches pod IPs \(default\), node traffic always allowed \(default\)/,
+      );
       // A screenshot of the grid: not blank, and both verdict colours are on it.
       const png = await v.page.locator('#grid').screenshot();
       savePng('reach-matrix', png);

@@ -18,6 +18,7 @@ import type { Analysis } from '../analysis';
 import type { NetworkPolicy, Node, Pod, Route, Service, Topology } from '../model/types';
 import { formatSelector, selectorMatches } from '../policy/selector';
 import { policyIndexOf, selectables } from '../policy/shared';
+import { describePolicyChoice, policyChoices } from '../policy/evaluate';
 import { nodeRoutes } from '../model/host-gw';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
@@ -241,6 +242,14 @@ function policyFacts(t: Topology, p: NetworkPolicy): string[] {
     `Selects ${selected.length} pod${selected.length === 1 ? '' : 's'} of namespace \`${p.namespace}\` (${formatSelector(p.podSelector)}): ${names(selected)}.`,
     `Isolates them for ${p.policyTypes.join(' and ') || 'nothing'}${p.policyTypesExplicit ? '' : ' (policyTypes not written: defaulted)'}.`,
   ];
+  // What the plug-in decides, when this policy depends on it: ipBlocks (pod IPs), and always node traffic.
+  const choices = policyChoices(t);
+  const hasBlock = [...p.ingress, ...p.egress].some((r) => r.peers.some((x) => x.ipBlock));
+  facts.push(
+    `Plug-in choices in effect: ${[...(hasBlock ? ['ipBlockPodIPs' as const] : []), 'nodeTraffic' as const]
+      .map((k) => describePolicyChoice(choices, k))
+      .join('; ')}.`,
+  );
   for (const [direction, rules] of [
     ['ingress', p.ingress],
     ['egress', p.egress],

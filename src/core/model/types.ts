@@ -205,6 +205,11 @@ export interface NetworkPolicyChoices {
   readonly nodeTraffic?: 'allow' | 'policy';
   /** Where each key is written. */
   readonly spans?: Readonly<Record<string, Span>>;
+  /**
+   * The editor's settings (`netpath.networkPolicy.*`), for the keys the topology does not write; set by
+   * `analyse` from its options, never read from a file.
+   */
+  readonly settings?: { readonly ipBlockPodIPs?: 'match' | 'ignore'; readonly nodeTraffic?: 'allow' | 'policy' };
 }
 
 export interface Network extends Located {

@@ -37,17 +37,51 @@ import { cniViewOf } from '../cni';
 
 /** The choices a topology declares (`cluster.networkPolicy`), without their spans. */
 export function declaredPolicyOptions(topology: Topology): Partial<PolicyOptions> {
-  const d = topology.cluster.networkPolicy;
-  return {
-    ...(d?.ipBlockPodIPs ? { ipBlockPodIPs: d.ipBlockPodIPs } : {}),
-    ...(d?.nodeTraffic ? { nodeTraffic: d.nodeTraffic } : {}),
-  };
+  return definedOnly(topology.cluster.networkPolicy ?? {});
 }
 
 const definedOnly = (o: Partial<PolicyOptions>): Partial<PolicyOptions> => ({
   ...(o.ipBlockPodIPs ? { ipBlockPodIPs: o.ipBlockPodIPs } : {}),
   ...(o.nodeTraffic ? { nodeTraffic: o.nodeTraffic } : {}),
 });
+
+/** Where a choice in effect comes from: the topology's `cluster.networkPolicy`, the editor's setting, the default. */
+export type PolicyChoiceSource = 'topology' | 'setting' | 'default';
+
+export interface PolicyChoices {
+  readonly options: PolicyOptions;
+  readonly source: { readonly ipBlockPodIPs: PolicyChoiceSource; readonly nodeTraffic: PolicyChoiceSource };
+}
+
+/** The choices in effect for a topology (before a caller's own options, e.g. command-line flags). */
+export function policyChoices(topology: Topology): PolicyChoices {
+  const declared = declaredPolicyOptions(topology);
+  const settings = definedOnly(topology.cluster.networkPolicy?.settings ?? {});
+  const from = (k: keyof PolicyOptions): PolicyChoiceSource =>
+    declared[k] ? 'topology' : settings[k] ? 'setting' : 'default';
+  return {
+    options: { ...DEFAULT_POLICY_OPTIONS, ...settings, ...declared },
+    source: { ipBlockPodIPs: from('ipBlockPodIPs'), nodeTraffic: from('nodeTraffic') },
+  };
+}
+
+const SOURCE_WORDS: Record<PolicyChoiceSource, string> = {
+  topology: 'cluster.networkPolicy',
+  setting: 'the netpath.networkPolicy setting',
+  default: "NetPath's default",
+};
+
+/** One sentence per choice in effect, for hovers and diagnostics: what it means and where it comes from. */
+export function describePolicyChoice(c: PolicyChoices, key: keyof PolicyOptions): string {
+  const from = SOURCE_WORDS[c.source[key]];
+  if (key === 'ipBlockPodIPs')
+    return c.options.ipBlockPodIPs === 'match'
+      ? `ipBlockPodIPs: match, an ipBlock matches pod IPs too (${from})`
+      : `ipBlockPodIPs: ignore, an ipBlock matches no pod (${from})`;
+  return c.options.nodeTraffic === 'allow'
+    ? `nodeTraffic: allow, a pod and its own node always reach each other (${from})`
+    : `nodeTraffic: policy, the node's addresses are judged like any other (${from})`;
+}
 
 /** What is known about one address of a connection. */
 export interface PolicyEndpoint {
@@ -78,7 +112,7 @@ export class PolicyIndex {
     options: Partial<PolicyOptions> = {},
   ) {
     // The caller's options over the topology's own `cluster.networkPolicy` over the defaults.
-    this.options = { ...DEFAULT_POLICY_OPTIONS, ...declaredPolicyOptions(topology), ...definedOnly(options) };
+    this.options = { ...policyChoices(topology).options, ...definedOnly(options) };
     for (const n of topology.nodes) {
       for (const i of n.interfaces) for (const a of i.addresses) this.addNodeIP(a, n.name);
       for (const d of cniViewOf(n, topology).devices) for (const a of d.addresses) this.addNodeIP(a, n.name);

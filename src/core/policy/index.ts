@@ -1,5 +1,14 @@
 /** NetworkPolicy: the evaluator, the reachability matrix and its formats. */
-export { PolicyIndex, evaluatePolicies, declaredPolicyOptions, type PolicyEndpoint } from './evaluate';
+export {
+  PolicyIndex,
+  evaluatePolicies,
+  declaredPolicyOptions,
+  policyChoices,
+  describePolicyChoice,
+  type PolicyChoices,
+  type PolicyChoiceSource,
+  type PolicyEndpoint,
+} from './evaluate';
 export {
   Reachability,
   reachability,

@@ -2,11 +2,12 @@ import { parsePrefix, prefixContains, prefixesOverlap, type Prefix } from '../ne
 import { problem, type Problem } from '../problem';
 import { clusterIPsIn } from './policy-ipblock-cluster-ip';
 import type { Rule } from './rule';
+import { describePolicyChoice, policyChoices } from '../policy/evaluate';
 
 /**
  * `policy.ipblock-cluster-range`: an ipBlock that covers part of the pod or Service ranges. Kubernetes leaves it
- * to the plugin whether ipBlock matches pod IPs (NetPath assumes it does; `ipBlockPodIPs: ignore` for plugins
- * that do not), and Service IPs are never seen by policies (they judge after DNAT).
+ * to the plugin whether ipBlock matches pod IPs (the message says which choice is in effect: `cluster.networkPolicy`,
+ * the editor's setting or the default, `match`), and Service IPs are never seen by policies (they judge after DNAT).
  */
 export const policyIpblockClusterRange: Rule = {
   code: 'policy.ipblock-cluster-range',
@@ -20,6 +21,7 @@ export const policyIpblockClusterRange: Rule = {
     );
     const svcRanges = t.cluster.serviceCIDRs.flatMap((c) => parsePrefix(c) ?? []);
     const out: Problem[] = [];
+    const choices = policyChoices(t);
     for (const p of t.networkPolicies)
       for (const [direction, rules] of [
         ['ingress', p.ingress],
@@ -46,7 +48,7 @@ export const policyIpblockClusterRange: Rule = {
             const parts: string[] = [];
             if (pods.length)
               parts.push(
-                `it covers pod addresses (${pods[0].text}): whether an ipBlock matches pod IPs is left to the network plugin (NetPath assumes it does, as the upstream conformance tests expect; plugins that judge pods by identity, such as Cilium, ignore it). Select pods with podSelector/namespaceSelector instead`,
+                `it covers pod addresses (${pods[0].text}): whether an ipBlock matches pod IPs is left to the network plugin (the upstream conformance tests expect it to; plugins that judge pods by identity, such as Cilium, ignore it). In effect here: ${describePolicyChoice(choices, 'ipBlockPodIPs')}. Select pods with podSelector/namespaceSelector instead`,
               );
             if (svcs.length)
               parts.push(

@@ -139,9 +139,15 @@ function status(d: ReachViewData): string {
   const pods = d.groups.reduce((n, g) => n + g.podCount, 0);
   const blocked = d.families.reduce((n, f) => n + [...f.cells].filter((c) => c !== 'a' && c !== 'n').length, 0);
   const cells = d.families.reduce((n, f) => n + [...f.cells].filter((c) => c !== 'n').length, 0);
-  const choice = `ipBlock ${d.options.ipBlockPodIPs === 'match' ? 'matches' : 'ignores'} pod IPs, node traffic ${
+  const from = (k: 'ipBlockPodIPs' | 'nodeTraffic') =>
+    d.options.from[k] === 'topology'
+      ? 'cluster.networkPolicy'
+      : d.options.from[k] === 'setting'
+        ? 'setting'
+        : 'default';
+  const choice = `ipBlock ${d.options.ipBlockPodIPs === 'match' ? 'matches' : 'ignores'} pod IPs (${from('ipBlockPodIPs')}), node traffic ${
     d.options.nodeTraffic === 'allow' ? 'always allowed' : 'judged by policy'
-  } (${d.options.source === 'default' ? 'defaults' : d.options.source === 'topology' ? 'from the topology' : 'from the settings'})`;
+  } (${from('nodeTraffic')})`;
   return `${pods} pods in ${d.groups.length} classes on ${d.port ?? 'no port'}${
     d.families.length > 1 ? ` (${d.families.map((f) => f.family).join(' and ')})` : ''
   }: ${blocked} of ${cells} cells blocked. Plug-in choices: ${choice}.`;

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { analyse } from '../../../src/core';
-import { PolicyIndex, declaredPolicyOptions } from '../../../src/core/policy/evaluate';
+import { analyse, hoverAt, type PolicyOptions } from '../../../src/core';
+import { PolicyIndex, declaredPolicyOptions, policyChoices } from '../../../src/core/policy/evaluate';
 import { reachIP } from '../../../src/core/policy/reach';
 import type { ReachViewData } from '../../../src/protocol/messages';
 import { cellAt, shownRowsAndColumns } from '../../../src/protocol/reach';
@@ -20,7 +20,10 @@ import { clusterArb } from './arbitrary';
 import { policy } from './lab';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const DEFAULTS: ReachOptions = { policy: { ipBlockPodIPs: 'match', nodeTraffic: 'allow' }, source: 'default' };
+const DEFAULTS: ReachOptions = {
+  policy: { ipBlockPodIPs: 'match', nodeTraffic: 'allow' },
+  source: { ipBlockPodIPs: 'default', nodeTraffic: 'default' },
+};
 const ALL = { from: '', to: '', port: '' };
 const NO_FILTER = { fromNamespace: '', toNamespace: '', onlyBlocked: false };
 
@@ -271,6 +274,57 @@ describe('plug-in choices as a topology key (cluster.networkPolicy)', () => {
       assert.equal(new PolicyIndex(a.topology, { ipBlockPodIPs: 'match' }).options.ipBlockPodIPs, 'match');
     });
 
+  // | topology key | editor setting | in effect | from |
+  const PRECEDENCE: [string, Partial<PolicyOptions>, string, string][] = [
+    ['{}', {}, 'match', 'default'],
+    ['{}', { ipBlockPodIPs: 'ignore' }, 'ignore', 'setting'],
+    ['{ipBlockPodIPs: match}', { ipBlockPodIPs: 'ignore' }, 'match', 'topology'],
+    ['{ipBlockPodIPs: ignore}', {}, 'ignore', 'topology'],
+  ];
+  for (const [key, setting, want, from] of PRECEDENCE)
+    it(`networkPolicy: ${key} with the setting ${JSON.stringify(setting)}: ${want} (${from})`, () => {
+      const a = analyse(
+        [
+          {
+            path: '/t.yaml',
+            text: `apiVersion: netpath.dev/v1alpha1\nkind: Topology\nmetadata: {name: t}\ncluster: {podCIDRs: [10.244.0.0/16], networkPolicy: ${key}}\n`,
+          },
+        ],
+        { policySettings: setting },
+      );
+      const c = policyChoices(a.topology);
+      assert.equal(c.options.ipBlockPodIPs, want);
+      assert.equal(c.source.ipBlockPodIPs, from);
+      assert.equal(c.source.nodeTraffic, 'default');
+      assert.equal(new PolicyIndex(a.topology).options.ipBlockPodIPs, want);
+    });
+
+  it('the ipBlock diagnostic and the policy hover say which choice is in effect and where it comes from', () => {
+    const text = `apiVersion: netpath.dev/v1alpha1\nkind: Topology\nmetadata: {name: t}\ncluster: {podCIDRs: [10.244.0.0/16], networkPolicy: {ipBlockPodIPs: ignore}}\nnodes: [{name: n1, podCIDR: 10.244.1.0/24}]\npods: [{name: a, node: n1, ip: 10.244.1.10}]\n${policy('default', 'p', 'podSelector: {}\ningress: [{from: [{ipBlock: {cidr: 10.244.0.0/16}}]}]')}`;
+    const a = analyse([{ path: '/t.yaml', text }]);
+    const d = a.diagnostics.find((x) => x.code === 'policy.ipblock-cluster-range');
+    assert.ok(d);
+    assert.match(
+      d.message,
+      /In effect here: ipBlockPodIPs: ignore, an ipBlock matches no pod \(cluster\.networkPolicy\)/,
+    );
+    const hover = hoverAt(a, '/t.yaml', text.indexOf('name: p,') + 7)!.markdown;
+    assert.match(
+      hover,
+      /Plug-in choices in effect: ipBlockPodIPs: ignore, an ipBlock matches no pod \(cluster\.networkPolicy\); nodeTraffic: allow, a pod and its own node always reach each other \(NetPath's default\)/,
+    );
+    const viaSetting = analyse(
+      [{ path: '/t.yaml', text: text.replace(', networkPolicy: {ipBlockPodIPs: ignore}', '') }],
+      {
+        policySettings: { ipBlockPodIPs: 'ignore' },
+      },
+    );
+    assert.match(
+      viaSetting.diagnostics.find((x) => x.code === 'policy.ipblock-cluster-range')!.message,
+      /ipBlockPodIPs: ignore, an ipBlock matches no pod \(the netpath\.networkPolicy setting\)/,
+    );
+  });
+
   it('a topology that ignores ipBlocks for pods changes the matrix', () => {
     const text = (choice: string) =>
       `apiVersion: netpath.dev/v1alpha1\nkind: Topology\nmetadata: {name: t}\ncluster: {podCIDRs: [10.244.0.0/16], networkPolicy: {ipBlockPodIPs: ${choice}}}\nnodes: [{name: n1, podCIDR: 10.244.1.0/24}]\npods:\n  - {name: a, node: n1, ip: 10.244.1.10}\n  - {name: b, node: n1, ip: 10.244.1.11, containers: [{name: c, ports: [{containerPort: 80}]}]}\n${policy('default', 'p', 'podSelector: {}\ningress: [{from: [{ipBlock: {cidr: 10.244.0.0/16}}]}]')}`;
@@ -279,7 +333,7 @@ describe('plug-in choices as a topology key (cluster.networkPolicy)', () => {
       // As the editor passes them (src/vscode/policy-options.ts): the topology's choices over the defaults.
       const options: ReachOptions = {
         policy: { ...DEFAULTS.policy, ...declaredPolicyOptions(a.topology) },
-        source: 'topology',
+        source: { ipBlockPodIPs: 'topology', nodeTraffic: 'default' },
       };
       const v = reachView(a, { ...ALL, port: 'TCP/80' }, options);
       const members = v.groups.map((g) => g.members.map((m) => m.id));
