@@ -77,7 +77,11 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
   return { ...built, diagnostics };
 }
 
-function withPolicySettings<T extends { readonly topology: Topology }>(built: T, settings?: Partial<PolicyOptions>): T {
+/** The model with the editor's NetworkPolicy settings kept in it (see AnalyseOptions.policySettings). */
+export function withPolicySettings<T extends { readonly topology: Topology }>(
+  built: T,
+  settings?: Partial<PolicyOptions>,
+): T {
   if (!settings || (!settings.ipBlockPodIPs && !settings.nodeTraffic)) return built;
   const t = built.topology;
   const cluster = { ...t.cluster, networkPolicy: { ...t.cluster.networkPolicy, settings: { ...settings } } };

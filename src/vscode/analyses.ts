@@ -4,7 +4,14 @@
  * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
  */
 import * as vscode from 'vscode';
-import { DEFAULT_MAX_FILE_BYTES, LineIndex, loadTopologyFiles, type Analysis } from '../core';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  LineIndex,
+  loadTopologyFiles,
+  withPolicySettings,
+  type Analysis,
+  type PolicyOptions,
+} from '../core';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
 import { AnalysisWorker } from './worker-client';
@@ -196,16 +203,16 @@ export class Analyses implements vscode.Disposable {
     const loaded = await loadTopologyFiles(state.entries, host, open, {
       maxFileBytes: settings.maxFileSize,
       roots: workspaceRoots(state),
-      policySettings: policySettings(state.base),
     });
+    const choices = policySettings(state.base);
     if (state.stale) return this.drop(state);
     // Severity settings are applied when publishing (a change of them needs no new analysis).
-    const job = this.workerFor(state).run(loaded.files, {});
+    const job = this.workerFor(state).run(loaded.files, {}, choices);
     state.cancel = job.cancel;
     const found = await job.result;
     state.cancel = undefined;
     if (found === undefined || state.stale) return this.drop(state);
-    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found]);
+    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices);
     const analysis = state.analysis;
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
     for (const p of analysis.diagnostics) {
@@ -280,9 +287,13 @@ function reads(t: TopologyState, path: string): boolean {
  * An analysis whose diagnostics came from the worker: the model the editor's features read (hover, outline,
  * definitions, the views) is built here only when one of them asks, once per analysis.
  */
-function lazyAnalysis(sources: readonly SourceFile[], diagnostics: Analysis['diagnostics']): Analysis {
+function lazyAnalysis(
+  sources: readonly SourceFile[],
+  diagnostics: Analysis['diagnostics'],
+  policy: Partial<PolicyOptions>,
+): Analysis {
   let built: BuildResult | undefined;
-  const model = (): BuildResult => (built ??= buildTopology(sources));
+  const model = (): BuildResult => (built ??= withPolicySettings(buildTopology(sources), policy));
   return {
     sources,
     diagnostics,

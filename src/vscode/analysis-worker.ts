@@ -5,18 +5,20 @@
  * analysis made stale by a newer edit is stopped by terminating the thread (see worker-client.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { analyse, type SeverityOverrides, type SourceFile } from '../core';
+import { analyse, type PolicyOptions, type SeverityOverrides, type SourceFile } from '../core';
 
 /** What the extension sends: the files as read (open documents' unsaved text included) and the severity overrides. */
 export interface AnalysisJob {
   readonly id: number;
   readonly files: readonly SourceFile[];
   readonly severity: SeverityOverrides;
+  /** The netpath.networkPolicy.* settings (src/vscode/policy-options.ts). */
+  readonly policySettings?: Partial<PolicyOptions>;
 }
 
 parentPort?.on('message', (job: AnalysisJob) => {
   try {
-    const { diagnostics } = analyse(job.files, { severity: job.severity });
+    const { diagnostics } = analyse(job.files, { severity: job.severity, policySettings: job.policySettings });
     parentPort?.postMessage({ id: job.id, diagnostics });
   } catch (err) {
     parentPort?.postMessage({ id: job.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

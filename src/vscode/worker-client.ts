@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
-import { analyse, type Problem, type SeverityOverrides, type SourceFile } from '../core';
+import { analyse, type PolicyOptions, type Problem, type SeverityOverrides, type SourceFile } from '../core';
 import type { AnalysisJob } from './analysis-worker';
 
 export interface AnalysisRun {
@@ -23,7 +23,7 @@ interface Reply {
 
 /** The analysis in the extension host itself: without a worker, or when the worker failed (its error is logged). */
 function inProcess(job: AnalysisJob): readonly Problem[] {
-  return analyse(job.files, { severity: job.severity }).diagnostics;
+  return analyse(job.files, { severity: job.severity, policySettings: job.policySettings }).diagnostics;
 }
 
 export class AnalysisWorker {
@@ -49,14 +49,18 @@ export class AnalysisWorker {
     return this.script !== undefined && fs.existsSync(this.script);
   }
 
-  run(files: readonly SourceFile[], severity: SeverityOverrides): AnalysisRun {
+  run(
+    files: readonly SourceFile[],
+    severity: SeverityOverrides,
+    policySettings: Partial<PolicyOptions> = {},
+  ): AnalysisRun {
     this.cancel();
     if (!this.threaded) {
       // In-process: nothing to cancel once it runs (it runs to its end before anything else can happen).
-      return { result: Promise.resolve(inProcess({ id: 0, files, severity })), cancel: () => {} };
+      return { result: Promise.resolve(inProcess({ id: 0, files, severity, policySettings })), cancel: () => {} };
     }
     const id = this.next++;
-    const job: AnalysisJob = { id, files, severity };
+    const job: AnalysisJob = { id, files, severity, policySettings };
     const result = new Promise<readonly Problem[] | undefined>((resolve) => {
       this.pending = { id, job, done: resolve };
     });
