@@ -73,6 +73,9 @@ interface LeaseIndex {
   readonly byLength: ReadonlyMap<number, ReadonlyMap<bigint, Lease>>;
   readonly byVtep: ReadonlyMap<bigint, Lease>;
   readonly byMac: ReadonlyMap<string, Lease>;
+  readonly byNode: ReadonlyMap<Node, Lease>;
+  /** The prefix lengths present, longest first. */
+  readonly lengths: readonly number[];
 }
 
 const leaseMemo = new WeakMap<Topology, LeaseIndex>();
@@ -85,6 +88,7 @@ function leaseIndex(t: Topology): LeaseIndex {
   const byLength = new Map<number, Map<bigint, Lease>>();
   const byVtep = new Map<bigint, Lease>();
   const byMac = new Map<string, Lease>();
+  const byNode = new Map<Node, Lease>();
   const f = flannelBackend(t);
   const dev = flannelVtepName(f.vni);
   for (const node of t.nodes) {
@@ -109,10 +113,12 @@ function leaseIndex(t: Topology): LeaseIndex {
       if (!m.has(network)) m.set(network, lease);
       if (!byVtep.has(network)) byVtep.set(network, lease);
       if (!byMac.has(lease.mac)) byMac.set(lease.mac, lease);
+      byNode.set(node, lease);
       break;
     }
   }
-  const index = { leases, byLength, byVtep, byMac };
+  const lengths = [...byLength.keys()].sort((x, y) => y - x);
+  const index = { leases, byLength, byVtep, byMac, byNode, lengths };
   leaseMemo.set(t, index);
   return index;
 }
@@ -120,8 +126,7 @@ function leaseIndex(t: Topology): LeaseIndex {
 /** The lease whose pod CIDR holds `a`, longest prefix first. */
 function leaseFor(index: LeaseIndex, a: Address): Lease | undefined {
   if (a.family !== 4) return undefined;
-  const lengths = [...index.byLength.keys()].sort((x, y) => y - x);
-  for (const length of lengths) {
+  for (const length of index.lengths) {
     const l = index.byLength.get(length)?.get(a.value & mask(4, length));
     if (l) return l;
   }
@@ -210,7 +215,7 @@ export const FLANNEL_PLUGIN: CniPlugin = {
         summary: `flannel host-gw: ${base.summary}; routes via the other nodes' addresses`,
       };
     const dev = flannelVtepName(f.vni);
-    const lease = t ? leaseIndex(t).leases.find((l) => l.node === node) : undefined;
+    const lease = t ? leaseIndex(t).byNode.get(node) : undefined;
     const up = t ? flannelUnderlay(t, node) : undefined;
     return {
       ...base,
@@ -236,7 +241,7 @@ export const FLANNEL_PLUGIN: CniPlugin = {
     if (!f.vxlan) return { ...base, interfaces };
     const dev = flannelVtepName(f.vni);
     const up = flannelUnderlay(t, node);
-    const lease = leaseIndex(t).leases.find((l) => l.node === node);
+    const lease = leaseIndex(t).byNode.get(node);
     if (!up || !lease) return { ...base, interfaces };
     const vtep: DpInterface = {
       name: dev,
