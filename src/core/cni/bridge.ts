@@ -4,7 +4,14 @@
  * pair whose host end is a bridge port (hairpin mode per port) and a default route via the bridge's address
  * (`isDefaultGateway`); with `ipMasq: true` it writes a CNI-<hash> masquerade chain per pod.
  */
-import { canonical, formatAddress, parseAddress, parsePrefix } from '../net/address';
+import {
+  canonical,
+  formatAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+} from '../net/address';
 import { sha512Hex } from '../hash';
 import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
@@ -43,14 +50,25 @@ export function ifaceAddress(text: string): InterfaceAddress | undefined {
 const routeText = (to: string, via: string | undefined, dev: string): string =>
   `${to}${via ? ` via ${via}` : ''} dev ${dev}`;
 
+/** Whether the `ipMasq: true` chain masquerades a pod of `node` sending to `dest`: everything leaving the pod subnet. */
+export function ipMasqMasquerades(node: Node, dest: Address): boolean {
+  return (
+    node.cniIpMasq &&
+    !node.podCIDRs.some((c) => {
+      const p = parsePrefix(c);
+      return p !== undefined && prefixContainsAddress(p, dest);
+    })
+  );
+}
+
 /**
  * The plug-in's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
  * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
  * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
  */
-export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[]): CniRules {
+export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[], networkName?: string): CniRules {
   if (!node.cniIpMasq) return {};
-  const network = t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0';
+  const network = networkName ?? (t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0');
   const chains: string[] = [];
   const rules: string[] = [];
   const post: string[] = [];
@@ -130,4 +148,5 @@ export const BRIDGE_PLUGIN: CniPlugin = {
   masquerade(node, pods, t) {
     return { label: 'CNI bridge plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };
   },
+  masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
 };

@@ -5,12 +5,17 @@
 import type { Node, Topology } from '../model/types';
 import { BRIDGE_PLUGIN } from './bridge';
 import { FLANNEL_PLUGIN } from './flannel';
+import { CALICO_PLUGIN } from './calico';
+import { KINDNET_PLUGIN, PTP_PLUGIN } from './ptp';
 import { DEFAULT_CNI_PLUGIN, type CniPluginName } from './names';
 import type { CniNodeView, CniPlugin } from './types';
 
 export const CNI_PLUGINS: Readonly<Record<CniPluginName, CniPlugin>> = {
   bridge: BRIDGE_PLUGIN,
   flannel: FLANNEL_PLUGIN,
+  ptp: PTP_PLUGIN,
+  kindnet: KINDNET_PLUGIN,
+  calico: CALICO_PLUGIN,
 };
 
 /** The plug-in a node uses. */

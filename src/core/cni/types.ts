@@ -12,6 +12,7 @@ import type {
   InterfaceAddress,
   TunnelEntries,
 } from '../dataplane/types';
+import type { Address } from '../net/address';
 import type { TableName } from '../netfilter/types';
 import type { Node, Pod, Topology } from '../model/types';
 import type { CniPluginName } from './names';
@@ -91,4 +92,9 @@ export interface CniPlugin {
     pods: readonly Pod[],
     t: Topology,
   ): { readonly label: string; readonly tables: CniRules; readonly sameOnEveryNode?: boolean };
+  /**
+   * Whether the plug-in's masquerade rules rewrite the source of a pod of `node` (address `src`) sending to `dest`
+   * (for diagnostics that must not compile rulesets; the rules above decide traces).
+   */
+  masqueradesTo(node: Node, src: Address, dest: Address, t: Topology): boolean;
 }

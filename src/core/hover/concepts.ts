@@ -120,6 +120,30 @@ export const CONCEPTS = {
       url: 'https://www.cni.dev/plugins/current/main/bridge/#network-configuration-reference',
     },
   },
+  cniPtp: {
+    title: 'CNI ptp plug-in: a point-to-point veth per pod, no bridge',
+    text: "Each pod gets a veth pair and nothing else: no bridge. The pod's eth0 holds its address with the pod subnet's length, but ptp deletes the subnet route the kernel made and adds `<gateway> dev eth0 scope link` and `<subnet> via <gateway>`, with the IPAM routes (`default via <gateway>`): every packet, even to a pod of the same node, goes to the node first. The gateway (host-local: the subnet's first address, e.g. 10.244.1.1) sits as a /32 on every pod's host veth, so the node answers ARP for it on each; the node reaches each pod by `<pod IP> dev veth… scope host`. Between nodes something else routes the pod CIDRs (kindnetd, or host-gw routes). With ipMasq: true it masquerades per pod like the bridge plug-in.",
+    link: {
+      label: 'containernetworking/plugins: plugins/main/ptp/ptp.go',
+      url: 'https://github.com/containernetworking/plugins/blob/main/plugins/main/ptp/ptp.go',
+    },
+  },
+  kindnet: {
+    title: "kindnet: kind's CNI (the ptp plug-in plus kindnetd)",
+    text: "kindnetd writes a CNI config that wires each pod with the ptp plug-in (a veth per pod, no bridge, the pod's gateway on every host veth as a /32, a `scope host` route per pod) and host-local IPAM over the node's podCIDR with a default route. It adds a route to every other node's podCIDR via that node's InternalIP, and masquerades with its KIND-MASQ-AGENT chain: POSTROUTING sends every packet not addressed to the node itself there, pod ranges RETURN, everything else (other nodes' addresses included) is MASQUERADEd.",
+    link: {
+      label: 'kubernetes-sigs/kind: images/kindnetd',
+      url: 'https://github.com/kubernetes-sigs/kind/tree/main/images/kindnetd/cmd/kindnetd',
+    },
+  },
+  calico: {
+    title: 'Calico (routed): cali veths, proxy ARP, IPAM blocks',
+    text: 'Calico\'s CNI plug-in gives each pod a veth whose host end (`cali` + 11 hex characters of sha1("<namespace>.<pod>")) has no address and no bridge but proxy ARP on. The pod holds its address as a /32 with `169.254.1.1 dev eth0 scope link` and `default via 169.254.1.1`: nobody holds 169.254.1.1, the cali veth answers ARP for it because the node routes it out of another device (so a Calico node needs a default route). The node routes each local pod by `<pod IP> dev cali… scope link`. IPAM hands each node blocks (/26 by default) from the IP pools: BIRD puts a blackhole route on the node for its own blocks and, over BGP, routes on the other nodes to them via the node\'s address. natOutgoing masquerades pod traffic leaving every pool.',
+    link: {
+      label: 'projectcalico/calico: cni-plugin/pkg/dataplane/linux/dataplane_linux.go',
+      url: 'https://github.com/projectcalico/calico/blob/master/cni-plugin/pkg/dataplane/linux/dataplane_linux.go',
+    },
+  },
   route: {
     title: 'Route',
     text: "A routing table entry: packets to the destination prefix go to the next hop (`via`) out of an interface (`dev`). The most specific matching prefix wins (longest prefix match). With host-gw routing each node routes every other node's pod CIDR via that node's address.",
@@ -261,6 +285,7 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
 export function conceptOfValue(value: string): ConceptId | undefined {
   if (/^eth\d+$|^ens\d+$/.test(value)) return 'eth0';
   if (/^veth[0-9a-z-]*$/.test(value)) return 'veth';
+  if (/^cali[0-9a-f]{11}$/.test(value)) return 'calico';
   if (value === 'cni0' || value === 'cbr0' || value === 'docker0') return 'bridge';
   if (/^flannel\.\d+$/.test(value) || value === 'vxlan') return 'vxlan';
   if (value === 'flannel') return 'flannel';
@@ -270,6 +295,14 @@ export function conceptOfValue(value: string): ConceptId | undefined {
   if (value === 'MASQUERADE' || value === 'SNAT' || value === 'DNAT') return 'nat';
   return undefined;
 }
+
+/** The concept of a CNI plug-in's name (the values of `cni.plugin` and a node's `cni`). */
+export const CNI_PLUGIN_CONCEPTS: Readonly<Record<string, ConceptId>> = {
+  bridge: 'bridge',
+  ptp: 'cniPtp',
+  kindnet: 'kindnet',
+  calico: 'calico',
+};
 
 export function conceptMarkdown(c: Concept): string {
   return `**${c.title}**\n\n${c.text}\n\n[${c.link.label}](${c.link.url})`;

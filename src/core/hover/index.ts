@@ -23,7 +23,7 @@ import { nodeRoutes } from '../model/host-gw';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
-import { CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './concepts';
+import { CNI_PLUGIN_CONCEPTS, CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './concepts';
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
 import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
@@ -116,7 +116,9 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
     !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
   // Under flannel's backend, `type`, `port` and `vni` are the VXLAN tunnel's.
   const inFlannelBackend = loc.path.includes('flannel') && loc.path.includes('backend');
+  const pluginKey = (key === 'plugin' && loc.path.includes('cni')) || (key === 'cni' && loc.path[0] === 'nodes');
   const concept =
+    (value !== undefined && pluginKey ? CNI_PLUGIN_CONCEPTS[value] : undefined) ??
     (value !== undefined ? conceptOfValue(value) : undefined) ??
     (inFlannelBackend ? 'vxlan' : undefined) ??
     (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);

@@ -1,6 +1,6 @@
 /**
- * The routes `routing: host-gw` implies: every node routes each other node's pod CIDR via that node's address
- * on a network they share. They are computed from the nodes, never stored on each node: a cluster of N nodes
+ * The routes `routing: host-gw` implies: every node routes each other node's pod CIDR (a Calico node's IPAM blocks,
+ * as BGP installs them; kindnetd's routes are these too) via that node's address on a network they share. They are computed from the nodes, never stored on each node: a cluster of N nodes
  * implies N × (N - 1) of them (25 million at 5,000 nodes), while what they are made of is N pod CIDRs and N
  * addresses. `Node.routes` holds the declared routes only.
  *
@@ -10,6 +10,7 @@
  */
 import { mask, parseAddress, parsePrefix, type Address, type Family, type Prefix } from '../net/address';
 import type { Span } from '../problem';
+import { calicoBlocks } from '../cni/calico';
 import type { Interface, Node, Route, Topology } from './types';
 
 /** One node's pod CIDR reachable over one network: via the owner's address there. */
@@ -82,6 +83,19 @@ function viaOn(other: Node, network: string, family: Family): string | undefined
   return theirs?.addresses.map((a) => a.split('/')[0]).find((a) => parseAddress(a)?.family === family);
 }
 
+/**
+ * The ranges other nodes route to `o` by: its pod CIDRs, or for a Calico node its IPAM blocks (BIRD announces
+ * blocks, not the node's podCIDR, which Calico IPAM ignores).
+ */
+function routedRanges(t: Topology, o: Node): { cidr: string; prefix: Prefix; span: Span }[] {
+  if (o.cni === 'calico')
+    return (calicoBlocks(t).get(o.name) ?? []).map((b) => ({ cidr: b.cidr, prefix: b.prefix, span: b.span }));
+  return o.podCIDRs.flatMap((cidr, k) => {
+    const prefix = parsePrefix(cidr);
+    return prefix ? [{ cidr, prefix, span: o.spans[`podCIDRs.${k}`] ?? o.span }] : [];
+  });
+}
+
 const indexMemo = new WeakMap<Topology, HostGwIndex>();
 
 /** The host-gw index of `t` (empty unless routing is host-gw); built once per topology. */
@@ -99,19 +113,17 @@ export function hostGwIndex(t: Topology): HostGwIndex {
         if (!m) members.set(network, (m = { 4: new Set(), 6: new Set() }));
         for (const family of [4, 6] as const) if (viaOn(o, network, family)) m[family].add(o.name);
       }
-      o.podCIDRs.forEach((cidr, k) => {
-        const prefix = parsePrefix(cidr);
-        if (!prefix) return;
+      for (const { cidr, prefix, span } of routedRanges(t, o)) {
         for (const network of nets) {
           const via = viaOn(o, network, prefix.family);
           if (!via) continue;
-          const e: HostGwEntry = { owner: o, cidr, prefix, network, via, span: o.spans[`podCIDRs.${k}`] ?? o.span };
+          const e: HostGwEntry = { owner: o, cidr, prefix, network, via, span };
           entries.push(e);
           let idx = networks.get(network);
           if (!idx) networks.set(network, (idx = new PrefixIndex()));
           idx.add(e);
         }
-      });
+      }
     }
   }
   const index = { networks, members, entries };

@@ -34,6 +34,7 @@ import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts
 import { chooseConfigs, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
+import { calicoVethName } from '../cni/calico';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
 /** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
@@ -357,6 +358,9 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
       for (const key of np.set) refined[key] = np.pod[key];
       pod = refined as unknown as Pod;
     }
+    // Calico names the host veth itself (`cali` + sha1 of "<namespace>.<pod>"); a written hostVeth wins.
+    if (!np?.set.has('hostVeth') && nodeByName.get(pod.node)?.cni === 'calico')
+      pod = { ...pod, hostVeth: calicoVethName(pod.namespace, pod.name) };
     // A hostNetwork pod shares its node's namespace and addresses.
     if (pod.hostNetwork && !pod.ips.length) {
       const n = nodeByName.get(pod.node);

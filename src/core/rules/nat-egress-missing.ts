@@ -3,6 +3,7 @@ import { PRIVATE_PREFIXES } from '../net/ranges';
 import { problem, type Problem, type Span } from '../problem';
 import type { Node, Topology } from '../model/types';
 import type { Rule } from './rule';
+import { cniPluginOf } from '../cni';
 
 /** A well-known public address that stands for "the internet" when a node has a default route. */
 const INTERNET: Record<4 | 6, Address> = { 4: parseAddress('8.8.8.8')!, 6: parseAddress('2001:4860:4860::8888')! };
@@ -12,7 +13,7 @@ const INTERNET: Record<4 | 6, Address> = { 4: parseAddress('8.8.8.8')!, 6: parse
  * the CNI bridge plugin's ipMasq (everything leaving the pod subnet), or a MASQUERADE/SNAT rule in the node's
  * raw iptables text (taken on trust here; the data-plane rules judge raw rules exactly).
  */
-function masqueraded(t: Topology, node: Node, dest: Address): boolean {
+function masqueraded(t: Topology, node: Node, src: Address, dest: Address): boolean {
   const agent = t.cluster.masquerade;
   if (
     agent &&
@@ -22,14 +23,7 @@ function masqueraded(t: Topology, node: Node, dest: Address): boolean {
     })
   )
     return true;
-  if (
-    node.cniIpMasq &&
-    !node.podCIDRs.some((c) => {
-      const p = parsePrefix(c);
-      return p !== undefined && prefixContainsAddress(p, dest);
-    })
-  )
-    return true;
+  if (cniPluginOf(node).masqueradesTo(node, src, dest, t)) return true;
   return node.iptables !== undefined && /-j\s+(?:MASQUERADE|SNAT)\b/.test(node.iptables.text);
 }
 
@@ -97,7 +91,8 @@ export const natEgressMissing: Rule = {
     for (const d of destinations) {
       const affected = d.nodes.flatMap((n) => {
         const pods = (podsByNode.get(n.name) ?? []).filter((p) => p.ip.family === d.address.family);
-        return pods.length && !masqueraded(topology, n, d.address) ? [{ node: n, pod: pods[0] }] : [];
+        const unmasked = pods.find((p) => !masqueraded(topology, n, p.ip, d.address));
+        return unmasked ? [{ node: n, pod: unmasked }] : [];
       });
       if (!affected.length) continue;
       const names = affected.map((x) => x.node.name);
