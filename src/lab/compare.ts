@@ -41,8 +41,29 @@ function predictedNat(p: TracePath): string[] {
   return [...byKey.values()].sort();
 }
 
+/**
+ * What the client of each path sees. A path whose request is delivered but whose answer does not get back (traced
+ * with `reply: true`) is, to the client, the answer's fate: no answer, for the answer's reason.
+ */
 export function predictedOutcomes(result: TraceResult, dp: DataPlane): PredictedOutcome[] {
-  return result.paths.map((p) => ({
+  return result.paths.map((p) => {
+    const lost = p.disposition === 'delivered' && p.reply && p.reply.disposition !== 'delivered' ? p.reply : undefined;
+    return lost
+      ? {
+          probability: p.probability,
+          disposition: lost.disposition,
+          reason: lost.reason,
+          answeredBy: null,
+          sourceSeen: null,
+          nat: [],
+          devices: predictedDevices(p, dp),
+        }
+      : delivered(p, dp);
+  });
+}
+
+function delivered(p: TracePath, dp: DataPlane): PredictedOutcome {
+  return {
     probability: p.probability,
     disposition: p.disposition,
     reason: p.reason,
@@ -55,7 +76,7 @@ export function predictedOutcomes(result: TraceResult, dp: DataPlane): Predicted
     sourceSeen: p.sourceSeen,
     nat: predictedNat(p),
     devices: predictedDevices(p, dp),
-  }));
+  };
 }
 
 /** Which observed results each undelivered disposition allows (what a client socket reports for it). */
@@ -70,9 +91,15 @@ const ACCEPTS: Record<string, readonly string[]> = {
 /**
  * What a client socket reports for an undelivered outcome. A DF packet dropped for its size: the ICMP
  * fragmentation needed the router sends back is EMSGSIZE on the connected socket (`too-big`), or nothing arrives.
+ * A neighbour that never answers fails the route's neighbour entry, and the kernel reports EHOSTUNREACH (to a local
+ * socket, or as ICMP host unreachable from a router) about 3 s later; a client that gives up sooner sees a timeout.
  */
-const accepts = (o: PredictedOutcome): readonly string[] =>
-  o.reason === 'frag-needed' ? ['too-big', 'timeout'] : (ACCEPTS[o.disposition] ?? []);
+const accepts = (o: Pick<PredictedOutcome, 'disposition' | 'reason'>): readonly string[] =>
+  o.reason === 'frag-needed'
+    ? ['too-big', 'timeout']
+    : o.reason === 'no-neighbor'
+      ? ['timeout', 'unreachable']
+      : (ACCEPTS[o.disposition] ?? []);
 
 export interface ConntrackEntry {
   readonly netns: string;

@@ -41,6 +41,8 @@ export function predictedDevices(p: Pick<TracePath, 'hops'>, dp: DataPlane): Dev
   hops.forEach((h, i) => {
     if (!compared(h.netns)) return;
     if (h.device === 'lo' && h.dir === 'out') return;
+    // No neighbour answered: the packet waits in the neighbour queue and is dropped there, never transmitted.
+    if (h.dir === 'out' && h.steps.some((st) => st.kind === 'neighbor' && !st.answer)) return;
     const ns = dp.namespaces.get(h.netns);
     const bridge = ns?.bridges.find((b) => b.name === h.device);
     const portOf = (x: (typeof hops)[number] | undefined): boolean =>

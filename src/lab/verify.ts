@@ -100,11 +100,13 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     differences,
     ms: Date.now() - t0,
   });
+  // With the answer's walk back: a request delivered whose answer is lost is no answer to the client.
   const request = {
     from: spec.from,
     to: spec.to,
     ...(spec.proto ? { proto: spec.proto } : {}),
     ...(spec.size !== undefined ? { size: spec.size } : {}),
+    reply: true,
   };
   // The lab does not enforce NetworkPolicy (docs/kernel-lab.md): the kernel is compared with the trace that
   // disregards the policies, and each flow says so, with whether the policies would have denied it.

@@ -171,6 +171,26 @@ suite('topology view', () => {
     }
   });
 
+  test('draws a routed plug-in node without a bridge (kindnet, Calico)', async () => {
+    for (const name of ['ptp-pod-to-pod-same-node', 'calico-pod-to-pod-cross-node']) {
+      const message = topologyMessage(name);
+      const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+      const v = await openTopology(message);
+      try {
+        assert.equal(await v.page.locator('#graph .el.bridge').count(), 0, `${name}: no bridge`);
+        assert.equal(await v.page.locator('#graph .el.routes').count(), t.nodes.length, `${name}: routed per pod`);
+        assert.match(
+          await v.page.locator('#graph .el.routes').first().innerText(),
+          /(kindnet|calico): no bridge, a route per pod/,
+        );
+        assert.ok((await v.page.locator('#graph .edge.veth').count()) >= t.pods.length, `${name}: the veths`);
+        assert.deepEqual(await v.violations(), []);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
   test('collapses a node, filters by namespace and label, searches', async () => {
     const v = await openTopology(topologyMessage('pod-to-service'));
     try {

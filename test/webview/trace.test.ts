@@ -371,6 +371,47 @@ suite('trace view', () => {
     }
   });
 
+  test('draws a routed plug-in without a bridge: ptp host veths and Calico proxy ARP, the bridge plug-in with one', async () => {
+    const bridged = await openTrace(golden('pod-to-pod-same-node'));
+    try {
+      assert.equal(await bridged.page.locator('#diagram rect.bridge').count(), 1, 'the bridge plug-in draws cni0');
+    } finally {
+      await bridged.close();
+    }
+    const g = golden('ptp-pod-to-pod-same-node');
+    const v = await openTrace(g);
+    try {
+      assert.equal(await v.page.locator('#diagram rect.bridge').count(), 0, 'no bridge on a ptp node');
+      assert.equal(await v.page.locator('#diagram text', { hasText: /^bridge / }).count(), 0);
+      // Both pods' host veths are drawn, the path runs veth -> node routing -> veth: a badge per hop.
+      const hops = g.expected.paths[0].hops;
+      assert.deepEqual(
+        hops.map((h) => `${h.netns} ${h.device}`),
+        [
+          'pod:default/client eth0',
+          `node:node1 ${hops[1].device}`,
+          `node:node1 ${hops[2].device}`,
+          'pod:default/web-1 eth0',
+        ],
+      );
+      assert.match(hops[1].device, /^veth[0-9a-f]{8}$/);
+      assert.equal(await v.page.locator('#diagram .hop').count(), hops.length);
+      const table = oneLine(await v.page.locator('#hops').innerText());
+      assert.match(table, /10\.244\.1\.0\/24 via 10\.244\.1\.1 dev eth0/);
+      assert.match(table, /scope host/);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+    const c = await openTrace(golden('calico-pod-to-pod-cross-node'));
+    try {
+      assert.equal(await c.page.locator('#diagram rect.bridge').count(), 0, 'no bridge on a Calico node');
+      assert.match(oneLine(await c.page.locator('#hops').innerText()), /169\.254\.1\.1[\s\S]*proxy ARP/);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('renders hostile names as text', async () => {
     const g = golden('pod-to-service');
     const hostile = JSON.parse(

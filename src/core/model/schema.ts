@@ -174,14 +174,14 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
         cni: {
           type: 'object',
           description:
-            "Defaults of the CNI bridge plugin for every node: the plugin that creates each pod's veth pair and plugs it into the node bridge.",
+            "The CNI plug-in that wires each pod to its node, and its settings: the plug-in, the bridge plug-in's bridge, masquerading, portmap, flannel's and Calico's configuration.",
           properties: {
             plugin: {
               type: 'string',
               enum: [...CNI_PLUGIN_NAMES],
               default: DEFAULT_CNI_PLUGIN,
               description:
-                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it, routes between nodes by host-gw. `flannel`: the same bridge (cni0) for local pods, and between nodes flannel's backend (`cni.flannel.backend.type`: vxlan by default, the flannel.<VNI> VTEP; or host-gw).",
+                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it. `flannel`: the same bridge (cni0) for local pods, and between nodes flannel's backend (`cni.flannel.backend.type`: vxlan by default, the flannel.<VNI> VTEP; or host-gw). `ptp`: a veth per pod and no bridge, the gateway (the pod subnet's first address) as a /32 on every host veth, a route per pod. `kindnet`: kind's CNI, ptp plus kindnetd's KIND-MASQ-AGENT masquerade. `calico`: Calico without encapsulation: cali veths with proxy ARP for the pods' gateway 169.254.1.1, a route per pod, IPAM blocks from `ipPools` with a blackhole route per local block, natOutgoing. Without flannel's VXLAN, `routing: host-gw` routes each node's pod CIDR (Calico: its blocks) via the node.",
             },
             bridge: {
               type: 'string',

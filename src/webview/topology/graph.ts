@@ -6,7 +6,8 @@
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { ElementDiagnostic, SpanRef, TopologySummary } from '../../protocol/messages';
 
-export type ElementKind = 'nodes' | 'node' | 'ns' | 'pod' | 'bridge' | 'services' | 'service' | 'external' | 'network';
+export type ElementKind =
+  'nodes' | 'node' | 'ns' | 'pod' | 'bridge' | 'routes' | 'services' | 'service' | 'external' | 'network';
 
 /** What a drawn element stands for: its text, where it is in the YAML, and what a trace calls it. */
 export interface ElementInfo {
@@ -176,10 +177,10 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
       const bridge = `bridge:${n.name}`;
       // Where the pods' veths end on the node: the CNI plug-in's bridge, or the node itself for a routed plug-in.
       const bsub = n.bridgeAddresses.join(', ');
-      const blabel = n.bridgeName ? `bridge ${n.bridgeName}` : `${n.cni ?? 'CNI'} (routed)`;
+      const blabel = n.bridgeName ? `bridge ${n.bridgeName}` : `${n.cni ?? 'CNI'}: no bridge, a route per pod`;
       add({
         id: bridge,
-        kind: 'bridge',
+        kind: n.bridgeName ? 'bridge' : 'routes',
         label: blabel,
         sub: bsub,
         span: n.span,

@@ -148,6 +148,46 @@ describe('lab/compare (verify without a kernel)', () => {
     assert.deepEqual(out.differences, []);
   });
 
+  it('a request delivered whose answer is lost (Calico node without a route for 169.254.1.1) predicts no answer', () => {
+    const text = readFileSync('test/fixtures/traces/calico-node-without-default-route/topology.yaml', 'utf8');
+    const t = buildTopology([{ path: 'c.yaml', text }]).topology;
+    const cdp = compileDataPlane(t);
+    const { result } = traceFlow(t, { from: 'node/node1', to: 'pod/client:9090', reply: true }, cdp);
+    assert.ok(result);
+    assert.equal(result.paths[0].disposition, 'delivered');
+    assert.equal(result.paths[0].reply?.reason, 'no-neighbor');
+    const outcomes = predictedOutcomes(result, cdp);
+    assert.deepEqual(
+      outcomes.map((o) => [o.disposition, o.reason, o.answeredBy]),
+      [['dropped', 'no-neighbor', null]],
+    );
+    const flow = (r: string, code?: string) =>
+      compareFlow(result, outcomes, {
+        proto: 'tcp',
+        sourceNetns: 'node:node1',
+        tries: [{ result: r, ...(code ? { code } : {}), local: '192.168.56.11', localPort: 40005 }],
+        conntrack: [],
+      });
+    // A neighbour that never answers: EHOSTUNREACH after the ARP retries, or a timeout for a client giving up sooner.
+    assert.equal(flow('timeout').agree, true);
+    assert.equal(flow('unreachable', 'EHOSTUNREACH').agree, true);
+    assert.equal(flow('refused', 'ECONNREFUSED').agree, false);
+    assert.equal(flow('answered').agree, false);
+  });
+
+  it('an unanswered neighbour leaves no device crossed at the sender (the packet never left)', () => {
+    const text = readFileSync('test/fixtures/traces/calico-node-without-default-route/topology.yaml', 'utf8');
+    const t = buildTopology([{ path: 'c.yaml', text }]).topology;
+    const cdp = compileDataPlane(t);
+    const { result } = traceFlow(t, { from: 'pod/client', to: 'pod/web-1:8080' }, cdp);
+    assert.ok(result);
+    assert.deepEqual(
+      result.paths[0].hops.map((h) => `${h.netns} ${h.device} ${h.dir}`),
+      ['pod:default/client eth0 out'],
+    );
+    assert.deepEqual(predictedOutcomes(result, cdp)[0].devices, []);
+  });
+
   it('parses conntrack -L: the original tuple, then the reply tuple', () => {
     const text =
       'tcp      6 118 SYN_SENT src=10.244.1.10 dst=10.96.0.10 sport=40001 dport=80 [UNREPLIED] src=10.244.2.10 dst=10.244.1.10 sport=8080 dport=40001 mark=0 use=1\n' +
