@@ -20,6 +20,7 @@ import { ipDuplicate } from './ip-duplicate';
 import { ipReserved } from './ip-reserved';
 import { natMasqueradeAll } from './nat-masquerade-all';
 import { natEgressMissing } from './nat-egress-missing';
+import { cniCalicoGatewayUnrouted } from './cni-calico-gateway-unrouted';
 import { natPodToPod } from './nat-pod-to-pod';
 import { natNodeToPod } from './nat-node-to-pod';
 import { routeMissing } from './route-missing';
@@ -77,6 +78,7 @@ export const RULES: readonly Rule[] = [
   routeLoop,
   bridgeHairpinOff,
   cniMtuTooLarge,
+  cniCalicoGatewayUnrouted,
   podPortConflict,
   podHostNetworkIp,
   serviceNoEndpoints,
