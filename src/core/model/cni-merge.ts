@@ -53,7 +53,8 @@ function implied(b: Drafts, flannel: FlannelSettings | undefined, pools: readonl
         : '';
     return {
       what: `Calico${encap ? ` (${encap === 'vxlan' ? 'VXLAN' : 'IPIP'} encapsulation)` : ' (routed, BGP)'}`,
-      candidates: encap ? [`calico-${encap}`, 'calico'] : ['calico'],
+      // The `calico` plug-in is the routed mode only: encapsulating pools stay unmodelled until their plug-in exists.
+      candidates: encap ? [`calico-${encap}`] : ['calico'],
       span,
     };
   };
