@@ -180,7 +180,7 @@ suite('topology view', () => {
         assert.equal(await v.page.locator('#graph .el.bridge').count(), 0, `${name}: no bridge`);
         assert.equal(await v.page.locator('#graph .el.routes').count(), t.nodes.length, `${name}: routed per pod`);
         assert.match(
-          await v.page.locator('#graph .el.routes').first().innerText(),
+          (await v.page.locator('#graph .el.routes').first().textContent()) ?? '',
           /(kindnet|calico): no bridge, a route per pod/,
         );
         assert.ok((await v.page.locator('#graph .edge.veth').count()) >= t.pods.length, `${name}: the veths`);

@@ -73,7 +73,9 @@ export function summarizeStep(s: Step): string {
           ? `bridge ${s.answer.device} (gateway)`
           : s.answer.role === 'bridge-port'
             ? `behind port ${s.answer.device}`
-            : `${s.answer.netns} ${s.answer.device}`;
+            : s.answer.role === 'proxy-arp'
+              ? `${s.answer.netns} ${s.answer.device} by proxy ARP`
+              : `${s.answer.netns} ${s.answer.device}`;
       return `neighbour ${s.address} on ${where}: ${who}`;
     }
     case 'bridge':
