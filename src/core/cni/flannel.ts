@@ -264,6 +264,8 @@ export const FLANNEL_PLUGIN: CniPlugin = {
   masquerade(node, pods, t) {
     return BRIDGE_PLUGIN.masquerade(node, pods, t);
   },
+  // flannel's pods are the bridge plug-in's (its delegate): masqueraded only with the delegate's ipMasq.
+  masqueradesTo: (node, src, dest, t) => BRIDGE_PLUGIN.masqueradesTo(node, src, dest, t),
 };
 
 /** The pod MTU of a node's pods when the plug-in sets one (flannel), for the pod's eth0. */
