@@ -57,6 +57,53 @@ suite('trace view', () => {
     }
   });
 
+  test('draws a VXLAN tunnel: both VTEPs, the outer packet on the underlay, the outer header in the hop table', async () => {
+    const g = golden('flannel-vxlan-pod-to-pod-cross-node');
+    const v = await openTrace(g);
+    try {
+      const tunnel = v.page.locator('#diagram .tunnel');
+      assert.equal(await tunnel.count(), 1, 'one tunnel');
+      assert.equal(await tunnel.getAttribute('data-from'), 'node:node1|flannel.1');
+      assert.equal(await tunnel.getAttribute('data-to'), 'node:node2|flannel.1');
+      assert.equal(
+        oneLine(await tunnel.locator('.tunnel-label').textContent()),
+        'VXLAN outer 192.168.56.11 -> 192.168.56.12 udp/8472 vni 1',
+      );
+      // The pipe runs from one VTEP down to the underlay and up to the other: a path with visible length.
+      const box = await tunnel.locator('.tunnel-pipe').boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 10, JSON.stringify(box));
+      // Both endpoints are drawn as VTEPs, inside their nodes, not as underlay interfaces.
+      assert.equal(await v.page.locator('#diagram .device.dev-vtep').count(), 2);
+      assert.deepEqual(await v.page.locator('#diagram .device.dev-vtep title').allTextContents(), [
+        'flannel.1 in node:node1',
+        'flannel.1 in node:node2',
+      ]);
+      // The underlay hops show the outer header under the packet of the flow; the VTEP hops do not.
+      const rows = v.page.locator('#hops tbody tr');
+      const outer = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('.outer')?.textContent ?? ''));
+      const path0 = g.expected.paths[0];
+      assert.deepEqual(
+        outer
+          .map((o, i) => (o ? `${path0.hops[i].netns} ${path0.hops[i].device} ${path0.hops[i].dir}` : ''))
+          .filter(Boolean),
+        ['node:node1 eth0 out', 'node:node2 eth0 in'],
+      );
+      assert.match(outer.find(Boolean) ?? '', /^VXLAN outer 192\.168\.56\.11 -> 192\.168\.56\.12 udp\/8472 vni 1$/);
+      // The encapsulation and decapsulation read as steps of the VTEP hops.
+      const cells = await rows.locator('td:last-child').allInnerTexts();
+      // Before -> after at the VTEPs: the packet, then the packet inside the outer header (and back).
+      const wrapped =
+        /VXLAN 192\.168\.56\.11 -> 192\.168\.56\.12 udp\/8472 vni 1 \[ 10\.244\.1\.10:40000 → 10\.244\.2\.10:8080 \]/;
+      assert.match(cells[3], /encapsulation/i);
+      assert.match(cells[3], new RegExp(`10\\.244\\.1\\.10:40000 → 10\\.244\\.2\\.10:8080 → ${wrapped.source}`));
+      assert.match(cells[6], /decapsulation/i);
+      assert.match(cells[6], new RegExp(`${wrapped.source} → 10\\.244\\.1\\.10:40000 → 10\\.244\\.2\\.10:8080`));
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('says in plain words where a packet was delivered and why the pod sees another client address', async () => {
     const v = await openTrace(golden('masquerade-all'));
     try {

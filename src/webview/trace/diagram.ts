@@ -4,7 +4,7 @@
  * The layout depends only on the namespaces and devices of every path of the trace, so switching paths or
  * stepping never moves a box.
  */
-import { stepsOf } from '../../core/trace/steps';
+import { outerText, stepsOf } from '../../core/trace/steps';
 import type { Hop, TracePlace } from '../../protocol/messages';
 import { clip, svg } from '../shared/host';
 
@@ -19,6 +19,8 @@ const TOP = 36;
 const UNDERLAY_DY = 46;
 const EXT_W = 170;
 const EXT_H = 50;
+/** How far above its node's bottom border a tunnel endpoint (VTEP) sits. */
+const VTEP_DY = 26;
 
 interface Box {
   readonly netns: string;
@@ -34,7 +36,35 @@ interface Box {
 interface DevicePos {
   readonly x: number;
   readonly y: number;
-  readonly role: 'eth' | 'lo' | 'veth' | 'bridge' | 'underlay' | 'other';
+  readonly role: 'eth' | 'lo' | 'veth' | 'bridge' | 'underlay' | 'vtep' | 'other';
+}
+
+/** A tunnel the packet crossed: the VTEP that wrapped it, the one that unwrapped it, and the outer header between. */
+export interface Tunnel {
+  readonly from: string;
+  readonly to: string;
+  /** The hops between the two VTEPs (the underlay hops, whose `outer` is the outer packet). */
+  readonly hops: readonly number[];
+  readonly outer: NonNullable<Hop['outer']>;
+}
+
+/** The tunnels of a walk: each `encap` hop with the next `decap` hop after it. */
+export function tunnelsOf(hops: readonly Hop[]): Tunnel[] {
+  const out: Tunnel[] = [];
+  hops.forEach((h, i) => {
+    if (!h.steps.some((s) => s.kind === 'encap')) return;
+    const j = hops.findIndex((x, k) => k > i && x.steps.some((s) => s.kind === 'decap'));
+    const inner = hops.slice(i + 1, j < 0 ? hops.length : j).map((_, k) => i + 1 + k);
+    const outer = inner.map((k) => hops[k].outer).find((o) => o);
+    if (!outer) return;
+    out.push({
+      from: key(h.netns, h.device),
+      to: j < 0 ? '' : key(hops[j].netns, hops[j].device),
+      hops: inner,
+      outer,
+    });
+  });
+  return out;
 }
 
 export interface Layout {
@@ -80,6 +110,12 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
     devicesOf.set(netns, list);
   };
   for (const h of hops) use(h.netns, h.device);
+  // Tunnel endpoints (a hop that wraps or unwraps the packet): drawn inside their node, above its underlay devices.
+  const vteps = new Set(
+    hops
+      .filter((h) => h.steps.some((s) => s.kind === 'encap' || s.kind === 'decap'))
+      .map((h) => key(h.netns, h.device)),
+  );
 
   // Nodes in order of first use (a pod counts for its node), then pods per node, then externals.
   const nodeOrder: string[] = [];
@@ -157,13 +193,14 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
       devices.set(key(netns, bridge), { x: (x1 + x2) / 2, y: bridgeY, role: 'bridge' });
     }
     if (own.includes('lo')) devices.set(key(netns, 'lo'), { x: x + w, y: TOP + NODE_H / 2, role: 'lo' });
-    underlay.forEach((d, j) =>
+    underlay.forEach((d, j) => {
+      const vtep = vteps.has(key(netns, d));
       devices.set(key(netns, d), {
         x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90,
-        y: TOP + NODE_H,
-        role: 'underlay',
-      }),
-    );
+        y: vtep ? TOP + NODE_H - VTEP_DY : TOP + NODE_H,
+        role: vtep ? 'vtep' : 'underlay',
+      });
+    });
     x += w + 40;
   }
   let ex = 24;
@@ -205,7 +242,9 @@ export interface DiagramOptions {
 
 /** Points the packet passes between two hops: across the underlay, or straight. */
 function segment(l: Layout, a: DevicePos, b: DevicePos): [number, number][] {
-  if ((a.role === 'underlay' || b.role === 'underlay') && a !== b && Math.abs(a.x - b.x) > 1)
+  const across = a.role === 'underlay' || b.role === 'underlay';
+  const vtep = a.role === 'vtep' || b.role === 'vtep';
+  if (across && !vtep && a !== b && Math.abs(a.x - b.x) > 1)
     return [
       [a.x, a.y],
       [a.x, l.underlayY],
@@ -310,6 +349,37 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     const below = d.role === 'veth' || (d.role === 'underlay' && netnsOf.startsWith('node:'));
     g.append(svg('text', { x: d.x + 10, y: d.y + (below ? 18 : -8), class: 'device-label' }, clip(name, 16)));
     g.append(svg('title', {}, `${name} in ${k.split('|')[0]}`));
+    root.append(g);
+  }
+
+  // Tunnels: from the VTEP that wrapped the packet, along the underlay, to the one that unwrapped it, labelled with
+  // the outer header the underlay carries.
+  for (const t of tunnelsOf(hops)) {
+    const a = l.devices.get(t.from);
+    const b = t.to ? l.devices.get(t.to) : undefined;
+    if (!a) continue;
+    const y = l.underlayY - 12;
+    const bx = b ? b.x : a.x + 120;
+    const text = outerText(t.outer);
+    const g = svg('g', {
+      class: 'tunnel',
+      'data-from': t.from,
+      'data-to': t.to,
+      role: 'img',
+      'aria-label': `tunnel from ${t.from.replace('|', ' ')}${t.to ? ` to ${t.to.replace('|', ' ')}` : ''}: ${text}`,
+    });
+    g.append(
+      svg('title', {}, `${t.outer.protocol.toUpperCase()} tunnel: ${text}`),
+      svg('path', {
+        d: `M${a.x},${a.y} L${a.x},${y} L${bx},${y}${b ? ` L${b.x},${b.y}` : ''}`,
+        class: 'tunnel-pipe',
+      }),
+      svg(
+        'text',
+        { x: (a.x + bx) / 2, y: y - 10, class: 'tunnel-label', 'text-anchor': 'middle' },
+        clip(text, Math.max(24, Math.floor(Math.abs(bx - a.x) / 6.4))),
+      ),
+    );
     root.append(g);
   }
 

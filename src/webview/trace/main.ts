@@ -24,7 +24,7 @@ import type {
 import { isVerifyReportData } from '../../protocol/validate';
 import { el, initialState, onHostMessage, reveal, svg as svgEl, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
-import { stepText } from '../../core/trace/steps';
+import { outerText, stepText } from '../../core/trace/steps';
 import { splitBracketedHostPort } from '../../core/net/address';
 import { draw, layout, type Layout } from './diagram';
 import { drawRulePath, hasRulePath, hopMark, rulePath, rulePathLines } from './rulepath';
@@ -246,6 +246,23 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
     cell.append(el('div', {}, kind, ' ', stepText(s)));
     const link = policyLink(s);
     if (link) cell.append(el('div', {}, link));
+  } else if ((s.kind === 'encap' || s.kind === 'decap') && s.inner) {
+    // Before -> after: the packet wrapped in the outer header at the sending VTEP, unwrapped at the receiving one.
+    const outer = `${s.protocol.toUpperCase()} ${s.outer.src} -> ${s.outer.dst}${s.udpPort !== undefined ? ` udp/${s.udpPort}` : ''}${s.vni !== undefined ? ` vni ${s.vni}` : ''}`;
+    const inner = tupleText(s.inner);
+    const [before, after] = s.kind === 'encap' ? [inner, `${outer} [ ${inner} ]`] : [`${outer} [ ${inner} ]`, inner];
+    cell.append(
+      el(
+        'div',
+        {},
+        kind,
+        ' ',
+        el('strong', {}, s.kind === 'encap' ? 'encapsulation' : 'decapsulation'),
+        ' ',
+        el('span', { class: 'muted' }, `(${s.device})`),
+      ),
+      el('div', { class: 'mono tunnel-change' }, before, ' → ', after),
+    );
   } else cell.append(el('div', {}, kind, ' ', stepText(s)));
   if (hop.steps.length > 1) {
     const list = el('ol', { class: 'steps' });
@@ -297,7 +314,18 @@ function hopTable(walk: Walk): HTMLElement {
       el('td', { class: 'mono' }, h.netns),
       el('td', { class: 'mono' }, h.device),
       el('td', {}, h.dir),
-      el('td', { class: 'mono' }, tupleText(h.packet)),
+      h.outer
+        ? el(
+            'td',
+            { class: 'mono' },
+            tupleText(h.packet),
+            el(
+              'div',
+              { class: 'outer', title: 'the outer header a capture on this device sees around the packet' },
+              outerText(h.outer),
+            ),
+          )
+        : el('td', { class: 'mono' }, tupleText(h.packet)),
       el('td', {}, String(h.packet.ttl)),
       el('td', {}, stepCell(h, walk)),
     );
