@@ -150,11 +150,24 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const lazyFilter = (node: Topology['nodes'][number]): PacketFilter => {
     let f = filterOf.get(node.name);
     if (!f) {
+      const nftMode = t.cluster.kubeProxy.mode === 'nftables';
+      // nftables tables on the node (kube-proxy's nftables mode, or the node's own `nftables:` text): the nftables
+      // backend runs them with the iptables-nft tables by priority; otherwise iptables alone.
       f =
-        t.cluster.kubeProxy.mode === 'nftables'
+        nftMode || node.nftables
           ? nftablesFilter({
-              nftText: kubeProxyNftablesText(t, node),
-              iptables: buildNodeRules(t, node, { ...options, kubeProxy: () => '' }, memo),
+              nftText: nftMode ? kubeProxyNftablesText(t, node) : '',
+              ...(node.nftables
+                ? {
+                    own: {
+                      ...node.nftables,
+                      ...(options.files?.has(node.nftables.span.file)
+                        ? { fileText: options.files.get(node.nftables.span.file) }
+                        : {}),
+                    },
+                  }
+                : {}),
+              iptables: buildNodeRules(t, node, nftMode ? { ...options, kubeProxy: () => '' } : options, memo),
               rulesFile: rulesFileOf(node.name),
             })
           : iptablesFilter(

@@ -1,14 +1,18 @@
 /**
- * The nftables backend of {@link PacketFilter}, for kube-proxy's nftables mode: kube-proxy's `ip`/`ip6 kube-proxy`
- * tables (generated, evaluated by src/core/nftables) and the other authors' iptables rules (the CNI plug-in,
- * ip-masq-agent, the node's own `iptables:` lines: iptables-nft tables at their fixed priorities) run on one hook
- * in the kernel's order: every base chain by priority, nat chains only for a new connection and only until one of
- * them translated it. The text is kube-proxy's nft tables followed by the iptables-save text.
+ * The nftables backend of {@link PacketFilter}: nftables tables and iptables-nft tables on one node, as the kernel
+ * runs them. The nftables tables are kube-proxy's `ip`/`ip6 kube-proxy` (its nftables mode, generated) and the node's
+ * own `nftables:` text (any tables, evaluated as written, spans in the YAML); the iptables rules are the other
+ * authors' (the CNI plug-in, ip-masq-agent, the node's own `iptables:` lines, and kube-proxy in iptables mode):
+ * iptables-nft tables at their fixed priorities. On one hook every base chain runs by priority, nat chains only for
+ * a new connection and only until one of them translated it. The text is kube-proxy's nft tables, the node's own
+ * nft text, then the iptables-save text.
  */
 import { HOOK_TABLES, evaluateHook } from '../netfilter/evaluate';
 import type { DecisionEffect, Hook, Ruleset, TableName } from '../netfilter/types';
 import { evaluateNftHook, nftHookChains, parseNftRuleset, type NftDecision, type NftHookChain } from '../nftables';
-import type { Span } from '../problem';
+import type { Problem, Span } from '../problem';
+import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
+import { nftSpanMapper } from './problems';
 import type {
   ChainRole,
   FilterContext,
@@ -79,16 +83,30 @@ type Step =
   | { readonly kind: 'ipt'; readonly table: TableName; readonly priority: number; readonly nat: boolean };
 
 export interface NftablesFilterInput {
-  /** kube-proxy's tables as nft text. */
+  /** kube-proxy's tables as nft text (empty when kube-proxy runs in iptables mode). */
   readonly nftText: string;
-  /** The other authors' iptables rules (kube-proxy left out). */
+  /** The node's own `nftables:` text, and the YAML file's text to place its spans. */
+  readonly own?: { readonly text: string; readonly span: Span; readonly fileText?: string };
+  /** The other authors' iptables rules (kube-proxy's too when it runs in iptables mode). */
   readonly iptables: NodeRules;
   readonly rulesFile: string;
 }
 
-export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
-  const parsed = parseNftRuleset(nftText, rulesFile, 0);
-  const shift = nftText.length + 1;
+/** The file name the node's own nft text is parsed under, before its spans are moved to the YAML. */
+const OWN = '\u0000own-nft';
+
+export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
+  const kp = parseNftRuleset(nftText, rulesFile, 0);
+  const mine = own ? parseNftRuleset(own.text, OWN, 0) : undefined;
+  const toYaml = own ? nftSpanMapper(own, own.fileText) : undefined;
+  const parsed = { ruleset: { tables: [...kp.ruleset.tables, ...(mine?.ruleset.tables ?? [])] } };
+  const ownSpan = <S extends Span | undefined>(s: S): S => (s && s.file === OWN && toYaml ? toYaml(s) : s) as S;
+  const ownProblem = (p: Problem): Problem => ({
+    ...p,
+    span: ownSpan(p.span),
+    ...(p.related ? { related: p.related.map((r) => ({ ...r, span: ownSpan(r.span) })) } : {}),
+  });
+  const shift = nftText ? nftText.length + 1 : 0;
   const moveSpan = <S extends Span | undefined>(s: S): S => {
     const placed = placeRulesSpan(iptables, s);
     return (
@@ -114,7 +132,7 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
   };
   /** ClientIP affinity: the set an endpoint chain updates with the client (`update @affinity-… { ip saddr }`). */
   const remembersOf = (table: string, chain: string): FilterNat['remembers'] => {
-    const t = parsed.ruleset.tables.find((x) => `${x.family} ${x.name}` === table);
+    const t = kp.ruleset.tables.find((x) => `${x.family} ${x.name}` === table);
     for (const rule of t?.chains.get(chain)?.rules ?? [])
       for (const it of rule.items)
         if (it.kind === 'set-update') {
@@ -124,16 +142,25 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
     return undefined;
   };
   let text: string | undefined;
+  const ownText = own ? `${own.text.trimEnd()}\n` : '';
   const blocks: RulesBlock[] = [
-    { label: 'kube-proxy (nftables mode)', author: 'kube-proxy', start: 0, end: nftText.length },
+    ...(nftText
+      ? [{ label: 'kube-proxy (nftables mode)', author: 'kube-proxy' as const, start: 0, end: nftText.length }]
+      : []),
     ...iptables.blocks.map((b) => ({ ...b, start: b.start + shift, end: b.end + shift })),
   ];
+  const inOwn = (span: Span): boolean =>
+    !!own && span.file === own.span.file && span.start >= own.span.start && span.start < own.span.end;
   return {
     backend: 'nftables',
     get text() {
-      return (text ??= `${nftText}\n${iptables.text}`);
+      return (text ??= `${nftText ? `${nftText}\n` : ''}${iptables.text}${ownText ? `\n${ownText}` : ''}`);
     },
-    problems: [...parsed.problems, ...iptables.problems.map((p) => ({ ...p, span: moveSpan(p.span) }))],
+    problems: [
+      ...kp.problems,
+      ...(mine?.problems ?? []).map(ownProblem),
+      ...iptables.problems.map((p) => ({ ...p, span: moveSpan(p.span) })),
+    ],
     blocks,
     evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult {
       type Live = FilterOutcome & { natDone: boolean; conntrack: FilterContext['conntrack'] };
@@ -170,12 +197,13 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
                         const remembers = n.type === 'DNAT' ? remembersOf(n.table, n.chain) : undefined;
                         return {
                           ...n,
+                          span: ownSpan(n.span),
                           type: n.type === 'REDIRECT' ? 'DNAT' : n.type,
                           ...(remembers ? { remembers } : {}),
                         };
                       }),
-                      decisions: o.decisions.map(toDecision),
-                      problems: o.problems,
+                      decisions: o.decisions.map((d) => toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d)),
+                      problems: o.problems.map(ownProblem),
                     },
                     conntrack: {
                       ...l.conntrack,
@@ -237,6 +265,7 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
       };
     },
     authorAt(span: Span): RulesBlock['author'] | undefined {
+      if (inOwn(span)) return 'node-nftables';
       if (span.file !== rulesFile) return 'node-iptables';
       return blocks.find((b) => span.start >= b.start && span.start < b.end)?.author;
     },
@@ -248,7 +277,7 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
               table: `${table.family} ${table.name}`,
               chain: chain.name,
               text: rule.text,
-              span: rule.span,
+              span: ownSpan(rule.span),
               prefixes: [],
               interfaces: [],
             };
@@ -272,8 +301,12 @@ export function nftablesFilter({ nftText, iptables, rulesFile }: NftablesFilterI
           }
     },
     chainRole(table: string, chain: string): ChainRole | undefined {
-      if (!/^ip6? kube-proxy$/.test(table)) return undefined;
-      return chain === 'firewall-check' || chain.startsWith('firewall-') ? 'service-firewall' : undefined;
+      if (/^ip6? kube-proxy$/.test(table))
+        return nftText && (chain === 'firewall-check' || chain.startsWith('firewall-'))
+          ? 'service-firewall'
+          : undefined;
+      // kube-proxy in iptables mode beside the node's own nft tables.
+      return !table.includes(' ') && !nftText ? KUBE_PROXY_IPTABLES_KNOWLEDGE.chainRole(table, chain) : undefined;
     },
   };
 }

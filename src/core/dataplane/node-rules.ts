@@ -444,17 +444,18 @@ export function rawTextProblems(node: Node, offsets: ReadonlyMap<string, readonl
 }
 
 /**
- * What a kernel lab loads on a node: the iptables-save text (for iptables-nft-restore) and, in kube-proxy's nftables
- * mode, kube-proxy's tables as an `nft -f` script. The node's own `nftables:` text is not loaded: traces do not
- * evaluate it yet, and the lab must run what the tracer predicts.
+ * What a kernel lab loads on a node: the iptables-save text (for iptables-nft-restore) and an `nft -f` script:
+ * kube-proxy's tables in its nftables mode, then the node's own `nftables:` text (both evaluated by traces).
  */
 export function nodeRulesParts(t: Topology, nodeName: string): { iptables: string; nftables?: string } | undefined {
   const node = t.nodes.find((n) => n.name === nodeName);
   if (!node) return undefined;
-  if (t.cluster.kubeProxy.mode !== 'nftables') return { iptables: buildNodeRules(t, node).text };
+  const own = node.nftables ? `${node.nftables.text.trimEnd()}\n` : '';
+  if (t.cluster.kubeProxy.mode !== 'nftables')
+    return { iptables: buildNodeRules(t, node).text, ...(own ? { nftables: own } : {}) };
   return {
     iptables: buildNodeRules(t, node, { kubeProxy: () => '' }).text,
-    nftables: kubeProxyNftablesText(t, node),
+    nftables: `${kubeProxyNftablesText(t, node).trimEnd()}\n${own}`,
   };
 }
 
@@ -463,7 +464,7 @@ export function nodeRulesText(t: Topology, nodeName: string): string | undefined
   const node = t.nodes.find((n) => n.name === nodeName);
   if (!node) return undefined;
   const ownNft = node.nftables
-    ? `\n# node ${node.name}: nftables from the topology (checked; traces do not evaluate it yet)\n${node.nftables.text.trimEnd()}\n`
+    ? `\n# node ${node.name}: nftables from the topology (evaluated by traces with the rules above, each base chain at its priority)\n${node.nftables.text.trimEnd()}\n`
     : '';
   if (t.cluster.kubeProxy.mode !== 'nftables') return buildNodeRules(t, node).text + ownNft;
   // nftables mode: kube-proxy's tables in nft syntax; the other authors still write iptables (iptables-nft) rules.

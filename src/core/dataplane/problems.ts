@@ -8,7 +8,7 @@
  */
 import type { Node, Topology } from '../model/types';
 import { parseNftRuleset } from '../nftables';
-import type { Problem } from '../problem';
+import type { Problem, Span } from '../problem';
 import { rawLineOffsets, rawTextProblems } from './node-rules';
 import type { DataPlane } from './types';
 
@@ -29,15 +29,15 @@ export function dataPlaneProblems(
 const RAW = '\u0000nft';
 
 /**
- * The parse problems of a node's `nftables:` text at their place in the YAML file: each line of the block scalar
- * is found in the file (after the previous one), and a span moves with the line it starts on. A span whose line
- * cannot be found falls back to the whole block.
+ * Moves spans of a node's `nftables:` text (offsets in the text) to their place in the YAML file: each line of the
+ * block scalar is found in the file (after the previous one), and a span moves with the line it starts on. A span
+ * whose line cannot be found (or without the file's text) falls back to the whole block.
  */
-export function rawNftProblems(node: Node, fileText: string | undefined): Problem[] {
-  if (!node.nftables) return [];
-  const { text, span } = node.nftables;
-  const parsed = parseNftRuleset(text, RAW, 0);
-  if (!parsed.problems.length) return [];
+export function nftSpanMapper(
+  own: { readonly text: string; readonly span: Span },
+  fileText: string | undefined,
+): (s: Span) => Span {
+  const { text, span } = own;
   const lines = text.split('\n');
   const starts: number[] = [];
   const shift: (number | undefined)[] = [];
@@ -65,8 +65,18 @@ export function rawNftProblems(node: Node, fileText: string | undefined): Proble
     }
     return lo;
   };
-  return parsed.problems.map((p) => {
-    const d = p.span.file === RAW ? shift[lineOf(p.span.start)] : undefined;
-    return { ...p, span: d === undefined ? span : { file: span.file, start: p.span.start + d, end: p.span.end + d } };
-  });
+  return (s) => {
+    const d = shift[lineOf(s.start)];
+    return d === undefined ? span : { file: span.file, start: s.start + d, end: s.end + d };
+  };
+}
+
+/** The parse problems of a node's `nftables:` text at their place in the YAML file (see {@link nftSpanMapper}). */
+export function rawNftProblems(node: Node, fileText: string | undefined): Problem[] {
+  const own = node.nftables;
+  if (!own) return [];
+  const parsed = parseNftRuleset(own.text, RAW, 0);
+  if (!parsed.problems.length) return [];
+  const move = nftSpanMapper(own, fileText);
+  return parsed.problems.map((p) => ({ ...p, span: p.span.file === RAW ? move(p.span) : own.span }));
 }

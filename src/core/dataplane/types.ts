@@ -140,7 +140,7 @@ export interface DpBridge {
 /** Where one contributor's rules of one table are in a node's rules text (offsets of its first and after its last rule line). */
 export interface RulesBlock {
   readonly label: string;
-  readonly author: 'kube-proxy' | 'cni-ipmasq' | 'cni-portmap' | 'ip-masq-agent' | 'node-iptables';
+  readonly author: 'kube-proxy' | 'cni-ipmasq' | 'cni-portmap' | 'ip-masq-agent' | 'node-iptables' | 'node-nftables';
   readonly start: number;
   readonly end: number;
 }

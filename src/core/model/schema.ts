@@ -472,7 +472,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
           nftables: {
             type: 'string',
             description:
-              'Raw nftables text for this node: `nft list ruleset` output or an `nft -f` script. Checked and shown with the node rules; traces do not evaluate it yet.',
+              'Raw nftables text for this node: `nft list ruleset` output or an `nft -f` script. Checked at its lines, shown with the node rules, evaluated by traces (its base chains run with the kube-proxy and iptables-nft tables on each hook, by priority) and loaded by the kernel lab with `nft -f`.',
           },
         },
         required: ['name'],

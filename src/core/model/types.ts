@@ -255,7 +255,7 @@ export interface Node extends Located {
   readonly iptables: { readonly text: string; readonly span: Span } | undefined;
   /**
    * Raw nftables text for this node (`nft list ruleset` output or an `nft -f` script), with the offset of its first
-   * character. Parsed and checked; shown by Show Node Rules. Traces do not evaluate it yet.
+   * character. Parsed and checked; shown by Show Node Rules; evaluated by traces (dataplane/nftables-filter.ts) and loaded by the lab.
    */
   readonly nftables: { readonly text: string; readonly span: Span } | undefined;
   readonly cniIpMasq: boolean;

@@ -141,6 +141,14 @@ export function natCulprit(
           'Exempt the pod network from it (e.g. `-d <pod CIDR> -j RETURN` before it, or `! -d <pod CIDR>` on it).',
         fixes: [],
       };
+    case 'node-nftables':
+      return {
+        span: nat.ruleSpan ?? fallback,
+        what: `the rule ${rule} in node ${node.name}'s nftables`,
+        advice:
+          'Exempt the pod network from it (e.g. `ip daddr <pod CIDR> return` before it, or `ip daddr != <pod CIDR>` on it).',
+        fixes: [],
+      };
     default:
       return {
         span: nat.ruleSpan && nat.ruleSpan.file.startsWith('netpath:') ? fallback : (nat.ruleSpan ?? fallback),

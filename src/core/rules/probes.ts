@@ -72,7 +72,8 @@ export function sourceNats(path: TracePath): SourceNat[] {
         .find(
           (s): s is NetfilterStep =>
             s.kind === 'netfilter' &&
-            s.table === 'nat' &&
+            // iptables: the nat table; nftables: any table (`ip snat`), whose nat chains translate.
+            (s.table === 'nat' || s.table.includes(' ')) &&
             s.chain === event.chain &&
             s.rule === event.rule &&
             s.file !== undefined,
@@ -84,7 +85,8 @@ export function sourceNats(path: TracePath): SourceNat[] {
     });
 }
 
-export type RuleAuthor = 'kube-proxy' | 'cni-ipmasq' | 'cni-portmap' | 'ip-masq-agent' | 'node-iptables' | 'unknown';
+export type RuleAuthor =
+  'kube-proxy' | 'cni-ipmasq' | 'cni-portmap' | 'ip-masq-agent' | 'node-iptables' | 'node-nftables' | 'unknown';
 
 /**
  * Who wrote the rule at `span` of a node's ruleset: the node's own `iptables:` lines keep YAML spans; a

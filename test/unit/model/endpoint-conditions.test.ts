@@ -170,7 +170,7 @@ nodes:
     const rules = nodeRulesText(analysis.topology, 'node1') ?? '';
     assert.match(
       rules,
-      /# node node1: nftables from the topology \(checked; traces do not evaluate it yet\)\ntable inet host \{/,
+      /# node node1: nftables from the topology \(evaluated by traces with the rules above, each base chain at its priority\)\ntable inet host \{/,
     );
   });
 });
