@@ -130,3 +130,55 @@ function conflicts(b: Drafts, kind: string, claims: readonly Claim[]): void {
     );
   }
 }
+
+/** One configuration's word on kube-proxy's mode. */
+interface ModeClaim {
+  readonly what: string;
+  readonly value: string;
+  readonly span: Span;
+}
+
+/**
+ * kube-proxy's mode, from the configurations that say it: the NetPath document (`cluster.kubeProxy.mode`), then
+ * KubeProxyConfiguration `mode` (the first by place), then kind's `networking.kubeProxyMode` (kind writes it into the
+ * KubeProxyConfiguration it generates). Every other one that says a different mode is reported at both places
+ * (`k8s.config-conflict`). Undefined when none says it (kube-proxy's default, iptables).
+ */
+export function chooseProxyMode(
+  b: Drafts,
+  netpath: { readonly value: string; readonly span: Span } | undefined,
+): { value: string; span: Span } | undefined {
+  const claims: ModeClaim[] = [
+    ...(netpath ? [{ what: 'the NetPath document (cluster.kubeProxy.mode)', ...netpath }] : []),
+    ...[...b.kubeProxies].sort(byPlace).flatMap((x) => {
+      const span = x.spans.mode;
+      return x.mode && span ? [{ what: 'KubeProxyConfiguration mode', value: x.mode, span }] : [];
+    }),
+    ...[...b.clusterConfigs]
+      .sort(byPlace)
+      .flatMap((x) => (x.kubeProxyMode ? [{ what: 'kind Cluster networking.kubeProxyMode', ...x.kubeProxyMode }] : [])),
+  ];
+  const used = claims[0];
+  if (!used) return undefined;
+  const why = netpath
+    ? 'a NetPath document wins over tool configurations'
+    : 'kube-proxy’s own configuration wins over kind’s, and of several the first by file path and position';
+  for (const other of claims.slice(1)) {
+    if (other.value === used.value) continue;
+    b.report(
+      CONFIG_CONFLICT,
+      'warning',
+      `kube-proxy's mode of ${other.what} (${other.value}) disagrees with ${used.what} (${used.value}): NetPath uses ${used.value} (${why}). Make them agree, or remove the one the cluster does not use.`,
+      other.span,
+      [{ span: used.span, message: `${used.what}: ${used.value}` }],
+    );
+    b.report(
+      CONFIG_CONFLICT,
+      'warning',
+      `kube-proxy's mode of ${used.what} (${used.value}) disagrees with ${other.what} (${other.value}); NetPath uses this one (${why}).`,
+      used.span,
+      [{ span: other.span, message: `${other.what}: ${other.value}` }],
+    );
+  }
+  return { value: used.value, span: used.span };
+}

@@ -98,6 +98,8 @@ export interface ClusterConfigDraft {
   serviceSubnet?: ConfigRanges;
   /** kubeadm's apiServer extraArgs service-node-port-range, when written and valid. */
   nodePortRange?: { min: number; max: number; span: Span };
+  /** kind's `networking.kubeProxyMode` as written (iptables, nftables, ipvs, none, or anything else). */
+  kubeProxyMode?: { value: string; span: Span };
   span: Span;
   origin: Origin;
 }

@@ -407,7 +407,16 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
   const portArg = origin === 'Cluster' ? undefined : extraArg(root, 'service-node-port-range', 'apiServer');
   const ports = portArg && parsePortRange(portArg.value);
   const nodePortRange = ports && portArg ? { ...ports, span: portArg.span } : undefined;
-  b.clusterConfigs.push({ podSubnet, serviceSubnet, nodePortRange, span: root.span, origin });
+  const modeNode = origin === 'Cluster' ? get(networking, 'kubeProxyMode') : undefined;
+  const mode = str(modeNode);
+  b.clusterConfigs.push({
+    podSubnet,
+    serviceSubnet,
+    nodePortRange,
+    ...(modeNode && mode ? { kubeProxyMode: { value: mode, span: modeNode.span } } : {}),
+    span: root.span,
+    origin,
+  });
 }
 
 function isMasqAgentConfig(b: Drafts, root: YMap): boolean {

@@ -31,7 +31,7 @@ import type {
   Topology,
 } from './types';
 import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
-import { chooseConfigs, echoSpans } from './config-conflicts';
+import { chooseConfigs, chooseProxyMode, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
@@ -126,10 +126,25 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   const kp = map(get(c, 'kubeProxy'));
   const cni = map(get(c, 'cni'));
   const modeNode = kp ? get(kp, 'mode') : undefined;
-  const modeText = (modeNode ? str(modeNode) : b.kubeProxy?.mode) ?? 'iptables';
+  // Who says the mode: the NetPath document, then kube-proxy's own configuration, then kind's kubeProxyMode (kind
+  // writes it into the KubeProxyConfiguration it generates); disagreements are k8s.config-conflict (config-conflicts.ts).
+  const modeWritten = str(modeNode);
+  const chosenMode = chooseProxyMode(
+    b,
+    modeNode && modeWritten ? { value: modeWritten, span: modeNode.span } : undefined,
+  );
+  const modeText = chosenMode?.value ?? 'iptables';
   const mode = modeText === 'nftables' || modeText === 'ipvs' ? modeText : 'iptables';
-  const modeSpan = modeNode?.span ?? b.kubeProxy?.spans.mode;
+  const modeSpan = chosenMode?.span;
   // An invalid mode is k8s.config-invalid (k8s-validation.ts); NetPath then uses iptables.
+  if (modeSpan && modeText === 'none') {
+    b.report(
+      'k8s.proxy-mode',
+      'warning',
+      "kube-proxy mode 'none': kind deploys no kube-proxy, so Services are served by whatever replaces it (a CNI's kube-proxy replacement), which NetPath does not model: traces, rules and hovers show kube-proxy's iptables mode. Set kubeProxyMode to iptables or nftables to trace a kube-proxy cluster.",
+      modeSpan,
+    );
+  }
   if (modeSpan && mode === 'ipvs') {
     b.report(
       'k8s.proxy-mode',
@@ -172,12 +187,16 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
         : 'ClusterCIDR') as LocalDetector,
       nodePortAddresses: npa,
       span: kp?.span ?? b.kubeProxy?.span ?? defaultSpan,
-      spans: kp
-        ? {
-            ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']),
-            ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))),
-          }
-        : (b.kubeProxy?.spans ?? {}),
+      spans: {
+        ...(kp
+          ? {
+              ...spansOf(kp, ['mode', 'masqueradeAll', 'masqueradeBit', 'localDetector', 'nodePortAddresses']),
+              ...indexedSpans('nodePortAddresses', strings(get(kp, 'nodePortAddresses'))),
+            }
+          : (b.kubeProxy?.spans ?? {})),
+        // The mode where it was said (kind's kubeProxyMode when nothing else says it).
+        ...(modeSpan ? { mode: modeSpan } : {}),
+      },
       origin: kp ? 'netpath' : b.kubeProxy ? 'KubeProxyConfiguration' : 'default',
     },
     cni: cniSettings(b, cni, defaultSpan),

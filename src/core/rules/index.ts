@@ -147,7 +147,8 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   {
     code: 'k8s.proxy-mode',
     severity: 'warning',
-    description: 'kube-proxy mode ipvs: recognised, not modelled (traces show iptables mode).',
+    description:
+      "kube-proxy mode ipvs, or kind's kubeProxyMode none: recognised, not modelled (traces show iptables mode).",
   },
   {
     code: 'k8s.endpointslice-unowned',
