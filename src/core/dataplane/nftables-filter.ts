@@ -9,7 +9,14 @@
  */
 import { HOOK_TABLES, evaluateHook } from '../netfilter/evaluate';
 import type { DecisionEffect, Hook, Ruleset, TableName } from '../netfilter/types';
-import { evaluateNftHook, nftHookChains, parseNftRuleset, type NftDecision, type NftHookChain } from '../nftables';
+import {
+  evaluateNftHook,
+  nftHookChains,
+  nftIngressChains,
+  parseNftRuleset,
+  type NftDecision,
+  type NftHookChain,
+} from '../nftables';
 import type { Problem, Span } from '../problem';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import { nftSpanMapper } from './problems';
@@ -79,7 +86,14 @@ const toDecision = (d: NftDecision): FilterDecision => ({
 });
 
 type Step =
-  | { readonly kind: 'nft'; readonly chain: NftHookChain; readonly priority: number; readonly nat: boolean }
+  | {
+      readonly kind: 'nft';
+      readonly chain: NftHookChain;
+      readonly priority: number;
+      readonly nat: boolean;
+      /** A netdev ingress chain (run at the `ingress` hook, before prerouting). */
+      readonly ingress?: boolean;
+    }
   | { readonly kind: 'ipt'; readonly table: TableName; readonly priority: number; readonly nat: boolean };
 
 export interface NftablesFilterInput {
@@ -113,7 +127,21 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       placed && placed.file === rulesFile ? { ...placed, start: placed.start + shift, end: placed.end + shift } : placed
     ) as S;
   };
-  const steps = (hook: Hook, family: 4 | 6): Step[] => {
+  const steps = (hook: Hook, packet: FilterPacket): Step[] => {
+    const family = packet.family;
+    // netdev ingress of the device the packet arrived on: before every prerouting chain. A bridged frame (port to
+    // port) never reaches the bridge device's ingress; the port's own ingress is not modelled (the walk's hooks
+    // see the bridge, not its ports).
+    const ingress: Step[] =
+      hook === 'PREROUTING' && packet.inIface && !packet.bridged
+        ? nftIngressChains(parsed.ruleset, packet.inIface).map((c) => ({
+            kind: 'nft',
+            chain: c,
+            priority: -Infinity,
+            nat: false,
+            ingress: true,
+          }))
+        : [];
     const nft: Step[] = nftHookChains(parsed.ruleset, hook.toLowerCase() as never, family).map((c) => ({
       kind: 'nft',
       chain: c,
@@ -125,7 +153,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       .map((t) => ({ kind: 'ipt', table: t, priority: iptPriority(t, hook), nat: t === 'nat' }));
     // nftables chains first on a tie: kube-proxy's tables are registered after iptables-nft's fixed ones is not
     // guaranteed either way; the two never both translate one connection (the first translation wins).
-    return [...nft, ...ipt]
+    return [...ingress, ...nft, ...ipt]
       .map((s, i) => ({ s, i }))
       .sort((a, b) => a.s.priority - b.s.priority || a.i - b.i)
       .map((x) => x.s);
@@ -177,7 +205,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
         },
       ];
       const done: FilterOutcome[] = [];
-      for (const step of steps(hook, packet.family)) {
+      for (const step of steps(hook, packet)) {
         const next: Live[] = [];
         for (const l of live) {
           if (step.nat && (l.natDone || l.conntrack.state !== 'NEW')) {
@@ -187,31 +215,31 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
           const c = { ...ctx, conntrack: l.conntrack };
           const outs: { o: FilterOutcome; conntrack: FilterContext['conntrack'] }[] =
             step.kind === 'nft'
-              ? evaluateNftHook(parsed.ruleset, hook.toLowerCase() as never, l.packet, c, [step.chain]).outcomes.map(
-                  (o) => ({
-                    o: {
-                      probability: o.probability,
-                      verdict: o.verdict,
-                      packet: { ...l.packet, ...o.packet },
-                      nat: o.nat.map((n): FilterNat => {
-                        const remembers = n.type === 'DNAT' ? remembersOf(n.table, n.chain) : undefined;
-                        return {
-                          ...n,
-                          span: ownSpan(n.span),
-                          type: n.type === 'REDIRECT' ? 'DNAT' : n.type,
-                          ...(remembers ? { remembers } : {}),
-                        };
-                      }),
-                      decisions: o.decisions.map((d) => toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d)),
-                      problems: o.problems.map(ownProblem),
-                    },
-                    conntrack: {
-                      ...l.conntrack,
-                      ...(o.conntrack.dnat ? { dnat: true } : {}),
-                      ...(o.conntrack.snat ? { snat: true } : {}),
-                    },
-                  }),
-                )
+              ? evaluateNftHook(parsed.ruleset, step.ingress ? 'ingress' : (hook.toLowerCase() as never), l.packet, c, [
+                  step.chain,
+                ]).outcomes.map((o) => ({
+                  o: {
+                    probability: o.probability,
+                    verdict: o.verdict,
+                    packet: { ...l.packet, ...o.packet },
+                    nat: o.nat.map((n): FilterNat => {
+                      const remembers = n.type === 'DNAT' ? remembersOf(n.table, n.chain) : undefined;
+                      return {
+                        ...n,
+                        span: ownSpan(n.span),
+                        type: n.type === 'REDIRECT' ? 'DNAT' : n.type,
+                        ...(remembers ? { remembers } : {}),
+                      };
+                    }),
+                    decisions: o.decisions.map((d) => toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d)),
+                    problems: o.problems.map(ownProblem),
+                  },
+                  conntrack: {
+                    ...l.conntrack,
+                    ...(o.conntrack.dnat ? { dnat: true } : {}),
+                    ...(o.conntrack.snat ? { snat: true } : {}),
+                  },
+                }))
               : placeHookResult(
                   iptables,
                   evaluateHook(

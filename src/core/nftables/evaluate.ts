@@ -97,6 +97,24 @@ export function nftHookChains(ruleset: NftRuleset, hook: NftHook, family: 4 | 6)
     .map((x) => x.c);
 }
 
+/**
+ * The netdev ingress chains of `device`, in priority order: they run on every frame the device receives, before
+ * the IP stack's prerouting hook (and before conntrack: `ct state` is not known there yet).
+ */
+export function nftIngressChains(ruleset: NftRuleset, device: string): NftHookChain[] {
+  const out: NftHookChain[] = [];
+  for (const table of ruleset.tables) {
+    if (table.family !== 'netdev') continue;
+    for (const chain of table.chains.values())
+      if (chain.base?.hook === 'ingress' && chain.base.devices?.includes(device))
+        out.push({ table, chain, priority: chain.base.priority });
+  }
+  return out
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
+    .map((x) => x.c);
+}
+
 /** Evaluates `hook` for `packet`: one outcome per numgen path, each with verdict, rewritten packet and trace. */
 export function evaluateNftHook(
   ruleset: NftRuleset,

@@ -1,8 +1,16 @@
 /** A general nftables parser and evaluator (knows nothing of Kubernetes). */
-export { parseNftRuleset, NFT_SYNTAX, NFT_UNSUPPORTED, NFT_UNKNOWN_CHAIN, NFT_UNKNOWN_SET } from './parse';
+export {
+  parseNftRuleset,
+  NFT_SYNTAX,
+  NFT_UNSUPPORTED,
+  NFT_UNKNOWN_CHAIN,
+  NFT_UNKNOWN_SET,
+  NFT_NOT_EVALUATED,
+} from './parse';
 export {
   evaluateNftHook,
   nftHookChains,
+  nftIngressChains,
   NFT_DEPTH,
   NFT_LOOP,
   NFT_MASQUERADE_NO_ADDRESS,

@@ -31,10 +31,26 @@ export const NFT_SYNTAX = 'nftables.syntax';
 export const NFT_UNSUPPORTED = 'nftables.unsupported';
 export const NFT_UNKNOWN_CHAIN = 'nftables.unknown-chain';
 export const NFT_UNKNOWN_SET = 'nftables.unknown-set';
+export const NFT_NOT_EVALUATED = 'nftables.not-evaluated';
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
 const HOOKS: readonly NftHook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'];
 const CHAIN_TYPES: readonly NftChainType[] = ['filter', 'nat', 'route'];
+
+/**
+ * Why a base chain of this family and hook is not evaluated (undefined when it is): traces run the ip, ip6 and inet
+ * families on the five IP hooks, and netdev ingress on the device a packet arrives on.
+ */
+function NOT_EVALUATED(family: NftFamily, hook: NftHook): string | undefined {
+  if (family === 'bridge')
+    return 'bridge-family chains see frames crossing a bridge (pod to pod on one node, and pod to its gateway), which traces follow through the IP hooks only (br_netfilter).';
+  if (family === 'arp') return 'arp-family chains filter ARP, and traces resolve neighbours without ARP filtering.';
+  if (family === 'netdev' && hook === 'egress') return 'netdev egress is not modelled (only netdev ingress is).';
+  if (family === 'netdev' && hook !== 'ingress') return undefined;
+  if ((family === 'ip' || family === 'ip6' || family === 'inet') && (hook === 'ingress' || hook === 'egress'))
+    return `${family} ${hook} chains are not modelled (only netdev ingress is).`;
+  return undefined;
+}
 
 /** Named priorities (nft(8), "CHAINS"): per family. */
 function namedPriority(family: NftFamily, name: string): number | undefined {
@@ -247,7 +263,11 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
           return;
         }
         i += 4;
-        if (list[i]?.t === 'device') i += 2;
+        const devices: string[] = [];
+        if (list[i]?.t === 'device') {
+          if (list[i + 1]) devices.push(list[i + 1].t);
+          i += 2;
+        }
         if (list[i]?.t !== 'priority') {
           report(NFT_SYNTAX, 'error', `A base chain needs 'priority <value>'.`, tspan(start, list[i - 1]));
           return;
@@ -280,9 +300,18 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
           hook,
           priority: prio,
           policy: c.base?.policy ?? 'accept',
+          ...(devices.length || c.base?.devices ? { devices: [...(c.base?.devices ?? []), ...devices] } : {}),
           text: text.slice(start.start, last.end),
           span: tspan(start, last),
         };
+        const notEvaluated = NOT_EVALUATED(t.family, hook);
+        if (notEvaluated)
+          report(
+            NFT_NOT_EVALUATED,
+            'warning',
+            `Traces do not evaluate this chain: ${notEvaluated} The kernel runs it; NetPath's trace and verify's prediction leave it out.`,
+            tspan(start, last),
+          );
         continue;
       }
       if (w.t === 'policy' && !w.quoted) {
@@ -306,8 +335,20 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
         i += 2;
         continue;
       }
-      if (w.t === 'devices' || w.t === 'device' || w.t === 'flags') {
-        // Netdev devices and chain flags (offload) do not change what the rules decide.
+      if ((w.t === 'devices' || w.t === 'device') && !w.quoted) {
+        // `devices = { eth0, eth1 }` (or `device eth0` on its own line): the netdev hook's devices.
+        const names: string[] = [];
+        i++;
+        while (i < list.length && list[i].t !== ';') {
+          const x = list[i].t;
+          if (!['=', '{', '}', ','].includes(x) || list[i].quoted) names.push(x);
+          i++;
+        }
+        if (c.base) c.base = { ...c.base, devices: [...(c.base.devices ?? []), ...names] };
+        continue;
+      }
+      if (w.t === 'flags') {
+        // Chain flags (offload) do not change what the rules decide.
         i++;
         while (i < list.length && list[i].t !== ';') i++;
         continue;

@@ -106,6 +106,8 @@ export interface NftBase {
   readonly hook: NftHook;
   readonly priority: number;
   readonly policy: 'accept' | 'drop';
+  /** netdev chains: the devices the hook is on (`device eth0`, `devices = { eth0, eth1 }`). */
+  readonly devices?: readonly string[];
   /** The `type … hook … priority …` line as written. */
   readonly text: string;
   readonly span: Span;

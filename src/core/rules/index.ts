@@ -272,6 +272,12 @@ export const DATAPLANE_CODES: readonly CodeInfo[] = [
     description: "A rule in a node's nftables text that uses a set or map its table does not have.",
   },
   {
+    code: 'nftables.not-evaluated',
+    severity: 'warning',
+    description:
+      "A base chain in a node's nftables text that traces do not run: bridge and arp families, netdev egress, ip/inet ingress and egress.",
+  },
+  {
     code: 'route.no-device',
     severity: 'error',
     description: 'A node route with no device and no interface that reaches its gateway, so the kernel refuses it.',

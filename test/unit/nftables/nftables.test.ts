@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   evaluateNftHook,
   nftHookChains,
+  nftIngressChains,
   parseNftRuleset,
   type NftEvalContext,
   type NftPacket,
@@ -170,6 +171,79 @@ describe('nftables: parse', () => {
     assert.equal(t.sets.get('m')?.elements[0].comment, 'web');
     const out = evaluateNftHook(r.ruleset, 'input', tcp('1.1.1.1', '192.0.2.1', 80), ctx());
     assert.equal(out.outcomes[0].verdict, 'DROP');
+  });
+});
+
+describe('nftables: families traces do not run', () => {
+  it('reads netdev devices, and reports bridge, arp and egress base chains as not evaluated, at their type line', () => {
+    const text = `table netdev edge {
+  chain in {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+  }
+  chain many {
+    type filter hook ingress priority -10; devices = { eth1, "veth0" }; policy accept;
+  }
+  chain out {
+    type filter hook egress device eth0 priority 0;
+  }
+}
+table bridge br {
+  chain fwd {
+    type filter hook forward priority filter; policy drop;
+    ip saddr 10.244.1.10 accept
+  }
+}
+table arp a {
+  chain in {
+    type filter hook input priority 0; policy accept;
+  }
+}
+table inet fw {
+  chain in {
+    type filter hook input priority 0; policy accept;
+  }
+}
+`;
+    const { ruleset, problems } = parseNftRuleset(text, 'f.nft');
+    const edge = ruleset.tables[0];
+    assert.deepEqual(edge.chains.get('in')?.base?.devices, ['eth0']);
+    assert.deepEqual(edge.chains.get('many')?.base?.devices, ['eth1', 'veth0']);
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.severity, text.slice(p.span.start, p.span.end).split(';')[0]]),
+      [
+        ['nftables.not-evaluated', 'warning', 'type filter hook egress device eth0 priority 0'],
+        ['nftables.not-evaluated', 'warning', 'type filter hook forward priority filter'],
+        ['nftables.not-evaluated', 'warning', 'type filter hook input priority 0'],
+      ],
+    );
+    assert.match(problems[1].message, /^Traces do not evaluate this chain: bridge-family chains/);
+    assert.match(problems[2].message, /arp-family chains filter ARP/);
+  });
+
+  it('netdev ingress runs on the device the packet came in on, before prerouting; other devices never see it', () => {
+    const { ruleset } = parseNftRuleset(`table netdev edge {
+  chain in {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    ip saddr 192.168.56.100 drop
+  }
+}`);
+    assert.deepEqual(
+      nftIngressChains(ruleset, 'eth0').map((c) => c.chain.name),
+      ['in'],
+    );
+    assert.deepEqual(nftIngressChains(ruleset, 'eth1'), []);
+    const r = evaluateNftHook(
+      ruleset,
+      'ingress',
+      tcp('192.168.56.100', '192.168.56.12', 30080),
+      ctx(),
+      nftIngressChains(ruleset, 'eth0'),
+    );
+    assert.deepEqual(
+      r.outcomes.map((o) => o.verdict),
+      ['DROP'],
+    );
+    assert.deepEqual(nftHookChains(ruleset, 'prerouting', 4), [], 'not an IP-family prerouting chain');
   });
 });
 
