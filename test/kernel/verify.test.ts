@@ -160,6 +160,24 @@ describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mod
       assertAgree(report, loaded.topology.networkPolicies.length > 0);
     });
   }
+  // Dual-stack: the ip and ip6 kube-proxy tables side by side, each family's flows through its own table.
+  it('examples/dual-stack', async function () {
+    needsKernel(this);
+    const text = fs.readFileSync(path.join(root, 'examples/dual-stack/cluster.netpath.yaml'), 'utf8');
+    const nft = text.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {mode: nftables}\n');
+    assert.notEqual(nft, text);
+    fs.mkdirSync(path.join(out, 'examples-dual-stack'), { recursive: true });
+    const topology = path.join(out, 'examples-dual-stack', 'cluster.netpath.yaml');
+    fs.writeFileSync(topology, nft);
+    const loaded = await loadLabTopology([topology], root);
+    assert.equal(loaded.topology.cluster.kubeProxy.mode, 'nftables');
+    const report = await runVerify([topology], { prefix: nextPrefix() });
+    assert.ok(
+      report.flows.some((f) => f.predicted?.dst.startsWith('fd00:10:96:')),
+      'a flow to the IPv6 cluster IP was run',
+    );
+    assertAgree(report, false);
+  });
 });
 
 // The MTU case (issue 13): flannel VXLAN with a pod MTU of 1500 over a 1500-byte underlay. A datagram that fits

@@ -19,10 +19,11 @@ import {
  * table, printed as `nft -f` reads it, parsed back and walked hook by hook. Each case names its Go test.
  */
 const NODE_IPS = ['192.168.0.2', '192.168.1.2', '192.168.99.11'];
+const NODE_IPS_V6 = ['2001:db8::1', '2001:db8:1::2'];
 
 const fake = (services: readonly ServiceInput[], extra: Partial<KubeProxyNftInput> = {}): KubeProxyNftInput => ({
   nodeName: 'test-node',
-  nodeIPs: [...NODE_IPS, '2001:db8::1', '2001:db8:1::2'],
+  nodeIPs: [...NODE_IPS, ...NODE_IPS_V6],
   localDetector: { mode: 'ClusterCIDR', cidrs: ['10.0.0.0/8'] },
   nodePortAddresses: ['192.168.0.2/32', '2001:db8::1/128'],
   serviceCIDRs: ['172.30.0.0/16'],
@@ -52,8 +53,14 @@ function flow(
   dport: number,
   proto = 'tcp',
 ): { output: string; masq: boolean } {
-  const local = [...NODE_IPS, '127.0.0.1'];
-  const ctx = { localAddresses: local, conntrack: { state: 'NEW' as const }, outIfaceAddress: '192.168.0.2' };
+  const v6 = dst.includes(':');
+  // testNodeIPs: both families' node addresses are local (kube-proxy's tracer treats them all as node IPs).
+  const local = [...NODE_IPS, ...NODE_IPS_V6, '127.0.0.1', '::1'];
+  const ctx = {
+    localAddresses: local,
+    conntrack: { state: 'NEW' as const },
+    outIfaceAddress: v6 ? '2001:db8::1' : '192.168.0.2',
+  };
   const fromNode = local.includes(src);
   /** Runs `hook` after each accepted outcome, keeping what happened before on the same path. */
   const run = (hook: NftHook, outs: NftOutcome[]): NftOutcome[] =>
@@ -70,7 +77,16 @@ function flow(
   const start: NftOutcome = {
     probability: 1,
     verdict: 'ACCEPT',
-    packet: { family: 4, proto, src, dst, sport: 40000, dport, mark: 0, inIface: fromNode ? undefined : 'eth0' },
+    packet: {
+      family: v6 ? 6 : 4,
+      proto,
+      src,
+      dst,
+      sport: 40000,
+      dport,
+      mark: 0,
+      inIface: fromNode ? undefined : 'eth0',
+    },
     conntrack: { state: 'NEW' },
     nat: [],
     decisions: [],
@@ -91,7 +107,11 @@ function flow(
   if (verdicts.has('DROP')) return { output: 'DROP', masq: false };
   const eps = [
     ...new Set(
-      outs.filter((o) => o.nat.some((n) => n.type === 'DNAT')).map((o) => `${o.packet.dst}:${o.packet.dport}`),
+      outs
+        .filter((o) => o.nat.some((n) => n.type === 'DNAT'))
+        .map((o) =>
+          o.packet.dst.includes(':') ? `[${o.packet.dst}]:${o.packet.dport}` : `${o.packet.dst}:${o.packet.dport}`,
+        ),
     ),
   ].sort();
   return { output: eps.join(', '), masq: outs.some((o) => o.nat.some((n) => n.type === 'MASQUERADE')) };
@@ -219,6 +239,44 @@ describe('kube-proxy nftables mode: kube-proxy’s packet flow tests through the
     assert.deepEqual(flow(rs, '192.168.0.2', '192.168.0.2', 3001), both);
     assert.equal(flow(rs, '203.0.113.2', '192.168.1.2', 3001).output, '');
   });
+
+  /** NewFakeProxier(v1.IPv6Protocol): pod CIDR fd00:10::/64, Service CIDR fd00:10:96::/112, the ip6 table. */
+  const fake6 = (services: readonly ServiceInput[], extra: Partial<KubeProxyNftInput> = {}) =>
+    fake(services, {
+      family: 6,
+      localDetector: { mode: 'ClusterCIDR', cidrs: ['fd00:10::/64'] },
+      serviceCIDRs: ['fd00:10:96::/112'],
+      ...extra,
+    });
+  const svc6: ServiceInput = {
+    namespace: 'ns1',
+    name: 'svc1',
+    clusterIP: 'fd00:172:30::41',
+    ports: p80(3001),
+    endpoints: [ep('fd00:10:180::1'), ep('fd00:10:180::2:1', 'test-node')],
+  };
+  for (const [name, extra, alt] of [
+    ['ipv6', {}, false],
+    [
+      'ipv6, multiple nodeport-addresses',
+      { nodePortAddresses: ['192.168.0.0/24', '192.168.1.0/24', '2001:db8::/64', '2001:db8:1::2/128'] },
+      true,
+    ],
+  ] as const) {
+    it(`TestNodePorts (${name})`, () => {
+      const rs = load(fake6([svc6], extra));
+      assert.equal(rs.tables[0].family, 'ip6');
+      const both = '[fd00:10:180::1]:80, [fd00:10:180::2:1]:80';
+      assert.deepEqual(flow(rs, 'fd00:10::2', 'fd00:172:30::41', 80), { output: both, masq: false });
+      assert.deepEqual(flow(rs, '2600:5200::1', '2001:db8::1', 3001), { output: both, masq: true });
+      assert.deepEqual(flow(rs, '2001:db8::1', '2001:db8::1', 3001), { output: both, masq: true });
+      assert.deepEqual(
+        flow(rs, '2600:5200::1', '2001:db8:1::2', 3001),
+        alt ? { output: both, masq: true } : { output: '', masq: false },
+        alt ? 'external to nodePort on secondary IP' : 'secondary nodeIP ignores NodePorts',
+      );
+    });
+  }
 
   it('TestExternalTrafficPolicyLocal', () => {
     const rs = load(

@@ -45,9 +45,9 @@ const fake = (services: readonly ServiceInput[], extra: Partial<KubeProxyNftInpu
   ...extra,
 });
 
-const expectGolden = (input: KubeProxyNftInput, file: string): void => {
+const expectGolden = (input: KubeProxyNftInput, file: string, base = 'base.nft'): void => {
   const got = canonical(renderNftTransaction(generateKubeProxyNftables(input)));
-  const want = canonical(`${fixture('base.nft')}\n${fixture(file)}`);
+  const want = canonical(`${fixture(base)}\n${fixture(file)}`);
   assert.deepEqual(got, want);
 };
 
@@ -197,6 +197,49 @@ describe('kube-proxy nftables mode: the rules of kube-proxy’s own tests (pkg/p
       ]),
       'badips.nft',
     ));
+
+  describe('IPv6: the ip6 kube-proxy table of NewFakeProxier(v1.IPv6Protocol)', () => {
+    /** The IPv6 fake: pod CIDR fd00:10::/64, Service CIDR fd00:10:96::/112, the same node IPs. */
+    const fake6 = (services: readonly ServiceInput[], extra: Partial<KubeProxyNftInput> = {}) =>
+      fake(services, {
+        family: 6,
+        localDetector: { mode: 'ClusterCIDR', cidrs: ['fd00:10::/64'] },
+        serviceCIDRs: ['fd00:10:96::/112'],
+        ...extra,
+      });
+    const svc1: ServiceInput = {
+      namespace: 'ns1',
+      name: 'svc1',
+      clusterIP: 'fd00:172:30::41',
+      ports: [port('p80', 80, { nodePort: 3001 })],
+      endpoints: [ep('fd00:10:180::1', { p80: 80 }), ep('fd00:10:180::2:1', { p80: 80 }, { nodeName: 'test-node' })],
+    };
+    it('baseRules (IPv6): no Services', () => expectGolden(fake6([]), 'repeated-0.nft', 'base6.nft'));
+    it('TestNodePorts (ipv6) / TestTracePacketV6', () =>
+      expectGolden(fake6([svc1]), 'ipv6-nodeports.nft', 'base6.nft'));
+    it('TestNodePorts (ipv6, multiple nodeport-addresses): both IPv6 node IPs accept NodePorts, no IPv4 one', () => {
+      const got = canonical(
+        renderNftTransaction(
+          generateKubeProxyNftables(
+            fake6([svc1], {
+              nodePortAddresses: ['192.168.0.0/24', '192.168.1.0/24', '2001:db8::/64', '2001:db8:1::2/128'],
+            }),
+          ),
+        ),
+      );
+      assert.deepEqual(
+        got.filter((l) => l.startsWith('add element') && l.includes('nodeport-ips {')),
+        [
+          'add element ip6 kube-proxy nodeport-ips { 2001:db8:1::2 }',
+          'add element ip6 kube-proxy nodeport-ips { 2001:db8::1 }',
+        ],
+      );
+      assert.ok(
+        got.every((l) => l.startsWith('add ') && l.split(' ')[2] === 'ip6'),
+        'one family per table',
+      );
+    });
+  });
 
   it('Test_servicePortChainNameBase and Test_servicePortEndpointChainNameBase', () => {
     assert.equal(nftServiceChainBase('testing', 'service', 'tcp', 'http'), 'P4ZYZVCF-testing/service/tcp/http');
