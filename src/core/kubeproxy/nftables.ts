@@ -514,24 +514,104 @@ export function renderNftTransaction(t: NftTableOut): string[] {
   return out;
 }
 
-/** The table as one `table` block, the way `nft list ruleset` lays it out and `nft -f` reads it. */
+/**
+ * A base chain's priority as nft prints it (nft 1.0.6): the standard name of the family's priority when the value is
+ * within 10 of one valid on the hook (`dstnat - 10`, `filter`), else the number. dstnat is named on prerouting and
+ * srcnat on postrouting only (nft prints kube-proxy's nat-output at -100 as `-100`).
+ */
+export function nftPriorityText(hook: string, priority: number): string {
+  const named: [string, number][] = [
+    ['raw', -300],
+    ['mangle', -150],
+    ...(hook === 'prerouting' ? [['dstnat', -100] as [string, number]] : []),
+    ['filter', 0],
+    ['security', 50],
+    ...(hook === 'postrouting' ? [['srcnat', 100] as [string, number]] : []),
+  ];
+  for (const [name, value] of named) {
+    const d = priority - value;
+    if (d === 0) return name;
+    if (Math.abs(d) <= 10) return `${name} ${d > 0 ? '+' : '-'} ${Math.abs(d)}`;
+  }
+  return String(priority);
+}
+
+/** A time as nft prints it: `3h`, `1h30m`, `10s`. */
+export function nftTimeText(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  return parts.join('') || '0s';
+}
+
+const hex8 = (v: string): string => `0x${(Number.parseInt(v, 16) >>> 0).toString(16).padStart(8, '0')}`;
+const OPS: Record<string, string> = { and: '&', or: '|', xor: '^' };
+
+/**
+ * A kube-proxy rule as nft prints it back: `mark` spelled `meta mark` with operators and 32-bit hex, a one-element
+ * anonymous set as its element, `, ` between verdict map entries. (Checked against nft's own listing of every
+ * scenario's tables in the kernel tier.)
+ */
+export function nftListedRule(text: string): string {
+  return text
+    .replace(/^mark and (0x[0-9a-f]+) == 0\b/, (_, m: string) => `meta mark & ${hex8(m)} == 0x00000000`)
+    .replace(
+      /\bmark set mark (and|or|xor) (0x[0-9a-f]+)\b/,
+      (_, op: string, m: string) => `meta mark set meta mark ${OPS[op]} ${hex8(m)}`,
+    )
+    .replace(/(?<!vmap )\{ ([^\s{},]+) \}/g, '$1')
+    .replace(/ , /g, ', ');
+}
+
+/** The elements of a set as nft lists them: simple values two to a line, concatenations and map entries one. */
+function listedElements(s: NftSetOut): string {
+  const perLine = s.kind === 'map' || s.type.includes(' . ') ? 1 : 2;
+  const texts = s.elements.map(elementText);
+  const lines: string[] = [];
+  for (let i = 0; i < texts.length; i += perLine) lines.push(texts.slice(i, i + perLine).join(', '));
+  return `{ ${lines.join(',\n\t\t\t     ')} }`;
+}
+
+/**
+ * The table as one `table` block, as `nft list ruleset` prints it (nft 1.0.6: named priorities, `meta mark`
+ * expressions, a blank line between objects, sets before chains) and `nft -f` reads it. The kernel may list a set's
+ * elements in another order (hash sets); nothing else differs.
+ */
 export function renderNftRuleset(t: NftTableOut): string {
-  const lines = [`table ${t.family} ${t.name} {`, `\tcomment ${quote(t.comment)}`];
+  const blocks: string[][] = [];
   for (const s of t.sets) {
-    lines.push(`\t${s.kind} ${s.name} {`, `\t\ttype ${s.type}`);
-    if (s.flags?.length) lines.push(`\t\tflags ${s.flags.join(',')}`);
-    if (s.timeout !== undefined) lines.push(`\t\ttimeout ${s.timeout}s`);
-    if (s.comment !== undefined) lines.push(`\t\tcomment ${quote(s.comment)}`);
-    if (s.elements.length) lines.push(`\t\telements = { ${s.elements.map(elementText).join(',\n\t\t\t     ')} }`);
-    lines.push('\t}');
+    const b = [`\t${s.kind} ${s.name} {`, `\t\ttype ${s.type}`];
+    // nft gives a dynamic set its default size and prints it.
+    if (s.flags?.includes('dynamic')) b.push('\t\tsize 65535');
+    if (s.flags?.length) b.push(`\t\tflags ${s.flags.join(',')}`);
+    if (s.timeout !== undefined) b.push(`\t\ttimeout ${nftTimeText(s.timeout)}`);
+    if (s.comment !== undefined) b.push(`\t\tcomment ${quote(s.comment)}`);
+    if (s.elements.length) b.push(`\t\telements = ${listedElements(s)}`);
+    b.push('\t}');
+    blocks.push(b);
   }
   for (const c of t.chains) {
-    lines.push(`\tchain ${c.name} {`);
-    if (c.base) lines.push(`\t\ttype ${c.base.type} hook ${c.base.hook} priority ${c.base.priority}; policy accept;`);
-    if (c.comment !== undefined) lines.push(`\t\tcomment ${quote(c.comment)}`);
-    for (const r of c.rules) lines.push(`\t\t${ruleText(r)}`);
-    lines.push('\t}');
+    const b = [`\tchain ${c.name} {`];
+    if (c.base)
+      b.push(
+        `\t\ttype ${c.base.type} hook ${c.base.hook} priority ${nftPriorityText(c.base.hook, c.base.priority)}; policy accept;`,
+      );
+    if (c.comment !== undefined) b.push(`\t\tcomment ${quote(c.comment)}`);
+    for (const r of c.rules) b.push(`\t\t${nftListedRule(ruleText(r))}`);
+    b.push('\t}');
+    blocks.push(b);
   }
+  const lines = [`table ${t.family} ${t.name} {`, `\tcomment ${quote(t.comment)}`];
+  blocks.forEach((b, i) => lines.push(...(i > 0 ? [''] : []), ...b));
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
