@@ -40,7 +40,13 @@ const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
   bridge: (v) => isStr(v.bridge) && isStr(v.outPort) && optional(v.inPort, isStr) && isStr(v.hairpin),
   veth: (v) => isRef(v.from) && isRef(v.to),
   netfilter: (v) =>
-    isStr(v.hook) && isStr(v.table) && isStr(v.chain) && isStr(v.verdict) && optional(v.rule, isStr) && isStepSpan(v),
+    isStr(v.hook) &&
+    isStr(v.table) &&
+    isStr(v.chain) &&
+    isStr(v.verdict) &&
+    optional(v.rule, isStr) &&
+    optional(v.priority, isNum) &&
+    isStepSpan(v),
   nat: (v) =>
     isStr(v.type) && isStr(v.chain) && isStr(v.rule) && isTuple(v.before) && isTuple(v.after) && isStepSpan(v),
   conntrack: (v) => isStr(v.undoes) && isStr(v.rewrites) && isTuple(v.before) && isTuple(v.after),

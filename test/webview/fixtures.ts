@@ -1,7 +1,7 @@
 /** Host messages built the way the extension builds them (src/vscode/view-data.ts), from the golden traces. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyse } from '../../src/core';
+import { analyse, traceFlow } from '../../src/core';
 import type { HostMessage, TraceResult, TraceViewData, TraceViewState } from '../../src/protocol/messages';
 import { summarise, traceViewData } from '../../src/vscode/view-data';
 import { ROOT } from './harness';
@@ -35,6 +35,26 @@ export function golden(name: string): Golden {
   const request = { from: req.from, to: req.to, proto: req.proto ?? 'tcp', reply: !!req.reply };
   const state: TraceViewState = { view: 'trace', file: 'file:///work/topology.yaml', request };
   return { name, state, data: { ...traceViewData(analysis, request), result: expected }, expected };
+}
+
+/**
+ * A golden case's topology with kube-proxy in nftables mode, traced now (its expected.json is iptables mode's): what
+ * the view gets for a cluster running kube-proxy's nftables tables.
+ */
+export function goldenNftables(name: string): Golden {
+  const dir = path.join(TRACES, name);
+  const original = fs.readFileSync(path.join(dir, 'topology.yaml'), 'utf8');
+  const text = original.includes('    mode: iptables\n')
+    ? original.replace('    mode: iptables\n', '    mode: nftables\n')
+    : original.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {mode: nftables}\n');
+  const req = JSON.parse(fs.readFileSync(path.join(dir, 'request.json'), 'utf8')) as { from: string; to: string };
+  const analysis = analyse([{ path: '/work/topology.yaml', text }]);
+  if (analysis.topology.cluster.kubeProxy.mode !== 'nftables') throw new Error(`${name}: not switched to nftables`);
+  const request = { from: req.from, to: req.to, proto: 'tcp' as const, reply: false };
+  const result = traceFlow(analysis.topology, request).result;
+  if (!result) throw new Error(`${name}: no trace in nftables mode`);
+  const state: TraceViewState = { view: 'trace', file: 'file:///work/topology.yaml', request };
+  return { name: `${name} (nftables)`, state, data: { ...traceViewData(analysis, request), result }, expected: result };
 }
 
 export const traceMessage = (g: Golden): HostMessage => ({ type: 'trace', state: g.state, data: g.data });

@@ -1,7 +1,7 @@
 /** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
 import assert from 'node:assert/strict';
 import type { Hop, NetfilterStep, PolicyStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
-import { golden, goldenNames, traceMessage, type Golden } from './fixtures';
+import { golden, goldenNames, goldenNftables, traceMessage, type Golden } from './fixtures';
 import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const oneLine = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
@@ -316,6 +316,55 @@ suite('trace view', () => {
       assert.match(
         md,
         /- PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ \\\[not taken: KUBE-SEP-\w+ 50%\\\] → KUBE-SEP-\w+ \(branch 50%\): DNAT \(10\.244\.1\.10:40000 → 10\.96\.0\.10:80 ⇒ 10\.244\.1\.10:40000 → 10\.244\.1\.11:8080\)/,
+      );
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('rule path in kube-proxy nftables mode: one stage per base chain with its nft priority, the verdict-map jumps, the numgen branch with its probability and the one not taken', async () => {
+    const g = goldenNftables('pod-to-service');
+    const v = await openTrace(g);
+    try {
+      const mark = v.page.locator('#diagram .mark.mark-dnat');
+      assert.equal(await mark.count(), 1);
+      await mark.click();
+      const rp = v.page.locator('#rulepath-holder svg');
+      // PREROUTING: kube-proxy's table has two base chains there, each a stage of its own, in priority order.
+      const pre = rp.locator('.rp-stage[data-hook="PREROUTING"][data-table="ip kube-proxy"]');
+      assert.deepEqual(await pre.evaluateAll((els) => els.map((e) => e.getAttribute('data-priority'))), [
+        '-110',
+        '-100',
+      ]);
+      assert.deepEqual((await pre.locator('.rp-priority').allTextContents()).map(oneLine), [
+        'priority dstnat - 10',
+        'priority dstnat',
+      ]);
+      // No iptables table names on an nft stage.
+      assert.deepEqual(await pre.nth(1).locator('.rp-table').allTextContents(), ['ip kube-proxy']);
+      const nat = pre.nth(1);
+      const chains = await nat.locator('.rp-chain').evaluateAll((els) => els.map((e) => e.getAttribute('data-chain')));
+      assert.deepEqual(chains.slice(0, 2), ['nat-prerouting', 'services']);
+      assert.match(chains[2] ?? '', /^service-\w+-default\/web\/tcp\/http$/);
+      assert.match(chains[3] ?? '', /^endpoint-\w+-default\/web\/tcp\/http__10\.244\.\d\.\d+\/8080$/);
+      // The vmap lookup in `services` is a goto; numgen's branch carries its probability, the other is named.
+      assert.equal(await nat.locator('.rp-chain.how-goto').count(), 2);
+      assert.equal(await nat.locator('.rp-prob').first().textContent(), '50%');
+      assert.match((await nat.locator('.rp-alt').allTextContents()).join(' '), /not taken \(50%\): endpoint-\w+-/);
+      assert.equal(oneLine(await nat.locator('.rp-verdict.nat > text').textContent()), 'DNAT');
+      savePng('trace-rulepath-nftables', await v.page.locator('#rulepath-holder').screenshot());
+      await v.page.locator('#export-markdown').click();
+      const md = (await v.posted()).find(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
+      )!.content;
+      assert.match(
+        md,
+        /- PREROUTING ip kube-proxy \(priority dstnat - 10\): filter-prerouting-pre-dnat → firewall-check/,
+      );
+      assert.match(
+        md,
+        /- PREROUTING ip kube-proxy \(priority dstnat\): nat-prerouting → services → service-\S+ \\\[not taken: endpoint-\S+ 50%\\\] → endpoint-\S+ \(branch 50%\): DNAT/,
       );
       assert.deepEqual(await v.violations(), []);
     } finally {

@@ -49,7 +49,11 @@ export interface FilterContext {
  * A rule, policy or branch that mattered at the hook: the general evaluators' decision (src/core/netfilter; the
  * nftables evaluator's has the same fields), with the table as the backend names it (`nat`, `ip kube-proxy`).
  */
-export type FilterDecision = Omit<Decision, 'table'> & { readonly table: string };
+export type FilterDecision = Omit<Decision, 'table'> & {
+  readonly table: string;
+  /** nftables: the priority of the base chain that made the decision (a table can have several on one hook). */
+  readonly priority?: number;
+};
 
 /** One address translation the filter did. */
 export type FilterNat = Omit<NatRecord, 'table'> & {

@@ -82,6 +82,7 @@ const toDecision = (d: NftDecision): FilterDecision => ({
   matched: true,
   action: d.action,
   ...(d.probability !== undefined ? { probability: d.probability } : {}),
+  ...(d.priority !== undefined ? { priority: d.priority } : {}),
   ...effectOf(d.action),
 });
 

@@ -74,6 +74,8 @@ interface Env {
   readonly ctx: NftEvalContext;
   readonly hook: NftHook;
   readonly maxDepth: number;
+  /** The priority of the base chain being walked. */
+  readonly priority?: number;
 }
 
 /** A base chain on a hook, with its table: what runs, in order. */
@@ -138,7 +140,14 @@ export function evaluateNftHook(
   for (const { table, chain } of only ?? nftHookChains(ruleset, hook, packet.family)) {
     const base = chain.base;
     if (!base) continue;
-    const env: Env = { table, label: `${table.family} ${table.name}`, ctx, hook, maxDepth: ctx.maxDepth ?? 64 };
+    const env: Env = {
+      table,
+      label: `${table.family} ${table.name}`,
+      ctx,
+      hook,
+      maxDepth: ctx.maxDepth ?? 64,
+      priority: base.priority,
+    };
     const next: { state: State; natDone: boolean }[] = [];
     for (const l of live) {
       if (base.type === 'nat' && (l.state.conntrack.state !== 'NEW' || l.natDone)) {
@@ -205,6 +214,7 @@ function decide(
       : {}),
     action,
     ...(probability !== undefined ? { probability } : {}),
+    ...(env.priority !== undefined ? { priority: env.priority } : {}),
   };
   return { ...s, decisions: [...s.decisions, d] };
 }

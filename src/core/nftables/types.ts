@@ -200,6 +200,8 @@ export interface NftDecision {
   /** `jump services`, `goto endpoint-…`, `accept`, `dnat to 10.0.1.1:80`, `policy drop`, `mark 0x4000`. */
   readonly action: string;
   readonly probability?: number;
+  /** The priority of the base chain whose walk made this decision (several base chains of a table share a hook). */
+  readonly priority?: number;
 }
 
 export interface NftNatRecord {

@@ -191,6 +191,11 @@ export interface NetfilterStep extends StepBase, StepSpan {
    * firewall chains of its table).
    */
   readonly role?: 'service-firewall';
+  /**
+   * nftables: the priority of the base chain the walk was in (a table can have several base chains on one hook, each
+   * a stage of its own; iptables tables have fixed priorities and leave it out).
+   */
+  readonly priority?: number;
 }
 
 /** A NAT rewrite by a rule (the request direction; a reply's reverse rewrites are `conntrack` steps). */

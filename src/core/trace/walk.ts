@@ -305,6 +305,7 @@ function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): Netf
     ...(d.target !== undefined ? { target: d.target } : {}),
     ...(d.probability !== undefined ? { probability: d.probability } : {}),
     ...(role ? { role } : {}),
+    ...(d.priority !== undefined ? { priority: d.priority } : {}),
   };
 }
 

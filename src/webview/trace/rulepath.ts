@@ -4,9 +4,13 @@
  * chains it jumped through with the rule that sent it there, the branch it took at each statistic/numgen
  * split with its probability and the branches it did not take (from the trace's other paths), the verdict,
  * NAT before → after where it happened, and NetworkPolicy verdicts. Reads the typed steps only; works for any
- * packet filter whose steps carry hook, table and chain (iptables now, nftables the same way).
+ * packet filter whose steps carry hook, table and chain. iptables: one stage per table (its fixed priority);
+ * nftables: one stage per base chain, named by table and priority as nft prints it (a table such as
+ * `ip kube-proxy` has several base chains on one hook: `filter-prerouting-pre-dnat` at dstnat - 10, then
+ * `nat-prerouting` at dstnat), numgen branches with their probabilities and verdict-map jumps as jumps.
  */
 import type { Hop, NatStep, NatTuple, NetfilterStep, PolicyStep, TracePath } from '../../protocol/messages';
+import { nftPriorityText } from '../../core/nftables/priority';
 import { clip, svg } from '../shared/host';
 
 /** The tables of each hook, in the kernel's priority order (iptables; nftables chains name their own). */
@@ -38,6 +42,8 @@ export interface ChainVisit {
 export interface Stage {
   readonly hook: string;
   readonly table: string;
+  /** nftables: the base chain's priority (steps carry it; iptables stages leave it out). */
+  readonly priority?: number;
   readonly visits: ChainVisit[];
   /** What ended the walk of this table: a verdict (ACCEPT, DROP, REJECT, DNAT, ...), a chain policy, or none. */
   readonly verdict?: {
@@ -106,8 +112,11 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
   while (i < steps.length) {
     const hook = steps[i].hook;
     const table = steps[i].table;
+    const priority = steps[i].priority;
     const group: NetfilterStep[] = [];
-    while (i < steps.length && steps[i].hook === hook && steps[i].table === table) group.push(steps[i++]);
+    // One stage per table on the hook, and per base chain (by priority) where a table has several (nftables).
+    while (i < steps.length && steps[i].hook === hook && steps[i].table === table && steps[i].priority === priority)
+      group.push(steps[i++]);
     const visits: ChainVisit[] = [];
     let verdict: Stage['verdict'];
     const visit = (chain: string, how: ChainVisit['how'], via?: string, probability?: number): ChainVisit => {
@@ -151,6 +160,7 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
       stage: {
         hook,
         table,
+        ...(priority !== undefined ? { priority } : {}),
         visits,
         verdict,
         ...(nat ? { nat: { type: nat.type, before: nat.before, after: nat.after } } : {}),
@@ -173,6 +183,9 @@ function lastHook(items: RulePath['items']): string | undefined {
 }
 
 const pct = (p: number) => `${Math.round(p * 1000) / 10}%`;
+
+/** An nftables base chain's priority as nft prints it (`dstnat - 10`, `filter`, or the number). */
+const priorityText = (hook: string, priority: number): string => nftPriorityText(hook.toLowerCase(), priority);
 const ep = (a: string, p: number | null) => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const tuple = (t: NatTuple) => `${ep(t.src, t.sport)} → ${ep(t.dst, t.dport)}`;
 
@@ -198,7 +211,9 @@ export function rulePathLines(r: RulePath): string[] {
       .join(' ');
     const end = s.verdict ? `: ${s.verdict.policy ? `policy ${s.verdict.verdict}` : s.verdict.verdict}` : '';
     const nat = s.nat ? ` (${tuple(s.nat.before)} ⇒ ${tuple(s.nat.after)})` : '';
-    lines.push(`${s.hook} ${s.table}: ${walk}${end}${nat}`);
+    lines.push(
+      `${s.hook} ${s.table}${s.priority !== undefined ? ` (priority ${priorityText(s.hook, s.priority)})` : ''}: ${walk}${end}${nat}`,
+    );
   }
   for (const p of r.policies)
     lines.push(
@@ -300,8 +315,14 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     const stageH = heights[stages.indexOf(it)];
     g.append(svg('rect', { width: COL_W, height: stageH, rx: 6, class: 'rp-box' }));
     g.append(svg('text', { x: 10, y: 18, class: 'rp-hook' }, s.hook));
-    const tables = HOOK_TABLES[s.hook] ?? [s.table];
+    // iptables: the hook's tables in order, this one lit; nftables: the table and its base chain's priority.
+    const tables = s.priority !== undefined ? [s.table] : (HOOK_TABLES[s.hook] ?? [s.table]);
     let tx = 10;
+    if (s.priority !== undefined) {
+      g.setAttribute('data-priority', String(s.priority));
+      const label = `priority ${priorityText(s.hook, s.priority)}`;
+      g.append(svg('text', { x: COL_W - 10, y: 18, class: 'rp-priority', 'text-anchor': 'end' }, label));
+    }
     for (const t of tables.includes(s.table) ? tables : [...tables, s.table]) {
       const on = t === s.table;
       const tt = svg('text', { x: tx, y: 34, class: on ? 'rp-table on' : 'rp-table' }, t);
