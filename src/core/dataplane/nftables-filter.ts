@@ -16,8 +16,10 @@ import {
   parseNftRuleset,
   type NftDecision,
   type NftHookChain,
+  type NftRule,
 } from '../nftables';
 import type { Problem, Span } from '../problem';
+import { formatAddress, parsePrefix, type Prefix } from '../net/address';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import { nftSpanMapper } from './problems';
 import type {
@@ -33,6 +35,34 @@ import type {
 } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
+
+/** The CIDR an address interval is, if it is one (`10.0.0.0 - 10.255.255.255` is `10.0.0.0/8`). */
+function rangePrefix(family: 4 | 6, lo: bigint, hi: bigint): Prefix | undefined {
+  const bits = family === 4 ? 32 : 128;
+  const size = hi - lo + 1n;
+  if (size <= 0n || (size & (size - 1n)) !== 0n || lo % size !== 0n) return undefined;
+  const length = bits - (size.toString(2).length - 1);
+  return parsePrefix(`${formatAddress({ family, value: lo })}/${length}`);
+}
+
+/** The addresses and interface names an nft rule matches on (what `rules()` reports for choosing flows). */
+function nftRuleMatches(rule: NftRule): { prefixes: Prefix[]; interfaces: string[] } {
+  const prefixes: Prefix[] = [];
+  const interfaces: string[] = [];
+  for (const it of rule.items) {
+    if (it.kind !== 'match' || it.selectors.length !== 1 || it.rhs.kind !== 'values') continue;
+    const s = it.selectors[0];
+    if (s.kind === 'payload' && (s.proto === 'ip' || s.proto === 'ip6') && (s.field === 'saddr' || s.field === 'daddr'))
+      for (const e of it.rhs.elements) {
+        const v = e.key[0];
+        const p = v?.kind === 'range' ? rangePrefix(s.proto === 'ip' ? 4 : 6, v.lo, v.hi) : undefined;
+        if (p) prefixes.push(p);
+      }
+    if (s.kind === 'meta' && (s.key === 'iifname' || s.key === 'oifname'))
+      for (const e of it.rhs.elements) if (e.key[0]?.kind === 'name') interfaces.push(e.key[0].name);
+  }
+  return { prefixes, interfaces };
+}
 
 /** iptables-nft tables' priorities (raw -300, mangle -150, nat dstnat -100 / srcnat 100, filter 0). */
 function iptPriority(table: TableName, hook: Hook): number {
@@ -307,8 +337,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
               chain: chain.name,
               text: rule.text,
               span: ownSpan(rule.span),
-              prefixes: [],
-              interfaces: [],
+              ...nftRuleMatches(rule),
             };
       for (const table of Object.values(iptables.ruleset.tables))
         for (const chain of table?.chains ?? [])

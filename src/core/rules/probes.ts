@@ -101,13 +101,13 @@ export function ruleAuthor(dp: DataPlane, netns: NetnsId, span: Span | undefined
 /** A span that points at text someone wrote (defaulted values have an empty file name). */
 export const written = (s: Span | undefined): Span | undefined => (s && s.file !== '' ? s : undefined);
 
-/** Prefixes and interface names that a node's own `iptables:` lines match on: they split pods into classes. */
+/** Prefixes and interface names that a node's own `iptables:` or `nftables:` rules match on: they split pods into classes. */
 function splitters(t: Topology, dp: DataPlane): { prefixes: Prefix[]; ifaces: string[] } {
   const prefixes: Prefix[] = [];
   const ifaces: string[] = [];
   const seen = new Set<string>();
   for (const node of t.nodes) {
-    if (!node.iptables) continue;
+    if (!node.iptables && !node.nftables) continue;
     const filter = dp.namespaces.get(nodeNetns(node.name))?.filter;
     for (const rule of filter?.rules() ?? []) {
       if (rule.span.file === rulesFileOf(node.name)) continue;

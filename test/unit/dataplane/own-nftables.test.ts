@@ -78,6 +78,30 @@ describe("a node's own nftables text in traces", () => {
     assert.match(d.message, /by the rule `oifname "cni0" masquerade` in node node2's nftables/);
   });
 
+  it('rules() reports what its rules match on (addresses as prefixes, interface names), at the YAML line', () => {
+    const text = withOwn(`table inet host {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "eth0" ip saddr != 10.244.2.0/24 ip daddr 10.244.2.10 tcp dport 8080 drop
+    ip6 saddr fd00::/64 accept
+  }
+}`);
+    const t = buildTopology([{ path: 'own.yaml', text }]).topology;
+    const dp = compileDataPlane(t, { files: new Map([['own.yaml', text]]) });
+    const own = [...(dp.namespaces.get('node:node2')?.filter?.rules() ?? [])].filter((r) => r.table === 'inet host');
+    assert.deepEqual(
+      own.map((r) => [text.slice(r.span.start, r.span.end), r.prefixes.map((p) => p.text), r.interfaces]),
+      [
+        [
+          'iifname "eth0" ip saddr != 10.244.2.0/24 ip daddr 10.244.2.10 tcp dport 8080 drop',
+          ['10.244.2.0/24', '10.244.2.10/32'],
+          ['eth0'],
+        ],
+        ['ip6 saddr fd00::/64 accept', ['fd00::/64'], []],
+      ],
+    );
+  });
+
   it('the lab loads it after kube-proxy’s tables with nft -f (and in iptables mode alone)', () => {
     const nftMode = buildTopology([{ path: 'a.yaml', text: withOwn(OWN.replace(/^ {6}/gm, ''), 'nftables') }]).topology;
     const parts = nodeRulesParts(nftMode, 'node2');
