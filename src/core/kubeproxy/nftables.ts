@@ -13,7 +13,16 @@
  * set with a timeout, traffic to a Service port that does not exist is rejected (`cluster-ips-check`), and to an
  * unallocated cluster IP dropped.
  */
-import { canonical, formatAddress, hostPrefix, parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
+import {
+  canonical,
+  firstAddress as firstOf,
+  formatAddress,
+  hostPrefix,
+  lastAddress as lastOf,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+} from '../net/address';
 import type { Address, Prefix } from '../net/address';
 import { categorize, endpointPort, type CategorizedEndpoint } from './generate';
 import { endpointString, servicePortName } from './names';
@@ -550,7 +559,37 @@ export function nftListedRule(text: string): string {
       (_, op: string, m: string) => `meta mark set meta mark ${OPS[op]} ${hex8(m)}`,
     )
     .replace(/(?<!vmap )\{ ([^\s{},]+) \}/g, '$1')
+    .replace(
+      /(?<!vmap )\{ ([^{}:]+, [^{}:]+) \}/g,
+      (_, list: string) => `{ ${mergedAddresses(list.split(/\s*,\s*/))} }`,
+    )
     .replace(/ , /g, ', ');
+}
+
+/**
+ * An anonymous set of addresses as nft keeps it: an interval set, where an element inside another one is merged into
+ * it (`{ 192.168.56.0/24, 192.168.56.200 }` lists as `{ 192.168.56.0/24 }`). Other lists are left as written.
+ */
+function mergedAddresses(items: readonly string[]): string {
+  const ranges = items.map((x) => {
+    const p = x.includes('/') ? parsePrefix(x) : undefined;
+    const a = p ? undefined : parseAddress(x);
+    return p
+      ? { lo: firstOf(p), hi: lastOf(p), family: p.family }
+      : a
+        ? { lo: a.value, hi: a.value, family: a.family }
+        : undefined;
+  });
+  const known = ranges.flatMap((r) => (r ? [r] : []));
+  if (known.length !== items.length) return items.join(', ');
+  const kept = items.filter((_, i) => {
+    const r = known[i];
+    return !known.some(
+      (o, j) =>
+        j !== i && o.family === r.family && o.lo <= r.lo && r.hi <= o.hi && (o.lo !== r.lo || o.hi !== r.hi || j < i),
+    );
+  });
+  return kept.join(', ');
 }
 
 /** The elements of a set as nft lists them: simple values two to a line, concatenations and map entries one. */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nftPriorityText, nftTimeText } from '../../../src/core/kubeproxy';
+import { nftListedRule, nftPriorityText, nftTimeText } from '../../../src/core/kubeproxy';
 import { kubeProxyNftablesText } from '../../../src/core/dataplane/kube-proxy';
 import { buildTopology } from '../../../src/core/model/build';
 import { comparableListing } from '../../kernel/nft-listing';
@@ -49,6 +49,16 @@ describe('kube-proxy nftables mode: the tables as nft lists them', () => {
       assert.deepEqual(comparableListing(generated(file, 'node1')), comparableListing(fixture(listed)));
     });
   }
+
+  it('an anonymous address set lists as nft keeps it: an element inside another merged into it', () => {
+    // What nft 1.0.6 printed for the loadbalancer-source-ranges-allowed scenario (found by the kernel tier).
+    assert.equal(
+      nftListedRule('ip saddr != { 192.168.56.0/24 , 192.168.56.200 } drop'),
+      'ip saddr != { 192.168.56.0/24 } drop',
+    );
+    assert.equal(nftListedRule('ip saddr != { 10.0.0.0/8 } drop'), 'ip saddr != 10.0.0.0/8 drop');
+    assert.equal(nftListedRule('ip daddr { 10.0.0.1, 10.0.0.2 } drop'), 'ip daddr { 10.0.0.1, 10.0.0.2 } drop');
+  });
 
   it('priorities by name where nft names them, numbers elsewhere; times as nft writes them', () => {
     assert.deepEqual(
