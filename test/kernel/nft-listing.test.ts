@@ -1,12 +1,13 @@
 /**
  * Show Node Rules prints kube-proxy's nftables tables as `nft list ruleset` prints them: for every tracer scenario and
- * bundled example in nftables mode, each node's tables are loaded with `nft -f` into a scratch network namespace and
- * the kernel's listing must be the text NetPath shows, line for line (a hash set's elements compared as a set).
+ * bundled example in nftables mode, each node's tables are loaded as kube-proxy loads them (its `add …` transaction)
+ * with `nft -f` into a scratch network namespace and the kernel's listing must be the text NetPath shows, line for
+ * line (a hash set's elements compared as a set).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { kubeProxyNftablesText } from '../../src/core/dataplane/kube-proxy';
+import { kubeProxyNftablesText, kubeProxyNftablesTransaction } from '../../src/core/dataplane/kube-proxy';
 import { labUnavailable, loadLabTopology } from '../../src/lab';
 import { run } from '../../src/lab/exec';
 import { comparableListing } from './nft-listing';
@@ -56,9 +57,10 @@ describe('kernel: nft lists kube-proxy’s tables exactly as Show Node Rules pri
         const { topology } = await loadLabTopology([file], root);
         assert.equal(topology.cluster.kubeProxy.mode, 'nftables');
         for (const node of topology.nodes) {
+          // Load what kube-proxy loads (its `add …` transaction), list it, and compare with what NetPath shows.
           const ours = kubeProxyNftablesText(topology, node);
           const load = await run('ip', ['netns', 'exec', NS, 'sh', '-c', 'nft flush ruleset && nft -f -'], {
-            input: ours,
+            input: kubeProxyNftablesTransaction(topology, node),
           });
           assert.equal(load.code, 0, load.stderr);
           const listed = await run('ip', ['netns', 'exec', NS, 'nft', 'list', 'ruleset']);

@@ -5,6 +5,7 @@
 import {
   generateKubeProxyNftables,
   renderNftRuleset,
+  renderNftTransaction,
   generateKubeProxyRules,
   generateKubeProxyTables,
   newGenerateMemo,
@@ -146,5 +147,25 @@ export function kubeProxyNftablesText(t: Topology, node: Node, memo: KubeProxyMe
         generateKubeProxyNftables({ ...kubeProxyInput(t, node, f, memo), serviceCIDRs: t.cluster.serviceCIDRs }),
       ),
     )
+    .join('');
+}
+
+/**
+ * The same tables as kube-proxy itself hands them to nft: one `add …` line per object, rule and element. nft merges
+ * what kube-proxy writes (an address inside a range of the same anonymous set), so loading this and listing it gives
+ * {@link kubeProxyNftablesText}, while loading that listing again need not reproduce it.
+ */
+export function kubeProxyNftablesTransaction(
+  t: Topology,
+  node: Node,
+  memo: KubeProxyMemo = newKubeProxyMemo(),
+): string {
+  return clusterFamilies(t)
+    .flatMap((f) =>
+      renderNftTransaction(
+        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f, memo), serviceCIDRs: t.cluster.serviceCIDRs }),
+      ),
+    )
+    .map((line) => `${line}\n`)
     .join('');
 }
