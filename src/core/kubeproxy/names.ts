@@ -42,7 +42,8 @@ export function chainHash(
   endpoint?: string,
 ): string {
   const digest = sha256(utf8(servicePortNameText + protocol.toLowerCase() + (endpoint ?? '')));
-  return prefix + base32(digest).slice(0, 16);
+  // The first 16 base32 characters are the first 10 bytes exactly (80 bits): the rest is never encoded.
+  return prefix + base32(digest.subarray(0, 10));
 }
 
 /** Chain names already computed, by their hash input: every node of a cluster names the same chains. */
