@@ -23,7 +23,7 @@ import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import type { NodeRules, RulesBlock } from './types';
-import type { HookResult } from '../netfilter/types';
+import type { Decision, HookResult } from '../netfilter/types';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -81,15 +81,24 @@ export function placeRulesSpan<S extends Span | undefined>(rules: NodeRules, spa
 export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   if (!rules.shared) return res;
   const place = <S extends Span | undefined>(s: S): S => placeRulesSpan(rules, s);
-  const problem = (p: Problem): Problem => ({ ...p, span: place(p.span) });
+  // The outcomes of a statistic split share the decisions made before it (a Service with 30 endpoints: 30
+  // outcomes with the same first dozens of decisions): each decision object is placed once per evaluation.
+  const placed = new Map<object, unknown>();
+  const once = <T extends object>(x: T, f: (x: T) => T): T => {
+    let y = placed.get(x) as T | undefined;
+    if (y === undefined) placed.set(x, (y = f(x)));
+    return y;
+  };
+  const problem = (p: Problem): Problem => once(p, (q) => ({ ...q, span: place(q.span) }));
+  const decision = (d: Decision): Decision => once(d, (e) => (e.span ? { ...e, span: place(e.span) } : e));
   return {
     ...res,
     problems: res.problems.map(problem),
     outcomes: res.outcomes.map((o) => ({
       ...o,
       problems: o.problems.map(problem),
-      nat: o.nat.map((n) => ({ ...n, span: place(n.span) })),
-      decisions: o.decisions.map((d) => (d.span ? { ...d, span: place(d.span) } : d)),
+      nat: o.nat.map((n) => once(n, (m) => ({ ...m, span: place(m.span) }))),
+      decisions: o.decisions.map(decision),
     })),
   };
 }

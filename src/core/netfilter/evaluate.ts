@@ -60,11 +60,20 @@ interface State {
   readonly packet: Packet;
   readonly conntrack: ConntrackInfo;
   readonly probability: number;
-  readonly decisions: readonly Decision[];
+  /** Newest first, as a list whose tails the branches of a statistic split share (an array copied per decision was quadratic). */
+  readonly decisions: DecisionList;
   readonly nat: readonly NatRecord[];
   readonly recentSet: readonly { readonly name: string; readonly address: string }[];
   readonly problems: readonly Problem[];
   readonly steps: number;
+}
+
+type DecisionList = { readonly decision: Decision; readonly prev: DecisionList } | undefined;
+
+function decisionArray(l: DecisionList): Decision[] {
+  const out: Decision[] = [];
+  for (let at = l; at; at = at.prev) out.push(at.decision);
+  return out.reverse();
 }
 
 type End =
@@ -210,7 +219,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
     packet: { ...packet, mark: packet.mark >>> 0 },
     conntrack: ctx.conntrack,
     probability: 1,
-    decisions: [],
+    decisions: undefined,
     nat: [],
     recentSet: [],
     problems: [],
@@ -306,14 +315,14 @@ function toOutcome(s: State, end: End): Outcome {
     packet: s.packet,
     conntrack: s.conntrack,
     nat: s.nat,
-    decisions: s.decisions,
+    decisions: decisionArray(s.decisions),
     recentSet: s.recentSet,
     problems: s.problems,
   };
 }
 
 function decide(s: State, d: Decision): State {
-  return { ...s, decisions: [...s.decisions, d] };
+  return { ...s, decisions: { decision: d, prev: s.decisions } };
 }
 
 function withProblem(s: State, p: Problem): State {

@@ -438,12 +438,16 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
   });
   s = { ...s };
+  // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
+  const stepOf = new Map<FilterDecision, NetfilterStep>();
+  const shown = (d: FilterDecision): NetfilterStep => {
+    let st = stepOf.get(d);
+    if (!st) stepOf.set(d, (st = decisionStep(filter, hook, d)));
+    return st;
+  };
   return res.outcomes.map((out) => {
     let st: WalkState = { ...s, probability: s.probability * out.probability };
-    st = steps(
-      st,
-      out.decisions.filter((d) => d.matched || d.probability !== undefined).map((d) => decisionStep(filter, hook, d)),
-    );
+    st = steps(st, out.decisions.filter((d) => d.matched || d.probability !== undefined).map(shown));
     const before = tupleOf(st.pkt);
     const np = out.packet;
     st = {
