@@ -16,11 +16,21 @@
  *   every pool is masqueraded. Felix matches ipsets (cali40masq-ipam-pools, cali40all-ipam-pools); NetPath writes
  *   the same decision as one rule per pool.
  *
- * VXLAN and IPIP encapsulation (pools with vxlanMode/ipipMode, the plug-ins `calico-vxlan`, `calico-ipip`) change how
- * remote blocks are reached; the pods' wiring and the local routes here stay the same in those modes.
+ * - VXLAN (an IPv4 pool with vxlanMode Always or CrossSubnet; felix's vxlan_mgr.go): every node gets the VTEP
+ *   `vxlan.calico` (VNI 4096, UDP 4789, `local <node IP> dev <underlay>`, no learning, MTU the underlay's - 50)
+ *   holding its VXLAN tunnel address (IPAM gives it one of the node's block: NetPath takes the block's first
+ *   address no pod holds) as a /32, a permanent neighbour entry (tunnel address -> VTEP MAC) and FDB entry (MAC ->
+ *   node IP) per other node, and a route per remote block `<block> via <its tunnel address> dev vxlan.calico
+ *   onlink`. CrossSubnet encapsulates only towards nodes outside the node's own subnet (the prefix of its address);
+ *   blocks of nodes on the same subnet are routed directly via the node's address, as felix does in that mode.
+ *   The pods' MTU follows (felix's veth MTU: the underlay's - 50).
+ *
+ * The pods' wiring and the local routes stay the same with encapsulation; a pool's mode decides per remote block.
+ * IPv6 blocks are routed directly (vxlan-v6.calico is not modelled).
  */
 import {
   canonical,
+  formatValue,
   mask,
   parseAddress,
   parsePrefix,
@@ -29,11 +39,22 @@ import {
   type Prefix,
 } from '../net/address';
 import { sha1Hex } from '../hash';
-import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import type {
+  DpInterface,
+  DpRoute,
+  ImpliedRoutes,
+  InterfaceAddress,
+  TunnelEntries,
+  TunnelFdb,
+  TunnelNeighbor,
+} from '../dataplane/types';
 import { pluginRoute } from '../dataplane/routes';
-import type { Topology } from '../model/types';
+import type { IPPool, Node, Topology } from '../model/types';
 import type { Span } from '../problem';
-import type { CniPlugin, CniRules } from './types';
+import { ifaceAddress } from './bridge';
+import { vtepMac } from './flannel';
+import { DEFAULT_MTU, VXLAN_OVERHEAD } from './names';
+import type { CniNodeView, CniPlugin, CniRules } from './types';
 
 /** The pods' gateway: a link-local address nobody holds, answered by proxy ARP. */
 export const CALICO_GATEWAY = '169.254.1.1';
@@ -50,11 +71,20 @@ export interface CalicoBlock {
   readonly span: Span;
 }
 
+/** Calico's VTEP (felix: the IPv4 VXLAN device name, VNI and port defaults of FelixConfiguration). */
+export const CALICO_VXLAN_DEVICE = 'vxlan.calico';
+export const CALICO_VXLAN_VNI = 4096;
+export const CALICO_VXLAN_PORT = 4789;
+
+type EncapMode = IPPool['vxlanMode'];
+
 /** An IP pool as the data plane uses it. */
 export interface CalicoPool {
   readonly prefix: Prefix;
   readonly blockSize: number;
   readonly natOutgoing: boolean;
+  readonly vxlanMode: EncapMode;
+  readonly ipipMode: EncapMode;
 }
 
 /**
@@ -66,11 +96,23 @@ export function calicoPools(t: Topology): CalicoPool[] {
   if (written.length)
     return written.flatMap((p) => {
       const prefix = parsePrefix(p.cidr);
-      return prefix ? [{ prefix, blockSize: p.blockSize, natOutgoing: p.natOutgoing }] : [];
+      return prefix
+        ? [{ prefix, blockSize: p.blockSize, natOutgoing: p.natOutgoing, vxlanMode: p.vxlanMode, ipipMode: p.ipipMode }]
+        : [];
     });
   return t.cluster.podCIDRs.flatMap((c) => {
     const prefix = parsePrefix(c);
-    return prefix ? [{ prefix, blockSize: prefix.family === 4 ? 26 : 122, natOutgoing: true }] : [];
+    return prefix
+      ? [
+          {
+            prefix,
+            blockSize: prefix.family === 4 ? 26 : 122,
+            natOutgoing: true,
+            vxlanMode: 'Never' as const,
+            ipipMode: 'Never' as const,
+          },
+        ]
+      : [];
   });
 }
 
@@ -109,6 +151,279 @@ export function calicoBlocks(t: Topology): ReadonlyMap<string, readonly CalicoBl
   return byNode;
 }
 
+// ---------------------------------------------------------------- encapsulation (VXLAN)
+
+/** Whether any enabled IPv4 pool encapsulates in VXLAN (felix then creates vxlan.calico on every node). */
+export function calicoVxlanEnabled(t: Topology): boolean {
+  return calicoPools(t).some((p) => p.prefix.family === 4 && p.vxlanMode !== 'Never');
+}
+
+/** A Calico node as the other nodes' tunnel entries and routes see it. */
+interface CalicoPeer {
+  readonly node: Node;
+  /** The node's IPv4 underlay: its first interface with an IPv4 address, that address and its subnet. */
+  readonly underlay?: {
+    readonly name: string;
+    readonly address: string;
+    readonly subnet: Prefix;
+    readonly mtu: number;
+  };
+  /** The VXLAN tunnel address (IPv4, from the node's first IPv4 block) and the VTEP's MAC, when VXLAN is on. */
+  readonly tunnel?: { readonly address: string; readonly value: bigint; readonly mac: string };
+}
+
+/** One remote block: its owner and pool, indexed by prefix for lookups. */
+interface BlockEntry {
+  readonly block: CalicoBlock;
+  readonly owner: CalicoPeer;
+  readonly pool: CalicoPool | undefined;
+}
+
+interface CalicoIndex {
+  readonly peers: ReadonlyMap<Node, CalicoPeer>;
+  readonly blocks: readonly BlockEntry[];
+  /** Per family and prefix length, the blocks by network address. */
+  readonly byLength: ReadonlyMap<string, ReadonlyMap<bigint, BlockEntry>>;
+  readonly lengths: readonly { readonly family: 4 | 6; readonly length: number }[];
+  readonly byTunnel: ReadonlyMap<bigint, CalicoPeer>;
+  readonly byMac: ReadonlyMap<string, CalicoPeer>;
+}
+
+const indexMemo = new WeakMap<Topology, CalicoIndex>();
+
+function underlayOf(
+  t: Topology,
+  node: Node,
+): { name: string; address: string; subnet: Prefix; mtu: number } | undefined {
+  for (const i of node.interfaces) {
+    const text = i.addresses.find((x) => ifaceAddress(x)?.family === 4);
+    const a = text ? ifaceAddress(text) : undefined;
+    if (!a) continue;
+    const subnet = parsePrefix(`${a.address}/${a.length}`);
+    if (!subnet) continue;
+    const mtu = t.networks.find((n) => n.name === i.network)?.mtu ?? DEFAULT_MTU;
+    return { name: i.name, address: a.address, subnet, mtu };
+  }
+  return undefined;
+}
+
+/** The first address of `block` that no pod of the topology holds (Calico IPAM hands out a block's addresses in order). */
+function firstFree(block: Prefix, held: ReadonlySet<bigint>): bigint | undefined {
+  const size = 1n << BigInt(32 - block.length);
+  const base = block.address & mask(4, block.length);
+  for (let k = 0n; k < size && k < 1024n; k++) if (!held.has(base + k)) return base + k;
+  return undefined;
+}
+
+/** Every Calico node's tunnel endpoint and blocks, indexed once per topology (no per-pair work). */
+function calicoIndex(t: Topology): CalicoIndex {
+  const memo = indexMemo.get(t);
+  if (memo) return memo;
+  const vxlan = calicoVxlanEnabled(t);
+  const pools = calicoPools(t);
+  const blocksOf = calicoBlocks(t);
+  const held = new Set<bigint>();
+  if (vxlan)
+    for (const p of t.pods)
+      for (const ip of p.ips) {
+        const a = parseAddress(ip);
+        if (a?.family === 4) held.add(a.value);
+      }
+  const peers = new Map<Node, CalicoPeer>();
+  const blocks: BlockEntry[] = [];
+  const byLength = new Map<string, Map<bigint, BlockEntry>>();
+  const lengths: { family: 4 | 6; length: number }[] = [];
+  const byTunnel = new Map<bigint, CalicoPeer>();
+  const byMac = new Map<string, CalicoPeer>();
+  for (const node of t.nodes) {
+    if (node.cni !== 'calico') continue;
+    const underlay = underlayOf(t, node);
+    const mine = blocksOf.get(node.name) ?? [];
+    const first4 = mine.find((b) => b.prefix.family === 4);
+    const value = vxlan && first4 ? firstFree(first4.prefix, held) : undefined;
+    const tunnel =
+      value !== undefined
+        ? { address: formatValue(4, value), value, mac: vtepMac(node.name, CALICO_VXLAN_DEVICE) }
+        : undefined;
+    const peer: CalicoPeer = { node, ...(underlay ? { underlay } : {}), ...(tunnel ? { tunnel } : {}) };
+    peers.set(node, peer);
+    if (tunnel && underlay) {
+      if (!byTunnel.has(tunnel.value)) byTunnel.set(tunnel.value, peer);
+      if (!byMac.has(tunnel.mac)) byMac.set(tunnel.mac, peer);
+    }
+    for (const block of mine) {
+      const entry: BlockEntry = {
+        block,
+        owner: peer,
+        pool: pools.find(
+          (p) =>
+            p.prefix.family === block.prefix.family &&
+            prefixContainsAddress(p.prefix, {
+              family: block.prefix.family,
+              value: block.prefix.address,
+            }),
+        ),
+      };
+      blocks.push(entry);
+      const key = `${block.prefix.family}/${block.prefix.length}`;
+      let m = byLength.get(key);
+      if (!m) {
+        byLength.set(key, (m = new Map()));
+        lengths.push({ family: block.prefix.family, length: block.prefix.length });
+      }
+      const network = block.prefix.address & mask(block.prefix.family, block.prefix.length);
+      if (!m.has(network)) m.set(network, entry);
+    }
+  }
+  lengths.sort((a, b) => b.length - a.length);
+  const index = { peers, blocks, byLength, lengths, byTunnel, byMac };
+  indexMemo.set(t, index);
+  return index;
+}
+
+function blockFor(index: CalicoIndex, a: Address): BlockEntry | undefined {
+  for (const { family, length } of index.lengths) {
+    if (family !== a.family) continue;
+    const e = index.byLength.get(`${family}/${length}`)?.get(a.value & mask(family, length));
+    if (e) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Whether traffic from `me` to a block of `owner` in `pool` is encapsulated in VXLAN: the pool's vxlanMode is
+ * Always, or CrossSubnet and the owner's address is outside `me`'s subnet. IPv4 only.
+ */
+export function calicoEncapsulates(pool: CalicoPool | undefined, me: CalicoPeer, owner: CalicoPeer): boolean {
+  if (!pool || pool.prefix.family !== 4 || pool.vxlanMode === 'Never') return false;
+  if (pool.vxlanMode === 'Always') return true;
+  const theirs = owner.underlay ? parseAddress(owner.underlay.address) : undefined;
+  return !me.underlay || !theirs || !prefixContainsAddress(me.underlay.subnet, theirs);
+}
+
+/** `me`'s address on a network `owner` also has an address of `family` on: the direct route's device and gateway. */
+function directRoute(me: Node, owner: Node, family: 4 | 6): { dev: string; via: string } | undefined {
+  for (const i of me.interfaces) {
+    const theirs = owner.interfaces.find((o) => o.network === i.network);
+    const via = theirs?.addresses.map((x) => ifaceAddress(x)).find((x) => x?.family === family);
+    if (via && i.addresses.some((x) => ifaceAddress(x)?.family === family)) return { dev: i.name, via: via.address };
+  }
+  return undefined;
+}
+
+/**
+ * A VXLAN Calico node's routes to the other nodes' blocks: through vxlan.calico where the pool encapsulates towards
+ * that node, directly via the node's address where it does not (CrossSubnet on one subnet, a pool without VXLAN).
+ */
+function calicoRoutes(t: Topology, node: Node): ImpliedRoutes {
+  const index = calicoIndex(t);
+  const me = index.peers.get(node) ?? { node };
+  const declared = new Set(node.routes.map((r) => r.to));
+  const memo = new Map<BlockEntry, DpRoute | null>();
+  const route = (e: BlockEntry): DpRoute | undefined => {
+    if (e.owner.node === node || declared.has(e.block.cidr)) return undefined;
+    const known = memo.get(e);
+    if (known !== undefined) return known ?? undefined;
+    let r: DpRoute | undefined;
+    const cidr = e.block.cidr;
+    if (calicoEncapsulates(e.pool, me, e.owner)) {
+      const via = e.owner.tunnel?.address;
+      if (via && me.tunnel)
+        r = {
+          to: cidr,
+          prefix: e.block.prefix,
+          via,
+          dev: CALICO_VXLAN_DEVICE,
+          onlink: true,
+          kind: 'implied',
+          text: `${cidr} via ${via} dev ${CALICO_VXLAN_DEVICE} onlink`,
+          span: e.block.span,
+        };
+    } else {
+      const d = directRoute(node, e.owner.node, e.block.prefix.family);
+      if (d)
+        r = {
+          to: cidr,
+          prefix: e.block.prefix,
+          via: d.via,
+          dev: d.dev,
+          kind: 'implied',
+          text: `${cidr} via ${d.via} dev ${d.dev}`,
+          span: e.block.span,
+        };
+    }
+    memo.set(e, r ?? null);
+    return r;
+  };
+  return {
+    matching(dst: Address) {
+      const e = blockFor(index, dst);
+      const r = e ? route(e) : undefined;
+      return r ? [r] : [];
+    },
+    all() {
+      return index.blocks.flatMap((e) => route(e) ?? []);
+    },
+  };
+}
+
+/** A VXLAN Calico node's permanent neighbour and FDB entries on vxlan.calico, one of each per other node's VTEP. */
+function calicoTunnelEntries(t: Topology, node: Node): TunnelEntries {
+  const index = calicoIndex(t);
+  const dev = CALICO_VXLAN_DEVICE;
+  const neighborOf = (p: CalicoPeer): TunnelNeighbor | undefined =>
+    p.tunnel ? { dev, address: p.tunnel.address, mac: p.tunnel.mac, node: p.node.name } : undefined;
+  const fdbOf = (p: CalicoPeer): TunnelFdb | undefined =>
+    p.tunnel && p.underlay ? { dev, mac: p.tunnel.mac, dst: p.underlay.address, node: p.node.name } : undefined;
+  const others = () => [...index.peers.values()].filter((p) => p.node !== node && p.tunnel && p.underlay);
+  return {
+    neighbor(d, a) {
+      if (d !== dev || a.family !== 4) return undefined;
+      const p = index.byTunnel.get(a.value);
+      return p && p.node !== node ? neighborOf(p) : undefined;
+    },
+    fdb(d, mac) {
+      if (d !== dev) return undefined;
+      const p = index.byMac.get(mac);
+      return p && p.node !== node ? fdbOf(p) : undefined;
+    },
+    all() {
+      const list = others();
+      return {
+        neighbors: list.flatMap((p) => neighborOf(p) ?? []),
+        fdb: list.flatMap((p) => fdbOf(p) ?? []),
+      };
+    },
+  };
+}
+
+/** The MTUs Calico gives a node: the VTEP's and the pods' (felix's veth MTU), the underlay's minus VXLAN's 50 bytes. */
+export function calicoMtus(t: Topology, node: Node): { underlay: number; vtep: number; pod: number | undefined } {
+  const underlay = underlayOf(t, node)?.mtu ?? DEFAULT_MTU;
+  const vtep = underlay - VXLAN_OVERHEAD;
+  return { underlay, vtep, pod: t.cluster.cni.mtu ?? (calicoVxlanEnabled(t) ? vtep : undefined) };
+}
+
+/** The node's VXLAN view (its VTEP), when VXLAN is on and the node has a tunnel address. */
+function tunnelView(t: Topology, node: Node): Pick<CniNodeView, 'tunnel' | 'devices'> | undefined {
+  if (!calicoVxlanEnabled(t)) return undefined;
+  const p = calicoIndex(t).peers.get(node);
+  if (!p?.tunnel || !p.underlay) return undefined;
+  return {
+    devices: [{ name: CALICO_VXLAN_DEVICE, addresses: [`${p.tunnel.address}/32`] }],
+    tunnel: {
+      protocol: 'vxlan',
+      device: CALICO_VXLAN_DEVICE,
+      vni: CALICO_VXLAN_VNI,
+      port: CALICO_VXLAN_PORT,
+      address: p.tunnel.address,
+      mac: p.tunnel.mac,
+      underlay: p.underlay.name,
+      local: p.underlay.address,
+    },
+  };
+}
+
 /** felix's natOutgoing decision as iptables-save lines of the nat table. */
 export function calicoNatOutgoingRules(t: Topology): CniRules {
   const all = calicoPools(t);
@@ -133,11 +448,15 @@ export function calicoNatOutgoingRules(t: Topology): CniRules {
 
 export const CALICO_PLUGIN: CniPlugin = {
   name: 'calico',
-  describe() {
+  describe(node, t) {
+    const summary = `Calico: a cali veth per pod, no bridge and no address on the host side; proxy ARP answers for the pods' gateway ${CALICO_GATEWAY}; a /32 route per pod, a blackhole route per local IPAM block`;
+    const vx = t ? tunnelView(t, node) : undefined;
+    if (!vx?.tunnel) return { plugin: 'calico', summary, devices: [] };
+    const tn = vx.tunnel;
     return {
       plugin: 'calico',
-      summary: `Calico: a cali veth per pod, no bridge and no address on the host side; proxy ARP answers for the pods' gateway ${CALICO_GATEWAY}; a /32 route per pod, a blackhole route per local IPAM block`,
-      devices: [],
+      summary: `Calico VXLAN: VTEP ${tn.device} (VNI ${tn.vni}, UDP ${tn.port}, ${tn.address}/32, MAC ${tn.mac}, over ${tn.underlay}), remote blocks via their tunnel address onlink; ${summary.slice('Calico: '.length)}`,
+      ...vx,
     };
   },
   wireNode(node, pods, t) {
@@ -160,7 +479,36 @@ export const CALICO_PLUGIN: CniPlugin = {
       const r = pluginRoute(b.cidr, { type: 'blackhole' });
       if (r) routes.push({ ...r, span: b.span });
     }
-    return { interfaces, bridges: [], routes };
+    if (!calicoVxlanEnabled(t)) return { interfaces, bridges: [], routes };
+    const p = calicoIndex(t).peers.get(node);
+    const mtus = calicoMtus(t, node);
+    const withMtu = interfaces.map((i) => (mtus.pod !== undefined ? { ...i, mtu: mtus.pod } : i));
+    const vtep: DpInterface[] =
+      p?.tunnel && p.underlay
+        ? [
+            {
+              name: CALICO_VXLAN_DEVICE,
+              kind: 'vxlan',
+              addresses: [{ family: 4, address: p.tunnel.address, length: 32 }],
+              mtu: mtus.vtep,
+              mac: p.tunnel.mac,
+              vxlan: {
+                vni: CALICO_VXLAN_VNI,
+                port: CALICO_VXLAN_PORT,
+                local: p.underlay.address,
+                dev: p.underlay.name,
+                learning: false,
+              },
+            },
+          ]
+        : [];
+    return {
+      interfaces: [...withMtu, ...vtep],
+      bridges: [],
+      routes,
+      implied: calicoRoutes(t, node),
+      tunnels: calicoTunnelEntries(t, node),
+    };
   },
   wirePod(_node, _pod, addresses) {
     const out: InterfaceAddress[] = addresses.map((a) => ({ ...a, length: a.family === 4 ? 32 : 128 }));

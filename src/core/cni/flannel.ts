@@ -267,8 +267,3 @@ export const FLANNEL_PLUGIN: CniPlugin = {
   // flannel's pods are the bridge plug-in's (its delegate): masqueraded only with the delegate's ipMasq.
   masqueradesTo: (node, src, dest, t) => BRIDGE_PLUGIN.masqueradesTo(node, src, dest, t),
 };
-
-/** The pod MTU of a node's pods when the plug-in sets one (flannel), for the pod's eth0. */
-export function podMtuOf(t: Topology, node: Node): number | undefined {
-  return node.cni === 'flannel' ? flannelMtus(t, node).pod : t.cluster.cni.mtu;
-}

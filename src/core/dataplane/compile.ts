@@ -23,7 +23,7 @@ import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
 import { ifaceAddress } from '../cni/bridge';
-import { podMtuOf } from '../cni/flannel';
+import { podMtuOf } from '../cni/mtu';
 import { DEFAULT_MTU } from '../cni/names';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import type { PacketFilter } from './filter';

@@ -1,3 +1,4 @@
+import { calicoMtus, calicoVxlanEnabled } from '../cni/calico';
 import { flannelBackend, flannelMtus } from '../cni/flannel';
 import { DEFAULT_MTU, VXLAN_OVERHEAD } from '../cni/names';
 import { problem, type Problem, type RelatedInformation } from '../problem';
@@ -5,9 +6,10 @@ import type { Node, Topology } from '../model/types';
 import { written } from './probes';
 import type { Rule } from './rule';
 
-/** What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes for flannel VXLAN, else nothing. */
+/** What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes (flannel, Calico), else nothing. */
 function overheadOf(t: Topology, n: Node): { bytes: number; what: string } {
-  return n.cni === 'flannel' && flannelBackend(t).vxlan
+  const vxlan = (n.cni === 'flannel' && flannelBackend(t).vxlan) || (n.cni === 'calico' && calicoVxlanEnabled(t));
+  return vxlan
     ? { bytes: VXLAN_OVERHEAD, what: 'VXLAN adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14)' }
     : { bytes: 0, what: 'the plug-in adds no header' };
 }
@@ -15,6 +17,7 @@ function overheadOf(t: Topology, n: Node): { bytes: number; what: string } {
 /** The underlay MTU a node's pod traffic crosses: its first interface's network. */
 function underlayOf(t: Topology, n: Node): { mtu: number; network?: string } {
   if (n.cni === 'flannel') return { mtu: flannelMtus(t, n).underlay, network: n.interfaces[0]?.network };
+  if (n.cni === 'calico') return { mtu: calicoMtus(t, n).underlay, network: n.interfaces[0]?.network };
   const network = n.interfaces[0]?.network;
   return { mtu: t.networks.find((x) => x.name === network)?.mtu ?? DEFAULT_MTU, network };
 }
