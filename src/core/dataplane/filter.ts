@@ -53,6 +53,12 @@ export type FilterDecision = Omit<Decision, 'table'> & {
   readonly table: string;
   /** nftables: the priority of the base chain that made the decision (a table can have several on one hook). */
   readonly priority?: number;
+  /**
+   * Set when the decision was made at another hook than the one evaluated: a netdev ingress chain (`INGRESS`, run
+   * before every PREROUTING chain), a bridge-family chain (`family: 'bridge'`, the same hook name).
+   */
+  readonly hook?: Hook | 'INGRESS';
+  readonly family?: 'netdev' | 'bridge';
 };
 
 /** One address translation the filter did. */

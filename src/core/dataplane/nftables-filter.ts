@@ -262,7 +262,10 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
                         ...(remembers ? { remembers } : {}),
                       };
                     }),
-                    decisions: o.decisions.map((d) => toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d)),
+                    decisions: o.decisions.map((d) => ({
+                      ...toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d),
+                      ...(step.ingress ? { hook: 'INGRESS' as const, family: 'netdev' as const } : {}),
+                    })),
                     problems: o.problems.map(ownProblem),
                   },
                   conntrack: {

@@ -2,18 +2,30 @@
 
 /**
  * A base chain's priority as nft prints it (nft 1.0.6): the standard name of the family's priority when the value is
- * within 10 of one valid on the hook (`dstnat - 10`, `filter`), else the number. dstnat is named on prerouting and
- * srcnat on postrouting only (nft prints kube-proxy's nat-output at -100 as `-100`).
+ * within 10 of one valid on the hook (`dstnat - 10`, `filter`), else the number. In the IP families dstnat is named on
+ * prerouting and srcnat on postrouting only (nft prints kube-proxy's nat-output at -100 as `-100`); the bridge family
+ * has its own values (dstnat -300 on prerouting, filter -200, out 100 on output, srcnat 300 on postrouting); netdev
+ * names only filter (0).
  */
-export function nftPriorityText(hook: string, priority: number): string {
-  const named: [string, number][] = [
-    ['raw', -300],
-    ['mangle', -150],
-    ...(hook === 'prerouting' ? [['dstnat', -100] as [string, number]] : []),
-    ['filter', 0],
-    ['security', 50],
-    ...(hook === 'postrouting' ? [['srcnat', 100] as [string, number]] : []),
-  ];
+export function nftPriorityText(hook: string, priority: number, family?: string): string {
+  const named: [string, number][] =
+    family === 'bridge'
+      ? [
+          ...(hook === 'prerouting' ? [['dstnat', -300] as [string, number]] : []),
+          ['filter', -200],
+          ...(hook === 'output' ? [['out', 100] as [string, number]] : []),
+          ...(hook === 'postrouting' ? [['srcnat', 300] as [string, number]] : []),
+        ]
+      : family === 'netdev'
+        ? [['filter', 0]]
+        : [
+            ['raw', -300],
+            ['mangle', -150],
+            ...(hook === 'prerouting' ? [['dstnat', -100] as [string, number]] : []),
+            ['filter', 0],
+            ['security', 50],
+            ...(hook === 'postrouting' ? [['srcnat', 100] as [string, number]] : []),
+          ];
   for (const [name, value] of named) {
     const d = priority - value;
     if (d === 0) return name;

@@ -5,6 +5,7 @@
  */
 import { hostPort } from '../net/address';
 import type { Hop, NetfilterStep, OuterPacket, Step, StepOf, TracePath } from './types';
+import { hookLabel } from './types';
 
 /** A netfilter decision that ended the hook without accepting: a DROP or REJECT rule, or a DROP policy. */
 export function isBlocking(s: Step): s is NetfilterStep {
@@ -118,7 +119,7 @@ export function summarizeStep(s: Step): string {
     case 'drop': {
       const verb = s.disposition === 'rejected' ? 'rejected' : s.disposition === 'exited' ? 'left' : 'dropped';
       const by = s.chain ? ` by ${s.table ?? ''} ${s.chain}${s.rule ? `: ${s.rule}` : ''}`.replace('  ', ' ') : '';
-      const at = s.hook ? ` at ${s.hook}` : s.device ? ` at ${s.device}` : '';
+      const at = s.hook ? ` at ${hookLabel(s.hook, s.family)}` : s.device ? ` at ${s.device}` : '';
       return `${verb} in ${s.netns}${at}${by} (${s.reason})`;
     }
   }

@@ -7,6 +7,7 @@ import { hostPort } from '../net/address';
 import { isBlocking, outerText, stepText } from './steps';
 import { escapeDeep } from '../syntax/escape';
 import type { Hop, NetfilterStep, TracePath, TraceResult } from './types';
+import { hookLabel } from './types';
 
 export interface TraceTextOptions {
   /** The terminal's width in columns; absent: lines are as long as they need to be (`--wide`, a pipe). */
@@ -67,7 +68,7 @@ export function chainWalk(h: Hop): string[] {
   const flush = () => {
     if (!group.length) return;
     const first = group[0];
-    let text = `${first.hook} ${first.table}: ${first.chain}`;
+    let text = `${hookLabel(first.hook, first.family)} ${first.table}: ${first.chain}`;
     let branch = 1;
     let statistic = false;
     let current = first.chain;
@@ -98,7 +99,8 @@ export function chainWalk(h: Hop): string[] {
   };
   for (const s of h.steps) {
     if (s.kind !== 'netfilter') continue;
-    if (group.length && (group[0].hook !== s.hook || group[0].table !== s.table)) flush();
+    if (group.length && (group[0].hook !== s.hook || group[0].family !== s.family || group[0].table !== s.table))
+      flush();
     group.push(s);
   }
   flush();

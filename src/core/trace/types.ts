@@ -137,8 +137,21 @@ export interface VethStep extends StepBase {
   readonly to: DeviceRef;
 }
 
-/** A netfilter hook. */
-export type TraceHook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+/**
+ * A netfilter hook: the IP stack's five, or `INGRESS` (a netdev ingress chain of the device the packet arrived on,
+ * which runs before conntrack and every PREROUTING chain).
+ */
+export type TraceHook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING' | 'INGRESS';
+
+/**
+ * The netfilter family of a hook that is not the IP stack's: `netdev` (ingress of a device), `bridge` (the bridge
+ * family's hooks, which see a bridged frame around br_netfilter's IP hooks). Absent: the IP stack's hook (iptables,
+ * nftables ip/ip6/inet tables).
+ */
+export type HookFamily = 'netdev' | 'bridge';
+
+/** A hook as a person reads it: `PREROUTING`, `netdev INGRESS`, `bridge FORWARD`. */
+export const hookLabel = (hook: string, family?: HookFamily): string => (family ? `${family} ${hook}` : hook);
 
 /**
  * What one netfilter decision did: a verdict that ends the hook (`ACCEPT`, `DROP`, `REJECT`), a move in the chain
@@ -174,6 +187,8 @@ export type NetfilterVerdict =
 export interface NetfilterStep extends StepBase, StepSpan {
   readonly kind: 'netfilter';
   readonly hook: TraceHook;
+  /** Set when the hook is not the IP stack's: a netdev ingress chain, a bridge-family chain. */
+  readonly family?: HookFamily;
   readonly table: string;
   readonly chain: string;
   /** The rule as iptables-save prints it; absent for a chain policy or a table-level note. */
@@ -320,6 +335,8 @@ export interface DropStep extends StepBase, StepSpan {
   readonly device?: string;
   /** `netfilter-*` and `source-range`: the hook, and the rule or policy that decided (absent fields: a policy). */
   readonly hook?: TraceHook;
+  /** The hook's family when it is not the IP stack's (see {@link NetfilterStep.family}). */
+  readonly family?: HookFamily;
   readonly table?: string;
   readonly chain?: string;
   readonly rule?: string;

@@ -36,6 +36,7 @@ import type {
   Step,
   VethStep,
 } from './types';
+import { hookLabel } from './types';
 
 export interface Pkt {
   readonly family: Family;
@@ -295,7 +296,8 @@ function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): Netf
   return {
     kind: 'netfilter',
     detail: `${d.table} ${d.chain}: ${d.action}`,
-    hook,
+    hook: d.hook ?? hook,
+    ...(d.family ? { family: d.family } : {}),
     table: d.table,
     chain: d.chain,
     ...(d.ruleText ? { rule: d.ruleText } : {}),
@@ -506,14 +508,17 @@ function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, n: Netns, hook: Ho
   const fw = !!d && n.filter?.chainRole(d.table, d.chain) === 'service-firewall';
   const reason: Reason = fw ? 'source-range' : e.verdict === 'REJECT' ? 'netfilter-reject' : 'netfilter-drop';
   const where = d ? `${d.table} ${d.chain}${d.ruleText ? `: ${d.ruleText}` : ` (${d.action})`}` : hook;
+  // The hook of the chain that decided: a netdev ingress or bridge-family chain runs beside the IP hook asked for.
+  const at = d?.hook ?? hook;
   return finish(
     e.state,
     netns,
     e.verdict === 'REJECT' ? 'rejected' : 'dropped',
     reason,
-    `${e.verdict === 'REJECT' ? 'rejected' : 'dropped'} at ${hook} by ${where}`,
+    `${e.verdict === 'REJECT' ? 'rejected' : 'dropped'} at ${hookLabel(at, d?.family)} by ${where}`,
     {
-      hook,
+      hook: at,
+      ...(d?.family ? { family: d.family } : {}),
       ...(d
         ? {
             table: d.table,

@@ -11,6 +11,7 @@
  */
 import type { Hop, NatStep, NatTuple, NetfilterStep, PolicyStep, TracePath } from '../../protocol/messages';
 import { nftPriorityText } from '../../core/nftables/priority';
+import { hookLabel, type HookFamily } from '../../core/trace/types';
 import { clip, svg } from '../shared/host';
 
 /** The tables of each hook, in the kernel's priority order (iptables; nftables chains name their own). */
@@ -41,6 +42,8 @@ export interface ChainVisit {
 
 export interface Stage {
   readonly hook: string;
+  /** The hook's family when it is not the IP stack's: a netdev ingress chain, a bridge-family chain. */
+  readonly family?: HookFamily;
   readonly table: string;
   /** nftables: the base chain's priority (steps carry it; iptables stages leave it out). */
   readonly priority?: number;
@@ -111,11 +114,18 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
   let i = 0;
   while (i < steps.length) {
     const hook = steps[i].hook;
+    const family = steps[i].family;
     const table = steps[i].table;
     const priority = steps[i].priority;
     const group: NetfilterStep[] = [];
     // One stage per table on the hook, and per base chain (by priority) where a table has several (nftables).
-    while (i < steps.length && steps[i].hook === hook && steps[i].table === table && steps[i].priority === priority)
+    while (
+      i < steps.length &&
+      steps[i].hook === hook &&
+      steps[i].family === family &&
+      steps[i].table === table &&
+      steps[i].priority === priority
+    )
       group.push(steps[i++]);
     const visits: ChainVisit[] = [];
     let verdict: Stage['verdict'];
@@ -132,7 +142,7 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
         if (s.probability !== undefined || mine.split) {
           for (const o of others) {
             const theirs = branchIn(
-              o.filter((x) => x.hook === hook && x.table === table),
+              o.filter((x) => x.hook === hook && x.family === family && x.table === table),
               s.chain,
             );
             if (
@@ -159,6 +169,7 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
       kind: 'stage',
       stage: {
         hook,
+        ...(family ? { family } : {}),
         table,
         ...(priority !== undefined ? { priority } : {}),
         visits,
@@ -185,7 +196,7 @@ function lastHook(items: RulePath['items']): string | undefined {
 const pct = (p: number) => `${Math.round(p * 1000) / 10}%`;
 
 /** An nftables base chain's priority as nft prints it (`dstnat - 10`, `filter`, or the number). */
-const priorityText = (hook: string, priority: number): string => nftPriorityText(hook.toLowerCase(), priority);
+const priorityText = (s: Stage, priority: number): string => nftPriorityText(s.hook.toLowerCase(), priority, s.family);
 const ep = (a: string, p: number | null) => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const tuple = (t: NatTuple) => `${ep(t.src, t.sport)} → ${ep(t.dst, t.dport)}`;
 
@@ -212,7 +223,7 @@ export function rulePathLines(r: RulePath): string[] {
     const end = s.verdict ? `: ${s.verdict.policy ? `policy ${s.verdict.verdict}` : s.verdict.verdict}` : '';
     const nat = s.nat ? ` (${tuple(s.nat.before)} ⇒ ${tuple(s.nat.after)})` : '';
     lines.push(
-      `${s.hook} ${s.table}${s.priority !== undefined ? ` (priority ${priorityText(s.hook, s.priority)})` : ''}: ${walk}${end}${nat}`,
+      `${hookLabel(s.hook, s.family)} ${s.table}${s.priority !== undefined ? ` (priority ${priorityText(s, s.priority)})` : ''}: ${walk}${end}${nat}`,
     );
   }
   for (const p of r.policies)
@@ -310,17 +321,18 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       class: 'rp-stage',
       transform: `translate(${x} ${top})`,
       'data-hook': s.hook,
+      ...(s.family ? { 'data-family': s.family } : {}),
       'data-table': s.table,
     });
     const stageH = heights[stages.indexOf(it)];
     g.append(svg('rect', { width: COL_W, height: stageH, rx: 6, class: 'rp-box' }));
-    g.append(svg('text', { x: 10, y: 18, class: 'rp-hook' }, s.hook));
+    g.append(svg('text', { x: 10, y: 18, class: 'rp-hook' }, hookLabel(s.hook, s.family)));
     // iptables: the hook's tables in order, this one lit; nftables: the table and its base chain's priority.
     const tables = s.priority !== undefined ? [s.table] : (HOOK_TABLES[s.hook] ?? [s.table]);
     let tx = 10;
     if (s.priority !== undefined) {
       g.setAttribute('data-priority', String(s.priority));
-      const label = `priority ${priorityText(s.hook, s.priority)}`;
+      const label = `priority ${priorityText(s, s.priority)}`;
       g.append(svg('text', { x: COL_W - 10, y: 18, class: 'rp-priority', 'text-anchor': 'end' }, label));
     }
     for (const t of tables.includes(s.table) ? tables : [...tables, s.table]) {
