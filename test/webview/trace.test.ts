@@ -372,6 +372,31 @@ suite('trace view', () => {
     }
   });
 
+  test('rule path of a netdev ingress drop: the stage is netdev INGRESS (priority filter), not PREROUTING', async () => {
+    const g = golden('node-nftables-netdev-ingress');
+    const v = await openTrace(g);
+    try {
+      const mark = v.page.locator('#diagram .mark.mark-drop');
+      assert.equal(await mark.count(), 1);
+      await mark.click();
+      const rp = v.page.locator('#rulepath-holder svg');
+      const stage = rp.locator('.rp-stage[data-hook="INGRESS"][data-family="netdev"][data-table="netdev edge"]');
+      assert.equal(await stage.count(), 1);
+      assert.equal(oneLine(await stage.locator('.rp-hook').textContent()), 'netdev INGRESS');
+      assert.equal(oneLine(await stage.locator('.rp-priority').textContent()), 'priority filter');
+      assert.equal(await rp.locator('.rp-stage[data-hook="PREROUTING"]').count(), 0);
+      assert.ok((await stage.locator('.rp-verdict.bad').count()) >= 1, 'no red DROP verdict');
+      await v.page.locator('#export-markdown').click();
+      const md = (await v.posted()).find(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
+      )!.content;
+      assert.match(md, /- netdev INGRESS netdev edge \(priority filter\): eth0-in: DROP/);
+      savePng('trace-rulepath-netdev-ingress', await v.page.locator('#rulepath-holder').screenshot());
+    } finally {
+      await v.close();
+    }
+  });
+
   test('rule path: PREROUTING, the routing decision, FORWARD, POSTROUTING in order; a drop marked and shown red', async () => {
     const g = golden('nodeport-etp-cluster');
     const v = await openTrace(g);
