@@ -20,6 +20,7 @@ import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../datapl
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type { PolicyIndex } from '../policy/evaluate';
 import type { DirectionVerdict, PolicyConnection } from '../policy/types';
+import type { Pod } from '../model/types';
 import type {
   BridgeStep,
   DeliverStep,
@@ -642,41 +643,51 @@ function policyThen(
 }
 
 /**
- * The source pod's egress policies, judged once where the packet first enters a node (after PREROUTING, so on
- * the post-DNAT destination), as plugins enforce it on the host side of the pod's interface.
+ * Where NetworkPolicy is judged: in the node namespaces, on the netfilter hook the packet takes there, before that
+ * hook's own rules, as iptables-based plug-ins enforce it:
+ *
+ * - `FORWARD` (routed, or bridged with br_netfilter: after PREROUTING, so on the post-DNAT addresses; before
+ *   POSTROUTING, so a masquerade on this node is not seen yet): egress of a source pod of this node, then ingress of
+ *   a destination pod of this node;
+ * - `INPUT` (delivered to the node itself): egress of a source pod of this node;
+ * - `OUTPUT` (sent by the node, after its DNAT): ingress of a destination pod of this node.
+ *
+ * A denial drops the packet there, so the path ends in the hop the hook runs in (a frame bridged between two pods
+ * ends on the source pod's port: FORWARD runs in the bridge's forwarding, before the frame reaches the other port).
+ * Each pod is judged by its own node only: a pod's egress where it sends, a pod's ingress where it receives.
  */
-function policyEgress(env: WalkEnv, s: WalkState, n: Netns, then: (s: WalkState) => Finished[]): Finished[] {
+function policyAt(
+  env: WalkEnv,
+  s: WalkState,
+  n: Netns,
+  hook: 'FORWARD' | 'INPUT' | 'OUTPUT',
+  then: (s: WalkState) => Finished[],
+): Finished[] {
   const policy = env.policy;
-  if (!policy || s.reply || s.egressJudged) return then(s);
-  const judged: WalkState = { ...s, egressJudged: true };
+  if (!policy || n.kind !== 'node' || s.tunnel) return then(s);
   const c = connectionOf(s.pkt);
-  const v = policy.judge('egress', policy.endpoint(c.src), policy.endpoint(c.dst), c);
-  return policyThen(judged, n, v, c, then);
+  const src = policy.endpoint(c.src);
+  const dst = policy.endpoint(c.dst);
+  const local = (e: typeof src): boolean => !!e.pod && e.pod.node === n.name;
+  const ingress = (a: WalkState): Finished[] => {
+    if (hook === 'INPUT' || !local(dst)) return then(a);
+    if (a.reply) return then(replyStep(a, dst.pod!, policy));
+    return policyThen(a, n, policy.judge('ingress', dst, src, c), c, then);
+  };
+  if (hook === 'OUTPUT' || s.reply || s.egressJudged || !local(src)) return ingress(s);
+  return policyThen({ ...s, egressJudged: true }, n, policy.judge('egress', src, dst, c), c, ingress);
 }
 
-/** The destination pod's ingress policies, judged as the packet leaves the node for the pod (`n` is the node). */
-function policyIngress(env: WalkEnv, s: WalkState, n: Netns, then: (s: WalkState) => Finished[]): Finished[] {
-  const policy = env.policy;
-  if (!policy) return then(s);
-  if (s.reply) {
-    const pod = policy.endpoint(s.pkt.dst).pod;
-    if (!pod) return then(s);
-    return then(
-      step(s, {
-        kind: 'policy',
-        direction: 'ingress',
-        verdict: 'allowed',
-        pod: pod.id,
-        policies: policy.isolating(pod, 'ingress').map((p) => p.id),
-        exempt: 'reply',
-        detail: `ingress to ${pod.id}: a reply of an allowed connection, allowed whatever the policies say`,
-      }),
-    );
-  }
-  return policyEgress(env, s, n, (a) => {
-    const c = connectionOf(a.pkt);
-    const v = policy.judge('ingress', policy.endpoint(c.dst), policy.endpoint(c.src), c);
-    return policyThen(a, n, v, c, then);
+/** A reply of an allowed connection reaching its client pod: allowed whatever the policies say (conntrack). */
+function replyStep(s: WalkState, pod: Pod, policy: PolicyIndex): WalkState {
+  return step(s, {
+    kind: 'policy',
+    direction: 'ingress',
+    verdict: 'allowed',
+    pod: pod.id,
+    policies: policy.isolating(pod, 'ingress').map((p) => p.id),
+    exempt: 'reply',
+    detail: `ingress to ${pod.id}: a reply of an allowed connection, allowed whatever the policies say`,
   });
 }
 
@@ -787,23 +798,26 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
     );
   };
-  return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev }, (a) => {
-    if (a.pkt.dst === s.pkt.dst) return send(a, r.dev, r.via);
-    // OUTPUT changed the destination (DNAT): the kernel routes again.
-    const d2 = addr(a.pkt.dst);
-    if (isLocalAddress(n, d2))
-      return hop(a, n.id, 'lo', 'out', (c) =>
-        hop(c, n.id, 'lo', 'in', (d) =>
-          hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
-        ),
-      );
-    const r2 = lookupRoute(n, d2);
-    if (!r2 || r2.type === 'blackhole')
-      return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
-        address: a.pkt.dst,
-      });
-    return send(step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat')), r2.dev, r2.via);
-  });
+  // The node's own packet to a pod of this node: the pod's ingress policies judge it in filter OUTPUT (after DNAT).
+  return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev }, (o) =>
+    policyAt(env, o, n, 'OUTPUT', (a) => {
+      if (a.pkt.dst === s.pkt.dst) return send(a, r.dev, r.via);
+      // OUTPUT changed the destination (DNAT): the kernel routes again.
+      const d2 = addr(a.pkt.dst);
+      if (isLocalAddress(n, d2))
+        return hop(a, n.id, 'lo', 'out', (c) =>
+          hop(c, n.id, 'lo', 'in', (d) =>
+            hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
+          ),
+        );
+      const r2 = lookupRoute(n, d2);
+      if (!r2 || r2.type === 'blackhole')
+        return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
+          address: a.pkt.dst,
+        });
+      return send(step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat')), r2.dev, r2.via);
+    }),
+  );
 }
 
 /** Which bridge port leads to `target` (the pod behind the port owns it), or the bridge itself. */
@@ -924,13 +938,11 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
           address: fmtAddr(nextHop),
         }),
       );
-    const go = (x: WalkState): Finished[] =>
-      hop(x, n.id, dev, 'out', (a) =>
-        hop(step(ask(a), vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
-          receive(env, b, pn, peer.device),
-        ),
-      );
-    return n.kind === 'node' && pn.kind === 'pod' ? policyIngress(env, s, n, go) : go(s);
+    return hop(s, n.id, dev, 'out', (a) =>
+      hop(step(ask(a), vethStep(n.id, dev, pn.id, peer.device)), pn.id, peer.device, 'in', (b) =>
+        receive(env, b, pn, peer.device),
+      ),
+    );
   }
   if (iface.kind === 'loopback')
     return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
@@ -1005,14 +1017,11 @@ function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished
   if (!peer)
     return finish(s, n.id, 'dropped', 'no-route', `bridge port ${port} of ${n.id} leads to no pod`, { device: port });
   const pn = ns(env, peer.netns);
-  const a = leaveNode(s, n);
-  const go = (x: WalkState): Finished[] =>
-    hop(x, n.id, port, 'out', (b) =>
-      hop(step(b, vethStep(n.id, port, pn.id, peer.device)), pn.id, peer.device, 'in', (c) =>
-        receive(env, c, pn, peer.device),
-      ),
-    );
-  return pn.kind === 'pod' ? policyIngress(env, a, n, go) : go(a);
+  return hop(leaveNode(s, n), n.id, port, 'out', (b) =>
+    hop(step(b, vethStep(n.id, port, pn.id, peer.device)), pn.id, peer.device, 'in', (c) =>
+      receive(env, c, pn, peer.device),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- receiving
@@ -1032,9 +1041,7 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
       { device, address: s.pkt.dst },
     );
   }
-  return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) =>
-    policyEgress(env, a, n, (b) => routeInput(env, b, n, device)),
-  );
+  return hookThen(env, s, n, 'PREROUTING', { inIface: device }, (a) => routeInput(env, a, n, device));
 }
 
 /** The node's routing decision for a received packet (after PREROUTING). */
@@ -1042,8 +1049,10 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   const dst = addr(s.pkt.dst);
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
-    return hookThen(env, st, n, 'INPUT', { inIface: inDev }, (a) =>
-      a.tunnel ? decapsulate(env, a, n, inDev) : deliver(env, a, n, inDev),
+    return policyAt(env, st, n, 'INPUT', (p) =>
+      hookThen(env, p, n, 'INPUT', { inIface: inDev }, (a) =>
+        a.tunnel ? decapsulate(env, a, n, inDev) : deliver(env, a, n, inDev),
+      ),
     );
   }
   const r = lookupRoute(n, dst);
@@ -1091,14 +1100,16 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   );
   const iface = n.interfaces.find((i) => i.name === r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
-  return hookThen(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
-    hookThen(
-      env,
-      a,
-      n,
-      'POSTROUTING',
-      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
-      (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
+  return policyAt(env, st, n, 'FORWARD', (p) =>
+    hookThen(env, p, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
+      hookThen(
+        env,
+        a,
+        n,
+        'POSTROUTING',
+        { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
+        (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
+      ),
     ),
   );
 }
@@ -1142,52 +1153,51 @@ function bridgeIngress(
         { device: port },
       );
     }
-    if (!n.brNetfilter) return crossPort(env, st, n, out);
-    return hookThen(env, st, n, 'FORWARD', { inIface: bridge.name, outIface: bridge.name, bridged: true }, (b) =>
-      hookThen(
-        env,
-        b,
-        n,
-        'POSTROUTING',
-        { outIface: bridge.name, bridged: true, outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)) },
-        (c) => crossPort(env, c, n, out),
+    // Without br_netfilter no iptables hook sees a bridged frame; policy is still judged where FORWARD would run.
+    if (!n.brNetfilter) return policyAt(env, st, n, 'FORWARD', (p) => crossPort(env, p, n, out));
+    return policyAt(env, st, n, 'FORWARD', (p) =>
+      hookThen(env, p, n, 'FORWARD', { inIface: bridge.name, outIface: bridge.name, bridged: true }, (b) =>
+        hookThen(
+          env,
+          b,
+          n,
+          'POSTROUTING',
+          {
+            outIface: bridge.name,
+            bridged: true,
+            outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
+          },
+          (c) => crossPort(env, c, n, out),
+        ),
       ),
     );
   };
   if (!n.brNetfilter) {
-    if (toPort) return policyEgress(env, s, n, (a) => bridgeOut(a, toPort, 'destination'));
+    if (toPort) return bridgeOut(s, toPort, 'destination');
     return hop(s, n.id, bridge.name, 'in', (a) => receive(env, a, n, bridge.name));
   }
   const before = s.pkt.dst;
-  const pre = (f: (a: WalkState) => Finished[]) => (a: WalkState) => policyEgress(env, a, n, f);
-  return hookThen(
-    env,
-    s,
-    n,
-    'PREROUTING',
-    { inIface: bridge.name, ...(toPort ? { bridged: true } : {}) },
-    pre((a) => {
-      if (a.pkt.dst !== before) {
-        // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
-        const d = addr(a.pkt.dst);
-        const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
-        if (r && r.dev === bridge.name) {
-          const nb = bridgeNeighbor(env, n, bridge, d);
-          if (nb?.kind === 'port') {
-            const viaBridge = (b: WalkState): Finished[] =>
-              bridgeOut(
-                step(b, routeStep(n, d, r, `${r.text} (bridged after DNAT at the bridge)`, 'bridged-after-dnat')),
-                nb.device,
-                'nat-at-bridge',
-              );
-            return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
-          }
+  return hookThen(env, s, n, 'PREROUTING', { inIface: bridge.name, ...(toPort ? { bridged: true } : {}) }, (a) => {
+    if (a.pkt.dst !== before) {
+      // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
+      const d = addr(a.pkt.dst);
+      const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
+      if (r && r.dev === bridge.name) {
+        const nb = bridgeNeighbor(env, n, bridge, d);
+        if (nb?.kind === 'port') {
+          const viaBridge = (b: WalkState): Finished[] =>
+            bridgeOut(
+              step(b, routeStep(n, d, r, `${r.text} (bridged after DNAT at the bridge)`, 'bridged-after-dnat')),
+              nb.device,
+              'nat-at-bridge',
+            );
+          return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
         }
       }
-      if (toPort) return bridgeOut(a, toPort, 'destination');
-      return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
-    }),
-  );
+    }
+    if (toPort) return bridgeOut(a, toPort, 'destination');
+    return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
+  });
 }
 
 // ---------------------------------------------------------------- tunnels

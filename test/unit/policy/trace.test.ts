@@ -6,6 +6,7 @@ import { buildTopology } from '../../../src/core/model/build';
 import { compileDataPlane } from '../../../src/core/dataplane';
 import { traceFlow, type TraceRequest } from '../../../src/core/trace';
 import type { Hop, StepOf } from '../../../src/core/trace/types';
+import { predictedDevices } from '../../../src/lab/devices';
 import { lab, policy } from './lab';
 
 const FIXTURE = path.resolve(__dirname, '../../fixtures/traces/policy-service-allowed/topology.yaml');
@@ -34,9 +35,14 @@ describe('NetworkPolicy in traces', () => {
     assert.deepEqual(egress.policies, ['shop/allow-dns', 'shop/api', 'shop/default-deny']);
     assert.match(TEXT.slice(egress.start, egress.end), /^to: \[\{podSelector: \{matchLabels: \{app: db\}\}\}\]/);
     assert.equal(egress.file, 'topology.yaml');
-    // The egress step comes after kube-proxy's DNAT in the same hop: policies see the backend, not the ClusterIP.
-    const hop2 = path1.hops.find((h) => h.steps.includes(path1.hops[1].steps.find((s) => s.kind === 'policy')!))!;
-    assert.ok(hop2.steps.findIndex((s) => s.kind === 'nat') < hop2.steps.findIndex((s) => s.kind === 'policy'));
+    // The egress step comes after kube-proxy's DNAT (the bridge's PREROUTING) and first in filter FORWARD, where the
+    // frame went up to cni0 and was routed: policies see the backend, not the ClusterIP.
+    const steps = path1.hops.flatMap((h) => h.steps.map((st) => ({ hop: `${h.netns} ${h.device} ${h.dir}`, st })));
+    const at = steps.findIndex((x) => x.st.kind === 'policy');
+    assert.ok(steps.findIndex((x) => x.st.kind === 'nat') < at);
+    assert.equal(steps[at].hop, 'node:node1 cni0 in');
+    const next = steps[at + 1].st;
+    assert.ok(next.kind === 'netfilter' && next.chain === 'FORWARD', JSON.stringify(next));
     assert.match(egress.detail, /10\.244\.2\.12:5432/);
     assert.deepEqual(
       [ingress.direction, ingress.netns, ingress.pod, ingress.policy, ingress.ruleIndex],
@@ -76,6 +82,71 @@ describe('NetworkPolicy in traces', () => {
     );
     assert.equal(p.hops[p.hops.length - 1].netns, 'node:node1');
     assert.equal(p.reason, 'policy-denied');
+  });
+
+  // Where the drop is: the kernel (the lab's policy chains, first in filter FORWARD; docs/kernel-lab.md) drops a
+  // denied packet in the FORWARD hook, so the path ends in the hop FORWARD runs in and no later device is crossed.
+  describe('a denied packet ends where filter FORWARD runs', () => {
+    const devices = (request: TraceRequest) => {
+      const built = buildTopology([{ path: 'topology.yaml', text: TEXT }]);
+      const dp = compileDataPlane(built.topology);
+      const r = traceFlow(built.topology, request, dp).result!;
+      return {
+        path: r.paths[0],
+        devices: predictedDevices(r.paths[0], dp).map((h) => `${h.netns} ${h.device} ${h.dir}`),
+      };
+    };
+
+    it("bridged between two pods of one node: on the source pod's bridge port (br_netfilter's FORWARD runs in the bridge's forwarding)", () => {
+      const { path: p, devices: d } = devices({ from: 'pod/monitoring/prometheus-0', to: 'pod/shop/api-1:8000' });
+      assert.deepEqual([p.disposition, p.reason], ['dropped', 'policy-denied']);
+      const last = p.hops[p.hops.length - 1];
+      assert.equal(last.netns, 'node:node1');
+      assert.match(last.device, /^veth/);
+      assert.equal(last.dir, 'in');
+      // Nothing of FORWARD or POSTROUTING after the policy step: the policy chain is FORWARD's first rule.
+      const denied = last.steps.findIndex((st) => st.kind === 'policy' && st.verdict === 'denied');
+      const after = last.steps.slice(denied + 1);
+      assert.deepEqual(
+        after.map((st) => st.kind),
+        ['drop'],
+      );
+      assert.deepEqual(d, ['pod:monitoring/prometheus-0 eth0 out', `node:node1 ${last.device} in`]);
+    });
+
+    it('routed in from another node: on the interface it arrived by, never out of cni0', () => {
+      const { path: p, devices: d } = devices({ from: 'pod/dev/tester', to: 'pod/shop/api-1:8000' });
+      assert.equal(p.reason, 'policy-denied');
+      assert.deepEqual(d.slice(-2), ['node:node2 eth0 out', 'node:node1 eth0 in']);
+    });
+
+    it("the node's own packet to its pod (nodeTraffic: policy): in filter OUTPUT, before it leaves by cni0", () => {
+      const { path: p, devices: d } = devices({
+        from: 'node/node1',
+        to: 'pod/shop/api-1:8000',
+        policy: { nodeTraffic: 'policy' },
+      });
+      assert.equal(p.reason, 'policy-denied');
+      assert.deepEqual(d, []);
+    });
+
+    it("a masquerade on the destination's own node comes after FORWARD: the pod's ingress sees the sender", () => {
+      // masqueradeAll: kube-proxy marks every Service connection, and node1 masquerades it in POSTROUTING; the
+      // policy chain in FORWARD has already judged the original source (prometheus), which api admits not.
+      const text = TEXT.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {masqueradeAll: true}\n');
+      assert.notEqual(text, TEXT);
+      const r = trace({ from: 'pod/monitoring/prometheus-0', to: 'svc/shop/api:api' }, text);
+      const marked = r.paths[0].hops.flatMap((h) => h.steps).some((st) => st.detail.includes('KUBE-MARK-MASQ'));
+      assert.ok(marked, 'kube-proxy marks the connection for masquerade');
+      assert.deepEqual(
+        policySteps(r.paths[0].hops).map((st) => [st.direction, st.verdict]),
+        [
+          ['egress', 'allowed'],
+          ['ingress', 'denied'],
+        ],
+      );
+      assert.match(policySteps(r.paths[0].hops)[1].detail, /from 10\.244\.1\.20\b/);
+    });
   });
 
   it("allows the pod's own node, or judges it when the user chooses nodeTraffic: policy", () => {
