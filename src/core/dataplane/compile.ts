@@ -18,6 +18,7 @@ import {
   parsePrefix,
   prefixContainsAddress,
   type Address,
+  type Prefix,
 } from '../net/address';
 import type { Node, Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
@@ -126,7 +127,7 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
 
 export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
   const problems: Problem[] = [];
-  const namespaces = new Map<NetnsId, Netns>();
+  const namespaces = new LazyNamespaces();
   const veths: VethPair[] = [];
   const owners = new Map<string, { netns: NetnsId; device: string }>();
   const own = (address: string, netns: NetnsId, device: string): void => {
@@ -268,6 +269,14 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     for (const i of interfaces) if (i.kind !== 'loopback') for (const a of i.addresses) own(a.address, nsId, i.name);
   }
 
+  // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods); what the data
+  // plane needs of every pod at once, its addresses' owner and its veth pair, is recorded now.
+  const podCidrsOf = new Map<string, Prefix[]>();
+  const podCidrs = (node: Node): Prefix[] => {
+    let l = podCidrsOf.get(node.name);
+    if (!l) podCidrsOf.set(node.name, (l = node.podCIDRs.flatMap((c) => parsePrefix(c) ?? [])));
+    return l;
+  };
   for (const pod of t.pods) {
     if (pod.hostNetwork) continue;
     const node = nodeByName.get(pod.node);
@@ -275,38 +284,39 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const addresses: InterfaceAddress[] = pod.ips.flatMap((ip) => {
       const a = parseAddress(ip);
       if (!a) return [];
-      const subnet = node?.podCIDRs
-        .map(parsePrefix)
-        .find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
+      const subnet = node && podCidrs(node).find((p) => p.family === a.family && prefixContainsAddress(p, a));
       return [{ family: a.family, address: formatAddress(a), length: subnet?.length ?? (a.family === 4 ? 32 : 128) }];
     });
-    const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
-    const mtu = node ? podMtuOf(t, node) : undefined;
-    const eth0: DpInterface = {
-      name: 'eth0',
-      kind: 'veth',
-      addresses: podWiring?.addresses ?? addresses,
-      peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
-      ...(mtu !== undefined ? { mtu } : {}),
-    };
-    const interfaces = [LO, eth0];
-    const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
-    namespaces.set(nsId, {
-      id: nsId,
-      kind: 'pod',
-      name: pod.id,
-      node: pod.node,
-      interfaces,
-      routes: sortRoutes(routes),
-      bridges: [],
-      listeners: listenersOf(pod),
-      pods: [pod.id],
-      forwarding: false,
-      brNetfilter: false,
+    namespaces.set(nsId, () => {
+      const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
+      const mtu = node ? podMtuOf(t, node) : undefined;
+      const eth0: DpInterface = {
+        name: 'eth0',
+        kind: 'veth',
+        addresses: podWiring?.addresses ?? addresses,
+        peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
+        ...(mtu !== undefined ? { mtu } : {}),
+      };
+      const interfaces = [LO, eth0];
+      const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
+      return {
+        id: nsId,
+        kind: 'pod',
+        name: pod.id,
+        node: pod.node,
+        interfaces,
+        routes: sortRoutes(routes),
+        bridges: [],
+        listeners: listenersOf(pod),
+        pods: [pod.id],
+        forwarding: false,
+        brNetfilter: false,
+      };
     });
     if (node)
       veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
-    for (const a of eth0.addresses) own(a.address, nsId, 'eth0');
+    // The plug-ins change only the lengths of a pod's addresses (Calico's /32), never the addresses.
+    for (const a of addresses) own(a.address, nsId, 'eth0');
   }
 
   for (const x of t.externals) {
@@ -334,7 +344,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   }
 
   const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
-  for (const ns of namespaces.values()) {
+  // Pods have no physical interfaces: only nodes and externals are on the underlay (pods stay unbuilt).
+  for (const ns of namespaces.built()) {
     for (const i of ns.interfaces) {
       if (i.kind === 'physical' && i.network)
         members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
@@ -367,6 +378,59 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       return all;
     },
   };
+}
+
+/**
+ * The namespaces of a data plane by id, in the order they were added (nodes, pods, externals). A pod's is given as
+ * the function that builds it, called on first use: reading one namespace never builds the others.
+ */
+class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
+  private readonly entriesById = new Map<NetnsId, Netns | (() => Netns)>();
+
+  set(id: NetnsId, ns: Netns | (() => Netns)): void {
+    this.entriesById.set(id, ns);
+  }
+
+  get size(): number {
+    return this.entriesById.size;
+  }
+
+  has(id: NetnsId): boolean {
+    return this.entriesById.has(id);
+  }
+
+  get(id: NetnsId): Netns | undefined {
+    const e = this.entriesById.get(id);
+    if (typeof e !== 'function') return e;
+    const ns = e();
+    this.entriesById.set(id, ns);
+    return ns;
+  }
+
+  /** The namespaces built so far (every node and external; the pods asked for). */
+  *built(): IterableIterator<Netns> {
+    for (const e of this.entriesById.values()) if (typeof e !== 'function') yield e;
+  }
+
+  keys(): MapIterator<NetnsId> {
+    return this.entriesById.keys();
+  }
+
+  *values(): MapIterator<Netns> {
+    for (const id of this.entriesById.keys()) yield this.get(id)!;
+  }
+
+  *entries(): MapIterator<[NetnsId, Netns]> {
+    for (const id of this.entriesById.keys()) yield [id, this.get(id)!];
+  }
+
+  [Symbol.iterator](): MapIterator<[NetnsId, Netns]> {
+    return this.entries();
+  }
+
+  forEach(f: (value: Netns, key: NetnsId, map: ReadonlyMap<NetnsId, Netns>) => void, thisArg?: unknown): void {
+    for (const [id, ns] of this.entries()) f.call(thisArg, ns, id, this);
+  }
 }
 
 function listenersOf(p: Topology['pods'][number]): Listener[] {

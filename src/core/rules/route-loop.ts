@@ -85,8 +85,10 @@ function loopCandidates(t: Topology, dp: DataPlane): Prefix[] {
     if (!next || next.kind !== 'node') return;
     if (!next.routes.some((c) => c.kind === 'connected' && prefixContains(c.prefix, prefix))) out.push(prefix);
   };
-  for (const n of dp.namespaces.values()) {
-    if (n.kind !== 'node') continue;
+  // Nodes only (reading every namespace would build every pod's).
+  for (const name of new Set(t.nodes.map((x) => x.name))) {
+    const n = dp.namespaces.get(nodeNetns(name));
+    if (!n || n.kind !== 'node') continue;
     for (const r of n.routes) if (r.via) viaNode(n, r.via, r.prefix);
   }
   // host-gw's routes go via the node owning the CIDR: whichever node holds the route, the next hop is the same.
