@@ -202,7 +202,7 @@ function scaleTable(rows: readonly ScaleRow[]): string {
   const f0 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
   const top = (r: ScaleRow): string =>
     Object.entries(r.phases)
-      .filter(([k]) => k.startsWith('rule '))
+      .filter(([k]) => k.startsWith('rule ') && !k.endsWith(' CPU'))
       .sort((a, b) => b[1] - a[1])
       .slice(0, 2)
       .map(([k, v]) => `${k.slice(5)} ${v.toFixed(0)}`)
@@ -221,7 +221,9 @@ function scaleTable(rows: readonly ScaleRow[]): string {
       'model',
       'data plane',
       'first trace',
+      'first trace CPU',
       'warm trace',
+      'warm trace CPU',
       'slowest rules (ms)',
     ],
     ...rows.map((r) => [
@@ -237,7 +239,9 @@ function scaleTable(rows: readonly ScaleRow[]): string {
       f0(r.phases.model),
       f0(r.phases['data plane']),
       f0(r.phases[FIRST]),
+      f0(r.phases[`${FIRST} CPU`]),
       r.phases[WARM] === undefined ? '-' : r.phases[WARM].toFixed(1),
+      r.phases[`${WARM} CPU`] === undefined ? '-' : r.phases[`${WARM} CPU`].toFixed(1),
       top(r),
     ]),
   ]);
