@@ -27,6 +27,10 @@ function scenarios(): [string, string][] {
     'examples/dual-stack',
     fs.readFileSync(path.join(root, 'examples/dual-stack/cluster.netpath.yaml'), 'utf8'),
   ]);
+  // Cases of the listing alone (no trace): IPv6 anonymous sets that nft merges, as it does IPv4 ones.
+  const listing = path.join(root, 'test/fixtures/nft-listing');
+  for (const n of fs.readdirSync(listing).sort())
+    out.push([`nft-listing/${n}`, fs.readFileSync(path.join(listing, n), 'utf8')]);
   return out.map(([n, text]) => [
     n,
     text.includes('    mode: iptables\n')

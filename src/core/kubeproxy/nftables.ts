@@ -559,16 +559,17 @@ export function nftListedRule(text: string): string {
       (_, op: string, m: string) => `meta mark set meta mark ${OPS[op]} ${hex8(m)}`,
     )
     .replace(/(?<!vmap )\{ ([^\s{},]+) \}/g, '$1')
-    .replace(
-      /(?<!vmap )\{ ([^{}:]+, [^{}:]+) \}/g,
-      (_, list: string) => `{ ${mergedAddresses(list.split(/\s*,\s*/))} }`,
+    .replace(/(?<!vmap )\{ ([^{}]+, [^{}]+) \}/g, (whole, list: string) =>
+      // A map's entries (`key : value`) are left alone; IPv6 addresses have colons too, never with spaces around.
+      list.includes(' : ') ? whole : `{ ${mergedAddresses(list.split(/\s*,\s*/))} }`,
     )
     .replace(/ , /g, ', ');
 }
 
 /**
  * An anonymous set of addresses as nft keeps it: an interval set, where an element inside another one is merged into
- * it (`{ 192.168.56.0/24, 192.168.56.200 }` lists as `{ 192.168.56.0/24 }`). Other lists are left as written.
+ * it (`{ 192.168.56.0/24, 192.168.56.200 }` lists as `{ 192.168.56.0/24 }`, `{ fd00:56::/64, fd00:56::c8 }` as
+ * `{ fd00:56::/64 }`; nft 1.0.6 keeps the braces around what is left). Other lists are left as written.
  */
 function mergedAddresses(items: readonly string[]): string {
   const ranges = items.map((x) => {

@@ -58,6 +58,20 @@ describe('kube-proxy nftables mode: the tables as nft lists them', () => {
     );
     assert.equal(nftListedRule('ip saddr != { 10.0.0.0/8 } drop'), 'ip saddr != 10.0.0.0/8 drop');
     assert.equal(nftListedRule('ip daddr { 10.0.0.1, 10.0.0.2 } drop'), 'ip daddr { 10.0.0.1, 10.0.0.2 } drop');
+    // IPv6 the same way (the addresses' colons are not a map's ` : `).
+    assert.equal(
+      nftListedRule('ip6 saddr != { fd00:56::/64, fd00:56::c8 } drop'),
+      'ip6 saddr != { fd00:56::/64 } drop',
+    );
+    assert.equal(nftListedRule('ip6 saddr != { fd00:56::/64 } drop'), 'ip6 saddr != fd00:56::/64 drop');
+    assert.equal(
+      nftListedRule('ip6 daddr { fd00:56::a, fd00:56::b } drop'),
+      'ip6 daddr { fd00:56::a, fd00:56::b } drop',
+    );
+    assert.equal(
+      nftListedRule('ip6 daddr . tcp dport vmap { fd00::1 . 80 : goto a, fd00::2 . 80 : goto b }'),
+      'ip6 daddr . tcp dport vmap { fd00::1 . 80 : goto a, fd00::2 . 80 : goto b }',
+    );
   });
 
   it('priorities by name where nft names them, numbers elsewhere; times as nft writes them', () => {
