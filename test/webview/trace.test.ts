@@ -433,6 +433,110 @@ suite('trace view', () => {
     }
   });
 
+  test('rule path of a bridged frame: the bridge is a lane of its own (br_netfilter), its hooks in the kernel order above the IP hooks they run', async () => {
+    const g = golden('pod-to-pod-same-node');
+    const v = await openTrace(g);
+    try {
+      // Hop 2: the frame enters cni0 by the client's port and the bridge forwards it to web-1's.
+      await v.page.locator('#hops tbody tr[data-hop="1"] td').first().click();
+      const rp = v.page.locator('#rulepath-holder svg');
+      const lane = rp.locator('.rp-bridge-lane');
+      assert.equal(await lane.count(), 1, 'no bridge lane');
+      assert.equal(await lane.getAttribute('data-bridge'), 'cni0');
+      assert.match(
+        oneLine(await lane.locator('.rp-lane-title').textContent()),
+        /^bridge cni0, in by veth\w+ · br_netfilter/,
+      );
+      // The lane in the kernel's order: bridge PREROUTING, the bridge's decision (its forwarding database, not the
+      // routing decision), bridge FORWARD, bridge POSTROUTING.
+      const order = await lane
+        .locator('.rp-bridge-hook, .rp-bridge-decision')
+        .evaluateAll((els) =>
+          els.map((e) => (e.classList.contains('rp-bridge-decision') ? 'decision' : e.getAttribute('data-hook'))),
+        );
+      assert.deepEqual(order, ['PREROUTING', 'decision', 'FORWARD', 'POSTROUTING']);
+      const out = g.expected.paths[0].hops[2].device;
+      assert.equal(await lane.locator('.rp-bridge-decision').getAttribute('data-out'), out);
+      assert.match(oneLine(await lane.locator('.rp-bridge-decision').textContent()), new RegExp(`out of ${out}`));
+      assert.equal(await rp.locator('.rp-routing').count(), 0, 'a bridged frame is not routed');
+      // Each bridge hook is drawn above the IP hook's stages br_netfilter ran from it, and is visibly there.
+      const stages = rp.locator('.rp-stage');
+      assert.deepEqual(await stages.evaluateAll((els) => els.map((e) => e.getAttribute('data-hook'))), [
+        'PREROUTING',
+        'FORWARD',
+        'POSTROUTING',
+      ]);
+      assert.deepEqual(await stages.evaluateAll((els) => els.map((e) => e.getAttribute('data-bridged'))), [
+        'true',
+        'true',
+        'true',
+      ]);
+      for (const hook of ['PREROUTING', 'FORWARD', 'POSTROUTING']) {
+        const above = (await lane.locator(`.rp-bridge-hook[data-hook="${hook}"] rect`).boundingBox())!;
+        const below = (await rp.locator(`.rp-stage[data-hook="${hook}"] rect.rp-box`).first().boundingBox())!;
+        assert.ok(above.width > 100 && above.height > 20, `${hook}: the bridge hook is not drawn`);
+        assert.ok(above.y + above.height < below.y, `${hook}: the bridge hook is not above its IP stage`);
+        assert.ok(
+          above.x <= below.x + 1 && above.x + above.width >= below.x + below.width - 1,
+          `${hook}: the bridge hook does not span its IP stage`,
+        );
+      }
+      assert.equal(await lane.locator('.rp-brnf').count(), 3, 'a br_netfilter line down to each IP stage');
+      const shot = await v.page.locator('#rulepath-holder').screenshot();
+      savePng('trace-rulepath-bridged', shot);
+      const stats = await pixelStats(h.browser, shot);
+      assert.ok(stats.variance > 100 && stats.distinct > 10, `the rule path is blank (${JSON.stringify(stats)})`);
+      await v.page.locator('#export-markdown').click();
+      const md = (await v.posted()).find(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
+      )!.content;
+      assert.match(
+        md,
+        new RegExp(
+          `- bridge cni0 with br\\\\_netfilter \\(in by veth\\w+\\): PREROUTING → out of ${out} → FORWARD → POSTROUTING`,
+        ),
+      );
+    } finally {
+      await v.close();
+    }
+    // Pod to Service: the frame's PREROUTING at the port DNATs it; the bridge forwards it at the next hop.
+    const s = golden('pod-to-service');
+    const w = await openTrace(s);
+    try {
+      await w.page.locator('#diagram .mark.mark-dnat').click();
+      const lane = w.page.locator('#rulepath-holder .rp-bridge-lane');
+      assert.deepEqual(
+        await lane
+          .locator('.rp-bridge-hook, .rp-bridge-decision')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-hook') ?? e.getAttribute('data-kind'))),
+        ['PREROUTING', 'next-hop'],
+      );
+      await w.page.locator('#hop-next').click();
+      assert.deepEqual(
+        await lane
+          .locator('.rp-bridge-hook, .rp-bridge-decision')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-hook') ?? e.getAttribute('data-kind'))),
+        ['port', 'FORWARD', 'POSTROUTING'],
+      );
+      assert.match(oneLine(await lane.locator('.rp-bridge-decision').textContent()), /after DNAT/);
+    } finally {
+      await w.close();
+    }
+    // A routed frame (a node receiving on eth0): the routing decision, no bridge lane.
+    const routed = golden('nodeport-etp-cluster');
+    const x = await openTrace(routed);
+    try {
+      const i = routed.expected.paths[0].hops.findIndex((hop) =>
+        hop.steps.some((st) => st.kind === 'netfilter' && st.hook === 'FORWARD'),
+      );
+      await x.page.locator(`#hops tbody tr[data-hop="${i}"] td`).first().click();
+      assert.equal(await x.page.locator('#rulepath-holder .rp-bridge-lane').count(), 0);
+      assert.equal(await x.page.locator('#rulepath-holder .rp-routing').count(), 1);
+    } finally {
+      await x.close();
+    }
+  });
+
   test('controls ask the host to re-trace; exports go to the host as SVG and Markdown', async () => {
     const g = golden('pod-to-service');
     const v = await openTrace(g);

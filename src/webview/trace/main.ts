@@ -27,7 +27,7 @@ import { applyStyles } from '../shared/styles';
 import { outerText, stepText } from '../../core/trace/steps';
 import { splitBracketedHostPort } from '../../core/net/address';
 import { draw, layout, type Layout } from './diagram';
-import { drawRulePath, hasRulePath, hopMark, rulePath, rulePathLines } from './rulepath';
+import { bridgeOfPort, drawRulePath, hasRulePath, hopMark, rulePath, rulePathLines } from './rulepath';
 import { renderVerify } from './verify';
 import {
   describeWalk,
@@ -435,7 +435,7 @@ function drawRules(): void {
     );
     return;
   }
-  const r = rulePath(hop, data.result.paths);
+  const r = rulePath(hop, data.result.paths, bridgeOfPort(hop, data.places));
   const lines = rulePathLines(r);
   holder.replaceChildren(
     drawRulePath(r, `Rule path at hop ${ui.hop + 1}: ${lines.join('; ')}`, (chain) =>
@@ -601,7 +601,7 @@ function rulePathsMarkdown(hops: readonly Hop[]): string {
   hops.forEach((h, i) => {
     if (!hasRulePath(h) || !data?.result) return;
     out.push('', `Rule path at hop ${i + 1} (${h.netns} ${h.device} ${h.dir}):`, '');
-    for (const line of rulePathLines(rulePath(h, data.result.paths)))
+    for (const line of rulePathLines(rulePath(h, data.result.paths, bridgeOfPort(h, data.places))))
       out.push(`- ${line.replace(/([`*_<[\]|])/g, '\\$1')}`);
   });
   return out.length ? `${out.join('\n')}\n` : '';

@@ -9,7 +9,16 @@
  * `ip kube-proxy` has several base chains on one hook: `filter-prerouting-pre-dnat` at dstnat - 10, then
  * `nat-prerouting` at dstnat), numgen branches with their probabilities and verdict-map jumps as jumps.
  */
-import type { Hop, NatStep, NatTuple, NetfilterStep, PolicyStep, TracePath } from '../../protocol/messages';
+import type {
+  BridgeStep,
+  Hop,
+  NatStep,
+  NatTuple,
+  NetfilterStep,
+  PolicyStep,
+  TracePath,
+  TracePlace,
+} from '../../protocol/messages';
 import { nftPriorityText } from '../../core/nftables/priority';
 import { hookLabel, type HookFamily } from '../../core/trace/types';
 import { clip, svg } from '../shared/host';
@@ -45,6 +54,8 @@ export interface Stage {
   /** The hook's family when it is not the IP stack's: a netdev ingress chain, a bridge-family chain. */
   readonly family?: HookFamily;
   readonly table: string;
+  /** br_netfilter ran this IP hook for a frame the bridge was handling (from the bridge hook of the same name). */
+  readonly bridged?: boolean;
   /** nftables: the base chain's priority (steps carry it; iptables stages leave it out). */
   readonly priority?: number;
   readonly visits: ChainVisit[];
@@ -58,12 +69,49 @@ export interface Stage {
   readonly nat?: { readonly type: string; readonly before: NatTuple; readonly after: NatTuple };
 }
 
+/** A bridge-family hook a frame passed on a bridge with br_netfilter, which runs the IP hook of the same name there. */
+export type BridgeHook = 'PREROUTING' | 'FORWARD' | 'POSTROUTING';
+
+/**
+ * Where the bridge sent the frame after its PREROUTING: out of a port (its forwarding database), back out of the port
+ * it came in by (hairpin), or up to the node's own stack; `next-hop` when that happens at the trace's next hop (a
+ * destination NATed at the bridge is routed again there).
+ */
+export interface BridgeDecision {
+  readonly kind: 'port' | 'host' | 'next-hop';
+  readonly outPort?: string;
+  readonly hairpin?: BridgeStep['hairpin'];
+  /** The port was chosen for the destination NAT gave the frame at the bridge (routed again, then bridged). */
+  readonly afterNat?: boolean;
+}
+
+export type RuleItem =
+  | { readonly kind: 'stage'; readonly stage: Stage }
+  /** The IP routing decision after PREROUTING (a routed packet). */
+  | { readonly kind: 'routing' }
+  /** A bridge hook of a bridged frame: br_netfilter runs the IP hook's stages that follow it (none: nothing decided). */
+  | { readonly kind: 'bridge-hook'; readonly hook: BridgeHook }
+  /** The bridge's forwarding decision between its PREROUTING and FORWARD hooks (instead of the routing decision). */
+  | { readonly kind: 'bridge-decision'; readonly decision: BridgeDecision };
+
 export interface RulePath {
-  /** Stages in the kernel's order; `routing` marks the routing decision after PREROUTING. */
-  readonly items: ({ readonly kind: 'stage'; readonly stage: Stage } | { readonly kind: 'routing' })[];
+  /** In the kernel's order: stages, the routing decision, and for a bridged frame the bridge hooks and decision. */
+  readonly items: RuleItem[];
   readonly policies: readonly PolicyStep[];
-  /** Crossed a bridge with br_netfilter: the hooks ran for a bridged frame. */
-  readonly bridged: boolean;
+  /** The bridge (with br_netfilter) the frame crossed at this hop: its hooks are drawn as a lane of their own. */
+  readonly bridge?: { readonly name: string; readonly inPort?: string };
+}
+
+/**
+ * The bridge whose port a hop arrived on (`node:n` receiving on a pod's host veth where n's plug-in has a bridge): a
+ * frame entering a bridge port, whose PREROUTING br_netfilter runs from the bridge's PREROUTING.
+ */
+export function bridgeOfPort(hop: Hop, places: readonly TracePlace[]): string | undefined {
+  if (hop.dir !== 'in' || !hop.netns.startsWith('node:')) return undefined;
+  const node = places.find((p) => p.netns === hop.netns);
+  if (!node?.bridge) return undefined;
+  const name = hop.netns.slice('node:'.length);
+  return places.some((p) => p.kind === 'pod' && p.node === name && p.hostVeth === hop.device) ? node.bridge : undefined;
 }
 
 /** What changed the packet or stopped it at a hop, for the mark on the device diagram. */
@@ -102,15 +150,58 @@ function branchIn(steps: readonly NetfilterStep[], chain: string): { target?: st
 
 const netfilterOf = (h: Hop) => h.steps.filter((s): s is NetfilterStep => s.kind === 'netfilter');
 
-/** The rule path of `hop`; `paths` are every path of the trace (for the branches this one did not take). */
-export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
+/**
+ * The rule path of `hop`; `paths` are every path of the trace (for the branches this one did not take, and the hop
+ * after this one); `bridgePort` the bridge whose port the hop arrived on (bridgeOfPort), if any.
+ */
+export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: string): RulePath {
   const steps = netfilterOf(hop);
+  // A bridged frame: it came in by a port of a bridge (its PREROUTING ran from the bridge's), and/or the bridge
+  // forwarded it at this hop (FORWARD and POSTROUTING after the bridge step ran from the bridge's).
+  const bridgeAt = hop.steps.findIndex((s) => s.kind === 'bridge');
+  const bridgeStep = bridgeAt >= 0 ? (hop.steps[bridgeAt] as BridgeStep) : undefined;
+  const portIn = bridgePort ?? (bridgeStep?.inPort === hop.device && hop.dir === 'in' ? bridgeStep.bridge : undefined);
+  const bridgeName = bridgeStep?.bridge ?? portIn;
+  const bridgedStep = (s: NetfilterStep) =>
+    !!bridgeName &&
+    steps.length > 0 &&
+    (s.hook === 'PREROUTING'
+      ? !!portIn && (bridgeAt < 0 || hop.steps.indexOf(s) < bridgeAt)
+      : (s.hook === 'FORWARD' || s.hook === 'POSTROUTING') && bridgeAt >= 0 && hop.steps.indexOf(s) > bridgeAt);
+  const walk = paths.flatMap((p) => [p.hops, ...(p.reply ? [p.reply.hops] : [])]).find((hs) => hs.includes(hop));
+  const next = walk?.[walk.indexOf(hop) + 1];
+  const lastOfWalk = !next;
   // The same namespace and hook on the other paths: where their walks split from this one.
   const others = paths
     .flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])])
     .filter((h) => h !== hop && h.netns === hop.netns)
     .map(netfilterOf);
-  const items: RulePath['items'][number][] = [];
+  const items: RuleItem[] = [];
+  const lane: BridgeHook[] = [];
+  /** Adds the bridge hooks up to `hook` (in order) that were passed and not drawn yet, with the decision. */
+  const passBridge = (upTo: BridgeHook) => {
+    if (!bridgeName) return;
+    const order: BridgeHook[] = ['PREROUTING', 'FORWARD', 'POSTROUTING'];
+    for (const h of order.slice(0, order.indexOf(upTo) + 1)) {
+      if (lane.includes(h)) continue;
+      if (h === 'PREROUTING' && !portIn) continue;
+      if (h !== 'PREROUTING' && !bridgeStep) continue;
+      if (h === 'FORWARD') items.push({ kind: 'bridge-decision', decision: decisionOf() });
+      lane.push(h);
+      items.push({ kind: 'bridge-hook', hook: h });
+    }
+  };
+  const decisionOf = (): BridgeDecision =>
+    bridgeStep
+      ? {
+          kind: 'port',
+          outPort: bridgeStep.outPort,
+          hairpin: bridgeStep.hairpin,
+          afterNat: bridgeStep.lookup === 'nat-at-bridge',
+        }
+      : next?.steps.some((s) => s.kind === 'bridge')
+        ? { kind: 'next-hop' }
+        : { kind: 'host' };
   let i = 0;
   while (i < steps.length) {
     const hook = steps[i].hook;
@@ -164,13 +255,16 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
       (s): s is NatStep =>
         s.kind === 'nat' && s.table === table && group.some((g) => g.chain === s.chain && g.verdict === s.type),
     );
-    if (items.length && hook !== 'PREROUTING' && lastHook(items) === 'PREROUTING') items.push({ kind: 'routing' });
+    const bridged = bridgedStep(group[0]);
+    if (bridged) passBridge(hook as BridgeHook);
+    else if (items.length && hook !== 'PREROUTING' && lastHook(items) === 'PREROUTING') items.push({ kind: 'routing' });
     items.push({
       kind: 'stage',
       stage: {
         hook,
         ...(family ? { family } : {}),
         table,
+        ...(bridged ? { bridged } : {}),
         ...(priority !== undefined ? { priority } : {}),
         visits,
         verdict,
@@ -178,10 +272,18 @@ export function rulePath(hop: Hop, paths: readonly TracePath[]): RulePath {
       },
     });
   }
+  if (bridgeName && steps.length) {
+    // The rest of the bridge's way at this hop: the decision where the frame went up to the node or on to the next
+    // hop, or the hooks a forwarded frame passed where no IP rule decided (not when it ended at this hop).
+    if (!bridgeStep) {
+      if (portIn && !lane.includes('PREROUTING')) passBridge('PREROUTING');
+      items.push({ kind: 'bridge-decision', decision: decisionOf() });
+    } else if (!lastOfWalk) passBridge('POSTROUTING');
+  }
   return {
     items,
     policies: hop.steps.filter((s): s is PolicyStep => s.kind === 'policy'),
-    bridged: hop.steps.some((s) => s.kind === 'bridge') && steps.length > 0,
+    ...(bridgeName && steps.length ? { bridge: { name: bridgeName, ...(portIn ? { inPort: hop.device } : {}) } } : {}),
   };
 }
 
@@ -200,13 +302,58 @@ const priorityText = (s: Stage, priority: number): string => nftPriorityText(s.h
 const ep = (a: string, p: number | null) => (p === null ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
 const tuple = (t: NatTuple) => `${ep(t.src, t.sport)} → ${ep(t.dst, t.dport)}`;
 
-/** The rule path as lines of text (Markdown export, screen readers): one line per stage. */
+/** What the bridge did with the frame after its PREROUTING, in words. */
+export function decisionText(d: BridgeDecision): string {
+  if (d.kind === 'host') return "up to the node's own stack";
+  if (d.kind === 'next-hop') return 'NAT changed the destination: routed again, bridged at the next hop';
+  const out =
+    d.hairpin === 'off'
+      ? `back out of ${d.outPort}, where it came in: dropped (hairpin off)`
+      : d.hairpin === 'on'
+        ? `back out of ${d.outPort}, where it came in (hairpin on)`
+        : `out of ${d.outPort}`;
+  return d.afterNat ? `after DNAT at the bridge: ${out}` : out;
+}
+
+/** The same, short enough for the decision's box on the lane. */
+function decisionShort(d: BridgeDecision): string {
+  if (d.kind === 'host') return 'up to the node';
+  if (d.kind === 'next-hop') return 'DNAT: routed again';
+  if (d.hairpin === 'off') return 'hairpin off: dropped';
+  return d.hairpin === 'on' ? `back out of ${d.outPort}` : `out of ${d.outPort}`;
+}
+
+/** Whether a bridge hook has IP stages of its own (the items after it up to the next lane item). */
+function stagesUnder(items: readonly RuleItem[], k: number): number {
+  let n = 0;
+  for (let j = k + 1; j < items.length && items[j].kind === 'stage'; j++) n++;
+  return n;
+}
+
+/** The rule path as lines of text (Markdown export, screen readers): one line per stage, bridge hook and decision. */
 export function rulePathLines(r: RulePath): string[] {
   const lines: string[] = [];
-  for (const it of r.items) {
+  if (r.bridge) {
+    const lane = r.items.flatMap((it) =>
+      it.kind === 'bridge-hook' ? [it.hook] : it.kind === 'bridge-decision' ? [decisionText(it.decision)] : [],
+    );
+    lines.push(
+      `bridge ${r.bridge.name} with br_netfilter${r.bridge.inPort ? ` (in by ${r.bridge.inPort})` : ''}: ${lane.join(' → ')}`,
+    );
+  }
+  r.items.forEach((it, k) => {
     if (it.kind === 'routing') {
       lines.push('routing decision');
-      continue;
+      return;
+    }
+    if (it.kind === 'bridge-hook') {
+      const none = stagesUnder(r.items, k) === 0;
+      lines.push(`bridge ${it.hook}: br_netfilter runs the IP ${it.hook} hook${none ? '; no IP rule decided' : ''}`);
+      return;
+    }
+    if (it.kind === 'bridge-decision') {
+      lines.push(`bridge decision: ${decisionText(it.decision)}`);
+      return;
     }
     const s = it.stage;
     const walk = s.visits
@@ -225,7 +372,7 @@ export function rulePathLines(r: RulePath): string[] {
     lines.push(
       `${hookLabel(s.hook, s.family)} ${s.table}${s.priority !== undefined ? ` (priority ${priorityText(s, s.priority)})` : ''}: ${walk}${end}${nat}`,
     );
-  }
+  });
   for (const p of r.policies)
     lines.push(
       `NetworkPolicy ${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`,
@@ -241,6 +388,10 @@ const HEAD_H = 44;
 const ROW_H = 46;
 const ALT_H = 16;
 const CHARS = 40;
+/** The bridge's lane (a bridged frame): its height, a bridge hook with no IP stage under it, the decision. */
+const LANE_H = 78;
+const EMPTY_HOOK_W = 170;
+const DECISION_W = 190;
 
 const verdictClass = (v: string) =>
   v === 'ACCEPT'
@@ -255,7 +406,7 @@ const verdictClass = (v: string) =>
 export function drawRulePath(r: RulePath, label: string, onRule: (chain: string) => void): SVGSVGElement {
   const stages = r.items;
   const heights = stages.map((it) =>
-    it.kind === 'routing'
+    it.kind !== 'stage'
       ? 0
       : HEAD_H +
         it.stage.visits.reduce(
@@ -266,12 +417,31 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
         (it.stage.nat ? 72 : 0) +
         12,
   );
+  // The columns, left to right in the kernel's order: a bridge hook spans the IP stages br_netfilter ran from it
+  // (its own column when none decided anything), the bridge's decision and the routing decision have their own.
+  const colW = (it: RuleItem, k: number) =>
+    it.kind === 'stage'
+      ? COL_W
+      : it.kind === 'routing'
+        ? 70
+        : it.kind === 'bridge-decision'
+          ? DECISION_W
+          : stagesUnder(stages, k)
+            ? 0
+            : EMPTY_HOOK_W;
+  const xs: number[] = [];
+  let right = COL_GAP;
+  stages.forEach((it, k) => {
+    xs.push(right);
+    const w = colW(it, k);
+    if (w) right += w + COL_GAP;
+  });
   const policyH = r.policies.length ? 30 + r.policies.length * 20 : 0;
-  const width = Math.max(
-    320,
-    stages.reduce((w, it) => w + (it.kind === 'routing' ? 70 : COL_W) + COL_GAP, COL_GAP),
-  );
-  const height = Math.max(80, ...heights) + 40 + policyH;
+  const width = Math.max(320, right);
+  // A bridged frame: the bridge's lane on top, the IP hooks br_netfilter ran under it.
+  const laneTop = 10;
+  const top = r.bridge ? laneTop + LANE_H + 26 : 26;
+  const height = top - 26 + Math.max(80, ...heights) + 40 + policyH;
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
     width,
@@ -290,14 +460,15 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     ),
   );
   root.append(defs);
-  if (r.bridged)
-    root.append(
-      svg('text', { x: COL_GAP, y: 16, class: 'rp-note' }, 'a bridged frame: the hooks run through br_netfilter'),
-    );
-  let x = COL_GAP;
-  const top = 26;
+  if (r.bridge) drawBridgeLane(root, r, xs, laneTop, top);
   let prevRight: number | undefined;
-  for (const it of stages) {
+  for (const [k, it] of stages.entries()) {
+    const x = xs[k];
+    if (it.kind === 'bridge-hook' || it.kind === 'bridge-decision') {
+      // Between bridge hooks the frame goes on along the bridge's lane, not along the row of IP hooks.
+      prevRight = undefined;
+      continue;
+    }
     if (it.kind === 'routing') {
       const cx = x + 35;
       const cy = top + 22;
@@ -313,7 +484,6 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
           svg('line', { x1: prevRight, y1: cy, x2: cx - 30, y2: cy, class: 'rp-link', 'marker-end': 'url(#rp-arrow)' }),
         );
       prevRight = cx + 30;
-      x += 70 + COL_GAP;
       continue;
     }
     const s = it.stage;
@@ -323,8 +493,9 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       'data-hook': s.hook,
       ...(s.family ? { 'data-family': s.family } : {}),
       'data-table': s.table,
+      ...(s.bridged ? { 'data-bridged': 'true' } : {}),
     });
-    const stageH = heights[stages.indexOf(it)];
+    const stageH = heights[k];
     g.append(svg('rect', { width: COL_W, height: stageH, rx: 6, class: 'rp-box' }));
     g.append(svg('text', { x: 10, y: 18, class: 'rp-hook' }, hookLabel(s.hook, s.family)));
     // iptables: the hook's tables in order, this one lit; nftables: the table and its base chain's priority.
@@ -427,7 +598,6 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     }
     root.append(g);
     prevRight = x + COL_W;
-    x += COL_W + COL_GAP;
   }
   if (r.policies.length) {
     let py = height - policyH + 16;
@@ -444,4 +614,101 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     }
   }
   return root;
+}
+
+/**
+ * The lane of a bridged frame (br_netfilter): the bridge's PREROUTING, its forwarding decision, FORWARD and
+ * POSTROUTING in the kernel's order, each hook above the IP hook's stages it ran (a dashed line down to them).
+ */
+function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[], laneTop: number, top: number): void {
+  const items = r.items;
+  const laneIdx = items.flatMap((it, k) => (it.kind === 'bridge-hook' || it.kind === 'bridge-decision' ? [k] : []));
+  if (!r.bridge || !laneIdx.length) return;
+  /** A lane item's extent: a hook spans its stages (or its own column), the decision its column. */
+  const extent = (k: number): [number, number] => {
+    const it = items[k];
+    if (it.kind === 'bridge-decision') return [xs[k], xs[k] + DECISION_W];
+    const n = stagesUnder(items, k);
+    return n ? [xs[k + 1], xs[k + n] + COL_W] : [xs[k], xs[k] + EMPTY_HOOK_W];
+  };
+  const [x1] = extent(laneIdx[0]);
+  const [, x2] = extent(laneIdx[laneIdx.length - 1]);
+  const lane = svg('g', {
+    class: 'rp-bridge-lane',
+    'data-bridge': r.bridge.name,
+    role: 'group',
+    'aria-label': `bridge ${r.bridge.name} with br_netfilter`,
+  });
+  lane.append(
+    svg('rect', { x: x1 - 12, y: laneTop, width: x2 - x1 + 24, height: LANE_H, rx: 8, class: 'rp-lane' }),
+    svg(
+      'text',
+      { x: x1 - 2, y: laneTop + 16, class: 'rp-lane-title' },
+      clip(
+        `bridge ${r.bridge.name}${r.bridge.inPort ? `, in by ${r.bridge.inPort}` : ''} · br_netfilter runs the IP hooks`,
+        Math.max(30, Math.floor((x2 - x1) / 6.5)),
+      ),
+    ),
+  );
+  const boxY = laneTop + 26;
+  const boxH = 42;
+  let prev: number | undefined;
+  for (const k of laneIdx) {
+    const it = items[k];
+    const [a, b] = extent(k);
+    if (prev !== undefined)
+      lane.append(
+        svg('line', {
+          x1: prev,
+          y1: boxY + boxH / 2,
+          x2: a,
+          y2: boxY + boxH / 2,
+          class: 'rp-link',
+          'marker-end': 'url(#rp-arrow)',
+        }),
+      );
+    if (it.kind === 'bridge-decision') {
+      const text = decisionText(it.decision);
+      const head = it.decision.afterNat ? 'after DNAT' : it.decision.hairpin === 'on' ? 'hairpin' : 'bridge decision';
+      const g = svg('g', {
+        class: `rp-bridge-decision${it.decision.hairpin === 'off' ? ' bad' : ''}`,
+        'data-kind': it.decision.kind,
+        ...(it.decision.outPort ? { 'data-out': it.decision.outPort } : {}),
+      });
+      g.append(
+        svg('rect', { x: a, y: boxY, width: b - a, height: boxH, rx: boxH / 2 }),
+        svg('text', { x: (a + b) / 2, y: boxY + 17, 'text-anchor': 'middle', class: 'rp-small' }, head),
+        svg('text', { x: (a + b) / 2, y: boxY + 33, 'text-anchor': 'middle' }, clip(decisionShort(it.decision), 28)),
+        svg('title', {}, `bridge decision: ${text}`),
+      );
+      lane.append(g);
+    } else if (it.kind === 'bridge-hook') {
+      const n = stagesUnder(items, k);
+      const g = svg('g', { class: 'rp-bridge-hook', 'data-hook': it.hook });
+      g.append(
+        svg('rect', { x: a, y: boxY, width: b - a, height: boxH, rx: 6 }),
+        svg('text', { x: a + 10, y: boxY + 17, class: 'rp-hook' }, `bridge ${it.hook}`),
+        svg(
+          'text',
+          { x: a + 10, y: boxY + 33, class: 'rp-small' },
+          n ? `br_netfilter → IP ${it.hook}` : `IP ${it.hook}: no rule decided`,
+        ),
+      );
+      lane.append(g);
+      // Down to each IP stage br_netfilter ran from this hook.
+      for (let j = k + 1; j <= k + n; j++)
+        lane.append(
+          svg('line', {
+            x1: xs[j] + COL_W / 2,
+            y1: boxY + boxH,
+            x2: xs[j] + COL_W / 2,
+            y2: top,
+            class: 'rp-brnf',
+            'marker-end': 'url(#rp-arrow)',
+          }),
+        );
+    }
+    prev = b;
+  }
+  root.append(lane);
 }
