@@ -24,6 +24,8 @@ export { loadTopologyFiles };
 export {
   groupTopologies,
   isNetPathDocument,
+  isManifestFile,
+  kubernetesJsonKind,
   looksLikeManifest,
   NETPATH_FILE,
   type TopologyGroup,

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_FILE_BYTES,
   groupTopologies,
   isInside,
+  kubernetesJsonKind,
   loadTopologyFiles,
   type FileHost,
   type LoadResult,
@@ -200,8 +201,9 @@ async function isReadFile(name: string, p: string): Promise<boolean> {
 }
 
 /**
- * Whether a .json or .conf file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB name an
- * `apiVersion` and a `kind`; or a CNI network configuration (`/etc/cni/net.d/*.conf`): they name a `cniVersion`.
+ * Whether a .json or .conf file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB are an object
+ * naming an `apiVersion` and a `kind` ({@link kubernetesJsonKind}, any kind: RBAC is read and said to hold nothing
+ * to check); or a CNI network configuration (`/etc/cni/net.d/*.conf`): they name a `cniVersion`.
  * package.json, tsconfig.json and the like are left alone.
  */
 async function isKubernetesJson(file: string): Promise<boolean> {
@@ -211,10 +213,8 @@ async function isKubernetesJson(file: string): Promise<boolean> {
     const buffer = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const head = buffer.toString('utf8', 0, bytesRead);
-    return (
-      /^\s*\{/.test(head) &&
-      ((/"apiVersion"\s*:/.test(head) && /"kind"\s*:/.test(head)) || /"cniVersion"\s*:/.test(head))
-    );
+    // The editor asks the same question of a whole document (isManifestFile); here the head is enough.
+    return kubernetesJsonKind(head) !== undefined || (/^\s*\{/.test(head) && /"cniVersion"\s*:/.test(head));
   } catch {
     return false;
   } finally {

@@ -15,7 +15,14 @@ import {
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
 import { AnalysisWorker } from './worker-client';
-import { createFileHost, isNetPathDocument, looksLikeManifest, NETPATH_FILE, workspaceRoots } from './files';
+import {
+  createFileHost,
+  isManifestDocument,
+  isNetPathDocument,
+  isReadLanguage,
+  NETPATH_FILE,
+  workspaceRoots,
+} from './files';
 import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
@@ -85,14 +92,14 @@ export class Analyses implements vscode.Disposable {
     };
   }
 
-  /** The topology a document belongs to, if any. Other YAML costs nothing. */
+  /** The topology a document belongs to, if any. Other YAML and JSON (package.json, settings) cost nothing. */
   async topologyFor(doc: vscode.TextDocument): Promise<TopologyState | undefined> {
-    if (doc.languageId !== 'yaml' || !this.settings().enabled) return undefined;
+    if (!isReadLanguage(doc.languageId) || !this.settings().enabled) return undefined;
     for (const t of this.topologies.values()) if (reads(t, doc.uri.path)) return t;
     const text = doc.getText();
     let entries: string[] | undefined;
-    if (isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
-    else if (looksLikeManifest(text)) entries = await this.manifestEntries(doc);
+    if (doc.languageId === 'yaml' && isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
+    else if (isManifestDocument(doc, text)) entries = await this.manifestEntries(doc);
     if (!entries) return undefined;
     const key = [...entries].sort().join('\n');
     let state = this.topologies.get(key);

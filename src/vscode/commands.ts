@@ -14,6 +14,7 @@ import { log } from './log';
 import type { Analyses } from './analyses';
 import type { Views } from './views';
 import { STARTER_TOPOLOGY } from './starter';
+import { isManifestDocument, isReadLanguage } from './files';
 import { TRACE_PROTOCOLS } from '../protocol/messages';
 
 export interface Services {
@@ -138,7 +139,8 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
 async function topologyDocument(target: Target | undefined): Promise<vscode.TextDocument | undefined> {
   if (target?.file) return vscode.workspace.openTextDocument(vscode.Uri.parse(target.file));
   const active = vscode.window.activeTextEditor?.document;
-  if (active?.languageId === 'yaml') return active;
+  if (active && (active.languageId === 'yaml' || (isReadLanguage(active.languageId) && isManifestDocument(active))))
+    return active;
   const found = await vscode.workspace.findFiles('**/*.{netpath,topology}.{yaml,yml}', '**/node_modules/**', 20);
   if (!found.length) {
     void vscode.window.showInformationMessage(

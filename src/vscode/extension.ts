@@ -4,13 +4,12 @@
  */
 import * as vscode from 'vscode';
 import { Analyses } from './analyses';
+import { MANIFEST_LANGUAGES } from './files';
 import { COMMANDS, NODE_RULES_SCHEME, nodeRulesProvider, type Services } from './commands';
 import { registerLanguageFeatures } from './language';
 import { log } from './log';
 import { codeActionProvider, hoverProvider } from './providers';
 import { Views } from './views';
-
-const YAML: vscode.DocumentSelector = [{ language: 'yaml' }];
 
 export function wire(context: vscode.ExtensionContext): Services {
   const diagnostics = vscode.languages.createDiagnosticCollection('netpath');
@@ -44,9 +43,9 @@ export function wire(context: vscode.ExtensionContext): Services {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('netpath')) for (const t of analyses.all()) analyses.schedule(t, 0);
     }),
-    vscode.languages.registerHoverProvider(YAML, hoverProvider(analyses)),
+    vscode.languages.registerHoverProvider(MANIFEST_LANGUAGES, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),
-    vscode.languages.registerCodeActionsProvider(YAML, codeActionProvider(analyses), {
+    vscode.languages.registerCodeActionsProvider(MANIFEST_LANGUAGES, codeActionProvider(analyses), {
       providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
     }),
     ...registerLanguageFeatures(analyses),

@@ -1,9 +1,30 @@
 /** Which files NetPath reads, and a core FileHost over VS Code's file system (works in remote and virtual workspaces). */
 import * as vscode from 'vscode';
-import { isInside, isNetPathDocument as isNetPath, type FileHost } from '../core';
+import { isInside, isManifestFile, isNetPathDocument as isNetPath, type FileHost } from '../core';
 import { confinedRealPath } from '../lab/files';
 
-export { NETPATH_FILE, looksLikeManifest } from '../core';
+export { NETPATH_FILE } from '../core';
+
+/** The languages of the documents NetPath reads: YAML, and JSON for `kubectl get -o json` dumps. */
+const JSON_LANGUAGES = new Set(['json', 'jsonc']);
+export const MANIFEST_LANGUAGES: vscode.DocumentSelector = [
+  { language: 'yaml' },
+  { language: 'json' },
+  { language: 'jsonc' },
+];
+
+/** Whether NetPath reads a document of this language at all (the text decides the rest). */
+export function isReadLanguage(languageId: string): boolean {
+  return languageId === 'yaml' || JSON_LANGUAGES.has(languageId);
+}
+
+/**
+ * Whether an open document holds Kubernetes objects NetPath reads ({@link isManifestFile}, the rule the command
+ * line uses): a JSON document only when it is a Kubernetes object or list, never package.json or settings.
+ */
+export function isManifestDocument(doc: vscode.TextDocument, text = doc.getText()): boolean {
+  return isManifestFile(doc.uri.path, text, JSON_LANGUAGES.has(doc.languageId));
+}
 
 export function isNetPathDocument(uri: vscode.Uri, text: string): boolean {
   return isNetPath(uri.path, text);

@@ -20,7 +20,9 @@ import {
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { toRange } from './convert';
+import { MANIFEST_LANGUAGES } from './files';
 
+/** Outline and completion read YAML's structure; JSON has VS Code's own outline, and kubectl dumps are not typed in. */
 const YAML: vscode.DocumentSelector = [{ language: 'yaml' }];
 
 /** The argument CodeLens passes to `netpath.tracePacket`. */
@@ -168,9 +170,9 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
   };
   return [
     vscode.languages.registerDocumentSymbolProvider(YAML, symbols, { label: 'NetPath' }),
-    vscode.languages.registerDefinitionProvider(YAML, definitions),
-    vscode.languages.registerReferenceProvider(YAML, references),
+    vscode.languages.registerDefinitionProvider(MANIFEST_LANGUAGES, definitions),
+    vscode.languages.registerReferenceProvider(MANIFEST_LANGUAGES, references),
     vscode.languages.registerCompletionItemProvider(YAML, completion, ':', ' '),
-    vscode.languages.registerCodeLensProvider(YAML, lenses),
+    vscode.languages.registerCodeLensProvider(MANIFEST_LANGUAGES, lenses),
   ];
 }

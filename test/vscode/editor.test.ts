@@ -6,7 +6,17 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, activateNetPath, allTabs, codeOf, fixtureUri, FIXTURE, waitFor } from './helpers';
+import {
+  EXTENSION_ID,
+  activateNetPath,
+  allTabs,
+  codeOf,
+  fixtureUri,
+  FIXTURE,
+  hoverText,
+  positionOf,
+  waitFor,
+} from './helpers';
 import type { Services } from '../../src/vscode/commands';
 import { netpathCluster } from '../../bench/cluster';
 
@@ -329,5 +339,93 @@ suite('Workspace confinement', () => {
       await config.update('allowedFolders', undefined, vscode.ConfigurationTarget.Global);
       fs.rmSync(outside, { recursive: true, force: true });
     }
+  });
+});
+
+suite('A kubectl -o json dump', () => {
+  suiteSetup(activateNetPath);
+
+  test('is analysed with the NetPath document of its folder: diagnostics at the JSON span, hover, trace CodeLens', async () => {
+    const doc = await vscode.workspace.openTextDocument(fixtureUri('json-dump/cluster-dump.json'));
+    await vscode.window.showTextDocument(doc);
+    assert.equal(doc.languageId, 'json');
+    const d = await waitFor(
+      'service.no-endpoints in the dump',
+      () => vscode.languages.getDiagnostics(doc.uri).find((x) => codeOf(x) === 'service.no-endpoints'),
+      { events: [vscode.languages.onDidChangeDiagnostics] },
+    );
+    assert.match(d.message, /Service default\/api has no endpoints/);
+    // At Service api's selector as kubectl wrote it, not at the top of the file.
+    assert.equal(doc.getText(d.range).replace(/\s+/g, ' '), '{ "app": "api" }');
+    assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).map(codeOf), ['service.no-endpoints']);
+
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      positionOf(doc, '"podCIDRs"', { offset: 3 }),
+    );
+    assert.match(hoverText(hovers), /Pod CIDR/);
+
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+      100,
+    );
+    const traces = lenses
+      .filter((l) => l.command?.command === 'netpath.tracePacket')
+      .map((l) => `${l.command!.title} ${JSON.stringify(l.command!.arguments?.[0])}`);
+    const file = doc.uri.toString();
+    assert.ok(
+      traces.includes(`Trace from here ${JSON.stringify({ file, from: 'pod/default/client' })}`),
+      traces.join('\n'),
+    );
+    assert.ok(
+      traces.includes(`Trace to here ${JSON.stringify({ file, to: 'svc/default/web:http' })}`),
+      traces.join('\n'),
+    );
+  });
+
+  test('edits to the dump are analysed again', async () => {
+    const doc = await vscode.workspace.openTextDocument(fixtureUri('json-dump/cluster-dump.json'));
+    await vscode.window.showTextDocument(doc);
+    await waitForCodes(doc, 'service.no-endpoints', (c) => c.includes('service.no-endpoints'));
+    await replace(doc, '"app": "api"', '"app": "web"');
+    try {
+      await waitForCodes(
+        doc,
+        'no service.no-endpoints once api selects web',
+        (c) => !c.includes('service.no-endpoints'),
+      );
+    } finally {
+      // Back to the file on disk (the fixture is never saved).
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    assert.equal(doc.isDirty, false);
+    await waitForCodes(doc, 'service.no-endpoints back after the revert', (c) => c.includes('service.no-endpoints'));
+  });
+
+  test('other JSON next to it (package.json) is left alone: no analysis, no hover, no CodeLens', async () => {
+    const ext = await activateNetPath();
+    const doc = await vscode.workspace.openTextDocument(fixtureUri('json-dump/package.json'));
+    await vscode.window.showTextDocument(doc);
+    assert.equal(await (ext.exports as Services).analyses.topologyFor(doc), undefined);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      positionOf(doc, '"name"', { offset: 2 }),
+    );
+    assert.doesNotMatch(hoverText(hovers), /NetPath|Kubernetes/);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+      100,
+    );
+    assert.deepEqual(
+      lenses.filter((l) => l.command?.command.startsWith('netpath.')),
+      [],
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(codesOf(doc), []);
   });
 });

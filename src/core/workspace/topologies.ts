@@ -11,17 +11,110 @@ import { dirname } from './paths';
 
 export const NETPATH_FILE = /\.(netpath|topology)\.ya?ml$/i;
 const NETPATH_API = /^apiVersion:\s*["']?netpath\.dev\//m;
-const K8S_KIND =
-  /^kind:\s*["']?(Node|Pod|Service|EndpointSlice|Endpoints|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap|NetworkPolicy|Namespace|Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob|ReplicationController|IPPool)\b/m;
+/** The kinds NetPath reads (a `List` of them is what `kubectl get -o yaml|json` prints). */
+const READ_KINDS =
+  'Node|Pod|Service|EndpointSlice|Endpoints|List|KubeProxyConfiguration|ClusterConfiguration|Cluster|ConfigMap|NetworkPolicy|Namespace|Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob|ReplicationController|IPPool';
+const K8S_KIND = new RegExp(`^kind:\\s*["']?(${READ_KINDS})\\b`, 'm');
+const READ_KIND = new RegExp(`^(${READ_KINDS})$`);
+const JSON_NAME = /\.json$/i;
 
 /** A NetPath document: by its name (`*.netpath.yaml`, `*.topology.yaml`) or its `apiVersion: netpath.dev/...`. */
 export function isNetPathDocument(path: string, text: string): boolean {
   return NETPATH_FILE.test(path) || NETPATH_API.test(text);
 }
 
-/** A YAML file holding Kubernetes objects NetPath reads. */
+/** A YAML file holding Kubernetes objects NetPath reads: a document whose `kind` is one of them. */
 export function looksLikeManifest(text: string): boolean {
   return K8S_KIND.test(text);
+}
+
+/**
+ * Whether a file holds Kubernetes objects NetPath reads, the rule the editor and the command line share: a
+ * `.json` file (or one the editor knows as JSON) when it is a Kubernetes object or list of a kind NetPath reads
+ * ({@link kubernetesJsonKind}), any other file by {@link looksLikeManifest}. package.json, tsconfig.json, JSON
+ * Schemas and other JSON are never analysed.
+ */
+export function isManifestFile(path: string, text: string, json = JSON_NAME.test(path)): boolean {
+  if (!json) return looksLikeManifest(text);
+  const kind = kubernetesJsonKind(text);
+  return kind !== undefined && READ_KIND.test(kind);
+}
+
+/**
+ * The `kind` of a JSON text that is a Kubernetes object or list (`kubectl get -o json`): an object with a string
+ * `apiVersion` and a string `kind` among its own keys (not nested ones: a JSON Schema of a Kubernetes type names
+ * kinds deeper down). Undefined for anything else. The top level is scanned without building the object. A text
+ * that ends or breaks before its top-level object closes (the first kilobytes of a file, a dump the user is
+ * editing) is judged by what it holds: an object naming an `apiVersion` and, anywhere, a `kind` (a kubectl List
+ * names its own kind after its items, so that is an item's kind) — a broken dump is still read, and its syntax
+ * error reported, rather than skipped.
+ */
+export function kubernetesJsonKind(text: string): string | undefined {
+  const top = topLevelStrings(text);
+  if (!top) return undefined;
+  if (top.complete) return top.found.get('apiVersion') !== undefined ? top.found.get('kind') : undefined;
+  if (!/"apiVersion"\s*:/.test(text)) return undefined;
+  return top.found.get('kind') ?? /"kind"\s*:\s*"([^"\\]*)"/.exec(text)?.[1];
+}
+
+/** The top-level string members of a JSON object text, read up to its end or the first thing that is not JSON. */
+function topLevelStrings(text: string): { found: Map<string, string>; complete: boolean } | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\r\n\uFEFF'.includes(text[i] ?? '')) i++;
+  };
+  const str = (): string | undefined => {
+    // At an opening quote; returns the string's raw content (escapes left as written) and moves past it.
+    const start = ++i;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) return undefined;
+    return text.slice(start, i++);
+  };
+  const skipValue = (): boolean => {
+    let depth = 0;
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') {
+        if (str() === undefined) return false;
+        if (depth === 0) return true;
+        continue;
+      }
+      if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        if (depth === 0) return true;
+        depth--;
+        if (depth === 0) {
+          i++;
+          return true;
+        }
+      } else if (c === ',' && depth === 0) return true;
+      i++;
+    }
+    return false;
+  };
+  ws();
+  if (text[i] !== '{') return undefined;
+  i++;
+  const found = new Map<string, string>();
+  for (;;) {
+    ws();
+    if (text[i] === '}' && !found.size) return { found, complete: true };
+    if (text[i] !== '"') return { found, complete: false };
+    const key = str();
+    ws();
+    if (key === undefined || text[i] !== ':') return { found, complete: false };
+    i++;
+    ws();
+    if (text[i] === '"') {
+      const value = str();
+      if (value === undefined) return { found, complete: false };
+      if (!found.has(key)) found.set(key, value);
+    } else if (!skipValue()) return { found, complete: false };
+    ws();
+    if (text[i] === '}') return { found, complete: true };
+    if (text[i] !== ',') return { found, complete: false };
+    i++;
+  }
 }
 
 export interface TopologyGroup {
