@@ -103,12 +103,14 @@ export async function analysePaths(
 }
 
 export { nodeRulesText, nodeRulesParts } from './dataplane/node-rules';
+export { MAX_TRACE_PATHS } from './branches';
 export { compileDataPlane, type DataPlane, type CompileOptions } from './dataplane';
 export {
   traceFlow,
   formatTraceText,
   parseEndpoint,
   TRACE_BAD_INPUT,
+  TRACE_TOO_MANY_BRANCHES,
   type TraceOutcome,
   type TraceInputError,
   type TraceInputField,

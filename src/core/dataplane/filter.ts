@@ -7,6 +7,7 @@
  * Hooks are named as the kernel's netfilter hooks (iptables spells them in capitals); tables and chains are the
  * backend's own names (`nat`, `ip kube-proxy`), for showing and for the generator's knowledge, never parsed.
  */
+import type { BranchBudget } from '../branches';
 import type { Family, Prefix } from '../net/address';
 import type { Decision, Hook, NatRecord } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
@@ -43,6 +44,8 @@ export interface FilterContext {
   };
   /** Primary address of the outgoing interface, for masquerading. */
   readonly outIfaceAddress?: string;
+  /** The walk's budget of paths: once spent, a random choice follows only its likeliest side (src/core/branches.ts). */
+  readonly branches?: BranchBudget;
 }
 
 /**

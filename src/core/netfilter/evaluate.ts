@@ -38,6 +38,7 @@ import type {
   TableName,
   Verdict,
 } from './types';
+import { followedSides } from '../branches';
 import { work } from '../work';
 
 /** Tables of each hook in the kernel's priority order (raw -300, mangle -150, dst nat -100, filter 0, src nat 100). */
@@ -363,6 +364,29 @@ function natOfOtherFamily(t: Rule['target'], family: number): boolean {
 /** Runs `chain` from rule `index`; each branch ends by falling off the chain, RETURN, or a verdict. */
 function runFrom(env: Env, chain: Chain, index: number, start: State, stack: readonly string[]): Branch[] {
   const out: Branch[] = [];
+  // The sides of statistic choices still to walk, the latest on top (the order recursion would take): a worklist,
+  // so a chain of thousands of choices (KUBE-SVC-… of a Service with thousands of endpoints) cannot exhaust the stack.
+  const pending: Pending[] = [{ index, state: start }];
+  for (let next = pending.pop(); next; next = pending.pop())
+    runStretch(env, chain, next.index, next.state, stack, out, pending);
+  return out;
+}
+
+interface Pending {
+  readonly index: number;
+  readonly state: State;
+}
+
+/** Runs `chain` from rule `index` up to its end or its first statistic choice, whose sides go on `pending`. */
+function runStretch(
+  env: Env,
+  chain: Chain,
+  index: number,
+  start: State,
+  stack: readonly string[],
+  out: Branch[],
+  pending: Pending[],
+): void {
   let state = start;
   const rules = chain.rules;
   const idx = chainIndex(chain);
@@ -403,7 +427,7 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
         ),
         end: { kind: 'verdict', verdict: 'DROP', final: true },
       });
-      return out;
+      return;
     }
     if (rule.unsupported.length > 0) {
       if (state.steps !== steps) state = { ...state, steps };
@@ -431,24 +455,28 @@ function runFrom(env: Env, chain: Chain, index: number, start: State, stack: rea
         continue;
       }
       out.push(...r.branches);
-      return out;
+      return;
     }
-    // A statistic choice: both sides, weighted.
+    // A statistic choice: both sides, weighted (only the likelier one once the walk's budget of paths is spent).
     const pYes = m.probability;
-    const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
     const no = decide(
       { ...state, probability: state.probability * (1 - pYes) },
       ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 'not-chosen', 1 - pYes),
     );
+    const sides = followedSides(env.ctx.branches, [pYes, 1 - pYes]);
+    if (sides.length === 1 && sides[0] === 1) {
+      state = no;
+      continue;
+    }
+    const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
     const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
-    if (r.kind === 'continue') out.push(...runFrom(env, chain, i + 1, r.state, stack));
+    if (sides.length > 1) pending.push({ index: i + 1, state: no });
+    if (r.kind === 'continue') pending.push({ index: i + 1, state: r.state });
     else out.push(...r.branches);
-    out.push(...runFrom(env, chain, i + 1, no, stack));
-    return out;
+    return;
   }
   if (state.steps !== steps) state = { ...state, steps };
   out.push({ state, end: FALL });
-  return out;
 }
 
 /** Side effects of `-m recent --set/--remove` once the rule matched. */

@@ -4,6 +4,7 @@
  * JSON-serialisable data: addresses are strings as written ("10.0.0.1", "fd00::1"), prefixes keep
  * the parsed {@link Prefix} from `net/address.ts` (bigints inside, so not JSON: only the ruleset holds them).
  */
+import type { BranchBudget } from '../branches';
 import type { Family, Prefix } from '../net/address';
 import type { Problem, Span } from '../problem';
 
@@ -192,6 +193,8 @@ export interface EvalContext {
   /** Primary address of the outgoing interface, for MASQUERADE. */
   readonly outIfaceAddress?: string;
   readonly random?: RandomPolicy;
+  /** The walk's budget of paths: once spent, a random choice follows only its likeliest side (src/core/branches.ts). */
+  readonly branches?: BranchBudget;
   /**
    * Entries already in `-m recent` lists: `{ name, address }`. A `--rcheck`/`--update` matches only when the
    * packet's source (or destination with `--rdest`) is listed under that name; `--seconds` is assumed

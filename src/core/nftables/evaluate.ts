@@ -17,6 +17,7 @@
  * - Walks are bounded: a chain already on the call stack is a loop (`nftables.loop`), deeper than `maxDepth` is
  *   `nftables.depth`; both end that path with drop.
  */
+import { followedSides } from '../branches';
 import { parseAddress, type Address } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import type {
@@ -265,7 +266,15 @@ function runRule(
   for (const item of rule.items) {
     const next: typeof paths = [];
     for (const path of paths) {
-      const r = runItem(env, item, path.s, chain.name, rule);
+      const all = runItem(env, item, path.s, chain.name, rule);
+      // A numgen choice splits the path; once the walk's budget of paths is spent, only its likeliest sides go on.
+      const r =
+        all.length > 1
+          ? followedSides(
+              env.ctx.branches,
+              all.map((x) => x.state.probability),
+            ).map((k) => all[k])
+          : all;
       for (const x of r) {
         if (x.kind === 'nomatch') {
           out.push({ state: x.state, end: { kind: 'fall' } });
@@ -603,6 +612,38 @@ function indexOf(els: readonly NftElement[]): { exact: Map<string, NftElement>; 
   return ix;
 }
 
+/**
+ * How many of numgen's values (`offset` to `offset + mod - 1`) each element takes, the first element holding a value
+ * taking it, as nft's lookup does. Swept over the elements' bounds rather than value by value: `mod` comes from the
+ * ruleset and may be anything up to 2^32 - 1, while the work here grows only with the elements.
+ */
+function numgenShares(
+  g: { readonly mod: number; readonly offset: number },
+  els: readonly NftElement[],
+): Map<NftElement, number> {
+  const shares = new Map<NftElement, number>();
+  if (!Number.isSafeInteger(g.mod) || !Number.isSafeInteger(g.offset) || g.mod < 1) return shares;
+  const first = BigInt(g.offset);
+  const end = first + BigInt(g.mod);
+  const cuts = new Set<bigint>([first, end]);
+  const inside = (b: bigint): void => {
+    if (b > first && b < end) cuts.add(b);
+  };
+  for (const e of els) {
+    const k = e.key[0];
+    if (k?.kind !== 'range') continue;
+    inside(k.lo);
+    inside(k.hi + 1n);
+  }
+  // Between two cuts every value is held by the same elements: look the first one up, count the whole stretch.
+  const sorted = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const e = els.find((x) => valueMatches(num(sorted[i]), x.key[0]));
+    if (e) shares.set(e, (shares.get(e) ?? 0) + Number(sorted[i + 1] - sorted[i]));
+  }
+  return shares;
+}
+
 /** The first element matching the tuple, as nft finds it (an exact element, else the first interval holding it). */
 function lookup(els: readonly NftElement[], vals: readonly Val[]): NftElement | undefined {
   if (els.length > 16) {
@@ -629,7 +670,7 @@ function matchItem(env: Env, item: Extract<NftItem, { kind: 'match' }>, s: State
     // numgen compared with values: branch on how many of its values match.
     const g = item.selectors[0];
     let hits = 0;
-    for (let n = g.offset; n < g.offset + g.mod; n++) if (els.some((e) => valueMatches(num(n), e.key[0]))) hits++;
+    for (const c of numgenShares(g, els).values()) hits += c;
     const pm = item.op === '!=' ? 1 - hits / g.mod : hits / g.mod;
     const out: ItemResult[] = [];
     if (pm > 0) out.push({ kind: 'go', state: { ...s, probability: s.probability * pm }, probability: pm });
@@ -668,11 +709,7 @@ function vmapItem(env: Env, selectors: readonly NftSelector[], map: NftRhs, s: S
   if (!els) return [{ kind: 'nomatch', state: unknownSet(s, (map as { name: string }).name) }];
   if (selectors.length === 1 && selectors[0].kind === 'numgen') {
     const g = selectors[0];
-    const counts = new Map<NftElement, number>();
-    for (let n = g.offset; n < g.offset + g.mod; n++) {
-      const e = els.find((x) => valueMatches(num(n), x.key[0]));
-      if (e) counts.set(e, (counts.get(e) ?? 0) + 1);
-    }
+    const counts = numgenShares(g, els);
     const out: ItemResult[] = [];
     let covered = 0;
     for (const [e, c] of counts) {

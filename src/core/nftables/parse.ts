@@ -1226,13 +1226,16 @@ function selectorFrom(list: readonly Token[], i: number): { selector: NftSelecto
       const mode = list[i + 1]?.t;
       if ((mode !== 'random' && mode !== 'inc') || list[i + 2]?.t !== 'mod' || !/^\d+$/.test(list[i + 3]?.t ?? ''))
         return undefined;
+      // nft refuses a modulus of 0 or above 2^32 - 1 ("Numerical result out of range").
+      const mod = Number(list[i + 3].t);
+      if (mod < 1 || mod > 0xffffffff) return undefined;
       let next = i + 4;
       let offset = 0;
       if (list[next]?.t === 'offset' && /^\d+$/.test(list[next + 1]?.t ?? '')) {
         offset = Number(list[next + 1].t);
         next += 2;
       }
-      return { selector: { kind: 'numgen', mode, mod: Number(list[i + 3].t), offset }, next };
+      return { selector: { kind: 'numgen', mode, mod, offset }, next };
     }
   }
   return undefined;

@@ -2,6 +2,7 @@
  * An nftables ruleset as data: tables of every family, chains, sets and maps, and rules made of typed
  * expressions and statements. Produced by {@link parseNftRuleset}, read by {@link evaluateNftHook}.
  */
+import type { BranchBudget } from '../branches';
 import type { Family } from '../net/address';
 import type { Problem, Span } from '../problem';
 
@@ -186,6 +187,8 @@ export interface NftEvalContext {
   readonly dynamic?: readonly { readonly set: string; readonly address: string }[];
   readonly maxDepth?: number;
   readonly maxSteps?: number;
+  /** The walk's budget of paths: once spent, a random choice follows only its likeliest side (src/core/branches.ts). */
+  readonly branches?: BranchBudget;
 }
 
 /** A step that mattered: a matched rule, a numgen choice, a policy. Names are as nft prints them. */

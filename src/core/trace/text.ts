@@ -217,6 +217,14 @@ export function formatTraceText(trace: TraceResult, options: TraceTextOptions = 
     4,
     c.bold,
   );
+  if (r.notFollowed)
+    lines.push(
+      ...wrapped(
+        `warning: more random choices than ${r.notFollowed.limit} paths hold; each later choice followed only its likeliest side, and ${Math.round(r.notFollowed.probability * 1000) / 10}% of the probability was not followed (trace.too-many-branches)`,
+        '',
+        options.width,
+      ),
+    );
   r.paths.forEach((p, i) => {
     lines.push(
       '',

@@ -15,8 +15,11 @@ import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
 import { emptyState, enterAt, hopsOf, originate, type Finished, type Pkt, type WalkEnv } from './walk';
 import { cniViewOf } from '../cni';
+import { branchBudget, MAX_TRACE_PATHS } from '../branches';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
+/** The walk met more random choices than {@link MAX_TRACE_PATHS} paths hold; `result.notFollowed` says how much. */
+export const TRACE_TOO_MANY_BRANCHES = 'trace.too-many-branches';
 
 /** Which part of a request is wrong: the CLI names its flag, an editor its field. */
 export type TraceInputField = 'from' | 'to' | 'sport' | 'at' | 'size';
@@ -372,7 +375,12 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
     );
   const family = familyOf(dstAddress);
   if (family === undefined) return bad('to', `'${dstAddress}' is not an IP address.`);
-  const env: WalkEnv = { dp, ...(t.networkPolicies.length ? { policy: new PolicyIndex(t, request.policy) } : {}) };
+  const branches = branchBudget();
+  const env: WalkEnv = {
+    dp,
+    branches,
+    ...(t.networkPolicies.length ? { policy: new PolicyIndex(t, request.policy) } : {}),
+  };
   // A socket connecting to loopback without binding gets the loopback address as its source (route `local 127.0.0.0/8 dev lo src 127.0.0.1`).
   let srcAddress = dst.localhost ? dstAddress : src.addresses.find((a) => familyOf(a) === family);
   if (!srcAddress) {
@@ -420,6 +428,13 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   const start = emptyState(pkt);
   const finished = src.enterDevice ? enterAt(env, start, src.netns, src.enterDevice) : originate(env, start, src.netns);
   const paths = merge(finished.map((f) => toPath(env, f, request.reply === true, src.netns)));
+  // Paths cut by the budget are not in `finished`: what they would have carried is what the others do not.
+  const notFollowed = branches.choicesCut
+    ? {
+        limit: MAX_TRACE_PATHS,
+        probability: round(Math.max(0, 1 - finished.reduce((a, f) => a + f.state.probability, 0))),
+      }
+    : undefined;
   // Read on demand: the rulesets' problems need every chain parsed, and most callers (the rules' probes) never ask.
   let problems: Problem[] | undefined;
   return {
@@ -433,9 +448,20 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
         ...(pkt.size !== undefined ? { size: pkt.size } : {}),
       },
       paths,
+      ...(notFollowed ? { notFollowed } : {}),
     },
     get problems(): Problem[] {
       return (problems ??= [
+        ...(notFollowed
+          ? [
+              problem(
+                TRACE_TOO_MANY_BRANCHES,
+                'warning',
+                `The packet met more random choices than ${MAX_TRACE_PATHS} paths hold: after that each choice followed only its likeliest side, and ${Math.round(notFollowed.probability * 1000) / 10}% of the probability was not followed.`,
+                NO_SPAN,
+              ),
+            ]
+          : []),
         ...dp.structureProblems,
         ...crossedNodes(dp, paths).flatMap((id) => dp.namespaces.get(id)?.filter?.problems ?? []),
       ]);
@@ -474,7 +500,8 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   const rs = { ...emptyState(back), reply: { entries: f.state.ct, requestNat: f.state.nat } };
   // An answer has no random choice to make (conntrack skips the nat table), so it has one walk; should filter
   // rules still branch it, the most likely walk is shown.
-  const ends = originate(env, rs, f.netns);
+  // It gets a budget of its own: the request's may be spent, and only the likeliest walk is shown anyway.
+  const ends = originate({ ...env, branches: branchBudget() }, rs, f.netns);
   if (!ends.length) return base;
   const r = ends.reduce((a, b) => (b.state.probability > a.state.probability ? b : a));
   return {
@@ -501,9 +528,10 @@ function round(p: number): number {
  */
 function merge(paths: TracePath[]): TracePath[] {
   const out: TracePath[] = [];
-  const whole: (string | undefined)[] = [];
-  const byEnding = new Map<string, number[]>();
-  const wholeKey = (i: number): string => (whole[i] ??= JSON.stringify({ ...out[i], probability: 0 }));
+  // Per ending: its first path, and once a second one comes, every path of that ending by its whole text (a map, so
+  // thousands of paths with one ending, e.g. statistic rules that only mark, cost no more than one lookup each).
+  const byEnding = new Map<string, { readonly first: number; whole?: Map<string, number> }>();
+  const wholeKey = (p: TracePath): string => JSON.stringify({ ...p, probability: 0 });
   for (const p of paths) {
     const ending = JSON.stringify([
       p.disposition,
@@ -515,17 +543,20 @@ function merge(paths: TracePath[]): TracePath[] {
       p.reply?.nat,
       p.reply?.hops.length,
     ]);
-    const same = byEnding.get(ending);
-    if (same) {
-      const key = JSON.stringify({ ...p, probability: 0 });
-      const i = same.find((j) => wholeKey(j) === key);
-      if (i !== undefined) {
-        out[i] = { ...out[i], probability: round(out[i].probability + p.probability) };
-        continue;
-      }
-      same.push(out.length);
-      whole[out.length] = key;
-    } else byEnding.set(ending, [out.length]);
+    const group = byEnding.get(ending);
+    if (!group) {
+      byEnding.set(ending, { first: out.length });
+      out.push(p);
+      continue;
+    }
+    group.whole ??= new Map([[wholeKey(out[group.first]), group.first]]);
+    const key = wholeKey(p);
+    const i = group.whole.get(key);
+    if (i !== undefined) {
+      out[i] = { ...out[i], probability: round(out[i].probability + p.probability) };
+      continue;
+    }
+    group.whole.set(key, out.length);
     out.push(p);
   }
   return out;

@@ -476,6 +476,12 @@ export interface TracePath extends TraceWalk {
 export interface TraceResult {
   readonly flow: Flow;
   readonly paths: readonly TracePath[];
+  /**
+   * Set when the packet met more random choices (iptables' statistic match, nftables' numgen) than `limit` paths
+   * hold: each choice after that followed only its likeliest side, so `paths` holds at most `limit` paths and their
+   * probabilities sum to 1 minus `probability`, the share not followed.
+   */
+  readonly notFollowed?: { readonly limit: number; readonly probability: number };
 }
 
 /** What a caller asks: endpoints in the CLI's syntax (see `endpoints.ts`). */

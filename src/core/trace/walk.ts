@@ -13,6 +13,7 @@
  * - conntrack: the nat table is consulted for the first packet of a connection; a reply (`reply: true`) gets
  *   the reverse translation of what each node did to the request.
  */
+import type { BranchBudget } from '../branches';
 import { VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
@@ -114,6 +115,8 @@ export interface WalkEnv {
   readonly dp: DataPlane;
   /** The cluster's NetworkPolicies; absent when the topology has none (then no policy steps are taken). */
   readonly policy?: PolicyIndex;
+  /** How many paths the walk may still split into (src/core/branches.ts); absent, it follows every choice. */
+  readonly branches?: BranchBudget;
 }
 
 const MAX_HOPS = 256;
@@ -439,6 +442,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         }
       : { state: 'NEW' },
     ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
+    ...(env.branches ? { branches: env.branches } : {}),
   });
   s = { ...s };
   // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
