@@ -15,6 +15,7 @@ import { buildTopology } from '../src/core/model/build';
 import { Reachability } from '../src/core/policy/reach';
 import { policyBenchFiles } from './policy-topology';
 import { runScale, type ScaleRow } from './scale';
+import { runEditorBench, EDITOR_TARGETS } from './editor-run';
 
 const SIZES: readonly BenchSize[] = [
   { name: 'small', nodes: 10, pods: 300, services: 50 },
@@ -270,6 +271,7 @@ function main(): number {
   console.log('\nScale (each measurement in its own process; lint = netpath lint --format json):');
   const scale = runScale((line) => console.log(line));
   if (scale.length) console.log(`\n${scaleTable(scale)}`);
+  const editor = runEditorBench((line) => console.log(line));
   console.log('\nTargets (median):');
   let failed = 0;
   const lines: string[][] = [['target', 'limit', 'measured', 'result']];
@@ -287,6 +289,13 @@ function main(): number {
     const ok = v <= t.max;
     if (!ok) failed++;
     lines.push([t.name, `${t.max} ${t.unit}`, `${v?.toFixed(1)} ${t.unit}`, ok ? 'PASS' : 'FAIL']);
+  }
+  for (const t of EDITOR_TARGETS) {
+    const v = editor?.[t.key];
+    if (v === undefined) continue;
+    const ok = v <= t.maxMs;
+    if (!ok) failed++;
+    lines.push([t.name, `${t.maxMs} ms`, `${v.toFixed(0)} ms`, ok ? 'PASS' : 'FAIL']);
   }
   console.log(table(lines));
   const out = process.env.BENCH_OUT ?? 'test-output/bench/results.json';
@@ -308,6 +317,7 @@ function main(): number {
           p95Ms: quantile(r.times, 0.95),
         })),
         scale,
+        editor: editor ?? null,
       },
       null,
       2,

@@ -1,0 +1,159 @@
+/**
+ * The editor section of `npm run bench` (issue 16): what a person waits for in VS Code (code-server and Debian's
+ * Chromium, the ui tier's machinery, with the packaged .vsix installed). For the 300-pod and the 15,000-pod
+ * topologies of bench/cluster.ts, each written with one duplicated pod IP so NetPath has something to say:
+ *
+ * - open: from opening the file until its ip.duplicate problem is in the Problems panel;
+ * - edit: from typing a fix (one digit of the IP back to what it was) until the problem leaves the panel;
+ * - undo: from Ctrl+Z until it is back.
+ *
+ * The extension waits 300 ms after a change before analysing (so typing does not start an analysis per key): that
+ * wait is part of what a person waits for, and of these times.
+ *
+ * Each edit/undo is timed 3 times (median). Prints one JSON object on its last stdout line.
+ *
+ *   node scripts/package.mjs && node --import tsx bench/editor.ts [--vsix netpath-x.y.z.vsix]
+ *
+ * Run under the browser lane's lock on a shared machine: flock /work/browser.lock npm run bench.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { netpathCluster, type ClusterSize } from './cluster';
+import { Workbench } from '../test/ui/workbench';
+
+const root = path.resolve(__dirname, '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+};
+const vsixArg = process.argv.indexOf('--vsix');
+const vsix =
+  vsixArg > 0 ? path.resolve(process.argv[vsixArg + 1]) : path.join(root, `${manifest.name}-${manifest.version}.vsix`);
+
+const EDITOR_SIZES: readonly ClusterSize[] = [
+  { name: '300-pods', nodes: 10, pods: 300, services: 50 },
+  { name: '15000-pods', nodes: 500, pods: 15000, services: 1000 },
+];
+
+/** How long a measured change may take before the bench gives up on it (a 15,000-pod file took 11.5 s before). */
+const CHANGE_TIMEOUT = 120_000;
+
+interface Written {
+  readonly file: string;
+  /** The IP two pods have (how its problem reads: "<ip> is used by pod …"). */
+  readonly duplicate: string;
+  /** 1-based line of the duplicated IP. */
+  readonly line: number;
+  /** The IP's character that differs from the original, counted from the end (1: the last), and the original's. */
+  readonly fromEnd: number;
+  readonly originalChar: string;
+}
+
+/**
+ * The cluster's text with pod `2k + 1` given pod `2k`'s IP (one ip.duplicate problem, which names that IP: the
+ * other file's, still listed in the Problems panel, names another).
+ */
+function writeCluster(dir: string, size: ClusterSize, k: number): Written {
+  const lines = netpathCluster(size).split('\n');
+  const ipLines = lines.flatMap((l, i) => (/^ {4}ip: /.test(l) ? [i] : []));
+  const [first, second] = ipLines.slice(2 * k);
+  const duplicate = lines[first].slice('    ip: '.length);
+  const original = lines[second].slice('    ip: '.length);
+  // Pods 2k and 2k + 1 are on neighbouring nodes: their IPs differ in one character (10.128.1.2, 10.128.2.2).
+  const differs = [...original].flatMap((c, i) => (c !== duplicate[i] ? [i] : []));
+  if (original.length !== duplicate.length || differs.length !== 1)
+    throw new Error(`pod IPs ${original} and ${duplicate} must differ in exactly one character`);
+  lines[second] = `    ip: ${duplicate}`;
+  const file = path.join(dir, `${size.name}.netpath.yaml`);
+  fs.writeFileSync(file, lines.join('\n'));
+  return {
+    file,
+    duplicate,
+    line: second + 1,
+    fromEnd: original.length - differs[0],
+    originalChar: original[differs[0]],
+  };
+}
+
+const median = (xs: readonly number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(wb: Workbench, w: Written): Promise<Record<string, number>> {
+  const name = path.basename(w.file);
+  const duplicateRow = wb.problems(`${w.duplicate} is used by`).first();
+  const t0 = performance.now();
+  await wb.openQuick(name, 'apiVersion');
+  await wb.runCommand('View: Focus Problems');
+  await duplicateRow.waitFor({ timeout: CHANGE_TIMEOUT });
+  const open = performance.now() - t0;
+  // Back to the editor, on the duplicated value's last character.
+  await wb.runCommand('View: Focus Active Editor Group');
+  const edits: number[] = [];
+  const undos: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await wb.page.keyboard.press('Control+G');
+    await wb.page.keyboard.type(String(w.line));
+    await wb.page.keyboard.press('Enter');
+    await wb.page.keyboard.press('End');
+    // Select the character that makes it a duplicate; typing the original's over it is one edit (one undo).
+    for (let k = 1; k < w.fromEnd; k++) await wb.page.keyboard.press('ArrowLeft');
+    await wb.page.keyboard.press('Shift+ArrowLeft');
+    const t1 = performance.now();
+    await wb.page.keyboard.type(w.originalChar);
+    await duplicateRow.waitFor({ state: 'detached', timeout: CHANGE_TIMEOUT });
+    edits.push(performance.now() - t1);
+    const t2 = performance.now();
+    await wb.page.keyboard.press('Control+Z');
+    await duplicateRow.waitFor({ timeout: CHANGE_TIMEOUT });
+    undos.push(performance.now() - t2);
+  }
+  await wb.runCommand('File: Revert File');
+  await wb.runCommand('View: Close All Editors');
+  return { open, edit: median(edits), undo: median(undos) };
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run \`node scripts/package.mjs\` first`);
+  const server = (await import('../scripts/vscode-host/server.mjs')) as {
+    prepareState(name: string): { dir: string; logFile: string };
+    installExtension(state: unknown, vsix: string): Promise<void>;
+    discardState(state: unknown): void;
+    startCodeServer(o: { name: string; state: unknown }): Promise<{
+      folderUrl(dir: string): string;
+      stop(): Promise<void>;
+    }>;
+  };
+  const install = (await import('../scripts/vscode-host/install.mjs')) as { ensureCodeServer(): Promise<void> };
+  await install.ensureCodeServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-editor-bench-'));
+  const written = EDITOR_SIZES.map((s, k) => ({ size: s, w: writeCluster(dir, s, k) }));
+  const state = server.prepareState('editor-bench');
+  await server.installExtension(state, vsix);
+  const cs = await server.startCodeServer({ name: 'editor-bench', state });
+  const out: Record<string, number> = {};
+  const shots = path.join(root, 'test-output/bench/editor');
+  let wb: Workbench | undefined;
+  try {
+    wb = await Workbench.open(cs.folderUrl(dir), shots);
+    for (const { size, w } of written) {
+      const r = await measure(wb, w);
+      for (const [k, v] of Object.entries(r)) out[`${size.name} ${k}`] = v;
+      process.stderr.write(`  editor, ${size.name}: ${JSON.stringify(r)}\n`);
+    }
+  } catch (err) {
+    await wb?.screenshot('failed').catch(() => {});
+    throw err;
+  } finally {
+    await wb?.close();
+    await cs.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  server.discardState(state);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`editor bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
