@@ -8,6 +8,16 @@ const oneLine = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
+/** A client rectangle as measured in the page: left, top, right, bottom, width, height. */
+interface Rect {
+  x: number;
+  y: number;
+  r: number;
+  b: number;
+  w: number;
+  h: number;
+}
+
 suite('trace view', () => {
   let h: Harness;
   suiteSetup(async () => {
@@ -150,56 +160,173 @@ suite('trace view', () => {
     }
   });
 
-  test('does not jump: opens at its title, Next never scrolls the page, the stepper stays under the mouse', async () => {
+  test('does not jump: opens at its title, Next never scrolls the page, the stepper stays under the mouse, in a narrow or a wide panel', async () => {
     const g = golden('nodeport-etp-cluster');
-    const v = await h.open(g.state, 'dark', { width: 1600, height: 600 });
-    try {
-      await v.post(traceMessage(g));
-      await v.page.locator('#hops tbody tr').first().waitFor();
-      assert.equal(await v.page.evaluate('window.scrollY'), 0, 'opened scrolled');
-      assert.ok(await v.page.locator('#view-title').isVisible());
-      const next = v.page.locator('#hop-next');
-      const at = await next.boundingBox();
-      const n = g.expected.paths[0].hops.length;
-      for (let i = 1; i < n; i++) {
-        await next.click();
-        assert.equal(await v.page.evaluate('window.scrollY'), 0, `Next scrolled the page at hop ${i + 1}`);
-        assert.deepEqual(await next.boundingBox(), at, `the stepper moved at hop ${i + 1}`);
+    const n = g.expected.paths[0].hops.length;
+    for (const viewport of [
+      { width: 1600, height: 600 },
+      { width: 480, height: 800 },
+    ]) {
+      const v = await h.open(g.state, 'dark', viewport);
+      const at = `${viewport.width}x${viewport.height}`;
+      try {
+        await v.post(traceMessage(g));
+        await v.page.locator('#hops tbody tr').first().waitFor();
+        assert.equal(await v.page.evaluate('window.scrollY'), 0, `${at}: opened scrolled`);
+        assert.ok(await v.page.locator('#view-title').isVisible());
+        const next = v.page.locator('#hop-next');
+        const at0 = await next.boundingBox();
+        for (let i = 1; i < n; i++) {
+          await next.click();
+          assert.equal(await v.page.evaluate('window.scrollY'), 0, `${at}: Next scrolled the page at hop ${i + 1}`);
+          assert.deepEqual(await next.boundingBox(), at0, `${at}: the stepper moved at hop ${i + 1}`);
+        }
+        // The current row is shown inside the table's own scroll box.
+        const row = await v.page.locator('#hops tbody tr.current').boundingBox();
+        const box = await v.page.locator('#hops-scroll').boundingBox();
+        assert.ok(
+          row && box && row.y >= box.y - 1 && row.y + row.height <= box.y + box.height + 1,
+          `${at}: the row is hidden`,
+        );
+        // Scrolled down the page, the stepper is still on screen (sticky), and stepping from there scrolls nothing:
+        // the page keeps its height whatever the hop's rule path.
+        await v.page.locator('#hop-first').click();
+        await v.page.mouse.move(10, viewport.height - 10);
+        await v.page.mouse.wheel(0, 700);
+        await until(v, 'window.scrollY > 0');
+        const scrolled = await v.page.evaluate('window.scrollY');
+        const stuck = await v.page.locator('#trace-toolbar').boundingBox();
+        assert.ok(stuck && stuck.y >= 0 && stuck.y < 5, `${at}: the stepper scrolled away: ${JSON.stringify(stuck)}`);
+        const there = await next.boundingBox();
+        for (let i = 1; i < n; i++) {
+          await next.click();
+          assert.equal(
+            await v.page.evaluate('window.scrollY'),
+            scrolled,
+            `${at}: Next scrolled the page at hop ${i + 1}`,
+          );
+          assert.deepEqual(await next.boundingBox(), there, `${at}: the stepper moved at hop ${i + 1} (scrolled)`);
+        }
+      } finally {
+        await v.close();
       }
-      // The current row is shown inside the table's own scroll box.
-      const row = await v.page.locator('#hops tbody tr.current').boundingBox();
-      const box = await v.page.locator('#hops-scroll').boundingBox();
-      assert.ok(row && box && row.y >= box.y - 1 && row.y + row.height <= box.y + box.height + 1, 'the row is hidden');
-      // Scrolled down to the table, the stepper is still on screen (sticky).
-      await v.page.mouse.wheel(0, 2000);
-      await until(v, 'window.scrollY > 0');
-      const stuck = await v.page.locator('#trace-toolbar').boundingBox();
-      assert.ok(stuck && stuck.y >= 0 && stuck.y < 5, `the stepper scrolled away: ${JSON.stringify(stuck)}`);
-    } finally {
-      await v.close();
     }
   });
 
-  test('the diagram uses the width of a wide panel, its labels grow with it', async () => {
-    const g = golden('pod-to-service');
-    const v = await h.open(g.state, 'dark', { width: 1600, height: 1000 });
-    try {
-      await v.post(traceMessage(g));
-      await v.page.locator('#diagram svg').waitFor();
-      const holder = (await v.page.locator('#diagram').boundingBox())!;
-      const drawn = (await v.page.locator('#diagram svg').boundingBox())!;
-      const natural = Number((await v.page.locator('#diagram svg').getAttribute('viewBox'))!.split(' ')[2]);
+  /**
+   * What a person sees of the diagram at one panel size: it fills the panel's width without a scroll bar, is drawn
+   * 1:1 with its labels at the editor's font size, every label inside its box and every box inside the drawing, and it
+   * is not blank.
+   */
+  async function assertDiagramFits(v: View, name: string): Promise<void> {
+    // Measured in the page (a string: the tests' TypeScript has no DOM types).
+    const m = (await v.page.evaluate(`(() => {
+      const holder = document.getElementById('diagram');
+      const svg = holder.querySelector('svg');
+      const r = (e) => {
+        const b = e.getBoundingClientRect();
+        return { x: b.x, y: b.y, r: b.right, b: b.bottom, w: b.width, h: b.height };
+      };
+      const label = svg.querySelector('text.box-label');
+      return {
+        client: holder.clientWidth,
+        scrollW: holder.scrollWidth,
+        clientH: holder.clientHeight,
+        scrollH: holder.scrollHeight,
+        pageScrollW: document.documentElement.scrollWidth,
+        pageW: document.documentElement.clientWidth,
+        svg: r(svg),
+        scale: svg.getScreenCTM().a,
+        fontSize: getComputedStyle(label).fontSize,
+        editorFont: getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-size').trim(),
+        labelH: r(label).h,
+        boxes: [...svg.querySelectorAll('g.box')].map((g) => ({
+          netns: g.getAttribute('data-netns'),
+          kind: g.getAttribute('class'),
+          rect: r(g.querySelector('rect')),
+          label: r(g.querySelector('text.box-label')),
+          address: g.querySelector('text.address') ? r(g.querySelector('text.address')) : undefined,
+        })),
+        texts: [...svg.querySelectorAll('text')].map((t) => ({ text: t.textContent, ...r(t) })),
+      };
+    })()`)) as {
+      client: number;
+      scrollW: number;
+      clientH: number;
+      scrollH: number;
+      pageScrollW: number;
+      pageW: number;
+      svg: Rect;
+      scale: number;
+      fontSize: string;
+      editorFont: string;
+      labelH: number;
+      boxes: { netns: string; kind: string; rect: Rect; label: Rect; address?: Rect }[];
+      texts: (Rect & { text: string })[];
+    };
+    const at = `${name} at ${m.pageW}px`;
+    assert.ok(
+      m.svg.w >= m.client - 2 && m.svg.w <= m.client + 1,
+      `${at}: the diagram is ${m.svg.w}px in ${m.client}px`,
+    );
+    assert.ok(m.scrollW <= m.client + 1, `${at}: the diagram overflows its panel (${m.scrollW} > ${m.client})`);
+    assert.ok(m.pageScrollW <= m.pageW + 1, `${at}: the page scrolls sideways`);
+    assert.ok(
+      m.scrollH <= m.clientH + 1,
+      `${at}: part of the diagram is hidden in its panel (${m.scrollH} > ${m.clientH})`,
+    );
+    assert.ok(Math.abs(m.scale - 1) < 0.01, `${at}: drawn at ${m.scale}×, not 1:1`);
+    assert.equal(m.fontSize, m.editorFont, `${at}: labels are not at the editor's font size`);
+    assert.ok(m.labelH >= 13, `${at}: labels ${m.labelH}px high`);
+    for (const b of m.boxes) {
+      for (const t of [b.label, b.address].filter((x) => x !== undefined))
+        assert.ok(t.x >= b.rect.x && t.r <= b.rect.r + 1, `${at}: a label sticks out of ${b.netns}'s box`);
+      assert.ok(b.rect.x >= m.svg.x && b.rect.r <= m.svg.r + 1, `${at}: ${b.netns} is cut off`);
+    }
+    for (const t of m.texts)
       assert.ok(
-        drawn.width >= Math.min(holder.width - 4, natural * 1.5 - 1),
-        `the diagram is ${drawn.width}px wide in a ${holder.width}px panel (natural ${natural}px)`,
+        t.x >= m.svg.x - 1 && t.r <= m.svg.r + 1 && t.y >= m.svg.y - 1 && t.b <= m.svg.b + 1,
+        `${at}: "${t.text}" is cut off`,
       );
-      const label = await v.page
-        .locator('#diagram .box-label')
-        .first()
-        .evaluate((e) => e.getBoundingClientRect().height);
-      assert.ok(label >= 13, `labels ${label}px high`);
-    } finally {
-      await v.close();
+    // Boxes of the same kind never overlap (pods sit inside their node, externals outside the cluster).
+    const overlap = (a: Rect, b: Rect) => a.x < b.r && b.x < a.r && a.y < b.b && b.y < a.b;
+    for (const [i, a] of m.boxes.entries())
+      for (const b of m.boxes.slice(i + 1))
+        if (a.kind === b.kind) assert.ok(!overlap(a.rect, b.rect), `${at}: ${a.netns} overlaps ${b.netns}`);
+    const shot = await v.page.locator('#diagram').screenshot();
+    savePng(`trace-diagram-${name}-${m.pageW}`, shot);
+    const stats = await pixelStats(h.browser, shot);
+    assert.ok(stats.variance > 100 && stats.distinct > 20, `${at}: the diagram is blank (${JSON.stringify(stats)})`);
+  }
+
+  test('the diagram fills the panel at any width, 1:1 with labels at the editor font size, nothing cut off', async () => {
+    for (const name of ['pod-to-service', 'nodeport-etp-cluster', 'flannel-vxlan-pod-to-pod-cross-node']) {
+      const g = golden(name);
+      const v = await h.open(g.state, 'dark', { width: 480, height: 900 });
+      try {
+        await v.post(traceMessage(g));
+        await v.page.locator('#diagram svg').waitFor();
+        for (const width of [480, 760, 1200, 1920]) {
+          await v.page.setViewportSize({ width, height: 900 });
+          await until(
+            v,
+            `Math.abs(document.querySelector('#diagram svg').getBoundingClientRect().width - document.getElementById('diagram').clientWidth) < 2`,
+          );
+          await assertDiagramFits(v, name);
+          // Stepping never moves a box (the layout depends on the paths and the width only).
+          const before = await v.page.locator('#diagram g.box rect').evaluateAll((rs) => rs.map((x) => x.outerHTML));
+          await v.page.locator('#hop-last').click();
+          assert.deepEqual(
+            await v.page.locator('#diagram g.box rect').evaluateAll((rs) => rs.map((x) => x.outerHTML)),
+            before,
+            `${name} at ${width}px: a box moved when stepping`,
+          );
+          await v.page.locator('#hop-first').click();
+        }
+        assert.deepEqual(await v.violations(), []);
+      } finally {
+        await v.close();
+      }
     }
   });
 

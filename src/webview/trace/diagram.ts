@@ -21,6 +21,11 @@ const EXT_W = 170;
 const EXT_H = 50;
 /** How far above its node's bottom border a tunnel endpoint (VTEP) sits. */
 const VTEP_DY = 26;
+const NODE_GAP = 40;
+const MARGIN_L = 24;
+const MARGIN_R = 16;
+/** Between a row of nodes' underlay line and the next row (a panel too narrow for every node in one row). */
+const ROW_GAP = 40;
 
 interface Box {
   readonly netns: string;
@@ -37,6 +42,8 @@ interface DevicePos {
   readonly x: number;
   readonly y: number;
   readonly role: 'eth' | 'lo' | 'veth' | 'bridge' | 'underlay' | 'vtep' | 'other';
+  /** The underlay line of the device's row (externals: the last row's). */
+  readonly underlayY: number;
 }
 
 /** A tunnel the packet crossed: the VTEP that wrapped it, the one that unwrapped it, and the outer header between. */
@@ -70,7 +77,13 @@ export function tunnelsOf(hops: readonly Hop[]): Tunnel[] {
 export interface Layout {
   readonly width: number;
   readonly height: number;
+  /** The last row's underlay line (externals hang under it). */
   readonly underlayY: number;
+  /** Every row's underlay line, top to bottom; one network, so a trunk at `trunkX` joins them. */
+  readonly underlays: readonly number[];
+  readonly trunkX: number;
+  /** The labels' width per character the boxes were sized for (labels are clipped to fit them). */
+  readonly charW: number;
   readonly boxes: readonly Box[];
   readonly devices: ReadonlyMap<string, DevicePos>;
   /** veth pairs: pod eth0 key -> host end key. */
@@ -100,7 +113,17 @@ function placesFor(places: readonly TracePlace[], hops: readonly Hop[]): Map<str
   return out;
 }
 
-export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): Layout {
+/** What the layout fits: the panel's width in pixels (absent: one row, as wide as it needs), the labels' width per character. */
+export interface Fit {
+  readonly width?: number;
+  readonly charW?: number;
+}
+
+/**
+ * Places every namespace and device of the trace's paths. Given a width, nodes go in rows that fit it and each row is
+ * stretched to fill it (drawn at 1:1, so labels keep the font's size); the same paths and width give the same layout.
+ */
+export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[], fit: Fit = {}): Layout {
   const places = placesFor(placesIn, hops);
   // Devices per namespace, in order of first use.
   const devicesOf = new Map<string, string[]>();
@@ -141,9 +164,10 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
   const devices = new Map<string, DevicePos>();
   const pairs: [string, string][] = [];
   const bridges: Layout['bridges'][number][] = [];
-  let x = 24;
-  const underlayY = TOP + NODE_H + UNDERLAY_DY;
-  for (const node of nodeOrder) {
+  // Sizes follow the labels' font: a pod box holds about 22 characters of its label and address.
+  const charW = fit.charW ?? 7.2;
+  const podW = Math.max(POD_W, Math.round(charW * 22));
+  const nodeParts = nodeOrder.map((node) => {
     const netns = `node:${node}`;
     const place = places.get(netns);
     const pods = podsOf.get(node) ?? [];
@@ -151,62 +175,107 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
     const bridge = place?.bridge;
     const hostVeths = new Map(pods.map((p) => [places.get(p)?.hostVeth ?? '', p]));
     const underlay = own.filter((d) => d !== bridge && d !== 'lo' && !hostVeths.has(d));
-    const w = Math.max(pods.length * (POD_W + GAP) + GAP, underlay.length * 90 + 60, POD_W + 2 * GAP);
-    boxes.push({ netns, kind: 'node', label: `node ${node}`, x, y: TOP, w, h: NODE_H, place });
-    const podY = TOP + NODE_TITLE;
-    const bridgeY = podY + POD_H + BRIDGE_DY - 14;
-    pods.forEach((podNetns, i) => {
-      const px = x + GAP + i * (POD_W + GAP);
-      const pp = places.get(podNetns)!;
-      boxes.push({
-        netns: podNetns,
-        kind: 'pod',
-        label: `pod ${pp.name}`,
-        x: px,
-        y: podY,
-        w: POD_W,
-        h: POD_H,
-        place: pp,
-      });
-      const podDevices = devicesOf.get(podNetns) ?? [];
-      const ethLike = podDevices.filter((d) => d !== 'lo');
-      if (!ethLike.includes('eth0')) ethLike.unshift('eth0');
-      ethLike.forEach((d, j) =>
-        devices.set(key(podNetns, d), {
-          x: px + POD_W / 2 + (j - (ethLike.length - 1) / 2) * 50,
-          y: podY + POD_H,
-          role: d === 'eth0' ? 'eth' : 'other',
-        }),
-      );
-      if (podDevices.includes('lo')) devices.set(key(podNetns, 'lo'), { x: px + POD_W - 22, y: podY, role: 'lo' });
-      const veth = pp.hostVeth;
-      if (veth) {
-        const eth = devices.get(key(podNetns, 'eth0'))!;
-        devices.set(key(netns, veth), { x: eth.x, y: podY + POD_H + VETH_DY, role: 'veth' });
-        pairs.push([key(podNetns, 'eth0'), key(netns, veth)]);
-      }
-    });
-    if (bridge && (pods.length || own.includes(bridge))) {
-      const x1 = x + GAP;
-      const x2 = x + Math.max(w - GAP, GAP + POD_W);
-      bridges.push({ netns, name: bridge, x1, x2, y: bridgeY });
-      devices.set(key(netns, bridge), { x: (x1 + x2) / 2, y: bridgeY, role: 'bridge' });
-    }
-    if (own.includes('lo')) devices.set(key(netns, 'lo'), { x: x + w, y: TOP + NODE_H / 2, role: 'lo' });
-    underlay.forEach((d, j) => {
-      const vtep = vteps.has(key(netns, d));
-      devices.set(key(netns, d), {
-        x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90,
-        y: vtep ? TOP + NODE_H - VTEP_DY : TOP + NODE_H,
-        role: vtep ? 'vtep' : 'underlay',
-      });
-    });
-    x += w + 40;
+    const min = Math.max(pods.length * (podW + GAP) + GAP, underlay.length * 90 + 60, podW + 2 * GAP);
+    return { node, netns, place, pods, own, bridge, underlay, min };
+  });
+  // Rows of nodes that fit the width (one row when no width is given), each row stretched to fill it.
+  const avail = fit.width;
+  const rowsOf: (typeof nodeParts)[] = [];
+  for (const part of nodeParts) {
+    const row = rowsOf[rowsOf.length - 1];
+    const used = row ? row.reduce((w, p) => w + p.min + NODE_GAP, MARGIN_L) + part.min + MARGIN_R : 0;
+    if (!row || (avail !== undefined && used > avail)) rowsOf.push([part]);
+    else row.push(part);
   }
-  let ex = 24;
-  const extY = underlayY + 44;
-  for (const netns of externals) {
+  const underlays: number[] = [];
+  let rowTop = TOP;
+  let right = 0;
+  for (const row of rowsOf) {
+    const natural = row.reduce((w, p) => w + p.min, 0) + NODE_GAP * (row.length - 1);
+    const room = avail === undefined ? natural : avail - MARGIN_L - MARGIN_R;
+    // A panel too narrow for one node's pods squeezes them (down to a floor), a wide one spreads the row.
+    const squeeze = row.length === 1 && room < natural ? Math.max(0.6, room / natural) : 1;
+    const extra = Math.max(0, room - natural);
+    const rowUnderlay = rowTop + NODE_H + UNDERLAY_DY;
+    underlays.push(rowUnderlay);
+    let x = MARGIN_L;
+    for (const { node, netns, place, pods, own, bridge, underlay, min } of row) {
+      const w = Math.round(min * squeeze + (extra * min) / natural);
+      boxes.push({ netns, kind: 'node', label: `node ${node}`, x, y: rowTop, w, h: NODE_H, place });
+      const podY = rowTop + NODE_TITLE;
+      const bridgeY = podY + POD_H + BRIDGE_DY - 14;
+      // Each pod in a slot of the node's width, its box up to half as wide again as the natural one.
+      const slot = pods.length ? (w - GAP) / pods.length : 0;
+      const pw = Math.round(Math.min(slot - GAP, podW * 1.5));
+      pods.forEach((podNetns, i) => {
+        const px = Math.round(x + GAP + i * slot + (slot - GAP - pw) / 2);
+        const pp = places.get(podNetns)!;
+        boxes.push({
+          netns: podNetns,
+          kind: 'pod',
+          label: `pod ${pp.name}`,
+          x: px,
+          y: podY,
+          w: pw,
+          h: POD_H,
+          place: pp,
+        });
+        const podDevices = devicesOf.get(podNetns) ?? [];
+        const ethLike = podDevices.filter((d) => d !== 'lo');
+        if (!ethLike.includes('eth0')) ethLike.unshift('eth0');
+        ethLike.forEach((d, j) =>
+          devices.set(key(podNetns, d), {
+            x: px + pw / 2 + (j - (ethLike.length - 1) / 2) * 50,
+            y: podY + POD_H,
+            role: d === 'eth0' ? 'eth' : 'other',
+            underlayY: rowUnderlay,
+          }),
+        );
+        if (podDevices.includes('lo'))
+          devices.set(key(podNetns, 'lo'), { x: px + pw - 22, y: podY, role: 'lo', underlayY: rowUnderlay });
+        const veth = pp.hostVeth;
+        if (veth) {
+          const eth = devices.get(key(podNetns, 'eth0'))!;
+          devices.set(key(netns, veth), { x: eth.x, y: podY + POD_H + VETH_DY, role: 'veth', underlayY: rowUnderlay });
+          pairs.push([key(podNetns, 'eth0'), key(netns, veth)]);
+        }
+      });
+      if (bridge && (pods.length || own.includes(bridge))) {
+        const x1 = x + GAP;
+        const x2 = x + Math.max(w - GAP, GAP + Math.min(podW, w - 2 * GAP));
+        bridges.push({ netns, name: bridge, x1, x2, y: bridgeY });
+        devices.set(key(netns, bridge), { x: (x1 + x2) / 2, y: bridgeY, role: 'bridge', underlayY: rowUnderlay });
+      }
+      if (own.includes('lo'))
+        devices.set(key(netns, 'lo'), { x: x + w, y: rowTop + NODE_H / 2, role: 'lo', underlayY: rowUnderlay });
+      underlay.forEach((d, j) => {
+        const vtep = vteps.has(key(netns, d));
+        devices.set(key(netns, d), {
+          x: x + w / 2 + (j - (underlay.length - 1) / 2) * 90,
+          y: vtep ? rowTop + NODE_H - VTEP_DY : rowTop + NODE_H,
+          role: vtep ? 'vtep' : 'underlay',
+          underlayY: rowUnderlay,
+        });
+      });
+      x += w + NODE_GAP;
+    }
+    right = Math.max(right, x - NODE_GAP);
+    rowTop = rowUnderlay + ROW_GAP;
+  }
+  const underlayY = underlays[underlays.length - 1] ?? TOP + NODE_H + UNDERLAY_DY;
+  // Externals hang under the last underlay line, in rows that fit the width, spread over it.
+  const extPerRow =
+    avail === undefined
+      ? Math.max(1, externals.length)
+      : Math.max(1, Math.floor((avail - MARGIN_L - MARGIN_R + NODE_GAP) / (EXT_W + NODE_GAP)));
+  const extRows = Math.ceil(externals.length / extPerRow);
+  externals.forEach((netns, k) => {
     const p = places.get(netns)!;
+    const row = Math.floor(k / extPerRow);
+    const inRow = Math.min(extPerRow, externals.length - row * extPerRow);
+    const span = avail === undefined ? inRow * (EXT_W + NODE_GAP) : (avail - MARGIN_L - MARGIN_R + NODE_GAP) / inRow;
+    const ex = Math.round(MARGIN_L + (k % extPerRow) * span + (span - NODE_GAP - EXT_W) / 2);
+    const extY = underlayY + 44 + row * (EXT_H + 40);
     boxes.push({
       netns,
       kind: 'external',
@@ -223,13 +292,14 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[]): L
         x: ex + EXT_W / 2 + (j - (own.length - 1) / 2) * 50,
         y: d === 'lo' ? extY + EXT_H : extY,
         role: d === 'lo' ? 'lo' : 'underlay',
+        underlayY,
       }),
     );
-    ex += EXT_W + 40;
-  }
-  const width = Math.max(x, ex) + 16;
-  const height = externals.length ? extY + EXT_H + 30 : underlayY + 30;
-  return { width, height, underlayY, boxes, devices, pairs, bridges };
+    right = Math.max(right, ex + EXT_W);
+  });
+  const width = avail === undefined ? right + MARGIN_R : Math.max(avail, right + MARGIN_R);
+  const height = extRows ? underlayY + 44 + extRows * (EXT_H + 40) - 10 : underlayY + 30;
+  return { width, height, underlayY, underlays, trunkX: width - 12, charW, boxes, devices, pairs, bridges };
 }
 
 export interface DiagramOptions {
@@ -244,11 +314,21 @@ export interface DiagramOptions {
 function segment(l: Layout, a: DevicePos, b: DevicePos): [number, number][] {
   const across = a.role === 'underlay' || b.role === 'underlay';
   const vtep = a.role === 'vtep' || b.role === 'vtep';
+  if (across && !vtep && a !== b && a.underlayY !== b.underlayY)
+    // Another row: along this row's underlay to the trunk, along the trunk, along the other row's.
+    return [
+      [a.x, a.y],
+      [a.x, a.underlayY],
+      [l.trunkX, a.underlayY],
+      [l.trunkX, b.underlayY],
+      [b.x, b.underlayY],
+      [b.x, b.y],
+    ];
   if (across && !vtep && a !== b && Math.abs(a.x - b.x) > 1)
     return [
       [a.x, a.y],
-      [a.x, l.underlayY],
-      [b.x, l.underlayY],
+      [a.x, a.underlayY],
+      [b.x, b.underlayY],
       [b.x, b.y],
     ];
   return [
@@ -292,7 +372,11 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     root.append(svg('rect', { x: 10, y: 10, width: x2 + 4, height: l.underlayY + 14 - 10, class: 'cluster', rx: 6 }));
     root.append(svg('text', { x: 18, y: 26, class: 'caption' }, 'cluster'));
   }
-  root.append(svg('line', { x1: 10, y1: l.underlayY, x2: l.width - 10, y2: l.underlayY, class: 'underlay' }));
+  for (const y of l.underlays) root.append(svg('line', { x1: 10, y1: y, x2: l.width - 10, y2: y, class: 'underlay' }));
+  if (l.underlays.length > 1)
+    root.append(
+      svg('line', { x1: l.trunkX, y1: l.underlays[0], x2: l.trunkX, y2: l.underlayY, class: 'underlay trunk' }),
+    );
   root.append(
     svg('text', { x: l.width - 14, y: l.underlayY - 6, class: 'caption', 'text-anchor': 'end' }, 'underlay network'),
   );
@@ -306,12 +390,20 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
       'data-netns': b.netns,
     });
     g.append(svg('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: b.kind === 'pod' ? 4 : 6 }));
-    const text = svg('text', { x: b.x + 8, y: b.y + 18, class: 'box-label' }, clip(b.label, Math.floor(b.w / 7.2)));
+    const text = svg(
+      'text',
+      { x: b.x + 8, y: b.y + 18, class: 'box-label' },
+      clip(b.label, Math.floor((b.w - 12) / (l.charW * 1.05))),
+    );
     g.append(svg('title', {}, `${b.label} (${b.netns})`), text);
     const eth0 = b.place?.addresses.eth0;
     if (b.kind !== 'node' && eth0?.length)
       g.append(
-        svg('text', { x: b.x + 8, y: b.y + 36, class: 'address' }, clip(eth0.join(', '), Math.floor(b.w / 6.6))),
+        svg(
+          'text',
+          { x: b.x + 8, y: b.y + 36, class: 'address' },
+          clip(eth0.join(', '), Math.floor((b.w - 12) / l.charW)),
+        ),
       );
     if (b.place?.span) {
       g.addEventListener('click', () => o.onBox(b));
@@ -339,7 +431,7 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     if (br) root.append(svg('line', { x1: pb.x, y1: pb.y, x2: pb.x, y2: br.y, class: 'link' }));
   }
   for (const [k, d] of l.devices) {
-    if (d.role === 'underlay') root.append(svg('line', { x1: d.x, y1: d.y, x2: d.x, y2: l.underlayY, class: 'link' }));
+    if (d.role === 'underlay') root.append(svg('line', { x1: d.x, y1: d.y, x2: d.x, y2: d.underlayY, class: 'link' }));
     if (d.role === 'bridge') continue;
     const name = k.split('|')[1];
     const g = svg('g', { class: `device dev-${d.role}` });
@@ -358,9 +450,14 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     const a = l.devices.get(t.from);
     const b = t.to ? l.devices.get(t.to) : undefined;
     if (!a) continue;
-    const y = l.underlayY - 12;
+    const y = a.underlayY - 12;
     const bx = b ? b.x : a.x + 120;
     const text = outerText(t.outer);
+    // A VTEP in another row: along this row's underlay to the trunk, up or down it, along the other row's.
+    const via =
+      b && b.underlayY !== a.underlayY
+        ? ` L${l.trunkX - 12},${y} L${l.trunkX - 12},${b.underlayY - 12} L${bx},${b.underlayY - 12}`
+        : ` L${bx},${y}`;
     const g = svg('g', {
       class: 'tunnel',
       'data-from': t.from,
@@ -371,7 +468,7 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     g.append(
       svg('title', {}, `${t.outer.protocol.toUpperCase()} tunnel: ${text}`),
       svg('path', {
-        d: `M${a.x},${a.y} L${a.x},${y} L${bx},${y}${b ? ` L${b.x},${b.y}` : ''}`,
+        d: `M${a.x},${a.y} L${a.x},${y}${via}${b ? ` L${b.x},${b.y}` : ''}`,
         class: 'tunnel-pipe',
       }),
       svg(

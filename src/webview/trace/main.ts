@@ -353,13 +353,44 @@ function allHops(d: TraceViewData): Hop[] {
   return (d.result?.paths ?? []).flatMap((p) => [...p.hops, ...(p.reply?.hops ?? [])]);
 }
 
-/** How much the diagram may grow to fill a wide panel: its 12px labels become up to 18px. */
-const MAX_DIAGRAM_SCALE = 1.5;
+/** The labels' width per character at the editor font (what the diagram sizes its boxes for), measured once. */
+let labelCharW: number | undefined;
+function measureCharW(holder: HTMLElement): number {
+  if (labelCharW) return labelCharW;
+  const probe = svgEl('svg', { class: 'diagram', width: 10, height: 10 });
+  const sample = 'pod default/web-1 10.244.1.10/24';
+  const text = svgEl('text', { class: 'box-label', x: 0, y: 10 }, sample);
+  probe.append(text);
+  holder.append(probe);
+  const w = (text as SVGTextElement).getComputedTextLength() / sample.length;
+  probe.remove();
+  labelCharW = w > 2 ? w : 7.2;
+  return labelCharW;
+}
+
+/** The layout for the holder's width now (recomputed only when that width changes). */
+function layoutFor(holder: HTMLElement): Layout | undefined {
+  if (!data) return undefined;
+  const width = Math.max(320, Math.floor(holder.clientWidth));
+  if (diagramLayout && diagramWidth === width) return diagramLayout;
+  diagramWidth = width;
+  diagramLayout = layout(data.places, allHops(data), { width, charW: measureCharW(holder) });
+  return diagramLayout;
+}
+let diagramWidth = 0;
+
+/** Redraws the diagram when its panel's width changes: it is laid out for the width, never scaled. */
+const resized = new ResizeObserver(() => {
+  const holder = document.getElementById('diagram');
+  if (holder && data && Math.floor(holder.clientWidth) !== diagramWidth) drawDiagram();
+});
 
 function drawDiagram(): void {
   const holder = document.getElementById('diagram');
   const walk = currentWalk();
-  if (!holder || !walk || !data || !diagramLayout) return;
+  if (!holder || !walk || !data) return;
+  const diagramLayout = layoutFor(holder);
+  if (!diagramLayout) return;
   const failed = walk.disposition !== 'delivered';
   const drawn = draw(diagramLayout, walk.hops, {
     current: ui.hop,
@@ -368,13 +399,11 @@ function drawDiagram(): void {
     onHop: (i) => setHop(i),
     onBox: (b) => reveal(b.place?.span),
   });
-  // The diagram fills the panel's width, scaled up to 1.5× (never down: a narrow panel scrolls it).
-  drawn.setAttribute('width', '100%');
-  drawn.removeAttribute('height');
-  drawn.style.minWidth = `${diagramLayout.width}px`;
-  drawn.style.maxWidth = `${Math.round(diagramLayout.width * MAX_DIAGRAM_SCALE)}px`;
+  // Drawn 1:1 (labels at the editor's font size), laid out to fill the panel's width.
   markHops(drawn, walk.hops);
   holder.replaceChildren(drawn);
+  resized.disconnect();
+  resized.observe(holder);
   drawRules();
 }
 
@@ -402,8 +431,9 @@ function markHops(root: SVGSVGElement, hops: readonly Hop[]): void {
       'aria-label': `hop ${i + 1}: ${mark}; show its rule path`,
     });
     g.append(
-      svgEl('rect', { x: x - text.length * 7 - 8, y: y - 4, width: text.length * 7 + 8, height: 16, rx: 3 }),
-      svgEl('text', { x: x - text.length * 7 - 4, y: y + 8 }, text),
+      // 10px bold capitals: about 7.5px each.
+      svgEl('rect', { x: x - text.length * 7.5 - 8, y: y - 4, width: text.length * 7.5 + 8, height: 16, rx: 3 }),
+      svgEl('text', { x: x - text.length * 7.5 - 4, y: y + 8 }, text),
     );
     const open = () => {
       setHop(i);
@@ -421,13 +451,34 @@ function markHops(root: SVGSVGElement, hops: readonly Hop[]): void {
   });
 }
 
+/** The tallest rule path of a walk (cached per walk): the holder keeps that height, so stepping never resizes the page. */
+let tallest: { walk: Walk; height: number } | undefined;
+function tallestRulePath(walk: Walk): number {
+  if (tallest?.walk === walk) return tallest.height;
+  let height = 0;
+  for (const h of walk.hops)
+    if (hasRulePath(h) && data?.result)
+      height = Math.max(
+        height,
+        Number(
+          drawRulePath(rulePath(h, data.result.paths, bridgeOfPort(h, data.places)), '', () => {}).getAttribute(
+            'height',
+          ),
+        ),
+      );
+  tallest = { walk, height };
+  return height;
+}
+
 /** The current hop's rule path, drawn under the diagram. */
 function drawRules(): void {
   const holder = document.getElementById('rulepath-holder');
   const title = document.getElementById('rulepath-title');
   const walk = currentWalk();
   const hop = walk?.hops[ui.hop];
-  if (!holder || !title || !hop || !data?.result) return;
+  if (!holder || !title || !hop || !walk || !data?.result) return;
+  // Room for the tallest and for a scroll bar under a rule path wider than the panel.
+  holder.style.minHeight = `${tallestRulePath(walk) + 24}px`;
   title.replaceChildren(`Rule path at hop ${ui.hop + 1}: ${hop.netns} ${hop.device} (${hop.dir})`);
   if (!hasRulePath(hop)) {
     holder.replaceChildren(
@@ -714,7 +765,7 @@ function render(s: TraceViewState, d: TraceViewData): void {
   data = d;
   if (!sameRequest) ui = { ...ui, path: 0, hop: 0 };
   ui.reply = !!s.request.reply && ui.reply;
-  diagramLayout = layout(d.places, allHops(d));
+  diagramLayout = undefined;
   const f = d.result?.flow;
   app.replaceChildren(
     el('h1', { id: 'view-title' }, `${s.request.from} → ${s.request.to}`),
