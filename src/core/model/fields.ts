@@ -4,7 +4,67 @@ import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '.
 import { type YNode } from '../syntax/yaml';
 import { get, int, list, str, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
-import type { Spans } from './drafts';
+import type { Drafts, Spans } from './drafts';
+
+/**
+ * At most this many ports of one Service are read (`service.too-many-ports`). The EndpointSlice controller writes
+ * every port of a Service into each of its slices, and the API server refuses a slice with more than 100 ports
+ * (discovery.k8s.io/v1 EndpointSlice: "Each slice may include a maximum of 100 ports"): such a Service never gets
+ * endpoints.
+ */
+export const MAX_SERVICE_PORTS = 100;
+
+/**
+ * At most this many containers of one pod (or pod template) are read (`pod.too-many-containers`). Kubernetes sets
+ * no number (a Pod is bounded only by etcd's 1.5 MiB object size); real pods hold an application and a few sidecars.
+ * 100 is far past any real pod and keeps a pod's per-container work (its ports, container-to-container traces) small.
+ */
+export const MAX_POD_CONTAINERS = 100;
+
+/**
+ * The items of a list, at most `max` of them. Past the bound one warning `code` goes at the first item left out,
+ * saying how many there are and how many were read: a bound is never a silent cut.
+ */
+export function boundedList(
+  b: Pick<Drafts, 'report'>,
+  node: YNode | undefined,
+  max: number,
+  code: string,
+  why: (count: number) => string,
+): readonly YNode[] {
+  const items = list(node);
+  if (items.length <= max) return items;
+  b.report(
+    code,
+    'warning',
+    `${why(items.length)} NetPath reads the first ${max}; the ${items.length - max} after them (from here on) are left out.`,
+    items[max].span,
+  );
+  return items.slice(0, max);
+}
+
+/** The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}. */
+export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): Container[] {
+  return boundedList(
+    b,
+    node,
+    MAX_POD_CONTAINERS,
+    'pod.too-many-containers',
+    (n) => `${n} containers in one pod: no real pod has that many.`,
+  ).flatMap((c) => readContainer(c, origin));
+}
+
+/** The ports of a Service, bounded by {@link MAX_SERVICE_PORTS}. */
+export function readServicePorts(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): ServicePort[] {
+  return boundedList(
+    b,
+    node,
+    MAX_SERVICE_PORTS,
+    'service.too-many-ports',
+    (n) =>
+      `${n} ports in one Service: an EndpointSlice holds at most ${MAX_SERVICE_PORTS}, so the API server refuses every slice of this Service and it gets no endpoints.`,
+  ).flatMap((p, i) => readServicePort(p, i, origin));
+}
 
 export function spansOf(node: YNode, keys: string[]): Spans {
   const out: Spans = {};

@@ -25,8 +25,8 @@ import {
   indexedSpans,
   optionalSpan,
   protocolOf,
-  readContainer,
-  readServicePort,
+  readContainers,
+  readServicePorts,
   splitComma,
 } from './fields';
 
@@ -156,7 +156,7 @@ function k8sPod(b: Drafts, root: YMap): void {
     hostVeth: hostVethName(namespace, name),
     hostNetwork: bool(get(spec, 'hostNetwork')) ?? false,
     labels: stringMap(get(meta, 'labels')),
-    containers: list(get(spec, 'containers')).flatMap((c) => readContainer(c, 'Pod')),
+    containers: readContainers(b, get(spec, 'containers'), 'Pod'),
     span: root.span,
     spans: {
       name: get(meta, 'name')!.span,
@@ -209,7 +209,7 @@ function k8sService(b: Drafts, root: YMap): void {
       clusterIPs: clusterIPs.map((c) => c.value),
       headless,
       selector: get(spec, 'selector') ? stringMap(get(spec, 'selector')) : undefined,
-      ports: list(get(spec, 'ports')).flatMap((p, i) => readServicePort(p, i, 'Service')),
+      ports: readServicePorts(b, get(spec, 'ports'), 'Service'),
       externalTrafficPolicy: enumOf(str(get(spec, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       internalTrafficPolicy: enumOf(str(get(spec, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(spec, 'externalIPs')).map((x) => x.value),
@@ -355,7 +355,7 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
     replicas: kind === 'DaemonSet' || kind === 'Job' || kind === 'CronJob' ? undefined : int(get(spec, 'replicas')),
     labels: stringMap(labels),
     hostNetwork: bool(get(podSpec, 'hostNetwork')) ?? false,
-    containers: list(get(podSpec, 'containers')).flatMap((c) => readContainer(c, kind)),
+    containers: readContainers(b, get(podSpec, 'containers'), kind),
     span: root.span,
     spans: {
       name: nameNode.span,

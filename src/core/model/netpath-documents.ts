@@ -10,8 +10,8 @@ import {
   blockScalarBodySpan,
   enumOf,
   indexedSpans,
-  readContainer,
-  readServicePort,
+  readContainers,
+  readServicePorts,
   spansOf,
 } from './fields';
 
@@ -138,7 +138,7 @@ function netpathPod(b: Drafts, p: YNode): void {
     hostVeth: str(get(p, 'hostVeth')) ?? hostVethName(namespace, name),
     hostNetwork: bool(get(p, 'hostNetwork')) ?? false,
     labels: stringMap(get(p, 'labels')),
-    containers: list(get(p, 'containers')).flatMap((c) => readContainer(c, 'netpath')),
+    containers: readContainers(b, get(p, 'containers'), 'netpath'),
     span: p.span,
     spans: {
       ...spansOf(p, ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers']),
@@ -183,7 +183,7 @@ function netpathService(b: Drafts, s: YNode): void {
       clusterIPs: clusterIPs.map((c) => c.value),
       headless: false,
       selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
-      ports: list(get(s, 'ports')).flatMap((p, i) => readServicePort(p, i, 'netpath')),
+      ports: readServicePorts(b, get(s, 'ports'), 'netpath'),
       externalTrafficPolicy: enumOf(str(get(s, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       internalTrafficPolicy: enumOf(str(get(s, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(s, 'externalIPs')).map((x) => x.value),

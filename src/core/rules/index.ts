@@ -233,6 +233,16 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   },
   { code: 'yaml.too-deep', severity: 'warning', description: 'Collections nested more than 200 deep.' },
   {
+    code: 'service.too-many-ports',
+    severity: 'warning',
+    description: 'A Service with more than 100 ports (more than an EndpointSlice holds); the first 100 are read.',
+  },
+  {
+    code: 'pod.too-many-containers',
+    severity: 'warning',
+    description: 'A pod or pod template with more than 100 containers; the first 100 are read.',
+  },
+  {
     code: 'name.invalid',
     severity: 'error',
     description: 'A name, namespace, container or port name, or label Kubernetes refuses (DNS-1123/1035 rules).',
