@@ -8,7 +8,10 @@ import {
   type ArgumentOptions,
 } from '../lab/files';
 import type { LoadResult, Problem, TopologyGroup } from '../core';
-import { CliError } from './command';
+import { CliError, type CliIO } from './command';
+import { formatText } from './format';
+import { displayPath } from '../lab/files';
+import { VERSION } from './version';
 
 export { displayPath, nodeFileHost } from '../lab/files';
 
@@ -59,4 +62,37 @@ export function loadEntries(
   options: ArgumentOptions = {},
 ): Promise<LoadResult> {
   return usageAsync(() => load(entries, args, cwd, options));
+}
+
+/**
+ * The one topology the arguments hold, read as lint reads it: confined to the command line's workspace, files over
+ * the size limit and links in folders that lead out left out, and each thing refused or left out (it changes the
+ * topology) printed on stderr as `netpath <command>: file:line:col severity code message`.
+ */
+export async function loadOneTopology(
+  command: string,
+  args: readonly string[],
+  io: Pick<CliIO, 'cwd' | 'err'>,
+  options: ArgumentOptions = {},
+): Promise<LoadResult> {
+  const links: Problem[] = [];
+  const { entries } = oneTopology(await topologiesOf(args, io.cwd, options, links), io.cwd);
+  const loaded = await loadEntries(entries, args, io.cwd, options);
+  const refused = [...links, ...loaded.problems];
+  if (refused.length)
+    io.err(
+      formatText({
+        diagnostics: refused,
+        texts: new Map(loaded.files.map((f) => [f.path, f.text])),
+        display: (file) => displayPath(file, io.cwd),
+        version: VERSION,
+        codes: [],
+      })
+        .trimEnd()
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => `netpath ${command}: ${l}\n`)
+        .join(''),
+    );
+  return loaded;
 }

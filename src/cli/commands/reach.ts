@@ -3,14 +3,14 @@ import {
   formatReachCsv,
   formatReachMarkdown,
   formatReachText,
-  loadTopologyFiles,
   parsePodFilter,
   Reachability,
   type PolicyOptions,
   type ReachPort,
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
-import { displayPath, expandArguments, nodeFileHost } from '../host';
+import { loadOneTopology } from '../host';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
 
 const USAGE = `Usage: netpath reach <file|folder>... [options]
 
@@ -26,6 +26,7 @@ Options:
   --ipblock-pod-ips match|ignore   whether ipBlock matches pod IPs (default match; see docs/network-policy.md)
   --node-traffic allow|policy      traffic between a pod and its own node (default allow)
   --format text|json|csv|markdown  text: groups and a grid per port (default); json: the matrix as data
+${LOAD_USAGE}
   -h, --help                 show this help
 
 Exit codes: 0 every shown pair allowed, 1 some pair blocked, 2 bad input.`;
@@ -35,13 +36,20 @@ const VALUED = ['--port', '--proto', '--from', '--to', '--format', '--ipblock-po
 interface Args {
   readonly paths: string[];
   readonly opts: Record<string, string>;
+  readonly load: ArgumentOptions;
 }
 
 function parse(args: readonly string[]): Args {
   const paths: string[] = [];
   const opts: Record<string, string> = {};
+  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    const loadOption = readLoadOption(args, i, load);
+    if (loadOption) {
+      i = loadOption.next;
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     if (VALUED.includes(name)) {
@@ -52,7 +60,7 @@ function parse(args: readonly string[]): Args {
     else paths.push(a);
   }
   if (!paths.length) throw new CliError('reach needs at least one file or folder (see netpath reach --help)');
-  return { paths, opts };
+  return { paths, opts, load: loadOptions(load) };
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -67,7 +75,7 @@ export const reach: Command = {
   summary: 'which pods may reach which, per port, under the NetworkPolicies (a matrix)',
   usage: USAGE,
   async run(args, io) {
-    const { paths, opts } = parse(args);
+    const { paths, opts, load } = parse(args);
     const format = oneOf('--format', opts['--format'], ['text', 'json', 'csv', 'markdown'] as const) ?? 'text';
     const proto = (oneOf('--proto', opts['--proto'], ['tcp', 'udp', 'sctp'] as const) ?? 'tcp').toUpperCase() as
       'TCP' | 'UDP' | 'SCTP';
@@ -96,10 +104,8 @@ export const reach: Command = {
     };
     const from = filter('--from');
     const to = filter('--to');
-    const entries = await expandArguments(paths, io.cwd);
-    const loaded = await loadTopologyFiles(entries, nodeFileHost);
-    const unread = entries.filter((e) => !loaded.files.some((f) => f.path === e));
-    if (unread.length) throw new CliError(`cannot read '${displayPath(unread[0], io.cwd)}'`);
+    // Read as lint reads (confined to the workspace, bounded); what was refused or left out goes to stderr.
+    const loaded = await loadOneTopology('reach', paths, io, load);
     const { topology } = analyse(loaded.files);
     const r = new Reachability(topology, {
       ...(ports ? { ports } : {}),

@@ -5,15 +5,12 @@ import {
   traceFlow,
   type TraceInputError,
   type PolicyOptions,
-  type Problem,
   type TraceProto,
   type TraceRequest,
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
-import { formatText } from '../format';
-import { displayPath, loadEntries, oneTopology, topologiesOf } from '../host';
+import { loadOneTopology } from '../host';
 import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
-import { VERSION } from '../version';
 import { TRACE_PROTOCOLS } from '../../core/trace/types';
 
 const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
@@ -144,27 +141,7 @@ export const trace: Command = {
   usage: USAGE,
   async run(args, io) {
     const { paths, request, json, wide, verbose, load } = parse(args);
-    const links: Problem[] = [];
-    const { entries } = oneTopology(await topologiesOf(paths, io.cwd, load, links), io.cwd);
-    const loaded = await loadEntries(entries, paths, io.cwd, load);
-    // What the loader refused or left out (includes outside the workspace, files too large, links in folders that
-    // lead out) changes the topology.
-    const refused = [...links, ...loaded.problems];
-    if (refused.length)
-      io.err(
-        formatText({
-          diagnostics: refused,
-          texts: new Map(loaded.files.map((f) => [f.path, f.text])),
-          display: (file) => displayPath(file, io.cwd),
-          version: VERSION,
-          codes: [],
-        })
-          .trimEnd()
-          .split('\n')
-          .slice(0, -1)
-          .map((l) => `netpath trace: ${l}\n`)
-          .join(''),
-      );
+    const loaded = await loadOneTopology('trace', paths, io, load);
     const analysis = analyse(loaded.files);
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
     const { result, problems, inputError } = traceFlow(analysis.topology, request, dp);

@@ -285,4 +285,48 @@ describe('workspace: symbolic links inside folder arguments are reported, not sk
     assert.match(r.err, /netpath trace: tr\/x\.yaml:1:1 error link\.outside-workspace/, r.err);
     assert.doesNotMatch(r.out + r.err, /secret/);
   });
+
+  // A pod with a port, so the matrix has something to judge.
+  const POD = (name: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, ports: [{containerPort: 80}]}]}\nstatus: {podIP: 10.244.1.${name.length}}\n`;
+
+  it('reach says what it refused in a folder (a link leading out), as trace and lint do', async () => {
+    const dir = path.join(tmp, 'rc');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'a.yaml'), POD('web'));
+    fs.symlinkSync(path.join(tmp, 'outside/target.yaml'), path.join(dir, 'x.yaml'));
+    const r = await cli(['reach', dir], tmp);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /netpath reach: rc\/x\.yaml:1:1 error link\.outside-workspace/, r.err);
+    assert.doesNotMatch(r.out + r.err, /secret/);
+  });
+
+  it('reach confines includes to the workspace and widens them with --allow-outside', async () => {
+    const dir = path.join(tmp, 'rci');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'web.yaml'), POD('web'));
+    const outside = path.join(tmp, 'outside');
+    fs.writeFileSync(path.join(outside, 'pod.yaml'), POD('far'));
+    fs.writeFileSync(path.join(dir, 'lab.netpath.yaml'), `${HEADER}include: ["web.yaml", "../outside/pod.yaml"]\n`);
+    const refused = await cli(['reach', '--format', 'json', path.join(dir, 'lab.netpath.yaml')], dir);
+    assert.match(refused.err, /netpath reach: lab\.netpath\.yaml:3:\d+ error include\.outside-workspace/, refused.err);
+    assert.doesNotMatch(refused.out, /far/);
+    const widened = await cli(
+      ['reach', '--format', 'json', '--allow-outside', outside, path.join(dir, 'lab.netpath.yaml')],
+      dir,
+    );
+    assert.equal(widened.err, '');
+    assert.match(widened.out, /default\/far/);
+  });
+
+  it('reach reads files up to --max-file-size-kb and says which it left out', async () => {
+    const dir = path.join(tmp, 'rcs');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'web.yaml'), POD('web'));
+    fs.writeFileSync(path.join(dir, 'big.yaml'), `${POD('big')}# ${'x'.repeat(3000)}\n`);
+    const r = await cli(['reach', '--format', 'json', '--max-file-size-kb', '2', dir], tmp);
+    assert.match(r.err, /netpath reach: rcs\/big\.yaml:1:1 warning file\.too-large/, r.err);
+    assert.doesNotMatch(r.out, /default\/big/);
+    assert.match(r.out, /default\/web/);
+  });
 });
