@@ -5,6 +5,7 @@ import type { Interface, Pod, Route } from './types';
 import { hostVethName } from './names';
 import { DEFAULT_MTU } from '../cni/names';
 import { Drafts } from './drafts';
+import { boundNodeRules } from './node-rules-bound';
 import {
   addressList,
   blockScalarBodySpan,
@@ -110,8 +111,20 @@ function netpathNode(b: Drafts, n: YNode): void {
     cni: str(get(n, 'cni')),
     bridge: map(get(n, 'bridge')),
     routes: get(n, 'routes') ? routes : undefined,
-    iptables: iptText !== undefined && ipt ? { text: iptText, span: blockScalarBodySpan(ipt) } : undefined,
-    nftables: nftText !== undefined && nft ? { text: nftText, span: blockScalarBodySpan(nft) } : undefined,
+    iptables:
+      iptText !== undefined && ipt
+        ? {
+            text: boundNodeRules(b, name, 'iptables', iptText, blockScalarBodySpan(ipt)),
+            span: blockScalarBodySpan(ipt),
+          }
+        : undefined,
+    nftables:
+      nftText !== undefined && nft
+        ? {
+            text: boundNodeRules(b, name, 'nftables', nftText, blockScalarBodySpan(nft)),
+            span: blockScalarBodySpan(nft),
+          }
+        : undefined,
     ipMasq: bool(get(n, 'ipMasq')),
   });
 }

@@ -238,6 +238,11 @@ export const MODEL_CODES: readonly CodeInfo[] = [
     description: 'A Service with more than 100 ports (more than an EndpointSlice holds); the first 100 are read.',
   },
   {
+    code: 'node.too-many-rules',
+    severity: 'warning',
+    description: "A node's own iptables or nftables text with more than 50,000 rules; the first 50,000 are read.",
+  },
+  {
     code: 'pod.too-many-containers',
     severity: 'warning',
     description: 'A pod or pod template with more than 100 containers; the first 100 are read.',
