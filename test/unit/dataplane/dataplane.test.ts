@@ -8,7 +8,7 @@ import {
   buildNodeRules,
   cniChainName,
 } from '../../../src/core/dataplane';
-import { parseAddress } from '../../../src/core/net/address';
+import { addressKey, parseAddress } from '../../../src/core/net/address';
 
 const LAB = readFileSync('examples/two-node-lab/cluster.netpath.yaml', 'utf8');
 
@@ -32,6 +32,34 @@ describe('dataplane/compile', () => {
     );
     assert.equal(lookupRoute(ns, parseAddress('10.96.0.10')!)!.via, '10.244.1.1');
     assert.equal(lookupRoute(ns, parseAddress('10.244.1.11')!)!.kind, 'connected');
+  });
+
+  it('lists every namespace once, nodes then pods then externals, the same object however it is read', () => {
+    // Pods' namespaces are built when first read (bench: 150,000 pods): reading them must still give one answer.
+    const ids = [...dp.namespaces.keys()];
+    const kinds = ids.map((id) => id.slice(0, id.indexOf(':')));
+    assert.deepEqual(
+      kinds,
+      [...kinds].sort((a, b) => ['node', 'pod', 'external'].indexOf(a) - ['node', 'pod', 'external'].indexOf(b)),
+    );
+    assert.equal(new Set(ids).size, dp.namespaces.size);
+    assert.equal(ids.filter((id) => id.startsWith('pod:')).length, t.pods.filter((p) => !p.hostNetwork).length);
+    const viaGet = dp.namespaces.get('pod:default/client');
+    assert.equal(
+      [...dp.namespaces.values()].find((n) => n.id === 'pod:default/client'),
+      viaGet,
+    );
+    assert.equal(dp.namespaces.get('pod:default/client'), viaGet);
+    assert.equal(dp.namespaces.get('pod:default/no-such-pod'), undefined);
+    for (const [id, ns] of dp.namespaces) assert.equal(ns.id, id);
+    // Every pod address has its owner without the pod's namespace being read first.
+    const fresh = compileDataPlane(t, { kubeProxy: () => '' });
+    for (const p of t.pods.filter((x) => !x.hostNetwork))
+      for (const ip of p.ips) {
+        const a = parseAddress(ip);
+        assert.ok(a, ip);
+        assert.deepEqual(fresh.owners.get(addressKey(a)), { netns: `pod:${p.id}`, device: 'eth0' });
+      }
   });
 
   it('gives each node its bridge, host veths as bridge ports, connected and implied host-gw routes', () => {
