@@ -19,6 +19,7 @@ import { routeAddArgs, routeTable } from '../core/dataplane/routes';
 import type { DpInterface } from '../core/dataplane/types';
 import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
 import { checkPrefix, labNames, macFor, MAX_IFNAME } from './names';
+import { labPolicy, type LabPolicy } from './policy';
 import { rulesForFamily } from './rules';
 import { CLIENT_SOURCE, LISTENER_SOURCE } from './scripts';
 
@@ -48,6 +49,8 @@ export interface Lab {
   readonly state: LabState;
   readonly netnsOf: ReadonlyMap<string, string>;
   readonly setupMs: number;
+  /** The NetworkPolicy chains loaded into the nodes (src/lab/policy.ts); absent without any NetworkPolicy. */
+  readonly policy?: LabPolicy;
 }
 
 export const statePath = (prefix: string): string => path.join(STATE_DIR, `${prefix}.json`);
@@ -304,6 +307,20 @@ export async function labUp(
       await must('ip', ['netns', 'exec', ns(n.id), 'ip6tables-nft-restore'], { input: rulesForFamily(text, 6) });
       if (parts?.nftables) await must('ip', ['netns', 'exec', ns(n.id), 'nft', '-f', '-'], { input: parts.nftables });
     }
+    // NetworkPolicy, enforced as the tracer judges it: chains first in each node's filter FORWARD, INPUT and OUTPUT.
+    const policy = labPolicy(topology);
+    if (policy) {
+      progress('loading the NetworkPolicy chains');
+      for (const n of all.filter((x) => x.kind === 'node')) {
+        const text = policy.rules.get(n.id);
+        if (!text) continue;
+        for (const [tool, family] of [
+          ['iptables-nft-restore', 4],
+          ['ip6tables-nft-restore', 6],
+        ] as const)
+          await must('ip', ['netns', 'exec', ns(n.id), tool, '--noflush'], { input: rulesForFamily(text, family) });
+      }
+    }
 
     progress('starting the listeners');
     const processes: LabProcess[] = [];
@@ -340,7 +357,7 @@ export async function labUp(
     state = { ...state, processes };
     writeState(state);
     await Promise.all(waits);
-    return { state, netnsOf: names, setupMs: Date.now() - t0 };
+    return { state, netnsOf: names, setupMs: Date.now() - t0, ...(policy ? { policy } : {}) };
   } catch (err) {
     await labDown(prefix).catch(() => undefined);
     throw err instanceof LabError ? err : new LabError(String(err instanceof Error ? err.message : err));

@@ -5,12 +5,14 @@
  */
 import type { DataPlane, TracePath, TraceResult } from '../core';
 import type {
+  VerifyPolicyVerdict as PolicyVerdict,
   VerifyDevicesStatus as DevicesStatus,
   VerifyFlow as FlowReport,
   VerifyObservedOutcome as ObservedOutcome,
   VerifyPredictedOutcome as PredictedOutcome,
   VerifyReportData as VerifyReport,
 } from '../protocol/verify';
+import { policyVerdictText } from '../protocol/verify';
 import { devicesAgree, followRequest, hopText, predictedDevices, type DeviceHop, type FlowCaptures } from './devices';
 
 /** The report's shapes are declared once, with the messages that carry them to the trace view. */
@@ -42,14 +44,39 @@ function predictedNat(p: TracePath): string[] {
 }
 
 /**
+ * The verdicts of a path's policy steps that the lab's policy chains count: the request's, at the nodes, without
+ * the pods no policy isolates (no chain) and the replies (conntrack passes them).
+ */
+export function predictedPolicy(p: TracePath): PolicyVerdict[] {
+  return p.hops.flatMap((h) =>
+    h.steps.flatMap((st) =>
+      st.kind === 'policy' && st.exempt !== 'not-isolated' && st.exempt !== 'reply'
+        ? [
+            {
+              netns: h.netns,
+              direction: st.direction,
+              pod: st.pod,
+              verdict: st.verdict,
+              ...(st.policy !== undefined ? { policy: st.policy, ruleIndex: st.ruleIndex ?? -1 } : {}),
+              ...(st.exempt ? { exempt: st.exempt } : {}),
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+/**
  * What the client of each path sees. A path whose request is delivered but whose answer does not get back (traced
  * with `reply: true`) is, to the client, the answer's fate: no answer, for the answer's reason.
  */
-export function predictedOutcomes(result: TraceResult, dp: DataPlane): PredictedOutcome[] {
+export function predictedOutcomes(result: TraceResult, dp: DataPlane, policies = false): PredictedOutcome[] {
   return result.paths.map((p) => {
     const lost = p.disposition === 'delivered' && p.reply && p.reply.disposition !== 'delivered' ? p.reply : undefined;
+    const policy = policies ? { policy: predictedPolicy(p) } : {};
     return lost
       ? {
+          ...policy,
           probability: p.probability,
           disposition: lost.disposition,
           reason: lost.reason,
@@ -58,7 +85,7 @@ export function predictedOutcomes(result: TraceResult, dp: DataPlane): Predicted
           nat: [],
           devices: predictedDevices(p, dp),
         }
-      : delivered(p, dp);
+      : { ...delivered(p, dp), ...policy };
   });
 }
 
@@ -186,6 +213,8 @@ export interface FlowObservation {
   readonly conntrack: readonly ConntrackEntry[];
   /** The captures of the run during the tries, when the devices crossed are compared. */
   readonly captured?: FlowCaptures;
+  /** The verdicts the lab's NetworkPolicy chains counted during the tries (when the topology has policies). */
+  readonly policy?: readonly (PolicyVerdict & { readonly packets: number })[];
 }
 
 /** A flow's observation against its prediction: the report's observed part, differences and device status. */
@@ -302,6 +331,7 @@ export function compareFlow(
     differences.add(
       `delivery: every try answered; the tracer predicts ${undelivered[0].disposition} with probability ${undelivered.reduce((s, o) => s + o.probability, 0).toFixed(2)}`,
     );
+  if (obs.policy) for (const d of policyDifferences(outcomes, obs.policy, tries)) differences.add(d);
   const sourceAddress = tries.find((t) => t.local)?.local ?? null;
   if (sourceAddress && sourceAddress !== result.flow.src)
     differences.add(`source address: the kernel chose ${sourceAddress}, the tracer ${result.flow.src}`);
@@ -321,6 +351,35 @@ export function compareFlow(
   };
 }
 
+/**
+ * The kernel's NetworkPolicy verdicts against the trace's policy steps. Rule counters are per flow, not per try, so:
+ * every verdict the kernel reached must be one some predicted path takes; and each observed outcome (a backend
+ * answered, or nothing was delivered) must have a predicted path of that outcome whose verdicts the kernel all
+ * reached, at the same node, for the same pod and direction, by the same rule (or exemption), or denied.
+ */
+export function policyDifferences(
+  outcomes: readonly PredictedOutcome[],
+  seen: readonly PolicyVerdict[],
+  tries: readonly ClientTry[],
+): string[] {
+  const out: string[] = [];
+  const kernel = new Set(seen.map(policyVerdictText));
+  const predicted = new Set(outcomes.flatMap((o) => (o.policy ?? []).map(policyVerdictText)));
+  for (const k of kernel)
+    if (!predicted.has(k)) out.push(`NetworkPolicy: the kernel's ${k}, which the tracer does not predict`);
+  const ends = new Set(tries.map((t) => (t.reply ? answerKey(t.reply.pod, t.reply.port) : null)));
+  for (const end of ends) {
+    const same = outcomes.filter((o) => (end ? o.answeredBy === end : o.disposition !== 'delivered'));
+    if (!same.length) continue; // a delivery the tracer does not predict is reported as such
+    const missing = same.map((o) => (o.policy ?? []).map(policyVerdictText).filter((k) => !kernel.has(k)));
+    if (missing.some((m) => m.length === 0)) continue;
+    out.push(
+      `NetworkPolicy ${end ? `on the way to ${end}` : 'of the undelivered tries'}: the tracer predicts ${missing[0].join('; ')}, the kernel ${kernel.size ? [...kernel].join('; ') : 'reached no policy verdict'}`,
+    );
+  }
+  return out;
+}
+
 /** Packets the kernel dropped for the captures during one flow's observation (from its note). */
 export const dropCount = (r: FlowReport): number =>
   (r.devicesNote ?? []).reduce((n, line) => n + Number(/dropped (\d+) packet/.exec(line)?.[1] ?? 0), 0);
@@ -338,9 +397,9 @@ export function formatVerifyText(report: VerifyReport): string {
         .join('; ') ?? 'not observed';
     lines.push(`${f.agree ? 'agree   ' : 'DIFFER  '}${f.from} -> ${f.to} (${f.proto}): ${obs}`);
     for (const d of f.differences) lines.push(`          - ${d}`);
-    if (f.policyNotEnforced)
+    if (f.policy?.length)
       lines.push(
-        `          (NetworkPolicy not enforced by the lab: compared with the trace without policies${f.policyNotEnforced.policyDenied ? '; with them the tracer denies it (policy-denied), not checked by the kernel' : ''})`,
+        `          (NetworkPolicy in the kernel: ${f.policy.map((v) => `${policyVerdictText(v)} x${v.packets}`).join('; ')})`,
       );
     if (f.devices === 'not observed')
       lines.push(`          (devices not observed: ${f.devicesNote?.join('; ') ?? 'the captures lost packets'})`);

@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { traceFlow, type DataPlane, type Topology, type TraceProto } from '../core';
+import { addressKey, parseAddress } from '../core/net/address';
 import { addLabProcesses, labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
 import {
   compareFlow,
@@ -29,6 +30,8 @@ import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
 import { unplacedPods } from './names';
+import { policyCounters, type LabPolicy } from './policy';
+import type { VerifyPolicyVerdict } from '../protocol/verify';
 
 export type { DeviceHop } from './devices';
 export {
@@ -79,14 +82,6 @@ interface Context {
   readonly clients?: Clients;
 }
 
-const unpoliced = new WeakMap<Topology, Topology>();
-/** The topology with its NetworkPolicies disregarded (one copy per topology, so the tracer's caches hold). */
-function withoutPolicies(t: Topology): Topology {
-  let u = unpoliced.get(t);
-  if (!u) unpoliced.set(t, (u = { ...t, networkPolicies: [] }));
-  return u;
-}
-
 /** Sends one flow through the lab and compares it with the trace. */
 export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowReport> {
   const t0 = Date.now();
@@ -108,28 +103,17 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     ...(spec.size !== undefined ? { size: spec.size } : {}),
     reply: true,
   };
-  // The lab does not enforce NetworkPolicy (docs/kernel-lab.md): the kernel is compared with the trace that
-  // disregards the policies, and each flow says so, with whether the policies would have denied it.
-  const policies = ctx.topology.networkPolicies.length > 0;
-  const withPolicy = policies ? traceFlow(ctx.topology, request, ctx.dp).result : undefined;
-  const { result, problems } = traceFlow(policies ? withoutPolicies(ctx.topology) : ctx.topology, request, ctx.dp);
-  const note = policies
-    ? {
-        policyNotEnforced: {
-          policyDenied: withPolicy?.paths.some((p) => p.reason === 'policy-denied') ?? false,
-        },
-      }
-    : {};
+  const { result, problems } = traceFlow(ctx.topology, request, ctx.dp);
+  const policy = ctx.lab.policy;
   if (!result)
     return {
       ...fail(spec.proto ?? 'tcp', [`the tracer could not trace it: ${problems[0]?.message ?? 'bad input'}`]),
-      ...note,
     };
   const proto: TraceProto = result.flow.proto;
-  const outcomes = predictedOutcomes(result, ctx.dp);
+  const outcomes = predictedOutcomes(result, ctx.dp, !!policy);
   const predicted = { src: result.flow.src, dst: result.flow.dst, dport: result.flow.dport, outcomes };
   if (proto !== 'tcp' && proto !== 'udp')
-    return { ...fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted), ...note };
+    return { ...fail(proto, [`the lab observes TCP and UDP only, not ${proto}`], predicted) };
   if (spec.size !== undefined && proto !== 'udp')
     return {
       ...fail(
@@ -137,9 +121,12 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
         [`the lab sends a packet of a given size over UDP only (a TCP connection starts with a small SYN)`],
         predicted,
       ),
-      ...note,
     };
-  const startId = result.paths[0]?.hops[0]?.netns;
+  // The namespace that sends: the first hop's, or, when the packet crossed no device (the sender's own OUTPUT dropped
+  // it: a node's connection its pod's ingress denies), the namespace that owns the source address.
+  const srcAddress = parseAddress(result.flow.src);
+  const startId =
+    result.paths[0]?.hops[0]?.netns ?? (srcAddress ? ctx.dp.owners.get(addressKey(srcAddress))?.netns : undefined);
   const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
   if (!startNs) {
     const pod = startId?.startsWith('pod:') ? ctx.dp.namespaces.get(startId) : undefined;
@@ -147,7 +134,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
       pod && unplacedPods(ctx.dp).includes(pod.name)
         ? `pod ${pod.name} has no node (no spec.nodeName: the scheduler has not placed it), so the lab built no namespace for it`
         : `no lab namespace for the source ${startId ?? '(no hop)'}`;
-    return { ...fail(proto, [why], predicted), ...note };
+    return { ...fail(proto, [why], predicted) };
   }
 
   const nodes = [...ctx.dp.namespaces.values()]
@@ -155,7 +142,9 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     .map((n) => ({ id: n.id, name: ctx.lab.netnsOf.get(n.id)! }));
   const family = result.flow.dst.includes(':') ? 'ipv6' : 'ipv4';
   // Each flow starts clean: no conntrack entries and no ClientIP affinity remembered from an earlier flow.
-  const reset = `conntrack -F -f ${family} >/dev/null 2>&1; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done; true`;
+  // With NetworkPolicy chains, their counters start at zero too: after the tries they say which verdicts the kernel reached.
+  const iptables = family === 'ipv6' ? 'ip6tables-nft' : 'iptables-nft';
+  const reset = `conntrack -F -f ${family} >/dev/null 2>&1; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done;${policy ? ` ${iptables} -t filter -Z;` : ''} true`;
   await Promise.all(nodes.map((n) => inNetns(n.name, 'sh', ['-c', reset], { timeoutMs: 5000 })));
   // A sized flow starts with no path MTU remembered by the source from an earlier one (ICMP fragmentation needed
   // lowers it for 10 minutes, and the source would then fragment instead of sending one DF packet).
@@ -213,7 +202,6 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   } catch {
     return {
       ...fail(proto, [`the client in ${startNs} failed: ${r.stderr.trim() || `exit ${r.code}`}`], predicted),
-      ...note,
     };
   }
   const dumps = await Promise.all(
@@ -223,14 +211,44 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
       ),
     ),
   );
+  const seenPolicy = policy ? await policyVerdicts(nodes, policy, iptables) : undefined;
   const compared = compareFlow(result, outcomes, {
     proto,
     sourceNetns: startId,
     tries,
     conntrack: dumps.flat(),
     ...(captured ? { captured } : {}),
+    ...(seenPolicy ? { policy: seenPolicy } : {}),
   });
-  return { ...base, proto, predicted, ...compared, ms: Date.now() - t0, ...note };
+  return {
+    ...base,
+    proto,
+    predicted,
+    ...compared,
+    ms: Date.now() - t0,
+    ...(seenPolicy ? { policy: seenPolicy } : {}),
+  };
+}
+
+/** The NetworkPolicy verdicts the kernel reached since the counters were zeroed: every counted rule that moved. */
+async function policyVerdicts(
+  nodes: readonly { id: string; name: string }[],
+  policy: LabPolicy,
+  iptables: string,
+): Promise<(VerifyPolicyVerdict & { packets: number })[]> {
+  const counts = await Promise.all(
+    nodes.map((n) =>
+      inNetns(n.name, `${iptables}-save`, ['-c', '-t', 'filter'], { timeoutMs: 5000 }).then((r) =>
+        policyCounters(r.stdout),
+      ),
+    ),
+  );
+  return counts.flatMap((c) =>
+    [...c].flatMap(([id, packets]) => {
+      const v = policy.verdicts[id];
+      return v && packets > 0 ? [{ ...v, packets }] : [];
+    }),
+  );
 }
 
 function stopClients(clients: Clients): void {

@@ -320,6 +320,15 @@ const isDeviceHop = (v: unknown) =>
   isStr(v.device) &&
   (v.dir === 'in' || v.dir === 'out') &&
   (v.optional === undefined || typeof v.optional === 'boolean');
+const isPolicyVerdict = (v: unknown) =>
+  isRec(v) &&
+  isStr(v.netns) &&
+  (v.direction === 'ingress' || v.direction === 'egress') &&
+  isStr(v.pod) &&
+  (v.verdict === 'allowed' || v.verdict === 'denied') &&
+  (v.policy === undefined || isStr(v.policy)) &&
+  (v.ruleIndex === undefined || isNum(v.ruleIndex)) &&
+  (v.exempt === undefined || v.exempt === 'same-pod' || v.exempt === 'own-node');
 const isPredictedOutcome = (v: unknown) =>
   isRec(v) &&
   isNum(v.probability) &&
@@ -328,7 +337,8 @@ const isPredictedOutcome = (v: unknown) =>
   strOrNull(v.answeredBy) &&
   strOrNull(v.sourceSeen) &&
   isStrArray(v.nat) &&
-  arrayOf(v.devices, isDeviceHop);
+  arrayOf(v.devices, isDeviceHop) &&
+  (v.policy === undefined || arrayOf(v.policy, isPolicyVerdict));
 const isObservedOutcome = (v: unknown) =>
   isRec(v) &&
   isStr(v.result) &&
@@ -347,6 +357,7 @@ const isVerifyFlow = (v: unknown) =>
   typeof v.agree === 'boolean' &&
   isStrArray(v.differences) &&
   isNum(v.ms) &&
+  (v.policy === undefined || arrayOf(v.policy, (p: unknown) => isPolicyVerdict(p) && isRec(p) && isNum(p.packets))) &&
   (v.predicted === null ||
     (isRec(v.predicted) &&
       isStr(v.predicted.src) &&

@@ -14,6 +14,35 @@ export interface VerifyDeviceHop {
   readonly optional?: boolean;
 }
 
+/**
+ * A NetworkPolicy verdict at one node: predicted (a trace's policy step) or seen (a counted rule of the lab's policy
+ * chains, src/lab/policy.ts). Pods not isolated and replies are left out: the kernel passes them without a rule.
+ */
+export interface VerifyPolicyVerdict {
+  /** The node namespace that judged it (`node:<name>`). */
+  readonly netns: string;
+  readonly direction: 'ingress' | 'egress';
+  /** The pod judged (`namespace/name`). */
+  readonly pod: string;
+  readonly verdict: 'allowed' | 'denied';
+  /** Allowed by a rule: the policy (`namespace/name`) and the rule's index in its `ingress`/`egress` list. */
+  readonly policy?: string;
+  readonly ruleIndex?: number;
+  /** Allowed without a rule: the pod itself, or its own node (nodeTraffic `allow`). */
+  readonly exempt?: 'same-pod' | 'own-node';
+}
+
+/** A policy verdict as one line: `node:n1 ingress shop/api-1 allowed by shop/api ingress[0]`. */
+export function policyVerdictText(v: VerifyPolicyVerdict): string {
+  const how =
+    v.verdict === 'denied'
+      ? 'denied'
+      : v.exempt
+        ? `allowed (${v.exempt})`
+        : `allowed by ${v.policy ?? '?'} ${v.direction}[${v.ruleIndex ?? '?'}]`;
+  return `${v.netns} ${v.direction} ${v.pod} ${how}`;
+}
+
 export interface VerifyPredictedOutcome {
   readonly probability: number;
   readonly disposition: string;
@@ -25,6 +54,8 @@ export interface VerifyPredictedOutcome {
   readonly nat: readonly string[];
   /** The ordered devices crossed in pod and node namespaces (bridge hops the kernel may skip are `optional`). */
   readonly devices: readonly VerifyDeviceHop[];
+  /** In a topology with NetworkPolicies: the verdicts of the path's policy steps, in order. */
+  readonly policy?: readonly VerifyPolicyVerdict[];
 }
 
 export interface VerifyObservedOutcome {
@@ -70,11 +101,10 @@ export interface VerifyFlow {
   /** Why the devices were not observed. */
   readonly devicesNote?: readonly string[];
   /**
-   * Set on every flow of a topology with NetworkPolicies: the lab does not enforce NetworkPolicy, so the flow was
-   * compared with the trace that disregards them; `policyDenied` says whether the tracer, with them, ends a path as
-   * policy-denied (then the kernel delivering it is no disagreement the lab can see).
+   * In a topology with NetworkPolicies (the lab enforces them): the verdicts the kernel's policy rules reached during
+   * the flow's tries, with the packets each counted.
    */
-  readonly policyNotEnforced?: { readonly policyDenied: boolean };
+  readonly policy?: readonly (VerifyPolicyVerdict & { readonly packets: number })[];
 }
 
 export interface VerifyReportData {

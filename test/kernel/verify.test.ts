@@ -43,15 +43,17 @@ const reports: VerifyReport[] = [];
 const MIN_DEVICES_COMPARED = 0.9;
 
 /**
- * The lab does not enforce NetworkPolicy: in a topology with policies every flow must say so (compared with the
- * trace that disregards them), none silently; without policies none may.
+ * Every flow agrees with the tracer. `policies`: the topology has NetworkPolicies, so the lab enforces them and every
+ * flow it ran carries the kernel's policy verdicts (compared with the trace's policy steps); without, none may.
  */
 function assertAgree(report: VerifyReport, policies: boolean): void {
   reports.push(report);
   assert.deepEqual(
-    report.flows.filter((f) => (f.policyNotEnforced !== undefined) !== policies).map((f) => `${f.from} -> ${f.to}`),
+    report.flows
+      .filter((f) => f.observed !== null && (f.policy !== undefined) !== policies)
+      .map((f) => `${f.from} -> ${f.to}`),
     [],
-    policies ? 'flows not marked as compared without NetworkPolicy' : 'flows marked without any NetworkPolicy',
+    policies ? 'flows without the kernel policy verdicts' : 'flows with policy verdicts and no NetworkPolicy',
   );
   const bad = report.flows.filter((f) => !f.agree);
   assert.deepEqual(
@@ -124,11 +126,11 @@ describe('kernel lab: scenarios agree with the tracer', function () {
 });
 
 // The same scenarios with kube-proxy in nftables mode: the lab loads kube-proxy's tables with `nft -f` and the tracer
-// walks the same tables. The NetworkPolicy scenarios are left out: their rules do not depend on the proxy mode.
+// walks the same tables. The NetworkPolicy scenarios run too: their chains sit in iptables-nft's filter table, beside
+// kube-proxy's own nftables tables.
 describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mode', function () {
   const out = path.join(root, 'test-output', 'nftables-mode');
   for (const name of fs.readdirSync(traces).sort()) {
-    if (name.startsWith('policy-')) continue;
     it(name, async function () {
       needsKernel(this);
       const request = JSON.parse(fs.readFileSync(path.join(traces, name, 'request.json'), 'utf8')) as {
@@ -200,6 +202,38 @@ describe('kernel lab: MTU', function () {
       { predicted: ['delivered'], observed: ['default/web-2:8125'] },
       { predicted: ['frag-needed'], observed: ['too-big'] },
     ]);
+  });
+});
+
+// The lab enforces NetworkPolicy (src/lab/policy.ts): the kernel's own verdict, where it dropped, and what it let
+// through as a reply, for the case the tracer once put in the wrong place (a frame bridged between two pods of one node).
+describe('kernel lab: NetworkPolicy is enforced', function () {
+  it("a frame bridged between two pods of one node is dropped by the ingress chain in FORWARD, on the sender's port", async function () {
+    needsKernel(this);
+    const topology = path.join(traces, 'policy-same-node-denied', 'topology.yaml');
+    const report = await runVerify([topology], {
+      prefix: nextPrefix(),
+      flows: [
+        { from: 'pod/monitoring/prometheus-0', to: 'pod/shop/api-1:8000' },
+        { from: 'pod/monitoring/prometheus-0', to: 'pod/shop/api-1:9090' },
+      ],
+    });
+    assertAgree(report, true);
+    const [denied, allowed] = report.flows;
+    assert.deepEqual(
+      denied.policy?.map((v) => [v.netns, v.direction, v.pod, v.verdict]),
+      [['node:node1', 'ingress', 'shop/api-1', 'denied']],
+    );
+    const devices = denied.observed?.outcomes[0].devices ?? [];
+    assert.deepEqual(
+      devices.map((h) => `${h.netns} ${h.dir}`),
+      ['pod:monitoring/prometheus-0 out', 'node:node1 in'],
+    );
+    assert.equal(allowed.observed?.outcomes[0].answeredBy, 'shop/api-1:9090');
+    assert.deepEqual(
+      allowed.policy?.map((v) => [v.direction, v.pod, v.policy, v.ruleIndex]),
+      [['ingress', 'shop/api-1', 'shop/allow-scrape', 0]],
+    );
   });
 });
 

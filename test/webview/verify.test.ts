@@ -27,6 +27,17 @@ const REPORT: VerifyReportData = {
       agree: true,
       ms: 300,
       differences: [],
+      policy: [
+        {
+          netns: 'node:node1',
+          direction: 'ingress',
+          pod: 'default/web-1',
+          verdict: 'allowed',
+          policy: `default/${HOSTILE}`,
+          ruleIndex: 1,
+          packets: 1,
+        },
+      ],
       predicted: {
         src: '10.244.1.10',
         dst: '10.96.0.10',
@@ -145,6 +156,12 @@ suite('trace view: verify mode', () => {
         /pod:default\/client eth0 out → pod:default\/web-1 eth0 in/,
       );
       assert.match(await bad.locator('tr.observed .devices').innerText(), /not captured/);
+      // The lab enforced NetworkPolicy: the kernel's verdicts of the flow, as text.
+      assert.equal(
+        await ok.locator('ul.policy-verdicts li').innerText(),
+        `node:node1 ingress default/web-1 allowed by default/${HOSTILE} ingress[1] (1 packet)`,
+      );
+      assert.equal(await bad.locator('ul.policy-verdicts').count(), 0);
       // A flow whose captures lost packets says so, with the reason, and the run's device counts are shown.
       assert.match(await bad.locator('summary').innerText(), /devices not observed/);
       assert.match(await bad.locator('.devices-note').innerText(), /node:node1 dropped 3 packets/);

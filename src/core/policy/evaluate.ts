@@ -102,6 +102,8 @@ export class PolicyIndex {
   readonly options: PolicyOptions;
   private readonly podByIP = new Map<string, Pod>();
   private readonly nodeByIP = new Map<string, string>();
+  /** Each node's addresses as text, for {@link nodeAddresses}. */
+  private readonly ipsOfNode = new Map<string, string[]>();
   private readonly hostNetworkIPs = new Set<string>();
   private readonly nsLabels = new Map<string, Labels>();
   private readonly byNamespace = new Map<string, NetworkPolicy[]>();
@@ -123,7 +125,7 @@ export class PolicyIndex {
         if (!a) continue;
         if (p.hostNetwork) {
           this.hostNetworkIPs.add(addressKey(a));
-          if (!this.nodeByIP.has(addressKey(a))) this.nodeByIP.set(addressKey(a), p.node);
+          this.addNodeIP(ip, p.node);
         } else this.podByIP.set(addressKey(a), p);
       }
     }
@@ -137,8 +139,18 @@ export class PolicyIndex {
   }
 
   private addNodeIP(withLength: string, node: string): void {
-    const a = parseAddress(withLength.split('/')[0]);
-    if (a) this.nodeByIP.set(addressKey(a), node);
+    const text = withLength.split('/')[0];
+    const a = parseAddress(text);
+    if (!a || this.nodeByIP.has(addressKey(a))) return;
+    this.nodeByIP.set(addressKey(a), node);
+    const list = this.ipsOfNode.get(node);
+    if (list) list.push(text);
+    else this.ipsOfNode.set(node, [text]);
+  }
+
+  /** The addresses counted as `node` (its interfaces, its CNI devices such as the bridge, its hostNetwork pods). */
+  nodeAddresses(node: string): readonly string[] {
+    return this.ipsOfNode.get(node) ?? [];
   }
 
   namespaceLabels(name: string): Labels {

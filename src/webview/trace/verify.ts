@@ -5,6 +5,7 @@
  */
 import type { TraceProtocol, VerifyDeviceHop, VerifyFlow, VerifyViewState } from '../../protocol/messages';
 import { el } from '../shared/host';
+import { policyVerdictText } from '../../protocol/verify';
 
 const PROTOCOLS: readonly string[] = ['tcp', 'udp', 'sctp', 'icmp'];
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'none');
@@ -105,14 +106,14 @@ function flowSection(f: VerifyFlow, i: number, onOpen: (f: VerifyFlow) => void):
       ),
     );
   }
-  if (f.policyNotEnforced) {
-    details.append(
-      el(
-        'p',
-        { class: 'muted policy-note' },
-        `The lab does not enforce NetworkPolicy: this flow was compared with the trace that disregards the policies${f.policyNotEnforced.policyDenied ? '; with them the tracer denies it (policy-denied), which the kernel did not check' : ''}.`,
-      ),
-    );
+  if (f.policy?.length) {
+    // The lab enforces NetworkPolicy: what its policy chains decided, for comparison with the trace's policy steps.
+    const ul = el('ul', { class: 'policy-verdicts', 'aria-label': 'NetworkPolicy verdicts in the kernel' });
+    for (const v of f.policy)
+      ul.append(
+        el('li', { class: 'mono' }, `${policyVerdictText(v)} (${v.packets} ${v.packets === 1 ? 'packet' : 'packets'})`),
+      );
+    details.append(el('h3', {}, 'NetworkPolicy in the kernel'), ul);
   }
   if (f.differences.length) {
     const ul = el('ul', { class: 'differences', 'aria-label': 'Differences' });

@@ -225,10 +225,10 @@ describe('lab/compare (verify without a kernel)', () => {
     assert.match(text, /devices crossed not compared\n$/);
   });
 
-  it('says on each flow of a topology with NetworkPolicies that the lab did not enforce them', () => {
+  it("prints the kernel's NetworkPolicy verdicts under each flow that reached one", () => {
     const flow = {
-      from: 'pod/default/client',
-      to: 'pod/default/db:5432',
+      from: 'pod/dev/tester',
+      to: 'pod/shop/api-1:8000',
       proto: 'tcp',
       agree: true,
       predicted: null,
@@ -241,16 +241,133 @@ describe('lab/compare (verify without a kernel)', () => {
       prefix: 'npv-1',
       agree: true,
       flows: [
-        { ...flow, policyNotEnforced: { policyDenied: true } },
-        { ...flow, to: 'pod/default/web:8080', policyNotEnforced: { policyDenied: false } },
+        {
+          ...flow,
+          policy: [
+            { netns: 'node:node1', direction: 'ingress', pod: 'shop/api-1', verdict: 'denied', packets: 1 },
+            {
+              netns: 'node:node2',
+              direction: 'egress',
+              pod: 'dev/tester',
+              verdict: 'allowed',
+              policy: 'dev/out',
+              ruleIndex: 2,
+              packets: 1,
+            },
+          ],
+        },
+        { ...flow, to: 'pod/shop/web-1:8080', policy: [] },
       ],
       timings: { setupMs: 1, flowsMs: 1, teardownMs: 1 },
     });
     const lines = text.split('\n');
-    assert.match(
+    assert.equal(
       lines[1],
-      /NetworkPolicy not enforced by the lab: compared with the trace without policies; with them the tracer denies it \(policy-denied\), not checked by the kernel\)$/,
+      '          (NetworkPolicy in the kernel: node:node1 ingress shop/api-1 denied x1; node:node2 egress dev/tester allowed by dev/out egress[2] x1)',
     );
-    assert.match(lines[3], /NetworkPolicy not enforced by the lab: compared with the trace without policies\)$/);
+    assert.match(lines[2], /^agree {3}pod\/dev\/tester -> pod\/shop\/web-1:8080/);
+  });
+});
+
+// The kernel's NetworkPolicy verdicts (the lab's policy chains' counters) against the trace's policy steps.
+describe('verify: NetworkPolicy verdicts', () => {
+  const policyTopology = buildTopology([
+    {
+      path: 'topology.yaml',
+      text: readFileSync('test/fixtures/traces/policy-ingress-denied/topology.yaml', 'utf8'),
+    },
+  ]).topology;
+  const pdp = compileDataPlane(policyTopology);
+  const predictPolicy = (from: string, to: string) => {
+    const { result } = traceFlow(policyTopology, { from, to }, pdp);
+    assert.ok(result);
+    return { result, outcomes: predictedOutcomes(result, pdp, true) };
+  };
+  const timeout: ClientTry = { result: 'timeout', localPort: 40000 };
+  const denied = {
+    netns: 'node:node1',
+    direction: 'ingress',
+    pod: 'shop/api-1',
+    verdict: 'denied',
+    packets: 1,
+  } as const;
+
+  it('predicts the counted verdicts: the pods no policy isolates are left out', () => {
+    const { outcomes } = predictPolicy('pod/dev/tester', 'pod/shop/api-1:8000');
+    assert.deepEqual(outcomes[0].policy, [
+      { netns: 'node:node1', direction: 'ingress', pod: 'shop/api-1', verdict: 'denied' },
+    ]);
+  });
+
+  it('agrees when the kernel denied at the node, pod and direction the tracer says', () => {
+    const { result, outcomes } = predictPolicy('pod/dev/tester', 'pod/shop/api-1:8000');
+    const out = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:dev/tester',
+      tries: [timeout],
+      conntrack: [],
+      policy: [denied],
+    });
+    assert.deepEqual(out.differences, []);
+  });
+
+  it('differs when the kernel denied elsewhere, or reached no verdict where the tracer denies', () => {
+    const { result, outcomes } = predictPolicy('pod/dev/tester', 'pod/shop/api-1:8000');
+    const elsewhere = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:dev/tester',
+      tries: [timeout],
+      conntrack: [],
+      policy: [{ ...denied, netns: 'node:node2', direction: 'egress', pod: 'dev/tester' }],
+    });
+    assert.deepEqual(elsewhere.differences, [
+      "NetworkPolicy: the kernel's node:node2 egress dev/tester denied, which the tracer does not predict",
+      'NetworkPolicy of the undelivered tries: the tracer predicts node:node1 ingress shop/api-1 denied, the kernel node:node2 egress dev/tester denied',
+    ]);
+    const none = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:dev/tester',
+      tries: [timeout],
+      conntrack: [],
+      policy: [],
+    });
+    assert.deepEqual(none.differences, [
+      'NetworkPolicy of the undelivered tries: the tracer predicts node:node1 ingress shop/api-1 denied, the kernel reached no policy verdict',
+    ]);
+  });
+
+  it('compares the rule that allowed it: the first rule in the policies order', () => {
+    const { result, outcomes } = predictPolicy('pod/shop/web-1', 'svc/shop/api:api');
+    assert.deepEqual(
+      outcomes[0].policy?.map((v) => [v.netns, v.direction, v.pod, v.verdict, v.policy, v.ruleIndex]),
+      [
+        ['node:node1', 'egress', 'shop/web-1', 'allowed', 'shop/web', 0],
+        ['node:node1', 'ingress', 'shop/api-1', 'allowed', 'shop/api', 0],
+      ],
+    );
+    const ok: ClientTry = {
+      result: 'answered',
+      reply: { pod: 'shop/api-1', container: 'main', port: 8000, peer: '10.244.1.11' },
+      local: '10.244.1.11',
+      localPort: 40000,
+    };
+    const wrongRule = compareFlow(result, outcomes, {
+      proto: 'tcp',
+      sourceNetns: 'pod:shop/web-1',
+      tries: [ok],
+      conntrack: [],
+      policy: [
+        { ...outcomes[0].policy![0], packets: 1 },
+        { ...outcomes[0].policy![1], policy: 'shop/allow-scrape', packets: 1 },
+      ],
+    });
+    assert.ok(
+      wrongRule.differences.some((d) =>
+        d.startsWith(
+          "NetworkPolicy: the kernel's node:node1 ingress shop/api-1 allowed by shop/allow-scrape ingress[0]",
+        ),
+      ),
+      wrongRule.differences.join('\n'),
+    );
   });
 });

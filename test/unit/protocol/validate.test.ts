@@ -95,4 +95,17 @@ describe('protocol/validate', () => {
     assert.ok(isVerifyReportData(report));
     assert.ok(!isVerifyReportData({ ...report, timings: { setupMs: '1' } }));
   });
+
+  it("accepts the kernel's NetworkPolicy verdicts on a flow, refuses a malformed one", () => {
+    const verdict = { netns: 'node:node1', direction: 'ingress', pod: 'shop/api-1', verdict: 'denied', packets: 1 };
+    const flow = { ...report.flows[0], policy: [verdict] };
+    assert.ok(isVerifyReportData({ ...report, flows: [flow] }));
+    for (const bad of [
+      { ...verdict, direction: 'sideways' },
+      { ...verdict, packets: '1' },
+      { ...verdict, exempt: 'reply' },
+      { ...verdict, ruleIndex: 'first' },
+    ])
+      assert.ok(!isVerifyReportData({ ...report, flows: [{ ...flow, policy: [bad] }] }), JSON.stringify(bad));
+  });
 });
