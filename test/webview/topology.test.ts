@@ -139,6 +139,13 @@ suite('topology view', () => {
     const v = await openTopology(message);
     try {
       assert.equal(await v.page.locator('#view-title').innerText(), t.name);
+      // Counted in words a person reads: singular for one, and no collapsed "rest" when every pod is drawn.
+      assert.equal(
+        await v.page.locator('#summary').innerText(),
+        '2 nodes, 3 pods, 1 Service, 1 external, 0 diagnostics',
+      );
+      assert.match(await v.page.locator('#graph-status').innerText(), /^all 3 pods drawn \(laid out in \d+ ms\)$/);
+      assert.doesNotMatch(await v.page.locator('#graph-status').innerText(), /collapsed/);
       assert.equal(await v.page.locator('#graph .el.node').count(), t.nodes.length);
       assert.equal(await v.page.locator('#graph .el.pod').count(), t.pods.length);
       assert.equal(await v.page.locator('#graph .el.bridge').count(), t.nodes.length);

@@ -664,6 +664,33 @@ suite('trace view', () => {
     }
   });
 
+  test('rule path of a NetworkPolicy denial: the hop is marked POLICY, its rule path says which direction of which pod was denied, in red', async () => {
+    const g = golden('policy-egress-denied');
+    const v = await openTrace(g);
+    try {
+      const i = g.expected.paths[0].hops.findIndex((hop) =>
+        hop.steps.some((st) => st.kind === 'policy' && st.verdict === 'denied'),
+      );
+      assert.ok(i >= 0, 'the golden has a denied policy step');
+      const mark = v.page.locator('#diagram .mark.mark-policy');
+      assert.equal(await mark.count(), 1);
+      assert.equal(await mark.getAttribute('data-mark'), String(i));
+      await mark.click();
+      assert.equal(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'), String(i));
+      const denied = v.page.locator('#rulepath-holder svg .rp-policy.bad');
+      assert.equal(await denied.count(), 1);
+      assert.match(oneLine(await denied.textContent()), /^egress of shop\/web-1: denied/);
+      // The drawing itself (its box keeps the height of the walk's tallest rule path).
+      const shot = await v.page.locator('#rulepath-holder svg').screenshot();
+      savePng('trace-rulepath-policy', shot);
+      const stats = await pixelStats(h.browser, shot);
+      assert.ok(stats.variance > 100 && stats.distinct > 10, `the rule path is blank (${JSON.stringify(stats)})`);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('controls ask the host to re-trace; exports go to the host as SVG and Markdown', async () => {
     const g = golden('pod-to-service');
     const v = await openTrace(g);

@@ -436,12 +436,14 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     const w = colW(it, k);
     if (w) right += w + COL_GAP;
   });
-  const policyH = r.policies.length ? 30 + r.policies.length * 20 : 0;
+  const policyH = r.policies.length ? 36 + r.policies.length * 34 : 0;
   const width = Math.max(320, right);
   // A bridged frame: the bridge's lane on top, the IP hooks br_netfilter ran under it.
   const laneTop = 10;
   const top = r.bridge ? laneTop + LANE_H + 26 : 26;
-  const height = top - 26 + Math.max(80, ...heights) + 40 + policyH;
+  // Only NetworkPolicy verdicts (no hook decided): no empty row of stages above them.
+  const stagesH = stages.length ? top - 26 + Math.max(80, ...heights) + 40 : 12;
+  const height = stagesH + policyH;
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
     width,
@@ -600,17 +602,28 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     prevRight = x + COL_W;
   }
   if (r.policies.length) {
-    let py = height - policyH + 16;
+    // Each verdict a pill, as a hook's verdict: red when denied, green when allowed.
+    let py = stagesH + 16;
     root.append(svg('text', { x: COL_GAP, y: py, class: 'rp-hook' }, 'NetworkPolicy'));
+    py += 10;
     for (const p of r.policies) {
-      py += 20;
-      root.append(
+      const text = `${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`;
+      const w = Math.min(Math.max(COL_W - 20, text.length * 7 + 24), width - 2 * COL_GAP);
+      const pill = svg('g', {
+        class: `rp-verdict rp-policy-verdict ${p.verdict === 'denied' ? 'bad' : 'ok'}`,
+        transform: `translate(${COL_GAP} ${py})`,
+      });
+      pill.append(
+        svg('rect', { width: w, height: 26, rx: 13 }),
         svg(
           'text',
-          { x: COL_GAP, y: py, class: `rp-policy ${p.verdict === 'denied' ? 'bad' : 'ok'}` },
-          `${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`,
+          { x: 12, y: 17, class: `rp-policy ${p.verdict === 'denied' ? 'bad' : 'ok'}` },
+          clip(text, Math.floor((w - 24) / 7)),
         ),
+        svg('title', {}, text),
       );
+      root.append(pill);
+      py += 34;
     }
   }
   return root;
