@@ -524,6 +524,30 @@ suite('trace view', () => {
     }
   });
 
+  test('rule path of a bridge-family drop: a bridge FORWARD stage of its table at the bridge priority filter, shown red', async () => {
+    const g = golden('node-nftables-bridge-forward');
+    const v = await openTrace(g);
+    try {
+      const mark = v.page.locator('#diagram .mark.mark-drop');
+      assert.equal(await mark.count(), 1);
+      await mark.click();
+      const rp = v.page.locator('#rulepath-holder svg');
+      const stage = rp.locator('.rp-stage[data-hook="FORWARD"][data-family="bridge"][data-table="bridge pods"]');
+      assert.equal(await stage.count(), 1);
+      assert.equal(oneLine(await stage.locator('.rp-hook').textContent()), 'bridge FORWARD');
+      assert.equal(oneLine(await stage.locator('.rp-priority').textContent()), 'priority filter');
+      assert.ok((await stage.locator('.rp-verdict.bad').count()) >= 1, 'no red DROP verdict');
+      await v.page.locator('#export-markdown').click();
+      const md = (await v.posted()).find(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
+      )!.content;
+      assert.match(md, /- bridge FORWARD bridge pods \(priority filter\): forward: DROP/);
+      savePng('trace-rulepath-bridge-family', await v.page.locator('#rulepath-holder').screenshot());
+    } finally {
+      await v.close();
+    }
+  });
+
   test('rule path: PREROUTING, the routing decision, FORWARD, POSTROUTING in order; a drop marked and shown red', async () => {
     const g = golden('nodeport-etp-cluster');
     const v = await openTrace(g);

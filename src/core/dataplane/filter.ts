@@ -29,6 +29,12 @@ export interface FilterPacket {
   readonly outIface?: string;
   /** Whether the packet is being bridged (br_netfilter). */
   readonly bridged?: boolean;
+  /**
+   * Set at a bridge's hooks: the frame crosses a bridge, so the bridge family's chains of the hook run too, where the
+   * kernel runs them around br_netfilter's IP hooks, with `iifname`/`oifname` the bridge ports. `only`: just the
+   * bridge family's chains (no br_netfilter, or the bridge's input and output hooks, which have no IP twin).
+   */
+  readonly bridgeFrame?: { readonly inPort?: string; readonly outPort?: string; readonly only?: boolean };
 }
 
 /** What the namespace and its conntrack know when the hook runs. */

@@ -13,6 +13,7 @@ import {
   evaluateNftHook,
   nftHookChains,
   nftIngressChains,
+  nftBridgeChains,
   parseNftRuleset,
   type NftDecision,
   type NftHookChain,
@@ -124,6 +125,8 @@ type Step =
       readonly nat: boolean;
       /** A netdev ingress chain (run at the `ingress` hook, before prerouting). */
       readonly ingress?: boolean;
+      /** A bridge-family chain (its packet's interfaces are the bridge ports). */
+      readonly bridge?: boolean;
     }
   | { readonly kind: 'ipt'; readonly table: TableName; readonly priority: number; readonly nat: boolean };
 
@@ -139,6 +142,13 @@ export interface NftablesFilterInput {
 
 /** The file name the node's own nft text is parsed under, before its spans are moved to the YAML. */
 const OWN = '\u0000own-nft';
+
+/** The packet as a bridge-family chain sees it: its interfaces are the bridge ports the frame came in and goes out by. */
+function bridgePacket(p: FilterPacket): FilterPacket {
+  const { inIface: _in, outIface: _out, ...rest } = p;
+  const f = p.bridgeFrame;
+  return { ...rest, ...(f?.inPort ? { inIface: f.inPort } : {}), ...(f?.outPort ? { outIface: f.outPort } : {}) };
+}
 
 export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
   const kp = parseNftRuleset(nftText, rulesFile, 0);
@@ -173,6 +183,23 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
             ingress: true,
           }))
         : [];
+    // The bridge family's chains of a frame crossing a bridge, around br_netfilter's IP hooks as the kernel runs them:
+    // br_netfilter sits at priority 0 of the bridge's prerouting (chains below it run first, the rest after the IP
+    // prerouting hook gave the frame back), just below 0 on forward (br_nf_forward_ip at -1), and last on
+    // postrouting (every bridge chain before the IP postrouting hook).
+    const frame = packet.bridgeFrame;
+    const bridgeSteps = frame ? nftBridgeChains(parsed.ruleset, hook.toLowerCase() as never) : [];
+    const afterIp = (priority: number): boolean =>
+      hook === 'POSTROUTING' ? false : hook === 'FORWARD' ? priority >= -1 : priority >= 0;
+    const bridge: Step[] = bridgeSteps.map((c) => ({
+      kind: 'nft',
+      chain: c,
+      // Before every IP chain, or after them all, keeping their own order.
+      priority: (afterIp(c.priority) ? 1e12 : -1e12) + c.priority,
+      nat: false,
+      bridge: true,
+    }));
+    if (frame?.only) return bridge;
     const nft: Step[] = nftHookChains(parsed.ruleset, hook.toLowerCase() as never, family).map((c) => ({
       kind: 'nft',
       chain: c,
@@ -184,7 +211,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       .map((t) => ({ kind: 'ipt', table: t, priority: iptPriority(t, hook), nat: t === 'nat' }));
     // nftables chains first on a tie: kube-proxy's tables are registered after iptables-nft's fixed ones is not
     // guaranteed either way; the two never both translate one connection (the first translation wins).
-    return [...ingress, ...nft, ...ipt]
+    return [...ingress, ...bridge, ...nft, ...ipt]
       .map((s, i) => ({ s, i }))
       .sort((a, b) => a.s.priority - b.s.priority || a.i - b.i)
       .map((x) => x.s);
@@ -246,13 +273,22 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
           const c = { ...ctx, conntrack: l.conntrack };
           const outs: { o: FilterOutcome; conntrack: FilterContext['conntrack'] }[] =
             step.kind === 'nft'
-              ? evaluateNftHook(parsed.ruleset, step.ingress ? 'ingress' : (hook.toLowerCase() as never), l.packet, c, [
-                  step.chain,
-                ]).outcomes.map((o) => ({
+              ? evaluateNftHook(
+                  parsed.ruleset,
+                  step.ingress ? 'ingress' : (hook.toLowerCase() as never),
+                  step.bridge ? bridgePacket(l.packet) : l.packet,
+                  c,
+                  [step.chain],
+                ).outcomes.map((o) => ({
                   o: {
                     probability: o.probability,
                     verdict: o.verdict,
-                    packet: { ...l.packet, ...o.packet },
+                    // (A bridge chain's view of the interfaces, the ports, stays its own.)
+                    packet: {
+                      ...l.packet,
+                      ...o.packet,
+                      ...(step.bridge ? { inIface: l.packet.inIface, outIface: l.packet.outIface } : {}),
+                    },
                     nat: o.nat.map((n): FilterNat => {
                       const remembers = n.type === 'DNAT' ? remembersOf(n.table, n.chain) : undefined;
                       return {
@@ -265,6 +301,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
                     decisions: o.decisions.map((d) => ({
                       ...toDecision(d.span ? { ...d, span: ownSpan(d.span) } : d),
                       ...(step.ingress ? { hook: 'INGRESS' as const, family: 'netdev' as const } : {}),
+                      ...(step.bridge ? { hook, family: 'bridge' as const } : {}),
                     })),
                     problems: o.problems.map(ownProblem),
                   },

@@ -118,6 +118,24 @@ export function nftIngressChains(ruleset: NftRuleset, device: string): NftHookCh
     .map((x) => x.c);
 }
 
+/**
+ * The bridge family's base chains on `hook`, in priority order: they see every frame crossing a bridge (port to port,
+ * port to the bridge itself, the bridge device out to a port), whatever its protocol; `iifname`/`oifname` there are the
+ * bridge ports.
+ */
+export function nftBridgeChains(ruleset: NftRuleset, hook: NftHook): NftHookChain[] {
+  const out: NftHookChain[] = [];
+  for (const table of ruleset.tables) {
+    if (table.family !== 'bridge') continue;
+    for (const chain of table.chains.values())
+      if (chain.base?.hook === hook) out.push({ table, chain, priority: chain.base.priority });
+  }
+  return out
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
+    .map((x) => x.c);
+}
+
 /** Evaluates `hook` for `packet`: one outcome per numgen path, each with verdict, rewritten packet and trace. */
 export function evaluateNftHook(
   ruleset: NftRuleset,

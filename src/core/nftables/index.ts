@@ -11,6 +11,7 @@ export {
   evaluateNftHook,
   nftHookChains,
   nftIngressChains,
+  nftBridgeChains,
   NFT_DEPTH,
   NFT_LOOP,
   NFT_MASQUERADE_NO_ADDRESS,

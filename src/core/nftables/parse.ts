@@ -39,11 +39,14 @@ const CHAIN_TYPES: readonly NftChainType[] = ['filter', 'nat', 'route'];
 
 /**
  * Why a base chain of this family and hook is not evaluated (undefined when it is): traces run the ip, ip6 and inet
- * families on the five IP hooks, and netdev ingress on the device a packet arrives on.
+ * families on the five IP hooks, netdev ingress on the device a packet arrives on, and the bridge family's five hooks
+ * on frames crossing a bridge.
  */
 function NOT_EVALUATED(family: NftFamily, hook: NftHook): string | undefined {
   if (family === 'bridge')
-    return 'bridge-family chains see frames crossing a bridge (pod to pod on one node, and pod to its gateway), which traces follow through the IP hooks only (br_netfilter).';
+    return ['prerouting', 'input', 'forward', 'output', 'postrouting'].includes(hook)
+      ? undefined
+      : `bridge ${hook} chains are not modelled (the bridge family's prerouting, input, forward, output and postrouting are).`;
   if (family === 'arp') return 'arp-family chains filter ARP, and traces resolve neighbours without ARP filtering.';
   if (family === 'netdev' && hook === 'egress') return 'netdev egress is not modelled (only netdev ingress is).';
   if (family === 'netdev' && hook !== 'ingress') return undefined;

@@ -287,6 +287,8 @@ interface HookOpts {
   readonly inIface?: string;
   readonly outIface?: string;
   readonly bridged?: boolean;
+  /** The frame crosses a bridge: the bridge family's chains run too (see {@link FilterPacket.bridgeFrame}). */
+  readonly bridgeFrame?: FilterPacket['bridgeFrame'];
   /** The address MASQUERADE takes: the outgoing interface's. */
   readonly outAddress?: string;
 }
@@ -413,9 +415,12 @@ function addressesOf(n: Netns): {
 }
 
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
-  let s = replyNat(s0, n.id, hook);
+  // A bridge-only hook (the bridge family's chains alone) is no IP hook: conntrack does not translate there.
+  const bridgeOnly = !!o.bridgeFrame?.only;
+  let s = bridgeOnly ? s0 : replyNat(s0, n.id, hook);
   const filter = n.filter;
-  if (!filter) return [{ state: s, verdict: 'ACCEPT' }];
+  // Only the nftables backend has bridge-family tables (a node's own `nftables:` text).
+  if (!filter || (bridgeOnly && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
   const packet: FilterPacket = {
     family: p.family,
@@ -428,6 +433,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.inIface ? { inIface: o.inIface } : {}),
     ...(o.outIface ? { outIface: o.outIface } : {}),
     ...(o.bridged ? { bridged: true } : {}),
+    ...(o.bridgeFrame ? { bridgeFrame: o.bridgeFrame } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
   const addresses = addressesOf(n);
@@ -873,7 +879,14 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       hairpin: 'not-needed',
       lookup: 'destination',
     };
-    return hop(s, n.id, dev, 'out', (a) => crossPort(env, step(a, bs), n, nb.device));
+    // The node's own stack sends by the bridge device (after its IP POSTROUTING): the bridge family's output and
+    // postrouting chains see the frame (br_netfilter has nothing of it to give to the IP hooks again).
+    const frame = { outPort: nb.device, only: true };
+    return hop(s, n.id, dev, 'out', (a) =>
+      hookThen(env, step(a, bs), n, 'OUTPUT', { bridgeFrame: frame }, (b) =>
+        hookThen(env, b, n, 'POSTROUTING', { bridgeFrame: frame }, (c) => crossPort(env, c, n, nb.device)),
+      ),
+    );
   }
   if (iface.kind === 'veth' && !iface.peer)
     return finish(s, n.id, 'dropped', 'no-route', `veth ${dev} of ${n.id} has no peer: the packet goes nowhere`, {
@@ -1157,31 +1170,53 @@ function bridgeIngress(
         { device: port },
       );
     }
-    // Without br_netfilter no iptables hook sees a bridged frame; policy is still judged where FORWARD would run.
-    if (!n.brNetfilter) return policyAt(env, st, n, 'FORWARD', (p) => crossPort(env, p, n, out));
-    return policyAt(env, st, n, 'FORWARD', (p) =>
-      hookThen(env, p, n, 'FORWARD', { inIface: bridge.name, outIface: bridge.name, bridged: true }, (b) =>
-        hookThen(
-          env,
-          b,
-          n,
-          'POSTROUTING',
-          {
-            outIface: bridge.name,
-            bridged: true,
-            outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
-          },
-          (c) => crossPort(env, c, n, out),
+    const frame = { inPort: port, outPort: out };
+    // Without br_netfilter no IP hook sees a bridged frame, only the bridge family's forward and postrouting chains;
+    // policy is still judged where FORWARD would run.
+    if (!n.brNetfilter)
+      return policyAt(env, st, n, 'FORWARD', (p) =>
+        hookThen(env, p, n, 'FORWARD', { bridgeFrame: { ...frame, only: true } }, (b) =>
+          hookThen(env, b, n, 'POSTROUTING', { bridgeFrame: { ...frame, only: true } }, (c) =>
+            crossPort(env, c, n, out),
+          ),
         ),
+      );
+    return policyAt(env, st, n, 'FORWARD', (p) =>
+      hookThen(
+        env,
+        p,
+        n,
+        'FORWARD',
+        { inIface: bridge.name, outIface: bridge.name, bridged: true, bridgeFrame: frame },
+        (b) =>
+          hookThen(
+            env,
+            b,
+            n,
+            'POSTROUTING',
+            {
+              outIface: bridge.name,
+              bridged: true,
+              bridgeFrame: frame,
+              outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
+            },
+            (c) => crossPort(env, c, n, out),
+          ),
       ),
     );
   };
-  if (!n.brNetfilter) {
-    if (toPort) return bridgeOut(s, toPort, 'destination');
-    return hop(s, n.id, bridge.name, 'in', (a) => receive(env, a, n, bridge.name));
-  }
+  // A frame for the bridge itself passes the bridge family's input chains on its way up to the node's stack.
+  const upToNode = (a: WalkState, then: (b: WalkState) => Finished[]): Finished[] =>
+    hookThen(env, a, n, 'INPUT', { bridgeFrame: { inPort: port, only: true } }, (b) =>
+      hop(b, n.id, bridge.name, 'in', then),
+    );
+  if (!n.brNetfilter)
+    return hookThen(env, s, n, 'PREROUTING', { bridgeFrame: { inPort: port, only: true } }, (a) =>
+      toPort ? bridgeOut(a, toPort, 'destination') : upToNode(a, (b) => receive(env, b, n, bridge.name)),
+    );
   const before = s.pkt.dst;
-  return hookThen(env, s, n, 'PREROUTING', { inIface: bridge.name, ...(toPort ? { bridged: true } : {}) }, (a) => {
+  const pre: HookOpts = { inIface: bridge.name, ...(toPort ? { bridged: true } : {}), bridgeFrame: { inPort: port } };
+  return hookThen(env, s, n, 'PREROUTING', pre, (a) => {
     if (a.pkt.dst !== before) {
       // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
       const d = addr(a.pkt.dst);
@@ -1200,7 +1235,7 @@ function bridgeIngress(
       }
     }
     if (toPort) return bridgeOut(a, toPort, 'destination');
-    return hop(a, n.id, bridge.name, 'in', (b) => routeInput(env, b, n, bridge.name));
+    return upToNode(a, (b) => routeInput(env, b, n, bridge.name));
   });
 }
 

@@ -5,6 +5,7 @@ import {
   evaluateNftHook,
   nftHookChains,
   nftIngressChains,
+  nftBridgeChains,
   parseNftRuleset,
   type NftEvalContext,
   type NftPacket,
@@ -175,7 +176,7 @@ describe('nftables: parse', () => {
 });
 
 describe('nftables: families traces do not run', () => {
-  it('reads netdev devices, and reports bridge, arp and egress base chains as not evaluated, at their type line', () => {
+  it('reads netdev devices, and reports arp and egress base chains as not evaluated, at their type line (bridge ones are evaluated)', () => {
     const text = `table netdev edge {
   chain in {
     type filter hook ingress device "eth0" priority 0; policy accept;
@@ -212,12 +213,15 @@ table inet fw {
       problems.map((p) => [p.code, p.severity, text.slice(p.span.start, p.span.end).split(';')[0]]),
       [
         ['nftables.not-evaluated', 'warning', 'type filter hook egress device eth0 priority 0'],
-        ['nftables.not-evaluated', 'warning', 'type filter hook forward priority filter'],
         ['nftables.not-evaluated', 'warning', 'type filter hook input priority 0'],
       ],
     );
-    assert.match(problems[1].message, /^Traces do not evaluate this chain: bridge-family chains/);
-    assert.match(problems[2].message, /arp-family chains filter ARP/);
+    assert.match(problems[1].message, /arp-family chains filter ARP/);
+    // The bridge family's forward chain is evaluated (on bridged frames), so it is no problem.
+    assert.deepEqual(
+      nftBridgeChains(ruleset, 'forward').map((c) => `${c.table.name} ${c.chain.name} ${c.priority}`),
+      ['br fwd -200'],
+    );
   });
 
   it('netdev ingress runs on the device the packet came in on, before prerouting; other devices never see it', () => {

@@ -1,7 +1,8 @@
 /**
  * Chains of the hooks that are not the IP stack's, labelled with their real hook wherever a person reads the trace:
  * a netdev ingress chain runs on the device the packet arrives on before conntrack and every PREROUTING chain, so its
- * drop is `netdev INGRESS` (in the step, the drop, the CLI's chain walk and its hop text), never PREROUTING.
+ * drop is `netdev INGRESS` (in the step, the drop, the CLI's chain walk and its hop text), never PREROUTING. A bridge
+ * family chain runs on frames a bridge forwards (pod to pod on one node), around br_netfilter's IP hooks by priority.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -43,5 +44,44 @@ describe('trace: hooks of the netdev and bridge families', () => {
     assert.match(text, /netdev INGRESS netdev edge: eth0-in: DROP/);
     assert.doesNotMatch(text, /PREROUTING netdev/);
     assert.doesNotMatch(JSON.stringify(r), /"hook":"PREROUTING","table":"netdev/);
+  });
+
+  it('a bridge-family forward chain drops a frame bridged pod to pod, labelled bridge FORWARD, before the IP FORWARD', () => {
+    const r = traceOf('node-nftables-bridge-forward', 'pod/client', 'pod/web-1:http');
+    assert.deepEqual(
+      r.paths.map((p) => [p.disposition, p.reason]),
+      [['dropped', 'netfilter-drop']],
+    );
+    const hop = r.paths[0].hops.find((h) => h.steps.some((s) => s.kind === 'drop'));
+    assert.ok(hop);
+    const nf = hop.steps.filter((s) => s.kind === 'netfilter');
+    // br_netfilter's PREROUTING ran (kube-proxy's nat chain), then the bridge's forward chain at priority filter (-200)
+    // dropped the frame before any IP FORWARD chain saw it.
+    assert.deepEqual(
+      nf.map((s) => [s.hook, s.family ?? 'ip', s.table, s.verdict]),
+      [
+        ['PREROUTING', 'ip', 'nat', 'jump'],
+        ['PREROUTING', 'ip', 'nat', 'ACCEPT'],
+        ['FORWARD', 'bridge', 'bridge pods', 'DROP'],
+      ],
+    );
+    const drop = hop.steps.find((s) => s.kind === 'drop');
+    assert.ok(drop?.kind === 'drop');
+    assert.deepEqual([drop.hook, drop.family, drop.chain], ['FORWARD', 'bridge', 'forward']);
+    assert.match(drop.detail, /^dropped at bridge FORWARD by bridge pods forward: ip saddr 10\.244\.1\.10 /);
+    assert.ok(chainWalk(hop).includes('bridge FORWARD bridge pods: forward: DROP'), chainWalk(hop).join('\n'));
+    // Another pod's frames pass the chain's policy: delivered, with the bridge chain's policy step on the way.
+    const other = traceOf('node-nftables-bridge-forward', 'pod/web-1', 'pod/client:9090');
+    assert.deepEqual(
+      other.paths.map((p) => p.disposition),
+      ['delivered'],
+    );
+    const steps = other.paths[0].hops.flatMap((h) => h.steps);
+    assert.deepEqual(
+      steps.flatMap((s) =>
+        s.kind === 'netfilter' && s.family === 'bridge' ? [[s.hook, s.chain, s.verdict, s.policy ?? false]] : [],
+      ),
+      [['FORWARD', 'forward', 'ACCEPT', true]],
+    );
   });
 });
