@@ -34,7 +34,12 @@ export interface FilterPacket {
    * kernel runs them around br_netfilter's IP hooks, with `iifname`/`oifname` the bridge ports. `only`: just the
    * bridge family's chains (no br_netfilter, or the bridge's input and output hooks, which have no IP twin).
    */
-  readonly bridgeFrame?: { readonly inPort?: string; readonly outPort?: string; readonly only?: boolean };
+  readonly bridgeFrame?: {
+    readonly bridge: string;
+    readonly inPort?: string;
+    readonly outPort?: string;
+    readonly only?: boolean;
+  };
 }
 
 /** What the namespace and its conntrack know when the hook runs. */

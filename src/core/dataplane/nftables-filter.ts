@@ -143,11 +143,18 @@ export interface NftablesFilterInput {
 /** The file name the node's own nft text is parsed under, before its spans are moved to the YAML. */
 const OWN = '\u0000own-nft';
 
-/** The packet as a bridge-family chain sees it: its interfaces are the bridge ports the frame came in and goes out by. */
-function bridgePacket(p: FilterPacket): FilterPacket {
+/**
+ * The packet as a bridge-family chain sees it: its interfaces are the bridge ports the frame came in and goes out by,
+ * and the bridge is `ibrname`/`obrname` on the side that has a port.
+ */
+function bridgePacket(p: FilterPacket): FilterPacket & { inBridge?: string; outBridge?: string } {
   const { inIface: _in, outIface: _out, ...rest } = p;
   const f = p.bridgeFrame;
-  return { ...rest, ...(f?.inPort ? { inIface: f.inPort } : {}), ...(f?.outPort ? { outIface: f.outPort } : {}) };
+  return {
+    ...rest,
+    ...(f?.inPort ? { inIface: f.inPort, inBridge: f.bridge } : {}),
+    ...(f?.outPort ? { outIface: f.outPort, outBridge: f.bridge } : {}),
+  };
 }
 
 export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {

@@ -528,6 +528,8 @@ function selectorValue(env: Env, sel: NftSelector, s: State): Val | undefined {
   const p = s.packet;
   switch (sel.kind) {
     case 'payload': {
+      // The frame's EtherType (traces carry IPv4 or IPv6).
+      if (sel.proto === 'ether') return num(p.family === 4 ? 0x0800 : 0x86dd);
       if (sel.proto === 'ip' || sel.proto === 'ip6') {
         if ((sel.proto === 'ip') !== (p.family === 4)) return undefined;
         if (sel.field === 'saddr') return addrVal(p.src, p.family);
@@ -557,6 +559,10 @@ function selectorValue(env: Env, sel: NftSelector, s: State): Val | undefined {
           return p.inIface === undefined ? undefined : { kind: 'name', v: p.inIface };
         case 'oifname':
           return p.outIface === undefined ? undefined : { kind: 'name', v: p.outIface };
+        case 'ibrname':
+          return p.inBridge === undefined ? undefined : { kind: 'name', v: p.inBridge };
+        case 'obrname':
+          return p.outBridge === undefined ? undefined : { kind: 'name', v: p.outBridge };
         case 'nfproto':
           return num(p.family === 4 ? 2 : 10);
         case 'protocol':

@@ -87,6 +87,7 @@ interface TableB {
 }
 
 const SELECTOR_START = new Set([
+  'ether',
   'ip',
   'ip6',
   'tcp',
@@ -104,7 +105,6 @@ const SELECTOR_START = new Set([
   'numgen',
 ]);
 const UNSUPPORTED_START = new Set([
-  'ether',
   'vlan',
   'arp',
   'jhash',
@@ -1178,6 +1178,8 @@ function addressPort(text: string): { address?: string; port?: number } | undefi
 }
 
 const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  // (Ethernet addresses are not modelled: `ether saddr`/`daddr` stay unsupported.)
+  ether: ['type'],
   ip: ['saddr', 'daddr', 'protocol'],
   ip6: ['saddr', 'daddr', 'nexthdr'],
   tcp: ['sport', 'dport'],
@@ -1203,7 +1205,7 @@ function selectorFrom(list: readonly Token[], i: number): { selector: NftSelecto
   }
   switch (w.t) {
     case 'meta':
-      if (['l4proto', 'mark', 'iifname', 'oifname', 'nfproto', 'protocol'].includes(f))
+      if (['l4proto', 'mark', 'iifname', 'oifname', 'ibrname', 'obrname', 'nfproto', 'protocol'].includes(f))
         return { selector: { kind: 'meta', key: f as 'mark' }, next: i + 2 };
       return undefined;
     case 'mark':

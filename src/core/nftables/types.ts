@@ -37,10 +37,14 @@ export type NftVerdict =
 export type NftSelector =
   | {
       readonly kind: 'payload';
-      readonly proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'sctp' | 'th' | 'icmp' | 'icmpv6';
+      readonly proto: 'ether' | 'ip' | 'ip6' | 'tcp' | 'udp' | 'sctp' | 'th' | 'icmp' | 'icmpv6';
       readonly field: string;
     }
-  | { readonly kind: 'meta'; readonly key: 'l4proto' | 'mark' | 'iifname' | 'oifname' | 'nfproto' | 'protocol' }
+  | {
+      readonly kind: 'meta';
+      /** `ibrname`/`obrname`: the bridge a bridge-family chain's frame came in by / goes out of. */
+      readonly key: 'l4proto' | 'mark' | 'iifname' | 'oifname' | 'ibrname' | 'obrname' | 'nfproto' | 'protocol';
+    }
   | { readonly kind: 'ct'; readonly key: 'state' | 'status' | 'mark' }
   | { readonly kind: 'fib'; readonly flags: readonly ('saddr' | 'daddr' | 'iif' | 'oif' | 'mark')[] }
   | { readonly kind: 'numgen'; readonly mode: 'random' | 'inc'; readonly mod: number; readonly offset: number }
@@ -166,6 +170,9 @@ export interface NftPacket {
   readonly ctmark?: number;
   readonly inIface?: string;
   readonly outIface?: string;
+  /** A frame crossing a bridge (bridge-family chains): the bridge it came in by and goes out of (`meta ibrname`/`obrname`). */
+  readonly inBridge?: string;
+  readonly outBridge?: string;
 }
 
 export interface NftConntrack {

@@ -80,7 +80,7 @@ export function selectorType(s: NftSelector): NftDataType {
     case 'meta':
       if (s.key === 'l4proto') return 'inet_proto';
       if (s.key === 'mark') return 'mark';
-      if (s.key === 'iifname' || s.key === 'oifname') return 'ifname';
+      if (s.key === 'iifname' || s.key === 'oifname' || s.key === 'ibrname' || s.key === 'obrname') return 'ifname';
       return 'integer';
     case 'ct':
       return s.key === 'state' ? 'ct_state' : s.key === 'status' ? 'ct_status' : 'mark';
@@ -97,7 +97,8 @@ export function selectorType(s: NftSelector): NftDataType {
 function namedInteger(s: NftSelector | undefined, text: string): number | undefined {
   if (!s) return undefined;
   if (s.kind === 'meta' && s.key === 'nfproto') return NFPROTO[text];
-  if (s.kind === 'meta' && s.key === 'protocol') return ETHERTYPES[text];
+  if ((s.kind === 'meta' && s.key === 'protocol') || (s.kind === 'payload' && s.proto === 'ether'))
+    return ETHERTYPES[text];
   if (s.kind === 'payload' && (s.proto === 'icmp' || s.proto === 'icmpv6')) return ICMP_TYPES[text];
   return undefined;
 }

@@ -881,7 +881,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     };
     // The node's own stack sends by the bridge device (after its IP POSTROUTING): the bridge family's output and
     // postrouting chains see the frame (br_netfilter has nothing of it to give to the IP hooks again).
-    const frame = { outPort: nb.device, only: true };
+    const frame = { bridge: dev, outPort: nb.device, only: true };
     return hop(s, n.id, dev, 'out', (a) =>
       hookThen(env, step(a, bs), n, 'OUTPUT', { bridgeFrame: frame }, (b) =>
         hookThen(env, b, n, 'POSTROUTING', { bridgeFrame: frame }, (c) => crossPort(env, c, n, nb.device)),
@@ -1170,7 +1170,7 @@ function bridgeIngress(
         { device: port },
       );
     }
-    const frame = { inPort: port, outPort: out };
+    const frame = { bridge: bridge.name, inPort: port, outPort: out };
     // Without br_netfilter no IP hook sees a bridged frame, only the bridge family's forward and postrouting chains;
     // policy is still judged where FORWARD would run.
     if (!n.brNetfilter)
@@ -1207,15 +1207,19 @@ function bridgeIngress(
   };
   // A frame for the bridge itself passes the bridge family's input chains on its way up to the node's stack.
   const upToNode = (a: WalkState, then: (b: WalkState) => Finished[]): Finished[] =>
-    hookThen(env, a, n, 'INPUT', { bridgeFrame: { inPort: port, only: true } }, (b) =>
+    hookThen(env, a, n, 'INPUT', { bridgeFrame: { bridge: bridge.name, inPort: port, only: true } }, (b) =>
       hop(b, n.id, bridge.name, 'in', then),
     );
   if (!n.brNetfilter)
-    return hookThen(env, s, n, 'PREROUTING', { bridgeFrame: { inPort: port, only: true } }, (a) =>
+    return hookThen(env, s, n, 'PREROUTING', { bridgeFrame: { bridge: bridge.name, inPort: port, only: true } }, (a) =>
       toPort ? bridgeOut(a, toPort, 'destination') : upToNode(a, (b) => receive(env, b, n, bridge.name)),
     );
   const before = s.pkt.dst;
-  const pre: HookOpts = { inIface: bridge.name, ...(toPort ? { bridged: true } : {}), bridgeFrame: { inPort: port } };
+  const pre: HookOpts = {
+    inIface: bridge.name,
+    ...(toPort ? { bridged: true } : {}),
+    bridgeFrame: { bridge: bridge.name, inPort: port },
+  };
   return hookThen(env, s, n, 'PREROUTING', pre, (a) => {
     if (a.pkt.dst !== before) {
       // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.

@@ -224,6 +224,39 @@ table inet fw {
     );
   });
 
+  it('bridge chains read the EtherType, the ports as iifname/oifname and the bridge as ibrname/obrname', () => {
+    const text = `table bridge pods {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ether type ip6 drop
+    meta ibrname "cni0" iifname "veth1" oifname "veth2" ether type ip tcp dport 8080 drop
+    ether saddr 02:00:00:00:00:01 drop
+  }
+}`;
+    const { ruleset, problems } = parseNftRuleset(text, 'b.nft');
+    // Ethernet addresses are not modelled: a problem at their rule, never ignored.
+    assert.deepEqual(
+      problems.map((p) => [p.code, text.slice(p.span.start, p.span.end)]),
+      [['nftables.unsupported', 'ether saddr 02:00:00:00:00:01 drop']],
+    );
+    const chains = nftBridgeChains(ruleset, 'forward');
+    const run = (over: Partial<NftPacket>) =>
+      evaluateNftHook(ruleset, 'forward', tcp('10.244.1.10', '10.244.1.11', 8080, over), ctx(), chains).outcomes[0];
+    const frame = { inIface: 'veth1', outIface: 'veth2', inBridge: 'cni0', outBridge: 'cni0' };
+    assert.equal(run(frame).verdict, 'DROP');
+    assert.equal(run(frame).decisions[0].ruleIndex, 1);
+    assert.equal(run({ ...frame, inBridge: 'br1' }).verdict, 'ACCEPT');
+    assert.equal(run({ ...frame, outIface: 'veth3' }).verdict, 'ACCEPT');
+    const v6 = evaluateNftHook(
+      ruleset,
+      'forward',
+      { ...tcp('fd00::a', 'fd00::b', 8080, frame), family: 6 },
+      ctx(),
+      chains,
+    ).outcomes[0];
+    assert.deepEqual([v6.verdict, v6.decisions[0].ruleIndex], ['DROP', 0]);
+  });
+
   it('netdev ingress runs on the device the packet came in on, before prerouting; other devices never see it', () => {
     const { ruleset } = parseNftRuleset(`table netdev edge {
   chain in {
