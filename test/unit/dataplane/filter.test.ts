@@ -18,7 +18,8 @@ function stubFilter(calls: string[]): PacketFilter {
   return {
     backend: 'nftables',
     evaluate(hook, packet): FilterResult {
-      calls.push(hook);
+      // (A bridge-only hook: the bridge family's chains of a frame crossing a bridge, which an nftables backend has.)
+      calls.push(packet.bridgeFrame?.only ? `bridge ${hook}` : hook);
       const drop = hook === 'FORWARD';
       return {
         outcomes: [
@@ -75,7 +76,9 @@ describe('dataplane/filter (packet-filter backends)', () => {
     assert.ok(last.kind === 'drop' && last.table === 'ip guard' && last.chain === 'lb-sources');
     const fw = path.hops.flatMap((h) => h.steps).find((s) => s.kind === 'netfilter');
     assert.ok(fw && fw.kind === 'netfilter' && fw.role === 'service-firewall' && fw.verdict === 'DROP');
-    assert.deepEqual(calls, ['PREROUTING', 'FORWARD']);
+    // The frame for client's gateway crosses cni0: br_netfilter's PREROUTING, the bridge's input on its way up to
+    // node1's stack, then the routed FORWARD.
+    assert.deepEqual(calls, ['PREROUTING', 'bridge INPUT', 'FORWARD']);
   });
 
   it('the iptables backend lists its rules with what they match on and tells who wrote them', () => {
