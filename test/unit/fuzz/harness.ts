@@ -60,6 +60,11 @@ export function params(runs: number): fc.Parameters<unknown> {
   };
 }
 
+/** The unit tier's bound on one fuzz test; none when NETPATH_FUZZ_RUNS asks for a longer run (it may take minutes). */
+export function fuzzTimeout(): number {
+  return Number(process.env.NETPATH_FUZZ_RUNS) > 0 ? 0 : 120000;
+}
+
 const controls = fc.constantFrom(
   '\u001b[2J',
   '\u001b]0;title\u0007',

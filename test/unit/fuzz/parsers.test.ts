@@ -17,7 +17,7 @@ import { kubeProxyNftablesText } from '../../../src/core/dataplane/kube-proxy';
 import { parseIptablesSave } from '../../../src/core/netfilter';
 import { parseNftRuleset } from '../../../src/core/nftables';
 import type { Topology } from '../../../src/core/model/types';
-import { CORPUS, params } from './harness';
+import { CORPUS, fuzzTimeout, params } from './harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const FILE = '/w/rules';
@@ -289,7 +289,7 @@ for (const dialect of ['iptables', 'nftables'] as const) {
   const base = fc.oneof(fc.constant(0), fc.nat({ max: 100000 }));
 
   describe(`fuzz: the ${dialect} parser never throws and keeps its spans inside the input`, function () {
-    this.timeout(120000);
+    this.timeout(fuzzTimeout());
 
     it(`has a corpus of fixtures and generated rulesets (${corpus.length})`, () => {
       // The generators contribute one ruleset per topology at least; a corpus this small would test nothing.

@@ -5,10 +5,10 @@
  * unit tier stays fast; a failure prints fast-check's seed (replay with NETPATH_FUZZ_SEED).
  */
 import fc from 'fast-check';
-import { CORPUS, exercise, mutate, mutations, offsets, params, tracePicks } from './harness';
+import { CORPUS, exercise, mutate, mutations, offsets, fuzzTimeout, params, tracePicks } from './harness';
 
 describe('fuzz: the pipeline never throws', function () {
-  this.timeout(120000);
+  this.timeout(fuzzTimeout());
 
   it('on arbitrary text', () => {
     fc.assert(
