@@ -14,7 +14,7 @@ import { parseYamlFile, type ParsedFile, type YDocument } from '../syntax/yaml';
 import { TOPOLOGY_SCHEMA } from './schema';
 import { validateAgainstSchema } from './validate';
 import type { SourceFile, Topology } from './types';
-import { Drafts } from './drafts';
+import { Drafts, MAX_OBJECTS_PER_FILE } from './drafts';
 import { kubernetes } from './kubernetes';
 import { finish } from './merge';
 import { netpath } from './netpath-documents';
@@ -66,7 +66,11 @@ export function buildTopology(
   b.texts = new Map(files.map((f) => [f.path, f.text]));
   for (const p of parsed) {
     b.problems.push(...p.problems);
-    for (const d of p.documents) document(b, d);
+    b.objectsLeft = MAX_OBJECTS_PER_FILE;
+    for (const d of p.documents) {
+      if (!b.takeObject(d.span)) break;
+      document(b, d);
+    }
   }
   const topology = finish(
     b,

@@ -104,6 +104,14 @@ export interface ClusterConfigDraft {
   origin: Origin;
 }
 
+/**
+ * Objects one file may hold: YAML documents, and the items of a `kind: List`. A whole cluster at Kubernetes' tested
+ * limits (5,000 nodes, 150,000 pods, 10,000 Services: sig-scalability thresholds) dumped into one file with
+ * `kubectl get -o yaml` is 165,000; past 200,000 a file is no cluster's (a few bytes per empty document would
+ * otherwise make millions of them from one file under the size limit).
+ */
+export const MAX_OBJECTS_PER_FILE = 200000;
+
 /** Every draft of the files read so far. */
 export class Drafts {
   readonly problems: Problem[] = [];
@@ -137,6 +145,22 @@ export class Drafts {
   kindCni: { disabled: boolean; span: Span; config: Span }[] = [];
   /** File texts by path (embedded JSON in ConfigMaps maps its spans back onto the file's lines). */
   texts: ReadonlyMap<string, string> = new Map();
+
+  /** Objects (YAML documents and List items) the file being read may still add; see {@link MAX_OBJECTS_PER_FILE}. */
+  objectsLeft = MAX_OBJECTS_PER_FILE;
+
+  /** Counts one object of the file being read: false once past the bound (the first one past it is reported). */
+  takeObject(span: Span): boolean {
+    if (this.objectsLeft-- > 0) return true;
+    if (this.objectsLeft === -1)
+      this.report(
+        'file.too-many-objects',
+        'warning',
+        `More than ${MAX_OBJECTS_PER_FILE} objects (YAML documents and List items) in one file: NetPath reads the first ${MAX_OBJECTS_PER_FILE}; this one and every one after it are left out.`,
+        span,
+      );
+    return false;
+  }
 
   report(
     code: string,

@@ -77,6 +77,7 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
   switch (kind) {
     case 'List':
       for (const item of list(get(root, 'items'))) {
+        if (!b.takeObject(item.span)) return;
         if (item.kind === 'map') kubernetes(b, item, str(get(item, 'apiVersion')), str(get(item, 'kind')));
       }
       return;

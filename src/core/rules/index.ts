@@ -227,6 +227,11 @@ export const MODEL_CODES: readonly CodeInfo[] = [
   },
   { code: 'file.too-large', severity: 'warning', description: 'A file over the size limit; not read.' },
   {
+    code: 'file.too-many-objects',
+    severity: 'warning',
+    description: 'More than 200,000 objects (YAML documents and List items) in one file; the first 200,000 are read.',
+  },
+  {
     code: 'yaml.alias',
     severity: 'warning',
     description: 'A YAML alias (*name): not followed, read as empty (no billion-laughs expansion).',
