@@ -67,7 +67,8 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
   const enclosing = <T extends { span: { file: string; start: number; end: number } }>(list: readonly T[]) =>
     list.find((x) => x.span.file === file && x.span.start <= offset && offset <= x.span.end);
 
-  if (ctx.key !== undefined) {
+  const key = ctx.key;
+  if (key !== undefined) {
     if (netpath ? is('pods.[].node') : is('spec.nodeName', 'endpoints.[].nodeName')) {
       return items(
         'node',
@@ -95,7 +96,7 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
       return items(
         'label-value',
         pods.flatMap((p) =>
-          p.labels[ctx.key!] === undefined ? [] : [[p.labels[ctx.key!], `label of ${p.id}`] as [string, string]],
+          p.labels[key] === undefined ? [] : [[p.labels[key], `label of ${p.id}`] as [string, string]],
         ),
       );
     }
@@ -115,7 +116,7 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
         ),
       );
     }
-    return enumItems(ctx, netpath, items);
+    return enumItems(ctx, key, netpath, items);
   }
   // A key is being typed: only selector keys are references (label keys of pods).
   if (netpath ? is('services.[].selector.') : is('spec.selector.')) {
@@ -135,17 +136,18 @@ function podsInNamespaceOf(t: Topology, file: string, offset: number): readonly 
 
 function enumItems(
   ctx: CursorContext,
+  key: string,
   netpath: boolean,
   items: (kind: CompletionKind, values: Iterable<[string, string]>) => CompletionItem[],
 ): CompletionItem[] {
   if (netpath) {
-    const schema = schemaAt([...ctx.path, ctx.key!]);
+    const schema = schemaAt([...ctx.path, key]);
     return items(
       'enum',
       (schema?.enum ?? []).map((v): [string, string] => [String(v), schema?.default === v ? 'default' : '']),
     );
   }
-  const where = [...ctx.path, ctx.key!].join('.');
+  const where = [...ctx.path, key].join('.');
   const match = Object.keys(KUBE_ENUMS).find((k) => where === k || where.endsWith(`.${k}`));
   return match
     ? items(

@@ -23,7 +23,7 @@ export function netpath(b: Drafts, root: YMap): void {
   if (cluster) {
     if (b.clusterNode)
       b.report('name.duplicate', 'error', 'Cluster settings are given twice; only the first is used.', cluster.span, [
-        { span: b.clusterSpan!, message: 'first cluster settings' },
+        { span: b.clusterSpan ?? cluster.span, message: 'first cluster settings' },
       ]);
     else {
       b.clusterNode = cluster;

@@ -124,6 +124,8 @@ const MAX_HOPS = 256;
 const tupleOf = (p: Pkt): NatTuple => ({ src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
 const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
+// Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT target
+// that does not parse never matches (the parsers report it), so every address a packet carries parsed once already.
 const addr = (text: string): Address => parseAddress(text)!;
 
 interface StepList {
