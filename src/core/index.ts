@@ -22,7 +22,10 @@ export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityO
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
 export {
+  FOLDER_FILE_HEAD_BYTES,
+  groupOf,
   groupTopologies,
+  isFolderFile,
   isNetPathDocument,
   isManifestFile,
   kubernetesJsonKind,

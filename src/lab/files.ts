@@ -8,8 +8,9 @@ import path from 'node:path';
 import {
   DEFAULT_MAX_FILE_BYTES,
   groupTopologies,
+  FOLDER_FILE_HEAD_BYTES,
+  isFolderFile,
   isInside,
-  kubernetesJsonKind,
   loadTopologyFiles,
   type FileHost,
   type LoadResult,
@@ -115,8 +116,6 @@ interface Walk {
   readonly walked: Set<string>;
 }
 
-const YAML_NAME = /\.ya?ml$/i;
-
 async function yamlFilesUnder(dir: string, out: string[], walk: Walk): Promise<void> {
   try {
     walk.walked.add(await fs.realpath(dir));
@@ -195,26 +194,15 @@ async function oncePerRealFile(files: readonly string[]): Promise<string[]> {
   return files.filter((f) => keep.has(f));
 }
 
-/** Whether a folder walk reads a file: YAML, a CNI `*.conflist`, or a `.json`/`.conf` of {@link isKubernetesJson}. */
+/** Whether a folder walk reads a file ({@link isFolderFile}): the head of a .json or .conf file is read for it. */
 async function isReadFile(name: string, p: string): Promise<boolean> {
-  return YAML_NAME.test(name) || /\.conflist$/i.test(name) || (/\.(json|conf)$/i.test(name) && isKubernetesJson(p));
-}
-
-/**
- * Whether a .json or .conf file is a Kubernetes object or list (`kubectl get -o json`): its first 4 KB are an object
- * naming an `apiVersion` and a `kind` ({@link kubernetesJsonKind}, any kind: RBAC is read and said to hold nothing
- * to check); or a CNI network configuration (`/etc/cni/net.d/*.conf`): they name a `cniVersion`.
- * package.json, tsconfig.json and the like are left alone.
- */
-async function isKubernetesJson(file: string): Promise<boolean> {
+  if (!/\.(json|conf)$/i.test(name)) return isFolderFile(name, () => '');
   let handle;
   try {
-    handle = await fs.open(file, 'r');
-    const buffer = Buffer.alloc(4096);
+    handle = await fs.open(p, 'r');
+    const buffer = Buffer.alloc(FOLDER_FILE_HEAD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.toString('utf8', 0, bytesRead);
-    // The editor asks the same question of a whole document (isManifestFile); here the head is enough.
-    return kubernetesJsonKind(head) !== undefined || (/^\s*\{/.test(head) && /"cniVersion"\s*:/.test(head));
+    return isFolderFile(name, () => buffer.toString('utf8', 0, bytesRead));
   } catch {
     return false;
   } finally {

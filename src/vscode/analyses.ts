@@ -1,28 +1,29 @@
 /**
  * Keeps one analysis per topology the user has open, re-runs it (debounced) while they type, and
- * publishes its diagnostics. A topology is a NetPath document plus what it includes, or a folder of
- * Kubernetes manifests next to a NetPath document or matched by `netpath.manifestGlobs`.
+ * publishes its diagnostics. Which files form which topology is decided as `netpath lint <workspace folder>`
+ * decides it, by the same function (groupTopologies over the files the command line's folder walk reads):
+ * a NetPath document with what it includes and the manifests of its folder; Kubernetes manifests with no NetPath
+ * document above them are analysed only where `netpath.manifestGlobs` matches them.
  */
 import * as vscode from 'vscode';
 import {
   DEFAULT_MAX_FILE_BYTES,
+  FOLDER_FILE_HEAD_BYTES,
+  groupOf,
+  groupTopologies,
+  isFolderFile,
   LineIndex,
   loadTopologyFiles,
   withPolicySettings,
   type Analysis,
   type PolicyOptions,
+  type TopologyGroup,
 } from '../core';
+import { globToRegExp } from '../core/language/glob';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
 import { AnalysisWorker } from './worker-client';
-import {
-  createFileHost,
-  isManifestDocument,
-  isNetPathDocument,
-  isReadLanguage,
-  NETPATH_FILE,
-  workspaceRoots,
-} from './files';
+import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } from './files';
 import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
@@ -38,6 +39,14 @@ export interface TopologyState {
   stale?: boolean;
   /** Stops the analysis under way (its result would be stale). */
   cancel?: () => void;
+  /** Set when the files were grouped anew and this topology is no longer one: it publishes nothing more. */
+  forgotten?: boolean;
+}
+
+/** The topologies of one folder, as the command line groups them, and which of their files are NetPath documents. */
+interface Grouping {
+  readonly groups: readonly TopologyGroup[];
+  readonly netpath: ReadonlySet<string>;
 }
 
 export class Analyses implements vscode.Disposable {
@@ -55,6 +64,8 @@ export class Analyses implements vscode.Disposable {
   readonly counts = new Map<string, { published: number; dropped: number }>();
   /** A worker thread per topology: the rules never run on the extension host's thread. */
   private readonly workers = new Map<string, AnalysisWorker>();
+  /** The grouping of each workspace folder (or folder of a file outside any), until files are added or removed. */
+  private readonly groupings = new Map<string, Promise<Grouping>>();
 
   constructor(
     private readonly diagnostics: vscode.DiagnosticCollection,
@@ -95,12 +106,12 @@ export class Analyses implements vscode.Disposable {
   /** The topology a document belongs to, if any. Other YAML and JSON (package.json, settings) cost nothing. */
   async topologyFor(doc: vscode.TextDocument): Promise<TopologyState | undefined> {
     if (!isReadLanguage(doc.languageId) || !this.settings().enabled) return undefined;
-    for (const t of this.topologies.values()) if (reads(t, doc.uri.path)) return t;
-    const text = doc.getText();
-    let entries: string[] | undefined;
-    if (doc.languageId === 'yaml' && isNetPathDocument(doc.uri, text)) entries = [doc.uri.path];
-    else if (isManifestDocument(doc, text)) entries = await this.manifestEntries(doc);
-    if (!entries) return undefined;
+    const entries = await this.entriesFor(doc);
+    if (!entries) {
+      // Not in the grouping (an include from an allowed folder outside the workspace): the topology that reads it.
+      for (const t of this.topologies.values()) if (!t.forgotten && reads(t, doc.uri.path)) return t;
+      return undefined;
+    }
     const key = [...entries].sort().join('\n');
     let state = this.topologies.get(key);
     if (!state) {
@@ -111,49 +122,129 @@ export class Analyses implements vscode.Disposable {
   }
 
   /**
-   * A manifest belongs to a topology when a NetPath document includes it (searched in the workspace), else
-   * to the NetPath documents of its folder or the nearest parent folder inside the workspace; with a
-   * matching `netpath.manifestGlobs` entry, to the YAML files of its own folder.
+   * The entry files of a document's topology: its group in the grouping of its folder (groupOf); a group without a
+   * NetPath document only for the manifests `netpath.manifestGlobs` matches. A NetPath document that is not on disk
+   * (untitled, not saved yet) is a topology of its own.
    */
-  private async manifestEntries(doc: vscode.TextDocument): Promise<string[] | undefined> {
-    const including = await this.includingTopology(doc);
-    if (including) return including;
-    const root = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.path;
-    for (let dir = vscode.Uri.joinPath(doc.uri, '..'); ; dir = vscode.Uri.joinPath(dir, '..')) {
-      const netpath = (await this.listDir(dir))
-        .filter(([n, type]) => type === vscode.FileType.File && NETPATH_FILE.test(n))
-        .map(([n]) => vscode.Uri.joinPath(dir, n).path);
-      if (netpath.length) return [...netpath, doc.uri.path];
-      if (!root || dir.path === root || !dir.path.startsWith(root) || dir.path === '/') break;
+  private async entriesFor(doc: vscode.TextDocument): Promise<string[] | undefined> {
+    const path = doc.uri.path;
+    const grouping = await this.groupingOf(doc.uri);
+    const group = groupOf(grouping.groups, path);
+    if (group) {
+      if (group.entries.some((e) => grouping.netpath.has(e))) return [...group.entries];
+      const globs = this.settings()
+        .manifestGlobs.filter((g) => typeof g === 'string')
+        .map(globToRegExp);
+      const matched = group.entries.filter((e) => globs.some((g) => g.test(e)));
+      return matched.includes(path) ? matched : undefined;
     }
-    const globs = this.settings().manifestGlobs;
-    if (globs.some((g) => vscode.languages.match({ pattern: g }, doc) > 0)) {
-      const dir = vscode.Uri.joinPath(doc.uri, '..');
-      return (await this.listDir(dir))
-        .filter(([n, type]) => type === vscode.FileType.File && /\.ya?ml$/i.test(n))
-        .map(([n]) => vscode.Uri.joinPath(dir, n).path);
-    }
+    const text = doc.getText();
+    if (doc.languageId === 'yaml' && isNetPathDocument(doc.uri, text)) return [path];
     return undefined;
+  }
+
+  /** The grouping of the workspace folder holding `uri` (or of its own folder, outside every workspace folder). */
+  private groupingOf(uri: vscode.Uri): Promise<Grouping> {
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri;
+    const dir = folder ?? vscode.Uri.joinPath(uri, '..');
+    const key = `${folder ? 'folder' : 'dir'} ${dir.toString()}`;
+    let grouping = this.groupings.get(key);
+    if (!grouping) {
+      grouping = this.group(dir, folder !== undefined).catch((err: unknown) => {
+        log.error(`grouping ${dir.path}: ${String(err)}`);
+        this.groupings.delete(key);
+        return { groups: [], netpath: new Set<string>() };
+      });
+      this.groupings.set(key, grouping);
+    }
+    return grouping;
+  }
+
+  /**
+   * Groups the files of a folder as `netpath lint <folder>` does: the files its walk reads (isFolderFile, in the
+   * walk's order, node_modules and .git skipped), open documents as they are now, files over the size limit as empty.
+   * A folder outside the workspace is read without its subfolders.
+   */
+  private async group(dir: vscode.Uri, recursive: boolean): Promise<Grouping> {
+    const started = Date.now();
+    const settings = this.settings();
+    const open = new Map(
+      vscode.workspace.textDocuments.filter((d) => d.uri.scheme === dir.scheme).map((d) => [d.uri.path, d.getText()]),
+    );
+    const files = createFileHost((p) => open.get(p), dir);
+    // Each file is read once (grouping reads them all): one over the size limit as empty, as the command line does.
+    const read = new Map<string, Promise<string | undefined>>();
+    const host = {
+      ...files,
+      readFile: (p: string) => {
+        let text = read.get(p);
+        if (!text) {
+          text = (async () => (((await files.size?.(p)) ?? 0) > settings.maxFileSize ? '' : files.readFile(p)))();
+          read.set(p, text);
+        }
+        return text;
+      },
+    };
+    const found = recursive
+      ? (
+          await vscode.workspace.findFiles(
+            new vscode.RelativePattern(dir, '**/*.{yaml,yml,YAML,YML,json,JSON,conf,conflist}'),
+            '**/{node_modules,.git}/**',
+          )
+        ).map((u) => u.path)
+      : (await this.listDir(dir))
+          .filter(([, type]) => type === vscode.FileType.File)
+          .map(([n]) => vscode.Uri.joinPath(dir, n).path);
+    const paths: string[] = [];
+    for (const p of found.sort(walkOrder)) {
+      const name = p.slice(p.lastIndexOf('/') + 1);
+      const text = /\.(json|conf)$/i.test(name) ? ((await host.readFile(p)) ?? '') : undefined;
+      if (isFolderFile(name, () => (text ?? '').slice(0, FOLDER_FILE_HEAD_BYTES))) paths.push(p);
+    }
+    const groups = await groupTopologies([paths], host, {
+      maxFileBytes: settings.maxFileSize,
+      roots: workspaceRoots({ base: dir, entries: paths.length ? paths : [vscode.Uri.joinPath(dir, 'x').path] }),
+    });
+    const netpath = new Set<string>();
+    for (const p of paths) {
+      if (isNetPathDocument(dir.with({ path: p }), (await host.readFile(p)) ?? '')) netpath.add(p);
+    }
+    log.info(
+      `grouped ${paths.length} files of ${dir.path} into ${groups.length} topologies in ${Date.now() - started} ms`,
+    );
+    return { groups, netpath };
+  }
+
+  /**
+   * Files were added, removed or renamed, or a NetPath document's includes may have changed: group the folders
+   * anew. Topologies that no open document belongs to any more are forgotten (their diagnostics cleared, their
+   * worker stopped); returns the topologies of the open documents, to be analysed again.
+   */
+  async regroup(): Promise<TopologyState[]> {
+    this.groupings.clear();
+    const keep = new Set<TopologyState>();
+    for (const doc of vscode.workspace.textDocuments) {
+      const state = await this.topologyFor(doc);
+      if (state) keep.add(state);
+    }
+    for (const [key, state] of this.topologies) {
+      if (keep.has(state)) continue;
+      this.topologies.delete(key);
+      state.forgotten = true;
+      clearTimeout(this.timers.get(key));
+      this.timers.delete(key);
+      const worker = this.workers.get(key);
+      this.workers.delete(key);
+      void (state.running ?? Promise.resolve()).finally(() => worker?.dispose());
+      const stillRead = (f: string) => [...keep].some((t) => reads(t, f));
+      for (const f of state.analysis?.sources ?? [])
+        if (!stillRead(f.path)) this.diagnostics.delete(state.base.with({ path: f.path }));
+    }
+    return [...keep];
   }
 
   private async listDir(dir: vscode.Uri): Promise<[string, vscode.FileType][]> {
     return (await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined)) ?? [];
-  }
-
-  /** The entries of a workspace NetPath document whose includes read this file, analysing each at most once. */
-  private async includingTopology(doc: vscode.TextDocument): Promise<string[] | undefined> {
-    const found = await vscode.workspace.findFiles('**/*.{netpath,topology}.{yaml,yml}', '**/node_modules/**', 200);
-    for (const uri of found) {
-      const key = uri.path;
-      let state = this.topologies.get(key);
-      if (!state) {
-        state = { key, entries: [uri.path], base: uri, analysis: undefined };
-        this.topologies.set(key, state);
-      }
-      const analysis = state.analysis ?? (await this.run(state));
-      if (analysis.sources.some((f) => f.path === doc.uri.path)) return state.entries as string[];
-    }
-    return undefined;
   }
 
   /** Analyse soon (debounced), e.g. while the user types. */
@@ -229,6 +320,7 @@ export class Analyses implements vscode.Disposable {
       this.notices.push(notice);
       this.notify(notice);
     }
+    if (state.forgotten) return state.analysis;
     this.publish(state, settings.severity);
     this.count(state).published++;
     log.info(
@@ -283,6 +375,17 @@ export class Analyses implements vscode.Disposable {
     if (!state) return undefined;
     return state.analysis ?? this.run(state);
   }
+}
+
+/** The order `netpath lint <folder>` walks files in: each folder's entries by name (localeCompare), depth first. */
+function walkOrder(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const c = (x[i] ?? '').localeCompare(y[i] ?? '');
+    if (c) return c;
+  }
+  return x.length - y.length;
 }
 
 /** Whether a topology reads a file (without building its model). */

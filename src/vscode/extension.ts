@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Analyses } from './analyses';
-import { MANIFEST_LANGUAGES } from './files';
+import { isNetPathDocument, MANIFEST_LANGUAGES, NETPATH_FILE } from './files';
 import { COMMANDS, NODE_RULES_SCHEME, nodeRulesProvider, type Services } from './commands';
 import { registerLanguageFeatures } from './language';
 import { log } from './log';
@@ -32,14 +32,37 @@ export function wire(context: vscode.ExtensionContext): Services {
     }
   };
 
+  // Files added, removed or renamed, or a NetPath document saved (its includes), change which files form which
+  // topology: group anew (once for a burst, such as a git checkout) and analyse the open topologies again.
+  let regrouping: ReturnType<typeof setTimeout> | undefined;
+  const regroup = () => {
+    clearTimeout(regrouping);
+    regrouping = setTimeout(
+      () => void analyses.regroup().then((states) => states.forEach((t) => analyses.schedule(t, 0))),
+      200,
+    );
+  };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml,json,conf,conflist}');
+
   context.subscriptions.push(
+    watcher,
+    watcher.onDidCreate(regroup),
+    watcher.onDidDelete(regroup),
+    watcher.onDidChange((uri) => {
+      if (NETPATH_FILE.test(uri.path)) regroup();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(regroup),
+    { dispose: () => clearTimeout(regrouping) },
     log,
     diagnostics,
     analyses,
     views,
     vscode.workspace.onDidOpenTextDocument((d) => void onDocument(d, true)),
     vscode.workspace.onDidChangeTextDocument((e) => void onDocument(e.document, false)),
-    vscode.workspace.onDidSaveTextDocument((d) => void onDocument(d, true)),
+    vscode.workspace.onDidSaveTextDocument((d) => {
+      if (d.languageId === 'yaml' && isNetPathDocument(d.uri, d.getText())) regroup();
+      void onDocument(d, true);
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('netpath')) for (const t of analyses.all()) analyses.schedule(t, 0);
     }),

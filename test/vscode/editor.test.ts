@@ -19,6 +19,8 @@ import {
 } from './helpers';
 import type { Services } from '../../src/vscode/commands';
 import { netpathCluster } from '../../bench/cluster';
+import { groupOf } from '../../src/core';
+import { topologiesOf } from '../../src/lab/files';
 
 const LAB = `apiVersion: netpath.dev/v1alpha1
 kind: Topology
@@ -431,5 +433,69 @@ suite('A kubectl -o json dump', () => {
       vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'netpath'),
       [],
     );
+  });
+});
+
+suite('Topologies: the editor groups files as netpath lint does', () => {
+  suiteSetup(activateNetPath);
+
+  test('every file netpath lint reads in the workspace is in the topology the command line gives it', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const folder = fixtureUri('.').path.replace(/\/$/, '');
+    // The command line's own grouping, through its folder walk on node:fs.
+    const groups = await topologiesOf([folder], folder);
+    const files = [...new Set(groups.flatMap((g) => g.files))];
+    assert.ok(files.length >= 10, files.join('\n'));
+    const rel = (e: readonly string[]) => e.map((f) => f.slice(folder.length + 1));
+    for (const file of files) {
+      const expected = groupOf(groups, file);
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      const state = await analyses.topologyFor(doc);
+      assert.deepEqual(rel(state?.entries ?? []), rel(expected?.entries ?? []), file);
+    }
+    // What that means in the folder of several documents: each is its own topology, the manifest goes with both.
+    const entriesOf = async (name: string) =>
+      rel((await analyses.topologyFor(await vscode.workspace.openTextDocument(fixtureUri(name))))?.entries ?? []);
+    assert.deepEqual(await entriesOf('several/b/one.netpath.yaml'), ['several/b/one.netpath.yaml']);
+    assert.deepEqual(await entriesOf('several/b/pods.yaml'), [
+      'several/b/one.netpath.yaml',
+      'several/b/two.netpath.yaml',
+      'several/b/pods.yaml',
+    ]);
+    assert.deepEqual(await entriesOf('several/a/k8s/web.yaml'), [
+      'several/a/lab.netpath.yaml',
+      'several/a/k8s/web.yaml',
+    ]);
+  });
+
+  test('a manifest added to a folder joins its topology, and leaves it when deleted', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const lab = await vscode.workspace.openTextDocument(fixtureUri('several/a/lab.netpath.yaml'));
+    const added = fixtureUri('several/a/k8s/added.yaml');
+    const entries = async () => (await analyses.topologyFor(lab))?.entries ?? [];
+    const poll = (what: string, test: (e: readonly string[]) => boolean) =>
+      new Promise<readonly string[]>((resolve, reject) => {
+        const started = Date.now();
+        const tick = async () => {
+          const e = await entries();
+          if (test(e)) resolve(e);
+          else if (Date.now() - started > 15_000) reject(new Error(`timed out waiting for ${what}: ${e.join(', ')}`));
+          else setTimeout(() => void tick(), 100);
+        };
+        void tick();
+      });
+    assert.ok(!(await entries()).includes(added.path));
+    fs.writeFileSync(
+      added.fsPath,
+      'apiVersion: v1\nkind: Service\nmetadata: {name: added}\nspec:\n  ports: [{port: 80}]\n',
+    );
+    try {
+      await poll('the added manifest in the topology', (e) => e.includes(added.path));
+    } finally {
+      fs.rmSync(added.fsPath, { force: true });
+    }
+    await poll('the deleted manifest out of the topology', (e) => !e.includes(added.path));
   });
 });

@@ -117,6 +117,33 @@ function topLevelStrings(text: string): { found: Map<string, string>; complete: 
   }
 }
 
+/** How much of a .json or .conf file {@link isFolderFile} needs: the first 4 KB. */
+export const FOLDER_FILE_HEAD_BYTES = 4096;
+
+/**
+ * Whether a folder walk reads a file, the rule `netpath lint <folder>` and the editor's grouping share: YAML, a CNI
+ * `*.conflist`, or a `.json`/`.conf` whose first {@link FOLDER_FILE_HEAD_BYTES} bytes (`head`) are a Kubernetes
+ * object or list ({@link kubernetesJsonKind}, any kind) or a CNI network configuration (a `cniVersion`).
+ */
+export function isFolderFile(name: string, head: () => string): boolean {
+  if (/\.(ya?ml|conflist)$/i.test(name)) return true;
+  if (!/\.(json|conf)$/i.test(name)) return false;
+  const text = head();
+  return kubernetesJsonKind(text) !== undefined || (/^\s*\{/.test(text) && /"cniVersion"\s*:/.test(text));
+}
+
+/**
+ * The topology that reports on a file: a NetPath document's own topology when several documents share its folder,
+ * else the group that has it among its entries, else the first that reads it (an included file).
+ */
+export function groupOf<T extends TopologyGroup>(groups: readonly T[], path: string): T | undefined {
+  return (
+    groups.find((g) => g.entries.length === 1 && g.entries[0] === path) ??
+    groups.find((g) => g.entries.includes(path)) ??
+    groups.find((g) => g.files.includes(path))
+  );
+}
+
 export interface TopologyGroup {
   /** The entry files to analyse together (what they include is read too). */
   readonly entries: readonly string[];
