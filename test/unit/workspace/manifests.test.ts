@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isManifestFile, kubernetesJsonKind, looksLikeManifest } from '../../../src/core';
+import { groupOf, isManifestFile, kubernetesJsonKind, looksLikeManifest } from '../../../src/core';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const DUMP = path.join(ROOT, 'test/fixtures/real-world/kubectl-json/cluster-dump.json');
@@ -97,5 +97,20 @@ describe('workspace: JSON files that are Kubernetes objects (kubectl get -o json
     for (const t of ['', '{', '{"', '{"a":', '{"a": "\\', '{"a": [}', '\uFEFF{"apiVersion":"v1","kind":"Pod"}', '}{'])
       assert.equal(typeof isManifestFile('/w/x.json', t), 'boolean', t);
     assert.ok(isManifestFile('/w/x.json', '\uFEFF{"apiVersion":"v1","kind":"Pod"}'));
+  });
+});
+
+describe('workspace: the topology that reports on a file (groupOf)', () => {
+  const groups = [
+    { entries: ['/w/b/pods.yaml', '/w/b/one.netpath.yaml', '/w/b/two.netpath.yaml'], files: ['/w/b/pods.yaml'] },
+    { entries: ['/w/b/one.netpath.yaml'], files: ['/w/b/one.netpath.yaml', '/w/b/k8s/inc.yaml'] },
+    { entries: ['/w/b/two.netpath.yaml'], files: ['/w/b/two.netpath.yaml', '/w/b/k8s/inc.yaml'] },
+  ];
+  it("a NetPath document's own topology, even when a group with more entries comes first", () =>
+    assert.equal(groupOf(groups, '/w/b/one.netpath.yaml'), groups[1]));
+  it('a manifest: the group it is an entry of; an included file: the first group that reads it', () => {
+    assert.equal(groupOf(groups, '/w/b/pods.yaml'), groups[0]);
+    assert.equal(groupOf(groups, '/w/b/k8s/inc.yaml'), groups[1]);
+    assert.equal(groupOf(groups, '/w/other.yaml'), undefined);
   });
 });
