@@ -38,4 +38,5 @@ export interface Command {
 /** A usage or I/O error: printed as one line, exit code 2. */
 export class CliError extends Error {}
 
-export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+/** Exit codes; 130 and 143 are the shell's for a command stopped by SIGINT and SIGTERM (128 + the signal's number). */
+export const EXIT = { ok: 0, findings: 1, usage: 2, sigint: 130, sigterm: 143 } as const;

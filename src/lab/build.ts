@@ -17,7 +17,17 @@ import { nodeRulesParts, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
 import { routeAddArgs, routeTable } from '../core/dataplane/routes';
 import type { DpInterface } from '../core/dataplane/types';
-import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
+import {
+  inNetns,
+  LabError,
+  must as mustRun,
+  NODE_SCRIPT_ENV,
+  run,
+  signalGroup,
+  type RunOptions,
+  type RunResult,
+} from './exec';
+import { commandOrFailure, enterStage } from './fault';
 import { checkPrefix, labNames, macFor, MAX_IFNAME } from './names';
 import { labPolicy, type LabPolicy } from './policy';
 import { rulesForFamily } from './rules';
@@ -43,6 +53,8 @@ export interface LabState {
   /** Data plane namespace id -> Linux namespace name. */
   readonly namespaces: readonly { readonly id: string; readonly name: string }[];
   readonly processes: readonly LabProcess[];
+  /** A folder the verifier made for its captures outside `dir` (`--capture-dir`): removed with the lab. */
+  readonly captureDir?: string;
 }
 
 export interface Lab {
@@ -95,6 +107,15 @@ function writeState(state: LabState): void {
 export function addLabProcesses(prefix: string, processes: readonly LabProcess[]): void {
   const state = readState(prefix);
   if (state) writeState({ ...state, processes: [...state.processes, ...processes] });
+}
+
+/** The prefix of a capture folder the verifier makes (`labDown` removes only a folder named so). */
+export const CAPTURE_DIR_PREFIX = 'netpath-captures-';
+
+/** Records the verifier's capture folder (made outside the lab's own folder) so that `lab down` removes it too. */
+export function setCaptureDir(prefix: string, captureDir: string): void {
+  const state = readState(prefix);
+  if (state) writeState({ ...state, captureDir });
 }
 
 export function readState(prefix: string): LabState | undefined {
@@ -161,6 +182,8 @@ export interface UpOptions {
   readonly prefix: string;
   readonly owner?: number;
   readonly onProgress?: (message: string) => void;
+  /** Stops the build (a verifier got SIGINT/SIGTERM): no further command starts, and what was made is removed. */
+  readonly signal?: AbortSignal;
 }
 
 /** Builds the lab. Throws a LabError (after removing what it made) when a step fails. */
@@ -173,6 +196,10 @@ export async function labUp(
   const t0 = Date.now();
   const { prefix } = options;
   const progress = options.onProgress ?? (() => undefined);
+  const { signal } = options;
+  // Every command of the build stops being started once the run is stopped.
+  const must = (cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> =>
+    mustRun(cmd, args, signal ? { ...o, signal } : o);
   const bad = checkPrefix(prefix) ?? checkBuildable(dp);
   if (bad) throw new LabError(bad);
   fs.mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
@@ -210,8 +237,9 @@ export async function labUp(
   };
   try {
     progress(`creating ${names.size} network namespaces`);
+    await enterStage('namespaces', signal);
     await must('ip', ['-batch', '-'], { input: [...names.values()].map((n) => `netns add ${n}`).join('\n') + '\n' });
-    await Promise.all(
+    await allDone(
       [...names].map(async ([id, name]) => {
         const kind = id.startsWith('underlay:') ? 'underlay' : (dp.namespaces.get(id)?.kind ?? 'pod');
         await must('ip', [
@@ -226,6 +254,7 @@ export async function labUp(
     );
 
     progress('wiring the underlay, nodes, pods and externals');
+    await enterStage('wire', signal);
     // Underlay: a bridge per network; a veth per member, whose far end is the member's physical interface.
     for (const seg of dp.segments.values()) {
       const uid = `underlay:${seg.network}`;
@@ -292,14 +321,15 @@ export async function labUp(
     };
     // Only what the lab names: a pod without a node gets no namespace (labNames, unplacedPods).
     const all = [...dp.namespaces.values()].filter((n) => names.has(n.id));
-    await Promise.all(all.filter((n) => n.kind === 'node').map((n) => configure(n.id)));
-    await Promise.all(all.filter((n) => n.kind !== 'node').map((n) => configure(n.id)));
-    await announce(topology, dp, ns);
+    await allDone(all.filter((n) => n.kind === 'node').map((n) => configure(n.id)));
+    await allDone(all.filter((n) => n.kind !== 'node').map((n) => configure(n.id)));
+    await announce(topology, dp, ns, must);
 
     const nftMode = topology.cluster.kubeProxy.mode === 'nftables';
     progress(
       `loading the node rulesets with iptables-nft-restore${nftMode ? ' and kube-proxy’s tables with nft -f' : ''}`,
     );
+    await enterStage('rules', signal);
     for (const n of all.filter((x) => x.kind === 'node')) {
       const parts = nodeRulesParts(topology, n.name);
       const text = parts?.iptables ?? '';
@@ -323,40 +353,53 @@ export async function labUp(
     }
 
     progress('starting the listeners');
+    await enterStage('listeners', signal);
     const processes: LabProcess[] = [];
     const waits: Promise<void>[] = [];
     for (const n of all) {
       if (!n.listeners.length) continue;
+      if (signal?.aborted) break;
       const log = path.join(dir, `listener-${ns(n.id)}.log`);
       const fd = fs.openSync(log, 'w');
       const spec = {
         listeners: n.listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })),
         ...(options.owner ? { owner: options.owner } : {}),
       };
-      const child = spawn(
-        'ip',
-        ['netns', 'exec', ns(n.id), process.execPath, path.join(dir, 'listener.cjs'), JSON.stringify(spec)],
-        {
-          detached: true,
-          stdio: ['ignore', fd, fd],
-          env: { ...process.env, ...NODE_SCRIPT_ENV },
-        },
-      );
+      const [cmd, args] = commandOrFailure('ip', [
+        'netns',
+        'exec',
+        ns(n.id),
+        process.execPath,
+        path.join(dir, 'listener.cjs'),
+        JSON.stringify(spec),
+      ]);
+      const child = spawn(cmd, args, {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, ...NODE_SCRIPT_ENV },
+      });
       fs.closeSync(fd);
+      let exited = false;
+      child.on('exit', () => (exited = true));
+      child.on('error', () => (exited = true));
       child.unref();
       if (child.pid) processes.push({ pid: child.pid, netns: ns(n.id) });
       waits.push(
-        waitForFile(log, /^ready$/m, 5000).then((ok) => {
+        waitForFile(log, /^ready$/m, 5000, () => exited || !!signal?.aborted).then((ok) => {
           if (!ok)
             throw new LabError(
-              `the listener in ${ns(n.id)} did not start: ${fs.readFileSync(log, 'utf8').trim() || 'no output in 5 s'}`,
+              signal?.aborted
+                ? 'interrupted: the run was stopped'
+                : `the listener in ${ns(n.id)} did not start: ${fs.readFileSync(log, 'utf8').trim() || (exited ? 'it exited without output' : 'no output in 5 s')}`,
             );
         }),
       );
     }
+    // Recorded before anything is awaited: a stop from here on finds every listener in the state.
     state = { ...state, processes };
     writeState(state);
-    await Promise.all(waits);
+    await allDone(waits);
+    if (signal?.aborted) throw new LabError('interrupted: the run was stopped');
     return { state, netnsOf: names, setupMs: Date.now() - t0, ...(policy ? { policy } : {}) };
   } catch (err) {
     await labDown(prefix).catch(() => undefined);
@@ -365,7 +408,12 @@ export async function labUp(
 }
 
 /** LoadBalancer and external IPs: the announcing node answers ARP/ND for them on the underlay (MetalLB L2). */
-async function announce(topology: Topology, dp: DataPlane, ns: (id: string) => string): Promise<void> {
+async function announce(
+  topology: Topology,
+  dp: DataPlane,
+  ns: (id: string) => string,
+  must: (cmd: string, args: readonly string[]) => Promise<RunResult>,
+): Promise<void> {
   for (const svc of topology.services) {
     for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs]) {
       const a = parseAddress(ip);
@@ -396,17 +444,29 @@ async function announce(topology: Topology, dp: DataPlane, ns: (id: string) => s
   }
 }
 
-async function waitForFile(file: string, re: RegExp, ms: number): Promise<boolean> {
+/**
+ * Like Promise.all, but the first failure is thrown only once every command has settled: no command of the build
+ * is still running (adding devices, starting a listener) while the lab is being removed.
+ */
+async function allDone(work: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Waits until `file` matches `re`, at most `ms`, and no longer once `stop()` (the writer exited, the run stopped). */
+async function waitForFile(file: string, re: RegExp, ms: number, stop: () => boolean): Promise<boolean> {
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  for (;;) {
+    const stopped = stop();
     try {
       if (re.test(fs.readFileSync(file, 'utf8'))) return true;
     } catch {
       // Not written yet.
     }
+    if (stopped || Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return false;
 }
 
 const alive = (pid: number): boolean => {
@@ -418,10 +478,11 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Whether `pid` is still one of our listeners (its command line names the lab's folder). */
-function isOurs(pid: number, dir: string): boolean {
+/** Whether `pid` is still one of our listeners or captures (its command line names the lab's or the capture folder). */
+function isOurs(pid: number, dirs: readonly string[]): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return dirs.some((d) => cmdline.includes(d));
   } catch {
     return false;
   }
@@ -440,15 +501,17 @@ export async function labDown(prefix: string): Promise<DownResult> {
   const state = readState(prefix);
   const stopped: number[] = [];
   const dir = path.join(STATE_DIR, prefix);
+  const dirs = [dir, ...(state?.captureDir ? [state.captureDir] : [])];
+  // Each process the lab started leads its own process group (a capture's group holds `timeout` and tcpdump).
   for (const p of state?.processes ?? []) {
-    if (alive(p.pid) && isOurs(p.pid, dir)) {
-      process.kill(p.pid, 'SIGTERM');
+    if (alive(p.pid) && isOurs(p.pid, dirs)) {
+      signalGroup(p.pid, 'SIGTERM');
       stopped.push(p.pid);
     }
   }
   const end = Date.now() + 2000;
   while (stopped.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  for (const pid of stopped) if (alive(pid) && isOurs(pid, dir)) process.kill(pid, 'SIGKILL');
+  for (const pid of stopped) if (alive(pid) && isOurs(pid, dirs)) signalGroup(pid, 'SIGKILL');
   const existing = new Set(await listNetns());
   const wanted = new Set([
     ...(state?.namespaces.map((n) => n.name) ?? []),
@@ -462,6 +525,9 @@ export async function labDown(prefix: string): Promise<DownResult> {
     });
     if (r.code !== 0) throw new LabError(`removing the namespaces failed: ${r.stderr.trim()}`);
   }
+  // A capture folder outside the lab's own (--capture-dir): only one the verifier made (named so) is removed.
+  if (state?.captureDir && path.basename(state.captureDir).startsWith(CAPTURE_DIR_PREFIX))
+    fs.rmSync(state.captureDir, { recursive: true, force: true });
   fs.rmSync(statePath(prefix), { force: true });
   fs.rmSync(dir, { recursive: true, force: true });
   return { removed, stopped, found: !!state || removed.length > 0 };

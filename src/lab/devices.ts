@@ -24,7 +24,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DataPlane, TracePath } from '../core';
 import type { VerifyDeviceHop } from '../protocol/verify';
-import { run } from './exec';
+import { LabError, must, signalGroup } from './exec';
+import { commandOrFailure } from './fault';
 import { flowPacket, parseLinks, readPcap, type CapturedPacket } from './pcap';
 
 /** A device crossed (declared with the verify report). */
@@ -165,6 +166,8 @@ interface Running {
   exited: boolean;
   /** Bytes of the file already read (the pcap header is kept). */
   offset: number;
+  /** Records read from the file so far: tcpdump's `captured` counter must reach it (else a write was lost). */
+  records: number;
   header: Uint8Array | undefined;
   /** Drops counted at the end of the previous flow. */
   dropped: number;
@@ -175,8 +178,8 @@ const live = new Set<ChildProcess>();
 
 /** Stops every capture this process started (the verifier's teardown calls it). */
 export function stopAllCaptures(): void {
-  // SIGTERM: `timeout` passes it on to tcpdump (a SIGKILL would leave tcpdump running without its parent).
-  for (const c of live) c.kill('SIGTERM');
+  // The whole group: `timeout` and its tcpdump (signalling `timeout` alone can leave tcpdump running).
+  for (const c of live) if (c.pid) signalGroup(c.pid, 'SIGTERM');
   live.clear();
 }
 
@@ -238,30 +241,40 @@ export class LabCapture {
     readonly problems: readonly string[],
   ) {}
 
-  /** Starts a capture in every point and waits (bounded) until each one listens. `limitS` bounds each capture's life. */
-  static async start(points: readonly CapturePoint[], dir: string, limitS: number): Promise<LabCapture> {
+  /**
+   * Starts a capture in every point and waits (bounded, and no longer once `signal` stops the run) until each one
+   * listens. `limitS` bounds each capture's life.
+   */
+  static async start(
+    points: readonly CapturePoint[],
+    dir: string,
+    limitS: number,
+    signal?: AbortSignal,
+  ): Promise<LabCapture> {
     const problems: string[] = [];
     const running = await Promise.all(
       points.map(async (point, i): Promise<Running | undefined> => {
         const file = path.join(dir, `capture-${i}.pcap`);
-        const child = spawn(
-          'ip',
-          [
-            'netns',
-            'exec',
-            point.name,
-            'timeout',
-            '-s',
-            'INT',
-            String(Math.ceil(limitS)),
-            'tcpdump',
-            ...TCPDUMP_ARGS,
-            '-w',
-            file,
-            CAPTURE_FILTER,
-          ],
-          { stdio: ['ignore', 'ignore', 'pipe'] },
-        );
+        const [cmd, args] = commandOrFailure('ip', [
+          'netns',
+          'exec',
+          point.name,
+          'timeout',
+          '-s',
+          'INT',
+          String(Math.ceil(limitS)),
+          'tcpdump',
+          ...TCPDUMP_ARGS,
+          '-w',
+          file,
+          CAPTURE_FILTER,
+        ]);
+        if (signal?.aborted) {
+          problems.push('interrupted: the run was stopped');
+          return undefined;
+        }
+        // Its own process group, stopped as one (see signalGroup).
+        const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
         live.add(child);
         let markClosed = (): void => undefined;
         const r: Running = {
@@ -273,6 +286,7 @@ export class LabCapture {
           stderr: '',
           exited: false,
           offset: 0,
+          records: 0,
           header: undefined,
           dropped: 0,
         };
@@ -284,11 +298,15 @@ export class LabCapture {
         child.on('error', (e) => (r.stderr += e.message));
         child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
         const end = Date.now() + 5000;
-        while (!/listening on/.test(r.stderr) && !r.exited && Date.now() < end) await sleep(10);
+        while (!/listening on/.test(r.stderr) && !r.exited && !signal?.aborted && Date.now() < end) await sleep(10);
         r.tcpdumpPid = child.pid && !r.exited ? childPid(child.pid) : undefined;
         if (!/listening on/.test(r.stderr) || !r.tcpdumpPid) {
-          problems.push(`the capture in ${point.name} did not start: ${r.stderr.trim() || 'no output in 5 s'}`);
-          child.kill('SIGTERM');
+          problems.push(
+            signal?.aborted
+              ? 'interrupted: the run was stopped'
+              : `the capture in ${point.name} did not start: ${r.stderr.trim().split('\n').at(-1) || 'no output in 5 s'}`,
+          );
+          await stopGroup(child, r.closed, 'SIGTERM');
           return undefined;
         }
         return r;
@@ -355,23 +373,26 @@ export class LabCapture {
       if (s) r.dropped = s.dropped;
       if (r.exited)
         incomplete.push(`the capture in ${r.point.name} stopped: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
-      let bytes: Uint8Array;
-      try {
-        bytes = fs.readFileSync(r.file);
-      } catch (e) {
-        incomplete.push(`the capture file of ${r.point.name} could not be read: ${(e as Error).message}`);
+      let read = readNew(r);
+      // Every packet tcpdump counts as captured is in the file once it caught up. Fewer records: its writes failed
+      // (a full disk: tcpdump goes on counting, prints nothing and exits 0 while its file stops growing). Read
+      // again a few times first: a counter may be printed between counting a packet and writing it.
+      for (let i = 0; settled && s && r.records + read.records < s.captured && i < 5; i++) {
+        await sleep(20);
+        read = readNew(r);
+      }
+      if (settled && s && r.records + read.records < s.captured) throw new LabError(lostWrites(r, read, s));
+      if (read.error !== undefined) {
+        incomplete.push(`the capture file of ${r.point.name} could not be read: ${read.error}`);
         continue;
       }
       if (!r.header) {
-        if (bytes.length < 24) continue;
-        r.header = bytes.slice(0, 24);
+        if (!read.header) continue;
+        r.header = read.header;
         r.offset = 24;
       }
-      const segment = new Uint8Array(24 + bytes.length - r.offset);
-      segment.set(r.header, 0);
-      segment.set(bytes.subarray(r.offset), 24);
-      const read = readPcap(segment);
       r.offset += read.end - 24;
+      r.records += read.records;
       captures.set(r.point.id, { links: await links(r.point), packets: read.packets });
     }
     if (!settled)
@@ -381,20 +402,71 @@ export class LabCapture {
     return { captures, drops, incomplete };
   }
 
+  /** Where the captures write. */
+  get files(): string[] {
+    return this.running.map((r) => r.file);
+  }
+
   /** Stops the captures (SIGINT: tcpdump writes what it has), bounded, and removes their files. */
   async stop(): Promise<void> {
-    for (const r of this.running) r.child.kill('SIGINT');
-    await Promise.all(this.running.map((r) => Promise.race([r.closed, sleep(2000)])));
-    for (const r of this.running) {
-      if (live.has(r.child)) r.child.kill('SIGTERM');
-      fs.rmSync(r.file, { force: true });
-    }
+    await Promise.all(this.running.map((r) => stopGroup(r.child, r.closed, 'SIGINT')));
+    for (const r of this.running) fs.rmSync(r.file, { force: true });
   }
 }
 
-/** The interface names of a namespace by index. */
+/**
+ * Stops a capture's process group with `signal` and waits until it is gone (its stderr closes only when tcpdump
+ * exited too); after 2 s the group gets SIGKILL, and at most 1 s more is waited.
+ */
+async function stopGroup(child: ChildProcess, closed: Promise<void>, signal: NodeJS.Signals): Promise<void> {
+  if (!child.pid) return;
+  signalGroup(child.pid, signal);
+  const gone = await Promise.race([closed.then(() => true), sleep(2000).then(() => false)]);
+  if (gone) return;
+  signalGroup(child.pid, 'SIGKILL');
+  await Promise.race([closed, sleep(1000)]);
+}
+
+/** What a capture file gained since the last read: complete records after `r.offset`, never throwing. */
+function readNew(r: Running): {
+  packets: readonly CapturedPacket[];
+  records: number;
+  end: number;
+  header?: Uint8Array;
+  error?: string;
+} {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(r.file);
+  } catch (e) {
+    return { packets: [], records: 0, end: 24, error: (e as Error).message };
+  }
+  const header = r.header ?? (bytes.length >= 24 ? bytes.slice(0, 24) : undefined);
+  if (!header) return { packets: [], records: 0, end: 24 };
+  const offset = r.header ? r.offset : 24;
+  const segment = new Uint8Array(24 + Math.max(0, bytes.length - offset));
+  segment.set(header, 0);
+  segment.set(bytes.subarray(offset), 24);
+  const read = readPcap(segment);
+  return { packets: read.packets, records: read.records, end: read.end, header };
+}
+
+/** The one-line error for a capture whose file holds fewer packets than tcpdump captured. */
+function lostWrites(r: Running, read: { records: number }, s: CaptureStats): string {
+  const dir = path.dirname(r.file);
+  let free = '';
+  try {
+    const fsStats = fs.statfsSync(dir);
+    free = ` ${dir} has ${fsStats.bavail * fsStats.bsize} bytes free`;
+  } catch {
+    // The folder is gone: the message says what is known.
+  }
+  return `the capture in ${r.point.name} could not write its packets: ${r.file} holds ${r.records + read.records} of the ${s.captured} packets tcpdump captured (is the disk full?${free}); choose another folder with --capture-dir`;
+}
+
+/** The interface names of a namespace by index (a failing `ip` is a lab error: hops named `if3` would disagree). */
 export async function linksOf(netnsName: string): Promise<Map<number, string>> {
-  const r = await run('ip', ['-n', netnsName, '-o', 'link'], { timeoutMs: 5000 });
+  const r = await must('ip', ['-n', netnsName, '-o', 'link'], { timeoutMs: 5000 });
   return parseLinks(r.stdout);
 }
 

@@ -1,5 +1,7 @@
 /** Running the lab's commands: every call is bounded by a timeout and never goes through a shell unless asked. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { LabError } from './errors';
+import { FAILING_IP_ARGS, takeInjectedFailure } from './fault';
 
 export interface RunResult {
   readonly code: number;
@@ -14,7 +16,15 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Called with the started process (so a caller can stop it when it is itself stopped). */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /**
+   * The run was stopped (SIGINT, SIGTERM): nothing more is started, the command fails at once (code 130). A
+   * command already running is left to finish (they are short and bounded): a half-done `ip -batch` is worse.
+   */
+  readonly signal?: AbortSignal;
 }
+
+/** What a command that was never started because the run was stopped gives. */
+export const INTERRUPTED: RunResult = { code: 130, stdout: '', stderr: 'interrupted: the run was stopped' };
 
 /**
  * The environment of a Node script the lab starts with `process.execPath`: in the desktop editor that is
@@ -22,8 +32,18 @@ export interface RunOptions {
  */
 export const NODE_SCRIPT_ENV: Readonly<Record<string, string>> = { ELECTRON_RUN_AS_NODE: '1' };
 
-/** Runs `cmd args` with `input` on stdin; after `timeoutMs` the process gets SIGKILL and code 124. */
-export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+/**
+ * Runs `cmd args` with `input` on stdin; after `timeoutMs` the process gets SIGKILL and code 124. A fault test's
+ * injected failure (fault.ts) lets the command do its work and then gives a failing `ip`'s result instead.
+ */
+export async function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  if (options.signal?.aborted) return INTERRUPTED;
+  if (!takeInjectedFailure()) return runOnce(cmd, args, options);
+  await runOnce(cmd, args, options);
+  return runOnce('ip', FAILING_IP_ARGS, { timeoutMs: 5000 });
+}
+
+function runOnce(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -52,20 +72,28 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
   });
 }
 
-/** A failed lab command, with the command line and what it printed. */
-export class LabError extends Error {}
+export { LabError };
 
 /** Runs and throws a LabError with the command and its stderr when it fails. */
 export async function must(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const r = await run(cmd, args, options);
   if (r.code !== 0) {
-    const firstInput = options.input ? ` (input line: ${failedBatchLine(r.stderr, options.input) ?? 'see above'})` : '';
+    // The failing line of a batch, when the tool names it (the message is one line: no 'see above').
+    const line = options.input ? failedBatchLine(r.stderr, options.input) : undefined;
+    const firstInput = line !== undefined ? ` (input line: ${line})` : '';
     throw new LabError(
-      `${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}${firstInput}`,
+      `${cmd} ${args.join(' ')} failed (exit ${r.code}): ${oneLine(r.stderr) || oneLine(r.stdout)}${firstInput}`,
     );
   }
   return r;
 }
+
+/** A tool's message as one line (an error is printed on one line). */
+const oneLine = (text: string): string =>
+  text
+    .trim()
+    .split(/\s*\n\s*/)
+    .join('; ');
 
 /** `ip -batch` names the failing line as "Command failed -:12". */
 function failedBatchLine(stderr: string, input: string): string | undefined {
@@ -80,3 +108,20 @@ export const inNetns = (
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> => run('ip', ['netns', 'exec', ns, cmd, ...args], options);
+
+/**
+ * Sends `signal` to the process group that `pid` leads (a process the lab started with `detached: true`, and all
+ * it started: `timeout` and its tcpdump), or to `pid` alone when it leads none. Signalling only `timeout` can leave
+ * its tcpdump running without it (a SIGKILL, or a signal that comes before `timeout` started it).
+ */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone already.
+    }
+  }
+}

@@ -25,6 +25,7 @@ export {
   formatVerifyText,
   parseConntrack,
   VerifyUnavailable,
+  VerifyInterrupted,
   type VerifyReport,
   type FlowReport,
   type VerifyOptions,

@@ -27,11 +27,13 @@ export interface PcapFile {
   readonly packets: readonly CapturedPacket[];
   /** Bytes read: the header and every complete record (a file still being written may end in part of one). */
   readonly end: number;
+  /** Complete records read, also those too short to hold a packet (tcpdump counts every one it wrote). */
+  readonly records: number;
 }
 
 /** Reads a pcap file (either byte order, micro- or nanosecond timestamps). */
 export function readPcap(bytes: Uint8Array): PcapFile {
-  if (bytes.length < 24) return { linktype: -1, packets: [], end: 0 };
+  if (bytes.length < 24) return { linktype: -1, packets: [], end: 0, records: 0 };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magicLE = view.getUint32(0, true);
   let little: boolean;
@@ -39,13 +41,14 @@ export function readPcap(bytes: Uint8Array): PcapFile {
   if (magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d) [little, nano] = [true, magicLE === 0xa1b23c4d];
   else {
     const magicBE = view.getUint32(0, false);
-    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) return { linktype: -1, packets: [], end: 0 };
+    if (magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) return { linktype: -1, packets: [], end: 0, records: 0 };
     [little, nano] = [false, magicBE === 0xa1b23c4d];
   }
   const linktype = view.getUint32(20, little) & 0x0fffffff;
   const packets: CapturedPacket[] = [];
-  if (linktype !== LINKTYPE_LINUX_SLL2) return { linktype, packets, end: 24 };
+  if (linktype !== LINKTYPE_LINUX_SLL2) return { linktype, packets, end: 24, records: 0 };
   let off = 24;
+  let records = 0;
   while (off + 16 <= bytes.length) {
     const sec = view.getUint32(off, little);
     const frac = view.getUint32(off + 4, little);
@@ -53,6 +56,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     const start = off + 16;
     if (start + incl > bytes.length) break;
     off = start + incl;
+    records++;
     if (incl < SLL2_HEADER) continue;
     packets.push({
       ts: BigInt(sec) * 1_000_000_000n + BigInt(frac) * (nano ? 1n : 1000n),
@@ -62,7 +66,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
       data: bytes.subarray(start + SLL2_HEADER, start + incl),
     });
   }
-  return { linktype, packets, end: off };
+  return { linktype, packets, end: off, records };
 }
 
 export interface IpPacket {

@@ -7,13 +7,26 @@
  * the DNAT and SNAT the kernel applied). Load-balanced flows are tried until every predicted backend answered
  * (at most MAX_TRIES). The lab is removed on success, failure, SIGINT and SIGTERM; a verifier killed outright
  * leaves listeners that exit by themselves and a state file the next run cleans up.
+ *
+ * A stop (SIGINT, SIGTERM, or the caller's AbortSignal) starts no further command: the run unwinds from wherever
+ * it is (every wait is bounded, clients are killed), then the lab is removed and {@link VerifyInterrupted} is
+ * thrown. The lab is never removed while a command of the run may still be adding to it.
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { traceFlow, type DataPlane, type Topology, type TraceProto } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
-import { addLabProcesses, labDown, labUnavailable, labUp, orphanedLabs, type Lab } from './build';
+import {
+  addLabProcesses,
+  CAPTURE_DIR_PREFIX,
+  labDown,
+  labUnavailable,
+  labUp,
+  orphanedLabs,
+  setCaptureDir,
+  type Lab,
+} from './build';
 import {
   compareFlow,
   dropCount,
@@ -25,8 +38,9 @@ import {
   type FlowReport,
   type VerifyReport,
 } from './compare';
-import { LabCapture, linksOf, stopAllCaptures, type CapturePoint, type FlowCaptures } from './devices';
-import { inNetns, LabError, NODE_SCRIPT_ENV, run } from './exec';
+import { LabCapture, linksOf, stopAllCaptures, type CapturePoint } from './devices';
+import { inNetns, LabError, must, NODE_SCRIPT_ENV, run } from './exec';
+import { enterStage, labFault } from './fault';
 import { defaultFlows, parseFlowsFile, type FlowSpec } from './flows';
 import { loadLabTopology } from './load';
 import { unplacedPods } from './names';
@@ -62,14 +76,32 @@ export interface VerifyOptions {
   readonly prefix?: string;
   /** Capture per namespace and compare the devices crossed (default true; see docs/kernel-lab.md). */
   readonly devices?: boolean;
-  /** Install SIGINT/SIGTERM handlers that remove the lab, then exit (default true; the editor passes false). */
+  /** Stop on SIGINT/SIGTERM: remove the lab and throw {@link VerifyInterrupted} (default true; the editor passes false). */
   readonly handleSignals?: boolean;
+  /** Stops the run as a signal does (the lab is removed, then {@link VerifyInterrupted} is thrown). */
+  readonly signal?: AbortSignal;
+  /**
+   * A folder for the captures (a folder of its own is made inside it and removed with the lab); default the lab's
+   * folder under /run/netpath.
+   */
+  readonly captureDir?: string;
 }
 
 export type VerifyProgress = (message: string, done?: number, total?: number) => void;
 
 /** The lab cannot run here (not root, no namespaces, a tool missing) or could not be built: exit code 2. */
 export class VerifyUnavailable extends Error {}
+
+/** The run was stopped (SIGINT, SIGTERM or the caller's signal) and its lab removed (or the message says why not). */
+export class VerifyInterrupted extends Error {
+  constructor(
+    /** The signal's name (SIGINT, SIGTERM), or `aborted` for the caller's AbortSignal. */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 interface Context {
   readonly topology: Topology;
@@ -80,6 +112,8 @@ interface Context {
   /** The run's captures, when the devices crossed are compared. */
   readonly capture?: LabCapture;
   readonly clients?: Clients;
+  /** The run was stopped: no further command starts. */
+  readonly signal?: AbortSignal;
 }
 
 /** Sends one flow through the lab and compares it with the trace. */
@@ -141,15 +175,21 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     .filter((n) => n.kind === 'node')
     .map((n) => ({ id: n.id, name: ctx.lab.netnsOf.get(n.id)! }));
   const family = result.flow.dst.includes(':') ? 'ipv6' : 'ipv4';
-  // Each flow starts clean: no conntrack entries and no ClientIP affinity remembered from an earlier flow.
+  const signal = ctx.signal;
+  // A command of the lab that fails is a lab error (exit 2), never an observation: stale conntrack entries or an
+  // empty conntrack listing would be compared as if the kernel had done it.
+  const inLab = (ns: string, cmd: string, cmdArgs: readonly string[]) =>
+    must('ip', ['netns', 'exec', ns, cmd, ...cmdArgs], { timeoutMs: 5000, ...(signal ? { signal } : {}) });
+  await enterStage('probes', signal);
+  // Each flow starts clean: no conntrack entries and no ClientIP affinity remembered from an earlier flow. (An
+  // empty table makes `conntrack -F` print a message, not fail.)
   // With NetworkPolicy chains, their counters start at zero too: after the tries they say which verdicts the kernel reached.
   const iptables = family === 'ipv6' ? 'ip6tables-nft' : 'iptables-nft';
   const reset = `conntrack -F -f ${family} >/dev/null 2>&1; for f in /proc/net/xt_recent/*; do [ -e "$f" ] && echo / > "$f"; done;${policy ? ` ${iptables} -t filter -Z;` : ''} true`;
-  await Promise.all(nodes.map((n) => inNetns(n.name, 'sh', ['-c', reset], { timeoutMs: 5000 })));
+  await Promise.all(nodes.map((n) => inLab(n.name, 'sh', ['-c', reset])));
   // A sized flow starts with no path MTU remembered by the source from an earlier one (ICMP fragmentation needed
   // lowers it for 10 minutes, and the source would then fragment instead of sending one DF packet).
-  if (spec.size !== undefined)
-    await inNetns(startNs, 'ip', [family === 'ipv6' ? '-6' : '-4', 'route', 'flush', 'cache'], { timeoutMs: 5000 });
+  if (spec.size !== undefined) await inLab(startNs, 'ip', [family === 'ipv6' ? '-6' : '-4', 'route', 'flush', 'cache']);
 
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
@@ -167,49 +207,45 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     ...(spec.size !== undefined ? { size: spec.size } : {}),
   };
   const capture = ctx.capture;
-  let captured: FlowCaptures | undefined;
-  let r: Awaited<ReturnType<typeof run>>;
-  try {
-    r = await run(
-      'ip',
-      ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)],
-      {
-        timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000,
-        env: NODE_SCRIPT_ENV,
-        onSpawn: (c) => {
-          const clients = ctx.clients;
-          if (!clients) return;
-          if (clients.stopped) c.kill('SIGKILL');
-          clients.live.add(c);
-          c.on('close', () => clients.live.delete(c));
-        },
+  const r = await run(
+    'ip',
+    ['netns', 'exec', startNs, process.execPath, path.join(ctx.lab.state.dir, 'client.cjs'), JSON.stringify(args)],
+    {
+      timeoutMs: maxTries * (TRY_TIMEOUT_MS + 300) + 5000,
+      env: NODE_SCRIPT_ENV,
+      ...(signal ? { signal } : {}),
+      onSpawn: (c) => {
+        const clients = ctx.clients;
+        if (!clients) return;
+        if (clients.stopped) c.kill('SIGKILL');
+        clients.live.add(c);
+        c.on('close', () => clients.live.delete(c));
       },
-    );
-  } finally {
-    // Everything the tries sent is read now, also when the client failed (the next flow starts after it).
-    captured = capture
-      ? await capture.collect((p) => {
-          const cache = ctx.links ?? new Map<string, Promise<Map<number, string>>>();
-          let m = cache.get(p.name);
-          if (!m) cache.set(p.name, (m = linksOf(p.name)));
-          return m;
-        })
-      : undefined;
-  }
+    },
+  );
+  // A stopped run reads nothing more (its captures are being stopped).
+  if (signal?.aborted) throw new LabError('interrupted: the run was stopped');
+  await enterStage('collect', signal);
+  // Everything the tries sent is read now, also when the client failed (the next flow starts after it).
+  const captured = capture
+    ? await capture.collect((p) => {
+        const cache = ctx.links ?? new Map<string, Promise<Map<number, string>>>();
+        let m = cache.get(p.name);
+        if (!m) cache.set(p.name, (m = linksOf(p.name)));
+        return m;
+      })
+    : undefined;
   let tries: ClientTry[];
   try {
     tries = JSON.parse(r.stdout) as ClientTry[];
   } catch {
-    return {
-      ...fail(proto, [`the client in ${startNs} failed: ${r.stderr.trim() || `exit ${r.code}`}`], predicted),
-    };
+    // The client did not run (or died): nothing was observed, which is no difference with the tracer.
+    throw new LabError(
+      `the client in ${startNs} failed (exit ${r.code}): ${r.stderr.trim().split('\n').at(-1) || 'no output'}`,
+    );
   }
   const dumps = await Promise.all(
-    nodes.map((n) =>
-      inNetns(n.name, 'conntrack', ['-L', '-f', family], { timeoutMs: 5000 }).then((d) =>
-        parseConntrack(d.stdout, n.id),
-      ),
-    ),
+    nodes.map((n) => inLab(n.name, 'conntrack', ['-L', '-f', family]).then((d) => parseConntrack(d.stdout, n.id))),
   );
   const seenPolicy = policy ? await policyVerdicts(nodes, policy, iptables) : undefined;
   const compared = compareFlow(result, outcomes, {
@@ -258,7 +294,8 @@ function stopClients(clients: Clients): void {
 
 /**
  * Builds the topology of `paths` in namespaces, runs the flows, removes the lab and returns the report.
- * Throws {@link VerifyUnavailable} when it cannot run here or the lab cannot be built.
+ * Throws {@link VerifyUnavailable} when it cannot run here, the lab cannot be built or one of its commands fails
+ * (the lab removed first), and {@link VerifyInterrupted} when it was stopped.
  */
 export async function runVerify(
   paths: readonly string[],
@@ -278,117 +315,190 @@ export async function runVerify(
   const cwd = options.cwd ?? process.cwd();
   let loaded;
   let flows: readonly FlowSpec[];
+  let captureBase: string | undefined;
   try {
+    labFault();
     loaded = await loadLabTopology(paths, cwd);
     flows = options.flowsFile
       ? parseFlowsFile(fs.readFileSync(path.resolve(cwd, options.flowsFile), 'utf8'))
       : (options.flows ?? defaultFlows(loaded.topology));
+    if (options.captureDir !== undefined) {
+      captureBase = path.resolve(cwd, options.captureDir);
+      if (!fs.statSync(captureBase).isDirectory()) throw new Error(`${captureBase} is not a folder`);
+    }
   } catch (err) {
     throw new VerifyUnavailable(err instanceof Error ? err.message : String(err));
   }
   const prefix = options.prefix ?? `npv-${process.pid}`;
   const handle = options.handleSignals ?? true;
-  let tearing: Promise<unknown> | undefined;
+  const stop = new AbortController();
   const clients: Clients = { live: new Set(), stopped: false };
-  let stopCapture = (): Promise<void> => Promise.resolve();
-  const teardown = (): Promise<unknown> =>
-    (tearing ??=
-      (stopClients(clients),
-      stopCapture()
-        .catch(() => undefined)
-        .finally(stopAllCaptures)
-        .then(() => labDown(prefix).catch(() => undefined))));
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onProgress(`${signal}: removing the lab`);
-    void teardown().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  const stopRun = (reason: string): void => {
+    if (stop.signal.aborted) return;
+    onProgress(`${reason}: stopping and removing the lab`);
+    stop.abort(reason);
+    stopClients(clients);
   };
+  const onSignal = (signal: NodeJS.Signals): void => stopRun(signal);
+  const onAbort = (): void => stopRun('aborted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
   if (handle) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  let capture: LabCapture | undefined;
+  let outcome: { report: VerifyReport } | { error: unknown };
   try {
-    onProgress(`building lab '${prefix}' for ${loaded.topology.name}`);
-    let lab: Lab;
-    try {
-      lab = await labUp(loaded.topology, loaded.dataPlane, loaded.files, {
+    outcome = {
+      report: await runLab(
+        loaded,
+        flows,
         prefix,
-        owner: process.pid,
-        onProgress: (m) => onProgress(m),
-      });
-    } catch (err) {
-      throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
-    }
-    const t1 = Date.now();
-    let capture: LabCapture | undefined;
-    if (options.devices ?? true) {
-      // One capture per pod, node and external namespace for the whole run; bounded by the longest the flows can take.
-      const points: CapturePoint[] = [...loaded.dataPlane.namespaces.values()].flatMap((n) => {
-        const name = lab.netnsOf.get(n.id);
-        return name ? [{ id: n.id, name }] : [];
-      });
-      capture = await LabCapture.start(
-        points,
-        lab.state.dir,
-        120 + flows.length * 2 * ((MAX_TRIES * (TRY_TIMEOUT_MS + 300)) / 1000 + 10),
-      );
-      stopCapture = () => capture!.stop();
-      addLabProcesses(prefix, capture.processes);
-      if (capture.problems.length)
-        throw new VerifyUnavailable(`the captures could not start: ${capture.problems.join('; ')}`);
-    }
-    const ctx: Context = {
-      topology: loaded.topology,
-      dp: loaded.dataPlane,
-      lab,
-      links: new Map(),
-      ...(capture ? { capture } : {}),
-      clients,
+        captureBase,
+        options,
+        stop.signal,
+        clients,
+        (c) => (capture = c),
+        onProgress,
+      ),
     };
-    const reports: FlowReport[] = [];
-    let retried = 0;
-    let drops = 0;
-    for (const [i, f] of flows.entries()) {
-      onProgress(`flow ${i + 1}/${flows.length}: ${f.from} -> ${f.to}`, i, flows.length);
-      let report = await verifyFlow(ctx, f);
-      drops += dropCount(report);
-      if (report.devices === 'not observed') {
-        // The captures lost packets of this flow: observe it once more.
-        retried++;
-        onProgress(
-          `flow ${i + 1}/${flows.length}: devices not observed (${report.devicesNote?.join('; ') ?? ''}), trying it again`,
-          i,
-          flows.length,
-        );
-        const again = await verifyFlow(ctx, f);
-        drops += dropCount(again);
-        report =
-          again.devices === 'not observed'
-            ? { ...again, devicesNote: [...(report.devicesNote ?? []), ...(again.devicesNote ?? [])] }
-            : again;
-      }
-      reports.push(report);
-    }
-    const flowsMs = Date.now() - t1;
-    const t2 = Date.now();
-    await teardown();
-    const count = (s: DevicesStatus) => reports.filter((r) => r.devices === s).length;
-    const unplaced = unplacedPods(loaded.dataPlane);
-    return {
-      topology: loaded.topology.name,
-      prefix,
-      agree: reports.every((r) => r.agree),
-      flows: reports,
-      ...(unplaced.length ? { unplacedPods: unplaced } : {}),
-      timings: { setupMs: lab.setupMs, flowsMs, teardownMs: Date.now() - t2 },
-      ...(capture
-        ? { devices: { compared: count('compared'), notObserved: count('not observed'), drops, retried } }
-        : {}),
-    };
+  } catch (error) {
+    outcome = { error };
+  }
+  // Nothing of the run is still starting a command now: every client is stopped, then the captures, then the lab.
+  const t2 = Date.now();
+  stopClients(clients);
+  let removal: string | undefined;
+  try {
+    await (capture?.stop() ?? Promise.resolve()).catch(() => undefined);
+    stopAllCaptures();
+    await labDown(prefix);
+  } catch (err) {
+    removal = err instanceof Error ? err.message : String(err);
   } finally {
-    await teardown();
+    options.signal?.removeEventListener('abort', onAbort);
     if (handle) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
   }
+  const removed = removal
+    ? `removing lab '${prefix}' failed: ${removal}; run \`netpath lab down --prefix ${prefix}\``
+    : `lab '${prefix}' removed`;
+  if (stop.signal.aborted) {
+    const reason = String(stop.signal.reason);
+    throw new VerifyInterrupted(reason, `interrupted by ${reason}; ${removed}`);
+  }
+  if ('error' in outcome) {
+    const e = outcome.error;
+    if (e instanceof VerifyUnavailable || !(e instanceof LabError)) throw e;
+    throw new VerifyUnavailable(removal ? `${e.message}; ${removed}` : e.message);
+  }
+  if (removal) throw new VerifyUnavailable(`the flows ran, but ${removed}`);
+  const report = outcome.report;
+  return { ...report, timings: { ...report.timings, teardownMs: Date.now() - t2 } };
+}
+
+/** The run itself, between the checks and the teardown (which `runVerify` does, whatever happens here). */
+async function runLab(
+  loaded: Awaited<ReturnType<typeof loadLabTopology>>,
+  flows: readonly FlowSpec[],
+  prefix: string,
+  captureBase: string | undefined,
+  options: VerifyOptions,
+  signal: AbortSignal,
+  clients: Clients,
+  onCapture: (capture: LabCapture) => void,
+  onProgress: VerifyProgress,
+): Promise<VerifyReport> {
+  onProgress(`building lab '${prefix}' for ${loaded.topology.name}`);
+  let lab: Lab;
+  try {
+    lab = await labUp(loaded.topology, loaded.dataPlane, loaded.files, {
+      prefix,
+      owner: process.pid,
+      onProgress: (m) => onProgress(m),
+      signal,
+    });
+  } catch (err) {
+    throw new VerifyUnavailable(err instanceof LabError ? err.message : String(err));
+  }
+  const t1 = Date.now();
+  let capture: LabCapture | undefined;
+  if (options.devices ?? true) {
+    onProgress('starting the captures (tcpdump)');
+    await enterStage('captures', signal);
+    let dir = lab.state.dir;
+    if (captureBase) {
+      try {
+        dir = fs.mkdtempSync(path.join(captureBase, CAPTURE_DIR_PREFIX));
+      } catch (err) {
+        throw new LabError(`--capture-dir: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      setCaptureDir(prefix, dir);
+    }
+    // One capture per pod, node and external namespace for the whole run; bounded by the longest the flows can take.
+    const points: CapturePoint[] = [...loaded.dataPlane.namespaces.values()].flatMap((n) => {
+      const name = lab.netnsOf.get(n.id);
+      return name ? [{ id: n.id, name }] : [];
+    });
+    capture = await LabCapture.start(
+      points,
+      dir,
+      120 + flows.length * 2 * ((MAX_TRIES * (TRY_TIMEOUT_MS + 300)) / 1000 + 10),
+      signal,
+    );
+    onCapture(capture);
+    addLabProcesses(prefix, capture.processes);
+    if (capture.problems.length) throw new LabError(`the captures could not start: ${capture.problems.join('; ')}`);
+  }
+  const ctx: Context = {
+    topology: loaded.topology,
+    dp: loaded.dataPlane,
+    lab,
+    links: new Map(),
+    ...(capture ? { capture } : {}),
+    clients,
+    signal,
+  };
+  const reports: FlowReport[] = [];
+  let retried = 0;
+  let drops = 0;
+  for (const [i, f] of flows.entries()) {
+    if (signal.aborted) throw new LabError('interrupted: the run was stopped');
+    onProgress(`flow ${i + 1}/${flows.length}: ${f.from} -> ${f.to}`, i, flows.length);
+    let report = await verifyFlow(ctx, f);
+    drops += dropCount(report);
+    if (report.devices === 'not observed') {
+      // The captures lost packets of this flow: observe it once more.
+      retried++;
+      onProgress(
+        `flow ${i + 1}/${flows.length}: devices not observed (${report.devicesNote?.join('; ') ?? ''}), trying it again`,
+        i,
+        flows.length,
+      );
+      const again = await verifyFlow(ctx, f);
+      drops += dropCount(again);
+      report =
+        again.devices === 'not observed'
+          ? { ...again, devicesNote: [...(report.devicesNote ?? []), ...(again.devicesNote ?? [])] }
+          : again;
+    }
+    reports.push(report);
+  }
+  const flowsMs = Date.now() - t1;
+  const count = (st: DevicesStatus) => reports.filter((r) => r.devices === st).length;
+  const unplaced = unplacedPods(loaded.dataPlane);
+  return {
+    topology: loaded.topology.name,
+    prefix,
+    agree: reports.every((r) => r.agree),
+    flows: reports,
+    ...(unplaced.length ? { unplacedPods: unplaced } : {}),
+    timings: { setupMs: lab.setupMs, flowsMs, teardownMs: 0 },
+    ...(capture
+      ? { devices: { compared: count('compared'), notObserved: count('not observed'), drops, retried } }
+      : {}),
+  };
 }

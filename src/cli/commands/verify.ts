@@ -1,8 +1,9 @@
 import { escapeControls, escapeDeep } from '../../core';
-import { formatVerifyText, runVerify, VerifyUnavailable } from '../../lab';
+import { formatVerifyText, runVerify, VerifyInterrupted, VerifyUnavailable } from '../../lab';
 import { CliError, EXIT, type Command } from '../command';
 
 const USAGE = `Usage: netpath verify <file|folder>... [--flows FILE] [--format text|json] [--prefix NAME] [--no-devices]
+                      [--capture-dir DIR]
 
 Builds the topology in Linux network namespaces (as \`netpath lab up\`), sends flows through the real kernel,
 observes each one (who answered and the source address it saw, conntrack's NAT in every node, the set of
@@ -19,9 +20,12 @@ Options:
   --format text|json    text: one line per flow (default); json: {flows:[{from,to,proto,agree,predicted,observed,differences}]}
   --prefix NAME         namespace prefix (default npv-<pid>)
   --no-devices          do not capture and compare the devices crossed (no tcpdump)
+  --capture-dir DIR     write the captures in a folder made inside DIR (default: the lab's folder in /run/netpath);
+                        a capture that cannot write (a full disk) stops the run with an error
   -h, --help            show this help
 
-Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run.`;
+Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run (the lab is removed), 130 stopped by
+SIGINT (Ctrl-C), 143 by SIGTERM (the lab is removed in both cases).`;
 
 export const verify: Command = {
   name: 'verify',
@@ -35,7 +39,7 @@ export const verify: Command = {
       const a = args[i];
       const eq = a.indexOf('=');
       const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-      if (['--flows', '--format', '--prefix'].includes(name)) {
+      if (['--flows', '--format', '--prefix', '--capture-dir'].includes(name)) {
         const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
         if (v === undefined) throw new CliError(`${name} needs a value (see netpath verify --help)`);
         opts[name] = v;
@@ -54,6 +58,7 @@ export const verify: Command = {
           ...(opts['--flows'] ? { flowsFile: opts['--flows'] } : {}),
           ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}),
           ...(opts['--no-devices'] ? { devices: false } : {}),
+          ...(opts['--capture-dir'] ? { captureDir: opts['--capture-dir'] } : {}),
         },
         (m) => io.err(`${escapeControls(m)}\n`),
       );
@@ -61,6 +66,11 @@ export const verify: Command = {
       return report.agree ? EXIT.ok : EXIT.findings;
     } catch (err) {
       if (err instanceof VerifyUnavailable) throw new CliError(`cannot verify: ${err.message}`);
+      if (err instanceof VerifyInterrupted) {
+        // One line, and the shell's convention for a process stopped by a signal (128 + its number).
+        io.err(`netpath verify: ${escapeControls(err.message)}\n`);
+        return err.reason === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+      }
       throw err;
     }
   },

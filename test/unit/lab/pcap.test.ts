@@ -168,6 +168,10 @@ describe('lab: pcap reader', () => {
     // A file still being written: `end` is where the complete records stop, so the next read starts there.
     assert.equal(readPcap(whole.subarray(0, whole.length - 5)).end, 24 + (whole.length - 24) / 2);
     assert.equal(readPcap(whole).end, whole.length);
+    // Complete records: what tcpdump's `captured` counter must reach once it caught up (else its writes failed).
+    assert.equal(readPcap(whole).records, 2);
+    assert.equal(readPcap(whole.subarray(0, whole.length - 5)).records, 1);
+    assert.equal(readPcap(whole.subarray(0, 24)).records, 0);
     assert.equal(parseIp({ ethertype: 0x0806, data: new Uint8Array(28) }), undefined);
   });
 
