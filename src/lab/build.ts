@@ -86,6 +86,25 @@ export async function labUnavailable(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Calico's IPIP device in a lab namespace: the kernel's fallback `tunl0`, which every namespace gets once the ipip
+ * module is loaded (unless net.core.fb_tunnels_only_for_init_net keeps it to the first one: then an ipip device of
+ * that name without local or remote, which behaves the same). A kernel without IPIP gets a LabError that says so.
+ */
+async function ensureTunl0(netns: string): Promise<void> {
+  if ((await run('ip', ['-n', netns, 'link', 'show', 'tunl0'], { timeoutMs: 5000 })).code === 0) return;
+  const add = await run('ip', ['-n', netns, 'link', 'add', 'tunl0', 'type', 'ipip'], { timeoutMs: 5000 });
+  if (add.code !== 0)
+    throw new LabError(
+      `this kernel cannot create IPIP devices (\`ip link add tunl0 type ipip\`: ${
+        add.stderr
+          .trim()
+          .replace(/^Error:\s*/, '')
+          .replace(/\.$/, '') || `exit ${add.code}`
+      }; the ipip module is absent), so the lab cannot build Calico's IPIP mode (tunl0); traces still show it`,
+    );
+}
+
 /** The names of the existing network namespaces. */
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list'], { timeoutMs: 5000 });
@@ -272,6 +291,7 @@ export async function labUp(
     }
     const configure = async (id: string): Promise<void> => {
       const n = dp.namespaces.get(id)!;
+      if (n.interfaces.some((i) => i.kind === 'ipip')) await ensureTunl0(ns(id));
       const cmds = ['link set lo up'];
       for (const b of n.bridges) cmds.push(`link add ${b.name} address ${macFor(id, b.name)} type bridge`);
       for (const i of n.interfaces) {

@@ -156,6 +156,8 @@ export function parseIp(p: Pick<CapturedPacket, 'ethertype' | 'data'>): IpPacket
       dport: dv.getUint16(l4 + 2, false),
       payload: b.subarray(l4 + 8, end),
     };
+  // IP in IP (protocol 4, Calico's IPIP): the payload is the inner IPv4 packet.
+  if (protocol === 4 && l4 < end) return { ...base, payload: b.subarray(l4, end) };
   return base;
 }
 
@@ -174,7 +176,7 @@ const VXLAN_INNER = 8 + 14;
 
 /**
  * The packet of the flow in a capture: the IP packet itself, or when it is a VXLAN packet to one of `tunnelPorts`
- * (the I flag set, a valid VNI field), the IP packet inside it.
+ * (the I flag set, a valid VNI field) or an IPIP packet (IP protocol 4), the IP packet inside it.
  */
 export function flowPacket(
   p: Pick<CapturedPacket, 'ethertype' | 'data'>,
@@ -182,6 +184,7 @@ export function flowPacket(
 ): IpPacket | undefined {
   const ip = parseIp(p);
   const b = ip?.payload;
+  if (ip?.protocol === 4 && b) return parseIp({ ethertype: 0x0800, data: b }) ?? ip;
   if (!ip || ip.protocol !== 17 || ip.dport === undefined || !tunnelPorts.has(ip.dport) || !b) return ip;
   if (b.length < VXLAN_INNER || (b[0] & 0x08) === 0 || b[7] !== 0) return ip;
   const ethertype = (b[20] << 8) | b[21];

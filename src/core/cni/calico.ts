@@ -25,6 +25,11 @@
  *   blocks of nodes on the same subnet are routed directly via the node's address, as felix does in that mode.
  *   The pods' MTU follows (felix's veth MTU: the underlay's - 50).
  *
+ * - IPIP (an IPv4 pool with ipipMode Always or CrossSubnet): the kernel's fallback IPIP device `tunl0` (no local
+ *   or remote address: it takes the outer destination from the route's gateway) holds the node's IPIP tunnel
+ *   address as a /32, MTU the underlay's - 20, and BIRD installs `<block> via <node IP> dev tunl0 onlink` for the
+ *   remote blocks it encapsulates to (IP protocol 4: an outer IPv4 header, no UDP, nothing to learn).
+ *
  * The pods' wiring and the local routes stay the same with encapsulation; a pool's mode decides per remote block.
  * IPv6 blocks are routed directly (vxlan-v6.calico is not modelled).
  */
@@ -53,7 +58,7 @@ import type { IPPool, Node, Topology } from '../model/types';
 import type { Span } from '../problem';
 import { ifaceAddress } from './bridge';
 import { vtepMac } from './flannel';
-import { DEFAULT_MTU, VXLAN_OVERHEAD } from './names';
+import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN_OVERHEAD } from './names';
 import type { CniNodeView, CniPlugin, CniRules } from './types';
 
 /** The pods' gateway: a link-local address nobody holds, answered by proxy ARP. */
@@ -75,6 +80,8 @@ export interface CalicoBlock {
 export const CALICO_VXLAN_DEVICE = 'vxlan.calico';
 export const CALICO_VXLAN_VNI = 4096;
 export const CALICO_VXLAN_PORT = 4789;
+/** The kernel's IPIP fallback device Calico routes through (ip_tunnel's `tunl0`). */
+export const CALICO_IPIP_DEVICE = 'tunl0';
 
 type EncapMode = IPPool['vxlanMode'];
 
@@ -158,6 +165,11 @@ export function calicoVxlanEnabled(t: Topology): boolean {
   return calicoPools(t).some((p) => p.prefix.family === 4 && p.vxlanMode !== 'Never');
 }
 
+/** Whether any enabled IPv4 pool encapsulates in IPIP (calico-node then brings tunl0 up with a tunnel address). */
+export function calicoIpipEnabled(t: Topology): boolean {
+  return calicoPools(t).some((p) => p.prefix.family === 4 && p.vxlanMode === 'Never' && p.ipipMode !== 'Never');
+}
+
 /** A Calico node as the other nodes' tunnel entries and routes see it. */
 interface CalicoPeer {
   readonly node: Node;
@@ -219,7 +231,7 @@ function firstFree(block: Prefix, held: ReadonlySet<bigint>): bigint | undefined
 function calicoIndex(t: Topology): CalicoIndex {
   const memo = indexMemo.get(t);
   if (memo) return memo;
-  const vxlan = calicoVxlanEnabled(t);
+  const vxlan = calicoVxlanEnabled(t) || calicoIpipEnabled(t);
   const pools = calicoPools(t);
   const blocksOf = calicoBlocks(t);
   const held = new Set<bigint>();
@@ -291,14 +303,21 @@ function blockFor(index: CalicoIndex, a: Address): BlockEntry | undefined {
 }
 
 /**
- * Whether traffic from `me` to a block of `owner` in `pool` is encapsulated in VXLAN: the pool's vxlanMode is
- * Always, or CrossSubnet and the owner's address is outside `me`'s subnet. IPv4 only.
+ * How traffic from `me` to a block of `owner` in `pool` is encapsulated: in VXLAN or IPIP when the pool's mode
+ * for it is Always, or CrossSubnet and the owner's address is outside `me`'s subnet; else not at all. IPv4 only.
  */
-export function calicoEncapsulates(pool: CalicoPool | undefined, me: CalicoPeer, owner: CalicoPeer): boolean {
-  if (!pool || pool.prefix.family !== 4 || pool.vxlanMode === 'Never') return false;
-  if (pool.vxlanMode === 'Always') return true;
+export function calicoEncapsulation(
+  pool: CalicoPool | undefined,
+  me: CalicoPeer,
+  owner: CalicoPeer,
+): 'vxlan' | 'ipip' | undefined {
+  if (!pool || pool.prefix.family !== 4) return undefined;
+  const [protocol, mode] =
+    pool.vxlanMode !== 'Never' ? (['vxlan', pool.vxlanMode] as const) : (['ipip', pool.ipipMode] as const);
+  if (mode === 'Never') return undefined;
+  if (mode === 'Always') return protocol;
   const theirs = owner.underlay ? parseAddress(owner.underlay.address) : undefined;
-  return !me.underlay || !theirs || !prefixContainsAddress(me.underlay.subnet, theirs);
+  return !me.underlay || !theirs || !prefixContainsAddress(me.underlay.subnet, theirs) ? protocol : undefined;
 }
 
 /** `me`'s address on a network `owner` also has an address of `family` on: the direct route's device and gateway. */
@@ -326,7 +345,21 @@ function calicoRoutes(t: Topology, node: Node): ImpliedRoutes {
     if (known !== undefined) return known ?? undefined;
     let r: DpRoute | undefined;
     const cidr = e.block.cidr;
-    if (calicoEncapsulates(e.pool, me, e.owner)) {
+    const encap = calicoEncapsulation(e.pool, me, e.owner);
+    if (encap === 'ipip') {
+      const via = e.owner.underlay?.address;
+      if (via && me.tunnel)
+        r = {
+          to: cidr,
+          prefix: e.block.prefix,
+          via,
+          dev: CALICO_IPIP_DEVICE,
+          onlink: true,
+          kind: 'implied',
+          text: `${cidr} via ${via} dev ${CALICO_IPIP_DEVICE} onlink`,
+          span: e.block.span,
+        };
+    } else if (encap === 'vxlan') {
       const via = e.owner.tunnel?.address;
       if (via && me.tunnel)
         r = {
@@ -397,18 +430,38 @@ function calicoTunnelEntries(t: Topology, node: Node): TunnelEntries {
   };
 }
 
-/** The MTUs Calico gives a node: the VTEP's and the pods' (felix's veth MTU), the underlay's minus VXLAN's 50 bytes. */
-export function calicoMtus(t: Topology, node: Node): { underlay: number; vtep: number; pod: number | undefined } {
+/**
+ * The MTUs Calico gives a node: vxlan.calico's (the underlay's - 50), tunl0's (- 20) and the pods' (felix's veth
+ * MTU: the smallest of the tunnels in use; `cni.mtu` when written).
+ */
+export function calicoMtus(
+  t: Topology,
+  node: Node,
+): { underlay: number; vtep: number; tunl: number; pod: number | undefined } {
   const underlay = underlayOf(t, node)?.mtu ?? DEFAULT_MTU;
   const vtep = underlay - VXLAN_OVERHEAD;
-  return { underlay, vtep, pod: t.cluster.cni.mtu ?? (calicoVxlanEnabled(t) ? vtep : undefined) };
+  const tunl = underlay - IPIP_OVERHEAD;
+  const pod = calicoVxlanEnabled(t) ? vtep : calicoIpipEnabled(t) ? tunl : undefined;
+  return { underlay, vtep, tunl, pod: t.cluster.cni.mtu ?? pod };
 }
 
 /** The node's VXLAN view (its VTEP), when VXLAN is on and the node has a tunnel address. */
 function tunnelView(t: Topology, node: Node): Pick<CniNodeView, 'tunnel' | 'devices'> | undefined {
-  if (!calicoVxlanEnabled(t)) return undefined;
+  const vxlan = calicoVxlanEnabled(t);
+  if (!vxlan && !calicoIpipEnabled(t)) return undefined;
   const p = calicoIndex(t).peers.get(node);
   if (!p?.tunnel || !p.underlay) return undefined;
+  if (!vxlan)
+    return {
+      devices: [{ name: CALICO_IPIP_DEVICE, addresses: [`${p.tunnel.address}/32`] }],
+      tunnel: {
+        protocol: 'ipip',
+        device: CALICO_IPIP_DEVICE,
+        address: p.tunnel.address,
+        underlay: p.underlay.name,
+        local: p.underlay.address,
+      },
+    };
   return {
     devices: [{ name: CALICO_VXLAN_DEVICE, addresses: [`${p.tunnel.address}/32`] }],
     tunnel: {
@@ -453,6 +506,12 @@ export const CALICO_PLUGIN: CniPlugin = {
     const vx = t ? tunnelView(t, node) : undefined;
     if (!vx?.tunnel) return { plugin: 'calico', summary, devices: [] };
     const tn = vx.tunnel;
+    if (tn.protocol === 'ipip')
+      return {
+        plugin: 'calico',
+        summary: `Calico IPIP: ${tn.device} (IP protocol 4, ${tn.address}/32, over ${tn.underlay}), remote blocks via their node's address dev ${tn.device} onlink; ${summary.slice('Calico: '.length)}`,
+        ...vx,
+      };
     return {
       plugin: 'calico',
       summary: `Calico VXLAN: VTEP ${tn.device} (VNI ${tn.vni}, UDP ${tn.port}, ${tn.address}/32, MAC ${tn.mac}, over ${tn.underlay}), remote blocks via their tunnel address onlink; ${summary.slice('Calico: '.length)}`,
@@ -479,12 +538,25 @@ export const CALICO_PLUGIN: CniPlugin = {
       const r = pluginRoute(b.cidr, { type: 'blackhole' });
       if (r) routes.push({ ...r, span: b.span });
     }
-    if (!calicoVxlanEnabled(t)) return { interfaces, bridges: [], routes };
+    const vxlan = calicoVxlanEnabled(t);
+    const ipip = calicoIpipEnabled(t);
+    if (!vxlan && !ipip) return { interfaces, bridges: [], routes };
     const p = calicoIndex(t).peers.get(node);
     const mtus = calicoMtus(t, node);
     const withMtu = interfaces.map((i) => (mtus.pod !== undefined ? { ...i, mtu: mtus.pod } : i));
+    const tunl: DpInterface[] =
+      ipip && p?.tunnel
+        ? [
+            {
+              name: CALICO_IPIP_DEVICE,
+              kind: 'ipip',
+              addresses: [{ family: 4, address: p.tunnel.address, length: 32 }],
+              mtu: mtus.tunl,
+            },
+          ]
+        : [];
     const vtep: DpInterface[] =
-      p?.tunnel && p.underlay
+      vxlan && p?.tunnel && p.underlay
         ? [
             {
               name: CALICO_VXLAN_DEVICE,
@@ -503,7 +575,7 @@ export const CALICO_PLUGIN: CniPlugin = {
           ]
         : [];
     return {
-      interfaces: [...withMtu, ...vtep],
+      interfaces: [...withMtu, ...vtep, ...tunl],
       bridges: [],
       routes,
       implied: calicoRoutes(t, node),

@@ -10,3 +10,5 @@ export const FLANNEL_DEFAULT_PORT = 8472;
 export const VXLAN_OVERHEAD = 50;
 /** The MTU of an underlay network that does not say. */
 export const DEFAULT_MTU = 1500;
+/** The bytes IPIP adds to each packet: an outer IPv4 header (IP protocol 4). */
+export const IPIP_OVERHEAD = 20;

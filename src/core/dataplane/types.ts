@@ -28,7 +28,8 @@ export interface InterfaceAddress {
 
 export interface DpInterface {
   readonly name: string;
-  readonly kind: 'loopback' | 'veth' | 'bridge' | 'physical' | 'vxlan';
+  /** `ipip`: the kernel's IPIP fallback device tunl0 (Calico IPIP), whose outer destination is the route's gateway. */
+  readonly kind: 'loopback' | 'veth' | 'bridge' | 'physical' | 'vxlan' | 'ipip';
   readonly addresses: readonly InterfaceAddress[];
   /** For a veth: the other end. */
   readonly peer?: { readonly netns: NetnsId; readonly device: string };

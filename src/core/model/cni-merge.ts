@@ -53,8 +53,8 @@ function implied(b: Drafts, flannel: FlannelSettings | undefined, pools: readonl
         : '';
     return {
       what: `Calico${encap ? ` (${encap === 'vxlan' ? 'VXLAN' : 'IPIP'} encapsulation)` : ' (routed, BGP)'}`,
-      // The `calico` plug-in follows each pool's vxlanMode (routed or VXLAN per remote block); IPIP is not modelled.
-      candidates: encap === 'ipip' ? ['calico-ipip'] : ['calico'],
+      // The `calico` plug-in follows each pool's vxlanMode and ipipMode (routed, VXLAN or IPIP per remote block).
+      candidates: ['calico'],
       span,
     };
   };

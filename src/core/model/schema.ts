@@ -181,7 +181,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
               enum: [...CNI_PLUGIN_NAMES],
               default: DEFAULT_CNI_PLUGIN,
               description:
-                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it. `flannel`: the same bridge (cni0) for local pods, and between nodes flannel's backend (`cni.flannel.backend.type`: vxlan by default, the flannel.<VNI> VTEP; or host-gw). `ptp`: a veth per pod and no bridge, the gateway (the pod subnet's first address) as a /32 on every host veth, a route per pod. `kindnet`: kind's CNI, ptp plus kindnetd's KIND-MASQ-AGENT masquerade. `calico`: cali veths with proxy ARP for the pods' gateway 169.254.1.1, a route per pod, IPAM blocks from `ipPools` with a blackhole route per local block, natOutgoing; between nodes each pool's `vxlanMode` (the vxlan.calico VTEP, VNI 4096, UDP 4789) or direct routes. Without flannel's VXLAN, `routing: host-gw` routes each node's pod CIDR (Calico: its blocks) via the node.",
+                "The CNI plug-in that wires every node and its pods (a node's `cni` overrides it). `bridge`: a Linux bridge per node with the pods' veths as ports and the pods' gateway on it. `flannel`: the same bridge (cni0) for local pods, and between nodes flannel's backend (`cni.flannel.backend.type`: vxlan by default, the flannel.<VNI> VTEP; or host-gw). `ptp`: a veth per pod and no bridge, the gateway (the pod subnet's first address) as a /32 on every host veth, a route per pod. `kindnet`: kind's CNI, ptp plus kindnetd's KIND-MASQ-AGENT masquerade. `calico`: cali veths with proxy ARP for the pods' gateway 169.254.1.1, a route per pod, IPAM blocks from `ipPools` with a blackhole route per local block, natOutgoing; between nodes each pool's `vxlanMode` (the vxlan.calico VTEP, VNI 4096, UDP 4789), `ipipMode` (tunl0, IP protocol 4) or direct routes. Without flannel's VXLAN, `routing: host-gw` routes each node's pod CIDR (Calico: its blocks) via the node.",
             },
             bridge: {
               type: 'string',
@@ -306,7 +306,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
                     enum: ['Never', 'Always', 'CrossSubnet'],
                     default: 'Never',
                     description:
-                      'IP-in-IP encapsulation (IP protocol 4) between nodes: Always, only across subnets, or Never.',
+                      "IP-in-IP encapsulation (IP protocol 4) between nodes: Always, only towards nodes outside the node's subnet (CrossSubnet), or Never. Every node's tunl0 gets a tunnel address from its block; remote blocks are routed `via <node address> dev tunl0 onlink`.",
                   },
                   vxlanMode: {
                     type: 'string',

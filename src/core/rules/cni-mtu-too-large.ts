@@ -1,17 +1,19 @@
-import { calicoMtus, calicoVxlanEnabled } from '../cni/calico';
+import { calicoIpipEnabled, calicoMtus, calicoVxlanEnabled } from '../cni/calico';
 import { flannelBackend, flannelMtus } from '../cni/flannel';
-import { DEFAULT_MTU, VXLAN_OVERHEAD } from '../cni/names';
+import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import type { Node, Topology } from '../model/types';
 import { written } from './probes';
 import type { Rule } from './rule';
 
-/** What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes (flannel, Calico), else nothing. */
+/** What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes (flannel, Calico), IPIP's 20, or nothing. */
 function overheadOf(t: Topology, n: Node): { bytes: number; what: string } {
   const vxlan = (n.cni === 'flannel' && flannelBackend(t).vxlan) || (n.cni === 'calico' && calicoVxlanEnabled(t));
-  return vxlan
-    ? { bytes: VXLAN_OVERHEAD, what: 'VXLAN adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14)' }
-    : { bytes: 0, what: 'the plug-in adds no header' };
+  if (vxlan)
+    return { bytes: VXLAN_OVERHEAD, what: 'VXLAN adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14)' };
+  if (n.cni === 'calico' && calicoIpipEnabled(t))
+    return { bytes: IPIP_OVERHEAD, what: 'IPIP adds 20 bytes (an outer IPv4 header)' };
+  return { bytes: 0, what: 'the plug-in adds no header' };
 }
 
 /** The underlay MTU a node's pod traffic crosses: its first interface's network. */

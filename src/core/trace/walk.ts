@@ -14,7 +14,7 @@
  *   the reverse translation of what each node did to the request.
  */
 import type { BranchBudget } from '../branches';
-import { VXLAN_OVERHEAD } from '../cni/names';
+import { IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../dataplane/filter';
@@ -97,10 +97,11 @@ export interface WalkState {
 
 export interface Tunnel {
   readonly inner: Pkt;
-  readonly protocol: 'vxlan';
+  readonly protocol: 'vxlan' | 'ipip';
   readonly device: string;
-  readonly vni: number;
-  readonly port: number;
+  /** VXLAN's network identifier and UDP port (IPIP has neither). */
+  readonly vni?: number;
+  readonly port?: number;
 }
 
 export interface Finished {
@@ -261,7 +262,18 @@ function hop(
     device,
     dir,
     packet: { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl },
-    ...(t ? { outer: { protocol: t.protocol, src: p.src, dst: p.dst, udpPort: t.port, vni: t.vni, ttl: p.ttl } } : {}),
+    ...(t
+      ? {
+          outer: {
+            protocol: t.protocol,
+            src: p.src,
+            dst: p.dst,
+            ...(t.port !== undefined ? { udpPort: t.port } : {}),
+            ...(t.vni !== undefined ? { vni: t.vni } : {}),
+            ttl: p.ttl,
+          },
+        }
+      : {}),
     steps: s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)],
   };
   const next: WalkState = {
@@ -966,6 +978,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   if (iface.kind === 'loopback')
     return hop(s, n.id, 'lo', 'out', (a) => hop(a, n.id, 'lo', 'in', (b) => receive(env, b, n, 'lo')));
   if (iface.kind === 'vxlan') return hop(s, n.id, dev, 'out', (a) => encapsulate(env, a, n, iface, nextHop));
+  if (iface.kind === 'ipip') return hop(s, n.id, dev, 'out', (a) => encapsulateIpip(env, a, n, iface, nextHop));
   // A physical interface on an underlay segment: ARP for the next hop among the segment's members.
   const seg = iface.network ? env.dp.segments.get(iface.network) : undefined;
   if (!seg)
@@ -1330,12 +1343,97 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
 }
 
 /**
+ * The IPIP fallback device (tunl0, no local or remote address) transmits the packet towards `nextHop` (the route's
+ * gateway, a remote node's address): ipip_tunnel_xmit wraps it in an outer IPv4 header (protocol 4) to that address,
+ * with the source the node's routing picks for it, and the node's own stack sends it (OUTPUT, POSTROUTING). No
+ * neighbour lookup on tunl0 (NOARP).
+ */
+function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface, nextHop: Address): Finished[] {
+  const inner = s.pkt;
+  const r = lookupRoute(n, nextHop);
+  const out = r ? n.interfaces.find((i) => i.name === r.dev) : undefined;
+  const src = out ? sourceAddressFor(out, 4, r?.via ? addr(r.via) : nextHop, n) : undefined;
+  const dst = fmtAddr(nextHop);
+  if (!src || nextHop.family !== 4)
+    return finish(s, n.id, 'no-route', 'no-route', `${tunl.name}: no route to the tunnel's far end ${dst}`, {
+      device: tunl.name,
+      address: dst,
+    });
+  const remote = env.dp.owners.get(addressKey(nextHop));
+  const outer: Pkt = {
+    family: 4,
+    proto: 'ipip',
+    src,
+    sport: null,
+    dst,
+    dport: null,
+    ttl: 64,
+    mark: 0,
+    ...(inner.size !== undefined ? { size: inner.size + IPIP_OVERHEAD } : {}),
+  };
+  const wrapped = step(
+    { ...s, pkt: outer, tunnel: { inner, protocol: 'ipip', device: tunl.name } },
+    {
+      kind: 'encap',
+      detail: `IPIP encapsulation by ${tunl.name}: ${hostPort(inner.src, inner.sport)} -> ${hostPort(inner.dst, inner.dport)} inside IP protocol 4 ${src} -> ${dst} (the route's gateway)`,
+      protocol: 'ipip',
+      device: tunl.name,
+      outer: { src, dst },
+      inner: tupleOf(inner),
+      ...(remote ? { remote: { node: remote.netns.replace(/^node:/, '') } } : {}),
+    },
+  );
+  return originate(env, wrapped, n.id);
+}
+
+/**
+ * An IPIP packet reached a local address (after INPUT): the namespace's tunl0 (the fallback device takes protocol 4
+ * from anyone) removes the outer header and receives the inner packet. Without an IPIP device the kernel answers
+ * ICMP protocol unreachable.
+ */
+function decapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
+  const t = s.tunnel!;
+  const outer = s.pkt;
+  const tunl = n.interfaces.find((i) => i.kind === 'ipip');
+  if (!tunl)
+    return finish(
+      s,
+      n.id,
+      'rejected',
+      'no-listener',
+      `no IPIP device in ${n.id}: the kernel answers protocol unreachable`,
+      {
+        device: inDev,
+        address: outer.dst,
+        listening: [],
+      },
+    );
+  const { tunnel: _t, ...rest } = s;
+  return hop({ ...rest, pkt: t.inner }, n.id, tunl.name, 'in', (a) =>
+    receive(
+      env,
+      step(a, {
+        kind: 'decap',
+        detail: `IPIP decapsulation by ${tunl.name}: IP protocol 4 ${outer.src} -> ${outer.dst} removed; ${hostPort(t.inner.src, t.inner.sport)} -> ${hostPort(t.inner.dst, t.inner.dport)} received on ${tunl.name}`,
+        protocol: 'ipip',
+        device: tunl.name,
+        outer: { src: outer.src, dst: outer.dst },
+        inner: tupleOf(t.inner),
+      }),
+      n,
+      tunl.name,
+    ),
+  );
+}
+
+/**
  * A tunnel packet reached a local UDP port (after INPUT): the VXLAN device listening on that port with the packet's
  * VNI takes the outer headers off and receives the inner packet, which enters the node's stack again by that device.
  * No device on the port: the kernel answers port unreachable; none with the VNI: vxlan_rcv drops it.
  */
 function decapsulate(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
   const t = s.tunnel!;
+  if (t.protocol === 'ipip') return decapsulateIpip(env, s, n, inDev);
   const outer = s.pkt;
   const onPort = n.interfaces.filter((i) => i.kind === 'vxlan' && i.vxlan?.port === outer.dport);
   const vtep = onPort.find((i) => i.vxlan?.vni === t.vni);

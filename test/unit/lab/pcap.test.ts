@@ -12,7 +12,14 @@ import {
   predictedDevices,
   type DeviceHop,
 } from '../../../src/lab/devices';
-import { LINKTYPE_LINUX_SLL2, parseIp, parseLinks, readPcap, type CapturedPacket } from '../../../src/lab/pcap';
+import {
+  flowPacket,
+  LINKTYPE_LINUX_SLL2,
+  parseIp,
+  parseLinks,
+  readPcap,
+  type CapturedPacket,
+} from '../../../src/lab/pcap';
 
 interface Rec {
   readonly sec: number;
@@ -173,6 +180,18 @@ describe('lab: pcap reader', () => {
     assert.equal(readPcap(whole.subarray(0, whole.length - 5)).records, 1);
     assert.equal(readPcap(whole.subarray(0, 24)).records, 0);
     assert.equal(parseIp({ ethertype: 0x0806, data: new Uint8Array(28) }), undefined);
+  });
+
+  it('finds the flow inside an IPIP packet (protocol 4), as on a Calico IPIP underlay; a cut-short one stays outer', () => {
+    const inner = tcp4([10, 244, 1, 10], [10, 244, 2, 10], 40000, 8080, 7, SYN);
+    const outer = [0x45, 0, ...be16(20 + inner.length), 0, 0, 0x40, 0, 64, 4, 0, 0, 192, 168, 56, 11, 192, 168, 56, 12];
+    const seen = flowPacket({ ethertype: 0x0800, data: new Uint8Array([...outer, ...inner]) }, new Set());
+    assert.equal(seen?.src, '10.244.1.10');
+    assert.equal(seen?.dst, '10.244.2.10');
+    assert.equal(seen?.dport, 8080);
+    const cut = flowPacket({ ethertype: 0x0800, data: new Uint8Array([...outer, 0x45, 0]) }, new Set());
+    assert.equal(cut?.src, '192.168.56.11');
+    assert.equal(cut?.protocol, 4);
   });
 
   it('maps `ip -o link` indexes to names inside the namespace', () => {

@@ -1,6 +1,7 @@
 /**
- * Calico VXLAN: what `ip -d link`, `ip route`, `ip neigh` and `bridge fdb` would show on a node whose pools say
- * vxlanMode, CrossSubnet's choice per remote node, the pods' MTU, and IPPool resources that select the model.
+ * Calico VXLAN and IPIP: what `ip -d link`, `ip route`, `ip neigh` and `bridge fdb` would show on a node whose pools
+ * say vxlanMode or ipipMode, CrossSubnet's choice per remote node, the pods' MTU, and IPPool resources that select
+ * the model.
  * (Traces are golden tests in test/fixtures/traces; the kernel tier builds examples/cni-calico-vxlan.)
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import type { Topology } from '../../../src/core/model/types';
 
 const ALWAYS = readFileSync('examples/cni-calico-vxlan/cluster.netpath.yaml', 'utf8');
 const CROSS = readFileSync('test/fixtures/traces/calico-vxlan-cross-subnet/topology.yaml', 'utf8');
+const IPIP = readFileSync('test/fixtures/traces/calico-ipip-pod-to-pod-cross-node/topology.yaml', 'utf8');
 const ROUTED = readFileSync('examples/cni-calico/cluster.netpath.yaml', 'utf8');
 const topo = (text: string): Topology => buildTopology([{ path: 'c.netpath.yaml', text }]).topology;
 const nsOf = (t: Topology, id: string) => {
@@ -21,7 +23,7 @@ const nsOf = (t: Topology, id: string) => {
   return ns;
 };
 
-describe('cni (Calico VXLAN)', () => {
+describe('cni (Calico VXLAN and IPIP)', () => {
   it('every node has vxlan.calico: VNI 4096, UDP 4789, its tunnel address /32, no learning, MTU 1450', () => {
     const t = topo(ALWAYS);
     const n1 = nsOf(t, 'node:node1');
@@ -76,13 +78,40 @@ describe('cni (Calico VXLAN)', () => {
     assert.ok(!nsOf(r, 'node:node1').interfaces.some((i) => i.name === 'vxlan.calico'));
   });
 
-  it('an IPPool resource with vxlanMode selects the calico model (no cni.plugin-unmodelled); an IPIP pool does not', () => {
+  it('IPPool resources with vxlanMode or ipipMode select the calico model (no cni.plugin-unmodelled)', () => {
     const pool = (mode: string) =>
       `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: p\nspec:\n  cidr: 10.244.0.0/16\n  ${mode}\n  natOutgoing: true\n`;
-    const vx = analyse([{ path: 'ippool.yaml', text: pool('vxlanMode: Always') }]);
-    assert.equal(vx.topology.cluster.cni.plugin, 'calico');
-    assert.ok(!vx.diagnostics.some((d) => d.code === 'cni.plugin-unmodelled'));
-    const ipip = analyse([{ path: 'ippool.yaml', text: pool('ipipMode: Always') }]);
-    assert.ok(ipip.diagnostics.some((d) => d.code === 'cni.plugin-unmodelled'));
+    for (const mode of ['vxlanMode: Always', 'ipipMode: Always', 'vxlanMode: CrossSubnet']) {
+      const a = analyse([{ path: 'ippool.yaml', text: pool(mode) }]);
+      assert.equal(a.topology.cluster.cni.plugin, 'calico', mode);
+      assert.ok(!a.diagnostics.some((d) => d.code === 'cni.plugin-unmodelled'), mode);
+    }
+  });
+
+  it('IPIP: tunl0 with the tunnel address /32 and MTU 1480, remote blocks via the node address dev tunl0 onlink', () => {
+    const t = topo(IPIP);
+    const n1 = nsOf(t, 'node:node1');
+    const tunl = n1.interfaces.find((i) => i.name === 'tunl0');
+    assert.equal(tunl?.kind, 'ipip');
+    assert.deepEqual(
+      tunl?.addresses.map((a) => `${a.address}/${a.length}`),
+      ['10.244.1.0/32'],
+    );
+    assert.equal(tunl?.mtu, 1480);
+    assert.ok(!n1.interfaces.some((i) => i.name === 'vxlan.calico'));
+    assert.equal(nsOf(t, 'pod:default/client').interfaces.find((i) => i.name === 'eth0')?.mtu, 1480);
+    const table = routeTable(n1).map((r) => r.text);
+    assert.ok(table.includes('10.244.2.0/26 via 192.168.56.12 dev tunl0 onlink'), table.join('\n'));
+    const v = cniViewOf(t.nodes[0], t);
+    assert.equal(v.tunnel?.protocol, 'ipip');
+    assert.equal(v.tunnel?.device, 'tunl0');
+    assert.match(v.summary, /^Calico IPIP: tunl0 \(IP protocol 4/);
+  });
+
+  it('IPIP CrossSubnet: same-subnet blocks routed directly, the others through tunl0', () => {
+    const t = topo(CROSS.replace('vxlanMode: CrossSubnet', 'ipipMode: CrossSubnet'));
+    const table = routeTable(nsOf(t, 'node:node1')).map((r) => r.text);
+    assert.ok(table.includes('10.244.2.0/26 via 192.168.56.12 dev eth0'), table.join('\n'));
+    assert.ok(table.includes('10.244.3.0/26 via 192.168.57.13 dev tunl0 onlink'), table.join('\n'));
   });
 });
