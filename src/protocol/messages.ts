@@ -286,8 +286,21 @@ export interface TopologyNode {
   readonly bridge: string;
   readonly bridgeName: string;
   readonly bridgeAddresses: readonly string[];
+  /** The node's tunnel endpoint when the plug-in encapsulates (flannel.1, vxlan.calico, tunl0). */
+  readonly tunnel?: TopologyTunnel;
   readonly span: SpanRef;
   readonly problems?: readonly ElementDiagnostic[];
+}
+
+export interface TopologyTunnel {
+  readonly protocol: 'vxlan' | 'ipip';
+  readonly device: string;
+  readonly vni?: number;
+  readonly port?: number;
+  /** The tunnel device's own address (flannel: the pod CIDR's .0; Calico: the tunnel address from its block). */
+  readonly address?: string;
+  /** The underlay device the outer packets leave by. */
+  readonly underlay?: string;
 }
 
 export interface TopologyPod {

@@ -135,6 +135,17 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         optional(n.cni, isStr) &&
         isStr(n.bridgeName) &&
         isStrArray(n.bridgeAddresses) &&
+        optional(
+          n.tunnel,
+          (x) =>
+            isRec(x) &&
+            (x.protocol === 'vxlan' || x.protocol === 'ipip') &&
+            isStr(x.device) &&
+            optional(x.vni, isNum) &&
+            optional(x.port, isNum) &&
+            optional(x.address, isStr) &&
+            optional(x.underlay, isStr),
+        ) &&
         isSpan(n.span) &&
         isDiagnostics(n.problems) &&
         arrayOf(n.interfaces, (i) => isRec(i) && isStr(i.name) && isStr(i.network) && isStrArray(i.addresses)),

@@ -48,18 +48,35 @@ export function summarise(analysis: Analysis): TopologySummary {
   const problemsOf = (s: SpanRef) => found.get(s);
   return {
     name: t.name,
-    nodes: t.nodes.map((n) => ({
-      name: n.name,
-      addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)),
-      interfaces: n.interfaces.map((i) => ({ name: i.name, network: i.network, addresses: i.addresses })),
-      podCIDRs: n.podCIDRs,
-      cni: cniViewOf(n).plugin,
-      bridge: n.bridge ? `${n.bridge.name} ${n.bridge.addresses.join(' ')}` : '',
-      bridgeName: n.bridge?.name ?? '',
-      bridgeAddresses: n.bridge?.addresses ?? [],
-      span: n.spans.name ?? n.span,
-      problems: problemsOf(n.span),
-    })),
+    nodes: t.nodes.map((n) => {
+      // The plug-in's view with the topology: flannel's backend and Calico's pools decide whether there is a VTEP.
+      const cni = cniViewOf(n, t);
+      const tn = cni.tunnel;
+      return {
+        name: n.name,
+        addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)),
+        interfaces: n.interfaces.map((i) => ({ name: i.name, network: i.network, addresses: i.addresses })),
+        podCIDRs: n.podCIDRs,
+        cni: cni.plugin,
+        bridge: n.bridge ? `${n.bridge.name} ${n.bridge.addresses.join(' ')}` : '',
+        bridgeName: n.bridge?.name ?? '',
+        bridgeAddresses: n.bridge?.addresses ?? [],
+        ...(tn
+          ? {
+              tunnel: {
+                protocol: tn.protocol,
+                device: tn.device,
+                ...(tn.vni !== undefined ? { vni: tn.vni } : {}),
+                ...(tn.port !== undefined ? { port: tn.port } : {}),
+                ...(tn.address !== undefined ? { address: tn.address } : {}),
+                ...(tn.underlay !== undefined ? { underlay: tn.underlay } : {}),
+              },
+            }
+          : {}),
+        span: n.spans.name ?? n.span,
+        problems: problemsOf(n.span),
+      };
+    }),
     pods: t.pods.map((p) => ({
       id: p.id,
       namespace: p.namespace,

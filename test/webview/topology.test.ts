@@ -198,6 +198,58 @@ suite('topology view', () => {
     }
   });
 
+  test('draws what each plug-in gives a node: a bridge, routes per pod, and the VTEP of an encapsulating one', async () => {
+    // Per plug-in: the golden case, the element that holds the pods' veths, and the tunnel device (if any).
+    const cases = [
+      { name: 'pod-to-pod-cross-node', holds: 'bridge', holder: /bridge cni0/, vtep: undefined },
+      { name: 'ptp-pod-to-pod-same-node', holds: 'routes', holder: /kindnet: no bridge/, vtep: undefined },
+      { name: 'calico-pod-to-pod-cross-node', holds: 'routes', holder: /calico: no bridge/, vtep: undefined },
+      { name: 'flannel-host-gw-pod-to-pod-cross-node', holds: 'bridge', holder: /bridge cni0/, vtep: undefined },
+      {
+        name: 'flannel-vxlan-pod-to-pod-cross-node',
+        holds: 'bridge',
+        holder: /bridge cni0/,
+        vtep: /VTEP flannel\.1.*VNI 1 · UDP 8472 · 10\.244\.1\.0\/32/,
+      },
+      {
+        name: 'calico-vxlan-cross-subnet',
+        holds: 'routes',
+        holder: /calico: no bridge/,
+        vtep: /VTEP vxlan\.calico.*VNI 4096 · UDP 4789 · 10\.244\.1\.0\/32/,
+      },
+      {
+        name: 'calico-ipip-pod-to-pod-cross-node',
+        holds: 'routes',
+        holder: /calico: no bridge/,
+        vtep: /IPIP tunnel tunl0.*IP protocol 4 · 10\.244\.1\.0\/32/,
+      },
+    ];
+    for (const c of cases) {
+      const message = topologyMessage(c.name);
+      const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+      const v = await openTopology(message);
+      try {
+        const other = c.holds === 'bridge' ? 'routes' : 'bridge';
+        assert.equal(await v.page.locator(`#graph .el.${c.holds}`).count(), t.nodes.length, `${c.name}: ${c.holds}`);
+        assert.equal(await v.page.locator(`#graph .el.${other}`).count(), 0, `${c.name}: no ${other}`);
+        assert.match((await v.page.locator(`#graph .el.${c.holds}`).first().textContent()) ?? '', c.holder);
+        const vteps = v.page.locator('#graph .el.vtep');
+        if (!c.vtep) assert.equal(await vteps.count(), 0, `${c.name}: no tunnel device`);
+        else {
+          assert.equal(await vteps.count(), t.nodes.length, `${c.name}: a tunnel device per node`);
+          const text = (await v.page.locator('#graph .el.vtep[data-id="vtep:node1"]').textContent()) ?? '';
+          assert.match(text, c.vtep);
+          assert.ok(!text.includes('…'), `${c.name}: the VTEP's label is not cut short: ${text}`);
+          const box = await vteps.first().boundingBox();
+          assert.ok(box && box.width > 40 && box.height > 20, `${c.name}: the VTEP is drawn`);
+        }
+        assert.deepEqual(await v.violations(), []);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
   test('collapses a node, filters by namespace and label, searches', async () => {
     const v = await openTopology(topologyMessage('pod-to-service'));
     try {

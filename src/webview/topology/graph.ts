@@ -7,7 +7,7 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { ElementDiagnostic, SpanRef, TopologySummary } from '../../protocol/messages';
 
 export type ElementKind =
-  'nodes' | 'node' | 'ns' | 'pod' | 'bridge' | 'routes' | 'services' | 'service' | 'external' | 'network';
+  'nodes' | 'node' | 'ns' | 'pod' | 'bridge' | 'routes' | 'vtep' | 'services' | 'service' | 'external' | 'network';
 
 /** What a drawn element stands for: its text, where it is in the YAML, and what a trace calls it. */
 export interface ElementInfo {
@@ -188,6 +188,30 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
         search: `${n.bridgeName} ${bsub}`,
       });
       inner.push({ id: bridge, width: width(blabel, bsub, 160), height: 40 });
+      // An encapsulating plug-in's tunnel endpoint: the pods' traffic to other nodes leaves through it.
+      const tn = n.tunnel;
+      if (tn) {
+        const vtep = `vtep:${n.name}`;
+        const vlabel = `${tn.protocol === 'vxlan' ? 'VTEP' : 'IPIP tunnel'} ${tn.device}`;
+        const vsub = [
+          tn.vni !== undefined ? `VNI ${tn.vni}` : tn.protocol === 'ipip' ? 'IP protocol 4' : '',
+          tn.port !== undefined ? `UDP ${tn.port}` : '',
+          tn.address ? `${tn.address}/32` : '',
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        add({
+          id: vtep,
+          kind: 'vtep',
+          label: vlabel,
+          sub: vsub,
+          span: n.span,
+          problems: [],
+          search: `${tn.device} ${vsub} ${tn.underlay ?? ''}`,
+        });
+        inner.push({ id: vtep, width: width(vlabel, vsub, 160), height: 40 });
+        edge(bridge, vtep, 'to other nodes');
+      }
       const byNs = new Map<string, typeof mine>();
       for (const p of mine) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
       for (const [ns, list] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
