@@ -137,11 +137,27 @@ export const CONCEPTS = {
     },
   },
   calico: {
-    title: 'Calico (routed): cali veths, proxy ARP, IPAM blocks',
-    text: 'Calico\'s CNI plug-in gives each pod a veth whose host end (`cali` + 11 hex characters of sha1("<namespace>.<pod>")) has no address and no bridge but proxy ARP on. The pod holds its address as a /32 with `169.254.1.1 dev eth0 scope link` and `default via 169.254.1.1`: nobody holds 169.254.1.1, the cali veth answers ARP for it because the node routes it out of another device (so a Calico node needs a default route). The node routes each local pod by `<pod IP> dev cali… scope link`. IPAM hands each node blocks (/26 by default) from the IP pools: BIRD puts a blackhole route on the node for its own blocks and, over BGP, routes on the other nodes to them via the node\'s address. natOutgoing masquerades pod traffic leaving every pool.',
+    title: 'Calico: cali veths, proxy ARP, IPAM blocks',
+    text: "Calico's CNI plug-in gives each pod a veth whose host end (`cali` + 11 hex characters of sha1(\"<namespace>.<pod>\")) has no address and no bridge but proxy ARP on. The pod holds its address as a /32 with `169.254.1.1 dev eth0 scope link` and `default via 169.254.1.1`: nobody holds 169.254.1.1, the cali veth answers ARP for it because the node routes it out of another device (so a Calico node needs a default route). The node routes each local pod by `<pod IP> dev cali… scope link`. IPAM hands each node blocks (/26 by default) from the IP pools: BIRD puts a blackhole route on the node for its own blocks and, over BGP, routes on the other nodes to them via the node's address. natOutgoing masquerades pod traffic leaving every pool. A pool's `vxlanMode` or `ipipMode` encapsulates the traffic to remote blocks instead (vxlan.calico, tunl0).",
     link: {
       label: 'projectcalico/calico: cni-plugin/pkg/dataplane/linux/dataplane_linux.go',
       url: 'https://github.com/projectcalico/calico/blob/master/cni-plugin/pkg/dataplane/linux/dataplane_linux.go',
+    },
+  },
+  calicoVxlan: {
+    title: 'Calico VXLAN (vxlan.calico)',
+    text: "An IP pool with `vxlanMode: Always` (or `CrossSubnet`: only towards nodes outside the node's own subnet) makes felix give every node the VTEP `vxlan.calico`: VNI 4096, UDP port 4789 (IANA's), `local <node IP>`, no learning, MTU the underlay's minus 50, holding the node's VXLAN tunnel address (Calico IPAM takes it from the node's block) as a /32. For every other node felix adds a permanent neighbour entry `<its tunnel address> lladdr <its VTEP MAC>`, an FDB entry `<its VTEP MAC> dst <its node IP>`, and per remote block `<block> via <its tunnel address> dev vxlan.calico onlink`. The pods are wired as in routed Calico (cali veths, proxy ARP for 169.254.1.1); their MTU drops by 50 too. A node's own traffic to a remote pod leaves with the tunnel address as its source.",
+    link: {
+      label: 'Calico: Overlay networking (VXLAN and IP in IP)',
+      url: 'https://docs.tigera.io/calico/latest/networking/configuring/vxlan-ipip',
+    },
+  },
+  calicoIpip: {
+    title: 'Calico IP in IP (tunl0)',
+    text: "An IP pool with `ipipMode: Always` (or `CrossSubnet`: only towards nodes outside the node's own subnet) makes calico-node bring up `tunl0`, the kernel's fallback IPIP device (no local or remote address), with the node's IPIP tunnel address from its block as a /32 and MTU the underlay's minus 20. BIRD installs `<block> via <node IP> dev tunl0 onlink` for each remote block: the packet gets an outer IPv4 header (protocol 4) to that node's address, which its tunl0 removes. IP protocol 4 is neither TCP nor UDP: firewalls, cloud security groups and some clouds drop it (VXLAN is the usual way out).",
+    link: {
+      label: 'Calico: Overlay networking (VXLAN and IP in IP)',
+      url: 'https://docs.tigera.io/calico/latest/networking/configuring/vxlan-ipip',
     },
   },
   route: {
@@ -276,6 +292,8 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
   dualStack: 'dualStack',
   flannel: 'flannel',
   vni: 'vxlan',
+  vxlanMode: 'calicoVxlan',
+  ipipMode: 'calicoIpip',
   mtu: 'mtu',
   ipFamilies: 'dualStack',
   ipFamilyPolicy: 'dualStack',
@@ -288,6 +306,8 @@ export function conceptOfValue(value: string): ConceptId | undefined {
   if (/^cali[0-9a-f]{11}$/.test(value)) return 'calico';
   if (value === 'cni0' || value === 'cbr0' || value === 'docker0') return 'bridge';
   if (/^flannel\.\d+$/.test(value) || value === 'vxlan') return 'vxlan';
+  if (value === 'vxlan.calico') return 'calicoVxlan';
+  if (value === 'tunl0') return 'calicoIpip';
   if (value === 'flannel') return 'flannel';
   if (value === 'NodePort') return 'nodePort';
   if (value === 'LoadBalancer') return 'loadBalancer';

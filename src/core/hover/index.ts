@@ -28,7 +28,9 @@ import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
 import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
 import { cniViewOf } from '../cni';
-import { flannelMtus } from '../cni/flannel';
+import { podMtuOf } from '../cni/mtu';
+import { flannelUnderlay } from '../cni/flannel';
+import { IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 
 export interface Hover {
   readonly markdown: string;
@@ -200,14 +202,19 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
   if (policy && (lastKey === 'name' || loc.path.includes('spec'))) facts.push(...policyFacts(t, policy));
   if (loc.path.includes('masquerade') || lastKey === 'ipMasq' || lastKey === 'masqueradeAll')
     facts.push(...masqueradeFacts(analysis, lastKey));
-  if (loc.path.includes('flannel') || (loc.path.includes('cni') && (lastKey === 'plugin' || lastKey === 'mtu')))
+  if (
+    loc.path.includes('flannel') ||
+    (loc.path.includes('cni') && (lastKey === 'plugin' || lastKey === 'mtu')) ||
+    lastKey === 'vxlanMode' ||
+    lastKey === 'ipipMode'
+  )
     facts.push(...tunnelFacts(t));
   return facts;
 }
 
 const MAX_TUNNEL_FACTS = 6;
 
-/** Each node's VTEP as the data plane builds it (the first few nodes), and the MTUs that follow. */
+/** Each node's tunnel device as the data plane builds it (the first few nodes), and the MTUs that follow. */
 function tunnelFacts(t: Topology): string[] {
   const out: string[] = [];
   for (const n of t.nodes) {
@@ -217,9 +224,11 @@ function tunnelFacts(t: Topology): string[] {
       out.push(`… and the other nodes' VTEPs alike.`);
       break;
     }
-    const mtus = flannelMtus(t, n);
+    const overhead = v.protocol === 'vxlan' ? VXLAN_OVERHEAD : IPIP_OVERHEAD;
+    const underlay = flannelUnderlay(t, n)?.mtu ?? 1500;
+    const how = v.protocol === 'vxlan' ? `VNI ${v.vni}, UDP ${v.port}` : 'IP protocol 4';
     out.push(
-      `Node ${n.name}: \`${v.device}\`${v.address ? ` ${v.address}/32` : ''}${v.mac ? `, MAC ${v.mac}` : ''}, VNI ${v.vni}, UDP ${v.port}${v.local ? ` from ${v.local}${v.underlay ? ` (${v.underlay})` : ''}` : ''}; MTU ${mtus.vtep} (underlay ${mtus.underlay} - 50), pods ${mtus.pod}.`,
+      `Node ${n.name}: \`${v.device}\`${v.address ? ` ${v.address}/32` : ''}${v.mac ? `, MAC ${v.mac}` : ''}, ${how}${v.local ? ` from ${v.local}${v.underlay ? ` (${v.underlay})` : ''}` : ''}; MTU ${underlay - overhead} (underlay ${underlay} - ${overhead}), pods ${podMtuOf(t, n) ?? underlay}.`,
     );
   }
   return out;
