@@ -504,16 +504,18 @@ export const CALICO_PLUGIN: CniPlugin = {
   describe(node, t) {
     const summary = `Calico: a cali veth per pod, no bridge and no address on the host side; proxy ARP answers for the pods' gateway ${CALICO_GATEWAY}; a /32 route per pod, a blackhole route per local IPAM block`;
     const vx = t ? tunnelView(t, node) : undefined;
-    if (!vx?.tunnel) return { plugin: 'calico', summary, devices: [] };
+    if (!vx?.tunnel) return { plugin: 'calico', summary, devices: [], hostVethPrefix: 'cali' };
     const tn = vx.tunnel;
     if (tn.protocol === 'ipip')
       return {
         plugin: 'calico',
+        hostVethPrefix: 'cali',
         summary: `Calico IPIP: ${tn.device} (IP protocol 4, ${tn.address}/32, over ${tn.underlay}), remote blocks via their node's address dev ${tn.device} onlink; ${summary.slice('Calico: '.length)}`,
         ...vx,
       };
     return {
       plugin: 'calico',
+      hostVethPrefix: 'cali',
       summary: `Calico VXLAN: VTEP ${tn.device} (VNI ${tn.vni}, UDP ${tn.port}, ${tn.address}/32, MAC ${tn.mac}, over ${tn.underlay}), remote blocks via their tunnel address onlink; ${summary.slice('Calico: '.length)}`,
       ...vx,
     };

@@ -26,6 +26,8 @@ export interface CniNodeView {
   readonly bridge?: { readonly name: string; readonly addresses: readonly string[]; readonly hairpin: boolean };
   /** Devices the plug-in gives the node with their addresses (with prefix length): the pods' gateways. */
   readonly devices: readonly { readonly name: string; readonly addresses: readonly string[] }[];
+  /** The prefix of the pods' host veth names (`cali` for Calico; absent: `veth`), kube-proxy's InterfaceNamePrefix. */
+  readonly hostVethPrefix?: string;
   /** The node device a packet from the pod side enters through (a trace starting "in the pods" of a node). */
   readonly podSideDevice?: string;
   /** The node's tunnel endpoint, for encapsulating plug-ins (flannel VXLAN): what to draw and explain. */

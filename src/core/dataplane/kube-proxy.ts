@@ -30,9 +30,16 @@ function detector(t: Topology, node: Node, family: Family): LocalDetector {
     case 'NodeCIDR':
       return { mode: 'NodeCIDR', cidrs: node.podCIDRs.filter((c) => familyOf(c) === family) };
     case 'BridgeInterface':
-      return { mode: 'BridgeInterface', interface: cniViewOf(node).bridge?.name ?? t.cluster.cni.bridge };
+      return {
+        mode: 'BridgeInterface',
+        interface: t.cluster.kubeProxy.bridgeInterface ?? cniViewOf(node).bridge?.name ?? t.cluster.cni.bridge,
+      };
+    // The prefix kube-proxy was given, else the one the node's plug-in names its host veths with (Calico: cali).
     case 'InterfaceNamePrefix':
-      return { mode: 'InterfaceNamePrefix', prefix: 'veth' };
+      return {
+        mode: 'InterfaceNamePrefix',
+        prefix: t.cluster.kubeProxy.interfaceNamePrefix ?? cniViewOf(node).hostVethPrefix ?? 'veth',
+      };
     case 'None':
       return { mode: 'None' };
   }

@@ -86,6 +86,9 @@ export interface KubeProxyDraft {
   masqueradeAll?: boolean;
   masqueradeBit?: number;
   detectLocalMode?: string;
+  /** `detectLocal.interfaceNamePrefix` and `detectLocal.bridgeInterface`, as written. */
+  interfaceNamePrefix?: string;
+  bridgeInterface?: string;
   /** `mode` as written (iptables, nftables, ipvs, or anything else). */
   mode?: string;
   nodePortAddresses?: { value: string; span: Span }[];

@@ -376,6 +376,8 @@ function k8sKubeProxy(b: Drafts, root: YMap): void {
     masqueradeAll: bool(get(get(root, 'iptables'), 'masqueradeAll')),
     masqueradeBit: int(get(get(root, 'iptables'), 'masqueradeBit')),
     detectLocalMode: str(get(root, 'detectLocalMode')),
+    interfaceNamePrefix: str(get(get(root, 'detectLocal'), 'interfaceNamePrefix')),
+    bridgeInterface: str(get(get(root, 'detectLocal'), 'bridgeInterface')),
     mode: str(get(root, 'mode')),
     nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
     span: root.span,

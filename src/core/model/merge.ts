@@ -186,6 +186,8 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
         ? detector
         : 'ClusterCIDR') as LocalDetector,
       nodePortAddresses: npa,
+      ...(b.kubeProxy?.interfaceNamePrefix ? { interfaceNamePrefix: b.kubeProxy.interfaceNamePrefix } : {}),
+      ...(b.kubeProxy?.bridgeInterface ? { bridgeInterface: b.kubeProxy.bridgeInterface } : {}),
       span: kp?.span ?? b.kubeProxy?.span ?? defaultSpan,
       spans: {
         ...(kp

@@ -60,6 +60,12 @@ export interface KubeProxySettings extends Located {
   /** The bit of the packet mark KUBE-MARK-MASQ sets (kube-proxy's iptables.masqueradeBit, default 14). */
   readonly masqueradeBit: number;
   readonly localDetector: LocalDetector;
+  /**
+   * KubeProxyConfiguration's detectLocal.interfaceNamePrefix / bridgeInterface when written; otherwise the detector
+   * follows the CNI plug-in (its host veths' prefix: `cali` for Calico, `veth` for the others; its bridge).
+   */
+  readonly interfaceNamePrefix?: string;
+  readonly bridgeInterface?: string;
   /** nodePortAddresses: CIDRs whose local addresses answer NodePorts; empty = every local address. */
   readonly nodePortAddresses: readonly string[];
 }
