@@ -103,6 +103,34 @@ function ourProcesses(): number[] {
     });
 }
 
+/** Switches the example copied to `dir` to kube-proxy's nftables mode (see the nftables-mode examples below). */
+function switchToNftables(dir: string): void {
+  const files = (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => path.join(dir, f));
+  let switched = false;
+  for (const f of files) {
+    const text = fs.readFileSync(f, 'utf8');
+    // A NetPath document's `cluster.kubeProxy.mode`, a KubeProxyConfiguration's `mode`.
+    const next = text.replace(/^( {4}mode|mode): iptables$/m, '$1: nftables');
+    if (next !== text) {
+      fs.writeFileSync(f, next);
+      switched = true;
+    }
+  }
+  if (switched) return;
+  const doc = files.find((f) => f.endsWith('.netpath.yaml') && /^cluster:\n/m.test(fs.readFileSync(f, 'utf8')));
+  if (doc) {
+    const text = fs.readFileSync(doc, 'utf8');
+    fs.writeFileSync(doc, text.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {mode: nftables}\n'));
+    return;
+  }
+  fs.writeFileSync(
+    path.join(dir, 'kube-proxy-nftables.yaml'),
+    'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n',
+  );
+}
+
 describe('kernel lab: bundled examples agree with the tracer', function () {
   for (const example of fs.readdirSync(path.join(root, 'examples')).sort()) {
     it(`examples/${example}`, async function () {
@@ -189,24 +217,28 @@ describe('kernel lab: scenarios agree with the tracer in kube-proxy nftables mod
       if (report) assertAgree(report, loaded.topology.networkPolicies.length > 0);
     });
   }
+  // Every bundled example, switched to nftables mode in a copy (the user's files are never touched): where its files
+  // set iptables mode (a NetPath document, a KubeProxyConfiguration), that says nftables; elsewhere the NetPath
+  // document's cluster gains `kubeProxy: {mode: nftables}`, or a KubeProxyConfiguration file joins the folder.
   // Dual-stack: the ip and ip6 kube-proxy tables side by side, each family's flows through its own table.
-  it('examples/dual-stack', async function () {
-    needsKernel(this);
-    const text = fs.readFileSync(path.join(root, 'examples/dual-stack/cluster.netpath.yaml'), 'utf8');
-    const nft = text.replace(/^cluster:\n/m, 'cluster:\n  kubeProxy: {mode: nftables}\n');
-    assert.notEqual(nft, text);
-    fs.mkdirSync(path.join(out, 'examples-dual-stack'), { recursive: true });
-    const topology = path.join(out, 'examples-dual-stack', 'cluster.netpath.yaml');
-    fs.writeFileSync(topology, nft);
-    const loaded = await loadLabTopology([topology], root);
-    assert.equal(loaded.topology.cluster.kubeProxy.mode, 'nftables');
-    const report = await runVerify([topology], { prefix: nextPrefix() });
-    assert.ok(
-      report.flows.some((f) => f.predicted?.dst.startsWith('fd00:10:96:')),
-      'a flow to the IPv6 cluster IP was run',
-    );
-    assertAgree(report, false);
-  });
+  for (const example of fs.readdirSync(path.join(root, 'examples')).sort()) {
+    it(`examples/${example}`, async function () {
+      needsKernel(this);
+      const dir = path.join(out, `examples-${example}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.cpSync(path.join(root, 'examples', example), dir, { recursive: true });
+      switchToNftables(dir);
+      const loaded = await loadLabTopology([dir], root);
+      assert.equal(loaded.topology.cluster.kubeProxy.mode, 'nftables', 'the example is switched to nftables mode');
+      const report = await runVerify([dir], { prefix: nextPrefix() });
+      if (example === 'dual-stack')
+        assert.ok(
+          report.flows.some((f) => f.predicted?.dst.startsWith('fd00:10:96:')),
+          'a flow to the IPv6 cluster IP was run',
+        );
+      assertAgree(report, loaded.topology.networkPolicies.length > 0);
+    });
+  }
 });
 
 // The MTU case (issue 13): flannel VXLAN with a pod MTU of 1500 over a 1500-byte underlay. A datagram that fits
