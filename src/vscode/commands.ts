@@ -160,12 +160,20 @@ async function topologyDocument(target: Target | undefined): Promise<vscode.Text
   return pick ? vscode.workspace.openTextDocument(pick) : undefined;
 }
 
-/** The walkthrough's four kinds of communication, traced on the bundled two-node lab. */
-const WALKTHROUGH: Record<string, Target> = {
+/**
+ * The walkthrough's traces: the four kinds of communication on the bundled two-node lab, and the same pod-to-pod
+ * request on the lab wired by other CNI plug-ins (media/walkthrough/<kind>.netpath.yaml, copies of examples/).
+ */
+const POD_TO_POD: Target = { from: 'pod/default/client', to: 'pod/default/web-2:8080', proto: 'tcp' };
+const WALKTHROUGH: Record<string, Target & { example?: string }> = {
   container: { from: 'pod/default/client:shell', to: 'localhost:9090', proto: 'tcp' },
-  pod: { from: 'pod/default/client', to: 'pod/default/web-2:8080', proto: 'tcp' },
+  pod: POD_TO_POD,
   service: { from: 'pod/default/client', to: 'svc/default/web:http', proto: 'tcp' },
   external: { from: 'external/laptop', to: 'node/node1:30080', proto: 'tcp' },
+  'cni-ptp': { ...POD_TO_POD, example: 'cni-ptp' },
+  'cni-flannel-vxlan': { ...POD_TO_POD, example: 'cni-flannel-vxlan' },
+  'cni-calico': { ...POD_TO_POD, example: 'cni-calico' },
+  'cni-calico-vxlan': { ...POD_TO_POD, example: 'cni-calico-vxlan' },
 };
 
 /** The walkthrough's editable copy of the example with mistakes, once opened. */
@@ -256,11 +264,13 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
   },
 
   'netpath.walkthroughTrace': async (services, arg) => {
-    const example = WALKTHROUGH[(arg as { kind?: string } | undefined)?.kind ?? ''];
-    if (!example) return undefined;
-    const uri = vscode.Uri.joinPath(services.extensionUri, 'media', 'walkthrough', 'two-node-lab.netpath.yaml');
+    const kind = (arg as { kind?: string } | undefined)?.kind ?? '';
+    const found = Object.hasOwn(WALKTHROUGH, kind) ? WALKTHROUGH[kind] : undefined;
+    if (!found) return undefined;
+    const { example = 'two-node-lab', ...target } = found;
+    const uri = vscode.Uri.joinPath(services.extensionUri, 'media', 'walkthrough', `${example}.netpath.yaml`);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
-    return COMMANDS['netpath.tracePacket'](services, { file: uri.toString(), ...example });
+    return COMMANDS['netpath.tracePacket'](services, { file: uri.toString(), ...target });
   },
 
   // The walkthrough's "Find and fix mistakes": an editable copy of the bundled example, then its quick fixes.

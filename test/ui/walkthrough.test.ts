@@ -110,6 +110,22 @@ suite('the walkthrough (packaged .vsix)', () => {
     });
   }
 
+  test('"Compare CNI plug-ins": each button traces the request on that plug-in\'s cluster', async () => {
+    const shows: [string, string[]][] = [
+      ['Trace it with Calico VXLAN', ['vxlan.calico', 'VNI 4096', 'delivered']],
+      ['Trace it with ptp (kindnet)', ['pod:default/web-2', 'delivered']],
+    ];
+    for (const [label, expected] of shows) {
+      await openStep('Compare CNI plug-ins');
+      await button(label).click();
+      const view = wb.webview();
+      await view.locator('#hops tbody tr').first().waitFor();
+      const text = oneLine(await view.locator('body').innerText());
+      await wb.screenshot(`walkthrough-cni-${label.replace(/\W+/g, '-').toLowerCase()}`);
+      for (const e of expected) assert.ok(text.includes(e), `"${label}" does not show "${e}": ${text.slice(0, 500)}`);
+    }
+  });
+
   test('"Find and fix mistakes": the example opens with its problems, the quick fixes leave three to fix by hand', async () => {
     await openStep('Find and fix mistakes');
     await button('Open the example').click();

@@ -54,12 +54,42 @@ describe('walkthrough', () => {
     for (const [bundled, example] of [
       ['two-node-lab.netpath.yaml', 'two-node-lab/cluster.netpath.yaml'],
       ['mistakes.netpath.yaml', 'mistakes/cluster.netpath.yaml'],
+      ['cni-ptp.netpath.yaml', 'cni-ptp/cluster.netpath.yaml'],
+      ['cni-flannel-vxlan.netpath.yaml', 'cni-flannel-vxlan/cluster.netpath.yaml'],
+      ['cni-calico.netpath.yaml', 'cni-calico/cluster.netpath.yaml'],
+      ['cni-calico-vxlan.netpath.yaml', 'cni-calico-vxlan/cluster.netpath.yaml'],
     ])
       assert.equal(
         fs.readFileSync(path.join(ROOT, 'media/walkthrough', bundled), 'utf8'),
         fs.readFileSync(path.join(ROOT, 'examples', example), 'utf8'),
         bundled,
       );
+  });
+
+  it('"Compare CNI plug-ins" traces the same request on each bundled plug-in example, and the comparison says what each trace shows', () => {
+    const step = steps.find((s) => s.id === 'cni');
+    assert.ok(step, 'a walkthrough step compares the CNI plug-ins');
+    const kinds = [...step.description.matchAll(/walkthroughTrace\?([^)]*)\)/g)].map(
+      (m) => (JSON.parse(decodeURIComponent(m[1])) as { kind: string }).kind,
+    );
+    assert.deepEqual(kinds, ['cni-ptp', 'cni-flannel-vxlan', 'cni-calico', 'cni-calico-vxlan']);
+    const explained = fs.readFileSync(path.join(ROOT, step.media.markdown), 'utf8');
+    // What each trace shows, named in the comparison: the gateway, the devices, the tunnel.
+    for (const [kind, shows] of [
+      ['cni-ptp', ['veth', 'scope host']],
+      ['cni-flannel-vxlan', ['flannel.1', 'encap']],
+      ['cni-calico', ['proxy ARP', '169.254.1.1']],
+      ['cni-calico-vxlan', ['vxlan.calico', 'VNI 4096']],
+    ] as const) {
+      const file = path.join(ROOT, 'media/walkthrough', `${kind}.netpath.yaml`);
+      const a = analyse([{ path: file, text: fs.readFileSync(file, 'utf8') }]);
+      assert.deepEqual(
+        a.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+        [],
+        kind,
+      );
+      for (const s of shows) assert.ok(explained.includes(s), `${kind}: the comparison does not mention ${s}`);
+    }
   });
 
   it('explains every diagnostic of the example with mistakes; its quick fixes leave only the ones to fix by hand', () => {
