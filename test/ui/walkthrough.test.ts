@@ -112,7 +112,7 @@ suite('the walkthrough (packaged .vsix)', () => {
 
   test('"Compare CNI plug-ins": each button traces the request on that plug-in\'s cluster', async () => {
     const shows: [string, string[]][] = [
-      ['Trace it with Calico VXLAN', ['vxlan.calico', 'VNI 4096', 'delivered']],
+      ['Trace it with Calico VXLAN', ['vxlan.calico', 'vni 4096', 'delivered']],
       ['Trace it with ptp (kindnet)', ['pod:default/web-2', 'delivered']],
     ];
     for (const [label, expected] of shows) {
