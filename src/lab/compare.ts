@@ -48,7 +48,8 @@ function predictedNat(p: TracePath): string[] {
  * the pods no policy isolates (no chain) and the replies (conntrack passes them).
  */
 export function predictedPolicy(p: TracePath): PolicyVerdict[] {
-  return p.hops.flatMap((h) =>
+  // A walk that ended before any device (the node's OUTPUT judged its connection to its pod) has its steps in origin.
+  return [...(p.origin ? [p.origin] : []), ...p.hops].flatMap((h) =>
     h.steps.flatMap((st) =>
       st.kind === 'policy' && st.exempt !== 'not-isolated' && st.exempt !== 'reply'
         ? [

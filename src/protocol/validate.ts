@@ -87,6 +87,7 @@ const isWalk = (v: unknown): boolean =>
   isDelivered(v.delivered) &&
   (v.sourceSeen === null || isStr(v.sourceSeen)) &&
   arrayOf(v.hops, isHop) &&
+  optional(v.origin, (o) => isRec(o) && isStr(o.netns) && arrayOf(o.steps, isStep)) &&
   arrayOf(v.nat, isNat);
 const isPath = (v: unknown) => isWalk(v) && isNum((v as Rec).probability) && optional((v as Rec).reply, isWalk);
 const isResult = (v: unknown) =>

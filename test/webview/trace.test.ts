@@ -1,7 +1,11 @@
 /** The trace view in real headless Chromium: golden traces, stepping, load-balanced paths, escaping, CSP, themes. */
 import assert from 'node:assert/strict';
 import type { Hop, NetfilterStep, PolicyStep, TraceResult, WebviewMessage } from '../../src/protocol/messages';
-import { golden, goldenNames, goldenNftables, traceMessage, type Golden } from './fixtures';
+import fs from 'node:fs';
+import path from 'node:path';
+import { golden, goldenNames, goldenNftables, traceMessage, TRACES, type Golden } from './fixtures';
+import { analyse, traceFlow } from '../../src/core';
+import { traceViewData } from '../../src/vscode/view-data';
 import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const oneLine = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
@@ -35,6 +39,36 @@ suite('trace view', () => {
   }
 
   const svgCount = (v: View) => v.page.locator('#diagram svg *').count();
+
+  test("a packet its sender's OUTPUT dropped shows where it ended and why, not an empty hop table", async () => {
+    // policy-node-traffic-judged sets nodeTraffic: policy, so node1's own connection to web-1 is judged in node1's
+    // filter OUTPUT; no ingress rule admits port 9999, so it never reaches a device.
+    const g = golden('policy-node-traffic-judged');
+    const text = fs.readFileSync(path.join(TRACES, 'policy-node-traffic-judged', 'topology.yaml'), 'utf8');
+    const analysis = analyse([{ path: '/work/topology.yaml', text }]);
+    const request = { from: 'node/node1', to: 'pod/shop/web-1:9999', proto: 'tcp' as const, reply: false };
+    const result = traceFlow(analysis.topology, request).result;
+    assert.equal(result?.paths[0].hops.length, 0, 'the trace crosses no device');
+    const state = { ...g.state, request };
+    const v = await h.open(state);
+    try {
+      await v.post({ type: 'trace', state, data: { ...traceViewData(analysis, request), result } });
+      const origin = v.page.locator('#origin');
+      await origin.waitFor();
+      const shown = oneLine(await origin.innerText());
+      assert.match(shown, /never reached a device: it ended in node:node1/);
+      assert.match(shown, /ingress to shop\/web-1 from 10\.244\.1\.1: denied, no ingress rule of/);
+      assert.equal(await v.page.locator('#hops').count(), 0, 'no empty hop table');
+      assert.match(
+        oneLine(await v.page.locator('#disposition').innerText()),
+        /dropped in node:node1 before any device.*NetworkPolicy/i,
+      );
+      assert.ok((await origin.locator('.steps li').count()) >= 2, 'every step taken there is listed');
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
 
   test('renders every golden trace: title, disposition, every path, one table row per hop, a diagram; no CSP violation', async () => {
     const first = golden('pod-to-service');

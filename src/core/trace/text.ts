@@ -168,7 +168,11 @@ function pathLines(p: TracePath, title: string, indent: string, o: TraceTextOpti
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ');
   // Narrower than the table's own columns: each hop stacked, where, then addresses, then what happened.
   const stacked = o.width !== undefined && inner.length + line(header).trimEnd().length > o.width;
-  if (!stacked) out.push(inner + c.dim(beside ? `${line(header)}  what happened` : line(header).trimEnd()));
+  if (p.origin && !p.hops.length) {
+    // It never reached a device (its sender's OUTPUT dropped it): what happened there instead of an empty table.
+    out.push(...wrapped(`in ${p.origin.netns}, before any device:`, inner, o.width));
+    for (const s of p.origin.steps) out.push(...wrapped(stepText(s), inner + '  ', o.width, 2));
+  } else if (!stacked) out.push(inner + c.dim(beside ? `${line(header)}  what happened` : line(header).trimEnd()));
   const walkIndent = inner + ' '.repeat(widths[0] + 2);
   const walks = (i: number) =>
     o.verbose ? chainWalk(p.hops[i]).flatMap((w) => wrapped(w, walkIndent, o.width, 2, c.dim)) : [];

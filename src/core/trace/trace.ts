@@ -13,7 +13,7 @@ import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpo
 import { stepText } from './steps';
 import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
-import { emptyState, enterAt, hopsOf, originate, type Finished, type Pkt, type WalkEnv } from './walk';
+import { emptyState, enterAt, hopsOf, originate, originOf, type Finished, type Pkt, type WalkEnv } from './walk';
 import { cniViewOf } from '../cni';
 import { branchBudget, MAX_TRACE_PATHS } from '../branches';
 
@@ -482,6 +482,7 @@ const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
   const notes = hopsOf(f.state).flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map(stepText));
+  const origin = originOf(f);
   const base: TracePath = {
     probability: round(f.state.probability),
     disposition: f.disposition,
@@ -489,6 +490,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
     delivered: f.delivered,
     sourceSeen: f.disposition === 'delivered' ? f.state.pkt.src : null,
     hops: hopsOf(f.state),
+    ...(origin ? { origin } : {}),
     nat: f.state.nat,
     ...(notes.length ? { notes } : {}),
   };
@@ -504,6 +506,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   const ends = originate({ ...env, branches: branchBudget() }, rs, f.netns);
   if (!ends.length) return base;
   const r = ends.reduce((a, b) => (b.state.probability > a.state.probability ? b : a));
+  const replyOrigin = originOf(r);
   return {
     ...base,
     reply: {
@@ -512,6 +515,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
       delivered: r.delivered,
       sourceSeen: r.disposition === 'delivered' ? r.state.pkt.src : null,
       hops: hopsOf(r.state),
+      ...(replyOrigin ? { origin: replyOrigin } : {}),
       nat: r.state.nat,
     },
   };

@@ -457,6 +457,12 @@ export interface TraceWalk {
   /** The source address the receiving socket sees (after every SNAT); null when not delivered. */
   readonly sourceSeen: string | null;
   readonly hops: readonly Hop[];
+  /**
+   * Set when the walk ended before the packet reached any device (its sender's own OUTPUT dropped it, e.g. a
+   * NetworkPolicy judging a node's connection to its pod, or a rule of the node's): the namespace it was sent from
+   * and the steps taken there. Otherwise those steps are on the first hop.
+   */
+  readonly origin?: { readonly netns: string; readonly steps: readonly Step[] };
   readonly nat: readonly NatEvent[];
   /**
    * What the hops alone do not say, e.g. session affinity: a Service with `sessionAffinity: ClientIP` pins later

@@ -152,6 +152,16 @@ function tailSteps(tail: StepList | undefined): Step[] {
   return out.reverse();
 }
 
+/**
+ * The steps of a walk that ended before the packet reached any device (they would go on the first hop), with the
+ * namespace it ended in; undefined when it crossed a device or took no step.
+ */
+export function originOf(f: Finished): { netns: NetnsId; steps: Step[] } | undefined {
+  if (f.state.hops.length) return undefined;
+  const steps = [...f.state.pending, ...tailSteps(f.state.tail)];
+  return steps.length ? { netns: f.netns, steps } : undefined;
+}
+
 /** The walk's hops with every step taken so far. */
 export function hopsOf(s: WalkState): readonly Hop[] {
   if (!s.tail || !s.hops.length) return s.hops;

@@ -15,6 +15,7 @@ import type {
   NatTuple,
   NetfilterStep,
   PolicyStep,
+  Step,
   TraceProtocol,
   TraceRequest,
   TraceViewData,
@@ -264,26 +265,47 @@ function stepCell(hop: Hop, walk: Walk): HTMLElement {
       el('div', { class: 'mono tunnel-change' }, before, ' → ', after),
     );
   } else cell.append(el('div', {}, kind, ' ', stepText(s)));
-  if (hop.steps.length > 1) {
-    const list = el('ol', { class: 'steps' });
-    for (const x of hop.steps) {
-      const li = el(
-        'li',
-        {},
-        el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' ? `${x.table} ${x.chain}` : x.kind),
-        ' ',
-        stepText(x),
-      );
-      if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink(x));
-      if (x.kind === 'policy') {
-        const link = policyLink(x);
-        if (link) li.append(' ', link);
-      }
-      list.append(li);
-    }
-    cell.append(el('details', {}, el('summary', {}, `all ${hop.steps.length} steps`), list));
-  }
+  if (hop.steps.length > 1)
+    cell.append(el('details', {}, el('summary', {}, `all ${hop.steps.length} steps`), stepList(hop.steps)));
   return cell;
+}
+
+/** Every step, each with its kind and, where it has one, the link to its rule or policy in the YAML. */
+function stepList(steps: readonly Step[]): HTMLElement {
+  const list = el('ol', { class: 'steps' });
+  for (const x of steps) {
+    const li = el(
+      'li',
+      {},
+      el('span', { class: `kind kind-${x.kind}` }, x.kind === 'netfilter' ? `${x.table} ${x.chain}` : x.kind),
+      ' ',
+      stepText(x),
+    );
+    if (x.kind === 'netfilter' && x.file !== undefined) li.append(' ', ruleLink(x));
+    if (x.kind === 'policy') {
+      const link = policyLink(x);
+      if (link) li.append(' ', link);
+    }
+    list.append(li);
+  }
+  return list;
+}
+
+/** A walk that ended before any device (its sender's OUTPUT dropped it): where, and the steps taken there. */
+function originBlock(walk: Walk): HTMLElement | null {
+  if (!walk.origin || walk.hops.length) return null;
+  return el(
+    'section',
+    { id: 'origin', class: 'origin', 'aria-label': 'Before any device' },
+    el(
+      'p',
+      {},
+      'The packet never reached a device: it ended in ',
+      el('span', { class: 'mono' }, walk.origin.netns),
+      '.',
+    ),
+    stepList(walk.origin.steps),
+  );
 }
 
 function hopTable(walk: Walk): HTMLElement {
@@ -754,7 +776,7 @@ function renderBody(): void {
       }),
     ),
     el('h2', {}, ui.reply ? 'Reply hops' : 'Hops'),
-    el('div', { class: 'hops-scroll', id: 'hops-scroll' }, hopTable(walk)),
+    originBlock(walk) ?? el('div', { class: 'hops-scroll', id: 'hops-scroll' }, hopTable(walk)),
   );
   setHop(ui.hop);
 }

@@ -67,9 +67,13 @@ export function describeWalk(walk: Walk, clientAddress: string, client = 'the cl
     return `delivered to ${where}${seen}`;
   }
   const lastHop = walk.hops[walk.hops.length - 1];
-  const where = lastHop ? ` in ${lastHop.netns} at ${lastHop.device}` : '';
+  const where = lastHop
+    ? ` in ${lastHop.netns} at ${lastHop.device}`
+    : walk.origin
+      ? ` in ${walk.origin.netns} before any device`
+      : '';
   const why = walk.reason ? `: ${REASONS[walk.reason] ?? walk.reason}` : '';
-  const decisive = lastHop?.steps.filter((s) => s.kind === 'drop' || isBlocking(s)).pop();
+  const decisive = (lastHop?.steps ?? walk.origin?.steps)?.filter((s) => s.kind === 'drop' || isBlocking(s)).pop();
   return `${dispositionLabel(walk.disposition).toLowerCase()}${where}${why}${decisive ? ` (${stepText(decisive)})` : ''}`;
 }
 

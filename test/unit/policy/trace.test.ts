@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buildTopology } from '../../../src/core/model/build';
 import { compileDataPlane } from '../../../src/core/dataplane';
 import { traceFlow, type TraceRequest } from '../../../src/core/trace';
+import { formatTraceText } from '../../../src/core/trace/text';
 import type { Hop, StepOf } from '../../../src/core/trace/types';
 import { predictedDevices } from '../../../src/lab/devices';
 import { lab, policy } from './lab';
@@ -128,6 +129,22 @@ describe('NetworkPolicy in traces', () => {
       });
       assert.equal(p.reason, 'policy-denied');
       assert.deepEqual(d, []);
+      // No device crossed, so the steps taken in node1 are the path's origin: the denied ingress names its policies.
+      assert.equal(p.origin?.netns, 'node:node1');
+      const denied = p.origin?.steps.find((st) => st.kind === 'policy');
+      assert.ok(denied?.kind === 'policy', 'the policy step is kept');
+      assert.deepEqual([denied.direction, denied.verdict, denied.pod], ['ingress', 'denied', 'shop/api-1']);
+      assert.equal(p.origin?.steps.at(-1)?.kind, 'drop');
+      const text = formatTraceText(
+        trace({ from: 'node/node1', to: 'pod/shop/api-1:8000', policy: { nodeTraffic: 'policy' } }),
+        { width: 200 },
+      );
+      assert.match(text, /in node:node1, before any device:/);
+      assert.match(
+        text,
+        /ingress to shop\/api-1 from 10\.244\.1\.1: denied, no ingress rule of shop\/allow-scrape, shop\/api\b/,
+      );
+      assert.doesNotMatch(text, /#\s+netns\s+device/, 'no empty hop table');
     });
 
     it("a masquerade on the destination's own node comes after FORWARD: the pod's ingress sees the sender", () => {
