@@ -346,30 +346,21 @@ function calicoRoutes(t: Topology, node: Node): ImpliedRoutes {
     let r: DpRoute | undefined;
     const cidr = e.block.cidr;
     const encap = calicoEncapsulation(e.pool, me, e.owner);
-    if (encap === 'ipip') {
-      const via = e.owner.underlay?.address;
+    if (encap === 'ipip' || encap === 'vxlan') {
+      // IPIP sends to the owner's own address, VXLAN to its VTEP's tunnel address; both onlink through the tunnel.
+      const [via, dev] =
+        encap === 'ipip'
+          ? [e.owner.underlay?.address, CALICO_IPIP_DEVICE]
+          : [e.owner.tunnel?.address, CALICO_VXLAN_DEVICE];
       if (via && me.tunnel)
         r = {
           to: cidr,
           prefix: e.block.prefix,
           via,
-          dev: CALICO_IPIP_DEVICE,
+          dev,
           onlink: true,
           kind: 'implied',
-          text: `${cidr} via ${via} dev ${CALICO_IPIP_DEVICE} onlink`,
-          span: e.block.span,
-        };
-    } else if (encap === 'vxlan') {
-      const via = e.owner.tunnel?.address;
-      if (via && me.tunnel)
-        r = {
-          to: cidr,
-          prefix: e.block.prefix,
-          via,
-          dev: CALICO_VXLAN_DEVICE,
-          onlink: true,
-          kind: 'implied',
-          text: `${cidr} via ${via} dev ${CALICO_VXLAN_DEVICE} onlink`,
+          text: `${cidr} via ${via} dev ${dev} onlink`,
           span: e.block.span,
         };
     } else {

@@ -88,16 +88,11 @@ export interface NftHookChain {
 
 /** The base chains that see a packet of `family` at `hook`, in the order the kernel runs them. */
 export function nftHookChains(ruleset: NftRuleset, hook: NftHook, family: 4 | 6): NftHookChain[] {
-  const out: NftHookChain[] = [];
-  for (const table of ruleset.tables) {
-    if (!(table.family === 'inet' || table.family === (family === 4 ? 'ip' : 'ip6'))) continue;
-    for (const chain of table.chains.values())
-      if (chain.base?.hook === hook) out.push({ table, chain, priority: chain.base.priority });
-  }
-  return out
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
-    .map((x) => x.c);
+  const ipFamily = family === 4 ? 'ip' : 'ip6';
+  return baseChainsByPriority(
+    ruleset,
+    (table, chain) => (table.family === 'inet' || table.family === ipFamily) && chain.base?.hook === hook,
+  );
 }
 
 /**
@@ -105,17 +100,11 @@ export function nftHookChains(ruleset: NftRuleset, hook: NftHook, family: 4 | 6)
  * the IP stack's prerouting hook (and before conntrack: `ct state` is not known there yet).
  */
 export function nftIngressChains(ruleset: NftRuleset, device: string): NftHookChain[] {
-  const out: NftHookChain[] = [];
-  for (const table of ruleset.tables) {
-    if (table.family !== 'netdev') continue;
-    for (const chain of table.chains.values())
-      if (chain.base?.hook === 'ingress' && chain.base.devices?.includes(device))
-        out.push({ table, chain, priority: chain.base.priority });
-  }
-  return out
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
-    .map((x) => x.c);
+  return baseChainsByPriority(
+    ruleset,
+    (table, chain) =>
+      table.family === 'netdev' && chain.base?.hook === 'ingress' && !!chain.base.devices?.includes(device),
+  );
 }
 
 /**
@@ -124,12 +113,18 @@ export function nftIngressChains(ruleset: NftRuleset, device: string): NftHookCh
  * bridge ports.
  */
 export function nftBridgeChains(ruleset: NftRuleset, hook: NftHook): NftHookChain[] {
+  return baseChainsByPriority(ruleset, (table, chain) => table.family === 'bridge' && chain.base?.hook === hook);
+}
+
+/** The base chains `pick` keeps, by priority; chains of equal priority in the order the ruleset lists them. */
+function baseChainsByPriority(
+  ruleset: NftRuleset,
+  pick: (table: NftTable, chain: NftChain) => boolean,
+): NftHookChain[] {
   const out: NftHookChain[] = [];
-  for (const table of ruleset.tables) {
-    if (table.family !== 'bridge') continue;
+  for (const table of ruleset.tables)
     for (const chain of table.chains.values())
-      if (chain.base?.hook === hook) out.push({ table, chain, priority: chain.base.priority });
-  }
+      if (chain.base && pick(table, chain)) out.push({ table, chain, priority: chain.base.priority });
   return out
     .map((c, i) => ({ c, i }))
     .sort((a, b) => a.c.priority - b.c.priority || a.i - b.i)
