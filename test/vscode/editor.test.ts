@@ -277,11 +277,14 @@ suite('Tracing and learning', () => {
     const steps = pkg.contributes.walkthroughs[0].steps as { id: string; description: string }[];
     assert.deepEqual(
       steps.map((s) => s.id),
-      ['container', 'pod', 'service', 'external', 'mistakes'],
+      ['container', 'pod', 'service', 'external', 'cni', 'mistakes'],
     );
     for (const s of steps.slice(0, 4)) assert.match(s.description, /command:netpath\.walkthroughTrace\?/);
-    assert.match(steps[4].description, /command:netpath\.walkthroughMistakes\)/);
-    assert.match(steps[4].description, /command:netpath\.walkthroughFix\)/);
+    // The plug-in comparison: one trace button per modelled plug-in's example.
+    assert.equal(steps[4].description.match(/command:netpath\.walkthroughTrace\?/g)?.length, 4);
+    const mistakes = steps[5];
+    assert.match(mistakes.description, /command:netpath\.walkthroughMistakes\)/);
+    assert.match(mistakes.description, /command:netpath\.walkthroughFix\)/);
   });
 
   test('the example with mistakes opens editable with its diagnostics; its quick fixes leave the three to fix by hand', async () => {
