@@ -59,6 +59,7 @@ suite('trace view', () => {
       assert.match(shown, /never reached a device: it ended in node:node1/);
       assert.match(shown, /ingress to shop\/web-1 from 10\.244\.1\.1: denied, no ingress rule of/);
       assert.equal(await v.page.locator('#hops').count(), 0, 'no empty hop table');
+      assert.ok(await v.page.locator('#diagram').isHidden(), 'no empty diagram');
       assert.match(
         oneLine(await v.page.locator('#disposition').innerText()),
         /dropped in node:node1 before any device.*NetworkPolicy/i,
@@ -92,7 +93,11 @@ suite('trace view', () => {
           `${name}: ${disposition}`,
         );
         if (path0.reason === 'no-listener') assert.match(disposition, /no container listens/);
-        assert.ok((await svgCount(v)) > 20, `${name}: the diagram has elements`);
+        if (path0.origin && !path0.hops.length) {
+          // It never reached a device: no diagram, the origin block says where it ended and why.
+          assert.ok(await v.page.locator('#origin').isVisible(), `${name}: the origin block is shown`);
+          assert.ok(await v.page.locator('#diagram').isHidden(), `${name}: no empty diagram`);
+        } else assert.ok((await svgCount(v)) > 20, `${name}: the diagram has elements`);
         assert.equal(await v.page.locator('#diagram .hop').count(), path0.hops.length, `${name}: a badge per hop`);
       }
       assert.deepEqual(await v.violations(), []);

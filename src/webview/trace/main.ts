@@ -411,6 +411,12 @@ function drawDiagram(): void {
   const holder = document.getElementById('diagram');
   const walk = currentWalk();
   if (!holder || !walk || !data) return;
+  // A walk that never reached a device has no way to draw: the origin block says where it ended instead.
+  holder.hidden = !walk.hops.length;
+  if (holder.hidden) {
+    holder.replaceChildren();
+    return;
+  }
   const diagramLayout = layoutFor(holder);
   if (!diagramLayout) return;
   const failed = walk.disposition !== 'delivered';
@@ -763,6 +769,8 @@ function renderBody(): void {
       class: 'diagram-holder',
       tabindex: '0',
       'aria-label': 'Path diagram; use the arrow keys to step',
+      // A walk that never reached a device has nothing to draw: the origin block below says where it ended.
+      ...(walk.hops.length ? {} : { hidden: '' }),
     }),
     el(
       'section',
