@@ -41,7 +41,12 @@ export interface TopologyState {
   cancel?: () => void;
   /** Set when the files were grouped anew and this topology is no longer one: it publishes nothing more. */
   forgotten?: boolean;
+  /** How long its last published analysis took, from reading the files to publishing (ms): see Analyses.schedule. */
+  lastMs?: number;
 }
+
+/** The longest wait after a change before analysing (a large topology's, while the user types). */
+export const MAX_DEBOUNCE_MS = 300;
 
 /** The topologies of one folder, as the command line groups them, and which of their files are NetPath documents. */
 interface Grouping {
@@ -247,8 +252,13 @@ export class Analyses implements vscode.Disposable {
     return (await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined)) ?? [];
   }
 
-  /** Analyse soon (debounced), e.g. while the user types. */
-  schedule(state: TopologyState, delayMs = 300): void {
+  /**
+   * Analyse soon, e.g. while the user types. The wait is as long as the topology's last analysis took (at most
+   * MAX_DEBOUNCE_MS): a small file is analysed at once after each change (nothing to save by waiting: its analysis
+   * is shorter than the gap between keys), a large one once the typing pauses for about the time its analysis would
+   * take, so a burst of keys does not start and stop one costly analysis per key.
+   */
+  schedule(state: TopologyState, delayMs = Math.min(MAX_DEBOUNCE_MS, state.lastMs ?? 0)): void {
     clearTimeout(this.timers.get(state.key));
     this.timers.set(
       state.key,
@@ -289,7 +299,7 @@ export class Analyses implements vscode.Disposable {
   /** One analysis: the files read here, the rules run in the worker; undefined when it went stale meanwhile. */
   private async analyse(state: TopologyState): Promise<Analysis | undefined> {
     const settings = this.settings();
-    const started = Date.now();
+    const started = performance.now();
     // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
     // to the workspace folders (plus netpath.allowedFolders, honoured in trusted workspaces only).
     const open = new Map(
@@ -304,12 +314,15 @@ export class Analyses implements vscode.Disposable {
     });
     const choices = policySettings(state.base);
     if (state.stale) return this.drop(state);
+    const read = performance.now();
     // Severity settings are applied when publishing (a change of them needs no new analysis).
-    const job = this.workerFor(state).run(loaded.files, {}, choices);
+    const worker = this.workerFor(state);
+    const job = worker.run(loaded.files, {}, choices);
     state.cancel = job.cancel;
     const found = await job.result;
     state.cancel = undefined;
     if (found === undefined || state.stale) return this.drop(state);
+    const analysed = performance.now();
     state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices);
     const analysis = state.analysis;
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
@@ -323,8 +336,13 @@ export class Analyses implements vscode.Disposable {
     if (state.forgotten) return state.analysis;
     this.publish(state, settings.severity);
     this.count(state).published++;
+    const done = performance.now();
+    state.lastMs = done - started;
+    // Where the time went (issue 16): reading the documents here, the worker (sending the files, its analysis,
+    // the answer back), converting and publishing the diagnostics.
+    const ms = (x: number) => x.toFixed(0);
     log.info(
-      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)}, publish ${ms(done - analysed)})`,
     );
     this.emitter.fire(state);
     return state.analysis;

@@ -18,8 +18,9 @@ export interface AnalysisJob {
 
 parentPort?.on('message', (job: AnalysisJob) => {
   try {
+    const started = performance.now();
     const { diagnostics } = analyse(job.files, { severity: job.severity, policySettings: job.policySettings });
-    parentPort?.postMessage({ id: job.id, diagnostics });
+    parentPort?.postMessage({ id: job.id, diagnostics, ms: performance.now() - started });
   } catch (err) {
     parentPort?.postMessage({ id: job.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }

@@ -19,6 +19,8 @@ interface Reply {
   readonly id: number;
   readonly diagnostics?: readonly Problem[];
   readonly error?: string;
+  /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
+  readonly ms?: number;
 }
 
 /** The analysis in the extension host itself: without a worker, or when the worker failed (its error is logged). */
@@ -38,6 +40,8 @@ export class AnalysisWorker {
     | undefined;
   /** Threads started (the extension's tests read it: a cancelled analysis costs a new thread). */
   started = 0;
+  /** How long the last finished analysis took where it ran (ms), for the log. */
+  lastAnalysisMs = 0;
 
   constructor(
     private readonly script: string | undefined,
@@ -57,7 +61,10 @@ export class AnalysisWorker {
     this.cancel();
     if (!this.threaded) {
       // In-process: nothing to cancel once it runs (it runs to its end before anything else can happen).
-      return { result: Promise.resolve(inProcess({ id: 0, files, severity, policySettings })), cancel: () => {} };
+      const t0 = performance.now();
+      const diagnostics = inProcess({ id: 0, files, severity, policySettings });
+      this.lastAnalysisMs = performance.now() - t0;
+      return { result: Promise.resolve(diagnostics), cancel: () => {} };
     }
     const id = this.next++;
     const job: AnalysisJob = { id, files, severity, policySettings };
@@ -96,7 +103,10 @@ export class AnalysisWorker {
       if (r.error !== undefined) {
         this.onError(r.error);
         p.done(inProcess(p.job));
-      } else p.done(r.diagnostics ?? []);
+      } else {
+        this.lastAnalysisMs = r.ms ?? 0;
+        p.done(r.diagnostics ?? []);
+      }
     });
     w.on('error', (err) => {
       this.onError(err.stack ?? err.message);
