@@ -5,6 +5,7 @@
  * (`isDefaultGateway`); with `ipMasq: true` it writes a CNI-<hash> masquerade chain per pod.
  */
 import {
+  defaultPrefix,
   canonical,
   formatAddress,
   parseAddress,
@@ -136,7 +137,7 @@ export const BRIDGE_PLUGIN: CniPlugin = {
       const to = 'default';
       routes.push({
         to,
-        prefix: parsePrefix(g.family === 4 ? '0.0.0.0/0' : '::/0')!,
+        prefix: defaultPrefix(g.family),
         via: g.address,
         dev: 'eth0',
         kind: 'gateway',

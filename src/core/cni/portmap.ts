@@ -89,13 +89,10 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
       }
       if (!declared) chains.push(`:${chain} - [0:0]`);
       declared = true;
-      for (const proto of [...byProto.keys()].sort())
-        for (let i = 0; i < byProto.get(proto)!.length; i += 15)
+      for (const [proto, ports] of [...byProto].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        for (let i = 0; i < ports.length; i += 15)
           entries.push(
-            `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${byProto
-              .get(proto)!
-              .slice(i, i + 15)
-              .join(',')} -j ${chain}`,
+            `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')} -j ${chain}`,
           );
       for (const m of mappings) {
         let dst = '';

@@ -42,7 +42,7 @@ export function ptpGateways(node: Node): Map<Family, { readonly address: string;
 const hostLength = (f: Family): number => (f === 4 ? 32 : 128);
 
 function view(node: Node, plugin: 'ptp' | 'kindnet'): CniNodeView {
-  const gws = [...ptpGateways(node).values()].map((g) => `${g.address}/${hostLength(parseAddress(g.address)!.family)}`);
+  const gws = [...ptpGateways(node)].map(([family, g]) => `${g.address}/${hostLength(family)}`);
   const who = plugin === 'kindnet' ? 'kindnet (the CNI ptp plug-in)' : 'CNI ptp plug-in';
   return {
     plugin,

@@ -11,6 +11,7 @@
  * - An external client gets `lo` and `eth0` on its network, with connected routes.
  */
 import {
+  defaultPrefix,
   addressKey,
   canonical,
   formatAddress,
@@ -214,7 +215,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       const p = r.to === 'default' ? undefined : parsePrefix(r.to);
       const via = r.via ? parseAddress(r.via) : undefined;
       const family = p?.family ?? via?.family ?? 4;
-      const prefix = p ?? parsePrefix(family === 4 ? '0.0.0.0/0' : '::/0')!;
+      const prefix = p ?? defaultPrefix(family);
       // Without `dev`, the kernel picks the interface whose connected route holds the gateway.
       const dev =
         r.dev ??
@@ -294,7 +295,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         name: 'eth0',
         kind: 'veth',
         addresses: podWiring?.addresses ?? addresses,
-        peer: { netns: nodeNetns(pod.node), device: pod.hostVeth },
+        // A pod on a node the topology does not have is wired to nothing (the walk finds no peer, not a crash).
+        ...(node ? { peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } } : {}),
         ...(mtu !== undefined ? { mtu } : {}),
       };
       const interfaces = [LO, eth0];
@@ -401,6 +403,11 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
 
   get(id: NetnsId): Netns | undefined {
     const e = this.entriesById.get(id);
+    return e === undefined ? undefined : this.resolve(id, e);
+  }
+
+  /** A namespace, built on first use. */
+  private resolve(id: NetnsId, e: Netns | (() => Netns)): Netns {
     if (typeof e !== 'function') return e;
     const ns = e();
     this.entriesById.set(id, ns);
@@ -417,11 +424,11 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   }
 
   *values(): MapIterator<Netns> {
-    for (const id of this.entriesById.keys()) yield this.get(id)!;
+    for (const [id, e] of [...this.entriesById]) yield this.resolve(id, e);
   }
 
   *entries(): MapIterator<[NetnsId, Netns]> {
-    for (const id of this.entriesById.keys()) yield [id, this.get(id)!];
+    for (const [id, e] of [...this.entriesById]) yield [id, this.resolve(id, e)];
   }
 
   [Symbol.iterator](): MapIterator<[NetnsId, Netns]> {

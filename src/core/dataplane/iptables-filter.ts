@@ -51,12 +51,13 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
       REMEMBERING.set(ruleset, remembering);
       const seconds = new Map<string, number>();
       for (const table of Object.values(ruleset.tables)) {
-        for (const chain of table?.chains ?? []) {
+        if (!table) continue;
+        for (const chain of table.chains) {
           for (const rule of chain.rules) {
             for (const m of rule.matches) {
               if (m.kind !== 'recent') continue;
               if (m.command === 'set')
-                remembering.set(`${table!.name}\u0000${chain.name}\u0000${rule.text}`, { list: m.name });
+                remembering.set(`${table.name}\u0000${chain.name}\u0000${rule.text}`, { list: m.name });
               else if (
                 (m.command === 'rcheck' || m.command === 'update') &&
                 m.seconds !== undefined &&
@@ -107,7 +108,8 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
     },
     *rules(): Iterable<FilterRuleSummary> {
       for (const table of Object.values(ruleset.tables)) {
-        for (const chain of table?.chains ?? []) {
+        if (!table) continue;
+        for (const chain of table.chains) {
           for (const rule of chain.rules) {
             const prefixes: Prefix[] = [];
             const interfaces: string[] = [];
@@ -116,7 +118,7 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
               if (m.kind === 'inInterface' || m.kind === 'outInterface') interfaces.push(m.name);
             }
             yield {
-              table: table!.name,
+              table: table.name,
               chain: chain.name,
               text: rule.text,
               span: placeRulesSpan(rules, rule.span),

@@ -386,8 +386,8 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
               span: ownSpan(rule.span),
               ...nftRuleMatches(rule),
             };
-      for (const table of Object.values(iptables.ruleset.tables))
-        for (const chain of table?.chains ?? [])
+      for (const table of Object.values(iptables.ruleset.tables).flatMap((t) => t ?? []))
+        for (const chain of table.chains)
           for (const rule of chain.rules) {
             const prefixes = rule.matches.flatMap((m) =>
               m.kind === 'source' || m.kind === 'destination' ? [m.prefix] : [],
@@ -396,7 +396,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
               m.kind === 'inInterface' || m.kind === 'outInterface' ? [m.name] : [],
             );
             yield {
-              table: table!.name,
+              table: table.name,
               chain: chain.name,
               text: rule.text,
               span: moveSpan(rule.span),

@@ -150,16 +150,15 @@ export function ipMasqAgentRules(t: Topology): RulesByTable {
 /** Splits iptables-save text into per-table chain lines and rule lines (other lines are dropped: the raw parse reports them). */
 export function splitByTable(text: string): { tables: RulesByTable; lineOf: Map<string, number>[] } {
   const out: Partial<Record<TableName, { chains: string[]; rules: string[] }>> = {};
-  let current: TableName | undefined;
+  let current: { chains: string[]; rules: string[] } | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '').trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('*')) {
-      const name = line.slice(1).trim();
-      current = (TABLE_NAMES as readonly string[]).includes(name) ? (name as TableName) : undefined;
-      if (current) out[current] ??= { chains: [], rules: [] };
+      const name = TABLE_NAMES.find((t) => t === line.slice(1).trim());
+      current = name ? (out[name] ??= { chains: [], rules: [] }) : undefined;
     } else if (line === 'COMMIT') current = undefined;
-    else if (current) (line.startsWith(':') ? out[current]!.chains : out[current]!.rules).push(line);
+    else if (current) (line.startsWith(':') ? current.chains : current.rules).push(line);
   }
   return { tables: out, lineOf: [] };
 }
@@ -239,12 +238,16 @@ function assemble(
   };
   for (const l of header) add(l);
   for (const table of TABLE_NAMES) {
-    const present = parts.filter((p) => p.tables[table]);
+    // Each part with this table, and the table's lines in it.
+    const present = parts.flatMap((p) => {
+      const lines = p.tables[table];
+      return lines ? [{ ...p, lines }] : [];
+    });
     if (!present.length) continue;
     add(`*${table}`);
     const declared = new Set<string>();
     // Built-in chains first; a policy given in the raw text wins.
-    const decls = present.map((p) => chainDecls(p.tables[table]!.chains));
+    const decls = present.map((p) => chainDecls(p.lines.chains));
     for (const name of BUILTIN_DECLS[table]) {
       let raw: { p: Part; l: string } | undefined;
       present.forEach((p, i) => {
@@ -263,7 +266,7 @@ function assemble(
       }
     }
     for (const p of present) {
-      const rules = p.tables[table]!.rules;
+      const rules = p.lines.rules;
       if (!rules.length) continue;
       add(`# ${p.label}`);
       const start = at;
@@ -427,7 +430,8 @@ export function buildNodeRules(
  */
 export function rawTextProblems(node: Node, offsets: ReadonlyMap<string, readonly number[]>): Problem[] {
   if (!node.iptables) return [];
-  const file = node.iptables.span.file;
+  const rawSpan = node.iptables.span;
+  const file = rawSpan.file;
   const own = parseIptablesSave(node.iptables.text, '\u0000raw', 0);
   const rawLines = node.iptables.text.split('\n');
   const starts: number[] = [];
@@ -448,7 +452,7 @@ export function rawTextProblems(node: Node, offsets: ReadonlyMap<string, readonl
   });
   return own.problems.map((p) => {
     const mapped = mapSpan(p.span, starts, rawMapped, '\u0000raw');
-    return { ...p, span: mapped.file === '\u0000raw' ? node.iptables!.span : mapped };
+    return { ...p, span: mapped.file === '\u0000raw' ? rawSpan : mapped };
   });
 }
 

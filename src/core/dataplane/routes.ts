@@ -1,5 +1,6 @@
 /** Route lookup and local-address checks on one namespace of the data plane. */
 import {
+  literalPrefix,
   addressKey,
   canonical,
   formatAddress,
@@ -12,7 +13,7 @@ import {
 } from '../net/address';
 import type { DpInterface, DpRoute, InterfaceAddress, Netns } from './types';
 
-const LOOPBACK4 = parsePrefix('127.0.0.0/8')!;
+const LOOPBACK4 = literalPrefix('127.0.0.0/8');
 
 /** Whether `a` is an address of this namespace (the kernel's local table), loopback included. */
 export function isLocalAddress(ns: Netns, a: Address): boolean {

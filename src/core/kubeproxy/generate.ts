@@ -11,7 +11,15 @@
  * Services and endpoints keep the input order (kube-proxy iterates maps; only the order within a chain matters).
  * Topology hints are not modelled (every ready endpoint is a cluster endpoint).
  */
-import { canonical, hostPrefix, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import {
+  literalAddress,
+  canonical,
+  hostPrefix,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Prefix,
+} from '../net/address';
 import { chainHashMemo, endpointString, KUBE_PROXY_FIREWALL_CHAIN, servicePortName, type ChainNameMemo } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 
@@ -102,7 +110,7 @@ export interface GenerateMemo {
   readonly names: ChainNameMemo;
   readonly blocks: WeakMap<ServiceInput, Map<string, readonly Op[]>>;
   /** Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node). */
-  readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[] | undefined)[]>>;
+  readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>;
   /** Chain declaration lines by chain name. */
   readonly decls: Map<string, string>;
   /**
@@ -292,7 +300,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     .map((c) => parseAddressOrPrefix(c))
     .filter((p): p is NonNullable<typeof p> => p?.family === family);
   const matchAll = npCidrs.length === 0 || npCidrs.some((p) => p.length === 0);
-  const loopback4 = parseAddress('127.0.0.1')!;
+  const loopback4 = literalAddress('127.0.0.1');
   const localhostNodePorts =
     !isV6 &&
     (input.localhostNodePorts ?? true) &&
@@ -362,7 +370,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     [nat, new Map()],
   ]);
   for (const [table, from, to, comment, extra] of jumps) {
-    const m = builtinRules.get(table)!;
+    let m = builtinRules.get(table);
+    if (!m) builtinRules.set(table, (m = new Map()));
     const list = m.get(from) ?? [];
     const args = [...extra, ...(comment ? ['-m', 'comment', '--comment', q(comment)] : []), '-j', to];
     list.unshift(['-A', from, ...args].join(' '));
@@ -462,7 +471,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       perFamily?.set(family, shared);
     }
     svc.ports.forEach((port, i) => {
-      const eps = shared[i]!;
+      const eps = shared[i]; // One list per port of this same Service, made just above or by the memo.
       servicePorts.push({
         svc,
         port,
@@ -931,8 +940,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const candidates = [...ofFamily(family, input.nodeIPs), isV6 ? '::1' : '127.0.0.1'];
     const seen = new Set<string>();
     for (const ip of candidates) {
-      const a = parseAddress(ip)!;
-      if (seen.has(ip) || !npCidrs.some((p) => prefixContainsAddress(p, a))) continue;
+      const a = parseAddress(ip);
+      if (!a || seen.has(ip) || !npCidrs.some((p) => prefixContainsAddress(p, a))) continue;
       seen.add(ip);
       const loopback = isV6 ? ip === '::1' : ip.startsWith('127.');
       if (loopback && (isV6 || !localhostNodePorts)) continue;
@@ -983,7 +992,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   for (const [table, m] of builtinRules) {
     for (const [from, list] of m) {
       table.chain(from);
-      table.rules.get(from)!.push(...list);
+      for (const line of list) table.push(from, line);
     }
   }
   const out: GeneratedRules = {

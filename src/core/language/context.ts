@@ -126,7 +126,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
     else if (c === '{' || c === '[') {
       stack.push({ ch: c, at: i, segStart });
       segStart = i + 1;
-    } else if ((c === '}' || c === ']') && stack.length) segStart = stack.pop()!.segStart;
+    } else if (c === '}' || c === ']') segStart = stack.pop()?.segStart ?? segStart;
     else if (c === ',' && stack.length) segStart = i + 1;
   }
   const flowPath: string[] = [];

@@ -36,16 +36,17 @@ export interface BuildResult {
 function document(b: Drafts, doc: YDocument): void {
   const root = doc.root;
   if (!root || root.kind !== 'map') return;
-  const apiVersion = str(get(root, 'apiVersion'));
+  const apiVersionNode = get(root, 'apiVersion');
+  const apiVersion = str(apiVersionNode);
   const kind = str(get(root, 'kind'));
   if (isCniNetworkConfig(root)) return readCniNetwork(b, root, 'CniConfig');
-  if (apiVersion?.startsWith('netpath.dev/')) {
+  if (apiVersionNode && apiVersion?.startsWith('netpath.dev/')) {
     if (apiVersion !== NETPATH_API) {
       b.report(
         'schema.api-version',
         'warning',
         `Unknown NetPath apiVersion '${apiVersion}': this version of NetPath reads ${NETPATH_API}. Reading it as ${NETPATH_API}.`,
-        get(root, 'apiVersion')!.span,
+        apiVersionNode.span,
       );
     }
     validateAgainstSchema(root, TOPOLOGY_SCHEMA, '', b.problems);

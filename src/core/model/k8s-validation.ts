@@ -50,6 +50,8 @@ export function specialAddress(a: Address): string | undefined {
 }
 
 const textOf = (node: YNode): string => str(node) ?? '';
+/** A traffic policy written as a word other than Cluster or Local (a non-string value is the schema's to report). */
+const unknownTrafficPolicy = (value: string | undefined): boolean => !!value && !['Cluster', 'Local'].includes(value);
 
 /** The API server's checks of a Service's networking fields. */
 export function validateService(b: Drafts, root: YMap): void {
@@ -86,10 +88,10 @@ export function validateService(b: Drafts, root: YMap): void {
     const protocol = str(protocolNode) ?? 'TCP';
     if (protocolNode && !PROTOCOLS.includes(protocol))
       err(protocolNode.span, `protocol '${protocol}' is not one of ${PROTOCOLS.join(', ')}`);
-    if (port !== undefined) {
+    if (portNode && port !== undefined) {
       const key = `${port}/${protocol}`;
-      if (byPortProtocol.has(key)) err(portNode!.span, `port ${port}/${protocol} is listed twice`);
-      else byPortProtocol.set(key, portNode!);
+      if (byPortProtocol.has(key)) err(portNode.span, `port ${port}/${protocol} is listed twice`);
+      else byPortProtocol.set(key, portNode);
     }
     const target = get(p, 'targetPort');
     if (target?.kind === 'scalar') {
@@ -129,10 +131,10 @@ export function validateService(b: Drafts, root: YMap): void {
       etp.span,
       'externalTrafficPolicy may only be set on an externally reachable Service (type NodePort or LoadBalancer, or with externalIPs)',
     );
-  else if (etp && str(etp) && !['Cluster', 'Local'].includes(str(etp)!))
+  else if (etp && unknownTrafficPolicy(str(etp)))
     err(etp.span, `externalTrafficPolicy '${str(etp)}' is not Cluster or Local`);
   const itp = get(spec, 'internalTrafficPolicy');
-  if (itp && str(itp) && !['Cluster', 'Local'].includes(str(itp)!))
+  if (itp && unknownTrafficPolicy(str(itp)))
     err(itp.span, `internalTrafficPolicy '${str(itp)}' is not Cluster or Local`);
   const lbsr = get(spec, 'loadBalancerSourceRanges');
   if (lbsr && strings(lbsr).length && type !== 'LoadBalancer')
@@ -338,8 +340,9 @@ export function validateKubeadm(b: Drafts, root: YMap): void {
       portRange.span,
     );
   const podNode = get(networking, 'podSubnet');
-  if (!podNode || !str(podNode) || extraArg(root, 'allocate-node-cidrs')?.value === 'false') return;
-  for (const text of str(podNode)!.split(',')) {
+  const podSubnet = str(podNode);
+  if (!podNode || !podSubnet || extraArg(root, 'allocate-node-cidrs')?.value === 'false') return;
+  for (const text of podSubnet.split(',')) {
     const p = parsePrefix(text.trim());
     if (!p) continue;
     const flag = p.family === 4 ? 'node-cidr-mask-size-ipv4' : 'node-cidr-mask-size-ipv6';

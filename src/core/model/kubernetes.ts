@@ -66,7 +66,7 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
   if (kind === 'ConfigMap' && !isMasqAgentConfig(b, root) && !isCniConfigMap(root)) return;
   if (kind === 'IPPool' && !apiVersion?.includes('projectcalico.org/')) return;
   if (!apiVersion || !KINDS[kind].includes(apiVersion)) {
-    const span = get(root, 'apiVersion')?.span ?? get(root, 'kind')!.span;
+    const span = get(root, 'apiVersion')?.span ?? get(root, 'kind')?.span ?? root.span;
     b.report(
       'k8s.unknown-api-version',
       'warning',
@@ -119,7 +119,7 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
 function k8sNode(b: Drafts, root: YMap): void {
   const metaName = get(get(root, 'metadata'), 'name');
   const name = str(metaName);
-  if (!name) return;
+  if (!metaName || !name) return;
   const spec = get(root, 'spec');
   const podCIDRs = strings(get(spec, 'podCIDRs')).length
     ? strings(get(spec, 'podCIDRs'))
@@ -130,7 +130,7 @@ function k8sNode(b: Drafts, root: YMap): void {
   b.addNode({
     name,
     span: root.span,
-    spans: { name: metaName!.span, ...indexedSpans('podCIDRs', podCIDRs), ...indexedSpans('addresses', addresses) },
+    spans: { name: metaName.span, ...indexedSpans('podCIDRs', podCIDRs), ...indexedSpans('addresses', addresses) },
     origin: 'Node',
     podCIDRs: podCIDRs.length ? podCIDRs : undefined,
     k8sAddresses: addresses.length ? addresses : undefined,
@@ -139,8 +139,9 @@ function k8sNode(b: Drafts, root: YMap): void {
 
 function k8sPod(b: Drafts, root: YMap): void {
   const meta = get(root, 'metadata');
-  const name = str(get(meta, 'name'));
-  if (!name) return;
+  const nameNode = get(meta, 'name');
+  const name = str(nameNode);
+  if (!nameNode || !name) return;
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
@@ -160,7 +161,7 @@ function k8sPod(b: Drafts, root: YMap): void {
     containers: readContainers(b, get(spec, 'containers'), 'Pod'),
     span: root.span,
     spans: {
-      name: get(meta, 'name')!.span,
+      name: nameNode.span,
       ...optionalSpan('node', get(spec, 'nodeName')),
       ...optionalSpan('labels', get(meta, 'labels')),
       ...optionalSpan('containers', get(spec, 'containers')),
@@ -173,8 +174,9 @@ function k8sPod(b: Drafts, root: YMap): void {
 
 function k8sService(b: Drafts, root: YMap): void {
   const meta = get(root, 'metadata');
-  const name = str(get(meta, 'name'));
-  if (!name) return;
+  const nameNode = get(meta, 'name');
+  const name = str(nameNode);
+  if (!nameNode || !name) return;
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
   validateService(b, root);
@@ -220,7 +222,7 @@ function k8sService(b: Drafts, root: YMap): void {
       sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
       span: root.span,
       spans: {
-        name: get(meta, 'name')!.span,
+        name: nameNode.span,
         ...optionalSpan('selector', get(spec, 'selector')),
         ...optionalSpan('ports', get(spec, 'ports')),
         ...optionalSpan('type', get(spec, 'type')),
@@ -287,8 +289,9 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
  */
 function k8sEndpoints(b: Drafts, root: YMap): void {
   const meta = get(root, 'metadata');
-  const name = str(get(meta, 'name'));
-  if (!name) return;
+  const nameNode = get(meta, 'name');
+  const name = str(nameNode);
+  if (!nameNode || !name) return;
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   for (const subset of list(get(root, 'subsets'))) {
     const address = (ready: boolean) => (a: YNode) => {

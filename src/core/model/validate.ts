@@ -154,7 +154,7 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
       }
     }
   }
-  if (node.kind === 'seq' && schema.items) {
-    node.items.forEach((item, i) => validateAgainstSchema(item, schema.items!, `${path}[${i}]`, problems));
-  }
+  const items = schema.items;
+  if (node.kind === 'seq' && items)
+    node.items.forEach((item, i) => validateAgainstSchema(item, items, `${path}[${i}]`, problems));
 }

@@ -109,6 +109,28 @@ export function parsePrefix(text: string): Prefix | undefined {
   return { family: addr.family, address: addr.value, length, text: t };
 }
 
+/**
+ * An address written in NetPath's own code (a well-known constant such as 127.0.0.1), never one from input: a
+ * wrong literal is a programming error, thrown when the module loads, so every test importing it finds it.
+ */
+export function literalAddress(text: string): Address {
+  const a = parseAddress(text);
+  if (!a) throw new Error(`NetPath bug: '${text}' is not an address`);
+  return a;
+}
+
+/** A prefix written in NetPath's own code (see {@link literalAddress}). */
+export function literalPrefix(text: string): Prefix {
+  const p = parsePrefix(text);
+  if (!p) throw new Error(`NetPath bug: '${text}' is not a prefix`);
+  return p;
+}
+
+const DEFAULT_ROUTES: Readonly<Record<Family, Prefix>> = { 4: literalPrefix('0.0.0.0/0'), 6: literalPrefix('::/0') };
+
+/** The whole address space of a family (`0.0.0.0/0`, `::/0`): a default route's destination. */
+export const defaultPrefix = (family: Family): Prefix => DEFAULT_ROUTES[family];
+
 /** A prefix covering exactly one address (/32 or /128). */
 export function hostPrefix(a: Address): Prefix {
   return {

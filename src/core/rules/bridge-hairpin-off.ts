@@ -16,7 +16,8 @@ export const bridgeHairpinOff: Rule = {
   description: 'Hairpin mode is off while a pod is a backend of a Service it can call.',
   needs: ['dataplane'],
   run({ topology: t, dataplane }) {
-    const dp = dataplane!;
+    if (!dataplane) return []; // runRules skips the rule without one; a direct caller gets no findings.
+    const dp = dataplane;
     const off = new Map(t.nodes.filter((n) => n.bridge && !n.bridge.hairpinMode).map((n) => [n.name, n]));
     if (!off.size) return [];
     const podById = new Map(t.pods.map((p) => [p.id, p]));

@@ -1,5 +1,6 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
+import { parsedRange } from './ranges';
 import type { Rule } from './rule';
 
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
@@ -42,11 +43,17 @@ export const cidrFamilyMismatch: Rule = {
 
     // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).
     const podFamilies = new Set(
-      ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix).map((r) => r.prefix!.family),
+      ranges.ranges
+        .filter(parsedRange)
+        .filter((r) => r.role === 'cluster-pods')
+        .map((r) => r.prefix.family),
     );
     // An assumed Service range (nothing read declares one) says nothing about the cluster's families.
     const serviceFamilies = new Set(
-      ranges.ranges.filter((r) => r.role === 'services' && r.prefix && !r.assumed).map((r) => r.prefix!.family),
+      ranges.ranges
+        .filter(parsedRange)
+        .filter((r) => r.role === 'services' && !r.assumed)
+        .map((r) => r.prefix.family),
     );
     const has = (set: Set<Family>) => [...set].sort().map(familyName).join(' and ');
     if (podFamilies.size) {

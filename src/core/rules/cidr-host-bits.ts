@@ -1,5 +1,6 @@
 import { canonical, hasHostBits } from '../net/address';
 import { problem } from '../problem';
+import { parsedRange } from './ranges';
 import type { Rule } from './rule';
 
 /**
@@ -13,12 +14,10 @@ export const cidrHostBits: Rule = {
   description: 'A CIDR range written with host bits set; some tools reject it, others silently normalise it.',
   run({ ranges }) {
     return ranges.ranges
-      .filter(
-        (r) =>
-          r.prefix && hasHostBits(r.prefix) && r.role !== 'interface' && r.role !== 'bridge' && r.role !== 'external',
-      )
+      .filter(parsedRange)
+      .filter((r) => hasHostBits(r.prefix) && r.role !== 'interface' && r.role !== 'bridge' && r.role !== 'external')
       .map((r) => {
-        const fixed = canonical(r.prefix!);
+        const fixed = canonical(r.prefix);
         return problem(
           'cidr.host-bits',
           'warning',

@@ -1,9 +1,9 @@
-import { parsePrefix, prefixContainsAddress, prefixesOverlap, type Prefix } from '../net/address';
+import { literalPrefix, prefixContainsAddress, prefixesOverlap, type Prefix } from '../net/address';
 import { problem, type Problem } from '../problem';
 import type { Rule } from './rule';
 
 /** The link-local unicast ranges (Go's net.IP.IsLinkLocalUnicast): 169.254.0.0/16 and fe80::/10. */
-const LINK_LOCAL: readonly Prefix[] = ['169.254.0.0/16', 'fe80::/10'].map((t) => parsePrefix(t)!);
+const LINK_LOCAL: readonly Prefix[] = ['169.254.0.0/16', 'fe80::/10'].map(literalPrefix);
 
 const linkLocalOf = (p: Prefix): Prefix | undefined =>
   LINK_LOCAL.find((l) => l.family === p.family && prefixesOverlap(l, p));
@@ -53,9 +53,10 @@ export const cidrLinkLocal: Rule = {
       }
     }
     for (const a of ranges.addresses) {
-      if (a.role !== 'pod' || a.hostNetwork || !a.address) continue;
-      if (flagged.some((p) => prefixContainsAddress(p, a.address!))) continue; // said once, at the range.
-      const ll = LINK_LOCAL.find((l) => prefixContainsAddress(l, a.address!));
+      const address = a.address;
+      if (a.role !== 'pod' || a.hostNetwork || !address) continue;
+      if (flagged.some((p) => prefixContainsAddress(p, address))) continue; // said once, at the range.
+      const ll = LINK_LOCAL.find((l) => prefixContainsAddress(l, address));
       if (!ll) continue;
       out.push(
         problem(

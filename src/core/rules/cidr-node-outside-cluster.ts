@@ -1,5 +1,6 @@
 import { prefixContains } from '../net/address';
 import { problem } from '../problem';
+import { parsedRange } from './ranges';
 import type { Rule } from './rule';
 
 /**
@@ -11,12 +12,13 @@ export const cidrNodeOutsideCluster: Rule = {
   severity: 'error',
   description: 'A node pod CIDR that is not inside any cluster pod CIDR.',
   run({ ranges }) {
-    const cluster = ranges.ranges.filter((r) => r.role === 'cluster-pods' && r.prefix);
-    return ranges.ranges
-      .filter((r) => r.role === 'node-pods' && r.prefix)
+    const parsed = ranges.ranges.filter(parsedRange);
+    const cluster = parsed.filter((r) => r.role === 'cluster-pods');
+    return parsed
+      .filter((r) => r.role === 'node-pods')
       .flatMap((r) => {
-        const sameFamily = cluster.filter((c) => c.prefix!.family === r.prefix!.family);
-        if (!sameFamily.length || sameFamily.some((c) => prefixContains(c.prefix!, r.prefix!))) return [];
+        const sameFamily = cluster.filter((c) => c.prefix.family === r.prefix.family);
+        if (!sameFamily.length || sameFamily.some((c) => prefixContains(c.prefix, r.prefix))) return [];
         return [
           problem(
             'cidr.node-outside-cluster',

@@ -1,5 +1,6 @@
 import { bitsOf, canonical, firstAddress, prefixContainsAddress, type Prefix } from '../net/address';
 import { problem, type QuickFix } from '../problem';
+import { parsedAddress, parsedRange } from './ranges';
 import type { Rule } from './rule';
 
 /** kube-apiserver's limit: a Service range has at most 20 host bits (IPv4 /12, IPv6 /108). */
@@ -14,22 +15,21 @@ export const cidrServiceRangeTooLarge: Rule = {
   severity: 'error',
   description: 'A Service range larger than kube-apiserver allows (more than 20 host bits: IPv4 /12, IPv6 /108).',
   run({ ranges }) {
-    const clusterIPs = ranges.addresses.filter((a) => a.role === 'cluster-ip' && a.address);
+    const clusterIPs = ranges.addresses.filter(parsedAddress).filter((a) => a.role === 'cluster-ip');
     return ranges.ranges
-      .filter(
-        (r) => r.role === 'services' && r.prefix && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS,
-      )
+      .filter(parsedRange)
+      .filter((r) => r.role === 'services' && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS)
       .map((r) => {
-        const p = r.prefix!;
+        const p = r.prefix;
         const length = bitsOf(p.family) - MAX_SERVICE_HOST_BITS;
         const narrowed: Prefix = { family: p.family, address: firstAddress(p), length, text: '' };
         const text = canonical(narrowed);
         // Offer the narrower range only when every cluster IP of this family still fits in it.
         const fits = clusterIPs.every(
           (a) =>
-            a.address!.family !== p.family ||
-            !prefixContainsAddress(p, a.address!) ||
-            prefixContainsAddress(narrowed, a.address!),
+            a.address.family !== p.family ||
+            !prefixContainsAddress(p, a.address) ||
+            prefixContainsAddress(narrowed, a.address),
         );
         const fixes: QuickFix[] =
           fits && r.exact

@@ -1,10 +1,10 @@
 import { CALICO_GATEWAY } from '../cni/calico';
 import { lookupRoute } from '../dataplane/routes';
-import { parseAddress } from '../net/address';
+import { literalAddress } from '../net/address';
 import { problem } from '../problem';
 import type { Rule } from './rule';
 
-const GATEWAY = parseAddress(CALICO_GATEWAY)!;
+const GATEWAY = literalAddress(CALICO_GATEWAY);
 
 /**
  * `cni.calico-gateway-unrouted`: a Calico node with pods and no route for 169.254.1.1 (usually: no default route).

@@ -14,7 +14,7 @@ export const cniNatOutgoingOff: Rule = {
   description: 'A Calico IPPool without natOutgoing while pods reach destinations outside every pool.',
   run({ topology }) {
     const pools = topology.cluster.cni.ipPools.filter((p) => !p.disabled);
-    const prefixes = pools.flatMap((p) => (parsePrefix(p.cidr) ? [parsePrefix(p.cidr)!] : []));
+    const prefixes = pools.flatMap((p) => parsePrefix(p.cidr) ?? []);
     const outside = topology.externals.filter((x) =>
       x.addresses.some((a) => {
         const ip = parseAddress(a.split('/')[0]);

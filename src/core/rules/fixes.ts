@@ -7,12 +7,20 @@ import {
   firstAddress,
   formatValue,
   lastAddress,
-  parseAddress,
+  formatAddress,
   prefixContainsAddress,
+  type Address,
   type Prefix,
 } from '../net/address';
 import type { Span, TextEdit } from '../problem';
-import type { AddressEntry, RangeEntry, RangeIndex } from './ranges';
+import {
+  parsedAddress,
+  parsedRange,
+  type AddressEntry,
+  type ParsedAddress,
+  type ParsedRange,
+  type RangeIndex,
+} from './ranges';
 
 /**
  * The lowest address of `prefix` that is not in `used`, not inside any of `avoid` (ranges it must stay out of,
@@ -26,6 +34,17 @@ export function freeAddress(
   skipGateway = true,
   avoid: readonly Prefix[] = [],
 ): string | undefined {
+  const free = freeAddressIn(prefix, used, skipGateway, avoid);
+  return free && formatAddress(free);
+}
+
+/** {@link freeAddress} as an address. */
+export function freeAddressIn(
+  prefix: Prefix,
+  used: ReadonlySet<string>,
+  skipGateway = true,
+  avoid: readonly Prefix[] = [],
+): Address | undefined {
   const first = firstAddress(prefix);
   const last = lastAddress(prefix);
   const blocks = avoid.filter((p) => p.family === prefix.family);
@@ -36,7 +55,8 @@ export function freeAddress(
       v = lastAddress(block) + 1n;
       continue;
     }
-    if (!used.has(addressKey({ family: prefix.family, value: v }))) return formatValue(prefix.family, v);
+    const candidate: Address = { family: prefix.family, value: v };
+    if (!used.has(addressKey(candidate))) return candidate;
     tries--;
     v++;
   }
@@ -82,8 +102,8 @@ export function usedAddressKeys(index: RangeIndex): Set<string> {
  * address; a cluster pod CIDR the node pod CIDRs, bridges and pods inside it. Undefined when something that
  * has to move has no exact span of its own (it was defaulted or derived, so there is no text to edit).
  */
-export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex): TextEdit[] | undefined {
-  const from = self.prefix!;
+export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex): TextEdit[] | undefined {
+  const from = self.prefix;
   if (!self.exact) return undefined;
   const shift = firstAddress(to) - firstAddress(from);
   const inside = (value: bigint) => prefixContainsAddress(from, { family: from.family, value });
@@ -92,8 +112,8 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
     { span: self.span, newText: to.text },
     ...(self.echoes ?? []).map((span) => ({ span, newText: to.text })),
   ];
-  const carried: (RangeEntry | AddressEntry)[] = [];
-  const carries = (e: RangeEntry | AddressEntry): boolean => {
+  const carried: (ParsedRange | ParsedAddress)[] = [];
+  const carries = (e: ParsedRange | ParsedAddress): boolean => {
     switch (self.role) {
       case 'services':
         return e.role === 'cluster-ip';
@@ -109,21 +129,21 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
     }
   };
   for (const a of index.addresses)
-    if (a.address && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
+    if (parsedAddress(a) && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
   for (const r of index.ranges)
-    if (r !== self && r.prefix && r.prefix.family === from.family && inside(r.prefix.address) && carries(r))
+    if (r !== self && parsedRange(r) && r.prefix.family === from.family && inside(r.prefix.address) && carries(r))
       carried.push(r);
   // A Service range also takes the cluster IPs of its family that no Service range holds (they were already
   // outside it): after the move each gets a free address in the new block, so no ip.outside-range follows.
   const strays: AddressEntry[] = [];
   if (self.role === 'services') {
-    const others = index.ranges.filter(
-      (r) => r !== self && r.role === 'services' && r.prefix && r.prefix.family === from.family,
-    );
+    const others = index.ranges
+      .filter(parsedRange)
+      .filter((r) => r !== self && r.role === 'services' && r.prefix.family === from.family);
     for (const a of index.addresses) {
-      if (a.role !== 'cluster-ip' || !a.address || a.address.family !== from.family || inside(a.address.value))
-        continue;
-      if (others.some((r) => prefixContainsAddress(r.prefix!, a.address!))) continue;
+      const address = a.address;
+      if (a.role !== 'cluster-ip' || !address || address.family !== from.family || inside(address.value)) continue;
+      if (others.some((r) => prefixContainsAddress(r.prefix, address))) continue;
       strays.push(a);
     }
   }
@@ -133,18 +153,18 @@ export function relocationEdits(self: RangeEntry, to: Prefix, index: RangeIndex)
       if (e.role === 'bridge') continue;
       return undefined;
     }
-    if ('prefix' in e) edits.push({ span: e.span, newText: `${moved(e.prefix!.address)}/${e.prefix!.length}` });
-    else edits.push({ span: e.span, newText: moved(e.address!.value) });
+    if ('prefix' in e) edits.push({ span: e.span, newText: `${moved(e.prefix.address)}/${e.prefix.length}` });
+    else edits.push({ span: e.span, newText: moved(e.address.value) });
   }
   if (strays.length) {
     const used = usedAddressKeys(index);
     for (const e of carried)
       if ('address' in e && e.address) used.add(addressKey({ family: from.family, value: e.address.value + shift }));
     for (const a of strays) {
-      const free = a.exact ? freeAddress(to, used) : undefined;
+      const free = a.exact ? freeAddressIn(to, used) : undefined;
       if (!free) return undefined;
-      used.add(addressKey({ family: from.family, value: parseAddress(free)!.value }));
-      edits.push({ span: a.span, newText: free });
+      used.add(addressKey(free));
+      edits.push({ span: a.span, newText: formatAddress(free) });
     }
   }
   return dedupe(edits);

@@ -1,4 +1,11 @@
-import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type Address } from '../net/address';
+import {
+  literalAddress,
+  formatAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+} from '../net/address';
 import { PRIVATE_PREFIXES } from '../net/ranges';
 import { problem, type Problem, type Span } from '../problem';
 import type { Node, Topology } from '../model/types';
@@ -6,7 +13,7 @@ import type { Rule } from './rule';
 import { cniPluginOf } from '../cni';
 
 /** A well-known public address that stands for "the internet" when a node has a default route. */
-const INTERNET: Record<4 | 6, Address> = { 4: parseAddress('8.8.8.8')!, 6: parseAddress('2001:4860:4860::8888')! };
+const INTERNET: Record<4 | 6, Address> = { 4: literalAddress('8.8.8.8'), 6: literalAddress('2001:4860:4860::8888') };
 
 /**
  * Whether something on `node` masquerades pod traffic to `dest`: an ip-masq-agent that does not exempt it,

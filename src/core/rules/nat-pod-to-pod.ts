@@ -74,6 +74,12 @@ export function natCulprit(
   // Comments (the CNI plugin's container IDs, kube-proxy's notes) make the rule long and say nothing here.
   const rule = `\`${nat.event.rule.replace(/\s+-m comment --comment ("(?:[^"\\]|\\.)*"|\S+)/g, '')}\``;
   const fallback = written(node.spans.name) ?? node.span;
+  const unattributed = (): NatCulprit => ({
+    span: nat.ruleSpan && nat.ruleSpan.file.startsWith('netpath:') ? fallback : (nat.ruleSpan ?? fallback),
+    what: `the rule ${rule}`,
+    advice: '',
+    fixes: [],
+  });
   switch (author) {
     case 'cni-ipmasq': {
       const span = written(node.spans.ipMasq) ?? written(t.cluster.cni.spans.ipMasq);
@@ -86,28 +92,28 @@ export function natCulprit(
       };
     }
     case 'ip-masq-agent': {
-      const agent = t.cluster.masquerade!;
+      // The agent's rules exist only when the cluster configures it; a rule that only looks like its is someone else's.
+      const agent = t.cluster.masquerade;
+      if (!agent) return unattributed();
       const a = parseAddress(dst);
-      const uncovered = t.cluster.podCIDRs
-        .filter((c) => {
-          const p = parsePrefix(c);
-          return (
-            p &&
-            a &&
-            p.family === a.family &&
-            prefixContainsAddress(p, a) &&
-            !agent.nonMasqueradeCIDRs.some((n) => {
-              const q = parsePrefix(n);
-              return (
-                q &&
-                q.family === p.family &&
-                q.length <= p.length &&
-                prefixContainsAddress(q, { family: p.family, value: p.address })
-              );
-            })
-          );
-        })
-        .map((c) => parsePrefix(c)!.text);
+      const uncovered = t.cluster.podCIDRs.flatMap((c) => {
+        const p = parsePrefix(c);
+        const covered =
+          !p ||
+          !a ||
+          p.family !== a.family ||
+          !prefixContainsAddress(p, a) ||
+          agent.nonMasqueradeCIDRs.some((n) => {
+            const q = parsePrefix(n);
+            return (
+              q &&
+              q.family === p.family &&
+              q.length <= p.length &&
+              prefixContainsAddress(q, { family: p.family, value: p.address })
+            );
+          });
+        return covered ? [] : [p.text];
+      });
       const items = agent.nonMasqueradeCIDRs
         .map((_, i) => written(agent.spans[`nonMasqueradeCIDRs.${i}`]))
         .filter((s): s is Span => s !== undefined);
@@ -135,7 +141,7 @@ export function natCulprit(
     }
     case 'node-iptables':
       return {
-        span: nat.ruleSpan!,
+        span: nat.ruleSpan ?? fallback,
         what: `the rule ${rule} in node ${node.name}'s iptables`,
         advice:
           'Exempt the pod network from it (e.g. `-d <pod CIDR> -j RETURN` before it, or `! -d <pod CIDR>` on it).',
@@ -150,12 +156,7 @@ export function natCulprit(
         fixes: [],
       };
     default:
-      return {
-        span: nat.ruleSpan && nat.ruleSpan.file.startsWith('netpath:') ? fallback : (nat.ruleSpan ?? fallback),
-        what: `the rule ${rule}`,
-        advice: '',
-        fixes: [],
-      };
+      return unattributed();
   }
 }
 
@@ -172,7 +173,8 @@ export const natPodToPod: Rule = {
   description: 'Some SNAT/MASQUERADE applies to traffic between two pods (the network model forbids it).',
   needs: ['dataplane'],
   run({ topology: t, dataplane, texts }) {
-    const dp = dataplane!;
+    if (!dataplane) return []; // runRules skips the rule without one; a direct caller gets no findings.
+    const dp = dataplane;
     const reps = representatives(t, dp);
     const found = new Map<string, Problem>();
     let budget = MAX_TRACES;

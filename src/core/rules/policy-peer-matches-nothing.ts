@@ -24,27 +24,29 @@ export const policyPeerMatchesNothing: Rule = {
         for (const r of rules) {
           for (const peer of r.peers) {
             if (peer.ipBlock || peer.podSelector?.invalid || peer.namespaceSelector?.invalid) continue;
-            const namespaces = peer.namespaceSelector
-              ? topology.namespaces.filter((n) => selectorMatches(peer.namespaceSelector!, n.labels)).map((n) => n.name)
+            const nsSelector = peer.namespaceSelector;
+            const namespaces = nsSelector
+              ? topology.namespaces.filter((n) => selectorMatches(nsSelector, n.labels)).map((n) => n.name)
               : [p.namespace];
             const where = `${direction}[${r.index}] of ${p.id}`;
-            if (!namespaces.length) {
+            if (nsSelector && !namespaces.length) {
               out.push(
                 problem(
                   'policy.peer-matches-nothing',
                   'warning',
-                  `No namespace has labels ${formatSelector(peer.namespaceSelector!)}, so this peer of ${where} matches no pod (known namespaces: ${topology.namespaces
+                  `No namespace has labels ${formatSelector(nsSelector)}, so this peer of ${where} matches no pod (known namespaces: ${topology.namespaces
                     .map((n) => n.name)
                     .slice(0, 8)
                     .join(', ')}). Every namespace carries kubernetes.io/metadata.name=<its name>.`,
-                  peer.namespaceSelector!.span,
+                  nsSelector.span,
                 ),
               );
               continue;
             }
-            if (!peer.podSelector) continue;
+            const podSelector = peer.podSelector;
+            if (!podSelector) continue;
             const candidates = peerCandidates(topology, p.namespace, peer.namespaceSelector);
-            if (candidates.some((x) => selectorMatches(peer.podSelector!, x.labels))) continue;
+            if (candidates.some((x) => selectorMatches(podSelector, x.labels))) continue;
             out.push(
               problem(
                 'policy.peer-matches-nothing',

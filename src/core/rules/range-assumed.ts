@@ -1,6 +1,6 @@
 import { prefixContainsAddress, prefixesOverlap } from '../net/address';
 import { problem, type Problem } from '../problem';
-import { assumedNodePortRangeNote, assumedServiceRangeNote } from './ranges';
+import { assumedNodePortRangeNote, assumedServiceRangeNote, parsedRange } from './ranges';
 import type { Rule } from './rule';
 
 /**
@@ -16,12 +16,12 @@ export const rangeAssumed: Rule = {
     'A value that does not fit a range NetPath assumed (the default Service or node-port range): declare the real range.',
   run({ topology, ranges }) {
     const out: Problem[] = [];
-    const assumed = ranges.ranges.filter((r) => r.role === 'services' && r.assumed && r.prefix);
+    const assumed = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services' && r.assumed);
     for (const range of assumed) {
       const note = assumedServiceRangeNote(range.text);
       for (const a of ranges.addresses) {
-        if (a.role !== 'cluster-ip' || !a.address || a.address.family !== range.prefix!.family) continue;
-        if (prefixContainsAddress(range.prefix!, a.address)) continue;
+        if (a.role !== 'cluster-ip' || !a.address || a.address.family !== range.prefix.family) continue;
+        if (prefixContainsAddress(range.prefix, a.address)) continue;
         out.push(
           problem(
             'range.assumed',
@@ -33,7 +33,7 @@ export const rangeAssumed: Rule = {
       }
       for (const r of ranges.ranges) {
         if (!r.prefix || !['cluster-pods', 'node-pods', 'network'].includes(r.role)) continue;
-        if (!prefixesOverlap(r.prefix, range.prefix!)) continue;
+        if (!prefixesOverlap(r.prefix, range.prefix)) continue;
         out.push(
           problem(
             'range.assumed',

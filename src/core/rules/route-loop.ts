@@ -110,7 +110,8 @@ export const routeLoop: Rule = {
   description: 'Forwarding for some destination loops between nodes.',
   needs: ['dataplane'],
   run({ topology: t, dataplane }) {
-    const dp = dataplane!;
+    if (!dataplane) return []; // runRules skips the rule without one; a direct caller gets no findings.
+    const dp = dataplane;
     const found = new Map<string, Problem>();
     const nodeOf = new Map(t.nodes.map((n) => [nodeNetns(n.name), n]));
     const own = t.nodes.filter((n) => n.iptables).map((n) => nodeNetns(n.name));
@@ -134,9 +135,11 @@ export const routeLoop: Rule = {
         for (const w of walk) done.add(w);
       }
       for (const start of starts) {
+        const startNode = nodeOf.get(start);
+        if (!startNode) continue; // A walk only meets nodes; anything else has no route of a node to report.
         if (budget-- <= 0) return [...found.values()];
         const dstText = formatValue(dst.family, dst.value);
-        const looped = trace(t, dp, `node/${nodeOf.get(start)!.name}`, dstText, 'icmp')?.paths.find(
+        const looped = trace(t, dp, `node/${startNode.name}`, dstText, 'icmp')?.paths.find(
           (p) => p.disposition === 'loop',
         );
         if (!looped) continue;
@@ -159,11 +162,13 @@ export const routeLoop: Rule = {
           .map((c) => `${nodeOf.get(c.node)?.name ?? c.node} sends them by \`${c.route.text}\``)
           .join(', ');
         const first = cycle.find((c) => written(c.route.span)) ?? cycle[0];
-        const firstNode = nodeOf.get(first.node)!;
-        const span = written(first.route.span) ?? written(firstNode.spans.name) ?? firstNode.span;
-        const related: RelatedInformation[] = cycle
-          .filter((c) => c !== first && written(c.route.span))
-          .map((c) => ({ span: c.route.span!, message: `${nodeOf.get(c.node)?.name}: ${c.route.text}` }));
+        const firstNode = nodeOf.get(first.node);
+        const span = written(first.route.span) ?? (firstNode && (written(firstNode.spans.name) ?? firstNode.span));
+        if (!span) continue;
+        const related: RelatedInformation[] = cycle.flatMap((c) => {
+          const at = c === first ? undefined : written(c.route.span);
+          return at ? [{ span: at, message: `${nodeOf.get(c.node)?.name}: ${c.route.text}` }] : [];
+        });
         found.set(
           key,
           problem(

@@ -1,7 +1,7 @@
-import { addressKey, parseAddress } from '../net/address';
+import { addressKey, formatAddress } from '../net/address';
 import { problem, type Problem } from '../problem';
-import { freeAddress, usedAddressKeys, podRanges } from './fixes';
-import type { AddressEntry } from './ranges';
+import { freeAddressIn, usedAddressKeys, podRanges } from './fixes';
+import { parsedRange, type AddressEntry } from './ranges';
 import type { Rule } from './rule';
 
 /**
@@ -14,24 +14,24 @@ export const serviceClusterIpDuplicate: Rule = {
   description: 'Two Services share a cluster IP.',
   run({ ranges }) {
     const first = new Map<string, AddressEntry>();
-    const services = ranges.ranges.filter((r) => r.role === 'services' && r.prefix);
+    const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
     let used: Set<string> | undefined;
     const out: Problem[] = [];
     for (const a of ranges.addresses) {
-      if (a.role !== 'cluster-ip' || !a.address) continue;
-      const key = addressKey(a.address);
+      const address = a.address;
+      if (a.role !== 'cluster-ip' || !address) continue;
+      const key = addressKey(address);
       const seen = first.get(key);
       if (!seen) {
         first.set(key, a);
         continue;
       }
       if (seen.owner === a.owner) continue; // cidr.family-mismatch reports a list with one address twice.
-      const pool = services.find((r) => r.prefix!.family === a.address!.family);
-      const free =
-        pool && a.exact
-          ? freeAddress(pool.prefix!, (used ??= usedAddressKeys(ranges)), true, podRanges(ranges))
-          : undefined;
-      if (free) used!.add(addressKey(parseAddress(free)!)); // The next duplicate gets another free address.
+      const pool = services.find((r) => r.prefix.family === address.family);
+      used ??= usedAddressKeys(ranges);
+      const freeAt = pool && a.exact ? freeAddressIn(pool.prefix, used, true, podRanges(ranges)) : undefined;
+      if (freeAt) used.add(addressKey(freeAt)); // The next duplicate gets another free address.
+      const free = freeAt && formatAddress(freeAt);
       out.push(
         problem(
           'service.cluster-ip-duplicate',
@@ -39,10 +39,10 @@ export const serviceClusterIpDuplicate: Rule = {
           `Cluster IP ${a.text} of ${a.owner} is already the cluster IP of ${seen.owner}: the API server rejects the second Service, and kube-proxy would send both to the endpoints of the first.`,
           a.span,
           [{ span: seen.span, message: `cluster IP of ${seen.owner}` }],
-          free
+          free && pool
             ? [
                 {
-                  title: `Change to ${free}, a free address in ${pool!.prefix!.text}`,
+                  title: `Change to ${free}, a free address in ${pool.prefix.text}`,
                   edits: [{ span: a.span, newText: free }],
                   preferred: true,
                 },

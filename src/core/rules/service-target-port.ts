@@ -16,9 +16,7 @@ export const serviceTargetPort: Rule = {
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
-      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) =>
-        id && pods.has(id) ? [pods.get(id)!] : [],
-      );
+      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) => (id && pods.get(id)) || []);
       if (!selected.length) continue;
       for (const sp of s.ports) {
         const ports = selected.flatMap((p: Pod) =>

@@ -134,8 +134,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
 function duplicateKeys(documents: readonly YDocument[]): Problem[] {
   const out: Problem[] = [];
   const stack: YNode[] = documents.flatMap((d) => (d.root ? [d.root] : []));
-  while (stack.length) {
-    const node = stack.pop()!;
+  for (let node = stack.pop(); node; node = stack.pop()) {
     if (node.kind === 'seq') {
       for (const item of node.items) if (item.kind !== 'scalar') stack.push(item);
     } else if (node.kind === 'map') {

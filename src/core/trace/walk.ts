@@ -127,6 +127,7 @@ const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
 // Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT target
 // that does not parse never matches (the parsers report it), so every address a packet carries parsed once already.
+// eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
 const addr = (text: string): Address => parseAddress(text)!;
 
 interface StepList {
@@ -301,7 +302,13 @@ function hop(
   return then(next);
 }
 
+/**
+ * A namespace the walk goes to. Every id it follows is one the compiler made together with its namespace: a veth's
+ * peer (a pod on a node that does not exist gets no peer), a segment's member, a trace endpoint resolved against
+ * the data plane.
+ */
 function ns(env: WalkEnv, id: NetnsId): Netns {
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above: made with its namespace.
   return env.dp.namespaces.get(id)!;
 }
 
@@ -704,8 +711,8 @@ function policyAt(
   const dst = policy.endpoint(c.dst);
   const local = (e: typeof src): boolean => !!e.pod && e.pod.node === n.name;
   const ingress = (a: WalkState): Finished[] => {
-    if (hook === 'INPUT' || !local(dst)) return then(a);
-    if (a.reply) return then(replyStep(a, dst.pod!, policy));
+    if (hook === 'INPUT' || !dst.pod || !local(dst)) return then(a);
+    if (a.reply) return then(replyStep(a, dst.pod, policy));
     return policyThen(a, n, policy.judge('ingress', dst, src, c), c, then);
   };
   if (hook === 'OUTPUT' || s.reply || s.egressJudged || !local(src)) return ingress(s);
@@ -1093,7 +1100,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
     return policyAt(env, st, n, 'INPUT', (p) =>
       hookThen(env, p, n, 'INPUT', { inIface: inDev }, (a) =>
-        a.tunnel ? decapsulate(env, a, n, inDev) : deliver(env, a, n, inDev),
+        a.tunnel ? decapsulate(env, a, a.tunnel, n, inDev) : deliver(env, a, n, inDev),
       ),
     );
   }
@@ -1168,7 +1175,7 @@ function bridgeIngress(
   port: string,
   toPort: string | undefined,
 ): Finished[] {
-  const brIface = n.interfaces.find((i) => i.name === bridge.name)!;
+  const brIface = n.interfaces.find((i) => i.name === bridge.name);
   const hairpinOf = (p: string): boolean => bridge.ports.find((x) => x.device === p)?.hairpin ?? false;
   const bridgeOut = (a: WalkState, out: string, lookup: BridgeStep['lookup']): Finished[] => {
     const why =
@@ -1401,8 +1408,7 @@ function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface
  * from anyone) removes the outer header and receives the inner packet. Without an IPIP device the kernel answers
  * ICMP protocol unreachable.
  */
-function decapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
-  const t = s.tunnel!;
+function decapsulateIpip(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: string): Finished[] {
   const outer = s.pkt;
   const tunl = n.interfaces.find((i) => i.kind === 'ipip');
   if (!tunl)
@@ -1441,9 +1447,8 @@ function decapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, inDev: string): F
  * VNI takes the outer headers off and receives the inner packet, which enters the node's stack again by that device.
  * No device on the port: the kernel answers port unreachable; none with the VNI: vxlan_rcv drops it.
  */
-function decapsulate(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
-  const t = s.tunnel!;
-  if (t.protocol === 'ipip') return decapsulateIpip(env, s, n, inDev);
+function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: string): Finished[] {
+  if (t.protocol === 'ipip') return decapsulateIpip(env, s, t, n, inDev);
   const outer = s.pkt;
   const onPort = n.interfaces.filter((i) => i.kind === 'vxlan' && i.vxlan?.port === outer.dport);
   const vtep = onPort.find((i) => i.vxlan?.vni === t.vni);

@@ -169,7 +169,10 @@ export async function groupTopologies(
       if (text !== undefined) texts.set(f, text);
     }
   const all = [...new Set(roots.flat())].filter((f) => texts.has(f));
-  const docs = all.filter((f) => isNetPathDocument(f, texts.get(f)!));
+  const docs = all.filter((f) => {
+    const text = texts.get(f);
+    return text !== undefined && isNetPathDocument(f, text);
+  });
   const docsIn = new Map<string, string[]>();
   for (const d of docs) docsIn.set(dirname(d), [...(docsIn.get(dirname(d)) ?? []), d]);
 
@@ -205,19 +208,21 @@ export async function groupTopologies(
 
   const groups: { entries: string[]; first: number }[] = [];
   const order = new Map(all.map((f, i) => [f, i]));
+  // Every entry is one of `all` (the fallback only keeps the type honest).
+  const firstAt = (f: string): number => order.get(f) ?? all.length;
   for (const [dir, ds] of docsIn) {
     const extra = joined.get(dir) ?? [];
     // A folder's only document and its manifests are one topology; several documents each stay their own
     // topology, and the manifests go with all of them (as the editor analyses a manifest there).
-    if (extra.length && ds.length === 1) groups.push({ entries: [ds[0], ...extra], first: order.get(ds[0])! });
+    if (extra.length && ds.length === 1) groups.push({ entries: [ds[0], ...extra], first: firstAt(ds[0]) });
     else {
-      for (const d of ds) groups.push({ entries: [d], first: order.get(d)! });
-      if (extra.length) groups.push({ entries: [...ds, ...extra], first: order.get(extra[0])! });
+      for (const d of ds) groups.push({ entries: [d], first: firstAt(d) });
+      if (extra.length) groups.push({ entries: [...ds, ...extra], first: firstAt(extra[0]) });
     }
   }
   for (const files of roots) {
     const rest = files.filter((f) => leftover.delete(f));
-    if (rest.length) groups.push({ entries: rest, first: order.get(rest[0])! });
+    if (rest.length) groups.push({ entries: rest, first: firstAt(rest[0]) });
   }
   groups.sort((a, b) => a.first - b.first);
   const out: TopologyGroup[] = [];
