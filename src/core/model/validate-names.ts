@@ -10,9 +10,13 @@ import { get, getPath, type YNode } from '../syntax/yaml';
 import { escapeControls } from '../syntax/escape';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 labels joined by dots: one test, no array of parts per name. */
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** The protocols a container port may name (case matters). */
+const PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
 
 type Check = (value: string) => string | undefined;
 
@@ -33,7 +37,7 @@ const dns1035Label: Check = (v) =>
 const dns1123Subdomain: Check = (v) =>
   v.length > 253
     ? 'must be no more than 253 characters'
-    : v.split('.').every((part) => LABEL.test(part))
+    : SUBDOMAIN.test(v)
       ? undefined
       : "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', each part starting and ending with a letter or digit";
 
@@ -92,6 +96,9 @@ const NAME_RULE: Record<string, Check> = {
   ReplicationController: dns1123Subdomain,
 };
 
+/** The lists of a pod spec whose containers' names and ports are checked. */
+const CONTAINER_LISTS = ['containers', 'initContainers'] as const;
+
 /** At most this many names are checked per document (a huge List stays cheap; the rest are not reported). */
 const MAX_CHECKS = 20000;
 
@@ -117,12 +124,24 @@ class Checker {
         this.problems.push(
           problem('name.invalid', 'error', `${what} key '${e.key}' ${why}; Kubernetes refuses it.`, e.keySpan),
         );
-      this.value(e.value, `${what} value of '${e.key}'`, labelValue);
+      // The check before the message: no "<what> value of '<key>'" string is built for a label that passes.
+      const v = e.value;
+      if (v.kind !== 'scalar' || typeof v.value !== 'string' || ++this.count > MAX_CHECKS) continue;
+      const bad = labelValue(v.value);
+      if (bad)
+        this.problems.push(
+          problem(
+            'name.invalid',
+            'error',
+            `${what} value of '${e.key}' '${v.value}' ${bad}; Kubernetes refuses it.`,
+            v.span,
+          ),
+        );
     }
   }
 
   containers(spec: YNode | undefined, kubernetes = false): void {
-    for (const key of ['containers', 'initContainers']) {
+    for (const key of CONTAINER_LISTS) {
       const list = get(spec, key);
       if (list?.kind !== 'seq') continue;
       for (const c of list.items) {
@@ -140,33 +159,43 @@ class Checker {
    * own documents get the same checks from the schema.
    */
   containerPorts(ports: readonly YNode[]): void {
-    const report = (node: YNode, message: string) => {
-      if (++this.count <= MAX_CHECKS)
-        this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
-    };
-    const names = new Set<string>();
+    // Named ports seen so far in this container; made only when a second named port needs the comparison.
+    let first: string | undefined;
+    let names: Set<string> | undefined;
     for (const p of ports) {
       if (p.kind !== 'map') continue;
-      const number = (key: string, node: YNode | undefined) => {
-        if (!node) return;
-        const v = node.kind === 'scalar' ? node.value : undefined;
-        if (key === 'hostPort' && v === 0) return;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
-          report(node, `${key} ${displayed(node)} must be a number from 1 to 65535`);
-      };
       const containerPort = get(p, 'containerPort');
-      if (!containerPort) report(p, 'A container port needs containerPort');
-      number('containerPort', containerPort);
-      number('hostPort', get(p, 'hostPort'));
+      if (!containerPort) this.portProblem(p, 'A container port needs containerPort');
+      this.portNumber('containerPort', containerPort);
+      this.portNumber('hostPort', get(p, 'hostPort'));
       const protocol = get(p, 'protocol');
-      if (protocol?.kind === 'scalar' && !['TCP', 'UDP', 'SCTP'].includes(String(protocol.value)))
-        report(protocol, `protocol ${displayed(protocol)} is not one of TCP, UDP, SCTP (upper case)`);
+      if (protocol?.kind === 'scalar' && !PROTOCOLS.has(String(protocol.value)))
+        this.portProblem(protocol, `protocol ${displayed(protocol)} is not one of TCP, UDP, SCTP (upper case)`);
       const name = get(p, 'name');
       if (name?.kind === 'scalar' && typeof name.value === 'string' && name.value) {
-        if (names.has(name.value)) report(name, `Port name '${name.value}' is used twice in this container`);
-        names.add(name.value);
+        if (first === undefined) first = name.value;
+        else {
+          names ??= new Set([first]);
+          if (names.has(name.value))
+            this.portProblem(name, `Port name '${name.value}' is used twice in this container`);
+          names.add(name.value);
+        }
       }
     }
+  }
+
+  private portProblem(node: YNode, message: string): void {
+    if (++this.count <= MAX_CHECKS)
+      this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
+  }
+
+  /** A container port's number field (`hostPort: 0` means none). */
+  private portNumber(key: 'containerPort' | 'hostPort', node: YNode | undefined): void {
+    if (!node) return;
+    const v = node.kind === 'scalar' ? node.value : undefined;
+    if (key === 'hostPort' && v === 0) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+      this.portProblem(node, `${key} ${displayed(node)} must be a number from 1 to 65535`);
   }
 
   servicePorts(ports: YNode | undefined): void {
