@@ -1,11 +1,12 @@
 /**
- * Webview panels, locked down: CSP `default-src 'none'`, scripts only by a nonce from `crypto`,
+ * Webview panels, locked down: CSP `default-src 'none'`, scripts only by a nonce from `crypto` (and the topology
+ * view's layout worker from a blob),
  * `localResourceRoots` limited to the built webview folder, the initial state in an escaped `data-`
  * attribute (no inline script), state restored by a serializer rather than `retainContextWhenHidden`.
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import { webviewPage } from './page';
+import { webviewPage, WORKER_VIEWS } from './page';
 import type { HostMessage, ViewState } from '../protocol/messages';
 
 /** Panel types by view; verify mode is the trace view's panel (and its script). */
@@ -26,7 +27,13 @@ export function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri, st
   const script = webview.asWebviewUri(
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${SCRIPTS[state.view]}.js`),
   );
-  return webviewPage(webview.cspSource, nonce, JSON.stringify(state), [{ src: script.toString(), module: true }]);
+  return webviewPage(
+    webview.cspSource,
+    nonce,
+    JSON.stringify(state),
+    [{ src: script.toString(), module: true }],
+    WORKER_VIEWS.has(state.view),
+  );
 }
 
 export function post(panel: vscode.WebviewPanel, message: HostMessage): Thenable<boolean> {

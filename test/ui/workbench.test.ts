@@ -62,11 +62,17 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     await wb.dismiss();
   });
 
-  test('"NetPath: Show Topology" shows the topology name in a webview', async () => {
+  test('"NetPath: Show Topology" shows the topology name in a webview and draws the graph laid out in its worker', async () => {
     await wb.runCommand('NetPath: Show Topology');
     const title = wb.webview().locator('#view-title');
     await title.waitFor();
     assert.equal(oneLine(await title.innerText()), 'overlap-lab');
+    // The layout runs in a Web Worker made from a blob (the webview's CSP allows that and nothing else): in the
+    // real webview, a worker that could not start would leave "The layout failed: …" instead of a graph.
+    await wb.webview().locator('#graph-holder[data-ready]').waitFor();
+    const status = oneLine(await wb.webview().locator('#graph-status').innerText());
+    assert.match(status, /laid out in \d+ ms/);
+    assert.ok((await wb.webview().locator('#graph .el.node').count()) >= 1, 'the nodes are drawn');
     await wb.screenshot('04-topology-webview');
   });
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { HostMessage, ViewState, WebviewMessage } from '../../src/protocol/messages';
 import { THEMES } from './themes';
-import { webviewPage } from '../../src/vscode/page';
+import { webviewPage, WORKER_VIEWS } from '../../src/vscode/page';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const OUTPUT = path.join(ROOT, 'test-output/webview');
@@ -31,6 +31,17 @@ function stub(theme: Theme): string {
   window.__posted = [];
   window.__violations = [];
   document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));
+  // Which Web Workers the page starts (their URL's scheme) and how many messages they answer with.
+  window.__workers = [];
+  const PageWorker = window.Worker;
+  window.Worker = class extends PageWorker {
+    constructor(url, options) {
+      super(url, options);
+      const record = { scheme: String(url).split(':')[0], messages: 0 };
+      window.__workers.push(record);
+      this.addEventListener('message', () => record.messages++);
+    }
+  };
   const root = document.documentElement;
   for (const [k, v] of Object.entries(${JSON.stringify(t.vars)})) root.style.setProperty('--vscode-' + k, v);
   document.body.classList.add(${JSON.stringify(t.bodyClass)});
@@ -46,10 +57,16 @@ function stub(theme: Theme): string {
 function page(view: string, state: string, theme: Theme, origin: string): { html: string; nonce: string } {
   const nonce = randomBytes(16).toString('base64');
   // The production page (src/vscode/page.ts), with the stand-in VS Code API loaded first.
-  const html = webviewPage(origin, nonce, state, [
-    { src: `${origin}/stub.js?theme=${theme}` },
-    { src: `${origin}/webview/${view === 'verify' ? 'trace' : view}.js`, module: true },
-  ]);
+  const html = webviewPage(
+    origin,
+    nonce,
+    state,
+    [
+      { src: `${origin}/stub.js?theme=${theme}` },
+      { src: `${origin}/webview/${view === 'verify' ? 'trace' : view}.js`, module: true },
+    ],
+    WORKER_VIEWS.has(view),
+  );
   return { html, nonce };
 }
 

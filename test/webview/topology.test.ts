@@ -86,6 +86,23 @@ async function assertDrawnAndReadable(v: View, name: string, minScale = 0.5): Pr
   assert.ok(scale >= minScale, `${name}: drawn at ${scale.toFixed(2)}×, its 12px titles are unreadable`);
 }
 
+/**
+ * The layout ran in a Web Worker (ELK's worker script from a blob: URL, which the CSP allows and nothing else), and
+ * the drawn graph came back through its messages: the page's own thread never ran ELK.
+ */
+async function assertLaidOutInWorker(v: View): Promise<void> {
+  const workers = (await v.page.evaluate('window.__workers')) as { scheme: string; messages: number }[];
+  assert.ok(workers.length >= 1, 'no Web Worker was started for the layout');
+  assert.ok(
+    workers.every((w) => w.scheme === 'blob'),
+    `workers only from blob: URLs: ${JSON.stringify(workers)}`,
+  );
+  assert.ok(
+    workers.some((w) => w.messages >= 2),
+    `the worker answered (registration and the layout): ${JSON.stringify(workers)}`,
+  );
+}
+
 /** The share of the panel's pixels that differ clearly from its most common colour (the background). */
 async function inkOf(v: View, png: Buffer): Promise<number> {
   const p = await v.context.newPage();
@@ -172,6 +189,7 @@ suite('topology view', () => {
       const traces = posted.filter((m): m is Extract<WebviewMessage, { type: 'traceFrom' }> => m.type === 'traceFrom');
       assert.deepEqual(traces[0], { type: 'traceFrom', from: 'pod/default/web-1' });
       assert.match(traces[1]?.to ?? '', /^svc\//);
+      await assertLaidOutInWorker(v);
       assert.deepEqual(await v.violations(), []);
     } finally {
       await v.close();

@@ -1,12 +1,12 @@
 /**
- * The topology view: the cluster as a graph laid out by elkjs (its bundled build, in this page; no worker),
- * with collapsible groups, filters, search, pan and zoom. Draws only what the host sends; every name is text.
+ * The topology view: the cluster as a graph laid out by elkjs in a Web Worker (layout.ts: the view stays
+ * responsive while a big cluster is laid out), with collapsible groups, filters, search, pan and zoom. Draws only
+ * what the host sends; every name is text.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { TopologySummary, TopologyViewState } from '../../protocol/messages';
 import { clip, el, initialState, onHostMessage, reveal, svg, vscode } from '../shared/host';
@@ -22,10 +22,11 @@ import {
   type Filters,
   type Graph,
 } from './graph';
+import { LayoutWorker } from './layout';
 
 applyStyles();
 const app = document.getElementById('app')!;
-const elk = new ELK();
+const layouts = new LayoutWorker();
 
 /** Large clusters open with every node collapsed. */
 const OPEN_ALL_UP_TO_PODS = 200;
@@ -405,10 +406,30 @@ async function relayout(refit: boolean, focusId?: string): Promise<void> {
   if (!data || !ui) return;
   const run = ++layoutRun;
   const g = buildGraph(data, new Set(ui.expanded), ui.filters);
-  document.getElementById('graph-status')?.replaceChildren('Laying out…');
+  const status = document.getElementById('graph-status');
   const t0 = performance.now();
-  const laid = await elk.layout(g.elk);
-  if (run !== layoutRun) return;
+  // What is drawn stays on screen and interactive while the worker lays out the next graph; the status says
+  // how long it has been running, so a big layout is visibly alive.
+  const laying = `Laying out ${plural(g.info.size, 'element')} in the background`;
+  status?.replaceChildren(`${laying}…`);
+  status?.setAttribute('aria-busy', 'true');
+  const ticker = setInterval(() => {
+    if (run === layoutRun) status?.replaceChildren(`${laying}… ${Math.round((performance.now() - t0) / 1000)} s`);
+  }, 1000);
+  let laid: ElkNode | undefined;
+  try {
+    laid = await layouts.layout(g.elk);
+  } catch (err) {
+    if (run === layoutRun) {
+      status?.replaceChildren(`The layout failed: ${err instanceof Error ? err.message : String(err)}`);
+      status?.removeAttribute('aria-busy');
+    }
+    return;
+  } finally {
+    clearInterval(ticker);
+  }
+  if (!laid || run !== layoutRun) return;
+  status?.removeAttribute('aria-busy');
   graph = { ...g, elk: laid };
   const holder = document.getElementById('graph-holder');
   if (!holder) return;
