@@ -10,9 +10,10 @@
  * The extension waits 300 ms after a change before analysing (so typing does not start an analysis per key): that
  * wait is part of what a person waits for, and of these times.
  *
- * Each edit/undo is timed 3 times (median). Prints one JSON object on its last stdout line.
+ * Each edit/undo is timed 3 times (median). Prints one JSON object on its last stdout line; the extension's own
+ * account of each analysis (its NetPath log: reading, worker, publishing) goes to stderr, to say where the time went.
  *
- *   node scripts/package.mjs && node --import tsx bench/editor.ts [--vsix netpath-x.y.z.vsix]
+ *   node scripts/package.mjs && node --import tsx bench/editor.ts [--vsix netpath-x.y.z.vsix] [--sizes 300-pods,…]
  *
  * Run under the browser lane's lock on a shared machine: flock /work/browser.lock npm run bench.
  */
@@ -35,6 +36,9 @@ const EDITOR_SIZES: readonly ClusterSize[] = [
   { name: '300-pods', nodes: 10, pods: 300, services: 50 },
   { name: '15000-pods', nodes: 500, pods: 15000, services: 1000 },
 ];
+const sizesArg = process.argv.indexOf('--sizes');
+const sizes =
+  sizesArg > 0 ? EDITOR_SIZES.filter((s) => process.argv[sizesArg + 1].split(',').includes(s.name)) : EDITOR_SIZES;
 
 /** How long a measured change may take before the bench gives up on it (a 15,000-pod file took 11.5 s before). */
 const CHANGE_TIMEOUT = 120_000;
@@ -112,6 +116,25 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
   return { open, edit: median(edits), undo: median(undos) };
 }
 
+/** The extension's log lines about analyses (NetPath's output channel, written under the instance's logs folder). */
+function analysisLog(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/NetPath\.log$/.test(e.name)) found.push(p);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return found.flatMap((f) =>
+    fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => / (analysed|dropped) /.test(l)),
+  );
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run \`node scripts/package.mjs\` first`);
   const server = (await import('../scripts/vscode-host/server.mjs')) as {
@@ -126,7 +149,7 @@ async function main(): Promise<void> {
   const install = (await import('../scripts/vscode-host/install.mjs')) as { ensureCodeServer(): Promise<void> };
   await install.ensureCodeServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-editor-bench-'));
-  const written = EDITOR_SIZES.map((s, k) => ({ size: s, w: writeCluster(dir, s, k) }));
+  const written = sizes.map((s) => ({ size: s, w: writeCluster(dir, s, EDITOR_SIZES.indexOf(s)) }));
   const state = server.prepareState('editor-bench');
   await server.installExtension(state, vsix);
   const cs = await server.startCodeServer({ name: 'editor-bench', state });
@@ -147,6 +170,7 @@ async function main(): Promise<void> {
     await wb?.close();
     await cs.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    for (const line of analysisLog(state.dir)) process.stderr.write(`  log: ${line}\n`);
   }
   server.discardState(state);
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -22,7 +22,8 @@ import {
 import { globToRegExp } from '../core/language/glob';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
-import { AnalysisWorker } from './worker-client';
+import { AnalysisWorker, type Features } from './worker-client';
+import { fileFeatures, type FileFeatures } from './features';
 import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } from './files';
 import { log } from './log';
 import { policySettings } from './policy-options';
@@ -45,6 +46,9 @@ export interface TopologyState {
   lastMs?: number;
 }
 
+/** A file the analysis did not read has no outline and no lenses. */
+const NO_FEATURES: FileFeatures = { symbols: [], lenses: [] };
+
 /** The longest wait after a change before analysing (a large topology's, while the user types). */
 export const MAX_DEBOUNCE_MS = 300;
 
@@ -65,10 +69,14 @@ export class Analyses implements vscode.Disposable {
   private readonly announced = new Set<string>();
   /** The notices shown, newest last (the extension's tests read them; nothing else does). */
   readonly notices: string[] = [];
+  /** Models built on the extension host's thread for hovers, definitions, views (the extension's tests read it). */
+  modelsBuilt = 0;
   /** Analyses published and analyses dropped as stale, per topology key (the extension's tests read them). */
   readonly counts = new Map<string, { published: number; dropped: number }>();
   /** A worker thread per topology: the rules never run on the extension host's thread. */
   private readonly workers = new Map<string, AnalysisWorker>();
+  /** The outline and lenses the worker computed for each analysis (see featuresFor). */
+  private readonly features = new WeakMap<Analysis, Promise<Features | undefined>>();
   /** The grouping of each workspace folder (or folder of a file outside any), until files are added or removed. */
   private readonly groupings = new Map<string, Promise<Grouping>>();
 
@@ -323,8 +331,9 @@ export class Analyses implements vscode.Disposable {
     state.cancel = undefined;
     if (found === undefined || state.stale) return this.drop(state);
     const analysed = performance.now();
-    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices);
+    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices, () => this.modelsBuilt++);
     const analysis = state.analysis;
+    this.features.set(analysis, job.features);
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
     for (const p of analysis.diagnostics) {
       if (p.code !== 'file.too-large' || this.announced.has(p.span.file)) continue;
@@ -387,6 +396,18 @@ export class Analyses implements vscode.Disposable {
     return [...this.topologies.values()];
   }
 
+  /**
+   * The outline and lenses of a document with the analysis they come from: as the worker computed them, or (no
+   * worker, or it did not answer) from the model built here.
+   */
+  async featuresFor(doc: vscode.TextDocument): Promise<{ analysis: Analysis; features: FileFeatures } | undefined> {
+    const analysis = await this.analysisFor(doc);
+    if (!analysis) return undefined;
+    const computed = await this.features.get(analysis);
+    const features = computed ? (computed[doc.uri.path] ?? NO_FEATURES) : fileFeatures(analysis, doc.uri.path);
+    return { analysis, features };
+  }
+
   /** The analysis a document belongs to, analysed now if it never was. */
   async analysisFor(doc: vscode.TextDocument): Promise<Analysis | undefined> {
     const state = await this.topologyFor(doc);
@@ -419,9 +440,16 @@ function lazyAnalysis(
   sources: readonly SourceFile[],
   diagnostics: Analysis['diagnostics'],
   policy: Partial<PolicyOptions>,
+  onBuild: () => void,
 ): Analysis {
   let built: BuildResult | undefined;
-  const model = (): BuildResult => (built ??= withPolicySettings(buildTopology(sources), policy));
+  const model = (): BuildResult => {
+    if (!built) {
+      onBuild();
+      built = withPolicySettings(buildTopology(sources), policy);
+    }
+    return built;
+  };
   return {
     sources,
     diagnostics,

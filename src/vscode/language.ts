@@ -7,10 +7,8 @@ import * as vscode from 'vscode';
 import {
   completionsAt,
   definitionsAt,
-  documentSymbols,
   LineIndex,
   referencesAt,
-  traceLenses,
   type Analysis,
   type CompletionKind,
   type DocumentSymbol,
@@ -94,12 +92,14 @@ function toSymbol(s: DocumentSymbol, lines: LineIndex): vscode.DocumentSymbol {
 }
 
 export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[] {
+  // The outline and the lenses come with each analysis from the worker (features.ts): VS Code asks for them after
+  // every change, and building the model here for them blocked the extension host for seconds on a large file.
   const symbols: vscode.DocumentSymbolProvider = {
     async provideDocumentSymbols(doc) {
-      const analysis = await analyses.analysisFor(doc);
-      if (!analysis) return undefined;
-      const lines = linesOf(analysis, doc.uri.path, doc);
-      return documentSymbols(analysis, doc.uri.path).map((s) => toSymbol(s, lines));
+      const found = await analyses.featuresFor(doc);
+      if (!found) return undefined;
+      const lines = linesOf(found.analysis, doc.uri.path, doc);
+      return found.features.symbols.map((s) => toSymbol(s, lines));
     },
   };
   const definitions: vscode.DefinitionProvider = {
@@ -137,22 +137,17 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
   };
   const lenses: vscode.CodeLensProvider = {
     async provideCodeLenses(doc) {
-      const analysis = await analyses.analysisFor(doc);
-      if (!analysis) return undefined;
-      const lines = linesOf(analysis, doc.uri.path, doc);
-      // Over each NetworkPolicy: the matrix of its namespace (as destinations when it isolates ingress).
-      const policyLenses = analysis.topology.networkPolicies
-        .filter((p) => p.span.file === doc.uri.path)
-        .map((p) => {
-          const side = p.policyTypes.includes('Ingress') ? 'to' : 'from';
-          return new vscode.CodeLens(toRange(p.spans.name ?? p.span, lines), {
+      const found = await analyses.featuresFor(doc);
+      if (!found) return undefined;
+      const lines = linesOf(found.analysis, doc.uri.path, doc);
+      return found.features.lenses.map((l) => {
+        if (l.kind === 'reachability')
+          return new vscode.CodeLens(toRange(l.span, lines), {
             title: 'Show reachability',
             command: 'netpath.showReachability',
-            arguments: [{ file: doc.uri.toString(), [side]: `ns/${p.namespace}` }],
-            tooltip: `Which pods may reach which under the NetworkPolicies, ${side === 'to' ? 'to' : 'from'} namespace ${p.namespace}`,
+            arguments: [{ file: doc.uri.toString(), [l.side]: `ns/${l.namespace}` }],
+            tooltip: `Which pods may reach which under the NetworkPolicies, ${l.side} namespace ${l.namespace}`,
           });
-        });
-      const traces = traceLenses(analysis, doc.uri.path).map((l) => {
         const argument: TraceLensArgument = {
           file: doc.uri.toString(),
           ...(l.from ? { from: l.from } : {}),
@@ -165,7 +160,6 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
           tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
         });
       });
-      return [...policyLenses, ...traces];
     },
   };
   return [

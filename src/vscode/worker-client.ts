@@ -8,10 +8,19 @@ import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { analyse, type PolicyOptions, type Problem, type SeverityOverrides, type SourceFile } from '../core';
 import type { AnalysisJob } from './analysis-worker';
+import type { FileFeatures } from './features';
+
+/** The outline and lenses of each file of an analysis, by path. */
+export type Features = Readonly<Record<string, FileFeatures>>;
 
 export interface AnalysisRun {
   /** The diagnostics, or undefined when the run was cancelled. */
   readonly result: Promise<readonly Problem[] | undefined>;
+  /**
+   * The outline and lenses the worker computed after the diagnostics; undefined when it did not (no worker, an
+   * error, the run cancelled or the thread stopped before it got there): then the model is built where asked.
+   */
+  readonly features: Promise<Features | undefined>;
   cancel(): void;
 }
 
@@ -19,6 +28,8 @@ interface Reply {
   readonly id: number;
   readonly diagnostics?: readonly Problem[];
   readonly error?: string;
+  readonly features?: Features;
+  readonly featuresError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
 }
@@ -38,6 +49,8 @@ export class AnalysisWorker {
         readonly done: (r: readonly Problem[] | undefined) => void;
       }
     | undefined;
+  /** Jobs whose features have not come yet (a job's diagnostics come first, and the next job may start meanwhile). */
+  private readonly featuresDue = new Map<number, (f: Features | undefined) => void>();
   /** Threads started (the extension's tests read it: a cancelled analysis costs a new thread). */
   started = 0;
   /** How long the last finished analysis took where it ran (ms), for the log. */
@@ -64,15 +77,16 @@ export class AnalysisWorker {
       const t0 = performance.now();
       const diagnostics = inProcess({ id: 0, files, severity, policySettings });
       this.lastAnalysisMs = performance.now() - t0;
-      return { result: Promise.resolve(diagnostics), cancel: () => {} };
+      return { result: Promise.resolve(diagnostics), features: Promise.resolve(undefined), cancel: () => {} };
     }
     const id = this.next++;
     const job: AnalysisJob = { id, files, severity, policySettings };
     const result = new Promise<readonly Problem[] | undefined>((resolve) => {
       this.pending = { id, job, done: resolve };
     });
+    const features = new Promise<Features | undefined>((resolve) => this.featuresDue.set(id, resolve));
     this.thread().postMessage(job);
-    return { result, cancel: () => this.pending?.id === id && this.cancel() };
+    return { result, features, cancel: () => this.pending?.id === id && this.cancel() };
   }
 
   /** Stops the job under way, if any: its result is never delivered, and the thread is ended. */
@@ -84,12 +98,20 @@ export class AnalysisWorker {
     this.worker = undefined;
     void w?.terminate();
     p.done(undefined);
+    this.forgetFeatures();
+  }
+
+  /** The thread ended: no features will come for the jobs it had. */
+  private forgetFeatures(): void {
+    for (const resolve of this.featuresDue.values()) resolve(undefined);
+    this.featuresDue.clear();
   }
 
   dispose(): void {
     this.cancel();
     void this.worker?.terminate();
     this.worker = undefined;
+    this.forgetFeatures();
   }
 
   private thread(): Worker {
@@ -97,6 +119,17 @@ export class AnalysisWorker {
     const w = new Worker(this.script!);
     this.started++;
     w.on('message', (r: Reply) => {
+      if (r.features !== undefined || r.featuresError !== undefined) {
+        if (r.featuresError !== undefined) this.onError(r.featuresError);
+        this.featuresDue.get(r.id)?.(r.features);
+        this.featuresDue.delete(r.id);
+        return;
+      }
+      if (r.error !== undefined) {
+        // No features follow a failed analysis.
+        this.featuresDue.get(r.id)?.(undefined);
+        this.featuresDue.delete(r.id);
+      }
       const p = this.pending;
       if (!p || p.id !== r.id) return;
       this.pending = undefined;
@@ -113,6 +146,7 @@ export class AnalysisWorker {
       if (this.worker === w) this.worker = undefined;
       const p = this.pending;
       this.pending = undefined;
+      this.forgetFeatures();
       if (p) p.done(inProcess(p.job));
     });
     w.unref();

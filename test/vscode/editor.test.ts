@@ -223,6 +223,33 @@ suite('Analysis off the extension host thread', () => {
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
   });
+
+  test('the outline and the CodeLens of an edited file come from the worker: no model is built on the host', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const text = netpathCluster({ name: 'features', nodes: 20, pods: 600, services: 20 });
+    const doc = await untitled(text);
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const built = analyses.modelsBuilt;
+    await replace(doc, 'serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.97.0.0/16]');
+    const analysis = await analyses.run(state);
+    const outline = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+      'vscode.executeDocumentSymbolProvider',
+      doc.uri,
+    );
+    const pods = (outline ?? []).flatMap((s) => s.children).find((s) => s.name === 'pods');
+    assert.equal(pods?.children.length, 600, 'the outline lists every pod');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const traces = lenses.filter((l) => l.command?.command === 'netpath.tracePacket');
+    // From and to each pod and the external client, to each Service's one port.
+    assert.equal(traces.length, 2 * 600 + 2 + 20, 'every pod, external and Service has its trace lenses');
+    assert.equal(analyses.modelsBuilt, built, 'neither the outline nor the lenses built the model on the host');
+    assert.equal(state.analysis, analysis, 'they are those of the analysis of the edited text');
+  });
 });
 
 suite('Large files', () => {

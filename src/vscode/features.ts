@@ -1,0 +1,52 @@
+/**
+ * What the editor asks of every analysis without the user asking (the outline and the CodeLens over each pod,
+ * Service and NetworkPolicy), computed where the analysis ran: in the analysis worker, which has the model already.
+ * VS Code asks for both after every change; computing them on the extension host meant building the model a second
+ * time there (seconds for a 15,000-pod file, with the host's thread blocked). Plain data, so it crosses to the
+ * extension host by postMessage; language.ts turns it into VS Code's types. No `vscode` import: the worker loads it.
+ */
+import { documentSymbols, traceLenses, type Analysis, type DocumentSymbol, type Span } from '../core';
+
+/** One CodeLens, before it is given its file's URI: a trace from or to an endpoint, or a policy's reachability. */
+export type LensData =
+  | {
+      readonly kind: 'trace';
+      readonly span: Span;
+      readonly title: string;
+      readonly from?: string;
+      readonly to?: string;
+    }
+  | {
+      readonly kind: 'reachability';
+      readonly span: Span;
+      /** The side of the matrix the policy's namespace is on: destinations when the policy isolates ingress. */
+      readonly side: 'to' | 'from';
+      readonly namespace: string;
+    };
+
+export interface FileFeatures {
+  readonly symbols: readonly DocumentSymbol[];
+  readonly lenses: readonly LensData[];
+}
+
+/** The outline and lenses of one file of an analysis. */
+export function fileFeatures(analysis: Analysis, file: string): FileFeatures {
+  // Over each NetworkPolicy: the matrix of its namespace (as destinations when it isolates ingress).
+  const reachability: LensData[] = analysis.topology.networkPolicies
+    .filter((p) => p.span.file === file)
+    .map((p) => ({
+      kind: 'reachability',
+      span: p.spans.name ?? p.span,
+      side: p.policyTypes.includes('Ingress') ? 'to' : 'from',
+      namespace: p.namespace,
+    }));
+  const traces: LensData[] = traceLenses(analysis, file).map((l) => ({ kind: 'trace', ...l }));
+  return { symbols: documentSymbols(analysis, file), lenses: [...reachability, ...traces] };
+}
+
+/** The outline and lenses of every file an analysis read, by path. */
+export function allFeatures(analysis: Analysis): Record<string, FileFeatures> {
+  const out: Record<string, FileFeatures> = {};
+  for (const f of analysis.sources) out[f.path] = fileFeatures(analysis, f.path);
+  return out;
+}
