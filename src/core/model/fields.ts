@@ -66,7 +66,7 @@ export function readServicePorts(b: Pick<Drafts, 'report'>, node: YNode | undefi
   ).flatMap((p, i) => readServicePort(p, i, origin));
 }
 
-export function spansOf(node: YNode, keys: string[]): Spans {
+export function spansOf(node: YNode, keys: readonly string[]): Spans {
   const out: Spans = {};
   if (node.kind !== 'map') return out;
   for (const e of node.entries) if (keys.includes(e.key)) out[e.key] = e.value.span;
@@ -133,6 +133,11 @@ export function withLength(address: string, networkCidr: string): string {
   return `${address}/${a?.family === 6 ? 128 : 32}`;
 }
 
+// The fields whose spans a container, its ports and a Service port keep (one array each, not one per object read).
+const CONTAINER_SPANS = ['name', 'ports'] as const;
+const CONTAINER_PORT_SPANS = ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP'] as const;
+const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
+
 export function readContainer(c: YNode, origin: Origin): Container[] {
   const name = str(get(c, 'name'));
   if (!name) return [];
@@ -147,12 +152,12 @@ export function readContainer(c: YNode, origin: Origin): Container[] {
         ...(int(get(p, 'hostPort')) ? { hostPort: int(get(p, 'hostPort')) } : {}),
         ...(str(get(p, 'hostIP')) ? { hostIP: str(get(p, 'hostIP')) } : {}),
         span: p.span,
-        spans: spansOf(p, ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP']),
+        spans: spansOf(p, CONTAINER_PORT_SPANS),
         origin,
       },
     ];
   });
-  return [{ name, ports, span: c.span, spans: spansOf(c, ['name', 'ports']), origin }];
+  return [{ name, ports, span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin }];
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {
@@ -168,7 +173,7 @@ export function readServicePort(p: YNode, index: number, origin: Origin): Servic
       nodePort: int(get(p, 'nodePort')),
       protocol: protocolOf(str(get(p, 'protocol'))),
       span: p.span,
-      spans: spansOf(p, ['name', 'port', 'targetPort', 'nodePort', 'protocol']),
+      spans: spansOf(p, SERVICE_PORT_SPANS),
       origin,
     },
   ];

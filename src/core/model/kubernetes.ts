@@ -7,7 +7,7 @@ import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, str, stringMap, strings } from './read';
 import type { Origin, Pod, WorkloadKind } from './types';
 import { hostVethName } from './names';
-import { Drafts, type ConfigRanges } from './drafts';
+import { Drafts, type ConfigRanges, type Spans } from './drafts';
 import {
   extraArg,
   kindDefaults,
@@ -160,16 +160,28 @@ function k8sPod(b: Drafts, root: YMap): void {
     labels: stringMap(get(meta, 'labels')),
     containers: readContainers(b, get(spec, 'containers'), 'Pod'),
     span: root.span,
-    spans: {
-      name: nameNode.span,
-      ...optionalSpan('node', get(spec, 'nodeName')),
-      ...optionalSpan('labels', get(meta, 'labels')),
-      ...optionalSpan('containers', get(spec, 'containers')),
-      ...indexedSpans('ips', ips),
-    },
+    spans: podSpans(nameNode, spec, meta, ips),
     origin: 'Pod',
   };
   b.addPod(pod, set);
+}
+
+/** A Pod object's spans (name, node, labels, containers, ips.<i>), set one by one: no object per optional field. */
+function podSpans(
+  name: YNode,
+  spec: YNode | undefined,
+  meta: YNode | undefined,
+  ips: readonly { span: Span }[],
+): Spans {
+  const spans: Spans = { name: name.span };
+  const nodeName = get(spec, 'nodeName');
+  if (nodeName) spans.node = nodeName.span;
+  const labels = get(meta, 'labels');
+  if (labels) spans.labels = labels.span;
+  const containers = get(spec, 'containers');
+  if (containers) spans.containers = containers.span;
+  for (let i = 0; i < ips.length; i++) spans[`ips.${i}`] = ips[i].span;
+  return spans;
 }
 
 function k8sService(b: Drafts, root: YMap): void {

@@ -394,7 +394,12 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
 
 function mergedServices(b: Drafts, pods: Pod[]): Service[] {
   const slicesByService = new Map<string, SliceDraft[]>();
-  for (const s of b.slices) slicesByService.set(s.service, [...(slicesByService.get(s.service) ?? []), s]);
+  for (const s of b.slices) {
+    // Appended in place: copying the list for each slice was quadratic in a Service's slices.
+    const list = slicesByService.get(s.service);
+    if (list) list.push(s);
+    else slicesByService.set(s.service, [s]);
+  }
   const selectorIndex = new LabelIndex(pods);
   const workloadIndex = new LabelIndex([...b.workloads.values()]);
   const podByIP = new Map<string, Pod>();

@@ -129,6 +129,9 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
 }
 
+/** The fields of a NetPath pod whose spans the pod keeps. */
+const POD_SPANS = ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers'] as const;
+
 function netpathPod(b: Drafts, p: YNode): void {
   const name = str(get(p, 'name'));
   if (!name) return;
@@ -153,10 +156,7 @@ function netpathPod(b: Drafts, p: YNode): void {
     labels: stringMap(get(p, 'labels')),
     containers: readContainers(b, get(p, 'containers'), 'netpath'),
     span: p.span,
-    spans: {
-      ...spansOf(p, ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers']),
-      ...indexedSpans('ips', ips),
-    },
+    spans: Object.assign(spansOf(p, POD_SPANS), indexedSpans('ips', ips)),
     origin: 'netpath',
   };
   b.addPod(pod, set);

@@ -49,18 +49,41 @@ function typeOf(node: YNode): 'object' | 'array' | 'string' | 'integer' | 'numbe
   return 'string';
 }
 
+/** Whether a schema's `type` (one name or a list) names `t`. */
+const hasType = (type: SchemaNode['type'], t: string): boolean => (Array.isArray(type) ? type.includes(t) : type === t);
+
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 const typeName = (t: string) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t);
 
 export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: string, problems: Problem[]): void {
+  validate(node, schema, { prefix: path, segments: [] }, problems);
+}
+
+/**
+ * Where a node is, as the messages write it (`pods[3].containers[0].name`): the keys and indexes from the root,
+ * kept on one stack and written out only for a node that has a problem, so a large topology's walk builds no
+ * string per node.
+ */
+interface Path {
+  readonly prefix: string;
+  readonly segments: (string | number)[];
+}
+
+function pathText(path: Path): string {
+  let text = path.prefix;
+  for (const s of path.segments) text = typeof s === 'number' ? `${text}[${s}]` : text === '' ? s : `${text}.${s}`;
+  return text;
+}
+
+function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]): void {
   const actual = typeOf(node);
-  const allowed =
-    schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type as string];
+  const type = schema.type;
   if (
-    allowed &&
-    !allowed.includes(actual) &&
-    !(actual === 'null' && !allowed.includes('object') && !allowed.includes('array'))
+    type !== undefined &&
+    !(Array.isArray(type) ? type.includes(actual) : type === actual) &&
+    !(actual === 'null' && !hasType(type, 'object') && !hasType(type, 'array'))
   ) {
+    const allowed: readonly string[] = Array.isArray(type) ? type : [type as string];
     // Numbers written where strings are expected (e.g. `name: 1`) are accepted: YAML users rarely mean a type error there.
     const numberAsString =
       allowed.includes('string') &&
@@ -71,7 +94,7 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
         problem(
           'schema.type',
           'error',
-          `${path} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`,
+          `${pathText(at)} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`,
           node.span,
         ),
       );
@@ -87,7 +110,7 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
       problem(
         'schema.type',
         'error',
-        `${path} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+        `${pathText(at)} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
         node.span,
         [],
         fixes,
@@ -104,7 +127,7 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
         problem(
           'schema.type',
           'error',
-          `${path} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`,
+          `${pathText(at)} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`,
           node.span,
         ),
       );
@@ -112,12 +135,12 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
   }
   if (node.kind === 'map') {
     const declared = schema.properties ?? {};
-    const names = Object.keys(declared);
     for (const e of node.entries) {
       const child =
         declared[e.key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
       if (!child) {
         if (schema.additionalProperties === false || schema.properties) {
+          const names = Object.keys(declared);
           const suggestion = closest(e.key, names);
           const fixes: QuickFix[] = suggestion
             ? [
@@ -132,7 +155,7 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
             problem(
               'schema.unknown-key',
               'warning',
-              `Unknown key '${e.key}' in ${path}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`,
+              `Unknown key '${e.key}' in ${pathText(at)}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`,
               e.keySpan,
               [],
               fixes,
@@ -141,12 +164,14 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
         }
         continue;
       }
-      validateAgainstSchema(e.value, child, path === '' ? e.key : `${path}.${e.key}`, problems);
+      at.segments.push(e.key);
+      validate(e.value, child, at, problems);
+      at.segments.pop();
     }
     for (const req of schema.required ?? []) {
       if (!node.entries.some((e) => e.key === req)) {
         problems.push(
-          problem('schema.type', 'error', `${path || 'The document'} needs '${req}'.`, {
+          problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
             ...node.span,
             end: Math.min(node.span.end, node.span.start + 1),
           }),
@@ -155,6 +180,11 @@ export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: str
     }
   }
   const items = schema.items;
-  if (node.kind === 'seq' && items)
-    node.items.forEach((item, i) => validateAgainstSchema(item, items, `${path}[${i}]`, problems));
+  if (node.kind === 'seq' && items) {
+    for (let i = 0; i < node.items.length; i++) {
+      at.segments.push(i);
+      validate(node.items[i], items, at, problems);
+      at.segments.pop();
+    }
+  }
 }

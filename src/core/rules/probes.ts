@@ -137,8 +137,22 @@ export interface NodeReps {
   readonly classes: string;
 }
 
-/** One entry per node with pods (not hostNetwork, with an address), in topology order. */
-export function representatives(t: Topology, dp: DataPlane): NodeReps[] {
+/** Representatives already chosen, per data plane (and the topology it was compiled from). */
+const chosen = new WeakMap<DataPlane, { readonly topology: Topology; readonly reps: readonly NodeReps[] }>();
+
+/**
+ * One entry per node with pods (not hostNetwork, with an address), in topology order. Chosen once per data plane:
+ * nat.pod-to-pod and nat.node-to-pod both ask, and choosing reads every pod's addresses.
+ */
+export function representatives(t: Topology, dp: DataPlane): readonly NodeReps[] {
+  const known = chosen.get(dp);
+  if (known?.topology === t) return known.reps;
+  const reps = chooseRepresentatives(t, dp);
+  chosen.set(dp, { topology: t, reps });
+  return reps;
+}
+
+function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
   const { prefixes, ifaces } = splitters(t, dp);
   const byNode = new Map<string, Map<string, Pod[]>>();
   for (const p of t.pods) {

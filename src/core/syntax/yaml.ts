@@ -220,7 +220,10 @@ export function parseYamlFileWithLibrary(file: string, text: string): ParsedFile
 // Small readers used by the model builder.
 
 export function entry(map: YMap, key: string): YEntry | undefined {
-  return map.entries.find((e) => e.key === key);
+  // The model reads every field through here: a plain loop, no callback per lookup.
+  const entries = map.entries;
+  for (let i = 0; i < entries.length; i++) if (entries[i].key === key) return entries[i];
+  return undefined;
 }
 
 export function get(node: YNode | undefined, key: string): YNode | undefined {
