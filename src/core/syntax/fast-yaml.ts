@@ -96,6 +96,9 @@ const ESCAPES: Record<string, string> = {
   '\\': '\\',
 };
 
+/** At most this many distinct keys are shared (a file of millions of distinct keys gets copies past it). */
+const MAX_INTERNED_KEYS = 10000;
+
 class Reader {
   private pos = 0;
   /** Nesting depth of collections: deeper than the general reader converts is left to it. */
@@ -103,6 +106,13 @@ class Reader {
   /** Where the node just read ends, with its trailing spaces, comment and line break (the library's range[2]). */
   private end = 0;
   private readonly len: number;
+  /**
+   * Keys read so far, by their text as written: a cluster dump writes the same few dozen keys a million times,
+   * and every entry keeps its key for as long as the tree lives, so each distinct key is one string, shared.
+   */
+  private readonly keys = new Map<string, string>();
+  /** Plain keys as written, to their text (`0x10:` is the key '16'), so a known key is neither tested nor resolved again. */
+  private readonly plainKeys = new Map<string, string>();
 
   constructor(
     private readonly file: string,
@@ -305,7 +315,7 @@ class Reader {
       p = next + ind;
     }
     this.depth--;
-    return { kind: 'seq', items, span: this.span(start, this.end) };
+    return { kind: 'seq', items: items.slice(), span: this.span(start, this.end) };
   }
 
   private blockMap(p: number, col: number): YMap {
@@ -319,7 +329,7 @@ class Reader {
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
-      entries.push({ key: key.text, keySpan: this.span(p, key.end), value });
+      entries.push({ key, keySpan: this.span(p, colon), value });
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
       const ind = this.indentAt(next);
@@ -329,19 +339,30 @@ class Reader {
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
     }
     this.depth--;
-    return { kind: 'map', entries, span: this.span(start, this.end) };
+    return { kind: 'map', entries: entries.slice(), span: this.span(start, this.end) };
   }
 
-  /** An implicit block key from `p` to the colon at `colon`: its text as the library converts it, and its end. */
-  private key(p: number, colon: number): { text: string; end: number } {
+  /** An implicit block key from `p` to the colon at `colon`, as the library converts it. */
+  private key(p: number, colon: number): string {
     const t = this.text;
     const c = t.charCodeAt(p);
-    if (c === DQ || c === SQ) return { text: this.quoted(p, colon), end: colon };
+    if (c === DQ || c === SQ) return this.intern(this.quoted(p, colon));
     if (t.charCodeAt(colon - 1) === SP) throw OUT; // `key :`
     const raw = t.slice(p, colon);
+    const known = this.plainKeys.get(raw);
+    if (known !== undefined) return known;
     if (/[[\]{},]/.test(raw) || raw.startsWith('? ') || raw.startsWith(': ')) throw OUT;
-    const v = resolvePlain(raw);
-    return { text: String(v), end: colon };
+    const text = this.intern(String(resolvePlain(raw)));
+    if (this.plainKeys.size < MAX_INTERNED_KEYS) this.plainKeys.set(raw, text);
+    return text;
+  }
+
+  /** One string per distinct key text (see `keys`). */
+  private intern(key: string): string {
+    const known = this.keys.get(key);
+    if (known !== undefined) return known;
+    if (this.keys.size < MAX_INTERNED_KEYS) this.keys.set(key, key);
+    return key;
   }
 
   /**
@@ -516,7 +537,7 @@ class Reader {
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          entries.push({ key: String(k.value), keySpan: k.span, value: v });
+          entries.push({ key: this.intern(String(k.value)), keySpan: k.span, value: v });
         } else {
           items.push(this.flowNode(q));
         }
@@ -534,7 +555,9 @@ class Reader {
     this.depth--;
     this.pos = q + 1;
     const span = this.span(p, q + 1);
-    return open === LBRACK ? { kind: 'seq', items, span } : { kind: 'map', entries, span };
+    return open === LBRACK
+      ? { kind: 'seq', items: items.slice(), span }
+      : { kind: 'map', entries: entries.slice(), span };
   }
 
   private flowNode(p: number): YNode {
