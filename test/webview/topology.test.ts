@@ -374,6 +374,63 @@ suite('topology view', () => {
     }
   });
 
+  test('a 500-node, 15,000-pod cluster opens collapsed with counts; groups open into groups, a node into its pods; a search opens its way to a pod', async function () {
+    // Generous waits, no timed assertions: layouts of this size take seconds on a loaded machine (in the worker).
+    this.timeout(240_000);
+    const wait = { timeout: 60_000 };
+    const v = await h.open(STATE);
+    try {
+      await v.post(bigCluster(500, 30));
+      await v.page.locator('#graph-holder[data-ready]').waitFor(wait);
+      assert.match(
+        await v.page.locator('#summary').innerText(),
+        /^500 nodes, 15,000 pods, 500 Services, 0 externals, 0 diagnostics$/,
+      );
+      assert.equal(await v.page.locator('#graph .el.nodes').count(), 6);
+      assert.equal(await v.page.locator('#graph .el.services').count(), 6);
+      assert.equal(await v.page.locator('#graph .el.node').count(), 0);
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 0, 'opens collapsed');
+      assert.match(
+        (await v.page.locator('#graph .el.nodes[data-id="nodes:0"]').textContent()) ?? '',
+        /nodes node-0 … node-83.*84 nodes · 2,520 pods/,
+      );
+      assert.match(
+        await v.page.locator('#graph-status').innerText(),
+        /15000 of 15,000 pods match; 0 drawn, 15000 in collapsed groups/,
+      );
+      await assertDrawnAndReadable(v, 'topology-15000-pods-opened');
+      // Drawing every pod at once is refused with the reason, not minutes of layout.
+      assert.equal(await v.page.locator('#expand-all').getAttribute('disabled'), '');
+      assert.match((await v.page.locator('#expand-all').getAttribute('title')) ?? '', /15,000 pods are too many/);
+
+      // A group of 84 nodes opens into six groups of 14, one of those into its nodes, a node into its pods.
+      await v.page.locator('#graph [data-toggle="nodes:0"]').click();
+      await v.page.locator('#graph .el.nodes[data-id="nodes:0.0"]').waitFor(wait);
+      assert.equal(await v.page.locator('#graph .el.nodes[data-id^="nodes:0."]').count(), 6);
+      assert.equal(await v.page.locator('#graph .el.node').count(), 0);
+      await v.page.locator('#graph [data-toggle="nodes:0.0"]').click();
+      await v.page.locator('#graph .el.node[data-id="node:node-3"]').waitFor(wait);
+      assert.equal(await v.page.locator('#graph .el.node').count(), 14);
+      await v.page.locator('#graph [data-toggle="node:node-3"]').click();
+      await v.page.locator('#graph .el.node[data-id="node:node-3"] .el.pod').first().waitFor(wait);
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 30);
+      assert.equal(await v.page.locator('#graph .el.node[data-id="node:node-3"] .el.pod').count(), 30);
+      savePng('topology-15000-pods-node-open', await v.page.screenshot());
+
+      // A pod on the last node: the search opens its group, the group inside, and its node, and marks it.
+      await v.page.locator('#search').click();
+      await v.page.keyboard.type('app-14999');
+      await v.page.keyboard.press('Enter');
+      await v.page.locator('#graph .el.pod.match[data-id="pod:payments/app-14999"]').waitFor(wait);
+      assert.ok(await v.page.locator('#graph .el.node[data-id="node:node-499"]').count());
+      assert.match(await v.page.locator('#graph-status').innerText(), /1 search match/);
+      await assertLaidOutInWorker(v);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('a small topology opens fitted in a narrow panel too, and refits when the panel grows', async () => {
     const v = await h.open(STATE, 'dark', { width: 500, height: 700 });
     try {

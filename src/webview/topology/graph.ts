@@ -42,14 +42,59 @@ export interface Graph {
 
 /** More nodes (or Services) than this are drawn in collapsed groups, so a big cluster fits the view, readably. */
 export const MAX_SHOWN = 16;
+/**
+ * An open group with more members than this holds groups again (at most six, in order), so every level a person
+ * opens draws a few dozen boxes at most and its layout stays quick: 5,000 nodes are 6 groups of 834, then 139, then
+ * 24 nodes. A group of up to 30 draws its members.
+ */
+export const MAX_OPEN = 30;
 /** How many groups at most: each holds at least 10 members. */
 const MAX_GROUPS = 6;
 
+const chunkSize = (count: number) => Math.max(10, Math.ceil(count / MAX_GROUPS));
+
 /** Splits `items` into consecutive groups (topology order) of equal size, at least 10 each, at most 6 groups. */
 export function chunks<T>(items: readonly T[]): T[][] {
-  const size = Math.max(10, Math.ceil(items.length / MAX_GROUPS));
+  const size = chunkSize(items.length);
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Whether `count` members are drawn in groups: at the top level past MAX_SHOWN, inside an open group past MAX_OPEN. */
+const grouped = (count: number, nested: boolean) => count > (nested ? MAX_OPEN : MAX_SHOWN);
+
+/**
+ * The ids of the groups that hold the `index`-th of `count` members, outermost first (none when they are drawn
+ * alone): `top(0)`, then `top(0).3`, … — what must be open for that member to be drawn.
+ */
+export function groupsHolding(count: number, index: number, top: (i: number) => string): string[] {
+  const out: string[] = [];
+  let nested = false;
+  while (grouped(count, nested)) {
+    const size = chunkSize(count);
+    const gi = Math.floor(index / size);
+    out.push(nested ? `${out[out.length - 1]}.${gi}` : top(gi));
+    count = Math.min(size, count - gi * size);
+    index -= gi * size;
+    nested = true;
+  }
+  return out;
+}
+
+/** Every group id of `count` members at every level (what "Expand all" opens). */
+export function allGroups(count: number, top: (i: number) => string): string[] {
+  const out: string[] = [];
+  const walk = (n: number, nested: boolean, id: (i: number) => string) => {
+    if (!grouped(n, nested)) return;
+    const size = chunkSize(n);
+    for (let gi = 0; gi * size < n; gi++) {
+      const gid = id(gi);
+      out.push(gid);
+      walk(Math.min(size, n - gi * size), true, (i) => `${gid}.${i}`);
+    }
+  };
+  walk(count, false, top);
   return out;
 }
 
@@ -101,56 +146,67 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
 
   const pods = t.pods.filter((p) => (!f.namespace || p.namespace === f.namespace) && labelMatches(p.labels, f.label));
   const podsByNode = new Map<string, typeof pods>();
-  for (const p of pods) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), p]);
+  for (const p of pods) {
+    const list = podsByNode.get(p.node);
+    if (list) list.push(p);
+    else podsByNode.set(p.node, [p]);
+  }
   /** Where a pod is drawn: itself, or the collapsed group that holds it. */
   const shownAs = new Map<string, string>();
   const children: ElkNode[] = [];
 
   // A big cluster's nodes in groups of alike size, each collapsed until opened; the nodes of an open group
-  // are drawn inside it. A small cluster's nodes are drawn at the top level.
-  const nodeGroups = t.nodes.length > MAX_SHOWN ? chunks(t.nodes) : [t.nodes];
+  // are drawn inside it (or its groups, when it holds many). A small cluster's nodes are drawn at the top level.
   /** Where a node is drawn: itself, or its collapsed group. */
   const nodeShownAs = new Map<string, string>();
-  nodeGroups.forEach((members, gi) => {
-    const grouped = nodeGroups.length > 1;
-    const gid = nodesGroupId(gi);
-    const target: ElkNode[] = grouped ? [] : children;
-    if (grouped) {
-      const podCount = members.reduce((k, n) => k + (podsByNode.get(n.name)?.length ?? 0), 0);
-      const first = members[0].name;
-      const last = members[members.length - 1].name;
+  placeNodes(t.nodes, children, false, nodesGroupId);
+
+  function placeNodes(
+    members: readonly TopologySummary['nodes'][number][],
+    target: ElkNode[],
+    nested: boolean,
+    id: (i: number) => string,
+  ): void {
+    if (!grouped(members.length, nested)) {
+      for (const n of members) {
+        nodeShownAs.set(n.name, nodeId(n.name));
+        drawNode(n, target);
+      }
+      return;
+    }
+    chunks(members).forEach((group, gi) => {
+      const gid = id(gi);
+      const podCount = group.reduce((k, n) => k + (podsByNode.get(n.name)?.length ?? 0), 0);
       const open = expanded.has(gid);
-      const label = `nodes ${first} … ${last}`;
-      const sub = `${plural(members.length, 'node')} · ${plural(podCount, 'pod')}`;
+      const label = `nodes ${group[0].name} … ${group[group.length - 1].name}`;
+      const sub = `${plural(group.length, 'node')} · ${plural(podCount, 'pod')}`;
       add({
         id: gid,
         kind: 'nodes',
         label,
         sub,
-        problems: members.flatMap((n) => n.problems ?? []),
+        problems: group.flatMap((n) => n.problems ?? []),
         collapsible: true,
         collapsed: !open,
-        search: members.map((n) => `${n.name} ${n.addresses.join(' ')}`).join(' '),
+        search: group.map((n) => `${n.name} ${n.addresses.join(' ')}`).join(' '),
       });
       if (!open) {
-        for (const n of members) {
+        for (const n of group) {
           nodeShownAs.set(n.name, gid);
           for (const p of podsByNode.get(n.name) ?? []) shownAs.set(p.id, gid);
         }
-        children.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
+        target.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
         return;
       }
-      children.push({
+      const inner: ElkNode[] = [];
+      target.push({
         id: gid,
-        children: target,
+        children: inner,
         layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' },
       });
-    }
-    for (const n of members) {
-      nodeShownAs.set(n.name, nodeId(n.name));
-      drawNode(n, target);
-    }
-  });
+      placeNodes(group, inner, true, (i) => `${gid}.${i}`);
+    });
+  }
 
   function drawNode(n: TopologySummary['nodes'][number], children: ElkNode[]): void {
     const id = nodeId(n.name);
@@ -213,7 +269,11 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
         edge(bridge, vtep, 'to other nodes');
       }
       const byNs = new Map<string, typeof mine>();
-      for (const p of mine) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
+      for (const p of mine) {
+        const list = byNs.get(p.namespace);
+        if (list) list.push(p);
+        else byNs.set(p.namespace, [p]);
+      }
       for (const [ns, list] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
         const gid = nsId(n.name, ns);
         const nsOpen = !expanded.has(`closed:${gid}`);
@@ -308,77 +368,125 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
     if (netIds.has(`net:${x.network}`)) edge(id, `net:${x.network}`, sub, 'underlay');
   }
   const services = t.services.filter((s) => !f.namespace || s.namespace === f.namespace);
-  const serviceGroups = services.length > MAX_SHOWN ? chunks(services) : [services];
-  serviceGroups.forEach((members, gi) => {
-    let target = children;
-    if (serviceGroups.length > 1) {
-      const gid = servicesGroupId(gi);
+  placeServices(services, children, false, servicesGroupId);
+
+  function placeServices(
+    members: readonly TopologySummary['services'][number][],
+    target: ElkNode[],
+    nested: boolean,
+    id: (i: number) => string,
+  ): void {
+    if (!grouped(members.length, nested)) {
+      for (const s of members) drawService(s, target);
+      return;
+    }
+    chunks(members).forEach((group, gi) => {
+      const gid = id(gi);
       const open = expanded.has(gid);
-      const label = `Services ${members[0].id} … ${members[members.length - 1].id}`;
-      const sub = plural(members.length, 'Service');
+      const label = `Services ${group[0].id} … ${group[group.length - 1].id}`;
+      const sub = plural(group.length, 'Service');
       add({
         id: gid,
         kind: 'services',
         label,
         sub,
-        problems: members.flatMap((m) => m.problems ?? []),
+        problems: group.flatMap((m) => m.problems ?? []),
         collapsible: true,
         collapsed: !open,
-        search: members.map((m) => `${m.id} ${m.clusterIPs.join(' ')}`).join(' '),
+        search: group.map((m) => `${m.id} ${m.clusterIPs.join(' ')}`).join(' '),
       });
       if (!open) {
-        children.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
+        target.push({ id: gid, width: width(label, sub, 220) + 30, height: 52 });
         const targets = new Set<string>();
-        for (const m of members) for (const p of m.endpointPods) if (shownAs.has(p)) targets.add(shownAs.get(p)!);
+        for (const m of group)
+          for (const p of m.endpointPods) {
+            const to = shownAs.get(p);
+            if (to) targets.add(to);
+          }
         for (const to of targets) edge(gid, to, undefined, 'service');
         return;
       }
-      target = [];
-      children.push({
+      const inner: ElkNode[] = [];
+      target.push({
         id: gid,
-        children: target,
+        children: inner,
         layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' },
       });
-    }
-    for (const s of members) {
-      const id = `svc:${s.id}`;
-      const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
-      add({
-        id,
-        kind: 'service',
-        label: `Service ${s.id}`,
-        sub,
-        span: s.span,
-        problems: s.problems ?? [],
-        endpoint: `svc/${s.id}`,
-        search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}`,
-      });
-      target.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
-      for (const p of s.endpointPods) {
-        const to = shownAs.get(p);
-        if (to) edge(id, to, undefined, 'service');
-      }
-    }
-  });
+      placeServices(group, inner, true, (i) => `${gid}.${i}`);
+    });
+  }
 
-  const elk: ElkNode = {
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
-      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-      'elk.json.edgeCoords': 'ROOT',
-      'elk.spacing.nodeNode': '24',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '40',
-      'elk.spacing.edgeLabel': '4',
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-      'elk.edgeRouting': 'ORTHOGONAL',
-      // The nodes, pods and Services in the order the topology lists them, not the reverse.
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.layered.crossingMinimization.forceNodeModelOrder': 'true',
-    },
-    children,
-    edges,
-  };
+  function drawService(s: TopologySummary['services'][number], target: ElkNode[]): void {
+    const id = `svc:${s.id}`;
+    const sub = `${s.type} ${s.clusterIPs.join(', ')}`;
+    add({
+      id,
+      kind: 'service',
+      label: `Service ${s.id}`,
+      sub,
+      span: s.span,
+      problems: s.problems ?? [],
+      endpoint: `svc/${s.id}`,
+      search: `${s.id} ${s.clusterIPs.join(' ')} ${s.ports.join(' ')}`,
+    });
+    target.push({ id, width: width(`Service ${s.id}`, sub, 170), height: 40 });
+    for (const p of s.endpointPods) {
+      const to = shownAs.get(p);
+      if (to) edge(id, to, undefined, 'service');
+    }
+  }
+
+  const elk: ElkNode = { id: 'root', layoutOptions: ROOT_LAYOUT, children, edges };
   return { elk, info, matches, edgeClass, counts: { pods: t.pods.length, shown: pods.length } };
+}
+
+/** How ELK lays out every graph of this view. */
+const ROOT_LAYOUT: Readonly<Record<string, string>> = {
+  'elk.algorithm': 'layered',
+  'elk.direction': 'DOWN',
+  'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+  'elk.json.edgeCoords': 'ROOT',
+  'elk.spacing.nodeNode': '24',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '40',
+  'elk.spacing.edgeLabel': '4',
+  'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+  'elk.edgeRouting': 'ORTHOGONAL',
+  // The nodes, pods and Services in the order the topology lists them, not the reverse.
+  'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+  'elk.layered.crossingMinimization.forceNodeModelOrder': 'true',
+};
+
+/**
+ * A small graph of the same shape (groups holding boxes, labelled edges across them): laid out while the host is
+ * still analysing, it gets ELK's code compiled in the worker before the first real layout needs it (the first
+ * layout of a page took seconds longer than the next ones).
+ */
+export function warmUpGraph(): ElkNode {
+  const box = (id: string) => ({ id, width: 150, height: 40 });
+  const group = (id: string, members: string[]): ElkNode => ({
+    id,
+    children: members.map(box),
+    layoutOptions: { 'elk.padding': '[top=34,left=12,bottom=12,right=12]' },
+  });
+  const edge = (id: string, from: string, to: string): ElkExtendedEdge => ({
+    id,
+    sources: [from],
+    targets: [to],
+    labels: [{ id: `${id}:l`, text: id, width: 40, height: 14 }],
+    layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' },
+  });
+  return {
+    id: 'root',
+    layoutOptions: ROOT_LAYOUT,
+    children: [group('a', ['a1', 'a2', 'a3']), group('b', ['b1', 'b2']), box('net'), box('svc')],
+    edges: [
+      edge('e1', 'a1', 'a3'),
+      edge('e2', 'a2', 'a3'),
+      edge('e3', 'b1', 'b2'),
+      edge('e4', 'a', 'net'),
+      edge('e5', 'b', 'net'),
+      edge('e6', 'svc', 'a1'),
+      edge('e7', 'svc', 'b1'),
+    ],
+  };
 }

@@ -51,6 +51,22 @@ export class LayoutWorker {
     });
   }
 
+  /**
+   * Starts the worker and lays out `graph` (a small one) without waiting for it: done while the host analyses, the
+   * worker's script is loaded and ELK's code warmed up before the first real layout. A layout started meanwhile
+   * waits its turn in the worker rather than stopping it.
+   */
+  warm(graph: ElkNode): void {
+    try {
+      void this.start()
+        .layout(graph)
+        .catch(() => undefined);
+    } catch {
+      // The first real layout starts the worker again and says why it could not.
+      this.stop();
+    }
+  }
+
   /** Abandons the running layout (its promise resolves `undefined`) and stops its worker. */
   cancel(): void {
     const running = this.running;

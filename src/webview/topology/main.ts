@@ -12,15 +12,17 @@ import type { TopologySummary, TopologyViewState } from '../../protocol/messages
 import { clip, el, initialState, onHostMessage, reveal, svg, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import {
+  allGroups,
   buildGraph,
-  chunks,
-  MAX_SHOWN,
+  groupsHolding,
   nodeId,
   nodesGroupId,
   plural,
+  servicesGroupId,
   type ElementInfo,
   type Filters,
   type Graph,
+  warmUpGraph,
 } from './graph';
 import { LayoutWorker } from './layout';
 
@@ -30,6 +32,13 @@ const layouts = new LayoutWorker();
 
 /** Large clusters open with every node collapsed. */
 const OPEN_ALL_UP_TO_PODS = 200;
+/**
+ * "Expand all" draws every pod; past this many it would be minutes of layout and a drawing nobody can read, so
+ * the button is off and says to open groups or search instead.
+ */
+const EXPAND_ALL_UP_TO_PODS = 3000;
+/** A search opens the groups and nodes of its matches when they are in at most this many nodes (or Services). */
+const OPEN_MATCHES_IN = 5;
 
 interface Ui {
   expanded: string[];
@@ -86,12 +95,7 @@ function toolbar(t: TopologySummary, u: Ui): HTMLElement {
     el(
       'div',
       { class: 'zoom' },
-      b('expand-all', 'Expand all', 'Open every node', () =>
-        setExpanded([
-          ...t.nodes.map((n) => nodeId(n.name)),
-          ...(t.nodes.length > MAX_SHOWN ? chunks(t.nodes).map((_, i) => nodesGroupId(i)) : []),
-        ]),
-      ),
+      expandAll(t, b),
       b('collapse-all', 'Collapse all', 'Close every node', () => setExpanded([])),
       b('zoom-in', '+', 'Zoom in (+)', () => zoomBy(1.25)),
       b('zoom-out', '−', 'Zoom out (-)', () => zoomBy(0.8)),
@@ -100,17 +104,64 @@ function toolbar(t: TopologySummary, u: Ui): HTMLElement {
   );
 }
 
+function expandAll(
+  t: TopologySummary,
+  b: (id: string, text: string, title: string, run: () => void) => HTMLElement,
+): HTMLElement {
+  const button = b('expand-all', 'Expand all', 'Open every node', () =>
+    setExpanded([...allGroups(t.nodes.length, nodesGroupId), ...t.nodes.map((n) => nodeId(n.name))]),
+  );
+  if (t.pods.length > EXPAND_ALL_UP_TO_PODS) {
+    button.setAttribute('disabled', '');
+    const why = `${plural(t.pods.length, 'pod')} are too many to draw at once: open a group or a node, or search for a pod or node`;
+    button.setAttribute('title', why);
+    button.setAttribute('aria-label', why);
+  }
+  return button;
+}
+
+/**
+ * What a search opens so its matches are drawn: the nodes holding matching pods with the groups around them, and
+ * the groups around matching nodes and Services, when they are few (a search for "10." matches everything and
+ * opens nothing; the groups holding matches are marked instead).
+ */
+function opensFor(t: TopologySummary, f: Filters): string[] {
+  const q = f.search.trim().toLowerCase();
+  if (!q) return [];
+  const nodeIndex = new Map(t.nodes.map((n, i) => [n.name, i]));
+  const open: string[] = [];
+  const podNodes = new Set(
+    t.pods
+      .filter(
+        (p) => (!f.namespace || p.namespace === f.namespace) && `${p.id} ${p.ips.join(' ')}`.toLowerCase().includes(q),
+      )
+      .map((p) => p.node),
+  );
+  if (podNodes.size && podNodes.size <= OPEN_MATCHES_IN)
+    for (const name of podNodes) {
+      const i = nodeIndex.get(name);
+      if (i !== undefined) open.push(...groupsHolding(t.nodes.length, i, nodesGroupId));
+      open.push(nodeId(name));
+    }
+  const nodes = t.nodes.flatMap((n, i) =>
+    `${n.name} ${n.addresses.join(' ')} ${n.podCIDRs.join(' ')}`.toLowerCase().includes(q) ? [i] : [],
+  );
+  if (nodes.length <= OPEN_MATCHES_IN)
+    for (const i of nodes) open.push(...groupsHolding(t.nodes.length, i, nodesGroupId));
+  const services = t.services.filter((x) => !f.namespace || x.namespace === f.namespace);
+  const found = services.flatMap((x, i) =>
+    `${x.id} ${x.clusterIPs.join(' ')} ${x.ports.join(' ')}`.toLowerCase().includes(q) ? [i] : [],
+  );
+  if (found.length <= OPEN_MATCHES_IN)
+    for (const i of found) open.push(...groupsHolding(services.length, i, servicesGroupId));
+  return open;
+}
+
 function setFilters(f: Partial<Filters>): void {
   if (!ui) return;
   ui.filters = { ...ui.filters, ...f };
-  // Searching opens the nodes that hold a match, when that stays a readable number of pods.
-  if (f.search && data) {
-    const q = f.search.toLowerCase();
-    const nodes = new Set(
-      data.pods.filter((p) => `${p.id} ${p.ips.join(' ')}`.toLowerCase().includes(q)).map((p) => nodeId(p.node)),
-    );
-    if (nodes.size && nodes.size <= 5) ui.expanded = [...new Set([...ui.expanded, ...nodes])];
-  }
+  // Searching opens what holds a match, when that stays a readable number of nodes and Services.
+  if (f.search && data) ui.expanded = [...new Set([...ui.expanded, ...opensFor(data, ui.filters)])];
   void relayout(true);
 }
 
@@ -176,6 +227,57 @@ function centerOn(x: number, y: number): void {
     x: holder.clientWidth / 2 - x * transform.k,
     y: holder.clientHeight / 2 - y * transform.k,
   };
+  applyTransform();
+}
+
+/** Below this scale the graph's 12px titles cannot be read. */
+const READABLE_SCALE = 0.6;
+
+/** An element's box in the graph's own coordinates (those of #viewport's content). */
+function boxOf(id: string): DOMRect | undefined {
+  const e = document.querySelector<SVGGraphicsElement>(`#graph .el[data-id="${CSS.escape(id)}"]`);
+  const vp = document.getElementById('viewport') as unknown as SVGGraphicsElement | null;
+  const b = e?.getBBox();
+  const m = e?.getCTM();
+  const v = vp?.getCTM();
+  if (!b || !m || !v) return undefined;
+  const local = v.inverse().multiply(m);
+  const a = new DOMPoint(b.x, b.y).matrixTransform(local);
+  const z = new DOMPoint(b.x + b.width, b.y + b.height).matrixTransform(local);
+  return new DOMRect(a.x, a.y, z.x - a.x, z.y - a.y);
+}
+
+/** Whether `box` (graph coordinates) is wholly inside the panel as the graph is drawn now. */
+function inView(box: DOMRect): boolean {
+  const holder = document.getElementById('graph-holder');
+  if (!holder) return false;
+  const { x, y, k } = transform;
+  return (
+    box.x * k + x >= 0 &&
+    box.y * k + y >= 0 &&
+    (box.x + box.width) * k + x <= holder.clientWidth &&
+    (box.y + box.height) * k + y <= holder.clientHeight
+  );
+}
+
+/**
+ * Shows `box` (graph coordinates): whole and centred, at most at 1:1; a box too big for that at a readable scale
+ * (a node with many pods) is shown readable from its top-left corner, the rest a pan away.
+ */
+function zoomTo(box: DOMRect): void {
+  const holder = document.getElementById('graph-holder');
+  if (!holder || holder.clientWidth < 40 || holder.clientHeight < 40 || !box.width || !box.height) return;
+  const fits = Math.min(1, (holder.clientWidth - 40) / box.width, (holder.clientHeight - 40) / box.height);
+  const k = Math.max(READABLE_SCALE, fits);
+  transform =
+    k === fits
+      ? {
+          k,
+          x: holder.clientWidth / 2 - (box.x + box.width / 2) * k,
+          y: holder.clientHeight / 2 - (box.y + box.height / 2) * k,
+        }
+      : { k, x: 20 - box.x * k, y: 20 - box.y * k };
+  userMoved = true;
   applyTransform();
 }
 
@@ -460,17 +562,14 @@ async function relayout(refit: boolean, focusId?: string): Promise<void> {
   holder.dataset.layoutMs = String(ms);
   if (refit || !userMoved) fit();
   else applyTransform();
-  if (g.matches.length && ui.filters.search) {
-    const first = holder.querySelector<SVGGraphicsElement>(`.el.match[data-id="${CSS.escape(g.matches[0])}"]`);
-    const b = first?.getBBox();
-    const m = first?.getCTM();
-    const vp = (document.getElementById('viewport') as unknown as SVGGraphicsElement | null)?.getCTM();
-    if (b && m && vp) {
-      const local = new DOMPoint(b.x + b.width / 2, b.y + b.height / 2).matrixTransform(vp.inverse().multiply(m));
-      centerOn(local.x, local.y);
-    }
-  }
-  if (focusId) holder.querySelector<SVGElement>(`[data-toggle="${CSS.escape(focusId)}"]`)?.focus();
+  // What was just opened, closed or found is shown: zoomed to when the whole graph fitted in the panel is too small
+  // to read (a node opened inside a big cluster) or it does not fit the view as it is; else a match is centred.
+  const showId = g.matches.length && ui.filters.search ? g.matches[0] : focusId;
+  const box = showId ? boxOf(showId) : undefined;
+  if (box && (transform.k < READABLE_SCALE || !inView(box))) zoomTo(box);
+  else if (box && g.matches.length && ui.filters.search) centerOn(box.x + box.width / 2, box.y + box.height / 2);
+  if (focusId)
+    holder.querySelector<SVGElement>(`[data-toggle="${CSS.escape(focusId)}"]`)?.focus({ preventScroll: true });
   holder.dataset.ready = String(run);
   save();
 }
@@ -547,3 +646,4 @@ if (restored?.view === 'topology') {
 }
 app.replaceChildren(el('p', { class: 'muted' }, 'Loading the topology…'));
 vscode.postMessage({ type: 'ready' });
+layouts.warm(warmUpGraph());
