@@ -40,6 +40,8 @@ export interface TopologyState {
   stale?: boolean;
   /** Stops the analysis under way (its result would be stale). */
   cancel?: () => void;
+  /** The open documents the analysis under way read, with their versions (see readingOf). */
+  reading?: string;
   /** Set when the files were grouped anew and this topology is no longer one: it publishes nothing more. */
   forgotten?: boolean;
   /** How long its last published analysis took, from reading the files to publishing (ms): see Analyses.schedule. */
@@ -77,6 +79,11 @@ export class Analyses implements vscode.Disposable {
   private readonly workers = new Map<string, AnalysisWorker>();
   /** The outline and lenses the worker computed for each analysis (see featuresFor). */
   private readonly features = new WeakMap<Analysis, Promise<Features | undefined>>();
+  /**
+   * Counts what changes an analysis without any open document changing: the settings, and files added or removed on
+   * disk (a new grouping). Part of readingOf, so an analysis under way since before is stopped and run again.
+   */
+  private generation = 0;
   /** The grouping of each workspace folder (or folder of a file outside any), until files are added or removed. */
   private readonly groupings = new Map<string, Promise<Grouping>>();
 
@@ -235,6 +242,7 @@ export class Analyses implements vscode.Disposable {
    */
   async regroup(): Promise<TopologyState[]> {
     this.groupings.clear();
+    this.generation++;
     const keep = new Set<TopologyState>();
     for (const doc of vscode.workspace.textDocuments) {
       const state = await this.topologyFor(doc);
@@ -283,6 +291,9 @@ export class Analyses implements vscode.Disposable {
     clearTimeout(this.timers.get(state.key));
     this.timers.delete(state.key);
     if (state.running) {
+      // Asked again with nothing changed (a view or provider asking while the first analysis runs, a document opened
+      // once more): the analysis under way is the answer. Stopping it would throw its work away for nothing.
+      if (state.reading === this.readingOf(state.base)) return state.running;
       // The analysis under way reads old text: stop it (its result is dropped) and run once more.
       state.stale = true;
       state.cancel?.();
@@ -310,6 +321,7 @@ export class Analyses implements vscode.Disposable {
     const started = performance.now();
     // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
     // to the workspace folders (plus netpath.allowedFolders, honoured in trusted workspaces only).
+    state.reading = this.readingOf(state.base);
     const open = new Map(
       vscode.workspace.textDocuments
         .filter((d) => d.uri.scheme === state.base.scheme)
@@ -355,6 +367,24 @@ export class Analyses implements vscode.Disposable {
     );
     this.emitter.fire(state);
     return state.analysis;
+  }
+
+  /**
+   * The open documents an analysis reads (those of its scheme in the languages NetPath reads), each with its version:
+   * equal for two calls exactly when no such document changed between them.
+   */
+  private readingOf(base: vscode.Uri): string {
+    return `${this.generation}\n${vscode.workspace.textDocuments
+      .filter((d) => d.uri.scheme === base.scheme && isReadLanguage(d.languageId))
+      .map((d) => `${d.uri.path}@${d.version}`)
+      .sort()
+      .join('\n')}`;
+  }
+
+  /** The netpath.* settings changed: analyse every topology again (one under way read the old ones). */
+  settingsChanged(): void {
+    this.generation++;
+    for (const t of this.all()) this.schedule(t, 0);
   }
 
   private count(state: TopologyState): { published: number; dropped: number } {

@@ -58,13 +58,14 @@ export function wire(context: vscode.ExtensionContext): Services {
     analyses,
     views,
     vscode.workspace.onDidOpenTextDocument((d) => void onDocument(d, true)),
-    vscode.workspace.onDidChangeTextDocument((e) => void onDocument(e.document, false)),
+    // An event without content changes (the dirty flag flipped) changes nothing an analysis reads.
+    vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length && void onDocument(e.document, false)),
     vscode.workspace.onDidSaveTextDocument((d) => {
       if (d.languageId === 'yaml' && isNetPathDocument(d.uri, d.getText())) regroup();
       void onDocument(d, true);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('netpath')) for (const t of analyses.all()) analyses.schedule(t, 0);
+      if (e.affectsConfiguration('netpath')) analyses.settingsChanged();
     }),
     vscode.languages.registerHoverProvider(MANIFEST_LANGUAGES, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),

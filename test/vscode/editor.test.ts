@@ -224,6 +224,28 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
   });
 
+  test('asked again while the documents are unchanged, the analysis under way goes on and serves every caller', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'unchanged', nodes: 100, pods: 3000, services: 100 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const before = { ...analyses.counts.get(state.key)! };
+    const threads = analyses.workerFor(state).started;
+    await replace(doc, 'serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.97.0.0/16]');
+    // What the outline, the lenses, a view and a command do while it runs: ask for the analysis of the same text.
+    const asked = [analyses.run(state), analyses.run(state), analyses.run(state)];
+    const [a, b, c] = await Promise.all(asked);
+    assert.ok(a === b && b === c, 'one analysis answers all three');
+    const after = analyses.counts.get(state.key)!;
+    assert.equal(after.dropped, before.dropped, 'nothing was stopped: the text did not change');
+    assert.equal(after.published, before.published + 1, 'the change was analysed once');
+    assert.equal(analyses.workerFor(state).started, threads, 'the worker thread was not restarted');
+  });
+
   test('the outline and the CodeLens of an edited file come from the worker: no model is built on the host', async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
