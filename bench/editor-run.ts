@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export const EDITOR_TARGETS: readonly { readonly name: string; readonly key: string; readonly maxMs: number }[] = [
   { name: 'editor: diagnostics after an edit, 300 pods', key: '300-pods edit', maxMs: 50 },
   { name: 'editor: diagnostics after an edit, 15,000 pods', key: '15000-pods edit', maxMs: 1000 },
+  { name: 'editor: typing, NetPath on minus off, 300 pods', key: '300-pods typing over off', maxMs: 10 },
+  { name: 'editor: typing, NetPath on minus off, 15,000 pods', key: '15000-pods typing over off', maxMs: 10 },
 ];
 
 export function runEditorBench(log: (line: string) => void): Record<string, number> | undefined {
@@ -27,7 +29,7 @@ export function runEditorBench(log: (line: string) => void): Record<string, numb
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
-    const rows = Object.entries(r).map(([k, v]) => `  ${k.padEnd(20)} ${v.toFixed(0).padStart(7)} ms`);
+    const rows = Object.entries(r).map(([k, v]) => `  ${k.padEnd(28)} ${v.toFixed(0).padStart(7)} ms`);
     log(rows.join('\n'));
     return r;
   } catch (err) {
