@@ -6,6 +6,7 @@ import { buildTopology } from './model/build';
 import type { Analysis } from './analysis';
 import type { SourceFile, Topology } from './model/types';
 import type { PolicyOptions } from './policy/types';
+import type { ParsedFile } from './syntax/yaml';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost, type LoadOptions } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
@@ -47,6 +48,12 @@ export interface AnalyseOptions {
    * and matrix of this analysis reads the same choices.
    */
   readonly policySettings?: Partial<PolicyOptions>;
+  /**
+   * How to parse a file (default: parseYamlFile). The editor's analysis worker passes one that keeps the parse of
+   * each file until its text changes, so an edit re-parses only the file it touched. Must return what
+   * parseYamlFile would: the model only reads the result.
+   */
+  readonly parse?: (file: SourceFile) => ParsedFile;
 }
 
 /** How {@link analysePaths} reads and analyses: the workspace and bounds of the loader, and severity overrides. */
@@ -54,7 +61,10 @@ export interface AnalysePathsOptions extends AnalyseOptions, LoadOptions {}
 
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
-  const built = withPolicySettings(buildTopology(files), options.policySettings);
+  const built = withPolicySettings(
+    buildTopology(files, options.parse ? files.map(options.parse) : undefined),
+    options.policySettings,
+  );
   const texts = new Map(files.map((f) => [f.path, f.text]));
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
   let compiled: CompiledDataPlane | undefined;

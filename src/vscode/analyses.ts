@@ -293,8 +293,10 @@ export class Analyses implements vscode.Disposable {
     if (state.running) {
       // Asked again with nothing changed (a view or provider asking while the first analysis runs, a document opened
       // once more): the analysis under way is the answer. Stopping it would throw its work away for nothing.
-      if (state.reading === this.readingOf(state.base)) return state.running;
+      const now = this.readingOf(state.base);
+      if (state.reading === now) return state.running;
       // The analysis under way reads old text: stop it (its result is dropped) and run once more.
+      if (!state.stale) log.info(`stopping the analysis of ${nameOf(state)}: ${changedBetween(state.reading, now)}`);
       state.stale = true;
       state.cancel?.();
       return state.running;
@@ -363,7 +365,7 @@ export class Analyses implements vscode.Disposable {
     // the answer back), converting and publishing the diagnostics.
     const ms = (x: number) => x.toFixed(0);
     log.info(
-      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)}, publish ${ms(done - analysed)})`,
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed and ${worker.lastReused} reused, publish ${ms(done - analysed)})`,
     );
     this.emitter.fire(state);
     return state.analysis;
@@ -445,6 +447,18 @@ export class Analyses implements vscode.Disposable {
     return state.analysis ?? this.run(state);
   }
 }
+
+/** What differs between two readingOf keys, for the log: the documents changed, or the settings or files on disk. */
+function changedBetween(before: string | undefined, after: string): string {
+  const [was, ...docs] = (before ?? '').split('\n');
+  const [is, ...now] = after.split('\n');
+  const old = new Set(docs);
+  const changed = now.filter((d) => !old.has(d)).map((d) => d.slice(d.lastIndexOf('/') + 1));
+  if (changed.length) return `changed ${changed.join(', ')}`;
+  return was === is ? 'a document was closed' : 'the settings or the files on disk changed';
+}
+
+const nameOf = (state: TopologyState): string => state.entries.map((e) => e.split('/').pop()).join(', ');
 
 /** The order `netpath lint <folder>` walks files in: each folder's entries by name (localeCompare), depth first. */
 function walkOrder(a: string, b: string): number {

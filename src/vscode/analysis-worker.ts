@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyse, type PolicyOptions, type SeverityOverrides, type SourceFile } from '../core';
 import { allFeatures } from './features';
+import { ParseCache } from './parse-cache';
 
 /** What the extension sends: the files as read (open documents' unsaved text included) and the severity overrides. */
 export interface AnalysisJob {
@@ -20,12 +21,22 @@ export interface AnalysisJob {
 
 const errorText = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
 
+/** Each file's parse, until its text changes (the thread lives from one analysis to the next unless one is stopped). */
+const parses = new ParseCache();
+
 parentPort?.on('message', (job: AnalysisJob) => {
   let analysis;
   try {
     const started = performance.now();
-    analysis = analyse(job.files, { severity: job.severity, policySettings: job.policySettings });
-    parentPort?.postMessage({ id: job.id, diagnostics: analysis.diagnostics, ms: performance.now() - started });
+    parses.forgetOthers(job.files);
+    analysis = analyse(job.files, { severity: job.severity, policySettings: job.policySettings, parse: parses.parse });
+    parentPort?.postMessage({
+      id: job.id,
+      diagnostics: analysis.diagnostics,
+      ms: performance.now() - started,
+      parsed: parses.parsed,
+      reused: parses.reused,
+    });
   } catch (err) {
     parentPort?.postMessage({ id: job.id, error: errorText(err) });
     return;

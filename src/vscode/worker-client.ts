@@ -32,6 +32,9 @@ interface Reply {
   readonly featuresError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
+  /** Files it parsed, and files whose parse it kept from an earlier analysis (their text unchanged). */
+  readonly parsed?: number;
+  readonly reused?: number;
 }
 
 /** The analysis in the extension host itself: without a worker, or when the worker failed (its error is logged). */
@@ -53,8 +56,10 @@ export class AnalysisWorker {
   private readonly featuresDue = new Map<number, (f: Features | undefined) => void>();
   /** Threads started (the extension's tests read it: a cancelled analysis costs a new thread). */
   started = 0;
-  /** How long the last finished analysis took where it ran (ms), for the log. */
+  /** How long the last finished analysis took where it ran (ms), and how many files it parsed and reused, for the log. */
   lastAnalysisMs = 0;
+  lastParsed = 0;
+  lastReused = 0;
 
   constructor(
     private readonly script: string | undefined,
@@ -77,6 +82,8 @@ export class AnalysisWorker {
       const t0 = performance.now();
       const diagnostics = inProcess({ id: 0, files, severity, policySettings });
       this.lastAnalysisMs = performance.now() - t0;
+      this.lastParsed = files.length;
+      this.lastReused = 0;
       return { result: Promise.resolve(diagnostics), features: Promise.resolve(undefined), cancel: () => {} };
     }
     const id = this.next++;
@@ -138,6 +145,8 @@ export class AnalysisWorker {
         p.done(inProcess(p.job));
       } else {
         this.lastAnalysisMs = r.ms ?? 0;
+        this.lastParsed = r.parsed ?? 0;
+        this.lastReused = r.reused ?? 0;
         p.done(r.diagnostics ?? []);
       }
     });
