@@ -16,7 +16,7 @@ import path from 'node:path';
 import { nodeRulesParts, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
 import { routeAddArgs, routeTable } from '../core/dataplane/routes';
-import type { DpInterface } from '../core/dataplane/types';
+import type { DpInterface, Listener } from '../core/dataplane/types';
 import {
   inNetns,
   LabError,
@@ -203,6 +203,11 @@ export interface UpOptions {
   readonly onProgress?: (message: string) => void;
   /** Stops the build (a verifier got SIGINT/SIGTERM): no further command starts, and what was made is removed. */
   readonly signal?: AbortSignal;
+  /**
+   * Listeners beyond the data plane's, by namespace id: an external client has none of its own, and `verify` gives it
+   * the ports its flows send to (the tracer takes an external as answering on any port).
+   */
+  readonly extraListeners?: ReadonlyMap<string, readonly Listener[]>;
 }
 
 /** Builds the lab. Throws a LabError (after removing what it made) when a step fails. */
@@ -377,12 +382,13 @@ export async function labUp(
     const processes: LabProcess[] = [];
     const waits: Promise<void>[] = [];
     for (const n of all) {
-      if (!n.listeners.length) continue;
+      const listeners = [...n.listeners, ...(options.extraListeners?.get(n.id) ?? [])];
+      if (!listeners.length) continue;
       if (signal?.aborted) break;
       const log = path.join(dir, `listener-${ns(n.id)}.log`);
       const fd = fs.openSync(log, 'w');
       const spec = {
-        listeners: n.listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })),
+        listeners: listeners.map((l) => ({ pod: l.pod, container: l.container, port: l.port, proto: l.protocol })),
         ...(options.owner ? { owner: options.owner } : {}),
       };
       const [cmd, args] = commandOrFailure('ip', [

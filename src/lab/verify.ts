@@ -46,6 +46,8 @@ import { loadLabTopology } from './load';
 import { unplacedPods } from './names';
 import { policyCounters, type LabPolicy } from './policy';
 import type { VerifyPolicyVerdict } from '../protocol/verify';
+import type { Listener } from '../core/dataplane/types';
+import { externalNetns } from '../core/dataplane/compile';
 
 export type { DeviceHop } from './devices';
 export {
@@ -400,6 +402,32 @@ export async function runVerify(
   return { ...report, timings: { ...report.timings, teardownMs: Date.now() - t2 } };
 }
 
+/**
+ * The ports the flows send to on external clients, as listeners of their namespaces: the tracer takes an external as
+ * answering on any port (a server out there), so the lab serves each port a flow is predicted to reach (a pod's
+ * request to the outside, masqueraded or not, is then answered and compared like any other).
+ */
+export function externalListeners(t: Topology, dp: DataPlane, flows: readonly FlowSpec[]): Map<string, Listener[]> {
+  const out = new Map<string, Listener[]>();
+  for (const f of flows) {
+    const request = { from: f.from, to: f.to, ...(f.proto ? { proto: f.proto } : {}) };
+    const result = traceFlow(t, request, dp).result;
+    const proto = result?.flow.proto;
+    if (proto !== 'tcp' && proto !== 'udp') continue;
+    for (const p of result?.paths ?? []) {
+      const d = p.delivered;
+      if (p.disposition !== 'delivered' || d?.kind !== 'external' || d.port === null) continue;
+      const id = externalNetns(d.name);
+      const list = out.get(id) ?? [];
+      const protocol = proto === 'tcp' ? 'TCP' : 'UDP';
+      if (!list.some((l) => l.port === d.port && l.protocol === protocol))
+        list.push({ pod: id, container: '', port: d.port, protocol });
+      out.set(id, list);
+    }
+  }
+  return out;
+}
+
 /** The run itself, between the checks and the teardown (which `runVerify` does, whatever happens here). */
 async function runLab(
   loaded: Awaited<ReturnType<typeof loadLabTopology>>,
@@ -418,6 +446,7 @@ async function runLab(
     lab = await labUp(loaded.topology, loaded.dataPlane, loaded.files, {
       prefix,
       owner: process.pid,
+      extraListeners: externalListeners(loaded.topology, loaded.dataPlane, flows),
       onProgress: (m) => onProgress(m),
       signal,
     });

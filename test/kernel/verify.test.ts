@@ -21,6 +21,7 @@ import {
   type FlowSpec,
   type VerifyReport,
 } from '../../src/lab';
+import { traceFlow } from '../../src/core';
 
 const root = path.resolve(__dirname, '../..');
 const TEST_PREFIX = `npk${process.pid}`;
@@ -261,6 +262,68 @@ describe('kernel lab: MTU', function () {
       { predicted: ['delivered'], observed: ['default/web-2:8125'] },
       { predicted: ['frag-needed'], observed: ['too-big'] },
     ]);
+  });
+});
+
+// The plug-ins' own masquerade (issue 13): a pod reaching a server outside the cluster (the external laptop, which the
+// lab serves on the flows' ports) leaves with its node's address, rewritten by the plug-in's rule the trace names:
+// flanneld's FLANNEL-POSTRTG (--ip-masq) and Calico's cali-nat-outgoing (natOutgoing). Without flanneld's rule the
+// laptop answers a pod address it has no route to, and the client waits in vain, in the kernel as in the trace.
+describe("kernel lab: the CNI plug-ins' own masquerade", function () {
+  const outside: FlowSpec[] = [
+    { from: 'pod/client', to: '192.168.56.100:80' },
+    { from: 'pod/client', to: '192.168.56.100:5353', proto: 'udp' },
+    { from: 'pod/client', to: 'pod/web-2:8080' },
+  ];
+  for (const [example, chain] of [
+    ['cni-flannel-vxlan', 'FLANNEL-POSTRTG'],
+    ['cni-calico', 'cali-nat-outgoing'],
+    ['cni-calico-vxlan', 'cali-nat-outgoing'],
+  ] as const)
+    it(`examples/${example}: a pod reaching outside is masqueraded by ${chain}; pod to pod keeps its address`, async function () {
+      needsKernel(this);
+      const dir = path.join(root, 'examples', example);
+      const report = await runVerify([dir], { prefix: nextPrefix(), flows: outside });
+      assertAgree(report, false);
+      const [tcp, udp, pods] = report.flows;
+      for (const f of [tcp, udp]) {
+        assert.equal(f.observed?.outcomes[0].answeredBy, `external:laptop:${f.predicted?.dport}`);
+        assert.equal(f.observed?.outcomes[0].sourceSeen, '192.168.56.11');
+        assert.deepEqual(f.observed?.outcomes[0].nat, ['node:node1 SNAT 192.168.56.11']);
+      }
+      assert.equal(pods.observed?.outcomes[0].sourceSeen, '10.244.1.10');
+      assert.deepEqual(pods.observed?.outcomes[0].nat, []);
+      const { topology } = await loadLabTopology([dir], root);
+      const trace = traceFlow(topology, { from: 'pod/client', to: '192.168.56.100:80' }).result;
+      assert.deepEqual(
+        trace?.paths[0].nat.map((e) => `${e.type} ${e.netns} ${e.chain}`),
+        [`MASQUERADE node:node1 ${chain}`],
+      );
+    });
+
+  it('flannel with ipMasq: false: the laptop has no route back to the pod, and the client gets no answer', async function () {
+    needsKernel(this);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-flannel-nomasq-'));
+    try {
+      const text = fs.readFileSync(path.join(root, 'examples/cni-flannel-vxlan/cluster.netpath.yaml'), 'utf8');
+      const off = text.replace('      network: 10.244.0.0/16\n', '      network: 10.244.0.0/16\n      ipMasq: false\n');
+      assert.notEqual(off, text);
+      fs.writeFileSync(path.join(dir, 'cluster.netpath.yaml'), off);
+      const report = await runVerify([dir], { prefix: nextPrefix(), cwd: dir, flows: outside.slice(0, 2) });
+      assertAgree(report, false);
+      for (const f of report.flows) {
+        assert.deepEqual(
+          f.predicted?.outcomes.map((o) => o.reason),
+          ['no-route'],
+        );
+        assert.deepEqual(
+          f.observed?.outcomes.map((o) => o.result),
+          ['timeout'],
+        );
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

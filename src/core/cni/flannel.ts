@@ -14,14 +14,31 @@
  *
  * The per-node routes and entries are looked up in one cluster-wide index of pod CIDRs, never listed per node
  * (N nodes would make N × (N - 1) of them).
+ *
+ * flanneld's own rules (pkg/trafficmngr/iptables, per family of the Network): with `--ip-masq` (kube-flannel.yml's
+ * default) nat POSTROUTING jumps to FLANNEL-POSTRTG, which returns for packets kube-proxy marked for masquerade
+ * (0x4000/0x4000: kube-proxy masquerades those itself), from the node's lease to the Network, from the Network to
+ * the lease, and from outside the Network to the lease (an external client reaching a local pod keeps its address);
+ * then masquerades (fully random ports) what leaves the Network from it (multicast excepted) and what enters the
+ * Network from outside it. Always (`--iptables-forward-rules`, default on) filter FORWARD jumps to FLANNEL-FWD,
+ * which accepts everything from and to the Network. The delegate bridge plug-in runs with ipMasq false.
  */
 import { sha512Hex } from '../hash';
-import { canonical, formatValue, mask, parsePrefix, type Address, type Prefix } from '../net/address';
+import {
+  canonical,
+  formatValue,
+  mask,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+  type Family,
+  type Prefix,
+} from '../net/address';
 import type { DpInterface, DpRoute, ImpliedRoutes, TunnelEntries, TunnelFdb, TunnelNeighbor } from '../dataplane/types';
 import type { Node, Topology } from '../model/types';
 import { BRIDGE_PLUGIN, ifaceAddress } from './bridge';
 import { DEFAULT_MTU, FLANNEL_DEFAULT_PORT, FLANNEL_DEFAULT_VNI, VXLAN_OVERHEAD } from './names';
-import type { CniPlugin } from './types';
+import type { CniPlugin, CniRules } from './types';
 
 /** flannel's backend settings (`cluster.cni.flannel`, from net-conf.json): flannel's defaults when none was read. */
 export function flannelBackend(t: Topology): { vxlan: boolean; backend: string; vni: number; port: number } {
@@ -203,6 +220,95 @@ export function flannelMtus(t: Topology, node: Node): { underlay: number; vtep: 
 
 const withMtu = (i: DpInterface, mtu: number): DpInterface => ({ ...i, mtu });
 
+/**
+ * flannel's Network per family: net-conf.json's `Network` and `IPv6Network` (with EnableIPv6); without a flannel
+ * configuration read, the cluster's pod range of each family (the Network must be it).
+ */
+export function flannelNetworks(t: Topology): Prefix[] {
+  const f = t.cluster.cni.flannel;
+  const texts = f ? [f.network, f.enableIPv6 ? f.ipv6Network : undefined] : t.cluster.podCIDRs;
+  const out: Prefix[] = [];
+  for (const text of texts) {
+    const p = text ? parsePrefix(text) : undefined;
+    if (p && !out.some((q) => q.family === p.family)) out.push({ ...p, text: canonical(p) });
+  }
+  return out;
+}
+
+/** flanneld's `--ip-masq`: on unless a NetPath document turns it off. */
+export const flannelIpMasq = (t: Topology): boolean => t.cluster.cni.flannel?.ipMasq ?? true;
+
+const MULTICAST: Record<Family, string> = { 4: '224.0.0.0/4', 6: 'ff00::/8' };
+const MASQ_COMMENT = '-m comment --comment "flanneld masq"';
+const FORWARD_COMMENT = '-m comment --comment "flanneld forward"';
+
+/** flanneld's FLANNEL-POSTRTG (with `--ip-masq`) and FLANNEL-FWD rules on `node`, as iptables-save lines. */
+export function flannelRules(t: Topology, node: Node): CniRules {
+  const networks = flannelNetworks(t);
+  if (!networks.length) return {};
+  const nat: string[] = [];
+  const filter = [`-A FORWARD ${FORWARD_COMMENT} -j FLANNEL-FWD`];
+  const masq = flannelIpMasq(t);
+  // The mark rule names no address: iptables and ip6tables both get it from this one line.
+  if (masq)
+    nat.push(
+      `-A POSTROUTING ${MASQ_COMMENT} -j FLANNEL-POSTRTG`,
+      `-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 ${MASQ_COMMENT} -j RETURN`,
+    );
+  for (const net of networks) {
+    const network = net.text;
+    filter.push(
+      `-A FLANNEL-FWD -s ${network} ${FORWARD_COMMENT} -j ACCEPT`,
+      `-A FLANNEL-FWD -d ${network} ${FORWARD_COMMENT} -j ACCEPT`,
+    );
+    if (!masq) continue;
+    // The node's lease: its pod CIDR of the Network's family.
+    const lease = node.podCIDRs.map((c) => parsePrefix(c)).find((p) => p?.family === net.family);
+    if (lease) {
+      const subnet = canonical(lease);
+      nat.push(
+        `-A FLANNEL-POSTRTG -s ${subnet} -d ${network} ${MASQ_COMMENT} -j RETURN`,
+        `-A FLANNEL-POSTRTG -s ${network} -d ${subnet} ${MASQ_COMMENT} -j RETURN`,
+        `-A FLANNEL-POSTRTG ! -s ${network} -d ${subnet} ${MASQ_COMMENT} -j RETURN`,
+      );
+    }
+    nat.push(
+      `-A FLANNEL-POSTRTG -s ${network} ! -d ${MULTICAST[net.family]} ${MASQ_COMMENT} -j MASQUERADE --random-fully`,
+      `-A FLANNEL-POSTRTG ! -s ${network} -d ${network} ${MASQ_COMMENT} -j MASQUERADE --random-fully`,
+    );
+  }
+  return {
+    ...(masq ? { nat: { chains: [':FLANNEL-POSTRTG - [0:0]'], rules: nat } } : {}),
+    filter: { chains: [':FLANNEL-FWD - [0:0]'], rules: filter },
+  };
+}
+
+/** Joins two plug-ins' rules table by table (flannel's own after its delegate's). */
+function joinRules(a: CniRules, b: CniRules): CniRules {
+  const out: Record<string, { chains: string[]; rules: string[] }> = {};
+  for (const part of [a, b])
+    for (const [table, v] of Object.entries(part)) {
+      if (!v) continue;
+      const t = (out[table] ??= { chains: [], rules: [] });
+      t.chains.push(...v.chains);
+      t.rules.push(...v.rules);
+    }
+  return out as CniRules;
+}
+
+/** Whether flanneld's FLANNEL-POSTRTG masquerades a pod's packet from `src` to `dest`: from the Network to outside it. */
+function flannelMasquerades(t: Topology, src: Address, dest: Address): boolean {
+  if (!flannelIpMasq(t)) return false;
+  const net = flannelNetworks(t).find((p) => p.family === src.family);
+  if (!net || dest.family !== src.family) return false;
+  const multicast = parsePrefix(MULTICAST[net.family]);
+  return (
+    prefixContainsAddress(net, src) &&
+    !prefixContainsAddress(net, dest) &&
+    !(multicast && prefixContainsAddress(multicast, dest))
+  );
+}
+
 export const FLANNEL_PLUGIN: CniPlugin = {
   name: 'flannel',
   describe(node, t) {
@@ -262,8 +368,13 @@ export const FLANNEL_PLUGIN: CniPlugin = {
     return BRIDGE_PLUGIN.wirePod(node, pod, addresses, t);
   },
   masquerade(node, pods, t) {
-    return BRIDGE_PLUGIN.masquerade(node, pods, t);
+    // The delegate's ipMasq chains (flannel runs it with ipMasq false), then flanneld's own.
+    const delegate = BRIDGE_PLUGIN.masquerade(node, pods, t).tables;
+    return {
+      label: `flanneld (${flannelIpMasq(t) ? '--ip-masq: FLANNEL-POSTRTG; ' : ''}FLANNEL-FWD)${delegate.nat ? ' and the CNI bridge plugin, ipMasq: true' : ''}`,
+      tables: joinRules(delegate, flannelRules(t, node)),
+    };
   },
-  // flannel's pods are the bridge plug-in's (its delegate): masqueraded only with the delegate's ipMasq.
-  masqueradesTo: (node, src, dest, t) => BRIDGE_PLUGIN.masqueradesTo(node, src, dest, t),
+  masqueradesTo: (node, src, dest, t) =>
+    flannelMasquerades(t, src, dest) || BRIDGE_PLUGIN.masqueradesTo(node, src, dest, t),
 };

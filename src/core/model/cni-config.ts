@@ -330,6 +330,8 @@ function readFlannelNetConf(b: Drafts, conf: YMap, configMap: YMap): void {
     backend: type,
     vni,
     port,
+    // A DaemonSet flag, not net-conf.json: kube-flannel.yml runs flanneld with --ip-masq.
+    ipMasq: true,
     span: conf.span,
     spans: {
       ...spansOf(conf, ['Network', 'SubnetLen', 'IPv6Network', 'EnableIPv6']),

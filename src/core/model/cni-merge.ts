@@ -191,9 +191,10 @@ function flannelOf(b: Drafts, node: YMap | undefined): FlannelSettings | undefin
       backend: (str(get(backend, 'type')) ?? 'vxlan').toLowerCase(),
       vni: int(get(backend, 'vni')) ?? 1,
       port: int(get(backend, 'port')) ?? 8472,
+      ipMasq: bool(get(own, 'ipMasq')) ?? true,
       span: own.span,
       spans: {
-        ...spansOf(own, ['network', 'subnetLen', 'ipv6Network']),
+        ...spansOf(own, ['network', 'subnetLen', 'ipv6Network', 'ipMasq']),
         ...(backend
           ? Object.fromEntries(
               Object.entries(spansOf(backend, ['type', 'vni', 'port'])).map(([k, v]) => [`backend.${k}`, v]),

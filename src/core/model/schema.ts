@@ -248,6 +248,12 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
                   description: '`SubnetLen`: the prefix length of each node subnet.',
                 },
                 ipv6Network: cidr('`IPv6Network`: the IPv6 range (with EnableIPv6).'),
+                ipMasq: {
+                  type: 'boolean',
+                  default: true,
+                  description:
+                    "flanneld's `--ip-masq` (kube-flannel.yml and k3s run it so): flanneld's FLANNEL-POSTRTG chain in nat POSTROUTING masquerades pod traffic leaving the flannel Network and keeps pod-to-pod traffic inside it unmasqueraded. Its FLANNEL-FWD chain (filter FORWARD: accept to and from the Network) is there either way.",
+                },
                 backend: {
                   type: 'object',
                   description: '`Backend`: how packets travel between nodes.',

@@ -126,6 +126,11 @@ export interface FlannelSettings extends Located {
   /** VXLAN: `Backend.VNI` (default 1) and `Backend.Port` (default 8472, the Linux kernel's VXLAN port). */
   readonly vni: number;
   readonly port: number;
+  /**
+   * flanneld's `--ip-masq` (kube-flannel.yml and k3s pass it; not in net-conf.json): flanneld writes FLANNEL-POSTRTG,
+   * masquerading pod traffic that leaves the flannel Network. `cni.flannel.ipMasq` in a NetPath document; true otherwise.
+   */
+  readonly ipMasq: boolean;
 }
 
 /** A Calico IPPool: where Calico's IPAM takes pod addresses from, and how traffic between its blocks travels. */

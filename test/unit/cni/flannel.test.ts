@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { compileDataPlane, traceFlow } from '../../../src/core';
+import { compileDataPlane, nodeRulesText, traceFlow } from '../../../src/core';
 import { cniViewOf } from '../../../src/core/cni';
 import { vtepMac } from '../../../src/core/cni/flannel';
 import { lookupRoute, routeTable } from '../../../src/core/dataplane/routes';
@@ -169,5 +169,154 @@ describe('cni/flannel', () => {
     assert.equal(p.disposition, 'delivered');
     assert.ok(p.hops.every((h) => !h.outer && !h.steps.some((s) => s.kind === 'encap')));
     assert.match(cniViewOf(t.nodes[0], t).summary, /^flannel host-gw/);
+  });
+
+  describe("flanneld's own rules (--ip-masq: FLANNEL-POSTRTG; FLANNEL-FWD)", () => {
+    const POSTRTG = (lease: string) => [
+      '-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
+      '-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN',
+      `-A FLANNEL-POSTRTG -s ${lease} -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j RETURN`,
+      `-A FLANNEL-POSTRTG -s 10.244.0.0/16 -d ${lease} -m comment --comment "flanneld masq" -j RETURN`,
+      `-A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d ${lease} -m comment --comment "flanneld masq" -j RETURN`,
+      '-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully',
+      '-A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully',
+    ];
+    const FWD = [
+      '-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
+      '-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT',
+      '-A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT',
+    ];
+    /** The lines of one table of Show Node Rules' text, in order. */
+    const table = (text: string, name: string): string[] => {
+      const start = text.split('\n').indexOf(`*${name}`);
+      const lines = text.split('\n').slice(start + 1);
+      return lines.slice(0, lines.indexOf('COMMIT'));
+    };
+
+    it("Show Node Rules: each node's FLANNEL-POSTRTG with its own lease after kube-proxy's POSTROUTING jump, FLANNEL-FWD in filter", () => {
+      const t = topo();
+      for (const [node, lease] of [
+        ['node1', '10.244.1.0/24'],
+        ['node2', '10.244.2.0/24'],
+      ] as const) {
+        const text = nodeRulesText(t, node)!;
+        const nat = table(text, 'nat');
+        assert.ok(nat.includes(':FLANNEL-POSTRTG - [0:0]'), node);
+        assert.deepEqual(
+          nat.filter((l) => /FLANNEL-POSTRTG/.test(l) && l.startsWith('-A')),
+          POSTRTG(lease),
+        );
+        // kube-proxy's masquerade of marked packets comes first (it prepends its jump; flanneld appends).
+        assert.ok(
+          nat.indexOf('-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING') <
+            nat.indexOf(POSTRTG(lease)[0]),
+        );
+        const filter = table(text, 'filter');
+        assert.ok(filter.includes(':FLANNEL-FWD - [0:0]'));
+        assert.deepEqual(
+          filter.filter((l) => /FLANNEL-FWD/.test(l) && l.startsWith('-A')),
+          FWD,
+        );
+      }
+    });
+
+    it("a pod reaching outside the Network is masqueraded by flanneld's rule, named; pod to pod keeps its source", () => {
+      const t = topo();
+      const out = traceFlow(t, { from: 'pod/client', to: '192.168.56.100:80' }).result!.paths[0];
+      assert.equal(out.disposition, 'delivered');
+      assert.equal(out.sourceSeen, '192.168.56.11');
+      assert.deepEqual(
+        out.nat.map((e) => [e.type, e.netns, e.chain, e.rule, e.before.src, e.after.src]),
+        [
+          [
+            'MASQUERADE',
+            'node:node1',
+            'FLANNEL-POSTRTG',
+            '-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully',
+            '10.244.1.10',
+            '192.168.56.11',
+          ],
+        ],
+      );
+      assert.match(
+        formatTraceText(traceFlow(t, { from: 'pod/client', to: '192.168.56.100:80' }).result!),
+        /MASQUERADE in node:node1 \(FLANNEL-POSTRTG\)/,
+      );
+      // Across nodes inside the Network: RETURN from the node's lease, no translation anywhere.
+      const across = traceFlow(t, { from: 'pod/client', to: 'pod/web-2:8080' }).result!.paths[0];
+      assert.deepEqual(across.nat, []);
+      assert.equal(across.sourceSeen, '10.244.1.10');
+      const returned = across.hops
+        .flatMap((h) => h.steps)
+        .find((s) => s.kind === 'netfilter' && s.chain === 'FLANNEL-POSTRTG');
+      assert.equal(returned?.kind === 'netfilter' ? returned.rule : undefined, POSTRTG('10.244.1.0/24')[2]);
+    });
+
+    it('an external client reaching a local pod through an eTP Local NodePort keeps its address (the rule from outside into the lease)', () => {
+      const t = topo(
+        VXLAN.replace(
+          '    ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]',
+          '    externalTrafficPolicy: Local\n    ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]',
+        ),
+      );
+      assert.equal(t.services[0].externalTrafficPolicy, 'Local');
+      const p = traceFlow(t, { from: 'external/laptop', to: 'node/node2:30080' }).result!.paths[0];
+      assert.equal(p.disposition, 'delivered');
+      assert.equal(p.sourceSeen, '192.168.56.100');
+      const steps = p.hops.flatMap((h) => h.steps);
+      assert.ok(
+        steps.some((s) => s.kind === 'netfilter' && s.rule === POSTRTG('10.244.2.0/24')[4]),
+        'RETURN for a source outside the Network to the lease',
+      );
+    });
+
+    it('ipMasq: false leaves out FLANNEL-POSTRTG (pods reach outside with their own address), FLANNEL-FWD stays', () => {
+      const t = topo(
+        VXLAN.replace('      network: 10.244.0.0/16\n', '      network: 10.244.0.0/16\n      ipMasq: false\n'),
+      );
+      assert.equal(t.cluster.cni.flannel?.ipMasq, false);
+      const text = nodeRulesText(t, 'node1')!;
+      assert.doesNotMatch(text, /FLANNEL-POSTRTG/);
+      assert.deepEqual(
+        table(text, 'filter').filter((l) => /FLANNEL-FWD/.test(l) && l.startsWith('-A')),
+        FWD,
+      );
+      const out = traceFlow(t, { from: 'pod/client', to: '192.168.56.100:80' }).result!.paths[0];
+      assert.deepEqual(out.nat, []);
+      assert.equal(out.sourceSeen, '10.244.1.10');
+    });
+
+    it('a kube-flannel-cfg ConfigMap: --ip-masq as kube-flannel.yml runs flanneld; IPv6Network gets its own rules (ff00::/8)', () => {
+      const cm = [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: {name: kube-flannel-cfg, namespace: kube-flannel}',
+        'data:',
+        '  net-conf.json: |',
+        '    {"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:10:244::/56", "Backend": {"Type": "vxlan"}}',
+      ].join('\n');
+      const doc = VXLAN.replace(
+        /    flannel:\n      network: 10\.244\.0\.0\/16\n      backend: \{type: vxlan, vni: 1, port: 8472\}\n/,
+        '',
+      ).replace('    podCIDR: 10.244.1.0/24', '    podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]');
+      const t = buildTopology([
+        { path: 'cluster.netpath.yaml', text: doc },
+        { path: 'kube-flannel.yaml', text: cm },
+      ]).topology;
+      assert.equal(t.cluster.cni.flannel?.ipMasq, true);
+      const nat = table(nodeRulesText(t, 'node1')!, 'nat');
+      assert.ok(nat.includes(POSTRTG('10.244.1.0/24')[5]));
+      assert.ok(
+        nat.includes(
+          '-A FLANNEL-POSTRTG -s fd00:10:244::/56 ! -d ff00::/8 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully',
+        ),
+      );
+      assert.ok(
+        nat.includes(
+          '-A FLANNEL-POSTRTG -s fd00:10:244:1::/64 -d fd00:10:244::/56 -m comment --comment "flanneld masq" -j RETURN',
+        ),
+      );
+      assert.equal(nat.filter((l) => l.includes('--mark 0x4000/0x4000') && l.includes('FLANNEL')).length, 1);
+    });
   });
 });
