@@ -296,7 +296,7 @@ describe('cni/flannel', () => {
         '    {"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:10:244::/56", "Backend": {"Type": "vxlan"}}',
       ].join('\n');
       const doc = VXLAN.replace(
-        /    flannel:\n      network: 10\.244\.0\.0\/16\n      backend: \{type: vxlan, vni: 1, port: 8472\}\n/,
+        / {4}flannel:\n {6}network: 10\.244\.0\.0\/16\n {6}backend: \{type: vxlan, vni: 1, port: 8472\}\n/,
         '',
       ).replace('    podCIDR: 10.244.1.0/24', '    podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]');
       const t = buildTopology([
