@@ -818,15 +818,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   // A socket sending with Don't Fragment more than the route's MTU gets EMSGSIZE (a tunnel's outer packets are not
   // DF: the kernel fragments those).
   const tooBig = s.tunnel ? undefined : exceedsMtu(n, r.dev, s.pkt);
-  if (tooBig !== undefined)
-    return finish(
-      st,
-      n.id,
-      'dropped',
-      'frag-needed',
-      `${s.pkt.size} bytes with Don't Fragment set do not fit ${r.dev} (MTU ${tooBig}): the socket gets "message too long" and nothing is sent`,
-      { device: r.dev, address: s.pkt.dst, mtu: tooBig },
-    );
+  if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'sent');
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
     const iface = n.interfaces.find((i) => i.name === dev);
     const nextHop = addr(via ?? a.pkt.dst);
@@ -1124,15 +1116,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   // ip_forward: a DF packet bigger than the out device's MTU is dropped (before the TTL is decremented and before
   // FORWARD), and ICMP fragmentation needed goes back to the source.
   const tooBig = exceedsMtu(n, r.dev, st.pkt);
-  if (tooBig !== undefined)
-    return finish(
-      st,
-      n.id,
-      'dropped',
-      'frag-needed',
-      `${st.pkt.size} bytes with Don't Fragment set do not fit ${r.dev} (MTU ${tooBig}): dropped, ICMP ${st.pkt.family === 4 ? 'fragmentation needed' : 'packet too big'} sent to ${st.pkt.src}`,
-      { device: r.dev, address: st.pkt.dst, mtu: tooBig },
-    );
+  if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'forwarded');
   if (st.pkt.ttl <= 1)
     return finish(st, n.id, 'dropped', 'ttl-exceeded', `TTL ${st.pkt.ttl} would reach 0: dropped, ICMP time exceeded`, {
       device: inDev,
@@ -1278,6 +1262,26 @@ function bridgeIngress(
 // ---------------------------------------------------------------- tunnels
 
 /** The MTU of `dev` when a DF packet of the flow's size does not fit it (loopback: 65536; unset: 1500). */
+/**
+ * The drop of a Don't Fragment packet bigger than the MTU of `dev`, its route's device. `sent`: the namespace's own
+ * socket sends it, and the kernel refuses at once (EMSGSIZE, nothing leaves); `forwarded`: ip_forward drops it and
+ * sends ICMP fragmentation needed (IPv6: packet too big) back to the source.
+ */
+function fragNeeded(st: WalkState, n: Netns, dev: string, mtu: number, how: 'sent' | 'forwarded'): Finished[] {
+  const fate =
+    how === 'sent'
+      ? 'the socket gets "message too long" and nothing is sent'
+      : `dropped, ICMP ${st.pkt.family === 4 ? 'fragmentation needed' : 'packet too big'} sent to ${st.pkt.src}`;
+  return finish(
+    st,
+    n.id,
+    'dropped',
+    'frag-needed',
+    `${st.pkt.size} bytes with Don't Fragment set do not fit ${dev} (MTU ${mtu}): ${fate}`,
+    { device: dev, address: st.pkt.dst, mtu },
+  );
+}
+
 function exceedsMtu(n: Netns, dev: string, p: Pkt): number | undefined {
   if (p.size === undefined) return undefined;
   const iface = n.interfaces.find((i) => i.name === dev);
