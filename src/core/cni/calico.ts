@@ -18,9 +18,9 @@
  *
  * - VXLAN (an IPv4 pool with vxlanMode Always or CrossSubnet; felix's vxlan_mgr.go): every node gets the VTEP
  *   `vxlan.calico` (VNI 4096, UDP 4789, `local <node IP> dev <underlay>`, no learning, MTU the underlay's - 50)
- *   holding its VXLAN tunnel address (IPAM gives it one of the node's block: NetPath takes the block's first
- *   address no pod holds) as a /32, a permanent neighbour entry (tunnel address -> VTEP MAC) and FDB entry (MAC ->
- *   node IP) per other node, and a route per remote block `<block> via <its tunnel address> dev vxlan.calico
+ *   holding its VXLAN tunnel address (IPAM gives it the first address of a block of the node in a VXLAN pool:
+ *   NetPath takes the node's lowest such block, see tunnelBlock) as a /32, a permanent neighbour entry (tunnel
+ *   address -> VTEP MAC) and FDB entry (MAC -> node IP) per other node, and a route per remote block `<block> via <its tunnel address> dev vxlan.calico
  *   onlink`. CrossSubnet encapsulates only towards nodes outside the node's own subnet (the prefix of its address);
  *   blocks of nodes on the same subnet are routed directly via the node's address, as felix does in that mode.
  *   The pods' MTU follows (felix's veth MTU: the underlay's - 50).
@@ -227,6 +227,25 @@ function firstFree(block: Prefix, held: ReadonlySet<bigint>): bigint | undefined
   return undefined;
 }
 
+/**
+ * The block a node's tunnel address comes from. calico-node asks IPAM for it (allocateip.go) from the pools that
+ * encapsulate (vxlanMode, or ipipMode, not Never) when it starts, before any pod: IPAM gives the first address of a
+ * block affine to the node. NetPath takes the node's lowest IPv4 block in such a pool (the pods' order in the files
+ * does not change it); its first address unless a pod holds it (then the first free one, as IPAM would).
+ */
+function tunnelBlock(mine: readonly CalicoBlock[], pools: readonly CalicoPool[]): CalicoBlock | undefined {
+  let best: CalicoBlock | undefined;
+  for (const b of mine) {
+    if (b.prefix.family !== 4) continue;
+    const pool = pools.find(
+      (p) => p.prefix.family === 4 && prefixContainsAddress(p.prefix, { family: 4, value: b.prefix.address }),
+    );
+    if (!pool || (pool.vxlanMode === 'Never' && pool.ipipMode === 'Never')) continue;
+    if (!best || b.prefix.address < best.prefix.address) best = b;
+  }
+  return best;
+}
+
 /** Every Calico node's tunnel endpoint and blocks, indexed once per topology (no per-pair work). */
 function calicoIndex(t: Topology): CalicoIndex {
   const memo = indexMemo.get(t);
@@ -251,8 +270,8 @@ function calicoIndex(t: Topology): CalicoIndex {
     if (node.cni !== 'calico') continue;
     const underlay = underlayOf(t, node);
     const mine = blocksOf.get(node.name) ?? [];
-    const first4 = mine.find((b) => b.prefix.family === 4);
-    const value = vxlan && first4 ? firstFree(first4.prefix, held) : undefined;
+    const first4 = vxlan ? tunnelBlock(mine, pools) : undefined;
+    const value = first4 ? firstFree(first4.prefix, held) : undefined;
     const tunnel =
       value !== undefined
         ? { address: formatValue(4, value), value, mac: vtepMac(node.name, CALICO_VXLAN_DEVICE) }

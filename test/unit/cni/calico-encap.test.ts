@@ -42,6 +42,35 @@ describe('cni (Calico VXLAN and IPIP)', () => {
     assert.ok(n1.interfaces.filter((i) => i.kind === 'veth').every((i) => i.mtu === 1450));
   });
 
+  it("the tunnel address is the first address of the node's lowest block in a VXLAN pool, whatever order the pods are listed in", () => {
+    // node1's pods: one in 10.244.1.64/26 listed before one in 10.244.1.0/26, and one in a second pool without VXLAN.
+    const text = ALWAYS.replace(
+      '      - {name: default-ipv4-ippool, cidr: 10.244.0.0/16, blockSize: 26, vxlanMode: Always, natOutgoing: true}\n',
+      '      - {name: routed, cidr: 10.200.0.0/16, blockSize: 26, natOutgoing: true}\n      - {name: default-ipv4-ippool, cidr: 10.244.0.0/16, blockSize: 26, vxlanMode: Always, natOutgoing: true}\n',
+    )
+      .replace(
+        '  - name: client\n    node: node1\n    ip: 10.244.1.10\n',
+        '  - name: client\n    node: node1\n    ip: 10.244.1.70\n',
+      )
+      .replace(
+        '  - name: web-1\n    node: node1\n    ip: 10.244.1.11\n',
+        '  - name: web-1\n    node: node1\n    ip: 10.244.1.1\n',
+      )
+      .replace('pods:\n', 'pods:\n  - {name: batch, node: node1, ip: 10.200.3.5}\n');
+    const t = topo(text);
+    assert.deepEqual(
+      t.pods.filter((p) => p.node === 'node1').map((p) => p.ips[0]),
+      ['10.200.3.5', '10.244.1.70', '10.244.1.1'],
+    );
+    const vtep = nsOf(t, 'node:node1').interfaces.find((i) => i.name === 'vxlan.calico');
+    assert.deepEqual(vtep?.addresses, [{ family: 4, address: '10.244.1.0', length: 32 }]);
+    // A pod written with the block's first address: the next free one (IPAM never gives one address twice).
+    const taken = topo(text.replace('    ip: 10.244.1.1\n', '    ip: 10.244.1.0\n'));
+    assert.deepEqual(nsOf(taken, 'node:node1').interfaces.find((i) => i.name === 'vxlan.calico')?.addresses, [
+      { family: 4, address: '10.244.1.1', length: 32 },
+    ]);
+  });
+
   it('remote blocks go via their tunnel address onlink; one permanent neighbour and FDB entry per other node', () => {
     const t = topo(ALWAYS);
     const n1 = nsOf(t, 'node:node1');
