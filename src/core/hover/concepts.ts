@@ -19,10 +19,10 @@ export const CONCEPTS = {
   },
   flannel: {
     title: 'flannel',
-    text: "flannel gives each node a subnet of its `Network` (the node's pod CIDR) and wires pods with the CNI bridge plug-in: each pod's veth is a port of the `cni0` bridge, which holds the pods' gateway (the .1 of the node's subnet); host-local IPAM hands out the addresses and the pods get the MTU flannel computed. Between nodes the backend decides: `vxlan` (the default) encapsulates pod packets in UDP through the `flannel.<VNI>` device, `host-gw` routes each other node's subnet via that node's address (all nodes on one L2 network).",
+    text: "flannel gives each node a subnet of its `Network` (the node's pod CIDR) and wires pods with the CNI bridge plug-in: each pod's veth is a port of the `cni0` bridge, which holds the pods' gateway (the .1 of the node's subnet); host-local IPAM hands out the addresses and the pods get the MTU flannel computed. Between nodes the backend decides: `vxlan` (the default) encapsulates pod packets in UDP through the `flannel.<VNI>` device, `host-gw` routes each other node's subnet via that node's address (all nodes on one L2 network). flanneld itself writes two chains: with `--ip-masq` (kube-flannel's default) FLANNEL-POSTRTG in nat POSTROUTING leaves pod-to-pod traffic inside the `Network` alone and masquerades pod traffic leaving it (the bridge plug-in runs with `ipMasq: false`), and FLANNEL-FWD in filter FORWARD accepts everything to and from the `Network`.",
     link: {
-      label: 'flannel: Backends',
-      url: 'https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md',
+      label: 'flannel source: pkg (backend/vxlan, backend/hostgw, trafficmngr/iptables)',
+      url: 'https://github.com/flannel-io/flannel/tree/master/pkg',
     },
   },
   vxlan: {

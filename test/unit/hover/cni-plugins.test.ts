@@ -18,7 +18,10 @@ const hoverIn = (file: string, text: string, needle: string, into: number): stri
 // What each plug-in's hover must say about the pod's wiring, and where its link must point.
 const WIRING: Record<(typeof CNI_PLUGIN_NAMES)[number], { says: RegExp; link: RegExp }> = {
   bridge: { says: /bridge.*default gateway/s, link: /\(https:\/\/www\.cni\.dev\/plugins\/current\/main\/bridge\/\)/ },
-  flannel: { says: /cni0.*flannel\.<VNI>/s, link: /\(https:\/\/github\.com\/flannel-io\/flannel\/blob\/master\// },
+  flannel: {
+    says: /cni0.*flannel\.<VNI>.*FLANNEL-POSTRTG.*masquerades pod traffic leaving it.*FLANNEL-FWD/s,
+    link: /\(https:\/\/github\.com\/flannel-io\/flannel\/tree\/master\/pkg\)/,
+  },
   ptp: {
     says: /veth pair and nothing else: no bridge/,
     link: /\(https:\/\/github\.com\/containernetworking\/plugins\/blob\/main\/plugins\/main\/ptp\/ptp\.go\)/,

@@ -15,11 +15,11 @@ const hover = (needle: string, into = 1) => {
 };
 
 describe('hover/flannel', () => {
-  it('plugin: flannel explains how flannel wires a pod, with a link to its documentation', () => {
+  it('plugin: flannel explains how flannel wires a pod, with a link to its source', () => {
     const md = hover('plugin: flannel', 'plugin: '.length + 1);
     assert.match(md, /\*\*flannel\*\*/);
     assert.match(md, /cni0/);
-    assert.match(md, /github\.com\/flannel-io\/flannel\/blob\/master\/Documentation\/backends\.md/);
+    assert.match(md, /\(https:\/\/github\.com\/flannel-io\/flannel\/tree\/master\/pkg\)/);
   });
 
   it("the VXLAN keys (vni, port, type) explain the VTEP and list each node's, as the data plane has them", () => {
