@@ -14,7 +14,7 @@
  *   NetPath derives a node's blocks from its pods' addresses.
  * - natOutgoing (felix's cali-nat-outgoing chain): traffic from a pool with natOutgoing to a destination outside
  *   every pool is masqueraded. Felix matches ipsets (cali40masq-ipam-pools, cali40all-ipam-pools); NetPath writes
- *   the same decision as one rule per pool.
+ *   the same decision as one rule per pool (see calicoNatRules).
  *
  * - VXLAN (an IPv4 pool with vxlanMode Always or CrossSubnet; felix's vxlan_mgr.go): every node gets the VTEP
  *   `vxlan.calico` (VNI 4096, UDP 4789, `local <node IP> dev <underlay>`, no learning, MTU the underlay's - 50)
@@ -487,15 +487,33 @@ function tunnelView(t: Topology, node: Node): Pick<CniNodeView, 'tunnel' | 'devi
   };
 }
 
-/** felix's natOutgoing decision as iptables-save lines of the nat table. */
-export function calicoNatOutgoingRules(t: Topology): CniRules {
+/**
+ * felix's nat POSTROUTING as iptables-save lines (felix/rules/static.go StaticNATPostroutingChains, nat.go): its hook
+ * `-j cali-POSTROUTING`, which felix keeps first in POSTROUTING (inserted before kube-proxy's); there `cali-fip-snat`
+ * (floating IPs: none here), `cali-nat-outgoing`, and per tunnel device in use the rule that masquerades the node's
+ * own packets sent into the tunnel from another of its addresses (they leave with the tunnel address).
+ *
+ * cali-nat-outgoing is felix's one rule `-m set --match-set cali40masq-ipam-pools src -m set ! --match-set
+ * cali40all-ipam-pools dst -j MASQUERADE --random-fully` (IPv6: cali60...). NetPath writes the same decision without
+ * ipsets, one rule per pool (iptables-nft here has no ipset): for each natOutgoing pool, a RETURN per pool of its
+ * family, then the MASQUERADE; the comments name the ipsets.
+ */
+export function calicoNatRules(t: Topology): CniRules {
   const all = calicoPools(t);
   const masq = all.filter((p) => p.natOutgoing);
-  if (!masq.length) return {};
   const rules = [
-    '-A POSTROUTING -m comment --comment "calico: felix cali-POSTROUTING" -j cali-POSTROUTING',
-    '-A cali-POSTROUTING -m comment --comment "calico: natOutgoing" -j cali-nat-outgoing',
+    '-I POSTROUTING 1 -m comment --comment "calico: felix\'s hook, kept first in POSTROUTING" -j cali-POSTROUTING',
+    '-A cali-POSTROUTING -j cali-fip-snat',
+    '-A cali-POSTROUTING -j cali-nat-outgoing',
   ];
+  const tunnels = [
+    ...(calicoIpipEnabled(t) ? [CALICO_IPIP_DEVICE] : []),
+    ...(calicoVxlanEnabled(t) ? [CALICO_VXLAN_DEVICE] : []),
+  ];
+  for (const dev of tunnels)
+    rules.push(
+      `-A cali-POSTROUTING -o ${dev} -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -m comment --comment "calico: the node's own packets into ${dev} leave with the tunnel address" -j MASQUERADE`,
+    );
   for (const from of masq) {
     const f = from.prefix.family;
     for (const to of all.filter((p) => p.prefix.family === f))
@@ -506,7 +524,9 @@ export function calicoNatOutgoingRules(t: Topology): CniRules {
       `-A cali-nat-outgoing -s ${canonical(from.prefix)} -m comment --comment "calico: from a natOutgoing pool (ipset cali${f}0masq-ipam-pools)" -j MASQUERADE --random-fully`,
     );
   }
-  return { nat: { chains: [':cali-POSTROUTING - [0:0]', ':cali-nat-outgoing - [0:0]'], rules } };
+  return {
+    nat: { chains: [':cali-POSTROUTING - [0:0]', ':cali-fip-snat - [0:0]', ':cali-nat-outgoing - [0:0]'], rules },
+  };
 }
 
 export const CALICO_PLUGIN: CniPlugin = {
@@ -608,8 +628,8 @@ export const CALICO_PLUGIN: CniPlugin = {
   },
   masquerade(_node, _pods, t) {
     return {
-      label: 'Calico natOutgoing (felix cali-nat-outgoing)',
-      tables: calicoNatOutgoingRules(t),
+      label: "Calico natOutgoing and tunnels (felix's cali-POSTROUTING, cali-nat-outgoing)",
+      tables: calicoNatRules(t),
       sameOnEveryNode: true,
     };
   },

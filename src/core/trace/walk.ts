@@ -287,8 +287,13 @@ function hop(
       : {}),
     steps: s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)],
   };
+  // A packet that crossed into another namespace (a veth, the wire) lost its mark: veth_xmit and the receiving
+  // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
+  const last = s.hops[s.hops.length - 1];
+  const crossed = dir === 'in' && last !== undefined && last.netns !== netns && p.mark !== 0;
   const next: WalkState = {
     ...s,
+    ...(crossed ? { pkt: { ...p, mark: 0 } } : {}),
     hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
@@ -1429,7 +1434,7 @@ function decapsulateIpip(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev:
       },
     );
   const { tunnel: _t, ...rest } = s;
-  return hop({ ...rest, pkt: t.inner }, n.id, tunl.name, 'in', (a) =>
+  return hop({ ...rest, pkt: { ...t.inner, mark: s.pkt.mark } }, n.id, tunl.name, 'in', (a) =>
     receive(
       env,
       step(a, {
@@ -1468,7 +1473,8 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
     });
   }
   const { tunnel: _t, ...rest } = s;
-  const inner: WalkState = { ...rest, pkt: t.inner };
+  // The unwrapped packet is the same skb: it carries the mark the outer packet has here, not the sender's.
+  const inner: WalkState = { ...rest, pkt: { ...t.inner, mark: s.pkt.mark } };
   return hop(inner, n.id, vtep.name, 'in', (a) =>
     receive(
       env,

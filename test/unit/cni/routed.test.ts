@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { analyse, compileDataPlane, hoverAt, nodeRulesText } from '../../../src/core';
+import { analyse, compileDataPlane, hoverAt, nodeRulesText, traceFlow } from '../../../src/core';
 import { cniViewOf } from '../../../src/core/cni';
 import { calicoBlocks, calicoVethName } from '../../../src/core/cni/calico';
 import { routeTable } from '../../../src/core/dataplane/routes';
@@ -103,13 +103,40 @@ describe('cni (routed plug-ins)', () => {
       assert.ok(!table.some((r) => r.startsWith('10.244.2.0/24')), 'Calico ignores the node podCIDR');
     });
 
-    it('Show Node Rules has natOutgoing: traffic from the pool to outside every pool is masqueraded', () => {
+    it("Show Node Rules has felix's cali-POSTROUTING, first in POSTROUTING, and natOutgoing: traffic from the pool to outside every pool is masqueraded", () => {
       const text = nodeRulesText(t, 'node1')!;
-      assert.match(text, /# Calico natOutgoing/);
-      assert.match(text, /-A cali-nat-outgoing -s 10\.244\.0\.0\/16 -d 10\.244\.0\.0\/16 .*-j RETURN/);
-      assert.match(text, /-A cali-nat-outgoing -s 10\.244\.0\.0\/16 .*-j MASQUERADE --random-fully/);
+      assert.match(text, /# Calico natOutgoing and tunnels/);
+      const lines = text.split('\n').filter((l) => /^-[AI] (POSTROUTING|cali-)/.test(l));
+      assert.deepEqual(lines, [
+        '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+        '-I POSTROUTING 1 -m comment --comment "calico: felix\'s hook, kept first in POSTROUTING" -j cali-POSTROUTING',
+        '-A cali-POSTROUTING -j cali-fip-snat',
+        '-A cali-POSTROUTING -j cali-nat-outgoing',
+        '-A cali-nat-outgoing -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment "calico: to a pool (ipset cali40all-ipam-pools)" -j RETURN',
+        '-A cali-nat-outgoing -s 10.244.0.0/16 -m comment --comment "calico: from a natOutgoing pool (ipset cali40masq-ipam-pools)" -j MASQUERADE --random-fully',
+      ]);
       const off = topo(CALICO.replace('natOutgoing: true', 'natOutgoing: false'));
-      assert.doesNotMatch(nodeRulesText(off, 'node1')!, /cali-nat-outgoing/);
+      const offText = nodeRulesText(off, 'node1')!;
+      assert.doesNotMatch(offText, /-A cali-nat-outgoing/, 'no natOutgoing pool: the chain is empty');
+      assert.match(offText, /-A cali-POSTROUTING -j cali-nat-outgoing/);
+    });
+
+    it("with VXLAN, cali-POSTROUTING masquerades the node's own packets sent into vxlan.calico from another of its addresses", () => {
+      const vxlan = topo(readFileSync('examples/cni-calico-vxlan/cluster.netpath.yaml', 'utf8'));
+      assert.match(
+        nodeRulesText(vxlan, 'node1')!,
+        /\n-A cali-POSTROUTING -o vxlan\.calico -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL .*-j MASQUERADE\n/,
+      );
+      // node1's own connection to a Service whose backend is on node2 leaves by eth0's address, is DNATed to the
+      // pod behind vxlan.calico, and felix's rule (before kube-proxy's) gives it the tunnel address.
+      const paths = traceFlow(vxlan, { from: 'node/node1', to: 'svc/web:80' }).result!.paths;
+      const p = paths.find((x) => x.delivered?.name === 'default/web-2');
+      assert.equal(p?.disposition, 'delivered');
+      assert.equal(p.sourceSeen, '10.244.1.0');
+      assert.deepEqual(
+        p.nat.filter((e) => e.type === 'MASQUERADE').map((e) => `${e.netns} ${e.chain} ${e.after.src}`),
+        ['node:node1 cali-POSTROUTING 10.244.1.0'],
+      );
     });
 
     it('nat.egress-missing follows natOutgoing', () => {
