@@ -140,6 +140,13 @@ describe('kernel lab: bundled examples agree with the tracer', function () {
       const { topology } = await loadLabTopology([dir], root);
       const report = await runVerify([dir], { prefix: nextPrefix() });
       assertAgree(report, topology.networkPolicies.length > 0);
+      // Issue 13's "done when": each plug-in's example agrees on every flow, the devices crossed included.
+      if (example.startsWith('cni-'))
+        assert.deepEqual(
+          report.flows.filter((f) => f.devices !== 'compared').map((f) => `${f.from} -> ${f.to}: ${f.devices}`),
+          [],
+          'flows whose devices were not compared',
+        );
     });
   }
 });
@@ -289,6 +296,7 @@ describe("kernel lab: the CNI plug-ins' own masquerade", function () {
   ];
   for (const [example, chain] of [
     ['cni-flannel-vxlan', 'FLANNEL-POSTRTG'],
+    ['cni-flannel-host-gw', 'FLANNEL-POSTRTG'],
     ['cni-calico', 'cali-nat-outgoing'],
     ['cni-calico-vxlan', 'cali-nat-outgoing'],
   ] as const)
