@@ -139,6 +139,8 @@ export function kubeProxyTables(
   const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => ({
     chains: gens.flatMap((g) => pick(g).chains),
     rules: gens.flatMap((g) => pick(g).rules),
+    names: gens.flatMap((g) => pick(g).names),
+    runs: gens.flatMap((g) => pick(g).runs),
   });
   return { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
 }

@@ -13,9 +13,10 @@ import { canonical, parsePrefix } from '../net/address';
 import type { Node, Pod, Topology } from '../model/types';
 import {
   newParseMemo,
+  lazyScanner,
   parseIptablesLines,
-  parseIptablesLinesLazily,
   parseIptablesSave,
+  type LineFact,
   type LineOrigin,
   type ParseMemo,
 } from '../netfilter/parse';
@@ -29,6 +30,12 @@ import type { Decision, HookResult } from '../netfilter/types';
 export interface TableText {
   readonly chains: readonly string[];
   readonly rules: readonly string[];
+  /**
+   * What a generator knows of its lines, so they are placed without being read back: the name each line of `chains`
+   * declares (same order; a user chain's line is then `:NAME - [0:0]`), and `rules` as runs of one chain's lines.
+   */
+  readonly names?: readonly string[];
+  readonly runs?: readonly { readonly chain: string; readonly rules: readonly string[] }[];
 }
 
 /** Rules grouped by table, as one contributor (kube-proxy, CNI, an agent) writes them. */
@@ -219,14 +226,8 @@ function assemble(
 ): { lines: string[]; origins: Map<number, LineOrigin>; blocks: RulesBlock[] } {
   const lines: string[] = [];
   const origins = new Map<number, LineOrigin>();
-  const blocks: RulesBlock[] = [];
   const used = new Map<string, number>();
-  let at = 0;
-  const add = (line: string): void => {
-    lines.push(line);
-    at += line.length + 1;
-  };
-  const push = (line: string, part?: Part): void => {
+  const blocks = walkAssembly(header, parts, (line, part) => {
     if (part?.origin) {
       const offs = part.origin.offsets.get(line);
       const k = used.get(line) ?? 0;
@@ -234,7 +235,26 @@ function assemble(
       if (off !== undefined) origins.set(lines.length, { file: part.origin.file, offset: off });
       used.set(line, k + 1);
     }
-    add(line);
+    lines.push(line);
+  });
+  return { lines, origins, blocks };
+}
+
+/**
+ * The lines of the assembled text in order, each handed to `emit` with the part it came from (none: a header,
+ * table, label or default declaration line) and what its generator knows of it; returns the contributors' blocks.
+ */
+function walkAssembly(
+  header: readonly string[],
+  parts: readonly Part[],
+  emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
+  run?: (chain: string, rules: readonly string[]) => void,
+): RulesBlock[] {
+  const blocks: RulesBlock[] = [];
+  let at = 0;
+  const add = (line: string, part?: Part, fact?: LineFact): void => {
+    emit(line, part, fact);
+    at += line.length + 1;
   };
   for (const l of header) add(l);
   for (const table of TABLE_NAMES) {
@@ -247,36 +267,52 @@ function assemble(
     add(`*${table}`);
     const declared = new Set<string>();
     // Built-in chains first; a policy given in the raw text wins.
-    const decls = present.map((p) => chainDecls(p.lines.chains));
+    const decls = present.map((p) => declsOf(p.lines));
     for (const name of BUILTIN_DECLS[table]) {
       let raw: { p: Part; l: string } | undefined;
       present.forEach((p, i) => {
         const l = decls[i].get(name);
         if (l) raw = { p, l };
       });
-      if (raw) push(raw.l, raw.p);
+      if (raw) add(raw.l, raw.p);
       else add(`:${name} ACCEPT [0:0]`);
       declared.add(name);
     }
     for (const [i, p] of present.entries()) {
+      const named = p.lines.names !== undefined;
       for (const [name, l] of decls[i]) {
         if (declared.has(name)) continue;
         declared.add(name);
-        push(l, p);
+        add(l, p, named ? { decl: name } : undefined);
       }
     }
     for (const p of present) {
-      const rules = p.lines.rules;
-      if (!rules.length) continue;
+      const t = p.lines;
+      if (t.runs ? !t.runs.length : !t.rules.length) continue;
       add(`# ${p.label}`);
       const start = at;
-      if (p.origin) for (const r of rules) push(r, p);
-      else for (const r of rules) add(r);
+      if (!t.runs) for (const r of t.rules) add(r, p);
+      else if (!run) for (const r of t.runs) for (const l of r.rules) add(l, p, { rule: r.chain });
+      else
+        for (const r of t.runs) {
+          run(r.chain, r.rules);
+          for (const l of r.rules) at += l.length + 1;
+        }
       blocks.push({ label: p.label, author: p.author, start, end: at });
     }
     add('COMMIT');
   }
-  return { lines, origins, blocks };
+  return blocks;
+}
+
+/** A part's chain declarations by name (the first of a name wins): from the generator's names, else read from the lines. */
+function declsOf(t: TableText): Map<string, string> {
+  if (!t.names) return chainDecls(t.chains);
+  const m = new Map<string, string>();
+  t.names.forEach((name, i) => {
+    if (!m.has(name)) m.set(name, t.chains[i]);
+  });
+  return m;
 }
 
 /** Moves a span of the assembled text to the YAML line it came from, if it came from the node's raw text. */
@@ -351,15 +387,23 @@ export function buildNodeRules(
     if (!byPlugin) memo.shared.set(kubeProxy, (byPlugin = new Map()));
     let body = byPlugin.get(node.cni);
     if (!body) {
-      const assembled = assemble([], parts);
       // Chains parsed as they are read (a trace reads a few of kube-proxy's thousands); all of them for `problems`.
-      const parsed =
-        parseIptablesLinesLazily(assembled.lines, SHARED_RULES_FILE, memo.parse) ??
-        parseIptablesLines(assembled.lines, SHARED_RULES_FILE, memo.parse);
-      const lines = assembled.lines;
-      const blocks = assembled.blocks;
+      // The lines go to the parse as they are assembled, kube-proxy's placed by what its generator knows of them
+      // (not read back one by one); they are kept as one list only once the text is asked for.
+      const scan = lazyScanner(SHARED_RULES_FILE, memo.parse);
+      const blocks = walkAssembly(
+        [],
+        parts,
+        (line, _part, fact) => scan.line(line, fact),
+        (chain, rules) => scan.run(chain, rules),
+      );
+      let lines: string[] | undefined;
+      const linesOf = (): string[] => (lines ??= assemble([], parts).lines);
+      const parsed = scan.end() ?? parseIptablesLines(linesOf(), SHARED_RULES_FILE, memo.parse);
       body = {
-        lines,
+        get lines() {
+          return linesOf();
+        },
         ruleset: parsed.ruleset,
         get problems() {
           return parsed.problems;

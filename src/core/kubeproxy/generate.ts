@@ -61,12 +61,14 @@ class TableText {
     }
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
-    let line = `-A ${chain}`;
+    // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
+    // (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines per node.
+    const words = ['-A', chain];
     for (const a of args) {
-      if (typeof a === 'string') line += ` ${a}`;
-      else for (const x of a) line += ` ${x}`;
+      if (typeof a === 'string') words.push(a);
+      else for (const x of a) words.push(x);
     }
-    this.push(chain, line);
+    this.push(chain, words.join(' '));
   }
   push(chain: string, line: string): void {
     let list = this.rules.get(chain);
@@ -222,6 +224,10 @@ function chainOrder(chains: readonly string[], builtins: readonly string[]): str
 export interface GeneratedTable {
   readonly chains: readonly string[];
   readonly rules: readonly string[];
+  /** The name each line of `chains` declares, in the same order. */
+  readonly names: readonly string[];
+  /** `rules` as runs of one chain's lines, in order (the lines placed without being read back). */
+  readonly runs: readonly { readonly chain: string; readonly rules: readonly string[] }[];
 }
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
@@ -233,7 +239,7 @@ export interface GeneratedRules {
 function tableLines(t: TableText, builtins: readonly string[], decls: Map<string, string> | undefined): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
   const chains: string[] = new Array<string>(order.length);
-  const rules: string[] = [];
+  const runs: { chain: string; rules: readonly string[] }[] = [];
   for (let i = 0; i < order.length; i++) {
     const c = order[i];
     let d = decls?.get(c);
@@ -243,9 +249,18 @@ function tableLines(t: TableText, builtins: readonly string[], decls: Map<string
     }
     chains[i] = d;
     const list = t.rules.get(c);
-    if (list) for (const l of list) rules.push(l);
+    if (list?.length) runs.push({ chain: c, rules: list });
   }
-  return { chains, rules };
+  // The runs one after the other, made only for a reader that wants one list (most read the runs).
+  let rules: string[] | undefined;
+  return {
+    chains,
+    names: order,
+    runs,
+    get rules(): string[] {
+      return (rules ??= runs.flatMap((r) => r.rules));
+    },
+  };
 }
 
 function renderTable(table: string, t: GeneratedTable): string {

@@ -537,43 +537,80 @@ export function parseIptablesLinesLazily(
   file: string,
   memo: ParseMemo,
 ): ParseResult | undefined {
+  const scan = lazyScanner(file, memo);
+  for (const raw of lines) if (!scan.line(raw)) return undefined;
+  return scan.end();
+}
+
+/**
+ * What the writer of a line knows of it, so that {@link LazyScanner} need not read it: a `-A` line of `rule`'s
+ * chain, or the declaration `:NAME - [0:0]` of the user chain `decl`.
+ */
+export type LineFact = { readonly rule: string; readonly decl?: undefined } | { readonly decl: string };
+
+/**
+ * {@link parseIptablesLinesLazily} fed one line at a time, for a caller that assembles the text's lines as it goes
+ * (and never keeps them): `line` answers false when the text is not one the lazy parse takes (then parse eagerly),
+ * `end` gives the ruleset. A line given with a {@link LineFact} is taken as the fact says, its characters unread:
+ * a generator that wrote 100,000s of lines says where each one goes instead of having every one read back.
+ */
+export interface LazyScanner {
+  line(raw: string, fact?: LineFact): boolean;
+  /** Lines that are all `-A` lines of `chain`, one after the other (as `line` with the fact `{ rule: chain }` each). */
+  run(chain: string, lines: readonly string[]): boolean;
+  end(): ParseResult | undefined;
+}
+
+export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   const span: SpanFn = (start, end) => ({ file, start, end });
   const declProblems: Problem[] = [];
-  interface LazyTable {
-    readonly table: MutableTable;
-    /** Per chain: the starts and texts of its `-A` lines, in order. */
-    readonly ruleLines: Map<string, { starts: number[]; texts: string[] }>;
-  }
   const tables = new Map<TableName, LazyTable>();
   let current: LazyTable | undefined;
   let at = 0;
-  for (const raw of lines) {
+  let refused = false;
+  const rule = (raw: string, lineStart: number, chain: string): boolean => {
+    const decl = current?.table.chains.get(chain);
+    if (!current || !decl || (!decl.declared && !decl.builtin)) return false;
+    let l = current.ruleLines.get(chain);
+    if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
+    l.starts.push(lineStart);
+    l.texts.push(raw);
+    return true;
+  };
+  const line = (raw: string, fact?: LineFact): boolean => {
     const lineStart = at;
     at += raw.length + 1;
+    if (fact?.decl !== undefined) {
+      const chains = current?.table.chains;
+      // As the scan of the line would: a second declaration or a name iptables refuses is the eager parse's to report.
+      if (!chains || chains.has(fact.decl) || fact.decl.length > 28) return false;
+      chains.set(fact.decl, {
+        name: fact.decl,
+        builtin: false,
+        span: span(lineStart, at - 1),
+        declared: true,
+        rules: [],
+      });
+      return true;
+    }
+    if (fact) return rule(raw, lineStart, fact.rule);
     const c0 = raw.charCodeAt(0);
-    if (raw === '' || c0 === 35 /* # */) continue;
-    if (raw.charCodeAt(raw.length - 1) === 13) return undefined;
+    if (raw === '' || c0 === 35 /* # */) return true;
+    if (raw.charCodeAt(raw.length - 1) === 13) return false;
     // `-A` lines are read as they are (as the eager parse reads them through its memo); the others trimmed there.
     if (c0 === 45 /* - */) {
-      if (!current || raw.charCodeAt(1) !== 65 /* A */ || raw.charCodeAt(2) !== 32) return undefined;
+      if (!current || raw.charCodeAt(1) !== 65 /* A */ || raw.charCodeAt(2) !== 32) return false;
       const sp = raw.indexOf(' ', 3);
-      const chain = raw.slice(3, sp < 0 ? raw.length : sp);
-      const decl = current.table.chains.get(chain);
-      if (!decl || (!decl.declared && !decl.builtin)) return undefined;
-      let l = current.ruleLines.get(chain);
-      if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
-      l.starts.push(lineStart);
-      l.texts.push(raw);
+      return rule(raw, lineStart, raw.slice(3, sp < 0 ? raw.length : sp));
     } else if (raw !== raw.trim()) {
-      return undefined;
+      return false;
     } else if (c0 === 42 /* * */) {
       const name = raw.slice(1);
-      if (current || !(TABLE_NAMES as readonly string[]).includes(name) || tables.has(name as TableName))
-        return undefined;
+      if (current || !(TABLE_NAMES as readonly string[]).includes(name) || tables.has(name as TableName)) return false;
       current = { table: newTable(name as TableName, span(lineStart, at - 1)), ruleLines: new Map() };
       tables.set(name as TableName, current);
     } else if (c0 === 58 /* : */) {
-      if (!current) return undefined;
+      if (!current) return false;
       // What generators write for a user chain, `:NAME - [0:0]`, read without tokenizing; anything else as usual.
       const sp = raw.indexOf(' ');
       const name = raw.slice(1, sp);
@@ -581,14 +618,48 @@ export function parseIptablesLinesLazily(
       if (sp > 1 && sp <= 29 && raw.endsWith(' - [0:0]') && raw.length === sp + 8 && !chains.has(name))
         chains.set(name, { name, builtin: false, span: span(lineStart, at - 1), declared: true, rules: [] });
       else parseChainLine(current.table, raw, lineStart, span, declProblems);
-      if (declProblems.length) return undefined;
+      if (declProblems.length) return false;
     } else if (raw === 'COMMIT') {
-      if (!current) return undefined;
+      if (!current) return false;
       current = undefined;
-    } else return undefined;
-  }
-  if (current) return undefined;
+    } else return false;
+    return true;
+  };
+  return {
+    line(raw: string, fact?: LineFact): boolean {
+      if (!refused && !line(raw, fact)) refused = true;
+      return !refused;
+    },
+    run(chain: string, lines: readonly string[]): boolean {
+      const decl = current?.table.chains.get(chain);
+      if (refused || !current || !decl || (!decl.declared && !decl.builtin)) {
+        refused = true;
+        return false;
+      }
+      let l = current.ruleLines.get(chain);
+      if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
+      for (const raw of lines) {
+        l.starts.push(at);
+        l.texts.push(raw);
+        at += raw.length + 1;
+      }
+      return true;
+    },
+    end(): ParseResult | undefined {
+      return refused || current ? undefined : lazyRuleset(tables, file, memo);
+    },
+  };
+}
 
+interface LazyTable {
+  readonly table: MutableTable;
+  /** Per chain: the starts and texts of its `-A` lines, in order. */
+  readonly ruleLines: Map<string, { starts: number[]; texts: string[] }>;
+}
+
+/** The ruleset of the scanned tables, each chain's rules parsed when first read. */
+function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, memo: ParseMemo): ParseResult {
+  const span: SpanFn = (start, end) => ({ file, start, end });
   /** Per table and chain: the problems of its lines, and of its jumps (reported at COMMIT by the eager parse). */
   const lineProblems = new Map<string, Problem[]>();
   const jumpProblems = new Map<string, Problem[]>();

@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse } from '../../../src/core';
-import { buildNodeRules } from '../../../src/core/dataplane/node-rules';
-import { newParseMemo, parseIptablesLines, parseIptablesLinesLazily } from '../../../src/core/netfilter/parse';
+import { buildNodeRules, newRulesMemo, SHARED_RULES_FILE } from '../../../src/core/dataplane/node-rules';
+import {
+  lazyScanner,
+  newParseMemo,
+  parseIptablesLines,
+  parseIptablesLinesLazily,
+} from '../../../src/core/netfilter/parse';
 import { kubernetesList, netpathCluster } from '../../../bench/cluster';
 
 function yamlFiles(dir: string): string[] {
@@ -14,15 +19,16 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
+// Read through JSON so every chain's getter runs (bigints of the prefixes as text).
+const plain = (v: unknown): unknown =>
+  JSON.parse(JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
+
 /** The lazy parse, every chain read, is the eager parse: the same ruleset (spans included) and problems. */
 function same(text: string): 'lazy' | 'eager' {
   const lines = text.split('\n');
   const lazy = parseIptablesLinesLazily(lines, 'netpath:rules', newParseMemo());
   const eager = parseIptablesLines(lines, 'netpath:rules', newParseMemo());
   if (!lazy) return 'eager';
-  // Read through JSON so every chain's getter runs (bigints of the prefixes as text).
-  const plain = (v: unknown): unknown =>
-    JSON.parse(JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
   assert.deepEqual(plain(lazy.ruleset), plain(eager.ruleset), text);
   assert.deepEqual(lazy.problems, eager.problems, text);
   return 'lazy';
@@ -80,6 +86,78 @@ describe('iptables rules parsed chain by chain as they are read', () => {
       chain.rules.map((rule) => rule.text),
       ['-A X -j ACCEPT'],
     );
+  });
+
+  it("places kube-proxy's lines by what the generator knows of them, as a parse of the node's text would", () => {
+    // Alike nodes share one ruleset, built from the lines as they are assembled (kube-proxy's never read back): it
+    // is the eager parse of the text after the node's two header lines, in the shared file, spans included.
+    const files = [
+      { path: 'a.yaml', text: netpathCluster({ name: 'a', nodes: 4, pods: 40, services: 12 }) },
+      { path: 'b.yaml', text: kubernetesList({ name: 'b', nodes: 3, pods: 12, services: 5 }) },
+      { path: 'c.yaml', text: netpathCluster({ name: 'c', nodes: 5, pods: 1100, services: 10 }) },
+    ];
+    for (const file of files) {
+      const t = analyse([file]).topology;
+      const memo = newRulesMemo();
+      for (const node of t.nodes) {
+        const rules = buildNodeRules(t, node, {}, memo);
+        assert.ok(rules.shared, `${file.path} ${node.name} shares its ruleset`);
+        // Alike nodes share the ruleset: until the first node's is read (below), no Service chain is parsed.
+        const svc = rules.ruleset.tables.nat!.chains.find((c) => c.name.startsWith('KUBE-SVC-'))!;
+        if (node === t.nodes[0])
+          assert.equal(typeof Object.getOwnPropertyDescriptor(svc, 'rules')?.get, 'function', 'parsed when read');
+        const body = rules.text.split('\n').slice(2);
+        const eager = parseIptablesLines(body, SHARED_RULES_FILE, newParseMemo());
+        assert.deepEqual(plain(rules.ruleset), plain(eager.ruleset), `${file.path} ${node.name}`);
+        assert.deepEqual(
+          rules.problems,
+          eager.problems.map((p) => ({
+            ...p,
+            span: {
+              ...p.span,
+              file: `netpath:rules/${node.name}`,
+              start: p.span.start + rules.shared!.shift,
+              end: p.span.end + rules.shared!.shift,
+            },
+          })),
+        );
+      }
+    }
+  });
+
+  it('takes a line as its writer says it is, and refuses a fact the text could not hold', () => {
+    const scan = lazyScanner('f', newParseMemo());
+    for (const l of ['*nat', ':PREROUTING ACCEPT [0:0]']) assert.ok(scan.line(l));
+    assert.ok(scan.line(':KUBE-SERVICES - [0:0]', { decl: 'KUBE-SERVICES' }));
+    assert.ok(scan.run('PREROUTING', ['-A PREROUTING -j KUBE-SERVICES']));
+    assert.ok(scan.line('-A KUBE-SERVICES -j RETURN', { rule: 'KUBE-SERVICES' }));
+    assert.ok(scan.line('COMMIT'));
+    const r = scan.end()!;
+    const eager = parseIptablesLines(
+      [
+        '*nat',
+        ':PREROUTING ACCEPT [0:0]',
+        ':KUBE-SERVICES - [0:0]',
+        '-A PREROUTING -j KUBE-SERVICES',
+        '-A KUBE-SERVICES -j RETURN',
+        'COMMIT',
+      ],
+      'f',
+      newParseMemo(),
+    );
+    assert.deepEqual(plain(r.ruleset), plain(eager.ruleset));
+    // A second declaration, a built-in chain declared as a user chain, rules of an undeclared chain: eager parse.
+    const refused = (feed: (s: ReturnType<typeof lazyScanner>) => boolean): void => {
+      const s = lazyScanner('f', newParseMemo());
+      assert.ok(s.line('*nat'));
+      assert.equal(feed(s), false);
+      assert.equal(s.line('COMMIT'), false);
+      assert.equal(s.end(), undefined);
+    };
+    refused((s) => s.line(':X - [0:0]', { decl: 'X' }) && s.line(':X - [0:0]', { decl: 'X' }));
+    refused((s) => s.line(':OUTPUT - [0:0]', { decl: 'OUTPUT' }));
+    refused((s) => s.run('NOPE', ['-A NOPE -j ACCEPT']));
+    refused((s) => s.line('-A NOPE -j ACCEPT', { rule: 'NOPE' }));
   });
 
   it('leaves what is not plain generated text to the eager parse', () => {
