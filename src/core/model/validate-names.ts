@@ -99,15 +99,15 @@ const NAME_RULE: Record<string, Check> = {
 /** The lists of a pod spec whose containers' names and ports are checked. */
 const CONTAINER_LISTS = ['containers', 'initContainers'] as const;
 
-/** At most this many names are checked per document (a huge List stays cheap; the rest are not reported). */
-const MAX_CHECKS = 20000;
-
+/**
+ * Every name is checked: a check is one pass over a short string, so even a 150,000-pod List costs little, and a cap
+ * would silently leave the names past it unchecked.
+ */
 class Checker {
-  private count = 0;
   constructor(private readonly problems: Problem[]) {}
 
   value(node: YNode | undefined, what: string, check: Check): void {
-    if (node?.kind !== 'scalar' || typeof node.value !== 'string' || ++this.count > MAX_CHECKS) return;
+    if (node?.kind !== 'scalar' || typeof node.value !== 'string') return;
     const why = check(node.value);
     if (why)
       this.problems.push(
@@ -118,7 +118,6 @@ class Checker {
   labels(node: YNode | undefined, what: string): void {
     if (node?.kind !== 'map') return;
     for (const e of node.entries) {
-      if (++this.count > MAX_CHECKS) return;
       const why = labelKey(e.key);
       if (why)
         this.problems.push(
@@ -126,7 +125,7 @@ class Checker {
         );
       // The check before the message: no "<what> value of '<key>'" string is built for a label that passes.
       const v = e.value;
-      if (v.kind !== 'scalar' || typeof v.value !== 'string' || ++this.count > MAX_CHECKS) continue;
+      if (v.kind !== 'scalar' || typeof v.value !== 'string') continue;
       const bad = labelValue(v.value);
       if (bad)
         this.problems.push(
@@ -185,8 +184,7 @@ class Checker {
   }
 
   private portProblem(node: YNode, message: string): void {
-    if (++this.count <= MAX_CHECKS)
-      this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
+    this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
   }
 
   /** A container port's number field (`hostPort: 0` means none). */

@@ -61,4 +61,15 @@ describe('model: names as Kubernetes validates them', () => {
     ['kinds NetPath does not read are not checked', 'apiVersion: v1\nkind: Secret\nmetadata: {name: Whatever}\n', []],
   ];
   for (const [what, text, expected] of cases) it(what, () => assert.deepEqual(at(text), expected));
+
+  it('checks every name of a large List, including those after the first tens of thousands', () => {
+    // 12,000 pods with a label each are 36,000 checks; an earlier version stopped checking at 20,000 and said nothing.
+    const items = Array.from(
+      { length: 12000 },
+      (_, i) => `  - {kind: Pod, metadata: {name: p${i}, labels: {app: web}}, spec: {containers: [{name: app}]}}`,
+    );
+    items.push('  - {kind: Pod, metadata: {name: Last_Pod}, spec: {containers: [{name: app}]}}');
+    const text = `apiVersion: v1\nkind: List\nitems:\n${items.join('\n')}\n`;
+    assert.deepEqual(at(text), ['Last_Pod']);
+  });
 });
