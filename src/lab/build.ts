@@ -16,7 +16,7 @@ import path from 'node:path';
 import { nodeRulesParts, type DataPlane, type Topology } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
 import { routeAddArgs, routeTable } from '../core/dataplane/routes';
-import type { DpInterface, Listener } from '../core/dataplane/types';
+import type { DpInterface, Listener, Netns } from '../core/dataplane/types';
 import {
   inNetns,
   LabError,
@@ -294,8 +294,8 @@ export async function labUp(
       });
       await must('ip', ['-n', ns(uid), '-batch', '-'], { input: cmds.join('\n') + '\n' });
     }
-    const configure = async (id: string): Promise<void> => {
-      const n = dp.namespaces.get(id)!;
+    const configure = async (n: Netns): Promise<void> => {
+      const id = n.id;
       if (n.interfaces.some((i) => i.kind === 'ipip')) await ensureTunl0(ns(id));
       const cmds = ['link set lo up'];
       for (const b of n.bridges) cmds.push(`link add ${b.name} address ${macFor(id, b.name)} type bridge`);
@@ -346,8 +346,8 @@ export async function labUp(
     };
     // Only what the lab names: a pod without a node gets no namespace (labNames, unplacedPods).
     const all = [...dp.namespaces.values()].filter((n) => names.has(n.id));
-    await allDone(all.filter((n) => n.kind === 'node').map((n) => configure(n.id)));
-    await allDone(all.filter((n) => n.kind !== 'node').map((n) => configure(n.id)));
+    await allDone(all.filter((n) => n.kind === 'node').map(configure));
+    await allDone(all.filter((n) => n.kind !== 'node').map(configure));
     await announce(topology, dp, ns, must);
 
     const nftMode = topology.cluster.kubeProxy.mode === 'nftables';

@@ -296,7 +296,7 @@ export class LabCapture {
           markClosed();
         });
         child.on('error', (e) => (r.stderr += e.message));
-        child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
         const end = Date.now() + 5000;
         while (!/listening on/.test(r.stderr) && !r.exited && !signal?.aborted && Date.now() < end) await sleep(10);
         r.tcpdumpPid = child.pid && !r.exited ? childPid(child.pid) : undefined;
@@ -335,7 +335,7 @@ export class LabCapture {
       }
     }
     const end = Date.now() + 1000;
-    const answered = (r: Running) => r.exited || parseCaptureStats(r.stderr).count > before.get(r)!;
+    const answered = (r: Running) => r.exited || parseCaptureStats(r.stderr).count > (before.get(r) ?? 0);
     while (!this.running.every(answered) && Date.now() < end) await sleep(5);
     return new Map(this.running.map((r) => [r, answered(r) ? parseCaptureStats(r.stderr).stats : undefined]));
   }
@@ -352,7 +352,8 @@ export class LabCapture {
     for (;;) {
       const now = await this.stats();
       const caughtUp = [...now].every(([r, s]) => r.exited || (!!s && s.captured + s.dropped === s.received));
-      const same = !!last && [...now].every(([r, s]) => s?.received === last!.get(r)?.received);
+      const previous = last;
+      const same = !!previous && [...now].every(([r, s]) => s?.received === previous.get(r)?.received);
       if (caughtUp && same) {
         settled = true;
         break;

@@ -126,7 +126,12 @@ export function labPolicy(topology: Topology): LabPolicy | undefined {
   // Every pod address (hostNetwork pods' are their node's), parsed once.
   const podAddresses = topology.pods
     .filter((p) => !p.hostNetwork)
-    .flatMap((p) => p.ips.flatMap((ip) => (parseAddress(ip) ? [{ pod: p, address: parseAddress(ip)! }] : [])));
+    .flatMap((p) =>
+      p.ips.flatMap((ip) => {
+        const address = parseAddress(ip);
+        return address ? [{ pod: p, address }] : [];
+      }),
+    );
   const rules = new Map<string, string>();
   for (const node of topology.nodes) {
     const nodeId = `node:${node.name}`;

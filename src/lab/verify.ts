@@ -173,9 +173,10 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     return { ...fail(proto, [why], predicted) };
   }
 
-  const nodes = [...ctx.dp.namespaces.values()]
-    .filter((n) => n.kind === 'node')
-    .map((n) => ({ id: n.id, name: ctx.lab.netnsOf.get(n.id)! }));
+  const nodes = [...ctx.dp.namespaces.values()].flatMap((n) => {
+    const name = n.kind === 'node' ? ctx.lab.netnsOf.get(n.id) : undefined;
+    return name ? [{ id: n.id, name }] : [];
+  });
   const family = result.flow.dst.includes(':') ? 'ipv6' : 'ipv4';
   const signal = ctx.signal;
   // A command of the lab that fails is a lab error (exit 2), never an observation: stale conntrack entries or an

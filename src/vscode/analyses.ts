@@ -404,7 +404,8 @@ export class Analyses implements vscode.Disposable {
   }
 
   private publish(state: TopologyState, severity: Record<string, string>): void {
-    const analysis = state.analysis!;
+    const analysis = state.analysis;
+    if (!analysis) return; // Called right after the analysis is set.
     const byFile = new Map<string, vscode.Diagnostic[]>();
     const texts = new Map(analysis.sources.map((f) => [f.path, new LineIndex(f.text)]));
     for (const f of analysis.sources) byFile.set(f.path, []);

@@ -203,13 +203,13 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
   'netpath.tracePacket': async ({ analyses, views }, arg) => {
     const doc = await topologyDocument(arg);
     const analysis = doc && (await analyses.analysisFor(doc));
-    if (!analysis) {
+    if (!doc || !analysis) {
       void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
       return undefined;
     }
     const request = await traceRequest(analysis.topology, arg);
     if (!request) return undefined;
-    return views.open({ view: 'trace', file: doc!.uri.toString(), request });
+    return views.open({ view: 'trace', file: doc.uri.toString(), request });
   },
 
   'netpath.showTopology': async ({ views }, arg) => {
@@ -238,7 +238,7 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
   'netpath.showNodeRules': async ({ analyses }, arg) => {
     const doc = await topologyDocument(arg);
     const analysis = doc && (await analyses.analysisFor(doc));
-    if (!analysis) {
+    if (!doc || !analysis) {
       void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
       return undefined;
     }
@@ -257,7 +257,7 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
     // In the language of what kube-proxy writes there (syntaxes/: iptables-save, or nft, whose grammar also
     // reads the other authors' iptables lines), which also wraps the long rule lines.
     const shown = await vscode.languages.setTextDocumentLanguage(
-      await vscode.workspace.openTextDocument(nodeRulesUri(doc!.uri, node)),
+      await vscode.workspace.openTextDocument(nodeRulesUri(doc.uri, node)),
       analysis.topology.cluster.kubeProxy.mode === 'nftables' ? 'nftables' : 'iptables-save',
     );
     return vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
@@ -301,7 +301,8 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
           d.fixes.some((f) => f.preferred && f.edits.every((e) => e.span.file === doc.uri.path)),
       );
       if (!next) break;
-      const fix = next.fixes.find((f) => f.preferred)!;
+      const fix = next.fixes.find((f) => f.preferred);
+      if (!fix) break; // `next` was chosen for having one.
       const edit = new vscode.WorkspaceEdit();
       for (const e of fix.edits)
         edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.span.start), doc.positionAt(e.span.end)), e.newText);

@@ -100,10 +100,11 @@ export function reachView(analysis: Analysis, query: ReachViewQuery, options: Re
   if (!port && !query.port && !problems.length)
     problems.push('No destination pod declares a container port: type the port to judge.');
   const families = podFamilies(t.pods);
-  const matrices = port
+  const judged = port;
+  const matrices = judged
     ? families.map((f) => ({
         family: familyName(f),
-        reach: new Reachability(t, { ports: [port!], from, to, options: options.policy, family: f }),
+        reach: new Reachability(t, { ports: [judged], from, to, options: options.policy, family: f }),
       }))
     : [];
   if (!port) port = undefined;
@@ -210,13 +211,17 @@ export function reachExplain(view: ReachView, from: number, to: number, family: 
   const port = view.port;
   if (!m || !s || !d || !port) return undefined;
   const f = familyNumber(family);
-  const source = s.members.find((p) => reachIP(p, f) !== undefined);
-  const destination =
-    d.members.find((p) => p !== source && reachIP(p, f) !== undefined) ??
-    d.members.find((p) => reachIP(p, f) !== undefined);
-  if (!source || !destination) return undefined;
-  const sourceIP = reachIP(source, f)!;
-  const destinationIP = reachIP(destination, f)!;
+  const withIP = (p: (typeof s.members)[number]) => {
+    const ip = reachIP(p, f);
+    return ip === undefined ? [] : [{ pod: p, ip }];
+  };
+  const sources = s.members.flatMap(withIP);
+  const destinations = d.members.flatMap(withIP);
+  const from1 = sources.at(0);
+  const to1 = destinations.find((x) => x.pod !== from1?.pod) ?? destinations.at(0);
+  if (!from1 || !to1) return undefined;
+  const { pod: source, ip: sourceIP } = from1;
+  const { pod: destination, ip: destinationIP } = to1;
   const v = m.reach.index.evaluate({ src: sourceIP, dst: destinationIP, proto: port.protocol, port: port.port });
   return {
     from,

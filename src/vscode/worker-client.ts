@@ -77,7 +77,8 @@ export class AnalysisWorker {
     policySettings: Partial<PolicyOptions> = {},
   ): AnalysisRun {
     this.cancel();
-    if (!this.threaded) {
+    const script = this.threaded ? this.script : undefined;
+    if (script === undefined) {
       // In-process: nothing to cancel once it runs (it runs to its end before anything else can happen).
       const t0 = performance.now();
       const diagnostics = inProcess({ id: 0, files, severity, policySettings });
@@ -92,7 +93,7 @@ export class AnalysisWorker {
       this.pending = { id, job, done: resolve };
     });
     const features = new Promise<Features | undefined>((resolve) => this.featuresDue.set(id, resolve));
-    this.thread().postMessage(job);
+    this.thread(script).postMessage(job);
     return { result, features, cancel: () => this.pending?.id === id && this.cancel() };
   }
 
@@ -121,9 +122,9 @@ export class AnalysisWorker {
     this.forgetFeatures();
   }
 
-  private thread(): Worker {
+  private thread(script: string): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.script!);
+    const w = new Worker(script);
     this.started++;
     w.on('message', (r: Reply) => {
       if (r.features !== undefined || r.featuresError !== undefined) {

@@ -19,12 +19,12 @@ import type {
   ReachViewQuery,
   ReachViewState,
 } from '../../protocol/messages';
-import { clip, el, initialState, onHostMessage, reveal, vscode } from '../shared/host';
+import { clip, el, initialState, onHostMessage, pageElement, reveal, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { aggregate, buildRows, cellAt, groupLabel, sanitizeFilters, shown, type Filters, type Row } from './model';
 
 applyStyles();
-const app = document.getElementById('app')!;
+const app = pageElement('app');
 
 const CELL = 24;
 const ROW_HEAD = 300;
@@ -159,8 +159,8 @@ function layoutGrid(d: ReachViewData): void {
   rows = buildRows(d, view.rows, filters);
   selected = undefined;
   pending = undefined;
-  const holder = document.getElementById('grid')!;
-  const space = document.getElementById('grid-space')!;
+  const holder = pageElement('grid');
+  const space = pageElement('grid-space');
   space.style.width = `${ROW_HEAD + columns.length * CELL}px`;
   space.style.height = `${COL_HEAD + rows.length * CELL}px`;
   document
@@ -169,7 +169,7 @@ function layoutGrid(d: ReachViewData): void {
       `${rows.length} row${rows.length === 1 ? '' : 's'} × ${columns.length} column${columns.length === 1 ? '' : 's'} shown`,
     );
   holder.hidden = !rows.length || !columns.length;
-  document.getElementById('grid-empty')!.hidden = !(d.port && (!rows.length || !columns.length));
+  pageElement('grid-empty').hidden = !(d.port && (!rows.length || !columns.length));
   paint();
 }
 
@@ -299,13 +299,14 @@ function cellQuery(r: number, c: number): { from: number; to: number; family: Re
     );
     position = blocked ?? row.positions[0];
   }
-  if (position === undefined) return undefined;
+  const at = position;
+  if (at === undefined) return undefined;
   // The family whose verdict is the odd one out (blocked) when the families differ.
   const fam =
-    d.families.find((f) => !'an'.includes(cellAt(d, f.cells, position!, columns[c]))) ??
-    d.families.find((f) => cellAt(d, f.cells, position!, columns[c]) !== 'n');
+    d.families.find((f) => !'an'.includes(cellAt(d, f.cells, at, columns[c]))) ??
+    d.families.find((f) => cellAt(d, f.cells, at, columns[c]) !== 'n');
   if (!fam) return undefined;
-  return { from: d.sources[position], to: d.destinations[columns[c]], family: fam.family };
+  return { from: d.sources[at], to: d.destinations[columns[c]], family: fam.family };
 }
 
 /** Marks the selected cell without drawing the grid again (a double-click needs its first target to stay). */
@@ -473,9 +474,9 @@ function render(s: ReachViewState, d: ReachViewData): void {
         ]
       : []),
   );
-  document
-    .getElementById('explain')!
-    .append(el('p', { class: 'muted' }, 'Click a cell to see which policies decide it; double-click to trace it.'));
+  pageElement('explain').append(
+    el('p', { class: 'muted' }, 'Click a cell to see which policies decide it; double-click to trace it.'),
+  );
   grid.addEventListener('scroll', () => requestAnimationFrame(paint));
   grid.addEventListener('click', (e) => {
     const cell = (e.target as Element).closest('.cell');

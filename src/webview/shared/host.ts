@@ -32,6 +32,16 @@ export function onHostMessage(handler: (message: HostMessage) => void, onMalform
   });
 }
 
+/**
+ * An element of the page's own markup (written by the view itself, never from input): one missing is a bug in
+ * NetPath, reported as such rather than as a null dereference later.
+ */
+export function pageElement(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`NetPath bug: the view has no element #${id}`);
+  return e;
+}
+
 /** Creates an element whose content is text, never HTML: topology names may contain anything. */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { TopologySummary, TopologyViewState } from '../../protocol/messages';
-import { clip, el, initialState, onHostMessage, reveal, svg, vscode } from '../shared/host';
+import { clip, el, initialState, onHostMessage, pageElement, reveal, svg, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import {
   allGroups,
@@ -27,7 +27,7 @@ import {
 import { LayoutWorker } from './layout';
 
 applyStyles();
-const app = document.getElementById('app')!;
+const app = pageElement('app');
 const layouts = new LayoutWorker();
 
 /** Large clusters open with every node collapsed. */
@@ -338,7 +338,7 @@ function closeMenu(): void {
 function openMenu(i: ElementInfo, x: number, y: number): void {
   closeMenu();
   if (!i.endpoint) return;
-  const holder = document.getElementById('graph-holder')!;
+  const holder = pageElement('graph-holder');
   const item = (text: string, run: () => void) => {
     const b = el('button', { role: 'menuitem' }, text);
     b.addEventListener('click', () => {
@@ -575,15 +575,13 @@ async function relayout(refit: boolean, focusId?: string): Promise<void> {
 }
 
 function render(s: TopologyViewState, t: TopologySummary): void {
-  const first = !ui || state?.file !== s.file;
   state = { ...s, ui: ui ?? undefined };
   data = t;
-  if (first && !ui)
-    ui = {
-      expanded: t.pods.length <= OPEN_ALL_UP_TO_PODS ? t.nodes.map((n) => nodeId(n.name)) : [],
-      filters: { namespace: '', label: '', search: '' },
-      view: null,
-    };
+  const current = (ui ??= {
+    expanded: t.pods.length <= OPEN_ALL_UP_TO_PODS ? t.nodes.map((n) => nodeId(n.name)) : [],
+    filters: { namespace: '', label: '', search: '' },
+    view: null,
+  });
   if (ui?.view) {
     transform = ui.view;
     userMoved = true;
@@ -614,7 +612,7 @@ function render(s: TopologyViewState, t: TopologySummary): void {
         plural(t.diagnostics, 'diagnostic'),
       ].join(', '),
     ),
-    toolbar(t, ui!),
+    toolbar(t, current),
     el('p', { class: 'muted', id: 'graph-status', 'aria-live': 'polite' }),
     holder,
     el('div', { id: 'details', class: 'details', 'aria-live': 'polite' }),

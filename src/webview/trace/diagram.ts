@@ -148,7 +148,8 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[], fi
     if (!nodeOrder.includes(name)) nodeOrder.push(name);
   };
   for (const netns of [...new Set([...hops.map((h) => h.netns), ...places.keys()])]) {
-    const p = places.get(netns)!;
+    const p = places.get(netns); // placesFor has every hop's namespace.
+    if (!p) continue;
     if (p.kind === 'node') addNode(p.name);
     else if (p.kind === 'pod' && p.node) {
       addNode(p.node);
@@ -209,7 +210,8 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[], fi
       const pw = Math.round(Math.min(slot - GAP, podW * 1.5));
       pods.forEach((podNetns, i) => {
         const px = Math.round(x + GAP + i * slot + (slot - GAP - pw) / 2);
-        const pp = places.get(podNetns)!;
+        const pp = places.get(podNetns); // podsOf holds namespaces of `places` only.
+        if (!pp) return;
         boxes.push({
           netns: podNetns,
           kind: 'pod',
@@ -234,8 +236,8 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[], fi
         if (podDevices.includes('lo'))
           devices.set(key(podNetns, 'lo'), { x: px + pw - 22, y: podY, role: 'lo', underlayY: rowUnderlay });
         const veth = pp.hostVeth;
-        if (veth) {
-          const eth = devices.get(key(podNetns, 'eth0'))!;
+        const eth = devices.get(key(podNetns, 'eth0')); // Placed just above.
+        if (veth && eth) {
           devices.set(key(netns, veth), { x: eth.x, y: podY + POD_H + VETH_DY, role: 'veth', underlayY: rowUnderlay });
           pairs.push([key(podNetns, 'eth0'), key(netns, veth)]);
         }
@@ -270,7 +272,8 @@ export function layout(placesIn: readonly TracePlace[], hops: readonly Hop[], fi
       : Math.max(1, Math.floor((avail - MARGIN_L - MARGIN_R + NODE_GAP) / (EXT_W + NODE_GAP)));
   const extRows = Math.ceil(externals.length / extPerRow);
   externals.forEach((netns, k) => {
-    const p = places.get(netns)!;
+    const p = places.get(netns); // externals holds namespaces of `places` only.
+    if (!p) return;
     const row = Math.floor(k / extPerRow);
     const inRow = Math.min(extPerRow, externals.length - row * extPerRow);
     const span = avail === undefined ? inRow * (EXT_W + NODE_GAP) : (avail - MARGIN_L - MARGIN_R + NODE_GAP) / inRow;
@@ -421,8 +424,9 @@ export function draw(l: Layout, hops: readonly Hop[], o: DiagramOptions): SVGSVG
     root.append(svg('text', { x: br.x1 + 4, y: br.y + 20, class: 'device-label' }, `bridge ${clip(br.name, 24)}`));
   }
   for (const [a, b] of l.pairs) {
-    const pa = l.devices.get(a)!;
-    const pb = l.devices.get(b)!;
+    const pa = l.devices.get(a);
+    const pb = l.devices.get(b);
+    if (!pa || !pb) continue; // Both ends are placed with the pair.
     root.append(
       svg('line', { x1: pa.x - 3, y1: pa.y, x2: pb.x - 3, y2: pb.y, class: 'veth' }),
       svg('line', { x1: pa.x + 3, y1: pa.y, x2: pb.x + 3, y2: pb.y, class: 'veth' }),

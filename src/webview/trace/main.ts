@@ -23,7 +23,7 @@ import type {
   VerifyViewState,
 } from '../../protocol/messages';
 import { isVerifyReportData } from '../../protocol/validate';
-import { el, initialState, onHostMessage, reveal, svg as svgEl, vscode } from '../shared/host';
+import { el, initialState, onHostMessage, pageElement, reveal, svg as svgEl, vscode } from '../shared/host';
 import { applyStyles } from '../shared/styles';
 import { outerText, stepText } from '../../core/trace/steps';
 import { splitBracketedHostPort } from '../../core/net/address';
@@ -43,7 +43,7 @@ import {
 } from './words';
 
 applyStyles();
-const app = document.getElementById('app')!;
+const app = pageElement('app');
 
 /** What the page remembers across hide/show and reloads, beside the host's view state. */
 interface Ui {
@@ -410,7 +410,8 @@ const resized = new ResizeObserver(() => {
 function drawDiagram(): void {
   const holder = document.getElementById('diagram');
   const walk = currentWalk();
-  if (!holder || !walk || !data) return;
+  const result = data?.result;
+  if (!holder || !walk || !result) return;
   // A walk that never reached a device has no way to draw: the origin block says where it ended instead.
   holder.hidden = !walk.hops.length;
   if (holder.hidden) {
@@ -423,7 +424,7 @@ function drawDiagram(): void {
   const drawn = draw(diagramLayout, walk.hops, {
     current: ui.hop,
     failed,
-    label: `Diagram of ${ui.reply ? 'the reply' : 'the packet'}'s way: ${walk.hops.length} hops, ${describeWalk(walk, data.result!.flow.src)}`,
+    label: `Diagram of ${ui.reply ? 'the reply' : 'the packet'}'s way: ${walk.hops.length} hops, ${describeWalk(walk, result.flow.src)}`,
     onHop: (i) => setHop(i),
     onBox: (b) => reveal(b.place?.span),
   });
@@ -706,7 +707,7 @@ function exportButtons(): HTMLElement {
   md.addEventListener('click', () => {
     const walk = currentWalk();
     const p = data?.result?.paths[ui.path];
-    if (!walk || !data?.result || !p) return;
+    if (!walk || !data?.result || !p || !state) return;
     vscode.postMessage({
       type: 'export',
       format: 'markdown',
@@ -715,7 +716,7 @@ function exportButtons(): HTMLElement {
         markdown(
           data.result,
           walk,
-          `${state!.request.from} → ${state!.request.to}${ui.reply ? ' (reply)' : ''}`,
+          `${state.request.from} → ${state.request.to}${ui.reply ? ' (reply)' : ''}`,
           p.probability,
         ) + rulePathsMarkdown(walk.hops),
     });
@@ -749,7 +750,8 @@ function renderBody(): void {
     return;
   }
   ui.path = Math.min(ui.path, result.paths.length - 1);
-  const walk = currentWalk()!;
+  const walk = currentWalk();
+  if (!walk) return; // There is a path at ui.path: clamped above.
   ui.hop = Math.min(ui.hop, Math.max(0, walk.hops.length - 1));
   const f = result.flow;
   const client = ui.reply ? f.dst : f.src;
