@@ -81,8 +81,19 @@ export const SHARED_RULES_FILE = 'netpath:rules';
 export function placeRulesSpan<S extends Span | undefined>(rules: NodeRules, span: S): S {
   const sh = rules.shared;
   if (!sh || !span || span.file !== sh.file) return span;
-  return { ...span, file: rulesFileOf(rules.nodeName), start: span.start + sh.shift, end: span.end + sh.shift };
+  // Each rule's span is placed once per node, not at every evaluation that decides by the rule (spans are plain
+  // immutable data, so the decisions of every trace share them).
+  let placed = PLACED.get(rules);
+  if (!placed) PLACED.set(rules, (placed = new Map()));
+  let p = placed.get(span);
+  if (!p) {
+    p = { ...span, file: rulesFileOf(rules.nodeName), start: span.start + sh.shift, end: span.end + sh.shift };
+    placed.set(span, p);
+  }
+  return p as S;
 }
+
+const PLACED = new WeakMap<NodeRules, Map<Span, Span>>();
 
 /** An evaluation of a node's shared ruleset with every span moved into the node's own rules text. */
 export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {

@@ -226,8 +226,9 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
     problems: [],
     steps: 0,
   };
-  const src = parseAddress(packet.src);
-  const dst = parseAddress(packet.dst);
+  // Through the memo the rules' matches read them with: the walk evaluates several hooks per packet.
+  const src = addressOf(packet.src);
+  const dst = addressOf(packet.dst);
   if (!src || !dst || src.family !== packet.family || dst.family !== packet.family) {
     const p = problem(
       BAD_PACKET,
