@@ -431,6 +431,43 @@ suite('topology view', () => {
     }
   });
 
+  test('while a big layout runs the view pans and zooms, and a newer layout replaces it (the worker is stopped)', async function () {
+    this.timeout(120_000);
+    const v = await h.open(STATE);
+    try {
+      await v.post(bigCluster(100, 30));
+      await v.page.locator('#graph-holder[data-ready]').waitFor({ timeout: 60_000 });
+      const ready = await v.page.locator('#graph-holder').getAttribute('data-ready');
+      // Every one of the 3,000 pods: a layout of many seconds, in the worker.
+      await v.page.locator('#expand-all').click();
+      await v.page.locator('#graph-status[aria-busy="true"]').waitFor();
+      const before = await v.page.locator('#viewport').getAttribute('transform');
+      await v.page.locator('#zoom-in').click();
+      // Read together: the zoom was applied while the layout was still running (a page thread running ELK could
+      // only have handled the click after the layout ended).
+      const during = (await v.page.evaluate(
+        `({ busy: document.getElementById('graph-status').getAttribute('aria-busy'), transform: document.getElementById('viewport').getAttribute('transform') })`,
+      )) as { busy: string | null; transform: string | null };
+      assert.equal(during.busy, 'true', 'the layout of 3,000 pods was still running');
+      assert.notEqual(during.transform, before, 'zoomed while the layout ran');
+      const workers = ((await v.page.evaluate('window.__workers')) as unknown[]).length;
+      // Collapse all: the running layout is abandoned, its worker stopped, and the collapsed graph drawn.
+      await v.page.locator('#collapse-all').click();
+      await until(v, `document.getElementById('graph-holder').dataset.ready !== ${JSON.stringify(ready)}`, 60_000);
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 0);
+      assert.equal(await v.page.locator('#graph .el.nodes').count(), 6);
+      assert.equal(await v.page.locator('#graph-status').getAttribute('aria-busy'), null);
+      assert.equal(
+        ((await v.page.evaluate('window.__workers')) as unknown[]).length,
+        workers + 1,
+        'a fresh worker replaced the one laying out every pod',
+      );
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('a small topology opens fitted in a narrow panel too, and refits when the panel grows', async () => {
     const v = await h.open(STATE, 'dark', { width: 500, height: 700 });
     try {
