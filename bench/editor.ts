@@ -9,6 +9,8 @@
  * - typing: 20 keys typed into a new comment line at the end of the file, one every 100 ms (each a change NetPath
  *   analyses), each from the key press until the workbench has drawn the next frame (median and worst), with
  *   NetPath on and then with `netpath.enable: false` in the folder's settings, and the difference of the medians.
+ * - topology: from "NetPath: Show Topology" until the view has drawn its graph, with the webview thread's longest
+ *   task meanwhile (bench/topology-view.ts).
  *
  * After a change the extension waits as long as the last analysis took (at most 300 ms) before analysing: that wait
  * is part of what a person waits for, and of these times.
@@ -25,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { netpathCluster, type ClusterSize } from './cluster';
 import { Workbench } from '../test/ui/workbench';
+import { measureTopologyView, recordLongTasks } from './topology-view';
 
 const root = path.resolve(__dirname, '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -202,8 +205,10 @@ async function main(): Promise<void> {
   let wb: Workbench | undefined;
   try {
     wb = await Workbench.open(cs.folderUrl(dir), shots);
+    await recordLongTasks(wb);
     for (const { size, w } of written) {
       const r = await measure(wb, w);
+      Object.assign(r, await measureTopologyView(wb, path.basename(w.file), `${w.duplicate} is used by`));
       for (const [k, v] of Object.entries(r)) out[`${size.name} ${k}`] = v;
       process.stderr.write(`  editor, ${size.name}: ${JSON.stringify(r)}\n`);
     }
