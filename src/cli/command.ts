@@ -7,6 +7,11 @@ export interface CliIO {
   err(text: string): void;
   /** What stdout is: its width when text should fit one, and whether it takes colour. Absent: a plain pipe. */
   readonly terminal?: Terminal;
+  /**
+   * Aborted when the person stops a {@link Command.stoppable} command: the reason is the signal's name (SIGINT,
+   * SIGTERM). The command cleans up what it made and returns {@link exitForStop}'s code.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Terminal {
@@ -31,6 +36,11 @@ export interface Command {
   readonly summary: string;
   /** Usage and options, printed by `netpath <command> --help`. */
   readonly usage: string;
+  /**
+   * The command makes things outside itself (namespaces, processes, files) that a stop must remove: SIGINT and
+   * SIGTERM abort `io.signal` instead of ending the process. Other commands end as the signal ends any process.
+   */
+  readonly stoppable?: boolean;
   /** Returns the exit code: 0 success, 1 findings (errors in the input), 2 usage or I/O errors. */
   run(args: readonly string[], io: CliIO): Promise<number>;
 }
@@ -40,3 +50,13 @@ export class CliError extends Error {}
 
 /** Exit codes; 130 and 143 are the shell's for a command stopped by SIGINT and SIGTERM (128 + the signal's number). */
 export const EXIT = { ok: 0, findings: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+
+/** The signals a stoppable command is stopped by, and the exit code of each. */
+export const STOP_SIGNALS = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm } as const;
+export type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** The exit code of a command stopped through `io.signal` (SIGINT's when the reason is not a signal's name). */
+export function exitForStop(signal: AbortSignal | undefined): number {
+  const reason: unknown = signal?.reason;
+  return reason === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+}

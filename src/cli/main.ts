@@ -4,7 +4,7 @@
  * Usage and I/O errors print one line and exit 2; no stack traces.
  */
 import { escapeControls, escapeOutput } from '../core';
-import { CliError, EXIT, terminalOf, type CliIO } from './command';
+import { CliError, EXIT, terminalOf, type CliIO, type StopSignal } from './command';
 import { COMMANDS } from './commands';
 import { VERSION } from './version';
 
@@ -65,14 +65,38 @@ export async function main(argv: readonly string[], terminal: CliIO): Promise<nu
   }
 }
 
+/**
+ * Runs the CLI as this process. The process owns SIGINT and SIGTERM, not the library: while a stoppable command
+ * (one that makes namespaces, processes or files) runs, each aborts its `io.signal`; the command removes what it
+ * made and returns 130 or 143, the shell's codes for those signals. A repeated signal while it cleans up (every
+ * wait of the cleanup is bounded) is only acknowledged. Any other command ends at once, as any process does.
+ */
+export async function runProcess(argv: readonly string[]): Promise<number> {
+  const command = COMMANDS.find((c) => c.name === argv[0]);
+  const stoppable = !!command?.stoppable && !argv.includes('-h') && !argv.includes('--help');
+  const stop = new AbortController();
+  const onSignal = (signal: StopSignal): void => {
+    if (!stop.signal.aborted) stop.abort(signal);
+    else process.stderr.write(`netpath ${command?.name ?? ''}: ${signal}: still removing what it made\n`);
+  };
+  const signals: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
+  if (stoppable) for (const s of signals) process.on(s, onSignal);
+  try {
+    return await main(argv, {
+      cwd: process.cwd(),
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+      terminal: terminalOf(process.stdout, process.env),
+      ...(stoppable ? { signal: stop.signal } : {}),
+    });
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
 // Run when executed as the bundled CLI (not when imported by tests).
 if (require.main === module) {
-  main(process.argv.slice(2), {
-    cwd: process.cwd(),
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
-    terminal: terminalOf(process.stdout, process.env),
-  }).then(
+  runProcess(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

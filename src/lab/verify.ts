@@ -5,12 +5,14 @@
  * Observed per try: the listener's answer (who answered, the source address it saw), the client's own source
  * address, and per node namespace the conntrack entry of that try's source port (original vs reply tuple:
  * the DNAT and SNAT the kernel applied). Load-balanced flows are tried until every predicted backend answered
- * (at most MAX_TRIES). The lab is removed on success, failure, SIGINT and SIGTERM; a verifier killed outright
- * leaves listeners that exit by themselves and a state file the next run cleans up.
+ * (at most MAX_TRIES). The lab is removed on success, failure and a stop; a verifier killed outright leaves
+ * listeners that exit by themselves and a state file the next run cleans up.
  *
- * A stop (SIGINT, SIGTERM, or the caller's AbortSignal) starts no further command: the run unwinds from wherever
- * it is (every wait is bounded, clients are killed), then the lab is removed and {@link VerifyInterrupted} is
- * thrown. The lab is never removed while a command of the run may still be adding to it.
+ * A stop is the caller's AbortSignal: this library installs no process-wide signal handler (it runs embedded in the
+ * editor and in test runners, whose SIGTERM must stay theirs); the CLI turns SIGINT/SIGTERM into an abort. A stop
+ * starts no further command: the run unwinds from wherever it is (every wait is bounded, clients are killed), then
+ * the lab is removed and {@link VerifyInterrupted} is thrown. The lab is never removed while a command of the run
+ * may still be adding to it.
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,9 +80,10 @@ export interface VerifyOptions {
   readonly prefix?: string;
   /** Capture per namespace and compare the devices crossed (default true; see docs/kernel-lab.md). */
   readonly devices?: boolean;
-  /** Stop on SIGINT/SIGTERM: remove the lab and throw {@link VerifyInterrupted} (default true; the editor passes false). */
-  readonly handleSignals?: boolean;
-  /** Stops the run as a signal does (the lab is removed, then {@link VerifyInterrupted} is thrown). */
+  /**
+   * Stops the run: the lab is removed, then {@link VerifyInterrupted} is thrown with the abort's reason when it is a
+   * string (the CLI aborts with the signal's name, SIGINT or SIGTERM), else `aborted`.
+   */
   readonly signal?: AbortSignal;
   /**
    * A folder for the captures (a folder of its own is made inside it and removed with the lab); default the lab's
@@ -94,10 +97,10 @@ export type VerifyProgress = (message: string, done?: number, total?: number) =>
 /** The lab cannot run here (not root, no namespaces, a tool missing) or could not be built: exit code 2. */
 export class VerifyUnavailable extends Error {}
 
-/** The run was stopped (SIGINT, SIGTERM or the caller's signal) and its lab removed (or the message says why not). */
+/** The run was stopped by the caller's AbortSignal and its lab removed (or the message says why not). */
 export class VerifyInterrupted extends Error {
   constructor(
-    /** The signal's name (SIGINT, SIGTERM), or `aborted` for the caller's AbortSignal. */
+    /** The abort's reason when a string (the CLI's: SIGINT, SIGTERM), else `aborted`. */
     readonly reason: string,
     message: string,
   ) {
@@ -333,7 +336,6 @@ export async function runVerify(
     throw new VerifyUnavailable(err instanceof Error ? err.message : String(err));
   }
   const prefix = options.prefix ?? `npv-${process.pid}`;
-  const handle = options.handleSignals ?? true;
   const stop = new AbortController();
   const clients: Clients = { live: new Set(), stopped: false };
   const stopRun = (reason: string): void => {
@@ -342,14 +344,12 @@ export async function runVerify(
     stop.abort(reason);
     stopClients(clients);
   };
-  const onSignal = (signal: NodeJS.Signals): void => stopRun(signal);
-  const onAbort = (): void => stopRun('aborted');
+  const onAbort = (): void => {
+    const reason: unknown = options.signal?.reason;
+    stopRun(typeof reason === 'string' ? reason : 'aborted');
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  if (handle) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
   let capture: LabCapture | undefined;
   let outcome: { report: VerifyReport } | { error: unknown };
   try {
@@ -381,10 +381,6 @@ export async function runVerify(
     removal = err instanceof Error ? err.message : String(err);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    if (handle) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
   }
   const removed = removal
     ? `removing lab '${prefix}' failed: ${removal}; run \`netpath lab down --prefix ${prefix}\``

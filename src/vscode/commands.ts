@@ -9,7 +9,7 @@ import {
   type Topology,
 } from '../core';
 import type { TraceRequest } from '../protocol/messages';
-import { runVerify } from '../lab';
+import { runVerify, VerifyInterrupted } from '../lab';
 import { log } from './log';
 import type { Analyses } from './analyses';
 import type { Views } from './views';
@@ -358,18 +358,30 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
         {
           location: vscode.ProgressLocation.Notification,
           title: 'NetPath: verifying on the Linux kernel',
-          cancellable: false,
+          // Cancel stops the run as Ctrl-C stops `netpath verify`: no further command starts, the lab is removed.
+          cancellable: true,
         },
-        async (progress) => {
+        async (progress, token) => {
+          const stop = new AbortController();
+          const cancelled = token.onCancellationRequested(() => stop.abort('Cancel'));
           let last = 0;
-          return runVerify(entries, { handleSignals: false }, (message, done, total) => {
-            const increment = total ? ((done ?? 0) / total) * 100 - last : undefined;
-            if (increment !== undefined) last += increment;
-            progress.report({ message, increment });
-          });
+          try {
+            return await runVerify(entries, { signal: stop.signal }, (message, done, total) => {
+              const increment = total ? ((done ?? 0) / total) * 100 - last : undefined;
+              if (increment !== undefined) last += increment;
+              progress.report({ message, increment });
+            });
+          } finally {
+            cancelled.dispose();
+          }
         },
       )
       .then(undefined, (e: unknown) => {
+        if (e instanceof VerifyInterrupted) {
+          log.info(`verify: ${e.message}`);
+          void vscode.window.showInformationMessage(`NetPath: verify ${e.message}.`);
+          return undefined;
+        }
         void vscode.window.showErrorMessage(`NetPath: the kernel lab could not run: ${(e as Error).message}`);
         log.error(`verify failed: ${(e as Error).stack ?? String(e)}`);
         return undefined;

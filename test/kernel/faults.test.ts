@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { labUnavailable, listNetns, STATE_DIR } from '../../src/lab';
+import { labUnavailable, listNetns, runVerify, STATE_DIR, VerifyInterrupted } from '../../src/lab';
 import { run } from '../../src/lab/exec';
 import { FAULT_ENV, LAB_STAGES, PAUSE_MARKER, type LabStage } from '../../src/lab/fault';
 
@@ -86,29 +86,31 @@ interface Outcome {
 }
 
 /** Runs `netpath verify` with a fault and, for a signal, sends it once the run is paused at `stage`. */
-async function verifyWithFault(
+function verifyWithFault(
   fault: string,
   mode: Mode,
   prefix: string,
   captureDir: string,
   stage?: LabStage,
 ): Promise<Outcome> {
+  return cliWithFault(['verify', EXAMPLE, '--prefix', prefix, '--capture-dir', captureDir], prefix, fault, mode, stage);
+}
+
+/** Runs the CLI with a fault and, for a signal, sends it once the run is paused at `stage`. */
+async function cliWithFault(
+  args: readonly string[],
+  prefix: string,
+  fault: string,
+  mode: Mode,
+  stage?: LabStage,
+): Promise<Outcome> {
   // A process group of its own, so that SIGINT reaches the whole group as Ctrl-C in a terminal does.
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src/cli/main.ts'),
-      'verify',
-      EXAMPLE,
-      '--prefix',
-      prefix,
-      '--capture-dir',
-      captureDir,
-    ],
-    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, [FAULT_ENV]: fault } },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+    env: { ...process.env, [FAULT_ENV]: fault },
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -152,7 +154,7 @@ async function verifyWithFault(
 /** Nothing of the run remains: namespaces, devices in the root namespace, processes, state and capture files. */
 async function assertNothingLeft(
   prefix: string,
-  captureDir: string,
+  captureDir: string | undefined,
   devicesBefore: Set<string>,
   known: readonly Proc[],
 ): Promise<void> {
@@ -173,7 +175,7 @@ async function assertNothingLeft(
       (p) =>
         p.pid !== process.pid &&
         !knownPids.has(p.pid) &&
-        (p.cmdline.includes(prefix) || p.cmdline.includes(captureDir)),
+        (p.cmdline.includes(prefix) || (captureDir !== undefined && p.cmdline.includes(captureDir))),
     ),
   ].map((p) => `${p.pid} ${p.cmdline}`);
   assert.deepEqual(left, [], 'processes left');
@@ -182,7 +184,7 @@ async function assertNothingLeft(
     [],
     `files left in ${STATE_DIR}`,
   );
-  assert.deepEqual(fs.readdirSync(captureDir), [], 'files left in the capture folder');
+  if (captureDir !== undefined) assert.deepEqual(fs.readdirSync(captureDir), [], 'files left in the capture folder');
 }
 
 /** What the one-line error of a failing command at each stage names (the command that failed there). */
@@ -284,5 +286,71 @@ describe('kernel lab: captures on a full disk', function () {
       /^netpath verify: cannot verify: the capture in \S+ could not write its packets: \S+ holds \d+ of the \d+ packets tcpdump captured \(is the disk full\? \S+ has \d+ bytes free\)/,
     );
     await assertNothingLeft(prefix, mountpoint, devicesBefore, []);
+  });
+});
+
+// `netpath lab up` owns its signals too (the library installs none): stopped while it builds, it removes what it made.
+describe('kernel lab: lab up stopped at each stage leaves nothing behind', function () {
+  before(async function () {
+    unavailable = await labUnavailable();
+  });
+  for (const stage of ['namespaces', 'wire', 'rules', 'listeners'] as const) {
+    for (const mode of ['SIGINT', 'SIGTERM'] as const) {
+      it(`${stage}: ${mode}`, async function () {
+        if (unavailable) this.skip();
+        this.timeout(3 * WAIT_MS);
+        const prefix = `${PREFIX}x${counter++}`;
+        const devicesBefore = await rootDevices();
+        const out = await cliWithFault(
+          ['lab', 'up', EXAMPLE, '--prefix', prefix],
+          prefix,
+          `${stage}:pause`,
+          mode,
+          stage,
+        );
+        assert.ok(!/internal error|\n\s+at /.test(out.stderr), out.stderr);
+        const errors = out.stderr.split('\n').filter((l) => l.startsWith('netpath lab:'));
+        assert.deepEqual({ code: out.code, signal: out.signal }, { code: mode === 'SIGINT' ? 130 : 143, signal: null });
+        assert.deepEqual(errors, [`netpath lab: interrupted by ${mode}; lab '${prefix}' removed`], out.stderr);
+        if (stage !== 'namespaces') assert.ok((out.paused?.namespaces.length ?? 0) > 0, 'the namespaces were up');
+        await assertNothingLeft(prefix, undefined, devicesBefore, out.paused?.tree ?? []);
+      });
+    }
+  }
+});
+
+// The issue: a kernel-tier mocha sent SIGTERM kept running, because runVerify listened to SIGTERM itself.
+describe('kernel lab: runVerify stops on its AbortSignal and never listens to process signals', function () {
+  before(async function () {
+    unavailable = await labUnavailable();
+  });
+  it('aborted during its first flow: VerifyInterrupted with the reason, the lab removed, no SIGINT/SIGTERM listener ever added', async function () {
+    if (unavailable) this.skip();
+    this.timeout(3 * WAIT_MS);
+    const prefix = `${PREFIX}x${counter++}`;
+    const captureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpath-abort-'));
+    try {
+      const devicesBefore = await rootDevices();
+      const listeners = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')].join('/');
+      const before = listeners();
+      const during = new Set<string>();
+      const stop = new AbortController();
+      let thrown: unknown;
+      try {
+        await runVerify([EXAMPLE], { cwd: root, prefix, captureDir, signal: stop.signal }, (m) => {
+          during.add(listeners());
+          if (m.startsWith('flow 1/')) stop.abort('test stop');
+        });
+      } catch (e) {
+        thrown = e;
+      }
+      assert.ok(thrown instanceof VerifyInterrupted, `not interrupted: ${String(thrown)}`);
+      assert.equal(thrown.reason, 'test stop');
+      assert.equal(thrown.message, `interrupted by test stop; lab '${prefix}' removed`);
+      assert.deepEqual([...during], [before], 'runVerify added a process signal listener');
+      await assertNothingLeft(prefix, captureDir, devicesBefore, []);
+    } finally {
+      fs.rmSync(captureDir, { recursive: true, force: true });
+    }
   });
 });

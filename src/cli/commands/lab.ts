@@ -1,6 +1,6 @@
 import { escapeControls } from '../../core';
 import { DEFAULT_PREFIX, labDown, labUnavailable, labUp, loadLabTopology, LabError } from '../../lab';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, exitForStop, type CliIO, type Command } from '../command';
 
 const USAGE = `Usage: netpath lab up <file|folder>... [--prefix NAME]
        netpath lab down [--prefix NAME]
@@ -16,7 +16,11 @@ Options:
   --prefix NAME   names every namespace NAME-...; a second \`up\` with the same prefix refuses (default ${DEFAULT_PREFIX})
   -h, --help      show this help
 
-Exit codes: 0 done, 2 could not run (not root, no ip netns, bad input, prefix in use).`;
+Ctrl-C (SIGINT) or SIGTERM during \`lab up\` stops the build and removes what it made (namespaces, listeners,
+files): nothing of the lab is left. \`lab down\` finishes once started (each of its waits is bounded).
+
+Exit codes: 0 done, 2 could not run (not root, no ip netns, bad input, prefix in use), 130 lab up stopped by
+SIGINT, 143 by SIGTERM.`;
 
 function parse(args: readonly string[]): { action: string; paths: string[]; prefix: string } {
   const [action, ...rest] = args;
@@ -41,6 +45,7 @@ export const lab: Command = {
   name: 'lab',
   summary: 'build the topology in Linux network namespaces (lab up) or remove it (lab down); needs root',
   usage: USAGE,
+  stoppable: true,
   async run(args, io) {
     const { action, paths, prefix } = parse(args);
     const why = await labUnavailable();
@@ -56,10 +61,14 @@ export const lab: Command = {
         return EXIT.ok;
       }
       const { topology, dataPlane, files } = await loadLabTopology(paths, io.cwd);
+      if (io.signal?.aborted) return await stopped(prefix, io);
       const built = await labUp(topology, dataPlane, files, {
         prefix,
         onProgress: (m) => io.err(`${escapeControls(m)}\n`),
+        ...(io.signal ? { signal: io.signal } : {}),
       });
+      // Stopped after the last command: the lab is up but the person asked for none.
+      if (io.signal?.aborted) return await stopped(prefix, io);
       const lines = [
         `lab '${prefix}' is up: topology ${topology.name}, ${built.state.namespaces.length} namespaces, ${built.state.processes.length} listeners, in ${built.setupMs} ms`,
         '',
@@ -70,8 +79,23 @@ export const lab: Command = {
       io.out(lines.join('\n') + '\n');
       return EXIT.ok;
     } catch (err) {
+      // labUp removed what it made before it threw; stopped() makes sure and says so.
+      if (io.signal?.aborted && action === 'up') return await stopped(prefix, io);
       if (err instanceof LabError) throw new CliError(err.message);
       throw err;
     }
   },
 };
+
+/** `lab up` was stopped: nothing of the lab may stay. One line, and the signal's exit code. */
+async function stopped(prefix: string, io: CliIO): Promise<number> {
+  const reason = typeof io.signal?.reason === 'string' ? io.signal.reason : 'a stop';
+  let removed = `lab '${prefix}' removed`;
+  try {
+    await labDown(prefix);
+  } catch (err) {
+    removed = `removing lab '${prefix}' failed: ${err instanceof Error ? err.message : String(err)}; run \`netpath lab down --prefix ${prefix}\``;
+  }
+  io.err(`netpath lab: interrupted by ${reason}; ${escapeControls(removed)}\n`);
+  return exitForStop(io.signal);
+}

@@ -1,6 +1,6 @@
 import { escapeControls, escapeDeep } from '../../core';
 import { formatVerifyText, runVerify, VerifyInterrupted, VerifyUnavailable } from '../../lab';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, exitForStop, type Command } from '../command';
 
 const USAGE = `Usage: netpath verify <file|folder>... [--flows FILE] [--format text|json] [--prefix NAME] [--no-devices]
                       [--capture-dir DIR]
@@ -32,6 +32,7 @@ export const verify: Command = {
   summary:
     'build the topology in network namespaces, send flows through the kernel and compare with the tracer; needs root',
   usage: USAGE,
+  stoppable: true,
   async run(args, io) {
     const paths: string[] = [];
     const opts: Record<string, string> = {};
@@ -59,6 +60,7 @@ export const verify: Command = {
           ...(opts['--prefix'] ? { prefix: opts['--prefix'] } : {}),
           ...(opts['--no-devices'] ? { devices: false } : {}),
           ...(opts['--capture-dir'] ? { captureDir: opts['--capture-dir'] } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
         },
         (m) => io.err(`${escapeControls(m)}\n`),
       );
@@ -69,7 +71,7 @@ export const verify: Command = {
       if (err instanceof VerifyInterrupted) {
         // One line, and the shell's convention for a process stopped by a signal (128 + its number).
         io.err(`netpath verify: ${escapeControls(err.message)}\n`);
-        return err.reason === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+        return exitForStop(io.signal);
       }
       throw err;
     }
