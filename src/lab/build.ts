@@ -157,8 +157,14 @@ function checkBuildable(dp: DataPlane): string | undefined {
   return undefined;
 }
 
-function sysctlScript(kind: 'underlay' | 'node' | 'pod' | 'external', brNetfilter: boolean): string {
+function sysctlScript(
+  kind: 'underlay' | 'node' | 'pod' | 'external',
+  brNetfilter: boolean,
+  routeLocalnet = false,
+): string {
   const w: [string, number][] = [
+    // As kube-proxy's iptables mode sets it on a node (NodePorts on 127.0.0.1); 0 elsewhere, the kernel's default.
+    ['net/ipv4/conf/all/route_localnet', routeLocalnet ? 1 : 0],
     ['net/ipv4/conf/all/rp_filter', 0],
     ['net/ipv4/conf/default/rp_filter', 0],
     ['net/ipv6/conf/all/accept_dad', 0],
@@ -195,6 +201,11 @@ const deviceSysctls = (ifaces: readonly DpInterface[]): string =>
       (i) =>
         `\necho 1 > /proc/sys/net/ipv4/conf/${i.name}/proxy_arp\necho 0 > /proc/sys/net/ipv4/neigh/${i.name}/proxy_delay`,
     )
+    .join('') +
+  // route_localnet where the portmap plug-in sets it (the device routing to a pod with a hostPort).
+  ifaces
+    .filter((i) => i.routeLocalnet)
+    .map((i) => `\necho 1 > /proc/sys/net/ipv4/conf/${i.name}/route_localnet`)
     .join('');
 
 export interface UpOptions {
@@ -272,7 +283,11 @@ export async function labUp(
           name,
           'sh',
           '-c',
-          sysctlScript(kind, dp.namespaces.get(id)?.brNetfilter ?? false),
+          sysctlScript(
+            kind,
+            dp.namespaces.get(id)?.brNetfilter ?? false,
+            dp.namespaces.get(id)?.routeLocalnet ?? false,
+          ),
         ]);
       }),
     );

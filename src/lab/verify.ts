@@ -162,10 +162,13 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
       ),
     };
   // The namespace that sends: the first hop's, or, when the packet crossed no device (the sender's own OUTPUT dropped
-  // it: a node's connection its pod's ingress denies), the namespace that owns the source address.
+  // it: a node's connection its pod's ingress denies), the namespace the walk started in (a loopback source has no
+  // owner), else the one that owns the source address.
   const srcAddress = parseAddress(result.flow.src);
   const startId =
-    result.paths[0]?.hops[0]?.netns ?? (srcAddress ? ctx.dp.owners.get(addressKey(srcAddress))?.netns : undefined);
+    result.paths[0]?.hops[0]?.netns ??
+    result.paths[0]?.origin?.netns ??
+    (srcAddress ? ctx.dp.owners.get(addressKey(srcAddress))?.netns : undefined);
   const startNs = startId ? ctx.lab.netnsOf.get(startId) : undefined;
   if (!startNs) {
     const pod = startId?.startsWith('pod:') ? ctx.dp.namespaces.get(startId) : undefined;

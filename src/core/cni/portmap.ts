@@ -12,9 +12,18 @@
  *   A `hostIP` adds `-d <hostIP>` (0.0.0.0 and :: add nothing; another family skips the mapping).
  * - `CNI-HOSTPORT-SETMARK` sets the mark `1 << markMasqBit` (bit 13 = 0x2000 by default); `CNI-HOSTPORT-MASQ`,
  *   jumped to first in POSTROUTING, masquerades marked packets.
+ * - With `snat`, for an IPv4 pod, portmap sets net.ipv4.conf.<dev>.route_localnet=1 on the node device that routes to
+ *   the pod (main.go), so the node's own connection to 127.0.0.1:hostPort, DNATed in nat OUTPUT, may leave by it.
  * See portmap_iptables.go (`fillDnatRules`, `genToplevelDnatChain`, `genSetMarkChain`, `genMarkMasqChain`).
  */
-import { canonical, formatAddress, parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
+import {
+  canonical,
+  formatAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  type Address,
+} from '../net/address';
 import { sha512Hex } from '../hash';
 import type { Node, Pod, Protocol, Topology } from '../model/types';
 import { containerIdOf } from './bridge';
@@ -61,6 +70,19 @@ function containerNet(node: Node, ip: string): { address: string; family: 4 | 6;
   return net ? { address: formatAddress(a), family: a.family, net: canonical(net) } : undefined;
 }
 
+/**
+ * The IPv4 addresses of a node's pods whose hostPorts portmap opens with `snat` on: for each, portmap sets
+ * net.ipv4.conf.<dev>.route_localnet=1 on the node device that routes to it (main.go, `getRoutableHostIF` and
+ * `enableLocalnetRouting`), so that a connection from 127.0.0.1 DNATed to the pod may leave by that device.
+ */
+export function portmapLocalnetAddresses(t: Topology, pods: readonly Pod[]): Address[] {
+  const pm = t.cluster.cni.portmap;
+  if (!pm.enabled || !pm.snat) return [];
+  return pods
+    .filter((p) => !p.hostNetwork && portMappingsOf(p).length > 0)
+    .flatMap((p) => p.ips.flatMap((ip) => parseAddress(ip) ?? []).filter((a) => a.family === 4));
+}
+
 /** The portmap plug-in's nat rules on a node for its pods' hostPorts (empty when none has one or portmap is off). */
 export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): CniRules {
   const pm = t.cluster.cni.portmap;
@@ -87,13 +109,17 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
         const proto = m.protocol.toLowerCase();
         byProto.set(proto, [...(byProto.get(proto) ?? []), m.hostPort]);
       }
+      // A dual-stack pod's entry rules name no address: iptables and ip6tables each hold one copy, which is the one
+      // line both families' share of this text keeps (src/lab/rules.ts); a second copy would be listed twice.
+      const first = !declared;
       if (!declared) chains.push(`:${chain} - [0:0]`);
       declared = true;
-      for (const [proto, ports] of [...byProto].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        for (let i = 0; i < ports.length; i += 15)
-          entries.push(
-            `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')} -j ${chain}`,
-          );
+      if (first)
+        for (const [proto, ports] of [...byProto].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+          for (let i = 0; i < ports.length; i += 15)
+            entries.push(
+              `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')} -j ${chain}`,
+            );
       for (const m of mappings) {
         let dst = '';
         if (m.hostIP) {

@@ -26,6 +26,8 @@ import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
 import { ifaceAddress } from '../cni/bridge';
 import { podMtuOf } from '../cni/mtu';
+import { portmapLocalnetAddresses } from '../cni/portmap';
+import { parseAddressOrPrefix } from '../netfilter/values';
 import { DEFAULT_MTU } from '../cni/names';
 import { KUBE_PROXY_IPTABLES_KNOWLEDGE } from '../kubeproxy/knowledge';
 import type { PacketFilter } from './filter';
@@ -126,6 +128,25 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
   };
 }
 
+/**
+ * Whether kube-proxy sets net.ipv4.conf.all.route_localnet=1 on the nodes: its iptables proxier does when NodePorts
+ * answer on 127.0.0.1 (localhostNodePorts, on by default, and nodePortAddresses empty or holding 127.0.0.1), its
+ * ipvs proxier always; the IPv4 proxier only (IPv6 has no such switch), and never in nftables mode.
+ */
+export function kubeProxySetsRouteLocalnet(t: Topology): boolean {
+  const kp = t.cluster.kubeProxy;
+  if (kp.mode === 'nftables') return false;
+  const families = [...t.cluster.serviceCIDRs, ...t.cluster.podCIDRs].map((c) => parsePrefix(c)?.family);
+  if (families.length && !families.includes(4)) return false;
+  if (kp.mode === 'ipvs') return true;
+  if (kp.nodePortAddresses.length === 0) return true;
+  const loopback = parseAddress('127.0.0.1')!;
+  return kp.nodePortAddresses.some((c) => {
+    const p = c === 'primary' ? undefined : parseAddressOrPrefix(c.trim());
+    return p?.family === 4 && prefixContainsAddress(p, loopback);
+  });
+}
+
 export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
   const problems: Problem[] = [];
   const namespaces = new LazyNamespaces();
@@ -182,6 +203,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     return f;
   };
 
+  const kubeProxyLocalnet = kubeProxySetsRouteLocalnet(t);
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
     const pods = podsByNode.get(node.name) ?? [];
@@ -245,13 +267,22 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
     const bridges: readonly DpBridge[] = wiring.bridges;
     work.routes += routes.length;
+    const sorted = sortRoutes(routes);
+    // portmap's route_localnet on the device that routes to each pod with a hostPort (few pods: a scan each).
+    const localnet = new Set(
+      portmapLocalnetAddresses(t, pods).flatMap(
+        (a) => sorted.find((r) => r.type !== 'blackhole' && prefixContainsAddress(r.prefix, a))?.dev ?? [],
+      ),
+    );
     namespaces.set(nsId, {
       id: nsId,
       kind: 'node',
       name: node.name,
       node: node.name,
-      interfaces,
-      routes: sortRoutes(routes),
+      interfaces: localnet.size
+        ? interfaces.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i))
+        : interfaces,
+      routes: sorted,
       ...(wiring.implied
         ? { implied: wiring.implied }
         : hostGw
@@ -263,6 +294,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
       forwarding: true,
       brNetfilter,
+      ...(kubeProxyLocalnet ? { routeLocalnet: true } : {}),
       get filter(): PacketFilter {
         return lazyFilter(node);
       },

@@ -43,6 +43,13 @@ export interface DpInterface {
    * of another device (Calico's host-side cali veths answer for the pods' gateway 169.254.1.1 this way).
    */
   readonly proxyArp?: boolean;
+  /**
+   * Per-device sysctl net.ipv4.conf.<dev>.route_localnet: IPv4 packets with a 127/8 source or destination may be
+   * routed out of and received on this device instead of being dropped as martians. The portmap plug-in sets it on
+   * the node device that routes to a pod with a hostPort, so a node's own connection to 127.0.0.1:hostPort can be
+   * DNATed to the pod.
+   */
+  readonly routeLocalnet?: boolean;
   /** The device's MTU when the model says (underlay interfaces, tunnel devices, pods' eth0); absent: 1500. */
   readonly mtu?: number;
   /** The device's MAC address when the model fixes it (a VTEP's, which other nodes' neighbour entries name). */
@@ -197,6 +204,11 @@ export interface Netns {
   readonly forwarding: boolean;
   /** Whether bridged IPv4/IPv6 traffic passes iptables (net.bridge.bridge-nf-call-iptables). */
   readonly brNetfilter: boolean;
+  /**
+   * net.ipv4.conf.all.route_localnet: every device of the namespace may route 127/8 (kube-proxy's iptables mode sets
+   * it for NodePorts on localhost). Absent: only the devices whose own `routeLocalnet` is set.
+   */
+  readonly routeLocalnet?: boolean;
 }
 
 export interface SegmentMember {

@@ -220,7 +220,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
                   type: 'boolean',
                   default: true,
                   description:
-                    'Masquerade hairpin (a pod to its own hostPort) and localhost connections to a hostPort: CNI-HOSTPORT-SETMARK marks them, CNI-HOSTPORT-MASQ in POSTROUTING masquerades marked packets.',
+                    'Masquerade hairpin (a pod to its own hostPort) and localhost connections to a hostPort: CNI-HOSTPORT-SETMARK marks them, CNI-HOSTPORT-MASQ in POSTROUTING masquerades marked packets; portmap also sets net.ipv4.conf.<dev>.route_localnet=1 on the node device routing to the pod, so a connection to 127.0.0.1:hostPort may leave by it.',
                 },
                 markMasqBit: {
                   type: 'integer',

@@ -26,7 +26,8 @@ export type Reason =
   | 'not-forwarding'
   | 'left-model'
   | 'policy-denied'
-  | 'frag-needed';
+  | 'frag-needed'
+  | 'martian';
 
 /** The protocols a trace can follow, in the order pickers offer them. */
 export const TRACE_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;

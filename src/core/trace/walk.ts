@@ -787,21 +787,97 @@ function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
 
 // ---------------------------------------------------------------- sending
 
+/** Whether IPv4 packets with a 127/8 address may be routed by `dev` of `n` (net.ipv4.conf.{all,dev}.route_localnet). */
+function routesLocalnet(n: Netns, dev: string): boolean {
+  return !!n.routeLocalnet || !!n.interfaces.find((i) => i.name === dev)?.routeLocalnet;
+}
+
+const isLoopback = (a: Address): boolean => (a.family === 4 ? a.value >> 24n === 127n : a.value === 1n);
+
+/** The loopback address that makes a packet a martian: its source, else its destination. */
+const martianAddress = (p: Pkt): string => (isLoopback(addr(p.src)) ? p.src : p.dst);
+
+/**
+ * A packet received on a device that is not `lo` with a loopback source or destination is a martian: IPv4 drops it
+ * in input routing (after PREROUTING) unless the device routes localnet, IPv6 always (RFC 4291, before PREROUTING).
+ * Returns why it is dropped, or undefined when it is not a martian.
+ */
+function martianIn(n: Netns, dev: string, p: Pkt): string | undefined {
+  if (n.interfaces.find((i) => i.name === dev)?.kind === 'loopback') return undefined;
+  const which = isLoopback(addr(p.src)) ? 'source' : isLoopback(addr(p.dst)) ? 'destination' : undefined;
+  if (!which) return undefined;
+  const at = which === 'source' ? p.src : p.dst;
+  if (p.family === 6) return `the loopback ${which} ${at} arrived on ${dev}, not lo: IPv6 drops it (RFC 4291)`;
+  if (routesLocalnet(n, dev)) return undefined;
+  return `martian ${which} ${at} on ${dev} of ${n.id}: net.ipv4.conf.${dev}.route_localnet is 0, so the kernel drops a 127/8 address arriving on a device other than lo`;
+}
+
+/**
+ * arp_solicit gives an ARP request the packet's own source as its sender address when that is an address of the
+ * namespace, so a packet still carrying 127.0.0.1 (DNATed in OUTPUT and not masqueraded) asks with sender 127.0.0.1.
+ * The answerer's arp_process routes the sender back (ip_route_input) and drops the request as a martian unless its
+ * device routes localnet: nobody answers (a neighbour entry learnt earlier would let the packet go, to be dropped as a
+ * martian by the receiver instead; a trace describes a first connection). Returns why, or undefined.
+ */
+function loopbackArpRefused(p: Pkt, nextHop: Address, answerer: Netns, device: string): string | undefined {
+  if (p.family !== 4 || !isLoopback(addr(p.src)) || routesLocalnet(answerer, device)) return undefined;
+  return `ARP for ${fmtAddr(nextHop)} asks with the sender address ${p.src} (the packet's source): ${answerer.id} ${device} drops the request as a martian (route_localnet 0) and never answers`;
+}
+
 /** The namespace generates the packet (a socket in it sends). */
 export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[] {
   const n = ns(env, nsId);
   const s = enterNode(s0, n);
   const dst = addr(s.pkt.dst);
+  // To an address of the namespace: by lo, through POSTROUTING and INPUT.
+  const viaLo = (a: WalkState): Finished[] =>
+    hookThen(env, a, n, 'POSTROUTING', { outIface: 'lo', outAddress: a.pkt.dst }, (b) =>
+      hop(b, n.id, 'lo', 'out', (c) =>
+        hop(c, n.id, 'lo', 'in', (d) =>
+          hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
+        ),
+      ),
+    );
+  const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
+    const iface = n.interfaces.find((i) => i.name === dev);
+    const nextHop = addr(via ?? a.pkt.dst);
+    return hookThen(
+      env,
+      a,
+      n,
+      'POSTROUTING',
+      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
+      (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
+    );
+  };
+  // OUTPUT changed the destination (DNAT): the kernel routes again (ip_route_me_harder), keeping the source.
+  const reroute = (a: WalkState): Finished[] => {
+    const d2 = addr(a.pkt.dst);
+    if (isLocalAddress(n, d2)) return viaLo(a);
+    const r2 = lookupRoute(n, d2);
+    if (!r2 || r2.type === 'blackhole')
+      return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
+        address: a.pkt.dst,
+      });
+    const st2 = step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat'));
+    // A loopback source may leave by a device other than lo only where route_localnet allows it (__mkroute_output
+    // refuses the route, EINVAL, and the hook drops the packet); portmap and kube-proxy's iptables mode set it.
+    const out = n.interfaces.find((i) => i.name === r2.dev);
+    if (a.pkt.family === 4 && isLoopback(addr(a.pkt.src)) && out?.kind !== 'loopback' && !routesLocalnet(n, r2.dev))
+      return finish(
+        st2,
+        n.id,
+        'dropped',
+        'martian',
+        `the source ${a.pkt.src} may not leave by ${r2.dev} after DNAT to ${a.pkt.dst}: net.ipv4.conf.${r2.dev}.route_localnet is 0 (nor set for all), so the kernel refuses the route and the packet is dropped in OUTPUT`,
+        { device: r2.dev, address: a.pkt.src },
+      );
+    return send(st2, r2.dev, r2.via);
+  };
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} dev lo table local`, 'lo'));
     return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo' }, (a) =>
-      hookThen(env, a, n, 'POSTROUTING', { outIface: 'lo', outAddress: s.pkt.dst }, (b) =>
-        hop(b, n.id, 'lo', 'out', (c) =>
-          hop(c, n.id, 'lo', 'in', (d) =>
-            hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
-          ),
-        ),
-      ),
+      a.pkt.dst === s.pkt.dst ? viaLo(a) : policyAt(env, a, n, 'OUTPUT', reroute),
     );
   }
   const r = lookupRoute(n, dst);
@@ -824,37 +900,9 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   // DF: the kernel fragments those).
   const tooBig = s.tunnel ? undefined : exceedsMtu(n, r.dev, s.pkt);
   if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'sent');
-  const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
-    const iface = n.interfaces.find((i) => i.name === dev);
-    const nextHop = addr(via ?? a.pkt.dst);
-    return hookThen(
-      env,
-      a,
-      n,
-      'POSTROUTING',
-      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
-      (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
-    );
-  };
   // The node's own packet to a pod of this node: the pod's ingress policies judge it in filter OUTPUT (after DNAT).
   return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev }, (o) =>
-    policyAt(env, o, n, 'OUTPUT', (a) => {
-      if (a.pkt.dst === s.pkt.dst) return send(a, r.dev, r.via);
-      // OUTPUT changed the destination (DNAT): the kernel routes again.
-      const d2 = addr(a.pkt.dst);
-      if (isLocalAddress(n, d2))
-        return hop(a, n.id, 'lo', 'out', (c) =>
-          hop(c, n.id, 'lo', 'in', (d) =>
-            hookThen(env, d, n, 'INPUT', { inIface: 'lo' }, (e) => deliver(env, e, n, 'lo')),
-          ),
-        );
-      const r2 = lookupRoute(n, d2);
-      if (!r2 || r2.type === 'blackhole')
-        return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
-          address: a.pkt.dst,
-        });
-      return send(step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat')), r2.dev, r2.via);
-    }),
+    policyAt(env, o, n, 'OUTPUT', (a) => (a.pkt.dst === s.pkt.dst ? send(a, r.dev, r.via) : reroute(a))),
   );
 }
 
@@ -898,6 +946,24 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
           device: dev,
           address: fmtAddr(nextHop),
         }),
+      );
+    const behind = n.interfaces.find((i) => i.name === nb.device)?.peer;
+    const refused = behind && loopbackArpRefused(s.pkt, nextHop, ns(env, behind.netns), behind.device);
+    if (refused)
+      return hop(s, n.id, dev, 'out', (a) =>
+        finish(
+          step(a, {
+            kind: 'neighbor',
+            detail: refused,
+            address: fmtAddr(nextHop),
+            domain: { kind: 'bridge', name: dev },
+          }),
+          n.id,
+          'dropped',
+          'no-neighbor',
+          `no neighbour answers for ${fmtAddr(nextHop)} on bridge ${dev}: ${refused}`,
+          { device: dev, address: fmtAddr(nextHop) },
+        ),
       );
     const bs: BridgeStep = {
       kind: 'bridge',
@@ -965,13 +1031,15 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     // A point-to-point veth (routed plug-ins): the far end answers ARP/ND for its own addresses, and with proxy_arp
     // for an address its namespace routes out of another device (arp_process: a unicast route, not back out the
     // device asked on, forwarding on).
-    const answer = vethNeighbor(pn, peerIface, nextHop);
+    const refused = loopbackArpRefused(s.pkt, nextHop, pn, peer.device);
+    const answer = refused ? undefined : vethNeighbor(pn, peerIface, nextHop);
     const ask = (a: WalkState): WalkState =>
       step(a, {
         kind: 'neighbor',
         detail: answer
           ? `neighbour ${fmtAddr(nextHop)} on ${dev}: ${answer === 'proxy-arp' ? `${pn.id} ${peer.device} answers by proxy ARP` : `${pn.id} ${peer.device}`}`
-          : `${nextHop.family === 4 ? 'ARP' : 'neighbour solicitation'} for ${fmtAddr(nextHop)} on ${dev}: no answer from ${pn.id} ${peer.device}`,
+          : (refused ??
+            `${nextHop.family === 4 ? 'ARP' : 'neighbour solicitation'} for ${fmtAddr(nextHop)} on ${dev}: no answer from ${pn.id} ${peer.device}`),
         address: fmtAddr(nextHop),
         domain: { kind: 'link', name: dev },
         ...(answer ? { answer: { netns: pn.id, device: peer.device, role: answer } } : {}),
@@ -1076,6 +1144,9 @@ function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished
 function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finished[] {
   const s = enterNode(s0, n);
   const dst = addr(s.pkt.dst);
+  // IPv6 checks the loopback addresses before PREROUTING (ip6_rcv_core); namespaces without rules route at once.
+  const early = s.pkt.family === 6 || n.kind !== 'node' ? martianIn(n, device, s.pkt) : undefined;
+  if (early) return finish(s, n.id, 'dropped', 'martian', early, { device, address: martianAddress(s.pkt) });
   if (n.kind !== 'node') {
     if (isLocalAddress(n, dst)) return deliver(env, s, n, device);
     return finish(
@@ -1093,6 +1164,9 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
 /** The node's routing decision for a received packet (after PREROUTING). */
 function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finished[] {
   const dst = addr(s.pkt.dst);
+  // IPv4's martian check is in input routing, after PREROUTING's NAT (a reply un-SNATed to 127.0.0.1 meets it here).
+  const martian = s.pkt.family === 4 ? martianIn(n, inDev, s.pkt) : undefined;
+  if (martian) return finish(s, n.id, 'dropped', 'martian', martian, { device: inDev, address: martianAddress(s.pkt) });
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
     return policyAt(env, st, n, 'INPUT', (p) =>

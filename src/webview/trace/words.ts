@@ -23,6 +23,8 @@ const REASONS: Record<Reason, string> = {
   'policy-denied': 'a NetworkPolicy isolates the pod and none of its rules allows this connection',
   'frag-needed':
     "it is bigger than the MTU of the device it would leave by and has Don't Fragment set (ICMP fragmentation needed)",
+  martian:
+    'it carries a loopback address (127.0.0.0/8, ::1) on a device other than lo, and route_localnet does not allow it',
 };
 
 const DISPOSITIONS: Record<string, string> = {
