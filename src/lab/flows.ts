@@ -3,7 +3,7 @@
  * endpoint syntax), or by default a representative set covering every kind of communication the topology has.
  */
 import { parse as parseYaml } from 'yaml';
-import { hostPort } from '../core/net/address';
+import { formatAddress, hostPort, parseAddress } from '../core/net/address';
 import type { Topology, TraceProto } from '../core';
 import { TRACE_PROTOCOLS } from '../core/trace/types';
 
@@ -49,7 +49,8 @@ export function parseFlowsFile(text: string): FlowSpec[] {
 /**
  * The default flows: container to container over localhost, pod to pod on one node and across nodes (each
  * family of the destination), pod to each Service port and cluster IP, node to pod, node to a NodePort on
- * another node, external to each NodePort on each node and to each LoadBalancer or external IP.
+ * another node, external to each NodePort on each node and to each LoadBalancer or external IP, and a hostPort
+ * from outside (each family) and from its node on 127.0.0.1.
  */
 export function defaultFlows(t: Topology): FlowSpec[] {
   const flows: FlowSpec[] = [];
@@ -137,6 +138,45 @@ export function defaultFlows(t: Topology): FlowSpec[] {
           to: `node/${t.nodes[1].name}:${port.nodePort}`,
           proto: lower(port.protocol),
           kind: 'node to NodePort on another node',
+        });
+    }
+  }
+  // hostPort (the portmap plug-in): the first pod with one, per address family of the pod, from the first external
+  // holding an address of that family to the node's address (or the hostIP it is bound to), and for IPv4 from the
+  // node itself to 127.0.0.1, where portmap's snat masquerades it (without snat the outcome depends on whether the
+  // node already knows the pod's MAC: the trace describes a first connection, so that flow is left out).
+  const portmap = t.cluster.cni.portmap;
+  const withHostPort = portmap.enabled
+    ? pods.flatMap((p) => portsOf(p).flatMap(({ port }) => (port.hostPort ? [{ pod: p, port }] : [])))[0]
+    : undefined;
+  if (withHostPort) {
+    const { pod, port } = withHostPort;
+    const hostPortNumber = port.hostPort ?? 0;
+    const node = t.nodes.find((n) => n.name === pod.node);
+    const bound = port.hostIP ? parseAddress(port.hostIP) : undefined;
+    for (const family of [4, 6] as const) {
+      if (!pod.ips.some((ip) => parseAddress(ip)?.family === family)) continue;
+      if (bound && bound.family !== family) continue;
+      const nodeAddress =
+        bound && bound.value !== 0n
+          ? formatAddress(bound)
+          : node?.interfaces
+              .flatMap((i) => i.addresses.map((a) => a.split('/')[0]))
+              .find((a) => parseAddress(a)?.family === family);
+      const ext = t.externals.find((x) => x.addresses.some((a) => parseAddress(a.split('/')[0])?.family === family));
+      if (ext && nodeAddress)
+        add({
+          from: `external/${ext.name}`,
+          to: hostPort(nodeAddress, hostPortNumber),
+          proto: lower(port.protocol),
+          kind: 'external to hostPort',
+        });
+      if (family === 4 && portmap.snat && (!bound || bound.value === 0n))
+        add({
+          from: `node/${pod.node}`,
+          to: `127.0.0.1:${hostPortNumber}`,
+          proto: lower(port.protocol),
+          kind: 'node to its own hostPort on localhost',
         });
     }
   }

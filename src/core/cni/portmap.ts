@@ -7,8 +7,8 @@
  *   15 ports a rule) jumping to the container's `CNI-DN-<hash>` chain (hash: sha512 of network name + container ID,
  *   `utils.MustFormatChainNameWithPrefix(name, id, "DN-")`).
  * - `CNI-DN-<hash>`: per port mapping, with `snat` (the default) a hairpin rule (`-s <the pod's address with its
- *   IPAM prefix> -j CNI-HOSTPORT-SETMARK`: iptables stores the network, so every pod of the node's subnet is
- *   marked), for IPv4 a localhost rule (`-s 127.0.0.1 -j CNI-HOSTPORT-SETMARK`), then the DNAT to podIP:containerPort.
+ *   IPAM prefix> -j CNI-HOSTPORT-SETMARK`: iptables stores the network, so with host-local every pod of the node's
+ *   subnet is marked, with Calico's /32 only the pod itself), for IPv4 a localhost rule (`-s 127.0.0.1 -j CNI-HOSTPORT-SETMARK`), then the DNAT to podIP:containerPort.
  *   A `hostIP` adds `-d <hostIP>` (0.0.0.0 and :: add nothing; another family skips the mapping).
  * - `CNI-HOSTPORT-SETMARK` sets the mark `1 << markMasqBit` (bit 13 = 0x2000 by default); `CNI-HOSTPORT-MASQ`,
  *   jumped to first in POSTROUTING, masquerades marked packets.
@@ -27,6 +27,7 @@ import {
 import { sha512Hex } from '../hash';
 import type { Node, Pod, Protocol, Topology } from '../model/types';
 import { containerIdOf } from './bridge';
+import { cniPluginOf } from './index';
 import type { CniRules } from './types';
 
 export const PORTMAP_DNAT_CHAIN = 'CNI-HOSTPORT-DNAT';
@@ -60,14 +61,25 @@ export function portMappingsOf(pod: Pod): PortMapping[] {
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** The address portmap reads from the IPAM result, with its prefix: the node's pod subnet holding it, else a host route. */
-function containerNet(node: Node, ip: string): { address: string; family: 4 | 6; net: string } | undefined {
+/**
+ * The address portmap reads from the IPAM result, with its prefix as the plug-in hands it over: the node's pod
+ * subnet for host-local (bridge, ptp, flannel), a host prefix for Calico's IPAM (/32, /128), which is what the
+ * pod's eth0 holds.
+ */
+function containerNet(
+  t: Topology,
+  node: Node,
+  pod: Pod,
+  ip: string,
+): { address: string; family: 4 | 6; net: string } | undefined {
   const a = parseAddress(ip);
   if (!a) return undefined;
   const subnet = node.podCIDRs.map(parsePrefix).find((p) => p && p.family === a.family && prefixContainsAddress(p, a));
-  const length = subnet?.length ?? (a.family === 4 ? 32 : 128);
-  const net = parsePrefix(`${formatAddress(a)}/${length}`);
-  return net ? { address: formatAddress(a), family: a.family, net: canonical(net) } : undefined;
+  const address = formatAddress(a);
+  const ipam = { family: a.family, address, length: subnet?.length ?? (a.family === 4 ? 32 : 128) };
+  const length = cniPluginOf(node).wirePod(node, pod, [ipam], t).addresses?.[0]?.length ?? ipam.length;
+  const net = parsePrefix(`${address}/${length}`);
+  return net ? { address, family: a.family, net: canonical(net) } : undefined;
 }
 
 /**
@@ -102,7 +114,7 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
     const comment = `-m comment --comment ${quote(`dnat name: ${quote(network)} id: ${quote(id)}`)}`;
     let declared = false;
     for (const ip of pod.ips) {
-      const cn = containerNet(node, ip);
+      const cn = containerNet(t, node, pod, ip);
       if (!cn) continue;
       const byProto = new Map<string, number[]>();
       for (const m of mappings) {

@@ -129,4 +129,48 @@ describe('cni: portmap (hostPort)', () => {
     const out = traceFlow(t, { from: 'external/laptop', to: 'node/node2:8000' });
     assert.notEqual(out.result!.paths[0].disposition, 'delivered');
   });
+  it("Calico's IPAM hands portmap a /32: the hairpin rule marks the pod alone, not its node's subnet", () => {
+    const text = readFileSync('examples/cni-calico/cluster.netpath.yaml', 'utf8');
+    assert.ok(text.includes('containerPort: 8080}]'));
+    const t = buildTopology([
+      {
+        path: 'calico.netpath.yaml',
+        text: text.replace(/(  - name: web-2[\s\S]*?containerPort: 8080)\}\]/, '$1, hostPort: 8000}]'),
+      },
+    ]).topology;
+    const node2 = t.nodes.find((n) => n.name === 'node2');
+    const pod = t.pods.find((p) => p.name === 'web-2');
+    assert.ok(node2 && pod);
+    const dn = portmapChainName(t.cluster.cni.network, containerIdOf(pod));
+    const rules = portmapRules(t, node2, [pod]).nat?.rules ?? [];
+    assert.ok(
+      rules.includes(`-A ${dn} -s 10.244.2.10/32 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`),
+      rules.join('\n'),
+    );
+  });
+
+  it('a dual-stack pod gets one entry rule per protocol (iptables and ip6tables each hold one) and a DNAT per family', () => {
+    const text = readFileSync('examples/dual-stack/cluster.netpath.yaml', 'utf8').replace(
+      'ports: [{name: http, containerPort: 8080}]',
+      'ports: [{name: http, containerPort: 8080, hostPort: 8000}]',
+    );
+    const t = buildTopology([{ path: 'dual.netpath.yaml', text }]).topology;
+    const node2 = t.nodes.find((n) => n.name === 'node2');
+    const pod = t.pods.find((p) => p.name === 'web');
+    assert.ok(node2 && pod);
+    const dn = portmapChainName(t.cluster.cni.network, containerIdOf(pod));
+    const rules = portmapRules(t, node2, [pod]).nat?.rules ?? [];
+    assert.equal(rules.filter((r) => r.startsWith('-A CNI-HOSTPORT-DNAT ')).length, 1);
+    assert.deepEqual(
+      rules.filter((r) => r.startsWith(`-A ${dn} `)),
+      [
+        `-A ${dn} -s 10.244.2.0/24 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`,
+        `-A ${dn} -s 127.0.0.1/32 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`,
+        `-A ${dn} -p tcp -m tcp --dport 8000 -j DNAT --to-destination 10.244.2.10:8080`,
+        `-A ${dn} -s fd00:10:244:2::/64 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`,
+        `-A ${dn} -p tcp -m tcp --dport 8000 -j DNAT --to-destination [fd00:10:244:2::a]:8080`,
+      ],
+      'no localhost rule for IPv6 (portmap marks 127.0.0.1 only)',
+    );
+  });
 });
