@@ -135,7 +135,7 @@ describe('cni: portmap (hostPort)', () => {
     const t = buildTopology([
       {
         path: 'calico.netpath.yaml',
-        text: text.replace(/(  - name: web-2[\s\S]*?containerPort: 8080)\}\]/, '$1, hostPort: 8000}]'),
+        text: text.replace(/( {2}- name: web-2[\s\S]*?containerPort: 8080)\}\]/, '$1, hostPort: 8000}]'),
       },
     ]).topology;
     const node2 = t.nodes.find((n) => n.name === 'node2');
