@@ -31,7 +31,10 @@
  *   remote blocks it encapsulates to (IP protocol 4: an outer IPv4 header, no UDP, nothing to learn).
  *
  * The pods' wiring and the local routes stay the same with encapsulation; a pool's mode decides per remote block.
- * IPv6 blocks are routed directly (vxlan-v6.calico is not modelled).
+ * IPv6 blocks are routed directly (vxlan-v6.calico is not modelled). An IPv6 pod holds its address as a /128 and
+ * routes `default via fe80::ecee:eeff:feee:eeee dev eth0`, the link-local address of its host veth (whose MAC
+ * Calico fixes to ee:ee:ee:ee:ee:ee); the node routes it with `<pod>/128 dev <cali>` and its /122 blocks like the
+ * IPv4 ones.
  */
 import {
   canonical,
@@ -63,6 +66,13 @@ import type { CniNodeView, CniPlugin, CniRules } from './types';
 
 /** The pods' gateway: a link-local address nobody holds, answered by proxy ARP. */
 export const CALICO_GATEWAY = '169.254.1.1';
+
+/**
+ * The pods' IPv6 gateway: the host veth's own link-local address. Calico gives every host veth the MAC
+ * ee:ee:ee:ee:ee:ee, so its EUI-64 link-local address is the same on every veth, and the CNI plug-in routes the
+ * pod's IPv6 with `default via fe80::ecee:eeff:feee:eeee dev eth0` (no proxy NDP needed: the veth holds it).
+ */
+export const CALICO_GATEWAY6 = 'fe80::ecee:eeff:feee:eeee';
 
 /** Calico's name for a pod's host veth (libcalico-go VethNameForWorkload, FELIX_INTERFACEPREFIX `cali`). */
 export function calicoVethName(namespace: string, name: string, prefix = 'cali'): string {
@@ -554,10 +564,11 @@ export const CALICO_PLUGIN: CniPlugin = {
     const interfaces: DpInterface[] = [];
     const routes: DpRoute[] = [];
     for (const p of pods) {
+      const ipv6 = p.ips.some((ip) => parseAddress(ip)?.family === 6);
       interfaces.push({
         name: p.hostVeth,
         kind: 'veth',
-        addresses: [],
+        addresses: ipv6 ? [{ family: 6, address: CALICO_GATEWAY6, length: 64 }] : [],
         peer: { netns: `pod:${p.id}`, device: 'eth0' },
         proxyArp: true,
       });
@@ -623,6 +634,10 @@ export const CALICO_PLUGIN: CniPlugin = {
         pluginRoute('default', { via: CALICO_GATEWAY, dev: 'eth0', kind: 'gateway' }),
       ])
         if (r) routes.push(r);
+    }
+    if (out.some((a) => a.family === 6)) {
+      const r = pluginRoute('default', { via: CALICO_GATEWAY6, dev: 'eth0', kind: 'gateway' });
+      if (r) routes.push(r);
     }
     return { routes, addresses: out };
   },

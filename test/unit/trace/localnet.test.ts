@@ -13,6 +13,8 @@ import type { DropStep, Step } from '../../../src/core/trace/types';
 
 const HOSTPORT = readFileSync('test/fixtures/traces/hostport-localhost/topology.yaml', 'utf8');
 const NO_SNAT = readFileSync('test/fixtures/traces/hostport-localhost-no-snat/topology.yaml', 'utf8');
+/** The same without nodePortAddresses: kube-proxy's iptables mode then sets all.route_localnet. */
+const NO_SNAT_ALL = NO_SNAT.replace('    nodePortAddresses: [192.168.56.0/24]\n', '');
 const nftables = (text: string): string => text.replace('    mode: iptables\n', '    mode: nftables\n');
 
 function topologyOf(text: string) {
@@ -41,7 +43,8 @@ describe('trace: route_localnet after DNAT in OUTPUT', () => {
       [],
       'node1 has no pod with a hostPort',
     );
-    const noSnat = compileDataPlane(topologyOf(NO_SNAT)).namespaces.get('node:node2');
+    assert.notEqual(NO_SNAT_ALL, NO_SNAT);
+    const noSnat = compileDataPlane(topologyOf(NO_SNAT_ALL)).namespaces.get('node:node2');
     assert.deepEqual(
       noSnat?.interfaces.filter((i) => i.routeLocalnet),
       [],
@@ -77,7 +80,7 @@ describe('trace: route_localnet after DNAT in OUTPUT', () => {
   });
 
   it('without route_localnet on the way out, node2 drops it in OUTPUT after DNAT (martian), naming the device', () => {
-    const r = trace(nftables(NO_SNAT), { from: 'node/node2', to: '127.0.0.1:8000' });
+    const r = trace(NO_SNAT, { from: 'node/node2', to: '127.0.0.1:8000' });
     assert.deepEqual(
       r.paths.map((p) => [p.disposition, p.reason]),
       [['dropped', 'martian']],
@@ -90,7 +93,7 @@ describe('trace: route_localnet after DNAT in OUTPUT', () => {
   });
 
   it('with all.route_localnet but no masquerade, the ARP request carries 127.0.0.1 and web-2 never answers', () => {
-    const r = trace(NO_SNAT, { from: 'node/node2', to: '127.0.0.1:8000' });
+    const r = trace(NO_SNAT_ALL, { from: 'node/node2', to: '127.0.0.1:8000' });
     assert.deepEqual(
       r.paths.map((p) => [p.disposition, p.reason]),
       [['dropped', 'no-neighbor']],
