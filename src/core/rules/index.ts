@@ -45,6 +45,7 @@ import { servicePolicyUnreachable } from './service-policy-unreachable';
 import { rangeAssumed } from './range-assumed';
 import { cniFlannelNetworkMismatch } from './cni-flannel-network-mismatch';
 import { cniFlannelNodeOutsideNetwork } from './cni-flannel-node-outside-network';
+import { cniFlannelDualStackVxlan } from './cni-flannel-dual-stack-vxlan';
 import { cniIppoolOutsideCluster } from './cni-ippool-outside-cluster';
 import { cniIppoolOverlap } from './cni-ippool-overlap';
 import { cniNatOutgoingOff } from './cni-nat-outgoing-off';
@@ -95,6 +96,7 @@ export const RULES: readonly Rule[] = [
   servicePolicyUnreachable,
   cniFlannelNetworkMismatch,
   cniFlannelNodeOutsideNetwork,
+  cniFlannelDualStackVxlan,
   cniIppoolOutsideCluster,
   cniIppoolOverlap,
   cniNatOutgoingOff,
