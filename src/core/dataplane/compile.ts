@@ -12,6 +12,7 @@
  */
 import {
   defaultPrefix,
+  literalAddress,
   addressKey,
   canonical,
   formatAddress,
@@ -140,7 +141,7 @@ export function kubeProxySetsRouteLocalnet(t: Topology): boolean {
   if (families.length && !families.includes(4)) return false;
   if (kp.mode === 'ipvs') return true;
   if (kp.nodePortAddresses.length === 0) return true;
-  const loopback = parseAddress('127.0.0.1')!;
+  const loopback = literalAddress('127.0.0.1');
   return kp.nodePortAddresses.some((c) => {
     const p = c === 'primary' ? undefined : parseAddressOrPrefix(c.trim());
     return p?.family === 4 && prefixContainsAddress(p, loopback);
