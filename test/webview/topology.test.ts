@@ -320,10 +320,9 @@ suite('topology view', () => {
   test('a 100-node, 3,000-pod cluster opens fitted, in readable collapsed groups, in order, and stays responsive', async () => {
     const v = await h.open(STATE);
     try {
-      const t0 = Date.now();
+      // No timed assertions: how fast this opens is the bench's business (bench/topology-view.ts).
       await v.post(bigCluster(100, 30));
       await v.page.locator('#graph-holder[data-ready]').waitFor({ timeout: 20_000 });
-      const opened = Date.now() - t0;
       // Six groups of at most 17 nodes, six of Services; no node or pod drawn alone until opened.
       assert.equal(await v.page.locator('#graph .el.nodes').count(), 6);
       assert.equal(await v.page.locator('#graph .el.services').count(), 6);
@@ -351,24 +350,25 @@ suite('topology view', () => {
         'the groups are not in the topology order',
       );
       await assertDrawnAndReadable(v, 'topology-big-cluster-opened');
-      assert.ok(opened < 8000, `opened in ${opened} ms`);
 
-      const t1 = Date.now();
       await v.page.locator('#graph [data-toggle="nodes:0"]').click();
       await v.page.locator('#graph [data-toggle="node:node-7"]').click();
       await v.page.locator('#graph .el.node[data-id="node:node-7"] .el.pod').first().waitFor({ timeout: 20_000 });
-      const expanded = Date.now() - t1;
       assert.equal(await v.page.locator('#graph .el.node').count(), 17);
       assert.equal(await v.page.locator('#graph .el.pod').count(), 30);
-      assert.ok(expanded < 16000, `expanded a group and a node in ${expanded} ms`);
-      // Pan and zoom are transforms, not re-layouts.
-      const t2 = Date.now();
+      // Pan and zoom are transforms, not re-layouts: the viewport's transform changes and the drawn elements are the
+      // same ones (a mark put on a pod before zooming is still there after; a redraw would make new elements).
+      const viewport = () => v.page.locator('#viewport').evaluate((e) => e.getAttribute('transform'));
+      const before = await viewport();
+      await v.page
+        .locator('#graph .el.pod')
+        .first()
+        .evaluate((e) => e.setAttribute('data-test-mark', '1'));
       for (let i = 0; i < 10; i++) await v.page.locator('#zoom-in').click();
-      assert.ok(Date.now() - t2 < 3000);
+      assert.notEqual(await viewport(), before, 'zooming in did not change the view');
+      assert.equal(await v.page.locator('#graph .el.pod[data-test-mark]').count(), 1, 'zooming redrew the graph');
+      assert.equal(await v.page.locator('#graph .el.pod').count(), 30);
       savePng('topology-big-cluster-dark', await v.page.screenshot());
-      console.log(
-        `      (100 nodes, 3000 pods: opened in ${opened} ms, a group and a node expanded in ${expanded} ms)`,
-      );
     } finally {
       await v.close();
     }
