@@ -9,7 +9,7 @@
  */
 import type { BranchBudget } from '../branches';
 import type { Family, Prefix } from '../net/address';
-import type { Decision, Hook, NatRecord } from '../netfilter/types';
+import type { Decision, Hook, NatRecord, TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import type { RulesBlock } from './types';
 
@@ -40,7 +40,33 @@ export interface FilterPacket {
     readonly outPort?: string;
     readonly only?: boolean;
   };
+  /**
+   * The netdev ingress chains of `inIface` at PREROUTING. Absent: they run first, as the kernel runs them for a packet
+   * the device receives. `none`: not here (a frame arriving on a bridge port: the bridge device's ingress runs only if
+   * the bridge passes the frame up to the node). `only`: just them (that frame, after the bridge's hooks, when
+   * br_netfilter already ran the IP PREROUTING at the bridge).
+   */
+  readonly netdevIngress?: 'only' | 'none';
 }
+
+/**
+ * NetworkPolicy's place on a hook in NetPath's model, where the lab enforces it (src/lab/policy.ts): the first rule
+ * of the iptables filter table's chain of FORWARD, INPUT or OUTPUT (priority 0). The walk evaluates such a hook in
+ * two parts around it when a policy may be judged there. `before-policy`: every chain the kernel runs before that
+ * filter table (raw, mangle, nat OUTPUT's DNAT; nftables base chains of lower priority, and those at priority 0,
+ * which the nftables backend orders before iptables' on a tie; a bridge family's chains that run before
+ * br_netfilter's IP hook; netdev ingress). `after-policy`: the rest.
+ */
+export type HookPart = 'before-policy' | 'after-policy';
+
+/** iptables' tables of a hook that run before NetworkPolicy's place (see {@link HookPart}): lower priority than filter. */
+export const TABLES_BEFORE_POLICY: Readonly<Record<Hook, readonly TableName[]>> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle'],
+  FORWARD: ['mangle'],
+  OUTPUT: ['raw', 'mangle', 'nat'],
+  POSTROUTING: ['mangle', 'nat'],
+};
 
 /** What the namespace and its conntrack know when the hook runs. */
 export interface FilterContext {
@@ -125,8 +151,8 @@ export interface RulesKnowledge {
 export interface PacketFilter {
   /** Which backend evaluates the rules. */
   readonly backend: 'iptables' | 'nftables';
-  /** Runs every table/base chain the backend has on `hook`, in the kernel's order. */
-  evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult;
+  /** Runs every table/base chain the backend has on `hook`, in the kernel's order; `part`: the ones on one side of NetworkPolicy's place. */
+  evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext, part?: HookPart): FilterResult;
   /**
    * The rules as the backend's own tool prints them (`iptables-save`, `nft list ruleset`): what "Show Node Rules"
    * shows, what the kernel lab loads, and the text generated rules' spans point into (the file `netpath:rules/<node>`).

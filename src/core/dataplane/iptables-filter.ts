@@ -3,7 +3,7 @@
  * node-rules.ts from kube-proxy, the CNI plug-in, ip-masq-agent and the node's own lines), evaluated by the
  * general iptables model in src/core/netfilter.
  */
-import { chainsOf, evaluateHook } from '../netfilter/evaluate';
+import { HOOK_TABLES, chainsOf, evaluateHook } from '../netfilter/evaluate';
 import type { Hook, NatRecord, Ruleset } from '../netfilter/types';
 import type { Prefix } from '../net/address';
 import type { Span } from '../problem';
@@ -14,9 +14,11 @@ import type {
   FilterPacket,
   FilterResult,
   FilterRuleSummary,
+  HookPart,
   PacketFilter,
   RulesKnowledge,
 } from './filter';
+import { TABLES_BEFORE_POLICY } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
 
@@ -86,8 +88,13 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
       return rules.problems;
     },
     blocks: rules.blocks,
-    evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult {
-      const res = placeHookResult(rules, evaluateHook(ruleset, hook, packet, ctx));
+    evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext, part?: HookPart): FilterResult {
+      // A hook in two parts around NetworkPolicy's place (the filter table's first rule): the tables of each side.
+      const before = TABLES_BEFORE_POLICY[hook];
+      const tables = !part
+        ? undefined
+        : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
+      const res = placeHookResult(rules, evaluateHook(ruleset, hook, packet, tables ? { ...ctx, tables } : ctx));
       return {
         outcomes: res.outcomes.map((o) => ({
           probability: o.probability,

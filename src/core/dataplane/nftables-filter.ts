@@ -32,6 +32,7 @@ import type {
   FilterPacket,
   FilterResult,
   FilterRuleSummary,
+  HookPart,
   PacketFilter,
 } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
@@ -157,6 +158,17 @@ function bridgePacket(p: FilterPacket): FilterPacket & { inBridge?: string; outB
   };
 }
 
+/**
+ * Whether a step runs on `part`'s side of NetworkPolicy's place (the iptables filter table's first rule, priority 0):
+ * before it every chain of lower priority (a bridge chain before br_netfilter's IP hook sorts far below 0), and
+ * nftables chains at 0, which run before iptables' on a tie.
+ */
+function inPart(st: Step, part: HookPart | undefined): boolean {
+  if (!part) return true;
+  const before = st.priority < 0 || (st.priority === 0 && st.kind === 'nft');
+  return part === 'before-policy' ? before : !before;
+}
+
 export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
   const kp = parseNftRuleset(nftText, rulesFile, 0);
   const mine = own ? parseNftRuleset(own.text, OWN, 0) : undefined;
@@ -175,13 +187,14 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       placed && placed.file === rulesFile ? { ...placed, start: placed.start + shift, end: placed.end + shift } : placed
     ) as S;
   };
-  const steps = (hook: Hook, packet: FilterPacket): Step[] => {
+  const steps = (hook: Hook, packet: FilterPacket, part?: HookPart): Step[] => {
     const family = packet.family;
     // netdev ingress of the device the packet arrived on: before every prerouting chain. A bridged frame (port to
-    // port) never reaches the bridge device's ingress; the port's own ingress is not modelled (the walk's hooks
-    // see the bridge, not its ports).
+    // port) never reaches the bridge device's ingress, and a frame the bridge passes up to the node reaches it only
+    // after the bridge's hooks (the walk asks for it then, `netdevIngress: 'only'`); the port's own ingress is not
+    // modelled (the walk's hooks see the bridge, not its ports).
     const ingress: Step[] =
-      hook === 'PREROUTING' && packet.inIface && !packet.bridged
+      hook === 'PREROUTING' && packet.inIface && !packet.bridged && packet.netdevIngress !== 'none'
         ? nftIngressChains(parsed.ruleset, packet.inIface).map((c) => ({
             kind: 'nft',
             chain: c,
@@ -190,6 +203,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
             ingress: true,
           }))
         : [];
+    if (packet.netdevIngress === 'only') return ingress;
     // The bridge family's chains of a frame crossing a bridge, around br_netfilter's IP hooks as the kernel runs them:
     // br_netfilter sits at priority 0 of the bridge's prerouting (chains below it run first, the rest after the IP
     // prerouting hook gave the frame back), just below 0 on forward (br_nf_forward_ip at -1), and last on
@@ -206,7 +220,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       nat: false,
       bridge: true,
     }));
-    if (frame?.only) return bridge;
+    if (frame?.only) return bridge.filter((st) => inPart(st, part));
     const nft: Step[] = nftHookChains(parsed.ruleset, hook.toLowerCase() as never, family).map((c) => ({
       kind: 'nft',
       chain: c,
@@ -221,7 +235,8 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
     return [...ingress, ...bridge, ...nft, ...ipt]
       .map((s, i) => ({ s, i }))
       .sort((a, b) => a.s.priority - b.s.priority || a.i - b.i)
-      .map((x) => x.s);
+      .map((x) => x.s)
+      .filter((st) => inPart(st, part));
   };
   /** ClientIP affinity: the set an endpoint chain updates with the client (`update @affinity-… { ip saddr }`). */
   const remembersOf = (table: string, chain: string): FilterNat['remembers'] => {
@@ -255,7 +270,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
       ...iptables.problems.map((p) => ({ ...p, span: moveSpan(p.span) })),
     ],
     blocks,
-    evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext): FilterResult {
+    evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext, part?: HookPart): FilterResult {
       type Live = FilterOutcome & { natDone: boolean; conntrack: FilterContext['conntrack'] };
       let live: Live[] = [
         {
@@ -270,7 +285,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
         },
       ];
       const done: FilterOutcome[] = [];
-      for (const step of steps(hook, packet)) {
+      for (const step of steps(hook, packet, part)) {
         const next: Live[] = [];
         for (const l of live) {
           if (step.nat && (l.natDone || l.conntrack.state !== 'NEW')) {

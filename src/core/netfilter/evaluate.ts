@@ -243,6 +243,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   let live: State[] = [state];
   const done: Outcome[] = [];
   for (const tableName of HOOK_TABLES[hook]) {
+    if (ctx.tables && !ctx.tables.includes(tableName)) continue;
     const table = ruleset.tables[tableName];
     if (!table) continue;
     const chains = chainsOf(table);

@@ -204,6 +204,8 @@ export interface EvalContext {
   /** Maximum nesting of jumps (default 64) and of rules visited per outcome path (default 100000). */
   readonly maxDepth?: number;
   readonly maxSteps?: number;
+  /** Only these tables' chains of the hook run (a hook evaluated in parts); absent: every table. */
+  readonly tables?: readonly TableName[];
 }
 
 export interface NatEndpoint {

@@ -17,7 +17,7 @@ import type { BranchBudget } from '../branches';
 import { IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
-import type { FilterDecision, FilterPacket, Hook, PacketFilter } from '../dataplane/filter';
+import type { FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type { PolicyIndex } from '../policy/evaluate';
 import type { DirectionVerdict, PolicyConnection } from '../policy/types';
@@ -327,6 +327,10 @@ interface HookOpts {
   readonly bridgeFrame?: FilterPacket['bridgeFrame'];
   /** The address MASQUERADE takes: the outgoing interface's. */
   readonly outAddress?: string;
+  /** Just the chains on one side of NetworkPolicy's place on the hook (see {@link hookAroundPolicy}). */
+  readonly part?: HookPart;
+  /** The netdev ingress chains of `inIface` (see {@link FilterPacket.netdevIngress}). */
+  readonly netdevIngress?: FilterPacket['netdevIngress'];
 }
 
 type HookEnd =
@@ -451,12 +455,13 @@ function addressesOf(n: Netns): {
 }
 
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
-  // A bridge-only hook (the bridge family's chains alone) is no IP hook: conntrack does not translate there.
-  const bridgeOnly = !!o.bridgeFrame?.only;
-  let s = bridgeOnly ? s0 : replyNat(s0, n.id, hook);
+  // A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone is no IP hook: conntrack
+  // does not translate there; nor does it again in a hook's second part (it did in the first).
+  const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
+  let s = notIp || o.part === 'after-policy' ? s0 : replyNat(s0, n.id, hook);
   const filter = n.filter;
-  // Only the nftables backend has bridge-family tables (a node's own `nftables:` text).
-  if (!filter || (bridgeOnly && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
+  // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
+  if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
   const packet: FilterPacket = {
     family: p.family,
@@ -470,22 +475,28 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ...(o.outIface ? { outIface: o.outIface } : {}),
     ...(o.bridged ? { bridged: true } : {}),
     ...(o.bridgeFrame ? { bridgeFrame: o.bridgeFrame } : {}),
+    ...(o.netdevIngress ? { netdevIngress: o.netdevIngress } : {}),
   };
   const entry = s.reply?.entries.find((e) => e.netns === n.id);
   const addresses = addressesOf(n);
-  const res = filter.evaluate(hook, packet, {
-    localAddresses: addresses.local,
-    interfaceAddresses: addresses.byInterface,
-    conntrack: s.reply
-      ? {
-          state: 'ESTABLISHED',
-          ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
-          ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
-        }
-      : { state: 'NEW' },
-    ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
-    ...(env.branches ? { branches: env.branches } : {}),
-  });
+  const res = filter.evaluate(
+    hook,
+    packet,
+    {
+      localAddresses: addresses.local,
+      interfaceAddresses: addresses.byInterface,
+      conntrack: s.reply
+        ? {
+            state: 'ESTABLISHED',
+            ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
+            ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
+          }
+        : { state: 'NEW' },
+      ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
+      ...(env.branches ? { branches: env.branches } : {}),
+    },
+    o.part,
+  );
   s = { ...s };
   // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
   const stepOf = new Map<FilterDecision, NetfilterStep>();
@@ -589,6 +600,26 @@ function hookThen(
 ): Finished[] {
   return runHook(env, s, n, hook, o).flatMap((e) =>
     e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n, hook),
+  );
+}
+
+/**
+ * A hook where NetworkPolicy may be judged (FORWARD, INPUT, OUTPUT of a node): its chains up to the policy's place
+ * (the iptables filter table's first rule, {@link HookPart}), the policy verdicts, then the rest; so a chain the
+ * kernel runs earlier (a bridge family's forward chain at priority filter, nat OUTPUT's DNAT) decides first, and the
+ * filter table's own rules come after the verdict. Where no policy can be judged, the whole hook at once.
+ */
+function hookAroundPolicy(
+  env: WalkEnv,
+  s: WalkState,
+  n: Netns,
+  hook: 'FORWARD' | 'INPUT' | 'OUTPUT',
+  o: HookOpts,
+  then: (s: WalkState) => Finished[],
+): Finished[] {
+  if (!env.policy || n.kind !== 'node' || s.tunnel) return hookThen(env, s, n, hook, o, then);
+  return hookThen(env, s, n, hook, { ...o, part: 'before-policy' }, (a) =>
+    policyAt(env, a, n, hook, (b) => hookThen(env, b, n, hook, { ...o, part: 'after-policy' }, then)),
   );
 }
 
@@ -901,8 +932,8 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   const tooBig = s.tunnel ? undefined : exceedsMtu(n, r.dev, s.pkt);
   if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'sent');
   // The node's own packet to a pod of this node: the pod's ingress policies judge it in filter OUTPUT (after DNAT).
-  return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev }, (o) =>
-    policyAt(env, o, n, 'OUTPUT', (a) => (a.pkt.dst === s.pkt.dst ? send(a, r.dev, r.via) : reroute(a))),
+  return hookAroundPolicy(env, st, n, 'OUTPUT', { outIface: r.dev }, (a) =>
+    a.pkt.dst === s.pkt.dst ? send(a, r.dev, r.via) : reroute(a),
   );
 }
 
@@ -1169,10 +1200,8 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   if (martian) return finish(s, n.id, 'dropped', 'martian', martian, { device: inDev, address: martianAddress(s.pkt) });
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
-    return policyAt(env, st, n, 'INPUT', (p) =>
-      hookThen(env, p, n, 'INPUT', { inIface: inDev }, (a) =>
-        a.tunnel ? decapsulate(env, a, a.tunnel, n, inDev) : deliver(env, a, n, inDev),
-      ),
+    return hookAroundPolicy(env, st, n, 'INPUT', { inIface: inDev }, (a) =>
+      a.tunnel ? decapsulate(env, a, a.tunnel, n, inDev) : deliver(env, a, n, inDev),
     );
   }
   const r = lookupRoute(n, dst);
@@ -1212,16 +1241,14 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   );
   const iface = n.interfaces.find((i) => i.name === r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
-  return policyAt(env, st, n, 'FORWARD', (p) =>
-    hookThen(env, p, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
-      hookThen(
-        env,
-        a,
-        n,
-        'POSTROUTING',
-        { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
-        (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
-      ),
+  return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
+    hookThen(
+      env,
+      a,
+      n,
+      'POSTROUTING',
+      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
+      (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
     ),
   );
 }
@@ -1267,37 +1294,32 @@ function bridgeIngress(
     }
     const frame = { bridge: bridge.name, inPort: port, outPort: out };
     // Without br_netfilter no IP hook sees a bridged frame, only the bridge family's forward and postrouting chains;
-    // policy is still judged where FORWARD would run.
+    // policy is still judged where br_netfilter's FORWARD would run (between the bridge chains below priority -1 and
+    // the rest).
     if (!n.brNetfilter)
-      return policyAt(env, st, n, 'FORWARD', (p) =>
-        hookThen(env, p, n, 'FORWARD', { bridgeFrame: { ...frame, only: true } }, (b) =>
-          hookThen(env, b, n, 'POSTROUTING', { bridgeFrame: { ...frame, only: true } }, (c) =>
-            crossPort(env, c, n, out),
-          ),
-        ),
+      return hookAroundPolicy(env, st, n, 'FORWARD', { bridgeFrame: { ...frame, only: true } }, (b) =>
+        hookThen(env, b, n, 'POSTROUTING', { bridgeFrame: { ...frame, only: true } }, (c) => crossPort(env, c, n, out)),
       );
-    return policyAt(env, st, n, 'FORWARD', (p) =>
-      hookThen(
-        env,
-        p,
-        n,
-        'FORWARD',
-        { inIface: bridge.name, outIface: bridge.name, bridged: true, bridgeFrame: frame },
-        (b) =>
-          hookThen(
-            env,
-            b,
-            n,
-            'POSTROUTING',
-            {
-              outIface: bridge.name,
-              bridged: true,
-              bridgeFrame: frame,
-              outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
-            },
-            (c) => crossPort(env, c, n, out),
-          ),
-      ),
+    return hookAroundPolicy(
+      env,
+      st,
+      n,
+      'FORWARD',
+      { inIface: bridge.name, outIface: bridge.name, bridged: true, bridgeFrame: frame },
+      (b) =>
+        hookThen(
+          env,
+          b,
+          n,
+          'POSTROUTING',
+          {
+            outIface: bridge.name,
+            bridged: true,
+            bridgeFrame: frame,
+            outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
+          },
+          (c) => crossPort(env, c, n, out),
+        ),
     );
   };
   // A frame for the bridge itself passes the bridge family's input chains on its way up to the node's stack.
@@ -1310,11 +1332,18 @@ function bridgeIngress(
       toPort ? bridgeOut(a, toPort, 'destination') : upToNode(a, (b) => receive(env, b, n, bridge.name)),
     );
   const before = s.pkt.dst;
+  // The frame arrives on a port: the bridge device's netdev ingress runs only when the bridge passes it up to the
+  // node, after the bridge's hooks (`upToBridgeDevice`).
   const pre: HookOpts = {
     inIface: bridge.name,
-    ...(toPort ? { bridged: true } : {}),
+    ...(toPort ? { bridged: true } : { netdevIngress: 'none' }),
     bridgeFrame: { bridge: bridge.name, inPort: port },
   };
+  /** The frame received by the bridge device itself: its netdev ingress chains (br_netfilter ran PREROUTING). */
+  const upToBridgeDevice = (a: WalkState, then: (b: WalkState) => Finished[]): Finished[] =>
+    hop(a, n.id, bridge.name, 'in', (b) =>
+      hookThen(env, b, n, 'PREROUTING', { inIface: bridge.name, netdevIngress: 'only' }, then),
+    );
   return hookThen(env, s, n, 'PREROUTING', pre, (a) => {
     if (a.pkt.dst !== before) {
       // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
@@ -1329,12 +1358,14 @@ function bridgeIngress(
               nb.device,
               'nat-at-bridge',
             );
-          return toPort ? viaBridge(a) : hop(a, n.id, bridge.name, 'in', viaBridge);
+          return toPort ? viaBridge(a) : upToBridgeDevice(a, viaBridge);
         }
       }
     }
     if (toPort) return bridgeOut(a, toPort, 'destination');
-    return upToNode(a, (b) => routeInput(env, b, n, bridge.name));
+    return hookThen(env, a, n, 'INPUT', { bridgeFrame: { bridge: bridge.name, inPort: port, only: true } }, (b) =>
+      upToBridgeDevice(b, (c) => routeInput(env, c, n, bridge.name)),
+    );
   });
 }
 

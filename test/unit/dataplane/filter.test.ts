@@ -19,7 +19,14 @@ function stubFilter(calls: string[]): PacketFilter {
     backend: 'nftables',
     evaluate(hook, packet): FilterResult {
       // (A bridge-only hook: the bridge family's chains of a frame crossing a bridge, which an nftables backend has.)
-      calls.push(packet.bridgeFrame?.only ? `bridge ${hook}` : hook);
+      // (A device's netdev ingress alone: the bridge device's, for a frame the bridge passes up to the node.)
+      calls.push(
+        packet.bridgeFrame?.only
+          ? `bridge ${hook}`
+          : packet.netdevIngress === 'only'
+            ? `netdev ingress of ${packet.inIface}`
+            : hook,
+      );
       const drop = hook === 'FORWARD';
       return {
         outcomes: [
@@ -77,8 +84,9 @@ describe('dataplane/filter (packet-filter backends)', () => {
     const fw = path.hops.flatMap((h) => h.steps).find((s) => s.kind === 'netfilter');
     assert.ok(fw && fw.kind === 'netfilter' && fw.role === 'service-firewall' && fw.verdict === 'DROP');
     // The frame for client's gateway crosses cni0: br_netfilter's PREROUTING, the bridge's input on its way up to
-    // node1's stack, then the routed FORWARD.
-    assert.deepEqual(calls, ['PREROUTING', 'bridge INPUT', 'FORWARD']);
+    // node1's stack, cni0's netdev ingress as cni0 receives it there (not before the bridge's hooks), then the routed
+    // FORWARD (no NetworkPolicy in this topology: the hook in one part).
+    assert.deepEqual(calls, ['PREROUTING', 'bridge INPUT', 'netdev ingress of cni0', 'FORWARD']);
   });
 
   it('the iptables backend lists its rules with what they match on and tells who wrote them', () => {
