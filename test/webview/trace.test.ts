@@ -581,6 +581,34 @@ suite('trace view', () => {
         (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
       )!.content;
       assert.match(md, /- bridge FORWARD bridge pods \(priority filter\): forward: DROP/);
+      // The bridge runs its own forward chain (priority filter, -200) before br_netfilter's IP FORWARD (-1): on the
+      // bridge's lane after its decision, with its own box above it, never under a "br_netfilter → IP FORWARD" box
+      // (which this frame, dropped first, never reached).
+      const lane = rp.locator('.rp-bridge-lane');
+      assert.deepEqual(
+        await lane
+          .locator('.rp-bridge-hook, .rp-bridge-decision, .rp-bridge-chain')
+          .evaluateAll((els) =>
+            els.map((e) =>
+              e.classList.contains('rp-bridge-decision')
+                ? 'decision'
+                : e.classList.contains('rp-bridge-chain')
+                  ? `${e.getAttribute('data-hook')} chain`
+                  : e.getAttribute('data-hook'),
+            ),
+          ),
+        ['PREROUTING', 'decision', 'FORWARD chain'],
+      );
+      assert.equal(await lane.locator('.rp-bridge-hook[data-hook="FORWARD"]').count(), 0);
+      assert.equal(await lane.locator('.rp-brnf').count(), 1, 'br_netfilter ran only the IP PREROUTING');
+      const box = (await lane.locator('.rp-bridge-chain rect').boundingBox())!;
+      const below = (await stage.locator('rect.rp-box').boundingBox())!;
+      assert.ok(box.y + box.height < below.y, 'the bridge chain box is above its stage');
+      assert.ok(box.x <= below.x + 1 && box.x + box.width >= below.x + below.width - 1, 'and spans it');
+      const decision = (await lane.locator('.rp-bridge-decision rect').boundingBox())!;
+      assert.ok(decision.x + decision.width <= box.x, 'after the bridge decision');
+      assert.match(oneLine(await lane.locator('.rp-bridge-chain').textContent()), /bridge FORWARD.*bridge pods/);
+      assert.match(md, /PREROUTING → out of veth\w+ → FORWARD chain of bridge pods/);
       savePng('trace-rulepath-bridge-family', await v.page.locator('#rulepath-holder').screenshot());
     } finally {
       await v.close();
@@ -749,6 +777,50 @@ suite('trace view', () => {
       const stats = await pixelStats(h.browser, shot);
       assert.ok(stats.variance > 100 && stats.distinct > 10, `the rule path is blank (${JSON.stringify(stats)})`);
       assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test('rule path of the node’s own connection to its pod: nat OUTPUT, then the NetworkPolicy verdict where it is judged, then filter OUTPUT', async () => {
+    const g = golden('policy-node-traffic-judged');
+    const v = await openTrace(g);
+    try {
+      const i = g.expected.paths[0].hops.findIndex((hop) => hop.steps.some((st) => st.kind === 'policy'));
+      assert.ok(i >= 0);
+      await v.page.locator(`#hops tbody tr[data-hop="${i}"] td`).first().click();
+      const rp = v.page.locator('#rulepath-holder svg');
+      const order = await rp
+        .locator('.rp-stage, .rp-policy-point')
+        .evaluateAll((els) =>
+          els.map((e) =>
+            e.classList.contains('rp-policy-point')
+              ? 'policy'
+              : `${e.getAttribute('data-table')} ${e.getAttribute('data-hook')}`,
+          ),
+        );
+      assert.deepEqual(order.slice(0, 3), ['nat OUTPUT', 'policy', 'filter OUTPUT'], order.join(', '));
+      const point = rp.locator('.rp-policy-point');
+      assert.match(
+        oneLine(await point.locator('.rp-policy.ok').textContent()),
+        /^ingress of shop\/web-1: allowed by shop\/web/,
+      );
+      const [nat, pol, filter] = await Promise.all([
+        rp.locator('.rp-stage[data-table="nat"][data-hook="OUTPUT"] rect.rp-box').boundingBox(),
+        point.locator('rect.rp-box').boundingBox(),
+        rp.locator('.rp-stage[data-table="filter"][data-hook="OUTPUT"] rect.rp-box').boundingBox(),
+      ]);
+      assert.ok(nat!.x + nat!.width < pol!.x && pol!.x + pol!.width < filter!.x, 'drawn left to right in that order');
+      assert.equal(await rp.locator('.rp-policy').count(), 1, 'the verdict once, where it was judged');
+      await v.page.locator('#export-markdown').click();
+      const md = (await v.posted()).find(
+        (m): m is Extract<WebviewMessage, { type: 'export' }> => m.type === 'export' && m.format === 'markdown',
+      )!.content;
+      const lines = md.split('\n');
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      assert.ok(at(/^- OUTPUT nat/) < at(/^- NetworkPolicy ingress of shop\/web-1/), md);
+      assert.ok(at(/^- NetworkPolicy ingress of shop\/web-1/) < at(/^- OUTPUT filter/), md);
+      savePng('trace-rulepath-policy-output', await v.page.locator('#rulepath-holder').screenshot());
     } finally {
       await v.close();
     }

@@ -92,7 +92,12 @@ export type RuleItem =
   /** A bridge hook of a bridged frame: br_netfilter runs the IP hook's stages that follow it (none: nothing decided). */
   | { readonly kind: 'bridge-hook'; readonly hook: BridgeHook }
   /** The bridge's forwarding decision between its PREROUTING and FORWARD hooks (instead of the routing decision). */
-  | { readonly kind: 'bridge-decision'; readonly decision: BridgeDecision };
+  | { readonly kind: 'bridge-decision'; readonly decision: BridgeDecision }
+  /**
+   * NetworkPolicy verdicts where they were judged: the first rule of the filter table's chain, so after the chains
+   * the kernel ran before it (nat OUTPUT, a bridge family's forward chain) and before the filter table's own rules.
+   */
+  | { readonly kind: 'policy'; readonly steps: readonly PolicyStep[] };
 
 export interface RulePath {
   /** In the kernel's order: stages, the routing decision, and for a bridged frame the bridge hooks and decision. */
@@ -162,7 +167,9 @@ export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: str
   const bridgeStep = bridgeAt >= 0 ? (hop.steps[bridgeAt] as BridgeStep) : undefined;
   const portIn = bridgePort ?? (bridgeStep?.inPort === hop.device && hop.dir === 'in' ? bridgeStep.bridge : undefined);
   const bridgeName = bridgeStep?.bridge ?? portIn;
+  // An IP hook's step br_netfilter ran for the bridge (a bridge family's own chain is the bridge hook itself).
   const bridgedStep = (s: NetfilterStep) =>
+    !s.family &&
     !!bridgeName &&
     steps.length > 0 &&
     (s.hook === 'PREROUTING'
@@ -178,15 +185,26 @@ export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: str
     .map(netfilterOf);
   const items: RuleItem[] = [];
   const lane: BridgeHook[] = [];
-  /** Adds the bridge hooks up to `hook` (in order) that were passed and not drawn yet, with the decision. */
-  const passBridge = (upTo: BridgeHook) => {
+  let decided = false;
+  const decide = () => {
+    if (decided) return;
+    decided = true;
+    items.push({ kind: 'bridge-decision', decision: decisionOf() });
+  };
+  /**
+   * Adds the bridge hooks up to `hook` (in order) that were passed and not drawn yet, with the decision; `upTo` itself
+   * only when `inclusive` (a bridge family's chain of that hook is not br_netfilter's part of it: the hook's box is
+   * added when an IP stage br_netfilter ran from it follows).
+   */
+  const passBridge = (upTo: BridgeHook, inclusive = true) => {
     if (!bridgeName) return;
     const order: BridgeHook[] = ['PREROUTING', 'FORWARD', 'POSTROUTING'];
     for (const h of order.slice(0, order.indexOf(upTo) + 1)) {
       if (lane.includes(h)) continue;
       if (h === 'PREROUTING' && !portIn) continue;
       if (h !== 'PREROUTING' && !bridgeStep) continue;
-      if (h === 'FORWARD') items.push({ kind: 'bridge-decision', decision: decisionOf() });
+      if (h === 'FORWARD') decide();
+      if (h === upTo && !inclusive) break;
       lane.push(h);
       items.push({ kind: 'bridge-hook', hook: h });
     }
@@ -202,8 +220,18 @@ export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: str
       : next?.steps.some((s) => s.kind === 'bridge')
         ? { kind: 'next-hop' }
         : { kind: 'host' };
+  // The policy verdicts in the hop's order among the stages.
+  const policySteps = hop.steps.filter((s): s is PolicyStep => s.kind === 'policy');
+  let nextPolicy = 0;
+  const policiesUpTo = (at: number) => {
+    const due: PolicyStep[] = [];
+    while (nextPolicy < policySteps.length && (at < 0 || hop.steps.indexOf(policySteps[nextPolicy]) < at))
+      due.push(policySteps[nextPolicy++]);
+    if (due.length) items.push({ kind: 'policy', steps: due });
+  };
   let i = 0;
   while (i < steps.length) {
+    policiesUpTo(hop.steps.indexOf(steps[i]));
     const hook = steps[i].hook;
     const family = steps[i].family;
     const table = steps[i].table;
@@ -257,7 +285,15 @@ export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: str
     );
     const bridged = bridgedStep(group[0]);
     if (bridged) passBridge(hook as BridgeHook);
-    else if (items.length && hook !== 'PREROUTING' && lastHook(items) === 'PREROUTING') items.push({ kind: 'routing' });
+    else if (family === 'bridge' && bridgeName) {
+      // A bridge family's chain: its place on the bridge's lane, by the kernel's order of the bridge hooks (before
+      // br_netfilter's IP stages of that hook or after them, as the steps came); the input hook after the decision.
+      if (hook === 'INPUT') {
+        passBridge('PREROUTING');
+        decide();
+      } else passBridge(hook as BridgeHook, false);
+    } else if (items.length && hook !== 'PREROUTING' && lastHook(items) === 'PREROUTING')
+      items.push({ kind: 'routing' });
     items.push({
       kind: 'stage',
       stage: {
@@ -272,12 +308,13 @@ export function rulePath(hop: Hop, paths: readonly TracePath[], bridgePort?: str
       },
     });
   }
+  if (steps.length) policiesUpTo(-1);
   if (bridgeName && steps.length) {
     // The rest of the bridge's way at this hop: the decision where the frame went up to the node or on to the next
     // hop, or the hooks a forwarded frame passed where no IP rule decided (not when it ended at this hop).
     if (!bridgeStep) {
       if (portIn && !lane.includes('PREROUTING')) passBridge('PREROUTING');
-      items.push({ kind: 'bridge-decision', decision: decisionOf() });
+      decide();
     } else if (!lastOfWalk) passBridge('POSTROUTING');
   }
   return {
@@ -323,19 +360,46 @@ function decisionShort(d: BridgeDecision): string {
   return d.hairpin === 'on' ? `back out of ${d.outPort}` : `out of ${d.outPort}`;
 }
 
-/** Whether a bridge hook has IP stages of its own (the items after it up to the next lane item). */
-function stagesUnder(items: readonly RuleItem[], k: number): number {
-  let n = 0;
-  for (let j = k + 1; j < items.length && items[j].kind === 'stage'; j++) n++;
-  return n;
+/** A bridge family's own chain on a bridged frame's way: drawn on the bridge's lane, not under br_netfilter. */
+const isBridgeChain = (it: RuleItem): it is { kind: 'stage'; stage: Stage } =>
+  it.kind === 'stage' && it.stage.family === 'bridge';
+
+/**
+ * The items br_netfilter ran from a bridge hook: the IP stages after it up to the next lane item, with the
+ * NetworkPolicy verdicts judged among them (in the filter table br_netfilter's FORWARD runs).
+ */
+function itemsUnder(items: readonly RuleItem[], k: number): number[] {
+  const under: number[] = [];
+  for (let j = k + 1; j < items.length; j++) {
+    const it = items[j];
+    if (!((it.kind === 'stage' && !isBridgeChain(it)) || it.kind === 'policy')) break;
+    under.push(j);
+  }
+  // Verdicts after the hook's last stage were judged at another hook's place (the next lane hook's, or none).
+  while (under.length && items[under[under.length - 1]].kind === 'policy') under.pop();
+  return under;
 }
+
+/** How many IP stages br_netfilter ran from a bridge hook. */
+function stagesUnder(items: readonly RuleItem[], k: number): number {
+  return itemsUnder(items, k).filter((j) => items[j].kind === 'stage').length;
+}
+
+const policyText = (p: PolicyStep): string =>
+  `${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`;
 
 /** The rule path as lines of text (Markdown export, screen readers): one line per stage, bridge hook and decision. */
 export function rulePathLines(r: RulePath): string[] {
   const lines: string[] = [];
   if (r.bridge) {
     const lane = r.items.flatMap((it) =>
-      it.kind === 'bridge-hook' ? [it.hook] : it.kind === 'bridge-decision' ? [decisionText(it.decision)] : [],
+      it.kind === 'bridge-hook'
+        ? [it.hook]
+        : it.kind === 'bridge-decision'
+          ? [decisionText(it.decision)]
+          : isBridgeChain(it)
+            ? [`${it.stage.hook} chain of ${it.stage.table}`]
+            : [],
     );
     lines.push(
       `bridge ${r.bridge.name} with br_netfilter${r.bridge.inPort ? ` (in by ${r.bridge.inPort})` : ''}: ${lane.join(' → ')}`,
@@ -344,6 +408,10 @@ export function rulePathLines(r: RulePath): string[] {
   r.items.forEach((it, k) => {
     if (it.kind === 'routing') {
       lines.push('routing decision');
+      return;
+    }
+    if (it.kind === 'policy') {
+      for (const p of it.steps) lines.push(`NetworkPolicy ${policyText(p)}`);
       return;
     }
     if (it.kind === 'bridge-hook') {
@@ -373,10 +441,9 @@ export function rulePathLines(r: RulePath): string[] {
       `${hookLabel(s.hook, s.family)} ${s.table}${s.priority !== undefined ? ` (priority ${priorityText(s, s.priority)})` : ''}: ${walk}${end}${nat}`,
     );
   });
-  for (const p of r.policies)
-    lines.push(
-      `NetworkPolicy ${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`,
-    );
+  // Verdicts with no stage around them (a hop with no netfilter step): after everything.
+  if (!r.items.some((it) => it.kind === 'policy'))
+    for (const p of r.policies) lines.push(`NetworkPolicy ${policyText(p)}`);
   return lines;
 }
 
@@ -392,6 +459,8 @@ const CHARS = 40;
 const LANE_H = 78;
 const EMPTY_HOOK_W = 170;
 const DECISION_W = 190;
+/** The NetworkPolicy verdicts' column, where they were judged among the stages. */
+const POLICY_W = 260;
 
 const verdictClass = (v: string) =>
   v === 'ACCEPT'
@@ -406,29 +475,33 @@ const verdictClass = (v: string) =>
 export function drawRulePath(r: RulePath, label: string, onRule: (chain: string) => void): SVGSVGElement {
   const stages = r.items;
   const heights = stages.map((it) =>
-    it.kind !== 'stage'
-      ? 0
-      : HEAD_H +
-        it.stage.visits.reduce(
-          (h, v) => h + ROW_H + (2 * v.alternatives.length + v.skipped.length + (v.effects.length ? 1 : 0)) * ALT_H,
-          0,
-        ) +
-        (it.stage.verdict ? 34 : 0) +
-        (it.stage.nat ? 72 : 0) +
-        12,
+    it.kind === 'policy'
+      ? HEAD_H + it.steps.length * 34 + 8
+      : it.kind !== 'stage'
+        ? 0
+        : HEAD_H +
+          it.stage.visits.reduce(
+            (h, v) => h + ROW_H + (2 * v.alternatives.length + v.skipped.length + (v.effects.length ? 1 : 0)) * ALT_H,
+            0,
+          ) +
+          (it.stage.verdict ? 34 : 0) +
+          (it.stage.nat ? 72 : 0) +
+          12,
   );
   // The columns, left to right in the kernel's order: a bridge hook spans the IP stages br_netfilter ran from it
   // (its own column when none decided anything), the bridge's decision and the routing decision have their own.
   const colW = (it: RuleItem, k: number) =>
     it.kind === 'stage'
       ? COL_W
-      : it.kind === 'routing'
-        ? 70
-        : it.kind === 'bridge-decision'
-          ? DECISION_W
-          : stagesUnder(stages, k)
-            ? 0
-            : EMPTY_HOOK_W;
+      : it.kind === 'policy'
+        ? POLICY_W
+        : it.kind === 'routing'
+          ? 70
+          : it.kind === 'bridge-decision'
+            ? DECISION_W
+            : stagesUnder(stages, k)
+              ? 0
+              : EMPTY_HOOK_W;
   const xs: number[] = [];
   let right = COL_GAP;
   stages.forEach((it, k) => {
@@ -436,7 +509,9 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     const w = colW(it, k);
     if (w) right += w + COL_GAP;
   });
-  const policyH = r.policies.length ? 36 + r.policies.length * 34 : 0;
+  // Verdicts judged among the stages are drawn there; only a hop with no stage lists them below.
+  const inRow = stages.some((it) => it.kind === 'policy');
+  const policyH = r.policies.length && !inRow ? 36 + r.policies.length * 34 : 0;
   const width = Math.max(320, right);
   // A bridged frame: the bridge's lane on top, the IP hooks br_netfilter ran under it.
   const laneTop = 10;
@@ -469,6 +544,42 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     if (it.kind === 'bridge-hook' || it.kind === 'bridge-decision') {
       // Between bridge hooks the frame goes on along the bridge's lane, not along the row of IP hooks.
       prevRight = undefined;
+      continue;
+    }
+    if (it.kind === 'policy') {
+      const g = svg('g', { class: 'rp-policy-point', transform: `translate(${x} ${top})` });
+      g.append(
+        svg('rect', { width: POLICY_W, height: heights[k], rx: 6, class: 'rp-box' }),
+        svg('text', { x: 10, y: 18, class: 'rp-hook' }, 'NetworkPolicy'),
+        svg('text', { x: 10, y: 34, class: 'rp-small' }, "judged here: the filter table's first rule"),
+      );
+      it.steps.forEach((p, j) => {
+        const text = policyText(p);
+        const cls = p.verdict === 'denied' ? 'bad' : 'ok';
+        const pill = svg('g', {
+          class: `rp-verdict rp-policy-verdict ${cls}`,
+          transform: `translate(10 ${HEAD_H + j * 34})`,
+        });
+        pill.append(
+          svg('rect', { width: POLICY_W - 20, height: 26, rx: 13 }),
+          svg('text', { x: 12, y: 17, class: `rp-policy ${cls}` }, clip(text, Math.floor((POLICY_W - 44) / 7))),
+          svg('title', {}, text),
+        );
+        g.append(pill);
+      });
+      if (prevRight !== undefined)
+        root.append(
+          svg('line', {
+            x1: prevRight,
+            y1: top + 22,
+            x2: x,
+            y2: top + 22,
+            class: 'rp-link',
+            'marker-end': 'url(#rp-arrow)',
+          }),
+        );
+      root.append(g);
+      prevRight = x + POLICY_W;
       continue;
     }
     if (it.kind === 'routing') {
@@ -601,13 +712,13 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
     root.append(g);
     prevRight = x + COL_W;
   }
-  if (r.policies.length) {
+  if (r.policies.length && !inRow) {
     // Each verdict a pill, as a hook's verdict: red when denied, green when allowed.
     let py = stagesH + 16;
     root.append(svg('text', { x: COL_GAP, y: py, class: 'rp-hook' }, 'NetworkPolicy'));
     py += 10;
     for (const p of r.policies) {
-      const text = `${p.direction} of ${p.pod}: ${p.verdict}${p.policy ? ` by ${p.policy}` : p.policies.length ? '' : ' (not isolated)'}`;
+      const text = policyText(p);
       const w = Math.min(Math.max(COL_W - 20, text.length * 7 + 24), width - 2 * COL_GAP);
       const pill = svg('g', {
         class: `rp-verdict rp-policy-verdict ${p.verdict === 'denied' ? 'bad' : 'ok'}`,
@@ -635,14 +746,21 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
  */
 function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[], laneTop: number, top: number): void {
   const items = r.items;
-  const laneIdx = items.flatMap((it, k) => (it.kind === 'bridge-hook' || it.kind === 'bridge-decision' ? [k] : []));
+  const laneIdx = items.flatMap((it, k) =>
+    it.kind === 'bridge-hook' || it.kind === 'bridge-decision' || isBridgeChain(it) ? [k] : [],
+  );
   if (!r.bridge || !laneIdx.length) return;
-  /** A lane item's extent: a hook spans its stages (or its own column), the decision its column. */
+  /**
+   * A lane item's extent: a hook spans the IP stages br_netfilter ran from it (or its own column), the decision its
+   * column, a bridge family's chain the column of its stage.
+   */
   const extent = (k: number): [number, number] => {
     const it = items[k];
     if (it.kind === 'bridge-decision') return [xs[k], xs[k] + DECISION_W];
-    const n = stagesUnder(items, k);
-    return n ? [xs[k + 1], xs[k + n] + COL_W] : [xs[k], xs[k] + EMPTY_HOOK_W];
+    if (it.kind === 'stage') return [xs[k], xs[k] + COL_W];
+    const under = itemsUnder(items, k);
+    // (The last item under a hook is a stage: verdicts after its last stage belong to no stage of it.)
+    return under.length ? [xs[under[0]], xs[under[under.length - 1]] + COL_W] : [xs[k], xs[k] + EMPTY_HOOK_W];
   };
   const [x1] = extent(laneIdx[0]);
   const [, x2] = extent(laneIdx[laneIdx.length - 1]);
@@ -695,6 +813,31 @@ function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[],
         svg('title', {}, `bridge decision: ${text}`),
       );
       lane.append(g);
+    } else if (it.kind === 'stage') {
+      // The bridge family's own chain of this hook, run by the bridge itself (not by br_netfilter): a solid line down.
+      const st = it.stage;
+      const g = svg('g', { class: 'rp-bridge-chain', 'data-hook': st.hook, 'data-table': st.table });
+      g.append(
+        svg('rect', { x: a, y: boxY, width: b - a, height: boxH, rx: 6 }),
+        svg('text', { x: a + 10, y: boxY + 17, class: 'rp-hook' }, `bridge ${st.hook}`),
+        svg(
+          'text',
+          { x: a + 10, y: boxY + 33, class: 'rp-small' },
+          clip(
+            `chain of ${st.table}${st.priority !== undefined ? ` · priority ${priorityText(st, st.priority)}` : ''}`,
+            CHARS,
+          ),
+        ),
+        svg('line', {
+          x1: xs[k] + COL_W / 2,
+          y1: boxY + boxH,
+          x2: xs[k] + COL_W / 2,
+          y2: top,
+          class: 'rp-link',
+          'marker-end': 'url(#rp-arrow)',
+        }),
+      );
+      lane.append(g);
     } else if (it.kind === 'bridge-hook') {
       const n = stagesUnder(items, k);
       const g = svg('g', { class: 'rp-bridge-hook', 'data-hook': it.hook });
@@ -709,7 +852,7 @@ function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[],
       );
       lane.append(g);
       // Down to each IP stage br_netfilter ran from this hook.
-      for (let j = k + 1; j <= k + n; j++)
+      for (const j of itemsUnder(items, k).filter((x) => items[x].kind === 'stage'))
         lane.append(
           svg('line', {
             x1: xs[j] + COL_W / 2,
