@@ -5,6 +5,7 @@
  * it only grows. Steps are a closed union of typed kinds (issue 12); `npm run schema` turns these types into
  * schemas/trace.schema.json, described in docs/trace-format.md.
  */
+import type { DecisionEffect } from '../netfilter/types';
 import type { PolicyOptions } from '../policy/types';
 
 /** How a walk ended; `delivered` is the one success. */
@@ -155,33 +156,6 @@ export type HookFamily = 'netdev' | 'bridge';
 export const hookLabel = (hook: string, family?: HookFamily): string => (family ? `${family} ${hook}` : hook);
 
 /**
- * What one netfilter decision did: a verdict that ends the hook (`ACCEPT`, `DROP`, `REJECT`), a move in the chain
- * walk (`jump`, `goto`, `RETURN`), a translation (`DNAT`, `SNAT`, `MASQUERADE`), an effect after which the walk goes
- * on (`MARK`, `CONNMARK`, `LOG`, `NOTRACK`, `none`), a statistic branch not taken (`not-chosen`), the nat table
- * skipped for a packet that is not a connection's first (`skipped`), or the evaluation stopped (`error`: a loop,
- * too deep, a missing chain, MASQUERADE without an address).
- */
-export type NetfilterVerdict =
-  | 'ACCEPT'
-  | 'DROP'
-  | 'REJECT'
-  | 'RETURN'
-  | 'jump'
-  | 'goto'
-  | 'DNAT'
-  | 'SNAT'
-  | 'MASQUERADE'
-  | 'MARK'
-  | 'CONNMARK'
-  | 'LOG'
-  | 'NOTRACK'
-  | 'none'
-  | 'not-chosen'
-  | 'skipped'
-  | 'unsupported'
-  | 'error';
-
-/**
  * One decision of a netfilter hook's evaluation. The netfilter steps of a hop, in order, are the chain walk
  * taken (jumps, statistic branches with their probability, the rule or policy that decided).
  */
@@ -194,7 +168,12 @@ export interface NetfilterStep extends StepBase, StepSpan {
   readonly chain: string;
   /** The rule as iptables-save prints it; absent for a chain policy or a table-level note. */
   readonly rule?: string;
-  readonly verdict: NetfilterVerdict;
+  /**
+   * What the decision did: the evaluators' own {@link DecisionEffect} (a verdict that ends the hook, a move in the
+   * chain walk, a translation, an effect after which the walk goes on, a statistic branch not taken, the nat table
+   * skipped, a rule that cannot be evaluated, the evaluation stopped), the same for either backend.
+   */
+  readonly verdict: DecisionEffect;
   /** Set when the chain's policy decided (no rule matched). */
   readonly policy?: true;
   /** `jump`/`goto`: the chain the walk went to. */
