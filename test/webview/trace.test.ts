@@ -608,6 +608,11 @@ suite('trace view', () => {
       const decision = (await lane.locator('.rp-bridge-decision rect').boundingBox())!;
       assert.ok(decision.x + decision.width <= box.x, 'after the bridge decision');
       assert.match(oneLine(await lane.locator('.rp-bridge-chain').textContent()), /bridge FORWARD.*bridge pods/);
+      // Drawn like the bridge's other hooks (a box of the lane, not a black hole).
+      assert.equal(
+        await lane.locator('.rp-bridge-chain rect').evaluate((e) => getComputedStyle(e).fill),
+        await lane.locator('.rp-bridge-hook rect').evaluate((e) => getComputedStyle(e).fill),
+      );
       assert.match(md, /PREROUTING → out of veth\w+ → FORWARD chain of bridge pods/);
       savePng('trace-rulepath-bridge-family', await v.page.locator('#rulepath-holder').screenshot());
     } finally {
@@ -801,8 +806,9 @@ suite('trace view', () => {
         );
       assert.deepEqual(order.slice(0, 3), ['nat OUTPUT', 'policy', 'filter OUTPUT'], order.join(', '));
       const point = rp.locator('.rp-policy-point');
+      assert.match(oneLine(await point.locator('.rp-policy.ok').textContent()), /^ingress of shop\/web-1: allowed/);
       assert.match(
-        oneLine(await point.locator('.rp-policy.ok').textContent()),
+        oneLine(await point.locator('.rp-policy-verdict title').textContent()),
         /^ingress of shop\/web-1: allowed by shop\/web/,
       );
       const [nat, pol, filter] = await Promise.all([

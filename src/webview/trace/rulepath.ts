@@ -460,7 +460,7 @@ const LANE_H = 78;
 const EMPTY_HOOK_W = 170;
 const DECISION_W = 190;
 /** The NetworkPolicy verdicts' column, where they were judged among the stages. */
-const POLICY_W = 260;
+const POLICY_W = 340;
 
 const verdictClass = (v: string) =>
   v === 'ACCEPT'
