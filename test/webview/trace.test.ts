@@ -609,9 +609,11 @@ suite('trace view', () => {
       assert.ok(decision.x + decision.width <= box.x, 'after the bridge decision');
       assert.match(oneLine(await lane.locator('.rp-bridge-chain').textContent()), /bridge FORWARD.*bridge pods/);
       // Drawn like the bridge's other hooks (a box of the lane, not a black hole).
+      const fillOf = (e: unknown): string =>
+        (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(e).fill;
       assert.equal(
-        await lane.locator('.rp-bridge-chain rect').evaluate((e) => getComputedStyle(e).fill),
-        await lane.locator('.rp-bridge-hook rect').evaluate((e) => getComputedStyle(e).fill),
+        await lane.locator('.rp-bridge-chain rect').evaluate(fillOf),
+        await lane.locator('.rp-bridge-hook rect').evaluate(fillOf),
       );
       assert.match(md, /PREROUTING → out of veth\w+ → FORWARD chain of bridge pods/);
       savePng('trace-rulepath-bridge-family', await v.page.locator('#rulepath-holder').screenshot());
