@@ -383,10 +383,14 @@ export class Analyses implements vscode.Disposable {
       .join('\n')}`;
   }
 
-  /** The netpath.* settings changed: analyse every topology again (one under way read the old ones). */
-  settingsChanged(): void {
-    this.generation++;
-    for (const t of this.all()) this.schedule(t, 0);
+  /**
+   * The netpath.* settings changed: group anew and analyse every topology again (one under way read the old
+   * settings). netpath.enable off forgets every topology (their diagnostics cleared, their workers stopped), so
+   * nothing is analysed while it is off; on again, the open documents' topologies come back. The size limit and
+   * netpath.manifestGlobs change the grouping too.
+   */
+  async settingsChanged(): Promise<void> {
+    for (const t of await this.regroup()) this.schedule(t, 0);
   }
 
   private count(state: TopologyState): { published: number; dropped: number } {

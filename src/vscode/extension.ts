@@ -65,7 +65,7 @@ export function wire(context: vscode.ExtensionContext): Services {
       void onDocument(d, true);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('netpath')) analyses.settingsChanged();
+      if (e.affectsConfiguration('netpath')) void analyses.settingsChanged();
     }),
     vscode.languages.registerHoverProvider(MANIFEST_LANGUAGES, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),

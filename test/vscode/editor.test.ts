@@ -246,6 +246,29 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(analyses.workerFor(state).started, threads, 'the worker thread was not restarted');
   });
 
+  test('netpath.enable off clears the diagnostics and analyses nothing while typing; on again, they are back', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(LAB);
+    await waitForCodes(doc, 'cidr.overlap', (c) => c.includes('cidr.overlap'));
+    const published = () => [...analyses.counts.values()].reduce((n, c) => n + c.published, 0);
+    const config = vscode.workspace.getConfiguration('netpath');
+    await config.update('enable', false, vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor('the diagnostics to clear', () => (codesOf(doc).length === 0 ? true : undefined), {
+        events: [vscode.languages.onDidChangeDiagnostics],
+      });
+      const before = published();
+      await replace(doc, 'editor-lab', 'editor-lab-typed');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(published(), before, 'no analysis while NetPath is off');
+      assert.deepEqual(codesOf(doc), [], 'and no diagnostics');
+    } finally {
+      await config.update('enable', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitForCodes(doc, 'cidr.overlap', (c) => c.includes('cidr.overlap'));
+  });
+
   test('the outline and the CodeLens of an edited file come from the worker: no model is built on the host', async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
