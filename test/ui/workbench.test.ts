@@ -116,4 +116,24 @@ suite('NetPath in the workbench (packaged .vsix)', () => {
     assert.ok(oneLine(await wb.webview().locator('body').innerText()).includes('pod:default/client'));
     await wb.screenshot('09-trace-from-codelens');
   });
+
+  test('a file over the default size limit says so in a notification with a way to the setting', async () => {
+    await wb.runCommand('View: Close All Editor Groups');
+    // Just over netpath.maxFileSizeKB's default (8,192 KB): a NetPath document padded with comment lines.
+    const name = 'zz-too-large.netpath.yaml';
+    const big = path.resolve('test/fixtures/workspace', name);
+    const padding = `# ${'x'.repeat(1021)}\n`.repeat(8200);
+    fs.writeFileSync(big, `apiVersion: netpath.dev/v1alpha1\nkind: Topology\nmetadata: {name: big}\n${padding}`);
+    try {
+      await wb.openFromExplorer(name, 'apiVersion');
+      const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: name }).first();
+      await toast.waitFor();
+      assert.match(oneLine(await toast.innerText()), /over the limit of 8192 KB/);
+      assert.ok(await toast.getByRole('button', { name: 'Open Settings' }).isVisible(), 'the toast offers the setting');
+      await wb.screenshot('10-too-large-notice');
+    } finally {
+      await wb.runCommand('View: Close All Editor Groups');
+      fs.rmSync(big, { force: true });
+    }
+  });
 });
