@@ -332,6 +332,9 @@ function lastHook(items: RulePath['items']): string | undefined {
   return undefined;
 }
 
+/** A connector from (x1, y1) to (x2, y2) with the path's arrowhead: between stages, down the lane, between rows. */
+const arrow = (x1: number, y1: number, x2: number, y2: number) =>
+  svg('line', { x1, y1, x2, y2, class: 'rp-link', 'marker-end': 'url(#rp-arrow)' });
 const pct = (p: number) => `${Math.round(p * 1000) / 10}%`;
 
 /** An nftables base chain's priority as nft prints it (`dstnat - 10`, `filter`, or the number). */
@@ -567,17 +570,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
         );
         g.append(pill);
       });
-      if (prevRight !== undefined)
-        root.append(
-          svg('line', {
-            x1: prevRight,
-            y1: top + 22,
-            x2: x,
-            y2: top + 22,
-            class: 'rp-link',
-            'marker-end': 'url(#rp-arrow)',
-          }),
-        );
+      if (prevRight !== undefined) root.append(arrow(prevRight, top + 22, x, top + 22));
       root.append(g);
       prevRight = x + POLICY_W;
       continue;
@@ -592,10 +585,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
         }),
         svg('text', { x: cx, y: cy + 34, 'text-anchor': 'middle', class: 'rp-small' }, 'routing'),
       );
-      if (prevRight !== undefined)
-        root.append(
-          svg('line', { x1: prevRight, y1: cy, x2: cx - 30, y2: cy, class: 'rp-link', 'marker-end': 'url(#rp-arrow)' }),
-        );
+      if (prevRight !== undefined) root.append(arrow(prevRight, cy, cx - 30, cy));
       prevRight = cx + 30;
       continue;
     }
@@ -625,17 +615,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       g.append(tt);
       tx += t.length * 7 + 10;
     }
-    if (prevRight !== undefined)
-      root.append(
-        svg('line', {
-          x1: prevRight,
-          y1: top + 22,
-          x2: x,
-          y2: top + 22,
-          class: 'rp-link',
-          'marker-end': 'url(#rp-arrow)',
-        }),
-      );
+    if (prevRight !== undefined) root.append(arrow(prevRight, top + 22, x, top + 22));
     let y = HEAD_H;
     s.visits.forEach((v, k) => {
       const chip = svg('g', {
@@ -661,10 +641,7 @@ export function drawRulePath(r: RulePath, label: string, onRule: (chain: string)
       chip.addEventListener('keydown', (e) => {
         if (e.key === 'Enter') onRule(v.chain);
       });
-      if (k > 0)
-        g.append(
-          svg('line', { x1: 24, y1: y - ROW_H + 26, x2: 24, y2: y, class: 'rp-link', 'marker-end': 'url(#rp-arrow)' }),
-        );
+      if (k > 0) g.append(arrow(24, y - ROW_H + 26, 24, y));
       g.append(chip);
       let ay = y + 26 + 13;
       for (const p of v.skipped) {
@@ -787,17 +764,7 @@ function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[],
   for (const k of laneIdx) {
     const it = items[k];
     const [a, b] = extent(k);
-    if (prev !== undefined)
-      lane.append(
-        svg('line', {
-          x1: prev,
-          y1: boxY + boxH / 2,
-          x2: a,
-          y2: boxY + boxH / 2,
-          class: 'rp-link',
-          'marker-end': 'url(#rp-arrow)',
-        }),
-      );
+    if (prev !== undefined) lane.append(arrow(prev, boxY + boxH / 2, a, boxY + boxH / 2));
     if (it.kind === 'bridge-decision') {
       const text = decisionText(it.decision);
       const head = it.decision.afterNat ? 'after DNAT' : it.decision.hairpin === 'on' ? 'hairpin' : 'bridge decision';
@@ -828,14 +795,7 @@ function drawBridgeLane(root: SVGSVGElement, r: RulePath, xs: readonly number[],
             CHARS,
           ),
         ),
-        svg('line', {
-          x1: xs[k] + COL_W / 2,
-          y1: boxY + boxH,
-          x2: xs[k] + COL_W / 2,
-          y2: top,
-          class: 'rp-link',
-          'marker-end': 'url(#rp-arrow)',
-        }),
+        arrow(xs[k] + COL_W / 2, boxY + boxH, xs[k] + COL_W / 2, top),
       );
       lane.append(g);
     } else if (it.kind === 'bridge-hook') {
