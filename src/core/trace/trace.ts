@@ -147,6 +147,10 @@ function resolveSource(t: Topology, dp: DataPlane, e: Endpoint, at: string | und
       }
       const missing = unscheduled(pod) ?? (pod.hostNetwork ? undefined : withoutIP(pod));
       if (missing) return { error: missing };
+      if (pod.hostNetwork && !lookup(t).nodeByName.has(pod.node))
+        return {
+          error: `Pod ${pod.id} uses its node's network (hostNetwork: true), and its node ${pod.node} is not in this topology, so there is no namespace to send from.`,
+        };
       return { netns: pod.hostNetwork ? nodeNetns(pod.node) : podNetns(pod.id), addresses: pod.ips, pod };
     }
     case 'node':
@@ -341,6 +345,9 @@ export function traceFlow(t: Topology, request: TraceRequest, dataPlane?: DataPl
   const dp = dataPlane ?? compileDataPlane(t);
   const src = resolveSource(t, dp, from.value, request.at);
   if (isFail(src)) return bad(src.field ?? 'from', src.error, src.needs);
+  // Every source above names a namespace the data plane was compiled with; a topology the user broke must still get
+  // an answer, not a walk from a namespace that is not there.
+  if (!dp.namespaces.has(src.netns)) return bad('from', `${request.from} has no network namespace in this topology.`);
   const resolved = resolveDestination(t, to.value);
   if (isFail(resolved)) return bad('to', resolved.error);
   // Addresses the model already reported as invalid (cidr.invalid at their line) cannot be traced to or from.

@@ -45,4 +45,16 @@ describe('fuzz: every crash found is a fixture', () => {
     assert.equal(result, undefined);
     assert.match(problems[0].message, /pod\/default\/b:80 has no valid address: '10\.244\.1\.1x' is not an IP address/);
   });
+
+  it('a host-network pod whose node is not in the topology is refused as a source, naming the node', () => {
+    const text = fs.readFileSync(path.join(DIR, 'trace-hostnetwork-pod-node-missing/cluster.yaml'), 'utf8');
+    const analysis = analyse([{ path: '/c.yaml', text }]);
+    const { result, problems } = traceFlow(analysis.topology, {
+      from: 'pod/kube-system/etcd-kind-control-plane',
+      to: 'pod/default/web:80',
+    });
+    assert.equal(result, undefined);
+    assert.equal(problems[0].code, TRACE_BAD_INPUT);
+    assert.match(problems[0].message, /hostNetwork: true\), and its node kind-control-plane is not in this topology/);
+  });
 });
