@@ -75,8 +75,12 @@ export class Analyses implements vscode.Disposable {
   modelsBuilt = 0;
   /** Analyses published and analyses dropped as stale, per topology key (the extension's tests read them). */
   readonly counts = new Map<string, { published: number; dropped: number }>();
-  /** A worker thread per topology: the rules never run on the extension host's thread. */
-  private readonly workers = new Map<string, AnalysisWorker>();
+  /**
+   * A worker thread per topology, so the rules never run on the extension host's thread. One per topology state, never shared by key: after a regroup a forgotten state and its successor (same
+   * files, same key) may both be analysing, and a worker's run cancels the job it holds, so two states on one worker
+   * cancelled each other's analysis forever (neither had a first analysis to stop at).
+   */
+  private readonly workers = new Map<TopologyState, AnalysisWorker>();
   /** The outline and lenses the worker computed for each analysis (see featuresFor). */
   private readonly features = new WeakMap<Analysis, Promise<Features | undefined>>();
   /**
@@ -105,10 +109,10 @@ export class Analyses implements vscode.Disposable {
 
   /** The worker that analyses a topology (started on first use). */
   workerFor(state: TopologyState): AnalysisWorker {
-    let w = this.workers.get(state.key);
+    let w = this.workers.get(state);
     if (!w) {
       w = new AnalysisWorker(this.workerScript, (m) => log.error(`analysis worker: ${m}`));
-      this.workers.set(state.key, w);
+      this.workers.set(state, w);
     }
     return w;
   }
@@ -254,9 +258,11 @@ export class Analyses implements vscode.Disposable {
       state.forgotten = true;
       clearTimeout(this.timers.get(key));
       this.timers.delete(key);
-      const worker = this.workers.get(key);
-      this.workers.delete(key);
-      void (state.running ?? Promise.resolve()).finally(() => worker?.dispose());
+      // Its analysis under way (if any) ends on its own worker; the worker goes with it.
+      void (state.running ?? Promise.resolve()).finally(() => {
+        this.workers.get(state)?.dispose();
+        this.workers.delete(state);
+      });
       const stillRead = (f: string) => [...keep].some((t) => reads(t, f));
       for (const f of state.analysis?.sources ?? [])
         if (!stillRead(f.path)) this.diagnostics.delete(state.base.with({ path: f.path }));
@@ -306,7 +312,8 @@ export class Analyses implements vscode.Disposable {
       do {
         state.stale = false;
         analysis = (await this.analyse(state)) ?? analysis;
-      } while (state.stale || !analysis);
+        // A forgotten topology publishes nothing: once it has an answer for its callers, it stops.
+      } while ((state.stale && !state.forgotten) || !analysis);
       return analysis;
     })();
     state.running = running;
