@@ -1,15 +1,19 @@
 /**
  * The hashes real tools use to derive names, which NetPath must reproduce byte for byte: SHA-256 + base32 for
  * kube-proxy's chain names, SHA-512 for the CNI plug-ins' chain names, SHA-1 for Calico's veth names, and FNV-1a
- * for the names NetPath derives itself (veths). None is for security. The digests come from @noble/hashes and
- * base32 from @scure/base (audited, dependency-free, and free of Node built-ins, which the core may not import).
+ * for the names NetPath derives itself (veths). None is for security. SHA-512 and SHA-1 come from @noble/hashes and
+ * base32 from @scure/base (audited, dependency-free, and free of Node built-ins, which the core may not import);
+ * SHA-256 is `./sha256`, which reuses its buffers across the 160,000 short digests of a large cluster's chain names.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base32 as rfc4648Base32 } from '@scure/base';
 
+import { sha256Bytes } from './sha256';
+
 export { fnv1a32 } from './fnv';
+export { sha256Base32 } from './sha256';
 
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD, as TextEncoder does). */
 export function utf8(text: string): Uint8Array {
@@ -17,7 +21,7 @@ export function utf8(text: string): Uint8Array {
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  return sha256Bytes(data);
 }
 
 /** Lower-case hex of bytes. */

@@ -5,7 +5,7 @@
  * `ip:port` (`[ip]:port` for IPv6).
  */
 import { hostPort } from '../net/address';
-import { base32, sha256, utf8 } from '../hash';
+import { sha256Base32 } from '../hash';
 
 export type ChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-';
 
@@ -41,9 +41,7 @@ export function chainHash(
   protocol: string,
   endpoint?: string,
 ): string {
-  const digest = sha256(utf8(servicePortNameText + protocol.toLowerCase() + (endpoint ?? '')));
-  // The first 16 base32 characters are the first 10 bytes exactly (80 bits): the rest is never encoded.
-  return prefix + base32(digest.subarray(0, 10));
+  return prefix + sha256Base32(servicePortNameText + protocol.toLowerCase() + (endpoint ?? ''), 16);
 }
 
 /** Chain names already computed, by their hash input: every node of a cluster names the same chains. */

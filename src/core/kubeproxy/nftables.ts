@@ -26,7 +26,7 @@ import {
 import type { Address, Prefix } from '../net/address';
 import { categorize, endpointPort, type CategorizedEndpoint } from './generate';
 import { endpointString, servicePortName } from './names';
-import { base32, sha256, utf8 } from '../hash';
+import { sha256Base32 } from '../hash';
 import type { KubeProxyInput, ServiceInput } from './types';
 import { nftPriorityText } from '../nftables/priority';
 
@@ -128,7 +128,7 @@ const CHAIN_BASE_MAX = 256 - 16;
 
 /** hashAndTruncate: the first 8 base32 characters of sha256(name), a dash, the name; cut to 240 characters. */
 export function nftHashName(name: string): string {
-  const out = `${base32(sha256(utf8(name))).slice(0, 8)}-${name}`;
+  const out = `${sha256Base32(name, 8)}-${name}`;
   return out.length > CHAIN_BASE_MAX ? `${out.slice(0, CHAIN_BASE_MAX - 3)}...` : out;
 }
 

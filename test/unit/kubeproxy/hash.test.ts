@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { base32, hex, sha256, utf8 } from '../../../src/core/hash';
+import { base32, hex, sha256, sha256Base32, utf8 } from '../../../src/core/hash';
 import { chainHash, endpointString, servicePortName } from '../../../src/core/kubeproxy/names';
 
 describe('kubeproxy/sha256 and chain names', () => {
@@ -26,6 +26,28 @@ describe('kubeproxy/sha256 and chain names', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('sha256 of inputs around the padding boundaries (55, 56, 63, 64, 65 and 119, 120 bytes) agrees with node:crypto', () => {
+    for (const n of [55, 56, 63, 64, 65, 119, 120, 128]) {
+      const s = 'k'.repeat(n);
+      assert.equal(hex(sha256(utf8(s))), createHash('sha256').update(s).digest('hex'), `${n} bytes`);
+    }
+  });
+
+  it('sha256Base32 is the leading characters of base32(sha256(utf8)) (property, ASCII and not)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 80 })),
+        fc.integer({ min: 0, max: 51 }),
+        (s, chars) =>
+          sha256Base32(s, chars) ===
+          base32(new Uint8Array(createHash('sha256').update(s, 'utf8').digest())).slice(0, chars),
+      ),
+      { numRuns: 500 },
+    );
+    // A lone surrogate hashes as U+FFFD, as TextEncoder encodes it.
+    assert.equal(sha256Base32('a\ud800', 16), sha256Base32('a\ufffd', 16));
   });
 
   it('base32 follows RFC 4648 test vectors', () => {
