@@ -30,8 +30,15 @@
  *   address as a /32, MTU the underlay's - 20, and BIRD installs `<block> via <node IP> dev tunl0 onlink` for the
  *   remote blocks it encapsulates to (IP protocol 4: an outer IPv4 header, no UDP, nothing to learn).
  *
+ * - VXLAN over IPv6 (an IPv6 pool with vxlanMode Always or CrossSubnet; felix's second VXLAN manager): the VTEP
+ *   `vxlan-v6.calico` with the same VNI and port (FelixConfiguration vxlanVNI, vxlanPort), `local <node IPv6>`, MTU
+ *   the underlay's - 70 (felix's vxlanMTUV6 auto-detection: an outer IPv6 header is 40 bytes), holding the node's IPv6
+ *   tunnel address (IPAM: the first free address of its lowest block in such a pool) as a /128; per other node a
+ *   permanent neighbour and FDB entry (to its IPv6 address), per remote IPv6 block `<block> via <its IPv6 tunnel
+ *   address> dev vxlan-v6.calico onlink`. The pods' MTU is the smallest of the tunnels in use.
+ *
  * The pods' wiring and the local routes stay the same with encapsulation; a pool's mode decides per remote block.
- * IPv6 blocks are routed directly (vxlan-v6.calico is not modelled). An IPv6 pod holds its address as a /128 and
+ * IPv6 blocks of a pool without vxlanMode are routed directly (Calico has no IPIP for IPv6). An IPv6 pod holds its address as a /128 and
  * routes `default via fe80::ecee:eeff:feee:eeee dev eth0`, the link-local address of its host veth (whose MAC
  * Calico fixes to ee:ee:ee:ee:ee:ee); the node routes it with `<pod>/128 dev <cali>` and its /122 blocks like the
  * IPv4 ones.
@@ -61,8 +68,8 @@ import type { IPPool, Node, Topology } from '../model/types';
 import type { Span } from '../problem';
 import { ifaceAddress } from './bridge';
 import { vtepMac } from './flannel';
-import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN_OVERHEAD } from './names';
-import type { CniNodeView, CniPlugin, CniRules } from './types';
+import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from './names';
+import type { CniNodeView, CniPlugin, CniRules, CniTunnelView } from './types';
 
 /** The pods' gateway: a link-local address nobody holds, answered by proxy ARP. */
 export const CALICO_GATEWAY = '169.254.1.1';
@@ -88,6 +95,8 @@ export interface CalicoBlock {
 
 /** Calico's VTEP (felix: the IPv4 VXLAN device name, VNI and port defaults of FelixConfiguration). */
 export const CALICO_VXLAN_DEVICE = 'vxlan.calico';
+/** The IPv6 VTEP (felix dataplanedefs VXLANIfaceNameV6), on the same VNI and port. */
+export const CALICO_VXLAN6_DEVICE = 'vxlan-v6.calico';
 export const CALICO_VXLAN_VNI = 4096;
 export const CALICO_VXLAN_PORT = 4789;
 /** The kernel's IPIP fallback device Calico routes through (ip_tunnel's `tunl0`). */
@@ -175,23 +184,41 @@ export function calicoVxlanEnabled(t: Topology): boolean {
   return calicoPools(t).some((p) => p.prefix.family === 4 && p.vxlanMode !== 'Never');
 }
 
+/** Whether any enabled IPv6 pool encapsulates in VXLAN (felix then creates vxlan-v6.calico on every node). */
+export function calicoVxlan6Enabled(t: Topology): boolean {
+  return calicoPools(t).some((p) => p.prefix.family === 6 && p.vxlanMode !== 'Never');
+}
+
 /** Whether any enabled IPv4 pool encapsulates in IPIP (calico-node then brings tunl0 up with a tunnel address). */
 export function calicoIpipEnabled(t: Topology): boolean {
   return calicoPools(t).some((p) => p.prefix.family === 4 && p.vxlanMode === 'Never' && p.ipipMode !== 'Never');
 }
 
 /** A Calico node as the other nodes' tunnel entries and routes see it. */
+interface CalicoUnderlay {
+  readonly name: string;
+  readonly address: string;
+  readonly subnet: Prefix;
+  readonly mtu: number;
+}
+
+/** A node's tunnel address of one family and its VTEP's MAC. */
+interface CalicoTunnelAddress {
+  readonly address: string;
+  readonly value: bigint;
+  readonly mac: string;
+}
+
 interface CalicoPeer {
   readonly node: Node;
   /** The node's IPv4 underlay: its first interface with an IPv4 address, that address and its subnet. */
-  readonly underlay?: {
-    readonly name: string;
-    readonly address: string;
-    readonly subnet: Prefix;
-    readonly mtu: number;
-  };
+  readonly underlay?: CalicoUnderlay;
+  /** The node's IPv6 underlay: its first interface with a global IPv6 address (calico-node's IP6 first-found). */
+  readonly underlay6?: CalicoUnderlay;
   /** The VXLAN tunnel address (IPv4, from the node's first IPv4 block) and the VTEP's MAC, when VXLAN is on. */
-  readonly tunnel?: { readonly address: string; readonly value: bigint; readonly mac: string };
+  readonly tunnel?: CalicoTunnelAddress;
+  /** The IPv6 VXLAN tunnel address (from the node's lowest IPv6 block in a VXLAN pool) and vxlan-v6.calico's MAC. */
+  readonly tunnel6?: CalicoTunnelAddress;
 }
 
 /** One remote block: its owner and pool, indexed by prefix for lookups. */
@@ -207,18 +234,19 @@ interface CalicoIndex {
   /** Per family and prefix length, the blocks by network address. */
   readonly byLength: ReadonlyMap<string, ReadonlyMap<bigint, BlockEntry>>;
   readonly lengths: readonly { readonly family: 4 | 6; readonly length: number }[];
-  readonly byTunnel: ReadonlyMap<bigint, CalicoPeer>;
+  /** Per family (`4:<value>`), the peers by tunnel address. */
+  readonly byTunnel: ReadonlyMap<string, CalicoPeer>;
   readonly byMac: ReadonlyMap<string, CalicoPeer>;
 }
 
 const indexMemo = new WeakMap<Topology, CalicoIndex>();
 
-function underlayOf(
-  t: Topology,
-  node: Node,
-): { name: string; address: string; subnet: Prefix; mtu: number } | undefined {
+function underlayOf(t: Topology, node: Node, family: 4 | 6 = 4): CalicoUnderlay | undefined {
   for (const i of node.interfaces) {
-    const text = i.addresses.find((x) => ifaceAddress(x)?.family === 4);
+    const text = i.addresses.find((x) => {
+      const a = ifaceAddress(x);
+      return a?.family === family && !a.address.toLowerCase().startsWith('fe80:');
+    });
     const a = text ? ifaceAddress(text) : undefined;
     if (!a) continue;
     const subnet = parsePrefix(`${a.address}/${a.length}`);
@@ -231,8 +259,8 @@ function underlayOf(
 
 /** The first address of `block` that no pod of the topology holds (Calico IPAM hands out a block's addresses in order). */
 function firstFree(block: Prefix, held: ReadonlySet<bigint>): bigint | undefined {
-  const size = 1n << BigInt(32 - block.length);
-  const base = block.address & mask(4, block.length);
+  const size = 1n << BigInt((block.family === 4 ? 32 : 128) - block.length);
+  const base = block.address & mask(block.family, block.length);
   for (let k = 0n; k < size && k < 1024n; k++) if (!held.has(base + k)) return base + k;
   return undefined;
 }
@@ -243,12 +271,16 @@ function firstFree(block: Prefix, held: ReadonlySet<bigint>): bigint | undefined
  * block affine to the node. NetPath takes the node's lowest IPv4 block in such a pool (the pods' order in the files
  * does not change it); its first address unless a pod holds it (then the first free one, as IPAM would).
  */
-function tunnelBlock(mine: readonly CalicoBlock[], pools: readonly CalicoPool[]): CalicoBlock | undefined {
+function tunnelBlock(
+  mine: readonly CalicoBlock[],
+  pools: readonly CalicoPool[],
+  family: 4 | 6 = 4,
+): CalicoBlock | undefined {
   let best: CalicoBlock | undefined;
   for (const b of mine) {
-    if (b.prefix.family !== 4) continue;
+    if (b.prefix.family !== family) continue;
     const pool = pools.find(
-      (p) => p.prefix.family === 4 && prefixContainsAddress(p.prefix, { family: 4, value: b.prefix.address }),
+      (p) => p.prefix.family === family && prefixContainsAddress(p.prefix, { family, value: b.prefix.address }),
     );
     if (!pool || (pool.vxlanMode === 'Never' && pool.ipipMode === 'Never')) continue;
     if (!best || b.prefix.address < best.prefix.address) best = b;
@@ -261,24 +293,28 @@ function calicoIndex(t: Topology): CalicoIndex {
   const memo = indexMemo.get(t);
   if (memo) return memo;
   const vxlan = calicoVxlanEnabled(t) || calicoIpipEnabled(t);
+  const vxlan6 = calicoVxlan6Enabled(t);
   const pools = calicoPools(t);
   const blocksOf = calicoBlocks(t);
+  // The pods' addresses, per family (`4:<value>`): a tunnel address is the first one no pod holds.
   const held = new Set<bigint>();
-  if (vxlan)
+  const held6 = new Set<bigint>();
+  if (vxlan || vxlan6)
     for (const p of t.pods)
       for (const ip of p.ips) {
         const a = parseAddress(ip);
-        if (a?.family === 4) held.add(a.value);
+        if (a) (a.family === 4 ? held : held6).add(a.value);
       }
   const peers = new Map<Node, CalicoPeer>();
   const blocks: BlockEntry[] = [];
   const byLength = new Map<string, Map<bigint, BlockEntry>>();
   const lengths: { family: 4 | 6; length: number }[] = [];
-  const byTunnel = new Map<bigint, CalicoPeer>();
+  const byTunnel = new Map<string, CalicoPeer>();
   const byMac = new Map<string, CalicoPeer>();
   for (const node of t.nodes) {
     if (node.cni !== 'calico') continue;
     const underlay = underlayOf(t, node);
+    const underlay6 = vxlan6 ? underlayOf(t, node, 6) : undefined;
     const mine = blocksOf.get(node.name) ?? [];
     const first4 = vxlan ? tunnelBlock(mine, pools) : undefined;
     const value = first4 ? firstFree(first4.prefix, held) : undefined;
@@ -286,11 +322,27 @@ function calicoIndex(t: Topology): CalicoIndex {
       value !== undefined
         ? { address: formatValue(4, value), value, mac: vtepMac(node.name, CALICO_VXLAN_DEVICE) }
         : undefined;
-    const peer: CalicoPeer = { node, ...(underlay ? { underlay } : {}), ...(tunnel ? { tunnel } : {}) };
+    const first6 = vxlan6 ? tunnelBlock(mine, pools, 6) : undefined;
+    const value6 = first6 ? firstFree(first6.prefix, held6) : undefined;
+    const tunnel6 =
+      value6 !== undefined
+        ? { address: formatValue(6, value6), value: value6, mac: vtepMac(node.name, CALICO_VXLAN6_DEVICE) }
+        : undefined;
+    const peer: CalicoPeer = {
+      node,
+      ...(underlay ? { underlay } : {}),
+      ...(underlay6 ? { underlay6 } : {}),
+      ...(tunnel ? { tunnel } : {}),
+      ...(tunnel6 ? { tunnel6 } : {}),
+    };
     peers.set(node, peer);
-    if (tunnel && underlay) {
-      if (!byTunnel.has(tunnel.value)) byTunnel.set(tunnel.value, peer);
-      if (!byMac.has(tunnel.mac)) byMac.set(tunnel.mac, peer);
+    for (const [family, tn, up] of [
+      [4, tunnel, underlay],
+      [6, tunnel6, underlay6],
+    ] as const) {
+      if (!tn || !up) continue;
+      if (!byTunnel.has(`${family}:${tn.value}`)) byTunnel.set(`${family}:${tn.value}`, peer);
+      if (!byMac.has(tn.mac)) byMac.set(tn.mac, peer);
     }
     for (const block of mine) {
       const entry: BlockEntry = {
@@ -333,20 +385,23 @@ function blockFor(index: CalicoIndex, a: Address): BlockEntry | undefined {
 
 /**
  * How traffic from `me` to a block of `owner` in `pool` is encapsulated: in VXLAN or IPIP when the pool's mode
- * for it is Always, or CrossSubnet and the owner's address is outside `me`'s subnet; else not at all. IPv4 only.
+ * for it is Always, or CrossSubnet and the owner's address is outside `me`'s subnet (of the pool's family); else not
+ * at all. An IPv6 pool only in VXLAN (Calico has no IPIP for IPv6).
  */
 export function calicoEncapsulation(
   pool: CalicoPool | undefined,
   me: CalicoPeer,
   owner: CalicoPeer,
 ): 'vxlan' | 'ipip' | undefined {
-  if (!pool || pool.prefix.family !== 4) return undefined;
+  if (!pool) return undefined;
+  const v6 = pool.prefix.family === 6;
   const [protocol, mode] =
     pool.vxlanMode !== 'Never' ? (['vxlan', pool.vxlanMode] as const) : (['ipip', pool.ipipMode] as const);
-  if (mode === 'Never') return undefined;
+  if (mode === 'Never' || (v6 && protocol === 'ipip')) return undefined;
   if (mode === 'Always') return protocol;
-  const theirs = owner.underlay ? parseAddress(owner.underlay.address) : undefined;
-  return !me.underlay || !theirs || !prefixContainsAddress(me.underlay.subnet, theirs) ? protocol : undefined;
+  const [mine, their] = v6 ? [me.underlay6, owner.underlay6] : [me.underlay, owner.underlay];
+  const theirs = their ? parseAddress(their.address) : undefined;
+  return !mine || !theirs || !prefixContainsAddress(mine.subnet, theirs) ? protocol : undefined;
 }
 
 /** `me`'s address on a network `owner` also has an address of `family` on: the direct route's device and gateway. */
@@ -377,11 +432,14 @@ function calicoRoutes(t: Topology, node: Node): ImpliedRoutes {
     const encap = calicoEncapsulation(e.pool, me, e.owner);
     if (encap === 'ipip' || encap === 'vxlan') {
       // IPIP sends to the owner's own address, VXLAN to its VTEP's tunnel address; both onlink through the tunnel.
+      const v6 = e.block.prefix.family === 6;
       const [via, dev] =
         encap === 'ipip'
           ? [e.owner.underlay?.address, CALICO_IPIP_DEVICE]
-          : [e.owner.tunnel?.address, CALICO_VXLAN_DEVICE];
-      if (via && me.tunnel)
+          : v6
+            ? [e.owner.tunnel6?.address, CALICO_VXLAN6_DEVICE]
+            : [e.owner.tunnel?.address, CALICO_VXLAN_DEVICE];
+      if (via && (v6 ? me.tunnel6 : me.tunnel))
         r = {
           to: cidr,
           prefix: e.block.prefix,
@@ -420,31 +478,48 @@ function calicoRoutes(t: Topology, node: Node): ImpliedRoutes {
   };
 }
 
-/** A VXLAN Calico node's permanent neighbour and FDB entries on vxlan.calico, one of each per other node's VTEP. */
+/**
+ * A VXLAN Calico node's permanent neighbour and FDB entries on vxlan.calico (and vxlan-v6.calico), one of each per
+ * other node's VTEP of that family.
+ */
 function calicoTunnelEntries(t: Topology, node: Node): TunnelEntries {
   const index = calicoIndex(t);
-  const dev = CALICO_VXLAN_DEVICE;
-  const neighborOf = (p: CalicoPeer): TunnelNeighbor | undefined =>
-    p.tunnel ? { dev, address: p.tunnel.address, mac: p.tunnel.mac, node: p.node.name } : undefined;
-  const fdbOf = (p: CalicoPeer): TunnelFdb | undefined =>
-    p.tunnel && p.underlay ? { dev, mac: p.tunnel.mac, dst: p.underlay.address, node: p.node.name } : undefined;
-  const others = () => [...index.peers.values()].filter((p) => p.node !== node && p.tunnel && p.underlay);
+  const me = index.peers.get(node);
+  const ends = (p: CalicoPeer, dev: string) =>
+    dev === CALICO_VXLAN_DEVICE && me?.tunnel
+      ? { tunnel: p.tunnel, underlay: p.underlay }
+      : dev === CALICO_VXLAN6_DEVICE && me?.tunnel6
+        ? { tunnel: p.tunnel6, underlay: p.underlay6 }
+        : undefined;
+  const neighborOf = (p: CalicoPeer, dev: string): TunnelNeighbor | undefined => {
+    const e = ends(p, dev);
+    return e?.tunnel && e.underlay
+      ? { dev, address: e.tunnel.address, mac: e.tunnel.mac, node: p.node.name }
+      : undefined;
+  };
+  const fdbOf = (p: CalicoPeer, dev: string): TunnelFdb | undefined => {
+    const e = ends(p, dev);
+    return e?.tunnel && e.underlay ? { dev, mac: e.tunnel.mac, dst: e.underlay.address, node: p.node.name } : undefined;
+  };
+  const devices = [CALICO_VXLAN_DEVICE, CALICO_VXLAN6_DEVICE];
   return {
     neighbor(d, a) {
-      if (d !== dev || a.family !== 4) return undefined;
-      const p = index.byTunnel.get(a.value);
-      return p && p.node !== node ? neighborOf(p) : undefined;
+      const p = index.byTunnel.get(`${a.family}:${a.value}`);
+      if (!p || p.node === node) return undefined;
+      const n = neighborOf(p, d);
+      return n && n.address === formatValue(a.family, a.value) ? n : undefined;
     },
     fdb(d, mac) {
-      if (d !== dev) return undefined;
       const p = index.byMac.get(mac);
-      return p && p.node !== node ? fdbOf(p) : undefined;
+      if (!p || p.node === node) return undefined;
+      const f = fdbOf(p, d);
+      return f && f.mac === mac ? f : undefined;
     },
     all() {
-      const list = others();
+      const list = [...index.peers.values()].filter((p) => p.node !== node);
       return {
-        neighbors: list.flatMap((p) => neighborOf(p) ?? []),
-        fdb: list.flatMap((p) => fdbOf(p) ?? []),
+        neighbors: devices.flatMap((d) => list.flatMap((p) => neighborOf(p, d) ?? [])),
+        fdb: devices.flatMap((d) => list.flatMap((p) => fdbOf(p, d) ?? [])),
       };
     },
   };
@@ -457,12 +532,34 @@ function calicoTunnelEntries(t: Topology, node: Node): TunnelEntries {
 export function calicoMtus(
   t: Topology,
   node: Node,
-): { underlay: number; vtep: number; tunl: number; pod: number | undefined } {
+): { underlay: number; vtep: number; vtep6: number; tunl: number; pod: number | undefined } {
   const underlay = underlayOf(t, node)?.mtu ?? DEFAULT_MTU;
   const vtep = underlay - VXLAN_OVERHEAD;
+  const vtep6 = (underlayOf(t, node, 6)?.mtu ?? underlay) - VXLAN6_OVERHEAD;
   const tunl = underlay - IPIP_OVERHEAD;
-  const pod = calicoVxlanEnabled(t) ? vtep : calicoIpipEnabled(t) ? tunl : undefined;
-  return { underlay, vtep, tunl, pod: t.cluster.cni.mtu ?? pod };
+  const inUse = [
+    ...(calicoVxlanEnabled(t) ? [vtep] : calicoIpipEnabled(t) ? [tunl] : []),
+    ...(calicoVxlan6Enabled(t) ? [vtep6] : []),
+  ];
+  const pod = inUse.length ? Math.min(...inUse) : undefined;
+  return { underlay, vtep, vtep6, tunl, pod: t.cluster.cni.mtu ?? pod };
+}
+
+/** The node's IPv6 VTEP (vxlan-v6.calico) as a view draws it, when an IPv6 pool is in VXLAN mode and the node has its ends. */
+function tunnel6View(t: Topology, node: Node): CniTunnelView | undefined {
+  if (!calicoVxlan6Enabled(t)) return undefined;
+  const p = calicoIndex(t).peers.get(node);
+  if (!p?.tunnel6 || !p.underlay6) return undefined;
+  return {
+    protocol: 'vxlan',
+    device: CALICO_VXLAN6_DEVICE,
+    vni: CALICO_VXLAN_VNI,
+    port: CALICO_VXLAN_PORT,
+    address: p.tunnel6.address,
+    mac: p.tunnel6.mac,
+    underlay: p.underlay6.name,
+    local: p.underlay6.address,
+  };
 }
 
 /** The node's VXLAN view (its VTEP), when VXLAN is on and the node has a tunnel address. */
@@ -519,6 +616,7 @@ export function calicoNatRules(t: Topology): CniRules {
   const tunnels = [
     ...(calicoIpipEnabled(t) ? [CALICO_IPIP_DEVICE] : []),
     ...(calicoVxlanEnabled(t) ? [CALICO_VXLAN_DEVICE] : []),
+    ...(calicoVxlan6Enabled(t) ? [CALICO_VXLAN6_DEVICE] : []),
   ];
   for (const dev of tunnels)
     rules.push(
@@ -543,21 +641,33 @@ export const CALICO_PLUGIN: CniPlugin = {
   name: 'calico',
   describe(node, t) {
     const summary = `Calico: a cali veth per pod, no bridge and no address on the host side; proxy ARP answers for the pods' gateway ${CALICO_GATEWAY}; a /32 route per pod, a blackhole route per local IPAM block`;
+    const rest = summary.slice('Calico: '.length);
     const vx = t ? tunnelView(t, node) : undefined;
-    if (!vx?.tunnel) return { plugin: 'calico', summary, devices: [], hostVethPrefix: 'cali' };
-    const tn = vx.tunnel;
+    const tunnel6 = t ? tunnel6View(t, node) : undefined;
+    const vtepText = (v: CniTunnelView, length: number): string =>
+      `VTEP ${v.device} (VNI ${v.vni}, UDP ${v.port}, ${v.address}/${length}, MAC ${v.mac}, over ${v.underlay} from ${v.local})`;
+    const six = tunnel6 ? `; for IPv6 ${vtepText(tunnel6, 128)}, remote IPv6 blocks via its tunnel address onlink` : '';
+    const common = {
+      plugin: 'calico' as const,
+      hostVethPrefix: 'cali',
+      devices: [
+        ...(vx?.devices ?? []),
+        ...(tunnel6 ? [{ name: tunnel6.device, addresses: [`${tunnel6.address}/128`] }] : []),
+      ],
+      ...(vx?.tunnel ? { tunnel: vx.tunnel } : {}),
+      ...(tunnel6 ? { tunnel6 } : {}),
+    };
+    const tn = vx?.tunnel;
+    if (!tn && !tunnel6) return { plugin: 'calico', summary, devices: [], hostVethPrefix: 'cali' };
+    if (!tn) return { ...common, summary: `Calico VXLAN: ${six.slice(2)}; ${rest}` };
     if (tn.protocol === 'ipip')
       return {
-        plugin: 'calico',
-        hostVethPrefix: 'cali',
-        summary: `Calico IPIP: ${tn.device} (IP protocol 4, ${tn.address}/32, over ${tn.underlay}), remote blocks via their node's address dev ${tn.device} onlink; ${summary.slice('Calico: '.length)}`,
-        ...vx,
+        ...common,
+        summary: `Calico IPIP: ${tn.device} (IP protocol 4, ${tn.address}/32, over ${tn.underlay}), remote blocks via their node's address dev ${tn.device} onlink${six}; ${rest}`,
       };
     return {
-      plugin: 'calico',
-      hostVethPrefix: 'cali',
-      summary: `Calico VXLAN: VTEP ${tn.device} (VNI ${tn.vni}, UDP ${tn.port}, ${tn.address}/32, MAC ${tn.mac}, over ${tn.underlay}), remote blocks via their tunnel address onlink; ${summary.slice('Calico: '.length)}`,
-      ...vx,
+      ...common,
+      summary: `Calico VXLAN: ${vtepText(tn, 32)}, remote blocks via their tunnel address onlink${six}; ${rest}`,
     };
   },
   wireNode(node, pods, t) {
@@ -583,7 +693,8 @@ export const CALICO_PLUGIN: CniPlugin = {
     }
     const vxlan = calicoVxlanEnabled(t);
     const ipip = calicoIpipEnabled(t);
-    if (!vxlan && !ipip) return { interfaces, bridges: [], routes };
+    const vxlan6 = calicoVxlan6Enabled(t);
+    if (!vxlan && !ipip && !vxlan6) return { interfaces, bridges: [], routes };
     const p = calicoIndex(t).peers.get(node);
     const mtus = calicoMtus(t, node);
     const withMtu = interfaces.map((i) => (mtus.pod !== undefined ? { ...i, mtu: mtus.pod } : i));
@@ -617,8 +728,27 @@ export const CALICO_PLUGIN: CniPlugin = {
             },
           ]
         : [];
+    const vtep6: DpInterface[] =
+      vxlan6 && p?.tunnel6 && p.underlay6
+        ? [
+            {
+              name: CALICO_VXLAN6_DEVICE,
+              kind: 'vxlan',
+              addresses: [{ family: 6, address: p.tunnel6.address, length: 128 }],
+              mtu: mtus.vtep6,
+              mac: p.tunnel6.mac,
+              vxlan: {
+                vni: CALICO_VXLAN_VNI,
+                port: CALICO_VXLAN_PORT,
+                local: p.underlay6.address,
+                dev: p.underlay6.name,
+                learning: false,
+              },
+            },
+          ]
+        : [];
     return {
-      interfaces: [...withMtu, ...vtep, ...tunl],
+      interfaces: [...withMtu, ...vtep, ...vtep6, ...tunl],
       bridges: [],
       routes,
       implied: calicoRoutes(t, node),

@@ -9,6 +9,14 @@
  *   node IP>` on flannel.1 (vxlan_network.go, handleSubnetEvents). flannel picks each VTEP's MAC at random and
  *   publishes it in the node's `flannel.alpha.coreos.com/backend-data` annotation; NetPath derives a stable
  *   locally administered one from the node name.
+ *   With IPv6 on (net-conf.json `EnableIPv6` and `IPv6Network`; without a flannel configuration read, an IPv6 pod
+ *   range of the cluster) flannel creates a second VTEP, `flannel-v6.<VNI>`, with the same VNI and port but
+ *   `local` the IPv6 address of the same underlay interface (flanneld refuses to start when that interface has no
+ *   IPv6 address: "failed to find IPv6 address for interface"). It holds the network address of the node's IPv6
+ *   lease as a /128; per other node a route `<its IPv6 subnet> via <its subnet's network address> dev flannel-v6.1
+ *   onlink`, a permanent neighbour entry for that address and an FDB entry to the node's IPv6 underlay address
+ *   (vxlan.go RegisterNetwork, vxlan_network.go). The kernel gives a VXLAN device over IPv6 the underlay's MTU - 70
+ *   (40 bytes of outer IPv6 header instead of 20); flannel's pod MTU stays the underlay's - 50.
  * - `host-gw`: routes to the other nodes' pod CIDRs via their addresses on the shared network (the data plane's
  *   host-gw routes, as the bridge plug-in has them).
  *
@@ -37,8 +45,8 @@ import {
 import type { DpInterface, DpRoute, ImpliedRoutes, TunnelEntries, TunnelFdb, TunnelNeighbor } from '../dataplane/types';
 import type { Node, Topology } from '../model/types';
 import { BRIDGE_PLUGIN, ifaceAddress } from './bridge';
-import { DEFAULT_MTU, FLANNEL_DEFAULT_PORT, FLANNEL_DEFAULT_VNI, VXLAN_OVERHEAD } from './names';
-import type { CniPlugin, CniRules } from './types';
+import { DEFAULT_MTU, FLANNEL_DEFAULT_PORT, FLANNEL_DEFAULT_VNI, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from './names';
+import type { CniPlugin, CniRules, CniTunnelView } from './types';
 
 /** flannel's backend settings (`cluster.cni.flannel`, from net-conf.json): flannel's defaults when none was read. */
 export function flannelBackend(t: Topology): { vxlan: boolean; backend: string; vni: number; port: number } {
@@ -54,6 +62,12 @@ export function flannelBackend(t: Topology): { vxlan: boolean; backend: string; 
 
 /** The VTEP's name for a VNI, as flannel names it (`flannel.%v`). */
 export const flannelVtepName = (vni: number): string => `flannel.${vni}`;
+
+/** The IPv6 VTEP's name for a VNI, as flannel names it (`flannel-v6.%v`). */
+export const flannelVtep6Name = (vni: number): string => `flannel-v6.${vni}`;
+
+/** The VTEP of a family. */
+const vtepName = (family: Family, vni: number): string => (family === 4 ? flannelVtepName(vni) : flannelVtep6Name(vni));
 
 /** A stable, locally administered unicast MAC for a node's VTEP (flannel picks a random one). */
 export function vtepMac(node: string, device: string): string {
@@ -74,67 +88,107 @@ export function flannelUnderlay(t: Topology, node: Node): { name: string; addres
   return undefined;
 }
 
-/** One node's VXLAN lease: its IPv4 pod CIDR, VTEP address (the CIDR's .0), VTEP MAC and underlay address. */
+/**
+ * The IPv6 address flannel's IPv6 VTEP sends from: the first global IPv6 address of the same underlay interface
+ * (flanneld takes both families from one interface). Undefined when that interface has none: flanneld then exits.
+ */
+export function flannelUnderlay6(t: Topology, node: Node): { name: string; address: string; mtu: number } | undefined {
+  const up = flannelUnderlay(t, node);
+  const iface = up ? node.interfaces.find((i) => i.name === up.name) : undefined;
+  const a = iface?.addresses
+    .map((x) => ifaceAddress(x))
+    .find((x) => x?.family === 6 && !x.address.toLowerCase().startsWith('fe80:'));
+  return up && a ? { ...up, address: a.address } : undefined;
+}
+
+/** Whether flannel runs IPv6 (net-conf.json's EnableIPv6 with an IPv6Network; else an IPv6 pod range). */
+export function flannelIpv6(t: Topology): boolean {
+  return flannelNetworks(t).some((p) => p.family === 6);
+}
+
+/** One node's VXLAN lease of one family: its pod CIDR, VTEP address (the CIDR's network address), MAC and underlay address. */
 interface Lease {
   readonly node: Node;
+  readonly family: Family;
+  /** The VTEP the lease's traffic goes through: flannel.<VNI> (IPv4) or flannel-v6.<VNI> (IPv6). */
+  readonly dev: string;
   readonly prefix: Prefix;
   readonly cidr: string;
   readonly vtep: string;
+  readonly vtepValue: bigint;
   readonly mac: string;
   readonly publicIP: string;
 }
 
 interface LeaseIndex {
   readonly leases: readonly Lease[];
-  /** Per prefix length, the leases by network address. */
-  readonly byLength: ReadonlyMap<number, ReadonlyMap<bigint, Lease>>;
-  readonly byVtep: ReadonlyMap<bigint, Lease>;
+  /** Per family and prefix length (`4/24`), the leases by network address. */
+  readonly byLength: ReadonlyMap<string, ReadonlyMap<bigint, Lease>>;
+  /** Per family (`4:<value>`), the leases by VTEP address. */
+  readonly byVtep: ReadonlyMap<string, Lease>;
   readonly byMac: ReadonlyMap<string, Lease>;
-  readonly byNode: ReadonlyMap<Node, Lease>;
-  /** The prefix lengths present, longest first. */
-  readonly lengths: readonly number[];
+  readonly byNode: ReadonlyMap<Node, { readonly 4?: Lease; readonly 6?: Lease }>;
+  /** The family and prefix lengths present, longest first. */
+  readonly lengths: readonly { readonly family: Family; readonly length: number }[];
 }
 
 const leaseMemo = new WeakMap<Topology, LeaseIndex>();
 
-/** The VXLAN leases of every flannel VXLAN node (IPv4 pod CIDRs), indexed once per topology. */
+/**
+ * The VXLAN leases of every flannel VXLAN node, indexed once per topology: its IPv4 pod CIDR, and with IPv6 on its
+ * IPv6 pod CIDR when its underlay interface has an IPv6 address.
+ */
 function leaseIndex(t: Topology): LeaseIndex {
   const memo = leaseMemo.get(t);
   if (memo) return memo;
   const leases: Lease[] = [];
-  const byLength = new Map<number, Map<bigint, Lease>>();
-  const byVtep = new Map<bigint, Lease>();
+  const byLength = new Map<string, Map<bigint, Lease>>();
+  const lengths: { family: Family; length: number }[] = [];
+  const byVtep = new Map<string, Lease>();
   const byMac = new Map<string, Lease>();
-  const byNode = new Map<Node, Lease>();
+  const byNode = new Map<Node, { 4?: Lease; 6?: Lease }>();
   const f = flannelBackend(t);
-  const dev = flannelVtepName(f.vni);
+  const ipv6 = f.vxlan && flannelIpv6(t);
   for (const node of t.nodes) {
     if (node.cni !== 'flannel' || !f.vxlan) continue;
     const up = flannelUnderlay(t, node);
     if (!up) continue;
+    const up6 = ipv6 ? flannelUnderlay6(t, node) : undefined;
+    const mine: { 4?: Lease; 6?: Lease } = {};
     for (const cidr of node.podCIDRs) {
       const prefix = parsePrefix(cidr);
-      if (!prefix || prefix.family !== 4) continue;
-      const network = prefix.address & mask(4, prefix.length);
+      if (!prefix || mine[prefix.family]) continue;
+      const publicIP = prefix.family === 4 ? up.address : up6?.address;
+      if (!publicIP) continue;
+      const dev = vtepName(prefix.family, f.vni);
+      const network = prefix.address & mask(prefix.family, prefix.length);
       const lease: Lease = {
         node,
+        family: prefix.family,
+        dev,
         prefix,
         cidr: canonical(prefix),
-        vtep: formatValue(4, network),
+        vtep: formatValue(prefix.family, network),
+        vtepValue: network,
         mac: vtepMac(node.name, dev),
-        publicIP: up.address,
+        publicIP,
       };
+      mine[prefix.family] = lease;
       leases.push(lease);
-      let m = byLength.get(prefix.length);
-      if (!m) byLength.set(prefix.length, (m = new Map()));
+      const key = `${prefix.family}/${prefix.length}`;
+      let m = byLength.get(key);
+      if (!m) {
+        byLength.set(key, (m = new Map()));
+        lengths.push({ family: prefix.family, length: prefix.length });
+      }
       if (!m.has(network)) m.set(network, lease);
-      if (!byVtep.has(network)) byVtep.set(network, lease);
+      const vkey = `${prefix.family}:${network}`;
+      if (!byVtep.has(vkey)) byVtep.set(vkey, lease);
       if (!byMac.has(lease.mac)) byMac.set(lease.mac, lease);
-      byNode.set(node, lease);
-      break;
     }
+    byNode.set(node, mine);
   }
-  const lengths = [...byLength.keys()].sort((x, y) => y - x);
+  lengths.sort((x, y) => y.length - x.length);
   const index = { leases, byLength, byVtep, byMac, byNode, lengths };
   leaseMemo.set(t, index);
   return index;
@@ -142,9 +196,9 @@ function leaseIndex(t: Topology): LeaseIndex {
 
 /** The lease whose pod CIDR holds `a`, longest prefix first. */
 function leaseFor(index: LeaseIndex, a: Address): Lease | undefined {
-  if (a.family !== 4) return undefined;
-  for (const length of index.lengths) {
-    const l = index.byLength.get(length)?.get(a.value & mask(4, length));
+  for (const { family, length } of index.lengths) {
+    if (family !== a.family) continue;
+    const l = index.byLength.get(`${family}/${length}`)?.get(a.value & mask(family, length));
     if (l) return l;
   }
   return undefined;
@@ -152,23 +206,27 @@ function leaseFor(index: LeaseIndex, a: Address): Lease | undefined {
 
 const onlinkText = (cidr: string, via: string, dev: string): string => `${cidr} via ${via} dev ${dev} onlink`;
 
-/** A node's VXLAN routes to the other nodes' pod CIDRs (`via <their .0> dev flannel.1 onlink`). */
-function vxlanRoutes(t: Topology, node: Node, dev: string): ImpliedRoutes {
+/**
+ * A node's VXLAN routes to the other nodes' pod CIDRs (`via <their .0> dev flannel.1 onlink`; IPv6 `via <their
+ * subnet's network address> dev flannel-v6.1 onlink`), for the families the node has a VTEP of.
+ */
+function vxlanRoutes(t: Topology, node: Node): ImpliedRoutes {
+  const mine = leaseIndex(t).byNode.get(node);
   const index = leaseIndex(t);
   const declared = new Set(node.routes.map((r) => r.to));
   const memo = new Map<Lease, DpRoute>();
   const route = (l: Lease): DpRoute | undefined => {
-    if (l.node === node || declared.has(l.cidr)) return undefined;
+    if (l.node === node || declared.has(l.cidr) || !mine?.[l.family]) return undefined;
     let r = memo.get(l);
     if (!r) {
       r = {
         to: l.cidr,
         prefix: { ...l.prefix, text: l.cidr },
         via: l.vtep,
-        dev,
+        dev: l.dev,
         onlink: true,
         kind: 'implied',
-        text: onlinkText(l.cidr, l.vtep, dev),
+        text: onlinkText(l.cidr, l.vtep, l.dev),
         span: l.node.span,
       };
       memo.set(l, r);
@@ -187,35 +245,39 @@ function vxlanRoutes(t: Topology, node: Node, dev: string): ImpliedRoutes {
   };
 }
 
-/** A node's permanent neighbour and FDB entries on its VTEP, one of each per other node. */
-function vxlanEntries(t: Topology, node: Node, dev: string): TunnelEntries {
+/** A node's permanent neighbour and FDB entries on its VTEPs, one of each per other node and family. */
+function vxlanEntries(t: Topology, node: Node): TunnelEntries {
   const index = leaseIndex(t);
-  const neighborOf = (l: Lease): TunnelNeighbor => ({ dev, address: l.vtep, mac: l.mac, node: l.node.name });
-  const fdbOf = (l: Lease): TunnelFdb => ({ dev, mac: l.mac, dst: l.publicIP, node: l.node.name });
+  const mine = index.byNode.get(node);
+  const neighborOf = (l: Lease): TunnelNeighbor => ({ dev: l.dev, address: l.vtep, mac: l.mac, node: l.node.name });
+  const fdbOf = (l: Lease): TunnelFdb => ({ dev: l.dev, mac: l.mac, dst: l.publicIP, node: l.node.name });
+  const remote = (l: Lease | undefined, dev: string): l is Lease =>
+    !!l && l.node !== node && l.dev === dev && !!mine?.[l.family];
   return {
     neighbor(d: string, a: Address) {
-      if (d !== dev || a.family !== 4) return undefined;
-      const l = index.byVtep.get(a.value);
-      return l && l.node !== node ? neighborOf(l) : undefined;
+      const l = index.byVtep.get(`${a.family}:${a.value}`);
+      return remote(l, d) ? neighborOf(l) : undefined;
     },
     fdb(d: string, mac: string) {
-      if (d !== dev) return undefined;
       const l = index.byMac.get(mac);
-      return l && l.node !== node ? fdbOf(l) : undefined;
+      return remote(l, d) ? fdbOf(l) : undefined;
     },
     all() {
-      const others = index.leases.filter((l) => l.node !== node);
+      const others = index.leases.filter((l) => remote(l, l.dev));
       return { neighbors: others.map(neighborOf), fdb: others.map(fdbOf) };
     },
   };
 }
 
-/** The MTU flannel gives the VTEP and (through the bridge plug-in's `mtu`) the pods: the underlay's minus 50. */
-export function flannelMtus(t: Topology, node: Node): { underlay: number; vtep: number; pod: number } {
+/**
+ * The MTU flannel gives the VTEP and (through the bridge plug-in's `mtu`) the pods: the underlay's minus 50; the
+ * IPv6 VTEP's, which the kernel picks for a VXLAN device over IPv6: the underlay's minus 70.
+ */
+export function flannelMtus(t: Topology, node: Node): { underlay: number; vtep: number; vtep6: number; pod: number } {
   const underlay = flannelUnderlay(t, node)?.mtu ?? DEFAULT_MTU;
   const vxlan = flannelBackend(t).vxlan;
   const vtep = underlay - VXLAN_OVERHEAD;
-  return { underlay, vtep, pod: t.cluster.cni.mtu ?? (vxlan ? vtep : underlay) };
+  return { underlay, vtep, vtep6: underlay - VXLAN6_OVERHEAD, pod: t.cluster.cni.mtu ?? (vxlan ? vtep : underlay) };
 }
 
 const withMtu = (i: DpInterface, mtu: number): DpInterface => ({ ...i, mtu });
@@ -320,22 +382,34 @@ export const FLANNEL_PLUGIN: CniPlugin = {
         plugin: 'flannel',
         summary: `flannel host-gw: ${base.summary}; routes via the other nodes' addresses`,
       };
-    const dev = flannelVtepName(f.vni);
-    const lease = t ? leaseIndex(t).byNode.get(node) : undefined;
-    const up = t ? flannelUnderlay(t, node) : undefined;
-    return {
-      ...base,
-      plugin: 'flannel',
-      summary: `flannel VXLAN: VTEP ${dev} (VNI ${f.vni}, UDP ${f.port}${lease ? `, ${lease.vtep}/32, MAC ${lease.mac}` : ''}${up ? `, over ${up.name}` : ''}); ${base.summary}`,
-      devices: [...base.devices, ...(lease ? [{ name: dev, addresses: [`${lease.vtep}/32`] }] : [])],
-      tunnel: {
+    const leases = t ? leaseIndex(t).byNode.get(node) : undefined;
+    const view = (family: Family): CniTunnelView => {
+      const lease = leases?.[family];
+      const up = t ? (family === 4 ? flannelUnderlay(t, node) : flannelUnderlay6(t, node)) : undefined;
+      return {
         protocol: 'vxlan',
-        device: dev,
+        device: vtepName(family, f.vni),
         vni: f.vni,
         port: f.port,
         ...(lease ? { address: lease.vtep, mac: lease.mac } : {}),
         ...(up ? { underlay: up.name, local: up.address } : {}),
-      },
+      };
+    };
+    const text = (v: CniTunnelView, length: number): string =>
+      `VTEP ${v.device} (VNI ${v.vni}, UDP ${v.port}${v.address ? `, ${v.address}/${length}, MAC ${v.mac}` : ''}${v.underlay ? `, over ${v.underlay}${v.local ? ` from ${v.local}` : ''}` : ''})`;
+    const tunnel = view(4);
+    const tunnel6 = leases?.[6] ? view(6) : undefined;
+    return {
+      ...base,
+      plugin: 'flannel',
+      summary: `flannel VXLAN: ${text(tunnel, 32)}${tunnel6 ? ` and for IPv6 ${text(tunnel6, 128)}` : ''}; ${base.summary}`,
+      devices: [
+        ...base.devices,
+        ...(leases?.[4] ? [{ name: tunnel.device, addresses: [`${leases[4].vtep}/32`] }] : []),
+        ...(tunnel6 && leases?.[6] ? [{ name: tunnel6.device, addresses: [`${leases[6].vtep}/128`] }] : []),
+      ],
+      tunnel,
+      ...(tunnel6 ? { tunnel6 } : {}),
     };
   },
   wireNode(node, pods, t) {
@@ -345,23 +419,26 @@ export const FLANNEL_PLUGIN: CniPlugin = {
     const interfaces = base.interfaces.map(podMtu);
     const f = flannelBackend(t);
     if (!f.vxlan) return { ...base, interfaces };
-    const dev = flannelVtepName(f.vni);
-    const up = flannelUnderlay(t, node);
-    const lease = leaseIndex(t).byNode.get(node);
-    if (!up || !lease) return { ...base, interfaces };
-    const vtep: DpInterface = {
-      name: dev,
-      kind: 'vxlan',
-      addresses: [{ family: 4, address: lease.vtep, length: 32 }],
-      mtu: mtus.vtep,
-      mac: lease.mac,
-      vxlan: { vni: f.vni, port: f.port, local: up.address, dev: up.name, learning: false },
-    };
+    const leases = leaseIndex(t).byNode.get(node);
+    const vteps: DpInterface[] = [];
+    for (const lease of [leases?.[4], leases?.[6]]) {
+      const up = lease && (lease.family === 4 ? flannelUnderlay(t, node) : flannelUnderlay6(t, node));
+      if (!lease || !up) continue;
+      vteps.push({
+        name: lease.dev,
+        kind: 'vxlan',
+        addresses: [{ family: lease.family, address: lease.vtep, length: lease.family === 4 ? 32 : 128 }],
+        mtu: lease.family === 4 ? mtus.vtep : mtus.vtep6,
+        mac: lease.mac,
+        vxlan: { vni: f.vni, port: f.port, local: up.address, dev: up.name, learning: false },
+      });
+    }
+    if (!vteps.length) return { ...base, interfaces };
     return {
       ...base,
-      interfaces: [...interfaces, vtep],
-      implied: vxlanRoutes(t, node, dev),
-      tunnels: vxlanEntries(t, node, dev),
+      interfaces: [...interfaces, ...vteps],
+      implied: vxlanRoutes(t, node),
+      tunnels: vxlanEntries(t, node),
     };
   },
   wirePod(node, pod, addresses, t) {

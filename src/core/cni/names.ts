@@ -20,6 +20,8 @@ export const FLANNEL_DEFAULT_VNI = 1;
 export const FLANNEL_DEFAULT_PORT = 8472;
 /** The bytes VXLAN adds to each packet over IPv4: outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14 (flannel's encapOverhead). */
 export const VXLAN_OVERHEAD = 50;
+/** Over IPv6 the outer header is 40 bytes instead of 20: 70 (the kernel's VXLAN6_HEADROOM). */
+export const VXLAN6_OVERHEAD = 70;
 /** The MTU of an underlay network that does not say. */
 export const DEFAULT_MTU = 1500;
 /** The bytes IPIP adds to each packet: an outer IPv4 header (IP protocol 4). */

@@ -32,6 +32,8 @@ export interface CniNodeView {
   readonly podSideDevice?: string;
   /** The node's tunnel endpoint, for encapsulating plug-ins (flannel VXLAN): what to draw and explain. */
   readonly tunnel?: CniTunnelView;
+  /** The IPv6 tunnel endpoint of a dual-stack overlay (flannel-v6.<VNI>, vxlan-v6.calico), beside `tunnel`. */
+  readonly tunnel6?: CniTunnelView;
 }
 
 /** A node's tunnel endpoint (VTEP) as a view draws it. */
@@ -41,7 +43,7 @@ export interface CniTunnelView {
   readonly vni?: number;
   /** The outer packets' UDP destination port (VXLAN). */
   readonly port?: number;
-  /** The VTEP's own address (flannel: the .0 of the node's pod CIDR) and MAC. */
+  /** The VTEP's own address (flannel: the network address of the node's pod CIDR) and MAC. */
   readonly address?: string;
   readonly mac?: string;
   /** The underlay device and address the outer packets leave by and come from. */

@@ -45,7 +45,7 @@ import { servicePolicyUnreachable } from './service-policy-unreachable';
 import { rangeAssumed } from './range-assumed';
 import { cniFlannelNetworkMismatch } from './cni-flannel-network-mismatch';
 import { cniFlannelNodeOutsideNetwork } from './cni-flannel-node-outside-network';
-import { cniFlannelDualStackVxlan } from './cni-flannel-dual-stack-vxlan';
+import { cniVxlanUnderlayMissing } from './cni-vxlan-underlay-missing';
 import { cniIppoolOutsideCluster } from './cni-ippool-outside-cluster';
 import { cniIppoolOverlap } from './cni-ippool-overlap';
 import { cniNatOutgoingOff } from './cni-nat-outgoing-off';
@@ -96,7 +96,7 @@ export const RULES: readonly Rule[] = [
   servicePolicyUnreachable,
   cniFlannelNetworkMismatch,
   cniFlannelNodeOutsideNetwork,
-  cniFlannelDualStackVxlan,
+  cniVxlanUnderlayMissing,
   cniIppoolOutsideCluster,
   cniIppoolOverlap,
   cniNatOutgoingOff,

@@ -14,7 +14,7 @@
  *   the reverse translation of what each node did to the request.
  */
 import type { BranchBudget } from '../branches';
-import { IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
+import { IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
 import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
@@ -1454,13 +1454,14 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
     dport: vx.port,
     ttl: 64,
     mark: 0,
-    ...(inner.size !== undefined ? { size: inner.size + VXLAN_OVERHEAD } : {}),
+    // The outer IPv6 header is 20 bytes longer than the IPv4 one (flannel-v6.1, vxlan-v6.calico).
+    ...(inner.size !== undefined ? { size: inner.size + (local.family === 6 ? VXLAN6_OVERHEAD : VXLAN_OVERHEAD) } : {}),
   };
   const wrapped = step(
     { ...st, pkt: outer, tunnel: { inner, protocol: 'vxlan', device: vtep.name, vni: vx.vni, port: vx.port } },
     {
       kind: 'encap',
-      detail: `VXLAN encapsulation by ${vtep.name}: ${hostPort(inner.src, inner.sport)} -> ${hostPort(inner.dst, inner.dport)} inside UDP ${vx.local} -> ${fdb.dst}:${vx.port}, VNI ${vx.vni} (FDB: ${nb.mac} dst ${fdb.dst})`,
+      detail: `VXLAN encapsulation by ${vtep.name}: ${hostPort(inner.src, inner.sport)} -> ${hostPort(inner.dst, inner.dport)} inside UDP ${vx.local} -> ${hostPort(fdb.dst, vx.port)}, VNI ${vx.vni} (FDB: ${nb.mac} dst ${fdb.dst})`,
       protocol: 'vxlan',
       device: vtep.name,
       outer: { src: vx.local, dst: fdb.dst },
@@ -1559,12 +1560,16 @@ function decapsulateIpip(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev:
 /**
  * A tunnel packet reached a local UDP port (after INPUT): the VXLAN device listening on that port with the packet's
  * VNI takes the outer headers off and receives the inner packet, which enters the node's stack again by that device.
- * No device on the port: the kernel answers port unreachable; none with the VNI: vxlan_rcv drops it.
+ * No device on the port: the kernel answers port unreachable; none with the VNI: vxlan_rcv drops it. A VXLAN device
+ * listens on a socket of its `local` address's family only (IPv6 ones are v6only), so flannel.1 and flannel-v6.1 share
+ * VNI and port: the outer packet's family picks the device.
  */
 function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: string): Finished[] {
   if (t.protocol === 'ipip') return decapsulateIpip(env, s, t, n, inDev);
   const outer = s.pkt;
-  const onPort = n.interfaces.filter((i) => i.kind === 'vxlan' && i.vxlan?.port === outer.dport);
+  const onPort = n.interfaces.filter(
+    (i) => i.kind === 'vxlan' && i.vxlan?.port === outer.dport && parseAddress(i.vxlan.local)?.family === outer.family,
+  );
   const vtep = onPort.find((i) => i.vxlan?.vni === t.vni);
   if (!vtep) {
     const what = onPort.length
@@ -1585,7 +1590,7 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
       env,
       step(a, {
         kind: 'decap',
-        detail: `VXLAN decapsulation by ${vtep.name}: UDP ${outer.src} -> ${outer.dst}:${outer.dport}, VNI ${t.vni} removed; ${hostPort(t.inner.src, t.inner.sport)} -> ${hostPort(t.inner.dst, t.inner.dport)} received on ${vtep.name}`,
+        detail: `VXLAN decapsulation by ${vtep.name}: UDP ${outer.src} -> ${hostPort(outer.dst, outer.dport)}, VNI ${t.vni} removed; ${hostPort(t.inner.src, t.inner.sport)} -> ${hostPort(t.inner.dst, t.inner.dport)} received on ${vtep.name}`,
         protocol: 'vxlan',
         device: vtep.name,
         outer: { src: outer.src, dst: outer.dst },
