@@ -54,6 +54,12 @@ export interface AnalyseOptions {
    * parseYamlFile would: the model only reads the result.
    */
   readonly parse?: (file: SourceFile) => ParsedFile;
+  /**
+   * Called between the steps of the analysis (after the model is built, before each rule); what it throws ends the
+   * analysis. The editor's worker throws when the analysis was cancelled (a newer edit), so its thread, with its
+   * parse cache and compiled code, lives on to analyse the newer text.
+   */
+  readonly checkpoint?: () => void;
 }
 
 /** How {@link analysePaths} reads and analyses: the workspace and bounds of the loader, and severity overrides. */
@@ -65,6 +71,7 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
     buildTopology(files, options.parse ? files.map(options.parse) : undefined),
     options.policySettings,
   );
+  options.checkpoint?.();
   const texts = new Map(files.map((f) => [f.path, f.text]));
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
   let compiled: CompiledDataPlane | undefined;
@@ -73,6 +80,7 @@ export function analyse(files: readonly SourceFile[], options: AnalyseOptions = 
     ...applySeverity(built.problems, options.severity),
     ...runRules(built.topology, { ...options, dataplane, texts }),
   ];
+  options.checkpoint?.();
   // The data plane's own problems (raw iptables text, routes the kernel refuses), unless a rule already said it at the spot.
   const taken = new Set(found.filter((p) => p.severity === 'error').map((p) => `${p.span.file}|${p.span.start}`));
   const own = dataPlaneProblems(

@@ -28,6 +28,8 @@ import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } fro
 import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
+import { summarise } from './view-data';
+import type { TopologySummary } from '../protocol/messages';
 
 export interface TopologyState {
   readonly key: string;
@@ -83,6 +85,8 @@ export class Analyses implements vscode.Disposable {
   private readonly workers = new Map<TopologyState, AnalysisWorker>();
   /** The outline and lenses the worker computed for each analysis (see featuresFor). */
   private readonly features = new WeakMap<Analysis, Promise<Features | undefined>>();
+  /** Asks the worker that made an analysis for the topology view's summary (see summaryFor). */
+  private readonly summaries = new WeakMap<Analysis, () => Promise<TopologySummary | undefined>>();
   /**
    * Counts what changes an analysis without any open document changing: the settings, and files added or removed on
    * disk (a new grouping). Part of readingOf, so an analysis under way since before is stopped and run again.
@@ -355,6 +359,7 @@ export class Analyses implements vscode.Disposable {
     state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices, () => this.modelsBuilt++);
     const analysis = state.analysis;
     this.features.set(analysis, job.features);
+    this.summaries.set(analysis, () => job.summary(loaded.problems));
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
     for (const p of analysis.diagnostics) {
       if (p.code !== 'file.too-large' || this.announced.has(p.span.file)) continue;
@@ -450,6 +455,15 @@ export class Analyses implements vscode.Disposable {
     const computed = await this.features.get(analysis);
     const features = computed ? (computed[doc.uri.path] ?? NO_FEATURES) : fileFeatures(analysis, doc.uri.path);
     return { analysis, features };
+  }
+
+  /**
+   * What the topology view draws for an analysis: computed by the worker that made it, from the model it already
+   * has (building the model here first took seconds on 15,000 pods, on the extension host's thread); from the model
+   * built here when the worker cannot answer.
+   */
+  async summaryFor(analysis: Analysis): Promise<TopologySummary> {
+    return (await this.summaries.get(analysis)?.()) ?? summarise(analysis);
   }
 
   /** The analysis a document belongs to, analysed now if it never was. */

@@ -2,16 +2,33 @@
  * The analysis worker (dist/analysis-worker.js, a worker_threads thread of the extension host): builds the model
  * and runs every rule for the files it is sent, and answers with the diagnostics, then with the outline and CodeLens
  * of every file (features.ts). The extension host's own thread
- * never runs the rules, so typing, hovers and other extensions do not wait for a large cluster's analysis; an
- * analysis made stale by a newer edit is stopped by terminating the thread (see worker-client.ts).
+ * never runs the rules, so typing, hovers and other extensions do not wait for a large cluster's analysis.
+ *
+ * An analysis made stale by a newer edit is stopped from inside: the extension writes the job's id into a shared
+ * cancel flag (workerData.cancel, an Int32Array over a SharedArrayBuffer), which the analysis reads between its steps
+ * (each file parsed, each rule) and ends with a `cancelled` answer. The thread lives on, with its parse cache and
+ * its compiled code, for the newer job already waiting in its queue (see worker-client.ts, which still ends the
+ * thread when a step outlasts its grace period).
+ *
+ * It keeps its last analysis, so what the topology view draws (view-data.ts's summary) is computed here from the
+ * model it already has: the extension host would otherwise build the whole model again (seconds on 15,000 pods).
  */
-import { parentPort } from 'node:worker_threads';
-import { analyse, type PolicyOptions, type SeverityOverrides, type SourceFile } from '../core';
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  analyse,
+  type Analysis,
+  type PolicyOptions,
+  type Problem,
+  type SeverityOverrides,
+  type SourceFile,
+} from '../core';
 import { allFeatures } from './features';
 import { ParseCache } from './parse-cache';
+import { summarise } from './view-data';
 
 /** What the extension sends: the files as read (open documents' unsaved text included) and the severity overrides. */
 export interface AnalysisJob {
+  readonly kind: 'analyse';
   readonly id: number;
   readonly files: readonly SourceFile[];
   readonly severity: SeverityOverrides;
@@ -19,17 +36,76 @@ export interface AnalysisJob {
   readonly policySettings?: Partial<PolicyOptions>;
 }
 
+/**
+ * The topology view's summary of the analysis of job `job` (view-data.ts's `summarise`), answered with `request`.
+ * `loaded` are the problems the extension found reading the files (file.too-large, includes), which its analysis
+ * lists before the worker's: the summary counts and places them as the extension's own analysis would.
+ */
+export interface SummaryRequest {
+  readonly kind: 'summary';
+  readonly request: number;
+  readonly job: number;
+  readonly loaded: readonly Problem[];
+}
+
+export type WorkerRequest = AnalysisJob | SummaryRequest;
+
 const errorText = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
+
+/** The extension's cancel flag: the highest job id it cancelled (0: none); absent when it could not share one. */
+const cancelFlag: Int32Array | undefined =
+  (workerData as { cancel?: unknown } | undefined)?.cancel instanceof Int32Array
+    ? (workerData as { cancel: Int32Array }).cancel
+    : undefined;
+
+/** Thrown at a checkpoint of a cancelled job: unwinds the analysis, nothing of it is kept. */
+class Cancelled extends Error {}
+
+/** Whether the extension cancelled job `id`. */
+const cancelled = (id: number): boolean => cancelFlag !== undefined && Atomics.load(cancelFlag, 0) >= id;
 
 /** Each file's parse, until its text changes (the thread lives from one analysis to the next unless one is stopped). */
 const parses = new ParseCache();
 
-parentPort?.on('message', (job: AnalysisJob) => {
+/** The last analysis made here, until the next job: the summary is computed from its model. */
+let last: { readonly id: number; readonly analysis: Analysis } | undefined;
+
+function summary(r: SummaryRequest): void {
+  // Another job came since (the extension asked about an analysis overtaken meanwhile): it builds its own.
+  if (last?.id !== r.job) {
+    parentPort?.postMessage({ id: r.job, request: r.request, summary: null });
+    return;
+  }
+  try {
+    const a = last.analysis;
+    const data = summarise({ ...a, diagnostics: [...r.loaded, ...a.diagnostics] });
+    parentPort?.postMessage({ id: r.job, request: r.request, summary: data });
+  } catch (err) {
+    parentPort?.postMessage({ id: r.job, request: r.request, summary: null, summaryError: errorText(err) });
+  }
+}
+
+parentPort?.on('message', (message: WorkerRequest) => {
+  if (message.kind === 'summary') return summary(message);
+  const job = message;
   let analysis;
+  // The model of an earlier job is not kept past the start of the next (memory: one model per thread).
+  last = undefined;
   try {
     const started = performance.now();
     parses.forgetOthers(job.files);
-    analysis = analyse(job.files, { severity: job.severity, policySettings: job.policySettings, parse: parses.parse });
+    const checkpoint = () => {
+      if (cancelled(job.id)) throw new Cancelled();
+    };
+    analysis = analyse(job.files, {
+      severity: job.severity,
+      policySettings: job.policySettings,
+      parse: (file) => {
+        checkpoint();
+        return parses.parse(file);
+      },
+      checkpoint,
+    });
     parentPort?.postMessage({
       id: job.id,
       diagnostics: analysis.diagnostics,
@@ -38,7 +114,14 @@ parentPort?.on('message', (job: AnalysisJob) => {
       reused: parses.reused,
     });
   } catch (err) {
-    parentPort?.postMessage({ id: job.id, error: errorText(err) });
+    if (err instanceof Cancelled) parentPort?.postMessage({ id: job.id, cancelled: true });
+    else parentPort?.postMessage({ id: job.id, error: errorText(err) });
+    return;
+  }
+  last = { id: job.id, analysis };
+  // Cancelled after its diagnostics were sent: the outline and lenses of a stale text are not worth computing.
+  if (cancelled(job.id)) {
+    parentPort?.postMessage({ id: job.id, features: null });
     return;
   }
   // Then the outline and lenses (a second message: the diagnostics do not wait for them).

@@ -12,7 +12,7 @@ import { isVerifyReportData, isViewState, isWebviewMessage } from '../protocol/v
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
-import { summarise, traceViewData } from './view-data';
+import { traceViewData } from './view-data';
 import { reachExplain, reachExport, reachView, type ReachView } from './reach-data';
 import { reachOptions } from './policy-options';
 import { post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
@@ -184,14 +184,14 @@ export class Views implements vscode.Disposable {
     let message: HostMessage;
     if (!analysis) message = { type: 'error', message: `${doc.uri.path} is not a NetPath topology.` };
     else if (state.view === 'topology') {
-      // What Show Topology waits for on this side: the analysis, the model (built here the first time a feature
-      // asks for it), the summary, the message to the webview.
+      // What Show Topology waits for on this side: the analysis, the summary (from the analysis worker, which has
+      // the model), the message to the webview.
       const t1 = performance.now();
-      const data = summarise(analysis);
+      const data = await this.analyses.summaryFor(analysis);
       const t2 = performance.now();
       await post(panel, { type: 'topology', state, data });
       log.info(
-        `topology view of ${doc.uri.path}: ${data.pods.length} pods; analysis ${Math.round(t1 - t0)} ms, model and summary ${Math.round(t2 - t1)} ms, sent in ${Math.round(performance.now() - t2)} ms`,
+        `topology view of ${doc.uri.path}: ${data.pods.length} pods; analysis ${Math.round(t1 - t0)} ms, summary ${Math.round(t2 - t1)} ms, sent in ${Math.round(performance.now() - t2)} ms`,
       );
       return;
     } else if (state.view === 'reach') {

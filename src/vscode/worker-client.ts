@@ -1,14 +1,16 @@
 /**
  * Runs analyses in a worker thread (analysis-worker.ts) so the extension host's thread stays free. One job at a
- * time per client; `cancel` terminates the thread (a synchronous analysis cannot be interrupted otherwise) and the
- * next job starts a fresh one. When no worker can be started (the bundle is missing, e.g. when the extension runs
+ * time per client; `cancel` sets a flag the thread shares, and the analysis ends itself at its next checkpoint, so
+ * the thread keeps its parse cache and compiled code; a step that outlasts CANCEL_GRACE_MS gets the thread ended
+ * (a synchronous step cannot be interrupted otherwise) and the next job starts a fresh one. When no worker can be started (the bundle is missing, e.g. when the extension runs
  * from sources), the analysis runs in the extension host as before.
  */
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { analyse, type PolicyOptions, type Problem, type SeverityOverrides, type SourceFile } from '../core';
-import type { AnalysisJob } from './analysis-worker';
+import type { AnalysisJob, SummaryRequest } from './analysis-worker';
 import type { FileFeatures } from './features';
+import type { TopologySummary } from '../protocol/messages';
 
 /** The outline and lenses of each file of an analysis, by path. */
 export type Features = Readonly<Record<string, FileFeatures>>;
@@ -21,6 +23,12 @@ export interface AnalysisRun {
    * error, the run cancelled or the thread stopped before it got there): then the model is built where asked.
    */
   readonly features: Promise<Features | undefined>;
+  /**
+   * The topology view's summary, computed by the worker from the model it built (`loaded`: the problems found
+   * reading the files, listed first as in the extension's analysis); undefined when it cannot (no worker, the thread
+   * stopped, a newer job started there since): then the caller builds it from the model.
+   */
+  summary(loaded: readonly Problem[]): Promise<TopologySummary | undefined>;
   cancel(): void;
 }
 
@@ -28,8 +36,15 @@ interface Reply {
   readonly id: number;
   readonly diagnostics?: readonly Problem[];
   readonly error?: string;
-  readonly features?: Features;
+  /** Null when the job was cancelled after its diagnostics: no features were computed. */
+  readonly features?: Features | null;
   readonly featuresError?: string;
+  /** The job was cancelled and ended at a checkpoint (nothing else comes for it). */
+  readonly cancelled?: boolean;
+  /** The answer to a SummaryRequest (`request`): null when the worker no longer has that job's model. */
+  readonly request?: number;
+  readonly summary?: TopologySummary | null;
+  readonly summaryError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
   /** Files it parsed, and files whose parse it kept from an earlier analysis (their text unchanged). */
@@ -41,6 +56,13 @@ interface Reply {
 function inProcess(job: AnalysisJob): readonly Problem[] {
   return analyse(job.files, { severity: job.severity, policySettings: job.policySettings }).diagnostics;
 }
+
+/**
+ * How long a cancelled job may take to reach its next checkpoint before its thread is ended. Starting a thread
+ * again costs about this much on a large topology (loading the bundle, parsing every file again, cold code), so
+ * waiting longer than that for one step would make the newer analysis later than a fresh thread would.
+ */
+export const CANCEL_GRACE_MS = 1500;
 
 export class AnalysisWorker {
   private worker: Worker | undefined;
@@ -54,8 +76,19 @@ export class AnalysisWorker {
     | undefined;
   /** Jobs whose features have not come yet (a job's diagnostics come first, and the next job may start meanwhile). */
   private readonly featuresDue = new Map<number, (f: Features | undefined) => void>();
-  /** Threads started (the extension's tests read it: a cancelled analysis costs a new thread). */
+  /** Summary requests not answered yet, by request number. */
+  private readonly summariesDue = new Map<number, (s: TopologySummary | undefined) => void>();
+  private nextRequest = 1;
+  /** Summaries the worker answered (the extension's tests read it: Show Topology builds no model on the host). */
+  summaries = 0;
+  /** Threads started (the extension's tests read it: a cancelled analysis keeps its thread). */
   started = 0;
+  /** Cancelled jobs the thread ended itself at a checkpoint (the extension's tests read it). */
+  stoppedInPlace = 0;
+  /** The shared cancel flag of the current thread (see analysis-worker.ts). */
+  private cancelFlag: Int32Array | undefined;
+  /** The cancelled job the thread is unwinding, and the timer that ends the thread if it takes too long. */
+  private stopping: { readonly id: number; readonly timer: ReturnType<typeof setTimeout> } | undefined;
   /** How long the last finished analysis took where it ran (ms), and how many files it parsed and reused, for the log. */
   lastAnalysisMs = 0;
   lastParsed = 0;
@@ -81,55 +114,117 @@ export class AnalysisWorker {
     if (script === undefined) {
       // In-process: nothing to cancel once it runs (it runs to its end before anything else can happen).
       const t0 = performance.now();
-      const diagnostics = inProcess({ id: 0, files, severity, policySettings });
+      const diagnostics = inProcess({ kind: 'analyse', id: 0, files, severity, policySettings });
       this.lastAnalysisMs = performance.now() - t0;
       this.lastParsed = files.length;
       this.lastReused = 0;
-      return { result: Promise.resolve(diagnostics), features: Promise.resolve(undefined), cancel: () => {} };
+      return {
+        result: Promise.resolve(diagnostics),
+        features: Promise.resolve(undefined),
+        summary: () => Promise.resolve(undefined),
+        cancel: () => {},
+      };
     }
     const id = this.next++;
-    const job: AnalysisJob = { id, files, severity, policySettings };
+    const job: AnalysisJob = { kind: 'analyse', id, files, severity, policySettings };
     const result = new Promise<readonly Problem[] | undefined>((resolve) => {
       this.pending = { id, job, done: resolve };
     });
     const features = new Promise<Features | undefined>((resolve) => this.featuresDue.set(id, resolve));
+    // Behind a cancelled job still unwinding, if any: the thread takes its messages in order.
     this.thread(script).postMessage(job);
-    return { result, features, cancel: () => this.pending?.id === id && this.cancel() };
+    return {
+      result,
+      features,
+      summary: (loaded) => this.summary(id, loaded),
+      cancel: () => this.pending?.id === id && this.cancel(),
+    };
   }
 
-  /** Stops the job under way, if any: its result is never delivered, and the thread is ended. */
+  /** Asks the thread for the summary of job `job` (undefined when the thread has ended, or moved on to another job). */
+  private summary(job: number, loaded: readonly Problem[]): Promise<TopologySummary | undefined> {
+    if (!this.worker) return Promise.resolve(undefined);
+    const request = this.nextRequest++;
+    const answer = new Promise<TopologySummary | undefined>((resolve) => this.summariesDue.set(request, resolve));
+    const message: SummaryRequest = { kind: 'summary', request, job, loaded };
+    this.worker.postMessage(message);
+    return answer;
+  }
+
+  /**
+   * Stops the job under way, if any: its result is never delivered. The thread is told through the shared flag and
+   * ends the job at its next checkpoint, keeping its parse cache and compiled code for the next job; when the job
+   * has not ended within CANCEL_GRACE_MS (one long step), the thread is ended instead and the next job, if any, runs
+   * on a new one.
+   */
   cancel(): void {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
+    p.done(undefined);
+    this.featuresDue.get(p.id)?.(undefined);
+    this.featuresDue.delete(p.id);
+    const w = this.worker;
+    if (!w || !this.cancelFlag) {
+      this.endThread();
+      return;
+    }
+    Atomics.store(this.cancelFlag, 0, p.id);
+    clearTimeout(this.stopping?.timer);
+    const timer = setTimeout(() => {
+      if (this.worker !== w || this.stopping?.id !== p.id) return;
+      this.endThread();
+      const next = this.pending;
+      if (next && this.script) this.thread(this.script).postMessage(next.job);
+    }, CANCEL_GRACE_MS);
+    this.stopping = { id: p.id, timer };
+  }
+
+  /** Ends the thread: no features or summaries will come for the jobs it had, but the one pending (sent again). */
+  private endThread(): void {
     const w = this.worker;
     this.worker = undefined;
     void w?.terminate();
-    p.done(undefined);
-    this.forgetFeatures();
-  }
-
-  /** The thread ended: no features will come for the jobs it had. */
-  private forgetFeatures(): void {
-    for (const resolve of this.featuresDue.values()) resolve(undefined);
-    this.featuresDue.clear();
+    clearTimeout(this.stopping?.timer);
+    this.stopping = undefined;
+    for (const [id, resolve] of this.featuresDue) {
+      if (id === this.pending?.id) continue;
+      resolve(undefined);
+      this.featuresDue.delete(id);
+    }
+    for (const resolve of this.summariesDue.values()) resolve(undefined);
+    this.summariesDue.clear();
   }
 
   dispose(): void {
     this.cancel();
-    void this.worker?.terminate();
-    this.worker = undefined;
-    this.forgetFeatures();
+    this.endThread();
   }
 
   private thread(script: string): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(script);
+    // A new flag per thread: a job id cancelled on an ended thread means nothing to the next.
+    this.cancelFlag = typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const w = new Worker(script, { workerData: { cancel: this.cancelFlag } });
     this.started++;
     w.on('message', (r: Reply) => {
+      if (r.id === this.stopping?.id && (r.cancelled || r.diagnostics !== undefined || r.error !== undefined)) {
+        // The cancelled job has ended: the thread goes on with the next.
+        if (r.cancelled) this.stoppedInPlace++;
+        clearTimeout(this.stopping.timer);
+        this.stopping = undefined;
+      }
+      if (r.cancelled) return;
+      if (r.request !== undefined) {
+        if (r.summaryError !== undefined) this.onError(r.summaryError);
+        if (r.summary) this.summaries++;
+        this.summariesDue.get(r.request)?.(r.summary ?? undefined);
+        this.summariesDue.delete(r.request);
+        return;
+      }
       if (r.features !== undefined || r.featuresError !== undefined) {
         if (r.featuresError !== undefined) this.onError(r.featuresError);
-        this.featuresDue.get(r.id)?.(r.features);
+        this.featuresDue.get(r.id)?.(r.features ?? undefined);
         this.featuresDue.delete(r.id);
         return;
       }
@@ -153,11 +248,15 @@ export class AnalysisWorker {
     });
     w.on('error', (err) => {
       this.onError(err.stack ?? err.message);
-      if (this.worker === w) this.worker = undefined;
+      if (this.worker !== w) return;
       const p = this.pending;
       this.pending = undefined;
-      this.forgetFeatures();
-      if (p) p.done(inProcess(p.job));
+      this.endThread();
+      if (p) {
+        this.featuresDue.get(p.id)?.(undefined);
+        this.featuresDue.delete(p.id);
+        p.done(inProcess(p.job));
+      }
     });
     w.unref();
     this.worker = w;

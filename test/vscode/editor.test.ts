@@ -20,6 +20,7 @@ import {
 import type { Services } from '../../src/vscode/commands';
 import { netpathCluster } from '../../bench/cluster';
 import { groupOf } from '../../src/core';
+import { summarise } from '../../src/vscode/view-data';
 import { topologiesOf } from '../../src/lab/files';
 
 const LAB = `apiVersion: netpath.dev/v1alpha1
@@ -201,6 +202,7 @@ suite('Analysis off the extension host thread', () => {
     assert.ok(worker.threaded, 'the rules run in dist/analysis-worker.js, not on the extension host thread');
     const before = { ...analyses.counts.get(state.key)! };
     const threads = worker.started;
+    const stoppedInPlace = worker.stoppedInPlace;
     // Two edits, each asking for an analysis at once (as a command or view would): the first is stopped.
     await replace(doc, 'serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.128.0.0/12]');
     const first = analyses.run(state);
@@ -211,7 +213,9 @@ suite('Analysis off the extension host thread', () => {
     const after = analyses.counts.get(state.key)!;
     assert.equal(after.dropped, before.dropped + 1, 'the analysis of the first edit was dropped');
     assert.equal(after.published, before.published + 1, 'only the final text was published');
-    assert.equal(worker.started, threads + 1, 'the stale analysis was stopped (its thread ended, a new one started)');
+    // Stopped from inside at a checkpoint: the thread, its parse cache and compiled code go on to the final text.
+    assert.equal(worker.stoppedInPlace, stoppedInPlace + 1, 'the stale analysis ended itself when told to');
+    assert.equal(worker.started, threads, 'the worker thread was kept (not ended and started again)');
     // The published diagnostics are those of the final text: the Service range inside the (narrower) pod range.
     const codes = codesOf(doc);
     assert.ok(codes.includes('cidr.overlap'), `the final text's overlap is reported: ${codes.join(', ')}`);
@@ -294,6 +298,35 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(traces.length, 2 * 600 + 2 + 20, 'every pod, external and Service has its trace lenses');
     assert.equal(analyses.modelsBuilt, built, 'neither the outline nor the lenses built the model on the host');
     assert.equal(state.analysis, analysis, 'they are those of the analysis of the edited text');
+  });
+
+  test('Show Topology draws the summary the worker computed from its model: none is built on the host', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'summary', nodes: 20, pods: 600, services: 20 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const worker = analyses.workerFor(state);
+    const built = analyses.modelsBuilt;
+    const answered = worker.summaries;
+    await vscode.commands.executeCommand('netpath.showTopology');
+    // The view asks for its data once its page has loaded: the worker answers it.
+    await waitFor('the worker to send the view its summary', () => worker.summaries > answered || undefined, {
+      timeoutMs: 60_000,
+    });
+    assert.equal(analyses.modelsBuilt, built, 'the extension host built no model for the view');
+    const analysis = state.analysis;
+    assert.ok(analysis, 'the topology has its analysis');
+    const fromWorker = await analyses.summaryFor(analysis);
+    assert.equal(fromWorker.pods.length, 600, 'the summary lists every pod');
+    assert.equal(analyses.modelsBuilt, built, 'asked again, still no model on the host');
+    // The same summary as the one built from the model here (which this comparison builds, once).
+    assert.deepEqual(fromWorker, summarise(analysis), 'the worker summarises exactly as the extension host would');
+    assert.equal(analyses.modelsBuilt, built + 1);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });
 

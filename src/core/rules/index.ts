@@ -325,6 +325,8 @@ export interface RuleOptions {
   readonly dataplane?: DataPlane | (() => DataPlane | undefined);
   /** File texts by path (see RuleContext.texts). */
   readonly texts?: ReadonlyMap<string, string>;
+  /** Called before each rule; may throw to stop the run (see AnalyseOptions.checkpoint). */
+  readonly checkpoint?: () => void;
 }
 
 /** Runs every rule that is not turned off and whose inputs are available. */
@@ -344,7 +346,10 @@ export function runRules(topology: Topology, options: RuleOptions = {}): Problem
   };
   const enabled = on.filter((rule) => (rule.needs ?? []).every((need) => ctx[need] !== undefined));
   return applySeverity(
-    enabled.flatMap((rule) => rule.run(ctx)),
+    enabled.flatMap((rule) => {
+      options.checkpoint?.();
+      return rule.run(ctx);
+    }),
     options.severity,
   );
 }
