@@ -13,6 +13,7 @@
 import { problem, type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
+import { EntryNode, MapNode, ScalarNode, SeqNode } from '../syntax/nodes';
 import { bool, get, int, list, map, str } from './read';
 import type { Drafts, Spans } from './drafts';
 import type { CniIpam, CniIpamRange, CniNetworkConfig, FlannelSettings, IPPool, PortmapSettings } from './types';
@@ -250,17 +251,27 @@ export function parseEmbedded(b: Drafts, node: YNode): YNode | undefined {
 }
 
 function moveSpans(n: YNode, move: (s: Span) => Span): YNode {
+  const s = move(n.span);
   switch (n.kind) {
     case 'scalar':
-      return { ...n, span: move(n.span) };
+      return new ScalarNode(n.value, n.source, s.file, s.start, s.end);
     case 'seq':
-      return { ...n, span: move(n.span), items: n.items.map((x) => moveSpans(x, move)) };
+      return new SeqNode(
+        n.items.map((x) => moveSpans(x, move)),
+        s.file,
+        s.start,
+        s.end,
+      );
     case 'map':
-      return {
-        ...n,
-        span: move(n.span),
-        entries: n.entries.map((e) => ({ key: e.key, keySpan: move(e.keySpan), value: moveSpans(e.value, move) })),
-      };
+      return new MapNode(
+        n.entries.map((e) => {
+          const k = move(e.keySpan);
+          return new EntryNode(e.key, moveSpans(e.value, move), k.file, k.start, k.end);
+        }),
+        s.file,
+        s.start,
+        s.end,
+      );
   }
 }
 

@@ -13,6 +13,7 @@
  */
 import type { Span } from '../problem';
 import type { YDocument, YEntry, YMap, YNode, YScalar, YSeq } from './yaml';
+import { EntryNode, MapNode, ScalarNode, SeqNode } from './nodes';
 
 /** Thrown inside the reader when the text leaves the subset; never escapes `parseFastYaml`. */
 class OutsideSubset {}
@@ -225,7 +226,7 @@ class Reader {
   }
 
   private emptyDocument(index: number, open: number, openEnd: number, next: number): YDocument {
-    const root: YScalar = { kind: 'scalar', value: null, source: '', span: this.span(openEnd, openEnd) };
+    const root: YScalar = new ScalarNode(null, '', this.file, openEnd, openEnd);
     // An empty document ends after its `---`, unless comments follow it: then it runs up to the next document or
     // the end of the file (the library's spans, kept exactly).
     const end = this.trailingEnd(openEnd, next) > 0 ? Math.min(next, this.len) : openEnd;
@@ -315,7 +316,7 @@ class Reader {
       p = next + ind;
     }
     this.depth--;
-    return { kind: 'seq', items: items.slice(), span: this.span(start, this.end) };
+    return new SeqNode(items.slice(), this.file, start, this.end);
   }
 
   private blockMap(p: number, col: number): YMap {
@@ -329,7 +330,7 @@ class Reader {
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
-      entries.push({ key, keySpan: this.span(p, colon), value });
+      entries.push(new EntryNode(key, value, this.file, p, colon));
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
       const ind = this.indentAt(next);
@@ -339,7 +340,7 @@ class Reader {
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
     }
     this.depth--;
-    return { kind: 'map', entries: entries.slice(), span: this.span(start, this.end) };
+    return new MapNode(entries.slice(), this.file, start, this.end);
   }
 
   /** An implicit block key from `p` to the colon at `colon`, as the library converts it. */
@@ -389,7 +390,7 @@ class Reader {
       if (c === HASH || this.trailingEnd(lineEnd < this.len ? lineEnd + 1 : lineEnd, next) > 0) throw OUT;
       this.pos = lineEnd < this.len ? lineEnd + 1 : lineEnd;
       this.end = at;
-      return { kind: 'scalar', value: null, source: '', span: this.span(at, at) };
+      return new ScalarNode(null, '', this.file, at, at);
     }
     if (seqItem) {
       if (c === DASH && this.dashIndicator(p)) throw OUT;
@@ -414,7 +415,7 @@ class Reader {
       if (close < 0) throw OUT;
       const value = this.quoted(p, close);
       this.finishLine(close);
-      return { kind: 'scalar', value, source: value, span: this.span(p, close) };
+      return new ScalarNode(value, value, this.file, p, close);
     }
     if (indicator(c) || ((c === 63 /* ? */ || c === COLON || c === DASH) && this.dashLike(p))) throw OUT;
     // A plain scalar: to a ` #` comment or the line end, trailing spaces dropped; never a `key: value`.
@@ -432,7 +433,7 @@ class Reader {
     while (t.charCodeAt(valueEnd - 1) === SP) valueEnd--;
     const source = t.slice(p, valueEnd);
     this.finishLine(valueEnd);
-    return { kind: 'scalar', value: resolvePlain(source), source, span: this.span(p, valueEnd) };
+    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
   }
 
   /** `?`, `:` or `-` followed by a space or the line end: an indicator, not the start of a plain scalar. */
@@ -507,7 +508,7 @@ class Reader {
     // The scalar's span stops after its last line of content; blank lines after it are nobody's.
     this.pos = end;
     this.end = contentEnd;
-    return { kind: 'scalar', value, source: value, span: this.span(p, contentEnd) };
+    return new ScalarNode(value, value, this.file, p, contentEnd);
   }
 
   // ------------------------------------------------------------------ flow collections (one line)
@@ -537,7 +538,7 @@ class Reader {
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          entries.push({ key: this.intern(String(k.value)), keySpan: k.span, value: v });
+          entries.push(new EntryNode(this.intern(String(k.value)), v, this.file, k.start, k.end));
         } else {
           items.push(this.flowNode(q));
         }
@@ -554,10 +555,9 @@ class Reader {
     }
     this.depth--;
     this.pos = q + 1;
-    const span = this.span(p, q + 1);
     return open === LBRACK
-      ? { kind: 'seq', items: items.slice(), span }
-      : { kind: 'map', entries: entries.slice(), span };
+      ? new SeqNode(items.slice(), this.file, p, q + 1)
+      : new MapNode(entries.slice(), this.file, p, q + 1);
   }
 
   private flowNode(p: number): YNode {
@@ -569,7 +569,7 @@ class Reader {
   }
 
   /** A quoted or plain scalar inside a flow collection; sets `pos` after it. */
-  private flowScalar(p: number, key: boolean): YScalar {
+  private flowScalar(p: number, key: boolean): ScalarNode {
     const t = this.text;
     const c = t.charCodeAt(p);
     if (c === DQ || c === SQ) {
@@ -577,7 +577,7 @@ class Reader {
       if (close < 0) throw OUT;
       const value = this.quoted(p, close);
       this.pos = close;
-      return { kind: 'scalar', value, source: value, span: this.span(p, close) };
+      return new ScalarNode(value, value, this.file, p, close);
     }
     if (indicator(c) || ((c === 63 || c === COLON || c === DASH) && this.dashLike(p))) throw OUT;
     const e = this.lineEnd(p);
@@ -598,7 +598,7 @@ class Reader {
     if (valueEnd === p) throw OUT;
     const source = t.slice(p, valueEnd);
     this.pos = valueEnd;
-    return { kind: 'scalar', value: resolvePlain(source), source, span: this.span(p, valueEnd) };
+    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
   }
 }
 
@@ -654,17 +654,22 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
   };
   const span = (s: Span): Span => ({ file: s.file, start: at(s.start), end: at(s.end) });
   const node = (n: YNode): YNode => {
+    const s = span(n.span);
     switch (n.kind) {
       case 'scalar':
-        return { ...n, span: span(n.span) };
+        return new ScalarNode(n.value, n.source, file, s.start, s.end);
       case 'seq':
-        return { kind: 'seq', items: n.items.map(node), span: span(n.span) };
+        return new SeqNode(n.items.map(node), file, s.start, s.end);
       case 'map':
-        return {
-          kind: 'map',
-          entries: n.entries.map((e): YEntry => ({ key: e.key, keySpan: span(e.keySpan), value: node(e.value) })),
-          span: span(n.span),
-        };
+        return new MapNode(
+          n.entries.map((e): YEntry => {
+            const k = span(e.keySpan);
+            return new EntryNode(e.key, node(e.value), file, k.start, k.end);
+          }),
+          file,
+          s.start,
+          s.end,
+        );
     }
   };
   return docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) }));

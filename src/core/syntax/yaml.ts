@@ -8,6 +8,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from '../problem';
 import { parseFastYaml } from './fast-yaml';
+import { EntryNode, MapNode, ScalarNode, SeqNode } from './nodes';
 
 /** A YAML node the model builder reads: its plain value plus where it is. */
 export type YNode = YMap | YSeq | YScalar;
@@ -68,7 +69,7 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
           { file, start: fallback, end: fallback + 1 },
         ),
       );
-    return { kind: 'scalar', value: null, source: '', span: { file, start: fallback, end: fallback } };
+    return new ScalarNode(null, '', file, fallback, fallback);
   }
   if (isMap(node)) {
     const entries: YEntry[] = [];
@@ -79,27 +80,25 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
       const keySpan = spanOf(file, keyNode, fallback);
       const value =
         pair.value == null
-          ? ({
-              kind: 'scalar',
-              value: null,
-              source: '',
-              span: { file, start: keySpan.end, end: keySpan.end },
-            } as YScalar)
+          ? new ScalarNode(null, '', file, keySpan.end, keySpan.end)
           : convert(file, pair.value, keySpan.end, depth + 1, problems);
-      entries.push({ key, keySpan, value });
+      entries.push(new EntryNode(key, value, file, keySpan.start, keySpan.end));
     }
-    return { kind: 'map', entries, span: spanOf(file, node, fallback) };
+    const span = spanOf(file, node, fallback);
+    return new MapNode(entries, file, span.start, span.end);
   }
   if (isSeq(node)) {
     const span = spanOf(file, node, fallback);
-    return { kind: 'seq', items: node.items.map((item) => convert(file, item, span.start, depth + 1, problems)), span };
+    const items = node.items.map((item) => convert(file, item, span.start, depth + 1, problems));
+    return new SeqNode(items, file, span.start, span.end);
   }
   if (isScalar(node)) {
     const v = node.value;
     const value =
       typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : String(v);
     const span = spanOf(file, node, fallback);
-    return { kind: 'scalar', value, source: node.source !== undefined ? String(node.source) : String(v), span };
+    const source = node.source !== undefined ? String(node.source) : String(v);
+    return new ScalarNode(value, source, file, span.start, span.end);
   }
   // Aliases are not followed (a few lines of nested aliases expand to billions of nodes: "billion laughs"); they
   // and other node kinds are read as null, and the model reports a type problem where it needs a value.
@@ -112,7 +111,8 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
         spanOf(file, node as unknown as YamlNode, fallback),
       ),
     );
-  return { kind: 'scalar', value: null, source: '', span: spanOf(file, node as YamlNode, fallback) };
+  const span = spanOf(file, node as YamlNode, fallback);
+  return new ScalarNode(null, '', file, span.start, span.end);
 }
 
 /**
