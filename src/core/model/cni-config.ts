@@ -13,7 +13,7 @@
 import { problem, type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
-import { EntryNode, MapNode, ScalarNode, SeqNode } from '../syntax/nodes';
+import { MapNode, ScalarNode, SeqNode } from '../syntax/nodes';
 import { bool, get, int, list, map, str } from './read';
 import type { Drafts, Spans } from './drafts';
 import type { CniIpam, CniIpamRange, CniNetworkConfig, FlannelSettings, IPPool, PortmapSettings } from './types';
@@ -262,16 +262,14 @@ function moveSpans(n: YNode, move: (s: Span) => Span): YNode {
         s.start,
         s.end,
       );
-    case 'map':
-      return new MapNode(
-        n.entries.map((e) => {
-          const k = move(e.keySpan);
-          return new EntryNode(e.key, moveSpans(e.value, move), k.file, k.start, k.end);
-        }),
-        s.file,
-        s.start,
-        s.end,
-      );
+    case 'map': {
+      const slots: (string | number | YNode)[] = [];
+      for (let i = 0; i < n.size; i++) {
+        const k = move(n.entryAt(i).keySpan);
+        slots.push(n.keyAt(i), moveSpans(n.valueAt(i), move), k.start, k.end);
+      }
+      return new MapNode(slots, s.file, s.start, s.end);
+    }
   }
 }
 

@@ -69,7 +69,10 @@ export function readServicePorts(b: Pick<Drafts, 'report'>, node: YNode | undefi
 export function spansOf(node: YNode, keys: readonly string[]): Spans {
   const out: Spans = {};
   if (node.kind !== 'map') return out;
-  for (const e of node.entries) if (keys.includes(e.key)) out[e.key] = e.value.span;
+  for (let i = 0; i < node.size; i++) {
+    const key = node.keyAt(i);
+    if (keys.includes(key)) out[key] = node.valueAt(i).span;
+  }
   return out;
 }
 

@@ -40,10 +40,11 @@ export function strings(node: YNode | undefined): { value: string; span: Span }[
 export function stringMap(node: YNode | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (node?.kind !== 'map') return out;
-  for (const e of node.entries) {
-    const v = scalarText(e.value);
+  for (let i = 0; i < node.size; i++) {
+    const key = node.keyAt(i);
+    const v = scalarText(node.valueAt(i));
     // A key written twice (yaml.duplicate-key) is read as its first value, like every other reader here.
-    if (v !== undefined && !Object.prototype.hasOwnProperty.call(out, e.key)) out[e.key] = v;
+    if (v !== undefined && !Object.prototype.hasOwnProperty.call(out, key)) out[key] = v;
   }
   return out;
 }

@@ -117,14 +117,20 @@ class Checker {
 
   labels(node: YNode | undefined, what: string): void {
     if (node?.kind !== 'map') return;
-    for (const e of node.entries) {
-      const why = labelKey(e.key);
+    for (let i = 0; i < node.size; i++) {
+      const key = node.keyAt(i);
+      const why = labelKey(key);
       if (why)
         this.problems.push(
-          problem('name.invalid', 'error', `${what} key '${e.key}' ${why}; Kubernetes refuses it.`, e.keySpan),
+          problem(
+            'name.invalid',
+            'error',
+            `${what} key '${key}' ${why}; Kubernetes refuses it.`,
+            node.entryAt(i).keySpan,
+          ),
         );
       // The check before the message: no "<what> value of '<key>'" string is built for a label that passes.
-      const v = e.value;
+      const v = node.valueAt(i);
       if (v.kind !== 'scalar' || typeof v.value !== 'string') continue;
       const bad = labelValue(v.value);
       if (bad)
@@ -132,7 +138,7 @@ class Checker {
           problem(
             'name.invalid',
             'error',
-            `${what} value of '${e.key}' '${v.value}' ${bad}; Kubernetes refuses it.`,
+            `${what} value of '${key}' '${v.value}' ${bad}; Kubernetes refuses it.`,
             v.span,
           ),
         );

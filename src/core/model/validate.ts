@@ -135,11 +135,14 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
   }
   if (node.kind === 'map') {
     const declared = schema.properties ?? {};
-    for (const e of node.entries) {
+    // By index: the mapping's entry objects are made only for a key the schema does not know.
+    for (let i = 0; i < node.size; i++) {
+      const key = node.keyAt(i);
       const child =
-        declared[e.key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+        declared[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
       if (!child) {
         if (schema.additionalProperties === false || schema.properties) {
+          const e = node.entryAt(i);
           const names = Object.keys(declared);
           const suggestion = closest(e.key, names);
           const fixes: QuickFix[] = suggestion
@@ -164,12 +167,12 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
         }
         continue;
       }
-      at.segments.push(e.key);
-      validate(e.value, child, at, problems);
+      at.segments.push(key);
+      validate(node.valueAt(i), child, at, problems);
       at.segments.pop();
     }
     for (const req of schema.required ?? []) {
-      if (!node.entries.some((e) => e.key === req)) {
+      if (node.lookup(req) === undefined) {
         problems.push(
           problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
             ...node.span,

@@ -12,8 +12,8 @@
  * (test/unit/syntax/fast-yaml.test.ts) holds the two readers to the same output.
  */
 import type { Span } from '../problem';
-import type { YDocument, YEntry, YMap, YNode, YScalar, YSeq } from './yaml';
-import { EntryNode, MapNode, ScalarNode, SeqNode } from './nodes';
+import type { YDocument, YMap, YNode, YScalar, YSeq } from './yaml';
+import { MapNode, ScalarNode, SeqNode } from './nodes';
 
 /** Thrown inside the reader when the text leaves the subset; never escapes `parseFastYaml`. */
 class OutsideSubset {}
@@ -321,7 +321,7 @@ class Reader {
 
   private blockMap(p: number, col: number): YMap {
     if (++this.depth > 150) throw OUT;
-    const entries: YEntry[] = [];
+    const slots: (string | number | YNode)[] = [];
     const start = p;
     for (;;) {
       const colon = this.keyColon(p);
@@ -330,7 +330,7 @@ class Reader {
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
-      entries.push(new EntryNode(key, value, this.file, p, colon));
+      slots.push(key, value, p, colon);
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
       const ind = this.indentAt(next);
@@ -340,7 +340,7 @@ class Reader {
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
     }
     this.depth--;
-    return new MapNode(entries.slice(), this.file, start, this.end);
+    return new MapNode(slots.slice(), this.file, start, this.end);
   }
 
   /** An implicit block key from `p` to the colon at `colon`, as the library converts it. */
@@ -526,7 +526,7 @@ class Reader {
     const close = open === LBRACK ? RBRACK : RBRACE;
     let q = this.skipSpaces(p + 1);
     const items: YNode[] = [];
-    const entries: YEntry[] = [];
+    const slots: (string | number | YNode)[] = [];
     if (t.charCodeAt(q) !== close) {
       for (;;) {
         if (open === LBRACE) {
@@ -538,7 +538,7 @@ class Reader {
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          entries.push(new EntryNode(this.intern(String(k.value)), v, this.file, k.start, k.end));
+          slots.push(this.intern(String(k.value)), v, k.start, k.end);
         } else {
           items.push(this.flowNode(q));
         }
@@ -557,7 +557,7 @@ class Reader {
     this.pos = q + 1;
     return open === LBRACK
       ? new SeqNode(items.slice(), this.file, p, q + 1)
-      : new MapNode(entries.slice(), this.file, p, q + 1);
+      : new MapNode(slots.slice(), this.file, p, q + 1);
   }
 
   private flowNode(p: number): YNode {
@@ -660,16 +660,14 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
         return new ScalarNode(n.value, n.source, file, s.start, s.end);
       case 'seq':
         return new SeqNode(n.items.map(node), file, s.start, s.end);
-      case 'map':
-        return new MapNode(
-          n.entries.map((e): YEntry => {
-            const k = span(e.keySpan);
-            return new EntryNode(e.key, node(e.value), file, k.start, k.end);
-          }),
-          file,
-          s.start,
-          s.end,
-        );
+      case 'map': {
+        const slots: (string | number | YNode)[] = [];
+        for (let i = 0; i < n.size; i++) {
+          const k = span(n.entryAt(i).keySpan);
+          slots.push(n.keyAt(i), node(n.valueAt(i)), k.start, k.end);
+        }
+        return new MapNode(slots, file, s.start, s.end);
+      }
     }
   };
   return docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) }));

@@ -39,10 +39,19 @@ export class SeqNode implements YSeq {
   }
 }
 
+/** A mapping's entries, four slots each: key, value, key start, key end. */
+export type MapSlots = readonly (string | number | YNode)[];
+
+/**
+ * A mapping keeps its entries in one array of slots, not as an object per entry: a cluster dump has about one
+ * entry per line, and an entry object each (with its array of them) was the largest share of the tree that stays
+ * alive while the model is built. `entries` makes the entry objects when asked, new on each read (short-lived,
+ * so cheap to collect): the model reads fields through `lookup`, which makes nothing.
+ */
 export class MapNode implements YMap {
   readonly kind: 'map';
   constructor(
-    readonly entries: readonly YEntry[],
+    private readonly slots: MapSlots,
     readonly file: string,
     readonly start: number,
     readonly end: number,
@@ -51,6 +60,37 @@ export class MapNode implements YMap {
   }
   get span(): Span {
     return { file: this.file, start: this.start, end: this.end };
+  }
+  get size(): number {
+    return this.slots.length >> 2;
+  }
+  keyAt(i: number): string {
+    return this.slots[i * 4] as string;
+  }
+  valueAt(i: number): YNode {
+    return this.slots[i * 4 + 1] as YNode;
+  }
+  entryAt(i: number): YEntry {
+    const s = this.slots;
+    const at = i * 4;
+    return new EntryNode(s[at] as string, s[at + 1] as YNode, this.file, s[at + 2] as number, s[at + 3] as number);
+  }
+  get entries(): YEntry[] {
+    const out: YEntry[] = new Array<YEntry>(this.size);
+    for (let i = 0; i < out.length; i++) out[i] = this.entryAt(i);
+    return out;
+  }
+  /** The value of the first entry with this key (a key written twice is read as its first value). */
+  lookup(key: string): YNode | undefined {
+    const s = this.slots;
+    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return s[at + 1] as YNode;
+    return undefined;
+  }
+  /** The first entry with this key. */
+  entry(key: string): YEntry | undefined {
+    const s = this.slots;
+    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return this.entryAt(at >> 2);
+    return undefined;
   }
 }
 

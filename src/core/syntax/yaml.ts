@@ -8,7 +8,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from '../problem';
 import { parseFastYaml } from './fast-yaml';
-import { EntryNode, MapNode, ScalarNode, SeqNode } from './nodes';
+import { MapNode, ScalarNode, SeqNode } from './nodes';
 
 /** A YAML node the model builder reads: its plain value plus where it is. */
 export type YNode = YMap | YSeq | YScalar;
@@ -33,7 +33,16 @@ export interface YEntry {
 }
 export interface YMap extends YBase {
   readonly kind: 'map';
+  /** Made on each read (see nodes.ts): keep the array while you loop over it. */
   readonly entries: readonly YEntry[];
+  /** The number of entries, and each entry's key and value by index, with nothing made. */
+  readonly size: number;
+  keyAt(i: number): string;
+  valueAt(i: number): YNode;
+  entryAt(i: number): YEntry;
+  /** The value of the first entry with `key`, with nothing made. */
+  lookup(key: string): YNode | undefined;
+  entry(key: string): YEntry | undefined;
 }
 
 export interface YDocument {
@@ -72,7 +81,7 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
     return new ScalarNode(null, '', file, fallback, fallback);
   }
   if (isMap(node)) {
-    const entries: YEntry[] = [];
+    const slots: (string | number | YNode)[] = [];
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as YamlNode | null;
@@ -82,10 +91,10 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
         pair.value == null
           ? new ScalarNode(null, '', file, keySpan.end, keySpan.end)
           : convert(file, pair.value, keySpan.end, depth + 1, problems);
-      entries.push(new EntryNode(key, value, file, keySpan.start, keySpan.end));
+      slots.push(key, value, keySpan.start, keySpan.end);
     }
     const span = spanOf(file, node, fallback);
-    return new MapNode(entries, file, span.start, span.end);
+    return new MapNode(slots, file, span.start, span.end);
   }
   if (isSeq(node)) {
     const span = spanOf(file, node, fallback);
@@ -138,16 +147,17 @@ function duplicateKeys(documents: readonly YDocument[]): Problem[] {
     if (node.kind === 'seq') {
       for (const item of node.items) if (item.kind !== 'scalar') stack.push(item);
     } else if (node.kind === 'map') {
-      const entries = node.entries;
+      const size = node.size;
       // Most mappings hold a handful of keys: comparing each with those before it allocates nothing, where a Map
       // per mapping was most of this pass's time on a cluster dump (a million small mappings).
-      const seen = entries.length > SMALL_MAP ? new Map<string, YEntry>() : undefined;
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
-        const first = seen ? seen.get(e.key) : firstBefore(entries, i);
-        if (first) out.push(duplicateKey(e, first));
-        else seen?.set(e.key, e);
-        if (e.value.kind !== 'scalar') stack.push(e.value);
+      const seen = size > SMALL_MAP ? new Map<string, number>() : undefined;
+      for (let i = 0; i < size; i++) {
+        const key = node.keyAt(i);
+        const first = seen ? seen.get(key) : firstBefore(node, i);
+        if (first !== undefined && first >= 0) out.push(duplicateKey(node.entryAt(i), node.entryAt(first)));
+        else seen?.set(key, i);
+        const value = node.valueAt(i);
+        if (value.kind !== 'scalar') stack.push(value);
       }
     }
   }
@@ -157,11 +167,11 @@ function duplicateKeys(documents: readonly YDocument[]): Problem[] {
 /** Up to this many entries a mapping's keys are compared pairwise; past it, through a Map. */
 const SMALL_MAP = 16;
 
-/** The first entry before `i` with entry `i`'s key. */
-function firstBefore(entries: readonly YEntry[], i: number): YEntry | undefined {
-  const key = entries[i].key;
-  for (let j = 0; j < i; j++) if (entries[j].key === key) return entries[j];
-  return undefined;
+/** The index of the first entry before `i` with entry `i`'s key, or -1. */
+function firstBefore(map: YMap, i: number): number {
+  const key = map.keyAt(i);
+  for (let j = 0; j < i; j++) if (map.keyAt(j) === key) return j;
+  return -1;
 }
 
 function duplicateKey(e: YEntry, first: YEntry): Problem {
@@ -220,14 +230,12 @@ export function parseYamlFileWithLibrary(file: string, text: string): ParsedFile
 // Small readers used by the model builder.
 
 export function entry(map: YMap, key: string): YEntry | undefined {
-  // The model reads every field through here: a plain loop, no callback per lookup.
-  const entries = map.entries;
-  for (let i = 0; i < entries.length; i++) if (entries[i].key === key) return entries[i];
-  return undefined;
+  return map.entry(key);
 }
 
 export function get(node: YNode | undefined, key: string): YNode | undefined {
-  return node?.kind === 'map' ? entry(node, key)?.value : undefined;
+  // The model reads every field through here: a plain loop over the mapping's slots, nothing made per lookup.
+  return node?.kind === 'map' ? node.lookup(key) : undefined;
 }
 
 export function getPath(node: YNode | undefined, ...keys: string[]): YNode | undefined {
