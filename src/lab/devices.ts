@@ -44,6 +44,8 @@ export function predictedDevices(p: Pick<TracePath, 'hops'>, dp: DataPlane): Dev
     if (h.device === 'lo' && h.dir === 'out') return;
     // No neighbour answered: the packet waits in the neighbour queue and is dropped there, never transmitted.
     if (h.dir === 'out' && h.steps.some((st) => st.kind === 'neighbor' && !st.answer)) return;
+    // Left for a Proxy-mode load balancer: the lab builds no load balancer, so there too nobody answers the ARP.
+    if (h.dir === 'out' && h.steps.some((st) => st.kind === 'drop' && st.reason === 'load-balancer')) return;
     const ns = dp.namespaces.get(h.netns);
     const bridge = ns?.bridges.find((b) => b.name === h.device);
     const portOf = (x: (typeof hops)[number] | undefined): boolean =>

@@ -22,7 +22,7 @@ import {
   type Address,
   type Prefix,
 } from '../net/address';
-import type { Node, Topology } from '../model/types';
+import { loadBalancerIPsOfMode, type Node, type Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
 import { ifaceAddress } from '../cni/bridge';
@@ -48,6 +48,7 @@ import type {
   Listener,
   Netns,
   NetnsId,
+  ProxyLoadBalancer,
   Segment,
   SegmentMember,
   VethPair,
@@ -390,11 +391,21 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]),
   );
   const announced = new Map<string, NetnsId>();
+  const proxyLoadBalancers = new Map<string, ProxyLoadBalancer>();
   for (const svc of t.services) {
+    // A Proxy-mode load-balancer IP is the load balancer's own: no node answers for it, kube-proxy leaves it alone.
+    for (const ip of loadBalancerIPsOfMode(svc, 'Proxy')) {
+      const a = parseAddress(ip);
+      if (a && !owners.has(addressKey(a)) && !proxyLoadBalancers.has(addressKey(a)))
+        proxyLoadBalancers.set(addressKey(a), {
+          service: svc.id,
+          ports: svc.ports.map((p) => ({ port: p.port, protocol: p.protocol, nodePort: p.nodePort })),
+        });
+    }
     const local = svc.endpoints.find((e) => e.ready && e.node && nodeByName.has(e.node))?.node;
     const node = svc.externalTrafficPolicy === 'Local' ? local : t.nodes[0]?.name;
     if (!node) continue;
-    for (const ip of [...(svc.type === 'LoadBalancer' ? svc.loadBalancerIPs : []), ...svc.externalIPs]) {
+    for (const ip of [...loadBalancerIPsOfMode(svc, 'VIP'), ...svc.externalIPs]) {
       const a = parseAddress(ip);
       if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a)))
         announced.set(addressKey(a), nodeNetns(node));
@@ -407,6 +418,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     veths,
     owners,
     announced,
+    proxyLoadBalancers,
     structureProblems: problems,
     get problems(): readonly Problem[] {
       all ??= [...problems, ...t.nodes.flatMap((n) => lazyFilter(n).problems)];

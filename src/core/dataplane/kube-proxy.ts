@@ -94,6 +94,7 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
     })),
     externalIPs: s.externalIPs,
     loadBalancerIPs: s.type === 'LoadBalancer' ? s.loadBalancerIPs : [],
+    loadBalancerIPModes: s.type === 'LoadBalancer' ? s.loadBalancerIPModes : [],
     loadBalancerSourceRanges: s.loadBalancerSourceRanges,
     externalTrafficPolicy: s.externalTrafficPolicy,
     internalTrafficPolicy: s.internalTrafficPolicy,

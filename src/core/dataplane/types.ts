@@ -228,6 +228,12 @@ export interface VethPair {
   readonly b: { readonly netns: NetnsId; readonly device: string };
 }
 
+/** A LoadBalancer IP of ipMode Proxy: its Service, and the Service's ports (where the load balancer sends on to). */
+export interface ProxyLoadBalancer {
+  readonly service: string;
+  readonly ports: readonly { readonly port: number; readonly protocol: string; readonly nodePort?: number }[];
+}
+
 export interface DataPlane {
   readonly namespaces: ReadonlyMap<NetnsId, Netns>;
   readonly segments: ReadonlyMap<string, Segment>;
@@ -240,6 +246,11 @@ export interface DataPlane {
    * endpoint, else the first node.
    */
   readonly announced: ReadonlyMap<string, NetnsId>;
+  /**
+   * LoadBalancer IPs of ipMode Proxy (by `addressKey`) and their Service's id: the load balancer outside the model
+   * holds them and no node answers for them, so a packet to one leaves for the load balancer.
+   */
+  readonly proxyLoadBalancers: ReadonlyMap<string, ProxyLoadBalancer>;
   /** Problems of the structure (routes, devices): known without compiling any node's ruleset. */
   readonly structureProblems: readonly Problem[];
   /** Every problem: the structure's and every node's ruleset's (reading this compiles every ruleset). */

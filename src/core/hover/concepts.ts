@@ -71,7 +71,7 @@ export const CONCEPTS = {
   },
   loadBalancer: {
     title: 'LoadBalancer',
-    text: 'A LoadBalancer Service gets an external address from a cloud or bare-metal load balancer. Packets to that address reach a node, where kube-proxy treats them like NodePort traffic; loadBalancerSourceRanges limits which clients may use it.',
+    text: "A LoadBalancer Service gets an external address from a cloud or bare-metal load balancer. Packets to that address reach a node, where kube-proxy treats them like NodePort traffic; loadBalancerSourceRanges limits which clients may use it. The ingress entry's ipMode says how: VIP (the default) delivers packets still addressed to the load-balancer IP, which kube-proxy catches on every node, even from a pod; Proxy means the load balancer ends the connection and opens its own, so kube-proxy writes no rule for the IP and a pod's packet to it goes out to the load balancer.",
     link: { label: 'Kubernetes: type LoadBalancer', url: `${K8S_NET}service/#loadbalancer` },
   },
   externalTrafficPolicy: {
@@ -248,6 +248,8 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
   nodePortAddresses: 'nodePort',
   loadBalancerIP: 'loadBalancer',
   loadBalancerIPs: 'loadBalancer',
+  loadBalancerIPMode: 'loadBalancer',
+  ipMode: 'loadBalancer',
   loadBalancerSourceRanges: 'loadBalancer',
   externalTrafficPolicy: 'externalTrafficPolicy',
   internalTrafficPolicy: 'externalTrafficPolicy',

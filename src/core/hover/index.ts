@@ -15,7 +15,15 @@ import {
 } from '../net/address';
 import type { Span } from '../problem';
 import type { Analysis } from '../analysis';
-import type { NetworkPolicy, Node, Pod, Route, Service, Topology } from '../model/types';
+import {
+  loadBalancerIPsOfMode,
+  type NetworkPolicy,
+  type Node,
+  type Pod,
+  type Route,
+  type Service,
+  type Topology,
+} from '../model/types';
 import { formatSelector, selectorMatches } from '../policy/selector';
 import { policyIndexOf, selectables } from '../policy/shared';
 import { describePolicyChoice, policyChoices } from '../policy/evaluate';
@@ -350,6 +358,16 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
 /** The Service's ports, chain names (iptables or nftables mode) and the endpoints kube-proxy uses. */
 function serviceFacts(svc: Service, nft: boolean): string[] {
   const facts = [`Service **${svc.id}** (${svc.type}), cluster IP ${svc.clusterIPs.join(', ') || '(none)'}.`];
+  const vip = loadBalancerIPsOfMode(svc, 'VIP');
+  const proxy = loadBalancerIPsOfMode(svc, 'Proxy');
+  if (vip.length)
+    facts.push(
+      `Load-balancer IP ${vip.join(', ')} (ipMode VIP): kube-proxy catches it on every node, so a pod's packet to it is DNATed on the pod's own node.`,
+    );
+  if (proxy.length)
+    facts.push(
+      `Load-balancer IP ${proxy.join(', ')} (ipMode Proxy): the load balancer proxies the connection itself and kube-proxy writes no rule for it, so a pod's packet to it leaves the node for the load balancer.`,
+    );
   for (const p of svc.ports) {
     if (nft) {
       const names = nftServiceChains(svc.namespace, svc.name, p.protocol, p.name);

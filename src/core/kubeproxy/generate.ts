@@ -22,6 +22,7 @@ import {
 } from '../net/address';
 import { chainHashMemo, endpointString, KUBE_PROXY_FIREWALL_CHAIN, servicePortName, type ChainNameMemo } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
+import { vipLoadBalancerIPs } from './load-balancer';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
 const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -516,7 +517,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const extChain = (): string => (ext ??= chainHashMemo(names, 'KUBE-EXT-', spn, protocol));
     const fwChain = (): string => (fw ??= chainHashMemo(names, 'KUBE-FW-', spn, protocol));
     const externalIPs = ofFamily(family, svc.externalIPs);
-    const lbIPs = ofFamily(family, svc.loadBalancerIPs);
+    const lbIPs = ofFamily(family, vipLoadBalancerIPs(svc));
     const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
       .map((r) => parseAddressOrPrefix(r.trim()))
       .filter((p): p is NonNullable<typeof p> => p?.family === family);

@@ -41,3 +41,4 @@ export {
   type NftTableOut,
 } from './nftables';
 export { usableEndpoints, type EndpointConditions } from './conditions';
+export { vipLoadBalancerIPs } from './load-balancer';

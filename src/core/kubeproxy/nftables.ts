@@ -29,6 +29,7 @@ import { endpointString, servicePortName } from './names';
 import { sha256Base32 } from '../hash';
 import type { KubeProxyInput, ServiceInput } from './types';
 import { nftPriorityText } from '../nftables/priority';
+import { vipLoadBalancerIPs } from './load-balancer';
 
 /** What kube-proxy in nftables mode needs besides what iptables mode needs. */
 export interface KubeProxyNftInput extends KubeProxyInput {
@@ -386,7 +387,7 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
         });
       }
       const externalIPs = addressesOf(family, svc.externalIPs);
-      const lbIPs = addressesOf(family, svc.loadBalancerIPs);
+      const lbIPs = addressesOf(family, vipLoadBalancerIPs(svc));
       const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
         .map((r) => sloppyPrefix(r))
         .filter((p): p is Prefix => p?.family === family);

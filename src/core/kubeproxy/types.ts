@@ -52,6 +52,11 @@ export interface ServiceInput {
   readonly externalIPs?: readonly string[];
   /** `status.loadBalancer.ingress[].ip`. */
   readonly loadBalancerIPs?: readonly string[];
+  /**
+   * `status.loadBalancer.ingress[].ipMode` of each of `loadBalancerIPs`, index by index (absent: VIP). kube-proxy
+   * writes rules only for VIP addresses; a Proxy one is the load balancer's own (see `vipLoadBalancerIPs`).
+   */
+  readonly loadBalancerIPModes?: readonly ('VIP' | 'Proxy')[];
   readonly loadBalancerSourceRanges?: readonly string[];
   /** Default Cluster. Only meaningful for externally accessible ports (NodePort, LB or external IPs). */
   readonly externalTrafficPolicy?: TrafficPolicy;

@@ -10,6 +10,7 @@ import type {
   Interface,
   FlannelSettings,
   IPPool,
+  LoadBalancerIPMode,
   Namespace,
   Network,
   NetworkPolicy,
@@ -51,6 +52,8 @@ export interface PodDraft {
 export interface ServiceDraft {
   svc: Omit<Service, 'endpoints' | 'endpointSource' | 'pending'>;
   set: Set<string>;
+  /** A NetPath Service's `loadBalancerIPMode`: over a Service object, it gives the object's ingress IPs their mode. */
+  loadBalancerIPMode?: LoadBalancerIPMode;
   explicitEndpoints?: {
     ip: string;
     node?: string;

@@ -11,6 +11,7 @@ import { parseAddress, parsePrefix, type Address, type Family } from '../net/add
 import { getPath, type YMap, type YNode } from '../syntax/yaml';
 import { get, int, list, map, str, strings } from './read';
 import type { Drafts } from './drafts';
+import { LOAD_BALANCER_IP_MODES } from './types';
 
 export const SERVICE_INVALID = 'k8s.service-invalid';
 export const CONFIG_INVALID = 'k8s.config-invalid';
@@ -158,6 +159,26 @@ export function validateService(b: Drafts, root: YMap): void {
   }
 
   validateServiceFamilies(spec, type, err);
+  validateLoadBalancerStatus(root, err);
+}
+
+/**
+ * `status.loadBalancer.ingress[]`: an ipMode is VIP or Proxy and needs an ip beside it (ValidateLoadBalancerStatus,
+ * `supportedLoadBalancerIPMode`). The API server refuses such a status update, so the object cannot be as written.
+ */
+function validateLoadBalancerStatus(root: YMap, err: (span: Span, message: string) => void): void {
+  list(getPath(root, 'status', 'loadBalancer', 'ingress')).forEach((ing, i) => {
+    const modeNode = get(ing, 'ipMode');
+    if (!modeNode) return;
+    const mode = str(modeNode);
+    if (mode === undefined || !(LOAD_BALANCER_IP_MODES as readonly string[]).includes(mode))
+      err(
+        modeNode.span,
+        `status.loadBalancer.ingress[${i}].ipMode '${modeNode.kind === 'scalar' ? String(modeNode.value) : modeNode.kind}' is not ${LOAD_BALANCER_IP_MODES.join(' or ')}`,
+      );
+    else if (!str(get(ing, 'ip')))
+      err(modeNode.span, `status.loadBalancer.ingress[${i}].ipMode is set, so the entry needs an ip`);
+  });
 }
 
 /** clusterIP, clusterIPs, ipFamilies and ipFamilyPolicy must agree with each other. */

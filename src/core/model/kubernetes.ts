@@ -5,7 +5,7 @@
 import { type Span } from '../problem';
 import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, str, stringMap, strings } from './read';
-import type { Origin, Pod, WorkloadKind } from './types';
+import { LOAD_BALANCER_IP_MODES, type Origin, type Pod, type WorkloadKind } from './types';
 import { hostVethName } from './names';
 import { Drafts, type ConfigRanges, type Spans } from './drafts';
 import {
@@ -198,10 +198,20 @@ function k8sService(b: Drafts, root: YMap): void {
   if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
   const headless = clusterIPs[0]?.value === 'None';
   clusterIPs = clusterIPs.filter((c) => c.value !== 'None' && c.value !== '');
-  const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) =>
-    strings(get(i, 'ip')),
-  );
-  const lbIPs = lbIngress.length ? lbIngress : strings(get(spec, 'loadBalancerIP'));
+  // Each ingress entry's ip with its ipMode (unset: VIP); an entry without an ip is skipped, as kube-proxy does. A
+  // value other than VIP or Proxy is the API server's to refuse (validateService) and is read as the default.
+  const lbIngress = list(get(get(get(root, 'status'), 'loadBalancer'), 'ingress')).flatMap((i) => {
+    const modeNode = get(i, 'ipMode');
+    const mode = enumOf(str(modeNode), LOAD_BALANCER_IP_MODES, 'VIP');
+    return strings(get(i, 'ip')).map((ip) => ({ ...ip, mode, modeSpan: modeNode?.span }));
+  });
+  const lbIPs = lbIngress.length
+    ? lbIngress
+    : strings(get(spec, 'loadBalancerIP')).map((ip) => ({ ...ip, mode: 'VIP' as const, modeSpan: undefined }));
+  const lbModeSpans: Record<string, Span> = {};
+  lbIPs.forEach((x, i) => {
+    if (x.modeSpan) lbModeSpans[`loadBalancerIPModes.${i}`] = x.modeSpan;
+  });
   const set = new Set<string>([
     'type',
     'clusterIP',
@@ -229,6 +239,7 @@ function k8sService(b: Drafts, root: YMap): void {
       internalTrafficPolicy: enumOf(str(get(spec, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(spec, 'externalIPs')).map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
+      loadBalancerIPModes: lbIPs.map((x) => x.mode),
       loadBalancerSourceRanges: strings(get(spec, 'loadBalancerSourceRanges')).map((x) => x.value),
       sessionAffinity: enumOf(str(get(spec, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
       sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
@@ -241,6 +252,7 @@ function k8sService(b: Drafts, root: YMap): void {
         ...optionalSpan('externalTrafficPolicy', get(spec, 'externalTrafficPolicy')),
         ...indexedSpans('clusterIPs', clusterIPs),
         ...indexedSpans('loadBalancerIPs', lbIPs),
+        ...lbModeSpans,
         ...indexedSpans('externalIPs', strings(get(spec, 'externalIPs'))),
         ...indexedSpans('loadBalancerSourceRanges', strings(get(spec, 'loadBalancerSourceRanges'))),
       },

@@ -415,9 +415,17 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     if (k8s && np) {
       const refined: Record<string, unknown> = { ...k8s.svc, spans: { ...k8s.svc.spans, ...np.svc.spans } };
       for (const key of np.set) {
+        if (key === 'loadBalancerIPMode') {
+          // The NetPath mode over the object's own ingress IPs (unless the NetPath Service lists its own IPs too).
+          if (!np.set.has('loadBalancerIP') && !np.set.has('loadBalancerIPs'))
+            refined.loadBalancerIPModes = k8s.svc.loadBalancerIPs.map(() => np.loadBalancerIPMode ?? 'VIP');
+          continue;
+        }
         const field = key === 'clusterIP' ? 'clusterIPs' : key === 'loadBalancerIP' ? 'loadBalancerIPs' : key;
         refined[field] = (np.svc as unknown as Record<string, unknown>)[field];
         if (field === 'clusterIPs') refined.headless = false;
+        // The IPs and their modes come together: the NetPath Service's modes are those of its own IPs.
+        if (field === 'loadBalancerIPs') refined.loadBalancerIPModes = np.svc.loadBalancerIPModes;
       }
       svc = refined as unknown as typeof svc;
     }

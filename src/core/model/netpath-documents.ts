@@ -1,7 +1,7 @@
 /** NetPath documents (`apiVersion: netpath.dev/...`): cluster settings, networks, nodes, pods, Services, externals. */
 import { type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str, stringMap, strings } from './read';
-import type { Interface, Pod, Route } from './types';
+import { LOAD_BALANCER_IP_MODES, type Interface, type Pod, type Route } from './types';
 import { hostVethName } from './names';
 import { DEFAULT_MTU } from '../cni/names';
 import { Drafts } from './drafts';
@@ -178,6 +178,7 @@ function netpathService(b: Drafts, s: YNode): void {
     'externalIPs',
     'loadBalancerIP',
     'loadBalancerIPs',
+    'loadBalancerIPMode',
     'loadBalancerSourceRanges',
     'sessionAffinity',
     'sessionAffinityTimeoutSeconds',
@@ -186,6 +187,10 @@ function netpathService(b: Drafts, s: YNode): void {
   }
   const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
   const lbIPs = addressList(s, 'loadBalancerIP', 'loadBalancerIPs');
+  // One ipMode for every load-balancer IP of the Service (a load-balancer controller sets the same on each); a value
+  // other than VIP or Proxy is reported by the schema at its line and read as the default.
+  const lbModeNode = get(s, 'loadBalancerIPMode');
+  const lbMode = enumOf(str(lbModeNode), LOAD_BALANCER_IP_MODES, 'VIP');
   const explicit = get(s, 'endpoints');
   b.addService({
     svc: {
@@ -201,6 +206,7 @@ function netpathService(b: Drafts, s: YNode): void {
       internalTrafficPolicy: enumOf(str(get(s, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(s, 'externalIPs')).map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
+      loadBalancerIPModes: lbIPs.map(() => lbMode),
       loadBalancerSourceRanges: strings(get(s, 'loadBalancerSourceRanges')).map((x) => x.value),
       sessionAffinity: enumOf(str(get(s, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
       sessionAffinityTimeoutSeconds: int(get(s, 'sessionAffinityTimeoutSeconds')) ?? 10800,
@@ -220,12 +226,14 @@ function netpathService(b: Drafts, s: YNode): void {
         ]),
         ...indexedSpans('clusterIPs', clusterIPs),
         ...indexedSpans('loadBalancerIPs', lbIPs),
+        ...(lbModeNode ? Object.fromEntries(lbIPs.map((_, i) => [`loadBalancerIPModes.${i}`, lbModeNode.span])) : {}),
         ...indexedSpans('externalIPs', strings(get(s, 'externalIPs'))),
         ...indexedSpans('loadBalancerSourceRanges', strings(get(s, 'loadBalancerSourceRanges'))),
       },
       origin: 'netpath',
     },
     set,
+    loadBalancerIPMode: lbMode,
     explicitEndpoints: explicit
       ? list(explicit).flatMap((e) => {
           const ip = str(get(e, 'ip'));

@@ -613,6 +613,13 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
             description: "The load balancer's address (status.loadBalancer.ingress[].ip in Kubernetes).",
           },
           loadBalancerIPs: { type: 'array', description: 'Load balancer addresses.', items: ip('A load balancer IP.') },
+          loadBalancerIPMode: {
+            type: 'string',
+            enum: ['VIP', 'Proxy'],
+            default: 'VIP',
+            description:
+              "How the load balancer hands packets to the cluster (status.loadBalancer.ingress[].ipMode in Kubernetes), for every load-balancer IP of the Service. VIP: with the destination still the load-balancer IP, which kube-proxy catches on every node (a pod's packet to it is DNATed on its own node). Proxy: the load balancer ends the connection and opens its own to the nodes; kube-proxy writes no rule for the IP, so a pod's packet to it leaves the node for the load balancer.",
+          },
           loadBalancerSourceRanges: cidrList(
             'Only clients in these ranges may reach the load balancer IP; others are dropped.',
             'A client range.',

@@ -356,6 +356,27 @@ export interface Endpoint {
   readonly span: Span;
 }
 
+/**
+ * `status.loadBalancer.ingress[].ipMode` (Kubernetes 1.30+, LoadBalancerIPMode): `VIP`, the default, when the load
+ * balancer delivers packets with the destination still its own address, which kube-proxy then catches on the node;
+ * `Proxy` when the load balancer ends the connection itself and opens its own to the cluster, so kube-proxy writes no
+ * rule for the address and a pod's packet to it goes out to the load balancer.
+ */
+export type LoadBalancerIPMode = 'VIP' | 'Proxy';
+export const LOAD_BALANCER_IP_MODES: readonly LoadBalancerIPMode[] = ['VIP', 'Proxy'];
+
+/**
+ * A LoadBalancer Service's load-balancer IPs of one ipMode: `VIP` ones get kube-proxy's rules (and a node answers
+ * ARP for them in the lab), `Proxy` ones belong to the load balancer alone. Other Service types have none.
+ */
+export function loadBalancerIPsOfMode(
+  svc: Pick<Service, 'type' | 'loadBalancerIPs' | 'loadBalancerIPModes'>,
+  mode: LoadBalancerIPMode,
+): string[] {
+  if (svc.type !== 'LoadBalancer') return [];
+  return svc.loadBalancerIPs.filter((_, i) => (svc.loadBalancerIPModes[i] ?? 'VIP') === mode);
+}
+
 export interface Service extends Located {
   readonly name: string;
   readonly namespace: string;
@@ -374,6 +395,8 @@ export interface Service extends Located {
   readonly internalTrafficPolicy: 'Cluster' | 'Local';
   readonly externalIPs: readonly string[];
   readonly loadBalancerIPs: readonly string[];
+  /** The ipMode of each of `loadBalancerIPs`, index by index (spans `loadBalancerIPModes.<i>` where written). */
+  readonly loadBalancerIPModes: readonly LoadBalancerIPMode[];
   readonly loadBalancerSourceRanges: readonly string[];
   readonly sessionAffinity: 'None' | 'ClientIP';
   /** How long ClientIP affinity pins a client to its endpoint (sessionAffinityConfig.clientIP.timeoutSeconds). */

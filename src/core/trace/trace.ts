@@ -11,7 +11,7 @@ import { formatAddress, parseAddress, parsePrefix, prefixContainsAddress, type F
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpoints';
 import { stepText } from './steps';
-import type { TracePath, TraceProto, TraceRequest, TraceResult } from './types';
+import type { DropStep, TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
 import { emptyState, enterAt, hopsOf, originate, originOf, type Finished, type Pkt, type WalkEnv } from './walk';
 import { cniViewOf } from '../cni';
@@ -485,10 +485,22 @@ function crossedNodes(dp: DataPlane, paths: readonly TracePath[]): NetnsId[] {
   return [...out];
 }
 
+/** What follows a packet that left for a Proxy-mode load balancer: the balancer's own connection, not traced here. */
+function proxyNote(s: DropStep): string {
+  const then = s.nodePort
+    ? `, usually to a node's NodePort ${s.nodePort}; trace that leg with --to node/<node>:${s.nodePort}`
+    : '';
+  return `Service ${s.service ?? '?'}'s load balancer (ipMode Proxy) ends this connection and opens its own to the cluster${then}.`;
+}
+
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  const notes = hopsOf(f.state).flatMap((h) => h.steps.filter((s) => s.kind === 'affinity').map(stepText));
+  const notes = hopsOf(f.state).flatMap((h) =>
+    h.steps.flatMap((s) =>
+      s.kind === 'affinity' ? [stepText(s)] : s.kind === 'drop' && s.reason === 'load-balancer' ? [proxyNote(s)] : [],
+    ),
+  );
   const origin = originOf(f);
   const base: TracePath = {
     probability: round(f.state.probability),

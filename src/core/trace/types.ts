@@ -26,6 +26,7 @@ export type Reason =
   | 'loop'
   | 'not-forwarding'
   | 'left-model'
+  | 'load-balancer'
   | 'policy-denied'
   | 'frag-needed'
   | 'martian';
@@ -320,8 +321,12 @@ export interface DropStep extends StepBase, StepSpan {
   readonly table?: string;
   readonly chain?: string;
   readonly rule?: string;
-  /** `no-route`, `no-neighbor`, `not-forwarding`: the address that could not be reached. */
+  /** `no-route`, `no-neighbor`, `not-forwarding`: the address that could not be reached; `load-balancer`: its IP. */
   readonly address?: string;
+  /** `load-balancer`: the Service whose load-balancer IP (ipMode Proxy) the packet left for (`namespace/name`). */
+  readonly service?: string;
+  /** `load-balancer`: the nodePort of the Service port asked for, where such a load balancer usually connects to. */
+  readonly nodePort?: number;
   /** `no-listener`: the port nobody listens on. */
   readonly port?: number;
   /** `no-listener`: what listens in the namespace (`container:port/PROTO`). */

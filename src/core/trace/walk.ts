@@ -1108,6 +1108,25 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     (announcer
       ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family))
       : undefined);
+  // No modelled host answers, and the destination is a load-balancer IP of ipMode Proxy: the load balancer (outside
+  // the model) holds that address, kube-proxy wrote no rule for it, and the packet goes out to it undisturbed.
+  const proxyLb = member ? undefined : env.dp.proxyLoadBalancers.get(addressKey(addr(s.pkt.dst)));
+  if (proxyLb) {
+    const lbIP = fmtAddr(addr(s.pkt.dst));
+    const nodePort = proxyLb.ports.find(
+      (p) => p.port === s.pkt.dport && p.protocol.toLowerCase() === s.pkt.proto,
+    )?.nodePort;
+    return hop(s, n.id, dev, 'out', (a) =>
+      finish(
+        a,
+        n.id,
+        'exited',
+        'load-balancer',
+        `leaves by ${dev} on ${seg.network} for the load balancer of Service ${proxyLb.service}: its IP ${lbIP} has ipMode Proxy, so kube-proxy wrote no rule for it and the load balancer, outside the model, takes the connection`,
+        { device: dev, address: lbIP, service: proxyLb.service, ...(nodePort ? { nodePort } : {}) },
+      ),
+    );
+  }
   if (!member) {
     return hop(s, n.id, dev, 'out', (a) =>
       finish(

@@ -20,6 +20,8 @@ const REASONS: Record<Reason, string> = {
   loop: 'it went round in a routing loop',
   'not-forwarding': 'the namespace does not forward packets',
   'left-model': 'it left the modelled network',
+  'load-balancer':
+    'it left for the load balancer: the address is a LoadBalancer IP of ipMode Proxy, for which kube-proxy writes no rule',
   'policy-denied': 'a NetworkPolicy isolates the pod and none of its rules allows this connection',
   'frag-needed':
     "it is bigger than the MTU of the device it would leave by and has Don't Fragment set (ICMP fragmentation needed)",

@@ -339,6 +339,20 @@ describe('lab: following a request across capture points', () => {
     assert.ok(!devicesAgree([h('veth', 'in'), h('cni0', 'in'), h('eth0', 'out')], [h('veth', 'in'), h('cni0', 'in')]));
   });
 
+  it('predicts no transmit for a packet that left for a Proxy-mode load balancer: the lab has none to answer ARP', () => {
+    const dp = {
+      namespaces: new Map([['node:n1', { bridges: [], interfaces: [{ name: 'eth0' }] }]]),
+    } as unknown as DataPlane;
+    const hops = [
+      { netns: 'node:n1', device: 'cni0', dir: 'in', steps: [{ kind: 'route', detail: '' }] },
+      { netns: 'node:n1', device: 'eth0', dir: 'out', steps: [{ kind: 'drop', reason: 'load-balancer', detail: '' }] },
+    ];
+    assert.deepEqual(
+      predictedDevices({ hops } as unknown as Pick<TracePath, 'hops'>, dp).map((x) => `${x.device} ${x.dir}`),
+      ['cni0 in'],
+    );
+  });
+
   it('predicts a bridge hop as optional between two of its ports, and where the bridge drops a hairpin; not when the host routes', () => {
     const dp = {
       namespaces: new Map([

@@ -214,6 +214,26 @@ describe('validation: Services as the API server checks them (TestValidateServic
         at: ['10.96.0.11'],
       },
       {
+        upstream: 'TestValidateLoadBalancerStatus: valid vip ipMode',
+        yaml: `${service(`${PORT}\ntype: LoadBalancer`)}status: {loadBalancer: {ingress: [{ip: 1.2.3.4, ipMode: VIP}]}}\n`,
+        at: [],
+      },
+      {
+        upstream: 'TestValidateLoadBalancerStatus: valid proxy ipMode',
+        yaml: `${service(`${PORT}\ntype: LoadBalancer`)}status: {loadBalancer: {ingress: [{ip: 1.2.3.4, ipMode: Proxy}]}}\n`,
+        at: [],
+      },
+      {
+        upstream: 'TestValidateLoadBalancerStatus: invalid ipMode',
+        yaml: `${service(`${PORT}\ntype: LoadBalancer`)}status: {loadBalancer: {ingress: [{ip: 1.2.3.4, ipMode: dummy}]}}\n`,
+        at: ['dummy'],
+      },
+      {
+        upstream: 'TestValidateLoadBalancerStatus: missing ip with ipMode present',
+        yaml: `${service(`${PORT}\ntype: LoadBalancer`)}status: {loadBalancer: {ingress: [{ipMode: Proxy}]}}\n`,
+        at: ['Proxy'],
+      },
+      {
         upstream: 'validateServiceClusterIPsRelatedFields (NetPath case): a valid dual-stack pair',
         yaml: service(
           `${PORT}\nipFamilyPolicy: RequireDualStack\nipFamilies: [IPv4, IPv6]\nclusterIP: 10.96.0.10\nclusterIPs: [10.96.0.10, "fd00:10:96::a"]`,
