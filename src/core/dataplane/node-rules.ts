@@ -278,11 +278,12 @@ function walkAssembly(
     add(`*${table}`);
     const declared = new Set<string>();
     // Built-in chains first; a policy given in the raw text wins.
-    const decls = present.map((p) => declsOf(p.lines));
-    for (const name of BUILTIN_DECLS[table]) {
+    const builtins = BUILTIN_DECLS[table];
+    const decls = present.map((p) => declsOf(p.lines, builtins));
+    for (const name of builtins) {
       let raw: { p: Part; l: string } | undefined;
       present.forEach((p, i) => {
-        const l = decls[i].get(name);
+        const l = decls[i].builtin.get(name);
         if (l) raw = { p, l };
       });
       if (raw) add(raw.l, raw.p);
@@ -291,11 +292,11 @@ function walkAssembly(
     }
     for (const [i, p] of present.entries()) {
       const named = p.lines.names !== undefined;
-      for (const [name, l] of decls[i]) {
-        if (declared.has(name)) continue;
+      decls[i].each((name, l) => {
+        if (declared.has(name)) return;
         declared.add(name);
         add(l, p, named ? { decl: name } : undefined);
-      }
+      });
     }
     for (const p of present) {
       const t = p.lines;
@@ -316,14 +317,31 @@ function walkAssembly(
   return blocks;
 }
 
-/** A part's chain declarations by name (the first of a name wins): from the generator's names, else read from the lines. */
-function declsOf(t: TableText): Map<string, string> {
-  if (!t.names) return chainDecls(t.chains);
-  const m = new Map<string, string>();
-  t.names.forEach((name, i) => {
-    if (!m.has(name)) m.set(name, t.chains[i]);
-  });
-  return m;
+/**
+ * A part's chain declarations (the first of a name wins), from the generator's names or else read from the lines: the
+ * built-in chains' lines by name, and every declaration in order. A generator's 100,000s of names are walked as they
+ * are, not copied into a map.
+ */
+function declsOf(
+  t: TableText,
+  builtins: readonly string[],
+): { builtin: Map<string, string>; each(f: (name: string, line: string) => void): void } {
+  const names = t.names;
+  if (!names) {
+    const m = chainDecls(t.chains);
+    return { builtin: m, each: (f) => m.forEach((line, name) => f(name, line)) };
+  }
+  const builtin = new Map<string, string>();
+  const isBuiltin = new Set(builtins);
+  for (let i = 0; i < names.length; i++)
+    if (isBuiltin.has(names[i]) && !builtin.has(names[i])) builtin.set(names[i], t.chains[i]);
+  return {
+    builtin,
+    // A name given twice is skipped by the caller, which declares each name once (its first line wins).
+    each(f): void {
+      for (let i = 0; i < names.length; i++) f(names[i], t.chains[i]);
+    },
+  };
 }
 
 /** Moves a span of the assembled text to the YAML line it came from, if it came from the node's raw text. */

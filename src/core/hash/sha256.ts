@@ -142,14 +142,20 @@ function digestBytes(): Uint8Array {
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE32_CODES = Array.from(BASE32, (c) => c.charCodeAt(0));
+/** The character codes of the name being built (reused). */
+const codes: number[] = [];
 
 /**
- * The first `chars` (at most 51) characters of the RFC 4648 base32 of SHA-256 of a string's UTF-8 bytes: kube-proxy's
- * chain names (16 characters) and its nftables mode's truncated names (8). Lone surrogates hash as U+FFFD.
+ * `prefix` followed by the first `chars` (at most 51) characters of the RFC 4648 base32 of SHA-256 of a string's UTF-8
+ * bytes: kube-proxy's chain names (16 characters) and its nftables mode's truncated names (8). Lone surrogates hash as
+ * U+FFFD. The name is made in one piece (not appended character by character), so it is a flat string: the 160,000
+ * names of a large cluster are sorted and used as Map keys, which would otherwise flatten each one again.
  */
-export function sha256Base32(text: string, chars: number): string {
+export function sha256Base32(text: string, chars: number, prefix = ''): string {
   digestText(text);
-  let out = '';
+  codes.length = 0;
+  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
   // Five bits per character, read off the digest's 256 bits from the most significant one.
   for (let k = 0; k < chars; k++) {
     const bit = k * 5;
@@ -157,7 +163,7 @@ export function sha256Base32(text: string, chars: number): string {
     const off = bit & 31;
     let v = (H[word] << off) >>> 27;
     if (off > 27 && word < 7) v |= H[word + 1] >>> (59 - off);
-    out += BASE32[v];
+    codes.push(BASE32_CODES[v]);
   }
-  return out;
+  return String.fromCharCode.apply(null, codes);
 }

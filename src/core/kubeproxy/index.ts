@@ -9,14 +9,11 @@ export {
 } from './generate';
 export {
   chainHash,
-  chainHashMemo,
-  newChainNameMemo,
   endpointString,
   servicePortName,
   kubeProxyChainRole,
   KUBE_PROXY_FIREWALL_CHAIN,
   type KubeProxyChainRole,
-  type ChainNameMemo,
   type ChainPrefix,
 } from './names';
 export { sha256, base32, utf8 } from '../hash';

@@ -35,34 +35,12 @@ export function endpointString(ip: string, port: number): string {
   return hostPort(ip, port);
 }
 
+/** The chain name; cheap enough (a SHA-256 of one block) to compute again rather than look up by a composed key. */
 export function chainHash(
   prefix: ChainPrefix,
   servicePortNameText: string,
   protocol: string,
   endpoint?: string,
 ): string {
-  return prefix + sha256Base32(servicePortNameText + protocol.toLowerCase() + (endpoint ?? ''), 16);
-}
-
-/** Chain names already computed, by their hash input: every node of a cluster names the same chains. */
-export type ChainNameMemo = Map<string, string>;
-
-export const newChainNameMemo = (): ChainNameMemo => new Map();
-
-/** {@link chainHash} through a memo. */
-export function chainHashMemo(
-  memo: ChainNameMemo | undefined,
-  prefix: ChainPrefix,
-  servicePortNameText: string,
-  protocol: string,
-  endpoint?: string,
-): string {
-  if (!memo) return chainHash(prefix, servicePortNameText, protocol, endpoint);
-  const key = `${prefix}${servicePortNameText}\u0000${protocol}\u0000${endpoint ?? ''}`;
-  let v = memo.get(key);
-  if (v === undefined) {
-    v = chainHash(prefix, servicePortNameText, protocol, endpoint);
-    memo.set(key, v);
-  }
-  return v;
+  return sha256Base32(servicePortNameText + protocol.toLowerCase() + (endpoint ?? ''), 16, prefix);
 }

@@ -571,10 +571,7 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   const rule = (raw: string, lineStart: number, chain: string): boolean => {
     const decl = current?.table.chains.get(chain);
     if (!current || !decl || (!decl.declared && !decl.builtin)) return false;
-    let l = current.ruleLines.get(chain);
-    if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
-    l.starts.push(lineStart);
-    l.texts.push(raw);
+    addSegment(current, chain, lineStart, [raw]);
     return true;
   };
   const line = (raw: string, fact?: LineFact): boolean => {
@@ -636,13 +633,10 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
         refused = true;
         return false;
       }
-      let l = current.ruleLines.get(chain);
-      if (!l) current.ruleLines.set(chain, (l = { starts: [], texts: [] }));
-      for (const raw of lines) {
-        l.starts.push(at);
-        l.texts.push(raw);
-        at += raw.length + 1;
-      }
+      // Kept as the run it is (where it starts, its lines): the lines' own starts are worked out only for a chain
+      // that is read, and a trace reads a few of kube-proxy's 100,000s.
+      addSegment(current, chain, at, lines);
+      for (let i = 0; i < lines.length; i++) at += lines[i].length + 1;
       return true;
     },
     end(): ParseResult | undefined {
@@ -653,8 +647,34 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
 
 interface LazyTable {
   readonly table: MutableTable;
-  /** Per chain: the starts and texts of its `-A` lines, in order. */
-  readonly ruleLines: Map<string, { starts: number[]; texts: string[] }>;
+  /** Per chain: its `-A` lines, in order, as runs of consecutive lines (each with the offset of its first line). */
+  readonly ruleLines: Map<string, Segment[]>;
+}
+
+interface Segment {
+  readonly start: number;
+  readonly lines: readonly string[];
+}
+
+function addSegment(t: LazyTable, chain: string, start: number, lines: readonly string[]): void {
+  const list = t.ruleLines.get(chain);
+  if (list) list.push({ start, lines });
+  else t.ruleLines.set(chain, [{ start, lines }]);
+}
+
+/** A chain's lines with the offset of each, from its runs. */
+function linesOf(segments: readonly Segment[] | undefined): { starts: number[]; texts: string[] } {
+  const starts: number[] = [];
+  const texts: string[] = [];
+  for (const seg of segments ?? []) {
+    let at = seg.start;
+    for (const raw of seg.lines) {
+      starts.push(at);
+      texts.push(raw);
+      at += raw.length + 1;
+    }
+  }
+  return { starts, texts };
 }
 
 /** The ruleset of the scanned tables, each chain's rules parsed when first read. */
@@ -675,7 +695,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       let rules = parsedChains.get(c.name);
       if (rules) return rules;
       const problems: Problem[] = [];
-      const lines = lt.ruleLines.get(c.name);
+      const lines = linesOf(lt.ruleLines.get(c.name));
       const list: Rule[] = [];
       let byLine = memo.rules.get(name);
       if (!byLine) memo.rules.set(name, (byLine = new Map()));
@@ -686,8 +706,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         chains: new Map([[c.name, { ...c, rules: list }]]),
         pending: [],
       };
-      const texts = lines?.texts ?? [];
-      const starts = lines?.starts ?? [];
+      const { texts, starts } = lines;
       for (let i = 0; i < texts.length; i++) {
         const raw = texts[i];
         const lineStart = starts[i] ?? 0;

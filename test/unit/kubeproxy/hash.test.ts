@@ -46,6 +46,7 @@ describe('kubeproxy/sha256 and chain names', () => {
       ),
       { numRuns: 500 },
     );
+    assert.equal(sha256Base32('ns1/svc1:p80tcp', 16, 'KUBE-SVC-'), 'KUBE-SVC-XPGD46QRK7WJZT7O');
     // A lone surrogate hashes as U+FFFD, as TextEncoder encodes it.
     assert.equal(sha256Base32('a\ud800', 16), sha256Base32('a\ufffd', 16));
   });

@@ -160,6 +160,45 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     refused((s) => s.line('-A NOPE -j ACCEPT', { rule: 'NOPE' }));
   });
 
+  it("places a chain's lines given in several runs and single lines between them at their own offsets", () => {
+    // A chain's lines are kept as the runs they came in; their offsets are worked out only when the chain is read.
+    const lines = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-A - [0:0]',
+      '-A PREROUTING -s 10.0.0.1 -j KUBE-A',
+      '-A PREROUTING -s 10.0.0.22 -j KUBE-A',
+      '-A KUBE-A -j RETURN',
+      '-A PREROUTING -d 10.0.0.333 -j KUBE-A',
+      '-A PREROUTING -p tcp --dport 80 -j ACCEPT',
+      '-A PREROUTING -p udp -j DROP',
+      'COMMIT',
+    ];
+    const scan = lazyScanner('f', newParseMemo());
+    for (const l of lines.slice(0, 2)) assert.ok(scan.line(l));
+    assert.ok(scan.line(lines[2], { decl: 'KUBE-A' }));
+    assert.ok(scan.run('PREROUTING', lines.slice(3, 5)));
+    assert.ok(scan.run('KUBE-A', [lines[5]]));
+    assert.ok(scan.line(lines[6], { rule: 'PREROUTING' }));
+    assert.ok(scan.run('PREROUTING', lines.slice(7, 9)));
+    assert.ok(scan.line('COMMIT'));
+    const eager = parseIptablesLines(lines, 'f', newParseMemo());
+    assert.deepEqual(plain(scan.end()!.ruleset), plain(eager.ruleset));
+  });
+
+  it('gives every node the rules of its own, through a memo shared with the nodes before it', () => {
+    // node2 has the Local-policy Service's endpoint, node1 not: their kube-proxy output differs, and node2's Service
+    // ports are written again from what node1's generation recorded of them.
+    const dir = 'test/fixtures/traces/nodeport-etp-local-with-endpoint';
+    const t = analyse([{ path: 'topology.yaml', text: readFileSync(join(dir, 'topology.yaml'), 'utf8') }]).topology;
+    const memo = newRulesMemo();
+    const texts = t.nodes.map((node) => buildNodeRules(t, node, {}, memo).text);
+    assert.ok(t.nodes.length >= 2 && new Set(texts).size === t.nodes.length, 'the nodes have different rules');
+    t.nodes.forEach((node, i) => assert.equal(texts[i], buildNodeRules(t, node).text, node.name));
+    for (const node of [...t.nodes].reverse())
+      assert.equal(buildNodeRules(t, node, {}, memo).text, texts[t.nodes.indexOf(node)]);
+  });
+
   it('leaves what is not plain generated text to the eager parse', () => {
     for (const text of [
       '*filter\n:INPUT ACCEPT [0:0]\n-I INPUT -j ACCEPT\nCOMMIT\n',
