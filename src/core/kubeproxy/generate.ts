@@ -128,8 +128,6 @@ export interface GenerateMemo {
   readonly blocks: WeakMap<ServiceInput, Map<string, Readonly<OpLog>>>;
   /** Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node). */
   readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>;
-  /** Chain declaration lines by chain name. */
-  readonly decls: Map<string, string>;
   /**
    * Whole outputs, per Services list, by everything node-specific they depend on: nodes that kube-proxy treats
    * alike (no local endpoint of a Local-policy Service, the same detector and addresses) share one output.
@@ -154,7 +152,6 @@ interface NodeKeyInput {
 export const newGenerateMemo = (): GenerateMemo => ({
   blocks: new WeakMap(),
   endpoints: new WeakMap(),
-  decls: new Map(),
   outputs: new WeakMap(),
   nodeKeys: new WeakMap(),
 });
@@ -253,18 +250,13 @@ export interface GeneratedRules {
   readonly nat: GeneratedTable;
 }
 
-function tableLines(t: TableText, builtins: readonly string[], decls: Map<string, string> | undefined): GeneratedTable {
+function tableLines(t: TableText, builtins: readonly string[]): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
   const chains: string[] = new Array<string>(order.length);
   const runs: { chain: string; rules: readonly string[] }[] = [];
   for (let i = 0; i < order.length; i++) {
     const c = order[i];
-    let d = decls?.get(c);
-    if (d === undefined) {
-      d = builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`;
-      decls?.set(c, d);
-    }
-    chains[i] = d;
+    chains[i] = builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`;
     const list = t.rules.get(c);
     if (list?.length) runs.push({ chain: c, rules: list });
   }
@@ -1023,8 +1015,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
   }
   const out: GeneratedRules = {
-    filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT'], memo?.decls),
-    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], memo?.decls),
+    filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT']),
+    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']),
   };
   byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);
