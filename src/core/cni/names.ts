@@ -3,6 +3,18 @@ export const CNI_PLUGIN_NAMES = ['bridge', 'flannel', 'ptp', 'kindnet', 'calico'
 export type CniPluginName = (typeof CNI_PLUGIN_NAMES)[number];
 /** The plug-in of a node that does not name one. */
 export const DEFAULT_CNI_PLUGIN: CniPluginName = 'bridge';
+/**
+ * The CNI network name each plug-in's own installer writes into its conflist (`name`), which a topology that does
+ * not say (no conflist read, no `cni.network`) gets: Calico's manifests and operator write `k8s-pod-network`,
+ * kindnetd `kindnet`, kube-flannel.yml `cbr0`. The plug-ins hash it into their chain names (CNI-<hash>, CNI-DN-<hash>).
+ */
+export const DEFAULT_CNI_NETWORK: Readonly<Record<CniPluginName, string>> = {
+  bridge: 'cbr0',
+  flannel: 'cbr0',
+  ptp: 'cbr0',
+  kindnet: 'kindnet',
+  calico: 'k8s-pod-network',
+};
 /** flannel's VXLAN defaults (pkg/backend/vxlan: VNI 1; Port 0 leaves the kernel's 8472). */
 export const FLANNEL_DEFAULT_VNI = 1;
 export const FLANNEL_DEFAULT_PORT = 8472;

@@ -5,7 +5,7 @@
  * defaults. Each value keeps the span of the line it came from.
  */
 import { problem, type Span } from '../problem';
-import { CNI_PLUGIN_NAMES, DEFAULT_CNI_PLUGIN, type CniPluginName } from '../cni/names';
+import { CNI_PLUGIN_NAMES, DEFAULT_CNI_NETWORK, DEFAULT_CNI_PLUGIN, type CniPluginName } from '../cni/names';
 import { bool, get, int, list, map, str } from './read';
 import type { YMap } from '../syntax/yaml';
 import type { ConfigRanges, Drafts } from './drafts';
@@ -129,13 +129,14 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
     return fallback;
   };
   if (!spans.plugin && guess && modelled) spans.plugin = guess.span;
+  const plugin = enumOf(written, CNI_PLUGIN_NAMES, modelled ?? DEFAULT_CNI_PLUGIN);
   return {
-    plugin: enumOf(written, CNI_PLUGIN_NAMES, modelled ?? DEFAULT_CNI_PLUGIN),
+    plugin,
     bridge: pick('bridge', str(get(node, 'bridge')), conf?.bridge, 'cni0'),
     ipMasq: pick('ipMasq', bool(get(node, 'ipMasq')), conf?.ipMasq, false),
     hairpinMode: pick('hairpinMode', bool(get(node, 'hairpinMode')), conf?.hairpinMode, true),
     mtu: pick<number | undefined>('mtu', int(get(node, 'mtu')), conf?.mtu, undefined),
-    network: pick('network', str(get(node, 'network')), conf?.name || undefined, 'cbr0'),
+    network: pick('network', str(get(node, 'network')), conf?.name || undefined, DEFAULT_CNI_NETWORK[plugin]),
     portmap: portmapOf(node, used, defaultSpan),
     flannel,
     ipPools: pools,

@@ -202,9 +202,8 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
             },
             network: {
               type: 'string',
-              default: 'cbr0',
               description:
-                "The CNI network's name (a conflist's `name`: cbr0 for flannel, kindnet, k8s-pod-network for Calico). The plug-ins hash it with each container's ID into their chain names (CNI-<hash>, CNI-DN-<hash>).",
+                "The CNI network's name (a conflist's `name`). The plug-ins hash it with each container's ID into their chain names (CNI-<hash>, CNI-DN-<hash>). Default: the read conflist's name, else the name the plug-in's installer writes: k8s-pod-network for calico, kindnet for kindnet, cbr0 for the others (kube-flannel.yml's).",
             },
             portmap: {
               type: 'object',

@@ -82,7 +82,7 @@ export interface CniSettings extends Located {
    */
   readonly mtu: number | undefined;
   /**
-   * The CNI network's name (a conflist's `name`: `cbr0` for flannel, `kindnet`, `k8s-pod-network` for Calico):
+   * The CNI network's name (a conflist's `name`; without one, the plug-in's own: DEFAULT_CNI_NETWORK in cni/names.ts):
    * the plug-ins hash it with the container ID into their chain names (CNI-<hash>, CNI-DN-<hash>).
    */
   readonly network: string;

@@ -209,6 +209,30 @@ describe('model: CNI configurations', () => {
     assert.equal(cni.portmap.snat, false);
   });
 
+  it("without a conflist or cni.network, the network is the name the plug-in's installer writes", () => {
+    // It names the plug-ins' chains (CNI-DN-<hash of network + container ID>): Calico's install writes
+    // k8s-pod-network, kindnetd kindnet, kube-flannel.yml cbr0.
+    const network = (plugin: string) =>
+      analyseYaml({ '/n/topology.netpath.yaml': `${HEADER}cluster:\n  cni:\n    plugin: ${plugin}\n` }).topology.cluster
+        .cni.network;
+    assert.deepEqual(['calico', 'kindnet', 'flannel', 'bridge', 'ptp'].map(network), [
+      'k8s-pod-network',
+      'kindnet',
+      'cbr0',
+      'cbr0',
+      'cbr0',
+    ]);
+    assert.equal(
+      analyseYaml({ '/n/pools.yaml': POOLS }).topology.cluster.cni.network,
+      'k8s-pod-network',
+      'IPPools imply Calico',
+    );
+    const own = analyseYaml({
+      '/n/topology.netpath.yaml': `${HEADER}cluster:\n  cni:\n    plugin: calico\n    network: mynet\n`,
+    });
+    assert.equal(own.topology.cluster.cni.network, 'mynet');
+  });
+
   it('of several conflists the first by file name is used, as libcni takes the first file of net.d', () => {
     const a = analyseYaml({
       '/n/20-other.conflist': KINDNET.replace('"kindnet"', '"other"'),
