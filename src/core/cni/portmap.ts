@@ -10,8 +10,15 @@
  *   IPAM prefix> -j CNI-HOSTPORT-SETMARK`: iptables stores the network, so with host-local every pod of the node's
  *   subnet is marked, with Calico's /32 only the pod itself), for IPv4 a localhost rule (`-s 127.0.0.1 -j CNI-HOSTPORT-SETMARK`), then the DNAT to podIP:containerPort.
  *   A `hostIP` adds `-d <hostIP>` (0.0.0.0 and :: add nothing; another family skips the mapping).
- * - `CNI-HOSTPORT-SETMARK` sets the mark `1 << markMasqBit` (bit 13 = 0x2000 by default); `CNI-HOSTPORT-MASQ`,
- *   jumped to first in POSTROUTING, masquerades marked packets.
+ * - `CNI-HOSTPORT-SETMARK` sets the mark `1 << markMasqBit` (bit 13 = 0x2000 by default); `CNI-HOSTPORT-MASQ`
+ *   masquerades marked packets. Its jump is inserted at the top of POSTROUTING (chain.go `prependEntry`), ahead of
+ *   the bridge and ptp plug-ins' ipMasq chains, whose `-d <pod subnet> -j ACCEPT` would otherwise end nat
+ *   POSTROUTING before a hairpin packet is masqueraded; only Calico's hook stays above it (felix keeps it first).
+ * - Order: portmap appends the jumps to CNI-HOSTPORT-DNAT from PREROUTING and OUTPUT and every rule inside its own
+ *   chains, but inserts each container's entry rules at the top of CNI-HOSTPORT-DNAT (`prependEntry`, one at a time
+ *   in protocol order), so the newest container is matched first and, of one container's entries, the last
+ *   inserted. NetPath knows no creation times: it takes the pods of a node in the order the topology lists them as
+ *   the order they were created, so the last pod listed (the newest) comes first.
  * - With `snat`, for an IPv4 pod, portmap sets net.ipv4.conf.<dev>.route_localnet=1 on the node device that routes to
  *   the pod (main.go), so the node's own connection to 127.0.0.1:hostPort, DNATed in nat OUTPUT, may leave by it.
  * See portmap_iptables.go (`fillDnatRules`, `genToplevelDnatChain`, `genSetMarkChain`, `genMarkMasqChain`).
@@ -103,7 +110,8 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
   const mark = hex(2 ** pm.markMasqBit);
   const markDef = `${mark}/${mark}`;
   const chains: string[] = [];
-  const entries: string[] = [];
+  // Each container's entry rules, in the order portmap inserts them (see the module's comment on order).
+  const entriesByPod: string[][] = [];
   const dnChains: string[] = [];
   for (const pod of pods) {
     if (pod.hostNetwork) continue;
@@ -126,12 +134,15 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
       const first = !declared;
       if (!declared) chains.push(`:${chain} - [0:0]`);
       declared = true;
-      if (first)
+      if (first) {
+        const inserted: string[] = [];
         for (const [proto, ports] of [...byProto].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
           for (let i = 0; i < ports.length; i += 15)
-            entries.push(
+            inserted.push(
               `-A ${PORTMAP_DNAT_CHAIN} -p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')} -j ${chain}`,
             );
+        entriesByPod.push(inserted);
+      }
       for (const m of mappings) {
         let dst = '';
         if (m.hostIP) {
@@ -150,13 +161,19 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
       }
     }
   }
-  if (!entries.length) return {};
+  if (!entriesByPod.length) return {};
+  // Every entry was inserted at the top of CNI-HOSTPORT-DNAT: the chain lists them newest first, as iptables-save
+  // prints it (`-A` in list order).
+  const entries = entriesByPod.reverse().flatMap((inserted) => inserted.reverse());
   const top: string[] = [];
   const topChains = [`:${PORTMAP_DNAT_CHAIN} - [0:0]`];
   if (pm.snat) {
     topChains.push(`:${PORTMAP_MASQ_CHAIN} - [0:0]`, `:${PORTMAP_SETMARK_CHAIN} - [0:0]`);
+    // Inserted first in POSTROUTING; under Calico's hook, which felix keeps at the top (and which is written before
+    // this part: src/core/cni/calico.ts).
+    const position = cniPluginOf(node).name === 'calico' ? 2 : 1;
     top.push(
-      `-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j ${PORTMAP_MASQ_CHAIN}`,
+      `-I POSTROUTING ${position} -m comment --comment "CNI portfwd requiring masquerade" -j ${PORTMAP_MASQ_CHAIN}`,
       `-A ${PORTMAP_MASQ_CHAIN} -m mark --mark ${markDef} -j MASQUERADE`,
       `-A ${PORTMAP_SETMARK_CHAIN} -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark ${markDef}`,
     );

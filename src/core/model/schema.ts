@@ -208,7 +208,7 @@ export const TOPOLOGY_SCHEMA: SchemaNode = {
             portmap: {
               type: 'object',
               description:
-                "The CNI portmap plug-in, which opens pods' hostPorts: CNI-HOSTPORT-DNAT in nat PREROUTING and OUTPUT jumps to one CNI-DN-<hash> chain per pod, which DNATs nodeIP:hostPort to the pod. Read from a conflist when one is read (no portmap in the chain: hostPorts do not work).",
+                "The CNI portmap plug-in, which opens pods' hostPorts: CNI-HOSTPORT-DNAT in nat PREROUTING and OUTPUT jumps to one CNI-DN-<hash> chain per pod, which DNATs nodeIP:hostPort to the pod. portmap inserts each new pod's entry at the top of CNI-HOSTPORT-DNAT, so the newest pod wins a hostPort two pods claim; NetPath takes the pods of a node as created in the order they are listed. Read from a conflist when one is read (no portmap in the chain: hostPorts do not work).",
               properties: {
                 enabled: {
                   type: 'boolean',

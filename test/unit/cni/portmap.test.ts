@@ -54,11 +54,12 @@ describe('cni: portmap (hostPort)', () => {
     assert.deepEqual(nat.rules, [
       '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
       '-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
-      '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
+      '-I POSTROUTING 1 -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
       '-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
       '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
-      `-A CNI-HOSTPORT-DNAT -p tcp ${comment} -m multiport --dports 8000,9000 -j ${dn}`,
+      // Each entry is inserted at the top of CNI-HOSTPORT-DNAT, tcp then udp: udp ends up first.
       `-A CNI-HOSTPORT-DNAT -p udp ${comment} -m multiport --dports 5353 -j ${dn}`,
+      `-A CNI-HOSTPORT-DNAT -p tcp ${comment} -m multiport --dports 8000,9000 -j ${dn}`,
       `-A ${dn} -s 10.244.2.0/24 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`,
       `-A ${dn} -s 127.0.0.1/32 -p tcp -m tcp --dport 8000 -j CNI-HOSTPORT-SETMARK`,
       `-A ${dn} -p tcp -m tcp --dport 8000 -j DNAT --to-destination 10.244.2.10:8080`,
@@ -122,6 +123,53 @@ describe('cni: portmap (hostPort)', () => {
       assert.ok(chains.includes('CNI-HOSTPORT-DNAT') && chains.some((c) => c.startsWith('CNI-DN-')), from);
       assert.equal(chains.includes('CNI-HOSTPORT-SETMARK'), from === 'pod/default/web-2', from);
     }
+  });
+
+  it('the newest container comes first in CNI-HOSTPORT-DNAT: the last pod listed wins a hostPort two pods claim', () => {
+    // Two pods of node2 with hostPort 8000 (the pod.hostport-conflict diagnostic's case): portmap inserts each new
+    // container's entry at the top, so the later one (NetPath: listed later) gets the traffic.
+    const web2 = WEB2.replace('[{name: http, containerPort: 8080}]', '[{containerPort: 8080, hostPort: 8000}]');
+    const web3 = web2.replace('web-2', 'web-3').replace('10.244.2.10', '10.244.2.11').replace('8080', '9090');
+    const other = buildTopology([{ path: 'lab.netpath.yaml', text: LAB.replace(WEB2, `${web2}\n${web3}`) }]).topology;
+    const node2 = other.nodes.find((n) => n.name === 'node2')!;
+    const pods = other.pods.filter((p) => p.node === 'node2');
+    const names = pods.map((p) => p.name);
+    assert.ok(names.indexOf('web-3') > names.indexOf('web-2'), 'web-3 is listed after web-2');
+    const dn = (name: string) =>
+      portmapChainName(other.cluster.cni.network, containerIdOf(pods.find((p) => p.name === name)!));
+    const entries = portmapRules(other, node2, pods).nat!.rules.filter((r) => r.startsWith('-A CNI-HOSTPORT-DNAT '));
+    assert.deepEqual(
+      entries.map((r) => r.split(' -j ')[1]),
+      [dn('web-3'), dn('web-2')],
+    );
+    const out = traceFlow(other, { from: 'external/laptop', to: 'node/node2:8000' });
+    const path = out.result!.paths[0];
+    assert.equal(path.disposition, 'delivered');
+    assert.deepEqual(
+      path.nat.filter((e) => e.type === 'DNAT').map((e) => `${e.after.dst}:${e.after.dport}`),
+      ['10.244.2.11:9090'],
+      'the newer pod web-3 gets the connection',
+    );
+  });
+
+  it('CNI-HOSTPORT-MASQ is inserted first in POSTROUTING: a hairpin is masqueraded even with the bridge ipMasq on', () => {
+    // The bridge plug-in's ipMasq chain ACCEPTs pod-subnet destinations, which ends nat POSTROUTING: were the
+    // portmap jump after it (appended), the pod would reach itself through its hostPort with its own address.
+    const t = withPorts('[{containerPort: 8080, hostPort: 8000}]', '    ipMasq: true\n');
+    assert.equal(t.nodes.find((n) => n.name === 'node2')!.cniIpMasq, true);
+    const text = nodeRulesText(t, 'node2') ?? '';
+    assert.match(text, /-I POSTROUTING 1 -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ/);
+    const out = traceFlow(t, { from: 'pod/default/web-2', to: 'node/node2:8000' });
+    const path = out.result!.paths[0];
+    assert.equal(path.disposition, 'delivered');
+    assert.equal(path.sourceSeen, '10.244.2.1', 'masqueraded to the bridge address by CNI-HOSTPORT-MASQ');
+    const post = path.hops
+      .flatMap((h) => h.steps.filter(isNetfilterStep))
+      .filter((s) => s.hook === 'POSTROUTING' && s.table === 'nat')
+      .map((s) => s.chain);
+    assert.equal(post[0], 'POSTROUTING');
+    assert.ok(post.includes('CNI-HOSTPORT-MASQ'));
+    assert.ok(!post.some((c) => /^CNI-[0-9a-f]{24}$/.test(c)), 'the ipMasq chain is not reached');
   });
 
   it('without the portmap plug-in the port is closed: the node answers with a reset', () => {
