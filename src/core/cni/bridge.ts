@@ -16,7 +16,8 @@ import {
 import { sha512Hex } from '../hash';
 import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
-import type { CniPlugin, CniRules } from './types';
+import type { Span } from '../problem';
+import type { CniMasqueradeCulprit, CniPlugin, CniRules } from './types';
 
 /** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
 export function cniChainName(network: string, containerID: string): string {
@@ -60,6 +61,39 @@ export function ipMasqMasquerades(node: Node, dest: Address): boolean {
       return p !== undefined && prefixContainsAddress(p, dest);
     })
   );
+}
+
+/** A span that points at text someone wrote (a defaulted value's span has an empty file name). */
+export const writtenSpan = (s: Span | undefined): Span | undefined => (s && s.file !== '' ? s : undefined);
+
+/**
+ * Where the ipMasq a node's pods get is written: the node's own `ipMasq`, else the cluster's (`cni.ipMasq` of a
+ * NetPath document, or the `ipMasq` of the bridge or ptp plug-in in the conflist read).
+ */
+export function ipMasqSpan(node: Node, t: Topology): Span | undefined {
+  return writtenSpan(node.spans.ipMasq) ?? writtenSpan(t.cluster.cni.spans.ipMasq);
+}
+
+/**
+ * The bridge or ptp plug-in's `ipMasq: true` chain explained (`plugin`: how to name it); `instead`: what the usual
+ * installs do instead of it.
+ */
+export function ipMasqCulprit(node: Node, t: Topology, plugin: string, instead: string): CniMasqueradeCulprit {
+  const span = ipMasqSpan(node, t);
+  return {
+    what: `the ${plugin}'s ipMasq rule`,
+    advice: `With ipMasq: true the ${plugin} masquerades everything that leaves the node's own pod subnet, which on a cluster of several nodes includes the pods of every other node; ${instead}`,
+    span,
+    ...(span ? { fix: { title: 'Set ipMasq to false', newText: 'false', preferred: true } } : {}),
+  };
+}
+
+/** Why ipMasq leaves a pod's egress alone: it is off (where it is written, if it is). */
+export function ipMasqOff(plugin: string): { why: string; fix: string } {
+  return {
+    why: `the ${plugin}'s ipMasq off`,
+    fix: 'Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).',
+  };
 }
 
 /**
@@ -150,4 +184,12 @@ export const BRIDGE_PLUGIN: CniPlugin = {
     return { label: 'CNI bridge plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };
   },
   masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
+  masqueradeCulprit: (node, t) =>
+    ipMasqCulprit(
+      node,
+      t,
+      'CNI bridge plugin',
+      'flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.',
+    ),
+  egressUnmasked: () => ipMasqOff('CNI bridge plugin'),
 };

@@ -66,7 +66,7 @@ import type {
 import { pluginRoute } from '../dataplane/routes';
 import type { IPPool, Node, Topology } from '../model/types';
 import type { Span } from '../problem';
-import { ifaceAddress } from './bridge';
+import { ifaceAddress, writtenSpan } from './bridge';
 import { vtepMac } from './flannel';
 import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from './names';
 import type { CniNodeView, CniPlugin, CniRules, CniTunnelView } from './types';
@@ -637,6 +637,14 @@ export function calicoNatRules(t: Topology): CniRules {
   };
 }
 
+/** The enabled, natOutgoing IPPool (as written) that holds `src`: whose cali-nat-outgoing rule masquerades it. */
+function natOutgoingPoolOf(t: Topology, src: Address): IPPool | undefined {
+  return t.cluster.cni.ipPools.find((p) => {
+    const prefix = !p.disabled && p.natOutgoing ? parsePrefix(p.cidr) : undefined;
+    return prefix !== undefined && prefixContainsAddress(prefix, src);
+  });
+}
+
 export const CALICO_PLUGIN: CniPlugin = {
   name: 'calico',
   describe(node, t) {
@@ -777,6 +785,43 @@ export const CALICO_PLUGIN: CniPlugin = {
       tables: calicoNatRules(t),
       sameOnEveryNode: true,
     };
+  },
+  masqueradeCulprit(_node, t, chain, src) {
+    if (chain !== 'cali-nat-outgoing')
+      return {
+        what: "Calico's tunnel masquerade rule",
+        advice:
+          "felix masquerades the node's own packets sent into its tunnel device from another of the node's addresses.",
+        span: undefined,
+      };
+    const pool = natOutgoingPoolOf(t, src);
+    const all = calicoPools(t)
+      .map((p) => canonical(p.prefix))
+      .join(', ');
+    const span = writtenSpan(pool?.spans.natOutgoing);
+    return {
+      what: pool
+        ? `Calico's natOutgoing rule of IPPool ${pool.name}`
+        : "Calico's natOutgoing rule of the IP pool calico-node creates from CALICO_IPV4POOL_CIDR (natOutgoing on)",
+      advice: `felix masquerades traffic from a natOutgoing pool to every destination outside all enabled IP pools (${all || 'none'}), so to Calico a pod whose address is in no pool is the outside world. Cover every pod address with an enabled IPPool. natOutgoing: false would also stop the masquerade of the pool's traffic leaving the cluster.`,
+      span: span ?? writtenSpan(pool?.spans.name) ?? writtenSpan(pool?.span),
+      ...(span ? { fix: { title: 'Set natOutgoing to false', newText: 'false', preferred: false } } : {}),
+    };
+  },
+  egressUnmasked(_node, t, src) {
+    const pool = t.cluster.cni.ipPools.find((p) => {
+      const prefix = !p.disabled ? parsePrefix(p.cidr) : undefined;
+      return prefix !== undefined && prefixContainsAddress(prefix, src);
+    });
+    return pool
+      ? {
+          why: `IPPool ${pool.name} has natOutgoing off`,
+          fix: `Set natOutgoing: true on IPPool ${pool.name}, or add a masquerade rule (cluster.masquerade).`,
+        }
+      : {
+          why: 'the pod address is in no enabled Calico IP pool, so no natOutgoing applies to it',
+          fix: 'Give the pods addresses from an IPPool with natOutgoing: true, or add a masquerade rule (cluster.masquerade).',
+        };
   },
   masqueradesTo(_node, src, dest, t) {
     const all = calicoPools(t);

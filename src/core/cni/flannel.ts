@@ -44,7 +44,7 @@ import {
 } from '../net/address';
 import type { DpInterface, DpRoute, ImpliedRoutes, TunnelEntries, TunnelFdb, TunnelNeighbor } from '../dataplane/types';
 import type { Node, Topology } from '../model/types';
-import { BRIDGE_PLUGIN, ifaceAddress } from './bridge';
+import { BRIDGE_PLUGIN, ifaceAddress, ipMasqCulprit, writtenSpan } from './bridge';
 import { DEFAULT_MTU, FLANNEL_DEFAULT_PORT, FLANNEL_DEFAULT_VNI, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from './names';
 import type { CniPlugin, CniRules, CniTunnelView } from './types';
 
@@ -371,6 +371,22 @@ function flannelMasquerades(t: Topology, src: Address, dest: Address): boolean {
   );
 }
 
+/**
+ * Where flanneld's `--ip-masq` is written, when NetPath reads it: `cni.flannel.ipMasq` of a NetPath document. In a
+ * cluster it is an argument of the kube-flannel DaemonSet's flanneld container, which is not part of kube-flannel-cfg.
+ */
+const flannelIpMasqSpan = (t: Topology) => {
+  const f = t.cluster.cni.flannel;
+  return f?.origin === 'netpath' ? writtenSpan(f.spans.ipMasq) : undefined;
+};
+
+/** Where flannel's Network is written (net-conf.json's `Network` in kube-flannel-cfg, or `cni.flannel.network`). */
+const flannelNetworkSpan = (t: Topology) => {
+  const f = t.cluster.cni.flannel;
+  if (!f) return undefined;
+  return writtenSpan(f.spans[f.origin === 'netpath' ? 'network' : 'Network']) ?? writtenSpan(f.span);
+};
+
 export const FLANNEL_PLUGIN: CniPlugin = {
   name: 'flannel',
   describe(node, t) {
@@ -454,4 +470,43 @@ export const FLANNEL_PLUGIN: CniPlugin = {
   },
   masqueradesTo: (node, src, dest, t) =>
     flannelMasquerades(t, src, dest) || BRIDGE_PLUGIN.masqueradesTo(node, src, dest, t),
+  masqueradeCulprit(node, t, chain) {
+    if (chain !== 'FLANNEL-POSTRTG')
+      // A CNI-<hash> chain: the delegate bridge plug-in's, which only a NetPath `ipMasq: true` turns on.
+      return {
+        ...ipMasqCulprit(
+          node,
+          t,
+          'CNI bridge plugin',
+          "flannel's own CNI plug-in runs it with ipMasq: false and leaves egress masquerade to flanneld (--ip-masq), which exempts the flannel Network.",
+        ),
+        what: 'the ipMasq rule of the CNI bridge plugin flannel delegates to',
+      };
+    const networks = flannelNetworks(t)
+      .map((p) => p.text)
+      .join(', ');
+    const ipMasq = flannelIpMasqSpan(t);
+    const daemonSet =
+      t.cluster.cni.flannel?.origin === 'netpath'
+        ? ''
+        : " (--ip-masq is an argument of flanneld in the kube-flannel DaemonSet, not a key of kube-flannel-cfg's net-conf.json)";
+    return {
+      what: "flanneld's --ip-masq rule",
+      advice: `flanneld masquerades what leaves its Network (${networks || 'none'}) and what enters it from outside, so to flannel a pod whose address is outside the Network is the outside world. Give every node a pod CIDR inside the Network, or widen Network. Turning ipMasq off${daemonSet} would also stop the masquerade of the pods' traffic leaving the cluster.`,
+      span: ipMasq ?? flannelNetworkSpan(t),
+      ...(ipMasq ? { fix: { title: 'Set ipMasq to false', newText: 'false', preferred: false } } : {}),
+    };
+  },
+  egressUnmasked(_node, t, src) {
+    if (!flannelIpMasq(t))
+      return {
+        why: "flanneld's --ip-masq off",
+        fix: "Turn flanneld's --ip-masq on (cni.flannel.ipMasq: true; kube-flannel.yml passes it), or add a masquerade rule (cluster.masquerade).",
+      };
+    const networks = flannelNetworks(t).filter((p) => p.family === src.family);
+    return {
+      why: `flanneld masquerades only from its Network (${networks.map((p) => p.text).join(', ') || 'none of this family'}), which does not hold the pod`,
+      fix: "Give the node a pod CIDR inside flannel's Network, or add a masquerade rule (cluster.masquerade).",
+    };
+  },
 };

@@ -25,7 +25,7 @@ import {
 import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
 import { pluginRoute } from '../dataplane/routes';
 import type { Node, Pod, Topology } from '../model/types';
-import { bridgeIpMasqRules, ipMasqMasquerades } from './bridge';
+import { bridgeIpMasqRules, ipMasqCulprit, ipMasqMasquerades, ipMasqOff, writtenSpan } from './bridge';
 import type { CniNodeView, CniPlugin, CniRules } from './types';
 
 /** host-local's default gateway of each family: the first address after the node's pod subnet's network address. */
@@ -127,7 +127,19 @@ export const PTP_PLUGIN: CniPlugin = {
     return { label: 'CNI ptp plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods, t.cluster.cni.network) };
   },
   masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
+  masqueradeCulprit: (node, t) =>
+    ipMasqCulprit(
+      node,
+      t,
+      'CNI ptp plugin',
+      'kindnet runs ptp with ipMasq: false and masquerades egress with its KIND-MASQ-AGENT chain, which exempts the cluster pod range.',
+    ),
+  egressUnmasked: () => ipMasqOff('CNI ptp plugin'),
 };
+
+/** Where the cluster pod range kindnetd exempts is written (kind's networking.podSubnet, or cluster.podCIDRs). */
+const podRangeSpan = (t: Topology) =>
+  writtenSpan(t.cluster.spans['podCIDRs.0']) ?? writtenSpan(t.cluster.spans.podCIDRs);
 
 export const KINDNET_PLUGIN: CniPlugin = {
   name: 'kindnet',
@@ -143,4 +155,14 @@ export const KINDNET_PLUGIN: CniPlugin = {
       const p = parsePrefix(c);
       return p !== undefined && prefixContainsAddress(p, dest);
     }),
+  // kindnetd has no switch for its masquerade: what it exempts is the pod range it is given (POD_SUBNET).
+  masqueradeCulprit: (_node, t) => ({
+    what: "kindnet's KIND-MASQ-AGENT rule",
+    advice: `kindnetd masquerades everything leaving the node that is not addressed to the cluster pod range (${t.cluster.podCIDRs.join(', ') || 'none'}: kind's networking.podSubnet, which kind passes to kindnetd as POD_SUBNET), so to kindnet a pod whose address is outside that range is the outside world. Give every pod an address inside the pod range, or widen podSubnet; kindnet has no setting that turns its masquerade off.`,
+    span: podRangeSpan(t),
+  }),
+  egressUnmasked: (_node, t) => ({
+    why: `kindnet's KIND-MASQ-AGENT exempts the cluster pod range (${t.cluster.podCIDRs.join(', ') || 'none'})`,
+    fix: "Move the destination out of the cluster pod range (kind's networking.podSubnet): kindnetd masquerades everything else.",
+  }),
 };

@@ -13,6 +13,7 @@ import type {
   TunnelEntries,
 } from '../dataplane/types';
 import type { Address } from '../net/address';
+import type { Span } from '../problem';
 import type { TableName } from '../netfilter/types';
 import type { Node, Pod, Topology } from '../model/types';
 import type { CniPluginName } from './names';
@@ -101,4 +102,26 @@ export interface CniPlugin {
    * (for diagnostics that must not compile rulesets; the rules above decide traces).
    */
   masqueradesTo(node: Node, src: Address, dest: Address, t: Topology): boolean;
+  /**
+   * Who wrote the plug-in's masquerade rule in `chain` (a chain of its {@link CniPlugin.masquerade} rules a trace
+   * matched for a pod's packet from `src`), said for a person, with the setting that controls it.
+   */
+  masqueradeCulprit(node: Node, t: Topology, chain: string, src: Address): CniMasqueradeCulprit;
+  /** Why the plug-in leaves a pod's packet from `src` to outside the cluster unmasqueraded, and what would change that. */
+  egressUnmasked(node: Node, t: Topology, src: Address): { readonly why: string; readonly fix: string };
+}
+
+/** A plug-in's masquerade rule explained: what wrote it and the setting that turns it off. */
+export interface CniMasqueradeCulprit {
+  /** Names the rule for a sentence ("the CNI bridge plugin's ipMasq rule"). */
+  readonly what: string;
+  /** Why the rule rewrites this traffic and what to change. */
+  readonly advice: string;
+  /** The setting where it is written (absent: defaulted, or a place NetPath does not read): where to point. */
+  readonly span: Span | undefined;
+  /**
+   * The edit that turns the masquerade off at `span` (its value there): only when that key is written where the
+   * user can edit it; `preferred` when it is the fix, not a trade (turning off a plug-in's egress masquerade).
+   */
+  readonly fix?: { readonly title: string; readonly newText: string; readonly preferred: boolean };
 }

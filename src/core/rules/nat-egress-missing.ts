@@ -34,17 +34,22 @@ function masqueraded(t: Topology, node: Node, src: Address, dest: Address): bool
   return node.iptables !== undefined && /-j\s+(?:MASQUERADE|SNAT)\b/.test(node.iptables.text);
 }
 
-function why(t: Topology, dest: Address): string {
+/** Why nothing masquerades a pod's packet from `src` on `node` to `dest`, and what would: by the node's plug-in. */
+function why(t: Topology, node: Node, src: Address, dest: Address): { text: string; fix: string } {
   const agent = t.cluster.masquerade;
   const exempt = agent?.nonMasqueradeCIDRs.find((c) => {
     const p = parsePrefix(c);
     return p !== undefined && prefixContainsAddress(p, dest);
   });
-  return [
-    agent ? `the ip-masq-agent exempts it: nonMasqueradeCIDRs include ${exempt}` : 'no ip-masq-agent',
-    'CNI ipMasq off',
-    'no MASQUERADE rule',
-  ].join(', ');
+  const cni = cniPluginOf(node).egressUnmasked(node, t, src);
+  return {
+    text: [
+      agent ? `the ip-masq-agent exempts it: nonMasqueradeCIDRs include ${exempt}` : 'no ip-masq-agent',
+      cni.why,
+      'no MASQUERADE rule',
+    ].join(', '),
+    fix: cni.fix,
+  };
 }
 
 const isPrivate = (a: Address) => PRIVATE_PREFIXES.some((p) => prefixContainsAddress(p, a));
@@ -104,11 +109,12 @@ export const natEgressMissing: Rule = {
       if (!affected.length) continue;
       const names = affected.map((x) => x.node.name);
       const example = affected[0].pod;
+      const reason = why(topology, affected[0].node, example.ip, d.address);
       out.push(
         problem(
           'nat.egress-missing',
           'warning',
-          `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (${why(topology, d.address)}): the far end has no route back to the pod network, so replies are lost. Add a masquerade rule (cluster.masquerade, or cni.ipMasq for single-node clusters).`,
+          `Pods on ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more nodes` : ''} reach ${d.what} with their private pod address (e.g. ${example.id} from ${formatAddress(example.ip)}) and nothing masquerades it (${reason.text}): the far end has no route back to the pod network, so replies are lost. ${reason.fix}`,
           d.span,
           affected
             .slice(0, 10)

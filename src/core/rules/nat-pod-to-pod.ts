@@ -1,3 +1,4 @@
+import { cniPluginOf } from '../cni';
 import { nodeNetns } from '../dataplane/compile';
 import type { DataPlane } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
@@ -82,13 +83,19 @@ export function natCulprit(
   });
   switch (author) {
     case 'cni-ipmasq': {
-      const span = written(node.spans.ipMasq) ?? written(t.cluster.cni.spans.ipMasq);
+      // The node's plug-in says which of its settings wrote the rule (bridge/ptp ipMasq, flanneld's --ip-masq,
+      // Calico's natOutgoing, kindnet's pod range) and whether a quick fix can turn it off where it is written.
+      const src = parseAddress(nat.event.before.src);
+      if (!src) return unattributed();
+      const c = cniPluginOf(node).masqueradeCulprit(node, t, nat.event.chain, src);
       return {
-        span: span ?? fallback,
-        what: `the CNI bridge plugin's ipMasq rule ${rule}`,
-        advice:
-          "With ipMasq: true the plugin masquerades everything that leaves the node's own pod subnet, which on a cluster of several nodes includes the pods of every other node; flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.",
-        fixes: span ? [{ title: 'Set ipMasq to false', edits: [{ span, newText: 'false' }], preferred: true }] : [],
+        span: c.span ?? fallback,
+        what: `${c.what} ${rule}`,
+        advice: c.advice,
+        fixes:
+          c.span && c.fix
+            ? [{ title: c.fix.title, edits: [{ span: c.span, newText: c.fix.newText }], preferred: c.fix.preferred }]
+            : [],
       };
     }
     case 'ip-masq-agent': {
