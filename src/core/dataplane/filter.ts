@@ -57,7 +57,45 @@ export interface FilterPacket {
  * which the nftables backend orders before iptables' on a tie; a bridge family's chains that run before
  * br_netfilter's IP hook; netdev ingress). `after-policy`: the rest.
  */
-export type HookPart = 'before-policy' | 'after-policy';
+export type HookPart = 'before-policy' | 'after-policy' | 'before-reroute' | 'reroute-to-policy';
+
+/*
+ * OUTPUT's re-route: the nat table's hook for locally generated packets (NF_IP_PRI_NAT_DST, -100) routes the packet
+ * again when it changed the destination (nf_nat_ipv4_local_fn -> ip_route_me_harder), so the chains after it see the
+ * new route's device. `before-reroute`: the chains up to and with the nat table (priority -100 and below);
+ * `reroute-to-policy`: the chains after it and before NetworkPolicy's place (nftables chains between -100 and 0; no
+ * iptables table sits there). A walk that splits OUTPUT at both asks for `before-reroute`, `reroute-to-policy`, then
+ * `after-policy`.
+ */
+/** The priority of the nat table's OUTPUT (and PREROUTING) hook, NF_IP_PRI_NAT_DST: OUTPUT re-routes right after it. */
+export const NAT_DST_PRIORITY = -100;
+
+/** iptables' (iptables-nft's) tables' priorities on a hook: raw -300, mangle -150, nat dstnat -100 / srcnat 100, filter 0. */
+export function iptablesPriority(table: TableName, hook: Hook): number {
+  if (table === 'raw') return -300;
+  if (table === 'mangle') return -150;
+  if (table === 'filter') return 0;
+  return hook === 'POSTROUTING' || hook === 'INPUT' ? 100 : NAT_DST_PRIORITY;
+}
+
+/**
+ * Whether a chain at `priority` runs in `part` of its hook; `nftFirst`: an nftables base chain, which runs before
+ * iptables' table on a tie at NetworkPolicy's place (priority 0). No part: every chain.
+ */
+export function inHookPart(priority: number, nftFirst: boolean, part: HookPart | undefined): boolean {
+  if (!part) return true;
+  const beforePolicy = priority < 0 || (priority === 0 && nftFirst);
+  switch (part) {
+    case 'before-policy':
+      return beforePolicy;
+    case 'after-policy':
+      return !beforePolicy;
+    case 'before-reroute':
+      return priority <= NAT_DST_PRIORITY;
+    case 'reroute-to-policy':
+      return beforePolicy && priority > NAT_DST_PRIORITY;
+  }
+}
 
 /** iptables' tables of a hook that run before NetworkPolicy's place (see {@link HookPart}): lower priority than filter. */
 export const TABLES_BEFORE_POLICY: Readonly<Record<Hook, readonly TableName[]>> = {

@@ -18,7 +18,7 @@ import type {
   PacketFilter,
   RulesKnowledge,
 } from './filter';
-import { TABLES_BEFORE_POLICY } from './filter';
+import { TABLES_BEFORE_POLICY, inHookPart, iptablesPriority } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
 
@@ -90,10 +90,13 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
     blocks: rules.blocks,
     evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext, part?: HookPart): FilterResult {
       // A hook in two parts around NetworkPolicy's place (the filter table's first rule): the tables of each side.
+      // Around OUTPUT's re-route (after the nat table): the tables by their priority.
       const before = TABLES_BEFORE_POLICY[hook];
       const tables = !part
         ? undefined
-        : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
+        : part === 'before-reroute' || part === 'reroute-to-policy'
+          ? HOOK_TABLES[hook].filter((t) => before.includes(t) && inHookPart(iptablesPriority(t, hook), false, part))
+          : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
       const res = placeHookResult(rules, evaluateHook(ruleset, hook, packet, tables ? { ...ctx, tables } : ctx));
       return {
         outcomes: res.outcomes.map((o) => ({

@@ -35,6 +35,7 @@ import type {
   HookPart,
   PacketFilter,
 } from './filter';
+import { inHookPart, iptablesPriority } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
 
@@ -64,14 +65,6 @@ function nftRuleMatches(rule: NftRule): { prefixes: Prefix[]; interfaces: string
       for (const e of it.rhs.elements) if (e.key[0]?.kind === 'name') interfaces.push(e.key[0].name);
   }
   return { prefixes, interfaces };
-}
-
-/** iptables-nft tables' priorities (raw -300, mangle -150, nat dstnat -100 / srcnat 100, filter 0). */
-function iptPriority(table: TableName, hook: Hook): number {
-  if (table === 'raw') return -300;
-  if (table === 'mangle') return -150;
-  if (table === 'filter') return 0;
-  return hook === 'POSTROUTING' || hook === 'INPUT' ? 100 : -100;
 }
 
 function effectOf(action: string): { effect: DecisionEffect; target?: string } {
@@ -164,9 +157,7 @@ function bridgePacket(p: FilterPacket): FilterPacket & { inBridge?: string; outB
  * nftables chains at 0, which run before iptables' on a tie.
  */
 function inPart(st: Step, part: HookPart | undefined): boolean {
-  if (!part) return true;
-  const before = st.priority < 0 || (st.priority === 0 && st.kind === 'nft');
-  return part === 'before-policy' ? before : !before;
+  return inHookPart(st.priority, st.kind === 'nft', part);
 }
 
 export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
@@ -229,7 +220,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFi
     }));
     const ipt: Step[] = HOOK_TABLES[hook]
       .filter((t) => iptables.ruleset.tables[t]?.chains.some((c) => c.name === hook && c.rules.length))
-      .map((t) => ({ kind: 'ipt', table: t, priority: iptPriority(t, hook), nat: t === 'nat' }));
+      .map((t) => ({ kind: 'ipt', table: t, priority: iptablesPriority(t, hook), nat: t === 'nat' }));
     // nftables chains first on a tie: kube-proxy's tables are registered after iptables-nft's fixed ones is not
     // guaranteed either way; the two never both translate one connection (the first translation wins).
     return [...ingress, ...bridge, ...nft, ...ipt]

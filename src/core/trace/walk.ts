@@ -458,7 +458,8 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone is no IP hook: conntrack
   // does not translate there; nor does it again in a hook's second part (it did in the first).
   const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
-  let s = notIp || o.part === 'after-policy' ? s0 : replyNat(s0, n.id, hook);
+  const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
+  let s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
   const filter = n.filter;
   // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
   if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
@@ -881,10 +882,21 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
     );
   };
-  // OUTPUT changed the destination (DNAT): the kernel routes again (ip_route_me_harder), keeping the source.
+  // OUTPUT in the kernel's order around its re-route: raw, mangle and nat run on the route first looked up
+  // (`before-reroute`); the nat hook routes again when it changed the destination; the chains after it,
+  // NetworkPolicy's place (ingress of a destination pod of this node, after DNAT) and the filter table then run on
+  // the device of the route the packet now takes.
+  const outputRest = (a: WalkState, dev: string, then: (b: WalkState) => Finished[]): Finished[] =>
+    hookThen(env, a, n, 'OUTPUT', { outIface: dev, part: 'reroute-to-policy' }, (b) =>
+      policyAt(env, b, n, 'OUTPUT', (c) =>
+        hookThen(env, c, n, 'OUTPUT', { outIface: dev, part: 'after-policy' }, then),
+      ),
+    );
+  // The nat table changed the destination (DNAT): the kernel routes again (ip_route_me_harder), keeping the source,
+  // before the rest of OUTPUT.
   const reroute = (a: WalkState): Finished[] => {
     const d2 = addr(a.pkt.dst);
-    if (isLocalAddress(n, d2)) return viaLo(a);
+    if (isLocalAddress(n, d2)) return outputRest(a, 'lo', viaLo);
     const r2 = lookupRoute(n, d2);
     if (!r2 || r2.type === 'blackhole')
       return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
@@ -903,12 +915,12 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
         `the source ${a.pkt.src} may not leave by ${r2.dev} after DNAT to ${a.pkt.dst}: net.ipv4.conf.${r2.dev}.route_localnet is 0 (nor set for all), so the kernel refuses the route and the packet is dropped in OUTPUT`,
         { device: r2.dev, address: a.pkt.src },
       );
-    return send(st2, r2.dev, r2.via);
+    return outputRest(st2, r2.dev, (b) => send(b, r2.dev, r2.via));
   };
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} dev lo table local`, 'lo'));
-    return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo' }, (a) =>
-      a.pkt.dst === s.pkt.dst ? viaLo(a) : policyAt(env, a, n, 'OUTPUT', reroute),
+    return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo', part: 'before-reroute' }, (a) =>
+      a.pkt.dst === s.pkt.dst ? outputRest(a, 'lo', viaLo) : reroute(a),
     );
   }
   const r = lookupRoute(n, dst);
@@ -932,8 +944,8 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   const tooBig = s.tunnel ? undefined : exceedsMtu(n, r.dev, s.pkt);
   if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'sent');
   // The node's own packet to a pod of this node: the pod's ingress policies judge it in filter OUTPUT (after DNAT).
-  return hookAroundPolicy(env, st, n, 'OUTPUT', { outIface: r.dev }, (a) =>
-    a.pkt.dst === s.pkt.dst ? send(a, r.dev, r.via) : reroute(a),
+  return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev, part: 'before-reroute' }, (a) =>
+    a.pkt.dst === s.pkt.dst ? outputRest(a, r.dev, (b) => send(b, r.dev, r.via)) : reroute(a),
   );
 }
 
