@@ -1,9 +1,9 @@
 import {
-  analyse,
   DIAGNOSTIC_CODES,
   escapeControls,
   inventory,
-  type Analysis,
+  lintFiles,
+  type FileInventory,
   type Inventory,
   type Problem,
 } from '../../core';
@@ -70,13 +70,14 @@ export const lint: Command = {
     const texts = new Map<string, string>();
     const diagnostics: Problem[] = [...links];
     const seen = new Set<string>();
-    const parsed = new Map<string, Analysis['parsed'][number]>();
+    const read = new Map<string, FileInventory>();
     for (const group of groups) {
       const loaded = await loadEntries(group.entries, paths, io.cwd, load);
       for (const f of loaded.files) texts.set(f.path, f.text);
       // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
-      const analysis = analyse(loaded.files);
-      for (const p of analysis.parsed) parsed.set(p.file, p);
+      // Only the diagnostics and what each file holds are kept: the syntax trees go before the rules run (lintFiles).
+      const analysis = lintFiles(loaded.files);
+      for (const f of analysis.read) read.set(f.file, f);
       for (const d of [...loaded.problems, ...analysis.diagnostics]) {
         const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
         if (seen.has(key)) continue;
@@ -94,8 +95,8 @@ export const lint: Command = {
       }),
     );
     // Nothing to check is said, not left silent: what was read, and why none of it was analysed.
-    const read = inventory([...parsed.values()]);
-    if (kind === 'text' && !diagnostics.length && read.analysed === 0) io.out(`${nothingAnalysed(read)}\n`);
+    const held = inventory([...read.values()]);
+    if (kind === 'text' && !diagnostics.length && held.analysed === 0) io.out(`${nothingAnalysed(held)}\n`);
     return diagnostics.some((d) => d.severity === 'error') ? EXIT.findings : EXIT.ok;
   },
 };

@@ -43,32 +43,53 @@ function reads(root: YMap, apiVersion: string, kind: string): boolean {
   return true;
 }
 
-export function inventory(parsed: readonly ParsedFile[]): Inventory {
+/** What one file holds: its objects by kind (List items one by one) and how many of them NetPath checks. */
+export interface FileInventory {
+  readonly file: string;
+  readonly counts: ReadonlyMap<string, number>;
+  readonly analysed: number;
+}
+
+/**
+ * One file's objects by kind. Small beside the syntax tree it is read from, so a caller that needs no more of
+ * the tree (the CLI's `lint`) keeps this and lets the tree go.
+ */
+export function fileInventory(file: ParsedFile): FileInventory {
   const counts = new Map<string, number>();
   let analysed = 0;
   const count = (kind: string, read: boolean) => {
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
     if (read) analysed++;
   };
-  for (const file of parsed) {
-    for (const doc of file.documents) {
-      const root = doc.root;
-      if (root?.kind !== 'map') continue;
-      const apiVersion = str(get(root, 'apiVersion')) ?? '';
-      const kind = str(get(root, 'kind')) ?? '(no kind)';
-      if (apiVersion.startsWith('netpath.dev/')) count(`NetPath ${kind}`, true);
-      else if (isCniNetworkConfig(root)) count('CNI network configuration', true);
-      else if (kind === 'List')
-        for (const item of list(get(root, 'items'))) {
-          if (item.kind !== 'map') continue;
-          const k = str(get(item, 'kind')) ?? '(no kind)';
-          count(k, reads(item, str(get(item, 'apiVersion')) ?? '', k));
-        }
-      else count(kind, reads(root, apiVersion, kind));
-    }
+  for (const doc of file.documents) {
+    const root = doc.root;
+    if (root?.kind !== 'map') continue;
+    const apiVersion = str(get(root, 'apiVersion')) ?? '';
+    const kind = str(get(root, 'kind')) ?? '(no kind)';
+    if (apiVersion.startsWith('netpath.dev/')) count(`NetPath ${kind}`, true);
+    else if (isCniNetworkConfig(root)) count('CNI network configuration', true);
+    else if (kind === 'List')
+      for (const item of list(get(root, 'items'))) {
+        if (item.kind !== 'map') continue;
+        const k = str(get(item, 'kind')) ?? '(no kind)';
+        count(k, reads(item, str(get(item, 'apiVersion')) ?? '', k));
+      }
+    else count(kind, reads(root, apiVersion, kind));
+  }
+  return { file: file.file, counts, analysed };
+}
+
+/** What a set of files holds, from their syntax trees or from inventories of them taken before. */
+export function inventory(files: readonly (ParsedFile | FileInventory)[]): Inventory {
+  const counts = new Map<string, number>();
+  let analysed = 0;
+  for (const f of files) {
+    const one = 'counts' in f ? f : fileInventory(f);
+    for (const [kind, n] of one.counts) counts.set(kind, (counts.get(kind) ?? 0) + n);
+    analysed += one.analysed;
   }
   const kinds = [...counts]
     .map(([kind, n]) => ({ kind, count: n }))
     .sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind));
-  return { files: parsed.length, kinds, analysed };
+  return { files: files.length, kinds, analysed };
 }
