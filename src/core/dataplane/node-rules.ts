@@ -459,6 +459,36 @@ export function buildNodeRules(
       shared: place.shared,
     };
   }
+  // A node whose rules are all generated but some are its own (flannel's rules name its pod subnet, the bridge
+  // plug-in's ipMasq writes a chain per pod, portmap one per hostPort): its whole text is scanned as it is assembled
+  // and its chains parsed as they are read, like a shared body, so the thousands of kube-proxy chains a trace never
+  // enters are not parsed again for every node (those it enters come from the parse memo's templates).
+  if (!options.kubeProxy && !node.iptables) {
+    const file = rulesFileOf(node.name);
+    const scan = lazyScanner(file, memo.parse);
+    const blocks = walkAssembly(
+      header,
+      parts,
+      (line, _part, fact) => scan.line(line, fact),
+      (chain, rules) => scan.run(chain, rules),
+    );
+    let lines: string[] | undefined;
+    const linesOf = (): string[] => (lines ??= assemble(header, parts).lines);
+    const parsed = scan.end() ?? parseIptablesLines(linesOf(), file, memo.parse);
+    let text: string | undefined;
+    let problems: Problem[] | undefined;
+    return {
+      nodeName: node.name,
+      get text(): string {
+        return (text ??= `${linesOf().join('\n')}\n`);
+      },
+      ruleset: parsed.ruleset,
+      get problems(): Problem[] {
+        return (problems ??= distinctProblems(parsed.problems));
+      },
+      blocks,
+    };
+  }
   const rawProblems: Problem[] = [];
   if (node.iptables) {
     const file = node.iptables.span.file;
@@ -475,14 +505,7 @@ export function buildNodeRules(
   const file = rulesFileOf(node.name);
   // Parsed from the lines: the generated ones are the same strings on every node, found in the memo at once.
   const parsed = parseIptablesLines(lines, file, memo.parse, origins);
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (const p of [...rawProblems, ...parsed.problems]) {
-    const key = `${p.code}|${p.span.file}|${p.span.start}|${p.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    problems.push(p);
-  }
+  const problems = distinctProblems([...rawProblems, ...parsed.problems]);
   // The text is built only when read ("Show Node Rules", the kernel lab): the tracer and the rules read the ruleset.
   let text: string | undefined;
   return {
@@ -494,6 +517,19 @@ export function buildNodeRules(
     problems,
     blocks,
   };
+}
+
+/** Problems without repeats (one code, place and message once). */
+function distinctProblems(all: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const p of all) {
+    const key = `${p.code}|${p.span.file}|${p.span.start}|${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
 }
 
 /**
