@@ -71,7 +71,7 @@ export class Analyses implements vscode.Disposable {
 
   /** Files already announced as too large (one visible notice per file and session, not one per edit). */
   private readonly announced = new Set<string>();
-  /** The notices shown, newest last (the extension's tests read them; nothing else does). */
+  /** The notices shown (a file too large, a verify run stopped), newest last (the extension's tests read them). */
   readonly notices: string[] = [];
   /** Models built on the extension host's thread for hovers, definitions, views (the extension's tests read it). */
   modelsBuilt = 0;

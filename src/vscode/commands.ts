@@ -379,7 +379,9 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
       .then(undefined, (e: unknown) => {
         if (e instanceof VerifyInterrupted) {
           log.info(`verify: ${e.message}`);
-          void vscode.window.showInformationMessage(`NetPath: verify ${e.message}.`);
+          const notice = `NetPath: verify ${e.message}.`;
+          analyses.notices.push(notice);
+          void vscode.window.showInformationMessage(notice);
           return undefined;
         }
         void vscode.window.showErrorMessage(`NetPath: the kernel lab could not run: ${(e as Error).message}`);
