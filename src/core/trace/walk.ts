@@ -883,9 +883,10 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     );
   };
   // OUTPUT in the kernel's order around its re-route: raw, mangle and nat run on the route first looked up
-  // (`before-reroute`); the nat hook routes again when it changed the destination; the chains after it,
-  // NetworkPolicy's place (ingress of a destination pod of this node, after DNAT) and the filter table then run on
-  // the device of the route the packet now takes.
+  // (`before-reroute`); the nat hook routes again when it changed the destination; then the chains after it,
+  // NetworkPolicy's place (ingress of a destination pod of this node, after DNAT) and the filter table. Their `-o`
+  // still names the first route's device (`dev`): the hook's state was set when OUTPUT began and the re-route does
+  // not change it (checked by the kernel tier: node-to-clusterip-filter-after-reroute); POSTROUTING sees the new one.
   const outputRest = (a: WalkState, dev: string, then: (b: WalkState) => Finished[]): Finished[] =>
     hookThen(env, a, n, 'OUTPUT', { outIface: dev, part: 'reroute-to-policy' }, (b) =>
       policyAt(env, b, n, 'OUTPUT', (c) =>
@@ -894,9 +895,9 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     );
   // The nat table changed the destination (DNAT): the kernel routes again (ip_route_me_harder), keeping the source,
   // before the rest of OUTPUT.
-  const reroute = (a: WalkState): Finished[] => {
+  const reroute = (a: WalkState, firstDev: string): Finished[] => {
     const d2 = addr(a.pkt.dst);
-    if (isLocalAddress(n, d2)) return outputRest(a, 'lo', viaLo);
+    if (isLocalAddress(n, d2)) return outputRest(a, firstDev, viaLo);
     const r2 = lookupRoute(n, d2);
     if (!r2 || r2.type === 'blackhole')
       return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
@@ -915,12 +916,12 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
         `the source ${a.pkt.src} may not leave by ${r2.dev} after DNAT to ${a.pkt.dst}: net.ipv4.conf.${r2.dev}.route_localnet is 0 (nor set for all), so the kernel refuses the route and the packet is dropped in OUTPUT`,
         { device: r2.dev, address: a.pkt.src },
       );
-    return outputRest(st2, r2.dev, (b) => send(b, r2.dev, r2.via));
+    return outputRest(st2, firstDev, (b) => send(b, r2.dev, r2.via));
   };
   if (isLocalAddress(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} dev lo table local`, 'lo'));
     return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo', part: 'before-reroute' }, (a) =>
-      a.pkt.dst === s.pkt.dst ? outputRest(a, 'lo', viaLo) : reroute(a),
+      a.pkt.dst === s.pkt.dst ? outputRest(a, 'lo', viaLo) : reroute(a, 'lo'),
     );
   }
   const r = lookupRoute(n, dst);
@@ -945,7 +946,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   if (tooBig !== undefined) return fragNeeded(st, n, r.dev, tooBig, 'sent');
   // The node's own packet to a pod of this node: the pod's ingress policies judge it in filter OUTPUT (after DNAT).
   return hookThen(env, st, n, 'OUTPUT', { outIface: r.dev, part: 'before-reroute' }, (a) =>
-    a.pkt.dst === s.pkt.dst ? outputRest(a, r.dev, (b) => send(b, r.dev, r.via)) : reroute(a),
+    a.pkt.dst === s.pkt.dst ? outputRest(a, r.dev, (b) => send(b, r.dev, r.via)) : reroute(a, r.dev),
   );
 }
 
