@@ -9,7 +9,8 @@ export interface CliIO {
   readonly terminal?: Terminal;
   /**
    * Aborted when the person stops a {@link Command.stoppable} command: the reason is the signal's name (SIGINT,
-   * SIGTERM). The command cleans up what it made and returns {@link exitForStop}'s code.
+   * SIGTERM). The command cleans up what it made and returns {@link exitForStop}'s code; the CLI process then ends
+   * by the signal itself (main.ts, `endProcess`).
    */
   readonly signal?: AbortSignal;
 }
@@ -48,7 +49,10 @@ export interface Command {
 /** A usage or I/O error: printed as one line, exit code 2. */
 export class CliError extends Error {}
 
-/** Exit codes; 130 and 143 are the shell's for a command stopped by SIGINT and SIGTERM (128 + the signal's number). */
+/**
+ * Exit codes. 130 and 143 (128 + the signal's number, what a shell shows for a process killed by SIGINT or SIGTERM)
+ * are what a stopped command returns to `main`; the process does not exit with them but re-raises the signal.
+ */
 export const EXIT = { ok: 0, findings: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
 /** The signals a stoppable command is stopped by, and the exit code of each. */

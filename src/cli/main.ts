@@ -4,7 +4,7 @@
  * Usage and I/O errors print one line and exit 2; no stack traces.
  */
 import { escapeControls, escapeOutput } from '../core';
-import { CliError, EXIT, terminalOf, type CliIO, type StopSignal } from './command';
+import { CliError, EXIT, STOP_SIGNALS, terminalOf, type CliIO, type StopSignal } from './command';
 import { COMMANDS } from './commands';
 import { VERSION } from './version';
 
@@ -65,13 +65,21 @@ export async function main(argv: readonly string[], terminal: CliIO): Promise<nu
   }
 }
 
+/** How the CLI process ends: with an exit code, or (a stoppable command stopped by a signal) by that signal. */
+export interface ProcessOutcome {
+  readonly code: number;
+  /** The command was stopped by this signal and has cleaned up: the process re-raises it ({@link endProcess}). */
+  readonly stoppedBy?: StopSignal;
+}
+
 /**
  * Runs the CLI as this process. The process owns SIGINT and SIGTERM, not the library: while a stoppable command
  * (one that makes namespaces, processes or files) runs, each aborts its `io.signal`; the command removes what it
- * made and returns 130 or 143, the shell's codes for those signals. A repeated signal while it cleans up (every
- * wait of the cleanup is bounded) is only acknowledged. Any other command ends at once, as any process does.
+ * made and returns 130 or 143, and the outcome names the signal so that {@link endProcess} can re-raise it. A
+ * repeated signal while it cleans up (every wait of the cleanup is bounded) is only acknowledged. Any other command
+ * ends at once, as any process does.
  */
-export async function runProcess(argv: readonly string[]): Promise<number> {
+export async function runProcess(argv: readonly string[]): Promise<ProcessOutcome> {
   const command = COMMANDS.find((c) => c.name === argv[0]);
   const stoppable = !!command?.stoppable && !argv.includes('-h') && !argv.includes('--help');
   const stop = new AbortController();
@@ -82,26 +90,46 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   const signals: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
   if (stoppable) for (const s of signals) process.on(s, onSignal);
   try {
-    return await main(argv, {
+    const code = await main(argv, {
       cwd: process.cwd(),
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
       terminal: terminalOf(process.stdout, process.env),
       ...(stoppable ? { signal: stop.signal } : {}),
     });
+    const reason: unknown = stop.signal.reason;
+    const stoppedBy = signals.find((s) => s === reason);
+    // Only a command that says it was stopped (the signal's code) ends by the signal; one that finished its work
+    // before it noticed the stop, or failed, keeps its own code.
+    return stoppedBy && code === STOP_SIGNALS[stoppedBy] ? { code, stoppedBy } : { code };
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }
 }
 
+/**
+ * Ends the process as the outcome says. A command stopped by a signal has cleaned up; the process then dies of that
+ * signal, as Unix programs do (so a shell stops a script at Ctrl-C and CI reports "killed by SIGTERM", where an exit
+ * code of 130 would read as an ordinary failure): its own listener is gone (runProcess removed it), so the signal's
+ * default action ends the process once stdout and stderr have been handed to the system. The exit code stays as
+ * the answer should the signal not end it (a runtime that kept a handler of its own).
+ */
+export function endProcess(outcome: ProcessOutcome): void {
+  process.exitCode = outcome.code;
+  const signal = outcome.stoppedBy;
+  if (!signal) return;
+  let pending = 2;
+  const raise = (): void => {
+    if (--pending === 0) process.kill(process.pid, signal);
+  };
+  // An empty write calls back once everything written before it has been handed over.
+  process.stdout.write('', raise);
+  process.stderr.write('', raise);
+}
+
 // Run when executed as the bundled CLI (not when imported by tests).
 if (require.main === module) {
-  runProcess(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    () => {
-      process.exitCode = EXIT.usage;
-    },
-  );
+  runProcess(process.argv.slice(2)).then(endProcess, () => {
+    process.exitCode = EXIT.usage;
+  });
 }

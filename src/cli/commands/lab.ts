@@ -19,8 +19,8 @@ Options:
 Ctrl-C (SIGINT) or SIGTERM during \`lab up\` stops the build and removes what it made (namespaces, listeners,
 files): nothing of the lab is left. \`lab down\` finishes once started (each of its waits is bounded).
 
-Exit codes: 0 done, 2 could not run (not root, no ip netns, bad input, prefix in use), 130 lab up stopped by
-SIGINT, 143 by SIGTERM.`;
+Exit codes: 0 done, 2 could not run (not root, no ip netns, bad input, prefix in use). \`lab up\` stopped by
+SIGINT or SIGTERM removes what it made and then ends by that signal (a shell shows exit status 130 or 143).`;
 
 function parse(args: readonly string[]): { action: string; paths: string[]; prefix: string } {
   const [action, ...rest] = args;
@@ -87,7 +87,7 @@ export const lab: Command = {
   },
 };
 
-/** `lab up` was stopped: nothing of the lab may stay. One line, and the signal's exit code. */
+/** `lab up` was stopped: nothing of the lab may stay. One line, and the signal's code (the process re-raises it). */
 async function stopped(prefix: string, io: CliIO): Promise<number> {
   const reason = typeof io.signal?.reason === 'string' ? io.signal.reason : 'a stop';
   let removed = `lab '${prefix}' removed`;

@@ -24,8 +24,9 @@ Options:
                         a capture that cannot write (a full disk) stops the run with an error
   -h, --help            show this help
 
-Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run (the lab is removed), 130 stopped by
-SIGINT (Ctrl-C), 143 by SIGTERM (the lab is removed in both cases).`;
+Exit codes: 0 every flow agrees, 1 some flow disagrees, 2 could not run (the lab is removed). Stopped by SIGINT
+(Ctrl-C) or SIGTERM, it removes the lab and then ends by that signal, as if it had not caught it (a shell shows
+exit status 130 or 143).`;
 
 export const verify: Command = {
   name: 'verify',
@@ -69,7 +70,7 @@ export const verify: Command = {
     } catch (err) {
       if (err instanceof VerifyUnavailable) throw new CliError(`cannot verify: ${err.message}`);
       if (err instanceof VerifyInterrupted) {
-        // One line, and the shell's convention for a process stopped by a signal (128 + its number).
+        // One line, and the signal's code: the process then ends by the signal itself (main.ts, endProcess).
         io.err(`netpath verify: ${escapeControls(err.message)}\n`);
         return exitForStop(io.signal);
       }
