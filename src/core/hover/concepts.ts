@@ -2,6 +2,7 @@
  * Networking concepts explained for a person learning them, each with the documentation page it comes
  * from. Hover shows the concept of the key under the cursor, followed by facts computed for its value.
  */
+import { lookupTable } from '../lookup';
 
 export interface Concept {
   readonly title: string;
@@ -223,7 +224,7 @@ export const CONCEPTS = {
 export type ConceptId = keyof typeof CONCEPTS;
 
 /** Which concept a key explains, by the key's name (last path segment). */
-export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
+export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = lookupTable({
   policyTypes: 'networkPolicy',
   podSelector: 'networkPolicy',
   namespaceSelector: 'networkPolicy',
@@ -299,7 +300,7 @@ export const CONCEPT_BY_KEY: Readonly<Record<string, ConceptId>> = {
   mtu: 'mtu',
   ipFamilies: 'dualStack',
   ipFamilyPolicy: 'dualStack',
-};
+});
 
 /** Values that name a concept wherever they appear (an interface name, a Service type). */
 export function conceptOfValue(value: string): ConceptId | undefined {
@@ -319,12 +320,12 @@ export function conceptOfValue(value: string): ConceptId | undefined {
 }
 
 /** The concept of a CNI plug-in's name (the values of `cni.plugin` and a node's `cni`). */
-export const CNI_PLUGIN_CONCEPTS: Readonly<Record<string, ConceptId>> = {
+export const CNI_PLUGIN_CONCEPTS: Readonly<Record<string, ConceptId>> = lookupTable({
   bridge: 'bridge',
   ptp: 'cniPtp',
   kindnet: 'kindnet',
   calico: 'calico',
-};
+});
 
 export function conceptMarkdown(c: Concept): string {
   return `**${c.title}**\n\n${c.text}\n\n[${c.link.label}](${c.link.url})`;

@@ -31,7 +31,15 @@ import { nodeRoutes } from '../model/host-gw';
 import { schemaAt } from '../model/schema';
 import { indexRanges, type RangeEntry } from '../rules/ranges';
 import type { YDocument, YNode } from '../syntax/yaml';
-import { CNI_PLUGIN_CONCEPTS, CONCEPT_BY_KEY, CONCEPTS, conceptMarkdown, conceptOfValue } from './concepts';
+import {
+  CNI_PLUGIN_CONCEPTS,
+  CONCEPT_BY_KEY,
+  CONCEPTS,
+  conceptMarkdown,
+  conceptOfValue,
+  type ConceptId,
+} from './concepts';
+import { lookupTable } from '../lookup';
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
 import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
@@ -96,6 +104,17 @@ export function locate(doc: YDocument, offset: number): Located | undefined {
   return undefined;
 }
 
+/**
+ * A name stands for its object: a Service's name explains Services, a pod's name pod networking. Looked up with the
+ * list's key as written (a key like `constructor` names nothing).
+ */
+const CONCEPT_OF_LIST: Readonly<Record<string, ConceptId>> = lookupTable({
+  services: 'service',
+  pods: 'pod',
+  nodes: 'netns',
+  networks: 'network',
+  externals: 'communication',
+});
 export function hoverAt(analysis: Analysis, file: string, offset: number): Hover | undefined {
   const parsed = analysis.parsed.find((p) => p.file === file);
   const doc = parsed?.documents.find((d) => within(d.span, offset));
@@ -114,14 +133,6 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
         `\`${key}\` — ${schema.description}${schema.default !== undefined ? ` Default: \`${String(schema.default)}\`.` : ''}`,
       );
   }
-  // A name stands for its object: a Service's name explains Services, a pod's name pod networking.
-  const byObject: Record<string, keyof typeof CONCEPTS> = {
-    services: 'service',
-    pods: 'pod',
-    nodes: 'netns',
-    networks: 'network',
-    externals: 'communication',
-  };
   const value =
     !loc.onKey && loc.node?.kind === 'scalar' && typeof loc.node.value === 'string' ? loc.node.value : undefined;
   // Under flannel's backend, `type`, `port` and `vni` are the VXLAN tunnel's.
@@ -131,7 +142,7 @@ export function hoverAt(analysis: Analysis, file: string, offset: number): Hover
     (value !== undefined && pluginKey ? CNI_PLUGIN_CONCEPTS[value] : undefined) ??
     (value !== undefined ? conceptOfValue(value) : undefined) ??
     (inFlannelBackend ? 'vxlan' : undefined) ??
-    (key === 'name' && loc.path.length === 3 ? byObject[loc.path[0]] : CONCEPT_BY_KEY[key]);
+    (key === 'name' && loc.path.length === 3 ? CONCEPT_OF_LIST[loc.path[0]] : CONCEPT_BY_KEY[key]);
   const kindNode = doc.root?.kind === 'map' ? doc.root.entries.find((e) => e.key === 'kind')?.value : undefined;
   const isPolicy = kindNode?.kind === 'scalar' && kindNode.value === 'NetworkPolicy';
   if (concept) parts.push(conceptMarkdown(CONCEPTS[concept]));

@@ -11,6 +11,7 @@ import { PROTOCOLS, type Pod, type Topology } from '../model/types';
 import { schemaAt } from '../model/schema';
 import { cursorContext, type CursorContext } from './context';
 import { selects } from './documents';
+import { lookupTable, ownValue } from '../lookup';
 
 export type CompletionKind = 'node' | 'network' | 'interface' | 'label-key' | 'label-value' | 'port' | 'enum';
 
@@ -25,7 +26,7 @@ export interface CompletionItem {
 }
 
 /** Enum values of Kubernetes fields NetPath reads (NetPath documents take theirs from the schema). */
-const KUBE_ENUMS: Record<string, readonly string[]> = {
+const KUBE_ENUMS: Record<string, readonly string[]> = lookupTable({
   'spec.type': ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'],
   'spec.externalTrafficPolicy': ['Cluster', 'Local'],
   'spec.internalTrafficPolicy': ['Cluster', 'Local'],
@@ -34,7 +35,7 @@ const KUBE_ENUMS: Record<string, readonly string[]> = {
   'spec.containers.[].ports.[].protocol': PROTOCOLS,
   mode: ['iptables', 'ipvs', 'nftables'],
   detectLocalMode: ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'],
-};
+});
 
 /** Completions at `offset` of `text`, the current content of `file`. */
 export function completionsAt(analysis: Analysis, file: string, text: string, offset: number): CompletionItem[] {
@@ -95,9 +96,11 @@ export function completionsAt(analysis: Analysis, file: string, text: string, of
       const pods = podsInNamespaceOf(t, file, offset);
       return items(
         'label-value',
-        pods.flatMap((p) =>
-          p.labels[key] === undefined ? [] : [[p.labels[key], `label of ${p.id}`] as [string, string]],
-        ),
+        pods.flatMap((p): [string, string][] => {
+          // The pod's own labels only: a key like `constructor` is not a label every pod has.
+          const value = ownValue(p.labels, key);
+          return value === undefined ? [] : [[value, `label of ${p.id}`]];
+        }),
       );
     }
     if (netpath ? is('services.[].ports.[].targetPort') : is('spec.ports.[].targetPort')) {

@@ -8,6 +8,7 @@ import type { Span } from '../problem';
 import type { Analysis } from '../analysis';
 import { get, type YDocument, type YEntry, type YNode } from '../syntax/yaml';
 import { isNetPath, items, kubeObjects, text } from './documents';
+import { lookupTable } from '../lookup';
 
 export type DocumentSymbolKind =
   | 'topology'
@@ -257,7 +258,7 @@ function serviceSymbol(
   return symbol(`${namespace}/${text(name) ?? ''}`, detail, 'service', s, name, children);
 }
 
-const KIND_SYMBOL: Record<string, DocumentSymbolKind> = { Node: 'node', Pod: 'pod', Service: 'service' };
+const KIND_SYMBOL: Record<string, DocumentSymbolKind> = lookupTable({ Node: 'node', Pod: 'pod', Service: 'service' });
 
 function kubeSymbol(kind: string, root: YNode, name: YNode | undefined, namespace: string): DocumentSymbol {
   const spec = get(root, 'spec');

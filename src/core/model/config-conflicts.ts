@@ -8,6 +8,7 @@ import type { Span } from '../problem';
 import { canonical, parsePrefix } from '../net/address';
 import { get, strings } from './read';
 import type { ConfigRanges, Drafts } from './drafts';
+import { lookupTable } from '../lookup';
 
 export const CONFIG_CONFLICT = 'k8s.config-conflict';
 
@@ -23,10 +24,10 @@ interface Claim {
   readonly netpath: boolean;
 }
 
-const ORIGIN_NAMES: Record<string, string> = {
+const ORIGIN_NAMES: Record<string, string> = lookupTable({
   ClusterConfiguration: 'kubeadm ClusterConfiguration networking',
   Cluster: 'kind Cluster networking',
-};
+});
 
 /** Picks the configurations the model uses and reports those that disagree. */
 export function chooseConfigs(b: Drafts): void {

@@ -29,9 +29,10 @@ import {
   readServicePorts,
   splitComma,
 } from './fields';
+import { lookupTable } from '../lookup';
 
 /** Known Kubernetes and tool kinds, with the apiVersions NetPath understands. */
-const KINDS: Record<string, readonly string[]> = {
+const KINDS: Record<string, readonly string[]> = lookupTable({
   Node: ['v1'],
   Pod: ['v1'],
   Service: ['v1'],
@@ -52,7 +53,7 @@ const KINDS: Record<string, readonly string[]> = {
   Namespace: ['v1'],
   NetworkPolicy: ['networking.k8s.io/v1'],
   IPPool: ['projectcalico.org/v3', 'crd.projectcalico.org/v1'],
-};
+});
 
 /** Whether NetPath reads objects of this kind (ConfigMaps only as ip-masq-agent's, Clusters only as kind's). */
 export function isReadKind(kind: string): boolean {

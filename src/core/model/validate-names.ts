@@ -8,6 +8,7 @@
 import { problem, type Problem } from '../problem';
 import { get, getPath, type YNode } from '../syntax/yaml';
 import { escapeControls } from '../syntax/escape';
+import { lookupTable } from '../lookup';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 labels joined by dots: one test, no array of parts per name. */
@@ -78,7 +79,7 @@ const labelValue: Check = (v) =>
       : "must be empty or letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
 
 /** The rule for `metadata.name` by kind (kinds NetPath reads; others are not checked). */
-const NAME_RULE: Record<string, Check> = {
+const NAME_RULE: Record<string, Check> = lookupTable({
   Pod: dns1123Subdomain,
   Node: dns1123Subdomain,
   Service: dns1035Label,
@@ -94,7 +95,7 @@ const NAME_RULE: Record<string, Check> = {
   Job: dns1123Subdomain,
   CronJob: dns1123Subdomain,
   ReplicationController: dns1123Subdomain,
-};
+});
 
 /** The lists of a pod spec whose containers' names and ports are checked. */
 const CONTAINER_LISTS = ['containers', 'initContainers'] as const;

@@ -40,6 +40,7 @@ import type {
 } from './types';
 import { followedSides } from '../branches';
 import { work } from '../work';
+import { lookupTable } from '../lookup';
 
 /** Tables of each hook in the kernel's priority order (raw -300, mangle -150, dst nat -100, filter 0, src nat 100). */
 export const HOOK_TABLES: Readonly<Record<Hook, readonly TableName[]>> = {
@@ -725,14 +726,14 @@ function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
   return { kind: 'maybe', probability };
 }
 
-const PROTO_ALIASES: Readonly<Record<string, string>> = {
+const PROTO_ALIASES: Readonly<Record<string, string>> = lookupTable({
   '1': 'icmp',
   '6': 'tcp',
   '17': 'udp',
   '58': 'icmpv6',
   '132': 'sctp',
   'ipv6-icmp': 'icmpv6',
-};
+});
 
 function normProto(p: string): string {
   const l = p.toLowerCase();

@@ -26,6 +26,7 @@ import type {
   NftVerdict,
 } from './types';
 import { parseValue, selectorType, TYPE_NAMES } from './values';
+import { lookupTable } from '../lookup';
 
 export const NFT_SYNTAX = 'nftables.syntax';
 export const NFT_UNSUPPORTED = 'nftables.unsupported';
@@ -1177,7 +1178,7 @@ function addressPort(text: string): { address?: string; port?: number } | undefi
   return undefined;
 }
 
-const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = lookupTable({
   // (Ethernet addresses are not modelled: `ether saddr`/`daddr` stay unsupported.)
   ether: ['type'],
   ip: ['saddr', 'daddr', 'protocol'],
@@ -1188,7 +1189,7 @@ const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
   th: ['sport', 'dport'],
   icmp: ['type'],
   icmpv6: ['type'],
-};
+});
 
 /** One selector at `i`, or undefined when the tokens there are not one NetPath reads. */
 function selectorFrom(list: readonly Token[], i: number): { selector: NftSelector; next: number } | undefined {

@@ -1,8 +1,9 @@
 /** Reading one value's text for a data type, as nft does (addresses, CIDRs, ranges, numbers, names). */
 import { parseAddress, parsePrefix, firstAddress, lastAddress } from '../net/address';
 import type { NftDataType, NftSelector, NftValue } from './types';
+import { lookupTable } from '../lookup';
 
-export const PROTOCOLS: Readonly<Record<string, number>> = {
+export const PROTOCOLS: Readonly<Record<string, number>> = lookupTable({
   icmp: 1,
   igmp: 2,
   tcp: 6,
@@ -14,18 +15,18 @@ export const PROTOCOLS: Readonly<Record<string, number>> = {
   'ipv6-icmp': 58,
   sctp: 132,
   udplite: 136,
-};
+});
 
 /** Connection tracking state bits (nf_conntrack_common.h: invalid is bit 0, then established, related, new). */
-export const CT_STATES: Readonly<Record<string, number>> = {
+export const CT_STATES: Readonly<Record<string, number>> = lookupTable({
   invalid: 1,
   established: 2,
   related: 4,
   new: 8,
   untracked: 64,
-};
+});
 
-export const CT_STATUS: Readonly<Record<string, number>> = {
+export const CT_STATUS: Readonly<Record<string, number>> = lookupTable({
   expected: 1,
   'seen-reply': 2,
   assured: 4,
@@ -33,9 +34,9 @@ export const CT_STATUS: Readonly<Record<string, number>> = {
   snat: 16,
   dnat: 32,
   dying: 512,
-};
+});
 
-export const FIB_TYPES: Readonly<Record<string, number>> = {
+export const FIB_TYPES: Readonly<Record<string, number>> = lookupTable({
   unspec: 0,
   unicast: 1,
   local: 2,
@@ -45,18 +46,18 @@ export const FIB_TYPES: Readonly<Record<string, number>> = {
   blackhole: 6,
   unreachable: 7,
   prohibit: 8,
-};
+});
 
-const SERVICES: Readonly<Record<string, number>> = {
+const SERVICES: Readonly<Record<string, number>> = lookupTable({
   ssh: 22,
   domain: 53,
   http: 80,
   https: 443,
   ntp: 123,
   bgp: 179,
-};
+});
 
-const ICMP_TYPES: Readonly<Record<string, number>> = {
+const ICMP_TYPES: Readonly<Record<string, number>> = lookupTable({
   'echo-reply': 0,
   'destination-unreachable': 3,
   'echo-request': 8,
@@ -64,10 +65,10 @@ const ICMP_TYPES: Readonly<Record<string, number>> = {
   'packet-too-big': 2,
   'nd-neighbor-solicit': 135,
   'nd-neighbor-advert': 136,
-};
+});
 
-const NFPROTO: Readonly<Record<string, number>> = { ipv4: 2, ipv6: 10 };
-const ETHERTYPES: Readonly<Record<string, number>> = { ip: 0x0800, ip6: 0x86dd, arp: 0x0806 };
+const NFPROTO: Readonly<Record<string, number>> = lookupTable({ ipv4: 2, ipv6: 10 });
+const ETHERTYPES: Readonly<Record<string, number>> = lookupTable({ ip: 0x0800, ip6: 0x86dd, arp: 0x0806 });
 
 /** The data type a selector's values have. */
 export function selectorType(s: NftSelector): NftDataType {
@@ -172,7 +173,7 @@ export function parseValue(type: NftDataType, text: string, selector?: NftSelect
 }
 
 /** Set and map key types by name (`type ipv4_addr . inet_service`), and `typeof` expressions. */
-export const TYPE_NAMES: Readonly<Record<string, NftDataType>> = {
+export const TYPE_NAMES: Readonly<Record<string, NftDataType>> = lookupTable({
   ipv4_addr: 'ipv4_addr',
   ipv6_addr: 'ipv6_addr',
   inet_proto: 'inet_proto',
@@ -184,4 +185,4 @@ export const TYPE_NAMES: Readonly<Record<string, NftDataType>> = {
   fib_addrtype: 'fib_addrtype',
   integer: 'integer',
   verdict: 'verdict',
-};
+});

@@ -1,7 +1,8 @@
 import { problem } from '../problem';
 import type { Rule } from './rule';
+import { lookupTable } from '../lookup';
 
-const ROLE_NAMES: Record<string, string> = {
+const ROLE_NAMES: Record<string, string> = lookupTable({
   'cluster-pods': 'cluster pod CIDR',
   services: 'Service range',
   network: 'network CIDR',
@@ -12,7 +13,7 @@ const ROLE_NAMES: Record<string, string> = {
   'masq-exempt': 'non-masquerade CIDR',
   'lb-source-range': 'load balancer source range',
   'node-port-addresses': 'nodePortAddresses CIDR',
-};
+});
 
 /** `cidr.invalid`: a value that must be an IP address or prefix is not one. */
 export const cidrInvalid: Rule = {

@@ -76,11 +76,15 @@ const controls = fc.constantFrom(
   '\u007f',
 );
 
+/** Words every JavaScript object answers to: as a key or value they must be only words (issue 17). */
+const inheritedWords = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf');
+
 /** A value of another type than the one there, as YAML text. */
 const otherValue = fc.oneof(
   fc.constantFrom('[]', '{}', 'null', '~', 'true', '-1', '0', '99999999999', '1e400', '.nan', '"', "'x", '&a', '*a'),
   fc.constantFrom('[a, {b: c}]', '{x: [1, 2]}', '10.244.1.1x', '::gg', '300.1.1.1/8', '10.0.0.0/33', '65536'),
   fc.string({ maxLength: 12 }),
+  inheritedWords,
 );
 
 /** One mutation of a text, as data (so a counterexample prints what was done); {@link mutate} applies it. */
@@ -90,6 +94,7 @@ export type Mutation =
   | { readonly digit: number; readonly to: string }
   | { readonly drop: number }
   | { readonly duplicate: number }
+  | { readonly rekey: number; readonly to: string }
   | { readonly insert: number; readonly control: string };
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -105,6 +110,8 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ duplicate: fc.nat() }),
   // Stray control characters or bidi overrides in a name.
   fc.record({ insert: fc.nat(), control: controls }),
+  // A key (a label's, a selector's, a field's) renamed to a word every object answers to.
+  fc.record({ rekey: fc.nat(), to: inheritedWords }),
 );
 
 export function mutate(t: string, m: Mutation): string {
@@ -121,6 +128,13 @@ export function mutate(t: string, m: Mutation): string {
     if (!digits.length) return t;
     const at = digits[m.digit % digits.length].index ?? 0;
     return t.slice(0, at) + m.to + t.slice(at + 1);
+  }
+  if ('rekey' in m) {
+    const keys = [...t.matchAll(/([A-Za-z_][\w./-]*):(?=\s)/g)];
+    if (!keys.length) return t;
+    const k = keys[m.rekey % keys.length];
+    const at = k.index ?? 0;
+    return t.slice(0, at) + m.to + t.slice(at + k[1].length);
   }
   if ('insert' in m) {
     const at = t.length ? m.insert % t.length : 0;

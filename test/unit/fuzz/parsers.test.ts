@@ -94,6 +94,12 @@ const parsers = {
   nftables: (text: string, base: number) => parseNftRuleset(text, FILE, base),
 } as const;
 
+/**
+ * Words every JavaScript object answers to: a table lookup with one of them found a function where a parser expected
+ * its table's value (issue 17: `-j constructor`, `constructor saddr 1.2.3.4`, `ct state toString` crashed).
+ */
+const INHERITED_WORDS = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'] as const;
+
 /** Tokens of each dialect, the pieces a hand-edited ruleset is made of (and broken with). */
 const TOKENS = {
   iptables: [
@@ -157,6 +163,7 @@ const TOKENS = {
     ' ',
     '\u0000',
     '\u202e',
+    ...INHERITED_WORDS.map((w) => `${w} `),
   ],
   nftables: [
     'table ',
@@ -229,6 +236,7 @@ const TOKENS = {
     '#',
     ' ',
     '\u0000',
+    ...INHERITED_WORDS.map((w) => `${w} `),
   ],
 } as const;
 
@@ -240,6 +248,7 @@ type Mutation =
   | { readonly duplicate: number }
   | { readonly swap: number; readonly with: number }
   | { readonly deleteWord: number }
+  | { readonly rename: number; readonly to: string }
   | { readonly insert: number; readonly token: string };
 
 const mutation = (tokens: readonly string[]): fc.Arbitrary<Mutation> =>
@@ -250,6 +259,8 @@ const mutation = (tokens: readonly string[]): fc.Arbitrary<Mutation> =>
     fc.record({ duplicate: fc.nat() }),
     fc.record({ swap: fc.nat(), with: fc.nat() }),
     fc.record({ deleteWord: fc.nat() }),
+    // A word (a target, a match, a keyword, a value) replaced by one that every object answers to.
+    fc.record({ rename: fc.nat(), to: fc.constantFrom(...INHERITED_WORDS) }),
     fc.record({ insert: fc.nat(), token: fc.oneof(fc.constantFrom(...tokens), fc.string({ maxLength: 6 })) }),
   );
 
@@ -265,12 +276,12 @@ function mutate(t: string, m: Mutation): string {
     const at = t.length ? m.insert % (t.length + 1) : 0;
     return t.slice(0, at) + m.token + t.slice(at);
   }
-  if ('swap' in m || 'deleteWord' in m) {
+  if ('swap' in m || 'deleteWord' in m || 'rename' in m) {
     const words = [...t.matchAll(/\S+/g)];
     if (!words.length) return t;
-    const a = words[('swap' in m ? m.swap : m.deleteWord) % words.length];
+    const a = words[('swap' in m ? m.swap : 'rename' in m ? m.rename : m.deleteWord) % words.length];
     const start = a.index ?? 0;
-    const by = 'swap' in m ? words[m.with % words.length][0] : '';
+    const by = 'swap' in m ? words[m.with % words.length][0] : 'rename' in m ? m.to : '';
     return t.slice(0, start) + by + t.slice(start + a[0].length);
   }
   const lines = t.split('\n');

@@ -1,6 +1,7 @@
 /** The `addrtype` match: the kind of a source or destination address on this host (LOCAL, UNICAST, ...). */
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { AddrType, Match } from '../types';
+import { lookupTable } from '../../lookup';
 
 const ADDR_TYPES = new Set<AddrType>(['LOCAL', 'UNICAST', 'MULTICAST', 'BROADCAST']);
 const KNOWN_ADDR_TYPES = new Set([
@@ -44,10 +45,10 @@ function addrtype(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
   return out;
 }
 
-export const ADDRTYPE_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const ADDRTYPE_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   addrtype: {
     options: { '--src-type': 1, '--dst-type': 1, '--limit-iface-in': 0, '--limit-iface-out': 0 },
     evaluated: ['--src-type', '--dst-type', '--limit-iface-in', '--limit-iface-out'],
     finish: addrtype,
   },
-};
+});

@@ -1,6 +1,7 @@
 /** Connection tracking matches: `conntrack --ctstate` and the older `state --state`. */
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { CtStateName, Match } from '../types';
+import { lookupTable } from '../../lookup';
 
 const CT_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'DNAT', 'SNAT']);
 const STATE_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED']);
@@ -22,7 +23,7 @@ function states(mod: ModuleUse, syntax: Report): Match[] {
   return out;
 }
 
-export const CONNTRACK_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const CONNTRACK_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   conntrack: {
     options: {
       '--ctstate': 1,
@@ -43,4 +44,4 @@ export const CONNTRACK_MATCHES: Readonly<Record<string, MatchModule>> = {
     finish: states,
   },
   state: { options: { '--state': 1 }, evaluated: ['--state'], finish: states },
-};
+});

@@ -3,10 +3,11 @@ import type { Span } from '../../problem';
 import type { Report } from '../options';
 import type { Match } from '../types';
 import { parseAddressOrPrefix } from '../values';
+import { lookupTable } from '../../lookup';
 
 export type GeneralKind = 'source' | 'destination' | 'protocol' | 'inInterface' | 'outInterface';
 
-export const GENERAL: Readonly<Record<string, GeneralKind>> = {
+export const GENERAL: Readonly<Record<string, GeneralKind>> = lookupTable({
   '-s': 'source',
   '--source': 'source',
   '--src': 'source',
@@ -19,16 +20,16 @@ export const GENERAL: Readonly<Record<string, GeneralKind>> = {
   '--in-interface': 'inInterface',
   '-o': 'outInterface',
   '--out-interface': 'outInterface',
-};
+});
 
-const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = {
+const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = lookupTable({
   '0': 'all',
   '1': 'icmp',
   '6': 'tcp',
   '17': 'udp',
   '58': 'icmpv6',
   '132': 'sctp',
-};
+});
 const PROTOCOLS = new Set(['all', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'ipv6-icmp']);
 
 export function parseGeneral(

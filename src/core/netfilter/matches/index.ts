@@ -12,10 +12,11 @@ import { META_MATCHES } from './meta';
 import { PORT_MATCHES } from './ports';
 import { RECENT_MATCHES } from './recent';
 import { STATISTIC_MATCHES } from './statistic';
+import { lookupTable } from '../../lookup';
 
 export { GENERAL, parseGeneral } from './general';
 
-export const MATCH_MODULES: Readonly<Record<string, MatchModule>> = {
+export const MATCH_MODULES: Readonly<Record<string, MatchModule>> = lookupTable({
   ...PORT_MATCHES,
   ...CONNTRACK_MATCHES,
   ...RECENT_MATCHES,
@@ -23,11 +24,11 @@ export const MATCH_MODULES: Readonly<Record<string, MatchModule>> = {
   ...MARK_MATCHES,
   ...ADDRTYPE_MATCHES,
   ...META_MATCHES,
-};
+});
 
 /** Option arities per match module: how many values each option takes. */
-export const MODULE_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = Object.fromEntries(
-  Object.entries(MATCH_MODULES).map(([name, m]) => [name, m.options]),
+export const MODULE_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = lookupTable(
+  Object.fromEntries(Object.entries(MATCH_MODULES).map(([name, m]) => [name, m.options])),
 );
 
 /** A loaded module's matches; options it does not evaluate are reported unsupported. */

@@ -2,6 +2,7 @@
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { Match } from '../types';
 import { parseMarkValue } from '../values';
+import { lookupTable } from '../../lookup';
 
 function mark(mod: ModuleUse, syntax: Report): Match[] {
   const out: Match[] = [];
@@ -23,7 +24,7 @@ function mark(mod: ModuleUse, syntax: Report): Match[] {
   return out;
 }
 
-export const MARK_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const MARK_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   mark: { options: { '--mark': 1 }, evaluated: ['--mark'], finish: mark },
   connmark: { options: { '--mark': 1 }, evaluated: ['--mark'], finish: mark },
-};
+});

@@ -1,6 +1,7 @@
 /** Matches that annotate or count rather than classify: `comment`, `physdev`, `nfacct`, `limit` (not evaluated). */
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { Match } from '../types';
+import { lookupTable } from '../../lookup';
 
 function comment(mod: ModuleUse, syntax: Report): Match[] {
   const o = optionNamed(mod.opts, '--comment');
@@ -25,7 +26,7 @@ function nfacct(mod: ModuleUse, syntax: Report): Match[] {
   return [{ kind: 'nfacct', name: valueOf(o), negated: false, span: o.span }];
 }
 
-export const META_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const META_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   comment: { options: { '--comment': 1 }, evaluated: ['--comment'], finish: comment },
   physdev: {
     options: {
@@ -40,4 +41,4 @@ export const META_MATCHES: Readonly<Record<string, MatchModule>> = {
   },
   nfacct: { options: { '--nfacct-name': 1 }, evaluated: ['--nfacct-name'], finish: nfacct },
   limit: { options: { '--limit': 1, '--limit-burst': 1 } },
-};
+});

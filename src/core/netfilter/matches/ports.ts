@@ -2,6 +2,7 @@
 import { valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { Match, PortRange } from '../types';
 import { parsePortRange } from '../values';
+import { lookupTable } from '../../lookup';
 
 const PORT_OPTIONS = ['--dport', '--destination-port', '--sport', '--source-port'];
 
@@ -44,7 +45,7 @@ function multiport(mod: ModuleUse, syntax: Report): Match[] {
   return out;
 }
 
-export const PORT_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const PORT_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   tcp: {
     options: {
       '--dport': 1,
@@ -75,4 +76,4 @@ export const PORT_MATCHES: Readonly<Record<string, MatchModule>> = {
     evaluated: ['--dports', '--destination-ports', '--sports', '--source-ports', '--ports'],
     finish: multiport,
   },
-};
+});

@@ -2,6 +2,7 @@
 import { optionNamed, spanOf, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { Match } from '../types';
 import { parseU32 } from '../values';
+import { lookupTable } from '../../lookup';
 
 function recent(mod: ModuleUse, syntax: Report): Match[] {
   const out: Match[] = [];
@@ -29,7 +30,7 @@ function recent(mod: ModuleUse, syntax: Report): Match[] {
   return out;
 }
 
-export const RECENT_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const RECENT_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   recent: {
     options: {
       '--name': 1,
@@ -48,4 +49,4 @@ export const RECENT_MATCHES: Readonly<Record<string, MatchModule>> = {
     evaluated: ['--name', '--set', '--rcheck', '--update', '--remove', '--seconds', '--reap', '--rsource', '--rdest'],
     finish: recent,
   },
-};
+});

@@ -2,6 +2,7 @@
 import { optionNamed, spanOf, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { Match } from '../types';
 import { parseU32 } from '../values';
+import { lookupTable } from '../../lookup';
 
 function statistic(mod: ModuleUse, syntax: Report): Match[] {
   const out: Match[] = [];
@@ -48,10 +49,10 @@ function statistic(mod: ModuleUse, syntax: Report): Match[] {
   return out;
 }
 
-export const STATISTIC_MATCHES: Readonly<Record<string, MatchModule>> = {
+export const STATISTIC_MATCHES: Readonly<Record<string, MatchModule>> = lookupTable({
   statistic: {
     options: { '--mode': 1, '--probability': 1, '--every': 1, '--packet': 1 },
     evaluated: ['--mode', '--probability', '--every', '--packet'],
     finish: statistic,
   },
-};
+});

@@ -9,12 +9,17 @@ import { MARK_TARGETS } from './marks';
 import { NAT_TARGETS } from './nat';
 import type { TargetDef } from './types';
 import { VERDICT_TARGETS } from './verdicts';
+import { lookupTable } from '../../lookup';
 
-export const TARGETS: Readonly<Record<string, TargetDef>> = { ...VERDICT_TARGETS, ...MARK_TARGETS, ...NAT_TARGETS };
+export const TARGETS: Readonly<Record<string, TargetDef>> = lookupTable({
+  ...VERDICT_TARGETS,
+  ...MARK_TARGETS,
+  ...NAT_TARGETS,
+});
 
 /** Option arities per target. */
-export const TARGET_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = Object.fromEntries(
-  Object.entries(TARGETS).map(([name, t]) => [name, t.options]),
+export const TARGET_OPTIONS: Readonly<Record<string, Readonly<Record<string, number>>>> = lookupTable(
+  Object.fromEntries(Object.entries(TARGETS).map(([name, t]) => [name, t.options])),
 );
 
 /** Real iptables targets this model does not evaluate: reported as unsupported, not as unknown chains. */

@@ -4,6 +4,7 @@ import { optionNamed, valueOf, type Opt, type Report } from '../options';
 import type { Target } from '../types';
 import { parseMarkValue } from '../values';
 import type { TargetDef } from './types';
+import { lookupTable } from '../../lookup';
 
 const MARK_OPS = ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'];
 
@@ -61,7 +62,7 @@ function mark(name: string, opts: readonly Opt[], span: Span, syntax: Report, un
   return name === 'MARK' ? { kind: 'mark', mask, xor, text } : { kind: 'connmark', op: 'set', mask, xor, text };
 }
 
-export const MARK_TARGETS: Readonly<Record<string, TargetDef>> = {
+export const MARK_TARGETS: Readonly<Record<string, TargetDef>> = lookupTable({
   MARK: {
     options: { '--set-xmark': 1, '--set-mark': 1, '--and-mark': 1, '--or-mark': 1, '--xor-mark': 1 },
     finish: mark,
@@ -81,4 +82,4 @@ export const MARK_TARGETS: Readonly<Record<string, TargetDef>> = {
     },
     finish: mark,
   },
-};
+});

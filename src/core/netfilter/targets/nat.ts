@@ -5,6 +5,7 @@ import type { NatTo, Target } from '../types';
 import { parseAddress } from '../../net/address';
 import { parsePort } from '../values';
 import type { TargetDef } from './types';
+import { lookupTable } from '../../lookup';
 
 function parseNatTo(value: string): NatTo | undefined {
   // `[v6]:port`, `v6`, `v4`, `v4:port`, ranges `a-b` and `p1-p2` (the first is used).
@@ -72,7 +73,7 @@ function masquerade(_name: string, opts: readonly Opt[], _span: Span, syntax: Re
   };
 }
 
-export const NAT_TARGETS: Readonly<Record<string, TargetDef>> = {
+export const NAT_TARGETS: Readonly<Record<string, TargetDef>> = lookupTable({
   DNAT: { options: { '--to-destination': 1, '--random': 0, '--persistent': 0 }, table: 'nat', finish: natTo },
   SNAT: {
     options: { '--to-source': 1, '--random': 0, '--random-fully': 0, '--persistent': 0 },
@@ -80,4 +81,4 @@ export const NAT_TARGETS: Readonly<Record<string, TargetDef>> = {
     finish: natTo,
   },
   MASQUERADE: { options: { '--to-ports': 1, '--random': 0, '--random-fully': 0 }, table: 'nat', finish: masquerade },
-};
+});

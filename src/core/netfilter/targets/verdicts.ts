@@ -1,8 +1,9 @@
 /** Targets that decide or only observe: ACCEPT, DROP, RETURN, REJECT, LOG, NOTRACK and CT (as notrack). */
 import { optionNamed, valueOf } from '../options';
 import type { TargetDef } from './types';
+import { lookupTable } from '../../lookup';
 
-export const VERDICT_TARGETS: Readonly<Record<string, TargetDef>> = {
+export const VERDICT_TARGETS: Readonly<Record<string, TargetDef>> = lookupTable({
   ACCEPT: { options: {}, finish: () => ({ kind: 'accept' }) },
   DROP: { options: {}, finish: () => ({ kind: 'drop' }) },
   RETURN: { options: {}, finish: () => ({ kind: 'return' }) },
@@ -44,4 +45,4 @@ export const VERDICT_TARGETS: Readonly<Record<string, TargetDef>> = {
       return p ? { kind: 'log', prefix: valueOf(p) } : { kind: 'log' };
     },
   },
-};
+});
