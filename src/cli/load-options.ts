@@ -8,7 +8,7 @@ export const LOAD_USAGE = `  --allow-outside DIR        let include: entries rea
                              are confined to the folders given and the folders of the files given
   --max-file-size-kb N       files over N KB are not read (default 8192, like netpath.maxFileSizeKB)`;
 
-interface Collected {
+export interface Collected {
   allowOutside: string[];
   maxFileSizeKB: number | undefined;
 }

@@ -14,3 +14,14 @@ export function lookupTable<T>(entries: { readonly [key: string]: NoInfer<T> }):
 export function ownValue<T>(table: { readonly [key: string]: T }, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
+
+/**
+ * Whether `value` (read from input: a word, an option, a field) is one of `allowed`: a type guard, so the caller
+ * gets the narrow type from the check itself rather than from a cast next to it.
+ */
+export function isOneOf<T extends string>(allowed: Iterable<T>, value: unknown): value is T {
+  if (typeof value !== 'string') return false;
+  // A scan: the lists are a few words long, and it needs no cast to compare a string with them.
+  for (const word of allowed) if (word === value) return true;
+  return false;
+}

@@ -28,7 +28,8 @@ const isDiagnostics = (v: unknown) =>
   optional(v, (x) => arrayOf(x, (d) => isRec(d) && isStr(d.severity) && isStr(d.code) && isStr(d.message)));
 const isPort = (v: unknown) => v === null || isNum(v);
 
-const isTuple = (v: unknown) => isRec(v) && isStr(v.src) && isStr(v.dst) && isPort(v.sport) && isPort(v.dport);
+const isTuple = (v: unknown): v is Rec =>
+  isRec(v) && isStr(v.src) && isStr(v.dst) && isPort(v.sport) && isPort(v.dport);
 const isRef = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device);
 const isStepSpan = (v: Rec) => optional(v.file, isStr) && optional(v.start, isNum) && optional(v.end, isNum);
 const isOuter = (v: Rec) =>
@@ -58,15 +59,15 @@ const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
   deliver: (v) => isStr(v.netns) && isStr(v.device) && isPort(v.port),
   drop: (v) => isStr(v.disposition) && isStr(v.reason) && isStr(v.netns) && isStepSpan(v),
 };
-const isStep = (v: unknown) =>
-  isRec(v) && isStr(v.detail) && Object.hasOwn(STEP_FIELDS, v.kind as string) && STEP_FIELDS[v.kind as StepKind](v);
+const isStepKind = (k: unknown): k is StepKind => isStr(k) && Object.hasOwn(STEP_FIELDS, k);
+const isStep = (v: unknown) => isRec(v) && isStr(v.detail) && isStepKind(v.kind) && STEP_FIELDS[v.kind](v);
 const isHop = (v: unknown) =>
   isRec(v) &&
   isStr(v.netns) &&
   isStr(v.device) &&
   (v.dir === 'in' || v.dir === 'out') &&
   isTuple(v.packet) &&
-  isNum((v.packet as Rec).ttl) &&
+  isNum(v.packet.ttl) &&
   optional(v.outer, (o) => isRec(o) && isStr(o.protocol) && isStr(o.src) && isStr(o.dst) && isNum(o.ttl)) &&
   arrayOf(v.steps, isStep);
 const isNat = (v: unknown) =>
@@ -89,7 +90,7 @@ const isWalk = (v: unknown): boolean =>
   arrayOf(v.hops, isHop) &&
   optional(v.origin, (o) => isRec(o) && isStr(o.netns) && arrayOf(o.steps, isStep)) &&
   arrayOf(v.nat, isNat);
-const isPath = (v: unknown) => isWalk(v) && isNum((v as Rec).probability) && optional((v as Rec).reply, isWalk);
+const isPath = (v: unknown) => isRec(v) && isWalk(v) && isNum(v.probability) && optional(v.reply, isWalk);
 const isResult = (v: unknown) =>
   isRec(v) &&
   isRec(v.flow) &&
@@ -101,7 +102,7 @@ const isOption = (v: unknown) => isRec(v) && isStr(v.endpoint) && isStr(v.label)
 const isPlace = (v: unknown) =>
   isRec(v) &&
   isStr(v.netns) &&
-  ['pod', 'node', 'external'].includes(v.kind as string) &&
+  (v.kind === 'pod' || v.kind === 'node' || v.kind === 'external') &&
   isStr(v.name) &&
   optional(v.node, isStr) &&
   optional(v.hostVeth, isStr) &&
@@ -204,7 +205,10 @@ const isShortText = (v: unknown): v is string => isStr(v) && v.length <= 1000;
 export const isReachQuery = (v: unknown): v is ReachViewQuery =>
   isRec(v) && isShortText(v.from) && isShortText(v.to) && isShortText(v.port);
 const isFamily = (v: unknown) => v === 'IPv4' || v === 'IPv6';
-const isIndexList = (v: unknown) => arrayOf(v, (x) => Number.isInteger(x) && (x as number) >= 0);
+const isIndex = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+const isIndexList = (v: unknown): v is number[] => Array.isArray(v) && v.every(isIndex);
+const isFamilyCells = (v: unknown): v is { family: 'IPv4' | 'IPv6'; cells: string }[] =>
+  arrayOf(v, (f) => isRec(f) && isFamily(f.family) && isStr(f.cells));
 
 export function isReachViewData(v: unknown): v is ReachViewData {
   if (!(
@@ -231,18 +235,19 @@ export function isReachViewData(v: unknown): v is ReachViewData {
     ) &&
     isIndexList(v.sources) &&
     isIndexList(v.destinations) &&
-    arrayOf(v.families, (f) => isRec(f) && isFamily(f.family) && isStr(f.cells)) &&
+    isFamilyCells(v.families) &&
     arrayOf(v.omitted, (o) => isRec(o) && isStr(o.pod) && isStr(o.why)) &&
     isStrArray(v.problems)
   ))
     return false;
   // Every index names a group and every family has exactly one cell per pair, of the four kinds.
-  const groups = (v.groups as unknown[]).length;
-  const sources = v.sources as number[];
-  const destinations = v.destinations as number[];
-  if (![...sources, ...destinations].every((i) => i < groups)) return false;
+  const { groups, sources, destinations, families } = v;
+  // Checked above; checked again so that the compiler sees the types it reads here.
+  if (!Array.isArray(groups) || !isIndexList(sources) || !isIndexList(destinations) || !isFamilyCells(families))
+    return false;
+  if (![...sources, ...destinations].every((i) => i < groups.length)) return false;
   const size = sources.length * destinations.length;
-  return (v.families as { cells: string }[]).every((f) => f.cells.length === size && /^[aeibn]*$/.test(f.cells));
+  return families.every((f) => f.cells.length === size && /^[aeibn]*$/.test(f.cells));
 }
 
 const isExplainSide = (v: unknown) =>
@@ -278,7 +283,7 @@ const isTraceRequest = (v: unknown) =>
   isRec(v) &&
   isEndpointText(v.from) &&
   isEndpointText(v.to) &&
-  (TRACE_PROTOCOLS as readonly unknown[]).includes(v.proto) &&
+  TRACE_PROTOCOLS.some((p) => p === v.proto) &&
   optional(v.reply, (x) => typeof x === 'boolean');
 
 export function isHostMessage(value: unknown): value is HostMessage {
@@ -432,13 +437,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'reachQuery':
       return isReachQuery(value.query);
     case 'explainCell':
-      return (
-        Number.isInteger(value.from) &&
-        (value.from as number) >= 0 &&
-        Number.isInteger(value.to) &&
-        (value.to as number) >= 0 &&
-        isFamily(value.family)
-      );
+      return isIndex(value.from) && isIndex(value.to) && isFamily(value.family);
     case 'exportReach':
       return (
         (value.format === 'markdown' || value.format === 'csv') &&

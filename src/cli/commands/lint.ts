@@ -10,8 +10,9 @@ import {
 import { CliError, EXIT, type Command } from '../command';
 import { format, FORMATS, type Format } from '../format';
 import { displayPath, loadEntries, topologiesOf } from '../host';
-import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
 import { VERSION } from '../version';
+import { isOneOf } from '../../core/lookup';
 
 const USAGE = `Usage: netpath lint [--format text|json|sarif] [--allow-outside DIR]... <file|folder>...
 
@@ -33,7 +34,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage or I/O error
 function parse(args: readonly string[]): { format: Format; paths: string[]; load: ArgumentOptions } {
   let kind: Format = 'text';
   const paths: string[] = [];
-  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
+  const load: Collected = { allowOutside: [], maxFileSizeKB: undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     let value: string | undefined;
@@ -49,9 +50,8 @@ function parse(args: readonly string[]): { format: Format; paths: string[]; load
     } else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath lint --help)`);
     else paths.push(a);
     if (value !== undefined) {
-      if (!(FORMATS as readonly string[]).includes(value))
-        throw new CliError(`unknown format '${value}': use text, json or sarif`);
-      kind = value as Format;
+      if (!isOneOf(FORMATS, value)) throw new CliError(`unknown format '${value}': use text, json or sarif`);
+      kind = value;
     }
   }
   if (!paths.length) throw new CliError('lint needs at least one file or folder (see netpath lint --help)');

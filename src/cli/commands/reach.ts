@@ -10,7 +10,8 @@ import {
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { loadOneTopology } from '../host';
-import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
+import { isOneOf } from '../../core/lookup';
 
 const USAGE = `Usage: netpath reach <file|folder>... [options]
 
@@ -42,7 +43,7 @@ interface Args {
 function parse(args: readonly string[]): Args {
   const paths: string[] = [];
   const opts: Record<string, string> = {};
-  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
+  const load: Collected = { allowOutside: [], maxFileSizeKB: undefined };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const loadOption = readLoadOption(args, i, load);
@@ -63,11 +64,13 @@ function parse(args: readonly string[]): Args {
   return { paths, opts, load: loadOptions(load) };
 }
 
+/** The protocol as Kubernetes writes it, for the option's lower-case word. */
+const PROTOCOL_OF = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' } as const;
+
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value))
-    throw new CliError(`${name} '${value}': use ${allowed.join(' or ')}`);
-  return value as T;
+  if (!isOneOf(allowed, value)) throw new CliError(`${name} '${value}': use ${allowed.join(' or ')}`);
+  return value;
 }
 
 export const reach: Command = {
@@ -77,8 +80,7 @@ export const reach: Command = {
   async run(args, io) {
     const { paths, opts, load } = parse(args);
     const format = oneOf('--format', opts['--format'], ['text', 'json', 'csv', 'markdown'] as const) ?? 'text';
-    const proto = (oneOf('--proto', opts['--proto'], ['tcp', 'udp', 'sctp'] as const) ?? 'tcp').toUpperCase() as
-      'TCP' | 'UDP' | 'SCTP';
+    const proto = PROTOCOL_OF[oneOf('--proto', opts['--proto'], ['tcp', 'udp', 'sctp'] as const) ?? 'tcp'];
     let ports: ReachPort[] | undefined;
     if (opts['--port'] !== undefined) {
       ports = opts['--port'].split(',').map((p) => {

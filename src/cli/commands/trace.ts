@@ -5,13 +5,13 @@ import {
   traceFlow,
   type TraceInputError,
   type PolicyOptions,
-  type TraceProto,
   type TraceRequest,
 } from '../../core';
 import { CliError, EXIT, type Command } from '../command';
 import { loadOneTopology } from '../host';
-import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions } from '../load-options';
+import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
 import { TRACE_PROTOCOLS } from '../../core/trace/types';
+import { isOneOf } from '../../core/lookup';
 
 const USAGE = `Usage: netpath trace <file|folder>... --from <endpoint> --to <endpoint> [options]
 
@@ -46,8 +46,6 @@ ${LOAD_USAGE}
 
 Exit codes: 0 every path delivered, 1 some path not delivered, 2 bad input.`;
 
-const PROTOS: readonly string[] = TRACE_PROTOCOLS;
-
 interface Args {
   readonly paths: string[];
   readonly request: TraceRequest;
@@ -62,7 +60,7 @@ function parse(args: readonly string[]): Args {
   const opts: Record<string, string> = {};
   let reply = false;
   let wide = false;
-  const load = { allowOutside: [] as string[], maxFileSizeKB: undefined as number | undefined };
+  const load: Collected = { allowOutside: [], maxFileSizeKB: undefined };
   let verbose = false;
   const valued = [
     '--from',
@@ -98,7 +96,7 @@ function parse(args: readonly string[]): Args {
   if (!opts['--from'] || !opts['--to'])
     throw new CliError('trace needs --from <endpoint> and --to <endpoint> (see netpath trace --help)');
   const proto = opts['--proto'];
-  if (proto !== undefined && !PROTOS.includes(proto))
+  if (proto !== undefined && !isOneOf(TRACE_PROTOCOLS, proto))
     throw new CliError(`unknown protocol '${proto}': use tcp, udp, sctp or icmp`);
   const format = opts['--format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
@@ -119,7 +117,7 @@ function parse(args: readonly string[]): Args {
     request: {
       from: opts['--from'],
       to: opts['--to'],
-      ...(proto ? { proto: proto as TraceProto } : {}),
+      ...(proto ? { proto } : {}),
       ...(sport !== undefined ? { sport } : {}),
       ...(size !== undefined ? { size } : {}),
       ...(opts['--at'] ? { at: opts['--at'] } : {}),

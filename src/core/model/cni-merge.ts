@@ -11,6 +11,7 @@ import type { YMap } from '../syntax/yaml';
 import type { ConfigRanges, Drafts } from './drafts';
 import type { CniSettings, FlannelSettings, IPPool, PortmapSettings } from './types';
 import { enumOf, spansOf } from './fields';
+import { isOneOf } from '../lookup';
 
 export const CNI_PLUGIN_UNMODELLED = 'cni.plugin-unmodelled';
 export const CNI_VXLAN_MISMATCH = 'cni.vxlan-mismatch';
@@ -27,7 +28,7 @@ interface Implied {
 
 /** The first of `candidates` NetPath models (a plug-in module exists under src/core/cni), if any. */
 export function modelledPlugin(candidates: readonly string[]): CniPluginName | undefined {
-  return candidates.find((c): c is CniPluginName => (CNI_PLUGIN_NAMES as readonly string[]).includes(c));
+  return candidates.find((c) => isOneOf(CNI_PLUGIN_NAMES, c));
 }
 
 function implied(b: Drafts, flannel: FlannelSettings | undefined, pools: readonly IPPool[]): Implied | undefined {

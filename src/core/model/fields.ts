@@ -1,10 +1,11 @@
 /** Small readers of model fields shared by the document readers: spans, address lists, containers, ports. */
 import { type Span } from '../problem';
-import { parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { type YNode } from '../syntax/yaml';
 import { get, int, list, str, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
+import { isOneOf } from '../lookup';
 
 /**
  * At most this many ports of one Service are read (`service.too-many-ports`). The EndpointSlice controller writes
@@ -113,7 +114,7 @@ export function splitComma(text: string, span: Span): { value: string; span: Spa
 }
 
 export function enumOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
-  return value !== undefined && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+  return isOneOf(allowed, value) ? value : fallback;
 }
 
 export function protocolOf(value: string | undefined): Protocol {
@@ -132,7 +133,7 @@ export function detectorFromKubeProxyConfig(mode: string | undefined): string | 
 export function withLength(address: string, networkCidr: string): string {
   const p = parsePrefix(networkCidr);
   const a = parseAddress(address);
-  if (p && a && prefixContainsAddress(p as Prefix, a)) return `${address}/${p.length}`;
+  if (p && a && prefixContainsAddress(p, a)) return `${address}/${p.length}`;
   return `${address}/${a?.family === 6 ? 128 : 32}`;
 }
 

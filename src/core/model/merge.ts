@@ -37,6 +37,15 @@ import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
+/** kube-proxy's --detect-local-mode values; another word falls back to ClusterCIDR, kube-proxy's default. */
+const LOCAL_DETECTORS: readonly LocalDetector[] = [
+  'ClusterCIDR',
+  'NodeCIDR',
+  'BridgeInterface',
+  'InterfaceNamePrefix',
+  'None',
+];
+
 /** What NetPath assumes when nothing read declares a Service range: kubeadm's default (`ClusterSettings.assumed`). */
 export const ASSUMED_SERVICE_RANGE = '10.96.0.0/12';
 
@@ -88,14 +97,14 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   const spans: Spans = {};
   const defaultSpan: Span = { file: firstFile, start: 0, end: 0 };
   const echoes: Record<string, Span[]> = {};
-  const pick = (key: string, ...fallbacks: (ConfigRanges | undefined)[]): string[] => {
+  const pick = (key: 'podCIDRs' | 'serviceCIDRs', ...fallbacks: (ConfigRanges | undefined)[]): string[] => {
     const own: ConfigRanges = c ? strings(get(c, key)) : [];
     const chosen = own.length ? own : (fallbacks.find((f) => f && f.length) ?? []);
     Object.assign(
       echoes,
       echoSpans(
         b,
-        key as 'podCIDRs' | 'serviceCIDRs',
+        key,
         chosen.filter((x) => !x.defaulted),
       ),
     );
@@ -182,9 +191,7 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
       mode,
       masqueradeAll: bool(get(kp, 'masqueradeAll')) ?? b.kubeProxy?.masqueradeAll ?? false,
       masqueradeBit: int(get(kp, 'masqueradeBit')) ?? b.kubeProxy?.masqueradeBit ?? 14,
-      localDetector: (['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix', 'None'].includes(detector)
-        ? detector
-        : 'ClusterCIDR') as LocalDetector,
+      localDetector: enumOf(detector, LOCAL_DETECTORS, 'ClusterCIDR'),
       nodePortAddresses: npa,
       ...(b.kubeProxy?.interfaceNamePrefix ? { interfaceNamePrefix: b.kubeProxy.interfaceNamePrefix } : {}),
       ...(b.kubeProxy?.bridgeInterface ? { bridgeInterface: b.kubeProxy.bridgeInterface } : {}),

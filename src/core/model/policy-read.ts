@@ -25,6 +25,7 @@ import type {
   SelectorOperator,
   SelectorRequirement,
 } from './types';
+import { isOneOf } from '../lookup';
 
 /** The label the API server puts on every namespace (Kubernetes 1.22+; beta since 1.21). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -72,14 +73,14 @@ export function readSelector(node: YNode | undefined, fallback: Span, problems: 
       bad('A selector expression needs a key; the API server refuses this selector, so it matches nothing.', e.span);
       continue;
     }
-    if (!op || !(OPERATORS as readonly string[]).includes(op)) {
+    if (!isOneOf(OPERATORS, op)) {
       bad(
         `Unknown selector operator '${op ?? '(none)'}': use In, NotIn, Exists or DoesNotExist. The API server refuses this selector, so it matches nothing.`,
         opNode?.span ?? e.span,
       );
       continue;
     }
-    const operator = op as SelectorOperator;
+    const operator = op;
     if ((operator === 'In' || operator === 'NotIn') && !values.length) {
       bad(`Operator ${operator} needs at least one value; the API server refuses this selector.`, e.span);
       continue;

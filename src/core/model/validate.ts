@@ -101,7 +101,12 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
       return;
     }
   }
-  if (schema.enum && node.kind === 'scalar' && node.value !== null && !schema.enum.includes(node.value as string)) {
+  if (
+    schema.enum &&
+    node.kind === 'scalar' &&
+    node.value !== null &&
+    !schema.enum.some((allowed) => allowed === node.value)
+  ) {
     const suggestion = typeof node.value === 'string' ? closest(node.value, schema.enum.map(String)) : undefined;
     const fixes: QuickFix[] = suggestion
       ? [{ title: `Change to '${suggestion}'`, edits: [{ span: node.span, newText: suggestion }], preferred: true }]

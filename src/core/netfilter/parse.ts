@@ -23,6 +23,7 @@ import {
   type ParseResult,
 } from './types';
 import { work } from '../work';
+import { isOneOf } from '../lookup';
 
 export { SYNTAX, UNSUPPORTED } from './rule';
 export { parseAddressOrPrefix, parsePortRange, parseU32 } from './values';
@@ -176,8 +177,8 @@ function newParser(memo: ParseMemo | undefined): Parser {
       current = undefined;
       skipping = false;
       const name = line.slice(1).trim();
-      if ((TABLE_NAMES as readonly string[]).includes(name)) {
-        const tableName = name as TableName;
+      if (isOneOf(TABLE_NAMES, name)) {
+        const tableName = name;
         current = tables.get(tableName) ?? newTable(tableName, lineSpan);
         tables.set(tableName, current);
       } else {
@@ -603,9 +604,9 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       return false;
     } else if (c0 === 42 /* * */) {
       const name = raw.slice(1);
-      if (current || !(TABLE_NAMES as readonly string[]).includes(name) || tables.has(name as TableName)) return false;
-      current = { table: newTable(name as TableName, span(lineStart, at - 1)), ruleLines: new Map() };
-      tables.set(name as TableName, current);
+      if (current || !isOneOf(TABLE_NAMES, name) || tables.has(name)) return false;
+      current = { table: newTable(name, span(lineStart, at - 1)), ruleLines: new Map() };
+      tables.set(name, current);
     } else if (c0 === 58 /* : */) {
       if (!current) return false;
       // What generators write for a user chain, `:NAME - [0:0]`, read without tokenizing; anything else as usual.

@@ -675,6 +675,9 @@ function lookup(els: readonly NftElement[], vals: readonly Val[]): NftElement | 
   return els.find((e) => e.key.length === vals.length && e.key.every((k, i) => valueMatches(vals[i], k)));
 }
 
+/** The name of the set a rule refers to (elementsOf finds no elements only for a named set that does not exist). */
+const setName = (rhs: NftRhs): string => (rhs.kind === 'set' ? rhs.name : '(inline)');
+
 function unknownSet(s: State, name: string): State {
   return addProblem(
     s,
@@ -684,7 +687,7 @@ function unknownSet(s: State, name: string): State {
 
 function matchItem(env: Env, item: Extract<NftItem, { kind: 'match' }>, s: State): ItemResult[] {
   const els = elementsOf(env, item.rhs, s);
-  if (!els) return [{ kind: 'nomatch', state: unknownSet(s, (item.rhs as { name: string }).name) }];
+  if (!els) return [{ kind: 'nomatch', state: unknownSet(s, setName(item.rhs)) }];
   if (item.selectors.length === 1 && item.selectors[0].kind === 'numgen') {
     // numgen compared with values: branch on how many of its values match.
     const g = item.selectors[0];
@@ -725,7 +728,7 @@ function matchItem(env: Env, item: Extract<NftItem, { kind: 'match' }>, s: State
 
 function vmapItem(env: Env, selectors: readonly NftSelector[], map: NftRhs, s: State): ItemResult[] {
   const els = elementsOf(env, map, s);
-  if (!els) return [{ kind: 'nomatch', state: unknownSet(s, (map as { name: string }).name) }];
+  if (!els) return [{ kind: 'nomatch', state: unknownSet(s, setName(map)) }];
   if (selectors.length === 1 && selectors[0].kind === 'numgen') {
     const g = selectors[0];
     const counts = numgenShares(g, els);

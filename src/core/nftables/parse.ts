@@ -26,7 +26,7 @@ import type {
   NftVerdict,
 } from './types';
 import { parseValue, selectorType, TYPE_NAMES } from './values';
-import { lookupTable } from '../lookup';
+import { isOneOf, lookupTable } from '../lookup';
 
 export const NFT_SYNTAX = 'nftables.syntax';
 export const NFT_UNSUPPORTED = 'nftables.unsupported';
@@ -242,8 +242,8 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
       }
       if (w.t === 'type' && !w.quoted) {
         const start = w;
-        const type = list[i + 1]?.t as NftChainType;
-        if (!CHAIN_TYPES.includes(type)) {
+        const type = list[i + 1]?.t;
+        if (!isOneOf(CHAIN_TYPES, type)) {
           report(
             NFT_SYNTAX,
             'error',
@@ -256,8 +256,8 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
           report(NFT_SYNTAX, 'error', `A base chain needs 'hook <name>' after its type.`, tspan(w, list[i + 1]));
           return;
         }
-        const hook = list[i + 3]?.t as NftHook;
-        if (!HOOKS.includes(hook)) {
+        const hook = list[i + 3]?.t;
+        if (!isOneOf(HOOKS, hook)) {
           report(
             NFT_SYNTAX,
             'error',
@@ -892,7 +892,11 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
   const tableBlock = (): void => {
     const kw = toks[p++];
     let family: NftFamily = 'ip';
-    if (FAMILIES.includes(peek()?.t as NftFamily) && peek(1) && peek(1)?.t !== '{') family = toks[p++].t as NftFamily;
+    const familyWord = peek()?.t;
+    if (isOneOf(FAMILIES, familyWord) && peek(1) && peek(1)?.t !== '{') {
+      family = familyWord;
+      p++;
+    }
     const nameTok = toks[p++];
     if (!nameTok || nameTok.t === '{') {
       report(NFT_SYNTAX, 'error', "'table' needs a name.", tspan(kw));
@@ -984,8 +988,9 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
     const famTok = list[2];
     let k = 2;
     let family: NftFamily = 'ip';
-    if (FAMILIES.includes(famTok?.t as NftFamily) && list.length > 3) {
-      family = famTok.t as NftFamily;
+    const familyWord = famTok?.t;
+    if (isOneOf(FAMILIES, familyWord) && list.length > 3) {
+      family = familyWord;
       k = 3;
     }
     const tableName = list[k]?.t;
@@ -1178,7 +1183,26 @@ function addressPort(text: string): { address?: string; port?: number } | undefi
   return undefined;
 }
 
-const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = lookupTable({
+type PayloadProto = Extract<NftSelector, { kind: 'payload' }>['proto'];
+type MetaKey = Extract<NftSelector, { kind: 'meta' }>['key'];
+type CtKey = Extract<NftSelector, { kind: 'ct' }>['key'];
+type FibFlag = Extract<NftSelector, { kind: 'fib' }>['flags'][number];
+const PAYLOAD_PROTOS: readonly PayloadProto[] = ['ether', 'ip', 'ip6', 'tcp', 'udp', 'sctp', 'th', 'icmp', 'icmpv6'];
+const META_KEYS: readonly MetaKey[] = [
+  'l4proto',
+  'mark',
+  'iifname',
+  'oifname',
+  'ibrname',
+  'obrname',
+  'nfproto',
+  'protocol',
+];
+const CT_KEYS: readonly CtKey[] = ['state', 'status', 'mark'];
+const FIB_FLAGS: readonly FibFlag[] = ['saddr', 'daddr', 'iif', 'oif', 'mark'];
+
+/** The fields NetPath reads of each payload protocol (looked up only with a word checked against PAYLOAD_PROTOS). */
+const PAYLOAD_FIELDS: Readonly<Record<PayloadProto, readonly string[]>> = lookupTable({
   // (Ethernet addresses are not modelled: `ether saddr`/`daddr` stay unsupported.)
   ether: ['type'],
   ip: ['saddr', 'daddr', 'protocol'],
@@ -1196,31 +1220,29 @@ function selectorFrom(list: readonly Token[], i: number): { selector: NftSelecto
   const w = list[i];
   if (!w || w.quoted) return undefined;
   const f = list[i + 1]?.t ?? '';
-  const fields = PAYLOAD_FIELDS[w.t];
-  if (fields) {
-    if (!fields.includes(f)) return undefined;
-    return {
-      selector: { kind: 'payload', proto: w.t as 'ip', field: f },
-      next: i + 2,
-    };
+  const proto = w.t;
+  if (isOneOf(PAYLOAD_PROTOS, proto)) {
+    if (!PAYLOAD_FIELDS[proto].includes(f)) return undefined;
+    return { selector: { kind: 'payload', proto, field: f }, next: i + 2 };
   }
   switch (w.t) {
     case 'meta':
-      if (['l4proto', 'mark', 'iifname', 'oifname', 'ibrname', 'obrname', 'nfproto', 'protocol'].includes(f))
-        return { selector: { kind: 'meta', key: f as 'mark' }, next: i + 2 };
+      if (isOneOf(META_KEYS, f)) return { selector: { kind: 'meta', key: f }, next: i + 2 };
       return undefined;
     case 'mark':
     case 'iifname':
     case 'oifname':
       return { selector: { kind: 'meta', key: w.t }, next: i + 1 };
     case 'ct':
-      if (['state', 'status', 'mark'].includes(f)) return { selector: { kind: 'ct', key: f as 'state' }, next: i + 2 };
+      if (isOneOf(CT_KEYS, f)) return { selector: { kind: 'ct', key: f }, next: i + 2 };
       return undefined;
     case 'fib': {
       const flags: ('saddr' | 'daddr' | 'iif' | 'oif' | 'mark')[] = [];
       let j = i + 1;
-      while (['saddr', 'daddr', 'iif', 'oif', 'mark'].includes(list[j]?.t ?? '')) {
-        flags.push(list[j].t as 'saddr');
+      for (;;) {
+        const flag = list[j]?.t;
+        if (!isOneOf(FIB_FLAGS, flag)) break;
+        flags.push(flag);
         j++;
         if (list[j]?.t === '.') j++;
         else break;

@@ -7,26 +7,29 @@
  * has its own values (dstnat -300 on prerouting, filter -200, out 100 on output, srcnat 300 on postrouting); netdev
  * names only filter (0).
  */
+/** A named priority and its number. */
+const named = (name: string, value: number): [string, number] => [name, value];
+
 export function nftPriorityText(hook: string, priority: number, family?: string): string {
-  const named: [string, number][] =
+  const names: [string, number][] =
     family === 'bridge'
       ? [
-          ...(hook === 'prerouting' ? [['dstnat', -300] as [string, number]] : []),
+          ...(hook === 'prerouting' ? [named('dstnat', -300)] : []),
           ['filter', -200],
-          ...(hook === 'output' ? [['out', 100] as [string, number]] : []),
-          ...(hook === 'postrouting' ? [['srcnat', 300] as [string, number]] : []),
+          ...(hook === 'output' ? [named('out', 100)] : []),
+          ...(hook === 'postrouting' ? [named('srcnat', 300)] : []),
         ]
       : family === 'netdev'
         ? [['filter', 0]]
         : [
             ['raw', -300],
             ['mangle', -150],
-            ...(hook === 'prerouting' ? [['dstnat', -100] as [string, number]] : []),
+            ...(hook === 'prerouting' ? [named('dstnat', -100)] : []),
             ['filter', 0],
             ['security', 50],
-            ...(hook === 'postrouting' ? [['srcnat', 100] as [string, number]] : []),
+            ...(hook === 'postrouting' ? [named('srcnat', 100)] : []),
           ];
-  for (const [name, value] of named) {
+  for (const [name, value] of names) {
     const d = priority - value;
     if (d === 0) return name;
     if (Math.abs(d) <= 10) return `${name} ${d > 0 ? '+' : '-'} ${Math.abs(d)}`;

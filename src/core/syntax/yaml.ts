@@ -199,7 +199,7 @@ export function parseYamlFileWithLibrary(file: string, text: string): ParsedFile
     });
   } catch (e) {
     problems.push(
-      problem('yaml.syntax', 'error', `YAML could not be read: ${(e as Error).message}`, {
+      problem('yaml.syntax', 'error', `YAML could not be read: ${e instanceof Error ? e.message : String(e)}`, {
         file,
         start: 0,
         end: Math.min(text.length, 1),

@@ -2,6 +2,7 @@
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { AddrType, Match } from '../types';
 import { lookupTable } from '../../lookup';
+import { isOneOf } from '../../lookup';
 
 const ADDR_TYPES = new Set<AddrType>(['LOCAL', 'UNICAST', 'MULTICAST', 'BROADCAST']);
 const KNOWN_ADDR_TYPES = new Set([
@@ -26,7 +27,7 @@ function addrtype(mod: ModuleUse, syntax: Report, unsup: Report): Match[] {
     if (o.name !== '--src-type' && o.name !== '--dst-type') continue;
     const types: AddrType[] = [];
     for (const ty of valueOf(o).split(',')) {
-      if (ADDR_TYPES.has(ty as AddrType)) types.push(ty as AddrType);
+      if (isOneOf(ADDR_TYPES, ty)) types.push(ty);
       else if (KNOWN_ADDR_TYPES.has(ty)) unsup(`Address type '${ty}' is not supported.`, o.span);
       else syntax(`Unknown address type '${ty}'.`, o.span);
     }

@@ -2,6 +2,7 @@
 import { optionNamed, valueOf, type MatchModule, type ModuleUse, type Report } from '../options';
 import type { CtStateName, Match } from '../types';
 import { lookupTable } from '../../lookup';
+import { isOneOf } from '../../lookup';
 
 const CT_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'DNAT', 'SNAT']);
 const STATE_STATES = new Set<CtStateName>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED']);
@@ -16,7 +17,7 @@ function states(mod: ModuleUse, syntax: Report): Match[] {
   const allowed = mod.name === 'state' ? STATE_STATES : CT_STATES;
   const found: CtStateName[] = [];
   for (const s of valueOf(o).split(',')) {
-    if (allowed.has(s as CtStateName)) found.push(s as CtStateName);
+    if (isOneOf(allowed, s)) found.push(s);
     else syntax(`Unknown connection state '${s}'.`, o.span);
   }
   if (found.length) out.push({ kind: 'ctstate', states: found, negated: o.negated, span: o.span });
