@@ -12,6 +12,7 @@ import { getPath, type YMap, type YNode } from '../syntax/yaml';
 import { get, int, list, map, str, strings } from './read';
 import type { Drafts } from './drafts';
 import { LOAD_BALANCER_IP_MODES } from './types';
+import { isOneOf } from '../lookup';
 
 export const SERVICE_INVALID = 'k8s.service-invalid';
 export const CONFIG_INVALID = 'k8s.config-invalid';
@@ -171,7 +172,7 @@ function validateLoadBalancerStatus(root: YMap, err: (span: Span, message: strin
     const modeNode = get(ing, 'ipMode');
     if (!modeNode) return;
     const mode = str(modeNode);
-    if (mode === undefined || !(LOAD_BALANCER_IP_MODES as readonly string[]).includes(mode))
+    if (!isOneOf(LOAD_BALANCER_IP_MODES, mode))
       err(
         modeNode.span,
         `status.loadBalancer.ingress[${i}].ipMode '${modeNode.kind === 'scalar' ? String(modeNode.value) : modeNode.kind}' is not ${LOAD_BALANCER_IP_MODES.join(' or ')}`,
