@@ -6,6 +6,7 @@ import path from 'node:path';
 import { golden, goldenNames, goldenNftables, traceMessage, TRACES, type Golden } from './fixtures';
 import { analyse, traceFlow } from '../../src/core';
 import { traceViewData } from '../../src/vscode/view-data';
+import type { Locator } from 'playwright-core';
 import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const oneLine = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
@@ -39,6 +40,27 @@ suite('trace view', () => {
   }
 
   const svgCount = (v: View) => v.page.locator('#diagram svg *').count();
+
+  /**
+   * The opening every rule-path test shares: the golden's trace opened, its one `kind` mark in the diagram clicked
+   * (the hop where a rule rewrote or dropped the packet, or a policy denied it), then `check` with the view and the
+   * drawn rule path; the view is closed whatever `check` does.
+   */
+  async function atMarkedRulePath(
+    g: Golden,
+    kind: 'dnat' | 'drop' | 'policy',
+    check: (v: View, rulePath: Locator) => Promise<void>,
+  ): Promise<void> {
+    const v = await openTrace(g);
+    try {
+      const mark = v.page.locator(`#diagram .mark.mark-${kind}`);
+      assert.equal(await mark.count(), 1, `one ${kind} mark in the diagram`);
+      await mark.click();
+      await check(v, v.page.locator('#rulepath-holder svg'));
+    } finally {
+      await v.close();
+    }
+  }
 
   test("a packet its sender's OUTPUT dropped shows where it ended and why, not an empty hop table", async () => {
     // policy-node-traffic-judged sets nodeTraffic: policy, so node1's own connection to web-1 is judged in node1's
@@ -433,19 +455,13 @@ suite('trace view', () => {
   });
 
   test("draws each hop's rule path: hooks in kernel order, the chain walk, the split with its probability and the branch not taken, the verdict, NAT before → after", async () => {
-    const g = golden('pod-to-service');
-    const v = await openTrace(g);
-    try {
-      // The diagram marks where kube-proxy rewrote the packet; a click opens that hop's rule path.
-      const mark = v.page.locator('#diagram .mark.mark-dnat');
-      assert.equal(await mark.count(), 1);
-      await mark.click();
+    // The diagram marks where kube-proxy rewrote the packet; a click opens that hop's rule path.
+    await atMarkedRulePath(golden('pod-to-service'), 'dnat', async (v, rp) => {
       assert.equal(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'), '1');
       assert.match(
         await v.page.locator('#rulepath-title').innerText(),
         /^Rule path at hop 2: node:node1 vetha1d4b674 \(in\)$/,
       );
-      const rp = v.page.locator('#rulepath-holder svg');
       const stage = rp.locator('.rp-stage[data-hook="PREROUTING"][data-table="nat"]');
       assert.equal(await stage.count(), 1);
       const chains = await stage
@@ -484,19 +500,12 @@ suite('trace view', () => {
         /- PREROUTING nat: PREROUTING → KUBE-SERVICES → KUBE-SVC-\w+ \\\[not taken: KUBE-SEP-\w+ 50%\\\] → KUBE-SEP-\w+ \(branch 50%\): DNAT \(10\.244\.1\.10:40000 → 10\.96\.0\.10:80 ⇒ 10\.244\.1\.10:40000 → 10\.244\.1\.11:8080\)/,
       );
       assert.deepEqual(await v.violations(), []);
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   test('rule path in kube-proxy nftables mode: one stage per base chain with its nft priority, the verdict-map jumps, the numgen branch with its probability and the one not taken', async () => {
     const g = goldenNftables('pod-to-service');
-    const v = await openTrace(g);
-    try {
-      const mark = v.page.locator('#diagram .mark.mark-dnat');
-      assert.equal(await mark.count(), 1);
-      await mark.click();
-      const rp = v.page.locator('#rulepath-holder svg');
+    await atMarkedRulePath(g, 'dnat', async (v, rp) => {
       // PREROUTING: kube-proxy's table has two base chains there, each a stage of its own, in priority order.
       const pre = rp.locator('.rp-stage[data-hook="PREROUTING"][data-table="ip kube-proxy"]');
       assert.deepEqual(await pre.evaluateAll((els) => els.map((e) => e.getAttribute('data-priority'))), [
@@ -533,19 +542,12 @@ suite('trace view', () => {
         /- PREROUTING ip kube-proxy \(priority dstnat\): nat-prerouting → services → service-\S+ \\\[not taken: endpoint-\S+ 50%\\\] → endpoint-\S+ \(branch 50%\): DNAT/,
       );
       assert.deepEqual(await v.violations(), []);
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   test('rule path of a netdev ingress drop: the stage is netdev INGRESS (priority filter), not PREROUTING', async () => {
     const g = golden('node-nftables-netdev-ingress');
-    const v = await openTrace(g);
-    try {
-      const mark = v.page.locator('#diagram .mark.mark-drop');
-      assert.equal(await mark.count(), 1);
-      await mark.click();
-      const rp = v.page.locator('#rulepath-holder svg');
+    await atMarkedRulePath(g, 'drop', async (v, rp) => {
       const stage = rp.locator('.rp-stage[data-hook="INGRESS"][data-family="netdev"][data-table="netdev edge"]');
       assert.equal(await stage.count(), 1);
       assert.equal(oneLine(await stage.locator('.rp-hook').textContent()), 'netdev INGRESS');
@@ -558,19 +560,12 @@ suite('trace view', () => {
       )!.content;
       assert.match(md, /- netdev INGRESS netdev edge \(priority filter\): eth0-in: DROP/);
       savePng('trace-rulepath-netdev-ingress', await v.page.locator('#rulepath-holder').screenshot());
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   test('rule path of a bridge-family drop: a bridge FORWARD stage of its table at the bridge priority filter, shown red', async () => {
     const g = golden('node-nftables-bridge-forward');
-    const v = await openTrace(g);
-    try {
-      const mark = v.page.locator('#diagram .mark.mark-drop');
-      assert.equal(await mark.count(), 1);
-      await mark.click();
-      const rp = v.page.locator('#rulepath-holder svg');
+    await atMarkedRulePath(g, 'drop', async (v, rp) => {
       const stage = rp.locator('.rp-stage[data-hook="FORWARD"][data-family="bridge"][data-table="bridge pods"]');
       assert.equal(await stage.count(), 1);
       assert.equal(oneLine(await stage.locator('.rp-hook').textContent()), 'bridge FORWARD');
@@ -617,9 +612,7 @@ suite('trace view', () => {
       );
       assert.match(md, /PREROUTING → out of veth\w+ → FORWARD chain of bridge pods/);
       savePng('trace-rulepath-bridge-family', await v.page.locator('#rulepath-holder').screenshot());
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   test('rule path: PREROUTING, the routing decision, FORWARD, POSTROUTING in order; a drop marked and shown red', async () => {
@@ -645,17 +638,10 @@ suite('trace view', () => {
     } finally {
       await v.close();
     }
-    const denied = golden('loadbalancer-source-ranges-denied');
-    const w = await openTrace(denied);
-    try {
-      const mark = w.page.locator('#diagram .mark.mark-drop');
-      assert.equal(await mark.count(), 1);
-      await mark.click();
-      assert.ok((await w.page.locator('#rulepath-holder .rp-verdict.bad').count()) >= 1, 'no red DROP verdict');
+    await atMarkedRulePath(golden('loadbalancer-source-ranges-denied'), 'drop', async (w, rp) => {
+      assert.ok((await rp.locator('.rp-verdict.bad').count()) >= 1, 'no red DROP verdict');
       savePng('trace-rulepath-drop', await w.page.locator('#rulepath-holder').screenshot());
-    } finally {
-      await w.close();
-    }
+    });
   });
 
   test('rule path of a bridged frame: the bridge is a lane of its own (br_netfilter), its hooks in the kernel order above the IP hooks they run', async () => {
@@ -725,11 +711,8 @@ suite('trace view', () => {
       await v.close();
     }
     // Pod to Service: the frame's PREROUTING at the port DNATs it; the bridge forwards it at the next hop.
-    const s = golden('pod-to-service');
-    const w = await openTrace(s);
-    try {
-      await w.page.locator('#diagram .mark.mark-dnat').click();
-      const lane = w.page.locator('#rulepath-holder .rp-bridge-lane');
+    await atMarkedRulePath(golden('pod-to-service'), 'dnat', async (w, rp) => {
+      const lane = rp.locator('.rp-bridge-lane');
       assert.deepEqual(
         await lane
           .locator('.rp-bridge-hook, .rp-bridge-decision')
@@ -744,9 +727,7 @@ suite('trace view', () => {
         ['port', 'FORWARD', 'POSTROUTING'],
       );
       assert.match(oneLine(await lane.locator('.rp-bridge-decision').textContent()), /after DNAT/);
-    } finally {
-      await w.close();
-    }
+    });
     // A routed frame (a node receiving on eth0): the routing decision, no bridge lane.
     const routed = golden('nodeport-etp-cluster');
     const x = await openTrace(routed);
@@ -764,18 +745,14 @@ suite('trace view', () => {
 
   test('rule path of a NetworkPolicy denial: the hop is marked POLICY, its rule path says which direction of which pod was denied, in red', async () => {
     const g = golden('policy-egress-denied');
-    const v = await openTrace(g);
-    try {
-      const i = g.expected.paths[0].hops.findIndex((hop) =>
-        hop.steps.some((st) => st.kind === 'policy' && st.verdict === 'denied'),
-      );
-      assert.ok(i >= 0, 'the golden has a denied policy step');
-      const mark = v.page.locator('#diagram .mark.mark-policy');
-      assert.equal(await mark.count(), 1);
-      assert.equal(await mark.getAttribute('data-mark'), String(i));
-      await mark.click();
+    const i = g.expected.paths[0].hops.findIndex((hop) =>
+      hop.steps.some((st) => st.kind === 'policy' && st.verdict === 'denied'),
+    );
+    assert.ok(i >= 0, 'the golden has a denied policy step');
+    await atMarkedRulePath(g, 'policy', async (v, rp) => {
+      assert.equal(await v.page.locator('#diagram .mark.mark-policy').getAttribute('data-mark'), String(i));
       assert.equal(await v.page.locator('#diagram .hop.current').getAttribute('data-hop'), String(i));
-      const denied = v.page.locator('#rulepath-holder svg .rp-policy.bad');
+      const denied = rp.locator('.rp-policy.bad');
       assert.equal(await denied.count(), 1);
       assert.match(oneLine(await denied.textContent()), /^egress of shop\/web-1: denied/);
       // The drawing itself (its box keeps the height of the walk's tallest rule path).
@@ -784,9 +761,7 @@ suite('trace view', () => {
       const stats = await pixelStats(h.browser, shot);
       assert.ok(stats.variance > 100 && stats.distinct > 10, `the rule path is blank (${JSON.stringify(stats)})`);
       assert.deepEqual(await v.violations(), []);
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   test('rule path of the node’s own connection to its pod: nat OUTPUT, then the NetworkPolicy verdict where it is judged, then filter OUTPUT', async () => {
