@@ -178,7 +178,7 @@ function analysisLog(dir: string): string[] {
     fs
       .readFileSync(f, 'utf8')
       .split('\n')
-      .filter((l) => / (analysed|dropped|stopping) /.test(l)),
+      .filter((l) => / (analysed|dropped|stopping|regrouped) /.test(l)),
   );
 }
 

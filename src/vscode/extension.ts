@@ -3,7 +3,7 @@
  * registers every provider and command; everything else in src/vscode is a thin adapter over src/core.
  */
 import * as vscode from 'vscode';
-import { Analyses } from './analyses';
+import { Analyses, type RegroupCause } from './analyses';
 import { isNetPathDocument, MANIFEST_LANGUAGES, NETPATH_FILE } from './files';
 import { COMMANDS, NODE_RULES_SCHEME, nodeRulesProvider, type Services } from './commands';
 import { registerLanguageFeatures } from './language';
@@ -35,10 +35,12 @@ export function wire(context: vscode.ExtensionContext): Services {
   // Files added, removed or renamed, or a NetPath document saved (its includes), change which files form which
   // topology: group anew (once for a burst, such as a git checkout) and analyse the open topologies again.
   let regrouping: ReturnType<typeof setTimeout> | undefined;
-  const regroup = () => {
+  const causes: RegroupCause[] = [];
+  const regroup = (what: RegroupCause['what'], uri?: vscode.Uri) => {
+    causes.push({ what, ...(uri ? { path: uri.path } : {}) });
     clearTimeout(regrouping);
     regrouping = setTimeout(
-      () => void analyses.regroup().then((states) => states.forEach((t) => analyses.schedule(t, 0))),
+      () => void analyses.regroup(causes.splice(0)).then((states) => states.forEach((t) => analyses.schedule(t, 0))),
       200,
     );
   };
@@ -46,12 +48,13 @@ export function wire(context: vscode.ExtensionContext): Services {
 
   context.subscriptions.push(
     watcher,
-    watcher.onDidCreate(regroup),
-    watcher.onDidDelete(regroup),
+    watcher.onDidCreate((uri) => regroup('created', uri)),
+    watcher.onDidDelete((uri) => regroup('deleted', uri)),
+    // A NetPath document (its includes), or a file an analysis read from disk (not open: an open one's text is read).
     watcher.onDidChange((uri) => {
-      if (NETPATH_FILE.test(uri.path)) regroup();
+      if (NETPATH_FILE.test(uri.path) || analyses.topologiesReading(uri.path).length) regroup('changed on disk', uri);
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(regroup),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => regroup('workspace folders')),
     { dispose: () => clearTimeout(regrouping) },
     log,
     diagnostics,
@@ -61,11 +64,17 @@ export function wire(context: vscode.ExtensionContext): Services {
     // An event without content changes (the dirty flag flipped) changes nothing an analysis reads.
     vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length && void onDocument(e.document, false)),
     vscode.workspace.onDidSaveTextDocument((d) => {
-      if (d.languageId === 'yaml' && isNetPathDocument(d.uri, d.getText())) regroup();
+      if (d.languageId === 'yaml' && isNetPathDocument(d.uri, d.getText())) regroup('saved', d.uri);
       void onDocument(d, true);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('netpath')) void analyses.settingsChanged();
+      if (!e.affectsConfiguration('netpath')) return;
+      // Severity is applied when publishing; every other netpath.* setting may change what an analysis finds.
+      const analysed = ['enable', 'maxFileSizeKB', 'manifestGlobs', 'allowedFolders', 'networkPolicy'].some((k) =>
+        e.affectsConfiguration(`netpath.${k}`),
+      );
+      if (!analysed && e.affectsConfiguration('netpath.severity')) analyses.republish();
+      else void analyses.settingsChanged();
     }),
     vscode.languages.registerHoverProvider(MANIFEST_LANGUAGES, hoverProvider(analyses)),
     vscode.workspace.registerTextDocumentContentProvider(NODE_RULES_SCHEME, nodeRulesProvider(analyses)),

@@ -87,9 +87,13 @@ suite('Diagnostics follow the text', () => {
     assert.notDeepEqual(other.location.range, d.range);
   });
 
-  test('a severity setting of "off" hides a code, and removing it brings it back', async () => {
+  test('a severity setting of "off" hides a code, and removing it brings it back, without analysing again', async () => {
+    const analyses = ((await activateNetPath()).exports as Services).analyses;
     const doc = await untitled(LAB);
     await waitForCodes(doc, 'cidr.overlap', (c) => c.includes('cidr.overlap'));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state?.analysis, 'the topology was analysed');
+    const published = analyses.counts.get(state.key)?.published;
     const config = vscode.workspace.getConfiguration('netpath');
     await config.update('severity', { 'cidr.overlap': 'off' }, vscode.ConfigurationTarget.Global);
     try {
@@ -98,6 +102,8 @@ suite('Diagnostics follow the text', () => {
       await config.update('severity', undefined, vscode.ConfigurationTarget.Global);
     }
     await waitForCodes(doc, 'cidr.overlap back', (c) => c.includes('cidr.overlap'));
+    // Severity is applied when publishing: the analysis of the unchanged text was published again, not redone.
+    assert.equal(analyses.counts.get(state.key)?.published, published, 'the topology was not analysed again');
   });
 });
 
@@ -298,6 +304,26 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(traces.length, 2 * 600 + 2 + 20, 'every pod, external and Service has its trace lenses');
     assert.equal(analyses.modelsBuilt, built, 'neither the outline nor the lenses built the model on the host');
     assert.equal(state.analysis, analysis, 'they are those of the analysis of the edited text');
+  });
+
+  test('a save or a NetPath document changed on disk that changes no topology neither stops nor repeats an analysis', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(LAB.replace('editor-lab', 'regroup-lab'));
+    await waitForCodes(doc, 'cidr.overlap', (c) => c.includes('cidr.overlap'));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state?.analysis, 'the topology was analysed');
+    const analysis = state.analysis;
+    const published = analyses.counts.get(state.key)?.published;
+    const again = await analyses.regroup([{ what: 'saved', path: doc.uri.path }]);
+    assert.ok(!again.includes(state), 'not analysed again after a save that changed nothing it reads');
+    assert.equal(await analyses.topologyFor(doc), state, 'the same topology');
+    assert.equal(await analyses.run(state), analysis, 'asked again, its published analysis is the answer');
+    assert.equal(analyses.counts.get(state.key)?.published, published, 'nothing analysed or published again');
+    // A file created on disk may be one an include was missing: every open topology is analysed again.
+    const created = await analyses.regroup([{ what: 'created', path: '/elsewhere/new.yaml' }]);
+    assert.ok(created.includes(state), 'analysed again after a file was created');
+    assert.notEqual(await analyses.run(state), analysis, 'a new analysis');
   });
 
   test('Show Topology draws the summary the worker computed from its model: none is built on the host', async () => {
@@ -605,5 +631,28 @@ suite('Topologies: the editor groups files as netpath lint does', () => {
       fs.rmSync(added.fsPath, { force: true });
     }
     await poll('the deleted manifest out of the topology', (e) => !e.includes(added.path));
+  });
+
+  test('a manifest the topology reads from disk, changed there, is analysed again', async () => {
+    const lab = await vscode.workspace.openTextDocument(fixtureUri('several/a/lab.netpath.yaml'));
+    const added = fixtureUri('several/a/k8s/changed.yaml');
+    const service = (app: string) =>
+      `apiVersion: v1\nkind: Service\nmetadata: {name: changed}\nspec:\n  selector: {app.kubernetes.io/name: ${app}}\n  ports: [{port: 80}]\n`;
+    const noEndpoints = () =>
+      vscode.languages.getDiagnostics(added).some((d) => codeOf(d) === 'service.no-endpoints') || undefined;
+    fs.writeFileSync(added.fsPath, service('web'));
+    try {
+      await waitFor('the added Service analysed, with endpoints', async () => {
+        const analysis = await ((await activateNetPath()).exports as Services).analyses.analysisFor(lab);
+        return analysis?.sources.some((f) => f.path === added.path) && !noEndpoints() ? true : undefined;
+      });
+      // Not open in the editor: only the file on disk says its selector changed.
+      fs.writeFileSync(added.fsPath, service('nothing'));
+      await waitFor('service.no-endpoints once it selects no pod', noEndpoints, {
+        events: [vscode.languages.onDidChangeDiagnostics],
+      });
+    } finally {
+      fs.rmSync(added.fsPath, { force: true });
+    }
   });
 });
