@@ -288,6 +288,8 @@ export interface TopologyNode {
   readonly bridgeAddresses: readonly string[];
   /** The node's tunnel endpoint when the plug-in encapsulates (flannel.1, vxlan.calico, tunl0). */
   readonly tunnel?: TopologyTunnel;
+  /** The node's IPv6 tunnel endpoint on a dual-stack overlay (flannel-v6.1, vxlan-v6.calico), beside `tunnel`. */
+  readonly tunnel6?: TopologyTunnel;
   readonly span: SpanRef;
   readonly problems?: readonly ElementDiagnostic[];
 }

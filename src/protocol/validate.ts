@@ -111,6 +111,16 @@ const isPlace = (v: unknown) =>
   Object.values(v.addresses).every(isStrArray) &&
   optional(v.span, isSpan);
 
+/** A node's tunnel endpoint (TopologyTunnel). */
+const isTopologyTunnel = (x: unknown): boolean =>
+  isRec(x) &&
+  (x.protocol === 'vxlan' || x.protocol === 'ipip') &&
+  isStr(x.device) &&
+  optional(x.vni, isNum) &&
+  optional(x.port, isNum) &&
+  optional(x.address, isStr) &&
+  optional(x.underlay, isStr);
+
 export function isTraceViewData(v: unknown): v is TraceViewData {
   return (
     isRec(v) &&
@@ -137,17 +147,8 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         optional(n.cni, isStr) &&
         isStr(n.bridgeName) &&
         isStrArray(n.bridgeAddresses) &&
-        optional(
-          n.tunnel,
-          (x) =>
-            isRec(x) &&
-            (x.protocol === 'vxlan' || x.protocol === 'ipip') &&
-            isStr(x.device) &&
-            optional(x.vni, isNum) &&
-            optional(x.port, isNum) &&
-            optional(x.address, isStr) &&
-            optional(x.underlay, isStr),
-        ) &&
+        optional(n.tunnel, isTopologyTunnel) &&
+        optional(n.tunnel6, isTopologyTunnel) &&
         isSpan(n.span) &&
         isDiagnostics(n.problems) &&
         arrayOf(n.interfaces, (i) => isRec(i) && isStr(i.name) && isStr(i.network) && isStrArray(i.addresses)),

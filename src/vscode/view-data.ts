@@ -21,6 +21,7 @@ import type {
   TraceViewData,
 } from '../protocol/messages';
 import { cniViewOf } from '../core/cni';
+import type { CniTunnelView } from '../core/cni/types';
 
 const toDiagnostic = (p: Problem): ElementDiagnostic => ({ severity: p.severity, code: p.code, message: p.message });
 
@@ -81,7 +82,14 @@ export function summarise(analysis: Analysis): TopologySummary {
     nodes: t.nodes.map((n) => {
       // The plug-in's view with the topology: flannel's backend and Calico's pools decide whether there is a VTEP.
       const cni = cniViewOf(n, t);
-      const tn = cni.tunnel;
+      const tunnelOf = (tn: CniTunnelView) => ({
+        protocol: tn.protocol,
+        device: tn.device,
+        ...(tn.vni !== undefined ? { vni: tn.vni } : {}),
+        ...(tn.port !== undefined ? { port: tn.port } : {}),
+        ...(tn.address !== undefined ? { address: tn.address } : {}),
+        ...(tn.underlay !== undefined ? { underlay: tn.underlay } : {}),
+      });
       return {
         name: n.name,
         addresses: n.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)),
@@ -91,18 +99,8 @@ export function summarise(analysis: Analysis): TopologySummary {
         bridge: n.bridge ? `${n.bridge.name} ${n.bridge.addresses.join(' ')}` : '',
         bridgeName: n.bridge?.name ?? '',
         bridgeAddresses: n.bridge?.addresses ?? [],
-        ...(tn
-          ? {
-              tunnel: {
-                protocol: tn.protocol,
-                device: tn.device,
-                ...(tn.vni !== undefined ? { vni: tn.vni } : {}),
-                ...(tn.port !== undefined ? { port: tn.port } : {}),
-                ...(tn.address !== undefined ? { address: tn.address } : {}),
-                ...(tn.underlay !== undefined ? { underlay: tn.underlay } : {}),
-              },
-            }
-          : {}),
+        ...(cni.tunnel ? { tunnel: tunnelOf(cni.tunnel) } : {}),
+        ...(cni.tunnel6 ? { tunnel6: tunnelOf(cni.tunnel6) } : {}),
         span: n.spans.name ?? n.span,
         problems: problemsOf(n.span),
       };

@@ -217,8 +217,9 @@ suite('topology view', () => {
   });
 
   test('draws what each plug-in gives a node: a bridge, routes per pod, and the VTEP of an encapsulating one', async () => {
-    // Per plug-in: the golden case, the element that holds the pods' veths, and the tunnel device (if any).
-    const cases = [
+    // Per plug-in: the golden case, the element that holds the pods' veths, and the tunnel devices (if any; a
+    // dual-stack overlay has a second one for IPv6).
+    const cases: { name: string; holds: string; holder: RegExp; vtep: RegExp | undefined; vtep6?: RegExp }[] = [
       { name: 'pod-to-pod-cross-node', holds: 'bridge', holder: /bridge cni0/, vtep: undefined },
       { name: 'ptp-pod-to-pod-same-node', holds: 'routes', holder: /kindnet: no bridge/, vtep: undefined },
       { name: 'calico-pod-to-pod-cross-node', holds: 'routes', holder: /calico: no bridge/, vtep: undefined },
@@ -234,6 +235,20 @@ suite('topology view', () => {
         holds: 'routes',
         holder: /calico: no bridge/,
         vtep: /VTEP vxlan\.calico.*VNI 4096 · UDP 4789 · 10\.244\.1\.0\/32/,
+      },
+      {
+        name: 'flannel-vxlan-ipv6-pod-to-pod-cross-node',
+        holds: 'bridge',
+        holder: /bridge cni0/,
+        vtep: /VTEP flannel\.1.*VNI 1 · UDP 8472 · 10\.244\.1\.0\/32/,
+        vtep6: /VTEP flannel-v6\.1.*VNI 1 · UDP 8472 · fd00:10:244:1::\/128/,
+      },
+      {
+        name: 'calico-vxlan-ipv6-pod-to-pod-cross-node',
+        holds: 'routes',
+        holder: /calico: no bridge/,
+        vtep: /VTEP vxlan\.calico.*VNI 4096 · UDP 4789 · 10\.244\.1\.0\/32/,
+        vtep6: /VTEP vxlan-v6\.calico.*VNI 4096 · UDP 4789 · fd00:10:244:1::\/128/,
       },
       {
         name: 'calico-ipip-pod-to-pod-cross-node',
@@ -254,10 +269,21 @@ suite('topology view', () => {
         const vteps = v.page.locator('#graph .el.vtep');
         if (!c.vtep) assert.equal(await vteps.count(), 0, `${c.name}: no tunnel device`);
         else {
-          assert.equal(await vteps.count(), t.nodes.length, `${c.name}: a tunnel device per node`);
-          const text = (await v.page.locator('#graph .el.vtep[data-id="vtep:node1"]').textContent()) ?? '';
-          assert.match(text, c.vtep);
-          assert.ok(!text.includes('…'), `${c.name}: the VTEP's label is not cut short: ${text}`);
+          const perNode = c.vtep6 ? 2 : 1;
+          assert.equal(
+            await vteps.count(),
+            t.nodes.length * perNode,
+            `${c.name}: ${perNode} tunnel device(s) per node`,
+          );
+          for (const [id, want] of [
+            ['vtep:node1', c.vtep],
+            ['vtep6:node1', c.vtep6],
+          ] as const) {
+            if (!want) continue;
+            const text = (await v.page.locator(`#graph .el.vtep[data-id="${id}"]`).textContent()) ?? '';
+            assert.match(text, want);
+            assert.ok(!text.includes('…'), `${c.name}: the VTEP's label is not cut short: ${text}`);
+          }
           const box = await vteps.first().boundingBox();
           assert.ok(box && box.width > 40 && box.height > 20, `${c.name}: the VTEP is drawn`);
         }

@@ -46,7 +46,7 @@ import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
 import { cniViewOf } from '../cni';
 import { podMtuOf } from '../cni/mtu';
 import { flannelUnderlay } from '../cni/flannel';
-import { IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
+import { IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 
 export interface Hover {
   readonly markdown: string;
@@ -233,22 +233,28 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
 
 const MAX_TUNNEL_FACTS = 6;
 
-/** Each node's tunnel device as the data plane builds it (the first few nodes), and the MTUs that follow. */
+/**
+ * Each node's tunnel devices as the data plane builds them (the first few nodes; a dual-stack overlay's IPv6 VTEP
+ * after the IPv4 one), and the MTUs that follow.
+ */
 function tunnelFacts(t: Topology): string[] {
   const out: string[] = [];
   for (const n of t.nodes) {
-    const v = cniViewOf(n, t).tunnel;
-    if (!v) continue;
-    if (out.length === MAX_TUNNEL_FACTS) {
-      out.push(`… and the other nodes' VTEPs alike.`);
-      break;
+    const view = cniViewOf(n, t);
+    for (const v of [view.tunnel, view.tunnel6]) {
+      if (!v) continue;
+      if (out.length === MAX_TUNNEL_FACTS) {
+        out.push(`… and the other nodes' VTEPs alike.`);
+        return out;
+      }
+      const v6 = v === view.tunnel6;
+      const overhead = v.protocol === 'ipip' ? IPIP_OVERHEAD : v6 ? VXLAN6_OVERHEAD : VXLAN_OVERHEAD;
+      const underlay = flannelUnderlay(t, n)?.mtu ?? 1500;
+      const how = v.protocol === 'vxlan' ? `VNI ${v.vni}, UDP ${v.port}` : 'IP protocol 4';
+      out.push(
+        `Node ${n.name}: \`${v.device}\`${v.address ? ` ${v.address}/${v6 ? 128 : 32}` : ''}${v.mac ? `, MAC ${v.mac}` : ''}, ${how}${v.local ? ` from ${v.local}${v.underlay ? ` (${v.underlay})` : ''}` : ''}; MTU ${underlay - overhead} (underlay ${underlay} - ${overhead}), pods ${podMtuOf(t, n) ?? underlay}.`,
+      );
     }
-    const overhead = v.protocol === 'vxlan' ? VXLAN_OVERHEAD : IPIP_OVERHEAD;
-    const underlay = flannelUnderlay(t, n)?.mtu ?? 1500;
-    const how = v.protocol === 'vxlan' ? `VNI ${v.vni}, UDP ${v.port}` : 'IP protocol 4';
-    out.push(
-      `Node ${n.name}: \`${v.device}\`${v.address ? ` ${v.address}/32` : ''}${v.mac ? `, MAC ${v.mac}` : ''}, ${how}${v.local ? ` from ${v.local}${v.underlay ? ` (${v.underlay})` : ''}` : ''}; MTU ${underlay - overhead} (underlay ${underlay} - ${overhead}), pods ${podMtuOf(t, n) ?? underlay}.`,
-    );
   }
   return out;
 }

@@ -244,15 +244,18 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
         search: `${n.bridgeName} ${bsub}`,
       });
       inner.push({ id: bridge, width: width(blabel, bsub, 160), height: 40 });
-      // An encapsulating plug-in's tunnel endpoint: the pods' traffic to other nodes leaves through it.
-      const tn = n.tunnel;
-      if (tn) {
-        const vtep = `vtep:${n.name}`;
+      // An encapsulating plug-in's tunnel endpoints: the pods' traffic to other nodes leaves through them (a
+      // dual-stack overlay has a second one for IPv6, flannel-v6.1 or vxlan-v6.calico, with its own id).
+      for (const [tn, vtep] of [
+        [n.tunnel, `vtep:${n.name}`],
+        [n.tunnel6, `vtep6:${n.name}`],
+      ] as const) {
+        if (!tn) continue;
         const vlabel = `${tn.protocol === 'vxlan' ? 'VTEP' : 'IPIP tunnel'} ${tn.device}`;
         const vsub = [
           tn.vni !== undefined ? `VNI ${tn.vni}` : tn.protocol === 'ipip' ? 'IP protocol 4' : '',
           tn.port !== undefined ? `UDP ${tn.port}` : '',
-          tn.address ? `${tn.address}/32` : '',
+          tn.address ? `${tn.address}/${tn.address.includes(':') ? 128 : 32}` : '',
         ]
           .filter(Boolean)
           .join(' · ');
@@ -266,7 +269,7 @@ export function buildGraph(t: TopologySummary, expanded: ReadonlySet<string>, f:
           search: `${tn.device} ${vsub} ${tn.underlay ?? ''}`,
         });
         inner.push({ id: vtep, width: width(vlabel, vsub, 160), height: 40 });
-        edge(bridge, vtep, 'to other nodes');
+        edge(bridge, vtep, tn === n.tunnel6 ? 'IPv6 to other nodes' : 'to other nodes');
       }
       const byNs = new Map<string, typeof mine>();
       for (const p of mine) {

@@ -50,3 +50,29 @@ describe('hover/flannel', () => {
     assert.match(md, /VXLAN: 50 bytes/);
   });
 });
+
+describe('hover/flannel dual-stack VXLAN', () => {
+  const file6 = path.join(__dirname, '../../../examples/cni-flannel-vxlan-dual-stack/cluster.netpath.yaml');
+  const text6 = fs.readFileSync(file6, 'utf8');
+  const analysis6 = analyse([{ path: file6, text: text6 }]);
+  const hover6 = (needle: string, into = 1) => {
+    const at = text6.indexOf(needle);
+    assert.ok(at >= 0, `${needle} not in the example`);
+    return hoverAt(analysis6, file6, at + into)?.markdown ?? '';
+  };
+
+  it("ipv6Network lists each node's IPv6 VTEP flannel-v6.1 after flannel.1, with its /128 and the MTU for VXLAN over IPv6", () => {
+    const md = hover6('ipv6Network:');
+    assert.match(
+      md,
+      new RegExp(
+        `Node node1: \`flannel-v6\\.1\` fd00:10:244:1::/128, MAC ${vtepMac('node1', 'flannel-v6.1')}, VNI 1, UDP 8472 from fd00:56::11 \\(eth0\\); MTU 1430 \\(underlay 1500 - 70\\), pods 1450\\.`,
+      ),
+    );
+    assert.ok(md.indexOf('`flannel.1` 10.244.1.0/32') < md.indexOf('`flannel-v6.1`'), 'IPv4 first');
+  });
+
+  it('the VXLAN concept explains the second VTEP', () => {
+    assert.match(hover6('type: vxlan'), /flannel-v6\.<VNI>/);
+  });
+});
