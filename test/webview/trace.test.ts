@@ -175,6 +175,30 @@ suite('trace view', () => {
     }
   });
 
+  test('draws an IPv6 VXLAN tunnel of a dual-stack overlay: the flannel-v6.1 VTEPs and the outer IPv6 header', async () => {
+    const g = golden('flannel-vxlan-ipv6-pod-to-pod-cross-node');
+    const v = await openTrace(g);
+    try {
+      const tunnel = v.page.locator('#diagram .tunnel');
+      assert.equal(await tunnel.count(), 1, 'one tunnel');
+      assert.equal(await tunnel.getAttribute('data-from'), 'node:node1|flannel-v6.1');
+      assert.equal(await tunnel.getAttribute('data-to'), 'node:node2|flannel-v6.1');
+      assert.equal(
+        oneLine(await tunnel.locator('.tunnel-label').textContent()),
+        'VXLAN outer fd00:56::11 -> fd00:56::12 udp/8472 vni 1',
+      );
+      const box = await tunnel.locator('.tunnel-pipe').boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 10, JSON.stringify(box));
+      assert.deepEqual(await v.page.locator('#diagram .device.dev-vtep title').allTextContents(), [
+        'flannel-v6.1 in node:node1',
+        'flannel-v6.1 in node:node2',
+      ]);
+      assert.deepEqual(await v.violations(), []);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('says in plain words where a packet was delivered and why the pod sees another client address', async () => {
     const v = await openTrace(golden('masquerade-all'));
     try {
