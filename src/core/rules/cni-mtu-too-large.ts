@@ -1,13 +1,23 @@
 import { calicoIpipEnabled, calicoMtus, calicoVxlanEnabled } from '../cni/calico';
 import { flannelBackend, flannelMtus } from '../cni/flannel';
-import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
+import { cniViewOf } from '../cni';
+import { DEFAULT_MTU, IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import type { Node, Topology } from '../model/types';
 import { written } from './probes';
 import type { Rule } from './rule';
 
-/** What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes (flannel, Calico), IPIP's 20, or nothing. */
+/**
+ * What the plug-in wraps each pod packet in between nodes: VXLAN's 50 bytes (flannel, Calico), 70 over IPv6 when the
+ * node has a VTEP for IPv6 pod traffic too (flannel-v6.<VNI>, vxlan-v6.calico: the largest overhead decides what
+ * fits), IPIP's 20, or nothing.
+ */
 function overheadOf(t: Topology, n: Node): { bytes: number; what: string } {
+  if (cniViewOf(n, t).tunnel6?.protocol === 'vxlan')
+    return {
+      bytes: VXLAN6_OVERHEAD,
+      what: `VXLAN over IPv6 (${cniViewOf(n, t).tunnel6?.device}) adds 70 bytes (outer IPv6 40, UDP 8, VXLAN 8, inner Ethernet 14)`,
+    };
   const vxlan = (n.cni === 'flannel' && flannelBackend(t).vxlan) || (n.cni === 'calico' && calicoVxlanEnabled(t));
   if (vxlan)
     return { bytes: VXLAN_OVERHEAD, what: 'VXLAN adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet 14)' };

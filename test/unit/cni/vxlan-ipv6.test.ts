@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { compileDataPlane, traceFlow } from '../../../src/core';
+import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import { cniViewOf } from '../../../src/core/cni';
 import { vtepMac } from '../../../src/core/cni/flannel';
 import { lookupRoute } from '../../../src/core/dataplane/routes';
@@ -129,5 +129,22 @@ describe('cni: VXLAN over IPv6 (dual-stack)', () => {
     assert.ok(!n1.interfaces.some((i) => i.name === 'vxlan-v6.calico'));
     assert.equal(lookupRoute(n1, a('fd00:10:244:2::a'))?.text, 'fd00:10:244:2::/122 via fd00:56::12 dev eth0');
     assert.equal(cniViewOf(t.nodes[0], t).tunnel6, undefined);
+  });
+});
+
+describe('cni.mtu-too-large on a dual-stack VXLAN overlay', () => {
+  it('a pod MTU of 1450 does not fit flannel-v6.1 (1500 - 70): the largest that fits is 1430', () => {
+    const text = FLANNEL.replace('    hairpinMode: true\n', '    hairpinMode: true\n    mtu: 1450\n');
+    const found = analyse([{ path: 'c.netpath.yaml', text }]).diagnostics.filter((d) => d.code === 'cni.mtu-too-large');
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0].message,
+      /VXLAN over IPv6 \(flannel-v6\.1\) adds 70 bytes.*the largest packet that fits is 1430/,
+    );
+    const quiet = FLANNEL.replace('    hairpinMode: true\n', '    hairpinMode: true\n    mtu: 1430\n');
+    assert.deepEqual(
+      analyse([{ path: 'c.netpath.yaml', text: quiet }]).diagnostics.filter((d) => d.code === 'cni.mtu-too-large'),
+      [],
+    );
   });
 });
