@@ -717,46 +717,31 @@ export const CALICO_PLUGIN: CniPlugin = {
             },
           ]
         : [];
-    const vtep: DpInterface[] =
-      vxlan && p?.tunnel && p.underlay
-        ? [
-            {
-              name: CALICO_VXLAN_DEVICE,
-              kind: 'vxlan',
-              addresses: [{ family: 4, address: p.tunnel.address, length: 32 }],
-              mtu: mtus.vtep,
-              mac: p.tunnel.mac,
-              vxlan: {
-                vni: CALICO_VXLAN_VNI,
-                port: CALICO_VXLAN_PORT,
-                local: p.underlay.address,
-                dev: p.underlay.name,
-                learning: false,
-              },
-            },
-          ]
-        : [];
-    const vtep6: DpInterface[] =
-      vxlan6 && p?.tunnel6 && p.underlay6
-        ? [
-            {
-              name: CALICO_VXLAN6_DEVICE,
-              kind: 'vxlan',
-              addresses: [{ family: 6, address: p.tunnel6.address, length: 128 }],
-              mtu: mtus.vtep6,
-              mac: p.tunnel6.mac,
-              vxlan: {
-                vni: CALICO_VXLAN_VNI,
-                port: CALICO_VXLAN_PORT,
-                local: p.underlay6.address,
-                dev: p.underlay6.name,
-                learning: false,
-              },
-            },
-          ]
-        : [];
+    // One VTEP per family whose pools use VXLAN: vxlan.calico over the IPv4 underlay, vxlan-v6.calico over the IPv6 one
+    // (felix gives both the same VNI and port; the kernel keeps a VXLAN socket per family).
+    const vteps: DpInterface[] = [];
+    for (const [on, name, family, tunnel, underlay, mtu] of [
+      [vxlan, CALICO_VXLAN_DEVICE, 4, p?.tunnel, p?.underlay, mtus.vtep],
+      [vxlan6, CALICO_VXLAN6_DEVICE, 6, p?.tunnel6, p?.underlay6, mtus.vtep6],
+    ] as const) {
+      if (!on || !tunnel || !underlay) continue;
+      vteps.push({
+        name,
+        kind: 'vxlan',
+        addresses: [{ family, address: tunnel.address, length: family === 4 ? 32 : 128 }],
+        mtu,
+        mac: tunnel.mac,
+        vxlan: {
+          vni: CALICO_VXLAN_VNI,
+          port: CALICO_VXLAN_PORT,
+          local: underlay.address,
+          dev: underlay.name,
+          learning: false,
+        },
+      });
+    }
     return {
-      interfaces: [...withMtu, ...vtep, ...vtep6, ...tunl],
+      interfaces: [...withMtu, ...vteps, ...tunl],
       bridges: [],
       routes,
       implied: calicoRoutes(t, node),
