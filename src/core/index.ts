@@ -69,10 +69,7 @@ export interface AnalysePathsOptions extends AnalyseOptions, LoadOptions {}
 
 /** Builds the model from files already read and runs every rule. */
 export function analyse(files: readonly SourceFile[], options: AnalyseOptions = {}): Analysis {
-  const built = withPolicySettings(
-    buildTopology(files, options.parse ? files.map(options.parse) : undefined),
-    options.policySettings,
-  );
+  const built = buildModel(files, options);
   options.checkpoint?.();
   return { ...built, diagnostics: diagnose(built, files, options) };
 }
@@ -100,11 +97,16 @@ function modelAndInventory(
   files: readonly SourceFile[],
   options: AnalyseOptions,
 ): { model: Pick<Analysis, 'topology' | 'problems'>; read: FileInventory[] } {
-  const built = withPolicySettings(
+  const built = buildModel(files, options);
+  return { model: { topology: built.topology, problems: built.problems }, read: built.parsed.map(fileInventory) };
+}
+
+/** The model of the files (parsed with options.parse when given), with the editor's NetworkPolicy settings. */
+function buildModel(files: readonly SourceFile[], options: AnalyseOptions) {
+  return withPolicySettings(
     buildTopology(files, options.parse ? files.map(options.parse) : undefined),
     options.policySettings,
   );
-  return { model: { topology: built.topology, problems: built.problems }, read: built.parsed.map(fileInventory) };
 }
 
 /** The model's problems, every rule's diagnostics and the data plane's own problems, sorted by file and offset. */

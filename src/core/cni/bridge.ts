@@ -97,6 +97,21 @@ export function ipMasqOff(plugin: string): { why: string; fix: string } {
 }
 
 /**
+ * How a plug-in that masquerades with the CNI `ipMasq` chain (bridge, ptp) answers the NAT rules: whom it
+ * masquerades, the chain explained as a culprit, and why egress is left alone when it is off.
+ */
+export function ipMasqAnswers(
+  plugin: string,
+  instead: string,
+): Pick<CniPlugin, 'masqueradesTo' | 'masqueradeCulprit' | 'egressUnmasked'> {
+  return {
+    masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
+    masqueradeCulprit: (node, t) => ipMasqCulprit(node, t, plugin, instead),
+    egressUnmasked: () => ipMasqOff(plugin),
+  };
+}
+
+/**
  * The plug-in's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
  * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
  * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
@@ -183,13 +198,8 @@ export const BRIDGE_PLUGIN: CniPlugin = {
   masquerade(node, pods, t) {
     return { label: 'CNI bridge plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };
   },
-  masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
-  masqueradeCulprit: (node, t) =>
-    ipMasqCulprit(
-      node,
-      t,
-      'CNI bridge plugin',
-      'flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.',
-    ),
-  egressUnmasked: () => ipMasqOff('CNI bridge plugin'),
+  ...ipMasqAnswers(
+    'CNI bridge plugin',
+    'flannel and kubenet run the bridge plugin with ipMasq: false and leave egress masquerade to a rule that exempts the pod network.',
+  ),
 };

@@ -25,7 +25,7 @@ import {
 import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
 import { pluginRoute } from '../dataplane/routes';
 import type { Node, Pod, Topology } from '../model/types';
-import { bridgeIpMasqRules, ipMasqCulprit, ipMasqMasquerades, ipMasqOff, writtenSpan } from './bridge';
+import { bridgeIpMasqRules, ipMasqAnswers, writtenSpan } from './bridge';
 import type { CniNodeView, CniPlugin, CniRules } from './types';
 
 /** host-local's default gateway of each family: the first address after the node's pod subnet's network address. */
@@ -126,15 +126,10 @@ export const PTP_PLUGIN: CniPlugin = {
   masquerade(node, pods, t) {
     return { label: 'CNI ptp plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods, t.cluster.cni.network) };
   },
-  masqueradesTo: (node, _src, dest) => ipMasqMasquerades(node, dest),
-  masqueradeCulprit: (node, t) =>
-    ipMasqCulprit(
-      node,
-      t,
-      'CNI ptp plugin',
-      'kindnet runs ptp with ipMasq: false and masquerades egress with its KIND-MASQ-AGENT chain, which exempts the cluster pod range.',
-    ),
-  egressUnmasked: () => ipMasqOff('CNI ptp plugin'),
+  ...ipMasqAnswers(
+    'CNI ptp plugin',
+    'kindnet runs ptp with ipMasq: false and masquerades egress with its KIND-MASQ-AGENT chain, which exempts the cluster pod range.',
+  ),
 };
 
 /** Where the cluster pod range kindnetd exempts is written (kind's networking.podSubnet, or cluster.podCIDRs). */
