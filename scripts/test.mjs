@@ -30,7 +30,16 @@ const VSCODE_HOST = ['chromium', 'ripgrep', 'libkrb5-dev', 'make', 'g++', 'pytho
  */
 const TIERS = [
   { name: 'unit', needs: [], build: false, minutes: 5, steps: [script('node_modules/mocha/bin/mocha.js')] },
-  { name: 'webview', needs: ['chromium'], build: true, minutes: 3, steps: [script('scripts/webview/run.mjs')] },
+  {
+    name: 'webview',
+    needs: ['chromium'],
+    build: true,
+    // 48 tests took 147 s on an idle machine of CI's kind (the largest: every plug-in's topology 16 s, every golden
+    // trace 13 s, a 15,000-pod cluster 10 s); CI stopped the tier at the old 3-minute bound with every test passing.
+    // The bound is for a hang, not a target.
+    minutes: 6,
+    steps: [script('scripts/webview/run.mjs')],
+  },
   {
     name: 'vscode',
     needs: VSCODE_HOST,
