@@ -260,9 +260,20 @@ export class Analyses implements vscode.Disposable {
     const before = new Set(this.topologies.keys());
     this.groupings.clear();
     const keep = new Set<TopologyState>();
-    for (const doc of vscode.workspace.textDocuments) {
-      const state = await this.topologyFor(doc);
-      if (state) keep.add(state);
+    // Until no document is left: one opened while this grouping ran (its own topologyFor created its state from the
+    // new grouping) must be kept, or its topology would be forgotten and its analysis never published.
+    const seen = new Set<vscode.TextDocument>();
+    for (
+      let docs = vscode.workspace.textDocuments;
+      docs.some((d) => !seen.has(d));
+      docs = vscode.workspace.textDocuments
+    ) {
+      for (const doc of docs) {
+        if (seen.has(doc)) continue;
+        seen.add(doc);
+        const state = await this.topologyFor(doc);
+        if (state) keep.add(state);
+      }
     }
     // A save, or a NetPath document changed on disk, regroups in case its includes changed; when the topologies are
     // the same and no file they read from disk changed, the analyses under way and published stand (before, each

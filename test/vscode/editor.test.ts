@@ -478,6 +478,27 @@ suite('Workspace confinement', () => {
   });
 });
 
+suite('A document opened while the workspace is grouped again', () => {
+  suiteSetup(activateNetPath);
+
+  test('gets its diagnostics: the grouping under way keeps its topology', async () => {
+    // A settings change groups every folder again (a workspace search, about a second); a document opened meanwhile
+    // was missing from the list of documents the grouping started with, so its new topology was forgotten at the
+    // end and its analysis never published (CI saw a kubectl dump stay without diagnostics after such a change).
+    // A workspace document already open: the grouping waits for the workspace search on its behalf.
+    await vscode.workspace.openTextDocument(fixtureUri('overlap.netpath.yaml'));
+    const config = vscode.workspace.getConfiguration('netpath');
+    await config.update('manifestGlobs', ['**/no-such-manifest.yaml'], vscode.ConfigurationTarget.Global);
+    try {
+      const doc = await vscode.workspace.openTextDocument(fixtureUri('opened-while-grouping/lab.netpath.yaml'));
+      await vscode.window.showTextDocument(doc);
+      await waitForCodes(doc, 'cidr.overlap in the document opened while grouping', (c) => c.includes('cidr.overlap'));
+    } finally {
+      await config.update('manifestGlobs', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
+
 suite('A kubectl -o json dump', () => {
   suiteSetup(activateNetPath);
 
