@@ -37,7 +37,9 @@ export function prepareState(name, { keep = false } = {}) {
   };
   fs.mkdirSync(path.join(state.userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(state.extensionsDir, { recursive: true });
-  // A kept instance keeps whatever settings its user changed.
+  // A kept instance keeps whatever settings its user changed. The settings turn auto-save off: a web build of VS Code
+  // (code-server) saves an edited file after a second by default, unlike the desktop, and a test that edits a fixture
+  // and reverts it more than a second later would otherwise have written the fixture on disk.
   const settings = path.join(state.userDataDir, 'User', 'settings.json');
   if (!keep || !fs.existsSync(settings)) fs.copyFileSync(paths.settings, settings);
   return state;
