@@ -14,9 +14,10 @@ import {
   type GeneratedTable,
   type KubeProxyInput,
   type LocalDetector,
+  type NftTableOut,
   type ServiceInput,
 } from '../kubeproxy';
-import type { Node, Topology } from '../model/types';
+import type { Node, Service, Topology } from '../model/types';
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { cniViewOf } from '../cni';
 
@@ -81,7 +82,12 @@ export function kubeProxyInput(
 }
 
 function serviceInput(t: Topology, family: Family): ServiceInput[] {
-  return t.services.map((s) => ({
+  return t.services.map((s) => serviceInputOf(s, family));
+}
+
+/** One Service as kube-proxy's proxier for `family` sees it (endpoints of that family only). */
+function serviceInputOf(s: Service, family: Family): ServiceInput {
+  return {
     namespace: s.namespace,
     name: s.name,
     clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
@@ -110,7 +116,28 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
         serving: e.serving,
         terminating: e.terminating,
       })),
-  }));
+  };
+}
+
+/**
+ * The `ip kube-proxy` / `ip6 kube-proxy` tables kube-proxy in nftables mode writes on node `nodeName` for this one
+ * Service (one per family of its cluster IPs): the generator's own output, so whoever names the Service's chains,
+ * map elements and endpoint chains from it names what Show Node Rules and the kernel lab load. Only the Service's
+ * objects depend on it; the node's addresses and local-traffic detector, which the shared objects need, are left out.
+ */
+export function kubeProxyNftablesOfService(t: Topology, s: Service, nodeName: string): NftTableOut[] {
+  const families = [...new Set(s.clusterIPs.map(familyOf).filter((f): f is Family => f !== undefined))].sort();
+  return families.map((family) =>
+    generateKubeProxyNftables({
+      nodeName,
+      family,
+      nodeIPs: [],
+      localDetector: { mode: 'None' },
+      masqueradeAll: t.cluster.kubeProxy.masqueradeAll,
+      masqueradeBit: t.cluster.kubeProxy.masqueradeBit,
+      services: [serviceInputOf(s, family)],
+    }),
+  );
 }
 
 /** The families the cluster runs: those of its pod and service CIDRs (IPv4 when none parse). */

@@ -4,6 +4,7 @@
  */
 import {
   firstAddress,
+  formatAddress,
   formatValue,
   lastAddress,
   parseAddress,
@@ -22,6 +23,7 @@ import {
   type Pod,
   type Route,
   type Service,
+  type ServicePort,
   type Topology,
 } from '../model/types';
 import { formatSelector, selectorMatches } from '../policy/selector';
@@ -42,7 +44,8 @@ import {
 import { lookupTable } from '../lookup';
 import { chainHash, endpointString, servicePortName } from '../kubeproxy/names';
 import { usableEndpoints } from '../kubeproxy/conditions';
-import { nftEndpointChainBase, nftServiceChains } from '../kubeproxy/nftables';
+import { nftEndpointChainBase, nftServiceChains, type NftTableOut } from '../kubeproxy/nftables';
+import { kubeProxyNftablesOfService } from '../dataplane/kube-proxy';
 import { cniViewOf } from '../cni';
 import { podMtuOf } from '../cni/mtu';
 import { flannelUnderlay } from '../cni/flannel';
@@ -215,7 +218,7 @@ function computedFacts(analysis: Analysis, file: string, offset: number, loc: Lo
       lastKey === 'ports' ||
       lastKey === 'selector')
   )
-    facts.push(...serviceFacts(svc, analysis.topology.cluster.kubeProxy.mode === 'nftables'));
+    facts.push(...serviceFacts(t, svc, t.cluster.kubeProxy.mode === 'nftables'));
   else if (node && lastKey === 'name') facts.push(...nodeFacts(t, node));
   const policy = smallest(t.networkPolicies.filter((p) => p.span.file === file && within(p.span, offset)));
   if (policy && (lastKey === 'name' || loc.path.includes('spec'))) facts.push(...policyFacts(t, policy));
@@ -373,7 +376,7 @@ function podFacts(pod: Pod, services: readonly Service[], nodes: readonly Node[]
 }
 
 /** The Service's ports, chain names (iptables or nftables mode) and the endpoints kube-proxy uses. */
-function serviceFacts(svc: Service, nft: boolean): string[] {
+function serviceFacts(t: Topology, svc: Service, nft: boolean): string[] {
   const facts = [`Service **${svc.id}** (${svc.type}), cluster IP ${svc.clusterIPs.join(', ') || '(none)'}.`];
   const vip = loadBalancerIPsOfMode(svc, 'VIP');
   const proxy = loadBalancerIPsOfMode(svc, 'Proxy');
@@ -385,16 +388,16 @@ function serviceFacts(svc: Service, nft: boolean): string[] {
     facts.push(
       `Load-balancer IP ${proxy.join(', ')} (ipMode Proxy): the load balancer proxies the connection itself and kube-proxy writes no rule for it, so a pod's packet to it leaves the node for the load balancer.`,
     );
+  const { used, fallback } = usableEndpoints(svc.endpoints);
+  const nftNode = nft ? nftNodeOf(svc, used) : undefined;
+  const tables = nftNode ? kubeProxyNftablesOfService(t, svc, nftNode.name) : [];
+  const nftChains = new Set(tables.flatMap((x) => x.chains.map((c) => c.name)));
   for (const p of svc.ports) {
-    if (nft) {
-      const names = nftServiceChains(svc.namespace, svc.name, p.protocol, p.name);
-      const chains = [`\`${names.service}\``];
-      if (svc.type !== 'ClusterIP' || svc.externalIPs.length) chains.push(`\`${names.external}\``);
-      if (svc.internalTrafficPolicy === 'Local' || (svc.externalTrafficPolicy === 'Local' && svc.type !== 'ClusterIP'))
-        chains.push(`\`${names.local}\``);
+    if (nftNode) {
       facts.push(
-        `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy (nftables) chains ${chains.join(', ')} in table kube-proxy.`,
+        `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}.`,
       );
+      for (const table of tables) facts.push(`  ${nftPortObjects(table, svc, p, nftNode.where)}`);
       continue;
     }
     const spn = servicePortName(svc.namespace, svc.name, p.name);
@@ -407,7 +410,6 @@ function serviceFacts(svc: Service, nft: boolean): string[] {
       `Port ${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol}${p.nodePort ? `, nodePort ${p.nodePort}` : ''} → target ${p.targetPort}; kube-proxy chains ${chains.join(', ')}.`,
     );
   }
-  const { used, fallback } = usableEndpoints(svc.endpoints);
   const unused = svc.endpoints.length - used.length;
   const unusedNote = unused
     ? ` (${unused} other${unused === 1 ? ' is' : 's are'} ${fallback ? 'not serving' : 'not ready'}: not used)`
@@ -426,24 +428,70 @@ function serviceFacts(svc: Service, nft: boolean): string[] {
       const seps = svc.ports.flatMap((p) => {
         const port = e.ports[p.name];
         if (port === undefined) return [];
-        return nft
-          ? [`endpoint-${nftEndpointChainBase(svc.namespace, svc.name, p.protocol, p.name, e.ip, port)}`]
-          : [
-              chainHash(
-                'KUBE-SEP-',
-                servicePortName(svc.namespace, svc.name, p.name),
-                p.protocol,
-                endpointString(e.ip, port),
-              ),
-            ];
+        if (nft) {
+          const ip = parseAddress(e.ip);
+          const name = `endpoint-${nftEndpointChainBase(svc.namespace, svc.name, p.protocol, p.name, ip ? formatAddress(ip) : e.ip, port)}`;
+          return nftChains.has(name) ? [name] : [];
+        }
+        return [
+          chainHash(
+            'KUBE-SEP-',
+            servicePortName(svc.namespace, svc.name, p.name),
+            p.protocol,
+            endpointString(e.ip, port),
+          ),
+        ];
       });
+      const where = [...(e.pod ? [e.pod] : []), ...(e.node ? [`on ${e.node}`] : [])];
       facts.push(
-        `  ${e.ip}${e.pod ? ` (${e.pod}` : ' ('}${e.node ? ` on ${e.node}` : ''}) → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`,
+        `  ${e.ip}${where.length ? ` (${where.join(' ')})` : ''} → ${Object.values(e.ports).join(', ') || '?'}${seps.length ? ` via \`${seps.join('`, `')}\`` : ''}`,
       );
     }
     if (used.length > 10) facts.push(`  … and ${used.length - 10} more.`);
   }
   return facts;
+}
+
+/**
+ * The node whose kube-proxy tables the hover names. A Service with a Local traffic policy has its `local-` chain only
+ * on nodes running one of its endpoints, so the node of the first usable endpoint is taken; other Services' objects
+ * are the same on every node.
+ */
+function nftNodeOf(svc: Service, used: readonly { readonly node?: string }[]): { name: string; where: string } {
+  const externallyAccessible =
+    svc.type !== 'ClusterIP' || svc.externalIPs.length > 0 || loadBalancerIPsOfMode(svc, 'VIP').length > 0;
+  const local =
+    svc.internalTrafficPolicy === 'Local' || (externallyAccessible && svc.externalTrafficPolicy === 'Local');
+  if (!local) return { name: '', where: '' };
+  const node = used.find((e) => e.node)?.node;
+  return node
+    ? { name: node, where: ` on node ${node} (it runs a local endpoint)` }
+    : { name: '', where: ' on a node without a local endpoint' };
+}
+
+/**
+ * What kube-proxy (nftables mode) writes in one table for one Service port: its chains and the map elements that
+ * lead to them, read from the generated table itself. The table holds only this Service, so every element of its
+ * maps keyed by this port's protocol and port (or nodePort) is this port's.
+ */
+function nftPortObjects(table: NftTableOut, svc: Service, p: ServicePort, where: string): string {
+  const names = nftServiceChains(svc.namespace, svc.name, p.protocol, p.name);
+  const own = new Set([names.service, names.local, names.external, names.firewall]);
+  const chains = table.chains.filter((c) => own.has(c.name)).map((c) => `\`${c.name}\``);
+  const proto = p.protocol.toLowerCase();
+  const elements: string[] = [];
+  for (const m of table.sets) {
+    if (m.kind !== 'map') continue;
+    for (const e of m.elements) {
+      const k = e.key;
+      const mine =
+        (k.length === 3 && k[1] === proto && k[2] === String(p.port)) ||
+        (k.length === 2 && p.nodePort !== undefined && k[0] === proto && k[1] === String(p.nodePort));
+      if (mine) elements.push(`\`@${m.name}\` element \`${k.join(' . ')} : ${e.value ?? ''}\``);
+    }
+  }
+  const what = [chains.length ? `chains ${chains.join(', ')}` : 'no chain of its own', ...elements];
+  return `kube-proxy (nftables), table \`${table.family} ${table.name}\`${where}: ${what.join('; ')}.`;
 }
 
 function routeFacts(node: Node, route: Route): string[] {

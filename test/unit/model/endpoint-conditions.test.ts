@@ -103,7 +103,10 @@ describe('EndpointSlice conditions, as kube-proxy uses them', () => {
       /numgen random mod 1 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-shop\/web\/tcp\/http__10\.244\.1\.5\/8080 \}/,
     );
     assert.doesNotMatch(rules, /10\.244\.2\.6/);
-    assert.match(hover, /kube-proxy \(nftables\) chains `service-[A-Z2-7]{8}-shop\/web\/tcp\/http`/);
+    assert.match(
+      hover,
+      /kube-proxy \(nftables\), table `ip kube-proxy`: chains `service-[A-Z2-7]{8}-shop\/web\/tcp\/http`/,
+    );
     assert.match(hover, /via `endpoint-[A-Z2-7]{8}-shop\/web\/tcp\/http__10\.244\.1\.5\/8080`/);
   });
 });
