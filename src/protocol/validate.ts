@@ -13,8 +13,10 @@ import {
   type ViewState,
   type WebviewMessage,
 } from './messages';
-import type { VerifyReportData } from './verify';
+import { VERIFY_DEVICES_STATUSES, type VerifyReportData } from './verify';
+import { isOneOf, ownValue } from '../core/lookup';
 import type { ReachExplain, ReachViewData, ReachViewQuery } from './messages';
+import type { Disposition, Reason } from '../core/trace/types';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,7 +24,8 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const arrayOf = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) && v.every(item);
-const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || v === null || check(v);
+/** An optional field: absent, or of its type (null is no value a `?:` field declares; JSON keeps it, so refuse it). */
+const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v);
 const isSpan = (v: unknown) => isRec(v) && isStr(v.file) && isNum(v.start) && isNum(v.end);
 const isDiagnostics = (v: unknown) =>
   optional(v, (x) => arrayOf(x, (d) => isRec(d) && isStr(d.severity) && isStr(d.code) && isStr(d.message)));
@@ -34,9 +37,42 @@ const isRef = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device);
 const isStepSpan = (v: Rec) => optional(v.file, isStr) && optional(v.start, isNum) && optional(v.end, isNum);
 const isOuter = (v: Rec) =>
   isStr(v.protocol) && isStr(v.device) && isRec(v.outer) && isStr(v.outer.src) && isStr(v.outer.dst);
+/** The tracer's words for how a walk ends and why: the views word each one, so an unknown one is refused. */
+const DISPOSITIONS: Record<Disposition, true> = {
+  delivered: true,
+  dropped: true,
+  rejected: true,
+  'no-route': true,
+  loop: true,
+  exited: true,
+};
+const REASONS: Record<Reason, true> = {
+  'netfilter-drop': true,
+  'netfilter-reject': true,
+  'no-route': true,
+  'no-neighbor': true,
+  blackhole: true,
+  'no-listener': true,
+  'hairpin-off': true,
+  'ttl-exceeded': true,
+  'source-range': true,
+  loop: true,
+  'not-forwarding': true,
+  'left-model': true,
+  'load-balancer': true,
+  'policy-denied': true,
+  'frag-needed': true,
+  martian: true,
+};
+const isWord = (words: Record<string, true>) => (v: unknown) => isStr(v) && ownValue(words, v) === true;
 /** Each kind with the fields the view reads (a step of an unknown kind is refused: the union is closed). */
 const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
-  route: (v) => isStr(v.destination) && isStr(v.table) && optional(v.route, isStr) && isStrArray(v.considered),
+  route: (v) =>
+    isStr(v.destination) &&
+    (v.table === 'local' || v.table === 'main') &&
+    optional(v.route, isStr) &&
+    optional(v.dev, isStr) &&
+    isStrArray(v.considered),
   neighbor: (v) => isStr(v.address) && isRec(v.domain) && isStr(v.domain.name) && optional(v.answer, isRef),
   bridge: (v) => isStr(v.bridge) && isStr(v.outPort) && optional(v.inPort, isStr) && isStr(v.hairpin),
   veth: (v) => isRef(v.from) && isRef(v.to),
@@ -56,8 +92,14 @@ const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
   encap: isOuter,
   decap: isOuter,
   policy: (v) => isStr(v.direction) && isStr(v.verdict) && isStr(v.pod) && isStrArray(v.policies) && isStepSpan(v),
-  deliver: (v) => isStr(v.netns) && isStr(v.device) && isPort(v.port),
-  drop: (v) => isStr(v.disposition) && isStr(v.reason) && isStr(v.netns) && isStepSpan(v),
+  deliver: (v) =>
+    isStr(v.netns) &&
+    isStr(v.device) &&
+    isPort(v.port) &&
+    optional(v.reply, (x) => x === true) &&
+    optional(v.pod, isStr) &&
+    optional(v.container, isStr),
+  drop: (v) => isWord(DISPOSITIONS)(v.disposition) && isWord(REASONS)(v.reason) && isStr(v.netns) && isStepSpan(v),
 };
 const isStepKind = (k: unknown): k is StepKind => isStr(k) && Object.hasOwn(STEP_FIELDS, k);
 const isStep = (v: unknown) => isRec(v) && isStr(v.detail) && isStepKind(v.kind) && STEP_FIELDS[v.kind](v);
@@ -80,11 +122,16 @@ const isNat = (v: unknown) =>
   isTuple(v.after);
 const isDelivered = (v: unknown) =>
   v === null ||
-  (isRec(v) && isStr(v.kind) && isStr(v.name) && isStr(v.ip) && isPort(v.port) && optional(v.container, isStr));
+  (isRec(v) &&
+    (v.kind === 'pod' || v.kind === 'node' || v.kind === 'external') &&
+    isStr(v.name) &&
+    isStr(v.ip) &&
+    isPort(v.port) &&
+    optional(v.container, isStr));
 const isWalk = (v: unknown): boolean =>
   isRec(v) &&
-  isStr(v.disposition) &&
-  (v.reason === null || isStr(v.reason)) &&
+  isWord(DISPOSITIONS)(v.disposition) &&
+  (v.reason === null || isWord(REASONS)(v.reason)) &&
   isDelivered(v.delivered) &&
   (v.sourceSeen === null || isStr(v.sourceSeen)) &&
   arrayOf(v.hops, isHop) &&
@@ -96,7 +143,9 @@ const isResult = (v: unknown) =>
   isRec(v.flow) &&
   isStr(v.flow.src) &&
   isStr(v.flow.dst) &&
-  isStr(v.flow.proto) &&
+  isPort(v.flow.sport) &&
+  isPort(v.flow.dport) &&
+  isOneOf(TRACE_PROTOCOLS, v.flow.proto) &&
   arrayOf(v.paths, isPath);
 const isOption = (v: unknown) => isRec(v) && isStr(v.endpoint) && isStr(v.label) && isStr(v.description);
 const isPlace = (v: unknown) =>
@@ -143,7 +192,9 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
       (n) =>
         isRec(n) &&
         isStr(n.name) &&
+        isStrArray(n.addresses) &&
         isStrArray(n.podCIDRs) &&
+        isStr(n.bridge) &&
         optional(n.cni, isStr) &&
         isStr(n.bridgeName) &&
         isStrArray(n.bridgeAddresses) &&
@@ -375,6 +426,8 @@ const isVerifyFlow = (v: unknown) =>
   typeof v.agree === 'boolean' &&
   isStrArray(v.differences) &&
   isNum(v.ms) &&
+  (v.devices === undefined || isOneOf(VERIFY_DEVICES_STATUSES, v.devices)) &&
+  (v.devicesNote === undefined || isStrArray(v.devicesNote)) &&
   (v.policy === undefined || arrayOf(v.policy, (p: unknown) => isPolicyVerdict(p) && isRec(p) && isNum(p.packets))) &&
   (v.predicted === null ||
     (isRec(v.predicted) &&
@@ -412,16 +465,38 @@ export function isVerifyReportData(v: unknown): v is VerifyReportData {
 
 // ---------------------------------------------------------------- webview -> host, persisted state
 
+/**
+ * The keys each webview message has. A webview is a separate page and may send anything: a message with a key its
+ * type does not declare did not come from NetPath's views and is refused whole, as one of a wrong type is.
+ */
+const WEBVIEW_MESSAGE_KEYS: Record<WebviewMessage['type'], readonly string[]> = {
+  ready: [],
+  reveal: ['file', 'start', 'end'],
+  retrace: ['request'],
+  export: ['format', 'name', 'content'],
+  traceFrom: ['from', 'to'],
+  reachQuery: ['query'],
+  explainCell: ['from', 'to', 'family'],
+  exportReach: ['format', 'fromNamespace', 'toNamespace', 'onlyBlocked'],
+};
+const TRACE_REQUEST_KEYS = ['from', 'to', 'proto', 'reply'];
+const REACH_QUERY_KEYS = ['from', 'to', 'port'];
+/** Every own key of `v` (an object) is `type` or one of `keys`. */
+const onlyKeys = (v: unknown, keys: readonly string[]) =>
+  isRec(v) && Object.keys(v).every((k) => k === 'type' || keys.includes(k));
+
 /** A message from a webview: a webview is a separate page and may send anything. */
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (!isRec(value)) return false;
+  const keys = isStr(value.type) ? ownValue(WEBVIEW_MESSAGE_KEYS, value.type) : undefined;
+  if (!keys || !onlyKeys(value, keys)) return false;
   switch (value.type) {
     case 'ready':
       return true;
     case 'reveal':
       return isStr(value.file) && Number.isInteger(value.start) && Number.isInteger(value.end);
     case 'retrace':
-      return isTraceRequest(value.request);
+      return isTraceRequest(value.request) && onlyKeys(value.request, TRACE_REQUEST_KEYS);
     case 'export':
       return (
         (value.format === 'svg' || value.format === 'markdown') &&
@@ -436,7 +511,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
         (value.from !== undefined || value.to !== undefined)
       );
     case 'reachQuery':
-      return isReachQuery(value.query);
+      return isReachQuery(value.query) && onlyKeys(value.query, REACH_QUERY_KEYS);
     case 'explainCell':
       return isIndex(value.from) && isIndex(value.to) && isFamily(value.family);
     case 'exportReach':

@@ -76,7 +76,8 @@ export interface VerifyObservedOutcome {
  * difference; why in `devicesNote`), `not applicable` (nothing to compare: the flow failed before its tries, or no
  * try ended as predicted) or `off`.
  */
-export type VerifyDevicesStatus = 'compared' | 'not observed' | 'not applicable' | 'off';
+export type VerifyDevicesStatus = (typeof VERIFY_DEVICES_STATUSES)[number];
+export const VERIFY_DEVICES_STATUSES = ['compared', 'not observed', 'not applicable', 'off'] as const;
 
 export interface VerifyFlow {
   readonly from: string;

@@ -11,9 +11,14 @@ Details and examples: docs/diagnostics.md.`,
   async run(args, io) {
     let json = false;
     for (let i = 0; i < args.length; i++) {
-      const v = args[i] === '--format' ? args[++i] : args[i].startsWith('--format=') ? args[i].slice(9) : undefined;
-      if (v === 'json') json = true;
-      else if (v !== 'text') throw new CliError(`unknown argument '${args[i]}' (see netpath rules --help)`);
+      const a = args[i];
+      // `--format` at the end has no value: said so (it read as "unknown argument 'undefined'"), and the last
+      // --format wins, as in every other command (a later `--format text` left the output JSON).
+      const v = a === '--format' ? args[++i] : a.startsWith('--format=') ? a.slice('--format='.length) : undefined;
+      if (a === '--format' && v === undefined) throw new CliError('--format needs a value: text or json');
+      if (v === undefined) throw new CliError(`unknown argument '${a}' (see netpath rules --help)`);
+      if (v !== 'text' && v !== 'json') throw new CliError(`unknown format '${v}': use text or json`);
+      json = v === 'json';
     }
     if (json) {
       io.out(`${JSON.stringify({ rules: DIAGNOSTIC_CODES }, null, 2)}\n`);

@@ -108,4 +108,45 @@ describe('protocol/validate', () => {
     ])
       assert.ok(!isVerifyReportData({ ...report, flows: [{ ...flow, policy: [bad] }] }), JSON.stringify(bad));
   });
+
+  it('refuses what fuzzing found accepted though its shape is wrong (issue 17)', () => {
+    // A webview message with a key its type does not declare did not come from a view.
+    assert.ok(!isWebviewMessage({ type: 'ready', command: 'rm -rf' }));
+    assert.ok(!isWebviewMessage(JSON.parse('{"type":"reveal","file":"a","start":1,"end":2,"__proto__":{"x":1}}')));
+    assert.ok(!isWebviewMessage({ type: 'retrace', request: { from: 'a', to: 'b', proto: 'tcp', extra: 1 } }));
+    assert.ok(!isWebviewMessage({ type: 'reachQuery', query: { from: '', to: '', port: '', constructor: 'x' } }));
+    // null is no value of an optional field.
+    assert.ok(!isWebviewMessage({ type: 'retrace', request: { from: 'a', to: 'b', proto: 'tcp', reply: null } }));
+    assert.ok(!isViewState({ view: 'trace', file: 'f', request: { from: 'a', to: 'b', proto: 'tcp', reply: null } }));
+    // A verify flow's device comparison is one of its four words; its notes are text.
+    const flow = report.flows[0];
+    for (const bad of [{ devices: 'maybe' }, { devices: 1 }, { devicesNote: 'lost' }, { devicesNote: [1] }])
+      assert.ok(!isVerifyReportData({ ...report, flows: [{ ...flow, ...bad }] }), JSON.stringify(bad));
+    assert.ok(isVerifyReportData({ ...report, flows: [{ ...flow, devices: 'not observed', devicesNote: ['x'] }] }));
+  });
+
+  it("refuses a trace whose flow, disposition or reason is not the tracer's", () => {
+    const t = buildTopology([
+      { path: 'lab.yaml', text: readFileSync('examples/two-node-lab/cluster.netpath.yaml', 'utf8') },
+    ]).topology;
+    const { result } = traceFlow(t, { from: 'pod/client', to: 'svc/web:http' });
+    assert.ok(result);
+    const request = { from: 'pod/client', to: 'svc/web:http', proto: 'tcp' };
+    const data = { topology: 't', result, problems: [], places: [], sources: [], destinations: [] };
+    const message = (r: unknown) => ({
+      type: 'trace',
+      state: { view: 'trace', file: 'f', request },
+      data: { ...data, result: r },
+    });
+    assert.ok(isHostMessage(JSON.parse(JSON.stringify(message(result)))));
+    const path0 = result.paths[0];
+    for (const bad of [
+      { ...result, flow: { ...result.flow, sport: '40000' } },
+      { ...result, flow: { ...result.flow, proto: 'gre' } },
+      { ...result, paths: [{ ...path0, disposition: 'teleported' }] },
+      { ...result, paths: [{ ...path0, reason: 'toString' }] },
+      { ...result, paths: [{ ...path0, reply: null }] },
+    ])
+      assert.ok(!isHostMessage(JSON.parse(JSON.stringify(message(bad)))), JSON.stringify(bad).slice(0, 200));
+  });
 });
