@@ -18,11 +18,11 @@ import {
   type ServiceInput,
 } from '../kubeproxy';
 import type { Node, Service, Topology } from '../model/types';
-import { parseAddress, parsePrefix, type Family } from '../net/address';
+import { addressFamily, parsePrefix, type Family } from '../net/address';
 import { cniViewOf } from '../cni';
 
 const familyOf = (text: string): Family | undefined =>
-  text.includes('/') ? parsePrefix(text)?.family : parseAddress(text)?.family;
+  text.includes('/') ? parsePrefix(text)?.family : addressFamily(text);
 
 function detector(t: Topology, node: Node, family: Family): LocalDetector {
   switch (t.cluster.kubeProxy.localDetector) {

@@ -12,6 +12,7 @@
  * Topology hints are not modelled (every ready endpoint is a cluster endpoint).
  */
 import {
+  addressFamily,
   literalAddress,
   canonical,
   hostPrefix,
@@ -222,7 +223,7 @@ export function categorize<E extends CategorizedEndpoint>(
 }
 
 function ofFamily(family: 4 | 6, values: readonly string[] | undefined): string[] {
-  return (values ?? []).map((v) => v.trim()).filter((v) => parseAddress(v)?.family === family);
+  return (values ?? []).map((v) => v.trim()).filter((v) => addressFamily(v) === family);
 }
 
 function chainOrder(chains: readonly string[], builtins: readonly string[]): string[] {
@@ -461,7 +462,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const servicePorts: ServicePortEntry[] = [];
   for (const svc of input.services) {
     const clusterIP = (svc.clusterIP ?? '').trim();
-    if (clusterIP === '' || clusterIP === 'None' || parseAddress(clusterIP)?.family !== family) continue;
+    if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
     // The endpoints are the same on every node but for `local`: computed once per Service and family with a memo.
     let perFamily = memo?.endpoints.get(svc);
     if (memo && !perFamily) memo.endpoints.set(svc, (perFamily = new Map()));
@@ -473,7 +474,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         const eps: Endpoint[] = [];
         for (const e of svc.endpoints) {
           const ep = endpointPort(e, port);
-          if (ep === undefined || parseAddress(e.ip)?.family !== family) continue;
+          if (ep === undefined || addressFamily(e.ip) !== family) continue;
           const ip = e.ip.trim();
           const text = endpointString(ip, ep);
           const ready = e.ready ?? true;

@@ -86,6 +86,30 @@ function parseAddressText(t: string): Address | undefined {
 }
 
 /**
+ * The family of one address, undefined if invalid: exactly `parseAddress(text)?.family`, without making the value
+ * (an IPv4 address is checked, not turned into a bigint: a cluster's 150,000 endpoints are sorted by family).
+ */
+export function addressFamily(text: string): Family | undefined {
+  const t = text.trim();
+  if (t.includes(':')) return parseAddressText(t)?.family;
+  return isIPv4Text(t) ? 4 : undefined;
+}
+
+/** Whether `t` is what {@link parseIPv4Value} accepts. */
+function isIPv4Text(t: string): boolean {
+  if (!IPV4_TEXT.test(t)) return false;
+  let octet = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46) {
+      if (octet > 255) return false;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return octet <= 255;
+}
+
+/**
  * Parses one address, without a prefix length. Surrounding whitespace is ignored, whitespace inside is not.
  * Zone ids (`fe80::1%eth0`) are rejected. IPv4-mapped IPv6 stays IPv6. Returns undefined if invalid.
  */

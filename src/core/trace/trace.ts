@@ -80,11 +80,16 @@ function lookup(t: Topology): Lookup {
   let l = LOOKUPS.get(t);
   if (!l) {
     const podById = new Map<string, Pod>();
-    const podByName = new Map<string, Pod | null>();
-    for (const p of t.pods) {
-      if (!podById.has(p.id)) podById.set(p.id, p);
-      podByName.set(p.name, podByName.has(p.name) ? null : p);
-    }
+    for (const p of t.pods) if (!podById.has(p.id)) podById.set(p.id, p);
+    // By name only when a request names a pod without its namespace and the default one has none of that name:
+    // a second map of 150,000 pods is not built for every first trace.
+    let byName: Map<string, Pod | null> | undefined;
+    const podByNameOnce = (): Map<string, Pod | null> => {
+      if (byName) return byName;
+      byName = new Map();
+      for (const p of t.pods) byName.set(p.name, byName.has(p.name) ? null : p);
+      return byName;
+    };
     const serviceById = new Map<string, Service>();
     const serviceByName = new Map<string, Service>();
     for (const s of t.services) {
@@ -93,7 +98,18 @@ function lookup(t: Topology): Lookup {
     }
     const nodeByName = new Map<string, Node>();
     for (const n of t.nodes) if (!nodeByName.has(n.name)) nodeByName.set(n.name, n);
-    LOOKUPS.set(t, (l = { podById, podByName, serviceById, serviceByName, nodeByName }));
+    LOOKUPS.set(
+      t,
+      (l = {
+        podById,
+        get podByName() {
+          return podByNameOnce();
+        },
+        serviceById,
+        serviceByName,
+        nodeByName,
+      }),
+    );
   }
   return l;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  addressFamily,
   addressKey,
   hostPort,
   splitBracketedHostPort,
@@ -108,6 +109,9 @@ describe('net/address', () => {
     for (const input of invalid) {
       it(JSON.stringify(input), () => assert.equal(parseAddress(input), undefined));
     }
+    it('addressFamily refuses them too', () => {
+      for (const input of invalid) assert.equal(addressFamily(input), undefined, JSON.stringify(input));
+    });
   });
 
   describe('parsePrefix', () => {
@@ -227,6 +231,23 @@ describe('net/address', () => {
     const v6sparse = fc
       .tuple(fc.array(fc.constantFrom(0, 0, 0, 1, 0xffff, 0xabc), { minLength: 8, maxLength: 8 }))
       .map(([groups]) => ({ family: 6 as const, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n) }));
+
+    it('addressFamily says what parseAddress says of any text: valid, near-valid and random', () => {
+      // Near-valid: dotted and colon forms out of digits, hex letters, dots, colons and blanks (leading zeros,
+      // octets over 255, too many groups); valid: formatted addresses, with blanks around them.
+      const nearValid = fc
+        .array(fc.constantFrom('0', '1', '2', '5', '9', 'a', 'f', 'x', '.', ':', ' '), { maxLength: 20 })
+        .map((cs) => cs.join(''));
+      const valid = fc
+        .tuple(fc.oneof(v4, v6, v6sparse), fc.constantFrom('', ' ', '\t'))
+        .map(([a, blank]) => `${blank}${formatAddress(a)}${blank}`);
+      fc.assert(
+        fc.property(fc.oneof(valid, nearValid, fc.string()), (text) =>
+          assert.equal(addressFamily(text), parseAddress(text)?.family),
+        ),
+        { numRuns: 2000 },
+      );
+    });
 
     it('formatAddress then parseAddress gives the same address', () => {
       fc.assert(fc.property(fc.oneof(v4, v6, v6sparse), (a) => assert.deepEqual(parseAddress(formatAddress(a)), a)));

@@ -47,3 +47,34 @@ describe('trace/input errors', () => {
     );
   });
 });
+
+describe('trace/a pod named without its namespace', () => {
+  const lab = readFileSync(LAB_FILE, 'utf8');
+  const inShop = lab.replace(
+    '  - name: client\n    node: node1\n',
+    '  - name: client\n    namespace: shop\n    node: node1\n',
+  );
+  // The same name in a second namespace: a bare name no longer says which pod.
+  const twice = inShop.replace(
+    '  - name: client\n    namespace: shop\n',
+    '  - name: client\n    namespace: lab\n    node: node1\n    ip: 10.244.1.99\n  - name: client\n    namespace: shop\n',
+  );
+
+  it('finds the one pod of that name outside the default namespace', () => {
+    assert.notEqual(inShop, lab);
+    const shop = buildTopology([{ path: 'lab.yaml', text: inShop }]).topology;
+    assert.ok(shop.pods.some((p) => p.id === 'shop/client'));
+    const out = traceFlow(shop, { from: 'pod/client', to: 'pod/web-2:8080' });
+    assert.equal(out.inputError, undefined);
+    assert.equal(out.result?.paths[0]?.disposition, 'delivered');
+  });
+
+  it('refuses a name two namespaces have', () => {
+    assert.notEqual(twice, inShop);
+    const two = buildTopology([{ path: 'lab.yaml', text: twice }]).topology;
+    assert.equal(two.pods.filter((p) => p.name === 'client').length, 2);
+    const out = traceFlow(two, { from: 'pod/client', to: 'pod/web-2:8080' });
+    assert.equal(out.result, undefined);
+    assert.equal(out.inputError?.field, 'from');
+  });
+});
