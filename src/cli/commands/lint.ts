@@ -42,7 +42,7 @@ function parse(args: readonly string[]): { format: Format; paths: string[]; load
     if (loadOption) i = loadOption.next;
     else if (a === '--format' || a === '-f') {
       value = args[++i];
-      if (value === undefined) throw new CliError('--format needs a value: text, json or sarif');
+      if (value === undefined) throw new CliError(`${a} needs a value: text, json or sarif`);
     } else if (a.startsWith('--format=')) value = a.slice('--format='.length);
     else if (a === '--') {
       paths.push(...args.slice(i + 1));

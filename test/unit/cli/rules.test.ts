@@ -35,3 +35,13 @@ describe('cli: netpath rules arguments', () => {
     assert.ok(Array.isArray((JSON.parse(json.out) as { rules: unknown[] }).rules));
   });
 });
+
+describe('cli: netpath lint -f', () => {
+  it('-f at the end names -f, the flag typed (found by the CLI fuzzer at 3000 runs, seed 7)', async () => {
+    assert.deepEqual(await cli(['lint', 'examples/two-node-lab', '-f']), {
+      code: 2,
+      out: '',
+      err: 'netpath lint: -f needs a value: text, json or sarif\n',
+    });
+  });
+});

@@ -76,6 +76,9 @@ const hostileText = fc.oneof(
   fc.string({ maxLength: 10, unit: 'binary' }),
 );
 
+/** A bad selector: an empty or blank one is no selector at all (every pod), as in the matrix view. */
+const selectorText = hostileText.filter((t) => t.trim() !== '');
+
 /** A flag no command has, as a person mistypes it or an attacker writes it. */
 const unknownFlag = fc
   .oneof(
@@ -111,7 +114,8 @@ interface Spec {
 }
 
 const loadOptions = (workspace: string) => [
-  valued('--max-file-size-kb', ['1', '64', '8192', '9999999'], fc.constantFrom('0', '-1', '1e3', '10000000', ''), true),
+  valued('--max-file-size-kb', ['64', '8192', '9999999'], fc.constantFrom('0', '-1', '1e3', '10000000', ''), true),
+  // (1 KB would leave the 2 KB fixture unread: a warning line before the answer, by design.)
   // A folder outside lets include: read there; nothing in the fixture includes, so the answer stays the same.
   valued('--allow-outside', [os.tmpdir(), path.dirname(workspace), '/'], fc.constant(''), true),
 ];
@@ -206,12 +210,12 @@ function specs(workspace: string): Spec[] {
         valued(
           '--from',
           ['ns/shop', 'shop:app=web', 'pod/shop/web-1'],
-          fc.oneof(fc.constantFrom('app in (web', 'ns/'), hostileText),
+          fc.oneof(fc.constantFrom('app in (web', 'ns/'), selectorText),
         ),
         valued(
           '--to',
           ['ns/shop', 'shop:app in (db,api)'],
-          fc.oneof(fc.constantFrom('app in (web', 'a=b=c'), hostileText),
+          fc.oneof(fc.constantFrom('app in (web', 'a=b=c'), selectorText),
         ),
         format(['text', 'json', 'csv', 'markdown']),
         ...policy,
