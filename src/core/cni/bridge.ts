@@ -115,10 +115,12 @@ export function ipMasqAnswers(
  * The plug-in's `ipMasq: true` rules, per pod and family (plugins/pkg/ip/ipmasq_iptables_linux.go):
  * `-A POSTROUTING -s <podIP> -j CNI-<hash>`, `-A CNI-<hash> -d <pod subnet> -j ACCEPT`,
  * `-A CNI-<hash> ! -d <multicast> -j MASQUERADE`, each with the comment `name: "<network>" id: "<containerID>"`.
+ * `<network>` is the network configuration's `name` (the bridge and ptp plug-ins pass `n.Name` to
+ * utils.FormatChainName and FormatComment): `cni.network`, else the conflist read, else the plug-in's default.
  */
-export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[], networkName?: string): CniRules {
+export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[]): CniRules {
   if (!node.cniIpMasq) return {};
-  const network = networkName ?? (t.cluster.cni.bridge === 'cbr0' ? 'kubenet' : 'cbr0');
+  const network = t.cluster.cni.network;
   const chains: string[] = [];
   const rules: string[] = [];
   const post: string[] = [];

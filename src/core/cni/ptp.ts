@@ -124,7 +124,7 @@ export const PTP_PLUGIN: CniPlugin = {
   wireNode: (node, pods) => ({ ...wireNode(node, pods), bridges: [] }),
   wirePod: (node, _pod, addresses) => wirePod(node, addresses),
   masquerade(node, pods, t) {
-    return { label: 'CNI ptp plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods, t.cluster.cni.network) };
+    return { label: 'CNI ptp plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };
   },
   ...ipMasqAnswers(
     'CNI ptp plugin',
