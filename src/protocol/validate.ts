@@ -17,6 +17,7 @@ import { VERIFY_DEVICES_STATUSES, type VerifyReportData } from './verify';
 import { isOneOf, ownValue } from '../core/lookup';
 import type { ReachExplain, ReachViewData, ReachViewQuery } from './messages';
 import type { Disposition, Reason } from '../core/trace/types';
+import type { DecisionEffect } from '../core/netfilter/types';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -27,8 +28,14 @@ const arrayOf = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) 
 /** An optional field: absent, or of its type (null is no value a `?:` field declares; JSON keeps it, so refuse it). */
 const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v);
 const isSpan = (v: unknown) => isRec(v) && isStr(v.file) && isNum(v.start) && isNum(v.end);
+/** Exactly one of `words` (a closed union of the declared type). */
+const oneOf =
+  (...words: readonly string[]) =>
+  (v: unknown) =>
+    isStr(v) && words.includes(v);
+const SEVERITIES = oneOf('error', 'warning', 'info', 'hint');
 const isDiagnostics = (v: unknown) =>
-  optional(v, (x) => arrayOf(x, (d) => isRec(d) && isStr(d.severity) && isStr(d.code) && isStr(d.message)));
+  optional(v, (x) => arrayOf(x, (d) => isRec(d) && SEVERITIES(d.severity) && isStr(d.code) && isStr(d.message)));
 const isPort = (v: unknown) => v === null || isNum(v);
 
 const isTuple = (v: unknown): v is Rec =>
@@ -36,7 +43,17 @@ const isTuple = (v: unknown): v is Rec =>
 const isRef = (v: unknown) => isRec(v) && isStr(v.netns) && isStr(v.device);
 const isStepSpan = (v: Rec) => optional(v.file, isStr) && optional(v.start, isNum) && optional(v.end, isNum);
 const isOuter = (v: Rec) =>
-  isStr(v.protocol) && isStr(v.device) && isRec(v.outer) && isStr(v.outer.src) && isStr(v.outer.dst);
+  oneOf('vxlan', 'geneve', 'ipip')(v.protocol) &&
+  isStr(v.device) &&
+  isRec(v.outer) &&
+  isStr(v.outer.src) &&
+  isStr(v.outer.dst) &&
+  optional(v.udpPort, isNum) &&
+  optional(v.vni, isNum) &&
+  optional(v.inner, isTuple);
+/** TraceHook, HookFamily and the evaluators' DecisionEffect (a netfilter step's verdict). */
+const HOOKS = oneOf('PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'INGRESS');
+const FAMILIES = oneOf('netdev', 'bridge');
 /** The tracer's words for how a walk ends and why: the views word each one, so an unknown one is refused. */
 const DISPOSITIONS: Record<Disposition, true> = {
   delivered: true,
@@ -65,6 +82,28 @@ const REASONS: Record<Reason, true> = {
   martian: true,
 };
 const isWord = (words: Record<string, true>) => (v: unknown) => isStr(v) && ownValue(words, v) === true;
+const DECISION_EFFECTS: Record<DecisionEffect, true> = {
+  ACCEPT: true,
+  DROP: true,
+  REJECT: true,
+  RETURN: true,
+  jump: true,
+  goto: true,
+  DNAT: true,
+  SNAT: true,
+  MASQUERADE: true,
+  MARK: true,
+  CONNMARK: true,
+  LOG: true,
+  NOTRACK: true,
+  none: true,
+  'not-chosen': true,
+  skipped: true,
+  unsupported: true,
+  error: true,
+};
+const NAT_TYPES = oneOf('DNAT', 'SNAT', 'MASQUERADE');
+
 /** Each kind with the fields the view reads (a step of an unknown kind is refused: the union is closed). */
 const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
   route: (v) =>
@@ -72,26 +111,64 @@ const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
     (v.table === 'local' || v.table === 'main') &&
     optional(v.route, isStr) &&
     optional(v.dev, isStr) &&
+    optional(v.via, isStr) &&
+    optional(v.reroute, oneOf('after-dnat', 'bridged-after-dnat')) &&
     isStrArray(v.considered),
-  neighbor: (v) => isStr(v.address) && isRec(v.domain) && isStr(v.domain.name) && optional(v.answer, isRef),
-  bridge: (v) => isStr(v.bridge) && isStr(v.outPort) && optional(v.inPort, isStr) && isStr(v.hairpin),
+  neighbor: (v) =>
+    isStr(v.address) &&
+    isRec(v.domain) &&
+    oneOf('bridge', 'network', 'link', 'device')(v.domain.kind) &&
+    isStr(v.domain.name) &&
+    optional(
+      v.answer,
+      (a) => isRef(a) && isRec(a) && oneOf('bridge', 'bridge-port', 'host', 'proxy-arp', 'vtep')(a.role),
+    ),
+  bridge: (v) =>
+    isStr(v.bridge) &&
+    isStr(v.outPort) &&
+    optional(v.inPort, isStr) &&
+    oneOf('not-needed', 'on', 'off')(v.hairpin) &&
+    oneOf('destination', 'nat-at-bridge')(v.lookup),
   veth: (v) => isRef(v.from) && isRef(v.to),
   netfilter: (v) =>
-    isStr(v.hook) &&
+    HOOKS(v.hook) &&
+    optional(v.family, FAMILIES) &&
     isStr(v.table) &&
     isStr(v.chain) &&
-    isStr(v.verdict) &&
+    isWord(DECISION_EFFECTS)(v.verdict) &&
     optional(v.rule, isStr) &&
+    optional(v.policy, (x) => x === true) &&
+    optional(v.target, isStr) &&
+    optional(v.probability, isNum) &&
+    optional(v.role, oneOf('service-firewall')) &&
     optional(v.priority, isNum) &&
     isStepSpan(v),
   nat: (v) =>
-    isStr(v.type) && isStr(v.chain) && isStr(v.rule) && isTuple(v.before) && isTuple(v.after) && isStepSpan(v),
-  conntrack: (v) => isStr(v.undoes) && isStr(v.rewrites) && isTuple(v.before) && isTuple(v.after),
+    NAT_TYPES(v.type) &&
+    isStr(v.table) &&
+    isStr(v.chain) &&
+    isStr(v.rule) &&
+    isTuple(v.before) &&
+    isTuple(v.after) &&
+    isStepSpan(v),
+  conntrack: (v) =>
+    oneOf('DNAT', 'SNAT')(v.undoes) &&
+    oneOf('source', 'destination')(v.rewrites) &&
+    isTuple(v.before) &&
+    isTuple(v.after),
   ttl: (v) => isNum(v.before) && isNum(v.after),
   affinity: (v) => isStr(v.chain) && isStr(v.client) && isRec(v.backend) && isStr(v.backend.ip),
   encap: isOuter,
   decap: isOuter,
-  policy: (v) => isStr(v.direction) && isStr(v.verdict) && isStr(v.pod) && isStrArray(v.policies) && isStepSpan(v),
+  policy: (v) =>
+    oneOf('ingress', 'egress')(v.direction) &&
+    oneOf('allowed', 'denied')(v.verdict) &&
+    isStr(v.pod) &&
+    isStrArray(v.policies) &&
+    optional(v.policy, isStr) &&
+    optional(v.ruleIndex, isNum) &&
+    optional(v.exempt, oneOf('not-isolated', 'own-node', 'same-pod', 'reply')) &&
+    isStepSpan(v),
   deliver: (v) =>
     isStr(v.netns) &&
     isStr(v.device) &&
@@ -99,7 +176,19 @@ const STEP_FIELDS: Record<StepKind, (v: Rec) => boolean> = {
     optional(v.reply, (x) => x === true) &&
     optional(v.pod, isStr) &&
     optional(v.container, isStr),
-  drop: (v) => isWord(DISPOSITIONS)(v.disposition) && isWord(REASONS)(v.reason) && isStr(v.netns) && isStepSpan(v),
+  drop: (v) =>
+    isWord(DISPOSITIONS)(v.disposition) &&
+    v.disposition !== 'delivered' &&
+    isWord(REASONS)(v.reason) &&
+    isStr(v.netns) &&
+    optional(v.device, isStr) &&
+    optional(v.hook, HOOKS) &&
+    optional(v.family, FAMILIES) &&
+    optional(v.table, isStr) &&
+    optional(v.chain, isStr) &&
+    optional(v.rule, isStr) &&
+    optional(v.address, isStr) &&
+    isStepSpan(v),
 };
 const isStepKind = (k: unknown): k is StepKind => isStr(k) && Object.hasOwn(STEP_FIELDS, k);
 const isStep = (v: unknown) => isRec(v) && isStr(v.detail) && isStepKind(v.kind) && STEP_FIELDS[v.kind](v);
@@ -114,7 +203,8 @@ const isHop = (v: unknown) =>
   arrayOf(v.steps, isStep);
 const isNat = (v: unknown) =>
   isRec(v) &&
-  isStr(v.type) &&
+  NAT_TYPES(v.type) &&
+  optional(v.reverse, (x) => x === true) &&
   isStr(v.netns) &&
   isStr(v.chain) &&
   isStr(v.rule) &&
