@@ -32,7 +32,7 @@ const isSpan = (v: unknown) => isRec(v) && isStr(v.file) && isNum(v.start) && is
 const oneOf =
   (...words: readonly string[]) =>
   (v: unknown) =>
-    isStr(v) && words.includes(v);
+    isOneOf(words, v);
 const SEVERITIES = oneOf('error', 'warning', 'info', 'hint');
 const isDiagnostics = (v: unknown) =>
   optional(v, (x) => arrayOf(x, (d) => isRec(d) && SEVERITIES(d.severity) && isStr(d.code) && isStr(d.message)));
