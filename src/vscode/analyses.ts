@@ -50,6 +50,8 @@ export interface TopologyState {
   lastMs?: number;
   /** What its last published analysis read (readingOf): asked again with nothing changed, it is the answer. */
   analysed?: string;
+  /** When its documents last changed (performance.now()): see Analyses.schedule. */
+  changedAt?: number;
 }
 
 /** Why the files are grouped anew (the log says it; only some causes can change what an analysis reads). */
@@ -315,16 +317,22 @@ export class Analyses implements vscode.Disposable {
   }
 
   /**
-   * Analyse soon, e.g. while the user types. The wait is as long as the topology's last analysis took (at most
-   * MAX_DEBOUNCE_MS): a small file is analysed at once after each change (nothing to save by waiting: its analysis
-   * is shorter than the gap between keys), a large one once the typing pauses for about the time its analysis would
-   * take, so a burst of keys does not start and stop one costly analysis per key.
+   * Analyse soon, e.g. while the user types. The first change after a pause is analysed at once: nothing is gained by
+   * waiting, and the person who made one edit sees its diagnostics as soon as they can be had (an edit waited as long
+   * as the last analysis took, up to MAX_DEBOUNCE_MS, which was most of the time to diagnostics on a small file).
+   * A change that follows the previous one sooner than the topology's last analysis took is part of a burst of keys:
+   * it waits until the typing pauses for that long (at most MAX_DEBOUNCE_MS), so a burst starts at most two
+   * analyses (the first key's, stopped by the burst's last if it is still running) instead of one per key.
    */
-  schedule(state: TopologyState, delayMs = Math.min(MAX_DEBOUNCE_MS, state.lastMs ?? 0)): void {
+  schedule(state: TopologyState, delayMs?: number): void {
+    const now = performance.now();
+    const wait = Math.min(MAX_DEBOUNCE_MS, state.lastMs ?? 0);
+    const afterPause = state.changedAt === undefined || now - state.changedAt >= wait;
+    state.changedAt = now;
     clearTimeout(this.timers.get(state.key));
     this.timers.set(
       state.key,
-      setTimeout(() => void this.run(state), delayMs),
+      setTimeout(() => void this.run(state), delayMs ?? (afterPause ? 0 : wait)),
     );
   }
 
