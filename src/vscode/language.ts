@@ -16,6 +16,7 @@ import {
   type Span,
 } from '../core';
 import type { Analyses } from './analyses';
+import type { LensData } from './features';
 import { textOf } from './analyses';
 import { toRange } from './convert';
 import { MANIFEST_LANGUAGES } from './files';
@@ -91,6 +92,24 @@ function toSymbol(s: DocumentSymbol, lines: LineIndex): vscode.DocumentSymbol {
   return symbol;
 }
 
+/** What a lens runs: a trace from or to its endpoint, or the reachability matrix of its policy's namespace. */
+function lensCommand(l: LensData, file: string): vscode.Command {
+  if (l.kind === 'reachability')
+    return {
+      title: 'Show reachability',
+      command: 'netpath.showReachability',
+      arguments: [{ file, [l.side]: `ns/${l.namespace}` }],
+      tooltip: `Which pods may reach which under the NetworkPolicies, ${l.side} namespace ${l.namespace}`,
+    };
+  const argument: TraceLensArgument = { file, ...(l.from ? { from: l.from } : {}), ...(l.to ? { to: l.to } : {}) };
+  return {
+    title: l.title,
+    command: 'netpath.tracePacket',
+    arguments: [argument],
+    tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
+  };
+}
+
 export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[] {
   // The outline and the lenses come with each analysis from the worker (features.ts): VS Code asks for them after
   // every change, and building the model here for them blocked the extension host for seconds on a large file.
@@ -135,31 +154,27 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
       });
     },
   };
+  // A lens is sent to the workbench without its command, which is filled in only for the lenses the editor shows
+  // (resolveCodeLens): a 15,000-pod file has 16,000 lenses, and sending every one with its command and arguments
+  // (each command with arguments is kept in the extension host's command cache) held up the host and the workbench
+  // for seconds after each analysis.
+  const lensData = new WeakMap<vscode.CodeLens, { readonly data: LensData; readonly file: string }>();
   const lenses: vscode.CodeLensProvider = {
     async provideCodeLenses(doc) {
       const found = await analyses.featuresFor(doc);
       if (!found) return undefined;
       const lines = linesOf(found.analysis, doc.uri.path, doc);
-      return found.features.lenses.map((l) => {
-        if (l.kind === 'reachability')
-          return new vscode.CodeLens(toRange(l.span, lines), {
-            title: 'Show reachability',
-            command: 'netpath.showReachability',
-            arguments: [{ file: doc.uri.toString(), [l.side]: `ns/${l.namespace}` }],
-            tooltip: `Which pods may reach which under the NetworkPolicies, ${l.side} namespace ${l.namespace}`,
-          });
-        const argument: TraceLensArgument = {
-          file: doc.uri.toString(),
-          ...(l.from ? { from: l.from } : {}),
-          ...(l.to ? { to: l.to } : {}),
-        };
-        return new vscode.CodeLens(toRange(l.span, lines), {
-          title: l.title,
-          command: 'netpath.tracePacket',
-          arguments: [argument],
-          tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
-        });
+      const file = doc.uri.toString();
+      return found.features.lenses.map((data) => {
+        const lens = new vscode.CodeLens(toRange(data.span, lines));
+        lensData.set(lens, { data, file });
+        return lens;
       });
+    },
+    resolveCodeLens(lens) {
+      const found = lensData.get(lens);
+      if (found) lens.command = lensCommand(found.data, found.file);
+      return lens;
     },
   };
   return [

@@ -304,7 +304,12 @@ suite('Analysis off the extension host thread', () => {
     );
     const pods = (outline ?? []).flatMap((s) => s.children).find((s) => s.name === 'pods');
     assert.equal(pods?.children.length, 600, 'the outline lists every pod');
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    // Lenses come without their commands, resolved only for those on screen: ask for every one resolved.
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+      10_000,
+    );
     const traces = lenses.filter((l) => l.command?.command === 'netpath.tracePacket');
     // From and to each pod and the external client, to each Service's one port.
     assert.equal(traces.length, 2 * 600 + 2 + 20, 'every pod, external and Service has its trace lenses');
@@ -532,7 +537,7 @@ suite('A kubectl -o json dump', () => {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
       'vscode.executeCodeLensProvider',
       doc.uri,
-      100,
+      10_000,
     );
     const traces = lenses
       .filter((l) => l.command?.command === 'netpath.tracePacket')
@@ -582,7 +587,7 @@ suite('A kubectl -o json dump', () => {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
       'vscode.executeCodeLensProvider',
       doc.uri,
-      100,
+      10_000,
     );
     assert.deepEqual(
       lenses.filter((l) => l.command?.command.startsWith('netpath.')),

@@ -117,7 +117,7 @@ suite('Language features', () => {
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
       'vscode.executeCodeLensProvider',
       doc.uri,
-      100,
+      10_000,
     );
     const ours = lenses.filter((l) => l.command?.command === 'netpath.tracePacket');
     const seen = ours.map(
