@@ -23,6 +23,7 @@ import { globToRegExp } from '../core/language/glob';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
 import { AnalysisWorker, type Features } from './worker-client';
+import { delayAfterChange } from './debounce';
 import { fileFeatures, type FileFeatures } from './features';
 import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } from './files';
 import { log } from './log';
@@ -50,7 +51,7 @@ export interface TopologyState {
   lastMs?: number;
   /** What its last published analysis read (readingOf): asked again with nothing changed, it is the answer. */
   analysed?: string;
-  /** When its documents last changed (performance.now()): see Analyses.schedule. */
+  /** When its documents last changed (performance.now()): see delayAfterChange. */
   changedAt?: number;
 }
 
@@ -62,9 +63,6 @@ export interface RegroupCause {
 
 /** A file the analysis did not read has no outline and no lenses. */
 const NO_FEATURES: FileFeatures = { symbols: [], lenses: [] };
-
-/** The longest wait after a change before analysing (a large topology's, while the user types). */
-export const MAX_DEBOUNCE_MS = 300;
 
 /** The topologies of one folder, as the command line groups them, and which of their files are NetPath documents. */
 interface Grouping {
@@ -316,23 +314,16 @@ export class Analyses implements vscode.Disposable {
     return (await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(() => undefined)) ?? [];
   }
 
-  /**
-   * Analyse soon, e.g. while the user types. The first change after a pause is analysed at once: nothing is gained by
-   * waiting, and the person who made one edit sees its diagnostics as soon as they can be had (an edit waited as long
-   * as the last analysis took, up to MAX_DEBOUNCE_MS, which was most of the time to diagnostics on a small file).
-   * A change that follows the previous one sooner than the topology's last analysis took is part of a burst of keys:
-   * it waits until the typing pauses for that long (at most MAX_DEBOUNCE_MS), so a burst starts at most two
-   * analyses (the first key's, stopped by the burst's last if it is still running) instead of one per key.
-   */
+  /** Analyse soon, e.g. while the user types: at once after a pause, else when the typing pauses (delayAfterChange). */
   schedule(state: TopologyState, delayMs?: number): void {
     const now = performance.now();
-    const wait = Math.min(MAX_DEBOUNCE_MS, state.lastMs ?? 0);
-    const afterPause = state.changedAt === undefined || now - state.changedAt >= wait;
+    const wait =
+      delayMs ?? delayAfterChange(state.lastMs, state.changedAt === undefined ? undefined : now - state.changedAt);
     state.changedAt = now;
     clearTimeout(this.timers.get(state.key));
     this.timers.set(
       state.key,
-      setTimeout(() => void this.run(state), delayMs ?? (afterPause ? 0 : wait)),
+      setTimeout(() => void this.run(state), wait),
     );
   }
 
