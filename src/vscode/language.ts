@@ -106,7 +106,11 @@ function lensCommand(l: LensData, file: string): vscode.Command {
     title: l.title,
     command: 'netpath.tracePacket',
     arguments: [argument],
-    tooltip: `Trace a packet ${l.from ? `from ${l.from}` : `to ${l.to}`}`,
+    tooltip: l.from
+      ? `Trace a packet from ${l.from}`
+      : l.to
+        ? `Trace a packet to ${l.to}`
+        : 'Trace a packet: pick where it starts and where it goes',
   };
 }
 

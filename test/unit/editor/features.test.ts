@@ -1,0 +1,40 @@
+/**
+ * The outline and CodeLens the editor gets with each analysis (src/vscode/features.ts): every endpoint's lenses in a
+ * file of ordinary size, one Trace Packet lens in a file with more than MAX_LENSES_PER_FILE.
+ */
+import assert from 'node:assert/strict';
+import { analyse } from '../../../src/core';
+import { fileFeatures, MAX_LENSES_PER_FILE } from '../../../src/vscode/features';
+import { netpathCluster } from '../../../bench/cluster';
+
+function featuresOf(pods: number) {
+  const path = `/w/c${pods}.netpath.yaml`;
+  const text = netpathCluster({ name: `c${pods}`, nodes: 10, pods, services: 10 });
+  return { text, features: fileFeatures(analyse([{ path, text }]), path) };
+}
+
+describe('editor: CodeLens per file', () => {
+  it('gives every pod and Service its trace lenses in a file of ordinary size', () => {
+    const { features } = featuresOf(300);
+    const traces = features.lenses.filter((l) => l.kind === 'trace');
+    // From and to each pod and the external client, to each Service's one port.
+    assert.equal(traces.length, 2 * 300 + 2 + 10);
+    assert.ok(traces.some((l) => l.kind === 'trace' && l.from === 'pod/default/pod0'));
+  });
+
+  it('gives a file with more lenses than the limit one lens that asks for both ends, and keeps the whole outline', () => {
+    const pods = MAX_LENSES_PER_FILE; // two lenses per pod: twice the limit
+    const { text, features } = featuresOf(pods);
+    assert.equal(features.lenses.length, 1);
+    const [lens] = features.lenses;
+    assert.ok(lens.kind === 'trace' && lens.from === undefined && lens.to === undefined, 'Trace Packet asks for both');
+    assert.match(
+      lens.kind === 'trace' ? lens.title : '',
+      /^Trace Packet… \(per-endpoint lenses are off: 4,012 in this file\)$/,
+    );
+    // Over the first pod's definition, where the per-endpoint lenses would start.
+    assert.equal(text.slice(lens.span.start, lens.span.end), 'pod0');
+    const podsGroup = features.symbols.flatMap((s) => s.children).find((s) => s.name === 'pods');
+    assert.equal(podsGroup?.children.length, pods, 'the outline still lists every pod');
+  });
+});
