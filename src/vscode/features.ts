@@ -5,7 +5,7 @@
  * time there (seconds for a 15,000-pod file, with the host's thread blocked). Plain data, so it crosses to the
  * extension host by postMessage; language.ts turns it into VS Code's types. No `vscode` import: the worker loads it.
  */
-import { documentSymbols, traceLenses, type Analysis, type DocumentSymbol, type Span } from '../core';
+import { documentSymbols, traceLenses, type Analysis, type DocumentSymbol, type Span, type Topology } from '../core';
 
 /** One CodeLens, before it is given its file's URI: a trace from or to an endpoint, or a policy's reachability. */
 export type LensData =
@@ -48,24 +48,51 @@ export function fileFeatures(analysis: Analysis, file: string): FileFeatures {
       side: p.policyTypes.includes('Ingress') ? 'to' : 'from',
       namespace: p.namespace,
     }));
+  const symbols = documentSymbols(analysis, file);
+  // Counted from the model first: a large file's lenses are not worth making (1.5 s for 15,000 pods on a busy
+  // machine, in the worker, which a newer edit's analysis waits behind).
+  const planned = traceLensesPlanned(analysis.topology, file);
+  if (reachability.length + planned.count > MAX_LENSES_PER_FILE && planned.first)
+    return { symbols, lenses: [oneLens(planned.first, reachability.length + planned.count)] };
   const traces: LensData[] = traceLenses(analysis, file).map((l) => ({ kind: 'trace', ...l }));
-  const lenses = [...reachability, ...traces];
-  return {
-    symbols: documentSymbols(analysis, file),
-    lenses: lenses.length > MAX_LENSES_PER_FILE ? oneLens(lenses) : lenses,
-  };
+  return { symbols, lenses: [...reachability, ...traces] };
 }
 
-/** A large file's one lens, over its first: Trace Packet, which asks for the source and the destination. */
-function oneLens(lenses: readonly LensData[]): LensData[] {
-  const first = lenses.reduce((a, b) => (b.span.start < a.span.start ? b : a));
-  return [
-    {
-      kind: 'trace',
-      span: first.span,
-      title: `Trace Packet… (per-endpoint lenses are off: ${lenses.length.toLocaleString('en-US')} in this file)`,
-    },
-  ];
+/**
+ * How many trace lenses traceLenses gives a file (two per pod and external, one per Service port, one for a Service
+ * without ports), and where the first endpoint is defined.
+ */
+export function traceLensesPlanned(t: Topology, file: string): { count: number; first: Span | undefined } {
+  let count = 0;
+  let first: Span | undefined;
+  const at = (span: Span) => {
+    if (!first || span.start < first.start) first = span;
+  };
+  for (const p of t.pods)
+    if (p.span.file === file) {
+      count += 2;
+      at(p.spans.name ?? p.span);
+    }
+  for (const x of t.externals)
+    if (x.span.file === file) {
+      count += 2;
+      at(x.spans.name ?? x.span);
+    }
+  for (const s of t.services)
+    if (s.span.file === file) {
+      count += Math.max(1, s.ports.length);
+      at(s.spans.name ?? s.span);
+    }
+  return { count, first };
+}
+
+/** A large file's one lens, over its first endpoint: Trace Packet, which asks for the source and the destination. */
+function oneLens(span: Span, instead: number): LensData {
+  return {
+    kind: 'trace',
+    span,
+    title: `Trace Packet… (per-endpoint lenses are off: ${instead.toLocaleString('en-US')} in this file)`,
+  };
 }
 
 /** The outline and lenses of every file an analysis read, by path. */

@@ -3,9 +3,12 @@
  * file of ordinary size, one Trace Packet lens in a file with more than MAX_LENSES_PER_FILE.
  */
 import assert from 'node:assert/strict';
-import { analyse } from '../../../src/core';
-import { fileFeatures, MAX_LENSES_PER_FILE } from '../../../src/vscode/features';
-import { netpathCluster } from '../../../bench/cluster';
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import { analyse, loadTopologyFiles, traceLenses } from '../../../src/core';
+import { fileFeatures, MAX_LENSES_PER_FILE, traceLensesPlanned } from '../../../src/vscode/features';
+import { kubernetesList, netpathCluster } from '../../../bench/cluster';
+import { nodeFileHost } from '../../../src/cli/host';
 
 function featuresOf(pods: number) {
   const path = `/w/c${pods}.netpath.yaml`;
@@ -36,5 +39,32 @@ describe('editor: CodeLens per file', () => {
     assert.equal(text.slice(lens.span.start, lens.span.end), 'pod0');
     const podsGroup = features.symbols.flatMap((s) => s.children).find((s) => s.name === 'pods');
     assert.equal(podsGroup?.children.length, pods, 'the outline still lists every pod');
+  });
+
+  it('counts from the model exactly the lenses it would make, and finds the first (examples, both cluster formats)', async () => {
+    const root = nodePath.resolve(__dirname, '../../../examples');
+    const entries = fs
+      .readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((n) => n.endsWith('.netpath.yaml'))
+      .map((n) => nodePath.join(root, n));
+    assert.ok(entries.length >= 10, 'the examples are found');
+    const size = { name: 'c', nodes: 4, pods: 40, services: 5 };
+    const topologies = [
+      ...(await Promise.all(entries.map(async (e) => (await loadTopologyFiles([e], nodeFileHost)).files))),
+      [{ path: '/w/c.netpath.yaml', text: netpathCluster(size) }],
+      [{ path: '/w/c.yaml', text: kubernetesList(size) }],
+    ];
+    let lenses = 0;
+    for (const files of topologies) {
+      const a = analyse(files);
+      for (const f of a.sources) {
+        const made = traceLenses(a, f.path);
+        const planned = traceLensesPlanned(a.topology, f.path);
+        assert.equal(planned.count, made.length, `the lenses of ${f.path}`);
+        assert.equal(planned.first?.start, made[0]?.span.start, `the first lens of ${f.path}`);
+        lenses += made.length;
+      }
+    }
+    assert.ok(lenses > 100, `the files have lenses to count (${lenses})`);
   });
 });
