@@ -142,6 +142,56 @@ suite('Included files', () => {
   });
 });
 
+suite("Hover in kube-proxy's nftables mode", () => {
+  suiteSetup(activateNetPath);
+
+  // Names as kube-proxy's own nftables proxier test expects them for ns1/svc1 (TestOverallNFTablesRules), from the
+  // extension host: the unit tier checks the core's hover, this the hover the workbench shows.
+  test("a Service's hover names kube-proxy's table, chains and verdict map element", async () => {
+    const doc = await untitled(`apiVersion: netpath.dev/v1alpha1
+kind: Topology
+metadata:
+  name: nft-hover
+cluster:
+  podCIDRs: [10.180.0.0/16]
+  serviceCIDRs: [172.30.0.0/16]
+  kubeProxy:
+    mode: nftables
+networks:
+  - name: lan
+    cidr: 192.168.99.0/24
+nodes:
+  - name: node1
+    interfaces:
+      - {name: eth0, network: lan, address: 192.168.99.11/24}
+    podCIDRs: [10.180.0.0/24]
+services:
+  - name: svc1
+    namespace: ns1
+    clusterIP: 172.30.0.41
+    ports: [{name: p80, port: 80, targetPort: 80}]
+    endpoints:
+      - {ip: 10.180.0.1, node: node1}
+`);
+    // The hover waits for the document's analysis itself.
+    const text = hoverText(
+      await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        doc.uri,
+        positionOf(doc, 'name: svc1', { offset: 7 }),
+      ),
+    );
+    assert.match(text, /table `ip kube-proxy`: chains `service-ULMVA6XW-ns1\/svc1\/tcp\/p80`/);
+    assert.match(
+      text,
+      /`@service-ips` element `172\.30\.0\.41 \. tcp \. 80 : goto service-ULMVA6XW-ns1\/svc1\/tcp\/p80`/,
+    );
+    assert.match(text, /`endpoint-5OJB2KTY-ns1\/svc1\/tcp\/p80__10\.180\.0\.1\/80`/);
+    assert.doesNotMatch(text, /KUBE-SVC-/, 'no iptables chain names in nftables mode');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
+
 suite('Quick fixes through the Code Action API', () => {
   suiteSetup(activateNetPath);
 
