@@ -57,7 +57,7 @@ export const CONCEPTS = {
   },
   service: {
     title: 'Service',
-    text: "A Service is a stable virtual IP (the cluster IP) in front of pods whose IPs come and go. No interface owns that IP: kube-proxy writes iptables rules on every node that DNAT packets sent to it to one of the Service's endpoints, chosen at random with equal probability.",
+    text: "A Service is a stable virtual IP (the cluster IP) in front of pods whose IPs come and go. No interface owns that IP: kube-proxy writes rules on every node (iptables, or nftables in its nftables mode) that DNAT packets sent to it to one of the Service's endpoints, chosen at random with equal probability.",
     link: { label: 'Kubernetes: Service', url: `${K8S_NET}service/` },
   },
   serviceCIDR: {
