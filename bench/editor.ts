@@ -213,7 +213,7 @@ function analysisLog(dir: string): string[] {
     fs
       .readFileSync(f, 'utf8')
       .split('\n')
-      .filter((l) => / (analysed|dropped|stopping|regrouped) /.test(l)),
+      .filter((l) => / (analysed|dropped|stopping|regrouped|topology view) /.test(l)),
   );
 }
 
