@@ -49,6 +49,8 @@ export interface Command {
 /** A usage or I/O error: printed as one line, exit code 2. */
 export class CliError extends Error {}
 
+export { quoted, QUOTED_MAX } from '../core';
+
 /**
  * Exit codes. 130 and 143 (128 + the signal's number, what a shell shows for a process killed by SIGINT or SIGTERM)
  * are what a stopped command returns to `main`; the process does not exit with them but re-raises the signal.

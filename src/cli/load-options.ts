@@ -1,6 +1,6 @@
 /** The options every command that reads a topology takes: --allow-outside DIR (repeatable) and --max-file-size-kb N. */
 import type { ArgumentOptions } from '../lab/files';
-import { CliError } from './command';
+import { CliError, quoted } from './command';
 
 export type { ArgumentOptions };
 
@@ -25,7 +25,7 @@ export function readLoadOption(args: readonly string[], i: number, into: Collect
   if (name === '--allow-outside') into.allowOutside.push(value);
   else {
     if (!/^\d{1,7}$/.test(value) || Number(value) < 1)
-      throw new CliError(`--max-file-size-kb '${value}' is not a size in KB (a whole number from 1)`);
+      throw new CliError(`--max-file-size-kb ${quoted(value)} is not a size in KB (a whole number from 1)`);
     into.maxFileSizeKB = Number(value);
   }
   return { next };

@@ -4,7 +4,7 @@
  * Usage and I/O errors print one line and exit 2; no stack traces.
  */
 import { escapeControls, escapeOutput } from '../core';
-import { CliError, EXIT, STOP_SIGNALS, terminalOf, type CliIO, type StopSignal } from './command';
+import { CliError, EXIT, quoted, STOP_SIGNALS, terminalOf, type CliIO, type StopSignal } from './command';
 import { COMMANDS } from './commands';
 import { VERSION } from './version';
 
@@ -45,7 +45,7 @@ export async function main(argv: readonly string[], terminal: CliIO): Promise<nu
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
     io.err(
-      `netpath: unknown command '${escapeControls(first)}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`,
+      `netpath: unknown command ${escapeControls(quoted(first))} (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see netpath --help)\n`,
     );
     return EXIT.usage;
   }

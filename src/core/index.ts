@@ -20,7 +20,7 @@ export type { Topology, SourceFile } from './model/types';
 export type { FileHost, LoadOptions, LoadResult } from './workspace/load';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILES, isInside } from './workspace/load';
 export { LineIndex, type LineColumn } from './syntax/lines';
-export { escapeControls, escapeDeep, escapeOutput } from './syntax/escape';
+export { escapeControls, escapeDeep, escapeOutput, quoted, QUOTED_MAX } from './syntax/escape';
 export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };

@@ -1,6 +1,6 @@
 import { escapeControls } from '../../core';
 import { DEFAULT_PREFIX, labDown, labUnavailable, labUp, loadLabTopology, LabError } from '../../lab';
-import { CliError, EXIT, exitForStop, type CliIO, type Command } from '../command';
+import { CliError, EXIT, exitForStop, type CliIO, type Command, quoted } from '../command';
 
 const USAGE = `Usage: netpath lab up <file|folder>... [--prefix NAME]
        netpath lab down [--prefix NAME]
@@ -33,7 +33,7 @@ function parse(args: readonly string[]): { action: string; paths: string[]; pref
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
       if (!v) throw new CliError('--prefix needs a value');
       prefix = v;
-    } else if (a.startsWith('-')) throw new CliError(`unknown option '${a}' (see netpath lab --help)`);
+    } else if (a.startsWith('-')) throw new CliError(`unknown option ${quoted(a)} (see netpath lab --help)`);
     else paths.push(a);
   }
   if (action === 'up' && !paths.length) throw new CliError('lab up needs at least one file or folder');

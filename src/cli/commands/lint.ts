@@ -7,7 +7,7 @@ import {
   type Inventory,
   type Problem,
 } from '../../core';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, type Command, quoted } from '../command';
 import { format, FORMATS, type Format } from '../format';
 import { displayPath, loadEntries, topologiesOf } from '../host';
 import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
@@ -47,10 +47,11 @@ function parse(args: readonly string[]): { format: Format; paths: string[]; load
     else if (a === '--') {
       paths.push(...args.slice(i + 1));
       break;
-    } else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath lint --help)`);
+    } else if (a.startsWith('-') && a !== '-')
+      throw new CliError(`unknown option ${quoted(a)} (see netpath lint --help)`);
     else paths.push(a);
     if (value !== undefined) {
-      if (!isOneOf(FORMATS, value)) throw new CliError(`unknown format '${value}': use text, json or sarif`);
+      if (!isOneOf(FORMATS, value)) throw new CliError(`unknown format ${quoted(value)}: use text, json or sarif`);
       kind = value;
     }
   }

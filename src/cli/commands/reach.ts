@@ -8,7 +8,7 @@ import {
   type PolicyOptions,
   type ReachPort,
 } from '../../core';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, type Command, quoted } from '../command';
 import { loadOneTopology } from '../host';
 import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
 import { isOneOf } from '../../core/lookup';
@@ -57,7 +57,8 @@ function parse(args: readonly string[]): Args {
       const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
       if (v === undefined) throw new CliError(`${name} needs a value (see netpath reach --help)`);
       opts[name] = v;
-    } else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath reach --help)`);
+    } else if (a.startsWith('-') && a !== '-')
+      throw new CliError(`unknown option ${quoted(a)} (see netpath reach --help)`);
     else paths.push(a);
   }
   if (!paths.length) throw new CliError('reach needs at least one file or folder (see netpath reach --help)');
@@ -69,7 +70,7 @@ const PROTOCOL_OF = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' } as const;
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!isOneOf(allowed, value)) throw new CliError(`${name} '${value}': use ${allowed.join(' or ')}`);
+  if (!isOneOf(allowed, value)) throw new CliError(`${name} ${quoted(value)}: use ${allowed.join(' or ')}`);
   return value;
 }
 
@@ -85,7 +86,7 @@ export const reach: Command = {
     if (opts['--port'] !== undefined) {
       ports = opts['--port'].split(',').map((p) => {
         const n = /^\d{1,5}$/.test(p.trim()) ? Number(p.trim()) : NaN;
-        if (!(n >= 1 && n <= 65535)) throw new CliError(`--port '${p}' is not a port (1-65535)`);
+        if (!(n >= 1 && n <= 65535)) throw new CliError(`--port ${quoted(p)} is not a port (1-65535)`);
         return { protocol: proto, port: n };
       });
     } else if (opts['--proto'] !== undefined) throw new CliError('--proto needs --port');

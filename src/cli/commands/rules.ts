@@ -1,5 +1,5 @@
 import { DIAGNOSTIC_CODES } from '../../core';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, type Command, quoted } from '../command';
 
 export const rules: Command = {
   name: 'rules',
@@ -16,8 +16,8 @@ Details and examples: docs/diagnostics.md.`,
       // --format wins, as in every other command (a later `--format text` left the output JSON).
       const v = a === '--format' ? args[++i] : a.startsWith('--format=') ? a.slice('--format='.length) : undefined;
       if (a === '--format' && v === undefined) throw new CliError('--format needs a value: text or json');
-      if (v === undefined) throw new CliError(`unknown argument '${a}' (see netpath rules --help)`);
-      if (v !== 'text' && v !== 'json') throw new CliError(`unknown format '${v}': use text or json`);
+      if (v === undefined) throw new CliError(`unknown argument ${quoted(a)} (see netpath rules --help)`);
+      if (v !== 'text' && v !== 'json') throw new CliError(`unknown format ${quoted(v)}: use text or json`);
       json = v === 'json';
     }
     if (json) {

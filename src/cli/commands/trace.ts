@@ -7,7 +7,7 @@ import {
   type PolicyOptions,
   type TraceRequest,
 } from '../../core';
-import { CliError, EXIT, type Command } from '../command';
+import { CliError, EXIT, type Command, quoted } from '../command';
 import { loadOneTopology } from '../host';
 import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
 import { TRACE_PROTOCOLS } from '../../core/trace/types';
@@ -89,7 +89,8 @@ function parse(args: readonly string[]): Args {
     } else if (a === '--reply') reply = true;
     else if (a === '--wide') wide = true;
     else if (a === '--verbose') verbose = true;
-    else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option '${a}' (see netpath trace --help)`);
+    else if (a.startsWith('-') && a !== '-')
+      throw new CliError(`unknown option ${quoted(a)} (see netpath trace --help)`);
     else paths.push(a);
   }
   if (!paths.length) throw new CliError('trace needs at least one file or folder (see netpath trace --help)');
@@ -97,17 +98,17 @@ function parse(args: readonly string[]): Args {
     throw new CliError('trace needs --from <endpoint> and --to <endpoint> (see netpath trace --help)');
   const proto = opts['--proto'];
   if (proto !== undefined && !isOneOf(TRACE_PROTOCOLS, proto))
-    throw new CliError(`unknown protocol '${proto}': use tcp, udp, sctp or icmp`);
+    throw new CliError(`unknown protocol ${quoted(proto)}: use tcp, udp, sctp or icmp`);
   const format = opts['--format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
+  if (format !== 'text' && format !== 'json') throw new CliError(`unknown format ${quoted(format)}: use text or json`);
   const sportText = opts['--sport'];
   const sport = sportText === undefined ? undefined : /^\d{1,5}$/.test(sportText) ? Number(sportText) : NaN;
   if (sport !== undefined && !(sport >= 1 && sport <= 65535))
-    throw new CliError(`--sport '${sportText}' is not a port (1-65535)`);
+    throw new CliError(`--sport ${quoted(sportText)} is not a port (1-65535)`);
   const sizeText = opts['--size'];
   const size = sizeText === undefined ? undefined : /^\d{1,5}$/.test(sizeText) ? Number(sizeText) : NaN;
   if (size !== undefined && !(size >= 68 && size <= 65535))
-    throw new CliError(`--size '${sizeText}' is not an IP packet size in bytes (68-65535)`);
+    throw new CliError(`--size ${quoted(sizeText)} is not an IP packet size in bytes (68-65535)`);
   return {
     paths,
     load: loadOptions(load),
@@ -168,9 +169,9 @@ function policyOptions(opts: Record<string, string>): { policy?: Partial<PolicyO
   const ipb = opts['--ipblock-pod-ips'];
   const node = opts['--node-traffic'];
   if (ipb !== undefined && ipb !== 'match' && ipb !== 'ignore')
-    throw new CliError(`--ipblock-pod-ips '${ipb}': use match or ignore`);
+    throw new CliError(`--ipblock-pod-ips ${quoted(ipb)}: use match or ignore`);
   if (node !== undefined && node !== 'allow' && node !== 'policy')
-    throw new CliError(`--node-traffic '${node}': use allow or policy`);
+    throw new CliError(`--node-traffic ${quoted(node)}: use allow or policy`);
   if (ipb === undefined && node === undefined) return {};
   return {
     policy: {

@@ -1,6 +1,6 @@
 import { escapeControls, escapeDeep } from '../../core';
 import { formatVerifyText, runVerify, VerifyInterrupted, VerifyUnavailable } from '../../lab';
-import { CliError, EXIT, exitForStop, type Command } from '../command';
+import { CliError, EXIT, exitForStop, type Command, quoted } from '../command';
 
 const USAGE = `Usage: netpath verify <file|folder>... [--flows FILE] [--format text|json] [--prefix NAME] [--no-devices]
                       [--capture-dir DIR]
@@ -46,12 +46,13 @@ export const verify: Command = {
         if (v === undefined) throw new CliError(`${name} needs a value (see netpath verify --help)`);
         opts[name] = v;
       } else if (a === '--no-devices') opts[a] = 'true';
-      else if (a.startsWith('-')) throw new CliError(`unknown option '${a}' (see netpath verify --help)`);
+      else if (a.startsWith('-')) throw new CliError(`unknown option ${quoted(a)} (see netpath verify --help)`);
       else paths.push(a);
     }
     if (!paths.length) throw new CliError('verify needs at least one file or folder (see netpath verify --help)');
     const format = opts['--format'] ?? 'text';
-    if (format !== 'text' && format !== 'json') throw new CliError(`unknown format '${format}': use text or json`);
+    if (format !== 'text' && format !== 'json')
+      throw new CliError(`unknown format ${quoted(format)}: use text or json`);
     try {
       const report = await runVerify(
         paths,

@@ -44,3 +44,17 @@ export function escapeDeep<T>(value: T): T {
   }
   return value;
 }
+
+/** The longest input a message quotes whole. */
+export const QUOTED_MAX = 100;
+
+/**
+ * Input as a message quotes it: in single quotes, cut after QUOTED_MAX characters (never inside a surrogate pair)
+ * with its length said, so a pasted file or a 200,000-character argument is not echoed back whole. Not escaped:
+ * control characters are escaped where the message is printed (escapeControls).
+ */
+export function quoted(value: string): string {
+  if (value.length <= QUOTED_MAX) return `'${value}'`;
+  const cut = /[\uDC00-\uDFFF]/.test(value[QUOTED_MAX]) ? QUOTED_MAX - 1 : QUOTED_MAX;
+  return `'${value.slice(0, cut)}…' (${value.length.toLocaleString('en-US')} characters)`;
+}

@@ -5,6 +5,7 @@
  * Parsing is pure and never throws: bad input gives a message (with close names for unknown objects).
  */
 import { formatAddress, parseAddress, splitBracketedHostPort, type Family } from '../net/address';
+import { quoted } from '../syntax/escape';
 
 export type Endpoint =
   | { readonly kind: 'pod'; readonly namespace?: string; readonly name: string; readonly suffix?: string }
@@ -38,11 +39,11 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
   if (kindMatch) {
     const kind = kindMatch[1] === 'service' ? 'svc' : (kindMatch[1] as 'pod' | 'svc' | 'node' | 'external');
     const { name: path, suffix } = splitSuffix(kindMatch[2]);
-    if (suffix === '') return fail(`'${t}': nothing after ':'.`);
+    if (suffix === '') return fail(`${quoted(t)}: nothing after ':'.`);
     const parts = path.split('/');
     if (parts.some((p) => p === '') || parts.length > (kind === 'pod' || kind === 'svc' ? 2 : 1)) {
       return fail(
-        `'${t}' is not ${kind === 'pod' ? 'pod/[<namespace>/]<name>' : kind === 'svc' ? 'svc/[<namespace>/]<name>:<port>' : `${kind}/<name>`}.`,
+        `${quoted(t)} is not ${kind === 'pod' ? 'pod/[<namespace>/]<name>' : kind === 'svc' ? 'svc/[<namespace>/]<name>:<port>' : `${kind}/<name>`}.`,
       );
     }
     if (kind === 'pod' || kind === 'svc') {
@@ -54,17 +55,17 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
   const lh = /^localhost:(.*)$/.exec(t);
   if (lh) {
     const port = parsePort(lh[1]);
-    return port ? ok({ kind: 'localhost', port }) : fail(`'${t}': '${lh[1]}' is not a port (1-65535).`);
+    return port ? ok({ kind: 'localhost', port }) : fail(`${quoted(t)}: ${quoted(lh[1])} is not a port (1-65535).`);
   }
   const v6 = splitBracketedHostPort(t);
   if (v6) {
     const a = parseAddress(v6.host);
-    if (!a || a.family !== 6) return fail(`'${v6.host}' is not an IPv6 address.`);
+    if (!a || a.family !== 6) return fail(`${quoted(v6.host)} is not an IPv6 address.`);
     if (v6.port === undefined) return ok({ kind: 'ip', address: formatAddress(a), family: 6 });
     const port = parsePort(v6.port);
     return port
       ? ok({ kind: 'ip', address: formatAddress(a), family: 6, port })
-      : fail(`'${t}': '${v6.port}' is not a port (1-65535).`);
+      : fail(`${quoted(t)}: ${quoted(v6.port)} is not a port (1-65535).`);
   }
   const bare = parseAddress(t);
   if (bare) return ok({ kind: 'ip', address: formatAddress(bare), family: bare.family });
@@ -74,10 +75,10 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
     const port = parsePort(suffix);
     return port
       ? ok({ kind: 'ip', address: formatAddress(a), family: 4, port })
-      : fail(`'${t}': '${suffix}' is not a port (1-65535).`);
+      : fail(`${quoted(t)}: ${quoted(suffix)} is not a port (1-65535).`);
   }
   return fail(
-    `'${t}' is not an endpoint: use pod/[<ns>/]<name>, svc/[<ns>/]<name>:<port>, node/<name>, external/<name>, <ip>[:<port>], [<ipv6>]:<port> or localhost:<port>.`,
+    `${quoted(t)} is not an endpoint: use pod/[<ns>/]<name>, svc/[<ns>/]<name>:<port>, node/<name>, external/<name>, <ip>[:<port>], [<ipv6>]:<port> or localhost:<port>.`,
   );
 }
 
@@ -106,6 +107,6 @@ export function closeNames(wanted: string, known: readonly string[], n = 5): str
 }
 
 export function unknownMessage(kind: string, wanted: string, known: readonly string[]): string {
-  if (!known.length) return `No ${kind} '${wanted}': the topology defines no ${kind}s.`;
-  return `No ${kind} '${wanted}'. Close names: ${closeNames(wanted, known).join(', ')}.`;
+  if (!known.length) return `No ${kind} ${quoted(wanted)}: the topology defines no ${kind}s.`;
+  return `No ${kind} ${quoted(wanted)}. Close names: ${closeNames(wanted, known).join(', ')}.`;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { escapeControls, escapeOutput } from '../../../src/core';
+import { escapeControls, escapeOutput, quoted, QUOTED_MAX } from '../../../src/core';
 import { main } from '../../../src/cli/main';
 
 const HOSTILE = 'evil\u001b[2J\u001b]0;owned\u0007\u009b31m\u202egnp.exe\u007f\nx.yaml:1:1 error forged';
@@ -107,5 +107,32 @@ describe('cli: control characters from input are escaped', () => {
     assert.ok(r.out.includes('\u001b[1m'), 'bold titles');
     assert.match(r.out, /evil\\u001b\[2J/);
     assert.doesNotMatch(r.out.replace(new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g'), ''), RAW);
+  });
+});
+
+describe('an argument an error quotes is cut when long', () => {
+  it('quotes a short argument whole and a long one cut, with its length', () => {
+    assert.equal(quoted('--formt'), "'--formt'");
+    const long = 'x'.repeat(200_000);
+    assert.equal(quoted(long), `'${'x'.repeat(QUOTED_MAX)}…' (200,000 characters)`);
+  });
+
+  it('never cuts a surrogate pair in two', () => {
+    const value = `${'x'.repeat(QUOTED_MAX - 1)}😀tail`;
+    assert.equal(quoted(value), `'${'x'.repeat(QUOTED_MAX - 1)}…' (${value.length} characters)`);
+    assert.doesNotMatch(quoted(value), /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, 'no lone high surrogate');
+  });
+
+  it('netpath trace with a 200,000-character endpoint: one short line that quotes its start', async () => {
+    const err: string[] = [];
+    const code = await main(['trace', 'examples/two-node-lab', '--from', 'pod/client', '--to', 'y'.repeat(200_000)], {
+      cwd: path.resolve(__dirname, '../../..'),
+      out: () => {},
+      err: (t) => err.push(t),
+    });
+    assert.equal(code, 2);
+    assert.equal(err.join('').split('\n').length, 2, 'one line');
+    assert.ok(err.join('').length < 400, `${err.join('').length} characters`);
+    assert.ok(err.join('').includes(`'${'y'.repeat(QUOTED_MAX)}…' (200,000 characters)`));
   });
 });

@@ -16,9 +16,15 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { escapeControls } from '../../../src/core';
 import { main } from '../../../src/cli/main';
+import { quoted, QUOTED_MAX } from '../../../src/cli/command';
 import { fuzzTimeout, params } from './harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
+/**
+ * The longest usage error line: the message (under 200 characters) around at most two quoted arguments (an endpoint
+ * and its port) of QUOTED_MAX characters, each of which may print as a 6-character escape (`\u001b`).
+ */
+const ERROR_LINE_MAX = 200 + 2 * 6 * QUOTED_MAX;
 // Anything a terminal acts on: C0 but newline, DEL, C1, bidi controls, line separators. No terminal is given, so
 // NetPath paints nothing either: no escape character at all may be printed.
 // eslint-disable-next-line no-control-regex -- the characters under test
@@ -290,9 +296,11 @@ describe('fuzz: the CLI answers every argv with one clear line or the right resu
       new RegExp(`^netpath ${command}: [^\\n]+\\n$`),
       `not one line for ${shown}: ${r.err.slice(0, 500)}`,
     );
+    // An error quotes what it refuses, cut when long: never a pasted file or a 200,000-character value whole.
+    assert.ok(r.err.length <= ERROR_LINE_MAX, `a ${r.err.length}-character error line for ${shown}`);
     if (names !== undefined)
       assert.ok(
-        r.err.includes(`'${escapeControls(names)}'`) || r.err.includes(`${escapeControls(names)} `),
+        r.err.includes(escapeControls(quoted(names))) || r.err.includes(`${escapeControls(names)} `),
         `${r.err.slice(0, 300)} does not name ${names.slice(0, 100)}`,
       );
   }
