@@ -46,7 +46,7 @@ export interface NodeDraft {
 export interface PodDraft {
   pod: Pod;
   /** Which fields the source set explicitly (a NetPath refinement only overrides these). */
-  set: Set<keyof Pod>;
+  set: ReadonlySet<keyof Pod>;
 }
 
 export interface ServiceDraft {
@@ -191,8 +191,13 @@ export class Drafts {
     this.nodes.set(d.name, list);
   }
 
-  addPod(pod: Pod, set: Set<keyof Pod>): void {
-    const list = this.pods.get(pod.id) ?? [];
+  addPod(pod: Pod, set: ReadonlySet<keyof Pod>): void {
+    const list = this.pods.get(pod.id);
+    // The common case, a pod met for the first time: one lookup, no search.
+    if (!list) {
+      this.pods.set(pod.id, [{ pod, set }]);
+      return;
+    }
     const sameOrigin = list.find((x) => x.pod.origin === pod.origin);
     if (sameOrigin) {
       this.report('name.duplicate', 'error', `Pod '${pod.id}' is defined twice.`, pod.spans.name ?? pod.span, [

@@ -138,6 +138,10 @@ function k8sNode(b: Drafts, root: YMap): void {
   });
 }
 
+/** The fields a Pod object sets (shared by every Pod draft: nothing adds to a draft's set after it is made). */
+const POD_OBJECT_FIELDS: ReadonlySet<keyof Pod> = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
+const POD_OBJECT_FIELDS_WITH_IPS: ReadonlySet<keyof Pod> = new Set<keyof Pod>([...POD_OBJECT_FIELDS, 'ips']);
+
 function k8sPod(b: Drafts, root: YMap): void {
   const meta = get(root, 'metadata');
   const nameNode = get(meta, 'name');
@@ -148,8 +152,7 @@ function k8sPod(b: Drafts, root: YMap): void {
   const status = get(root, 'status');
   let ips = list(get(status, 'podIPs')).flatMap((p) => strings(get(p, 'ip')));
   if (!ips.length) ips = strings(get(status, 'podIP'));
-  const set = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
-  if (ips.length) set.add('ips');
+  const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
   const pod: Pod = {
     name,
     namespace,

@@ -130,6 +130,23 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
 }
 
+/** The fields a NetPath pod may set over a Pod object, in the order its `set` lists them (bit i: field i). */
+const POD_SET_FIELDS: readonly (keyof Pod)[] = ['node', 'ips', 'hostVeth', 'hostNetwork', 'labels', 'containers'];
+/**
+ * One set per combination of fields written, shared by every pod that writes the same ones (most pods write the
+ * same few): a Set per pod was tens of thousands of them alive until the model is built. Nothing adds to a draft's
+ * set after it is made.
+ */
+const podFieldSets = new Map<number, ReadonlySet<keyof Pod>>();
+function podFieldsSet(bits: number): ReadonlySet<keyof Pod> {
+  let set = podFieldSets.get(bits);
+  if (!set) {
+    set = new Set(POD_SET_FIELDS.filter((_, i) => bits & (1 << i)));
+    podFieldSets.set(bits, set);
+  }
+  return set;
+}
+
 function netpathPod(b: Drafts, p: YNode): void {
   if (p.kind !== 'map') return;
   // One pass over the pod's fields (a topology has tens of thousands of pods): the first value of each field, as
@@ -191,13 +208,14 @@ function netpathPod(b: Drafts, p: YNode): void {
   // `ips`, or `ip` when `ips` holds no string (addressList).
   let ips = strings(ipsNode);
   if (!ips.length) ips = strings(ipNode);
-  const set = new Set<keyof Pod>();
-  if (nodeNode) set.add('node');
-  if (ips.length) set.add('ips');
-  if (hostVethNode) set.add('hostVeth');
-  if (hostNetworkNode) set.add('hostNetwork');
-  if (labelsNode) set.add('labels');
-  if (containersNode) set.add('containers');
+  const set = podFieldsSet(
+    (nodeNode ? 1 : 0) |
+      (ips.length ? 2 : 0) |
+      (hostVethNode ? 4 : 0) |
+      (hostNetworkNode ? 8 : 0) |
+      (labelsNode ? 16 : 0) |
+      (containersNode ? 32 : 0),
+  );
   const ipValues: string[] = new Array<string>(ips.length);
   for (let i = 0; i < ips.length; i++) ipValues[i] = ips[i].value;
   const pod: Pod = {

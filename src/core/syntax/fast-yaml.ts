@@ -100,6 +100,9 @@ const ESCAPES: Record<string, string> = {
 /** At most this many distinct keys are shared (a file of millions of distinct keys gets copies past it). */
 const MAX_INTERNED_KEYS = 10000;
 
+/** Slots of the cache of recent plain keys (a power of two). */
+const KEY_CACHE_SIZE = 1024;
+
 class Reader {
   private pos = 0;
   /** Nesting depth of collections: deeper than the general reader converts is left to it. */
@@ -114,6 +117,9 @@ class Reader {
   private readonly keys = new Map<string, string>();
   /** Plain keys as written, to their text (`0x10:` is the key '16'), so a known key is neither tested nor resolved again. */
   private readonly plainKeys = new Map<string, string>();
+  /** The last plain key seen in each slot of the key cache (as written), and its text. */
+  private readonly keyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
+  private readonly keyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
 
   constructor(
     private readonly file: string,
@@ -349,12 +355,25 @@ class Reader {
     const c = t.charCodeAt(p);
     if (c === DQ || c === SQ) return this.intern(this.quoted(p, colon));
     if (t.charCodeAt(colon - 1) === SP) throw OUT; // `key :`
+    // Most keys are one of a few dozen met before: a direct-mapped cache on the key's length and end characters,
+    // checked against the text in place, finds them without slicing the key out and hashing it.
+    const length = colon - p;
+    const slot = (length * 31 + c * 7 + t.charCodeAt(colon - 1)) & (KEY_CACHE_SIZE - 1);
+    const cachedRaw = this.keyCacheRaw[slot];
+    if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
+      return this.keyCacheText[slot];
     const raw = t.slice(p, colon);
     const known = this.plainKeys.get(raw);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.keyCacheRaw[slot] = raw;
+      this.keyCacheText[slot] = known;
+      return known;
+    }
     if (/[[\]{},]/.test(raw) || raw.startsWith('? ') || raw.startsWith(': ')) throw OUT;
     const text = this.intern(String(resolvePlain(raw)));
     if (this.plainKeys.size < MAX_INTERNED_KEYS) this.plainKeys.set(raw, text);
+    this.keyCacheRaw[slot] = raw;
+    this.keyCacheText[slot] = text;
     return text;
   }
 
