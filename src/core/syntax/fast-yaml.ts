@@ -100,6 +100,9 @@ const ESCAPES: Record<string, string> = {
 /** At most this many distinct keys are shared (a file of millions of distinct keys gets copies past it). */
 const MAX_INTERNED_KEYS = 10000;
 
+/** Up to this many keys a mapping's keys are compared pairwise for duplicates; past it, through a Set. */
+const SMALL_MAP = 16;
+
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
@@ -117,6 +120,8 @@ class Reader {
   private readonly keys = new Map<string, string>();
   /** Plain keys as written, to their text (`0x10:` is the key '16'), so a known key is neither tested nor resolved again. */
   private readonly plainKeys = new Map<string, string>();
+  /** Whether some mapping read so far has a key written twice. */
+  duplicateKeys = false;
   /** The last plain key seen in each slot of the key cache (as written), and its text. */
   private readonly keyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
   private readonly keyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
@@ -325,14 +330,47 @@ class Reader {
     return new SeqNode(items.slice(), this.file, start, this.end);
   }
 
+  /**
+   * Notes a key written twice in one mapping (the mapping's slots so far, and past {@link SMALL_MAP} keys the set of
+   * them, which it returns): a file without one needs no pass of its own for yaml.duplicate-key (yaml.ts).
+   */
+  private noteKey(
+    slots: readonly (string | number | YNode)[],
+    key: string,
+    seen: Set<string> | undefined,
+  ): Set<string> | undefined {
+    if (this.duplicateKeys) return undefined;
+    if (seen) {
+      if (seen.has(key)) this.duplicateKeys = true;
+      else seen.add(key);
+      return seen;
+    }
+    const n = slots.length;
+    for (let at = 0; at < n; at += 4)
+      if (slots[at] === key) {
+        this.duplicateKeys = true;
+        return undefined;
+      }
+    if (n < SMALL_MAP * 4) return undefined;
+    // A large mapping: its keys in a set from here on, not compared pairwise.
+    const all = new Set<string>([key]);
+    for (let at = 0; at < n; at += 4) {
+      const k = slots[at];
+      if (typeof k === 'string') all.add(k);
+    }
+    return all;
+  }
+
   private blockMap(p: number, col: number): YMap {
     if (++this.depth > 150) throw OUT;
     const slots: (string | number | YNode)[] = [];
+    let seen: Set<string> | undefined;
     const start = p;
     for (;;) {
       const colon = this.keyColon(p);
       if (colon < 0) throw OUT;
       const key = this.key(p, colon);
+      seen = this.noteKey(slots, key, seen);
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
@@ -546,6 +584,7 @@ class Reader {
     let q = this.skipSpaces(p + 1);
     const items: YNode[] = [];
     const slots: (string | number | YNode)[] = [];
+    let seen: Set<string> | undefined;
     if (t.charCodeAt(q) !== close) {
       for (;;) {
         if (open === LBRACE) {
@@ -557,7 +596,9 @@ class Reader {
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          slots.push(this.intern(String(k.value)), v, k.start, k.end);
+          const key = this.intern(String(k.value));
+          seen = this.noteKey(slots, key, seen);
+          slots.push(key, v, k.start, k.end);
         } else {
           items.push(this.flowNode(q));
         }
@@ -626,11 +667,24 @@ class Reader {
  * reader would give; `undefined` otherwise (the caller then uses the general reader).
  */
 export function parseFastYaml(file: string, text: string): YDocument[] | undefined {
+  return readFastYaml(file, text)?.documents;
+}
+
+/** What the fast reader read: the documents, and whether any mapping in them has a key written twice. */
+export interface FastYaml {
+  readonly documents: YDocument[];
+  readonly duplicateKeys: boolean;
+}
+
+/** {@link parseFastYaml}, saying whether a key is written twice somewhere (else no duplicate-key pass is needed). */
+export function readFastYaml(file: string, text: string): FastYaml | undefined {
   if (text.includes('\t') || text.charCodeAt(0) === 0xfeff) return undefined;
   const cr = text.indexOf('\r');
   if (cr >= 0) return crlf(file, text, cr);
   try {
-    return new Reader(file, text).documents();
+    const reader = new Reader(file, text);
+    const documents = reader.documents();
+    return { documents, duplicateKeys: reader.duplicateKeys };
   } catch {
     // Outside the subset, or nested past the stack: the general reader handles (and reports) it.
     return undefined;
@@ -642,7 +696,7 @@ export function parseFastYaml(file: string, text: string): YDocument[] | undefin
  * span moved back by the CRs before it. YAML reads CRLF as one line break, so the tree is the same; a lone CR
  * (not followed by LF) is a line break of its own there, and is left to the library.
  */
-function crlf(file: string, text: string, first: number): YDocument[] | undefined {
+function crlf(file: string, text: string, first: number): FastYaml | undefined {
   /** Positions, in the text without CRs, of the LFs that followed a CR. */
   const breaks: number[] = [];
   const parts: string[] = [];
@@ -655,8 +709,11 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
   }
   parts.push(text.slice(from));
   let docs: YDocument[];
+  let duplicateKeys: boolean;
   try {
-    docs = new Reader(file, parts.join('')).documents();
+    const reader = new Reader(file, parts.join(''));
+    docs = reader.documents();
+    duplicateKeys = reader.duplicateKeys;
   } catch {
     return undefined;
   }
@@ -689,5 +746,8 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
       }
     }
   };
-  return docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) }));
+  return {
+    documents: docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) })),
+    duplicateKeys,
+  };
 }
