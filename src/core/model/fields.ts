@@ -159,9 +159,9 @@ export function withLength(address: string, networkCidr: string): string {
   return `${address}/${a?.family === 6 ? 128 : 32}`;
 }
 
-// The fields whose spans a container, its ports and a Service port keep (one array each, not one per object read).
+// The fields whose spans a container and a Service port keep (one array each, not one per object read; a container
+// port's are its five fields, read in one pass).
 const CONTAINER_SPANS = ['name', 'ports'] as const;
-const CONTAINER_PORT_SPANS = ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP'] as const;
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
 
 /** A container, or undefined without a name. */
@@ -171,14 +171,34 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
   const items = list(get(c, 'ports'));
   const ports: ContainerPort[] = [];
   for (const p of items) {
-    const containerPort = int(get(p, 'containerPort'));
+    if (p.kind !== 'map') continue;
+    // One pass over the port's fields: the first value of each (as `get` reads it), and their spans as spansOf
+    // keeps them (in the order written; a field written twice keeps the span of its last value).
+    let containerPortNode: YNode | undefined;
+    let nameNode: YNode | undefined;
+    let protocolNode: YNode | undefined;
+    let hostPortNode: YNode | undefined;
+    let hostIPNode: YNode | undefined;
+    const spans: Spans = {};
+    const size = p.size;
+    for (let i = 0; i < size; i++) {
+      const key = p.keyAt(i);
+      const value = p.valueAt(i);
+      if (key === 'containerPort') containerPortNode ??= value;
+      else if (key === 'name') nameNode ??= value;
+      else if (key === 'protocol') protocolNode ??= value;
+      else if (key === 'hostPort') hostPortNode ??= value;
+      else if (key === 'hostIP') hostIPNode ??= value;
+      else continue;
+      spans[key] = value.span;
+    }
+    const containerPort = int(containerPortNode);
     if (containerPort === undefined) continue;
-    const portName = str(get(p, 'name'));
-    const protocol = protocolOf(str(get(p, 'protocol')));
-    const hostPort = int(get(p, 'hostPort'));
-    const hostIP = str(get(p, 'hostIP'));
+    const portName = str(nameNode);
+    const protocol = protocolOf(str(protocolNode));
+    const hostPort = int(hostPortNode);
+    const hostIP = str(hostIPNode);
     const span = p.span;
-    const spans = spansOf(p, CONTAINER_PORT_SPANS);
     // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
     ports.push(
       hostPort || hostIP
