@@ -155,15 +155,18 @@ export class Drafts {
   /** Objects (YAML documents and List items) the file being read may still add; see {@link MAX_OBJECTS_PER_FILE}. */
   objectsLeft = MAX_OBJECTS_PER_FILE;
 
-  /** Counts one object of the file being read: false once past the bound (the first one past it is reported). */
-  takeObject(span: Span): boolean {
+  /**
+   * Counts one object of the file being read: false once past the bound (the first one past it is reported, at its
+   * span: asked for only then, as a List item's span is made on request).
+   */
+  takeObject(object: { readonly span: Span }): boolean {
     if (this.objectsLeft-- > 0) return true;
     if (this.objectsLeft === -1)
       this.report(
         'file.too-many-objects',
         'warning',
         `More than ${MAX_OBJECTS_PER_FILE} objects (YAML documents and List items) in one file: NetPath reads the first ${MAX_OBJECTS_PER_FILE}; this one and every one after it are left out.`,
-        span,
+        object.span,
       );
     return false;
   }
