@@ -49,6 +49,9 @@ function resolvePlain(s: string): string | number | boolean | null {
   // Most plain scalars are names: only text that starts like a number, null or bool needs the tests.
   if (s.length && !((c >= 48 && c <= 57) || c === DASH || c === 43 || c === DOT || c === 126 || /[nNtTfF]/.test(s[0])))
     return s;
+  // An address or a range (a slash, a colon, or more than one dot) is no null, bool or number: none of the patterns
+  // below allows them, and most digit-led scalars of a cluster are addresses.
+  if (c >= 48 && c <= 57 && (s.includes('/') || s.includes(':') || s.indexOf('.') !== s.lastIndexOf('.'))) return s;
   if (NULL_RE.test(s)) return null;
   if (BOOL_RE.test(s)) return c === 116 || c === 84;
   if (OCT_RE.test(s)) return parseInt(s.substring(2), 8);
@@ -120,6 +123,13 @@ class Reader {
   private readonly keys = new Map<string, string>();
   /** Plain keys as written, to their text (`0x10:` is the key '16'), so a known key is neither tested nor resolved again. */
   private readonly plainKeys = new Map<string, string>();
+  /** The cache of plain flow-mapping keys, as the one of block keys (a flow key is scanned by other rules). */
+  private readonly flowKeyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(
+    undefined,
+  );
+  private readonly flowKeyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
+  /** Where the flow key just read ends. */
+  private keyEnd = 0;
   /** Whether some mapping read so far has a key written twice. */
   duplicateKeys = false;
   /** The last plain key seen in each slot of the key cache (as written), and its text. */
@@ -588,17 +598,17 @@ class Reader {
     if (t.charCodeAt(q) !== close) {
       for (;;) {
         if (open === LBRACE) {
-          const k = this.flowScalar(q, true);
-          if (k.kind !== 'scalar' || k.value === null) throw OUT;
+          const keyStart = q;
+          const key = this.flowKey(q);
+          const keyEnd = this.keyEnd;
           q = this.skipSpaces(this.pos);
           if (t.charCodeAt(q) !== COLON) throw OUT;
           q = this.skipSpaces(q + 1);
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          const key = this.intern(String(k.value));
           seen = this.noteKey(slots, key, seen);
-          slots.push(key, v, k.start, k.end);
+          slots.push(key, v, keyStart, keyEnd);
         } else {
           items.push(this.flowNode(q));
         }
@@ -639,6 +649,16 @@ class Reader {
       this.pos = close;
       return new ScalarNode(value, value, this.file, p, close);
     }
+    const valueEnd = this.plainEnd(p, key);
+    const source = t.slice(p, valueEnd);
+    this.pos = valueEnd;
+    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
+  }
+
+  /** Where a plain flow scalar starting at `p` ends (its trailing spaces left out); outside the subset, throws. */
+  private plainEnd(p: number, key: boolean): number {
+    const t = this.text;
+    const c = t.charCodeAt(p);
     if (indicator(c) || ((c === 63 || c === COLON || c === DASH) && this.dashLike(p))) throw OUT;
     const e = this.lineEnd(p);
     let i = p;
@@ -656,9 +676,36 @@ class Reader {
     let valueEnd = i;
     while (t.charCodeAt(valueEnd - 1) === SP) valueEnd--;
     if (valueEnd === p) throw OUT;
-    const source = t.slice(p, valueEnd);
-    this.pos = valueEnd;
-    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
+    return valueEnd;
+  }
+
+  /**
+   * A flow mapping's key at `p`, as its text (`String` of its value, shared); sets `pos` and `keyEnd` to its end. A
+   * plain key met before is found in a direct-mapped cache checked against the text in place, as block keys are:
+   * no scalar node and no slice for it.
+   */
+  private flowKey(p: number): string {
+    const t = this.text;
+    const c = t.charCodeAt(p);
+    if (c === DQ || c === SQ) {
+      const k = this.flowScalar(p, true);
+      this.keyEnd = k.end;
+      return this.intern(String(k.value));
+    }
+    const end = this.plainEnd(p, true);
+    this.pos = this.keyEnd = end;
+    const length = end - p;
+    const slot = (length * 31 + c * 7 + t.charCodeAt(end - 1)) & (KEY_CACHE_SIZE - 1);
+    const cachedRaw = this.flowKeyCacheRaw[slot];
+    if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
+      return this.flowKeyCacheText[slot];
+    const raw = t.slice(p, end);
+    const value = resolvePlain(raw);
+    if (value === null) throw OUT; // `{~: 1}`: left to the library
+    const text = this.intern(String(value));
+    this.flowKeyCacheRaw[slot] = raw;
+    this.flowKeyCacheText[slot] = text;
+    return text;
   }
 }
 
