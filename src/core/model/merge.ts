@@ -77,18 +77,20 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
 function mergedNamespaces(b: Drafts, pods: readonly Pod[], services: readonly Service[]): Namespace[] {
   const out = [...b.namespaces.values()];
   const known = new Set(out.map((n) => n.name));
-  const used = [...pods, ...b.workloads.values(), ...services, ...b.policies.values()].map((x) => x.namespace);
-  for (const name of used) {
-    if (known.has(name)) continue;
-    known.add(name);
-    out.push({
-      name,
-      labels: namespaceLabels(name, {}),
-      span: NO_SPAN,
-      spans: {},
-      origin: 'default',
-    });
-  }
+  // In this order: pods, workloads, Services, policies (no array of every object and of their namespaces).
+  const lists: Iterable<{ readonly namespace: string }>[] = [pods, b.workloads.values(), services, b.policies.values()];
+  for (const objects of lists)
+    for (const { namespace: name } of objects) {
+      if (known.has(name)) continue;
+      known.add(name);
+      out.push({
+        name,
+        labels: namespaceLabels(name, {}),
+        span: NO_SPAN,
+        spans: {},
+        origin: 'default',
+      });
+    }
   return out;
 }
 
@@ -376,8 +378,13 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
   const out: Pod[] = [];
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   for (const drafts of b.pods.values()) {
-    const k8s = drafts.find((d) => d.pod.origin === 'Pod');
-    const np = drafts.find((d) => d.pod.origin === 'netpath');
+    // The first draft of each origin (a plain loop: most pods have one draft).
+    let k8s: (typeof drafts)[number] | undefined;
+    let np: (typeof drafts)[number] | undefined;
+    for (const d of drafts) {
+      if (d.pod.origin === 'Pod') k8s ??= d;
+      else if (d.pod.origin === 'netpath') np ??= d;
+    }
     const first = k8s?.pod ?? np?.pod;
     if (!first) continue; // Only NetPath pods and Pod objects make pod drafts.
     let pod: Pod = first;
