@@ -69,7 +69,7 @@ export function buildTopology(
     b.problems.push(...p.problems);
     b.objectsLeft = MAX_OBJECTS_PER_FILE;
     for (const d of p.documents) {
-      if (!b.takeObject(d.span)) break;
+      if (!b.takeObject(d)) break;
       document(b, d);
     }
   }

@@ -46,7 +46,7 @@ export interface NodeDraft {
 export interface PodDraft {
   pod: Pod;
   /** Which fields the source set explicitly (a NetPath refinement only overrides these). */
-  set: Set<keyof Pod>;
+  set: ReadonlySet<keyof Pod>;
 }
 
 export interface ServiceDraft {
@@ -155,15 +155,18 @@ export class Drafts {
   /** Objects (YAML documents and List items) the file being read may still add; see {@link MAX_OBJECTS_PER_FILE}. */
   objectsLeft = MAX_OBJECTS_PER_FILE;
 
-  /** Counts one object of the file being read: false once past the bound (the first one past it is reported). */
-  takeObject(span: Span): boolean {
+  /**
+   * Counts one object of the file being read: false once past the bound (the first one past it is reported, at its
+   * span: asked for only then, as a List item's span is made on request).
+   */
+  takeObject(object: { readonly span: Span }): boolean {
     if (this.objectsLeft-- > 0) return true;
     if (this.objectsLeft === -1)
       this.report(
         'file.too-many-objects',
         'warning',
         `More than ${MAX_OBJECTS_PER_FILE} objects (YAML documents and List items) in one file: NetPath reads the first ${MAX_OBJECTS_PER_FILE}; this one and every one after it are left out.`,
-        span,
+        object.span,
       );
     return false;
   }
@@ -191,8 +194,13 @@ export class Drafts {
     this.nodes.set(d.name, list);
   }
 
-  addPod(pod: Pod, set: Set<keyof Pod>): void {
-    const list = this.pods.get(pod.id) ?? [];
+  addPod(pod: Pod, set: ReadonlySet<keyof Pod>): void {
+    const list = this.pods.get(pod.id);
+    // The common case, a pod met for the first time: one lookup, no search.
+    if (!list) {
+      this.pods.set(pod.id, [{ pod, set }]);
+      return;
+    }
     const sameOrigin = list.find((x) => x.pod.origin === pod.origin);
     if (sameOrigin) {
       this.report('name.duplicate', 'error', `Pod '${pod.id}' is defined twice.`, pod.spans.name ?? pod.span, [

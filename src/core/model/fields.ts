@@ -46,14 +46,19 @@ export function boundedList(
 
 /** The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}. */
 export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): Container[] {
-  return boundedList(
-    b,
-    node,
-    MAX_POD_CONTAINERS,
-    'pod.too-many-containers',
-    (n) => `${n} containers in one pod: no real pod has that many.`,
-  ).flatMap((c) => readContainer(c, origin));
+  const items = list(node);
+  const out: Container[] = [];
+  // Read in place up to the bound (every pod has a list of containers: no copy of it, no array per container).
+  for (let i = 0; i < items.length && i < MAX_POD_CONTAINERS; i++) {
+    const container = readContainer(items[i], origin);
+    if (container) out.push(container);
+  }
+  if (items.length > MAX_POD_CONTAINERS)
+    boundedList(b, node, MAX_POD_CONTAINERS, 'pod.too-many-containers', tooManyContainers);
+  return out;
 }
+
+const tooManyContainers = (n: number): string => `${n} containers in one pod: no real pod has that many.`;
 
 /** The ports of a Service, bounded by {@link MAX_SERVICE_PORTS}. */
 export function readServicePorts(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): ServicePort[] {
@@ -70,8 +75,10 @@ export function readServicePorts(b: Pick<Drafts, 'report'>, node: YNode | undefi
 export function spansOf(node: YNode, keys: readonly string[]): Spans {
   const out: Spans = {};
   if (node.kind !== 'map') return out;
-  for (let i = 0; i < node.size; i++) {
+  const size = node.size;
+  for (let i = 0; i < size; i++) {
     const key = node.keyAt(i);
+    // A key written twice keeps the span of its last value, in the place of its first.
     if (keys.includes(key)) out[key] = node.valueAt(i).span;
   }
   return out;
@@ -82,7 +89,22 @@ export function optionalSpan(key: string, node: YNode | undefined): Spans {
 }
 
 export function indexedSpans(key: string, items: { span: Span }[]): Spans {
-  return Object.fromEntries(items.map((x, i) => [`${key}.${i}`, x.span]));
+  return addIndexedSpans({}, key, items);
+}
+
+/** Adds `key.0`, `key.1`, ... with each item's span to `spans` (no record of its own to merge). */
+export function addIndexedSpans(spans: Spans, key: string, items: readonly { span: Span }[]): Spans {
+  for (let i = 0; i < items.length; i++) spans[indexedKey(key, i)] = items[i].span;
+  return spans;
+}
+
+/** `key.i`, made once per key and index: every pod's spans hold `ips.0`, and the model keeps them all. */
+const indexedKeys = new Map<string, string[]>();
+function indexedKey(key: string, i: number): string {
+  if (i >= 16) return `${key}.${i}`;
+  let keys = indexedKeys.get(key);
+  if (!keys) indexedKeys.set(key, (keys = []));
+  return (keys[i] ??= `${key}.${i}`);
 }
 
 /** `address` (one) or `addresses` (list): both spellings of the same field. */
@@ -137,31 +159,63 @@ export function withLength(address: string, networkCidr: string): string {
   return `${address}/${a?.family === 6 ? 128 : 32}`;
 }
 
-// The fields whose spans a container, its ports and a Service port keep (one array each, not one per object read).
+// The fields whose spans a container and a Service port keep (one array each, not one per object read; a container
+// port's are its five fields, read in one pass).
 const CONTAINER_SPANS = ['name', 'ports'] as const;
-const CONTAINER_PORT_SPANS = ['name', 'containerPort', 'protocol', 'hostPort', 'hostIP'] as const;
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
 
-export function readContainer(c: YNode, origin: Origin): Container[] {
+/** A container, or undefined without a name. */
+export function readContainer(c: YNode, origin: Origin): Container | undefined {
   const name = str(get(c, 'name'));
-  if (!name) return [];
-  const ports: ContainerPort[] = list(get(c, 'ports')).flatMap((p) => {
-    const containerPort = int(get(p, 'containerPort'));
-    if (containerPort === undefined) return [];
-    return [
-      {
-        name: str(get(p, 'name')),
-        containerPort,
-        protocol: protocolOf(str(get(p, 'protocol'))),
-        ...(int(get(p, 'hostPort')) ? { hostPort: int(get(p, 'hostPort')) } : {}),
-        ...(str(get(p, 'hostIP')) ? { hostIP: str(get(p, 'hostIP')) } : {}),
-        span: p.span,
-        spans: spansOf(p, CONTAINER_PORT_SPANS),
-        origin,
-      },
-    ];
-  });
-  return [{ name, ports, span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin }];
+  if (!name) return undefined;
+  const items = list(get(c, 'ports'));
+  const ports: ContainerPort[] = [];
+  for (const p of items) {
+    if (p.kind !== 'map') continue;
+    // One pass over the port's fields: the first value of each (as `get` reads it), and their spans as spansOf
+    // keeps them (in the order written; a field written twice keeps the span of its last value).
+    let containerPortNode: YNode | undefined;
+    let nameNode: YNode | undefined;
+    let protocolNode: YNode | undefined;
+    let hostPortNode: YNode | undefined;
+    let hostIPNode: YNode | undefined;
+    const spans: Spans = {};
+    const size = p.size;
+    for (let i = 0; i < size; i++) {
+      const key = p.keyAt(i);
+      const value = p.valueAt(i);
+      if (key === 'containerPort') containerPortNode ??= value;
+      else if (key === 'name') nameNode ??= value;
+      else if (key === 'protocol') protocolNode ??= value;
+      else if (key === 'hostPort') hostPortNode ??= value;
+      else if (key === 'hostIP') hostIPNode ??= value;
+      else continue;
+      spans[key] = value.span;
+    }
+    const containerPort = int(containerPortNode);
+    if (containerPort === undefined) continue;
+    const portName = str(nameNode);
+    const protocol = protocolOf(str(protocolNode));
+    const hostPort = int(hostPortNode);
+    const hostIP = str(hostIPNode);
+    const span = p.span;
+    // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
+    ports.push(
+      hostPort || hostIP
+        ? {
+            name: portName,
+            containerPort,
+            protocol,
+            ...(hostPort ? { hostPort } : {}),
+            ...(hostIP ? { hostIP } : {}),
+            span,
+            spans,
+            origin,
+          }
+        : { name: portName, containerPort, protocol, span, spans, origin },
+    );
+  }
+  return { name, ports, span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin };
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {

@@ -20,6 +20,7 @@ import {
 import { readNamespace, readNetworkPolicy } from './policy-read';
 import { isCniConfigMap, readCniConfigMap, readIPPool } from './cni-config';
 import {
+  addIndexedSpans,
   blockScalarBodySpan,
   enumOf,
   indexedSpans,
@@ -78,7 +79,7 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
   switch (kind) {
     case 'List':
       for (const item of list(get(root, 'items'))) {
-        if (!b.takeObject(item.span)) return;
+        if (!b.takeObject(item)) return;
         if (item.kind === 'map') kubernetes(b, item, str(get(item, 'apiVersion')), str(get(item, 'kind')));
       }
       return;
@@ -138,6 +139,10 @@ function k8sNode(b: Drafts, root: YMap): void {
   });
 }
 
+/** The fields a Pod object sets (shared by every Pod draft: nothing adds to a draft's set after it is made). */
+const POD_OBJECT_FIELDS: ReadonlySet<keyof Pod> = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
+const POD_OBJECT_FIELDS_WITH_IPS: ReadonlySet<keyof Pod> = new Set<keyof Pod>([...POD_OBJECT_FIELDS, 'ips']);
+
 function k8sPod(b: Drafts, root: YMap): void {
   const meta = get(root, 'metadata');
   const nameNode = get(meta, 'name');
@@ -146,10 +151,10 @@ function k8sPod(b: Drafts, root: YMap): void {
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
-  let ips = list(get(status, 'podIPs')).flatMap((p) => strings(get(p, 'ip')));
+  let ips: { value: string; span: Span }[] = [];
+  for (const p of list(get(status, 'podIPs'))) for (const ip of strings(get(p, 'ip'))) ips.push(ip);
   if (!ips.length) ips = strings(get(status, 'podIP'));
-  const set = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
-  if (ips.length) set.add('ips');
+  const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
   const pod: Pod = {
     name,
     namespace,
@@ -181,8 +186,7 @@ function podSpans(
   if (labels) spans.labels = labels.span;
   const containers = get(spec, 'containers');
   if (containers) spans.containers = containers.span;
-  for (let i = 0; i < ips.length; i++) spans[`ips.${i}`] = ips[i].span;
-  return spans;
+  return addIndexedSpans(spans, 'ips', ips);
 }
 
 function k8sService(b: Drafts, root: YMap): void {

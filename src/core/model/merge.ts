@@ -77,18 +77,20 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
 function mergedNamespaces(b: Drafts, pods: readonly Pod[], services: readonly Service[]): Namespace[] {
   const out = [...b.namespaces.values()];
   const known = new Set(out.map((n) => n.name));
-  const used = [...pods, ...b.workloads.values(), ...services, ...b.policies.values()].map((x) => x.namespace);
-  for (const name of used) {
-    if (known.has(name)) continue;
-    known.add(name);
-    out.push({
-      name,
-      labels: namespaceLabels(name, {}),
-      span: NO_SPAN,
-      spans: {},
-      origin: 'default',
-    });
-  }
+  // In this order: pods, workloads, Services, policies (no array of every object and of their namespaces).
+  const lists: Iterable<{ readonly namespace: string }>[] = [pods, b.workloads.values(), services, b.policies.values()];
+  for (const objects of lists)
+    for (const { namespace: name } of objects) {
+      if (known.has(name)) continue;
+      known.add(name);
+      out.push({
+        name,
+        labels: namespaceLabels(name, {}),
+        span: NO_SPAN,
+        spans: {},
+        origin: 'default',
+      });
+    }
   return out;
 }
 
@@ -376,8 +378,13 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
   const out: Pod[] = [];
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   for (const drafts of b.pods.values()) {
-    const k8s = drafts.find((d) => d.pod.origin === 'Pod');
-    const np = drafts.find((d) => d.pod.origin === 'netpath');
+    // The first draft of each origin (a plain loop: most pods have one draft).
+    let k8s: (typeof drafts)[number] | undefined;
+    let np: (typeof drafts)[number] | undefined;
+    for (const d of drafts) {
+      if (d.pod.origin === 'Pod') k8s ??= d;
+      else if (d.pod.origin === 'netpath') np ??= d;
+    }
     const first = k8s?.pod ?? np?.pod;
     if (!first) continue; // Only NetPath pods and Pod objects make pod drafts.
     let pod: Pod = first;
@@ -409,9 +416,21 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
   }
   const selectorIndex = new LabelIndex(pods);
   const workloadIndex = new LabelIndex([...b.workloads.values()]);
-  const podByIP = new Map<string, Pod>();
-  for (const p of pods) for (const ip of p.ips) if (!p.hostNetwork) podByIP.set(ip, p);
-  const podById = new Map(pods.map((p) => [p.id, p]));
+  // Pods by address and by id are read only for Services with explicit endpoints or EndpointSlices (a NetPath
+  // topology's Services select their pods): built on first use, not two maps of every pod for nothing.
+  let podByIPMap: Map<string, Pod> | undefined;
+  const podByIP = (ip: string): Pod | undefined => {
+    if (!podByIPMap) {
+      podByIPMap = new Map<string, Pod>();
+      for (const p of pods) if (!p.hostNetwork) for (const a of p.ips) podByIPMap.set(a, p);
+    }
+    return podByIPMap.get(ip);
+  };
+  let podByIdMap: Map<string, Pod> | undefined;
+  const podById = (id: string): Pod | undefined => {
+    podByIdMap ??= new Map(pods.map((p) => [p.id, p]));
+    return podByIdMap.get(id);
+  };
   const out: Service[] = [];
   for (const drafts of b.services.values()) {
     const k8s = drafts.find((d) => d.svc.origin === 'Service');
@@ -443,27 +462,10 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     if (svc.selector && Object.keys(svc.selector).length) {
       endpointSource = 'selector';
       const selected = selectorIndex.select(svc.namespace, svc.selector);
-      const portsOf = (p: Pod) =>
-        Object.fromEntries(
-          svc.ports.flatMap((sp) => {
-            const target = resolveTargetPort(sp, p);
-            return target === undefined ? [] : [[sp.name, target]];
-          }),
-        );
       // One endpoint per pod and family, like one EndpointSlice per family: every pod's first address, then the others.
-      for (const first of [true, false])
-        for (const p of selected)
-          for (const ip of first ? p.ips.slice(0, 1) : p.ips.slice(1))
-            endpoints.push({
-              ip,
-              pod: p.id,
-              node: p.node,
-              ready: true,
-              serving: true,
-              terminating: false,
-              span: p.spans.name ?? p.span,
-              ports: portsOf(p),
-            });
+      for (const p of selected) if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, svc.ports));
+      for (const p of selected)
+        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, svc.ports));
       // Pods that will exist: matched pods without an address yet, and workloads' pod templates.
       for (const p of selected)
         if (!p.ips.length) pending.push({ kind: 'Pod', id: p.id, replicas: undefined, span: p.spans.name ?? p.span });
@@ -472,7 +474,7 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     } else if (explicit) {
       endpointSource = 'EndpointSlice';
       endpoints = explicit.map((e) => {
-        const pod = podByIP.get(e.ip);
+        const pod = podByIP(e.ip);
         return {
           ip: e.ip,
           pod: pod?.id,
@@ -493,7 +495,7 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
       endpointSource = slices[0].kind;
       for (const slice of slices) {
         for (const e of slice.endpoints) {
-          const pod = e.pod ? podById.get(e.pod) : podByIP.get(e.ip);
+          const pod = e.pod ? podById(e.pod) : podByIP(e.ip);
           endpoints.push({
             ip: e.ip,
             pod: pod?.id ?? e.pod,
@@ -515,6 +517,35 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     out.push({ ...svc, endpoints, endpointSource, pending });
   }
   return out;
+}
+
+/** A selected pod's endpoint at one of its addresses, with the target port of each Service port it resolves. */
+function selectorEndpoint(ip: string, p: Pod, servicePorts: readonly ServicePort[]): Endpoint {
+  const ports: Record<string, number> = {};
+  for (const sp of servicePorts) {
+    const target = resolveTargetPort(sp, p);
+    if (target !== undefined) setOwn(ports, sp.name, target);
+  }
+  return {
+    ip,
+    pod: p.id,
+    node: p.node,
+    ready: true,
+    serving: true,
+    terminating: false,
+    span: p.spans.name ?? p.span,
+    ports,
+  };
+}
+
+/**
+ * `record[key] = value` as Object.fromEntries does it: a port named `__proto__` is an own property like any other
+ * name, never the object's prototype.
+ */
+function setOwn(record: Record<string, number>, key: string, value: number): void {
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
 }
 
 function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Pod[], externals: External[]): void {
@@ -572,8 +603,10 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
   private readonly byPair = new Map<string, T[]>();
   constructor(pods: readonly T[]) {
     for (const p of pods) {
-      for (const [k, v] of Object.entries(p.labels)) {
-        const key = `${p.namespace}\u0000${k}\u0000${v}`;
+      const labels = p.labels;
+      for (const k in labels) {
+        if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
+        const key = `${p.namespace}\u0000${k}\u0000${labels[k]}`;
         const list = this.byPair.get(key);
         if (list) list.push(p);
         else this.byPair.set(key, [p]);
@@ -581,11 +614,22 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
     }
   }
   select(namespace: string, selector: Readonly<Record<string, string>>): T[] {
-    const lists = Object.entries(selector).map(([k, v]) => this.byPair.get(`${namespace}\u0000${k}\u0000${v}`) ?? []);
-    lists.sort((a, b) => a.length - b.length);
-    const entries = Object.entries(selector);
-    return (lists[0] ?? []).filter((p) => entries.every(([k, v]) => p.labels[k] === v));
+    // The smallest list of one selector pair, filtered by the other pairs.
+    let smallest: T[] | undefined;
+    for (const k in selector) {
+      if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
+      const list = this.byPair.get(`${namespace}\u0000${k}\u0000${selector[k]}`) ?? [];
+      if (!smallest || list.length < smallest.length) smallest = list;
+    }
+    return smallest ? smallest.filter((p) => matches(p.labels, selector)) : [];
   }
+}
+
+/** Whether `labels` holds every pair of `selector`. */
+function matches(labels: Readonly<Record<string, string>>, selector: Readonly<Record<string, string>>): boolean {
+  for (const k in selector)
+    if (Object.prototype.hasOwnProperty.call(selector, k) && labels[k] !== selector[k]) return false;
+  return true;
 }
 
 function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {

@@ -4,9 +4,10 @@ import { bool, get, int, list, map, str, stringMap, strings } from './read';
 import { LOAD_BALANCER_IP_MODES, type Interface, type Pod, type Route } from './types';
 import { hostVethName } from './names';
 import { DEFAULT_MTU } from '../cni/names';
-import { Drafts } from './drafts';
+import { Drafts, type Spans } from './drafts';
 import { boundNodeRules } from './node-rules-bound';
 import {
+  addIndexedSpans,
   addressList,
   blockScalarBodySpan,
   enumOf,
@@ -129,34 +130,106 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
 }
 
-/** The fields of a NetPath pod whose spans the pod keeps. */
-const POD_SPANS = ['name', 'namespace', 'node', 'hostVeth', 'hostNetwork', 'labels', 'containers'] as const;
+/** The fields a NetPath pod may set over a Pod object, in the order its `set` lists them (bit i: field i). */
+const POD_SET_FIELDS: readonly (keyof Pod)[] = ['node', 'ips', 'hostVeth', 'hostNetwork', 'labels', 'containers'];
+/**
+ * One set per combination of fields written, shared by every pod that writes the same ones (most pods write the
+ * same few): a Set per pod was tens of thousands of them alive until the model is built. Nothing adds to a draft's
+ * set after it is made.
+ */
+const podFieldSets = new Map<number, ReadonlySet<keyof Pod>>();
+function podFieldsSet(bits: number): ReadonlySet<keyof Pod> {
+  let set = podFieldSets.get(bits);
+  if (!set) {
+    set = new Set(POD_SET_FIELDS.filter((_, i) => bits & (1 << i)));
+    podFieldSets.set(bits, set);
+  }
+  return set;
+}
 
 function netpathPod(b: Drafts, p: YNode): void {
-  const name = str(get(p, 'name'));
+  if (p.kind !== 'map') return;
+  // One pass over the pod's fields (a topology has tens of thousands of pods): the first value of each field, as
+  // `get` reads it, and the spans the pod keeps in the order the fields are written (a field written twice keeps
+  // the span of its last value, as spansOf does).
+  let nameNode: YNode | undefined;
+  let namespaceNode: YNode | undefined;
+  let nodeNode: YNode | undefined;
+  let ipNode: YNode | undefined;
+  let ipsNode: YNode | undefined;
+  let hostVethNode: YNode | undefined;
+  let hostNetworkNode: YNode | undefined;
+  let labelsNode: YNode | undefined;
+  let containersNode: YNode | undefined;
+  const spans: Spans = {};
+  const size = p.size;
+  for (let i = 0; i < size; i++) {
+    const value = p.valueAt(i);
+    switch (p.keyAt(i)) {
+      case 'name':
+        nameNode ??= value;
+        spans.name = value.span;
+        break;
+      case 'namespace':
+        namespaceNode ??= value;
+        spans.namespace = value.span;
+        break;
+      case 'node':
+        nodeNode ??= value;
+        spans.node = value.span;
+        break;
+      case 'ip':
+        ipNode ??= value;
+        break;
+      case 'ips':
+        ipsNode ??= value;
+        break;
+      case 'hostVeth':
+        hostVethNode ??= value;
+        spans.hostVeth = value.span;
+        break;
+      case 'hostNetwork':
+        hostNetworkNode ??= value;
+        spans.hostNetwork = value.span;
+        break;
+      case 'labels':
+        labelsNode ??= value;
+        spans.labels = value.span;
+        break;
+      case 'containers':
+        containersNode ??= value;
+        spans.containers = value.span;
+        break;
+    }
+  }
+  const name = str(nameNode);
   if (!name) return;
-  const namespace = str(get(p, 'namespace')) ?? 'default';
-  const ips = addressList(p, 'ip', 'ips');
-  const set = new Set<keyof Pod>();
-  const has = (key: string) => get(p, key) !== undefined;
-  if (has('node')) set.add('node');
-  if (ips.length) set.add('ips');
-  if (has('hostVeth')) set.add('hostVeth');
-  if (has('hostNetwork')) set.add('hostNetwork');
-  if (has('labels')) set.add('labels');
-  if (has('containers')) set.add('containers');
+  const namespace = str(namespaceNode) ?? 'default';
+  // `ips`, or `ip` when `ips` holds no string (addressList).
+  let ips = strings(ipsNode);
+  if (!ips.length) ips = strings(ipNode);
+  const set = podFieldsSet(
+    (nodeNode ? 1 : 0) |
+      (ips.length ? 2 : 0) |
+      (hostVethNode ? 4 : 0) |
+      (hostNetworkNode ? 8 : 0) |
+      (labelsNode ? 16 : 0) |
+      (containersNode ? 32 : 0),
+  );
+  const ipValues: string[] = new Array<string>(ips.length);
+  for (let i = 0; i < ips.length; i++) ipValues[i] = ips[i].value;
   const pod: Pod = {
     name,
     namespace,
     id: `${namespace}/${name}`,
-    node: str(get(p, 'node')) ?? '',
-    ips: ips.map((i) => i.value),
-    hostVeth: str(get(p, 'hostVeth')) ?? hostVethName(namespace, name),
-    hostNetwork: bool(get(p, 'hostNetwork')) ?? false,
-    labels: stringMap(get(p, 'labels')),
-    containers: readContainers(b, get(p, 'containers'), 'netpath'),
+    node: str(nodeNode) ?? '',
+    ips: ipValues,
+    hostVeth: str(hostVethNode) ?? hostVethName(namespace, name),
+    hostNetwork: bool(hostNetworkNode) ?? false,
+    labels: stringMap(labelsNode),
+    containers: readContainers(b, containersNode, 'netpath'),
     span: p.span,
-    spans: Object.assign(spansOf(p, POD_SPANS), indexedSpans('ips', ips)),
+    spans: addIndexedSpans(spans, 'ips', ips),
     origin: 'netpath',
   };
   b.addPod(pod, set);

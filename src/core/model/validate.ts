@@ -75,6 +75,9 @@ function pathText(path: Path): string {
   return text;
 }
 
+/** The properties of a schema that declares none (one object, not one per mapping checked). */
+const NO_PROPERTIES: NonNullable<SchemaNode['properties']> = {};
+
 function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]): void {
   const actual = typeOf(node);
   const type = schema.type;
@@ -139,7 +142,7 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
     }
   }
   if (node.kind === 'map') {
-    const declared = schema.properties ?? {};
+    const declared = schema.properties ?? NO_PROPERTIES;
     // By index: the mapping's entry objects are made only for a key the schema does not know.
     for (let i = 0; i < node.size; i++) {
       const key = node.keyAt(i);
@@ -176,16 +179,17 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
       validate(node.valueAt(i), child, at, problems);
       at.segments.pop();
     }
-    for (const req of schema.required ?? []) {
-      if (node.lookup(req) === undefined) {
-        problems.push(
-          problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
-            ...node.span,
-            end: Math.min(node.span.end, node.span.start + 1),
-          }),
-        );
+    if (schema.required)
+      for (const req of schema.required) {
+        if (node.lookup(req) === undefined) {
+          problems.push(
+            problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
+              ...node.span,
+              end: Math.min(node.span.end, node.span.start + 1),
+            }),
+          );
+        }
       }
-    }
   }
   const items = schema.items;
   if (node.kind === 'seq' && items) {

@@ -49,6 +49,9 @@ function resolvePlain(s: string): string | number | boolean | null {
   // Most plain scalars are names: only text that starts like a number, null or bool needs the tests.
   if (s.length && !((c >= 48 && c <= 57) || c === DASH || c === 43 || c === DOT || c === 126 || /[nNtTfF]/.test(s[0])))
     return s;
+  // An address or a range (a slash, a colon, or more than one dot) is no null, bool or number: none of the patterns
+  // below allows them, and most digit-led scalars of a cluster are addresses.
+  if (c >= 48 && c <= 57 && (s.includes('/') || s.includes(':') || s.indexOf('.') !== s.lastIndexOf('.'))) return s;
   if (NULL_RE.test(s)) return null;
   if (BOOL_RE.test(s)) return c === 116 || c === 84;
   if (OCT_RE.test(s)) return parseInt(s.substring(2), 8);
@@ -100,6 +103,12 @@ const ESCAPES: Record<string, string> = {
 /** At most this many distinct keys are shared (a file of millions of distinct keys gets copies past it). */
 const MAX_INTERNED_KEYS = 10000;
 
+/** Up to this many keys a mapping's keys are compared pairwise for duplicates; past it, through a Set. */
+const SMALL_MAP = 16;
+
+/** Slots of the cache of recent plain keys (a power of two). */
+const KEY_CACHE_SIZE = 1024;
+
 class Reader {
   private pos = 0;
   /** Nesting depth of collections: deeper than the general reader converts is left to it. */
@@ -114,6 +123,18 @@ class Reader {
   private readonly keys = new Map<string, string>();
   /** Plain keys as written, to their text (`0x10:` is the key '16'), so a known key is neither tested nor resolved again. */
   private readonly plainKeys = new Map<string, string>();
+  /** The cache of plain flow-mapping keys, as the one of block keys (a flow key is scanned by other rules). */
+  private readonly flowKeyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(
+    undefined,
+  );
+  private readonly flowKeyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
+  /** Where the flow key just read ends. */
+  private keyEnd = 0;
+  /** Whether some mapping read so far has a key written twice. */
+  duplicateKeys = false;
+  /** The last plain key seen in each slot of the key cache (as written), and its text. */
+  private readonly keyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
+  private readonly keyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
 
   constructor(
     private readonly file: string,
@@ -319,14 +340,47 @@ class Reader {
     return new SeqNode(items.slice(), this.file, start, this.end);
   }
 
+  /**
+   * Notes a key written twice in one mapping (the mapping's slots so far, and past {@link SMALL_MAP} keys the set of
+   * them, which it returns): a file without one needs no pass of its own for yaml.duplicate-key (yaml.ts).
+   */
+  private noteKey(
+    slots: readonly (string | number | YNode)[],
+    key: string,
+    seen: Set<string> | undefined,
+  ): Set<string> | undefined {
+    if (this.duplicateKeys) return undefined;
+    if (seen) {
+      if (seen.has(key)) this.duplicateKeys = true;
+      else seen.add(key);
+      return seen;
+    }
+    const n = slots.length;
+    for (let at = 0; at < n; at += 4)
+      if (slots[at] === key) {
+        this.duplicateKeys = true;
+        return undefined;
+      }
+    if (n < SMALL_MAP * 4) return undefined;
+    // A large mapping: its keys in a set from here on, not compared pairwise.
+    const all = new Set<string>([key]);
+    for (let at = 0; at < n; at += 4) {
+      const k = slots[at];
+      if (typeof k === 'string') all.add(k);
+    }
+    return all;
+  }
+
   private blockMap(p: number, col: number): YMap {
     if (++this.depth > 150) throw OUT;
     const slots: (string | number | YNode)[] = [];
+    let seen: Set<string> | undefined;
     const start = p;
     for (;;) {
       const colon = this.keyColon(p);
       if (colon < 0) throw OUT;
       const key = this.key(p, colon);
+      seen = this.noteKey(slots, key, seen);
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
@@ -349,12 +403,25 @@ class Reader {
     const c = t.charCodeAt(p);
     if (c === DQ || c === SQ) return this.intern(this.quoted(p, colon));
     if (t.charCodeAt(colon - 1) === SP) throw OUT; // `key :`
+    // Most keys are one of a few dozen met before: a direct-mapped cache on the key's length and end characters,
+    // checked against the text in place, finds them without slicing the key out and hashing it.
+    const length = colon - p;
+    const slot = (length * 31 + c * 7 + t.charCodeAt(colon - 1)) & (KEY_CACHE_SIZE - 1);
+    const cachedRaw = this.keyCacheRaw[slot];
+    if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
+      return this.keyCacheText[slot];
     const raw = t.slice(p, colon);
     const known = this.plainKeys.get(raw);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.keyCacheRaw[slot] = raw;
+      this.keyCacheText[slot] = known;
+      return known;
+    }
     if (/[[\]{},]/.test(raw) || raw.startsWith('? ') || raw.startsWith(': ')) throw OUT;
     const text = this.intern(String(resolvePlain(raw)));
     if (this.plainKeys.size < MAX_INTERNED_KEYS) this.plainKeys.set(raw, text);
+    this.keyCacheRaw[slot] = raw;
+    this.keyCacheText[slot] = text;
     return text;
   }
 
@@ -527,18 +594,21 @@ class Reader {
     let q = this.skipSpaces(p + 1);
     const items: YNode[] = [];
     const slots: (string | number | YNode)[] = [];
+    let seen: Set<string> | undefined;
     if (t.charCodeAt(q) !== close) {
       for (;;) {
         if (open === LBRACE) {
-          const k = this.flowScalar(q, true);
-          if (k.kind !== 'scalar' || k.value === null) throw OUT;
+          const keyStart = q;
+          const key = this.flowKey(q);
+          const keyEnd = this.keyEnd;
           q = this.skipSpaces(this.pos);
           if (t.charCodeAt(q) !== COLON) throw OUT;
           q = this.skipSpaces(q + 1);
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
           const v = this.flowNode(q);
-          slots.push(this.intern(String(k.value)), v, k.start, k.end);
+          seen = this.noteKey(slots, key, seen);
+          slots.push(key, v, keyStart, keyEnd);
         } else {
           items.push(this.flowNode(q));
         }
@@ -579,6 +649,16 @@ class Reader {
       this.pos = close;
       return new ScalarNode(value, value, this.file, p, close);
     }
+    const valueEnd = this.plainEnd(p, key);
+    const source = t.slice(p, valueEnd);
+    this.pos = valueEnd;
+    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
+  }
+
+  /** Where a plain flow scalar starting at `p` ends (its trailing spaces left out); outside the subset, throws. */
+  private plainEnd(p: number, key: boolean): number {
+    const t = this.text;
+    const c = t.charCodeAt(p);
     if (indicator(c) || ((c === 63 || c === COLON || c === DASH) && this.dashLike(p))) throw OUT;
     const e = this.lineEnd(p);
     let i = p;
@@ -596,9 +676,36 @@ class Reader {
     let valueEnd = i;
     while (t.charCodeAt(valueEnd - 1) === SP) valueEnd--;
     if (valueEnd === p) throw OUT;
-    const source = t.slice(p, valueEnd);
-    this.pos = valueEnd;
-    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
+    return valueEnd;
+  }
+
+  /**
+   * A flow mapping's key at `p`, as its text (`String` of its value, shared); sets `pos` and `keyEnd` to its end. A
+   * plain key met before is found in a direct-mapped cache checked against the text in place, as block keys are:
+   * no scalar node and no slice for it.
+   */
+  private flowKey(p: number): string {
+    const t = this.text;
+    const c = t.charCodeAt(p);
+    if (c === DQ || c === SQ) {
+      const k = this.flowScalar(p, true);
+      this.keyEnd = k.end;
+      return this.intern(String(k.value));
+    }
+    const end = this.plainEnd(p, true);
+    this.pos = this.keyEnd = end;
+    const length = end - p;
+    const slot = (length * 31 + c * 7 + t.charCodeAt(end - 1)) & (KEY_CACHE_SIZE - 1);
+    const cachedRaw = this.flowKeyCacheRaw[slot];
+    if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
+      return this.flowKeyCacheText[slot];
+    const raw = t.slice(p, end);
+    const value = resolvePlain(raw);
+    if (value === null) throw OUT; // `{~: 1}`: left to the library
+    const text = this.intern(String(value));
+    this.flowKeyCacheRaw[slot] = raw;
+    this.flowKeyCacheText[slot] = text;
+    return text;
   }
 }
 
@@ -607,11 +714,24 @@ class Reader {
  * reader would give; `undefined` otherwise (the caller then uses the general reader).
  */
 export function parseFastYaml(file: string, text: string): YDocument[] | undefined {
+  return readFastYaml(file, text)?.documents;
+}
+
+/** What the fast reader read: the documents, and whether any mapping in them has a key written twice. */
+export interface FastYaml {
+  readonly documents: YDocument[];
+  readonly duplicateKeys: boolean;
+}
+
+/** {@link parseFastYaml}, saying whether a key is written twice somewhere (else no duplicate-key pass is needed). */
+export function readFastYaml(file: string, text: string): FastYaml | undefined {
   if (text.includes('\t') || text.charCodeAt(0) === 0xfeff) return undefined;
   const cr = text.indexOf('\r');
   if (cr >= 0) return crlf(file, text, cr);
   try {
-    return new Reader(file, text).documents();
+    const reader = new Reader(file, text);
+    const documents = reader.documents();
+    return { documents, duplicateKeys: reader.duplicateKeys };
   } catch {
     // Outside the subset, or nested past the stack: the general reader handles (and reports) it.
     return undefined;
@@ -623,7 +743,7 @@ export function parseFastYaml(file: string, text: string): YDocument[] | undefin
  * span moved back by the CRs before it. YAML reads CRLF as one line break, so the tree is the same; a lone CR
  * (not followed by LF) is a line break of its own there, and is left to the library.
  */
-function crlf(file: string, text: string, first: number): YDocument[] | undefined {
+function crlf(file: string, text: string, first: number): FastYaml | undefined {
   /** Positions, in the text without CRs, of the LFs that followed a CR. */
   const breaks: number[] = [];
   const parts: string[] = [];
@@ -636,8 +756,11 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
   }
   parts.push(text.slice(from));
   let docs: YDocument[];
+  let duplicateKeys: boolean;
   try {
-    docs = new Reader(file, parts.join('')).documents();
+    const reader = new Reader(file, parts.join(''));
+    docs = reader.documents();
+    duplicateKeys = reader.duplicateKeys;
   } catch {
     return undefined;
   }
@@ -670,5 +793,8 @@ function crlf(file: string, text: string, first: number): YDocument[] | undefine
       }
     }
   };
-  return docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) }));
+  return {
+    documents: docs.map((d) => ({ ...d, root: d.root ? node(d.root) : undefined, span: span(d.span) })),
+    duplicateKeys,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from '../problem';
-import { parseFastYaml } from './fast-yaml';
+import { readFastYaml } from './fast-yaml';
 import { MapNode, ScalarNode, SeqNode } from './nodes';
 
 /** A YAML node the model builder reads: its plain value plus where it is. */
@@ -129,9 +129,10 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
  * the fast reader; the rest, and every file with a syntax error, by the `yaml` library.
  */
 export function parseYamlFile(file: string, text: string): ParsedFile {
-  const fast = parseFastYaml(file, text);
-  const parsed = fast ? { file, documents: fast, problems: [] } : parseYamlFileWithLibrary(file, text);
-  const duplicates = duplicateKeys(parsed.documents);
+  const fast = readFastYaml(file, text);
+  const parsed = fast ? { file, documents: fast.documents, problems: [] } : parseYamlFileWithLibrary(file, text);
+  // The fast reader noted whether any mapping repeats a key: without one, the tree needs no walk of its own.
+  const duplicates = fast && !fast.duplicateKeys ? [] : duplicateKeys(parsed.documents);
   return duplicates.length ? { ...parsed, problems: [...parsed.problems, ...duplicates] } : parsed;
 }
 

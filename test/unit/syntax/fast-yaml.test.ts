@@ -202,6 +202,28 @@ describe('fast YAML reader', () => {
     assert.ok(fast > 200, `the fast reader took only ${fast} of 600 random documents`);
   });
 
+  it('reads keys met before (the key caches) as the library does: same length and ends, other middles, other forms', () => {
+    // Keys of equal length and equal first and last characters share a cache slot; a key written as a number or in
+    // quotes is the same key text; block and flow keys each have their cache.
+    const text = [
+      'axb: 1',
+      'ayb: 2',
+      'axb2: {axb: 1, ayb: 2, azb: 3, "axb": 4, 0x10: 5, 16: 6, 1_0: 7, 10: 8}',
+      'list:',
+      '  - {axb: 1, a.b: 2, a b: 3, 10.0.0.1: 4, 10.0.0.0/8: 5, 1.5: 6, 1e3: 7}',
+      '  - {axb: 1, ayb: 2}',
+      '  - axb: 1',
+      '    ayb: 2',
+      '    0x10: 3',
+      '    16: 4',
+      '    1.5: 5',
+      '    10.0.0.1: 6',
+      "    'axb': 7",
+      '',
+    ].join('\n');
+    assert.equal(agree(text), 'fast');
+  });
+
   it('ends each document where the library does when blank lines and comments come before the next `---`', () => {
     // Helm output and hand-split manifests leave blank lines before `---`; a document's span is what the editor
     // highlights for a whole object, so it must not depend on which reader read the file.

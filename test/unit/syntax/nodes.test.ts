@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseFastYaml } from '../../../src/core/syntax/fast-yaml';
+import { parseFastYaml, readFastYaml } from '../../../src/core/syntax/fast-yaml';
+import type { Problem } from '../../../src/core/problem';
 import { parseYamlFile, parseYamlFileWithLibrary, type YMap, type YNode } from '../../../src/core/syntax/yaml';
 
 /** A document's root as a mapping (fails the test otherwise). */
@@ -69,3 +70,34 @@ describe('YAML mappings: entries by index and by key, spans made on request', ()
     assert.deepEqual(a, b);
   });
 });
+
+describe('yaml.duplicate-key: the fast reader notes a repeated key while reading', () => {
+  const wide = (repeat: string) =>
+    `m:\n${Array.from({ length: 20 }, (_, i) => `  k${i}: ${i}\n`).join('')}  ${repeat}: x\n`;
+  const CASES = {
+    none: 'a: 1\nb: {c: 2, d: 3}\nitems:\n  - {x: 1}\n  - x: 2\n    y: 3\n',
+    'nested block mapping': 'a: 1\nitems:\n  - x: 2\n    y: 3\n    x: 4\n',
+    'flow mapping': 'a: {p: 1, q: 2, p: 3}\n',
+    'past 16 keys (a set of them)': wide('k3'),
+    'past 16 keys, none repeated': wide('k20'),
+    'two documents, the second repeating': 'a: 1\n---\nb: 1\nb: 2\n',
+    'CRLF line ends': 'a: 1\r\nb: 2\r\na: 3\r\n',
+  };
+  for (const [name, text] of Object.entries(CASES)) {
+    it(`${name}: the same problems as the library's reader, and the flag says whether there are any`, () => {
+      const fast = readFastYaml('f.yaml', text);
+      assert.notEqual(fast, undefined);
+      const dup = (problems: readonly Problem[]) => problems.filter((p) => p.code === 'yaml.duplicate-key');
+      const fastDup = dup(parseYamlFile('f.yaml', text).problems);
+      assert.deepEqual(fastDup, duplicateKeysOf(text));
+      assert.equal(fast?.duplicateKeys, fastDup.length > 0);
+    });
+  }
+});
+
+/** The duplicate keys the tree walk finds in the library's tree (parseYamlFile walks it when the fast reader cannot). */
+function duplicateKeysOf(text: string): Problem[] {
+  // A tab keeps the fast reader out: parseYamlFile then reads with the library and walks its tree for duplicates.
+  const spaced = parseYamlFile('f.yaml', `${text}#\t\n`);
+  return spaced.problems.filter((p) => p.code === 'yaml.duplicate-key');
+}
