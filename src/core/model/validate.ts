@@ -146,8 +146,11 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
     // By index: the mapping's entry objects are made only for a key the schema does not know.
     for (let i = 0; i < node.size; i++) {
       const key = node.keyAt(i);
+      // Own keys only: a key named `constructor` or `toString` found Object.prototype's function as its schema, so
+      // it was neither reported as unknown nor checked.
       const child =
-        declared[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+        (Object.hasOwn(declared, key) ? declared[key] : undefined) ??
+        (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
       if (!child) {
         if (schema.additionalProperties === false || schema.properties) {
           const e = node.entryAt(i);

@@ -27,6 +27,14 @@ describe('rules: structure codes', () => {
       says: /Did you mean 'podCIDRs'/,
     },
     {
+      // Object.prototype's members are no keys of the schema: `constructor` found its function and went unreported.
+      name: 'schema.unknown-key on a key named after an Object.prototype member',
+      text: `${HEAD}cluster:\n  constructor: {x: 1}\n`,
+      code: 'schema.unknown-key',
+      at: 'constructor:',
+      says: /Unknown key 'constructor' in cluster/,
+    },
+    {
       name: 'schema.type on a string where a list goes',
       text: `${HEAD}nodes: node1\n`,
       code: 'schema.type',
