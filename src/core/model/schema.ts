@@ -696,7 +696,7 @@ export function schemaAt(path: readonly string[]): SchemaNode | undefined {
     if (key === '[]') node = node.items;
     else
       node =
-        node.properties?.[key] ??
+        (node.properties && Object.hasOwn(node.properties, key) ? node.properties[key] : undefined) ??
         (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
   }
   return node;
