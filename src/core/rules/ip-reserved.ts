@@ -1,4 +1,4 @@
-import { addressKey, firstAddress, lastAddress, prefixContainsAddress, sizeOf } from '../net/address';
+import { firstAddress, lastAddress, prefixContainsAddress, sizeOf, type Address } from '../net/address';
 import { problem, type Problem, type QuickFix } from '../problem';
 import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange } from './ranges';
@@ -9,6 +9,16 @@ import type { Rule } from './rule';
  * bridge gateway; a cluster IP equal to the network or last address of its Service range (the allocator never
  * hands them out).
  */
+/** The gateway holding exactly `a`; the last one listed when two do (as a map keyed by address would keep). */
+function gatewayAt(gateways: readonly ParsedRange[] | undefined, a: Address): ParsedRange | undefined {
+  if (!gateways) return undefined;
+  for (let i = gateways.length - 1; i >= 0; i--) {
+    const g = gateways[i];
+    if (g.prefix.family === a.family && g.prefix.address === a.value) return g;
+  }
+  return undefined;
+}
+
 export const ipReserved: Rule = {
   code: 'ip.reserved',
   severity: 'error',
@@ -32,17 +42,23 @@ export const ipReserved: Rule = {
         : [];
     };
     const nodePods = new Map<string, ParsedRange[]>();
-    const gateways = new Map<string, ParsedRange>();
-    for (const r of ranges.ranges.filter(parsedRange)) {
-      if (!r.node) continue;
-      if (r.role === 'node-pods') nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
-      if (r.role === 'bridge')
-        gateways.set(`${r.node}\u0000${addressKey({ family: r.prefix.family, value: r.prefix.address })}`, r);
+    // Each node's bridge gateways (one per family): compared by value, no key made per pod address.
+    const gateways = new Map<string, ParsedRange[]>();
+    const push = (m: Map<string, ParsedRange[]>, node: string, r: ParsedRange) => {
+      const list = m.get(node);
+      if (list) list.push(r);
+      else m.set(node, [r]);
+    };
+    for (const r of ranges.ranges) {
+      if (!parsedRange(r) || !r.node) continue;
+      if (r.role === 'node-pods') push(nodePods, r.node, r);
+      if (r.role === 'bridge') push(gateways, r.node, r);
     }
     const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
-    for (const a of ranges.addresses.filter(parsedAddress)) {
+    for (const a of ranges.addresses) {
+      if (!parsedAddress(a)) continue;
       if (a.role === 'pod' && !a.hostNetwork) {
-        const gateway = gateways.get(`${a.node}\u0000${addressKey(a.address)}`);
+        const gateway = gatewayAt(gateways.get(`${a.node}`), a.address);
         const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix, a.address));
         if (gateway) {
           out.push(
