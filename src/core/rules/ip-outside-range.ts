@@ -82,10 +82,11 @@ export const ipOutsideRange: Rule = {
 
     for (const a of ranges.addresses) {
       if (!parsedAddress(a)) continue;
+      const isPod = a.role === 'pod' && !a.hostNetwork;
+      // Nearly every pod IP is inside its node's range: that is decided without building the lists below.
+      if (isPod && insideOwnRange(nodePods.get(a.node ?? ''), clusterPods, a.address)) continue;
       const fam = (list: readonly ParsedRange[]) => list.filter((r) => r.prefix.family === a.address.family);
-      if (a.role === 'pod' && !a.hostNetwork) {
-        // Nearly every pod IP is inside its node's range: that is decided without building the lists below.
-        if (insideOwnRange(nodePods.get(a.node ?? ''), clusterPods, a.address)) continue;
+      if (isPod) {
         const own = fam(nodePods.get(a.node ?? '') ?? []);
         const pool = own.length ? own : fam(clusterPods);
         if (
