@@ -19,6 +19,12 @@ function gatewayAt(gateways: readonly ParsedRange[] | undefined, a: Address): Pa
   return undefined;
 }
 
+/** The first of a node's pod CIDRs that holds `a` (a plain loop: asked for every pod address). */
+function subnetHolding(subnets: readonly ParsedRange[] | undefined, a: Address): ParsedRange | undefined {
+  for (const r of subnets ?? []) if (prefixContainsAddress(r.prefix, a)) return r;
+  return undefined;
+}
+
 export const ipReserved: Rule = {
   code: 'ip.reserved',
   severity: 'error',
@@ -55,11 +61,22 @@ export const ipReserved: Rule = {
       if (r.role === 'bridge') push(gateways, r.node, r);
     }
     const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
+    // A node's pod CIDR is asked once per pod on it: its size and first and last addresses are computed once.
+    const edgesByRange = new Map<ParsedRange, { size: bigint; first: bigint; last: bigint }>();
+    const edgesOf = (r: ParsedRange) => {
+      let e = edgesByRange.get(r);
+      if (!e)
+        edgesByRange.set(
+          r,
+          (e = { size: sizeOf(r.prefix), first: firstAddress(r.prefix), last: lastAddress(r.prefix) }),
+        );
+      return e;
+    };
     for (const a of ranges.addresses) {
       if (!parsedAddress(a)) continue;
       if (a.role === 'pod' && !a.hostNetwork) {
         const gateway = gatewayAt(gateways.get(`${a.node}`), a.address);
-        const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix, a.address));
+        const subnet = subnetHolding(nodePods.get(a.node ?? ''), a.address);
         if (gateway) {
           out.push(
             problem(
@@ -73,12 +90,14 @@ export const ipReserved: Rule = {
           );
           continue;
         }
-        if (!subnet || sizeOf(subnet.prefix) <= 2n) continue;
+        if (!subnet) continue;
+        const edges = edgesOf(subnet);
+        if (edges.size <= 2n) continue;
         const p = subnet.prefix;
         const which =
-          a.address.value === firstAddress(p)
+          a.address.value === edges.first
             ? 'network address'
-            : a.address.value === lastAddress(p) && p.family === 4
+            : a.address.value === edges.last && p.family === 4
               ? 'broadcast address'
               : undefined;
         if (which) {
