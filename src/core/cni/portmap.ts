@@ -66,7 +66,10 @@ export function portMappingsOf(pod: Pod): PortMapping[] {
 }
 
 /** Whether `portMappingsOf(pod)` is not empty, without building it (asked of every pod of every node). */
-const hasHostPort = (pod: Pod): boolean => pod.containers.some((c) => c.ports.some((p) => p.hostPort));
+function hasHostPort(pod: Pod): boolean {
+  for (const c of pod.containers) for (const p of c.ports) if (p.hostPort) return true;
+  return false;
+}
 
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const hex = (n: number) => `0x${n.toString(16)}`;

@@ -171,7 +171,9 @@ function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
         if (family) families += family;
       }
     if (!families) continue;
-    const named = ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
+    const named =
+      ifaces.length > 0 &&
+      ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
     const key = inside + (named ? `|${p.id}` : '') + `|${families}`;
     let classes = byNode.get(p.node);
     if (!classes) byNode.set(p.node, (classes = new Map()));

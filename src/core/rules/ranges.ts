@@ -187,7 +187,8 @@ export function indexRanges(t: Topology): RangeIndex {
     const owner = `pod ${p.id}`;
     const perFamily = `IPs of pod ${p.id}`;
     const fallback = p.spans.name ?? p.span;
-    p.ips.forEach((ip, k) => {
+    for (let k = 0; k < p.ips.length; k++) {
+      const ip = p.ips[k];
       const own = p.spans[ipsKey(k)];
       addresses.push({
         role: 'pod',
@@ -200,7 +201,7 @@ export function indexRanges(t: Topology): RangeIndex {
         hostNetwork: p.hostNetwork,
         address: parseAddress(ip),
       });
-    });
+    }
   }
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>
