@@ -311,6 +311,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
 
   // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods); what the data
   // plane needs of every pod at once, its addresses' owner and its veth pair, is recorded now.
+  // Per node, not per pod: each of a node's pods names the node's namespace in its veth pair.
+  const nodeNsIds = new Map<Node, NetnsId>();
+  const nodeNsId = (node: Node): NetnsId => {
+    let id = nodeNsIds.get(node);
+    if (id === undefined) nodeNsIds.set(node, (id = nodeNetns(node.name)));
+    return id;
+  };
   const podCidrsOf = new Map<string, Prefix[]>();
   const podCidrs = (node: Node): Prefix[] => {
     let l = podCidrsOf.get(node.name);
@@ -327,7 +334,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     for (const ip of pod.ips) {
       const a = parseAddress(ip);
       if (!a) continue;
-      const subnet = node && podCidrs(node).find((p) => p.family === a.family && prefixContainsAddress(p, a));
+      const subnet = node && subnetHolding(podCidrs(node), a);
       addresses.push({
         family: a.family,
         address: canonicalText(ip, a),
@@ -362,8 +369,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         brNetfilter: false,
       };
     });
-    if (node)
-      veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNetns(pod.node), device: pod.hostVeth } });
+    if (node) veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNsId(node), device: pod.hostVeth } });
     // The plug-ins change only the lengths of a pod's addresses (Calico's /32), never the addresses.
     for (const a of parsed) own(a, nsId, 'eth0');
   }
@@ -496,6 +502,12 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   forEach(f: (value: Netns, key: NetnsId, map: ReadonlyMap<NetnsId, Netns>) => void, thisArg?: unknown): void {
     for (const [id, ns] of this.entries()) f.call(thisArg, ns, id, this);
   }
+}
+
+/** The first of a node's pod subnets holding `a` (a plain loop: asked for every pod address). */
+function subnetHolding(subnets: readonly Prefix[], a: Address): Prefix | undefined {
+  for (const p of subnets) if (p.family === a.family && prefixContainsAddress(p, a)) return p;
+  return undefined;
 }
 
 /**
