@@ -29,11 +29,21 @@ export const serviceTargetPort: Rule = {
   severity: 'warning',
   description: "A Service targetPort that the selected pods' containers do not expose.",
   run({ topology }) {
-    const pods = new Map(topology.pods.map((p) => [p.id, p]));
+    // Filled in a loop, not from an array of [id, pod] pairs (one per pod); a later pod of an id wins, as before.
+    const pods = new Map<string, Pod>();
+    for (const p of topology.pods) pods.set(p.id, p);
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
-      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) => (id && pods.get(id)) || []);
+      // Each endpoint's pod once, in the endpoints' order.
+      const selected: Pod[] = [];
+      const seen = new Set<string | undefined>();
+      for (const e of s.endpoints) {
+        if (seen.has(e.pod)) continue;
+        seen.add(e.pod);
+        const pod = e.pod ? pods.get(e.pod) : undefined;
+        if (pod) selected.push(pod);
+      }
       if (!selected.length) continue;
       for (const sp of s.ports) {
         if (exposes(selected, sp.protocol, sp.targetPort)) continue;
