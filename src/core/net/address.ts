@@ -203,12 +203,6 @@ export function canonical(p: Prefix): string {
 
 export function prefixContainsAddress(p: Prefix, a: Address): boolean {
   if (p.family !== a.family) return false;
-  // IPv4 values are exact in a double: comparing the network parts as numbers makes no bigint (every pod address
-  // of a large cluster is checked against its node's range by the data plane and the rules).
-  if (p.family === 4) {
-    const hostSpan = 2 ** (32 - p.length);
-    return Math.floor(Number(a.value) / hostSpan) === Math.floor(Number(p.address) / hostSpan);
-  }
   const m = mask(p.family, p.length);
   return (a.value & m) === (p.address & m);
 }

@@ -216,20 +216,9 @@ describe('net/address', () => {
       assert.equal(prefixContainsAddress(p('::/0'), { family: 4, value: 1n }), false);
     });
 
-    it('prefixContainsAddress on IPv4 agrees with the masks, at every length and on the range edges', () => {
-      const byMask = (x: bigint, y: bigint, length: number) => (x & mask(4, length)) === (y & mask(4, length));
-      const edge = fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff);
-      const value = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), edge);
-      fc.assert(
-        fc.property(value, value, fc.integer({ min: 0, max: 32 }), (x, y, length) => {
-          const prefix = { family: 4 as const, address: BigInt(x), length, text: '' };
-          const near = BigInt(x) ^ (BigInt(y) & (mask(4, length) ^ 0xffffffffn)); // y's host bits on x's network
-          for (const v of [BigInt(y), near])
-            assert.equal(prefixContainsAddress(prefix, { family: 4, value: v }), byMask(BigInt(x), v, length));
-        }),
-        { numRuns: 3000 },
-      );
+    it('addressKey writes IPv4 values up to the last address and IPv6 values in decimal', () => {
       assert.equal(addressKey({ family: 4, value: 0xffffffffn }), '4:4294967295');
+      assert.equal(addressKey({ family: 4, value: 0n }), '4:0');
       assert.equal(addressKey({ family: 6, value: 1n }), '6:1');
     });
 
