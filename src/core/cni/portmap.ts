@@ -65,6 +65,12 @@ export function portMappingsOf(pod: Pod): PortMapping[] {
   );
 }
 
+/** Whether `portMappingsOf(pod)` is not empty, without building it (asked of every pod of every node). */
+function hasHostPort(pod: Pod): boolean {
+  for (const c of pod.containers) for (const p of c.ports) if (p.hostPort) return true;
+  return false;
+}
+
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
@@ -98,7 +104,7 @@ export function portmapLocalnetAddresses(t: Topology, pods: readonly Pod[]): Add
   const pm = t.cluster.cni.portmap;
   if (!pm.enabled || !pm.snat) return [];
   return pods
-    .filter((p) => !p.hostNetwork && portMappingsOf(p).length > 0)
+    .filter((p) => !p.hostNetwork && hasHostPort(p))
     .flatMap((p) => p.ips.flatMap((ip) => parseAddress(ip) ?? []).filter((a) => a.family === 4));
 }
 

@@ -1,6 +1,6 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
-import { parsedRange } from './ranges';
+import { parsedRange, type AddressEntry, type RangeEntry } from './ranges';
 import type { Rule } from './rule';
 
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
@@ -21,25 +21,23 @@ export const cidrFamilyMismatch: Rule = {
       out.push(problem('cidr.family-mismatch', 'error', message, span, related));
 
     // One per family: the second value of a family in the same list.
-    const firstOfFamily = new Map<string, { text: string; span: Span }>();
-    const entries = [
-      ...ranges.ranges.map((r) => ({ e: r, family: r.prefix?.family })),
-      ...ranges.addresses.map((a) => ({ e: a, family: a.address?.family })),
-    ];
-    for (const { e, family } of entries) {
-      if (!e.perFamily || !family || !e.exact) continue; // Derived values (a default bridge address) follow their source.
-      const key = `${e.perFamily}\u0000${family}`;
-      const first = firstOfFamily.get(key);
+    // The first value of each list, per family (ranges, then addresses: every pod's IPs are a list).
+    const firstOfFamily: Record<Family, Map<string, { text: string; span: Span }>> = { 4: new Map(), 6: new Map() };
+    const onePerFamily = (e: RangeEntry | AddressEntry, family: Family | undefined) => {
+      if (!e.perFamily || !family || !e.exact) return; // Derived values (a default bridge address) follow their source.
+      const first = firstOfFamily[family].get(e.perFamily);
       if (!first) {
-        firstOfFamily.set(key, { text: e.text, span: e.span });
-        continue;
+        firstOfFamily[family].set(e.perFamily, { text: e.text, span: e.span });
+        return;
       }
       report(
         `${e.perFamily} has two ${familyName(family)} values (${first.text} and ${e.text}): the list takes at most one per IP family (one IPv4, one IPv6), so only the first is used.`,
         e.span,
         [{ span: first.span, message: `the first ${familyName(family)} value: ${first.text}` }],
       );
-    }
+    };
+    for (const r of ranges.ranges) onePerFamily(r, r.prefix?.family);
+    for (const a of ranges.addresses) onePerFamily(a, a.address?.family);
 
     // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).
     const podFamilies = new Set(

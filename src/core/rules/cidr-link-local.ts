@@ -1,4 +1,4 @@
-import { literalPrefix, prefixContainsAddress, prefixesOverlap, type Prefix } from '../net/address';
+import { literalPrefix, prefixContainsAddress, prefixesOverlap, type Address, type Prefix } from '../net/address';
 import { problem, type Problem } from '../problem';
 import type { Rule } from './rule';
 
@@ -7,6 +7,11 @@ const LINK_LOCAL: readonly Prefix[] = ['169.254.0.0/16', 'fe80::/10'].map(litera
 
 const linkLocalOf = (p: Prefix): Prefix | undefined =>
   LINK_LOCAL.find((l) => l.family === p.family && prefixesOverlap(l, p));
+
+function linkLocalHolding(a: Address): Prefix | undefined {
+  for (const l of LINK_LOCAL) if (prefixContainsAddress(l, a)) return l;
+  return undefined;
+}
 
 /**
  * `cidr.link-local`: a pod range, a node's pod CIDR or a pod IP in the link-local ranges 169.254.0.0/16 or
@@ -55,9 +60,10 @@ export const cidrLinkLocal: Rule = {
     for (const a of ranges.addresses) {
       const address = a.address;
       if (a.role !== 'pod' || a.hostNetwork || !address) continue;
-      if (flagged.some((p) => prefixContainsAddress(p, address))) continue; // said once, at the range.
-      const ll = LINK_LOCAL.find((l) => prefixContainsAddress(l, address));
+      // Nearly no address is link-local: asked first, in a plain loop (no closure per pod address).
+      const ll = linkLocalHolding(address);
       if (!ll) continue;
+      if (flagged.some((p) => prefixContainsAddress(p, address))) continue; // said once, at the range.
       out.push(
         problem(
           'cidr.link-local',

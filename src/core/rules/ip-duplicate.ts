@@ -22,10 +22,12 @@ export const ipDuplicate: Rule = {
   severity: 'error',
   description: 'One IP address used by two objects (pods, nodes, Services, externals, bridges).',
   run({ ranges }) {
-    const byAddress = new Map<string, { address: Address; holders: Holder[] }>();
+    // One map for both families (its order is the order of the findings): an IPv4 address by its number, which
+    // needs no key text per pod, an IPv6 one by its key text.
+    const byAddress = new Map<number | string, { address: Address; holders: Holder[] }>();
     const add = (address: Address | undefined, h: Holder) => {
       if (!address) return;
-      const key = addressKey(address);
+      const key = address.family === 4 ? Number(address.value) : addressKey(address);
       const group = byAddress.get(key);
       if (group) group.holders.push(h);
       else byAddress.set(key, { address, holders: [h] });
@@ -46,6 +48,7 @@ export const ipDuplicate: Rule = {
     }
     const out: Problem[] = [];
     for (const { address, holders: all } of byAddress.values()) {
+      if (all.length < 2) continue; // One holder: nothing to filter or report.
       // One owner listing an address twice is one holder (cidr.family-mismatch reports the list), never "x and also x".
       const holders = all.filter((h, i) => all.findIndex((o) => o.what === h.what) === i);
       if (holders.length < 2) continue;

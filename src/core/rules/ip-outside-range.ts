@@ -8,6 +8,32 @@ const within = (prefixes: readonly Prefix[], a: Address) => prefixes.some((p) =>
 const texts = (prefixes: readonly Prefix[]) => prefixes.map((p) => p.text).join(', ');
 
 /**
+ * Whether a pod address passes: some range of its family among the node's pod ranges holds it, or, when the node
+ * has none of that family, among the cluster's (or there is no range of that family at all). The same answer as
+ * the lists the rule builds for a finding, with no list built.
+ */
+function insideOwnRange(
+  nodePods: readonly ParsedRange[] | undefined,
+  clusterPods: readonly ParsedRange[],
+  a: Address,
+): boolean {
+  let nodeHasFamily = false;
+  for (const r of nodePods ?? []) {
+    if (r.prefix.family !== a.family) continue;
+    if (prefixContainsAddress(r.prefix, a)) return true;
+    nodeHasFamily = true;
+  }
+  if (nodeHasFamily) return false;
+  let clusterHasFamily = false;
+  for (const r of clusterPods) {
+    if (r.prefix.family !== a.family) continue;
+    if (prefixContainsAddress(r.prefix, a)) return true;
+    clusterHasFamily = true;
+  }
+  return !clusterHasFamily;
+}
+
+/**
  * `ip.outside-range`: an address outside the range it must come from — a pod IP outside its node's pod CIDR, a
  * cluster IP outside the Service ranges, an interface or external address outside its network, a bridge
  * gateway outside its node's pod CIDR — or a nodePort outside the cluster's nodePortRange.
@@ -47,12 +73,20 @@ export const ipOutsideRange: Rule = {
     const clusterPods = prefixesOf('cluster-pods');
     const services = prefixesOf('services');
     const nodePods = new Map<string, ParsedRange[]>();
-    for (const r of prefixesOf('node-pods'))
-      if (r.node !== undefined) nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
+    for (const r of prefixesOf('node-pods')) {
+      if (r.node === undefined) continue;
+      const list = nodePods.get(r.node);
+      if (list) list.push(r);
+      else nodePods.set(r.node, [r]);
+    }
 
-    for (const a of ranges.addresses.filter(parsedAddress)) {
+    for (const a of ranges.addresses) {
+      if (!parsedAddress(a)) continue;
+      const isPod = a.role === 'pod' && !a.hostNetwork;
+      // Nearly every pod IP is inside its node's range: that is decided without building the lists below.
+      if (isPod && insideOwnRange(nodePods.get(a.node ?? ''), clusterPods, a.address)) continue;
       const fam = (list: readonly ParsedRange[]) => list.filter((r) => r.prefix.family === a.address.family);
-      if (a.role === 'pod' && !a.hostNetwork) {
+      if (isPod) {
         const own = fam(nodePods.get(a.node ?? '') ?? []);
         const pool = own.length ? own : fam(clusterPods);
         if (

@@ -1,4 +1,4 @@
-import { addressKey, firstAddress, lastAddress, prefixContainsAddress, sizeOf } from '../net/address';
+import { firstAddress, lastAddress, prefixContainsAddress, sizeOf, type Address } from '../net/address';
 import { problem, type Problem, type QuickFix } from '../problem';
 import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange } from './ranges';
@@ -9,6 +9,22 @@ import type { Rule } from './rule';
  * bridge gateway; a cluster IP equal to the network or last address of its Service range (the allocator never
  * hands them out).
  */
+/** The gateway holding exactly `a`; the last one listed when two do (as a map keyed by address would keep). */
+function gatewayAt(gateways: readonly ParsedRange[] | undefined, a: Address): ParsedRange | undefined {
+  if (!gateways) return undefined;
+  for (let i = gateways.length - 1; i >= 0; i--) {
+    const g = gateways[i];
+    if (g.prefix.family === a.family && g.prefix.address === a.value) return g;
+  }
+  return undefined;
+}
+
+/** The first of a node's pod CIDRs that holds `a` (a plain loop: asked for every pod address). */
+function subnetHolding(subnets: readonly ParsedRange[] | undefined, a: Address): ParsedRange | undefined {
+  for (const r of subnets ?? []) if (prefixContainsAddress(r.prefix, a)) return r;
+  return undefined;
+}
+
 export const ipReserved: Rule = {
   code: 'ip.reserved',
   severity: 'error',
@@ -32,18 +48,35 @@ export const ipReserved: Rule = {
         : [];
     };
     const nodePods = new Map<string, ParsedRange[]>();
-    const gateways = new Map<string, ParsedRange>();
-    for (const r of ranges.ranges.filter(parsedRange)) {
-      if (!r.node) continue;
-      if (r.role === 'node-pods') nodePods.set(r.node, [...(nodePods.get(r.node) ?? []), r]);
-      if (r.role === 'bridge')
-        gateways.set(`${r.node}\u0000${addressKey({ family: r.prefix.family, value: r.prefix.address })}`, r);
+    // Each node's bridge gateways (one per family): compared by value, no key made per pod address.
+    const gateways = new Map<string, ParsedRange[]>();
+    const push = (m: Map<string, ParsedRange[]>, node: string, r: ParsedRange) => {
+      const list = m.get(node);
+      if (list) list.push(r);
+      else m.set(node, [r]);
+    };
+    for (const r of ranges.ranges) {
+      if (!parsedRange(r) || !r.node) continue;
+      if (r.role === 'node-pods') push(nodePods, r.node, r);
+      if (r.role === 'bridge') push(gateways, r.node, r);
     }
     const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
-    for (const a of ranges.addresses.filter(parsedAddress)) {
+    // A node's pod CIDR is asked once per pod on it: its size and first and last addresses are computed once.
+    const edgesByRange = new Map<ParsedRange, { size: bigint; first: bigint; last: bigint }>();
+    const edgesOf = (r: ParsedRange) => {
+      let e = edgesByRange.get(r);
+      if (!e)
+        edgesByRange.set(
+          r,
+          (e = { size: sizeOf(r.prefix), first: firstAddress(r.prefix), last: lastAddress(r.prefix) }),
+        );
+      return e;
+    };
+    for (const a of ranges.addresses) {
+      if (!parsedAddress(a)) continue;
       if (a.role === 'pod' && !a.hostNetwork) {
-        const gateway = gateways.get(`${a.node}\u0000${addressKey(a.address)}`);
-        const subnet = (nodePods.get(a.node ?? '') ?? []).find((r) => prefixContainsAddress(r.prefix, a.address));
+        const gateway = gatewayAt(gateways.get(`${a.node}`), a.address);
+        const subnet = subnetHolding(nodePods.get(a.node ?? ''), a.address);
         if (gateway) {
           out.push(
             problem(
@@ -57,12 +90,14 @@ export const ipReserved: Rule = {
           );
           continue;
         }
-        if (!subnet || sizeOf(subnet.prefix) <= 2n) continue;
+        if (!subnet) continue;
+        const edges = edgesOf(subnet);
+        if (edges.size <= 2n) continue;
         const p = subnet.prefix;
         const which =
-          a.address.value === firstAddress(p)
+          a.address.value === edges.first
             ? 'network address'
-            : a.address.value === lastAddress(p) && p.family === 4
+            : a.address.value === edges.last && p.family === 4
               ? 'broadcast address'
               : undefined;
         if (which) {

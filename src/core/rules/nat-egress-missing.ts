@@ -66,14 +66,6 @@ export const natEgressMissing: Rule = {
   description: 'Pods with private addresses reach outside the cluster with no masquerade: replies cannot come back.',
   run({ topology }) {
     const out: Problem[] = [];
-    const podsByNode = new Map<string, { id: string; ip: Address }[]>();
-    for (const p of topology.pods) {
-      if (p.hostNetwork) continue;
-      for (const ip of p.ips) {
-        const a = parseAddress(ip);
-        if (a && isPrivate(a)) podsByNode.set(p.node, [...(podsByNode.get(p.node) ?? []), { id: p.id, ip: a }]);
-      }
-    }
     const attached = new Set(topology.nodes.flatMap((n) => n.interfaces.map((i) => i.network)));
     const destinations: { what: string; address: Address; span: Span; nodes: readonly Node[] }[] = [];
     for (const x of topology.externals) {
@@ -99,6 +91,20 @@ export const natEgressMissing: Rule = {
         span: route.spans.to ?? route.span,
         nodes: [n],
       });
+    }
+    // The pods are read only when something lies outside the cluster (most topologies have neither an unattached
+    // external nor a default route), and appended to their node's list in one pass.
+    if (!destinations.length) return out;
+    const podsByNode = new Map<string, { id: string; ip: Address }[]>();
+    for (const p of topology.pods) {
+      if (p.hostNetwork) continue;
+      for (const ip of p.ips) {
+        const a = parseAddress(ip);
+        if (!a || !isPrivate(a)) continue;
+        const list = podsByNode.get(p.node);
+        if (list) list.push({ id: p.id, ip: a });
+        else podsByNode.set(p.node, [{ id: p.id, ip: a }]);
+      }
     }
     for (const d of destinations) {
       const affected = d.nodes.flatMap((n) => {

@@ -1,5 +1,5 @@
 import { problem, type Problem } from '../problem';
-import type { ContainerPort } from '../model/types';
+import type { ContainerPort, Pod } from '../model/types';
 import type { Rule } from './rule';
 
 /**
@@ -7,6 +7,12 @@ import type { Rule } from './rule';
  * share one network namespace and one port space: the API server only warns, and at run time the second
  * container to bind fails with EADDRINUSE.
  */
+function portCount(pod: Pod): number {
+  let n = 0;
+  for (const c of pod.containers) n += c.ports.length;
+  return n;
+}
+
 export const podPortConflict: Rule = {
   code: 'pod.port-conflict',
   severity: 'error',
@@ -15,6 +21,7 @@ export const podPortConflict: Rule = {
   run({ topology }) {
     const out: Problem[] = [];
     for (const pod of topology.pods) {
+      if (portCount(pod) < 2) continue; // Nothing to conflict with (most pods): no map made.
       const first = new Map<string, { container: string; port: ContainerPort }>();
       for (const c of pod.containers) {
         for (const port of c.ports) {

@@ -20,7 +20,7 @@ import { nodeNetns } from '../dataplane/compile';
 import { rulesFileOf } from '../dataplane/node-rules';
 import type { DataPlane, NetnsId } from '../dataplane/types';
 import type { Node, Pod, Topology } from '../model/types';
-import { hostPort, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
+import { addressFamily, hostPort, parseAddress, parsePrefix, prefixContainsAddress, type Prefix } from '../net/address';
 import type { Span } from '../problem';
 import { traceFlow } from '../trace/trace';
 import type { NatEvent, NetfilterStep, TracePath, TraceResult } from '../trace/types';
@@ -155,15 +155,26 @@ export function representatives(t: Topology, dp: DataPlane): readonly NodeReps[]
 function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
   const { prefixes, ifaces } = splitters(t, dp);
   const byNode = new Map<string, Map<string, Pod[]>>();
+  // One pass over the pods, making no arrays per pod: without splitting prefixes (the usual case) a pod's class
+  // is only its families, read without making its addresses.
   for (const p of t.pods) {
     if (p.hostNetwork) continue;
-    const addrs = p.ips.flatMap((ip) => parseAddress(ip) ?? []);
-    if (!addrs.length) continue;
-    const named = ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
-    const key =
-      prefixes.map((x) => (addrs.some((a) => prefixContainsAddress(x, a)) ? '1' : '0')).join('') +
-      (named ? `|${p.id}` : '') +
-      `|${addrs.map((a) => a.family).join('')}`;
+    let families = '';
+    let inside = '';
+    if (prefixes.length) {
+      const addrs = p.ips.flatMap((ip) => parseAddress(ip) ?? []);
+      for (const a of addrs) families += a.family;
+      for (const x of prefixes) inside += addrs.some((a) => prefixContainsAddress(x, a)) ? '1' : '0';
+    } else
+      for (const ip of p.ips) {
+        const family = addressFamily(ip);
+        if (family) families += family;
+      }
+    if (!families) continue;
+    const named =
+      ifaces.length > 0 &&
+      ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
+    const key = inside + (named ? `|${p.id}` : '') + `|${families}`;
     let classes = byNode.get(p.node);
     if (!classes) byNode.set(p.node, (classes = new Map()));
     const list = classes.get(key);

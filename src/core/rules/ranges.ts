@@ -88,6 +88,10 @@ export function assumedNodePortRangeNote(min: number, max: number): string {
   return `NetPath assumed the node-port range ${min}-${max} (kube-apiserver's default --service-node-port-range) because no file read declares one; if your API server uses another range, declare it as cluster.nodePortRange in a NetPath document, or as service-node-port-range in apiServer.extraArgs of kubeadm's ClusterConfiguration`;
 }
 
+const IPS_KEYS = ['ips.0', 'ips.1'];
+/** The span key of a pod's k-th IP (a pod has one per family: the usual two are made once). */
+const ipsKey = (k: number): string => IPS_KEYS[k] ?? `ips.${k}`;
+
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
   const addresses: AddressEntry[] = [];
@@ -176,14 +180,28 @@ export function indexRanges(t: Topology): RangeIndex {
         perFamily: `addresses of external ${x.name}`,
       }),
     );
+  // Pods are most of a large cluster's entries (30,000 at 1,000 nodes): each is written out whole, with its owner
+  // and list names made once per pod, not through the general helpers' spreads.
   for (const p of t.pods) {
-    p.ips.forEach((ip, k) =>
-      address('pod', `pod ${p.id}`, ip, located(p.spans, `ips.${k}`, p.spans.name ?? p.span), {
+    if (!p.ips.length) continue;
+    const owner = `pod ${p.id}`;
+    const perFamily = `IPs of pod ${p.id}`;
+    const fallback = p.spans.name ?? p.span;
+    for (let k = 0; k < p.ips.length; k++) {
+      const ip = p.ips[k];
+      const own = p.spans[ipsKey(k)];
+      addresses.push({
+        role: 'pod',
+        owner,
+        text: ip,
+        span: own ?? fallback,
+        exact: own !== undefined && own.file !== '',
         node: p.node,
-        perFamily: `IPs of pod ${p.id}`,
+        perFamily,
         hostNetwork: p.hostNetwork,
-      }),
-    );
+        address: parseAddress(ip),
+      });
+    }
   }
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>

@@ -7,27 +7,50 @@ import type { Rule } from './rule';
  * that no container port carries gives the Service no endpoint port at all; a numbered one that no container
  * declares (when the pods do declare ports) most likely points at the wrong port.
  */
+/**
+ * Whether the selected pods expose the target: a container port of the protocol with that name (a named target),
+ * or with that number, or no container port of the protocol at all (a numbered target: nothing declared, nothing
+ * to contradict). Read in place: every Service port of a large cluster asks, and nearly every one passes.
+ */
+function exposes(selected: readonly Pod[], protocol: string, target: number | string): boolean {
+  let declared = false;
+  for (const p of selected)
+    for (const c of p.containers)
+      for (const cp of c.ports) {
+        if (cp.protocol !== protocol) continue;
+        if (typeof target === 'string' ? cp.name === target : cp.containerPort === target) return true;
+        declared = true;
+      }
+  return typeof target !== 'string' && !declared;
+}
+
 export const serviceTargetPort: Rule = {
   code: 'service.target-port',
   severity: 'warning',
   description: "A Service targetPort that the selected pods' containers do not expose.",
   run({ topology }) {
-    const pods = new Map(topology.pods.map((p) => [p.id, p]));
+    // Filled in a loop, not from an array of [id, pod] pairs (one per pod); a later pod of an id wins, as before.
+    const pods = new Map<string, Pod>();
+    for (const p of topology.pods) pods.set(p.id, p);
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
-      const selected = [...new Set(s.endpoints.map((e) => e.pod))].flatMap((id) => (id && pods.get(id)) || []);
+      // Each endpoint's pod once, in the endpoints' order.
+      const selected: Pod[] = [];
+      const seen = new Set<string | undefined>();
+      for (const e of s.endpoints) {
+        if (seen.has(e.pod)) continue;
+        seen.add(e.pod);
+        const pod = e.pod ? pods.get(e.pod) : undefined;
+        if (pod) selected.push(pod);
+      }
       if (!selected.length) continue;
       for (const sp of s.ports) {
+        if (exposes(selected, sp.protocol, sp.targetPort)) continue;
         const ports = selected.flatMap((p: Pod) =>
           p.containers.flatMap((c) => c.ports.filter((cp) => cp.protocol === sp.protocol)),
         );
         const target = sp.targetPort;
-        const exposed =
-          typeof target === 'string'
-            ? ports.some((cp) => cp.name === target)
-            : !ports.length || ports.some((cp) => cp.containerPort === target);
-        if (exposed) continue;
         const offered = [
           ...new Set(ports.map((cp) => (cp.name ? `${cp.name} (${cp.containerPort})` : String(cp.containerPort)))),
         ];

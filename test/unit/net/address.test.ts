@@ -216,6 +216,12 @@ describe('net/address', () => {
       assert.equal(prefixContainsAddress(p('::/0'), { family: 4, value: 1n }), false);
     });
 
+    it('addressKey writes IPv4 values up to the last address and IPv6 values in decimal', () => {
+      assert.equal(addressKey({ family: 4, value: 0xffffffffn }), '4:4294967295');
+      assert.equal(addressKey({ family: 4, value: 0n }), '4:0');
+      assert.equal(addressKey({ family: 6, value: 1n }), '6:1');
+    });
+
     it('sameAddress and addressKey tell families apart', () => {
       assert.equal(sameAddress({ family: 4, value: 1n }, { family: 4, value: 1n }), true);
       assert.equal(sameAddress({ family: 4, value: 1n }, { family: 6, value: 1n }), false);
