@@ -3,7 +3,7 @@
  * looks every jump up here. A parser that already holds its chains by name hands its map over instead of having
  * it built again from the list.
  */
-import type { Chain, Rule, Table } from './types';
+import type { Chain, Rule, Ruleset, Table, TableName } from './types';
 
 const CHAINS = new WeakMap<Table, ReadonlyMap<string, Chain>>();
 
@@ -70,4 +70,27 @@ export function indexedRulesOf(chain: Chain): IndexedRules | undefined {
     INDEXED_DONE.set(chain, done);
   }
   return done ?? undefined;
+}
+
+/** A rule with the table and chain it is in. */
+export interface RuleRef {
+  readonly table: TableName;
+  readonly chain: string;
+  readonly rule: Rule;
+}
+
+const MENTIONING = new WeakMap<Ruleset, (needle: string) => RuleRef[]>();
+
+/**
+ * Offers a search of `ruleset`'s rules by their line's text: every rule with a word whose value is `needle` (its
+ * line contains it once quotes and backslashes are left out of both), in table, chain and rule order. It may give
+ * more rules than that, never fewer; only those lines are parsed.
+ */
+export function offerRulesMentioning(ruleset: Ruleset, search: (needle: string) => RuleRef[]): void {
+  MENTIONING.set(ruleset, search);
+}
+
+/** The search {@link offerRulesMentioning} offered for `ruleset`, if its parser offered one. */
+export function rulesMentioningOf(ruleset: Ruleset): ((needle: string) => RuleRef[]) | undefined {
+  return MENTIONING.get(ruleset);
 }

@@ -24,7 +24,15 @@ import {
 } from './types';
 import { work } from '../work';
 import { isOneOf } from '../lookup';
-import { indexKey, INDEX_MIN_RULES, knowChainsOf, offerIndexedRules, type IndexedRules } from './chains';
+import {
+  indexKey,
+  INDEX_MIN_RULES,
+  knowChainsOf,
+  offerIndexedRules,
+  offerRulesMentioning,
+  type IndexedRules,
+  type RuleRef,
+} from './chains';
 import { parseAddressOrPrefix } from './values';
 
 export { SYNTAX, UNSUPPORTED } from './rule';
@@ -683,6 +691,7 @@ const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 const FILTER_VERDICTS = new Set(['ACCEPT', 'DROP', 'REJECT']);
 /** Characters the tokenizer gives a meaning (quotes, escapes): a line with them is left to the parser. */
 const SPECIAL = /["'\\]/;
+const SPECIALS = /["'\\]/g;
 
 /**
  * Where a `-A` line of `chain` goes in the chain's index, read off its words without parsing it: the key of its
@@ -787,6 +796,8 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
   const jumpProblems = new Map<string, Problem[]>();
   const out: Partial<Record<TableName, Table>> = {};
   const parsers = new Map<TableName, (c: MutableChain) => readonly Rule[]>();
+  /** Per table: one line of a chain parsed alone (as the chain's parse has it), or undefined when it is no rule. */
+  const singles = new Map<TableName, (c: MutableChain, raw: string, lineStart: number) => Rule | undefined>();
   for (const name of TABLE_NAMES) {
     const lt = tables.get(name);
     if (!lt) continue;
@@ -844,6 +855,11 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       }
       return { ...rule, unsupported: [...rule.unsupported, message] };
     };
+    singles.set(name, (c, raw, lineStart) => {
+      const one: Rule[] = [];
+      parseLine(c, scratchOf(c, one), one, raw, lineStart, []);
+      return one.length === 1 ? checkJump(one[0], []) : undefined;
+    });
     const rulesOf = (c: MutableChain): readonly Rule[] => {
       let rules = parsedChains.get(c.name);
       if (rules) return rules;
@@ -945,9 +961,40 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     out[name] = table;
     parsers.set(name, rulesOf);
   }
+  const ruleset: Ruleset = { tables: out };
+  // Rules found by their text without parsing every chain (a DNAT that remembers a recent list asks which rule
+  // checks that list, and with what timeout: the answer must not parse the 100,000s of rules of a large cluster).
+  offerRulesMentioning(ruleset, (needle) => {
+    const found: RuleRef[] = [];
+    // A word's value is its raw characters less some quotes and backslashes: without all of them on both sides,
+    // a line that holds the word holds the needle.
+    const bare = needle.replace(SPECIALS, '');
+    for (const name of TABLE_NAMES) {
+      const table = out[name];
+      const lt = tables.get(name);
+      const single = singles.get(name);
+      if (!table || !lt || !single) continue;
+      for (const chain of table.chains) {
+        const c = lt.table.chains.get(chain.name);
+        const segments = lt.ruleLines.get(chain.name);
+        if (!c || segments === undefined) continue;
+        for (const seg of isSegmentList(segments) ? segments : [segments]) {
+          let at = seg.start;
+          for (const raw of seg.lines) {
+            if (raw.includes(needle) || (SPECIAL.test(raw) && raw.replace(SPECIALS, '').includes(bare))) {
+              const rule = single(c, raw, at);
+              if (rule) found.push({ table: name, chain: chain.name, rule });
+            }
+            at += raw.length + 1;
+          }
+        }
+      }
+    }
+    return found;
+  });
   let problems: Problem[] | undefined;
   return {
-    ruleset: { tables: out },
+    ruleset,
     get problems(): readonly Problem[] {
       if (problems) return problems;
       const found: Problem[] = [];
