@@ -4,7 +4,8 @@
  * general iptables model in src/core/netfilter.
  */
 import { HOOK_TABLES, chainsOf, evaluateHook } from '../netfilter/evaluate';
-import type { Hook, NatRecord, Ruleset } from '../netfilter/types';
+import type { Chain, Hook, NatRecord, Ruleset } from '../netfilter/types';
+import { rulesMentioningOf } from '../netfilter/chains';
 import type { Prefix } from '../net/address';
 import type { Span } from '../problem';
 import type {
@@ -34,6 +35,45 @@ export interface IptablesFilter extends PacketFilter {
  */
 const REMEMBERING = new WeakMap<Ruleset, Map<string, { list: string; seconds?: number }>>();
 
+const NOT_SEARCHED = Symbol('not searched');
+const SEARCHED = new WeakMap<Ruleset, Map<string, FilterNat['remembers']>>();
+
+/**
+ * What the rule `text` of `chain` remembers, found without reading every rule of the ruleset when its parser offers a
+ * search by text: the list its last `recent --set` names (as the full scan keeps the last one), and the `--seconds`
+ * of the first rule that checks that list (`--rcheck` or `--update`), in table, chain and rule order. The default
+ * list, which no line names, is left to the full scan.
+ */
+function rememberedBySearch(
+  ruleset: Ruleset,
+  table: string,
+  chain: Chain,
+  text: string,
+): FilterNat['remembers'] | typeof NOT_SEARCHED {
+  const search = rulesMentioningOf(ruleset);
+  if (!search) return NOT_SEARCHED;
+  let list: string | undefined;
+  for (const rule of chain.rules)
+    if (rule.text === text) for (const m of rule.matches) if (m.kind === 'recent' && m.command === 'set') list = m.name;
+  if (list === undefined || list === 'DEFAULT') return NOT_SEARCHED;
+  let cache = SEARCHED.get(ruleset);
+  if (!cache) SEARCHED.set(ruleset, (cache = new Map()));
+  const key = `${table}\u0000${chain.name}\u0000${text}`;
+  if (cache.has(key)) return cache.get(key);
+  let seconds: number | undefined;
+  for (const { rule } of search(list)) {
+    for (const m of rule.matches)
+      if (m.kind === 'recent' && m.name === list && (m.command === 'rcheck' || m.command === 'update')) {
+        if (m.seconds !== undefined) seconds = m.seconds;
+        if (seconds !== undefined) break;
+      }
+    if (seconds !== undefined) break;
+  }
+  const out = seconds !== undefined ? { list, seconds } : { list };
+  cache.set(key, out);
+  return out;
+}
+
 export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
   const ruleset = rules.ruleset;
   /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
@@ -45,7 +85,9 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
     const sets = chain?.rules.some(
       (rule) => rule.text === r.ruleText && rule.matches.some((m) => m.kind === 'recent' && m.command === 'set'),
     );
-    if (!sets) return undefined;
+    if (!sets || !chain) return undefined;
+    const found = rememberedBySearch(ruleset, r.table, chain, r.ruleText);
+    if (found !== NOT_SEARCHED) return found;
     // Once per parsed ruleset, not per node: alike nodes share one ruleset object.
     let remembering = REMEMBERING.get(ruleset);
     if (!remembering) {

@@ -18,6 +18,7 @@
  */
 import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
+import { chainsOf, indexedRulesOf, indexKey, INDEX_MIN_RULES, type ChainIndex } from './chains';
 import type {
   AddrType,
   Chain,
@@ -99,42 +100,12 @@ interface Env {
 const FALL: End = { kind: 'fall' };
 const RETURN: End = { kind: 'return' };
 
-/** A table's chains by name, built once per parsed table (kube-proxy's nat table has thousands of chains). */
-const CHAINS = new WeakMap<Table, ReadonlyMap<string, Chain>>();
-export function chainsOf(table: Table): ReadonlyMap<string, Chain> {
-  let m = CHAINS.get(table);
-  if (!m) {
-    const byName = new Map<string, Chain>();
-    // The first chain of a name wins, as `table.chains.find` did.
-    for (const c of table.chains) if (!byName.has(c.name)) byName.set(c.name, c);
-    CHAINS.set(table, (m = byName));
-  }
-  return m;
-}
+export { chainsOf } from './chains';
 
-/**
- * A long chain's rules looked up the way the kernel's own structures would answer (ipset / nft maps, and what
- * kube-proxy's KUBE-SERVICES dispatch amounts to): rules that can only match one destination address are listed
- * under it, rules that can only match one destination port under that, the rest in `rest`. A packet only needs
- * the rules under its destination and port plus the rest, in order. Skipping the others changes nothing: a rule
- * whose `-d` or `--dport` fails never matches, and iptables checks those before any match with a side effect.
- * Rules that cannot be evaluated stay in `rest`, so reaching them is still reported.
- */
-interface ChainIndex {
-  readonly byDst: ReadonlyMap<string, readonly number[]>;
-  readonly byPort: ReadonlyMap<number, readonly number[]>;
-  readonly rest: readonly number[];
-}
-
-/** Chains shorter than this are walked rule by rule (the index would cost more than it saves). */
-const INDEX_MIN_RULES = 24;
 const INDEXES = new WeakMap<Chain, ChainIndex | null>();
 
-function indexKey(family: number, value: bigint): string {
-  return `${family}:${value}`;
-}
-
-function chainIndex(chain: Chain): ChainIndex | undefined {
+/** The index of a long chain from its parsed rules (undefined for a short one). */
+export function chainIndex(chain: Chain): ChainIndex | undefined {
   let idx = INDEXES.get(chain);
   if (idx === undefined) {
     idx = null;
@@ -172,6 +143,7 @@ function chainIndex(chain: Chain): ChainIndex | undefined {
 }
 
 const NONE: readonly number[] = [];
+const NO_RULES: readonly Rule[] = [];
 
 /** Packet addresses parsed once, not once per rule that matches on them (bounded: cleared when large). */
 const ADDRESSES = new Map<string, Address | undefined>();
@@ -391,8 +363,10 @@ function runStretch(
   pending: Pending[],
 ): void {
   let state = start;
-  const rules = chain.rules;
-  const idx = chainIndex(chain);
+  // A chain indexed before it was parsed (KUBE-SERVICES): only the rules a packet can match are parsed, one by one.
+  const indexed = indexedRulesOf(chain);
+  const rules: readonly Rule[] = indexed ? NO_RULES : chain.rules;
+  const idx = indexed ? indexed.index : chainIndex(chain);
   // With an index: the candidate rules for the packet's destination and port, recomputed if a rule changes them.
   let cand: readonly number[] = NONE;
   let k = 0;
@@ -416,7 +390,7 @@ function runStretch(
       if (i >= rules.length) break;
     }
     prev = i;
-    const rule = rules[i];
+    const rule = indexed ? indexed.ruleAt(i) : rules[i];
     work.rulesEvaluated++;
     // Counted here, written into the state only when the state moves on (most rules do not match).
     steps++;

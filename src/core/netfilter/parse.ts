@@ -24,6 +24,16 @@ import {
 } from './types';
 import { work } from '../work';
 import { isOneOf } from '../lookup';
+import {
+  indexKey,
+  INDEX_MIN_RULES,
+  knowChainsOf,
+  offerIndexedRules,
+  offerRulesMentioning,
+  type IndexedRules,
+  type RuleRef,
+} from './chains';
+import { parseAddressOrPrefix } from './values';
 
 export { SYNTAX, UNSUPPORTED } from './rule';
 export { parseAddressOrPrefix, parsePortRange, parseU32 } from './values';
@@ -649,8 +659,10 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
 interface LazyTable {
   readonly table: MutableTable;
   /** Per chain: its `-A` lines, in order, as runs of consecutive lines (each with the offset of its first line). */
-  readonly ruleLines: Map<string, Segment[]>;
+  readonly ruleLines: Map<string, Segment | Segment[]>;
 }
+
+const isSegmentList = (s: Segment | readonly Segment[]): s is readonly Segment[] => Array.isArray(s);
 
 interface Segment {
   readonly start: number;
@@ -658,16 +670,114 @@ interface Segment {
 }
 
 function addSegment(t: LazyTable, chain: string, start: number, lines: readonly string[]): void {
+  // Most chains have one run (a generator writes each of its chains in one piece): kept as it is, not in a list.
   const list = t.ruleLines.get(chain);
-  if (list) list.push({ start, lines });
-  else t.ruleLines.set(chain, [{ start, lines }]);
+  if (list === undefined) t.ruleLines.set(chain, { start, lines });
+  else if (Array.isArray(list)) list.push({ start, lines });
+  else t.ruleLines.set(chain, [list, { start, lines }]);
+}
+
+function lineCount(segments: Segment | readonly Segment[] | undefined): number {
+  if (segments === undefined) return 0;
+  if (!isSegmentList(segments)) return segments.lines.length;
+  let n = 0;
+  for (const seg of segments) n += seg.lines.length;
+  return n;
+}
+
+/** What {@link indexLine} says of a line that goes in the index's `rest` (no port is 0). */
+const REST = 0;
+const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+const FILTER_VERDICTS = new Set(['ACCEPT', 'DROP', 'REJECT']);
+/** Characters the tokenizer gives a meaning (quotes, escapes): a line with them is left to the parser. */
+const SPECIAL = /["'\\]/;
+const SPECIALS = /["'\\]/g;
+
+/**
+ * Where a `-A` line of `chain` goes in the chain's index, read off its words without parsing it: the key of its
+ * destination address when it has one that is not negated and a host prefix (the first), else its `--dport`, else
+ * {@link REST}; undefined when the line is not one of the few shapes read here (a chain with such a line is parsed
+ * and indexed as usual). The shapes are kube-proxy's dispatch lines: an optional comment, then `-m tcp -p tcp`
+ * (udp, sctp), `[!] -d ADDRESS`, `--dport N`, `-m addrtype --dst-type LOCAL` (or `--src-type`) in any order, and
+ * `-j` to a declared user chain of the table (ACCEPT, DROP or REJECT in the filter table). Every such line is a
+ * rule the parser accepts with nothing unsupported, which is what lets the index be read without it (a test
+ * parses what kube-proxy's generator writes for the corpus and checks both indexes agree).
+ */
+export function indexLine(
+  raw: string,
+  chain: string,
+  table: TableName,
+  chains: ReadonlyMap<string, { readonly builtin: boolean }>,
+): string | number | undefined {
+  if (!raw.startsWith('-A ') || !raw.startsWith(chain, 3) || raw.charCodeAt(3 + chain.length) !== 32) return undefined;
+  let at = 4 + chain.length;
+  if (raw.startsWith('-m comment --comment ', at)) {
+    at += 21;
+    const quoted = raw.charCodeAt(at) === 34;
+    const end = quoted ? raw.indexOf('"', at + 1) : raw.indexOf(' ', at);
+    if (end < 0 || SPECIAL.test(raw.slice(quoted ? at + 1 : at, end))) return undefined;
+    at = quoted ? end + 1 : end;
+    if (raw.charCodeAt(at) !== 32) return undefined;
+    at++;
+  }
+  const words = raw.slice(at).split(' ');
+  let proto = false;
+  let negated = false;
+  let dst: string | undefined;
+  let port: number | undefined;
+  for (let k = 0; k < words.length;) {
+    const w = words[k];
+    if (w === '' || SPECIAL.test(w)) return undefined;
+    if (w === '!') {
+      if (negated || words[k + 1] !== '-d') return undefined;
+      negated = true;
+      k++;
+    } else if (w === '-d') {
+      const v = words[k + 1];
+      const p = v === undefined || v.includes(',') || SPECIAL.test(v) ? undefined : parseAddressOrPrefix(v);
+      if (!p) return undefined;
+      if (!negated && dst === undefined && p.length === (p.family === 4 ? 32 : 128))
+        dst = indexKey(p.family, p.address);
+      negated = false;
+      k += 2;
+    } else if (
+      w === '-m' &&
+      PORT_PROTOCOLS.has(words[k + 1]) &&
+      words[k + 2] === '-p' &&
+      words[k + 3] === words[k + 1]
+    ) {
+      if (proto) return undefined;
+      proto = true;
+      k += 4;
+    } else if (w === '--dport') {
+      const v = words[k + 1];
+      if (!proto || port !== undefined || v === undefined || !/^[1-9]\d{0,4}$/.test(v) || Number(v) > 65535)
+        return undefined;
+      port = Number(v);
+      k += 2;
+    } else if (
+      w === '-m' &&
+      words[k + 1] === 'addrtype' &&
+      (words[k + 2] === '--dst-type' || words[k + 2] === '--src-type') &&
+      words[k + 3] === 'LOCAL'
+    ) {
+      k += 4;
+    } else if (w === '-j' && k + 2 === words.length) {
+      const target = words[k + 1];
+      const user = target.startsWith('KUBE-') ? chains.get(target) : undefined;
+      const ok = user ? !user.builtin : table === 'filter' && FILTER_VERDICTS.has(target);
+      return ok ? (dst ?? port ?? REST) : undefined;
+    } else return undefined;
+  }
+  return undefined;
 }
 
 /** A chain's lines with the offset of each, from its runs. */
-function linesOf(segments: readonly Segment[] | undefined): { starts: number[]; texts: string[] } {
+function linesOf(segments: Segment | readonly Segment[] | undefined): { starts: number[]; texts: string[] } {
   const starts: number[] = [];
   const texts: string[] = [];
-  for (const seg of segments ?? []) {
+  const list: readonly Segment[] = segments === undefined ? [] : isSegmentList(segments) ? segments : [segments];
+  for (const seg of list) {
     let at = seg.start;
     for (const raw of seg.lines) {
       starts.push(at);
@@ -686,79 +796,138 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
   const jumpProblems = new Map<string, Problem[]>();
   const out: Partial<Record<TableName, Table>> = {};
   const parsers = new Map<TableName, (c: MutableChain) => readonly Rule[]>();
+  /** Per table: one line of a chain parsed alone (as the chain's parse has it), or undefined when it is no rule. */
+  const singles = new Map<TableName, (c: MutableChain, raw: string, lineStart: number) => Rule | undefined>();
   for (const name of TABLE_NAMES) {
     const lt = tables.get(name);
     if (!lt) continue;
     const t = lt.table;
     const chains: Chain[] = [];
     const parsedChains = new Map<string, readonly Rule[]>();
+    let byLine = memo.rules.get(name);
+    if (!byLine) memo.rules.set(name, (byLine = new Map()));
+    const known = byLine;
+    /** One `-A` line of `c` parsed into `list` (through the memo), as the eager parse with a memo would. */
+    const parseLine = (
+      c: MutableChain,
+      scratch: MutableTable,
+      list: Rule[],
+      raw: string,
+      lineStart: number,
+      problems: Problem[],
+    ): void => {
+      const seen = known.get(raw);
+      if (seen && seen.rule.chain === c.name) {
+        list.push(placeRule(seen.rule, file, lineStart));
+        return;
+      }
+      const before = problems.length;
+      const rule = parseCommand(scratch, raw, lineStart, span, problems);
+      if (rule && problems.length === before) {
+        const template = moveRule(rule, MEMO_FILE, -lineStart);
+        known.set(raw, { rule: template, at: 0 });
+        list[list.length - 1] = placeRule(template, file, lineStart);
+      }
+    };
+    // One chain at a time: parseCommand adds the rule to this stand-in of the table.
+    const scratchOf = (c: MutableChain, list: Rule[]): MutableTable => ({
+      name,
+      span: t.span,
+      chains: new Map([[c.name, { ...c, rules: list }]]),
+      pending: [],
+    });
+    /** A jump to a chain that does not exist (or to a built-in one): as the eager parse marks it at COMMIT. */
+    const checkJump = (rule: Rule, jumps: Problem[]): Rule => {
+      if (rule.target.kind !== 'jump' && rule.target.kind !== 'goto') return rule;
+      const target = t.chains.get(rule.target.chain);
+      if (target && !target.builtin) return rule;
+      const tspan = rule.targetSpan ?? rule.span;
+      let message: string;
+      if (target?.builtin) {
+        message = `Cannot jump to built-in chain '${rule.target.chain}'.`;
+        jumps.push(problem(SYNTAX, 'error', message, tspan));
+      } else if (KNOWN_UNSUPPORTED_TARGETS.has(rule.target.chain)) {
+        message = `Target ${rule.target.chain} is not supported.`;
+        jumps.push(problem(UNSUPPORTED, 'warning', message, tspan));
+      } else {
+        message = `Chain or target '${rule.target.chain}' does not exist in table '${name}'.`;
+        jumps.push(problem(SYNTAX, 'error', message, tspan));
+      }
+      return { ...rule, unsupported: [...rule.unsupported, message] };
+    };
+    singles.set(name, (c, raw, lineStart) => {
+      const one: Rule[] = [];
+      parseLine(c, scratchOf(c, one), one, raw, lineStart, []);
+      return one.length === 1 ? checkJump(one[0], []) : undefined;
+    });
     const rulesOf = (c: MutableChain): readonly Rule[] => {
       let rules = parsedChains.get(c.name);
       if (rules) return rules;
       const problems: Problem[] = [];
-      const lines = linesOf(lt.ruleLines.get(c.name));
+      const { texts, starts } = linesOf(lt.ruleLines.get(c.name));
       const list: Rule[] = [];
-      let byLine = memo.rules.get(name);
-      if (!byLine) memo.rules.set(name, (byLine = new Map()));
-      // One chain at a time: parseCommand adds the rule to this stand-in of the table.
-      const scratch: MutableTable = {
-        name,
-        span: t.span,
-        chains: new Map([[c.name, { ...c, rules: list }]]),
-        pending: [],
-      };
-      const { texts, starts } = lines;
-      for (let i = 0; i < texts.length; i++) {
-        const raw = texts[i];
-        const lineStart = starts[i] ?? 0;
-        const known = byLine.get(raw);
-        if (known && known.rule.chain === c.name) {
-          list.push(placeRule(known.rule, file, lineStart));
-          continue;
-        }
-        const before = problems.length;
-        const rule = parseCommand(scratch, raw, lineStart, span, problems);
-        if (rule && problems.length === before) {
-          const template = moveRule(rule, MEMO_FILE, -lineStart);
-          byLine.set(raw, { rule: template, at: 0 });
-          list[list.length - 1] = placeRule(template, file, lineStart);
-        }
-      }
-      // Jumps to chains that do not exist (or to built-in ones): as the eager parse marks them at COMMIT.
+      const scratch = scratchOf(c, list);
+      for (let i = 0; i < texts.length; i++) parseLine(c, scratch, list, texts[i], starts[i] ?? 0, problems);
       const jumps: Problem[] = [];
-      rules = list.map((rule) => {
-        if (rule.target.kind !== 'jump' && rule.target.kind !== 'goto') return rule;
-        const target = t.chains.get(rule.target.chain);
-        if (target && !target.builtin) return rule;
-        const tspan = rule.targetSpan ?? rule.span;
-        let message: string;
-        if (target?.builtin) {
-          message = `Cannot jump to built-in chain '${rule.target.chain}'.`;
-          jumps.push(problem(SYNTAX, 'error', message, tspan));
-        } else if (KNOWN_UNSUPPORTED_TARGETS.has(rule.target.chain)) {
-          message = `Target ${rule.target.chain} is not supported.`;
-          jumps.push(problem(UNSUPPORTED, 'warning', message, tspan));
-        } else {
-          message = `Chain or target '${rule.target.chain}' does not exist in table '${name}'.`;
-          jumps.push(problem(SYNTAX, 'error', message, tspan));
-        }
-        return { ...rule, unsupported: [...rule.unsupported, message] };
-      });
+      rules = list.map((rule) => checkJump(rule, jumps));
       parsedChains.set(c.name, rules);
       lineProblems.set(`${name}\u0000${c.name}`, problems);
       jumpProblems.set(`${name}\u0000${c.name}`, jumps);
       return rules;
+    };
+    /**
+     * A long chain indexed from its lines without parsing them, and its rules parsed one by one as a packet reaches
+     * them (what `rulesOf` gives at that position). Undefined unless every line is one {@link indexLine} reads.
+     */
+    const indexedOf = (c: MutableChain): IndexedRules | undefined => {
+      if (parsedChains.has(c.name)) return undefined;
+      const { texts, starts } = linesOf(lt.ruleLines.get(c.name));
+      if (texts.length < INDEX_MIN_RULES) return undefined;
+      const byDst = new Map<string, number[]>();
+      const byPort = new Map<number, number[]>();
+      const rest: number[] = [];
+      for (let i = 0; i < texts.length; i++) {
+        const key = indexLine(texts[i], c.name, name, t.chains);
+        if (key === undefined) return undefined;
+        if (typeof key === 'string') {
+          const l = byDst.get(key);
+          if (l) l.push(i);
+          else byDst.set(key, [i]);
+        } else if (key !== REST) {
+          const l = byPort.get(key);
+          if (l) l.push(i);
+          else byPort.set(key, [i]);
+        } else rest.push(i);
+      }
+      const parsed: Rule[] = [];
+      return {
+        index: { byDst, byPort, rest },
+        ruleAt(i: number): Rule {
+          let rule = parsed[i];
+          if (rule) return rule;
+          const one: Rule[] = [];
+          // Problems of a single line are the full parse's to report (`problems` parses every chain).
+          parseLine(c, scratchOf(c, one), one, texts[i], starts[i] ?? 0, []);
+          // The line is one indexLine read, so it is one rule; were it not, the chain's full parse answers.
+          rule = one.length === 1 ? checkJump(one[0], []) : rulesOf(c)[i];
+          parsed[i] = rule;
+          return rule;
+        },
+      };
     };
     const settle = (chain: Chain, c: MutableChain): readonly Rule[] => {
       const rules = rulesOf(c);
       Object.defineProperty(chain, 'rules', { value: rules, enumerable: true, writable: false });
       return rules;
     };
-    const ordered = [...t.chains.values()];
-    const builtins = ordered
-      .filter((c) => c.builtin)
-      .sort((a, b) => BUILTIN_CHAINS[name].indexOf(a.name as never) - BUILTIN_CHAINS[name].indexOf(b.name as never));
-    for (const c of [...builtins, ...ordered.filter((x) => !x.builtin)]) {
+    // Built-in chains first, in the kernel's order, then the user chains in declaration order.
+    const builtins: MutableChain[] = [];
+    for (const b of BUILTIN_CHAINS[name]) {
+      const c = t.chains.get(b);
+      if (c?.builtin) builtins.push(c);
+    }
+    const byName = new Map<string, Chain>();
+    const place = (c: MutableChain): void => {
       // Read once, the getter gives way to the parsed rules (the evaluator reads `rules` at every step). The getter is
       // written in the literal, not added by defineProperty: 160,000 chains of one shape instead of as many
       // dictionaries (an own, enumerable, configurable accessor either way).
@@ -781,13 +950,51 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
             },
           };
       chains.push(chain);
-    }
-    out[name] = { name, span: t.span, chains };
+      byName.set(c.name, chain);
+      if (lineCount(lt.ruleLines.get(c.name)) >= INDEX_MIN_RULES) offerIndexedRules(chain, () => indexedOf(c));
+    };
+    for (const c of builtins) place(c);
+    for (const c of t.chains.values()) if (!c.builtin) place(c);
+    const table: Table = { name, span: t.span, chains };
+    // The chains by name as the evaluator looks them up, from the names already in hand (no second pass over them).
+    knowChainsOf(table, byName);
+    out[name] = table;
     parsers.set(name, rulesOf);
   }
+  const ruleset: Ruleset = { tables: out };
+  // Rules found by their text without parsing every chain (a DNAT that remembers a recent list asks which rule
+  // checks that list, and with what timeout: the answer must not parse the 100,000s of rules of a large cluster).
+  offerRulesMentioning(ruleset, (needle) => {
+    const found: RuleRef[] = [];
+    // A word's value is its raw characters less some quotes and backslashes: without all of them on both sides,
+    // a line that holds the word holds the needle.
+    const bare = needle.replace(SPECIALS, '');
+    for (const name of TABLE_NAMES) {
+      const table = out[name];
+      const lt = tables.get(name);
+      const single = singles.get(name);
+      if (!table || !lt || !single) continue;
+      for (const chain of table.chains) {
+        const c = lt.table.chains.get(chain.name);
+        const segments = lt.ruleLines.get(chain.name);
+        if (!c || segments === undefined) continue;
+        for (const seg of isSegmentList(segments) ? segments : [segments]) {
+          let at = seg.start;
+          for (const raw of seg.lines) {
+            if (raw.includes(needle) || (SPECIAL.test(raw) && raw.replace(SPECIALS, '').includes(bare))) {
+              const rule = single(c, raw, at);
+              if (rule) found.push({ table: name, chain: chain.name, rule });
+            }
+            at += raw.length + 1;
+          }
+        }
+      }
+    }
+    return found;
+  });
   let problems: Problem[] | undefined;
   return {
-    ruleset: { tables: out },
+    ruleset,
     get problems(): readonly Problem[] {
       if (problems) return problems;
       const found: Problem[] = [];
