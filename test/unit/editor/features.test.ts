@@ -6,17 +6,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { analyse, loadTopologyFiles, traceLenses } from '../../../src/core';
-import { fileFeatures, MAX_LENSES_PER_FILE, traceLensesPlanned } from '../../../src/vscode/features';
+import {
+  fileFeatures,
+  MAX_LENSES_PER_FILE,
+  MAX_OUTLINE_SYMBOLS,
+  traceLensesPlanned,
+} from '../../../src/vscode/features';
 import { kubernetesList, netpathCluster } from '../../../bench/cluster';
 import { nodeFileHost } from '../../../src/cli/host';
 
-function featuresOf(pods: number) {
+function featuresOf(pods: number, nodes = 10) {
   const path = `/w/c${pods}.netpath.yaml`;
-  const text = netpathCluster({ name: `c${pods}`, nodes: 10, pods, services: 10 });
+  const text = netpathCluster({ name: `c${pods}`, nodes, pods, services: 10 });
   return { text, features: fileFeatures(analyse([{ path, text }]), path) };
 }
 
-describe('editor: CodeLens per file', () => {
+describe('editor: CodeLens and outline per file', () => {
   it('gives every pod and Service its trace lenses in a file of ordinary size', () => {
     const { features } = featuresOf(300);
     const traces = features.lenses.filter((l) => l.kind === 'trace');
@@ -25,7 +30,7 @@ describe('editor: CodeLens per file', () => {
     assert.ok(traces.some((l) => l.kind === 'trace' && l.from === 'pod/default/pod0'));
   });
 
-  it('gives a file with more lenses than the limit one lens that asks for both ends, and keeps the whole outline', () => {
+  it('gives a file with more lenses than the limit one lens that asks for both ends; its outline lists every pod', () => {
     const pods = MAX_LENSES_PER_FILE; // two lenses per pod: twice the limit
     const { text, features } = featuresOf(pods);
     assert.equal(features.lenses.length, 1);
@@ -66,5 +71,16 @@ describe('editor: CodeLens per file', () => {
       }
     }
     assert.ok(lenses > 100, `the files have lenses to count (${lenses})`);
+  });
+
+  it('lists a large cluster in the outline without the members of a list over 1,000, and says so', () => {
+    const { features } = featuresOf(6000, 30);
+    const groups = features.symbols.flatMap((s) => s.children);
+    const pods = groups.find((s) => s.name === 'pods');
+    assert.equal(pods?.children.length, 0, 'the 6,000 pods are not listed one by one');
+    assert.match(pods?.detail ?? '', /^6000, not listed: over 1,000$/);
+    assert.equal(groups.find((s) => s.name === 'nodes')?.children.length, 30, 'the 30 nodes are still listed');
+    const count = (xs: typeof features.symbols): number => xs.reduce((n, s) => n + 1 + count(s.children), 0);
+    assert.ok(count(features.symbols) <= MAX_OUTLINE_SYMBOLS);
   });
 });
