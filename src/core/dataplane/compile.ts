@@ -22,7 +22,7 @@ import {
   type Address,
   type Prefix,
 } from '../net/address';
-import { loadBalancerIPsOfMode, type Node, type Topology } from '../model/types';
+import { loadBalancerIPsOfMode, type Node, type Pod, type Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
 import { ifaceAddress } from '../cni/bridge';
@@ -152,7 +152,6 @@ export function kubeProxySetsRouteLocalnet(t: Topology): boolean {
 export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
   const problems: Problem[] = [];
   const namespaces = new LazyNamespaces();
-  const veths: VethPair[] = [];
   const owners = new Map<string, { netns: NetnsId; device: string }>();
   const own = (a: Address, netns: NetnsId, device: string): void => {
     const key = addressKey(a);
@@ -309,28 +308,19 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
   }
 
-  // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods); what the data
-  // plane needs of every pod at once, its addresses' owner and its veth pair, is recorded now.
-  // Per node, not per pod: each of a node's pods names the node's namespace in its veth pair.
-  const nodeNsIds = new Map<Node, NetnsId>();
-  const nodeNsId = (node: Node): NetnsId => {
-    let id = nodeNsIds.get(node);
-    if (id === undefined) nodeNsIds.set(node, (id = nodeNetns(node.name)));
-    return id;
-  };
+  // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods).
   const podCidrsOf = new Map<string, Prefix[]>();
   const podCidrs = (node: Node): Prefix[] => {
     let l = podCidrsOf.get(node.name);
     if (!l) podCidrsOf.set(node.name, (l = node.podCIDRs.flatMap((c) => parsePrefix(c) ?? [])));
     return l;
   };
-  for (const pod of t.pods) {
-    if (pod.hostNetwork) continue;
-    const node = nodeByName.get(pod.node);
+  // What a pod's namespace is built from, when it is first asked for: its addresses with their lengths (from the
+  // node's pod subnets), its wiring by the node's plug-in, its two interfaces and routes.
+  const buildPodNetns = (pod: Pod): Netns => {
     const nsId = podNetns(pod.id);
-    // One parse per address (30,000 pods at 1,000 nodes): its owner entry is recorded from the same value.
+    const node = nodeByName.get(pod.node);
     const addresses: InterfaceAddress[] = [];
-    const parsed: Address[] = [];
     for (const ip of pod.ips) {
       const a = parseAddress(ip);
       if (!a) continue;
@@ -340,38 +330,48 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         address: canonicalText(ip, a),
         length: subnet?.length ?? (a.family === 4 ? 32 : 128),
       });
-      parsed.push(a);
     }
-    namespaces.set(nsId, () => {
-      const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
-      const mtu = node ? podMtuOf(t, node) : undefined;
-      const eth0: DpInterface = {
-        name: 'eth0',
-        kind: 'veth',
-        addresses: podWiring?.addresses ?? addresses,
-        // A pod on a node the topology does not have is wired to nothing (the walk finds no peer, not a crash).
-        ...(node ? { peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } } : {}),
-        ...(mtu !== undefined ? { mtu } : {}),
-      };
-      const interfaces = [LO, eth0];
-      const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
-      return {
-        id: nsId,
-        kind: 'pod',
-        name: pod.id,
-        node: pod.node,
-        interfaces,
-        routes: sortRoutes(routes),
-        bridges: [],
-        listeners: listenersOf(pod),
-        pods: [pod.id],
-        forwarding: false,
-        brNetfilter: false,
-      };
-    });
-    if (node) veths.push({ a: { netns: nsId, device: 'eth0' }, b: { netns: nodeNsId(node), device: pod.hostVeth } });
+    const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
+    const mtu = node ? podMtuOf(t, node) : undefined;
+    const eth0: DpInterface = {
+      name: 'eth0',
+      kind: 'veth',
+      addresses: podWiring?.addresses ?? addresses,
+      // A pod on a node the topology does not have is wired to nothing (the walk finds no peer, not a crash).
+      ...(node ? { peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } } : {}),
+      ...(mtu !== undefined ? { mtu } : {}),
+    };
+    const interfaces = [LO, eth0];
+    const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
+    return {
+      id: nsId,
+      kind: 'pod',
+      name: pod.id,
+      node: pod.node,
+      interfaces,
+      routes: sortRoutes(routes),
+      bridges: [],
+      listeners: listenersOf(pod),
+      pods: [pod.id],
+      forwarding: false,
+      brNetfilter: false,
+    };
+  };
+  namespaces.buildPod = buildPodNetns;
+  // Up front, per pod, only what the data plane needs of every pod at once: the owner of each of its addresses. The
+  // pod itself stands for its namespace until one is asked for (no closure, no address list, no veth pair objects
+  // per pod: at 150,000 pods they were most of what the compile kept alive).
+  const podsWithVeths: Pod[] = [];
+  for (const pod of t.pods) {
+    if (pod.hostNetwork) continue;
+    const nsId = podNetns(pod.id);
+    namespaces.set(nsId, pod);
+    if (nodeByName.has(pod.node)) podsWithVeths.push(pod);
     // The plug-ins change only the lengths of a pod's addresses (Calico's /32), never the addresses.
-    for (const a of parsed) own(a, nsId, 'eth0');
+    for (const ip of pod.ips) {
+      const a = parseAddress(ip);
+      if (a) own(a, nsId, 'eth0');
+    }
   }
 
   for (const x of t.externals) {
@@ -431,10 +431,15 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     }
   }
   let all: readonly Problem[] | undefined;
+  let veths: readonly VethPair[] | undefined;
   return {
     namespaces,
     segments,
-    veths,
+    // Made when read (nothing on a trace's path does): each pod's eth0 and its host veth in its node's namespace.
+    get veths(): readonly VethPair[] {
+      veths ??= vethPairsOf(podsWithVeths);
+      return veths;
+    },
     owners,
     announced,
     proxyLoadBalancers,
@@ -448,12 +453,16 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
 
 /**
  * The namespaces of a data plane by id, in the order they were added (nodes, pods, externals). A pod's is given as
- * the function that builds it, called on first use: reading one namespace never builds the others.
+ * the pod, built into its namespace on first use: reading one namespace never builds the others.
  */
 class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
-  private readonly entriesById = new Map<NetnsId, Netns | (() => Netns)>();
+  private readonly entriesById = new Map<NetnsId, Netns | Pod>();
+  /** Builds a pod's namespace from the pod (set by the compile before the first read). */
+  buildPod: (pod: Pod) => Netns = () => {
+    throw new Error('pod namespaces read before the data plane was compiled');
+  };
 
-  set(id: NetnsId, ns: Netns | (() => Netns)): void {
+  set(id: NetnsId, ns: Netns | Pod): void {
     this.entriesById.set(id, ns);
   }
 
@@ -471,16 +480,16 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   }
 
   /** A namespace, built on first use. */
-  private resolve(id: NetnsId, e: Netns | (() => Netns)): Netns {
-    if (typeof e !== 'function') return e;
-    const ns = e();
+  private resolve(id: NetnsId, e: Netns | Pod): Netns {
+    if (isNetns(e)) return e;
+    const ns = this.buildPod(e);
     this.entriesById.set(id, ns);
     return ns;
   }
 
   /** The namespaces built so far (every node and external; the pods asked for). */
   *built(): IterableIterator<Netns> {
-    for (const e of this.entriesById.values()) if (typeof e !== 'function') yield e;
+    for (const e of this.entriesById.values()) if (isNetns(e)) yield e;
   }
 
   keys(): MapIterator<NetnsId> {
@@ -502,6 +511,21 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   forEach(f: (value: Netns, key: NetnsId, map: ReadonlyMap<NetnsId, Netns>) => void, thisArg?: unknown): void {
     for (const [id, ns] of this.entries()) f.call(thisArg, ns, id, this);
   }
+}
+
+/** A namespace, or the pod that stands for its namespace until it is built (a pod has no interfaces). */
+function isNetns(e: Netns | Pod): e is Netns {
+  return 'interfaces' in e;
+}
+
+/** Each pod's veth pair: its eth0, and the host end in its node's namespace (one id string per node, shared). */
+function vethPairsOf(pods: readonly Pod[]): VethPair[] {
+  const nodeNsIds = new Map<string, NetnsId>();
+  return pods.map((pod) => {
+    let nodeNs = nodeNsIds.get(pod.node);
+    if (nodeNs === undefined) nodeNsIds.set(pod.node, (nodeNs = nodeNetns(pod.node)));
+    return { a: { netns: podNetns(pod.id), device: 'eth0' }, b: { netns: nodeNs, device: pod.hostVeth } };
+  });
 }
 
 /** The first of a node's pod subnets holding `a` (a plain loop: asked for every pod address). */
