@@ -1,7 +1,7 @@
 /** Small readers of model fields shared by the document readers: spans, address lists, containers, ports. */
 import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
-import { type YNode } from '../syntax/yaml';
+import { scalarText, type YNode } from '../syntax/yaml';
 import { get, int, list, str, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
@@ -96,6 +96,31 @@ export function indexedSpans(key: string, items: { span: Span }[]): Spans {
 export function addIndexedSpans(spans: Spans, key: string, items: readonly { span: Span }[]): Spans {
   for (let i = 0; i < items.length; i++) spans[indexedKey(key, i)] = items[i].span;
   return spans;
+}
+
+/**
+ * The strings of a list (or of one scalar), as `strings` reads them, with each one's span added to `spans` as
+ * `key.0`, `key.1`, ... (as addIndexedSpans adds them): no `{ value, span }` pair per item for a caller that keeps
+ * the two apart (every pod's `ips`).
+ */
+export function stringsWithSpans(node: YNode | undefined, key: string, spans: Spans): string[] {
+  const out: string[] = [];
+  if (node?.kind === 'scalar') {
+    const v = scalarText(node);
+    if (v !== undefined) {
+      out.push(v);
+      spans[indexedKey(key, 0)] = node.span;
+    }
+    return out;
+  }
+  const items = list(node);
+  for (let i = 0; i < items.length; i++) {
+    const v = scalarText(items[i]);
+    if (v === undefined) continue;
+    spans[indexedKey(key, out.length)] = items[i].span;
+    out.push(v);
+  }
+  return out;
 }
 
 /** `key.i`, made once per key and index: every pod's spans hold `ips.0`, and the model keeps them all. */

@@ -7,7 +7,6 @@ import { DEFAULT_MTU } from '../cni/names';
 import { Drafts, type Spans } from './drafts';
 import { boundNodeRules } from './node-rules-bound';
 import {
-  addIndexedSpans,
   addressList,
   blockScalarBodySpan,
   enumOf,
@@ -15,6 +14,7 @@ import {
   readContainers,
   readServicePorts,
   spansOf,
+  stringsWithSpans,
 } from './fields';
 
 export function netpath(b: Drafts, root: YMap): void {
@@ -205,9 +205,9 @@ function netpathPod(b: Drafts, p: YNode): void {
   const name = str(nameNode);
   if (!name) return;
   const namespace = str(namespaceNode) ?? 'default';
-  // `ips`, or `ip` when `ips` holds no string (addressList).
-  let ips = strings(ipsNode);
-  if (!ips.length) ips = strings(ipNode);
+  // `ips`, or `ip` when `ips` holds no string (addressList); their spans follow the fields' in the pod's spans.
+  let ips = stringsWithSpans(ipsNode, 'ips', spans);
+  if (!ips.length) ips = stringsWithSpans(ipNode, 'ips', spans);
   const set = podFieldsSet(
     (nodeNode ? 1 : 0) |
       (ips.length ? 2 : 0) |
@@ -216,20 +216,18 @@ function netpathPod(b: Drafts, p: YNode): void {
       (labelsNode ? 16 : 0) |
       (containersNode ? 32 : 0),
   );
-  const ipValues: string[] = new Array<string>(ips.length);
-  for (let i = 0; i < ips.length; i++) ipValues[i] = ips[i].value;
   const pod: Pod = {
     name,
     namespace,
     id: `${namespace}/${name}`,
     node: str(nodeNode) ?? '',
-    ips: ipValues,
+    ips,
     hostVeth: str(hostVethNode) ?? hostVethName(namespace, name),
     hostNetwork: bool(hostNetworkNode) ?? false,
     labels: stringMap(labelsNode),
     containers: readContainers(b, containersNode, 'netpath'),
     span: p.span,
-    spans: addIndexedSpans(spans, 'ips', ips),
+    spans,
     origin: 'netpath',
   };
   b.addPod(pod, set);
