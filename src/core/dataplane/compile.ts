@@ -70,11 +70,18 @@ const LO: DpInterface = {
 
 /** The prefix routes the kernel adds for interface addresses (none for an IPv4 /32, e.g. flannel's VTEP address). */
 function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
-  return ifaces
-    .filter((i) => i.kind !== 'loopback')
-    .flatMap((i) =>
-      i.addresses.flatMap((x) => (x.family === 4 && x.length === 32 ? [] : (connectedRoute(i.name, x) ?? []))),
-    );
+  // A plain loop: a node's interfaces include a host veth per pod (no addresses), and filter/flatMap made two
+  // arrays for each of them.
+  const out: DpRoute[] = [];
+  for (const i of ifaces) {
+    if (i.kind === 'loopback') continue;
+    for (const x of i.addresses) {
+      if (x.family === 4 && x.length === 32) continue;
+      const route = connectedRoute(i.name, x);
+      if (route) out.push(route);
+    }
+  }
+  return out;
 }
 
 export interface CompileOptions extends NodeRulesOptions {
@@ -400,7 +407,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
 
   const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
   // Pods have no physical interfaces: only nodes and externals are on the underlay (pods stay unbuilt).
-  for (const ns of namespaces.built()) {
+  for (const ns of namespaces.built) {
     for (const i of ns.interfaces) {
       if (i.kind === 'physical' && i.network)
         members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
@@ -464,6 +471,7 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
 
   set(id: NetnsId, ns: Netns | Pod): void {
     this.entriesById.set(id, ns);
+    if (isNetns(ns)) this.built.push(ns);
   }
 
   get size(): number {
@@ -487,10 +495,11 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
     return ns;
   }
 
-  /** The namespaces built so far (every node and external; the pods asked for). */
-  *built(): IterableIterator<Netns> {
-    for (const e of this.entriesById.values()) if (isNetns(e)) yield e;
-  }
+  /**
+   * The namespaces given built (every node and external), in the order given: the pods' are left out without a
+   * walk over every pod.
+   */
+  readonly built: Netns[] = [];
 
   keys(): MapIterator<NetnsId> {
     return this.entriesById.keys();
