@@ -101,15 +101,14 @@ export function addIndexedSpans(spans: Spans, key: string, items: readonly { spa
 /**
  * The strings of a list (or of one scalar), as `strings` reads them, with each one's span added to `spans` as
  * `key.0`, `key.1`, ... (as addIndexedSpans adds them): no `{ value, span }` pair per item for a caller that keeps
- * the two apart (every pod's `ips`).
+ * the two apart (every pod's `ips`). Appended to `out`, numbered on from its length.
  */
-export function stringsWithSpans(node: YNode | undefined, key: string, spans: Spans): string[] {
-  const out: string[] = [];
+export function stringsWithSpans(node: YNode | undefined, key: string, spans: Spans, out: string[] = []): string[] {
   if (node?.kind === 'scalar') {
     const v = scalarText(node);
     if (v !== undefined) {
+      spans[indexedKey(key, out.length)] = node.span;
       out.push(v);
-      spans[indexedKey(key, 0)] = node.span;
     }
     return out;
   }

@@ -6,7 +6,7 @@ import { type Span } from '../problem';
 import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, str, stringMap, strings } from './read';
 import { LOAD_BALANCER_IP_MODES, type Origin, type Pod, type WorkloadKind } from './types';
-import { hostVethName } from './names';
+import { hostVethNameOfId } from './names';
 import { Drafts, type ConfigRanges, type Spans } from './drafts';
 import {
   extraArg,
@@ -20,7 +20,7 @@ import {
 import { readNamespace, readNetworkPolicy } from './policy-read';
 import { isCniConfigMap, readCniConfigMap, readIPPool } from './cni-config';
 import {
-  addIndexedSpans,
+  stringsWithSpans,
   blockScalarBodySpan,
   enumOf,
   indexedSpans,
@@ -151,34 +151,32 @@ function k8sPod(b: Drafts, root: YMap): void {
   const namespace = str(get(meta, 'namespace')) ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
-  let ips: { value: string; span: Span }[] = [];
-  for (const p of list(get(status, 'podIPs'))) for (const ip of strings(get(p, 'ip'))) ips.push(ip);
-  if (!ips.length) ips = strings(get(status, 'podIP'));
+  const spans = podSpans(nameNode, spec, meta);
+  // Each address's span goes into the pod's spans as it is read, after the fields' (no `{ value, span }` pairs).
+  let ips: string[] = [];
+  for (const p of list(get(status, 'podIPs'))) stringsWithSpans(get(p, 'ip'), 'ips', spans, ips);
+  if (!ips.length) ips = stringsWithSpans(get(status, 'podIP'), 'ips', spans);
   const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
+  const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
     namespace,
-    id: `${namespace}/${name}`,
+    id,
     node: str(get(spec, 'nodeName')) ?? '',
-    ips: ips.map((i) => i.value),
-    hostVeth: hostVethName(namespace, name),
+    ips,
+    hostVeth: hostVethNameOfId(id),
     hostNetwork: bool(get(spec, 'hostNetwork')) ?? false,
     labels: stringMap(get(meta, 'labels')),
     containers: readContainers(b, get(spec, 'containers'), 'Pod'),
     span: root.span,
-    spans: podSpans(nameNode, spec, meta, ips),
+    spans,
     origin: 'Pod',
   };
   b.addPod(pod, set);
 }
 
-/** A Pod object's spans (name, node, labels, containers, ips.<i>), set one by one: no object per optional field. */
-function podSpans(
-  name: YNode,
-  spec: YNode | undefined,
-  meta: YNode | undefined,
-  ips: readonly { span: Span }[],
-): Spans {
+/** A Pod object's spans (name, node, labels, containers; the caller adds ips.<i>), set one by one: no object per optional field. */
+function podSpans(name: YNode, spec: YNode | undefined, meta: YNode | undefined): Spans {
   const spans: Spans = { name: name.span };
   const nodeName = get(spec, 'nodeName');
   if (nodeName) spans.node = nodeName.span;
@@ -186,7 +184,7 @@ function podSpans(
   if (labels) spans.labels = labels.span;
   const containers = get(spec, 'containers');
   if (containers) spans.containers = containers.span;
-  return addIndexedSpans(spans, 'ips', ips);
+  return spans;
 }
 
 function k8sService(b: Drafts, root: YMap): void {

@@ -7,5 +7,10 @@ import { fnv1a32 } from '../hash';
  * Linux's 15-character interface-name limit.
  */
 export function hostVethName(namespace: string, name: string): string {
-  return `veth${fnv1a32(`${namespace}/${name}`).toString(16).padStart(8, '0')}`;
+  return hostVethNameOfId(`${namespace}/${name}`);
+}
+
+/** {@link hostVethName} from the pod's id (`namespace/name`), which the model makes anyway: one string less per pod. */
+export function hostVethNameOfId(podId: string): string {
+  return `veth${fnv1a32(podId).toString(16).padStart(8, '0')}`;
 }

@@ -2,7 +2,7 @@
 import { type YMap, type YNode } from '../syntax/yaml';
 import { bool, get, int, list, map, str, stringMap, strings } from './read';
 import { LOAD_BALANCER_IP_MODES, type Interface, type Pod, type Route } from './types';
-import { hostVethName } from './names';
+import { hostVethNameOfId } from './names';
 import { DEFAULT_MTU } from '../cni/names';
 import { Drafts, type Spans } from './drafts';
 import { boundNodeRules } from './node-rules-bound';
@@ -216,13 +216,14 @@ function netpathPod(b: Drafts, p: YNode): void {
       (labelsNode ? 16 : 0) |
       (containersNode ? 32 : 0),
   );
+  const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
     namespace,
-    id: `${namespace}/${name}`,
+    id,
     node: str(nodeNode) ?? '',
     ips,
-    hostVeth: str(hostVethNode) ?? hostVethName(namespace, name),
+    hostVeth: str(hostVethNode) ?? hostVethNameOfId(id),
     hostNetwork: bool(hostNetworkNode) ?? false,
     labels: stringMap(labelsNode),
     containers: readContainers(b, containersNode, 'netpath'),
