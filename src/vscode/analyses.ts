@@ -416,7 +416,7 @@ export class Analyses implements vscode.Disposable {
     // the answer back), converting and publishing the diagnostics.
     const ms = (x: number) => x.toFixed(0);
     log.info(
-      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed and ${worker.lastReused} reused, publish ${ms(done - analysed)})`,
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed (${worker.lastPartly} only in the edited item) and ${worker.lastReused} reused, publish ${ms(done - analysed)})`,
     );
     this.emitter.fire(state);
     return state.analysis;
