@@ -12,7 +12,6 @@ import {
   groupOf,
   groupTopologies,
   isFolderFile,
-  LineIndex,
   loadTopologyFiles,
   withPolicySettings,
   type Analysis,
@@ -29,6 +28,7 @@ import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } fro
 import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
+import { linesOf } from './line-indexes';
 import { summarise } from './view-data';
 import type { TopologySummary } from '../protocol/messages';
 
@@ -476,14 +476,15 @@ export class Analyses implements vscode.Disposable {
     const analysis = state.analysis;
     if (!analysis) return; // Called right after the analysis is set.
     const byFile = new Map<string, vscode.Diagnostic[]>();
-    const texts = new Map(analysis.sources.map((f) => [f.path, new LineIndex(f.text)]));
     for (const f of analysis.sources) byFile.set(f.path, []);
+    // Line indexes only of the files with a diagnostic (or a related place), shared with the outline and lenses.
+    const texts = (file: string) => (byFile.has(file) ? linesOf(analysis, file) : undefined);
     for (const p of analysis.diagnostics) {
       const level = severity[p.code];
       if (level === 'off') continue;
-      const lines = texts.get(p.span.file);
+      const lines = texts(p.span.file);
       if (!lines) continue;
-      const d = toDiagnostic(p, lines, (file) => texts.get(file), state.base, level);
+      const d = toDiagnostic(p, lines, texts, state.base, level);
       byFile.get(p.span.file)?.push(d);
     }
     for (const [file, list] of byFile) this.diagnostics.set(state.base.with({ path: file }), list);
