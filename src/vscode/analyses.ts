@@ -417,8 +417,11 @@ export class Analyses implements vscode.Disposable {
     const ms = (x: number) => x.toFixed(0);
     // From the last change's arrival here to the start of this analysis: with the log line's time, it says when the
     // change reached the extension host (the bench lines it up with when the key was pressed).
+    // (A change that came while it ran, analysed next, is not the one that started it: nothing to say of it here.)
     const waited =
-      state.changedAt === undefined ? '' : `, started ${ms(started - state.changedAt)} ms after the last change`;
+      state.changedAt === undefined || state.changedAt > started
+        ? ''
+        : `, started ${ms(started - state.changedAt)} ms after the last change`;
     log.info(
       `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed (${worker.lastPartly} only in the edited item) and ${worker.lastReused} reused, publish ${ms(done - analysed)}${waited})`,
     );
