@@ -116,19 +116,29 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
     if (!(await squiggles(wb)))
       throw new Error(`no error squiggle on screen at line ${w.line}: the edit would time nothing`);
     const t1 = performance.now();
+    const keyAt = new Date();
     await wb.page.keyboard.type(w.originalChar);
     const [editEditor, editPanel] = await Promise.all([
       squigglesBecome(wb, false).then(() => performance.now() - t1),
       duplicateRow.waitFor({ state: 'detached', timeout: CHANGE_TIMEOUT }).then(() => performance.now() - t1),
     ]);
+    // When the key went, on the clock of the extension's log (same machine): its `analysed` line says when the
+    // change arrived there and when the diagnostics were published, so the trip each way can be read off.
+    process.stderr.write(
+      `  edit ${i + 1} of ${path.basename(w.file)}: key at ${keyAt.toISOString()}, squiggles gone ${editEditor.toFixed(0)} ms later\n`,
+    );
     edits.push(editPanel);
     editsInEditor.push(editEditor);
     const t2 = performance.now();
+    const undoAt = new Date();
     await wb.page.keyboard.press('Control+Z');
     const [undoEditor, undoPanel] = await Promise.all([
       squigglesBecome(wb, true).then(() => performance.now() - t2),
       duplicateRow.waitFor({ timeout: CHANGE_TIMEOUT }).then(() => performance.now() - t2),
     ]);
+    process.stderr.write(
+      `  undo ${i + 1} of ${path.basename(w.file)}: key at ${undoAt.toISOString()}, squiggles back ${undoEditor.toFixed(0)} ms later\n`,
+    );
     undos.push(undoPanel);
     undosInEditor.push(undoEditor);
   }

@@ -112,6 +112,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
       ms: performance.now() - started,
       parsed: parses.parsed,
       reused: parses.reused,
+      partly: parses.partly,
     });
   } catch (err) {
     if (err instanceof Cancelled) parentPort?.postMessage({ id: job.id, cancelled: true });

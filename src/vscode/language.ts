@@ -17,8 +17,8 @@ import {
 } from '../core';
 import type { Analyses } from './analyses';
 import type { LensData } from './features';
-import { textOf } from './analyses';
 import { toRange } from './convert';
+import { linesOf as sharedLinesOf } from './line-indexes';
 import { MANIFEST_LANGUAGES } from './files';
 
 /** Outline and completion read YAML's structure; JSON has VS Code's own outline, and kubectl dumps are not typed in. */
@@ -58,18 +58,9 @@ const COMPLETION_KIND: Record<CompletionKind, vscode.CompletionItemKind> = {
   enum: vscode.CompletionItemKind.EnumMember,
 };
 
-/** Line indexes of the analysed texts, one per file, for as long as the analysis lives. */
-const lineIndexes = new WeakMap<Analysis, Map<string, LineIndex>>();
-
+/** The line index of the analysed text of `file`, or of the document as it is when the analysis did not read it. */
 function linesOf(analysis: Analysis, file: string, fallback?: vscode.TextDocument): LineIndex {
-  let byFile = lineIndexes.get(analysis);
-  if (!byFile) lineIndexes.set(analysis, (byFile = new Map()));
-  let lines = byFile.get(file);
-  if (!lines) {
-    lines = new LineIndex(textOf(analysis, file) || (fallback?.getText() ?? ''));
-    byFile.set(file, lines);
-  }
-  return lines;
+  return sharedLinesOf(analysis, file, fallback && (() => fallback.getText()));
 }
 
 function offsetIn(analysis: Analysis, doc: vscode.TextDocument, position: vscode.Position): number {

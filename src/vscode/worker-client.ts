@@ -50,6 +50,8 @@ interface Reply {
   /** Files it parsed, and files whose parse it kept from an earlier analysis (their text unchanged). */
   readonly parsed?: number;
   readonly reused?: number;
+  /** Of the files parsed, those re-read only in the list item their edit is in (incremental-parse.ts). */
+  readonly partly?: number;
 }
 
 /** The analysis in the extension host itself: without a worker, or when the worker failed (its error is logged). */
@@ -93,6 +95,7 @@ export class AnalysisWorker {
   lastAnalysisMs = 0;
   lastParsed = 0;
   lastReused = 0;
+  lastPartly = 0;
 
   constructor(
     private readonly script: string | undefined,
@@ -118,6 +121,7 @@ export class AnalysisWorker {
       this.lastAnalysisMs = performance.now() - t0;
       this.lastParsed = files.length;
       this.lastReused = 0;
+      this.lastPartly = 0;
       return {
         result: Promise.resolve(diagnostics),
         features: Promise.resolve(undefined),
@@ -243,6 +247,7 @@ export class AnalysisWorker {
         this.lastAnalysisMs = r.ms ?? 0;
         this.lastParsed = r.parsed ?? 0;
         this.lastReused = r.reused ?? 0;
+        this.lastPartly = r.partly ?? 0;
         p.done(r.diagnostics ?? []);
       }
     });

@@ -19,7 +19,7 @@ import {
 } from './helpers';
 import type { Services } from '../../src/vscode/commands';
 import { netpathCluster } from '../../bench/cluster';
-import { groupOf } from '../../src/core';
+import { analyse, groupOf, type Problem } from '../../src/core';
 import { summarise } from '../../src/vscode/view-data';
 import { topologiesOf } from '../../src/lab/files';
 
@@ -288,6 +288,30 @@ suite('Analysis off the extension host thread', () => {
     // The edits also scheduled analyses: the one above served them, nothing is analysed again.
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
+  });
+
+  test('an edit of one pod re-parses only its lines in the worker, and finds what a whole parse finds', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'one-pod', nodes: 10, pods: 300, services: 50 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const worker = analyses.workerFor(state);
+    // The second pod given the first one's IP: a duplicate the worker must find from the one item it re-read.
+    const ips = [...doc.getText().matchAll(/^ {4}ip: (.+)$/gm)].map((m) => m[1]);
+    await replace(doc, `ip: ${ips[1]}\n`, `ip: ${ips[0]}\n`);
+    const analysis = await analyses.run(state);
+    assert.deepEqual([worker.lastParsed, worker.lastPartly], [1, 1], 'one file parsed, only in the edited item');
+    const spans = (ds: readonly Problem[]) => ds.map((d) => [d.code, d.span.start, d.span.end, d.message]);
+    const whole = analyse([{ path: doc.uri.path, text: doc.getText() }]).diagnostics;
+    assert.deepEqual(spans(analysis.diagnostics), spans(whole), 'the diagnostics of a whole parse, ranges included');
+    assert.ok(
+      analysis.diagnostics.some((d) => d.code === 'ip.duplicate'),
+      'the duplicate is found',
+    );
   });
 
   test('asked again while the documents are unchanged, the analysis under way goes on and serves every caller', async () => {
