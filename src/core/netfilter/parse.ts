@@ -594,7 +594,7 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   const rule = (raw: string, lineStart: number, chain: string): boolean => {
     const decl = current?.table.chains.get(chain);
     if (!current || !decl || (!decl.declared && !decl.builtin)) return false;
-    addSegment(current, chain, lineStart, [raw]);
+    addSegment(current, chain, { start: lineStart, lines: [raw] });
     return true;
   };
   const line = (raw: string, fact?: LineFact): boolean => {
@@ -661,17 +661,12 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       // that is read, and a trace reads a few of kube-proxy's 100,000s.
       if (r.count !== undefined && r.chars !== undefined) {
         // Its text is read (and made) only with the chain's rules.
-        addSegment(current, chain, at, {
-          count: r.count,
-          get rules(): readonly string[] {
-            return r.rules;
-          },
-        });
+        addSegment(current, chain, new CountedSegment(at, r, r.count));
         at += r.chars;
         return true;
       }
       const lines = r.rules;
-      addSegment(current, chain, at, lines);
+      addSegment(current, chain, { start: at, lines });
       for (let i = 0; i < lines.length; i++) at += lines[i].length + 1;
       return true;
     },
@@ -696,30 +691,25 @@ interface Segment {
   readonly count?: number;
 }
 
-/** A run whose lines are known by their count before they are read. */
-interface CountedLines {
-  readonly rules: readonly string[];
-  readonly count: number;
+/** A run placed by its count: its lines read from it (and so made) only when the chain is. */
+class CountedSegment implements Segment {
+  constructor(
+    readonly start: number,
+    private readonly run: { readonly rules: readonly string[] },
+    readonly count: number,
+  ) {}
+  get lines(): readonly string[] {
+    return this.run.rules;
+  }
 }
 
-function addSegment(t: LazyTable, chain: string, start: number, lines: readonly string[] | CountedLines): void {
-  const seg: Segment = isCounted(lines)
-    ? {
-        start,
-        count: lines.count,
-        get lines(): readonly string[] {
-          return lines.rules;
-        },
-      }
-    : { start, lines };
+function addSegment(t: LazyTable, chain: string, seg: Segment): void {
   // Most chains have one run (a generator writes each of its chains in one piece): kept as it is, not in a list.
   const list = t.ruleLines.get(chain);
   if (list === undefined) t.ruleLines.set(chain, seg);
   else if (Array.isArray(list)) list.push(seg);
   else t.ruleLines.set(chain, [list, seg]);
 }
-
-const isCounted = (l: readonly string[] | CountedLines): l is CountedLines => !Array.isArray(l);
 
 function lineCount(segments: Segment | readonly Segment[] | undefined): number {
   if (segments === undefined) return 0;
