@@ -89,10 +89,11 @@ class TableText {
   /** The Service port being written, when this table measures its Service chains. */
   port: number | undefined;
   chain(name: string): void {
-    if (!this.rules.has(name) && !this.measured.has(name)) {
-      this.chains.push(name);
-      this.rules.set(name, []);
-    }
+    if (this.rules.has(name) || this.measured.has(name)) return;
+    this.chains.push(name);
+    // A Service chain declared before its lines (endpointRules declares, then writes) is measured from the start.
+    if (this.port !== undefined && SERVICE_CHAIN.test(name)) this.measured.set(name, new Measured(this.port));
+    else this.rules.set(name, []);
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
     if (this.port !== undefined && SERVICE_CHAIN.test(chain)) {
@@ -129,7 +130,7 @@ class TableText {
     if (!m) {
       m = new Measured(port);
       this.measured.set(chain, m);
-      // A chain declared before its first line (endpointRules declares, then writes) moves to the measured ones.
+      // A chain declared before its first line, by a table that did not measure then, moves to the measured ones.
       const list = this.rules.get(chain);
       if (list === undefined) this.chains.push(chain);
       else if (!list.length) this.rules.delete(chain);
@@ -375,7 +376,7 @@ function tableLines(
     const list = t.rules.get(c);
     if (list?.length) runs.push({ chain: c, rules: list });
     const m = t.measured.get(c);
-    if (m) runs.push(new MeasuredRun(c, m, writtenLines));
+    if (m?.count) runs.push(new MeasuredRun(c, m, writtenLines));
   }
   // The runs one after the other, made only for a reader that wants one list (most read the runs).
   let rules: string[] | undefined;
@@ -1052,12 +1053,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
     const key = keys[k];
     const ops = memo ? perService.get(key) : undefined;
+    // The Service chains this port declares and writes are measured (see Measured), whichever way they are written.
+    nat.port = k;
     if (ops) {
       replay(ops, filter, nat, k);
       continue;
     }
     if (!memo) {
-      nat.port = k;
       writeServicePort(sp, nat, filter);
       continue;
     }
