@@ -60,13 +60,17 @@ interface Endpoint {
 const SERVICE_CHAIN = /^KUBE-(?:SVC|SVL|EXT|FW|SEP)-/;
 
 /** What is known of a measured chain without its text: its lines' count and length, and the ports that wrote them. */
-class Measured {
+class Measured implements GeneratedRun {
   count = 0;
   /** Characters of its lines, each with its newline. */
   chars = 0;
   /** Other Service ports (indexes) that wrote to it after `port`, in order, each once (none but in odd input). */
   more: number[] | undefined = undefined;
+  /** Where its table's Service ports are written again (set when the table is done), and its text once made. */
+  source: ((port: number) => TableText) | undefined = undefined;
+  private lines: readonly string[] | undefined = undefined;
   constructor(
+    readonly chain: string,
     /** The Service port (index) that wrote to it first. */
     readonly port: number,
   ) {}
@@ -77,6 +81,14 @@ class Measured {
     this.count++;
     this.chars += chars;
     if (port !== (this.more ? this.more[this.more.length - 1] : this.port)) (this.more ??= []).push(port);
+  }
+  /** Its lines, made from its Service ports written again when first read. */
+  get rules(): readonly string[] {
+    if (this.lines) return this.lines;
+    kubeProxyWork.serviceChains++;
+    const out: string[] = [];
+    for (const port of this.ports) for (const l of this.source?.(port).rules.get(this.chain) ?? []) out.push(l);
+    return (this.lines = out);
   }
 }
 
@@ -92,7 +104,7 @@ class TableText {
     if (this.rules.has(name) || this.measured.has(name)) return;
     this.chains.push(name);
     // A Service chain declared before its lines (endpointRules declares, then writes) is measured from the start.
-    if (this.port !== undefined && SERVICE_CHAIN.test(name)) this.measured.set(name, new Measured(this.port));
+    if (this.port !== undefined && SERVICE_CHAIN.test(name)) this.measured.set(name, new Measured(name, this.port));
     else this.rules.set(name, []);
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
@@ -128,7 +140,7 @@ class TableText {
   measure(chain: string, chars: number, port: number): void {
     let m = this.measured.get(chain);
     if (!m) {
-      m = new Measured(port);
+      m = new Measured(chain, port);
       this.measured.set(chain, m);
       // A chain declared before its first line, by a table that did not measure then, moves to the measured ones.
       const list = this.rules.get(chain);
@@ -328,29 +340,6 @@ export interface GeneratedRules {
   readonly nat: GeneratedTable;
 }
 
-/** A measured chain's run: its text made, from its Service ports written again, when it is first read. */
-class MeasuredRun implements GeneratedRun {
-  private lines: readonly string[] | undefined;
-  readonly count: number;
-  readonly chars: number;
-  constructor(
-    readonly chain: string,
-    private readonly measured: Measured,
-    private readonly writtenLines: (port: number) => TableText,
-  ) {
-    this.count = measured.count;
-    this.chars = measured.chars;
-  }
-  get rules(): readonly string[] {
-    if (this.lines) return this.lines;
-    kubeProxyWork.serviceChains++;
-    const out: string[] = [];
-    for (const port of this.measured.ports)
-      for (const l of this.writtenLines(port).rules.get(this.chain) ?? []) out.push(l);
-    return (this.lines = out);
-  }
-}
-
 function tableLines(
   t: TableText,
   builtins: readonly string[],
@@ -376,7 +365,11 @@ function tableLines(
     const list = t.rules.get(c);
     if (list?.length) runs.push({ chain: c, rules: list });
     const m = t.measured.get(c);
-    if (m?.count) runs.push(new MeasuredRun(c, m, writtenLines));
+    // The measured chain is its own run (its counts are final once the table is laid out).
+    if (m?.count) {
+      m.source = writtenLines;
+      runs.push(m);
+    }
   }
   // The runs one after the other, made only for a reader that wants one list (most read the runs).
   let rules: string[] | undefined;
