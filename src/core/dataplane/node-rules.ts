@@ -35,7 +35,18 @@ export interface TableText {
    * declares (same order; a user chain's line is then `:NAME - [0:0]`), and `rules` as runs of one chain's lines.
    */
   readonly names?: readonly string[];
-  readonly runs?: readonly { readonly chain: string; readonly rules: readonly string[] }[];
+  readonly runs?: readonly RulesRun[];
+}
+
+/**
+ * One chain's lines in a {@link TableText}; `count` and `chars` (newlines included), when given, say what they are
+ * without reading `rules` (whose text kube-proxy's generator makes only for a chain that is read).
+ */
+export interface RulesRun {
+  readonly chain: string;
+  readonly rules: readonly string[];
+  readonly count?: number;
+  readonly chars?: number;
 }
 
 /** Rules grouped by table, as one contributor (kube-proxy, CNI, an agent) writes them. */
@@ -259,7 +270,7 @@ function walkAssembly(
   header: readonly string[],
   parts: readonly Part[],
   emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
-  run?: (chain: string, rules: readonly string[]) => void,
+  run?: (r: RulesRun) => void,
 ): RulesBlock[] {
   const blocks: RulesBlock[] = [];
   let at = 0;
@@ -307,8 +318,9 @@ function walkAssembly(
       else if (!run) for (const r of t.runs) for (const l of r.rules) add(l, p, { rule: r.chain });
       else
         for (const r of t.runs) {
-          run(r.chain, r.rules);
-          for (const l of r.rules) at += l.length + 1;
+          run(r);
+          if (r.chars !== undefined) at += r.chars;
+          else for (const l of r.rules) at += l.length + 1;
         }
       blocks.push({ label: p.label, author: p.author, start, end: at });
     }
@@ -424,7 +436,7 @@ export function buildNodeRules(
         [],
         parts,
         (line, _part, fact) => scan.line(line, fact),
-        (chain, rules) => scan.run(chain, rules),
+        (r) => scan.run(r),
       );
       let lines: string[] | undefined;
       const linesOf = (): string[] => (lines ??= assemble([], parts).lines);
@@ -470,7 +482,7 @@ export function buildNodeRules(
       header,
       parts,
       (line, _part, fact) => scan.line(line, fact),
-      (chain, rules) => scan.run(chain, rules),
+      (r) => scan.run(r),
     );
     let lines: string[] | undefined;
     const linesOf = (): string[] => (lines ??= assemble(header, parts).lines);

@@ -52,17 +52,72 @@ interface Endpoint {
   readonly nodeName?: string;
 }
 
+/**
+ * A chain of one Service port (its KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW- and KUBE-SEP- chains in the nat table):
+ * its lines are counted and measured as they are written, and their text is made only when read (a trace enters a
+ * few of the 100,000s a large cluster has).
+ */
+const SERVICE_CHAIN = /^KUBE-(?:SVC|SVL|EXT|FW|SEP)-/;
+
+/** What is known of a measured chain without its text: its lines' count and length, and the ports that wrote them. */
+class Measured implements GeneratedRun {
+  count = 0;
+  /** Characters of its lines, each with its newline. */
+  chars = 0;
+  /** Other Service ports (indexes) that wrote to it after `port`, in order, each once (none but in odd input). */
+  more: number[] | undefined = undefined;
+  /** Where its table's Service ports are written again (set when the table is done), and its text once made. */
+  source: ((port: number) => TableText) | undefined = undefined;
+  private lines: readonly string[] | undefined = undefined;
+  constructor(
+    readonly chain: string,
+    /** The Service port (index) that wrote to it first. */
+    readonly port: number,
+  ) {}
+  get ports(): readonly number[] {
+    return this.more ? [this.port, ...this.more] : [this.port];
+  }
+  add(chars: number, port: number): void {
+    this.count++;
+    this.chars += chars;
+    if (port !== (this.more ? this.more[this.more.length - 1] : this.port)) (this.more ??= []).push(port);
+  }
+  /** Its lines, made from its Service ports written again when first read. */
+  get rules(): readonly string[] {
+    if (this.lines) return this.lines;
+    kubeProxyWork.serviceChains++;
+    const out: string[] = [];
+    for (const port of this.ports) for (const l of this.source?.(port).rules.get(this.chain) ?? []) out.push(l);
+    return (this.lines = out);
+  }
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
   readonly rules = new Map<string, string[]>();
+  /** Chains written by measure (see {@link SERVICE_CHAIN}); only in a table that measures. */
+  readonly measured = new Map<string, Measured>();
+  /** The Service port being written, when this table measures its Service chains. */
+  port: number | undefined;
   chain(name: string): void {
-    if (!this.rules.has(name)) {
-      this.chains.push(name);
-      this.rules.set(name, []);
-    }
+    if (this.rules.has(name) || this.measured.has(name)) return;
+    this.chains.push(name);
+    // A Service chain declared before its lines (endpointRules declares, then writes) is measured from the start.
+    if (this.port !== undefined && SERVICE_CHAIN.test(name)) this.measured.set(name, new Measured(name, this.port));
+    else this.rules.set(name, []);
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
+    if (this.port !== undefined && SERVICE_CHAIN.test(chain)) {
+      // The length of the joined line, without joining it.
+      let chars = 4 + chain.length; // `-A `, the chain and the space after it (the newline makes up for the last).
+      for (const a of args) {
+        if (typeof a === 'string') chars += a.length + 1;
+        else for (const x of a) chars += x.length + 1;
+      }
+      this.measure(chain, chars, this.port);
+      return;
+    }
     // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
     // (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines per node.
     const words = ['-A', chain];
@@ -81,14 +136,27 @@ class TableText {
     }
     list.push(line);
   }
+  /** One line of `chars` characters (newline included) written by Service port `port` to `chain`. */
+  measure(chain: string, chars: number, port: number): void {
+    let m = this.measured.get(chain);
+    if (!m) {
+      m = new Measured(chain, port);
+      this.measured.set(chain, m);
+      // A chain declared before its first line, by a table that did not measure then, moves to the measured ones.
+      const list = this.rules.get(chain);
+      if (list === undefined) this.chains.push(chain);
+      else if (!list.length) this.rules.delete(chain);
+    }
+    m.add(chars, port);
+  }
 }
 
 /**
  * The writes of a Service port's rules, three entries each: table 0 (filter) or 1 (nat), the chain, and the line
- * appended to it (undefined: the chain is declared). One flat list per port, not one small array per write: the
+ * appended to it (undefined: the chain is declared; a number: a measured line of that many characters). One flat list per port, not one small array per write: the
  * first node of a 150,000-endpoint cluster records 600,000 writes, all kept for the nodes after it.
  */
-type OpLog = (0 | 1 | string | undefined)[];
+type OpLog = (0 | 1 | string | number | undefined)[];
 
 /** A table that also records what is written to it, to replay it on the next node. */
 class RecordingTable extends TableText {
@@ -107,15 +175,20 @@ class RecordingTable extends TableText {
     this.target.push(chain, line);
     this.log.push(this.id, chain, line);
   }
+  override measure(chain: string, chars: number, port: number): void {
+    this.target.measure(chain, chars, port);
+    this.log.push(this.id, chain, chars);
+  }
 }
 
-/** Writes a recorded {@link OpLog} again, into this node's tables. */
-function replay(ops: Readonly<OpLog>, filter: TableText, nat: TableText): void {
+/** Writes a recorded {@link OpLog} again, into this node's tables, as Service port `port` of this node. */
+function replay(ops: Readonly<OpLog>, filter: TableText, nat: TableText, port: number): void {
   for (let i = 0; i < ops.length; i += 3) {
     const tt = ops[i] === 0 ? filter : nat;
     const chain = ops[i + 1] as string;
-    const line = ops[i + 2] as string | undefined;
+    const line = ops[i + 2] as string | number | undefined;
     if (line === undefined) tt.chain(chain);
+    else if (typeof line === 'number') tt.measure(chain, line, port);
     else tt.push(chain, line);
   }
 }
@@ -239,11 +312,27 @@ export interface GeneratedTable {
   /** The name each line of `chains` declares, in the same order. */
   readonly names: readonly string[];
   /** `rules` as runs of one chain's lines, in order (the lines placed without being read back). */
-  readonly runs: readonly {
-    readonly chain: string;
-    readonly rules: readonly string[];
-  }[];
+  readonly runs: readonly GeneratedRun[];
 }
+
+/**
+ * One chain's lines in a generated table. A Service's chain knows its lines' count and length (`chars`, newlines
+ * included) before their text, which is made when `rules` is first read.
+ */
+export interface GeneratedRun {
+  readonly chain: string;
+  readonly rules: readonly string[];
+  readonly count?: number;
+  readonly chars?: number;
+}
+
+/** Work counters of the generator (src/core/work.ts counts the rest): tests check what a trace makes. */
+export const kubeProxyWork = {
+  /** Service chains whose text was made (read by a trace, the full text or a search). */
+  serviceChains: 0,
+  /** Service ports written again to make such text. */
+  serviceWrites: 0,
+};
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
 export interface GeneratedRules {
@@ -251,15 +340,36 @@ export interface GeneratedRules {
   readonly nat: GeneratedTable;
 }
 
-function tableLines(t: TableText, builtins: readonly string[]): GeneratedTable {
+function tableLines(
+  t: TableText,
+  builtins: readonly string[],
+  portLines?: (port: number) => TableText,
+): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
   const chains: string[] = new Array<string>(order.length);
-  const runs: { chain: string; rules: readonly string[] }[] = [];
+  const runs: GeneratedRun[] = [];
+  // The lines of each Service port written again at most once, for all of its chains that are read.
+  const written = new Map<number, TableText>();
+  const writtenLines = (port: number): TableText => {
+    let w = written.get(port);
+    if (!w) {
+      kubeProxyWork.serviceWrites++;
+      w = portLines?.(port) ?? new TableText();
+      written.set(port, w);
+    }
+    return w;
+  };
   for (let i = 0; i < order.length; i++) {
     const c = order[i];
     chains[i] = builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`;
     const list = t.rules.get(c);
     if (list?.length) runs.push({ chain: c, rules: list });
+    const m = t.measured.get(c);
+    // The measured chain is its own run (its counts are final once the table is laid out).
+    if (m?.count) {
+      m.source = writtenLines;
+      runs.push(m);
+    }
   }
   // The runs one after the other, made only for a reader that wants one list (most read the runs).
   let rules: string[] | undefined;
@@ -936,8 +1046,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
     const key = keys[k];
     const ops = memo ? perService.get(key) : undefined;
+    // The Service chains this port declares and writes are measured (see Measured), whichever way they are written.
+    nat.port = k;
     if (ops) {
-      replay(ops, filter, nat);
+      replay(ops, filter, nat, k);
       continue;
     }
     if (!memo) {
@@ -945,9 +1057,19 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       continue;
     }
     const log: OpLog = [];
-    writeServicePort(sp, new RecordingTable(nat, 1, log), new RecordingTable(filter, 0, log));
+    const recording = new RecordingTable(nat, 1, log);
+    recording.port = k;
+    writeServicePort(sp, recording, new RecordingTable(filter, 0, log));
     perService.set(key, log);
   }
+  nat.port = undefined;
+  /** Service port `k`'s lines, written again (its Service chains' text, when one is read). */
+  const portLines = (k: number): TableText => {
+    const natAgain = new TableText();
+    const sp = servicePorts[k];
+    if (sp) writeServicePort(sp, natAgain, new TableText());
+    return natAgain;
+  };
 
   // Last rule of KUBE-SERVICES: hand local destinations to KUBE-NODEPORTS.
   const npComment = q('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
@@ -1017,7 +1139,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   }
   const out: GeneratedRules = {
     filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT']),
-    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']),
+    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], portLines),
   };
   byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);

@@ -565,10 +565,22 @@ export type LineFact = { readonly rule: string; readonly decl?: undefined } | { 
  * `end` gives the ruleset. A line given with a {@link LineFact} is taken as the fact says, its characters unread:
  * a generator that wrote 100,000s of lines says where each one goes instead of having every one read back.
  */
+/** One chain's run of lines handed to a {@link LazyScanner}. */
+export interface ScannedRun {
+  readonly chain: string;
+  readonly rules: readonly string[];
+  readonly count?: number;
+  readonly chars?: number;
+}
+
 export interface LazyScanner {
   line(raw: string, fact?: LineFact): boolean;
-  /** Lines that are all `-A` lines of `chain`, one after the other (as `line` with the fact `{ rule: chain }` each). */
-  run(chain: string, lines: readonly string[]): boolean;
+  /**
+   * Lines that are all `-A` lines of `chain`, one after the other (as `line` with the fact `{ rule: chain }` each).
+   * With `count` and `chars` (their length, newlines included) they are placed without reading `rules`, which is
+   * read when the chain is.
+   */
+  run(r: ScannedRun): boolean;
   end(): ParseResult | undefined;
 }
 
@@ -582,7 +594,7 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   const rule = (raw: string, lineStart: number, chain: string): boolean => {
     const decl = current?.table.chains.get(chain);
     if (!current || !decl || (!decl.declared && !decl.builtin)) return false;
-    addSegment(current, chain, lineStart, [raw]);
+    addSegment(current, chain, { start: lineStart, lines: [raw] });
     return true;
   };
   const line = (raw: string, fact?: LineFact): boolean => {
@@ -638,7 +650,8 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       if (!refused && !line(raw, fact)) refused = true;
       return !refused;
     },
-    run(chain: string, lines: readonly string[]): boolean {
+    run(r: ScannedRun): boolean {
+      const chain = r.chain;
       const decl = current?.table.chains.get(chain);
       if (refused || !current || !decl || (!decl.declared && !decl.builtin)) {
         refused = true;
@@ -646,7 +659,14 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       }
       // Kept as the run it is (where it starts, its lines): the lines' own starts are worked out only for a chain
       // that is read, and a trace reads a few of kube-proxy's 100,000s.
-      addSegment(current, chain, at, lines);
+      if (r.count !== undefined && r.chars !== undefined) {
+        // Its text is read (and made) only with the chain's rules.
+        addSegment(current, chain, new CountedSegment(at, r, r.count));
+        at += r.chars;
+        return true;
+      }
+      const lines = r.rules;
+      addSegment(current, chain, { start: at, lines });
       for (let i = 0; i < lines.length; i++) at += lines[i].length + 1;
       return true;
     },
@@ -667,21 +687,35 @@ const isSegmentList = (s: Segment | readonly Segment[]): s is readonly Segment[]
 interface Segment {
   readonly start: number;
   readonly lines: readonly string[];
+  /** The number of `lines`, when known without reading them (a generator's run whose text is made when read). */
+  readonly count?: number;
 }
 
-function addSegment(t: LazyTable, chain: string, start: number, lines: readonly string[]): void {
+/** A run placed by its count: its lines read from it (and so made) only when the chain is. */
+class CountedSegment implements Segment {
+  constructor(
+    readonly start: number,
+    private readonly run: { readonly rules: readonly string[] },
+    readonly count: number,
+  ) {}
+  get lines(): readonly string[] {
+    return this.run.rules;
+  }
+}
+
+function addSegment(t: LazyTable, chain: string, seg: Segment): void {
   // Most chains have one run (a generator writes each of its chains in one piece): kept as it is, not in a list.
   const list = t.ruleLines.get(chain);
-  if (list === undefined) t.ruleLines.set(chain, { start, lines });
-  else if (Array.isArray(list)) list.push({ start, lines });
-  else t.ruleLines.set(chain, [list, { start, lines }]);
+  if (list === undefined) t.ruleLines.set(chain, seg);
+  else if (Array.isArray(list)) list.push(seg);
+  else t.ruleLines.set(chain, [list, seg]);
 }
 
 function lineCount(segments: Segment | readonly Segment[] | undefined): number {
   if (segments === undefined) return 0;
-  if (!isSegmentList(segments)) return segments.lines.length;
+  if (!isSegmentList(segments)) return segments.count ?? segments.lines.length;
   let n = 0;
-  for (const seg of segments) n += seg.lines.length;
+  for (const seg of segments) n += seg.count ?? seg.lines.length;
   return n;
 }
 

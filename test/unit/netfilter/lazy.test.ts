@@ -129,7 +129,7 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     const scan = lazyScanner('f', newParseMemo());
     for (const l of ['*nat', ':PREROUTING ACCEPT [0:0]']) assert.ok(scan.line(l));
     assert.ok(scan.line(':KUBE-SERVICES - [0:0]', { decl: 'KUBE-SERVICES' }));
-    assert.ok(scan.run('PREROUTING', ['-A PREROUTING -j KUBE-SERVICES']));
+    assert.ok(scan.run({ chain: 'PREROUTING', rules: ['-A PREROUTING -j KUBE-SERVICES'] }));
     assert.ok(scan.line('-A KUBE-SERVICES -j RETURN', { rule: 'KUBE-SERVICES' }));
     assert.ok(scan.line('COMMIT'));
     const r = scan.end()!;
@@ -156,7 +156,7 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     };
     refused((s) => s.line(':X - [0:0]', { decl: 'X' }) && s.line(':X - [0:0]', { decl: 'X' }));
     refused((s) => s.line(':OUTPUT - [0:0]', { decl: 'OUTPUT' }));
-    refused((s) => s.run('NOPE', ['-A NOPE -j ACCEPT']));
+    refused((s) => s.run({ chain: 'NOPE', rules: ['-A NOPE -j ACCEPT'] }));
     refused((s) => s.line('-A NOPE -j ACCEPT', { rule: 'NOPE' }));
   });
 
@@ -177,10 +177,10 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     const scan = lazyScanner('f', newParseMemo());
     for (const l of lines.slice(0, 2)) assert.ok(scan.line(l));
     assert.ok(scan.line(lines[2], { decl: 'KUBE-A' }));
-    assert.ok(scan.run('PREROUTING', lines.slice(3, 5)));
-    assert.ok(scan.run('KUBE-A', [lines[5]]));
+    assert.ok(scan.run({ chain: 'PREROUTING', rules: lines.slice(3, 5) }));
+    assert.ok(scan.run({ chain: 'KUBE-A', rules: [lines[5]] }));
     assert.ok(scan.line(lines[6], { rule: 'PREROUTING' }));
-    assert.ok(scan.run('PREROUTING', lines.slice(7, 9)));
+    assert.ok(scan.run({ chain: 'PREROUTING', rules: lines.slice(7, 9) }));
     assert.ok(scan.line('COMMIT'));
     const eager = parseIptablesLines(lines, 'f', newParseMemo());
     assert.deepEqual(plain(scan.end()!.ruleset), plain(eager.ruleset));

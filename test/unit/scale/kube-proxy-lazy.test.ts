@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
+import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
+import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
+import { netpathCluster } from '../../../bench/cluster';
+
+/**
+ * kube-proxy's Service chains (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-, KUBE-SEP-) are measured as they are
+ * generated and their text made only when read: a trace makes the text of the chains it enters, the full text all
+ * of them, and every offset is the one the full text has. Counted, never timed.
+ */
+const cluster = (edit: (text: string) => string = (x) => x): ReturnType<typeof analyse> =>
+  analyse([{ path: 'c.yaml', text: edit(netpathCluster({ name: 'lazy', nodes: 24, pods: 480, services: 120 })) }]);
+
+const resetWork = (): void => {
+  kubeProxyWork.serviceChains = 0;
+  kubeProxyWork.serviceWrites = 0;
+};
+
+describe("kube-proxy's Service chains are written out only when read", () => {
+  it('a pod-to-pod trace makes the text of no Service chain', () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const pods = a.topology.pods;
+    const out = traceFlow(a.topology, { from: `pod/${pods[0].id}`, to: `pod/${pods[pods.length - 1].id}:http` }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    assert.equal(kubeProxyWork.serviceChains, 0);
+    assert.equal(kubeProxyWork.serviceWrites, 0);
+  });
+
+  it("a trace to one Service makes that Service's chains only", () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    const endpoints = a.topology.services.find((s) => s.name === 'svc1')?.endpoints.length ?? 0;
+    assert.ok(endpoints > 0);
+    // Its one port written again; its KUBE-SVC- chain and a KUBE-SEP- chain per endpoint at most.
+    assert.equal(kubeProxyWork.serviceWrites, 1);
+    assert.ok(kubeProxyWork.serviceChains >= 2 && kubeProxyWork.serviceChains <= endpoints + 1);
+  });
+
+  const variants: [string, (text: string) => string][] = [
+    ['ClusterIP and NodePort Services with endpoints', (x) => x],
+    ['Services without endpoints', (x) => x.replace('    selector: {app: app1}', '    selector: {app: nothing}')],
+    [
+      'externalTrafficPolicy Local',
+      (x) => x.replaceAll('    type: NodePort\n', '    type: NodePort\n    externalTrafficPolicy: Local\n'),
+    ],
+    [
+      'ClientIP session affinity',
+      (x) => x.replaceAll('    selector: {app: app', '    sessionAffinity: ClientIP\n    selector: {app: app'),
+    ],
+    [
+      'LoadBalancer Services with source ranges',
+      (x) =>
+        x.replaceAll(
+          '    type: NodePort\n',
+          '    type: LoadBalancer\n    loadBalancerIPs: [192.0.2.10]\n    loadBalancerSourceRanges: [172.16.0.0/12]\n',
+        ),
+    ],
+  ];
+  for (const [name, edit] of variants) {
+    it(`every rule's offset and text are the full text's (${name})`, () => {
+      const a = cluster(edit);
+      assert.deepEqual(
+        a.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+        [],
+      );
+      const t = a.topology;
+      const memo = newRulesMemo();
+      for (const [i, node] of [t.nodes[0], t.nodes[t.nodes.length - 1]].entries()) {
+        resetWork();
+        const rules = buildNodeRules(t, node, {}, memo);
+        // Parse and place every chain first (reading the rules makes their text), then compare with the full text.
+        const placed: { text: string; start: number; end: number }[] = [];
+        for (const table of Object.values(rules.ruleset.tables))
+          for (const chain of table?.chains ?? [])
+            for (const rule of chain.rules) {
+              const span = placeRulesSpan(rules, rule.span);
+              placed.push({ text: rule.text, start: span.start, end: span.end });
+            }
+        // (The second node shares the first's parsed chains when nothing sets it apart.)
+        if (i === 0) assert.ok(kubeProxyWork.serviceChains > 0, 'Service chains were read');
+        const text = rules.text;
+        assert.ok(placed.length > t.services.length);
+        for (const p of placed) assert.equal(text.slice(p.start, p.end), p.text);
+        // The text made from the measured runs is the text of a generation that writes every line out.
+        const again = buildNodeRules(t, node, {}, newRulesMemo()).text;
+        assert.equal(again, text);
+      }
+    });
+  }
+});
