@@ -139,14 +139,6 @@ function step(s: WalkState, st: Step): WalkState {
   return { ...s, tail: { step: st, prev: s.tail } };
 }
 
-/** {@link step} for several steps at once (one new state, not one per step). */
-function steps(s: WalkState, list: readonly Step[]): WalkState {
-  if (!list.length) return s;
-  let tail = s.tail;
-  for (const st of list) tail = { step: st, prev: tail };
-  return { ...s, tail };
-}
-
 function tailSteps(tail: StepList | undefined): Step[] {
   const out: Step[] = [];
   for (let l = tail; l; l = l.prev) out.push(l.step);
@@ -459,7 +451,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // does not translate there; nor does it again in a hook's second part (it did in the first).
   const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
   const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
-  let s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
+  const s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
   const filter = n.filter;
   // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
   if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
@@ -498,23 +490,29 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     },
     o.part,
   );
-  s = { ...s };
   // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
+  // Each outcome's state is built once (not spread again per step or NAT record): this runs at every hook of every
+  // path, and a Service's 30 endpoint paths each cross several hooks.
   const stepOf = new Map<FilterDecision, NetfilterStep>();
-  const shown = (d: FilterDecision): NetfilterStep => {
-    let st = stepOf.get(d);
-    if (!st) stepOf.set(d, (st = decisionStep(filter, hook, d)));
-    return st;
-  };
   return res.outcomes.map((out) => {
-    let st: WalkState = { ...s, probability: s.probability * out.probability };
-    st = steps(st, out.decisions.filter((d) => d.matched || d.probability !== undefined).map(shown));
-    const before = tupleOf(st.pkt);
+    let tail = s.tail;
+    for (const d of out.decisions) {
+      if (!d.matched && d.probability === undefined) continue;
+      let st = stepOf.get(d);
+      if (!st) stepOf.set(d, (st = decisionStep(filter, hook, d)));
+      tail = { step: st, prev: tail };
+    }
+    const before = tupleOf(s.pkt);
     const np = out.packet;
-    st = {
-      ...st,
-      pkt: { ...st.pkt, src: np.src, dst: np.dst, sport: np.sport ?? null, dport: np.dport ?? null, mark: np.mark },
+    const pkt: Pkt = {
+      ...s.pkt,
+      src: np.src,
+      dst: np.dst,
+      sport: np.sport ?? null,
+      dport: np.dport ?? null,
+      mark: np.mark,
     };
+    let nat = s.nat;
     for (const r of out.nat) {
       const ev: NatEvent = {
         type: r.type,
@@ -527,9 +525,9 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
             ? { ...before, dst: r.after.address, dport: r.after.port ?? before.dport }
             : { ...before, src: r.after.address, sport: r.after.port ?? before.sport },
       };
-      st = step(
-        { ...st, nat: [...st.nat, ev] },
-        {
+      nat = [...nat, ev];
+      tail = {
+        step: {
           kind: 'nat',
           detail: `${r.type} ${hostPort(r.before.address, r.before.port ?? null)} -> ${hostPort(r.after.address, r.after.port ?? null)} (${r.chain})`,
           type: r.type,
@@ -542,21 +540,27 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           before: ev.before,
           after: ev.after,
         },
-      );
+        prev: tail,
+      };
       const aff = r.remembers;
       if (aff)
-        st = step(st, {
-          kind: 'affinity',
-          detail: affinityText(r.chain, before.src, hostPort(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
-          chain: r.chain,
-          rule: r.ruleText,
-          client: before.src,
-          backend: { ip: ev.after.dst, port: ev.after.dport },
-          ...aff,
-        });
+        tail = {
+          step: {
+            kind: 'affinity',
+            detail: affinityText(r.chain, before.src, hostPort(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
+            chain: r.chain,
+            rule: r.ruleText,
+            client: before.src,
+            backend: { ip: ev.after.dst, port: ev.after.dport },
+            ...aff,
+          },
+          prev: tail,
+        };
     }
+    const st: WalkState = { ...s, probability: s.probability * out.probability, pkt, nat, tail };
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
-    const last = [...out.decisions].reverse().find((d) => d.matched);
+    let last: FilterDecision | undefined;
+    for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
     return { state: st, verdict: out.verdict, ...(last ? { decision: last } : {}) };
   });
 }
