@@ -16,7 +16,16 @@
 import type { BranchBudget } from '../branches';
 import { IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
-import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
+import type {
+  DataPlane,
+  DpBridge,
+  DpInterface,
+  DpRoute,
+  Netns,
+  NetnsId,
+  Segment,
+  SegmentMember,
+} from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type { PolicyIndex } from '../policy/evaluate';
@@ -307,6 +316,61 @@ function hop(
 function ns(env: WalkEnv, id: NetnsId): Netns {
   // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above: made with its namespace.
   return env.dp.namespaces.get(id)!;
+}
+
+/**
+ * A namespace's device by name (the first of that name, as a scan would find it), from a map made once per namespace:
+ * a node has a veth per pod, and every endpoint path asks for devices by name several times.
+ */
+const DEVICES = new WeakMap<Netns, Map<string, DpInterface>>();
+function deviceNamed(n: Netns, name: string | undefined): DpInterface | undefined {
+  if (name === undefined) return undefined;
+  let m = DEVICES.get(n);
+  if (!m) {
+    m = new Map();
+    for (const i of n.interfaces) if (!m.has(i.name)) m.set(i.name, i);
+    DEVICES.set(n, m);
+  }
+  return m.get(name);
+}
+
+/** Per bridge of a namespace: the first port (in port order) whose veth peer is in each namespace. */
+const PORTS_BY_PEER = new WeakMap<Netns, Map<DpBridge, Map<NetnsId, string>>>();
+function bridgePortTo(n: Netns, bridge: DpBridge, peerNetns: NetnsId): string | undefined {
+  let byBridge = PORTS_BY_PEER.get(n);
+  if (!byBridge) PORTS_BY_PEER.set(n, (byBridge = new Map()));
+  let m = byBridge.get(bridge);
+  if (!m) {
+    m = new Map();
+    for (const p of bridge.ports) {
+      const peer = deviceNamed(n, p.device)?.peer;
+      if (peer && !m.has(peer.netns)) m.set(peer.netns, p.device);
+    }
+    byBridge.set(bridge, m);
+  }
+  return m.get(peerNetns);
+}
+
+/**
+ * A segment's members by address (in member order), made once per segment: the wire asks which member holds the
+ * next hop on every path, and a 5,000-node underlay would be scanned (each address parsed) every time.
+ */
+const MEMBERS_BY_ADDRESS = new WeakMap<Segment, Map<string, SegmentMember[]>>();
+function membersHolding(seg: Segment, a: Address): readonly SegmentMember[] {
+  let m = MEMBERS_BY_ADDRESS.get(seg);
+  if (!m) {
+    m = new Map();
+    for (const member of seg.members) {
+      for (const x of member.addresses) {
+        const key = addressKey(addr(x.address));
+        const l = m.get(key);
+        if (!l) m.set(key, [member]);
+        else if (l[l.length - 1] !== member) l.push(member);
+      }
+    }
+    MEMBERS_BY_ADDRESS.set(seg, m);
+  }
+  return m.get(addressKey(a)) ?? [];
 }
 
 // ---------------------------------------------------------------- netfilter
@@ -825,7 +889,7 @@ function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
 
 /** Whether IPv4 packets with a 127/8 address may be routed by `dev` of `n` (net.ipv4.conf.{all,dev}.route_localnet). */
 function routesLocalnet(n: Netns, dev: string): boolean {
-  return !!n.routeLocalnet || !!n.interfaces.find((i) => i.name === dev)?.routeLocalnet;
+  return !!n.routeLocalnet || !!deviceNamed(n, dev)?.routeLocalnet;
 }
 
 const isLoopback = (a: Address): boolean => (a.family === 4 ? a.value >> 24n === 127n : a.value === 1n);
@@ -839,7 +903,7 @@ const martianAddress = (p: Pkt): string => (isLoopback(addr(p.src)) ? p.src : p.
  * Returns why it is dropped, or undefined when it is not a martian.
  */
 function martianIn(n: Netns, dev: string, p: Pkt): string | undefined {
-  if (n.interfaces.find((i) => i.name === dev)?.kind === 'loopback') return undefined;
+  if (deviceNamed(n, dev)?.kind === 'loopback') return undefined;
   const which = isLoopback(addr(p.src)) ? 'source' : isLoopback(addr(p.dst)) ? 'destination' : undefined;
   if (!which) return undefined;
   const at = which === 'source' ? p.src : p.dst;
@@ -875,7 +939,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       ),
     );
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
-    const iface = n.interfaces.find((i) => i.name === dev);
+    const iface = deviceNamed(n, dev);
     const nextHop = addr(via ?? a.pkt.dst);
     return hookThen(
       env,
@@ -910,7 +974,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     const st2 = step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat'));
     // A loopback source may leave by a device other than lo only where route_localnet allows it (__mkroute_output
     // refuses the route, EINVAL, and the hook drops the packet); portmap and kube-proxy's iptables mode set it.
-    const out = n.interfaces.find((i) => i.name === r2.dev);
+    const out = deviceNamed(n, r2.dev);
     if (a.pkt.family === 4 && isLoopback(addr(a.pkt.src)) && out?.kind !== 'loopback' && !routesLocalnet(n, r2.dev))
       return finish(
         st2,
@@ -961,16 +1025,13 @@ function bridgeNeighbor(
   bridge: DpBridge,
   target: Address,
 ): { kind: 'bridge' } | { kind: 'port'; device: string } | undefined {
-  const br = n.interfaces.find((i) => i.name === bridge.name);
+  const br = deviceNamed(n, bridge.name);
   if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value))
     return { kind: 'bridge' };
   const owner = env.dp.owners.get(addressKey(target));
   if (!owner) return undefined;
-  const port = bridge.ports.find((p) => {
-    const iface = n.interfaces.find((i) => i.name === p.device);
-    return iface?.peer?.netns === owner.netns;
-  });
-  return port ? { kind: 'port', device: port.device } : undefined;
+  const device = bridgePortTo(n, bridge, owner.netns);
+  return device !== undefined ? { kind: 'port', device } : undefined;
 }
 
 function bridgeOf(n: Netns, name: string | undefined): DpBridge | undefined {
@@ -979,7 +1040,7 @@ function bridgeOf(n: Netns, name: string | undefined): DpBridge | undefined {
 
 /** Sends the packet out of `dev` towards `nextHop` (after POSTROUTING). */
 function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Address): Finished[] {
-  const iface = n.interfaces.find((i) => i.name === dev);
+  const iface = deviceNamed(n, dev);
   if (!iface) return finish(s, n.id, 'dropped', 'no-route', `device ${dev} does not exist in ${n.id}`, { device: dev });
   if (iface.kind === 'bridge') {
     const bridge = bridgeOf(n, iface.name);
@@ -995,7 +1056,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
           address: fmtAddr(nextHop),
         }),
       );
-    const behind = n.interfaces.find((i) => i.name === nb.device)?.peer;
+    const behind = deviceNamed(n, nb.device)?.peer;
     const refused = behind && loopbackArpRefused(s.pkt, nextHop, ns(env, behind.netns), behind.device);
     if (refused)
       return hop(s, n.id, dev, 'out', (a) =>
@@ -1037,7 +1098,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   if (iface.kind === 'veth' && iface.peer) {
     const peer = iface.peer;
     const pn = ns(env, peer.netns);
-    const peerIface = pn.interfaces.find((i) => i.name === peer.device);
+    const peerIface = deviceNamed(pn, peer.device);
     const bridge = bridgeOf(pn, peerIface?.master);
     if (bridge) {
       const nb = bridgeNeighbor(env, pn, bridge, nextHop);
@@ -1117,11 +1178,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     );
   const announcer = env.dp.announced.get(addressKey(nextHop));
   const member =
-    seg.members.find(
-      (m) =>
-        m.netns !== n.id &&
-        m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value),
-    ) ??
+    membersHolding(seg, nextHop).find((m) => m.netns !== n.id) ??
     (announcer
       ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family))
       : undefined);
@@ -1194,7 +1251,7 @@ function fmtAddr(a: Address): string {
 
 /** From a bridge port out to the pod behind it. */
 function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished[] {
-  const peer = n.interfaces.find((i) => i.name === port)?.peer;
+  const peer = deviceNamed(n, port)?.peer;
   if (!peer)
     return finish(s, n.id, 'dropped', 'no-route', `bridge port ${port} of ${n.id} leads to no pod`, { device: port });
   const pn = ns(env, peer.netns);
@@ -1275,7 +1332,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       after: st.pkt.ttl - 1,
     },
   );
-  const iface = n.interfaces.find((i) => i.name === r.dev);
+  const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
     hookThen(
@@ -1301,7 +1358,7 @@ function bridgeIngress(
   port: string,
   toPort: string | undefined,
 ): Finished[] {
-  const brIface = n.interfaces.find((i) => i.name === bridge.name);
+  const brIface = deviceNamed(n, bridge.name);
   const hairpinOf = (p: string): boolean => bridge.ports.find((x) => x.device === p)?.hairpin ?? false;
   const bridgeOut = (a: WalkState, out: string, lookup: BridgeStep['lookup']): Finished[] => {
     const why =
@@ -1430,7 +1487,7 @@ function fragNeeded(st: WalkState, n: Netns, dev: string, mtu: number, how: 'sen
 
 function exceedsMtu(n: Netns, dev: string, p: Pkt): number | undefined {
   if (p.size === undefined) return undefined;
-  const iface = n.interfaces.find((i) => i.name === dev);
+  const iface = deviceNamed(n, dev);
   const mtu = iface?.mtu ?? (iface?.kind === 'loopback' ? 65536 : 1500);
   return p.size > mtu ? mtu : undefined;
 }
@@ -1519,7 +1576,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
 function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface, nextHop: Address): Finished[] {
   const inner = s.pkt;
   const r = lookupRoute(n, nextHop);
-  const out = r ? n.interfaces.find((i) => i.name === r.dev) : undefined;
+  const out = r ? deviceNamed(n, r.dev) : undefined;
   const src = out ? sourceAddressFor(out, 4, r?.via ? addr(r.via) : nextHop, n) : undefined;
   const dst = fmtAddr(nextHop);
   if (!src || nextHop.family !== 4)
@@ -1647,7 +1704,7 @@ export function emptyState(pkt: Pkt): WalkState {
 /** Enters a packet into a node from outside (a bare address with `--at`): on `device`, or at the bridge as from a pod. */
 export function enterAt(env: WalkEnv, s: WalkState, nsId: NetnsId, device: string): Finished[] {
   const n = ns(env, nsId);
-  const iface: DpInterface | undefined = n.interfaces.find((i) => i.name === device);
+  const iface: DpInterface | undefined = deviceNamed(n, device);
   if (iface?.kind === 'bridge') return hop(enterNode(s, n), n.id, device, 'in', (a) => receive(env, a, n, device));
   return hop(s, n.id, device, 'in', (a) => receive(env, a, n, device));
 }
