@@ -554,17 +554,21 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     },
     o.part,
   );
-  // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
-  // Each outcome's state is built once (not spread again per step or NAT record): this runs at every hook of every
-  // path, and a Service's 30 endpoint paths each cross several hooks.
-  const stepOf = new Map<FilterDecision, NetfilterStep>();
+  // Outcomes of a statistic split share the decisions before it (the evaluator makes each decision object once, on
+  // one path, so the same object always has the same decisions before it): the step list up to each decision is
+  // built once and shared, so a Service's E endpoint outcomes cost O(E) steps, not O(E^2) (endpoint i's outcome
+  // carries the i-1 "not chosen" decisions before it). Each outcome's state is built once, not spread per step.
+  // (Keyed by the decision and checked at its position too, so a decision object ever reused elsewhere is not shared.)
+  const tailAfter = new Map<FilterDecision, { readonly at: number; readonly tail: StepList | undefined }>();
   return res.outcomes.map((out) => {
-    let tail = s.tail;
-    for (const d of out.decisions) {
-      if (!d.matched && d.probability === undefined) continue;
-      let st = stepOf.get(d);
-      if (!st) stepOf.set(d, (st = decisionStep(filter, hook, d)));
-      tail = { step: st, prev: tail };
+    const ds = out.decisions;
+    let from = ds.length;
+    while (from > 0 && tailAfter.get(ds[from - 1])?.at !== from - 1) from--;
+    let tail = from > 0 ? tailAfter.get(ds[from - 1])?.tail : s.tail;
+    for (let i = from; i < ds.length; i++) {
+      const d = ds[i];
+      if (d.matched || d.probability !== undefined) tail = { step: decisionStep(filter, hook, d), prev: tail };
+      tailAfter.set(d, { at: i, tail });
     }
     const before = tupleOf(s.pkt);
     const np = out.packet;
