@@ -48,6 +48,7 @@ import type {
   VethStep,
 } from './types';
 import { hookLabel } from './types';
+import { work } from '../work';
 
 export interface Pkt {
   readonly family: Family;
@@ -567,7 +568,10 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     let tail = from > 0 ? tailAfter.get(ds[from - 1])?.tail : s.tail;
     for (let i = from; i < ds.length; i++) {
       const d = ds[i];
-      if (d.matched || d.probability !== undefined) tail = { step: decisionStep(filter, hook, d), prev: tail };
+      if (d.matched || d.probability !== undefined) {
+        tail = { step: decisionStep(filter, hook, d), prev: tail };
+        work.netfilterSteps++;
+      }
       tailAfter.set(d, { at: i, tail });
     }
     const before = tupleOf(s.pkt);
