@@ -83,7 +83,8 @@ export interface WalkState {
    */
   readonly tail?: StepList;
   readonly nat: readonly NatEvent[];
-  readonly seen: readonly string[];
+  /** Where this packet was captured so far (namespace, device, direction, tuple), newest first, shared by branches. */
+  readonly seen: SeenList | undefined;
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
@@ -139,6 +140,16 @@ const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
 // that does not parse never matches (the parsers report it), so every address a packet carries parsed once already.
 // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
 const addr = (text: string): Address => parseAddress(text)!;
+
+interface SeenList {
+  readonly key: string;
+  readonly prev: SeenList | undefined;
+}
+
+function wasSeen(list: SeenList | undefined, key: string): boolean {
+  for (let l = list; l; l = l.prev) if (l.key === key) return true;
+  return false;
+}
 
 interface StepList {
   readonly step: Step;
@@ -299,9 +310,9 @@ function hop(
     hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
-    seen: [...s.seen, key],
+    seen: { key, prev: s.seen },
   };
-  if (s.seen.includes(key) || s.hops.length >= MAX_HOPS) {
+  if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
       device,
     });
@@ -675,9 +686,15 @@ function hookThen(
   o: HookOpts,
   then: (s: WalkState) => Finished[],
 ): Finished[] {
-  return runHook(env, s, n, hook, o).flatMap((e) =>
-    e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n, hook),
-  );
+  // A loop, not flatMap: most hooks end in one outcome, whose paths are passed on as they are.
+  const ends = runHook(env, s, n, hook, o);
+  let out: Finished[] | undefined;
+  for (const e of ends) {
+    const paths = e.verdict === 'ACCEPT' ? then(e.state) : blocked(e, n, hook);
+    if (!out) out = ends.length === 1 ? paths : [...paths];
+    else for (const p of paths) out.push(p);
+  }
+  return out ?? [];
 }
 
 /**
@@ -1706,7 +1723,7 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
 }
 
 export function emptyState(pkt: Pkt): WalkState {
-  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: [], ct: [] };
+  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: undefined, ct: [] };
 }
 
 /** Enters a packet into a node from outside (a bare address with `--at`): on `device`, or at the bridge as from a pod. */
