@@ -268,14 +268,17 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   }
   for (const s of live) done.push(toOutcome(s, { kind: 'verdict', verdict: 'ACCEPT' }));
 
-  const seen = new Set<string>();
   const problems: Problem[] = [];
-  for (const o of done) {
-    for (const p of o.problems) {
-      const key = `${p.code}|${p.span.file}|${p.span.start}|${p.span.end}|${p.message}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        problems.push(p);
+  // Most evaluations meet no problem: no set of keys to make then.
+  if (done.some((o) => o.problems.length > 0)) {
+    const seen = new Set<string>();
+    for (const o of done) {
+      for (const p of o.problems) {
+        const key = `${p.code}|${p.span.file}|${p.span.start}|${p.span.end}|${p.message}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          problems.push(p);
+        }
       }
     }
   }
@@ -332,7 +335,8 @@ function ruleDecision(
 
 function natOfOtherFamily(t: Rule['target'], family: number): boolean {
   if (t.kind !== 'dnat' && t.kind !== 'snat') return false;
-  const a = t.to.address ? parseAddress(t.to.address) : undefined;
+  // Through the memo: a DNAT rule is looked at on every path that reaches its chain.
+  const a = t.to.address ? addressOf(t.to.address) : undefined;
   return !!a && a.family !== family;
 }
 
