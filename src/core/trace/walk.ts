@@ -374,7 +374,10 @@ function membersHolding(seg: Segment, a: Address): readonly SegmentMember[] {
     m = new Map();
     for (const member of seg.members) {
       for (const x of member.addresses) {
-        const key = addressKey(addr(x.address));
+        // (A scan compared only addresses of the next hop's family, parsing those: one that does not parse is skipped.)
+        const a = parseAddress(x.address);
+        if (!a || a.family !== x.family) continue;
+        const key = addressKey(a);
         const l = m.get(key);
         if (!l) m.set(key, [member]);
         else if (l[l.length - 1] !== member) l.push(member);
