@@ -12,13 +12,18 @@ export interface WorkCounters {
   probes: number;
   /** Route objects the data plane made (connected, declared, implied host-gw routes). */
   routes: number;
+  /**
+   * Netfilter decisions the trace linked into its paths' step lists (outcomes of one hook that share decisions share
+   * their steps: a Service's endpoint paths share the "not chosen" decisions before their own).
+   */
+  netfilterSteps: number;
 }
 
-export const work: WorkCounters = { rulesEvaluated: 0, ruleObjects: 0, probes: 0, routes: 0 };
+export const work: WorkCounters = { rulesEvaluated: 0, ruleObjects: 0, probes: 0, routes: 0, netfilterSteps: 0 };
 
 /** The counters so far, and zeroes them. */
 export function takeWork(): WorkCounters {
   const now = { ...work };
-  work.rulesEvaluated = work.ruleObjects = work.probes = work.routes = 0;
+  work.rulesEvaluated = work.ruleObjects = work.probes = work.routes = work.netfilterSteps = 0;
   return now;
 }

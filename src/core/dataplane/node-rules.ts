@@ -24,7 +24,7 @@ import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import type { NodeRules, RulesBlock } from './types';
-import type { Decision, HookResult } from '../netfilter/types';
+import type { HookResult } from '../netfilter/types';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -109,27 +109,26 @@ const PLACED = new WeakMap<NodeRules, Map<Span, Span>>();
 /** An evaluation of a node's shared ruleset with every span moved into the node's own rules text. */
 export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   if (!rules.shared) return res;
-  const place = <S extends Span | undefined>(s: S): S => placeRulesSpan(rules, s);
   // The outcomes of a statistic split share the decisions made before it (a Service with 30 endpoints: 30
   // outcomes with the same first dozens of decisions): each decision object is placed once per evaluation.
+  // Plain loops, no closures: this runs at every hook of every path a trace takes.
   const placed = new Map<object, unknown>();
-  const once = <T extends object>(x: T, f: (x: T) => T): T => {
-    let y = placed.get(x) as T | undefined;
-    if (y === undefined) placed.set(x, (y = f(x)));
-    return y;
-  };
-  const problem = (p: Problem): Problem => once(p, (q) => ({ ...q, span: place(q.span) }));
-  const decision = (d: Decision): Decision => once(d, (e) => (e.span ? { ...e, span: place(e.span) } : e));
-  return {
-    ...res,
-    problems: res.problems.map(problem),
-    outcomes: res.outcomes.map((o) => ({
-      ...o,
-      problems: o.problems.map(problem),
-      nat: o.nat.map((n) => once(n, (m) => ({ ...m, span: place(m.span) }))),
-      decisions: o.decisions.map(decision),
-    })),
-  };
+  const problems = res.problems.map((p) => placedOnce(rules, placed, p));
+  const outcomes = res.outcomes.map((o) => ({
+    ...o,
+    problems: o.problems.map((p) => placedOnce(rules, placed, p)),
+    nat: o.nat.map((n) => placedOnce(rules, placed, n)),
+    decisions: o.decisions.map((d) => placedOnce(rules, placed, d)),
+  }));
+  return { ...res, problems, outcomes };
+}
+
+/** `x` (a problem, NAT record or decision) with its span placed, made once per evaluation. */
+function placedOnce<T extends { readonly span?: Span }>(rules: NodeRules, placed: Map<object, unknown>, x: T): T {
+  if (!x.span) return x;
+  let y = placed.get(x) as T | undefined;
+  if (y === undefined) placed.set(x, (y = { ...x, span: placeRulesSpan(rules, x.span) }));
+  return y;
 }
 
 /** Pods per node, computed once per memo (a node's rules must not scan every pod of the cluster). */

@@ -268,14 +268,17 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   }
   for (const s of live) done.push(toOutcome(s, { kind: 'verdict', verdict: 'ACCEPT' }));
 
-  const seen = new Set<string>();
   const problems: Problem[] = [];
-  for (const o of done) {
-    for (const p of o.problems) {
-      const key = `${p.code}|${p.span.file}|${p.span.start}|${p.span.end}|${p.message}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        problems.push(p);
+  // Most evaluations meet no problem: no set of keys to make then.
+  if (done.some((o) => o.problems.length > 0)) {
+    const seen = new Set<string>();
+    for (const o of done) {
+      for (const p of o.problems) {
+        const key = `${p.code}|${p.span.file}|${p.span.start}|${p.span.end}|${p.message}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          problems.push(p);
+        }
       }
     }
   }
@@ -332,7 +335,8 @@ function ruleDecision(
 
 function natOfOtherFamily(t: Rule['target'], family: number): boolean {
   if (t.kind !== 'dnat' && t.kind !== 'snat') return false;
-  const a = t.to.address ? parseAddress(t.to.address) : undefined;
+  // Through the memo: a DNAT rule is looked at on every path that reaches its chain.
+  const a = t.to.address ? addressOf(t.to.address) : undefined;
   return !!a && a.family !== family;
 }
 
@@ -475,6 +479,25 @@ function recordRecent(rule: Rule, state: State): State {
 type TargetResult =
   { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
 
+/** The decision of a rule whose target applies. */
+function targetDecision(
+  env: Env,
+  chain: Chain,
+  index: number,
+  rule: Rule,
+  probability: number | undefined,
+  action: string,
+  effect: DecisionEffect,
+  target?: string,
+): Decision {
+  return ruleDecision(env, chain, index, rule, true, action, effect, probability, target);
+}
+
+/** A target's one way on: `state` ending with `end`. */
+function ended(state: State, end: End): TargetResult {
+  return { kind: 'branches', branches: [{ state, end }] };
+}
+
 function applyTarget(
   env: Env,
   chain: Chain,
@@ -485,43 +508,79 @@ function applyTarget(
   probability: number | undefined,
 ): TargetResult {
   const t = rule.target;
-  const d = (action: string, effect: DecisionEffect, target?: string): Decision =>
-    ruleDecision(env, chain, index, rule, true, action, effect, probability, target);
+  // No closures here: this runs for every matching rule of every hook of every path, and a closure made per call
+  // (wrapped to keep its name under tsx/esbuild's keepNames) cost more than the rest of the function.
   const s = state0;
-  const end = (st: State, e: End): TargetResult => ({ kind: 'branches', branches: [{ state: st, end: e }] });
   switch (t.kind) {
     case 'none':
-      return { kind: 'continue', state: decide(s, d('no target (counters only)', 'none')) };
+      return {
+        kind: 'continue',
+        state: decide(s, targetDecision(env, chain, index, rule, probability, 'no target (counters only)', 'none')),
+      };
     case 'accept':
-      return end(decide(s, d('ACCEPT', 'ACCEPT')), { kind: 'verdict', verdict: 'ACCEPT' });
-    case 'drop':
-      return end(decide(s, d('DROP', 'DROP')), { kind: 'verdict', verdict: 'DROP' });
-    case 'reject':
-      return end(decide(s, d(t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT', 'REJECT')), {
+      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'ACCEPT', 'ACCEPT')), {
         kind: 'verdict',
-        verdict: 'REJECT',
-        ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
+        verdict: 'ACCEPT',
       });
+    case 'drop':
+      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'DROP', 'DROP')), {
+        kind: 'verdict',
+        verdict: 'DROP',
+      });
+    case 'reject':
+      return ended(
+        decide(
+          s,
+          targetDecision(
+            env,
+            chain,
+            index,
+            rule,
+            probability,
+            t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT',
+            'REJECT',
+          ),
+        ),
+        {
+          kind: 'verdict',
+          verdict: 'REJECT',
+          ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
+        },
+      );
     case 'return':
-      return end(decide(s, d('RETURN', 'RETURN')), RETURN);
+      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'RETURN', 'RETURN')), RETURN);
     case 'log':
       return {
         kind: 'continue',
-        state: decide(s, d(`LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`, 'LOG')),
+        state: decide(
+          s,
+          targetDecision(
+            env,
+            chain,
+            index,
+            rule,
+            probability,
+            `LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`,
+            'LOG',
+          ),
+        ),
       };
     case 'notrack':
       return {
         kind: 'continue',
         state: decide(
           { ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } },
-          d('NOTRACK (connection untracked)', 'NOTRACK'),
+          targetDecision(env, chain, index, rule, probability, 'NOTRACK (connection untracked)', 'NOTRACK'),
         ),
       };
     case 'mark': {
       const mark = ((s.packet.mark & ~t.mask) ^ t.xor) >>> 0;
       return {
         kind: 'continue',
-        state: decide({ ...s, packet: { ...s.packet, mark } }, d(`MARK ${t.text} -> ${hex(mark)}`, 'MARK')),
+        state: decide(
+          { ...s, packet: { ...s.packet, mark } },
+          targetDecision(env, chain, index, rule, probability, `MARK ${t.text} -> ${hex(mark)}`, 'MARK'),
+        ),
       };
     }
     case 'connmark': {
@@ -531,13 +590,16 @@ function applyTarget(
           kind: 'continue',
           state: decide(
             { ...s, packet: { ...s.packet, ctmark: s.packet.mark } },
-            d('CONNMARK --save-mark', 'CONNMARK'),
+            targetDecision(env, chain, index, rule, probability, 'CONNMARK --save-mark', 'CONNMARK'),
           ),
         };
       if (t.op === 'restore')
         return {
           kind: 'continue',
-          state: decide({ ...s, packet: { ...s.packet, mark: ctmark } }, d('CONNMARK --restore-mark', 'CONNMARK')),
+          state: decide(
+            { ...s, packet: { ...s.packet, mark: ctmark } },
+            targetDecision(env, chain, index, rule, probability, 'CONNMARK --restore-mark', 'CONNMARK'),
+          ),
         };
       if (t.op !== 'set') return { kind: 'continue', state: s };
       const next = ((ctmark & ~t.mask) ^ t.xor) >>> 0;
@@ -545,7 +607,7 @@ function applyTarget(
         kind: 'continue',
         state: decide(
           { ...s, packet: { ...s.packet, ctmark: next } },
-          d(`CONNMARK ${t.text} -> ${hex(next)}`, 'CONNMARK'),
+          targetDecision(env, chain, index, rule, probability, `CONNMARK ${t.text} -> ${hex(next)}`, 'CONNMARK'),
         ),
       };
     }
@@ -573,9 +635,9 @@ function applyTarget(
           nat: [...s.nat, rec],
           conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) },
         },
-        d(`${rec.type} ${fmt(before)} -> ${fmt(after)}`, rec.type),
+        targetDecision(env, chain, index, rule, probability, `${rec.type} ${fmt(before)} -> ${fmt(after)}`, rec.type),
       );
-      return end(st, { kind: 'verdict', verdict: 'ACCEPT' });
+      return ended(st, { kind: 'verdict', verdict: 'ACCEPT' });
     }
     case 'masquerade': {
       const addr = env.ctx.outIfaceAddress;
@@ -586,11 +648,20 @@ function applyTarget(
           'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.',
           rule.span,
         );
-        return end(withProblem(decide(s, d('MASQUERADE without an address: dropped', 'error')), p), {
-          kind: 'verdict',
-          verdict: 'DROP',
-          final: true,
-        });
+        return ended(
+          withProblem(
+            decide(
+              s,
+              targetDecision(env, chain, index, rule, probability, 'MASQUERADE without an address: dropped', 'error'),
+            ),
+            p,
+          ),
+          {
+            kind: 'verdict',
+            verdict: 'DROP',
+            final: true,
+          },
+        );
       }
       const before = endpoint(s.packet.src, s.packet.sport);
       const after = endpoint(addr, t.toPort ?? before.port);
@@ -608,10 +679,18 @@ function applyTarget(
         src: after.address,
         ...(after.port !== undefined ? { sport: after.port } : {}),
       };
-      return end(
+      return ended(
         decide(
           { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } },
-          d(`MASQUERADE ${fmt(before)} -> ${fmt(after)}`, 'MASQUERADE'),
+          targetDecision(
+            env,
+            chain,
+            index,
+            rule,
+            probability,
+            `MASQUERADE ${fmt(before)} -> ${fmt(after)}`,
+            'MASQUERADE',
+          ),
         ),
         {
           kind: 'verdict',
@@ -630,7 +709,16 @@ function applyTarget(
           `Chain '${t.chain}' does not exist; rule treated as not matching.`,
           rule.span,
         );
-        return { kind: 'continue', state: withProblem(decide(s, d(`${label}: no such chain`, 'error', t.chain)), p) };
+        return {
+          kind: 'continue',
+          state: withProblem(
+            decide(
+              s,
+              targetDecision(env, chain, index, rule, probability, `${label}: no such chain`, 'error', t.chain),
+            ),
+            p,
+          ),
+        };
       }
       if (stack.includes(t.chain)) {
         const p = problem(
@@ -639,21 +727,45 @@ function applyTarget(
           `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`,
           rule.span,
         );
-        return end(withProblem(decide(s, d(`${label}: loop, stopped`, 'error', t.chain)), p), {
-          kind: 'verdict',
-          verdict: 'DROP',
-          final: true,
-        });
+        return ended(
+          withProblem(
+            decide(
+              s,
+              targetDecision(env, chain, index, rule, probability, `${label}: loop, stopped`, 'error', t.chain),
+            ),
+            p,
+          ),
+          {
+            kind: 'verdict',
+            verdict: 'DROP',
+            final: true,
+          },
+        );
       }
       if (stack.length >= env.maxDepth) {
         const p = problem(DEPTH, 'error', `Jumps nested deeper than ${env.maxDepth} chains.`, rule.span);
-        return end(withProblem(decide(s, d(`${label}: too deep, stopped`, 'error', t.chain)), p), {
-          kind: 'verdict',
-          verdict: 'DROP',
-          final: true,
-        });
+        return ended(
+          withProblem(
+            decide(
+              s,
+              targetDecision(env, chain, index, rule, probability, `${label}: too deep, stopped`, 'error', t.chain),
+            ),
+            p,
+          ),
+          {
+            kind: 'verdict',
+            verdict: 'DROP',
+            final: true,
+          },
+        );
       }
-      const sub = runFrom(env, target, 0, decide(s, d(label, t.kind, t.chain)), [...stack, t.chain]);
+      const sub = runFrom(
+        env,
+        target,
+        0,
+        decide(s, targetDecision(env, chain, index, rule, probability, label, t.kind, t.chain)),
+        [...stack, t.chain],
+      );
       const branches: Branch[] = [];
       for (const b of sub) {
         if (b.end.kind === 'verdict') branches.push(b);

@@ -512,11 +512,14 @@ function proxyNote(s: DropStep): string {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  const notes = hopsOf(f.state).flatMap((h) =>
-    h.steps.flatMap((s) =>
-      s.kind === 'affinity' ? [stepText(s)] : s.kind === 'drop' && s.reason === 'load-balancer' ? [proxyNote(s)] : [],
-    ),
-  );
+  // Hops made once; notes gathered by a loop (every step of every path is looked at, and few make a note).
+  const hops = hopsOf(f.state);
+  const notes: string[] = [];
+  for (const h of hops)
+    for (const s of h.steps) {
+      if (s.kind === 'affinity') notes.push(stepText(s));
+      else if (s.kind === 'drop' && s.reason === 'load-balancer') notes.push(proxyNote(s));
+    }
   const origin = originOf(f);
   const base: TracePath = {
     probability: round(f.state.probability),
@@ -524,7 +527,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
     reason: f.reason,
     delivered: f.delivered,
     sourceSeen: f.disposition === 'delivered' ? f.state.pkt.src : null,
-    hops: hopsOf(f.state),
+    hops,
     ...(origin ? { origin } : {}),
     nat: f.state.nat,
     ...(notes.length ? { notes } : {}),

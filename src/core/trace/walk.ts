@@ -16,7 +16,16 @@
 import type { BranchBudget } from '../branches';
 import { IPIP_OVERHEAD, VXLAN6_OVERHEAD, VXLAN_OVERHEAD } from '../cni/names';
 import { deviceOfLocal, isLocalAddress, lookupRoute, routesFor, sourceAddressFor } from '../dataplane/routes';
-import type { DataPlane, DpBridge, DpInterface, DpRoute, Netns, NetnsId } from '../dataplane/types';
+import type {
+  DataPlane,
+  DpBridge,
+  DpInterface,
+  DpRoute,
+  Netns,
+  NetnsId,
+  Segment,
+  SegmentMember,
+} from '../dataplane/types';
 import type { FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type { PolicyIndex } from '../policy/evaluate';
@@ -39,6 +48,7 @@ import type {
   VethStep,
 } from './types';
 import { hookLabel } from './types';
+import { work } from '../work';
 
 export interface Pkt {
   readonly family: Family;
@@ -73,7 +83,8 @@ export interface WalkState {
    */
   readonly tail?: StepList;
   readonly nat: readonly NatEvent[];
-  readonly seen: readonly string[];
+  /** Where this packet was captured so far (namespace, device, direction, tuple), newest first, shared by branches. */
+  readonly seen: SeenList | undefined;
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
@@ -130,6 +141,16 @@ const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
 // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
 const addr = (text: string): Address => parseAddress(text)!;
 
+interface SeenList {
+  readonly key: string;
+  readonly prev: SeenList | undefined;
+}
+
+function wasSeen(list: SeenList | undefined, key: string): boolean {
+  for (let l = list; l; l = l.prev) if (l.key === key) return true;
+  return false;
+}
+
 interface StepList {
   readonly step: Step;
   readonly prev: StepList | undefined;
@@ -137,14 +158,6 @@ interface StepList {
 
 function step(s: WalkState, st: Step): WalkState {
   return { ...s, tail: { step: st, prev: s.tail } };
-}
-
-/** {@link step} for several steps at once (one new state, not one per step). */
-function steps(s: WalkState, list: readonly Step[]): WalkState {
-  if (!list.length) return s;
-  let tail = s.tail;
-  for (const st of list) tail = { step: st, prev: tail };
-  return { ...s, tail };
 }
 
 function tailSteps(tail: StepList | undefined): Step[] {
@@ -297,9 +310,9 @@ function hop(
     hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
-    seen: [...s.seen, key],
+    seen: { key, prev: s.seen },
   };
-  if (s.seen.includes(key) || s.hops.length >= MAX_HOPS) {
+  if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
       device,
     });
@@ -315,6 +328,64 @@ function hop(
 function ns(env: WalkEnv, id: NetnsId): Netns {
   // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above: made with its namespace.
   return env.dp.namespaces.get(id)!;
+}
+
+/**
+ * A namespace's device by name (the first of that name, as a scan would find it), from a map made once per namespace:
+ * a node has a veth per pod, and every endpoint path asks for devices by name several times.
+ */
+const DEVICES = new WeakMap<Netns, Map<string, DpInterface>>();
+function deviceNamed(n: Netns, name: string | undefined): DpInterface | undefined {
+  if (name === undefined) return undefined;
+  let m = DEVICES.get(n);
+  if (!m) {
+    m = new Map();
+    for (const i of n.interfaces) if (!m.has(i.name)) m.set(i.name, i);
+    DEVICES.set(n, m);
+  }
+  return m.get(name);
+}
+
+/** Per bridge of a namespace: the first port (in port order) whose veth peer is in each namespace. */
+const PORTS_BY_PEER = new WeakMap<Netns, Map<DpBridge, Map<NetnsId, string>>>();
+function bridgePortTo(n: Netns, bridge: DpBridge, peerNetns: NetnsId): string | undefined {
+  let byBridge = PORTS_BY_PEER.get(n);
+  if (!byBridge) PORTS_BY_PEER.set(n, (byBridge = new Map()));
+  let m = byBridge.get(bridge);
+  if (!m) {
+    m = new Map();
+    for (const p of bridge.ports) {
+      const peer = deviceNamed(n, p.device)?.peer;
+      if (peer && !m.has(peer.netns)) m.set(peer.netns, p.device);
+    }
+    byBridge.set(bridge, m);
+  }
+  return m.get(peerNetns);
+}
+
+/**
+ * A segment's members by address (in member order), made once per segment: the wire asks which member holds the
+ * next hop on every path, and a 5,000-node underlay would be scanned (each address parsed) every time.
+ */
+const MEMBERS_BY_ADDRESS = new WeakMap<Segment, Map<string, SegmentMember[]>>();
+function membersHolding(seg: Segment, a: Address): readonly SegmentMember[] {
+  let m = MEMBERS_BY_ADDRESS.get(seg);
+  if (!m) {
+    m = new Map();
+    for (const member of seg.members) {
+      for (const x of member.addresses) {
+        // (A scan compared only addresses of the next hop's family, parsing those: one that does not parse is skipped.)
+        const a = parseAddress(x.address);
+        if (!a || a.family !== x.family) continue;
+        const key = addressKey(a);
+        const l = m.get(key);
+        if (!l) m.set(key, [member]);
+        else if (l[l.length - 1] !== member) l.push(member);
+      }
+    }
+    MEMBERS_BY_ADDRESS.set(seg, m);
+  }
+  return m.get(addressKey(a)) ?? [];
 }
 
 // ---------------------------------------------------------------- netfilter
@@ -459,7 +530,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // does not translate there; nor does it again in a hook's second part (it did in the first).
   const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
   const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
-  let s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
+  const s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
   const filter = n.filter;
   // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
   if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
@@ -498,23 +569,36 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     },
     o.part,
   );
-  s = { ...s };
-  // Outcomes of a statistic split share the decisions before it: one step object per decision, not per outcome.
-  const stepOf = new Map<FilterDecision, NetfilterStep>();
-  const shown = (d: FilterDecision): NetfilterStep => {
-    let st = stepOf.get(d);
-    if (!st) stepOf.set(d, (st = decisionStep(filter, hook, d)));
-    return st;
-  };
+  // Outcomes of a statistic split share the decisions before it (the evaluator makes each decision object once, on
+  // one path, so the same object always has the same decisions before it): the step list up to each decision is
+  // built once and shared, so a Service's E endpoint outcomes cost O(E) steps, not O(E^2) (endpoint i's outcome
+  // carries the i-1 "not chosen" decisions before it). Each outcome's state is built once, not spread per step.
+  // (Keyed by the decision and checked at its position too, so a decision object ever reused elsewhere is not shared.)
+  const tailAfter = new Map<FilterDecision, { readonly at: number; readonly tail: StepList | undefined }>();
   return res.outcomes.map((out) => {
-    let st: WalkState = { ...s, probability: s.probability * out.probability };
-    st = steps(st, out.decisions.filter((d) => d.matched || d.probability !== undefined).map(shown));
-    const before = tupleOf(st.pkt);
+    const ds = out.decisions;
+    let from = ds.length;
+    while (from > 0 && tailAfter.get(ds[from - 1])?.at !== from - 1) from--;
+    let tail = from > 0 ? tailAfter.get(ds[from - 1])?.tail : s.tail;
+    for (let i = from; i < ds.length; i++) {
+      const d = ds[i];
+      if (d.matched || d.probability !== undefined) {
+        tail = { step: decisionStep(filter, hook, d), prev: tail };
+        work.netfilterSteps++;
+      }
+      tailAfter.set(d, { at: i, tail });
+    }
+    const before = tupleOf(s.pkt);
     const np = out.packet;
-    st = {
-      ...st,
-      pkt: { ...st.pkt, src: np.src, dst: np.dst, sport: np.sport ?? null, dport: np.dport ?? null, mark: np.mark },
+    const pkt: Pkt = {
+      ...s.pkt,
+      src: np.src,
+      dst: np.dst,
+      sport: np.sport ?? null,
+      dport: np.dport ?? null,
+      mark: np.mark,
     };
+    let nat = s.nat;
     for (const r of out.nat) {
       const ev: NatEvent = {
         type: r.type,
@@ -527,9 +611,9 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
             ? { ...before, dst: r.after.address, dport: r.after.port ?? before.dport }
             : { ...before, src: r.after.address, sport: r.after.port ?? before.sport },
       };
-      st = step(
-        { ...st, nat: [...st.nat, ev] },
-        {
+      nat = [...nat, ev];
+      tail = {
+        step: {
           kind: 'nat',
           detail: `${r.type} ${hostPort(r.before.address, r.before.port ?? null)} -> ${hostPort(r.after.address, r.after.port ?? null)} (${r.chain})`,
           type: r.type,
@@ -542,21 +626,27 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           before: ev.before,
           after: ev.after,
         },
-      );
+        prev: tail,
+      };
       const aff = r.remembers;
       if (aff)
-        st = step(st, {
-          kind: 'affinity',
-          detail: affinityText(r.chain, before.src, hostPort(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
-          chain: r.chain,
-          rule: r.ruleText,
-          client: before.src,
-          backend: { ip: ev.after.dst, port: ev.after.dport },
-          ...aff,
-        });
+        tail = {
+          step: {
+            kind: 'affinity',
+            detail: affinityText(r.chain, before.src, hostPort(ev.after.dst, ev.after.dport), aff.list, aff.seconds),
+            chain: r.chain,
+            rule: r.ruleText,
+            client: before.src,
+            backend: { ip: ev.after.dst, port: ev.after.dport },
+            ...aff,
+          },
+          prev: tail,
+        };
     }
+    const st: WalkState = { ...s, probability: s.probability * out.probability, pkt, nat, tail };
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
-    const last = [...out.decisions].reverse().find((d) => d.matched);
+    let last: FilterDecision | undefined;
+    for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
     return { state: st, verdict: out.verdict, ...(last ? { decision: last } : {}) };
   });
 }
@@ -599,9 +689,15 @@ function hookThen(
   o: HookOpts,
   then: (s: WalkState) => Finished[],
 ): Finished[] {
-  return runHook(env, s, n, hook, o).flatMap((e) =>
-    e.verdict === 'ACCEPT' ? then(e.state) : blocked(e as HookEnd & { verdict: 'DROP' | 'REJECT' }, n, hook),
-  );
+  // A loop, not flatMap: most hooks end in one outcome, whose paths are passed on as they are.
+  const ends = runHook(env, s, n, hook, o);
+  let out: Finished[] | undefined;
+  for (const e of ends) {
+    const paths = e.verdict === 'ACCEPT' ? then(e.state) : blocked(e, n, hook);
+    if (!out) out = ends.length === 1 ? paths : [...paths];
+    else for (const p of paths) out.push(p);
+  }
+  return out ?? [];
 }
 
 /**
@@ -821,7 +917,7 @@ function deliver(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
 
 /** Whether IPv4 packets with a 127/8 address may be routed by `dev` of `n` (net.ipv4.conf.{all,dev}.route_localnet). */
 function routesLocalnet(n: Netns, dev: string): boolean {
-  return !!n.routeLocalnet || !!n.interfaces.find((i) => i.name === dev)?.routeLocalnet;
+  return !!n.routeLocalnet || !!deviceNamed(n, dev)?.routeLocalnet;
 }
 
 const isLoopback = (a: Address): boolean => (a.family === 4 ? a.value >> 24n === 127n : a.value === 1n);
@@ -835,7 +931,7 @@ const martianAddress = (p: Pkt): string => (isLoopback(addr(p.src)) ? p.src : p.
  * Returns why it is dropped, or undefined when it is not a martian.
  */
 function martianIn(n: Netns, dev: string, p: Pkt): string | undefined {
-  if (n.interfaces.find((i) => i.name === dev)?.kind === 'loopback') return undefined;
+  if (deviceNamed(n, dev)?.kind === 'loopback') return undefined;
   const which = isLoopback(addr(p.src)) ? 'source' : isLoopback(addr(p.dst)) ? 'destination' : undefined;
   if (!which) return undefined;
   const at = which === 'source' ? p.src : p.dst;
@@ -871,7 +967,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       ),
     );
   const send = (a: WalkState, dev: string, via: string | undefined): Finished[] => {
-    const iface = n.interfaces.find((i) => i.name === dev);
+    const iface = deviceNamed(n, dev);
     const nextHop = addr(via ?? a.pkt.dst);
     return hookThen(
       env,
@@ -906,7 +1002,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
     const st2 = step(a, routeStep(n, d2, r2, `${r2.text} (re-routed after DNAT)`, 'after-dnat'));
     // A loopback source may leave by a device other than lo only where route_localnet allows it (__mkroute_output
     // refuses the route, EINVAL, and the hook drops the packet); portmap and kube-proxy's iptables mode set it.
-    const out = n.interfaces.find((i) => i.name === r2.dev);
+    const out = deviceNamed(n, r2.dev);
     if (a.pkt.family === 4 && isLoopback(addr(a.pkt.src)) && out?.kind !== 'loopback' && !routesLocalnet(n, r2.dev))
       return finish(
         st2,
@@ -957,16 +1053,13 @@ function bridgeNeighbor(
   bridge: DpBridge,
   target: Address,
 ): { kind: 'bridge' } | { kind: 'port'; device: string } | undefined {
-  const br = n.interfaces.find((i) => i.name === bridge.name);
+  const br = deviceNamed(n, bridge.name);
   if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value))
     return { kind: 'bridge' };
   const owner = env.dp.owners.get(addressKey(target));
   if (!owner) return undefined;
-  const port = bridge.ports.find((p) => {
-    const iface = n.interfaces.find((i) => i.name === p.device);
-    return iface?.peer?.netns === owner.netns;
-  });
-  return port ? { kind: 'port', device: port.device } : undefined;
+  const device = bridgePortTo(n, bridge, owner.netns);
+  return device !== undefined ? { kind: 'port', device } : undefined;
 }
 
 function bridgeOf(n: Netns, name: string | undefined): DpBridge | undefined {
@@ -975,7 +1068,7 @@ function bridgeOf(n: Netns, name: string | undefined): DpBridge | undefined {
 
 /** Sends the packet out of `dev` towards `nextHop` (after POSTROUTING). */
 function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Address): Finished[] {
-  const iface = n.interfaces.find((i) => i.name === dev);
+  const iface = deviceNamed(n, dev);
   if (!iface) return finish(s, n.id, 'dropped', 'no-route', `device ${dev} does not exist in ${n.id}`, { device: dev });
   if (iface.kind === 'bridge') {
     const bridge = bridgeOf(n, iface.name);
@@ -991,7 +1084,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
           address: fmtAddr(nextHop),
         }),
       );
-    const behind = n.interfaces.find((i) => i.name === nb.device)?.peer;
+    const behind = deviceNamed(n, nb.device)?.peer;
     const refused = behind && loopbackArpRefused(s.pkt, nextHop, ns(env, behind.netns), behind.device);
     if (refused)
       return hop(s, n.id, dev, 'out', (a) =>
@@ -1033,7 +1126,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
   if (iface.kind === 'veth' && iface.peer) {
     const peer = iface.peer;
     const pn = ns(env, peer.netns);
-    const peerIface = pn.interfaces.find((i) => i.name === peer.device);
+    const peerIface = deviceNamed(pn, peer.device);
     const bridge = bridgeOf(pn, peerIface?.master);
     if (bridge) {
       const nb = bridgeNeighbor(env, pn, bridge, nextHop);
@@ -1113,11 +1206,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     );
   const announcer = env.dp.announced.get(addressKey(nextHop));
   const member =
-    seg.members.find(
-      (m) =>
-        m.netns !== n.id &&
-        m.addresses.some((x) => x.family === nextHop.family && addr(x.address).value === nextHop.value),
-    ) ??
+    membersHolding(seg, nextHop).find((m) => m.netns !== n.id) ??
     (announcer
       ? seg.members.find((m) => m.netns === announcer && m.addresses.some((x) => x.family === nextHop.family))
       : undefined);
@@ -1190,7 +1279,7 @@ function fmtAddr(a: Address): string {
 
 /** From a bridge port out to the pod behind it. */
 function crossPort(env: WalkEnv, s: WalkState, n: Netns, port: string): Finished[] {
-  const peer = n.interfaces.find((i) => i.name === port)?.peer;
+  const peer = deviceNamed(n, port)?.peer;
   if (!peer)
     return finish(s, n.id, 'dropped', 'no-route', `bridge port ${port} of ${n.id} leads to no pod`, { device: port });
   const pn = ns(env, peer.netns);
@@ -1271,7 +1360,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       after: st.pkt.ttl - 1,
     },
   );
-  const iface = n.interfaces.find((i) => i.name === r.dev);
+  const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
     hookThen(
@@ -1297,7 +1386,7 @@ function bridgeIngress(
   port: string,
   toPort: string | undefined,
 ): Finished[] {
-  const brIface = n.interfaces.find((i) => i.name === bridge.name);
+  const brIface = deviceNamed(n, bridge.name);
   const hairpinOf = (p: string): boolean => bridge.ports.find((x) => x.device === p)?.hairpin ?? false;
   const bridgeOut = (a: WalkState, out: string, lookup: BridgeStep['lookup']): Finished[] => {
     const why =
@@ -1426,7 +1515,7 @@ function fragNeeded(st: WalkState, n: Netns, dev: string, mtu: number, how: 'sen
 
 function exceedsMtu(n: Netns, dev: string, p: Pkt): number | undefined {
   if (p.size === undefined) return undefined;
-  const iface = n.interfaces.find((i) => i.name === dev);
+  const iface = deviceNamed(n, dev);
   const mtu = iface?.mtu ?? (iface?.kind === 'loopback' ? 65536 : 1500);
   return p.size > mtu ? mtu : undefined;
 }
@@ -1515,7 +1604,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
 function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface, nextHop: Address): Finished[] {
   const inner = s.pkt;
   const r = lookupRoute(n, nextHop);
-  const out = r ? n.interfaces.find((i) => i.name === r.dev) : undefined;
+  const out = r ? deviceNamed(n, r.dev) : undefined;
   const src = out ? sourceAddressFor(out, 4, r?.via ? addr(r.via) : nextHop, n) : undefined;
   const dst = fmtAddr(nextHop);
   if (!src || nextHop.family !== 4)
@@ -1637,13 +1726,13 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
 }
 
 export function emptyState(pkt: Pkt): WalkState {
-  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: [], ct: [] };
+  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: undefined, ct: [] };
 }
 
 /** Enters a packet into a node from outside (a bare address with `--at`): on `device`, or at the bridge as from a pod. */
 export function enterAt(env: WalkEnv, s: WalkState, nsId: NetnsId, device: string): Finished[] {
   const n = ns(env, nsId);
-  const iface: DpInterface | undefined = n.interfaces.find((i) => i.name === device);
+  const iface: DpInterface | undefined = deviceNamed(n, device);
   if (iface?.kind === 'bridge') return hop(enterNode(s, n), n.id, device, 'in', (a) => receive(env, a, n, device));
   return hop(s, n.id, device, 'in', (a) => receive(env, a, n, device));
 }
