@@ -34,6 +34,21 @@ const KUBE_FORWARD = 'KUBE-FORWARD';
 const KUBE_PROXY_FIREWALL = KUBE_PROXY_FIREWALL_CHAIN;
 const KUBE_FIREWALL = 'KUBE-FIREWALL';
 const LARGE_CLUSTER_ENDPOINTS = 1000;
+const NO_WORDS: readonly string[] = [];
+
+/**
+ * The words that pick one of `n` remaining endpoints at random, made once per `n`: every Service with as many
+ * endpoints writes the same ones (150,000 endpoint lines at Kubernetes' limits, a few dozen distinct lists).
+ */
+const STATISTIC = new Map<number, readonly string[]>();
+function statistic(n: number): readonly string[] {
+  let words = STATISTIC.get(n);
+  if (words) return words;
+  words = ['-m', 'statistic', '--mode', 'random', '--probability', (1 / n).toFixed(10)];
+  // Kept for the counts most Services have, so the module's cache stays small whatever the input.
+  if (n <= 1024) STATISTIC.set(n, words);
+  return words;
+}
 
 /** Comments with spaces are quoted, as kube-proxy writes them. */
 function q(comment: string): string {
@@ -617,7 +632,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     });
   }
   const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
-  const svcComment = (c: string): string[] => (largeCluster ? [] : ['-m', 'comment', '--comment', q(c)]);
+  // The comment's text is made only when it is written: a large cluster writes none, for 100,000s of endpoint lines.
+  const svcComment = (spn: string, endpoint?: string): readonly string[] =>
+    largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
   const writeServicePort = (
     { svc, port, clusterIP, eps }: ServicePortEntry,
@@ -947,7 +964,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         for (const ep of list) {
           nat.add(
             chain,
-            svcComment(`${spn} -> ${ep.text}`),
+            svcComment(spn, ep.text),
             '-m',
             'recent',
             '--name',
@@ -962,11 +979,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         }
       }
       list.forEach((ep, i) => {
-        const stat =
-          i < list.length - 1
-            ? ['-m', 'statistic', '--mode', 'random', '--probability', (1 / (list.length - i)).toFixed(10)]
-            : [];
-        nat.add(chain, svcComment(`${spn} -> ${ep.text}`), stat, '-j', ep.chain);
+        const stat = i < list.length - 1 ? statistic(list.length - i) : NO_WORDS;
+        nat.add(chain, svcComment(spn, ep.text), stat, '-j', ep.chain);
       });
     };
     if (usesClusterChain) endpointRules(svcChain, cluster);
@@ -978,7 +992,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       nat.add(
         ep.chain,
         svcComment(spn),
-        affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : [],
+        affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : NO_WORDS,
         proto,
         '-j',
         'DNAT',

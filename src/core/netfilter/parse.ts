@@ -676,6 +676,50 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   };
 }
 
+/**
+ * A lazily parsed table's chains by name: a chain's object is made on its first lookup ({@link lazyRuleset}), and
+ * the whole map only for a reader that walks it. A built-in chain is one the table lists (made up front).
+ */
+class ChainsByName implements ReadonlyMap<string, Chain> {
+  private whole: Map<string, Chain> | undefined;
+  constructor(
+    private readonly scanned: ReadonlyMap<string, MutableChain>,
+    private readonly made: ReadonlyMap<string, Chain>,
+    private readonly make: (c: MutableChain) => Chain,
+    private readonly list: () => readonly Chain[],
+  ) {}
+  get(name: string): Chain | undefined {
+    const c = this.scanned.get(name);
+    if (!c) return undefined;
+    return c.builtin ? this.made.get(name) : this.make(c);
+  }
+  has(name: string): boolean {
+    const c = this.scanned.get(name);
+    return c !== undefined && (!c.builtin || this.made.has(name));
+  }
+  get size(): number {
+    return this.all().size;
+  }
+  private all(): Map<string, Chain> {
+    return (this.whole ??= new Map(this.list().map((c) => [c.name, c])));
+  }
+  forEach(f: (value: Chain, key: string, map: ReadonlyMap<string, Chain>) => void): void {
+    this.all().forEach((v, k) => f(v, k, this));
+  }
+  entries(): MapIterator<[string, Chain]> {
+    return this.all().entries();
+  }
+  keys(): MapIterator<string> {
+    return this.all().keys();
+  }
+  values(): MapIterator<Chain> {
+    return this.all().values();
+  }
+  [Symbol.iterator](): MapIterator<[string, Chain]> {
+    return this.all()[Symbol.iterator]();
+  }
+}
+
 interface LazyTable {
   readonly table: MutableTable;
   /** Per chain: its `-A` lines, in order, as runs of consecutive lines (each with the offset of its first line). */
@@ -836,7 +880,6 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     const lt = tables.get(name);
     if (!lt) continue;
     const t = lt.table;
-    const chains: Chain[] = [];
     const parsedChains = new Map<string, readonly Rule[]>();
     let byLine = memo.rules.get(name);
     if (!byLine) memo.rules.set(name, (byLine = new Map()));
@@ -960,11 +1003,15 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       const c = t.chains.get(b);
       if (c?.builtin) builtins.push(c);
     }
-    const byName = new Map<string, Chain>();
-    const place = (c: MutableChain): void => {
+    // A chain's object is made when it is first looked up (a trace looks up the few it jumps to, of kube-proxy's
+    // 100,000s), or for all of them when the list is read; either way once, so every reader holds the same object.
+    const made = new Map<string, Chain>();
+    const make = (c: MutableChain): Chain => {
+      const done = made.get(c.name);
+      if (done) return done;
       // Read once, the getter gives way to the parsed rules (the evaluator reads `rules` at every step). The getter is
-      // written in the literal, not added by defineProperty: 160,000 chains of one shape instead of as many
-      // dictionaries (an own, enumerable, configurable accessor either way).
+      // written in the literal, not added by defineProperty: chains of one shape instead of as many dictionaries (an
+      // own, enumerable, configurable accessor either way).
       const chain: Chain = c.builtin
         ? {
             name: c.name,
@@ -983,15 +1030,28 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
               return settle(chain, c);
             },
           };
-      chains.push(chain);
-      byName.set(c.name, chain);
+      made.set(c.name, chain);
       if (lineCount(lt.ruleLines.get(c.name)) >= INDEX_MIN_RULES) offerIndexedRules(chain, () => indexedOf(c));
+      return chain;
     };
-    for (const c of builtins) place(c);
-    for (const c of t.chains.values()) if (!c.builtin) place(c);
-    const table: Table = { name, span: t.span, chains };
-    // The chains by name as the evaluator looks them up, from the names already in hand (no second pass over them).
-    knowChainsOf(table, byName);
+    const builtinChains = builtins.map(make);
+    let all: Chain[] | undefined;
+    const allChains = (): readonly Chain[] => {
+      if (!all) {
+        all = [...builtinChains];
+        for (const c of t.chains.values()) if (!c.builtin) all.push(make(c));
+      }
+      return all;
+    };
+    const table: Table = {
+      name,
+      span: t.span,
+      get chains(): readonly Chain[] {
+        return allChains();
+      },
+    };
+    // The chains by name as the evaluator looks them up, from the scan's own map (no second map of every chain).
+    knowChainsOf(table, new ChainsByName(t.chains, made, make, allChains));
     out[name] = table;
     parsers.set(name, rulesOf);
   }
