@@ -32,7 +32,8 @@ export interface TableText {
   readonly rules: readonly string[];
   /**
    * What a generator knows of its lines, so they are placed without being read back: the name each line of `chains`
-   * declares (same order; a user chain's line is then `:NAME - [0:0]`), and `rules` as runs of one chain's lines.
+   * declares (same order; the line is then `:NAME ACCEPT [0:0]` for a built-in chain of the table and
+   * `:NAME - [0:0]` for any other, so `chains` need not be read), and `rules` as runs of one chain's lines.
    */
   readonly names?: readonly string[];
   readonly runs?: readonly RulesRun[];
@@ -270,6 +271,7 @@ function walkAssembly(
   parts: readonly Part[],
   emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
   run?: (r: RulesRun) => void,
+  decl?: (name: string) => void,
 ): RulesBlock[] {
   const blocks: RulesBlock[] = [];
   let at = 0;
@@ -305,7 +307,12 @@ function walkAssembly(
       decls[i].each((name, l) => {
         if (declared.has(name)) return;
         declared.add(name);
-        add(l, p, named ? { decl: name } : undefined);
+        // A generator's user chain is declared `:NAME - [0:0]`: placed by its length, its line never made.
+        if (l !== undefined) add(l, p, named ? { decl: name } : undefined);
+        else if (decl) {
+          decl(name);
+          at += name.length + 10;
+        } else add(`:${name} - [0:0]`, p, { decl: name });
       });
     }
     for (const p of present) {
@@ -336,21 +343,23 @@ function walkAssembly(
 function declsOf(
   t: TableText,
   builtins: readonly string[],
-): { builtin: Map<string, string>; each(f: (name: string, line: string) => void): void } {
+): { builtin: Map<string, string>; each(f: (name: string, line: string | undefined) => void): void } {
   const names = t.names;
   if (!names) {
     const m = chainDecls(t.chains);
     return { builtin: m, each: (f) => m.forEach((line, name) => f(name, line)) };
   }
+  // With names, the lines are known without reading `chains` (see TableText.names).
   const builtin = new Map<string, string>();
   const isBuiltin = new Set(builtins);
   for (let i = 0; i < names.length; i++)
-    if (isBuiltin.has(names[i]) && !builtin.has(names[i])) builtin.set(names[i], t.chains[i]);
+    if (isBuiltin.has(names[i]) && !builtin.has(names[i])) builtin.set(names[i], `:${names[i]} ACCEPT [0:0]`);
   return {
     builtin,
-    // A name given twice is skipped by the caller, which declares each name once (its first line wins).
+    // A name given twice is skipped by the caller, which declares each name once (its first line wins). The built-in
+    // names are declared before (the caller skips them here), so every line handed on is a user chain's.
     each(f): void {
-      for (let i = 0; i < names.length; i++) f(names[i], t.chains[i]);
+      for (let i = 0; i < names.length; i++) f(names[i], isBuiltin.has(names[i]) ? builtin.get(names[i]) : undefined);
     },
   };
 }
@@ -436,6 +445,7 @@ export function buildNodeRules(
         parts,
         (line, _part, fact) => scan.line(line, fact),
         (r) => scan.run(r),
+        (name) => scan.decl(name),
       );
       let lines: string[] | undefined;
       const linesOf = (): string[] => (lines ??= assemble([], parts).lines);
@@ -482,6 +492,7 @@ export function buildNodeRules(
       parts,
       (line, _part, fact) => scan.line(line, fact),
       (r) => scan.run(r),
+      (name) => scan.decl(name),
     );
     let lines: string[] | undefined;
     const linesOf = (): string[] => (lines ??= assemble(header, parts).lines);

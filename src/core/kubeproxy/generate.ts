@@ -361,7 +361,6 @@ function tableLines(
   portLines?: (port: number) => TableText,
 ): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
-  const chains: string[] = new Array<string>(order.length);
   const runs: GeneratedRun[] = [];
   // The lines of each Service port written again at most once, for all of its chains that are read.
   const written = new Map<number, TableText>();
@@ -376,7 +375,6 @@ function tableLines(
   };
   for (let i = 0; i < order.length; i++) {
     const c = order[i];
-    chains[i] = builtins.includes(c) ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`;
     const list = t.rules.get(c);
     if (list?.length) runs.push({ chain: c, rules: list });
     const m = t.measured.get(c);
@@ -388,8 +386,12 @@ function tableLines(
   }
   // The runs one after the other, made only for a reader that wants one list (most read the runs).
   let rules: string[] | undefined;
+  // The declarations likewise: their names say what they are (the built-in chains come first in `order`).
+  let chains: string[] | undefined;
   return {
-    chains,
+    get chains(): string[] {
+      return (chains ??= order.map((c, i) => (i < builtins.length ? `:${c} ACCEPT [0:0]` : `:${c} - [0:0]`)));
+    },
     names: order,
     runs,
     get rules(): string[] {

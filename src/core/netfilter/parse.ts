@@ -581,6 +581,8 @@ export interface LazyScanner {
    * read when the chain is.
    */
   run(r: ScannedRun): boolean;
+  /** The line `:NAME - [0:0]` declaring the user chain `name` (as `line` with the fact `{ decl: name }`), never made. */
+  decl(name: string): boolean;
   end(): ParseResult | undefined;
 }
 
@@ -597,22 +599,20 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
     addSegment(current, chain, { start: lineStart, lines: [raw] });
     return true;
   };
+  /** A user chain's declaration of `length` characters (newline excluded), at the current offset. */
+  const declare = (name: string, length: number): boolean => {
+    const lineStart = at;
+    at += length + 1;
+    const chains = current?.table.chains;
+    // As the scan of the line would: a second declaration or a name iptables refuses is the eager parse's to report.
+    if (!chains || chains.has(name) || name.length > 28) return false;
+    chains.set(name, { name, builtin: false, span: span(lineStart, at - 1), declared: true, rules: [] });
+    return true;
+  };
   const line = (raw: string, fact?: LineFact): boolean => {
+    if (fact?.decl !== undefined) return declare(fact.decl, raw.length);
     const lineStart = at;
     at += raw.length + 1;
-    if (fact?.decl !== undefined) {
-      const chains = current?.table.chains;
-      // As the scan of the line would: a second declaration or a name iptables refuses is the eager parse's to report.
-      if (!chains || chains.has(fact.decl) || fact.decl.length > 28) return false;
-      chains.set(fact.decl, {
-        name: fact.decl,
-        builtin: false,
-        span: span(lineStart, at - 1),
-        declared: true,
-        rules: [],
-      });
-      return true;
-    }
     if (fact) return rule(raw, lineStart, fact.rule);
     const c0 = raw.charCodeAt(0);
     if (raw === '' || c0 === 35 /* # */) return true;
@@ -648,6 +648,10 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
   return {
     line(raw: string, fact?: LineFact): boolean {
       if (!refused && !line(raw, fact)) refused = true;
+      return !refused;
+    },
+    decl(name: string): boolean {
+      if (!refused && !declare(name, name.length + 9)) refused = true;
       return !refused;
     },
     run(r: ScannedRun): boolean {
