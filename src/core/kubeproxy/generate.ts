@@ -278,10 +278,11 @@ export function categorize<E extends CategorizedEndpoint>(
   usesCluster: boolean,
   usesLocal: boolean,
 ): Categorized<E> {
-  let cluster: E[] = [];
+  let cluster: readonly E[] = [];
   let hasAny = false;
   if (usesCluster) {
-    cluster = eps.filter((e) => e.ready);
+    // Most endpoints are ready: their list is then the one given (not a copy per Service port).
+    cluster = eps.every((e) => e.ready) ? eps : eps.filter((e) => e.ready);
     if (cluster.length === 0) cluster = eps.filter((e) => e.serving && e.terminating);
     hasAny = cluster.length > 0;
   }
@@ -595,27 +596,27 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (memo && !perFamily) memo.endpoints.set(svc, (perFamily = new Map()));
     let shared = perFamily?.get(family);
     if (!shared) {
+      // The endpoints of this family, read once for all the Service's ports.
+      const ofThisFamily = svc.endpoints.filter((e) => addressFamily(e.ip) === family);
       shared = svc.ports.map((port) => {
         const spn = servicePortName(svc.namespace, svc.name, port.name);
         const protocol = port.protocol.toLowerCase();
         const eps: Endpoint[] = [];
-        for (const e of svc.endpoints) {
+        for (const e of ofThisFamily) {
           const ep = endpointPort(e, port);
-          if (ep === undefined || addressFamily(e.ip) !== family) continue;
+          if (ep === undefined) continue;
           const ip = e.ip.trim();
           const text = endpointString(ip, ep);
           const ready = e.ready ?? true;
-          eps.push({
-            ip,
-            port: ep,
-            local: false,
-            ...(e.nodeName !== undefined ? { nodeName: e.nodeName } : {}),
-            ready,
-            serving: e.serving ?? ready,
-            terminating: e.terminating ?? false,
-            text,
-            chain: chainHash('KUBE-SEP-', spn, protocol, text),
-          });
+          const serving = e.serving ?? ready;
+          const terminating = e.terminating ?? false;
+          const chain = chainHash('KUBE-SEP-', spn, protocol, text);
+          // Two literals rather than a spread: one allocation each, and every endpoint of a shape.
+          eps.push(
+            e.nodeName !== undefined
+              ? { ip, port: ep, local: false, nodeName: e.nodeName, ready, serving, terminating, text, chain }
+              : { ip, port: ep, local: false, ready, serving, terminating, text, chain },
+          );
         }
         return eps;
       });
