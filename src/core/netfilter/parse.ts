@@ -871,6 +871,12 @@ function linesOf(segments: Segment | readonly Segment[] | undefined): { starts: 
 }
 
 /** The ruleset of the scanned tables, each chain's rules parsed when first read. */
+/** Work counters of the lazy parse (src/core/work.ts counts the rest): tests check what a trace makes. */
+export const lazyParseWork = {
+  /** Chain objects a lazily parsed table made (at a chain's first lookup, or all when its list is read). */
+  chainObjects: 0,
+};
+
 function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, memo: ParseMemo): ParseResult {
   const span: SpanFn = (start, end) => ({ file, start, end });
   /** Per table and chain: the problems of its lines, and of its jumps (reported at COMMIT by the eager parse). */
@@ -1013,6 +1019,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     const make = (c: MutableChain): Chain => {
       const done = made.get(c.name);
       if (done) return done;
+      lazyParseWork.chainObjects++;
       // Read once, the getter gives way to the parsed rules (the evaluator reads `rules` at every step). The getter is
       // written in the literal, not added by defineProperty: chains of one shape instead of as many dictionaries (an
       // own, enumerable, configurable accessor either way).

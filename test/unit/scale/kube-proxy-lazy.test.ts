@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
 import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
+import { lazyParseWork } from '../../../src/core/netfilter/parse';
 import { netpathCluster } from '../../../bench/cluster';
 
 /**
@@ -12,9 +13,13 @@ import { netpathCluster } from '../../../bench/cluster';
 const cluster = (edit: (text: string) => string = (x) => x): ReturnType<typeof analyse> =>
   analyse([{ path: 'c.yaml', text: edit(netpathCluster({ name: 'lazy', nodes: 24, pods: 480, services: 120 })) }]);
 
+/** Chain objects a trace to one Service may make: built-in and top-level chains of each table it meets, its own. */
+const CHAINS_MET = 60;
+
 const resetWork = (): void => {
   kubeProxyWork.serviceChains = 0;
   kubeProxyWork.serviceWrites = 0;
+  lazyParseWork.chainObjects = 0;
 };
 
 describe("kube-proxy's Service chains are written out only when read", () => {
@@ -40,6 +45,10 @@ describe("kube-proxy's Service chains are written out only when read", () => {
     // Its one port written again; its KUBE-SVC- chain and a KUBE-SEP- chain per endpoint at most.
     assert.equal(kubeProxyWork.serviceWrites, 1);
     assert.ok(kubeProxyWork.serviceChains >= 2 && kubeProxyWork.serviceChains <= endpoints + 1);
+    // A chain object only for a chain looked up: the built-in ones and those the packet met, not the cluster's 600
+    // Service chains.
+    assert.ok(lazyParseWork.chainObjects > 0, 'chains were looked up');
+    assert.ok(lazyParseWork.chainObjects <= CHAINS_MET, `${lazyParseWork.chainObjects} chain objects made`);
   });
 
   const variants: [string, (text: string) => string][] = [
