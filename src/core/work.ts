@@ -17,13 +17,26 @@ export interface WorkCounters {
    * their steps: a Service's endpoint paths share the "not chosen" decisions before their own).
    */
   netfilterSteps: number;
+  /**
+   * kube-proxy nftables-mode rulesets generated and parsed whole for a data plane: one per group of nodes that share
+   * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
+   */
+  kubeProxyNftRulesets: number;
 }
 
-export const work: WorkCounters = { rulesEvaluated: 0, ruleObjects: 0, probes: 0, routes: 0, netfilterSteps: 0 };
+export const work: WorkCounters = {
+  rulesEvaluated: 0,
+  ruleObjects: 0,
+  probes: 0,
+  routes: 0,
+  netfilterSteps: 0,
+  kubeProxyNftRulesets: 0,
+};
 
 /** The counters so far, and zeroes them. */
 export function takeWork(): WorkCounters {
   const now = { ...work };
   work.rulesEvaluated = work.ruleObjects = work.probes = work.routes = work.netfilterSteps = 0;
+  work.kubeProxyNftRulesets = 0;
   return now;
 }

@@ -35,6 +35,7 @@ import type { PacketFilter } from './filter';
 import { iptablesFilter } from './iptables-filter';
 import { kubeProxyNftablesText } from './kube-proxy';
 import { nftablesFilter } from './nftables-filter';
+import { newNftShareMemo, sharedKubeProxyNft, type SharedKubeProxyNft } from './kube-proxy-nft-share';
 import { buildNodeRules, newRulesMemo, rulesFileOf, type NodeRulesOptions } from './node-rules';
 import { compareRoutes, connectedRoute, routeText, sortRoutes } from './routes';
 import { hostGwIndex, impliedDevice, routingInterfaces, type HostGwEntry } from '../model/host-gw';
@@ -87,6 +88,12 @@ function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
 export interface CompileOptions extends NodeRulesOptions {
   /** net.bridge.bridge-nf-call-iptables on every node (default true, as kube-proxy requires). */
   readonly brNetfilter?: boolean;
+  /**
+   * kube-proxy's nftables mode: share one generated and parsed ruleset between nodes that differ only in their
+   * `nodeport-ips` (default true). False generates and parses it for each node: the reference the sharing is tested
+   * against.
+   */
+  readonly shareKubeProxyNft?: boolean;
 }
 
 /**
@@ -181,6 +188,18 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const brNetfilter = options.brNetfilter ?? true;
   // The one piece of mutable state: rulesets compiled so far, and what nodes share (chain hashes, Service input).
   const memo = newRulesMemo();
+  const nftShare = newNftShareMemo();
+  /** kube-proxy's nft tables on a node in its nftables mode: shared with nodes alike when they can be. */
+  const kubeProxyNft = (node: Node): { nftText: string; kubeProxy?: SharedKubeProxyNft } => {
+    if (t.cluster.kubeProxy.mode !== 'nftables') return { nftText: '' };
+    const shared =
+      options.shareKubeProxyNft === false
+        ? undefined
+        : sharedKubeProxyNft(t, node, nftShare, memo.kubeProxy, rulesFileOf(node.name));
+    if (shared) return { nftText: shared.text, kubeProxy: shared };
+    work.kubeProxyNftRulesets++;
+    return { nftText: kubeProxyNftablesText(t, node) };
+  };
   const filterOf = new Map<string, PacketFilter>();
   const lazyFilter = (node: Topology['nodes'][number]): PacketFilter => {
     let f = filterOf.get(node.name);
@@ -191,7 +210,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       f =
         nftMode || node.nftables
           ? nftablesFilter({
-              nftText: nftMode ? kubeProxyNftablesText(t, node) : '',
+              ...kubeProxyNft(node),
               ...(node.nftables
                 ? {
                     own: {

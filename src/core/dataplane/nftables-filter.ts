@@ -38,6 +38,7 @@ import type {
 import { inHookPart, iptablesPriority } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
+import type { SharedKubeProxyNft } from './kube-proxy-nft-share';
 
 /** The CIDR an address interval is, if it is one (`10.0.0.0 - 10.255.255.255` is `10.0.0.0/8`). */
 function rangePrefix(family: 4 | 6, lo: bigint, hi: bigint): Prefix | undefined {
@@ -132,6 +133,8 @@ export interface NftablesFilterInput {
   /** The other authors' iptables rules (kube-proxy's too when it runs in iptables mode). */
   readonly iptables: NodeRules;
   readonly rulesFile: string;
+  /** kube-proxy's tables already parsed, shared with nodes alike (`nftText` is then their text on this node). */
+  readonly kubeProxy?: SharedKubeProxyNft;
 }
 
 /** The file name the node's own nft text is parsed under, before its spans are moved to the YAML. */
@@ -160,12 +163,16 @@ function inPart(st: Step, part: HookPart | undefined): boolean {
   return inHookPart(st.priority, st.kind === 'nft', part);
 }
 
-export function nftablesFilter({ nftText, own, iptables, rulesFile }: NftablesFilterInput): PacketFilter {
-  const kp = parseNftRuleset(nftText, rulesFile, 0);
+export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }: NftablesFilterInput): PacketFilter {
+  const kp = kubeProxy ?? parseNftRuleset(nftText, rulesFile, 0);
   const mine = own ? parseNftRuleset(own.text, OWN, 0) : undefined;
   const toYaml = own ? nftSpanMapper(own, own.fileText) : undefined;
   const parsed = { ruleset: { tables: [...kp.ruleset.tables, ...(mine?.ruleset.tables ?? [])] } };
-  const ownSpan = <S extends Span | undefined>(s: S): S => (s && s.file === OWN && toYaml ? toYaml(s) : s) as S;
+  const toOwnYaml = <S extends Span | undefined>(s: S): S => (s && s.file === OWN && toYaml ? toYaml(s) : s) as S;
+  // Every nft span leaves the filter through here: the node's own text's go to the YAML, a shared template's to this
+  // node's text.
+  const ownSpan = <S extends Span | undefined>(s: S): S =>
+    kubeProxy ? kubeProxy.placeSpan(toOwnYaml(s)) : toOwnYaml(s);
   const ownProblem = (p: Problem): Problem => ({
     ...p,
     span: ownSpan(p.span),

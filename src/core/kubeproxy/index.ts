@@ -20,6 +20,8 @@ export { sha256, base32, utf8 } from '../hash';
 export type * from './types';
 export {
   generateKubeProxyNftables,
+  nftNodePortIPsSet,
+  renderNftSet,
   nftEndpointChainBase,
   nftHashName,
   nftServiceChainBase,

@@ -196,6 +196,39 @@ function addressesOf(family: 4 | 6, values: readonly string[] | undefined): stri
   return out;
 }
 
+/**
+ * The `nodeport-ips` set: the node's own addresses NodePorts answer on, or undefined when they answer on every local
+ * address (`nodePortAddresses` with a zero CIDR, or none the node has). The only part of the table that reads the
+ * node's addresses, except a LoadBalancer firewall's source list (see `nftNodeSpecific` in dataplane/kube-proxy.ts).
+ */
+export function nftNodePortIPsSet(input: KubeProxyNftInput): NftSetOut | undefined {
+  const family = input.family ?? 4;
+  const v6 = family === 6;
+  const nodeIPs = addressesOf(family, input.nodeIPs);
+  const nodeIP = nodeIPs[0];
+  // NodePort addresses: unset means the primary node IP in this mode; a zero CIDR means every local address.
+  const npaText = (input.nodePortAddresses ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  const npa = (npaText.length ? npaText : ['primary'])
+    .flatMap((c) => (c === 'primary' ? (nodeIP ? [`${nodeIP}/${v6 ? 128 : 32}`] : []) : [c]))
+    .map((c) => sloppyPrefix(c))
+    .filter((p): p is Prefix => p?.family === family);
+  if (npa.length === 0 || npa.some((p) => p.length === 0)) return undefined;
+  const elements: NftElementOut[] = [];
+  for (const ip of nodeIPs) {
+    const a = parseAddress(ip);
+    if (!a || !npa.some((p) => prefixContainsAddress(p, a))) continue;
+    if (v6 ? ip === '::1' : ip.startsWith('127.')) continue;
+    if (!elements.some((e) => e.key[0] === ip)) elements.push({ key: [ip] });
+  }
+  return {
+    kind: 'set',
+    name: 'nodeport-ips',
+    type: v6 ? 'ipv6_addr' : 'ipv4_addr',
+    comment: 'IPs that accept NodePort traffic',
+    elements,
+  };
+}
+
 interface Ep extends CategorizedEndpoint {
   readonly ip: string;
   readonly port: number;
@@ -211,8 +244,8 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
   const addrType = v6 ? 'ipv6_addr' : 'ipv4_addr';
   const noLocalhost = v6 ? 'ip6 daddr != ::1' : 'ip daddr != 127.0.0.0/8';
   const mark = input.masqueradeMark ?? `0x${((1 << (input.masqueradeBit ?? 14)) >>> 0).toString(16).padStart(6, '0')}`;
-  const nodeIPs = addressesOf(family, input.nodeIPs);
-  const nodeIP = nodeIPs[0];
+  // The node's first address: a LoadBalancer firewall lets it through when its source ranges hold it.
+  const nodeIP = addressesOf(family, input.nodeIPs)[0];
 
   const sets = new Map<string, NftSetOut>();
   const chains = new Map<string, NftChainOut>();
@@ -270,13 +303,8 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
     ifNotLocal = `iifname != ${det.prefix}*`;
   }
 
-  // NodePort addresses: unset means the primary node IP in this mode; a zero CIDR means every local address.
-  const npaText = (input.nodePortAddresses ?? []).map((c) => c.trim()).filter((c) => c !== '');
-  const npa = (npaText.length ? npaText : ['primary'])
-    .flatMap((c) => (c === 'primary' ? (nodeIP ? [`${nodeIP}/${v6 ? 128 : 32}`] : []) : [c]))
-    .map((c) => sloppyPrefix(c))
-    .filter((p): p is Prefix => p?.family === family);
-  const matchAll = npa.length === 0 || npa.some((p) => p.length === 0);
+  const nodePortIPs = nftNodePortIPsSet(input);
+  const matchAll = nodePortIPs === undefined;
 
   // setupNFTables.
   for (const [name, base] of BASE_CHAINS) chain(name, { base });
@@ -301,14 +329,9 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
       `${ipX} daddr { ${serviceCIDRs.join(',')} } drop`,
       'Drop traffic to unallocated ClusterIPs',
     );
-  if (!matchAll) {
-    set({ kind: 'set', name: 'nodeport-ips', type: addrType, comment: 'IPs that accept NodePort traffic' });
-    for (const ip of nodeIPs) {
-      const a = parseAddress(ip);
-      if (!a || !npa.some((p) => prefixContainsAddress(p, a))) continue;
-      if (v6 ? ip === '::1' : ip.startsWith('127.')) continue;
-      element('nodeport-ips', [ip]);
-    }
+  if (nodePortIPs) {
+    sets.set(nodePortIPs.name, nodePortIPs);
+    table.sets.push(nodePortIPs);
   }
   const tuple = `${addrType} . inet_proto . inet_service : verdict`;
   set({
@@ -603,24 +626,26 @@ function listedElements(s: NftSetOut): string {
   return `{ ${lines.join(',\n\t\t\t     ')} }`;
 }
 
+/** One set or map of a table as `nft list ruleset` prints it: its lines, without the last newline. */
+export function renderNftSet(s: NftSetOut): string {
+  const b = [`\t${s.kind} ${s.name} {`, `\t\ttype ${s.type}`];
+  // nft gives a dynamic set its default size and prints it.
+  if (s.flags?.includes('dynamic')) b.push('\t\tsize 65535');
+  if (s.flags?.length) b.push(`\t\tflags ${s.flags.join(',')}`);
+  if (s.timeout !== undefined) b.push(`\t\ttimeout ${nftTimeText(s.timeout)}`);
+  if (s.comment !== undefined) b.push(`\t\tcomment ${quote(s.comment)}`);
+  if (s.elements.length) b.push(`\t\telements = ${listedElements(s)}`);
+  b.push('\t}');
+  return b.join('\n');
+}
+
 /**
  * The table as one `table` block, as `nft list ruleset` prints it (nft 1.0.6: named priorities, `meta mark`
  * expressions, a blank line between objects, sets before chains) and `nft -f` reads it. The kernel may list a set's
  * elements in another order (hash sets); nothing else differs.
  */
 export function renderNftRuleset(t: NftTableOut): string {
-  const blocks: string[][] = [];
-  for (const s of t.sets) {
-    const b = [`\t${s.kind} ${s.name} {`, `\t\ttype ${s.type}`];
-    // nft gives a dynamic set its default size and prints it.
-    if (s.flags?.includes('dynamic')) b.push('\t\tsize 65535');
-    if (s.flags?.length) b.push(`\t\tflags ${s.flags.join(',')}`);
-    if (s.timeout !== undefined) b.push(`\t\ttimeout ${nftTimeText(s.timeout)}`);
-    if (s.comment !== undefined) b.push(`\t\tcomment ${quote(s.comment)}`);
-    if (s.elements.length) b.push(`\t\telements = ${listedElements(s)}`);
-    b.push('\t}');
-    blocks.push(b);
-  }
+  const blocks: string[][] = t.sets.map((s) => [renderNftSet(s)]);
   for (const c of t.chains) {
     const b = [`\tchain ${c.name} {`];
     if (c.base)

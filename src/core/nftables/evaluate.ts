@@ -116,6 +116,21 @@ export function nftBridgeChains(ruleset: NftRuleset, hook: NftHook): NftHookChai
   return baseChainsByPriority(ruleset, (table, chain) => table.family === 'bridge' && chain.base?.hook === hook);
 }
 
+/**
+ * Each table's base chains in the order it lists them, found once per chain map: kube-proxy's tables hold a few base
+ * chains among thousands of Service chains, and their chain map is shared by every node alike.
+ */
+const BASE_CHAINS = new WeakMap<ReadonlyMap<string, NftChain>, readonly NftChain[]>();
+
+function baseChainsOf(table: NftTable): readonly NftChain[] {
+  let found = BASE_CHAINS.get(table.chains);
+  if (!found) {
+    found = [...table.chains.values()].filter((c) => c.base);
+    BASE_CHAINS.set(table.chains, found);
+  }
+  return found;
+}
+
 /** The base chains `pick` keeps, by priority; chains of equal priority in the order the ruleset lists them. */
 function baseChainsByPriority(
   ruleset: NftRuleset,
@@ -123,7 +138,7 @@ function baseChainsByPriority(
 ): NftHookChain[] {
   const out: NftHookChain[] = [];
   for (const table of ruleset.tables)
-    for (const chain of table.chains.values())
+    for (const chain of baseChainsOf(table))
       if (chain.base && pick(table, chain)) out.push({ table, chain, priority: chain.base.priority });
   return out
     .map((c, i) => ({ c, i }))
