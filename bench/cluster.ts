@@ -104,6 +104,14 @@ export function netpathCluster(size: ClusterSize): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The same NetPath topology with kube-proxy in its nftables mode: its rules are nft tables on every node (the
+ * `nodeport-ips` set is each node's own), shared between nodes alike by the data plane.
+ */
+export function netpathNftablesCluster(size: ClusterSize): string {
+  return netpathCluster(size).replace('  kubeProxy: {mode: iptables,', '  kubeProxy: {mode: nftables,');
+}
+
 export function kubernetesList(size: ClusterSize): string {
   const { nodes, pods, services } = size;
   const l = layout(size);

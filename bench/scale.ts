@@ -1,6 +1,7 @@
 /**
  * The scale section of `npm run bench` (issue 16): the four cluster sizes up to Kubernetes' tested limits, each
- * as a NetPath topology and as a kubectl List dump, written to a temporary folder; for each, js-yaml's load of
+ * as a NetPath topology and as a kubectl List dump (and, up to 1,000 nodes, the NetPath topology with kube-proxy in
+ * nftables mode), written to a temporary folder; for each, js-yaml's load of
  * the file, NetPath's full lint of it (what `netpath lint --format json` does), and the same work phase by phase
  * (parse, model, data plane, each rule, the first trace and warm traces), every one in a process of its own so
  * its peak memory is its own.
@@ -11,14 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubernetesList, netpathCluster, SCALE_SIZES, type ClusterSize } from './cluster';
+import { kubernetesList, netpathCluster, netpathNftablesCluster, SCALE_SIZES, type ClusterSize } from './cluster';
 
 export interface ScaleRow {
   readonly size: string;
   readonly nodes: number;
   readonly pods: number;
   readonly services: number;
-  readonly format: 'netpath' | 'kubernetes';
+  readonly format: keyof typeof FORMATS;
   readonly fileMB: number;
   readonly jsYamlMs: number;
   readonly jsYamlPeakMB: number;
@@ -38,7 +39,14 @@ export interface ScaleRow {
 export const FORMATS = {
   netpath: { ext: '.netpath.yaml', write: netpathCluster },
   kubernetes: { ext: '.yaml', write: kubernetesList },
+  'netpath nftables': { ext: '.nftables.netpath.yaml', write: netpathNftablesCluster },
 } as const;
+
+/**
+ * kube-proxy's nftables mode up to 1,000 nodes: its shared ruleset is still generated and parsed whole on first use
+ * (not lazily, as iptables mode's is), which at 5,000 nodes would take much of the bench's time on its own.
+ */
+const NFTABLES_MAX_NODES = 1000;
 
 function child(mode: string, file: string): Record<string, number> {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'scale-child.ts'), mode, file], {
@@ -62,7 +70,10 @@ export function runScale(log: (line: string) => void): ScaleRow[] {
   mkdirSync(dir, { recursive: true });
   const rows: ScaleRow[] = [];
   for (const size of selectedSizes()) {
-    for (const format of ['netpath', 'kubernetes'] as const) {
+    const formats = (['netpath', 'kubernetes', 'netpath nftables'] as const).filter(
+      (f) => f !== 'netpath nftables' || size.nodes <= NFTABLES_MAX_NODES,
+    );
+    for (const format of formats) {
       const text = FORMATS[format].write(size);
       const file = join(dir, `cluster-${size.name}${FORMATS[format].ext}`);
       writeFileSync(file, text);

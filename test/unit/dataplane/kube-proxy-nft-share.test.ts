@@ -9,14 +9,13 @@ import { readFileSync } from 'node:fs';
 import { analyse, compileDataPlane, traceFlow, type DataPlane } from '../../../src/core';
 import type { Topology } from '../../../src/core/model/types';
 import { takeWork } from '../../../src/core/work';
-import { netpathCluster } from '../../../bench/cluster';
+import { netpathNftablesCluster } from '../../../bench/cluster';
 
 /** The synthetic cluster (6 nodes, one in three Services a NodePort) with kube-proxy in nftables mode. */
 function cluster(edit: (text: string) => string = (x) => x): string {
-  const text = netpathCluster({ name: 'nft', nodes: 6, pods: 60, services: 6 });
-  const mode = '  kubeProxy: {mode: iptables,';
-  assert.ok(text.includes(mode), 'the synthetic cluster sets kube-proxy the way this test edits');
-  return edit(text.replace(mode, '  kubeProxy: {mode: nftables,'));
+  const text = netpathNftablesCluster({ name: 'nft', nodes: 6, pods: 60, services: 6 });
+  assert.ok(text.includes('  kubeProxy: {mode: nftables,'), 'the bench writes the cluster in nftables mode');
+  return edit(text);
 }
 
 /** node3's address three characters longer: its `nodeport-ips` set is longer, so every later span moves. */
