@@ -17,13 +17,31 @@ export interface WorkCounters {
    * their steps: a Service's endpoint paths share the "not chosen" decisions before their own).
    */
   netfilterSteps: number;
+  /**
+   * Netfilter step objects the trace made: a rule that decides the same way again (the next endpoint path, the next
+   * trace through the node) reuses its step, so a warm trace makes few.
+   */
+  netfilterStepObjects: number;
 }
 
-export const work: WorkCounters = { rulesEvaluated: 0, ruleObjects: 0, probes: 0, routes: 0, netfilterSteps: 0 };
+export const work: WorkCounters = {
+  rulesEvaluated: 0,
+  ruleObjects: 0,
+  probes: 0,
+  routes: 0,
+  netfilterSteps: 0,
+  netfilterStepObjects: 0,
+};
 
 /** The counters so far, and zeroes them. */
 export function takeWork(): WorkCounters {
   const now = { ...work };
-  work.rulesEvaluated = work.ruleObjects = work.probes = work.routes = work.netfilterSteps = 0;
+  work.rulesEvaluated =
+    work.ruleObjects =
+    work.probes =
+    work.routes =
+    work.netfilterSteps =
+    work.netfilterStepObjects =
+      0;
   return now;
 }

@@ -31,6 +31,7 @@ import { addressKey, formatAddress, hostPort, parseAddress, type Address, type F
 import type { PolicyIndex } from '../policy/evaluate';
 import type { DirectionVerdict, PolicyConnection } from '../policy/types';
 import type { Pod } from '../model/types';
+import type { Span } from '../problem';
 import type {
   BridgeStep,
   DeliverStep,
@@ -408,7 +409,58 @@ type HookEnd =
   | { readonly state: WalkState; readonly verdict: 'ACCEPT' }
   | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: FilterDecision };
 
+/** A decision's step and what it was made from (see {@link decisionStep}); the rule's other steps after it. */
+interface MadeStep {
+  readonly filter: PacketFilter;
+  readonly hook: Hook;
+  readonly decision: FilterDecision;
+  readonly step: NetfilterStep;
+  readonly next: MadeStep | undefined;
+}
+
+/**
+ * The steps made for a rule's decisions, by the rule's (placed) span: a rule decides the same few ways on the packets
+ * that reach it (a statistic rule: chosen on one endpoint path, not chosen on the next; the next trace through the
+ * node alike), and a step is plain data, so each is made once. Weak: the spans go with their ruleset.
+ */
+const MADE_STEPS = new WeakMap<Span, MadeStep>();
+/** How many ways of one rule are kept (a rule decides at most a few ways: more are made again, not kept). */
+const MADE_STEPS_PER_RULE = 4;
+
+/** Whether `a` and `b` say the same (every field {@link makeDecisionStep} reads). */
+function sameDecision(a: FilterDecision, b: FilterDecision): boolean {
+  return (
+    a === b ||
+    (a.action === b.action &&
+      a.effect === b.effect &&
+      a.ruleIndex === b.ruleIndex &&
+      a.chain === b.chain &&
+      a.table === b.table &&
+      a.ruleText === b.ruleText &&
+      a.span === b.span &&
+      a.target === b.target &&
+      a.probability === b.probability &&
+      a.hook === b.hook &&
+      a.family === b.family &&
+      a.priority === b.priority)
+  );
+}
+
 function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
+  if (!d.span) return makeDecisionStep(filter, hook, d);
+  const first = MADE_STEPS.get(d.span);
+  let kept = 0;
+  for (let m = first; m; m = m.next) {
+    if (m.filter === filter && m.hook === hook && sameDecision(m.decision, d)) return m.step;
+    kept++;
+  }
+  const step = makeDecisionStep(filter, hook, d);
+  MADE_STEPS.set(d.span, { filter, hook, decision: d, step, next: kept < MADE_STEPS_PER_RULE ? first : undefined });
+  return step;
+}
+
+function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
+  work.netfilterStepObjects++;
   const role = filter.chainRole(d.table, d.chain);
   return {
     kind: 'netfilter',
