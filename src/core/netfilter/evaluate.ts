@@ -308,6 +308,17 @@ function withProblem(s: State, p: Problem): State {
   return { ...s, problems: [...s.problems, p] };
 }
 
+/**
+ * The decisions each rule gave lately, newest first. A rule decides the same few ways on the packets that reach it (a
+ * statistic rule: chosen on one endpoint path, not chosen on the next; the next trace through the node alike), so a
+ * decision is one object per way, not one per packet: the trace places it and makes its step once. Weak: a ruleset's
+ * rules and their decisions go together. (Decision objects are therefore shared between the outcomes of one
+ * evaluation: a decision's identity says nothing of the decisions before it.)
+ */
+const DECISIONS_OF = new WeakMap<Rule, Decision[]>();
+/** How many ways of one rule are kept (a rule decides at most a few ways: more are made again, not kept). */
+const DECISIONS_PER_RULE = 4;
+
 function ruleDecision(
   env: Env,
   chain: Chain,
@@ -319,7 +330,22 @@ function ruleDecision(
   probability?: number,
   target?: string,
 ): Decision {
-  return {
+  let kept = DECISIONS_OF.get(rule);
+  if (!kept) DECISIONS_OF.set(rule, (kept = []));
+  for (const d of kept) {
+    if (
+      d.action === action &&
+      d.effect === effect &&
+      d.matched === matched &&
+      d.ruleIndex === index &&
+      d.chain === chain.name &&
+      d.table === env.table.name &&
+      d.probability === probability &&
+      d.target === target
+    )
+      return d;
+  }
+  const d: Decision = {
     table: env.table.name,
     chain: chain.name,
     ruleIndex: index,
@@ -331,6 +357,9 @@ function ruleDecision(
     ...(probability !== undefined ? { probability } : {}),
     ...(target !== undefined ? { target } : {}),
   };
+  if (kept.length >= DECISIONS_PER_RULE) kept.pop();
+  kept.unshift(d);
+  return d;
 }
 
 function natOfOtherFamily(t: Rule['target'], family: number): boolean {

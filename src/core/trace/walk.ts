@@ -621,25 +621,30 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     },
     o.part,
   );
-  // Outcomes of a statistic split share the decisions before it (the evaluator makes each decision object once, on
-  // one path, so the same object always has the same decisions before it): the step list up to each decision is
-  // built once and shared, so a Service's E endpoint outcomes cost O(E) steps, not O(E^2) (endpoint i's outcome
-  // carries the i-1 "not chosen" decisions before it). Each outcome's state is built once, not spread per step.
-  // (Keyed by the decision and checked at its position too, so a decision object ever reused elsewhere is not shared.)
-  const tailAfter = new Map<FilterDecision, { readonly at: number; readonly tail: StepList | undefined }>();
+  // Outcomes of a statistic split share the decisions before it, and come one after the other (the evaluator walks
+  // each split's sides in turn): the step list up to the decisions an outcome has in common with the one before it is
+  // that one's, so a Service's E endpoint outcomes link O(E) steps, not O(E^2) (endpoint i's outcome carries the i-1
+  // "not chosen" decisions before it). Compared position by position from the start, as a decision object stands for
+  // its rule's way of deciding wherever it comes (the same object on two paths does not mean the same ones before it).
+  // Each outcome's state is built once, not spread per step.
+  // (The outcome before's list after each of its decisions; cut back to what the next one shares, then extended.)
+  let prevDecisions: readonly FilterDecision[] = [];
+  const tails: (StepList | undefined)[] = [];
   return res.outcomes.map((out) => {
     const ds = out.decisions;
-    let from = ds.length;
-    while (from > 0 && tailAfter.get(ds[from - 1])?.at !== from - 1) from--;
-    let tail = from > 0 ? tailAfter.get(ds[from - 1])?.tail : s.tail;
+    let from = 0;
+    while (from < ds.length && from < prevDecisions.length && ds[from] === prevDecisions[from]) from++;
+    let tail = from > 0 ? tails[from - 1] : s.tail;
+    tails.length = from;
     for (let i = from; i < ds.length; i++) {
       const d = ds[i];
       if (d.matched || d.probability !== undefined) {
         tail = { step: decisionStep(filter, hook, d), prev: tail };
         work.netfilterSteps++;
       }
-      tailAfter.set(d, { at: i, tail });
+      tails.push(tail);
     }
+    prevDecisions = ds;
     const before = tupleOf(s.pkt);
     const np = out.packet;
     const pkt: Pkt = {
