@@ -137,10 +137,23 @@ const MAX_HOPS = 256;
 const tupleOf = (p: Pkt): NatTuple => ({ src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
 const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
-// Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT target
-// that does not parse never matches (the parsers report it), so every address a packet carries parsed once already.
-// eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
-const addr = (text: string): Address => parseAddress(text)!;
+/**
+ * A packet address the walk holds as text, parsed once, not at every hop and route lookup of every path (bounded:
+ * cleared when large).
+ */
+const PARSED = new Map<string, Address>();
+function addr(text: string): Address {
+  let a = PARSED.get(text);
+  if (a === undefined) {
+    if (PARSED.size > 4096) PARSED.clear();
+    // Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT
+    // target that does not parse never matches (the parsers report it), so every address a packet carries parsed once.
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
+    a = parseAddress(text)!;
+    PARSED.set(text, a);
+  }
+  return a;
+}
 
 interface SeenList {
   readonly key: string;
