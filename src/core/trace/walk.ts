@@ -171,7 +171,24 @@ interface StepList {
 }
 
 function step(s: WalkState, st: Step): WalkState {
-  return { ...s, tail: { step: st, prev: s.tail } };
+  // Field by field, not a spread (a step is linked at most hops of every path; a literal of one shape is cheaper than
+  // copying the state's properties). The optional ones are read as values only, so an absent one may be undefined;
+  // typed so that a field added to WalkState must be added here too.
+  const next: { readonly [K in keyof Required<WalkState>]: WalkState[K] } = {
+    pkt: s.pkt,
+    probability: s.probability,
+    hops: s.hops,
+    pending: s.pending,
+    tail: { step: st, prev: s.tail },
+    nat: s.nat,
+    seen: s.seen,
+    entry: s.entry,
+    ct: s.ct,
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
+  };
+  return next;
 }
 
 function tailSteps(tail: StepList | undefined): Step[] {
