@@ -170,11 +170,14 @@ interface StepList {
   readonly prev: StepList | undefined;
 }
 
+/** Every field of `T`, the optional ones too (undefined when absent): a literal of this type names them all. */
+type AllOf<T> = { readonly [K in keyof Required<T>]: T[K] };
+
 function step(s: WalkState, st: Step): WalkState {
   // Field by field, not a spread (a step is linked at most hops of every path; a literal of one shape is cheaper than
   // copying the state's properties). The optional ones are read as values only, so an absent one may be undefined;
-  // typed so that a field added to WalkState must be added here too.
-  const next: { readonly [K in keyof Required<WalkState>]: WalkState[K] } = {
+  // typed (AllOf) so that a field added to WalkState must be added here too.
+  const next: AllOf<WalkState> = {
     pkt: s.pkt,
     probability: s.probability,
     hops: s.hops,
@@ -335,13 +338,20 @@ function hop(
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
   const last = s.hops[s.hops.length - 1];
   const crossed = dir === 'in' && last !== undefined && last.netns !== netns && p.mark !== 0;
-  const next: WalkState = {
-    ...s,
-    ...(crossed ? { pkt: { ...p, mark: 0 } } : {}),
+  // Field by field, as in step().
+  const next: AllOf<WalkState> = {
+    pkt: crossed ? { ...p, mark: 0 } : p,
+    probability: s.probability,
     hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
+    nat: s.nat,
     seen: { key, prev: s.seen },
+    entry: s.entry,
+    ct: s.ct,
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
   };
   if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
@@ -730,7 +740,21 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           prev: tail,
         };
     }
-    const st: WalkState = { ...s, probability: s.probability * out.probability, pkt, nat, tail };
+    // Field by field, as in step().
+    const st: AllOf<WalkState> = {
+      pkt,
+      probability: s.probability * out.probability,
+      hops: s.hops,
+      pending: s.pending,
+      tail,
+      nat,
+      seen: s.seen,
+      entry: s.entry,
+      ct: s.ct,
+      egressJudged: s.egressJudged,
+      tunnel: s.tunnel,
+      reply: s.reply,
+    };
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
     let last: FilterDecision | undefined;
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
