@@ -18,6 +18,11 @@ export interface WorkCounters {
    */
   netfilterSteps: number;
   /**
+   * Netfilter step objects the trace made: a rule that decides the same way again (the next endpoint path, the next
+   * trace through the node) reuses its step, so a warm trace makes few.
+   */
+  netfilterStepObjects: number;
+  /**
    * kube-proxy nftables-mode rulesets generated and parsed whole for a data plane: one per group of nodes that share
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
    */
@@ -30,13 +35,20 @@ export const work: WorkCounters = {
   probes: 0,
   routes: 0,
   netfilterSteps: 0,
+  netfilterStepObjects: 0,
   kubeProxyNftRulesets: 0,
 };
 
 /** The counters so far, and zeroes them. */
 export function takeWork(): WorkCounters {
   const now = { ...work };
-  work.rulesEvaluated = work.ruleObjects = work.probes = work.routes = work.netfilterSteps = 0;
-  work.kubeProxyNftRulesets = 0;
+  work.rulesEvaluated =
+    work.ruleObjects =
+    work.probes =
+    work.routes =
+    work.netfilterSteps =
+    work.netfilterStepObjects =
+    work.kubeProxyNftRulesets =
+      0;
   return now;
 }

@@ -110,22 +110,30 @@ const PLACED = new WeakMap<NodeRules, Map<Span, Span>>();
 /** An evaluation of a node's shared ruleset with every span moved into the node's own rules text. */
 export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   if (!rules.shared) return res;
-  // The outcomes of a statistic split share the decisions made before it (a Service with 30 endpoints: 30
-  // outcomes with the same first dozens of decisions): each decision object is placed once per evaluation.
-  // Plain loops, no closures: this runs at every hook of every path a trace takes.
+  // A decision is one object per way its rule decides (src/core/netfilter/evaluate.ts; a Service with 30 endpoints: 30
+  // outcomes with the same first dozens of decisions, and the next trace's alike), so its placed copy is kept with the
+  // node's rules and made once. Problems and NAT records are the evaluation's own: placed once per evaluation.
   const placed = new Map<object, unknown>();
+  let decisions = PLACED_DECISIONS.get(rules);
+  if (!decisions) PLACED_DECISIONS.set(rules, (decisions = new WeakMap()));
   const problems = res.problems.map((p) => placedOnce(rules, placed, p));
   const outcomes = res.outcomes.map((o) => ({
     ...o,
     problems: o.problems.map((p) => placedOnce(rules, placed, p)),
     nat: o.nat.map((n) => placedOnce(rules, placed, n)),
-    decisions: o.decisions.map((d) => placedOnce(rules, placed, d)),
+    decisions: o.decisions.map((d) => placedOnce(rules, decisions, d)),
   }));
   return { ...res, problems, outcomes };
 }
 
-/** `x` (a problem, NAT record or decision) with its span placed, made once per evaluation. */
-function placedOnce<T extends { readonly span?: Span }>(rules: NodeRules, placed: Map<object, unknown>, x: T): T {
+const PLACED_DECISIONS = new WeakMap<NodeRules, WeakMap<object, unknown>>();
+
+/** `x` (a problem, NAT record or decision) with its span placed, made once per evaluation (a decision once per node). */
+function placedOnce<T extends { readonly span?: Span }>(
+  rules: NodeRules,
+  placed: { get(k: object): unknown; set(k: object, v: unknown): unknown },
+  x: T,
+): T {
   if (!x.span) return x;
   let y = placed.get(x) as T | undefined;
   if (y === undefined) placed.set(x, (y = { ...x, span: placeRulesSpan(rules, x.span) }));

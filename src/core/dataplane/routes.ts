@@ -10,6 +10,7 @@ import {
   prefixContainsAddress,
   type Address,
   type Family,
+  type Prefix,
 } from '../net/address';
 import type { DpInterface, DpRoute, InterfaceAddress, Netns } from './types';
 
@@ -30,12 +31,26 @@ function localDevices(ns: Netns): ReadonlyMap<string, DpInterface> {
     const byAddress = new Map<string, DpInterface>();
     for (const i of ns.interfaces)
       for (const x of i.addresses) {
-        const a = parseAddress(x.address);
-        if (a && a.family === x.family && !byAddress.has(addressKey(a))) byAddress.set(addressKey(a), i);
+        const key = keyOfInterfaceAddress(x);
+        if (key !== undefined && !byAddress.has(key)) byAddress.set(key, i);
       }
     LOCALS.set(ns, (m = byAddress));
   }
   return m;
+}
+
+/**
+ * An interface address's key (see addressKey), undefined when it does not parse as its family; once per address
+ * object: every pod's `lo` is the same interface, whose ::1 took a full IPv6 parse in each new namespace a trace met.
+ */
+const KEYS = new WeakMap<InterfaceAddress, string | null>();
+function keyOfInterfaceAddress(x: InterfaceAddress): string | undefined {
+  let key = KEYS.get(x);
+  if (key === undefined) {
+    const a = parseAddress(x.address);
+    KEYS.set(x, (key = a && a.family === x.family ? addressKey(a) : null));
+  }
+  return key ?? undefined;
 }
 
 /** The device that holds a local address (`lo` for loopback). */
@@ -169,7 +184,7 @@ export function sourceAddressFor(
   const same = iface.addresses.filter((x) => x.family === family);
   if (nextHop) {
     const inSubnet = same.find((x) => {
-      const p = parsePrefix(`${x.address}/${x.length}`);
+      const p = subnetOf(x);
       return p && prefixContainsAddress(p, nextHop);
     });
     if (inSubnet) return inSubnet.address;
@@ -181,6 +196,14 @@ export function sourceAddressFor(
     if (a) return a.address;
   }
   return undefined;
+}
+
+/** The subnet an interface address is in, parsed once per address object (asked at every hop that sends). */
+const SUBNETS = new WeakMap<InterfaceAddress, Prefix | null>();
+function subnetOf(x: InterfaceAddress): Prefix | undefined {
+  let p = SUBNETS.get(x);
+  if (p === undefined) SUBNETS.set(x, (p = parsePrefix(`${x.address}/${x.length}`) ?? null));
+  return p ?? undefined;
 }
 
 export function addressText(a: Address): string {

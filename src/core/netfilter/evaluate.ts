@@ -301,12 +301,41 @@ function toOutcome(s: State, end: End): Outcome {
 }
 
 function decide(s: State, d: Decision): State {
-  return { ...s, decisions: { decision: d, prev: s.decisions } };
+  return stateWith(s, { decision: d, prev: s.decisions }, s.probability, s.steps);
+}
+
+/**
+ * `s` with its decisions, probability and count of rules looked at replaced. Field by field, not a spread: this runs
+ * for every matching rule of every path, and a literal of one shape is cheaper than copying the state's properties (a
+ * State has exactly these; evaluateHook makes the first).
+ */
+function stateWith(s: State, decisions: DecisionList, probability: number, steps: number): State {
+  return {
+    packet: s.packet,
+    conntrack: s.conntrack,
+    probability,
+    decisions,
+    nat: s.nat,
+    recentSet: s.recentSet,
+    problems: s.problems,
+    steps,
+  };
 }
 
 function withProblem(s: State, p: Problem): State {
   return { ...s, problems: [...s.problems, p] };
 }
+
+/**
+ * The decisions each rule gave lately, newest first. A rule decides the same few ways on the packets that reach it (a
+ * statistic rule: chosen on one endpoint path, not chosen on the next; the next trace through the node alike), so a
+ * decision is one object per way, not one per packet: the trace places it and makes its step once. Weak: a ruleset's
+ * rules and their decisions go together. (Decision objects are therefore shared between the outcomes of one
+ * evaluation: a decision's identity says nothing of the decisions before it.)
+ */
+const DECISIONS_OF = new WeakMap<Rule, Decision[]>();
+/** How many ways of one rule are kept (a rule decides at most a few ways: more are made again, not kept). */
+const DECISIONS_PER_RULE = 4;
 
 function ruleDecision(
   env: Env,
@@ -319,7 +348,22 @@ function ruleDecision(
   probability?: number,
   target?: string,
 ): Decision {
-  return {
+  let kept = DECISIONS_OF.get(rule);
+  if (!kept) DECISIONS_OF.set(rule, (kept = []));
+  for (const d of kept) {
+    if (
+      d.action === action &&
+      d.effect === effect &&
+      d.matched === matched &&
+      d.ruleIndex === index &&
+      d.chain === chain.name &&
+      d.table === env.table.name &&
+      d.probability === probability &&
+      d.target === target
+    )
+      return d;
+  }
+  const d: Decision = {
     table: env.table.name,
     chain: chain.name,
     ruleIndex: index,
@@ -331,6 +375,9 @@ function ruleDecision(
     ...(probability !== undefined ? { probability } : {}),
     ...(target !== undefined ? { target } : {}),
   };
+  if (kept.length >= DECISIONS_PER_RULE) kept.pop();
+  kept.unshift(d);
+  return d;
 }
 
 function natOfOtherFamily(t: Rule['target'], family: number): boolean {
@@ -411,7 +458,7 @@ function runStretch(
       return;
     }
     if (rule.unsupported.length > 0) {
-      if (state.steps !== steps) state = { ...state, steps };
+      if (state.steps !== steps) state = stateWith(state, state.decisions, state.probability, steps);
       const p = problem(
         UNSUPPORTED_REACHED,
         'warning',
@@ -428,7 +475,7 @@ function runStretch(
     if (natOfOtherFamily(rule.target, state.packet.family)) continue;
     const m = evaluateMatches(env, rule, state);
     if (m.kind === 'no') continue;
-    if (state.steps !== steps) state = { ...state, steps };
+    if (state.steps !== steps) state = stateWith(state, state.decisions, state.probability, steps);
     if (m.kind === 'yes') {
       const r = applyTarget(env, chain, i, rule, recordRecent(rule, state), stack, undefined);
       if (r.kind === 'continue') {
@@ -441,7 +488,7 @@ function runStretch(
     // A statistic choice: both sides, weighted (only the likelier one once the walk's budget of paths is spent).
     const pYes = m.probability;
     const no = decide(
-      { ...state, probability: state.probability * (1 - pYes) },
+      stateWith(state, state.decisions, state.probability * (1 - pYes), state.steps),
       ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 'not-chosen', 1 - pYes),
     );
     const sides = followedSides(env.ctx.branches, [pYes, 1 - pYes]);
@@ -449,14 +496,14 @@ function runStretch(
       state = no;
       continue;
     }
-    const yes = recordRecent(rule, { ...state, probability: state.probability * pYes });
+    const yes = recordRecent(rule, stateWith(state, state.decisions, state.probability * pYes, state.steps));
     const r = applyTarget(env, chain, i, rule, yes, stack, pYes);
     if (sides.length > 1) pending.push({ index: i + 1, state: no });
     if (r.kind === 'continue') pending.push({ index: i + 1, state: r.state });
     else out.push(...r.branches);
     return;
   }
-  if (state.steps !== steps) state = { ...state, steps };
+  if (state.steps !== steps) state = stateWith(state, state.decisions, state.probability, steps);
   out.push({ state, end: FALL });
 }
 

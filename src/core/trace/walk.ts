@@ -31,6 +31,7 @@ import { addressKey, formatAddress, hostPort, parseAddress, type Address, type F
 import type { PolicyIndex } from '../policy/evaluate';
 import type { DirectionVerdict, PolicyConnection } from '../policy/types';
 import type { Pod } from '../model/types';
+import type { Span } from '../problem';
 import type {
   BridgeStep,
   DeliverStep,
@@ -136,10 +137,23 @@ const MAX_HOPS = 256;
 const tupleOf = (p: Pkt): NatTuple => ({ src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
 const sameTuple = (a: NatTuple, b: NatTuple): boolean =>
   a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
-// Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT target
-// that does not parse never matches (the parsers report it), so every address a packet carries parsed once already.
-// eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
-const addr = (text: string): Address => parseAddress(text)!;
+/**
+ * A packet address the walk holds as text, parsed once, not at every hop and route lookup of every path (bounded:
+ * cleared when large).
+ */
+const PARSED = new Map<string, Address>();
+function addr(text: string): Address {
+  let a = PARSED.get(text);
+  if (a === undefined) {
+    if (PARSED.size > 4096) PARSED.clear();
+    // Provably an address: traceFlow refuses a flow whose endpoints do not parse (trace.bad-input), and a rule's NAT
+    // target that does not parse never matches (the parsers report it), so every address a packet carries parsed once.
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- provably parsed, as said above.
+    a = parseAddress(text)!;
+    PARSED.set(text, a);
+  }
+  return a;
+}
 
 interface SeenList {
   readonly key: string;
@@ -156,8 +170,28 @@ interface StepList {
   readonly prev: StepList | undefined;
 }
 
+/** Every field of `T`, the optional ones too (undefined when absent): a literal of this type names them all. */
+type AllOf<T> = { readonly [K in keyof Required<T>]: T[K] };
+
 function step(s: WalkState, st: Step): WalkState {
-  return { ...s, tail: { step: st, prev: s.tail } };
+  // Field by field, not a spread (a step is linked at most hops of every path; a literal of one shape is cheaper than
+  // copying the state's properties). The optional ones are read as values only, so an absent one may be undefined;
+  // typed (AllOf) so that a field added to WalkState must be added here too.
+  const next: AllOf<WalkState> = {
+    pkt: s.pkt,
+    probability: s.probability,
+    hops: s.hops,
+    pending: s.pending,
+    tail: { step: st, prev: s.tail },
+    nat: s.nat,
+    seen: s.seen,
+    entry: s.entry,
+    ct: s.ct,
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
+  };
+  return next;
 }
 
 function tailSteps(tail: StepList | undefined): Step[] {
@@ -304,13 +338,20 @@ function hop(
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
   const last = s.hops[s.hops.length - 1];
   const crossed = dir === 'in' && last !== undefined && last.netns !== netns && p.mark !== 0;
-  const next: WalkState = {
-    ...s,
-    ...(crossed ? { pkt: { ...p, mark: 0 } } : {}),
+  // Field by field, as in step().
+  const next: AllOf<WalkState> = {
+    pkt: crossed ? { ...p, mark: 0 } : p,
+    probability: s.probability,
     hops: [...hopsOf(s), h],
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
+    nat: s.nat,
     seen: { key, prev: s.seen },
+    entry: s.entry,
+    ct: s.ct,
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
   };
   if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
@@ -408,7 +449,58 @@ type HookEnd =
   | { readonly state: WalkState; readonly verdict: 'ACCEPT' }
   | { readonly state: WalkState; readonly verdict: 'DROP' | 'REJECT'; readonly decision?: FilterDecision };
 
+/** A decision's step and what it was made from (see {@link decisionStep}); the rule's other steps after it. */
+interface MadeStep {
+  readonly filter: PacketFilter;
+  readonly hook: Hook;
+  readonly decision: FilterDecision;
+  readonly step: NetfilterStep;
+  readonly next: MadeStep | undefined;
+}
+
+/**
+ * The steps made for a rule's decisions, by the rule's (placed) span: a rule decides the same few ways on the packets
+ * that reach it (a statistic rule: chosen on one endpoint path, not chosen on the next; the next trace through the
+ * node alike), and a step is plain data, so each is made once. Weak: the spans go with their ruleset.
+ */
+const MADE_STEPS = new WeakMap<Span, MadeStep>();
+/** How many ways of one rule are kept (a rule decides at most a few ways: more are made again, not kept). */
+const MADE_STEPS_PER_RULE = 4;
+
+/** Whether `a` and `b` say the same (every field {@link makeDecisionStep} reads). */
+function sameDecision(a: FilterDecision, b: FilterDecision): boolean {
+  return (
+    a === b ||
+    (a.action === b.action &&
+      a.effect === b.effect &&
+      a.ruleIndex === b.ruleIndex &&
+      a.chain === b.chain &&
+      a.table === b.table &&
+      a.ruleText === b.ruleText &&
+      a.span === b.span &&
+      a.target === b.target &&
+      a.probability === b.probability &&
+      a.hook === b.hook &&
+      a.family === b.family &&
+      a.priority === b.priority)
+  );
+}
+
 function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
+  if (!d.span) return makeDecisionStep(filter, hook, d);
+  const first = MADE_STEPS.get(d.span);
+  let kept = 0;
+  for (let m = first; m; m = m.next) {
+    if (m.filter === filter && m.hook === hook && sameDecision(m.decision, d)) return m.step;
+    kept++;
+  }
+  const step = makeDecisionStep(filter, hook, d);
+  MADE_STEPS.set(d.span, { filter, hook, decision: d, step, next: kept < MADE_STEPS_PER_RULE ? first : undefined });
+  return step;
+}
+
+function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
+  work.netfilterStepObjects++;
   const role = filter.chainRole(d.table, d.chain);
   return {
     kind: 'netfilter',
@@ -569,25 +661,30 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     },
     o.part,
   );
-  // Outcomes of a statistic split share the decisions before it (the evaluator makes each decision object once, on
-  // one path, so the same object always has the same decisions before it): the step list up to each decision is
-  // built once and shared, so a Service's E endpoint outcomes cost O(E) steps, not O(E^2) (endpoint i's outcome
-  // carries the i-1 "not chosen" decisions before it). Each outcome's state is built once, not spread per step.
-  // (Keyed by the decision and checked at its position too, so a decision object ever reused elsewhere is not shared.)
-  const tailAfter = new Map<FilterDecision, { readonly at: number; readonly tail: StepList | undefined }>();
+  // Outcomes of a statistic split share the decisions before it, and come one after the other (the evaluator walks
+  // each split's sides in turn): the step list up to the decisions an outcome has in common with the one before it is
+  // that one's, so a Service's E endpoint outcomes link O(E) steps, not O(E^2) (endpoint i's outcome carries the i-1
+  // "not chosen" decisions before it). Compared position by position from the start, as a decision object stands for
+  // its rule's way of deciding wherever it comes (the same object on two paths does not mean the same ones before it).
+  // Each outcome's state is built once, not spread per step.
+  // (The outcome before's list after each of its decisions; cut back to what the next one shares, then extended.)
+  let prevDecisions: readonly FilterDecision[] = [];
+  const tails: (StepList | undefined)[] = [];
   return res.outcomes.map((out) => {
     const ds = out.decisions;
-    let from = ds.length;
-    while (from > 0 && tailAfter.get(ds[from - 1])?.at !== from - 1) from--;
-    let tail = from > 0 ? tailAfter.get(ds[from - 1])?.tail : s.tail;
+    let from = 0;
+    while (from < ds.length && from < prevDecisions.length && ds[from] === prevDecisions[from]) from++;
+    let tail = from > 0 ? tails[from - 1] : s.tail;
+    tails.length = from;
     for (let i = from; i < ds.length; i++) {
       const d = ds[i];
       if (d.matched || d.probability !== undefined) {
         tail = { step: decisionStep(filter, hook, d), prev: tail };
         work.netfilterSteps++;
       }
-      tailAfter.set(d, { at: i, tail });
+      tails.push(tail);
     }
+    prevDecisions = ds;
     const before = tupleOf(s.pkt);
     const np = out.packet;
     const pkt: Pkt = {
@@ -643,7 +740,21 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           prev: tail,
         };
     }
-    const st: WalkState = { ...s, probability: s.probability * out.probability, pkt, nat, tail };
+    // Field by field, as in step().
+    const st: AllOf<WalkState> = {
+      pkt,
+      probability: s.probability * out.probability,
+      hops: s.hops,
+      pending: s.pending,
+      tail,
+      nat,
+      seen: s.seen,
+      entry: s.entry,
+      ct: s.ct,
+      egressJudged: s.egressJudged,
+      tunnel: s.tunnel,
+      reply: s.reply,
+    };
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
     let last: FilterDecision | undefined;
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];

@@ -74,3 +74,24 @@ describe('a trace shares the netfilter steps its endpoint paths have in common',
     );
   });
 });
+
+describe('a rule that decides the same way again reuses its netfilter step', () => {
+  it('a warm trace makes no netfilter step objects, the first one fewer than it links', () => {
+    const size: ClusterSize = { name: 'e', nodes: 6, pods: 180, services: 6 };
+    const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+    const dp = compileDataPlane(a.topology);
+    const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+    takeWork();
+    traceFlow(a.topology, flow, dp);
+    const first = takeWork();
+    // The 30 endpoint paths cross the same rules of the same two nodes: most of their steps are one rule's one way.
+    assert.ok(
+      first.netfilterStepObjects * 3 < first.netfilterSteps,
+      `${first.netfilterStepObjects} step objects for ${first.netfilterSteps} steps linked`,
+    );
+    traceFlow(a.topology, flow, dp);
+    const again = takeWork();
+    assert.ok(again.netfilterSteps > 0);
+    assert.equal(again.netfilterStepObjects, 0, 'the same trace again makes no step');
+  });
+});
