@@ -277,11 +277,17 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
     }
     return out;
   };
+  // The keys each set holds already: a set keeps an element's first entry (searching its list instead was quadratic
+  // in Services: 10,000 ClusterIPs in one map).
+  const keysOf = new Map<string, Set<string>>();
   const element = (setName: string, key: readonly string[], value?: string, comment?: string): void => {
     const s = sets.get(setName);
     if (!s) return;
     const k = key.join(' . ');
-    if (s.elements.some((e) => e.key.join(' . ') === k)) return;
+    let keys = keysOf.get(setName);
+    if (!keys) keysOf.set(setName, (keys = new Set(s.elements.map((e) => e.key.join(' . ')))));
+    if (keys.has(k)) return;
+    keys.add(k);
     s.elements.push({ key, ...(value !== undefined ? { value } : {}), ...(comment !== undefined ? { comment } : {}) });
   };
 
