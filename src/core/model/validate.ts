@@ -39,15 +39,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
-
-function typeOf(node: YNode): JsonType {
+function typeOf(node: YNode): 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' {
   if (node.kind === 'map') return 'object';
   if (node.kind === 'seq') return 'array';
-  return typeOfScalar(node.value);
-}
-
-function typeOfScalar(v: string | number | boolean | null): JsonType {
+  const v = node.value;
   if (v === null) return 'null';
   if (typeof v === 'boolean') return 'boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
@@ -182,17 +177,6 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
           );
         }
         continue;
-      }
-      // A scalar of a type the schema allows, with no values or bounds to check, has nothing to report: passed without
-      // making its node (the fast reader keeps a plain value as text until it is read).
-      if (
-        child.type !== undefined &&
-        child.enum === undefined &&
-        child.minimum === undefined &&
-        child.maximum === undefined
-      ) {
-        const v = node.scalarValueAt(i);
-        if (v !== undefined && hasType(child.type, typeOfScalar(v))) continue;
       }
       at.segments.push(key);
       validate(node.valueAt(i), child, at, problems);

@@ -82,6 +82,9 @@ const SMALL_MAP = 16;
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
+/** How a NetPath document starts (as `netpath init` and the examples write it): see `valuesAsText`. */
+const NETPATH_API_LINE = 'apiVersion: netpath.dev/';
+
 /** Slots of the cache of recent plain values (a power of two), and the longest value it holds. */
 const VALUE_CACHE_SIZE = 4096;
 const VALUE_CACHE_MAX_LENGTH = 48;
@@ -117,6 +120,12 @@ class Reader {
    */
   private readonly scratch: (string | number | YNode)[] = [];
   private top = 0;
+  /**
+   * Whether the document being read keeps its mappings' plain values as text (MapNode). Not a NetPath document's:
+   * the schema check and the model read every value of one, so each node would only be made later, and again on
+   * every read; a Kubernetes object's uids, timestamps and status fields are never read.
+   */
+  private valuesAsText = true;
   /** The same for the items of sequences. */
   private readonly itemScratch: YNode[] = [];
   private itemTop = 0;
@@ -202,6 +211,7 @@ class Reader {
         continue;
       }
       const indent = this.indentAt(q);
+      this.valuesAsText = !this.text.startsWith(NETPATH_API_LINE, q + indent);
       const root = this.blockNode(q + indent, indent, -1, false);
       const after = this.nextContentLine(this.pos);
       if (after < this.len && !this.marker(after, DASH)) throw OUT;
@@ -493,14 +503,14 @@ class Reader {
       if (c === HASH || this.trailingEnd(lineEnd < this.len ? lineEnd + 1 : lineEnd, next) > 0) throw OUT;
       this.pos = lineEnd < this.len ? lineEnd + 1 : lineEnd;
       this.end = at;
-      return seqItem ? new ScalarNode(null, '', this.file, at, at) : '';
+      return seqItem || !this.valuesAsText ? new ScalarNode(null, '', this.file, at, at) : '';
     }
     if (seqItem) {
       if (c === DASH && this.dashIndicator(p)) throw OUT;
       if (this.keyColon(p) >= 0) return this.blockMap(p, col);
       return this.inline(p, parent, false);
     }
-    return this.inline(p, parent, true);
+    return this.inline(p, parent, this.valuesAsText);
   }
 
   /**
@@ -508,7 +518,7 @@ class Reader {
    * as its text (a mapping's value).
    */
   private inline(p: number, parent: number, asText: false): YNode;
-  private inline(p: number, parent: number, asText: true): YNode | string;
+  private inline(p: number, parent: number, asText: boolean): YNode | string;
   private inline(p: number, parent: number, asText: boolean): YNode | string {
     const t = this.text;
     const c = t.charCodeAt(p);
@@ -677,7 +687,7 @@ class Reader {
   private flowValue(p: number): YNode | string {
     const t = this.text;
     const c = t.charCodeAt(p);
-    if (c === LBRACK || c === LBRACE || c === DQ || c === SQ) return this.flowNode(p);
+    if (!this.valuesAsText || c === LBRACK || c === LBRACE || c === DQ || c === SQ) return this.flowNode(p);
     const valueEnd = this.plainEnd(p, false);
     this.pos = valueEnd;
     if (t.charCodeAt(this.skipSpaces(valueEnd)) === COLON) throw OUT; // `{a: b: c}`

@@ -81,11 +81,6 @@ export class MapNode implements YMap {
   valueAt(i: number): YNode {
     return this.nodeAt(i * 4);
   }
-  scalarValueAt(i: number): string | number | boolean | null | undefined {
-    const value = this.slots[i * 4 + 1];
-    if (typeof value === 'string') return resolvePlain(value);
-    return typeof value === 'object' && value.kind === 'scalar' ? value.value : undefined;
-  }
   /**
    * The value of the entry whose slots start at `at`, made into a node when it is kept as text: on each read, not
    * once for all (putting the node in the text's place made every value read a young object held by an old array,

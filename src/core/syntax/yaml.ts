@@ -42,8 +42,6 @@ export interface YMap extends YBase {
   readonly size: number;
   keyAt(i: number): string;
   valueAt(i: number): YNode;
-  /** The value of entry `i` when it is a scalar (undefined for a collection), without making its node. */
-  scalarValueAt(i: number): string | number | boolean | null | undefined;
   entryAt(i: number): YEntry;
   /** The value of the first entry with `key`, with no entry object made. */
   lookup(key: string): YNode | undefined;
