@@ -14,6 +14,7 @@
 import type { Span } from '../problem';
 import type { YDocument, YMap, YNode, YScalar, YSeq } from './yaml';
 import { MapNode, ScalarNode, SeqNode } from './nodes';
+import { resolvePlain } from './plain';
 
 /** Thrown inside the reader when the text leaves the subset; never escapes `parseFastYaml`. */
 class OutsideSubset {}
@@ -33,34 +34,6 @@ const RBRACK = 93;
 const LBRACE = 123;
 const RBRACE = 125;
 const DOT = 46;
-
-const NULL_RE = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL_RE = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const OCT_RE = /^0o[0-7]+$/;
-const INT_RE = /^[-+]?[0-9]+$/;
-const HEX_RE = /^0x[0-9a-fA-F]+$/;
-const NAN_RE = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const EXP_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-
-/** A plain scalar's value under the YAML 1.2 core schema, as the `yaml` library resolves it. */
-function resolvePlain(s: string): string | number | boolean | null {
-  const c = s.charCodeAt(0);
-  // Most plain scalars are names: only text that starts like a number, null or bool needs the tests.
-  if (s.length && !((c >= 48 && c <= 57) || c === DASH || c === 43 || c === DOT || c === 126 || /[nNtTfF]/.test(s[0])))
-    return s;
-  // An address or a range (a slash, a colon, or more than one dot) is no null, bool or number: none of the patterns
-  // below allows them, and most digit-led scalars of a cluster are addresses.
-  if (c >= 48 && c <= 57 && (s.includes('/') || s.includes(':') || s.indexOf('.') !== s.lastIndexOf('.'))) return s;
-  if (NULL_RE.test(s)) return null;
-  if (BOOL_RE.test(s)) return c === 116 || c === 84;
-  if (OCT_RE.test(s)) return parseInt(s.substring(2), 8);
-  if (INT_RE.test(s)) return parseInt(s, 10);
-  if (HEX_RE.test(s)) return parseInt(s.substring(2), 16);
-  if (NAN_RE.test(s)) return s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity;
-  if (EXP_RE.test(s) || FLOAT_RE.test(s)) return parseFloat(s);
-  return s;
-}
 
 /** Characters that cannot start a plain scalar (`-`, `?` and `:` can, when a non-space follows). */
 function indicator(c: number): boolean {
@@ -109,6 +82,13 @@ const SMALL_MAP = 16;
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
+/** How a NetPath document starts (as `netpath init` and the examples write it): see `valuesAsText`. */
+const NETPATH_API_LINE = 'apiVersion: netpath.dev/';
+
+/** Slots of the cache of recent plain values (a power of two), and the longest value it holds. */
+const VALUE_CACHE_SIZE = 4096;
+const VALUE_CACHE_MAX_LENGTH = 48;
+
 class Reader {
   private pos = 0;
   /** Nesting depth of collections: deeper than the general reader converts is left to it. */
@@ -132,9 +112,28 @@ class Reader {
   private keyEnd = 0;
   /** Whether some mapping read so far has a key written twice. */
   duplicateKeys = false;
+  /**
+   * The entries (or items) of every collection being read, innermost last: a collection reads its own from `base`
+   * to `top` and copies them out once, at its end. An array per collection grown by pushes made two or three
+   * backing stores for each of the hundreds of thousands of small mappings of a cluster file, all garbage at once.
+   * `top`, not the array's length, marks the end: shortening the array would free its store and regrow it.
+   */
+  private readonly scratch: (string | number | YNode)[] = [];
+  private top = 0;
+  /**
+   * Whether the document being read keeps its mappings' plain values as text (MapNode). Not a NetPath document's:
+   * the schema check and the model read every value of one, so each node would only be made later, and again on
+   * every read; a Kubernetes object's uids, timestamps and status fields are never read.
+   */
+  private valuesAsText = true;
+  /** The same for the items of sequences. */
+  private readonly itemScratch: YNode[] = [];
+  private itemTop = 0;
   /** The last plain key seen in each slot of the key cache (as written), and its text. */
   private readonly keyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
   private readonly keyCacheText: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
+  /** Plain values seen last in each slot of the value cache (see `plainText`). */
+  private readonly valueCache: (string | undefined)[] = new Array<string | undefined>(VALUE_CACHE_SIZE).fill(undefined);
 
   constructor(
     private readonly file: string,
@@ -212,6 +211,7 @@ class Reader {
         continue;
       }
       const indent = this.indentAt(q);
+      this.valuesAsText = !this.text.startsWith(NETPATH_API_LINE, q + indent);
       const root = this.blockNode(q + indent, indent, -1, false);
       const after = this.nextContentLine(this.pos);
       if (after < this.len && !this.marker(after, DASH)) throw OUT;
@@ -266,7 +266,7 @@ class Reader {
       return this.blockSeq(p, col);
     }
     if (this.keyColon(p) >= 0) return this.blockMap(p, col);
-    return this.inline(p, parent);
+    return this.inline(p, parent, false);
   }
 
   private dashIndicator(p: number): boolean {
@@ -319,13 +319,14 @@ class Reader {
 
   private blockSeq(p: number, col: number): YSeq {
     if (++this.depth > 150) throw OUT;
-    const items: YNode[] = [];
+    const base = this.itemTop;
     const start = p;
     for (;;) {
       // at `p`: a `-` at column `col`
       let q = p + 1;
       while (this.text.charCodeAt(q) === SP) q++;
-      items.push(this.value(q, col, col + (q - p), true));
+      const item = this.value(q, col, col + (q - p), true);
+      this.itemScratch[this.itemTop++] = item;
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
       const ind = this.indentAt(next);
@@ -337,54 +338,73 @@ class Reader {
       p = next + ind;
     }
     this.depth--;
-    return new SeqNode(items.slice(), this.file, start, this.end);
+    return new SeqNode(this.collectedItems(base), this.file, start, this.end);
   }
 
   /**
    * Notes a key written twice in one mapping (the mapping's slots so far, and past {@link SMALL_MAP} keys the set of
    * them, which it returns): a file without one needs no pass of its own for yaml.duplicate-key (yaml.ts).
    */
-  private noteKey(
-    slots: readonly (string | number | YNode)[],
-    key: string,
-    seen: Set<string> | undefined,
-  ): Set<string> | undefined {
+  private noteKey(base: number, key: string, seen: Set<string> | undefined): Set<string> | undefined {
     if (this.duplicateKeys) return undefined;
     if (seen) {
       if (seen.has(key)) this.duplicateKeys = true;
       else seen.add(key);
       return seen;
     }
-    const n = slots.length;
-    for (let at = 0; at < n; at += 4)
+    const slots = this.scratch;
+    const n = this.top;
+    for (let at = base; at < n; at += 4)
       if (slots[at] === key) {
         this.duplicateKeys = true;
         return undefined;
       }
-    if (n < SMALL_MAP * 4) return undefined;
+    if (n - base < SMALL_MAP * 4) return undefined;
     // A large mapping: its keys in a set from here on, not compared pairwise.
     const all = new Set<string>([key]);
-    for (let at = 0; at < n; at += 4) {
+    for (let at = base; at < n; at += 4) {
       const k = slots[at];
       if (typeof k === 'string') all.add(k);
     }
     return all;
   }
 
+  /** The slots a collection wrote from `base` on, copied out; `top` goes back to `base`. */
+  private collected(base: number): (string | number | YNode)[] {
+    const out = this.scratch.slice(base, this.top);
+    this.top = base;
+    return out;
+  }
+
+  /** The items a sequence wrote from `base` on, copied out; `itemTop` goes back to `base`. */
+  private collectedItems(base: number): YNode[] {
+    const out = this.itemScratch.slice(base, this.itemTop);
+    this.itemTop = base;
+    return out;
+  }
+
+  private pushEntry(key: string, value: YNode | string, keyStart: number, keyEnd: number): void {
+    const s = this.scratch;
+    s[this.top++] = key;
+    s[this.top++] = value;
+    s[this.top++] = keyStart;
+    s[this.top++] = keyEnd;
+  }
+
   private blockMap(p: number, col: number): YMap {
     if (++this.depth > 150) throw OUT;
-    const slots: (string | number | YNode)[] = [];
+    const base = this.top;
     let seen: Set<string> | undefined;
     const start = p;
     for (;;) {
       const colon = this.keyColon(p);
       if (colon < 0) throw OUT;
       const key = this.key(p, colon);
-      seen = this.noteKey(slots, key, seen);
+      seen = this.noteKey(base, key, seen);
       let q = colon + 1;
       while (this.text.charCodeAt(q) === SP) q++;
       const value = this.value(q, col, -1, false);
-      slots.push(key, value, p, colon);
+      this.pushEntry(key, value, p, colon);
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
       const ind = this.indentAt(next);
@@ -394,7 +414,7 @@ class Reader {
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
     }
     this.depth--;
-    return new MapNode(slots.slice(), this.file, start, this.end);
+    return new MapNode(this.collected(base), this.file, start, this.end, this.text);
   }
 
   /** An implicit block key from `p` to the colon at `colon`, as the library converts it. */
@@ -425,6 +445,29 @@ class Reader {
     return text;
   }
 
+  /**
+   * The text of a plain scalar from `p` to `end`. A cluster file repeats most of its values (node names, label values,
+   * port names, kinds, versions), and the tree keeps every one for as long as it lives: a value met recently is found
+   * in a direct-mapped cache checked against the text in place and shared, not sliced out again.
+   */
+  private plainText(p: number, end: number): string {
+    const t = this.text;
+    const length = end - p;
+    if (length > VALUE_CACHE_MAX_LENGTH || length < 2) return t.slice(p, end);
+    const slot =
+      (length * 31 +
+        t.charCodeAt(p) * 7 +
+        t.charCodeAt(end - 1) * 131 +
+        t.charCodeAt(end - 2) * 17 +
+        t.charCodeAt(end - 3)) &
+      (VALUE_CACHE_SIZE - 1);
+    const cached = this.valueCache[slot];
+    if (cached !== undefined && cached.length === length && t.startsWith(cached, p)) return cached;
+    const text = t.slice(p, end);
+    this.valueCache[slot] = text;
+    return text;
+  }
+
   /** One string per distinct key text (see `keys`). */
   private intern(key: string): string {
     const known = this.keys.get(key);
@@ -435,9 +478,12 @@ class Reader {
 
   /**
    * The value after `key:` or `- `, starting at `p` (spaces skipped). `parent`: the column of the mapping or
-   * sequence holding it. `col`: the column of `p` for a sequence item (where a compact mapping starts).
+   * sequence holding it. `col`: the column of `p` for a sequence item (where a compact mapping starts). A mapping's
+   * value that is a plain scalar (or empty) is returned as its text, which the mapping keeps (MapNode).
    */
-  private value(p: number, parent: number, col: number, seqItem: boolean): YNode {
+  private value(p: number, parent: number, col: number, seqItem: true): YNode;
+  private value(p: number, parent: number, col: number, seqItem: false): YNode | string;
+  private value(p: number, parent: number, col: number, seqItem: boolean): YNode | string {
     const t = this.text;
     const c = t.charCodeAt(p);
     if (p >= this.len || c === NL || c === HASH) {
@@ -457,17 +503,23 @@ class Reader {
       if (c === HASH || this.trailingEnd(lineEnd < this.len ? lineEnd + 1 : lineEnd, next) > 0) throw OUT;
       this.pos = lineEnd < this.len ? lineEnd + 1 : lineEnd;
       this.end = at;
-      return new ScalarNode(null, '', this.file, at, at);
+      return seqItem || !this.valuesAsText ? new ScalarNode(null, '', this.file, at, at) : '';
     }
     if (seqItem) {
       if (c === DASH && this.dashIndicator(p)) throw OUT;
       if (this.keyColon(p) >= 0) return this.blockMap(p, col);
+      return this.inline(p, parent, false);
     }
-    return this.inline(p, parent);
+    return this.inline(p, parent, this.valuesAsText);
   }
 
-  /** A scalar or flow collection on the rest of the line at `p`, then the end of that line. */
-  private inline(p: number, parent: number): YNode {
+  /**
+   * A scalar or flow collection on the rest of the line at `p`, then the end of that line; `asText`: a plain scalar
+   * as its text (a mapping's value).
+   */
+  private inline(p: number, parent: number, asText: false): YNode;
+  private inline(p: number, parent: number, asText: boolean): YNode | string;
+  private inline(p: number, parent: number, asText: boolean): YNode | string {
     const t = this.text;
     const c = t.charCodeAt(p);
     let node: YNode;
@@ -498,9 +550,9 @@ class Reader {
     }
     let valueEnd = stop;
     while (t.charCodeAt(valueEnd - 1) === SP) valueEnd--;
-    const source = t.slice(p, valueEnd);
+    const source = this.plainText(p, valueEnd);
     this.finishLine(valueEnd);
-    return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
+    return asText ? source : new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
   }
 
   /** `?`, `:` or `-` followed by a space or the line end: an indicator, not the start of a plain scalar. */
@@ -592,8 +644,8 @@ class Reader {
     const open = t.charCodeAt(p);
     const close = open === LBRACK ? RBRACK : RBRACE;
     let q = this.skipSpaces(p + 1);
-    const items: YNode[] = [];
-    const slots: (string | number | YNode)[] = [];
+    const base = this.top;
+    const itemBase = this.itemTop;
     let seen: Set<string> | undefined;
     if (t.charCodeAt(q) !== close) {
       for (;;) {
@@ -606,11 +658,12 @@ class Reader {
           q = this.skipSpaces(q + 1);
           const c = t.charCodeAt(q);
           if (c === COMMA || c === close) throw OUT; // `{a: }`: left to the library
-          const v = this.flowNode(q);
-          seen = this.noteKey(slots, key, seen);
-          slots.push(key, v, keyStart, keyEnd);
+          const v = this.flowValue(q);
+          seen = this.noteKey(base, key, seen);
+          this.pushEntry(key, v, keyStart, keyEnd);
         } else {
-          items.push(this.flowNode(q));
+          const item = this.flowNode(q);
+          this.itemScratch[this.itemTop++] = item;
         }
         q = this.skipSpaces(this.pos);
         const c = t.charCodeAt(q);
@@ -626,8 +679,19 @@ class Reader {
     this.depth--;
     this.pos = q + 1;
     return open === LBRACK
-      ? new SeqNode(items.slice(), this.file, p, q + 1)
-      : new MapNode(slots.slice(), this.file, p, q + 1);
+      ? new SeqNode(this.collectedItems(itemBase), this.file, p, q + 1)
+      : new MapNode(this.collected(base), this.file, p, q + 1, this.text);
+  }
+
+  /** A flow mapping's value: a plain scalar as its text, which the mapping keeps (MapNode). */
+  private flowValue(p: number): YNode | string {
+    const t = this.text;
+    const c = t.charCodeAt(p);
+    if (!this.valuesAsText || c === LBRACK || c === LBRACE || c === DQ || c === SQ) return this.flowNode(p);
+    const valueEnd = this.plainEnd(p, false);
+    this.pos = valueEnd;
+    if (t.charCodeAt(this.skipSpaces(valueEnd)) === COLON) throw OUT; // `{a: b: c}`
+    return this.plainText(p, valueEnd);
   }
 
   private flowNode(p: number): YNode {
@@ -650,7 +714,7 @@ class Reader {
       return new ScalarNode(value, value, this.file, p, close);
     }
     const valueEnd = this.plainEnd(p, key);
-    const source = t.slice(p, valueEnd);
+    const source = this.plainText(p, valueEnd);
     this.pos = valueEnd;
     return new ScalarNode(resolvePlain(source), source, this.file, p, valueEnd);
   }

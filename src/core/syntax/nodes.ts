@@ -8,6 +8,7 @@
  */
 import type { Span } from '../problem';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml';
+import { resolvePlain } from './plain';
 
 export class ScalarNode implements YScalar {
   declare readonly kind: 'scalar';
@@ -36,14 +37,27 @@ export class SeqNode implements YSeq {
   }
 }
 
-/** A mapping's entries, four slots each: key, value, key start, key end. */
+/**
+ * A mapping's entries, four slots each: key, value, key start, key end. The fast reader writes a plain scalar value
+ * as its text (a string) in the value slot, and the mapping makes its node when it is read (see MapNode).
+ */
 export type MapSlots = readonly (string | number | YNode)[];
+
+const SP = 32;
+const COLON = 58;
 
 /**
  * A mapping keeps its entries in one array of slots, not as an object per entry: a cluster dump has about one
  * entry per line, and an entry object each (with its array of them) was the largest share of the tree that stays
  * alive while the model is built. `entries` makes the entry objects when asked, new on each read (short-lived,
- * so cheap to collect): the model reads fields through `lookup`, which makes nothing.
+ * so cheap to collect): the model reads fields through `lookup`, which makes nothing for a collection.
+ *
+ * A plain scalar value from the fast reader is kept as its text until first read: most values of a cluster dump
+ * (uids, timestamps, status fields) are never read, and a node object for each was a third of the tree's objects (the
+ * garbage collector's work while the tree and the model are built). Its node is made on each read, like an entry (a
+ * scalar read twice is two equal nodes): its value is the text resolved as a plain scalar, and it starts after the
+ * key's colon and the spaces that follow (the reader's `text` holds them) and is as long as its text (a plain scalar
+ * is written as it reads).
  */
 export class MapNode implements YMap {
   declare readonly kind: 'map';
@@ -52,6 +66,8 @@ export class MapNode implements YMap {
     readonly file: string,
     readonly start: number,
     readonly end: number,
+    /** The text the reader read, where a value kept as text finds its offset; '' when every value is a node. */
+    private readonly text = '',
   ) {}
   get span(): Span {
     return { file: this.file, start: this.start, end: this.end };
@@ -63,12 +79,30 @@ export class MapNode implements YMap {
     return this.slots[i * 4] as string;
   }
   valueAt(i: number): YNode {
-    return this.slots[i * 4 + 1] as YNode;
+    return this.nodeAt(i * 4);
+  }
+  /**
+   * The value of the entry whose slots start at `at`, made into a node when it is kept as text: on each read, not
+   * once for all (putting the node in the text's place made every value read a young object held by an old array,
+   * which cost the collector more than making it again).
+   */
+  private nodeAt(at: number): YNode {
+    const slots = this.slots;
+    const value = slots[at + 1];
+    if (typeof value !== 'string') return value as YNode;
+    // From the key's end (its colon in a block mapping; in a flow mapping, spaces and then the colon): past the colon
+    // and the spaces after it.
+    const t = this.text;
+    let p = slots[at + 3] as number;
+    while (t.charCodeAt(p) === SP) p++;
+    if (t.charCodeAt(p) === COLON) p++;
+    while (t.charCodeAt(p) === SP) p++;
+    return new ScalarNode(resolvePlain(value), value, this.file, p, p + value.length);
   }
   entryAt(i: number): YEntry {
     const s = this.slots;
     const at = i * 4;
-    return new EntryNode(s[at] as string, s[at + 1] as YNode, this.file, s[at + 2] as number, s[at + 3] as number);
+    return new EntryNode(s[at] as string, this.nodeAt(at), this.file, s[at + 2] as number, s[at + 3] as number);
   }
   get entries(): YEntry[] {
     const out: YEntry[] = new Array<YEntry>(this.size);
@@ -78,7 +112,7 @@ export class MapNode implements YMap {
   /** The value of the first entry with this key (a key written twice is read as its first value). */
   lookup(key: string): YNode | undefined {
     const s = this.slots;
-    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return s[at + 1] as YNode;
+    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return this.nodeAt(at);
     return undefined;
   }
   /** The first entry with this key. */

@@ -35,12 +35,15 @@ export interface YMap extends YBase {
   readonly kind: 'map';
   /** Made on each read (see nodes.ts): keep the array while you loop over it. */
   readonly entries: readonly YEntry[];
-  /** The number of entries, and each entry's key and value by index, with nothing made. */
+  /**
+   * The number of entries, and each entry's key and value by index, with no entry object made (a plain scalar value
+   * of the fast reader is made into its node on each read: keep the node while you use it).
+   */
   readonly size: number;
   keyAt(i: number): string;
   valueAt(i: number): YNode;
   entryAt(i: number): YEntry;
-  /** The value of the first entry with `key`, with nothing made. */
+  /** The value of the first entry with `key`, with no entry object made. */
   lookup(key: string): YNode | undefined;
   entry(key: string): YEntry | undefined;
 }
@@ -235,7 +238,7 @@ export function entry(map: YMap, key: string): YEntry | undefined {
 }
 
 export function get(node: YNode | undefined, key: string): YNode | undefined {
-  // The model reads every field through here: a plain loop over the mapping's slots, nothing made per lookup.
+  // The model reads every field through here: a plain loop over the mapping's slots, no entry made per lookup.
   return node?.kind === 'map' ? node.lookup(key) : undefined;
 }
 
