@@ -75,7 +75,7 @@ describe('lintFiles: what netpath lint runs, without keeping the syntax trees', 
     // A full collection before each reading, so the heap holds only what is reachable.
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const files = [{ path: 'list.yaml', text: kubernetesList({ name: 'm', nodes: 40, pods: 2000, services: 40 }) }];
+    const files = [{ path: 'list.yaml', text: kubernetesList({ name: 'm', nodes: 60, pods: 3000, services: 60 }) }];
     gc();
     const before = process.memoryUsage().heapUsed;
     // Parsed in a function of its own, so nothing holds the trees once their size is read.
