@@ -174,16 +174,29 @@ interface StepList {
 type AllOf<T> = { readonly [K in keyof Required<T>]: T[K] };
 
 function step(s: WalkState, st: Step): WalkState {
-  // Field by field, not a spread (a step is linked at most hops of every path; a literal of one shape is cheaper than
-  // copying the state's properties). The optional ones are read as values only, so an absent one may be undefined;
-  // typed (AllOf) so that a field added to WalkState must be added here too.
+  return stateWith(s, s.pkt, s.probability, { step: st, prev: s.tail }, s.nat);
+}
+
+/**
+ * `s` with a new packet, probability, step list and NAT record. Field by field, not a spread (a state is made at most
+ * hops of every path; a literal of one shape is cheaper than copying the state's properties). The optional fields are
+ * read as values only, so an absent one may be undefined; typed (AllOf) so that a field added to WalkState must be
+ * added here too.
+ */
+function stateWith(
+  s: WalkState,
+  pkt: WalkState['pkt'],
+  probability: number,
+  tail: WalkState['tail'],
+  nat: WalkState['nat'],
+): WalkState {
   const next: AllOf<WalkState> = {
-    pkt: s.pkt,
-    probability: s.probability,
+    pkt,
+    probability,
     hops: s.hops,
     pending: s.pending,
-    tail: { step: st, prev: s.tail },
-    nat: s.nat,
+    tail,
+    nat,
     seen: s.seen,
     entry: s.entry,
     ct: s.ct,
@@ -740,21 +753,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           prev: tail,
         };
     }
-    // Field by field, as in step().
-    const st: AllOf<WalkState> = {
-      pkt,
-      probability: s.probability * out.probability,
-      hops: s.hops,
-      pending: s.pending,
-      tail,
-      nat,
-      seen: s.seen,
-      entry: s.entry,
-      ct: s.ct,
-      egressJudged: s.egressJudged,
-      tunnel: s.tunnel,
-      reply: s.reply,
-    };
+    const st = stateWith(s, pkt, s.probability * out.probability, tail, nat);
     if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
     let last: FilterDecision | undefined;
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
