@@ -89,11 +89,21 @@ export async function runProcess(argv: readonly string[]): Promise<ProcessOutcom
   };
   const signals: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
   if (stoppable) for (const s of signals) process.on(s, onSignal);
+  // A reader that goes away early (`netpath lint … | head`) closes the pipe. Node ignores SIGPIPE and reports EPIPE as
+  // an error on the stream, which unhandled ends the process with a stack trace; instead the output stops there and
+  // the command finishes (a stoppable one still removes what it made) with its own exit code.
+  const open = { stdout: true, stderr: true };
+  const closedBy = (stream: 'stdout' | 'stderr') => (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    open[stream] = false;
+  };
+  process.stdout.on('error', closedBy('stdout'));
+  process.stderr.on('error', closedBy('stderr'));
   try {
     const code = await main(argv, {
       cwd: process.cwd(),
-      out: (t) => process.stdout.write(t),
-      err: (t) => process.stderr.write(t),
+      out: (t) => void (open.stdout && process.stdout.write(t)),
+      err: (t) => void (open.stderr && process.stderr.write(t)),
       terminal: terminalOf(process.stdout, process.env),
       ...(stoppable ? { signal: stop.signal } : {}),
     });
