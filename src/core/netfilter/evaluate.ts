@@ -526,18 +526,18 @@ function recordRecent(rule: Rule, state: State): State {
 type TargetResult =
   { readonly kind: 'continue'; readonly state: State } | { readonly kind: 'branches'; readonly branches: Branch[] };
 
-/** The decision of a rule whose target applies. */
-function targetDecision(
-  env: Env,
-  chain: Chain,
-  index: number,
-  rule: Rule,
-  probability: number | undefined,
-  action: string,
-  effect: DecisionEffect,
-  target?: string,
-): Decision {
-  return ruleDecision(env, chain, index, rule, true, action, effect, probability, target);
+/** Where a target applies: the rule, its place in its chain, and the probability its side of a statistic had. */
+interface TargetSite {
+  readonly env: Env;
+  readonly chain: Chain;
+  readonly index: number;
+  readonly rule: Rule;
+  readonly probability: number | undefined;
+}
+
+/** `s` with the decision of the rule at `at`, whose target applied. */
+function decideAt(s: State, at: TargetSite, action: string, effect: DecisionEffect, target?: string): State {
+  return decide(s, ruleDecision(at.env, at.chain, at.index, at.rule, true, action, effect, at.probability, target));
 }
 
 /** A target's one way on: `state` ending with `end`. */
@@ -555,79 +555,54 @@ function applyTarget(
   probability: number | undefined,
 ): TargetResult {
   const t = rule.target;
-  // No closures here: this runs for every matching rule of every hook of every path, and a closure made per call
-  // (wrapped to keep its name under tsx/esbuild's keepNames) cost more than the rest of the function.
+  // A plain object, not a closure: this runs for every matching rule of every hook of every path, and a closure made
+  // per call (wrapped to keep its name under tsx/esbuild's keepNames) cost more than the rest of the function.
+  const at: TargetSite = { env, chain, index, rule, probability };
   const s = state0;
   switch (t.kind) {
     case 'none':
       return {
         kind: 'continue',
-        state: decide(s, targetDecision(env, chain, index, rule, probability, 'no target (counters only)', 'none')),
+        state: decideAt(s, at, 'no target (counters only)', 'none'),
       };
     case 'accept':
-      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'ACCEPT', 'ACCEPT')), {
+      return ended(decideAt(s, at, 'ACCEPT', 'ACCEPT'), {
         kind: 'verdict',
         verdict: 'ACCEPT',
       });
     case 'drop':
-      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'DROP', 'DROP')), {
+      return ended(decideAt(s, at, 'DROP', 'DROP'), {
         kind: 'verdict',
         verdict: 'DROP',
       });
     case 'reject':
-      return ended(
-        decide(
-          s,
-          targetDecision(
-            env,
-            chain,
-            index,
-            rule,
-            probability,
-            t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT',
-            'REJECT',
-          ),
-        ),
-        {
-          kind: 'verdict',
-          verdict: 'REJECT',
-          ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
-        },
-      );
+      return ended(decideAt(s, at, t.rejectWith ? `REJECT --reject-with ${t.rejectWith}` : 'REJECT', 'REJECT'), {
+        kind: 'verdict',
+        verdict: 'REJECT',
+        ...(t.rejectWith ? { rejectWith: t.rejectWith } : {}),
+      });
     case 'return':
-      return ended(decide(s, targetDecision(env, chain, index, rule, probability, 'RETURN', 'RETURN')), RETURN);
+      return ended(decideAt(s, at, 'RETURN', 'RETURN'), RETURN);
     case 'log':
       return {
         kind: 'continue',
-        state: decide(
-          s,
-          targetDecision(
-            env,
-            chain,
-            index,
-            rule,
-            probability,
-            `LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`,
-            'LOG',
-          ),
-        ),
+        state: decideAt(s, at, `LOG${t.prefix ? ` "${t.prefix}"` : ''} (no effect on the packet)`, 'LOG'),
       };
     case 'notrack':
       return {
         kind: 'continue',
-        state: decide(
+        state: decideAt(
           { ...s, conntrack: { ...s.conntrack, state: 'UNTRACKED' } },
-          targetDecision(env, chain, index, rule, probability, 'NOTRACK (connection untracked)', 'NOTRACK'),
+          at,
+          'NOTRACK (connection untracked)',
+          'NOTRACK',
         ),
       };
     case 'mark': {
       const mark = ((s.packet.mark & ~t.mask) ^ t.xor) >>> 0;
       return {
         kind: 'continue',
-        state: decide(
-          { ...s, packet: { ...s.packet, mark } },
-          targetDecision(env, chain, index, rule, probability, `MARK ${t.text} -> ${hex(mark)}`, 'MARK'),
-        ),
+        state: decideAt({ ...s, packet: { ...s.packet, mark } }, at, `MARK ${t.text} -> ${hex(mark)}`, 'MARK'),
       };
     }
     case 'connmark': {
@@ -635,26 +610,27 @@ function applyTarget(
       if (t.op === 'save')
         return {
           kind: 'continue',
-          state: decide(
+          state: decideAt(
             { ...s, packet: { ...s.packet, ctmark: s.packet.mark } },
-            targetDecision(env, chain, index, rule, probability, 'CONNMARK --save-mark', 'CONNMARK'),
+            at,
+            'CONNMARK --save-mark',
+            'CONNMARK',
           ),
         };
       if (t.op === 'restore')
         return {
           kind: 'continue',
-          state: decide(
-            { ...s, packet: { ...s.packet, mark: ctmark } },
-            targetDecision(env, chain, index, rule, probability, 'CONNMARK --restore-mark', 'CONNMARK'),
-          ),
+          state: decideAt({ ...s, packet: { ...s.packet, mark: ctmark } }, at, 'CONNMARK --restore-mark', 'CONNMARK'),
         };
       if (t.op !== 'set') return { kind: 'continue', state: s };
       const next = ((ctmark & ~t.mask) ^ t.xor) >>> 0;
       return {
         kind: 'continue',
-        state: decide(
+        state: decideAt(
           { ...s, packet: { ...s.packet, ctmark: next } },
-          targetDecision(env, chain, index, rule, probability, `CONNMARK ${t.text} -> ${hex(next)}`, 'CONNMARK'),
+          at,
+          `CONNMARK ${t.text} -> ${hex(next)}`,
+          'CONNMARK',
         ),
       };
     }
@@ -675,14 +651,16 @@ function applyTarget(
         before,
         after,
       };
-      const st = decide(
+      const st = decideAt(
         {
           ...s,
           packet,
           nat: [...s.nat, rec],
           conntrack: { ...s.conntrack, ...(isD ? { dnat: true } : { snat: true }) },
         },
-        targetDecision(env, chain, index, rule, probability, `${rec.type} ${fmt(before)} -> ${fmt(after)}`, rec.type),
+        at,
+        `${rec.type} ${fmt(before)} -> ${fmt(after)}`,
+        rec.type,
       );
       return ended(st, { kind: 'verdict', verdict: 'ACCEPT' });
     }
@@ -695,20 +673,11 @@ function applyTarget(
           'MASQUERADE reached but the outgoing interface has no address; the kernel drops the packet.',
           rule.span,
         );
-        return ended(
-          withProblem(
-            decide(
-              s,
-              targetDecision(env, chain, index, rule, probability, 'MASQUERADE without an address: dropped', 'error'),
-            ),
-            p,
-          ),
-          {
-            kind: 'verdict',
-            verdict: 'DROP',
-            final: true,
-          },
-        );
+        return ended(withProblem(decideAt(s, at, 'MASQUERADE without an address: dropped', 'error'), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
       const before = endpoint(s.packet.src, s.packet.sport);
       const after = endpoint(addr, t.toPort ?? before.port);
@@ -727,17 +696,11 @@ function applyTarget(
         ...(after.port !== undefined ? { sport: after.port } : {}),
       };
       return ended(
-        decide(
+        decideAt(
           { ...s, packet, nat: [...s.nat, rec], conntrack: { ...s.conntrack, snat: true } },
-          targetDecision(
-            env,
-            chain,
-            index,
-            rule,
-            probability,
-            `MASQUERADE ${fmt(before)} -> ${fmt(after)}`,
-            'MASQUERADE',
-          ),
+          at,
+          `MASQUERADE ${fmt(before)} -> ${fmt(after)}`,
+          'MASQUERADE',
         ),
         {
           kind: 'verdict',
@@ -758,13 +721,7 @@ function applyTarget(
         );
         return {
           kind: 'continue',
-          state: withProblem(
-            decide(
-              s,
-              targetDecision(env, chain, index, rule, probability, `${label}: no such chain`, 'error', t.chain),
-            ),
-            p,
-          ),
+          state: withProblem(decideAt(s, at, `${label}: no such chain`, 'error', t.chain), p),
         };
       }
       if (stack.includes(t.chain)) {
@@ -774,45 +731,21 @@ function applyTarget(
           `Loop: chain '${t.chain}' is reached again through ${[...stack, t.chain].join(' -> ')}.`,
           rule.span,
         );
-        return ended(
-          withProblem(
-            decide(
-              s,
-              targetDecision(env, chain, index, rule, probability, `${label}: loop, stopped`, 'error', t.chain),
-            ),
-            p,
-          ),
-          {
-            kind: 'verdict',
-            verdict: 'DROP',
-            final: true,
-          },
-        );
+        return ended(withProblem(decideAt(s, at, `${label}: loop, stopped`, 'error', t.chain), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
       if (stack.length >= env.maxDepth) {
         const p = problem(DEPTH, 'error', `Jumps nested deeper than ${env.maxDepth} chains.`, rule.span);
-        return ended(
-          withProblem(
-            decide(
-              s,
-              targetDecision(env, chain, index, rule, probability, `${label}: too deep, stopped`, 'error', t.chain),
-            ),
-            p,
-          ),
-          {
-            kind: 'verdict',
-            verdict: 'DROP',
-            final: true,
-          },
-        );
+        return ended(withProblem(decideAt(s, at, `${label}: too deep, stopped`, 'error', t.chain), p), {
+          kind: 'verdict',
+          verdict: 'DROP',
+          final: true,
+        });
       }
-      const sub = runFrom(
-        env,
-        target,
-        0,
-        decide(s, targetDecision(env, chain, index, rule, probability, label, t.kind, t.chain)),
-        [...stack, t.chain],
-      );
+      const sub = runFrom(env, target, 0, decideAt(s, at, label, t.kind, t.chain), [...stack, t.chain]);
       const branches: Branch[] = [];
       for (const b of sub) {
         if (b.end.kind === 'verdict') branches.push(b);
