@@ -24,10 +24,12 @@
  *
  * Run under the browser lane's lock on a shared machine: flock /work/browser.lock npm run bench.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { netpathCluster, type ClusterSize } from './cluster';
+import type { Locator } from 'playwright-core';
 import { Workbench } from '../test/ui/workbench';
 import { measureTopologyView, recordLongTasks } from './topology-view';
 
@@ -53,6 +55,8 @@ const CHANGE_TIMEOUT = 120_000;
 
 interface Written {
   readonly file: string;
+  /** The same text as `file`, named `*.floor.txt`: NetPath leaves it alone, the floor probe marks its duplicate. */
+  readonly floor: string;
   /** The IP two pods have (how its problem reads: "<ip> is used by pod …"). */
   readonly duplicate: string;
   /** 1-based line of the duplicated IP. */
@@ -79,8 +83,11 @@ function writeCluster(dir: string, size: ClusterSize, k: number): Written {
   lines[second] = `    ip: ${duplicate}`;
   const file = path.join(dir, `${size.name}.netpath.yaml`);
   fs.writeFileSync(file, lines.join('\n'));
+  const floor = path.join(dir, `${size.name}.floor.txt`);
+  fs.writeFileSync(floor, lines.join('\n'));
   return {
     file,
+    floor,
     duplicate,
     line: second + 1,
     fromEnd: original.length - differs[0],
@@ -100,48 +107,7 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
   const open = performance.now() - t0;
   // Back to the editor, on the duplicated value's last character.
   await wb.runCommand('View: Focus Active Editor Group');
-  const edits: number[] = [];
-  const undos: number[] = [];
-  const editsInEditor: number[] = [];
-  const undosInEditor: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    await wb.page.keyboard.press('Control+G');
-    await wb.page.keyboard.type(String(w.line));
-    await wb.page.keyboard.press('Enter');
-    await wb.page.keyboard.press('End');
-    // Select the character that makes it a duplicate; typing the original's over it is one edit (one undo).
-    for (let k = 1; k < w.fromEnd; k++) await wb.page.keyboard.press('ArrowLeft');
-    await wb.page.keyboard.press('Shift+ArrowLeft');
-    // The duplicated IP's line is under the cursor: its error squiggle is on screen, or there is nothing to time.
-    if (!(await squiggles(wb)))
-      throw new Error(`no error squiggle on screen at line ${w.line}: the edit would time nothing`);
-    const t1 = performance.now();
-    const keyAt = new Date();
-    await wb.page.keyboard.type(w.originalChar);
-    const [editEditor, editPanel] = await Promise.all([
-      squigglesBecome(wb, false).then(() => performance.now() - t1),
-      duplicateRow.waitFor({ state: 'detached', timeout: CHANGE_TIMEOUT }).then(() => performance.now() - t1),
-    ]);
-    // When the key went, on the clock of the extension's log (same machine): its `analysed` line says when the
-    // change arrived there and when the diagnostics were published, so the trip each way can be read off.
-    process.stderr.write(
-      `  edit ${i + 1} of ${path.basename(w.file)}: key at ${keyAt.toISOString()}, squiggles gone ${editEditor.toFixed(0)} ms later\n`,
-    );
-    edits.push(editPanel);
-    editsInEditor.push(editEditor);
-    const t2 = performance.now();
-    const undoAt = new Date();
-    await wb.page.keyboard.press('Control+Z');
-    const [undoEditor, undoPanel] = await Promise.all([
-      squigglesBecome(wb, true).then(() => performance.now() - t2),
-      duplicateRow.waitFor({ timeout: CHANGE_TIMEOUT }).then(() => performance.now() - t2),
-    ]);
-    process.stderr.write(
-      `  undo ${i + 1} of ${path.basename(w.file)}: key at ${undoAt.toISOString()}, squiggles back ${undoEditor.toFixed(0)} ms later\n`,
-    );
-    undos.push(undoPanel);
-    undosInEditor.push(undoEditor);
-  }
+  const timed = await editAndUndo(wb, w, name, duplicateRow);
   const on = await typing(wb);
   await wb.runCommand('File: Revert File');
   // The same keys with NetPath off (the folder's settings): what typing costs without it, on this machine now.
@@ -154,12 +120,25 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
   await wb.runCommand('File: Revert File');
   await wb.runCommand('View: Close All Editors');
   await new Promise((r) => setTimeout(r, 2000));
+  // The floor: the same text and the same keys in a `.floor.txt` copy, whose squiggles come from the probe extension
+  // (bench/editor-floor) with no parse, model or worker. What is left of NetPath's time above it is NetPath's.
+  const floorName = path.basename(w.floor);
+  await wb.openQuick(floorName, 'apiVersion');
+  await goToLine(wb, w.line);
+  if (!(await squigglesWithin(wb, CHANGE_TIMEOUT)))
+    throw new Error(`the floor probe drew no squiggle in ${floorName}: is bench/editor-floor installed?`);
+  const floor = await editAndUndo(wb, w, floorName);
+  await wb.runCommand('File: Revert File');
+  await wb.runCommand('View: Close All Editors');
   return {
     open,
-    edit: median(edits),
-    undo: median(undos),
-    'edit (editor)': median(editsInEditor),
-    'undo (editor)': median(undosInEditor),
+    edit: timed.panel.edit,
+    undo: timed.panel.undo,
+    'edit (editor)': timed.editor.edit,
+    'undo (editor)': timed.editor.undo,
+    'edit (editor), floor': floor.editor.edit,
+    'undo (editor), floor': floor.editor.undo,
+    'edit (editor) over floor': timed.editor.edit - floor.editor.edit,
     typing: on.median,
     'typing worst': on.worst,
     'typing off': off.median,
@@ -168,9 +147,92 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
   };
 }
 
+interface EditTimes {
+  readonly edit: number;
+  readonly undo: number;
+}
+
+/**
+ * Three times: types the character that ends the duplicate (one edit) and times it until the squiggles are gone, then
+ * Ctrl+Z until they are back; medians. With `problemRow`, also until the row leaves and comes back to the Problems
+ * panel (`panel`). The editor must be focused on `name`.
+ */
+async function editAndUndo(
+  wb: Workbench,
+  w: Written,
+  name: string,
+  problemRow?: Locator,
+): Promise<{ editor: EditTimes; panel: EditTimes }> {
+  const edits: number[] = [];
+  const undos: number[] = [];
+  const editsInEditor: number[] = [];
+  const undosInEditor: number[] = [];
+  const panel = (shown: boolean, t: number): Promise<number> =>
+    problemRow
+      ? problemRow
+          .waitFor({ state: shown ? 'visible' : 'detached', timeout: CHANGE_TIMEOUT })
+          .then(() => performance.now() - t)
+      : Promise.resolve(Number.NaN);
+  for (let i = 0; i < 3; i++) {
+    await goToLine(wb, w.line);
+    await wb.page.keyboard.press('End');
+    // Select the character that makes it a duplicate; typing the original's over it is one edit (one undo).
+    for (let k = 1; k < w.fromEnd; k++) await wb.page.keyboard.press('ArrowLeft');
+    await wb.page.keyboard.press('Shift+ArrowLeft');
+    // The duplicated IP's line is under the cursor: its error squiggle is on screen, or there is nothing to time.
+    if (!(await squiggles(wb)))
+      throw new Error(`no error squiggle on screen at line ${w.line} of ${name}: the edit would time nothing`);
+    const t1 = performance.now();
+    const keyAt = new Date();
+    await wb.page.keyboard.type(w.originalChar);
+    const [editEditor, editPanel] = await Promise.all([
+      squigglesBecome(wb, false).then(() => performance.now() - t1),
+      panel(false, t1),
+    ]);
+    // When the key went, on the clock of the extension's log (same machine): its `analysed` line says when the
+    // change arrived there and when the diagnostics were published, so the trip each way can be read off.
+    process.stderr.write(
+      `  edit ${i + 1} of ${name}: key at ${keyAt.toISOString()}, squiggles gone ${editEditor.toFixed(0)} ms later\n`,
+    );
+    edits.push(editPanel);
+    editsInEditor.push(editEditor);
+    const t2 = performance.now();
+    const undoAt = new Date();
+    await wb.page.keyboard.press('Control+Z');
+    const [undoEditor, undoPanel] = await Promise.all([
+      squigglesBecome(wb, true).then(() => performance.now() - t2),
+      panel(true, t2),
+    ]);
+    process.stderr.write(
+      `  undo ${i + 1} of ${name}: key at ${undoAt.toISOString()}, squiggles back ${undoEditor.toFixed(0)} ms later\n`,
+    );
+    undos.push(undoPanel);
+    undosInEditor.push(undoEditor);
+  }
+  return {
+    editor: { edit: median(editsInEditor), undo: median(undosInEditor) },
+    panel: { edit: median(edits), undo: median(undos) },
+  };
+}
+
+/** Ctrl+G to a 1-based line (the editor scrolls it into view: squiggles are drawn only on lines on screen). */
+async function goToLine(wb: Workbench, line: number): Promise<void> {
+  await wb.page.keyboard.press('Control+G');
+  await wb.page.keyboard.type(String(line));
+  await wb.page.keyboard.press('Enter');
+}
+
 /** Whether the editor shows an error squiggle (every one of the file's problems is an error). */
 function squiggles(wb: Workbench): Promise<boolean> {
   return wb.page.evaluate(() => document.querySelector('.monaco-editor .squiggly-error') !== null);
+}
+
+/** Whether error squiggles are drawn within `ms` (a file just opened, its diagnostics still on their way). */
+async function squigglesWithin(wb: Workbench, ms: number): Promise<boolean> {
+  return squigglesBecome(wb, true, ms).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -178,11 +240,11 @@ function squiggles(wb: Workbench): Promise<boolean> {
  * sees a diagnostic come and go first. The Problems panel follows later: VS Code gathers marker changes for 64 ms
  * before it updates the panel (its own debounce), so the panel's time is not the extension's alone.
  */
-async function squigglesBecome(wb: Workbench, shown: boolean): Promise<void> {
+async function squigglesBecome(wb: Workbench, shown: boolean, timeout = CHANGE_TIMEOUT): Promise<void> {
   await wb.page.waitForFunction(
     (want) => (document.querySelector('.monaco-editor .squiggly-error') !== null) === want,
     shown,
-    { polling: 'raf', timeout: CHANGE_TIMEOUT },
+    { polling: 'raf', timeout },
   );
 }
 
@@ -227,6 +289,25 @@ function analysisLog(dir: string): string[] {
   );
 }
 
+/** Packages the floor probe (bench/editor-floor, never shipped) into `dir`; returns the .vsix's path. */
+function packageFloorProbe(dir: string): string {
+  const out = path.join(dir, 'floor-probe.vsix');
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/@vscode/vsce/vsce'),
+      'package',
+      '--no-dependencies',
+      '--skip-license',
+      '--allow-missing-repository',
+      '--out',
+      out,
+    ],
+    { cwd: path.join(root, 'bench/editor-floor'), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return out;
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run \`node scripts/package.mjs\` first`);
   const server = (await import('../scripts/vscode-host/server.mjs')) as {
@@ -244,6 +325,7 @@ async function main(): Promise<void> {
   const written = sizes.map((s) => ({ size: s, w: writeCluster(dir, s, EDITOR_SIZES.indexOf(s)) }));
   const state = server.prepareState('editor-bench');
   await server.installExtension(state, vsix);
+  await server.installExtension(state, packageFloorProbe(state.dir));
   const cs = await server.startCodeServer({ name: 'editor-bench', state });
   const out: Record<string, number> = {};
   const shots = path.join(root, 'test-output/bench/editor');
