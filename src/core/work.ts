@@ -4,9 +4,12 @@
  * Plain increments on a module-level object, so counting costs nothing worth measuring.
  */
 export interface WorkCounters {
-  /** Rules the netfilter evaluator looked at (one per rule per packet per branch). */
+  /** Rules the netfilter evaluators (iptables and nftables) looked at (one per rule per packet per branch). */
   rulesEvaluated: number;
-  /** Rule objects the iptables parser made (parsed lines, memo templates, rules placed into a ruleset). */
+  /**
+   * Rule objects the iptables parser made (parsed lines, memo templates, rules placed into a ruleset) and rules the
+   * nftables parser made.
+   */
   ruleObjects: number;
   /** Traces the diagnostic rules ran as probes. */
   probes: number;

@@ -20,6 +20,7 @@
 import { followedSides } from '../branches';
 import { parseAddress, type Address } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
+import { work } from '../work';
 import type {
   NftChain,
   NftConntrack,
@@ -256,16 +257,19 @@ function addProblem(s: State, p: Problem): State {
 function runChain(env: Env, chain: NftChain, state: State, stack: readonly string[]): Branch[] {
   let live: State[] = [state];
   const out: Branch[] = [];
-  chain.rules.forEach((rule, index) => {
+  const rules = chain.rules;
+  // Every state ended (a verdict or a return): the chain's remaining rules see no packet.
+  for (let index = 0; index < rules.length && live.length > 0; index++) {
     const next: State[] = [];
     for (const s of live) {
-      for (const b of runRule(env, chain, index, rule, s, stack)) {
+      work.rulesEvaluated++;
+      for (const b of runRule(env, chain, index, rules[index], s, stack)) {
         if (b.end.kind === 'fall') next.push(b.state);
         else out.push(b);
       }
     }
     live = next;
-  });
+  }
   for (const s of live) out.push({ state: s, end: { kind: 'fall' } });
   return out;
 }

@@ -27,6 +27,7 @@ import type {
 } from './types';
 import { parseValue, selectorType, TYPE_NAMES } from './values';
 import { isOneOf, lookupTable } from '../lookup';
+import { work } from '../work';
 
 export const NFT_SYNTAX = 'nftables.syntax';
 export const NFT_UNSUPPORTED = 'nftables.unsupported';
@@ -818,6 +819,7 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
       span: tspan(list[0], list[list.length - 1]),
       ...(unsupported !== undefined ? { unsupported } : {}),
     };
+    work.ruleObjects++;
     if (prepend) c.rules.unshift(r);
     else c.rules.push(r);
     void t;

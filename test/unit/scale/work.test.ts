@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import { takeWork, type WorkCounters } from '../../../src/core/work';
-import { kubernetesList, netpathCluster, type ClusterSize } from '../../../bench/cluster';
+import { kubernetesList, netpathCluster, netpathNftablesCluster, type ClusterSize } from '../../../bench/cluster';
 
 /**
  * Work grows with the cluster, not faster: doubling nodes, pods and Services may at most (about) double what the
- * core does. Counted, never timed (bench/ holds the timings): rules the evaluator looked at, rule objects the
- * iptables parser made, probe traces the diagnostic rules ran, routes the data plane made.
+ * core does. Counted, never timed (bench/ holds the timings): rules the evaluators looked at, rule objects the
+ * iptables and nftables parsers made, probe traces the diagnostic rules ran, routes the data plane made.
  */
 function workOf(size: ClusterSize, write: (s: ClusterSize) => string): WorkCounters {
   const files = [{ path: `c${size.nodes}.yaml`, text: write(size) }];
@@ -44,6 +44,8 @@ for (const [format, write] of [
   ['NetPath topology', netpathCluster],
   ['kubectl List dump', kubernetesList],
   ['NetPath topology wired by flannel', flannelCluster],
+  // kube-proxy's nftables mode: its nft ruleset is generated and parsed per group of nodes alike, not per node.
+  ['NetPath topology, kube-proxy in nftables mode', netpathNftablesCluster],
 ] as const) {
   describe(`work grows near-linearly with the cluster (${format})`, () => {
     let base: WorkCounters;
