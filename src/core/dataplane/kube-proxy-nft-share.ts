@@ -1,13 +1,14 @@
 /**
- * kube-proxy's nftables-mode tables, generated and parsed once for all the nodes that get the same ones.
+ * kube-proxy's nftables-mode tables, generated once for all the nodes that get the same ones.
  *
  * kube-proxy writes the same tables on every node but for what depends on the node: the `nodeport-ips` set (the
  * node's addresses), the local-traffic detector (NodeCIDR: the node's pod CIDR; the bridge or veth prefix of its
  * plug-in), the endpoints it calls local (a Service with a Local traffic policy) and a LoadBalancer firewall's source
  * list (the node's address is let through). In a cluster with no Local traffic policy and no
  * `loadBalancerSourceRanges`, nodes with the same detector and the same NodePort addressing differ only in the
- * `nodeport-ips` set's elements. Such a group shares one "template": the tables of its first node, rendered and parsed
- * once. Each node's text is the template's with its own set put in, and its parsed ruleset is the template's with that
+ * `nodeport-ips` set's elements. Such a group shares one "template": the tables of its first node, rendered once, each
+ * chain parsed when first read (src/core/nftables/lazy.ts: a trace reads a few of the tens of thousands of a large
+ * cluster). Each node's text is the template's with its own set put in, and its ruleset is the template's with that
  * set swapped. The template's spans are placed in the node's text when they leave the packet filter: those after the
  * set move by the difference in its length.
  *
@@ -16,12 +17,19 @@
  */
 import {
   generateKubeProxyNftables,
+  layOutNftRuleset,
   nftNodePortIPsSet,
-  renderNftRuleset,
   renderNftSet,
   type KubeProxyNftInput,
 } from '../kubeproxy';
-import { parseNftRuleset, type NftRuleset, type NftSet, type NftTable } from '../nftables';
+import {
+  lazyNftTable,
+  parseNftRuleset,
+  type NftBlockAt,
+  type NftRuleset,
+  type NftSet,
+  type NftTable,
+} from '../nftables';
 import type { Node, Topology } from '../model/types';
 import type { Problem, Span } from '../problem';
 import { clusterFamilies, kubeProxyInput, type KubeProxyMemo } from './kube-proxy';
@@ -158,25 +166,32 @@ export function sharedKubeProxyNft(
   };
 }
 
-/** The first node's tables of a group, rendered and parsed; undefined if a set cannot be found in its text. */
+/**
+ * The first node's tables of a group, rendered, with each chain parsed when first read (a trace reads a few of the
+ * tens of thousands a large cluster's Services make); undefined if a table has no `nodeport-ips` set to swap.
+ */
 function makeTemplate(inputs: readonly KubeProxyNftInput[]): Template | undefined {
   let text = '';
   const tables: TemplateTable[] = [];
+  const laidOut: { readonly start: number; readonly blocks: readonly NftBlockAt[] }[] = [];
   for (const input of inputs) {
     const table = generateKubeProxyNftables(input);
-    const rendered = renderNftRuleset(table);
-    const set = table.sets.find((s) => s.name === 'nodeport-ips');
-    if (set) {
-      const block = renderNftSet(set);
-      const at = rendered.indexOf(`\n${block}\n`);
-      if (at < 0) return undefined;
-      tables.push({
-        family: table.family,
-        set: { start: text.length + at + 1, end: text.length + at + 1 + block.length },
-      });
+    const rendered = layOutNftRuleset(table);
+    const start = text.length;
+    const blocks = rendered.blocks.map((b) => ({ ...b, start: start + b.start, end: start + b.end }));
+    if (table.sets.some((s) => s.name === 'nodeport-ips')) {
+      const set = blocks.find((b) => b.kind === 'set' && b.name === 'nodeport-ips');
+      if (!set) return undefined;
+      tables.push({ family: table.family, set: { start: set.start, end: set.end } });
     } else tables.push({ family: table.family });
-    text += rendered;
+    laidOut.push({ start, blocks });
+    text += rendered.text;
   }
   work.kubeProxyNftRulesets++;
-  return { text, tables, parsed: parseNftRuleset(text, NFT_TEMPLATE_FILE, 0) };
+  const problems: Problem[] = [];
+  const lazy = laidOut.map((t) => lazyNftTable(text, NFT_TEMPLATE_FILE, t.start, t.blocks, problems));
+  const parsed = lazy.every((t) => t !== undefined)
+    ? { ruleset: { tables: lazy }, problems }
+    : parseNftRuleset(text, NFT_TEMPLATE_FILE, 0);
+  return { text, tables, parsed };
 }

@@ -30,6 +30,8 @@ export {
   nftPriorityText,
   nftTimeText,
   renderNftRuleset,
+  layOutNftRuleset,
+  type NftBlockPlace,
   renderNftTransaction,
   type KubeProxyNftInput,
   type NftBaseChain,

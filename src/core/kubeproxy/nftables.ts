@@ -651,7 +651,25 @@ export function renderNftSet(s: NftSetOut): string {
  * elements in another order (hash sets); nothing else differs.
  */
 export function renderNftRuleset(t: NftTableOut): string {
-  const blocks: string[][] = t.sets.map((s) => [renderNftSet(s)]);
+  return layOutNftRuleset(t).text;
+}
+
+/** Where each set, map and chain of a rendered table is in its text: from its keyword's line to its closing brace. */
+export interface NftBlockPlace {
+  readonly kind: 'set' | 'map' | 'chain';
+  readonly name: string;
+  /** A chain with a `type … hook …` line. */
+  readonly base: boolean;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The table rendered as `renderNftRuleset` does, with where each of its blocks lies in the text. */
+export function layOutNftRuleset(t: NftTableOut): { readonly text: string; readonly blocks: readonly NftBlockPlace[] } {
+  const blocks: { readonly place: Omit<NftBlockPlace, 'start' | 'end'>; readonly text: string }[] = t.sets.map((s) => ({
+    place: { kind: s.kind, name: s.name, base: false },
+    text: renderNftSet(s),
+  }));
   for (const c of t.chains) {
     const b = [`\tchain ${c.name} {`];
     if (c.base)
@@ -661,10 +679,18 @@ export function renderNftRuleset(t: NftTableOut): string {
     if (c.comment !== undefined) b.push(`\t\tcomment ${quote(c.comment)}`);
     for (const r of c.rules) b.push(`\t\t${nftListedRule(ruleText(r))}`);
     b.push('\t}');
-    blocks.push(b);
+    blocks.push({ place: { kind: 'chain', name: c.name, base: c.base !== undefined }, text: b.join('\n') });
   }
-  const lines = [`table ${t.family} ${t.name} {`, `\tcomment ${quote(t.comment)}`];
-  blocks.forEach((b, i) => lines.push(...(i > 0 ? [''] : []), ...b));
-  lines.push('}');
-  return `${lines.join('\n')}\n`;
+  const parts = [`table ${t.family} ${t.name} {\n\tcomment ${quote(t.comment)}`];
+  let at = parts[0].length;
+  const places: NftBlockPlace[] = [];
+  blocks.forEach((b, i) => {
+    // Each object on lines of its own, a blank line between objects.
+    const lead = i > 0 ? '\n\n' : '\n';
+    places.push({ ...b.place, start: at + lead.length, end: at + lead.length + b.text.length });
+    parts.push(lead, b.text);
+    at += lead.length + b.text.length;
+  });
+  parts.push('\n}\n');
+  return { text: parts.join(''), blocks: places };
 }

@@ -21,6 +21,7 @@ import { followedSides } from '../branches';
 import { parseAddress, type Address } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { work } from '../work';
+import { LazyNftChains } from './lazy';
 import type {
   NftChain,
   NftConntrack,
@@ -126,7 +127,11 @@ const BASE_CHAINS = new WeakMap<ReadonlyMap<string, NftChain>, readonly NftChain
 function baseChainsOf(table: NftTable): readonly NftChain[] {
   let found = BASE_CHAINS.get(table.chains);
   if (!found) {
-    found = [...table.chains.values()].filter((c) => c.base);
+    // A table parsed lazily parses only its base chains for this.
+    found =
+      table.chains instanceof LazyNftChains
+        ? table.chains.baseChains()
+        : [...table.chains.values()].filter((c) => c.base);
     BASE_CHAINS.set(table.chains, found);
   }
   return found;

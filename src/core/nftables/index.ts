@@ -18,4 +18,5 @@ export {
   NFT_UNSUPPORTED_REACHED,
   type NftHookChain,
 } from './evaluate';
+export { lazyNftTable, LazyNftChains, type NftBlockAt } from './lazy';
 export type * from './types';

@@ -153,7 +153,12 @@ const UNSUPPORTED_START = new Set([
 ]);
 
 /** Parses nft text. `file` and `baseOffset` place the spans (text embedded in a YAML file starts at `baseOffset`). */
-export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftParseResult {
+export function parseNftRuleset(
+  text: string,
+  file = '',
+  baseOffset = 0,
+  options: { readonly checkReferences?: boolean } = {},
+): NftParseResult {
   const toks = tokenize(text);
   const problems: Problem[] = [];
   const tables: TableB[] = [];
@@ -1084,36 +1089,17 @@ export function parseNftRuleset(text: string, file = '', baseOffset = 0): NftPar
   }
 
   // References: jump/goto targets and sets must exist in the same table.
-  for (const t of tables) {
-    for (const c of t.chains.values()) {
-      for (const r of c.rules) {
-        const check = (v: NftVerdict | undefined): void => {
-          if (v && (v.kind === 'jump' || v.kind === 'goto') && !t.chains.has(v.chain))
-            report(NFT_UNKNOWN_CHAIN, 'error', `No chain '${v.chain}' in table '${t.family} ${t.name}'.`, r.span);
-        };
-        for (const it of r.items) {
-          if (it.kind === 'verdict') check(it.verdict);
-          const ref = it.kind === 'match' ? it.rhs : it.kind === 'vmap' ? it.map : undefined;
-          if (ref?.kind === 'set' && !t.sets.has(ref.name))
-            report(NFT_UNKNOWN_SET, 'error', `No set or map '${ref.name}' in table '${t.family} ${t.name}'.`, r.span);
-          if (ref?.kind === 'values') for (const e of ref.elements) check(e.verdict);
-          if (it.kind === 'set-update' && !t.sets.has(it.set))
-            report(NFT_UNKNOWN_SET, 'error', `No set '${it.set}' in table '${t.family} ${t.name}'.`, r.span);
-        }
-      }
-    }
-    for (const s of t.sets.values())
-      for (const e of s.elements) {
-        const v = e.verdict;
-        if (v && (v.kind === 'jump' || v.kind === 'goto') && !t.chains.has(v.chain))
-          report(
-            NFT_UNKNOWN_CHAIN,
-            'error',
-            `Map '${s.name}' sends to chain '${v.chain}', which table '${t.family} ${t.name}' does not have.`,
-            s.span,
-          );
-      }
-  }
+  if (options.checkReferences !== false)
+    for (const t of tables)
+      problems.push(
+        ...nftReferenceProblems(
+          t,
+          (name) => t.chains.has(name),
+          (name) => t.sets.has(name),
+          t.chains.values(),
+          t.sets.values(),
+        ),
+      );
 
   return {
     ruleset: {
@@ -1269,4 +1255,55 @@ function selectorFrom(list: readonly Token[], i: number): { selector: NftSelecto
     }
   }
   return undefined;
+}
+
+/**
+ * Jumps, gotos and set lookups in `chains`, and verdicts in the maps of `sets`, that name a chain or set table `t` does
+ * not hold (`hasChain`, `hasSet`).
+ */
+export function nftReferenceProblems(
+  t: { readonly family: NftFamily; readonly name: string },
+  hasChain: (name: string) => boolean,
+  hasSet: (name: string) => boolean,
+  chains: Iterable<NftChain>,
+  sets: Iterable<NftSet>,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const c of chains) {
+    for (const r of c.rules) {
+      const check = (v: NftVerdict | undefined): void => {
+        if (v && (v.kind === 'jump' || v.kind === 'goto') && !hasChain(v.chain))
+          problems.push(
+            problem(NFT_UNKNOWN_CHAIN, 'error', `No chain '${v.chain}' in table '${t.family} ${t.name}'.`, r.span),
+          );
+      };
+      for (const it of r.items) {
+        if (it.kind === 'verdict') check(it.verdict);
+        const ref = it.kind === 'match' ? it.rhs : it.kind === 'vmap' ? it.map : undefined;
+        if (ref?.kind === 'set' && !hasSet(ref.name))
+          problems.push(
+            problem(NFT_UNKNOWN_SET, 'error', `No set or map '${ref.name}' in table '${t.family} ${t.name}'.`, r.span),
+          );
+        if (ref?.kind === 'values') for (const e of ref.elements) check(e.verdict);
+        if (it.kind === 'set-update' && !hasSet(it.set))
+          problems.push(
+            problem(NFT_UNKNOWN_SET, 'error', `No set '${it.set}' in table '${t.family} ${t.name}'.`, r.span),
+          );
+      }
+    }
+  }
+  for (const s of sets)
+    for (const e of s.elements) {
+      const v = e.verdict;
+      if (v && (v.kind === 'jump' || v.kind === 'goto') && !hasChain(v.chain))
+        problems.push(
+          problem(
+            NFT_UNKNOWN_CHAIN,
+            'error',
+            `Map '${s.name}' sends to chain '${v.chain}', which table '${t.family} ${t.name}' does not have.`,
+            s.span,
+          ),
+        );
+    }
+  return problems;
 }
