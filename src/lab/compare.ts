@@ -200,6 +200,40 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
 
+/**
+ * The chance, per flow, that the kernel doing exactly what the tracer predicts still fails the spread check: a
+ * predicted backend (or the predicted failure) not seen in any try. The kernel tier makes about 570 such checks (286
+ * load-balanced flows in each proxy mode, nearly all two backends at 0.5); at 16 tries each was missed by chance with
+ * 2 x 0.5^16 = 3.1e-5: one tier run in about 60 failed with the kernel right. With this budget at most one in 17,000
+ * does (two backends at 0.5 take up to 25 tries: one in 29,000). A passing flow costs no more: the client stops once
+ * every outcome was seen (two or three tries for two backends).
+ */
+export const SPREAD_MISS_BUDGET = 1e-7;
+/** The fewest tries of a load-balanced flow (what the check always had) and the most, for many unlikely backends. */
+export const MIN_SPREAD_TRIES = 16;
+export const MAX_SPREAD_TRIES = 256;
+
+/**
+ * How many tries a flow with several predicted outcomes may take (the client stops as soon as every one was seen):
+ * the fewest, from {@link MIN_SPREAD_TRIES}, for which the chance that independent tries miss some predicted backend,
+ * or the predicted failure, is at most {@link SPREAD_MISS_BUDGET} (by the union bound: the sum over the outcomes of
+ * (1 - p)^n). Capped at {@link MAX_SPREAD_TRIES}, where a backend predicted below about 6% keeps a larger chance.
+ */
+export function spreadTries(
+  outcomes: readonly Pick<PredictedOutcome, 'answeredBy' | 'disposition' | 'probability'>[],
+): number {
+  const shares = new Map<string, number>();
+  for (const o of outcomes) {
+    const key = o.answeredBy ?? (o.disposition !== 'delivered' ? '' : undefined);
+    if (key !== undefined) shares.set(key, (shares.get(key) ?? 0) + o.probability);
+  }
+  const missChance = (n: number): number =>
+    [...shares.values()].reduce((sum, p) => sum + Math.pow(1 - Math.min(1, Math.max(0, p)), n), 0);
+  let n = MIN_SPREAD_TRIES;
+  while (n < MAX_SPREAD_TRIES && missChance(n) > SPREAD_MISS_BUDGET) n++;
+  return n;
+}
+
 /** ClientIP session affinity: the first connection picks a backend at random, the later ones stay on it. */
 export const hasAffinity = (result: TraceResult): boolean =>
   result.paths.some((p) => p.hops.some((h) => h.steps.some((st) => st.kind === 'affinity')));

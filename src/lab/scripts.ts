@@ -7,7 +7,8 @@
  *   With an owner PID it exits when that process is gone (a verifier that crashed leaves no servers).
  * - The client makes a bounded number of tries to one address and port and prints one JSON array: per try the
  *   result (answered, refused, unreachable, denied, timeout, too-big, error), the reply, its own source address and port,
- *   and for UDP the payload it sent (a random token that finds the datagram in the captures).
+ *   and for UDP the payload it sent (a random token that finds the datagram in the captures). Every try of a run has a
+ *   source port of its own (see `nextPort` in the source).
  */
 
 export const LISTENER_SOURCE = String.raw`'use strict';
@@ -50,12 +51,25 @@ const o = JSON.parse(process.argv[2]);
 const norm = (a) => (typeof a === 'string' && a.startsWith('::ffff:') ? a.slice(7) : a);
 const classify = (code) => ({ ECONNREFUSED: 'refused', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', EPERM: 'denied', EACCES: 'denied', ETIMEDOUT: 'timeout', ECONNRESET: 'reset', EMSGSIZE: 'too-big' })[code] || 'error';
 function parseReply(text) { try { return JSON.parse(text); } catch { return undefined; } }
+// The client picks each try's source port (the kernel still picks the source address), a port no earlier try of this
+// run had: a try must be a new connection to every conntrack table on the way. A UDP datagram from a port an earlier
+// try used matches that try's entry (30 s and more) and keeps its NAT, so the backend would not be chosen anew; a TCP
+// SYN from it reopens the entry, which then holds the later try's NAT only. And conntrack entries and captured SYNs
+// are told apart by this port alone. Random picks repeat (16 tries from 28,000 ports: 0.4% of runs), so the used ones
+// are skipped. The SYN of a connection that fails is found in the captures too (a failed socket no longer tells its port).
+const PORT_BASE = 32768, PORT_COUNT = 28000;
+const usedPorts = new Set();
+function nextPort() {
+  let port = PORT_BASE + Math.floor(Math.random() * PORT_COUNT);
+  for (let i = 0; usedPorts.has(port) && i < PORT_COUNT; i++) port = PORT_BASE + ((port - PORT_BASE + 1) % PORT_COUNT);
+  usedPorts.add(port);
+  return port;
+}
 function tcpTry(attempt = 0) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    // The client picks its port (the kernel still picks the source address): the SYN of a connection that fails
-    // is then found in the captures too (a failed socket no longer tells its port). A port in use: another one.
-    const chosen = 32768 + Math.floor(Math.random() * 28000);
+    // A port in use (bind fails): another one.
+    const chosen = nextPort();
     let done = false, buf = '', local, localPort = chosen;
     const s = net.connect(Object.assign({ host: o.dst, port: o.port, localPort: chosen }, o.bind ? { localAddress: o.bind } : {}));
     const finish = (r) => {
@@ -84,7 +98,7 @@ function tcpTry(attempt = 0) {
     });
   });
 }
-function udpTry() {
+function udpTry(attempt = 0) {
   return new Promise((resolve) => {
     const t0 = Date.now();
     // The datagram's payload identifies this try in the captures (NAT may rewrite addresses and ports).
@@ -103,14 +117,24 @@ function udpTry() {
       resolve(Object.assign(r, { local, localPort, token, ms: Date.now() - t0 }));
     };
     const timer = setTimeout(() => finish({ result: 'timeout' }), o.timeoutMs);
-    s.on('error', (e) => finish({ result: classify(e.code), code: e.code }));
+    s.on('error', (e) => {
+      // A port in use: another one (as TCP).
+      if (e.code === 'EADDRINUSE' && e.syscall === 'bind' && attempt < 5 && !done) {
+        done = true;
+        clearTimeout(timer);
+        try { s.close(); } catch {}
+        return resolve(udpTry(attempt + 1));
+      }
+      finish({ result: classify(e.code), code: e.code });
+    });
     s.on('message', (m) => { const reply = parseReply(m.toString()); finish(reply ? { result: 'answered', reply } : { result: 'error', code: 'bad reply' }); });
     const go = () => s.connect(o.port, o.dst, (err) => {
       if (err) return finish({ result: classify(err.code), code: err.code });
       const a = s.address(); local = norm(a.address); localPort = a.port;
       s.send(payload, (e) => { if (e) finish({ result: classify(e.code), code: e.code }); });
     });
-    if (o.bind) s.bind({ address: o.bind, port: 0 }, go); else go();
+    // Bound to the port only (unless o.bind): the kernel picks the source address when the socket connects.
+    s.bind(Object.assign({ port: nextPort() }, o.bind ? { address: o.bind } : {}), go);
   });
 }
 (async () => {

@@ -4,9 +4,10 @@
  *
  * Observed per try: the listener's answer (who answered, the source address it saw), the client's own source
  * address, and per node namespace the conntrack entry of that try's source port (original vs reply tuple:
- * the DNAT and SNAT the kernel applied). Load-balanced flows are tried until every predicted backend answered
- * (at most MAX_TRIES). The lab is removed on success, failure and a stop; a verifier killed outright leaves
- * listeners that exit by themselves and a state file the next run cleans up.
+ * the DNAT and SNAT the kernel applied). Load-balanced flows are tried until every predicted backend answered, at
+ * most as many times as keep a backend's miss by chance below one in ten million (`spreadTries`). The lab is removed
+ * on success, failure and a stop; a verifier killed outright leaves listeners that exit by themselves and a state file
+ * the next run cleans up.
  *
  * A stop is the caller's AbortSignal: this library installs no process-wide signal handler (it runs embedded in the
  * editor and in test runners, whose SIGTERM must stay theirs); the CLI turns SIGINT/SIGTERM into an abort. A stop
@@ -17,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { traceFlow, type DataPlane, type Topology, type TraceProto } from '../core';
+import { traceFlow, type DataPlane, type Topology, type TraceProto, type TraceResult } from '../core';
 import { addressKey, parseAddress } from '../core/net/address';
 import {
   addLabProcesses,
@@ -35,7 +36,9 @@ import {
   hasAffinity,
   parseConntrack,
   predictedOutcomes,
+  spreadTries,
   type ClientTry,
+  type PredictedOutcome,
   type DevicesStatus,
   type FlowReport,
   type VerifyReport,
@@ -63,7 +66,6 @@ export {
 } from './compare';
 
 const TRY_TIMEOUT_MS = 700; // Below the 1 s SYN retransmit: a retransmitted SYN re-rolls the backend choice.
-const MAX_TRIES = 16;
 const AFFINITY_TRIES = 3;
 /** A run's clients (`ip netns exec` execs node, so the PID is the client's): a stopped verifier stops them, also one started after the stop. */
 interface Clients {
@@ -121,6 +123,23 @@ interface Context {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The trace of a flow that verify compares: with the answer's walk back (a request delivered whose answer is lost is
+ * no answer to the client).
+ */
+const traceRequest = (spec: FlowSpec) => ({
+  from: spec.from,
+  to: spec.to,
+  ...(spec.proto ? { proto: spec.proto } : {}),
+  ...(spec.size !== undefined ? { size: spec.size } : {}),
+  reply: true,
+});
+
+/** How many tries the client may make for a flow whose trace is `result`: see {@link spreadTries}. */
+function maxTriesOf(result: TraceResult, outcomes: readonly PredictedOutcome[]): number {
+  return hasAffinity(result) ? AFFINITY_TRIES : outcomes.length > 1 ? spreadTries(outcomes) : 1;
+}
+
 /** Sends one flow through the lab and compares it with the trace. */
 export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowReport> {
   const t0 = Date.now();
@@ -134,15 +153,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
     differences,
     ms: Date.now() - t0,
   });
-  // With the answer's walk back: a request delivered whose answer is lost is no answer to the client.
-  const request = {
-    from: spec.from,
-    to: spec.to,
-    ...(spec.proto ? { proto: spec.proto } : {}),
-    ...(spec.size !== undefined ? { size: spec.size } : {}),
-    reply: true,
-  };
-  const { result, problems } = traceFlow(ctx.topology, request, ctx.dp);
+  const { result, problems } = traceFlow(ctx.topology, traceRequest(spec), ctx.dp);
   const policy = ctx.lab.policy;
   if (!result)
     return {
@@ -203,7 +214,7 @@ export async function verifyFlow(ctx: Context, spec: FlowSpec): Promise<FlowRepo
   const answers = [...new Set(outcomes.flatMap((o) => (o.answeredBy ? [o.answeredBy] : [])))];
   const undelivered = outcomes.filter((o) => o.disposition !== 'delivered');
   const affinity = hasAffinity(result);
-  const maxTries = affinity ? AFFINITY_TRIES : outcomes.length > 1 ? MAX_TRIES : 1;
+  const maxTries = maxTriesOf(result, outcomes);
   const want = affinity ? { answers: [], failure: false } : { answers, failure: undelivered.length > 0 };
   const args = {
     dst: result.flow.dst,
@@ -467,17 +478,18 @@ async function runLab(
       }
       setCaptureDir(prefix, dir);
     }
-    // One capture per pod, node and external namespace for the whole run; bounded by the longest the flows can take.
+    // One capture per pod, node and external namespace for the whole run; bounded by the longest the flows can take
+    // (each may be tried twice, see below).
+    const flowSeconds = flows.reduce((sum, f) => {
+      const result = traceFlow(loaded.topology, traceRequest(f), loaded.dataPlane).result;
+      const tries = result ? maxTriesOf(result, predictedOutcomes(result, loaded.dataPlane)) : 1;
+      return sum + 2 * ((tries * (TRY_TIMEOUT_MS + 300)) / 1000 + 10);
+    }, 0);
     const points: CapturePoint[] = [...loaded.dataPlane.namespaces.values()].flatMap((n) => {
       const name = lab.netnsOf.get(n.id);
       return name ? [{ id: n.id, name }] : [];
     });
-    capture = await LabCapture.start(
-      points,
-      dir,
-      120 + flows.length * 2 * ((MAX_TRIES * (TRY_TIMEOUT_MS + 300)) / 1000 + 10),
-      signal,
-    );
+    capture = await LabCapture.start(points, dir, 120 + flowSeconds, signal);
     onCapture(capture);
     addLabProcesses(prefix, capture.processes);
     if (capture.problems.length) throw new LabError(`the captures could not start: ${capture.problems.join('; ')}`);

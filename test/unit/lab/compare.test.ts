@@ -11,6 +11,8 @@ import {
   formatVerifyText,
   parseConntrack,
   predictedOutcomes,
+  spreadTries,
+  SPREAD_MISS_BUDGET,
   type ClientTry,
   type ConntrackEntry,
   type VerifyReport,
@@ -369,5 +371,34 @@ describe('verify: NetworkPolicy verdicts', () => {
       ),
       wrongRule.differences.join('\n'),
     );
+  });
+});
+
+describe('verify: how many tries a load-balanced flow may take', () => {
+  const backend = (answeredBy: string, probability: number) =>
+    ({ answeredBy, disposition: 'delivered', probability }) as const;
+  const failure = (probability: number) => ({ answeredBy: null, disposition: 'dropped', probability }) as const;
+  /** The chance that n independent tries miss one of the outcomes (union bound, as spreadTries). */
+  const miss = (ps: readonly number[], n: number) => ps.reduce((s, p) => s + (1 - p) ** n, 0);
+
+  it('two backends at 0.5: 25 tries, the fewest that miss one by chance below the budget (16 did with 3.1e-5)', () => {
+    const n = spreadTries([backend('a:80', 0.5), backend('b:80', 0.5)]);
+    assert.equal(n, 25);
+    assert.ok(miss([0.5, 0.5], n) <= SPREAD_MISS_BUDGET && miss([0.5, 0.5], n - 1) > SPREAD_MISS_BUDGET);
+    assert.ok(miss([0.5, 0.5], 16) > 3e-5, 'the old 16 tries');
+  });
+
+  it('three backends, and a predicted failure counted as one more outcome', () => {
+    const third = 1 / 3;
+    assert.equal(spreadTries([backend('a:80', third), backend('b:80', third), backend('c:80', third)]), 43);
+    assert.equal(spreadTries([backend('a:80', 0.5), failure(0.25), failure(0.25)]), 25);
+  });
+
+  it('two paths to one backend are one outcome: never fewer than the 16 tries the check always had', () => {
+    assert.equal(spreadTries([backend('a:80', 0.5), backend('a:80', 0.5)]), 16);
+  });
+
+  it('a backend too unlikely for the budget: capped at 256', () => {
+    assert.equal(spreadTries([backend('a:80', 0.99), backend('b:80', 0.01)]), 256);
   });
 });
