@@ -44,6 +44,16 @@ export function boundedList(
   return items.slice(0, max);
 }
 
+/**
+ * The items of an array filled by `push`, in an array exactly as long, for the model to keep. A push into an empty
+ * array makes room for 17 items (V8 grows a backing store to 1.5 times its length plus 16), and the room is never
+ * given back: a pod's one address, one container and one port kept 150 bytes each of empty slots, about 70 MB at
+ * 150,000 pods, which the garbage collector copied twice while the model was built. An empty array has no store.
+ */
+export function exactArray<T>(items: T[]): T[] {
+  return items.length ? items.slice() : items;
+}
+
 /** The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}. */
 export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): Container[] {
   const items = list(node);
@@ -55,7 +65,7 @@ export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefine
   }
   if (items.length > MAX_POD_CONTAINERS)
     boundedList(b, node, MAX_POD_CONTAINERS, 'pod.too-many-containers', tooManyContainers);
-  return out;
+  return exactArray(out);
 }
 
 const tooManyContainers = (n: number): string => `${n} containers in one pod: no real pod has that many.`;
@@ -239,7 +249,7 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
         : { name: portName, containerPort, protocol, span, spans, origin },
     );
   }
-  return { name, ports, span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin };
+  return { name, ports: exactArray(ports), span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin };
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {

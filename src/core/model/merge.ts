@@ -463,9 +463,9 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
       endpointSource = 'selector';
       const selected = selectorIndex.select(svc.namespace, svc.selector);
       // One endpoint per pod and family, like one EndpointSlice per family: every pod's first address, then the others.
-      for (const p of selected) if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, svc.ports));
+      for (const p of selected) if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, svc.ports, endpoints));
       for (const p of selected)
-        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, svc.ports));
+        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, svc.ports, endpoints));
       // Pods that will exist: matched pods without an address yet, and workloads' pod templates.
       for (const p of selected)
         if (!p.ips.length) pending.push({ kind: 'Pod', id: p.id, replicas: undefined, span: p.spans.name ?? p.span });
@@ -520,12 +520,24 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
 }
 
 /** A selected pod's endpoint at one of its addresses, with the target port of each Service port it resolves. */
-function selectorEndpoint(ip: string, p: Pod, servicePorts: readonly ServicePort[]): Endpoint {
-  const ports: Record<string, number> = {};
+/**
+ * The endpoint of a selected pod's address. Its `ports` are the record of the endpoint before it (`before`, the
+ * Service's so far) when they are the same: a Service's pods nearly always resolve its ports alike, and a record of
+ * its own was one more object per pod that the model keeps (the model is immutable, so sharing one is safe).
+ */
+function selectorEndpoint(
+  ip: string,
+  p: Pod,
+  servicePorts: readonly ServicePort[],
+  before: readonly Endpoint[],
+): Endpoint {
+  let ports: Record<string, number> = {};
   for (const sp of servicePorts) {
     const target = resolveTargetPort(sp, p);
     if (target !== undefined) setOwn(ports, sp.name, target);
   }
+  const previous = before.length ? before[before.length - 1].ports : undefined;
+  if (previous && sameNumbers(previous, ports)) ports = previous;
   return {
     ip,
     pod: p.id,
@@ -536,6 +548,15 @@ function selectorEndpoint(ip: string, p: Pod, servicePorts: readonly ServicePort
     span: p.spans.name ?? p.span,
     ports,
   };
+}
+
+/** Whether two records hold the same keys (in the same order) with the same numbers. */
+function sameNumbers(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  const other = Object.keys(b);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== other[i] || a[keys[i]] !== b[keys[i]]) return false;
+  return true;
 }
 
 /**

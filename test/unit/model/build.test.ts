@@ -82,6 +82,24 @@ describe('model: NetPath documents', () => {
     );
   });
 
+  it("shares one ports record among a Service's endpoints that resolve its ports alike", () => {
+    const pods = [
+      '{name: p1, node: n, ip: 10.244.1.11, labels: {app: x}, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}',
+      '{name: p2, node: n, ip: 10.244.1.12, labels: {app: x}, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}',
+      '{name: p3, node: n, ip: 10.244.1.13, labels: {app: x}, containers: [{name: c, ports: [{name: http, containerPort: 9090}]}]}',
+    ];
+    const s = analyseYaml(
+      `${HEADER}nodes: [{name: n, podCIDR: 10.244.1.0/24}]\npods: [${pods.join(', ')}]\n` +
+        'services: [{name: x, clusterIP: 10.96.0.20, selector: {app: x}, ports: [{name: http, port: 80, targetPort: http}]}]\n',
+    ).topology.services[0];
+    assert.deepEqual(
+      s.endpoints.map((e) => e.ports),
+      [{ http: 8080 }, { http: 8080 }, { http: 9090 }],
+    );
+    assert.equal(s.endpoints[0].ports, s.endpoints[1].ports, 'the same record');
+    assert.notEqual(s.endpoints[1].ports, s.endpoints[2].ports);
+  });
+
   it('keeps spans that point at the source text', () => {
     assert.equal(spanText(a, t.pods[0].spans['ips.0']), '10.244.1.10');
     assert.equal(spanText(a, t.cluster.spans['serviceCIDRs.0']), '10.96.0.0/12');
