@@ -27,6 +27,11 @@ export interface WorkCounters {
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
    */
   kubeProxyNftRulesets: number;
+  /**
+   * Node rulesets with kube-proxy's iptables-mode lines scanned and parsed for a data plane: one per group of nodes
+   * that share theirs (nothing of their own, the same kube-proxy lines), or one per node that has rules of its own.
+   */
+  kubeProxyIptablesRulesets: number;
 }
 
 export const work: WorkCounters = {
@@ -37,6 +42,7 @@ export const work: WorkCounters = {
   netfilterSteps: 0,
   netfilterStepObjects: 0,
   kubeProxyNftRulesets: 0,
+  kubeProxyIptablesRulesets: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -49,6 +55,7 @@ export function takeWork(): WorkCounters {
     work.netfilterSteps =
     work.netfilterStepObjects =
     work.kubeProxyNftRulesets =
+    work.kubeProxyIptablesRulesets =
       0;
   return now;
 }

@@ -25,6 +25,7 @@ import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import type { NodeRules, RulesBlock } from './types';
 import type { HookResult } from '../netfilter/types';
+import { work } from '../work';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -398,6 +399,12 @@ export const rulesFileOf = (nodeName: string): string => `netpath:rules/${nodeNa
 
 export interface NodeRulesOptions {
   readonly kubeProxy?: KubeProxyGenerator;
+  /**
+   * kube-proxy's iptables mode: nodes with nothing of their own whose kube-proxy lines are the same (the generator
+   * gives alike nodes one output) share one parsed ruleset and its evaluation caches (default true). False scans and
+   * parses each node's ruleset for it alone: the reference the sharing is tested against.
+   */
+  readonly shareKubeProxyIptables?: boolean;
   /** File texts by path, to map the raw `iptables:` lines back into the YAML. */
   readonly files?: ReadonlyMap<string, string>;
 }
@@ -436,6 +443,7 @@ export function buildNodeRules(
   // ruleset with every node like it: parsed once, only the header (which names the node) differs.
   if (
     !options.kubeProxy &&
+    options.shareKubeProxyIptables !== false &&
     !node.iptables &&
     !portmap.nat &&
     (cni.sameOnEveryNode || (!cni.tables.nat && !cni.tables.filter))
@@ -447,6 +455,7 @@ export function buildNodeRules(
       // Chains parsed as they are read (a trace reads a few of kube-proxy's thousands); all of them for `problems`.
       // The lines go to the parse as they are assembled, kube-proxy's placed by what its generator knows of them
       // (not read back one by one); they are kept as one list only once the text is asked for.
+      work.kubeProxyIptablesRulesets++;
       const scan = lazyScanner(SHARED_RULES_FILE, memo.parse);
       const blocks = walkAssembly(
         [],
@@ -494,6 +503,7 @@ export function buildNodeRules(
   // enters are not parsed again for every node (those it enters come from the parse memo's templates).
   if (!options.kubeProxy && !node.iptables) {
     const file = rulesFileOf(node.name);
+    work.kubeProxyIptablesRulesets++;
     const scan = lazyScanner(file, memo.parse);
     const blocks = walkAssembly(
       header,
@@ -531,6 +541,7 @@ export function buildNodeRules(
     });
     rawProblems.push(...rawTextProblems(node, offsets));
   }
+  if (!options.kubeProxy) work.kubeProxyIptablesRulesets++;
   const { lines, origins, blocks } = assemble(header, parts);
   const file = rulesFileOf(node.name);
   // Parsed from the lines: the generated ones are the same strings on every node, found in the memo at once.
