@@ -5,12 +5,15 @@
  * problems, and the same traces. The reference is the same data plane compiled with `shareKubeProxyIptables: false`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyse, compileDataPlane, traceFlow, type DataPlane } from '../../../src/core';
 import type { Topology } from '../../../src/core/model/types';
 import { takeWork } from '../../../src/core/work';
 import { lazyParseWork } from '../../../src/core/netfilter/parse';
 import { netpathCluster } from '../../../bench/cluster';
+import { chainsOf } from '../../../src/core/netfilter/chains';
+import type { Chain, Ruleset, Table } from '../../../src/core/netfilter/types';
 
 /** The synthetic cluster (6 nodes, one in five Services a NodePort), kube-proxy in iptables mode. */
 function cluster(edit: (text: string) => string = (x) => x): string {
@@ -66,8 +69,8 @@ function flows(t: Topology): { from: string; to: string }[] {
  * Compiles `text` with and without sharing and holds every node's filter and every flow's trace equal; returns how
  * many rulesets with kube-proxy's lines the shared data plane scanned.
  */
-function assertSameAsUnshared(text: string): number {
-  const t = analyse([{ path: 'cluster.yaml', text }]).topology;
+function assertSameAsUnshared(text: string | readonly { path: string; text: string }[]): number {
+  const t = analyse(typeof text === 'string' ? [{ path: 'cluster.yaml', text }] : text).topology;
   assert.equal(t.cluster.kubeProxy.mode, 'iptables');
   takeWork();
   const own = compileDataPlane(t, { shareKubeProxyIptables: false });
@@ -112,6 +115,27 @@ describe("kube-proxy's iptables rulesets shared between nodes alike", () => {
     assert.equal(assertSameAsUnshared(dualStack()), 1);
   });
 
+  it('dual-stack with the bridge plug-in masquerading per pod: kube-proxy shared, the rest per node', () => {
+    const made = assertSameAsUnshared(
+      dualStack(
+        replacing(
+          '  serviceCIDRs: [10.96.0.0/16, "fd00:10:96::/112"]\n',
+          '  serviceCIDRs: [10.96.0.0/16, "fd00:10:96::/112"]\n  cni: {ipMasq: true}\n',
+        ),
+      ),
+    );
+    assert.equal(made, 1);
+  });
+
+  it('the portmap plug-in opens hostPorts on some nodes (a directory of dumps and config files)', () => {
+    const dir = 'examples/cni-conflist';
+    const files = readdirSync(dir, { recursive: true })
+      .map((f) => join(dir, String(f)))
+      .filter((f) => statSync(f).isFile())
+      .map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+    assertSameAsUnshared(files);
+  });
+
   it('nodePortAddresses name the nodes\u2019 network: the rules name each node\u2019s address, a ruleset per node', () => {
     const made = assertSameAsUnshared(
       cluster(
@@ -144,7 +168,7 @@ describe("kube-proxy's iptables rulesets shared between nodes alike", () => {
   });
 
   it('the bridge plug-in masquerades per pod: each node its own rules, still right', () => {
-    assert.equal(assertSameAsUnshared(cluster(replacing('ipMasq: false', 'ipMasq: true'))), 6);
+    assert.equal(assertSameAsUnshared(cluster(replacing('ipMasq: false', 'ipMasq: true'))), 1);
   });
 
   it("a second node's trace through the shared ruleset makes no chain objects", () => {
@@ -159,5 +183,24 @@ describe("kube-proxy's iptables rulesets shared between nodes alike", () => {
     traceFlow(t, { from: `pod/${b.id}`, to: `svc/${svc.name}:80` }, dp);
     assert.equal(lazyParseWork.chainObjects - before, 0, "the second node's chains are the first's");
     assert.equal(takeWork().kubeProxyIptablesRulesets, 0, 'no ruleset scanned for the second node');
+  });
+
+  it("nodes with CNI rules of their own: kube-proxy's chains are one set of objects, the built-in chains each node's", () => {
+    const t = analyse([{ path: 'cluster.yaml', text: cluster(replacing('ipMasq: false', 'ipMasq: true')) }]).topology;
+    const dp = compileDataPlane(t);
+    const [a, b] = nodeNetns(dp).map((id) => {
+      const f = dp.namespaces.get(id)?.filter;
+      return f && 'ruleset' in f ? (f.ruleset as Ruleset).tables.nat : undefined;
+    });
+    assert.ok(a && b, 'two nodes with a nat table');
+    const kubeServices = (x: Table): Chain | undefined => chainsOf(x).get('KUBE-SERVICES');
+    assert.ok(kubeServices(a), "kube-proxy's dispatch chain is there");
+    assert.equal(kubeServices(a), kubeServices(b), 'the same chain object on both nodes');
+    const postrouting = (x: Table): Chain | undefined => chainsOf(x).get('POSTROUTING');
+    assert.notEqual(postrouting(a), postrouting(b), "each node's own POSTROUTING (its pods' masquerade chains)");
+    assert.deepEqual(
+      a.chains.map((c) => c.name).filter((n) => n.startsWith('KUBE-')),
+      b.chains.map((c) => c.name).filter((n) => n.startsWith('KUBE-')),
+    );
   });
 });
