@@ -28,8 +28,9 @@ export interface WorkCounters {
    */
   kubeProxyNftRulesets: number;
   /**
-   * Node rulesets with kube-proxy's iptables-mode lines scanned and parsed for a data plane: one per group of nodes
-   * that share theirs (nothing of their own, the same kube-proxy lines), or one per node that has rules of its own.
+   * Rulesets with kube-proxy's iptables-mode lines scanned for a data plane: one per group of nodes that share theirs
+   * (nothing of their own, the same kube-proxy lines), one template of kube-proxy's lines per group of nodes with
+   * lines of their own (src/core/dataplane/kube-proxy-iptables-share.ts), and one per node parsed on its own.
    */
   kubeProxyIptablesRulesets: number;
 }
