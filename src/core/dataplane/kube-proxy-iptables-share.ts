@@ -301,7 +301,7 @@ function composeTable(mine: Table, theirs: Table): Table {
   const all = (): readonly Chain[] =>
     (list ??= [
       ...mine.chains.filter((c) => c.builtin),
-      ...theirs.chains.filter((c) => !c.builtin),
+      ...userChainsOf(theirs),
       ...mine.chains.filter((c) => !c.builtin && !fromTemplate(c.name)),
     ]);
   const table: Table = {
@@ -320,6 +320,15 @@ function composeTable(mine: Table, theirs: Table): Table {
     ),
   );
   return table;
+}
+
+const USER_CHAINS = new WeakMap<Table, readonly Chain[]>();
+
+/** A template table's user chains (kube-proxy's 100,000s), listed once for all the nodes that read the list. */
+function userChainsOf(theirs: Table): readonly Chain[] {
+  let list = USER_CHAINS.get(theirs);
+  if (!list) USER_CHAINS.set(theirs, (list = theirs.chains.filter((c) => !c.builtin)));
+  return list;
 }
 
 /** The composed table's chains by name, looked up in the part they come from (the whole map only for a walk). */
