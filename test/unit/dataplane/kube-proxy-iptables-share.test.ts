@@ -127,6 +127,18 @@ describe("kube-proxy's iptables rulesets shared between nodes alike", () => {
     assert.equal(made, 1);
   });
 
+  it('ClientIP session affinity with per-pod masquerade: the recent lists are found through both parts', () => {
+    const made = assertSameAsUnshared(
+      cluster((text) =>
+        replacing(
+          '  - name: svc0\n',
+          '  - name: svc0\n    sessionAffinity: ClientIP\n',
+        )(replacing('ipMasq: false', 'ipMasq: true')(text)),
+      ),
+    );
+    assert.equal(made, 1);
+  });
+
   it('the portmap plug-in opens hostPorts on some nodes (a directory of dumps and config files)', () => {
     const dir = 'examples/cni-conflist';
     const files = readdirSync(dir, { recursive: true })
