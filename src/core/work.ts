@@ -30,6 +30,12 @@ export interface WorkCounters {
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
    */
   kubeProxyNftRulesets: number;
+  /**
+   * Rulesets with kube-proxy's iptables-mode lines scanned for a data plane: one per group of nodes that share theirs
+   * (nothing of their own, the same kube-proxy lines), one template of kube-proxy's lines per group of nodes with
+   * lines of their own (src/core/dataplane/kube-proxy-iptables-share.ts), and one per node parsed on its own.
+   */
+  kubeProxyIptablesRulesets: number;
 }
 
 export const work: WorkCounters = {
@@ -40,6 +46,7 @@ export const work: WorkCounters = {
   netfilterSteps: 0,
   netfilterStepObjects: 0,
   kubeProxyNftRulesets: 0,
+  kubeProxyIptablesRulesets: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -52,6 +59,7 @@ export function takeWork(): WorkCounters {
     work.netfilterSteps =
     work.netfilterStepObjects =
     work.kubeProxyNftRulesets =
+    work.kubeProxyIptablesRulesets =
       0;
   return now;
 }

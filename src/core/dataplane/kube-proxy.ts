@@ -51,9 +51,18 @@ function detector(t: Topology, node: Node, family: Family): LocalDetector {
 export interface KubeProxyMemo {
   readonly generate: GenerateMemo;
   readonly services: Map<Family, readonly ServiceInput[]>;
+  /**
+   * A dual-stack node's tables, by its IPv4 and IPv6 outputs (the generator's, the same objects on nodes alike): so
+   * alike nodes get the same object, by which node-rules.ts finds the ruleset it parsed for the first of them.
+   */
+  readonly merged: WeakMap<GeneratedRules, WeakMap<GeneratedRules, KubeProxyTables>>;
 }
 
-export const newKubeProxyMemo = (): KubeProxyMemo => ({ generate: newGenerateMemo(), services: new Map() });
+export const newKubeProxyMemo = (): KubeProxyMemo => ({
+  generate: newGenerateMemo(),
+  services: new Map(),
+  merged: new WeakMap(),
+});
 
 /** The input kube-proxy on `node` would see for one family. */
 export function kubeProxyInput(
@@ -165,20 +174,40 @@ export function kubeProxyRules(t: Topology, node: Node, memo: KubeProxyMemo = ne
 }
 
 /** The lines of {@link kubeProxyRules} by table (the families' lines one after the other), without building the text. */
-export function kubeProxyTables(
-  t: Topology,
-  node: Node,
-  memo: KubeProxyMemo = newKubeProxyMemo(),
-): { readonly filter: GeneratedTable; readonly nat: GeneratedTable } {
+export function kubeProxyTables(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): KubeProxyTables {
   const gens = clusterFamilies(t).map((f) => generateKubeProxyTables(kubeProxyInput(t, node, f, memo), memo.generate));
   if (gens.length === 1) return gens[0];
-  const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => ({
-    chains: gens.flatMap((g) => pick(g).chains),
-    rules: gens.flatMap((g) => pick(g).rules),
-    names: gens.flatMap((g) => pick(g).names),
-    runs: gens.flatMap((g) => pick(g).runs),
-  });
-  return { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
+  const [first, second] = gens;
+  const known = gens.length === 2 ? memo.merged.get(first)?.get(second) : undefined;
+  if (known) return known;
+  // The lines themselves are joined only for a reader of them: the generator makes a Service chain's text when read.
+  const merge = (pick: (g: GeneratedRules) => GeneratedTable): GeneratedTable => {
+    let chains: string[] | undefined;
+    let rules: string[] | undefined;
+    return {
+      get chains(): string[] {
+        return (chains ??= gens.flatMap((g) => pick(g).chains));
+      },
+      get rules(): string[] {
+        return (rules ??= gens.flatMap((g) => pick(g).rules));
+      },
+      names: gens.flatMap((g) => pick(g).names),
+      runs: gens.flatMap((g) => pick(g).runs),
+    };
+  };
+  const merged = { filter: merge((g) => g.filter), nat: merge((g) => g.nat) };
+  if (gens.length === 2) {
+    let bySecond = memo.merged.get(first);
+    if (!bySecond) memo.merged.set(first, (bySecond = new WeakMap()));
+    bySecond.set(second, merged);
+  }
+  return merged;
+}
+
+/** kube-proxy's iptables-mode lines on a node, by table (both families' in a dual-stack cluster). */
+export interface KubeProxyTables {
+  readonly filter: GeneratedTable;
+  readonly nat: GeneratedTable;
 }
 
 /**

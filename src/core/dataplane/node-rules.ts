@@ -25,6 +25,13 @@ import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import type { NodeRules, RulesBlock } from './types';
 import type { HookResult } from '../netfilter/types';
+import { work } from '../work';
+import {
+  IPTABLES_TEMPLATE_FILE,
+  composeWithTemplate,
+  makeIptablesTemplate,
+  type IptablesTemplate,
+} from './kube-proxy-iptables-share';
 
 /** A piece of iptables-save text for one table: chain declarations and rules, in order. */
 export interface TableText {
@@ -67,6 +74,8 @@ export interface RulesMemo {
    * and their CNI plug-in (its block label is part of the text).
    */
   readonly shared: WeakMap<object, Map<string, SharedRules>>;
+  /** kube-proxy's chains scanned alone, by its output, for nodes with lines of their own (undefined: not scannable). */
+  readonly templates: WeakMap<object, IptablesTemplate | undefined>;
   /** Rule lines parsed for one node and met again on the next (most of kube-proxy's lines are the same on every node). */
   readonly parse: ParseMemo;
   podsByNode?: Map<string, Pod[]>;
@@ -76,6 +85,7 @@ export const newRulesMemo = (): RulesMemo => ({
   kubeProxy: newKubeProxyMemo(),
   parse: newParseMemo(),
   shared: new WeakMap(),
+  templates: new WeakMap(),
 });
 
 /** A ruleset body (everything after the node's header lines) parsed once for every node that has it. */
@@ -99,13 +109,20 @@ export function placeRulesSpan<S extends Span | undefined>(rules: NodeRules, spa
   if (!placed) PLACED.set(rules, (placed = new Map()));
   let p = placed.get(span);
   if (!p) {
-    p = { ...span, file: rulesFileOf(rules.nodeName), start: span.start + sh.shift, end: span.end + sh.shift };
+    const by = sh.regions ? regionShift(sh.regions, span.start) : sh.shift;
+    p = { ...span, file: rulesFileOf(rules.nodeName), start: span.start + by, end: span.end + by };
     placed.set(span, p);
   }
   return p as S;
 }
 
 const PLACED = new WeakMap<NodeRules, Map<Span, Span>>();
+
+/** How far a shared ruleset's offset moves into a node's text: by the region it is in (a span is in one line). */
+function regionShift(regions: NonNullable<NonNullable<NodeRules['shared']>['regions']>, at: number): number {
+  for (const r of regions) if (at >= r.start && at < r.end) return r.shift;
+  return 0;
+}
 
 /** An evaluation of a node's shared ruleset with every span moved into the node's own rules text. */
 export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
@@ -211,14 +228,14 @@ function chainDecls(lines: readonly string[]): Map<string, string> {
   return m;
 }
 
-const BUILTIN_DECLS: Readonly<Record<TableName, readonly string[]>> = {
+export const BUILTIN_DECLS: Readonly<Record<TableName, readonly string[]>> = {
   raw: ['PREROUTING', 'OUTPUT'],
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
 
-interface Part {
+export interface Part {
   readonly label: string;
   readonly author: RulesBlock['author'];
   readonly tables: RulesByTable;
@@ -250,7 +267,7 @@ export function rawLineOffsets(node: Node, fileText: string | undefined): Map<st
  * Joins the parts into the lines of one iptables-save text (never built here), with the YAML origin of the lines
  * that came from the node's raw text and where each contributor's block of rules is.
  */
-function assemble(
+export function assemble(
   header: readonly string[],
   parts: readonly Part[],
 ): { lines: string[]; origins: Map<number, LineOrigin>; blocks: RulesBlock[] } {
@@ -274,7 +291,7 @@ function assemble(
  * The lines of the assembled text in order, each handed to `emit` with the part it came from (none: a header,
  * table, label or default declaration line) and what its generator knows of it; returns the contributors' blocks.
  */
-function walkAssembly(
+export function walkAssembly(
   header: readonly string[],
   parts: readonly Part[],
   emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
@@ -348,7 +365,7 @@ function walkAssembly(
  * built-in chains' lines by name, and every declaration in order. A generator's 100,000s of names are walked as they
  * are, not copied into a map.
  */
-function declsOf(
+export function declsOf(
   t: TableText,
   builtins: readonly string[],
 ): { builtin: Map<string, string>; each(f: (name: string, line: string | undefined) => void): void } {
@@ -398,6 +415,12 @@ export const rulesFileOf = (nodeName: string): string => `netpath:rules/${nodeNa
 
 export interface NodeRulesOptions {
   readonly kubeProxy?: KubeProxyGenerator;
+  /**
+   * kube-proxy's iptables mode: nodes with nothing of their own whose kube-proxy lines are the same (the generator
+   * gives alike nodes one output) share one parsed ruleset and its evaluation caches (default true). False scans and
+   * parses each node's ruleset for it alone: the reference the sharing is tested against.
+   */
+  readonly shareKubeProxyIptables?: boolean;
   /** File texts by path, to map the raw `iptables:` lines back into the YAML. */
   readonly files?: ReadonlyMap<string, string>;
 }
@@ -436,6 +459,7 @@ export function buildNodeRules(
   // ruleset with every node like it: parsed once, only the header (which names the node) differs.
   if (
     !options.kubeProxy &&
+    options.shareKubeProxyIptables !== false &&
     !node.iptables &&
     !portmap.nat &&
     (cni.sameOnEveryNode || (!cni.tables.nat && !cni.tables.filter))
@@ -447,6 +471,7 @@ export function buildNodeRules(
       // Chains parsed as they are read (a trace reads a few of kube-proxy's thousands); all of them for `problems`.
       // The lines go to the parse as they are assembled, kube-proxy's placed by what its generator knows of them
       // (not read back one by one); they are kept as one list only once the text is asked for.
+      work.kubeProxyIptablesRulesets++;
       const scan = lazyScanner(SHARED_RULES_FILE, memo.parse);
       const blocks = walkAssembly(
         [],
@@ -494,30 +519,61 @@ export function buildNodeRules(
   // enters are not parsed again for every node (those it enters come from the parse memo's templates).
   if (!options.kubeProxy && !node.iptables) {
     const file = rulesFileOf(node.name);
-    const scan = lazyScanner(file, memo.parse);
-    const blocks = walkAssembly(
-      header,
-      parts,
-      (line, _part, fact) => scan.line(line, fact),
-      (r) => scan.run(r),
-      (name) => scan.decl(name),
-    );
     let lines: string[] | undefined;
     const linesOf = (): string[] => (lines ??= assemble(header, parts).lines);
-    const parsed = scan.end() ?? parseIptablesLines(linesOf(), file, memo.parse);
     let text: string | undefined;
-    let problems: Problem[] | undefined;
-    return {
-      nodeName: node.name,
-      get text(): string {
-        return (text ??= `${linesOf().join('\n')}\n`);
-      },
-      ruleset: parsed.ruleset,
-      get problems(): Problem[] {
-        return (problems ??= distinctProblems(parsed.problems));
-      },
-      blocks,
+    const ownRules = (): NodeRules => {
+      work.kubeProxyIptablesRulesets++;
+      const scan = lazyScanner(file, memo.parse);
+      const blocks = walkAssembly(
+        header,
+        parts,
+        (line, _part, fact) => scan.line(line, fact),
+        (r) => scan.run(r),
+        (name) => scan.decl(name),
+      );
+      const parsed = scan.end() ?? parseIptablesLines(linesOf(), file, memo.parse);
+      let problems: Problem[] | undefined;
+      return {
+        nodeName: node.name,
+        get text(): string {
+          return (text ??= `${linesOf().join('\n')}\n`);
+        },
+        ruleset: parsed.ruleset,
+        get problems(): Problem[] {
+          return (problems ??= distinctProblems(parsed.problems));
+        },
+        blocks,
+      };
     };
+    // kube-proxy's chains from the template of the nodes with its same output; the node's own lines scanned alone.
+    const kubeProxyPart = parts[0];
+    if (options.shareKubeProxyIptables !== false && kubeProxyPart) {
+      let template = memo.templates.get(kubeProxy);
+      if (!memo.templates.has(kubeProxy)) {
+        template = makeIptablesTemplate(kubeProxyPart, memo.parse);
+        memo.templates.set(kubeProxy, template);
+      }
+      const composed = template && composeWithTemplate(header, parts, template, file, memo.parse);
+      if (composed) {
+        let problems: readonly Problem[] | undefined;
+        return {
+          nodeName: node.name,
+          get text(): string {
+            return (text ??= `${linesOf().join('\n')}\n`);
+          },
+          ruleset: composed.ruleset,
+          // Problems are rare in generated rules: when a part has any, the node's whole ruleset is parsed for them
+          // (a jump between the node's lines and kube-proxy's is only checked there).
+          get problems(): readonly Problem[] {
+            return (problems ??= composed.ownProblems().length ? ownRules().problems : []);
+          },
+          blocks: composed.blocks,
+          shared: { file: IPTABLES_TEMPLATE_FILE, shift: 0, regions: composed.regions },
+        };
+      }
+    }
+    return ownRules();
   }
   const rawProblems: Problem[] = [];
   if (node.iptables) {
@@ -531,6 +587,7 @@ export function buildNodeRules(
     });
     rawProblems.push(...rawTextProblems(node, offsets));
   }
+  if (!options.kubeProxy) work.kubeProxyIptablesRulesets++;
   const { lines, origins, blocks } = assemble(header, parts);
   const file = rulesFileOf(node.name);
   // Parsed from the lines: the generated ones are the same strings on every node, found in the memo at once.
@@ -550,7 +607,7 @@ export function buildNodeRules(
 }
 
 /** Problems without repeats (one code, place and message once). */
-function distinctProblems(all: readonly Problem[]): Problem[] {
+export function distinctProblems(all: readonly Problem[]): Problem[] {
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const p of all) {

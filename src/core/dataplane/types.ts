@@ -168,7 +168,15 @@ export interface NodeRules {
    * rules): its generated rules' spans are in `file` and sit `shift` characters later in this node's `text`
    * (`netpath:rules/<node>`). `placeHookResult` moves an evaluation's spans there.
    */
-  readonly shared?: { readonly file: string; readonly shift: number };
+  readonly shared?: {
+    readonly file: string;
+    readonly shift: number;
+    /**
+     * When only kube-proxy's chains are shared (the node has CNI rules of its own): the regions of the shared text,
+     * each moved by its own `shift` (kube-proxy's declarations and rules of each table sit among the node's lines).
+     */
+    readonly regions?: readonly { readonly start: number; readonly end: number; readonly shift: number }[];
+  };
 }
 
 export interface Netns {

@@ -583,6 +583,8 @@ export interface LazyScanner {
   run(r: ScannedRun): boolean;
   /** The line `:NAME - [0:0]` declaring the user chain `name` (as `line` with the fact `{ decl: name }`), never made. */
   decl(name: string): boolean;
+  /** `chars` characters of the text whose lines another scan parses (a shared ruleset's), passed over unread. */
+  skip(chars: number): void;
   end(): ParseResult | undefined;
 }
 
@@ -673,6 +675,9 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       addSegment(current, chain, { start: at, lines });
       for (let i = 0; i < lines.length; i++) at += lines[i].length + 1;
       return true;
+    },
+    skip(chars: number): void {
+      at += chars;
     },
     end(): ParseResult | undefined {
       return refused || current ? undefined : lazyRuleset(tables, file, memo);
