@@ -16,6 +16,7 @@ import {
   lazyScanner,
   parseIptablesLines,
   parseIptablesSave,
+  type ChainLayout,
   type LineFact,
   type LineOrigin,
   type ParseMemo,
@@ -37,6 +38,8 @@ export interface TableText {
    */
   readonly names?: readonly string[];
   readonly runs?: readonly RulesRun[];
+  /** The same lines for a reader that looks a chain up by name instead of walking them all (see ChainLayout). */
+  readonly layout?: ChainLayout;
 }
 
 /**
@@ -280,6 +283,7 @@ function walkAssembly(
   emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
   run?: (r: RulesRun) => void,
   decl?: (name: string) => void,
+  laidOut?: { decls(layout: ChainLayout): void; runs(layout: ChainLayout): void },
 ): RulesBlock[] {
   const blocks: RulesBlock[] = [];
   let at = 0;
@@ -310,10 +314,20 @@ function walkAssembly(
       else add(`:${name} ACCEPT [0:0]`);
       declared.add(name);
     }
+    // The first part's chains are all new but for the built-in ones: a part that knows where its lines fall hands
+    // them over at once (kube-proxy's 100,000s of Service chains, found by name when a trace looks one up).
+    const layout = laidOut && present[0]?.lines.layout;
+    const laid = layout && layout.builtins.every((b) => declared.has(b)) ? layout : undefined;
+    const laidNames = new Set(laid?.plainDecls.map((d) => d.name));
+    if (laid && laidOut) {
+      laidOut.decls(laid);
+      at += laid.declChars;
+    }
     for (const [i, p] of present.entries()) {
+      if (i === 0 && laid) continue;
       const named = p.lines.names !== undefined;
       decls[i].each((name, l) => {
-        if (declared.has(name)) return;
+        if (declared.has(name) || laidNames.has(name) || laid?.find(name)) return;
         declared.add(name);
         // A generator's user chain is declared `:NAME - [0:0]`: placed by its length, its line never made.
         if (l !== undefined) add(l, p, named ? { decl: name } : undefined);
@@ -328,7 +342,10 @@ function walkAssembly(
       if (t.runs ? !t.runs.length : !t.rules.length) continue;
       add(`# ${p.label}`);
       const start = at;
-      if (!t.runs) for (const r of t.rules) add(r, p);
+      if (laid && laidOut && t.layout === laid && p === present[0]) {
+        laidOut.runs(laid);
+        at += laid.ruleChars;
+      } else if (!t.runs) for (const r of t.rules) add(r, p);
       else if (!run) for (const r of t.runs) for (const l of r.rules) add(l, p, { rule: r.chain });
       else
         for (const r of t.runs) {
@@ -454,6 +471,7 @@ export function buildNodeRules(
         (line, _part, fact) => scan.line(line, fact),
         (r) => scan.run(r),
         (name) => scan.decl(name),
+        { decls: (l) => scan.declLayout(l), runs: (l) => scan.runLayout(l) },
       );
       let lines: string[] | undefined;
       const linesOf = (): string[] => (lines ??= assemble([], parts).lines);
@@ -501,6 +519,7 @@ export function buildNodeRules(
       (line, _part, fact) => scan.line(line, fact),
       (r) => scan.run(r),
       (name) => scan.decl(name),
+      { decls: (l) => scan.declLayout(l), runs: (l) => scan.runLayout(l) },
     );
     let lines: string[] | undefined;
     const linesOf = (): string[] => (lines ??= assemble(header, parts).lines);
