@@ -16,6 +16,7 @@ import {
   lazyScanner,
   parseIptablesLines,
   parseIptablesSave,
+  type ChainLayout,
   type LineFact,
   type LineOrigin,
   type ParseMemo,
@@ -44,6 +45,8 @@ export interface TableText {
    */
   readonly names?: readonly string[];
   readonly runs?: readonly RulesRun[];
+  /** The same lines for a reader that looks a chain up by name instead of walking them all (see ChainLayout). */
+  readonly layout?: ChainLayout;
 }
 
 /**
@@ -297,6 +300,7 @@ export function walkAssembly(
   emit: (line: string, part: Part | undefined, fact: LineFact | undefined) => void,
   run?: (r: RulesRun) => void,
   decl?: (name: string) => void,
+  laidOut?: { decls(layout: ChainLayout): void; runs(layout: ChainLayout): void },
 ): RulesBlock[] {
   const blocks: RulesBlock[] = [];
   let at = 0;
@@ -327,10 +331,20 @@ export function walkAssembly(
       else add(`:${name} ACCEPT [0:0]`);
       declared.add(name);
     }
+    // The first part's chains are all new but for the built-in ones: a part that knows where its lines fall hands
+    // them over at once (kube-proxy's 100,000s of Service chains, found by name when a trace looks one up).
+    const layout = laidOut && present[0]?.lines.layout;
+    const laid = layout && layout.builtins.every((b) => declared.has(b)) ? layout : undefined;
+    const laidNames = new Set(laid?.plainDecls.map((d) => d.name));
+    if (laid && laidOut) {
+      laidOut.decls(laid);
+      at += laid.declChars;
+    }
     for (const [i, p] of present.entries()) {
+      if (i === 0 && laid) continue;
       const named = p.lines.names !== undefined;
       decls[i].each((name, l) => {
-        if (declared.has(name)) return;
+        if (declared.has(name) || laidNames.has(name) || laid?.find(name)) return;
         declared.add(name);
         // A generator's user chain is declared `:NAME - [0:0]`: placed by its length, its line never made.
         if (l !== undefined) add(l, p, named ? { decl: name } : undefined);
@@ -345,7 +359,10 @@ export function walkAssembly(
       if (t.runs ? !t.runs.length : !t.rules.length) continue;
       add(`# ${p.label}`);
       const start = at;
-      if (!t.runs) for (const r of t.rules) add(r, p);
+      if (laid && laidOut && t.layout === laid && p === present[0]) {
+        laidOut.runs(laid);
+        at += laid.ruleChars;
+      } else if (!t.runs) for (const r of t.rules) add(r, p);
       else if (!run) for (const r of t.runs) for (const l of r.rules) add(l, p, { rule: r.chain });
       else
         for (const r of t.runs) {
@@ -479,6 +496,7 @@ export function buildNodeRules(
         (line, _part, fact) => scan.line(line, fact),
         (r) => scan.run(r),
         (name) => scan.decl(name),
+        { decls: (l) => scan.declLayout(l), runs: (l) => scan.runLayout(l) },
       );
       let lines: string[] | undefined;
       const linesOf = (): string[] => (lines ??= assemble([], parts).lines);
@@ -531,6 +549,7 @@ export function buildNodeRules(
         (line, _part, fact) => scan.line(line, fact),
         (r) => scan.run(r),
         (name) => scan.decl(name),
+        { decls: (l) => scan.declLayout(l), runs: (l) => scan.runLayout(l) },
       );
       const parsed = scan.end() ?? parseIptablesLines(linesOf(), file, memo.parse);
       let problems: Problem[] | undefined;
@@ -546,9 +565,11 @@ export function buildNodeRules(
         blocks,
       };
     };
-    // kube-proxy's chains from the template of the nodes with its same output; the node's own lines scanned alone.
+    // kube-proxy's chains from the template of the nodes with its same output; the node's own lines scanned alone. A
+    // node with kube-proxy's lines alone needs no template: its scan takes kube-proxy's laid-out tables at once, and
+    // nodes alike share that parse through the parse memo.
     const kubeProxyPart = parts[0];
-    if (options.shareKubeProxyIptables !== false && kubeProxyPart) {
+    if (options.shareKubeProxyIptables !== false && kubeProxyPart && parts.length > 1) {
       let template = memo.templates.get(kubeProxy);
       if (!memo.templates.has(kubeProxy)) {
         template = makeIptablesTemplate(kubeProxyPart, memo.parse);

@@ -81,6 +81,10 @@ class Measured implements GeneratedRun {
   chars = 0;
   /** Other Service ports (indexes) that wrote to it after `port`, in order, each once (none but in odd input). */
   more: number[] | undefined = undefined;
+  /** Where its declaration line starts, from the table's first user chain declaration (set when the table is done). */
+  declAt = 0;
+  /** Where its lines start, from the table's first rule line (set when the table is done). */
+  runAt = 0;
   /** Where its table's Service ports are written again (set when the table is done), and its text once made. */
   source: ((port: number) => TableText) | undefined = undefined;
   private lines: readonly string[] | undefined = undefined;
@@ -329,6 +333,39 @@ export interface GeneratedTable {
   readonly names: readonly string[];
   /** `rules` as runs of one chain's lines, in order (the lines placed without being read back). */
   readonly runs: readonly GeneratedRun[];
+  /** The same table for a reader that looks its Service chains up by name instead of walking them (none: walk). */
+  readonly layout?: GeneratedLayout;
+}
+
+/**
+ * Where the lines of a generated table fall, for a reader that needs few of its chains: the Service chains (100,000s
+ * at Kubernetes' limits, of which a trace reads a dozen) are found by name, with where their declaration and their
+ * lines start, and nothing is done per chain for those never looked up. Offsets are relative to the table's first
+ * user chain declaration (`declAt`) and to its first rule line (`at`, `runAt`), newlines included.
+ */
+export interface GeneratedLayout {
+  /** The built-in chains declared first (their declarations are not counted in `declChars`). */
+  readonly builtins: readonly string[];
+  /** Every chain of the table in declaration order, the built-in ones first. */
+  readonly names: readonly string[];
+  /** Characters of the user chains' declarations (`:NAME - [0:0]` and a newline each). */
+  readonly declChars: number;
+  /** Characters of all rule lines. */
+  readonly ruleChars: number;
+  /** The user chains not found by {@link find}, with where their declaration starts. */
+  readonly plainDecls: readonly { readonly name: string; readonly declAt: number }[];
+  /** The runs of the chains not found by {@link find} (the built-in ones among them), with where each starts. */
+  readonly plainRuns: readonly { readonly chain: string; readonly rules: readonly string[]; readonly at: number }[];
+  /** A Service chain: where its declaration and its lines start, and its lines (text made when read). */
+  find(name: string): LaidOutChain | undefined;
+}
+
+/** A chain of a {@link GeneratedLayout} found by name: its lines' count is known before their text. */
+export interface LaidOutChain {
+  readonly declAt: number;
+  readonly runAt: number;
+  readonly count: number;
+  readonly rules: readonly string[];
 }
 
 /**
@@ -374,17 +411,49 @@ function tableLines(
     }
     return w;
   };
+  // Where each chain's declaration and lines fall, worked out here from lengths alone (see GeneratedLayout).
+  let declAt = 0;
+  let runAt = 0;
+  const plainDecls: { name: string; declAt: number }[] = [];
+  const plainRuns: { chain: string; rules: readonly string[]; at: number }[] = [];
+  // A chain with lines of both kinds (not one kube-proxy writes) is laid out only by walking the runs.
+  let mixed = false;
   for (let i = 0; i < order.length; i++) {
     const c = order[i];
     const list = t.rules.get(c);
-    if (list?.length) runs.push({ chain: c, rules: list });
     const m = t.measured.get(c);
+    if (i >= builtins.length) {
+      if (m) m.declAt = declAt;
+      else plainDecls.push({ name: c, declAt });
+      declAt += c.length + 10;
+    }
+    if (list?.length) {
+      runs.push({ chain: c, rules: list });
+      plainRuns.push({ chain: c, rules: list, at: runAt });
+      for (const l of list) runAt += l.length + 1;
+      if (m) mixed = true;
+    }
     // The measured chain is its own run (its counts are final once the table is laid out).
     if (m?.count) {
       m.source = writtenLines;
+      m.runAt = runAt;
       runs.push(m);
+      runAt += m.chars;
     }
   }
+  const measured = t.measured;
+  const layout: GeneratedLayout | undefined =
+    mixed || !measured.size
+      ? undefined
+      : {
+          builtins,
+          names: order,
+          declChars: declAt,
+          ruleChars: runAt,
+          plainDecls,
+          plainRuns,
+          find: (name) => measured.get(name),
+        };
   // The runs one after the other, made only for a reader that wants one list (most read the runs).
   let rules: string[] | undefined;
   // The declarations likewise: their names say what they are (the built-in chains come first in `order`).
@@ -395,6 +464,7 @@ function tableLines(
     },
     names: order,
     runs,
+    layout,
     get rules(): string[] {
       return (rules ??= runs.flatMap((r) => r.rules));
     },

@@ -573,6 +573,32 @@ export interface ScannedRun {
   readonly chars?: number;
 }
 
+/**
+ * Where the lines of one generator's table fall (kube-proxy's, src/core/kubeproxy/generate.ts), so its 100,000s of
+ * Service chains are placed without a step per chain: a chain is found by name when it is looked up. Offsets are
+ * relative to the first user chain declaration (`declAt`) and the first rule line (`at`, `runAt`), newlines included.
+ */
+export interface ChainLayout {
+  /** The built-in chains it declares (first, and not counted in `declChars`). */
+  readonly builtins: readonly string[];
+  /** Every chain it declares, in order, the built-in ones first. */
+  readonly names: readonly string[];
+  /** Characters of its user chains' declarations, each `:NAME - [0:0]` and a newline. */
+  readonly declChars: number;
+  /** Characters of its rule lines. */
+  readonly ruleChars: number;
+  /** The user chains {@link find} does not know, with where each one's declaration starts. */
+  readonly plainDecls: readonly { readonly name: string; readonly declAt: number }[];
+  /** The runs of the chains {@link find} does not know (built-in ones among them), with where each starts. */
+  readonly plainRuns: readonly { readonly chain: string; readonly rules: readonly string[]; readonly at: number }[];
+  /** A chain found by name: where its declaration and its lines start, their count, and the lines (read last). */
+  find(
+    name: string,
+  ):
+    | { readonly declAt: number; readonly runAt: number; readonly count: number; readonly rules: readonly string[] }
+    | undefined;
+}
+
 export interface LazyScanner {
   line(raw: string, fact?: LineFact): boolean;
   /**
@@ -585,6 +611,13 @@ export interface LazyScanner {
   decl(name: string): boolean;
   /** `chars` characters of the text whose lines another scan parses (a shared ruleset's), passed over unread. */
   skip(chars: number): void;
+  /**
+   * The user chain declarations of a laid-out table (as `decl` for each user name of `layout.names`), handed before
+   * any other user chain of the table is declared; each chain is made when it is looked up.
+   */
+  declLayout(layout: ChainLayout): boolean;
+  /** The rule lines of the table whose declarations `declLayout` took (as `run` for each of its runs). */
+  runLayout(layout: ChainLayout): boolean;
   end(): ParseResult | undefined;
 }
 
@@ -608,6 +641,7 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
     const chains = current?.table.chains;
     // As the scan of the line would: a second declaration or a name iptables refuses is the eager parse's to report.
     if (!chains || chains.has(name) || name.length > 28) return false;
+    lazyParseWork.chainEntries++;
     chains.set(name, { name, builtin: false, span: span(lineStart, at - 1), declared: true, rules: [] });
     return true;
   };
@@ -637,9 +671,10 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       const sp = raw.indexOf(' ');
       const name = raw.slice(1, sp);
       const chains = current.table.chains;
-      if (sp > 1 && sp <= 29 && raw.endsWith(' - [0:0]') && raw.length === sp + 8 && !chains.has(name))
+      if (sp > 1 && sp <= 29 && raw.endsWith(' - [0:0]') && raw.length === sp + 8 && !chains.has(name)) {
+        lazyParseWork.chainEntries++;
         chains.set(name, { name, builtin: false, span: span(lineStart, at - 1), declared: true, rules: [] });
-      else parseChainLine(current.table, raw, lineStart, span, declProblems);
+      } else parseChainLine(current.table, raw, lineStart, span, declProblems);
       if (declProblems.length) return false;
     } else if (raw === 'COMMIT') {
       if (!current) return false;
@@ -655,6 +690,37 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
     decl(name: string): boolean {
       if (!refused && !declare(name, name.length + 9)) refused = true;
       return !refused;
+    },
+    declLayout(layout: ChainLayout): boolean {
+      const chains = current?.table.chains;
+      if (refused || !chains || chains instanceof LaidOutChains) return ((refused = true), false);
+      // Only the built-in chains may be there before (the layout's names are then all new), and none of them is one
+      // the layout declares as a user chain.
+      const plain = new Map(layout.plainDecls.map((d) => [d.name, d.declAt]));
+      for (const c of chains.values())
+        if (!c.builtin || layout.find(c.name) || plain.has(c.name)) return ((refused = true), false);
+      for (const b of layout.builtins) if (!chains.get(b)?.builtin) return ((refused = true), false);
+      for (const d of layout.plainDecls) if (d.name.length > 28) return ((refused = true), false);
+      const laid = new LaidOutChains(chains, layout, plain, at, span);
+      if (current) current.table.chains = laid;
+      at += layout.declChars;
+      return true;
+    },
+    runLayout(layout: ChainLayout): boolean {
+      const lt = current;
+      const chains = lt?.table.chains;
+      if (refused || !lt || !(chains instanceof LaidOutChains) || !chains.laidOut(layout))
+        return ((refused = true), false);
+      // A chain of the layout with lines from before would have them after the layout's own: left to the parse.
+      for (const name of lt.ruleLines.keys()) if (layout.find(name)) return ((refused = true), false);
+      lt.ruleLines = new LaidOutRuleLines(lt.ruleLines, layout, at);
+      for (const r of layout.plainRuns) {
+        const decl = chains.get(r.chain);
+        if (!decl || (!decl.declared && !decl.builtin)) return ((refused = true), false);
+        addSegment(lt, r.chain, { start: at + r.at, lines: r.rules });
+      }
+      at += layout.ruleChars;
+      return true;
     },
     run(r: ScannedRun): boolean {
       const chain = r.chain;
@@ -732,7 +798,99 @@ class ChainsByName implements ReadonlyMap<string, Chain> {
 interface LazyTable {
   readonly table: MutableTable;
   /** Per chain: its `-A` lines, in order, as runs of consecutive lines (each with the offset of its first line). */
-  readonly ruleLines: Map<string, Segment | Segment[]>;
+  ruleLines: Map<string, Segment | Segment[]>;
+}
+
+/**
+ * A scanned table's chains with those of a {@link ChainLayout} among them: a laid-out chain's entry is made when it
+ * is first looked up (once), and the whole list, in declaration order, only for a reader that walks it.
+ */
+class LaidOutChains extends Map<string, MutableChain> {
+  /** The laid-out chains made so far. */
+  private readonly made = new Map<string, MutableChain>();
+  /** How many chains were declared before the layout's (the built-in ones). */
+  private readonly before: number;
+  constructor(
+    chains: ReadonlyMap<string, MutableChain>,
+    private readonly layout: ChainLayout,
+    private readonly plain: ReadonlyMap<string, number>,
+    /** Where the layout's first user chain declaration starts. */
+    private readonly base: number,
+    private readonly span: SpanFn,
+  ) {
+    super(chains);
+    this.before = chains.size;
+  }
+  laidOut(layout: ChainLayout): boolean {
+    return layout === this.layout;
+  }
+  private declAt(name: string): number | undefined {
+    return this.layout.find(name)?.declAt ?? this.plain.get(name);
+  }
+  override get(name: string): MutableChain | undefined {
+    const own = super.get(name);
+    if (own) return own;
+    let c = this.made.get(name);
+    if (c) return c;
+    const declAt = this.declAt(name);
+    if (declAt === undefined) return undefined;
+    const start = this.base + declAt;
+    // As the declaration's scan would make it: `:NAME - [0:0]` is the name and 9 characters.
+    lazyParseWork.chainEntries++;
+    c = { name, builtin: false, span: this.span(start, start + name.length + 9), declared: true, rules: [] };
+    this.made.set(name, c);
+    return c;
+  }
+  override has(name: string): boolean {
+    return super.has(name) || this.declAt(name) !== undefined;
+  }
+  override get size(): number {
+    return super.size + this.layout.names.length - this.layout.builtins.length;
+  }
+  override *values(): MapIterator<MutableChain> {
+    let i = 0;
+    const rest: MutableChain[] = [];
+    for (const c of super.values()) {
+      if (i++ < this.before) yield c;
+      else rest.push(c);
+    }
+    const names = this.layout.names;
+    for (let k = this.layout.builtins.length; k < names.length; k++) {
+      const c = this.get(names[k]);
+      if (c) yield c;
+    }
+    yield* rest;
+  }
+  override *keys(): MapIterator<string> {
+    for (const c of this.values()) yield c.name;
+  }
+  override *entries(): MapIterator<[string, MutableChain]> {
+    for (const c of this.values()) yield [c.name, c];
+  }
+  override [Symbol.iterator](): MapIterator<[string, MutableChain]> {
+    return this.entries();
+  }
+  override forEach(f: (value: MutableChain, key: string, map: Map<string, MutableChain>) => void): void {
+    for (const c of this.values()) f(c, c.name, this);
+  }
+}
+
+/** A scanned table's lines by chain, those of a {@link ChainLayout}'s chains found by name when asked for. */
+class LaidOutRuleLines extends Map<string, Segment | Segment[]> {
+  constructor(
+    lines: ReadonlyMap<string, Segment | Segment[]>,
+    private readonly layout: ChainLayout,
+    /** Where the layout's first rule line starts. */
+    private readonly base: number,
+  ) {
+    super(lines);
+  }
+  override get(chain: string): Segment | Segment[] | undefined {
+    const own = super.get(chain);
+    if (own !== undefined) return own;
+    const c = this.layout.find(chain);
+    return c?.count ? new CountedSegment(this.base + c.runAt, c, c.count) : undefined;
+  }
 }
 
 const isSegmentList = (s: Segment | readonly Segment[]): s is readonly Segment[] => Array.isArray(s);
@@ -851,8 +1009,9 @@ export function indexLine(
       k += 4;
     } else if (w === '-j' && k + 2 === words.length) {
       const target = words[k + 1];
-      const user = target.startsWith('KUBE-') ? chains.get(target) : undefined;
-      const ok = user ? !user.builtin : table === 'filter' && FILTER_VERDICTS.has(target);
+      // A built-in chain's name never starts with KUBE-, so a KUBE- chain the table has is a user chain (asked with
+      // `has`: a laid-out table then records none of the 10,000s of chains KUBE-SERVICES jumps to).
+      const ok = target.startsWith('KUBE-') ? chains.has(target) : table === 'filter' && FILTER_VERDICTS.has(target);
       return ok ? (dst ?? port ?? REST) : undefined;
     } else return undefined;
   }
@@ -880,6 +1039,11 @@ function linesOf(segments: Segment | readonly Segment[] | undefined): { starts: 
 export const lazyParseWork = {
   /** Chain objects a lazily parsed table made (at a chain's first lookup, or all when its list is read). */
   chainObjects: 0,
+  /**
+   * Declared chains the lazy scan recorded (one per declaration line it read, one per laid-out chain looked up): a
+   * generator's layout is taken without one per chain.
+   */
+  chainEntries: 0,
 };
 
 function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, memo: ParseMemo): ParseResult {

@@ -20,6 +20,7 @@ const resetWork = (): void => {
   kubeProxyWork.serviceChains = 0;
   kubeProxyWork.serviceWrites = 0;
   lazyParseWork.chainObjects = 0;
+  lazyParseWork.chainEntries = 0;
 };
 
 describe("kube-proxy's Service chains are written out only when read", () => {
@@ -49,6 +50,18 @@ describe("kube-proxy's Service chains are written out only when read", () => {
     // Service chains.
     assert.ok(lazyParseWork.chainObjects > 0, 'chains were looked up');
     assert.ok(lazyParseWork.chainObjects <= CHAINS_MET, `${lazyParseWork.chainObjects} chain objects made`);
+  });
+
+  it('a first trace records the declarations of the chains it looks up, not of every Service chain', () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    // The cluster's nat table declares a KUBE-SVC- chain per Service port and a KUBE-SEP- chain per endpoint (over
+    // 600); the scan takes kube-proxy's declarations at once and records a chain when it is looked up.
+    assert.ok(lazyParseWork.chainEntries > 0, 'chains were looked up');
+    assert.ok(lazyParseWork.chainEntries <= CHAINS_MET, `${lazyParseWork.chainEntries} chain entries recorded`);
   });
 
   const variants: [string, (text: string) => string][] = [
@@ -95,6 +108,13 @@ describe("kube-proxy's Service chains are written out only when read", () => {
         if (i === 0) assert.ok(kubeProxyWork.serviceChains > 0, 'Service chains were read');
         const text = rules.text;
         assert.ok(placed.length > t.services.length);
+        // Every chain's declaration is where the full text has it.
+        for (const table of Object.values(rules.ruleset.tables))
+          for (const chain of table?.chains ?? []) {
+            if (chain.builtin) continue;
+            const span = placeRulesSpan(rules, chain.span);
+            assert.equal(text.slice(span.start, span.end), `:${chain.name} - [0:0]`);
+          }
         for (const p of placed) assert.equal(text.slice(p.start, p.end), p.text);
         // The text made from the measured runs is the text of a generation that writes every line out.
         const again = buildNodeRules(t, node, {}, newRulesMemo()).text;
