@@ -18,7 +18,7 @@
  * plug-in's ipMasq, a quarter of a second per trace.
  */
 import { chainsOf, knowChainsOf, offerRulesMentioning, rulesMentioningOf, type RuleRef } from '../netfilter/chains';
-import { lazyScanner, type LineFact, type ParseMemo } from '../netfilter/parse';
+import { ChainMapView, lazyScanner, type LineFact, type ParseMemo } from '../netfilter/parse';
 import {
   BUILTIN_CHAINS,
   TABLE_NAMES,
@@ -332,37 +332,27 @@ function userChainsOf(theirs: Table): readonly Chain[] {
 }
 
 /** The composed table's chains by name, looked up in the part they come from (the whole map only for a walk). */
-class ComposedChains implements ReadonlyMap<string, Chain> {
+class ComposedChains extends ChainMapView {
   private whole: Map<string, Chain> | undefined;
   constructor(
-    readonly get: (name: string) => Chain | undefined,
-    readonly has: (name: string) => boolean,
+    private readonly lookUp: (name: string) => Chain | undefined,
+    private readonly holds: (name: string) => boolean,
     private readonly list: () => readonly Chain[],
-  ) {}
-  get size(): number {
-    return this.all().size;
+  ) {
+    super();
   }
-  private all(): Map<string, Chain> {
+  get(name: string): Chain | undefined {
+    return this.lookUp(name);
+  }
+  has(name: string): boolean {
+    return this.holds(name);
+  }
+  protected all(): Map<string, Chain> {
     if (!this.whole) {
       const m = new Map<string, Chain>();
       for (const c of this.list()) if (!m.has(c.name)) m.set(c.name, c);
       this.whole = m;
     }
     return this.whole;
-  }
-  forEach(f: (value: Chain, key: string, map: ReadonlyMap<string, Chain>) => void): void {
-    this.all().forEach((v, k) => f(v, k, this));
-  }
-  entries(): MapIterator<[string, Chain]> {
-    return this.all().entries();
-  }
-  keys(): MapIterator<string> {
-    return this.all().keys();
-  }
-  values(): MapIterator<Chain> {
-    return this.all().values();
-  }
-  [Symbol.iterator](): MapIterator<[string, Chain]> {
-    return this.all()[Symbol.iterator]();
   }
 }

@@ -24,6 +24,7 @@ import {
 import { chainHash, endpointString, KUBE_PROXY_FIREWALL_CHAIN, servicePortName } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
+import type { ChainLayout } from '../netfilter/parse';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
 const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -334,38 +335,7 @@ export interface GeneratedTable {
   /** `rules` as runs of one chain's lines, in order (the lines placed without being read back). */
   readonly runs: readonly GeneratedRun[];
   /** The same table for a reader that looks its Service chains up by name instead of walking them (none: walk). */
-  readonly layout?: GeneratedLayout;
-}
-
-/**
- * Where the lines of a generated table fall, for a reader that needs few of its chains: the Service chains (100,000s
- * at Kubernetes' limits, of which a trace reads a dozen) are found by name, with where their declaration and their
- * lines start, and nothing is done per chain for those never looked up. Offsets are relative to the table's first
- * user chain declaration (`declAt`) and to its first rule line (`at`, `runAt`), newlines included.
- */
-export interface GeneratedLayout {
-  /** The built-in chains declared first (their declarations are not counted in `declChars`). */
-  readonly builtins: readonly string[];
-  /** Every chain of the table in declaration order, the built-in ones first. */
-  readonly names: readonly string[];
-  /** Characters of the user chains' declarations (`:NAME - [0:0]` and a newline each). */
-  readonly declChars: number;
-  /** Characters of all rule lines. */
-  readonly ruleChars: number;
-  /** The user chains not found by {@link find}, with where their declaration starts. */
-  readonly plainDecls: readonly { readonly name: string; readonly declAt: number }[];
-  /** The runs of the chains not found by {@link find} (the built-in ones among them), with where each starts. */
-  readonly plainRuns: readonly { readonly chain: string; readonly rules: readonly string[]; readonly at: number }[];
-  /** A Service chain: where its declaration and its lines start, and its lines (text made when read). */
-  find(name: string): LaidOutChain | undefined;
-}
-
-/** A chain of a {@link GeneratedLayout} found by name: its lines' count is known before their text. */
-export interface LaidOutChain {
-  readonly declAt: number;
-  readonly runAt: number;
-  readonly count: number;
-  readonly rules: readonly string[];
+  readonly layout?: ChainLayout;
 }
 
 /**
@@ -411,7 +381,7 @@ function tableLines(
     }
     return w;
   };
-  // Where each chain's declaration and lines fall, worked out here from lengths alone (see GeneratedLayout).
+  // Where each chain's declaration and lines fall, worked out here from lengths alone (see ChainLayout).
   let declAt = 0;
   let runAt = 0;
   const plainDecls: { name: string; declAt: number }[] = [];
@@ -442,7 +412,7 @@ function tableLines(
     }
   }
   const measured = t.measured;
-  const layout: GeneratedLayout | undefined =
+  const layout: ChainLayout | undefined =
     mixed || !measured.size
       ? undefined
       : {

@@ -752,31 +752,15 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
 }
 
 /**
- * A lazily parsed table's chains by name: a chain's object is made on its first lookup ({@link lazyRuleset}), and
- * the whole map only for a reader that walks it. A built-in chain is one the table lists (made up front).
+ * A read-only map of chains that answers `get` and `has` itself and builds the whole map (`all`) only for a reader that
+ * walks it or asks its size.
  */
-class ChainsByName implements ReadonlyMap<string, Chain> {
-  private whole: Map<string, Chain> | undefined;
-  constructor(
-    private readonly scanned: ReadonlyMap<string, MutableChain>,
-    private readonly made: ReadonlyMap<string, Chain>,
-    private readonly make: (c: MutableChain) => Chain,
-    private readonly list: () => readonly Chain[],
-  ) {}
-  get(name: string): Chain | undefined {
-    const c = this.scanned.get(name);
-    if (!c) return undefined;
-    return c.builtin ? this.made.get(name) : this.make(c);
-  }
-  has(name: string): boolean {
-    const c = this.scanned.get(name);
-    return c !== undefined && (!c.builtin || this.made.has(name));
-  }
+export abstract class ChainMapView implements ReadonlyMap<string, Chain> {
+  abstract get(name: string): Chain | undefined;
+  abstract has(name: string): boolean;
+  protected abstract all(): Map<string, Chain>;
   get size(): number {
     return this.all().size;
-  }
-  private all(): Map<string, Chain> {
-    return (this.whole ??= new Map(this.list().map((c) => [c.name, c])));
   }
   forEach(f: (value: Chain, key: string, map: ReadonlyMap<string, Chain>) => void): void {
     this.all().forEach((v, k) => f(v, k, this));
@@ -792,6 +776,34 @@ class ChainsByName implements ReadonlyMap<string, Chain> {
   }
   [Symbol.iterator](): MapIterator<[string, Chain]> {
     return this.all()[Symbol.iterator]();
+  }
+}
+
+/**
+ * A lazily parsed table's chains by name: a chain's object is made on its first lookup ({@link lazyRuleset}), and
+ * the whole map only for a reader that walks it. A built-in chain is one the table lists (made up front).
+ */
+class ChainsByName extends ChainMapView {
+  private whole: Map<string, Chain> | undefined;
+  constructor(
+    private readonly scanned: ReadonlyMap<string, MutableChain>,
+    private readonly made: ReadonlyMap<string, Chain>,
+    private readonly make: (c: MutableChain) => Chain,
+    private readonly list: () => readonly Chain[],
+  ) {
+    super();
+  }
+  get(name: string): Chain | undefined {
+    const c = this.scanned.get(name);
+    if (!c) return undefined;
+    return c.builtin ? this.made.get(name) : this.make(c);
+  }
+  has(name: string): boolean {
+    const c = this.scanned.get(name);
+    return c !== undefined && (!c.builtin || this.made.has(name));
+  }
+  protected all(): Map<string, Chain> {
+    return (this.whole ??= new Map(this.list().map((c) => [c.name, c])));
   }
 }
 
