@@ -93,7 +93,9 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input.input');
     await input.waitFor();
     await input.fill(filter);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+    // Enter takes the focused row: wait until the filtered list has focused the one wanted (until it has caught up
+    // with the filter, the focus may still be on the most recently opened file).
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: row }).first().waitFor();
     await this.page.keyboard.press('Enter');
   }
 
