@@ -31,7 +31,6 @@ export {
   nftTimeText,
   renderNftRuleset,
   layOutNftRuleset,
-  type NftBlockPlace,
   renderNftTransaction,
   type KubeProxyNftInput,
   type NftBaseChain,

@@ -29,6 +29,7 @@ import { endpointString, servicePortName } from './names';
 import { sha256Base32 } from '../hash';
 import type { KubeProxyInput, ServiceInput } from './types';
 import { nftPriorityText } from '../nftables/priority';
+import type { NftBlockAt } from '../nftables/lazy';
 import { vipLoadBalancerIPs } from './load-balancer';
 
 /** What kube-proxy in nftables mode needs besides what iptables mode needs. */
@@ -654,19 +655,9 @@ export function renderNftRuleset(t: NftTableOut): string {
   return layOutNftRuleset(t).text;
 }
 
-/** Where each set, map and chain of a rendered table is in its text: from its keyword's line to its closing brace. */
-export interface NftBlockPlace {
-  readonly kind: 'set' | 'map' | 'chain';
-  readonly name: string;
-  /** A chain with a `type … hook …` line. */
-  readonly base: boolean;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** The table rendered as `renderNftRuleset` does, with where each of its blocks lies in the text. */
-export function layOutNftRuleset(t: NftTableOut): { readonly text: string; readonly blocks: readonly NftBlockPlace[] } {
-  const blocks: { readonly place: Omit<NftBlockPlace, 'start' | 'end'>; readonly text: string }[] = t.sets.map((s) => ({
+export function layOutNftRuleset(t: NftTableOut): { readonly text: string; readonly blocks: readonly NftBlockAt[] } {
+  const blocks: { readonly place: Omit<NftBlockAt, 'start' | 'end'>; readonly text: string }[] = t.sets.map((s) => ({
     place: { kind: s.kind, name: s.name, base: false },
     text: renderNftSet(s),
   }));
@@ -683,7 +674,7 @@ export function layOutNftRuleset(t: NftTableOut): { readonly text: string; reado
   }
   const parts = [`table ${t.family} ${t.name} {\n\tcomment ${quote(t.comment)}`];
   let at = parts[0].length;
-  const places: NftBlockPlace[] = [];
+  const places: NftBlockAt[] = [];
   blocks.forEach((b, i) => {
     // Each object on lines of its own, a blank line between objects.
     const lead = i > 0 ? '\n\n' : '\n';
