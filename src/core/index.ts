@@ -62,6 +62,12 @@ export interface AnalyseOptions {
    * parse cache and compiled code, lives on to analyse the newer text.
    */
   readonly checkpoint?: () => void;
+  /**
+   * Called once, with the model's problems and those of the rules that read no data plane, before the data plane
+   * is compiled for the rules that do (nat.*, route.loop) and its own problems are found: the editor shows these
+   * first. Each problem given is also in the analysis's diagnostics, as the same object.
+   */
+  readonly onModelStage?: (diagnostics: readonly Problem[]) => void;
 }
 
 /** How {@link analysePaths} reads and analyses: the workspace and bounds of the loader, and severity overrides. */
@@ -119,9 +125,16 @@ function diagnose(
   // The data plane is compiled once, and only when a rule that reads it is on; node rulesets compile as traces reach them.
   let compiled: CompiledDataPlane | undefined;
   const dataplane = (): CompiledDataPlane => (compiled ??= compile(built.topology, { files: texts }));
+  const modelProblems = applySeverity(built.problems, options.severity);
+  const onModelStage = options.onModelStage;
   const found = [
-    ...applySeverity(built.problems, options.severity),
-    ...runRules(built.topology, { ...options, dataplane, texts }),
+    ...modelProblems,
+    ...runRules(built.topology, {
+      ...options,
+      dataplane,
+      texts,
+      ...(onModelStage ? { beforeDataplane: (first) => onModelStage([...modelProblems, ...first]) } : {}),
+    }),
   ];
   options.checkpoint?.();
   // The data plane's own problems (raw iptables text, routes the kernel refuses), unless a rule already said it at the spot.

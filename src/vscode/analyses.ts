@@ -21,6 +21,7 @@ import {
 import { globToRegExp } from '../core/language/glob';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
+import type { Problem } from '../core/problem';
 import { AnalysisWorker, type Features } from './worker-client';
 import { delayAfterChange } from './debounce';
 import { fileFeatures, type FileFeatures } from './features';
@@ -83,6 +84,8 @@ export class Analyses implements vscode.Disposable {
   readonly notices: string[] = [];
   /** Models built on the extension host's thread for hovers, definitions, views (the extension's tests read it). */
   modelsBuilt = 0;
+  /** Model stages published ahead of their analysis (the extension's tests read it). */
+  modelStagesPublished = 0;
   /** Analyses published and analyses dropped as stale, per topology key (the extension's tests read them). */
   readonly counts = new Map<string, { published: number; dropped: number }>();
   /**
@@ -93,6 +96,14 @@ export class Analyses implements vscode.Disposable {
   private readonly workers = new Map<TopologyState, AnalysisWorker>();
   /** The outline and lenses the worker computed for each analysis (see featuresFor). */
   private readonly features = new WeakMap<Analysis, Promise<Features | undefined>>();
+  /**
+   * The diagnostics of each analysis found after its model stage (the data plane's rules and problems). They are
+   * published in a collection of their own, so the model stage of the next analysis can replace the model's
+   * diagnostics while these stay on screen until the data plane's rules have run again.
+   */
+  private readonly dataPlaneStage = new WeakMap<Analysis, ReadonlySet<Problem>>();
+  /** The data plane stage's diagnostics (see dataPlaneStage); the model stage's go to `diagnostics`. */
+  private readonly dataPlaneDiagnostics = vscode.languages.createDiagnosticCollection('netpath-dataplane');
   /** Asks the worker that made an analysis for the topology view's summary (see summaryFor). */
   private readonly summaries = new WeakMap<Analysis, () => Promise<TopologySummary | undefined>>();
   /**
@@ -117,6 +128,7 @@ export class Analyses implements vscode.Disposable {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const w of this.workers.values()) w.dispose();
     this.emitter.dispose();
+    this.dataPlaneDiagnostics.dispose();
   }
 
   /** The worker that analyses a topology (started on first use). */
@@ -305,7 +317,10 @@ export class Analyses implements vscode.Disposable {
       });
       const stillRead = (f: string) => [...keep].some((t) => reads(t, f));
       for (const f of state.analysis?.sources ?? [])
-        if (!stillRead(f.path)) this.diagnostics.delete(state.base.with({ path: f.path }));
+        if (!stillRead(f.path)) {
+          this.diagnostics.delete(state.base.with({ path: f.path }));
+          this.dataPlaneDiagnostics.delete(state.base.with({ path: f.path }));
+        }
     }
     return changes ? [...keep] : [...keep].filter((t) => !t.analysis && !t.running);
   }
@@ -389,12 +404,26 @@ export class Analyses implements vscode.Disposable {
     const worker = this.workerFor(state);
     const job = worker.run(loaded.files, {}, choices);
     state.cancel = job.cancel;
+    // The model stage is shown as soon as it comes, unless a document changed since the files were read.
+    let early: number | undefined;
+    void job.modelStage.then((modelStage) => {
+      if (!modelStage || state.stale || state.forgotten || this.readingOf(state.base) !== state.reading) return;
+      this.publishModelStage(state, loaded.files, [...loaded.problems, ...modelStage]);
+      this.modelStagesPublished++;
+      early = performance.now();
+    });
     const found = await job.result;
     state.cancel = undefined;
     if (found === undefined || state.stale) return this.drop(state);
     const analysed = performance.now();
-    state.analysis = lazyAnalysis(loaded.files, [...loaded.problems, ...found], choices, () => this.modelsBuilt++);
+    state.analysis = lazyAnalysis(
+      loaded.files,
+      [...loaded.problems, ...found.diagnostics],
+      choices,
+      () => this.modelsBuilt++,
+    );
     const analysis = state.analysis;
+    this.dataPlaneStage.set(analysis, new Set(found.dataPlaneStage.map((i) => found.diagnostics[i])));
     this.features.set(analysis, job.features);
     this.summaries.set(analysis, () => job.summary(loaded.problems));
     // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
@@ -423,7 +452,7 @@ export class Analyses implements vscode.Disposable {
         ? ''
         : `, started ${ms(started - state.changedAt)} ms after the last change`;
     log.info(
-      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed (${worker.lastPartly} only in the edited item) and ${worker.lastReused} reused, publish ${ms(done - analysed)}${waited})`,
+      `analysed ${state.entries.map((e) => e.split('/').pop()).join(', ')}: ${analysis.sources.length} files, ${analysis.diagnostics.length} diagnostics in ${ms(done - started)} ms (read ${ms(read - started)}, worker ${ms(analysed - read)} of which analysis ${ms(worker.lastAnalysisMs)} with ${worker.lastParsed} files parsed (${worker.lastPartly} only in the edited item) and ${worker.lastReused} reused, publish ${ms(done - analysed)}${early === undefined ? '' : `, model stage published ${ms(early - started)} ms after the start`}${waited})`,
     );
     this.emitter.fire(state);
     return state.analysis;
@@ -475,22 +504,53 @@ export class Analyses implements vscode.Disposable {
     return undefined;
   }
 
+  /** Publishes an analysis: the model stage's diagnostics in `diagnostics`, the data plane stage's in their own. */
   private publish(state: TopologyState, severity: Record<string, string>): void {
     const analysis = state.analysis;
     if (!analysis) return; // Called right after the analysis is set.
-    const byFile = new Map<string, vscode.Diagnostic[]>();
-    for (const f of analysis.sources) byFile.set(f.path, []);
+    const late = this.dataPlaneStage.get(analysis);
+    const [model, dataPlane] = this.byFile(state, analysis.sources, analysis.diagnostics, severity, late);
+    for (const [file, list] of model) this.diagnostics.set(state.base.with({ path: file }), list);
+    for (const [file, list] of dataPlane) this.dataPlaneDiagnostics.set(state.base.with({ path: file }), list);
+  }
+
+  /**
+   * Publishes the model stage of an analysis under way: the data plane stage's diagnostics of the last analysis stay
+   * (VS Code moves them with the edits) until this one's replace them.
+   */
+  private publishModelStage(state: TopologyState, sources: readonly SourceFile[], found: readonly Problem[]): void {
+    const [model] = this.byFile(state, sources, found, this.settings().severity);
+    for (const [file, list] of model) this.diagnostics.set(state.base.with({ path: file }), list);
+  }
+
+  /**
+   * Each file's diagnostics (an empty list for a file with none, so publishing clears it), split in two: those not in
+   * `late`, and those in it.
+   */
+  private byFile(
+    state: TopologyState,
+    sources: readonly SourceFile[],
+    found: readonly Problem[],
+    severity: Record<string, string>,
+    late?: ReadonlySet<Problem>,
+  ): [Map<string, vscode.Diagnostic[]>, Map<string, vscode.Diagnostic[]>] {
+    const early = new Map<string, vscode.Diagnostic[]>();
+    const rest = new Map<string, vscode.Diagnostic[]>();
+    for (const f of sources) {
+      early.set(f.path, []);
+      rest.set(f.path, []);
+    }
     // Line indexes only of the files with a diagnostic (or a related place), shared with the outline and lenses.
-    const texts = (file: string) => (byFile.has(file) ? linesOf(analysis, file) : undefined);
-    for (const p of analysis.diagnostics) {
+    const texts = (file: string) => (early.has(file) ? linesOf(sources, file) : undefined);
+    for (const p of found) {
       const level = severity[p.code];
       if (level === 'off') continue;
       const lines = texts(p.span.file);
       if (!lines) continue;
       const d = toDiagnostic(p, lines, texts, state.base, level);
-      byFile.get(p.span.file)?.push(d);
+      (late?.has(p) ? rest : early).get(p.span.file)?.push(d);
     }
-    for (const [file, list] of byFile) this.diagnostics.set(state.base.with({ path: file }), list);
+    return [early, rest];
   }
 
   /** Analyses that read a file: a change to an included file updates every file that includes it. */

@@ -1,8 +1,9 @@
 /**
  * The analysis worker (dist/analysis-worker.js, a worker_threads thread of the extension host): builds the model
- * and runs every rule for the files it is sent, and answers with the diagnostics, then with the outline and CodeLens
- * of every file (features.ts). The extension host's own thread
- * never runs the rules, so typing, hovers and other extensions do not wait for a large cluster's analysis.
+ * and runs every rule for the files it is sent, and answers with the diagnostics (first the model's and those of
+ * the rules that read no data plane, then all of them), then with the outline and CodeLens of every file
+ * (features.ts). The extension host's own thread never runs the rules, so typing, hovers and other extensions do not
+ * wait for a large cluster's analysis.
  *
  * An analysis made stale by a newer edit is stopped from inside: the extension writes the job's id into a shared
  * cancel flag (workerData.cancel, an Int32Array over a SharedArrayBuffer), which the analysis reads between its steps
@@ -97,6 +98,9 @@ parentPort?.on('message', (message: WorkerRequest) => {
     const checkpoint = () => {
       if (cancelled(job.id)) throw new Cancelled();
     };
+    // The model's problems and the rules that read no data plane go out first (the editor shows them while the
+    // data plane's rules run: the nat.* traces are most of an analysis), the rest with the whole list.
+    let early: ReadonlySet<Problem> = new Set();
     analysis = analyse(job.files, {
       severity: job.severity,
       policySettings: job.policySettings,
@@ -105,10 +109,19 @@ parentPort?.on('message', (message: WorkerRequest) => {
         return parses.parse(file);
       },
       checkpoint,
+      onModelStage: (diagnostics) => {
+        early = new Set(diagnostics);
+        parentPort?.postMessage({ id: job.id, modelStage: diagnostics });
+      },
+    });
+    const dataPlaneStage: number[] = [];
+    analysis.diagnostics.forEach((p, i) => {
+      if (!early.has(p)) dataPlaneStage.push(i);
     });
     parentPort?.postMessage({
       id: job.id,
       diagnostics: analysis.diagnostics,
+      dataPlaneStage,
       ms: performance.now() - started,
       parsed: parses.parsed,
       reused: parses.reused,

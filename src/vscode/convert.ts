@@ -18,12 +18,17 @@ const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
   hint: vscode.DiagnosticSeverity.Hint,
 };
 
-/** A diagnostic that remembers its problem, so code actions read the fix data rather than the message. */
+/**
+ * A diagnostic that remembers its problem, so code actions read the fix data rather than the message, and the line
+ * indexes of the text the problem was found in, so a fix's offsets become ranges of that text (a newer analysis may
+ * have been published since, or only its first stage).
+ */
 export class NetPathDiagnostic extends vscode.Diagnostic {
   constructor(
     range: vscode.Range,
     readonly problem: Problem,
     severity: vscode.DiagnosticSeverity,
+    readonly linesOf: (file: string) => LineIndex | undefined,
   ) {
     super(range, problem.message, severity);
   }
@@ -40,6 +45,7 @@ export function toDiagnostic(
     toRange(p.span, lines),
     p,
     SEVERITY[severityOverride ?? p.severity] ?? SEVERITY[p.severity],
+    linesOf,
   );
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code;

@@ -40,7 +40,8 @@ export function codeActionProvider(analyses: Analyses): vscode.CodeActionProvide
           const edit = new vscode.WorkspaceEdit();
           for (const e of fix.edits) {
             const uri = doc.uri.with({ path: e.span.file });
-            edit.replace(uri, toRange(e.span, new LineIndex(textOf(analysis, e.span.file))), e.newText);
+            const lines = d.linesOf(e.span.file) ?? new LineIndex(textOf(analysis, e.span.file));
+            edit.replace(uri, toRange(e.span, lines), e.newText);
           }
           action.edit = edit;
           actions.push(action);

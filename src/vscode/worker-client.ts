@@ -15,9 +15,24 @@ import type { TopologySummary } from '../protocol/messages';
 /** The outline and lenses of each file of an analysis, by path. */
 export type Features = Readonly<Record<string, FileFeatures>>;
 
+/** What an analysis found. */
+export interface AnalysisFound {
+  readonly diagnostics: readonly Problem[];
+  /**
+   * The diagnostics found after the model stage (the data plane's rules and problems), as indexes into `diagnostics`;
+   * empty when the analysis came in one piece (in the extension host).
+   */
+  readonly dataPlaneStage: readonly number[];
+}
+
 export interface AnalysisRun {
   /** The diagnostics, or undefined when the run was cancelled. */
-  readonly result: Promise<readonly Problem[] | undefined>;
+  readonly result: Promise<AnalysisFound | undefined>;
+  /**
+   * The model stage's diagnostics (the model's problems and the rules that read no data plane), sent by the worker
+   * before the rest; undefined when none came (in the extension host, the run cancelled or failed first).
+   */
+  readonly modelStage: Promise<readonly Problem[] | undefined>;
   /**
    * The outline and lenses the worker computed after the diagnostics; undefined when it did not (no worker, an
    * error, the run cancelled or the thread stopped before it got there): then the model is built where asked.
@@ -35,6 +50,10 @@ export interface AnalysisRun {
 interface Reply {
   readonly id: number;
   readonly diagnostics?: readonly Problem[];
+  /** With `diagnostics`: which of them came after the model stage (indexes). */
+  readonly dataPlaneStage?: readonly number[];
+  /** Sent before `diagnostics`: the model stage's (see AnalysisRun.modelStage). */
+  readonly modelStage?: readonly Problem[];
   readonly error?: string;
   /** Null when the job was cancelled after its diagnostics: no features were computed. */
   readonly features?: Features | null;
@@ -73,7 +92,8 @@ export class AnalysisWorker {
     | {
         readonly id: number;
         readonly job: AnalysisJob;
-        readonly done: (r: readonly Problem[] | undefined) => void;
+        readonly done: (r: AnalysisFound | undefined) => void;
+        readonly early: (r: readonly Problem[] | undefined) => void;
       }
     | undefined;
   /** Jobs whose features have not come yet (a job's diagnostics come first, and the next job may start meanwhile). */
@@ -123,7 +143,8 @@ export class AnalysisWorker {
       this.lastReused = 0;
       this.lastPartly = 0;
       return {
-        result: Promise.resolve(diagnostics),
+        result: Promise.resolve({ diagnostics, dataPlaneStage: [] }),
+        modelStage: Promise.resolve(undefined),
         features: Promise.resolve(undefined),
         summary: () => Promise.resolve(undefined),
         cancel: () => {},
@@ -131,14 +152,26 @@ export class AnalysisWorker {
     }
     const id = this.next++;
     const job: AnalysisJob = { kind: 'analyse', id, files, severity, policySettings };
-    const result = new Promise<readonly Problem[] | undefined>((resolve) => {
-      this.pending = { id, job, done: resolve };
+    let early: (r: readonly Problem[] | undefined) => void = () => {};
+    const modelStage = new Promise<readonly Problem[] | undefined>((resolve) => (early = resolve));
+    const result = new Promise<AnalysisFound | undefined>((resolve) => {
+      this.pending = {
+        id,
+        job,
+        // Whatever ends the run ends the wait for its model stage too (a promise settles once: no-op after it came).
+        done: (r) => {
+          early(undefined);
+          resolve(r);
+        },
+        early,
+      };
     });
     const features = new Promise<Features | undefined>((resolve) => this.featuresDue.set(id, resolve));
     // Behind a cancelled job still unwinding, if any: the thread takes its messages in order.
     this.thread(script).postMessage(job);
     return {
       result,
+      modelStage,
       features,
       summary: (loaded) => this.summary(id, loaded),
       cancel: () => this.pending?.id === id && this.cancel(),
@@ -239,16 +272,20 @@ export class AnalysisWorker {
       }
       const p = this.pending;
       if (!p || p.id !== r.id) return;
+      if (r.modelStage !== undefined) {
+        p.early(r.modelStage);
+        return;
+      }
       this.pending = undefined;
       if (r.error !== undefined) {
         this.onError(r.error);
-        p.done(inProcess(p.job));
+        p.done({ diagnostics: inProcess(p.job), dataPlaneStage: [] });
       } else {
         this.lastAnalysisMs = r.ms ?? 0;
         this.lastParsed = r.parsed ?? 0;
         this.lastReused = r.reused ?? 0;
         this.lastPartly = r.partly ?? 0;
-        p.done(r.diagnostics ?? []);
+        p.done({ diagnostics: r.diagnostics ?? [], dataPlaneStage: r.dataPlaneStage ?? [] });
       }
     });
     w.on('error', (err) => {
@@ -260,7 +297,7 @@ export class AnalysisWorker {
       if (p) {
         this.featuresDue.get(p.id)?.(undefined);
         this.featuresDue.delete(p.id);
-        p.done(inProcess(p.job));
+        p.done({ diagnostics: inProcess(p.job), dataPlaneStage: [] });
       }
     });
     w.unref();

@@ -290,6 +290,45 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
   });
 
+  test('the model stage is published first, and the data plane stage of the last analysis stays until replaced', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(
+      fs.readFileSync(fixtureUri('../../../examples/mistakes/cluster.netpath.yaml').fsPath, 'utf8'),
+    );
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the example is analysed');
+    await waitForCodes(
+      doc,
+      'the overlap and the masquerade between pods',
+      (c) => c.includes('cidr.overlap') && c.includes('nat.pod-to-pod'),
+    );
+    const stages = analyses.modelStagesPublished;
+    const published = analyses.counts.get(state.key)?.published ?? 0;
+    // Every state of the diagnostics from the edit on, as the Problems panel sees them.
+    const seen: string[][] = [];
+    const listener = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === doc.uri.toString())) seen.push(codesOf(doc).map(String));
+    });
+    try {
+      await replace(doc, 'serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]');
+      await waitFor('the analysis of the edit', () =>
+        (analyses.counts.get(state.key)?.published ?? 0) > published ? true : undefined,
+      );
+      await waitForCodes(doc, 'the overlap gone', (c) => !c.includes('cidr.overlap'));
+    } finally {
+      listener.dispose();
+    }
+    assert.equal(analyses.modelStagesPublished, stages + 1, 'one model stage published ahead of the analysis');
+    assert.ok(seen.length > 0, 'the diagnostics changed');
+    // The model stage replaced the overlap; the masquerade (a data plane rule's) never left the panel meanwhile.
+    assert.deepEqual(
+      seen.filter((codes) => !codes.includes('nat.pod-to-pod')),
+      [],
+      'nat.pod-to-pod stayed on screen while the data plane rules ran again',
+    );
+  });
+
   test('an edit of one pod re-parses only its lines in the worker, and finds what a whole parse finds', async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;

@@ -327,31 +327,44 @@ export interface RuleOptions {
   readonly texts?: ReadonlyMap<string, string>;
   /** Called before each rule; may throw to stop the run (see AnalyseOptions.checkpoint). */
   readonly checkpoint?: () => void;
+  /**
+   * Called with the problems of the rules that read no data plane, after they ran and before the data plane is
+   * compiled for the others (the editor shows them while the slower rules run). The same objects are in the result.
+   */
+  readonly beforeDataplane?: (found: readonly Problem[]) => void;
 }
 
-/** Runs every rule that is not turned off and whose inputs are available. */
+/**
+ * Runs every rule that is not turned off and whose inputs are available: first those that read no data plane, then
+ * (the data plane compiled, if one is wanted) those that do.
+ */
 export function runRules(topology: Topology, options: RuleOptions = {}): Problem[] {
   const on = RULES.filter((rule) => options.severity?.[rule.code] !== 'off');
-  const wantsDataplane = on.some((rule) => rule.needs?.includes('dataplane'));
-  const dataplane = !wantsDataplane
-    ? undefined
-    : typeof options.dataplane === 'function'
-      ? options.dataplane()
-      : options.dataplane;
-  const ctx: RuleContext = {
+  const readsDataplane = (rule: Rule): boolean => rule.needs?.includes('dataplane') ?? false;
+  const base: RuleContext = {
     topology,
     ranges: indexRanges(topology),
-    ...(dataplane ? { dataplane } : {}),
     ...(options.texts ? { texts: options.texts } : {}),
   };
-  const enabled = on.filter((rule) => (rule.needs ?? []).every((need) => ctx[need] !== undefined));
-  return applySeverity(
-    enabled.flatMap((rule) => {
-      options.checkpoint?.();
-      return rule.run(ctx);
-    }),
-    options.severity,
+  const run = (rules: readonly Rule[], ctx: RuleContext): Problem[] =>
+    applySeverity(
+      rules
+        .filter((rule) => (rule.needs ?? []).every((need) => ctx[need] !== undefined))
+        .flatMap((rule) => {
+          options.checkpoint?.();
+          return rule.run(ctx);
+        }),
+      options.severity,
+    );
+  const first = run(
+    on.filter((rule) => !readsDataplane(rule)),
+    base,
   );
+  options.beforeDataplane?.(first);
+  const rest = on.filter(readsDataplane);
+  if (!rest.length) return first;
+  const dataplane = typeof options.dataplane === 'function' ? options.dataplane() : options.dataplane;
+  return [...first, ...run(rest, dataplane ? { ...base, dataplane } : base)];
 }
 
 /** Applies per-code severity overrides: drops `off` codes, changes the severity of the others. */
