@@ -399,6 +399,8 @@ export class Analyses implements vscode.Disposable {
     });
     const choices = policySettings(state.base);
     if (state.stale) return this.drop(state);
+    // Known from reading alone: said before the analysis, as the model stage shows its warning.
+    this.announceTooLarge(loaded.problems);
     const read = performance.now();
     // Severity settings are applied when publishing (a change of them needs no new analysis).
     const worker = this.workerFor(state);
@@ -426,14 +428,7 @@ export class Analyses implements vscode.Disposable {
     this.dataPlaneStage.set(analysis, new Set(found.dataPlaneStage.map((i) => found.diagnostics[i])));
     this.features.set(analysis, job.features);
     this.summaries.set(analysis, () => job.summary(loaded.problems));
-    // A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss.
-    for (const p of analysis.diagnostics) {
-      if (p.code !== 'file.too-large' || this.announced.has(p.span.file)) continue;
-      this.announced.add(p.span.file);
-      const notice = `${p.span.file.split('/').pop()}: ${p.message} Raise the setting to analyse it.`;
-      this.notices.push(notice);
-      this.notify(notice);
-    }
+    this.announceTooLarge(analysis.diagnostics);
     if (state.forgotten) return state.analysis;
     state.analysed = state.reading;
     // The severity settings as they are now (they may have changed during the analysis: see republish).
@@ -502,6 +497,17 @@ export class Analyses implements vscode.Disposable {
     this.count(state).dropped++;
     log.info(`dropped a stale analysis of ${state.entries.map((e) => e.split('/').pop()).join(', ')}`);
     return undefined;
+  }
+
+  /** A file over the limit is said once as a notification too: a warning in the Problems panel is easy to miss. */
+  private announceTooLarge(found: readonly Problem[]): void {
+    for (const p of found) {
+      if (p.code !== 'file.too-large' || this.announced.has(p.span.file)) continue;
+      this.announced.add(p.span.file);
+      const notice = `${p.span.file.split('/').pop()}: ${p.message} Raise the setting to analyse it.`;
+      this.notices.push(notice);
+      this.notify(notice);
+    }
   }
 
   /** Publishes an analysis: the model stage's diagnostics in `diagnostics`, the data plane stage's in their own. */
