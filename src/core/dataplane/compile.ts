@@ -235,6 +235,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   };
 
   const kubeProxyLocalnet = kubeProxySetsRouteLocalnet(t);
+  // The underlay's members, nodes then externals: their physical interfaces (pods have none).
+  const underlay: (SegmentMember & { readonly network: string })[] = [];
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
     const pods = podsByNode.get(node.name) ?? [];
@@ -256,14 +258,16 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     );
     // The pods' MTU (the plug-in's `mtu`) holds on their host veths and bridge too.
     const podMtu = podMtuOf(t, node);
-    const plugged =
+    const withPodMtu = (devices: readonly DpInterface[]): readonly DpInterface[] =>
       podMtu === undefined
-        ? wiring.interfaces
-        : wiring.interfaces.map((i) =>
+        ? devices
+        : devices.map((i) =>
             i.mtu === undefined && (i.kind === 'veth' || i.kind === 'bridge') ? { ...i, mtu: podMtu } : i,
           );
-    const interfaces = [LO, ...physical, ...plugged];
-    const routes: DpRoute[] = [...connectedRoutes(interfaces), ...wiring.routes];
+    // What the node's addresses and connected routes come from: the devices holding addresses (a bridge's host
+    // veths, one per pod, hold none and are made only when the node's devices are read).
+    const addressed = [LO, ...physical, ...withPodMtu(wiring.addressed ?? wiring.interfaces)];
+    const routes: DpRoute[] = [...connectedRoutes(addressed), ...wiring.routes];
     for (const r of node.routes) {
       const p = r.to === 'default' ? undefined : parsePrefix(r.to);
       const via = r.via ? parseAddress(r.via) : undefined;
@@ -296,23 +300,30 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       });
     }
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
-    const bridges: readonly DpBridge[] = wiring.bridges;
     work.routes += routes.length;
     const sorted = sortRoutes(routes);
-    // portmap's route_localnet on the device that routes to each pod with a hostPort (few pods: a scan each).
-    const localnet = new Set(
-      portmapLocalnetAddresses(t, pods).flatMap(
-        (a) => sorted.find((r) => r.type !== 'blackhole' && prefixContainsAddress(r.prefix, a))?.dev ?? [],
-      ),
-    );
+    // The node's devices, made on first read (see `addressed`), with portmap's route_localnet on the device that
+    // routes to each pod with a hostPort (few pods: a scan each).
+    let interfaces: readonly DpInterface[] | undefined;
+    const interfacesOnce = (): readonly DpInterface[] => {
+      if (interfaces) return interfaces;
+      const all = [LO, ...physical, ...withPodMtu(wiring.interfaces)];
+      const localnet = new Set(
+        portmapLocalnetAddresses(t, pods).flatMap(
+          (a) => sorted.find((r) => r.type !== 'blackhole' && prefixContainsAddress(r.prefix, a))?.dev ?? [],
+        ),
+      );
+      interfaces = localnet.size ? all.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i)) : all;
+      return interfaces;
+    };
     namespaces.set(nsId, {
       id: nsId,
       kind: 'node',
       name: node.name,
       node: node.name,
-      interfaces: localnet.size
-        ? interfaces.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i))
-        : interfaces,
+      get interfaces(): readonly DpInterface[] {
+        return interfacesOnce();
+      },
       routes: sorted,
       ...(wiring.implied
         ? { implied: wiring.implied }
@@ -320,7 +331,9 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
           ? { implied: impliedRoutesOf(t, node, sharedImplied) }
           : {}),
       ...(wiring.tunnels ? { tunnels: wiring.tunnels } : {}),
-      bridges,
+      get bridges(): readonly DpBridge[] {
+        return wiring.bridges;
+      },
       listeners,
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
       forwarding: true,
@@ -330,8 +343,9 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         return lazyFilter(node);
       },
     });
-    for (const i of interfaces)
-      if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    for (const i of addressed) if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    for (const i of physical)
+      if (i.network) underlay.push({ netns: nsId, device: i.name, network: i.network, addresses: i.addresses });
   }
 
   // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods).
@@ -422,16 +436,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       brNetfilter: false,
     });
     for (const a of eth0.addresses) ownText(a.address, nsId, 'eth0');
+    if (x.network) underlay.push({ netns: nsId, device: 'eth0', network: x.network, addresses: eth0.addresses });
   }
 
   const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
-  // Pods have no physical interfaces: only nodes and externals are on the underlay (pods stay unbuilt).
-  for (const ns of namespaces.built) {
-    for (const i of ns.interfaces) {
-      if (i.kind === 'physical' && i.network)
-        members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
-    }
-  }
+  for (const { network, ...member } of underlay) members.get(network)?.push(member);
   const segments = new Map<string, Segment>(
     t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]),
   );
@@ -490,7 +499,6 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
 
   set(id: NetnsId, ns: Netns | Pod): void {
     this.entriesById.set(id, ns);
-    if (isNetns(ns)) this.built.push(ns);
   }
 
   get size(): number {
@@ -513,12 +521,6 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
     this.entriesById.set(id, ns);
     return ns;
   }
-
-  /**
-   * The namespaces given built (every node and external), in the order given: the pods' are left out without a
-   * walk over every pod.
-   */
-  readonly built: Netns[] = [];
 
   keys(): MapIterator<NetnsId> {
     return this.entriesById.keys();
