@@ -36,6 +36,11 @@ export interface WorkCounters {
    * lines of their own (src/core/dataplane/kube-proxy-iptables-share.ts), and one per node parsed on its own.
    */
   kubeProxyIptablesRulesets: number;
+  /**
+   * Pods' host veths (bridge ports) the data plane made: a node's are made when its devices or bridges are first read
+   * (src/core/cni/bridge.ts), so a lint or a trace makes those of the nodes it crosses, not one per pod.
+   */
+  podPorts: number;
 }
 
 export const work: WorkCounters = {
@@ -47,6 +52,7 @@ export const work: WorkCounters = {
   netfilterStepObjects: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
+  podPorts: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -60,6 +66,7 @@ export function takeWork(): WorkCounters {
     work.netfilterStepObjects =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
+    work.podPorts =
       0;
   return now;
 }

@@ -14,7 +14,8 @@ import {
   type Address,
 } from '../net/address';
 import { sha512Hex } from '../hash';
-import type { DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import type { DpBridge, DpInterface, DpRoute, InterfaceAddress } from '../dataplane/types';
+import { work } from '../work';
 import type { Node, Pod, Topology } from '../model/types';
 import type { Span } from '../problem';
 import type { CniMasqueradeCulprit, CniPlugin, CniRules } from './types';
@@ -166,17 +167,36 @@ export const BRIDGE_PLUGIN: CniPlugin = {
       kind: 'bridge',
       addresses: b.addresses.flatMap((a) => ifaceAddress(a) ?? []),
     };
-    const hostVeths: DpInterface[] = pods.map((p) => ({
-      name: p.hostVeth,
-      kind: 'veth',
-      addresses: [],
-      peer: { netns: `pod:${p.id}`, device: 'eth0' },
-      master: bridge.name,
-      hairpin: b.hairpinMode,
-    }));
+    // A host veth per pod and a bridge port for each (150,000 at Kubernetes' limits), made when the node's devices
+    // or bridges are first read: a lint or a trace reads them for the few nodes it crosses.
+    let ports: { readonly interfaces: readonly DpInterface[]; readonly bridges: readonly DpBridge[] } | undefined;
+    const portsOnce = (): NonNullable<typeof ports> => {
+      if (ports) return ports;
+      work.podPorts += pods.length;
+      const hostVeths: DpInterface[] = pods.map((p) => ({
+        name: p.hostVeth,
+        kind: 'veth',
+        addresses: [],
+        peer: { netns: `pod:${p.id}`, device: 'eth0' },
+        master: bridge.name,
+        hairpin: b.hairpinMode,
+      }));
+      ports = {
+        interfaces: [bridge, ...hostVeths],
+        bridges: [
+          { name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) },
+        ],
+      };
+      return ports;
+    };
     return {
-      interfaces: [bridge, ...hostVeths],
-      bridges: [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }],
+      get interfaces() {
+        return portsOnce().interfaces;
+      },
+      addressed: [bridge],
+      get bridges() {
+        return portsOnce().bridges;
+      },
       routes: [],
     };
   },

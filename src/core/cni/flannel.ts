@@ -432,10 +432,8 @@ export const FLANNEL_PLUGIN: CniPlugin = {
     const base = BRIDGE_PLUGIN.wireNode(node, pods, t);
     const mtus = flannelMtus(t, node);
     const podMtu = (i: DpInterface): DpInterface => withMtu(i, mtus.pod);
-    const interfaces = base.interfaces.map(podMtu);
     const f = flannelBackend(t);
-    if (!f.vxlan) return { ...base, interfaces };
-    const leases = leaseIndex(t).byNode.get(node);
+    const leases = f.vxlan ? leaseIndex(t).byNode.get(node) : undefined;
     const vteps: DpInterface[] = [];
     for (const lease of [leases?.[4], leases?.[6]]) {
       const up = lease && (lease.family === 4 ? flannelUnderlay(t, node) : flannelUnderlay6(t, node));
@@ -449,12 +447,19 @@ export const FLANNEL_PLUGIN: CniPlugin = {
         vxlan: { vni: f.vni, port: f.port, local: up.address, dev: up.name, learning: false },
       });
     }
-    if (!vteps.length) return { ...base, interfaces };
+    // The bridge's host veths are made when read (see BRIDGE_PLUGIN.wireNode): nothing here reads them before.
+    let interfaces: readonly DpInterface[] | undefined;
     return {
-      ...base,
-      interfaces: [...interfaces, ...vteps],
-      implied: vxlanRoutes(t, node),
-      tunnels: vxlanEntries(t, node),
+      get interfaces() {
+        interfaces ??= [...base.interfaces.map(podMtu), ...vteps];
+        return interfaces;
+      },
+      addressed: [...(base.addressed ?? base.interfaces).map(podMtu), ...vteps],
+      get bridges() {
+        return base.bridges;
+      },
+      routes: base.routes,
+      ...(vteps.length ? { implied: vxlanRoutes(t, node), tunnels: vxlanEntries(t, node) } : {}),
     };
   },
   wirePod(node, pod, addresses, t) {

@@ -54,7 +54,15 @@ export interface CniTunnelView {
 
 /** The node side of the wiring: devices beyond the node's own interfaces, bridges, routes. */
 export interface CniNodeWiring {
+  /** Every device, in the order the node lists them (with a bridge, its host veths may be made when this is read). */
   readonly interfaces: readonly DpInterface[];
+  /**
+   * The devices of `interfaces` that hold addresses, in the same order, when the plug-in can say so without making
+   * the others: a bridge's host veths hold none and add no route, so the data plane owns addresses and derives its
+   * connected routes from these alone and makes a node's host veths (one per pod) only when something reads them.
+   * Absent: `interfaces`.
+   */
+  readonly addressed?: readonly DpInterface[];
   readonly bridges: readonly DpBridge[];
   /** Routes the plug-in adds in the node namespace (a routed plug-in's route per pod); connected routes are derived. */
   readonly routes: readonly DpRoute[];

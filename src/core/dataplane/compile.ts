@@ -165,12 +165,9 @@ export function kubeProxySetsRouteLocalnet(t: Topology): boolean {
 
 export function compileDataPlane(t: Topology, options: CompileOptions = {}): DataPlane {
   const problems: Problem[] = [];
-  const namespaces = new LazyNamespaces();
-  const owners = new Map<string, { netns: NetnsId; device: string }>();
-  const own = (a: Address, netns: NetnsId, device: string): void => {
-    const key = addressKey(a);
-    if (!owners.has(key)) owners.set(key, { netns, device });
-  };
+  const namespaces = new LazyNamespaces(t);
+  const owners = new AddressOwners(t);
+  const own = (a: Address, netns: NetnsId, device: string): void => owners.own(addressKey(a), { netns, device });
   const ownText = (address: string, netns: NetnsId, device: string): void => {
     const a = parseAddress(address);
     if (a) own(a, netns, device);
@@ -235,6 +232,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   };
 
   const kubeProxyLocalnet = kubeProxySetsRouteLocalnet(t);
+  // The underlay's members, nodes then externals: their physical interfaces (pods have none).
+  const underlay: (SegmentMember & { readonly network: string })[] = [];
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
     const pods = podsByNode.get(node.name) ?? [];
@@ -256,14 +255,16 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     );
     // The pods' MTU (the plug-in's `mtu`) holds on their host veths and bridge too.
     const podMtu = podMtuOf(t, node);
-    const plugged =
+    const withPodMtu = (devices: readonly DpInterface[]): readonly DpInterface[] =>
       podMtu === undefined
-        ? wiring.interfaces
-        : wiring.interfaces.map((i) =>
+        ? devices
+        : devices.map((i) =>
             i.mtu === undefined && (i.kind === 'veth' || i.kind === 'bridge') ? { ...i, mtu: podMtu } : i,
           );
-    const interfaces = [LO, ...physical, ...plugged];
-    const routes: DpRoute[] = [...connectedRoutes(interfaces), ...wiring.routes];
+    // What the node's addresses and connected routes come from: the devices holding addresses (a bridge's host
+    // veths, one per pod, hold none and are made only when the node's devices are read).
+    const addressed = [LO, ...physical, ...withPodMtu(wiring.addressed ?? wiring.interfaces)];
+    const routes: DpRoute[] = [...connectedRoutes(addressed), ...wiring.routes];
     for (const r of node.routes) {
       const p = r.to === 'default' ? undefined : parsePrefix(r.to);
       const via = r.via ? parseAddress(r.via) : undefined;
@@ -296,23 +297,30 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       });
     }
     const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
-    const bridges: readonly DpBridge[] = wiring.bridges;
     work.routes += routes.length;
     const sorted = sortRoutes(routes);
-    // portmap's route_localnet on the device that routes to each pod with a hostPort (few pods: a scan each).
-    const localnet = new Set(
-      portmapLocalnetAddresses(t, pods).flatMap(
-        (a) => sorted.find((r) => r.type !== 'blackhole' && prefixContainsAddress(r.prefix, a))?.dev ?? [],
-      ),
-    );
+    // The node's devices, made on first read (see `addressed`), with portmap's route_localnet on the device that
+    // routes to each pod with a hostPort (few pods: a scan each).
+    let interfaces: readonly DpInterface[] | undefined;
+    const interfacesOnce = (): readonly DpInterface[] => {
+      if (interfaces) return interfaces;
+      const all = [LO, ...physical, ...withPodMtu(wiring.interfaces)];
+      const localnet = new Set(
+        portmapLocalnetAddresses(t, pods).flatMap(
+          (a) => sorted.find((r) => r.type !== 'blackhole' && prefixContainsAddress(r.prefix, a))?.dev ?? [],
+        ),
+      );
+      interfaces = localnet.size ? all.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i)) : all;
+      return interfaces;
+    };
     namespaces.set(nsId, {
       id: nsId,
       kind: 'node',
       name: node.name,
       node: node.name,
-      interfaces: localnet.size
-        ? interfaces.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i))
-        : interfaces,
+      get interfaces(): readonly DpInterface[] {
+        return interfacesOnce();
+      },
       routes: sorted,
       ...(wiring.implied
         ? { implied: wiring.implied }
@@ -320,7 +328,9 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
           ? { implied: impliedRoutesOf(t, node, sharedImplied) }
           : {}),
       ...(wiring.tunnels ? { tunnels: wiring.tunnels } : {}),
-      bridges,
+      get bridges(): readonly DpBridge[] {
+        return wiring.bridges;
+      },
       listeners,
       pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
       forwarding: true,
@@ -330,8 +340,9 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         return lazyFilter(node);
       },
     });
-    for (const i of interfaces)
-      if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    for (const i of addressed) if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    for (const i of physical)
+      if (i.network) underlay.push({ netns: nsId, device: i.name, network: i.network, addresses: i.addresses });
   }
 
   // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods).
@@ -384,21 +395,12 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     };
   };
   namespaces.buildPod = buildPodNetns;
-  // Up front, per pod, only what the data plane needs of every pod at once: the owner of each of its addresses. The
-  // pod itself stands for its namespace until one is asked for (no closure, no address list, no veth pair objects
-  // per pod: at 150,000 pods they were most of what the compile kept alive).
-  const podsWithVeths: Pod[] = [];
-  for (const pod of t.pods) {
-    if (pod.hostNetwork) continue;
-    const nsId = podNetns(pod.id);
-    namespaces.set(nsId, pod);
-    if (nodeByName.has(pod.node)) podsWithVeths.push(pod);
-    // The plug-ins change only the lengths of a pod's addresses (Calico's /32), never the addresses.
-    for (const ip of pod.ips) {
-      const a = parseAddress(ip);
-      if (a) own(a, nsId, 'eth0');
-    }
-  }
+  // Up front, per pod, only what the data plane needs of every pod at once: the owner of each of its addresses, kept
+  // by its text. The pod itself stands for its namespace until one is asked for (found by id in the index the
+  // trace's endpoints share: nothing per pod here).
+  namespaces.podsAfterNodes();
+  for (const pod of t.pods) if (!pod.hostNetwork) owners.ownPod(pod);
+  owners.podsOwned();
 
   for (const x of t.externals) {
     const nsId = externalNetns(x.name);
@@ -422,16 +424,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       brNetfilter: false,
     });
     for (const a of eth0.addresses) ownText(a.address, nsId, 'eth0');
+    if (x.network) underlay.push({ netns: nsId, device: 'eth0', network: x.network, addresses: eth0.addresses });
   }
 
   const members = new Map<string, SegmentMember[]>(t.networks.map((n) => [n.name, []]));
-  // Pods have no physical interfaces: only nodes and externals are on the underlay (pods stay unbuilt).
-  for (const ns of namespaces.built) {
-    for (const i of ns.interfaces) {
-      if (i.kind === 'physical' && i.network)
-        members.get(i.network)?.push({ netns: ns.id, device: i.name, addresses: i.addresses });
-    }
-  }
+  for (const { network, ...member } of underlay) members.get(network)?.push(member);
   const segments = new Map<string, Segment>(
     t.networks.map((n) => [n.name, { network: n.name, cidr: n.cidr, members: members.get(n.name) ?? [] }]),
   );
@@ -463,7 +460,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     segments,
     // Made when read (nothing on a trace's path does): each pod's eth0 and its host veth in its node's namespace.
     get veths(): readonly VethPair[] {
-      veths ??= vethPairsOf(podsWithVeths);
+      veths ??= vethPairsOf(t.pods.filter((p) => !p.hostNetwork && nodeByName.has(p.node)));
       return veths;
     },
     owners,
@@ -477,59 +474,109 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   };
 }
 
+/** A topology's pods by id (the first of an id: the model keeps one pod per id), made once for every reader. */
+const PODS_BY_ID = new WeakMap<Topology, ReadonlyMap<string, Pod>>();
+export function podsById(t: Topology): ReadonlyMap<string, Pod> {
+  let m = PODS_BY_ID.get(t);
+  if (!m) {
+    const byId = new Map<string, Pod>();
+    for (const p of t.pods) if (!byId.has(p.id)) byId.set(p.id, p);
+    PODS_BY_ID.set(t, (m = byId));
+  }
+  return m;
+}
+
+const POD_PREFIX = podNetns('');
+
 /**
- * The namespaces of a data plane by id, in the order they were added (nodes, pods, externals). A pod's is given as
- * the pod, built into its namespace on first use: reading one namespace never builds the others.
+ * The namespaces of a data plane by id, in the order they were added (nodes, pods, externals). A pod's is built from
+ * the pod (found by id in {@link podsById}) on first use: reading one namespace never builds the others, and the
+ * compile keeps nothing per pod.
  */
 class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
-  private readonly entriesById = new Map<NetnsId, Netns | Pod>();
+  /** Nodes' and externals' namespaces. */
+  private readonly given = new Map<NetnsId, Netns>();
+  /** Pods' namespaces built so far. */
+  private readonly built = new Map<NetnsId, Netns>();
+  /** How many of `given` go before the pods' (the nodes'). */
+  private podsAt = 0;
+  private podCount: number | undefined;
   /** Builds a pod's namespace from the pod (set by the compile before the first read). */
   buildPod: (pod: Pod) => Netns = () => {
     throw new Error('pod namespaces read before the data plane was compiled');
   };
 
-  set(id: NetnsId, ns: Netns | Pod): void {
-    this.entriesById.set(id, ns);
-    if (isNetns(ns)) this.built.push(ns);
+  constructor(private readonly t: Topology) {}
+
+  set(id: NetnsId, ns: Netns): void {
+    this.given.set(id, ns);
+  }
+
+  /** The pods' namespaces go here, after those given so far. */
+  podsAfterNodes(): void {
+    this.podsAt = this.given.size;
+  }
+
+  /** The pod whose namespace `id` is (not hostNetwork: those run in their node's). */
+  private podOf(id: NetnsId): Pod | undefined {
+    if (!id.startsWith(POD_PREFIX)) return undefined;
+    const pod = podsById(this.t).get(id.slice(POD_PREFIX.length));
+    return pod && !pod.hostNetwork ? pod : undefined;
+  }
+
+  /** The pods that have a namespace, in topology order. */
+  private *pods(): Generator<Pod> {
+    const byId = podsById(this.t);
+    for (const p of this.t.pods) if (!p.hostNetwork && byId.get(p.id) === p) yield p;
   }
 
   get size(): number {
-    return this.entriesById.size;
+    if (this.podCount === undefined) {
+      let n = 0;
+      for (const _ of this.pods()) n++;
+      this.podCount = n;
+    }
+    return this.given.size + this.podCount;
   }
 
   has(id: NetnsId): boolean {
-    return this.entriesById.has(id);
+    return this.given.has(id) || this.built.has(id) || this.podOf(id) !== undefined;
   }
 
   get(id: NetnsId): Netns | undefined {
-    const e = this.entriesById.get(id);
-    return e === undefined ? undefined : this.resolve(id, e);
+    const ns = this.given.get(id) ?? this.built.get(id);
+    if (ns) return ns;
+    const pod = this.podOf(id);
+    return pod && this.podNetns(pod);
   }
 
-  /** A namespace, built on first use. */
-  private resolve(id: NetnsId, e: Netns | Pod): Netns {
-    if (isNetns(e)) return e;
-    const ns = this.buildPod(e);
-    this.entriesById.set(id, ns);
+  /** A pod's namespace, built on first use. */
+  private podNetns(pod: Pod): Netns {
+    const id = podNetns(pod.id);
+    let ns = this.built.get(id);
+    if (!ns) this.built.set(id, (ns = this.buildPod(pod)));
     return ns;
   }
 
-  /**
-   * The namespaces given built (every node and external), in the order given: the pods' are left out without a
-   * walk over every pod.
-   */
-  readonly built: Netns[] = [];
-
-  keys(): MapIterator<NetnsId> {
-    return this.entriesById.keys();
-  }
-
-  *values(): MapIterator<Netns> {
-    for (const [id, e] of [...this.entriesById]) yield this.resolve(id, e);
+  /** Every id in order: the given ones, with the pods' after the first `podsAt` of them. */
+  *keys(): MapIterator<NetnsId> {
+    let i = 0;
+    for (const id of [...this.given.keys()]) {
+      if (i++ === this.podsAt) for (const p of this.pods()) yield podNetns(p.id);
+      yield id;
+    }
+    if (i <= this.podsAt) for (const p of this.pods()) yield podNetns(p.id);
   }
 
   *entries(): MapIterator<[NetnsId, Netns]> {
-    for (const [id, e] of [...this.entriesById]) yield [id, this.resolve(id, e)];
+    for (const id of this.keys()) {
+      const ns = this.get(id);
+      if (ns) yield [id, ns];
+    }
+  }
+
+  *values(): MapIterator<Netns> {
+    for (const [, ns] of this.entries()) yield ns;
   }
 
   [Symbol.iterator](): MapIterator<[NetnsId, Netns]> {
@@ -541,9 +588,104 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   }
 }
 
-/** A namespace, or the pod that stands for its namespace until it is built (a pod has no interfaces). */
-function isNetns(e: Netns | Pod): e is Netns {
-  return 'interfaces' in e;
+type Owner = { readonly netns: NetnsId; readonly device: string };
+
+/**
+ * Which namespace owns an address (by `addressKey`): the first to hold it of the nodes, the pods and the externals,
+ * in that order. A pod's eth0 addresses are kept with the pod by their text, not parsed up front (150,000 at
+ * Kubernetes' limits): a valid IPv4 address has one spelling, the one `formatAddress` writes, so its trimmed text is
+ * its key; an IPv6 text is parsed for its key. A pod's owner entry is made when asked for.
+ */
+class AddressOwners implements ReadonlyMap<string, Owner> {
+  private readonly nodes = new Map<string, Owner>();
+  private readonly pods4 = new Map<string, Pod>();
+  private readonly pods6 = new Map<string, Pod>();
+  private readonly externals = new Map<string, Owner>();
+  private podsDone = false;
+  private all: Map<string, Owner> | undefined;
+
+  constructor(private readonly t: Topology) {}
+
+  /** `key` is owned by `owner` unless someone already owns it (nodes' before the pods', externals' after). */
+  own(key: string, owner: Owner): void {
+    if (!this.has(key)) (this.podsDone ? this.externals : this.nodes).set(key, owner);
+  }
+
+  ownPod(pod: Pod): void {
+    for (const ip of pod.ips) {
+      if (ip.includes(':')) {
+        const a = parseAddress(ip);
+        const key = a && addressKey(a);
+        if (key && !this.pods6.has(key)) this.pods6.set(key, pod);
+      } else {
+        const text = ip.trim();
+        if (!this.pods4.has(text)) this.pods4.set(text, pod);
+      }
+    }
+  }
+
+  podsOwned(): void {
+    this.podsDone = true;
+  }
+
+  private podOf(key: string): Pod | undefined {
+    if (key.startsWith('6:')) return this.pods6.get(key);
+    // addressKey writes an IPv4 address as its value in decimal.
+    const m = /^4:(\d{1,10})$/.exec(key);
+    const value = m ? Number(m[1]) : NaN;
+    return value <= 0xffffffff ? this.pods4.get(formatAddress({ family: 4, value: BigInt(value) })) : undefined;
+  }
+
+  get(key: string): Owner | undefined {
+    const owner = this.nodes.get(key);
+    if (owner) return owner;
+    const pod = this.podOf(key);
+    return pod ? { netns: podNetns(pod.id), device: 'eth0' } : this.externals.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.nodes.has(key) || this.podOf(key) !== undefined || this.externals.has(key);
+  }
+
+  /** Every entry, in the order they were owned (parses every pod's addresses: for listing, not for lookups). */
+  private entriesOnce(): Map<string, Owner> {
+    if (this.all) return this.all;
+    const all = new Map(this.nodes);
+    for (const pod of this.t.pods) {
+      if (pod.hostNetwork) continue;
+      for (const ip of pod.ips) {
+        const a = parseAddress(ip);
+        if (a && !all.has(addressKey(a))) all.set(addressKey(a), { netns: podNetns(pod.id), device: 'eth0' });
+      }
+    }
+    for (const [key, owner] of this.externals) if (!all.has(key)) all.set(key, owner);
+    this.all = all;
+    return all;
+  }
+
+  get size(): number {
+    return this.entriesOnce().size;
+  }
+
+  keys(): MapIterator<string> {
+    return this.entriesOnce().keys();
+  }
+
+  values(): MapIterator<Owner> {
+    return this.entriesOnce().values();
+  }
+
+  entries(): MapIterator<[string, Owner]> {
+    return this.entriesOnce().entries();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Owner]> {
+    return this.entries();
+  }
+
+  forEach(f: (value: Owner, key: string, map: ReadonlyMap<string, Owner>) => void, thisArg?: unknown): void {
+    for (const [key, owner] of this.entries()) f.call(thisArg, owner, key, this);
+  }
 }
 
 /** Each pod's veth pair: its eth0, and the host end in its node's namespace (one id string per node, shared). */
