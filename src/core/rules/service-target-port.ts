@@ -1,5 +1,6 @@
 import { problem, type Problem, type QuickFix } from '../problem';
 import type { Pod } from '../model/types';
+import { podsById } from './pods-by-id';
 import type { Rule } from './rule';
 
 /**
@@ -29,9 +30,7 @@ export const serviceTargetPort: Rule = {
   severity: 'warning',
   description: "A Service targetPort that the selected pods' containers do not expose.",
   run({ topology }) {
-    // Filled in a loop, not from an array of [id, pod] pairs (one per pod); a later pod of an id wins, as before.
-    const pods = new Map<string, Pod>();
-    for (const p of topology.pods) pods.set(p.id, p);
+    const pods = podsById(topology);
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
