@@ -36,6 +36,13 @@ export interface WorkCounters {
    * lines of their own (src/core/dataplane/kube-proxy-iptables-share.ts), and one per node parsed on its own.
    */
   kubeProxyIptablesRulesets: number;
+  /**
+   * Address entries of the range index (src/core/rules/ranges.ts) handed to the address rules to walk, summed over the
+   * rules that ask: the pod IPs no rule can report are set aside once (src/core/rules/address-screen.ts).
+   */
+  addressEntriesWalked: number;
+  /** Pod IPs of the range index parsed into addresses: only those a rule asks about (src/core/rules/ranges.ts). */
+  podAddressesParsed: number;
 }
 
 export const work: WorkCounters = {
@@ -47,6 +54,8 @@ export const work: WorkCounters = {
   netfilterStepObjects: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
+  addressEntriesWalked: 0,
+  podAddressesParsed: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -60,6 +69,8 @@ export function takeWork(): WorkCounters {
     work.netfilterStepObjects =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
+    work.addressEntriesWalked =
+    work.podAddressesParsed =
       0;
   return now;
 }
