@@ -41,6 +41,13 @@ export interface WorkCounters {
    * (src/core/cni/bridge.ts), so a lint or a trace makes those of the nodes it crosses, not one per pod.
    */
   podPorts: number;
+  /**
+   * Address entries of the range index (src/core/rules/ranges.ts) handed to the address rules to walk, summed over the
+   * rules that ask: the pod IPs no rule can report are set aside once (src/core/rules/address-screen.ts).
+   */
+  addressEntriesWalked: number;
+  /** Pod IPs of the range index parsed into addresses: only those a rule asks about (src/core/rules/ranges.ts). */
+  podAddressesParsed: number;
 }
 
 export const work: WorkCounters = {
@@ -53,6 +60,8 @@ export const work: WorkCounters = {
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
   podPorts: 0,
+  addressEntriesWalked: 0,
+  podAddressesParsed: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -67,6 +76,8 @@ export function takeWork(): WorkCounters {
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
     work.podPorts =
+    work.addressEntriesWalked =
+    work.podAddressesParsed =
       0;
   return now;
 }

@@ -1,6 +1,7 @@
 import type { Node, Pod } from '../model/types';
 import { problem, type Problem, type Span } from '../problem';
 import { MAX_TRACES, trace, written } from './probes';
+import { podsById } from './pods-by-id';
 import type { Rule } from './rule';
 
 /**
@@ -20,7 +21,7 @@ export const bridgeHairpinOff: Rule = {
     const dp = dataplane;
     const off = new Map(t.nodes.filter((n) => n.bridge && !n.bridge.hairpinMode).map((n) => [n.name, n]));
     if (!off.size) return [];
-    const podById = new Map(t.pods.map((p) => [p.id, p]));
+    const podById = podsById(t);
     const hits = new Map<string, { span: Span; node: Node; nodes: string[]; pod: Pod; service: string }>();
     let budget = MAX_TRACES;
     const confirmed = new Set<string>();

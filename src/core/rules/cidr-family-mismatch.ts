@@ -1,7 +1,9 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
 import { parsedRange, type AddressEntry, type RangeEntry } from './ranges';
+import { podsById } from './pods-by-id';
 import type { Rule } from './rule';
+import { addressesToCheck } from './address-screen';
 
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
 
@@ -21,23 +23,48 @@ export const cidrFamilyMismatch: Rule = {
       out.push(problem('cidr.family-mismatch', 'error', message, span, related));
 
     // One per family: the second value of a family in the same list.
-    // The first value of each list, per family (ranges, then addresses: every pod's IPs are a list).
-    const firstOfFamily: Record<Family, Map<string, { text: string; span: Span }>> = { 4: new Map(), 6: new Map() };
-    const onePerFamily = (e: RangeEntry | AddressEntry, family: Family | undefined) => {
-      if (!e.perFamily || !family || !e.exact) return; // Derived values (a default bridge address) follow their source.
-      const first = firstOfFamily[family].get(e.perFamily);
-      if (!first) {
-        firstOfFamily[family].set(e.perFamily, { text: e.text, span: e.span });
-        return;
-      }
+    const second = (e: RangeEntry | AddressEntry, family: Family, first: { text: string; span: Span }) =>
       report(
         `${e.perFamily} has two ${familyName(family)} values (${first.text} and ${e.text}): the list takes at most one per IP family (one IPv4, one IPv6), so only the first is used.`,
         e.span,
         [{ span: first.span, message: `the first ${familyName(family)} value: ${first.text}` }],
       );
+    // The first value of each list, per family (ranges, then addresses: every pod's IPs are a list).
+    const firstOfFamily: Record<Family, Map<string, { text: string; span: Span }>> = { 4: new Map(), 6: new Map() };
+    const onePerFamily = (e: RangeEntry | AddressEntry, family: Family | undefined) => {
+      if (!e.perFamily || !family || !e.exact) return; // Derived values (a default bridge address) follow their source.
+      const first = firstOfFamily[family].get(e.perFamily);
+      if (first) second(e, family, first);
+      else firstOfFamily[family].set(e.perFamily, { text: e.text, span: e.span });
     };
     for (const r of ranges.ranges) onePerFamily(r, r.prefix?.family);
-    for (const a of ranges.addresses) onePerFamily(a, a.address?.family);
+    // When no two pods share an id, each pod's IPs are a list of their own, next to each other in the index: they
+    // are compared there, and the 150,000 pods of a large cluster make no map entry.
+    const ownLists = podsById(topology).size === topology.pods.length;
+    const addresses = ranges.addresses;
+    for (let i = 0; i < addresses.length; i++) {
+      const a = addresses[i];
+      if (!ownLists || a.role !== 'pod') {
+        onePerFamily(a, a.address?.family);
+        continue;
+      }
+      let end = i + 1;
+      // The pod's other IPs: the entries after its first, up to the next pod's first (position 0).
+      while (end < addresses.length && addresses[end].role === 'pod' && (addresses[end].ipIndex ?? 0) > 0) end++;
+      // One IP is never a second of its family (and its address need not be parsed to know it).
+      let first4: AddressEntry | undefined;
+      let first6: AddressEntry | undefined;
+      for (let k = i; end - i > 1 && k < end; k++) {
+        const e = addresses[k];
+        const family = e.address?.family;
+        if (!e.perFamily || !family || !e.exact) continue;
+        const first = family === 4 ? first4 : first6;
+        if (first) second(e, family, first);
+        else if (family === 4) first4 = e;
+        else first6 = e;
+      }
+      i = end - 1; // The loop's own step moves to the entry after this pod's.
+    }
 
     // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).
     const podFamilies = new Set(
@@ -69,7 +96,7 @@ export const cidrFamilyMismatch: Rule = {
           );
         }
       }
-      for (const a of ranges.addresses) {
+      for (const a of addressesToCheck(ranges)) {
         if (a.role === 'pod' && !a.hostNetwork && a.address && !podFamilies.has(a.address.family)) {
           report(
             `Pod IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the cluster pod CIDRs are ${has(podFamilies)} only.`,
@@ -79,7 +106,7 @@ export const cidrFamilyMismatch: Rule = {
       }
     }
     if (serviceFamilies.size) {
-      for (const a of ranges.addresses) {
+      for (const a of addressesToCheck(ranges)) {
         if (a.role === 'cluster-ip' && a.address && !serviceFamilies.has(a.address.family)) {
           report(
             `Cluster IP ${a.text} (${a.owner}) is ${familyName(a.address.family)}, but the Service ranges are ${has(serviceFamilies)} only: the API server would never hand it out.`,

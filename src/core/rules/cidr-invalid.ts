@@ -1,5 +1,6 @@
 import { problem } from '../problem';
 import type { Rule } from './rule';
+import { addressesToCheck } from './address-screen';
 import { lookupTable } from '../lookup';
 
 const ROLE_NAMES: Record<string, string> = lookupTable({
@@ -31,7 +32,7 @@ export const cidrInvalid: Rule = {
           r.span,
         ),
       );
-    for (const a of ranges.addresses) {
+    for (const a of addressesToCheck(ranges)) {
       if (!a.address)
         out.push(
           problem(

@@ -1,6 +1,7 @@
 import { literalPrefix, prefixContainsAddress, prefixesOverlap, type Address, type Prefix } from '../net/address';
 import { problem, type Problem } from '../problem';
 import type { Rule } from './rule';
+import { addressesToCheck } from './address-screen';
 
 /** The link-local unicast ranges (Go's net.IP.IsLinkLocalUnicast): 169.254.0.0/16 and fe80::/10. */
 const LINK_LOCAL: readonly Prefix[] = ['169.254.0.0/16', 'fe80::/10'].map(literalPrefix);
@@ -57,7 +58,7 @@ export const cidrLinkLocal: Rule = {
         );
       }
     }
-    for (const a of ranges.addresses) {
+    for (const a of addressesToCheck(ranges)) {
       const address = a.address;
       if (a.role !== 'pod' || a.hostNetwork || !address) continue;
       // Nearly no address is link-local: asked first, in a plain loop (no closure per pod address).

@@ -15,7 +15,8 @@ export const cidrServiceRangeTooLarge: Rule = {
   severity: 'error',
   description: 'A Service range larger than kube-apiserver allows (more than 20 host bits: IPv4 /12, IPv6 /108).',
   run({ ranges }) {
-    const clusterIPs = ranges.addresses.filter(parsedAddress).filter((a) => a.role === 'cluster-ip');
+    // The role first: a pod IP's address is only parsed when asked for (ranges.ts).
+    const clusterIPs = ranges.addresses.filter((a) => a.role === 'cluster-ip').filter(parsedAddress);
     return ranges.ranges
       .filter(parsedRange)
       .filter((r) => r.role === 'services' && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS)

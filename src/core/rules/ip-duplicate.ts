@@ -1,5 +1,7 @@
 import { addressKey, formatAddress, type Address } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
+import type { AddressEntry, RangeIndex, RangeRole } from './ranges';
+import { podIPv4Values } from './address-screen';
 import type { Rule } from './rule';
 
 interface Holder {
@@ -11,32 +13,86 @@ interface Holder {
   readonly derived?: boolean;
 }
 
+const keyOf = (address: Address): number | string =>
+  address.family === 4 ? Number(address.value) : addressKey(address);
+
+/** The addresses the rule compares: pod IPs (not of hostNetwork pods, which share their node's) and cluster IPs. */
+const isHeldAddress = (a: AddressEntry): boolean => (a.role === 'pod' && !a.hostNetwork) || a.role === 'cluster-ip';
+/** The ranges whose address the rule compares. */
+const HELD_RANGE_ROLES: ReadonlySet<RangeRole> = new Set(['interface', 'external', 'bridge']);
+
+/**
+ * The keys of the addresses held more than once. IPv4 values are sorted as numbers in a typed array, so the
+ * hundreds of thousands of pod IPs of a large cluster make no map entry and no holder object; IPv6 ones are counted
+ * by key.
+ */
+function sharedKeys(ranges: RangeIndex): Set<number | string> {
+  let v4 = new Float64Array(1024);
+  let n4 = 0;
+  const v6 = new Map<string, number>();
+  const countIPv4 = (value: number) => {
+    if (n4 === v4.length) {
+      const grown = new Float64Array(v4.length * 2);
+      grown.set(v4);
+      v4 = grown;
+    }
+    v4[n4++] = value;
+  };
+  const count = (address: Address) => {
+    if (address.family === 4) return countIPv4(Number(address.value));
+    const key = addressKey(address);
+    v6.set(key, (v6.get(key) ?? 0) + 1);
+  };
+  const podIPv4 = podIPv4Values(ranges);
+  const addresses = ranges.addresses;
+  for (let i = 0; i < addresses.length; i++) {
+    const a = addresses[i];
+    if (!isHeldAddress(a)) continue;
+    if (podIPv4[i] >= 0) countIPv4(podIPv4[i]);
+    else if (a.address) count(a.address);
+  }
+  for (const r of ranges.ranges)
+    if (r.prefix && HELD_RANGE_ROLES.has(r.role)) count({ family: r.prefix.family, value: r.prefix.address });
+  const shared = new Set<number | string>();
+  const sorted = v4.subarray(0, n4).sort();
+  for (let i = 1; i < n4; i++) if (sorted[i] === sorted[i - 1]) shared.add(sorted[i]);
+  for (const [key, n] of v6) if (n > 1) shared.add(key);
+  return shared;
+}
+
 /**
  * `ip.duplicate`: one address on two objects — pods (on the same node or on different ones, weave#3793), node
  * interfaces, Service cluster IPs, external clients and bridges. hostNetwork pods share their node's address by
  * design and are left out; two Services sharing a cluster IP are `service.cluster-ip-duplicate`, and a pod on
- * its own node's bridge gateway is `ip.reserved`. One pass, grouped by address in a map.
+ * its own node's bridge gateway is `ip.reserved`. The addresses held more than once are found first, by
+ * sorting; only they are grouped, by address in a map.
  */
 export const ipDuplicate: Rule = {
   code: 'ip.duplicate',
   severity: 'error',
   description: 'One IP address used by two objects (pods, nodes, Services, externals, bridges).',
   run({ ranges }) {
+    const shared = sharedKeys(ranges);
+    if (!shared.size) return [];
     // One map for both families (its order is the order of the findings): an IPv4 address by its number, which
-    // needs no key text per pod, an IPv6 one by its key text.
+    // needs no key text per pod, an IPv6 one by its key text. Only the addresses held more than once enter it.
     const byAddress = new Map<number | string, { address: Address; holders: Holder[] }>();
     const add = (address: Address | undefined, h: Holder) => {
       if (!address) return;
-      const key = address.family === 4 ? Number(address.value) : addressKey(address);
+      const key = keyOf(address);
+      if (!shared.has(key)) return;
       const group = byAddress.get(key);
       if (group) group.holders.push(h);
       else byAddress.set(key, { address, holders: [h] });
     };
-    for (const a of ranges.addresses) {
-      if (a.role === 'pod' && !a.hostNetwork)
-        add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
-      else if (a.role === 'cluster-ip')
-        add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
+    const podIPv4 = podIPv4Values(ranges);
+    const addresses = ranges.addresses;
+    for (let i = 0; i < addresses.length; i++) {
+      const a = addresses[i];
+      // A pod IP's value is at hand as a number: its address is made only when it is held twice.
+      if (!isHeldAddress(a) || (podIPv4[i] >= 0 && !shared.has(podIPv4[i]))) continue;
+      if (a.role === 'pod') add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
+      else add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
     }
     for (const r of ranges.ranges) {
       if (!r.prefix) continue;

@@ -3,6 +3,7 @@ import { problem, type Problem, type QuickFix, type Span } from '../problem';
 import { freeAddress, freePort, usedAddressKeys } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange, type RangeEntry } from './ranges';
 import type { Rule } from './rule';
+import { addressesToCheck } from './address-screen';
 
 const within = (prefixes: readonly Prefix[], a: Address) => prefixes.some((p) => prefixContainsAddress(p, a));
 const texts = (prefixes: readonly Prefix[]) => prefixes.map((p) => p.text).join(', ');
@@ -80,7 +81,7 @@ export const ipOutsideRange: Rule = {
       else nodePods.set(r.node, [r]);
     }
 
-    for (const a of ranges.addresses) {
+    for (const a of addressesToCheck(ranges)) {
       if (!parsedAddress(a)) continue;
       const isPod = a.role === 'pod' && !a.hostNetwork;
       // Nearly every pod IP is inside its node's range: that is decided without building the lists below.

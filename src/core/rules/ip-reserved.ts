@@ -3,6 +3,7 @@ import { problem, type Problem, type QuickFix } from '../problem';
 import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange } from './ranges';
 import type { Rule } from './rule';
+import { addressesToCheck } from './address-screen';
 
 /**
  * `ip.reserved`: a pod IP equal to its node subnet's network address, its IPv4 broadcast address or the
@@ -72,7 +73,7 @@ export const ipReserved: Rule = {
         );
       return e;
     };
-    for (const a of ranges.addresses) {
+    for (const a of addressesToCheck(ranges)) {
       if (!parsedAddress(a)) continue;
       if (a.role === 'pod' && !a.hostNetwork) {
         const gateway = gatewayAt(gateways.get(`${a.node}`), a.address);

@@ -1,6 +1,7 @@
 import { problem, type Problem } from '../problem';
 import type { NetworkPolicy, Pod } from '../model/types';
 import { policyIndexOf, reachabilityOf } from '../policy/shared';
+import { podsById } from './pods-by-id';
 import type { Rule } from './rule';
 
 /**
@@ -16,7 +17,7 @@ export const policyDnsEgressMissing: Rule = {
     if (!topology.networkPolicies.some((p) => p.policyTypes.includes('Egress'))) return [];
     const index = policyIndexOf(topology);
     const reach = reachabilityOf(topology);
-    const podById = new Map(topology.pods.map((p) => [p.id, p]));
+    const podById = podsById(topology);
     const dnsService = topology.services.find((s) => s.id === 'kube-system/kube-dns');
     const dnsPods: Pod[] = (
       dnsService?.endpoints.flatMap((e) => (e.pod ? (podById.get(e.pod) ?? []) : [])) ??

@@ -4,7 +4,8 @@
  */
 import type { Span } from '../problem';
 import { parseAddress, parsePrefix, type Address, type Prefix } from '../net/address';
-import type { Located, Topology } from '../model/types';
+import type { Located, Pod, Topology } from '../model/types';
+import { work } from '../work';
 
 export type RangeRole =
   | 'cluster-pods'
@@ -52,6 +53,8 @@ export interface AddressEntry extends Entry {
   readonly address: Address | undefined;
   /** For pods: whether the pod shares its node's network namespace. */
   readonly hostNetwork?: boolean;
+  /** For pods: the IP's position in the pod's list (a pod's entries come together, starting at 0). */
+  readonly ipIndex?: number;
 }
 
 /** A range whose text parsed: what rules compare (narrowed by {@link parsedRange}, never asserted). */
@@ -92,6 +95,56 @@ const IPS_KEYS = ['ips.0', 'ips.1'];
 /** The span key of a pod's k-th IP (a pod has one per family: the usual two are made once). */
 const ipsKey = (k: number): string => IPS_KEYS[k] ?? `ips.${k}`;
 
+/**
+ * A pod IP's entry: the pod and the IP's position in its list, the rest read from the pod when asked for. Pod IPs
+ * are nearly all of a large cluster's entries (300,000 at 5,000 nodes) and nearly all of them are only screened
+ * (./address-screen.ts reads an IPv4 one's value from its text as a number): none makes its owner's name, its
+ * list's name or an `Address` (an object and a bigint) unless a rule looks at it.
+ */
+class PodAddressEntry implements AddressEntry {
+  readonly role = 'pod';
+  private parsed: Address | undefined | null = null;
+
+  constructor(
+    private readonly pod: Pod,
+    /** The IP's position in the pod's list: 0 starts a pod's entries. */
+    readonly ipIndex: number,
+  ) {}
+
+  get text(): string {
+    return this.pod.ips[this.ipIndex];
+  }
+  get owner(): string {
+    return `pod ${this.pod.id}`;
+  }
+  get perFamily(): string {
+    return `IPs of pod ${this.pod.id}`;
+  }
+  get node(): string {
+    return this.pod.node;
+  }
+  get hostNetwork(): boolean {
+    return this.pod.hostNetwork;
+  }
+  private get own(): Span | undefined {
+    return this.pod.spans[ipsKey(this.ipIndex)];
+  }
+  get span(): Span {
+    return this.own ?? this.pod.spans.name ?? this.pod.span;
+  }
+  get exact(): boolean {
+    const own = this.own;
+    return own !== undefined && own.file !== '';
+  }
+  get address(): Address | undefined {
+    if (this.parsed === null) {
+      work.podAddressesParsed++;
+      this.parsed = parseAddress(this.text);
+    }
+    return this.parsed;
+  }
+}
+
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
   const addresses: AddressEntry[] = [];
@@ -105,14 +158,37 @@ export function indexRanges(t: Topology): RangeIndex {
     text: string,
     where: { span: Span; exact: boolean },
     extra: Extra = {},
-  ) => ranges.push({ role, owner, text, ...where, ...extra, prefix: parsePrefix(text) });
+  ) =>
+    // Written out, not spread: a node's and a Service's values are thousands of entries in a large cluster.
+    ranges.push({
+      role,
+      owner,
+      text,
+      span: where.span,
+      exact: where.exact,
+      node: extra.node,
+      perFamily: extra.perFamily,
+      assumed: extra.assumed,
+      echoes: extra.echoes,
+      prefix: parsePrefix(text),
+    });
   const address = (
     role: AddressRole,
     owner: string,
     text: string,
     where: { span: Span; exact: boolean },
     extra: Extra = {},
-  ) => addresses.push({ role, owner, text, ...where, ...extra, address: parseAddress(text) });
+  ) =>
+    addresses.push({
+      role,
+      owner,
+      text,
+      span: where.span,
+      exact: where.exact,
+      node: extra.node,
+      perFamily: extra.perFamily,
+      address: parseAddress(text),
+    });
 
   const c = t.cluster;
   c.podCIDRs.forEach((x, i) =>
@@ -180,29 +256,8 @@ export function indexRanges(t: Topology): RangeIndex {
         perFamily: `addresses of external ${x.name}`,
       }),
     );
-  // Pods are most of a large cluster's entries (30,000 at 1,000 nodes): each is written out whole, with its owner
-  // and list names made once per pod, not through the general helpers' spreads.
-  for (const p of t.pods) {
-    if (!p.ips.length) continue;
-    const owner = `pod ${p.id}`;
-    const perFamily = `IPs of pod ${p.id}`;
-    const fallback = p.spans.name ?? p.span;
-    for (let k = 0; k < p.ips.length; k++) {
-      const ip = p.ips[k];
-      const own = p.spans[ipsKey(k)];
-      addresses.push({
-        role: 'pod',
-        owner,
-        text: ip,
-        span: own ?? fallback,
-        exact: own !== undefined && own.file !== '',
-        node: p.node,
-        perFamily,
-        hostNetwork: p.hostNetwork,
-        address: parseAddress(ip),
-      });
-    }
-  }
+  // Pods are most of a large cluster's entries: each IP is an entry that reads the rest from its pod.
+  for (const p of t.pods) for (let k = 0; k < p.ips.length; k++) addresses.push(new PodAddressEntry(p, k));
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>
       address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), {

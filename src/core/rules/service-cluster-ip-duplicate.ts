@@ -18,8 +18,9 @@ export const serviceClusterIpDuplicate: Rule = {
     let used: Set<string> | undefined;
     const out: Problem[] = [];
     for (const a of ranges.addresses) {
+      if (a.role !== 'cluster-ip') continue; // Before the address: a pod IP's is only parsed when asked for.
       const address = a.address;
-      if (a.role !== 'cluster-ip' || !address) continue;
+      if (!address) continue;
       const key = addressKey(address);
       const seen = first.get(key);
       if (!seen) {

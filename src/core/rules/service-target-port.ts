@@ -1,5 +1,6 @@
 import { problem, type Problem, type QuickFix } from '../problem';
-import type { Pod } from '../model/types';
+import type { Endpoint, Pod } from '../model/types';
+import { podsById } from './pods-by-id';
 import type { Rule } from './rule';
 
 /**
@@ -8,20 +9,42 @@ import type { Rule } from './rule';
  * declares (when the pods do declare ports) most likely points at the wrong port.
  */
 /**
- * Whether the selected pods expose the target: a container port of the protocol with that name (a named target),
- * or with that number, or no container port of the protocol at all (a numbered target: nothing declared, nothing
- * to contradict). Read in place: every Service port of a large cluster asks, and nearly every one passes.
+ * Whether the selected pods (those of the endpoints) expose the target: a container port of the protocol with that
+ * name (a named target), or with that number, or no container port of the protocol at all (a numbered target:
+ * nothing declared, nothing to contradict). Read in place, from the endpoints, where a pod met twice or an unknown
+ * one changes nothing: every Service port of a large cluster asks, nearly every one passes, most at the first pod.
  */
-function exposes(selected: readonly Pod[], protocol: string, target: number | string): boolean {
+function exposes(
+  endpoints: readonly Endpoint[],
+  pods: ReadonlyMap<string, Pod>,
+  protocol: string,
+  target: number | string,
+): boolean {
   let declared = false;
-  for (const p of selected)
+  for (const e of endpoints) {
+    const p = e.pod ? pods.get(e.pod) : undefined;
+    if (!p) continue;
     for (const c of p.containers)
       for (const cp of c.ports) {
         if (cp.protocol !== protocol) continue;
         if (typeof target === 'string' ? cp.name === target : cp.containerPort === target) return true;
         declared = true;
       }
+  }
   return typeof target !== 'string' && !declared;
+}
+
+/** Each endpoint's pod once, in the endpoints' order. */
+function selectedPods(endpoints: readonly Endpoint[], pods: ReadonlyMap<string, Pod>): Pod[] {
+  const selected: Pod[] = [];
+  const seen = new Set<string | undefined>();
+  for (const e of endpoints) {
+    if (seen.has(e.pod)) continue;
+    seen.add(e.pod);
+    const pod = e.pod ? pods.get(e.pod) : undefined;
+    if (pod) selected.push(pod);
+  }
+  return selected;
 }
 
 export const serviceTargetPort: Rule = {
@@ -29,24 +52,15 @@ export const serviceTargetPort: Rule = {
   severity: 'warning',
   description: "A Service targetPort that the selected pods' containers do not expose.",
   run({ topology }) {
-    // Filled in a loop, not from an array of [id, pod] pairs (one per pod); a later pod of an id wins, as before.
-    const pods = new Map<string, Pod>();
-    for (const p of topology.pods) pods.set(p.id, p);
+    const pods = podsById(topology);
     const out: Problem[] = [];
     for (const s of topology.services) {
       if (s.endpointSource !== 'selector') continue;
-      // Each endpoint's pod once, in the endpoints' order.
-      const selected: Pod[] = [];
-      const seen = new Set<string | undefined>();
-      for (const e of s.endpoints) {
-        if (seen.has(e.pod)) continue;
-        seen.add(e.pod);
-        const pod = e.pod ? pods.get(e.pod) : undefined;
-        if (pod) selected.push(pod);
-      }
-      if (!selected.length) continue;
+      let selected: Pod[] | undefined;
       for (const sp of s.ports) {
-        if (exposes(selected, sp.protocol, sp.targetPort)) continue;
+        if (exposes(s.endpoints, pods, sp.protocol, sp.targetPort)) continue;
+        selected ??= selectedPods(s.endpoints, pods);
+        if (!selected.length) break; // No pod known: nothing to say about this Service.
         const ports = selected.flatMap((p: Pod) =>
           p.containers.flatMap((c) => c.ports.filter((cp) => cp.protocol === sp.protocol)),
         );
