@@ -55,6 +55,7 @@ import type {
   VethPair,
 } from './types';
 import { work } from '../work';
+import { podsById } from '../model/pods-by-id';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -472,18 +473,6 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       return all;
     },
   };
-}
-
-/** A topology's pods by id (the first of an id: the model keeps one pod per id), made once for every reader. */
-const PODS_BY_ID = new WeakMap<Topology, ReadonlyMap<string, Pod>>();
-export function podsById(t: Topology): ReadonlyMap<string, Pod> {
-  let m = PODS_BY_ID.get(t);
-  if (!m) {
-    const byId = new Map<string, Pod>();
-    for (const p of t.pods) if (!byId.has(p.id)) byId.set(p.id, p);
-    PODS_BY_ID.set(t, (m = byId));
-  }
-  return m;
 }
 
 const POD_PREFIX = podNetns('');

@@ -1,7 +1,7 @@
 import type { Node, Pod } from '../model/types';
 import { problem, type Problem, type Span } from '../problem';
 import { MAX_TRACES, trace, written } from './probes';
-import { podsById } from './pods-by-id';
+import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
 
 /**

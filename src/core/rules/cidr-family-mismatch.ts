@@ -1,7 +1,7 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
 import { parsedRange, type AddressEntry, type RangeEntry } from './ranges';
-import { podsById } from './pods-by-id';
+import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
 import { addressesToCheck } from './address-screen';
 

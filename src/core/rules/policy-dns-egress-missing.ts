@@ -1,7 +1,7 @@
 import { problem, type Problem } from '../problem';
 import type { NetworkPolicy, Pod } from '../model/types';
 import { policyIndexOf, reachabilityOf } from '../policy/shared';
-import { podsById } from './pods-by-id';
+import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
 
 /**

@@ -1,6 +1,6 @@
 import { problem, type Problem, type QuickFix } from '../problem';
 import type { Endpoint, Pod } from '../model/types';
-import { podsById } from './pods-by-id';
+import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
 
 /**

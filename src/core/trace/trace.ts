@@ -3,7 +3,8 @@
  * the packet, and turn the finished walks into the binding JSON shape. Bad input gives problems, never a throw.
  */
 import { compileDataPlane } from '../dataplane/compile';
-import { externalNetns, nodeNetns, podNetns, podsById } from '../dataplane/compile';
+import { externalNetns, nodeNetns, podNetns } from '../dataplane/compile';
+import { podsById } from '../model/pods-by-id';
 import type { DataPlane, NetnsId } from '../dataplane/types';
 import { lookupRoute, sourceAddressFor } from '../dataplane/routes';
 import type { Node, Pod, Service, Topology } from '../model/types';
