@@ -228,33 +228,59 @@ class SkimTable extends TableText {
   /** Off: a table like any other (a generation that names every chain, or the lines after the Service ports). */
   skimming = false;
   readonly kinds = new Map<string, ChainKind>();
-  /** The Service chains it declared by name (all but the endpoint chains), with the port that declared each. */
-  readonly named = new Map<string, number>();
-  private kindOf(chain: string): ChainKind {
-    const prefix = chain.slice(0, chain.indexOf('-', 5) + 1);
-    let k = this.kinds.get(prefix);
-    if (!k) this.kinds.set(prefix, (k = { decls: 0, declChars: 0, chars: 0 }));
-    return k;
-  }
-  private declare(name: string, port: number): void {
-    if (name !== SEP_PLACEHOLDER) {
-      if (this.named.has(name)) return;
-      this.named.set(name, port);
+  /** The Service chains it declared by name (all but the endpoint chains): the port that declared each, its lines. */
+  readonly named = new Map<string, SkimmedChain>();
+  /** The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after. */
+  readonly endpoints: (SkimmedChain & { readonly text: string })[] = [];
+  /** The endpoint the writer named last: the one whose chain it declares next (see `writeServicePort`'s `sep`). */
+  endpoint = '';
+  private last: SkimmedChain | undefined;
+  private declare(name: string, port: number): SkimmedChain | undefined {
+    let c: SkimmedChain;
+    if (name === SEP_PLACEHOLDER) {
+      const e = { port, count: 0, chars: 0, text: this.endpoint };
+      this.endpoints.push(e);
+      c = e;
+    } else {
+      if (this.named.has(name)) return this.named.get(name);
+      this.named.set(name, (c = { port, count: 0, chars: 0 }));
     }
-    const k = this.kindOf(name);
+    const k = kindOf(this.kinds, name);
     k.decls++;
     k.declChars += name.length + 10;
+    return c;
   }
   override chain(name: string): void {
-    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.declare(name, this.port);
+    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.last = this.declare(name, this.port);
     else super.chain(name);
   }
   override measure(chain: string, chars: number, port: number): void {
     if (!this.skimming) return super.measure(chain, chars, port);
-    // As TableText: a line of a chain not declared yet declares it (the endpoint chains are declared first).
-    if (chain !== SEP_PLACEHOLDER && !this.named.has(chain)) this.declare(chain, port);
-    this.kindOf(chain).chars += chars;
+    // As TableText: a line of a chain not declared yet declares it. An endpoint chain's lines follow its declaration.
+    const c = chain === SEP_PLACEHOLDER ? this.last : (this.named.get(chain) ?? this.declare(chain, port));
+    if (c) {
+      c.count++;
+      c.chars += chars;
+    }
+    kindOf(this.kinds, chain).chars += chars;
   }
+}
+
+/** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
+interface SkimmedChain {
+  readonly port: number;
+  count: number;
+  chars: number;
+}
+
+/** A Service chain's kind: its prefix (KUBE-SVC-, KUBE-FW-...). */
+const prefixOf = (chain: string): string => chain.slice(0, chain.indexOf('-', 5) + 1);
+
+function kindOf(kinds: Map<string, ChainKind>, chain: string): ChainKind {
+  const prefix = prefixOf(chain);
+  let k = kinds.get(prefix);
+  if (!k) kinds.set(prefix, (k = { decls: 0, declChars: 0, chars: 0 }));
+  return k;
 }
 
 /** Writes a recorded {@link OpLog} again, into this node's tables, as Service port `port` of this node. */
@@ -440,16 +466,10 @@ export interface GeneratedRules {
   readonly nat: GeneratedTable;
 }
 
-function tableLines(
-  t: TableText,
-  builtins: readonly string[],
-  portLines?: (port: number) => TableText,
-): GeneratedTable {
-  const order = chainOrder(t.chains, builtins);
-  const runs: GeneratedRun[] = [];
-  // The lines of each Service port written again at most once, for all of its chains that are read.
+/** The lines of each Service port written again at most once, for all of its chains that are read. */
+function writtenOnce(portLines: ((port: number) => TableText) | undefined): (port: number) => TableText {
   const written = new Map<number, TableText>();
-  const writtenLines = (port: number): TableText => {
+  return (port) => {
     let w = written.get(port);
     if (!w) {
       kubeProxyWork.serviceWrites++;
@@ -458,6 +478,16 @@ function tableLines(
     }
     return w;
   };
+}
+
+function tableLines(
+  t: TableText,
+  builtins: readonly string[],
+  portLines?: (port: number) => TableText,
+): GeneratedTable {
+  const order = chainOrder(t.chains, builtins);
+  const runs: GeneratedRun[] = [];
+  const writtenLines = writtenOnce(portLines);
   // Where each chain's declaration and lines fall, worked out here from lengths alone (see ChainLayout).
   let declAt = 0;
   let runAt = 0;
@@ -538,13 +568,20 @@ function skimmable(servicePorts: readonly ServicePortEntry[]): boolean {
  * chains named: the built-in chains, KUBE-NODEPORTS and KUBE-SERVICES, then every other chain by name. Each kind
  * of Service chain sorts as one block among the other chains (no other chain's name starts with its prefix, and all
  * its names are the prefix and 16 characters), so where the other chains fall and how long the table is are known
- * from the counts. Whatever needs the Service chains' own order (their names, a Service chain's place, the lines
- * in order) is read from `named`, the table written with its names, made on first need.
+ * from the counts. A Service chain is placed inside its kind's block when one of that kind is first looked up (the
+ * endpoint chains named then, the kind's names sorted). Only a reader of every name or line in order (the full
+ * text) has the table written with its names (`named`).
  */
-function skimmedLines(t: SkimTable, builtins: readonly string[], named: () => GeneratedTable): GeneratedTable {
+function skimmedLines(
+  t: SkimTable,
+  builtins: readonly string[],
+  named: () => GeneratedTable,
+  portLines: (port: number) => TableText,
+  endpointChain: (port: number, endpoint: string) => string,
+): GeneratedTable {
   let whole: GeneratedTable | undefined;
   const all = (): GeneratedTable => (whole ??= named());
-  const first = [KUBE_NODEPORTS, KUBE_SERVICES].filter((c) => t.rules.has(c));
+  const first = [KUBE_NODEPORTS, KUBE_SERVICES].filter((c) => t.chains.includes(c));
   const others: { name: string; kind?: ChainKind }[] = [];
   for (const c of t.chains) if (!builtins.includes(c) && !first.includes(c)) others.push({ name: c });
   for (const [prefix, kind] of t.kinds) {
@@ -556,6 +593,8 @@ function skimmedLines(t: SkimTable, builtins: readonly string[], named: () => Ge
   let runAt = 0;
   const plainDecls: { name: string; declAt: number }[] = [];
   const plainRuns: { chain: string; rules: readonly string[]; at: number }[] = [];
+  /** Where each kind's block of declarations and of lines starts. */
+  const blocks = new Map<string, { declAt: number; runAt: number }>();
   const place = (name: string, user: boolean): void => {
     if (user) {
       plainDecls.push({ name, declAt });
@@ -571,10 +610,43 @@ function skimmedLines(t: SkimTable, builtins: readonly string[], named: () => Ge
   for (const o of others) {
     if (!o.kind) place(o.name, true);
     else {
+      blocks.set(o.name, { declAt, runAt });
       declAt += o.kind.declChars;
       runAt += o.kind.chars;
     }
   }
+  const source = writtenOnce(portLines);
+  const placed = new Map<string, Map<string, Measured>>();
+  /** The chains of one kind, named and in order, each where the named table has it. */
+  const kind = (prefix: string): Map<string, Measured> => {
+    let m = placed.get(prefix);
+    if (m) return m;
+    m = new Map();
+    placed.set(prefix, m);
+    const block = blocks.get(prefix);
+    if (!block) return m;
+    const byName = new Map<string, SkimmedChain>();
+    if (prefix === prefixOf(SEP_PLACEHOLDER)) for (const c of t.endpoints) byName.set(endpointChain(c.port, c.text), c);
+    else for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
+    // The names alone, sorted by the engine's own string order (a compare function costs twice as much at 150,000).
+    const names = [...byName.keys()].sort();
+    let d = block.declAt;
+    let r = block.runAt;
+    for (const name of names) {
+      const c = byName.get(name);
+      if (!c) continue;
+      const x = new Measured(name, c.port);
+      x.count = c.count;
+      x.chars = c.chars;
+      x.declAt = d;
+      x.runAt = r;
+      x.source = source;
+      d += name.length + 10;
+      r += c.chars;
+      m.set(name, x);
+    }
+    return m;
+  };
   const layout: ChainLayout = {
     builtins,
     get names(): readonly string[] {
@@ -586,9 +658,10 @@ function skimmedLines(t: SkimTable, builtins: readonly string[], named: () => Ge
     plainRuns,
     find(name) {
       if (!SERVICE_CHAIN.test(name)) return undefined;
-      // A chain the skim named is there: where it falls is asked of the named table only when it is read.
-      if (!whole && t.named.has(name)) {
-        const at = (): NonNullable<ReturnType<ChainLayout['find']>> | undefined => all().layout?.find(name);
+      if (whole) return whole.layout?.find(name);
+      // A chain the skim named is there; where it falls is worked out only when that is read.
+      if (t.named.has(name) && !placed.has(prefixOf(name))) {
+        const at = (): Measured | undefined => kind(prefixOf(name)).get(name);
         return {
           get declAt() {
             return at()?.declAt ?? 0;
@@ -604,7 +677,7 @@ function skimmedLines(t: SkimTable, builtins: readonly string[], named: () => Ge
           },
         };
       }
-      return all().layout?.find(name);
+      return kind(prefixOf(name)).get(name);
     },
   };
   return {
@@ -874,7 +947,11 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const sep = (ep: Endpoint): string => (skim ? SEP_PLACEHOLDER : sepChainOf(ep, spn, protocol));
+    const sep = (ep: Endpoint): string => {
+      if (!skim) return sepChainOf(ep, spn, protocol);
+      nat.endpoint = ep.text;
+      return SEP_PLACEHOLDER;
+    };
     // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
     let svl: string | undefined;
     let ext: string | undefined;
@@ -1391,6 +1468,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       for (const line of list) table.push(from, line);
     }
   }
+  let hashedPort = -1;
+  let portName = '';
+  let portProtocol = '';
   /** The nat table with every Service chain written and named: what a skimmed table hands its readers of those. */
   const named = (): GeneratedTable => {
     const full = new TableText();
@@ -1411,7 +1491,18 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   };
   const out: GeneratedRules = {
     filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT']),
-    nat: nat.skimming ? skimmedLines(nat, NAT_BUILTINS, named) : tableLines(nat, NAT_BUILTINS, portLines),
+    nat: nat.skimming
+      ? skimmedLines(nat, NAT_BUILTINS, named, portLines, (k, endpoint) => {
+          // What the port's endpoint chains' hashes start with, made once per port (its endpoints come together).
+          if (k !== hashedPort) {
+            const sp = servicePorts[k];
+            hashedPort = k;
+            portName = sp ? servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name) : '';
+            portProtocol = sp?.port.protocol.toLowerCase() ?? '';
+          }
+          return chainHash('KUBE-SEP-', portName, portProtocol, endpoint);
+        })
+      : tableLines(nat, NAT_BUILTINS, portLines),
   };
   byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);

@@ -154,6 +154,16 @@ describe("kube-proxy's Service chains are named only for a reader of them", () =
     assert.equal(kubeProxyWork.servicePortsNamed, 0);
   });
 
+  it("a first trace to a Service writes that Service's port alone with its chains' names", () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    // Its chains are placed among the others by kind (the endpoint chains named, not every port written).
+    assert.equal(kubeProxyWork.servicePortsNamed, 1);
+  });
+
   it("the whole text names every port's chains: once to order them, once for their text", () => {
     const a = cluster();
     const t = a.topology;
