@@ -356,10 +356,12 @@ export function walkAssembly(
     }
     for (const p of present) {
       const t = p.lines;
-      if (t.runs ? !t.runs.length : !t.rules.length) continue;
+      // A laid-out part is measured: it has lines when it has characters of them (its runs need not be listed).
+      const laidHere = laid && laidOut && t.layout === laid && p === present[0];
+      if (laidHere ? !laid.ruleChars : t.runs ? !t.runs.length : !t.rules.length) continue;
       add(`# ${p.label}`);
       const start = at;
-      if (laid && laidOut && t.layout === laid && p === present[0]) {
+      if (laidHere) {
         laidOut.runs(laid);
         at += laid.ruleChars;
       } else if (!t.runs) for (const r of t.rules) add(r, p);
@@ -386,6 +388,21 @@ export function declsOf(
   t: TableText,
   builtins: readonly string[],
 ): { builtin: Map<string, string>; each(f: (name: string, line: string | undefined) => void): void } {
+  const isBuiltin = new Set(builtins);
+  // A laid-out table declares its built-in chains first, as its layout says: its names are read only to walk them
+  // (kube-proxy's skimmed nat table names its 100,000s of chains only for a reader of them).
+  const layout = t.layout;
+  if (layout) {
+    const builtin = new Map<string, string>();
+    for (const b of layout.builtins) if (isBuiltin.has(b) && !builtin.has(b)) builtin.set(b, `:${b} ACCEPT [0:0]`);
+    return {
+      builtin,
+      each(f): void {
+        const names = layout.names;
+        for (let i = 0; i < names.length; i++) f(names[i], isBuiltin.has(names[i]) ? builtin.get(names[i]) : undefined);
+      },
+    };
+  }
   const names = t.names;
   if (!names) {
     const m = chainDecls(t.chains);
@@ -393,7 +410,6 @@ export function declsOf(
   }
   // With names, the lines are known without reading `chains` (see TableText.names).
   const builtin = new Map<string, string>();
-  const isBuiltin = new Set(builtins);
   for (let i = 0; i < names.length; i++)
     if (isBuiltin.has(names[i]) && !builtin.has(names[i])) builtin.set(names[i], `:${names[i]} ACCEPT [0:0]`);
   return {

@@ -64,8 +64,14 @@ interface Endpoint {
   readonly serving: boolean;
   readonly terminating: boolean;
   readonly text: string;
-  readonly chain: string;
+  /** Its KUBE-SEP- chain's name, made when first written with its name (see {@link sepChainOf}). */
+  chain?: string;
   readonly nodeName?: string;
+}
+
+/** An endpoint's KUBE-SEP- chain, named once (the endpoint objects are shared by every node of a memo). */
+function sepChainOf(ep: Endpoint, spn: string, protocol: string): string {
+  return (ep.chain ??= chainHash('KUBE-SEP-', spn, protocol, ep.text));
 }
 
 /**
@@ -201,6 +207,82 @@ class RecordingTable extends TableText {
   }
 }
 
+/** What a skim writes in place of an endpoint chain's name: every KUBE-SEP- name is as long (a 16-character hash). */
+const SEP_PLACEHOLDER = `KUBE-SEP-${'X'.repeat(16)}`;
+
+/** The declarations, lines and characters of one kind of Service chain (KUBE-SVC-, KUBE-SEP-...) in a skim. */
+interface ChainKind {
+  decls: number;
+  declChars: number;
+  chars: number;
+}
+
+/**
+ * A nat table that writes kube-proxy's lines but for its Service chains, which it counts by kind (their prefix)
+ * instead: what the table's layout needs before anything is read of it (the length of its declarations and rules,
+ * where its other chains fall) without naming a KUBE-SEP- chain per endpoint or sorting 100,000s of names. The
+ * endpoint chains are all written under one placeholder name, so a skim is only taken when no two Service chains
+ * share a name (distinct Service ports and endpoints): each declaration then declares a chain of its own.
+ */
+class SkimTable extends TableText {
+  /** Off: a table like any other (a generation that names every chain, or the lines after the Service ports). */
+  skimming = false;
+  readonly kinds = new Map<string, ChainKind>();
+  /** The Service chains it declared by name (all but the endpoint chains): the port that declared each, its lines. */
+  readonly named = new Map<string, SkimmedChain>();
+  /** The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after. */
+  readonly endpoints: (SkimmedChain & { readonly text: string })[] = [];
+  /** The endpoint the writer named last: the one whose chain it declares next (see `writeServicePort`'s `sep`). */
+  endpoint = '';
+  private last: SkimmedChain | undefined;
+  private declare(name: string, port: number): SkimmedChain | undefined {
+    let c: SkimmedChain;
+    if (name === SEP_PLACEHOLDER) {
+      const e = { port, count: 0, chars: 0, text: this.endpoint };
+      this.endpoints.push(e);
+      c = e;
+    } else {
+      if (this.named.has(name)) return this.named.get(name);
+      this.named.set(name, (c = { port, count: 0, chars: 0 }));
+    }
+    const k = kindOf(this.kinds, name);
+    k.decls++;
+    k.declChars += name.length + 10;
+    return c;
+  }
+  override chain(name: string): void {
+    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.last = this.declare(name, this.port);
+    else super.chain(name);
+  }
+  override measure(chain: string, chars: number, port: number): void {
+    if (!this.skimming) return super.measure(chain, chars, port);
+    // As TableText: a line of a chain not declared yet declares it. An endpoint chain's lines follow its declaration.
+    const c = chain === SEP_PLACEHOLDER ? this.last : (this.named.get(chain) ?? this.declare(chain, port));
+    if (c) {
+      c.count++;
+      c.chars += chars;
+    }
+    kindOf(this.kinds, chain).chars += chars;
+  }
+}
+
+/** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
+interface SkimmedChain {
+  readonly port: number;
+  count: number;
+  chars: number;
+}
+
+/** A Service chain's kind: its prefix (KUBE-SVC-, KUBE-FW-...). */
+const prefixOf = (chain: string): string => chain.slice(0, chain.indexOf('-', 5) + 1);
+
+function kindOf(kinds: Map<string, ChainKind>, chain: string): ChainKind {
+  const prefix = prefixOf(chain);
+  let k = kinds.get(prefix);
+  if (!k) kinds.set(prefix, (k = { decls: 0, declChars: 0, chars: 0 }));
+  return k;
+}
+
 /** Writes a recorded {@link OpLog} again, into this node's tables, as Service port `port` of this node. */
 function replay(ops: Readonly<OpLog>, filter: TableText, nat: TableText, port: number): void {
   for (let i = 0; i < ops.length; i += 3) {
@@ -255,6 +337,21 @@ interface ServicePortEntry {
   readonly port: ServicePortInput;
   readonly clusterIP: string;
   readonly eps: readonly Endpoint[];
+  /** Whether two of its endpoints are the same `ip:port` (then they share a KUBE-SEP- chain: see SkimTable). */
+  readonly repeatedEndpoints: boolean;
+}
+
+/** A Service port's endpoint lists in which an `ip:port` comes twice (odd input). */
+const REPEATED_ENDPOINTS = new WeakSet<readonly Endpoint[]>();
+
+function distinctTexts(eps: readonly Endpoint[]): boolean {
+  if (eps.length < 2) return true;
+  const seen = new Set<string>();
+  for (const e of eps) {
+    if (seen.has(e.text)) return false;
+    seen.add(e.text);
+  }
+  return true;
 }
 
 /** What {@link categorize} reads of an endpoint. */
@@ -355,12 +452,32 @@ export const kubeProxyWork = {
   serviceChains: 0,
   /** Service ports written again to make such text. */
   serviceWrites: 0,
+  /**
+   * Service ports whose chains were written with their names (KUBE-SEP- chains hashed): every port once the nat
+   * table's order is needed (its full text, a Service chain entered), one more for a chain's text; none for a
+   * reader of the table's other chains.
+   */
+  servicePortsNamed: 0,
 };
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
 export interface GeneratedRules {
   readonly filter: GeneratedTable;
   readonly nat: GeneratedTable;
+}
+
+/** The lines of each Service port written again at most once, for all of its chains that are read. */
+function writtenOnce(portLines: ((port: number) => TableText) | undefined): (port: number) => TableText {
+  const written = new Map<number, TableText>();
+  return (port) => {
+    let w = written.get(port);
+    if (!w) {
+      kubeProxyWork.serviceWrites++;
+      w = portLines?.(port) ?? new TableText();
+      written.set(port, w);
+    }
+    return w;
+  };
 }
 
 function tableLines(
@@ -370,17 +487,7 @@ function tableLines(
 ): GeneratedTable {
   const order = chainOrder(t.chains, builtins);
   const runs: GeneratedRun[] = [];
-  // The lines of each Service port written again at most once, for all of its chains that are read.
-  const written = new Map<number, TableText>();
-  const writtenLines = (port: number): TableText => {
-    let w = written.get(port);
-    if (!w) {
-      kubeProxyWork.serviceWrites++;
-      w = portLines?.(port) ?? new TableText();
-      written.set(port, w);
-    }
-    return w;
-  };
+  const writtenLines = writtenOnce(portLines);
   // Where each chain's declaration and lines fall, worked out here from lengths alone (see ChainLayout).
   let declAt = 0;
   let runAt = 0;
@@ -441,6 +548,155 @@ function tableLines(
   };
 }
 
+const NAT_BUILTINS: readonly string[] = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
+
+/** Whether the Service ports can be skimmed: no two of them, nor two endpoints of one, share a chain's name. */
+function skimmable(servicePorts: readonly ServicePortEntry[]): boolean {
+  const seen = new Set<string>();
+  for (const { svc, port, repeatedEndpoints } of servicePorts) {
+    if (repeatedEndpoints) return false;
+    // What the chains' hashes are of (see chainHash).
+    const key = servicePortName(svc.namespace, svc.name, port.name) + port.protocol.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return seen.size > 0;
+}
+
+/**
+ * A skimmed nat table (see {@link SkimTable}) laid out as {@link tableLines} lays out the table with its Service
+ * chains named: the built-in chains, KUBE-NODEPORTS and KUBE-SERVICES, then every other chain by name. Each kind
+ * of Service chain sorts as one block among the other chains (no other chain's name starts with its prefix, and all
+ * its names are the prefix and 16 characters), so where the other chains fall and how long the table is are known
+ * from the counts. A Service chain is placed inside its kind's block when one of that kind is first looked up (the
+ * endpoint chains named then, the kind's names sorted). Only a reader of every name or line in order (the full
+ * text) has the table written with its names (`named`).
+ */
+function skimmedLines(
+  t: SkimTable,
+  builtins: readonly string[],
+  named: () => GeneratedTable,
+  portLines: (port: number) => TableText,
+  endpointChain: (port: number, endpoint: string) => string,
+): GeneratedTable {
+  let whole: GeneratedTable | undefined;
+  const all = (): GeneratedTable => (whole ??= named());
+  const first = [KUBE_NODEPORTS, KUBE_SERVICES].filter((c) => t.chains.includes(c));
+  const others: { name: string; kind?: ChainKind }[] = [];
+  for (const c of t.chains) if (!builtins.includes(c) && !first.includes(c)) others.push({ name: c });
+  for (const [prefix, kind] of t.kinds) {
+    if (others.some((o) => o.name.startsWith(prefix))) return all();
+    others.push({ name: prefix, kind });
+  }
+  others.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let declAt = 0;
+  let runAt = 0;
+  const plainDecls: { name: string; declAt: number }[] = [];
+  const plainRuns: { chain: string; rules: readonly string[]; at: number }[] = [];
+  /** Where each kind's block of declarations and of lines starts. */
+  const blocks = new Map<string, { declAt: number; runAt: number }>();
+  const place = (name: string, user: boolean): void => {
+    if (user) {
+      plainDecls.push({ name, declAt });
+      declAt += name.length + 10;
+    }
+    const list = t.rules.get(name);
+    if (!list?.length) return;
+    plainRuns.push({ chain: name, rules: list, at: runAt });
+    for (const l of list) runAt += l.length + 1;
+  };
+  for (const b of builtins) place(b, false);
+  for (const c of first) place(c, true);
+  for (const o of others) {
+    if (!o.kind) place(o.name, true);
+    else {
+      blocks.set(o.name, { declAt, runAt });
+      declAt += o.kind.declChars;
+      runAt += o.kind.chars;
+    }
+  }
+  const source = writtenOnce(portLines);
+  const placed = new Map<string, Map<string, Measured>>();
+  /** The chains of one kind, named and in order, each where the named table has it. */
+  const kind = (prefix: string): Map<string, Measured> => {
+    let m = placed.get(prefix);
+    if (m) return m;
+    m = new Map();
+    placed.set(prefix, m);
+    const block = blocks.get(prefix);
+    if (!block) return m;
+    const byName = new Map<string, SkimmedChain>();
+    if (prefix === prefixOf(SEP_PLACEHOLDER)) for (const c of t.endpoints) byName.set(endpointChain(c.port, c.text), c);
+    else for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
+    // The names alone, sorted by the engine's own string order (a compare function costs twice as much at 150,000).
+    const names = [...byName.keys()].sort();
+    let d = block.declAt;
+    let r = block.runAt;
+    for (const name of names) {
+      const c = byName.get(name);
+      if (!c) continue;
+      const x = new Measured(name, c.port);
+      x.count = c.count;
+      x.chars = c.chars;
+      x.declAt = d;
+      x.runAt = r;
+      x.source = source;
+      d += name.length + 10;
+      r += c.chars;
+      m.set(name, x);
+    }
+    return m;
+  };
+  const layout: ChainLayout = {
+    builtins,
+    get names(): readonly string[] {
+      return all().names;
+    },
+    declChars: declAt,
+    ruleChars: runAt,
+    plainDecls,
+    plainRuns,
+    find(name) {
+      if (!SERVICE_CHAIN.test(name)) return undefined;
+      if (whole) return whole.layout?.find(name);
+      // A chain the skim named is there; where it falls is worked out only when that is read.
+      if (t.named.has(name) && !placed.has(prefixOf(name))) {
+        const at = (): Measured | undefined => kind(prefixOf(name)).get(name);
+        return {
+          get declAt() {
+            return at()?.declAt ?? 0;
+          },
+          get runAt() {
+            return at()?.runAt ?? 0;
+          },
+          get count() {
+            return at()?.count ?? 0;
+          },
+          get rules() {
+            return at()?.rules ?? NO_WORDS;
+          },
+        };
+      }
+      return kind(prefixOf(name)).get(name);
+    },
+  };
+  return {
+    get chains() {
+      return all().chains;
+    },
+    get rules() {
+      return all().rules;
+    },
+    get names() {
+      return all().names;
+    },
+    get runs() {
+      return all().runs;
+    },
+    layout,
+  };
+}
+
 function renderTable(table: string, t: GeneratedTable): string {
   return [`*${table}`, ...t.chains, ...t.rules, 'COMMIT'].join('\n');
 }
@@ -465,7 +721,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const mark = `0x${markValue.toString(16)}`;
   const nodeIP = ofFamily(family, input.nodeIPs)[0];
   const filter = new TableText();
-  const nat = new TableText();
+  const nat = new SkimTable();
 
   // Local traffic detector.
   const det = input.localDetector;
@@ -639,8 +895,6 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       // The endpoints of this family, read once for all the Service's ports.
       const ofThisFamily = svc.endpoints.filter((e) => addressFamily(e.ip) === family);
       shared = svc.ports.map((port) => {
-        const spn = servicePortName(svc.namespace, svc.name, port.name);
-        const protocol = port.protocol.toLowerCase();
         const eps: Endpoint[] = [];
         for (const e of ofThisFamily) {
           const ep = endpointPort(e, port);
@@ -650,14 +904,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           const ready = e.ready ?? true;
           const serving = e.serving ?? ready;
           const terminating = e.terminating ?? false;
-          const chain = chainHash('KUBE-SEP-', spn, protocol, text);
-          // Two literals rather than a spread: one allocation each, and every endpoint of a shape.
+          // Two literals rather than a spread: one allocation each, and every endpoint of a shape. The chain is named
+          // when it is first written with its name (a skim writes none: see SkimTable).
+          const chain: string | undefined = undefined;
           eps.push(
             e.nodeName !== undefined
               ? { ip, port: ep, local: false, nodeName: e.nodeName, ready, serving, terminating, text, chain }
               : { ip, port: ep, local: false, ready, serving, terminating, text, chain },
           );
         }
+        if (!distinctTexts(eps)) REPEATED_ENDPOINTS.add(eps);
         return eps;
       });
       perFamily?.set(family, shared);
@@ -668,6 +924,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         svc,
         port,
         clusterIP,
+        repeatedEndpoints: REPEATED_ENDPOINTS.has(eps),
         eps: eps.some((e) => e.nodeName === input.nodeName)
           ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e))
           : eps,
@@ -687,6 +944,14 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
     const svcChain = chainHash('KUBE-SVC-', spn, protocol);
+    // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
+    const skim = nat instanceof SkimTable && nat.skimming;
+    if (!skim) kubeProxyWork.servicePortsNamed++;
+    const sep = (ep: Endpoint): string => {
+      if (!skim) return sepChainOf(ep, spn, protocol);
+      nat.endpoint = ep.text;
+      return SEP_PLACEHOLDER;
+    };
     // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
     let svl: string | undefined;
     let ext: string | undefined;
@@ -1011,31 +1276,32 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             '-m',
             'recent',
             '--name',
-            ep.chain,
+            sep(ep),
             '--rcheck',
             '--seconds',
             String(timeout),
             '--reap',
             '-j',
-            ep.chain,
+            sep(ep),
           );
         }
       }
       list.forEach((ep, i) => {
         const stat = i < list.length - 1 ? statistic(list.length - i) : NO_WORDS;
-        nat.add(chain, svcComment(spn, ep.text), stat, '-j', ep.chain);
+        nat.add(chain, svcComment(spn, ep.text), stat, '-j', sep(ep));
       });
     };
     if (usesClusterChain) endpointRules(svcChain, cluster);
     if (usesLocalChain) endpointRules(svlChain(), local);
 
     for (const ep of all) {
-      nat.chain(ep.chain);
-      nat.add(ep.chain, svcComment(spn), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
+      const chain = sep(ep);
+      nat.chain(chain);
+      nat.add(chain, svcComment(spn), '-s', ep.ip, '-j', KUBE_MARK_MASQ);
       nat.add(
-        ep.chain,
+        chain,
         svcComment(spn),
-        affinity ? ['-m', 'recent', '--name', ep.chain, '--set'] : NO_WORDS,
+        affinity ? ['-m', 'recent', '--name', chain, '--set'] : NO_WORDS,
         proto,
         '-j',
         'DNAT',
@@ -1098,7 +1364,15 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (ownKey !== undefined) byServices?.set(ownKey, done);
     return done;
   }
+  // The first generation for these Services skims their ports (see SkimTable); a node with other lines after it
+  // writes them with their names, kept for the nodes after it.
+  nat.skimming = !byServices?.size && skimmable(servicePorts);
   for (const [k, sp] of servicePorts.entries()) {
+    nat.port = k;
+    if (nat.skimming) {
+      writeServicePort(sp, nat, filter);
+      continue;
+    }
     const perService = memo?.blocks.get(sp.svc) ?? new Map<string, Readonly<OpLog>>();
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
     const key = keys[k];
@@ -1194,9 +1468,41 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       for (const line of list) table.push(from, line);
     }
   }
+  let hashedPort = -1;
+  let portName = '';
+  let portProtocol = '';
+  /** The nat table with every Service chain written and named: what a skimmed table hands its readers of those. */
+  const named = (): GeneratedTable => {
+    const full = new TableText();
+    const scratch = new TableText();
+    for (const [k, sp] of servicePorts.entries()) {
+      full.port = k;
+      writeServicePort(sp, full, scratch);
+    }
+    full.port = undefined;
+    // The other chains' lines are the skim's (the same lines, and those written after the Service ports).
+    for (const c of nat.chains) {
+      const list = nat.rules.get(c);
+      if (!list) continue;
+      if (!full.rules.has(c) && !full.measured.has(c)) full.chains.push(c);
+      full.rules.set(c, list);
+    }
+    return tableLines(full, NAT_BUILTINS, portLines);
+  };
   const out: GeneratedRules = {
     filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT']),
-    nat: tableLines(nat, ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], portLines),
+    nat: nat.skimming
+      ? skimmedLines(nat, NAT_BUILTINS, named, portLines, (k, endpoint) => {
+          // What the port's endpoint chains' hashes start with, made once per port (its endpoints come together).
+          if (k !== hashedPort) {
+            const sp = servicePorts[k];
+            hashedPort = k;
+            portName = sp ? servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name) : '';
+            portProtocol = sp?.port.protocol.toLowerCase() ?? '';
+          }
+          return chainHash('KUBE-SEP-', portName, portProtocol, endpoint);
+        })
+      : tableLines(nat, NAT_BUILTINS, portLines),
   };
   byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);

@@ -854,7 +854,8 @@ class LaidOutChains extends Map<string, MutableChain> {
     return c;
   }
   override has(name: string): boolean {
-    return super.has(name) || this.declAt(name) !== undefined;
+    // Without asking where it is declared: a layout may know that before it knows where (kube-proxy's skimmed table).
+    return super.has(name) || this.layout.find(name) !== undefined || this.plain.has(name);
   }
   override get size(): number {
     return super.size + this.layout.names.length - this.layout.builtins.length;

@@ -4,6 +4,8 @@ import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/
 import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
 import { lazyParseWork } from '../../../src/core/netfilter/parse';
 import { netpathCluster } from '../../../bench/cluster';
+import { RULES } from '../../../src/core/rules';
+import { indexRanges } from '../../../src/core/rules/ranges';
 
 /**
  * kube-proxy's Service chains (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-, KUBE-SEP-) are measured as they are
@@ -19,6 +21,7 @@ const CHAINS_MET = 60;
 const resetWork = (): void => {
   kubeProxyWork.serviceChains = 0;
   kubeProxyWork.serviceWrites = 0;
+  kubeProxyWork.servicePortsNamed = 0;
   lazyParseWork.chainObjects = 0;
   lazyParseWork.chainEntries = 0;
 };
@@ -122,4 +125,52 @@ describe("kube-proxy's Service chains are written out only when read", () => {
       }
     });
   }
+});
+
+describe("kube-proxy's Service chains are named only for a reader of them", () => {
+  // The nat table's layout is known from counts of each kind of Service chain: a reader that meets none of them
+  // (a packet to a pod crosses KUBE-SERVICES and KUBE-POSTROUTING only) has no KUBE-SEP- chain named, no port written
+  // with its chains' names.
+  it('the nat.pod-to-pod rule names no Service chain', () => {
+    const a = cluster();
+    const t = a.topology;
+    const dp = compileDataPlane(t);
+    const rule = RULES.find((r) => r.code === 'nat.pod-to-pod');
+    assert.ok(rule);
+    resetWork();
+    const found = rule.run({ topology: t, ranges: indexRanges(t), dataplane: dp, texts: new Map() });
+    assert.deepEqual(found, []);
+    assert.ok(lazyParseWork.chainObjects > 0, "the probes met the nodes' rules");
+    assert.equal(kubeProxyWork.servicePortsNamed, 0);
+  });
+
+  it('a first trace from pod to pod names no Service chain', () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const pods = a.topology.pods;
+    const out = traceFlow(a.topology, { from: `pod/${pods[1].id}`, to: `pod/${pods[pods.length - 2].id}:http` }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    assert.equal(kubeProxyWork.servicePortsNamed, 0);
+  });
+
+  it("a first trace to a Service writes that Service's port alone with its chains' names", () => {
+    const a = cluster();
+    const dp = compileDataPlane(a.topology);
+    resetWork();
+    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    // Its chains are placed among the others by kind (the endpoint chains named, not every port written).
+    assert.equal(kubeProxyWork.servicePortsNamed, 1);
+  });
+
+  it("the whole text names every port's chains: once to order them, once for their text", () => {
+    const a = cluster();
+    const t = a.topology;
+    resetWork();
+    const text = buildNodeRules(t, t.nodes[0], {}, newRulesMemo()).text;
+    const ports = t.services.reduce((n, s) => n + s.ports.length, 0);
+    assert.ok(text.includes(':KUBE-SEP-'));
+    assert.equal(kubeProxyWork.servicePortsNamed, 2 * ports);
+  });
 });
