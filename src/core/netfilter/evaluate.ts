@@ -95,6 +95,8 @@ interface Env {
   readonly maxDepth: number;
   readonly maxSteps: number;
   readonly chains: ReadonlyMap<string, Chain>;
+  /** Set when the caller wants to answer sibling packets from this evaluation (see {@link evaluateHookForSiblings}). */
+  readonly recorder: Recorder | undefined;
 }
 
 const FALL: End = { kind: 'fall' };
@@ -167,14 +169,17 @@ function lowerBound(l: readonly number[], from: number): number {
   return lo;
 }
 
+/** The rules of an indexed chain that name `dst` as their destination (the same list object for every such address). */
+function rulesForDestination(idx: ChainIndex, dst: string): readonly number[] {
+  const a = addressOf(dst);
+  return a ? (idx.byDst.get(indexKey(a.family, a.value)) ?? NONE) : NONE;
+}
+
 /** The rules of an indexed chain, from `from` on, that `packet` can match, in chain order. */
-function candidates(idx: ChainIndex, packet: Packet, from: number): number[] {
-  const a = addressOf(packet.dst);
-  const lists = [
-    a ? (idx.byDst.get(indexKey(a.family, a.value)) ?? NONE) : NONE,
-    packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE,
-    idx.rest,
-  ];
+function candidates(idx: ChainIndex, packet: Packet, from: number, recorder: Recorder | undefined): number[] {
+  const byDst = rulesForDestination(idx, packet.dst);
+  recorder?.questions.push({ kind: 'index', index: idx, answer: byDst });
+  const lists = [byDst, packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE, idx.rest];
   const at = lists.map((l) => lowerBound(l, from));
   const out: number[] = [];
   for (;;) {
@@ -189,6 +194,132 @@ function candidates(idx: ChainIndex, packet: Packet, from: number): number[] {
 
 /** Evaluates `hook` for `packet`: a list of outcomes (one per statistic path) with verdict, rewritten packet and trace. */
 export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
+  return evaluate(ruleset, hook, packet, ctx, undefined);
+}
+
+/**
+ * Sibling packets: the packets of one flow's endpoint paths reach the same hooks of the same nodes alike but for
+ * their destination address (the backend kube-proxy chose) and the devices they enter and leave by (each pod has its
+ * own veth). A hook's rules rarely tell such packets apart (the destination is in the node's pod range, the device
+ * matches `cali+`), so one evaluation can answer them all: while it runs, every question the rules ask of those
+ * fields (an address or device match, the destination index of a long chain) is written down with its answer, and a
+ * sibling whose answers are the same would take every rule the same way. An evaluation that reads them in any other
+ * way (a DNAT, whose record names the destination; a `recent` list; a random choice, which spends the walk's budget of
+ * paths) answers no sibling.
+ */
+export type SiblingQuestion =
+  | { readonly kind: 'match'; readonly match: Match; readonly packet: Packet; readonly answer: boolean }
+  | { readonly kind: 'index'; readonly index: ChainIndex; readonly answer: readonly number[] };
+
+interface Recorder {
+  readonly questions: SiblingQuestion[];
+  alike: boolean;
+}
+
+/** The fields a sibling packet may differ in (see {@link SiblingQuestion}). */
+export type SiblingFields = Pick<Packet, 'dst' | 'inIface' | 'outIface'>;
+
+/**
+ * What sibling packets and their contexts have in common, as text (undefined: this evaluation answers no sibling):
+ * everything the evaluator reads but the {@link SiblingFields}' values (their presence is in it). The context's
+ * address lists are compared by identity ({@link siblingContextAlike}).
+ */
+export function siblingKey(hook: Hook, packet: Packet, ctx: EvalContext): string | undefined {
+  if (ctx.recent?.length) return undefined;
+  const c = ctx.conntrack;
+  return [
+    hook,
+    packet.family,
+    packet.proto,
+    packet.src,
+    packet.sport,
+    packet.dport,
+    packet.mark,
+    packet.ctmark,
+    packet.bridged,
+    packet.inIface === undefined,
+    packet.outIface === undefined,
+    c.state,
+    c.dnat,
+    c.snat,
+    ctx.outIfaceAddress,
+    ctx.random,
+    ctx.maxDepth,
+    ctx.maxSteps,
+    ctx.tables?.join(','),
+  ].join('|');
+}
+
+/** Whether two contexts with the same {@link siblingKey} give the rules the same addresses to read. */
+export function siblingContextAlike(a: EvalContext, b: EvalContext): boolean {
+  return (
+    a.localAddresses === b.localAddresses &&
+    a.interfaceAddresses === b.interfaceAddresses &&
+    a.broadcastAddresses === b.broadcastAddresses
+  );
+}
+
+/**
+ * {@link evaluateHook}, with the questions it asked of the {@link SiblingFields} when a sibling packet whose answers
+ * are the same ({@link siblingAnswersAlike}) would be evaluated the same way (undefined when none would).
+ */
+export function evaluateHookForSiblings(
+  ruleset: Ruleset,
+  hook: Hook,
+  packet: Packet,
+  ctx: EvalContext,
+): { readonly result: HookResult; readonly questions: readonly SiblingQuestion[] | undefined } {
+  const recorder: Recorder = { questions: [], alike: true };
+  const result = evaluate(ruleset, hook, packet, ctx, recorder);
+  return { result, questions: recorder.alike && result.problems.length === 0 ? recorder.questions : undefined };
+}
+
+/** Whether `sibling` gets the answers recorded (see {@link SiblingQuestion}); `ctx` is the evaluation's. */
+export function siblingAnswersAlike(
+  questions: readonly SiblingQuestion[],
+  sibling: SiblingFields,
+  ctx: EvalContext,
+): boolean {
+  for (const q of questions) {
+    if (q.kind === 'index') {
+      if (rulesForDestination(q.index, sibling.dst) !== q.answer) return false;
+      continue;
+    }
+    const { dst: _dst, inIface: _in, outIface: _out, ...rest } = q.packet;
+    const packet: Packet = {
+      ...rest,
+      dst: sibling.dst,
+      ...(sibling.inIface !== undefined ? { inIface: sibling.inIface } : {}),
+      ...(sibling.outIface !== undefined ? { outIface: sibling.outIface } : {}),
+    };
+    if (matchOne(ctx, q.match, packet, ctx.conntrack, NO_RECENT) !== q.answer) return false;
+  }
+  return true;
+}
+
+const NO_RECENT: State['recentSet'] = [];
+
+/** Whether match `m` reads a {@link SiblingFields} field (and nothing else a sibling may not share). */
+function readsSiblingFields(m: Match): boolean {
+  switch (m.kind) {
+    case 'destination':
+    case 'inInterface':
+    case 'outInterface':
+      return true;
+    case 'addrtype':
+      return m.which === 'dst' || m.limitIface !== undefined;
+    default:
+      return false;
+  }
+}
+
+function evaluate(
+  ruleset: Ruleset,
+  hook: Hook,
+  packet: Packet,
+  ctx: EvalContext,
+  recorder: Recorder | undefined,
+): HookResult {
   let state: State = {
     packet: { ...packet, mark: packet.mark >>> 0 },
     conntrack: ctx.conntrack,
@@ -202,7 +333,10 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   // Through the memo the rules' matches read them with: the walk evaluates several hooks per packet.
   const src = addressOf(packet.src);
   const dst = addressOf(packet.dst);
+  work.hookEvaluations++;
   if (!src || !dst || src.family !== packet.family || dst.family !== packet.family) {
+    // The problem's message names the destination: no sibling shares it.
+    if (recorder) recorder.alike = false;
     const p = problem(
       BAD_PACKET,
       'error',
@@ -228,6 +362,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
       maxDepth: ctx.maxDepth ?? 64,
       maxSteps: ctx.maxSteps ?? 100000,
       chains,
+      recorder,
     };
     const next: State[] = [];
     for (const s of live) {
@@ -431,7 +566,7 @@ function runStretch(
       if (k === 0 || state.packet.dst !== dst || state.packet.dport !== dport) {
         dst = state.packet.dst;
         dport = state.packet.dport;
-        cand = candidates(idx, state.packet, prev + 1);
+        cand = candidates(idx, state.packet, prev + 1, env.recorder);
         k = 0;
       }
       if (k >= cand.length) break;
@@ -486,6 +621,8 @@ function runStretch(
       return;
     }
     // A statistic choice: both sides, weighted (only the likelier one once the walk's budget of paths is spent).
+    // It spends the budget: a sibling answered from this evaluation would not.
+    if (env.recorder) env.recorder.alike = false;
     const pYes = m.probability;
     const no = decide(
       stateWith(state, state.decisions, state.probability * (1 - pYes), state.steps),
@@ -637,6 +774,8 @@ function applyTarget(
     case 'dnat':
     case 'snat': {
       const isD = t.kind === 'dnat';
+      // The record names the destination it translated: no sibling shares it.
+      if (isD && env.recorder) env.recorder.alike = false;
       const before: NatEndpoint = endpoint(isD ? s.packet.dst : s.packet.src, isD ? s.packet.dport : s.packet.sport);
       const after: NatEndpoint = endpoint(t.to.address ?? before.address, t.to.port ?? before.port);
       const packet: Packet = isD
@@ -775,9 +914,17 @@ type MatchResult =
 /** All deterministic matches first (any failure means no match); then the statistic ones give a probability. */
 function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
   let probability = 1;
+  const recorder = env.recorder;
   for (const m of rule.matches) {
     if (m.kind === 'statistic') continue;
-    if (matchOne(env, m, state) === m.negated) return { kind: 'no' };
+    const yes = matchOne(env.ctx, m, state.packet, state.conntrack, state.recentSet);
+    if (recorder) {
+      // A recent list is read and written with the packet's addresses: no sibling shares them.
+      if (m.kind === 'recent') recorder.alike = false;
+      else if (readsSiblingFields(m))
+        recorder.questions.push({ kind: 'match', match: m, packet: state.packet, answer: yes });
+    }
+    if (yes === m.negated) return { kind: 'no' };
   }
   for (const m of rule.matches) {
     if (m.kind !== 'statistic') continue;
@@ -812,8 +959,13 @@ function ifaceMatches(pattern: string, name: string | undefined): boolean {
 }
 
 /** The un-negated truth of one match. */
-function matchOne(env: Env, m: Match, state: State): boolean {
-  const p = state.packet;
+function matchOne(
+  ctx: EvalContext,
+  m: Match,
+  p: Packet,
+  conntrack: ConntrackInfo,
+  recentSet: State['recentSet'],
+): boolean {
   switch (m.kind) {
     case 'source':
     case 'destination': {
@@ -850,7 +1002,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
       if (!a) return false;
       return m.types.some((ty) =>
         hasAddrType(
-          env.ctx,
+          ctx,
           a,
           text,
           ty,
@@ -860,7 +1012,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
       );
     }
     case 'ctstate': {
-      const ct = state.conntrack;
+      const ct = conntrack;
       return m.states.some((st) =>
         st === 'DNAT' ? ct.dnat === true : st === 'SNAT' ? ct.snat === true : st === ct.state,
       );
@@ -868,7 +1020,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
     case 'recent': {
       const address = m.side === 'rsource' ? p.src : p.dst;
       if (m.command === 'set') return true;
-      const listed = [...(env.ctx.recent ?? []), ...state.recentSet].some(
+      const listed = [...(ctx.recent ?? []), ...recentSet].some(
         (e) => e.name === m.name && sameAddressText(e.address, address),
       );
       return listed;
