@@ -96,12 +96,24 @@ const SIBLING_KEYS = 4096;
 /**
  * An outcome's packet as a sibling's: the sibling's packet (its destination and devices, which the rules read only
  * through the questions and never write: a DNAT answers no sibling) with what the rules write kept (the mark, a
- * source NAT's address and port). Field by field, not a rest pattern: this runs for every sibling outcome.
+ * source NAT's address and port). Field by field: this runs for every sibling outcome.
  */
 function asSibling(outcome: FilterPacket, sibling: FilterPacket): FilterPacket {
-  return outcome.sport === sibling.sport
-    ? { ...sibling, src: outcome.src, mark: outcome.mark }
-    : { ...sibling, src: outcome.src, sport: outcome.sport, mark: outcome.mark };
+  const p: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
+    family: sibling.family,
+    proto: sibling.proto,
+    src: outcome.src,
+    dst: sibling.dst,
+    mark: outcome.mark,
+  };
+  if (outcome.sport !== undefined) p.sport = outcome.sport;
+  if (sibling.dport !== undefined) p.dport = sibling.dport;
+  if (sibling.inIface !== undefined) p.inIface = sibling.inIface;
+  if (sibling.outIface !== undefined) p.outIface = sibling.outIface;
+  if (sibling.bridged !== undefined) p.bridged = sibling.bridged;
+  if (sibling.bridgeFrame !== undefined) p.bridgeFrame = sibling.bridgeFrame;
+  if (sibling.netdevIngress !== undefined) p.netdevIngress = sibling.netdevIngress;
+  return p;
 }
 
 export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
@@ -113,7 +125,14 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
       for (const a of kept)
         if (siblingContextAlike(a.ctx, ctx) && siblingAnswersAlike(a.questions, packet, a.ctx))
           return {
-            outcomes: a.result.outcomes.map((o) => ({ ...o, packet: asSibling(o.packet, packet) })),
+            outcomes: a.result.outcomes.map((o) => ({
+              probability: o.probability,
+              verdict: o.verdict,
+              packet: asSibling(o.packet, packet),
+              nat: o.nat,
+              decisions: o.decisions,
+              problems: o.problems,
+            })),
           };
     return undefined;
   };

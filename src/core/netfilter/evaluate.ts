@@ -16,7 +16,7 @@
  * - DNAT/SNAT take the first address and port of a range; MASQUERADE uses `ctx.outIfaceAddress` and keeps the source
  *   port unless `--to-ports` is given (`--random-fully` is accepted; the port it picks is not modelled).
  */
-import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
+import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address, type Prefix } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { chainsOf, indexedRulesOf, indexKey, INDEX_MIN_RULES, type ChainIndex } from './chains';
 import type {
@@ -178,7 +178,10 @@ function rulesForDestination(idx: ChainIndex, dst: string): readonly number[] {
 /** The rules of an indexed chain, from `from` on, that `packet` can match, in chain order. */
 function candidates(idx: ChainIndex, packet: Packet, from: number, recorder: Recorder | undefined): number[] {
   const byDst = rulesForDestination(idx, packet.dst);
-  recorder?.questions.push({ kind: 'index', index: idx, answer: byDst });
+  if (recorder && !recorder.asked.has(idx)) {
+    recorder.asked.add(idx);
+    recorder.questions.push({ kind: 'index', index: idx, answer: byDst });
+  }
   const lists = [byDst, packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE, idx.rest];
   const at = lists.map((l) => lowerBound(l, from));
   const out: number[] = [];
@@ -213,7 +216,22 @@ export type SiblingQuestion =
 
 interface Recorder {
   readonly questions: SiblingQuestion[];
+  /**
+   * The indexes and the matches on the sibling fields alone asked already: the fields do not change during an
+   * evaluation that answers siblings (only a DNAT writes one), so asked again, they answer the same.
+   */
+  readonly asked: Set<ChainIndex | Match>;
   alike: boolean;
+}
+
+function recordMatch(recorder: Recorder, m: Match, packet: Packet, answer: boolean): void {
+  // An address type of the source (limited to a device) reads the source, which a rule may have rewritten since: each
+  // such question is kept.
+  if (m.kind !== 'addrtype' || m.which === 'dst') {
+    if (recorder.asked.has(m)) return;
+    recorder.asked.add(m);
+  }
+  recorder.questions.push({ kind: 'match', match: m, packet, answer });
 }
 
 /** The fields a sibling packet may differ in (see {@link SiblingQuestion}). */
@@ -269,7 +287,7 @@ export function evaluateHookForSiblings(
   packet: Packet,
   ctx: EvalContext,
 ): { readonly result: HookResult; readonly questions: readonly SiblingQuestion[] | undefined } {
-  const recorder: Recorder = { questions: [], alike: true };
+  const recorder: Recorder = { questions: [], asked: new Set(), alike: true };
   const result = evaluate(ruleset, hook, packet, ctx, recorder);
   return { result, questions: recorder.alike && result.problems.length === 0 ? recorder.questions : undefined };
 }
@@ -285,16 +303,27 @@ export function siblingAnswersAlike(
       if (rulesForDestination(q.index, sibling.dst) !== q.answer) return false;
       continue;
     }
-    const { dst: _dst, inIface: _in, outIface: _out, ...rest } = q.packet;
-    const packet: Packet = {
-      ...rest,
-      dst: sibling.dst,
-      ...(sibling.inIface !== undefined ? { inIface: sibling.inIface } : {}),
-      ...(sibling.outIface !== undefined ? { outIface: sibling.outIface } : {}),
-    };
-    if (matchOne(ctx, q.match, packet, ctx.conntrack, NO_RECENT) !== q.answer) return false;
+    const m = q.match;
+    // The common questions read the sibling's fields alone; an address type may read the source too.
+    const answer =
+      m.kind === 'destination'
+        ? addressMatch(m.prefix, m.negated, sibling.dst)
+        : m.kind === 'inInterface'
+          ? ifaceMatches(m.name, sibling.inIface)
+          : m.kind === 'outInterface'
+            ? ifaceMatches(m.name, sibling.outIface)
+            : matchOne(ctx, m, siblingPacket(q.packet, sibling), ctx.conntrack, NO_RECENT);
+    if (answer !== q.answer) return false;
   }
   return true;
+}
+
+/**
+ * `packet` (as a question saw it) with a sibling's fields, for that question alone. Its device fields are present
+ * exactly when the sibling's are (that is in the {@link siblingKey}), so a spread that may set them undefined reads the same.
+ */
+function siblingPacket(packet: Packet, sibling: SiblingFields): Packet {
+  return { ...packet, dst: sibling.dst, inIface: sibling.inIface, outIface: sibling.outIface };
 }
 
 const NO_RECENT: State['recentSet'] = [];
@@ -921,8 +950,7 @@ function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
     if (recorder) {
       // A recent list is read and written with the packet's addresses: no sibling shares them.
       if (m.kind === 'recent') recorder.alike = false;
-      else if (readsSiblingFields(m))
-        recorder.questions.push({ kind: 'match', match: m, packet: state.packet, answer: yes });
+      else if (readsSiblingFields(m)) recordMatch(recorder, m, state.packet, yes);
     }
     if (yes === m.negated) return { kind: 'no' };
   }
@@ -968,12 +996,8 @@ function matchOne(
 ): boolean {
   switch (m.kind) {
     case 'source':
-    case 'destination': {
-      const a = addressOf(m.kind === 'source' ? p.src : p.dst);
-      // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
-      if (!a || a.family !== m.prefix.family) return m.negated;
-      return prefixContainsAddress(m.prefix, a);
-    }
+    case 'destination':
+      return addressMatch(m.prefix, m.negated, m.kind === 'source' ? p.src : p.dst);
     case 'protocol':
       return m.protocol === 'all' || normProto(m.protocol) === normProto(p.proto);
     case 'inInterface':
@@ -1030,6 +1054,14 @@ function matchOne(
     case 'statistic':
       return true;
   }
+}
+
+/** The un-negated truth of an address match (`negated` only for a rule of the other family, see below). */
+function addressMatch(prefix: Prefix, negated: boolean, text: string): boolean {
+  const a = addressOf(text);
+  // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
+  if (!a || a.family !== prefix.family) return negated;
+  return prefixContainsAddress(prefix, a);
 }
 
 function sameAddressText(a: string, b: string): boolean {
