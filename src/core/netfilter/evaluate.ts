@@ -304,7 +304,7 @@ export function siblingAnswersAlike(
       continue;
     }
     const m = q.match;
-    // The common questions read the sibling's fields alone; an address type may read the source too.
+    // Read on the sibling's fields, and for an address type of the source, the source as the question saw it.
     const answer =
       m.kind === 'destination'
         ? addressMatch(m.prefix, m.negated, sibling.dst)
@@ -312,7 +312,9 @@ export function siblingAnswersAlike(
           ? ifaceMatches(m.name, sibling.inIface)
           : m.kind === 'outInterface'
             ? ifaceMatches(m.name, sibling.outIface)
-            : matchOne(ctx, m, siblingPacket(q.packet, sibling), ctx.conntrack, NO_RECENT);
+            : m.kind === 'addrtype'
+              ? addrTypeMatch(ctx, m, m.which === 'src' ? q.packet.src : sibling.dst, sibling.inIface, sibling.outIface)
+              : matchOne(ctx, m, siblingPacket(q.packet, sibling), ctx.conntrack, NO_RECENT);
     if (answer !== q.answer) return false;
   }
   return true;
@@ -1020,21 +1022,8 @@ function matchOne(
       return (p.mark & m.mask) >>> 0 === m.value >>> 0;
     case 'connmark':
       return ((p.ctmark ?? 0) & m.mask) >>> 0 === m.value >>> 0;
-    case 'addrtype': {
-      const text = m.which === 'src' ? p.src : p.dst;
-      const a = addressOf(text);
-      if (!a) return false;
-      return m.types.some((ty) =>
-        hasAddrType(
-          ctx,
-          a,
-          text,
-          ty,
-          m.limitIface === 'in' ? p.inIface : m.limitIface === 'out' ? p.outIface : undefined,
-          m.limitIface !== undefined,
-        ),
-      );
-    }
+    case 'addrtype':
+      return addrTypeMatch(ctx, m, m.which === 'src' ? p.src : p.dst, p.inIface, p.outIface);
     case 'ctstate': {
       const ct = conntrack;
       return m.states.some((st) =>
@@ -1054,6 +1043,20 @@ function matchOne(
     case 'statistic':
       return true;
   }
+}
+
+/** The un-negated truth of an address type match on the address `text`, with the packet's devices. */
+function addrTypeMatch(
+  ctx: EvalContext,
+  m: Extract<Match, { kind: 'addrtype' }>,
+  text: string,
+  inIface: string | undefined,
+  outIface: string | undefined,
+): boolean {
+  const a = addressOf(text);
+  if (!a) return false;
+  const iface = m.limitIface === 'in' ? inIface : m.limitIface === 'out' ? outIface : undefined;
+  return m.types.some((ty) => hasAddrType(ctx, a, text, ty, iface, m.limitIface !== undefined));
 }
 
 /** The un-negated truth of an address match (`negated` only for a rule of the other family, see below). */
