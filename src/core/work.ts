@@ -7,6 +7,11 @@ export interface WorkCounters {
   /** Rules the netfilter evaluators (iptables and nftables) looked at (one per rule per packet per branch). */
   rulesEvaluated: number;
   /**
+   * Netfilter hooks the iptables evaluator ran for a packet (a packet answered from a sibling's evaluation, see
+   * src/core/netfilter/evaluate.ts `SiblingQuestion`, is not counted).
+   */
+  hookEvaluations: number;
+  /**
    * Rule objects the iptables parser made (parsed lines, memo templates, rules placed into a ruleset) and rules the
    * nftables parser made.
    */
@@ -52,6 +57,7 @@ export interface WorkCounters {
 
 export const work: WorkCounters = {
   rulesEvaluated: 0,
+  hookEvaluations: 0,
   ruleObjects: 0,
   probes: 0,
   routes: 0,
@@ -68,6 +74,7 @@ export const work: WorkCounters = {
 export function takeWork(): WorkCounters {
   const now = { ...work };
   work.rulesEvaluated =
+    work.hookEvaluations =
     work.ruleObjects =
     work.probes =
     work.routes =

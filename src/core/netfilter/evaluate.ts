@@ -16,7 +16,7 @@
  * - DNAT/SNAT take the first address and port of a range; MASQUERADE uses `ctx.outIfaceAddress` and keeps the source
  *   port unless `--to-ports` is given (`--random-fully` is accepted; the port it picks is not modelled).
  */
-import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address } from '../net/address';
+import { hostPort, parseAddress, prefixContainsAddress, parsePrefix, type Address, type Prefix } from '../net/address';
 import { NO_SPAN, problem, type Problem } from '../problem';
 import { chainsOf, indexedRulesOf, indexKey, INDEX_MIN_RULES, type ChainIndex } from './chains';
 import type {
@@ -95,6 +95,8 @@ interface Env {
   readonly maxDepth: number;
   readonly maxSteps: number;
   readonly chains: ReadonlyMap<string, Chain>;
+  /** Set when the caller wants to answer sibling packets from this evaluation (see {@link evaluateHookForSiblings}). */
+  readonly recorder: Recorder | undefined;
 }
 
 const FALL: End = { kind: 'fall' };
@@ -167,14 +169,20 @@ function lowerBound(l: readonly number[], from: number): number {
   return lo;
 }
 
+/** The rules of an indexed chain that name `dst` as their destination (the same list object for every such address). */
+function rulesForDestination(idx: ChainIndex, dst: string): readonly number[] {
+  const a = addressOf(dst);
+  return a ? (idx.byDst.get(indexKey(a.family, a.value)) ?? NONE) : NONE;
+}
+
 /** The rules of an indexed chain, from `from` on, that `packet` can match, in chain order. */
-function candidates(idx: ChainIndex, packet: Packet, from: number): number[] {
-  const a = addressOf(packet.dst);
-  const lists = [
-    a ? (idx.byDst.get(indexKey(a.family, a.value)) ?? NONE) : NONE,
-    packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE,
-    idx.rest,
-  ];
+function candidates(idx: ChainIndex, packet: Packet, from: number, recorder: Recorder | undefined): number[] {
+  const byDst = rulesForDestination(idx, packet.dst);
+  if (recorder && !recorder.asked.has(idx)) {
+    recorder.asked.add(idx);
+    recorder.questions.push({ kind: 'index', index: idx, answer: byDst });
+  }
+  const lists = [byDst, packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE, idx.rest];
   const at = lists.map((l) => lowerBound(l, from));
   const out: number[] = [];
   for (;;) {
@@ -189,6 +197,160 @@ function candidates(idx: ChainIndex, packet: Packet, from: number): number[] {
 
 /** Evaluates `hook` for `packet`: a list of outcomes (one per statistic path) with verdict, rewritten packet and trace. */
 export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: EvalContext): HookResult {
+  return evaluate(ruleset, hook, packet, ctx, undefined);
+}
+
+/**
+ * Sibling packets: the packets of one flow's endpoint paths reach the same hooks of the same nodes alike but for
+ * their destination address (the backend kube-proxy chose) and the devices they enter and leave by (each pod has its
+ * own veth). A hook's rules rarely tell such packets apart (the destination is in the node's pod range, the device
+ * matches `cali+`), so one evaluation can answer them all: while it runs, every question the rules ask of those
+ * fields (an address or device match, the destination index of a long chain) is written down with its answer, and a
+ * sibling whose answers are the same would take every rule the same way. An evaluation that reads them in any other
+ * way (a DNAT, whose record names the destination; a `recent` list; a random choice, which spends the walk's budget of
+ * paths) answers no sibling.
+ */
+export type SiblingQuestion =
+  | { readonly kind: 'match'; readonly match: Match; readonly packet: Packet; readonly answer: boolean }
+  | { readonly kind: 'index'; readonly index: ChainIndex; readonly answer: readonly number[] };
+
+interface Recorder {
+  readonly questions: SiblingQuestion[];
+  /**
+   * The indexes and the matches on the sibling fields alone asked already: the fields do not change during an
+   * evaluation that answers siblings (only a DNAT writes one), so asked again, they answer the same.
+   */
+  readonly asked: Set<ChainIndex | Match>;
+  alike: boolean;
+}
+
+function recordMatch(recorder: Recorder, m: Match, packet: Packet, answer: boolean): void {
+  // An address type of the source (limited to a device) reads the source, which a rule may have rewritten since: each
+  // such question is kept.
+  if (m.kind !== 'addrtype' || m.which === 'dst') {
+    if (recorder.asked.has(m)) return;
+    recorder.asked.add(m);
+  }
+  recorder.questions.push({ kind: 'match', match: m, packet, answer });
+}
+
+/** The fields a sibling packet may differ in (see {@link SiblingQuestion}). */
+export type SiblingFields = Pick<Packet, 'dst' | 'inIface' | 'outIface'>;
+
+/**
+ * What sibling packets and their contexts have in common, as text (undefined: this evaluation answers no sibling):
+ * everything the evaluator reads but the {@link SiblingFields}' values (their presence is in it). The context's
+ * address lists are compared by identity ({@link siblingContextAlike}).
+ */
+export function siblingKey(hook: Hook, packet: Packet, ctx: EvalContext): string | undefined {
+  if (ctx.recent?.length) return undefined;
+  const c = ctx.conntrack;
+  return [
+    hook,
+    packet.family,
+    packet.proto,
+    packet.src,
+    packet.sport,
+    packet.dport,
+    packet.mark,
+    packet.ctmark,
+    packet.bridged,
+    packet.inIface === undefined,
+    packet.outIface === undefined,
+    c.state,
+    c.dnat,
+    c.snat,
+    ctx.outIfaceAddress,
+    ctx.random,
+    ctx.maxDepth,
+    ctx.maxSteps,
+    ctx.tables?.join(','),
+  ].join('|');
+}
+
+/** Whether two contexts with the same {@link siblingKey} give the rules the same addresses to read. */
+export function siblingContextAlike(a: EvalContext, b: EvalContext): boolean {
+  return (
+    a.localAddresses === b.localAddresses &&
+    a.interfaceAddresses === b.interfaceAddresses &&
+    a.broadcastAddresses === b.broadcastAddresses
+  );
+}
+
+/**
+ * {@link evaluateHook}, with the questions it asked of the {@link SiblingFields} when a sibling packet whose answers
+ * are the same ({@link siblingAnswersAlike}) would be evaluated the same way (undefined when none would).
+ */
+export function evaluateHookForSiblings(
+  ruleset: Ruleset,
+  hook: Hook,
+  packet: Packet,
+  ctx: EvalContext,
+): { readonly result: HookResult; readonly questions: readonly SiblingQuestion[] | undefined } {
+  const recorder: Recorder = { questions: [], asked: new Set(), alike: true };
+  const result = evaluate(ruleset, hook, packet, ctx, recorder);
+  return { result, questions: recorder.alike && result.problems.length === 0 ? recorder.questions : undefined };
+}
+
+/** Whether `sibling` gets the answers recorded (see {@link SiblingQuestion}); `ctx` is the evaluation's. */
+export function siblingAnswersAlike(
+  questions: readonly SiblingQuestion[],
+  sibling: SiblingFields,
+  ctx: EvalContext,
+): boolean {
+  for (const q of questions) {
+    if (q.kind === 'index') {
+      if (rulesForDestination(q.index, sibling.dst) !== q.answer) return false;
+      continue;
+    }
+    const m = q.match;
+    // Read on the sibling's fields, and for an address type of the source, the source as the question saw it.
+    const answer =
+      m.kind === 'destination'
+        ? addressMatch(m.prefix, m.negated, sibling.dst)
+        : m.kind === 'inInterface'
+          ? ifaceMatches(m.name, sibling.inIface)
+          : m.kind === 'outInterface'
+            ? ifaceMatches(m.name, sibling.outIface)
+            : m.kind === 'addrtype'
+              ? addrTypeMatch(ctx, m, m.which === 'src' ? q.packet.src : sibling.dst, sibling.inIface, sibling.outIface)
+              : matchOne(ctx, m, siblingPacket(q.packet, sibling), ctx.conntrack, NO_RECENT);
+    if (answer !== q.answer) return false;
+  }
+  return true;
+}
+
+/**
+ * `packet` (as a question saw it) with a sibling's fields, for that question alone. Its device fields are present
+ * exactly when the sibling's are (that is in the {@link siblingKey}), so a spread that may set them undefined reads the same.
+ */
+function siblingPacket(packet: Packet, sibling: SiblingFields): Packet {
+  return { ...packet, dst: sibling.dst, inIface: sibling.inIface, outIface: sibling.outIface };
+}
+
+const NO_RECENT: State['recentSet'] = [];
+
+/** Whether match `m` reads a {@link SiblingFields} field (and nothing else a sibling may not share). */
+function readsSiblingFields(m: Match): boolean {
+  switch (m.kind) {
+    case 'destination':
+    case 'inInterface':
+    case 'outInterface':
+      return true;
+    case 'addrtype':
+      return m.which === 'dst' || m.limitIface !== undefined;
+    default:
+      return false;
+  }
+}
+
+function evaluate(
+  ruleset: Ruleset,
+  hook: Hook,
+  packet: Packet,
+  ctx: EvalContext,
+  recorder: Recorder | undefined,
+): HookResult {
   let state: State = {
     packet: { ...packet, mark: packet.mark >>> 0 },
     conntrack: ctx.conntrack,
@@ -202,7 +364,10 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
   // Through the memo the rules' matches read them with: the walk evaluates several hooks per packet.
   const src = addressOf(packet.src);
   const dst = addressOf(packet.dst);
+  work.hookEvaluations++;
   if (!src || !dst || src.family !== packet.family || dst.family !== packet.family) {
+    // The problem's message names the destination: no sibling shares it.
+    if (recorder) recorder.alike = false;
     const p = problem(
       BAD_PACKET,
       'error',
@@ -228,6 +393,7 @@ export function evaluateHook(ruleset: Ruleset, hook: Hook, packet: Packet, ctx: 
       maxDepth: ctx.maxDepth ?? 64,
       maxSteps: ctx.maxSteps ?? 100000,
       chains,
+      recorder,
     };
     const next: State[] = [];
     for (const s of live) {
@@ -431,7 +597,7 @@ function runStretch(
       if (k === 0 || state.packet.dst !== dst || state.packet.dport !== dport) {
         dst = state.packet.dst;
         dport = state.packet.dport;
-        cand = candidates(idx, state.packet, prev + 1);
+        cand = candidates(idx, state.packet, prev + 1, env.recorder);
         k = 0;
       }
       if (k >= cand.length) break;
@@ -486,6 +652,8 @@ function runStretch(
       return;
     }
     // A statistic choice: both sides, weighted (only the likelier one once the walk's budget of paths is spent).
+    // It spends the budget: a sibling answered from this evaluation would not.
+    if (env.recorder) env.recorder.alike = false;
     const pYes = m.probability;
     const no = decide(
       stateWith(state, state.decisions, state.probability * (1 - pYes), state.steps),
@@ -637,6 +805,8 @@ function applyTarget(
     case 'dnat':
     case 'snat': {
       const isD = t.kind === 'dnat';
+      // The record names the destination it translated: no sibling shares it.
+      if (isD && env.recorder) env.recorder.alike = false;
       const before: NatEndpoint = endpoint(isD ? s.packet.dst : s.packet.src, isD ? s.packet.dport : s.packet.sport);
       const after: NatEndpoint = endpoint(t.to.address ?? before.address, t.to.port ?? before.port);
       const packet: Packet = isD
@@ -775,9 +945,16 @@ type MatchResult =
 /** All deterministic matches first (any failure means no match); then the statistic ones give a probability. */
 function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
   let probability = 1;
+  const recorder = env.recorder;
   for (const m of rule.matches) {
     if (m.kind === 'statistic') continue;
-    if (matchOne(env, m, state) === m.negated) return { kind: 'no' };
+    const yes = matchOne(env.ctx, m, state.packet, state.conntrack, state.recentSet);
+    if (recorder) {
+      // A recent list is read and written with the packet's addresses: no sibling shares them.
+      if (m.kind === 'recent') recorder.alike = false;
+      else if (readsSiblingFields(m)) recordMatch(recorder, m, state.packet, yes);
+    }
+    if (yes === m.negated) return { kind: 'no' };
   }
   for (const m of rule.matches) {
     if (m.kind !== 'statistic') continue;
@@ -812,16 +989,17 @@ function ifaceMatches(pattern: string, name: string | undefined): boolean {
 }
 
 /** The un-negated truth of one match. */
-function matchOne(env: Env, m: Match, state: State): boolean {
-  const p = state.packet;
+function matchOne(
+  ctx: EvalContext,
+  m: Match,
+  p: Packet,
+  conntrack: ConntrackInfo,
+  recentSet: State['recentSet'],
+): boolean {
   switch (m.kind) {
     case 'source':
-    case 'destination': {
-      const a = addressOf(m.kind === 'source' ? p.src : p.dst);
-      // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
-      if (!a || a.family !== m.prefix.family) return m.negated;
-      return prefixContainsAddress(m.prefix, a);
-    }
+    case 'destination':
+      return addressMatch(m.prefix, m.negated, m.kind === 'source' ? p.src : p.dst);
     case 'protocol':
       return m.protocol === 'all' || normProto(m.protocol) === normProto(p.proto);
     case 'inInterface':
@@ -844,23 +1022,10 @@ function matchOne(env: Env, m: Match, state: State): boolean {
       return (p.mark & m.mask) >>> 0 === m.value >>> 0;
     case 'connmark':
       return ((p.ctmark ?? 0) & m.mask) >>> 0 === m.value >>> 0;
-    case 'addrtype': {
-      const text = m.which === 'src' ? p.src : p.dst;
-      const a = addressOf(text);
-      if (!a) return false;
-      return m.types.some((ty) =>
-        hasAddrType(
-          env.ctx,
-          a,
-          text,
-          ty,
-          m.limitIface === 'in' ? p.inIface : m.limitIface === 'out' ? p.outIface : undefined,
-          m.limitIface !== undefined,
-        ),
-      );
-    }
+    case 'addrtype':
+      return addrTypeMatch(ctx, m, m.which === 'src' ? p.src : p.dst, p.inIface, p.outIface);
     case 'ctstate': {
-      const ct = state.conntrack;
+      const ct = conntrack;
       return m.states.some((st) =>
         st === 'DNAT' ? ct.dnat === true : st === 'SNAT' ? ct.snat === true : st === ct.state,
       );
@@ -868,7 +1033,7 @@ function matchOne(env: Env, m: Match, state: State): boolean {
     case 'recent': {
       const address = m.side === 'rsource' ? p.src : p.dst;
       if (m.command === 'set') return true;
-      const listed = [...(env.ctx.recent ?? []), ...state.recentSet].some(
+      const listed = [...(ctx.recent ?? []), ...recentSet].some(
         (e) => e.name === m.name && sameAddressText(e.address, address),
       );
       return listed;
@@ -878,6 +1043,28 @@ function matchOne(env: Env, m: Match, state: State): boolean {
     case 'statistic':
       return true;
   }
+}
+
+/** The un-negated truth of an address type match on the address `text`, with the packet's devices. */
+function addrTypeMatch(
+  ctx: EvalContext,
+  m: Extract<Match, { kind: 'addrtype' }>,
+  text: string,
+  inIface: string | undefined,
+  outIface: string | undefined,
+): boolean {
+  const a = addressOf(text);
+  if (!a) return false;
+  const iface = m.limitIface === 'in' ? inIface : m.limitIface === 'out' ? outIface : undefined;
+  return m.types.some((ty) => hasAddrType(ctx, a, text, ty, iface, m.limitIface !== undefined));
+}
+
+/** The un-negated truth of an address match (`negated` only for a rule of the other family, see below). */
+function addressMatch(prefix: Prefix, negated: boolean, text: string): boolean {
+  const a = addressOf(text);
+  // A rule of the other family belongs to the other tool's ruleset: it never matches, negated or not.
+  if (!a || a.family !== prefix.family) return negated;
+  return prefixContainsAddress(prefix, a);
 }
 
 function sameAddressText(a: string, b: string): boolean {

@@ -512,6 +512,27 @@ function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): Netf
   return step;
 }
 
+/**
+ * The steps of an outcome's decisions, by position (null: the decision makes no step), filled as the walk links them:
+ * an evaluation kept for sibling packets (src/core/netfilter/evaluate.ts, `SiblingQuestion`) gives every sibling the
+ * same decisions array, so each endpoint path links the steps found for the first. Weak: they go with the evaluation.
+ */
+const STEPS_OF_DECISIONS = new WeakMap<
+  readonly FilterDecision[],
+  { readonly filter: PacketFilter; readonly hook: Hook; readonly steps: (NetfilterStep | null | undefined)[] }
+>();
+function stepsOfDecisions(
+  filter: PacketFilter,
+  hook: Hook,
+  decisions: readonly FilterDecision[],
+): (NetfilterStep | null | undefined)[] {
+  const kept = STEPS_OF_DECISIONS.get(decisions);
+  if (kept && kept.filter === filter && kept.hook === hook) return kept.steps;
+  const steps: (NetfilterStep | null | undefined)[] = [];
+  STEPS_OF_DECISIONS.set(decisions, { filter, hook, steps });
+  return steps;
+}
+
 function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
   work.netfilterStepObjects++;
   const role = filter.chainRole(d.table, d.chain);
@@ -689,10 +710,15 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     while (from < ds.length && from < prevDecisions.length && ds[from] === prevDecisions[from]) from++;
     let tail = from > 0 ? tails[from - 1] : s.tail;
     tails.length = from;
+    const made = stepsOfDecisions(filter, hook, ds);
     for (let i = from; i < ds.length; i++) {
-      const d = ds[i];
-      if (d.matched || d.probability !== undefined) {
-        tail = { step: decisionStep(filter, hook, d), prev: tail };
+      let st = made[i];
+      if (st === undefined) {
+        const d = ds[i];
+        made[i] = st = d.matched || d.probability !== undefined ? decisionStep(filter, hook, d) : null;
+      }
+      if (st) {
+        tail = { step: st, prev: tail };
         work.netfilterSteps++;
       }
       tails.push(tail);

@@ -95,3 +95,38 @@ describe('a rule that decides the same way again reuses its netfilter step', () 
     assert.equal(again.netfilterStepObjects, 0, 'the same trace again makes no step');
   });
 });
+
+/**
+ * The endpoint paths of a Service cross the same hooks of the same nodes with packets that differ only in their
+ * destination pod and its veth, which the rules there do not tell apart (the destinations are all in the node's pod
+ * range): one evaluation of each hook answers them all (src/core/netfilter/evaluate.ts, `SiblingQuestion`), so the hook
+ * evaluations of a trace do not grow with the endpoints, on a fresh data plane or a warm one. Counted, never timed.
+ */
+function serviceTraceHooks(endpointsPerService: number): { first: number; again: number } {
+  const size: ClusterSize = { name: 'e', nodes: 6, pods: 6 * endpointsPerService, services: 6 };
+  const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+  const dp = compileDataPlane(a.topology);
+  const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+  takeWork();
+  traceFlow(a.topology, flow, dp);
+  const first = takeWork().hookEvaluations;
+  const out = traceFlow(a.topology, flow, dp);
+  assert.equal(out.result?.paths.length, endpointsPerService, 'one path per endpoint');
+  assert.ok(out.result.paths.every((p) => p.disposition === 'delivered'));
+  return { first, again: takeWork().hookEvaluations };
+}
+
+describe("a Service's endpoint paths share the hook evaluations their rules cannot tell apart", () => {
+  it('hook evaluations stay flat when the endpoints double', () => {
+    const e30 = serviceTraceHooks(30);
+    const e60 = serviceTraceHooks(60);
+    assert.ok(e30.first > 0 && e30.again > 0, 'hook evaluations are counted');
+    // 30 paths, each crossing about 6 hooks after the source node's DNAT, would make well over 100 without sharing.
+    assert.ok(e30.first < 30, `${e30.first} hook evaluations for 30 endpoint paths`);
+    assert.ok(
+      e60.first <= e30.first,
+      `first trace: ${e30.first} -> ${e60.first} hook evaluations for 2x the endpoints`,
+    );
+    assert.ok(e60.again <= e30.again, `warm trace: ${e30.again} -> ${e60.again} hook evaluations for 2x the endpoints`);
+  });
+});
