@@ -462,10 +462,11 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
     if (svc.selector && Object.keys(svc.selector).length) {
       endpointSource = 'selector';
       const selected = selectorIndex.select(svc.namespace, svc.selector);
+      const ports = servicePortsOf(svc.ports);
       // One endpoint per pod and family, like one EndpointSlice per family: every pod's first address, then the others.
-      for (const p of selected) if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, svc.ports, endpoints));
+      for (const p of selected) if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, ports, endpoints));
       for (const p of selected)
-        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, svc.ports, endpoints));
+        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, ports, endpoints));
       // Pods that will exist: matched pods without an address yet, and workloads' pod templates.
       for (const p of selected)
         if (!p.ips.length) pending.push({ kind: 'Pod', id: p.id, replicas: undefined, span: p.spans.name ?? p.span });
@@ -519,25 +520,13 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
   return out;
 }
 
-/** A selected pod's endpoint at one of its addresses, with the target port of each Service port it resolves. */
 /**
  * The endpoint of a selected pod's address. Its `ports` are the record of the endpoint before it (`before`, the
  * Service's so far) when they are the same: a Service's pods nearly always resolve its ports alike, and a record of
  * its own was one more object per pod that the model keeps (the model is immutable, so sharing one is safe).
  */
-function selectorEndpoint(
-  ip: string,
-  p: Pod,
-  servicePorts: readonly ServicePort[],
-  before: readonly Endpoint[],
-): Endpoint {
-  let ports: Record<string, number> = {};
-  for (const sp of servicePorts) {
-    const target = resolveTargetPort(sp, p);
-    if (target !== undefined) setOwn(ports, sp.name, target);
-  }
+function selectorEndpoint(ip: string, p: Pod, servicePorts: ServicePorts, before: readonly Endpoint[]): Endpoint {
   const previous = before.length ? before[before.length - 1].ports : undefined;
-  if (previous && sameNumbers(previous, ports)) ports = previous;
   return {
     ip,
     pod: p.id,
@@ -546,8 +535,50 @@ function selectorEndpoint(
     serving: true,
     terminating: false,
     span: p.spans.name ?? p.span,
-    ports,
+    ports: previous && resolvesAlike(previous, servicePorts, p) ? previous : targetPorts(servicePorts.ports, p),
   };
+}
+
+/** A Service's ports, and whether no two of them have the same name (then a later one overwrites an earlier one's). */
+interface ServicePorts {
+  readonly ports: readonly ServicePort[];
+  readonly distinctNames: boolean;
+}
+
+function servicePortsOf(ports: readonly ServicePort[]): ServicePorts {
+  return { ports, distinctNames: new Set(ports.map((sp) => sp.name)).size === ports.length };
+}
+
+/** The target port of each Service port the pod resolves, by the Service port's name. */
+function targetPorts(servicePorts: readonly ServicePort[], p: Pod): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const sp of servicePorts) {
+    const target = resolveTargetPort(sp, p);
+    if (target !== undefined) setOwn(ports, sp.name, target);
+  }
+  return ports;
+}
+
+/**
+ * Whether `targetPorts(servicePorts, p)` would equal `ports`, a record it made for the same Service (same keys in
+ * the same order, same numbers), with nothing made to compare: a record and two key arrays per endpoint were most of
+ * the garbage of a Service's endpoints. A Service that names two ports alike (its later one overwrites the earlier)
+ * is compared on the record made.
+ */
+function resolvesAlike(ports: Readonly<Record<string, number>>, servicePorts: ServicePorts, p: Pod): boolean {
+  if (!servicePorts.distinctNames) return sameNumbers(ports, targetPorts(servicePorts.ports, p));
+  let keys = 0;
+  for (const sp of servicePorts.ports) {
+    const target = resolveTargetPort(sp, p);
+    if (target === undefined) continue;
+    if (!Object.hasOwn(ports, sp.name) || ports[sp.name] !== target) return false;
+    keys++;
+  }
+  // Every key of `ports` is a Service port's name, so as many keys means the same keys, and both are in the
+  // Service's order.
+  let own = 0;
+  for (const k in ports) if (Object.hasOwn(ports, k)) own++;
+  return own === keys;
 }
 
 /** Whether two records hold the same keys (in the same order) with the same numbers. */
@@ -619,32 +650,46 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
   }
 }
 
-/** Pods (or workloads) indexed by namespace and label pair, so each selector costs the size of its smallest label set, not all pods. */
+/**
+ * Pods (or workloads) indexed by namespace and label pair, so each selector costs the size of its smallest label set,
+ * not all pods. Nested maps (namespace, then key, then value) rather than one map on the three joined: a joined key
+ * was a new string per pod and label, hashed once and thrown away (150,000 of them at 5,000 nodes).
+ */
 class LabelIndex<T extends { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }> {
-  private readonly byPair = new Map<string, T[]>();
+  private readonly byNamespace = new Map<string, Map<string, Map<string, T[]>>>();
   constructor(pods: readonly T[]) {
     for (const p of pods) {
       const labels = p.labels;
+      let byKey: Map<string, Map<string, T[]>> | undefined;
       for (const k in labels) {
         if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
-        const key = `${p.namespace}\u0000${k}\u0000${labels[k]}`;
-        const list = this.byPair.get(key);
+        if (!byKey) {
+          byKey = this.byNamespace.get(p.namespace);
+          if (!byKey) this.byNamespace.set(p.namespace, (byKey = new Map()));
+        }
+        let byValue = byKey.get(k);
+        if (!byValue) byKey.set(k, (byValue = new Map()));
+        const list = byValue.get(labels[k]);
         if (list) list.push(p);
-        else this.byPair.set(key, [p]);
+        else byValue.set(labels[k], [p]);
       }
     }
   }
   select(namespace: string, selector: Readonly<Record<string, string>>): T[] {
     // The smallest list of one selector pair, filtered by the other pairs.
-    let smallest: T[] | undefined;
+    const byKey = this.byNamespace.get(namespace);
+    let smallest: readonly T[] | undefined;
     for (const k in selector) {
       if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
-      const list = this.byPair.get(`${namespace}\u0000${k}\u0000${selector[k]}`) ?? [];
+      const list = byKey?.get(k)?.get(selector[k]) ?? NOTHING;
       if (!smallest || list.length < smallest.length) smallest = list;
     }
     return smallest ? smallest.filter((p) => matches(p.labels, selector)) : [];
   }
 }
+
+/** The list of a label pair no pod carries (shared: `select` only reads it). */
+const NOTHING: readonly never[] = [];
 
 /** Whether `labels` holds every pair of `selector`. */
 function matches(labels: Readonly<Record<string, string>>, selector: Readonly<Record<string, string>>): boolean {
