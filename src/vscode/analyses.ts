@@ -399,7 +399,7 @@ export class Analyses implements vscode.Disposable {
     });
     const choices = policySettings(state.base);
     if (state.stale) return this.drop(state);
-    // Known from reading alone: said before the analysis, as the model stage shows its warning.
+    // Only reading finds a file too large: said before the analysis, as the model stage shows its warning.
     this.announceTooLarge(loaded.problems);
     const read = performance.now();
     // Severity settings are applied when publishing (a change of them needs no new analysis).
@@ -428,7 +428,6 @@ export class Analyses implements vscode.Disposable {
     this.dataPlaneStage.set(analysis, new Set(found.dataPlaneStage.map((i) => found.diagnostics[i])));
     this.features.set(analysis, job.features);
     this.summaries.set(analysis, () => job.summary(loaded.problems));
-    this.announceTooLarge(analysis.diagnostics);
     if (state.forgotten) return state.analysis;
     state.analysed = state.reading;
     // The severity settings as they are now (they may have changed during the analysis: see republish).

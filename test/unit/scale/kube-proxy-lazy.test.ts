@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
+import type { Topology } from '../../../src/core/model/types';
 import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
 import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
 import { lazyParseWork } from '../../../src/core/netfilter/parse';
@@ -18,6 +19,14 @@ const cluster = (edit: (text: string) => string = (x) => x): ReturnType<typeof a
 /** Chain objects a trace to one Service may make: built-in and top-level chains of each table it meets, its own. */
 const CHAINS_MET = 60;
 
+/** Traces `from` -> `to` on a fresh data plane with the work counters reset, and checks every path is delivered. */
+function firstTraceDelivered(t: Topology, from: string, to: string): void {
+  const dp = compileDataPlane(t);
+  resetWork();
+  const out = traceFlow(t, { from, to }, dp);
+  assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+}
+
 const resetWork = (): void => {
   kubeProxyWork.serviceChains = 0;
   kubeProxyWork.serviceWrites = 0;
@@ -29,21 +38,15 @@ const resetWork = (): void => {
 describe("kube-proxy's Service chains are written out only when read", () => {
   it('a pod-to-pod trace makes the text of no Service chain', () => {
     const a = cluster();
-    const dp = compileDataPlane(a.topology);
-    resetWork();
     const pods = a.topology.pods;
-    const out = traceFlow(a.topology, { from: `pod/${pods[0].id}`, to: `pod/${pods[pods.length - 1].id}:http` }, dp);
-    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    firstTraceDelivered(a.topology, `pod/${pods[0].id}`, `pod/${pods[pods.length - 1].id}:http`);
     assert.equal(kubeProxyWork.serviceChains, 0);
     assert.equal(kubeProxyWork.serviceWrites, 0);
   });
 
   it("a trace to one Service makes that Service's chains only", () => {
     const a = cluster();
-    const dp = compileDataPlane(a.topology);
-    resetWork();
-    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
-    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    firstTraceDelivered(a.topology, `pod/${a.topology.pods[0].id}`, 'svc/svc1:http');
     const endpoints = a.topology.services.find((s) => s.name === 'svc1')?.endpoints.length ?? 0;
     assert.ok(endpoints > 0);
     // Its one port written again; its KUBE-SVC- chain and a KUBE-SEP- chain per endpoint at most.
@@ -57,10 +60,7 @@ describe("kube-proxy's Service chains are written out only when read", () => {
 
   it('a first trace records the declarations of the chains it looks up, not of every Service chain', () => {
     const a = cluster();
-    const dp = compileDataPlane(a.topology);
-    resetWork();
-    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
-    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    firstTraceDelivered(a.topology, `pod/${a.topology.pods[0].id}`, 'svc/svc1:http');
     // The cluster's nat table declares a KUBE-SVC- chain per Service port and a KUBE-SEP- chain per endpoint (over
     // 600); the scan takes kube-proxy's declarations at once and records a chain when it is looked up.
     assert.ok(lazyParseWork.chainEntries > 0, 'chains were looked up');
@@ -146,20 +146,14 @@ describe("kube-proxy's Service chains are named only for a reader of them", () =
 
   it('a first trace from pod to pod names no Service chain', () => {
     const a = cluster();
-    const dp = compileDataPlane(a.topology);
-    resetWork();
     const pods = a.topology.pods;
-    const out = traceFlow(a.topology, { from: `pod/${pods[1].id}`, to: `pod/${pods[pods.length - 2].id}:http` }, dp);
-    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    firstTraceDelivered(a.topology, `pod/${pods[1].id}`, `pod/${pods[pods.length - 2].id}:http`);
     assert.equal(kubeProxyWork.servicePortsNamed, 0);
   });
 
   it("a first trace to a Service writes that Service's port alone with its chains' names", () => {
     const a = cluster();
-    const dp = compileDataPlane(a.topology);
-    resetWork();
-    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
-    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    firstTraceDelivered(a.topology, `pod/${a.topology.pods[0].id}`, 'svc/svc1:http');
     // Its chains are placed among the others by kind (the endpoint chains named, not every port written).
     assert.equal(kubeProxyWork.servicePortsNamed, 1);
   });
