@@ -6,7 +6,8 @@
  * characters or a newline is how a repository would attack a terminal, so NetPath says so where it is written.
  */
 import { problem, type Problem } from '../problem';
-import { get, getPath, type YNode } from '../syntax/yaml';
+import { get, getPath, type YMap, type YNode } from '../syntax/yaml';
+import { resolvePlain } from '../syntax/plain';
 import { escapeControls } from '../syntax/escape';
 import { lookupTable } from '../lookup';
 
@@ -63,6 +64,17 @@ const labelKey: Check = (v) => {
     : "must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (with an optional DNS subdomain prefix and '/')";
 };
 
+/**
+ * Whether entry `i` of `map` is a value kept as text (see nodes.ts) that `check` accepts or that is no string (neither
+ * is reported): then no node needs to be made for it.
+ */
+function passes(map: YMap, i: number, check: Check): boolean {
+  const plain = map.plainAt(i);
+  if (plain === undefined) return false;
+  const value = resolvePlain(plain);
+  return typeof value !== 'string' || check(value) === undefined;
+}
+
 /** A scalar as a message shows it: its source text, control characters escaped, at most 40 characters. */
 function displayed(node: YNode): string {
   const text =
@@ -107,6 +119,16 @@ const CONTAINER_LISTS = ['containers', 'initContainers'] as const;
 class Checker {
   constructor(private readonly problems: Problem[]) {}
 
+  /** The value of `key` in the mapping `parent`, as {@link value} checks it (a value kept as text that passes makes no node). */
+  field(parent: YNode | undefined, key: string, what: string, check: Check): void {
+    if (parent?.kind !== 'map') return;
+    for (let i = 0; i < parent.size; i++)
+      if (parent.keyAt(i) === key) {
+        if (!passes(parent, i, check)) this.value(parent.valueAt(i), what, check);
+        return;
+      }
+  }
+
   value(node: YNode | undefined, what: string, check: Check): void {
     if (node?.kind !== 'scalar' || typeof node.value !== 'string') return;
     const why = check(node.value);
@@ -130,7 +152,9 @@ class Checker {
             node.entryAt(i).keySpan,
           ),
         );
-      // The check before the message: no "<what> value of '<key>'" string is built for a label that passes.
+      // The check before the message: no "<what> value of '<key>'" string is built for a label that passes, and no
+      // node is made for a value kept as text that passes.
+      if (passes(node, i, labelValue)) continue;
       const v = node.valueAt(i);
       if (v.kind !== 'scalar' || typeof v.value !== 'string') continue;
       const bad = labelValue(v.value);
@@ -151,9 +175,9 @@ class Checker {
       const list = get(spec, key);
       if (list?.kind !== 'seq') continue;
       for (const c of list.items) {
-        this.value(get(c, 'name'), 'Container name', dns1123Label);
+        this.field(c, 'name', 'Container name', dns1123Label);
         const ports = get(c, 'ports');
-        if (ports?.kind === 'seq') for (const p of ports.items) this.value(get(p, 'name'), 'Port name', portName);
+        if (ports?.kind === 'seq') for (const p of ports.items) this.field(p, 'name', 'Port name', portName);
         if (kubernetes && ports?.kind === 'seq') this.containerPorts(ports.items);
       }
     }
@@ -204,8 +228,7 @@ class Checker {
   }
 
   servicePorts(ports: YNode | undefined): void {
-    if (ports?.kind === 'seq')
-      for (const p of ports.items) this.value(get(p, 'name'), 'Service port name', dns1123Label);
+    if (ports?.kind === 'seq') for (const p of ports.items) this.field(p, 'name', 'Service port name', dns1123Label);
   }
 
   kubernetes(root: YNode, kind: string | undefined, depth = 0): void {
@@ -221,8 +244,8 @@ class Checker {
     const rule = kind ? NAME_RULE[kind] : undefined;
     if (!rule) return;
     const metadata = get(root, 'metadata');
-    this.value(get(metadata, 'name'), `${kind} name`, rule);
-    this.value(get(metadata, 'namespace'), 'Namespace', dns1123Label);
+    this.field(metadata, 'name', `${kind} name`, rule);
+    this.field(metadata, 'namespace', 'Namespace', dns1123Label);
     this.labels(get(metadata, 'labels'), 'Label');
     const spec = get(root, 'spec');
     if (kind === 'Pod') this.containers(spec, true);
@@ -243,16 +266,16 @@ class Checker {
       const n = get(root, key);
       return n?.kind === 'seq' ? n.items : [];
     };
-    for (const n of list('nodes')) this.value(get(n, 'name'), 'Node name', dns1123Subdomain);
+    for (const n of list('nodes')) this.field(n, 'name', 'Node name', dns1123Subdomain);
     for (const p of list('pods')) {
-      this.value(get(p, 'name'), 'Pod name', dns1123Subdomain);
-      this.value(get(p, 'namespace'), 'Namespace', dns1123Label);
+      this.field(p, 'name', 'Pod name', dns1123Subdomain);
+      this.field(p, 'namespace', 'Namespace', dns1123Label);
       this.labels(get(p, 'labels'), 'Label');
       this.containers(p);
     }
     for (const s of list('services')) {
-      this.value(get(s, 'name'), 'Service name', dns1035Label);
-      this.value(get(s, 'namespace'), 'Namespace', dns1123Label);
+      this.field(s, 'name', 'Service name', dns1035Label);
+      this.field(s, 'namespace', 'Namespace', dns1123Label);
       this.labels(get(s, 'selector'), 'Selector');
       this.servicePorts(get(s, 'ports'));
     }

@@ -5,6 +5,7 @@
  */
 import { problem, type Problem, type QuickFix } from '../problem';
 import type { YNode } from '../syntax/yaml';
+import { resolvePlain } from '../syntax/plain';
 import type { SchemaNode } from './schema';
 
 /** Levenshtein distance, small strings only (keys). */
@@ -39,10 +40,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-function typeOf(node: YNode): 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' {
-  if (node.kind === 'map') return 'object';
-  if (node.kind === 'seq') return 'array';
-  const v = node.value;
+type ValueType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
+function typeOfScalar(v: string | number | boolean | null): ValueType {
   if (v === null) return 'null';
   if (typeof v === 'boolean') return 'boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
@@ -78,39 +78,64 @@ function pathText(path: Path): string {
 /** The properties of a schema that declares none (one object, not one per mapping checked). */
 const NO_PROPERTIES: NonNullable<SchemaNode['properties']> = {};
 
-function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]): void {
-  const actual = typeOf(node);
+/**
+ * The node a problem points at: `where` itself (index -1), or the value of entry `index` of the mapping `where`. A
+ * mapping of the fast reader keeps a plain value as its text (see nodes.ts), and the check reads that text with no
+ * node made: a node is made only for a value with a problem.
+ */
+function nodeOf(where: YNode, index: number): YNode {
+  return index >= 0 && where.kind === 'map' ? where.valueAt(index) : where;
+}
+
+/**
+ * Whether a value of type `actual` may stand where `schema` is; reports it when not (at the node `nodeOf(where, index)`
+ * gives). A null is accepted where no collection is expected.
+ */
+function typeFits(
+  actual: ValueType,
+  schema: SchemaNode,
+  at: Path,
+  problems: Problem[],
+  where: YNode,
+  index: number,
+): boolean {
   const type = schema.type;
   if (
-    type !== undefined &&
-    !(Array.isArray(type) ? type.includes(actual) : type === actual) &&
-    !(actual === 'null' && !hasType(type, 'object') && !hasType(type, 'array'))
-  ) {
-    const allowed: readonly string[] = Array.isArray(type) ? type : [type as string];
-    // Numbers written where strings are expected (e.g. `name: 1`) are accepted: YAML users rarely mean a type error there.
-    const numberAsString =
-      allowed.includes('string') &&
-      (actual === 'integer' || actual === 'number' || actual === 'boolean') &&
-      !schema.enum;
-    if (!numberAsString) {
-      problems.push(
-        problem(
-          'schema.type',
-          'error',
-          `${pathText(at)} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`,
-          node.span,
-        ),
-      );
-      return;
-    }
-  }
-  if (
-    schema.enum &&
-    node.kind === 'scalar' &&
-    node.value !== null &&
-    !schema.enum.some((allowed) => allowed === node.value)
-  ) {
-    const suggestion = typeof node.value === 'string' ? closest(node.value, schema.enum.map(String)) : undefined;
+    type === undefined ||
+    (Array.isArray(type) ? type.includes(actual) : type === actual) ||
+    (actual === 'null' && !hasType(type, 'object') && !hasType(type, 'array'))
+  )
+    return true;
+  const allowed: readonly string[] = Array.isArray(type) ? type : [type as string];
+  // Numbers written where strings are expected (e.g. `name: 1`) are accepted: YAML users rarely mean a type error there.
+  const numberAsString =
+    allowed.includes('string') && (actual === 'integer' || actual === 'number' || actual === 'boolean') && !schema.enum;
+  if (numberAsString) return true;
+  problems.push(
+    problem(
+      'schema.type',
+      'error',
+      `${pathText(at)} must be ${allowed.map((t) => article(typeName(t))).join(' or ')}, not ${article(typeName(actual))}.`,
+      nodeOf(where, index).span,
+    ),
+  );
+  return false;
+}
+
+/** A scalar's value against its schema: type, enum, and the bounds of an integer. */
+function validateScalar(
+  value: string | number | boolean | null,
+  schema: SchemaNode,
+  at: Path,
+  problems: Problem[],
+  where: YNode,
+  index: number,
+): void {
+  if (!typeFits(typeOfScalar(value), schema, at, problems, where, index)) return;
+  const allowedValues = schema.enum;
+  if (allowedValues && value !== null && !allowedValues.some((allowed) => allowed === value)) {
+    const node = nodeOf(where, index);
+    const suggestion = typeof value === 'string' ? closest(value, allowedValues.map(String)) : undefined;
     const fixes: QuickFix[] = suggestion
       ? [{ title: `Change to '${suggestion}'`, edits: [{ span: node.span, newText: suggestion }], preferred: true }]
       : [];
@@ -118,7 +143,7 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
       problem(
         'schema.type',
         'error',
-        `${pathText(at)} must be one of ${schema.enum.map((e) => `'${e}'`).join(', ')}, not '${String(node.value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+        `${pathText(at)} must be one of ${allowedValues.map((e) => `'${e}'`).join(', ')}, not '${String(value)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
         node.span,
         [],
         fixes,
@@ -126,21 +151,26 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
     );
     return;
   }
-  if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value)) {
-    if (
-      (schema.minimum !== undefined && node.value < schema.minimum) ||
-      (schema.maximum !== undefined && node.value > schema.maximum)
-    ) {
-      problems.push(
-        problem(
-          'schema.type',
-          'error',
-          `${pathText(at)} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${node.value}.`,
-          node.span,
-        ),
-      );
-    }
+  if (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    ((schema.minimum !== undefined && value < schema.minimum) ||
+      (schema.maximum !== undefined && value > schema.maximum))
+  ) {
+    problems.push(
+      problem(
+        'schema.type',
+        'error',
+        `${pathText(at)} must be between ${schema.minimum ?? '-∞'} and ${schema.maximum ?? '∞'}, not ${value}.`,
+        nodeOf(where, index).span,
+      ),
+    );
   }
+}
+
+function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]): void {
+  if (node.kind === 'scalar') return validateScalar(node.value, schema, at, problems, node, -1);
+  if (!typeFits(node.kind === 'map' ? 'object' : 'array', schema, at, problems, node, -1)) return;
   if (node.kind === 'map') {
     const declared = schema.properties ?? NO_PROPERTIES;
     // By index: the mapping's entry objects are made only for a key the schema does not know.
@@ -179,7 +209,10 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
         continue;
       }
       at.segments.push(key);
-      validate(node.valueAt(i), child, at, problems);
+      // A value kept as text is checked as its resolved value, with no node made for it.
+      const plain = node.plainAt(i);
+      if (plain !== undefined) validateScalar(resolvePlain(plain), child, at, problems, node, i);
+      else validate(node.valueAt(i), child, at, problems);
       at.segments.pop();
     }
     if (schema.required)

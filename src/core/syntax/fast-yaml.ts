@@ -82,9 +82,6 @@ const SMALL_MAP = 16;
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
-/** How a NetPath document starts (as `netpath init` and the examples write it): see `valuesAsText`. */
-const NETPATH_API_LINE = 'apiVersion: netpath.dev/';
-
 /** Slots of the cache of recent plain values (a power of two), and the longest value it holds. */
 const VALUE_CACHE_SIZE = 4096;
 const VALUE_CACHE_MAX_LENGTH = 48;
@@ -120,12 +117,6 @@ class Reader {
    */
   private readonly scratch: (string | number | YNode)[] = [];
   private top = 0;
-  /**
-   * Whether the document being read keeps its mappings' plain values as text (MapNode). Not a NetPath document's:
-   * the schema check and the model read every value of one, so each node would only be made later, and again on
-   * every read; a Kubernetes object's uids, timestamps and status fields are never read.
-   */
-  private valuesAsText = true;
   /** The same for the items of sequences. */
   private readonly itemScratch: YNode[] = [];
   private itemTop = 0;
@@ -211,7 +202,6 @@ class Reader {
         continue;
       }
       const indent = this.indentAt(q);
-      this.valuesAsText = !this.text.startsWith(NETPATH_API_LINE, q + indent);
       const root = this.blockNode(q + indent, indent, -1, false);
       const after = this.nextContentLine(this.pos);
       if (after < this.len && !this.marker(after, DASH)) throw OUT;
@@ -503,14 +493,17 @@ class Reader {
       if (c === HASH || this.trailingEnd(lineEnd < this.len ? lineEnd + 1 : lineEnd, next) > 0) throw OUT;
       this.pos = lineEnd < this.len ? lineEnd + 1 : lineEnd;
       this.end = at;
-      return seqItem || !this.valuesAsText ? new ScalarNode(null, '', this.file, at, at) : '';
+      return seqItem ? new ScalarNode(null, '', this.file, at, at) : '';
     }
     if (seqItem) {
       if (c === DASH && this.dashIndicator(p)) throw OUT;
       if (this.keyColon(p) >= 0) return this.blockMap(p, col);
       return this.inline(p, parent, false);
     }
-    return this.inline(p, parent, this.valuesAsText);
+    // A plain value is kept as its text in every document, a NetPath topology's too: the tree lives as long as the
+    // model, and a node for each of a pod's seven values was a quarter of it, copied twice by the scavenger while the
+    // file was read. The schema and name checks read such a value with no node made (MapNode.plainAt).
+    return this.inline(p, parent, true);
   }
 
   /**
@@ -687,7 +680,7 @@ class Reader {
   private flowValue(p: number): YNode | string {
     const t = this.text;
     const c = t.charCodeAt(p);
-    if (!this.valuesAsText || c === LBRACK || c === LBRACE || c === DQ || c === SQ) return this.flowNode(p);
+    if (c === LBRACK || c === LBRACE || c === DQ || c === SQ) return this.flowNode(p);
     const valueEnd = this.plainEnd(p, false);
     this.pos = valueEnd;
     if (t.charCodeAt(this.skipSpaces(valueEnd)) === COLON) throw OUT; // `{a: b: c}`

@@ -81,6 +81,10 @@ export class MapNode implements YMap {
   valueAt(i: number): YNode {
     return this.nodeAt(i * 4);
   }
+  plainAt(i: number): string | undefined {
+    const value = this.slots[i * 4 + 1];
+    return typeof value === 'string' ? value : undefined;
+  }
   /**
    * The value of the entry whose slots start at `at`, made into a node when it is kept as text: on each read, not
    * once for all (putting the node in the text's place made every value read a young object held by an old array,

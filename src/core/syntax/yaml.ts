@@ -42,6 +42,11 @@ export interface YMap extends YBase {
   readonly size: number;
   keyAt(i: number): string;
   valueAt(i: number): YNode;
+  /**
+   * The text of entry `i`'s value when the mapping keeps it as text (a plain scalar of the fast reader), to be read
+   * with `resolvePlain` and no node made; undefined when the value is a node (then read it with `valueAt`).
+   */
+  plainAt(i: number): string | undefined;
   entryAt(i: number): YEntry;
   /** The value of the first entry with `key`, with no entry object made. */
   lookup(key: string): YNode | undefined;
