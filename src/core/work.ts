@@ -53,6 +53,11 @@ export interface WorkCounters {
   addressEntriesWalked: number;
   /** Pod IPs of the range index parsed into addresses: only those a rule asks about (src/core/rules/ranges.ts). */
   podAddressesParsed: number;
+  /**
+   * Scalar nodes made for values a mapping keeps as text (src/core/syntax/nodes.ts): the model's readers and checks
+   * read such a value from its text, making a node only for one they report or whose node they keep.
+   */
+  plainValueNodes: number;
 }
 
 export const work: WorkCounters = {
@@ -68,6 +73,7 @@ export const work: WorkCounters = {
   podPorts: 0,
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
+  plainValueNodes: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -85,6 +91,7 @@ export function takeWork(): WorkCounters {
     work.podPorts =
     work.addressEntriesWalked =
     work.podAddressesParsed =
+    work.plainValueNodes =
       0;
   return now;
 }

@@ -9,7 +9,7 @@
  * object (same node name, same pod or Service namespace/name).
  */
 import type { Problem } from '../problem';
-import { get, str } from './read';
+import { get, getStr, str } from './read';
 import { parseYamlFile, type ParsedFile, type YDocument } from '../syntax/yaml';
 import { TOPOLOGY_SCHEMA } from './schema';
 import { validateAgainstSchema } from './validate';
@@ -38,7 +38,7 @@ function document(b: Drafts, doc: YDocument): void {
   if (!root || root.kind !== 'map') return;
   const apiVersionNode = get(root, 'apiVersion');
   const apiVersion = str(apiVersionNode);
-  const kind = str(get(root, 'kind'));
+  const kind = getStr(root, 'kind');
   if (isCniNetworkConfig(root)) return readCniNetwork(b, root, 'CniConfig');
   if (apiVersionNode && apiVersion?.startsWith('netpath.dev/')) {
     if (apiVersion !== NETPATH_API) {

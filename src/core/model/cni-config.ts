@@ -14,7 +14,7 @@ import { problem, type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
 import { MapNode, ScalarNode, SeqNode } from '../syntax/nodes';
-import { bool, get, int, list, map, str } from './read';
+import { bool, get, getBool, getInt, getStr, int, list, map, str } from './read';
 import type { Drafts, Spans } from './drafts';
 import type { CniIpam, CniIpamRange, CniNetworkConfig, FlannelSettings, IPPool, PortmapSettings } from './types';
 import { spansOf } from './fields';
@@ -38,7 +38,7 @@ export function isCniNetworkConfig(root: YMap): boolean {
   if (get(root, 'kind') || get(root, 'apiVersion')) return false;
   const hasVersion = get(root, 'cniVersion') !== undefined;
   if (get(root, 'plugins')?.kind === 'seq') return hasVersion || get(root, 'name') !== undefined;
-  return hasVersion && str(get(root, 'type')) !== undefined;
+  return hasVersion && getStr(root, 'type') !== undefined;
 }
 
 const invalid = (b: Drafts, message: string, span: Span) =>
@@ -59,7 +59,7 @@ export function readCniNetwork(b: Drafts, root: YMap, origin: 'CniConfig' | 'Con
     }
     items = pluginsNode.items;
   } else items = [root];
-  const name = str(get(root, 'name')) ?? '';
+  const name = getStr(root, 'name') ?? '';
   if (!name) invalid(b, 'A CNI network configuration needs a `name` (libcni refuses it without one).', root.span);
   const plugins: { type: string; span: Span }[] = [];
   let bridge: string | undefined;
@@ -80,22 +80,22 @@ export function readCniNetwork(b: Drafts, root: YMap, origin: 'CniConfig' | 'Con
     plugins.push({ type, span: typeNode.span });
     switch (type) {
       case 'bridge':
-        bridge = str(get(p, 'bridge')) ?? 'cni0';
-        hairpinMode = bool(get(p, 'hairpinMode')) ?? false;
-        ipMasq = bool(get(p, 'ipMasq')) ?? false;
+        bridge = getStr(p, 'bridge') ?? 'cni0';
+        hairpinMode = getBool(p, 'hairpinMode') ?? false;
+        ipMasq = getBool(p, 'ipMasq') ?? false;
         Object.assign(spans, prefixed(spansOf(p, ['bridge', 'hairpinMode', 'ipMasq', 'mtu']), ''));
         spans.bridge ??= typeNode.span;
         break;
       case 'ptp':
-        ipMasq = bool(get(p, 'ipMasq')) ?? false;
+        ipMasq = getBool(p, 'ipMasq') ?? false;
         Object.assign(spans, spansOf(p, ['ipMasq', 'mtu']));
         break;
       case 'flannel': {
         // flannel's CNI plug-in delegates to the bridge plug-in with bridge cni0, isGateway and ipMasq false
         // (flanneld masquerades itself), hairpinMode as the delegate says (flannel-io/cni-plugin flannel_linux.go).
         const delegate = map(get(p, 'delegate'));
-        bridge = str(get(delegate, 'bridge')) ?? 'cni0';
-        hairpinMode = bool(get(delegate, 'hairpinMode')) ?? false;
+        bridge = getStr(delegate, 'bridge') ?? 'cni0';
+        hairpinMode = getBool(delegate, 'hairpinMode') ?? false;
         ipMasq = false;
         spans.bridge = get(delegate, 'bridge')?.span ?? typeNode.span;
         const hairpin = get(delegate, 'hairpinMode');
@@ -107,7 +107,7 @@ export function readCniNetwork(b: Drafts, root: YMap, origin: 'CniConfig' | 'Con
         break;
     }
     if (!META_PLUGINS.has(type)) {
-      mtu ??= int(get(p, 'mtu'));
+      mtu ??= getInt(p, 'mtu');
       const ipamNode = map(get(p, 'ipam'));
       if (ipamNode && !ipam) ipam = readIpam(b, ipamNode);
     }
@@ -135,14 +135,14 @@ const prefixed = (s: Spans, prefix: string): Spans =>
   Object.fromEntries(Object.entries(s).map(([k, v]) => [`${prefix}${k}`, v]));
 
 function readPortmap(b: Drafts, p: YMap, typeSpan: Span, origin: 'CniConfig' | 'ConfigMap'): PortmapSettings {
-  const bit = int(get(p, 'markMasqBit'));
+  const bit = getInt(p, 'markMasqBit');
   // plugins/meta/portmap main.go: markMasqBit must be 0..31, and cannot be combined with externalSetMarkChain.
   const bitNode = get(p, 'markMasqBit');
   if (bit !== undefined && bitNode && (bit < 0 || bit > 31))
     invalid(b, `portmap's markMasqBit must be between 0 and 31, not ${bit}.`, bitNode.span);
   return {
     enabled: true,
-    snat: bool(get(p, 'snat')) ?? true,
+    snat: getBool(p, 'snat') ?? true,
     markMasqBit: bit !== undefined && bit >= 0 && bit <= 31 ? bit : 13,
     span: p.span,
     spans: { ...spansOf(p, ['snat', 'markMasqBit']), enabled: typeSpan },
@@ -151,9 +151,9 @@ function readPortmap(b: Drafts, p: YMap, typeSpan: Span, origin: 'CniConfig' | '
 }
 
 function readIpam(b: Drafts, ipam: YMap): CniIpam {
-  const type = str(get(ipam, 'type')) ?? '';
+  const type = getStr(ipam, 'type') ?? '';
   const range = (r: YNode): CniIpamRange[] => {
-    const subnet = str(get(r, 'subnet'));
+    const subnet = getStr(r, 'subnet');
     if (!subnet) {
       invalid(b, 'A host-local range needs a `subnet`.', r.span);
       return [];
@@ -176,9 +176,9 @@ function readIpam(b: Drafts, ipam: YMap): CniIpam {
     return [
       {
         subnet,
-        rangeStart: str(get(r, 'rangeStart')),
-        rangeEnd: str(get(r, 'rangeEnd')),
-        gateway: str(get(r, 'gateway')),
+        rangeStart: getStr(r, 'rangeStart'),
+        rangeEnd: getStr(r, 'rangeEnd'),
+        gateway: getStr(r, 'gateway'),
         span: r.span,
         spans: spansOf(r, ['subnet', 'rangeStart', 'rangeEnd', 'gateway']),
       },
@@ -192,8 +192,8 @@ function readIpam(b: Drafts, ipam: YMap): CniIpam {
       ? [range(ipam)]
       : [];
   const routes = list(get(ipam, 'routes')).flatMap((r) => {
-    const dst = str(get(r, 'dst'));
-    return dst ? [{ dst, gw: str(get(r, 'gw')), span: r.span }] : [];
+    const dst = getStr(r, 'dst');
+    return dst ? [{ dst, gw: getStr(r, 'gw'), span: r.span }] : [];
   });
   return { type, ranges: ranges.filter((s) => s.length), routes, span: ipam.span };
 }
@@ -301,9 +301,9 @@ export function readCniConfigMap(b: Drafts, root: YMap): void {
 /** flannel's net-conf.json (flannel-io/flannel pkg/subnet/config.go ParseConfig; backends' defaults). */
 function readFlannelNetConf(b: Drafts, conf: YMap, configMap: YMap): void {
   const backend = map(get(conf, 'Backend'));
-  const type = (str(get(backend, 'Type')) ?? 'udp').toLowerCase();
+  const type = (getStr(backend, 'Type') ?? 'udp').toLowerCase();
   const enableIPv4 = bool(get(conf, 'EnableIPv4')) ?? true;
-  const network = enableIPv4 ? str(get(conf, 'Network')) : undefined;
+  const network = enableIPv4 ? getStr(conf, 'Network') : undefined;
   const enableIPv6 = bool(get(conf, 'EnableIPv6')) ?? false;
   const ipv6Network = enableIPv6 ? str(get(conf, 'IPv6Network')) : undefined;
   if (enableIPv4 && !network && get(conf, 'Network') === undefined)
@@ -328,8 +328,8 @@ function readFlannelNetConf(b: Drafts, conf: YMap, configMap: YMap): void {
       `flannel's SubnetLen ${subnetLen} does not fit Network ${network}: flanneld needs room for at least four node subnets (at least /${net.length + 2}) and at most /30 (pkg/subnet/config.go).`,
       subnetLenNode.span,
     );
-  const vni = int(get(backend, 'VNI')) ?? 1;
-  const port = int(get(backend, 'Port')) ?? 8472;
+  const vni = getInt(backend, 'VNI') ?? 1;
+  const port = getInt(backend, 'Port') ?? 8472;
   const meta = get(configMap, 'metadata');
   const flannel: FlannelSettings = {
     network,
@@ -349,7 +349,7 @@ function readFlannelNetConf(b: Drafts, conf: YMap, configMap: YMap): void {
     },
     origin: 'ConfigMap',
   };
-  b.flannelConfigs.push({ flannel, namespace: str(get(meta, 'namespace')) ?? 'default' });
+  b.flannelConfigs.push({ flannel, namespace: getStr(meta, 'namespace') ?? 'default' });
 }
 
 const MODES = ['Never', 'Always', 'CrossSubnet'] as const;
@@ -381,8 +381,8 @@ export function readIPPool(b: Drafts, root: YMap): void {
   // `nat-outgoing`; Calico reads them as ipipMode and natOutgoing.
   const ipipOld = map(get(spec, 'ipip'));
   let ipipMode = mode('ipipMode');
-  if (!get(spec, 'ipipMode') && ipipOld && bool(get(ipipOld, 'enabled')) !== false)
-    ipipMode = str(get(ipipOld, 'mode'))?.toLowerCase() === 'cross-subnet' ? 'CrossSubnet' : 'Always';
+  if (!get(spec, 'ipipMode') && ipipOld && getBool(ipipOld, 'enabled') !== false)
+    ipipMode = getStr(ipipOld, 'mode')?.toLowerCase() === 'cross-subnet' ? 'CrossSubnet' : 'Always';
   const vxlanMode = mode('vxlanMode');
   if (ipipMode !== 'Never' && vxlanMode !== 'Never')
     invalid(
@@ -407,9 +407,9 @@ export function readIPPool(b: Drafts, root: YMap): void {
     blockSize,
     ipipMode,
     vxlanMode,
-    natOutgoing: bool(get(spec, 'natOutgoing')) ?? bool(get(spec, 'nat-outgoing')) ?? false,
-    disabled: bool(get(spec, 'disabled')) ?? false,
-    nodeSelector: str(get(spec, 'nodeSelector')) ?? 'all()',
+    natOutgoing: getBool(spec, 'natOutgoing') ?? bool(get(spec, 'nat-outgoing')) ?? false,
+    disabled: getBool(spec, 'disabled') ?? false,
+    nodeSelector: getStr(spec, 'nodeSelector') ?? 'all()',
     span: root.span,
     spans: {
       ...(nameNode ? { name: nameNode.span } : {}),

@@ -6,7 +6,7 @@
  */
 import { problem, type Span } from '../problem';
 import { CNI_PLUGIN_NAMES, DEFAULT_CNI_NETWORK, DEFAULT_CNI_PLUGIN, type CniPluginName } from '../cni/names';
-import { bool, get, int, list, map, str } from './read';
+import { bool, get, getBool, getInt, getStr, list, map, str } from './read';
 import type { YMap } from '../syntax/yaml';
 import type { ConfigRanges, Drafts } from './drafts';
 import type { CniSettings, FlannelSettings, IPPool, PortmapSettings } from './types';
@@ -89,7 +89,7 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
   const flannel = flannelOf(b, node);
   if (flannel) vxlanMismatch(b, flannel);
   const pools = ipPoolsOf(b, node);
-  const written = str(get(node, 'plugin'));
+  const written = getStr(node, 'plugin');
   const guess = implied(b, flannel, pools);
   const modelled = guess ? modelledPlugin(guess.candidates) : undefined;
   let unmodelled: CniSettings['unmodelled'];
@@ -133,11 +133,11 @@ export function cniSettings(b: Drafts, node: YMap | undefined, defaultSpan: Span
   const plugin = enumOf(written, CNI_PLUGIN_NAMES, modelled ?? DEFAULT_CNI_PLUGIN);
   return {
     plugin,
-    bridge: pick('bridge', str(get(node, 'bridge')), conf?.bridge, 'cni0'),
-    ipMasq: pick('ipMasq', bool(get(node, 'ipMasq')), conf?.ipMasq, false),
-    hairpinMode: pick('hairpinMode', bool(get(node, 'hairpinMode')), conf?.hairpinMode, true),
-    mtu: pick<number | undefined>('mtu', int(get(node, 'mtu')), conf?.mtu, undefined),
-    network: pick('network', str(get(node, 'network')), conf?.name || undefined, DEFAULT_CNI_NETWORK[plugin]),
+    bridge: pick('bridge', getStr(node, 'bridge'), conf?.bridge, 'cni0'),
+    ipMasq: pick('ipMasq', getBool(node, 'ipMasq'), conf?.ipMasq, false),
+    hairpinMode: pick('hairpinMode', getBool(node, 'hairpinMode'), conf?.hairpinMode, true),
+    mtu: pick<number | undefined>('mtu', getInt(node, 'mtu'), conf?.mtu, undefined),
+    network: pick('network', getStr(node, 'network'), conf?.name || undefined, DEFAULT_CNI_NETWORK[plugin]),
     portmap: portmapOf(node, used, defaultSpan),
     flannel,
     ipPools: pools,
@@ -159,9 +159,9 @@ function portmapOf(
   if (own) {
     const m = map(own);
     return {
-      enabled: bool(own) ?? bool(get(m, 'enabled')) ?? true,
-      snat: bool(get(m, 'snat')) ?? true,
-      markMasqBit: int(get(m, 'markMasqBit')) ?? 13,
+      enabled: bool(own) ?? getBool(m, 'enabled') ?? true,
+      snat: getBool(m, 'snat') ?? true,
+      markMasqBit: getInt(m, 'markMasqBit') ?? 13,
       span: own.span,
       spans: m ? spansOf(m, ['enabled', 'snat', 'markMasqBit']) : { enabled: own.span },
       origin: 'netpath',
@@ -186,14 +186,14 @@ function flannelOf(b: Drafts, node: YMap | undefined): FlannelSettings | undefin
   if (own) {
     const backend = map(get(own, 'backend'));
     return {
-      network: str(get(own, 'network')),
-      subnetLen: int(get(own, 'subnetLen')) ?? 24,
+      network: getStr(own, 'network'),
+      subnetLen: getInt(own, 'subnetLen') ?? 24,
       enableIPv6: str(get(own, 'ipv6Network')) !== undefined,
       ipv6Network: str(get(own, 'ipv6Network')),
-      backend: (str(get(backend, 'type')) ?? 'vxlan').toLowerCase(),
-      vni: int(get(backend, 'vni')) ?? 1,
-      port: int(get(backend, 'port')) ?? 8472,
-      ipMasq: bool(get(own, 'ipMasq')) ?? true,
+      backend: (getStr(backend, 'type') ?? 'vxlan').toLowerCase(),
+      vni: getInt(backend, 'vni') ?? 1,
+      port: getInt(backend, 'port') ?? 8472,
+      ipMasq: getBool(own, 'ipMasq') ?? true,
       span: own.span,
       spans: {
         ...spansOf(own, ['network', 'subnetLen', 'ipv6Network', 'ipMasq']),
@@ -212,19 +212,19 @@ function flannelOf(b: Drafts, node: YMap | undefined): FlannelSettings | undefin
 function ipPoolsOf(b: Drafts, node: YMap | undefined): IPPool[] {
   const own: IPPool[] = list(get(node, 'ipPools')).flatMap((p, i) => {
     const m = map(p);
-    const cidr = str(get(m, 'cidr'));
+    const cidr = getStr(m, 'cidr');
     if (!m || !cidr) return [];
     const mode = (key: string) => enumOf(str(get(m, key)), ['Never', 'Always', 'CrossSubnet'] as const, 'Never');
     return [
       {
-        name: str(get(m, 'name')) ?? `pool-${i}`,
+        name: getStr(m, 'name') ?? `pool-${i}`,
         cidr,
-        blockSize: int(get(m, 'blockSize')) ?? (cidr.includes(':') ? 122 : 26),
+        blockSize: getInt(m, 'blockSize') ?? (cidr.includes(':') ? 122 : 26),
         ipipMode: mode('ipipMode'),
         vxlanMode: mode('vxlanMode'),
-        natOutgoing: bool(get(m, 'natOutgoing')) ?? false,
-        disabled: bool(get(m, 'disabled')) ?? false,
-        nodeSelector: str(get(m, 'nodeSelector')) ?? 'all()',
+        natOutgoing: getBool(m, 'natOutgoing') ?? false,
+        disabled: getBool(m, 'disabled') ?? false,
+        nodeSelector: getStr(m, 'nodeSelector') ?? 'all()',
         span: m.span,
         spans: spansOf(m, [
           'name',

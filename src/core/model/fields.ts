@@ -1,8 +1,8 @@
 /** Small readers of model fields shared by the document readers: spans, address lists, containers, ports. */
 import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
-import { scalarText, type YNode } from '../syntax/yaml';
-import { get, int, list, str, strings } from './read';
+import { scalarText, type YMap, type YNode } from '../syntax/yaml';
+import { get, getInt, getStr, intAt, list, strAt, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
@@ -89,7 +89,7 @@ export function spansOf(node: YNode, keys: readonly string[]): Spans {
   for (let i = 0; i < size; i++) {
     const key = node.keyAt(i);
     // A key written twice keeps the span of its last value, in the place of its first.
-    if (keys.includes(key)) out[key] = node.valueAt(i).span;
+    if (keys.includes(key)) out[key] = node.valueSpanAt(i);
   }
   return out;
 }
@@ -127,6 +127,18 @@ export function stringsWithSpans(node: YNode | undefined, key: string, spans: Sp
     const v = scalarText(items[i]);
     if (v === undefined) continue;
     spans[indexedKey(key, out.length)] = items[i].span;
+    out.push(v);
+  }
+  return out;
+}
+
+/** {@link stringsWithSpans} of entry `i` of `map` (nothing for -1), with no node made for a value kept as text. */
+export function stringsWithSpansAt(map: YMap, i: number, key: string, spans: Spans, out: string[] = []): string[] {
+  if (i < 0) return out;
+  if (map.plainAt(i) === undefined) return stringsWithSpans(map.valueAt(i), key, spans, out);
+  const v = strAt(map, i);
+  if (v !== undefined) {
+    spans[indexedKey(key, out.length)] = map.valueSpanAt(i);
     out.push(v);
   }
   return out;
@@ -200,38 +212,42 @@ const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'
 
 /** A container, or undefined without a name. */
 export function readContainer(c: YNode, origin: Origin): Container | undefined {
-  const name = str(get(c, 'name'));
+  const name = getStr(c, 'name');
   if (!name) return undefined;
   const items = list(get(c, 'ports'));
   const ports: ContainerPort[] = [];
   for (const p of items) {
     if (p.kind !== 'map') continue;
-    // One pass over the port's fields: the first value of each (as `get` reads it), and their spans as spansOf
+    // One pass over the port's fields: the first entry of each (as `get` finds it), and their spans as spansOf
     // keeps them (in the order written; a field written twice keeps the span of its last value).
-    let containerPortNode: YNode | undefined;
-    let nameNode: YNode | undefined;
-    let protocolNode: YNode | undefined;
-    let hostPortNode: YNode | undefined;
-    let hostIPNode: YNode | undefined;
+    let containerPortAt = -1;
+    let nameAt = -1;
+    let protocolAt = -1;
+    let hostPortAt = -1;
+    let hostIPAt = -1;
     const spans: Spans = {};
     const size = p.size;
     for (let i = 0; i < size; i++) {
       const key = p.keyAt(i);
-      const value = p.valueAt(i);
-      if (key === 'containerPort') containerPortNode ??= value;
-      else if (key === 'name') nameNode ??= value;
-      else if (key === 'protocol') protocolNode ??= value;
-      else if (key === 'hostPort') hostPortNode ??= value;
-      else if (key === 'hostIP') hostIPNode ??= value;
-      else continue;
-      spans[key] = value.span;
+      if (key === 'containerPort') {
+        if (containerPortAt < 0) containerPortAt = i;
+      } else if (key === 'name') {
+        if (nameAt < 0) nameAt = i;
+      } else if (key === 'protocol') {
+        if (protocolAt < 0) protocolAt = i;
+      } else if (key === 'hostPort') {
+        if (hostPortAt < 0) hostPortAt = i;
+      } else if (key === 'hostIP') {
+        if (hostIPAt < 0) hostIPAt = i;
+      } else continue;
+      spans[key] = p.valueSpanAt(i);
     }
-    const containerPort = int(containerPortNode);
+    const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
     if (containerPort === undefined) continue;
-    const portName = str(nameNode);
-    const protocol = protocolOf(str(protocolNode));
-    const hostPort = int(hostPortNode);
-    const hostIP = str(hostIPNode);
+    const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
+    const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
+    const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
+    const hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
     const span = p.span;
     // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
     ports.push(
@@ -253,17 +269,18 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {
-  const port = int(get(p, 'port'));
+  if (p.kind !== 'map') return [];
+  const port = getInt(p, 'port');
   if (port === undefined) return [];
-  const targetNode = get(p, 'targetPort');
-  const target = int(targetNode) ?? str(targetNode) ?? port;
+  const targetAt = p.indexOf('targetPort');
+  const target = (targetAt < 0 ? undefined : (intAt(p, targetAt) ?? strAt(p, targetAt))) ?? port;
   return [
     {
-      name: str(get(p, 'name')) ?? (index === 0 ? '' : String(port)),
+      name: getStr(p, 'name') ?? (index === 0 ? '' : String(port)),
       port,
       targetPort: typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target,
-      nodePort: int(get(p, 'nodePort')),
-      protocol: protocolOf(str(get(p, 'protocol'))),
+      nodePort: getInt(p, 'nodePort'),
+      protocol: protocolOf(getStr(p, 'protocol')),
       span: p.span,
       spans: spansOf(p, SERVICE_PORT_SPANS),
       origin,

@@ -4,7 +4,7 @@
  * none of a kind NetPath analyses"), so an empty answer is never silent about why.
  */
 import type { ParsedFile } from '../syntax/yaml';
-import { get, list, str } from './read';
+import { get, getStr, list } from './read';
 import { isReadKind } from './kubernetes';
 import { isCniConfigMap, isCniNetworkConfig } from './cni-config';
 import type { YMap } from '../syntax/yaml';
@@ -38,7 +38,7 @@ function reads(root: YMap, apiVersion: string, kind: string): boolean {
   if (kind === 'Cluster') return apiVersion.startsWith('kind.x-k8s.io/');
   if (kind === 'ClusterConfiguration') return apiVersion.startsWith('kubeadm.k8s.io/');
   if (kind === 'ConfigMap')
-    return (str(get(get(root, 'metadata'), 'name')) ?? '').includes('masq') || isCniConfigMap(root);
+    return (getStr(get(root, 'metadata'), 'name') ?? '').includes('masq') || isCniConfigMap(root);
   if (kind === 'IPPool') return apiVersion.includes('projectcalico.org/');
   return true;
 }
@@ -64,15 +64,15 @@ export function fileInventory(file: ParsedFile): FileInventory {
   for (const doc of file.documents) {
     const root = doc.root;
     if (root?.kind !== 'map') continue;
-    const apiVersion = str(get(root, 'apiVersion')) ?? '';
-    const kind = str(get(root, 'kind')) ?? '(no kind)';
+    const apiVersion = getStr(root, 'apiVersion') ?? '';
+    const kind = getStr(root, 'kind') ?? '(no kind)';
     if (apiVersion.startsWith('netpath.dev/')) count(`NetPath ${kind}`, true);
     else if (isCniNetworkConfig(root)) count('CNI network configuration', true);
     else if (kind === 'List')
       for (const item of list(get(root, 'items'))) {
         if (item.kind !== 'map') continue;
-        const k = str(get(item, 'kind')) ?? '(no kind)';
-        count(k, reads(item, str(get(item, 'apiVersion')) ?? '', k));
+        const k = getStr(item, 'kind') ?? '(no kind)';
+        count(k, reads(item, getStr(item, 'apiVersion') ?? '', k));
       }
     else count(kind, reads(root, apiVersion, kind));
   }

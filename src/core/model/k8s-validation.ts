@@ -9,7 +9,7 @@
 import type { Span } from '../problem';
 import { parseAddress, parsePrefix, type Address, type Family } from '../net/address';
 import { getPath, type YMap, type YNode } from '../syntax/yaml';
-import { get, int, list, map, str, strings } from './read';
+import { get, getStr, int, list, map, str, strings } from './read';
 import type { Drafts } from './drafts';
 import { LOAD_BALANCER_IP_MODES } from './types';
 import { isOneOf } from '../lookup';
@@ -177,7 +177,7 @@ function validateLoadBalancerStatus(root: YMap, err: (span: Span, message: strin
         modeNode.span,
         `status.loadBalancer.ingress[${i}].ipMode '${modeNode.kind === 'scalar' ? String(modeNode.value) : modeNode.kind}' is not ${LOAD_BALANCER_IP_MODES.join(' or ')}`,
       );
-    else if (!str(get(ing, 'ip')))
+    else if (!getStr(ing, 'ip'))
       err(modeNode.span, `status.loadBalancer.ingress[${i}].ipMode is set, so the entry needs an ip`);
   });
 }
@@ -298,7 +298,7 @@ export function extraArg(
   }
   let found: { value: string; span: Span } | undefined;
   for (const item of list(args)) {
-    if (str(get(item, 'name')) !== name) continue;
+    if (getStr(item, 'name') !== name) continue;
     const v = get(item, 'value');
     const text = str(v);
     if (v && text !== undefined) found = { value: text, span: v.span };

@@ -4,7 +4,7 @@
  */
 import { type Span } from '../problem';
 import { getPath, parseYamlFile, type YMap, type YNode } from '../syntax/yaml';
-import { bool, get, int, list, str, stringMap, strings } from './read';
+import { get, getBool, getInt, getStr, int, list, map, str, strAt, stringMap, strings } from './read';
 import { LOAD_BALANCER_IP_MODES, type Origin, type Pod, type WorkloadKind } from './types';
 import { hostVethNameOfId } from './names';
 import { Drafts, type ConfigRanges, type Spans } from './drafts';
@@ -20,7 +20,7 @@ import {
 import { readNamespace, readNetworkPolicy } from './policy-read';
 import { isCniConfigMap, readCniConfigMap, readIPPool } from './cni-config';
 import {
-  stringsWithSpans,
+  stringsWithSpansAt,
   blockScalarBodySpan,
   enumOf,
   exactArray,
@@ -81,7 +81,7 @@ export function kubernetes(b: Drafts, root: YMap, apiVersion: string | undefined
     case 'List':
       for (const item of list(get(root, 'items'))) {
         if (!b.takeObject(item)) return;
-        if (item.kind === 'map') kubernetes(b, item, str(get(item, 'apiVersion')), str(get(item, 'kind')));
+        if (item.kind === 'map') kubernetes(b, item, getStr(item, 'apiVersion'), getStr(item, 'kind'));
       }
       return;
     case 'Node':
@@ -128,7 +128,7 @@ function k8sNode(b: Drafts, root: YMap): void {
     ? strings(get(spec, 'podCIDRs'))
     : strings(get(spec, 'podCIDR'));
   const addresses = list(get(get(root, 'status'), 'addresses'))
-    .filter((a) => str(get(a, 'type')) === 'InternalIP')
+    .filter((a) => getStr(a, 'type') === 'InternalIP')
     .flatMap((a) => strings(get(a, 'address')));
   b.addNode({
     name,
@@ -145,28 +145,29 @@ const POD_OBJECT_FIELDS: ReadonlySet<keyof Pod> = new Set<keyof Pod>(['node', 'h
 const POD_OBJECT_FIELDS_WITH_IPS: ReadonlySet<keyof Pod> = new Set<keyof Pod>([...POD_OBJECT_FIELDS, 'ips']);
 
 function k8sPod(b: Drafts, root: YMap): void {
-  const meta = get(root, 'metadata');
-  const nameNode = get(meta, 'name');
-  const name = str(nameNode);
-  if (!nameNode || !name) return;
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const meta = map(get(root, 'metadata'));
+  const nameAt = meta ? meta.indexOf('name') : -1;
+  const name = meta && nameAt >= 0 ? strAt(meta, nameAt) : undefined;
+  if (!meta || !name) return;
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
-  const spans = podSpans(nameNode, spec, meta);
+  const spans = podSpans(meta.valueSpanAt(nameAt), spec, meta);
   // Each address's span goes into the pod's spans as it is read, after the fields' (no `{ value, span }` pairs).
   let ips: string[] = [];
-  for (const p of list(get(status, 'podIPs'))) stringsWithSpans(get(p, 'ip'), 'ips', spans, ips);
-  if (!ips.length) ips = stringsWithSpans(get(status, 'podIP'), 'ips', spans);
+  for (const p of list(get(status, 'podIPs')))
+    if (p.kind === 'map') stringsWithSpansAt(p, p.indexOf('ip'), 'ips', spans, ips);
+  if (!ips.length && status?.kind === 'map') ips = stringsWithSpansAt(status, status.indexOf('podIP'), 'ips', spans);
   const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
     namespace,
     id,
-    node: str(get(spec, 'nodeName')) ?? '',
+    node: getStr(spec, 'nodeName') ?? '',
     ips: exactArray(ips),
     hostVeth: hostVethNameOfId(id),
-    hostNetwork: bool(get(spec, 'hostNetwork')) ?? false,
+    hostNetwork: getBool(spec, 'hostNetwork') ?? false,
     labels: stringMap(get(meta, 'labels')),
     containers: readContainers(b, get(spec, 'containers'), 'Pod'),
     span: root.span,
@@ -176,13 +177,16 @@ function k8sPod(b: Drafts, root: YMap): void {
   b.addPod(pod, set);
 }
 
-/** A Pod object's spans (name, node, labels, containers; the caller adds ips.<i>), set one by one: no object per optional field. */
-function podSpans(name: YNode, spec: YNode | undefined, meta: YNode | undefined): Spans {
-  const spans: Spans = { name: name.span };
-  const nodeName = get(spec, 'nodeName');
-  if (nodeName) spans.node = nodeName.span;
-  const labels = get(meta, 'labels');
-  if (labels) spans.labels = labels.span;
+/**
+ * A Pod object's spans (name, node, labels, containers; the caller adds ips.<i>), set one by one: no object per
+ * optional field, and no node for a value kept as text.
+ */
+function podSpans(name: Span, spec: YNode | undefined, meta: YMap): Spans {
+  const spans: Spans = { name };
+  const nodeNameAt = spec?.kind === 'map' ? spec.indexOf('nodeName') : -1;
+  if (spec?.kind === 'map' && nodeNameAt >= 0) spans.node = spec.valueSpanAt(nodeNameAt);
+  const labelsAt = meta.indexOf('labels');
+  if (labelsAt >= 0) spans.labels = meta.valueSpanAt(labelsAt);
   const containers = get(spec, 'containers');
   if (containers) spans.containers = containers.span;
   return spans;
@@ -193,11 +197,11 @@ function k8sService(b: Drafts, root: YMap): void {
   const nameNode = get(meta, 'name');
   const name = str(nameNode);
   if (!nameNode || !name) return;
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = get(root, 'spec');
   validateService(b, root);
   // An ExternalName Service is a DNS alias (a CNAME): no cluster IP, no endpoints, nothing for kube-proxy.
-  if (str(get(spec, 'type')) === 'ExternalName') return;
+  if (getStr(spec, 'type') === 'ExternalName') return;
   let clusterIPs = strings(get(spec, 'clusterIPs'));
   if (!clusterIPs.length) clusterIPs = strings(get(spec, 'clusterIP'));
   const headless = clusterIPs[0]?.value === 'None';
@@ -234,18 +238,18 @@ function k8sService(b: Drafts, root: YMap): void {
       name,
       namespace,
       id: `${namespace}/${name}`,
-      type: enumOf(str(get(spec, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+      type: enumOf(getStr(spec, 'type'), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
       clusterIPs: clusterIPs.map((c) => c.value),
       headless,
       selector: get(spec, 'selector') ? stringMap(get(spec, 'selector')) : undefined,
       ports: readServicePorts(b, get(spec, 'ports'), 'Service'),
-      externalTrafficPolicy: enumOf(str(get(spec, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
-      internalTrafficPolicy: enumOf(str(get(spec, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
+      externalTrafficPolicy: enumOf(getStr(spec, 'externalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
+      internalTrafficPolicy: enumOf(getStr(spec, 'internalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(spec, 'externalIPs')).map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
       loadBalancerIPModes: lbIPs.map((x) => x.mode),
       loadBalancerSourceRanges: strings(get(spec, 'loadBalancerSourceRanges')).map((x) => x.value),
-      sessionAffinity: enumOf(str(get(spec, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
+      sessionAffinity: enumOf(getStr(spec, 'sessionAffinity'), ['None', 'ClientIP'] as const, 'None'),
       sessionAffinityTimeoutSeconds: int(getPath(spec, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds')) ?? 10800,
       span: root.span,
       spans: {
@@ -278,22 +282,22 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
     );
     return;
   }
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   b.slices.push({
     service: `${namespace}/${svcName}`,
     kind: 'EndpointSlice',
     endpoints: list(get(root, 'endpoints')).flatMap((e) => {
       // As kube-proxy reads the conditions (endpointslicecache): ready and serving unset mean true, terminating false.
       const conditions = get(e, 'conditions');
-      const ready = bool(get(conditions, 'ready')) ?? true;
-      const serving = bool(get(conditions, 'serving')) ?? true;
-      const terminating = bool(get(conditions, 'terminating')) ?? false;
+      const ready = getBool(conditions, 'ready') ?? true;
+      const serving = getBool(conditions, 'serving') ?? true;
+      const terminating = getBool(conditions, 'terminating') ?? false;
       const targetRef = get(e, 'targetRef');
-      const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
-      const podNs = str(get(targetRef, 'namespace')) ?? namespace;
+      const podName = getStr(targetRef, 'kind') === 'Pod' ? getStr(targetRef, 'name') : undefined;
+      const podNs = getStr(targetRef, 'namespace') ?? namespace;
       return strings(get(e, 'addresses')).map((a) => ({
         ip: a.value,
-        node: str(get(e, 'nodeName')),
+        node: getStr(e, 'nodeName'),
         pod: podName ? `${podNs}/${podName}` : undefined,
         ready,
         serving,
@@ -302,10 +306,10 @@ function k8sEndpointSlice(b: Drafts, root: YMap): void {
       }));
     }),
     ports: list(get(root, 'ports')).flatMap((p) => {
-      const port = int(get(p, 'port'));
+      const port = getInt(p, 'port');
       return port === undefined
         ? []
-        : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
+        : [{ name: getStr(p, 'name') ?? '', port, protocol: protocolOf(getStr(p, 'protocol')) }];
     }),
   });
 }
@@ -320,19 +324,19 @@ function k8sEndpoints(b: Drafts, root: YMap): void {
   const nameNode = get(meta, 'name');
   const name = str(nameNode);
   if (!nameNode || !name) return;
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   for (const subset of list(get(root, 'subsets'))) {
     const address = (ready: boolean) => (a: YNode) => {
       const ip = get(a, 'ip');
       const value = str(ip);
       if (!ip || !value) return [];
       const targetRef = get(a, 'targetRef');
-      const podName = str(get(targetRef, 'kind')) === 'Pod' ? str(get(targetRef, 'name')) : undefined;
-      const podNs = str(get(targetRef, 'namespace')) ?? namespace;
+      const podName = getStr(targetRef, 'kind') === 'Pod' ? getStr(targetRef, 'name') : undefined;
+      const podNs = getStr(targetRef, 'namespace') ?? namespace;
       return [
         {
           ip: value,
-          node: str(get(a, 'nodeName')),
+          node: getStr(a, 'nodeName'),
           pod: podName ? `${podNs}/${podName}` : undefined,
           ready,
           // The mirroring controller writes only `ready`; kube-proxy reads the unset serving as true.
@@ -350,10 +354,10 @@ function k8sEndpoints(b: Drafts, root: YMap): void {
         ...list(get(subset, 'notReadyAddresses')).flatMap(address(false)),
       ],
       ports: list(get(subset, 'ports')).flatMap((p) => {
-        const port = int(get(p, 'port'));
+        const port = getInt(p, 'port');
         return port === undefined
           ? []
-          : [{ name: str(get(p, 'name')) ?? '', port, protocol: protocolOf(str(get(p, 'protocol'))) }];
+          : [{ name: getStr(p, 'name') ?? '', port, protocol: protocolOf(getStr(p, 'protocol')) }];
       }),
     });
   }
@@ -365,7 +369,7 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
   const nameNode = get(meta, 'name');
   const name = str(nameNode);
   if (!name || !nameNode) return;
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = get(root, 'spec');
   const template = kind === 'CronJob' ? getPath(spec, 'jobTemplate', 'spec', 'template') : get(spec, 'template');
   const podSpec = get(template, 'spec');
@@ -384,9 +388,9 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
     name,
     namespace,
     id,
-    replicas: kind === 'DaemonSet' || kind === 'Job' || kind === 'CronJob' ? undefined : int(get(spec, 'replicas')),
+    replicas: kind === 'DaemonSet' || kind === 'Job' || kind === 'CronJob' ? undefined : getInt(spec, 'replicas'),
     labels: stringMap(labels),
-    hostNetwork: bool(get(podSpec, 'hostNetwork')) ?? false,
+    hostNetwork: getBool(podSpec, 'hostNetwork') ?? false,
     containers: readContainers(b, get(podSpec, 'containers'), kind),
     span: root.span,
     spans: {
@@ -404,12 +408,12 @@ function k8sKubeProxy(b: Drafts, root: YMap): void {
   validateKubeProxy(b, root);
   b.kubeProxies.push({
     clusterCIDRs: text && clusterCIDR ? splitComma(text, clusterCIDR.span) : undefined,
-    masqueradeAll: bool(get(get(root, 'iptables'), 'masqueradeAll')),
-    masqueradeBit: int(get(get(root, 'iptables'), 'masqueradeBit')),
-    detectLocalMode: str(get(root, 'detectLocalMode')),
-    interfaceNamePrefix: str(get(get(root, 'detectLocal'), 'interfaceNamePrefix')),
-    bridgeInterface: str(get(get(root, 'detectLocal'), 'bridgeInterface')),
-    mode: str(get(root, 'mode')),
+    masqueradeAll: getBool(get(root, 'iptables'), 'masqueradeAll'),
+    masqueradeBit: getInt(get(root, 'iptables'), 'masqueradeBit'),
+    detectLocalMode: getStr(root, 'detectLocalMode'),
+    interfaceNamePrefix: getStr(get(root, 'detectLocal'), 'interfaceNamePrefix'),
+    bridgeInterface: getStr(get(root, 'detectLocal'), 'bridgeInterface'),
+    mode: getStr(root, 'mode'),
     nodePortAddresses: get(root, 'nodePortAddresses') ? strings(get(root, 'nodePortAddresses')) : undefined,
     span: root.span,
     spans: {
@@ -430,7 +434,7 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
   if (origin === 'Cluster') {
     validateKind(b, root);
     // kind fills in its own defaults, by ipFamily (no pod subnet when its default CNI is disabled).
-    const defaults = kindDefaults(str(get(networking, 'ipFamily')));
+    const defaults = kindDefaults(getStr(networking, 'ipFamily'));
     const at = (get(networking, 'ipFamily') ?? networking ?? root).span;
     const defaulted = (values: string[]) => values.map((value) => ({ value, span: at, defaulted: true as const }));
     const disable = get(networking, 'disableDefaultCNI');
@@ -454,7 +458,7 @@ function clusterNetworking(b: Drafts, root: YMap, networking: YNode | undefined,
 }
 
 function isMasqAgentConfig(b: Drafts, root: YMap): boolean {
-  const name = str(get(get(root, 'metadata'), 'name'));
+  const name = getStr(get(root, 'metadata'), 'name');
   return (
     name === 'ip-masq-agent' || (get(get(root, 'data'), 'config') !== undefined && name?.includes('masq') === true)
   );
@@ -475,7 +479,7 @@ function masqAgentConfigMap(b: Drafts, root: YMap): void {
     nonMasqueradeCIDRs: get(innerRoot, 'nonMasqueradeCIDRs')
       ? cidrs.map((c) => c.value)
       : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
-    masqLinkLocal: bool(get(innerRoot, 'masqLinkLocal')) ?? false,
+    masqLinkLocal: getBool(innerRoot, 'masqLinkLocal') ?? false,
     span: root.span,
     spans: Object.fromEntries(cidrs.map((c, i) => [`nonMasqueradeCIDRs.${i}`, shift(c.span)])),
   };

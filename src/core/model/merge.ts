@@ -14,7 +14,7 @@ import {
   type Address,
 } from '../net/address';
 import { type YMap } from '../syntax/yaml';
-import { bool, get, int, map, str, strings } from './read';
+import { get, getBool, getInt, getStr, map, str, strings } from './read';
 import type {
   Bridge,
   ClusterSettings,
@@ -166,10 +166,10 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
   }
   const masq = map(get(c, 'masquerade'));
   const np = map(get(c, 'networkPolicy'));
-  const ipb = str(get(np, 'ipBlockPodIPs'));
-  const nodeTraffic = str(get(np, 'nodeTraffic'));
+  const ipb = getStr(np, 'ipBlockPodIPs');
+  const nodeTraffic = getStr(np, 'nodeTraffic');
   const detector =
-    str(get(kp, 'localDetector')) ?? detectorFromKubeProxyConfig(b.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
+    getStr(kp, 'localDetector') ?? detectorFromKubeProxyConfig(b.kubeProxy?.detectLocalMode) ?? 'ClusterCIDR';
   const npa =
     kp && get(kp, 'nodePortAddresses')
       ? strings(get(kp, 'nodePortAddresses')).map((x) => x.value)
@@ -188,11 +188,11 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
         : kubeadmPorts
           ? { min: kubeadmPorts.min, max: kubeadmPorts.max }
           : { min: 30000, max: 32767 },
-    routing: str(get(c, 'routing')) === 'manual' ? 'manual' : 'host-gw',
+    routing: getStr(c, 'routing') === 'manual' ? 'manual' : 'host-gw',
     kubeProxy: {
       mode,
-      masqueradeAll: bool(get(kp, 'masqueradeAll')) ?? b.kubeProxy?.masqueradeAll ?? false,
-      masqueradeBit: int(get(kp, 'masqueradeBit')) ?? b.kubeProxy?.masqueradeBit ?? 14,
+      masqueradeAll: getBool(kp, 'masqueradeAll') ?? b.kubeProxy?.masqueradeAll ?? false,
+      masqueradeBit: getInt(kp, 'masqueradeBit') ?? b.kubeProxy?.masqueradeBit ?? 14,
       localDetector: enumOf(detector, LOCAL_DETECTORS, 'ClusterCIDR'),
       nodePortAddresses: npa,
       ...(b.kubeProxy?.interfaceNamePrefix ? { interfaceNamePrefix: b.kubeProxy.interfaceNamePrefix } : {}),
@@ -216,7 +216,7 @@ function clusterSettings(b: Drafts, firstFile: string): ClusterSettings {
           nonMasqueradeCIDRs: get(masq, 'nonMasqueradeCIDRs')
             ? strings(get(masq, 'nonMasqueradeCIDRs')).map((x) => x.value)
             : ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
-          masqLinkLocal: bool(get(masq, 'masqLinkLocal')) ?? false,
+          masqLinkLocal: getBool(masq, 'masqLinkLocal') ?? false,
           span: masq.span,
           spans: {
             ...spansOf(masq, ['nonMasqueradeCIDRs', 'masqLinkLocal']),
@@ -356,7 +356,7 @@ function bridgeOf(
 ): Bridge {
   const addresses = node ? addressList(node, 'address', 'addresses') : [];
   return {
-    name: str(get(node, 'name')) ?? cluster.cni.bridge,
+    name: getStr(node, 'name') ?? cluster.cni.bridge,
     // The CNI bridge plugin's gateway defaults to the first address after the network address.
     addresses: addresses.length
       ? addresses.map((a) => a.value)
@@ -367,7 +367,7 @@ function bridgeOf(
           if (p && gw) return [`${gw}/${p.length}`];
           return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
         }),
-    hairpinMode: bool(get(node, 'hairpinMode')) ?? cluster.cni.hairpinMode,
+    hairpinMode: getBool(node, 'hairpinMode') ?? cluster.cni.hairpinMode,
     span: node?.span ?? fallback,
     spans: node ? { ...spansOf(node, ['name', 'hairpinMode']), ...indexedSpans('addresses', addresses) } : {},
     origin: node ? 'netpath' : 'default',

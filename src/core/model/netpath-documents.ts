@@ -1,6 +1,6 @@
 /** NetPath documents (`apiVersion: netpath.dev/...`): cluster settings, networks, nodes, pods, Services, externals. */
 import { type YMap, type YNode } from '../syntax/yaml';
-import { bool, get, int, list, map, str, stringMap, strings } from './read';
+import { boolAt, collectionAt, get, getBool, getInt, getStr, list, map, str, strAt, stringMap, strings } from './read';
 import { LOAD_BALANCER_IP_MODES, type Interface, type Pod, type Route } from './types';
 import { hostVethNameOfId } from './names';
 import { DEFAULT_MTU } from '../cni/names';
@@ -15,11 +15,11 @@ import {
   readContainers,
   readServicePorts,
   spansOf,
-  stringsWithSpans,
+  stringsWithSpansAt,
 } from './fields';
 
 export function netpath(b: Drafts, root: YMap): void {
-  const name = str(get(get(root, 'metadata'), 'name'));
+  const name = getStr(get(root, 'metadata'), 'name');
   if (name && !b.topologyName) b.topologyName = name;
   const cluster = map(get(root, 'cluster'));
   if (cluster) {
@@ -33,12 +33,12 @@ export function netpath(b: Drafts, root: YMap): void {
     }
   }
   for (const n of list(get(root, 'networks'))) {
-    const name = str(get(n, 'name'));
+    const name = getStr(n, 'name');
     if (!name) continue;
     b.networks.push({
       name,
-      cidr: str(get(n, 'cidr')) ?? '',
-      mtu: int(get(n, 'mtu')) ?? DEFAULT_MTU,
+      cidr: getStr(n, 'cidr') ?? '',
+      mtu: getInt(n, 'mtu') ?? DEFAULT_MTU,
       span: n.span,
       spans: spansOf(n, ['name', 'cidr', 'mtu']),
       origin: 'netpath',
@@ -48,12 +48,12 @@ export function netpath(b: Drafts, root: YMap): void {
   for (const p of list(get(root, 'pods'))) netpathPod(b, p);
   for (const s of list(get(root, 'services'))) netpathService(b, s);
   for (const x of list(get(root, 'externals'))) {
-    const name = str(get(x, 'name'));
+    const name = getStr(x, 'name');
     if (!name) continue;
     const addresses = addressList(x, 'address', 'addresses');
     b.externals.push({
       name,
-      network: str(get(x, 'network')) ?? '',
+      network: getStr(x, 'network') ?? '',
       addresses: addresses.map((a) => a.value),
       span: x.span,
       spans: { ...spansOf(x, ['name', 'network']), ...indexedSpans('addresses', addresses) },
@@ -63,16 +63,16 @@ export function netpath(b: Drafts, root: YMap): void {
 }
 
 function netpathNode(b: Drafts, n: YNode): void {
-  const name = str(get(n, 'name'));
+  const name = getStr(n, 'name');
   if (!name) return;
   const interfaces: Interface[] = list(get(n, 'interfaces')).flatMap((i) => {
-    const iname = str(get(i, 'name'));
+    const iname = getStr(i, 'name');
     if (!iname) return [];
     const addresses = addressList(i, 'address', 'addresses');
     return [
       {
         name: iname,
-        network: str(get(i, 'network')) ?? '',
+        network: getStr(i, 'network') ?? '',
         addresses: addresses.map((a) => a.value),
         span: i.span,
         spans: { ...spansOf(i, ['name', 'network']), ...indexedSpans('addresses', addresses) },
@@ -82,13 +82,13 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
   const podCIDRs = addressList(n, 'podCIDR', 'podCIDRs');
   const routes: Route[] = list(get(n, 'routes')).flatMap((r) => {
-    const to = str(get(r, 'to'));
+    const to = getStr(r, 'to');
     if (!to) return [];
     return [
       {
         to,
-        via: str(get(r, 'via')),
-        dev: str(get(r, 'dev')),
+        via: getStr(r, 'via'),
+        dev: getStr(r, 'dev'),
         source: 'declared' as const,
         span: r.span,
         spans: spansOf(r, ['to', 'via', 'dev']),
@@ -110,7 +110,7 @@ function netpathNode(b: Drafts, n: YNode): void {
     origin: 'netpath',
     interfaces: get(n, 'interfaces') ? interfaces : undefined,
     podCIDRs: podCIDRs.length ? podCIDRs : undefined,
-    cni: str(get(n, 'cni')),
+    cni: getStr(n, 'cni'),
     bridge: map(get(n, 'bridge')),
     routes: get(n, 'routes') ? routes : undefined,
     iptables:
@@ -127,7 +127,7 @@ function netpathNode(b: Drafts, n: YNode): void {
             span: blockScalarBodySpan(nft),
           }
         : undefined,
-    ipMasq: bool(get(n, 'ipMasq')),
+    ipMasq: getBool(n, 'ipMasq'),
   });
 }
 
@@ -150,84 +150,83 @@ function podFieldsSet(bits: number): ReadonlySet<keyof Pod> {
 
 function netpathPod(b: Drafts, p: YNode): void {
   if (p.kind !== 'map') return;
-  // One pass over the pod's fields (a topology has tens of thousands of pods): the first value of each field, as
-  // `get` reads it, and the spans the pod keeps in the order the fields are written (a field written twice keeps
-  // the span of its last value, as spansOf does).
-  let nameNode: YNode | undefined;
-  let namespaceNode: YNode | undefined;
-  let nodeNode: YNode | undefined;
-  let ipNode: YNode | undefined;
-  let ipsNode: YNode | undefined;
-  let hostVethNode: YNode | undefined;
-  let hostNetworkNode: YNode | undefined;
-  let labelsNode: YNode | undefined;
-  let containersNode: YNode | undefined;
+  // One pass over the pod's fields (a topology has tens of thousands of pods): the first entry of each field, as
+  // `get` finds it, and the spans the pod keeps in the order the fields are written (a field written twice keeps
+  // the span of its last value, as spansOf does). Values are read by index: no node for a value kept as text.
+  let nameAt = -1;
+  let namespaceAt = -1;
+  let nodeAt = -1;
+  let ipAt = -1;
+  let ipsAt = -1;
+  let hostVethAt = -1;
+  let hostNetworkAt = -1;
+  let labelsAt = -1;
+  let containersAt = -1;
   const spans: Spans = {};
   const size = p.size;
   for (let i = 0; i < size; i++) {
-    const value = p.valueAt(i);
     switch (p.keyAt(i)) {
       case 'name':
-        nameNode ??= value;
-        spans.name = value.span;
+        if (nameAt < 0) nameAt = i;
+        spans.name = p.valueSpanAt(i);
         break;
       case 'namespace':
-        namespaceNode ??= value;
-        spans.namespace = value.span;
+        if (namespaceAt < 0) namespaceAt = i;
+        spans.namespace = p.valueSpanAt(i);
         break;
       case 'node':
-        nodeNode ??= value;
-        spans.node = value.span;
+        if (nodeAt < 0) nodeAt = i;
+        spans.node = p.valueSpanAt(i);
         break;
       case 'ip':
-        ipNode ??= value;
+        if (ipAt < 0) ipAt = i;
         break;
       case 'ips':
-        ipsNode ??= value;
+        if (ipsAt < 0) ipsAt = i;
         break;
       case 'hostVeth':
-        hostVethNode ??= value;
-        spans.hostVeth = value.span;
+        if (hostVethAt < 0) hostVethAt = i;
+        spans.hostVeth = p.valueSpanAt(i);
         break;
       case 'hostNetwork':
-        hostNetworkNode ??= value;
-        spans.hostNetwork = value.span;
+        if (hostNetworkAt < 0) hostNetworkAt = i;
+        spans.hostNetwork = p.valueSpanAt(i);
         break;
       case 'labels':
-        labelsNode ??= value;
-        spans.labels = value.span;
+        if (labelsAt < 0) labelsAt = i;
+        spans.labels = p.valueSpanAt(i);
         break;
       case 'containers':
-        containersNode ??= value;
-        spans.containers = value.span;
+        if (containersAt < 0) containersAt = i;
+        spans.containers = p.valueSpanAt(i);
         break;
     }
   }
-  const name = str(nameNode);
+  const name = nameAt < 0 ? undefined : strAt(p, nameAt);
   if (!name) return;
-  const namespace = str(namespaceNode) ?? 'default';
+  const namespace = (namespaceAt < 0 ? undefined : strAt(p, namespaceAt)) ?? 'default';
   // `ips`, or `ip` when `ips` holds no string (addressList); their spans follow the fields' in the pod's spans.
-  let ips = stringsWithSpans(ipsNode, 'ips', spans);
-  if (!ips.length) ips = stringsWithSpans(ipNode, 'ips', spans);
+  let ips = stringsWithSpansAt(p, ipsAt, 'ips', spans);
+  if (!ips.length) ips = stringsWithSpansAt(p, ipAt, 'ips', spans);
   const set = podFieldsSet(
-    (nodeNode ? 1 : 0) |
+    (nodeAt >= 0 ? 1 : 0) |
       (ips.length ? 2 : 0) |
-      (hostVethNode ? 4 : 0) |
-      (hostNetworkNode ? 8 : 0) |
-      (labelsNode ? 16 : 0) |
-      (containersNode ? 32 : 0),
+      (hostVethAt >= 0 ? 4 : 0) |
+      (hostNetworkAt >= 0 ? 8 : 0) |
+      (labelsAt >= 0 ? 16 : 0) |
+      (containersAt >= 0 ? 32 : 0),
   );
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
     namespace,
     id,
-    node: str(nodeNode) ?? '',
+    node: (nodeAt < 0 ? undefined : strAt(p, nodeAt)) ?? '',
     ips: exactArray(ips),
-    hostVeth: str(hostVethNode) ?? hostVethNameOfId(id),
-    hostNetwork: bool(hostNetworkNode) ?? false,
-    labels: stringMap(labelsNode),
-    containers: readContainers(b, containersNode, 'netpath'),
+    hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
+    hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
+    labels: stringMap(collectionAt(p, labelsAt)),
+    containers: readContainers(b, collectionAt(p, containersAt), 'netpath'),
     span: p.span,
     spans,
     origin: 'netpath',
@@ -236,9 +235,9 @@ function netpathPod(b: Drafts, p: YNode): void {
 }
 
 function netpathService(b: Drafts, s: YNode): void {
-  const name = str(get(s, 'name'));
+  const name = getStr(s, 'name');
   if (!name) return;
-  const namespace = str(get(s, 'namespace')) ?? 'default';
+  const namespace = getStr(s, 'namespace') ?? 'default';
   const set = new Set<string>();
   for (const key of [
     'type',
@@ -270,19 +269,19 @@ function netpathService(b: Drafts, s: YNode): void {
       name,
       namespace,
       id: `${namespace}/${name}`,
-      type: enumOf(str(get(s, 'type')), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+      type: enumOf(getStr(s, 'type'), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
       clusterIPs: clusterIPs.map((c) => c.value),
       headless: false,
       selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
       ports: readServicePorts(b, get(s, 'ports'), 'netpath'),
-      externalTrafficPolicy: enumOf(str(get(s, 'externalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
-      internalTrafficPolicy: enumOf(str(get(s, 'internalTrafficPolicy')), ['Cluster', 'Local'] as const, 'Cluster'),
+      externalTrafficPolicy: enumOf(getStr(s, 'externalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
+      internalTrafficPolicy: enumOf(getStr(s, 'internalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: strings(get(s, 'externalIPs')).map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
       loadBalancerIPModes: lbIPs.map(() => lbMode),
       loadBalancerSourceRanges: strings(get(s, 'loadBalancerSourceRanges')).map((x) => x.value),
-      sessionAffinity: enumOf(str(get(s, 'sessionAffinity')), ['None', 'ClientIP'] as const, 'None'),
-      sessionAffinityTimeoutSeconds: int(get(s, 'sessionAffinityTimeoutSeconds')) ?? 10800,
+      sessionAffinity: enumOf(getStr(s, 'sessionAffinity'), ['None', 'ClientIP'] as const, 'None'),
+      sessionAffinityTimeoutSeconds: getInt(s, 'sessionAffinityTimeoutSeconds') ?? 10800,
       span: s.span,
       spans: {
         ...spansOf(s, [
@@ -309,16 +308,16 @@ function netpathService(b: Drafts, s: YNode): void {
     loadBalancerIPMode: lbMode,
     explicitEndpoints: explicit
       ? list(explicit).flatMap((e) => {
-          const ip = str(get(e, 'ip'));
+          const ip = getStr(e, 'ip');
           return ip
             ? [
                 {
                   ip,
-                  node: str(get(e, 'node')),
-                  port: int(get(e, 'port')),
-                  ready: bool(get(e, 'ready')) ?? true,
-                  serving: bool(get(e, 'serving')) ?? true,
-                  terminating: bool(get(e, 'terminating')) ?? false,
+                  node: getStr(e, 'node'),
+                  port: getInt(e, 'port'),
+                  ready: getBool(e, 'ready') ?? true,
+                  serving: getBool(e, 'serving') ?? true,
+                  terminating: getBool(e, 'terminating') ?? false,
                   span: e.span,
                 },
               ]

@@ -10,7 +10,7 @@
  */
 import { NO_SPAN, problem, type Problem, type Span } from '../problem';
 import { parsePrefix, prefixContains } from '../net/address';
-import { get, int, list, map, str, stringMap, strings } from './read';
+import { get, getStr, int, list, map, str, stringMap, strings } from './read';
 import type { YMap, YNode } from '../syntax/yaml';
 import type {
   IPBlock,
@@ -65,7 +65,7 @@ export function readSelector(node: YNode | undefined, fallback: Span, problems: 
   }
   const matchExpressions: SelectorRequirement[] = [];
   for (const e of list(get(node, 'matchExpressions'))) {
-    const key = str(get(e, 'key'));
+    const key = getStr(e, 'key');
     const opNode = get(e, 'operator');
     const op = str(opNode);
     const values = strings(get(e, 'values')).map((v) => v.value);
@@ -256,7 +256,7 @@ export function readNetworkPolicy(root: YMap, problems: Problem[]): NetworkPolic
   const nameNode = get(meta, 'name');
   const name = str(nameNode);
   if (!name || !nameNode) return undefined;
-  const namespace = str(get(meta, 'namespace')) ?? 'default';
+  const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = map(get(root, 'spec'));
   const psNode = get(spec, 'podSelector');
   const podSelector = readSelector(psNode, spec?.span ?? root.span, problems);

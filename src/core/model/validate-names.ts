@@ -10,6 +10,7 @@ import { get, getPath, type YMap, type YNode } from '../syntax/yaml';
 import { resolvePlain } from '../syntax/plain';
 import { escapeControls } from '../syntax/escape';
 import { lookupTable } from '../lookup';
+import { scalarAt } from './read';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 labels joined by dots: one test, no array of parts per name. */
@@ -192,23 +193,28 @@ class Checker {
     // Named ports seen so far in this container; made only when a second named port needs the comparison.
     let first: string | undefined;
     let names: Set<string> | undefined;
+    // Each field by index, its value read as scalarAt reads it: a node is made only for a field reported.
     for (const p of ports) {
       if (p.kind !== 'map') continue;
-      const containerPort = get(p, 'containerPort');
-      if (!containerPort) this.portProblem(p, 'A container port needs containerPort');
-      this.portNumber('containerPort', containerPort);
-      this.portNumber('hostPort', get(p, 'hostPort'));
-      const protocol = get(p, 'protocol');
-      if (protocol?.kind === 'scalar' && !PROTOCOLS.has(String(protocol.value)))
-        this.portProblem(protocol, `protocol ${displayed(protocol)} is not one of TCP, UDP, SCTP (upper case)`);
-      const name = get(p, 'name');
-      if (name?.kind === 'scalar' && typeof name.value === 'string' && name.value) {
-        if (first === undefined) first = name.value;
+      const containerPortAt = p.indexOf('containerPort');
+      if (containerPortAt < 0) this.portProblem(p, 'A container port needs containerPort');
+      this.portNumber('containerPort', p, containerPortAt);
+      this.portNumber('hostPort', p, p.indexOf('hostPort'));
+      const protocolAt = p.indexOf('protocol');
+      const protocol = scalarAt(p, protocolAt);
+      if (protocol !== undefined && !PROTOCOLS.has(String(protocol))) {
+        const node = p.valueAt(protocolAt);
+        this.portProblem(node, `protocol ${displayed(node)} is not one of TCP, UDP, SCTP (upper case)`);
+      }
+      const nameAt = p.indexOf('name');
+      const name = scalarAt(p, nameAt);
+      if (typeof name === 'string' && name) {
+        if (first === undefined) first = name;
         else {
           names ??= new Set([first]);
-          if (names.has(name.value))
-            this.portProblem(name, `Port name '${name.value}' is used twice in this container`);
-          names.add(name.value);
+          if (names.has(name))
+            this.portProblem(p.valueAt(nameAt), `Port name '${name}' is used twice in this container`);
+          names.add(name);
         }
       }
     }
@@ -218,13 +224,15 @@ class Checker {
     this.problems.push(problem('k8s.pod-invalid', 'error', `${message}; the API server rejects it.`, node.span));
   }
 
-  /** A container port's number field (`hostPort: 0` means none). */
-  private portNumber(key: 'containerPort' | 'hostPort', node: YNode | undefined): void {
-    if (!node) return;
-    const v = node.kind === 'scalar' ? node.value : undefined;
+  /** A container port's number field, entry `i` of the port (-1: not written; `hostPort: 0` means none). */
+  private portNumber(key: 'containerPort' | 'hostPort', port: YMap, i: number): void {
+    if (i < 0) return;
+    const v = scalarAt(port, i);
     if (key === 'hostPort' && v === 0) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+      const node = port.valueAt(i);
       this.portProblem(node, `${key} ${displayed(node)} must be a number from 1 to 65535`);
+    }
   }
 
   servicePorts(ports: YNode | undefined): void {
@@ -236,8 +244,8 @@ class Checker {
       const items = get(root, 'items');
       if (items?.kind === 'seq' && depth < 4)
         for (const item of items.items) {
-          const k = get(item, 'kind');
-          this.kubernetes(item, k?.kind === 'scalar' ? String(k.value) : undefined, depth + 1);
+          const k = item.kind === 'map' ? scalarAt(item, item.indexOf('kind')) : undefined;
+          this.kubernetes(item, k === undefined ? undefined : String(k), depth + 1);
         }
       return;
     }

@@ -217,7 +217,7 @@ function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]
     }
     if (schema.required)
       for (const req of schema.required) {
-        if (node.lookup(req) === undefined) {
+        if (node.indexOf(req) < 0) {
           problems.push(
             problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
               ...node.span,

@@ -9,6 +9,7 @@
 import type { Span } from '../problem';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './yaml';
 import { resolvePlain } from './plain';
+import { work } from '../work';
 
 export class ScalarNode implements YScalar {
   declare readonly kind: 'scalar';
@@ -85,23 +86,41 @@ export class MapNode implements YMap {
     const value = this.slots[i * 4 + 1];
     return typeof value === 'string' ? value : undefined;
   }
+  valueSpanAt(i: number): Span {
+    const at = i * 4;
+    const value = this.slots[at + 1];
+    if (typeof value !== 'string') return (value as YNode).span;
+    const start = this.textStart(at);
+    return { file: this.file, start, end: start + value.length };
+  }
+  indexOf(key: string): number {
+    const s = this.slots;
+    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return at >> 2;
+    return -1;
+  }
   /**
    * The value of the entry whose slots start at `at`, made into a node when it is kept as text: on each read, not
    * once for all (putting the node in the text's place made every value read a young object held by an old array,
    * which cost the collector more than making it again).
    */
   private nodeAt(at: number): YNode {
-    const slots = this.slots;
-    const value = slots[at + 1];
+    const value = this.slots[at + 1];
     if (typeof value !== 'string') return value as YNode;
-    // From the key's end (its colon in a block mapping; in a flow mapping, spaces and then the colon): past the colon
-    // and the spaces after it.
+    const start = this.textStart(at);
+    work.plainValueNodes++;
+    return new ScalarNode(resolvePlain(value), value, this.file, start, start + value.length);
+  }
+  /**
+   * Where the value kept as text of the entry whose slots start at `at` begins: from the key's end (its colon in a
+   * block mapping; in a flow mapping, spaces and then the colon), past the colon and the spaces after it.
+   */
+  private textStart(at: number): number {
     const t = this.text;
-    let p = slots[at + 3] as number;
+    let p = this.slots[at + 3] as number;
     while (t.charCodeAt(p) === SP) p++;
     if (t.charCodeAt(p) === COLON) p++;
     while (t.charCodeAt(p) === SP) p++;
-    return new ScalarNode(resolvePlain(value), value, this.file, p, p + value.length);
+    return p;
   }
   entryAt(i: number): YEntry {
     const s = this.slots;
@@ -115,15 +134,13 @@ export class MapNode implements YMap {
   }
   /** The value of the first entry with this key (a key written twice is read as its first value). */
   lookup(key: string): YNode | undefined {
-    const s = this.slots;
-    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return this.nodeAt(at);
-    return undefined;
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.nodeAt(i * 4);
   }
   /** The first entry with this key. */
   entry(key: string): YEntry | undefined {
-    const s = this.slots;
-    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return this.entryAt(at >> 2);
-    return undefined;
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.entryAt(i);
   }
 }
 

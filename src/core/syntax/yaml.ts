@@ -47,6 +47,10 @@ export interface YMap extends YBase {
    * with `resolvePlain` and no node made; undefined when the value is a node (then read it with `valueAt`).
    */
   plainAt(i: number): string | undefined;
+  /** The span of entry `i`'s value (`valueAt(i).span`), with no node made for a value kept as text. */
+  valueSpanAt(i: number): Span;
+  /** The index of the first entry with `key`, or -1. */
+  indexOf(key: string): number;
   entryAt(i: number): YEntry;
   /** The value of the first entry with `key`, with no entry object made. */
   lookup(key: string): YNode | undefined;

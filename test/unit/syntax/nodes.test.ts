@@ -55,6 +55,18 @@ describe('YAML mappings: entries by index and by key, spans made on request', ()
       assert.equal(labels?.kind, 'map');
       assert.equal(TEXT.slice(labels.span.start, labels.span.end), '{app: web}');
     });
+
+    it(`${reader} reader: valueSpanAt is valueAt's span and indexOf finds the first of a key, in block and flow mappings`, () => {
+      const map = rootMap(parse().documents[0]?.root);
+      assert.equal(map.indexOf('name'), 0);
+      assert.equal(map.indexOf('labels'), 3);
+      assert.equal(map.indexOf('missing'), -1);
+      const labels = rootMap(map.lookup('labels'));
+      for (const m of [map, labels])
+        for (let i = 0; i < m.size; i++) assert.deepEqual(m.valueSpanAt(i), m.valueAt(i).span);
+      const app = labels.valueSpanAt(labels.indexOf('app'));
+      assert.equal(TEXT.slice(app.start, app.end), 'web');
+    });
   }
 
   it('reports the second of a duplicate key with the first as related, from the slots', () => {
