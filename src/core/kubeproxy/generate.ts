@@ -327,14 +327,13 @@ function replay(ops: Readonly<OpLog>, filter: TableText, nat: TableText, port: n
 }
 
 /**
- * What one generation can hand to the next (for another node of the same cluster): the endpoints with their chain names, and the lines
- * of each Service port keyed by everything node-specific they depend on (so a node gets the same lines
- * kube-proxy would write there, without building them again).
+ * What one generation can hand to the next (for another node of the same cluster): the lines of each Service port
+ * keyed by everything node-specific they depend on (so a node gets the same lines kube-proxy would write there,
+ * without building them again), and whole outputs. With a memo, a Service's endpoints are also kept with its input
+ * (see ENDPOINTS).
  */
 export interface GenerateMemo {
   readonly blocks: WeakMap<ServiceInput, Map<string, Readonly<OpLog>>>;
-  /** Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node). */
-  readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>;
   /**
    * Whole outputs, per Services list, by everything node-specific they depend on: nodes that kube-proxy treats
    * alike (no local endpoint of a Local-policy Service, the same detector and addresses) share one output.
@@ -358,7 +357,6 @@ interface NodeKeyInput {
 
 export const newGenerateMemo = (): GenerateMemo => ({
   blocks: new WeakMap(),
-  endpoints: new WeakMap(),
   outputs: new WeakMap(),
   nodeKeys: new WeakMap(),
 });
@@ -371,6 +369,14 @@ interface ServicePortEntry {
   /** Whether two of its endpoints are the same `ip:port` (then they share a KUBE-SEP- chain: see SkimTable). */
   readonly repeatedEndpoints: boolean;
 }
+
+/**
+ * Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node), for the
+ * generations given a memo. Kept with the Service's input rather than in one memo: the data planes of one model
+ * (the rules', then a trace's) are handed the same inputs (dataplane/kube-proxy.ts) and need not copy its
+ * endpoints again (150,000 at Kubernetes' limits).
+ */
+const ENDPOINTS = new WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>();
 
 /** A Service port's endpoint lists in which an `ip:port` comes twice (odd input). */
 const REPEATED_ENDPOINTS = new WeakSet<readonly Endpoint[]>();
@@ -976,8 +982,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
     // The endpoints are the same on every node but for `local`: computed once per Service and family with a memo.
-    let perFamily = memo?.endpoints.get(svc);
-    if (memo && !perFamily) memo.endpoints.set(svc, (perFamily = new Map()));
+    let perFamily = memo && ENDPOINTS.get(svc);
+    if (memo && !perFamily) ENDPOINTS.set(svc, (perFamily = new Map()));
     let shared = perFamily?.get(family);
     if (!shared) {
       // The endpoints of this family, read once for all the Service's ports.
