@@ -95,8 +95,23 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
   return t.services.map((s) => serviceInputOf(s, family));
 }
 
+/**
+ * Each Service as each family's proxier sees it, kept with the model's (immutable) Service: the data planes compiled
+ * for one model (the rules', then a trace's: `netpath trace` analyses first) share one copy of its endpoints, not one
+ * each (150,000 at Kubernetes' limits).
+ */
+const SERVICE_INPUTS = new WeakMap<Service, Map<Family, ServiceInput>>();
+
 /** One Service as kube-proxy's proxier for `family` sees it (endpoints of that family only). */
 function serviceInputOf(s: Service, family: Family): ServiceInput {
+  let byFamily = SERVICE_INPUTS.get(s);
+  if (!byFamily) SERVICE_INPUTS.set(s, (byFamily = new Map()));
+  let input = byFamily.get(family);
+  if (!input) byFamily.set(family, (input = newServiceInput(s, family)));
+  return input;
+}
+
+function newServiceInput(s: Service, family: Family): ServiceInput {
   return {
     namespace: s.namespace,
     name: s.name,

@@ -13,7 +13,7 @@ import { base32 as rfc4648Base32 } from '@scure/base';
 import { sha256Bytes } from './sha256';
 
 export { fnv1a32 } from './fnv';
-export { sha256Base32 } from './sha256';
+export { sha256Base32, sha256Base32Values } from './sha256';
 
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD, as TextEncoder does). */
 export function utf8(text: string): Uint8Array {

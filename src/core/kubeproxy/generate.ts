@@ -21,7 +21,16 @@ import {
   prefixContainsAddress,
   type Prefix,
 } from '../net/address';
-import { chainHash, endpointString, KUBE_PROXY_FIREWALL_CHAIN, servicePortName } from './names';
+import {
+  chainHash,
+  chainHashInput,
+  chainNameOrderKey,
+  chainOrderKey,
+  endpointString,
+  KUBE_PROXY_FIREWALL_CHAIN,
+  servicePortName,
+  type ChainPrefix,
+} from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
 import type { ChainLayout } from '../netfilter/parse';
@@ -53,7 +62,8 @@ function statistic(n: number): readonly string[] {
 
 /** Comments with spaces are quoted, as kube-proxy writes them. */
 function q(comment: string): string {
-  return /\s/.test(comment) ? `"${comment.replace(/(["\\])/g, '\\$1')}"` : comment;
+  if (!/\s/.test(comment)) return comment;
+  return comment.includes('"') || comment.includes('\\') ? `"${comment.replace(/(["\\])/g, '\\$1')}"` : `"${comment}"`;
 }
 
 interface Endpoint {
@@ -71,7 +81,9 @@ interface Endpoint {
 
 /** An endpoint's KUBE-SEP- chain, named once (the endpoint objects are shared by every node of a memo). */
 function sepChainOf(ep: Endpoint, spn: string, protocol: string): string {
-  return (ep.chain ??= chainHash('KUBE-SEP-', spn, protocol, ep.text));
+  if (ep.chain !== undefined) return ep.chain;
+  kubeProxyWork.endpointChainsNamed++;
+  return (ep.chain = chainHash(SEP_PREFIX, spn, protocol, ep.text));
 }
 
 /**
@@ -80,6 +92,17 @@ function sepChainOf(ep: Endpoint, spn: string, protocol: string): string {
  * few of the 100,000s a large cluster has).
  */
 const SERVICE_CHAIN = /^KUBE-(?:SVC|SVL|EXT|FW|SEP)-/;
+
+/** The last chain {@link isServiceChain} was asked about, and its answer: a port's lines come in runs of a chain. */
+let lastAsked = '';
+let lastAnswer = false;
+function isServiceChain(chain: string): boolean {
+  if (chain !== lastAsked) {
+    lastAsked = chain;
+    lastAnswer = SERVICE_CHAIN.test(chain);
+  }
+  return lastAnswer;
+}
 
 /** What is known of a measured chain without its text: its lines' count and length, and the ports that wrote them. */
 class Measured implements GeneratedRun {
@@ -134,7 +157,7 @@ class TableText {
     else this.rules.set(name, []);
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
-    if (this.port !== undefined && SERVICE_CHAIN.test(chain)) {
+    if (this.port !== undefined && isServiceChain(chain)) {
       // The length of the joined line, without joining it.
       let chars = 4 + chain.length; // `-A `, the chain and the space after it (the newline makes up for the last).
       for (const a of args) {
@@ -208,7 +231,8 @@ class RecordingTable extends TableText {
 }
 
 /** What a skim writes in place of an endpoint chain's name: every KUBE-SEP- name is as long (a 16-character hash). */
-const SEP_PLACEHOLDER = `KUBE-SEP-${'X'.repeat(16)}`;
+const SEP_PREFIX = 'KUBE-SEP-' satisfies ChainPrefix;
+const SEP_PLACEHOLDER = `${SEP_PREFIX}${'X'.repeat(16)}`;
 
 /** The declarations, lines and characters of one kind of Service chain (KUBE-SVC-, KUBE-SEP-...) in a skim. */
 interface ChainKind {
@@ -262,8 +286,15 @@ class SkimTable extends TableText {
       c.count++;
       c.chars += chars;
     }
-    kindOf(this.kinds, chain).chars += chars;
+    if (chain !== this.kindChain) {
+      this.kindChain = chain;
+      this.kind = kindOf(this.kinds, chain);
+    }
+    if (this.kind) this.kind.chars += chars;
   }
+  /** The chain whose kind {@link measure} looked up last, and that kind (most lines follow one of their chain). */
+  private kindChain = '';
+  private kind: ChainKind | undefined;
 }
 
 /** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
@@ -296,14 +327,13 @@ function replay(ops: Readonly<OpLog>, filter: TableText, nat: TableText, port: n
 }
 
 /**
- * What one generation can hand to the next (for another node of the same cluster): the endpoints with their chain names, and the lines
- * of each Service port keyed by everything node-specific they depend on (so a node gets the same lines
- * kube-proxy would write there, without building them again).
+ * What one generation can hand to the next (for another node of the same cluster): the lines of each Service port
+ * keyed by everything node-specific they depend on (so a node gets the same lines kube-proxy would write there,
+ * without building them again), and whole outputs. With a memo, a Service's endpoints are also kept with its input
+ * (see ENDPOINTS).
  */
 export interface GenerateMemo {
   readonly blocks: WeakMap<ServiceInput, Map<string, Readonly<OpLog>>>;
-  /** Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node). */
-  readonly endpoints: WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>;
   /**
    * Whole outputs, per Services list, by everything node-specific they depend on: nodes that kube-proxy treats
    * alike (no local endpoint of a Local-policy Service, the same detector and addresses) share one output.
@@ -327,7 +357,6 @@ interface NodeKeyInput {
 
 export const newGenerateMemo = (): GenerateMemo => ({
   blocks: new WeakMap(),
-  endpoints: new WeakMap(),
   outputs: new WeakMap(),
   nodeKeys: new WeakMap(),
 });
@@ -340,6 +369,14 @@ interface ServicePortEntry {
   /** Whether two of its endpoints are the same `ip:port` (then they share a KUBE-SEP- chain: see SkimTable). */
   readonly repeatedEndpoints: boolean;
 }
+
+/**
+ * Per Service and family, per port: its endpoints as every node sees them (`local` false; set per node), for the
+ * generations given a memo. Kept with the Service's input rather than in one memo: the data planes of one model
+ * (the rules', then a trace's) are handed the same inputs (dataplane/kube-proxy.ts) and need not copy its
+ * endpoints again (150,000 at Kubernetes' limits).
+ */
+const ENDPOINTS = new WeakMap<ServiceInput, Map<number, readonly (readonly Endpoint[])[]>>();
 
 /** A Service port's endpoint lists in which an `ip:port` comes twice (odd input). */
 const REPEATED_ENDPOINTS = new WeakSet<readonly Endpoint[]>();
@@ -458,6 +495,11 @@ export const kubeProxyWork = {
    * reader of the table's other chains.
    */
   servicePortsNamed: 0,
+  /**
+   * KUBE-SEP- chain names made (a SHA-256 and a string each): those of the ports written with their names. Where a
+   * skimmed table's endpoint chain falls is found from every endpoint's hash without naming the others.
+   */
+  endpointChainsNamed: 0,
 };
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
@@ -577,7 +619,7 @@ function skimmedLines(
   builtins: readonly string[],
   named: () => GeneratedTable,
   portLines: (port: number) => TableText,
-  endpointChain: (port: number, endpoint: string) => string,
+  endpointKey: (port: number, endpoint: string, out: Float64Array, at: number) => void,
 ): GeneratedTable {
   let whole: GeneratedTable | undefined;
   const all = (): GeneratedTable => (whole ??= named());
@@ -626,8 +668,7 @@ function skimmedLines(
     const block = blocks.get(prefix);
     if (!block) return m;
     const byName = new Map<string, SkimmedChain>();
-    if (prefix === prefixOf(SEP_PLACEHOLDER)) for (const c of t.endpoints) byName.set(endpointChain(c.port, c.text), c);
-    else for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
+    for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
     // The names alone, sorted by the engine's own string order (a compare function costs twice as much at 150,000).
     const names = [...byName.keys()].sort();
     let d = block.declAt;
@@ -647,6 +688,58 @@ function skimmedLines(
     }
     return m;
   };
+  /**
+   * The endpoint chains in name order, by their names' order keys (see chainOrderKey): each chain's place is found
+   * by a binary search, and only the chains looked up are named. Every endpoint is hashed once (where a chain falls
+   * depends on every name before it), but none of the 150,000 names of a cluster at Kubernetes' limits is made.
+   */
+  let endpointOrder: { keys: Float64Array; order: number[]; charsBefore: Float64Array } | undefined;
+  const endpointsInOrder = (): NonNullable<typeof endpointOrder> => {
+    if (endpointOrder) return endpointOrder;
+    const n = t.endpoints.length;
+    const keys = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) endpointKey(t.endpoints[i].port, t.endpoints[i].text, keys, i);
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
+    const charsBefore = new Float64Array(n);
+    let chars = 0;
+    for (let p = 0; p < n; p++) {
+      charsBefore[p] = chars;
+      chars += t.endpoints[order[p]].chars;
+    }
+    return (endpointOrder = { keys, order, charsBefore });
+  };
+  const endpointChains = new Map<string, Measured>();
+  const nameKey = new Float64Array(2);
+  const endpointChain = (name: string): Measured | undefined => {
+    const known = endpointChains.get(name);
+    if (known) return known;
+    const block = blocks.get(SEP_PREFIX);
+    if (!block || !chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
+    const { keys, order, charsBefore } = endpointsInOrder();
+    const [hi, lo] = nameKey;
+    // The first place whose key is not below the name's.
+    let low = 0;
+    let high = order.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const i = order[mid];
+      if (keys[2 * i] < hi || (keys[2 * i] === hi && keys[2 * i + 1] < lo)) low = mid + 1;
+      else high = mid;
+    }
+    const i = order[low];
+    const c = t.endpoints[i];
+    if (i === undefined || !c || keys[2 * i] !== hi || keys[2 * i + 1] !== lo) return undefined;
+    const x = new Measured(name, c.port);
+    x.count = c.count;
+    x.chars = c.chars;
+    // Every endpoint chain's name is as long (the prefix and 16 characters), so is each declaration before it.
+    x.declAt = block.declAt + low * (name.length + 10);
+    x.runAt = block.runAt + (charsBefore[low] ?? 0);
+    x.source = source;
+    endpointChains.set(name, x);
+    return x;
+  };
   const layout: ChainLayout = {
     builtins,
     get names(): readonly string[] {
@@ -659,6 +752,7 @@ function skimmedLines(
     find(name) {
       if (!SERVICE_CHAIN.test(name)) return undefined;
       if (whole) return whole.layout?.find(name);
+      if (name.startsWith(SEP_PREFIX)) return endpointChain(name);
       // A chain the skim named is there; where it falls is worked out only when that is read.
       if (t.named.has(name) && !placed.has(prefixOf(name))) {
         const at = (): Measured | undefined => kind(prefixOf(name)).get(name);
@@ -888,8 +982,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
     // The endpoints are the same on every node but for `local`: computed once per Service and family with a memo.
-    let perFamily = memo?.endpoints.get(svc);
-    if (memo && !perFamily) memo.endpoints.set(svc, (perFamily = new Map()));
+    let perFamily = memo && ENDPOINTS.get(svc);
+    if (memo && !perFamily) ENDPOINTS.set(svc, (perFamily = new Map()));
     let shared = perFamily?.get(family);
     if (!shared) {
       // The endpoints of this family, read once for all the Service's ports.
@@ -1469,8 +1563,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
   }
   let hashedPort = -1;
-  let portName = '';
-  let portProtocol = '';
+  let hashInput = '';
   /** The nat table with every Service chain written and named: what a skimmed table hands its readers of those. */
   const named = (): GeneratedTable => {
     const full = new TableText();
@@ -1492,15 +1585,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const out: GeneratedRules = {
     filter: tableLines(filter, ['INPUT', 'FORWARD', 'OUTPUT']),
     nat: nat.skimming
-      ? skimmedLines(nat, NAT_BUILTINS, named, portLines, (k, endpoint) => {
+      ? skimmedLines(nat, NAT_BUILTINS, named, portLines, (k, endpoint, keys, at) => {
           // What the port's endpoint chains' hashes start with, made once per port (its endpoints come together).
           if (k !== hashedPort) {
             const sp = servicePorts[k];
             hashedPort = k;
-            portName = sp ? servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name) : '';
-            portProtocol = sp?.port.protocol.toLowerCase() ?? '';
+            hashInput = sp
+              ? chainHashInput(servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name), sp.port.protocol)
+              : '';
           }
-          return chainHash('KUBE-SEP-', portName, portProtocol, endpoint);
+          chainOrderKey(hashInput, endpoint, keys, at);
         })
       : tableLines(nat, NAT_BUILTINS, portLines),
   };

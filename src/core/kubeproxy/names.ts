@@ -5,7 +5,7 @@
  * `ip:port` (`[ip]:port` for IPv6).
  */
 import { hostPort } from '../net/address';
-import { sha256Base32 } from '../hash';
+import { sha256Base32, sha256Base32Values } from '../hash';
 
 export type ChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-';
 
@@ -42,5 +42,53 @@ export function chainHash(
   protocol: string,
   endpoint?: string,
 ): string {
-  return sha256Base32(servicePortNameText + protocol.toLowerCase() + (endpoint ?? ''), 16, prefix);
+  return sha256Base32(chainHashInput(servicePortNameText, protocol) + (endpoint ?? ''), HASH_CHARS, prefix);
+}
+
+/** The characters of a chain name's hash: kube-proxy keeps the first 16 of the digest's base32. */
+const HASH_CHARS = 16;
+/** Where each base32 value (the place of its character in the alphabet) sorts by character code: 2-7 before A-Z. */
+const SORT_PLACE = Uint8Array.from({ length: 32 }, (_, v) => (v >= 26 ? v - 26 : v + 6));
+const values = new Uint8Array(HASH_CHARS);
+
+/** What {@link chainHash} hashes for a Service port, before the endpoint: made once for all of its endpoints. */
+export function chainHashInput(servicePortNameText: string, protocol: string): string {
+  return servicePortNameText + protocol.toLowerCase();
+}
+
+/**
+ * The order of the chain {@link chainHash} names from `input` (see {@link chainHashInput}) and `endpoint`, without
+ * making its name: two numbers, written at `out[2 * at]` and `out[2 * at + 1]`, that compare (the first, then the
+ * second) as the names do (the first 10 and the last 6 hash characters, each a base-32 number of the characters'
+ * places in character-code order, so exact in a double).
+ */
+export function chainOrderKey(input: string, endpoint: string, out: Float64Array, at: number): void {
+  sha256Base32Values(input, endpoint, HASH_CHARS, values);
+  let hi = 0;
+  let lo = 0;
+  for (let k = 0; k < 10; k++) hi = hi * 32 + SORT_PLACE[values[k]];
+  for (let k = 10; k < HASH_CHARS; k++) lo = lo * 32 + SORT_PLACE[values[k]];
+  out[2 * at] = hi;
+  out[2 * at + 1] = lo;
+}
+
+/**
+ * {@link chainOrderKey} of a chain's name (`prefix` and 16 hash characters), read off the name: false, with nothing
+ * written, when the name is not one {@link chainHash} could make.
+ */
+export function chainNameOrderKey(name: string, prefix: ChainPrefix, out: Float64Array, at: number): boolean {
+  if (name.length !== prefix.length + HASH_CHARS || !name.startsWith(prefix)) return false;
+  let hi = 0;
+  let lo = 0;
+  for (let k = 0; k < HASH_CHARS; k++) {
+    const c = name.charCodeAt(prefix.length + k);
+    // Its place by character code: the digits 2-7 first, then the letters A-Z.
+    const place = c >= 50 && c <= 55 ? c - 50 : c >= 65 && c <= 90 ? c - 59 : -1;
+    if (place < 0) return false;
+    if (k < 10) hi = hi * 32 + place;
+    else lo = lo * 32 + place;
+  }
+  out[2 * at] = hi;
+  out[2 * at + 1] = lo;
+  return true;
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { base32, hex, sha256, sha256Base32, utf8 } from '../../../src/core/hash';
-import { chainHash, endpointString, servicePortName } from '../../../src/core/kubeproxy/names';
+import {
+  chainHash,
+  chainHashInput,
+  chainNameOrderKey,
+  chainOrderKey,
+  endpointString,
+  servicePortName,
+} from '../../../src/core/kubeproxy/names';
 
 describe('kubeproxy/sha256 and chain names', () => {
   const vectors: [string, string][] = [
@@ -98,6 +105,41 @@ describe('kubeproxy/sha256 and chain names', () => {
     it(`${prefix} ${spn} ${proto} ${endpoint ?? ''} -> ${expected}`, () =>
       assert.equal(chainHash(prefix, spn, proto, endpoint), expected));
   }
+
+  it("endpoint chains' order keys are read off their names and compare as the names do (property)", () => {
+    const named = fc.record({
+      spn: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 })),
+      protocol: fc.constantFrom('TCP', 'udp', 'SCTP'),
+      endpoint: fc.string({ maxLength: 30 }),
+    });
+    fc.assert(
+      fc.property(named, named, (x, y) => {
+        const keys = new Float64Array(4);
+        chainOrderKey(chainHashInput(x.spn, x.protocol), x.endpoint, keys, 0);
+        chainOrderKey(chainHashInput(y.spn, y.protocol), y.endpoint, keys, 1);
+        const a = chainHash('KUBE-SEP-', x.spn, x.protocol, x.endpoint);
+        const b = chainHash('KUBE-SEP-', y.spn, y.protocol, y.endpoint);
+        const read = new Float64Array(2);
+        assert.ok(chainNameOrderKey(a, 'KUBE-SEP-', read, 0));
+        assert.deepEqual([...read], [...keys.subarray(0, 2)]);
+        const byKeys = Math.sign(keys[0] - keys[2] || keys[1] - keys[3]);
+        assert.equal(byKeys, a < b ? -1 : a > b ? 1 : 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a name chainHash cannot make has no order key', () => {
+    const out = new Float64Array(2);
+    for (const name of [
+      'KUBE-SEP-',
+      'KUBE-SEP-AAAAAAAAAAAAAAA1',
+      'KUBE-SVC-AAAAAAAAAAAAAAAA',
+      'KUBE-SEP-AAAAAAAAAAAAAAAAA',
+    ])
+      assert.equal(chainNameOrderKey(name, 'KUBE-SEP-', out, 0), false, name);
+    assert.equal(chainNameOrderKey('KUBE-SEP-2AAAAAAAAAAAAAA7', 'KUBE-SEP-', out, 0), true);
+  });
 
   it('SVL, EXT and FW share the SVC hash', () => {
     const h = chainHash('KUBE-SVC-', 'ns/a:http', 'udp').slice('KUBE-SVC-'.length);

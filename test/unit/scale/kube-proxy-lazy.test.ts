@@ -4,6 +4,7 @@ import type { Topology } from '../../../src/core/model/types';
 import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
 import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
 import { lazyParseWork } from '../../../src/core/netfilter/parse';
+import { chainsOf } from '../../../src/core/netfilter/chains';
 import { netpathCluster } from '../../../bench/cluster';
 import { RULES } from '../../../src/core/rules';
 import { indexRanges } from '../../../src/core/rules/ranges';
@@ -31,6 +32,7 @@ const resetWork = (): void => {
   kubeProxyWork.serviceChains = 0;
   kubeProxyWork.serviceWrites = 0;
   kubeProxyWork.servicePortsNamed = 0;
+  kubeProxyWork.endpointChainsNamed = 0;
   lazyParseWork.chainObjects = 0;
   lazyParseWork.chainEntries = 0;
 };
@@ -156,6 +158,42 @@ describe("kube-proxy's Service chains are named only for a reader of them", () =
     firstTraceDelivered(a.topology, `pod/${a.topology.pods[0].id}`, 'svc/svc1:http');
     // Its chains are placed among the others by kind (the endpoint chains named, not every port written).
     assert.equal(kubeProxyWork.servicePortsNamed, 1);
+  });
+
+  it('a first trace to a Service names the endpoint chains of that Service alone', () => {
+    const a = cluster();
+    firstTraceDelivered(a.topology, `pod/${a.topology.pods[0].id}`, 'svc/svc1:http');
+    const endpoints = a.topology.services.find((s) => s.name === 'svc1')?.endpoints.length ?? 0;
+    assert.ok(endpoints > 0 && a.topology.pods.length > 2 * endpoints);
+    // Where its endpoint chains fall among the cluster's is found from every endpoint's hash, not from every name.
+    assert.equal(kubeProxyWork.endpointChainsNamed, endpoints);
+  });
+
+  it('endpoint chains looked up by name, in any order, are where the full text declares and writes them', () => {
+    const t = cluster().topology;
+    const text = buildNodeRules(t, t.nodes[0], {}, newRulesMemo()).text;
+    const names = [...new Set(text.match(/KUBE-SEP-[A-Z2-7]{16}/g))];
+    assert.ok(names.length > 400);
+    // Looked up before anything reads the table's list of chains (which would lay the table out whole).
+    const rules = buildNodeRules(t, t.nodes[0], {}, newRulesMemo());
+    const nat = rules.ruleset.tables.nat;
+    assert.ok(nat);
+    const byName = chainsOf(nat);
+    for (const name of [...names].reverse().concat('KUBE-SEP-AAAAAAAAAAAAAAAA', 'KUBE-SEP-7777777777777777')) {
+      const chain = byName.get(name);
+      if (!names.includes(name)) {
+        assert.equal(chain, undefined);
+        continue;
+      }
+      assert.ok(chain, name);
+      const decl = placeRulesSpan(rules, chain.span);
+      assert.equal(text.slice(decl.start, decl.end), `:${name} - [0:0]`);
+      assert.equal(chain.rules.length, 2);
+      for (const rule of chain.rules) {
+        const span = placeRulesSpan(rules, rule.span);
+        assert.equal(text.slice(span.start, span.end), rule.text);
+      }
+    }
   });
 
   it("the whole text names every port's chains: once to order them, once for their text", () => {
