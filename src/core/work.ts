@@ -53,6 +53,11 @@ export interface WorkCounters {
   addressEntriesWalked: number;
   /** Pod IPs of the range index parsed into addresses: only those a rule asks about (src/core/rules/ranges.ts). */
   podAddressesParsed: number;
+  /**
+   * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
+   * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
+   */
+  decisionsPlaced: number;
 }
 
 export const work: WorkCounters = {
@@ -68,6 +73,7 @@ export const work: WorkCounters = {
   podPorts: 0,
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
+  decisionsPlaced: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -85,6 +91,7 @@ export function takeWork(): WorkCounters {
     work.podPorts =
     work.addressEntriesWalked =
     work.podAddressesParsed =
+    work.decisionsPlaced =
       0;
   return now;
 }
