@@ -1260,6 +1260,22 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   );
 }
 
+/**
+ * Who owns an address in the data plane, by the parsed address object (`addr` gives one per text): each endpoint path
+ * asks for its backend's owner at the bridge, and the owners map finds a pod's from the address's text. Bounded.
+ */
+const OWNERS = new WeakMap<DataPlane, Map<Address, ReturnType<DataPlane['owners']['get']> | null>>();
+function ownerOfAddress(dp: DataPlane, a: Address): ReturnType<DataPlane['owners']['get']> {
+  let m = OWNERS.get(dp);
+  if (!m) OWNERS.set(dp, (m = new Map()));
+  let o = m.get(a);
+  if (o === undefined) {
+    if (m.size >= 4096) m.clear();
+    m.set(a, (o = dp.owners.get(addressKey(a)) ?? null));
+  }
+  return o ?? undefined;
+}
+
 /** Which bridge port leads to `target` (the pod behind the port owns it), or the bridge itself. */
 function bridgeNeighbor(
   env: WalkEnv,
@@ -1270,7 +1286,7 @@ function bridgeNeighbor(
   const br = deviceNamed(n, bridge.name);
   if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value))
     return { kind: 'bridge' };
-  const owner = env.dp.owners.get(addressKey(target));
+  const owner = ownerOfAddress(env.dp, target);
   if (!owner) return undefined;
   const device = bridgePortTo(n, bridge, owner.netns);
   return device !== undefined ? { kind: 'port', device } : undefined;
@@ -1757,7 +1773,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
       { device: vtep.name, address: target },
     );
   const fdb = n.tunnels?.fdb(vtep.name, nb.mac);
-  const remote = fdb ? env.dp.owners.get(addressKey(addr(fdb.dst))) : undefined;
+  const remote = fdb ? ownerOfAddress(env.dp, addr(fdb.dst)) : undefined;
   const st = step(s, {
     kind: 'neighbor',
     detail: `neighbour ${target} on ${vtep.name}: ${nb.mac} (permanent; the VTEP of ${nb.node})`,
@@ -1823,7 +1839,7 @@ function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface
       device: tunl.name,
       address: dst,
     });
-  const remote = env.dp.owners.get(addressKey(nextHop));
+  const remote = ownerOfAddress(env.dp, nextHop);
   const outer: Pkt = {
     family: 4,
     proto: 'ipip',
