@@ -58,6 +58,10 @@ export interface WorkCounters {
    * read such a value from its text, making a node only for one they report or whose node they keep.
    */
   plainValueNodes: number;
+   * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
+   * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
+   */
+  decisionsPlaced: number;
 }
 
 export const work: WorkCounters = {
@@ -74,6 +78,7 @@ export const work: WorkCounters = {
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
   plainValueNodes: 0,
+  decisionsPlaced: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -92,6 +97,7 @@ export function takeWork(): WorkCounters {
     work.addressEntriesWalked =
     work.podAddressesParsed =
     work.plainValueNodes =
+    work.decisionsPlaced =
       0;
   return now;
 }

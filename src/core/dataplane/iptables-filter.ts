@@ -213,10 +213,12 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
           packet: o.packet,
           decisions: o.decisions,
           problems: o.problems,
-          nat: o.nat.map((r) => {
-            const remembers = r.type === 'DNAT' ? remembersOf(r) : undefined;
-            return remembers ? { ...r, remembers } : r;
-          }),
+          nat: o.nat.length
+            ? o.nat.map((r) => {
+                const remembers = r.type === 'DNAT' ? remembersOf(r) : undefined;
+                return remembers ? { ...r, remembers } : r;
+              })
+            : o.nat,
         })),
       };
       if (key !== undefined && questions) {

@@ -25,7 +25,7 @@ import { TABLE_NAMES, type TableName } from '../netfilter/types';
 import type { Problem, Span } from '../problem';
 import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProxyMemo } from './kube-proxy';
 import type { NodeRules, RulesBlock } from './types';
-import type { HookResult } from '../netfilter/types';
+import type { Decision, HookResult } from '../netfilter/types';
 import { work } from '../work';
 import {
   IPTABLES_TEMPLATE_FILE,
@@ -137,12 +137,28 @@ export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   let decisions = PLACED_DECISIONS.get(rules);
   if (!decisions) PLACED_DECISIONS.set(rules, (decisions = new WeakMap()));
   const problems = res.problems.map((p) => placedOnce(rules, placed, p));
-  const outcomes = res.outcomes.map((o) => ({
-    ...o,
-    problems: o.problems.map((p) => placedOnce(rules, placed, p)),
-    nat: o.nat.map((n) => placedOnce(rules, placed, n)),
-    decisions: o.decisions.map((d) => placedOnce(rules, decisions, d)),
-  }));
+  // The outcomes of a statistic split come one after the other and share the decisions before it (a Service with E
+  // endpoints: E outcomes, endpoint i's with the i-1 "not chosen" ones before its own): the placed copies of what an
+  // outcome shares with the one before are taken from that one's, position by position, so placing them is O(E), not
+  // a lookup per decision of every outcome (O(E^2)).
+  let before: readonly Decision[] = [];
+  let beforePlaced: Decision[] = [];
+  const outcomes = res.outcomes.map((o) => {
+    const ds = o.decisions;
+    const out: Decision[] = new Array<Decision>(ds.length);
+    let i = 0;
+    for (; i < ds.length && i < before.length && ds[i] === before[i]; i++) out[i] = beforePlaced[i];
+    work.decisionsPlaced += ds.length - i;
+    for (; i < ds.length; i++) out[i] = placedOnce(rules, decisions, ds[i]);
+    before = ds;
+    beforePlaced = out;
+    return {
+      ...o,
+      problems: o.problems.length ? o.problems.map((p) => placedOnce(rules, placed, p)) : o.problems,
+      nat: o.nat.length ? o.nat.map((n) => placedOnce(rules, placed, n)) : o.nat,
+      decisions: out,
+    };
+  });
   return { ...res, problems, outcomes };
 }
 

@@ -26,7 +26,7 @@ import type {
   Segment,
   SegmentMember,
 } from '../dataplane/types';
-import type { FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
+import type { FilterContext, FilterDecision, FilterPacket, Hook, HookPart, PacketFilter } from '../dataplane/filter';
 import { addressKey, formatAddress, hostPort, parseAddress, type Address, type Family } from '../net/address';
 import type { PolicyIndex } from '../policy/evaluate';
 import type { DirectionVerdict, PolicyConnection } from '../policy/types';
@@ -226,8 +226,19 @@ export function originOf(f: Finished): { netns: NetnsId; steps: Step[] } | undef
 /** The walk's hops with every step taken so far. */
 export function hopsOf(s: WalkState): readonly Hop[] {
   if (!s.tail || !s.hops.length) return s.hops;
-  const last = s.hops[s.hops.length - 1];
-  return [...s.hops.slice(0, -1), { ...last, steps: [...last.steps, ...tailSteps(s.tail)] }];
+  const hops = s.hops.slice();
+  const last = hops[hops.length - 1];
+  hops[hops.length - 1] = { ...last, steps: last.steps.concat(tailSteps(s.tail)) };
+  return hops;
+}
+
+/** {@link hopsOf} and then `h`: the hops copied once (a hop is added at every device of every path). */
+function hopsWith(s: WalkState, h: Hop): readonly Hop[] {
+  const hops = s.hops.slice();
+  const n = hops.length;
+  if (s.tail && n) hops[n - 1] = { ...hops[n - 1], steps: hops[n - 1].steps.concat(tailSteps(s.tail)) };
+  hops.push(h);
+  return hops;
 }
 
 /** What a drop step says beyond its kind, disposition, reason and namespace. */
@@ -271,6 +282,41 @@ function arrive(
   ];
 }
 
+/**
+ * A namespace's routing of one destination, each part looked up once (each endpoint path routes its backend's
+ * address at two nodes, several times, and the next trace to the Service again): whether it is an address of the
+ * namespace, the route chosen, and the texts of every route holding it (what a route step lists). By the parsed
+ * address object (`addr` gives one per text); bounded per namespace.
+ */
+interface Routing {
+  local?: boolean;
+  route?: DpRoute | null;
+  considered?: readonly string[];
+}
+const ROUTING = new WeakMap<Netns, Map<Address, Routing>>();
+function routingOf(n: Netns, dst: Address): Routing {
+  let m = ROUTING.get(n);
+  if (!m) ROUTING.set(n, (m = new Map()));
+  let r = m.get(dst);
+  if (!r) {
+    if (m.size >= 1024) m.clear();
+    m.set(dst, (r = {}));
+  }
+  return r;
+}
+function isLocal(n: Netns, dst: Address): boolean {
+  const r = routingOf(n, dst);
+  return (r.local ??= isLocalAddress(n, dst));
+}
+function routeTo(n: Netns, dst: Address): DpRoute | undefined {
+  const r = routingOf(n, dst);
+  return (r.route ??= lookupRoute(n, dst) ?? null) ?? undefined;
+}
+function consideredRoutes(n: Netns, dst: Address): readonly string[] {
+  const r = routingOf(n, dst);
+  return (r.considered ??= routesFor(n, dst).map((x) => x.text));
+}
+
 /** A route step: the routes of the main table holding `dst`, the one chosen (absent: none). */
 function routeStep(
   n: Netns,
@@ -287,7 +333,7 @@ function routeStep(
     ...(chosen
       ? { route: chosen.text, ...(chosen.dev ? { dev: chosen.dev } : {}), ...(chosen.via ? { via: chosen.via } : {}) }
       : {}),
-    considered: routesFor(n, dst).map((r) => r.text),
+    considered: consideredRoutes(n, dst),
     ...(reroute ? { reroute } : {}),
   };
 }
@@ -328,25 +374,26 @@ function hop(
   const key = `${netns}|${device}|${dir}|${p.src}|${p.sport}|${p.dst}|${p.dport}`;
   const t = s.tunnel;
   const flow = t ? t.inner : p;
-  const h: Hop = {
-    netns,
-    device,
-    dir,
-    packet: { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl },
-    ...(t
-      ? {
-          outer: {
-            protocol: t.protocol,
-            src: p.src,
-            dst: p.dst,
-            ...(t.port !== undefined ? { udpPort: t.port } : {}),
-            ...(t.vni !== undefined ? { vni: t.vni } : {}),
-            ttl: p.ttl,
-          },
-        }
-      : {}),
-    steps: s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)],
-  };
+  const packet = { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl };
+  const steps = s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)];
+  // Two literals (the same keys in the same order as the JSON shows them), not a spread: a hop is made at every device.
+  const h: Hop = t
+    ? {
+        netns,
+        device,
+        dir,
+        packet,
+        outer: {
+          protocol: t.protocol,
+          src: p.src,
+          dst: p.dst,
+          ...(t.port !== undefined ? { udpPort: t.port } : {}),
+          ...(t.vni !== undefined ? { vni: t.vni } : {}),
+          ttl: p.ttl,
+        },
+        steps,
+      }
+    : { netns, device, dir, packet, steps };
   // A packet that crossed into another namespace (a veth, the wire) lost its mark: veth_xmit and the receiving
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
   const last = s.hops[s.hops.length - 1];
@@ -355,7 +402,7 @@ function hop(
   const next: AllOf<WalkState> = {
     pkt: crossed ? { ...p, mark: 0 } : p,
     probability: s.probability,
-    hops: [...hopsOf(s), h],
+    hops: hopsWith(s, h),
     pending: s.hops.length ? s.pending : [],
     tail: undefined,
     nat: s.nat,
@@ -651,6 +698,18 @@ function addressesOf(n: Netns): {
   return a;
 }
 
+/** A request's connection, as every hook of every path sees it (read only: one object for all). */
+const NEW_CONNECTION: FilterContext['conntrack'] = { state: 'NEW' };
+
+/** A reply's connection at a node: what the request's NAT there makes conntrack say of it. */
+function replyConntrack(entry: CtEntry | undefined): FilterContext['conntrack'] {
+  return {
+    state: 'ESTABLISHED',
+    ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
+    ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
+  };
+}
+
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
   // A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone is no IP hook: conntrack
   // does not translate there; nor does it again in a hook's second part (it did in the first).
@@ -661,40 +720,30 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
   if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
-  const packet: FilterPacket = {
+  // Set field by field (the fields absent stay absent): a packet is made at every hook of every path.
+  const packet: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
     family: p.family,
     proto: p.proto,
     src: p.src,
     dst: p.dst,
     mark: p.mark,
-    ...(p.sport !== null ? { sport: p.sport } : {}),
-    ...(p.dport !== null ? { dport: p.dport } : {}),
-    ...(o.inIface ? { inIface: o.inIface } : {}),
-    ...(o.outIface ? { outIface: o.outIface } : {}),
-    ...(o.bridged ? { bridged: true } : {}),
-    ...(o.bridgeFrame ? { bridgeFrame: o.bridgeFrame } : {}),
-    ...(o.netdevIngress ? { netdevIngress: o.netdevIngress } : {}),
   };
-  const entry = s.reply?.entries.find((e) => e.netns === n.id);
+  if (p.sport !== null) packet.sport = p.sport;
+  if (p.dport !== null) packet.dport = p.dport;
+  if (o.inIface) packet.inIface = o.inIface;
+  if (o.outIface) packet.outIface = o.outIface;
+  if (o.bridged) packet.bridged = true;
+  if (o.bridgeFrame) packet.bridgeFrame = o.bridgeFrame;
+  if (o.netdevIngress) packet.netdevIngress = o.netdevIngress;
   const addresses = addressesOf(n);
-  const res = filter.evaluate(
-    hook,
-    packet,
-    {
-      localAddresses: addresses.local,
-      interfaceAddresses: addresses.byInterface,
-      conntrack: s.reply
-        ? {
-            state: 'ESTABLISHED',
-            ...(entry && entry.orig.dst !== entry.final.dst ? { dnat: true } : {}),
-            ...(entry && entry.orig.src !== entry.final.src ? { snat: true } : {}),
-          }
-        : { state: 'NEW' },
-      ...(o.outAddress ? { outIfaceAddress: o.outAddress } : {}),
-      ...(env.branches ? { branches: env.branches } : {}),
-    },
-    o.part,
-  );
+  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
+    localAddresses: addresses.local,
+    interfaceAddresses: addresses.byInterface,
+    conntrack: s.reply ? replyConntrack(s.reply.entries.find((e) => e.netns === n.id)) : NEW_CONNECTION,
+  };
+  if (o.outAddress) ctx.outIfaceAddress = o.outAddress;
+  if (env.branches) ctx.branches = env.branches;
+  const res = filter.evaluate(hook, packet, ctx, o.part);
   // Outcomes of a statistic split share the decisions before it, and come one after the other (the evaluator walks
   // each split's sides in turn): the step list up to the decisions an outcome has in common with the one before it is
   // that one's, so a Service's E endpoint outcomes link O(E) steps, not O(E^2) (endpoint i's outcome carries the i-1
@@ -724,18 +773,10 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
       tails.push(tail);
     }
     prevDecisions = ds;
-    const before = tupleOf(s.pkt);
-    const np = out.packet;
-    const pkt: Pkt = {
-      ...s.pkt,
-      src: np.src,
-      dst: np.dst,
-      sport: np.sport ?? null,
-      dport: np.dport ?? null,
-      mark: np.mark,
-    };
+    const pkt = packetAfter(s.pkt, out.packet);
     let nat = s.nat;
     for (const r of out.nat) {
+      const before = tupleOf(s.pkt);
       const ev: NatEvent = {
         type: r.type,
         netns: n.id,
@@ -785,6 +826,17 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
     return { state: st, verdict: out.verdict, ...(last ? { decision: last } : {}) };
   });
+}
+
+/**
+ * The walk's packet after a hook's outcome: the same object when the hook changed nothing of it (most hooks of a path:
+ * only a NAT or a MARK writes), else a copy with what the rules wrote.
+ */
+function packetAfter(p: Pkt, np: FilterPacket): Pkt {
+  const sport = np.sport ?? null;
+  const dport = np.dport ?? null;
+  if (np.src === p.src && np.dst === p.dst && sport === p.sport && dport === p.dport && np.mark === p.mark) return p;
+  return { ...p, src: np.src, dst: np.dst, sport, dport, mark: np.mark };
 }
 
 function blocked(e: HookEnd & { verdict: 'DROP' | 'REJECT' }, n: Netns, hook: Hook): Finished[] {
@@ -860,16 +912,42 @@ function hookAroundPolicy(
 
 function enterNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply) return s;
-  return { ...s, entry: { netns: n.id, tuple: tupleOf(s.pkt) } };
+  const next: AllOf<WalkState> = {
+    pkt: s.pkt,
+    probability: s.probability,
+    hops: s.hops,
+    pending: s.pending,
+    tail: s.tail,
+    nat: s.nat,
+    seen: s.seen,
+    entry: { netns: n.id, tuple: tupleOf(s.pkt) },
+    ct: s.ct,
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
+  };
+  return next;
 }
 
 function leaveNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply || !s.entry || s.entry.netns !== n.id) return s;
   const final = tupleOf(s.pkt);
-  const { entry: _e, ...rest } = s;
-  return sameTuple(s.entry.tuple, final)
-    ? rest
-    : { ...rest, ct: [...s.ct, { netns: n.id, orig: s.entry.tuple, final }] };
+  // Field by field, as in stateWith (an object rest copies the state's properties one by one at run time).
+  const next: AllOf<WalkState> = {
+    pkt: s.pkt,
+    probability: s.probability,
+    hops: s.hops,
+    pending: s.pending,
+    tail: s.tail,
+    nat: s.nat,
+    seen: s.seen,
+    entry: undefined,
+    ct: sameTuple(s.entry.tuple, final) ? s.ct : [...s.ct, { netns: n.id, orig: s.entry.tuple, final }],
+    egressJudged: s.egressJudged,
+    tunnel: s.tunnel,
+    reply: s.reply,
+  };
+  return next;
 }
 
 // ---------------------------------------------------------------- NetworkPolicy
@@ -1129,8 +1207,8 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   // before the rest of OUTPUT.
   const reroute = (a: WalkState, firstDev: string): Finished[] => {
     const d2 = addr(a.pkt.dst);
-    if (isLocalAddress(n, d2)) return outputRest(a, firstDev, viaLo);
-    const r2 = lookupRoute(n, d2);
+    if (isLocal(n, d2)) return outputRest(a, firstDev, viaLo);
+    const r2 = routeTo(n, d2);
     if (!r2 || r2.type === 'blackhole')
       return finish(a, n.id, 'no-route', 'no-route', `no route to ${a.pkt.dst} in ${n.id} (after DNAT)`, {
         address: a.pkt.dst,
@@ -1150,13 +1228,13 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       );
     return outputRest(st2, firstDev, (b) => send(b, r2.dev, r2.via));
   };
-  if (isLocalAddress(n, dst)) {
+  if (isLocal(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} dev lo table local`, 'lo'));
     return hookThen(env, st, n, 'OUTPUT', { outIface: 'lo', part: 'before-reroute' }, (a) =>
       a.pkt.dst === s.pkt.dst ? outputRest(a, 'lo', viaLo) : reroute(a, 'lo'),
     );
   }
-  const r = lookupRoute(n, dst);
+  const r = routeTo(n, dst);
   if (!r)
     return finish(
       step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
@@ -1182,6 +1260,22 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
   );
 }
 
+/**
+ * Who owns an address in the data plane, by the parsed address object (`addr` gives one per text): each endpoint path
+ * asks for its backend's owner at the bridge, and the owners map finds a pod's from the address's text. Bounded.
+ */
+const OWNERS = new WeakMap<DataPlane, Map<Address, ReturnType<DataPlane['owners']['get']> | null>>();
+function ownerOfAddress(dp: DataPlane, a: Address): ReturnType<DataPlane['owners']['get']> {
+  let m = OWNERS.get(dp);
+  if (!m) OWNERS.set(dp, (m = new Map()));
+  let o = m.get(a);
+  if (o === undefined) {
+    if (m.size >= 4096) m.clear();
+    m.set(a, (o = dp.owners.get(addressKey(a)) ?? null));
+  }
+  return o ?? undefined;
+}
+
 /** Which bridge port leads to `target` (the pod behind the port owns it), or the bridge itself. */
 function bridgeNeighbor(
   env: WalkEnv,
@@ -1192,7 +1286,7 @@ function bridgeNeighbor(
   const br = deviceNamed(n, bridge.name);
   if (br?.addresses.some((a) => a.family === target.family && addr(a.address).value === target.value))
     return { kind: 'bridge' };
-  const owner = env.dp.owners.get(addressKey(target));
+  const owner = ownerOfAddress(env.dp, target);
   if (!owner) return undefined;
   const device = bridgePortTo(n, bridge, owner.netns);
   return device !== undefined ? { kind: 'port', device } : undefined;
@@ -1403,9 +1497,9 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
 /** Who answers for `target` at the far end `peer` of a veth without a bridge: its own address, proxy ARP, or nobody. */
 function vethNeighbor(pn: Netns, peer: DpInterface | undefined, target: Address): 'host' | 'proxy-arp' | undefined {
   if (!peer) return undefined;
-  if (isLocalAddress(pn, target)) return 'host';
+  if (isLocal(pn, target)) return 'host';
   if (target.family !== 4 || !peer.proxyArp || !pn.forwarding) return undefined;
-  const r = lookupRoute(pn, target);
+  const r = routeTo(pn, target);
   return r && r.type !== 'blackhole' && r.dev !== peer.name ? 'proxy-arp' : undefined;
 }
 
@@ -1436,7 +1530,7 @@ function receive(env: WalkEnv, s0: WalkState, n: Netns, device: string): Finishe
   const early = s.pkt.family === 6 || n.kind !== 'node' ? martianIn(n, device, s.pkt) : undefined;
   if (early) return finish(s, n.id, 'dropped', 'martian', early, { device, address: martianAddress(s.pkt) });
   if (n.kind !== 'node') {
-    if (isLocalAddress(n, dst)) return deliver(env, s, n, device);
+    if (isLocal(n, dst)) return deliver(env, s, n, device);
     return finish(
       s,
       n.id,
@@ -1455,13 +1549,13 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
   // IPv4's martian check is in input routing, after PREROUTING's NAT (a reply un-SNATed to 127.0.0.1 meets it here).
   const martian = s.pkt.family === 4 ? martianIn(n, inDev, s.pkt) : undefined;
   if (martian) return finish(s, n.id, 'dropped', 'martian', martian, { device: inDev, address: martianAddress(s.pkt) });
-  if (isLocalAddress(n, dst)) {
+  if (isLocal(n, dst)) {
     const st = step(s, localRouteStep(n, dst, `local ${s.pkt.dst} table local`));
     return hookAroundPolicy(env, st, n, 'INPUT', { inIface: inDev }, (a) =>
       a.tunnel ? decapsulate(env, a, a.tunnel, n, inDev) : deliver(env, a, n, inDev),
     );
   }
-  const r = lookupRoute(n, dst);
+  const r = routeTo(n, dst);
   if (!r)
     return finish(
       step(s, routeStep(n, dst, undefined, `no route to ${s.pkt.dst}`)),
@@ -1487,15 +1581,12 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       device: inDev,
       ttl: st.pkt.ttl,
     });
-  st = step(
-    { ...st, pkt: { ...st.pkt, ttl: st.pkt.ttl - 1 } },
-    {
-      kind: 'ttl',
-      detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}`,
-      before: st.pkt.ttl,
-      after: st.pkt.ttl - 1,
-    },
-  );
+  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), {
+    kind: 'ttl',
+    detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}`,
+    before: st.pkt.ttl,
+    after: st.pkt.ttl - 1,
+  });
   const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
@@ -1605,7 +1696,7 @@ function bridgeIngress(
     if (a.pkt.dst !== before) {
       // br_netfilter: a destination NATed at the bridge is routed again; if it is behind this bridge, it is bridged there.
       const d = addr(a.pkt.dst);
-      const r = isLocalAddress(n, d) ? undefined : lookupRoute(n, d);
+      const r = isLocal(n, d) ? undefined : routeTo(n, d);
       if (r && r.dev === bridge.name) {
         const nb = bridgeNeighbor(env, n, bridge, d);
         if (nb?.kind === 'port') {
@@ -1682,7 +1773,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
       { device: vtep.name, address: target },
     );
   const fdb = n.tunnels?.fdb(vtep.name, nb.mac);
-  const remote = fdb ? env.dp.owners.get(addressKey(addr(fdb.dst))) : undefined;
+  const remote = fdb ? ownerOfAddress(env.dp, addr(fdb.dst)) : undefined;
   const st = step(s, {
     kind: 'neighbor',
     detail: `neighbour ${target} on ${vtep.name}: ${nb.mac} (permanent; the VTEP of ${nb.node})`,
@@ -1739,7 +1830,7 @@ function encapsulate(env: WalkEnv, s: WalkState, n: Netns, vtep: DpInterface, ne
  */
 function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface, nextHop: Address): Finished[] {
   const inner = s.pkt;
-  const r = lookupRoute(n, nextHop);
+  const r = routeTo(n, nextHop);
   const out = r ? deviceNamed(n, r.dev) : undefined;
   const src = out ? sourceAddressFor(out, 4, r?.via ? addr(r.via) : nextHop, n) : undefined;
   const dst = fmtAddr(nextHop);
@@ -1748,7 +1839,7 @@ function encapsulateIpip(env: WalkEnv, s: WalkState, n: Netns, tunl: DpInterface
       device: tunl.name,
       address: dst,
     });
-  const remote = env.dp.owners.get(addressKey(nextHop));
+  const remote = ownerOfAddress(env.dp, nextHop);
   const outer: Pkt = {
     family: 4,
     proto: 'ipip',

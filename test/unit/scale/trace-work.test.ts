@@ -130,3 +130,38 @@ describe("a Service's endpoint paths share the hook evaluations their rules cann
     assert.ok(e60.again <= e30.again, `warm trace: ${e30.again} -> ${e60.again} hook evaluations for 2x the endpoints`);
   });
 });
+
+/**
+ * Nodes with nothing of their own share one parsed ruleset, and an evaluation of it has its decisions placed into the
+ * node's own rules text (node-rules.ts `placeHookResult`). The DNAT of a Service with E endpoints has E outcomes, endpoint
+ * i's carrying the i-1 "not chosen" decisions before its own: placed outcome by outcome, that was O(E^2) lookups on every
+ * trace (the DNAT is evaluated again by each trace, warm or not). What an outcome shares with the one before is taken from
+ * that one's placed list, so the lookups grow with the endpoints. Counted, never timed.
+ */
+function decisionsPlaced(endpointsPerService: number): { first: number; again: number } {
+  const size: ClusterSize = { name: 'e', nodes: 6, pods: 6 * endpointsPerService, services: 6 };
+  const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+  const dp = compileDataPlane(a.topology);
+  const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+  takeWork();
+  traceFlow(a.topology, flow, dp);
+  const first = takeWork().decisionsPlaced;
+  const out = traceFlow(a.topology, flow, dp);
+  assert.equal(out.result?.paths.length, endpointsPerService, 'one path per endpoint');
+  return { first, again: takeWork().decisionsPlaced };
+}
+
+describe("a shared ruleset's decisions are placed into a node's text once per outcome's own decisions", () => {
+  it('decisions placed grow linearly with the endpoints of the Service', () => {
+    const e30 = decisionsPlaced(30);
+    const e60 = decisionsPlaced(60);
+    assert.ok(e30.first > 0 && e30.again > 0, 'the nodes share their ruleset: decisions are placed');
+    for (const k of ['first', 'again'] as const) {
+      const ratio = e60[k] / e30[k];
+      assert.ok(
+        ratio <= 2.2,
+        `${k} trace: ${e30[k]} -> ${e60[k]} decisions placed (${ratio.toFixed(2)}x) for 2x the endpoints`,
+      );
+    }
+  });
+});
