@@ -384,12 +384,16 @@ export interface CompactPods {
   /** Indexes into CompactTopology.nodeNames. */
   readonly nodes: readonly number[];
   readonly ips: readonly (readonly string[])[];
-  readonly veths: readonly string[];
+  /** The pods whose host-side veth is not the one NetPath names after their id (src/core/model/names.ts). */
+  readonly veths: readonly { readonly pod: number; readonly veth: string }[];
   /** The pods that use their node's network namespace. */
   readonly hostNetwork: readonly number[];
   /** Indexes into CompactTopology.labelSets. */
   readonly labels: readonly number[];
-  /** Three numbers a pod: its CompactSpan. */
+  /**
+   * Three numbers a pod: its span's file (index into CompactTopology.files), its start less the previous pod's start
+   * (the first pod's: less 0), and its length. Pods come in the order of their file, so the numbers are short.
+   */
   readonly spans: readonly number[];
   /** The pods that have diagnostics, with them. */
   readonly problems: readonly { readonly pod: number; readonly problems: readonly ElementDiagnostic[] }[];

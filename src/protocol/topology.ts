@@ -12,6 +12,7 @@ import type {
   TopologyPod,
   TopologySummary,
 } from './messages';
+import { hostVethNameOfId } from '../core/model/names';
 
 /** Numbers for strings, in the order they are first seen. */
 class Table {
@@ -47,7 +48,7 @@ export function compactTopology(t: TopologySummary): CompactTopology {
     namespaces: number[];
     nodes: number[];
     ips: (readonly string[])[];
-    veths: string[];
+    veths: { pod: number; veth: string }[];
     hostNetwork: number[];
     labels: number[];
     spans: number[];
@@ -64,6 +65,7 @@ export function compactTopology(t: TopologySummary): CompactTopology {
     spans: [],
     problems: [],
   };
+  let lastStart = 0;
   t.pods.forEach((p, i) => {
     podIndex.set(p.id, i);
     const prefix = `${p.namespace}/`;
@@ -75,7 +77,7 @@ export function compactTopology(t: TopologySummary): CompactTopology {
     pods.namespaces.push(namespaces.of(p.namespace));
     pods.nodes.push(nodeNames.of(p.node));
     pods.ips.push(p.ips);
-    pods.veths.push(p.veth);
+    if (p.veth !== hostVethNameOfId(p.id)) pods.veths.push({ pod: i, veth: p.veth });
     if (p.hostNetwork) pods.hostNetwork.push(i);
     const pairs = labelPairs(p.labels);
     const key = JSON.stringify(pairs);
@@ -86,7 +88,8 @@ export function compactTopology(t: TopologySummary): CompactTopology {
       labelIndex.set(key, l);
     }
     pods.labels.push(l);
-    pods.spans.push(...span(p.span));
+    pods.spans.push(files.of(p.span.file), p.span.start - lastStart, p.span.end - p.span.start);
+    lastStart = p.span.start;
     if (p.problems) pods.problems.push({ pod: i, problems: p.problems });
   });
   return {
@@ -150,17 +153,21 @@ function expandPods(
   const whole = new Set(p.wholeIds);
   const host = new Set(p.hostNetwork);
   const problems = new Map(p.problems.map((x) => [x.pod, x.problems]));
+  const veths = new Map(p.veths.map((x) => [x.pod, x.veth]));
+  let start = 0;
   return p.names.map((name, i) => {
     const namespace = c.namespaces[p.namespaces[i]];
+    const id = whole.has(i) ? name : `${namespace}/${name}`;
+    start += p.spans[3 * i + 1];
     const pod: TopologyPod = {
-      id: whole.has(i) ? name : `${namespace}/${name}`,
+      id,
       namespace,
       node: c.nodeNames[p.nodes[i]],
       ips: p.ips[i],
-      veth: p.veths[i],
+      veth: veths.get(i) ?? hostVethNameOfId(id),
       hostNetwork: host.has(i),
       labels: labelSets[p.labels[i]],
-      span: { file: c.files[p.spans[3 * i]], start: p.spans[3 * i + 1], end: p.spans[3 * i + 2] },
+      span: { file: c.files[p.spans[3 * i]], start, end: start + p.spans[3 * i + 2] },
     };
     const found = problems.get(i);
     return found ? { ...pod, problems: found } : pod;

@@ -308,7 +308,7 @@ export function isCompactTopology(v: unknown): v is CompactTopology {
     column(pods.namespaces, (i) => isIndexInto(i, namespaces.length)) &&
     column(pods.nodes, (i) => isIndexInto(i, nodeNames.length)) &&
     column(pods.ips, isStrArray) &&
-    column(pods.veths, isStr) &&
+    arrayOf(pods.veths, (x) => isRec(x) && isIndexInto(x.pod, count) && isStr(x.veth)) &&
     column(pods.labels, (i) => isIndexInto(i, labelSets)) &&
     indexesInto(pods.wholeIds, count) &&
     indexesInto(pods.hostNetwork, count) &&
