@@ -8,7 +8,7 @@ import {
   TRACE_PROTOCOLS,
   type HostMessage,
   type StepKind,
-  type TopologySummary,
+  type CompactTopology,
   type TraceViewData,
   type ViewState,
   type WebviewMessage,
@@ -272,11 +272,50 @@ export function isTraceViewData(v: unknown): v is TraceViewData {
   );
 }
 
-export function isTopologySummary(v: unknown): v is TopologySummary {
-  return (
+/** An index into a list of `length` entries. */
+const isIndexInto = (v: unknown, length: number): v is number => isIndex(v) && v < length;
+const indexesInto = (v: unknown, length: number) => Array.isArray(v) && v.every((x) => isIndexInto(x, length));
+/** What a diagnostics list must be where it is not optional. */
+const hasDiagnostics = (v: unknown) => v !== undefined && isDiagnostics(v);
+
+/**
+ * The topology view's summary as the host sends it (CompactTopology): beside each field's type, every index it holds
+ * points into its list and every column has one entry a pod, so expanding it (src/protocol/topology.ts) reads no
+ * entry that is not there.
+ */
+export function isCompactTopology(v: unknown): v is CompactTopology {
+  if (!(
     isRec(v) &&
     isStr(v.name) &&
     isNum(v.diagnostics) &&
+    isStrArray(v.files) &&
+    Array.isArray(v.labelSets) &&
+    v.labelSets.every((l) => isStrArray(l) && l.length % 2 === 0)
+  ))
+    return false;
+  const files = v.files.length;
+  const { namespaces, nodeNames } = v;
+  if (!isStrArray(namespaces) || !isStrArray(nodeNames)) return false;
+  const isCompactSpan = (x: unknown) =>
+    Array.isArray(x) && x.length === 3 && isIndexInto(x[0], files) && isNum(x[1]) && isNum(x[2]);
+  const pods = v.pods;
+  if (!isRec(pods) || !isStrArray(pods.names)) return false;
+  const count = pods.names.length;
+  const column = (c: unknown, item: (x: unknown) => boolean) => Array.isArray(c) && c.length === count && c.every(item);
+  const spans = pods.spans;
+  const labelSets = v.labelSets.length;
+  return (
+    column(pods.namespaces, (i) => isIndexInto(i, namespaces.length)) &&
+    column(pods.nodes, (i) => isIndexInto(i, nodeNames.length)) &&
+    column(pods.ips, isStrArray) &&
+    arrayOf(pods.veths, (x) => isRec(x) && isIndexInto(x.pod, count) && isStr(x.veth)) &&
+    column(pods.labels, (i) => isIndexInto(i, labelSets)) &&
+    indexesInto(pods.wholeIds, count) &&
+    indexesInto(pods.hostNetwork, count) &&
+    Array.isArray(spans) &&
+    spans.length === 3 * count &&
+    spans.every((x, i) => (i % 3 ? isNum(x) : isIndexInto(x, files))) &&
+    arrayOf(pods.problems, (x) => isRec(x) && isIndexInto(x.pod, count) && hasDiagnostics(x.problems)) &&
     arrayOf(
       v.nodes,
       (n) =>
@@ -290,24 +329,9 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         isStrArray(n.bridgeAddresses) &&
         optional(n.tunnel, isTopologyTunnel) &&
         optional(n.tunnel6, isTopologyTunnel) &&
-        isSpan(n.span) &&
+        isCompactSpan(n.span) &&
         isDiagnostics(n.problems) &&
         arrayOf(n.interfaces, (i) => isRec(i) && isStr(i.name) && isStr(i.network) && isStrArray(i.addresses)),
-    ) &&
-    arrayOf(
-      v.pods,
-      (p) =>
-        isRec(p) &&
-        isStr(p.id) &&
-        isStr(p.namespace) &&
-        isStr(p.node) &&
-        isStrArray(p.ips) &&
-        isStr(p.veth) &&
-        typeof p.hostNetwork === 'boolean' &&
-        isRec(p.labels) &&
-        Object.values(p.labels).every(isStr) &&
-        isSpan(p.span) &&
-        isDiagnostics(p.problems),
     ) &&
     arrayOf(
       v.services,
@@ -317,10 +341,9 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         isStr(s.namespace) &&
         isStr(s.type) &&
         isStrArray(s.clusterIPs) &&
-        isStrArray(s.endpoints) &&
-        isStrArray(s.endpointPods) &&
+        arrayOf(s.endpointPods, (p) => isStr(p) || isIndexInto(p, count)) &&
         isStrArray(s.ports) &&
-        isSpan(s.span) &&
+        isCompactSpan(s.span) &&
         isDiagnostics(s.problems),
     ) &&
     arrayOf(
@@ -330,12 +353,12 @@ export function isTopologySummary(v: unknown): v is TopologySummary {
         isStr(x.name) &&
         isStr(x.network) &&
         isStrArray(x.addresses) &&
-        isSpan(x.span) &&
+        isCompactSpan(x.span) &&
         isDiagnostics(x.problems),
     ) &&
     arrayOf(
       v.networks,
-      (n) => isRec(n) && isStr(n.name) && isStr(n.cidr) && optional(n.span, isSpan) && isDiagnostics(n.problems),
+      (n) => isRec(n) && isStr(n.name) && isStr(n.cidr) && optional(n.span, isCompactSpan) && isDiagnostics(n.problems),
     )
   );
 }
@@ -438,7 +461,7 @@ export function isHostMessage(value: unknown): value is HostMessage {
         isRec(value.state) &&
         value.state.view === 'topology' &&
         isStr(value.state.file) &&
-        isTopologySummary(value.data)
+        isCompactTopology(value.data)
       );
     case 'trace':
       return (

@@ -30,8 +30,8 @@ import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
 import { linesOf } from './line-indexes';
-import { summarise } from './view-data';
-import type { TopologySummary } from '../protocol/messages';
+import { compactSummary } from './view-data';
+import type { CompactTopology } from '../protocol/messages';
 
 export interface TopologyState {
   readonly key: string;
@@ -105,7 +105,7 @@ export class Analyses implements vscode.Disposable {
   /** The data plane stage's diagnostics (see dataPlaneStage); the model stage's go to `diagnostics`. */
   private readonly dataPlaneDiagnostics = vscode.languages.createDiagnosticCollection('netpath-dataplane');
   /** Asks the worker that made an analysis for the topology view's summary (see summaryFor). */
-  private readonly summaries = new WeakMap<Analysis, () => Promise<TopologySummary | undefined>>();
+  private readonly summaries = new WeakMap<Analysis, () => Promise<CompactTopology | undefined>>();
   /**
    * Counts what changes an analysis without any open document changing: the settings, and files added or removed on
    * disk (a new grouping). Part of readingOf, so an analysis under way since before is stopped and run again.
@@ -584,8 +584,8 @@ export class Analyses implements vscode.Disposable {
    * has (building the model here first took seconds on 15,000 pods, on the extension host's thread); from the model
    * built here when the worker cannot answer.
    */
-  async summaryFor(analysis: Analysis): Promise<TopologySummary> {
-    return (await this.summaries.get(analysis)?.()) ?? summarise(analysis);
+  async summaryFor(analysis: Analysis): Promise<CompactTopology> {
+    return (await this.summaries.get(analysis)?.()) ?? compactSummary(analysis);
   }
 
   /** The analysis a document belongs to, analysed now if it never was. */

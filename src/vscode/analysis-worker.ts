@@ -25,7 +25,7 @@ import {
 } from '../core';
 import { allFeatures } from './features';
 import { ParseCache } from './parse-cache';
-import { summarise } from './view-data';
+import { compactSummary } from './view-data';
 
 /** What the extension sends: the files as read (open documents' unsaved text included) and the severity overrides. */
 export interface AnalysisJob {
@@ -79,7 +79,7 @@ function summary(r: SummaryRequest): void {
   }
   try {
     const a = last.analysis;
-    const data = summarise({ ...a, diagnostics: [...r.loaded, ...a.diagnostics] });
+    const data = compactSummary({ ...a, diagnostics: [...r.loaded, ...a.diagnostics] });
     parentPort?.postMessage({ id: r.job, request: r.request, summary: data });
   } catch (err) {
     parentPort?.postMessage({ id: r.job, request: r.request, summary: null, summaryError: errorText(err) });

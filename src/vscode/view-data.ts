@@ -13,6 +13,7 @@ import {
   type Topology,
 } from '../core';
 import type {
+  CompactTopology,
   ElementDiagnostic,
   SpanRef,
   TopologySummary,
@@ -20,6 +21,7 @@ import type {
   TraceRequest,
   TraceViewData,
 } from '../protocol/messages';
+import { compactTopology } from '../protocol/topology';
 import { cniViewOf } from '../core/cni';
 import type { CniTunnelView } from '../core/cni/types';
 
@@ -121,7 +123,6 @@ export function summarise(analysis: Analysis): TopologySummary {
       namespace: s.namespace,
       type: s.type,
       clusterIPs: s.clusterIPs,
-      endpoints: s.endpoints.map((e) => e.ip),
       endpointPods: s.endpoints.flatMap((e) => (e.pod ? [e.pod] : [])),
       ports: s.ports.map(
         (p) =>
@@ -146,6 +147,9 @@ export function summarise(analysis: Analysis): TopologySummary {
     diagnostics: analysis.diagnostics.length,
   };
 }
+
+/** The topology view's summary as the host sends it (the webview expands it: src/protocol/topology.ts). */
+export const compactSummary = (analysis: Analysis): CompactTopology => compactTopology(summarise(analysis));
 
 /** Every namespace of the topology, as the trace diagram places them. */
 export function tracePlaces(t: Topology): TracePlace[] {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { LineIndex, type Analysis } from '../core';
 import {
   type HostMessage,
-  type TopologySummary,
+  type CompactTopology,
   type TraceRequest,
   type VerifyReportData,
   type ViewState,
@@ -34,7 +34,7 @@ interface Entry {
    * The topology view's summary, started when the panel opens: computed while the webview loads its page, instead
    * of after the page says it is ready (see prefetchSummary).
    */
-  early?: Promise<{ readonly analysis: Analysis; readonly data: TopologySummary } | undefined>;
+  early?: Promise<{ readonly analysis: Analysis; readonly data: CompactTopology } | undefined>;
   /** When the panel was made (performance.now()), for the log: how long its page took to ask for its data. */
   readonly openedAt: number;
 }
@@ -185,7 +185,7 @@ export class Views implements vscode.Disposable {
    * The summary the topology view will ask for first, computed while its page loads (the page takes about a second
    * to start in the workbench; the summary of a 15,000-pod topology a few hundred milliseconds in the worker).
    */
-  private async prefetchSummary(file: string): Promise<{ analysis: Analysis; data: TopologySummary } | undefined> {
+  private async prefetchSummary(file: string): Promise<{ analysis: Analysis; data: CompactTopology } | undefined> {
     try {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(file));
       const analysis = await this.analyses.analysisFor(doc);
@@ -217,7 +217,7 @@ export class Views implements vscode.Disposable {
       const t2 = performance.now();
       await post(panel, { type: 'topology', state, data });
       log.info(
-        `topology view of ${doc.uri.path}: ${data.pods.length} pods; asked ${Math.round(t0 - entry.openedAt)} ms after the panel opened, analysis ${Math.round(t1 - t0)} ms, summary ${Math.round(t2 - t1)} ms, sent in ${Math.round(performance.now() - t2)} ms`,
+        `topology view of ${doc.uri.path}: ${data.pods.names.length} pods; asked ${Math.round(t0 - entry.openedAt)} ms after the panel opened, analysis ${Math.round(t1 - t0)} ms, summary ${Math.round(t2 - t1)} ms, sent in ${Math.round(performance.now() - t2)} ms`,
       );
       return;
     } else if (state.view === 'reach') {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { analyse, type PolicyOptions, type Problem, type SeverityOverrides, type SourceFile } from '../core';
 import type { AnalysisJob, SummaryRequest } from './analysis-worker';
 import type { FileFeatures } from './features';
-import type { TopologySummary } from '../protocol/messages';
+import type { CompactTopology } from '../protocol/messages';
 
 /** The outline and lenses of each file of an analysis, by path. */
 export type Features = Readonly<Record<string, FileFeatures>>;
@@ -43,7 +43,7 @@ export interface AnalysisRun {
    * reading the files, listed first as in the extension's analysis); undefined when it cannot (no worker, the thread
    * stopped, a newer job started there since): then the caller builds it from the model.
    */
-  summary(loaded: readonly Problem[]): Promise<TopologySummary | undefined>;
+  summary(loaded: readonly Problem[]): Promise<CompactTopology | undefined>;
   cancel(): void;
 }
 
@@ -62,7 +62,7 @@ interface Reply {
   readonly cancelled?: boolean;
   /** The answer to a SummaryRequest (`request`): null when the worker no longer has that job's model. */
   readonly request?: number;
-  readonly summary?: TopologySummary | null;
+  readonly summary?: CompactTopology | null;
   readonly summaryError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
@@ -99,7 +99,7 @@ export class AnalysisWorker {
   /** Jobs whose features have not come yet (a job's diagnostics come first, and the next job may start meanwhile). */
   private readonly featuresDue = new Map<number, (f: Features | undefined) => void>();
   /** Summary requests not answered yet, by request number. */
-  private readonly summariesDue = new Map<number, (s: TopologySummary | undefined) => void>();
+  private readonly summariesDue = new Map<number, (s: CompactTopology | undefined) => void>();
   private nextRequest = 1;
   /** Summaries the worker answered (the extension's tests read it: Show Topology builds no model on the host). */
   summaries = 0;
@@ -179,10 +179,10 @@ export class AnalysisWorker {
   }
 
   /** Asks the thread for the summary of job `job` (undefined when the thread has ended, or moved on to another job). */
-  private summary(job: number, loaded: readonly Problem[]): Promise<TopologySummary | undefined> {
+  private summary(job: number, loaded: readonly Problem[]): Promise<CompactTopology | undefined> {
     if (!this.worker) return Promise.resolve(undefined);
     const request = this.nextRequest++;
-    const answer = new Promise<TopologySummary | undefined>((resolve) => this.summariesDue.set(request, resolve));
+    const answer = new Promise<CompactTopology | undefined>((resolve) => this.summariesDue.set(request, resolve));
     const message: SummaryRequest = { kind: 'summary', request, job, loaded };
     this.worker.postMessage(message);
     return answer;

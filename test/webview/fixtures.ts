@@ -2,7 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyse, traceFlow } from '../../src/core';
-import type { HostMessage, TraceResult, TraceViewData, TraceViewState } from '../../src/protocol/messages';
+import type {
+  HostMessage,
+  TopologySummary,
+  TraceResult,
+  TraceViewData,
+  TraceViewState,
+} from '../../src/protocol/messages';
+import { compactTopology } from '../../src/protocol/topology';
 import { summarise, traceViewData } from '../../src/vscode/view-data';
 import { ROOT } from './harness';
 
@@ -59,13 +66,18 @@ export function goldenNftables(name: string): Golden {
 
 export const traceMessage = (g: Golden): HostMessage => ({ type: 'trace', state: g.state, data: g.data });
 
-/** A topology message for the example-like fixture of a golden case. */
-export function topologyMessage(name: string): HostMessage {
+/** The topology view's summary of the example-like fixture of a golden case. */
+export function topologySummary(name: string): TopologySummary {
   const text = fs.readFileSync(path.join(TRACES, name, 'topology.yaml'), 'utf8');
-  const analysis = analyse([{ path: '/work/topology.yaml', text }]);
-  return {
-    type: 'topology',
-    state: { view: 'topology', file: 'file:///work/topology.yaml' },
-    data: summarise(analysis),
-  };
+  return summarise(analyse([{ path: '/work/topology.yaml', text }]));
 }
+
+/** The host's message for a summary: compacted as the host sends it (src/protocol/topology.ts). */
+export const topologyMessageOf = (t: TopologySummary, file = 'file:///work/topology.yaml'): HostMessage => ({
+  type: 'topology',
+  state: { view: 'topology', file },
+  data: compactTopology(t),
+});
+
+/** A topology message for the example-like fixture of a golden case. */
+export const topologyMessage = (name: string): HostMessage => topologyMessageOf(topologySummary(name));

@@ -1,7 +1,7 @@
 /** The topology view in real headless Chromium: the elkjs graph, reveal, context actions, filters, scale, themes. */
 import assert from 'node:assert/strict';
 import type { HostMessage, TopologySummary, WebviewMessage } from '../../src/protocol/messages';
-import { topologyMessage } from './fixtures';
+import { topologyMessage, topologyMessageOf, topologySummary } from './fixtures';
 import { pixelStats, savePng, startHarness, until, type Harness, type Theme, type View } from './harness';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -41,7 +41,6 @@ function bigCluster(nodes: number, perNode: number): HostMessage {
       namespace: 'default',
       type: 'ClusterIP',
       clusterIPs: [`10.96.${s >> 8}.${s & 255}`],
-      endpoints: [],
       endpointPods: Array.from(
         { length: 3 },
         (_, k) =>
@@ -54,7 +53,7 @@ function bigCluster(nodes: number, perNode: number): HostMessage {
     networks: [{ name: 'lan', cidr: '10.0.0.0/16' }],
     diagnostics: 0,
   };
-  return { type: 'topology', state: STATE, data: t };
+  return topologyMessageOf(t, STATE.file);
 }
 
 /**
@@ -151,8 +150,8 @@ suite('topology view', () => {
   }
 
   test('lays out nodes with their pods, bridge and veths, the underlay, Services and their endpoints; click reveals; context action traces', async () => {
-    const message = topologyMessage('pod-to-service');
-    const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+    const t = topologySummary('pod-to-service');
+    const message = topologyMessageOf(t);
     const v = await openTopology(message);
     try {
       assert.equal(await v.page.locator('#view-title').innerText(), t.name);
@@ -198,8 +197,8 @@ suite('topology view', () => {
 
   test('draws a routed plug-in node without a bridge (kindnet, Calico)', async () => {
     for (const name of ['ptp-pod-to-pod-same-node', 'calico-pod-to-pod-cross-node']) {
-      const message = topologyMessage(name);
-      const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+      const t = topologySummary(name);
+      const message = topologyMessageOf(t);
       const v = await openTopology(message);
       try {
         assert.equal(await v.page.locator('#graph .el.bridge').count(), 0, `${name}: no bridge`);
@@ -258,8 +257,8 @@ suite('topology view', () => {
       },
     ];
     for (const c of cases) {
-      const message = topologyMessage(c.name);
-      const t = (message as Extract<HostMessage, { type: 'topology' }>).data;
+      const t = topologySummary(c.name);
+      const message = topologyMessageOf(t);
       const v = await openTopology(message);
       try {
         const other = c.holds === 'bridge' ? 'routes' : 'bridge';
@@ -318,12 +317,12 @@ suite('topology view', () => {
   });
 
   test('renders hostile names as text', async () => {
-    const message = topologyMessage('pod-to-service') as Extract<HostMessage, { type: 'topology' }>;
-    const data = {
-      ...message.data,
+    const t = topologySummary('pod-to-service');
+    const message = topologyMessageOf({
+      ...t,
       name: HOSTILE,
-      pods: message.data.pods.map((p, i) => (i === 0 ? { ...p, id: `default/${HOSTILE}` } : p)),
-    };
+      pods: t.pods.map((p, i) => (i === 0 ? { ...p, id: `default/${HOSTILE}` } : p)),
+    });
     const v = await h.open(STATE);
     const dialogs: string[] = [];
     v.page.on('dialog', (d) => {
@@ -331,7 +330,7 @@ suite('topology view', () => {
       void d.dismiss();
     });
     try {
-      await v.post({ ...message, data });
+      await v.post(message);
       await v.page.locator('#graph-holder[data-ready]').waitFor();
       assert.equal(await v.page.locator('img').count(), 0);
       assert.equal(await v.page.locator('#view-title').innerText(), HOSTILE);

@@ -18,7 +18,7 @@ import type { HostMessage, ViewState, WebviewMessage } from '../../../src/protoc
 import type { VerifyReportData } from '../../../src/protocol/verify';
 import { isHostMessage, isVerifyReportData, isViewState, isWebviewMessage } from '../../../src/protocol/validate';
 import { reachExplain, reachView } from '../../../src/vscode/reach-data';
-import { summarise, traceViewData } from '../../../src/vscode/view-data';
+import { compactSummary, traceViewData } from '../../../src/vscode/view-data';
 import { fuzzTimeout, params } from './harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -173,7 +173,7 @@ function validMessages(): { host: HostMessage[]; webview: WebviewMessage[]; stat
       .map((f) => ({ path: `/w/${name}/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
     const analysis = analyse(files);
     const file = `file:///w/${name}/${files[0]?.path ?? ''}`;
-    host.push({ type: 'topology', state: { view: 'topology', file }, data: summarise(analysis) });
+    host.push({ type: 'topology', state: { view: 'topology', file }, data: compactSummary(analysis) });
     const from = sourceChoices(analysis.topology)[0]?.endpoint ?? 'pod/x';
     for (const to of destinationChoices(analysis.topology, from)
       .slice(0, 2)

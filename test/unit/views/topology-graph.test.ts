@@ -38,7 +38,6 @@ function cluster(nodes: number, services: number): TopologySummary {
       namespace: 'default',
       type: 'ClusterIP',
       clusterIPs: [],
-      endpoints: [],
       endpointPods: [],
       ports: [],
       span: { file: '/work/groups.yaml', start: 10_000 + i, end: 10_001 + i },
