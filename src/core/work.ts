@@ -58,6 +58,7 @@ export interface WorkCounters {
    * read such a value from its text, making a node only for one they report or whose node they keep.
    */
   plainValueNodes: number;
+  /**
    * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
