@@ -35,6 +35,13 @@ interface Entry {
    * of after the page says it is ready (see prefetchSummary).
    */
   early?: Promise<{ readonly analysis: Analysis; readonly data: CompactTopology } | undefined>;
+  /**
+   * The analysis whose summary the topology view's page has been sent (or is being sent), since the page last said
+   * it was ready: a page that asked while the file was being analysed is answered once that analysis ends, and the
+   * same analysis announced then (onDidAnalyse) is not sent and drawn a second time (a 15,000-pod summary is a
+   * megabyte).
+   */
+  sentAnalysis?: Analysis;
   /** When the panel was made (performance.now()), for the log: how long its page took to ask for its data. */
   readonly openedAt: number;
 }
@@ -138,6 +145,8 @@ export class Views implements vscode.Disposable {
   private async handle(entry: Entry, message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
+        // A page (re)loaded has nothing drawn yet.
+        entry.sentAnalysis = undefined;
         return this.refresh(entry);
       case 'reveal':
         return this.reveal(vscode.Uri.parse(entry.state.file), message.file, message.start, message.end);
@@ -208,6 +217,8 @@ export class Views implements vscode.Disposable {
     let message: HostMessage;
     if (!analysis) message = { type: 'error', message: `${doc.uri.path} is not a NetPath topology.` };
     else if (state.view === 'topology') {
+      if (entry.sentAnalysis === analysis) return;
+      entry.sentAnalysis = analysis;
       // What Show Topology waits for on this side: the analysis, the summary (from the analysis worker, which has
       // the model), the message to the webview.
       const t1 = performance.now();
