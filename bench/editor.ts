@@ -274,6 +274,27 @@ async function typing(wb: Workbench): Promise<{ median: number; worst: number }>
   return { median: median(times), worst: Math.max(...times) };
 }
 
+/**
+ * Waits until the extension has no analysis under way: its log has said nothing new for a second and a half and the
+ * last word about an analysis is that one ended (`analysed`). The typing step turns NetPath off and on through the
+ * folder's settings, and each change starts a whole analysis (seconds for 15,000 pods): the topology view is timed
+ * from a file already analysed, not while an analysis the bench itself started is running. Bounded: after `timeoutMs`
+ * it goes on (the log printed at the end then says why the figure is large).
+ */
+async function analysesSettled(dir: string, timeoutMs = 120_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  let seen = -1;
+  let quietSince = performance.now();
+  while (performance.now() < until) {
+    const lines = analysisLog(dir).filter((l) => / (analysed|dropped|stopping|regrouped) /.test(l));
+    if (lines.length !== seen) {
+      seen = lines.length;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince > 1500 && / analysed /.test(lines.at(-1) ?? ' analysed ')) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** The extension's log lines about analyses (NetPath's output channel, written under the instance's logs folder). */
 function analysisLog(dir: string): string[] {
   const found: string[] = [];
@@ -339,7 +360,12 @@ async function main(): Promise<void> {
     await recordLongTasks(wb);
     for (const { size, w } of written) {
       const r = await measure(wb, w);
-      Object.assign(r, await measureTopologyView(wb, path.basename(w.file), `${w.duplicate} is used by`));
+      Object.assign(
+        r,
+        await measureTopologyView(wb, path.basename(w.file), `${w.duplicate} is used by`, () =>
+          analysesSettled(state.dir),
+        ),
+      );
       Object.assign(r, await measureFloor(wb, w));
       r['edit (editor) over floor'] = r['edit (editor)'] - r['edit (editor), floor'];
       for (const [k, v] of Object.entries(r)) out[`${size.name} ${k}`] = v;

@@ -69,19 +69,22 @@ function parseTimings(attribute: string | null): Record<string, number> {
 
 /**
  * Opens `file` (a name Quick Open finds) and waits until its analysis is in the Problems panel (a row holding
- * `problem`), then: Show Topology until the first graph is drawn (ms), the number of elements drawn, and the webview
+ * `problem`) and `settled` says no analysis is under way, then: Show Topology until the first graph is drawn (ms), the number of elements drawn, and the webview
  * thread's longest task (ms) and number of long tasks until then.
  */
 export async function measureTopologyView(
   wb: Workbench,
   file: string,
   problem: string,
+  /** Resolves when no analysis is under way (the clock starts on a file already analysed). */
+  settled: () => Promise<void> = async () => {},
 ): Promise<Record<string, number>> {
   // VS Code reopens the file where it was left (the edits were far down): wait for a line any part of it has.
   await wb.openQuick(file, 'name:');
   await wb.runCommand('View: Focus Problems');
   await wb.problems(problem).first().waitFor({ timeout: DRAWN_TIMEOUT });
   await wb.runCommand('View: Focus Active Editor Group');
+  await settled();
   const t0 = performance.now();
   await wb.runCommand('NetPath: Show Topology');
   // Where the time before the webview's own account went: the command palette, then the panel's frame appearing
