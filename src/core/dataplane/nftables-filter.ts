@@ -171,19 +171,30 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
   const toOwnYaml = <S extends Span | undefined>(s: S): S => (s && s.file === OWN && toYaml ? toYaml(s) : s) as S;
   // Every nft span leaves the filter through here: the node's own text's go to the YAML, a shared template's to this
   // node's text.
-  const ownSpan = <S extends Span | undefined>(s: S): S =>
-    kubeProxy ? kubeProxy.placeSpan(toOwnYaml(s)) : toOwnYaml(s);
+  // Each span is placed once per filter, so a rule's decisions carry the same span object on every evaluation: the walk
+  // keeps the step it made for a rule's way of deciding by that span (src/core/trace/walk.ts `decisionStep`), and a
+  // span made anew per evaluation made every step of every trace anew.
+  const ownSpans = new WeakMap<Span, Span>();
+  const ownSpan = (s: Span): Span => {
+    let placed = ownSpans.get(s);
+    if (!placed) ownSpans.set(s, (placed = kubeProxy ? kubeProxy.placeSpan(toOwnYaml(s)) : toOwnYaml(s)));
+    return placed;
+  };
   const ownProblem = (p: Problem): Problem => ({
     ...p,
     span: ownSpan(p.span),
     ...(p.related ? { related: p.related.map((r) => ({ ...r, span: ownSpan(r.span) })) } : {}),
   });
   const shift = nftText ? nftText.length + 1 : 0;
-  const moveSpan = <S extends Span | undefined>(s: S): S => {
-    const placed = placeRulesSpan(iptables, s);
-    return (
-      placed && placed.file === rulesFile ? { ...placed, start: placed.start + shift, end: placed.end + shift } : placed
-    ) as S;
+  const movedSpans = new WeakMap<Span, Span>();
+  const moveSpan = (s: Span): Span => {
+    let moved = movedSpans.get(s);
+    if (!moved) {
+      const placed = placeRulesSpan(iptables, s);
+      moved = placed.file === rulesFile ? { ...placed, start: placed.start + shift, end: placed.end + shift } : placed;
+      movedSpans.set(s, moved);
+    }
+    return moved;
   };
   const steps = (hook: Hook, packet: FilterPacket, part?: HookPart): Step[] => {
     const family = packet.family;

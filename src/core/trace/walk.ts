@@ -546,8 +546,38 @@ function sameDecision(a: FilterDecision, b: FilterDecision): boolean {
   );
 }
 
+/**
+ * The steps made for decisions that name no rule (an nftables base chain's policy, which has no line of its own), by
+ * what they say, per filter: made once too. Bounded.
+ */
+const SPANLESS_STEPS = new WeakMap<PacketFilter, Map<string, NetfilterStep>>();
+
 function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
-  if (!d.span) return makeDecisionStep(filter, hook, d);
+  if (!d.span) {
+    let made = SPANLESS_STEPS.get(filter);
+    if (!made) SPANLESS_STEPS.set(filter, (made = new Map()));
+    // Every field makeDecisionStep reads (but the span, which there is none of).
+    const key = JSON.stringify([
+      hook,
+      d.action,
+      d.effect,
+      d.ruleIndex,
+      d.chain,
+      d.table,
+      d.ruleText,
+      d.target,
+      d.probability,
+      d.hook,
+      d.family,
+      d.priority,
+    ]);
+    let st = made.get(key);
+    if (!st) {
+      if (made.size >= 1024) made.clear();
+      made.set(key, (st = makeDecisionStep(filter, hook, d)));
+    }
+    return st;
+  }
   const first = MADE_STEPS.get(d.span);
   let kept = 0;
   for (let m = first; m; m = m.next) {

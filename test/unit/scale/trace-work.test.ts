@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import { takeWork, type WorkCounters } from '../../../src/core/work';
-import { netpathCluster, type ClusterSize } from '../../../bench/cluster';
+import { netpathCluster, netpathNftablesCluster, type ClusterSize } from '../../../bench/cluster';
 
 /**
  * A trace to one Service parses the rules of what it enters, not kube-proxy's dispatch rules of every Service:
@@ -74,6 +74,19 @@ describe('a trace shares the netfilter steps its endpoint paths have in common',
     );
   });
 });
+
+/** The same flow traced twice on one data plane: the netfilter step objects each trace made, and the steps it linked. */
+function stepObjectsTwice(text: string): { first: WorkCounters; again: WorkCounters } {
+  const a = analyse([{ path: 'e.yaml', text }]);
+  const dp = compileDataPlane(a.topology);
+  const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+  takeWork();
+  traceFlow(a.topology, flow, dp);
+  const first = takeWork();
+  const out = traceFlow(a.topology, flow, dp);
+  assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+  return { first, again: takeWork() };
+}
 
 describe('a rule that decides the same way again reuses its netfilter step', () => {
   it('a warm trace makes no netfilter step objects, the first one fewer than it links', () => {
@@ -163,5 +176,20 @@ describe("a shared ruleset's decisions are placed into a node's text once per ou
         `${k} trace: ${e30[k]} -> ${e60[k]} decisions placed (${ratio.toFixed(2)}x) for 2x the endpoints`,
       );
     }
+  });
+});
+
+describe('in nftables mode too, a rule that decides the same way again reuses its netfilter step', () => {
+  it('a warm trace makes a step object at most per endpoint path (the filter places each span once)', () => {
+    const size: ClusterSize = { name: 'e', nodes: 6, pods: 180, services: 6 };
+    const { first, again } = stepObjectsTwice(netpathNftablesCluster(size));
+    assert.ok(first.netfilterStepObjects > 0 && again.netfilterSteps > 0, 'netfilter steps are made and linked');
+    // kube-proxy's one numgen vmap rule picks among the Service's 30 endpoints: a rule keeps its steps for a few ways
+    // of deciding only, so its choice is made again per endpoint path; every other step is kept (a span placed anew
+    // per evaluation, and a base chain's policy, which names no rule, made them all anew: over 200 here).
+    assert.ok(
+      again.netfilterStepObjects <= 30,
+      `the same trace again made ${again.netfilterStepObjects} step objects for 30 endpoint paths`,
+    );
   });
 });
