@@ -17,6 +17,14 @@ const NULL_OR_BOOL_FIRST: ReadonlySet<number> = new Set([110, 78, 116, 84, 102, 
 /** The most digits whose decimal value a double holds exactly at every step of summing them (10^15 < 2^53). */
 const MAX_EXACT_DIGITS = 15;
 
+/**
+ * Whether a plain scalar resolves to null (`resolvePlain(s) === null`): only its null spellings do, so a reader that
+ * needs the text of a string (a name, an address) asks this and resolves nothing.
+ */
+export function isPlainNull(s: string): boolean {
+  return s.length <= 4 && NULL_RE.test(s);
+}
+
 /** A plain scalar's value under the YAML 1.2 core schema, as the `yaml` library resolves it. */
 export function resolvePlain(s: string): string | number | boolean | null {
   if (s.length === 0) return null;
