@@ -1,7 +1,7 @@
 /** Lenient readers over YAML nodes: wrong types read as absent (the schema check reports them). */
 import type { Span } from '../problem';
 import { get, scalarText, type YMap, type YNode } from '../syntax/yaml';
-import { resolvePlain } from '../syntax/plain';
+import { isPlainNull, resolvePlain } from '../syntax/plain';
 
 export const str = (node: YNode | undefined): string | undefined => scalarText(node);
 
@@ -29,7 +29,7 @@ export function bool(node: YNode | undefined): boolean | undefined {
 export function strAt(map: YMap, i: number): string | undefined {
   const plain = map.plainAt(i);
   if (plain === undefined) return scalarText(map.valueAt(i));
-  return resolvePlain(plain) === null ? undefined : plain;
+  return isPlainNull(plain) ? undefined : plain;
 }
 
 /** `int(map.valueAt(i))`. */

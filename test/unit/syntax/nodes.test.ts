@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseFastYaml, readFastYaml } from '../../../src/core/syntax/fast-yaml';
+import { isPlainNull, resolvePlain } from '../../../src/core/syntax/plain';
 import type { Problem } from '../../../src/core/problem';
 import { parseYamlFile, parseYamlFileWithLibrary, type YMap, type YNode } from '../../../src/core/syntax/yaml';
 
@@ -117,3 +118,28 @@ function duplicateKeysOf(text: string): Problem[] {
   const spaced = parseYamlFile('f.yaml', `${text}#\t\n`);
   return spaced.problems.filter((p) => p.code === 'yaml.duplicate-key');
 }
+
+describe('isPlainNull: a plain scalar is null exactly when resolvePlain reads it as null', () => {
+  const spellings = [
+    '',
+    '~',
+    'null',
+    'Null',
+    'NULL',
+    'nULL',
+    'nul',
+    'nulls',
+    'none',
+    '0',
+    '8080',
+    '10.0.0.1',
+    'true',
+    '-',
+    '.',
+    '~~',
+  ];
+  for (const s of spellings)
+    it(`'${s}'`, () => {
+      assert.equal(isPlainNull(s), resolvePlain(s) === null);
+    });
+});
