@@ -942,27 +942,18 @@ function hookAroundPolicy(
 
 function enterNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply) return s;
-  const next: AllOf<WalkState> = {
-    pkt: s.pkt,
-    probability: s.probability,
-    hops: s.hops,
-    pending: s.pending,
-    tail: s.tail,
-    nat: s.nat,
-    seen: s.seen,
-    entry: { netns: n.id, tuple: tupleOf(s.pkt) },
-    ct: s.ct,
-    egressJudged: s.egressJudged,
-    tunnel: s.tunnel,
-    reply: s.reply,
-  };
-  return next;
+  return conntrackWith(s, { netns: n.id, tuple: tupleOf(s.pkt) }, s.ct);
 }
 
 function leaveNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply || !s.entry || s.entry.netns !== n.id) return s;
   const final = tupleOf(s.pkt);
-  // Field by field, as in stateWith (an object rest copies the state's properties one by one at run time).
+  const ct = sameTuple(s.entry.tuple, final) ? s.ct : [...s.ct, { netns: n.id, orig: s.entry.tuple, final }];
+  return conntrackWith(s, undefined, ct);
+}
+
+/** `s` with another node entry and conntrack list; field by field, as in stateWith. */
+function conntrackWith(s: WalkState, entry: WalkState['entry'], ct: WalkState['ct']): WalkState {
   const next: AllOf<WalkState> = {
     pkt: s.pkt,
     probability: s.probability,
@@ -971,8 +962,8 @@ function leaveNode(s: WalkState, n: Netns): WalkState {
     tail: s.tail,
     nat: s.nat,
     seen: s.seen,
-    entry: undefined,
-    ct: sameTuple(s.entry.tuple, final) ? s.ct : [...s.ct, { netns: n.id, orig: s.entry.tuple, final }],
+    entry,
+    ct,
     egressJudged: s.egressJudged,
     tunnel: s.tunnel,
     reply: s.reply,

@@ -116,17 +116,9 @@ describe('a rule that decides the same way again reuses its netfilter step', () 
  * evaluations of a trace do not grow with the endpoints, on a fresh data plane or a warm one. Counted, never timed.
  */
 function serviceTraceHooks(endpointsPerService: number): { first: number; again: number } {
-  const size: ClusterSize = { name: 'e', nodes: 6, pods: 6 * endpointsPerService, services: 6 };
-  const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
-  const dp = compileDataPlane(a.topology);
-  const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
-  takeWork();
-  traceFlow(a.topology, flow, dp);
-  const first = takeWork().hookEvaluations;
-  const out = traceFlow(a.topology, flow, dp);
-  assert.equal(out.result?.paths.length, endpointsPerService, 'one path per endpoint');
-  assert.ok(out.result.paths.every((p) => p.disposition === 'delivered'));
-  return { first, again: takeWork().hookEvaluations };
+  return serviceTraceWork(endpointsPerService, 'hookEvaluations', (out) =>
+    assert.ok(out.result?.paths.every((p) => p.disposition === 'delivered')),
+  );
 }
 
 describe("a Service's endpoint paths share the hook evaluations their rules cannot tell apart", () => {
@@ -152,16 +144,29 @@ describe("a Service's endpoint paths share the hook evaluations their rules cann
  * that one's placed list, so the lookups grow with the endpoints. Counted, never timed.
  */
 function decisionsPlaced(endpointsPerService: number): { first: number; again: number } {
+  return serviceTraceWork(endpointsPerService, 'decisionsPlaced');
+}
+
+/**
+ * A work counter over a first trace to svc1 of a cluster of 6 alike nodes with `endpointsPerService` endpoints per
+ * Service, and over the same trace again on the same data plane.
+ */
+function serviceTraceWork(
+  endpointsPerService: number,
+  counter: 'hookEvaluations' | 'decisionsPlaced',
+  check: (out: ReturnType<typeof traceFlow>) => void = () => {},
+): { first: number; again: number } {
   const size: ClusterSize = { name: 'e', nodes: 6, pods: 6 * endpointsPerService, services: 6 };
   const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
   const dp = compileDataPlane(a.topology);
   const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
   takeWork();
   traceFlow(a.topology, flow, dp);
-  const first = takeWork().decisionsPlaced;
+  const first = takeWork()[counter];
   const out = traceFlow(a.topology, flow, dp);
   assert.equal(out.result?.paths.length, endpointsPerService, 'one path per endpoint');
-  return { first, again: takeWork().decisionsPlaced };
+  check(out);
+  return { first, again: takeWork()[counter] };
 }
 
 describe("a shared ruleset's decisions are placed into a node's text once per outcome's own decisions", () => {
