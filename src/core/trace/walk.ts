@@ -225,19 +225,21 @@ export function originOf(f: Finished): { netns: NetnsId; steps: Step[] } | undef
 
 /** The walk's hops with every step taken so far. */
 export function hopsOf(s: WalkState): readonly Hop[] {
-  if (!s.tail || !s.hops.length) return s.hops;
-  const hops = s.hops.slice();
-  const last = hops[hops.length - 1];
-  hops[hops.length - 1] = { ...last, steps: last.steps.concat(tailSteps(s.tail)) };
-  return hops;
+  return s.tail && s.hops.length ? hopsWithTail(s) : s.hops;
 }
 
 /** {@link hopsOf} and then `h`: the hops copied once (a hop is added at every device of every path). */
 function hopsWith(s: WalkState, h: Hop): readonly Hop[] {
+  const hops = hopsWithTail(s);
+  hops.push(h);
+  return hops;
+}
+
+/** A copy of the hops, the last with the steps in `tail` added. */
+function hopsWithTail(s: WalkState): Hop[] {
   const hops = s.hops.slice();
   const n = hops.length;
   if (s.tail && n) hops[n - 1] = { ...hops[n - 1], steps: hops[n - 1].steps.concat(tailSteps(s.tail)) };
-  hops.push(h);
   return hops;
 }
 
