@@ -59,6 +59,11 @@ export interface WorkCounters {
    */
   plainValueNodes: number;
   /**
+   * Values of a NetPath document the schema check resolved to test them (src/core/model/validate.ts): only those a
+   * schema can refuse as scalars (an enum, a bound, a type other than string), not every name, address and label.
+   */
+  schemaValuesResolved: number;
+  /**
    * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
@@ -79,6 +84,7 @@ export const work: WorkCounters = {
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
   plainValueNodes: 0,
+  schemaValuesResolved: 0,
   decisionsPlaced: 0,
 };
 
@@ -98,6 +104,7 @@ export function takeWork(): WorkCounters {
     work.addressEntriesWalked =
     work.podAddressesParsed =
     work.plainValueNodes =
+    work.schemaValuesResolved =
     work.decisionsPlaced =
       0;
   return now;

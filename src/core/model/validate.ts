@@ -4,9 +4,10 @@
  * failed here is treated as absent, so one mistake produces one problem, not a cascade.
  */
 import { problem, type Problem, type QuickFix } from '../problem';
-import type { YNode } from '../syntax/yaml';
+import type { YMap, YNode, YSeq } from '../syntax/yaml';
 import { resolvePlain } from '../syntax/plain';
 import type { SchemaNode } from './schema';
+import { work } from '../work';
 
 /** Levenshtein distance, small strings only (keys). */
 export function editDistance(a: string, b: string): number {
@@ -56,7 +57,59 @@ const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 const typeName = (t: string) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t);
 
 export function validateAgainstSchema(node: YNode, schema: SchemaNode, path: string, problems: Problem[]): void {
-  validate(node, schema, { prefix: path, segments: [] }, problems);
+  validate(node, planOf(schema), { prefix: path, segments: [] }, problems);
+}
+
+/**
+ * A schema node prepared for the check, made once per schema node and kept: its fields' plans by key, and whether
+ * any scalar at all passes it. A topology's pods are most of its values, and asking the schema object each time
+ * (an own-property test and a keyed read per key, a resolve and a type test per plain value) was the check's work.
+ */
+class Plan {
+  /**
+   * No scalar value is ever reported here: any type passes (a string field takes numbers and booleans as text, and
+   * a null where no collection is expected), no enum, no bounds. A value kept as text is then not even resolved.
+   */
+  readonly acceptsEveryScalar: boolean;
+  /** A mapping, or a list, is of a type this schema allows (the type test reports nothing for it). */
+  readonly acceptsMap: boolean;
+  readonly acceptsList: boolean;
+  /** Unknown keys are reported (a schema that declares its properties, or forbids others). */
+  readonly reportsUnknownKeys: boolean;
+  /** The plans of the declared properties (own keys only: a key named `constructor` is no property). */
+  private readonly fields = new Map<string, Plan>();
+  /** additionalProperties' plan when it is a schema. */
+  private readonly extra: Plan | undefined;
+  readonly items: Plan | undefined;
+  constructor(readonly schema: SchemaNode) {
+    const type = schema.type;
+    this.acceptsEveryScalar =
+      schema.enum === undefined &&
+      schema.minimum === undefined &&
+      schema.maximum === undefined &&
+      (type === undefined || hasType(type, 'string'));
+    this.acceptsMap = type === undefined || hasType(type, 'object');
+    this.acceptsList = type === undefined || hasType(type, 'array');
+    this.reportsUnknownKeys = schema.additionalProperties === false || schema.properties !== undefined;
+    // Every plan below this one is made now (a schema is a tree, its shared parts made once): a plan never changes
+    // after it is made.
+    const declared = schema.properties ?? NO_PROPERTIES;
+    for (const key of Object.keys(declared)) this.fields.set(key, planOf(declared[key]));
+    const extra = schema.additionalProperties;
+    this.extra = typeof extra === 'object' ? planOf(extra) : undefined;
+    this.items = schema.items ? planOf(schema.items) : undefined;
+  }
+  /** The plan of the value of `key` in a mapping of this schema: a declared property's, else additionalProperties'. */
+  field(key: string): Plan | undefined {
+    return this.fields.get(key) ?? this.extra;
+  }
+}
+
+const plans = new WeakMap<SchemaNode, Plan>();
+function planOf(schema: SchemaNode): Plan {
+  let plan = plans.get(schema);
+  if (!plan) plans.set(schema, (plan = new Plan(schema)));
+  return plan;
 }
 
 /**
@@ -131,6 +184,7 @@ function validateScalar(
   where: YNode,
   index: number,
 ): void {
+  work.schemaValuesResolved++;
   if (!typeFits(typeOfScalar(value), schema, at, problems, where, index)) return;
   const allowedValues = schema.enum;
   if (allowedValues && value !== null && !allowedValues.some((allowed) => allowed === value)) {
@@ -168,71 +222,78 @@ function validateScalar(
   }
 }
 
-function validate(node: YNode, schema: SchemaNode, at: Path, problems: Problem[]): void {
-  if (node.kind === 'scalar') return validateScalar(node.value, schema, at, problems, node, -1);
-  if (!typeFits(node.kind === 'map' ? 'object' : 'array', schema, at, problems, node, -1)) return;
-  if (node.kind === 'map') {
-    const declared = schema.properties ?? NO_PROPERTIES;
-    // By index: the mapping's entry objects are made only for a key the schema does not know.
-    for (let i = 0; i < node.size; i++) {
-      const key = node.keyAt(i);
-      // Own keys only: a key named `constructor` or `toString` found Object.prototype's function as its schema, so
-      // it was neither reported as unknown nor checked.
-      const child =
-        (Object.hasOwn(declared, key) ? declared[key] : undefined) ??
-        (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
-      if (!child) {
-        if (schema.additionalProperties === false || schema.properties) {
-          const e = node.entryAt(i);
-          const names = Object.keys(declared);
-          const suggestion = closest(e.key, names);
-          const fixes: QuickFix[] = suggestion
-            ? [
-                {
-                  title: `Rename to '${suggestion}'`,
-                  edits: [{ span: e.keySpan, newText: suggestion }],
-                  preferred: true,
-                },
-              ]
-            : [];
-          problems.push(
-            problem(
-              'schema.unknown-key',
-              'warning',
-              `Unknown key '${e.key}' in ${pathText(at)}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`,
-              e.keySpan,
-              [],
-              fixes,
-            ),
-          );
-        }
-        continue;
-      }
-      at.segments.push(key);
-      // A value kept as text is checked as its resolved value, with no node made for it.
-      const plain = node.plainAt(i);
-      if (plain !== undefined) validateScalar(resolvePlain(plain), child, at, problems, node, i);
-      else validate(node.valueAt(i), child, at, problems);
-      at.segments.pop();
-    }
-    if (schema.required)
-      for (const req of schema.required) {
-        if (node.indexOf(req) < 0) {
-          problems.push(
-            problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
-              ...node.span,
-              end: Math.min(node.span.end, node.span.start + 1),
-            }),
-          );
-        }
-      }
+function validate(node: YNode, plan: Plan, at: Path, problems: Problem[]): void {
+  // One function per kind of node: each stays small and sees one kind of node (a scalar met late in a large file
+  // no longer throws away the optimised code of the walk).
+  if (node.kind === 'scalar') {
+    if (!plan.acceptsEveryScalar) validateScalar(node.value, plan.schema, at, problems, node, -1);
+  } else if (node.kind === 'map') {
+    if (plan.acceptsMap || typeFits('object', plan.schema, at, problems, node, -1))
+      validateMap(node, plan, at, problems);
+  } else if (plan.acceptsList || typeFits('array', plan.schema, at, problems, node, -1)) {
+    const items = plan.items;
+    if (items) validateList(node, items, at, problems);
   }
-  const items = schema.items;
-  if (node.kind === 'seq' && items) {
-    for (let i = 0; i < node.items.length; i++) {
-      at.segments.push(i);
-      validate(node.items[i], items, at, problems);
-      at.segments.pop();
+}
+
+function validateMap(node: YMap, plan: Plan, at: Path, problems: Problem[]): void {
+  // By index: the mapping's entry objects are made only for a key the schema does not know.
+  const size = node.size;
+  for (let i = 0; i < size; i++) {
+    const key = node.keyAt(i);
+    const child = plan.field(key);
+    if (!child) {
+      if (plan.reportsUnknownKeys) unknownKey(node, i, plan.schema, at, problems);
+      continue;
     }
+    // A value kept as text is checked as its resolved value, with no node made for it (and not resolved at all
+    // where every scalar passes).
+    const plain = node.plainAt(i);
+    if (plain !== undefined && child.acceptsEveryScalar) continue;
+    at.segments.push(key);
+    if (plain !== undefined) validateScalar(resolvePlain(plain), child.schema, at, problems, node, i);
+    else validate(node.valueAt(i), child, at, problems);
+    at.segments.pop();
   }
+  const required = plan.schema.required;
+  if (required)
+    for (const req of required) {
+      if (node.indexOf(req) < 0) {
+        problems.push(
+          problem('schema.type', 'error', `${pathText(at) || 'The document'} needs '${req}'.`, {
+            ...node.span,
+            end: Math.min(node.span.end, node.span.start + 1),
+          }),
+        );
+      }
+    }
+}
+
+function validateList(node: YSeq, items: Plan, at: Path, problems: Problem[]): void {
+  const list = node.items;
+  for (let i = 0; i < list.length; i++) {
+    at.segments.push(i);
+    validate(list[i], items, at, problems);
+    at.segments.pop();
+  }
+}
+
+/** Reports entry `i` of `node`, a key `schema` does not know, with the closest known key as a suggestion. */
+function unknownKey(node: YMap, i: number, schema: SchemaNode, at: Path, problems: Problem[]): void {
+  const e = node.entryAt(i);
+  const names = Object.keys(schema.properties ?? NO_PROPERTIES);
+  const suggestion = closest(e.key, names);
+  const fixes: QuickFix[] = suggestion
+    ? [{ title: `Rename to '${suggestion}'`, edits: [{ span: e.keySpan, newText: suggestion }], preferred: true }]
+    : [];
+  problems.push(
+    problem(
+      'schema.unknown-key',
+      'warning',
+      `Unknown key '${e.key}' in ${pathText(at)}.${suggestion ? ` Did you mean '${suggestion}'?` : ` Known keys: ${names.join(', ')}.`}`,
+      e.keySpan,
+      [],
+      fixes,
+    ),
+  );
 }
