@@ -2,7 +2,7 @@
 import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { scalarText, type YMap, type YNode } from '../syntax/yaml';
-import { get, getInt, getStr, intAt, list, strAt, strings } from './read';
+import { collectionAt, get, getInt, getStr, intAt, list, strAt, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
@@ -205,16 +205,31 @@ export function withLength(address: string, networkCidr: string): string {
   return `${address}/${a?.family === 6 ? 128 : 32}`;
 }
 
-// The fields whose spans a container and a Service port keep (one array each, not one per object read; a container
-// port's are its five fields, read in one pass).
-const CONTAINER_SPANS = ['name', 'ports'] as const;
+// The fields whose spans a Service port keeps (one array, not one per port read; a container's and a container
+// port's are read in one pass).
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
 
 /** A container, or undefined without a name. */
 export function readContainer(c: YNode, origin: Origin): Container | undefined {
-  const name = getStr(c, 'name');
+  if (c.kind !== 'map') return undefined;
+  // One pass over the container's fields, as the port's below: the first entry of each, and their spans as spansOf
+  // keeps them (every pod has a container: three walks of its keys, and a list search per key, were one each).
+  let nameAt = -1;
+  let portsAt = -1;
+  const containerSpans: Spans = {};
+  const fields = c.size;
+  for (let i = 0; i < fields; i++) {
+    const key = c.keyAt(i);
+    if (key === 'name') {
+      if (nameAt < 0) nameAt = i;
+    } else if (key === 'ports') {
+      if (portsAt < 0) portsAt = i;
+    } else continue;
+    containerSpans[key] = c.valueSpanAt(i);
+  }
+  const name = nameAt < 0 ? undefined : strAt(c, nameAt);
   if (!name) return undefined;
-  const items = list(get(c, 'ports'));
+  const items = list(collectionAt(c, portsAt));
   const ports: ContainerPort[] = [];
   for (const p of items) {
     if (p.kind !== 'map') continue;
@@ -265,7 +280,7 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
         : { name: portName, containerPort, protocol, span, spans, origin },
     );
   }
-  return { name, ports: exactArray(ports), span: c.span, spans: spansOf(c, CONTAINER_SPANS), origin };
+  return { name, ports: exactArray(ports), span: c.span, spans: containerSpans, origin };
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {

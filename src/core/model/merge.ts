@@ -30,7 +30,7 @@ import type {
   ServicePort,
   Topology,
 } from './types';
-import { Drafts, type ConfigRanges, type SliceDraft, type Spans } from './drafts';
+import { Drafts, type ConfigRanges, type PodDraft, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, chooseProxyMode, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
@@ -378,13 +378,17 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
   const out: Pod[] = [];
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   for (const drafts of b.pods.values()) {
-    // The first draft of each origin (a plain loop: most pods have one draft).
-    let k8s: (typeof drafts)[number] | undefined;
-    let np: (typeof drafts)[number] | undefined;
-    for (const d of drafts) {
-      if (d.pod.origin === 'Pod') k8s ??= d;
-      else if (d.pod.origin === 'netpath') np ??= d;
-    }
+    // The first draft of each origin (most pods have one draft, kept alone: see Drafts.pods).
+    let k8s: PodDraft | undefined;
+    let np: PodDraft | undefined;
+    if (!Array.isArray(drafts)) {
+      if (drafts.pod.origin === 'Pod') k8s = drafts;
+      else if (drafts.pod.origin === 'netpath') np = drafts;
+    } else
+      for (const d of drafts) {
+        if (d.pod.origin === 'Pod') k8s ??= d;
+        else if (d.pod.origin === 'netpath') np ??= d;
+      }
     const first = k8s?.pod ?? np?.pod;
     if (!first) continue; // Only NetPath pods and Pod objects make pod drafts.
     let pod: Pod = first;

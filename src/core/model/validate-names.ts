@@ -65,17 +65,6 @@ const labelKey: Check = (v) => {
     : "must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (with an optional DNS subdomain prefix and '/')";
 };
 
-/**
- * Whether entry `i` of `map` is a value kept as text (see nodes.ts) that `check` accepts or that is no string (neither
- * is reported): then no node needs to be made for it.
- */
-function passes(map: YMap, i: number, check: Check): boolean {
-  const plain = map.plainAt(i);
-  if (plain === undefined) return false;
-  const value = resolvePlain(plain);
-  return typeof value !== 'string' || check(value) === undefined;
-}
-
 /** A scalar as a message shows it: its source text, control characters escaped, at most 40 characters. */
 function displayed(node: YNode): string {
   const text =
@@ -118,21 +107,47 @@ const CONTAINER_LISTS = ['containers', 'initContainers'] as const;
  * would silently leave the names past it unchecked.
  */
 class Checker {
+  /**
+   * The value each check last passed: most pods of a cluster share their container name, port name and label key,
+   * so 150,000 of each are one test and string comparisons (a check's answer depends on the value alone). Kept per
+   * document checked, not for good: a value may be a slice that holds its whole file.
+   */
+  private readonly lastPassed = new Map<Check, string>();
+
   constructor(private readonly problems: Problem[]) {}
+
+  /** `check(value)`, at once for the value it last passed. */
+  private test(check: Check, value: string): string | undefined {
+    if (this.lastPassed.get(check) === value) return undefined;
+    const why = check(value);
+    if (why === undefined) this.lastPassed.set(check, value);
+    return why;
+  }
+
+  /**
+   * Whether entry `i` of `map` is a value kept as text (see nodes.ts) that `check` accepts or that is no string
+   * (neither is reported): then no node needs to be made for it.
+   */
+  private passes(map: YMap, i: number, check: Check): boolean {
+    const plain = map.plainAt(i);
+    if (plain === undefined) return false;
+    const value = resolvePlain(plain);
+    return typeof value !== 'string' || this.test(check, value) === undefined;
+  }
 
   /** The value of `key` in the mapping `parent`, as {@link value} checks it (a value kept as text that passes makes no node). */
   field(parent: YNode | undefined, key: string, what: string, check: Check): void {
     if (parent?.kind !== 'map') return;
     for (let i = 0; i < parent.size; i++)
       if (parent.keyAt(i) === key) {
-        if (!passes(parent, i, check)) this.value(parent.valueAt(i), what, check);
+        if (!this.passes(parent, i, check)) this.value(parent.valueAt(i), what, check);
         return;
       }
   }
 
   value(node: YNode | undefined, what: string, check: Check): void {
     if (node?.kind !== 'scalar' || typeof node.value !== 'string') return;
-    const why = check(node.value);
+    const why = this.test(check, node.value);
     if (why)
       this.problems.push(
         problem('name.invalid', 'error', `${what} '${node.value}' ${why}; Kubernetes refuses it.`, node.span),
@@ -143,7 +158,7 @@ class Checker {
     if (node?.kind !== 'map') return;
     for (let i = 0; i < node.size; i++) {
       const key = node.keyAt(i);
-      const why = labelKey(key);
+      const why = this.test(labelKey, key);
       if (why)
         this.problems.push(
           problem(
@@ -155,10 +170,10 @@ class Checker {
         );
       // The check before the message: no "<what> value of '<key>'" string is built for a label that passes, and no
       // node is made for a value kept as text that passes.
-      if (passes(node, i, labelValue)) continue;
+      if (this.passes(node, i, labelValue)) continue;
       const v = node.valueAt(i);
       if (v.kind !== 'scalar' || typeof v.value !== 'string') continue;
-      const bad = labelValue(v.value);
+      const bad = this.test(labelValue, v.value);
       if (bad)
         this.problems.push(
           problem(
