@@ -59,6 +59,11 @@ export interface WorkCounters {
    */
   plainValueNodes: number;
   /**
+   * Pod addresses the data plane indexed to find their owners (src/core/dataplane/compile.ts `AddressOwners`): none
+   * until a lookup gets past the nodes' addresses, then each pod's once.
+   */
+  podOwnerAddresses: number;
+  /**
    * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
@@ -79,6 +84,7 @@ export const work: WorkCounters = {
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
   plainValueNodes: 0,
+  podOwnerAddresses: 0,
   decisionsPlaced: 0,
 };
 
@@ -98,6 +104,7 @@ export function takeWork(): WorkCounters {
     work.addressEntriesWalked =
     work.podAddressesParsed =
     work.plainValueNodes =
+    work.podOwnerAddresses =
     work.decisionsPlaced =
       0;
   return now;
