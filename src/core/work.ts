@@ -64,6 +64,11 @@ export interface WorkCounters {
    */
   podOwnerAddresses: number;
   /**
+   * Arrays the fast YAML reader made for mappings' slots (src/core/syntax/fast-yaml.ts `mapNode`): chunks shared by
+   * the mappings read one after another, growing to a fixed size, so a few per file, not one per mapping.
+   */
+  mapSlotArrays: number;
+  /**
    * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
@@ -85,6 +90,7 @@ export const work: WorkCounters = {
   podAddressesParsed: 0,
   plainValueNodes: 0,
   podOwnerAddresses: 0,
+  mapSlotArrays: 0,
   decisionsPlaced: 0,
 };
 
@@ -105,6 +111,7 @@ export function takeWork(): WorkCounters {
     work.podAddressesParsed =
     work.plainValueNodes =
     work.podOwnerAddresses =
+    work.mapSlotArrays =
     work.decisionsPlaced =
       0;
   return now;
