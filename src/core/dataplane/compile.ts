@@ -584,12 +584,56 @@ type Owner = { readonly netns: NetnsId; readonly device: string };
  */
 const MAX_PACKED_PODS = 2 ** 21;
 
+/** The pods' addresses: what a data plane's owners read past the nodes' (see AddressOwners). */
+interface PodAddressIndex {
+  /** Pods' IPv4 addresses, each packed with the pod's place (see MAX_PACKED_PODS), sorted. */
+  readonly pods4: Float64Array;
+  /** Pods' addresses by key: the IPv6 ones, and the IPv4 ones too past MAX_PACKED_PODS pods. */
+  readonly podsByKey: ReadonlyMap<string, Pod>;
+}
+
+/** Per topology, made on first use: every data plane of a topology (the lint's, then a trace's) shares it. */
+const podAddressIndexes = new WeakMap<Topology, PodAddressIndex>();
+
+/** The index of the pods' addresses (not hostNetwork pods': those are their node's). */
+function podAddressIndex(t: Topology): PodAddressIndex {
+  const known = podAddressIndexes.get(t);
+  if (known) return known;
+  const pods = t.pods;
+  const packed = pods.length <= MAX_PACKED_PODS;
+  const values: number[] = [];
+  const podsByKey = new Map<string, Pod>();
+  const ownKey = (key: string, pod: Pod): void => {
+    if (!podsByKey.has(key)) podsByKey.set(key, pod);
+  };
+  for (let place = 0; place < pods.length; place++) {
+    const pod = pods[place];
+    if (pod.hostNetwork) continue;
+    for (const ip of pod.ips) {
+      work.podOwnerAddresses++;
+      if (ip.includes(':')) {
+        const a = parseAddress(ip);
+        if (a) ownKey(addressKey(a), pod);
+        continue;
+      }
+      const value = canonicalIPv4Value(ip.trim());
+      if (value === undefined) continue; // no address the lookups' keys can spell
+      if (packed) values.push(value * pods.length + place);
+      else ownKey(`4:${value}`, pod);
+    }
+  }
+  // Sorted by value, then by place: the first pod to hold an address is found first.
+  const index = { pods4: Float64Array.from(values).sort(), podsByKey };
+  podAddressIndexes.set(t, index);
+  return index;
+}
+
 /**
  * Which namespace owns an address (by `addressKey`): the first to hold it of the nodes, the pods and the externals,
  * in that order. The pods' addresses are indexed on the first lookup that gets past the nodes' (a lint asks about
  * nodes' gateways, which the nodes own; a trace about pods): a valid IPv4 address has one spelling, the one
  * `formatAddress` writes, so a pod's trimmed text in that spelling is read as its value by a scan of its characters,
- * and the values are sorted with each pod's place. A Map of 150,000 address strings, made in every compile, cost
+ * and the values are sorted with each pod's place (once per topology). A Map of 150,000 address strings, made in every compile, cost
  * more than the rest of the data plane's pods together. An IPv6 text is parsed for its key. A pod's owner entry is
  * made when asked for.
  */
@@ -597,10 +641,6 @@ class AddressOwners implements ReadonlyMap<string, Owner> {
   private readonly nodes = new Map<string, Owner>();
   private readonly externals = new Map<string, Owner>();
   private podsDone = false;
-  /** Pods' IPv4 addresses, each packed with the pod's place (see MAX_PACKED_PODS), sorted; made on first use. */
-  private pods4: Float64Array | undefined;
-  /** Pods' addresses by key: the IPv6 ones, and the IPv4 ones too past MAX_PACKED_PODS pods. */
-  private podsByKey: Map<string, Pod> | undefined;
   private all: Map<string, Owner> | undefined;
 
   constructor(private readonly t: Topology) {}
@@ -618,41 +658,9 @@ class AddressOwners implements ReadonlyMap<string, Owner> {
     this.podsDone = true;
   }
 
-  /** The index of the pods' addresses (not hostNetwork pods': those are their node's). */
-  private indexPods(): { pods4: Float64Array; podsByKey: Map<string, Pod> } {
-    if (this.pods4 && this.podsByKey) return { pods4: this.pods4, podsByKey: this.podsByKey };
-    const pods = this.t.pods;
-    const packed = pods.length <= MAX_PACKED_PODS;
-    const values: number[] = [];
-    const podsByKey = new Map<string, Pod>();
-    const ownKey = (key: string, pod: Pod): void => {
-      if (!podsByKey.has(key)) podsByKey.set(key, pod);
-    };
-    for (let place = 0; place < pods.length; place++) {
-      const pod = pods[place];
-      if (pod.hostNetwork) continue;
-      for (const ip of pod.ips) {
-        work.podOwnerAddresses++;
-        if (ip.includes(':')) {
-          const a = parseAddress(ip);
-          if (a) ownKey(addressKey(a), pod);
-          continue;
-        }
-        const value = canonicalIPv4Value(ip.trim());
-        if (value === undefined) continue; // no address the lookups' keys can spell
-        if (packed) values.push(value * pods.length + place);
-        else ownKey(`4:${value}`, pod);
-      }
-    }
-    // Sorted by value, then by place: the first pod to hold an address is found first.
-    this.pods4 = Float64Array.from(values).sort();
-    this.podsByKey = podsByKey;
-    return { pods4: this.pods4, podsByKey };
-  }
-
   private podOf(key: string): Pod | undefined {
     if (!this.podsDone) return undefined;
-    const { pods4, podsByKey } = this.indexPods();
+    const { pods4, podsByKey } = podAddressIndex(this.t);
     const pods = this.t.pods;
     if (key.startsWith('6:') || pods.length > MAX_PACKED_PODS) return podsByKey.get(key);
     // addressKey writes an IPv4 address as its value in decimal.

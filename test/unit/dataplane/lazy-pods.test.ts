@@ -83,7 +83,7 @@ services:
   );
   const t = buildTopology([{ path: 'lab.netpath.yaml', text }]).topology;
 
-  it('indexes no pod address until a lookup gets past the nodes, then each once', () => {
+  it('indexes no pod address until a lookup gets past the nodes, then each once per topology', () => {
     takeWork();
     const dp = compileDataPlane(t);
     const owner = (a: string) => dp.owners.get(addressKey(literalAddress(a)));
@@ -95,5 +95,9 @@ services:
     assert.equal(owner('10.244.2.22'), undefined);
     assert.deepEqual(owner('10.244.1.10'), { netns: 'pod:default/client', device: 'eth0' });
     assert.equal(takeWork().podOwnerAddresses, t.pods.filter((p) => !p.hostNetwork).flatMap((p) => p.ips).length);
+    // A trace's fresh data plane of the same topology reads the same index.
+    const again = compileDataPlane(t);
+    assert.deepEqual(again.owners.get(addressKey(literalAddress('10.244.2.20'))), owner('10.244.2.20'));
+    assert.equal(takeWork().podOwnerAddresses, 0, 'a second data plane of the topology indexes nothing');
   });
 });
