@@ -64,6 +64,16 @@ export interface WorkCounters {
    */
   schemaValuesResolved: number;
   /**
+   * Pod addresses the data plane indexed to find their owners (src/core/dataplane/compile.ts `AddressOwners`): none
+   * until a lookup gets past the nodes' addresses, then each pod's once.
+   */
+  podOwnerAddresses: number;
+  /**
+   * Arrays the fast YAML reader made for mappings' slots (src/core/syntax/fast-yaml.ts `mapNode`): chunks shared by
+   * the mappings read one after another, growing to a fixed size, so a few per file, not one per mapping.
+   */
+  mapSlotArrays: number;
+  /**
    * Decisions of an evaluation of a ruleset shared by several nodes looked up to be placed into one node's rules text
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
@@ -85,6 +95,8 @@ export const work: WorkCounters = {
   podAddressesParsed: 0,
   plainValueNodes: 0,
   schemaValuesResolved: 0,
+  podOwnerAddresses: 0,
+  mapSlotArrays: 0,
   decisionsPlaced: 0,
 };
 
@@ -105,6 +117,8 @@ export function takeWork(): WorkCounters {
     work.podAddressesParsed =
     work.plainValueNodes =
     work.schemaValuesResolved =
+    work.podOwnerAddresses =
+    work.mapSlotArrays =
     work.decisionsPlaced =
       0;
   return now;

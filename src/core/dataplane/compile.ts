@@ -400,7 +400,6 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   // by its text. The pod itself stands for its namespace until one is asked for (found by id in the index the
   // trace's endpoints share: nothing per pod here).
   namespaces.podsAfterNodes();
-  for (const pod of t.pods) if (!pod.hostNetwork) owners.ownPod(pod);
   owners.podsOwned();
 
   for (const x of t.externals) {
@@ -580,49 +579,104 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
 type Owner = { readonly netns: NetnsId; readonly device: string };
 
 /**
+ * Up to this many pods, a pod's IPv4 address and its place in `t.pods` pack into one double (value * pods + place,
+ * below 2^53), and the index of pod addresses is one sorted Float64Array; past it, a Map by address key.
+ */
+const MAX_PACKED_PODS = 2 ** 21;
+
+/** The pods' addresses: what a data plane's owners read past the nodes' (see AddressOwners). */
+interface PodAddressIndex {
+  /** Pods' IPv4 addresses, each packed with the pod's place (see MAX_PACKED_PODS), sorted. */
+  readonly pods4: Float64Array;
+  /** Pods' addresses by key: the IPv6 ones, and the IPv4 ones too past MAX_PACKED_PODS pods. */
+  readonly podsByKey: ReadonlyMap<string, Pod>;
+}
+
+/** Per topology, made on first use: every data plane of a topology (the lint's, then a trace's) shares it. */
+const podAddressIndexes = new WeakMap<Topology, PodAddressIndex>();
+
+/** The index of the pods' addresses (not hostNetwork pods': those are their node's). */
+function podAddressIndex(t: Topology): PodAddressIndex {
+  const known = podAddressIndexes.get(t);
+  if (known) return known;
+  const pods = t.pods;
+  const packed = pods.length <= MAX_PACKED_PODS;
+  const values: number[] = [];
+  const podsByKey = new Map<string, Pod>();
+  const ownKey = (key: string, pod: Pod): void => {
+    if (!podsByKey.has(key)) podsByKey.set(key, pod);
+  };
+  for (let place = 0; place < pods.length; place++) {
+    const pod = pods[place];
+    if (pod.hostNetwork) continue;
+    for (const ip of pod.ips) {
+      work.podOwnerAddresses++;
+      if (ip.includes(':')) {
+        const a = parseAddress(ip);
+        if (a) ownKey(addressKey(a), pod);
+        continue;
+      }
+      const value = canonicalIPv4Value(ip.trim());
+      if (value === undefined) continue; // no address the lookups' keys can spell
+      if (packed) values.push(value * pods.length + place);
+      else ownKey(`4:${value}`, pod);
+    }
+  }
+  // Sorted by value, then by place: the first pod to hold an address is found first.
+  const index = { pods4: Float64Array.from(values).sort(), podsByKey };
+  podAddressIndexes.set(t, index);
+  return index;
+}
+
+/**
  * Which namespace owns an address (by `addressKey`): the first to hold it of the nodes, the pods and the externals,
- * in that order. A pod's eth0 addresses are kept with the pod by their text, not parsed up front (150,000 at
- * Kubernetes' limits): a valid IPv4 address has one spelling, the one `formatAddress` writes, so its trimmed text is
- * its key; an IPv6 text is parsed for its key. A pod's owner entry is made when asked for.
+ * in that order. The pods' addresses are indexed on the first lookup that gets past the nodes' (a lint asks about
+ * nodes' gateways, which the nodes own; a trace about pods): a valid IPv4 address has one spelling, the one
+ * `formatAddress` writes, so a pod's trimmed text in that spelling is read as its value by a scan of its characters,
+ * and the values are sorted with each pod's place (once per topology). A Map of 150,000 address strings, made in every compile, cost
+ * more than the rest of the data plane's pods together. An IPv6 text is parsed for its key. A pod's owner entry is
+ * made when asked for.
  */
 class AddressOwners implements ReadonlyMap<string, Owner> {
   private readonly nodes = new Map<string, Owner>();
-  private readonly pods4 = new Map<string, Pod>();
-  private readonly pods6 = new Map<string, Pod>();
   private readonly externals = new Map<string, Owner>();
   private podsDone = false;
   private all: Map<string, Owner> | undefined;
 
   constructor(private readonly t: Topology) {}
 
-  /** `key` is owned by `owner` unless someone already owns it (nodes' before the pods', externals' after). */
+  /**
+   * `key` is owned by `owner` unless a node or an earlier external owns it. An external's address a pod holds is kept
+   * too, and never found: lookups ask the pods first (so the pods need no index to own an external's address).
+   */
   own(key: string, owner: Owner): void {
-    if (!this.has(key)) (this.podsDone ? this.externals : this.nodes).set(key, owner);
+    if (!this.nodes.has(key) && !this.externals.has(key)) (this.podsDone ? this.externals : this.nodes).set(key, owner);
   }
 
-  ownPod(pod: Pod): void {
-    for (const ip of pod.ips) {
-      if (ip.includes(':')) {
-        const a = parseAddress(ip);
-        const key = a && addressKey(a);
-        if (key && !this.pods6.has(key)) this.pods6.set(key, pod);
-      } else {
-        const text = ip.trim();
-        if (!this.pods4.has(text)) this.pods4.set(text, pod);
-      }
-    }
-  }
-
+  /** The pods' addresses are owned from here on (after the nodes', before the externals'). */
   podsOwned(): void {
     this.podsDone = true;
   }
 
   private podOf(key: string): Pod | undefined {
-    if (key.startsWith('6:')) return this.pods6.get(key);
+    if (!this.podsDone) return undefined;
+    const { pods4, podsByKey } = podAddressIndex(this.t);
+    const pods = this.t.pods;
+    if (key.startsWith('6:') || pods.length > MAX_PACKED_PODS) return podsByKey.get(key);
     // addressKey writes an IPv4 address as its value in decimal.
     const m = /^4:(\d{1,10})$/.exec(key);
     const value = m ? Number(m[1]) : NaN;
-    return value <= 0xffffffff ? this.pods4.get(formatAddress({ family: 4, value: BigInt(value) })) : undefined;
+    if (!(value <= 0xffffffff)) return undefined;
+    // The first packed entry at or past the value's first slot.
+    const from = value * pods.length;
+    let lo = 0;
+    let hi = pods4.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pods4[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < pods4.length && pods4[lo] < from + pods.length ? pods[pods4[lo] - from] : undefined;
   }
 
   get(key: string): Owner | undefined {
@@ -685,6 +739,33 @@ function vethPairsOf(pods: readonly Pod[]): VethPair[] {
     if (nodeNs === undefined) nodeNsIds.set(pod.node, (nodeNs = nodeNetns(pod.node)));
     return { a: { netns: podNetns(pod.id), device: 'eth0' }, b: { netns: nodeNs, device: pod.hostVeth } };
   });
+}
+
+/**
+ * The value of an IPv4 address written as `formatAddress` writes it (four decimals from 0 to 255, without leading
+ * zeros), read from its characters; `undefined` for any other text.
+ */
+function canonicalIPv4Value(text: string): number | undefined {
+  let value = 0;
+  let octets = 0;
+  let i = 0;
+  while (i < text.length) {
+    let octet = 0;
+    const start = i;
+    for (; i < text.length; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      octet = octet * 10 + d;
+      if (octet > 255) return undefined;
+    }
+    const digits = i - start;
+    if (digits === 0 || (digits > 1 && text.charCodeAt(start) === 48)) return undefined;
+    value = value * 256 + octet;
+    if (++octets === 4) return i === text.length ? value : undefined;
+    if (text.charCodeAt(i) !== 46 /* . */) return undefined;
+    i++;
+  }
+  return undefined;
 }
 
 /** The first of a node's pod subnets holding `a` (a plain loop: asked for every pod address). */

@@ -15,6 +15,7 @@ import type { Span } from '../problem';
 import type { YDocument, YMap, YNode, YScalar, YSeq } from './yaml';
 import { MapNode, ScalarNode, SeqNode } from './nodes';
 import { resolvePlain } from './plain';
+import { work } from '../work';
 
 /** Thrown inside the reader when the text leaves the subset; never escapes `parseFastYaml`. */
 class OutsideSubset {}
@@ -79,6 +80,13 @@ const MAX_INTERNED_KEYS = 10000;
 /** Up to this many keys a mapping's keys are compared pairwise for duplicates; past it, through a Set. */
 const SMALL_MAP = 16;
 
+/**
+ * Slots of the first array that mappings' slots are copied into, and of the largest (each next one is twice the last):
+ * 65,536 slots is a large object of 512 KB, below the length at which an array made with a length is a dictionary.
+ */
+const FIRST_SLOT_CHUNK = 256;
+const MAX_SLOT_CHUNK = 65536;
+
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
@@ -93,6 +101,9 @@ class Reader {
   /** Where the node just read ends, with its trailing spaces, comment and line break (the library's range[2]). */
   private end = 0;
   private readonly len: number;
+  /** The offsets `lineEnd` searched from and found last: no line break lies between them. */
+  private lineFrom = -1;
+  private lineTo = -1;
   /**
    * Keys read so far, by their text as written: a cluster dump writes the same few dozen keys a million times,
    * and every entry keeps its key for as long as the tree lives, so each distinct key is one string, shared.
@@ -119,6 +130,9 @@ class Reader {
   private top = 0;
   /** The same for the items of sequences. */
   private readonly itemScratch: YNode[] = [];
+  /** The array the slots of the mappings read last go to, and how many of its slots are used (see `mapNode`). */
+  private chunk: (string | number | YNode)[] = [];
+  private chunkTop = 0;
   private itemTop = 0;
   /** The last plain key seen in each slot of the key cache (as written), and its text. */
   private readonly keyCacheRaw: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
@@ -137,9 +151,15 @@ class Reader {
     return { file: this.file, start, end };
   }
 
+  /**
+   * The end of the line holding `p`. A line is asked for its end several times (its key's colon, its value, a flow
+   * collection's every scalar): the last line's span is kept, and any offset inside it is answered without a search.
+   */
   private lineEnd(p: number): number {
+    if (p >= this.lineFrom && p <= this.lineTo) return this.lineTo;
     const i = this.text.indexOf('\n', p);
-    return i < 0 ? this.len : i;
+    this.lineFrom = p;
+    return (this.lineTo = i < 0 ? this.len : i);
   }
 
   /** From a line start: the start of the next line holding content (not blank, not only a comment), or len. */
@@ -366,6 +386,36 @@ class Reader {
     return out;
   }
 
+  /**
+   * The mapping whose entries are the slots written from `base` on; `top` goes back to `base`. Its slots are copied
+   * into the current chunk, shared by the mappings read after one another: nearly every mapping lives as long as the
+   * tree, and an array of its own each (640,000 of them in a 5,000-node topology) was a third of the tree that the
+   * scavenger copied twice while the file was read, where a chunk is one large object that is never moved. Chunks
+   * grow from small (a short file allocates little) to {@link MAX_SLOT_CHUNK}; a mapping too large for one gets its
+   * own array.
+   */
+  private mapNode(base: number, start: number, end: number): MapNode {
+    const count = this.top - base;
+    if (count > MAX_SLOT_CHUNK >> 2) {
+      work.mapSlotArrays++;
+      return new MapNode(this.collected(base), this.file, start, end, this.text);
+    }
+    if (this.chunkTop + count > this.chunk.length) {
+      work.mapSlotArrays++;
+      this.chunk = new Array<string | number | YNode>(
+        Math.min(MAX_SLOT_CHUNK, Math.max(FIRST_SLOT_CHUNK, this.chunk.length * 2)),
+      );
+      this.chunkTop = 0;
+    }
+    const chunk = this.chunk;
+    const from = this.chunkTop;
+    const scratch = this.scratch;
+    for (let i = 0; i < count; i++) chunk[from + i] = scratch[base + i];
+    this.chunkTop = from + count;
+    this.top = base;
+    return new MapNode(chunk, this.file, start, end, this.text, from, count >> 2);
+  }
+
   /** The items a sequence wrote from `base` on, copied out; `itemTop` goes back to `base`. */
   private collectedItems(base: number): YNode[] {
     const out = this.itemScratch.slice(base, this.itemTop);
@@ -404,7 +454,7 @@ class Reader {
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
     }
     this.depth--;
-    return new MapNode(this.collected(base), this.file, start, this.end, this.text);
+    return this.mapNode(base, start, this.end);
   }
 
   /** An implicit block key from `p` to the colon at `colon`, as the library converts it. */
@@ -673,7 +723,7 @@ class Reader {
     this.pos = q + 1;
     return open === LBRACK
       ? new SeqNode(this.collectedItems(itemBase), this.file, p, q + 1)
-      : new MapNode(this.collected(base), this.file, p, q + 1, this.text);
+      : this.mapNode(base, p, q + 1);
   }
 
   /** A flow mapping's value: a plain scalar as its text, which the mapping keeps (MapNode). */

@@ -69,25 +69,26 @@ export class MapNode implements YMap {
     readonly end: number,
     /** The text the reader read, where a value kept as text finds its offset; '' when every value is a node. */
     private readonly text = '',
+    /** Where this mapping's slots start in `slots` (the fast reader keeps many mappings' slots in one array). */
+    private readonly from = 0,
+    /** How many entries this mapping has, from `from` on. */
+    readonly size = (slots.length - from) >> 2,
   ) {}
   get span(): Span {
     return { file: this.file, start: this.start, end: this.end };
   }
-  get size(): number {
-    return this.slots.length >> 2;
-  }
   keyAt(i: number): string {
-    return this.slots[i * 4] as string;
+    return this.slots[this.from + i * 4] as string;
   }
   valueAt(i: number): YNode {
-    return this.nodeAt(i * 4);
+    return this.nodeAt(this.from + i * 4);
   }
   plainAt(i: number): string | undefined {
-    const value = this.slots[i * 4 + 1];
+    const value = this.slots[this.from + i * 4 + 1];
     return typeof value === 'string' ? value : undefined;
   }
   valueSpanAt(i: number): Span {
-    const at = i * 4;
+    const at = this.from + i * 4;
     const value = this.slots[at + 1];
     if (typeof value !== 'string') return (value as YNode).span;
     const start = this.textStart(at);
@@ -95,7 +96,9 @@ export class MapNode implements YMap {
   }
   indexOf(key: string): number {
     const s = this.slots;
-    for (let at = 0; at < s.length; at += 4) if (s[at] === key) return at >> 2;
+    const from = this.from;
+    const end = from + this.size * 4;
+    for (let at = from; at < end; at += 4) if (s[at] === key) return (at - from) >> 2;
     return -1;
   }
   /**
@@ -124,7 +127,7 @@ export class MapNode implements YMap {
   }
   entryAt(i: number): YEntry {
     const s = this.slots;
-    const at = i * 4;
+    const at = this.from + i * 4;
     return new EntryNode(s[at] as string, this.nodeAt(at), this.file, s[at + 2] as number, s[at + 3] as number);
   }
   get entries(): YEntry[] {
@@ -135,7 +138,7 @@ export class MapNode implements YMap {
   /** The value of the first entry with this key (a key written twice is read as its first value). */
   lookup(key: string): YNode | undefined {
     const i = this.indexOf(key);
-    return i < 0 ? undefined : this.nodeAt(i * 4);
+    return i < 0 ? undefined : this.nodeAt(this.from + i * 4);
   }
   /** The first entry with this key. */
   entry(key: string): YEntry | undefined {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { compileDataPlane } from '../../../src/core';
 import { buildTopology } from '../../../src/core/model/build';
 import { addressKey, literalAddress } from '../../../src/core/net/address';
+import { takeWork } from '../../../src/core/work';
 
 const LAB = readFileSync('examples/two-node-lab/cluster.netpath.yaml', 'utf8');
 // A hostNetwork pod, a pod holding node2's address, a dual-stack pod written with a long IPv6 spelling, a pod with an
@@ -66,5 +67,37 @@ describe('data plane: pods kept as pods until read', () => {
       entries.map(([, o]) => o.netns).filter((n, i, all) => all.indexOf(n) === i),
       ['node:node1', 'node:node2', 'pod:default/client', 'pod:default/web-1', 'pod:default/web-2', 'pod:default/dual'],
     );
+  });
+});
+
+describe('data plane: the owners of pod addresses', () => {
+  // A pod holding web-1's address after it, one whose address is quoted with spaces around it, and one written with
+  // a leading zero (no address key spells it).
+  const text = LAB.replace(
+    'services:\n',
+    `  - {name: late, node: node2, ip: 10.244.1.11}
+  - {name: spaced, node: node2, ip: " 10.244.2.20 "}
+  - {name: zero, node: node2, ip: 10.244.02.21}
+services:
+`,
+  );
+  const t = buildTopology([{ path: 'lab.netpath.yaml', text }]).topology;
+
+  it('indexes no pod address until a lookup gets past the nodes, then each once per topology', () => {
+    takeWork();
+    const dp = compileDataPlane(t);
+    const owner = (a: string) => dp.owners.get(addressKey(literalAddress(a)));
+    assert.deepEqual(owner('192.168.56.12'), { netns: 'node:node2', device: 'eth0' });
+    assert.equal(takeWork().podOwnerAddresses, 0, 'a compile and a node address index no pod address');
+    assert.deepEqual(owner('10.244.1.11'), { netns: 'pod:default/web-1', device: 'eth0' }, 'the first pod wins');
+    assert.deepEqual(owner('10.244.2.20'), { netns: 'pod:default/spaced', device: 'eth0' });
+    assert.equal(owner('10.244.2.21'), undefined, 'a leading zero spells no address');
+    assert.equal(owner('10.244.2.22'), undefined);
+    assert.deepEqual(owner('10.244.1.10'), { netns: 'pod:default/client', device: 'eth0' });
+    assert.equal(takeWork().podOwnerAddresses, t.pods.filter((p) => !p.hostNetwork).flatMap((p) => p.ips).length);
+    // A trace's fresh data plane of the same topology reads the same index.
+    const again = compileDataPlane(t);
+    assert.deepEqual(again.owners.get(addressKey(literalAddress('10.244.2.20'))), owner('10.244.2.20'));
+    assert.equal(takeWork().podOwnerAddresses, 0, 'a second data plane of the topology indexes nothing');
   });
 });

@@ -3,7 +3,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseFastYaml } from '../../../src/core/syntax/fast-yaml';
-import { parseYamlFile, parseYamlFileWithLibrary, type YDocument, type YNode } from '../../../src/core/syntax/yaml';
+import {
+  parseYamlFile,
+  parseYamlFileWithLibrary,
+  type YDocument,
+  type YMap,
+  type YNode,
+  type YScalar,
+} from '../../../src/core/syntax/yaml';
+import { takeWork } from '../../../src/core/work';
 import { kubernetesList, netpathCluster } from '../../../bench/cluster';
 
 /**
@@ -200,6 +208,48 @@ describe('fast YAML reader', () => {
     const size = { name: 't', nodes: 3, pods: 9, services: 6 };
     assert.equal(agree(netpathCluster(size)), 'fast');
     assert.equal(agree(kubernetesList(size)), 'fast');
+  });
+
+  it('keeps the slots of thousands of mappings in a few shared arrays, each mapping reading only its own', () => {
+    // 1,500 pods: more mappings than the first chunks hold, so many mappings start and end at a chunk's edge; and one
+    // mapping with more entries than a chunk holds (an array of its own).
+    const big = Array.from({ length: 20000 }, (_, i) => `k${i}: ${i % 3 ? `v${i}` : `{a: ${i}}`}`).join('\n');
+    for (const text of [netpathCluster({ name: 't', nodes: 20, pods: 1500, services: 30 }), `${big}\nlast: 1\n`]) {
+      takeWork();
+      const fast = parseFastYaml('f.yaml', text);
+      const arrays = takeWork().mapSlotArrays;
+      assert.ok(fast, 'the fast reader reads it');
+      assert.equal(agree(text), 'fast');
+      const lib = parseYamlFileWithLibrary('f.yaml', text).documents;
+      const mapsOf = (docs: readonly YDocument[]): YMap[] => {
+        const out: YMap[] = [];
+        const walk = (n: YNode | undefined): void => {
+          if (n?.kind === 'seq') n.items.forEach(walk);
+          if (n?.kind !== 'map') return;
+          out.push(n);
+          for (let i = 0; i < n.size; i++) walk(n.valueAt(i));
+        };
+        docs.forEach((d) => walk(d.root));
+        return out;
+      };
+      const fastMaps = mapsOf(fast);
+      const libMaps = mapsOf(lib);
+      assert.equal(fastMaps.length, libMaps.length);
+      assert.ok(arrays > 0 && arrays < 30, `${arrays} slot arrays for ${fastMaps.length} mappings`);
+      // Every key of the file, asked of every mapping: a mapping that read past its own slots would find its
+      // neighbour's keys.
+      const keys = [
+        ...new Set(libMaps.flatMap((m) => Array.from({ length: Math.min(m.size, 50) }, (_, i) => m.keyAt(i)))),
+      ];
+      fastMaps.forEach((m, i) => {
+        for (const k of keys) assert.equal(m.indexOf(k), libMaps[i].indexOf(k), k);
+        for (let j = 0; j < m.size; j++) {
+          const text = m.plainAt(j);
+          if (text !== undefined) assert.equal(text, (m.valueAt(j) as YScalar).source);
+          assert.deepEqual(m.valueSpanAt(j), libMaps[i].valueSpanAt(j));
+        }
+      });
+    }
   });
 
   it('agrees with the library on random documents in many styles', () => {
