@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
+import type { Topology } from '../../../src/core/model/types';
+import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
+import { netpathCluster } from '../../../bench/cluster';
+
+/**
+ * kube-proxy's lines are generated once per model: the data planes compiled for it (the rules' probes, then a
+ * trace's: `netpath trace` and the editor analyse first) share the generator's output, so a trace after the analysis
+ * writes the Service ports it enters and not every port of the cluster again. Counted, never timed.
+ */
+const model = (services: number): Topology =>
+  analyse([{ path: 'c.yaml', text: netpathCluster({ name: 'shared', nodes: 12, pods: 4 * services, services }) }])
+    .topology;
+
+/** The Service ports a pod-to-Service trace writes on a data plane of its own, after one trace on another. */
+function portsWrittenBySecondDataPlane(t: Topology): number {
+  // As the nat.pod-to-pod rule's probes: a pod-to-pod trace meets KUBE-SERVICES on the nodes it crosses.
+  const pods = t.pods;
+  const first = traceFlow(
+    t,
+    { from: `pod/${pods[0].id}`, to: `pod/${pods[pods.length - 1].id}:http` },
+    compileDataPlane(t),
+  );
+  assert.ok(first.result?.paths.every((p) => p.disposition === 'delivered'));
+  const dp = compileDataPlane(t);
+  kubeProxyWork.servicePortsWritten = 0;
+  const out = traceFlow(t, { from: `pod/${pods[0].id}`, to: 'svc/svc1:http' }, dp);
+  assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+  return kubeProxyWork.servicePortsWritten;
+}
+
+describe("kube-proxy's lines are generated once per model", () => {
+  it('a trace on a second data plane writes only the Service port it enters, however many Services there are', () => {
+    // Its one port written again for its chains' text (the skim of every port was the first data plane's).
+    assert.equal(portsWrittenBySecondDataPlane(model(60)), 1);
+    assert.equal(portsWrittenBySecondDataPlane(model(120)), 1);
+  });
+
+  it("a trace to one Service places its endpoint chains without sorting the cluster's", () => {
+    const t = model(60);
+    kubeProxyWork.endpointKeySorts = 0;
+    const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, compileDataPlane(t));
+    assert.ok(out.result?.paths.length);
+    assert.equal(kubeProxyWork.endpointKeySorts, 0);
+  });
+});
