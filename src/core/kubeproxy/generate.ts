@@ -815,6 +815,12 @@ function skimmedLines(
       }
       return kind(prefixOf(name)).get(name);
     },
+    // As `find(name) !== undefined`: a chain the skim named has a place in its kind's block (every kind has one).
+    has(name) {
+      if (!SERVICE_CHAIN.test(name)) return false;
+      if (whole) return whole.layout?.find(name) !== undefined;
+      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : t.named.has(name);
+    },
   };
   return {
     get chains() {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import type { Topology } from '../../../src/core/model/types';
-import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
+import { generateKubeProxyTables, kubeProxyWork, newGenerateMemo } from '../../../src/core/kubeproxy/generate';
+import { kubeProxyInput } from '../../../src/core/dataplane/kube-proxy';
 import { netpathCluster } from '../../../bench/cluster';
 
 /**
@@ -43,5 +44,24 @@ describe("kube-proxy's lines are generated once per model", () => {
     const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, compileDataPlane(t));
     assert.ok(out.result?.paths.length);
     assert.equal(kubeProxyWork.endpointKeySorts, 0);
+  });
+});
+
+describe("a skimmed nat table's layout answers `has` as `find` does", () => {
+  it('for every chain of the full table, before and after its kinds are placed, and for names it lacks', () => {
+    const t = model(40);
+    const node = t.nodes[0];
+    const input = kubeProxyInput(t, node, 4);
+    const names = generateKubeProxyTables(input, newGenerateMemo()).nat.names;
+    assert.ok(names.some((n) => n.startsWith('KUBE-SEP-')) && names.some((n) => n.startsWith('KUBE-SVC-')));
+    const layout = generateKubeProxyTables(input, newGenerateMemo()).nat.layout;
+    assert.ok(layout?.has, 'the table is skimmed');
+    const lacking = ['KUBE-SEP-AAAAAAAAAAAAAAAA', 'KUBE-SVC-7777777777777777', 'KUBE-FW-', 'KUBE-SERVICES', 'FOO'];
+    const all = [...names, ...lacking];
+    // Twice: the second time after every chain found was placed (its kind's names sorted, its offsets read).
+    for (let pass = 0; pass < 2; pass++) {
+      for (const name of all) assert.equal(layout.has(name), layout.find(name) !== undefined, `${name} (pass ${pass})`);
+      for (const name of all) assert.ok((layout.find(name)?.declAt ?? 0) >= 0);
+    }
   });
 });
