@@ -92,13 +92,14 @@ export function sharedKubeProxyNft(
   t: Topology,
   node: Node,
   memo: NftShareMemo,
-  kubeProxy: KubeProxyMemo,
+  // Unused since the Service input goes with the model (kube-proxy.ts); kept for compile.ts, its caller.
+  _kubeProxy: KubeProxyMemo,
   rulesFile: string,
 ): SharedKubeProxyNft | undefined {
   memo.shareable ??= !nodeSpecificServices(t);
   if (!memo.shareable) return undefined;
   const inputs: KubeProxyNftInput[] = clusterFamilies(t).map((f) => ({
-    ...kubeProxyInput(t, node, f, kubeProxy),
+    ...kubeProxyInput(t, node, f),
     serviceCIDRs: t.cluster.serviceCIDRs,
   }));
   const sets = inputs.map((i) => nftNodePortIPsSet(i));

@@ -47,10 +47,12 @@ function detector(t: Topology, node: Node, family: Family): LocalDetector {
   }
 }
 
-/** What all nodes' kube-proxy rules share: chain hashes and the Service input per family (it does not depend on the node). */
+/**
+ * What all nodes' kube-proxy rules share within one data plane: a dual-stack node's merged tables. The Service input
+ * and the generator's memo (chain hashes, each Service port's lines, whole outputs) go with the model instead (see
+ * {@link modelShareOf}).
+ */
 export interface KubeProxyMemo {
-  readonly generate: GenerateMemo;
-  readonly services: Map<Family, readonly ServiceInput[]>;
   /**
    * A dual-stack node's tables, by its IPv4 and IPv6 outputs (the generator's, the same objects on nodes alike): so
    * alike nodes get the same object, by which node-rules.ts finds the ruleset it parsed for the first of them.
@@ -58,24 +60,35 @@ export interface KubeProxyMemo {
   readonly merged: WeakMap<GeneratedRules, WeakMap<GeneratedRules, KubeProxyTables>>;
 }
 
-export const newKubeProxyMemo = (): KubeProxyMemo => ({
-  generate: newGenerateMemo(),
-  services: new Map(),
-  merged: new WeakMap(),
-});
+export const newKubeProxyMemo = (): KubeProxyMemo => ({ merged: new WeakMap() });
+
+/**
+ * kube-proxy's input and the generator's memo for one model, kept with its (immutable) Services list: every data
+ * plane compiled for the model (the rules', then a trace's: `netpath trace` and the editor analyse first) hands the
+ * generator the same input and gets the outputs generated for the data planes before, instead of generating every
+ * Service port of the cluster again (10,000 Services and 150,000 endpoints at Kubernetes' limits).
+ */
+interface ModelShare {
+  readonly services: Map<Family, readonly ServiceInput[]>;
+  readonly generate: GenerateMemo;
+}
+
+const MODEL_SHARES = new WeakMap<readonly Service[], ModelShare>();
+
+function modelShareOf(t: Topology): ModelShare {
+  let share = MODEL_SHARES.get(t.services);
+  if (!share) MODEL_SHARES.set(t.services, (share = { services: new Map(), generate: newGenerateMemo() }));
+  return share;
+}
 
 /** The input kube-proxy on `node` would see for one family. */
-export function kubeProxyInput(
-  t: Topology,
-  node: Node,
-  family: Family,
-  memo: KubeProxyMemo = newKubeProxyMemo(),
-): KubeProxyInput {
+export function kubeProxyInput(t: Topology, node: Node, family: Family): KubeProxyInput {
   const kp = t.cluster.kubeProxy;
-  let services = memo.services.get(family);
+  const share = modelShareOf(t);
+  let services = share.services.get(family);
   if (!services) {
     services = serviceInput(t, family);
-    memo.services.set(family, services);
+    share.services.set(family, services);
   }
   return {
     nodeName: node.name,
@@ -182,15 +195,17 @@ export function clusterFamilies(t: Topology): Family[] {
   return fams.size ? [...fams].sort() : [4];
 }
 
-export function kubeProxyRules(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
+export function kubeProxyRules(t: Topology, node: Node): string {
   return clusterFamilies(t)
-    .map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f, memo), memo.generate))
+    .map((f) => generateKubeProxyRules(kubeProxyInput(t, node, f), modelShareOf(t).generate))
     .join('');
 }
 
 /** The lines of {@link kubeProxyRules} by table (the families' lines one after the other), without building the text. */
 export function kubeProxyTables(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): KubeProxyTables {
-  const gens = clusterFamilies(t).map((f) => generateKubeProxyTables(kubeProxyInput(t, node, f, memo), memo.generate));
+  const gens = clusterFamilies(t).map((f) =>
+    generateKubeProxyTables(kubeProxyInput(t, node, f), modelShareOf(t).generate),
+  );
   if (gens.length === 1) return gens[0];
   const [first, second] = gens;
   const known = gens.length === 2 ? memo.merged.get(first)?.get(second) : undefined;
@@ -229,11 +244,11 @@ export interface KubeProxyTables {
  * kube-proxy's nftables-mode tables on `node` (`ip kube-proxy`, and `ip6 kube-proxy` on a dual-stack cluster), as
  * `nft list ruleset` lays them out and `nft -f` reads them.
  */
-export function kubeProxyNftablesText(t: Topology, node: Node, memo: KubeProxyMemo = newKubeProxyMemo()): string {
+export function kubeProxyNftablesText(t: Topology, node: Node): string {
   return clusterFamilies(t)
     .map((f) =>
       renderNftRuleset(
-        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f, memo), serviceCIDRs: t.cluster.serviceCIDRs }),
+        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f), serviceCIDRs: t.cluster.serviceCIDRs }),
       ),
     )
     .join('');
@@ -244,15 +259,11 @@ export function kubeProxyNftablesText(t: Topology, node: Node, memo: KubeProxyMe
  * what kube-proxy writes (an address inside a range of the same anonymous set), so loading this and listing it gives
  * {@link kubeProxyNftablesText}, while loading that listing again need not reproduce it.
  */
-export function kubeProxyNftablesTransaction(
-  t: Topology,
-  node: Node,
-  memo: KubeProxyMemo = newKubeProxyMemo(),
-): string {
+export function kubeProxyNftablesTransaction(t: Topology, node: Node): string {
   return clusterFamilies(t)
     .flatMap((f) =>
       renderNftTransaction(
-        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f, memo), serviceCIDRs: t.cluster.serviceCIDRs }),
+        generateKubeProxyNftables({ ...kubeProxyInput(t, node, f), serviceCIDRs: t.cluster.serviceCIDRs }),
       ),
     )
     .map((line) => `${line}\n`)

@@ -81,7 +81,6 @@ export interface RulesMemo {
   readonly templates: WeakMap<object, IptablesTemplate | undefined>;
   /** Rule lines parsed for one node and met again on the next (most of kube-proxy's lines are the same on every node). */
   readonly parse: ParseMemo;
-  podsByNode?: Map<string, Pod[]>;
 }
 
 export const newRulesMemo = (): RulesMemo => ({
@@ -176,9 +175,14 @@ function placedOnce<T extends { readonly span?: Span }>(
   return y;
 }
 
-/** Pods per node, computed once per memo (a node's rules must not scan every pod of the cluster). */
-function podsOn(t: Topology, node: string, memo: RulesMemo): readonly Pod[] {
-  let m = memo.podsByNode;
+/**
+ * Pods per node, by the model's (immutable) pods list: computed once for every data plane of the model (a node's
+ * rules must not scan every pod of the cluster, and a trace after the rules' probes need not group them again).
+ */
+const PODS_BY_NODE = new WeakMap<readonly Pod[], Map<string, Pod[]>>();
+
+function podsOn(t: Topology, node: string): readonly Pod[] {
+  let m = PODS_BY_NODE.get(t.pods);
   if (!m) {
     m = new Map();
     for (const p of t.pods) {
@@ -186,7 +190,7 @@ function podsOn(t: Topology, node: string, memo: RulesMemo): readonly Pod[] {
       if (l) l.push(p);
       else m.set(p.node, [p]);
     }
-    memo.podsByNode = m;
+    PODS_BY_NODE.set(t.pods, m);
   }
   return m.get(node) ?? [];
 }
@@ -492,7 +496,7 @@ export function buildNodeRules(
   parts.push({ label: 'kube-proxy (iptables mode)', author: 'kube-proxy', tables: kubeProxy });
   const cni = cniPluginOf(node).masquerade(
     node,
-    podsOn(t, node.name, memo).filter((p) => !p.hostNetwork),
+    podsOn(t, node.name).filter((p) => !p.hostNetwork),
     t,
   );
   parts.push({ label: cni.label, author: 'cni-ipmasq', tables: cni.tables });
@@ -501,7 +505,7 @@ export function buildNodeRules(
   const portmap = portmapRules(
     t,
     node,
-    podsOn(t, node.name, memo).filter((p) => !p.hostNetwork),
+    podsOn(t, node.name).filter((p) => !p.hostNetwork),
   );
   parts.push({ label: 'CNI portmap plug-in (hostPort)', author: 'cni-portmap', tables: portmap });
   // A node with nothing of its own (no raw text, no per-pod CNI rules, the usual kube-proxy) shares its parsed

@@ -500,6 +500,13 @@ export const kubeProxyWork = {
    * skimmed table's endpoint chain falls is found from every endpoint's hash without naming the others.
    */
   endpointChainsNamed: 0,
+  /**
+   * Service ports written, whatever for (a skim, a table written with its names, a chain's text): the generator's
+   * walk of the cluster's Services is done once per model, not once per data plane (dataplane/kube-proxy.ts).
+   */
+  servicePortsWritten: 0,
+  /** Skimmed tables that sorted their endpoint chains' keys (after many lookups; a few are a pass over the keys). */
+  endpointKeySorts: 0,
 };
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
@@ -591,6 +598,9 @@ function tableLines(
 }
 
 const NAT_BUILTINS: readonly string[] = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
+
+/** Endpoint chains a skimmed table places by a pass over every endpoint's key before it sorts the keys. */
+const SORT_AFTER_LOOKUPS = 64;
 
 /** Whether the Service ports can be skimmed: no two of them, nor two endpoints of one, share a chain's name. */
 function skimmable(servicePorts: readonly ServicePortEntry[]): boolean {
@@ -689,16 +699,29 @@ function skimmedLines(
     return m;
   };
   /**
-   * The endpoint chains in name order, by their names' order keys (see chainOrderKey): each chain's place is found
-   * by a binary search, and only the chains looked up are named. Every endpoint is hashed once (where a chain falls
-   * depends on every name before it), but none of the 150,000 names of a cluster at Kubernetes' limits is made.
+   * The endpoint chains' order keys (see chainOrderKey), by which a chain's place among them is found without naming
+   * the others. Every endpoint is hashed once (where a chain falls depends on every name before it), but none of the
+   * 150,000 names of a cluster at Kubernetes' limits is made.
    */
-  let endpointOrder: { keys: Float64Array; order: number[]; charsBefore: Float64Array } | undefined;
-  const endpointsInOrder = (): NonNullable<typeof endpointOrder> => {
-    if (endpointOrder) return endpointOrder;
+  let endpointKeys: Float64Array | undefined;
+  const keysOfEndpoints = (): Float64Array => {
+    if (endpointKeys) return endpointKeys;
     const n = t.endpoints.length;
-    const keys = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) endpointKey(t.endpoints[i].port, t.endpoints[i].text, keys, i);
+    endpointKeys = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) endpointKey(t.endpoints[i].port, t.endpoints[i].text, endpointKeys, i);
+    return endpointKeys;
+  };
+  /**
+   * The endpoint chains sorted by their keys, with the characters of the chains before each: made once a table has
+   * been asked for many endpoint chains (a trace asks for those of the Services it enters: a pass over the keys each
+   * costs less than sorting 150,000 of them).
+   */
+  let endpointOrder: { order: number[]; charsBefore: Float64Array } | undefined;
+  let endpointLookups = 0;
+  const endpointsInOrder = (keys: Float64Array): NonNullable<typeof endpointOrder> => {
+    if (endpointOrder) return endpointOrder;
+    kubeProxyWork.endpointKeySorts++;
+    const n = t.endpoints.length;
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
     const charsBefore = new Float64Array(n);
@@ -707,7 +730,37 @@ function skimmedLines(
       charsBefore[p] = chars;
       chars += t.endpoints[order[p]].chars;
     }
-    return (endpointOrder = { keys, order, charsBefore });
+    return (endpointOrder = { order, charsBefore });
+  };
+  /** Where the endpoint chain of key (hi, lo) falls: its endpoint, how many chains and characters come before it. */
+  const endpointPlace = (hi: number, lo: number): { i: number; before: number; chars: number } | undefined => {
+    const keys = keysOfEndpoints();
+    if (endpointOrder || ++endpointLookups > SORT_AFTER_LOOKUPS) {
+      const { order, charsBefore } = endpointsInOrder(keys);
+      // The first place whose key is not below the name's.
+      let low = 0;
+      let high = order.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        const i = order[mid];
+        if (keys[2 * i] < hi || (keys[2 * i] === hi && keys[2 * i + 1] < lo)) low = mid + 1;
+        else high = mid;
+      }
+      const i = order[low];
+      if (i === undefined || keys[2 * i] !== hi || keys[2 * i + 1] !== lo) return undefined;
+      return { i, before: low, chars: charsBefore[low] ?? 0 };
+    }
+    let found = -1;
+    let before = 0;
+    let chars = 0;
+    for (let i = 0; i < t.endpoints.length; i++) {
+      const h = keys[2 * i];
+      if (h < hi || (h === hi && keys[2 * i + 1] < lo)) {
+        before++;
+        chars += t.endpoints[i].chars;
+      } else if (h === hi && keys[2 * i + 1] === lo && found < 0) found = i;
+    }
+    return found < 0 ? undefined : { i: found, before, chars };
   };
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
@@ -716,26 +769,15 @@ function skimmedLines(
     if (known) return known;
     const block = blocks.get(SEP_PREFIX);
     if (!block || !chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
-    const { keys, order, charsBefore } = endpointsInOrder();
-    const [hi, lo] = nameKey;
-    // The first place whose key is not below the name's.
-    let low = 0;
-    let high = order.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const i = order[mid];
-      if (keys[2 * i] < hi || (keys[2 * i] === hi && keys[2 * i + 1] < lo)) low = mid + 1;
-      else high = mid;
-    }
-    const i = order[low];
-    const c = t.endpoints[i];
-    if (i === undefined || !c || keys[2 * i] !== hi || keys[2 * i + 1] !== lo) return undefined;
+    const place = endpointPlace(nameKey[0], nameKey[1]);
+    const c = place && t.endpoints[place.i];
+    if (!place || !c) return undefined;
     const x = new Measured(name, c.port);
     x.count = c.count;
     x.chars = c.chars;
     // Every endpoint chain's name is as long (the prefix and 16 characters), so is each declaration before it.
-    x.declAt = block.declAt + low * (name.length + 10);
-    x.runAt = block.runAt + (charsBefore[low] ?? 0);
+    x.declAt = block.declAt + place.before * (name.length + 10);
+    x.runAt = block.runAt + place.chars;
     x.source = source;
     endpointChains.set(name, x);
     return x;
@@ -772,6 +814,12 @@ function skimmedLines(
         };
       }
       return kind(prefixOf(name)).get(name);
+    },
+    // As `find(name) !== undefined`: a chain the skim named has a place in its kind's block (every kind has one).
+    has(name) {
+      if (!SERVICE_CHAIN.test(name)) return false;
+      if (whole) return whole.layout?.find(name) !== undefined;
+      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : t.named.has(name);
     },
   };
   return {
@@ -1035,6 +1083,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     nat: TableText,
     filter: TableText,
   ): void => {
+    kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
     const svcChain = chainHash('KUBE-SVC-', spn, protocol);

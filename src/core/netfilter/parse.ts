@@ -597,6 +597,11 @@ export interface ChainLayout {
   ):
     | { readonly declAt: number; readonly runAt: number; readonly count: number; readonly rules: readonly string[] }
     | undefined;
+  /**
+   * Whether {@link find} knows `name`, answered without making what it would give (KUBE-SERVICES is checked for its
+   * 10,000s of targets before a packet reads one). Absent: `find` is asked.
+   */
+  has?(name: string): boolean;
 }
 
 export interface LazyScanner {
@@ -855,7 +860,8 @@ class LaidOutChains extends Map<string, MutableChain> {
   }
   override has(name: string): boolean {
     // Without asking where it is declared: a layout may know that before it knows where (kube-proxy's skimmed table).
-    return super.has(name) || this.layout.find(name) !== undefined || this.plain.has(name);
+    const layout = this.layout;
+    return super.has(name) || (layout.has ? layout.has(name) : layout.find(name) !== undefined) || this.plain.has(name);
   }
   override get size(): number {
     return super.size + this.layout.names.length - this.layout.builtins.length;

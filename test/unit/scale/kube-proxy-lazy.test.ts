@@ -121,8 +121,12 @@ describe("kube-proxy's Service chains are written out only when read", () => {
             assert.equal(text.slice(span.start, span.end), `:${chain.name} - [0:0]`);
           }
         for (const p of placed) assert.equal(text.slice(p.start, p.end), p.text);
-        // The text made from the measured runs is the text of a generation that writes every line out.
-        const again = buildNodeRules(t, node, {}, newRulesMemo()).text;
+        // The text made from the measured runs is the text of a generation that writes every line out (of a model of
+        // its own: the data planes of one model share the generator's output).
+        const other = cluster(edit).topology;
+        const otherNode = other.nodes.find((n) => n.name === node.name);
+        assert.ok(otherNode);
+        const again = buildNodeRules(other, otherNode, {}, newRulesMemo()).text;
         assert.equal(again, text);
       }
     });
@@ -171,7 +175,10 @@ describe("kube-proxy's Service chains are named only for a reader of them", () =
 
   it('endpoint chains looked up by name, in any order, are where the full text declares and writes them', () => {
     const t = cluster().topology;
-    const text = buildNodeRules(t, t.nodes[0], {}, newRulesMemo()).text;
+    // The full text from a model of its own: the same model's generator output, once written whole, is what the
+    // lookups below would read (the data planes of one model share it).
+    const other = cluster().topology;
+    const text = buildNodeRules(other, other.nodes[0], {}, newRulesMemo()).text;
     const names = [...new Set(text.match(/KUBE-SEP-[A-Z2-7]{16}/g))];
     assert.ok(names.length > 400);
     // Looked up before anything reads the table's list of chains (which would lay the table out whole).

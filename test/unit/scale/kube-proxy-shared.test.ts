@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
+import type { Topology } from '../../../src/core/model/types';
+import { generateKubeProxyTables, kubeProxyWork, newGenerateMemo } from '../../../src/core/kubeproxy/generate';
+import { kubeProxyInput } from '../../../src/core/dataplane/kube-proxy';
+import { netpathCluster } from '../../../bench/cluster';
+
+/**
+ * kube-proxy's lines are generated once per model: the data planes compiled for it (the rules' probes, then a
+ * trace's: `netpath trace` and the editor analyse first) share the generator's output, so a trace after the analysis
+ * writes the Service ports it enters and not every port of the cluster again. Counted, never timed.
+ */
+const model = (services: number): Topology =>
+  analyse([{ path: 'c.yaml', text: netpathCluster({ name: 'shared', nodes: 12, pods: 4 * services, services }) }])
+    .topology;
+
+/** The Service ports a pod-to-Service trace writes on a data plane of its own, after one trace on another. */
+function portsWrittenBySecondDataPlane(t: Topology): number {
+  // As the nat.pod-to-pod rule's probes: a pod-to-pod trace meets KUBE-SERVICES on the nodes it crosses.
+  const pods = t.pods;
+  const first = traceFlow(
+    t,
+    { from: `pod/${pods[0].id}`, to: `pod/${pods[pods.length - 1].id}:http` },
+    compileDataPlane(t),
+  );
+  assert.ok(first.result?.paths.every((p) => p.disposition === 'delivered'));
+  const dp = compileDataPlane(t);
+  kubeProxyWork.servicePortsWritten = 0;
+  const out = traceFlow(t, { from: `pod/${pods[0].id}`, to: 'svc/svc1:http' }, dp);
+  assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+  return kubeProxyWork.servicePortsWritten;
+}
+
+describe("kube-proxy's lines are generated once per model", () => {
+  it('a trace on a second data plane writes only the Service port it enters, however many Services there are', () => {
+    // Its one port written again for its chains' text (the skim of every port was the first data plane's).
+    assert.equal(portsWrittenBySecondDataPlane(model(60)), 1);
+    assert.equal(portsWrittenBySecondDataPlane(model(120)), 1);
+  });
+
+  it("a trace to one Service places its endpoint chains without sorting the cluster's", () => {
+    const t = model(60);
+    kubeProxyWork.endpointKeySorts = 0;
+    const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, compileDataPlane(t));
+    assert.ok(out.result?.paths.length);
+    assert.equal(kubeProxyWork.endpointKeySorts, 0);
+  });
+});
+
+describe("a skimmed nat table's layout answers `has` as `find` does", () => {
+  it('for every chain of the full table, before and after its kinds are placed, and for names it lacks', () => {
+    const t = model(40);
+    const node = t.nodes[0];
+    const input = kubeProxyInput(t, node, 4);
+    const names = generateKubeProxyTables(input, newGenerateMemo()).nat.names;
+    assert.ok(names.some((n) => n.startsWith('KUBE-SEP-')) && names.some((n) => n.startsWith('KUBE-SVC-')));
+    const layout = generateKubeProxyTables(input, newGenerateMemo()).nat.layout;
+    assert.ok(layout?.has, 'the table is skimmed');
+    const lacking = ['KUBE-SEP-AAAAAAAAAAAAAAAA', 'KUBE-SVC-7777777777777777', 'KUBE-FW-', 'KUBE-SERVICES', 'FOO'];
+    const all = [...names, ...lacking];
+    // Twice: the second time after every chain found was placed (its kind's names sorted, its offsets read).
+    for (let pass = 0; pass < 2; pass++) {
+      for (const name of all) assert.equal(layout.has(name), layout.find(name) !== undefined, `${name} (pass ${pass})`);
+      for (const name of all) assert.ok((layout.find(name)?.declAt ?? 0) >= 0);
+    }
+  });
+});
