@@ -184,15 +184,35 @@ function nftSiblingKey(
   packet: FilterPacket,
   ctx: FilterContext,
   part: HookPart | undefined,
-  plan: readonly Step[],
+  plan: Plan,
 ): string | undefined {
   if (packet.bridgeFrame) return undefined;
   const common = siblingKey(hook, packet, ctx);
   if (common === undefined) return undefined;
-  const chains = plan.map((st) =>
+  return `${common}|${part ?? ''}|${packet.netdevIngress ?? ''}|${plan.chains}`;
+}
+
+/** The steps of a hook, with the chains they run as text (part of the {@link nftSiblingKey}). */
+interface Plan {
+  readonly steps: readonly Step[];
+  readonly chains: string;
+}
+
+function planOf(steps: readonly Step[]): Plan {
+  const chains = steps.map((st) =>
     st.kind === 'nft' ? `${st.chain.table.family} ${st.chain.table.name} ${st.chain.chain.name}` : st.table,
   );
-  return `${common}|${part ?? ''}|${packet.netdevIngress ?? ''}|${chains.join(',')}`;
+  return { steps, chains: chains.join(',') };
+}
+
+/**
+ * What the steps of a hook depend on, for a packet that crosses no bridge: the hook, the family, the part, and the
+ * device whose netdev ingress chains run (the same list of chains for every path that asks).
+ */
+function planKey(hook: Hook, packet: FilterPacket, part: HookPart | undefined): string {
+  const ingress =
+    hook === 'PREROUTING' && packet.inIface && !packet.bridged && packet.netdevIngress !== 'none' ? packet.inIface : '';
+  return `${hook}|${packet.family}|${part ?? ''}|${packet.netdevIngress ?? ''}|${ingress}`;
 }
 
 export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }: NftablesFilterInput): PacketFilter {
@@ -300,6 +320,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
   ];
   // Per node (its addresses are in the context): the endpoint paths of a Service cross its hooks as siblings.
   const siblings = new SiblingAnswers<FilterContext>();
+  const plans = new Map<string, Plan>();
   const inOwn = (span: Span): boolean =>
     !!own && span.file === own.span.file && span.start >= own.span.start && span.start < own.span.end;
   return {
@@ -328,7 +349,15 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
         },
       ];
       const done: FilterOutcome[] = [];
-      const plan = steps(hook, packet, part);
+      // The steps of a hook are the same for every path that asks with the same devices (a frame crossing a bridge
+      // has its ports in them: not kept).
+      let plan: Plan | undefined;
+      if (packet.bridgeFrame) plan = planOf(steps(hook, packet, part));
+      else {
+        const k = planKey(hook, packet, part);
+        plan = plans.get(k);
+        if (!plan) plans.set(k, (plan = planOf(steps(hook, packet, part))));
+      }
       const key = nftSiblingKey(hook, packet, ctx, part, plan);
       const answered = siblings.answer(key, packet, ctx);
       if (answered) return answered;
@@ -343,7 +372,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
         else recorder.alike = false;
         return result;
       };
-      for (const step of plan) {
+      for (const step of plan.steps) {
         const next: Live[] = [];
         for (const l of live) {
           if (step.nat && (l.natDone || l.conntrack.state !== 'NEW')) {
