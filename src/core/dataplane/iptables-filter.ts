@@ -10,7 +10,6 @@ import {
   siblingAnswersAlike,
   siblingContextAlike,
   siblingKey,
-  type SiblingQuestion,
 } from '../netfilter/evaluate';
 import type { Chain, EvalContext, Hook, NatRecord, Ruleset } from '../netfilter/types';
 import { rulesMentioningOf } from '../netfilter/chains';
@@ -29,6 +28,7 @@ import type {
 } from './filter';
 import { TABLES_BEFORE_POLICY, inHookPart, iptablesPriority } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
+import { SiblingAnswers } from './siblings';
 import type { NodeRules, RulesBlock } from './types';
 
 export interface IptablesFilter extends PacketFilter {
@@ -82,60 +82,10 @@ function rememberedBySearch(
   return out;
 }
 
-/** An evaluation kept for the sibling packets it answers (see `SiblingQuestion` in src/core/netfilter/evaluate.ts). */
-interface SiblingAnswer {
-  readonly ctx: EvalContext;
-  readonly questions: readonly SiblingQuestion[];
-  readonly result: FilterResult;
-}
-
-/** How many evaluations of one kind of packet are kept (siblings the rules tell apart), and of how many kinds. */
-const SIBLING_ANSWERS_PER_KEY = 8;
-const SIBLING_KEYS = 4096;
-
-/**
- * An outcome's packet as a sibling's: the sibling's packet (its destination and devices, which the rules read only
- * through the questions and never write: a DNAT answers no sibling) with what the rules write kept (the mark, a
- * source NAT's address and port). Field by field: this runs for every sibling outcome.
- */
-function asSibling(outcome: FilterPacket, sibling: FilterPacket): FilterPacket {
-  const p: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
-    family: sibling.family,
-    proto: sibling.proto,
-    src: outcome.src,
-    dst: sibling.dst,
-    mark: outcome.mark,
-  };
-  if (outcome.sport !== undefined) p.sport = outcome.sport;
-  if (sibling.dport !== undefined) p.dport = sibling.dport;
-  if (sibling.inIface !== undefined) p.inIface = sibling.inIface;
-  if (sibling.outIface !== undefined) p.outIface = sibling.outIface;
-  if (sibling.bridged !== undefined) p.bridged = sibling.bridged;
-  if (sibling.bridgeFrame !== undefined) p.bridgeFrame = sibling.bridgeFrame;
-  if (sibling.netdevIngress !== undefined) p.netdevIngress = sibling.netdevIngress;
-  return p;
-}
-
 export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
   const ruleset = rules.ruleset;
   // Per node (its addresses are in the context): the endpoint paths of a Service cross its hooks as siblings.
-  const siblings = new Map<string, SiblingAnswer[]>();
-  const answerOf = (kept: readonly SiblingAnswer[] | undefined, packet: FilterPacket, ctx: EvalContext) => {
-    if (kept)
-      for (const a of kept)
-        if (siblingContextAlike(a.ctx, ctx) && siblingAnswersAlike(a.questions, packet, a.ctx))
-          return {
-            outcomes: a.result.outcomes.map((o) => ({
-              probability: o.probability,
-              verdict: o.verdict,
-              packet: asSibling(o.packet, packet),
-              nat: o.nat,
-              decisions: o.decisions,
-              problems: o.problems,
-            })),
-          };
-    return undefined;
-  };
+  const siblings = new SiblingAnswers<EvalContext>();
   /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
   const remembersOf = (r: NatRecord): FilterNat['remembers'] => {
     // Only a rule that sets a recent list remembers: look at that rule alone before reading the whole ruleset
@@ -201,8 +151,7 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
           : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
       const context = tables ? { ...ctx, tables } : ctx;
       const key = siblingKey(hook, packet, context);
-      const kept = key === undefined ? undefined : siblings.get(key);
-      const answered = answerOf(kept, packet, context);
+      const answered = siblings.answer(key, packet, context);
       if (answered) return answered;
       const { result, questions } = evaluateHookForSiblings(ruleset, hook, packet, context);
       const res = placeHookResult(rules, result);
@@ -221,12 +170,12 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
             : o.nat,
         })),
       };
-      if (key !== undefined && questions) {
-        if (!kept && siblings.size >= SIBLING_KEYS) siblings.clear();
-        const entry: SiblingAnswer = { ctx: context, questions, result: filtered };
-        if (!kept) siblings.set(key, [entry]);
-        else if (kept.length < SIBLING_ANSWERS_PER_KEY) kept.push(entry);
-      }
+      if (key !== undefined && questions)
+        siblings.keep(
+          key,
+          (sibling, ctx) => siblingContextAlike(context, ctx) && siblingAnswersAlike(questions, sibling, context),
+          filtered,
+        );
       return filtered;
     },
     authorAt(span: Span): RulesBlock['author'] | undefined {

@@ -7,10 +7,20 @@
  * a new connection and only until one of them translated it. The text is kube-proxy's nft tables, the node's own
  * nft text, then the iptables-save text.
  */
-import { HOOK_TABLES, evaluateHook } from '../netfilter/evaluate';
-import type { DecisionEffect, Hook, Ruleset, TableName } from '../netfilter/types';
+import {
+  HOOK_TABLES,
+  evaluateHook,
+  evaluateHookForSiblings,
+  siblingAnswersAlike,
+  siblingContextAlike,
+  siblingKey,
+  type SiblingQuestion,
+} from '../netfilter/evaluate';
+import type { DecisionEffect, EvalContext, Hook, Ruleset, TableName } from '../netfilter/types';
 import {
   evaluateNftHook,
+  nftSiblingAnswersAlike,
+  type NftSiblingRecorder,
   nftHookChains,
   nftIngressChains,
   nftBridgeChains,
@@ -39,6 +49,7 @@ import { inHookPart, iptablesPriority } from './filter';
 import { placeHookResult, placeRulesSpan } from './node-rules';
 import type { NodeRules, RulesBlock } from './types';
 import type { SharedKubeProxyNft } from './kube-proxy-nft-share';
+import { SiblingAnswers } from './siblings';
 
 /** The CIDR an address interval is, if it is one (`10.0.0.0 - 10.255.255.255` is `10.0.0.0/8`). */
 function rangePrefix(family: 4 | 6, lo: bigint, hi: bigint): Prefix | undefined {
@@ -163,6 +174,47 @@ function inPart(st: Step, part: HookPart | undefined): boolean {
   return inHookPart(st.priority, st.kind === 'nft', part);
 }
 
+/**
+ * What sibling packets (a Service's endpoint paths at one hook of a node: see src/core/dataplane/siblings.ts) have in
+ * common at `hook`, as text, with the chains that run for them (a netdev ingress chain is the device's); undefined for a
+ * frame crossing a bridge, whose bridge chains read the ports as the devices.
+ */
+function nftSiblingKey(
+  hook: Hook,
+  packet: FilterPacket,
+  ctx: FilterContext,
+  part: HookPart | undefined,
+  plan: Plan,
+): string | undefined {
+  if (packet.bridgeFrame) return undefined;
+  const common = siblingKey(hook, packet, ctx);
+  if (common === undefined) return undefined;
+  return `${common}|${part ?? ''}|${packet.netdevIngress ?? ''}|${plan.chains}`;
+}
+
+/** The steps of a hook, with the chains they run as text (part of the {@link nftSiblingKey}). */
+interface Plan {
+  readonly steps: readonly Step[];
+  readonly chains: string;
+}
+
+function planOf(steps: readonly Step[]): Plan {
+  const chains = steps.map((st) =>
+    st.kind === 'nft' ? `${st.chain.table.family} ${st.chain.table.name} ${st.chain.chain.name}` : st.table,
+  );
+  return { steps, chains: chains.join(',') };
+}
+
+/**
+ * What the steps of a hook depend on, for a packet that crosses no bridge: the hook, the family, the part, and the
+ * device whose netdev ingress chains run (the same list of chains for every path that asks).
+ */
+function planKey(hook: Hook, packet: FilterPacket, part: HookPart | undefined): string {
+  const ingress =
+    hook === 'PREROUTING' && packet.inIface && !packet.bridged && packet.netdevIngress !== 'none' ? packet.inIface : '';
+  return `${hook}|${packet.family}|${part ?? ''}|${packet.netdevIngress ?? ''}|${ingress}`;
+}
+
 export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }: NftablesFilterInput): PacketFilter {
   const kp = kubeProxy ?? parseNftRuleset(nftText, rulesFile, 0);
   const mine = own ? parseNftRuleset(own.text, OWN, 0) : undefined;
@@ -266,6 +318,9 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
       : []),
     ...iptables.blocks.map((b) => ({ ...b, start: b.start + shift, end: b.end + shift })),
   ];
+  // Per node (its addresses are in the context): the endpoint paths of a Service cross its hooks as siblings.
+  const siblings = new SiblingAnswers<FilterContext>();
+  const plans = new Map<string, Plan>();
   const inOwn = (span: Span): boolean =>
     !!own && span.file === own.span.file && span.start >= own.span.start && span.start < own.span.end;
   return {
@@ -294,7 +349,30 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
         },
       ];
       const done: FilterOutcome[] = [];
-      for (const step of steps(hook, packet, part)) {
+      // The steps of a hook are the same for every path that asks with the same devices (a frame crossing a bridge
+      // has its ports in them: not kept).
+      let plan: Plan | undefined;
+      if (packet.bridgeFrame) plan = planOf(steps(hook, packet, part));
+      else {
+        const k = planKey(hook, packet, part);
+        plan = plans.get(k);
+        if (!plan) plans.set(k, (plan = planOf(steps(hook, packet, part))));
+      }
+      const key = nftSiblingKey(hook, packet, ctx, part, plan);
+      const answered = siblings.answer(key, packet, ctx);
+      if (answered) return answered;
+      // The questions the rules ask of the fields siblings differ in, nftables' and iptables' (per outcome's context).
+      const recorder: NftSiblingRecorder | undefined = key === undefined ? undefined : { questions: [], alike: true };
+      const iptQuestions: { readonly questions: readonly SiblingQuestion[]; readonly ctx: EvalContext }[] = [];
+      const iptEvaluate = (table: TableName, p: FilterPacket, c: EvalContext) => {
+        const ruleset = { tables: { [table]: iptables.ruleset.tables[table] } } as Ruleset;
+        if (!recorder) return evaluateHook(ruleset, hook, p, c);
+        const { result, questions } = evaluateHookForSiblings(ruleset, hook, p, c);
+        if (questions) iptQuestions.push({ questions, ctx: c });
+        else recorder.alike = false;
+        return result;
+      };
+      for (const step of plan.steps) {
         const next: Live[] = [];
         for (const l of live) {
           if (step.nat && (l.natDone || l.conntrack.state !== 'NEW')) {
@@ -310,6 +388,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
                   step.bridge ? bridgePacket(l.packet) : l.packet,
                   c,
                   [step.chain],
+                  recorder,
                 ).outcomes.map((o) => ({
                   o: {
                     probability: o.probability,
@@ -342,15 +421,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
                     ...(o.conntrack.snat ? { snat: true } : {}),
                   },
                 }))
-              : placeHookResult(
-                  iptables,
-                  evaluateHook(
-                    { tables: { [step.table]: iptables.ruleset.tables[step.table] } } as Ruleset,
-                    hook,
-                    l.packet,
-                    c,
-                  ),
-                ).outcomes.map((o) => ({
+              : placeHookResult(iptables, iptEvaluate(step.table, l.packet, c)).outcomes.map((o) => ({
                   o: {
                     probability: o.probability,
                     verdict: o.verdict,
@@ -383,7 +454,7 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
         live = next;
       }
       for (const l of live) done.push(l);
-      return {
+      const result: FilterResult = {
         outcomes: done.map((o) => ({
           probability: o.probability,
           verdict: o.verdict,
@@ -393,6 +464,18 @@ export function nftablesFilter({ nftText, own, iptables, rulesFile, kubeProxy }:
           problems: o.problems,
         })),
       };
+      if (key !== undefined && recorder?.alike && done.every((o) => o.problems.length === 0)) {
+        const { questions } = recorder;
+        siblings.keep(
+          key,
+          (sibling, c) =>
+            siblingContextAlike(ctx, c) &&
+            nftSiblingAnswersAlike(questions, sibling) &&
+            iptQuestions.every((q) => siblingAnswersAlike(q.questions, sibling, q.ctx)),
+          result,
+        );
+      }
+      return result;
     },
     authorAt(span: Span): RulesBlock['author'] | undefined {
       if (inOwn(span)) return 'node-nftables';

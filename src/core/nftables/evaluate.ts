@@ -79,6 +79,27 @@ interface Env {
   readonly maxDepth: number;
   /** The priority of the base chain being walked. */
   readonly priority?: number;
+  /** Set when the caller wants to answer sibling packets from this evaluation (see {@link NftSiblingRecorder}). */
+  readonly recorder?: NftSiblingRecorder;
+}
+
+/**
+ * The questions an evaluation asked of the fields a sibling packet may differ in (its destination and devices: see
+ * `SiblingQuestion` in src/core/netfilter/evaluate.ts, the iptables evaluator's same design), each a set lookup or
+ * match with what it answered; `alike` is cleared by what answers no sibling: a DNAT or redirect (its record names the
+ * destination), a dynamic set updated with a sibling field, a numgen split (it spends the walk's budget of paths).
+ */
+export interface NftSiblingRecorder {
+  readonly questions: NftSiblingQuestion[];
+  alike: boolean;
+}
+
+/** A match or map lookup that read a sibling field, as the evaluation saw it, and what it answered. */
+export interface NftSiblingQuestion {
+  readonly env: Env;
+  readonly item: Extract<NftItem, { kind: 'match' | 'vmap' }>;
+  readonly state: State;
+  readonly answer: readonly ItemResult[];
 }
 
 /** A base chain on a hook, with its table: what runs, in order. */
@@ -160,6 +181,7 @@ export function evaluateNftHook(
   ctx: NftEvalContext,
   /** Run only these base chains (a caller interleaving them with another filter's tables by priority). */
   only?: readonly NftHookChain[],
+  recorder?: NftSiblingRecorder,
 ): NftHookResult {
   const start: State = {
     packet: { ...packet, mark: packet.mark >>> 0 },
@@ -182,6 +204,7 @@ export function evaluateNftHook(
       hook,
       maxDepth: ctx.maxDepth ?? 64,
       priority: base.priority,
+      ...(recorder ? { recorder } : {}),
     };
     const next: { state: State; natDone: boolean }[] = [];
     for (const l of live) {
@@ -305,6 +328,8 @@ function runRule(
     for (const path of paths) {
       const all = runItem(env, item, path.s, chain.name, rule);
       // A numgen choice splits the path; once the walk's budget of paths is spent, only its likeliest sides go on.
+      // It spends the budget: a sibling answered from this evaluation would not.
+      if (all.length > 1 && env.recorder) env.recorder.alike = false;
       const r =
         all.length > 1
           ? followedSides(
@@ -425,6 +450,8 @@ function runItem(env: Env, item: NftItem, s: State, chain: string, rule: NftRule
       ];
     }
     case 'set-update': {
+      // The set would hold the sibling's field, not this packet's.
+      if (env.recorder && item.selectors.some(readsSiblingField)) env.recorder.alike = false;
       const sel = item.selectors[0];
       const v = sel && item.selectors.length === 1 ? selectorValue(env, sel, s) : undefined;
       if (v?.kind !== 'addr') return [{ kind: 'go', state: s }];
@@ -438,12 +465,63 @@ function runItem(env: Env, item: NftItem, s: State, chain: string, rule: NftRule
       ];
     }
     case 'nat':
+      // A destination translation's record names the destination (or the device's address): no sibling shares it.
+      if (env.recorder && (item.nat.kind === 'dnat' || item.nat.kind === 'redirect')) env.recorder.alike = false;
       return [natItem(env, item.nat, s, chain, rule)];
     case 'match':
-      return matchItem(env, item, s);
     case 'vmap':
-      return vmapItem(env, item.selectors, item.map, s);
+      return askedOf(env, item, s);
   }
+}
+
+/** A match or map lookup, written down as a question when it reads a sibling field and a recorder listens. */
+function askedOf(env: Env, item: Extract<NftItem, { kind: 'match' | 'vmap' }>, s: State): ItemResult[] {
+  const answer = item.kind === 'match' ? matchItem(env, item, s) : vmapItem(env, item.selectors, item.map, s);
+  if (env.recorder && item.selectors.some(readsSiblingField))
+    env.recorder.questions.push({ env: { ...env, recorder: undefined }, item, state: s, answer });
+  return answer;
+}
+
+/** Whether a selector reads a field sibling packets may differ in: the destination address, a device's name. */
+function readsSiblingField(sel: NftSelector): boolean {
+  switch (sel.kind) {
+    case 'payload':
+      return (sel.proto === 'ip' || sel.proto === 'ip6') && sel.field === 'daddr';
+    case 'meta':
+      return sel.key === 'iifname' || sel.key === 'oifname';
+    case 'fib':
+      return !sel.flags.includes('saddr');
+    case 'binop':
+      return readsSiblingField(sel.inner);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a sibling packet (this evaluation's packet with another destination and devices) gets every answer the
+ * questions got: then every rule takes it the same way. Each question is asked again of the packet as it saw it,
+ * with the sibling's fields.
+ */
+export function nftSiblingAnswersAlike(
+  questions: readonly NftSiblingQuestion[],
+  sibling: Pick<NftPacket, 'dst' | 'inIface' | 'outIface'>,
+): boolean {
+  for (const q of questions) {
+    const state: State = {
+      ...q.state,
+      packet: { ...q.state.packet, dst: sibling.dst, inIface: sibling.inIface, outIface: sibling.outIface },
+    };
+    const again =
+      q.item.kind === 'match' ? matchItem(q.env, q.item, state) : vmapItem(q.env, q.item.selectors, q.item.map, state);
+    if (again.length !== q.answer.length) return false;
+    for (let i = 0; i < again.length; i++) {
+      const a = again[i];
+      const b = q.answer[i];
+      if (a.kind !== b.kind || (a.kind === 'end' && b.kind === 'end' && a.verdict !== b.verdict)) return false;
+    }
+  }
+  return true;
 }
 
 function natItem(

@@ -9,6 +9,7 @@ export {
 } from './parse';
 export {
   evaluateNftHook,
+  nftSiblingAnswersAlike,
   nftHookChains,
   nftIngressChains,
   nftBridgeChains,
@@ -17,6 +18,8 @@ export {
   NFT_MASQUERADE_NO_ADDRESS,
   NFT_UNSUPPORTED_REACHED,
   type NftHookChain,
+  type NftSiblingQuestion,
+  type NftSiblingRecorder,
 } from './evaluate';
 export { lazyNftTable, LazyNftChains, type NftBlockAt } from './lazy';
 export type * from './types';

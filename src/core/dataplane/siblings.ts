@@ -1,0 +1,73 @@
+/**
+ * Hook evaluations kept for the sibling packets they answer, per node filter, whatever the backend: the endpoint paths
+ * of a Service cross the same hooks of a node with packets that differ only in their destination and devices, which
+ * the rules rarely tell apart (see `SiblingQuestion` in src/core/netfilter/evaluate.ts). A backend keys an evaluation
+ * by everything its rules read but those fields, and keeps with it how to tell whether a sibling gets the same answers.
+ */
+import type { FilterPacket, FilterResult } from './filter';
+
+/** How many evaluations of one kind of packet are kept (siblings the rules tell apart), and of how many kinds. */
+const SIBLING_ANSWERS_PER_KEY = 8;
+const SIBLING_KEYS = 4096;
+
+/** An evaluation kept, with whether a sibling packet and its context get every answer it got. */
+interface Kept<C> {
+  readonly answersAlike: (sibling: FilterPacket, ctx: C) => boolean;
+  readonly result: FilterResult;
+}
+
+/**
+ * An outcome's packet as a sibling's: the sibling's packet (its destination and devices, which the rules read only
+ * through the questions and never write: a DNAT answers no sibling) with what the rules write kept (the mark, a
+ * source NAT's address and port). Field by field: this runs for every sibling outcome.
+ */
+function asSibling(outcome: FilterPacket, sibling: FilterPacket): FilterPacket {
+  const p: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
+    family: sibling.family,
+    proto: sibling.proto,
+    src: outcome.src,
+    dst: sibling.dst,
+    mark: outcome.mark,
+  };
+  if (outcome.sport !== undefined) p.sport = outcome.sport;
+  if (sibling.dport !== undefined) p.dport = sibling.dport;
+  if (sibling.inIface !== undefined) p.inIface = sibling.inIface;
+  if (sibling.outIface !== undefined) p.outIface = sibling.outIface;
+  if (sibling.bridged !== undefined) p.bridged = sibling.bridged;
+  if (sibling.bridgeFrame !== undefined) p.bridgeFrame = sibling.bridgeFrame;
+  if (sibling.netdevIngress !== undefined) p.netdevIngress = sibling.netdevIngress;
+  return p;
+}
+
+/** The evaluations a node's filter keeps for siblings; `C` is the context its backend evaluates with. */
+export class SiblingAnswers<C> {
+  private readonly kept = new Map<string, Kept<C>[]>();
+
+  /** The result of a kept evaluation that answers `packet` (undefined: none does, or `key` is undefined). */
+  answer(key: string | undefined, packet: FilterPacket, ctx: C): FilterResult | undefined {
+    const list = key === undefined ? undefined : this.kept.get(key);
+    if (list)
+      for (const a of list)
+        if (a.answersAlike(packet, ctx))
+          return {
+            outcomes: a.result.outcomes.map((o) => ({
+              probability: o.probability,
+              verdict: o.verdict,
+              packet: asSibling(o.packet, packet),
+              nat: o.nat,
+              decisions: o.decisions,
+              problems: o.problems,
+            })),
+          };
+    return undefined;
+  }
+
+  /** Keeps an evaluation of the packets of `key` for the siblings `answersAlike` says it answers. */
+  keep(key: string, answersAlike: Kept<C>['answersAlike'], result: FilterResult): void {
+    const list = this.kept.get(key);
+    if (!list && this.kept.size >= SIBLING_KEYS) this.kept.clear();
+    const entry: Kept<C> = { answersAlike, result };
+    if (!list) this.kept.set(key, [entry]);
+    else if (list.length < SIBLING_ANSWERS_PER_KEY) list.push(entry);
+  }
+}
