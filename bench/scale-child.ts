@@ -74,22 +74,32 @@ async function main(): Promise<void> {
     };
     for (const rule of RULES) time(`rule ${rule.code}`, () => rule.run(ctx));
     time('data plane problems', () => dataPlaneProblems(t, dp, texts));
-    // Traces on a fresh data plane: the first compiles what it meets (the rulesets of the nodes it crosses).
-    const fresh = compileDataPlane(t, { files: texts });
     const pod = t.pods[0]?.id;
     const svc = t.services[1]?.name;
     if (pod && svc) {
+      // The first trace after `netpath trace`'s own analysis: what the rules above compiled for this model (kube-proxy's
+      // generated lines go with the model's Services) is there already. For the record, not a target.
+      time('trace (first, after the analysis)', () =>
+        traceFlow(t, { from: `pod/${pod}`, to: `svc/${svc}:http` }, compileDataPlane(t, { files: texts })),
+      );
+    }
+    // The targets' traces run on a model of their own that no rule has read, as the editor's are (its extension host
+    // builds the model its views read, and the worker runs the rules on another): the first trace compiles everything
+    // it meets, kube-proxy's rules included. Parsed and built again outside the clock.
+    const cold = buildTopology(files, [parseYamlFile(file, text)]).topology;
+    const fresh = compileDataPlane(cold, { files: texts });
+    if (pod && svc) {
       time('trace (first, compiles what it meets)', () =>
-        traceFlow(t, { from: `pod/${pod}`, to: `svc/${svc}:http` }, fresh),
+        traceFlow(cold, { from: `pod/${pod}`, to: `svc/${svc}:http` }, fresh),
       );
       const warm: number[] = [];
       const warmCpu: number[] = [];
       for (let i = 0; i < 9; i++) {
-        const p = t.pods[(i * 7919) % t.pods.length].id;
-        const s = t.services[(i * 104729) % t.services.length].name;
+        const p = cold.pods[(i * 7919) % cold.pods.length].id;
+        const s = cold.services[(i * 104729) % cold.services.length].name;
         const t0 = performance.now();
         const c0 = cpuMs();
-        traceFlow(t, { from: `pod/${p}`, to: `svc/${s}:http` }, fresh);
+        traceFlow(cold, { from: `pod/${p}`, to: `svc/${s}:http` }, fresh);
         warm.push(performance.now() - t0);
         warmCpu.push(cpuMs() - c0);
       }
