@@ -22,7 +22,7 @@ import { globToRegExp } from '../core/language/glob';
 import { buildTopology, type BuildResult } from '../core/model/build';
 import type { SourceFile } from '../core/model/types';
 import type { Problem } from '../core/problem';
-import { AnalysisWorker, type Features } from './worker-client';
+import { AnalysisWorker, type AnalysisRun, type Features } from './worker-client';
 import { delayAfterChange } from './debounce';
 import { fileFeatures, type FileFeatures } from './features';
 import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } from './files';
@@ -30,8 +30,8 @@ import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
 import { linesOf } from './line-indexes';
-import { compactSummary } from './view-data';
-import type { CompactTopology } from '../protocol/messages';
+import { compactSummary, traceViewData } from './view-data';
+import type { CompactTopology, TraceRequest, TraceViewData } from '../protocol/messages';
 
 export interface TopologyState {
   readonly key: string;
@@ -104,8 +104,8 @@ export class Analyses implements vscode.Disposable {
   private readonly dataPlaneStage = new WeakMap<Analysis, ReadonlySet<Problem>>();
   /** The data plane stage's diagnostics (see dataPlaneStage); the model stage's go to `diagnostics`. */
   private readonly dataPlaneDiagnostics = vscode.languages.createDiagnosticCollection('netpath-dataplane');
-  /** Asks the worker that made an analysis for the topology view's summary (see summaryFor). */
-  private readonly summaries = new WeakMap<Analysis, () => Promise<CompactTopology | undefined>>();
+  /** The worker's run that made an analysis: asked for the topology view's summary and traces (see summaryFor). */
+  private readonly runs = new WeakMap<Analysis, { readonly run: AnalysisRun; readonly loaded: readonly Problem[] }>();
   /**
    * Counts what changes an analysis without any open document changing: the settings, and files added or removed on
    * disk (a new grouping). Part of readingOf, so an analysis under way since before is stopped and run again.
@@ -427,7 +427,7 @@ export class Analyses implements vscode.Disposable {
     const analysis = state.analysis;
     this.dataPlaneStage.set(analysis, new Set(found.dataPlaneStage.map((i) => found.diagnostics[i])));
     this.features.set(analysis, job.features);
-    this.summaries.set(analysis, () => job.summary(loaded.problems));
+    this.runs.set(analysis, { run: job, loaded: loaded.problems });
     if (state.forgotten) return state.analysis;
     state.analysed = state.reading;
     // The severity settings as they are now (they may have changed during the analysis: see republish).
@@ -585,7 +585,16 @@ export class Analyses implements vscode.Disposable {
    * built here when the worker cannot answer.
    */
   async summaryFor(analysis: Analysis): Promise<CompactTopology> {
-    return (await this.summaries.get(analysis)?.()) ?? compactSummary(analysis);
+    const asked = this.runs.get(analysis);
+    return (await asked?.run.summary(asked.loaded)) ?? compactSummary(analysis);
+  }
+
+  /**
+   * The trace view's data for `request` on an analysis: traced by the worker that made it, on its model, where the
+   * analysis's nat.* rules already generated kube-proxy's rules; traced here when the worker cannot answer.
+   */
+  async traceFor(analysis: Analysis, request: TraceRequest): Promise<TraceViewData> {
+    return (await this.runs.get(analysis)?.run.trace(request)) ?? traceViewData(analysis, request);
   }
 
   /** The analysis a document belongs to, analysed now if it never was. */

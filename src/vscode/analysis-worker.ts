@@ -11,8 +11,10 @@
  * its compiled code, for the newer job already waiting in its queue (see worker-client.ts, which still ends the
  * thread when a step outlasts its grace period).
  *
- * It keeps its last analysis, so what the topology view draws (view-data.ts's summary) is computed here from the
- * model it already has: the extension host would otherwise build the whole model again (seconds on 15,000 pods).
+ * It keeps its last analysis, so what the topology view draws (view-data.ts's summary) and the trace view's traces are
+ * computed here from the model it already has: the extension host would otherwise build the whole model again
+ * (seconds on 15,000 pods), and a trace there would generate kube-proxy's rules again, which this model's nat.*
+ * rules have generated already (they go with the model's Services).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
@@ -25,7 +27,8 @@ import {
 } from '../core';
 import { allFeatures } from './features';
 import { ParseCache } from './parse-cache';
-import { compactSummary } from './view-data';
+import { compactSummary, traceViewData } from './view-data';
+import type { TraceRequest, TraceViewData } from '../protocol/messages';
 
 /** What the extension sends: the files as read (open documents' unsaved text included) and the severity overrides. */
 export interface AnalysisJob {
@@ -49,7 +52,15 @@ export interface SummaryRequest {
   readonly loaded: readonly Problem[];
 }
 
-export type WorkerRequest = AnalysisJob | SummaryRequest;
+/** The trace view's data for `trace` on the model of job `job` (view-data.ts's traceViewData), answered with `request`. */
+export interface TraceViewRequest {
+  readonly kind: 'trace';
+  readonly request: number;
+  readonly job: number;
+  readonly trace: TraceRequest;
+}
+
+export type WorkerRequest = AnalysisJob | SummaryRequest | TraceViewRequest;
 
 const errorText = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
 
@@ -68,7 +79,7 @@ const cancelled = (id: number): boolean => cancelFlag !== undefined && Atomics.l
 /** Each file's parse, until its text changes (the thread lives from one analysis to the next unless one is stopped). */
 const parses = new ParseCache();
 
-/** The last analysis made here, until the next job: the summary is computed from its model. */
+/** The last analysis made here, until the next job: summaries and traces are computed from its model. */
 let last: { readonly id: number; readonly analysis: Analysis } | undefined;
 
 function summary(r: SummaryRequest): void {
@@ -86,8 +97,22 @@ function summary(r: SummaryRequest): void {
   }
 }
 
+function trace(r: TraceViewRequest): void {
+  if (last?.id !== r.job) {
+    parentPort?.postMessage({ id: r.job, request: r.request, trace: null });
+    return;
+  }
+  try {
+    const data: TraceViewData = traceViewData(last.analysis, r.trace);
+    parentPort?.postMessage({ id: r.job, request: r.request, trace: data });
+  } catch (err) {
+    parentPort?.postMessage({ id: r.job, request: r.request, trace: null, traceError: errorText(err) });
+  }
+}
+
 parentPort?.on('message', (message: WorkerRequest) => {
   if (message.kind === 'summary') return summary(message);
+  if (message.kind === 'trace') return trace(message);
   const job = message;
   let analysis;
   // The model of an earlier job is not kept past the start of the next (memory: one model per thread).

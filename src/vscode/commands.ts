@@ -72,13 +72,17 @@ const validateEndpoint = (text: string) => {
   return parsed.ok ? undefined : parsed.message;
 };
 
-/** Asks for whatever the arguments leave open: source, destination, protocol. */
-async function traceRequest(t: Topology, arg: Target | undefined): Promise<TraceRequest | undefined> {
+/**
+ * The flow to trace: `arg`'s, asking for whatever it leaves open (source, destination, protocol). `model` gives the topology to choose from, asked for
+ * only when there is a choice to make: the extension host builds its model then (a trace with all it needs, from a
+ * CodeLens or the walkthrough, is traced by the analysis worker on its own model, and builds none here).
+ */
+async function traceRequest(model: () => Topology, arg: Target | undefined): Promise<TraceRequest | undefined> {
   let from = arg?.from;
   if (!from) {
     const picked = await pickEndpoint(
       'Trace Packet: from where? (1/3)',
-      sourceChoices(t),
+      sourceChoices(model()),
       'an address, e.g. 10.244.1.10 or 192.168.56.100',
       validateEndpoint,
     );
@@ -90,7 +94,7 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
   if (!to) {
     const picked = await pickEndpoint(
       `Trace Packet: from ${from} to where? (2/3)`,
-      destinationChoices(t, from),
+      destinationChoices(model(), from),
       'ip:port, e.g. 10.96.0.10:80 or [fd00::a]:80',
       validateEndpoint,
     );
@@ -101,7 +105,7 @@ async function traceRequest(t: Topology, arg: Target | undefined): Promise<Trace
   // A Service without a port (e.g. from the topology view's context menu): pick one of its ports.
   const svc = /^svc\/(?:([^/:]+)\/)?([^/:]+)$/.exec(to);
   if (svc) {
-    const service = t.services.find((x) => x.name === svc[2] && x.namespace === (svc[1] ?? 'default'));
+    const service = model().services.find((x) => x.name === svc[2] && x.namespace === (svc[1] ?? 'default'));
     const ports = service?.ports ?? [];
     const port =
       ports.length === 1
@@ -207,7 +211,7 @@ export const COMMANDS: Record<string, (s: Services, arg?: Target) => Promise<unk
       void vscode.window.showWarningMessage('NetPath: this file is not part of a NetPath topology.');
       return undefined;
     }
-    const request = await traceRequest(analysis.topology, arg);
+    const request = await traceRequest(() => analysis.topology, arg);
     if (!request) return undefined;
     return views.open({ view: 'trace', file: doc.uri.toString(), request });
   },

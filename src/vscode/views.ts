@@ -13,7 +13,6 @@ import { isVerifyReportData, isViewState, isWebviewMessage } from '../protocol/v
 import type { Analyses } from './analyses';
 import { textOf } from './analyses';
 import { log } from './log';
-import { traceViewData } from './view-data';
 import { reachExplain, reachExport, reachView, type ReachView } from './reach-data';
 import { reachOptions } from './policy-options';
 import { post, renderHtml, VIEW_TYPES, webviewOptions } from './webview';
@@ -238,7 +237,7 @@ export class Views implements vscode.Disposable {
       message = {
         type: 'trace',
         state,
-        data: traceViewData(analysis, state.request),
+        data: await this.analyses.traceFor(analysis, state.request),
       };
     await post(panel, message);
   }

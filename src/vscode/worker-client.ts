@@ -8,9 +8,9 @@
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { analyse, type PolicyOptions, type Problem, type SeverityOverrides, type SourceFile } from '../core';
-import type { AnalysisJob, SummaryRequest } from './analysis-worker';
+import type { AnalysisJob, SummaryRequest, TraceViewRequest } from './analysis-worker';
 import type { FileFeatures } from './features';
-import type { CompactTopology } from '../protocol/messages';
+import type { CompactTopology, TraceRequest, TraceViewData } from '../protocol/messages';
 
 /** The outline and lenses of each file of an analysis, by path. */
 export type Features = Readonly<Record<string, FileFeatures>>;
@@ -44,6 +44,11 @@ export interface AnalysisRun {
    * stopped, a newer job started there since): then the caller builds it from the model.
    */
   summary(loaded: readonly Problem[]): Promise<CompactTopology | undefined>;
+  /**
+   * The trace view's data for `request`, traced by the worker on the model it built (and on what the analysis's
+   * rules compiled for it); undefined when it cannot, as for `summary`: then the caller traces on its own model.
+   */
+  trace(request: TraceRequest): Promise<TraceViewData | undefined>;
   cancel(): void;
 }
 
@@ -60,10 +65,12 @@ interface Reply {
   readonly featuresError?: string;
   /** The job was cancelled and ended at a checkpoint (nothing else comes for it). */
   readonly cancelled?: boolean;
-  /** The answer to a SummaryRequest (`request`): null when the worker no longer has that job's model. */
+  /** The answer to a SummaryRequest or TraceViewRequest (`request`): null when the worker no longer has that job's model. */
   readonly request?: number;
   readonly summary?: CompactTopology | null;
   readonly summaryError?: string;
+  readonly trace?: TraceViewData | null;
+  readonly traceError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
   /** Files it parsed, and files whose parse it kept from an earlier analysis (their text unchanged). */
@@ -98,11 +105,13 @@ export class AnalysisWorker {
     | undefined;
   /** Jobs whose features have not come yet (a job's diagnostics come first, and the next job may start meanwhile). */
   private readonly featuresDue = new Map<number, (f: Features | undefined) => void>();
-  /** Summary requests not answered yet, by request number. */
-  private readonly summariesDue = new Map<number, (s: CompactTopology | undefined) => void>();
+  /** Summary and trace requests not answered yet, by request number (undefined: the thread ended first). */
+  private readonly requestsDue = new Map<number, (r: Reply | undefined) => void>();
   private nextRequest = 1;
   /** Summaries the worker answered (the extension's tests read it: Show Topology builds no model on the host). */
   summaries = 0;
+  /** Traces the worker answered (the extension's tests read it: a trace builds no model on the host). */
+  traces = 0;
   /** Threads started (the extension's tests read it: a cancelled analysis keeps its thread). */
   started = 0;
   /** Cancelled jobs the thread ended itself at a checkpoint (the extension's tests read it). */
@@ -147,6 +156,7 @@ export class AnalysisWorker {
         modelStage: Promise.resolve(undefined),
         features: Promise.resolve(undefined),
         summary: () => Promise.resolve(undefined),
+        trace: () => Promise.resolve(undefined),
         cancel: () => {},
       };
     }
@@ -173,18 +183,26 @@ export class AnalysisWorker {
       result,
       modelStage,
       features,
-      summary: (loaded) => this.summary(id, loaded),
+      summary: (loaded) => this.ask({ kind: 'summary', request: 0, job: id, loaded }, (r) => r.summary ?? undefined),
+      trace: (request) => this.ask({ kind: 'trace', request: 0, job: id, trace: request }, (r) => r.trace ?? undefined),
       cancel: () => this.pending?.id === id && this.cancel(),
     };
   }
 
-  /** Asks the thread for the summary of job `job` (undefined when the thread has ended, or moved on to another job). */
-  private summary(job: number, loaded: readonly Problem[]): Promise<CompactTopology | undefined> {
+  /**
+   * Asks the thread about the model of a job (`question.job`; its `request` number is given here) and reads the
+   * answer with `read`: undefined when the thread has ended, or moved on to another job.
+   */
+  private ask<T>(
+    question: SummaryRequest | TraceViewRequest,
+    read: (r: Reply) => T | undefined,
+  ): Promise<T | undefined> {
     if (!this.worker) return Promise.resolve(undefined);
     const request = this.nextRequest++;
-    const answer = new Promise<CompactTopology | undefined>((resolve) => this.summariesDue.set(request, resolve));
-    const message: SummaryRequest = { kind: 'summary', request, job, loaded };
-    this.worker.postMessage(message);
+    const answer = new Promise<T | undefined>((resolve) =>
+      this.requestsDue.set(request, (r) => resolve(r === undefined ? undefined : read(r))),
+    );
+    this.worker.postMessage({ ...question, request });
     return answer;
   }
 
@@ -229,8 +247,8 @@ export class AnalysisWorker {
       resolve(undefined);
       this.featuresDue.delete(id);
     }
-    for (const resolve of this.summariesDue.values()) resolve(undefined);
-    this.summariesDue.clear();
+    for (const resolve of this.requestsDue.values()) resolve(undefined);
+    this.requestsDue.clear();
   }
 
   dispose(): void {
@@ -253,10 +271,12 @@ export class AnalysisWorker {
       }
       if (r.cancelled) return;
       if (r.request !== undefined) {
-        if (r.summaryError !== undefined) this.onError(r.summaryError);
+        const error = r.summaryError ?? r.traceError;
+        if (error !== undefined) this.onError(error);
         if (r.summary) this.summaries++;
-        this.summariesDue.get(r.request)?.(r.summary ?? undefined);
-        this.summariesDue.delete(r.request);
+        if (r.trace) this.traces++;
+        this.requestsDue.get(r.request)?.(r);
+        this.requestsDue.delete(r.request);
         return;
       }
       if (r.features !== undefined || r.featuresError !== undefined) {

@@ -20,7 +20,7 @@ import {
 import type { Services } from '../../src/vscode/commands';
 import { netpathCluster } from '../../bench/cluster';
 import { analyse, groupOf, type Problem } from '../../src/core';
-import { compactSummary } from '../../src/vscode/view-data';
+import { compactSummary, traceViewData } from '../../src/vscode/view-data';
 import { topologiesOf } from '../../src/lab/files';
 
 const LAB = `apiVersion: netpath.dev/v1alpha1
@@ -483,6 +483,39 @@ suite('Analysis off the extension host thread', () => {
     assert.deepEqual(fromWorker, compactSummary(analysis), 'the worker summarises exactly as the extension host would');
     assert.equal(analyses.modelsBuilt, built + 1);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('a trace is traced by the worker on the model it analysed: none is built on the host', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'traced', nodes: 20, pods: 600, services: 20 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const worker = analyses.workerFor(state);
+    const built = analyses.modelsBuilt;
+    const answered = worker.traces;
+    const request = { from: 'pod/default/pod1', to: 'svc/svc2:http', proto: 'tcp' } as const;
+    await vscode.commands.executeCommand('netpath.tracePacket', { file: doc.uri.toString(), ...request });
+    await waitFor('the worker to trace for the view', () => worker.traces > answered || undefined, {
+      timeoutMs: 60_000,
+    });
+    assert.equal(analyses.modelsBuilt, built, 'the extension host built no model for the trace');
+    const analysis = state.analysis;
+    assert.ok(analysis, 'the topology has its analysis');
+    const fromWorker = await analyses.traceFor(analysis, request);
+    assert.ok(fromWorker.result, `the worker traced the flow: ${fromWorker.problems.join('; ')}`);
+    assert.equal(fromWorker.result.paths.length, 30, 'one path per endpoint of svc2');
+    assert.equal(analyses.modelsBuilt, built, 'asked again, still no model on the host');
+    // The same data as a trace on the model built here (which this comparison builds, once).
+    assert.deepEqual(fromWorker, traceViewData(analysis, request), 'the worker traces exactly as the extension host');
+    assert.equal(analyses.modelsBuilt, built + 1);
+    const tab = allTabs().find(
+      (t) => t.input instanceof vscode.TabInputWebview && t.label.includes('pod/default/pod1'),
+    );
+    if (tab) await vscode.window.tabGroups.close(tab);
   });
 });
 
