@@ -344,11 +344,7 @@ export class Analyses implements vscode.Disposable {
     clearTimeout(this.timers.get(state.key));
     this.timers.set(
       state.key,
-      setTimeout(() => {
-        void this.run(state);
-        // Those waiting for this analysis (see current) now wait for it to end.
-        this.wake(state);
-      }, wait),
+      setTimeout(() => void this.run(state), wait),
     );
   }
 
@@ -391,6 +387,9 @@ export class Analyses implements vscode.Disposable {
     // An edit both schedules an analysis and may ask for one at once (a command, a view): one analysis serves both.
     clearTimeout(this.timers.get(state.key));
     this.timers.delete(state.key);
+    // Those waiting for the scheduled analysis (see current) look again once this call has started it, or found the
+    // published one current: whether the timer or a caller got here first, the timer will not wake them.
+    queueMicrotask(() => this.wake(state));
     if (state.running) {
       // Asked again with nothing changed (a view or provider asking while the first analysis runs, a document opened
       // once more): the analysis under way is the answer. Stopping it would throw its work away for nothing.

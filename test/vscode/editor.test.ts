@@ -458,6 +458,32 @@ suite('Analysis off the extension host thread', () => {
     assert.ok(analyses.featuresWaited > waited, 'the answer waited for the analysis of the edited text');
   });
 
+  test('an outline waiting for a scheduled analysis is answered when a caller runs that analysis first', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'outline-run', nodes: 10, pods: 300, services: 20 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    // The edit's analysis scheduled a minute away; the outline asked for meanwhile waits for it.
+    analyses.schedule(state, 60_000);
+    await replace(doc, '- name: pod1\n', '- name: renamed1\n');
+    analyses.schedule(state, 60_000);
+    const asked = analyses.featuresFor(doc);
+    // Once the request is waiting, a command runs the analysis now (it clears the timer, which will not fire).
+    await new Promise((r) => setTimeout(r, 200));
+    await analyses.run(state);
+    const answered = await Promise.race([asked, new Promise<'none'>((r) => setTimeout(() => r('none'), 20_000))]);
+    assert.ok(answered !== 'none', 'the outline was answered once the analysis it waited for was published');
+    const pods = answered?.features.symbols.flatMap((s) => s.children).find((s) => s.name === 'pods');
+    assert.ok(
+      pods?.children.some((s) => s.name.endsWith('/renamed1')),
+      "it is the edited text's outline",
+    );
+  });
+
   test("an edit's diagnostics and outline are placed with the document's own lines: no line index of it is made", async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
