@@ -29,7 +29,7 @@ import { createFileHost, isNetPathDocument, isReadLanguage, workspaceRoots } fro
 import { log } from './log';
 import { policySettings } from './policy-options';
 import { toDiagnostic } from './convert';
-import { linesOf } from './line-indexes';
+import { lineIndexesMade, linesOf, positionsOf, rememberVersions } from './line-indexes';
 import { compactSummary, traceViewData } from './view-data';
 import type { CompactTopology, TraceRequest, TraceViewData } from '../protocol/messages';
 
@@ -113,6 +113,10 @@ export class Analyses implements vscode.Disposable {
   private generation = 0;
   /** The grouping of each workspace folder (or folder of a file outside any), until files are added or removed. */
   private readonly groupings = new Map<string, Promise<Grouping>>();
+  /** Callers of `current` waiting for a topology's scheduled analysis to start, or for the topology to be forgotten. */
+  private readonly waiting = new Map<TopologyState, Set<() => void>>();
+  /** Outline and lens requests answered only once the analysis of the text they were asked about was published. */
+  featuresWaited = 0;
 
   constructor(
     private readonly diagnostics: vscode.DiagnosticCollection,
@@ -126,6 +130,7 @@ export class Analyses implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
+    for (const state of [...this.waiting.keys()]) this.wake(state);
     for (const w of this.workers.values()) w.dispose();
     this.emitter.dispose();
     this.dataPlaneDiagnostics.dispose();
@@ -310,6 +315,7 @@ export class Analyses implements vscode.Disposable {
       state.forgotten = true;
       clearTimeout(this.timers.get(key));
       this.timers.delete(key);
+      this.wake(state);
       // Its analysis under way (if any) ends on its own worker; the worker goes with it.
       void (state.running ?? Promise.resolve()).finally(() => {
         this.workers.get(state)?.dispose();
@@ -342,6 +348,37 @@ export class Analyses implements vscode.Disposable {
     );
   }
 
+  /** Wakes the callers of `current` waiting on a topology (they look again at what it is doing). */
+  private wake(state: TopologyState): void {
+    const waiting = this.waiting.get(state);
+    this.waiting.delete(state);
+    for (const resume of waiting ?? []) resume();
+  }
+
+  /**
+   * The analysis of the documents as they are now: the published one when nothing changed since it, else the one the
+   * change scheduled, once it is published (never started here: a provider that asks after every key must not start an
+   * analysis per key). Undefined when `token` is cancelled meanwhile.
+   */
+  private async current(state: TopologyState, token?: vscode.CancellationToken): Promise<Analysis | undefined> {
+    for (;;) {
+      if (token?.isCancellationRequested) return undefined;
+      if (state.forgotten || (state.analysis && state.analysed === this.readingOf(state.base))) return state.analysis;
+      if (state.running) {
+        await state.running.catch(() => undefined);
+        continue;
+      }
+      // Nothing scheduled (what changed is not read by it): the published analysis, as analysisFor answers.
+      if (!this.timers.has(state.key)) return state.analysis ?? this.run(state);
+      await new Promise<void>((resume) => {
+        let waiting = this.waiting.get(state);
+        if (!waiting) this.waiting.set(state, (waiting = new Set()));
+        waiting.add(resume);
+        token?.onCancellationRequested(resume);
+      });
+    }
+  }
+
   /**
    * Analyse now and publish diagnostics. One analysis per topology at a time: a call while one runs waits for
    * it and, when the documents changed meanwhile, for exactly one more (never one per change).
@@ -350,6 +387,9 @@ export class Analyses implements vscode.Disposable {
     // An edit both schedules an analysis and may ask for one at once (a command, a view): one analysis serves both.
     clearTimeout(this.timers.get(state.key));
     this.timers.delete(state.key);
+    // Those waiting for the scheduled analysis (see current) look again once this call has started it, or found the
+    // published one current: whether the timer or a caller got here first, the timer will not wake them.
+    queueMicrotask(() => this.wake(state));
     if (state.running) {
       // Asked again with nothing changed (a view or provider asking while the first analysis runs, a document opened
       // once more): the analysis under way is the answer. Stopping it would throw its work away for nothing.
@@ -387,16 +427,16 @@ export class Analyses implements vscode.Disposable {
     // The core reads files over the size limit as empty, with one file.too-large warning, and confines includes
     // to the workspace folders (plus netpath.allowedFolders, honoured in trusted workspaces only).
     state.reading = this.readingOf(state.base);
-    const open = new Map(
-      vscode.workspace.textDocuments
-        .filter((d) => d.uri.scheme === state.base.scheme)
-        .map((d) => [d.uri.path, d.getText()]),
-    );
+    const docs = vscode.workspace.textDocuments.filter((d) => d.uri.scheme === state.base.scheme);
+    const open = new Map(docs.map((d) => [d.uri.path, d.getText()]));
+    const versions = new Map(docs.map((d) => [d.uri.path, d.version]));
     const host = createFileHost((p) => open.get(p), state.base);
     const loaded = await loadTopologyFiles(state.entries, host, open, {
       maxFileBytes: settings.maxFileSize,
       roots: workspaceRoots(state),
     });
+    // Their diagnostics are placed with the documents' own line starts while they stay at these versions.
+    rememberVersions(loaded.files, versions);
     const choices = policySettings(state.base);
     if (state.stale) return this.drop(state);
     // Only reading finds a file too large: said before the analysis, as the model stage shows its warning.
@@ -545,17 +585,30 @@ export class Analyses implements vscode.Disposable {
       early.set(f.path, []);
       rest.set(f.path, []);
     }
-    // Line indexes only of the files with a diagnostic (or a related place), shared with the outline and lenses.
+    // Positions from the open documents at the versions read; line indexes only of the other files with a diagnostic
+    // (or a related place), shared with the outline and lenses, and for the fixes when one is asked.
+    const positions = (file: string) =>
+      early.has(file) ? positionsOf(sources, file, (path) => this.openDocument(state, path)) : undefined;
     const texts = (file: string) => (early.has(file) ? linesOf(sources, file) : undefined);
     for (const p of found) {
       const level = severity[p.code];
       if (level === 'off') continue;
-      const lines = texts(p.span.file);
+      const lines = positions(p.span.file);
       if (!lines) continue;
-      const d = toDiagnostic(p, lines, texts, state.base, level);
+      const d = toDiagnostic(p, lines, positions, texts, state.base, level);
       (late?.has(p) ? rest : early).get(p.span.file)?.push(d);
     }
     return [early, rest];
+  }
+
+  /** The open document of a topology's scheme at `path`, if any. */
+  openDocument(state: TopologyState, path: string): vscode.TextDocument | undefined {
+    return vscode.workspace.textDocuments.find((d) => d.uri.scheme === state.base.scheme && d.uri.path === path);
+  }
+
+  /** Line indexes made of analysed texts so far (the extension's tests read it: see line-indexes.ts). */
+  get lineIndexesMade(): number {
+    return lineIndexesMade();
   }
 
   /** Analyses that read a file: a change to an included file updates every file that includes it. */
@@ -571,8 +624,17 @@ export class Analyses implements vscode.Disposable {
    * The outline and lenses of a document with the analysis they come from: as the worker computed them, or (no
    * worker, or it did not answer) from the model built here.
    */
-  async featuresFor(doc: vscode.TextDocument): Promise<{ analysis: Analysis; features: FileFeatures } | undefined> {
-    const analysis = await this.analysisFor(doc);
+  async featuresFor(
+    doc: vscode.TextDocument,
+    token?: vscode.CancellationToken,
+  ): Promise<{ analysis: Analysis; features: FileFeatures } | undefined> {
+    // VS Code asks for both right after each change. Answered with the last analysis, they placed its outline and
+    // lenses on the edited text (wrong below an added line), and the host and the workbench converted and laid them
+    // out just while the edit's own diagnostics were on their way (issue 16): they wait for the edit's analysis.
+    const state = await this.topologyFor(doc);
+    if (!state) return undefined;
+    if (state.analysis && state.analysed !== this.readingOf(state.base)) this.featuresWaited++;
+    const analysis = await this.current(state, token);
     if (!analysis) return undefined;
     const computed = await this.features.get(analysis);
     const features = computed ? (computed[doc.uri.path] ?? NO_FEATURES) : fileFeatures(analysis, doc.uri.path);

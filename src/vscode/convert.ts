@@ -1,10 +1,11 @@
 /** Core problems and spans -> VS Code diagnostics and ranges. The only place offsets become positions. */
 import * as vscode from 'vscode';
 import type { LineIndex, Problem, Span } from '../core';
+import type { Positions } from './line-indexes';
 
 export const DIAGNOSTIC_SOURCE = 'netpath';
 
-export function toRange(span: Span, lines: LineIndex): vscode.Range {
+export function toRange(span: Span, lines: Positions): vscode.Range {
   const s = lines.positionAt(span.start);
   const e = lines.positionAt(span.end);
   return new vscode.Range(s.line, s.character, e.line, e.character);
@@ -34,9 +35,15 @@ export class NetPathDiagnostic extends vscode.Diagnostic {
   }
 }
 
+/**
+ * @param lines the positions of the problem's file as analysed
+ * @param positionsIn those of any file the analysis read (its related places), undefined for one it did not
+ * @param linesOf the line indexes of the analysed texts, kept by the diagnostic for its fixes (made when one is asked)
+ */
 export function toDiagnostic(
   p: Problem,
-  lines: LineIndex,
+  lines: Positions,
+  positionsIn: (file: string) => Positions | undefined,
   linesOf: (file: string) => LineIndex | undefined,
   base: vscode.Uri,
   severityOverride?: string,
@@ -50,7 +57,7 @@ export function toDiagnostic(
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code;
   d.relatedInformation = p.related.flatMap((r) => {
-    const other = linesOf(r.span.file);
+    const other = positionsIn(r.span.file);
     return other
       ? [
           new vscode.DiagnosticRelatedInformation(

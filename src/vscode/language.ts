@@ -18,7 +18,7 @@ import {
 import type { Analyses } from './analyses';
 import type { LensData } from './features';
 import { toRange } from './convert';
-import { linesOf as sharedLinesOf } from './line-indexes';
+import { linesOf as sharedLinesOf, positionsOf, type Positions } from './line-indexes';
 import { MANIFEST_LANGUAGES } from './files';
 
 /** Outline and completion read YAML's structure; JSON has VS Code's own outline, and kubectl dumps are not typed in. */
@@ -71,7 +71,21 @@ function location(analysis: Analysis, base: vscode.Uri, span: Span): vscode.Loca
   return new vscode.Location(base.with({ path: span.file }), toRange(span, linesOf(analysis, span.file)));
 }
 
-function toSymbol(s: DocumentSymbol, lines: LineIndex): vscode.DocumentSymbol {
+/**
+ * Positions in the document as the analysis read it: its own line starts while it is at the version read (no line
+ * index of a 2.5 MB text made for its outline and lenses after each edit), else the analysed text's.
+ */
+function positionsIn(analysis: Analysis, doc: vscode.TextDocument): Positions {
+  const path = doc.uri.path;
+  return positionsOf(
+    analysis,
+    path,
+    (p) => (p === path ? doc : undefined),
+    () => doc.getText(),
+  );
+}
+
+function toSymbol(s: DocumentSymbol, lines: Positions): vscode.DocumentSymbol {
   const symbol = new vscode.DocumentSymbol(
     s.name,
     s.detail,
@@ -109,10 +123,10 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
   // The outline and the lenses come with each analysis from the worker (features.ts): VS Code asks for them after
   // every change, and building the model here for them blocked the extension host for seconds on a large file.
   const symbols: vscode.DocumentSymbolProvider = {
-    async provideDocumentSymbols(doc) {
-      const found = await analyses.featuresFor(doc);
+    async provideDocumentSymbols(doc, token) {
+      const found = await analyses.featuresFor(doc, token);
       if (!found) return undefined;
-      const lines = linesOf(found.analysis, doc.uri.path, doc);
+      const lines = positionsIn(found.analysis, doc);
       return found.features.symbols.map((s) => toSymbol(s, lines));
     },
   };
@@ -155,10 +169,10 @@ export function registerLanguageFeatures(analyses: Analyses): vscode.Disposable[
   // for seconds after each analysis.
   const lensData = new WeakMap<vscode.CodeLens, { readonly data: LensData; readonly file: string }>();
   const lenses: vscode.CodeLensProvider = {
-    async provideCodeLenses(doc) {
-      const found = await analyses.featuresFor(doc);
+    async provideCodeLenses(doc, token) {
+      const found = await analyses.featuresFor(doc, token);
       if (!found) return undefined;
-      const lines = linesOf(found.analysis, doc.uri.path, doc);
+      const lines = positionsIn(found.analysis, doc);
       const file = doc.uri.toString();
       return found.features.lenses.map((data) => {
         const lens = new vscode.CodeLens(toRange(data.span, lines));

@@ -433,6 +433,86 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(state.analysis, analysis, 'they are those of the analysis of the edited text');
   });
 
+  test('the outline asked for right after an edit is that of the edited text, not of the analysis before it', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'outline-now', nodes: 20, pods: 600, services: 20 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const waited = analyses.featuresWaited;
+    const published = analyses.counts.get(state.key)?.published;
+    await replace(doc, '- name: pod1\n', '- name: renamed1\n');
+    // Asked at once, as the workbench asks after every change (here straight from the provider's source: through
+    // the workbench, the round trip may outlast the analysis on a loaded machine).
+    const found = await analyses.featuresFor(doc);
+    assert.ok(found, 'the document has an outline');
+    const pods = found.features.symbols.flatMap((s) => s.children).find((s) => s.name === 'pods');
+    const names = (pods?.children ?? []).map((s) => s.name.split('/').pop());
+    assert.ok(names.includes('renamed1'), `the outline shows the pod's new name: ${names.slice(0, 3).join(', ')}, …`);
+    assert.ok(!names.includes('pod1'), 'the outline no longer shows its old name');
+    assert.equal(analyses.counts.get(state.key)?.published, (published ?? 0) + 1, 'the edit was analysed once');
+    // (The workbench asks for the outline and lenses of the edited text too: theirs waited as well.)
+    assert.ok(analyses.featuresWaited > waited, 'the answer waited for the analysis of the edited text');
+  });
+
+  test('an outline waiting for a scheduled analysis is answered when a caller runs that analysis first', async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(netpathCluster({ name: 'outline-run', nodes: 10, pods: 300, services: 20 }));
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    // The edit's analysis scheduled a minute away; the outline asked for meanwhile waits for it.
+    analyses.schedule(state, 60_000);
+    await replace(doc, '- name: pod1\n', '- name: renamed1\n');
+    analyses.schedule(state, 60_000);
+    const asked = analyses.featuresFor(doc);
+    // Once the request is waiting, a command runs the analysis now (it clears the timer, which will not fire).
+    await new Promise((r) => setTimeout(r, 200));
+    await analyses.run(state);
+    const answered = await Promise.race([asked, new Promise<'none'>((r) => setTimeout(() => r('none'), 20_000))]);
+    assert.ok(answered !== 'none', 'the outline was answered once the analysis it waited for was published');
+    const pods = answered?.features.symbols.flatMap((s) => s.children).find((s) => s.name === 'pods');
+    assert.ok(
+      pods?.children.some((s) => s.name.endsWith('/renamed1')),
+      "it is the edited text's outline",
+    );
+  });
+
+  test("an edit's diagnostics and outline are placed with the document's own lines: no line index of it is made", async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const text = netpathCluster({ name: 'positions', nodes: 10, pods: 300, services: 20 });
+    const doc = await untitled(text);
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the cluster is analysed');
+    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
+      timeoutMs: 60_000,
+    });
+    const made = analyses.lineIndexesMade;
+    // The second pod given the first one's IP: an ip.duplicate, with the other pod as its related place.
+    const [first, second] = text.split('\n').filter((l) => /^ {4}ip: /.test(l));
+    await replace(doc, `${second}\n`, `${first}\n`);
+    await analyses.run(state);
+    const duplicate = vscode.languages.getDiagnostics(doc.uri).find((d) => codeOf(d) === 'ip.duplicate');
+    assert.ok(duplicate, `the duplicate is reported: ${codesOf(doc).join(', ')}`);
+    assert.equal(doc.getText(duplicate.range), first.slice('    ip: '.length), 'it is placed on the IP');
+    const related = duplicate.relatedInformation?.[0]?.location.range;
+    assert.ok(related && doc.getText(related).includes(first.slice('    ip: '.length)), 'so is its related place');
+    await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', doc.uri);
+    await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri);
+    assert.equal(
+      analyses.lineIndexesMade,
+      made,
+      "no line index of the 300-pod text was made: the document's were used",
+    );
+  });
+
   test('a save or a NetPath document changed on disk that changes no topology neither stops nor repeats an analysis', async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
