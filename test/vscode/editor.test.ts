@@ -536,17 +536,24 @@ suite('Analysis off the extension host thread', () => {
     assert.notEqual(await analyses.run(state), analysis, 'a new analysis');
   });
 
-  test('Show Topology draws the summary the worker computed from its model: none is built on the host', async () => {
+  /**
+   * A 20-node, 600-pod cluster (30 pods per Service) in an untitled document, once its first analysis is published:
+   * with the worker that analysed it and how many models the extension host had built by then.
+   */
+  async function analysedCluster(name: string) {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
-    const doc = await untitled(netpathCluster({ name: 'summary', nodes: 20, pods: 600, services: 20 }));
+    const doc = await untitled(netpathCluster({ name, nodes: 20, pods: 600, services: 20 }));
     const state = await analyses.topologyFor(doc);
     assert.ok(state, 'the cluster is analysed');
     await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
       timeoutMs: 60_000,
     });
-    const worker = analyses.workerFor(state);
-    const built = analyses.modelsBuilt;
+    return { analyses, state, doc, worker: analyses.workerFor(state), built: analyses.modelsBuilt };
+  }
+
+  test('Show Topology draws the summary the worker computed from its model: none is built on the host', async () => {
+    const { analyses, state, worker, built } = await analysedCluster('summary');
     const answered = worker.summaries;
     await vscode.commands.executeCommand('netpath.showTopology');
     // The view asks for its data once its page has loaded: the worker answers it.
@@ -566,16 +573,7 @@ suite('Analysis off the extension host thread', () => {
   });
 
   test('a trace is traced by the worker on the model it analysed: none is built on the host', async () => {
-    const ext = await activateNetPath();
-    const analyses = (ext.exports as Services).analyses;
-    const doc = await untitled(netpathCluster({ name: 'traced', nodes: 20, pods: 600, services: 20 }));
-    const state = await analyses.topologyFor(doc);
-    assert.ok(state, 'the cluster is analysed');
-    await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
-      timeoutMs: 60_000,
-    });
-    const worker = analyses.workerFor(state);
-    const built = analyses.modelsBuilt;
+    const { analyses, state, worker, built, doc } = await analysedCluster('traced');
     const answered = worker.traces;
     const request = { from: 'pod/default/pod1', to: 'svc/svc2:http', proto: 'tcp' } as const;
     await vscode.commands.executeCommand('netpath.tracePacket', { file: doc.uri.toString(), ...request });
