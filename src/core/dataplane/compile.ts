@@ -191,9 +191,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const kubeProxyNft = (node: Node): { nftText: string; kubeProxy?: SharedKubeProxyNft } => {
     if (t.cluster.kubeProxy.mode !== 'nftables') return { nftText: '' };
     const shared =
-      options.shareKubeProxyNft === false
-        ? undefined
-        : sharedKubeProxyNft(t, node, nftShare, memo.kubeProxy, rulesFileOf(node.name));
+      options.shareKubeProxyNft === false ? undefined : sharedKubeProxyNft(t, node, nftShare, rulesFileOf(node.name));
     if (shared) return { nftText: shared.text, kubeProxy: shared };
     work.kubeProxyNftRulesets++;
     return { nftText: kubeProxyNftablesText(t, node) };

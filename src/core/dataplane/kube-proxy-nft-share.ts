@@ -32,7 +32,7 @@ import {
 } from '../nftables';
 import type { Node, Topology } from '../model/types';
 import type { Problem, Span } from '../problem';
-import { clusterFamilies, kubeProxyInput, type KubeProxyMemo } from './kube-proxy';
+import { clusterFamilies, kubeProxyInput } from './kube-proxy';
 import { work } from '../work';
 
 /** The file name a template is parsed under; its spans never leave the filter under it (see `placeSpan`). */
@@ -92,8 +92,6 @@ export function sharedKubeProxyNft(
   t: Topology,
   node: Node,
   memo: NftShareMemo,
-  // Unused since the Service input goes with the model (kube-proxy.ts); kept for compile.ts, its caller.
-  _kubeProxy: KubeProxyMemo,
   rulesFile: string,
 ): SharedKubeProxyNft | undefined {
   memo.shareable ??= !nodeSpecificServices(t);
