@@ -4,16 +4,17 @@ import {
   FileArgumentError,
   loadEntries as load,
   oneTopology as one,
+  readOnceHost,
   topologiesOf as topologies,
   type ArgumentOptions,
 } from '../lab/files';
-import type { LoadResult, Problem, TopologyGroup } from '../core';
+import type { FileHost, LoadResult, Problem, TopologyGroup } from '../core';
 import { CliError, type CliIO } from './command';
 import { formatText } from './format';
 import { displayPath } from '../lab/files';
 import { VERSION } from './version';
 
-export { displayPath, nodeFileHost } from '../lab/files';
+export { displayPath, nodeFileHost, readOnceHost } from '../lab/files';
 
 function usage<T>(run: () => T): T {
   try {
@@ -45,8 +46,9 @@ export function topologiesOf(
   cwd: string,
   options: ArgumentOptions = {},
   problems: Problem[] = [],
+  files?: FileHost,
 ): Promise<TopologyGroup[]> {
-  return usageAsync(() => topologies(args, cwd, options, problems));
+  return usageAsync(() => topologies(args, cwd, options, problems, files));
 }
 
 /** The one topology the arguments hold; several are a CliError naming them. */
@@ -60,8 +62,9 @@ export function loadEntries(
   args: readonly string[],
   cwd: string,
   options: ArgumentOptions = {},
+  files?: FileHost,
 ): Promise<LoadResult> {
-  return usageAsync(() => load(entries, args, cwd, options));
+  return usageAsync(() => load(entries, args, cwd, options, files));
 }
 
 /**
@@ -76,8 +79,9 @@ export async function loadOneTopology(
   options: ArgumentOptions = {},
 ): Promise<LoadResult> {
   const links: Problem[] = [];
-  const { entries } = oneTopology(await topologiesOf(args, io.cwd, options, links), io.cwd);
-  const loaded = await loadEntries(entries, args, io.cwd, options);
+  const files = readOnceHost();
+  const { entries } = oneTopology(await topologiesOf(args, io.cwd, options, links, files), io.cwd);
+  const loaded = await loadEntries(entries, args, io.cwd, options, files);
   const refused = [...links, ...loaded.problems];
   if (refused.length)
     io.err(

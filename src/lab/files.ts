@@ -32,7 +32,9 @@ export const nodeFileHost: FileHost = {
     try {
       handle = await fs.open(p, 'r');
       if (!(await handle.stat()).isFile()) return undefined;
-      return await handle.readFile('utf8');
+      // The bytes, then one decode: `readFile('utf8')` decodes chunk by chunk into a string of pieces that the first
+      // search of it (is it a NetPath document?) copied out again, 30 MB for a cluster dump.
+      return (await handle.readFile()).toString('utf8');
     } catch {
       return undefined;
     } finally {
@@ -319,6 +321,24 @@ export async function workspaceRoots(
   return [...new Set(roots)];
 }
 
+/**
+ * A file host that reads each file from disk once for one command, and hands the same text to every step that asks:
+ * checking that the arguments can be read, grouping them into topologies and loading each group read a cluster
+ * dump of 30 MB three times. Made per command (a long-lived one would hand out stale text), and the texts it holds
+ * go with it: a command keeps the texts it read until it prints its findings anyway.
+ */
+export function readOnceHost(base: FileHost = nodeFileHost): FileHost {
+  const reads = new Map<string, Promise<string | undefined>>();
+  return {
+    ...base,
+    readFile(p) {
+      let text = reads.get(p);
+      if (!text) reads.set(p, (text = base.readFile(p)));
+      return text;
+    },
+  };
+}
+
 /** How the loader reads a command line's files: confined to its workspace, within its size limit. */
 export async function loadOptionsFor(args: readonly string[], cwd: string, options: ArgumentOptions = {}) {
   return {
@@ -337,14 +357,15 @@ export async function topologiesOf(
   cwd: string,
   options: ArgumentOptions = {},
   problems: Problem[] = [],
+  files: FileHost = nodeFileHost,
 ): Promise<TopologyGroup[]> {
   const load = await loadOptionsFor(args, cwd, options);
   const roots = await expandEach(args, cwd, { roots: load.roots, problems });
   const limit = load.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   // Grouping only needs to know what a file is: one over the size limit is read as empty (loading reports it).
   const host: FileHost = {
-    ...nodeFileHost,
-    readFile: async (p) => (((await nodeFileHost.size?.(p)) ?? 0) > limit ? '' : nodeFileHost.readFile(p)),
+    ...files,
+    readFile: async (p) => (((await files.size?.(p)) ?? 0) > limit ? '' : files.readFile(p)),
   };
   for (const f of new Set(roots.flat()))
     if ((await host.readFile(f)) === undefined) throw new FileArgumentError(`cannot read '${displayPath(f, cwd)}'`);
@@ -353,15 +374,17 @@ export async function topologiesOf(
 
 /**
  * Reads one topology's entries and what they include, confined to the command line's workspace (`args` are the
- * arguments it came from). An entry file that cannot be read is a {@link FileArgumentError}.
+ * arguments it came from). An entry file that cannot be read is a {@link FileArgumentError}. `files` is how files are
+ * read: a {@link readOnceHost} shared with {@link topologiesOf} reads each of them once.
  */
 export async function loadEntries(
   entries: readonly string[],
   args: readonly string[],
   cwd: string,
   options: ArgumentOptions = {},
+  files: FileHost = nodeFileHost,
 ): Promise<LoadResult> {
-  const loaded = await loadTopologyFiles(entries, nodeFileHost, undefined, await loadOptionsFor(args, cwd, options));
+  const loaded = await loadTopologyFiles(entries, files, undefined, await loadOptionsFor(args, cwd, options));
   if (loaded.unreadable.length)
     throw new FileArgumentError(`cannot read '${displayPath(loaded.unreadable[0] ?? '', cwd)}'`);
   return loaded;

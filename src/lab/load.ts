@@ -1,6 +1,6 @@
 /** Loads the topology the lab builds, as `netpath trace` does, so the lab and the tracer read the same data plane. */
 import { analyse, compileDataPlane, type DataPlane, type Topology } from '../core';
-import { loadEntries, oneTopology, topologiesOf } from './files';
+import { loadEntries, oneTopology, readOnceHost, topologiesOf } from './files';
 
 export interface LoadedLab {
   readonly topology: Topology;
@@ -9,8 +9,9 @@ export interface LoadedLab {
 }
 
 export async function loadLabTopology(paths: readonly string[], cwd: string): Promise<LoadedLab> {
-  const { entries } = oneTopology(await topologiesOf(paths, cwd), cwd);
-  const loaded = await loadEntries(entries, paths, cwd);
+  const files = readOnceHost();
+  const { entries } = oneTopology(await topologiesOf(paths, cwd, {}, [], files), cwd);
+  const loaded = await loadEntries(entries, paths, cwd, {}, files);
   const analysis = analyse(loaded.files);
   const dataPlane = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
   return { topology: analysis.topology, dataPlane, files: loaded.files.map((f) => f.path) };

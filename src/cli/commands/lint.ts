@@ -9,7 +9,7 @@ import {
 } from '../../core';
 import { CliError, EXIT, type Command, quoted } from '../command';
 import { format, FORMATS, type Format } from '../format';
-import { displayPath, loadEntries, topologiesOf } from '../host';
+import { displayPath, loadEntries, readOnceHost, topologiesOf } from '../host';
 import { LOAD_USAGE, loadOptions, readLoadOption, type ArgumentOptions, type Collected } from '../load-options';
 import { VERSION } from '../version';
 import { isOneOf } from '../../core/lookup';
@@ -67,13 +67,14 @@ export const lint: Command = {
     const { format: kind, paths, load } = parse(args);
     // Symbolic links in folders that lead outside the workspace or to nothing: reported, never followed silently.
     const links: Problem[] = [];
-    const groups = await topologiesOf(paths, io.cwd, load, links);
+    const files = readOnceHost();
+    const groups = await topologiesOf(paths, io.cwd, load, links, files);
     const texts = new Map<string, string>();
     const diagnostics: Problem[] = [...links];
     const seen = new Set<string>();
     const read = new Map<string, FileInventory>();
     for (const group of groups) {
-      const loaded = await loadEntries(group.entries, paths, io.cwd, load);
+      const loaded = await loadEntries(group.entries, paths, io.cwd, load, files);
       for (const f of loaded.files) texts.set(f.path, f.text);
       // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
       // Only the diagnostics and what each file holds are kept: the syntax trees go before the rules run (lintFiles).
