@@ -218,14 +218,17 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
   let portsAt = -1;
   const containerSpans: Spans = {};
   const fields = c.size;
+  // Each span is stored under a name written out (`spans.name`), not a key held in a variable: a store with a
+  // variable key takes the engine's slow path on a fresh object, and every pod stores a few.
   for (let i = 0; i < fields; i++) {
     const key = c.keyAt(i);
     if (key === 'name') {
       if (nameAt < 0) nameAt = i;
+      containerSpans.name = c.valueSpanAt(i);
     } else if (key === 'ports') {
       if (portsAt < 0) portsAt = i;
-    } else continue;
-    containerSpans[key] = c.valueSpanAt(i);
+      containerSpans.ports = c.valueSpanAt(i);
+    }
   }
   const name = nameAt < 0 ? undefined : strAt(c, nameAt);
   if (!name) return undefined;
@@ -246,16 +249,20 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
       const key = p.keyAt(i);
       if (key === 'containerPort') {
         if (containerPortAt < 0) containerPortAt = i;
+        spans.containerPort = p.valueSpanAt(i);
       } else if (key === 'name') {
         if (nameAt < 0) nameAt = i;
+        spans.name = p.valueSpanAt(i);
       } else if (key === 'protocol') {
         if (protocolAt < 0) protocolAt = i;
+        spans.protocol = p.valueSpanAt(i);
       } else if (key === 'hostPort') {
         if (hostPortAt < 0) hostPortAt = i;
+        spans.hostPort = p.valueSpanAt(i);
       } else if (key === 'hostIP') {
         if (hostIPAt < 0) hostIPAt = i;
-      } else continue;
-      spans[key] = p.valueSpanAt(i);
+        spans.hostIP = p.valueSpanAt(i);
+      }
     }
     const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
     if (containerPort === undefined) continue;

@@ -206,8 +206,17 @@ function netpathPod(b: Drafts, p: YNode): void {
   if (!name) return;
   const namespace = (namespaceAt < 0 ? undefined : strAt(p, namespaceAt)) ?? 'default';
   // `ips`, or `ip` when `ips` holds no string (addressList); their spans follow the fields' in the pod's spans.
-  let ips = stringsWithSpansAt(p, ipsAt, 'ips', spans);
-  if (!ips.length) ips = stringsWithSpansAt(p, ipAt, 'ips', spans);
+  let ips: string[];
+  const ip = ipsAt < 0 && ipAt >= 0 && p.plainAt(ipAt) !== undefined ? strAt(p, ipAt) : undefined;
+  if (ip !== undefined) {
+    // Most pods: one address written as `ip: <address>`, its span stored under a name written out (a store under
+    // a key held in a variable takes the engine's slow path on a fresh object).
+    spans['ips.0'] = p.valueSpanAt(ipAt);
+    ips = [ip];
+  } else {
+    ips = exactArray(stringsWithSpansAt(p, ipsAt, 'ips', spans));
+    if (!ips.length) ips = exactArray(stringsWithSpansAt(p, ipAt, 'ips', spans));
+  }
   const set = podFieldsSet(
     (nodeAt >= 0 ? 1 : 0) |
       (ips.length ? 2 : 0) |
@@ -222,7 +231,7 @@ function netpathPod(b: Drafts, p: YNode): void {
     namespace,
     id,
     node: (nodeAt < 0 ? undefined : strAt(p, nodeAt)) ?? '',
-    ips: exactArray(ips),
+    ips,
     hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
     hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
     labels: stringMap(collectionAt(p, labelsAt)),
