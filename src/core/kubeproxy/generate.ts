@@ -34,6 +34,7 @@ import {
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
 import type { ChainLayout } from '../netfilter/parse';
+import { work } from '../work';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
 const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -141,6 +142,24 @@ class Measured implements GeneratedRun {
   }
 }
 
+/**
+ * The length of the line `add` writes, newline included, without joining it: `-A `, the chain, then each word and the
+ * space or newline after it.
+ */
+function lineChars(chain: string, args: readonly (string | readonly string[])[]): number {
+  return 4 + chain.length + wordsChars(args);
+}
+
+/** The characters `words` take in a line, each with the space (or newline) after it. */
+function wordsChars(words: readonly (string | readonly string[])[]): number {
+  let chars = 0;
+  for (const a of words) {
+    if (typeof a === 'string') chars += a.length + 1;
+    else for (const x of a) chars += x.length + 1;
+  }
+  return chars;
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -158,13 +177,8 @@ class TableText {
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
     if (this.port !== undefined && isServiceChain(chain)) {
-      // The length of the joined line, without joining it.
-      let chars = 4 + chain.length; // `-A `, the chain and the space after it (the newline makes up for the last).
-      for (const a of args) {
-        if (typeof a === 'string') chars += a.length + 1;
-        else for (const x of a) chars += x.length + 1;
-      }
-      this.measure(chain, chars, this.port);
+      work.serviceLinesMeasured++;
+      this.measure(chain, lineChars(chain, args), this.port);
       return;
     }
     // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
@@ -292,6 +306,30 @@ class SkimTable extends TableText {
     }
     if (this.kind) this.kind.chars += chars;
   }
+  /**
+   * `count` lines of `chars` characters in all, written by Service port `port` to its chain `chain` (not an endpoint
+   * chain): as many calls of {@link measure}, summed by the writer from the lines' lengths instead of word by word.
+   */
+  measureLines(chain: string, count: number, chars: number, port: number): void {
+    const c = this.named.get(chain) ?? this.declare(chain, port);
+    if (c) {
+      c.count += count;
+      c.chars += chars;
+    }
+    kindOf(this.kinds, chain).chars += chars;
+  }
+  /**
+   * The endpoint chain of `endpoint` (`ip:port`), declared with its `count` lines of `chars` characters: as declaring
+   * it and measuring each line, without the placeholder's lookups.
+   */
+  endpointChain(endpoint: string, count: number, chars: number, port: number): void {
+    this.endpoints.push({ port, count, chars, text: endpoint });
+    const k = (this.endpointKind ??= kindOf(this.kinds, SEP_PLACEHOLDER));
+    k.decls++;
+    k.declChars += SEP_PLACEHOLDER.length + 10;
+    k.chars += chars;
+  }
+  private endpointKind: ChainKind | undefined;
   /** The chain whose kind {@link measure} looked up last, and that kind (most lines follow one of their chain). */
   private kindChain = '';
   private kind: ChainKind | undefined;
@@ -1434,6 +1472,46 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         nat.add(chain, svcComment(spn, ep.text), stat, '-j', sep(ep));
       });
     };
+    if (skim) {
+      // The endpoints' lines counted from their lengths (150,000 endpoints at Kubernetes' limits, three lines each):
+      // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
+      const k = nat.port ?? 0;
+      const skimEndpointRules = (chain: string, list: readonly Endpoint[]): void => {
+        nat.chain(chain);
+        const n = list.length;
+        let chars = 0;
+        if (affinity) {
+          const fixed = lineChars(chain, [
+            ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--rcheck', '--seconds', String(timeout), '--reap'],
+            ['-j', SEP_PLACEHOLDER],
+          ]);
+          for (const ep of list) chars += fixed + wordsChars(svcComment(spn, ep.text));
+        }
+        const jump = lineChars(chain, ['-j', SEP_PLACEHOLDER]);
+        for (let i = 0; i < n; i++) {
+          const stat = i < n - 1 ? wordsChars(statistic(n - i)) : 0;
+          chars += jump + stat + (largeCluster ? 0 : wordsChars(svcComment(spn, list[i].text)));
+        }
+        nat.measureLines(chain, affinity ? 2 * n : n, chars, k);
+      };
+      if (usesClusterChain) skimEndpointRules(svcChain, cluster);
+      if (usesLocalChain) skimEndpointRules(svlChain(), local);
+      // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
+      const comment = svcComment(spn);
+      const fixed =
+        lineChars(SEP_PLACEHOLDER, [comment, '-s', '', '-j', KUBE_MARK_MASQ]) +
+        lineChars(SEP_PLACEHOLDER, [
+          comment,
+          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
+          proto,
+          '-j',
+          'DNAT',
+          '--to-destination',
+          '',
+        ]);
+      for (const ep of all) nat.endpointChain(ep.text, 2, fixed + ep.ip.length + ep.text.length, k);
+      return;
+    }
     if (usesClusterChain) endpointRules(svcChain, cluster);
     if (usesLocalChain) endpointRules(svlChain(), local);
 
