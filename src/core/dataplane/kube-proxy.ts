@@ -144,14 +144,19 @@ function newServiceInput(s: Service, family: Family): ServiceInput {
     internalTrafficPolicy: s.internalTrafficPolicy,
     sessionAffinity: s.sessionAffinity,
     sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
-    endpoints: endpointsOf(s, family),
+    ...endpointsOf(s, family),
   };
 }
 
-/** A Service's endpoints of one family, in one pass (150,000 at Kubernetes' limits, for each data plane). */
-function endpointsOf(s: Service, family: Family): EndpointInput[] {
+/**
+ * A Service's endpoints of one family, in one pass (150,000 at Kubernetes' limits, for each data plane), and that
+ * family when every one is an address of it (none written as a prefix, which the generator would not take).
+ */
+function endpointsOf(s: Service, family: Family): Pick<ServiceInput, 'endpoints' | 'endpointsFamily'> {
   const out: EndpointInput[] = [];
+  let addresses = true;
   for (const e of s.endpoints) {
+    if (e.ip.includes('/')) addresses = false;
     if (familyOf(e.ip) !== family) continue;
     const { ip, ports, ready, serving, terminating } = e;
     // Two literals rather than a spread: one allocation each.
@@ -161,7 +166,7 @@ function endpointsOf(s: Service, family: Family): EndpointInput[] {
         : { ip, ports, ready, serving, terminating },
     );
   }
-  return out;
+  return addresses ? { endpoints: out, endpointsFamily: family } : { endpoints: out };
 }
 
 /**

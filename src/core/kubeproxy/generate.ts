@@ -160,6 +160,12 @@ function wordsChars(words: readonly (string | readonly string[])[]): number {
   return chars;
 }
 
+/**
+ * The characters of the words that pick one of n >= 2 remaining endpoints: the same for every n, whose probability
+ * 1/n is written as `0.` and 10 digits.
+ */
+const STATISTIC_CHARS = wordsChars(statistic(2));
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -259,8 +265,8 @@ interface ChainKind {
  * A nat table that writes kube-proxy's lines but for its Service chains, which it counts by kind (their prefix)
  * instead: what the table's layout needs before anything is read of it (the length of its declarations and rules,
  * where its other chains fall) without naming a KUBE-SEP- chain per endpoint or sorting 100,000s of names. The
- * endpoint chains are all written under one placeholder name, so a skim is only taken when no two Service chains
- * share a name (distinct Service ports and endpoints): each declaration then declares a chain of its own.
+ * endpoint chains are counted per Service port, unnamed, so a skim is only taken when no two Service chains share a
+ * name (distinct Service ports and endpoints): each declaration then declares a chain of its own.
  */
 class SkimTable extends TableText {
   /** Off: a table like any other (a generation that names every chain, or the lines after the Service ports). */
@@ -268,71 +274,78 @@ class SkimTable extends TableText {
   readonly kinds = new Map<string, ChainKind>();
   /** The Service chains it declared by name (all but the endpoint chains): the port that declared each, its lines. */
   readonly named = new Map<string, SkimmedChain>();
-  /** The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after. */
-  readonly endpoints: (SkimmedChain & { readonly text: string })[] = [];
-  /** The endpoint the writer named last: the one whose chain it declares next (see `writeServicePort`'s `sep`). */
-  endpoint = '';
-  private last: SkimmedChain | undefined;
-  private declare(name: string, port: number): SkimmedChain | undefined {
-    let c: SkimmedChain;
-    if (name === SEP_PLACEHOLDER) {
-      const e = { port, count: 0, chars: 0, text: this.endpoint };
-      this.endpoints.push(e);
-      c = e;
-    } else {
-      if (this.named.has(name)) return this.named.get(name);
-      this.named.set(name, (c = { port, count: 0, chars: 0 }));
-    }
+  /** Each Service port's endpoint chains, as {@link endpointChains} was given them. */
+  private readonly endpointRuns: {
+    readonly port: number;
+    readonly list: readonly Endpoint[];
+    readonly fixed: number;
+  }[] = [];
+  private expanded: (SkimmedChain & { readonly text: string })[] | undefined;
+  /**
+   * The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after: made when one
+   * is first looked up (a trace entering a Service), not for a reader of the other chains.
+   */
+  get endpoints(): readonly (SkimmedChain & { readonly text: string })[] {
+    if (this.expanded) return this.expanded;
+    const out: (SkimmedChain & { readonly text: string })[] = [];
+    for (const { port, list, fixed } of this.endpointRuns)
+      for (const ep of list) out.push({ port, count: 2, chars: fixed + ep.ip.length + ep.text.length, text: ep.text });
+    return (this.expanded = out);
+  }
+  private declare(name: string, port: number): SkimmedChain {
+    const known = this.named.get(name);
+    if (known) return known;
+    const c: SkimmedChain = { port, count: 0, chars: 0 };
+    this.named.set(name, c);
     const k = kindOf(this.kinds, name);
     k.decls++;
     k.declChars += name.length + 10;
     return c;
   }
   override chain(name: string): void {
-    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.last = this.declare(name, this.port);
+    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.declare(name, this.port);
     else super.chain(name);
   }
   override measure(chain: string, chars: number, port: number): void {
     if (!this.skimming) return super.measure(chain, chars, port);
-    // As TableText: a line of a chain not declared yet declares it. An endpoint chain's lines follow its declaration.
-    const c = chain === SEP_PLACEHOLDER ? this.last : (this.named.get(chain) ?? this.declare(chain, port));
-    if (c) {
-      c.count++;
-      c.chars += chars;
-    }
+    // As TableText: a line of a chain not declared yet declares it.
+    const c = this.named.get(chain) ?? this.declare(chain, port);
+    c.count++;
+    c.chars += chars;
     if (chain !== this.kindChain) {
       this.kindChain = chain;
       this.kind = kindOf(this.kinds, chain);
     }
-    if (this.kind) this.kind.chars += chars;
+    this.kind.chars += chars;
   }
   /**
    * `count` lines of `chars` characters in all, written by Service port `port` to its chain `chain` (not an endpoint
    * chain): as many calls of {@link measure}, summed by the writer from the lines' lengths instead of word by word.
    */
   measureLines(chain: string, count: number, chars: number, port: number): void {
-    const c = this.named.get(chain) ?? this.declare(chain, port);
-    if (c) {
-      c.count += count;
-      c.chars += chars;
-    }
+    const c = this.declare(chain, port);
+    c.count += count;
+    c.chars += chars;
     kindOf(this.kinds, chain).chars += chars;
   }
   /**
-   * The endpoint chain of `endpoint` (`ip:port`), declared with its `count` lines of `chars` characters: as declaring
-   * it and measuring each line, without the placeholder's lookups.
+   * Service port `port`'s endpoint chains, one per endpoint of `list` (distinct: see {@link skimmable}), each declared
+   * with its two lines: `fixed` characters and the endpoint's address and `ip:port`. Counted here; each chain's entry
+   * is made only for a reader of {@link endpoints}.
    */
-  endpointChain(endpoint: string, count: number, chars: number, port: number): void {
-    this.endpoints.push({ port, count, chars, text: endpoint });
-    const k = (this.endpointKind ??= kindOf(this.kinds, SEP_PLACEHOLDER));
-    k.decls++;
-    k.declChars += SEP_PLACEHOLDER.length + 10;
+  endpointChains(port: number, list: readonly Endpoint[], fixed: number): void {
+    if (!list.length) return;
+    this.endpointRuns.push({ port, list, fixed });
+    let chars = list.length * fixed;
+    for (const ep of list) chars += ep.ip.length + ep.text.length;
+    const k = kindOf(this.kinds, SEP_PREFIX);
+    k.decls += list.length;
+    k.declChars += list.length * (SEP_PLACEHOLDER.length + 10);
     k.chars += chars;
   }
-  private endpointKind: ChainKind | undefined;
   /** The chain whose kind {@link measure} looked up last, and that kind (most lines follow one of their chain). */
   private kindChain = '';
-  private kind: ChainKind | undefined;
+  private kind: ChainKind = { decls: 0, declChars: 0, chars: 0 };
 }
 
 /** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
@@ -1073,7 +1086,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     let shared = perFamily?.get(family);
     if (!shared) {
       // The endpoints of this family, read once for all the Service's ports.
-      const ofThisFamily = svc.endpoints.filter((e) => addressFamily(e.ip) === family);
+      const ofThisFamily =
+        svc.endpointsFamily === undefined
+          ? svc.endpoints.filter((e) => addressFamily(e.ip) === family)
+          : svc.endpointsFamily === family
+            ? svc.endpoints
+            : [];
       shared = svc.ports.map((port) => {
         const eps: Endpoint[] = [];
         for (const e of ofThisFamily) {
@@ -1128,11 +1146,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const sep = (ep: Endpoint): string => {
-      if (!skim) return sepChainOf(ep, spn, protocol);
-      nat.endpoint = ep.text;
-      return SEP_PLACEHOLDER;
-    };
+    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
     // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
     let svl: string | undefined;
     let ext: string | undefined;
@@ -1487,11 +1501,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ]);
           for (const ep of list) chars += fixed + wordsChars(svcComment(spn, ep.text));
         }
-        const jump = lineChars(chain, ['-j', SEP_PLACEHOLDER]);
-        for (let i = 0; i < n; i++) {
-          const stat = i < n - 1 ? wordsChars(statistic(n - i)) : 0;
-          chars += jump + stat + (largeCluster ? 0 : wordsChars(svcComment(spn, list[i].text)));
-        }
+        // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
+        chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
+        if (!largeCluster) for (const ep of list) chars += wordsChars(svcComment(spn, ep.text));
         nat.measureLines(chain, affinity ? 2 * n : n, chars, k);
       };
       if (usesClusterChain) skimEndpointRules(svcChain, cluster);
@@ -1509,7 +1521,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '--to-destination',
           '',
         ]);
-      for (const ep of all) nat.endpointChain(ep.text, 2, fixed + ep.ip.length + ep.text.length, k);
+      nat.endpointChains(k, all, fixed);
       return;
     }
     if (usesClusterChain) endpointRules(svcChain, cluster);
