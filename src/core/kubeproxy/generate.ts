@@ -434,10 +434,19 @@ const REPEATED_ENDPOINTS = new WeakSet<readonly Endpoint[]>();
 
 function distinctTexts(eps: readonly Endpoint[]): boolean {
   if (eps.length < 2) return true;
-  const seen = new Set<string>();
+  // By address, then port (what the text is made of): the texts were just made, and a set of them would copy each
+  // into one piece to hash it (150,000 at Kubernetes' limits) where the addresses are read as they are.
+  const portsOf = new Map<string, number | number[]>();
   for (const e of eps) {
-    if (seen.has(e.text)) return false;
-    seen.add(e.text);
+    const seen = portsOf.get(e.ip);
+    if (seen === undefined) portsOf.set(e.ip, e.port);
+    else if (typeof seen === 'number') {
+      if (seen === e.port) return false;
+      portsOf.set(e.ip, [seen, e.port]);
+    } else {
+      if (seen.includes(e.port)) return false;
+      seen.push(e.port);
+    }
   }
   return true;
 }
