@@ -166,6 +166,59 @@ function wordsChars(words: readonly (string | readonly string[])[]): number {
  */
 const STATISTIC_CHARS = wordsChars(statistic(2));
 
+/** A Service port's `--dport` words. */
+const dport = (p: number): string[] => ['--dport', String(p)];
+
+/**
+ * A Service port's chains named (a SHA-256 each) only when written: most Service ports need no local, external or
+ * firewall chain. An object rather than closures: made for each of 10,000s of ports.
+ */
+class LazyChainNames {
+  private svlName: string | undefined;
+  private extName: string | undefined;
+  private fwName: string | undefined;
+  constructor(
+    private readonly spn: string,
+    private readonly protocol: string,
+  ) {}
+  get svl(): string {
+    return (this.svlName ??= chainHash('KUBE-SVL-', this.spn, this.protocol));
+  }
+  get ext(): string {
+    return (this.extName ??= chainHash('KUBE-EXT-', this.spn, this.protocol));
+  }
+  get fw(): string {
+    return (this.fwName ??= chainHash('KUBE-FW-', this.spn, this.protocol));
+  }
+}
+
+/**
+ * The characters of the lines by which a skim's Service chain `chain` picks one of `list`'s endpoint chains: the
+ * `-m recent` check of each when `affinity` gives the timeout, then each endpoint's jump, each line with the
+ * endpoint's `comment` when there is one. Each line is a fixed part, the same for every endpoint, and the comment.
+ */
+function skimmedEndpointRulesChars(
+  chain: string,
+  list: readonly Endpoint[],
+  affinity: number | undefined,
+  comment: ((ep: Endpoint) => readonly string[]) | undefined,
+): number {
+  const n = list.length;
+  let chars = 0;
+  if (affinity !== undefined)
+    chars +=
+      n *
+      lineChars(chain, [
+        ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--rcheck', '--seconds', String(affinity), '--reap'],
+        ['-j', SEP_PLACEHOLDER],
+      ]);
+  // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
+  chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
+  // The comment is on both lines of an endpoint with affinity.
+  if (comment) for (const ep of list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(comment(ep));
+  return chars;
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -1155,14 +1208,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
-    // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
-    let svl: string | undefined;
-    let ext: string | undefined;
-    let fw: string | undefined;
-    const svlChain = (): string => (svl ??= chainHash('KUBE-SVL-', spn, protocol));
-    const extChain = (): string => (ext ??= chainHash('KUBE-EXT-', spn, protocol));
-    const fwChain = (): string => (fw ??= chainHash('KUBE-FW-', spn, protocol));
+    const names = new LazyChainNames(spn, protocol);
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = ofFamily(family, vipLoadBalancerIPs(svc));
     const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
@@ -1178,13 +1224,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     const usesClusterChain = cluster.length > 0 && usesCluster;
     const usesLocalChain = local.length > 0 && usesLocal;
-    const internalChain = internalLocal ? svlChain() : svcChain;
+    const internalChain = internalLocal ? names.svl : svcChain;
     const hasInternal = internalLocal ? hasAny && local.length > 0 : hasAny;
-    const externalPolicyChain = externalLocal ? svlChain() : svcChain;
+    const externalPolicyChain = externalLocal ? names.svl : svcChain;
     const hasExternal = externalLocal ? hasAny && local.length > 0 : hasAny;
     const usesExtChain = hasAny && externallyAccessible;
     const usesFW = hasAny && lbIPs.length > 0 && sourceRanges.length > 0;
-    const lbChain = (): string => (usesFW ? fwChain() : extChain());
 
     let internalFilterTarget = '';
     let internalFilterComment = '';
@@ -1204,7 +1249,6 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       }
     }
     const proto = ['-m', protocol, '-p', protocol];
-    const dport = (p: number): string[] => ['--dport', String(p)];
 
     // Capture the cluster IP.
     if (hasInternal)
@@ -1250,7 +1294,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          extChain(),
+          names.ext,
         );
       if (!hasExternal)
         filter.add(
@@ -1282,7 +1326,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          lbChain(),
+          usesFW ? names.fw : names.ext,
         );
       if (usesFW)
         filter.add(
@@ -1290,7 +1334,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '-m',
           'comment',
           '--comment',
-          q(`${spn} traffic not accepted by ${fwChain()}`),
+          q(`${spn} traffic not accepted by ${names.fw}`),
           proto,
           '-d',
           ip,
@@ -1335,10 +1379,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             '--nfacct-name',
             'localhost_nps_accepted_pkts',
             '-j',
-            extChain(),
+            names.ext,
           );
         }
-        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain());
+        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', names.ext);
       }
       if (!hasExternal) {
         filter.add(
@@ -1395,10 +1439,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     // External traffic.
     if (usesExtChain) {
-      nat.chain(extChain());
+      nat.chain(names.ext);
       if (!externalLocal) {
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1409,7 +1453,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       } else {
         if (ifLocal)
           nat.add(
-            extChain(),
+            names.ext,
             '-m',
             'comment',
             '--comment',
@@ -1419,7 +1463,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             svcChain,
           );
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1432,7 +1476,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           KUBE_MARK_MASQ,
         );
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1445,22 +1489,22 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           svcChain,
         );
       }
-      if (hasExternal) nat.add(extChain(), '-j', externalPolicyChain);
+      if (hasExternal) nat.add(names.ext, '-j', externalPolicyChain);
     }
 
     // Firewall chain for loadBalancerSourceRanges.
     if (usesFW) {
-      nat.chain(fwChain());
+      nat.chain(names.fw);
       const args = ['-m', 'comment', '--comment', q(`${spn} loadbalancer IP`)];
       let allowFromNode = false;
       const node = nodeIP ? parseAddress(nodeIP) : undefined;
       for (const cidr of sourceRanges) {
-        nat.add(fwChain(), args, '-s', canonical(cidr), '-j', extChain());
+        nat.add(names.fw, args, '-s', canonical(cidr), '-j', names.ext);
         if (node && prefixContainsAddress(cidr, node)) allowFromNode = true;
       }
-      if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain(), args, '-s', ip, '-j', extChain());
+      if (allowFromNode) for (const ip of lbIPs) nat.add(names.fw, args, '-s', ip, '-j', names.ext);
       nat.add(
-        fwChain(),
+        names.fw,
         '-m',
         'comment',
         '--comment',
@@ -1470,6 +1514,41 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     const affinity = svc.sessionAffinity === 'ClientIP';
     const timeout = svc.sessionAffinityTimeoutSeconds ?? 10800;
+    if (skim) {
+      // The endpoints' lines counted from their lengths (150,000 endpoints at Kubernetes' limits, three lines each):
+      // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
+      const k = nat.port ?? 0;
+      const affinityTimeout = affinity ? timeout : undefined;
+      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps.
+      const comment = largeCluster ? undefined : (ep: Endpoint) => svcComment(spn, ep.text);
+      const perEndpoint = affinity ? 2 : 1;
+      if (usesClusterChain) {
+        nat.chain(svcChain);
+        const chars = skimmedEndpointRulesChars(svcChain, cluster, affinityTimeout, comment);
+        nat.measureLines(svcChain, perEndpoint * cluster.length, chars, k);
+      }
+      if (usesLocalChain) {
+        nat.chain(names.svl);
+        const chars = skimmedEndpointRulesChars(names.svl, local, affinityTimeout, comment);
+        nat.measureLines(names.svl, perEndpoint * local.length, chars, k);
+      }
+      // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
+      const sepComment = svcComment(spn);
+      const fixed =
+        lineChars(SEP_PLACEHOLDER, [sepComment, '-s', '', '-j', KUBE_MARK_MASQ]) +
+        lineChars(SEP_PLACEHOLDER, [
+          sepComment,
+          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
+          proto,
+          '-j',
+          'DNAT',
+          '--to-destination',
+          '',
+        ]);
+      nat.endpointChains(k, all, fixed);
+      return;
+    }
+    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
     const endpointRules = (chain: string, list: readonly Endpoint[]): void => {
       nat.chain(chain);
       if (affinity) {
@@ -1495,46 +1574,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         nat.add(chain, svcComment(spn, ep.text), stat, '-j', sep(ep));
       });
     };
-    if (skim) {
-      // The endpoints' lines counted from their lengths (150,000 endpoints at Kubernetes' limits, three lines each):
-      // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
-      const k = nat.port ?? 0;
-      const skimEndpointRules = (chain: string, list: readonly Endpoint[]): void => {
-        nat.chain(chain);
-        const n = list.length;
-        let chars = 0;
-        if (affinity) {
-          const fixed = lineChars(chain, [
-            ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--rcheck', '--seconds', String(timeout), '--reap'],
-            ['-j', SEP_PLACEHOLDER],
-          ]);
-          for (const ep of list) chars += fixed + wordsChars(svcComment(spn, ep.text));
-        }
-        // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
-        chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
-        if (!largeCluster) for (const ep of list) chars += wordsChars(svcComment(spn, ep.text));
-        nat.measureLines(chain, affinity ? 2 * n : n, chars, k);
-      };
-      if (usesClusterChain) skimEndpointRules(svcChain, cluster);
-      if (usesLocalChain) skimEndpointRules(svlChain(), local);
-      // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
-      const comment = svcComment(spn);
-      const fixed =
-        lineChars(SEP_PLACEHOLDER, [comment, '-s', '', '-j', KUBE_MARK_MASQ]) +
-        lineChars(SEP_PLACEHOLDER, [
-          comment,
-          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
-          proto,
-          '-j',
-          'DNAT',
-          '--to-destination',
-          '',
-        ]);
-      nat.endpointChains(k, all, fixed);
-      return;
-    }
     if (usesClusterChain) endpointRules(svcChain, cluster);
-    if (usesLocalChain) endpointRules(svlChain(), local);
+    if (usesLocalChain) endpointRules(names.svl, local);
 
     for (const ep of all) {
       const chain = sep(ep);
