@@ -333,17 +333,24 @@ class SkimTable extends TableText {
     readonly list: readonly Endpoint[];
     readonly fixed: number;
   }[] = [];
-  private expanded: (SkimmedChain & { readonly text: string })[] | undefined;
+  private listed: SkimmedEndpoints | undefined;
   /**
-   * The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after: made when one
-   * is first looked up (a trace entering a Service), not for a reader of the other chains.
+   * The endpoint chains, in the order declared: made when one is first looked up (a trace entering a Service), not
+   * for a reader of the other chains.
    */
-  get endpoints(): readonly (SkimmedChain & { readonly text: string })[] {
-    if (this.expanded) return this.expanded;
-    const out: (SkimmedChain & { readonly text: string })[] = [];
+  get endpoints(): SkimmedEndpoints {
+    if (this.listed) return this.listed;
+    let n = 0;
+    for (const r of this.endpointRuns) n += r.list.length;
+    const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Float64Array(n), text: new Array<string>(n) };
+    let i = 0;
     for (const { port, list, fixed } of this.endpointRuns)
-      for (const ep of list) out.push({ port, count: 2, chars: fixed + ep.ip.length + ep.text.length, text: ep.text });
-    return (this.expanded = out);
+      for (const ep of list) {
+        out.port[i] = port;
+        out.chars[i] = fixed + ep.ip.length + ep.text.length;
+        out.text[i++] = ep.text;
+      }
+    return (this.listed = out);
   }
   private declare(name: string, port: number): SkimmedChain {
     const known = this.named.get(name);
@@ -383,8 +390,8 @@ class SkimTable extends TableText {
   }
   /**
    * Service port `port`'s endpoint chains, one per endpoint of `list` (distinct: see {@link skimmable}), each declared
-   * with its two lines: `fixed` characters and the endpoint's address and `ip:port`. Counted here; each chain's entry
-   * is made only for a reader of {@link endpoints}.
+   * with its two lines: `fixed` characters and the endpoint's address and `ip:port`. Counted here; the chains are
+   * listed only for a reader of {@link endpoints}.
    */
   endpointChains(port: number, list: readonly Endpoint[], fixed: number): void {
     if (!list.length) return;
@@ -400,6 +407,19 @@ class SkimTable extends TableText {
   private kindChain = '';
   private kind: ChainKind = { decls: 0, declChars: 0, chars: 0 };
 }
+
+/**
+ * A skim's endpoint chains, index by index: the Service port that declared each, its two lines' characters, and the
+ * endpoint (`ip:port`) it is named after. Arrays rather than an object per chain (150,000 at Kubernetes' limits).
+ */
+interface SkimmedEndpoints {
+  readonly port: Int32Array;
+  readonly chars: Float64Array;
+  readonly text: string[];
+}
+
+/** Every endpoint chain has two lines: the masquerade of the endpoint's own traffic, and the DNAT. */
+const ENDPOINT_CHAIN_LINES = 2;
 
 /** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
 interface SkimmedChain {
@@ -819,9 +839,10 @@ function skimmedLines(
   let endpointKeys: Float64Array | undefined;
   const keysOfEndpoints = (): Float64Array => {
     if (endpointKeys) return endpointKeys;
-    const n = t.endpoints.length;
+    const { port, text } = t.endpoints;
+    const n = text.length;
     endpointKeys = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) endpointKey(t.endpoints[i].port, t.endpoints[i].text, endpointKeys, i);
+    for (let i = 0; i < n; i++) endpointKey(port[i], text[i], endpointKeys, i);
     return endpointKeys;
   };
   /**
@@ -834,14 +855,14 @@ function skimmedLines(
   const endpointsInOrder = (keys: Float64Array): NonNullable<typeof endpointOrder> => {
     if (endpointOrder) return endpointOrder;
     kubeProxyWork.endpointKeySorts++;
-    const n = t.endpoints.length;
+    const n = t.endpoints.text.length;
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
     const charsBefore = new Float64Array(n);
     let chars = 0;
     for (let p = 0; p < n; p++) {
       charsBefore[p] = chars;
-      chars += t.endpoints[order[p]].chars;
+      chars += t.endpoints.chars[order[p]];
     }
     return (endpointOrder = { order, charsBefore });
   };
@@ -866,11 +887,12 @@ function skimmedLines(
     let found = -1;
     let before = 0;
     let chars = 0;
-    for (let i = 0; i < t.endpoints.length; i++) {
+    const endpointChars = t.endpoints.chars;
+    for (let i = 0; i < endpointChars.length; i++) {
       const h = keys[2 * i];
       if (h < hi || (h === hi && keys[2 * i + 1] < lo)) {
         before++;
-        chars += t.endpoints[i].chars;
+        chars += endpointChars[i];
       } else if (h === hi && keys[2 * i + 1] === lo && found < 0) found = i;
     }
     return found < 0 ? undefined : { i: found, before, chars };
@@ -883,11 +905,10 @@ function skimmedLines(
     const block = blocks.get(SEP_PREFIX);
     if (!block || !chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
     const place = endpointPlace(nameKey[0], nameKey[1]);
-    const c = place && t.endpoints[place.i];
-    if (!place || !c) return undefined;
-    const x = new Measured(name, c.port);
-    x.count = c.count;
-    x.chars = c.chars;
+    if (!place) return undefined;
+    const x = new Measured(name, t.endpoints.port[place.i]);
+    x.count = ENDPOINT_CHAIN_LINES;
+    x.chars = t.endpoints.chars[place.i];
     // Every endpoint chain's name is as long (the prefix and 16 characters), so is each declaration before it.
     x.declAt = block.declAt + place.before * (name.length + 10);
     x.runAt = block.runAt + place.chars;
