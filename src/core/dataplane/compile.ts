@@ -55,7 +55,7 @@ import type {
   VethPair,
 } from './types';
 import { work } from '../work';
-import { podsById } from '../model/pods-by-id';
+import { podsById, podsByNode } from '../model/pods-by-id';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -173,12 +173,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const a = parseAddress(address);
     if (a) own(a, netns, device);
   };
-  const podsByNode = new Map<string, (typeof t.pods)[number][]>();
-  for (const p of t.pods) {
-    const list = podsByNode.get(p.node);
-    if (list) list.push(p);
-    else podsByNode.set(p.node, [p]);
-  }
+  const podsOfNode = podsByNode(t);
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
   const mtuOf = new Map(t.networks.map((n) => [n.name, n.mtu]));
   const hostGw = hostGwIndex(t).entries.length > 0;
@@ -235,7 +230,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const underlay: (SegmentMember & { readonly network: string })[] = [];
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
-    const pods = podsByNode.get(node.name) ?? [];
+    const pods = podsOfNode.get(node.name) ?? [];
     // Each pod read once for whether it shares the node's namespace (few do): the others are the plug-in's to wire.
     let hostNetworkPods: Pod[] | undefined;
     for (const p of pods) if (p.hostNetwork) (hostNetworkPods ??= []).push(p);
