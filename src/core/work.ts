@@ -78,6 +78,12 @@ export interface WorkCounters {
    * (src/core/dataplane/node-rules.ts `placeHookResult`): those an outcome does not share with the outcome before it.
    */
   decisionsPlaced: number;
+  /**
+   * Lines of kube-proxy's Service chains measured word by word without their text being made
+   * (src/core/kubeproxy/generate.ts `TableText.add`): the first generation for a model (a skim) sums its endpoints'
+   * lines from their lengths, per Service port, so it measures a few lines per port, not three per endpoint.
+   */
+  serviceLinesMeasured: number;
 }
 
 export const work: WorkCounters = {
@@ -98,6 +104,7 @@ export const work: WorkCounters = {
   podOwnerAddresses: 0,
   mapSlotArrays: 0,
   decisionsPlaced: 0,
+  serviceLinesMeasured: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -120,6 +127,7 @@ export function takeWork(): WorkCounters {
     work.podOwnerAddresses =
     work.mapSlotArrays =
     work.decisionsPlaced =
+    work.serviceLinesMeasured =
       0;
   return now;
 }

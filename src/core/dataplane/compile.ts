@@ -55,7 +55,7 @@ import type {
   VethPair,
 } from './types';
 import { work } from '../work';
-import { podsById } from '../model/pods-by-id';
+import { podsById, podsByNode } from '../model/pods-by-id';
 
 export const podNetns = (id: string): NetnsId => `pod:${id}`;
 export const nodeNetns = (name: string): NetnsId => `node:${name}`;
@@ -173,12 +173,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const a = parseAddress(address);
     if (a) own(a, netns, device);
   };
-  const podsByNode = new Map<string, (typeof t.pods)[number][]>();
-  for (const p of t.pods) {
-    const list = podsByNode.get(p.node);
-    if (list) list.push(p);
-    else podsByNode.set(p.node, [p]);
-  }
+  const podsOfNode = podsByNode(t);
   const nodeByName = new Map(t.nodes.map((n) => [n.name, n]));
   const mtuOf = new Map(t.networks.map((n) => [n.name, n.mtu]));
   const hostGw = hostGwIndex(t).entries.length > 0;
@@ -235,7 +230,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const underlay: (SegmentMember & { readonly network: string })[] = [];
   for (const node of t.nodes) {
     const nsId = nodeNetns(node.name);
-    const pods = podsByNode.get(node.name) ?? [];
+    const pods = podsOfNode.get(node.name) ?? [];
+    // Each pod read once for whether it shares the node's namespace (few do): the others are the plug-in's to wire.
+    let hostNetworkPods: Pod[] | undefined;
+    for (const p of pods) if (p.hostNetwork) (hostNetworkPods ??= []).push(p);
+    const wiredPods = hostNetworkPods ? pods.filter((p) => !p.hostNetwork) : pods;
     const physical: DpInterface[] = node.interfaces.map((i) => {
       const mtu = mtuOf.get(i.network);
       return {
@@ -247,11 +246,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       };
     });
     // The node's CNI plug-in wires its pods: devices, bridges, routes (src/core/cni).
-    const wiring = cniPluginOf(node).wireNode(
-      node,
-      pods.filter((p) => !p.hostNetwork),
-      t,
-    );
+    const wiring = cniPluginOf(node).wireNode(node, wiredPods, t);
     // The pods' MTU (the plug-in's `mtu`) holds on their host veths and bridge too.
     const podMtu = podMtuOf(t, node);
     const withPodMtu = (devices: readonly DpInterface[]): readonly DpInterface[] =>
@@ -295,7 +290,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         span: r.span,
       });
     }
-    const listeners: Listener[] = pods.filter((p) => p.hostNetwork).flatMap((p) => listenersOf(p));
+    const listeners: Listener[] = hostNetworkPods?.flatMap((p) => listenersOf(p)) ?? [];
     work.routes += routes.length;
     const sorted = sortRoutes(routes);
     // The node's devices, made on first read (see `addressed`), with portmap's route_localnet on the device that
@@ -331,7 +326,7 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         return wiring.bridges;
       },
       listeners,
-      pods: pods.filter((p) => p.hostNetwork).map((p) => p.id),
+      pods: hostNetworkPods?.map((p) => p.id) ?? [],
       forwarding: true,
       brNetfilter,
       ...(kubeProxyLocalnet ? { routeLocalnet: true } : {}),
@@ -442,10 +437,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
           ports: svc.ports.map((p) => ({ port: p.port, protocol: p.protocol, nodePort: p.nodePort })),
         });
     }
+    const announcedIPs = [...loadBalancerIPsOfMode(svc, 'VIP'), ...svc.externalIPs];
+    // Which node answers is asked only of a Service with addresses to announce (few of 10,000s).
+    if (!announcedIPs.length) continue;
     const local = svc.endpoints.find((e) => e.ready && e.node && nodeByName.has(e.node))?.node;
     const node = svc.externalTrafficPolicy === 'Local' ? local : t.nodes[0]?.name;
     if (!node) continue;
-    for (const ip of [...loadBalancerIPsOfMode(svc, 'VIP'), ...svc.externalIPs]) {
+    for (const ip of announcedIPs) {
       const a = parseAddress(ip);
       if (a && !owners.has(addressKey(a)) && !announced.has(addressKey(a)))
         announced.set(addressKey(a), nodeNetns(node));

@@ -113,18 +113,19 @@ function serviceInput(t: Topology, family: Family): ServiceInput[] {
  * for one model (the rules', then a trace's: `netpath trace` analyses first) share one copy of its endpoints, not one
  * each (150,000 at Kubernetes' limits).
  */
-const SERVICE_INPUTS = new WeakMap<Service, Map<Family, ServiceInput>>();
+const SERVICE_INPUTS: Record<Family, WeakMap<Service, ServiceInput>> = { 4: new WeakMap(), 6: new WeakMap() };
 
 /** One Service as kube-proxy's proxier for `family` sees it (endpoints of that family only). */
 function serviceInputOf(s: Service, family: Family): ServiceInput {
-  let byFamily = SERVICE_INPUTS.get(s);
-  if (!byFamily) SERVICE_INPUTS.set(s, (byFamily = new Map()));
-  let input = byFamily.get(family);
-  if (!input) byFamily.set(family, (input = newServiceInput(s, family)));
+  // One map per family, not a map per Service (10,000s of them).
+  const byService = SERVICE_INPUTS[family];
+  let input = byService.get(s);
+  if (!input) byService.set(s, (input = newServiceInput(s, family)));
   return input;
 }
 
 function newServiceInput(s: Service, family: Family): ServiceInput {
+  const { endpoints, addresses } = endpointsOf(s, family);
   return {
     namespace: s.namespace,
     name: s.name,
@@ -144,14 +145,20 @@ function newServiceInput(s: Service, family: Family): ServiceInput {
     internalTrafficPolicy: s.internalTrafficPolicy,
     sessionAffinity: s.sessionAffinity,
     sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
-    endpoints: endpointsOf(s, family),
+    endpoints,
+    ...(addresses ? { endpointsFamily: family } : {}),
   };
 }
 
-/** A Service's endpoints of one family, in one pass (150,000 at Kubernetes' limits, for each data plane). */
-function endpointsOf(s: Service, family: Family): EndpointInput[] {
+/**
+ * A Service's endpoints of one family, in one pass (150,000 at Kubernetes' limits, for each data plane), and whether
+ * every one is an address (none written as a prefix, which the generator would not take).
+ */
+function endpointsOf(s: Service, family: Family): { endpoints: EndpointInput[]; addresses: boolean } {
   const out: EndpointInput[] = [];
+  let addresses = true;
   for (const e of s.endpoints) {
+    if (e.ip.includes('/')) addresses = false;
     if (familyOf(e.ip) !== family) continue;
     const { ip, ports, ready, serving, terminating } = e;
     // Two literals rather than a spread: one allocation each.
@@ -161,7 +168,7 @@ function endpointsOf(s: Service, family: Family): EndpointInput[] {
         : { ip, ports, ready, serving, terminating },
     );
   }
-  return out;
+  return { endpoints: out, addresses };
 }
 
 /**

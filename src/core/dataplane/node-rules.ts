@@ -27,6 +27,7 @@ import { kubeProxyNftablesText, kubeProxyTables, newKubeProxyMemo, type KubeProx
 import type { NodeRules, RulesBlock } from './types';
 import type { Decision, HookResult } from '../netfilter/types';
 import { work } from '../work';
+import { podsByNode } from '../model/pods-by-id';
 import {
   IPTABLES_TEMPLATE_FILE,
   composeWithTemplate,
@@ -175,24 +176,8 @@ function placedOnce<T extends { readonly span?: Span }>(
   return y;
 }
 
-/**
- * Pods per node, by the model's (immutable) pods list: computed once for every data plane of the model (a node's
- * rules must not scan every pod of the cluster, and a trace after the rules' probes need not group them again).
- */
-const PODS_BY_NODE = new WeakMap<readonly Pod[], Map<string, Pod[]>>();
-
 function podsOn(t: Topology, node: string): readonly Pod[] {
-  let m = PODS_BY_NODE.get(t.pods);
-  if (!m) {
-    m = new Map();
-    for (const p of t.pods) {
-      const l = m.get(p.node);
-      if (l) l.push(p);
-      else m.set(p.node, [p]);
-    }
-    PODS_BY_NODE.set(t.pods, m);
-  }
-  return m.get(node) ?? [];
+  return podsByNode(t).get(node) ?? [];
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
 import type { ChainLayout } from '../netfilter/parse';
+import { work } from '../work';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
 const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -141,6 +142,83 @@ class Measured implements GeneratedRun {
   }
 }
 
+/**
+ * The length of the line `add` writes, newline included, without joining it: `-A `, the chain, then each word and the
+ * space or newline after it.
+ */
+function lineChars(chain: string, args: readonly (string | readonly string[])[]): number {
+  return 4 + chain.length + wordsChars(args);
+}
+
+/** The characters `words` take in a line, each with the space (or newline) after it. */
+function wordsChars(words: readonly (string | readonly string[])[]): number {
+  let chars = 0;
+  for (const a of words) {
+    if (typeof a === 'string') chars += a.length + 1;
+    else for (const x of a) chars += x.length + 1;
+  }
+  return chars;
+}
+
+/**
+ * The characters of the words that pick one of n >= 2 remaining endpoints: the same for every n, whose probability
+ * 1/n is written as `0.` and 10 digits.
+ */
+const STATISTIC_CHARS = wordsChars(statistic(2));
+
+/** A Service port's `--dport` words. */
+const dport = (p: number): string[] => ['--dport', String(p)];
+
+/**
+ * A Service port's chains named (a SHA-256 each) only when written: most Service ports need no local, external or
+ * firewall chain. An object rather than closures: made for each of 10,000s of ports.
+ */
+class LazyChainNames {
+  private svlName: string | undefined;
+  private extName: string | undefined;
+  private fwName: string | undefined;
+  constructor(
+    private readonly spn: string,
+    private readonly protocol: string,
+  ) {}
+  get svl(): string {
+    return (this.svlName ??= chainHash('KUBE-SVL-', this.spn, this.protocol));
+  }
+  get ext(): string {
+    return (this.extName ??= chainHash('KUBE-EXT-', this.spn, this.protocol));
+  }
+  get fw(): string {
+    return (this.fwName ??= chainHash('KUBE-FW-', this.spn, this.protocol));
+  }
+}
+
+/**
+ * The characters of the lines by which a skim's Service chain `chain` picks one of `list`'s endpoint chains: the
+ * `-m recent` check of each when `affinity` gives the timeout, then each endpoint's jump, each line with the
+ * endpoint's `comment` when there is one. Each line is a fixed part, the same for every endpoint, and the comment.
+ */
+function skimmedEndpointRulesChars(
+  chain: string,
+  list: readonly Endpoint[],
+  affinity: number | undefined,
+  comment: ((ep: Endpoint) => readonly string[]) | undefined,
+): number {
+  const n = list.length;
+  let chars = 0;
+  if (affinity !== undefined)
+    chars +=
+      n *
+      lineChars(chain, [
+        ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--rcheck', '--seconds', String(affinity), '--reap'],
+        ['-j', SEP_PLACEHOLDER],
+      ]);
+  // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
+  chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
+  // The comment is on both lines of an endpoint with affinity.
+  if (comment) for (const ep of list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(comment(ep));
+  return chars;
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -158,13 +236,8 @@ class TableText {
   }
   add(chain: string, ...args: (string | readonly string[])[]): void {
     if (this.port !== undefined && isServiceChain(chain)) {
-      // The length of the joined line, without joining it.
-      let chars = 4 + chain.length; // `-A `, the chain and the space after it (the newline makes up for the last).
-      for (const a of args) {
-        if (typeof a === 'string') chars += a.length + 1;
-        else for (const x of a) chars += x.length + 1;
-      }
-      this.measure(chain, chars, this.port);
+      work.serviceLinesMeasured++;
+      this.measure(chain, lineChars(chain, args), this.port);
       return;
     }
     // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
@@ -245,8 +318,8 @@ interface ChainKind {
  * A nat table that writes kube-proxy's lines but for its Service chains, which it counts by kind (their prefix)
  * instead: what the table's layout needs before anything is read of it (the length of its declarations and rules,
  * where its other chains fall) without naming a KUBE-SEP- chain per endpoint or sorting 100,000s of names. The
- * endpoint chains are all written under one placeholder name, so a skim is only taken when no two Service chains
- * share a name (distinct Service ports and endpoints): each declaration then declares a chain of its own.
+ * endpoint chains are counted per Service port, unnamed, so a skim is only taken when no two Service chains share a
+ * name (distinct Service ports and endpoints): each declaration then declares a chain of its own.
  */
 class SkimTable extends TableText {
   /** Off: a table like any other (a generation that names every chain, or the lines after the Service ports). */
@@ -254,48 +327,99 @@ class SkimTable extends TableText {
   readonly kinds = new Map<string, ChainKind>();
   /** The Service chains it declared by name (all but the endpoint chains): the port that declared each, its lines. */
   readonly named = new Map<string, SkimmedChain>();
-  /** The endpoint chains, in the order declared, each with the endpoint (`ip:port`) it is named after. */
-  readonly endpoints: (SkimmedChain & { readonly text: string })[] = [];
-  /** The endpoint the writer named last: the one whose chain it declares next (see `writeServicePort`'s `sep`). */
-  endpoint = '';
-  private last: SkimmedChain | undefined;
-  private declare(name: string, port: number): SkimmedChain | undefined {
-    let c: SkimmedChain;
-    if (name === SEP_PLACEHOLDER) {
-      const e = { port, count: 0, chars: 0, text: this.endpoint };
-      this.endpoints.push(e);
-      c = e;
-    } else {
-      if (this.named.has(name)) return this.named.get(name);
-      this.named.set(name, (c = { port, count: 0, chars: 0 }));
-    }
+  /** Each Service port's endpoint chains, as {@link endpointChains} was given them. */
+  private readonly endpointRuns: {
+    readonly port: number;
+    readonly list: readonly Endpoint[];
+    readonly fixed: number;
+  }[] = [];
+  private listed: SkimmedEndpoints | undefined;
+  /**
+   * The endpoint chains, in the order declared: made when one is first looked up (a trace entering a Service), not
+   * for a reader of the other chains.
+   */
+  get endpoints(): SkimmedEndpoints {
+    if (this.listed) return this.listed;
+    let n = 0;
+    for (const r of this.endpointRuns) n += r.list.length;
+    const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Float64Array(n), text: new Array<string>(n) };
+    let i = 0;
+    for (const { port, list, fixed } of this.endpointRuns)
+      for (const ep of list) {
+        out.port[i] = port;
+        out.chars[i] = fixed + ep.ip.length + ep.text.length;
+        out.text[i++] = ep.text;
+      }
+    return (this.listed = out);
+  }
+  private declare(name: string, port: number): SkimmedChain {
+    const known = this.named.get(name);
+    if (known) return known;
+    const c: SkimmedChain = { port, count: 0, chars: 0 };
+    this.named.set(name, c);
     const k = kindOf(this.kinds, name);
     k.decls++;
     k.declChars += name.length + 10;
     return c;
   }
   override chain(name: string): void {
-    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.last = this.declare(name, this.port);
+    if (this.skimming && this.port !== undefined && SERVICE_CHAIN.test(name)) this.declare(name, this.port);
     else super.chain(name);
   }
   override measure(chain: string, chars: number, port: number): void {
     if (!this.skimming) return super.measure(chain, chars, port);
-    // As TableText: a line of a chain not declared yet declares it. An endpoint chain's lines follow its declaration.
-    const c = chain === SEP_PLACEHOLDER ? this.last : (this.named.get(chain) ?? this.declare(chain, port));
-    if (c) {
-      c.count++;
-      c.chars += chars;
-    }
+    // As TableText: a line of a chain not declared yet declares it.
+    const c = this.named.get(chain) ?? this.declare(chain, port);
+    c.count++;
+    c.chars += chars;
     if (chain !== this.kindChain) {
       this.kindChain = chain;
       this.kind = kindOf(this.kinds, chain);
     }
-    if (this.kind) this.kind.chars += chars;
+    this.kind.chars += chars;
+  }
+  /**
+   * `count` lines of `chars` characters in all, written by Service port `port` to its chain `chain` (not an endpoint
+   * chain): as many calls of {@link measure}, summed by the writer from the lines' lengths instead of word by word.
+   */
+  measureLines(chain: string, count: number, chars: number, port: number): void {
+    const c = this.declare(chain, port);
+    c.count += count;
+    c.chars += chars;
+    kindOf(this.kinds, chain).chars += chars;
+  }
+  /**
+   * Service port `port`'s endpoint chains, one per endpoint of `list` (distinct: see {@link skimmable}), each declared
+   * with its two lines: `fixed` characters and the endpoint's address and `ip:port`. Counted here; the chains are
+   * listed only for a reader of {@link endpoints}.
+   */
+  endpointChains(port: number, list: readonly Endpoint[], fixed: number): void {
+    if (!list.length) return;
+    this.endpointRuns.push({ port, list, fixed });
+    let chars = list.length * fixed;
+    for (const ep of list) chars += ep.ip.length + ep.text.length;
+    const k = kindOf(this.kinds, SEP_PREFIX);
+    k.decls += list.length;
+    k.declChars += list.length * (SEP_PLACEHOLDER.length + 10);
+    k.chars += chars;
   }
   /** The chain whose kind {@link measure} looked up last, and that kind (most lines follow one of their chain). */
   private kindChain = '';
-  private kind: ChainKind | undefined;
+  private kind: ChainKind = { decls: 0, declChars: 0, chars: 0 };
 }
+
+/**
+ * A skim's endpoint chains, index by index: the Service port that declared each, its two lines' characters, and the
+ * endpoint (`ip:port`) it is named after. Arrays rather than an object per chain (150,000 at Kubernetes' limits).
+ */
+interface SkimmedEndpoints {
+  readonly port: Int32Array;
+  readonly chars: Float64Array;
+  readonly text: string[];
+}
+
+/** Every endpoint chain has two lines: the masquerade of the endpoint's own traffic, and the DNAT. */
+const ENDPOINT_CHAIN_LINES = 2;
 
 /** What a skim knows of one Service chain: the port that wrote it, its lines' count and characters. */
 interface SkimmedChain {
@@ -383,10 +507,19 @@ const REPEATED_ENDPOINTS = new WeakSet<readonly Endpoint[]>();
 
 function distinctTexts(eps: readonly Endpoint[]): boolean {
   if (eps.length < 2) return true;
-  const seen = new Set<string>();
+  // By address, then port (what the text is made of): the texts were just made, and a set of them would copy each
+  // into one piece to hash it (150,000 at Kubernetes' limits) where the addresses are read as they are.
+  const portsOf = new Map<string, number | number[]>();
   for (const e of eps) {
-    if (seen.has(e.text)) return false;
-    seen.add(e.text);
+    const seen = portsOf.get(e.ip);
+    if (seen === undefined) portsOf.set(e.ip, e.port);
+    else if (typeof seen === 'number') {
+      if (seen === e.port) return false;
+      portsOf.set(e.ip, [seen, e.port]);
+    } else {
+      if (seen.includes(e.port)) return false;
+      seen.push(e.port);
+    }
   }
   return true;
 }
@@ -706,9 +839,10 @@ function skimmedLines(
   let endpointKeys: Float64Array | undefined;
   const keysOfEndpoints = (): Float64Array => {
     if (endpointKeys) return endpointKeys;
-    const n = t.endpoints.length;
+    const { port, text } = t.endpoints;
+    const n = text.length;
     endpointKeys = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) endpointKey(t.endpoints[i].port, t.endpoints[i].text, endpointKeys, i);
+    for (let i = 0; i < n; i++) endpointKey(port[i], text[i], endpointKeys, i);
     return endpointKeys;
   };
   /**
@@ -721,14 +855,14 @@ function skimmedLines(
   const endpointsInOrder = (keys: Float64Array): NonNullable<typeof endpointOrder> => {
     if (endpointOrder) return endpointOrder;
     kubeProxyWork.endpointKeySorts++;
-    const n = t.endpoints.length;
+    const n = t.endpoints.text.length;
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
     const charsBefore = new Float64Array(n);
     let chars = 0;
     for (let p = 0; p < n; p++) {
       charsBefore[p] = chars;
-      chars += t.endpoints[order[p]].chars;
+      chars += t.endpoints.chars[order[p]];
     }
     return (endpointOrder = { order, charsBefore });
   };
@@ -753,11 +887,12 @@ function skimmedLines(
     let found = -1;
     let before = 0;
     let chars = 0;
-    for (let i = 0; i < t.endpoints.length; i++) {
+    const endpointChars = t.endpoints.chars;
+    for (let i = 0; i < endpointChars.length; i++) {
       const h = keys[2 * i];
       if (h < hi || (h === hi && keys[2 * i + 1] < lo)) {
         before++;
-        chars += t.endpoints[i].chars;
+        chars += endpointChars[i];
       } else if (h === hi && keys[2 * i + 1] === lo && found < 0) found = i;
     }
     return found < 0 ? undefined : { i: found, before, chars };
@@ -770,11 +905,10 @@ function skimmedLines(
     const block = blocks.get(SEP_PREFIX);
     if (!block || !chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
     const place = endpointPlace(nameKey[0], nameKey[1]);
-    const c = place && t.endpoints[place.i];
-    if (!place || !c) return undefined;
-    const x = new Measured(name, c.port);
-    x.count = c.count;
-    x.chars = c.chars;
+    if (!place) return undefined;
+    const x = new Measured(name, t.endpoints.port[place.i]);
+    x.count = ENDPOINT_CHAIN_LINES;
+    x.chars = t.endpoints.chars[place.i];
     // Every endpoint chain's name is as long (the prefix and 16 characters), so is each declaration before it.
     x.declAt = block.declAt + place.before * (name.length + 10);
     x.runAt = block.runAt + place.chars;
@@ -1035,7 +1169,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     let shared = perFamily?.get(family);
     if (!shared) {
       // The endpoints of this family, read once for all the Service's ports.
-      const ofThisFamily = svc.endpoints.filter((e) => addressFamily(e.ip) === family);
+      const ofThisFamily =
+        svc.endpointsFamily === undefined
+          ? svc.endpoints.filter((e) => addressFamily(e.ip) === family)
+          : svc.endpointsFamily === family
+            ? svc.endpoints
+            : [];
       shared = svc.ports.map((port) => {
         const eps: Endpoint[] = [];
         for (const e of ofThisFamily) {
@@ -1090,18 +1229,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const sep = (ep: Endpoint): string => {
-      if (!skim) return sepChainOf(ep, spn, protocol);
-      nat.endpoint = ep.text;
-      return SEP_PLACEHOLDER;
-    };
-    // Named (a SHA-256 each) only when written: most Service ports need no local, external or firewall chain.
-    let svl: string | undefined;
-    let ext: string | undefined;
-    let fw: string | undefined;
-    const svlChain = (): string => (svl ??= chainHash('KUBE-SVL-', spn, protocol));
-    const extChain = (): string => (ext ??= chainHash('KUBE-EXT-', spn, protocol));
-    const fwChain = (): string => (fw ??= chainHash('KUBE-FW-', spn, protocol));
+    const names = new LazyChainNames(spn, protocol);
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = ofFamily(family, vipLoadBalancerIPs(svc));
     const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
@@ -1117,13 +1245,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     const usesClusterChain = cluster.length > 0 && usesCluster;
     const usesLocalChain = local.length > 0 && usesLocal;
-    const internalChain = internalLocal ? svlChain() : svcChain;
+    const internalChain = internalLocal ? names.svl : svcChain;
     const hasInternal = internalLocal ? hasAny && local.length > 0 : hasAny;
-    const externalPolicyChain = externalLocal ? svlChain() : svcChain;
+    const externalPolicyChain = externalLocal ? names.svl : svcChain;
     const hasExternal = externalLocal ? hasAny && local.length > 0 : hasAny;
     const usesExtChain = hasAny && externallyAccessible;
     const usesFW = hasAny && lbIPs.length > 0 && sourceRanges.length > 0;
-    const lbChain = (): string => (usesFW ? fwChain() : extChain());
 
     let internalFilterTarget = '';
     let internalFilterComment = '';
@@ -1143,7 +1270,6 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       }
     }
     const proto = ['-m', protocol, '-p', protocol];
-    const dport = (p: number): string[] => ['--dport', String(p)];
 
     // Capture the cluster IP.
     if (hasInternal)
@@ -1189,7 +1315,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          extChain(),
+          names.ext,
         );
       if (!hasExternal)
         filter.add(
@@ -1221,7 +1347,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           ip,
           dport(port.port),
           '-j',
-          lbChain(),
+          usesFW ? names.fw : names.ext,
         );
       if (usesFW)
         filter.add(
@@ -1229,7 +1355,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '-m',
           'comment',
           '--comment',
-          q(`${spn} traffic not accepted by ${fwChain()}`),
+          q(`${spn} traffic not accepted by ${names.fw}`),
           proto,
           '-d',
           ip,
@@ -1274,10 +1400,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             '--nfacct-name',
             'localhost_nps_accepted_pkts',
             '-j',
-            extChain(),
+            names.ext,
           );
         }
-        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', extChain());
+        nat.add(KUBE_NODEPORTS, '-m', 'comment', '--comment', q(spn), proto, dport(nodePort), '-j', names.ext);
       }
       if (!hasExternal) {
         filter.add(
@@ -1334,10 +1460,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     // External traffic.
     if (usesExtChain) {
-      nat.chain(extChain());
+      nat.chain(names.ext);
       if (!externalLocal) {
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1348,7 +1474,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       } else {
         if (ifLocal)
           nat.add(
-            extChain(),
+            names.ext,
             '-m',
             'comment',
             '--comment',
@@ -1358,7 +1484,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
             svcChain,
           );
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1371,7 +1497,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           KUBE_MARK_MASQ,
         );
         nat.add(
-          extChain(),
+          names.ext,
           '-m',
           'comment',
           '--comment',
@@ -1384,22 +1510,22 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           svcChain,
         );
       }
-      if (hasExternal) nat.add(extChain(), '-j', externalPolicyChain);
+      if (hasExternal) nat.add(names.ext, '-j', externalPolicyChain);
     }
 
     // Firewall chain for loadBalancerSourceRanges.
     if (usesFW) {
-      nat.chain(fwChain());
+      nat.chain(names.fw);
       const args = ['-m', 'comment', '--comment', q(`${spn} loadbalancer IP`)];
       let allowFromNode = false;
       const node = nodeIP ? parseAddress(nodeIP) : undefined;
       for (const cidr of sourceRanges) {
-        nat.add(fwChain(), args, '-s', canonical(cidr), '-j', extChain());
+        nat.add(names.fw, args, '-s', canonical(cidr), '-j', names.ext);
         if (node && prefixContainsAddress(cidr, node)) allowFromNode = true;
       }
-      if (allowFromNode) for (const ip of lbIPs) nat.add(fwChain(), args, '-s', ip, '-j', extChain());
+      if (allowFromNode) for (const ip of lbIPs) nat.add(names.fw, args, '-s', ip, '-j', names.ext);
       nat.add(
-        fwChain(),
+        names.fw,
         '-m',
         'comment',
         '--comment',
@@ -1409,6 +1535,41 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     const affinity = svc.sessionAffinity === 'ClientIP';
     const timeout = svc.sessionAffinityTimeoutSeconds ?? 10800;
+    if (skim) {
+      // The endpoints' lines counted from their lengths (150,000 endpoints at Kubernetes' limits, three lines each):
+      // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
+      const k = nat.port ?? 0;
+      const affinityTimeout = affinity ? timeout : undefined;
+      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps.
+      const comment = largeCluster ? undefined : (ep: Endpoint) => svcComment(spn, ep.text);
+      const perEndpoint = affinity ? 2 : 1;
+      if (usesClusterChain) {
+        nat.chain(svcChain);
+        const chars = skimmedEndpointRulesChars(svcChain, cluster, affinityTimeout, comment);
+        nat.measureLines(svcChain, perEndpoint * cluster.length, chars, k);
+      }
+      if (usesLocalChain) {
+        nat.chain(names.svl);
+        const chars = skimmedEndpointRulesChars(names.svl, local, affinityTimeout, comment);
+        nat.measureLines(names.svl, perEndpoint * local.length, chars, k);
+      }
+      // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
+      const sepComment = svcComment(spn);
+      const fixed =
+        lineChars(SEP_PLACEHOLDER, [sepComment, '-s', '', '-j', KUBE_MARK_MASQ]) +
+        lineChars(SEP_PLACEHOLDER, [
+          sepComment,
+          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
+          proto,
+          '-j',
+          'DNAT',
+          '--to-destination',
+          '',
+        ]);
+      nat.endpointChains(k, all, fixed);
+      return;
+    }
+    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
     const endpointRules = (chain: string, list: readonly Endpoint[]): void => {
       nat.chain(chain);
       if (affinity) {
@@ -1435,7 +1596,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       });
     };
     if (usesClusterChain) endpointRules(svcChain, cluster);
-    if (usesLocalChain) endpointRules(svlChain(), local);
+    if (usesLocalChain) endpointRules(names.svl, local);
 
     for (const ep of all) {
       const chain = sep(ep);

@@ -70,6 +70,11 @@ export interface ServiceInput {
   readonly healthCheckNodePort?: number;
   /** Endpoints in the order kube-proxy should use them. */
   readonly endpoints: readonly EndpointInput[];
+  /**
+   * The family of every one of `endpoints`, when the caller has read their addresses already (each `ip` a valid
+   * address of it): the generator then does not read 150,000 addresses again at Kubernetes' limits.
+   */
+  readonly endpointsFamily?: 4 | 6;
 }
 
 export interface KubeProxyInput {

@@ -21,3 +21,29 @@ export function podsById(t: Topology): ReadonlyMap<string, Pod> {
   }
   return pods;
 }
+
+const byNode = new WeakMap<readonly Pod[], ReadonlyMap<string, readonly Pod[]>>();
+
+/**
+ * The pods of each node, in topology order, by the model's (immutable) pods list: made once for every data plane of
+ * the model and its node rules (each of them grouped 150,000 pods again at Kubernetes' limits).
+ */
+export function podsByNode(t: Topology): ReadonlyMap<string, readonly Pod[]> {
+  let made = byNode.get(t.pods);
+  if (!made) {
+    const m = new Map<string, Pod[]>();
+    // A node's pods mostly come one after the other: the list of the pod before is looked up once for them.
+    let lastNode: string | undefined;
+    let last: Pod[] | undefined;
+    for (const p of t.pods) {
+      if (last === undefined || p.node !== lastNode) {
+        lastNode = p.node;
+        last = m.get(p.node);
+        if (!last) m.set(p.node, (last = []));
+      }
+      last.push(p);
+    }
+    byNode.set(t.pods, (made = m));
+  }
+  return made;
+}

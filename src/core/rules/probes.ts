@@ -155,6 +155,12 @@ export function representatives(t: Topology, dp: DataPlane): readonly NodeReps[]
 function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
   const { prefixes, ifaces } = splitters(t, dp);
   const byNode = new Map<string, Map<string, Pod[]>>();
+  // The keys of classes that are only families, made once each: a key made per pod would be copied into one piece
+  // to be looked up, 150,000 times at Kubernetes' limits.
+  const familyKeys = new Map<string, string>();
+  // The classes of the node of the pod before (a node's pods mostly come together).
+  let lastNode: string | undefined;
+  let lastClasses: Map<string, Pod[]> | undefined;
   // One pass over the pods, making no arrays per pod: without splitting prefixes (the usual case) a pod's class
   // is only its families, read without making its addresses.
   for (const p of t.pods) {
@@ -174,11 +180,19 @@ function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
     const named =
       ifaces.length > 0 &&
       ifaces.some((i) => (i.endsWith('+') ? p.hostVeth.startsWith(i.slice(0, -1)) : p.hostVeth === i));
-    const key = inside + (named ? `|${p.id}` : '') + `|${families}`;
-    let classes = byNode.get(p.node);
-    if (!classes) byNode.set(p.node, (classes = new Map()));
-    const list = classes.get(key);
-    if (!list) classes.set(key, [p]);
+    let key: string;
+    if (inside === '' && !named) {
+      const known = familyKeys.get(families);
+      if (known === undefined) familyKeys.set(families, (key = `|${families}`));
+      else key = known;
+    } else key = inside + (named ? `|${p.id}` : '') + `|${families}`;
+    if (lastClasses === undefined || p.node !== lastNode) {
+      lastNode = p.node;
+      lastClasses = byNode.get(p.node);
+      if (!lastClasses) byNode.set(p.node, (lastClasses = new Map()));
+    }
+    const list = lastClasses.get(key);
+    if (!list) lastClasses.set(key, [p]);
     else if (list.length < 2) list.push(p);
   }
   return t.nodes.flatMap((node) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKubeProxyRules, type KubeProxyInput, type ServiceInput } from '../../../src/core/kubeproxy';
 import { parseIptablesSave } from '../../../src/core/netfilter';
+import { addressFamily } from '../../../src/core/net/address';
 
 const BUILTIN = /^(?::|-A )(?:PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)\b/;
 /** The generated text without the built-in chains, which kube-proxy's test output leaves out. */
@@ -263,6 +264,34 @@ describe('kubeproxy/generate', () => {
       assert.ok(rules.every((x) => x.unsupported.length === 0));
     });
   }
+
+  it("endpoints the caller sorted by family (endpointsFamily) give the generator's own sort's text", () => {
+    for (const [name, input] of variants)
+      for (const family of [4, 6] as const) {
+        const sorted = input.services.map((s): ServiceInput => ({
+          ...s,
+          endpoints: s.endpoints.filter((e) => addressFamily(e.ip) === family),
+          endpointsFamily: family,
+        }));
+        assert.equal(
+          generateKubeProxyRules({ ...input, family, services: sorted }),
+          generateKubeProxyRules({ ...input, family }),
+          `${name}, IPv${family}`,
+        );
+        // Endpoints all of the other family: none is this family's.
+        const other = family === 4 ? 6 : 4;
+        const others = input.services.map((s): ServiceInput => ({
+          ...s,
+          endpoints: s.endpoints.filter((e) => addressFamily(e.ip) === other),
+          endpointsFamily: other,
+        }));
+        assert.equal(
+          generateKubeProxyRules({ ...input, family, services: others }),
+          generateKubeProxyRules({ ...input, family, services: input.services.map((s) => ({ ...s, endpoints: [] })) }),
+          `${name}, IPv${family}, endpoints of IPv${other}`,
+        );
+      }
+  });
 
   it('IPv6: one family only, bracketed endpoints, ::1 excluded from NodePorts', () => {
     const text = generateKubeProxyRules(variants[1][1]);

@@ -8,14 +8,20 @@ import { chainsOf } from '../../../src/core/netfilter/chains';
 import { netpathCluster } from '../../../bench/cluster';
 import { RULES } from '../../../src/core/rules';
 import { indexRanges } from '../../../src/core/rules/ranges';
+import { takeWork } from '../../../src/core/work';
+import { buildTopology } from '../../../src/core/model/build';
+import { parseYamlFile } from '../../../src/core/syntax/yaml';
 
 /**
  * kube-proxy's Service chains (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-, KUBE-SEP-) are measured as they are
  * generated and their text made only when read: a trace makes the text of the chains it enters, the full text all
  * of them, and every offset is the one the full text has. Counted, never timed.
  */
-const cluster = (edit: (text: string) => string = (x) => x): ReturnType<typeof analyse> =>
-  analyse([{ path: 'c.yaml', text: edit(netpathCluster({ name: 'lazy', nodes: 24, pods: 480, services: 120 })) }]);
+const cluster = (edit: (text: string) => string = (x) => x, pods = 480): ReturnType<typeof analyse> =>
+  analyse([{ path: 'c.yaml', text: edit(netpathCluster({ name: 'lazy', nodes: 24, pods, services: 120 })) }]);
+
+/** Pods enough for kube-proxy's large-cluster mode (over 1,000 endpoints: no per-endpoint comments). */
+const LARGE = 1200;
 
 /** Chain objects a trace to one Service may make: built-in and top-level chains of each table it meets, its own. */
 const CHAINS_MET = 60;
@@ -69,8 +75,9 @@ describe("kube-proxy's Service chains are written out only when read", () => {
     assert.ok(lazyParseWork.chainEntries <= CHAINS_MET, `${lazyParseWork.chainEntries} chain entries recorded`);
   });
 
-  const variants: [string, (text: string) => string][] = [
+  const variants: [string, (text: string) => string, number?][] = [
     ['ClusterIP and NodePort Services with endpoints', (x) => x],
+    ['ClusterIP and NodePort Services, large-cluster mode', (x) => x, LARGE],
     ['Services without endpoints', (x) => x.replace('    selector: {app: app1}', '    selector: {app: nothing}')],
     [
       'externalTrafficPolicy Local',
@@ -88,10 +95,20 @@ describe("kube-proxy's Service chains are written out only when read", () => {
           '    type: LoadBalancer\n    loadBalancerIPs: [192.0.2.10]\n    loadBalancerSourceRanges: [172.16.0.0/12]\n',
         ),
     ],
+    [
+      'ClientIP session affinity, large-cluster mode',
+      (x) => x.replaceAll('    selector: {app: app', '    sessionAffinity: ClientIP\n    selector: {app: app'),
+      LARGE,
+    ],
+    [
+      'externalTrafficPolicy Local, large-cluster mode',
+      (x) => x.replaceAll('    type: NodePort\n', '    type: NodePort\n    externalTrafficPolicy: Local\n'),
+      LARGE,
+    ],
   ];
-  for (const [name, edit] of variants) {
+  for (const [name, edit, pods] of variants) {
     it(`every rule's offset and text are the full text's (${name})`, () => {
-      const a = cluster(edit);
+      const a = cluster(edit, pods);
       assert.deepEqual(
         a.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
         [],
@@ -113,6 +130,8 @@ describe("kube-proxy's Service chains are written out only when read", () => {
         if (i === 0) assert.ok(kubeProxyWork.serviceChains > 0, 'Service chains were read');
         const text = rules.text;
         assert.ok(placed.length > t.services.length);
+        // Large-cluster mode writes no endpoint's comment (`ns/svc:port -> ip:port`).
+        assert.equal(text.includes(' -> '), pods !== LARGE);
         // Every chain's declaration is where the full text has it.
         for (const table of Object.values(rules.ruleset.tables))
           for (const chain of table?.chains ?? []) {
@@ -123,7 +142,7 @@ describe("kube-proxy's Service chains are written out only when read", () => {
         for (const p of placed) assert.equal(text.slice(p.start, p.end), p.text);
         // The text made from the measured runs is the text of a generation that writes every line out (of a model of
         // its own: the data planes of one model share the generator's output).
-        const other = cluster(edit).topology;
+        const other = cluster(edit, pods).topology;
         const otherNode = other.nodes.find((n) => n.name === node.name);
         assert.ok(otherNode);
         const again = buildNodeRules(other, otherNode, {}, newRulesMemo()).text;
@@ -148,6 +167,25 @@ describe("kube-proxy's Service chains are named only for a reader of them", () =
     assert.deepEqual(found, []);
     assert.ok(lazyParseWork.chainObjects > 0, "the probes met the nodes' rules");
     assert.equal(kubeProxyWork.servicePortsNamed, 0);
+  });
+
+  it('the nat.pod-to-pod rule measures a few lines per Service port, not one per endpoint', () => {
+    for (const pods of [480, LARGE]) {
+      // A model no rule has read (an analysis would have generated its rules already).
+      const text = netpathCluster({ name: 'lazy', nodes: 24, pods, services: 120 });
+      const t = buildTopology([{ path: 'c.yaml', text }], [parseYamlFile('c.yaml', text)]).topology;
+      const dp = compileDataPlane(t);
+      const rule = RULES.find((r) => r.code === 'nat.pod-to-pod');
+      assert.ok(rule);
+      takeWork();
+      rule.run({ topology: t, ranges: indexRanges(t), dataplane: dp, texts: new Map() });
+      const measured = takeWork().serviceLinesMeasured;
+      const ports = t.services.reduce((n, s) => n + s.ports.length, 0);
+      const endpoints = t.services.reduce((n, s) => n + s.endpoints.length, 0);
+      // Each port's masquerade line and a NodePort's external chain; its endpoints' lines are summed from lengths.
+      assert.ok(measured > 0 && measured <= 3 * ports, `${measured} lines measured for ${ports} ports`);
+      assert.ok(endpoints >= pods, `${endpoints} endpoints`);
+    }
   });
 
   it('a first trace from pod to pod names no Service chain', () => {

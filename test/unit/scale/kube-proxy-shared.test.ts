@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import type { Topology } from '../../../src/core/model/types';
 import { generateKubeProxyTables, kubeProxyWork, newGenerateMemo } from '../../../src/core/kubeproxy/generate';
+import type { KubeProxyInput } from '../../../src/core/kubeproxy';
 import { kubeProxyInput } from '../../../src/core/dataplane/kube-proxy';
 import { netpathCluster } from '../../../bench/cluster';
 
@@ -63,5 +64,73 @@ describe("a skimmed nat table's layout answers `has` as `find` does", () => {
       for (const name of all) assert.equal(layout.has(name), layout.find(name) !== undefined, `${name} (pass ${pass})`);
       for (const name of all) assert.ok((layout.find(name)?.declAt ?? 0) >= 0);
     }
+  });
+});
+
+describe('a nat table is skimmed only when no two endpoints of a port share a chain', () => {
+  const skimmed = (endpoints: [ip: string, port: number][]): boolean => {
+    const input: KubeProxyInput = {
+      nodeName: 'n1',
+      nodeIPs: ['192.168.0.2'],
+      localDetector: { mode: 'None' },
+      services: [
+        {
+          namespace: 'ns',
+          name: 's',
+          clusterIP: '10.96.0.10',
+          ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
+          endpoints: endpoints.map(([ip, port]) => ({ ip, ports: { http: port } })),
+        },
+      ],
+    };
+    // A skimmed table's layout answers `has` itself (see the test above).
+    return generateKubeProxyTables(input, newGenerateMemo()).nat.layout?.has !== undefined;
+  };
+
+  it('an address with one port each time, or several ports, is skimmed', () => {
+    assert.equal(skimmed([['10.0.0.1', 80]]), true);
+    assert.equal(
+      skimmed([
+        ['10.0.0.1', 80],
+        ['10.0.0.2', 80],
+      ]),
+      true,
+    );
+    assert.equal(
+      skimmed([
+        ['10.0.0.1', 80],
+        ['10.0.0.1', 81],
+        ['10.0.0.2', 80],
+        ['10.0.0.1', 82],
+      ]),
+      true,
+    );
+  });
+
+  it('the same address and port twice is not (their KUBE-SEP- chain is one)', () => {
+    assert.equal(
+      skimmed([
+        ['10.0.0.1', 80],
+        ['10.0.0.1', 80],
+      ]),
+      false,
+    );
+    assert.equal(
+      skimmed([
+        ['10.0.0.1', 80],
+        ['10.0.0.2', 80],
+        ['10.0.0.1', 81],
+        ['10.0.0.1', 81],
+      ]),
+      false,
+    );
+    assert.equal(
+      skimmed([
+        ['10.0.0.1', 80],
+        ['10.0.0.1', 81],
+        ['10.0.0.1', 80],
+      ]),
+      false,
+    );
   });
 });
