@@ -8,7 +8,7 @@
  */
 import { problem, type Problem, type Span } from '../problem';
 import { parseRuleBody, SYNTAX, UNSUPPORTED } from './rule';
-import { KNOWN_UNSUPPORTED_TARGETS } from './targets';
+import { KNOWN_UNSUPPORTED_TARGETS, TARGET_OPTIONS } from './targets';
 import { tokenize, type Token } from './tokenize';
 import {
   BUILTIN_CHAINS,
@@ -65,9 +65,56 @@ interface MutableTable {
 export interface ParseMemo {
   /** Per table, by line text: the rule with its spans relative to the line's start (`at` is 0). */
   readonly rules: Map<TableName, Map<string, { readonly rule: Rule; readonly at: number }>>;
+  /**
+   * Per table, by {@link jumpShape} key: a rule of `rules` that jumps, for the lines that differ from its line only in
+   * their chain's and their target chain's names (of the same lengths). kube-proxy writes a Service's endpoint jumps
+   * (`-m statistic --mode random --probability P -j KUBE-SEP-...`) alike for every Service with as many endpoints, so
+   * a trace that reaches a new Service takes them from the one before instead of parsing each again.
+   */
+  readonly shapes: Map<TableName, Map<string, Rule>>;
 }
 
-export const newParseMemo = (): ParseMemo => ({ rules: new Map() });
+export const newParseMemo = (): ParseMemo => ({ rules: new Map(), shapes: new Map() });
+
+/** A chain name that tokenizes as itself (no quote, backslash, `!` or leading `-`) and is no target's name. */
+const PLAIN_CHAIN = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$/;
+
+/**
+ * The shape of an `-A CHAIN ... -j TARGET` line whose last word is the name of the user chain it jumps to: the line
+ * without both names, with their lengths (so every offset in the line is the same for two lines of one shape).
+ * Undefined for any other line.
+ */
+function jumpShape(raw: string): { readonly key: string; readonly chain: string; readonly target: string } | undefined {
+  if (!raw.startsWith('-A ')) return undefined;
+  const sp = raw.indexOf(' ', 3);
+  const j = raw.lastIndexOf(' -j ');
+  if (sp < 0 || j < sp) return undefined;
+  const chain = raw.slice(3, sp);
+  const target = raw.slice(j + 4);
+  if (!PLAIN_CHAIN.test(chain) || !PLAIN_CHAIN.test(target) || TARGET_OPTIONS[target] !== undefined) return undefined;
+  return { key: `${chain.length} ${target.length} ${raw.slice(sp, j + 4)}`, chain, target };
+}
+
+/**
+ * The memo's rule of a line of `like`'s shape (see {@link jumpShape}): `like`'s matches and spans (relative to the line,
+ * the same offsets), its own chain, text and target. Only a rule parsed without problems, that jumps to the last
+ * word of its line, is a shape's.
+ */
+function reshaped(like: Rule, raw: string, shape: { readonly chain: string; readonly target: string }): Rule {
+  work.ruleObjects++;
+  return { ...like, chain: shape.chain, text: raw, target: { kind: 'jump', chain: shape.target } };
+}
+
+/** Whether `template` (a memo's rule of `raw`) stands for every line of `raw`'s shape. */
+function shapesLike(template: Rule, raw: string, shape: { readonly chain: string; readonly target: string }): boolean {
+  return (
+    template.chain === shape.chain &&
+    template.text === raw &&
+    template.target.kind === 'jump' &&
+    template.target.chain === shape.target &&
+    template.unsupported.length === 0
+  );
+}
 
 /** Maps offsets of one line's coordinates to a span. */
 type SpanFn = (start: number, end: number) => Span;
@@ -360,6 +407,7 @@ function parseCommand(
   span: SpanFn,
   problems: Problem[],
 ): Rule | undefined {
+  work.iptablesLinesParsed++;
   const tk = tokenize(raw);
   const tokens = tk.tokens.slice();
   const tspan = (a: Token, b: Token = a): Span => span(lineStart + a.start, lineStart + b.end);
@@ -1082,6 +1130,9 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     let byLine = memo.rules.get(name);
     if (!byLine) memo.rules.set(name, (byLine = new Map()));
     const known = byLine;
+    let byShape = memo.shapes.get(name);
+    if (!byShape) memo.shapes.set(name, (byShape = new Map()));
+    const shapes = byShape;
     /** One `-A` line of `c` parsed into `list` (through the memo), as the eager parse with a memo would. */
     const parseLine = (
       c: MutableChain,
@@ -1096,11 +1147,20 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         list.push(placeRule(seen.rule, file, lineStart));
         return;
       }
+      const shape = jumpShape(raw);
+      const like = shape && shape.chain === c.name ? shapes.get(shape.key) : undefined;
+      if (shape && like) {
+        const template = reshaped(like, raw, shape);
+        known.set(raw, { rule: template, at: 0 });
+        list.push(placeRule(template, file, lineStart));
+        return;
+      }
       const before = problems.length;
       const rule = parseCommand(scratch, raw, lineStart, span, problems);
       if (rule && problems.length === before) {
         const template = moveRule(rule, MEMO_FILE, -lineStart);
         known.set(raw, { rule: template, at: 0 });
+        if (shape && shapesLike(template, raw, shape)) shapes.set(shape.key, template);
         list[list.length - 1] = placeRule(template, file, lineStart);
       }
     };

@@ -226,3 +226,37 @@ describe("in nftables mode too, a Service's endpoint paths share the hook evalua
     assert.ok(e60 - e30 <= 30 * 3, `${e30} -> ${e60} rules evaluated for 2x the endpoints`);
   });
 });
+
+/**
+ * In its large-cluster mode (over 1,000 endpoints: no per-endpoint comments) kube-proxy writes a Service's endpoint
+ * jumps (`-m statistic --mode random --probability P -j KUBE-SEP-…`, then the last one bare) alike for every Service
+ * with as many endpoints, but for the chains' names: the parse memo keeps them by that shape, so a trace to a second
+ * Service reads only the lines that name its own addresses (its cluster IP's two, each endpoint's two KUBE-SEP lines),
+ * not its E jumps again. Counted, never timed.
+ */
+describe('a trace to a new Service takes its endpoint jumps from the Service before', () => {
+  it('reads none of the endpoint jump lines of the second Service', () => {
+    const size: ClusterSize = { name: 'e', nodes: 36, pods: 1080, services: 36 };
+    const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+    const dp = compileDataPlane(a.topology);
+    const svcEndpoints = 30;
+    const trace = (svc: string, pod: number): WorkCounters => {
+      takeWork();
+      const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[pod].id}`, to: `svc/${svc}:http` }, dp);
+      assert.equal(out.result?.paths.length, svcEndpoints, 'one path per endpoint');
+      assert.ok(out.result?.paths.every((p) => p.disposition === 'delivered'));
+      return takeWork();
+    };
+    const first = trace('svc1', 0);
+    const second = trace('svc2', 0);
+    // The first Service's jumps are read once: E of them, beside its 2E KUBE-SEP lines and its cluster IP's.
+    assert.ok(
+      first.iptablesLinesParsed >= 3 * svcEndpoints,
+      `the first Service's lines are read (${first.iptablesLinesParsed})`,
+    );
+    assert.ok(
+      second.iptablesLinesParsed <= 2 * svcEndpoints + 2,
+      `the second Service reads ${second.iptablesLinesParsed} lines: its KUBE-SEP lines and cluster IP's two only`,
+    );
+  });
+});
