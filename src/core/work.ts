@@ -16,6 +16,12 @@ export interface WorkCounters {
    * nftables parser made.
    */
   ruleObjects: number;
+  /**
+   * Lines the iptables parser read word by word (src/core/netfilter/parse.ts `parseCommand`): a line a parse memo
+   * knows, by its text or by its shape (a Service's endpoint jumps, alike for every Service with as many endpoints),
+   * is placed without being read.
+   */
+  iptablesLinesParsed: number;
   /** Traces the diagnostic rules ran as probes. */
   probes: number;
   /** Route objects the data plane made (connected, declared, implied host-gw routes). */
@@ -90,6 +96,7 @@ export const work: WorkCounters = {
   rulesEvaluated: 0,
   hookEvaluations: 0,
   ruleObjects: 0,
+  iptablesLinesParsed: 0,
   probes: 0,
   routes: 0,
   netfilterSteps: 0,
@@ -113,6 +120,7 @@ export function takeWork(): WorkCounters {
   work.rulesEvaluated =
     work.hookEvaluations =
     work.ruleObjects =
+    work.iptablesLinesParsed =
     work.probes =
     work.routes =
     work.netfilterSteps =

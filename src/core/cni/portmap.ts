@@ -120,7 +120,8 @@ export function portmapRules(t: Topology, node: Node, pods: readonly Pod[]): Cni
   const entriesByPod: string[][] = [];
   const dnChains: string[] = [];
   for (const pod of pods) {
-    if (pod.hostNetwork) continue;
+    // Asked of every pod of every node a trace crosses, which seldom has a hostPort: none is built for the others.
+    if (pod.hostNetwork || !hasHostPort(pod)) continue;
     const mappings = portMappingsOf(pod);
     if (!mappings.length) continue;
     const id = containerIdOf(pod);

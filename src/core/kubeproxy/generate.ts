@@ -1030,6 +1030,26 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     (input.localhostNodePorts ?? true) &&
     (matchAll || npCidrs.some((p) => prefixContainsAddress(p, loopback4)));
 
+  // A node alike to one generated before (everything its output depends on is the same) gets that output at once,
+  // without walking the cluster's Services and endpoints, nor writing the node's own chains again (a trace compiles
+  // the rules of each node it crosses): generating N nodes is not N times the cluster's work.
+  const nodeKey = (k: NodeKeyInput): string =>
+    [
+      `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${k.largeCluster}`,
+      mark,
+      input.masqueradeRandomFully,
+      input.conntrackTCPLiberal,
+      matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
+      k.sourceRanges ? nodeIP : '',
+      (k.localByNode.get(input.nodeName) ?? []).join(','),
+    ].join('\n');
+  const known = memo?.nodeKeys.get(input.services)?.get(family);
+  const fastKey = known ? nodeKey(known) : undefined;
+  if (fastKey !== undefined) {
+    const done = memo?.outputs.get(input.services)?.get(`node:${fastKey}`);
+    if (done) return done;
+  }
+
   // Top-level chains, in kube-proxy's order.
   for (const c of [
     KUBE_SERVICES,
@@ -1137,25 +1157,6 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       '-j',
       'DROP',
     );
-  }
-
-  // A node alike to one generated before (everything its output depends on is the same) gets that output at once,
-  // without walking the cluster's Services and endpoints: generating N nodes is not N times the cluster's work.
-  const nodeKey = (k: NodeKeyInput): string =>
-    [
-      `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${k.largeCluster}`,
-      mark,
-      input.masqueradeRandomFully,
-      input.conntrackTCPLiberal,
-      matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
-      k.sourceRanges ? nodeIP : '',
-      (k.localByNode.get(input.nodeName) ?? []).join(','),
-    ].join('\n');
-  const known = memo?.nodeKeys.get(input.services)?.get(family);
-  const fastKey = known ? nodeKey(known) : undefined;
-  if (fastKey !== undefined) {
-    const done = memo?.outputs.get(input.services)?.get(`node:${fastKey}`);
-    if (done) return done;
   }
 
   // Endpoints per service port, and large-cluster mode.

@@ -8,7 +8,8 @@
  */
 import { problem, type Problem, type Span } from '../problem';
 import { parseRuleBody, SYNTAX, UNSUPPORTED } from './rule';
-import { KNOWN_UNSUPPORTED_TARGETS } from './targets';
+import { KNOWN_UNSUPPORTED_TARGETS, TARGET_OPTIONS } from './targets';
+import { parseNatTo } from './targets/nat';
 import { tokenize, type Token } from './tokenize';
 import {
   BUILTIN_CHAINS,
@@ -65,9 +66,123 @@ interface MutableTable {
 export interface ParseMemo {
   /** Per table, by line text: the rule with its spans relative to the line's start (`at` is 0). */
   readonly rules: Map<TableName, Map<string, { readonly rule: Rule; readonly at: number }>>;
+  /**
+   * Per table, by {@link lineShape} key: a rule of `rules` standing for the lines that differ from its line only in
+   * their chain's name, the chain they jump to and the IPv4 addresses of `-s`, `-d` and `--to-destination` (each of
+   * the same length, so every offset in the line is the same). kube-proxy writes the lines of every Service alike but
+   * for those (in its large-cluster mode, without per-endpoint comments): a trace that reaches a new Service takes
+   * its endpoint jumps and KUBE-SEP rules from the Service before instead of parsing each line again.
+   */
+  readonly shapes: Map<TableName, Map<string, ShapeTemplate>>;
 }
 
-export const newParseMemo = (): ParseMemo => ({ rules: new Map() });
+export const newParseMemo = (): ParseMemo => ({ rules: new Map(), shapes: new Map() });
+
+/** A chain name that tokenizes as itself (no quote, backslash, `!` or leading `-`). */
+const PLAIN_CHAIN = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const IPV4_PORT = /^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
+
+/** A word of a line that another line of its shape may have otherwise: what it is, and where it ends in the line. */
+interface ShapeWord {
+  readonly kind: 'chain' | 'jump' | 'address' | 'nat';
+  readonly word: string;
+  readonly end: number;
+}
+
+interface LineShape {
+  readonly key: string;
+  readonly words: readonly ShapeWord[];
+}
+
+/** A memo's rule standing for its shape, with the index of the match each `address` word of the shape is in. */
+interface ShapeTemplate {
+  readonly rule: Rule;
+  readonly matchOf: readonly number[];
+}
+
+/**
+ * The shape of an `-A` line written word by word (single spaces, no quote, backslash or tab, which the tokenizer
+ * reads otherwise): the line with its chain's name, the user chain it jumps to (its last word, after `-j`) and the
+ * IPv4 addresses after `-s`, `-d` and `--to-destination` left out, their lengths kept. Undefined for other lines.
+ */
+function lineShape(raw: string): LineShape | undefined {
+  if (!raw.startsWith('-A ') || /["'\\\t]| {2}| $/.test(raw)) return undefined;
+  const parts = raw.split(' ');
+  const words: ShapeWord[] = [];
+  let end = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const w = parts[i];
+    end += w.length + (i ? 1 : 0);
+    const before = parts[i - 1];
+    const kind: ShapeWord['kind'] | undefined =
+      i === 1
+        ? 'chain'
+        : i === parts.length - 1 && before === '-j'
+          ? 'jump'
+          : (before === '-s' || before === '-d') && IPV4.test(w)
+            ? 'address'
+            : before === '--to-destination' && IPV4_PORT.test(w)
+              ? 'nat'
+              : undefined;
+    if (kind === undefined) continue;
+    if ((kind === 'chain' || kind === 'jump') && (!PLAIN_CHAIN.test(w) || TARGET_OPTIONS[w] !== undefined))
+      return undefined;
+    words.push({ kind, word: w, end });
+    parts[i] = `\u0000${kind}${w.length}`;
+  }
+  return { key: parts.join(' '), words };
+}
+
+/**
+ * The rule of `raw` made from its shape's template: the template's matches and spans (the same offsets), its chain,
+ * text, jump target, addresses and DNAT destination from `raw`'s words; undefined when a word does not read as the
+ * template's did (the line is then parsed).
+ */
+function reshaped(like: ShapeTemplate, raw: string, shape: LineShape): Rule | undefined {
+  const t = like.rule;
+  let chain = t.chain;
+  let target = t.target;
+  let matches: Match[] | undefined;
+  for (let k = 0; k < shape.words.length; k++) {
+    const { kind, word } = shape.words[k];
+    if (kind === 'chain') chain = word;
+    else if (kind === 'jump') target = { kind: 'jump', chain: word };
+    else if (kind === 'nat') {
+      const to = parseNatTo(word);
+      if (!to || target.kind !== 'dnat') return undefined;
+      target = { kind: 'dnat', to };
+    } else {
+      const m = t.matches[like.matchOf[k]];
+      const prefix = parseAddressOrPrefix(word);
+      if (!prefix || (m.kind !== 'source' && m.kind !== 'destination')) return undefined;
+      matches ??= t.matches.slice();
+      matches[like.matchOf[k]] = { kind: m.kind, prefix, negated: m.negated, span: m.span };
+    }
+  }
+  return { ...t, chain, text: raw, target, ...(matches ? { matches } : {}) };
+}
+
+/**
+ * `template` (the memo's rule of `raw`, parsed) as its shape's template, when made again from its own words it is
+ * itself: each address word is the whole value of a `-s`/`-d` match, the jump and DNAT words the target's.
+ */
+function shapeTemplate(template: Rule, raw: string, shape: LineShape): ShapeTemplate | undefined {
+  if (template.text !== raw || template.unsupported.length) return undefined;
+  const matchOf = shape.words.map((w) =>
+    w.kind === 'address' ? template.matches.findIndex((m) => m.span.end === w.end) : -1,
+  );
+  if (matchOf.some((i, k) => shape.words[k].kind === 'address' && i < 0)) return undefined;
+  const like = { rule: template, matchOf };
+  const again = reshaped(like, raw, shape);
+  return again && sameRule(again, template) ? like : undefined;
+}
+
+/** Whether two rules are the same data (addresses' bigints compared as text). */
+function sameRule(a: Rule, b: Rule): boolean {
+  const text = (r: Rule): string => JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return text(a) === text(b);
+}
 
 /** Maps offsets of one line's coordinates to a span. */
 type SpanFn = (start: number, end: number) => Span;
@@ -360,6 +475,7 @@ function parseCommand(
   span: SpanFn,
   problems: Problem[],
 ): Rule | undefined {
+  work.iptablesLinesParsed++;
   const tk = tokenize(raw);
   const tokens = tk.tokens.slice();
   const tspan = (a: Token, b: Token = a): Span => span(lineStart + a.start, lineStart + b.end);
@@ -1082,6 +1198,9 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     let byLine = memo.rules.get(name);
     if (!byLine) memo.rules.set(name, (byLine = new Map()));
     const known = byLine;
+    let byShape = memo.shapes.get(name);
+    if (!byShape) memo.shapes.set(name, (byShape = new Map()));
+    const shapes = byShape;
     /** One `-A` line of `c` parsed into `list` (through the memo), as the eager parse with a memo would. */
     const parseLine = (
       c: MutableChain,
@@ -1096,11 +1215,22 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         list.push(placeRule(seen.rule, file, lineStart));
         return;
       }
+      const shape = lineShape(raw);
+      const like = shape && shape.words[0]?.word === c.name ? shapes.get(shape.key) : undefined;
+      const template = like && shape ? reshaped(like, raw, shape) : undefined;
+      if (template) {
+        work.ruleObjects++;
+        known.set(raw, { rule: template, at: 0 });
+        list.push(placeRule(template, file, lineStart));
+        return;
+      }
       const before = problems.length;
       const rule = parseCommand(scratch, raw, lineStart, span, problems);
       if (rule && problems.length === before) {
         const template = moveRule(rule, MEMO_FILE, -lineStart);
         known.set(raw, { rule: template, at: 0 });
+        const like = shape && !shapes.has(shape.key) ? shapeTemplate(template, raw, shape) : undefined;
+        if (shape && like) shapes.set(shape.key, like);
         list[list.length - 1] = placeRule(template, file, lineStart);
       }
     };

@@ -569,6 +569,17 @@ function round(p: number): number {
  * Compared whole only when their endings and translations agree: a Service's backends differ there already, so
  * a trace of a Service with many endpoints does not serialise every path.
  */
+/**
+ * Where a path ended, in a few words: paths are merged only when their whole text is the same (probability aside),
+ * so this key need only never tell two such paths apart; it sets a Service's endpoint paths apart (each its own
+ * address) without writing out their hops' NAT, as a key of every field the ending depends on would.
+ */
+function endingKey(p: TracePath): string {
+  const last = p.hops[p.hops.length - 1];
+  const at = last ? `${last.netns}|${last.device}|${last.packet.dst}|${last.packet.dport}` : '';
+  return `${p.disposition}|${p.hops.length}|${p.reply?.hops.length ?? ''}|${at}`;
+}
+
 function merge(paths: TracePath[]): TracePath[] {
   const out: TracePath[] = [];
   // Per ending: its first path, and once a second one comes, every path of that ending by its whole text (a map, so
@@ -576,16 +587,7 @@ function merge(paths: TracePath[]): TracePath[] {
   const byEnding = new Map<string, { readonly first: number; whole?: Map<string, number> }>();
   const wholeKey = (p: TracePath): string => JSON.stringify({ ...p, probability: 0 });
   for (const p of paths) {
-    const ending = JSON.stringify([
-      p.disposition,
-      p.reason,
-      p.delivered,
-      p.sourceSeen,
-      p.nat,
-      p.hops.length,
-      p.reply?.nat,
-      p.reply?.hops.length,
-    ]);
+    const ending = endingKey(p);
     const group = byEnding.get(ending);
     if (!group) {
       byEnding.set(ending, { first: out.length });

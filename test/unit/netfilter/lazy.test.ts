@@ -10,6 +10,7 @@ import {
   parseIptablesLinesLazily,
 } from '../../../src/core/netfilter/parse';
 import { kubernetesList, netpathCluster } from '../../../bench/cluster';
+import { takeWork } from '../../../src/core/work';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -74,6 +75,62 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     assert.equal(same(text), 'lazy');
     const codes = parseIptablesLinesLazily(text.split('\n'), 'f', newParseMemo())!.problems.map((p) => p.code);
     assert.ok(codes.includes('iptables.syntax') && codes.includes('iptables.unsupported'), codes.join(', '));
+  });
+
+  it('reads lines alike but for names and addresses from the line before as the parse would, or parses them', () => {
+    // Each pair: a line, then lines of its shape (names and IPv4 addresses of the same lengths) that must read the
+    // same as parsed, including those whose words do not read as the first's (a bad address, a built-in target).
+    const text = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-SVC-AAAA - [0:0]',
+      ':KUBE-SVC-BBBB - [0:0]',
+      ':KUBE-SEP-AAAA - [0:0]',
+      ':KUBE-SEP-BBBB - [0:0]',
+      ':KUBE-SEP-CCCC - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+      '-A PREROUTING -j KUBE-SVC-AAAA',
+      '-A PREROUTING -j KUBE-SVC-BBBB',
+      '-A KUBE-SVC-AAAA -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-AAAA',
+      '-A KUBE-SVC-AAAA -j KUBE-SEP-BBBB',
+      '-A KUBE-SVC-BBBB -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-CCCC',
+      '-A KUBE-SVC-BBBB -j KUBE-SEP-NONE',
+      '-A KUBE-SVC-BBBB -j DROP',
+      '-A KUBE-SEP-AAAA -s 10.1.0.1 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.1:8080',
+      '-A KUBE-SEP-BBBB -s 10.1.0.2 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-BBBB -m tcp -p tcp -j DNAT --to-destination 10.1.0.2:8080',
+      '-A KUBE-SEP-BBBB ! -s 10.1.0.3 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-BBBB ! -s 10.1.0.4 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-CCCC -s 10.1.0.9 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-CCCC -s 999.1.0.9 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-CCCC -d 10.1.0.9 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-CCCC -m tcp -p tcp -j DNAT --to-destination 10.1.0.9:99999',
+      '-A KUBE-SEP-CCCC -m tcp -p tcp -j DNAT --to-destination 10.1.0.9',
+      '-A KUBE-SEP-CCCC -m tcp -p tcp -j DNAT --to-destination 10.1.0.19',
+      'COMMIT',
+      '',
+    ].join('\n');
+    assert.equal(same(text), 'lazy');
+    const memo = newParseMemo();
+    const parsed = parseIptablesLinesLazily(text.split('\n'), 'f', memo)!;
+    takeWork();
+    const chains = parsed.ruleset.tables.nat?.chains ?? [];
+    const rules = chains.reduce((n, c) => n + c.rules.length, 0);
+    // The first line of each shape is parsed, and those whose words do not read as its (the bad address and port).
+    const read = takeWork().iptablesLinesParsed;
+    assert.ok(read < rules - 6, `${read} of ${rules} lines parsed`);
+    const sep = chains.find((c) => c.name === 'KUBE-SEP-BBBB');
+    assert.deepEqual(
+      sep?.rules.map((r) => r.text),
+      [
+        '-A KUBE-SEP-BBBB -s 10.1.0.2 -j KUBE-MARK-MASQ',
+        '-A KUBE-SEP-BBBB -m tcp -p tcp -j DNAT --to-destination 10.1.0.2:8080',
+        '-A KUBE-SEP-BBBB ! -s 10.1.0.3 -j KUBE-MARK-MASQ',
+        '-A KUBE-SEP-BBBB ! -s 10.1.0.4 -j KUBE-MARK-MASQ',
+      ],
+    );
+    assert.ok((memo.shapes.get('nat')?.size ?? 0) > 0, 'the memo keeps the shapes it read');
   });
 
   it('parses a chain only when it is read', () => {

@@ -226,3 +226,33 @@ describe("in nftables mode too, a Service's endpoint paths share the hook evalua
     assert.ok(e60 - e30 <= 30 * 3, `${e30} -> ${e60} rules evaluated for 2x the endpoints`);
   });
 });
+
+/**
+ * In its large-cluster mode (over 1,000 endpoints: no per-endpoint comments) kube-proxy writes the lines of every
+ * Service alike but for chain names and addresses: its endpoint jumps (`-m statistic --mode random --probability P -j
+ * KUBE-SEP-…`) and each endpoint's KUBE-SEP chain (`-s IP -j KUBE-MARK-MASQ`, `-j DNAT --to-destination IP:PORT`).
+ * The parse memo keeps them by that shape, so a trace to a second Service reads only the lines that carry its
+ * comment (its cluster IP's dispatch and first KUBE-SVC line), not its 3E endpoint lines again. Counted, never timed.
+ */
+describe('a trace to a new Service takes its endpoint lines from the Service before', () => {
+  it('reads only the lines of the second Service that name it, none per endpoint', () => {
+    const size: ClusterSize = { name: 'e', nodes: 36, pods: 1080, services: 36 };
+    const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+    const dp = compileDataPlane(a.topology);
+    const svcEndpoints = 30;
+    const trace = (svc: string): WorkCounters => {
+      takeWork();
+      const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: `svc/${svc}:http` }, dp);
+      assert.equal(out.result?.paths.length, svcEndpoints, 'one path per endpoint');
+      assert.ok(out.result?.paths.every((p) => p.disposition === 'delivered'));
+      return takeWork();
+    };
+    const first = trace('svc1');
+    const second = trace('svc2');
+    assert.ok(first.iptablesLinesParsed > 2, `the first Service's lines are read (${first.iptablesLinesParsed})`);
+    assert.ok(
+      second.iptablesLinesParsed <= 4,
+      `the second Service reads ${second.iptablesLinesParsed} lines, not one per endpoint (${svcEndpoints})`,
+    );
+  });
+});

@@ -7,7 +7,8 @@ import { parsePort } from '../values';
 import type { TargetDef } from './types';
 import { lookupTable } from '../../lookup';
 
-function parseNatTo(value: string): NatTo | undefined {
+/** `--to-destination`/`--to-source`'s value read (undefined when it is not one); the parse memo's shapes read it too. */
+export function parseNatTo(value: string): NatTo | undefined {
   // `[v6]:port`, `v6`, `v4`, `v4:port`, ranges `a-b` and `p1-p2` (the first is used).
   let addrPart = value;
   let portPart: string | undefined;
