@@ -75,3 +75,21 @@ describe('nodes with generated rules of their own parse only what their traces r
     );
   });
 });
+
+describe("kube-proxy's Service chain lines are measured per Service port, not per endpoint", () => {
+  // The skim sums each port's endpoint lines (three per endpoint) from their lengths: what is measured line by line
+  // is a port's own lines (its masquerade rule, a NodePort's external chain), one Service port each here.
+  for (const [format, write] of [
+    ['NetPath topology', netpathCluster],
+    ['kubectl List dump', kubernetesList],
+  ] as const) {
+    it(format, () => {
+      for (const size of [BASE, DOUBLE]) {
+        const measured = workOf(size, write).serviceLinesMeasured;
+        assert.ok(measured > 0, 'lines are measured');
+        assert.ok(measured <= 2 * size.services, `${measured} lines measured for ${size.services} Service ports`);
+        assert.ok(measured < size.pods, `${measured} lines measured for ${size.pods} endpoints`);
+      }
+    });
+  }
+});
