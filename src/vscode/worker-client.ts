@@ -49,6 +49,11 @@ export interface AnalysisRun {
    * rules compiled for it); undefined when it cannot, as for `summary`: then the caller traces on its own model.
    */
   trace(request: TraceRequest): Promise<TraceViewData | undefined>;
+  /**
+   * Says the model stage has been published (or will not be): the worker holds the data plane stage until then, so
+   * its rules do not take a core while the model stage's diagnostics travel to the screen. Called once it came.
+   */
+  modelStageShown(): void;
   cancel(): void;
 }
 
@@ -118,6 +123,8 @@ export class AnalysisWorker {
   stoppedInPlace = 0;
   /** The shared cancel flag of the current thread (see analysis-worker.ts). */
   private cancelFlag: Int32Array | undefined;
+  /** The shared flag that releases the current thread's data plane stage (see AnalysisRun.modelStageShown). */
+  private shownFlag: Int32Array | undefined;
   /** The cancelled job the thread is unwinding, and the timer that ends the thread if it takes too long. */
   private stopping: { readonly id: number; readonly timer: ReturnType<typeof setTimeout> } | undefined;
   /** How long the last finished analysis took where it ran (ms), and how many files it parsed and reused, for the log. */
@@ -157,6 +164,7 @@ export class AnalysisWorker {
         features: Promise.resolve(undefined),
         summary: () => Promise.resolve(undefined),
         trace: () => Promise.resolve(undefined),
+        modelStageShown: () => {},
         cancel: () => {},
       };
     }
@@ -185,6 +193,7 @@ export class AnalysisWorker {
       features,
       summary: (loaded) => this.ask({ kind: 'summary', request: 0, job: id, loaded }, (r) => r.summary ?? undefined),
       trace: (request) => this.ask({ kind: 'trace', request: 0, job: id, trace: request }, (r) => r.trace ?? undefined),
+      modelStageShown: () => this.release(id),
       cancel: () => this.pending?.id === id && this.cancel(),
     };
   }
@@ -206,6 +215,14 @@ export class AnalysisWorker {
     return answer;
   }
 
+  /** Lets the thread go on past job `id`'s model stage (and past every earlier job's). */
+  private release(id: number): void {
+    const flag = this.shownFlag;
+    if (!flag || Atomics.load(flag, 0) >= id) return;
+    Atomics.store(flag, 0, id);
+    Atomics.notify(flag, 0);
+  }
+
   /**
    * Stops the job under way, if any: its result is never delivered. The thread is told through the shared flag and
    * ends the job at its next checkpoint, keeping its parse cache and compiled code for the next job; when the job
@@ -225,6 +242,8 @@ export class AnalysisWorker {
       return;
     }
     Atomics.store(this.cancelFlag, 0, p.id);
+    // A job held after its model stage (see release) ends at once instead of at the end of its hold.
+    this.release(p.id);
     clearTimeout(this.stopping?.timer);
     const timer = setTimeout(() => {
       if (this.worker !== w || this.stopping?.id !== p.id) return;
@@ -259,8 +278,10 @@ export class AnalysisWorker {
   private thread(script: string): Worker {
     if (this.worker) return this.worker;
     // A new flag per thread: a job id cancelled on an ended thread means nothing to the next.
-    this.cancelFlag = typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-    const w = new Worker(script, { workerData: { cancel: this.cancelFlag } });
+    const shared = typeof SharedArrayBuffer === 'function';
+    this.cancelFlag = shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    this.shownFlag = shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const w = new Worker(script, { workerData: { cancel: this.cancelFlag, shown: this.shownFlag } });
     this.started++;
     w.on('message', (r: Reply) => {
       if (r.id === this.stopping?.id && (r.cancelled || r.diagnostics !== undefined || r.error !== undefined)) {
