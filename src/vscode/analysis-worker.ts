@@ -84,9 +84,9 @@ const shownFlag: Int32Array | undefined =
 
 /**
  * The longest the data plane stage waits for the extension's word. Only a safety bound: the extension gives it
- * MODEL_STAGE_DRAW_MS (analyses.ts) after it got the model stage, unless its thread is blocked.
+ * DATA_PLANE_HOLD_MS (analyses.ts) after it got the model stage, unless its thread is blocked.
  */
-const MODEL_STAGE_HOLD_MS = 250;
+const HOLD_BOUND_MS = 500;
 
 /** Thrown at a checkpoint of a cancelled job: unwinds the analysis, nothing of it is kept. */
 class Cancelled extends Error {}
@@ -96,17 +96,18 @@ const cancelled = (id: number): boolean => cancelFlag !== undefined && Atomics.l
 
 /**
  * Waits, before the data plane stage runs, until the extension says job `id`'s model stage has been published and
- * drawn, or cancels the job. On a machine of two cores the data plane's rules (most of an analysis: the nat.* traces)
+ * drawn (and no next key came), or cancels the job; returns how long it waited. On a machine of two cores the data plane's rules (most of an analysis: the nat.* traces)
  * otherwise took a core while the extension host, code-server and the workbench carried the model stage's
  * diagnostics to the screen. Sleeping here costs no CPU, and the thread keeps its parse cache and compiled code.
  */
-function holdUntilShown(id: number): void {
-  if (!shownFlag) return;
-  const until = performance.now() + MODEL_STAGE_HOLD_MS;
+function holdUntilShown(id: number): number {
+  if (!shownFlag) return 0;
+  const start = performance.now();
+  const until = start + HOLD_BOUND_MS;
   for (;;) {
     const shown = Atomics.load(shownFlag, 0);
     const left = until - performance.now();
-    if (shown >= id || cancelled(id) || left <= 0) return;
+    if (shown >= id || cancelled(id) || left <= 0) return performance.now() - start;
     Atomics.wait(shownFlag, 0, shown, left);
   }
 }
@@ -161,6 +162,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
     // The model's problems and the rules that read no data plane go out first (the editor shows them while the
     // data plane's rules run: the nat.* traces are most of an analysis), the rest with the whole list.
     let early: ReadonlySet<Problem> = new Set();
+    let held = 0;
     analysis = analyse(job.files, {
       severity: job.severity,
       policySettings: job.policySettings,
@@ -172,7 +174,9 @@ parentPort?.on('message', (message: WorkerRequest) => {
       onModelStage: (diagnostics) => {
         early = new Set(diagnostics);
         parentPort?.postMessage({ id: job.id, modelStage: diagnostics });
-        holdUntilShown(job.id);
+        held = holdUntilShown(job.id);
+        // Changed again during the hold: stopped before the data plane is compiled for it.
+        checkpoint();
       },
     });
     const dataPlaneStage: number[] = [];
@@ -184,6 +188,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
       diagnostics: analysis.diagnostics,
       dataPlaneStage,
       ms: performance.now() - started,
+      held,
       parsed: parses.parsed,
       reused: parses.reused,
       partly: parses.partly,
