@@ -11,6 +11,9 @@
  * its compiled code, for the newer job already waiting in its queue (see worker-client.ts, which still ends the
  * thread when a step outlasts its grace period).
  *
+ * Once it has sent the model stage, it waits for the extension to say that stage is on screen before running the
+ * data plane's rules (holdUntilShown), so they do not compete with the trip to the screen for a core.
+ *
  * It keeps its last analysis, so what the topology view draws (view-data.ts's summary) and the trace view's traces are
  * computed here from the model it already has: the extension host would otherwise build the whole model again
  * (seconds on 15,000 pods), and a trace there would generate kube-proxy's rules again, which this model's nat.*
@@ -70,11 +73,44 @@ const cancelFlag: Int32Array | undefined =
     ? (workerData as { cancel: Int32Array }).cancel
     : undefined;
 
+/**
+ * The highest job id whose model stage the extension has published and given the workbench time to draw (0: none);
+ * absent when it could not share one. See holdUntilShown.
+ */
+const shownFlag: Int32Array | undefined =
+  (workerData as { shown?: unknown } | undefined)?.shown instanceof Int32Array
+    ? (workerData as { shown: Int32Array }).shown
+    : undefined;
+
+/**
+ * The longest the data plane stage waits for the extension's word. Only a safety bound: the extension gives it
+ * DATA_PLANE_HOLD_MS (analyses.ts) after it got the model stage, unless its thread is blocked.
+ */
+const HOLD_BOUND_MS = 500;
+
 /** Thrown at a checkpoint of a cancelled job: unwinds the analysis, nothing of it is kept. */
 class Cancelled extends Error {}
 
 /** Whether the extension cancelled job `id`. */
 const cancelled = (id: number): boolean => cancelFlag !== undefined && Atomics.load(cancelFlag, 0) >= id;
+
+/**
+ * Waits, before the data plane stage runs, until the extension says job `id`'s model stage has been published and
+ * drawn (and no next key came), or cancels the job; returns how long it waited. On a machine of two cores the data plane's rules (most of an analysis: the nat.* traces)
+ * otherwise took a core while the extension host, code-server and the workbench carried the model stage's
+ * diagnostics to the screen. Sleeping here costs no CPU, and the thread keeps its parse cache and compiled code.
+ */
+function holdUntilShown(id: number): number {
+  if (!shownFlag) return 0;
+  const start = performance.now();
+  const until = start + HOLD_BOUND_MS;
+  for (;;) {
+    const shown = Atomics.load(shownFlag, 0);
+    const left = until - performance.now();
+    if (shown >= id || cancelled(id) || left <= 0) return performance.now() - start;
+    Atomics.wait(shownFlag, 0, shown, left);
+  }
+}
 
 /** Each file's parse, until its text changes (the thread lives from one analysis to the next unless one is stopped). */
 const parses = new ParseCache();
@@ -126,6 +162,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
     // The model's problems and the rules that read no data plane go out first (the editor shows them while the
     // data plane's rules run: the nat.* traces are most of an analysis), the rest with the whole list.
     let early: ReadonlySet<Problem> = new Set();
+    let held = 0;
     analysis = analyse(job.files, {
       severity: job.severity,
       policySettings: job.policySettings,
@@ -137,6 +174,9 @@ parentPort?.on('message', (message: WorkerRequest) => {
       onModelStage: (diagnostics) => {
         early = new Set(diagnostics);
         parentPort?.postMessage({ id: job.id, modelStage: diagnostics });
+        held = holdUntilShown(job.id);
+        // Changed again during the hold: stopped before the data plane is compiled for it.
+        checkpoint();
       },
     });
     const dataPlaneStage: number[] = [];
@@ -148,6 +188,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
       diagnostics: analysis.diagnostics,
       dataPlaneStage,
       ms: performance.now() - started,
+      held,
       parsed: parses.parsed,
       reused: parses.reused,
       partly: parses.partly,

@@ -49,6 +49,11 @@ export interface AnalysisRun {
    * rules compiled for it); undefined when it cannot, as for `summary`: then the caller traces on its own model.
    */
   trace(request: TraceRequest): Promise<TraceViewData | undefined>;
+  /**
+   * Says the model stage has been published (or will not be): the worker holds the data plane stage until then, so
+   * its rules do not take a core while the model stage's diagnostics travel to the screen. Called once it came.
+   */
+  modelStageShown(): void;
   cancel(): void;
 }
 
@@ -73,6 +78,8 @@ interface Reply {
   readonly traceError?: string;
   /** How long the analysis itself took in the worker (ms), without sending the job and the answer. */
   readonly ms?: number;
+  /** Of `ms`, how long its data plane stage was held for the model stage to be drawn (analysis-worker.ts). */
+  readonly held?: number;
   /** Files it parsed, and files whose parse it kept from an earlier analysis (their text unchanged). */
   readonly parsed?: number;
   readonly reused?: number;
@@ -118,10 +125,14 @@ export class AnalysisWorker {
   stoppedInPlace = 0;
   /** The shared cancel flag of the current thread (see analysis-worker.ts). */
   private cancelFlag: Int32Array | undefined;
+  /** The shared flag that releases the current thread's data plane stage (see AnalysisRun.modelStageShown). */
+  private shownFlag: Int32Array | undefined;
   /** The cancelled job the thread is unwinding, and the timer that ends the thread if it takes too long. */
   private stopping: { readonly id: number; readonly timer: ReturnType<typeof setTimeout> } | undefined;
   /** How long the last finished analysis took where it ran (ms), and how many files it parsed and reused, for the log. */
   lastAnalysisMs = 0;
+  /** Of lastAnalysisMs, how long the data plane stage was held while the model stage was drawn. */
+  lastHeldMs = 0;
   lastParsed = 0;
   lastReused = 0;
   lastPartly = 0;
@@ -148,6 +159,7 @@ export class AnalysisWorker {
       const t0 = performance.now();
       const diagnostics = inProcess({ kind: 'analyse', id: 0, files, severity, policySettings });
       this.lastAnalysisMs = performance.now() - t0;
+      this.lastHeldMs = 0;
       this.lastParsed = files.length;
       this.lastReused = 0;
       this.lastPartly = 0;
@@ -157,6 +169,7 @@ export class AnalysisWorker {
         features: Promise.resolve(undefined),
         summary: () => Promise.resolve(undefined),
         trace: () => Promise.resolve(undefined),
+        modelStageShown: () => {},
         cancel: () => {},
       };
     }
@@ -185,6 +198,7 @@ export class AnalysisWorker {
       features,
       summary: (loaded) => this.ask({ kind: 'summary', request: 0, job: id, loaded }, (r) => r.summary ?? undefined),
       trace: (request) => this.ask({ kind: 'trace', request: 0, job: id, trace: request }, (r) => r.trace ?? undefined),
+      modelStageShown: () => this.release(id),
       cancel: () => this.pending?.id === id && this.cancel(),
     };
   }
@@ -206,6 +220,14 @@ export class AnalysisWorker {
     return answer;
   }
 
+  /** Lets the thread go on past job `id`'s model stage (and past every earlier job's). */
+  private release(id: number): void {
+    const flag = this.shownFlag;
+    if (!flag || Atomics.load(flag, 0) >= id) return;
+    Atomics.store(flag, 0, id);
+    Atomics.notify(flag, 0);
+  }
+
   /**
    * Stops the job under way, if any: its result is never delivered. The thread is told through the shared flag and
    * ends the job at its next checkpoint, keeping its parse cache and compiled code for the next job; when the job
@@ -225,6 +247,8 @@ export class AnalysisWorker {
       return;
     }
     Atomics.store(this.cancelFlag, 0, p.id);
+    // A job held after its model stage (see release) ends at once instead of at the end of its hold.
+    this.release(p.id);
     clearTimeout(this.stopping?.timer);
     const timer = setTimeout(() => {
       if (this.worker !== w || this.stopping?.id !== p.id) return;
@@ -259,8 +283,10 @@ export class AnalysisWorker {
   private thread(script: string): Worker {
     if (this.worker) return this.worker;
     // A new flag per thread: a job id cancelled on an ended thread means nothing to the next.
-    this.cancelFlag = typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-    const w = new Worker(script, { workerData: { cancel: this.cancelFlag } });
+    const shared = typeof SharedArrayBuffer === 'function';
+    this.cancelFlag = shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    this.shownFlag = shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const w = new Worker(script, { workerData: { cancel: this.cancelFlag, shown: this.shownFlag } });
     this.started++;
     w.on('message', (r: Reply) => {
       if (r.id === this.stopping?.id && (r.cancelled || r.diagnostics !== undefined || r.error !== undefined)) {
@@ -302,6 +328,7 @@ export class AnalysisWorker {
         p.done({ diagnostics: inProcess(p.job), dataPlaneStage: [] });
       } else {
         this.lastAnalysisMs = r.ms ?? 0;
+        this.lastHeldMs = r.held ?? 0;
         this.lastParsed = r.parsed ?? 0;
         this.lastReused = r.reused ?? 0;
         this.lastPartly = r.partly ?? 0;

@@ -332,6 +332,45 @@ suite('Analysis off the extension host thread', () => {
     );
   });
 
+  test("an edit's model stage is sent to the workbench once, and the analysis adds only the data plane stage", async () => {
+    const ext = await activateNetPath();
+    const analyses = (ext.exports as Services).analyses;
+    const doc = await untitled(
+      fs.readFileSync(fixtureUri('../../../examples/mistakes/cluster.netpath.yaml').fsPath, 'utf8'),
+    );
+    const state = await analyses.topologyFor(doc);
+    assert.ok(state, 'the example is analysed');
+    await waitForCodes(
+      doc,
+      'the overlap and the masquerade between pods',
+      (c) => c.includes('cidr.overlap') && c.includes('nat.pod-to-pod'),
+    );
+    const published = analyses.counts.get(state.key)?.published ?? 0;
+    // Each set of the document's diagnostics is a marker change the workbench processes: counted per collection.
+    const sets = { model: 0, dataPlane: 0 };
+    const spy = (collection: vscode.DiagnosticCollection, count: 'model' | 'dataPlane') => {
+      const set = collection.set.bind(collection) as (uri: vscode.Uri, list: readonly vscode.Diagnostic[]) => void;
+      collection.set = ((uri: vscode.Uri, list: readonly vscode.Diagnostic[]) => {
+        if (uri.toString() === doc.uri.toString()) sets[count]++;
+        set(uri, list);
+      }) as vscode.DiagnosticCollection['set'];
+      return () => (collection.set = set as vscode.DiagnosticCollection['set']);
+    };
+    const restore = [spy(analyses['diagnostics'], 'model'), spy(analyses['dataPlaneDiagnostics'], 'dataPlane')];
+    try {
+      await replace(doc, 'serviceCIDRs: [10.244.0.0/16]', 'serviceCIDRs: [10.96.0.0/12]');
+      await waitFor('the analysis of the edit', () =>
+        (analyses.counts.get(state.key)?.published ?? 0) > published ? true : undefined,
+      );
+    } finally {
+      for (const r of restore) r();
+    }
+    assert.ok(!codesOf(doc).includes('cidr.overlap'), 'the edit removed the overlap');
+    assert.equal(sets.model, 1, 'the model stage was set once: the analysis did not send it again');
+    assert.equal(sets.dataPlane, 1, "the data plane stage's masquerade was set once, by the analysis");
+    assert.ok(codesOf(doc).includes('nat.pod-to-pod'), 'the masquerade is still shown');
+  });
+
   test('an edit of one pod re-parses only its lines in the worker, and finds what a whole parse finds', async () => {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
