@@ -636,9 +636,9 @@ export class Analyses implements vscode.Disposable {
     return vscode.workspace.textDocuments.find((d) => d.uri.scheme === state.base.scheme && d.uri.path === path);
   }
 
-  /** Line indexes made of analysed texts so far (the extension's tests read it: see line-indexes.ts). */
-  get lineIndexesMade(): number {
-    return lineIndexesMade();
+  /** Line indexes made so far of the analysed text of `path` (the extension's tests read it: see line-indexes.ts). */
+  lineIndexesMadeOf(path: string): number {
+    return lineIndexesMade(path);
   }
 
   /** Analyses that read a file: a change to an included file updates every file that includes it. */

@@ -16,9 +16,10 @@ const indexes = new WeakMap<readonly SourceFile[], Map<string, LineIndex>>();
 /** The version of each open document an analysis read, by path (keyed like `indexes`). */
 const versionsRead = new WeakMap<readonly SourceFile[], ReadonlyMap<string, number>>();
 
-/** Line indexes made since the extension started (its tests read it through Analyses). */
-let made = 0;
-export const lineIndexesMade = (): number => made;
+/** Line indexes made since the extension started, by file (its tests read them through Analyses). */
+const made = new Map<string, number>();
+/** Line indexes made of `file` since the extension started: a test asks about its own document, not the others open. */
+export const lineIndexesMade = (file: string): number => made.get(file) ?? 0;
 
 /** Turns offsets of an analysed text into positions: a LineIndex, or the open document itself. */
 export type Positions = Pick<LineIndex, 'positionAt'>;
@@ -40,7 +41,7 @@ export function linesOf(read: Analysis | readonly SourceFile[], file: string, fa
   if (!byFile) indexes.set(sources, (byFile = new Map()));
   let lines = byFile.get(file);
   if (!lines) {
-    made++;
+    made.set(file, (made.get(file) ?? 0) + 1);
     lines = new LineIndex(sources.find((f) => f.path === file)?.text || (fallback?.() ?? ''));
     byFile.set(file, lines);
   }

@@ -533,7 +533,7 @@ suite('Analysis off the extension host thread', () => {
     await waitFor('the first analysis', () => analyses.counts.get(state.key)?.published || undefined, {
       timeoutMs: 60_000,
     });
-    const made = analyses.lineIndexesMade;
+    const made = analyses.lineIndexesMadeOf(doc.uri.path);
     // The second pod given the first one's IP: an ip.duplicate, with the other pod as its related place.
     const [first, second] = text.split('\n').filter((l) => /^ {4}ip: /.test(l));
     await replace(doc, `${second}\n`, `${first}\n`);
@@ -546,10 +546,13 @@ suite('Analysis off the extension host thread', () => {
     await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', doc.uri);
     await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri);
     assert.equal(
-      analyses.lineIndexesMade,
+      analyses.lineIndexesMadeOf(doc.uri.path),
       made,
       "no line index of the 300-pod text was made: the document's were used",
     );
+    // The count is this document's: a go-to-definition turns the position into an offset with an index of it.
+    await vscode.commands.executeCommand('vscode.executeDefinitionProvider', doc.uri, duplicate.range.start);
+    assert.ok(analyses.lineIndexesMadeOf(doc.uri.path) > made, "an index this document's features make is counted");
   });
 
   test('a save or a NetPath document changed on disk that changes no topology neither stops nor repeats an analysis', async () => {
