@@ -293,7 +293,8 @@ suite('Analysis off the extension host thread', () => {
     assert.equal(analyses.counts.get(state.key)!.published, before.published + 1, 'no second analysis of one change');
   });
 
-  test('the model stage is published first, and the data plane stage of the last analysis stays until replaced', async () => {
+  /** The mistakes example in an untitled document, once its overlap and its masquerade between pods are shown. */
+  async function mistakesShown() {
     const ext = await activateNetPath();
     const analyses = (ext.exports as Services).analyses;
     const doc = await untitled(
@@ -306,6 +307,11 @@ suite('Analysis off the extension host thread', () => {
       'the overlap and the masquerade between pods',
       (c) => c.includes('cidr.overlap') && c.includes('nat.pod-to-pod'),
     );
+    return { analyses, doc, state };
+  }
+
+  test('the model stage is published first, and the data plane stage of the last analysis stays until replaced', async () => {
+    const { analyses, doc, state } = await mistakesShown();
     const stages = analyses.modelStagesPublished;
     const published = analyses.counts.get(state.key)?.published ?? 0;
     // Every state of the diagnostics from the edit on, as the Problems panel sees them.
@@ -333,18 +339,7 @@ suite('Analysis off the extension host thread', () => {
   });
 
   test("an edit's model stage is sent to the workbench once, and the analysis adds only the data plane stage", async () => {
-    const ext = await activateNetPath();
-    const analyses = (ext.exports as Services).analyses;
-    const doc = await untitled(
-      fs.readFileSync(fixtureUri('../../../examples/mistakes/cluster.netpath.yaml').fsPath, 'utf8'),
-    );
-    const state = await analyses.topologyFor(doc);
-    assert.ok(state, 'the example is analysed');
-    await waitForCodes(
-      doc,
-      'the overlap and the masquerade between pods',
-      (c) => c.includes('cidr.overlap') && c.includes('nat.pod-to-pod'),
-    );
+    const { analyses, doc, state } = await mistakesShown();
     const published = analyses.counts.get(state.key)?.published ?? 0;
     // Each set of the document's diagnostics is a marker change the workbench processes: counted per collection.
     const sets = { model: 0, dataPlane: 0 };
