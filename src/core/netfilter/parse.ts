@@ -1216,12 +1216,12 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         return;
       }
       const shape = lineShape(raw);
-      const like = shape && shape.words[0]?.word === c.name ? shapes.get(shape.key) : undefined;
-      const template = like && shape ? reshaped(like, raw, shape) : undefined;
-      if (template) {
+      const sameShape = shape && shape.words[0]?.word === c.name ? shapes.get(shape.key) : undefined;
+      const fromShape = sameShape && shape ? reshaped(sameShape, raw, shape) : undefined;
+      if (fromShape) {
         work.ruleObjects++;
-        known.set(raw, { rule: template, at: 0 });
-        list.push(placeRule(template, file, lineStart));
+        known.set(raw, { rule: fromShape, at: 0 });
+        list.push(placeRule(fromShape, file, lineStart));
         return;
       }
       const before = problems.length;
@@ -1229,8 +1229,8 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       if (rule && problems.length === before) {
         const template = moveRule(rule, MEMO_FILE, -lineStart);
         known.set(raw, { rule: template, at: 0 });
-        const like = shape && !shapes.has(shape.key) ? shapeTemplate(template, raw, shape) : undefined;
-        if (shape && like) shapes.set(shape.key, like);
+        const newShape = shape && !shapes.has(shape.key) ? shapeTemplate(template, raw, shape) : undefined;
+        if (shape && newShape) shapes.set(shape.key, newShape);
         list[list.length - 1] = placeRule(template, file, lineStart);
       }
     };

@@ -565,11 +565,6 @@ function round(p: number): number {
 }
 
 /**
- * Paths that are the same walk (identical hops and ending) reached by different statistic choices are one path.
- * Compared whole only when their endings and translations agree: a Service's backends differ there already, so
- * a trace of a Service with many endpoints does not serialise every path.
- */
-/**
  * Where a path ended, in a few words: paths are merged only when their whole text is the same (probability aside),
  * so this key need only never tell two such paths apart; it sets a Service's endpoint paths apart (each its own
  * address) without writing out their hops' NAT, as a key of every field the ending depends on would.
@@ -580,6 +575,11 @@ function endingKey(p: TracePath): string {
   return `${p.disposition}|${p.hops.length}|${p.reply?.hops.length ?? ''}|${at}`;
 }
 
+/**
+ * Paths that are the same walk (identical hops and ending) reached by different statistic choices are one path.
+ * Compared whole only when their endings agree ({@link endingKey}): a Service's backends differ there already, so
+ * a trace of a Service with many endpoints does not serialise every path.
+ */
 function merge(paths: TracePath[]): TracePath[] {
   const out: TracePath[] = [];
   // Per ending: its first path, and once a second one comes, every path of that ending by its whole text (a map, so
