@@ -8,7 +8,7 @@ import {
   topologiesOf as topologies,
   type ArgumentOptions,
 } from '../lab/files';
-import type { FileHost, LoadResult, Problem, TopologyGroup } from '../core';
+import type { FileHost, LoadResult, ParsedFile, Problem, SourceFile, TopologyGroup } from '../core';
 import { CliError, type CliIO } from './command';
 import { formatText } from './format';
 import { displayPath } from '../lab/files';
@@ -67,6 +67,12 @@ export function loadEntries(
   return usageAsync(() => load(entries, args, cwd, options, files));
 }
 
+/** One topology's files, and how to analyse them without parsing again what loading parsed. */
+export interface LoadedTopology extends LoadResult {
+  /** The analysis's parse (`analyse(files, { parse })`): a file loading looked into for includes is not parsed twice. */
+  readonly parse: (file: SourceFile) => ParsedFile;
+}
+
 /**
  * The one topology the arguments hold, read as lint reads it: confined to the command line's workspace, files over
  * the size limit and links in folders that lead out left out, and each thing refused or left out (it changes the
@@ -77,7 +83,7 @@ export async function loadOneTopology(
   args: readonly string[],
   io: Pick<CliIO, 'cwd' | 'err'>,
   options: ArgumentOptions = {},
-): Promise<LoadResult> {
+): Promise<LoadedTopology> {
   const links: Problem[] = [];
   const files = readOnceHost();
   const { entries } = oneTopology(await topologiesOf(args, io.cwd, options, links, files), io.cwd);
@@ -98,5 +104,5 @@ export async function loadOneTopology(
         .map((l) => `netpath ${command}: ${l}\n`)
         .join(''),
     );
-  return loaded;
+  return { ...loaded, parse: files.takeParsed };
 }

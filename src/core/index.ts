@@ -9,6 +9,7 @@ import { fileInventory, type FileInventory } from './model/inventory';
 import type { SourceFile, Topology } from './model/types';
 import type { PolicyOptions } from './policy/types';
 import type { ParsedFile } from './syntax/yaml';
+import { ParsedOnce } from './workspace/parse-once';
 import { applySeverity, runRules, type SeverityOverrides } from './rules';
 import { loadTopologyFiles, type FileHost, type LoadOptions } from './workspace/load';
 import { compileDataPlane as compile } from './dataplane/compile';
@@ -24,6 +25,8 @@ export { escapeControls, escapeDeep, escapeOutput, quoted, QUOTED_MAX } from './
 export { RULES, DIAGNOSTIC_CODES, DATAPLANE_CODES, type CodeInfo, type SeverityOverrides } from './rules';
 export { jsonSchema } from './model/schema';
 export { loadTopologyFiles };
+export { ParsedOnce } from './workspace/parse-once';
+export type { ParsedFile } from './syntax/yaml';
 export {
   FOLDER_FILE_HEAD_BYTES,
   groupOf,
@@ -173,8 +176,10 @@ export async function analysePaths(
   preloaded?: ReadonlyMap<string, string>,
   options: AnalysePathsOptions = {},
 ): Promise<Analysis> {
-  const loaded = await loadTopologyFiles(entries, host, preloaded, options);
-  const analysis = analyse(loaded.files, options);
+  // What loading parses (a file that says `include`) is analysed as it was parsed, not parsed again.
+  const once = host.parse || options.parse ? undefined : new ParsedOnce();
+  const loaded = await loadTopologyFiles(entries, once ? { ...host, parse: once.parse } : host, preloaded, options);
+  const analysis = analyse(loaded.files, once ? { ...options, parse: once.take } : options);
   return { ...analysis, diagnostics: [...applySeverity(loaded.problems, options.severity), ...analysis.diagnostics] };
 }
 

@@ -90,6 +90,12 @@ export interface WorkCounters {
    * lines from their lengths, per Service port, so it measures a few lines per port, not three per endpoint.
    */
   serviceLinesMeasured: number;
+  /**
+   * YAML texts parsed whole (src/core/syntax/yaml.ts `parseYamlFile`): a file, or YAML embedded in one (a CNI
+   * config). Loading a topology looks into a file that says `include` for its includes; the command that loaded
+   * it then analyses that parse instead of making another (src/core/workspace/parse-once.ts).
+   */
+  yamlTextsParsed: number;
 }
 
 export const work: WorkCounters = {
@@ -112,6 +118,7 @@ export const work: WorkCounters = {
   mapSlotArrays: 0,
   decisionsPlaced: 0,
   serviceLinesMeasured: 0,
+  yamlTextsParsed: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -136,6 +143,7 @@ export function takeWork(): WorkCounters {
     work.mapSlotArrays =
     work.decisionsPlaced =
     work.serviceLinesMeasured =
+    work.yamlTextsParsed =
       0;
   return now;
 }

@@ -12,8 +12,11 @@ import {
   isFolderFile,
   isInside,
   loadTopologyFiles,
+  ParsedOnce,
   type FileHost,
   type LoadResult,
+  type ParsedFile,
+  type SourceFile,
   type Problem,
   type TopologyGroup,
 } from '../core';
@@ -327,8 +330,9 @@ export async function workspaceRoots(
  * dump of 30 MB three times. Made per command (a long-lived one would hand out stale text), and the texts it holds
  * go with it: a command keeps the texts it read until it prints its findings anyway.
  */
-export function readOnceHost(base: FileHost = nodeFileHost): FileHost {
+export function readOnceHost(base: FileHost = nodeFileHost): ReadOnceHost {
   const reads = new Map<string, Promise<string | undefined>>();
+  const parses = new ParsedOnce();
   return {
     ...base,
     readFile(p) {
@@ -336,7 +340,15 @@ export function readOnceHost(base: FileHost = nodeFileHost): FileHost {
       if (!text) reads.set(p, (text = base.readFile(p)));
       return text;
     },
+    parse: parses.parse,
+    takeParsed: parses.take,
   };
+}
+
+/** A {@link readOnceHost}: it parses once too, the files loading looks into for includes. */
+export interface ReadOnceHost extends FileHost {
+  /** The analysis's parse of a file: the one loading made (let go here), or a new one. Pass it as `parse`. */
+  readonly takeParsed: (file: SourceFile) => ParsedFile;
 }
 
 /** How the loader reads a command line's files: confined to its workspace, within its size limit. */

@@ -12,7 +12,7 @@ export async function loadLabTopology(paths: readonly string[], cwd: string): Pr
   const files = readOnceHost();
   const { entries } = oneTopology(await topologiesOf(paths, cwd, {}, [], files), cwd);
   const loaded = await loadEntries(entries, paths, cwd, {}, files);
-  const analysis = analyse(loaded.files);
+  const analysis = analyse(loaded.files, { parse: files.takeParsed });
   const dataPlane = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
   return { topology: analysis.topology, dataPlane, files: loaded.files.map((f) => f.path) };
 }

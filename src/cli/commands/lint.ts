@@ -78,7 +78,8 @@ export const lint: Command = {
       for (const f of loaded.files) texts.set(f.path, f.text);
       // A file two topologies read (a manifest next to two NetPath documents) reports a finding once.
       // Only the diagnostics and what each file holds are kept: the syntax trees go before the rules run (lintFiles).
-      const analysis = lintFiles(loaded.files);
+      // A file loading parsed for its includes is analysed as parsed (takeParsed), not parsed again.
+      const analysis = lintFiles(loaded.files, { parse: files.takeParsed });
       for (const f of analysis.read) read.set(f.file, f);
       for (const d of [...loaded.problems, ...analysis.diagnostics]) {
         const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;

@@ -109,7 +109,7 @@ export const reach: Command = {
     const to = filter('--to');
     // Read as lint reads (confined to the workspace, bounded); what was refused or left out goes to stderr.
     const loaded = await loadOneTopology('reach', paths, io, load);
-    const { topology } = analyse(loaded.files);
+    const { topology } = analyse(loaded.files, { parse: loaded.parse });
     const r = new Reachability(topology, {
       ...(ports ? { ports } : {}),
       ...(from ? { from } : {}),

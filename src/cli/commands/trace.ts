@@ -141,7 +141,7 @@ export const trace: Command = {
   async run(args, io) {
     const { paths, request, json, wide, verbose, load } = parse(args);
     const loaded = await loadOneTopology('trace', paths, io, load);
-    const analysis = analyse(loaded.files);
+    const analysis = analyse(loaded.files, { parse: loaded.parse });
     const dp = compileDataPlane(analysis.topology, { files: new Map(loaded.files.map((f) => [f.path, f.text])) });
     const { result, problems, inputError } = traceFlow(analysis.topology, request, dp);
     if (!result)

@@ -9,6 +9,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node a
 import { problem, type Problem, type Span } from '../problem';
 import { readFastYaml } from './fast-yaml';
 import { MapNode, ScalarNode, SeqNode } from './nodes';
+import { work } from '../work';
 
 /** A YAML node the model builder reads: its plain value plus where it is. */
 export type YNode = YMap | YSeq | YScalar;
@@ -141,6 +142,7 @@ function convert(file: string, node: unknown, fallback: number, depth: number, p
  * the fast reader; the rest, and every file with a syntax error, by the `yaml` library.
  */
 export function parseYamlFile(file: string, text: string): ParsedFile {
+  work.yamlTextsParsed++;
   const fast = readFastYaml(file, text);
   const parsed = fast ? { file, documents: fast.documents, problems: [] } : parseYamlFileWithLibrary(file, text);
   // The fast reader noted whether any mapping repeats a key: without one, the tree needs no walk of its own.

@@ -10,7 +10,7 @@
  * `maxFiles` files are read (`include.too-many`).
  */
 import { problem, type Problem, type Span } from '../problem';
-import { parseYamlFile } from '../syntax/yaml';
+import { parseYamlFile, type ParsedFile } from '../syntax/yaml';
 import { get } from '../syntax/yaml';
 import { strings } from '../model/read';
 import type { SourceFile } from '../model/types';
@@ -28,6 +28,11 @@ export interface FileHost {
   realPath?(path: string, roots: readonly string[]): Promise<string>;
   /** The size in bytes of a regular file; undefined for anything else (a device, a FIFO) or an unreadable path. */
   size?(path: string): Promise<number | undefined>;
+  /**
+   * How the loader parses a file it looks into for includes (default: parseYamlFile). A host made for one command
+   * keeps the parse for the analysis that follows (ParsedOnce).
+   */
+  parse?(file: SourceFile): ParsedFile;
 }
 
 export interface LoadOptions {
@@ -151,7 +156,8 @@ export async function loadTopologyFiles(
     files.push({ path, text });
     // Only NetPath documents include other files; a file that never says `include` is not parsed here.
     if (!text.includes('include')) continue;
-    for (const doc of parseYamlFile(path, text).documents) {
+    const parsed = host.parse ? host.parse({ path, text }) : parseYamlFile(path, text);
+    for (const doc of parsed.documents) {
       const apiVersion = get(doc.root, 'apiVersion');
       if (apiVersion?.kind !== 'scalar' || !String(apiVersion.value).startsWith('netpath.dev/')) continue;
       for (const inc of strings(get(doc.root, 'include'))) {

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadEntries, nodeFileHost, readOnceHost, topologiesOf } from '../../../src/lab/files';
 import type { FileHost } from '../../../src/core';
+import { lint } from '../../../src/cli/commands/lint';
+import { takeWork } from '../../../src/core/work';
 
 describe('lab: files read once per command', () => {
   let tmp = '';
@@ -43,6 +45,49 @@ describe('lab: files read once per command', () => {
       loaded.files.find((f) => f.path.endsWith('app.yaml'))?.text,
       fs.readFileSync(path.join(tmp, 'app.yaml'), 'utf8'),
     );
+  });
+
+  it('parses a file that says `include` once: loading looks into it, lint analyses that parse', async () => {
+    // A NetPath document that includes a manifest, and a manifest whose Ingress mentions `include` (an nginx
+    // snippet): loading parses both to look for includes, grouping loads the document once more, and lint analyses
+    // them. Each used to be parsed again at each step (five parses of two files).
+    const dir = fs.mkdtempSync(path.join(tmp, 'include-'));
+    fs.writeFileSync(
+      path.join(dir, 'cluster.netpath.yaml'),
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\ninclude: [app.yaml]\ncluster:\n  podCIDRs: [10.244.0.0/16]\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, 'app.yaml'),
+      [
+        'apiVersion: networking.k8s.io/v1',
+        'kind: Ingress',
+        'metadata:',
+        '  name: web',
+        '  annotations:',
+        '    nginx.ingress.kubernetes.io/configuration-snippet: "include /etc/nginx/extra.conf;"',
+        'spec:',
+        '  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]',
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: {name: web}',
+        'spec:',
+        '  clusterIP: 10.96.0.10',
+        '  clusterIP: 10.96.0.11',
+        '  selector: {app: web}',
+        '  ports: [{port: 80}]',
+        '',
+      ].join('\n'),
+    );
+    let out = '';
+    takeWork();
+    await lint.run(['--format', 'json', dir], { cwd: dir, out: (s) => (out += s), err: () => {} });
+    assert.equal(takeWork().yamlTextsParsed, 2);
+    // The analysis read the parse it was given: the manifest's own problem (a key written twice) is reported.
+    const codes = (JSON.parse(out) as { diagnostics: { code: string; file: string }[] }).diagnostics.map(
+      (d) => `${path.basename(d.file)} ${d.code}`,
+    );
+    assert.ok(codes.includes('app.yaml yaml.duplicate-key'), codes.join(', '));
   });
 
   it('still refuses an argument that cannot be read', async () => {
