@@ -154,8 +154,10 @@ export async function loadTopologyFiles(
       continue;
     }
     files.push({ path, text });
-    // Only NetPath documents include other files; a file that never says `include` is not parsed here.
-    if (!text.includes('include')) continue;
+    // Only NetPath documents include other files: a file that never says `include`, or has no `netpath.dev/`
+    // apiVersion, is not parsed here (a cluster dump whose nginx snippets say `include` is not the editor's to parse
+    // on its extension host at every edit).
+    if (!text.includes('include') || !text.includes('netpath.dev/')) continue;
     const parsed = host.parse ? host.parse({ path, text }) : parseYamlFile(path, text);
     for (const doc of parsed.documents) {
       const apiVersion = get(doc.root, 'apiVersion');

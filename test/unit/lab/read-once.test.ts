@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadEntries, nodeFileHost, readOnceHost, topologiesOf } from '../../../src/lab/files';
-import type { FileHost } from '../../../src/core';
+import { loadTopologyFiles, type FileHost } from '../../../src/core';
+import { parseYamlFile } from '../../../src/core/syntax/yaml';
 import { lint } from '../../../src/cli/commands/lint';
 import { takeWork } from '../../../src/core/work';
 
@@ -49,8 +50,8 @@ describe('lab: files read once per command', () => {
 
   it('parses a file that says `include` once: loading looks into it, lint analyses that parse', async () => {
     // A NetPath document that includes a manifest, and a manifest whose Ingress mentions `include` (an nginx
-    // snippet): loading parses both to look for includes, grouping loads the document once more, and lint analyses
-    // them. Each used to be parsed again at each step (five parses of two files).
+    // snippet): grouping loads the document and parses it for its includes, lint loads it again and analyses both
+    // files. The document was parsed at each of those steps, and the manifest twice (four parses of two files).
     const dir = fs.mkdtempSync(path.join(tmp, 'include-'));
     fs.writeFileSync(
       path.join(dir, 'cluster.netpath.yaml'),
@@ -88,6 +89,28 @@ describe('lab: files read once per command', () => {
       (d) => `${path.basename(d.file)} ${d.code}`,
     );
     assert.ok(codes.includes('app.yaml yaml.duplicate-key'), codes.join(', '));
+  });
+
+  it('does not parse a manifest that says `include` to look for includes: only NetPath documents have them', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'manifest-'));
+    fs.writeFileSync(
+      path.join(dir, 'app.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nginx}\ndata: {nginx.conf: "include mime.types;"}\n',
+    );
+    const parsed: string[] = [];
+    const host: FileHost = {
+      ...nodeFileHost,
+      parse: (file) => {
+        parsed.push(path.basename(file.path));
+        return parseYamlFile(file.path, file.text);
+      },
+    };
+    const loaded = await loadTopologyFiles([path.join(dir, 'app.yaml')], host, undefined, { roots: [dir] });
+    assert.deepEqual(
+      loaded.files.map((f) => path.basename(f.path)),
+      ['app.yaml'],
+    );
+    assert.deepEqual(parsed, []);
   });
 
   it('still refuses an argument that cannot be read', async () => {
