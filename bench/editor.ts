@@ -139,16 +139,62 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
  * (bench/editor-floor) with no parse, model or worker. What is left of NetPath's time above it is NetPath's. Run last
  * for a size (the copy open in the editor would be the first file Quick Open offers the next step).
  */
-async function measureFloor(wb: Workbench, w: Written): Promise<Record<string, number>> {
+async function measureFloor(wb: Workbench, w: Written, stateDir: string): Promise<Record<string, number>> {
   const floorName = path.basename(w.floor);
   await wb.openQuick(floorName, 'apiVersion');
   await goToLine(wb, w.line);
   if (!(await squigglesWithin(wb, CHANGE_TIMEOUT)))
     throw new Error(`the floor probe drew no squiggle in ${floorName}: is bench/editor-floor installed?`);
+  // The page's key presses on the machine's clock, to set beside the probe's log (see floorTrips).
+  await wb.page.evaluate(() => {
+    const page = window as unknown as { benchKeys: [string, boolean, number][] };
+    page.benchKeys = [];
+    window.addEventListener('keydown', (e) => page.benchKeys.push([e.key, e.ctrlKey, Date.now()]), true);
+  });
   const floor = await editAndUndo(wb, w, floorName);
+  const keys = await wb.page.evaluate(
+    () => (window as unknown as { benchKeys: [string, boolean, number][] }).benchKeys,
+  );
   await wb.runCommand('File: Revert File');
   await wb.runCommand('View: Close All Editors');
-  return { 'edit (editor), floor': floor.editor.edit, 'undo (editor), floor': floor.editor.undo };
+  return {
+    'edit (editor), floor': floor.editor.edit,
+    'undo (editor), floor': floor.editor.undo,
+    ...floorTrips(w, keys, floor.doneAt, probeLog(stateDir)),
+  };
+}
+
+/**
+ * Where the floor's time goes, median of its edits and undos: from the key's keydown in the page until the probe's
+ * change event (the workbench handling the key, then the trip to the extension host), and from the probe's squiggles
+ * set until the bench saw them drawn (the trip back, the markers and the frame). NaN when a key or a change is
+ * missing from the logs.
+ */
+function floorTrips(
+  w: Written,
+  keys: readonly (readonly [string, boolean, number])[],
+  doneAt: { readonly edit: readonly number[]; readonly undo: readonly number[] },
+  changes: readonly { readonly arrived: number; readonly set: number }[],
+): Record<string, number> {
+  const to: number[] = [];
+  const back: number[] = [];
+  const split = (done: number, isKey: (key: string, ctrl: boolean) => boolean): void => {
+    const key = keys.filter(([k, ctrl, t]) => isKey(k, ctrl) && t <= done).at(-1);
+    const change = key && changes.find((c) => c.arrived >= key[2] && c.set <= done);
+    to.push(key && change ? change.arrived - key[2] : Number.NaN);
+    back.push(change ? done - change.set : Number.NaN);
+  };
+  for (const done of doneAt.edit) split(done, (k, ctrl) => k === w.originalChar && !ctrl);
+  for (const done of doneAt.undo) split(done, (k, ctrl) => k.toLowerCase() === 'z' && ctrl);
+  return { 'floor: key to extension host': median(to), 'floor: extension host to squiggles': median(back) };
+}
+
+/** The floor probe's log: when each change arrived at the extension host and when its squiggles were set. */
+function probeLog(dir: string): { arrived: number; set: number }[] {
+  return logLines(dir, /NetPath floor probe\.log$/).flatMap((l) => {
+    const m = / change arrived (\d+) set (\d+)/.exec(l);
+    return m ? [{ arrived: Number(m[1]), set: Number(m[2]) }] : [];
+  });
 }
 
 interface EditTimes {
@@ -166,7 +212,8 @@ async function editAndUndo(
   w: Written,
   name: string,
   problemRow?: Locator,
-): Promise<{ editor: EditTimes; panel: EditTimes }> {
+): Promise<{ editor: EditTimes; panel: EditTimes; doneAt: { edit: number[]; undo: number[] } }> {
+  const doneAt = { edit: [] as number[], undo: [] as number[] };
   const edits: number[] = [];
   const undos: number[] = [];
   const editsInEditor: number[] = [];
@@ -190,7 +237,7 @@ async function editAndUndo(
     const keyAt = new Date();
     await wb.page.keyboard.type(w.originalChar);
     const [editEditor, editPanel] = await Promise.all([
-      squigglesBecome(wb, false).then(() => performance.now() - t1),
+      squigglesBecome(wb, false).then(() => (doneAt.edit.push(Date.now()), performance.now() - t1)),
       panel(false, t1),
     ]);
     // When the key went, on the clock of the extension's log (same machine): its `analysed` line says when the
@@ -204,7 +251,7 @@ async function editAndUndo(
     const undoAt = new Date();
     await wb.page.keyboard.press('Control+Z');
     const [undoEditor, undoPanel] = await Promise.all([
-      squigglesBecome(wb, true).then(() => performance.now() - t2),
+      squigglesBecome(wb, true).then(() => (doneAt.undo.push(Date.now()), performance.now() - t2)),
       panel(true, t2),
     ]);
     process.stderr.write(
@@ -216,6 +263,7 @@ async function editAndUndo(
   return {
     editor: { edit: median(editsInEditor), undo: median(undosInEditor) },
     panel: { edit: median(edits), undo: median(undos) },
+    doneAt,
   };
 }
 
@@ -297,21 +345,21 @@ async function analysesSettled(dir: string, timeoutMs = 120_000): Promise<void> 
 
 /** The extension's log lines about analyses (NetPath's output channel, written under the instance's logs folder). */
 function analysisLog(dir: string): string[] {
+  return logLines(dir, /NetPath\.log$/).filter((l) => / (analysed|dropped|stopping|regrouped|topology view) /.test(l));
+}
+
+/** The lines of the output channels' log files under `dir` whose names match `name`. */
+function logLines(dir: string, name: RegExp): string[] {
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/NetPath\.log$/.test(e.name)) found.push(p);
+      else if (name.test(e.name)) found.push(p);
     }
   };
   if (fs.existsSync(dir)) walk(dir);
-  return found.flatMap((f) =>
-    fs
-      .readFileSync(f, 'utf8')
-      .split('\n')
-      .filter((l) => / (analysed|dropped|stopping|regrouped|topology view) /.test(l)),
-  );
+  return found.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
 }
 
 /** Packages the floor probe (bench/editor-floor, never shipped) into `dir`; returns the .vsix's path. */
@@ -366,7 +414,7 @@ async function main(): Promise<void> {
           analysesSettled(state.dir),
         ),
       );
-      Object.assign(r, await measureFloor(wb, w));
+      Object.assign(r, await measureFloor(wb, w, state.dir));
       r['edit (editor) over floor'] = r['edit (editor)'] - r['edit (editor), floor'];
       for (const [k, v] of Object.entries(r)) out[`${size.name} ${k}`] = v;
       process.stderr.write(`  editor, ${size.name}: ${JSON.stringify(r)}\n`);
