@@ -152,7 +152,7 @@ function k8sPod(b: Drafts, root: YMap): void {
   const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
-  const spans = podSpans(meta.valueSpanAt(nameAt), spec, meta);
+  const spans = podSpans(meta.valueSpanAt(nameAt), spec);
   // Each address's span goes into the pod's spans as it is read, after the fields' (no `{ value, span }` pairs).
   let ips: string[] = [];
   for (const p of list(get(status, 'podIPs')))
@@ -178,15 +178,13 @@ function k8sPod(b: Drafts, root: YMap): void {
 }
 
 /**
- * A Pod object's spans (name, node, labels, containers; the caller adds ips.<i>), set one by one: no object per
- * optional field, and no node for a value kept as text.
+ * A Pod object's spans (name, node, containers; the caller adds ips.<i>), set one by one: no object per optional
+ * field, and no node for a value kept as text. No span of its labels: nothing points at them as a whole.
  */
-function podSpans(name: Span, spec: YNode | undefined, meta: YMap): Spans {
+function podSpans(name: Span, spec: YNode | undefined): Spans {
   const spans: Spans = { name };
   const nodeNameAt = spec?.kind === 'map' ? spec.indexOf('nodeName') : -1;
   if (spec?.kind === 'map' && nodeNameAt >= 0) spans.node = spec.valueSpanAt(nodeNameAt);
-  const labelsAt = meta.indexOf('labels');
-  if (labelsAt >= 0) spans.labels = meta.valueSpanAt(labelsAt);
   const containers = get(spec, 'containers');
   if (containers) spans.containers = containers.span;
   return spans;

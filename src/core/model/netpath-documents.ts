@@ -193,8 +193,8 @@ function netpathPod(b: Drafts, p: YNode): void {
         spans.hostNetwork = p.valueSpanAt(i);
         break;
       case 'labels':
+        // No span: nothing points at a pod's labels as a whole (a label's problems point into the syntax tree).
         if (labelsAt < 0) labelsAt = i;
-        spans.labels = p.valueSpanAt(i);
         break;
       case 'containers':
         if (containersAt < 0) containersAt = i;
