@@ -140,10 +140,6 @@ function k8sNode(b: Drafts, root: YMap): void {
   });
 }
 
-/** The fields a Pod object sets (shared by every Pod draft: nothing adds to a draft's set after it is made). */
-const POD_OBJECT_FIELDS: ReadonlySet<keyof Pod> = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
-const POD_OBJECT_FIELDS_WITH_IPS: ReadonlySet<keyof Pod> = new Set<keyof Pod>([...POD_OBJECT_FIELDS, 'ips']);
-
 function k8sPod(b: Drafts, root: YMap): void {
   const meta = map(get(root, 'metadata'));
   const nameAt = meta ? meta.indexOf('name') : -1;
@@ -158,7 +154,6 @@ function k8sPod(b: Drafts, root: YMap): void {
   for (const p of list(get(status, 'podIPs')))
     if (p.kind === 'map') stringsWithSpansAt(p, p.indexOf('ip'), 'ips', spans, ips);
   if (!ips.length && status?.kind === 'map') ips = stringsWithSpansAt(status, status.indexOf('podIP'), 'ips', spans);
-  const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
@@ -174,7 +169,7 @@ function k8sPod(b: Drafts, root: YMap): void {
     spans,
     origin: 'Pod',
   };
-  b.addPod(pod, set);
+  b.addPod(pod);
 }
 
 /**

@@ -131,21 +131,27 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
 }
 
-/** The fields a NetPath pod may set over a Pod object, in the order its `set` lists them (bit i: field i). */
-const POD_SET_FIELDS: readonly (keyof Pod)[] = ['node', 'ips', 'hostVeth', 'hostNetwork', 'labels', 'containers'];
 /**
- * One set per combination of fields written, shared by every pod that writes the same ones (most pods write the
- * same few): a Set per pod was tens of thousands of them alive until the model is built. Nothing adds to a draft's
- * set after it is made.
+ * The labels of a NetPath pod that writes none: one record for all of them, frozen as the model is immutable. Its
+ * identity says the pod wrote no `labels` ({@link netpathPodFieldsWritten}).
  */
-const podFieldSets = new Map<number, ReadonlySet<keyof Pod>>();
-function podFieldsSet(bits: number): ReadonlySet<keyof Pod> {
-  let set = podFieldSets.get(bits);
-  if (!set) {
-    set = new Set(POD_SET_FIELDS.filter((_, i) => bits & (1 << i)));
-    podFieldSets.set(bits, set);
-  }
-  return set;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The fields a NetPath pod wrote, which it sets over a Pod object of the same id (merge.ts), read back from the pod:
+ * each written field has its span in the pod's spans (its addresses theirs, `ips.0` on), and labels not written are
+ * {@link NO_LABELS}. A set (or a draft object holding one) kept per pod was 150,000 objects at 5,000 nodes for the
+ * few pods that two sources describe.
+ */
+export function netpathPodFieldsWritten(pod: Pod): (keyof Pod)[] {
+  const written: (keyof Pod)[] = [];
+  if (pod.spans.node) written.push('node');
+  if (pod.ips.length) written.push('ips');
+  if (pod.spans.hostVeth) written.push('hostVeth');
+  if (pod.spans.hostNetwork) written.push('hostNetwork');
+  if (pod.labels !== NO_LABELS) written.push('labels');
+  if (pod.spans.containers) written.push('containers');
+  return written;
 }
 
 function netpathPod(b: Drafts, p: YNode): void {
@@ -217,14 +223,6 @@ function netpathPod(b: Drafts, p: YNode): void {
     ips = exactArray(stringsWithSpansAt(p, ipsAt, 'ips', spans));
     if (!ips.length) ips = exactArray(stringsWithSpansAt(p, ipAt, 'ips', spans));
   }
-  const set = podFieldsSet(
-    (nodeAt >= 0 ? 1 : 0) |
-      (ips.length ? 2 : 0) |
-      (hostVethAt >= 0 ? 4 : 0) |
-      (hostNetworkAt >= 0 ? 8 : 0) |
-      (labelsAt >= 0 ? 16 : 0) |
-      (containersAt >= 0 ? 32 : 0),
-  );
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
@@ -234,13 +232,13 @@ function netpathPod(b: Drafts, p: YNode): void {
     ips,
     hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
     hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
-    labels: stringMap(collectionAt(p, labelsAt)),
+    labels: labelsAt < 0 ? NO_LABELS : stringMap(collectionAt(p, labelsAt)),
     containers: readContainers(b, collectionAt(p, containersAt), 'netpath'),
     span: p.span,
     spans,
     origin: 'netpath',
   };
-  b.addPod(pod, set);
+  b.addPod(pod);
 }
 
 function netpathService(b: Drafts, s: YNode): void {
