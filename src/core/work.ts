@@ -90,6 +90,11 @@ export interface WorkCounters {
    * lines from their lengths, per Service port, so it measures a few lines per port, not three per endpoint.
    */
   serviceLinesMeasured: number;
+  /**
+   * Spans the syntax tree made on request (src/core/syntax/nodes.ts: a node's, a key's, a value's kept as text): the
+   * model keeps those of the fields something points at, a few per pod (test/unit/scale/model-spans.test.ts).
+   */
+  spansMade: number;
 }
 
 export const work: WorkCounters = {
@@ -112,6 +117,7 @@ export const work: WorkCounters = {
   mapSlotArrays: 0,
   decisionsPlaced: 0,
   serviceLinesMeasured: 0,
+  spansMade: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -136,6 +142,7 @@ export function takeWork(): WorkCounters {
     work.mapSlotArrays =
     work.decisionsPlaced =
     work.serviceLinesMeasured =
+    work.spansMade =
       0;
   return now;
 }
