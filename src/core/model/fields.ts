@@ -214,26 +214,24 @@ export function withLength(address: string, networkCidr: string): string {
 // port's are read in one pass).
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
 
+/**
+ * The spans of a container: none, as nothing points at its name or its list of ports (a port keeps its own), one
+ * record for all of them, frozen as the model is immutable.
+ */
+const NO_SPANS: Spans = Object.freeze({});
+
 /** A container, or undefined without a name. */
 export function readContainer(c: YNode, origin: Origin): Container | undefined {
   if (c.kind !== 'map') return undefined;
-  // One pass over the container's fields, as the port's below: the first entry of each, and their spans as spansOf
-  // keeps them (every pod has a container: three walks of its keys, and a list search per key, were one each).
+  // The first entry of each field, as `get` finds it (every pod has a container: one walk of its keys).
   let nameAt = -1;
   let portsAt = -1;
-  const containerSpans: Spans = {};
   const fields = c.size;
-  // Each span is stored under a name written out (`spans.name`), not a key held in a variable: a store with a
-  // variable key takes the engine's slow path on a fresh object, and every pod stores a few.
   for (let i = 0; i < fields; i++) {
     const key = c.keyAt(i);
     if (key === 'name') {
       if (nameAt < 0) nameAt = i;
-      containerSpans.name = c.valueSpanAt(i);
-    } else if (key === 'ports') {
-      // No span: each port keeps its own, and nothing points at the list as a whole.
-      if (portsAt < 0) portsAt = i;
-    }
+    } else if (key === 'ports' && portsAt < 0) portsAt = i;
   }
   const name = nameAt < 0 ? undefined : strAt(c, nameAt);
   if (!name) return undefined;
@@ -255,7 +253,7 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
     name,
     ports,
     span: c.span,
-    spans: containerSpans,
+    spans: NO_SPANS,
     origin,
   };
 }
@@ -263,8 +261,9 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
 /** A container port, or undefined without a containerPort. */
 function readContainerPort(p: YNode, origin: Origin): ContainerPort | undefined {
   if (p.kind !== 'map') return undefined;
-  // One pass over the port's fields: the first entry of each (as `get` finds it), and their spans as spansOf
-  // keeps them (in the order written; a field written twice keeps the span of its last value).
+  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
+  // spansOf keeps them (in the order written; a field written twice keeps the span of its last value): the port
+  // conflict rules point at them.
   let containerPortAt = -1;
   let nameAt = -1;
   let protocolAt = -1;
@@ -279,17 +278,12 @@ function readContainerPort(p: YNode, origin: Origin): ContainerPort | undefined 
       spans.containerPort = p.valueSpanAt(i);
     } else if (key === 'name') {
       if (nameAt < 0) nameAt = i;
-      spans.name = p.valueSpanAt(i);
     } else if (key === 'protocol') {
       if (protocolAt < 0) protocolAt = i;
-      spans.protocol = p.valueSpanAt(i);
     } else if (key === 'hostPort') {
       if (hostPortAt < 0) hostPortAt = i;
       spans.hostPort = p.valueSpanAt(i);
-    } else if (key === 'hostIP') {
-      if (hostIPAt < 0) hostIPAt = i;
-      spans.hostIP = p.valueSpanAt(i);
-    }
+    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
   }
   const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
   if (containerPort === undefined) return undefined;

@@ -32,12 +32,12 @@ const FEW: ClusterSize = { name: 'few', nodes: 6, pods: 120, services: 12 };
 const MANY: ClusterSize = { name: 'many', nodes: 6, pods: 480, services: 12 };
 
 describe('scale: the spans the model makes per pod', () => {
-  it('NetPath topology: ten (the pod, its name, node and address, its containers list; a container and its name; a port, its name and number), none for its labels or a container ports list', () => {
-    assert.equal(spansPerAddedPod(netpathCluster), 10);
+  it("NetPath topology: eight (the pod, its name, node, address and containers list; a container; a port and its number), none for a pod's labels or a container's name and ports", () => {
+    assert.equal(spansPerAddedPod(netpathCluster), 8);
   });
 
-  it("kubectl List dump: the same ten, and its EndpointSlice endpoint's", () => {
-    assert.equal(spansPerAddedPod(kubernetesList), 11);
+  it("kubectl List dump: eight, its EndpointSlice endpoint's included", () => {
+    assert.equal(spansPerAddedPod(kubernetesList), 8);
   });
 
   it('the model pods by id are the pods of the model, each the merged one', () => {
