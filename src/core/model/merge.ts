@@ -368,7 +368,8 @@ function bridgeOf(
       : podCIDRs.flatMap((c) => {
           const p = parsePrefix(c);
           // A host-local range of a CNI configuration for this pod CIDR with a `gateway`: the bridge holds it.
-          const gw = p && gatewayOf(cluster, canonical(p));
+          // (No prefix written out for it without a CNI configuration: most clusters, a node each.)
+          const gw = p && cluster.cni.configs.length ? gatewayOf(cluster, canonical(p)) : undefined;
           if (p && gw) return [`${gw}/${p.length}`];
           return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
         }),

@@ -241,29 +241,32 @@ function netpathPod(b: Drafts, p: YNode): void {
   b.addPod(pod);
 }
 
+/** The fields a NetPath Service may set over a Service object (its draft's `set` holds those it writes). */
+const SERVICE_SET_FIELDS = [
+  'type',
+  'clusterIP',
+  'clusterIPs',
+  'selector',
+  'ports',
+  'externalTrafficPolicy',
+  'internalTrafficPolicy',
+  'externalIPs',
+  'loadBalancerIP',
+  'loadBalancerIPs',
+  'loadBalancerIPMode',
+  'loadBalancerSourceRanges',
+  'sessionAffinity',
+  'sessionAffinityTimeoutSeconds',
+] as const;
+
 function netpathService(b: Drafts, s: YNode): void {
+  if (s.kind !== 'map') return;
   const name = getStr(s, 'name');
   if (!name) return;
   const namespace = getStr(s, 'namespace') ?? 'default';
   const set = new Set<string>();
-  for (const key of [
-    'type',
-    'clusterIP',
-    'clusterIPs',
-    'selector',
-    'ports',
-    'externalTrafficPolicy',
-    'internalTrafficPolicy',
-    'externalIPs',
-    'loadBalancerIP',
-    'loadBalancerIPs',
-    'loadBalancerIPMode',
-    'loadBalancerSourceRanges',
-    'sessionAffinity',
-    'sessionAffinityTimeoutSeconds',
-  ]) {
-    if (get(s, key) !== undefined) set.add(key);
-  }
+  // By index: no node made for a value kept as text only to see that it is there.
+  for (const key of SERVICE_SET_FIELDS) if (s.indexOf(key) >= 0) set.add(key);
   const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
   const lbIPs = addressList(s, 'loadBalancerIP', 'loadBalancerIPs');
   // One ipMode for every load-balancer IP of the Service (a load-balancer controller sets the same on each); a value
@@ -271,6 +274,9 @@ function netpathService(b: Drafts, s: YNode): void {
   const lbModeNode = get(s, 'loadBalancerIPMode');
   const lbMode = enumOf(str(lbModeNode), LOAD_BALANCER_IP_MODES, 'VIP');
   const explicit = get(s, 'endpoints');
+  const selector = get(s, 'selector');
+  const externalIPs = strings(get(s, 'externalIPs'));
+  const sourceRanges = strings(get(s, 'loadBalancerSourceRanges'));
   b.addService({
     svc: {
       name,
@@ -279,14 +285,14 @@ function netpathService(b: Drafts, s: YNode): void {
       type: enumOf(getStr(s, 'type'), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
       clusterIPs: clusterIPs.map((c) => c.value),
       headless: false,
-      selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
+      selector: selector ? stringMap(selector) : undefined,
       ports: readServicePorts(b, get(s, 'ports'), 'netpath'),
       externalTrafficPolicy: enumOf(getStr(s, 'externalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
       internalTrafficPolicy: enumOf(getStr(s, 'internalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
-      externalIPs: strings(get(s, 'externalIPs')).map((x) => x.value),
+      externalIPs: externalIPs.map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
       loadBalancerIPModes: lbIPs.map(() => lbMode),
-      loadBalancerSourceRanges: strings(get(s, 'loadBalancerSourceRanges')).map((x) => x.value),
+      loadBalancerSourceRanges: sourceRanges.map((x) => x.value),
       sessionAffinity: enumOf(getStr(s, 'sessionAffinity'), ['None', 'ClientIP'] as const, 'None'),
       sessionAffinityTimeoutSeconds: getInt(s, 'sessionAffinityTimeoutSeconds') ?? 10800,
       span: s.span,
@@ -306,8 +312,8 @@ function netpathService(b: Drafts, s: YNode): void {
         ...indexedSpans('clusterIPs', clusterIPs),
         ...indexedSpans('loadBalancerIPs', lbIPs),
         ...(lbModeNode ? Object.fromEntries(lbIPs.map((_, i) => [`loadBalancerIPModes.${i}`, lbModeNode.span])) : {}),
-        ...indexedSpans('externalIPs', strings(get(s, 'externalIPs'))),
-        ...indexedSpans('loadBalancerSourceRanges', strings(get(s, 'loadBalancerSourceRanges'))),
+        ...indexedSpans('externalIPs', externalIPs),
+        ...indexedSpans('loadBalancerSourceRanges', sourceRanges),
       },
       origin: 'netpath',
     },
