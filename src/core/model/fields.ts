@@ -262,31 +262,36 @@ export function readContainer(c: YNode, origin: Origin): Container | undefined {
 function readContainerPort(p: YNode, origin: Origin): ContainerPort | undefined {
   if (p.kind !== 'map') return undefined;
   // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
-  // spansOf keeps them (in the order written; a field written twice keeps the span of its last value): the port
-  // conflict rules point at them.
+  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
+  // them.
   let containerPortAt = -1;
   let nameAt = -1;
   let protocolAt = -1;
   let hostPortAt = -1;
   let hostIPAt = -1;
-  const spans: Spans = {};
+  let containerPortSpan: Span | undefined;
+  let hostPortSpan: Span | undefined;
   const size = p.size;
   for (let i = 0; i < size; i++) {
     const key = p.keyAt(i);
     if (key === 'containerPort') {
       if (containerPortAt < 0) containerPortAt = i;
-      spans.containerPort = p.valueSpanAt(i);
+      containerPortSpan = p.valueSpanAt(i);
     } else if (key === 'name') {
       if (nameAt < 0) nameAt = i;
     } else if (key === 'protocol') {
       if (protocolAt < 0) protocolAt = i;
     } else if (key === 'hostPort') {
       if (hostPortAt < 0) hostPortAt = i;
-      spans.hostPort = p.valueSpanAt(i);
+      hostPortSpan = p.valueSpanAt(i);
     } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
   }
   const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
-  if (containerPort === undefined) return undefined;
+  if (containerPort === undefined || !containerPortSpan) return undefined;
+  // A record of exactly its fields: one made empty has room for four, and the model keeps one per port.
+  const spans: Spans = hostPortSpan
+    ? { containerPort: containerPortSpan, hostPort: hostPortSpan }
+    : { containerPort: containerPortSpan };
   const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
   const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
   const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
