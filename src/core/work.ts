@@ -96,6 +96,11 @@ export interface WorkCounters {
    * it then analyses that parse instead of making another (src/core/workspace/parse-once.ts).
    */
   yamlTextsParsed: number;
+  /**
+   * Spans the syntax tree made on request (src/core/syntax/nodes.ts: a node's, a key's, a value's kept as text): the
+   * model keeps those of the fields something points at, a few per pod (test/unit/scale/model-spans.test.ts).
+   */
+  spansMade: number;
 }
 
 export const work: WorkCounters = {
@@ -119,6 +124,7 @@ export const work: WorkCounters = {
   decisionsPlaced: 0,
   serviceLinesMeasured: 0,
   yamlTextsParsed: 0,
+  spansMade: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -144,6 +150,7 @@ export function takeWork(): WorkCounters {
     work.decisionsPlaced =
     work.serviceLinesMeasured =
     work.yamlTextsParsed =
+    work.spansMade =
       0;
   return now;
 }

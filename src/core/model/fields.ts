@@ -57,6 +57,11 @@ export function exactArray<T>(items: T[]): T[] {
 /** The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}. */
 export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): Container[] {
   const items = list(node);
+  // Most pods have one container: an array of exactly one, with no array grown by a push to copy.
+  if (items.length === 1) {
+    const only = readContainer(items[0], origin);
+    return only ? [only] : [];
+  }
   const out: Container[] = [];
   // Read in place up to the bound (every pod has a list of containers: no copy of it, no array per container).
   for (let i = 0; i < items.length && i < MAX_POD_CONTAINERS; i++) {
@@ -209,85 +214,102 @@ export function withLength(address: string, networkCidr: string): string {
 // port's are read in one pass).
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
 
+/**
+ * The spans of a container: none, as nothing points at its name or its list of ports (a port keeps its own), one
+ * record for all of them, frozen as the model is immutable.
+ */
+const NO_SPANS: Spans = Object.freeze({});
+
 /** A container, or undefined without a name. */
 export function readContainer(c: YNode, origin: Origin): Container | undefined {
   if (c.kind !== 'map') return undefined;
-  // One pass over the container's fields, as the port's below: the first entry of each, and their spans as spansOf
-  // keeps them (every pod has a container: three walks of its keys, and a list search per key, were one each).
+  // The first entry of each field, as `get` finds it (every pod has a container: one walk of its keys).
   let nameAt = -1;
   let portsAt = -1;
-  const containerSpans: Spans = {};
   const fields = c.size;
-  // Each span is stored under a name written out (`spans.name`), not a key held in a variable: a store with a
-  // variable key takes the engine's slow path on a fresh object, and every pod stores a few.
   for (let i = 0; i < fields; i++) {
     const key = c.keyAt(i);
     if (key === 'name') {
       if (nameAt < 0) nameAt = i;
-      containerSpans.name = c.valueSpanAt(i);
-    } else if (key === 'ports') {
-      if (portsAt < 0) portsAt = i;
-      containerSpans.ports = c.valueSpanAt(i);
-    }
+    } else if (key === 'ports' && portsAt < 0) portsAt = i;
   }
   const name = nameAt < 0 ? undefined : strAt(c, nameAt);
   if (!name) return undefined;
   const items = list(collectionAt(c, portsAt));
-  const ports: ContainerPort[] = [];
-  for (const p of items) {
-    if (p.kind !== 'map') continue;
-    // One pass over the port's fields: the first entry of each (as `get` finds it), and their spans as spansOf
-    // keeps them (in the order written; a field written twice keeps the span of its last value).
-    let containerPortAt = -1;
-    let nameAt = -1;
-    let protocolAt = -1;
-    let hostPortAt = -1;
-    let hostIPAt = -1;
-    const spans: Spans = {};
-    const size = p.size;
-    for (let i = 0; i < size; i++) {
-      const key = p.keyAt(i);
-      if (key === 'containerPort') {
-        if (containerPortAt < 0) containerPortAt = i;
-        spans.containerPort = p.valueSpanAt(i);
-      } else if (key === 'name') {
-        if (nameAt < 0) nameAt = i;
-        spans.name = p.valueSpanAt(i);
-      } else if (key === 'protocol') {
-        if (protocolAt < 0) protocolAt = i;
-        spans.protocol = p.valueSpanAt(i);
-      } else if (key === 'hostPort') {
-        if (hostPortAt < 0) hostPortAt = i;
-        spans.hostPort = p.valueSpanAt(i);
-      } else if (key === 'hostIP') {
-        if (hostIPAt < 0) hostIPAt = i;
-        spans.hostIP = p.valueSpanAt(i);
-      }
+  let ports: ContainerPort[];
+  if (items.length === 1) {
+    // Most containers have one port: an array of exactly one, with no array grown by a push to copy.
+    const only = readContainerPort(items[0], origin);
+    ports = only ? [only] : [];
+  } else {
+    ports = [];
+    for (const p of items) {
+      const port = readContainerPort(p, origin);
+      if (port) ports.push(port);
     }
-    const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
-    if (containerPort === undefined) continue;
-    const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
-    const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
-    const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
-    const hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
-    const span = p.span;
-    // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
-    ports.push(
-      hostPort || hostIP
-        ? {
-            name: portName,
-            containerPort,
-            protocol,
-            ...(hostPort ? { hostPort } : {}),
-            ...(hostIP ? { hostIP } : {}),
-            span,
-            spans,
-            origin,
-          }
-        : { name: portName, containerPort, protocol, span, spans, origin },
-    );
+    ports = exactArray(ports);
   }
-  return { name, ports: exactArray(ports), span: c.span, spans: containerSpans, origin };
+  return {
+    name,
+    ports,
+    span: c.span,
+    spans: NO_SPANS,
+    origin,
+  };
+}
+
+/** A container port, or undefined without a containerPort. */
+function readContainerPort(p: YNode, origin: Origin): ContainerPort | undefined {
+  if (p.kind !== 'map') return undefined;
+  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
+  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
+  // them.
+  let containerPortAt = -1;
+  let nameAt = -1;
+  let protocolAt = -1;
+  let hostPortAt = -1;
+  let hostIPAt = -1;
+  let containerPortSpan: Span | undefined;
+  let hostPortSpan: Span | undefined;
+  const size = p.size;
+  for (let i = 0; i < size; i++) {
+    const key = p.keyAt(i);
+    if (key === 'containerPort') {
+      if (containerPortAt < 0) containerPortAt = i;
+      containerPortSpan = p.valueSpanAt(i);
+    } else if (key === 'name') {
+      if (nameAt < 0) nameAt = i;
+    } else if (key === 'protocol') {
+      if (protocolAt < 0) protocolAt = i;
+    } else if (key === 'hostPort') {
+      if (hostPortAt < 0) hostPortAt = i;
+      hostPortSpan = p.valueSpanAt(i);
+    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
+  }
+  const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
+  if (containerPort === undefined || !containerPortSpan) return undefined;
+  // A record of exactly its fields: one made empty has room for four, and the model keeps one per port.
+  const spans: Spans = hostPortSpan
+    ? { containerPort: containerPortSpan, hostPort: hostPortSpan }
+    : { containerPort: containerPortSpan };
+  const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
+  const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
+  const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
+  const hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
+  const span = p.span;
+  // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
+  return hostPort || hostIP
+    ? {
+        name: portName,
+        containerPort,
+        protocol,
+        ...(hostPort ? { hostPort } : {}),
+        ...(hostIP ? { hostIP } : {}),
+        span,
+        spans,
+        origin,
+      }
+    : { name: portName, containerPort, protocol, span, spans, origin };
 }
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {

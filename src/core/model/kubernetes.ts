@@ -140,10 +140,6 @@ function k8sNode(b: Drafts, root: YMap): void {
   });
 }
 
-/** The fields a Pod object sets (shared by every Pod draft: nothing adds to a draft's set after it is made). */
-const POD_OBJECT_FIELDS: ReadonlySet<keyof Pod> = new Set<keyof Pod>(['node', 'hostNetwork', 'labels', 'containers']);
-const POD_OBJECT_FIELDS_WITH_IPS: ReadonlySet<keyof Pod> = new Set<keyof Pod>([...POD_OBJECT_FIELDS, 'ips']);
-
 function k8sPod(b: Drafts, root: YMap): void {
   const meta = map(get(root, 'metadata'));
   const nameAt = meta ? meta.indexOf('name') : -1;
@@ -152,13 +148,12 @@ function k8sPod(b: Drafts, root: YMap): void {
   const namespace = getStr(meta, 'namespace') ?? 'default';
   const spec = get(root, 'spec');
   const status = get(root, 'status');
-  const spans = podSpans(meta.valueSpanAt(nameAt), spec, meta);
+  const spans = podSpans(meta.valueSpanAt(nameAt), spec);
   // Each address's span goes into the pod's spans as it is read, after the fields' (no `{ value, span }` pairs).
   let ips: string[] = [];
   for (const p of list(get(status, 'podIPs')))
     if (p.kind === 'map') stringsWithSpansAt(p, p.indexOf('ip'), 'ips', spans, ips);
   if (!ips.length && status?.kind === 'map') ips = stringsWithSpansAt(status, status.indexOf('podIP'), 'ips', spans);
-  const set = ips.length ? POD_OBJECT_FIELDS_WITH_IPS : POD_OBJECT_FIELDS;
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
@@ -174,19 +169,17 @@ function k8sPod(b: Drafts, root: YMap): void {
     spans,
     origin: 'Pod',
   };
-  b.addPod(pod, set);
+  b.addPod(pod);
 }
 
 /**
- * A Pod object's spans (name, node, labels, containers; the caller adds ips.<i>), set one by one: no object per
- * optional field, and no node for a value kept as text.
+ * A Pod object's spans (name, node, containers; the caller adds ips.<i>), set one by one: no object per optional
+ * field, and no node for a value kept as text. No span of its labels: nothing points at them as a whole.
  */
-function podSpans(name: Span, spec: YNode | undefined, meta: YMap): Spans {
+function podSpans(name: Span, spec: YNode | undefined): Spans {
   const spans: Spans = { name };
   const nodeNameAt = spec?.kind === 'map' ? spec.indexOf('nodeName') : -1;
   if (spec?.kind === 'map' && nodeNameAt >= 0) spans.node = spec.valueSpanAt(nodeNameAt);
-  const labelsAt = meta.indexOf('labels');
-  if (labelsAt >= 0) spans.labels = meta.valueSpanAt(labelsAt);
   const containers = get(spec, 'containers');
   if (containers) spans.containers = containers.span;
   return spans;

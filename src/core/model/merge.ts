@@ -30,11 +30,13 @@ import type {
   ServicePort,
   Topology,
 } from './types';
-import { Drafts, type ConfigRanges, type PodDraft, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
+import { Drafts, type ConfigRanges, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, chooseProxyMode, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
+import { netpathPodFieldsWritten } from './netpath-documents';
+import { keepPodsById } from './pods-by-id';
 import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
 
 /** kube-proxy's --detect-local-mode values; another word falls back to ClusterCIDR, kube-proxy's default. */
@@ -58,7 +60,7 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
   const pods = mergedPods(b, nodes);
   const services = mergedServices(b, pods);
   checkReferences(b, networks, nodes, pods, b.externals);
-  return {
+  const topology: Topology = {
     name: b.topologyName ?? 'topology',
     files,
     cluster,
@@ -71,6 +73,9 @@ export function finish(b: Drafts, files: readonly string[]): Topology {
     namespaces: mergedNamespaces(b, pods, services),
     networkPolicies: [...b.policies.values()],
   };
+  // The drafts' map of pods by id holds each id's model pod now (mergedPods): the rules and the data plane read it.
+  keepPodsById(topology, b.pods);
+  return topology;
 }
 
 /** Namespace objects, plus a namespace (with only its automatic label) for each one objects live in without one. */
@@ -363,7 +368,8 @@ function bridgeOf(
       : podCIDRs.flatMap((c) => {
           const p = parsePrefix(c);
           // A host-local range of a CNI configuration for this pod CIDR with a `gateway`: the bridge holds it.
-          const gw = p && gatewayOf(cluster, canonical(p));
+          // (No prefix written out for it without a CNI configuration: most clusters, a node each.)
+          const gw = p && cluster.cni.configs.length ? gatewayOf(cluster, canonical(p)) : undefined;
           if (p && gw) return [`${gw}/${p.length}`];
           return p ? [`${formatValue(p.family, firstAddress(p) + 1n)}/${p.length}`] : [];
         }),
@@ -374,37 +380,53 @@ function bridgeOf(
   };
 }
 
+/**
+ * Every pod of the model, in the order first read; each id's merged pod replaces its first draft in `b.pods`, which
+ * is then the model's pods by id (see finish).
+ */
 function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
   const out: Pod[] = [];
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  for (const drafts of b.pods.values()) {
-    // The first draft of each origin (most pods have one draft, kept alone: see Drafts.pods).
-    let k8s: PodDraft | undefined;
-    let np: PodDraft | undefined;
-    if (!Array.isArray(drafts)) {
-      if (drafts.pod.origin === 'Pod') k8s = drafts;
-      else if (drafts.pod.origin === 'netpath') np = drafts;
+  // Most clusters have no calico node: then no pod's node is looked up for it (a pod's node name is a string of
+  // its own, hashed on its first lookup: 150,000 of them at 5,000 nodes).
+  const anyCalico = nodes.some((n) => n.cni === 'calico');
+  const byId = b.pods;
+  const severalDrafts = b.podDrafts.size > 0;
+  for (const [id, read] of byId) {
+    // The first draft of each origin (most pods have one draft, kept alone: see Drafts.podDrafts).
+    let k8s: Pod | undefined;
+    let np: Pod | undefined;
+    const drafts = severalDrafts ? b.podDrafts.get(id) : undefined;
+    if (!drafts) {
+      if (read.origin === 'Pod') k8s = read;
+      else if (read.origin === 'netpath') np = read;
     } else
       for (const d of drafts) {
-        if (d.pod.origin === 'Pod') k8s ??= d;
-        else if (d.pod.origin === 'netpath') np ??= d;
+        if (d.origin === 'Pod') k8s ??= d;
+        else if (d.origin === 'netpath') np ??= d;
       }
-    const first = k8s?.pod ?? np?.pod;
-    if (!first) continue; // Only NetPath pods and Pod objects make pod drafts.
+    const first = k8s ?? np;
+    if (!first) {
+      byId.delete(id); // Only NetPath pods and Pod objects make pod drafts.
+      continue;
+    }
+    const written = np && (k8s || anyCalico) ? netpathPodFieldsWritten(np) : undefined;
     let pod: Pod = first;
-    if (k8s && np) {
-      const refined: Record<string, unknown> = { ...k8s.pod, spans: { ...k8s.pod.spans, ...np.pod.spans } };
-      for (const key of np.set) refined[key] = np.pod[key];
+    if (k8s && np && written) {
+      const refined: Record<string, unknown> = { ...k8s, spans: { ...k8s.spans, ...np.spans } };
+      for (const key of written) refined[key] = np[key];
       pod = refined as unknown as Pod;
     }
     // Calico names the host veth itself (`cali` + sha1 of "<namespace>.<pod>"); a written hostVeth wins.
-    if (!np?.set.has('hostVeth') && nodeByName.get(pod.node)?.cni === 'calico')
+    if (anyCalico && !written?.includes('hostVeth') && nodeByName.get(pod.node)?.cni === 'calico')
       pod = { ...pod, hostVeth: calicoVethName(pod.namespace, pod.name) };
     // A hostNetwork pod shares its node's namespace and addresses.
     if (pod.hostNetwork && !pod.ips.length) {
       const n = nodeByName.get(pod.node);
       if (n) pod = { ...pod, ips: n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])) };
     }
+    // In place: the key is there, so its order stays and the map does not grow.
+    if (pod !== read) byId.set(id, pod);
     out.push(pod);
   }
   return out;

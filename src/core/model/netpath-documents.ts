@@ -131,21 +131,27 @@ function netpathNode(b: Drafts, n: YNode): void {
   });
 }
 
-/** The fields a NetPath pod may set over a Pod object, in the order its `set` lists them (bit i: field i). */
-const POD_SET_FIELDS: readonly (keyof Pod)[] = ['node', 'ips', 'hostVeth', 'hostNetwork', 'labels', 'containers'];
 /**
- * One set per combination of fields written, shared by every pod that writes the same ones (most pods write the
- * same few): a Set per pod was tens of thousands of them alive until the model is built. Nothing adds to a draft's
- * set after it is made.
+ * The labels of a NetPath pod that writes none: one record for all of them, frozen as the model is immutable. Its
+ * identity says the pod wrote no `labels` ({@link netpathPodFieldsWritten}).
  */
-const podFieldSets = new Map<number, ReadonlySet<keyof Pod>>();
-function podFieldsSet(bits: number): ReadonlySet<keyof Pod> {
-  let set = podFieldSets.get(bits);
-  if (!set) {
-    set = new Set(POD_SET_FIELDS.filter((_, i) => bits & (1 << i)));
-    podFieldSets.set(bits, set);
-  }
-  return set;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The fields a NetPath pod wrote, which it sets over a Pod object of the same id (merge.ts), read back from the pod:
+ * each written field has its span in the pod's spans (its addresses theirs, `ips.0` on), and labels not written are
+ * {@link NO_LABELS}. A set (or a draft object holding one) kept per pod was 150,000 objects at 5,000 nodes for the
+ * few pods that two sources describe.
+ */
+export function netpathPodFieldsWritten(pod: Pod): (keyof Pod)[] {
+  const written: (keyof Pod)[] = [];
+  if (pod.spans.node) written.push('node');
+  if (pod.ips.length) written.push('ips');
+  if (pod.spans.hostVeth) written.push('hostVeth');
+  if (pod.spans.hostNetwork) written.push('hostNetwork');
+  if (pod.labels !== NO_LABELS) written.push('labels');
+  if (pod.spans.containers) written.push('containers');
+  return written;
 }
 
 function netpathPod(b: Drafts, p: YNode): void {
@@ -193,8 +199,8 @@ function netpathPod(b: Drafts, p: YNode): void {
         spans.hostNetwork = p.valueSpanAt(i);
         break;
       case 'labels':
+        // No span: nothing points at a pod's labels as a whole (a label's problems point into the syntax tree).
         if (labelsAt < 0) labelsAt = i;
-        spans.labels = p.valueSpanAt(i);
         break;
       case 'containers':
         if (containersAt < 0) containersAt = i;
@@ -217,14 +223,6 @@ function netpathPod(b: Drafts, p: YNode): void {
     ips = exactArray(stringsWithSpansAt(p, ipsAt, 'ips', spans));
     if (!ips.length) ips = exactArray(stringsWithSpansAt(p, ipAt, 'ips', spans));
   }
-  const set = podFieldsSet(
-    (nodeAt >= 0 ? 1 : 0) |
-      (ips.length ? 2 : 0) |
-      (hostVethAt >= 0 ? 4 : 0) |
-      (hostNetworkAt >= 0 ? 8 : 0) |
-      (labelsAt >= 0 ? 16 : 0) |
-      (containersAt >= 0 ? 32 : 0),
-  );
   const id = `${namespace}/${name}`;
   const pod: Pod = {
     name,
@@ -234,38 +232,41 @@ function netpathPod(b: Drafts, p: YNode): void {
     ips,
     hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
     hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
-    labels: stringMap(collectionAt(p, labelsAt)),
+    labels: labelsAt < 0 ? NO_LABELS : stringMap(collectionAt(p, labelsAt)),
     containers: readContainers(b, collectionAt(p, containersAt), 'netpath'),
     span: p.span,
     spans,
     origin: 'netpath',
   };
-  b.addPod(pod, set);
+  b.addPod(pod);
 }
 
+/** The fields a NetPath Service may set over a Service object (its draft's `set` holds those it writes). */
+const SERVICE_SET_FIELDS = [
+  'type',
+  'clusterIP',
+  'clusterIPs',
+  'selector',
+  'ports',
+  'externalTrafficPolicy',
+  'internalTrafficPolicy',
+  'externalIPs',
+  'loadBalancerIP',
+  'loadBalancerIPs',
+  'loadBalancerIPMode',
+  'loadBalancerSourceRanges',
+  'sessionAffinity',
+  'sessionAffinityTimeoutSeconds',
+] as const;
+
 function netpathService(b: Drafts, s: YNode): void {
+  if (s.kind !== 'map') return;
   const name = getStr(s, 'name');
   if (!name) return;
   const namespace = getStr(s, 'namespace') ?? 'default';
   const set = new Set<string>();
-  for (const key of [
-    'type',
-    'clusterIP',
-    'clusterIPs',
-    'selector',
-    'ports',
-    'externalTrafficPolicy',
-    'internalTrafficPolicy',
-    'externalIPs',
-    'loadBalancerIP',
-    'loadBalancerIPs',
-    'loadBalancerIPMode',
-    'loadBalancerSourceRanges',
-    'sessionAffinity',
-    'sessionAffinityTimeoutSeconds',
-  ]) {
-    if (get(s, key) !== undefined) set.add(key);
-  }
+  // By index: no node made for a value kept as text only to see that it is there.
+  for (const key of SERVICE_SET_FIELDS) if (s.indexOf(key) >= 0) set.add(key);
   const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
   const lbIPs = addressList(s, 'loadBalancerIP', 'loadBalancerIPs');
   // One ipMode for every load-balancer IP of the Service (a load-balancer controller sets the same on each); a value
@@ -273,6 +274,9 @@ function netpathService(b: Drafts, s: YNode): void {
   const lbModeNode = get(s, 'loadBalancerIPMode');
   const lbMode = enumOf(str(lbModeNode), LOAD_BALANCER_IP_MODES, 'VIP');
   const explicit = get(s, 'endpoints');
+  const selector = get(s, 'selector');
+  const externalIPs = strings(get(s, 'externalIPs'));
+  const sourceRanges = strings(get(s, 'loadBalancerSourceRanges'));
   b.addService({
     svc: {
       name,
@@ -281,14 +285,14 @@ function netpathService(b: Drafts, s: YNode): void {
       type: enumOf(getStr(s, 'type'), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
       clusterIPs: clusterIPs.map((c) => c.value),
       headless: false,
-      selector: get(s, 'selector') ? stringMap(get(s, 'selector')) : undefined,
+      selector: selector ? stringMap(selector) : undefined,
       ports: readServicePorts(b, get(s, 'ports'), 'netpath'),
       externalTrafficPolicy: enumOf(getStr(s, 'externalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
       internalTrafficPolicy: enumOf(getStr(s, 'internalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
-      externalIPs: strings(get(s, 'externalIPs')).map((x) => x.value),
+      externalIPs: externalIPs.map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
       loadBalancerIPModes: lbIPs.map(() => lbMode),
-      loadBalancerSourceRanges: strings(get(s, 'loadBalancerSourceRanges')).map((x) => x.value),
+      loadBalancerSourceRanges: sourceRanges.map((x) => x.value),
       sessionAffinity: enumOf(getStr(s, 'sessionAffinity'), ['None', 'ClientIP'] as const, 'None'),
       sessionAffinityTimeoutSeconds: getInt(s, 'sessionAffinityTimeoutSeconds') ?? 10800,
       span: s.span,
@@ -308,8 +312,8 @@ function netpathService(b: Drafts, s: YNode): void {
         ...indexedSpans('clusterIPs', clusterIPs),
         ...indexedSpans('loadBalancerIPs', lbIPs),
         ...(lbModeNode ? Object.fromEntries(lbIPs.map((_, i) => [`loadBalancerIPModes.${i}`, lbModeNode.span])) : {}),
-        ...indexedSpans('externalIPs', strings(get(s, 'externalIPs'))),
-        ...indexedSpans('loadBalancerSourceRanges', strings(get(s, 'loadBalancerSourceRanges'))),
+        ...indexedSpans('externalIPs', externalIPs),
+        ...indexedSpans('loadBalancerSourceRanges', sourceRanges),
       },
       origin: 'netpath',
     },

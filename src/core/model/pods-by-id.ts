@@ -22,6 +22,14 @@ export function podsById(t: Topology): ReadonlyMap<string, Pod> {
   return pods;
 }
 
+/**
+ * Makes `byId` the topology's pods by id: the model builder's own map of them (drafts.ts, merge.ts), so the first
+ * reader does not build another of every pod. It must hold exactly `t.pods` by id, and never change.
+ */
+export function keepPodsById(t: Topology, byId: ReadonlyMap<string, Pod>): void {
+  made.set(t, byId);
+}
+
 const byNode = new WeakMap<readonly Pod[], ReadonlyMap<string, readonly Pod[]>>();
 
 /**

@@ -21,6 +21,7 @@ export class ScalarNode implements YScalar {
     readonly end: number,
   ) {}
   get span(): Span {
+    work.spansMade++;
     return { file: this.file, start: this.start, end: this.end };
   }
 }
@@ -34,6 +35,7 @@ export class SeqNode implements YSeq {
     readonly end: number,
   ) {}
   get span(): Span {
+    work.spansMade++;
     return { file: this.file, start: this.start, end: this.end };
   }
 }
@@ -75,6 +77,7 @@ export class MapNode implements YMap {
     readonly size = (slots.length - from) >> 2,
   ) {}
   get span(): Span {
+    work.spansMade++;
     return { file: this.file, start: this.start, end: this.end };
   }
   keyAt(i: number): string {
@@ -92,6 +95,7 @@ export class MapNode implements YMap {
     const value = this.slots[at + 1];
     if (typeof value !== 'string') return (value as YNode).span;
     const start = this.textStart(at);
+    work.spansMade++;
     return { file: this.file, start, end: start + value.length };
   }
   indexOf(key: string): number {
@@ -162,6 +166,7 @@ export class EntryNode implements YEntry {
     readonly keyEnd: number,
   ) {}
   get keySpan(): Span {
+    work.spansMade++;
     return { file: this.file, start: this.keyStart, end: this.keyEnd };
   }
 }

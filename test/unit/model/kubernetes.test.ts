@@ -191,6 +191,24 @@ describe('model: merging NetPath documents with Kubernetes objects', () => {
     const pod = a.topology.pods[0];
     assert.deepEqual([pod.hostVeth, pod.ips, pod.labels.app], ['veth-web', ['10.244.1.5'], 'web']);
   });
+
+  it('a NetPath pod read after the Pod object sets only the fields it writes (labels written empty, too)', () => {
+    const refined = (netpathPod: string) =>
+      analyseYaml({
+        '/m/app.yaml': PODS,
+        '/m/lab.netpath.yaml': `${HEADER}pods:\n  - ${netpathPod}\n`,
+      }).topology.pods.find((p) => p.id === 'shop/web-0')!;
+    const kept = refined('{name: web-0, namespace: shop, ips: [10.244.1.9], containers: []}');
+    assert.deepEqual(
+      [kept.node, kept.ips, kept.labels, kept.containers, kept.hostNetwork, kept.origin],
+      ['kind-worker', ['10.244.1.9'], { app: 'web' }, [], false, 'Pod'],
+    );
+    const emptied = refined('{name: web-0, namespace: shop, labels: {}, hostNetwork: false}');
+    assert.deepEqual(
+      [emptied.labels, emptied.ips, emptied.containers.map((c) => c.name)],
+      [{}, ['10.244.1.5'], ['nginx']],
+    );
+  });
 });
 
 describe('model: dual-stack and IPv6', () => {
