@@ -77,7 +77,7 @@ interface Endpoint {
   readonly text: string;
   /** Its KUBE-SEP- chain's name, made when first written with its name (see {@link sepChainOf}). */
   chain?: string;
-  readonly nodeName?: string;
+  readonly node?: string;
 }
 
 /** An endpoint's KUBE-SEP- chain, named once (the endpoint objects are shared by every node of a memo). */
@@ -1190,8 +1190,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           // when it is first written with its name (a skim writes none: see SkimTable).
           const chain: string | undefined = undefined;
           eps.push(
-            e.nodeName !== undefined
-              ? { ip, port: ep, local: false, nodeName: e.nodeName, ready, serving, terminating, text, chain }
+            e.node !== undefined
+              ? { ip, port: ep, local: false, node: e.node, ready, serving, terminating, text, chain }
               : { ip, port: ep, local: false, ready, serving, terminating, text, chain },
           );
         }
@@ -1207,8 +1207,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         port,
         clusterIP,
         repeatedEndpoints: REPEATED_ENDPOINTS.has(eps),
-        eps: eps.some((e) => e.nodeName === input.nodeName)
-          ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e))
+        eps: eps.some((e) => e.node === input.nodeName)
+          ? eps.map((e) => (e.node === input.nodeName ? { ...e, local: true } : e))
           : eps,
       });
     });
@@ -1648,10 +1648,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     servicePorts.forEach((sp, k) => {
       if (sp.svc.internalTrafficPolicy !== 'Local' && sp.svc.externalTrafficPolicy !== 'Local') return;
       for (const e of sp.eps) {
-        if (e.nodeName === undefined) continue;
-        const l = localByNode.get(e.nodeName);
+        if (e.node === undefined) continue;
+        const l = localByNode.get(e.node);
         if (l) l.push(`${k}:${e.text}`);
-        else localByNode.set(e.nodeName, [`${k}:${e.text}`]);
+        else localByNode.set(e.node, [`${k}:${e.text}`]);
       }
     });
     learnt = {
