@@ -90,6 +90,12 @@ export interface WorkCounters {
    * lines from their lengths, per Service port, so it measures a few lines per port, not three per endpoint.
    */
   serviceLinesMeasured: number;
+  /**
+   * Endpoints of Service ports the iptables-mode generator listed (an object and an `ip:port` text each, per port):
+   * a skim of a large cluster counts a port's endpoints from their addresses instead (src/core/kubeproxy/generate.ts
+   * `tallyEndpoints`), so they are listed when a trace enters a Service or a reader wants the chains' names.
+   */
+  endpointsListed: number;
 }
 
 export const work: WorkCounters = {
@@ -112,6 +118,7 @@ export const work: WorkCounters = {
   mapSlotArrays: 0,
   decisionsPlaced: 0,
   serviceLinesMeasured: 0,
+  endpointsListed: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -136,6 +143,7 @@ export function takeWork(): WorkCounters {
     work.mapSlotArrays =
     work.decisionsPlaced =
     work.serviceLinesMeasured =
+    work.endpointsListed =
       0;
   return now;
 }
