@@ -331,7 +331,7 @@ class SkimTable extends TableText {
   /** Each Service port's endpoint chains, as {@link endpointChains} was given them. */
   private readonly endpointRuns: {
     readonly port: number;
-    readonly list: () => readonly Endpoint[];
+    readonly each: EachEndpoint;
     readonly fixed: number;
   }[] = [];
   /** How many endpoint chains the runs hold. */
@@ -346,12 +346,12 @@ class SkimTable extends TableText {
     const n = this.endpointCount;
     const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Float64Array(n), text: new Array<string>(n) };
     let i = 0;
-    for (const { port, list, fixed } of this.endpointRuns)
-      for (const ep of list()) {
+    for (const { port, each, fixed } of this.endpointRuns)
+      each((ip, text) => {
         out.port[i] = port;
-        out.chars[i] = fixed + ep.ip.length + ep.text.length;
-        out.text[i++] = ep.text;
-      }
+        out.chars[i] = fixed + ip.length + text.length;
+        out.text[i++] = text;
+      });
     return (this.listed = out);
   }
   private declare(name: string, port: number): SkimmedChain {
@@ -391,14 +391,14 @@ class SkimTable extends TableText {
     kindOf(this.kinds, chain).chars += chars;
   }
   /**
-   * Service port `port`'s endpoint chains, one per endpoint of `list` (`tally.count` of them, distinct: see
+   * Service port `port`'s endpoint chains, one per endpoint `each` visits (`tally.count` of them, distinct: see
    * {@link skimmable}), each declared with its two lines: `fixed` characters and the endpoint's address and `ip:port`
-   * (`tally.chars` for all of them). Counted here; the endpoints are listed only for a reader of {@link endpoints}.
+   * (`tally.chars` for all of them). Counted here; the endpoints are visited only for a reader of {@link endpoints}.
    */
-  endpointChains(port: number, list: () => readonly Endpoint[], tally: EndpointTally, fixed: number): void {
+  endpointChains(port: number, each: EachEndpoint, tally: EndpointTally, fixed: number): void {
     const n = tally.count;
     if (!n) return;
-    this.endpointRuns.push({ port, list, fixed });
+    this.endpointRuns.push({ port, each, fixed });
     this.endpointCount += n;
     const k = kindOf(this.kinds, SEP_PREFIX);
     k.decls += n;
@@ -541,6 +541,9 @@ function tallyEndpoints(
   });
 }
 
+/** Calls `visit` with each endpoint's address and `ip:port`, in order. */
+type EachEndpoint = (visit: (ip: string, text: string) => void) => void;
+
 /** The tally of endpoints listed already. */
 function tallyOf(list: readonly Endpoint[]): EndpointTally {
   let chars = 0;
@@ -560,6 +563,8 @@ class ServicePortEntry {
     readonly clusterIP: string,
     /** The endpoint lists of the Service's ports as every node sees them (`local` false), made when first asked. */
     private readonly lists: () => readonly (readonly Endpoint[])[],
+    /** The Service's endpoints of the family, as given. */
+    private readonly ofFamily: readonly EndpointInput[],
     private readonly index: number,
     /** The node whose endpoints are local, for a Service with a Local traffic policy (no other reads locality). */
     private readonly localNode: string | undefined,
@@ -576,6 +581,16 @@ class ServicePortEntry {
   }
   get count(): number {
     return this.tally ? this.tally.count : this.eps.length;
+  }
+  /**
+   * Visits the endpoints of a tallied port (all of the given ones with a port for it) from the input, without listing
+   * them: a trace that looks one endpoint chain up places it among every other, from their `ip:port` texts alone.
+   */
+  visitTallied(visit: (ip: string, text: string) => void): void {
+    for (const e of this.ofFamily) {
+      const p = endpointPort(e, this.port);
+      if (p !== undefined) visit(e.ip, endpointString(e.ip, p));
+    }
   }
   /** Whether two of its endpoints are the same `ip:port` (then they share a KUBE-SEP- chain: see SkimTable). */
   get repeatedEndpoints(): boolean {
@@ -1309,7 +1324,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const tallies = firstForServices && !localPolicy ? tallyEndpoints(svc.ports, ofThisFamily) : undefined;
     svc.ports.forEach((port, i) => {
       servicePorts.push(
-        new ServicePortEntry(svc, port, clusterIP, listsOf, i, localPolicy ? input.nodeName : undefined, tallies?.[i]),
+        new ServicePortEntry(
+          svc,
+          port,
+          clusterIP,
+          listsOf,
+          ofThisFamily,
+          i,
+          localPolicy ? input.nodeName : undefined,
+          tallies?.[i],
+        ),
       );
     });
   }
@@ -1682,8 +1706,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '',
         ]);
       // Listed only when a trace looks an endpoint chain up: a tallied port's endpoints are all of them.
-      if (sorted) nat.endpointChains(k, () => sorted.all, tallyOf(sorted.all), fixed);
-      else if (tally) nat.endpointChains(k, () => sp.eps, tally, fixed);
+      if (sorted)
+        nat.endpointChains(
+          k,
+          (visit) => {
+            for (const ep of sorted.all) visit(ep.ip, ep.text);
+          },
+          tallyOf(sorted.all),
+          fixed,
+        );
+      else if (tally) nat.endpointChains(k, (visit) => sp.visitTallied(visit), tally, fixed);
       return;
     }
     // Only a skim reads a tally: every other writing has the port's endpoints sorted.
