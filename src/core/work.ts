@@ -101,6 +101,12 @@ export interface WorkCounters {
    * model keeps those of the fields something points at, a few per pod (test/unit/scale/model-spans.test.ts).
    */
   spansMade: number;
+  /**
+   * Endpoints of Service ports the iptables-mode generator listed (an object and an `ip:port` text each, per port):
+   * a skim of a large cluster counts a port's endpoints from their addresses instead (src/core/kubeproxy/generate.ts
+   * `tallyEndpoints`), so they are listed when a trace enters a Service or a reader wants the chains' names.
+   */
+  endpointsListed: number;
 }
 
 export const work: WorkCounters = {
@@ -125,6 +131,7 @@ export const work: WorkCounters = {
   serviceLinesMeasured: 0,
   yamlTextsParsed: 0,
   spansMade: 0,
+  endpointsListed: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -151,6 +158,7 @@ export function takeWork(): WorkCounters {
     work.serviceLinesMeasured =
     work.yamlTextsParsed =
     work.spansMade =
+    work.endpointsListed =
       0;
   return now;
 }

@@ -151,24 +151,20 @@ function newServiceInput(s: Service, family: Family): ServiceInput {
 }
 
 /**
- * A Service's endpoints of one family, in one pass (150,000 at Kubernetes' limits, for each data plane), and whether
- * every one is an address (none written as a prefix, which the generator would not take).
+ * A Service's endpoints of one family, and whether every one is an address (none written as a prefix, which the
+ * generator would not take). The model's endpoints are kube-proxy's input as they are: the Service's own list when
+ * all are of the family (a single-stack cluster), else those of it; never a copy of an endpoint (150,000 at
+ * Kubernetes' limits).
  */
-function endpointsOf(s: Service, family: Family): { endpoints: EndpointInput[]; addresses: boolean } {
-  const out: EndpointInput[] = [];
+function endpointsOf(s: Service, family: Family): { endpoints: readonly EndpointInput[]; addresses: boolean } {
   let addresses = true;
+  let others = 0;
   for (const e of s.endpoints) {
     if (e.ip.includes('/')) addresses = false;
-    if (familyOf(e.ip) !== family) continue;
-    const { ip, ports, ready, serving, terminating } = e;
-    // Two literals rather than a spread: one allocation each.
-    out.push(
-      e.node
-        ? { ip, ports, nodeName: e.node, ready, serving, terminating }
-        : { ip, ports, ready, serving, terminating },
-    );
+    if (familyOf(e.ip) !== family) others++;
   }
-  return { endpoints: out, addresses };
+  const endpoints = others ? s.endpoints.filter((e) => familyOf(e.ip) === family) : s.endpoints;
+  return { endpoints, addresses };
 }
 
 /**

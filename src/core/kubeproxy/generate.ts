@@ -77,7 +77,7 @@ interface Endpoint {
   readonly text: string;
   /** Its KUBE-SEP- chain's name, made when first written with its name (see {@link sepChainOf}). */
   chain?: string;
-  readonly nodeName?: string;
+  readonly node?: string;
 }
 
 /** An endpoint's KUBE-SEP- chain, named once (the endpoint objects are shared by every node of a memo). */
@@ -193,17 +193,17 @@ class LazyChainNames {
 }
 
 /**
- * The characters of the lines by which a skim's Service chain `chain` picks one of `list`'s endpoint chains: the
+ * The characters of the lines by which a skim's Service chain `chain` picks one of `n` endpoint chains: the
  * `-m recent` check of each when `affinity` gives the timeout, then each endpoint's jump, each line with the
- * endpoint's `comment` when there is one. Each line is a fixed part, the same for every endpoint, and the comment.
+ * endpoint's comment when there is one (`commented`: the endpoints and their comment). Each line is a fixed part, the
+ * same for every endpoint, and the comment.
  */
 function skimmedEndpointRulesChars(
   chain: string,
-  list: readonly Endpoint[],
+  n: number,
   affinity: number | undefined,
-  comment: ((ep: Endpoint) => readonly string[]) | undefined,
+  commented: { list: readonly Endpoint[]; comment: (ep: Endpoint) => readonly string[] } | undefined,
 ): number {
-  const n = list.length;
   let chars = 0;
   if (affinity !== undefined)
     chars +=
@@ -215,7 +215,8 @@ function skimmedEndpointRulesChars(
   // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
   chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
   // The comment is on both lines of an endpoint with affinity.
-  if (comment) for (const ep of list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(comment(ep));
+  if (commented)
+    for (const ep of commented.list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(commented.comment(ep));
   return chars;
 }
 
@@ -330,9 +331,11 @@ class SkimTable extends TableText {
   /** Each Service port's endpoint chains, as {@link endpointChains} was given them. */
   private readonly endpointRuns: {
     readonly port: number;
-    readonly list: readonly Endpoint[];
+    readonly each: EachEndpoint;
     readonly fixed: number;
   }[] = [];
+  /** How many endpoint chains the runs hold. */
+  private endpointCount = 0;
   private listed: SkimmedEndpoints | undefined;
   /**
    * The endpoint chains, in the order declared: made when one is first looked up (a trace entering a Service), not
@@ -340,16 +343,15 @@ class SkimTable extends TableText {
    */
   get endpoints(): SkimmedEndpoints {
     if (this.listed) return this.listed;
-    let n = 0;
-    for (const r of this.endpointRuns) n += r.list.length;
+    const n = this.endpointCount;
     const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Float64Array(n), text: new Array<string>(n) };
     let i = 0;
-    for (const { port, list, fixed } of this.endpointRuns)
-      for (const ep of list) {
+    for (const { port, each, fixed } of this.endpointRuns)
+      each((ip, text) => {
         out.port[i] = port;
-        out.chars[i] = fixed + ep.ip.length + ep.text.length;
-        out.text[i++] = ep.text;
-      }
+        out.chars[i] = fixed + ip.length + text.length;
+        out.text[i++] = text;
+      });
     return (this.listed = out);
   }
   private declare(name: string, port: number): SkimmedChain {
@@ -389,19 +391,19 @@ class SkimTable extends TableText {
     kindOf(this.kinds, chain).chars += chars;
   }
   /**
-   * Service port `port`'s endpoint chains, one per endpoint of `list` (distinct: see {@link skimmable}), each declared
-   * with its two lines: `fixed` characters and the endpoint's address and `ip:port`. Counted here; the chains are
-   * listed only for a reader of {@link endpoints}.
+   * Service port `port`'s endpoint chains, one per endpoint `each` visits (`tally.count` of them, distinct: see
+   * {@link skimmable}), each declared with its two lines: `fixed` characters and the endpoint's address and `ip:port`
+   * (`tally.chars` for all of them). Counted here; the endpoints are visited only for a reader of {@link endpoints}.
    */
-  endpointChains(port: number, list: readonly Endpoint[], fixed: number): void {
-    if (!list.length) return;
-    this.endpointRuns.push({ port, list, fixed });
-    let chars = list.length * fixed;
-    for (const ep of list) chars += ep.ip.length + ep.text.length;
+  endpointChains(port: number, each: EachEndpoint, tally: EndpointTally, fixed: number): void {
+    const n = tally.count;
+    if (!n) return;
+    this.endpointRuns.push({ port, each, fixed });
+    this.endpointCount += n;
     const k = kindOf(this.kinds, SEP_PREFIX);
-    k.decls += list.length;
-    k.declChars += list.length * (SEP_PLACEHOLDER.length + 10);
-    k.chars += chars;
+    k.decls += n;
+    k.declChars += n * (SEP_PLACEHOLDER.length + 10);
+    k.chars += n * fixed + tally.chars;
   }
   /** The chain whose kind {@link measure} looked up last, and that kind (most lines follow one of their chain). */
   private kindChain = '';
@@ -485,13 +487,115 @@ export const newGenerateMemo = (): GenerateMemo => ({
   nodeKeys: new WeakMap(),
 });
 
-interface ServicePortEntry {
-  readonly svc: ServiceInput;
-  readonly port: ServicePortInput;
-  readonly clusterIP: string;
-  readonly eps: readonly Endpoint[];
+/**
+ * What a skim reads of a Service port's endpoints (see SkimTable): how many there are and the characters of their
+ * addresses and `ip:port` texts, counted from the input without an endpoint object or text per endpoint.
+ */
+interface EndpointTally {
+  readonly count: number;
+  /** Each endpoint's address and `ip:port` lengths, summed. */
+  readonly chars: number;
+}
+
+/** The characters of a port number written in decimal. */
+const decimalChars = (n: number): number =>
+  Number.isInteger(n) && n >= 0 && n < 100000
+    ? n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1000
+          ? 3
+          : n < 10000
+            ? 4
+            : 5
+    : String(n).length;
+
+/**
+ * Each port's tally of a Service's endpoints `ofFamily`, when every one of them is ready, with a distinct address
+ * written without spaces around it: then categorize takes them all for a Service with no Local traffic policy (the
+ * caller's part), and no two share a KUBE-SEP- chain. Undefined otherwise, and the ports' endpoints are listed.
+ */
+function tallyEndpoints(
+  ports: readonly ServicePortInput[],
+  ofFamily: readonly EndpointInput[],
+): EndpointTally[] | undefined {
+  const addresses = new Set<string>();
+  for (const e of ofFamily) {
+    if (e.ready === false || e.ip.trim().length !== e.ip.length) return undefined;
+    const before = addresses.size;
+    addresses.add(e.ip);
+    if (addresses.size === before) return undefined;
+  }
+  return ports.map((port) => {
+    let count = 0;
+    let chars = 0;
+    for (const e of ofFamily) {
+      const p = endpointPort(e, port);
+      if (p === undefined) continue;
+      count++;
+      // The address, then endpointString's `ip:port` (an IPv6 address in brackets).
+      chars += 2 * e.ip.length + 1 + decimalChars(p) + (e.ip.includes(':') ? 2 : 0);
+    }
+    return { count, chars };
+  });
+}
+
+/** Calls `visit` with each endpoint's address and `ip:port`, in order. */
+type EachEndpoint = (visit: (ip: string, text: string) => void) => void;
+
+/** The tally of endpoints listed already. */
+function tallyOf(list: readonly Endpoint[]): EndpointTally {
+  let chars = 0;
+  for (const ep of list) chars += ep.ip.length + ep.text.length;
+  return { count: list.length, chars };
+}
+
+/**
+ * One Service port as a generation writes it. Its endpoints are listed when first read: a skim of a large cluster
+ * reads the port's tally instead when it has one (150,000 endpoint objects and texts at Kubernetes' limits).
+ */
+class ServicePortEntry {
+  private listed: readonly Endpoint[] | undefined = undefined;
+  constructor(
+    readonly svc: ServiceInput,
+    readonly port: ServicePortInput,
+    readonly clusterIP: string,
+    /** The endpoint lists of the Service's ports as every node sees them (`local` false), made when first asked. */
+    private readonly lists: () => readonly (readonly Endpoint[])[],
+    /** The Service's endpoints of the family, as given. */
+    private readonly ofFamily: readonly EndpointInput[],
+    private readonly index: number,
+    /** The node whose endpoints are local, for a Service with a Local traffic policy (no other reads locality). */
+    private readonly localNode: string | undefined,
+    readonly tally: EndpointTally | undefined,
+  ) {}
+  get eps(): readonly Endpoint[] {
+    if (this.listed) return this.listed;
+    const eps = this.lists()[this.index];
+    const node = this.localNode;
+    return (this.listed =
+      node !== undefined && eps.some((e) => e.node === node)
+        ? eps.map((e) => (e.node === node ? { ...e, local: true } : e))
+        : eps);
+  }
+  get count(): number {
+    return this.tally ? this.tally.count : this.eps.length;
+  }
+  /**
+   * Visits the endpoints of a tallied port (all of the given ones with a port for it) from the input, without listing
+   * them: a trace that looks one endpoint chain up places it among every other, from their `ip:port` texts alone.
+   */
+  visitTallied(visit: (ip: string, text: string) => void): void {
+    for (const e of this.ofFamily) {
+      const p = endpointPort(e, this.port);
+      if (p !== undefined) visit(e.ip, endpointString(e.ip, p));
+    }
+  }
   /** Whether two of its endpoints are the same `ip:port` (then they share a KUBE-SEP- chain: see SkimTable). */
-  readonly repeatedEndpoints: boolean;
+  get repeatedEndpoints(): boolean {
+    return this.tally ? false : REPEATED_ENDPOINTS.has(this.lists()[this.index]);
+  }
 }
 
 /**
@@ -522,6 +626,47 @@ function distinctTexts(eps: readonly Endpoint[]): boolean {
     }
   }
   return true;
+}
+
+/**
+ * The endpoints of each of a Service's ports, of one family (`ofFamily`), as every node sees them (`local` false):
+ * made once per Service and family with a memo (see ENDPOINTS).
+ */
+function endpointLists(
+  svc: ServiceInput,
+  family: 4 | 6,
+  ofFamily: readonly EndpointInput[],
+  memo: GenerateMemo | undefined,
+): readonly (readonly Endpoint[])[] {
+  let perFamily = memo && ENDPOINTS.get(svc);
+  if (memo && !perFamily) ENDPOINTS.set(svc, (perFamily = new Map()));
+  const known = perFamily?.get(family);
+  if (known) return known;
+  const lists = svc.ports.map((port) => {
+    const eps: Endpoint[] = [];
+    for (const e of ofFamily) {
+      const ep = endpointPort(e, port);
+      if (ep === undefined) continue;
+      const ip = e.ip.trim();
+      const text = endpointString(ip, ep);
+      const ready = e.ready ?? true;
+      const serving = e.serving ?? ready;
+      const terminating = e.terminating ?? false;
+      // Two literals rather than a spread: one allocation each, and every endpoint of a shape. The chain is named
+      // when it is first written with its name (a skim writes none: see SkimTable).
+      const chain: string | undefined = undefined;
+      eps.push(
+        e.node !== undefined
+          ? { ip, port: ep, local: false, node: e.node, ready, serving, terminating, text, chain }
+          : { ip, port: ep, local: false, ready, serving, terminating, text, chain },
+      );
+    }
+    work.endpointsListed += eps.length;
+    if (!distinctTexts(eps)) REPEATED_ENDPOINTS.add(eps);
+    return eps;
+  });
+  perFamily?.set(family, lists);
+  return lists;
 }
 
 /** What {@link categorize} reads of an endpoint. */
@@ -1161,68 +1306,44 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
   // Endpoints per service port, and large-cluster mode.
   const servicePorts: ServicePortEntry[] = [];
+  // The first generation for these Services skims them (see SkimTable), and may read tallies instead of endpoints.
+  const firstForServices = !memo?.outputs.get(input.services)?.size;
   for (const svc of input.services) {
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
-    // The endpoints are the same on every node but for `local`: computed once per Service and family with a memo.
-    let perFamily = memo && ENDPOINTS.get(svc);
-    if (memo && !perFamily) ENDPOINTS.set(svc, (perFamily = new Map()));
-    let shared = perFamily?.get(family);
-    if (!shared) {
-      // The endpoints of this family, read once for all the Service's ports.
-      const ofThisFamily =
-        svc.endpointsFamily === undefined
-          ? svc.endpoints.filter((e) => addressFamily(e.ip) === family)
-          : svc.endpointsFamily === family
-            ? svc.endpoints
-            : [];
-      shared = svc.ports.map((port) => {
-        const eps: Endpoint[] = [];
-        for (const e of ofThisFamily) {
-          const ep = endpointPort(e, port);
-          if (ep === undefined) continue;
-          const ip = e.ip.trim();
-          const text = endpointString(ip, ep);
-          const ready = e.ready ?? true;
-          const serving = e.serving ?? ready;
-          const terminating = e.terminating ?? false;
-          // Two literals rather than a spread: one allocation each, and every endpoint of a shape. The chain is named
-          // when it is first written with its name (a skim writes none: see SkimTable).
-          const chain: string | undefined = undefined;
-          eps.push(
-            e.nodeName !== undefined
-              ? { ip, port: ep, local: false, nodeName: e.nodeName, ready, serving, terminating, text, chain }
-              : { ip, port: ep, local: false, ready, serving, terminating, text, chain },
-          );
-        }
-        if (!distinctTexts(eps)) REPEATED_ENDPOINTS.add(eps);
-        return eps;
-      });
-      perFamily?.set(family, shared);
-    }
+    // The endpoints of this family, read once for all the Service's ports.
+    const ofThisFamily =
+      svc.endpointsFamily === undefined
+        ? svc.endpoints.filter((e) => addressFamily(e.ip) === family)
+        : svc.endpointsFamily === family
+          ? svc.endpoints
+          : [];
+    let lists: readonly (readonly Endpoint[])[] | undefined;
+    const listsOf = (): readonly (readonly Endpoint[])[] => (lists ??= endpointLists(svc, family, ofThisFamily, memo));
+    const localPolicy = svc.internalTrafficPolicy === 'Local' || svc.externalTrafficPolicy === 'Local';
+    const tallies = firstForServices && !localPolicy ? tallyEndpoints(svc.ports, ofThisFamily) : undefined;
     svc.ports.forEach((port, i) => {
-      const eps = shared[i]; // One list per port of this same Service, made just above or by the memo.
-      servicePorts.push({
-        svc,
-        port,
-        clusterIP,
-        repeatedEndpoints: REPEATED_ENDPOINTS.has(eps),
-        eps: eps.some((e) => e.nodeName === input.nodeName)
-          ? eps.map((e) => (e.nodeName === input.nodeName ? { ...e, local: true } : e))
-          : eps,
-      });
+      servicePorts.push(
+        new ServicePortEntry(
+          svc,
+          port,
+          clusterIP,
+          listsOf,
+          ofThisFamily,
+          i,
+          localPolicy ? input.nodeName : undefined,
+          tallies?.[i],
+        ),
+      );
     });
   }
-  const largeCluster = servicePorts.reduce((n, sp) => n + sp.eps.length, 0) > LARGE_CLUSTER_ENDPOINTS;
+  const largeCluster = servicePorts.reduce((n, sp) => n + sp.count, 0) > LARGE_CLUSTER_ENDPOINTS;
   // The comment's text is made only when it is written: a large cluster writes none, for 100,000s of endpoint lines.
   const svcComment = (spn: string, endpoint?: string): readonly string[] =>
     largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
-  const writeServicePort = (
-    { svc, port, clusterIP, eps }: ServicePortEntry,
-    nat: TableText,
-    filter: TableText,
-  ): void => {
+  const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
+    const { svc, port, clusterIP } = sp;
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
@@ -1242,14 +1363,20 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     const externalLocal = externallyAccessible && svc.externalTrafficPolicy === 'Local';
     const usesCluster = !internalLocal || externallyAccessible;
     const usesLocal = internalLocal || externalLocal;
-    const { cluster, local, all, hasAny } = categorize(eps, usesCluster, usesLocal);
+    // A skim of a large cluster (no endpoint comments) counts a port's endpoints from its tally when it has one:
+    // categorize would take them all (see tallyEndpoints), so none is listed.
+    const tally = skim && largeCluster ? sp.tally : undefined;
+    const sorted = tally ? undefined : categorize(sp.eps, usesCluster, usesLocal);
+    const clusterCount = sorted ? sorted.cluster.length : (tally?.count ?? 0);
+    const localCount = sorted ? sorted.local.length : 0;
+    const hasAny = sorted ? sorted.hasAny : clusterCount > 0;
 
-    const usesClusterChain = cluster.length > 0 && usesCluster;
-    const usesLocalChain = local.length > 0 && usesLocal;
+    const usesClusterChain = clusterCount > 0 && usesCluster;
+    const usesLocalChain = localCount > 0 && usesLocal;
     const internalChain = internalLocal ? names.svl : svcChain;
-    const hasInternal = internalLocal ? hasAny && local.length > 0 : hasAny;
+    const hasInternal = internalLocal ? hasAny && localCount > 0 : hasAny;
     const externalPolicyChain = externalLocal ? names.svl : svcChain;
-    const hasExternal = externalLocal ? hasAny && local.length > 0 : hasAny;
+    const hasExternal = externalLocal ? hasAny && localCount > 0 : hasAny;
     const usesExtChain = hasAny && externallyAccessible;
     const usesFW = hasAny && lbIPs.length > 0 && sourceRanges.length > 0;
 
@@ -1542,17 +1669,28 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       const k = nat.port ?? 0;
       const affinityTimeout = affinity ? timeout : undefined;
       // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps.
-      const comment = largeCluster ? undefined : (ep: Endpoint) => svcComment(spn, ep.text);
+      const comment = (ep: Endpoint): readonly string[] => svcComment(spn, ep.text);
+      const commented = (list: readonly Endpoint[]) => (largeCluster ? undefined : { list, comment });
       const perEndpoint = affinity ? 2 : 1;
       if (usesClusterChain) {
         nat.chain(svcChain);
-        const chars = skimmedEndpointRulesChars(svcChain, cluster, affinityTimeout, comment);
-        nat.measureLines(svcChain, perEndpoint * cluster.length, chars, k);
+        const chars = skimmedEndpointRulesChars(
+          svcChain,
+          clusterCount,
+          affinityTimeout,
+          sorted && commented(sorted.cluster),
+        );
+        nat.measureLines(svcChain, perEndpoint * clusterCount, chars, k);
       }
       if (usesLocalChain) {
         nat.chain(names.svl);
-        const chars = skimmedEndpointRulesChars(names.svl, local, affinityTimeout, comment);
-        nat.measureLines(names.svl, perEndpoint * local.length, chars, k);
+        const chars = skimmedEndpointRulesChars(
+          names.svl,
+          localCount,
+          affinityTimeout,
+          sorted && commented(sorted.local),
+        );
+        nat.measureLines(names.svl, perEndpoint * localCount, chars, k);
       }
       // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
       const sepComment = svcComment(spn);
@@ -1567,9 +1705,21 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '--to-destination',
           '',
         ]);
-      nat.endpointChains(k, all, fixed);
+      // Listed only when a trace looks an endpoint chain up: a tallied port's endpoints are all of them.
+      if (sorted)
+        nat.endpointChains(
+          k,
+          (visit) => {
+            for (const ep of sorted.all) visit(ep.ip, ep.text);
+          },
+          tallyOf(sorted.all),
+          fixed,
+        );
+      else if (tally) nat.endpointChains(k, (visit) => sp.visitTallied(visit), tally, fixed);
       return;
     }
+    // Only a skim reads a tally: every other writing has the port's endpoints sorted.
+    const { cluster, local, all } = sorted ?? categorize(sp.eps, usesCluster, usesLocal);
     const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
     const endpointRules = (chain: string, list: readonly Endpoint[]): void => {
       nat.chain(chain);
@@ -1648,10 +1798,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     servicePorts.forEach((sp, k) => {
       if (sp.svc.internalTrafficPolicy !== 'Local' && sp.svc.externalTrafficPolicy !== 'Local') return;
       for (const e of sp.eps) {
-        if (e.nodeName === undefined) continue;
-        const l = localByNode.get(e.nodeName);
+        if (e.node === undefined) continue;
+        const l = localByNode.get(e.node);
         if (l) l.push(`${k}:${e.text}`);
-        else localByNode.set(e.nodeName, [`${k}:${e.text}`]);
+        else localByNode.set(e.node, [`${k}:${e.text}`]);
       }
     });
     learnt = {

@@ -408,7 +408,7 @@ export function generateKubeProxyNftables(input: KubeProxyNftInput): NftTableOut
           ip,
           port: p,
           text: endpointString(ip, p),
-          local: e.nodeName !== undefined && e.nodeName === input.nodeName,
+          local: e.node !== undefined && e.node === input.nodeName,
           ready,
           serving: e.serving ?? ready,
           terminating: e.terminating ?? false,

@@ -33,8 +33,11 @@ export interface EndpointInput {
   readonly ip: string;
   /** Port per service port name (EndpointSlice ports are matched to service ports by name). */
   readonly ports: Readonly<Record<string, number>>;
-  /** Node the endpoint runs on; it is "local" when equal to the input's nodeName. */
-  readonly nodeName?: string;
+  /**
+   * Node the endpoint runs on; it is "local" when equal to the input's nodeName. Named as the model names it, so the
+   * model's endpoints are this input as they are (150,000 at Kubernetes' limits, not copied into another shape).
+   */
+  readonly node?: string | undefined;
   /** Default true. */
   readonly ready?: boolean;
   /** Default: equal to ready. */

@@ -211,17 +211,22 @@ export function prefixContainsAddress(p: Prefix, a: Address): boolean {
 }
 
 /** Whether `outer` contains every address of `inner`. */
+/**
+ * Whether `inner`'s addresses are all in `outer`. Two prefixes are aligned blocks: the shorter holds the longer exactly
+ * when their addresses agree on the shorter's bits, compared under one mask (no last address made: the data plane's
+ * rules ask this of every node's routes).
+ */
 export function prefixContains(outer: Prefix, inner: Prefix): boolean {
-  return (
-    outer.family === inner.family &&
-    outer.length <= inner.length &&
-    firstAddress(inner) >= firstAddress(outer) &&
-    lastAddress(inner) <= lastAddress(outer)
-  );
+  if (outer.family !== inner.family || outer.length > inner.length) return false;
+  const m = mask(outer.family, outer.length);
+  return (inner.address & m) === (outer.address & m);
 }
 
+/** Whether two prefixes share an address: aligned blocks do exactly when the shorter holds the longer. */
 export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
-  return a.family === b.family && firstAddress(a) <= lastAddress(b) && firstAddress(b) <= lastAddress(a);
+  if (a.family !== b.family) return false;
+  const m = mask(a.family, Math.min(a.length, b.length));
+  return (a.address & m) === (b.address & m);
 }
 
 export function formatAddress(a: Address): string {

@@ -14,7 +14,7 @@ const withoutBuiltins = (text: string): string =>
 const tcp80 = (nodePort?: number) => [
   { name: 'p80', protocol: 'TCP' as const, port: 80, ...(nodePort ? { nodePort } : {}) },
 ];
-const ep = (ip: string, nodeName?: string) => ({ ip, ports: { p80: 80 }, ...(nodeName ? { nodeName } : {}) });
+const ep = (ip: string, node?: string) => ({ ip, ports: { p80: 80 }, ...(node ? { node } : {}) });
 
 /** kube-proxy's TestOverallIPTablesRules, as input data for this generator. */
 const overall: KubeProxyInput = {
@@ -204,7 +204,7 @@ describe('kubeproxy/generate', () => {
             ports: [{ name: '', protocol: 'UDP', port: 53, nodePort: 30053 }],
             externalIPs: ['fd00:1::1', '1.2.3.4'],
             endpoints: [
-              { ip: 'fd00:244::5', ports: { '': 5353 }, nodeName: 'n1' },
+              { ip: 'fd00:244::5', ports: { '': 5353 }, node: 'n1' },
               { ip: '10.244.0.5', ports: { '': 5353 } },
             ],
           },
@@ -241,7 +241,7 @@ describe('kubeproxy/generate', () => {
               {
                 ip: '10.244.0.7',
                 ports: { p80: 8080 },
-                nodeName: 'n1',
+                node: 'n1',
                 ready: false,
                 serving: true,
                 terminating: true,

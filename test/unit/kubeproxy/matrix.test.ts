@@ -6,7 +6,7 @@ import { evaluateHook, parseIptablesSave, type Hook, type Packet, type Ruleset }
 const NODE_IP = '192.168.0.2';
 const LOCALS = [NODE_IP, '127.0.0.1', '10.244.1.1'];
 const port = (nodePort: number) => [{ name: 'http', protocol: 'TCP' as const, port: 80, nodePort }];
-const ep = (ip: string, nodeName: string) => ({ ip, ports: { http: 8080 }, nodeName });
+const ep = (ip: string, node: string) => ({ ip, ports: { http: 8080 }, node });
 
 const base: KubeProxyInput = {
   nodeName: 'node1',

@@ -135,10 +135,10 @@ function flow(
 const p80 = (nodePort?: number) => [
   { name: 'p80', protocol: 'TCP' as const, port: 80, ...(nodePort ? { nodePort } : {}) },
 ];
-const ep = (ip: string, nodeName?: string, extra: object = {}) => ({
+const ep = (ip: string, node?: string, extra: object = {}) => ({
   ip,
   ports: { p80: 80, '': 80 },
-  ...(nodeName ? { nodeName } : {}),
+  ...(node ? { node } : {}),
   ...extra,
 });
 
@@ -176,7 +176,7 @@ describe('kube-proxy nftables mode: kube-proxy’s packet flow tests through the
           name: 'svc1',
           clusterIP: '172.30.0.41',
           ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
-          endpoints: [{ ip: '10.180.0.1', ports: { http: 80 }, nodeName: 'test-node' }],
+          endpoints: [{ ip: '10.180.0.1', ports: { http: 80 }, node: 'test-node' }],
         },
         {
           namespace: 'ns2',
@@ -192,7 +192,7 @@ describe('kube-proxy nftables mode: kube-proxy’s packet flow tests through the
           endpoints: ['10.180.0.1', '10.180.2.1'].map((ip, i) => ({
             ip,
             ports: { http: 80, https: 8443, 'dns-udp': 53, 'dns-tcp': 5353, 'dns-sctp': 53 },
-            nodeName: i === 0 ? 'test-node' : 'node2',
+            node: i === 0 ? 'test-node' : 'node2',
           })),
         },
       ]),

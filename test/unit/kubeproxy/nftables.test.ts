@@ -107,7 +107,7 @@ describe('kube-proxy nftables mode: the rules of kube-proxy’s own tests (pkg/p
           clusterIP: '172.30.0.44',
           externalIPs: ['192.168.99.33'],
           ports: [port('p80', 80, { targetPort: 80 })],
-          endpoints: [ep('10.180.0.4', p80), ep('10.180.0.5', p80, { nodeName: 'test-node' })],
+          endpoints: [ep('10.180.0.4', p80), ep('10.180.0.5', p80, { node: 'test-node' })],
         },
         {
           namespace: 'ns5',
@@ -253,7 +253,7 @@ describe('kube-proxy nftables mode: the rules of kube-proxy’s own tests (pkg/p
       name: 'svc1',
       clusterIP: 'fd00:172:30::41',
       ports: [port('p80', 80, { nodePort: 3001 })],
-      endpoints: [ep('fd00:10:180::1', { p80: 80 }), ep('fd00:10:180::2:1', { p80: 80 }, { nodeName: 'test-node' })],
+      endpoints: [ep('fd00:10:180::1', { p80: 80 }), ep('fd00:10:180::2:1', { p80: 80 }, { node: 'test-node' })],
     };
     it('baseRules (IPv6): no Services', () => expectGolden(fake6([]), 'repeated-0.nft', { base: 'base6.nft' }));
     it('TestNodePorts (ipv6) / TestTracePacketV6', () =>

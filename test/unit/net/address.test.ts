@@ -216,6 +216,24 @@ describe('net/address', () => {
       assert.equal(prefixContainsAddress(p('::/0'), { family: 4, value: 1n }), false);
     });
 
+    it("containment and overlap agree with the prefixes' first and last addresses, host bits or not", () => {
+      // Prefixes of every length around a few addresses (with host bits), each pair compared by its address range.
+      const addresses = ['10.0.0.0', '10.0.0.1', '10.1.2.3', '10.255.255.255', '0.0.0.0', '192.168.7.9'];
+      const all = addresses.flatMap((a) => Array.from({ length: 33 }, (_, len) => p(`${a}/${len}`)));
+      const v6 = ['fd00::', 'fd00::1:0:0:5', '::', 'ffff::1'].flatMap((a) =>
+        [0, 1, 7, 8, 48, 64, 96, 127, 128].map((len) => p(`${a}/${len}`)),
+      );
+      for (const group of [all, v6, [...all.slice(0, 40), ...v6.slice(0, 9)]])
+        for (const a of group)
+          for (const b of group) {
+            const sameFamily = a.family === b.family;
+            const contains = sameFamily && firstAddress(b) >= firstAddress(a) && lastAddress(b) <= lastAddress(a);
+            const overlap = sameFamily && firstAddress(a) <= lastAddress(b) && firstAddress(b) <= lastAddress(a);
+            assert.equal(prefixContains(a, b), contains, `${a.text} contains ${b.text}`);
+            assert.equal(prefixesOverlap(a, b), overlap, `${a.text} overlaps ${b.text}`);
+          }
+    });
+
     it('addressKey writes IPv4 values up to the last address and IPv6 values in decimal', () => {
       assert.equal(addressKey({ family: 4, value: 0xffffffffn }), '4:4294967295');
       assert.equal(addressKey({ family: 4, value: 0n }), '4:0');

@@ -26,7 +26,7 @@ function services(family: 4 | 6, count: number): ServiceInput[] {
         : [1, 2, 3].map((e) => ({
             ip: ip(128, k * 4 + e),
             ports: { http: 8080, dns: 53 },
-            nodeName: e === 1 ? 'node1' : `node${e + k}`,
+            node: e === 1 ? 'node1' : `node${e + k}`,
             ...(kind === 6 && e === 2 ? { ready: false, serving: true, terminating: true } : {}),
           }));
     out.push({

@@ -67,6 +67,47 @@ describe("a skimmed nat table's layout answers `has` as `find` does", () => {
   });
 });
 
+describe("a skimmed nat table of a large cluster places every chain where the table's text has it", () => {
+  // Over 1,000 endpoints: the skim counts each port's endpoints from their addresses (tallyEndpoints), not listed.
+  const t = analyse([
+    { path: 'c.yaml', text: netpathCluster({ name: 'large', nodes: 6, pods: 1200, services: 30 }) },
+  ]).topology;
+  const input = kubeProxyInput(t, t.nodes[0], 4);
+
+  it("the lengths of its declarations and lines, and each chain's declaration, lines and count", () => {
+    const named = generateKubeProxyTables(input, newGenerateMemo()).nat;
+    const layout = generateKubeProxyTables(input, newGenerateMemo()).nat.layout;
+    assert.ok(layout?.has, 'the table is skimmed');
+    const builtins = layout.builtins.length;
+    const declAt = new Map<string, number>();
+    let declChars = 0;
+    named.chains.slice(builtins).forEach((line, i) => {
+      declAt.set(named.names[builtins + i], declChars);
+      declChars += line.length + 1;
+    });
+    const runs = new Map<string, { at: number; count: number }>();
+    let ruleChars = 0;
+    for (const line of named.rules) {
+      const chain = line.split(' ')[1];
+      const run = runs.get(chain);
+      if (run) run.count++;
+      else runs.set(chain, { at: ruleChars, count: 1 });
+      ruleChars += line.length + 1;
+    }
+    assert.equal(layout.declChars, declChars);
+    assert.equal(layout.ruleChars, ruleChars);
+    const serviceChains = named.names.filter((n) => /^KUBE-(SVC|SEP|EXT)-/.test(n));
+    assert.ok(serviceChains.filter((n) => n.startsWith('KUBE-SEP-')).length >= 1200, 'an endpoint chain per pod');
+    for (const name of serviceChains) {
+      const found = layout.find(name);
+      assert.ok(found, name);
+      assert.equal(found.declAt, declAt.get(name), `${name} declared`);
+      assert.equal(found.runAt, runs.get(name)?.at, `${name} lines`);
+      assert.equal(found.count, runs.get(name)?.count, `${name} count`);
+    }
+  });
+});
+
 describe('a nat table is skimmed only when no two endpoints of a port share a chain', () => {
   const skimmed = (endpoints: [ip: string, port: number][]): boolean => {
     const input: KubeProxyInput = {

@@ -93,3 +93,21 @@ describe("kube-proxy's Service chain lines are measured per Service port, not pe
     });
   }
 });
+
+describe("a lint of a large cluster lists no Service's endpoints for kube-proxy's rules", () => {
+  // Over 1,000 endpoints (kube-proxy's large-cluster mode): the rules' probes read the nodes' nat tables, whose
+  // layout the skim counts from each port's endpoint addresses; a trace entering a Service lists that one's endpoints.
+  it("none for the analysis; the first trace to a Service lists that Service's alone", () => {
+    const size: ClusterSize = { name: 'large', nodes: 6, pods: 1200, services: 12 };
+    const files = [{ path: 'large.yaml', text: netpathCluster(size) }];
+    takeWork();
+    const a = analyse(files);
+    assert.deepEqual(a.diagnostics, [], 'the synthetic cluster is clean');
+    assert.equal(takeWork().endpointsListed, 0);
+    const dp = compileDataPlane(a.topology);
+    const out = traceFlow(a.topology, { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    // Its endpoint chain is placed among the cluster's from their `ip:port` texts, made from the input.
+    assert.equal(takeWork().endpointsListed, size.pods / size.services);
+  });
+});
