@@ -46,6 +46,7 @@ import type {
   Reason,
   RouteStep,
   Step,
+  TtlStep,
   VethStep,
 } from './types';
 import { hookLabel } from './types';
@@ -74,18 +75,18 @@ export interface CtEntry {
 export interface WalkState {
   readonly pkt: Pkt;
   readonly probability: number;
-  /** The hops so far; the last one's newest steps are in `tail` (read them all with {@link hopsOf}). */
-  readonly hops: readonly Hop[];
-  /** Steps taken before the first hop (they go on the first hop). */
-  readonly pending: readonly Step[];
   /**
-   * Steps taken since the last hop began (or, before any hop, after `pending`), newest first: adding a step is
-   * O(1) and shares the list with every branch of the walk, instead of copying the hop's steps at each step.
+   * The hops so far, newest first, shared by every branch of the walk that crossed them; the last one's steps are in
+   * `tail`. Read them as a list with {@link hopsOf}, which makes each Hop once.
+   */
+  readonly hops: HopList | undefined;
+  /**
+   * Steps taken since the last hop began (or, before any hop, since the walk began: they go on the first hop), newest
+   * first: adding a step is O(1) and shares the list with every branch of the walk, instead of copying the hop's steps
+   * at each step.
    */
   readonly tail?: StepList;
   readonly nat: readonly NatEvent[];
-  /** Where this packet was captured so far (namespace, device, direction, tuple), newest first, shared by branches. */
-  readonly seen: SeenList | undefined;
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
@@ -155,13 +156,40 @@ function addr(text: string): Address {
   return a;
 }
 
-interface SeenList {
-  readonly key: string;
-  readonly prev: SeenList | undefined;
+/**
+ * A hop as the walk records it: where a capture saw the packet, and the step list as it was when the packet got there
+ * (before the first hop, the steps that go on it; after, the closing steps of the hop before). Its Hop is made only
+ * when a finished path is read ({@link hopsOf}): a path's hops are not copied at every device, and the hops a
+ * Service's endpoint paths share are made once for all of them.
+ */
+interface HopList {
+  readonly netns: NetnsId;
+  readonly device: string;
+  readonly dir: 'in' | 'out';
+  /** The packet the namespace routed here (the outer one in a tunnel): what a loop is recognised by. */
+  readonly pkt: Pkt;
+  readonly tunnel: Tunnel | undefined;
+  readonly opening: StepList | undefined;
+  readonly prev: HopList | undefined;
+  /** How many hops up to this one. */
+  readonly count: number;
+  /** The Hop last made of this one, and the steps it was closed with (paths closing it alike share it). */
+  made?: { readonly closing: StepList | undefined; readonly hop: Hop };
 }
 
-function wasSeen(list: SeenList | undefined, key: string): boolean {
-  for (let l = list; l; l = l.prev) if (l.key === key) return true;
+/** Whether the packet `p` was captured on `device` (`dir`) of `netns` before: the walk is in a loop. */
+function wasSeen(list: HopList | undefined, netns: NetnsId, device: string, dir: 'in' | 'out', p: Pkt): boolean {
+  for (let l = list; l; l = l.prev)
+    if (
+      l.netns === netns &&
+      l.device === device &&
+      l.dir === dir &&
+      l.pkt.src === p.src &&
+      l.pkt.sport === p.sport &&
+      l.pkt.dst === p.dst &&
+      l.pkt.dport === p.dport
+    )
+      return true;
   return false;
 }
 
@@ -194,10 +222,8 @@ function stateWith(
     pkt,
     probability,
     hops: s.hops,
-    pending: s.pending,
     tail,
     nat,
-    seen: s.seen,
     entry: s.entry,
     ct: s.ct,
     egressJudged: s.egressJudged,
@@ -208,9 +234,12 @@ function stateWith(
 }
 
 function tailSteps(tail: StepList | undefined): Step[] {
-  const out: Step[] = [];
-  for (let l = tail; l; l = l.prev) out.push(l.step);
-  return out.reverse();
+  let n = 0;
+  for (let l = tail; l; l = l.prev) n++;
+  // Sized once and filled from the end: the list is newest first.
+  const out = new Array<Step>(n);
+  for (let l = tail; l; l = l.prev) out[--n] = l.step;
+  return out;
 }
 
 /**
@@ -218,29 +247,54 @@ function tailSteps(tail: StepList | undefined): Step[] {
  * namespace it ended in; undefined when it crossed a device or took no step.
  */
 export function originOf(f: Finished): { netns: NetnsId; steps: Step[] } | undefined {
-  if (f.state.hops.length) return undefined;
-  const steps = [...f.state.pending, ...tailSteps(f.state.tail)];
+  if (f.state.hops) return undefined;
+  const steps = tailSteps(f.state.tail);
   return steps.length ? { netns: f.netns, steps } : undefined;
 }
 
 /** The walk's hops with every step taken so far. */
 export function hopsOf(s: WalkState): readonly Hop[] {
-  return s.tail && s.hops.length ? hopsWithTail(s) : s.hops;
-}
-
-/** {@link hopsOf} and then `h`: the hops copied once (a hop is added at every device of every path). */
-function hopsWith(s: WalkState, h: Hop): readonly Hop[] {
-  const hops = hopsWithTail(s);
-  hops.push(h);
+  const last = s.hops;
+  if (!last) return [];
+  const hops = new Array<Hop>(last.count);
+  let closing = s.tail;
+  for (let h: HopList | undefined = last; h; h = h.prev) {
+    hops[h.count - 1] = hopOf(h, closing);
+    closing = h.opening;
+  }
   return hops;
 }
 
-/** A copy of the hops, the last with the steps in `tail` added. */
-function hopsWithTail(s: WalkState): Hop[] {
-  const hops = s.hops.slice();
-  const n = hops.length;
-  if (s.tail && n) hops[n - 1] = { ...hops[n - 1], steps: hops[n - 1].steps.concat(tailSteps(s.tail)) };
-  return hops;
+/** The Hop of `h` closed by the steps `closing` (the hop's own, newest first, after those it opened with). */
+function hopOf(h: HopList, closing: StepList | undefined): Hop {
+  if (h.made && h.made.closing === closing) return h.made.hop;
+  // The first hop also carries the steps taken before it (its opening list); a later one's opening list is the hop
+  // before's closing one.
+  const steps = h.prev || !h.opening ? tailSteps(closing) : tailSteps(h.opening).concat(tailSteps(closing));
+  const p = h.pkt;
+  const t = h.tunnel;
+  const flow = t ? t.inner : p;
+  const packet = { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl };
+  // Two literals (the same keys in the same order as the JSON shows them), not a spread.
+  const hop: Hop = t
+    ? {
+        netns: h.netns,
+        device: h.device,
+        dir: h.dir,
+        packet,
+        outer: {
+          protocol: t.protocol,
+          src: p.src,
+          dst: p.dst,
+          ...(t.port !== undefined ? { udpPort: t.port } : {}),
+          ...(t.vni !== undefined ? { vni: t.vni } : {}),
+          ttl: p.ttl,
+        },
+        steps,
+      }
+    : { netns: h.netns, device: h.device, dir: h.dir, packet, steps };
+  h.made = { closing, hop };
+  return hop;
 }
 
 /** What a drop step says beyond its kind, disposition, reason and namespace. */
@@ -327,17 +381,21 @@ function routeStep(
   detail: string,
   reroute?: RouteStep['reroute'],
 ): RouteStep {
-  return {
+  // Field by field, as in makeDecisionStep (a route step is made at every node of every path).
+  const st: { -readonly [K in keyof RouteStep]: RouteStep[K] } = {
     kind: 'route',
     detail,
     destination: formatAddress(dst),
     table: 'main',
-    ...(chosen
-      ? { route: chosen.text, ...(chosen.dev ? { dev: chosen.dev } : {}), ...(chosen.via ? { via: chosen.via } : {}) }
-      : {}),
-    considered: consideredRoutes(n, dst),
-    ...(reroute ? { reroute } : {}),
-  };
+  } as RouteStep;
+  if (chosen) {
+    st.route = chosen.text;
+    if (chosen.dev) st.dev = chosen.dev;
+    if (chosen.via) st.via = chosen.via;
+  }
+  st.considered = consideredRoutes(n, dst);
+  if (reroute) st.reroute = reroute;
+  return st;
 }
 
 /** A route step for an address of the namespace itself (the local table). */
@@ -353,6 +411,17 @@ function localRouteStep(n: Netns, dst: Address, detail: string, dev?: string): R
     ...(device ? { dev: device } : {}),
     considered: [route],
   };
+}
+
+/** The TTL steps, by the TTL before: plain data, alike wherever a packet with that TTL is forwarded, so made once. */
+const TTL_STEPS: TtlStep[] = [];
+function ttlStep(before: number): TtlStep {
+  return (TTL_STEPS[before] ??= {
+    kind: 'ttl',
+    detail: `forwarded: TTL ${before} -> ${before - 1}`,
+    before,
+    after: before - 1,
+  });
 }
 
 function vethStep(from: NetnsId, fromDev: string, to: NetnsId, toDev: string): VethStep {
@@ -373,49 +442,34 @@ function hop(
   then: (s: WalkState) => Finished[],
 ): Finished[] {
   const p = s.pkt;
-  const key = `${netns}|${device}|${dir}|${p.src}|${p.sport}|${p.dst}|${p.dport}`;
-  const t = s.tunnel;
-  const flow = t ? t.inner : p;
-  const packet = { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl };
-  const steps = s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)];
-  // Two literals (the same keys in the same order as the JSON shows them), not a spread: a hop is made at every device.
-  const h: Hop = t
-    ? {
-        netns,
-        device,
-        dir,
-        packet,
-        outer: {
-          protocol: t.protocol,
-          src: p.src,
-          dst: p.dst,
-          ...(t.port !== undefined ? { udpPort: t.port } : {}),
-          ...(t.vni !== undefined ? { vni: t.vni } : {}),
-          ttl: p.ttl,
-        },
-        steps,
-      }
-    : { netns, device, dir, packet, steps };
+  const last = s.hops;
+  const h: HopList = {
+    netns,
+    device,
+    dir,
+    pkt: p,
+    tunnel: s.tunnel,
+    opening: s.tail,
+    prev: last,
+    count: (last?.count ?? 0) + 1,
+  };
   // A packet that crossed into another namespace (a veth, the wire) lost its mark: veth_xmit and the receiving
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
-  const last = s.hops[s.hops.length - 1];
   const crossed = dir === 'in' && last !== undefined && last.netns !== netns && p.mark !== 0;
   // Field by field, as in step().
   const next: AllOf<WalkState> = {
     pkt: crossed ? { ...p, mark: 0 } : p,
     probability: s.probability,
-    hops: hopsWith(s, h),
-    pending: s.hops.length ? s.pending : [],
+    hops: h,
     tail: undefined,
     nat: s.nat,
-    seen: { key, prev: s.seen },
     entry: s.entry,
     ct: s.ct,
     egressJudged: s.egressJudged,
     tunnel: s.tunnel,
     reply: s.reply,
   };
-  if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
+  if (wasSeen(last, netns, device, dir, p) || (last?.count ?? 0) >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
       device,
     });
@@ -615,22 +669,29 @@ function stepsOfDecisions(
 function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
   work.netfilterStepObjects++;
   const role = filter.chainRole(d.table, d.chain);
-  return {
+  // Field by field in the order the JSON shows them, the absent ones left out: a conditional spread would make an
+  // object per optional field of every step (a trace to a Service it has not crossed makes a step per rule decision).
+  const st: { -readonly [K in keyof NetfilterStep]: NetfilterStep[K] } = {
     kind: 'netfilter',
     detail: `${d.table} ${d.chain}: ${d.action}`,
     hook: d.hook ?? hook,
-    ...(d.family ? { family: d.family } : {}),
-    table: d.table,
-    chain: d.chain,
-    ...(d.ruleText ? { rule: d.ruleText } : {}),
-    ...(d.span ? { file: d.span.file, start: d.span.start, end: d.span.end } : {}),
-    verdict: d.effect,
-    ...(d.ruleIndex < 0 && (d.effect === 'ACCEPT' || d.effect === 'DROP') ? { policy: true as const } : {}),
-    ...(d.target !== undefined ? { target: d.target } : {}),
-    ...(d.probability !== undefined ? { probability: d.probability } : {}),
-    ...(role ? { role } : {}),
-    ...(d.priority !== undefined ? { priority: d.priority } : {}),
-  };
+  } as NetfilterStep;
+  if (d.family) st.family = d.family;
+  st.table = d.table;
+  st.chain = d.chain;
+  if (d.ruleText) st.rule = d.ruleText;
+  if (d.span) {
+    st.file = d.span.file;
+    st.start = d.span.start;
+    st.end = d.span.end;
+  }
+  st.verdict = d.effect;
+  if (d.ruleIndex < 0 && (d.effect === 'ACCEPT' || d.effect === 'DROP')) st.policy = true;
+  if (d.target !== undefined) st.target = d.target;
+  if (d.probability !== undefined) st.probability = d.probability;
+  if (role) st.role = role;
+  if (d.priority !== undefined) st.priority = d.priority;
+  return st;
 }
 
 /** The NAT event of a reply undoing `of` (the request's events of that namespace and kind name the rule). */
@@ -960,10 +1021,8 @@ function conntrackWith(s: WalkState, entry: WalkState['entry'], ct: WalkState['c
     pkt: s.pkt,
     probability: s.probability,
     hops: s.hops,
-    pending: s.pending,
     tail: s.tail,
     nat: s.nat,
-    seen: s.seen,
     entry,
     ct,
     egressJudged: s.egressJudged,
@@ -1604,12 +1663,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       device: inDev,
       ttl: st.pkt.ttl,
     });
-  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), {
-    kind: 'ttl',
-    detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}`,
-    before: st.pkt.ttl,
-    after: st.pkt.ttl - 1,
-  });
+  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), ttlStep(st.pkt.ttl));
   const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
@@ -1976,7 +2030,7 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
 }
 
 export function emptyState(pkt: Pkt): WalkState {
-  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: undefined, ct: [] };
+  return { pkt, probability: 1, hops: undefined, nat: [], ct: [] };
 }
 
 /** Enters a packet into a node from outside (a bare address with `--at`): on `device`, or at the bridge as from a pod. */
