@@ -385,7 +385,7 @@ function routeStep(
   const st: { -readonly [K in keyof RouteStep]: RouteStep[K] } = {
     kind: 'route',
     detail,
-    destination: formatAddress(dst),
+    destination: fmtAddr(dst),
     table: 'main',
   } as RouteStep;
   if (chosen) {
@@ -400,12 +400,12 @@ function routeStep(
 
 /** A route step for an address of the namespace itself (the local table). */
 function localRouteStep(n: Netns, dst: Address, detail: string, dev?: string): RouteStep {
-  const route = `local ${formatAddress(dst)}`;
+  const route = `local ${fmtAddr(dst)}`;
   const device = dev ?? deviceOfLocal(n, dst)?.name;
   return {
     kind: 'route',
     detail,
-    destination: formatAddress(dst),
+    destination: fmtAddr(dst),
     table: 'local',
     route,
     ...(device ? { dev: device } : {}),
@@ -845,13 +845,17 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // Each outcome's state is built once, not spread per step.
   // (The outcome before's list after each of its decisions; cut back to what the next one shares, then extended.)
   let prevDecisions: readonly FilterDecision[] = [];
-  const tails: (StepList | undefined)[] = [];
-  return res.outcomes.map((out) => {
+  // Only a hook with several outcomes needs the list after each decision (most hooks of a path end in one).
+  const outcomes = res.outcomes;
+  const tails: (StepList | undefined)[] | undefined = outcomes.length > 1 ? [] : undefined;
+  const ends = new Array<HookEnd>(outcomes.length);
+  for (let o = 0; o < outcomes.length; o++) {
+    const out = outcomes[o];
     const ds = out.decisions;
     let from = 0;
     while (from < ds.length && from < prevDecisions.length && ds[from] === prevDecisions[from]) from++;
-    let tail = from > 0 ? tails[from - 1] : s.tail;
-    tails.length = from;
+    let tail = from > 0 && tails ? tails[from - 1] : s.tail;
+    if (tails) tails.length = from;
     const made = stepsOfDecisions(filter, hook, ds);
     for (let i = from; i < ds.length; i++) {
       let st = made[i];
@@ -863,7 +867,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         tail = { step: st, prev: tail };
         work.netfilterSteps++;
       }
-      tails.push(tail);
+      tails?.push(tail);
     }
     prevDecisions = ds;
     const pkt = packetAfter(s.pkt, out.packet);
@@ -914,11 +918,15 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         };
     }
     const st = stateWith(s, pkt, s.probability * out.probability, tail, nat);
-    if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
+    if (out.verdict === 'ACCEPT') {
+      ends[o] = { state: st, verdict: 'ACCEPT' };
+      continue;
+    }
     let last: FilterDecision | undefined;
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
-    return { state: st, verdict: out.verdict, ...(last ? { decision: last } : {}) };
-  });
+    ends[o] = last ? { state: st, verdict: out.verdict, decision: last } : { state: st, verdict: out.verdict };
+  }
+  return ends;
 }
 
 /**
@@ -1585,8 +1593,12 @@ function vethNeighbor(pn: Netns, peer: DpInterface | undefined, target: Address)
   return r && r.type !== 'blackhole' && r.dev !== peer.name ? 'proxy-arp' : undefined;
 }
 
+/** Addresses as text, once per address object (`addr` gives one per text): every path's steps name them. Weak. */
+const FORMATTED = new WeakMap<Address, string>();
 function fmtAddr(a: Address): string {
-  return formatAddress(a);
+  let text = FORMATTED.get(a);
+  if (text === undefined) FORMATTED.set(a, (text = formatAddress(a)));
+  return text;
 }
 
 /** From a bridge port out to the pod behind it. */
