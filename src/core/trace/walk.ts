@@ -173,8 +173,9 @@ interface HopList {
   readonly prev: HopList | undefined;
   /** How many hops up to this one. */
   readonly count: number;
-  /** The Hop last made of this one, and the steps it was closed with (paths closing it alike share it). */
-  made?: { readonly closing: StepList | undefined; readonly hop: Hop };
+  /** The Hop last made of this one (paths closing it alike share it), and the steps it was closed with. */
+  made: Hop | undefined;
+  madeClosing: StepList | undefined;
 }
 
 /** Whether the packet `p` was captured on `device` (`dir`) of `netns` before: the walk is in a loop. */
@@ -267,7 +268,7 @@ export function hopsOf(s: WalkState): readonly Hop[] {
 
 /** The Hop of `h` closed by the steps `closing` (the hop's own, newest first, after those it opened with). */
 function hopOf(h: HopList, closing: StepList | undefined): Hop {
-  if (h.made && h.made.closing === closing) return h.made.hop;
+  if (h.made && h.madeClosing === closing) return h.made;
   // The first hop also carries the steps taken before it (its opening list); a later one's opening list is the hop
   // before's closing one.
   const steps = h.prev || !h.opening ? tailSteps(closing) : tailSteps(h.opening).concat(tailSteps(closing));
@@ -293,7 +294,8 @@ function hopOf(h: HopList, closing: StepList | undefined): Hop {
         steps,
       }
     : { netns: h.netns, device: h.device, dir: h.dir, packet, steps };
-  h.made = { closing, hop };
+  h.made = hop;
+  h.madeClosing = closing;
   return hop;
 }
 
@@ -452,6 +454,8 @@ function hop(
     opening: s.tail,
     prev: last,
     count: (last?.count ?? 0) + 1,
+    made: undefined,
+    madeClosing: undefined,
   };
   // A packet that crossed into another namespace (a veth, the wire) lost its mark: veth_xmit and the receiving
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
