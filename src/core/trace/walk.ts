@@ -269,6 +269,7 @@ export function hopsOf(s: WalkState): readonly Hop[] {
 /** The Hop of `h` closed by the steps `closing` (the hop's own, newest first, after those it opened with). */
 function hopOf(h: HopList, closing: StepList | undefined): Hop {
   if (h.made && h.madeClosing === closing) return h.made;
+  work.hopObjects++;
   // The first hop also carries the steps taken before it (its opening list); a later one's opening list is the hop
   // before's closing one.
   const steps = h.prev || !h.opening ? tailSteps(closing) : tailSteps(h.opening).concat(tailSteps(closing));
@@ -774,7 +775,6 @@ function affinityText(chain: string, client: string, backend: string, list: stri
   return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${list}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
-/** Runs one hook of a namespace's ruleset; pods and externals have none. */
 /** A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). */
 const ADDRESSES = new WeakMap<
   Netns,
@@ -807,15 +807,70 @@ function replyConntrack(entry: CtEntry | undefined): FilterContext['conntrack'] 
   };
 }
 
-function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
-  // A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone is no IP hook: conntrack
-  // does not translate there; nor does it again in a hook's second part (it did in the first).
-  const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
-  const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
-  const s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
+/** The context a hook of `n` is evaluated in. */
+function filterContext(
+  env: WalkEnv,
+  n: Netns,
+  conntrack: FilterContext['conntrack'],
+  outAddress: string | undefined,
+): FilterContext {
+  const addresses = addressesOf(n);
+  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
+    localAddresses: addresses.local,
+    interfaceAddresses: addresses.byInterface,
+    conntrack,
+  };
+  if (outAddress) ctx.outIfaceAddress = outAddress;
+  if (env.branches) ctx.branches = env.branches;
+  return ctx;
+}
+
+/**
+ * A request's contexts, per namespace by the address MASQUERADE would take: the same few for every path crossing the
+ * namespace (read only, as the evaluators take a context), kept while the walk's branch budget is the same (a trace's).
+ */
+const REQUEST_CONTEXTS = new WeakMap<Netns, Map<string, FilterContext>>();
+function requestContext(env: WalkEnv, n: Netns, outAddress: string | undefined): FilterContext {
+  let m = REQUEST_CONTEXTS.get(n);
+  if (!m) REQUEST_CONTEXTS.set(n, (m = new Map()));
+  const key = outAddress ?? '';
+  let ctx = m.get(key);
+  if (!ctx || ctx.branches !== env.branches) {
+    if (m.size >= 64) m.clear();
+    m.set(key, (ctx = filterContext(env, n, NEW_CONNECTION, outAddress)));
+  }
+  return ctx;
+}
+
+/**
+ * Whether a hook of `n` runs no rules: a namespace without a filter (pods, externals), or a bridge-family or netdev hook
+ * on a node whose filter is iptables (only the nftables backend has such tables: a node's own `nftables:` text).
+ */
+function runsNoRules(n: Netns, o: HookOpts): boolean {
   const filter = n.filter;
-  // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
-  if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
+  return !filter || (isNotIpHook(o) && filter.backend !== 'nftables');
+}
+
+/**
+ * A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone: no IP hook, so conntrack
+ * does not translate there.
+ */
+const isNotIpHook = (o: HookOpts): boolean => !!o.bridgeFrame?.only || o.netdevIngress === 'only';
+
+/**
+ * The walk as a hook's rules see it: a reply translated by conntrack, in an IP hook (conntrack does not translate in a
+ * hook that is no IP hook, nor again in a hook's second part: it did in the first).
+ */
+function conntrackAt(s: WalkState, n: Netns, hook: Hook, o: HookOpts): WalkState {
+  const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
+  return isNotIpHook(o) || laterPart ? s : replyNat(s, n.id, hook);
+}
+
+/** Runs one hook of a namespace's ruleset (the caller has checked it has rules to run: {@link runsNoRules}). */
+function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
+  const s = conntrackAt(s0, n, hook, o);
+  const filter = n.filter;
+  if (!filter) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
   // Set field by field (the fields absent stay absent): a packet is made at every hook of every path.
   const packet: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
@@ -832,14 +887,9 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   if (o.bridged) packet.bridged = true;
   if (o.bridgeFrame) packet.bridgeFrame = o.bridgeFrame;
   if (o.netdevIngress) packet.netdevIngress = o.netdevIngress;
-  const addresses = addressesOf(n);
-  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
-    localAddresses: addresses.local,
-    interfaceAddresses: addresses.byInterface,
-    conntrack: s.reply ? replyConntrack(s.reply.entries.find((e) => e.netns === n.id)) : NEW_CONNECTION,
-  };
-  if (o.outAddress) ctx.outIfaceAddress = o.outAddress;
-  if (env.branches) ctx.branches = env.branches;
+  const ctx = s.reply
+    ? filterContext(env, n, replyConntrack(s.reply.entries.find((e) => e.netns === n.id)), o.outAddress)
+    : requestContext(env, n, o.outAddress);
   const res = filter.evaluate(hook, packet, ctx, o.part);
   // Outcomes of a statistic split share the decisions before it, and come one after the other (the evaluator walks
   // each split's sides in turn): the step list up to the decisions an outcome has in common with the one before it is
@@ -982,6 +1032,8 @@ function hookThen(
   o: HookOpts,
   then: (s: WalkState) => Finished[],
 ): Finished[] {
+  // Most hooks of a path on an iptables node are the bridge family's, which it has none of: no evaluation, no outcome.
+  if (runsNoRules(n, o)) return then(conntrackAt(s, n, hook, o));
   // A loop, not flatMap: most hooks end in one outcome, whose paths are passed on as they are.
   const ends = runHook(env, s, n, hook, o);
   let out: Finished[] | undefined;
