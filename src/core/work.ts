@@ -37,6 +37,12 @@ export interface WorkCounters {
    */
   netfilterStepObjects: number;
   /**
+   * Hops the trace made for its paths (src/core/trace/walk.ts `hopsOf`): the walk records hops in a list its branches
+   * share, and a hop that several paths crossed alike (the source pod's, before a Service's DNAT splits the walk) is
+   * made once for all of them, not copied into every path at every device.
+   */
+  hopObjects: number;
+  /**
    * kube-proxy nftables-mode rulesets generated and parsed whole for a data plane: one per group of nodes that share
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
    */
@@ -118,6 +124,7 @@ export const work: WorkCounters = {
   routes: 0,
   netfilterSteps: 0,
   netfilterStepObjects: 0,
+  hopObjects: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
   podPorts: 0,
@@ -145,6 +152,7 @@ export function takeWork(): WorkCounters {
     work.routes =
     work.netfilterSteps =
     work.netfilterStepObjects =
+    work.hopObjects =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
     work.podPorts =

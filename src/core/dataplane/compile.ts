@@ -129,15 +129,22 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
     }
     return r;
   };
+  // The last destination asked and its routes: a lookup (lookupRoute) and the list of what it chose among (routesFor)
+  // ask for the same address object one after the other, at each node of every path of a trace.
+  let lastDst: Address | undefined;
+  let lastRoutes: readonly DpRoute[] = [];
   return {
     matching(dst) {
+      if (dst === lastDst) return lastRoutes;
       const out: DpRoute[] = [];
       for (const n of networks)
         for (const e of index.networks.get(n)?.matching(dst) ?? []) {
           const r = route(e);
           if (r) out.push(r);
         }
-      return out.sort(compareRoutes);
+      lastDst = dst;
+      lastRoutes = out.sort(compareRoutes);
+      return lastRoutes;
     },
     all() {
       return index.entries.flatMap((e) => route(e) ?? []);

@@ -11,7 +11,7 @@ import {
   siblingContextAlike,
   siblingKey,
 } from '../netfilter/evaluate';
-import type { Chain, EvalContext, Hook, NatRecord, Ruleset } from '../netfilter/types';
+import type { Chain, EvalContext, Hook, NatRecord, Ruleset, TableName } from '../netfilter/types';
 import { rulesMentioningOf } from '../netfilter/chains';
 import type { Prefix } from '../net/address';
 import type { Span } from '../problem';
@@ -82,6 +82,25 @@ function rememberedBySearch(
   return out;
 }
 
+/**
+ * The tables of one part of a hook (see {@link HookPart}), by hook and part: the same few lists for every node, asked
+ * at every hook of every path, so each is made once (and is the same array every time).
+ */
+const PART_TABLES = new Map<string, readonly TableName[]>();
+function tablesOfPart(hook: Hook, part: HookPart): readonly TableName[] {
+  const key = `${hook} ${part}`;
+  let tables = PART_TABLES.get(key);
+  if (!tables) {
+    const before = TABLES_BEFORE_POLICY[hook];
+    tables =
+      part === 'before-reroute' || part === 'reroute-to-policy'
+        ? HOOK_TABLES[hook].filter((t) => before.includes(t) && inHookPart(iptablesPriority(t, hook), false, part))
+        : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
+    PART_TABLES.set(key, tables);
+  }
+  return tables;
+}
+
 export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: RulesKnowledge): IptablesFilter {
   const ruleset = rules.ruleset;
   // Per node (its addresses are in the context): the endpoint paths of a Service cross its hooks as siblings.
@@ -143,12 +162,7 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
     evaluate(hook: Hook, packet: FilterPacket, ctx: FilterContext, part?: HookPart): FilterResult {
       // A hook in two parts around NetworkPolicy's place (the filter table's first rule): the tables of each side.
       // Around OUTPUT's re-route (after the nat table): the tables by their priority.
-      const before = TABLES_BEFORE_POLICY[hook];
-      const tables = !part
-        ? undefined
-        : part === 'before-reroute' || part === 'reroute-to-policy'
-          ? HOOK_TABLES[hook].filter((t) => before.includes(t) && inHookPart(iptablesPriority(t, hook), false, part))
-          : HOOK_TABLES[hook].filter((t) => before.includes(t) === (part === 'before-policy'));
+      const tables = part ? tablesOfPart(hook, part) : undefined;
       const context = tables ? { ...ctx, tables } : ctx;
       const key = siblingKey(hook, packet, context);
       const answered = siblings.answer(key, packet, context);

@@ -93,7 +93,17 @@ export function routeTable(ns: Table): DpRoute[] {
 
 /** Sorts routes like `ip route` shows them: longest prefix first, then by text. */
 export function sortRoutes(routes: readonly DpRoute[]): DpRoute[] {
-  return routes.slice().sort(compareRoutes);
+  const out = routes.slice();
+  if (out.length > 8) return out.sort(compareRoutes);
+  // A pod's table holds two or three routes, and a trace meets a new pod per endpoint of the Service: an insertion sort
+  // (stable, as Array.prototype.sort is) of so few allocates nothing beyond the copy.
+  for (let i = 1; i < out.length; i++) {
+    const r = out[i];
+    let j = i - 1;
+    for (; j >= 0 && compareRoutes(out[j], r) > 0; j--) out[j + 1] = out[j];
+    out[j + 1] = r;
+  }
+  return out;
 }
 
 /**

@@ -126,8 +126,8 @@ export interface DpRoute {
 
 /** A node's share of the routes `routing: host-gw` implies (src/core/model/host-gw.ts). */
 export interface ImpliedRoutes {
-  /** The implied routes whose prefix holds `dst`, in table order (longest prefix first). */
-  matching(dst: Address): DpRoute[];
+  /** The implied routes whose prefix holds `dst`, in table order (longest prefix first); the caller's to read, not to sort. */
+  matching(dst: Address): readonly DpRoute[];
   /** All of them (as many as there are other nodes' pod CIDRs: for showing, not for lookups). */
   all(): DpRoute[];
 }

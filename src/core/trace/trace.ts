@@ -516,11 +516,15 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   // Hops made once; notes gathered by a loop (every step of every path is looked at, and few make a note).
   const hops = hopsOf(f.state);
   const notes: string[] = [];
-  for (const h of hops)
-    for (const s of h.steps) {
+  // By index: an iterator per hop of every path is garbage.
+  for (let i = 0; i < hops.length; i++) {
+    const steps = hops[i].steps;
+    for (let j = 0; j < steps.length; j++) {
+      const s = steps[j];
       if (s.kind === 'affinity') notes.push(stepText(s));
       else if (s.kind === 'drop' && s.reason === 'load-balancer') notes.push(proxyNote(s));
     }
+  }
   const origin = originOf(f);
   const base: TracePath = {
     probability: round(f.state.probability),

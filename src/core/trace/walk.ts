@@ -46,6 +46,7 @@ import type {
   Reason,
   RouteStep,
   Step,
+  TtlStep,
   VethStep,
 } from './types';
 import { hookLabel } from './types';
@@ -74,18 +75,18 @@ export interface CtEntry {
 export interface WalkState {
   readonly pkt: Pkt;
   readonly probability: number;
-  /** The hops so far; the last one's newest steps are in `tail` (read them all with {@link hopsOf}). */
-  readonly hops: readonly Hop[];
-  /** Steps taken before the first hop (they go on the first hop). */
-  readonly pending: readonly Step[];
   /**
-   * Steps taken since the last hop began (or, before any hop, after `pending`), newest first: adding a step is
-   * O(1) and shares the list with every branch of the walk, instead of copying the hop's steps at each step.
+   * The hops so far, newest first, shared by every branch of the walk that crossed them; the last one's steps are in
+   * `tail`. Read them as a list with {@link hopsOf}, which makes each Hop once.
+   */
+  readonly hops: HopList | undefined;
+  /**
+   * Steps taken since the last hop began (or, before any hop, since the walk began: they go on the first hop), newest
+   * first: adding a step is O(1) and shares the list with every branch of the walk, instead of copying the hop's steps
+   * at each step.
    */
   readonly tail?: StepList;
   readonly nat: readonly NatEvent[];
-  /** Where this packet was captured so far (namespace, device, direction, tuple), newest first, shared by branches. */
-  readonly seen: SeenList | undefined;
   /** The tuple as it entered the node being crossed (request direction). */
   readonly entry?: { readonly netns: NetnsId; readonly tuple: NatTuple };
   readonly ct: readonly CtEntry[];
@@ -155,13 +156,41 @@ function addr(text: string): Address {
   return a;
 }
 
-interface SeenList {
-  readonly key: string;
-  readonly prev: SeenList | undefined;
+/**
+ * A hop as the walk records it: where a capture saw the packet, and the step list as it was when the packet got there
+ * (before the first hop, the steps that go on it; after, the closing steps of the hop before). Its Hop is made only
+ * when a finished path is read ({@link hopsOf}): a path's hops are not copied at every device, and the hops a
+ * Service's endpoint paths share are made once for all of them.
+ */
+interface HopList {
+  readonly netns: NetnsId;
+  readonly device: string;
+  readonly dir: 'in' | 'out';
+  /** The packet the namespace routed here (the outer one in a tunnel): what a loop is recognised by. */
+  readonly pkt: Pkt;
+  readonly tunnel: Tunnel | undefined;
+  readonly opening: StepList | undefined;
+  readonly prev: HopList | undefined;
+  /** How many hops up to this one. */
+  readonly count: number;
+  /** The Hop last made of this one (paths closing it alike share it), and the steps it was closed with. */
+  made: Hop | undefined;
+  madeClosing: StepList | undefined;
 }
 
-function wasSeen(list: SeenList | undefined, key: string): boolean {
-  for (let l = list; l; l = l.prev) if (l.key === key) return true;
+/** Whether the packet `p` was captured on `device` (`dir`) of `netns` before: the walk is in a loop. */
+function wasSeen(list: HopList | undefined, netns: NetnsId, device: string, dir: 'in' | 'out', p: Pkt): boolean {
+  for (let l = list; l; l = l.prev)
+    if (
+      l.netns === netns &&
+      l.device === device &&
+      l.dir === dir &&
+      l.pkt.src === p.src &&
+      l.pkt.sport === p.sport &&
+      l.pkt.dst === p.dst &&
+      l.pkt.dport === p.dport
+    )
+      return true;
   return false;
 }
 
@@ -194,10 +223,8 @@ function stateWith(
     pkt,
     probability,
     hops: s.hops,
-    pending: s.pending,
     tail,
     nat,
-    seen: s.seen,
     entry: s.entry,
     ct: s.ct,
     egressJudged: s.egressJudged,
@@ -208,9 +235,12 @@ function stateWith(
 }
 
 function tailSteps(tail: StepList | undefined): Step[] {
-  const out: Step[] = [];
-  for (let l = tail; l; l = l.prev) out.push(l.step);
-  return out.reverse();
+  let n = 0;
+  for (let l = tail; l; l = l.prev) n++;
+  // Sized once and filled from the end: the list is newest first.
+  const out = new Array<Step>(n);
+  for (let l = tail; l; l = l.prev) out[--n] = l.step;
+  return out;
 }
 
 /**
@@ -218,29 +248,56 @@ function tailSteps(tail: StepList | undefined): Step[] {
  * namespace it ended in; undefined when it crossed a device or took no step.
  */
 export function originOf(f: Finished): { netns: NetnsId; steps: Step[] } | undefined {
-  if (f.state.hops.length) return undefined;
-  const steps = [...f.state.pending, ...tailSteps(f.state.tail)];
+  if (f.state.hops) return undefined;
+  const steps = tailSteps(f.state.tail);
   return steps.length ? { netns: f.netns, steps } : undefined;
 }
 
 /** The walk's hops with every step taken so far. */
 export function hopsOf(s: WalkState): readonly Hop[] {
-  return s.tail && s.hops.length ? hopsWithTail(s) : s.hops;
-}
-
-/** {@link hopsOf} and then `h`: the hops copied once (a hop is added at every device of every path). */
-function hopsWith(s: WalkState, h: Hop): readonly Hop[] {
-  const hops = hopsWithTail(s);
-  hops.push(h);
+  const last = s.hops;
+  if (!last) return [];
+  const hops = new Array<Hop>(last.count);
+  let closing = s.tail;
+  for (let h: HopList | undefined = last; h; h = h.prev) {
+    hops[h.count - 1] = hopOf(h, closing);
+    closing = h.opening;
+  }
   return hops;
 }
 
-/** A copy of the hops, the last with the steps in `tail` added. */
-function hopsWithTail(s: WalkState): Hop[] {
-  const hops = s.hops.slice();
-  const n = hops.length;
-  if (s.tail && n) hops[n - 1] = { ...hops[n - 1], steps: hops[n - 1].steps.concat(tailSteps(s.tail)) };
-  return hops;
+/** The Hop of `h` closed by the steps `closing` (the hop's own, newest first, after those it opened with). */
+function hopOf(h: HopList, closing: StepList | undefined): Hop {
+  if (h.made && h.madeClosing === closing) return h.made;
+  work.hopObjects++;
+  // The first hop also carries the steps taken before it (its opening list); a later one's opening list is the hop
+  // before's closing one.
+  const steps = h.prev || !h.opening ? tailSteps(closing) : tailSteps(h.opening).concat(tailSteps(closing));
+  const p = h.pkt;
+  const t = h.tunnel;
+  const flow = t ? t.inner : p;
+  const packet = { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl };
+  // Two literals (the same keys in the same order as the JSON shows them), not a spread.
+  const hop: Hop = t
+    ? {
+        netns: h.netns,
+        device: h.device,
+        dir: h.dir,
+        packet,
+        outer: {
+          protocol: t.protocol,
+          src: p.src,
+          dst: p.dst,
+          ...(t.port !== undefined ? { udpPort: t.port } : {}),
+          ...(t.vni !== undefined ? { vni: t.vni } : {}),
+          ttl: p.ttl,
+        },
+        steps,
+      }
+    : { netns: h.netns, device: h.device, dir: h.dir, packet, steps };
+  h.made = hop;
+  h.madeClosing = closing;
+  return hop;
 }
 
 /** What a drop step says beyond its kind, disposition, reason and namespace. */
@@ -327,32 +384,47 @@ function routeStep(
   detail: string,
   reroute?: RouteStep['reroute'],
 ): RouteStep {
-  return {
+  // Field by field, as in makeDecisionStep (a route step is made at every node of every path).
+  const st: { -readonly [K in keyof RouteStep]: RouteStep[K] } = {
     kind: 'route',
     detail,
-    destination: formatAddress(dst),
+    destination: fmtAddr(dst),
     table: 'main',
-    ...(chosen
-      ? { route: chosen.text, ...(chosen.dev ? { dev: chosen.dev } : {}), ...(chosen.via ? { via: chosen.via } : {}) }
-      : {}),
-    considered: consideredRoutes(n, dst),
-    ...(reroute ? { reroute } : {}),
-  };
+  } as RouteStep;
+  if (chosen) {
+    st.route = chosen.text;
+    if (chosen.dev) st.dev = chosen.dev;
+    if (chosen.via) st.via = chosen.via;
+  }
+  st.considered = consideredRoutes(n, dst);
+  if (reroute) st.reroute = reroute;
+  return st;
 }
 
 /** A route step for an address of the namespace itself (the local table). */
 function localRouteStep(n: Netns, dst: Address, detail: string, dev?: string): RouteStep {
-  const route = `local ${formatAddress(dst)}`;
+  const route = `local ${fmtAddr(dst)}`;
   const device = dev ?? deviceOfLocal(n, dst)?.name;
   return {
     kind: 'route',
     detail,
-    destination: formatAddress(dst),
+    destination: fmtAddr(dst),
     table: 'local',
     route,
     ...(device ? { dev: device } : {}),
     considered: [route],
   };
+}
+
+/** The TTL steps, by the TTL before: plain data, alike wherever a packet with that TTL is forwarded, so made once. */
+const TTL_STEPS: TtlStep[] = [];
+function ttlStep(before: number): TtlStep {
+  return (TTL_STEPS[before] ??= {
+    kind: 'ttl',
+    detail: `forwarded: TTL ${before} -> ${before - 1}`,
+    before,
+    after: before - 1,
+  });
 }
 
 function vethStep(from: NetnsId, fromDev: string, to: NetnsId, toDev: string): VethStep {
@@ -373,49 +445,36 @@ function hop(
   then: (s: WalkState) => Finished[],
 ): Finished[] {
   const p = s.pkt;
-  const key = `${netns}|${device}|${dir}|${p.src}|${p.sport}|${p.dst}|${p.dport}`;
-  const t = s.tunnel;
-  const flow = t ? t.inner : p;
-  const packet = { src: flow.src, sport: flow.sport, dst: flow.dst, dport: flow.dport, ttl: flow.ttl };
-  const steps = s.hops.length ? [] : [...s.pending, ...tailSteps(s.tail)];
-  // Two literals (the same keys in the same order as the JSON shows them), not a spread: a hop is made at every device.
-  const h: Hop = t
-    ? {
-        netns,
-        device,
-        dir,
-        packet,
-        outer: {
-          protocol: t.protocol,
-          src: p.src,
-          dst: p.dst,
-          ...(t.port !== undefined ? { udpPort: t.port } : {}),
-          ...(t.vni !== undefined ? { vni: t.vni } : {}),
-          ttl: p.ttl,
-        },
-        steps,
-      }
-    : { netns, device, dir, packet, steps };
+  const last = s.hops;
+  const h: HopList = {
+    netns,
+    device,
+    dir,
+    pkt: p,
+    tunnel: s.tunnel,
+    opening: s.tail,
+    prev: last,
+    count: (last?.count ?? 0) + 1,
+    made: undefined,
+    madeClosing: undefined,
+  };
   // A packet that crossed into another namespace (a veth, the wire) lost its mark: veth_xmit and the receiving
   // device scrub the skb across namespaces, so a mark one node set never matches a rule of the next.
-  const last = s.hops[s.hops.length - 1];
   const crossed = dir === 'in' && last !== undefined && last.netns !== netns && p.mark !== 0;
   // Field by field, as in step().
   const next: AllOf<WalkState> = {
     pkt: crossed ? { ...p, mark: 0 } : p,
     probability: s.probability,
-    hops: hopsWith(s, h),
-    pending: s.hops.length ? s.pending : [],
+    hops: h,
     tail: undefined,
     nat: s.nat,
-    seen: { key, prev: s.seen },
     entry: s.entry,
     ct: s.ct,
     egressJudged: s.egressJudged,
     tunnel: s.tunnel,
     reply: s.reply,
   };
-  if (wasSeen(s.seen, key) || s.hops.length >= MAX_HOPS) {
+  if (wasSeen(last, netns, device, dir, p) || (last?.count ?? 0) >= MAX_HOPS) {
     return finish(next, netns, 'loop', 'loop', `loop: this packet already crossed ${device} (${dir}) in ${netns}`, {
       device,
     });
@@ -615,22 +674,29 @@ function stepsOfDecisions(
 function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
   work.netfilterStepObjects++;
   const role = filter.chainRole(d.table, d.chain);
-  return {
+  // Field by field in the order the JSON shows them, the absent ones left out: a conditional spread would make an
+  // object per optional field of every step (a trace to a Service it has not crossed makes a step per rule decision).
+  const st: { -readonly [K in keyof NetfilterStep]: NetfilterStep[K] } = {
     kind: 'netfilter',
     detail: `${d.table} ${d.chain}: ${d.action}`,
     hook: d.hook ?? hook,
-    ...(d.family ? { family: d.family } : {}),
-    table: d.table,
-    chain: d.chain,
-    ...(d.ruleText ? { rule: d.ruleText } : {}),
-    ...(d.span ? { file: d.span.file, start: d.span.start, end: d.span.end } : {}),
-    verdict: d.effect,
-    ...(d.ruleIndex < 0 && (d.effect === 'ACCEPT' || d.effect === 'DROP') ? { policy: true as const } : {}),
-    ...(d.target !== undefined ? { target: d.target } : {}),
-    ...(d.probability !== undefined ? { probability: d.probability } : {}),
-    ...(role ? { role } : {}),
-    ...(d.priority !== undefined ? { priority: d.priority } : {}),
-  };
+  } as NetfilterStep;
+  if (d.family) st.family = d.family;
+  st.table = d.table;
+  st.chain = d.chain;
+  if (d.ruleText) st.rule = d.ruleText;
+  if (d.span) {
+    st.file = d.span.file;
+    st.start = d.span.start;
+    st.end = d.span.end;
+  }
+  st.verdict = d.effect;
+  if (d.ruleIndex < 0 && (d.effect === 'ACCEPT' || d.effect === 'DROP')) st.policy = true;
+  if (d.target !== undefined) st.target = d.target;
+  if (d.probability !== undefined) st.probability = d.probability;
+  if (role) st.role = role;
+  if (d.priority !== undefined) st.priority = d.priority;
+  return st;
 }
 
 /** The NAT event of a reply undoing `of` (the request's events of that namespace and kind name the rule). */
@@ -709,7 +775,6 @@ function affinityText(chain: string, client: string, backend: string, list: stri
   return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${list}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
-/** Runs one hook of a namespace's ruleset; pods and externals have none. */
 /** A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). */
 const ADDRESSES = new WeakMap<
   Netns,
@@ -742,15 +807,70 @@ function replyConntrack(entry: CtEntry | undefined): FilterContext['conntrack'] 
   };
 }
 
-function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
-  // A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone is no IP hook: conntrack
-  // does not translate there; nor does it again in a hook's second part (it did in the first).
-  const notIp = !!o.bridgeFrame?.only || o.netdevIngress === 'only';
-  const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
-  const s = notIp || laterPart ? s0 : replyNat(s0, n.id, hook);
+/** The context a hook of `n` is evaluated in. */
+function filterContext(
+  env: WalkEnv,
+  n: Netns,
+  conntrack: FilterContext['conntrack'],
+  outAddress: string | undefined,
+): FilterContext {
+  const addresses = addressesOf(n);
+  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
+    localAddresses: addresses.local,
+    interfaceAddresses: addresses.byInterface,
+    conntrack,
+  };
+  if (outAddress) ctx.outIfaceAddress = outAddress;
+  if (env.branches) ctx.branches = env.branches;
+  return ctx;
+}
+
+/**
+ * A request's contexts, per namespace by the address MASQUERADE would take: the same few for every path crossing the
+ * namespace (read only, as the evaluators take a context), kept while the walk's branch budget is the same (a trace's).
+ */
+const REQUEST_CONTEXTS = new WeakMap<Netns, Map<string, FilterContext>>();
+function requestContext(env: WalkEnv, n: Netns, outAddress: string | undefined): FilterContext {
+  let m = REQUEST_CONTEXTS.get(n);
+  if (!m) REQUEST_CONTEXTS.set(n, (m = new Map()));
+  const key = outAddress ?? '';
+  let ctx = m.get(key);
+  if (!ctx || ctx.branches !== env.branches) {
+    if (m.size >= 64) m.clear();
+    m.set(key, (ctx = filterContext(env, n, NEW_CONNECTION, outAddress)));
+  }
+  return ctx;
+}
+
+/**
+ * Whether a hook of `n` runs no rules: a namespace without a filter (pods, externals), or a bridge-family or netdev hook
+ * on a node whose filter is iptables (only the nftables backend has such tables: a node's own `nftables:` text).
+ */
+function runsNoRules(n: Netns, o: HookOpts): boolean {
   const filter = n.filter;
-  // Only the nftables backend has bridge-family and netdev tables (a node's own `nftables:` text).
-  if (!filter || (notIp && filter.backend !== 'nftables')) return [{ state: s, verdict: 'ACCEPT' }];
+  return !filter || (isNotIpHook(o) && filter.backend !== 'nftables');
+}
+
+/**
+ * A bridge-only hook (the bridge family's chains alone) or a device's netdev ingress alone: no IP hook, so conntrack
+ * does not translate there.
+ */
+const isNotIpHook = (o: HookOpts): boolean => !!o.bridgeFrame?.only || o.netdevIngress === 'only';
+
+/**
+ * The walk as a hook's rules see it: a reply translated by conntrack, in an IP hook (conntrack does not translate in a
+ * hook that is no IP hook, nor again in a hook's second part: it did in the first).
+ */
+function conntrackAt(s: WalkState, n: Netns, hook: Hook, o: HookOpts): WalkState {
+  const laterPart = o.part === 'after-policy' || o.part === 'reroute-to-policy';
+  return isNotIpHook(o) || laterPart ? s : replyNat(s, n.id, hook);
+}
+
+/** Runs one hook of a namespace's ruleset (the caller has checked it has rules to run: {@link runsNoRules}). */
+function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
+  const s = conntrackAt(s0, n, hook, o);
+  const filter = n.filter;
+  if (!filter) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
   // Set field by field (the fields absent stay absent): a packet is made at every hook of every path.
   const packet: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
@@ -767,14 +887,9 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   if (o.bridged) packet.bridged = true;
   if (o.bridgeFrame) packet.bridgeFrame = o.bridgeFrame;
   if (o.netdevIngress) packet.netdevIngress = o.netdevIngress;
-  const addresses = addressesOf(n);
-  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
-    localAddresses: addresses.local,
-    interfaceAddresses: addresses.byInterface,
-    conntrack: s.reply ? replyConntrack(s.reply.entries.find((e) => e.netns === n.id)) : NEW_CONNECTION,
-  };
-  if (o.outAddress) ctx.outIfaceAddress = o.outAddress;
-  if (env.branches) ctx.branches = env.branches;
+  const ctx = s.reply
+    ? filterContext(env, n, replyConntrack(s.reply.entries.find((e) => e.netns === n.id)), o.outAddress)
+    : requestContext(env, n, o.outAddress);
   const res = filter.evaluate(hook, packet, ctx, o.part);
   // Outcomes of a statistic split share the decisions before it, and come one after the other (the evaluator walks
   // each split's sides in turn): the step list up to the decisions an outcome has in common with the one before it is
@@ -784,13 +899,17 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   // Each outcome's state is built once, not spread per step.
   // (The outcome before's list after each of its decisions; cut back to what the next one shares, then extended.)
   let prevDecisions: readonly FilterDecision[] = [];
-  const tails: (StepList | undefined)[] = [];
-  return res.outcomes.map((out) => {
+  // Only a hook with several outcomes needs the list after each decision (most hooks of a path end in one).
+  const outcomes = res.outcomes;
+  const tails: (StepList | undefined)[] | undefined = outcomes.length > 1 ? [] : undefined;
+  const ends = new Array<HookEnd>(outcomes.length);
+  for (let o = 0; o < outcomes.length; o++) {
+    const out = outcomes[o];
     const ds = out.decisions;
     let from = 0;
     while (from < ds.length && from < prevDecisions.length && ds[from] === prevDecisions[from]) from++;
-    let tail = from > 0 ? tails[from - 1] : s.tail;
-    tails.length = from;
+    let tail = from > 0 && tails ? tails[from - 1] : s.tail;
+    if (tails) tails.length = from;
     const made = stepsOfDecisions(filter, hook, ds);
     for (let i = from; i < ds.length; i++) {
       let st = made[i];
@@ -802,7 +921,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         tail = { step: st, prev: tail };
         work.netfilterSteps++;
       }
-      tails.push(tail);
+      tails?.push(tail);
     }
     prevDecisions = ds;
     const pkt = packetAfter(s.pkt, out.packet);
@@ -853,11 +972,15 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         };
     }
     const st = stateWith(s, pkt, s.probability * out.probability, tail, nat);
-    if (out.verdict === 'ACCEPT') return { state: st, verdict: 'ACCEPT' as const };
+    if (out.verdict === 'ACCEPT') {
+      ends[o] = { state: st, verdict: 'ACCEPT' };
+      continue;
+    }
     let last: FilterDecision | undefined;
     for (let i = out.decisions.length - 1; i >= 0 && !last; i--) if (out.decisions[i].matched) last = out.decisions[i];
-    return { state: st, verdict: out.verdict, ...(last ? { decision: last } : {}) };
-  });
+    ends[o] = last ? { state: st, verdict: out.verdict, decision: last } : { state: st, verdict: out.verdict };
+  }
+  return ends;
 }
 
 /**
@@ -909,6 +1032,8 @@ function hookThen(
   o: HookOpts,
   then: (s: WalkState) => Finished[],
 ): Finished[] {
+  // Most hooks of a path on an iptables node are the bridge family's, which it has none of: no evaluation, no outcome.
+  if (runsNoRules(n, o)) return then(conntrackAt(s, n, hook, o));
   // A loop, not flatMap: most hooks end in one outcome, whose paths are passed on as they are.
   const ends = runHook(env, s, n, hook, o);
   let out: Finished[] | undefined;
@@ -960,10 +1085,8 @@ function conntrackWith(s: WalkState, entry: WalkState['entry'], ct: WalkState['c
     pkt: s.pkt,
     probability: s.probability,
     hops: s.hops,
-    pending: s.pending,
     tail: s.tail,
     nat: s.nat,
-    seen: s.seen,
     entry,
     ct,
     egressJudged: s.egressJudged,
@@ -1526,8 +1649,12 @@ function vethNeighbor(pn: Netns, peer: DpInterface | undefined, target: Address)
   return r && r.type !== 'blackhole' && r.dev !== peer.name ? 'proxy-arp' : undefined;
 }
 
+/** Addresses as text, once per address object (`addr` gives one per text): every path's steps name them. Weak. */
+const FORMATTED = new WeakMap<Address, string>();
 function fmtAddr(a: Address): string {
-  return formatAddress(a);
+  let text = FORMATTED.get(a);
+  if (text === undefined) FORMATTED.set(a, (text = formatAddress(a)));
+  return text;
 }
 
 /** From a bridge port out to the pod behind it. */
@@ -1604,12 +1731,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       device: inDev,
       ttl: st.pkt.ttl,
     });
-  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), {
-    kind: 'ttl',
-    detail: `forwarded: TTL ${st.pkt.ttl} -> ${st.pkt.ttl - 1}`,
-    before: st.pkt.ttl,
-    after: st.pkt.ttl - 1,
-  });
+  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), ttlStep(st.pkt.ttl));
   const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
@@ -1976,7 +2098,7 @@ function decapsulate(env: WalkEnv, s: WalkState, t: Tunnel, n: Netns, inDev: str
 }
 
 export function emptyState(pkt: Pkt): WalkState {
-  return { pkt, probability: 1, hops: [], pending: [], nat: [], seen: undefined, ct: [] };
+  return { pkt, probability: 1, hops: undefined, nat: [], ct: [] };
 }
 
 /** Enters a packet into a node from outside (a bare address with `--at`): on `device`, or at the bridge as from a pod. */

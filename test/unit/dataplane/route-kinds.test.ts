@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { connectedRoute, pluginRoute, routeAddArgs, sourceAddressFor } from '../../../src/core/dataplane/routes';
+import {
+  compareRoutes,
+  connectedRoute,
+  pluginRoute,
+  routeAddArgs,
+  sortRoutes,
+  sourceAddressFor,
+} from '../../../src/core/dataplane/routes';
 import type { DpInterface } from '../../../src/core/dataplane/types';
 import { parseAddress } from '../../../src/core/net/address';
 import { sha1Hex } from '../../../src/core/hash';
@@ -55,5 +62,36 @@ describe('dataplane/route kinds', () => {
   it('SHA-1 matches Node crypto (Calico names host veths by it)', () => {
     for (const s of ['', 'abc', 'default.web-1', 'kube-system.coredns-5d78c9869d-xk2lp', 'x'.repeat(200), 'ü€😀'])
       assert.equal(sha1Hex(s), createHash('sha1').update(s).digest('hex'));
+  });
+
+  it('sorts a short table as a long one: family, longest prefix, text, and equal routes in their order', () => {
+    const route = (to: string, dev: string) => pluginRoute(to, { dev })!;
+    const all = [
+      route('default', 'eth0'),
+      route('10.244.0.0/16', 'eth1'),
+      route('fd00::/64', 'eth0'),
+      route('10.244.1.0/24', 'eth0'),
+      route('10.244.1.0/24', 'eth0'),
+      route('10.244.1.0/24', 'cni0'),
+      route('10.244.1.7', 'eth0'),
+    ];
+    // Short tables (sorted by insertion) in several orders, then a long one (sorted by Array.prototype.sort): the same
+    // order as a stable sort by compareRoutes, equal routes kept in the order they came.
+    const tables = [
+      all,
+      [...all].reverse(),
+      all.slice(0, 3),
+      [all[3], all[4], all[1]],
+      [all[4], all[3], all[0], all[5]],
+    ];
+    for (const table of tables) {
+      const sorted = sortRoutes(table);
+      assert.deepEqual(sorted, [...table].sort(compareRoutes));
+      for (let i = 1; i < sorted.length; i++)
+        if (compareRoutes(sorted[i - 1], sorted[i]) === 0)
+          assert.ok(table.indexOf(sorted[i - 1]) < table.lastIndexOf(sorted[i]), 'equal routes stay in their order');
+    }
+    const long = Array.from({ length: 12 }, (_, i) => route(`10.0.${i}.0/${16 + (i % 9)}`, 'eth0'));
+    assert.deepEqual(sortRoutes(long), [...long].sort(compareRoutes));
   });
 });

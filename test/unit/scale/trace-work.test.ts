@@ -256,3 +256,22 @@ describe('a trace to a new Service takes its endpoint lines from the Service bef
     );
   });
 });
+
+describe("a Service's endpoint paths share the hops they crossed alike", () => {
+  it('each hop is made once, however many paths cross it', () => {
+    const size: ClusterSize = { name: 'e', nodes: 6, pods: 180, services: 6 };
+    const a = analyse([{ path: 'e.yaml', text: netpathCluster(size) }]);
+    const dp = compileDataPlane(a.topology);
+    const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+    traceFlow(a.topology, flow, dp);
+    takeWork();
+    const out = traceFlow(a.topology, flow, dp);
+    const made = takeWork().hopObjects;
+    const hops = (out.result?.paths ?? []).flatMap((p) => p.hops);
+    assert.equal(out.result?.paths.length, 30, 'one path per endpoint');
+    // Every hop made is in the result, none made twice: the source pod's hop, before the DNAT splits the walk, is one
+    // object in all 30 paths (copying each path's hops at every device made them per path).
+    assert.equal(made, new Set(hops).size, `${made} hops made, ${new Set(hops).size} distinct in the result`);
+    assert.ok(made <= hops.length - 29, `${made} hops made for ${hops.length} hops of 30 paths`);
+  });
+});
