@@ -30,14 +30,22 @@ import type {
   ServicePort,
   Topology,
 } from './types';
-import { Drafts, type ConfigRanges, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
+import { Drafts, type ConfigRanges, type NodeDraft, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, chooseProxyMode, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
 import { netpathPodFieldsWritten } from './netpath-documents';
 import { keepPodsById } from './pods-by-id';
-import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
+import {
+  addIndexedSpans,
+  addressList,
+  enumOf,
+  detectorFromKubeProxyConfig,
+  indexedSpans,
+  spansOf,
+  withLength,
+} from './fields';
 
 /** kube-proxy's --detect-local-mode values; another word falls back to ClusterCIDR, kube-proxy's default. */
 const LOCAL_DETECTORS: readonly LocalDetector[] = [
@@ -321,11 +329,20 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
       nftables: np?.nftables,
       cniIpMasq: np?.ipMasq ?? cluster.cni.ipMasq,
       span: base.span,
-      spans: { ...(k8s?.spans ?? {}), ...(np?.spans ?? {}), ...indexedSpans('podCIDRs', podCIDRs) },
+      spans: nodeSpans(k8s, np, podCIDRs),
       origin: base.origin,
     });
   }
   return out;
+}
+
+/**
+ * A node's spans: its Node object's, the NetPath node's over them, then each pod CIDR's. A NetPath node alone keeps
+ * its draft's record, which holds exactly that (its pod CIDRs are its own, their spans already in it): no copy each.
+ */
+function nodeSpans(k8s: NodeDraft | undefined, np: NodeDraft | undefined, podCIDRs: readonly { span: Span }[]): Spans {
+  if (np && !k8s && podCIDRs === np.podCIDRs) return np.spans;
+  return addIndexedSpans({ ...(k8s?.spans ?? {}), ...(np?.spans ?? {}) }, 'podCIDRs', podCIDRs);
 }
 
 /** Without declared networks, Kubernetes Node addresses share one underlay: the smallest prefix (at most /24) holding them all. */
