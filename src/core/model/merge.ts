@@ -756,16 +756,21 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
       }
     }
   }
-  select(namespace: string, selector: Readonly<Record<string, string>>): T[] {
+  /** The items `selector` selects, in the order indexed; read only (it may be the index's own list). */
+  select(namespace: string, selector: Readonly<Record<string, string>>): readonly T[] {
     // The smallest list of one selector pair, filtered by the other pairs.
     const byKey = this.byNamespace.get(namespace);
     let smallest: readonly T[] | undefined;
+    let pairs = 0;
     for (const k in selector) {
       if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
+      pairs++;
       const list = byKey?.get(k)?.get(selector[k]) ?? NOTHING;
       if (!smallest || list.length < smallest.length) smallest = list;
     }
-    return smallest ? smallest.filter((p) => matches(p.labels, selector)) : [];
+    // A selector of one pair (most Services) selects its list as it is: no copy of it, no test of each item.
+    if (pairs === 1 && smallest) return smallest;
+    return smallest ? smallest.filter((p) => matches(p.labels, selector)) : NOTHING;
   }
 }
 
