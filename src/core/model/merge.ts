@@ -30,14 +30,22 @@ import type {
   ServicePort,
   Topology,
 } from './types';
-import { Drafts, type ConfigRanges, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
+import { Drafts, type ConfigRanges, type NodeDraft, type ServiceDraft, type SliceDraft, type Spans } from './drafts';
 import { chooseConfigs, chooseProxyMode, echoSpans } from './config-conflicts';
 import { cniPodRanges, cniSettings } from './cni-merge';
 import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
 import { netpathPodFieldsWritten } from './netpath-documents';
 import { keepPodsById } from './pods-by-id';
-import { addressList, enumOf, detectorFromKubeProxyConfig, indexedSpans, spansOf, withLength } from './fields';
+import {
+  addIndexedSpans,
+  addressList,
+  enumOf,
+  detectorFromKubeProxyConfig,
+  indexedSpans,
+  spansOf,
+  withLength,
+} from './fields';
 
 /** kube-proxy's --detect-local-mode values; another word falls back to ClusterCIDR, kube-proxy's default. */
 const LOCAL_DETECTORS: readonly LocalDetector[] = [
@@ -321,11 +329,20 @@ function mergedNodes(b: Drafts, cluster: ClusterSettings, networks: Network[]): 
       nftables: np?.nftables,
       cniIpMasq: np?.ipMasq ?? cluster.cni.ipMasq,
       span: base.span,
-      spans: { ...(k8s?.spans ?? {}), ...(np?.spans ?? {}), ...indexedSpans('podCIDRs', podCIDRs) },
+      spans: nodeSpans(k8s, np, podCIDRs),
       origin: base.origin,
     });
   }
   return out;
+}
+
+/**
+ * A node's spans: its Node object's, the NetPath node's over them, then each pod CIDR's. A NetPath node alone keeps
+ * its draft's record, which holds exactly that (its pod CIDRs are its own, their spans already in it): no copy each.
+ */
+function nodeSpans(k8s: NodeDraft | undefined, np: NodeDraft | undefined, podCIDRs: readonly { span: Span }[]): Spans {
+  if (np && !k8s && podCIDRs === np.podCIDRs) return np.spans;
+  return addIndexedSpans({ ...(k8s?.spans ?? {}), ...(np?.spans ?? {}) }, 'podCIDRs', podCIDRs);
 }
 
 /** Without declared networks, Kubernetes Node addresses share one underlay: the smallest prefix (at most /24) holding them all. */
@@ -739,16 +756,21 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
       }
     }
   }
-  select(namespace: string, selector: Readonly<Record<string, string>>): T[] {
+  /** The items `selector` selects, in the order indexed; read only (it may be the index's own list). */
+  select(namespace: string, selector: Readonly<Record<string, string>>): readonly T[] {
     // The smallest list of one selector pair, filtered by the other pairs.
     const byKey = this.byNamespace.get(namespace);
     let smallest: readonly T[] | undefined;
+    let pairs = 0;
     for (const k in selector) {
       if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
+      pairs++;
       const list = byKey?.get(k)?.get(selector[k]) ?? NOTHING;
       if (!smallest || list.length < smallest.length) smallest = list;
     }
-    return smallest ? smallest.filter((p) => matches(p.labels, selector)) : [];
+    // A selector of one pair (most Services) selects its list as it is: no copy of it, no test of each item.
+    if (pairs === 1 && smallest) return smallest;
+    return smallest ? smallest.filter((p) => matches(p.labels, selector)) : NOTHING;
   }
 }
 

@@ -100,6 +100,53 @@ describe('model: NetPath documents', () => {
     assert.notEqual(s.endpoints[1].ports, s.endpoints[2].ports);
   });
 
+  it('selects by a one-pair selector every pod with that pair, and by two pairs only the pods with both', () => {
+    const pods = [
+      '{name: p1, node: n, ip: 10.244.1.11, labels: {app: x, tier: web}}',
+      '{name: p2, node: n, ip: 10.244.1.12, labels: {app: x}}',
+      '{name: p3, node: n, ip: 10.244.1.13, labels: {tier: web, app: x}}',
+      '{name: p4, node: n, ip: 10.244.1.14, labels: {app: y, tier: web}}',
+    ];
+    const services = [
+      '{name: one, clusterIP: 10.96.0.20, selector: {app: x}, ports: [{port: 80}]}',
+      '{name: two, clusterIP: 10.96.0.21, selector: {tier: web, app: x}, ports: [{port: 80}]}',
+      '{name: none, clusterIP: 10.96.0.22, selector: {app: z}, ports: [{port: 80}]}',
+    ];
+    const t = analyseYaml(
+      `${HEADER}nodes: [{name: n, podCIDR: 10.244.1.0/24}]\npods: [${pods.join(', ')}]\nservices: [${services.join(', ')}]\n`,
+    ).topology;
+    assert.deepEqual(
+      t.services.map((s) => s.endpoints.map((e) => e.pod)),
+      [['default/p1', 'default/p2', 'default/p3'], ['default/p1', 'default/p3'], []],
+    );
+  });
+
+  it("keeps a node's and a Service's spans in one record, each address's after the fields'", () => {
+    const s = analyseYaml(
+      `${HEADER}nodes: [{name: n, podCIDRs: [10.244.1.0/24, 10.245.1.0/24], cni: bridge}]\n` +
+        'services: [{name: x, clusterIPs: [10.96.0.20], type: LoadBalancer, loadBalancerIPs: [1.2.3.4, 1.2.3.5], loadBalancerIPMode: Proxy, externalIPs: [5.6.7.8], ports: [{port: 80}]}]\n',
+    );
+    const node = s.topology.nodes[0];
+    assert.deepEqual(Object.keys(node.spans), ['name', 'cni', 'podCIDRs.0', 'podCIDRs.1']);
+    assert.equal(spanText(s, node.spans['podCIDRs.1']), '10.245.1.0/24');
+    const svc = s.topology.services[0];
+    assert.deepEqual(Object.keys(svc.spans), [
+      'name',
+      'type',
+      'externalIPs',
+      'ports',
+      'clusterIPs.0',
+      'loadBalancerIPs.0',
+      'loadBalancerIPs.1',
+      'loadBalancerIPModes.0',
+      'loadBalancerIPModes.1',
+      'externalIPs.0',
+    ]);
+    assert.equal(spanText(s, svc.spans['loadBalancerIPs.1']), '1.2.3.5');
+    assert.equal(spanText(s, svc.spans['loadBalancerIPModes.1']), 'Proxy');
+    assert.equal(spanText(s, svc.spans['externalIPs.0']), '5.6.7.8');
+  });
+
   it('keeps spans that point at the source text', () => {
     assert.equal(spanText(a, t.pods[0].spans['ips.0']), '10.244.1.10');
     assert.equal(spanText(a, t.cluster.spans['serviceCIDRs.0']), '10.96.0.0/12');

@@ -58,6 +58,13 @@ describe('model: names as Kubernetes validates them', () => {
       'apiVersion: netpath.dev/v1alpha1\nkind: Topology\nnodes: [{name: Node_1}]\npods: [{name: p, namespace: NS, labels: {app: x}}]\nservices: [{name: svc.a, ports: [{port: 80}]}]\n',
       ['Node_1', 'NS', 'svc.a'],
     ],
+    [
+      "a NetPath pod's names in any order, the first of a name written twice, and no list written as text",
+      'apiVersion: netpath.dev/v1alpha1\nkind: Topology\npods:\n' +
+        '  - {containers: [{name: App, ports: [{name: P_1, containerPort: 80}]}], labels: {-k: v}, namespace: N_S, name: Pod_A, name: Pod_B, initContainers: [{name: Init_C}]}\n' +
+        '  - {name: ok, labels: Scalar_Labels, containers: Not_A_List}\n',
+      ['App', 'P_1', '-k', 'N_S', 'Pod_A', 'Init_C'],
+    ],
     ['kinds NetPath does not read are not checked', 'apiVersion: v1\nkind: Secret\nmetadata: {name: Whatever}\n', []],
   ];
   for (const [what, text, expected] of cases) it(what, () => assert.deepEqual(at(text), expected));
