@@ -105,33 +105,78 @@ interface ShapeTemplate {
  * The shape of an `-A` line written word by word (single spaces, no quote, backslash or tab, which the tokenizer
  * reads otherwise): the line with its chain's name, the user chain it jumps to (its last word, after `-j`) and the
  * IPv4 addresses after `-s`, `-d` and `--to-destination` left out, their lengths kept. Undefined for other lines.
+ * Read in one pass over the line's text: a trace that enters a Service shapes each of its lines once, and splitting
+ * a line into its words to join them again made the most garbage of that.
  */
 function lineShape(raw: string): LineShape | undefined {
   if (!raw.startsWith('-A ') || /["'\\\t]| {2}| $/.test(raw)) return undefined;
-  const parts = raw.split(' ');
   const words: ShapeWord[] = [];
-  let end = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const w = parts[i];
-    end += w.length + (i ? 1 : 0);
-    const before = parts[i - 1];
+  let key = '';
+  // Where the text not yet in the key starts, and where the word before the one read starts and ends.
+  let copied = 0;
+  let beforeStart = -1;
+  let beforeEnd = -1;
+  for (let start = 0, i = 0; start <= raw.length; i++) {
+    const space = raw.indexOf(' ', start);
+    const end = space < 0 ? raw.length : space;
+    const last = space < 0;
     const kind: ShapeWord['kind'] | undefined =
       i === 1
         ? 'chain'
-        : i === parts.length - 1 && before === '-j'
+        : last && wordIs(raw, beforeStart, beforeEnd, '-j')
           ? 'jump'
-          : (before === '-s' || before === '-d') && IPV4.test(w)
+          : (wordIs(raw, beforeStart, beforeEnd, '-s') || wordIs(raw, beforeStart, beforeEnd, '-d')) &&
+              isIpv4(raw, start, end, false)
             ? 'address'
-            : before === '--to-destination' && IPV4_PORT.test(w)
+            : wordIs(raw, beforeStart, beforeEnd, '--to-destination') && isIpv4(raw, start, end, true)
               ? 'nat'
               : undefined;
-    if (kind === undefined) continue;
-    if ((kind === 'chain' || kind === 'jump') && (!PLAIN_CHAIN.test(w) || TARGET_OPTIONS[w] !== undefined))
-      return undefined;
-    words.push({ kind, word: w, end });
-    parts[i] = `\u0000${kind}${w.length}`;
+    if (kind !== undefined) {
+      const w = raw.slice(start, end);
+      if ((kind === 'chain' || kind === 'jump') && (!PLAIN_CHAIN.test(w) || TARGET_OPTIONS[w] !== undefined))
+        return undefined;
+      words.push({ kind, word: w, end });
+      key += raw.slice(copied, start) + shapeMark(kind, end - start);
+      copied = end;
+    }
+    beforeStart = start;
+    beforeEnd = end;
+    start = end + 1;
   }
-  return { key: parts.join(' '), words };
+  return { key: copied < raw.length ? key + raw.slice(copied) : key, words };
+}
+
+/** Whether `raw` from `start` to `end` is `word`. */
+function wordIs(raw: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && raw.startsWith(word, start);
+}
+
+/** Whether `raw` from `start` to `end` is an IPv4 address of four dotted groups of 1-3 digits (and a port, if `port`). */
+function isIpv4(raw: string, start: number, end: number, port: boolean): boolean {
+  let at = start;
+  for (let group = 0; group < 4; group++) {
+    if (group > 0) {
+      if (raw.charCodeAt(at) !== 46 /* . */) return false;
+      at++;
+    }
+    const from = at;
+    while (at < end && at - from < 4 && isDigit(raw.charCodeAt(at))) at++;
+    if (at === from || at - from > 3) return false;
+  }
+  if (at === end) return true;
+  if (!port || raw.charCodeAt(at) !== 58 /* : */) return false;
+  const from = ++at;
+  while (at < end && isDigit(raw.charCodeAt(at))) at++;
+  return at === end && at - from >= 1 && at - from <= 5;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** What stands in a shape's key for a word of `kind` and `length` characters: made once per kind and length. */
+const SHAPE_MARKS: Record<ShapeWord['kind'], string[]> = { chain: [], jump: [], address: [], nat: [] };
+function shapeMark(kind: ShapeWord['kind'], length: number): string {
+  const marks = SHAPE_MARKS[kind];
+  return (marks[length] ??= `\u0000${kind}${length}`);
 }
 
 /**
