@@ -1247,14 +1247,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     if (!byShape) memo.shapes.set(name, (byShape = new Map()));
     const shapes = byShape;
     /** One `-A` line of `c` parsed into `list` (through the memo), as the eager parse with a memo would. */
-    const parseLine = (
-      c: MutableChain,
-      scratch: MutableTable,
-      list: Rule[],
-      raw: string,
-      lineStart: number,
-      problems: Problem[],
-    ): void => {
+    const parseLine = (c: MutableChain, list: Rule[], raw: string, lineStart: number, problems: Problem[]): void => {
       const seen = known.get(raw);
       if (seen && seen.rule.chain === c.name) {
         list.push(placeRule(seen.rule, file, lineStart));
@@ -1270,7 +1263,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         return;
       }
       const before = problems.length;
-      const rule = parseCommand(scratch, raw, lineStart, span, problems);
+      const rule = parseCommand(scratchOf(c, list), raw, lineStart, span, problems);
       if (rule && problems.length === before) {
         const template = moveRule(rule, MEMO_FILE, -lineStart);
         known.set(raw, { rule: template, at: 0 });
@@ -1279,7 +1272,8 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         list[list.length - 1] = placeRule(template, file, lineStart);
       }
     };
-    // One chain at a time: parseCommand adds the rule to this stand-in of the table.
+    // One line at a time: parseCommand adds the rule to this stand-in of the table, whose chain's rules are the list
+    // being parsed. Made only for a line parsed in full (most come from the memo), not once per chain.
     const scratchOf = (c: MutableChain, list: Rule[]): MutableTable => ({
       name,
       span: t.span,
@@ -1307,22 +1301,34 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     };
     singles.set(name, (c, raw, lineStart) => {
       const one: Rule[] = [];
-      parseLine(c, scratchOf(c, one), one, raw, lineStart, []);
+      parseLine(c, one, raw, lineStart, []);
       return one.length === 1 ? checkJump(one[0], []) : undefined;
     });
     const rulesOf = (c: MutableChain): readonly Rule[] => {
       let rules = parsedChains.get(c.name);
       if (rules) return rules;
       const problems: Problem[] = [];
-      const { texts, starts } = linesOf(lt.ruleLines.get(c.name));
       const list: Rule[] = [];
-      const scratch = scratchOf(c, list);
-      for (let i = 0; i < texts.length; i++) parseLine(c, scratch, list, texts[i], starts[i] ?? 0, problems);
+      // The chain's runs read in place (a trace parses each chain of a Service it enters: no list of its lines and
+      // their offsets is made first).
+      const segments = lt.ruleLines.get(c.name);
+      if (segments !== undefined) {
+        const runs: readonly Segment[] = isSegmentList(segments) ? segments : [segments];
+        for (let k = 0; k < runs.length; k++) {
+          const lines = runs[k].lines;
+          let at = runs[k].start;
+          for (let i = 0; i < lines.length; i++) {
+            parseLine(c, list, lines[i], at, problems);
+            at += lines[i].length + 1;
+          }
+        }
+      }
       const jumps: Problem[] = [];
       rules = list.map((rule) => checkJump(rule, jumps));
       parsedChains.set(c.name, rules);
-      lineProblems.set(`${name}\u0000${c.name}`, problems);
-      jumpProblems.set(`${name}\u0000${c.name}`, jumps);
+      // Kept only when there are some: a reader finds none where none is kept.
+      if (problems.length) lineProblems.set(`${name}\u0000${c.name}`, problems);
+      if (jumps.length) jumpProblems.set(`${name}\u0000${c.name}`, jumps);
       return rules;
     };
     /**
@@ -1357,7 +1363,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
           if (rule) return rule;
           const one: Rule[] = [];
           // Problems of a single line are the full parse's to report (`problems` parses every chain).
-          parseLine(c, scratchOf(c, one), one, texts[i], starts[i] ?? 0, []);
+          parseLine(c, one, texts[i], starts[i] ?? 0, []);
           // The line is one indexLine read, so it is one rule; were it not, the chain's full parse answers.
           rule = one.length === 1 ? checkJump(one[0], []) : rulesOf(c)[i];
           parsed[i] = rule;
