@@ -80,8 +80,6 @@ export const newParseMemo = (): ParseMemo => ({ rules: new Map(), shapes: new Ma
 
 /** A chain name that tokenizes as itself (no quote, backslash, `!` or leading `-`). */
 const PLAIN_CHAIN = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$/;
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const IPV4_PORT = /^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
 
 /** A word of a line that another line of its shape may have otherwise: what it is, and where it ends in the line. */
 interface ShapeWord {
