@@ -53,6 +53,32 @@ export function ifaceAddress(text: string): InterfaceAddress | undefined {
 const routeText = (to: string, via: string | undefined, dev: string): string =>
   `${to}${via ? ` via ${via}` : ''} dev ${dev}`;
 
+/**
+ * The default route through each of the node's bridge addresses, as its pods have it: the same for every pod of the
+ * node, so made once per node (a trace reaches a new pod per endpoint of a Service) and shared, as routes are.
+ */
+const GATEWAY_ROUTES = new WeakMap<Node, readonly DpRoute[]>();
+function gatewayRoutesOf(node: Node): readonly DpRoute[] {
+  let routes = GATEWAY_ROUTES.get(node);
+  if (routes) return routes;
+  const made: DpRoute[] = [];
+  for (const gw of node.bridge?.addresses ?? []) {
+    const g = ifaceAddress(gw);
+    if (!g) continue;
+    const to = 'default';
+    made.push({
+      to,
+      prefix: defaultPrefix(g.family),
+      via: g.address,
+      dev: 'eth0',
+      kind: 'gateway',
+      text: routeText(to, g.address, 'eth0'),
+    });
+  }
+  GATEWAY_ROUTES.set(node, (routes = made));
+  return routes;
+}
+
 /** Whether the `ipMasq: true` chain masquerades a pod of `node` sending to `dest`: everything leaving the pod subnet. */
 export function ipMasqMasquerades(node: Node, dest: Address): boolean {
   return (
@@ -202,19 +228,7 @@ export const BRIDGE_PLUGIN: CniPlugin = {
   },
   wirePod(node, _pod, addresses) {
     const routes: DpRoute[] = [];
-    for (const gw of node.bridge?.addresses ?? []) {
-      const g = ifaceAddress(gw);
-      if (!g || !addresses.some((a) => a.family === g.family)) continue;
-      const to = 'default';
-      routes.push({
-        to,
-        prefix: defaultPrefix(g.family),
-        via: g.address,
-        dev: 'eth0',
-        kind: 'gateway',
-        text: routeText(to, g.address, 'eth0'),
-      });
-    }
+    for (const r of gatewayRoutesOf(node)) if (addresses.some((a) => a.family === r.prefix.family)) routes.push(r);
     return { routes };
   },
   masquerade(node, pods, t) {

@@ -74,10 +74,14 @@ const LO: DpInterface = {
 function connectedRoutes(ifaces: readonly DpInterface[]): DpRoute[] {
   // A plain loop: a node's interfaces include a host veth per pod (no addresses), and filter/flatMap made two
   // arrays for each of them.
+  // Indexed loops, too: a trace builds a new pod's namespace per endpoint, in code too cold to be optimised, where a
+  // for-of made an object per step.
   const out: DpRoute[] = [];
-  for (const i of ifaces) {
+  for (let k = 0; k < ifaces.length; k++) {
+    const i = ifaces[k];
     if (i.kind === 'loopback') continue;
-    for (const x of i.addresses) {
+    for (let j = 0; j < i.addresses.length; j++) {
+      const x = i.addresses[j];
       if (x.family === 4 && x.length === 32) continue;
       const route = connectedRoute(i.name, x);
       if (route) out.push(route);

@@ -29,11 +29,15 @@ function localDevices(ns: Netns): ReadonlyMap<string, DpInterface> {
   let m = LOCALS.get(ns);
   if (!m) {
     const byAddress = new Map<string, DpInterface>();
-    for (const i of ns.interfaces)
-      for (const x of i.addresses) {
-        const key = keyOfInterfaceAddress(x);
+    // Indexed loops: once per namespace a trace meets (a new pod per endpoint), where a for-of made an object per step.
+    const interfaces = ns.interfaces;
+    for (let k = 0; k < interfaces.length; k++) {
+      const i = interfaces[k];
+      for (let j = 0; j < i.addresses.length; j++) {
+        const key = keyOfInterfaceAddress(i.addresses[j]);
         if (key !== undefined && !byAddress.has(key)) byAddress.set(key, i);
       }
+    }
     LOCALS.set(ns, (m = byAddress));
   }
   return m;
@@ -68,7 +72,9 @@ type Table = Pick<Netns, 'routes' | 'implied'>;
 /** Longest-prefix match in the main table (host-gw's implied routes included); among equal prefixes the first one wins. */
 export function lookupRoute(ns: Table, dst: Address): DpRoute | undefined {
   let best: DpRoute | undefined;
-  for (const r of ns.routes) {
+  const routes = ns.routes;
+  for (let k = 0; k < routes.length; k++) {
+    const r = routes[k];
     if (!prefixContainsAddress(r.prefix, dst)) continue;
     if (!best || r.prefix.length > best.prefix.length) best = r;
   }

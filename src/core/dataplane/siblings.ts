@@ -47,7 +47,8 @@ export class SiblingAnswers<C> {
   answer(key: string | undefined, packet: FilterPacket, ctx: C): FilterResult | undefined {
     const list = key === undefined ? undefined : this.kept.get(key);
     if (list)
-      for (const a of list)
+      for (let k = 0; k < list.length; k++) {
+        const a = list[k];
         if (a.answersAlike(packet, ctx))
           return {
             outcomes: a.result.outcomes.map((o) => ({
@@ -59,6 +60,7 @@ export class SiblingAnswers<C> {
               problems: o.problems,
             })),
           };
+      }
     return undefined;
   }
 

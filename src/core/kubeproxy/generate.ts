@@ -137,7 +137,12 @@ class Measured implements GeneratedRun {
     if (this.lines) return this.lines;
     kubeProxyWork.serviceChains++;
     const out: string[] = [];
-    for (const port of this.ports) for (const l of this.source?.(port).rules.get(this.chain) ?? []) out.push(l);
+    // Indexed loops: a trace reads the chains of each Service it enters once, in code too cold to be optimised, where
+    // a for-of made an object per line.
+    for (let k = 0; k < this.ports.length; k++) {
+      const lines = this.source?.(this.ports[k]).rules.get(this.chain) ?? [];
+      for (let i = 0; i < lines.length; i++) out.push(lines[i]);
+    }
     return (this.lines = out);
   }
 }
@@ -244,9 +249,11 @@ class TableText {
     // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
     // (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines per node.
     const words = ['-A', chain];
-    for (const a of args) {
+    // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
+    for (let k = 0; k < args.length; k++) {
+      const a = args[k];
       if (typeof a === 'string') words.push(a);
-      else for (const x of a) words.push(x);
+      else for (let i = 0; i < a.length; i++) words.push(a[i]);
     }
     this.push(chain, words.join(' '));
   }

@@ -298,7 +298,8 @@ export function siblingAnswersAlike(
   sibling: SiblingFields,
   ctx: EvalContext,
 ): boolean {
-  for (const q of questions) {
+  for (let k = 0; k < questions.length; k++) {
+    const q = questions[k];
     if (q.kind === 'index') {
       if (rulesForDestination(q.index, sibling.dst) !== q.answer) return false;
       continue;
@@ -516,7 +517,8 @@ function ruleDecision(
 ): Decision {
   let kept = DECISIONS_OF.get(rule);
   if (!kept) DECISIONS_OF.set(rule, (kept = []));
-  for (const d of kept) {
+  for (let k = 0; k < kept.length; k++) {
+    const d = kept[k];
     if (
       d.action === action &&
       d.effect === effect &&
@@ -678,7 +680,9 @@ function runStretch(
 /** Side effects of `-m recent --set/--remove` once the rule matched. */
 function recordRecent(rule: Rule, state: State): State {
   let recentSet = state.recentSet;
-  for (const m of rule.matches) {
+  const matches = rule.matches;
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k];
     if (m.kind !== 'recent' || m.negated) continue;
     const address = m.side === 'rsource' ? state.packet.src : state.packet.dst;
     if (m.command === 'set' || m.command === 'update') {
@@ -917,7 +921,8 @@ function applyTarget(
       }
       const sub = runFrom(env, target, 0, decideAt(s, at, label, t.kind, t.chain), [...stack, t.chain]);
       const branches: Branch[] = [];
-      for (const b of sub) {
+      for (let k = 0; k < sub.length; k++) {
+        const b = sub[k];
         if (b.end.kind === 'verdict') branches.push(b);
         else if (t.kind === 'goto') branches.push({ state: b.state, end: RETURN });
         else branches.push(...runFrom(env, chain, index + 1, b.state, stack));
@@ -941,12 +946,18 @@ function hex(n: number): string {
 
 type MatchResult =
   { readonly kind: 'yes' } | { readonly kind: 'no' } | { readonly kind: 'maybe'; readonly probability: number };
+const MATCHED: MatchResult = { kind: 'yes' };
+const NOT_MATCHED: MatchResult = { kind: 'no' };
 
 /** All deterministic matches first (any failure means no match); then the statistic ones give a probability. */
 function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
   let probability = 1;
   const recorder = env.recorder;
-  for (const m of rule.matches) {
+  // Indexed loops and the two plain answers made once: this runs for every rule a packet reaches, much of it in code
+  // a trace runs too seldom to be optimised, where a for-of loop makes an object per step.
+  const matches = rule.matches;
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k];
     if (m.kind === 'statistic') continue;
     const yes = matchOne(env.ctx, m, state.packet, state.conntrack, state.recentSet);
     if (recorder) {
@@ -954,18 +965,19 @@ function evaluateMatches(env: Env, rule: Rule, state: State): MatchResult {
       if (m.kind === 'recent') recorder.alike = false;
       else if (readsSiblingFields(m)) recordMatch(recorder, m, state.packet, yes);
     }
-    if (yes === m.negated) return { kind: 'no' };
+    if (yes === m.negated) return NOT_MATCHED;
   }
-  for (const m of rule.matches) {
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k];
     if (m.kind !== 'statistic') continue;
     const p = m.mode === 'random' ? m.probability : 1 / m.every;
     probability *= m.negated ? 1 - p : p;
   }
   const policy = env.ctx.random ?? 'branch';
-  if (probability >= 1) return { kind: 'yes' };
-  if (probability <= 0) return { kind: 'no' };
-  if (policy === 'match') return { kind: 'yes' };
-  if (policy === 'nomatch') return { kind: 'no' };
+  if (probability >= 1) return MATCHED;
+  if (probability <= 0) return NOT_MATCHED;
+  if (policy === 'match') return MATCHED;
+  if (policy === 'nomatch') return NOT_MATCHED;
   return { kind: 'maybe', probability };
 }
 

@@ -80,8 +80,6 @@ export const newParseMemo = (): ParseMemo => ({ rules: new Map(), shapes: new Ma
 
 /** A chain name that tokenizes as itself (no quote, backslash, `!` or leading `-`). */
 const PLAIN_CHAIN = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$/;
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const IPV4_PORT = /^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
 
 /** A word of a line that another line of its shape may have otherwise: what it is, and where it ends in the line. */
 interface ShapeWord {
@@ -105,33 +103,78 @@ interface ShapeTemplate {
  * The shape of an `-A` line written word by word (single spaces, no quote, backslash or tab, which the tokenizer
  * reads otherwise): the line with its chain's name, the user chain it jumps to (its last word, after `-j`) and the
  * IPv4 addresses after `-s`, `-d` and `--to-destination` left out, their lengths kept. Undefined for other lines.
+ * Read in one pass over the line's text: a trace that enters a Service shapes each of its lines once, and splitting
+ * a line into its words to join them again made the most garbage of that.
  */
 function lineShape(raw: string): LineShape | undefined {
   if (!raw.startsWith('-A ') || /["'\\\t]| {2}| $/.test(raw)) return undefined;
-  const parts = raw.split(' ');
   const words: ShapeWord[] = [];
-  let end = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const w = parts[i];
-    end += w.length + (i ? 1 : 0);
-    const before = parts[i - 1];
+  let key = '';
+  // Where the text not yet in the key starts, and where the word before the one read starts and ends.
+  let copied = 0;
+  let beforeStart = -1;
+  let beforeEnd = -1;
+  for (let start = 0, i = 0; start <= raw.length; i++) {
+    const space = raw.indexOf(' ', start);
+    const end = space < 0 ? raw.length : space;
+    const last = space < 0;
     const kind: ShapeWord['kind'] | undefined =
       i === 1
         ? 'chain'
-        : i === parts.length - 1 && before === '-j'
+        : last && wordIs(raw, beforeStart, beforeEnd, '-j')
           ? 'jump'
-          : (before === '-s' || before === '-d') && IPV4.test(w)
+          : (wordIs(raw, beforeStart, beforeEnd, '-s') || wordIs(raw, beforeStart, beforeEnd, '-d')) &&
+              isIpv4(raw, start, end, false)
             ? 'address'
-            : before === '--to-destination' && IPV4_PORT.test(w)
+            : wordIs(raw, beforeStart, beforeEnd, '--to-destination') && isIpv4(raw, start, end, true)
               ? 'nat'
               : undefined;
-    if (kind === undefined) continue;
-    if ((kind === 'chain' || kind === 'jump') && (!PLAIN_CHAIN.test(w) || TARGET_OPTIONS[w] !== undefined))
-      return undefined;
-    words.push({ kind, word: w, end });
-    parts[i] = `\u0000${kind}${w.length}`;
+    if (kind !== undefined) {
+      const w = raw.slice(start, end);
+      if ((kind === 'chain' || kind === 'jump') && (!PLAIN_CHAIN.test(w) || TARGET_OPTIONS[w] !== undefined))
+        return undefined;
+      words.push({ kind, word: w, end });
+      key += raw.slice(copied, start) + shapeMark(kind, end - start);
+      copied = end;
+    }
+    beforeStart = start;
+    beforeEnd = end;
+    start = end + 1;
   }
-  return { key: parts.join(' '), words };
+  return { key: copied < raw.length ? key + raw.slice(copied) : key, words };
+}
+
+/** Whether `raw` from `start` to `end` is `word`. */
+function wordIs(raw: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && raw.startsWith(word, start);
+}
+
+/** Whether `raw` from `start` to `end` is an IPv4 address of four dotted groups of 1-3 digits (and a port, if `port`). */
+function isIpv4(raw: string, start: number, end: number, port: boolean): boolean {
+  let at = start;
+  for (let group = 0; group < 4; group++) {
+    if (group > 0) {
+      if (raw.charCodeAt(at) !== 46 /* . */) return false;
+      at++;
+    }
+    const from = at;
+    while (at < end && at - from < 4 && isDigit(raw.charCodeAt(at))) at++;
+    if (at === from || at - from > 3) return false;
+  }
+  if (at === end) return true;
+  if (!port || raw.charCodeAt(at) !== 58 /* : */) return false;
+  const from = ++at;
+  while (at < end && isDigit(raw.charCodeAt(at))) at++;
+  return at === end && at - from >= 1 && at - from <= 5;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** What stands in a shape's key for a word of `kind` and `length` characters: made once per kind and length. */
+const SHAPE_MARKS: Record<ShapeWord['kind'], string[]> = { chain: [], jump: [], address: [], nat: [] };
+function shapeMark(kind: ShapeWord['kind'], length: number): string {
+  const marks = SHAPE_MARKS[kind];
+  return (marks[length] ??= `\u0000${kind}${length}`);
 }
 
 /**
@@ -1202,14 +1245,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     if (!byShape) memo.shapes.set(name, (byShape = new Map()));
     const shapes = byShape;
     /** One `-A` line of `c` parsed into `list` (through the memo), as the eager parse with a memo would. */
-    const parseLine = (
-      c: MutableChain,
-      scratch: MutableTable,
-      list: Rule[],
-      raw: string,
-      lineStart: number,
-      problems: Problem[],
-    ): void => {
+    const parseLine = (c: MutableChain, list: Rule[], raw: string, lineStart: number, problems: Problem[]): void => {
       const seen = known.get(raw);
       if (seen && seen.rule.chain === c.name) {
         list.push(placeRule(seen.rule, file, lineStart));
@@ -1225,7 +1261,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         return;
       }
       const before = problems.length;
-      const rule = parseCommand(scratch, raw, lineStart, span, problems);
+      const rule = parseCommand(scratchOf(c, list), raw, lineStart, span, problems);
       if (rule && problems.length === before) {
         const template = moveRule(rule, MEMO_FILE, -lineStart);
         known.set(raw, { rule: template, at: 0 });
@@ -1234,7 +1270,8 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
         list[list.length - 1] = placeRule(template, file, lineStart);
       }
     };
-    // One chain at a time: parseCommand adds the rule to this stand-in of the table.
+    // One line at a time: parseCommand adds the rule to this stand-in of the table, whose chain's rules are the list
+    // being parsed. Made only for a line parsed in full (most come from the memo), not once per chain.
     const scratchOf = (c: MutableChain, list: Rule[]): MutableTable => ({
       name,
       span: t.span,
@@ -1262,22 +1299,34 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
     };
     singles.set(name, (c, raw, lineStart) => {
       const one: Rule[] = [];
-      parseLine(c, scratchOf(c, one), one, raw, lineStart, []);
+      parseLine(c, one, raw, lineStart, []);
       return one.length === 1 ? checkJump(one[0], []) : undefined;
     });
     const rulesOf = (c: MutableChain): readonly Rule[] => {
       let rules = parsedChains.get(c.name);
       if (rules) return rules;
       const problems: Problem[] = [];
-      const { texts, starts } = linesOf(lt.ruleLines.get(c.name));
       const list: Rule[] = [];
-      const scratch = scratchOf(c, list);
-      for (let i = 0; i < texts.length; i++) parseLine(c, scratch, list, texts[i], starts[i] ?? 0, problems);
+      // The chain's runs read in place (a trace parses each chain of a Service it enters: no list of its lines and
+      // their offsets is made first).
+      const segments = lt.ruleLines.get(c.name);
+      if (segments !== undefined) {
+        const runs: readonly Segment[] = isSegmentList(segments) ? segments : [segments];
+        for (let k = 0; k < runs.length; k++) {
+          const lines = runs[k].lines;
+          let at = runs[k].start;
+          for (let i = 0; i < lines.length; i++) {
+            parseLine(c, list, lines[i], at, problems);
+            at += lines[i].length + 1;
+          }
+        }
+      }
       const jumps: Problem[] = [];
       rules = list.map((rule) => checkJump(rule, jumps));
       parsedChains.set(c.name, rules);
-      lineProblems.set(`${name}\u0000${c.name}`, problems);
-      jumpProblems.set(`${name}\u0000${c.name}`, jumps);
+      // Kept only when there are some: a reader finds none where none is kept.
+      if (problems.length) lineProblems.set(`${name}\u0000${c.name}`, problems);
+      if (jumps.length) jumpProblems.set(`${name}\u0000${c.name}`, jumps);
       return rules;
     };
     /**
@@ -1312,7 +1361,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
           if (rule) return rule;
           const one: Rule[] = [];
           // Problems of a single line are the full parse's to report (`problems` parses every chain).
-          parseLine(c, scratchOf(c, one), one, texts[i], starts[i] ?? 0, []);
+          parseLine(c, one, texts[i], starts[i] ?? 0, []);
           // The line is one indexLine read, so it is one rule; were it not, the chain's full parse answers.
           rule = one.length === 1 ? checkJump(one[0], []) : rulesOf(c)[i];
           parsed[i] = rule;

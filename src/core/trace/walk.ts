@@ -502,7 +502,10 @@ function deviceNamed(n: Netns, name: string | undefined): DpInterface | undefine
   let m = DEVICES.get(n);
   if (!m) {
     m = new Map();
-    for (const i of n.interfaces) if (!m.has(i.name)) m.set(i.name, i);
+    // Indexed: once per namespace a trace meets (a new pod per endpoint), where a for-of made an object per device.
+    const interfaces = n.interfaces;
+    for (let k = 0; k < interfaces.length; k++)
+      if (!m.has(interfaces[k].name)) m.set(interfaces[k].name, interfaces[k]);
     DEVICES.set(n, m);
   }
   return m.get(name);
@@ -926,7 +929,8 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     prevDecisions = ds;
     const pkt = packetAfter(s.pkt, out.packet);
     let nat = s.nat;
-    for (const r of out.nat) {
+    for (let k = 0; k < out.nat.length; k++) {
+      const r = out.nat[k];
       const before = tupleOf(s.pkt);
       const ev: NatEvent = {
         type: r.type,
@@ -1037,10 +1041,12 @@ function hookThen(
   // A loop, not flatMap: most hooks end in one outcome, whose paths are passed on as they are.
   const ends = runHook(env, s, n, hook, o);
   let out: Finished[] | undefined;
-  for (const e of ends) {
+  // Indexed loops: a for-of makes an object per step in code not yet optimised (a trace's first-time paths).
+  for (let k = 0; k < ends.length; k++) {
+    const e = ends[k];
     const paths = e.verdict === 'ACCEPT' ? then(e.state) : blocked(e, n, hook);
-    if (!out) out = ends.length === 1 ? paths : [...paths];
-    else for (const p of paths) out.push(p);
+    if (!out) out = ends.length === 1 ? paths : paths.slice();
+    else for (let j = 0; j < paths.length; j++) out.push(paths[j]);
   }
   return out ?? [];
 }

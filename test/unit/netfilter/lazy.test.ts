@@ -133,6 +133,33 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     assert.ok((memo.shapes.get('nat')?.size ?? 0) > 0, 'the memo keeps the shapes it read');
   });
 
+  it('takes from a shape only the words that are whole IPv4 addresses, as the parse reads them', () => {
+    // Words that look almost like addresses (a fourth digit in a group, three groups, a port of six digits, a prefix
+    // length) are part of a line's shape, not left out of it: each of these lines reads as parsed, after one of the
+    // same length and words that is an address.
+    const text = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-SEP-AAAA - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+      '-A PREROUTING -j KUBE-SEP-AAAA',
+      '-A KUBE-SEP-AAAA -s 10.1.0.1 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -s 1000.1.0.1 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -s 10.100.01 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -s 10.1.0.1/32 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -s 10.1.0.2/32 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -d 10.1.0.3 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.1:80',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.2:81',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.1:123456',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.1:',
+      '-A KUBE-SEP-AAAA -m tcp -p tcp -j DNAT --to-destination 10.1.0.1.2',
+      'COMMIT',
+      '',
+    ].join('\n');
+    assert.equal(same(text), 'lazy');
+  });
+
   it('parses a chain only when it is read', () => {
     const text = '*nat\n:PREROUTING ACCEPT [0:0]\n:X - [0:0]\n-A PREROUTING -j X\n-A X -j ACCEPT\nCOMMIT\n';
     const r = parseIptablesLinesLazily(text.split('\n'), 'f', newParseMemo())!;
