@@ -98,8 +98,8 @@ export interface WorkCounters {
   serviceLinesMeasured: number;
   /**
    * YAML texts parsed whole (src/core/syntax/yaml.ts `parseYamlFile`): a file, or YAML embedded in one (a CNI
-   * config). Loading a topology looks into a file that says `include` for its includes; the command that loaded
-   * it then analyses that parse instead of making another (src/core/workspace/parse-once.ts).
+   * config). Loading a topology looks into a NetPath document that says `include` for its includes; the command that
+   * loaded it then analyses that parse instead of making another (src/core/workspace/parse-once.ts).
    */
   yamlTextsParsed: number;
   /**

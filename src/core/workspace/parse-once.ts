@@ -1,9 +1,7 @@
 /**
- * One command's parses, kept between loading a topology and analysing it. The loader parses a file that says
- * `include` to find its includes (a NetPath document's `include:`, or only the word in a ConfigMap's nginx
- * config), and the analysis parsed the same text again: a cluster dump that mentions `include` anywhere cost a
- * second parse of the whole file. Made per command, like the CLI's read-once host: a kept parse is of one text,
- * and a file's text can change between commands.
+ * One command's parses, kept between loading a topology and analysing it. The loader parses a NetPath document that
+ * says `include` to find its includes, and grouping, loading and the analysis each parsed it again. Made per command,
+ * like the CLI's read-once host: a kept parse is of one text, and a file's text can change between commands.
  */
 import type { SourceFile } from '../model/types';
 import { parseYamlFile, type ParsedFile } from '../syntax/yaml';
