@@ -1,6 +1,7 @@
 /**
  * One measurement of `npm run bench`'s scale section, in a process of its own so its peak memory is its own.
- * Prints one JSON object on stdout.
+ * Prints one JSON object on stdout. `npm run bench` runs it bundled, as `netpath` ships (bench/scale.ts); through tsx it
+ * runs the same code a little slower in its first second (each module's exports are getters until inlined):
  *
  *   node --import tsx bench/scale-child.ts js-yaml <file>   js-yaml's loadAll of the file
  *   node --import tsx bench/scale-child.ts lint <file>      what `netpath lint --format json <file>` does
