@@ -33,7 +33,7 @@ import {
 } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
-import type { ChainLayout } from '../netfilter/parse';
+import type { ChainLayout, DeferredLines } from '../netfilter/parse';
 import { work } from '../work';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
@@ -225,6 +225,69 @@ function skimmedEndpointRulesChars(
   return chars;
 }
 
+/** The words a line has after `-A CHAIN`, as written (lists flattened in place when it is joined). */
+type LineArgs = readonly (string | readonly string[])[];
+
+/** Service ports being written (a port's lines are counted as written text: see `work.serviceLinesWritten`). */
+let servicePortsWriting = 0;
+
+/**
+ * The lines Service ports wrote, in a skim, to a chain of the table's own (KUBE-SERVICES, KUBE-NODEPORTS,
+ * KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL): kept as each line's words and length, its text joined when read.
+ * Every packet crosses KUBE-SERVICES, so a trace looks it up (through its index: the words say where each line goes)
+ * and needs its positions, but only a packet to a Service reaches one of these lines (a lint's probes to pods reach
+ * none of the 10,000s of a large cluster).
+ */
+class DeferredRun implements GeneratedRun, DeferredLines {
+  count = 0;
+  /** Characters of its lines, each with its newline. */
+  chars = 0;
+  /** Per line: its words and its characters. */
+  private readonly words: LineArgs[] = [];
+  private readonly lengths: number[] = [];
+  private lines: string[] | undefined = undefined;
+  constructor(readonly chain: string) {}
+  add(args: LineArgs, chars: number): void {
+    this.words.push(args);
+    this.lengths.push(chars);
+    this.count++;
+    this.chars += chars;
+  }
+  argsOf(i: number): LineArgs {
+    return this.words[i];
+  }
+  charsOf(i: number): number {
+    return this.lengths[i];
+  }
+  /** Line `i`, joined when first read (the run's every line once the whole run is). */
+  lineAt(i: number): string {
+    if (this.lines) return this.lines[i];
+    work.serviceLinesWritten++;
+    return joinLine(this.chain, this.words[i]);
+  }
+  get rules(): readonly string[] {
+    if (this.lines) return this.lines;
+    work.serviceLinesWritten += this.count;
+    return (this.lines = this.words.map((args) => joinLine(this.chain, args)));
+  }
+}
+
+/**
+ * The line `-A CHAIN` and its words, joined once into a flat string: appending word by word made a chain of string
+ * pieces that every later reader (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines
+ * per node.
+ */
+function joinLine(chain: string, args: LineArgs): string {
+  const words = ['-A', chain];
+  // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (typeof a === 'string') words.push(a);
+    else for (let i = 0; i < a.length; i++) words.push(a[i]);
+  }
+  return words.join(' ');
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -233,6 +296,13 @@ class TableText {
   readonly measured = new Map<string, Measured>();
   /** The Service port being written, when this table measures its Service chains. */
   port: number | undefined;
+  /**
+   * Whether the Service port being written keeps its lines of the table's own chains unwritten, while no other line is
+   * in the chain before them (a skim: see {@link DeferredRun}).
+   */
+  defers = false;
+  /** Those lines, per chain: they come before the chain's written ones. */
+  readonly deferred = new Map<string, DeferredRun>();
   chain(name: string): void {
     if (this.rules.has(name) || this.measured.has(name)) return;
     this.chains.push(name);
@@ -246,16 +316,21 @@ class TableText {
       this.measure(chain, lineChars(chain, args), this.port);
       return;
     }
-    // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
-    // (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines per node.
-    const words = ['-A', chain];
-    // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
-    for (let k = 0; k < args.length; k++) {
-      const a = args[k];
-      if (typeof a === 'string') words.push(a);
-      else for (let i = 0; i < a.length; i++) words.push(a[i]);
+    if (this.defers && this.port !== undefined && !this.rules.get(chain)?.length) {
+      let run = this.deferred.get(chain);
+      if (!run) {
+        run = new DeferredRun(chain);
+        this.deferred.set(chain, run);
+        if (!this.rules.has(chain)) {
+          this.chains.push(chain);
+          this.rules.set(chain, []);
+        }
+      }
+      run.add(args, lineChars(chain, args));
+      return;
     }
-    this.push(chain, words.join(' '));
+    if (servicePortsWriting) work.serviceLinesWritten++;
+    this.push(chain, joinLine(chain, args));
   }
   push(chain: string, line: string): void {
     let list = this.rules.get(chain);
@@ -838,6 +913,13 @@ function tableLines(
       else plainDecls.push({ name: c, declAt });
       declAt += c.length + 10;
     }
+    // The Service ports' lines a skim kept unwritten come first (see DeferredRun); walked, not laid out.
+    const deferred = t.deferred.get(c);
+    if (deferred?.count) {
+      runs.push(deferred);
+      runAt += deferred.chars;
+      mixed = true;
+    }
     if (list?.length) {
       runs.push({ chain: c, rules: list });
       plainRuns.push({ chain: c, rules: list, at: runAt });
@@ -929,13 +1011,27 @@ function skimmedLines(
   let declAt = 0;
   let runAt = 0;
   const plainDecls: { name: string; declAt: number }[] = [];
-  const plainRuns: { chain: string; rules: readonly string[]; at: number }[] = [];
+  const plainRuns: ChainLayout['plainRuns'][number][] = [];
   /** Where each kind's block of declarations and of lines starts. */
   const blocks = new Map<string, { declAt: number; runAt: number }>();
   const place = (name: string, user: boolean): void => {
     if (user) {
       plainDecls.push({ name, declAt });
       declAt += name.length + 10;
+    }
+    // The Service ports' lines kept unwritten first (see DeferredRun), placed by their count and length.
+    const deferred = t.deferred.get(name);
+    if (deferred?.count) {
+      plainRuns.push({
+        chain: name,
+        get rules() {
+          return deferred.rules;
+        },
+        count: deferred.count,
+        deferred,
+        at: runAt,
+      });
+      runAt += deferred.chars;
     }
     const list = t.rules.get(name);
     if (!list?.length) return;
@@ -1349,7 +1445,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const svcComment = (spn: string, endpoint?: string): readonly string[] =>
     largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
+  /** Writes Service port `sp`'s lines (its lines written out as text are counted: see `work.serviceLinesWritten`). */
   const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
+    servicePortsWriting++;
+    try {
+      writeServicePortLines(sp, nat, filter);
+    } finally {
+      servicePortsWriting--;
+    }
+  };
+  const writeServicePortLines = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
     const { svc, port, clusterIP } = sp;
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
@@ -1829,9 +1934,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   // The first generation for these Services skims their ports (see SkimTable); a node with other lines after it
   // writes them with their names, kept for the nodes after it.
   nat.skimming = !byServices?.size && skimmable(servicePorts);
+  // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
+  nat.defers = filter.defers = nat.skimming;
   for (const [k, sp] of servicePorts.entries()) {
     nat.port = k;
     if (nat.skimming) {
+      filter.port = k;
       writeServicePort(sp, nat, filter);
       continue;
     }
@@ -1855,7 +1963,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     writeServicePort(sp, recording, new RecordingTable(filter, 0, log));
     perService.set(key, log);
   }
-  nat.port = undefined;
+  nat.port = filter.port = undefined;
+  nat.defers = filter.defers = false;
   /** Service port `k`'s lines, written again (its Service chains' text, when one is read). */
   const portLines = (k: number): TableText => {
     const natAgain = new TableText();
@@ -1941,12 +2050,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       writeServicePort(sp, full, scratch);
     }
     full.port = undefined;
-    // The other chains' lines are the skim's (the same lines, and those written after the Service ports).
+    // The other chains' lines are the skim's (the same lines, and those written after the Service ports), after the
+    // Service ports' lines the skim kept unwritten (written here).
     for (const c of nat.chains) {
       const list = nat.rules.get(c);
       if (!list) continue;
       if (!full.rules.has(c) && !full.measured.has(c)) full.chains.push(c);
-      full.rules.set(c, list);
+      full.rules.set(c, nat.deferred.has(c) ? [...(full.rules.get(c) ?? []), ...list] : list);
     }
     return tableLines(full, NAT_BUILTINS, portLines);
   };
