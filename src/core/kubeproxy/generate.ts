@@ -1880,30 +1880,36 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
   // What a Service port's lines depend on besides the Service itself: replay them when all of it is the same.
   const common = `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${largeCluster}`;
-  const keys = servicePorts.map((sp) => {
-    const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
-    return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${
-      local
-        ? sp.eps
-            .filter((e) => e.local)
-            .map((e) => e.text)
-            .join(',')
-        : ''
-    }`;
-  });
-  // Everything else the output depends on: when it is all the same as on a node done before, so are the lines.
-  const whole = memo
+  // Made only for a generation that replays ports or looks for an output: a skim (the first for these Services) does
+  // neither, and has 10,000s of ports at Kubernetes' limits.
+  let portKeys: string[] | undefined;
+  const keys = (): string[] =>
+    (portKeys ??= servicePorts.map((sp) => {
+      const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
+      return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${
+        local
+          ? sp.eps
+              .filter((e) => e.local)
+              .map((e) => e.text)
+              .join(',')
+          : ''
+      }`;
+    }));
+  let byServices = memo?.outputs.get(input.services);
+  if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+  // Everything else the output depends on: when it is all the same as on a node done before, so are the lines. The
+  // first generation for these Services has no output to find, and keeps its own under its node's key (which says the
+  // same of the node: see nodeKey).
+  const whole = byServices?.size
     ? [
         common,
         mark,
         input.masqueradeRandomFully,
         input.conntrackTCPLiberal,
         matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
-        ...keys,
+        ...keys(),
       ].join('\n')
-    : '';
-  let byServices = memo?.outputs.get(input.services);
-  if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+    : undefined;
   let learnt = known;
   if (memo && !learnt) {
     const localByNode = new Map<string, string[]>();
@@ -1926,7 +1932,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     perFamily.set(family, learnt);
   }
   const ownKey = learnt ? `node:${nodeKey(learnt)}` : undefined;
-  const done = byServices?.get(whole);
+  const done = whole !== undefined ? byServices?.get(whole) : undefined;
   if (done) {
     if (ownKey !== undefined) byServices?.set(ownKey, done);
     return done;
@@ -1945,7 +1951,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
     const perService = memo?.blocks.get(sp.svc) ?? new Map<string, Readonly<OpLog>>();
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
-    const key = keys[k];
+    const key = keys()[k];
     const ops = memo ? perService.get(key) : undefined;
     // The Service chains this port declares and writes are measured (see Measured), whichever way they are written.
     nat.port = k;
@@ -2076,7 +2082,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         })
       : tableLines(nat, NAT_BUILTINS, portLines),
   };
-  byServices?.set(whole, out);
+  if (whole !== undefined) byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);
   return out;
 }

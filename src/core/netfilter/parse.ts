@@ -1175,7 +1175,7 @@ export function indexLine(
     if (raw.charCodeAt(at) !== 32) return undefined;
     at++;
   }
-  return indexWords(raw.slice(at).split(' '), table, chains);
+  return indexWords(raw.slice(at).split(' '), 0, table, chains);
 }
 
 /**
@@ -1199,14 +1199,11 @@ export function indexArgs(
     if (flat.length === 4 || !plainComment(flat[3])) return undefined;
     from = 4;
   }
-  const words: string[] = [];
   for (let k = from; k < flat.length; k++) {
-    const w = flat[k];
     // Split as the line's reader splits them (a word with a space in it is two of the line's words).
-    if (w.includes(' ')) for (const part of w.split(' ')) words.push(part);
-    else words.push(w);
+    if (flat[k].includes(' ')) return indexWords(flat.slice(from).join(' ').split(' '), 0, table, chains);
   }
-  return indexWords(words, table, chains);
+  return indexWords(flat, from, table, chains);
 }
 
 /**
@@ -1219,9 +1216,10 @@ function plainComment(word: string): boolean {
   return !word.includes(' ') && !SPECIAL.test(word);
 }
 
-/** The words of a line after its chain and comment, as {@link indexLine} reads them. */
+/** The words of a line after its chain and comment (from `words[from]`), as {@link indexLine} reads them. */
 function indexWords(
   words: readonly string[],
+  from: number,
   table: TableName,
   chains: ReadonlyMap<string, { readonly builtin: boolean }>,
 ): string | number | undefined {
@@ -1229,7 +1227,7 @@ function indexWords(
   let negated = false;
   let dst: string | undefined;
   let port: number | undefined;
-  for (let k = 0; k < words.length;) {
+  for (let k = from; k < words.length;) {
     const w = words[k];
     if (w === '' || SPECIAL.test(w)) return undefined;
     if (w === '!') {
