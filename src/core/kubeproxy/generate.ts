@@ -1512,14 +1512,15 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
     const proto = ['-m', protocol, '-p', protocol];
 
-    // Capture the cluster IP.
+    // Capture the cluster IP. Its comment is the masquerade line's too: made once per port (10,000s of them).
+    const clusterIPComment = hasInternal ? q(`${spn} cluster IP`) : '';
     if (hasInternal)
       nat.add(
         KUBE_SERVICES,
         '-m',
         'comment',
         '--comment',
-        q(`${spn} cluster IP`),
+        clusterIPComment,
         proto,
         '-d',
         clusterIP,
@@ -1685,16 +1686,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
     if (hasInternal) {
-      const args = [
-        '-m',
-        'comment',
-        '--comment',
-        q(`${spn} cluster IP`),
-        ...proto,
-        '-d',
-        clusterIP,
-        ...dport(port.port),
-      ];
+      const args = ['-m', 'comment', '--comment', clusterIPComment, ...proto, '-d', clusterIP, ...dport(port.port)];
       if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
       else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
     }
