@@ -113,6 +113,13 @@ export interface WorkCounters {
    * `tallyEndpoints`), so they are listed when a trace enters a Service or a reader wants the chains' names.
    */
   endpointsListed: number;
+  /**
+   * Lines kube-proxy's iptables-mode generator wrote out as text while writing a Service port (its KUBE-SERVICES,
+   * KUBE-NODEPORTS... lines and its own chains'): a skim keeps the lines of the chains every packet crosses as their
+   * words and lengths (src/core/kubeproxy/generate.ts `DeferredRun`), so none is written until a packet reaches one,
+   * a trace enters a Service or the text is read.
+   */
+  serviceLinesWritten: number;
 }
 
 export const work: WorkCounters = {
@@ -139,6 +146,7 @@ export const work: WorkCounters = {
   yamlTextsParsed: 0,
   spansMade: 0,
   endpointsListed: 0,
+  serviceLinesWritten: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -167,6 +175,7 @@ export function takeWork(): WorkCounters {
     work.yamlTextsParsed =
     work.spansMade =
     work.endpointsListed =
+    work.serviceLinesWritten =
       0;
   return now;
 }

@@ -160,8 +160,11 @@ function endpointsOf(s: Service, family: Family): { endpoints: readonly Endpoint
   let addresses = true;
   let others = 0;
   for (const e of s.endpoints) {
-    if (e.ip.includes('/')) addresses = false;
-    if (familyOf(e.ip) !== family) others++;
+    // familyOf, with the one look for a prefix this loop needs as well (150,000 endpoints at Kubernetes' limits).
+    const ip = e.ip;
+    const prefix = ip.includes('/');
+    if (prefix) addresses = false;
+    if ((prefix ? parsePrefix(ip)?.family : addressFamily(ip)) !== family) others++;
   }
   const endpoints = others ? s.endpoints.filter((e) => familyOf(e.ip) === family) : s.endpoints;
   return { endpoints, addresses };

@@ -33,7 +33,7 @@ import {
 } from './names';
 import type { EndpointInput, KubeProxyInput, ServiceInput, ServicePortInput } from './types';
 import { vipLoadBalancerIPs } from './load-balancer';
-import type { ChainLayout } from '../netfilter/parse';
+import type { ChainLayout, DeferredLines } from '../netfilter/parse';
 import { work } from '../work';
 
 const KUBE_SERVICES = 'KUBE-SERVICES';
@@ -225,6 +225,69 @@ function skimmedEndpointRulesChars(
   return chars;
 }
 
+/** The words a line has after `-A CHAIN`, as written (lists flattened in place when it is joined). */
+type LineArgs = readonly (string | readonly string[])[];
+
+/** Service ports being written (a port's lines are counted as written text: see `work.serviceLinesWritten`). */
+let servicePortsWriting = 0;
+
+/**
+ * The lines Service ports wrote, in a skim, to a chain of the table's own (KUBE-SERVICES, KUBE-NODEPORTS,
+ * KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL): kept as each line's words and length, its text joined when read.
+ * Every packet crosses KUBE-SERVICES, so a trace looks it up (through its index: the words say where each line goes)
+ * and needs its positions, but only a packet to a Service reaches one of these lines (a lint's probes to pods reach
+ * none of the 10,000s of a large cluster).
+ */
+class DeferredRun implements GeneratedRun, DeferredLines {
+  count = 0;
+  /** Characters of its lines, each with its newline. */
+  chars = 0;
+  /** Per line: its words and its characters. */
+  private readonly words: LineArgs[] = [];
+  private readonly lengths: number[] = [];
+  private lines: string[] | undefined = undefined;
+  constructor(readonly chain: string) {}
+  add(args: LineArgs, chars: number): void {
+    this.words.push(args);
+    this.lengths.push(chars);
+    this.count++;
+    this.chars += chars;
+  }
+  argsOf(i: number): LineArgs {
+    return this.words[i];
+  }
+  charsOf(i: number): number {
+    return this.lengths[i];
+  }
+  /** Line `i`, joined when first read (the run's every line once the whole run is). */
+  lineAt(i: number): string {
+    if (this.lines) return this.lines[i];
+    work.serviceLinesWritten++;
+    return joinLine(this.chain, this.words[i]);
+  }
+  get rules(): readonly string[] {
+    if (this.lines) return this.lines;
+    work.serviceLinesWritten += this.count;
+    return (this.lines = this.words.map((args) => joinLine(this.chain, args)));
+  }
+}
+
+/**
+ * The line `-A CHAIN` and its words, joined once into a flat string: appending word by word made a chain of string
+ * pieces that every later reader (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines
+ * per node.
+ */
+function joinLine(chain: string, args: LineArgs): string {
+  const words = ['-A', chain];
+  // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (typeof a === 'string') words.push(a);
+    else for (let i = 0; i < a.length; i++) words.push(a[i]);
+  }
+  return words.join(' ');
+}
+
 /** Rules of one table, kept per chain in write order. */
 class TableText {
   readonly chains: string[] = [];
@@ -233,6 +296,13 @@ class TableText {
   readonly measured = new Map<string, Measured>();
   /** The Service port being written, when this table measures its Service chains. */
   port: number | undefined;
+  /**
+   * Whether the Service port being written keeps its lines of the table's own chains unwritten, while no other line is
+   * in the chain before them (a skim: see {@link DeferredRun}).
+   */
+  defers = false;
+  /** Those lines, per chain: they come before the chain's written ones. */
+  readonly deferred = new Map<string, DeferredRun>();
   chain(name: string): void {
     if (this.rules.has(name) || this.measured.has(name)) return;
     this.chains.push(name);
@@ -246,16 +316,21 @@ class TableText {
       this.measure(chain, lineChars(chain, args), this.port);
       return;
     }
-    // Joined once into a flat string: appending word by word made a chain of string pieces that every later reader
-    // (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines per node.
-    const words = ['-A', chain];
-    // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
-    for (let k = 0; k < args.length; k++) {
-      const a = args[k];
-      if (typeof a === 'string') words.push(a);
-      else for (let i = 0; i < a.length; i++) words.push(a[i]);
+    if (this.defers && this.port !== undefined && !this.rules.get(chain)?.length) {
+      let run = this.deferred.get(chain);
+      if (!run) {
+        run = new DeferredRun(chain);
+        this.deferred.set(chain, run);
+        if (!this.rules.has(chain)) {
+          this.chains.push(chain);
+          this.rules.set(chain, []);
+        }
+      }
+      run.add(args, lineChars(chain, args));
+      return;
     }
-    this.push(chain, words.join(' '));
+    if (servicePortsWriting) work.serviceLinesWritten++;
+    this.push(chain, joinLine(chain, args));
   }
   push(chain: string, line: string): void {
     let list = this.rules.get(chain);
@@ -528,24 +603,25 @@ function tallyEndpoints(
   ofFamily: readonly EndpointInput[],
 ): EndpointTally[] | undefined {
   const addresses = new Set<string>();
+  const counts = new Array<number>(ports.length).fill(0);
+  const chars = new Array<number>(ports.length).fill(0);
+  // One pass over the endpoints for every check and port: each pass over a large cluster's 150,000 endpoint objects
+  // (scattered in the heap) costs as much as the work done on them.
   for (const e of ofFamily) {
-    if (e.ready === false || e.ip.trim().length !== e.ip.length) return undefined;
+    const ip = e.ip;
+    if (e.ready === false || ip.trim().length !== ip.length) return undefined;
     const before = addresses.size;
-    addresses.add(e.ip);
+    addresses.add(ip);
     if (addresses.size === before) return undefined;
-  }
-  return ports.map((port) => {
-    let count = 0;
-    let chars = 0;
-    for (const e of ofFamily) {
-      const p = endpointPort(e, port);
+    for (let k = 0; k < ports.length; k++) {
+      const p = endpointPort(e, ports[k]);
       if (p === undefined) continue;
-      count++;
+      counts[k]++;
       // The address, then endpointString's `ip:port` (an IPv6 address in brackets).
-      chars += 2 * e.ip.length + 1 + decimalChars(p) + (e.ip.includes(':') ? 2 : 0);
+      chars[k] += 2 * ip.length + 1 + decimalChars(p) + (ip.includes(':') ? 2 : 0);
     }
-    return { count, chars };
-  });
+  }
+  return counts.map((count, k) => ({ count, chars: chars[k] }));
 }
 
 /** Calls `visit` with each endpoint's address and `ip:port`, in order. */
@@ -838,6 +914,13 @@ function tableLines(
       else plainDecls.push({ name: c, declAt });
       declAt += c.length + 10;
     }
+    // The Service ports' lines a skim kept unwritten come first (see DeferredRun); walked, not laid out.
+    const deferred = t.deferred.get(c);
+    if (deferred?.count) {
+      runs.push(deferred);
+      runAt += deferred.chars;
+      mixed = true;
+    }
     if (list?.length) {
       runs.push({ chain: c, rules: list });
       plainRuns.push({ chain: c, rules: list, at: runAt });
@@ -929,13 +1012,27 @@ function skimmedLines(
   let declAt = 0;
   let runAt = 0;
   const plainDecls: { name: string; declAt: number }[] = [];
-  const plainRuns: { chain: string; rules: readonly string[]; at: number }[] = [];
+  const plainRuns: ChainLayout['plainRuns'][number][] = [];
   /** Where each kind's block of declarations and of lines starts. */
   const blocks = new Map<string, { declAt: number; runAt: number }>();
   const place = (name: string, user: boolean): void => {
     if (user) {
       plainDecls.push({ name, declAt });
       declAt += name.length + 10;
+    }
+    // The Service ports' lines kept unwritten first (see DeferredRun), placed by their count and length.
+    const deferred = t.deferred.get(name);
+    if (deferred?.count) {
+      plainRuns.push({
+        chain: name,
+        get rules() {
+          return deferred.rules;
+        },
+        count: deferred.count,
+        deferred,
+        at: runAt,
+      });
+      runAt += deferred.chars;
     }
     const list = t.rules.get(name);
     if (!list?.length) return;
@@ -1349,7 +1446,16 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const svcComment = (spn: string, endpoint?: string): readonly string[] =>
     largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
+  /** Writes Service port `sp`'s lines (its lines written out as text are counted: see `work.serviceLinesWritten`). */
   const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
+    servicePortsWriting++;
+    try {
+      writeServicePortLines(sp, nat, filter);
+    } finally {
+      servicePortsWriting--;
+    }
+  };
+  const writeServicePortLines = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
     const { svc, port, clusterIP } = sp;
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
@@ -1406,14 +1512,15 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
     const proto = ['-m', protocol, '-p', protocol];
 
-    // Capture the cluster IP.
+    // Capture the cluster IP. Its comment is the masquerade line's too: made once per port (10,000s of them).
+    const clusterIPComment = hasInternal ? q(`${spn} cluster IP`) : '';
     if (hasInternal)
       nat.add(
         KUBE_SERVICES,
         '-m',
         'comment',
         '--comment',
-        q(`${spn} cluster IP`),
+        clusterIPComment,
         proto,
         '-d',
         clusterIP,
@@ -1579,16 +1686,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
     // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
     if (hasInternal) {
-      const args = [
-        '-m',
-        'comment',
-        '--comment',
-        q(`${spn} cluster IP`),
-        ...proto,
-        '-d',
-        clusterIP,
-        ...dport(port.port),
-      ];
+      const args = ['-m', 'comment', '--comment', clusterIPComment, ...proto, '-d', clusterIP, ...dport(port.port)];
       if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
       else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
     }
@@ -1775,30 +1873,36 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
 
   // What a Service port's lines depend on besides the Service itself: replay them when all of it is the same.
   const common = `${family}|${ifLocal?.join(' ')}|${input.masqueradeAll}|${localhostNodePorts}|${input.nfacct}|${largeCluster}`;
-  const keys = servicePorts.map((sp) => {
-    const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
-    return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${
-      local
-        ? sp.eps
-            .filter((e) => e.local)
-            .map((e) => e.text)
-            .join(',')
-        : ''
-    }`;
-  });
-  // Everything else the output depends on: when it is all the same as on a node done before, so are the lines.
-  const whole = memo
+  // Made only for a generation that replays ports or looks for an output: a skim (the first for these Services) does
+  // neither, and has 10,000s of ports at Kubernetes' limits.
+  let portKeys: string[] | undefined;
+  const keys = (): string[] =>
+    (portKeys ??= servicePorts.map((sp) => {
+      const local = sp.svc.internalTrafficPolicy === 'Local' || sp.svc.externalTrafficPolicy === 'Local';
+      return `${sp.port.name}|${sp.port.protocol}|${common}|${sp.svc.loadBalancerSourceRanges?.length ? nodeIP : ''}|${
+        local
+          ? sp.eps
+              .filter((e) => e.local)
+              .map((e) => e.text)
+              .join(',')
+          : ''
+      }`;
+    }));
+  let byServices = memo?.outputs.get(input.services);
+  if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+  // Everything else the output depends on: when it is all the same as on a node done before, so are the lines. The
+  // first generation for these Services has no output to find, and keeps its own under its node's key (which says the
+  // same of the node: see nodeKey).
+  const whole = byServices?.size
     ? [
         common,
         mark,
         input.masqueradeRandomFully,
         input.conntrackTCPLiberal,
         matchAll ? '' : `${npCidrs.map(canonical).join(',')}|${ofFamily(family, input.nodeIPs).join(',')}`,
-        ...keys,
+        ...keys(),
       ].join('\n')
-    : '';
-  let byServices = memo?.outputs.get(input.services);
-  if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
+    : undefined;
   let learnt = known;
   if (memo && !learnt) {
     const localByNode = new Map<string, string[]>();
@@ -1821,7 +1925,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     perFamily.set(family, learnt);
   }
   const ownKey = learnt ? `node:${nodeKey(learnt)}` : undefined;
-  const done = byServices?.get(whole);
+  const done = whole !== undefined ? byServices?.get(whole) : undefined;
   if (done) {
     if (ownKey !== undefined) byServices?.set(ownKey, done);
     return done;
@@ -1829,15 +1933,18 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   // The first generation for these Services skims their ports (see SkimTable); a node with other lines after it
   // writes them with their names, kept for the nodes after it.
   nat.skimming = !byServices?.size && skimmable(servicePorts);
+  // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
+  nat.defers = filter.defers = nat.skimming;
   for (const [k, sp] of servicePorts.entries()) {
     nat.port = k;
     if (nat.skimming) {
+      filter.port = k;
       writeServicePort(sp, nat, filter);
       continue;
     }
     const perService = memo?.blocks.get(sp.svc) ?? new Map<string, Readonly<OpLog>>();
     if (memo && !memo.blocks.has(sp.svc)) memo.blocks.set(sp.svc, perService);
-    const key = keys[k];
+    const key = keys()[k];
     const ops = memo ? perService.get(key) : undefined;
     // The Service chains this port declares and writes are measured (see Measured), whichever way they are written.
     nat.port = k;
@@ -1855,7 +1962,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     writeServicePort(sp, recording, new RecordingTable(filter, 0, log));
     perService.set(key, log);
   }
-  nat.port = undefined;
+  nat.port = filter.port = undefined;
+  nat.defers = filter.defers = false;
   /** Service port `k`'s lines, written again (its Service chains' text, when one is read). */
   const portLines = (k: number): TableText => {
     const natAgain = new TableText();
@@ -1941,12 +2049,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       writeServicePort(sp, full, scratch);
     }
     full.port = undefined;
-    // The other chains' lines are the skim's (the same lines, and those written after the Service ports).
+    // The other chains' lines are the skim's (the same lines, and those written after the Service ports), after the
+    // Service ports' lines the skim kept unwritten (written here).
     for (const c of nat.chains) {
       const list = nat.rules.get(c);
       if (!list) continue;
       if (!full.rules.has(c) && !full.measured.has(c)) full.chains.push(c);
-      full.rules.set(c, list);
+      full.rules.set(c, nat.deferred.has(c) ? [...(full.rules.get(c) ?? []), ...list] : list);
     }
     return tableLines(full, NAT_BUILTINS, portLines);
   };
@@ -1966,7 +2075,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         })
       : tableLines(nat, NAT_BUILTINS, portLines),
   };
-  byServices?.set(whole, out);
+  if (whole !== undefined) byServices?.set(whole, out);
   if (ownKey !== undefined) byServices?.set(ownKey, out);
   return out;
 }

@@ -730,6 +730,20 @@ export interface ScannedRun {
   readonly rules: readonly string[];
   readonly count?: number;
   readonly chars?: number;
+  /** With `count`: what its writer knows of each line before writing it (then `rules` is read only to parse it all). */
+  readonly deferred?: DeferredLines;
+}
+
+/**
+ * A run of lines its writer has not written yet (kube-proxy's per-Service lines in KUBE-SERVICES and the like), line by
+ * line: the words each would have after `-A CHAIN` (enough to index it, see {@link indexArgs}), its length, and its
+ * text, made when asked for (a packet that reaches the line).
+ */
+export interface DeferredLines {
+  argsOf(i: number): readonly (string | readonly string[])[];
+  /** The line's characters, its newline included. */
+  charsOf(i: number): number;
+  lineAt(i: number): string;
 }
 
 /**
@@ -748,8 +762,17 @@ export interface ChainLayout {
   readonly ruleChars: number;
   /** The user chains {@link find} does not know, with where each one's declaration starts. */
   readonly plainDecls: readonly { readonly name: string; readonly declAt: number }[];
-  /** The runs of the chains {@link find} does not know (built-in ones among them), with where each starts. */
-  readonly plainRuns: readonly { readonly chain: string; readonly rules: readonly string[]; readonly at: number }[];
+  /**
+   * The runs of the chains {@link find} does not know (built-in ones among them), with where each starts; one with a
+   * `count` and `deferred` lines is placed without reading `rules` (see {@link ScannedRun}).
+   */
+  readonly plainRuns: readonly {
+    readonly chain: string;
+    readonly rules: readonly string[];
+    readonly at: number;
+    readonly count?: number;
+    readonly deferred?: DeferredLines;
+  }[];
   /** A chain found by name: where its declaration and its lines start, their count, and the lines (read last). */
   find(
     name: string,
@@ -881,7 +904,11 @@ export function lazyScanner(file: string, memo: ParseMemo): LazyScanner {
       for (const r of layout.plainRuns) {
         const decl = chains.get(r.chain);
         if (!decl || (!decl.declared && !decl.builtin)) return ((refused = true), false);
-        addSegment(lt, r.chain, { start: at + r.at, lines: r.rules });
+        addSegment(
+          lt,
+          r.chain,
+          r.count !== undefined ? new CountedSegment(at + r.at, r, r.count) : { start: at + r.at, lines: r.rules },
+        );
       }
       at += layout.ruleChars;
       return true;
@@ -1078,15 +1105,20 @@ interface Segment {
   readonly lines: readonly string[];
   /** The number of `lines`, when known without reading them (a generator's run whose text is made when read). */
   readonly count?: number;
+  /** With `count`: its lines one by one, before they are written (see {@link DeferredLines}). */
+  readonly deferred?: DeferredLines;
 }
 
 /** A run placed by its count: its lines read from it (and so made) only when the chain is. */
 class CountedSegment implements Segment {
+  readonly deferred: DeferredLines | undefined;
   constructor(
     readonly start: number,
-    private readonly run: { readonly rules: readonly string[] },
+    private readonly run: { readonly rules: readonly string[]; readonly deferred?: DeferredLines },
     readonly count: number,
-  ) {}
+  ) {
+    this.deferred = run.deferred;
+  }
   get lines(): readonly string[] {
     return this.run.rules;
   }
@@ -1143,12 +1175,59 @@ export function indexLine(
     if (raw.charCodeAt(at) !== 32) return undefined;
     at++;
   }
-  const words = raw.slice(at).split(' ');
+  return indexWords(raw.slice(at).split(' '), 0, table, chains);
+}
+
+/**
+ * What {@link indexLine} says of a line a generator has not written yet, from the words it would write after `-A` and
+ * the chain (`args`, its lists flattened in place): the same answer the line would get, without making it.
+ */
+export function indexArgs(
+  args: readonly (string | readonly string[])[],
+  table: TableName,
+  chains: ReadonlyMap<string, { readonly builtin: boolean }>,
+): string | number | undefined {
+  const flat: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (typeof a === 'string') flat.push(a);
+    else for (let i = 0; i < a.length; i++) flat.push(a[i]);
+  }
+  // A comment first is read as indexLine reads it: the one word that may hold spaces (quoted then), and more after it.
+  let from = 0;
+  if (flat.length > 3 && flat[0] === '-m' && flat[1] === 'comment' && flat[2] === '--comment') {
+    if (flat.length === 4 || !plainComment(flat[3])) return undefined;
+    from = 4;
+  }
+  for (let k = from; k < flat.length; k++) {
+    // Split as the line's reader splits them (a word with a space in it is two of the line's words).
+    if (flat[k].includes(' ')) return indexWords(flat.slice(from).join(' ').split(' '), 0, table, chains);
+  }
+  return indexWords(flat, from, table, chains);
+}
+
+/**
+ * Whether indexLine reads past a comment written as `word`: quoted with no quote or backslash inside, or a bare word
+ * with no space, quote or backslash.
+ */
+function plainComment(word: string): boolean {
+  if (word.charCodeAt(0) === 34)
+    return word.length >= 2 && word.charCodeAt(word.length - 1) === 34 && !SPECIAL.test(word.slice(1, -1));
+  return !word.includes(' ') && !SPECIAL.test(word);
+}
+
+/** The words of a line after its chain and comment (from `words[from]`), as {@link indexLine} reads them. */
+function indexWords(
+  words: readonly string[],
+  from: number,
+  table: TableName,
+  chains: ReadonlyMap<string, { readonly builtin: boolean }>,
+): string | number | undefined {
   let proto = false;
   let negated = false;
   let dst: string | undefined;
   let port: number | undefined;
-  for (let k = 0; k < words.length;) {
+  for (let k = from; k < words.length;) {
     const w = words[k];
     if (w === '' || SPECIAL.test(w)) return undefined;
     if (w === '!') {
@@ -1196,20 +1275,72 @@ export function indexLine(
   return undefined;
 }
 
-/** A chain's lines with the offset of each, from its runs. */
-function linesOf(segments: Segment | readonly Segment[] | undefined): { starts: number[]; texts: string[] } {
-  const starts: number[] = [];
-  const texts: string[] = [];
-  const list: readonly Segment[] = segments === undefined ? [] : isSegmentList(segments) ? segments : [segments];
-  for (const seg of list) {
-    let at = seg.start;
-    for (const raw of seg.lines) {
-      starts.push(at);
-      texts.push(raw);
-      at += raw.length + 1;
+/**
+ * A chain's lines by number across its runs, each with its offset: a run of {@link DeferredLines} is read line by
+ * line, so indexing it and reaching one of its lines makes the text of that line alone.
+ */
+class ChainLines {
+  readonly count: number;
+  private readonly segments: readonly Segment[];
+  /** The number of each segment's first line. */
+  private readonly firsts: number[] = [];
+  /** Per segment, each line's offset, worked out when one of its lines is first asked for. */
+  private readonly starts: (number[] | undefined)[] = [];
+  constructor(segments: Segment | readonly Segment[] | undefined) {
+    this.segments = segments === undefined ? [] : isSegmentList(segments) ? segments : [segments];
+    let n = 0;
+    for (const seg of this.segments) {
+      this.firsts.push(n);
+      n += seg.count ?? seg.lines.length;
     }
+    this.count = n;
   }
-  return { starts, texts };
+  /** The segment line `i` is in (a chain has a run or two: walked, not searched). */
+  private segmentOf(i: number): number {
+    let k = this.segments.length - 1;
+    while (k > 0 && this.firsts[k] > i) k--;
+    return k;
+  }
+  /** Where line `i` goes in the chain's index (see {@link indexLine}). */
+  keyAt(
+    i: number,
+    chain: string,
+    table: TableName,
+    chains: ReadonlyMap<string, { readonly builtin: boolean }>,
+  ): string | number | undefined {
+    const k = this.segmentOf(i);
+    const deferred = this.segments[k].deferred;
+    return deferred
+      ? indexArgs(deferred.argsOf(i - this.firsts[k]), table, chains)
+      : indexLine(this.textAt(i), chain, table, chains);
+  }
+  textAt(i: number): string {
+    const k = this.segmentOf(i);
+    const seg = this.segments[k];
+    return seg.deferred ? seg.deferred.lineAt(i - this.firsts[k]) : seg.lines[i - this.firsts[k]];
+  }
+  startAt(i: number): number {
+    const k = this.segmentOf(i);
+    let starts = this.starts[k];
+    if (!starts) {
+      const seg = this.segments[k];
+      starts = [];
+      let at = seg.start;
+      const deferred = seg.deferred;
+      if (deferred)
+        for (let j = 0; j < (seg.count ?? 0); j++) {
+          starts.push(at);
+          at += deferred.charsOf(j);
+        }
+      else
+        for (const raw of seg.lines) {
+          starts.push(at);
+          at += raw.length + 1;
+        }
+      this.starts[k] = starts;
+    }
+    return starts[i - this.firsts[k]] ?? 0;
+  }
 }
 
 /** The ruleset of the scanned tables, each chain's rules parsed when first read. */
@@ -1335,13 +1466,13 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
      */
     const indexedOf = (c: MutableChain): IndexedRules | undefined => {
       if (parsedChains.has(c.name)) return undefined;
-      const { texts, starts } = linesOf(lt.ruleLines.get(c.name));
-      if (texts.length < INDEX_MIN_RULES) return undefined;
+      const lines = new ChainLines(lt.ruleLines.get(c.name));
+      if (lines.count < INDEX_MIN_RULES) return undefined;
       const byDst = new Map<string, number[]>();
       const byPort = new Map<number, number[]>();
       const rest: number[] = [];
-      for (let i = 0; i < texts.length; i++) {
-        const key = indexLine(texts[i], c.name, name, t.chains);
+      for (let i = 0; i < lines.count; i++) {
+        const key = lines.keyAt(i, c.name, name, t.chains);
         if (key === undefined) return undefined;
         if (typeof key === 'string') {
           const l = byDst.get(key);
@@ -1361,7 +1492,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
           if (rule) return rule;
           const one: Rule[] = [];
           // Problems of a single line are the full parse's to report (`problems` parses every chain).
-          parseLine(c, one, texts[i], starts[i] ?? 0, []);
+          parseLine(c, one, lines.textAt(i), lines.startAt(i), []);
           // The line is one indexLine read, so it is one rule; were it not, the chain's full parse answers.
           rule = one.length === 1 ? checkJump(one[0], []) : rulesOf(c)[i];
           parsed[i] = rule;

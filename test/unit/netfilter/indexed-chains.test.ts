@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { generateKubeProxyRules } from '../../../src/core/kubeproxy';
+import { generateKubeProxyRules, generateKubeProxyTables } from '../../../src/core/kubeproxy';
 import type { KubeProxyInput, ServiceInput } from '../../../src/core/kubeproxy/types';
 import { indexedRulesOf, type ChainIndex } from '../../../src/core/netfilter/chains';
 import { chainIndex, chainsOf } from '../../../src/core/netfilter/evaluate';
-import { indexLine, newParseMemo, parseIptablesLinesLazily } from '../../../src/core/netfilter/parse';
+import {
+  indexArgs,
+  indexLine,
+  newParseMemo,
+  parseIptablesLinesLazily,
+  type DeferredLines,
+} from '../../../src/core/netfilter/parse';
 import type { Chain, Rule, Table, TableName } from '../../../src/core/netfilter/types';
 
 /**
@@ -120,6 +126,63 @@ describe('dispatch chains indexed without parsing them', () => {
     });
   }
 
+  // A skim keeps kube-proxy's per-Service dispatch lines as the words it would join (src/core/kubeproxy/generate.ts
+  // DeferredRun): the index read from those words must be the one read from the lines.
+  it("reads the lines a skim has not written from their words as it reads the lines (every input's)", () => {
+    // Every KUBE- chain is there: the words and the line are asked about the same tables.
+    const chains = new (class extends Map<string, { builtin: boolean }> {
+      override has(name: string): boolean {
+        return name.startsWith('KUBE-');
+      }
+    })();
+    let deferredLines = 0;
+    for (const [what, input] of inputs()) {
+      const g = generateKubeProxyTables(input);
+      const runs: [TableName, { chain: string; deferred?: DeferredLines; count?: number }][] = [
+        ...(g.nat.layout?.plainRuns ?? []).map((r) => ['nat', r] as [TableName, typeof r]),
+        ...g.filter.runs.map((r) => ['filter', r] as [TableName, typeof r]),
+      ];
+      for (const [table, r] of runs) {
+        const deferred = r.deferred ?? (isDeferred(r) ? r : undefined);
+        if (!deferred) continue;
+        for (let i = 0; i < (r.count ?? 0); i++) {
+          deferredLines++;
+          const line: string = deferred.lineAt(i);
+          assert.equal(deferred.charsOf(i), line.length + 1, `${what}: ${line} measured`);
+          assert.equal(
+            indexArgs(deferred.argsOf(i), table, chains),
+            indexLine(line, r.chain, table, chains),
+            `${what}: ${line}`,
+          );
+        }
+      }
+    }
+    assert.ok(deferredLines > 0, 'the skims kept lines unwritten');
+  });
+
+  it('reads words as it reads the line they make, comment and all', () => {
+    const chains = new Map([['KUBE-SVC-A', { builtin: false }]]);
+    for (const line of [
+      '-A KUBE-SERVICES -m tcp -p tcp -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment "a b" -m udp -p udp --dport 53 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment ab -m udp -p udp --dport 53 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment "" -m udp -p udp --dport 53 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment "a b"',
+      '-A KUBE-SERVICES -m comment --comment "a \\" b" -m tcp -p tcp -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment a"b -m tcp -p tcp -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment "a b -m tcp -p tcp -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m tcp -p tcp -m comment --comment "a b" -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m comment --comment "a" -m comment --comment "b" -d 10.0.0.1 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m tcp -p tcp  -d 10.0.0.1 --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j KUBE-SVC-A',
+    ]) {
+      const words = wordsOf(line.slice('-A KUBE-SERVICES '.length));
+      assert.equal(['-A', 'KUBE-SERVICES', ...words].join(' '), line, 'the words make the line');
+      for (const args of [words, [words.slice(0, 4), ...words.slice(4)]])
+        assert.equal(indexArgs(args, 'nat', chains), indexLine(line, 'KUBE-SERVICES', 'nat', chains), line);
+    }
+  });
+
   it('leaves a line it does not read to the parser (the whole chain is then parsed and indexed as usual)', () => {
     const chains = new Map([
       ['KUBE-SVC-A', { builtin: false }],
@@ -155,3 +218,21 @@ describe('dispatch chains indexed without parsing them', () => {
     assert.equal(read('-A KUBE-SERVICES -m tcp -p tcp -d 10.0.0.1 --dport 80 -j DROP', 'filter'), '4:167772161');
   });
 });
+
+/** Whether a generated run is one whose lines its writer kept unwritten. */
+function isDeferred(r: object): r is DeferredLines {
+  return 'argsOf' in r && 'lineAt' in r && 'charsOf' in r;
+}
+
+/** A line's words as a writer hands them over: split at spaces, a double-quoted comment kept as one word. */
+function wordsOf(text: string): string[] {
+  const out: string[] = [];
+  const pieces = text.split(' ');
+  for (let i = 0; i < pieces.length; i++) {
+    let w = pieces[i];
+    if (w.startsWith('"') && (w.length === 1 || !w.endsWith('"')))
+      while (i + 1 < pieces.length && !(w.length > 1 && w.endsWith('"'))) w += ` ${pieces[++i]}`;
+    out.push(w);
+  }
+  return out;
+}
