@@ -6,6 +6,7 @@ import { problem, type Problem, type Span } from '../problem';
 import type { YMap } from '../syntax/yaml';
 import type { CniNetworkDraft } from './cni-config';
 import type {
+  Container,
   External,
   Interface,
   FlannelSettings,
@@ -152,6 +153,11 @@ export class Drafts {
   ipPools: IPPool[] = [];
   /** kind's networking.disableDefaultCNI of every kind Cluster read (the one used is the first cluster config). */
   kindCni: { disabled: boolean; span: Span; config: Span }[] = [];
+  /**
+   * The containers of pods and pod templates, one list for all that read alike, by what tells them apart
+   * (fields.ts `readContainers`).
+   */
+  sharedContainers = new Map<string, readonly Container[]>();
   /** File texts by path (embedded JSON in ConfigMaps maps its spans back onto the file's lines). */
   texts: ReadonlyMap<string, string> = new Map();
 
