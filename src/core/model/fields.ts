@@ -88,6 +88,28 @@ export function readContainers(
 }
 
 /**
+ * A pod's labels as read (`stringMap`), or the record of an earlier pod whose labels read alike, in the same order:
+ * a cluster's replicas carry the same labels, and a record each (with its values) was kept by the model per pod.
+ * The model is immutable, so sharing one is safe; `b.sharedLabels` keeps them for the model's lifetime.
+ */
+export function sharedLabels(
+  b: Pick<Drafts, 'sharedLabels'>,
+  labels: Record<string, string>,
+): Readonly<Record<string, string>> {
+  // In the record's own order (two orders are two records: hovers and views list labels as read). Each text is
+  // prefixed with its length, so two different records never make the same key.
+  let key = '';
+  for (const k in labels) {
+    const v = labels[k];
+    key += `${k.length}:${k}${v.length}:${v}`;
+  }
+  const known = b.sharedLabels.get(key);
+  if (known) return known;
+  b.sharedLabels.set(key, labels);
+  return labels;
+}
+
+/**
  * What tells a container from another, as one string: its name, then each port's fields. Each text is prefixed
  * with its length and each number ends at a separator, so two different containers never make the same key.
  */
