@@ -154,11 +154,11 @@ export class Drafts {
   /** kind's networking.disableDefaultCNI of every kind Cluster read (the one used is the first cluster config). */
   kindCni: { disabled: boolean; span: Span; config: Span }[] = [];
   /**
-   * The containers of pods and pod templates, one list for all that read alike, by what tells them apart
-   * (fields.ts `readContainers`).
+   * The last list of containers kept, by its first container's name: the next pod (or pod template) whose containers
+   * read alike shares it (fields.ts `readContainers`).
    */
   sharedContainers = new Map<string, readonly Container[]>();
-  /** Pods' labels, one record for all pods whose labels read alike (fields.ts `sharedLabels`). */
+  /** The last labels record kept, by its first value: the next pod with exactly its pairs shares it (fields.ts). */
   sharedLabels = new Map<string, Readonly<Record<string, string>>>();
   /** The node names pods give, one string each (see {@link Drafts.nodeName}). */
   private readonly nodeNames = new Map<string, string>();

@@ -2,7 +2,7 @@
 import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { scalarText, type YMap, type YNode } from '../syntax/yaml';
-import { collectionAt, get, getInt, getStr, intAt, list, strAt, strings } from './read';
+import { collectionAt, get, getInt, getStr, intAt, list, strAt, stringMap, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
@@ -57,9 +57,11 @@ export function exactArray<T>(items: T[]): T[] {
 
 /**
  * The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}, with their ports' spans added to
- * `spans` (the owner's, see container-spans.ts). Containers that read alike are one list, kept in `b.sharedContainers`
- * for the model's lifetime: a cluster's replicas have the same containers, and a list, a container, a list of ports
- * and a port each (with the spans they kept) were a third of what the model kept per pod at 150,000 pods.
+ * `spans` (the owner's, see container-spans.ts). A list of containers that reads as the last one kept with the same
+ * first container's name is that list (`b.sharedContainers`): a cluster's replicas have the same containers, and a
+ * list, a container, a list of ports and a port each (with the spans they kept) were a third of what the model kept
+ * per pod at 150,000 pods. The pod's values are compared with the kept list's as they are read, so a pod that has
+ * them makes nothing but its spans; one that has not makes its own list, kept next.
  */
 export function readContainers(
   b: Pick<Drafts, 'report' | 'sharedContainers'>,
@@ -68,58 +70,178 @@ export function readContainers(
 ): readonly Container[] {
   const items = list(node);
   const count = Math.min(items.length, MAX_POD_CONTAINERS);
-  // Read in place up to the bound (every pod has a list of containers: no copy of it). What is read is garbage when
-  // an alike list is known: it dies young, so the collector never copies it.
-  const out: Container[] = [];
-  let key = '';
+  // A container's name is never '': the key of the lists without one.
+  let first = '';
+  for (let i = 0; i < count && !first; i++) first = containerName(items[i]) ?? '';
+  const kept = b.sharedContainers.get(first);
+  let same = kept !== undefined;
+  // Read in place up to the bound (every pod has a list of containers: no copy of it).
+  let index = 0;
   for (let i = 0; i < count; i++) {
-    const container = readContainer(items[i], out.length, spans);
-    if (!container) continue;
-    out.push(container);
-    key += containerKey(container);
+    const name = containerName(items[i]);
+    if (name === undefined) continue;
+    const keptContainer = same ? kept?.[index] : undefined;
+    same = keptContainer?.name === name;
+    const ports = containerPorts(items[i]);
+    let portsRead = 0;
+    for (let j = 0; j < ports.length; j++)
+      if (readPort(ports[j], index, portsRead, spans)) {
+        if (same) same = isPortRead(keptContainer?.ports[portsRead]);
+        portsRead++;
+      }
+    if (same) same = keptContainer?.ports.length === portsRead;
+    index++;
   }
   if (items.length > MAX_POD_CONTAINERS)
     boundedList(b, node, MAX_POD_CONTAINERS, 'pod.too-many-containers', tooManyContainers);
-  const known = b.sharedContainers.get(key);
-  if (known) return known;
-  const kept = exactArray(out);
-  b.sharedContainers.set(key, kept);
-  return kept;
+  if (same && kept?.length === index) return kept;
+  const made = containersOf(items, count);
+  b.sharedContainers.set(first, made);
+  return made;
 }
 
 /**
- * A pod's labels as read (`stringMap`), or the record of an earlier pod whose labels read alike, in the same order:
- * a cluster's replicas carry the same labels, and a record each (with its values) was kept by the model per pod.
- * The model is immutable, so sharing one is safe; `b.sharedLabels` keeps them for the model's lifetime.
+ * The containers themselves, for a pod whose list is not the one kept (readContainers): read again, their spans left
+ * out (the pod has them), in lists exactly as long.
+ */
+function containersOf(items: readonly YNode[], count: number): readonly Container[] {
+  const out: Container[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = containerName(items[i]);
+    if (name === undefined) continue;
+    const ports: ContainerPort[] = [];
+    for (const p of containerPorts(items[i]))
+      if (readPort(p, 0, 0, undefined))
+        ports.push(
+          port.hostPort || port.hostIP
+            ? {
+                name: port.name,
+                containerPort: port.containerPort,
+                protocol: port.protocol,
+                // hostPort and hostIP only when written (and not 0 or '').
+                ...(port.hostPort ? { hostPort: port.hostPort } : {}),
+                ...(port.hostIP ? { hostIP: port.hostIP } : {}),
+              }
+            : { name: port.name, containerPort: port.containerPort, protocol: port.protocol },
+        );
+    out.push({ name, ports: exactArray(ports) });
+  }
+  return exactArray(out);
+}
+
+/** A container's name, or undefined when it is not a mapping or has none (then it is no container). */
+function containerName(c: YNode): string | undefined {
+  if (c.kind !== 'map') return undefined;
+  // The first entry, as `get` finds it.
+  const at = c.indexOf('name');
+  return (at < 0 ? undefined : strAt(c, at)) || undefined;
+}
+
+/** A container's list of ports (the first `ports` entry, as `get` finds it). */
+function containerPorts(c: YNode): readonly YNode[] {
+  return c.kind === 'map' ? list(collectionAt(c, c.indexOf('ports'))) : [];
+}
+
+/** The port {@link readPort} read last: one record for every port read, as reading one must make nothing to keep. */
+const port: {
+  name: string | undefined;
+  containerPort: number;
+  protocol: Protocol;
+  hostPort: number | undefined;
+  hostIP: string | undefined;
+} = { name: undefined, containerPort: 0, protocol: 'TCP', hostPort: undefined, hostIP: undefined };
+
+/** Whether `kept` is the model's port for {@link port} (as containersOf would make it: hostPort and hostIP when set). */
+function isPortRead(kept: ContainerPort | undefined): boolean {
+  return (
+    kept !== undefined &&
+    kept.name === port.name &&
+    Object.is(kept.containerPort, port.containerPort) &&
+    kept.protocol === port.protocol &&
+    kept.hostPort === (port.hostPort || undefined) &&
+    kept.hostIP === (port.hostIP || undefined)
+  );
+}
+
+/**
+ * Reads a container port into {@link port}: false without a containerPort (no port). The spans of its numbers go into
+ * `spans` as those of the model's port `index` of container `container`.
+ */
+function readPort(p: YNode, container: number, index: number, spans: Spans | undefined): boolean {
+  if (p.kind !== 'map') return false;
+  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
+  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
+  // them.
+  let containerPortAt = -1;
+  let nameAt = -1;
+  let protocolAt = -1;
+  let hostPortAt = -1;
+  let hostIPAt = -1;
+  let containerPortValueAt = -1;
+  let hostPortValueAt = -1;
+  const size = p.size;
+  for (let i = 0; i < size; i++) {
+    const key = p.keyAt(i);
+    if (key === 'containerPort') {
+      if (containerPortAt < 0) containerPortAt = i;
+      containerPortValueAt = i;
+    } else if (key === 'name') {
+      if (nameAt < 0) nameAt = i;
+    } else if (key === 'protocol') {
+      if (protocolAt < 0) protocolAt = i;
+    } else if (key === 'hostPort') {
+      if (hostPortAt < 0) hostPortAt = i;
+      hostPortValueAt = i;
+    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
+  }
+  const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
+  if (containerPort === undefined) return false;
+  if (spans) {
+    spans[containerPortSpanKey(container, index, 'containerPort')] = p.valueSpanAt(containerPortValueAt);
+    if (hostPortValueAt >= 0)
+      spans[containerPortSpanKey(container, index, 'hostPort')] = p.valueSpanAt(hostPortValueAt);
+  }
+  port.name = nameAt < 0 ? undefined : strAt(p, nameAt);
+  port.containerPort = containerPort;
+  port.protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
+  port.hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
+  port.hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
+  return true;
+}
+
+/**
+ * A pod's labels, read as `stringMap` reads them, or the last record kept whose first value is the same when the
+ * pod's labels are exactly its pairs in its order (`b.sharedLabels`; hovers and views list labels as read): a
+ * cluster's replicas carry the same labels, and a record each (with its values) was kept by the model per pod. The
+ * model is immutable, so sharing one is safe.
  */
 export function sharedLabels(
   b: Pick<Drafts, 'sharedLabels'>,
-  labels: Record<string, string>,
+  node: YNode | undefined,
 ): Readonly<Record<string, string>> {
-  // In the record's own order (two orders are two records: hovers and views list labels as read). Each text is
-  // prefixed with its length, so two different records never make the same key.
-  let key = '';
-  for (const k in labels) {
-    const v = labels[k];
-    key += `${k.length}:${k}${v.length}:${v}`;
-  }
-  const known = b.sharedLabels.get(key);
-  if (known) return known;
-  b.sharedLabels.set(key, labels);
-  return labels;
+  if (node?.kind !== 'map') return stringMap(node);
+  const size = node.size;
+  // No label has an undefined value: the key of the records without one.
+  const first = size ? strAt(node, 0) : '';
+  if (first === undefined) return stringMap(node);
+  const kept = b.sharedLabels.get(first);
+  if (kept && hasExactly(kept, node)) return kept;
+  const made = stringMap(node);
+  b.sharedLabels.set(first, made);
+  return made;
 }
 
 /**
- * What tells a container from another, as one string: its name, then each port's fields. Each text is prefixed
- * with its length and each number ends at a separator, so two different containers never make the same key.
+ * Whether the record's pairs, in its order, are the mapping's entries (no key written twice, no value that is no
+ * string: what stringMap would make of them is then that record).
  */
-function containerKey(c: Container): string {
-  let key = `${c.name.length}:${c.name}`;
-  for (const p of c.ports)
-    key += `|${p.name === undefined ? '' : `${p.name.length}:${p.name}`}/${p.containerPort}/${p.protocol}/${
-      p.hostPort ?? ''
-    }/${p.hostIP === undefined ? '' : `${p.hostIP.length}:${p.hostIP}`}`;
-  return `${key};`;
+function hasExactly(record: Readonly<Record<string, string>>, node: YMap): boolean {
+  let i = 0;
+  for (const key in record) {
+    if (i >= node.size || node.keyAt(i) !== key || strAt(node, i) !== record[key]) return false;
+    i++;
+  }
+  return i === node.size;
 }
 
 const tooManyContainers = (n: number): string => `${n} containers in one pod: no real pod has that many.`;
@@ -262,90 +384,6 @@ export function withLength(address: string, networkCidr: string): string {
 // The fields whose spans a Service port keeps (one array, not one per port read; a container's and a container
 // port's are read in one pass).
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
-
-/**
- * A container, or undefined without a name. Its ports' spans go into `spans` (its owner's) as the ports of the model's
- * container `index`.
- */
-function readContainer(c: YNode, index: number, spans: Spans): Container | undefined {
-  if (c.kind !== 'map') return undefined;
-  // The first entry of each field, as `get` finds it (every pod has a container: one walk of its keys).
-  let nameAt = -1;
-  let portsAt = -1;
-  const fields = c.size;
-  for (let i = 0; i < fields; i++) {
-    const key = c.keyAt(i);
-    if (key === 'name') {
-      if (nameAt < 0) nameAt = i;
-    } else if (key === 'ports' && portsAt < 0) portsAt = i;
-  }
-  const name = nameAt < 0 ? undefined : strAt(c, nameAt);
-  if (!name) return undefined;
-  const items = list(collectionAt(c, portsAt));
-  let ports: ContainerPort[];
-  if (items.length === 1) {
-    // Most containers have one port: an array of exactly one, with no array grown by a push to copy.
-    const only = readContainerPort(items[0], index, 0, spans);
-    ports = only ? [only] : [];
-  } else {
-    ports = [];
-    for (const p of items) {
-      const port = readContainerPort(p, index, ports.length, spans);
-      if (port) ports.push(port);
-    }
-    ports = exactArray(ports);
-  }
-  return { name, ports };
-}
-
-/** A container port, or undefined without a containerPort; the spans of its numbers go into `spans`. */
-function readContainerPort(p: YNode, container: number, index: number, spans: Spans): ContainerPort | undefined {
-  if (p.kind !== 'map') return undefined;
-  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
-  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
-  // them.
-  let containerPortAt = -1;
-  let nameAt = -1;
-  let protocolAt = -1;
-  let hostPortAt = -1;
-  let hostIPAt = -1;
-  let containerPortValueAt = -1;
-  let hostPortValueAt = -1;
-  const size = p.size;
-  for (let i = 0; i < size; i++) {
-    const key = p.keyAt(i);
-    if (key === 'containerPort') {
-      if (containerPortAt < 0) containerPortAt = i;
-      containerPortValueAt = i;
-    } else if (key === 'name') {
-      if (nameAt < 0) nameAt = i;
-    } else if (key === 'protocol') {
-      if (protocolAt < 0) protocolAt = i;
-    } else if (key === 'hostPort') {
-      if (hostPortAt < 0) hostPortAt = i;
-      hostPortValueAt = i;
-    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
-  }
-  const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
-  if (containerPort === undefined) return undefined;
-  // Spans only for a port the model keeps, as the port was numbered (`index`: the ports kept before it).
-  spans[containerPortSpanKey(container, index, 'containerPort')] = p.valueSpanAt(containerPortValueAt);
-  if (hostPortValueAt >= 0) spans[containerPortSpanKey(container, index, 'hostPort')] = p.valueSpanAt(hostPortValueAt);
-  const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
-  const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
-  const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
-  const hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
-  // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
-  return hostPort || hostIP
-    ? {
-        name: portName,
-        containerPort,
-        protocol,
-        ...(hostPort ? { hostPort } : {}),
-        ...(hostIP ? { hostIP } : {}),
-      }
-    : { name: portName, containerPort, protocol };
-}
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {
   if (p.kind !== 'map') return [];

@@ -164,7 +164,7 @@ function k8sPod(b: Drafts, root: YMap): void {
     ips: exactArray(ips),
     hostVeth: hostVethNameOfId(id),
     hostNetwork: getBool(spec, 'hostNetwork') ?? false,
-    labels: sharedLabels(b, stringMap(get(meta, 'labels'))),
+    labels: sharedLabels(b, get(meta, 'labels')),
     containers: readContainers(b, get(spec, 'containers'), spans),
     span: root.span,
     spans,

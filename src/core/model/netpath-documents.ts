@@ -237,7 +237,7 @@ function netpathPod(b: Drafts, p: YNode): void {
     ips,
     hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
     hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
-    labels: labelsAt < 0 ? NO_LABELS : sharedLabels(b, stringMap(collectionAt(p, labelsAt))),
+    labels: labelsAt < 0 ? NO_LABELS : sharedLabels(b, collectionAt(p, labelsAt)),
     containers: readContainers(b, collectionAt(p, containersAt), spans),
     span: p.span,
     spans,

@@ -3,8 +3,9 @@ import { containerPortSpan } from '../../../src/core/model/container-spans';
 import { analyseYaml, HEADER, spanText } from './helpers';
 
 /**
- * Pods whose containers read alike share one list of containers (fields.ts readContainers), and each pod keeps its
- * ports' spans itself (container-spans.ts): what is shared must be exactly what is alike, and every span its own pod's.
+ * A pod whose containers read as the last list kept with the same first container's name shares that list (fields.ts
+ * readContainers), and each pod keeps its ports' spans itself (container-spans.ts): what is shared must be exactly
+ * what is alike, and every span its own pod's.
  */
 describe('model: containers shared by the pods whose containers read alike', () => {
   const a = analyseYaml(`${HEADER}pods:
@@ -15,13 +16,13 @@ describe('model: containers shared by the pods whose containers read alike', () 
       - name: app
         ports:
           - {containerPort: 8080, name: http, protocol: TCP}
+  - {name: i, ip: 10.0.0.10, containers: [{name: app, ports: [{name: x}, {name: http, containerPort: 8080}]}]}
   - {name: c, ip: 10.0.0.3, containers: [{name: app, ports: [{name: http, containerPort: 8081}]}]}
   - {name: d, ip: 10.0.0.4, containers: [{name: app, ports: [{name: http, containerPort: 8080, protocol: UDP}]}]}
   - {name: e, ip: 10.0.0.5, containers: [{name: app, ports: [{name: http, containerPort: 8080, hostPort: 80}]}]}
   - {name: f, ip: 10.0.0.6, containers: [{name: app, ports: [{name: http, containerPort: 8080, hostPort: 80, hostIP: 10.0.0.9}]}]}
   - {name: g, ip: 10.0.0.7, containers: [{name: app, ports: [{containerPort: 8080}]}]}
   - {name: h, ip: 10.0.0.8, containers: [{name: side, ports: [{name: http, containerPort: 8080}]}]}
-  - {name: i, ip: 10.0.0.10, containers: [{name: app, ports: [{name: x}, {name: http, containerPort: 8080}]}]}
   - {name: j, ip: 10.0.0.11, containers: [{name: app, ports: [{name: http, containerPort: 8080}]}, {name: log, ports: [{containerPort: 9090}]}]}
 `);
   const pods = new Map(a.topology.pods.map((p) => [p.name, p]));
