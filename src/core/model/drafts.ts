@@ -158,10 +158,6 @@ export class Drafts {
    * read alike shares it (fields.ts `readContainers`).
    */
   sharedContainers = new Map<string, readonly Container[]>();
-  /** The last labels record kept, by its first value: the next pod with exactly its pairs shares it (fields.ts). */
-  sharedLabels = new Map<string, Readonly<Record<string, string>>>();
-  /** The node names pods give, one string each (see {@link Drafts.nodeName}). */
-  private readonly nodeNames = new Map<string, string>();
   /** File texts by path (embedded JSON in ConfigMaps maps its spans back onto the file's lines). */
   texts: ReadonlyMap<string, string> = new Map();
 
@@ -205,17 +201,6 @@ export class Drafts {
     }
     list.push(d);
     this.nodes.set(d.name, list);
-  }
-
-  /**
-   * A pod's node name as one string for every pod on that node: each pod's is read from its own text, a string of
-   * its own that the model would keep (150,000 of them at 5,000 nodes, for 5,000 names).
-   */
-  nodeName(name: string): string {
-    const known = this.nodeNames.get(name);
-    if (known !== undefined) return known;
-    this.nodeNames.set(name, name);
-    return name;
   }
 
   addPod(pod: Pod): void {

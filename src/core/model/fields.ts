@@ -2,7 +2,7 @@
 import { type Span } from '../problem';
 import { parseAddress, parsePrefix, prefixContainsAddress } from '../net/address';
 import { scalarText, type YMap, type YNode } from '../syntax/yaml';
-import { collectionAt, get, getInt, getStr, intAt, list, strAt, stringMap, strings } from './read';
+import { collectionAt, get, getInt, getStr, intAt, list, strAt, strings } from './read';
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
@@ -207,41 +207,6 @@ function readPort(p: YNode, container: number, index: number, spans: Spans | und
   port.hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
   port.hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
   return true;
-}
-
-/**
- * A pod's labels, read as `stringMap` reads them, or the last record kept whose first value is the same when the
- * pod's labels are exactly its pairs in its order (`b.sharedLabels`; hovers and views list labels as read): a
- * cluster's replicas carry the same labels, and a record each (with its values) was kept by the model per pod. The
- * model is immutable, so sharing one is safe.
- */
-export function sharedLabels(
-  b: Pick<Drafts, 'sharedLabels'>,
-  node: YNode | undefined,
-): Readonly<Record<string, string>> {
-  if (node?.kind !== 'map') return stringMap(node);
-  const size = node.size;
-  // No label has an undefined value: the key of the records without one.
-  const first = size ? strAt(node, 0) : '';
-  if (first === undefined) return stringMap(node);
-  const kept = b.sharedLabels.get(first);
-  if (kept && hasExactly(kept, node)) return kept;
-  const made = stringMap(node);
-  b.sharedLabels.set(first, made);
-  return made;
-}
-
-/**
- * Whether the record's pairs, in its order, are the mapping's entries (no key written twice, no value that is no
- * string: what stringMap would make of them is then that record).
- */
-function hasExactly(record: Readonly<Record<string, string>>, node: YMap): boolean {
-  let i = 0;
-  for (const key in record) {
-    if (i >= node.size || node.keyAt(i) !== key || strAt(node, i) !== record[key]) return false;
-    i++;
-  }
-  return i === node.size;
 }
 
 const tooManyContainers = (n: number): string => `${n} containers in one pod: no real pod has that many.`;

@@ -117,30 +117,3 @@ status: {podIP: 10.0.0.1}
     assert.equal(containerPortSpan(web, 1, 0, 'containerPort')!.file, '/t/pod.yaml');
   });
 });
-
-describe("model: pods' labels, one record for the pods whose labels read alike", () => {
-  const a = analyseYaml(`${HEADER}nodes: [{name: n1}]
-pods:
-  - {name: a, node: n1, labels: {app: web, tier: front}}
-  - {name: b, node: n1, labels: {app: web, tier: front}}
-  - {name: c, node: n1, labels: {tier: front, app: web}}
-  - {name: d, node: n1, labels: {app: web}}
-  - {name: e, node: n1, labels: {}}
-  - {name: f, node: n1}
-`);
-  const pod = (name: string) => a.topology.pods.find((p) => p.name === name)!;
-
-  it('shares a labels record only between pods whose labels are the same, in the same order', () => {
-    assert.equal(pod('b').labels, pod('a').labels);
-    assert.notEqual(pod('c').labels, pod('a').labels);
-    assert.deepEqual(Object.keys(pod('c').labels), ['tier', 'app']);
-    assert.notEqual(pod('d').labels, pod('a').labels);
-    assert.deepEqual(pod('d').labels, { app: 'web' });
-  });
-
-  it('keeps written empty labels apart from labels not written (a NetPath pod over a Pod object sets only the first)', () => {
-    assert.deepEqual(pod('e').labels, {});
-    assert.deepEqual(pod('f').labels, {});
-    assert.notEqual(pod('e').labels, pod('f').labels);
-  });
-});
