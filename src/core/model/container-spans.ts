@@ -1,7 +1,7 @@
 /**
- * Where a pod's (or pod template's) container ports are written. Containers that read alike are one model object
- * shared by every pod that has them (fields.ts `readContainers`: a cluster's replicas have the same containers), so
- * a port cannot keep its own offsets: they are its pod's, in the pod's `spans` under
+ * Where a pod's (or pod template's) container ports are written. A list of containers may be one model object shared
+ * by several pods whose containers read alike (fields.ts `readContainers`: a cluster's replicas have the same
+ * containers), so a port cannot keep its own offsets: they are its pod's, in the pod's `spans` under
  * `containers.<i>.ports.<j>.<field>`, with `i` and `j` indices into the model's lists.
  */
 import type { Span } from '../problem';

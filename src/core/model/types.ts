@@ -273,8 +273,8 @@ export interface Node extends Located {
 }
 
 /**
- * A container port. It keeps no span: the pods (and pod templates) whose containers read alike share their containers
- * (fields.ts `readContainers`), so a port's numbers are located in its pod's `spans`, under
+ * A container port. It keeps no span: pods (and pod templates) whose containers read alike may share them (fields.ts
+ * `readContainers`), so a port's numbers are located in its pod's `spans`, under
  * `containers.<i>.ports.<j>.containerPort` and `.hostPort` (indices into the model's lists).
  */
 export interface ContainerPort {
@@ -287,7 +287,7 @@ export interface ContainerPort {
   readonly hostIP?: string;
 }
 
-/** A container, shared like its ports by the pods whose containers read alike (no span: see ContainerPort). */
+/** A container, which pods whose containers read alike may share like its ports (no span: see ContainerPort). */
 export interface Container {
   readonly name: string;
   readonly ports: readonly ContainerPort[];
