@@ -6,6 +6,7 @@ import { problem, type Problem, type Span } from '../problem';
 import type { YMap } from '../syntax/yaml';
 import type { CniNetworkDraft } from './cni-config';
 import type {
+  Container,
   External,
   Interface,
   FlannelSettings,
@@ -152,6 +153,11 @@ export class Drafts {
   ipPools: IPPool[] = [];
   /** kind's networking.disableDefaultCNI of every kind Cluster read (the one used is the first cluster config). */
   kindCni: { disabled: boolean; span: Span; config: Span }[] = [];
+  /**
+   * The last list of containers kept, by its first container's name: the next pod (or pod template) whose containers
+   * read alike shares it (fields.ts `readContainers`).
+   */
+  sharedContainers = new Map<string, readonly Container[]>();
   /** File texts by path (embedded JSON in ConfigMaps maps its spans back onto the file's lines). */
   texts: ReadonlyMap<string, string> = new Map();
 

@@ -6,6 +6,7 @@ import { collectionAt, get, getInt, getStr, intAt, list, strAt, strings } from '
 import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protocol, type ServicePort } from './types';
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
+import { containerPortSpanKey } from './container-spans';
 
 /**
  * At most this many ports of one Service are read (`service.too-many-ports`). The EndpointSlice controller writes
@@ -54,23 +55,158 @@ export function exactArray<T>(items: T[]): T[] {
   return items.length ? items.slice() : items;
 }
 
-/** The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}. */
-export function readContainers(b: Pick<Drafts, 'report'>, node: YNode | undefined, origin: Origin): Container[] {
+/**
+ * The containers of a pod or pod template, bounded by {@link MAX_POD_CONTAINERS}, with their ports' spans added to
+ * `spans` (the owner's, see container-spans.ts). A list of containers that reads as the last one kept with the same
+ * first container's name is that list (`b.sharedContainers`): a cluster's replicas have the same containers, and a
+ * list, a container, a list of ports and a port each (with the spans they kept) were a third of what the model kept
+ * per pod at 150,000 pods. The pod's values are compared with the kept list's as they are read, so a pod that has
+ * them makes nothing but its spans; one that has not makes its own list, kept next.
+ */
+export function readContainers(
+  b: Pick<Drafts, 'report' | 'sharedContainers'>,
+  node: YNode | undefined,
+  spans: Spans,
+): readonly Container[] {
   const items = list(node);
-  // Most pods have one container: an array of exactly one, with no array grown by a push to copy.
-  if (items.length === 1) {
-    const only = readContainer(items[0], origin);
-    return only ? [only] : [];
-  }
-  const out: Container[] = [];
-  // Read in place up to the bound (every pod has a list of containers: no copy of it, no array per container).
-  for (let i = 0; i < items.length && i < MAX_POD_CONTAINERS; i++) {
-    const container = readContainer(items[i], origin);
-    if (container) out.push(container);
+  const count = Math.min(items.length, MAX_POD_CONTAINERS);
+  // A container's name is never '': the key of the lists without one.
+  let first = '';
+  for (let i = 0; i < count && !first; i++) first = containerName(items[i]) ?? '';
+  const kept = b.sharedContainers.get(first);
+  let same = kept !== undefined;
+  // Read in place up to the bound (every pod has a list of containers: no copy of it).
+  let index = 0;
+  for (let i = 0; i < count; i++) {
+    const name = containerName(items[i]);
+    if (name === undefined) continue;
+    const keptContainer = same ? kept?.[index] : undefined;
+    same = keptContainer?.name === name;
+    const ports = containerPorts(items[i]);
+    let portsRead = 0;
+    for (let j = 0; j < ports.length; j++)
+      if (readPort(ports[j], index, portsRead, spans)) {
+        if (same) same = isPortRead(keptContainer?.ports[portsRead]);
+        portsRead++;
+      }
+    if (same) same = keptContainer?.ports.length === portsRead;
+    index++;
   }
   if (items.length > MAX_POD_CONTAINERS)
     boundedList(b, node, MAX_POD_CONTAINERS, 'pod.too-many-containers', tooManyContainers);
+  if (same && kept?.length === index) return kept;
+  const made = containersOf(items, count);
+  b.sharedContainers.set(first, made);
+  return made;
+}
+
+/**
+ * The containers themselves, for a pod whose list is not the one kept (readContainers): read again, their spans left
+ * out (the pod has them), in lists exactly as long.
+ */
+function containersOf(items: readonly YNode[], count: number): readonly Container[] {
+  const out: Container[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = containerName(items[i]);
+    if (name === undefined) continue;
+    const ports: ContainerPort[] = [];
+    for (const p of containerPorts(items[i]))
+      if (readPort(p, 0, 0, undefined))
+        ports.push(
+          port.hostPort || port.hostIP
+            ? {
+                name: port.name,
+                containerPort: port.containerPort,
+                protocol: port.protocol,
+                // hostPort and hostIP only when written (and not 0 or '').
+                ...(port.hostPort ? { hostPort: port.hostPort } : {}),
+                ...(port.hostIP ? { hostIP: port.hostIP } : {}),
+              }
+            : { name: port.name, containerPort: port.containerPort, protocol: port.protocol },
+        );
+    out.push({ name, ports: exactArray(ports) });
+  }
   return exactArray(out);
+}
+
+/** A container's name, or undefined when it is not a mapping or has none (then it is no container). */
+function containerName(c: YNode): string | undefined {
+  if (c.kind !== 'map') return undefined;
+  // The first entry, as `get` finds it.
+  const at = c.indexOf('name');
+  return (at < 0 ? undefined : strAt(c, at)) || undefined;
+}
+
+/** A container's list of ports (the first `ports` entry, as `get` finds it). */
+function containerPorts(c: YNode): readonly YNode[] {
+  return c.kind === 'map' ? list(collectionAt(c, c.indexOf('ports'))) : [];
+}
+
+/** The port {@link readPort} read last: one record for every port read, as reading one must make nothing to keep. */
+const port: {
+  name: string | undefined;
+  containerPort: number;
+  protocol: Protocol;
+  hostPort: number | undefined;
+  hostIP: string | undefined;
+} = { name: undefined, containerPort: 0, protocol: 'TCP', hostPort: undefined, hostIP: undefined };
+
+/** Whether `kept` is the model's port for {@link port} (as containersOf would make it: hostPort and hostIP when set). */
+function isPortRead(kept: ContainerPort | undefined): boolean {
+  return (
+    kept !== undefined &&
+    kept.name === port.name &&
+    Object.is(kept.containerPort, port.containerPort) &&
+    kept.protocol === port.protocol &&
+    kept.hostPort === (port.hostPort || undefined) &&
+    kept.hostIP === (port.hostIP || undefined)
+  );
+}
+
+/**
+ * Reads a container port into {@link port}: false without a containerPort (no port). The spans of its numbers go into
+ * `spans` as those of the model's port `index` of container `container`.
+ */
+function readPort(p: YNode, container: number, index: number, spans: Spans | undefined): boolean {
+  if (p.kind !== 'map') return false;
+  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
+  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
+  // them.
+  let containerPortAt = -1;
+  let nameAt = -1;
+  let protocolAt = -1;
+  let hostPortAt = -1;
+  let hostIPAt = -1;
+  let containerPortValueAt = -1;
+  let hostPortValueAt = -1;
+  const size = p.size;
+  for (let i = 0; i < size; i++) {
+    const key = p.keyAt(i);
+    if (key === 'containerPort') {
+      if (containerPortAt < 0) containerPortAt = i;
+      containerPortValueAt = i;
+    } else if (key === 'name') {
+      if (nameAt < 0) nameAt = i;
+    } else if (key === 'protocol') {
+      if (protocolAt < 0) protocolAt = i;
+    } else if (key === 'hostPort') {
+      if (hostPortAt < 0) hostPortAt = i;
+      hostPortValueAt = i;
+    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
+  }
+  const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
+  if (containerPort === undefined) return false;
+  if (spans) {
+    spans[containerPortSpanKey(container, index, 'containerPort')] = p.valueSpanAt(containerPortValueAt);
+    if (hostPortValueAt >= 0)
+      spans[containerPortSpanKey(container, index, 'hostPort')] = p.valueSpanAt(hostPortValueAt);
+  }
+  port.name = nameAt < 0 ? undefined : strAt(p, nameAt);
+  port.containerPort = containerPort;
+  port.protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
+  port.hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
+  port.hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
+  return true;
 }
 
 const tooManyContainers = (n: number): string => `${n} containers in one pod: no real pod has that many.`;
@@ -213,104 +349,6 @@ export function withLength(address: string, networkCidr: string): string {
 // The fields whose spans a Service port keeps (one array, not one per port read; a container's and a container
 // port's are read in one pass).
 const SERVICE_PORT_SPANS = ['name', 'port', 'targetPort', 'nodePort', 'protocol'] as const;
-
-/**
- * The spans of a container: none, as nothing points at its name or its list of ports (a port keeps its own), one
- * record for all of them, frozen as the model is immutable.
- */
-const NO_SPANS: Spans = Object.freeze({});
-
-/** A container, or undefined without a name. */
-export function readContainer(c: YNode, origin: Origin): Container | undefined {
-  if (c.kind !== 'map') return undefined;
-  // The first entry of each field, as `get` finds it (every pod has a container: one walk of its keys).
-  let nameAt = -1;
-  let portsAt = -1;
-  const fields = c.size;
-  for (let i = 0; i < fields; i++) {
-    const key = c.keyAt(i);
-    if (key === 'name') {
-      if (nameAt < 0) nameAt = i;
-    } else if (key === 'ports' && portsAt < 0) portsAt = i;
-  }
-  const name = nameAt < 0 ? undefined : strAt(c, nameAt);
-  if (!name) return undefined;
-  const items = list(collectionAt(c, portsAt));
-  let ports: ContainerPort[];
-  if (items.length === 1) {
-    // Most containers have one port: an array of exactly one, with no array grown by a push to copy.
-    const only = readContainerPort(items[0], origin);
-    ports = only ? [only] : [];
-  } else {
-    ports = [];
-    for (const p of items) {
-      const port = readContainerPort(p, origin);
-      if (port) ports.push(port);
-    }
-    ports = exactArray(ports);
-  }
-  return {
-    name,
-    ports,
-    span: c.span,
-    spans: NO_SPANS,
-    origin,
-  };
-}
-
-/** A container port, or undefined without a containerPort. */
-function readContainerPort(p: YNode, origin: Origin): ContainerPort | undefined {
-  if (p.kind !== 'map') return undefined;
-  // One pass over the port's fields: the first entry of each (as `get` finds it), and the spans of its numbers as
-  // spansOf keeps them (a field written twice keeps the span of its last value): the port conflict rules point at
-  // them.
-  let containerPortAt = -1;
-  let nameAt = -1;
-  let protocolAt = -1;
-  let hostPortAt = -1;
-  let hostIPAt = -1;
-  let containerPortSpan: Span | undefined;
-  let hostPortSpan: Span | undefined;
-  const size = p.size;
-  for (let i = 0; i < size; i++) {
-    const key = p.keyAt(i);
-    if (key === 'containerPort') {
-      if (containerPortAt < 0) containerPortAt = i;
-      containerPortSpan = p.valueSpanAt(i);
-    } else if (key === 'name') {
-      if (nameAt < 0) nameAt = i;
-    } else if (key === 'protocol') {
-      if (protocolAt < 0) protocolAt = i;
-    } else if (key === 'hostPort') {
-      if (hostPortAt < 0) hostPortAt = i;
-      hostPortSpan = p.valueSpanAt(i);
-    } else if (key === 'hostIP' && hostIPAt < 0) hostIPAt = i;
-  }
-  const containerPort = containerPortAt < 0 ? undefined : intAt(p, containerPortAt);
-  if (containerPort === undefined || !containerPortSpan) return undefined;
-  // A record of exactly its fields: one made empty has room for four, and the model keeps one per port.
-  const spans: Spans = hostPortSpan
-    ? { containerPort: containerPortSpan, hostPort: hostPortSpan }
-    : { containerPort: containerPortSpan };
-  const portName = nameAt < 0 ? undefined : strAt(p, nameAt);
-  const protocol = protocolOf(protocolAt < 0 ? undefined : strAt(p, protocolAt));
-  const hostPort = hostPortAt < 0 ? undefined : intAt(p, hostPortAt);
-  const hostIP = hostIPAt < 0 ? undefined : strAt(p, hostIPAt);
-  const span = p.span;
-  // The same fields in the same order as ever; hostPort and hostIP only when written (and not 0 or '').
-  return hostPort || hostIP
-    ? {
-        name: portName,
-        containerPort,
-        protocol,
-        ...(hostPort ? { hostPort } : {}),
-        ...(hostIP ? { hostIP } : {}),
-        span,
-        spans,
-        origin,
-      }
-    : { name: portName, containerPort, protocol, span, spans, origin };
-}
 
 export function readServicePort(p: YNode, index: number, origin: Origin): ServicePort[] {
   if (p.kind !== 'map') return [];

@@ -164,7 +164,7 @@ function k8sPod(b: Drafts, root: YMap): void {
     hostVeth: hostVethNameOfId(id),
     hostNetwork: getBool(spec, 'hostNetwork') ?? false,
     labels: stringMap(get(meta, 'labels')),
-    containers: readContainers(b, get(spec, 'containers'), 'Pod'),
+    containers: readContainers(b, get(spec, 'containers'), spans),
     span: root.span,
     spans,
     origin: 'Pod',
@@ -376,6 +376,13 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
     ]);
     return;
   }
+  const spans: Spans = {
+    name: nameNode.span,
+    ...optionalSpan('labels', labels),
+    ...optionalSpan('replicas', get(spec, 'replicas')),
+  };
+  // The template's container ports' spans follow in the same record (container-spans.ts).
+  const containers = readContainers(b, get(podSpec, 'containers'), spans);
   b.workloads.set(key, {
     kind,
     name,
@@ -384,13 +391,9 @@ function k8sWorkload(b: Drafts, root: YMap, kind: WorkloadKind): void {
     replicas: kind === 'DaemonSet' || kind === 'Job' || kind === 'CronJob' ? undefined : getInt(spec, 'replicas'),
     labels: stringMap(labels),
     hostNetwork: getBool(podSpec, 'hostNetwork') ?? false,
-    containers: readContainers(b, get(podSpec, 'containers'), kind),
+    containers,
     span: root.span,
-    spans: {
-      name: nameNode.span,
-      ...optionalSpan('labels', labels),
-      ...optionalSpan('replicas', get(spec, 'replicas')),
-    },
+    spans,
     origin: kind,
   });
 }

@@ -430,7 +430,7 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
     const written = np && (k8s || anyCalico) ? netpathPodFieldsWritten(np) : undefined;
     let pod: Pod = first;
     if (k8s && np && written) {
-      const refined: Record<string, unknown> = { ...k8s, spans: { ...k8s.spans, ...np.spans } };
+      const refined: Record<string, unknown> = { ...k8s, spans: refinedPodSpans(k8s, np, written) };
       for (const key of written) refined[key] = np[key];
       pod = refined as unknown as Pod;
     }
@@ -447,6 +447,19 @@ function mergedPods(b: Drafts, nodes: Node[]): Pod[] {
     out.push(pod);
   }
   return out;
+}
+
+/**
+ * The spans of a Pod object refined by a NetPath pod: the object's, then the NetPath pod's over them. The containers'
+ * port spans are those of the draft whose containers the pod keeps (container-spans.ts): none of the object's past
+ * the NetPath pod's ports.
+ */
+function refinedPodSpans(k8s: Pod, np: Pod, written: readonly (keyof Pod)[]): Spans {
+  const npContainers = written.includes('containers');
+  const spans: Spans = {};
+  for (const [key, span] of Object.entries(k8s.spans))
+    if (!npContainers || !key.startsWith('containers.')) spans[key] = span;
+  return Object.assign(spans, np.spans);
 }
 
 function mergedServices(b: Drafts, pods: Pod[]): Service[] {

@@ -237,7 +237,7 @@ function netpathPod(b: Drafts, p: YNode): void {
     hostVeth: (hostVethAt < 0 ? undefined : strAt(p, hostVethAt)) ?? hostVethNameOfId(id),
     hostNetwork: (hostNetworkAt < 0 ? undefined : boolAt(p, hostNetworkAt)) ?? false,
     labels: labelsAt < 0 ? NO_LABELS : stringMap(collectionAt(p, labelsAt)),
-    containers: readContainers(b, collectionAt(p, containersAt), 'netpath'),
+    containers: readContainers(b, collectionAt(p, containersAt), spans),
     span: p.span,
     spans,
     origin: 'netpath',

@@ -272,7 +272,12 @@ export interface Node extends Located {
   readonly cniIpMasq: boolean;
 }
 
-export interface ContainerPort extends Located {
+/**
+ * A container port. It keeps no span: pods (and pod templates) whose containers read alike may share them (fields.ts
+ * `readContainers`), so a port's numbers are located in its pod's `spans`, under
+ * `containers.<i>.ports.<j>.containerPort` and `.hostPort` (indices into the model's lists).
+ */
+export interface ContainerPort {
   readonly name: string | undefined;
   readonly containerPort: number;
   readonly protocol: Protocol;
@@ -282,7 +287,8 @@ export interface ContainerPort extends Located {
   readonly hostIP?: string;
 }
 
-export interface Container extends Located {
+/** A container, which pods whose containers read alike may share like its ports (no span: see ContainerPort). */
+export interface Container {
   readonly name: string;
   readonly ports: readonly ContainerPort[];
 }

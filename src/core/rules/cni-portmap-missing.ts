@@ -1,5 +1,6 @@
 import { problem } from '../problem';
 import type { Rule } from './rule';
+import { containerPortSpan } from '../model/container-spans';
 
 /**
  * `cni.portmap-missing`: a pod asks for a hostPort, but the CNI configuration read has no portmap plug-in in its
@@ -17,18 +18,20 @@ export const cniPortmapMissing: Rule = {
     return topology.pods.flatMap((pod) =>
       pod.hostNetwork
         ? []
-        : pod.containers.flatMap((c) =>
-            c.ports
-              .filter((p) => p.hostPort)
-              .map((p) =>
-                problem(
-                  'cni.portmap-missing',
-                  'warning',
-                  `Pod ${pod.id} asks for hostPort ${p.hostPort}/${p.protocol}, but the CNI configuration has no portmap plug-in: nothing DNATs the node's port to the pod, so connections to it are refused. Add {"type": "portmap", "capabilities": {"portMappings": true}} to the conflist's plugins.`,
-                  p.spans.hostPort ?? p.span,
-                  [{ span: pm.span, message: 'the CNI configuration' }],
-                ),
-              ),
+        : pod.containers.flatMap((c, ci) =>
+            c.ports.flatMap((p, pi) =>
+              p.hostPort
+                ? [
+                    problem(
+                      'cni.portmap-missing',
+                      'warning',
+                      `Pod ${pod.id} asks for hostPort ${p.hostPort}/${p.protocol}, but the CNI configuration has no portmap plug-in: nothing DNATs the node's port to the pod, so connections to it are refused. Add {"type": "portmap", "capabilities": {"portMappings": true}} to the conflist's plugins.`,
+                      containerPortSpan(pod, ci, pi, 'hostPort') ?? pod.spans.containers ?? pod.span,
+                      [{ span: pm.span, message: 'the CNI configuration' }],
+                    ),
+                  ]
+                : [],
+            ),
           ),
     );
   },

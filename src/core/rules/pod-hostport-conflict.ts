@@ -1,6 +1,17 @@
-import { problem, type Problem } from '../problem';
+import { problem, type Problem, type Span } from '../problem';
+import { containerPortSpan } from '../model/container-spans';
 import type { ContainerPort, Pod } from '../model/types';
 import type { Rule } from './rule';
+
+/** Where a port's hostPort is written, or its containerPort (a hostNetwork pod's). */
+function portSpan(pod: Pod, container: number, port: number): Span {
+  return (
+    containerPortSpan(pod, container, port, 'hostPort') ??
+    containerPortSpan(pod, container, port, 'containerPort') ??
+    pod.spans.containers ??
+    pod.span
+  );
+}
 
 const ANY = new Set(['', '0.0.0.0', '::']);
 
@@ -17,11 +28,14 @@ export const podHostportConflict: Rule = {
   description: 'Two pods on one node take the same hostPort and protocol (the second is never scheduled).',
   run({ topology }) {
     const out: Problem[] = [];
-    const byKey = new Map<string, { pod: Pod; port: ContainerPort }[]>();
+    // Each port's span is its pod's (container-spans.ts), found by the port's place in the pod's lists.
+    const byKey = new Map<string, { pod: Pod; port: ContainerPort; span: Span }[]>();
     for (const pod of topology.pods) {
       if (!pod.node) continue;
-      for (const c of pod.containers)
-        for (const port of c.ports) {
+      const containers = pod.containers;
+      for (let ci = 0; ci < containers.length; ci++)
+        for (let pi = 0; pi < containers[ci].ports.length; pi++) {
+          const port = containers[ci].ports[pi];
           // hostNetwork pods take their containerPort on the node (hostPort defaults to it).
           const hostPort = port.hostPort ?? (pod.hostNetwork ? port.containerPort : undefined);
           if (!hostPort) continue;
@@ -38,10 +52,10 @@ export const podHostportConflict: Rule = {
                 'pod.hostport-conflict',
                 'error',
                 `Pods ${clash.pod.id} and ${pod.id} both take hostPort ${hostPort}/${port.protocol} on node ${pod.node}: only one process can own a node port, so the scheduler never places the second ("didn't have free ports for the requested pod ports") and the kubelet refuses one bound to the node directly. Give one another hostPort or node, or use a Service.`,
-                port.spans.hostPort ?? port.spans.containerPort ?? port.span,
+                portSpan(pod, ci, pi),
                 [
                   {
-                    span: clash.port.spans.hostPort ?? clash.port.spans.containerPort ?? clash.port.span,
+                    span: clash.span,
                     message: `hostPort ${hostPort}/${port.protocol} of ${clash.pod.id}`,
                   },
                 ],
@@ -49,7 +63,7 @@ export const podHostportConflict: Rule = {
             );
             continue;
           }
-          list.push({ pod, port });
+          list.push({ pod, port, span: portSpan(pod, ci, pi) });
           byKey.set(key, list);
         }
     }

@@ -1,5 +1,6 @@
-import { problem, type Problem } from '../problem';
-import type { ContainerPort, Pod } from '../model/types';
+import { problem, type Problem, type Span } from '../problem';
+import type { Pod } from '../model/types';
+import { containerPortSpan } from '../model/container-spans';
 import type { Rule } from './rule';
 
 /**
@@ -22,13 +23,18 @@ export const podPortConflict: Rule = {
     const out: Problem[] = [];
     for (const pod of topology.pods) {
       if (portCount(pod) < 2) continue; // Nothing to conflict with (most pods): no map made.
-      const first = new Map<string, { container: string; port: ContainerPort }>();
-      for (const c of pod.containers) {
-        for (const port of c.ports) {
+      // Each port's span is the pod's (container-spans.ts), by the port's place in the pod's lists.
+      const first = new Map<string, { container: string; span: Span }>();
+      const containers = pod.containers;
+      for (let ci = 0; ci < containers.length; ci++) {
+        const c = containers[ci];
+        for (let pi = 0; pi < c.ports.length; pi++) {
+          const port = c.ports[pi];
           const key = `${port.containerPort}/${port.protocol}`;
           const seen = first.get(key);
+          const span = containerPortSpan(pod, ci, pi, 'containerPort') ?? pod.spans.containers ?? pod.span;
           if (!seen) {
-            first.set(key, { container: c.name, port });
+            first.set(key, { container: c.name, span });
             continue;
           }
           const same = seen.container === c.name;
@@ -39,10 +45,10 @@ export const podPortConflict: Rule = {
               same
                 ? `Container ${c.name} of pod ${pod.id} lists ${key} twice.`
                 : `Containers ${seen.container} and ${c.name} of pod ${pod.id} both listen on ${key}: they share the pod's network namespace, so the second one to start fails to bind (EADDRINUSE).`,
-              port.spans.containerPort ?? port.span,
+              span,
               [
                 {
-                  span: seen.port.spans.containerPort ?? seen.port.span,
+                  span: seen.span,
                   message: `${key} of container ${seen.container}`,
                 },
               ],

@@ -32,12 +32,25 @@ const FEW: ClusterSize = { name: 'few', nodes: 6, pods: 120, services: 12 };
 const MANY: ClusterSize = { name: 'many', nodes: 6, pods: 480, services: 12 };
 
 describe('scale: the spans the model makes per pod', () => {
-  it("NetPath topology: eight (the pod, its name, node, address and containers list; a container; a port and its number), none for a pod's labels or a container's name and ports", () => {
-    assert.equal(spansPerAddedPod(netpathCluster), 8);
+  it("NetPath topology: six (the pod, its name, node, address and containers list; its port's number), none for a pod's labels or a container's name and ports", () => {
+    assert.equal(spansPerAddedPod(netpathCluster), 6);
   });
 
-  it("kubectl List dump: eight, its EndpointSlice endpoint's included", () => {
-    assert.equal(spansPerAddedPod(kubernetesList), 8);
+  it("kubectl List dump: six, its EndpointSlice endpoint's included", () => {
+    assert.equal(spansPerAddedPod(kubernetesList), 6);
+  });
+
+  it("containers: none kept per added pod, in either format (replicas' containers read alike and share one list)", () => {
+    for (const write of [netpathCluster, kubernetesList]) {
+      const kept = (size: ClusterSize): number => {
+        const pods = buildTopology([{ path: 'cluster.yaml', text: write(size) }]).topology.pods;
+        const lists = new Set(pods.map((p) => p.containers));
+        const containers = new Set(pods.flatMap((p) => p.containers));
+        const ports = new Set(pods.flatMap((p) => p.containers.flatMap((c) => c.ports)));
+        return lists.size + containers.size + ports.size;
+      };
+      assert.equal((kept(MANY) - kept(FEW)) / (MANY.pods - FEW.pods), 0);
+    }
   });
 
   it('the model pods by id are the pods of the model, each the merged one', () => {
