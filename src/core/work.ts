@@ -37,6 +37,11 @@ export interface WorkCounters {
    */
   netfilterStepObjects: number;
   /**
+   * List nodes the trace linked to put netfilter steps into its paths' step lists: a hook's one outcome is linked as
+   * one run of steps (the same array for every endpoint path the hook answers alike), not a node per decision.
+   */
+  netfilterStepLinks: number;
+  /**
    * Hops the trace made for its paths (src/core/trace/walk.ts `hopsOf`): the walk records hops in a list its branches
    * share, and a hop that several paths crossed alike (the source pod's, before a Service's DNAT splits the walk) is
    * made once for all of them, not copied into every path at every device.
@@ -124,6 +129,7 @@ export const work: WorkCounters = {
   routes: 0,
   netfilterSteps: 0,
   netfilterStepObjects: 0,
+  netfilterStepLinks: 0,
   hopObjects: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
@@ -152,6 +158,7 @@ export function takeWork(): WorkCounters {
     work.routes =
     work.netfilterSteps =
     work.netfilterStepObjects =
+    work.netfilterStepLinks =
     work.hopObjects =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
