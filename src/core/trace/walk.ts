@@ -1664,7 +1664,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
       : undefined);
   // No modelled host answers, and the destination is a load-balancer IP of ipMode Proxy: the load balancer (outside
   // the model) holds that address, kube-proxy wrote no rule for it, and the packet goes out to it undisturbed.
-  const proxyLb = member ? undefined : env.dp.proxyLoadBalancers.get(keyOf(addr(s.pkt.dst)));
+  const proxyLb = member ? undefined : env.dp.proxyLoadBalancers.get(addressKey(addr(s.pkt.dst)));
   if (proxyLb) {
     const lbIP = fmtAddr(addr(s.pkt.dst));
     const nodePort = proxyLb.ports.find(
