@@ -1139,14 +1139,16 @@ function hookAroundPolicy(
 
 // ---------------------------------------------------------------- conntrack bookkeeping
 
+// The tuples conntrack remembers are the walk's packets themselves (read only, and a packet is a tuple with more
+// fields): every node of every path records one as it enters and one as it leaves, and no tuple needs to be made.
 function enterNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply) return s;
-  return conntrackWith(s, { netns: n.id, tuple: tupleOf(s.pkt) }, s.ct);
+  return conntrackWith(s, { netns: n.id, tuple: s.pkt }, s.ct);
 }
 
 function leaveNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply || !s.entry || s.entry.netns !== n.id) return s;
-  const final = tupleOf(s.pkt);
+  const final: NatTuple = s.pkt;
   const ct = sameTuple(s.entry.tuple, final) ? s.ct : [...s.ct, { netns: n.id, orig: s.entry.tuple, final }];
   return conntrackWith(s, undefined, ct);
 }
