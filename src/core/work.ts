@@ -37,16 +37,16 @@ export interface WorkCounters {
    */
   netfilterStepObjects: number;
   /**
-   * List nodes the trace linked to put netfilter steps into its paths' step lists: a hook's one outcome is linked as
-   * one run of steps (the same array for every endpoint path the hook answers alike), not a node per decision.
-   */
-  netfilterStepLinks: number;
-  /**
    * Hops the trace made for its paths (src/core/trace/walk.ts `hopsOf`): the walk records hops in a list its branches
    * share, and a hop that several paths crossed alike (the source pod's, before a Service's DNAT splits the walk) is
    * made once for all of them, not copied into every path at every device.
    */
   hopObjects: number;
+  /**
+   * Steps the trace read looking for the notes its paths carry (src/core/trace/trace.ts `toPath`): only a path that may
+   * hold a step making one (an affinity NAT, an end at a load balancer) is read, not every step of every endpoint path.
+   */
+  noteStepsRead: number;
   /**
    * kube-proxy nftables-mode rulesets generated and parsed whole for a data plane: one per group of nodes that share
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
@@ -129,8 +129,8 @@ export const work: WorkCounters = {
   routes: 0,
   netfilterSteps: 0,
   netfilterStepObjects: 0,
-  netfilterStepLinks: 0,
   hopObjects: 0,
+  noteStepsRead: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
   podPorts: 0,
@@ -158,8 +158,8 @@ export function takeWork(): WorkCounters {
     work.routes =
     work.netfilterSteps =
     work.netfilterStepObjects =
-    work.netfilterStepLinks =
     work.hopObjects =
+    work.noteStepsRead =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
     work.podPorts =

@@ -26,6 +26,7 @@ import {
   type WalkEnv,
 } from './walk';
 import { cniViewOf } from '../cni';
+import { work } from '../work';
 import { branchBudget, MAX_TRACE_PATHS } from '../branches';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
@@ -530,6 +531,7 @@ function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): 
   if (mayHaveNotes(f))
     for (let i = 0; i < hops.length; i++) {
       const steps = hops[i].steps;
+      work.noteStepsRead += steps.length;
       for (let j = 0; j < steps.length; j++) {
         const s = steps[j];
         if (s.kind === 'affinity') notes.push(stepText(s));

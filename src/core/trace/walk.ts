@@ -194,15 +194,10 @@ function wasSeen(list: HopList | undefined, netns: NetnsId, device: string, dir:
   return false;
 }
 
-/**
- * A step, or a run of steps taken together (a hook's decisions, one array for every path the hook answered alike:
- * linked as one node, not a node per decision on every path).
- */
 interface StepList {
-  readonly step: Step | StepRun;
+  readonly step: Step;
   readonly prev: StepList | undefined;
 }
-type StepRun = readonly Step[];
 
 /** Every field of `T`, the optional ones too (undefined when absent): a literal of this type names them all. */
 type AllOf<T> = { readonly [K in keyof Required<T>]: T[K] };
@@ -239,21 +234,12 @@ function stateWith(
   return next;
 }
 
-const isRun = (x: Step | StepRun): x is StepRun => Array.isArray(x);
-
 function tailSteps(tail: StepList | undefined): Step[] {
   let n = 0;
-  for (let l = tail; l; l = l.prev) {
-    const x = l.step;
-    n += isRun(x) ? x.length : 1;
-  }
+  for (let l = tail; l; l = l.prev) n++;
   // Sized once and filled from the end: the list is newest first.
   const out = new Array<Step>(n);
-  for (let l = tail; l; l = l.prev) {
-    const x = l.step;
-    if (isRun(x)) for (let k = x.length - 1; k >= 0; k--) out[--n] = x[k];
-    else out[--n] = x;
-  }
+  for (let l = tail; l; l = l.prev) out[--n] = l.step;
   return out;
 }
 
@@ -564,7 +550,7 @@ function membersHolding(seg: Segment, a: Address): readonly SegmentMember[] {
     }
     MEMBERS_BY_ADDRESS.set(seg, m);
   }
-  return m.get(keyOf(a)) ?? [];
+  return m.get(addressKey(a)) ?? [];
 }
 
 // ---------------------------------------------------------------- netfilter
@@ -670,44 +656,22 @@ function decisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): Netf
 /**
  * The steps of an outcome's decisions, by position (null: the decision makes no step), filled as the walk links them:
  * an evaluation kept for sibling packets (src/core/netfilter/evaluate.ts, `SiblingQuestion`) gives every sibling the
- * same decisions array, so each endpoint path links the steps found for the first. `run`: all of them in order, the
- * null ones left out, for an outcome linked whole (made once, then linked as one node by every path). Weak: they go
- * with the evaluation.
+ * same decisions array, so each endpoint path links the steps found for the first. Weak: they go with the evaluation.
  */
-interface DecisionSteps {
-  readonly filter: PacketFilter;
-  readonly hook: Hook;
-  readonly steps: (NetfilterStep | null | undefined)[];
-  run: StepRun | undefined;
-}
-const STEPS_OF_DECISIONS = new WeakMap<readonly FilterDecision[], DecisionSteps>();
-function stepsOfDecisions(filter: PacketFilter, hook: Hook, decisions: readonly FilterDecision[]): DecisionSteps {
+const STEPS_OF_DECISIONS = new WeakMap<
+  readonly FilterDecision[],
+  { readonly filter: PacketFilter; readonly hook: Hook; readonly steps: (NetfilterStep | null | undefined)[] }
+>();
+function stepsOfDecisions(
+  filter: PacketFilter,
+  hook: Hook,
+  decisions: readonly FilterDecision[],
+): (NetfilterStep | null | undefined)[] {
   const kept = STEPS_OF_DECISIONS.get(decisions);
-  if (kept && kept.filter === filter && kept.hook === hook) return kept;
-  const made: DecisionSteps = { filter, hook, steps: [], run: undefined };
-  STEPS_OF_DECISIONS.set(decisions, made);
-  return made;
-}
-
-/** The step of decision `i` of `ds` (null: it makes none), made once per decisions array. */
-function stepAt(made: DecisionSteps, ds: readonly FilterDecision[], i: number): NetfilterStep | null {
-  let st = made.steps[i];
-  if (st === undefined) {
-    const d = ds[i];
-    made.steps[i] = st = d.matched || d.probability !== undefined ? decisionStep(made.filter, made.hook, d) : null;
-  }
-  return st;
-}
-
-/** Every step of the decisions `ds`, in order (see {@link DecisionSteps}). */
-function runOf(made: DecisionSteps, ds: readonly FilterDecision[]): StepRun {
-  if (made.run) return made.run;
-  const run: Step[] = [];
-  for (let i = 0; i < ds.length; i++) {
-    const st = stepAt(made, ds, i);
-    if (st) run.push(st);
-  }
-  return (made.run = run);
+  if (kept && kept.filter === filter && kept.hook === hook) return kept.steps;
+  const steps: (NetfilterStep | null | undefined)[] = [];
+  STEPS_OF_DECISIONS.set(decisions, { filter, hook, steps });
+  return steps;
 }
 
 function makeDecisionStep(filter: PacketFilter, hook: Hook, d: FilterDecision): NetfilterStep {
@@ -964,24 +928,18 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     let tail = from > 0 && tails ? tails[from - 1] : s.tail;
     if (tails) tails.length = from;
     const made = stepsOfDecisions(filter, hook, ds);
-    if (!tails) {
-      // The hook's one outcome: its steps linked as one run, which every path the hook answers alike shares.
-      const run = runOf(made, ds);
-      if (run.length) {
-        tail = { step: run.length === 1 ? run[0] : run, prev: tail };
-        work.netfilterSteps += run.length;
-        work.netfilterStepLinks++;
+    for (let i = from; i < ds.length; i++) {
+      let st = made[i];
+      if (st === undefined) {
+        const d = ds[i];
+        made[i] = st = d.matched || d.probability !== undefined ? decisionStep(filter, hook, d) : null;
       }
-    } else
-      for (let i = from; i < ds.length; i++) {
-        const st = stepAt(made, ds, i);
-        if (st) {
-          tail = { step: st, prev: tail };
-          work.netfilterSteps++;
-          work.netfilterStepLinks++;
-        }
-        tails.push(tail);
+      if (st) {
+        tail = { step: st, prev: tail };
+        work.netfilterSteps++;
       }
+      tails?.push(tail);
+    }
     prevDecisions = ds;
     const pkt = packetAfter(s.pkt, out.packet);
     let nat = s.nat;
@@ -1017,8 +975,8 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         prev: tail,
       };
       const aff = r.remembers;
-      if (aff) REMEMBERING.add(ev);
-      if (aff)
+      if (aff) {
+        REMEMBERING.add(ev);
         tail = {
           step: {
             kind: 'affinity',
@@ -1031,6 +989,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           },
           prev: tail,
         };
+      }
     }
     const st = stateWith(s, pkt, s.probability * out.probability, tail, nat);
     if (out.verdict === 'ACCEPT') {
@@ -1042,15 +1001,6 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
     ends[o] = last ? { state: st, verdict: out.verdict, decision: last } : { state: st, verdict: out.verdict };
   }
   return ends;
-}
-
-/** `p` with another TTL; field by field, not a spread (every forwarding node of every path makes one). */
-function withTtl(p: Pkt, ttl: number): Pkt {
-  const { family, proto, src, sport, dst, dport, mark, size } = p;
-  // Two literals, so a packet without a size has no `size` key (as a spread of it had none).
-  return size === undefined
-    ? { family, proto, src, sport, dst, dport, ttl, mark }
-    : { family, proto, src, sport, dst, dport, ttl, mark, size };
 }
 
 /**
@@ -1139,16 +1089,14 @@ function hookAroundPolicy(
 
 // ---------------------------------------------------------------- conntrack bookkeeping
 
-// The tuples conntrack remembers are the walk's packets themselves (read only, and a packet is a tuple with more
-// fields): every node of every path records one as it enters and one as it leaves, and no tuple needs to be made.
 function enterNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply) return s;
-  return conntrackWith(s, { netns: n.id, tuple: s.pkt }, s.ct);
+  return conntrackWith(s, { netns: n.id, tuple: tupleOf(s.pkt) }, s.ct);
 }
 
 function leaveNode(s: WalkState, n: Netns): WalkState {
   if (n.kind !== 'node' || s.reply || !s.entry || s.entry.netns !== n.id) return s;
-  const final: NatTuple = s.pkt;
+  const final = tupleOf(s.pkt);
   const ct = sameTuple(s.entry.tuple, final) ? s.ct : [...s.ct, { netns: n.id, orig: s.entry.tuple, final }];
   return conntrackWith(s, undefined, ct);
 }
@@ -1354,11 +1302,7 @@ function routesLocalnet(n: Netns, dev: string): boolean {
   return !!n.routeLocalnet || !!deviceNamed(n, dev)?.routeLocalnet;
 }
 
-/** 127.0.0.0/8's bounds: compared, not shifted (a shift makes a bigint at every hop of every path). */
-const LOOPBACK4_FIRST = 127n << 24n;
-const LOOPBACK4_END = 128n << 24n;
-const isLoopback = (a: Address): boolean =>
-  a.family === 4 ? a.value >= LOOPBACK4_FIRST && a.value < LOOPBACK4_END : a.value === 1n;
+const isLoopback = (a: Address): boolean => (a.family === 4 ? a.value >> 24n === 127n : a.value === 1n);
 
 /** The loopback address that makes a packet a martian: its source, else its destination. */
 const martianAddress = (p: Pkt): string => (isLoopback(addr(p.src)) ? p.src : p.dst);
@@ -1412,7 +1356,7 @@ export function originate(env: WalkEnv, s0: WalkState, nsId: NetnsId): Finished[
       a,
       n,
       'POSTROUTING',
-      { outIface: dev, outAddress: sourceFor(iface, a.pkt.family, nextHop, n) },
+      { outIface: dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
       (b) => transmit(env, leaveNode(b, n), n, dev, nextHop),
     );
   };
@@ -1658,7 +1602,7 @@ function transmit(env: WalkEnv, s: WalkState, n: Netns, dev: string, nextHop: Ad
     return hop(s, n.id, dev, 'out', (a) =>
       finish(a, n.id, 'exited', 'left-model', `left by ${dev}, which is on no modelled network`, { device: dev }),
     );
-  const announcer = env.dp.announced.get(keyOf(nextHop));
+  const announcer = env.dp.announced.get(addressKey(nextHop));
   const member =
     membersHolding(seg, nextHop).find((m) => m.netns !== n.id) ??
     (announcer
@@ -1725,35 +1669,6 @@ function vethNeighbor(pn: Netns, peer: DpInterface | undefined, target: Address)
   if (target.family !== 4 || !peer.proxyArp || !pn.forwarding) return undefined;
   const r = routeTo(pn, target);
   return r && r.type !== 'blackhole' && r.dev !== peer.name ? 'proxy-arp' : undefined;
-}
-
-/** Address keys (the data plane's maps are by them), once per address object (`addr` gives one per text). Weak. */
-const KEYS = new WeakMap<Address, string>();
-function keyOf(a: Address): string {
-  let key = KEYS.get(a);
-  if (key === undefined) KEYS.set(a, (key = addressKey(a)));
-  return key;
-}
-
-/**
- * The address MASQUERADE would take leaving by `iface` towards `nextHop` (see sourceAddressFor), once per device and
- * next hop: every endpoint path that leaves a node by the same route asks it again. Weak, by the device object (one
- * namespace's) and the next hop's address object.
- */
-const SOURCES = new WeakMap<DpInterface, Map<Address, string | null>>();
-/** The same without the namespace's other devices to fall back on (asked of a bridge device alone). */
-const SOURCES_OF_DEVICE_ALONE = new WeakMap<DpInterface, Map<Address, string | null>>();
-function sourceFor(iface: DpInterface | undefined, family: Family, nextHop: Address, n?: Netns): string | undefined {
-  if (!iface || family !== nextHop.family) return sourceAddressFor(iface, family, nextHop, n);
-  const byDevice = n ? SOURCES : SOURCES_OF_DEVICE_ALONE;
-  let m = byDevice.get(iface);
-  if (!m) byDevice.set(iface, (m = new Map()));
-  let src = m.get(nextHop);
-  if (src === undefined) {
-    if (m.size >= 1024) m.clear();
-    m.set(nextHop, (src = sourceAddressFor(iface, family, nextHop, n) ?? null));
-  }
-  return src ?? undefined;
 }
 
 /** Addresses as text, once per address object (`addr` gives one per text): every path's steps name them. Weak. */
@@ -1838,7 +1753,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       device: inDev,
       ttl: st.pkt.ttl,
     });
-  st = step(stateWith(st, withTtl(st.pkt, st.pkt.ttl - 1), st.probability, st.tail, st.nat), ttlStep(st.pkt.ttl));
+  st = step(stateWith(st, { ...st.pkt, ttl: st.pkt.ttl - 1 }, st.probability, st.tail, st.nat), ttlStep(st.pkt.ttl));
   const iface = deviceNamed(n, r.dev);
   const nextHop = addr(r.via ?? st.pkt.dst);
   return hookAroundPolicy(env, st, n, 'FORWARD', { inIface: inDev, outIface: r.dev }, (a) =>
@@ -1847,7 +1762,7 @@ function routeInput(env: WalkEnv, s: WalkState, n: Netns, inDev: string): Finish
       a,
       n,
       'POSTROUTING',
-      { outIface: r.dev, outAddress: sourceFor(iface, a.pkt.family, nextHop, n) },
+      { outIface: r.dev, outAddress: sourceAddressFor(iface, a.pkt.family, nextHop, n) },
       (b) => transmit(env, leaveNode(b, n), n, r.dev, nextHop),
     ),
   );
@@ -1916,7 +1831,7 @@ function bridgeIngress(
             outIface: bridge.name,
             bridged: true,
             bridgeFrame: frame,
-            outAddress: sourceFor(brIface, b.pkt.family, addr(b.pkt.dst)),
+            outAddress: sourceAddressFor(brIface, b.pkt.family, addr(b.pkt.dst)),
           },
           (c) => crossPort(env, c, n, out),
         ),

@@ -277,21 +277,40 @@ describe("a Service's endpoint paths share the hops they crossed alike", () => {
 });
 
 /**
- * After a Service's DNAT the endpoint paths cross the same hooks alike (answered by one evaluation, see above), each
- * with the same decisions: a hook's one outcome links its steps into a path as one run, the same array for every path,
- * so the list nodes a warm trace links are about one per hook crossed, not one per netfilter decision (a path crosses
- * about five hooks after the DNAT, deciding four rules in each). Counted, never timed.
+ * A path's notes come from its affinity steps and from an end at a load balancer: a trace reads the steps of the paths
+ * that may hold one, not every step of each of a Service's endpoint paths (about 20 per path) to find none. With
+ * ClientIP session affinity every endpoint path has its note, and is read. Counted, never timed.
  */
-describe("a Service's endpoint paths link each hook's netfilter steps as one run", () => {
-  it('list nodes linked stay well under the netfilter steps, and grow with the endpoints, not faster', () => {
-    const e30 = warmServiceTraceWork(30);
-    const e60 = warmServiceTraceWork(60);
-    for (const w of [e30, e60])
-      assert.ok(
-        w.netfilterStepLinks > 0 && w.netfilterStepLinks * 2 < w.netfilterSteps,
-        `${w.netfilterStepLinks} list nodes linked for ${w.netfilterSteps} netfilter steps`,
-      );
-    const ratio = e60.netfilterStepLinks / e30.netfilterStepLinks;
-    assert.ok(ratio <= 2.2, `list nodes grew ${ratio.toFixed(2)}x for 2x the endpoints`);
+describe("a Service's endpoint paths are read for notes only when they may hold one", () => {
+  const trace = (text: string) => {
+    const a = analyse([{ path: 'e.yaml', text }]);
+    const dp = compileDataPlane(a.topology);
+    const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+    traceFlow(a.topology, flow, dp);
+    takeWork();
+    const out = traceFlow(a.topology, flow, dp);
+    return { paths: out.result?.paths ?? [], read: takeWork().noteStepsRead };
+  };
+  const size: ClusterSize = { name: 'e', nodes: 6, pods: 180, services: 6 };
+
+  it('no step is read for notes on a trace to a Service without session affinity', () => {
+    const { paths, read } = trace(netpathCluster(size));
+    assert.equal(paths.length, 30, 'one path per endpoint');
+    assert.ok(paths.every((p) => !p.notes));
+    assert.equal(read, 0, `${read} steps read for notes`);
+  });
+
+  it('with ClientIP session affinity, every endpoint path is read and keeps its note', () => {
+    const text = netpathCluster(size).replaceAll(
+      '    selector: {app: app',
+      '    sessionAffinity: ClientIP\n    selector: {app: app',
+    );
+    const { paths, read } = trace(text);
+    assert.equal(paths.length, 30, 'one path per endpoint');
+    assert.ok(
+      paths.every((p) => p.notes?.length === 1 && p.notes[0].includes('session affinity')),
+      'each path notes its affinity',
+    );
+    assert.ok(read > 30, `${read} steps read for notes`);
   });
 });
