@@ -524,8 +524,9 @@ function proxyNote(s: DropStep): string {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  // Hops made once; notes gathered by a loop over the steps of a path that may hold one (few do: reading every step of
-  // every path looked at each of a Service's endpoint paths whole). By index: an iterator per hop is garbage.
+  // Hops made once. Notes come from affinity steps and an end at a load balancer, so only a path that may hold one is
+  // read (reading every path read each of a Service's endpoint paths whole to find none). By index: an iterator per hop
+  // is garbage.
   const hops = hopsOf(f.state);
   const notes: string[] = [];
   if (mayHaveNotes(f))
