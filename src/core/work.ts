@@ -43,6 +43,11 @@ export interface WorkCounters {
    */
   hopObjects: number;
   /**
+   * Steps the trace read looking for the notes its paths carry (src/core/trace/trace.ts `toPath`): only a path that may
+   * hold a step making one (an affinity NAT, an end at a load balancer) is read, not every step of every endpoint path.
+   */
+  noteStepsRead: number;
+  /**
    * kube-proxy nftables-mode rulesets generated and parsed whole for a data plane: one per group of nodes that share
    * them (src/core/dataplane/kube-proxy-nft-share.ts), or one per node when the cluster's rules depend on the node.
    */
@@ -132,6 +137,7 @@ export const work: WorkCounters = {
   netfilterSteps: 0,
   netfilterStepObjects: 0,
   hopObjects: 0,
+  noteStepsRead: 0,
   kubeProxyNftRulesets: 0,
   kubeProxyIptablesRulesets: 0,
   podPorts: 0,
@@ -161,6 +167,7 @@ export function takeWork(): WorkCounters {
     work.netfilterSteps =
     work.netfilterStepObjects =
     work.hopObjects =
+    work.noteStepsRead =
     work.kubeProxyNftRulesets =
     work.kubeProxyIptablesRulesets =
     work.podPorts =

@@ -14,8 +14,19 @@ import { parseEndpoint, parsePort, unknownMessage, type Endpoint } from './endpo
 import { stepText } from './steps';
 import type { DropStep, TracePath, TraceProto, TraceRequest, TraceResult } from './types';
 import { PolicyIndex } from '../policy/evaluate';
-import { emptyState, enterAt, hopsOf, originate, originOf, type Finished, type Pkt, type WalkEnv } from './walk';
+import {
+  emptyState,
+  enterAt,
+  hopsOf,
+  mayHaveNotes,
+  originate,
+  originOf,
+  type Finished,
+  type Pkt,
+  type WalkEnv,
+} from './walk';
 import { cniViewOf } from '../cni';
+import { work } from '../work';
 import { branchBudget, MAX_TRACE_PATHS } from '../branches';
 
 export const TRACE_BAD_INPUT = 'trace.bad-input';
@@ -513,18 +524,21 @@ function proxyNote(s: DropStep): string {
 const i4or6 = (a: string): boolean => a !== '127.0.0.1' && a !== '::1';
 
 function toPath(env: WalkEnv, f: Finished, reply: boolean, _srcNetns: NetnsId): TracePath {
-  // Hops made once; notes gathered by a loop (every step of every path is looked at, and few make a note).
+  // Hops made once. Notes come from affinity steps and an end at a load balancer, so only a path that may hold one is
+  // read (reading every path read each of a Service's endpoint paths whole to find none). By index: an iterator per hop
+  // is garbage.
   const hops = hopsOf(f.state);
   const notes: string[] = [];
-  // By index: an iterator per hop of every path is garbage.
-  for (let i = 0; i < hops.length; i++) {
-    const steps = hops[i].steps;
-    for (let j = 0; j < steps.length; j++) {
-      const s = steps[j];
-      if (s.kind === 'affinity') notes.push(stepText(s));
-      else if (s.kind === 'drop' && s.reason === 'load-balancer') notes.push(proxyNote(s));
+  if (mayHaveNotes(f))
+    for (let i = 0; i < hops.length; i++) {
+      const steps = hops[i].steps;
+      work.noteStepsRead += steps.length;
+      for (let j = 0; j < steps.length; j++) {
+        const s = steps[j];
+        if (s.kind === 'affinity') notes.push(stepText(s));
+        else if (s.kind === 'drop' && s.reason === 'load-balancer') notes.push(proxyNote(s));
+      }
     }
-  }
   const origin = originOf(f);
   const base: TracePath = {
     probability: round(f.state.probability),

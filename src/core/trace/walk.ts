@@ -869,6 +869,20 @@ function conntrackAt(s: WalkState, n: Netns, hook: Hook, o: HookOpts): WalkState
   return isNotIpHook(o) || laterPart ? s : replyNat(s, n.id, hook);
 }
 
+/** The NAT events whose rule remembers the client (session affinity): each is followed by an affinity step. */
+const REMEMBERING = new WeakSet<NatEvent>();
+
+/**
+ * Whether a finished path may have a step that makes a note (an affinity step, or its end at a load balancer), so
+ * that its steps need to be read for notes: most paths have neither.
+ */
+export function mayHaveNotes(f: Finished): boolean {
+  if (f.reason === 'load-balancer') return true;
+  const nat = f.state.nat;
+  for (let k = 0; k < nat.length; k++) if (REMEMBERING.has(nat[k])) return true;
+  return false;
+}
+
 /** Runs one hook of a namespace's ruleset (the caller has checked it has rules to run: {@link runsNoRules}). */
 function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts): HookEnd[] {
   const s = conntrackAt(s0, n, hook, o);
@@ -961,7 +975,8 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
         prev: tail,
       };
       const aff = r.remembers;
-      if (aff)
+      if (aff) {
+        REMEMBERING.add(ev);
         tail = {
           step: {
             kind: 'affinity',
@@ -974,6 +989,7 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
           },
           prev: tail,
         };
+      }
     }
     const st = stateWith(s, pkt, s.probability * out.probability, tail, nat);
     if (out.verdict === 'ACCEPT') {

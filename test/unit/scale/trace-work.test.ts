@@ -275,3 +275,42 @@ describe("a Service's endpoint paths share the hops they crossed alike", () => {
     assert.ok(made <= hops.length - 29, `${made} hops made for ${hops.length} hops of 30 paths`);
   });
 });
+
+/**
+ * A path's notes come from its affinity steps and from an end at a load balancer: a trace reads the steps of the paths
+ * that may hold one, not every step of each of a Service's endpoint paths (about 20 per path) to find none. With
+ * ClientIP session affinity every endpoint path has its note, and is read. Counted, never timed.
+ */
+describe("a Service's endpoint paths are read for notes only when they may hold one", () => {
+  const trace = (text: string) => {
+    const a = analyse([{ path: 'e.yaml', text }]);
+    const dp = compileDataPlane(a.topology);
+    const flow = { from: `pod/${a.topology.pods[0].id}`, to: 'svc/svc1:http' };
+    traceFlow(a.topology, flow, dp);
+    takeWork();
+    const out = traceFlow(a.topology, flow, dp);
+    return { paths: out.result?.paths ?? [], read: takeWork().noteStepsRead };
+  };
+  const size: ClusterSize = { name: 'e', nodes: 6, pods: 180, services: 6 };
+
+  it('no step is read for notes on a trace to a Service without session affinity', () => {
+    const { paths, read } = trace(netpathCluster(size));
+    assert.equal(paths.length, 30, 'one path per endpoint');
+    assert.ok(paths.every((p) => !p.notes));
+    assert.equal(read, 0, `${read} steps read for notes`);
+  });
+
+  it('with ClientIP session affinity, every endpoint path is read and keeps its note', () => {
+    const text = netpathCluster(size).replaceAll(
+      '    selector: {app: app',
+      '    sessionAffinity: ClientIP\n    selector: {app: app',
+    );
+    const { paths, read } = trace(text);
+    assert.equal(paths.length, 30, 'one path per endpoint');
+    assert.ok(
+      paths.every((p) => p.notes?.length === 1 && p.notes[0].includes('session affinity')),
+      'each path notes its affinity',
+    );
+    assert.ok(read > 30, `${read} steps read for notes`);
+  });
+});
