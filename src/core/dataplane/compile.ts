@@ -244,7 +244,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const pods = podsOfNode.get(node.name) ?? [];
     // Each pod read once for whether it shares the node's namespace (few do): the others are the plug-in's to wire.
     let hostNetworkPods: Pod[] | undefined;
-    for (const p of pods) if (p.hostNetwork) (hostNetworkPods ??= []).push(p);
+    // Indexed: the compile runs once, mostly before it is optimised, where a for-of made an object per pod.
+    for (let i = 0; i < pods.length; i++) if (pods[i].hostNetwork) (hostNetworkPods ??= []).push(pods[i]);
     const wiredPods = hostNetworkPods ? pods.filter((p) => !p.hostNetwork) : pods;
     const physical: DpInterface[] = node.interfaces.map((i) => {
       const mtu = mtuOf.get(i.network);
@@ -345,7 +346,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
         return lazyFilter(node);
       },
     });
-    for (const i of addressed) if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    for (let k = 0; k < addressed.length; k++) {
+      const i = addressed[k];
+      if (i.kind !== 'loopback')
+        for (let j = 0; j < i.addresses.length; j++) ownText(i.addresses[j].address, nsId, i.name);
+    }
     for (const i of physical)
       if (i.network) underlay.push({ netns: nsId, device: i.name, network: i.network, addresses: i.addresses });
   }
@@ -616,7 +621,10 @@ function podAddressIndex(t: Topology): PodAddressIndex {
   for (let place = 0; place < pods.length; place++) {
     const pod = pods[place];
     if (pod.hostNetwork) continue;
-    for (const ip of pod.ips) {
+    // Indexed, as the loop over the pods: once per topology, mostly before it is optimised (a for-of made an object
+    // per address).
+    for (let k = 0; k < pod.ips.length; k++) {
+      const ip = pod.ips[k];
       work.podOwnerAddresses++;
       if (ip.includes(':')) {
         const a = parseAddress(ip);

@@ -18,10 +18,17 @@ export const podHostportConflict: Rule = {
   run({ topology }) {
     const out: Problem[] = [];
     const byKey = new Map<string, { pod: Pod; port: ContainerPort }[]>();
-    for (const pod of topology.pods) {
+    // Indexed loops: the rule runs once per analysis, over every pod of a large cluster, mostly before the engine
+    // optimises it, and there a for-of made an object per step (three per pod), all for pods without a hostPort.
+    const pods = topology.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i];
       if (!pod.node) continue;
-      for (const c of pod.containers)
-        for (const port of c.ports) {
+      const containers = pod.containers;
+      for (let j = 0; j < containers.length; j++) {
+        const ports = containers[j].ports;
+        for (let k = 0; k < ports.length; k++) {
+          const port = ports[k];
           // hostNetwork pods take their containerPort on the node (hostPort defaults to it).
           const hostPort = port.hostPort ?? (pod.hostNetwork ? port.containerPort : undefined);
           if (!hostPort) continue;
@@ -52,6 +59,7 @@ export const podHostportConflict: Rule = {
           list.push({ pod, port });
           byKey.set(key, list);
         }
+      }
     }
     return out;
   },
