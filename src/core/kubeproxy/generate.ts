@@ -46,6 +46,7 @@ const KUBE_PROXY_FIREWALL = KUBE_PROXY_FIREWALL_CHAIN;
 const KUBE_FIREWALL = 'KUBE-FIREWALL';
 const LARGE_CLUSTER_ENDPOINTS = 1000;
 const NO_WORDS: readonly string[] = [];
+const NO_RANGES: readonly Prefix[] = [];
 
 /**
  * The words that pick one of `n` remaining endpoints at random, made once per `n`: every Service with as many
@@ -171,8 +172,29 @@ function wordsChars(words: readonly (string | readonly string[])[]): number {
  */
 const STATISTIC_CHARS = wordsChars(statistic(2));
 
-/** A Service port's `--dport` words. */
-const dport = (p: number): string[] => ['--dport', String(p)];
+/**
+ * A Service port's `--dport` words, made once per port number: a skim keeps every Service port's lines as their words
+ * (see DeferredRun), and most of a large cluster's 10,000s of ports share a few numbers. Kept for the numbers a port
+ * can have, so the module's cache stays bounded whatever the input.
+ */
+const DPORT = new Map<number, readonly string[]>();
+function dport(p: number): readonly string[] {
+  let words = DPORT.get(p);
+  if (words) return words;
+  words = ['--dport', String(p)];
+  if (Number.isInteger(p) && p >= 0 && p <= 65535) DPORT.set(p, words);
+  return words;
+}
+
+/** A protocol's match words (`-m tcp -p tcp`), made once per protocol for the same reason as {@link dport}'s. */
+const PROTOCOL_MATCH = new Map<string, readonly string[]>();
+function protocolMatch(protocol: string): readonly string[] {
+  let words = PROTOCOL_MATCH.get(protocol);
+  if (words) return words;
+  words = ['-m', protocol, '-p', protocol];
+  if (PROTOCOL_MATCH.size < 16) PROTOCOL_MATCH.set(protocol, words);
+  return words;
+}
 
 /**
  * A Service port's chains named (a SHA-256 each) only when written: most Service ports need no local, external or
@@ -811,8 +833,10 @@ export function categorize<E extends CategorizedEndpoint>(
   return { cluster, local, all, hasAny };
 }
 
-function ofFamily(family: 4 | 6, values: readonly string[] | undefined): string[] {
-  return (values ?? []).map((v) => v.trim()).filter((v) => addressFamily(v) === family);
+function ofFamily(family: 4 | 6, values: readonly string[] | undefined): readonly string[] {
+  // Most Service ports have no external or load-balancer IPs: no arrays made for them (10,000s of ports).
+  if (!values?.length) return NO_WORDS;
+  return values.map((v) => v.trim()).filter((v) => addressFamily(v) === family);
 }
 
 function chainOrder(chains: readonly string[], builtins: readonly string[]): string[] {
@@ -1466,10 +1490,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (!skim) kubeProxyWork.servicePortsNamed++;
     const names = new LazyChainNames(spn, protocol);
     const externalIPs = ofFamily(family, svc.externalIPs);
-    const lbIPs = ofFamily(family, vipLoadBalancerIPs(svc));
-    const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
-      .map((r) => parseAddressOrPrefix(r.trim()))
-      .filter((p): p is NonNullable<typeof p> => p?.family === family);
+    const lbIPs = svc.loadBalancerIPs?.length ? ofFamily(family, vipLoadBalancerIPs(svc)) : NO_WORDS;
+    const sourceRanges = svc.loadBalancerSourceRanges?.length
+      ? svc.loadBalancerSourceRanges
+          .map((r) => parseAddressOrPrefix(r.trim()))
+          .filter((p): p is NonNullable<typeof p> => p?.family === family)
+      : NO_RANGES;
     const nodePort = port.nodePort ?? 0;
     const externallyAccessible = nodePort !== 0 || lbIPs.length > 0 || externalIPs.length > 0;
     const internalLocal = svc.internalTrafficPolicy === 'Local';
@@ -1510,7 +1536,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         externalFilterComment = q(`${spn} has no local endpoints`);
       }
     }
-    const proto = ['-m', protocol, '-p', protocol];
+    const proto = protocolMatch(protocol);
 
     // Capture the cluster IP. Its comment is the masquerade line's too: made once per port (10,000s of them).
     const clusterIPComment = hasInternal ? q(`${spn} cluster IP`) : '';
@@ -1543,8 +1569,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         internalFilterTarget,
       );
 
-    // External IPs.
-    for (const ip of externalIPs) {
+    // External IPs. Indexed loops: most ports have none, and a for-of made an iterator even then (10,000s of ports).
+    for (let i = 0; i < externalIPs.length; i++) {
+      const ip = externalIPs[i];
       if (hasAny)
         nat.add(
           KUBE_SERVICES,
@@ -1576,7 +1603,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
 
     // Load-balancer IPs.
-    for (const ip of lbIPs) {
+    for (let i = 0; i < lbIPs.length; i++) {
+      const ip = lbIPs[i];
       if (hasAny)
         nat.add(
           KUBE_SERVICES,
@@ -1607,7 +1635,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         );
     }
     if (!hasExternal) {
-      for (const ip of lbIPs)
+      for (let i = 0; i < lbIPs.length; i++)
         filter.add(
           KUBE_EXTERNAL_SERVICES,
           '-m',
@@ -1616,7 +1644,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           externalFilterComment,
           proto,
           '-d',
-          ip,
+          lbIPs[i],
           dport(port.port),
           '-j',
           externalFilterTarget,
