@@ -159,9 +159,12 @@ function lineChars(chain: string, args: readonly (string | readonly string[])[])
 /** The characters `words` take in a line, each with the space (or newline) after it. */
 function wordsChars(words: readonly (string | readonly string[])[]): number {
   let chars = 0;
-  for (const a of words) {
+  // Indexed loops: asked of every line of 10,000s of Service ports in one generation, largely before it is optimised,
+  // where a for-of made an object per word.
+  for (let k = 0; k < words.length; k++) {
+    const a = words[k];
     if (typeof a === 'string') chars += a.length + 1;
-    else for (const x of a) chars += x.length + 1;
+    else for (let i = 0; i < a.length; i++) chars += a[i].length + 1;
   }
   return chars;
 }
@@ -1436,7 +1439,11 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const servicePorts: ServicePortEntry[] = [];
   // The first generation for these Services skims them (see SkimTable), and may read tallies instead of endpoints.
   const firstForServices = !memo?.outputs.get(input.services)?.size;
-  for (const svc of input.services) {
+  // Indexed loops over the Services and their ports: once per generation (10,000s), where a for-of made an object per
+  // step (and `entries()` an array per port).
+  const services = input.services;
+  for (let s = 0; s < services.length; s++) {
+    const svc = services[s];
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
     // The endpoints of this family, read once for all the Service's ports.
@@ -1963,7 +1970,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   nat.skimming = !byServices?.size && skimmable(servicePorts);
   // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
   nat.defers = filter.defers = nat.skimming;
-  for (const [k, sp] of servicePorts.entries()) {
+  for (let k = 0; k < servicePorts.length; k++) {
+    const sp = servicePorts[k];
     nat.port = k;
     if (nat.skimming) {
       filter.port = k;
@@ -2072,9 +2080,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const named = (): GeneratedTable => {
     const full = new TableText();
     const scratch = new TableText();
-    for (const [k, sp] of servicePorts.entries()) {
+    for (let k = 0; k < servicePorts.length; k++) {
       full.port = k;
-      writeServicePort(sp, full, scratch);
+      writeServicePort(servicePorts[k], full, scratch);
     }
     full.port = undefined;
     // The other chains' lines are the skim's (the same lines, and those written after the Service ports), after the
