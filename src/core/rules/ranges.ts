@@ -102,7 +102,8 @@ const ipsKey = (k: number): string => IPS_KEYS[k] ?? `ips.${k}`;
  * list's name or an `Address` (an object and a bigint) unless a rule looks at it.
  */
 class PodAddressEntry implements AddressEntry {
-  readonly role = 'pod';
+  /** 'pod': kept on the prototype (below), one field fewer in each of the 150,000 entries. */
+  declare readonly role: 'pod';
   private parsed: Address | undefined | null = null;
 
   constructor(
@@ -144,6 +145,8 @@ class PodAddressEntry implements AddressEntry {
     return this.parsed;
   }
 }
+
+Object.defineProperty(PodAddressEntry.prototype, 'role', { value: 'pod' });
 
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
