@@ -18,7 +18,7 @@ import type { DpBridge, DpInterface, DpRoute, InterfaceAddress } from '../datapl
 import { work } from '../work';
 import type { Node, Pod, Topology } from '../model/types';
 import type { Span } from '../problem';
-import type { CniMasqueradeCulprit, CniPlugin, CniRules } from './types';
+import type { CniMasqueradeCulprit, CniNodeWiring, CniPlugin, CniRules } from './types';
 
 /** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
 export function cniChainName(network: string, containerID: string): string {
@@ -172,6 +172,53 @@ export function bridgeIpMasqRules(t: Topology, node: Node, pods: readonly Pod[])
   return chains.length ? { nat: { chains, rules: [...post, ...rules] } } : {};
 }
 
+/**
+ * A bridge node's wiring: a host veth per pod and a bridge port for each (150,000 at Kubernetes' limits), made when the
+ * node's devices or bridges are first read (a lint or a trace reads them for the few nodes it crosses). A class, not
+ * an object literal with getters: V8 keeps such a literal in dictionary mode, a hash table and two new functions per
+ * node (5,000 at Kubernetes' limits), where the instances of a class share one shape and one function per getter.
+ */
+class BridgeNodeWiring implements CniNodeWiring {
+  readonly addressed: readonly DpInterface[];
+  readonly routes: readonly DpRoute[] = [];
+  private ports: { readonly interfaces: readonly DpInterface[]; readonly bridges: readonly DpBridge[] } | undefined;
+
+  constructor(
+    private readonly bridge: DpInterface,
+    private readonly hairpin: boolean,
+    private readonly pods: readonly Pod[],
+  ) {
+    this.addressed = [bridge];
+  }
+
+  get interfaces(): readonly DpInterface[] {
+    return this.portsOnce().interfaces;
+  }
+
+  get bridges(): readonly DpBridge[] {
+    return this.portsOnce().bridges;
+  }
+
+  private portsOnce(): NonNullable<BridgeNodeWiring['ports']> {
+    if (this.ports) return this.ports;
+    const bridge = this.bridge;
+    work.podPorts += this.pods.length;
+    const hostVeths: DpInterface[] = this.pods.map((p) => ({
+      name: p.hostVeth,
+      kind: 'veth',
+      addresses: [],
+      peer: { netns: `pod:${p.id}`, device: 'eth0' },
+      master: bridge.name,
+      hairpin: this.hairpin,
+    }));
+    this.ports = {
+      interfaces: [bridge, ...hostVeths],
+      bridges: [{ name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) }],
+    };
+    return this.ports;
+  }
+}
+
 export const BRIDGE_PLUGIN: CniPlugin = {
   name: 'bridge',
   describe(node) {
@@ -193,38 +240,7 @@ export const BRIDGE_PLUGIN: CniPlugin = {
       kind: 'bridge',
       addresses: b.addresses.flatMap((a) => ifaceAddress(a) ?? []),
     };
-    // A host veth per pod and a bridge port for each (150,000 at Kubernetes' limits), made when the node's devices
-    // or bridges are first read: a lint or a trace reads them for the few nodes it crosses.
-    let ports: { readonly interfaces: readonly DpInterface[]; readonly bridges: readonly DpBridge[] } | undefined;
-    const portsOnce = (): NonNullable<typeof ports> => {
-      if (ports) return ports;
-      work.podPorts += pods.length;
-      const hostVeths: DpInterface[] = pods.map((p) => ({
-        name: p.hostVeth,
-        kind: 'veth',
-        addresses: [],
-        peer: { netns: `pod:${p.id}`, device: 'eth0' },
-        master: bridge.name,
-        hairpin: b.hairpinMode,
-      }));
-      ports = {
-        interfaces: [bridge, ...hostVeths],
-        bridges: [
-          { name: bridge.name, ports: hostVeths.map((v) => ({ device: v.name, hairpin: v.hairpin ?? false })) },
-        ],
-      };
-      return ports;
-    };
-    return {
-      get interfaces() {
-        return portsOnce().interfaces;
-      },
-      addressed: [bridge],
-      get bridges() {
-        return portsOnce().bridges;
-      },
-      routes: [],
-    };
+    return new BridgeNodeWiring(bridge, b.hairpinMode, pods);
   },
   wirePod(node, _pod, addresses) {
     const routes: DpRoute[] = [];

@@ -52,6 +52,7 @@ import type {
   ProxyLoadBalancer,
   Segment,
   SegmentMember,
+  TunnelEntries,
   VethPair,
 } from './types';
 import { work } from '../work';
@@ -244,7 +245,8 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const pods = podsOfNode.get(node.name) ?? [];
     // Each pod read once for whether it shares the node's namespace (few do): the others are the plug-in's to wire.
     let hostNetworkPods: Pod[] | undefined;
-    for (const p of pods) if (p.hostNetwork) (hostNetworkPods ??= []).push(p);
+    // Indexed: the compile runs once, mostly before it is optimised, where a for-of made an object per pod.
+    for (let i = 0; i < pods.length; i++) if (pods[i].hostNetwork) (hostNetworkPods ??= []).push(pods[i]);
     const wiredPods = hostNetworkPods ? pods.filter((p) => !p.hostNetwork) : pods;
     const physical: DpInterface[] = node.interfaces.map((i) => {
       const mtu = mtuOf.get(i.network);
@@ -318,34 +320,23 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       interfaces = localnet.size ? all.map((i) => (localnet.has(i.name) ? { ...i, routeLocalnet: true } : i)) : all;
       return interfaces;
     };
-    namespaces.set(nsId, {
-      id: nsId,
-      kind: 'node',
-      name: node.name,
-      node: node.name,
-      get interfaces(): readonly DpInterface[] {
-        return interfacesOnce();
-      },
-      routes: sorted,
-      ...(wiring.implied
-        ? { implied: wiring.implied }
-        : hostGw
-          ? { implied: impliedRoutesOf(t, node, sharedImplied) }
-          : {}),
-      ...(wiring.tunnels ? { tunnels: wiring.tunnels } : {}),
-      get bridges(): readonly DpBridge[] {
-        return wiring.bridges;
-      },
-      listeners,
-      pods: hostNetworkPods?.map((p) => p.id) ?? [],
-      forwarding: true,
-      brNetfilter,
-      ...(kubeProxyLocalnet ? { routeLocalnet: true } : {}),
-      get filter(): PacketFilter {
-        return lazyFilter(node);
-      },
-    });
-    for (const i of addressed) if (i.kind !== 'loopback') for (const a of i.addresses) ownText(a.address, nsId, i.name);
+    namespaces.set(
+      nsId,
+      nodeNamespace(nsId, sorted, listeners, hostNetworkPods?.map((p) => p.id) ?? [], brNetfilter, {
+        node,
+        interfaces: interfacesOnce,
+        wiring,
+        filters: lazyFilter,
+        implied: wiring.implied ?? (hostGw ? impliedRoutesOf(t, node, sharedImplied) : undefined),
+        tunnels: wiring.tunnels,
+        routeLocalnet: kubeProxyLocalnet ? true : undefined,
+      }),
+    );
+    for (let k = 0; k < addressed.length; k++) {
+      const i = addressed[k];
+      if (i.kind !== 'loopback')
+        for (let j = 0; j < i.addresses.length; j++) ownText(i.addresses[j].address, nsId, i.name);
+    }
     for (const i of physical)
       if (i.network) underlay.push({ netns: nsId, device: i.name, network: i.network, addresses: i.addresses });
   }
@@ -479,6 +470,81 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
       return all;
     },
   };
+}
+
+/** What a node's namespace makes when read, and its optional parts (see {@link NodeNamespace}). */
+interface NodeNamespaceParts {
+  /** Its devices, made on first read. */
+  readonly interfaces: () => readonly DpInterface[];
+  /** The plug-in's wiring of the node, whose bridges are made when read. */
+  readonly wiring: { readonly bridges: readonly DpBridge[] };
+  /** The data plane's packet filter of a node, compiled on first read. */
+  readonly filters: (node: Node) => PacketFilter;
+  /** The node, for `filters`. */
+  readonly node: Node;
+  readonly implied: ImpliedRoutes | undefined;
+  readonly tunnels: TunnelEntries | undefined;
+  readonly routeLocalnet: true | undefined;
+}
+
+/** Where a node's namespace keeps what its getters read (see {@link nodeNamespace}). */
+const NODE_PARTS = Symbol('node namespace parts');
+
+type NodeNamespaceState = Netns & { readonly [NODE_PARTS]: NodeNamespaceParts };
+
+/**
+ * The getters of every node's namespace: the same three functions for all, reading the namespace's own parts. An
+ * object literal with its own getters (new functions each time) is kept in dictionary mode by V8, a hash table of
+ * its properties per node (5,000 at Kubernetes' limits) that every hop of a trace read by lookup; with shared getters
+ * the namespaces share one shape. They stay own, enumerable properties: a copy (`{ ...ns }`) still has them.
+ */
+const NODE_NAMESPACE_GETTERS: PropertyDescriptorMap = {
+  interfaces: {
+    get(this: NodeNamespaceState): readonly DpInterface[] {
+      return this[NODE_PARTS].interfaces();
+    },
+    enumerable: true,
+  },
+  bridges: {
+    get(this: NodeNamespaceState): readonly DpBridge[] {
+      return this[NODE_PARTS].wiring.bridges;
+    },
+    enumerable: true,
+  },
+  filter: {
+    get(this: NodeNamespaceState): PacketFilter {
+      const parts = this[NODE_PARTS];
+      return parts.filters(parts.node);
+    },
+    enumerable: true,
+  },
+};
+
+/** A node's namespace: its devices, bridges and packet filter made when read (see NODE_NAMESPACE_GETTERS). */
+function nodeNamespace(
+  id: NetnsId,
+  routes: readonly DpRoute[],
+  listeners: readonly Listener[],
+  pods: readonly string[],
+  brNetfilter: boolean,
+  parts: NodeNamespaceParts,
+): Netns {
+  const ns = {
+    id,
+    kind: 'node' as const,
+    name: parts.node.name,
+    node: parts.node.name,
+    routes,
+    implied: parts.implied,
+    tunnels: parts.tunnels,
+    listeners,
+    pods,
+    forwarding: true,
+    brNetfilter,
+    routeLocalnet: parts.routeLocalnet,
+    [NODE_PARTS]: parts,
+  };
+  return Object.defineProperties(ns, NODE_NAMESPACE_GETTERS) as typeof ns & Netns;
 }
 
 const POD_PREFIX = podNetns('');
@@ -616,7 +682,10 @@ function podAddressIndex(t: Topology): PodAddressIndex {
   for (let place = 0; place < pods.length; place++) {
     const pod = pods[place];
     if (pod.hostNetwork) continue;
-    for (const ip of pod.ips) {
+    // Indexed, as the loop over the pods: once per topology, mostly before it is optimised (a for-of made an object
+    // per address).
+    for (let k = 0; k < pod.ips.length; k++) {
+      const ip = pod.ips[k];
       work.podOwnerAddresses++;
       if (ip.includes(':')) {
         const a = parseAddress(ip);

@@ -46,6 +46,7 @@ const KUBE_PROXY_FIREWALL = KUBE_PROXY_FIREWALL_CHAIN;
 const KUBE_FIREWALL = 'KUBE-FIREWALL';
 const LARGE_CLUSTER_ENDPOINTS = 1000;
 const NO_WORDS: readonly string[] = [];
+const NO_RANGES: readonly Prefix[] = [];
 
 /**
  * The words that pick one of `n` remaining endpoints at random, made once per `n`: every Service with as many
@@ -158,9 +159,12 @@ function lineChars(chain: string, args: readonly (string | readonly string[])[])
 /** The characters `words` take in a line, each with the space (or newline) after it. */
 function wordsChars(words: readonly (string | readonly string[])[]): number {
   let chars = 0;
-  for (const a of words) {
+  // Indexed loops: asked of every line of 10,000s of Service ports in one generation, largely before it is optimised,
+  // where a for-of made an object per word.
+  for (let k = 0; k < words.length; k++) {
+    const a = words[k];
     if (typeof a === 'string') chars += a.length + 1;
-    else for (const x of a) chars += x.length + 1;
+    else for (let i = 0; i < a.length; i++) chars += a[i].length + 1;
   }
   return chars;
 }
@@ -171,8 +175,29 @@ function wordsChars(words: readonly (string | readonly string[])[]): number {
  */
 const STATISTIC_CHARS = wordsChars(statistic(2));
 
-/** A Service port's `--dport` words. */
-const dport = (p: number): string[] => ['--dport', String(p)];
+/**
+ * A Service port's `--dport` words, made once per port number: a skim keeps every Service port's lines as their words
+ * (see DeferredRun), and most of a large cluster's 10,000s of ports share a few numbers. Kept for the numbers a port
+ * can have, so the module's cache stays bounded whatever the input.
+ */
+const DPORT = new Map<number, readonly string[]>();
+function dport(p: number): readonly string[] {
+  let words = DPORT.get(p);
+  if (words) return words;
+  words = ['--dport', String(p)];
+  if (Number.isInteger(p) && p >= 0 && p <= 65535) DPORT.set(p, words);
+  return words;
+}
+
+/** A protocol's match words (`-m tcp -p tcp`), made once per protocol for the same reason as {@link dport}'s. */
+const PROTOCOL_MATCH = new Map<string, readonly string[]>();
+function protocolMatch(protocol: string): readonly string[] {
+  let words = PROTOCOL_MATCH.get(protocol);
+  if (words) return words;
+  words = ['-m', protocol, '-p', protocol];
+  if (PROTOCOL_MATCH.size < 16) PROTOCOL_MATCH.set(protocol, words);
+  return words;
+}
 
 /**
  * A Service port's chains named (a SHA-256 each) only when written: most Service ports need no local, external or
@@ -811,8 +836,10 @@ export function categorize<E extends CategorizedEndpoint>(
   return { cluster, local, all, hasAny };
 }
 
-function ofFamily(family: 4 | 6, values: readonly string[] | undefined): string[] {
-  return (values ?? []).map((v) => v.trim()).filter((v) => addressFamily(v) === family);
+function ofFamily(family: 4 | 6, values: readonly string[] | undefined): readonly string[] {
+  // Most Service ports have no external or load-balancer IPs: no arrays made for them (10,000s of ports).
+  if (!values?.length) return NO_WORDS;
+  return values.map((v) => v.trim()).filter((v) => addressFamily(v) === family);
 }
 
 function chainOrder(chains: readonly string[], builtins: readonly string[]): string[] {
@@ -1412,7 +1439,11 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const servicePorts: ServicePortEntry[] = [];
   // The first generation for these Services skims them (see SkimTable), and may read tallies instead of endpoints.
   const firstForServices = !memo?.outputs.get(input.services)?.size;
-  for (const svc of input.services) {
+  // Indexed loops over the Services and their ports: once per generation (10,000s), where a for-of made an object per
+  // step (and `entries()` an array per port).
+  const services = input.services;
+  for (let s = 0; s < services.length; s++) {
+    const svc = services[s];
     const clusterIP = (svc.clusterIP ?? '').trim();
     if (clusterIP === '' || clusterIP === 'None' || addressFamily(clusterIP) !== family) continue;
     // The endpoints of this family, read once for all the Service's ports.
@@ -1466,10 +1497,12 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     if (!skim) kubeProxyWork.servicePortsNamed++;
     const names = new LazyChainNames(spn, protocol);
     const externalIPs = ofFamily(family, svc.externalIPs);
-    const lbIPs = ofFamily(family, vipLoadBalancerIPs(svc));
-    const sourceRanges = (svc.loadBalancerSourceRanges ?? [])
-      .map((r) => parseAddressOrPrefix(r.trim()))
-      .filter((p): p is NonNullable<typeof p> => p?.family === family);
+    const lbIPs = svc.loadBalancerIPs?.length ? ofFamily(family, vipLoadBalancerIPs(svc)) : NO_WORDS;
+    const sourceRanges = svc.loadBalancerSourceRanges?.length
+      ? svc.loadBalancerSourceRanges
+          .map((r) => parseAddressOrPrefix(r.trim()))
+          .filter((p): p is NonNullable<typeof p> => p?.family === family)
+      : NO_RANGES;
     const nodePort = port.nodePort ?? 0;
     const externallyAccessible = nodePort !== 0 || lbIPs.length > 0 || externalIPs.length > 0;
     const internalLocal = svc.internalTrafficPolicy === 'Local';
@@ -1510,7 +1543,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         externalFilterComment = q(`${spn} has no local endpoints`);
       }
     }
-    const proto = ['-m', protocol, '-p', protocol];
+    const proto = protocolMatch(protocol);
 
     // Capture the cluster IP. Its comment is the masquerade line's too: made once per port (10,000s of them).
     const clusterIPComment = hasInternal ? q(`${spn} cluster IP`) : '';
@@ -1543,8 +1576,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         internalFilterTarget,
       );
 
-    // External IPs.
-    for (const ip of externalIPs) {
+    // External IPs. Indexed loops: most ports have none, and a for-of made an iterator even then (10,000s of ports).
+    for (let i = 0; i < externalIPs.length; i++) {
+      const ip = externalIPs[i];
       if (hasAny)
         nat.add(
           KUBE_SERVICES,
@@ -1576,7 +1610,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
 
     // Load-balancer IPs.
-    for (const ip of lbIPs) {
+    for (let i = 0; i < lbIPs.length; i++) {
+      const ip = lbIPs[i];
       if (hasAny)
         nat.add(
           KUBE_SERVICES,
@@ -1607,7 +1642,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         );
     }
     if (!hasExternal) {
-      for (const ip of lbIPs)
+      for (let i = 0; i < lbIPs.length; i++)
         filter.add(
           KUBE_EXTERNAL_SERVICES,
           '-m',
@@ -1616,7 +1651,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           externalFilterComment,
           proto,
           '-d',
-          ip,
+          lbIPs[i],
           dport(port.port),
           '-j',
           externalFilterTarget,
@@ -1935,7 +1970,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   nat.skimming = !byServices?.size && skimmable(servicePorts);
   // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
   nat.defers = filter.defers = nat.skimming;
-  for (const [k, sp] of servicePorts.entries()) {
+  for (let k = 0; k < servicePorts.length; k++) {
+    const sp = servicePorts[k];
     nat.port = k;
     if (nat.skimming) {
       filter.port = k;
@@ -2044,9 +2080,9 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const named = (): GeneratedTable => {
     const full = new TableText();
     const scratch = new TableText();
-    for (const [k, sp] of servicePorts.entries()) {
+    for (let k = 0; k < servicePorts.length; k++) {
       full.port = k;
-      writeServicePort(sp, full, scratch);
+      writeServicePort(servicePorts[k], full, scratch);
     }
     full.port = undefined;
     // The other chains' lines are the skim's (the same lines, and those written after the Service ports), after the

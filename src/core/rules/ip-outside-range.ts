@@ -138,10 +138,13 @@ export const ipOutsideRange: Rule = {
     }
 
     // Interface and external addresses inside their network; bridge gateways inside their node's pod CIDR.
-    const networks = new Map(topology.networks.map((n) => [n.name, n]));
+    // Each network with its range parsed once: every node's interface is checked against its network's (5,000 of
+    // one network at Kubernetes' limits).
+    const networks = new Map(topology.networks.map((n) => [n.name, { net: n, prefix: parsePrefix(n.cidr) }]));
     const checkInNetwork = (entry: RangeEntry, networkName: string) => {
-      const net = networks.get(networkName);
-      const np = net && parsePrefix(net.cidr);
+      const known = networks.get(networkName);
+      const net = known?.net;
+      const np = known?.prefix;
       if (!net || !entry.prefix || !np || np.family !== entry.prefix.family) return;
       const addr = { family: entry.prefix.family, value: entry.prefix.address };
       if (prefixContainsAddress(np, addr)) return;

@@ -13,7 +13,11 @@ export const podHostNetworkIp: Rule = {
   run({ topology }) {
     const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
     const out: Problem[] = [];
-    for (const pod of topology.pods) {
+    // Indexed: run once over every pod of a large cluster (few hostNetwork), mostly before it is optimised, a for-of
+    // made an object per pod.
+    const pods = topology.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i];
       const node = pod.hostNetwork ? nodes.get(pod.node) : undefined;
       if (!node) continue;
       const nodeIPs = node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0]));

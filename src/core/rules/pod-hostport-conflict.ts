@@ -30,7 +30,11 @@ export const podHostportConflict: Rule = {
     const out: Problem[] = [];
     // Each port's span is its pod's (container-spans.ts), found by the port's place in the pod's lists.
     const byKey = new Map<string, { pod: Pod; port: ContainerPort; span: Span }[]>();
-    for (const pod of topology.pods) {
+    // Indexed loops: the rule runs once per analysis, over every pod of a large cluster, mostly before the engine
+    // optimises it, and there a for-of made an object per step, all for pods without a hostPort.
+    const pods = topology.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i];
       if (!pod.node) continue;
       const containers = pod.containers;
       for (let ci = 0; ci < containers.length; ci++)

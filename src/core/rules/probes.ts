@@ -163,7 +163,11 @@ function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
   let lastClasses: Map<string, Pod[]> | undefined;
   // One pass over the pods, making no arrays per pod: without splitting prefixes (the usual case) a pod's class
   // is only its families, read without making its addresses.
-  for (const p of t.pods) {
+  // Indexed loops: this pass runs once per data plane, mostly before it is optimised, where a for-of made an object
+  // per pod and per IP.
+  const pods = t.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const p = pods[i];
     if (p.hostNetwork) continue;
     let families = '';
     let inside = '';
@@ -172,8 +176,8 @@ function chooseRepresentatives(t: Topology, dp: DataPlane): NodeReps[] {
       for (const a of addrs) families += a.family;
       for (const x of prefixes) inside += addrs.some((a) => prefixContainsAddress(x, a)) ? '1' : '0';
     } else
-      for (const ip of p.ips) {
-        const family = addressFamily(ip);
+      for (let k = 0; k < p.ips.length; k++) {
+        const family = addressFamily(p.ips[k]);
         if (family) families += family;
       }
     if (!families) continue;

@@ -102,7 +102,8 @@ const ipsKey = (k: number): string => IPS_KEYS[k] ?? `ips.${k}`;
  * list's name or an `Address` (an object and a bigint) unless a rule looks at it.
  */
 class PodAddressEntry implements AddressEntry {
-  readonly role = 'pod';
+  /** 'pod': kept on the prototype (below), one field fewer in each of the 150,000 entries. */
+  declare readonly role: 'pod';
   private parsed: Address | undefined | null = null;
 
   constructor(
@@ -144,6 +145,8 @@ class PodAddressEntry implements AddressEntry {
     return this.parsed;
   }
 }
+
+Object.defineProperty(PodAddressEntry.prototype, 'role', { value: 'pod' });
 
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
@@ -257,7 +260,12 @@ export function indexRanges(t: Topology): RangeIndex {
       }),
     );
   // Pods are most of a large cluster's entries: each IP is an entry that reads the rest from its pod.
-  for (const p of t.pods) for (let k = 0; k < p.ips.length; k++) addresses.push(new PodAddressEntry(p, k));
+  // Indexed: this loop runs once per analysis and mostly before it is optimised, where a for-of made an object per pod.
+  const pods = t.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const p = pods[i];
+    for (let k = 0; k < p.ips.length; k++) addresses.push(new PodAddressEntry(p, k));
+  }
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>
       address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), {

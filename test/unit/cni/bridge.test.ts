@@ -58,6 +58,25 @@ describe('cni (plug-ins)', () => {
     assert.ok(client.routes.some((r) => r.text === 'default via 10.244.1.1 dev eth0' && r.kind === 'gateway'));
   });
 
+  it("the bridge plug-in's nodes share their wiring's getters, and each makes its ports once, when read", () => {
+    const t = topo();
+    const [node1, node2] = t.nodes;
+    const podsOf = (name: string) => t.pods.filter((p) => p.node === name && !p.hostNetwork);
+    const a = cniPluginOf(node1).wireNode(node1, podsOf('node1'), t);
+    const b = cniPluginOf(node2).wireNode(node2, podsOf('node2'), t);
+    // Getters of their own (new functions per node) would keep each node's wiring a hash table of its properties.
+    assert.equal(Object.getOwnPropertyDescriptor(a, 'interfaces'), undefined);
+    assert.equal(Object.getOwnPropertyDescriptor(a, 'bridges'), undefined);
+    assert.equal(Object.getPrototypeOf(a), Object.getPrototypeOf(b));
+    assert.equal(a.interfaces, a.interfaces);
+    assert.equal(a.bridges, a.bridges);
+    assert.deepEqual(
+      a.bridges[0].ports.map((x) => x.device),
+      podsOf('node1').map((p) => p.hostVeth),
+    );
+    assert.notDeepEqual(a.bridges, b.bridges);
+  });
+
   it('a node without a bridge gets no bridge, no veth ports and no pod default route, and nothing assumes one', () => {
     const t = topo();
     const bare = { ...t, nodes: t.nodes.map((n) => (n.name === 'node1' ? { ...n, bridge: undefined } : n)) };
