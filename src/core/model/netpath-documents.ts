@@ -46,9 +46,14 @@ export function netpath(b: Drafts, root: YMap): void {
       origin: 'netpath',
     });
   }
-  for (const n of list(get(root, 'nodes'))) netpathNode(b, n);
-  for (const p of list(get(root, 'pods'))) netpathPod(b, p);
-  for (const s of list(get(root, 'services'))) netpathService(b, s);
+  // Indexed loops over the lists that hold a cluster's thousands of objects: each runs once, mostly before the engine
+  // optimises it, and there a for-of makes an object per step.
+  const nodes = list(get(root, 'nodes'));
+  for (let i = 0; i < nodes.length; i++) netpathNode(b, nodes[i]);
+  const pods = list(get(root, 'pods'));
+  for (let i = 0; i < pods.length; i++) netpathPod(b, pods[i]);
+  const services = list(get(root, 'services'));
+  for (let i = 0; i < services.length; i++) netpathService(b, services[i]);
   for (const x of list(get(root, 'externals'))) {
     const name = getStr(x, 'name');
     if (!name) continue;

@@ -16,7 +16,8 @@ export function podsById(t: Topology): ReadonlyMap<string, Pod> {
   if (!pods) {
     const byId = new Map<string, Pod>();
     // Filled in a loop, not from an array of [id, pod] pairs (one per pod).
-    for (const p of t.pods) if (!byId.has(p.id)) byId.set(p.id, p);
+    const all = t.pods;
+    for (let i = 0; i < all.length; i++) if (!byId.has(all[i].id)) byId.set(all[i].id, all[i]);
     made.set(t, (pods = byId));
   }
   return pods;
@@ -43,7 +44,9 @@ export function podsByNode(t: Topology): ReadonlyMap<string, readonly Pod[]> {
     // A node's pods mostly come one after the other: the list of the pod before is looked up once for them.
     let lastNode: string | undefined;
     let last: Pod[] | undefined;
-    for (const p of t.pods) {
+    const pods = t.pods;
+    for (let i = 0; i < pods.length; i++) {
+      const p = pods[i];
       if (last === undefined || p.node !== lastNode) {
         lastNode = p.node;
         last = m.get(p.node);

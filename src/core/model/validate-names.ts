@@ -198,10 +198,14 @@ class Checker {
   /** The containers of one list of a pod spec (`containers` or `initContainers`). */
   private containerList(list: YNode | undefined, kubernetes: boolean): void {
     if (list?.kind !== 'seq') return;
-    for (const c of list.items) {
+    // Indexed (once per pod: see netpath).
+    const containers = list.items;
+    for (let i = 0; i < containers.length; i++) {
+      const c = containers[i];
       this.field(c, 'name', 'Container name', dns1123Label);
       const ports = get(c, 'ports');
-      if (ports?.kind === 'seq') for (const p of ports.items) this.field(p, 'name', 'Port name', portName);
+      if (ports?.kind === 'seq')
+        for (let k = 0; k < ports.items.length; k++) this.field(ports.items[k], 'name', 'Port name', portName);
       if (kubernetes && ports?.kind === 'seq') this.containerPorts(ports.items);
     }
   }
@@ -336,8 +340,12 @@ class Checker {
       const n = get(root, key);
       return n?.kind === 'seq' ? n.items : [];
     };
-    for (const n of list('nodes')) this.field(n, 'name', 'Node name', dns1123Subdomain);
-    for (const p of list('pods')) this.netpathPod(p);
+    // Indexed loops over the lists of thousands: each runs once, mostly before the engine optimises it, and there a
+    // for-of makes an object per step.
+    const nodes = list('nodes');
+    for (let i = 0; i < nodes.length; i++) this.field(nodes[i], 'name', 'Node name', dns1123Subdomain);
+    const pods = list('pods');
+    for (let i = 0; i < pods.length; i++) this.netpathPod(pods[i]);
     for (const s of list('services')) {
       this.field(s, 'name', 'Service name', dns1035Label);
       this.field(s, 'namespace', 'Namespace', dns1123Label);
