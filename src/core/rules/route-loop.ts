@@ -31,7 +31,10 @@ function destinations(t: Topology): Address[] {
       : undefined;
   };
   const podsOn = new Map<string, Topology['pods'][number][]>();
-  for (const x of t.pods) {
+  // Indexed: once over every pod, mostly before the engine optimises the loop (a for-of made an object per step).
+  const pods = t.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const x = pods[i];
     if (x.hostNetwork) continue;
     const list = podsOn.get(x.node);
     if (list) list.push(x);

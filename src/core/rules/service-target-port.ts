@@ -21,15 +21,21 @@ function exposes(
   target: number | string,
 ): boolean {
   let declared = false;
-  for (const e of endpoints) {
+  // Indexed loops: every endpoint of every Service (150,000 at 5,000 nodes), mostly before the engine optimises them.
+  for (let i = 0; i < endpoints.length; i++) {
+    const e = endpoints[i];
     const p = e.pod ? pods.get(e.pod) : undefined;
     if (!p) continue;
-    for (const c of p.containers)
-      for (const cp of c.ports) {
+    const containers = p.containers;
+    for (let j = 0; j < containers.length; j++) {
+      const ports = containers[j].ports;
+      for (let k = 0; k < ports.length; k++) {
+        const cp = ports[k];
         if (cp.protocol !== protocol) continue;
         if (typeof target === 'string' ? cp.name === target : cp.containerPort === target) return true;
         declared = true;
       }
+    }
   }
   return typeof target !== 'string' && !declared;
 }
@@ -38,7 +44,8 @@ function exposes(
 function selectedPods(endpoints: readonly Endpoint[], pods: ReadonlyMap<string, Pod>): Pod[] {
   const selected: Pod[] = [];
   const seen = new Set<string | undefined>();
-  for (const e of endpoints) {
+  for (let i = 0; i < endpoints.length; i++) {
+    const e = endpoints[i];
     if (seen.has(e.pod)) continue;
     seen.add(e.pod);
     const pod = e.pod ? pods.get(e.pod) : undefined;
