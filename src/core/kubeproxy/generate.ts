@@ -451,7 +451,7 @@ class SkimTable extends TableText {
   get endpoints(): SkimmedEndpoints {
     if (this.listed) return this.listed;
     const n = this.endpointCount;
-    const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Float64Array(n), text: new Array<string>(n) };
+    const out: SkimmedEndpoints = { port: new Int32Array(n), chars: new Int32Array(n), text: new Array<string>(n) };
     let i = 0;
     for (const { port, each, fixed } of this.endpointRuns)
       each((ip, text) => {
@@ -523,7 +523,12 @@ class SkimTable extends TableText {
  */
 interface SkimmedEndpoints {
   readonly port: Int32Array;
-  readonly chars: Float64Array;
+  /**
+   * Int32, not Float64: a number read from a Float64Array is a boxed double even when whole, and every position summed
+   * from it (rule spans, trace steps) stayed one, a heap object each. Counts of a text's characters fit: a string
+   * holds at most 2^29 of them.
+   */
+  readonly chars: Int32Array;
   readonly text: string[];
 }
 
@@ -1126,7 +1131,7 @@ function skimmedLines(
    * been asked for many endpoint chains (a trace asks for those of the Services it enters: a pass over the keys each
    * costs less than sorting 150,000 of them).
    */
-  let endpointOrder: { order: number[]; charsBefore: Float64Array } | undefined;
+  let endpointOrder: { order: number[]; charsBefore: Int32Array } | undefined;
   let endpointLookups = 0;
   const endpointsInOrder = (keys: Float64Array): NonNullable<typeof endpointOrder> => {
     if (endpointOrder) return endpointOrder;
@@ -1134,7 +1139,7 @@ function skimmedLines(
     const n = t.endpoints.text.length;
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
-    const charsBefore = new Float64Array(n);
+    const charsBefore = new Int32Array(n);
     let chars = 0;
     for (let p = 0; p < n; p++) {
       charsBefore[p] = chars;
