@@ -28,20 +28,23 @@ export function parseNatTo(value: string): NatTo | undefined {
       portPart = value.slice(colon + 1);
     }
   }
+  // Each part of a range parsed once: a trace entering a Service reads one DNAT per endpoint, most of them new.
   let address: string | undefined;
   if (addrPart !== '') {
-    const first = addrPart.split('-')[0];
-    if (!parseAddress(first) || addrPart.split('-').some((a) => !parseAddress(a))) return undefined;
-    address = first;
+    const parts = addrPart.split('-');
+    for (let i = 0; i < parts.length; i++) if (!parseAddress(parts[i])) return undefined;
+    address = parts[0];
   }
   let port: number | undefined;
   if (portPart !== undefined) {
     const ports = portPart.split('-');
-    if (ports.length > 2 || ports.some((p) => parsePort(p) === undefined)) return undefined;
+    if (ports.length > 2) return undefined;
     port = parsePort(ports[0]);
+    if (port === undefined || (ports.length === 2 && parsePort(ports[1]) === undefined)) return undefined;
   }
-  if (address === undefined && port === undefined) return undefined;
-  return { text: value, ...(address !== undefined ? { address } : {}), ...(port !== undefined ? { port } : {}) };
+  // One literal per shape (the fields in the order JSON output shows them), not spreads of small objects.
+  if (address === undefined) return port === undefined ? undefined : { text: value, port };
+  return port === undefined ? { text: value, address } : { text: value, address, port };
 }
 
 function natTo(name: string, opts: readonly Opt[], span: Span, syntax: Report): Target | undefined {
