@@ -135,7 +135,7 @@ export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   // node's rules and made once. Problems and NAT records are the evaluation's own: placed once per evaluation.
   const placed = new Map<object, unknown>();
   let decisions = PLACED_DECISIONS.get(rules);
-  if (!decisions) PLACED_DECISIONS.set(rules, (decisions = new WeakMap()));
+  if (!decisions) PLACED_DECISIONS.set(rules, (decisions = new Map()));
   const problems = res.problems.map((p) => placedOnce(rules, placed, p));
   // The outcomes of a statistic split come one after the other and share the decisions before it (a Service with E
   // endpoints: E outcomes, endpoint i's with the i-1 "not chosen" ones before its own): the placed copies of what an
@@ -162,7 +162,9 @@ export function placeHookResult(rules: NodeRules, res: HookResult): HookResult {
   return { ...res, problems, outcomes };
 }
 
-const PLACED_DECISIONS = new WeakMap<NodeRules, WeakMap<object, unknown>>();
+// Per node, a Map rather than a WeakMap: it lives as long as the node's rules (which hold the decisions anyway), and
+// a WeakMap's entries are ephemerons, which every young-generation collection during a trace must visit again.
+const PLACED_DECISIONS = new WeakMap<NodeRules, Map<object, unknown>>();
 
 /** `x` (a problem, NAT record or decision) with its span placed, made once per evaluation (a decision once per node). */
 function placedOnce<T extends { readonly span?: Span }>(
