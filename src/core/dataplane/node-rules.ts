@@ -109,17 +109,21 @@ export function placeRulesSpan<S extends Span | undefined>(rules: NodeRules, spa
   // Each rule's span is placed once per node, not at every evaluation that decides by the rule (spans are plain
   // immutable data, so the decisions of every trace share them).
   let placed = PLACED.get(rules);
-  if (!placed) PLACED.set(rules, (placed = new Map()));
-  let p = placed.get(span);
+  if (!placed) PLACED.set(rules, (placed = { file: rulesFileOf(rules.nodeName), spans: new Map() }));
+  let p = placed.spans.get(span);
   if (!p) {
     const by = sh.regions ? regionShift(sh.regions, span.start) : sh.shift;
-    p = { ...span, file: rulesFileOf(rules.nodeName), start: span.start + by, end: span.end + by };
-    placed.set(span, p);
+    p = { ...span, file: placed.file, start: span.start + by, end: span.end + by };
+    placed.spans.set(span, p);
   }
   return p as S;
 }
 
-const PLACED = new WeakMap<NodeRules, Map<Span, Span>>();
+/**
+ * Per node: its rules file's name, made once (one string for every span placed there, not a new one per span that
+ * each step and comparison would hold), and the spans placed so far.
+ */
+const PLACED = new WeakMap<NodeRules, { readonly file: string; readonly spans: Map<Span, Span> }>();
 
 /** How far a shared ruleset's offset moves into a node's text: by the region it is in (a span is in one line). */
 function regionShift(regions: NonNullable<NonNullable<NodeRules['shared']>['regions']>, at: number): number {
