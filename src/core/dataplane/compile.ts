@@ -859,15 +859,21 @@ function canonicalText(text: string, a: Address): string {
 }
 
 function listenersOf(p: Topology['pods'][number]): Listener[] {
-  return p.containers.flatMap((c) =>
-    c.ports.map((port) => ({
-      pod: p.id,
-      container: c.name,
-      port: port.containerPort,
-      protocol: port.protocol,
-      ...(port.name ? { name: port.name } : {}),
-    })),
-  );
+  // Loops and one literal per shape: a trace to a Service builds the namespaces of its endpoints' pods, mostly new
+  // (a flatMap of maps, with a spread per port, was most of building a pod's namespace).
+  const out: Listener[] = [];
+  for (let i = 0; i < p.containers.length; i++) {
+    const c = p.containers[i];
+    for (let j = 0; j < c.ports.length; j++) {
+      const port = c.ports[j];
+      out.push(
+        port.name
+          ? { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol, name: port.name }
+          : { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol },
+      );
+    }
+  }
+  return out;
 }
 
 /** The address of a namespace's interface holding `a` exactly, for messages. */
