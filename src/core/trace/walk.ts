@@ -889,21 +889,23 @@ function runHook(env: WalkEnv, s0: WalkState, n: Netns, hook: Hook, o: HookOpts)
   const filter = n.filter;
   if (!filter) return [{ state: s, verdict: 'ACCEPT' }];
   const p = s.pkt;
-  // Set field by field (the fields absent stay absent): a packet is made at every hook of every path.
-  const packet: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
+  // One literal of one shape, the absent fields undefined: a packet is made at every hook of every path, and the
+  // evaluator reads its fields at every rule; fields added one by one made a shape per combination of them (the
+  // evaluator's reads saw many) and a second object for the fields past the literal's.
+  const packet: FilterPacket = {
     family: p.family,
     proto: p.proto,
     src: p.src,
     dst: p.dst,
     mark: p.mark,
+    sport: p.sport ?? undefined,
+    dport: p.dport ?? undefined,
+    inIface: o.inIface || undefined,
+    outIface: o.outIface || undefined,
+    bridged: o.bridged ? true : undefined,
+    bridgeFrame: o.bridgeFrame,
+    netdevIngress: o.netdevIngress,
   };
-  if (p.sport !== null) packet.sport = p.sport;
-  if (p.dport !== null) packet.dport = p.dport;
-  if (o.inIface) packet.inIface = o.inIface;
-  if (o.outIface) packet.outIface = o.outIface;
-  if (o.bridged) packet.bridged = true;
-  if (o.bridgeFrame) packet.bridgeFrame = o.bridgeFrame;
-  if (o.netdevIngress) packet.netdevIngress = o.netdevIngress;
   const ctx = s.reply
     ? filterContext(env, n, replyConntrack(s.reply.entries.find((e) => e.netns === n.id)), o.outAddress)
     : requestContext(env, n, o.outAddress);
