@@ -19,24 +19,24 @@ interface Kept<C> {
 /**
  * An outcome's packet as a sibling's: the sibling's packet (its destination and devices, which the rules read only
  * through the questions and never write: a DNAT answers no sibling) with what the rules write kept (the mark, a
- * source NAT's address and port). Field by field: this runs for every sibling outcome.
+ * source NAT's address and port). This runs for every sibling outcome: one literal, with the fields in the order the
+ * walk writes a hook's packet (src/core/trace/walk.ts, runHook), so both are one shape to the code reading them.
  */
 function asSibling(outcome: FilterPacket, sibling: FilterPacket): FilterPacket {
-  const p: { -readonly [K in keyof FilterPacket]: FilterPacket[K] } = {
+  return {
     family: sibling.family,
     proto: sibling.proto,
     src: outcome.src,
     dst: sibling.dst,
     mark: outcome.mark,
+    sport: outcome.sport,
+    dport: sibling.dport,
+    inIface: sibling.inIface,
+    outIface: sibling.outIface,
+    bridged: sibling.bridged,
+    bridgeFrame: sibling.bridgeFrame,
+    netdevIngress: sibling.netdevIngress,
   };
-  if (outcome.sport !== undefined) p.sport = outcome.sport;
-  if (sibling.dport !== undefined) p.dport = sibling.dport;
-  if (sibling.inIface !== undefined) p.inIface = sibling.inIface;
-  if (sibling.outIface !== undefined) p.outIface = sibling.outIface;
-  if (sibling.bridged !== undefined) p.bridged = sibling.bridged;
-  if (sibling.bridgeFrame !== undefined) p.bridgeFrame = sibling.bridgeFrame;
-  if (sibling.netdevIngress !== undefined) p.netdevIngress = sibling.netdevIngress;
-  return p;
 }
 
 /** The evaluations a node's filter keeps for siblings; `C` is the context its backend evaluates with. */
