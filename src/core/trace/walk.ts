@@ -818,14 +818,14 @@ function filterContext(
   outAddress: string | undefined,
 ): FilterContext {
   const addresses = addressesOf(n);
-  const ctx: { -readonly [K in keyof FilterContext]: FilterContext[K] } = {
+  // One shape whatever is set (absent: undefined), as the hook's packet: the evaluator reads the context at every rule.
+  return {
     localAddresses: addresses.local,
     interfaceAddresses: addresses.byInterface,
     conntrack,
+    outIfaceAddress: outAddress || undefined,
+    branches: env.branches,
   };
-  if (outAddress) ctx.outIfaceAddress = outAddress;
-  if (env.branches) ctx.branches = env.branches;
-  return ctx;
 }
 
 /**
