@@ -19,7 +19,7 @@ import {
   type ServiceInput,
 } from '../kubeproxy';
 import type { Node, Service, Topology } from '../model/types';
-import { addressFamily, parsePrefix, type Family } from '../net/address';
+import { addressFamily, ipv4Number, parsePrefix, type Family } from '../net/address';
 import { cniViewOf } from '../cni';
 
 const familyOf = (text: string): Family | undefined =>
@@ -125,7 +125,7 @@ function serviceInputOf(s: Service, family: Family): ServiceInput {
 }
 
 function newServiceInput(s: Service, family: Family): ServiceInput {
-  const { endpoints, addresses } = endpointsOf(s, family);
+  const { endpoints, addresses, distinct } = endpointsOf(s, family);
   return {
     namespace: s.namespace,
     name: s.name,
@@ -147,27 +147,59 @@ function newServiceInput(s: Service, family: Family): ServiceInput {
     sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
     endpoints,
     ...(addresses ? { endpointsFamily: family } : {}),
+    ...(addresses && distinct ? { endpointsDistinct: true } : {}),
   };
 }
 
+/** The IPv4 values of a Service's endpoints, reused from one Service to the next (grown to the largest). */
+let endpointValues = new Float64Array(64);
+
 /**
- * A Service's endpoints of one family, and whether every one is an address (none written as a prefix, which the
- * generator would not take). The model's endpoints are kube-proxy's input as they are: the Service's own list when
- * all are of the family (a single-stack cluster), else those of it; never a copy of an endpoint (150,000 at
- * Kubernetes' limits).
+ * A Service's endpoints of one family, whether every one is an address (none written as a prefix, which the
+ * generator would not take), and whether no two of them are the same address (IPv4 only: each a dotted quad with
+ * nothing around it). The model's endpoints are kube-proxy's input as they are: the Service's own list when all are of
+ * the family (a single-stack cluster), else those of it; never a copy of an endpoint (150,000 at Kubernetes' limits).
  */
-function endpointsOf(s: Service, family: Family): { endpoints: readonly EndpointInput[]; addresses: boolean } {
+function endpointsOf(
+  s: Service,
+  family: Family,
+): { endpoints: readonly EndpointInput[]; addresses: boolean; distinct: boolean } {
   let addresses = true;
   let others = 0;
-  for (const e of s.endpoints) {
-    // familyOf, with the one look for a prefix this loop needs as well (150,000 endpoints at Kubernetes' limits).
-    const ip = e.ip;
+  const all = s.endpoints;
+  if (endpointValues.length < all.length) endpointValues = new Float64Array(all.length);
+  const values = endpointValues;
+  let v4 = 0;
+  // Indexed: 150,000 endpoints at Kubernetes' limits, read once per model before this loop is optimised.
+  for (let i = 0; i < all.length; i++) {
+    const ip = all[i].ip;
+    // A dotted quad (nearly every endpoint): its family and its value from one scan of its characters, the value
+    // kept to find two endpoints of one address by number (the generator would otherwise hash every address text).
+    const value = ipv4Number(ip);
+    if (value >= 0) {
+      if (family === 4) values[v4++] = value;
+      else others++;
+      continue;
+    }
+    // familyOf, with the one look for a prefix this loop needs as well.
     const prefix = ip.includes('/');
     if (prefix) addresses = false;
     if ((prefix ? parsePrefix(ip)?.family : addressFamily(ip)) !== family) others++;
   }
-  const endpoints = others ? s.endpoints.filter((e) => familyOf(e.ip) === family) : s.endpoints;
-  return { endpoints, addresses };
+  const endpoints = others ? all.filter((e) => familyOf(e.ip) === family) : all;
+  // Every endpoint a dotted quad as written (one spelling per address): distinct values are distinct texts.
+  const distinct = family === 4 && v4 === endpoints.length && distinctValues(values, v4);
+  return { endpoints, addresses, distinct };
+}
+
+/** Whether the first `n` of `values` are all different: most lists come in order, the others are sorted. */
+function distinctValues(values: Float64Array, n: number): boolean {
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) ascending = values[i - 1] < values[i];
+  if (ascending) return true;
+  const sorted = values.subarray(0, n).sort();
+  for (let i = 1; i < n; i++) if (sorted[i - 1] === sorted[i]) return false;
+  return true;
 }
 
 /**

@@ -622,28 +622,38 @@ const decimalChars = (n: number): number =>
  * Each port's tally of a Service's endpoints `ofFamily`, when every one of them is ready, with a distinct address
  * written without spaces around it: then categorize takes them all for a Service with no Local traffic policy (the
  * caller's part), and no two share a KUBE-SEP- chain. Undefined otherwise, and the ports' endpoints are listed.
+ * `distinct`: the input says the addresses are so (ServiceInput.endpointsDistinct), and they are not looked at again.
  */
 function tallyEndpoints(
   ports: readonly ServicePortInput[],
   ofFamily: readonly EndpointInput[],
+  family: 4 | 6,
+  distinct: boolean,
 ): EndpointTally[] | undefined {
-  const addresses = new Set<string>();
+  const addresses = distinct ? undefined : new Set<string>();
   const counts = new Array<number>(ports.length).fill(0);
   const chars = new Array<number>(ports.length).fill(0);
+  // endpointString's `ip:port` has an IPv6 address in brackets.
+  const brackets = family === 6 ? 2 : 0;
   // One pass over the endpoints for every check and port: each pass over a large cluster's 150,000 endpoint objects
-  // (scattered in the heap) costs as much as the work done on them.
-  for (const e of ofFamily) {
+  // (scattered in the heap) costs as much as the work done on them. Indexed, as it runs mostly before it is optimised.
+  for (let i = 0; i < ofFamily.length; i++) {
+    const e = ofFamily[i];
     const ip = e.ip;
-    if (e.ready === false || ip.trim().length !== ip.length) return undefined;
-    const before = addresses.size;
-    addresses.add(ip);
-    if (addresses.size === before) return undefined;
+    if (e.ready === false) return undefined;
+    if (addresses) {
+      if (ip.trim().length !== ip.length) return undefined;
+      const before = addresses.size;
+      kubeProxyWork.endpointAddressesHashed++;
+      addresses.add(ip);
+      if (addresses.size === before) return undefined;
+    }
     for (let k = 0; k < ports.length; k++) {
       const p = endpointPort(e, ports[k]);
       if (p === undefined) continue;
       counts[k]++;
-      // The address, then endpointString's `ip:port` (an IPv6 address in brackets).
-      chars[k] += 2 * ip.length + 1 + decimalChars(p) + (ip.includes(':') ? 2 : 0);
+      // The address, then endpointString's `ip:port`.
+      chars[k] += 2 * ip.length + 1 + decimalChars(p) + brackets;
     }
   }
   return counts.map((count, k) => ({ count, chars: chars[k] }));
@@ -895,6 +905,11 @@ export const kubeProxyWork = {
   servicePortsWritten: 0,
   /** Skimmed tables that sorted their endpoint chains' keys (after many lookups; a few are a pass over the keys). */
   endpointKeySorts: 0,
+  /**
+   * Endpoint addresses a skim put in a set to find two of one Service alike: none of a Service whose input says its
+   * addresses are distinct (ServiceInput.endpointsDistinct: the data plane's input, read from the model, does).
+   */
+  endpointAddressesHashed: 0,
 };
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
@@ -1456,7 +1471,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     let lists: readonly (readonly Endpoint[])[] | undefined;
     const listsOf = (): readonly (readonly Endpoint[])[] => (lists ??= endpointLists(svc, family, ofThisFamily, memo));
     const localPolicy = svc.internalTrafficPolicy === 'Local' || svc.externalTrafficPolicy === 'Local';
-    const tallies = firstForServices && !localPolicy ? tallyEndpoints(svc.ports, ofThisFamily) : undefined;
+    const tallies =
+      firstForServices && !localPolicy
+        ? tallyEndpoints(svc.ports, ofThisFamily, family, svc.endpointsFamily === family && !!svc.endpointsDistinct)
+        : undefined;
     svc.ports.forEach((port, i) => {
       servicePorts.push(
         new ServicePortEntry(
