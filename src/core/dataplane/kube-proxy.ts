@@ -17,6 +17,7 @@ import {
   type NftTableOut,
   type EndpointInput,
   type ServiceInput,
+  type ServicePortInput,
 } from '../kubeproxy';
 import type { Node, Service, Topology } from '../model/types';
 import { addressFamily, ipv4Number, parsePrefix, type Family } from '../net/address';
@@ -126,28 +127,40 @@ function serviceInputOf(s: Service, family: Family): ServiceInput {
 
 function newServiceInput(s: Service, family: Family): ServiceInput {
   const { endpoints, addresses, distinct } = endpointsOf(s, family);
-  return {
-    namespace: s.namespace,
-    name: s.name,
-    clusterIP: s.clusterIPs.find((ip) => familyOf(ip) === family),
-    ports: s.ports.map((p) => ({
+  // Every field named, in one object of one shape per Service and per port: a spread into an object literal copied
+  // through the engine's generic path, microseconds a Service at 10,000 of them. Indexed loops for the same reason.
+  const nodePorts = s.type !== 'ClusterIP';
+  const ports: ServicePortInput[] = [];
+  for (let i = 0; i < s.ports.length; i++) {
+    const p = s.ports[i];
+    ports.push({
       name: p.name,
       protocol: p.protocol,
       port: p.port,
-      ...(s.type !== 'ClusterIP' && p.nodePort ? { nodePort: p.nodePort } : {}),
+      nodePort: nodePorts && p.nodePort ? p.nodePort : undefined,
       targetPort: p.targetPort,
-    })),
+    });
+  }
+  let clusterIP: string | undefined;
+  for (let i = 0; i < s.clusterIPs.length && clusterIP === undefined; i++)
+    if (familyOf(s.clusterIPs[i]) === family) clusterIP = s.clusterIPs[i];
+  const loadBalancer = s.type === 'LoadBalancer';
+  return {
+    namespace: s.namespace,
+    name: s.name,
+    clusterIP,
+    ports,
     externalIPs: s.externalIPs,
-    loadBalancerIPs: s.type === 'LoadBalancer' ? s.loadBalancerIPs : [],
-    loadBalancerIPModes: s.type === 'LoadBalancer' ? s.loadBalancerIPModes : [],
+    loadBalancerIPs: loadBalancer ? s.loadBalancerIPs : [],
+    loadBalancerIPModes: loadBalancer ? s.loadBalancerIPModes : [],
     loadBalancerSourceRanges: s.loadBalancerSourceRanges,
     externalTrafficPolicy: s.externalTrafficPolicy,
     internalTrafficPolicy: s.internalTrafficPolicy,
     sessionAffinity: s.sessionAffinity,
     sessionAffinityTimeoutSeconds: s.sessionAffinityTimeoutSeconds,
     endpoints,
-    ...(addresses ? { endpointsFamily: family } : {}),
-    ...(addresses && distinct ? { endpointsDistinct: true } : {}),
+    endpointsFamily: addresses ? family : undefined,
+    endpointsDistinct: addresses && distinct ? true : undefined,
   };
 }
 

@@ -243,7 +243,7 @@ function skimmedEndpointRulesChars(
         ['-j', SEP_PLACEHOLDER],
       ]);
   // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
-  chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
+  chars += n * (4 + chain.length + ENDPOINT_JUMP_CHARS) + (n - 1) * STATISTIC_CHARS;
   // The comment is on both lines of an endpoint with affinity.
   if (commented)
     for (const ep of commented.list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(commented.comment(ep));
@@ -414,6 +414,32 @@ class RecordingTable extends TableText {
 /** What a skim writes in place of an endpoint chain's name: every KUBE-SEP- name is as long (a 16-character hash). */
 const SEP_PREFIX = 'KUBE-SEP-' satisfies ChainPrefix;
 const SEP_PLACEHOLDER = `${SEP_PREFIX}${'X'.repeat(16)}`;
+
+/** The characters of `-j KUBE-SEP-…` and the space or newline after each word. */
+const ENDPOINT_JUMP_CHARS = wordsChars(['-j', SEP_PLACEHOLDER]);
+
+/**
+ * The characters of an endpoint chain's two lines in a skim but for the endpoint's address, its `ip:port` and the
+ * comment (on both lines): the same for every port of a protocol (and affinity), so counted once per generation, not
+ * from the words of each of 10,000s of ports.
+ */
+function endpointChainChars(proto: readonly string[], affinity: boolean, known: Map<string, number>): number {
+  const key = affinity ? `${proto[1]} affinity` : proto[1];
+  let chars = known.get(key);
+  if (chars !== undefined) return chars;
+  chars =
+    lineChars(SEP_PLACEHOLDER, ['-s', '', '-j', KUBE_MARK_MASQ]) +
+    lineChars(SEP_PLACEHOLDER, [
+      affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
+      proto,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      '',
+    ]);
+  known.set(key, chars);
+  return chars;
+}
 
 /** The declarations, lines and characters of one kind of Service chain (KUBE-SVC-, KUBE-SEP-...) in a skim. */
 interface ChainKind {
@@ -1495,6 +1521,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const svcComment = (spn: string, endpoint?: string): readonly string[] =>
     largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
+  /** What {@link endpointChainChars} counted, per protocol and affinity. */
+  const endpointChainCharsKnown = new Map<string, number>();
   /** Writes Service port `sp`'s lines (its lines written out as text are counted: see `work.serviceLinesWritten`). */
   const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
     servicePortsWriting++;
@@ -1738,11 +1766,23 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
 
     // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
-    if (hasInternal) {
-      const args = ['-m', 'comment', '--comment', clusterIPComment, ...proto, '-d', clusterIP, ...dport(port.port)];
-      if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
-      else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
-    }
+    // The protocol and port words as lists, flattened when the line is joined: no list of the line's words made for
+    // a line that a skim only measures (one per Service port).
+    if (hasInternal && (input.masqueradeAll || ifNotLocal))
+      nat.add(
+        internalChain,
+        '-m',
+        'comment',
+        '--comment',
+        clusterIPComment,
+        proto,
+        '-d',
+        clusterIP,
+        dport(port.port),
+        input.masqueradeAll ? NO_WORDS : (ifNotLocal ?? NO_WORDS),
+        '-j',
+        KUBE_MARK_MASQ,
+      );
 
     // External traffic.
     if (usesExtChain) {
@@ -1826,9 +1866,11 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
       const k = nat.port ?? 0;
       const affinityTimeout = affinity ? timeout : undefined;
-      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps.
-      const comment = (ep: Endpoint): readonly string[] => svcComment(spn, ep.text);
-      const commented = (list: readonly Endpoint[]) => (largeCluster ? undefined : { list, comment });
+      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps (and no
+      // function made per port to read it).
+      const commented = largeCluster
+        ? () => undefined
+        : (list: readonly Endpoint[]) => ({ list, comment: (ep: Endpoint) => svcComment(spn, ep.text) });
       const perEndpoint = affinity ? 2 : 1;
       if (usesClusterChain) {
         nat.chain(svcChain);
@@ -1851,18 +1893,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         nat.measureLines(names.svl, perEndpoint * localCount, chars, k);
       }
       // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
-      const sepComment = svcComment(spn);
-      const fixed =
-        lineChars(SEP_PLACEHOLDER, [sepComment, '-s', '', '-j', KUBE_MARK_MASQ]) +
-        lineChars(SEP_PLACEHOLDER, [
-          sepComment,
-          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
-          proto,
-          '-j',
-          'DNAT',
-          '--to-destination',
-          '',
-        ]);
+      const fixed = endpointChainChars(proto, affinity, endpointChainCharsKnown) + 2 * wordsChars(svcComment(spn));
       // Listed only when a trace looks an endpoint chain up: a tallied port's endpoints are all of them.
       if (sorted)
         nat.endpointChains(
