@@ -182,6 +182,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const owners = new AddressOwners(t);
   const own = (a: Address, netns: NetnsId, device: string): void => owners.own(addressKey(a), { netns, device });
   const ownText = (address: string, netns: NetnsId, device: string): void => {
+    // An IPv4 address as formatAddress writes it (every interface address is): addressKey's text from its value,
+    // without an address made (two per node).
+    const v4 = canonicalIPv4Value(address);
+    if (v4 !== undefined) {
+      owners.own(`4:${v4}`, { netns, device });
+      return;
+    }
     const a = parseAddress(address);
     if (a) own(a, netns, device);
   };
@@ -250,13 +257,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const wiredPods = hostNetworkPods ? pods.filter((p) => !p.hostNetwork) : pods;
     const physical: DpInterface[] = node.interfaces.map((i) => {
       const mtu = mtuOf.get(i.network);
-      return {
-        name: i.name,
-        kind: 'physical',
-        network: i.network,
-        addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
-        ...(mtu !== undefined && mtu !== DEFAULT_MTU ? { mtu } : {}),
-      };
+      const addresses = i.addresses.flatMap((a) => ifaceAddress(a) ?? []);
+      // Two literals rather than a spread of the optional MTU: one object of one shape per interface.
+      return mtu !== undefined && mtu !== DEFAULT_MTU
+        ? { name: i.name, kind: 'physical', network: i.network, addresses, mtu }
+        : { name: i.name, kind: 'physical', network: i.network, addresses };
     });
     // The node's CNI plug-in wires its pods: devices, bridges, routes (src/core/cni).
     const wiring = cniPluginOf(node).wireNode(node, wiredPods, t);
