@@ -210,16 +210,48 @@ class LazyChainNames {
   constructor(
     private readonly spn: string,
     private readonly protocol: string,
+    /** In a skim: the port's index, whose stand-in names (see {@link standInName}) it gives instead. */
+    private readonly standIn: number | undefined,
   ) {}
+  private name(prefix: ChainPrefix): string {
+    return this.standIn === undefined ? chainHash(prefix, this.spn, this.protocol) : standInName(prefix, this.standIn);
+  }
   get svl(): string {
-    return (this.svlName ??= chainHash('KUBE-SVL-', this.spn, this.protocol));
+    return (this.svlName ??= this.name('KUBE-SVL-'));
   }
   get ext(): string {
-    return (this.extName ??= chainHash('KUBE-EXT-', this.spn, this.protocol));
+    return (this.extName ??= this.name('KUBE-EXT-'));
   }
   get fw(): string {
-    return (this.fwName ??= chainHash('KUBE-FW-', this.spn, this.protocol));
+    return (this.fwName ??= this.name('KUBE-FW-'));
   }
+  /** The firewall chain's own name, for text that is written as it is (a comment names it). */
+  get realFw(): string {
+    return this.standIn === undefined ? this.fw : chainHash('KUBE-FW-', this.spn, this.protocol);
+  }
+}
+
+/**
+ * A skim names a Service port's chains by stand-ins: the prefix and the port's index in 16 binary digits, as long as
+ * the chain's name and never one (a hash is written in A-Z and 2-7), so the skim and the readers of its layout (an
+ * index of KUBE-SERVICES asks only whether each jump's chain is declared) need none of the 10,000s of SHA-256s of a
+ * large cluster's names. A line's text and a lookup by name have the names made (see {@link realNameOf}).
+ */
+const STAND_IN_PORTS = 0x10000;
+/** The chains of a Service port a skim writes with stand-ins. */
+const STAND_IN_PREFIXES: readonly ChainPrefix[] = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-'];
+/** The characters of the shortest stand-in (`KUBE-FW-` and 16 digits). */
+const STAND_IN_CHARS = 24;
+function standInName(prefix: ChainPrefix, port: number): string {
+  return prefix + port.toString(2).padStart(16, '0');
+}
+
+/** Whether `name` is a stand-in (see {@link standInName}): its first character after the prefix is a binary digit. */
+function isStandIn(name: string): boolean {
+  // Asked of every word of a line whose text is made: most are short, none of them a chain's name.
+  if (name.length < STAND_IN_CHARS || !isServiceChain(name)) return false;
+  const c = name.charCodeAt(name.indexOf('-', 5) + 1);
+  return c === 48 || c === 49;
 }
 
 /**
@@ -271,7 +303,11 @@ class DeferredRun implements GeneratedRun, DeferredLines {
   private readonly words: LineArgs[] = [];
   private readonly lengths: number[] = [];
   private lines: string[] | undefined = undefined;
-  constructor(readonly chain: string) {}
+  constructor(
+    readonly chain: string,
+    /** The name of each stand-in its words hold (see {@link standInName}). */
+    private readonly names: ((standIn: string) => string) | undefined,
+  ) {}
   add(args: LineArgs, chars: number): void {
     this.words.push(args);
     this.lengths.push(chars);
@@ -288,12 +324,12 @@ class DeferredRun implements GeneratedRun, DeferredLines {
   lineAt(i: number): string {
     if (this.lines) return this.lines[i];
     work.serviceLinesWritten++;
-    return joinLine(this.chain, this.words[i]);
+    return joinLine(this.chain, this.words[i], this.names);
   }
   get rules(): readonly string[] {
     if (this.lines) return this.lines;
     work.serviceLinesWritten += this.count;
-    return (this.lines = this.words.map((args) => joinLine(this.chain, args)));
+    return (this.lines = this.words.map((args) => joinLine(this.chain, args, this.names)));
   }
 }
 
@@ -302,13 +338,13 @@ class DeferredRun implements GeneratedRun, DeferredLines {
  * pieces that every later reader (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines
  * per node.
  */
-function joinLine(chain: string, args: LineArgs): string {
+function joinLine(chain: string, args: LineArgs, names?: (standIn: string) => string): string {
   const words = ['-A', chain];
   // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
-    if (typeof a === 'string') words.push(a);
-    else for (let i = 0; i < a.length; i++) words.push(a[i]);
+    if (typeof a !== 'string') for (let i = 0; i < a.length; i++) words.push(a[i]);
+    else words.push(names && isStandIn(a) ? names(a) : a);
   }
   return words.join(' ');
 }
@@ -328,6 +364,8 @@ class TableText {
   defers = false;
   /** Those lines, per chain: they come before the chain's written ones. */
   readonly deferred = new Map<string, DeferredRun>();
+  /** The name of each stand-in the Service ports' words hold, when they were written with stand-ins (a skim). */
+  names: ((standIn: string) => string) | undefined = undefined;
   chain(name: string): void {
     if (this.rules.has(name) || this.measured.has(name)) return;
     this.chains.push(name);
@@ -344,7 +382,7 @@ class TableText {
     if (this.defers && this.port !== undefined && !this.rules.get(chain)?.length) {
       let run = this.deferred.get(chain);
       if (!run) {
-        run = new DeferredRun(chain);
+        run = new DeferredRun(chain, this.names);
         this.deferred.set(chain, run);
         if (!this.rules.has(chain)) {
           this.chains.push(chain);
@@ -355,7 +393,7 @@ class TableText {
       return;
     }
     if (servicePortsWriting) work.serviceLinesWritten++;
-    this.push(chain, joinLine(chain, args));
+    this.push(chain, joinLine(chain, args, this.names));
   }
   push(chain: string, line: string): void {
     let list = this.rules.get(chain);
@@ -1128,7 +1166,8 @@ function skimmedLines(
     const block = blocks.get(prefix);
     if (!block) return m;
     const byName = new Map<string, SkimmedChain>();
-    for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
+    const real = t.names;
+    for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(real ? real(name) : name, c);
     // The names alone, sorted by the engine's own string order (a compare function costs twice as much at 150,000).
     const names = [...byName.keys()].sort();
     let d = block.declAt;
@@ -1216,6 +1255,20 @@ function skimmedLines(
   };
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
+  /**
+   * Whether the skim wrote Service chain `name` (not an endpoint chain): by its stand-in's name, every one of them
+   * named at the first such question (a reader of a Service's chains, after its line's text).
+   */
+  let realNames: Set<string> | undefined;
+  const skimmedNamed = (name: string): boolean => {
+    const real = t.names;
+    if (!real) return t.named.has(name);
+    if (!realNames) {
+      realNames = new Set();
+      for (const standIn of t.named.keys()) realNames.add(real(standIn));
+    }
+    return realNames.has(name);
+  };
   const endpointChain = (name: string): Measured | undefined => {
     const known = endpointChains.get(name);
     if (known) return known;
@@ -1244,10 +1297,12 @@ function skimmedLines(
     plainRuns,
     find(name) {
       if (!SERVICE_CHAIN.test(name)) return undefined;
+      // A stand-in is asked for as the chain it stands for (no reader but the index's words has one).
+      if (t.names && isStandIn(name)) name = t.names(name);
       if (whole) return whole.layout?.find(name);
       if (name.startsWith(SEP_PREFIX)) return endpointChain(name);
       // A chain the skim named is there; where it falls is worked out only when that is read.
-      if (t.named.has(name) && !placed.has(prefixOf(name))) {
+      if (skimmedNamed(name) && !placed.has(prefixOf(name))) {
         const at = (): Measured | undefined => kind(prefixOf(name)).get(name);
         return {
           get declAt() {
@@ -1269,8 +1324,10 @@ function skimmedLines(
     // As `find(name) !== undefined`: a chain the skim named has a place in its kind's block (every kind has one).
     has(name) {
       if (!SERVICE_CHAIN.test(name)) return false;
+      // A jump's chain as an index of KUBE-SERVICES reads it off the skim's words: declared, with no name made.
+      if (t.names && isStandIn(name)) return t.named.has(name);
       if (whole) return whole.layout?.find(name) !== undefined;
-      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : t.named.has(name);
+      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : skimmedNamed(name);
     },
   };
   return {
@@ -1537,11 +1594,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
-    const svcChain = chainHash('KUBE-SVC-', spn, protocol);
-    // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
+    // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits), and writes the
+    // port's own chains with stand-ins for their names (see standInName).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const names = new LazyChainNames(spn, protocol);
+    const standIn = skim && nat.names ? nat.port : undefined;
+    const svcChain = standIn === undefined ? chainHash('KUBE-SVC-', spn, protocol) : standInName('KUBE-SVC-', standIn);
+    const names = new LazyChainNames(spn, protocol, standIn);
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = svc.loadBalancerIPs?.length ? ofFamily(family, vipLoadBalancerIPs(svc)) : NO_WORDS;
     const sourceRanges = svc.loadBalancerSourceRanges?.length
@@ -1678,7 +1737,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '-m',
           'comment',
           '--comment',
-          q(`${spn} traffic not accepted by ${names.fw}`),
+          q(`${spn} traffic not accepted by ${names.realFw}`),
           proto,
           '-d',
           ip,
@@ -1972,6 +2031,27 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           : ''
       }`;
     }));
+  /**
+   * The chain a skim's stand-in stands for (see standInName): its port's chain of the stand-in's prefix, named once
+   * (the lines' text, the layout's sorted names and its lookups by name all ask).
+   */
+  const realNames = new Map<string, string>();
+  const realNameOf = (standIn: string): string => {
+    let name = realNames.get(standIn);
+    if (name !== undefined) return name;
+    const prefix = STAND_IN_PREFIXES.find((p) => standIn.startsWith(p));
+    const sp = prefix && servicePorts[parseInt(standIn.slice(prefix.length), 2)];
+    name =
+      prefix && sp
+        ? chainHash(
+            prefix,
+            servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name),
+            sp.port.protocol.toLowerCase(),
+          )
+        : standIn;
+    realNames.set(standIn, name);
+    return name;
+  };
   let byServices = memo?.outputs.get(input.services);
   if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
   // Everything else the output depends on: when it is all the same as on a node done before, so are the lines. The
@@ -2017,6 +2097,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   // The first generation for these Services skims their ports (see SkimTable); a node with other lines after it
   // writes them with their names, kept for the nodes after it.
   nat.skimming = !byServices?.size && skimmable(servicePorts);
+  // Its Service ports' chains are written with stand-ins for their names (see standInName), made when read.
+  nat.names = nat.skimming && servicePorts.length <= STAND_IN_PORTS ? realNameOf : undefined;
   // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
   nat.defers = filter.defers = nat.skimming;
   for (let k = 0; k < servicePorts.length; k++) {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { analyse } from '../../../src/core';
+import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
+import { buildTopology } from '../../../src/core/model/build';
+import { chainNameWork } from '../../../src/core/kubeproxy/names';
+import { RULES } from '../../../src/core/rules';
+import { indexRanges } from '../../../src/core/rules/ranges';
 import type { Topology } from '../../../src/core/model/types';
 import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
 import { kubeProxyInput } from '../../../src/core/dataplane/kube-proxy';
@@ -87,5 +91,37 @@ describe("the data plane's kube-proxy input says what the model's pass over the 
       assert.equal(generateKubeProxyRules(input), generateKubeProxyRules(unread));
       assert.ok(kubeProxyWork.endpointAddressesHashed > 0, 'the generator read the addresses of the unread input');
     }
+  });
+});
+
+describe("a skim writes stand-ins for its Service ports' chain names", () => {
+  /** A model no rule has read (an analysis would have generated its rules already). */
+  const fresh = (): Topology => buildTopology([{ path: 'c.yaml', text: text() }]).topology;
+
+  it('the nat.pod-to-pod rule names no Service chain (not a SHA-256 of 120 KUBE-SVC- names)', () => {
+    const t = fresh();
+    const dp = compileDataPlane(t);
+    const rule = RULES.find((r) => r.code === 'nat.pod-to-pod');
+    assert.ok(rule);
+    chainNameWork.serviceChainNames = 0;
+    kubeProxyWork.servicePortsWritten = 0;
+    assert.deepEqual(rule.run({ topology: t, ranges: indexRanges(t), dataplane: dp, texts: new Map() }), []);
+    assert.ok(kubeProxyWork.servicePortsWritten >= t.services.length, "the probes generated kube-proxy's rules");
+    assert.equal(chainNameWork.serviceChainNames, 0);
+  });
+
+  it('a trace into a Service names each Service chain once, and is delivered through the real names', () => {
+    const t = fresh();
+    const dp = compileDataPlane(t);
+    chainNameWork.serviceChainNames = 0;
+    const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, dp);
+    assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'));
+    const nodePorts = t.services.filter((s) => s.type === 'NodePort').length;
+    // KUBE-SVC- of every port (their place among each other), KUBE-EXT- of the NodePorts at most, and the chains of
+    // the one port written again for its chains' text.
+    const named = chainNameWork.serviceChainNames;
+    assert.ok(named >= t.services.length && named <= t.services.length + nodePorts + 2, `${named} chains named`);
+    assert.ok(out.result.paths.some((p) => JSON.stringify(p).includes('KUBE-SVC-')));
+    assert.ok(!JSON.stringify(out.result.paths).match(/KUBE-(?:SVC|EXT)-[01]{16}/), 'no stand-in in a trace');
   });
 });
