@@ -1256,18 +1256,21 @@ function skimmedLines(
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
   /**
-   * Whether the skim wrote Service chain `name` (not an endpoint chain): by its stand-in's name, every one of them
-   * named at the first such question (a reader of a Service's chains, after its line's text).
+   * Whether the skim wrote Service chain `name` (not an endpoint chain): by its stand-in's name, every one of its kind
+   * named at the first such question (a reader of a Service's chains, after its line's text; its place among them
+   * needs their names too).
    */
-  let realNames: Set<string> | undefined;
+  const realNames = new Map<string, Set<string>>();
   const skimmedNamed = (name: string): boolean => {
     const real = t.names;
     if (!real) return t.named.has(name);
-    if (!realNames) {
-      realNames = new Set();
-      for (const standIn of t.named.keys()) realNames.add(real(standIn));
+    const prefix = prefixOf(name);
+    let ofKind = realNames.get(prefix);
+    if (!ofKind) {
+      realNames.set(prefix, (ofKind = new Set()));
+      for (const standIn of t.named.keys()) if (standIn.startsWith(prefix)) ofKind.add(real(standIn));
     }
-    return realNames.has(name);
+    return ofKind.has(name);
   };
   const endpointChain = (name: string): Measured | undefined => {
     const known = endpointChains.get(name);
