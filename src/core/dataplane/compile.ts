@@ -108,10 +108,18 @@ export interface CompileOptions extends NodeRulesOptions {
  */
 function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<string, DpRoute>>): ImpliedRoutes {
   const index = hostGwIndex(t);
-  const mine = routingInterfaces(t, node);
-  const networks = [...new Set(mine.map((i) => i.network))];
+  // The node's routing interfaces and their networks, read when its routes are first asked for (a lint asks at a few
+  // of 1,000s of nodes).
+  let mine: ReturnType<typeof routingInterfaces> | undefined;
+  let networks: readonly string[] = [];
+  const routing = (): ReturnType<typeof routingInterfaces> => {
+    if (mine) return mine;
+    mine = routingInterfaces(t, node);
+    networks = [...new Set(mine.map((i) => i.network))];
+    return mine;
+  };
   const route = (e: HostGwEntry): DpRoute | undefined => {
-    const dev = impliedDevice(t, node, e, mine);
+    const dev = impliedDevice(t, node, e, routing());
     if (!dev) return undefined;
     let byDev = shared.get(e);
     if (!byDev) shared.set(e, (byDev = new Map()));
@@ -142,6 +150,7 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
     matching(dst) {
       if (dst === lastDst) return lastRoutes;
       const out: DpRoute[] = [];
+      routing();
       for (const n of networks)
         for (const e of index.networks.get(n)?.matching(dst) ?? []) {
           const r = route(e);
