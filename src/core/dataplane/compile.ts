@@ -108,10 +108,18 @@ export interface CompileOptions extends NodeRulesOptions {
  */
 function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<string, DpRoute>>): ImpliedRoutes {
   const index = hostGwIndex(t);
-  const mine = routingInterfaces(t, node);
-  const networks = [...new Set(mine.map((i) => i.network))];
+  // The node's routing interfaces and their networks, read when its routes are first asked for (a lint asks at a few
+  // of 1,000s of nodes).
+  let mine: ReturnType<typeof routingInterfaces> | undefined;
+  let networks: readonly string[] = [];
+  const routing = (): ReturnType<typeof routingInterfaces> => {
+    if (mine) return mine;
+    mine = routingInterfaces(t, node);
+    networks = [...new Set(mine.map((i) => i.network))];
+    return mine;
+  };
   const route = (e: HostGwEntry): DpRoute | undefined => {
-    const dev = impliedDevice(t, node, e, mine);
+    const dev = impliedDevice(t, node, e, routing());
     if (!dev) return undefined;
     let byDev = shared.get(e);
     if (!byDev) shared.set(e, (byDev = new Map()));
@@ -142,6 +150,7 @@ function impliedRoutesOf(t: Topology, node: Node, shared: Map<HostGwEntry, Map<s
     matching(dst) {
       if (dst === lastDst) return lastRoutes;
       const out: DpRoute[] = [];
+      routing();
       for (const n of networks)
         for (const e of index.networks.get(n)?.matching(dst) ?? []) {
           const r = route(e);
@@ -182,6 +191,13 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   const owners = new AddressOwners(t);
   const own = (a: Address, netns: NetnsId, device: string): void => owners.own(addressKey(a), { netns, device });
   const ownText = (address: string, netns: NetnsId, device: string): void => {
+    // An IPv4 address as formatAddress writes it (every interface address is): addressKey's text from its value,
+    // without an address made (two per node).
+    const v4 = canonicalIPv4Value(address);
+    if (v4 !== undefined) {
+      owners.own(`4:${v4}`, { netns, device });
+      return;
+    }
     const a = parseAddress(address);
     if (a) own(a, netns, device);
   };
@@ -250,13 +266,11 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
     const wiredPods = hostNetworkPods ? pods.filter((p) => !p.hostNetwork) : pods;
     const physical: DpInterface[] = node.interfaces.map((i) => {
       const mtu = mtuOf.get(i.network);
-      return {
-        name: i.name,
-        kind: 'physical',
-        network: i.network,
-        addresses: i.addresses.flatMap((a) => ifaceAddress(a) ?? []),
-        ...(mtu !== undefined && mtu !== DEFAULT_MTU ? { mtu } : {}),
-      };
+      const addresses = i.addresses.flatMap((a) => ifaceAddress(a) ?? []);
+      // Two literals rather than a spread of the optional MTU: one object of one shape per interface.
+      return mtu !== undefined && mtu !== DEFAULT_MTU
+        ? { name: i.name, kind: 'physical', network: i.network, addresses, mtu }
+        : { name: i.name, kind: 'physical', network: i.network, addresses };
     });
     // The node's CNI plug-in wires its pods: devices, bridges, routes (src/core/cni).
     const wiring = cniPluginOf(node).wireNode(node, wiredPods, t);

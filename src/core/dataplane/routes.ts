@@ -123,7 +123,8 @@ export function connectedRoute(dev: string, x: InterfaceAddress): DpRoute | unde
   const to = canonical(p);
   return {
     to,
-    prefix: { ...p, address: p.address, text: to },
+    // Named fields, not a spread: one route per node interface, and a spread copies through the engine's generic path.
+    prefix: { family: p.family, address: p.address, length: p.length, text: to },
     dev,
     kind: 'connected',
     text: `${to} dev ${dev} proto kernel scope link src ${x.address}`,

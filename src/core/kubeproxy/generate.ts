@@ -210,16 +210,48 @@ class LazyChainNames {
   constructor(
     private readonly spn: string,
     private readonly protocol: string,
+    /** In a skim: the port's index, whose stand-in names (see {@link standInName}) it gives instead. */
+    private readonly standIn: number | undefined,
   ) {}
+  private name(prefix: ChainPrefix): string {
+    return this.standIn === undefined ? chainHash(prefix, this.spn, this.protocol) : standInName(prefix, this.standIn);
+  }
   get svl(): string {
-    return (this.svlName ??= chainHash('KUBE-SVL-', this.spn, this.protocol));
+    return (this.svlName ??= this.name('KUBE-SVL-'));
   }
   get ext(): string {
-    return (this.extName ??= chainHash('KUBE-EXT-', this.spn, this.protocol));
+    return (this.extName ??= this.name('KUBE-EXT-'));
   }
   get fw(): string {
-    return (this.fwName ??= chainHash('KUBE-FW-', this.spn, this.protocol));
+    return (this.fwName ??= this.name('KUBE-FW-'));
   }
+  /** The firewall chain's own name, for text that is written as it is (a comment names it). */
+  get realFw(): string {
+    return this.standIn === undefined ? this.fw : chainHash('KUBE-FW-', this.spn, this.protocol);
+  }
+}
+
+/**
+ * A skim names a Service port's chains by stand-ins: the prefix and the port's index in 16 binary digits, as long as
+ * the chain's name and never one (a hash is written in A-Z and 2-7), so the skim and the readers of its layout (an
+ * index of KUBE-SERVICES asks only whether each jump's chain is declared) need none of the 10,000s of SHA-256s of a
+ * large cluster's names. A line's text and a lookup by name have the names made (see {@link realNameOf}).
+ */
+const STAND_IN_PORTS = 0x10000;
+/** The chains of a Service port a skim writes with stand-ins. */
+const STAND_IN_PREFIXES: readonly ChainPrefix[] = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-'];
+/** The characters of the shortest stand-in (`KUBE-FW-` and 16 digits). */
+const STAND_IN_CHARS = 24;
+function standInName(prefix: ChainPrefix, port: number): string {
+  return prefix + port.toString(2).padStart(16, '0');
+}
+
+/** Whether `name` is a stand-in (see {@link standInName}): its first character after the prefix is a binary digit. */
+function isStandIn(name: string): boolean {
+  // Asked of every word of a line whose text is made: most are short, none of them a chain's name.
+  if (name.length < STAND_IN_CHARS || !isServiceChain(name)) return false;
+  const c = name.charCodeAt(name.indexOf('-', 5) + 1);
+  return c === 48 || c === 49;
 }
 
 /**
@@ -243,7 +275,7 @@ function skimmedEndpointRulesChars(
         ['-j', SEP_PLACEHOLDER],
       ]);
   // Every endpoint's jump; all but the last pick theirs at random (the same length whatever their count).
-  chars += n * lineChars(chain, ['-j', SEP_PLACEHOLDER]) + (n - 1) * STATISTIC_CHARS;
+  chars += n * (4 + chain.length + ENDPOINT_JUMP_CHARS) + (n - 1) * STATISTIC_CHARS;
   // The comment is on both lines of an endpoint with affinity.
   if (commented)
     for (const ep of commented.list) chars += (affinity !== undefined ? 2 : 1) * wordsChars(commented.comment(ep));
@@ -271,7 +303,11 @@ class DeferredRun implements GeneratedRun, DeferredLines {
   private readonly words: LineArgs[] = [];
   private readonly lengths: number[] = [];
   private lines: string[] | undefined = undefined;
-  constructor(readonly chain: string) {}
+  constructor(
+    readonly chain: string,
+    /** The name of each stand-in its words hold (see {@link standInName}). */
+    private readonly names: ((standIn: string) => string) | undefined,
+  ) {}
   add(args: LineArgs, chars: number): void {
     this.words.push(args);
     this.lengths.push(chars);
@@ -288,12 +324,12 @@ class DeferredRun implements GeneratedRun, DeferredLines {
   lineAt(i: number): string {
     if (this.lines) return this.lines[i];
     work.serviceLinesWritten++;
-    return joinLine(this.chain, this.words[i]);
+    return joinLine(this.chain, this.words[i], this.names);
   }
   get rules(): readonly string[] {
     if (this.lines) return this.lines;
     work.serviceLinesWritten += this.count;
-    return (this.lines = this.words.map((args) => joinLine(this.chain, args)));
+    return (this.lines = this.words.map((args) => joinLine(this.chain, args, this.names)));
   }
 }
 
@@ -302,13 +338,13 @@ class DeferredRun implements GeneratedRun, DeferredLines {
  * pieces that every later reader (the parser, a Map key, the rules text) had to copy out again, at 100,000s of lines
  * per node.
  */
-function joinLine(chain: string, args: LineArgs): string {
+function joinLine(chain: string, args: LineArgs, names?: (standIn: string) => string): string {
   const words = ['-A', chain];
   // Indexed loops: a for-of made an object per word in code a trace runs too seldom to be optimised.
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
-    if (typeof a === 'string') words.push(a);
-    else for (let i = 0; i < a.length; i++) words.push(a[i]);
+    if (typeof a !== 'string') for (let i = 0; i < a.length; i++) words.push(a[i]);
+    else words.push(names && isStandIn(a) ? names(a) : a);
   }
   return words.join(' ');
 }
@@ -328,6 +364,8 @@ class TableText {
   defers = false;
   /** Those lines, per chain: they come before the chain's written ones. */
   readonly deferred = new Map<string, DeferredRun>();
+  /** The name of each stand-in the Service ports' words hold, when they were written with stand-ins (a skim). */
+  names: ((standIn: string) => string) | undefined = undefined;
   chain(name: string): void {
     if (this.rules.has(name) || this.measured.has(name)) return;
     this.chains.push(name);
@@ -344,7 +382,7 @@ class TableText {
     if (this.defers && this.port !== undefined && !this.rules.get(chain)?.length) {
       let run = this.deferred.get(chain);
       if (!run) {
-        run = new DeferredRun(chain);
+        run = new DeferredRun(chain, this.names);
         this.deferred.set(chain, run);
         if (!this.rules.has(chain)) {
           this.chains.push(chain);
@@ -355,7 +393,7 @@ class TableText {
       return;
     }
     if (servicePortsWriting) work.serviceLinesWritten++;
-    this.push(chain, joinLine(chain, args));
+    this.push(chain, joinLine(chain, args, this.names));
   }
   push(chain: string, line: string): void {
     let list = this.rules.get(chain);
@@ -414,6 +452,32 @@ class RecordingTable extends TableText {
 /** What a skim writes in place of an endpoint chain's name: every KUBE-SEP- name is as long (a 16-character hash). */
 const SEP_PREFIX = 'KUBE-SEP-' satisfies ChainPrefix;
 const SEP_PLACEHOLDER = `${SEP_PREFIX}${'X'.repeat(16)}`;
+
+/** The characters of `-j KUBE-SEP-…` and the space or newline after each word. */
+const ENDPOINT_JUMP_CHARS = wordsChars(['-j', SEP_PLACEHOLDER]);
+
+/**
+ * The characters of an endpoint chain's two lines in a skim but for the endpoint's address, its `ip:port` and the
+ * comment (on both lines): the same for every port of a protocol (and affinity), so counted once per generation, not
+ * from the words of each of 10,000s of ports.
+ */
+function endpointChainChars(proto: readonly string[], affinity: boolean, known: Map<string, number>): number {
+  const key = affinity ? `${proto[1]} affinity` : proto[1];
+  let chars = known.get(key);
+  if (chars !== undefined) return chars;
+  chars =
+    lineChars(SEP_PLACEHOLDER, ['-s', '', '-j', KUBE_MARK_MASQ]) +
+    lineChars(SEP_PLACEHOLDER, [
+      affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
+      proto,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      '',
+    ]);
+  known.set(key, chars);
+  return chars;
+}
 
 /** The declarations, lines and characters of one kind of Service chain (KUBE-SVC-, KUBE-SEP-...) in a skim. */
 interface ChainKind {
@@ -627,28 +691,38 @@ const decimalChars = (n: number): number =>
  * Each port's tally of a Service's endpoints `ofFamily`, when every one of them is ready, with a distinct address
  * written without spaces around it: then categorize takes them all for a Service with no Local traffic policy (the
  * caller's part), and no two share a KUBE-SEP- chain. Undefined otherwise, and the ports' endpoints are listed.
+ * `distinct`: the input says the addresses are so (ServiceInput.endpointsDistinct), and they are not looked at again.
  */
 function tallyEndpoints(
   ports: readonly ServicePortInput[],
   ofFamily: readonly EndpointInput[],
+  family: 4 | 6,
+  distinct: boolean,
 ): EndpointTally[] | undefined {
-  const addresses = new Set<string>();
+  const addresses = distinct ? undefined : new Set<string>();
   const counts = new Array<number>(ports.length).fill(0);
   const chars = new Array<number>(ports.length).fill(0);
+  // endpointString's `ip:port` has an IPv6 address in brackets.
+  const brackets = family === 6 ? 2 : 0;
   // One pass over the endpoints for every check and port: each pass over a large cluster's 150,000 endpoint objects
-  // (scattered in the heap) costs as much as the work done on them.
-  for (const e of ofFamily) {
+  // (scattered in the heap) costs as much as the work done on them. Indexed, as it runs mostly before it is optimised.
+  for (let i = 0; i < ofFamily.length; i++) {
+    const e = ofFamily[i];
     const ip = e.ip;
-    if (e.ready === false || ip.trim().length !== ip.length) return undefined;
-    const before = addresses.size;
-    addresses.add(ip);
-    if (addresses.size === before) return undefined;
+    if (e.ready === false) return undefined;
+    if (addresses) {
+      if (ip.trim().length !== ip.length) return undefined;
+      const before = addresses.size;
+      kubeProxyWork.endpointAddressesHashed++;
+      addresses.add(ip);
+      if (addresses.size === before) return undefined;
+    }
     for (let k = 0; k < ports.length; k++) {
       const p = endpointPort(e, ports[k]);
       if (p === undefined) continue;
       counts[k]++;
-      // The address, then endpointString's `ip:port` (an IPv6 address in brackets).
-      chars[k] += 2 * ip.length + 1 + decimalChars(p) + (ip.includes(':') ? 2 : 0);
+      // The address, then endpointString's `ip:port`.
+      chars[k] += 2 * ip.length + 1 + decimalChars(p) + brackets;
     }
   }
   return counts.map((count, k) => ({ count, chars: chars[k] }));
@@ -900,6 +974,11 @@ export const kubeProxyWork = {
   servicePortsWritten: 0,
   /** Skimmed tables that sorted their endpoint chains' keys (after many lookups; a few are a pass over the keys). */
   endpointKeySorts: 0,
+  /**
+   * Endpoint addresses a skim put in a set to find two of one Service alike: none of a Service whose input says its
+   * addresses are distinct (ServiceInput.endpointsDistinct: the data plane's input, read from the model, does).
+   */
+  endpointAddressesHashed: 0,
 };
 
 /** kube-proxy's filter and nat tables on one node, as lines (rendered to text only when asked). */
@@ -1092,7 +1171,8 @@ function skimmedLines(
     const block = blocks.get(prefix);
     if (!block) return m;
     const byName = new Map<string, SkimmedChain>();
-    for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(name, c);
+    const real = t.names;
+    for (const [name, c] of t.named) if (name.startsWith(prefix)) byName.set(real ? real(name) : name, c);
     // The names alone, sorted by the engine's own string order (a compare function costs twice as much at 150,000).
     const names = [...byName.keys()].sort();
     let d = block.declAt;
@@ -1180,6 +1260,23 @@ function skimmedLines(
   };
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
+  /**
+   * Whether the skim wrote Service chain `name` (not an endpoint chain): by its stand-in's name, every one of its kind
+   * named at the first such question (a reader of a Service's chains, after its line's text; its place among them
+   * needs their names too).
+   */
+  const realNames = new Map<string, Set<string>>();
+  const skimmedNamed = (name: string): boolean => {
+    const real = t.names;
+    if (!real) return t.named.has(name);
+    const prefix = prefixOf(name);
+    let ofKind = realNames.get(prefix);
+    if (!ofKind) {
+      realNames.set(prefix, (ofKind = new Set()));
+      for (const standIn of t.named.keys()) if (standIn.startsWith(prefix)) ofKind.add(real(standIn));
+    }
+    return ofKind.has(name);
+  };
   const endpointChain = (name: string): Measured | undefined => {
     const known = endpointChains.get(name);
     if (known) return known;
@@ -1208,10 +1305,12 @@ function skimmedLines(
     plainRuns,
     find(name) {
       if (!SERVICE_CHAIN.test(name)) return undefined;
+      // A stand-in is asked for as the chain it stands for (no reader but the index's words has one).
+      if (t.names && isStandIn(name)) name = t.names(name);
       if (whole) return whole.layout?.find(name);
       if (name.startsWith(SEP_PREFIX)) return endpointChain(name);
       // A chain the skim named is there; where it falls is worked out only when that is read.
-      if (t.named.has(name) && !placed.has(prefixOf(name))) {
+      if (skimmedNamed(name) && !placed.has(prefixOf(name))) {
         const at = (): Measured | undefined => kind(prefixOf(name)).get(name);
         return {
           get declAt() {
@@ -1233,8 +1332,10 @@ function skimmedLines(
     // As `find(name) !== undefined`: a chain the skim named has a place in its kind's block (every kind has one).
     has(name) {
       if (!SERVICE_CHAIN.test(name)) return false;
+      // A jump's chain as an index of KUBE-SERVICES reads it off the skim's words: declared, with no name made.
+      if (t.names && isStandIn(name)) return t.named.has(name);
       if (whole) return whole.layout?.find(name) !== undefined;
-      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : t.named.has(name);
+      return name.startsWith(SEP_PREFIX) ? endpointChain(name) !== undefined : skimmedNamed(name);
     },
   };
   return {
@@ -1461,7 +1562,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     let lists: readonly (readonly Endpoint[])[] | undefined;
     const listsOf = (): readonly (readonly Endpoint[])[] => (lists ??= endpointLists(svc, family, ofThisFamily, memo));
     const localPolicy = svc.internalTrafficPolicy === 'Local' || svc.externalTrafficPolicy === 'Local';
-    const tallies = firstForServices && !localPolicy ? tallyEndpoints(svc.ports, ofThisFamily) : undefined;
+    const tallies =
+      firstForServices && !localPolicy
+        ? tallyEndpoints(svc.ports, ofThisFamily, family, svc.endpointsFamily === family && !!svc.endpointsDistinct)
+        : undefined;
     svc.ports.forEach((port, i) => {
       servicePorts.push(
         new ServicePortEntry(
@@ -1482,6 +1586,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   const svcComment = (spn: string, endpoint?: string): readonly string[] =>
     largeCluster ? NO_WORDS : ['-m', 'comment', '--comment', q(endpoint === undefined ? spn : `${spn} -> ${endpoint}`)];
 
+  /** What {@link endpointChainChars} counted, per protocol and affinity. */
+  const endpointChainCharsKnown = new Map<string, number>();
   /** Writes Service port `sp`'s lines (its lines written out as text are counted: see `work.serviceLinesWritten`). */
   const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
     servicePortsWriting++;
@@ -1496,11 +1602,13 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
     const protocol = port.protocol.toLowerCase();
-    const svcChain = chainHash('KUBE-SVC-', spn, protocol);
-    // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits).
+    // A skim counts the endpoint chains without naming them (150,000 SHA-256s at Kubernetes' limits), and writes the
+    // port's own chains with stand-ins for their names (see standInName).
     const skim = nat instanceof SkimTable && nat.skimming;
     if (!skim) kubeProxyWork.servicePortsNamed++;
-    const names = new LazyChainNames(spn, protocol);
+    const standIn = skim && nat.names ? nat.port : undefined;
+    const svcChain = standIn === undefined ? chainHash('KUBE-SVC-', spn, protocol) : standInName('KUBE-SVC-', standIn);
+    const names = new LazyChainNames(spn, protocol, standIn);
     const externalIPs = ofFamily(family, svc.externalIPs);
     const lbIPs = svc.loadBalancerIPs?.length ? ofFamily(family, vipLoadBalancerIPs(svc)) : NO_WORDS;
     const sourceRanges = svc.loadBalancerSourceRanges?.length
@@ -1637,7 +1745,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           '-m',
           'comment',
           '--comment',
-          q(`${spn} traffic not accepted by ${names.fw}`),
+          q(`${spn} traffic not accepted by ${names.realFw}`),
           proto,
           '-d',
           ip,
@@ -1725,11 +1833,23 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
 
     // Internal traffic: masquerade off-cluster (or all) traffic to the cluster IP.
-    if (hasInternal) {
-      const args = ['-m', 'comment', '--comment', clusterIPComment, ...proto, '-d', clusterIP, ...dport(port.port)];
-      if (input.masqueradeAll) nat.add(internalChain, args, '-j', KUBE_MARK_MASQ);
-      else if (ifNotLocal) nat.add(internalChain, args, ifNotLocal, '-j', KUBE_MARK_MASQ);
-    }
+    // The protocol and port words as lists, flattened when the line is joined: no list of the line's words made for
+    // a line that a skim only measures (one per Service port).
+    if (hasInternal && (input.masqueradeAll || ifNotLocal))
+      nat.add(
+        internalChain,
+        '-m',
+        'comment',
+        '--comment',
+        clusterIPComment,
+        proto,
+        '-d',
+        clusterIP,
+        dport(port.port),
+        input.masqueradeAll ? NO_WORDS : (ifNotLocal ?? NO_WORDS),
+        '-j',
+        KUBE_MARK_MASQ,
+      );
 
     // External traffic.
     if (usesExtChain) {
@@ -1813,9 +1933,11 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
       // each line is a fixed part, the same for the port's every endpoint, and the endpoint's own words.
       const k = nat.port ?? 0;
       const affinityTimeout = affinity ? timeout : undefined;
-      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps.
-      const comment = (ep: Endpoint): readonly string[] => svcComment(spn, ep.text);
-      const commented = (list: readonly Endpoint[]) => (largeCluster ? undefined : { list, comment });
+      // A large cluster writes no endpoint's comment: nothing to read of its endpoints for their jumps (and no
+      // function made per port to read it).
+      const commented = largeCluster
+        ? () => undefined
+        : (list: readonly Endpoint[]) => ({ list, comment: (ep: Endpoint) => svcComment(spn, ep.text) });
       const perEndpoint = affinity ? 2 : 1;
       if (usesClusterChain) {
         nat.chain(svcChain);
@@ -1838,18 +1960,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
         nat.measureLines(names.svl, perEndpoint * localCount, chars, k);
       }
       // Each endpoint chain's two lines, but for the endpoint's address and `ip:port` (a placeholder of no length).
-      const sepComment = svcComment(spn);
-      const fixed =
-        lineChars(SEP_PLACEHOLDER, [sepComment, '-s', '', '-j', KUBE_MARK_MASQ]) +
-        lineChars(SEP_PLACEHOLDER, [
-          sepComment,
-          affinity ? ['-m', 'recent', '--name', SEP_PLACEHOLDER, '--set'] : NO_WORDS,
-          proto,
-          '-j',
-          'DNAT',
-          '--to-destination',
-          '',
-        ]);
+      const fixed = endpointChainChars(proto, affinity, endpointChainCharsKnown) + 2 * wordsChars(svcComment(spn));
       // Listed only when a trace looks an endpoint chain up: a tallied port's endpoints are all of them.
       if (sorted)
         nat.endpointChains(
@@ -1928,6 +2039,27 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
           : ''
       }`;
     }));
+  /**
+   * The chain a skim's stand-in stands for (see standInName): its port's chain of the stand-in's prefix, named once
+   * (the lines' text, the layout's sorted names and its lookups by name all ask).
+   */
+  const realNames = new Map<string, string>();
+  const realNameOf = (standIn: string): string => {
+    let name = realNames.get(standIn);
+    if (name !== undefined) return name;
+    const prefix = STAND_IN_PREFIXES.find((p) => standIn.startsWith(p));
+    const sp = prefix && servicePorts[parseInt(standIn.slice(prefix.length), 2)];
+    name =
+      prefix && sp
+        ? chainHash(
+            prefix,
+            servicePortName(sp.svc.namespace, sp.svc.name, sp.port.name),
+            sp.port.protocol.toLowerCase(),
+          )
+        : standIn;
+    realNames.set(standIn, name);
+    return name;
+  };
   let byServices = memo?.outputs.get(input.services);
   if (memo && !byServices) memo.outputs.set(input.services, (byServices = new Map()));
   // Everything else the output depends on: when it is all the same as on a node done before, so are the lines. The
@@ -1973,6 +2105,8 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   // The first generation for these Services skims their ports (see SkimTable); a node with other lines after it
   // writes them with their names, kept for the nodes after it.
   nat.skimming = !byServices?.size && skimmable(servicePorts);
+  // Its Service ports' chains are written with stand-ins for their names (see standInName), made when read.
+  nat.names = nat.skimming && servicePorts.length <= STAND_IN_PORTS ? realNameOf : undefined;
   // A skim keeps the Service ports' lines of the tables' own chains unwritten (see DeferredRun).
   nat.defers = filter.defers = nat.skimming;
   for (let k = 0; k < servicePorts.length; k++) {

@@ -35,6 +35,15 @@ export function endpointString(ip: string, port: number): string {
   return hostPort(ip, port);
 }
 
+/** Work counters of the names (never timed): tests check which chains a lint or a trace names. */
+export const chainNameWork = {
+  /**
+   * Service ports' own chains named (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-: a SHA-256 each): a skim writes
+   * stand-ins (generate.ts `standInName`), named when a line's text or a lookup by name needs them.
+   */
+  serviceChainNames: 0,
+};
+
 /** The chain name; cheap enough (a SHA-256 of one block) to compute again rather than look up by a composed key. */
 export function chainHash(
   prefix: ChainPrefix,
@@ -42,6 +51,7 @@ export function chainHash(
   protocol: string,
   endpoint?: string,
 ): string {
+  if (endpoint === undefined) chainNameWork.serviceChainNames++;
   return sha256Base32(chainHashInput(servicePortNameText, protocol) + (endpoint ?? ''), HASH_CHARS, prefix);
 }
 

@@ -78,6 +78,11 @@ export interface ServiceInput {
    * address of it): the generator then does not read 150,000 addresses again at Kubernetes' limits.
    */
   readonly endpointsFamily?: 4 | 6;
+  /**
+   * No two of `endpoints` have the same address, each written without whitespace around it, when the caller has read
+   * them so (with `endpointsFamily`): the generator then keeps no set of 150,000 addresses to find it out again.
+   */
+  readonly endpointsDistinct?: boolean;
 }
 
 export interface KubeProxyInput {

@@ -35,6 +35,7 @@ import {
   type RuleRef,
 } from './chains';
 import { parseAddressOrPrefix } from './values';
+import { ipv4Number } from '../net/address';
 
 export { SYNTAX, UNSUPPORTED } from './rule';
 export { parseAddressOrPrefix, parsePortRange, parseU32 } from './values';
@@ -1236,6 +1237,14 @@ function indexWords(
       k++;
     } else if (w === '-d') {
       const v = words[k + 1];
+      // A dotted quad (kube-proxy's cluster IPs, 10,000s of lines): its key from its value, with no address made.
+      const v4 = v === undefined ? -1 : ipv4Number(v);
+      if (v4 >= 0) {
+        if (!negated && dst === undefined) dst = `4:${v4}`;
+        negated = false;
+        k += 2;
+        continue;
+      }
       const p = v === undefined || v.includes(',') || SPECIAL.test(v) ? undefined : parseAddressOrPrefix(v);
       if (!p) return undefined;
       if (!negated && dst === undefined && p.length === (p.family === 4 ? 32 : 128))
