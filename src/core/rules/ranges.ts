@@ -68,6 +68,19 @@ export const parsedAddress = (a: AddressEntry): a is ParsedAddress => a.address 
 export interface RangeIndex {
   readonly ranges: readonly RangeEntry[];
   readonly addresses: readonly AddressEntry[];
+  /**
+   * The pods whose IPs are the entries of `addresses` from `podIPsFrom` to `podIPsTo` (one block, pod after pod, each
+   * pod's IPs in its order). Pod IPs are nearly all of a large cluster's entries: they are walked once per index, by
+   * ./address-screen.ts, and the rules read what that pass found instead of walking them again.
+   */
+  readonly pods: readonly Pod[];
+  readonly podIPsFrom: number;
+  readonly podIPsTo: number;
+  /**
+   * The entries of `addresses` that are no pod IP, in their order: the first `podIPsFrom` of them come before the
+   * pods' block, the rest after it.
+   */
+  readonly otherAddresses: readonly AddressEntry[];
 }
 
 /** The span of `key` in an element when known, else the element's field `fallbackKey`, else the element. */
@@ -151,6 +164,7 @@ Object.defineProperty(PodAddressEntry.prototype, 'role', { value: 'pod' });
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
   const addresses: AddressEntry[] = [];
+  const otherAddresses: AddressEntry[] = [];
   const located = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span) => ({
     span: spans[key] ?? fallback,
     exact: spans[key] !== undefined && spans[key].file !== '',
@@ -181,8 +195,8 @@ export function indexRanges(t: Topology): RangeIndex {
     text: string,
     where: { span: Span; exact: boolean },
     extra: Extra = {},
-  ) =>
-    addresses.push({
+  ) => {
+    const entry: AddressEntry = {
       role,
       owner,
       text,
@@ -191,7 +205,10 @@ export function indexRanges(t: Topology): RangeIndex {
       node: extra.node,
       perFamily: extra.perFamily,
       address: parseAddress(text),
-    });
+    };
+    addresses.push(entry);
+    otherAddresses.push(entry);
+  };
 
   const c = t.cluster;
   c.podCIDRs.forEach((x, i) =>
@@ -262,10 +279,12 @@ export function indexRanges(t: Topology): RangeIndex {
   // Pods are most of a large cluster's entries: each IP is an entry that reads the rest from its pod.
   // Indexed: this loop runs once per analysis and mostly before it is optimised, where a for-of made an object per pod.
   const pods = t.pods;
+  const podIPsFrom = addresses.length;
   for (let i = 0; i < pods.length; i++) {
     const p = pods[i];
     for (let k = 0; k < p.ips.length; k++) addresses.push(new PodAddressEntry(p, k));
   }
+  const podIPsTo = addresses.length;
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>
       address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), {
@@ -282,5 +301,5 @@ export function indexRanges(t: Topology): RangeIndex {
       range('lb-source-range', `Service ${s.id}`, x, located(s.spans, `loadBalancerSourceRanges.${k}`, s.span)),
     );
   }
-  return { ranges, addresses };
+  return { ranges, addresses, pods, podIPsFrom, podIPsTo, otherAddresses };
 }

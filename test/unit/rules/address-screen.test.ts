@@ -34,6 +34,13 @@ describe('address rules and the pod IPs of a clean cluster', () => {
     assert.equal(many.work.addressEntriesWalked, few.work.addressEntriesWalked);
   });
 
+  it('walk each pod IP once per analysis: the screen reads them, the rules read what it found', () => {
+    for (const size of [FEW, MANY]) {
+      const { work, podIPs } = analysisWork(size);
+      assert.equal(work.podIPEntriesWalked, podIPs, `${size.name}: pod IP entries walked`);
+    }
+  });
+
   it('parse no pod IP into an address', () => {
     const many = analysisWork(MANY);
     assert.ok(many.podIPs >= 480);
