@@ -90,6 +90,15 @@ const MAX_SLOT_CHUNK = 65536;
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
+/**
+ * The slot of the key cache for a key of `length` characters with these first, middle and last characters. The middle
+ * one tells apart keys that a cluster writes on every object and that share their length and ends (`name` and `node`,
+ * `interfaces` and `ipFamilies`), which took each other's slot on every pod.
+ */
+function keySlot(length: number, first: number, middle: number, last: number): number {
+  return (length * 31 + first * 7 + middle * 131 + last) & (KEY_CACHE_SIZE - 1);
+}
+
 /** Slots of the cache of recent plain values (a power of two), and the longest value it holds. */
 const VALUE_CACHE_SIZE = 4096;
 const VALUE_CACHE_MAX_LENGTH = 48;
@@ -466,7 +475,7 @@ class Reader {
     // Most keys are one of a few dozen met before: a direct-mapped cache on the key's length and end characters,
     // checked against the text in place, finds them without slicing the key out and hashing it.
     const length = colon - p;
-    const slot = (length * 31 + c * 7 + t.charCodeAt(colon - 1)) & (KEY_CACHE_SIZE - 1);
+    const slot = keySlot(length, c, t.charCodeAt(p + (length >> 1)), t.charCodeAt(colon - 1));
     const cachedRaw = this.keyCacheRaw[slot];
     if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
       return this.keyCacheText[slot];
@@ -802,7 +811,7 @@ class Reader {
     const end = this.plainEnd(p, true);
     this.pos = this.keyEnd = end;
     const length = end - p;
-    const slot = (length * 31 + c * 7 + t.charCodeAt(end - 1)) & (KEY_CACHE_SIZE - 1);
+    const slot = keySlot(length, c, t.charCodeAt(p + (length >> 1)), t.charCodeAt(end - 1));
     const cachedRaw = this.flowKeyCacheRaw[slot];
     if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
       return this.flowKeyCacheText[slot];
