@@ -76,6 +76,11 @@ export interface WorkCounters {
    */
   podIPEntriesWalked: number;
   /**
+   * Pods the pod rules' shared pass walked (src/core/rules/pod-scan.ts): each pod once per topology, where four rules
+   * walked them all.
+   */
+  podsScanned: number;
+  /**
    * Scalar nodes made for values a mapping keeps as text (src/core/syntax/nodes.ts): the model's readers and checks
    * read such a value from its text, making a node only for one they report or whose node they keep.
    */
@@ -149,6 +154,7 @@ export const work: WorkCounters = {
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
   podIPEntriesWalked: 0,
+  podsScanned: 0,
   plainValueNodes: 0,
   schemaValuesResolved: 0,
   podOwnerAddresses: 0,
@@ -180,6 +186,7 @@ export function takeWork(): WorkCounters {
     work.addressEntriesWalked =
     work.podAddressesParsed =
     work.podIPEntriesWalked =
+    work.podsScanned =
     work.plainValueNodes =
     work.schemaValuesResolved =
     work.podOwnerAddresses =
