@@ -76,6 +76,11 @@ export interface WorkCounters {
    */
   podIPEntriesWalked: number;
   /**
+   * Pod IP entries of the range index made (src/core/rules/ranges.ts): only those a rule may report, or every one when
+   * something reads the whole list of addresses (a quick fix, a duplicate).
+   */
+  podAddressEntriesMade: number;
+  /**
    * Pods the pod rules' shared pass walked (src/core/rules/pod-scan.ts): each pod once per topology, where four rules
    * walked them all.
    */
@@ -154,6 +159,7 @@ export const work: WorkCounters = {
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
   podIPEntriesWalked: 0,
+  podAddressEntriesMade: 0,
   podsScanned: 0,
   plainValueNodes: 0,
   schemaValuesResolved: 0,
@@ -186,6 +192,7 @@ export function takeWork(): WorkCounters {
     work.addressEntriesWalked =
     work.podAddressesParsed =
     work.podIPEntriesWalked =
+    work.podAddressEntriesMade =
     work.podsScanned =
     work.plainValueNodes =
     work.schemaValuesResolved =

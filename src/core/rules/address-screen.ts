@@ -8,7 +8,7 @@
  */
 import { firstAddress, ipv4Number, lastAddress, literalPrefix, type Address, type Family } from '../net/address';
 import { work } from '../work';
-import { parsedRange, type AddressEntry, type RangeIndex } from './ranges';
+import { parsedRange, podEntryAt, type AddressEntry, type RangeIndex } from './ranges';
 
 /** One of a node's pod CIDRs, its ends as numbers for IPv4 (exact: at most 2^32) and as bigints for IPv6. */
 interface NodeSubnet {
@@ -72,7 +72,7 @@ interface Screen {
   readonly toCheck: readonly AddressEntry[];
   readonly podIPv4: Float64Array;
   readonly heldPodIPv4: Float64Array;
-  readonly heldPodOthers: readonly number[];
+  readonly heldPodOthers: readonly AddressEntry[];
   readonly multiIPPods: readonly number[];
 }
 
@@ -98,17 +98,21 @@ export function podIPv4Values(ranges: RangeIndex): Float64Array {
 
 /**
  * The pod IPs ip.duplicate compares (those of pods that do not share their node's network), found by the screen's
- * one pass: the IPv4 ones read as numbers (`ipv4`, in the pods' order), and the positions in `ranges.addresses` of
- * the others (IPv6, invalid or spaced texts), whose entries it parses.
+ * one pass: the IPv4 ones read as numbers (`ipv4`, in the pods' order), and the entries of the others (IPv6, invalid
+ * or spaced texts), whose addresses it parses.
  */
-export function heldPodIPs(ranges: RangeIndex): { readonly ipv4: Float64Array; readonly others: readonly number[] } {
+export function heldPodIPs(ranges: RangeIndex): {
+  readonly ipv4: Float64Array;
+  readonly others: readonly AddressEntry[];
+} {
   const s = screen(ranges);
   return { ipv4: s.heldPodIPv4, others: s.heldPodOthers };
 }
 
 /**
- * The pods with more than one IP, as pairs of positions in `ranges.addresses`: where a pod's entries start, and
- * where they end. cidr.family-mismatch compares a pod's IPs with each other, so a pod with one IP is never read.
+ * The pods with more than one IP, as triples: where in `ranges.addresses` a pod's entries start and end, and its
+ * place in `ranges.pods`. cidr.family-mismatch compares a pod's IPs with each other, so a pod with one IP is never
+ * read.
  */
 export function multiIPPods(ranges: RangeIndex): readonly number[] {
   return screen(ranges).multiIPPods;
@@ -151,12 +155,12 @@ function screen(ranges: RangeIndex): Screen {
   }
   const hasIPv4 = clusterFamilies.has(4);
   const toCheck: AddressEntry[] = [];
-  const { addresses, otherAddresses, pods, podIPsFrom, podIPsTo } = ranges;
+  const { otherAddresses, pods, podIPsFrom, podIPsTo } = ranges;
   for (let i = 0; i < podIPsFrom; i++) toCheck.push(otherAddresses[i]);
-  const podIPv4 = new Float64Array(addresses.length).fill(-1);
+  const podIPv4 = new Float64Array(otherAddresses.length + podIPsTo - podIPsFrom).fill(-1);
   const heldPodIPv4 = new Float64Array(podIPsTo - podIPsFrom);
   let held4 = 0;
-  const heldPodOthers: number[] = [];
+  const heldPodOthers: AddressEntry[] = [];
   const multiIPPods: number[] = [];
   // Pods come node after node in most files: the last node's facts are kept at hand.
   let lastNode: string | undefined;
@@ -166,7 +170,7 @@ function screen(ranges: RangeIndex): Screen {
     const pod = pods[p];
     const ips = pod.ips;
     const hostNetwork = pod.hostNetwork;
-    if (ips.length > 1) multiIPPods.push(at, at + ips.length);
+    if (ips.length > 1) multiIPPods.push(at, at + ips.length, p);
     if (pod.node !== lastNode) {
       lastNode = pod.node;
       lastFacts = facts.get(pod.node);
@@ -178,17 +182,17 @@ function screen(ranges: RangeIndex): Screen {
       podIPv4[at] = v4;
       if (!hostNetwork) {
         if (v4 >= 0) heldPodIPv4[held4++] = v4;
-        else heldPodOthers.push(at);
+        else heldPodOthers.push(podEntryAt(ranges, at, pod, k));
       }
       if (!hostNetwork && lastFacts) {
         if (v4 >= 0) {
           if (hasIPv4 && isPlainIPv4(lastFacts, v4)) continue;
         } else {
-          const address = addresses[at].address;
+          const address = podEntryAt(ranges, at, pod, k).address;
           if (address && isPlain(lastFacts, address, clusterFamilies)) continue;
         }
       }
-      toCheck.push(addresses[at]);
+      toCheck.push(podEntryAt(ranges, at, pod, k));
     }
   }
   for (let i = podIPsFrom; i < otherAddresses.length; i++) toCheck.push(otherAddresses[i]);

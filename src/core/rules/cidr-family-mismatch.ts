@@ -1,6 +1,6 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
-import { parsedRange, type AddressEntry, type RangeEntry } from './ranges';
+import { parsedRange, podEntryAt, type AddressEntry, type RangeEntry } from './ranges';
 import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
 import { addressesToCheck, multiIPPods } from './address-screen';
@@ -43,16 +43,19 @@ export const cidrFamilyMismatch: Rule = {
     // are compared there, only for the pods with more than one IP (one IP is never a second of its family, and its
     // address need not be parsed to know it), which the address screen found in its pass; the 150,000 pods of a
     // large cluster make no map entry and are not walked again.
-    const { addresses, otherAddresses, podIPsFrom } = ranges;
+    const { otherAddresses, podIPsFrom } = ranges;
     if (podsById(topology).size === topology.pods.length) {
       for (let i = 0; i < podIPsFrom; i++) onePerFamily(otherAddresses[i], otherAddresses[i].address?.family);
-      const pods = multiIPPods(ranges);
-      for (let p = 0; p < pods.length; p += 2) {
+      const several = multiIPPods(ranges);
+      for (let p = 0; p < several.length; p += 3) {
+        const from = several[p];
+        const to = several[p + 1];
+        const pod = ranges.pods[several[p + 2]];
         let first4: AddressEntry | undefined;
         let first6: AddressEntry | undefined;
-        for (let k = pods[p]; k < pods[p + 1]; k++) {
+        for (let k = from; k < to; k++) {
           work.podIPEntriesWalked++;
-          const e = addresses[k];
+          const e = podEntryAt(ranges, k, pod, k - from);
           const family = e.address?.family;
           if (!e.perFamily || !family || !e.exact) continue;
           const first = family === 4 ? first4 : first6;
@@ -64,6 +67,7 @@ export const cidrFamilyMismatch: Rule = {
       for (let i = podIPsFrom; i < otherAddresses.length; i++)
         onePerFamily(otherAddresses[i], otherAddresses[i].address?.family);
     } else {
+      const addresses = ranges.addresses;
       for (let i = 0; i < addresses.length; i++) {
         const a = addresses[i];
         if (a.role === 'pod') work.podIPEntriesWalked++;

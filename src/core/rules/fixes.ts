@@ -144,7 +144,7 @@ export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex
     const others = index.ranges
       .filter(parsedRange)
       .filter((r) => r !== self && r.role === 'services' && r.prefix.family === from.family);
-    for (const a of index.addresses) {
+    for (const a of index.otherAddresses) {
       const address = a.address;
       if (a.role !== 'cluster-ip' || !address || address.family !== from.family || inside(address.value)) continue;
       if (others.some((r) => prefixContainsAddress(r.prefix, address))) continue;

@@ -46,10 +46,7 @@ function sharedKeys(ranges: RangeIndex): Set<number | string> {
     const key = addressKey(address);
     v6.set(key, (v6.get(key) ?? 0) + 1);
   };
-  for (const at of pods.others) {
-    const address = ranges.addresses[at].address;
-    if (address) count(address);
-  }
+  for (const a of pods.others) if (a.address) count(a.address);
   for (const a of ranges.otherAddresses) if (isHeldAddress(a) && a.address) count(a.address);
   for (const r of ranges.ranges)
     if (r.prefix && HELD_RANGE_ROLES.has(r.role)) count({ family: r.prefix.family, value: r.prefix.address });
