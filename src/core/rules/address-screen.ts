@@ -71,7 +71,7 @@ function isPlainIPv4(facts: NodeFacts, v: number): boolean {
 interface Screen {
   readonly toCheck: readonly AddressEntry[];
   readonly podIPv4: Float64Array;
-  readonly heldPodIPv4: Float64Array;
+  readonly heldPodIPv4: Uint32Array;
   readonly heldPodOthers: readonly AddressEntry[];
   readonly multiIPPods: readonly number[];
 }
@@ -102,7 +102,7 @@ export function podIPv4Values(ranges: RangeIndex): Float64Array {
  * or spaced texts), whose addresses it parses.
  */
 export function heldPodIPs(ranges: RangeIndex): {
-  readonly ipv4: Float64Array;
+  readonly ipv4: Uint32Array;
   readonly others: readonly AddressEntry[];
 } {
   const s = screen(ranges);
@@ -158,7 +158,8 @@ function screen(ranges: RangeIndex): Screen {
   const { otherAddresses, pods, podIPsFrom, podIPsTo } = ranges;
   for (let i = 0; i < podIPsFrom; i++) toCheck.push(otherAddresses[i]);
   const podIPv4 = new Float64Array(otherAddresses.length + podIPsTo - podIPsFrom).fill(-1);
-  const heldPodIPv4 = new Float64Array(podIPsTo - podIPsFrom);
+  // An IPv4 value is below 2^32: held as such, sorted as integers (ip.duplicate), half the size of doubles.
+  const heldPodIPv4 = new Uint32Array(podIPsTo - podIPsFrom);
   let held4 = 0;
   const heldPodOthers: AddressEntry[] = [];
   const multiIPPods: number[] = [];

@@ -29,13 +29,13 @@ const HELD_RANGE_ROLES: ReadonlySet<RangeRole> = new Set(['interface', 'external
  */
 function sharedKeys(ranges: RangeIndex): Set<number | string> {
   const pods = heldPodIPs(ranges);
-  let v4 = new Float64Array(pods.ipv4.length + 1024);
+  let v4 = new Uint32Array(pods.ipv4.length + 1024);
   v4.set(pods.ipv4);
   let n4 = pods.ipv4.length;
   const v6 = new Map<string, number>();
   const countIPv4 = (value: number) => {
     if (n4 === v4.length) {
-      const grown = new Float64Array(v4.length * 2);
+      const grown = new Uint32Array(v4.length * 2);
       grown.set(v4);
       v4 = grown;
     }
