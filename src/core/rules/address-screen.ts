@@ -167,6 +167,7 @@ function screen(ranges: RangeIndex): Screen {
   let lastNode: string | undefined;
   let lastFacts: NodeFacts | undefined;
   let at = podIPsFrom;
+  work.podIPEntriesWalked += podIPsTo - podIPsFrom; // each pod IP, once, in the loop below
   for (let p = 0; p < pods.length; p++) {
     const pod = pods[p];
     const ips = pod.ips;
@@ -177,7 +178,6 @@ function screen(ranges: RangeIndex): Screen {
       lastFacts = facts.get(pod.node);
     }
     for (let k = 0; k < ips.length; k++, at++) {
-      work.podIPEntriesWalked++;
       // The same value parseAddress gives: a text without spaces around it and without ':' is IPv4 or invalid.
       const v4 = ipv4Number(ips[k]);
       podIPv4[at] = v4;
