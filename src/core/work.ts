@@ -71,6 +71,21 @@ export interface WorkCounters {
   /** Pod IPs of the range index parsed into addresses: only those a rule asks about (src/core/rules/ranges.ts). */
   podAddressesParsed: number;
   /**
+   * Pod IP entries of the range index (src/core/rules/ranges.ts) the rules walked one by one, summed over every walk:
+   * the screen (src/core/rules/address-screen.ts) reads each once per index, and the rules read what it found.
+   */
+  podIPEntriesWalked: number;
+  /**
+   * Pod IP entries of the range index made (src/core/rules/ranges.ts): only those a rule may report, or every one when
+   * something reads the whole list of addresses (a quick fix, a duplicate).
+   */
+  podAddressEntriesMade: number;
+  /**
+   * Pods the pod rules' shared pass walked (src/core/rules/pod-scan.ts): each pod once per topology, where four rules
+   * walked them all.
+   */
+  podsScanned: number;
+  /**
    * Scalar nodes made for values a mapping keeps as text (src/core/syntax/nodes.ts): the model's readers and checks
    * read such a value from its text, making a node only for one they report or whose node they keep.
    */
@@ -143,6 +158,9 @@ export const work: WorkCounters = {
   podPorts: 0,
   addressEntriesWalked: 0,
   podAddressesParsed: 0,
+  podIPEntriesWalked: 0,
+  podAddressEntriesMade: 0,
+  podsScanned: 0,
   plainValueNodes: 0,
   schemaValuesResolved: 0,
   podOwnerAddresses: 0,
@@ -173,6 +191,9 @@ export function takeWork(): WorkCounters {
     work.podPorts =
     work.addressEntriesWalked =
     work.podAddressesParsed =
+    work.podIPEntriesWalked =
+    work.podAddressEntriesMade =
+    work.podsScanned =
     work.plainValueNodes =
     work.schemaValuesResolved =
     work.podOwnerAddresses =

@@ -8,7 +8,7 @@
  */
 import { firstAddress, ipv4Number, lastAddress, literalPrefix, type Address, type Family } from '../net/address';
 import { work } from '../work';
-import { parsedRange, type AddressEntry, type RangeIndex } from './ranges';
+import { parsedRange, podEntryAt, type AddressEntry, type RangeIndex } from './ranges';
 
 /** One of a node's pod CIDRs, its ends as numbers for IPv4 (exact: at most 2^32) and as bigints for IPv6. */
 interface NodeSubnet {
@@ -71,6 +71,9 @@ function isPlainIPv4(facts: NodeFacts, v: number): boolean {
 interface Screen {
   readonly toCheck: readonly AddressEntry[];
   readonly podIPv4: Float64Array;
+  readonly heldPodIPv4: Uint32Array;
+  readonly heldPodOthers: readonly AddressEntry[];
+  readonly multiIPPods: readonly number[];
 }
 
 const screened = new WeakMap<RangeIndex, Screen>();
@@ -93,6 +96,32 @@ export function podIPv4Values(ranges: RangeIndex): Float64Array {
   return screen(ranges).podIPv4;
 }
 
+/**
+ * The pod IPs ip.duplicate compares (those of pods that do not share their node's network), found by the screen's
+ * one pass: the IPv4 ones read as numbers (`ipv4`, in the pods' order), and the entries of the others (IPv6, invalid
+ * or spaced texts), whose addresses it parses.
+ */
+export function heldPodIPs(ranges: RangeIndex): {
+  readonly ipv4: Uint32Array;
+  readonly others: readonly AddressEntry[];
+} {
+  const s = screen(ranges);
+  return { ipv4: s.heldPodIPv4, others: s.heldPodOthers };
+}
+
+/**
+ * The pods with more than one IP, as triples: where in `ranges.addresses` a pod's entries start and end, and its
+ * place in `ranges.pods`. cidr.family-mismatch compares a pod's IPs with each other, so a pod with one IP is never
+ * read.
+ */
+export function multiIPPods(ranges: RangeIndex): readonly number[] {
+  return screen(ranges).multiIPPods;
+}
+
+/**
+ * The one pass over the pod IPs of an index: by pod, not by entry, so each pod's node and network are read once
+ * and no entry of a plain pod IP is touched (a pod IP's text is its pod's, which the entry would read again).
+ */
 function screen(ranges: RangeIndex): Screen {
   const known = screened.get(ranges);
   if (known) return known;
@@ -126,35 +155,49 @@ function screen(ranges: RangeIndex): Screen {
   }
   const hasIPv4 = clusterFamilies.has(4);
   const toCheck: AddressEntry[] = [];
-  const addresses = ranges.addresses;
-  const podIPv4 = new Float64Array(addresses.length).fill(-1);
+  const { otherAddresses, pods, podIPsFrom, podIPsTo } = ranges;
+  for (let i = 0; i < podIPsFrom; i++) toCheck.push(otherAddresses[i]);
+  const podIPv4 = new Float64Array(otherAddresses.length + podIPsTo - podIPsFrom).fill(-1);
+  // An IPv4 value is below 2^32: held as such, sorted as integers (ip.duplicate), half the size of doubles.
+  const heldPodIPv4 = new Uint32Array(podIPsTo - podIPsFrom);
+  let held4 = 0;
+  const heldPodOthers: AddressEntry[] = [];
+  const multiIPPods: number[] = [];
   // Pods come node after node in most files: the last node's facts are kept at hand.
   let lastNode: string | undefined;
   let lastFacts: NodeFacts | undefined;
-  for (let i = 0; i < addresses.length; i++) {
-    const a = addresses[i];
-    if (a.role !== 'pod') {
-      toCheck.push(a);
-      continue;
+  let at = podIPsFrom;
+  work.podIPEntriesWalked += podIPsTo - podIPsFrom; // each pod IP, once, in the loop below
+  for (let p = 0; p < pods.length; p++) {
+    const pod = pods[p];
+    const ips = pod.ips;
+    const hostNetwork = pod.hostNetwork;
+    if (ips.length > 1) multiIPPods.push(at, at + ips.length, p);
+    if (pod.node !== lastNode) {
+      lastNode = pod.node;
+      lastFacts = facts.get(pod.node);
     }
-    // The same value parseAddress gives: a text without spaces around it and without ':' is IPv4 or invalid.
-    const v4 = ipv4Number(a.text);
-    podIPv4[i] = v4;
-    if (a.hostNetwork || a.node === undefined) {
-      toCheck.push(a);
-      continue;
+    for (let k = 0; k < ips.length; k++, at++) {
+      // The same value parseAddress gives: a text without spaces around it and without ':' is IPv4 or invalid.
+      const v4 = ipv4Number(ips[k]);
+      podIPv4[at] = v4;
+      if (!hostNetwork) {
+        if (v4 >= 0) heldPodIPv4[held4++] = v4;
+        else heldPodOthers.push(podEntryAt(ranges, at, pod, k));
+      }
+      if (!hostNetwork && lastFacts) {
+        if (v4 >= 0) {
+          if (hasIPv4 && isPlainIPv4(lastFacts, v4)) continue;
+        } else {
+          const address = podEntryAt(ranges, at, pod, k).address;
+          if (address && isPlain(lastFacts, address, clusterFamilies)) continue;
+        }
+      }
+      toCheck.push(podEntryAt(ranges, at, pod, k));
     }
-    if (a.node !== lastNode) {
-      lastNode = a.node;
-      lastFacts = facts.get(a.node);
-    }
-    if (lastFacts) {
-      if (v4 >= 0 ? hasIPv4 && isPlainIPv4(lastFacts, v4) : a.address && isPlain(lastFacts, a.address, clusterFamilies))
-        continue;
-    }
-    toCheck.push(a);
   }
-  const made = { toCheck, podIPv4 };
+  for (let i = podIPsFrom; i < otherAddresses.length; i++) toCheck.push(otherAddresses[i]);
+  const made = { toCheck, podIPv4, heldPodIPv4: heldPodIPv4.subarray(0, held4), heldPodOthers, multiIPPods };
   screened.set(ranges, made);
   return made;
 }

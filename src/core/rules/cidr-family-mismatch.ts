@@ -1,9 +1,10 @@
 import { parseAddress, parsePrefix, type Family } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
-import { parsedRange, type AddressEntry, type RangeEntry } from './ranges';
+import { parsedRange, podEntryAt, type AddressEntry, type RangeEntry } from './ranges';
 import { podsById } from '../model/pods-by-id';
 import type { Rule } from './rule';
-import { addressesToCheck } from './address-screen';
+import { addressesToCheck, multiIPPods } from './address-screen';
+import { work } from '../work';
 
 const familyName = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
 
@@ -39,31 +40,39 @@ export const cidrFamilyMismatch: Rule = {
     };
     for (const r of ranges.ranges) onePerFamily(r, r.prefix?.family);
     // When no two pods share an id, each pod's IPs are a list of their own, next to each other in the index: they
-    // are compared there, and the 150,000 pods of a large cluster make no map entry.
-    const ownLists = podsById(topology).size === topology.pods.length;
-    const addresses = ranges.addresses;
-    for (let i = 0; i < addresses.length; i++) {
-      const a = addresses[i];
-      if (!ownLists || a.role !== 'pod') {
+    // are compared there, only for the pods with more than one IP (one IP is never a second of its family, and its
+    // address need not be parsed to know it), which the address screen found in its pass; the 150,000 pods of a
+    // large cluster make no map entry and are not walked again.
+    const { otherAddresses, podIPsFrom } = ranges;
+    if (podsById(topology).size === topology.pods.length) {
+      for (let i = 0; i < podIPsFrom; i++) onePerFamily(otherAddresses[i], otherAddresses[i].address?.family);
+      const several = multiIPPods(ranges);
+      for (let p = 0; p < several.length; p += 3) {
+        const from = several[p];
+        const to = several[p + 1];
+        const pod = ranges.pods[several[p + 2]];
+        let first4: AddressEntry | undefined;
+        let first6: AddressEntry | undefined;
+        for (let k = from; k < to; k++) {
+          work.podIPEntriesWalked++;
+          const e = podEntryAt(ranges, k, pod, k - from);
+          const family = e.address?.family;
+          if (!e.perFamily || !family || !e.exact) continue;
+          const first = family === 4 ? first4 : first6;
+          if (first) second(e, family, first);
+          else if (family === 4) first4 = e;
+          else first6 = e;
+        }
+      }
+      for (let i = podIPsFrom; i < otherAddresses.length; i++)
+        onePerFamily(otherAddresses[i], otherAddresses[i].address?.family);
+    } else {
+      const addresses = ranges.addresses;
+      for (let i = 0; i < addresses.length; i++) {
+        const a = addresses[i];
+        if (a.role === 'pod') work.podIPEntriesWalked++;
         onePerFamily(a, a.address?.family);
-        continue;
       }
-      let end = i + 1;
-      // The pod's other IPs: the entries after its first, up to the next pod's first (position 0).
-      while (end < addresses.length && addresses[end].role === 'pod' && (addresses[end].ipIndex ?? 0) > 0) end++;
-      // One IP is never a second of its family (and its address need not be parsed to know it).
-      let first4: AddressEntry | undefined;
-      let first6: AddressEntry | undefined;
-      for (let k = i; end - i > 1 && k < end; k++) {
-        const e = addresses[k];
-        const family = e.address?.family;
-        if (!e.perFamily || !family || !e.exact) continue;
-        const first = family === 4 ? first4 : first6;
-        if (first) second(e, family, first);
-        else if (family === 4) first4 = e;
-        else first6 = e;
-      }
-      i = end - 1; // The loop's own step moves to the entry after this pod's.
     }
 
     // Families the cluster has: those of its pod CIDRs (and of its Service ranges for cluster IPs).

@@ -1,6 +1,6 @@
 import { bitsOf, canonical, firstAddress, prefixContainsAddress, type Prefix } from '../net/address';
 import { problem, type QuickFix } from '../problem';
-import { parsedAddress, parsedRange } from './ranges';
+import { parsedAddress, parsedRange, type ParsedAddress } from './ranges';
 import type { Rule } from './rule';
 
 /** kube-apiserver's limit: a Service range has at most 20 host bits (IPv4 /12, IPv6 /108). */
@@ -15,8 +15,8 @@ export const cidrServiceRangeTooLarge: Rule = {
   severity: 'error',
   description: 'A Service range larger than kube-apiserver allows (more than 20 host bits: IPv4 /12, IPv6 /108).',
   run({ ranges }) {
-    // The role first: a pod IP's address is only parsed when asked for (ranges.ts).
-    const clusterIPs = ranges.addresses.filter((a) => a.role === 'cluster-ip').filter(parsedAddress);
+    // The cluster IPs are among the entries that are no pod IP; gathered only for a range too large (hardly ever).
+    let clusterIPs: ParsedAddress[] | undefined;
     return ranges.ranges
       .filter(parsedRange)
       .filter((r) => r.role === 'services' && bitsOf(r.prefix.family) - r.prefix.length > MAX_SERVICE_HOST_BITS)
@@ -26,6 +26,7 @@ export const cidrServiceRangeTooLarge: Rule = {
         const narrowed: Prefix = { family: p.family, address: firstAddress(p), length, text: '' };
         const text = canonical(narrowed);
         // Offer the narrower range only when every cluster IP of this family still fits in it.
+        clusterIPs ??= ranges.otherAddresses.filter((a) => a.role === 'cluster-ip').filter(parsedAddress);
         const fits = clusterIPs.every(
           (a) =>
             a.address.family !== p.family ||

@@ -1,5 +1,6 @@
 import { problem } from '../problem';
 import type { Rule } from './rule';
+import { podScan } from './pod-scan';
 import { containerPortSpan } from '../model/container-spans';
 
 /**
@@ -15,7 +16,8 @@ export const cniPortmapMissing: Rule = {
   run({ topology }) {
     const pm = topology.cluster.cni.portmap;
     if (pm.enabled) return [];
-    return topology.pods.flatMap((pod) =>
+    // Only the pods that take a port of their node, found by the pod rules' shared pass.
+    return podScan(topology).nodePorts.flatMap((pod) =>
       pod.hostNetwork
         ? []
         : pod.containers.flatMap((c, ci) =>

@@ -2,6 +2,7 @@
  * Helpers that compute quick-fix data: a free address in a range, a free port, and the edits that move a
  * range together with the addresses that live in it. Pure functions over the range index.
  */
+import { work } from '../work';
 import {
   addressKey,
   firstAddress,
@@ -88,7 +89,10 @@ export function serviceRanges(index: RangeIndex): Prefix[] {
 /** The keys of every address in use (pods, cluster IPs, interfaces, bridges, externals), for free-address searches. */
 export function usedAddressKeys(index: RangeIndex): Set<string> {
   const used = new Set<string>();
-  for (const a of index.addresses) if (a.address) used.add(addressKey(a.address));
+  for (const a of index.addresses) {
+    if (a.role === 'pod') work.podIPEntriesWalked++;
+    if (a.address) used.add(addressKey(a.address));
+  }
   for (const r of index.ranges) {
     if (r.prefix && (r.role === 'interface' || r.role === 'bridge' || r.role === 'external'))
       used.add(addressKey({ family: r.prefix.family, value: r.prefix.address }));
@@ -140,7 +144,7 @@ export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex
     const others = index.ranges
       .filter(parsedRange)
       .filter((r) => r !== self && r.role === 'services' && r.prefix.family === from.family);
-    for (const a of index.addresses) {
+    for (const a of index.otherAddresses) {
       const address = a.address;
       if (a.role !== 'cluster-ip' || !address || address.family !== from.family || inside(address.value)) continue;
       if (others.some((r) => prefixContainsAddress(r.prefix, address))) continue;

@@ -1,8 +1,9 @@
 import { addressKey, formatAddress, type Address } from '../net/address';
 import { problem, type Problem, type Span } from '../problem';
 import type { AddressEntry, RangeIndex, RangeRole } from './ranges';
-import { podIPv4Values } from './address-screen';
+import { heldPodIPs, podIPv4Values } from './address-screen';
 import type { Rule } from './rule';
+import { work } from '../work';
 
 interface Holder {
   readonly what: string;
@@ -23,16 +24,18 @@ const HELD_RANGE_ROLES: ReadonlySet<RangeRole> = new Set(['interface', 'external
 
 /**
  * The keys of the addresses held more than once. IPv4 values are sorted as numbers in a typed array, so the
- * hundreds of thousands of pod IPs of a large cluster make no map entry and no holder object; IPv6 ones are counted
- * by key.
+ * hundreds of thousands of pod IPs of a large cluster make no map entry and no holder object (the address screen
+ * read them as numbers already: no pod's entry is walked here); IPv6 ones are counted by key.
  */
 function sharedKeys(ranges: RangeIndex): Set<number | string> {
-  let v4 = new Float64Array(1024);
-  let n4 = 0;
+  const pods = heldPodIPs(ranges);
+  let v4 = new Uint32Array(pods.ipv4.length + 1024);
+  v4.set(pods.ipv4);
+  let n4 = pods.ipv4.length;
   const v6 = new Map<string, number>();
   const countIPv4 = (value: number) => {
     if (n4 === v4.length) {
-      const grown = new Float64Array(v4.length * 2);
+      const grown = new Uint32Array(v4.length * 2);
       grown.set(v4);
       v4 = grown;
     }
@@ -43,14 +46,8 @@ function sharedKeys(ranges: RangeIndex): Set<number | string> {
     const key = addressKey(address);
     v6.set(key, (v6.get(key) ?? 0) + 1);
   };
-  const podIPv4 = podIPv4Values(ranges);
-  const addresses = ranges.addresses;
-  for (let i = 0; i < addresses.length; i++) {
-    const a = addresses[i];
-    if (!isHeldAddress(a)) continue;
-    if (podIPv4[i] >= 0) countIPv4(podIPv4[i]);
-    else if (a.address) count(a.address);
-  }
+  for (const a of pods.others) if (a.address) count(a.address);
+  for (const a of ranges.otherAddresses) if (isHeldAddress(a) && a.address) count(a.address);
   for (const r of ranges.ranges)
     if (r.prefix && HELD_RANGE_ROLES.has(r.role)) count({ family: r.prefix.family, value: r.prefix.address });
   const shared = new Set<number | string>();
@@ -88,11 +85,14 @@ export const ipDuplicate: Rule = {
     const podIPv4 = podIPv4Values(ranges);
     const addresses = ranges.addresses;
     for (let i = 0; i < addresses.length; i++) {
+      // A pod IP's value is at hand as a number: its entry is read, and its address made, only when it is held twice.
+      if (podIPv4[i] >= 0 && !shared.has(podIPv4[i])) continue;
       const a = addresses[i];
-      // A pod IP's value is at hand as a number: its address is made only when it is held twice.
-      if (!isHeldAddress(a) || (podIPv4[i] >= 0 && !shared.has(podIPv4[i]))) continue;
-      if (a.role === 'pod') add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
-      else add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
+      if (!isHeldAddress(a)) continue;
+      if (a.role === 'pod') {
+        work.podIPEntriesWalked++;
+        add(a.address, { what: a.owner, kind: 'pod', node: a.node, span: a.span });
+      } else add(a.address, { what: a.owner, kind: 'service', node: undefined, span: a.span });
     }
     for (const r of ranges.ranges) {
       if (!r.prefix) continue;

@@ -1,4 +1,4 @@
-import { parsePrefix, prefixContainsAddress, type Address, type Prefix } from '../net/address';
+import { parsePrefix, prefixContainsAddress, type Address, type Family, type Prefix } from '../net/address';
 import { problem, type Problem, type QuickFix, type Span } from '../problem';
 import { freeAddress, freePort, usedAddressKeys } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange, type RangeEntry } from './ranges';
@@ -73,6 +73,11 @@ export const ipOutsideRange: Rule = {
       ranges.ranges.filter(parsedRange).filter((r) => r.role === role && (node === undefined || r.node === node));
     const clusterPods = prefixesOf('cluster-pods');
     const services = prefixesOf('services');
+    // Each family's Service ranges, taken apart once: every Service's cluster IPs are compared with them.
+    const servicesOf: Record<Family, ParsedRange[]> = {
+      4: services.filter((r) => r.prefix.family === 4),
+      6: services.filter((r) => r.prefix.family === 6),
+    };
     const nodePods = new Map<string, ParsedRange[]>();
     for (const r of prefixesOf('node-pods')) {
       if (r.node === undefined) continue;
@@ -113,16 +118,9 @@ export const ipOutsideRange: Rule = {
           ),
         );
       } else if (a.role === 'cluster-ip') {
-        const pool = fam(services);
+        const pool = servicesOf[a.address.family];
         if (pool.some((r) => r.assumed)) continue; // range.assumed says it, as information.
-        if (
-          !pool.length ||
-          within(
-            pool.map((r) => r.prefix),
-            a.address,
-          )
-        )
-          continue;
+        if (!pool.length || pool.some((r) => prefixContainsAddress(r.prefix, a.address))) continue;
         report(
           `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix))}: kube-apiserver rejects it.`,
           a.span,

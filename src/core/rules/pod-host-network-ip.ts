@@ -1,6 +1,7 @@
 import { parseAddress, sameAddress } from '../net/address';
 import { problem, type Problem } from '../problem';
 import type { Rule } from './rule';
+import { podScan } from './pod-scan';
 
 /**
  * `pod.host-network-ip`: a hostNetwork pod whose IP is not one of its node's addresses. A hostNetwork pod
@@ -11,14 +12,14 @@ export const podHostNetworkIp: Rule = {
   severity: 'warning',
   description: "A hostNetwork pod whose IP is not its node's.",
   run({ topology }) {
+    // Only the hostNetwork pods (few), found by the pod rules' shared pass.
+    const pods = podScan(topology).hostNetwork;
+    if (!pods.length) return [];
     const nodes = new Map(topology.nodes.map((n) => [n.name, n]));
     const out: Problem[] = [];
-    // Indexed: run once over every pod of a large cluster (few hostNetwork), mostly before it is optimised, a for-of
-    // made an object per pod.
-    const pods = topology.pods;
     for (let i = 0; i < pods.length; i++) {
       const pod = pods[i];
-      const node = pod.hostNetwork ? nodes.get(pod.node) : undefined;
+      const node = nodes.get(pod.node);
       if (!node) continue;
       const nodeIPs = node.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
       const parsed = nodeIPs.map((t) => ({ text: t, address: parseAddress(t) }));

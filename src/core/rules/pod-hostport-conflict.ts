@@ -2,6 +2,7 @@ import { problem, type Problem, type Span } from '../problem';
 import { containerPortSpan } from '../model/container-spans';
 import type { ContainerPort, Pod } from '../model/types';
 import type { Rule } from './rule';
+import { podScan } from './pod-scan';
 
 /** Where a port's hostPort is written, or its containerPort (a hostNetwork pod's). */
 function portSpan(pod: Pod, container: number, port: number): Span {
@@ -30,9 +31,9 @@ export const podHostportConflict: Rule = {
     const out: Problem[] = [];
     // Each port's span is its pod's (container-spans.ts), found by the port's place in the pod's lists.
     const byKey = new Map<string, { pod: Pod; port: ContainerPort; span: Span }[]>();
-    // Indexed loops: the rule runs once per analysis, over every pod of a large cluster, mostly before the engine
-    // optimises it, and there a for-of made an object per step, all for pods without a hostPort.
-    const pods = topology.pods;
+    // Only the pods that take a port of their node (few), found by the pod rules' shared pass. Indexed loops: the rule
+    // runs once per analysis, mostly before the engine optimises it, where a for-of made an object per step.
+    const pods = podScan(topology).nodePorts;
     for (let i = 0; i < pods.length; i++) {
       const pod = pods[i];
       if (!pod.node) continue;

@@ -1,20 +1,13 @@
 import { problem, type Problem, type Span } from '../problem';
-import type { Pod } from '../model/types';
 import { containerPortSpan } from '../model/container-spans';
 import type { Rule } from './rule';
+import { podScan } from './pod-scan';
 
 /**
  * `pod.port-conflict`: two container ports of one pod on the same port and protocol. The containers of a pod
  * share one network namespace and one port space: the API server only warns, and at run time the second
  * container to bind fails with EADDRINUSE.
  */
-function portCount(pod: Pod): number {
-  let n = 0;
-  const containers = pod.containers;
-  for (let i = 0; i < containers.length; i++) n += containers[i].ports.length;
-  return n;
-}
-
 export const podPortConflict: Rule = {
   code: 'pod.port-conflict',
   severity: 'error',
@@ -22,11 +15,11 @@ export const podPortConflict: Rule = {
     'Two containers of one pod listen on the same port and protocol (one network namespace, one port space).',
   run({ topology }) {
     const out: Problem[] = [];
-    // Indexed: run once over every pod of a large cluster, mostly before it is optimised, a for-of made an object per pod.
-    const pods = topology.pods;
+    // Only the pods with two ports or more (few), found by the pod rules' shared pass: a pod with one port has nothing
+    // to conflict with.
+    const pods = podScan(topology).severalPorts;
     for (let i = 0; i < pods.length; i++) {
       const pod = pods[i];
-      if (portCount(pod) < 2) continue; // Nothing to conflict with (most pods): no map made.
       // Each port's span is the pod's (container-spans.ts), by the port's place in the pod's lists.
       const first = new Map<string, { container: string; span: Span }>();
       const containers = pod.containers;

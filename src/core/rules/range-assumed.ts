@@ -19,7 +19,8 @@ export const rangeAssumed: Rule = {
     const assumed = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services' && r.assumed);
     for (const range of assumed) {
       const note = assumedServiceRangeNote(range.text);
-      for (const a of ranges.addresses) {
+      // Cluster IPs only: among the entries that are no pod IP.
+      for (const a of ranges.otherAddresses) {
         if (a.role !== 'cluster-ip' || !a.address || a.address.family !== range.prefix.family) continue;
         if (prefixContainsAddress(range.prefix, a.address)) continue;
         out.push(

@@ -68,6 +68,19 @@ export const parsedAddress = (a: AddressEntry): a is ParsedAddress => a.address 
 export interface RangeIndex {
   readonly ranges: readonly RangeEntry[];
   readonly addresses: readonly AddressEntry[];
+  /**
+   * The pods whose IPs are the entries of `addresses` from `podIPsFrom` to `podIPsTo` (one block, pod after pod, each
+   * pod's IPs in its order). Pod IPs are nearly all of a large cluster's entries: they are walked once per index, by
+   * ./address-screen.ts, and the rules read what that pass found instead of walking them again.
+   */
+  readonly pods: readonly Pod[];
+  readonly podIPsFrom: number;
+  readonly podIPsTo: number;
+  /**
+   * The entries of `addresses` that are no pod IP, in their order: the first `podIPsFrom` of them come before the
+   * pods' block, the rest after it.
+   */
+  readonly otherAddresses: readonly AddressEntry[];
 }
 
 /** The span of `key` in an element when known, else the element's field `fallbackKey`, else the element. */
@@ -110,7 +123,9 @@ class PodAddressEntry implements AddressEntry {
     private readonly pod: Pod,
     /** The IP's position in the pod's list: 0 starts a pod's entries. */
     readonly ipIndex: number,
-  ) {}
+  ) {
+    work.podAddressEntriesMade++;
+  }
 
   get text(): string {
     return this.pod.ips[this.ipIndex];
@@ -150,7 +165,7 @@ Object.defineProperty(PodAddressEntry.prototype, 'role', { value: 'pod' });
 
 export function indexRanges(t: Topology): RangeIndex {
   const ranges: RangeEntry[] = [];
-  const addresses: AddressEntry[] = [];
+  const otherAddresses: AddressEntry[] = [];
   const located = (spans: Readonly<Record<string, Span>>, key: string, fallback: Span) => ({
     span: spans[key] ?? fallback,
     exact: spans[key] !== undefined && spans[key].file !== '',
@@ -181,8 +196,8 @@ export function indexRanges(t: Topology): RangeIndex {
     text: string,
     where: { span: Span; exact: boolean },
     extra: Extra = {},
-  ) =>
-    addresses.push({
+  ) => {
+    const entry: AddressEntry = {
       role,
       owner,
       text,
@@ -191,7 +206,9 @@ export function indexRanges(t: Topology): RangeIndex {
       node: extra.node,
       perFamily: extra.perFamily,
       address: parseAddress(text),
-    });
+    };
+    otherAddresses.push(entry);
+  };
 
   const c = t.cluster;
   c.podCIDRs.forEach((x, i) =>
@@ -259,13 +276,13 @@ export function indexRanges(t: Topology): RangeIndex {
         perFamily: `addresses of external ${x.name}`,
       }),
     );
-  // Pods are most of a large cluster's entries: each IP is an entry that reads the rest from its pod.
-  // Indexed: this loop runs once per analysis and mostly before it is optimised, where a for-of made an object per pod.
+  // Pods are most of a large cluster's entries: their block of entries is only counted here, and made when something
+  // reads `addresses` (see PodIndex). Indexed: this loop runs once per analysis and mostly before it is optimised,
+  // where a for-of made an object per pod.
   const pods = t.pods;
-  for (let i = 0; i < pods.length; i++) {
-    const p = pods[i];
-    for (let k = 0; k < p.ips.length; k++) addresses.push(new PodAddressEntry(p, k));
-  }
+  const podIPsFrom = otherAddresses.length;
+  let podIPs = 0;
+  for (let i = 0; i < pods.length; i++) podIPs += pods[i].ips.length;
   for (const s of t.services) {
     s.clusterIPs.forEach((ip, k) =>
       address('cluster-ip', `Service ${s.id}`, ip, located(s.spans, `clusterIPs.${k}`, s.spans.name ?? s.span), {
@@ -282,5 +299,56 @@ export function indexRanges(t: Topology): RangeIndex {
       range('lb-source-range', `Service ${s.id}`, x, located(s.spans, `loadBalancerSourceRanges.${k}`, s.span)),
     );
   }
-  return { ranges, addresses };
+  return new LazyRangeIndex(ranges, otherAddresses, pods, podIPsFrom, podIPsFrom + podIPs);
+}
+
+/**
+ * A range index whose pod IP entries are made on the first read of `addresses`: the rules of a lint read the pods
+ * through the address screen's pass (./address-screen.ts), which makes an entry only for a pod IP a rule may report,
+ * so a clean cluster's 150,000 pod IPs (at Kubernetes' limits) make no entry at all. What reads `addresses` (a quick
+ * fix looking for free addresses, a duplicate) gets every entry, pods' included, the same objects on every read.
+ */
+class LazyRangeIndex implements RangeIndex {
+  private all: AddressEntry[] | undefined;
+  /** Pod IP entries made before `addresses` was read, by position (see `podEntry`). */
+  private readonly made = new Map<number, AddressEntry>();
+
+  constructor(
+    readonly ranges: readonly RangeEntry[],
+    readonly otherAddresses: readonly AddressEntry[],
+    readonly pods: readonly Pod[],
+    readonly podIPsFrom: number,
+    readonly podIPsTo: number,
+  ) {}
+
+  get addresses(): readonly AddressEntry[] {
+    if (this.all) return this.all;
+    const all: AddressEntry[] = this.otherAddresses.slice(0, this.podIPsFrom);
+    const pods = this.pods;
+    for (let i = 0; i < pods.length; i++)
+      for (let k = 0; k < pods[i].ips.length; k++)
+        all.push(this.made.get(all.length) ?? new PodAddressEntry(pods[i], k));
+    for (let i = this.podIPsFrom; i < this.otherAddresses.length; i++) all.push(this.otherAddresses[i]);
+    this.made.clear();
+    return (this.all = all);
+  }
+
+  /**
+   * The entry at `at` of `addresses`, a pod IP's (of `pod`, its `ipIndex`-th), made alone when `addresses` has not
+   * been made: the same object `addresses` holds at `at` when it is.
+   */
+  podEntry(at: number, pod: Pod, ipIndex: number): AddressEntry {
+    if (this.all) return this.all[at];
+    let entry = this.made.get(at);
+    if (!entry) this.made.set(at, (entry = new PodAddressEntry(pod, ipIndex)));
+    return entry;
+  }
+}
+
+/**
+ * The entry at `at` of `index.addresses`, a pod IP's (of `pod`, its `ipIndex`-th), without making the entries of every
+ * pod when the index makes them lazily.
+ */
+export function podEntryAt(index: RangeIndex, at: number, pod: Pod, ipIndex: number): AddressEntry {
+  return index instanceof LazyRangeIndex ? index.podEntry(at, pod, ipIndex) : index.addresses[at];
 }

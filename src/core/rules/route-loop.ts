@@ -15,6 +15,7 @@ import {
 } from '../net/address';
 import { problem, type Problem, type RelatedInformation } from '../problem';
 import { hostGwIndex } from '../model/host-gw';
+import { podsByNode } from '../model/pods-by-id';
 import { MAX_TRACES, trace, written } from './probes';
 import type { Rule } from './rule';
 
@@ -30,26 +31,20 @@ function destinations(t: Topology): Address[] {
       ? parseAddress(formatValue(p.family, firstAddress(p) + (p.length < (p.family === 4 ? 31 : 127) ? 2n : 0n)))
       : undefined;
   };
-  const podsOn = new Map<string, Topology['pods'][number][]>();
-  // Indexed: once over every pod, mostly before the engine optimises the loop (a for-of made an object per step).
-  const pods = t.pods;
-  for (let i = 0; i < pods.length; i++) {
-    const x = pods[i];
-    if (x.hostNetwork) continue;
-    const list = podsOn.get(x.node);
-    if (list) list.push(x);
-    else podsOn.set(x.node, [x]);
-  }
+  // Each node's pods as the model groups them once for every reader (the data plane's too), not grouped again here.
+  const podsOn = podsByNode(t);
   for (const n of t.nodes) {
     for (const c of n.podCIDRs) {
       const p = parsePrefix(c);
       const pod =
         p &&
-        podsOn.get(n.name)?.find((x) =>
-          x.ips.some((ip) => {
-            const a = parseAddress(ip);
-            return a && prefixContainsAddress(p, a);
-          }),
+        podsOn.get(n.name)?.find(
+          (x) =>
+            !x.hostNetwork &&
+            x.ips.some((ip) => {
+              const a = parseAddress(ip);
+              return a && prefixContainsAddress(p, a);
+            }),
         );
       add(pod ? pod.ips.map(parseAddress).find((a) => a && p && prefixContainsAddress(p, a)) : inside(c));
     }

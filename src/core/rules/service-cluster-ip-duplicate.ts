@@ -17,12 +17,12 @@ export const serviceClusterIpDuplicate: Rule = {
     const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
     let used: Set<string> | undefined;
     const out: Problem[] = [];
-    // Indexed: the addresses are mostly pod IPs (150,000 at Kubernetes' limits), passed over once, mostly before the
-    // rule is optimised, where a for-of made an object per entry.
-    const addresses = ranges.addresses;
+    // The cluster IPs are among the entries that are no pod IP (the pods' are most of a large cluster's, 150,000 at
+    // Kubernetes' limits, and none of them is walked). Indexed: run once, mostly before the rule is optimised.
+    const addresses = ranges.otherAddresses;
     for (let i = 0; i < addresses.length; i++) {
       const a = addresses[i];
-      if (a.role !== 'cluster-ip') continue; // Before the address: a pod IP's is only parsed when asked for.
+      if (a.role !== 'cluster-ip') continue;
       const address = a.address;
       if (!address) continue;
       const key = addressKey(address);

@@ -90,6 +90,15 @@ const MAX_SLOT_CHUNK = 65536;
 /** Slots of the cache of recent plain keys (a power of two). */
 const KEY_CACHE_SIZE = 1024;
 
+/**
+ * The slot of the key cache for a key of `length` characters with these first, middle and last characters. The middle
+ * one tells apart keys that a cluster writes on every object and that share their length and ends (`name` and `node`,
+ * `interfaces` and `ipFamilies`), which took each other's slot on every pod.
+ */
+function keySlot(length: number, first: number, middle: number, last: number): number {
+  return (length * 31 + first * 7 + middle * 131 + last) & (KEY_CACHE_SIZE - 1);
+}
+
 /** Slots of the cache of recent plain values (a power of two), and the longest value it holds. */
 const VALUE_CACHE_SIZE = 4096;
 const VALUE_CACHE_MAX_LENGTH = 48;
@@ -104,6 +113,8 @@ class Reader {
   /** The offsets `lineEnd` searched from and found last: no line break lies between them. */
   private lineFrom = -1;
   private lineTo = -1;
+  /** The indent of the line `nextContentLine` found last. */
+  private contentIndent = 0;
   /**
    * Keys read so far, by their text as written: a cluster dump writes the same few dozen keys a million times,
    * and every entry keeps its key for as long as the tree lives, so each distinct key is one string, shared.
@@ -162,14 +173,20 @@ class Reader {
     return (this.lineTo = i < 0 ? this.len : i);
   }
 
-  /** From a line start: the start of the next line holding content (not blank, not only a comment), or len. */
+  /**
+   * From a line start: the start of the next line holding content (not blank, not only a comment), or len; its
+   * indent goes to `contentIndent` (every caller asks for it next, and the spaces are counted here already).
+   */
   private nextContentLine(p: number): number {
     const t = this.text;
     while (p < this.len) {
       let q = p;
       while (t.charCodeAt(q) === SP) q++;
       const c = t.charCodeAt(q);
-      if (q < this.len && c !== NL && c !== HASH) return p;
+      if (q < this.len && c !== NL && c !== HASH) {
+        this.contentIndent = q - p;
+        return p;
+      }
       p = this.lineEnd(q) + 1;
     }
     return this.len;
@@ -221,7 +238,7 @@ class Reader {
         p = this.pos;
         continue;
       }
-      const indent = this.indentAt(q);
+      const indent = this.contentIndent;
       const root = this.blockNode(q + indent, indent, -1, false);
       const after = this.nextContentLine(this.pos);
       if (after < this.len && !this.marker(after, DASH)) throw OUT;
@@ -275,7 +292,8 @@ class Reader {
       if (seqItem) throw OUT; // `- - a`: rare, left to the library
       return this.blockSeq(p, col);
     }
-    if (this.keyColon(p) >= 0) return this.blockMap(p, col);
+    const colon = this.keyColon(p);
+    if (colon >= 0) return this.blockMap(p, col, colon);
     return this.inline(p, parent, false);
   }
 
@@ -339,7 +357,7 @@ class Reader {
       this.itemScratch[this.itemTop++] = item;
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
-      const ind = this.indentAt(next);
+      const ind = this.contentIndent;
       if (ind < col) break;
       if (ind > col) throw OUT;
       if (this.text.charCodeAt(next + ind) !== DASH || !this.dashIndicator(next + ind)) {
@@ -431,13 +449,14 @@ class Reader {
     s[this.top++] = keyEnd;
   }
 
-  private blockMap(p: number, col: number): YMap {
+  /** A block mapping at `p` (column `col`), whose first key's colon the caller found at `firstColon`. */
+  private blockMap(p: number, col: number, firstColon: number): YMap {
     if (++this.depth > 150) throw OUT;
     const base = this.top;
     let seen: Set<string> | undefined;
     const start = p;
+    let colon = firstColon;
     for (;;) {
-      const colon = this.keyColon(p);
       if (colon < 0) throw OUT;
       const key = this.key(p, colon);
       seen = this.noteKey(base, key, seen);
@@ -447,11 +466,12 @@ class Reader {
       this.pushEntry(key, value, p, colon);
       const next = this.nextContentLine(this.pos);
       if (next >= this.len || this.marker(next, DASH) || this.marker(next, DOT)) break;
-      const ind = this.indentAt(next);
+      const ind = this.contentIndent;
       if (ind < col) break;
       if (ind > col) throw OUT;
       p = next + ind;
       if (this.text.charCodeAt(p) === DASH && this.dashIndicator(p)) break; // the parent sequence's next item
+      colon = this.keyColon(p);
     }
     this.depth--;
     return this.mapNode(base, start, this.end);
@@ -466,7 +486,7 @@ class Reader {
     // Most keys are one of a few dozen met before: a direct-mapped cache on the key's length and end characters,
     // checked against the text in place, finds them without slicing the key out and hashing it.
     const length = colon - p;
-    const slot = (length * 31 + c * 7 + t.charCodeAt(colon - 1)) & (KEY_CACHE_SIZE - 1);
+    const slot = keySlot(length, c, t.charCodeAt(p + (length >> 1)), t.charCodeAt(colon - 1));
     const cachedRaw = this.keyCacheRaw[slot];
     if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
       return this.keyCacheText[slot];
@@ -532,7 +552,7 @@ class Reader {
       const lineEnd = this.lineEnd(p);
       const next = this.nextContentLine(lineEnd < this.len ? lineEnd + 1 : lineEnd);
       if (next < this.len && !this.marker(next, DASH) && !this.marker(next, DOT)) {
-        const ind = this.indentAt(next);
+        const ind = this.contentIndent;
         const q = next + ind;
         if (ind > parent) return this.blockNode(q, ind, parent, false);
         if (!seqItem && ind === parent && t.charCodeAt(q) === DASH && this.dashIndicator(q))
@@ -547,7 +567,8 @@ class Reader {
     }
     if (seqItem) {
       if (c === DASH && this.dashIndicator(p)) throw OUT;
-      if (this.keyColon(p) >= 0) return this.blockMap(p, col);
+      const colon = this.keyColon(p);
+      if (colon >= 0) return this.blockMap(p, col, colon);
       return this.inline(p, parent, false);
     }
     // A plain value is kept as its text in every document, a NetPath topology's too: the tree lives as long as the
@@ -802,7 +823,7 @@ class Reader {
     const end = this.plainEnd(p, true);
     this.pos = this.keyEnd = end;
     const length = end - p;
-    const slot = (length * 31 + c * 7 + t.charCodeAt(end - 1)) & (KEY_CACHE_SIZE - 1);
+    const slot = keySlot(length, c, t.charCodeAt(p + (length >> 1)), t.charCodeAt(end - 1));
     const cachedRaw = this.flowKeyCacheRaw[slot];
     if (cachedRaw !== undefined && cachedRaw.length === length && t.startsWith(cachedRaw, p))
       return this.flowKeyCacheText[slot];

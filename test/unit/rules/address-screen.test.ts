@@ -34,10 +34,21 @@ describe('address rules and the pod IPs of a clean cluster', () => {
     assert.equal(many.work.addressEntriesWalked, few.work.addressEntriesWalked);
   });
 
+  it('walk each pod IP once per analysis: the screen reads them, the rules read what it found', () => {
+    for (const size of [FEW, MANY]) {
+      const { work, podIPs } = analysisWork(size);
+      assert.equal(work.podIPEntriesWalked, podIPs, `${size.name}: pod IP entries walked`);
+    }
+  });
+
   it('parse no pod IP into an address', () => {
     const many = analysisWork(MANY);
     assert.ok(many.podIPs >= 480);
     assert.equal(many.work.podAddressesParsed, 0);
+  });
+
+  it('make no entry for a pod IP no rule reports', () => {
+    assert.equal(analysisWork(MANY).work.podAddressEntriesMade, 0);
   });
 });
 
@@ -64,9 +75,13 @@ describe('address screen', () => {
       '',
     ].join('\n');
     const a = analyse([{ path: 'topology.netpath.yaml', text }]);
-    const kept = addressesToCheck(indexRanges(a.topology))
+    const index = indexRanges(a.topology);
+    const kept = addressesToCheck(index)
       .filter((e) => e.role === 'pod')
       .map((e) => e.owner);
+    // The entries made for the screen are those of the whole list, made later.
+    const all = index.addresses;
+    for (const e of addressesToCheck(index)) assert.ok(all.includes(e), `${e.owner} is in the index's addresses`);
     assert.deepEqual(kept, [
       'pod default/network',
       'pod default/broadcast',
