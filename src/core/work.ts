@@ -125,6 +125,12 @@ export interface WorkCounters {
    * a trace enters a Service or the text is read.
    */
   serviceLinesWritten: number;
+  /**
+   * Service ports resolved against a selected pod (src/core/model/merge.ts `resolveTargetPort`): a pod whose
+   * containers are the very list the Service's endpoint before it was resolved for (replicas share one) is not
+   * resolved again.
+   */
+  targetPortsResolved: number;
 }
 
 export const work: WorkCounters = {
@@ -153,6 +159,7 @@ export const work: WorkCounters = {
   spansMade: 0,
   endpointsListed: 0,
   serviceLinesWritten: 0,
+  targetPortsResolved: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -183,6 +190,7 @@ export function takeWork(): WorkCounters {
     work.spansMade =
     work.endpointsListed =
     work.serviceLinesWritten =
+    work.targetPortsResolved =
       0;
   return now;
 }
