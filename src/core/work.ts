@@ -131,6 +131,11 @@ export interface WorkCounters {
    * resolved again.
    */
   targetPortsResolved: number;
+  /**
+   * Mappings of a NetPath document the schema check searched for their required keys (src/core/model/validate.ts
+   * `validateMap`): only one whose walk did not meet them all, not every pod, container and port.
+   */
+  requiredKeySearches: number;
 }
 
 export const work: WorkCounters = {
@@ -160,6 +165,7 @@ export const work: WorkCounters = {
   endpointsListed: 0,
   serviceLinesWritten: 0,
   targetPortsResolved: 0,
+  requiredKeySearches: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -191,6 +197,7 @@ export function takeWork(): WorkCounters {
     work.endpointsListed =
     work.serviceLinesWritten =
     work.targetPortsResolved =
+    work.requiredKeySearches =
       0;
   return now;
 }
