@@ -136,6 +136,11 @@ export interface WorkCounters {
    * `validateMap`): only one whose walk did not meet them all, not every pod, container and port.
    */
   requiredKeySearches: number;
+  /**
+   * Names of pods' (and pod templates') containers read (src/core/model/fields.ts `containerName`): once each, the
+   * first container's included, as its pod's list is compared with the one kept.
+   */
+  containerNamesRead: number;
 }
 
 export const work: WorkCounters = {
@@ -166,6 +171,7 @@ export const work: WorkCounters = {
   serviceLinesWritten: 0,
   targetPortsResolved: 0,
   requiredKeySearches: 0,
+  containerNamesRead: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -198,6 +204,7 @@ export function takeWork(): WorkCounters {
     work.serviceLinesWritten =
     work.targetPortsResolved =
     work.requiredKeySearches =
+    work.containerNamesRead =
       0;
   return now;
 }

@@ -7,6 +7,7 @@ import { PROTOCOLS, type Container, type ContainerPort, type Origin, type Protoc
 import type { Drafts, Spans } from './drafts';
 import { isOneOf } from '../lookup';
 import { containerPortSpanKey } from './container-spans';
+import { work } from '../work';
 
 /**
  * At most this many ports of one Service are read (`service.too-many-ports`). The EndpointSlice controller writes
@@ -72,13 +73,21 @@ export function readContainers(
   const count = Math.min(items.length, MAX_POD_CONTAINERS);
   // A container's name is never '': the key of the lists without one.
   let first = '';
-  for (let i = 0; i < count && !first; i++) first = containerName(items[i]) ?? '';
+  let firstAt = -1;
+  for (let i = 0; i < count && firstAt < 0; i++) {
+    const name = containerName(items[i]);
+    if (name !== undefined) {
+      first = name;
+      firstAt = i;
+    }
+  }
   const kept = b.sharedContainers.get(first);
   let same = kept !== undefined;
-  // Read in place up to the bound (every pod has a list of containers: no copy of it).
+  // Read in place up to the bound (every pod has a list of containers: no copy of it), from the first container with
+  // a name (those before it have none), whose name was just read.
   let index = 0;
-  for (let i = 0; i < count; i++) {
-    const name = containerName(items[i]);
+  for (let i = firstAt < 0 ? count : firstAt; i < count; i++) {
+    const name = i === firstAt ? first : containerName(items[i]);
     if (name === undefined) continue;
     const keptContainer = same ? kept?.[index] : undefined;
     same = keptContainer?.name === name;
@@ -131,6 +140,7 @@ function containersOf(items: readonly YNode[], count: number): readonly Containe
 
 /** A container's name, or undefined when it is not a mapping or has none (then it is no container). */
 function containerName(c: YNode): string | undefined {
+  work.containerNamesRead++;
   if (c.kind !== 'map') return undefined;
   // The first entry, as `get` finds it.
   const at = c.indexOf('name');
