@@ -794,6 +794,9 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
 class LabelIndex<T extends { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }> {
   private readonly byNamespace = new Map<string, Map<string, Map<string, T[]>>>();
   constructor(pods: readonly T[]) {
+    // The index of the namespace of the item before: most items are in the namespace of the one before them.
+    let lastNamespace: string | undefined;
+    let lastByKey: Map<string, Map<string, T[]>> | undefined;
     for (let i = 0; i < pods.length; i++) {
       const p = pods[i];
       const labels = p.labels;
@@ -801,8 +804,13 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
       for (const k in labels) {
         if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
         if (!byKey) {
-          byKey = this.byNamespace.get(p.namespace);
-          if (!byKey) this.byNamespace.set(p.namespace, (byKey = new Map()));
+          if (lastByKey && p.namespace === lastNamespace) byKey = lastByKey;
+          else {
+            byKey = this.byNamespace.get(p.namespace);
+            if (!byKey) this.byNamespace.set(p.namespace, (byKey = new Map()));
+            lastNamespace = p.namespace;
+            lastByKey = byKey;
+          }
         }
         let byValue = byKey.get(k);
         if (!byValue) byKey.set(k, (byValue = new Map()));
