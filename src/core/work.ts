@@ -140,6 +140,22 @@ export interface WorkCounters {
    * a trace enters a Service or the text is read.
    */
   serviceLinesWritten: number;
+  /**
+   * Service ports resolved against a selected pod (src/core/model/merge.ts `resolveTargetPort`): a pod whose
+   * containers are the very list the Service's endpoint before it was resolved for (replicas share one) is not
+   * resolved again.
+   */
+  targetPortsResolved: number;
+  /**
+   * Mappings of a NetPath document the schema check searched for their required keys (src/core/model/validate.ts
+   * `validateMap`): only one whose walk did not meet them all, not every pod, container and port.
+   */
+  requiredKeySearches: number;
+  /**
+   * Names of pods' (and pod templates') containers read (src/core/model/fields.ts `containerName`): once each, the
+   * first container's included, as its pod's list is compared with the one kept.
+   */
+  containerNamesRead: number;
 }
 
 export const work: WorkCounters = {
@@ -171,6 +187,9 @@ export const work: WorkCounters = {
   spansMade: 0,
   endpointsListed: 0,
   serviceLinesWritten: 0,
+  targetPortsResolved: 0,
+  requiredKeySearches: 0,
+  containerNamesRead: 0,
 };
 
 /** The counters so far, and zeroes them. */
@@ -204,6 +223,9 @@ export function takeWork(): WorkCounters {
     work.spansMade =
     work.endpointsListed =
     work.serviceLinesWritten =
+    work.targetPortsResolved =
+    work.requiredKeySearches =
+    work.containerNamesRead =
       0;
   return now;
 }

@@ -18,6 +18,7 @@ import { get, getBool, getInt, getStr, map, str, strings } from './read';
 import type {
   Bridge,
   ClusterSettings,
+  Container,
   Endpoint,
   External,
   LocalDetector,
@@ -37,6 +38,7 @@ import { CNI_PLUGIN_NAMES, DEFAULT_MTU } from '../cni/names';
 import { calicoVethName } from '../cni/calico';
 import { netpathPodFieldsWritten } from './netpath-documents';
 import { keepPodsById } from './pods-by-id';
+import { work } from '../work';
 import {
   addIndexedSpans,
   addressList,
@@ -533,13 +535,21 @@ function mergedServices(b: Drafts, pods: Pod[]): Service[] {
       const ports = servicePortsOf(svc.ports);
       // One endpoint per pod and family, like one EndpointSlice per family: every pod's first address, then the others.
       // Indexed: 150,000 endpoints at 5,000 nodes, read mostly before the engine optimises these loops.
+      // The containers the last endpoint's ports were resolved for: a pod with the very same list (replicas share
+      // theirs, fields.ts readContainers) resolves them alike, with nothing to look up.
+      let resolvedFor: readonly Container[] | undefined;
       for (let k = 0; k < selected.length; k++) {
         const p = selected[k];
-        if (p.ips.length) endpoints.push(selectorEndpoint(p.ips[0], p, ports, endpoints));
+        if (!p.ips.length) continue;
+        endpoints.push(selectorEndpoint(p.ips[0], p, ports, endpoints, p.containers === resolvedFor));
+        resolvedFor = p.containers;
       }
       for (let k = 0; k < selected.length; k++) {
         const p = selected[k];
-        for (let i = 1; i < p.ips.length; i++) endpoints.push(selectorEndpoint(p.ips[i], p, ports, endpoints));
+        for (let i = 1; i < p.ips.length; i++) {
+          endpoints.push(selectorEndpoint(p.ips[i], p, ports, endpoints, p.containers === resolvedFor));
+          resolvedFor = p.containers;
+        }
       }
       // Pods that will exist: matched pods without an address yet, and workloads' pod templates.
       for (let k = 0; k < selected.length; k++) {
@@ -638,8 +648,16 @@ function serviceWith(
  * The endpoint of a selected pod's address. Its `ports` are the record of the endpoint before it (`before`, the
  * Service's so far) when they are the same: a Service's pods nearly always resolve its ports alike, and a record of
  * its own was one more object per pod that the model keeps (the model is immutable, so sharing one is safe).
+ * `sameContainers`: the endpoint before was resolved for this very list of containers, so this one resolves alike
+ * (target ports depend on nothing else of the pod) and is not resolved again.
  */
-function selectorEndpoint(ip: string, p: Pod, servicePorts: ServicePorts, before: readonly Endpoint[]): Endpoint {
+function selectorEndpoint(
+  ip: string,
+  p: Pod,
+  servicePorts: ServicePorts,
+  before: readonly Endpoint[],
+  sameContainers: boolean,
+): Endpoint {
   const previous = before.length ? before[before.length - 1].ports : undefined;
   return {
     ip,
@@ -649,7 +667,10 @@ function selectorEndpoint(ip: string, p: Pod, servicePorts: ServicePorts, before
     serving: true,
     terminating: false,
     span: p.spans.name ?? p.span,
-    ports: previous && resolvesAlike(previous, servicePorts, p) ? previous : targetPorts(servicePorts.ports, p),
+    ports:
+      previous && (sameContainers || resolvesAlike(previous, servicePorts, p))
+        ? previous
+        : targetPorts(servicePorts.ports, p),
   };
 }
 
@@ -773,6 +794,9 @@ function checkReferences(b: Drafts, networks: Network[], nodes: Node[], pods: Po
 class LabelIndex<T extends { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }> {
   private readonly byNamespace = new Map<string, Map<string, Map<string, T[]>>>();
   constructor(pods: readonly T[]) {
+    // The index of the namespace of the item before: most items are in the namespace of the one before them.
+    let lastNamespace: string | undefined;
+    let lastByKey: Map<string, Map<string, T[]>> | undefined;
     for (let i = 0; i < pods.length; i++) {
       const p = pods[i];
       const labels = p.labels;
@@ -780,8 +804,13 @@ class LabelIndex<T extends { readonly namespace: string; readonly labels: Readon
       for (const k in labels) {
         if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
         if (!byKey) {
-          byKey = this.byNamespace.get(p.namespace);
-          if (!byKey) this.byNamespace.set(p.namespace, (byKey = new Map()));
+          if (lastByKey && p.namespace === lastNamespace) byKey = lastByKey;
+          else {
+            byKey = this.byNamespace.get(p.namespace);
+            if (!byKey) this.byNamespace.set(p.namespace, (byKey = new Map()));
+            lastNamespace = p.namespace;
+            lastByKey = byKey;
+          }
         }
         let byValue = byKey.get(k);
         if (!byValue) byKey.set(k, (byValue = new Map()));
@@ -819,7 +848,9 @@ function matches(labels: Readonly<Record<string, string>>, selector: Readonly<Re
   return true;
 }
 
+/** The port of `pod` that Service port `sp` targets (its number, or its name looked up in the pod's containers). */
 function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
+  work.targetPortsResolved++;
   if (typeof sp.targetPort === 'number') return sp.targetPort;
   // Indexed: once per endpoint (150,000 at 5,000 nodes).
   const containers = pod.containers;

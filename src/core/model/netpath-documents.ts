@@ -1,6 +1,20 @@
 /** NetPath documents (`apiVersion: netpath.dev/...`): cluster settings, networks, nodes, pods, Services, externals. */
 import { type YMap, type YNode } from '../syntax/yaml';
-import { boolAt, collectionAt, get, getBool, getInt, getStr, list, map, str, strAt, stringMap, strings } from './read';
+import {
+  boolAt,
+  collectionAt,
+  get,
+  getBool,
+  getInt,
+  getStr,
+  intAt,
+  list,
+  map,
+  str,
+  strAt,
+  stringMap,
+  strings,
+} from './read';
 import { LOAD_BALANCER_IP_MODES, type Interface, type Pod, type Route } from './types';
 import { hostVethNameOfId } from './names';
 import { DEFAULT_MTU } from '../cni/names';
@@ -250,8 +264,11 @@ function netpathPod(b: Drafts, p: YNode): void {
   b.addPod(pod);
 }
 
-/** The fields of a NetPath Service whose value's span the Service keeps under the field's name. */
-const SERVICE_SPAN_FIELDS = [
+/**
+ * The fields a NetPath Service reader looks at, by slot: first those whose value's span the Service keeps under the
+ * field's name (slots below {@link SERVICE_SPAN_FIELD_COUNT}), then the others it reads.
+ */
+const SERVICE_FIELDS = [
   'name',
   'namespace',
   'type',
@@ -262,36 +279,39 @@ const SERVICE_SPAN_FIELDS = [
   'externalIPs',
   'loadBalancerSourceRanges',
   'sessionAffinity',
-];
+  'clusterIP',
+  'clusterIPs',
+  'loadBalancerIP',
+  'loadBalancerIPs',
+  'loadBalancerIPMode',
+  'sessionAffinityTimeoutSeconds',
+  'endpoints',
+] as const;
+type ServiceField = (typeof SERVICE_FIELDS)[number];
+const SERVICE_SPAN_FIELD_COUNT = 10;
+const SERVICE_FIELD_SLOT: ReadonlyMap<string, number> = new Map(SERVICE_FIELDS.map((key, slot) => [key, slot]));
+const slotOf = (key: ServiceField): number => SERVICE_FIELDS.indexOf(key);
+const NAME = slotOf('name');
+const NAMESPACE = slotOf('namespace');
+const TYPE = slotOf('type');
+const SELECTOR = slotOf('selector');
+const PORTS = slotOf('ports');
+const EXTERNAL_POLICY = slotOf('externalTrafficPolicy');
+const INTERNAL_POLICY = slotOf('internalTrafficPolicy');
+const EXTERNAL_IPS = slotOf('externalIPs');
+const SOURCE_RANGES = slotOf('loadBalancerSourceRanges');
+const AFFINITY = slotOf('sessionAffinity');
+const CLUSTER_IP = slotOf('clusterIP');
+const CLUSTER_IPS = slotOf('clusterIPs');
+const LB_IP = slotOf('loadBalancerIP');
+const LB_IPS = slotOf('loadBalancerIPs');
+const LB_IP_MODE = slotOf('loadBalancerIPMode');
+const AFFINITY_TIMEOUT = slotOf('sessionAffinityTimeoutSeconds');
+const ENDPOINTS = slotOf('endpoints');
+/** No field found yet: the slots a Service's pass starts from (copied, one array per Service). */
+const NO_SERVICE_FIELDS: readonly number[] = SERVICE_FIELDS.map(() => -1);
 
-/**
- * A NetPath Service's spans: its fields' (in the order written), then each address's, in one record. A record per
- * group merged by spreads was five objects and a generic copy per Service, 10,000 of them at 5,000 nodes.
- */
-function serviceSpans(
-  s: YMap,
-  clusterIPs: readonly { span: Span }[],
-  lbIPs: readonly { span: Span }[],
-  lbModeNode: YNode | undefined,
-  externalIPs: readonly { span: Span }[],
-  sourceRanges: readonly { span: Span }[],
-): Spans {
-  const spans = spansOf(s, SERVICE_SPAN_FIELDS);
-  addIndexedSpans(spans, 'clusterIPs', clusterIPs);
-  addIndexedSpans(spans, 'loadBalancerIPs', lbIPs);
-  // Every load-balancer IP's mode is written once, at loadBalancerIPMode.
-  if (lbModeNode)
-    addIndexedSpans(
-      spans,
-      'loadBalancerIPModes',
-      lbIPs.map(() => lbModeNode),
-    );
-  addIndexedSpans(spans, 'externalIPs', externalIPs);
-  addIndexedSpans(spans, 'loadBalancerSourceRanges', sourceRanges);
-  return spans;
-}
-
-/** The fields a NetPath Service may set over a Service object (its draft's `set` holds those it writes). */
+/** The fields a NetPath Service may set over a Service object (its draft's `set` holds those it writes), with their slots. */
 const SERVICE_SET_FIELDS = [
   'type',
   'clusterIP',
@@ -308,66 +328,111 @@ const SERVICE_SET_FIELDS = [
   'sessionAffinity',
   'sessionAffinityTimeoutSeconds',
 ] as const;
+const SERVICE_SET_SLOTS: readonly number[] = SERVICE_SET_FIELDS.map(slotOf);
 
+/**
+ * The strings of entry `i` of `map` (a list, or one string), each with its span, as `strings` reads its value: no
+ * node made for a value kept as text (nothing for -1).
+ */
+function stringsAt(map: YMap, i: number): { value: string; span: Span }[] {
+  if (i < 0) return [];
+  if (map.plainAt(i) === undefined) return strings(map.valueAt(i));
+  const value = strAt(map, i);
+  return value === undefined ? [] : [{ value, span: map.valueSpanAt(i) }];
+}
+
+/** `addressList` by index: the plural field's strings, or the single one's when it has none. */
+function addressListAt(map: YMap, singleAt: number, pluralAt: number): { value: string; span: Span }[] {
+  const many = stringsAt(map, pluralAt);
+  return many.length ? many : stringsAt(map, singleAt);
+}
+
+/**
+ * A NetPath Service, read in one pass over its fields (the first entry of each, as `get` finds it; the spans it keeps
+ * in the order the fields are written, a field written twice keeping its last value's, as spansOf does), each value
+ * then read by index. A lookup per field (seventeen walks of the mapping, a node made for each plain value read) and
+ * a record per group of spans merged made a Service cost as much as a dozen pods.
+ */
 function netpathService(b: Drafts, s: YNode): void {
   if (s.kind !== 'map') return;
-  const name = getStr(s, 'name');
+  const at = NO_SERVICE_FIELDS.slice();
+  const spans: Spans = {};
+  const size = s.size;
+  for (let i = 0; i < size; i++) {
+    const key = s.keyAt(i);
+    const slot = SERVICE_FIELD_SLOT.get(key);
+    if (slot === undefined) continue;
+    if (at[slot] < 0) at[slot] = i;
+    if (slot < SERVICE_SPAN_FIELD_COUNT) spans[key] = s.valueSpanAt(i);
+  }
+  const name = at[NAME] < 0 ? undefined : strAt(s, at[NAME]);
   if (!name) return;
-  const namespace = getStr(s, 'namespace') ?? 'default';
+  const textAt = (slot: number): string | undefined => (at[slot] < 0 ? undefined : strAt(s, at[slot]));
+  const namespace = textAt(NAMESPACE) ?? 'default';
   const set = new Set<string>();
-  // By index: no node made for a value kept as text only to see that it is there.
-  for (const key of SERVICE_SET_FIELDS) if (s.indexOf(key) >= 0) set.add(key);
-  const clusterIPs = addressList(s, 'clusterIP', 'clusterIPs');
-  const lbIPs = addressList(s, 'loadBalancerIP', 'loadBalancerIPs');
+  for (let k = 0; k < SERVICE_SET_FIELDS.length; k++) if (at[SERVICE_SET_SLOTS[k]] >= 0) set.add(SERVICE_SET_FIELDS[k]);
+  const clusterIPs = addressListAt(s, at[CLUSTER_IP], at[CLUSTER_IPS]);
+  const lbIPs = addressListAt(s, at[LB_IP], at[LB_IPS]);
   // One ipMode for every load-balancer IP of the Service (a load-balancer controller sets the same on each); a value
   // other than VIP or Proxy is reported by the schema at its line and read as the default.
-  const lbModeNode = get(s, 'loadBalancerIPMode');
-  const lbMode = enumOf(str(lbModeNode), LOAD_BALANCER_IP_MODES, 'VIP');
-  const explicit = get(s, 'endpoints');
-  const selector = get(s, 'selector');
-  const externalIPs = strings(get(s, 'externalIPs'));
-  const sourceRanges = strings(get(s, 'loadBalancerSourceRanges'));
+  const lbModeAt = at[LB_IP_MODE];
+  const lbMode = enumOf(textAt(LB_IP_MODE), LOAD_BALANCER_IP_MODES, 'VIP');
+  const externalIPs = stringsAt(s, at[EXTERNAL_IPS]);
+  const sourceRanges = stringsAt(s, at[SOURCE_RANGES]);
+  addIndexedSpans(spans, 'clusterIPs', clusterIPs);
+  addIndexedSpans(spans, 'loadBalancerIPs', lbIPs);
+  // Every load-balancer IP's mode is written once, at loadBalancerIPMode.
+  if (lbModeAt >= 0)
+    addIndexedSpans(
+      spans,
+      'loadBalancerIPModes',
+      lbIPs.map(() => ({ span: s.valueSpanAt(lbModeAt) })),
+    );
+  addIndexedSpans(spans, 'externalIPs', externalIPs);
+  addIndexedSpans(spans, 'loadBalancerSourceRanges', sourceRanges);
+  const endpointsAt = at[ENDPOINTS];
   b.addService({
     svc: {
       name,
       namespace,
       id: `${namespace}/${name}`,
-      type: enumOf(getStr(s, 'type'), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+      type: enumOf(textAt(TYPE), ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
       clusterIPs: clusterIPs.map((c) => c.value),
       headless: false,
-      selector: selector ? stringMap(selector) : undefined,
-      ports: readServicePorts(b, get(s, 'ports'), 'netpath'),
-      externalTrafficPolicy: enumOf(getStr(s, 'externalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
-      internalTrafficPolicy: enumOf(getStr(s, 'internalTrafficPolicy'), ['Cluster', 'Local'] as const, 'Cluster'),
+      selector: at[SELECTOR] < 0 ? undefined : stringMap(collectionAt(s, at[SELECTOR])),
+      ports: readServicePorts(b, collectionAt(s, at[PORTS]), 'netpath'),
+      externalTrafficPolicy: enumOf(textAt(EXTERNAL_POLICY), ['Cluster', 'Local'] as const, 'Cluster'),
+      internalTrafficPolicy: enumOf(textAt(INTERNAL_POLICY), ['Cluster', 'Local'] as const, 'Cluster'),
       externalIPs: externalIPs.map((x) => x.value),
       loadBalancerIPs: lbIPs.map((x) => x.value),
       loadBalancerIPModes: lbIPs.map(() => lbMode),
       loadBalancerSourceRanges: sourceRanges.map((x) => x.value),
-      sessionAffinity: enumOf(getStr(s, 'sessionAffinity'), ['None', 'ClientIP'] as const, 'None'),
-      sessionAffinityTimeoutSeconds: getInt(s, 'sessionAffinityTimeoutSeconds') ?? 10800,
+      sessionAffinity: enumOf(textAt(AFFINITY), ['None', 'ClientIP'] as const, 'None'),
+      sessionAffinityTimeoutSeconds: (at[AFFINITY_TIMEOUT] < 0 ? undefined : intAt(s, at[AFFINITY_TIMEOUT])) ?? 10800,
       span: s.span,
-      spans: serviceSpans(s, clusterIPs, lbIPs, lbModeNode, externalIPs, sourceRanges),
+      spans,
       origin: 'netpath',
     },
     set,
     loadBalancerIPMode: lbMode,
-    explicitEndpoints: explicit
-      ? list(explicit).flatMap((e) => {
-          const ip = getStr(e, 'ip');
-          return ip
-            ? [
-                {
-                  ip,
-                  node: getStr(e, 'node'),
-                  port: getInt(e, 'port'),
-                  ready: getBool(e, 'ready') ?? true,
-                  serving: getBool(e, 'serving') ?? true,
-                  terminating: getBool(e, 'terminating') ?? false,
-                  span: e.span,
-                },
-              ]
-            : [];
-        })
-      : undefined,
+    explicitEndpoints:
+      endpointsAt >= 0
+        ? list(s.valueAt(endpointsAt)).flatMap((e) => {
+            const ip = getStr(e, 'ip');
+            return ip
+              ? [
+                  {
+                    ip,
+                    node: getStr(e, 'node'),
+                    port: getInt(e, 'port'),
+                    ready: getBool(e, 'ready') ?? true,
+                    serving: getBool(e, 'serving') ?? true,
+                    terminating: getBool(e, 'terminating') ?? false,
+                    span: e.span,
+                  },
+                ]
+              : [];
+          })
+        : undefined,
   });
 }

@@ -76,11 +76,15 @@ class Plan {
   readonly acceptsList: boolean;
   /** Unknown keys are reported (a schema that declares its properties, or forbids others). */
   readonly reportsUnknownKeys: boolean;
-  /** The plans of the declared properties (own keys only: a key named `constructor` is no property). */
-  private readonly fields = new Map<string, Plan>();
+  /** The declared properties (own keys only: a key named `constructor` is no property). */
+  private readonly fields = new Map<string, Field>();
   /** additionalProperties' plan when it is a schema. */
-  private readonly extra: Plan | undefined;
+  private readonly extra: Field | undefined;
   readonly items: Plan | undefined;
+  /** The bits of every required key (see {@link Field.requiredBit}). */
+  readonly requiredBits: number;
+  /** Some required key has no bit (not a declared property): the mapping is always searched for each. */
+  readonly requiredUnmarked: boolean;
   constructor(readonly schema: SchemaNode) {
     const type = schema.type;
     this.acceptsEveryScalar =
@@ -94,15 +98,34 @@ class Plan {
     // Every plan below this one is made now (a schema is a tree, its shared parts made once): a plan never changes
     // after it is made.
     const declared = schema.properties ?? NO_PROPERTIES;
-    for (const key of Object.keys(declared)) this.fields.set(key, planOf(declared[key]));
+    const required = schema.required ?? [];
+    let requiredBits = 0;
+    for (const key of Object.keys(declared)) {
+      const at = required.indexOf(key);
+      const requiredBit = at >= 0 && at < 31 ? 1 << at : 0;
+      requiredBits |= requiredBit;
+      this.fields.set(key, { plan: planOf(declared[key]), requiredBit });
+    }
+    this.requiredBits = requiredBits;
+    this.requiredUnmarked = required.some((key, at) => at >= 31 || !this.fields.has(key));
     const extra = schema.additionalProperties;
-    this.extra = typeof extra === 'object' ? planOf(extra) : undefined;
+    this.extra = typeof extra === 'object' ? { plan: planOf(extra), requiredBit: 0 } : undefined;
     this.items = schema.items ? planOf(schema.items) : undefined;
   }
-  /** The plan of the value of `key` in a mapping of this schema: a declared property's, else additionalProperties'. */
-  field(key: string): Plan | undefined {
+  /** The value of `key` in a mapping of this schema: a declared property, else additionalProperties. */
+  field(key: string): Field | undefined {
     return this.fields.get(key) ?? this.extra;
   }
+}
+
+/** A field of a mapping's plan: its value's plan, and its bit when the mapping requires it (else 0). */
+interface Field {
+  readonly plan: Plan;
+  /**
+   * The mapping's walk marks the required keys it meets, so a mapping that has them all is not searched again for
+   * each (every pod, container and port of a topology has its required keys).
+   */
+  readonly requiredBit: number;
 }
 
 const plans = new WeakMap<SchemaNode, Plan>();
@@ -239,13 +262,16 @@ function validate(node: YNode, plan: Plan, at: Path, problems: Problem[]): void 
 function validateMap(node: YMap, plan: Plan, at: Path, problems: Problem[]): void {
   // By index: the mapping's entry objects are made only for a key the schema does not know.
   const size = node.size;
+  let requiredSeen = 0;
   for (let i = 0; i < size; i++) {
     const key = node.keyAt(i);
-    const child = plan.field(key);
-    if (!child) {
+    const field = plan.field(key);
+    if (!field) {
       if (plan.reportsUnknownKeys) unknownKey(node, i, plan.schema, at, problems);
       continue;
     }
+    requiredSeen |= field.requiredBit;
+    const child = field.plan;
     // A value kept as text is checked as its resolved value, with no node made for it (and not resolved at all
     // where every scalar passes).
     const plain = node.plainAt(i);
@@ -256,7 +282,9 @@ function validateMap(node: YMap, plan: Plan, at: Path, problems: Problem[]): voi
     at.segments.pop();
   }
   const required = plan.schema.required;
-  if (required)
+  // Searched for only when the walk did not meet every required key.
+  if (required && (requiredSeen !== plan.requiredBits || plan.requiredUnmarked)) {
+    work.requiredKeySearches++;
     for (const req of required) {
       if (node.indexOf(req) < 0) {
         problems.push(
@@ -267,6 +295,7 @@ function validateMap(node: YMap, plan: Plan, at: Path, problems: Problem[]): voi
         );
       }
     }
+  }
 }
 
 function validateList(node: YSeq, items: Plan, at: Path, problems: Problem[]): void {

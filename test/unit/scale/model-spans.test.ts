@@ -53,6 +53,17 @@ describe('scale: the spans the model makes per pod', () => {
     }
   });
 
+  it("containers: each container's name read once per pod (the first one's too, as the pod's list is compared)", () => {
+    const namesRead = (size: ClusterSize): number => {
+      const text = netpathCluster(size);
+      const parsed = [parseYamlFile('cluster.yaml', text)];
+      takeWork();
+      buildTopology([{ path: 'cluster.yaml', text }], parsed);
+      return takeWork().containerNamesRead;
+    };
+    assert.equal((namesRead(MANY) - namesRead(FEW)) / (MANY.pods - FEW.pods), 1);
+  });
+
   it('the model pods by id are the pods of the model, each the merged one', () => {
     const text = netpathCluster(FEW);
     const built = buildTopology([{ path: 'cluster.yaml', text }]);
