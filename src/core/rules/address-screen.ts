@@ -181,19 +181,21 @@ function screen(ranges: RangeIndex): Screen {
       // The same value parseAddress gives: a text without spaces around it and without ':' is IPv4 or invalid.
       const v4 = ipv4Number(ips[k]);
       podIPv4[at] = v4;
-      if (!hostNetwork) {
-        if (v4 >= 0) heldPodIPv4[held4++] = v4;
-        else heldPodOthers.push(podEntryAt(ranges, at, pod, k));
-      }
-      if (!hostNetwork && lastFacts) {
-        if (v4 >= 0) {
-          if (hasIPv4 && isPlainIPv4(lastFacts, v4)) continue;
-        } else {
-          const address = podEntryAt(ranges, at, pod, k).address;
-          if (address && isPlain(lastFacts, address, clusterFamilies)) continue;
+      if (v4 >= 0) {
+        if (!hostNetwork) {
+          heldPodIPv4[held4++] = v4;
+          if (lastFacts && hasIPv4 && isPlainIPv4(lastFacts, v4)) continue;
         }
+        toCheck.push(podEntryAt(ranges, at, pod, k));
+        continue;
       }
-      toCheck.push(podEntryAt(ranges, at, pod, k));
+      // Not a dotted quad (IPv6, invalid or spaced): its entry, looked up once, parses the address.
+      const entry = podEntryAt(ranges, at, pod, k);
+      if (!hostNetwork) {
+        heldPodOthers.push(entry);
+        if (lastFacts && entry.address && isPlain(lastFacts, entry.address, clusterFamilies)) continue;
+      }
+      toCheck.push(entry);
     }
   }
   for (let i = podIPsFrom; i < otherAddresses.length; i++) toCheck.push(otherAddresses[i]);
