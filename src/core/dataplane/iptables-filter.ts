@@ -9,7 +9,7 @@ import {
   evaluateHookForSiblings,
   siblingAnswersAlike,
   siblingContextAlike,
-  siblingKey,
+  SiblingKeys,
 } from '../netfilter/evaluate';
 import type { Chain, EvalContext, Hook, NatRecord, Ruleset, TableName } from '../netfilter/types';
 import { rulesMentioningOf } from '../netfilter/chains';
@@ -105,6 +105,7 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
   const ruleset = rules.ruleset;
   // Per node (its addresses are in the context): the endpoint paths of a Service cross its hooks as siblings.
   const siblings = new SiblingAnswers<EvalContext>();
+  const siblingKeys = new SiblingKeys();
   /** The `recent --set` list of the rule at chain + text, with a `--seconds` some check of that list gives. */
   const remembersOf = (r: NatRecord): FilterNat['remembers'] => {
     // Only a rule that sets a recent list remembers: look at that rule alone before reading the whole ruleset
@@ -164,7 +165,7 @@ export function iptablesFilter(rules: NodeRules, rulesFile: string, knowledge?: 
       // Around OUTPUT's re-route (after the nat table): the tables by their priority.
       const tables = part ? tablesOfPart(hook, part) : undefined;
       const context = tables ? { ...ctx, tables } : ctx;
-      const key = siblingKey(hook, packet, context);
+      const key = siblingKeys.of(hook, packet, context);
       const answered = siblings.answer(key, packet, context);
       if (answered) return answered;
       const { result, questions } = evaluateHookForSiblings(ruleset, hook, packet, context);

@@ -268,6 +268,70 @@ export function siblingKey(hook: Hook, packet: Packet, ctx: EvalContext): string
   ].join('|');
 }
 
+/** A hook's last {@link siblingKey}, with the packet's fields and the context it was made from. */
+interface LastSiblingKey {
+  family: Packet['family'];
+  proto: string;
+  src: string;
+  sport: number | undefined;
+  dport: number | undefined;
+  mark: number;
+  ctmark: number | undefined;
+  bridged: boolean | undefined;
+  noInIface: boolean;
+  noOutIface: boolean;
+  ctx: EvalContext;
+  key: string | undefined;
+}
+
+/**
+ * {@link siblingKey}, remembered per hook for the next packet alike: a Service's endpoint paths cross the hooks of a
+ * node one after the other with packets that differ only in the {@link SiblingFields}, so each would join the same
+ * text again (most of what a hook answered for a sibling cost), and a new text is hashed again at every lookup. The
+ * context is compared by identity: its fields are read-only, and the walk gives one per node and address.
+ */
+export class SiblingKeys {
+  private readonly last = new Map<Hook, LastSiblingKey>();
+
+  of(hook: Hook, packet: Packet, ctx: EvalContext): string | undefined {
+    const m = this.last.get(hook);
+    const noInIface = packet.inIface === undefined;
+    const noOutIface = packet.outIface === undefined;
+    if (
+      m &&
+      m.ctx === ctx &&
+      m.src === packet.src &&
+      m.dport === packet.dport &&
+      m.sport === packet.sport &&
+      m.mark === packet.mark &&
+      m.noInIface === noInIface &&
+      m.noOutIface === noOutIface &&
+      m.proto === packet.proto &&
+      m.family === packet.family &&
+      m.ctmark === packet.ctmark &&
+      m.bridged === packet.bridged
+    )
+      return m.key;
+    const key = siblingKey(hook, packet, ctx);
+    const next: LastSiblingKey = {
+      family: packet.family,
+      proto: packet.proto,
+      src: packet.src,
+      sport: packet.sport,
+      dport: packet.dport,
+      mark: packet.mark,
+      ctmark: packet.ctmark,
+      bridged: packet.bridged,
+      noInIface,
+      noOutIface,
+      ctx,
+      key,
+    };
+    this.last.set(hook, next);
+    return key;
+  }
+}
+
 /** Whether two contexts with the same {@link siblingKey} give the rules the same addresses to read. */
 export function siblingContextAlike(a: EvalContext, b: EvalContext): boolean {
   return (
