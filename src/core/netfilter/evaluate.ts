@@ -182,16 +182,30 @@ function candidates(idx: ChainIndex, packet: Packet, from: number, recorder: Rec
     recorder.asked.add(idx);
     recorder.questions.push({ kind: 'index', index: idx, answer: byDst });
   }
-  const lists = [byDst, packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE, idx.rest];
-  const at = lists.map((l) => lowerBound(l, from));
+  const byPort = packet.dport !== undefined ? (idx.byPort.get(packet.dport) ?? NONE) : NONE;
+  return mergedFrom(byDst, byPort, idx.rest, from);
+}
+
+/**
+ * The values of the sorted lists `a`, `b` and `c` from `from` on, in order (an equal value from each list it is in,
+ * the earlier list's first). Three positions, not arrays of lists and positions: this runs for every stretch of an
+ * indexed chain a packet walks.
+ */
+export function mergedFrom(a: readonly number[], b: readonly number[], c: readonly number[], from: number): number[] {
+  let i = lowerBound(a, from);
+  let j = lowerBound(b, from);
+  let k = lowerBound(c, from);
   const out: number[] = [];
+  // Presence tests, not an infinite sentinel: the positions and the values pushed stay small integers (a double among
+  // them would make the candidates an array of doubles, and every rule index read from it one).
   for (;;) {
-    let best = -1;
-    for (let j = 0; j < lists.length; j++) {
-      if (at[j] < lists[j].length && (best < 0 || lists[j][at[j]] < lists[best][at[best]])) best = j;
-    }
-    if (best < 0) return out;
-    out.push(lists[best][at[best]++]);
+    const hasA = i < a.length;
+    const hasB = j < b.length;
+    const hasC = k < c.length;
+    if (hasA && (!hasB || a[i] <= b[j]) && (!hasC || a[i] <= c[k])) out.push(a[i++]);
+    else if (hasB && (!hasC || b[j] <= c[k])) out.push(b[j++]);
+    else if (hasC) out.push(c[k++]);
+    else return out;
   }
 }
 
