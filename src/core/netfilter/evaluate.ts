@@ -609,21 +609,37 @@ function ruleDecision(
     )
       return d;
   }
-  const d: Decision = {
-    table: env.table.name,
-    chain: chain.name,
-    ruleIndex: index,
-    ruleText: rule.text,
-    span: rule.span,
-    matched,
-    action,
-    effect,
-    ...(probability !== undefined ? { probability } : {}),
-    ...(target !== undefined ? { target } : {}),
-  };
+  const d = decisionOf(env.table.name, chain.name, index, rule, matched, action, effect, probability, target);
   if (kept.length >= DECISIONS_PER_RULE) kept.pop();
   kept.unshift(d);
   return d;
+}
+
+/**
+ * A rule's decision, its optional fields present only when set. One literal per combination, not conditional spreads:
+ * a trace to a Service no trace entered before makes a decision for each rule of its chains, and each spread made an
+ * object to copy from (most of what a decision cost).
+ */
+export function decisionOf(
+  table: TableName,
+  chain: string,
+  ruleIndex: number,
+  rule: Pick<Rule, 'text' | 'span'>,
+  matched: boolean,
+  action: string,
+  effect: DecisionEffect,
+  probability: number | undefined,
+  target: string | undefined,
+): Decision {
+  const ruleText = rule.text;
+  const span = rule.span;
+  if (probability !== undefined)
+    return target !== undefined
+      ? { table, chain, ruleIndex, ruleText, span, matched, action, effect, probability, target }
+      : { table, chain, ruleIndex, ruleText, span, matched, action, effect, probability };
+  return target !== undefined
+    ? { table, chain, ruleIndex, ruleText, span, matched, action, effect, target }
+    : { table, chain, ruleIndex, ruleText, span, matched, action, effect };
 }
 
 function natOfOtherFamily(t: Rule['target'], family: number): boolean {
