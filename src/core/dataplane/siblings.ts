@@ -4,7 +4,7 @@
  * the rules rarely tell apart (see `SiblingQuestion` in src/core/netfilter/evaluate.ts). A backend keys an evaluation
  * by everything its rules read but those fields, and keeps with it how to tell whether a sibling gets the same answers.
  */
-import type { FilterPacket, FilterResult } from './filter';
+import type { FilterOutcome, FilterPacket, FilterResult } from './filter';
 
 /** How many evaluations of one kind of packet are kept (siblings the rules tell apart), and of how many kinds. */
 const SIBLING_ANSWERS_PER_KEY = 8;
@@ -49,17 +49,28 @@ export class SiblingAnswers<C> {
     if (list)
       for (let k = 0; k < list.length; k++) {
         const a = list[k];
-        if (a.answersAlike(packet, ctx))
-          return {
-            outcomes: a.result.outcomes.map((o) => ({
+        if (a.answersAlike(packet, ctx)) {
+          // A loop, not a map and its closure: most of a trace's hooks are answered here.
+          const kept = a.result.outcomes;
+          const outcomes = new Array<FilterOutcome>(kept.length);
+          for (let i = 0; i < kept.length; i++) {
+            const o = kept[i];
+            const p = o.packet;
+            outcomes[i] = {
               probability: o.probability,
               verdict: o.verdict,
-              packet: asSibling(o.packet, packet),
+              // The sibling's own packet when the rules wrote none of its fields (most hooks): asSibling would copy it.
+              packet:
+                p.src === packet.src && p.mark === packet.mark && p.sport === packet.sport
+                  ? packet
+                  : asSibling(p, packet),
               nat: o.nat,
               decisions: o.decisions,
               problems: o.problems,
-            })),
-          };
+            };
+          }
+          return { outcomes };
+        }
       }
     return undefined;
   }
