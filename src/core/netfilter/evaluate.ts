@@ -593,8 +593,14 @@ function ruleDecision(
   probability?: number,
   target?: string,
 ): Decision {
-  let kept = DECISIONS_OF.get(rule);
-  if (!kept) DECISIONS_OF.set(rule, (kept = []));
+  const kept = DECISIONS_OF.get(rule);
+  if (!kept) {
+    // The first way a rule decides, in a list of its size: most rules of a Service decide one way, and an empty list
+    // grown by one element would be given room for many (kept for as long as the ruleset).
+    const d = decisionOf(env.table.name, chain.name, index, rule, matched, action, effect, probability, target);
+    DECISIONS_OF.set(rule, [d]);
+    return d;
+  }
   for (let k = 0; k < kept.length; k++) {
     const d = kept[k];
     if (
