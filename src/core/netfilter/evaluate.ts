@@ -532,14 +532,28 @@ function evaluate(
 
 function toOutcome(s: State, end: End): Outcome {
   const verdict = end.kind === 'verdict' ? end.verdict : 'ACCEPT';
+  const decisions = decisionArray(s.decisions);
+  // Two literals, not a conditional spread in the middle of one (which copied into the object being built, field by
+  // field): every outcome of every evaluation is made here, a Service's DNAT hook one per endpoint.
+  if (end.kind === 'verdict' && end.rejectWith !== undefined)
+    return {
+      probability: s.probability,
+      verdict,
+      rejectWith: end.rejectWith,
+      packet: s.packet,
+      conntrack: s.conntrack,
+      nat: s.nat,
+      decisions,
+      recentSet: s.recentSet,
+      problems: s.problems,
+    };
   return {
     probability: s.probability,
     verdict,
-    ...(end.kind === 'verdict' && end.rejectWith !== undefined ? { rejectWith: end.rejectWith } : {}),
     packet: s.packet,
     conntrack: s.conntrack,
     nat: s.nat,
-    decisions: decisionArray(s.decisions),
+    decisions,
     recentSet: s.recentSet,
     problems: s.problems,
   };
@@ -757,9 +771,15 @@ function runStretch(
     // It spends the budget: a sibling answered from this evaluation would not.
     if (env.recorder) env.recorder.alike = false;
     const pYes = m.probability;
-    const no = decide(
-      stateWith(state, state.decisions, state.probability * (1 - pYes), state.steps),
-      ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 'not-chosen', 1 - pYes),
+    // One state with the new probability and the decision (decide's, without a state in between).
+    const no = stateWith(
+      state,
+      {
+        decision: ruleDecision(env, chain, i, rule, false, 'statistic not chosen', 'not-chosen', 1 - pYes),
+        prev: state.decisions,
+      },
+      state.probability * (1 - pYes),
+      state.steps,
     );
     const sides = followedSides(env.ctx.branches, [pYes, 1 - pYes]);
     if (sides.length === 1 && sides[0] === 1) {
