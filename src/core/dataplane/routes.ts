@@ -121,13 +121,26 @@ export function connectedRoute(dev: string, x: InterfaceAddress): DpRoute | unde
   const p = parsePrefix(`${x.address}/${x.length}`);
   if (!p) return undefined;
   const to = canonical(p);
+  return connectedRouteFrom(dev, x, p.address, to, connectedRouteHead(to, dev));
+}
+
+/** A connected route's text up to its source address: the same for every address of a subnet on a device name. */
+export function connectedRouteHead(to: string, dev: string): string {
+  return `${to} dev ${dev} proto kernel scope link src `;
+}
+
+/**
+ * The connected route of `x` (one that has a prefix route) from its parts: `value`, its address parsed; `to`, its
+ * subnet as canonical writes it; `head`, connectedRouteHead(to, dev). A pod's are made from its node's pod subnet.
+ */
+export function connectedRouteFrom(dev: string, x: InterfaceAddress, value: bigint, to: string, head: string): DpRoute {
   return {
     to,
     // Named fields, not a spread: one route per node interface, and a spread copies through the engine's generic path.
-    prefix: { family: p.family, address: p.address, length: p.length, text: to },
+    prefix: { family: x.family, address: value, length: x.length, text: to },
     dev,
     kind: 'connected',
-    text: `${to} dev ${dev} proto kernel scope link src ${x.address}`,
+    text: head + x.address,
   };
 }
 
@@ -198,15 +211,18 @@ export function sourceAddressFor(
   ns?: Pick<Netns, 'interfaces'>,
 ): string | undefined {
   if (!iface) return undefined;
-  const same = iface.addresses.filter((x) => x.family === family);
-  if (nextHop) {
-    const inSubnet = same.find((x) => {
-      const p = subnetOf(x);
-      return p && prefixContainsAddress(p, nextHop);
-    });
-    if (inSubnet) return inSubnet.address;
+  // Indexed loops over the device's addresses, nothing allocated: asked at every hop that sends, on every path.
+  const addresses = iface.addresses;
+  let first: InterfaceAddress | undefined;
+  for (let k = 0; k < addresses.length; k++) {
+    const x = addresses[k];
+    if (x.family !== family) continue;
+    first ??= x;
+    if (!nextHop) break;
+    const p = subnetOf(x);
+    if (p && prefixContainsAddress(p, nextHop)) return x.address;
   }
-  if (same[0] || !ns) return same[0]?.address;
+  if (first || !ns) return first?.address;
   for (const i of ns.interfaces) {
     if (i.kind === 'loopback') continue;
     const a = i.addresses.find((x) => x.family === family);

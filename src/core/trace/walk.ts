@@ -21,6 +21,7 @@ import type {
   DpBridge,
   DpInterface,
   DpRoute,
+  InterfaceAddress,
   Netns,
   NetnsId,
   Segment,
@@ -778,25 +779,33 @@ function affinityText(chain: string, client: string, backend: string, list: stri
   return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${list}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
-/** A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). */
+/**
+ * A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). Exported for
+ * its test.
+ */
 const ADDRESSES = new WeakMap<
   Netns,
   { readonly local: readonly string[]; readonly byInterface: Readonly<Record<string, readonly string[]>> }
 >();
-function addressesOf(n: Netns): {
+export function addressesOf(n: Netns): {
   readonly local: readonly string[];
   readonly byInterface: Readonly<Record<string, readonly string[]>>;
 } {
   let a = ADDRESSES.get(n);
   if (!a) {
-    a = {
-      local: n.interfaces.flatMap((i) => i.addresses.map((x) => x.address)),
-      byInterface: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((x) => x.address)])),
-    };
+    // One empty list for every device without an address: a node has a host veth per pod (none has one), and a
+    // trace meets the nodes of a new Service's endpoints.
+    const local = n.interfaces.flatMap((i) => i.addresses.map(textOfInterfaceAddress));
+    const byInterface = Object.fromEntries(
+      n.interfaces.map((i) => [i.name, i.addresses.length ? i.addresses.map(textOfInterfaceAddress) : NO_ADDRESSES]),
+    );
+    a = { local, byInterface };
     ADDRESSES.set(n, a);
   }
   return a;
 }
+const NO_ADDRESSES: readonly string[] = [];
+const textOfInterfaceAddress = (x: InterfaceAddress): string => x.address;
 
 /** A request's connection, as every hook of every path sees it (read only: one object for all). */
 const NEW_CONNECTION: FilterContext['conntrack'] = { state: 'NEW' };
