@@ -20,7 +20,24 @@ const LOOPBACK4 = literalPrefix('127.0.0.0/8');
 export function isLocalAddress(ns: Netns, a: Address): boolean {
   if (a.family === 4 && prefixContainsAddress(LOOPBACK4, a)) return true;
   if (a.family === 6 && a.value === 1n) return true;
-  return localDevices(ns).has(addressKey(a));
+  // Not a loopback address, so not one of a pod's lo.
+  return localDeviceOf(ns, addressKey(a), true) !== undefined;
+}
+
+/**
+ * The first device (in device order) holding the address of key `key`. A pod's devices are read directly (lo and
+ * eth0; `notLoopback`: the address is none of lo's, which is skipped): no map kept for each of the 30 new pods a trace
+ * to a new Service meets.
+ */
+function localDeviceOf(ns: Netns, key: string, notLoopback: boolean): DpInterface | undefined {
+  if (ns.kind !== 'pod') return localDevices(ns).get(key);
+  const interfaces = ns.interfaces;
+  for (let k = 0; k < interfaces.length; k++) {
+    const i = interfaces[k];
+    if (notLoopback && i.kind === 'loopback') continue;
+    for (let j = 0; j < i.addresses.length; j++) if (keyOfInterfaceAddress(i.addresses[j]) === key) return i;
+  }
+  return undefined;
 }
 
 /** A namespace's devices by the addresses they hold, parsed once per namespace (a trace asks at every hop). */
@@ -59,7 +76,7 @@ function keyOfInterfaceAddress(x: InterfaceAddress): string | undefined {
 
 /** The device that holds a local address (`lo` for loopback). */
 export function deviceOfLocal(ns: Netns, a: Address): DpInterface | undefined {
-  return localDevices(ns).get(addressKey(a)) ?? ns.interfaces.find((i) => i.kind === 'loopback');
+  return localDeviceOf(ns, addressKey(a), false) ?? ns.interfaces.find((i) => i.kind === 'loopback');
 }
 
 /** The order of the main table: family, longest prefix first, then as `ip route` sorts the text. */

@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { compileDataPlane } from '../../../src/core';
 import { cniPluginOf } from '../../../src/core/cni';
 import { podMtuOf } from '../../../src/core/cni/mtu';
-import { connectedRoute, sortRoutes, sourceAddressFor } from '../../../src/core/dataplane/routes';
+import {
+  connectedRoute,
+  deviceOfLocal,
+  isLocalAddress,
+  sortRoutes,
+  sourceAddressFor,
+} from '../../../src/core/dataplane/routes';
 import type { DpInterface, DpRoute, InterfaceAddress, Netns } from '../../../src/core/dataplane/types';
 import { buildTopology } from '../../../src/core/model/build';
 import type { Pod, Topology } from '../../../src/core/model/types';
@@ -236,10 +242,50 @@ describe('sourceAddressFor and a filter’s addresses, as before', () => {
           interfaces.flatMap((i) => i.addresses.map((x) => x.address)),
         );
         const before = Object.fromEntries(interfaces.map((i) => [i.name, i.addresses.map((x) => x.address)]));
-        assert.deepStrictEqual(got.byInterface, before);
-        assert.equal(Object.getPrototypeOf(got.byInterface), Object.prototype);
-        assert.deepStrictEqual(Object.keys(got.byInterface), Object.keys(before));
+        // Own entries alike (now without a prototype: a name like toString reads nothing it does not hold).
+        assert.deepStrictEqual(Object.entries(got.byInterface), Object.entries(before));
+        for (const i of interfaces) assert.deepStrictEqual(got.byInterface[i.name], before[i.name]);
+        assert.equal(got.byInterface.valueOf, undefined);
       }),
+    );
+  });
+});
+
+describe('a pod namespace’s local addresses, read from its devices, as from the map other namespaces keep', () => {
+  it('finds the same device for every address, loopback ones and a pod holding one included', () => {
+    const eth0Address = fc.oneof(
+      interfaceAddress,
+      fc.constantFrom<InterfaceAddress>(
+        { family: 4, address: '127.0.0.1', length: 8 },
+        { family: 4, address: '127.0.0.5', length: 32 },
+        { family: 6, address: '::1', length: 128 },
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(eth0Address, { maxLength: 3 }),
+        fc.constantFrom(
+          '10.0.0.1',
+          '10.0.1.1',
+          '10.0.0.7',
+          '192.168.1.2',
+          '127.0.0.1',
+          '127.0.0.5',
+          'fd00::1',
+          '::1',
+          '::2',
+          '10.9.9.9',
+        ),
+        (addresses, text) => {
+          const a = parseAddress(text)!;
+          const interfaces: DpInterface[] = [LO, { name: 'eth0', kind: 'veth', addresses }];
+          const base = { id: 'x', name: 'x', routes: [], bridges: [], listeners: [], pods: [], interfaces };
+          const pod = { ...base, kind: 'pod', forwarding: false, brNetfilter: false } as Netns;
+          const other = { ...base, kind: 'external', forwarding: false, brNetfilter: false } as Netns;
+          assert.equal(isLocalAddress(pod, a), isLocalAddress(other, a));
+          assert.equal(deviceOfLocal(pod, a), deviceOfLocal(other, a));
+        },
+      ),
     );
   });
 });
