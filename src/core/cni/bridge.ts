@@ -18,7 +18,7 @@ import type { DpBridge, DpInterface, DpRoute, InterfaceAddress } from '../datapl
 import { work } from '../work';
 import type { Node, Pod, Topology } from '../model/types';
 import type { Span } from '../problem';
-import type { CniMasqueradeCulprit, CniNodeWiring, CniPlugin, CniRules } from './types';
+import type { CniMasqueradeCulprit, CniNodeWiring, CniPlugin, CniPodWiring, CniRules } from './types';
 
 /** The CNI plugins' chain name: `CNI-` + the first 24 hex characters of sha512(network + containerID). */
 export function cniChainName(network: string, containerID: string): string {
@@ -78,6 +78,13 @@ function gatewayRoutesOf(node: Node): readonly DpRoute[] {
   GATEWAY_ROUTES.set(node, (routes = made));
   return routes;
 }
+
+/**
+ * A pod's wiring, per node by the families of the pod's addresses (bit 1: IPv4, bit 2: IPv6): the same for every pod
+ * of the node with those families, so made once and shared (read only, as routes are), where a trace to a new Service
+ * wired its 30 endpoints' pods each anew.
+ */
+const POD_WIRINGS = new WeakMap<Node, (CniPodWiring | undefined)[]>();
 
 /** Whether the `ipMasq: true` chain masquerades a pod of `node` sending to `dest`: everything leaving the pod subnet. */
 export function ipMasqMasquerades(node: Node, dest: Address): boolean {
@@ -243,9 +250,17 @@ export const BRIDGE_PLUGIN: CniPlugin = {
     return new BridgeNodeWiring(bridge, b.hairpinMode, pods);
   },
   wirePod(node, _pod, addresses) {
-    const routes: DpRoute[] = [];
-    for (const r of gatewayRoutesOf(node)) if (addresses.some((a) => a.family === r.prefix.family)) routes.push(r);
-    return { routes };
+    let families = 0;
+    for (let k = 0; k < addresses.length; k++) families |= addresses[k].family === 4 ? 1 : 2;
+    let byFamilies = POD_WIRINGS.get(node);
+    if (!byFamilies) POD_WIRINGS.set(node, (byFamilies = [undefined, undefined, undefined, undefined]));
+    let wiring = byFamilies[families];
+    if (!wiring) {
+      const routes: DpRoute[] = [];
+      for (const r of gatewayRoutesOf(node)) if (families & (r.prefix.family === 4 ? 1 : 2)) routes.push(r);
+      byFamilies[families] = wiring = { routes };
+    }
+    return wiring;
   },
   masquerade(node, pods, t) {
     return { label: 'CNI bridge plugin, ipMasq: true', tables: bridgeIpMasqRules(t, node, pods) };

@@ -25,6 +25,7 @@ import {
 import { loadBalancerIPsOfMode, type Node, type Pod, type Topology } from '../model/types';
 import { problem, type Problem } from '../problem';
 import { cniPluginOf } from '../cni';
+import type { CniPlugin } from '../cni/types';
 import { ifaceAddress } from '../cni/bridge';
 import { podMtuOf } from '../cni/mtu';
 import { portmapLocalnetAddresses } from '../cni/portmap';
@@ -37,7 +38,7 @@ import { kubeProxyNftablesText } from './kube-proxy';
 import { nftablesFilter } from './nftables-filter';
 import { newNftShareMemo, sharedKubeProxyNft, type SharedKubeProxyNft } from './kube-proxy-nft-share';
 import { buildNodeRules, newRulesMemo, rulesFileOf, type NodeRulesOptions } from './node-rules';
-import { compareRoutes, connectedRoute, routeText, sortRoutes } from './routes';
+import { compareRoutes, connectedRoute, connectedRouteFrom, connectedRouteHead, routeText, sortRoutes } from './routes';
 import { hostGwIndex, impliedDevice, routingInterfaces, type HostGwEntry } from '../model/host-gw';
 import type {
   DataPlane,
@@ -356,48 +357,78 @@ export function compileDataPlane(t: Topology, options: CompileOptions = {}): Dat
   }
 
   // A pod's namespace is built when something asks for it (a trace crosses a few of 150,000 pods).
-  const podCidrsOf = new Map<string, Prefix[]>();
-  const podCidrs = (node: Node): Prefix[] => {
-    let l = podCidrsOf.get(node.name);
-    if (!l) podCidrsOf.set(node.name, (l = node.podCIDRs.flatMap((c) => parsePrefix(c) ?? [])));
-    return l;
+  // What the pods of a node share, made once per node: a trace to a new Service builds the namespaces of its 30
+  // endpoints' pods, a few nodes' worth. The node's namespace id is one string every pod's eth0 peer names (not one
+  // made per pod, each hashed again when the walk looks its namespace up).
+  const podSides = new Map<string, PodSide | null>();
+  const podSideOf = (nodeName: string): PodSide | undefined => {
+    let side = podSides.get(nodeName);
+    if (side === undefined) {
+      const node = nodeByName.get(nodeName);
+      side = node
+        ? {
+            node,
+            subnets: node.podCIDRs.flatMap((c) => parsePrefix(c) ?? []),
+            netns: nodeNetns(node.name),
+            plugin: cniPluginOf(node),
+            mtu: podMtuOf(t, node),
+            connected: [],
+          }
+        : null;
+      podSides.set(nodeName, side);
+    }
+    return side ?? undefined;
   };
   // What a pod's namespace is built from, when it is first asked for: its addresses with their lengths (from the
-  // node's pod subnets), its wiring by the node's plug-in, its two interfaces and routes.
-  const buildPodNetns = (pod: Pod): Netns => {
-    const nsId = podNetns(pod.id);
-    const node = nodeByName.get(pod.node);
-    const addresses: InterfaceAddress[] = [];
-    for (const ip of pod.ips) {
-      const a = parseAddress(ip);
-      if (!a) continue;
-      const subnet = node && subnetHolding(podCidrs(node), a);
-      addresses.push({
-        family: a.family,
-        address: canonicalText(ip, a),
-        length: subnet?.length ?? (a.family === 4 ? 32 : 128),
-      });
+  // node's pod subnets), its wiring by the node's plug-in, its two interfaces and routes. `nsId`: the id it was asked
+  // by (the same text as podNetns(pod.id)), kept rather than made again.
+  const buildPodNetns = (pod: Pod, nsId: NetnsId): Netns => {
+    const side = podSideOf(pod.node);
+    const ips = pod.ips;
+    // Arrays of the size they end up (a pod has one address or two): one pushed onto from empty reserves 17 slots,
+    // and the namespace is kept for the rest of the session.
+    const connected: DpRoute[] = [];
+    let addresses: InterfaceAddress[];
+    if (ips.length === 1) {
+      const x = podAddress(ips[0], side, connected);
+      addresses = x ? [x] : [];
+    } else {
+      addresses = [];
+      for (let k = 0; k < ips.length; k++) {
+        const x = podAddress(ips[k], side, connected);
+        if (x) addresses.push(x);
+      }
     }
-    const podWiring = node ? cniPluginOf(node).wirePod(node, pod, addresses, t) : undefined;
-    const mtu = node ? podMtuOf(t, node) : undefined;
-    const eth0: DpInterface = {
-      name: 'eth0',
-      kind: 'veth',
-      addresses: podWiring?.addresses ?? addresses,
-      // A pod on a node the topology does not have is wired to nothing (the walk finds no peer, not a crash).
-      ...(node ? { peer: { netns: nodeNetns(pod.node), device: pod.hostVeth } } : {}),
-      ...(mtu !== undefined ? { mtu } : {}),
-    };
+    const podWiring = side?.plugin.wirePod(side.node, pod, addresses, t);
+    const eth0Addresses = podWiring?.addresses ?? addresses;
+    // One literal per shape, in the order of the fields as they were spread (a spread copies through the engine's
+    // generic path). A pod on a node the topology does not have is wired to nothing (the walk finds no peer, not a
+    // crash).
+    const eth0: DpInterface = !side
+      ? { name: 'eth0', kind: 'veth', addresses: eth0Addresses }
+      : side.mtu === undefined
+        ? { name: 'eth0', kind: 'veth', addresses: eth0Addresses, peer: { netns: side.netns, device: pod.hostVeth } }
+        : {
+            name: 'eth0',
+            kind: 'veth',
+            addresses: eth0Addresses,
+            peer: { netns: side.netns, device: pod.hostVeth },
+            mtu: side.mtu,
+          };
     const interfaces = [LO, eth0];
-    const routes = [...connectedRoutes(interfaces), ...(podWiring?.routes ?? [])];
+    // The plug-in's own addresses (Calico's /32, ptp's) have their own connected routes.
+    const routes = podWiring?.addresses ? connectedRoutes(interfaces) : connected;
+    const wired = podWiring?.routes ?? [];
+    for (let k = 0; k < wired.length; k++) routes.push(wired[k]);
     return {
       id: nsId,
       kind: 'pod',
       name: pod.id,
       node: pod.node,
       interfaces,
+      // A copy of its size, sorted.
       routes: sortRoutes(routes),
-      bridges: [],
+      bridges: NO_BRIDGES,
       listeners: listenersOf(pod),
       pods: [pod.id],
       forwarding: false,
@@ -577,7 +608,7 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
   private podsAt = 0;
   private podCount: number | undefined;
   /** Builds a pod's namespace from the pod (set by the compile before the first read). */
-  buildPod: (pod: Pod) => Netns = () => {
+  buildPod: (pod: Pod, id: NetnsId) => Netns = () => {
     throw new Error('pod namespaces read before the data plane was compiled');
   };
 
@@ -622,14 +653,16 @@ class LazyNamespaces implements ReadonlyMap<NetnsId, Netns> {
     const ns = this.given.get(id) ?? this.built.get(id);
     if (ns) return ns;
     const pod = this.podOf(id);
-    return pod && this.podNetns(pod);
+    return pod && this.podNetns(pod, id);
   }
 
-  /** A pod's namespace, built on first use. */
-  private podNetns(pod: Pod): Netns {
-    const id = podNetns(pod.id);
+  /**
+   * A pod's namespace, built on first use. `id`: podNetns(pod.id), as it was asked for (kept as the namespace's id: a
+   * string that exists already, its hash computed).
+   */
+  private podNetns(pod: Pod, id: NetnsId): Netns {
     let ns = this.built.get(id);
-    if (!ns) this.built.set(id, (ns = this.buildPod(pod)));
+    if (!ns) this.built.set(id, (ns = this.buildPod(pod, id)));
     return ns;
   }
 
@@ -858,10 +891,61 @@ function canonicalIPv4Value(text: string): number | undefined {
   return undefined;
 }
 
-/** The first of a node's pod subnets holding `a` (a plain loop: asked for every pod address). */
-function subnetHolding(subnets: readonly Prefix[], a: Address): Prefix | undefined {
-  for (const p of subnets) if (p.family === a.family && prefixContainsAddress(p, a)) return p;
-  return undefined;
+/** What the pods of a node share (see compileDataPlane's podSideOf). */
+interface PodSide {
+  readonly node: Node;
+  /** The node's pod subnets, parsed. */
+  readonly subnets: readonly Prefix[];
+  /** The node's namespace id. */
+  readonly netns: NetnsId;
+  readonly plugin: CniPlugin;
+  /** The MTU of its pods' eth0 (absent: not set). */
+  readonly mtu: number | undefined;
+  /**
+   * Per subnet (as `subnets`), made when a pod in it is first built: its text, and its pods' connected route texts up
+   * to their own address.
+   */
+  readonly connected: ({ readonly to: string; readonly head: string } | undefined)[];
+}
+
+/**
+ * A pod's eth0 address: as formatAddress writes it, with the length of the node's pod subnet holding it. Its connected
+ * route goes onto `connected`, made from the parts parsed here and the subnet's texts, which the pods of the subnet
+ * share (connectedRoute parsed the address again, and wrote the subnet and the text anew for each pod).
+ */
+function podAddress(ip: string, side: PodSide | undefined, connected: DpRoute[]): InterfaceAddress | undefined {
+  const a = parseAddress(ip);
+  if (!a) return undefined;
+  const at = side ? subnetIndexHolding(side.subnets, a) : -1;
+  if (at < 0 || !side) {
+    const x: InterfaceAddress = { family: a.family, address: canonicalText(ip, a), length: a.family === 4 ? 32 : 128 };
+    const route = connectedRoute('eth0', x);
+    if (route) connected.push(route);
+    return x;
+  }
+  const subnet = side.subnets[at];
+  const x: InterfaceAddress = { family: a.family, address: canonicalText(ip, a), length: subnet.length };
+  // None for an IPv4 /32, as connectedRoute.
+  if (a.family === 4 && subnet.length === 32) return x;
+  let texts = side.connected[at];
+  if (!texts) {
+    const to = canonical(subnet);
+    side.connected[at] = texts = { to, head: connectedRouteHead(to, 'eth0') };
+  }
+  connected.push(connectedRouteFrom('eth0', x, a.value, texts.to, texts.head));
+  return x;
+}
+
+/** A pod namespace's bridges: none, one empty array for all (read only, as a namespace is). */
+const NO_BRIDGES: readonly DpBridge[] = [];
+
+/** Where the first of a node's pod subnets holding `a` is in them, -1 if none does. */
+function subnetIndexHolding(subnets: readonly Prefix[], a: Address): number {
+  for (let k = 0; k < subnets.length; k++) {
+    const p = subnets[k];
+    if (p.family === a.family && prefixContainsAddress(p, a)) return k;
+  }
+  return -1;
 }
 
 /**
@@ -875,19 +959,24 @@ function canonicalText(text: string, a: Address): string {
 function listenersOf(p: Topology['pods'][number]): Listener[] {
   // Loops and one literal per shape: a trace to a Service builds the namespaces of its endpoints' pods, mostly new
   // (a flatMap of maps, with a spread per port, was most of building a pod's namespace).
+  // One container with one port (the usual pod) gets a list of its size: one pushed onto from empty reserves 17
+  // slots, kept with the namespace for the rest of the session.
+  if (p.containers.length === 1 && p.containers[0].ports.length === 1) return [listenerOf(p, p.containers[0], 0)];
   const out: Listener[] = [];
   for (let i = 0; i < p.containers.length; i++) {
     const c = p.containers[i];
     for (let j = 0; j < c.ports.length; j++) {
-      const port = c.ports[j];
-      out.push(
-        port.name
-          ? { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol, name: port.name }
-          : { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol },
-      );
+      out.push(listenerOf(p, c, j));
     }
   }
   return out;
+}
+
+function listenerOf(p: Pod, c: Pod['containers'][number], j: number): Listener {
+  const port = c.ports[j];
+  return port.name
+    ? { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol, name: port.name }
+    : { pod: p.id, container: c.name, port: port.containerPort, protocol: port.protocol };
 }
 
 /** The address of a namespace's interface holding `a` exactly, for messages. */

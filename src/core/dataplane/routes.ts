@@ -20,7 +20,24 @@ const LOOPBACK4 = literalPrefix('127.0.0.0/8');
 export function isLocalAddress(ns: Netns, a: Address): boolean {
   if (a.family === 4 && prefixContainsAddress(LOOPBACK4, a)) return true;
   if (a.family === 6 && a.value === 1n) return true;
-  return localDevices(ns).has(addressKey(a));
+  // Not a loopback address, so not one of a pod's lo.
+  return localDeviceOf(ns, addressKey(a), true) !== undefined;
+}
+
+/**
+ * The first device (in device order) holding the address of key `key`. A pod's devices are read directly (lo and
+ * eth0; `notLoopback`: the address is none of lo's, which is skipped): no map kept for each of the 30 new pods a trace
+ * to a new Service meets.
+ */
+function localDeviceOf(ns: Netns, key: string, notLoopback: boolean): DpInterface | undefined {
+  if (ns.kind !== 'pod') return localDevices(ns).get(key);
+  const interfaces = ns.interfaces;
+  for (let k = 0; k < interfaces.length; k++) {
+    const i = interfaces[k];
+    if (notLoopback && i.kind === 'loopback') continue;
+    for (let j = 0; j < i.addresses.length; j++) if (keyOfInterfaceAddress(i.addresses[j]) === key) return i;
+  }
+  return undefined;
 }
 
 /** A namespace's devices by the addresses they hold, parsed once per namespace (a trace asks at every hop). */
@@ -59,7 +76,7 @@ function keyOfInterfaceAddress(x: InterfaceAddress): string | undefined {
 
 /** The device that holds a local address (`lo` for loopback). */
 export function deviceOfLocal(ns: Netns, a: Address): DpInterface | undefined {
-  return localDevices(ns).get(addressKey(a)) ?? ns.interfaces.find((i) => i.kind === 'loopback');
+  return localDeviceOf(ns, addressKey(a), false) ?? ns.interfaces.find((i) => i.kind === 'loopback');
 }
 
 /** The order of the main table: family, longest prefix first, then as `ip route` sorts the text. */
@@ -121,13 +138,26 @@ export function connectedRoute(dev: string, x: InterfaceAddress): DpRoute | unde
   const p = parsePrefix(`${x.address}/${x.length}`);
   if (!p) return undefined;
   const to = canonical(p);
+  return connectedRouteFrom(dev, x, p.address, to, connectedRouteHead(to, dev));
+}
+
+/** A connected route's text up to its source address: the same for every address of a subnet on a device name. */
+export function connectedRouteHead(to: string, dev: string): string {
+  return `${to} dev ${dev} proto kernel scope link src `;
+}
+
+/**
+ * The connected route of `x` (one that has a prefix route) from its parts: `value`, its address parsed; `to`, its
+ * subnet as canonical writes it; `head`, connectedRouteHead(to, dev). A pod's are made from its node's pod subnet.
+ */
+export function connectedRouteFrom(dev: string, x: InterfaceAddress, value: bigint, to: string, head: string): DpRoute {
   return {
     to,
     // Named fields, not a spread: one route per node interface, and a spread copies through the engine's generic path.
-    prefix: { family: p.family, address: p.address, length: p.length, text: to },
+    prefix: { family: x.family, address: value, length: x.length, text: to },
     dev,
     kind: 'connected',
-    text: `${to} dev ${dev} proto kernel scope link src ${x.address}`,
+    text: head + x.address,
   };
 }
 
@@ -198,15 +228,18 @@ export function sourceAddressFor(
   ns?: Pick<Netns, 'interfaces'>,
 ): string | undefined {
   if (!iface) return undefined;
-  const same = iface.addresses.filter((x) => x.family === family);
-  if (nextHop) {
-    const inSubnet = same.find((x) => {
-      const p = subnetOf(x);
-      return p && prefixContainsAddress(p, nextHop);
-    });
-    if (inSubnet) return inSubnet.address;
+  // Indexed loops over the device's addresses, nothing allocated: asked at every hop that sends, on every path.
+  const addresses = iface.addresses;
+  let first: InterfaceAddress | undefined;
+  for (let k = 0; k < addresses.length; k++) {
+    const x = addresses[k];
+    if (x.family !== family) continue;
+    first ??= x;
+    if (!nextHop) break;
+    const p = subnetOf(x);
+    if (p && prefixContainsAddress(p, nextHop)) return x.address;
   }
-  if (same[0] || !ns) return same[0]?.address;
+  if (first || !ns) return first?.address;
   for (const i of ns.interfaces) {
     if (i.kind === 'loopback') continue;
     const a = i.addresses.find((x) => x.family === family);

@@ -21,6 +21,7 @@ import type {
   DpBridge,
   DpInterface,
   DpRoute,
+  InterfaceAddress,
   Netns,
   NetnsId,
   Segment,
@@ -499,10 +500,17 @@ function ns(env: WalkEnv, id: NetnsId): Netns {
 const DEVICES = new WeakMap<Netns, Map<string, DpInterface>>();
 function deviceNamed(n: Netns, name: string | undefined): DpInterface | undefined {
   if (name === undefined) return undefined;
+  // A pod's two devices (lo, eth0) are read directly: no map kept for each of the 30 new pods a trace to a new
+  // Service meets, and two comparisons cost less than the weak map's lookup. (By kind: a node's devices are a getter.)
+  if (n.kind === 'pod') {
+    const devices = n.interfaces;
+    for (let k = 0; k < devices.length; k++) if (devices[k].name === name) return devices[k];
+    return undefined;
+  }
   let m = DEVICES.get(n);
   if (!m) {
     m = new Map();
-    // Indexed: once per namespace a trace meets (a new pod per endpoint), where a for-of made an object per device.
+    // Indexed: once per namespace a trace meets, where a for-of made an object per device.
     const interfaces = n.interfaces;
     for (let k = 0; k < interfaces.length; k++)
       if (!m.has(interfaces[k].name)) m.set(interfaces[k].name, interfaces[k]);
@@ -780,25 +788,39 @@ function affinityText(chain: string, client: string, backend: string, list: stri
   return `session affinity (ClientIP): ${chain} remembers client ${client} (recent list ${list}); later connections from ${client} to this Service go to ${backend} ${forHow}, not to a new random backend`;
 }
 
-/** A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). */
+/**
+ * A namespace's addresses as the packet filter reads them, listed once per namespace (not at every hook). Exported for
+ * its test.
+ */
 const ADDRESSES = new WeakMap<
   Netns,
   { readonly local: readonly string[]; readonly byInterface: Readonly<Record<string, readonly string[]>> }
 >();
-function addressesOf(n: Netns): {
+export function addressesOf(n: Netns): {
   readonly local: readonly string[];
   readonly byInterface: Readonly<Record<string, readonly string[]>>;
 } {
   let a = ADDRESSES.get(n);
   if (!a) {
-    a = {
-      local: n.interfaces.flatMap((i) => i.addresses.map((x) => x.address)),
-      byInterface: Object.fromEntries(n.interfaces.map((i) => [i.name, i.addresses.map((x) => x.address)])),
-    };
+    // One empty list for every device without an address: a node has a host veth per pod (none has one), and a
+    // trace meets the nodes of a new Service's endpoints. By device name in an object without a prototype, which the
+    // engine keeps as a hash table: an object literal took a new hidden class per name, and every node's veths have
+    // names of their own (and a device named like an Object.prototype member read that member).
+    const interfaces = n.interfaces;
+    const local = interfaces.flatMap((i) => i.addresses.map(textOfInterfaceAddress));
+    const byInterface: Record<string, readonly string[]> = Object.create(null);
+    // The last device of a name wins, as in an object made from entries.
+    for (let k = 0; k < interfaces.length; k++) {
+      const i = interfaces[k];
+      byInterface[i.name] = i.addresses.length ? i.addresses.map(textOfInterfaceAddress) : NO_ADDRESSES;
+    }
+    a = { local, byInterface };
     ADDRESSES.set(n, a);
   }
   return a;
 }
+const NO_ADDRESSES: readonly string[] = [];
+const textOfInterfaceAddress = (x: InterfaceAddress): string => x.address;
 
 /** A request's connection, as every hook of every path sees it (read only: one object for all). */
 const NEW_CONNECTION: FilterContext['conntrack'] = { state: 'NEW' };
