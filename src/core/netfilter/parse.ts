@@ -179,11 +179,11 @@ function shapeMark(kind: ShapeWord['kind'], length: number): string {
 }
 
 /**
- * The rule of `raw` made from its shape's template: the template's matches and spans (the same offsets), its chain,
- * text, jump target, addresses and DNAT destination from `raw`'s words; undefined when a word does not read as the
- * template's did (the line is then parsed).
+ * The rule of `raw` made from its shape's template, placed at `at` in `file` (as {@link placeRule} places a memo's
+ * rule): the template's matches and spans (the same offsets), its chain, text, jump target, addresses and DNAT
+ * destination from `raw`'s words; undefined when a word does not read as the template's did (the line is then parsed).
  */
-function reshaped(like: ShapeTemplate, raw: string, shape: LineShape): Rule | undefined {
+function reshaped(like: ShapeTemplate, raw: string, shape: LineShape, file: string, at: number): Rule | undefined {
   const t = like.rule;
   let chain = t.chain;
   let target = t.target;
@@ -204,7 +204,17 @@ function reshaped(like: ShapeTemplate, raw: string, shape: LineShape): Rule | un
       matches[like.matchOf[k]] = { kind: m.kind, prefix, negated: m.negated, span: m.span };
     }
   }
-  return { ...t, chain, text: raw, target, ...(matches ? { matches } : {}) };
+  // The template's own keys replaced in place: the rule's key order (its JSON) is the parsed rule's.
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
+    ...t,
+    chain,
+    text: raw,
+    span: { file, start: t.span.start + at, end: t.span.end + at },
+    target,
+    ...(matches ? { matches } : {}),
+  };
+  if (t.targetSpan) out.targetSpan = { file, start: t.targetSpan.start + at, end: t.targetSpan.end + at };
+  return out;
 }
 
 /**
@@ -218,7 +228,7 @@ function shapeTemplate(template: Rule, raw: string, shape: LineShape): ShapeTemp
   );
   if (matchOf.some((i, k) => shape.words[k].kind === 'address' && i < 0)) return undefined;
   const like = { rule: template, matchOf };
-  const again = reshaped(like, raw, shape);
+  const again = reshaped(like, raw, shape, MEMO_FILE, 0);
   return again && sameRule(again, template) ? like : undefined;
 }
 
@@ -1393,11 +1403,12 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       }
       const shape = lineShape(raw);
       const sameShape = shape && shape.words[0]?.word === c.name ? shapes.get(shape.key) : undefined;
-      const fromShape = sameShape && shape ? reshaped(sameShape, raw, shape) : undefined;
+      // Made where it goes, and not kept by its text: a line of a shape differs from the others in a name or an
+      // address, which (kube-proxy's endpoint lines) no other chain of the ruleset repeats.
+      const fromShape = sameShape && shape ? reshaped(sameShape, raw, shape, file, lineStart) : undefined;
       if (fromShape) {
         work.ruleObjects++;
-        known.set(raw, { rule: fromShape, at: 0 });
-        list.push(placeRule(fromShape, file, lineStart));
+        list.push(fromShape);
         return;
       }
       const before = problems.length;
