@@ -784,11 +784,19 @@ export interface ChainLayout {
     readonly count?: number;
     readonly deferred?: DeferredLines;
   }[];
-  /** A chain found by name: where its declaration and its lines start, their count, and the lines (read last). */
-  find(
-    name: string,
-  ):
-    | { readonly declAt: number; readonly runAt: number; readonly count: number; readonly rules: readonly string[] }
+  /**
+   * A chain found by name: where its declaration and its lines start, their count, and the lines (read last).
+   * `readWhole`: every packet that enters the chain reads all of its lines (none of them is kept to one destination
+   * or port), so it is parsed whole when read rather than indexed line by line first (an index would list them all).
+   */
+  find(name: string):
+    | {
+        readonly declAt: number;
+        readonly runAt: number;
+        readonly count: number;
+        readonly rules: readonly string[];
+        readonly readWhole?: boolean;
+      }
     | undefined;
   /**
    * Whether {@link find} knows `name`, answered without making what it would give (KUBE-SERVICES is checked for its
@@ -1105,7 +1113,7 @@ class LaidOutRuleLines extends Map<string, Segment | Segment[]> {
     const own = super.get(chain);
     if (own !== undefined) return own;
     const c = this.layout.find(chain);
-    return c?.count ? new CountedSegment(this.base + c.runAt, c, c.count) : undefined;
+    return c?.count ? new CountedSegment(this.base + c.runAt, c, c.count, c.readWhole === true) : undefined;
   }
 }
 
@@ -1118,6 +1126,8 @@ interface Segment {
   readonly count?: number;
   /** With `count`: its lines one by one, before they are written (see {@link DeferredLines}). */
   readonly deferred?: DeferredLines;
+  /** Its writer says every packet reads all of its lines (see {@link ChainLayout.find}). */
+  readonly readWhole?: boolean;
 }
 
 /** A run placed by its count: its lines read from it (and so made) only when the chain is. */
@@ -1127,6 +1137,7 @@ class CountedSegment implements Segment {
     readonly start: number,
     private readonly run: { readonly rules: readonly string[]; readonly deferred?: DeferredLines },
     readonly count: number,
+    readonly readWhole = false,
   ) {
     this.deferred = run.deferred;
   }
@@ -1141,6 +1152,16 @@ function addSegment(t: LazyTable, chain: string, seg: Segment): void {
   if (list === undefined) t.ruleLines.set(chain, seg);
   else if (Array.isArray(list)) list.push(seg);
   else t.ruleLines.set(chain, [list, seg]);
+}
+
+/**
+ * Whether a chain of these runs is worth indexing before it is parsed: it is long, and its writer does not say every
+ * packet reads all of it (kube-proxy's chain of a Service's endpoint picks: the index would list every line, each
+ * line's words read for it).
+ */
+function worthIndexing(segments: Segment | readonly Segment[] | undefined): boolean {
+  if (segments === undefined || (!isSegmentList(segments) && segments.readWhole)) return false;
+  return lineCount(segments) >= INDEX_MIN_RULES;
 }
 
 function lineCount(segments: Segment | readonly Segment[] | undefined): number {
@@ -1560,7 +1581,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
             },
           };
       made.set(c.name, chain);
-      if (lineCount(lt.ruleLines.get(c.name)) >= INDEX_MIN_RULES) offerIndexedRules(chain, () => indexedOf(c));
+      if (worthIndexing(lt.ruleLines.get(c.name))) offerIndexedRules(chain, () => indexedOf(c));
       return chain;
     };
     const builtinChains = builtins.map(make);
