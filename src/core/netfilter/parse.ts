@@ -1156,8 +1156,8 @@ function addSegment(t: LazyTable, chain: string, seg: Segment): void {
 
 /**
  * Whether a chain of these runs is worth indexing before it is parsed: it is long, and its writer does not say every
- * packet reads all of it (kube-proxy's chain of a Service's endpoint picks: the index would list every line, each
- * line's words read for it).
+ * packet reads all of it (kube-proxy's chain of a Service's endpoint picks, whose `-m statistic` lines no index reads:
+ * the offer of one read a line's words and fell back to the parse, for each Service a trace entered).
  */
 function worthIndexing(segments: Segment | readonly Segment[] | undefined): boolean {
   if (segments === undefined || (!isSegmentList(segments) && segments.readWhole)) return false;
