@@ -117,6 +117,11 @@ class Measured implements GeneratedRun {
   declAt = 0;
   /** Where its lines start, from the table's first rule line (set when the table is done). */
   runAt = 0;
+  /**
+   * Every packet that enters a Service chain reads all of its lines (endpoint picks and jumps: only the masquerade
+   * line names a destination), so its reader parses it whole instead of indexing it first (see ChainLayout).
+   */
+  readonly readWhole = true;
   /** Where its table's Service ports are written again (set when the table is done), and its text once made. */
   source: ((port: number) => TableText) | undefined = undefined;
   private lines: readonly string[] | undefined = undefined;
@@ -1325,6 +1330,7 @@ function skimmedLines(
           get rules() {
             return at()?.rules ?? NO_WORDS;
           },
+          readWhole: true,
         };
       }
       return kind(prefixOf(name)).get(name);

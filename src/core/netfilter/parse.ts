@@ -179,11 +179,11 @@ function shapeMark(kind: ShapeWord['kind'], length: number): string {
 }
 
 /**
- * The rule of `raw` made from its shape's template: the template's matches and spans (the same offsets), its chain,
- * text, jump target, addresses and DNAT destination from `raw`'s words; undefined when a word does not read as the
- * template's did (the line is then parsed).
+ * The rule of `raw` made from its shape's template, placed at `at` in `file` (as {@link placeRule} places a memo's
+ * rule): the template's matches and spans (the same offsets), its chain, text, jump target, addresses and DNAT
+ * destination from `raw`'s words; undefined when a word does not read as the template's did (the line is then parsed).
  */
-function reshaped(like: ShapeTemplate, raw: string, shape: LineShape): Rule | undefined {
+function reshaped(like: ShapeTemplate, raw: string, shape: LineShape, file: string, at: number): Rule | undefined {
   const t = like.rule;
   let chain = t.chain;
   let target = t.target;
@@ -204,7 +204,17 @@ function reshaped(like: ShapeTemplate, raw: string, shape: LineShape): Rule | un
       matches[like.matchOf[k]] = { kind: m.kind, prefix, negated: m.negated, span: m.span };
     }
   }
-  return { ...t, chain, text: raw, target, ...(matches ? { matches } : {}) };
+  // The template's own keys replaced in place: the rule's key order (its JSON) is the parsed rule's.
+  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
+    ...t,
+    chain,
+    text: raw,
+    span: { file, start: t.span.start + at, end: t.span.end + at },
+    target,
+    ...(matches ? { matches } : {}),
+  };
+  if (t.targetSpan) out.targetSpan = { file, start: t.targetSpan.start + at, end: t.targetSpan.end + at };
+  return out;
 }
 
 /**
@@ -218,7 +228,7 @@ function shapeTemplate(template: Rule, raw: string, shape: LineShape): ShapeTemp
   );
   if (matchOf.some((i, k) => shape.words[k].kind === 'address' && i < 0)) return undefined;
   const like = { rule: template, matchOf };
-  const again = reshaped(like, raw, shape);
+  const again = reshaped(like, raw, shape, MEMO_FILE, 0);
   return again && sameRule(again, template) ? like : undefined;
 }
 
@@ -774,11 +784,19 @@ export interface ChainLayout {
     readonly count?: number;
     readonly deferred?: DeferredLines;
   }[];
-  /** A chain found by name: where its declaration and its lines start, their count, and the lines (read last). */
-  find(
-    name: string,
-  ):
-    | { readonly declAt: number; readonly runAt: number; readonly count: number; readonly rules: readonly string[] }
+  /**
+   * A chain found by name: where its declaration and its lines start, their count, and the lines (read last).
+   * `readWhole`: every packet that enters the chain reads all of its lines (none of them is kept to one destination
+   * or port), so it is parsed whole when read rather than indexed line by line first (an index would list them all).
+   */
+  find(name: string):
+    | {
+        readonly declAt: number;
+        readonly runAt: number;
+        readonly count: number;
+        readonly rules: readonly string[];
+        readonly readWhole?: boolean;
+      }
     | undefined;
   /**
    * Whether {@link find} knows `name`, answered without making what it would give (KUBE-SERVICES is checked for its
@@ -1095,7 +1113,7 @@ class LaidOutRuleLines extends Map<string, Segment | Segment[]> {
     const own = super.get(chain);
     if (own !== undefined) return own;
     const c = this.layout.find(chain);
-    return c?.count ? new CountedSegment(this.base + c.runAt, c, c.count) : undefined;
+    return c?.count ? new CountedSegment(this.base + c.runAt, c, c.count, c.readWhole === true) : undefined;
   }
 }
 
@@ -1108,6 +1126,8 @@ interface Segment {
   readonly count?: number;
   /** With `count`: its lines one by one, before they are written (see {@link DeferredLines}). */
   readonly deferred?: DeferredLines;
+  /** Its writer says every packet reads all of its lines (see {@link ChainLayout.find}). */
+  readonly readWhole?: boolean;
 }
 
 /** A run placed by its count: its lines read from it (and so made) only when the chain is. */
@@ -1117,6 +1137,7 @@ class CountedSegment implements Segment {
     readonly start: number,
     private readonly run: { readonly rules: readonly string[]; readonly deferred?: DeferredLines },
     readonly count: number,
+    readonly readWhole = false,
   ) {
     this.deferred = run.deferred;
   }
@@ -1131,6 +1152,16 @@ function addSegment(t: LazyTable, chain: string, seg: Segment): void {
   if (list === undefined) t.ruleLines.set(chain, seg);
   else if (Array.isArray(list)) list.push(seg);
   else t.ruleLines.set(chain, [list, seg]);
+}
+
+/**
+ * Whether a chain of these runs is worth indexing before it is parsed: it is long, and its writer does not say every
+ * packet reads all of it (kube-proxy's chain of a Service's endpoint picks, whose `-m statistic` lines no index reads:
+ * the offer of one read a line's words and fell back to the parse, for each Service a trace entered).
+ */
+function worthIndexing(segments: Segment | readonly Segment[] | undefined): boolean {
+  if (segments === undefined || (!isSegmentList(segments) && segments.readWhole)) return false;
+  return lineCount(segments) >= INDEX_MIN_RULES;
 }
 
 function lineCount(segments: Segment | readonly Segment[] | undefined): number {
@@ -1393,11 +1424,12 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
       }
       const shape = lineShape(raw);
       const sameShape = shape && shape.words[0]?.word === c.name ? shapes.get(shape.key) : undefined;
-      const fromShape = sameShape && shape ? reshaped(sameShape, raw, shape) : undefined;
+      // Made where it goes, and not kept by its text: a line of a shape differs from the others in a name or an
+      // address, which (kube-proxy's endpoint lines) no other chain of the ruleset repeats.
+      const fromShape = sameShape && shape ? reshaped(sameShape, raw, shape, file, lineStart) : undefined;
       if (fromShape) {
         work.ruleObjects++;
-        known.set(raw, { rule: fromShape, at: 0 });
-        list.push(placeRule(fromShape, file, lineStart));
+        list.push(fromShape);
         return;
       }
       const before = problems.length;
@@ -1549,7 +1581,7 @@ function lazyRuleset(tables: ReadonlyMap<TableName, LazyTable>, file: string, me
             },
           };
       made.set(c.name, chain);
-      if (lineCount(lt.ruleLines.get(c.name)) >= INDEX_MIN_RULES) offerIndexedRules(chain, () => indexedOf(c));
+      if (worthIndexing(lt.ruleLines.get(c.name))) offerIndexedRules(chain, () => indexedOf(c));
       return chain;
     };
     const builtinChains = builtins.map(make);

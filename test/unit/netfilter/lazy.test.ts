@@ -133,6 +133,45 @@ describe('iptables rules parsed chain by chain as they are read', () => {
     assert.ok((memo.shapes.get('nat')?.size ?? 0) > 0, 'the memo keeps the shapes it read');
   });
 
+  it("makes a line's rule from its shape as the parse writes it, key by key (a trace's JSON)", () => {
+    // A rule made from a shape is made where it goes: its JSON, keys in order, is the eager parse's, and it is not
+    // kept by its text in the memo (no other chain has the line).
+    const sep = (n: number): string[] => {
+      const chain = `KUBE-SEP-${String(n).padStart(16, 'A')}`;
+      return [
+        `-A ${chain} -s 10.1.0.${n} -j KUBE-MARK-MASQ`,
+        `-A ${chain} -m tcp -p tcp -j DNAT --to-destination 10.1.0.${n}:8080`,
+      ];
+    };
+    const ns = [11, 12, 13, 14];
+    const lines = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+      ...ns.map((n) => `:KUBE-SEP-${String(n).padStart(16, 'A')} - [0:0]`),
+      '-A PREROUTING -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+      ...ns.map((n, i) =>
+        i < ns.length - 1
+          ? `-A KUBE-SVC-AAAAAAAAAAAAAAAA -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-${String(n).padStart(16, 'A')}`
+          : `-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-${String(n).padStart(16, 'A')}`,
+      ),
+      ...ns.flatMap(sep),
+      'COMMIT',
+      '',
+    ];
+    const memo = newParseMemo();
+    const lazy = parseIptablesLinesLazily(lines, 'f', memo)!;
+    const eager = parseIptablesLines(lines, 'f', newParseMemo());
+    const json = (r: typeof lazy): string[] =>
+      (r.ruleset.tables.nat?.chains ?? []).flatMap((c) =>
+        c.rules.map((rule) => JSON.stringify(rule, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))),
+      );
+    assert.deepEqual(json(lazy), json(eager));
+    // Parsed in full and kept: the first line of each of the 5 shapes; the 8 others come from the shapes.
+    assert.ok((memo.rules.get('nat')?.size ?? 0) <= 5, `${memo.rules.get('nat')?.size} lines kept`);
+  });
+
   it('takes from a shape only the words that are whole IPv4 addresses, as the parse reads them', () => {
     // Words that look almost like addresses (a fourth digit in a group, three groups, a port of six digits, a prefix
     // length) are part of a line's shape, not left out of it: each of these lines reads as parsed, after one of the

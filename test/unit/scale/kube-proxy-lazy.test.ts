@@ -4,7 +4,7 @@ import type { Topology } from '../../../src/core/model/types';
 import { buildNodeRules, newRulesMemo, placeRulesSpan } from '../../../src/core/dataplane/node-rules';
 import { kubeProxyWork } from '../../../src/core/kubeproxy/generate';
 import { lazyParseWork } from '../../../src/core/netfilter/parse';
-import { chainsOf } from '../../../src/core/netfilter/chains';
+import { chainsOf, indexedRulesOf, INDEX_MIN_RULES } from '../../../src/core/netfilter/chains';
 import { netpathCluster } from '../../../bench/cluster';
 import { RULES } from '../../../src/core/rules';
 import { indexRanges } from '../../../src/core/rules/ranges';
@@ -64,6 +64,29 @@ describe("kube-proxy's Service chains are written out only when read", () => {
     // Service chains.
     assert.ok(lazyParseWork.chainObjects > 0, 'chains were looked up');
     assert.ok(lazyParseWork.chainObjects <= CHAINS_MET, `${lazyParseWork.chainObjects} chain objects made`);
+  });
+
+  it("a Service's chain of endpoint picks is parsed whole when read, KUBE-SERVICES indexed first", () => {
+    // 30 Services of 24 endpoints: each KUBE-SVC- chain has a line per endpoint (and the masquerade line), long enough
+    // for an index, but every packet that enters it reads them all.
+    const a = analyse([{ path: 'c.yaml', text: netpathCluster({ name: 'whole', nodes: 4, pods: 720, services: 30 }) }]);
+    const t = a.topology;
+    const rules = buildNodeRules(t, t.nodes[0], {}, newRulesMemo());
+    const nat = rules.ruleset.tables.nat;
+    assert.ok(nat);
+    const chains = chainsOf(nat);
+    const services = chains.get('KUBE-SERVICES');
+    assert.ok(services && indexedRulesOf(services), 'KUBE-SERVICES is indexed before it is parsed');
+    const svc = nat.chains.filter((c) => c.name.startsWith('KUBE-SVC-'));
+    assert.equal(svc.length, 30);
+    for (const c of svc) {
+      assert.equal(indexedRulesOf(c), undefined, c.name);
+      assert.ok(c.rules.length >= INDEX_MIN_RULES, `${c.name}: ${c.rules.length} rules`);
+    }
+    // Traced all the same: every endpoint's path is delivered.
+    const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, compileDataPlane(t));
+    assert.equal(out.result?.paths.length, 24);
+    assert.ok(out.result?.paths.every((p) => p.disposition === 'delivered'));
   });
 
   it('a first trace records the declarations of the chains it looks up, not of every Service chain', () => {
