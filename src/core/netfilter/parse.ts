@@ -205,16 +205,7 @@ function reshaped(like: ShapeTemplate, raw: string, shape: LineShape, file: stri
     }
   }
   // The template's own keys replaced in place: the rule's key order (its JSON) is the parsed rule's.
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
-    ...t,
-    chain,
-    text: raw,
-    span: { file, start: t.span.start + at, end: t.span.end + at },
-    target,
-    ...(matches ? { matches } : {}),
-  };
-  if (t.targetSpan) out.targetSpan = { file, start: t.targetSpan.start + at, end: t.targetSpan.end + at };
-  return out;
+  return withSpansMoved({ ...t, chain, text: raw, target, ...(matches ? { matches } : {}) }, file, at);
 }
 
 /**
@@ -496,11 +487,17 @@ export const MEMO_FILE = 'netpath:line';
 /** A memo's rule placed at `at` in `file`: its own span and target span moved there, its matches shared. */
 function placeRule(r: Rule, file: string, at: number): Rule {
   work.ruleObjects++;
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
-    ...r,
-    span: { file, start: r.span.start + at, end: r.span.end + at },
-  };
-  if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + at, end: r.targetSpan.end + at };
+  return withSpansMoved({ ...r }, file, at);
+}
+
+/**
+ * `out` (a rule's copy) with its span and target span moved by `delta` into `file`, in place (the keys keep their
+ * order); its matches' spans are left as they are.
+ */
+function withSpansMoved(out: { -readonly [K in keyof Rule]: Rule[K] }, file: string, delta: number): Rule {
+  out.span = { file, start: out.span.start + delta, end: out.span.end + delta };
+  const ts = out.targetSpan;
+  if (ts) out.targetSpan = { file, start: ts.start + delta, end: ts.end + delta };
   return out;
 }
 
@@ -512,13 +509,7 @@ function moveRule(r: Rule, file: string, delta: number): Rule {
     const m = r.matches[i];
     matches[i] = { ...m, span: { file, start: m.span.start + delta, end: m.span.end + delta } };
   }
-  const out: { -readonly [K in keyof Rule]: Rule[K] } = {
-    ...r,
-    span: { file, start: r.span.start + delta, end: r.span.end + delta },
-    matches,
-  };
-  if (r.targetSpan) out.targetSpan = { file, start: r.targetSpan.start + delta, end: r.targetSpan.end + delta };
-  return out;
+  return withSpansMoved({ ...r, matches }, file, delta);
 }
 
 /** Parses one command line into its table; returns the rule when it was a clean `-A` (for the memo). */
