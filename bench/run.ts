@@ -14,7 +14,7 @@ import { benchTopology, type BenchSize } from './topology';
 import { buildTopology } from '../src/core/model/build';
 import { Reachability } from '../src/core/policy/reach';
 import { policyBenchFiles } from './policy-topology';
-import { runScale, WARM, WARM_POOL_SIZED, type ScaleRow } from './scale';
+import { PHASE_RUNS, runScale, WARM, WARM_POOL_SIZED, WARM_RANGE, type ScaleRow } from './scale';
 import { runEditorBench, EDITOR_TARGETS } from './editor-run';
 
 const SIZES: readonly BenchSize[] = [
@@ -198,6 +198,18 @@ const SCALE_TARGETS: readonly ScaleTarget[] = [
   },
 ];
 
+/** The phase child's wait for a core over the nine warm traces (bench/scale-child.ts; Linux only). */
+const WAITED = 'trace (warm, 9 traces) waited for a core';
+
+/** A warm-trace median with the fastest and slowest runs' beside it, e.g. `4.1 (3.4-6.0)`. */
+function warmWithRange(r: ScaleRow, key: string): string {
+  const m = r.phases[key];
+  if (m === undefined) return '-';
+  const lo = r.phases[`${key}${WARM_RANGE.fastest}`];
+  const hi = r.phases[`${key}${WARM_RANGE.slowest}`];
+  return lo === undefined || hi === undefined ? m.toFixed(1) : `${m.toFixed(1)} (${lo.toFixed(1)}-${hi.toFixed(1)})`;
+}
+
 function scaleTable(rows: readonly ScaleRow[]): string {
   const f0 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
   const top = (r: ScaleRow): string =>
@@ -222,9 +234,10 @@ function scaleTable(rows: readonly ScaleRow[]): string {
       'data plane',
       'first trace',
       'first trace CPU',
-      'warm trace',
+      'warm trace (runs)',
       'warm trace CPU',
-      'warm trace, V8 pool = cores',
+      'waited for a core',
+      'warm trace, V8 pool = cores (runs)',
       'slowest rules (ms)',
     ],
     ...rows.map((r) => [
@@ -241,9 +254,10 @@ function scaleTable(rows: readonly ScaleRow[]): string {
       f0(r.phases['data plane']),
       f0(r.phases[FIRST]),
       f0(r.phases[`${FIRST} CPU`]),
-      r.phases[WARM] === undefined ? '-' : r.phases[WARM].toFixed(1),
+      warmWithRange(r, WARM),
       r.phases[`${WARM} CPU`] === undefined ? '-' : r.phases[`${WARM} CPU`].toFixed(1),
-      r.phases[WARM_POOL_SIZED] === undefined ? '-' : r.phases[WARM_POOL_SIZED].toFixed(1),
+      f0(r.phases[WAITED]),
+      warmWithRange(r, WARM_POOL_SIZED),
       top(r),
     ]),
   ]);
@@ -271,7 +285,13 @@ function main(): number {
   );
   console.log('\nScale (each measurement in its own process; lint = netpath lint --format json):');
   const scale = runScale((line) => console.log(line));
-  if (scale.length) console.log(`\n${scaleTable(scale)}`);
+  if (scale.length) {
+    console.log(`\n${scaleTable(scale)}`);
+    console.log(
+      `\nNetPath format: each phase the median of ${PHASE_RUNS} runs of its child, the warm trace's fastest and slowest` +
+        ' runs in brackets; "waited for a core": ms the trace waited in the run queue over the nine warm traces.',
+    );
+  }
   const editor = runEditorBench((line) => console.log(line));
   console.log('\nTargets (median):');
   let failed = 0;
