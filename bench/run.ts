@@ -14,8 +14,9 @@ import { benchTopology, type BenchSize } from './topology';
 import { buildTopology } from '../src/core/model/build';
 import { Reachability } from '../src/core/policy/reach';
 import { policyBenchFiles } from './policy-topology';
-import { PHASE_RUNS, runScale, WARM, WARM_POOL_SIZED, WARM_RANGE, type ScaleRow } from './scale';
+import { phaseRuns, runScale, WARM, WARM_POOL_SIZED, WARM_RANGE, type ScaleRow } from './scale';
 import { runEditorBench, EDITOR_TARGETS } from './editor-run';
+import { median, quantile } from './stats';
 
 const SIZES: readonly BenchSize[] = [
   { name: 'small', nodes: 10, pods: 300, services: 50 },
@@ -28,12 +29,6 @@ interface Row {
   readonly size: string;
   readonly what: string;
   readonly times: number[];
-}
-
-const median = (xs: readonly number[]): number => quantile(xs, 0.5);
-function quantile(xs: readonly number[], q: number): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
 }
 
 function time<T>(f: () => T): [T, number] {
@@ -272,6 +267,8 @@ function commit(): string {
 }
 
 function main(): number {
+  // Settings first: a bad one is said before minutes of measuring, not after.
+  const phaseRunCount = phaseRuns();
   const all: Row[] = [];
   for (const size of SIZES) all.push(...measure(size, RUNS));
   all.push(...measurePolicies(Math.min(RUNS, 3)));
@@ -288,7 +285,7 @@ function main(): number {
   if (scale.length) {
     console.log(`\n${scaleTable(scale)}`);
     console.log(
-      `\nNetPath format: each phase the median of ${PHASE_RUNS} runs of its child, the warm trace's fastest and slowest` +
+      `\nNetPath format: each phase the median of ${phaseRunCount} runs of its child, the warm trace's fastest and slowest` +
         ' runs in brackets; "waited for a core": ms the trace waited in the run queue over the nine warm traces.',
     );
   }
@@ -353,4 +350,10 @@ function main(): number {
   return failed ? 1 : 0;
 }
 
-process.exitCode = main();
+try {
+  process.exitCode = main();
+} catch (err) {
+  // A bad setting (e.g. BENCH_PHASE_RUNS) is one line, not a stack.
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+}

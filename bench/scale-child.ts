@@ -102,8 +102,8 @@ async function main(): Promise<void> {
       );
       const warm: number[] = [];
       const warmCpu: number[] = [];
-      const c0 = cpuMs();
-      const s0 = schedMs();
+      const cpuBefore = cpuMs();
+      const schedBefore = schedMs();
       for (let i = 0; i < 9; i++) {
         const p = t.pods[(i * 7919) % t.pods.length].id;
         const s = t.services[(i * 104729) % t.services.length].name;
@@ -113,14 +113,17 @@ async function main(): Promise<void> {
         warm.push(performance.now() - t0);
         warmCpu.push(cpuMs() - c0);
       }
-      const s1 = schedMs();
+      const schedAfter = schedMs();
       out['trace (warm, median of 9)'] = warm.sort((a, b) => a - b)[4];
       out['trace (warm, median of 9) CPU'] = warmCpu.sort((a, b) => a - b)[4];
-      if (s0 && s1) {
+      if (schedBefore && schedAfter) {
         // Over the nine traces: how long the trace's thread waited for a core, and how much CPU the process's other
         // threads (V8's optimising compiler and collector helpers: nothing else runs) took meanwhile.
-        out['trace (warm, 9 traces) waited for a core'] = s1.wait - s0.wait;
-        out['trace (warm, 9 traces) other threads CPU'] = Math.max(0, cpuMs() - c0 - (s1.run - s0.run));
+        out['trace (warm, 9 traces) waited for a core'] = schedAfter.wait - schedBefore.wait;
+        out['trace (warm, 9 traces) other threads CPU'] = Math.max(
+          0,
+          cpuMs() - cpuBefore - (schedAfter.run - schedBefore.run),
+        );
       }
     }
     // For the record, not a target: the first trace on a model nothing has read (parsed and built again outside the

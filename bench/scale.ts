@@ -13,6 +13,7 @@ import { buildSync } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './stats';
 import { kubernetesList, netpathCluster, netpathNftablesCluster, SCALE_SIZES, type ClusterSize } from './cluster';
 
 export interface ScaleRow {
@@ -103,7 +104,14 @@ export const WARM_POOL_SIZED = 'trace (warm, median of 9), V8 pool sized to the 
  * trace waited for a core). Each figure of the row is the median of the runs; the warm trace's fastest and slowest
  * runs are kept beside it (WARM_RANGE).
  */
-export const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 5);
+export function phaseRuns(): number {
+  const given = process.env.BENCH_PHASE_RUNS;
+  if (given === undefined) return 5;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`BENCH_PHASE_RUNS must be a whole number of 1 or more, not "${given}"`);
+  return n;
+}
 
 /** Suffixes of the warm trace's fastest and slowest run medians, when the phase child ran more than once. */
 export const WARM_RANGE = { fastest: ', fastest run', slowest: ', slowest run' } as const;
@@ -115,11 +123,11 @@ function medianRun(
   runs: number,
   nodeOptions: readonly string[] = [],
 ): Record<string, number> {
-  const all = Array.from({ length: Math.max(1, runs) }, () => child(bundle, 'phases', file, nodeOptions));
+  const all = Array.from({ length: runs }, () => child(bundle, 'phases', file, nodeOptions));
   const out: Record<string, number> = {};
   for (const key of Object.keys(all[0])) {
     const values = all.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
-    if (values.length) out[key] = medianOf(values);
+    if (values.length) out[key] = median(values);
   }
   const warm = all.map((r) => r[WARM]).filter((v): v is number => typeof v === 'number');
   if (all.length > 1 && warm.length) {
@@ -127,13 +135,6 @@ function medianRun(
     out[`${WARM}${WARM_RANGE.slowest}`] = Math.max(...warm);
   }
   return out;
-}
-
-/** The median (the mean of the middle two for an even count). */
-function medianOf(xs: readonly number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export function selectedSizes(): ClusterSize[] {
@@ -145,6 +146,7 @@ export function selectedSizes(): ClusterSize[] {
 }
 
 export function runScale(log: (line: string) => void): ScaleRow[] {
+  const phaseRunCount = phaseRuns();
   const dir = join(tmpdir(), `netpath-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const bundle = bundleChild(dir);
@@ -160,8 +162,8 @@ export function runScale(log: (line: string) => void): ScaleRow[] {
       log(`  ${size.name} nodes, ${format}: ${(text.length / 1e6).toFixed(1)} MB …`);
       const js = child(bundle, 'js-yaml', file);
       const lint = child(bundle, 'lint', file);
-      // The trace targets are judged on the NetPath format: its phase child runs PHASE_RUNS times (see there).
-      const runs = format === 'netpath' ? PHASE_RUNS : 1;
+      // The trace targets are judged on the NetPath format: its phase child runs phaseRuns() times (see there).
+      const runs = format === 'netpath' ? phaseRunCount : 1;
       const phases = medianRun(bundle, file, runs);
       if (format === 'netpath') {
         // The warm traces again with V8's background threads as many as the cores (see WARM_POOL_SIZED).
