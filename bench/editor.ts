@@ -17,7 +17,7 @@
  * The first change after a pause is analysed at once; a change within a burst of keys waits for the typing to pause
  * (as long as the last analysis took, at most 300 ms): see Analyses.schedule.
  *
- * Each edit/undo is timed 3 times (median). Prints one JSON object on its last stdout line; the extension's own
+ * Each edit/undo is timed EDIT_ROUNDS times (median). Prints one JSON object on its last stdout line; the extension's own
  * account of each analysis (its NetPath log: reading, worker, publishing) goes to stderr, to say where the time went.
  *
  *   node scripts/package.mjs && node --import tsx bench/editor.ts [--vsix netpath-x.y.z.vsix] [--sizes 300-pods,…]
@@ -49,6 +49,12 @@ const EDITOR_SIZES: readonly ClusterSize[] = [
 const sizesArg = process.argv.indexOf('--sizes');
 const sizes =
   sizesArg > 0 ? EDITOR_SIZES.filter((s) => process.argv[sizesArg + 1].split(',').includes(s.name)) : EDITOR_SIZES;
+
+/**
+ * Edits and undos timed per file, medians: one key's trip through code-server swings by tens of ms on a 2-core machine
+ * (the floor's single keys went from 33 to 84 ms in one run), so three said little.
+ */
+const EDIT_ROUNDS = 7;
 
 /** How long a measured change may take before the bench gives up on it (a 15,000-pod file took 11.5 s before). */
 const CHANGE_TIMEOUT = 120_000;
@@ -97,7 +103,7 @@ function writeCluster(dir: string, size: ClusterSize, k: number): Written {
 
 const median = (xs: readonly number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(wb: Workbench, w: Written): Promise<Record<string, number>> {
+async function measure(wb: Workbench, w: Written, stateDir: string): Promise<Record<string, number>> {
   const name = path.basename(w.file);
   const duplicateRow = wb.problems(`${w.duplicate} is used by`).first();
   const t0 = performance.now();
@@ -107,7 +113,11 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
   const open = performance.now() - t0;
   // Back to the editor, on the duplicated value's last character.
   await wb.runCommand('View: Focus Active Editor Group');
+  await recordKeys(wb);
   const timed = await editAndUndo(wb, w, name, duplicateRow);
+  // Where the time of each edit and undo went: the trip to the extension host, NetPath's analysis up to its model
+  // stage's diagnostics, and the trip back to the squiggles (the floor's two trips, below, are the same kind).
+  const split = trips(w, await recordedKeys(wb), timed.doneAt, modelStages(stateDir));
   const on = await typing(wb);
   await wb.runCommand('File: Revert File');
   // The same keys with NetPath off (the folder's settings): what typing costs without it, on this machine now.
@@ -126,6 +136,10 @@ async function measure(wb: Workbench, w: Written): Promise<Record<string, number
     undo: timed.panel.undo,
     'edit (editor)': timed.editor.edit,
     'undo (editor)': timed.editor.undo,
+    'key to extension host': split.to,
+    'edit (extension: change to diagnostics)': split.inside.edit,
+    'undo (extension: change to diagnostics)': split.inside.undo,
+    'extension host to squiggles': split.back,
     typing: on.median,
     'typing worst': on.worst,
     'typing off': off.median,
@@ -145,48 +159,83 @@ async function measureFloor(wb: Workbench, w: Written, stateDir: string): Promis
   await goToLine(wb, w.line);
   if (!(await squigglesWithin(wb, CHANGE_TIMEOUT)))
     throw new Error(`the floor probe drew no squiggle in ${floorName}: is bench/editor-floor installed?`);
-  // The page's key presses on the machine's clock, to set beside the probe's log (see floorTrips).
-  await wb.page.evaluate(() => {
-    const page = window as unknown as { benchKeys: [string, boolean, number][] };
-    page.benchKeys = [];
-    window.addEventListener('keydown', (e) => page.benchKeys.push([e.key, e.ctrlKey, Date.now()]), true);
-  });
+  await recordKeys(wb);
   const floor = await editAndUndo(wb, w, floorName);
-  const keys = await wb.page.evaluate(
-    () => (window as unknown as { benchKeys: [string, boolean, number][] }).benchKeys,
-  );
+  const split = trips(w, await recordedKeys(wb), floor.doneAt, probeLog(stateDir));
   await wb.runCommand('File: Revert File');
   await wb.runCommand('View: Close All Editors');
   return {
     'edit (editor), floor': floor.editor.edit,
     'undo (editor), floor': floor.editor.undo,
-    ...floorTrips(w, keys, floor.doneAt, probeLog(stateDir)),
+    'floor: key to extension host': split.to,
+    'floor: extension host to squiggles': split.back,
   };
 }
 
+/** Starts recording the page's key presses on the machine's clock, to set beside the extensions' logs (see trips). */
+async function recordKeys(wb: Workbench): Promise<void> {
+  await wb.page.evaluate(() => {
+    const page = window as unknown as { benchKeys?: [string, boolean, number][] };
+    // Once per page: the listener stays, the list starts again.
+    if (!page.benchKeys)
+      window.addEventListener('keydown', (e) => page.benchKeys?.push([e.key, e.ctrlKey, Date.now()]), true);
+    page.benchKeys = [];
+  });
+}
+
+/** The key presses recorded since recordKeys: key, Ctrl held, when (ms since the epoch). */
+function recordedKeys(wb: Workbench): Promise<[string, boolean, number][]> {
+  return wb.page.evaluate(() => (window as unknown as { benchKeys?: [string, boolean, number][] }).benchKeys ?? []);
+}
+
 /**
- * Where the floor's time goes, median of its edits and undos: from the key's keydown in the page until the probe's
- * change event (the workbench handling the key, then the trip to the extension host), and from the probe's squiggles
- * set until the bench saw them drawn (the trip back, the markers and the frame). NaN when a key or a change is
- * missing from the logs.
+ * Where the time of the edits and undos went, each leg the median over them: `to`, from the key's keydown in the page
+ * until the extension heard of the change (the workbench handling the key, then the trip to the extension host);
+ * `inside`, from then until the extension set the diagnostics (NetPath's analysis up to its model stage; about 0 for
+ * the floor probe), for the edits and the undos apart; `back`, from then until the bench saw the squiggles change (the
+ * trip back, the markers and the frame). NaN when a key or a change is missing from the logs. The clocks agree to a
+ * millisecond or two: the page's Date.now and the extension host's are the same machine's, and the log's timestamps
+ * have milliseconds.
  */
-function floorTrips(
+function trips(
   w: Written,
   keys: readonly (readonly [string, boolean, number])[],
   doneAt: { readonly edit: readonly number[]; readonly undo: readonly number[] },
   changes: readonly { readonly arrived: number; readonly set: number }[],
-): Record<string, number> {
+): { to: number; inside: { edit: number; undo: number }; back: number } {
   const to: number[] = [];
   const back: number[] = [];
-  const split = (done: number, isKey: (key: string, ctrl: boolean) => boolean): void => {
+  const inside = { edit: [] as number[], undo: [] as number[] };
+  const split = (done: number, kind: 'edit' | 'undo', isKey: (key: string, ctrl: boolean) => boolean): void => {
     const key = keys.filter(([k, ctrl, t]) => isKey(k, ctrl) && t <= done).at(-1);
-    const change = key && changes.find((c) => c.arrived >= key[2] && c.set <= done);
-    to.push(key && change ? change.arrived - key[2] : Number.NaN);
-    back.push(change ? done - change.set : Number.NaN);
+    // A log's milliseconds are whole: a change logged as arriving a millisecond before the key is that key's.
+    const change = key && changes.find((c) => c.arrived >= key[2] - 2 && c.set <= done + 2);
+    to.push(key && change ? Math.max(0, change.arrived - key[2]) : Number.NaN);
+    inside[kind].push(change ? change.set - change.arrived : Number.NaN);
+    back.push(change ? Math.max(0, done - change.set) : Number.NaN);
   };
-  for (const done of doneAt.edit) split(done, (k, ctrl) => k === w.originalChar && !ctrl);
-  for (const done of doneAt.undo) split(done, (k, ctrl) => k.toLowerCase() === 'z' && ctrl);
-  return { 'floor: key to extension host': median(to), 'floor: extension host to squiggles': median(back) };
+  for (const done of doneAt.edit) split(done, 'edit', (k, ctrl) => k === w.originalChar && !ctrl);
+  for (const done of doneAt.undo) split(done, 'undo', (k, ctrl) => k.toLowerCase() === 'z' && ctrl);
+  return { to: median(to), inside: { edit: median(inside.edit), undo: median(inside.undo) }, back: median(back) };
+}
+
+/**
+ * NetPath's analyses as its log tells them (src/vscode/analyses.ts): when the change arrived at the extension host and
+ * when the model stage's diagnostics were set, on the machine's clock. The log line is written when the analysis ends;
+ * it says how long it took, how long after the last change it started and when the model stage was published.
+ */
+function modelStages(dir: string): { arrived: number; set: number }[] {
+  return analysisLog(dir).flatMap((l) => {
+    const m =
+      /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[info\] analysed .* in (\d+) ms .*model stage published (\d+) ms after the start, started (\d+) ms after the last change/.exec(
+        l,
+      );
+    if (!m) return [];
+    // The log's time is local, as Date reads a date and time without a zone.
+    const start = new Date(`${m[1]}T${m[2]}`).getTime() - Number(m[3]);
+    const arrived = start - Number(m[5]);
+    return Number.isFinite(arrived) ? [{ arrived, set: start + Number(m[4]) }] : [];
+  });
 }
 
 /** The floor probe's log: when each change arrived at the extension host and when its squiggles were set. */
@@ -203,7 +252,7 @@ interface EditTimes {
 }
 
 /**
- * Three times: types the character that ends the duplicate (one edit) and times it until the squiggles are gone, then
+ * EDIT_ROUNDS times: types the character that ends the duplicate (one edit) and times it until the squiggles are gone, then
  * Ctrl+Z until they are back; medians. With `problemRow`, also until the row leaves and comes back to the Problems
  * panel (`panel`). The editor must be focused on `name`.
  */
@@ -224,7 +273,7 @@ async function editAndUndo(
           .waitFor({ state: shown ? 'visible' : 'detached', timeout: CHANGE_TIMEOUT })
           .then(() => performance.now() - t)
       : Promise.resolve(Number.NaN);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < EDIT_ROUNDS; i++) {
     await goToLine(wb, w.line);
     await wb.page.keyboard.press('End');
     // Select the character that makes it a duplicate; typing the original's over it is one edit (one undo).
@@ -407,7 +456,7 @@ async function main(): Promise<void> {
     wb = await Workbench.open(cs.folderUrl(dir), shots);
     await recordLongTasks(wb);
     for (const { size, w } of written) {
-      const r = await measure(wb, w);
+      const r = await measure(wb, w, state.dir);
       Object.assign(
         r,
         await measureTopologyView(wb, path.basename(w.file), `${w.duplicate} is used by`, () =>
