@@ -46,7 +46,7 @@ async function topologyFrame(wb: Workbench): Promise<Frame | undefined> {
 /**
  * The webview's own account of its part (src/webview/topology/main.ts, `data-timings` on #graph-holder, ms on the
  * page's clock): from asking the host for its data until the message arrived (the host's analysis, summary and
- * sending), checking and decoding it, building the graph, the layout in the worker, and drawing it.
+ * sending), checking it, decoding it and building the page and the graph, the layout in the worker, and drawing it.
  */
 function parseTimings(attribute: string | null): Record<string, number> {
   let t: Record<string, unknown>;

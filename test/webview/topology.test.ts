@@ -342,6 +342,36 @@ suite('topology view', () => {
     }
   });
 
+  test('the last of the host messages that came together is what the view shows (the page is drawn a task later)', async () => {
+    const v = await h.open(STATE);
+    try {
+      // Posted in one go, before the page can run a task in between: the topology's page is drawn in the next task,
+      // and must not be drawn over the error that came after it.
+      const first = topologyMessage('pod-to-service');
+      const second = topologyMessageOf({ ...topologySummary('pod-to-service'), name: 'the second topology' });
+      const error: HostMessage = { type: 'error', message: 'NetPath could not analyse topology.yaml' };
+      const postAll = (messages: readonly HostMessage[]) =>
+        v.page.evaluate((ms) => {
+          for (const m of ms)
+            (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(m, '*');
+        }, messages as unknown[]);
+      await postAll([first, error]);
+      await v.page.locator('.error[role="alert"], #graph-holder[data-ready]').first().waitFor();
+      // Long enough for a deferred page and its graph to have been drawn, were they still coming.
+      await v.page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+      assert.equal(await v.page.locator('#graph-holder').count(), 0, 'the topology was drawn over the later error');
+      assert.equal(await v.page.locator('#view-title').innerText(), 'Topology');
+      assert.match(await v.page.locator('.error[role="alert"]').innerText(), /could not analyse topology\.yaml/);
+
+      // Two topologies together: the second is drawn.
+      await postAll([first, second]);
+      await v.page.locator('#graph-holder[data-ready]').waitFor();
+      assert.equal(await v.page.locator('#view-title').innerText(), 'the second topology');
+    } finally {
+      await v.close();
+    }
+  });
+
   test('a 100-node, 3,000-pod cluster opens fitted, in readable collapsed groups, in order, and stays responsive', async () => {
     const v = await h.open(STATE);
     try {
