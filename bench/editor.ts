@@ -18,8 +18,9 @@
  * The first change after a pause is analysed at once; a change within a burst of keys waits for the typing to pause
  * (as long as the last analysis took, at most 300 ms): see Analyses.schedule.
  *
- * Each edit/undo is timed EDIT_ROUNDS times (median). Prints one JSON object on its last stdout line; the extension's own
- * account of each analysis (its NetPath log: reading, worker, publishing) goes to stderr, to say where the time went.
+ * Each edit/undo is timed EDIT_ROUNDS times (median). Prints one JSON object on its last stdout line; the extension's
+ * own account of each analysis (its NetPath log: reading, worker, publishing) goes to stderr, to say where the time
+ * went.
  *
  *   node scripts/package.mjs && node --import tsx bench/editor.ts [--vsix netpath-x.y.z.vsix] [--sizes 300-pods,…]
  *
@@ -203,9 +204,8 @@ function recordedKeys(wb: Workbench): Promise<[string, boolean, number][]> {
  * until the extension heard of the change (the workbench handling the key, then the trip to the extension host);
  * `inside`, from then until the extension set the diagnostics (NetPath's analysis up to its model stage; about 0 for
  * the floor probe), for the edits and the undos apart; `back`, from then until the bench saw the squiggles change (the
- * trip back, the markers and the frame). NaN when a key or a change is missing from the logs. The clocks agree to a
- * millisecond or two: the page's Date.now and the extension host's are the same machine's, and the log's timestamps
- * have milliseconds.
+ * trip back, the markers and the frame). The clocks agree to a millisecond or two: the page's Date.now and the
+ * extension host's are the same machine's, and the log's timestamps have milliseconds.
  */
 function trips(
   w: Written,
@@ -226,7 +226,12 @@ function trips(
   };
   for (const done of doneAt.edit) split(done, 'edit', (k, ctrl) => k === w.originalChar && !ctrl);
   for (const done of doneAt.undo) split(done, 'undo', (k, ctrl) => k.toLowerCase() === 'z' && ctrl);
-  return { to: median(to), inside: { edit: median(inside.edit), undo: median(inside.undo) }, back: median(back) };
+  // A key whose change the logs do not show is left out of its leg's median (NaN when none is left).
+  const leg = (xs: readonly number[]): number => {
+    const known = xs.filter(Number.isFinite);
+    return known.length ? median(known) : Number.NaN;
+  };
+  return { to: leg(to), inside: { edit: leg(inside.edit), undo: leg(inside.undo) }, back: leg(back) };
 }
 
 /**
@@ -262,9 +267,9 @@ interface EditTimes {
 }
 
 /**
- * EDIT_ROUNDS times: types the character that ends the duplicate (one edit) and times it until the squiggles are gone, then
- * Ctrl+Z until they are back; medians. With `problemRow`, also until the row leaves and comes back to the Problems
- * panel (`panel`). The editor must be focused on `name`.
+ * EDIT_ROUNDS times: types the character that ends the duplicate (one edit) and times it until the squiggles are
+ * gone, then Ctrl+Z until they are back; medians. With `problemRow`, also until the row leaves and comes back to
+ * the Problems panel (`panel`). The editor must be focused on `name`.
  */
 async function editAndUndo(
   wb: Workbench,

@@ -654,7 +654,9 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') closeMenu();
 });
 
-/** The topologies and errors the host sent so far: a topology drawn a task after it came is not drawn over a later one. */
+/**
+ * The topologies and errors the host sent so far: a topology drawn tasks after it came is not drawn over a later one.
+ */
 let pagesSent = 0;
 
 onHostMessage(
