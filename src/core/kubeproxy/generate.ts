@@ -24,6 +24,7 @@ import {
 import {
   chainHash,
   chainHashInput,
+  chainNameOfOrderKey,
   chainNameOrderKey,
   chainOrderKey,
   endpointString,
@@ -81,11 +82,17 @@ interface Endpoint {
   readonly node?: string;
 }
 
+/**
+ * The KUBE-SEP- chain name of one of a Service port's endpoints (`ip:port`) when it is known without hashing it (a
+ * skimmed table's order keys hold every name: see {@link chainNameOfOrderKey}); undefined for one it does not know.
+ */
+type KnownEndpointChain = (endpoint: string) => string | undefined;
+
 /** An endpoint's KUBE-SEP- chain, named once (the endpoint objects are shared by every node of a memo). */
-function sepChainOf(ep: Endpoint, spn: string, protocol: string): string {
+function sepChainOf(ep: Endpoint, spn: string, protocol: string, known?: KnownEndpointChain): string {
   if (ep.chain !== undefined) return ep.chain;
   kubeProxyWork.endpointChainsNamed++;
-  return (ep.chain = chainHash(SEP_PREFIX, spn, protocol, ep.text));
+  return (ep.chain = known?.(ep.text) ?? chainHash(SEP_PREFIX, spn, protocol, ep.text));
 }
 
 /**
@@ -1112,7 +1119,7 @@ function skimmedLines(
   t: SkimTable,
   builtins: readonly string[],
   named: () => GeneratedTable,
-  portLines: (port: number) => TableText,
+  portLines: (port: number, known?: KnownEndpointChain) => TableText,
   endpointKey: (port: number, endpoint: string, out: Float64Array, at: number) => void,
 ): GeneratedTable {
   let whole: GeneratedTable | undefined;
@@ -1165,7 +1172,9 @@ function skimmedLines(
       runAt += o.kind.chars;
     }
   }
-  const source = writtenOnce(portLines);
+  // A port's lines written again name its endpoint chains from their order keys: a trace entering a Service has them
+  // (its chains are placed by them), and naming 30 endpoints by SHA-256 again was a fifth of a new Service's cost.
+  const source = writtenOnce((port) => portLines(port, knownEndpointChains(port)));
   const placed = new Map<string, Map<string, Measured>>();
   /** The chains of one kind, named and in order, each where the named table has it. */
   const kind = (prefix: string): Map<string, Measured> => {
@@ -1262,6 +1271,27 @@ function skimmedLines(
       } else if (h === hi && keys[2 * i + 1] === lo && found < 0) found = i;
     }
     return found < 0 ? undefined : { i: found, before, chars };
+  };
+  /** Where each Service port's endpoint chains start among the skim's (a port's come together), made once. */
+  let firstEndpoint: Map<number, number> | undefined;
+  const knownEndpointChains = (port: number): KnownEndpointChain => {
+    let byEndpoint: Map<string, number> | undefined;
+    return (endpoint) => {
+      const { port: ports, text } = t.endpoints;
+      if (!byEndpoint) {
+        if (!firstEndpoint) {
+          firstEndpoint = new Map();
+          for (let i = 0; i < ports.length; i++) if (!firstEndpoint.has(ports[i])) firstEndpoint.set(ports[i], i);
+        }
+        byEndpoint = new Map();
+        for (let i = firstEndpoint.get(port) ?? ports.length; i < ports.length && ports[i] === port; i++)
+          byEndpoint.set(text[i], i);
+      }
+      const i = byEndpoint.get(endpoint);
+      if (i === undefined) return undefined;
+      const keys = keysOfEndpoints();
+      return chainNameOfOrderKey(SEP_PREFIX, keys[2 * i], keys[2 * i + 1]);
+    };
   };
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
@@ -1595,15 +1625,25 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   /** What {@link endpointChainChars} counted, per protocol and affinity. */
   const endpointChainCharsKnown = new Map<string, number>();
   /** Writes Service port `sp`'s lines (its lines written out as text are counted: see `work.serviceLinesWritten`). */
-  const writeServicePort = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
+  const writeServicePort = (
+    sp: ServicePortEntry,
+    nat: TableText,
+    filter: TableText,
+    knownEndpointChain?: KnownEndpointChain,
+  ): void => {
     servicePortsWriting++;
     try {
-      writeServicePortLines(sp, nat, filter);
+      writeServicePortLines(sp, nat, filter, knownEndpointChain);
     } finally {
       servicePortsWriting--;
     }
   };
-  const writeServicePortLines = (sp: ServicePortEntry, nat: TableText, filter: TableText): void => {
+  const writeServicePortLines = (
+    sp: ServicePortEntry,
+    nat: TableText,
+    filter: TableText,
+    knownEndpointChain?: KnownEndpointChain,
+  ): void => {
     const { svc, port, clusterIP } = sp;
     kubeProxyWork.servicePortsWritten++;
     const spn = servicePortName(svc.namespace, svc.name, port.name);
@@ -1982,7 +2022,7 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
     }
     // Only a skim reads a tally: every other writing has the port's endpoints sorted.
     const { cluster, local, all } = sorted ?? categorize(sp.eps, usesCluster, usesLocal);
-    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol);
+    const sep = (ep: Endpoint): string => sepChainOf(ep, spn, protocol, knownEndpointChain);
     const endpointRules = (chain: string, list: readonly Endpoint[]): void => {
       nat.chain(chain);
       if (affinity) {
@@ -2146,10 +2186,10 @@ export function generateKubeProxyTables(input: KubeProxyInput, memo?: GenerateMe
   nat.port = filter.port = undefined;
   nat.defers = filter.defers = false;
   /** Service port `k`'s lines, written again (its Service chains' text, when one is read). */
-  const portLines = (k: number): TableText => {
+  const portLines = (k: number, knownEndpointChain?: KnownEndpointChain): TableText => {
     const natAgain = new TableText();
     const sp = servicePorts[k];
-    if (sp) writeServicePort(sp, natAgain, new TableText());
+    if (sp) writeServicePort(sp, natAgain, new TableText(), knownEndpointChain);
     return natAgain;
   };
 

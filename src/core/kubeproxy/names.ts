@@ -102,3 +102,26 @@ export function chainNameOrderKey(name: string, prefix: ChainPrefix, out: Float6
   out[2 * at + 1] = lo;
   return true;
 }
+
+/** The character at each sort place (see SORT_PLACE): the digits 2-7, then the letters A-Z. */
+const AT_SORT_PLACE = '234567ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/**
+ * The chain name whose {@link chainOrderKey} is (`hi`, `lo`): {@link chainNameOrderKey} undone. A key holds every
+ * character of the name, so a name is read off a key made before instead of hashing its endpoint again.
+ */
+export function chainNameOfOrderKey(prefix: ChainPrefix, hi: number, lo: number): string {
+  let tail = '';
+  for (let k = 0; k < HASH_CHARS - 10; k++) {
+    const place = lo % 32;
+    tail = AT_SORT_PLACE[place] + tail;
+    lo = (lo - place) / 32;
+  }
+  let head = '';
+  for (let k = 0; k < 10; k++) {
+    const place = hi % 32;
+    head = AT_SORT_PLACE[place] + head;
+    hi = (hi - place) / 32;
+  }
+  return prefix + head + tail;
+}

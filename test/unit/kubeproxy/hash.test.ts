@@ -5,6 +5,7 @@ import { base32, hex, sha256, sha256Base32, utf8 } from '../../../src/core/hash'
 import {
   chainHash,
   chainHashInput,
+  chainNameOfOrderKey,
   chainNameOrderKey,
   chainOrderKey,
   endpointString,
@@ -127,6 +128,31 @@ describe('kubeproxy/sha256 and chain names', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("an endpoint chain's name is read back off its order key (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('TCP', 'udp', 'SCTP'),
+        fc.string({ maxLength: 30 }),
+        (spn, protocol, endpoint) => {
+          const keys = new Float64Array(2);
+          chainOrderKey(chainHashInput(spn, protocol), endpoint, keys, 0);
+          assert.equal(
+            chainNameOfOrderKey('KUBE-SEP-', keys[0], keys[1]),
+            chainHash('KUBE-SEP-', spn, protocol, endpoint),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // The first and last characters of the alphabet at both ends of each half of the key.
+    for (const name of ['KUBE-SEP-2222222222222222', 'KUBE-SEP-ZZZZZZZZZZZZZZZZ', 'KUBE-SEP-2ZZZZZZZZZ7AAAAA']) {
+      const keys = new Float64Array(2);
+      assert.ok(chainNameOrderKey(name, 'KUBE-SEP-', keys, 0));
+      assert.equal(chainNameOfOrderKey('KUBE-SEP-', keys[0], keys[1]), name);
+    }
   });
 
   it('a name chainHash cannot make has no order key', () => {
