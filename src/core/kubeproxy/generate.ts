@@ -984,8 +984,8 @@ export const kubeProxyWork = {
    * walk of the cluster's Services is done once per model, not once per data plane (dataplane/kube-proxy.ts).
    */
   servicePortsWritten: 0,
-  /** Skimmed tables that sorted their endpoint chains' keys (after many lookups; a few are a pass over the keys). */
-  endpointKeySorts: 0,
+  /** Skimmed tables that bucketed their endpoint chains' keys to place them (once each, at the first lookup). */
+  endpointKeyIndexes: 0,
   /**
    * Endpoint addresses a skim put in a set to find two of one Service alike: none of a Service whose input says its
    * addresses are distinct (ServiceInput.endpointsDistinct: the data plane's input, read from the model, does).
@@ -1089,9 +1089,6 @@ function tableLines(
 }
 
 const NAT_BUILTINS: readonly string[] = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
-
-/** Endpoint chains a skimmed table places by a pass over every endpoint's key before it sorts the keys. */
-const SORT_AFTER_LOOKUPS = 64;
 
 /** Whether the Service ports can be skimmed: no two of them, nor two endpoints of one, share a chain's name. */
 function skimmable(servicePorts: readonly ServicePortEntry[]): boolean {
@@ -1221,49 +1218,51 @@ function skimmedLines(
     return endpointKeys;
   };
   /**
-   * The endpoint chains sorted by their keys, with the characters of the chains before each: made once a table has
-   * been asked for many endpoint chains (a trace asks for those of the Services it enters: a pass over the keys each
-   * costs less than sorting 150,000 of them).
+   * The endpoint chains bucketed by the first bits of their keys (a counting sort: two passes, no comparison), about
+   * two a bucket, with the chains and characters of the buckets before each. Made at the first lookup: a chain's place
+   * is then its bucket's and that of the few keys beside it there that are below its own. A pass over every key per
+   * lookup (30 for a Service of 30 endpoints) and a comparison sort of them once many were asked for each cost a trace
+   * more than the trace itself, on the 100-node cluster already.
    */
-  let endpointOrder: { order: number[]; charsBefore: Int32Array } | undefined;
-  let endpointLookups = 0;
-  const endpointsInOrder = (keys: Float64Array): NonNullable<typeof endpointOrder> => {
-    if (endpointOrder) return endpointOrder;
-    kubeProxyWork.endpointKeySorts++;
-    const n = t.endpoints.text.length;
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => keys[2 * a] - keys[2 * b] || keys[2 * a + 1] - keys[2 * b + 1]);
-    const charsBefore = new Int32Array(n);
-    let chars = 0;
-    for (let p = 0; p < n; p++) {
-      charsBefore[p] = chars;
-      chars += t.endpoints.chars[order[p]];
+  let endpointBuckets: { divisor: number; start: Int32Array; members: Int32Array; charsBefore: Int32Array } | undefined;
+  const bucketsOf = (keys: Float64Array): NonNullable<typeof endpointBuckets> => {
+    if (endpointBuckets) return endpointBuckets;
+    kubeProxyWork.endpointKeyIndexes++;
+    const endpointChars = t.endpoints.chars;
+    const n = endpointChars.length;
+    // The first key of a pair holds the first 10 hash characters: 50 bits.
+    const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(n / 2 + 1))));
+    const divisor = 2 ** (50 - bits);
+    const count = 2 ** bits;
+    const start = new Int32Array(count + 1);
+    const charsBefore = new Int32Array(count + 1);
+    for (let i = 0; i < n; i++) {
+      const b = Math.floor(keys[2 * i] / divisor);
+      start[b + 1]++;
+      charsBefore[b + 1] += endpointChars[i];
     }
-    return (endpointOrder = { order, charsBefore });
+    for (let b = 0; b < count; b++) {
+      start[b + 1] += start[b];
+      charsBefore[b + 1] += charsBefore[b];
+    }
+    // Each bucket's chains in endpoint order: of two with one key, the first is found first (as a stable sort has it).
+    const members = new Int32Array(n);
+    const next = start.slice(0, count);
+    for (let i = 0; i < n; i++) members[next[Math.floor(keys[2 * i] / divisor)]++] = i;
+    return (endpointBuckets = { divisor, start, members, charsBefore });
   };
   /** Where the endpoint chain of key (hi, lo) falls: its endpoint, how many chains and characters come before it. */
   const endpointPlace = (hi: number, lo: number): { i: number; before: number; chars: number } | undefined => {
     const keys = keysOfEndpoints();
-    if (endpointOrder || ++endpointLookups > SORT_AFTER_LOOKUPS) {
-      const { order, charsBefore } = endpointsInOrder(keys);
-      // The first place whose key is not below the name's.
-      let low = 0;
-      let high = order.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        const i = order[mid];
-        if (keys[2 * i] < hi || (keys[2 * i] === hi && keys[2 * i + 1] < lo)) low = mid + 1;
-        else high = mid;
-      }
-      const i = order[low];
-      if (i === undefined || keys[2 * i] !== hi || keys[2 * i + 1] !== lo) return undefined;
-      return { i, before: low, chars: charsBefore[low] ?? 0 };
-    }
+    const { divisor, start, members, charsBefore } = bucketsOf(keys);
+    const b = Math.floor(hi / divisor);
+    if (!(b >= 0 && b < start.length - 1)) return undefined;
     let found = -1;
-    let before = 0;
-    let chars = 0;
+    let before = start[b];
+    let chars = charsBefore[b];
     const endpointChars = t.endpoints.chars;
-    for (let i = 0; i < endpointChars.length; i++) {
+    for (let m = start[b]; m < start[b + 1]; m++) {
+      const i = members[m];
       const h = keys[2 * i];
       if (h < hi || (h === hi && keys[2 * i + 1] < lo)) {
         before++;

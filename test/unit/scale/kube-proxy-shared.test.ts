@@ -39,12 +39,15 @@ describe("kube-proxy's lines are generated once per model", () => {
     assert.equal(portsWrittenBySecondDataPlane(model(120)), 1);
   });
 
-  it("a trace to one Service places its endpoint chains without sorting the cluster's", () => {
+  it("a trace places its Services' endpoint chains from one index of the cluster's keys, made once", () => {
     const t = model(60);
-    kubeProxyWork.endpointKeySorts = 0;
-    const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: 'svc/svc1:http' }, compileDataPlane(t));
-    assert.ok(out.result?.paths.length);
-    assert.equal(kubeProxyWork.endpointKeySorts, 0);
+    kubeProxyWork.endpointKeyIndexes = 0;
+    const dp = compileDataPlane(t);
+    for (const svc of ['svc1', 'svc2', 'svc3']) {
+      const out = traceFlow(t, { from: `pod/${t.pods[0].id}`, to: `svc/${svc}:http` }, dp);
+      assert.ok(out.result?.paths.length && out.result.paths.every((p) => p.disposition === 'delivered'), svc);
+    }
+    assert.equal(kubeProxyWork.endpointKeyIndexes, 1);
   });
 });
 
