@@ -1289,9 +1289,13 @@ function skimmedLines(
       const i = byEndpoint.get(endpoint);
       if (i === undefined) return undefined;
       const keys = keysOfEndpoints();
-      return chainNameOfOrderKey(SEP_PREFIX, keys[2 * i], keys[2 * i + 1]);
+      const name = chainNameOfOrderKey(SEP_PREFIX, keys[2 * i], keys[2 * i + 1]);
+      endpointOfName.set(name, i);
+      return name;
     };
   };
+  /** The endpoint (index) of each endpoint chain named from its key: its key is then not read off its name again. */
+  const endpointOfName = new Map<string, number>();
   const endpointChains = new Map<string, Measured>();
   const nameKey = new Float64Array(2);
   /**
@@ -1315,7 +1319,13 @@ function skimmedLines(
     const known = endpointChains.get(name);
     if (known) return known;
     const block = blocks.get(SEP_PREFIX);
-    if (!block || !chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
+    if (!block) return undefined;
+    const i = endpointOfName.get(name);
+    if (i !== undefined) {
+      const keys = keysOfEndpoints();
+      nameKey[0] = keys[2 * i];
+      nameKey[1] = keys[2 * i + 1];
+    } else if (!chainNameOrderKey(name, SEP_PREFIX, nameKey, 0)) return undefined;
     const place = endpointPlace(nameKey[0], nameKey[1]);
     if (!place) return undefined;
     const x = new Measured(name, t.endpoints.port[place.i]);

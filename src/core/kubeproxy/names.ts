@@ -103,25 +103,25 @@ export function chainNameOrderKey(name: string, prefix: ChainPrefix, out: Float6
   return true;
 }
 
-/** The character at each sort place (see SORT_PLACE): the digits 2-7, then the letters A-Z. */
-const AT_SORT_PLACE = '234567ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** The character code at each sort place (see SORT_PLACE): the digits 2-7, then the letters A-Z. */
+const AT_SORT_PLACE = Uint8Array.from('234567ABCDEFGHIJKLMNOPQRSTUVWXYZ', (c) => c.charCodeAt(0));
+const nameCodes = new Array<number>(HASH_CHARS).fill(0);
 
 /**
  * The chain name whose {@link chainOrderKey} is (`hi`, `lo`): {@link chainNameOrderKey} undone. A key holds every
  * character of the name, so a name is read off a key made before instead of hashing its endpoint again.
  */
 export function chainNameOfOrderKey(prefix: ChainPrefix, hi: number, lo: number): string {
-  let tail = '';
-  for (let k = 0; k < HASH_CHARS - 10; k++) {
+  for (let k = HASH_CHARS - 1; k >= 10; k--) {
     const place = lo % 32;
-    tail = AT_SORT_PLACE[place] + tail;
+    nameCodes[k] = AT_SORT_PLACE[place];
     lo = (lo - place) / 32;
   }
-  let head = '';
-  for (let k = 0; k < 10; k++) {
+  for (let k = 9; k >= 0; k--) {
     const place = hi % 32;
-    head = AT_SORT_PLACE[place] + head;
+    nameCodes[k] = AT_SORT_PLACE[place];
     hi = (hi - place) / 32;
   }
-  return prefix + head + tail;
+  // One string of the 16 codes (a character at a time made one string per character).
+  return prefix + String.fromCharCode.apply(null, nameCodes);
 }
