@@ -72,9 +72,8 @@ describe("a skimmed nat table's layout answers `has` as `find` does", () => {
 
 describe("a skimmed nat table of a large cluster places every chain where the table's text has it", () => {
   // Over 1,000 endpoints: the skim counts each port's endpoints from their addresses (tallyEndpoints), not listed.
-  const t = analyse([
-    { path: 'c.yaml', text: netpathCluster({ name: 'large', nodes: 6, pods: 1200, services: 30 }) },
-  ]).topology;
+  const files = [{ path: 'c.yaml', text: netpathCluster({ name: 'large', nodes: 6, pods: 1200, services: 30 }) }];
+  const t = analyse(files).topology;
   const input = kubeProxyInput(t, t.nodes[0], 4);
 
   it("the lengths of its declarations and lines, and each chain's declaration, lines and count", () => {
@@ -107,6 +106,42 @@ describe("a skimmed nat table of a large cluster places every chain where the ta
       assert.equal(found.declAt, declAt.get(name), `${name} declared`);
       assert.equal(found.runAt, runs.get(name)?.at, `${name} lines`);
       assert.equal(found.count, runs.get(name)?.count, `${name} count`);
+    }
+  });
+  it("each Service's endpoint chains, once its chains' text is read, named from their keys and placed as the text has them", () => {
+    // Each table of a model of its own: the endpoint objects (which keep their chain's name) are not shared.
+    const fresh = (): KubeProxyInput => kubeProxyInput(analyse(files).topology, t.nodes[0], 4);
+    const named = generateKubeProxyTables(fresh(), newGenerateMemo()).nat;
+    const layout = generateKubeProxyTables(fresh(), newGenerateMemo()).nat.layout;
+    assert.ok(layout?.has, 'the table is skimmed');
+    const builtins = layout.builtins.length;
+    const declAt = new Map<string, number>();
+    let declChars = 0;
+    named.chains.slice(builtins).forEach((line, i) => {
+      declAt.set(named.names[builtins + i], declChars);
+      declChars += line.length + 1;
+    });
+    const lines = new Map<string, { at: number; lines: string[] }>();
+    let ruleChars = 0;
+    for (const line of named.rules) {
+      const chain = line.split(' ')[1];
+      const run = lines.get(chain);
+      if (run) run.lines.push(line);
+      else lines.set(chain, { at: ruleChars, lines: [line] });
+      ruleChars += line.length + 1;
+    }
+    // A Service chain's text read first writes its port's lines again: its endpoint chains are named then.
+    const named0 = kubeProxyWork.endpointChainsNamed;
+    for (const name of named.names.filter((n) => n.startsWith('KUBE-SVC-'))) {
+      assert.deepEqual(layout.find(name)?.rules, lines.get(name)?.lines, name);
+    }
+    assert.ok(kubeProxyWork.endpointChainsNamed - named0 >= 1200, 'the endpoint chains were named by the writes');
+    for (const name of named.names.filter((n) => n.startsWith('KUBE-SEP-'))) {
+      const found = layout.find(name);
+      assert.ok(found, name);
+      assert.equal(found.declAt, declAt.get(name), `${name} declared`);
+      assert.equal(found.runAt, lines.get(name)?.at, `${name} lines`);
+      assert.deepEqual(found.rules, lines.get(name)?.lines, `${name} text`);
     }
   });
 });
