@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import type { Topology } from '../../../src/core/model/types';
-import { generateKubeProxyTables, kubeProxyWork, newGenerateMemo } from '../../../src/core/kubeproxy/generate';
+import {
+  generateKubeProxyTables,
+  kubeProxyWork,
+  newGenerateMemo,
+  type GeneratedTable,
+} from '../../../src/core/kubeproxy/generate';
 import type { KubeProxyInput } from '../../../src/core/kubeproxy';
 import { kubeProxyInput } from '../../../src/core/dataplane/kube-proxy';
 import { netpathCluster } from '../../../bench/cluster';
@@ -76,72 +81,65 @@ describe("a skimmed nat table of a large cluster places every chain where the ta
   const t = analyse(files).topology;
   const input = kubeProxyInput(t, t.nodes[0], 4);
 
-  it("the lengths of its declarations and lines, and each chain's declaration, lines and count", () => {
-    const named = generateKubeProxyTables(input, newGenerateMemo()).nat;
-    const layout = generateKubeProxyTables(input, newGenerateMemo()).nat.layout;
-    assert.ok(layout?.has, 'the table is skimmed');
-    const builtins = layout.builtins.length;
+  /**
+   * A table written with its names, as a reader of its text finds it: where each user chain is declared (from the
+   * first user chain declaration) and its lines (from the first rule line), and the characters of each part.
+   */
+  const textLayout = (named: GeneratedTable, builtins: number) => {
     const declAt = new Map<string, number>();
     let declChars = 0;
     named.chains.slice(builtins).forEach((line, i) => {
       declAt.set(named.names[builtins + i], declChars);
       declChars += line.length + 1;
     });
-    const runs = new Map<string, { at: number; count: number }>();
+    const runs = new Map<string, { at: number; lines: string[] }>();
     let ruleChars = 0;
     for (const line of named.rules) {
       const chain = line.split(' ')[1];
       const run = runs.get(chain);
-      if (run) run.count++;
-      else runs.set(chain, { at: ruleChars, count: 1 });
+      if (run) run.lines.push(line);
+      else runs.set(chain, { at: ruleChars, lines: [line] });
       ruleChars += line.length + 1;
     }
-    assert.equal(layout.declChars, declChars);
-    assert.equal(layout.ruleChars, ruleChars);
+    return { declAt, declChars, runs, ruleChars };
+  };
+
+  it("the lengths of its declarations and lines, and each chain's declaration, lines and count", () => {
+    const named = generateKubeProxyTables(input, newGenerateMemo()).nat;
+    const layout = generateKubeProxyTables(input, newGenerateMemo()).nat.layout;
+    assert.ok(layout?.has, 'the table is skimmed');
+    const text = textLayout(named, layout.builtins.length);
+    assert.equal(layout.declChars, text.declChars);
+    assert.equal(layout.ruleChars, text.ruleChars);
     const serviceChains = named.names.filter((n) => /^KUBE-(SVC|SEP|EXT)-/.test(n));
     assert.ok(serviceChains.filter((n) => n.startsWith('KUBE-SEP-')).length >= 1200, 'an endpoint chain per pod');
     for (const name of serviceChains) {
       const found = layout.find(name);
       assert.ok(found, name);
-      assert.equal(found.declAt, declAt.get(name), `${name} declared`);
-      assert.equal(found.runAt, runs.get(name)?.at, `${name} lines`);
-      assert.equal(found.count, runs.get(name)?.count, `${name} count`);
+      assert.equal(found.declAt, text.declAt.get(name), `${name} declared`);
+      assert.equal(found.runAt, text.runs.get(name)?.at, `${name} lines`);
+      assert.equal(found.count, text.runs.get(name)?.lines.length, `${name} count`);
     }
   });
+
   it("each Service's endpoint chains, once its chains' text is read, named from their keys and placed as the text has them", () => {
     // Each table of a model of its own: the endpoint objects (which keep their chain's name) are not shared.
     const fresh = (): KubeProxyInput => kubeProxyInput(analyse(files).topology, t.nodes[0], 4);
     const named = generateKubeProxyTables(fresh(), newGenerateMemo()).nat;
     const layout = generateKubeProxyTables(fresh(), newGenerateMemo()).nat.layout;
     assert.ok(layout?.has, 'the table is skimmed');
-    const builtins = layout.builtins.length;
-    const declAt = new Map<string, number>();
-    let declChars = 0;
-    named.chains.slice(builtins).forEach((line, i) => {
-      declAt.set(named.names[builtins + i], declChars);
-      declChars += line.length + 1;
-    });
-    const lines = new Map<string, { at: number; lines: string[] }>();
-    let ruleChars = 0;
-    for (const line of named.rules) {
-      const chain = line.split(' ')[1];
-      const run = lines.get(chain);
-      if (run) run.lines.push(line);
-      else lines.set(chain, { at: ruleChars, lines: [line] });
-      ruleChars += line.length + 1;
-    }
+    const text = textLayout(named, layout.builtins.length);
     // A Service chain's text read first writes its port's lines again: its endpoint chains are named then.
     const named0 = kubeProxyWork.endpointChainsNamed;
-    for (const name of named.names.filter((n) => n.startsWith('KUBE-SVC-'))) {
-      assert.deepEqual(layout.find(name)?.rules, lines.get(name)?.lines, name);
-    }
+    for (const name of named.names.filter((n) => n.startsWith('KUBE-SVC-')))
+      assert.deepEqual(layout.find(name)?.rules, text.runs.get(name)?.lines, name);
     assert.ok(kubeProxyWork.endpointChainsNamed - named0 >= 1200, 'the endpoint chains were named by the writes');
     for (const name of named.names.filter((n) => n.startsWith('KUBE-SEP-'))) {
       const found = layout.find(name);
       assert.ok(found, name);
-      assert.equal(found.declAt, declAt.get(name), `${name} declared`);
-      assert.equal(found.runAt, lines.get(name)?.at, `${name} lines`);
-      assert.deepEqual(found.rules, lines.get(name)?.lines, `${name} text`);
+      assert.equal(found.declAt, text.declAt.get(name), `${name} declared`);
+      assert.equal(found.runAt, text.runs.get(name)?.at, `${name} lines`);
+      assert.deepEqual(found.rules, text.runs.get(name)?.lines, `${name} text`);
     }
   });
 });
