@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { installLine, installPackages, isRoot, missingPackages } from './lib/debian.mjs';
+import { OutputTail, whyItFailed } from './lib/output-tail.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = process.execPath;
@@ -75,6 +76,12 @@ const TIERS = [
 ];
 /** Packages of later issues, installed with the rest by a full run so a machine set up once stays set up. */
 const ALSO_INSTALL = ['iproute2', 'iptables', 'nftables', 'tcpdump', 'conntrack'];
+
+/**
+ * How many of a step's last output lines are kept, to say why it failed. CI keeps only the end of a run's output,
+ * and later tiers print hundreds of lines after a failed one: without this, the failure scrolls out of what is kept.
+ */
+const TAIL_LINES = 400;
 
 const { values: opts } = parseArgs({
   options: {
@@ -159,15 +166,16 @@ async function ensurePackages(needed) {
 async function step(name, minutes, commands) {
   banner(name);
   const t0 = performance.now();
+  const tail = new OutputTail(TAIL_LINES);
   let ok = true;
   for (const [cmd, ...args] of commands) {
-    const code = await runBounded(cmd, args, minutes * 60_000 - (performance.now() - t0));
+    const code = await runBounded(cmd, args, minutes * 60_000 - (performance.now() - t0), tail);
     if (code !== 0) {
       ok = false;
       break;
     }
   }
-  record(name, ok ? 'passed' : 'failed', t0);
+  record(name, ok ? 'passed' : 'failed', t0, ok ? undefined : whyItFailed(tail.lines()));
   return ok;
 }
 
@@ -179,25 +187,34 @@ function skip(name, why) {
 }
 
 /**
- * Runs a command with the terminal; after `ms` it gets SIGTERM (the tier scripts then stop their
- * code-server and browser), and SIGKILL 15 s later. Resolves with the exit code (124 on timeout).
+ * Runs a command, its output passed through to ours and kept in `tail`; after `ms` it gets SIGTERM (the tier scripts
+ * then stop their code-server and browser), and SIGKILL 15 s later. Resolves with the exit code (124 on timeout).
  */
-function runBounded(cmd, args, ms) {
+function runBounded(cmd, args, ms, tail) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' });
+    // Colours as with a terminal when ours is one: the child's output is a pipe now.
+    const env = process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env;
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
+    const pass = (to) => (chunk) => {
+      to.write(chunk);
+      tail.write(chunk);
+    };
+    child.stdout.on('data', pass(process.stdout));
+    child.stderr.on('data', pass(process.stderr));
     let timedOut = false;
     const timer = setTimeout(
       () => {
         timedOut = true;
-        console.error(
-          `[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`,
-        );
+        const said = `[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`;
+        tail.write(`${said}\n`);
+        console.error(said);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
       },
       Math.max(ms, 1000),
     );
     child.on('error', (err) => {
+      tail.write(`[test] ${cmd}: ${err.message}\n`);
       console.error(`[test] ${cmd}: ${err.message}`);
       clearTimeout(timer);
       resolve(127);
@@ -209,16 +226,20 @@ function runBounded(cmd, args, ms) {
   });
 }
 
-function record(name, result, t0) {
-  results.push({ name, result, seconds: (performance.now() - t0) / 1000, ok: result === 'passed' });
+function record(name, result, t0, why = undefined) {
+  results.push({ name, result, seconds: (performance.now() - t0) / 1000, ok: result === 'passed', why });
 }
 
 function banner(name) {
   console.log(`\n━━ ${name} ${'━'.repeat(Math.max(0, 70 - name.length))}`);
 }
 
-/** Prints the table and returns the exit code. */
+/** Prints why each failed step failed, then the table; returns the exit code. */
 function summarise() {
+  for (const r of results.filter((r) => r.why)) {
+    banner(`why ${r.name} failed`);
+    console.log(r.why.join('\n'));
+  }
   const rows = results.map((r) => [r.name, r.result, `${r.seconds.toFixed(1)}s`]);
   const total = results.reduce((s, r) => s + r.seconds, 0);
   const ok = results.every((r) => r.ok);
