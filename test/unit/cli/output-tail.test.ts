@@ -20,9 +20,10 @@ function failedRun(passing: number) {
 }
 
 describe('npm test: why a step failed', () => {
-  it("mocha's failures are printed again, from its count of failing tests to the step's end", () => {
+  it("mocha's failures are printed again, from its count of failing tests to the step's last words", () => {
     const tail = new OutputTail(400);
     for (const line of failedRun(900)) tail.write(`${line}\n`);
+    tail.write('\n\n  \n');
     assert.deepEqual(whyItFailed(tail.lines()), failedRun(900).slice(-5));
   });
 
