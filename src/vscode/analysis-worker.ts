@@ -41,6 +41,8 @@ export interface AnalysisJob {
   readonly severity: SeverityOverrides;
   /** The netpath.networkPolicy.* settings (src/vscode/policy-options.ts). */
   readonly policySettings?: Partial<PolicyOptions>;
+  /** How long the data plane stage may wait for the extension's word (HOLD_BOUND_MS when absent): see holdUntilShown. */
+  readonly holdBoundMs?: number;
 }
 
 /**
@@ -100,10 +102,10 @@ const cancelled = (id: number): boolean => cancelFlag !== undefined && Atomics.l
  * otherwise took a core while the extension host, code-server and the workbench carried the model stage's
  * diagnostics to the screen. Sleeping here costs no CPU, and the thread keeps its parse cache and compiled code.
  */
-function holdUntilShown(id: number): number {
+function holdUntilShown(id: number, boundMs = HOLD_BOUND_MS): number {
   if (!shownFlag) return 0;
   const start = performance.now();
-  const until = start + HOLD_BOUND_MS;
+  const until = start + boundMs;
   for (;;) {
     const shown = Atomics.load(shownFlag, 0);
     const left = until - performance.now();
@@ -174,7 +176,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
       onModelStage: (diagnostics) => {
         early = new Set(diagnostics);
         parentPort?.postMessage({ id: job.id, modelStage: diagnostics });
-        held = holdUntilShown(job.id);
+        held = holdUntilShown(job.id, job.holdBoundMs);
         // Changed again during the hold: stopped before the data plane is compiled for it.
         checkpoint();
       },

@@ -99,6 +99,9 @@ function inProcess(job: AnalysisJob): readonly Problem[] {
  */
 export const CANCEL_GRACE_MS = 1500;
 
+/** How long a job held for a test (see AnalysisWorker.holdNextJob) waits at most: below a test's own timeout. */
+const HELD_JOB_BOUND_MS = 20_000;
+
 export class AnalysisWorker {
   private worker: Worker | undefined;
   private next = 1;
@@ -123,6 +126,12 @@ export class AnalysisWorker {
   started = 0;
   /** Cancelled jobs the thread ended itself at a checkpoint (the extension's tests read it). */
   stoppedInPlace = 0;
+  /**
+   * For the extension's tests: the next job, once its model stage is done, waits until it is cancelled (or
+   * HELD_JOB_BOUND_MS pass) instead of until its model stage is drawn. A test of a change that comes while an analysis
+   * runs then needs no analysis slower than an edit's trip through the workbench.
+   */
+  holdNextJob = false;
   /** The shared cancel flag of the current thread (see analysis-worker.ts). */
   private cancelFlag: Int32Array | undefined;
   /** The shared flag that releases the current thread's data plane stage (see AnalysisRun.modelStageShown). */
@@ -174,7 +183,16 @@ export class AnalysisWorker {
       };
     }
     const id = this.next++;
-    const job: AnalysisJob = { kind: 'analyse', id, files, severity, policySettings };
+    const held = this.holdNextJob;
+    this.holdNextJob = false;
+    const job: AnalysisJob = {
+      kind: 'analyse',
+      id,
+      files,
+      severity,
+      policySettings,
+      ...(held ? { holdBoundMs: HELD_JOB_BOUND_MS } : {}),
+    };
     let early: (r: readonly Problem[] | undefined) => void = () => {};
     const modelStage = new Promise<readonly Problem[] | undefined>((resolve) => (early = resolve));
     const result = new Promise<AnalysisFound | undefined>((resolve) => {
@@ -198,7 +216,10 @@ export class AnalysisWorker {
       features,
       summary: (loaded) => this.ask({ kind: 'summary', request: 0, job: id, loaded }, (r) => r.summary ?? undefined),
       trace: (request) => this.ask({ kind: 'trace', request: 0, job: id, trace: request }, (r) => r.trace ?? undefined),
-      modelStageShown: () => this.release(id),
+      // A held job is released only by its cancel (see holdNextJob).
+      modelStageShown: () => {
+        if (!held) this.release(id);
+      },
       cancel: () => this.pending?.id === id && this.cancel(),
     };
   }
