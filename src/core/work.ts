@@ -81,6 +81,17 @@ export interface WorkCounters {
    */
   podAddressEntriesMade: number;
   /**
+   * Steps of the quick fixes' free-address searches (src/core/rules/fixes.ts `FreeAddresses`): avoided ranges sorted,
+   * candidate addresses tried and avoided blocks jumped. A rule offers each pool's free address found once, and hands
+   * out several from one walk, so a cluster's findings do not each walk the pool and every pod range again.
+   */
+  freeAddressSteps: number;
+  /**
+   * Address and range entries the quick fix moving a range walked to find what it carries along
+   * (src/core/rules/fixes.ts `relocationEdits`): a range's move is made once, however many ranges it overlaps.
+   */
+  relocationEntriesWalked: number;
+  /**
    * Pods the pod rules' shared pass walked (src/core/rules/pod-scan.ts): each pod once per topology, where four rules
    * walked them all.
    */
@@ -176,6 +187,8 @@ export const work: WorkCounters = {
   podAddressesParsed: 0,
   podIPEntriesWalked: 0,
   podAddressEntriesMade: 0,
+  freeAddressSteps: 0,
+  relocationEntriesWalked: 0,
   podsScanned: 0,
   plainValueNodes: 0,
   schemaValuesResolved: 0,
@@ -212,6 +225,8 @@ export function takeWork(): WorkCounters {
     work.podAddressesParsed =
     work.podIPEntriesWalked =
     work.podAddressEntriesMade =
+    work.freeAddressSteps =
+    work.relocationEntriesWalked =
     work.podsScanned =
     work.plainValueNodes =
     work.schemaValuesResolved =

@@ -115,6 +115,14 @@ export const cidrOverlap: Rule = {
       conflicts(a, b),
     );
     const out: Problem[] = [];
+    // A range's move depends on the range alone: one Service range overlapping 5,000 node pod ranges is one move,
+    // offered on each of its 5,000 diagnostics (each move walks every address to carry the ones inside it).
+    const moves = new Map<ParsedRange, QuickFix[]>();
+    const moveOf = (self: ParsedRange): QuickFix[] => {
+      let fixes = moves.get(self);
+      if (!fixes) moves.set(self, (fixes = moveFix(self, candidates, ranges)));
+      return fixes;
+    };
     for (const [a, b] of pairs) {
       // overlappingPairs pairs only prefixes that overlap, so their overlap is never empty.
       const shared = overlapRange(a.prefix, b.prefix);
@@ -142,7 +150,7 @@ export const cidrOverlap: Rule = {
             [{ span: other.span, message: `${capitalise(label(other))}: ${other.text}` }],
             // Pods against Services: the Service range moves (it carries only cluster IPs); moving the pod
             // range would also have to move every route and rule written for it.
-            self.role !== 'services' && other.role === 'services' ? [] : moveFix(self, candidates, ranges),
+            self.role !== 'services' && other.role === 'services' ? [] : moveOf(self),
           ),
         );
       }

@@ -10,6 +10,7 @@ import {
   lastAddress,
   formatAddress,
   prefixContainsAddress,
+  prefixesOverlap,
   type Address,
   type Prefix,
 } from '../net/address';
@@ -46,22 +47,60 @@ export function freeAddressIn(
   skipGateway = true,
   avoid: readonly Prefix[] = [],
 ): Address | undefined {
-  const first = firstAddress(prefix);
-  const last = lastAddress(prefix);
-  const blocks = avoid.filter((p) => p.family === prefix.family);
-  let tries = BigInt(used.size + 4);
-  for (let v = first + (skipGateway ? 2n : 1n); v < last && tries > 0n;) {
-    const block = blocks.find((p) => prefixContainsAddress(p, { family: prefix.family, value: v }));
-    if (block) {
-      v = lastAddress(block) + 1n;
-      continue;
-    }
-    const candidate: Address = { family: prefix.family, value: v };
-    if (!used.has(addressKey(candidate))) return candidate;
-    tries--;
-    v++;
+  return new FreeAddresses(prefix, used, skipGateway, avoid).next();
+}
+
+/**
+ * Free addresses of a prefix handed out one after another, as {@link freeAddressIn} would answer again and again with
+ * each answer added to `used`, but in one walk: each search starts above the last answer (every address below it was
+ * used, avoided or handed out), so handing out k addresses costs no more than one search over them. `used` is only
+ * read.
+ */
+export class FreeAddresses {
+  private readonly family: Prefix['family'];
+  private readonly last: bigint;
+  /** The avoided blocks that meet the prefix, by first address: [first, last] pairs. */
+  private readonly blocks: readonly (readonly [bigint, bigint])[];
+  private block = 0;
+  private at: bigint;
+
+  constructor(
+    prefix: Prefix,
+    private readonly used: ReadonlySet<string>,
+    skipGateway = true,
+    avoid: readonly Prefix[] = [],
+  ) {
+    this.family = prefix.family;
+    this.last = lastAddress(prefix);
+    this.at = firstAddress(prefix) + (skipGateway ? 2n : 1n);
+    work.freeAddressSteps += avoid.length;
+    // Only blocks that meet the prefix matter (a cluster has thousands of node pod ranges; a Service range meets few).
+    // In order of their first address, a block that ends below the walk is passed for good: the first one left either
+    // holds the address walked, or starts above it, as every one after it does.
+    this.blocks = avoid
+      .filter((p) => p.family === prefix.family && prefixesOverlap(p, prefix))
+      .map((p): [bigint, bigint] => [firstAddress(p), lastAddress(p)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
-  return undefined;
+
+  /** The next free address, or undefined when none is left. */
+  next(): Address | undefined {
+    // Every address below `at` is used, avoided or handed out: an unused one comes within used.size + 1 candidates.
+    let tries = this.used.size + 4;
+    while (this.at < this.last && tries > 0) {
+      work.freeAddressSteps++;
+      while (this.block < this.blocks.length && this.blocks[this.block][1] < this.at) this.block++;
+      const block = this.blocks[this.block];
+      if (block && block[0] <= this.at) {
+        this.at = block[1] + 1n;
+        continue;
+      }
+      const candidate: Address = { family: this.family, value: this.at++ };
+      if (!this.used.has(addressKey(candidate))) return candidate;
+      tries--;
+    }
+    return undefined;
+  }
 }
 
 /** The free port nearest to `near` in `[min, max]`, or undefined when every port is taken. */
@@ -132,6 +171,7 @@ export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex
         return false;
     }
   };
+  work.relocationEntriesWalked += index.addresses.length + index.ranges.length;
   for (const a of index.addresses)
     if (parsedAddress(a) && a.address.family === from.family && inside(a.address.value) && carries(a)) carried.push(a);
   for (const r of index.ranges)
@@ -144,6 +184,7 @@ export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex
     const others = index.ranges
       .filter(parsedRange)
       .filter((r) => r !== self && r.role === 'services' && r.prefix.family === from.family);
+    work.relocationEntriesWalked += index.otherAddresses.length;
     for (const a of index.otherAddresses) {
       const address = a.address;
       if (a.role !== 'cluster-ip' || !address || address.family !== from.family || inside(address.value)) continue;
@@ -164,11 +205,11 @@ export function relocationEdits(self: ParsedRange, to: Prefix, index: RangeIndex
     const used = usedAddressKeys(index);
     for (const e of carried)
       if ('address' in e && e.address) used.add(addressKey({ family: from.family, value: e.address.value + shift }));
+    const free = new FreeAddresses(to, used);
     for (const a of strays) {
-      const free = a.exact ? freeAddressIn(to, used) : undefined;
-      if (!free) return undefined;
-      used.add(addressKey(free));
-      edits.push({ span: a.span, newText: formatAddress(free) });
+      const address = a.exact ? free.next() : undefined;
+      if (!address) return undefined;
+      edits.push({ span: a.span, newText: formatAddress(address) });
     }
   }
   return dedupe(edits);

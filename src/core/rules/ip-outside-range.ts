@@ -47,15 +47,26 @@ export const ipOutsideRange: Rule = {
     const out: Problem[] = [];
     let used: Set<string> | undefined;
     const usedKeys = () => (used ??= usedAddressKeys(ranges));
+    /** The ranges a free address must stay out of: none, the Service ranges (for a pod), the pod ranges (a cluster IP). */
+    const avoided = {
+      none: (): readonly Prefix[] => [],
+      services: (): readonly Prefix[] => services.map((r) => r.prefix),
+      pods: (): readonly Prefix[] => [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix),
+    };
+    // Each pool's free address, found once: nothing here takes one, so every finding of a pool is offered the same
+    // (5,000 cluster IPs left outside an edited Service range are one search, not 5,000 over every pod range).
+    const freeIn = new Map<string, string | undefined>();
     const fixTo = (
       entry: AddressEntry | RangeEntry,
       pool: Prefix | undefined,
       suffix = '',
-      avoid: readonly Prefix[] = [],
+      avoid: keyof typeof avoided = 'none',
     ): QuickFix[] => {
       if (!pool || !entry.exact) return [];
+      const key = `${pool.text}\u0000${avoid}`;
       // Never an address another range claims (a Service range overlapping the pods: cidr.overlap says so).
-      const free = freeAddress(pool, usedKeys(), true, avoid);
+      if (!freeIn.has(key)) freeIn.set(key, freeAddress(pool, usedKeys(), true, avoided[avoid]()));
+      const free = freeIn.get(key);
       return free
         ? [
             {
@@ -110,12 +121,7 @@ export const ipOutsideRange: Rule = {
           `Pod IP ${a.text} (${a.owner}) is outside ${where}: the node's bridge and the other nodes' routes do not lead to it, so nothing can reach this pod.`,
           a.span,
           pool.map((r) => ({ span: r.span, message: `pod CIDR ${r.text}` })),
-          fixTo(
-            a,
-            pool[0].prefix,
-            '',
-            services.map((r) => r.prefix),
-          ),
+          fixTo(a, pool[0].prefix, '', 'services'),
         );
       } else if (a.role === 'cluster-ip') {
         const pool = servicesOf[a.address.family];
@@ -125,12 +131,7 @@ export const ipOutsideRange: Rule = {
           `Cluster IP ${a.text} (${a.owner}) is outside the Service range ${texts(pool.map((r) => r.prefix))}: kube-apiserver rejects it.`,
           a.span,
           pool.map((r) => ({ span: r.span, message: `Service range ${r.text}` })),
-          fixTo(
-            a,
-            pool[0].prefix,
-            '',
-            [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix),
-          ),
+          fixTo(a, pool[0].prefix, '', 'pods'),
         );
       }
     }

@@ -1,6 +1,6 @@
-import { addressKey, formatAddress } from '../net/address';
+import { addressKey, formatAddress, type Family } from '../net/address';
 import { problem, type Problem } from '../problem';
-import { freeAddressIn, usedAddressKeys, podRanges } from './fixes';
+import { FreeAddresses, usedAddressKeys, podRanges } from './fixes';
 import { parsedRange, type AddressEntry } from './ranges';
 import type { Rule } from './rule';
 
@@ -15,7 +15,15 @@ export const serviceClusterIpDuplicate: Rule = {
   run({ ranges }) {
     const first = new Map<string, AddressEntry>();
     const services = ranges.ranges.filter(parsedRange).filter((r) => r.role === 'services');
-    let used: Set<string> | undefined;
+    // Each family's free cluster IPs, handed out one after another: each duplicate gets another.
+    const free = new Map<Family, FreeAddresses | undefined>();
+    const freeOf = (family: Family): FreeAddresses | undefined => {
+      if (!free.has(family)) {
+        const pool = services.find((r) => r.prefix.family === family);
+        free.set(family, pool && new FreeAddresses(pool.prefix, usedAddressKeys(ranges), true, podRanges(ranges)));
+      }
+      return free.get(family);
+    };
     const out: Problem[] = [];
     // The cluster IPs are among the entries that are no pod IP (the pods' are most of a large cluster's, 150,000 at
     // Kubernetes' limits, and none of them is walked). Indexed: run once, mostly before the rule is optimised.
@@ -33,10 +41,8 @@ export const serviceClusterIpDuplicate: Rule = {
       }
       if (seen.owner === a.owner) continue; // cidr.family-mismatch reports a list with one address twice.
       const pool = services.find((r) => r.prefix.family === address.family);
-      used ??= usedAddressKeys(ranges);
-      const freeAt = pool && a.exact ? freeAddressIn(pool.prefix, used, true, podRanges(ranges)) : undefined;
-      if (freeAt) used.add(addressKey(freeAt)); // The next duplicate gets another free address.
-      const free = freeAt && formatAddress(freeAt);
+      const freeAt = a.exact ? freeOf(address.family)?.next() : undefined;
+      const freeText = freeAt && formatAddress(freeAt);
       out.push(
         problem(
           'service.cluster-ip-duplicate',
@@ -44,11 +50,11 @@ export const serviceClusterIpDuplicate: Rule = {
           `Cluster IP ${a.text} of ${a.owner} is already the cluster IP of ${seen.owner}: the API server rejects the second Service, and kube-proxy would send both to the endpoints of the first.`,
           a.span,
           [{ span: seen.span, message: `cluster IP of ${seen.owner}` }],
-          free && pool
+          freeText && pool
             ? [
                 {
-                  title: `Change to ${free}, a free address in ${pool.prefix.text}`,
-                  edits: [{ span: a.span, newText: free }],
+                  title: `Change to ${freeText}, a free address in ${pool.prefix.text}`,
+                  edits: [{ span: a.span, newText: freeText }],
                   preferred: true,
                 },
               ]

@@ -111,3 +111,61 @@ describe("a lint of a large cluster lists no Service's endpoints for kube-proxy'
     assert.equal(takeWork().endpointsListed, size.pods / size.services);
   });
 });
+
+describe("the quick fixes of a misconfigured cluster's findings grow with the cluster", () => {
+  /**
+   * Mistakes that put a finding with a quick fix on every node or every Service. Each rule's fix used to search the
+   * pool and every pod range again per finding, or move one range again for each range it overlaps.
+   */
+  const MISTAKES: readonly { name: string; codes: readonly string[]; make: (text: string) => string }[] = [
+    {
+      // It overlaps every node's pod range (one move, offered on each), and every cluster IP is left outside it.
+      name: 'the Service range moved inside the pod range',
+      codes: ['cidr.overlap', 'ip.outside-range'],
+      make: (text) => text.replace('serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.128.0.0/12]'),
+    },
+    {
+      name: "every Service given one cluster IP, every node's first pod its subnet's network address",
+      codes: ['service.cluster-ip-duplicate', 'ip.reserved'],
+      make: (text) =>
+        text
+          .replace(/clusterIP: 10\.96\.\d+\.\d+/g, 'clusterIP: 10.96.0.10')
+          .replace(/ip: (10\.\d+\.\d+)\.2$/gm, 'ip: $1.0'),
+    },
+  ];
+  function fixWork(size: ClusterSize, make: (text: string) => string, codes: readonly string[]) {
+    takeWork();
+    const a = analyse([{ path: `bad${size.nodes}.yaml`, text: make(netpathCluster(size)) }]);
+    const mine = a.diagnostics.filter((d) => codes.includes(d.code));
+    return {
+      work: takeWork(),
+      findings: codes.map((code) => mine.filter((d) => d.code === code).length),
+      fixed: codes.map((code) => mine.filter((d) => d.code === code && d.fixes.length > 0).length),
+    };
+  }
+
+  for (const { name, codes, make } of MISTAKES) {
+    it(`${name}: the fixes' address searches and the entries they walk grow at most 2.2x`, () => {
+      const base = fixWork(BASE, make, codes);
+      const double = fixWork(DOUBLE, make, codes);
+      // The premise: findings on every node or Service, which double with the cluster, and fixes offered.
+      codes.forEach((code, i) => {
+        const n = base.findings[i];
+        assert.ok(n >= BASE.nodes, `${code}: ${n} findings on ${BASE.nodes} nodes`);
+        const ratio = double.findings[i] / n;
+        assert.ok(ratio >= 1.8 && ratio <= 2.2, `${code}: ${n} findings, then ${ratio.toFixed(2)}x`);
+      });
+      const fixed = base.fixed.reduce((a, b) => a + b, 0);
+      assert.ok(fixed >= BASE.nodes, `${fixed} findings with a quick fix on ${BASE.nodes} nodes`);
+      for (const counter of ['freeAddressSteps', 'relocationEntriesWalked'] as const) {
+        if (counter === 'relocationEntriesWalked' && !codes.includes('cidr.overlap')) continue;
+        assert.ok(base.work[counter] > 0, `${counter} is counted`);
+        const ratio = double.work[counter] / base.work[counter];
+        assert.ok(
+          ratio <= 2.2,
+          `${counter} grew ${ratio.toFixed(2)}x (${base.work[counter]} -> ${double.work[counter]})`,
+        );
+      }
+    });
+  }
+});
