@@ -112,6 +112,14 @@ export function netpathNftablesCluster(size: ClusterSize): string {
   return netpathCluster(size).replace('  kubeProxy: {mode: iptables,', '  kubeProxy: {mode: nftables,');
 }
 
+/**
+ * The same NetPath topology with a common mistake at scale: its Service range moved inside the pod range. It overlaps
+ * every node's pod range and leaves every cluster IP outside it, a finding with a quick fix on every node and Service.
+ */
+export function netpathMisconfiguredCluster(size: ClusterSize): string {
+  return netpathCluster(size).replace('serviceCIDRs: [10.96.0.0/12]', 'serviceCIDRs: [10.128.0.0/12]');
+}
+
 export function kubernetesList(size: ClusterSize): string {
   const { nodes, pods, services } = size;
   const l = layout(size);

@@ -1,10 +1,10 @@
 /**
- * The scale section of `npm run bench` (issue 16): the four cluster sizes up to Kubernetes' tested limits, each
- * as a NetPath topology and as a kubectl List dump (and, up to 1,000 nodes, the NetPath topology with kube-proxy in
- * nftables mode), written to a temporary folder; for each, js-yaml's load of
- * the file, NetPath's full lint of it (what `netpath lint --format json` does), and the same work phase by phase
- * (parse, model, data plane, each rule, the first trace and warm traces), every one in a process of its own so
- * its peak memory is its own.
+ * The scale section of `npm run bench` (issue 16): the four cluster sizes up to Kubernetes' tested limits, each as a
+ * NetPath topology, as a kubectl List dump, as the NetPath topology with its Service range moved inside the pod range
+ * (a finding with a quick fix on every node and Service) and, up to 1,000 nodes, as the NetPath topology with
+ * kube-proxy in nftables mode, written to a temporary folder; for each, js-yaml's load of the file, NetPath's full
+ * lint of it (what `netpath lint --format json` does), and the same work phase by phase (parse, model, data plane,
+ * each rule, the first trace and warm traces), every one in a process of its own so its peak memory is its own.
  *
  * BENCH_SCALE=100,500 picks sizes by name; BENCH_SCALE=none skips the section.
  */
@@ -14,7 +14,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './stats';
-import { kubernetesList, netpathCluster, netpathNftablesCluster, SCALE_SIZES, type ClusterSize } from './cluster';
+import {
+  kubernetesList,
+  netpathCluster,
+  netpathMisconfiguredCluster,
+  netpathNftablesCluster,
+  SCALE_SIZES,
+  type ClusterSize,
+} from './cluster';
 
 export interface ScaleRow {
   readonly size: string;
@@ -42,6 +49,7 @@ export const FORMATS = {
   netpath: { ext: '.netpath.yaml', write: netpathCluster },
   kubernetes: { ext: '.yaml', write: kubernetesList },
   'netpath nftables': { ext: '.nftables.netpath.yaml', write: netpathNftablesCluster },
+  'netpath, mistake': { ext: '.mistake.netpath.yaml', write: netpathMisconfiguredCluster },
 } as const;
 
 /**
@@ -152,7 +160,7 @@ export function runScale(log: (line: string) => void): ScaleRow[] {
   const bundle = bundleChild(dir);
   const rows: ScaleRow[] = [];
   for (const size of selectedSizes()) {
-    const formats = (['netpath', 'kubernetes', 'netpath nftables'] as const).filter(
+    const formats = (['netpath', 'kubernetes', 'netpath nftables', 'netpath, mistake'] as const).filter(
       (f) => f !== 'netpath nftables' || size.nodes <= NFTABLES_MAX_NODES,
     );
     for (const format of formats) {
