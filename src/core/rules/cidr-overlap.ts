@@ -111,10 +111,11 @@ export const cidrOverlap: Rule = {
       .map((r) =>
         r.role === 'external' ? { ...r, prefix: hostPrefix({ family: r.prefix.family, value: r.prefix.address }) } : r,
       );
-    const pairs = overlappingPairs(candidates.map((item) => ({ prefix: item.prefix, item }))).filter(([a, b]) =>
+    const { paired, crowds } = crowdsOfNodeRanges(candidates);
+    const pairs = overlappingPairs(paired.map((item) => ({ prefix: item.prefix, item }))).filter(([a, b]) =>
       conflicts(a, b),
     );
-    const out: Problem[] = [];
+    const out: Problem[] = crowds.flatMap(crowdProblems);
     // A range's move depends on the range alone: one Service range overlapping 5,000 node pod ranges is one move,
     // offered on each of its 5,000 diagnostics (each move walks every address to carry the ones inside it).
     const moves = new Map<ParsedRange, QuickFix[]>();
@@ -160,3 +161,54 @@ export const cidrOverlap: Rule = {
 };
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * More nodes than this with one pod CIDR are reported as a crowd: one diagnostic per node instead of one per pair of
+ * them (5,000 nodes given one pod CIDR by a generator were 25 million diagnostics, and the analysis ran out of memory).
+ */
+const CROWD_MIN = 9;
+/** The other nodes of a crowd a node's diagnostic names and points at. */
+const CROWD_NAMED = 3;
+
+/**
+ * The ranges to pair, and the crowds of node pod CIDRs set apart: those of CROWD_MIN nodes or more with one prefix.
+ * Only the first of a crowd is paired with the other ranges (the others overlap the same ones); each node of it gets
+ * one diagnostic naming the rest.
+ */
+function crowdsOfNodeRanges(candidates: readonly ParsedRange[]): {
+  paired: ParsedRange[];
+  crowds: ParsedRange[][];
+} {
+  const same = new Map<string, ParsedRange[]>();
+  for (const r of candidates) {
+    if (r.role !== 'node-pods') continue;
+    const key = `${r.prefix.family}/${firstAddress(r.prefix)}/${r.prefix.length}`;
+    const list = same.get(key);
+    if (list) list.push(r);
+    else same.set(key, [r]);
+  }
+  const crowds = [...same.values()].filter((list) => list.length >= CROWD_MIN);
+  if (!crowds.length) return { paired: [...candidates], crowds };
+  const apart = new Set(crowds.flatMap((list) => list.slice(1)));
+  return { paired: candidates.filter((r) => !apart.has(r)), crowds };
+}
+
+/** One diagnostic per node of a crowd, naming a few of the others and how many there are. */
+function crowdProblems(crowd: readonly ParsedRange[]): Problem[] {
+  return crowd.map((self) => {
+    const named = crowd
+      .slice(0, CROWD_NAMED + 1)
+      .filter((r) => r !== self)
+      .slice(0, CROWD_NAMED);
+    const names = named.map((r) => r.owner.replace(/^node /, '')).join(', ');
+    const more = crowd.length - 1 - named.length;
+    return problem(
+      'cidr.overlap',
+      'error',
+      `${capitalise(label(self))} (${self.text}) are also the pod IPs of ${crowd.length - 1} other nodes (${names}${more ? ` and ${more} more` : ''}): ${consequence(self, named[0])}.`,
+      self.span,
+      named.map((r) => ({ span: r.span, message: `${capitalise(label(r))}: ${r.text}` })),
+      [],
+    );
+  });
+}

@@ -169,3 +169,37 @@ describe("the quick fixes of a misconfigured cluster's findings grow with the cl
     });
   }
 });
+
+describe('nodes given one pod CIDR are reported once each, not once per pair', () => {
+  const oneSubnet = (size: ClusterSize) =>
+    netpathCluster(size).replace(/podCIDR: 10\.\d+\.\d+\.0\/24/g, 'podCIDR: 10.128.1.0/24');
+  const overlaps = (size: ClusterSize) =>
+    analyse([{ path: `one${size.nodes}.yaml`, text: oneSubnet(size) }]).diagnostics.filter(
+      (d) => d.code === 'cidr.overlap',
+    );
+
+  it('a crowd of nodes: one diagnostic each, naming three of the others and how many there are', () => {
+    // Every pair was two diagnostics: 5,000 nodes made 25 million, and the analysis ran out of memory.
+    const ten = overlaps({ name: 'ten', nodes: 10, pods: 100, services: 5 });
+    const twenty = overlaps({ name: 'twenty', nodes: 20, pods: 200, services: 10 });
+    assert.equal(ten.length, 10);
+    assert.equal(twenty.length, 20);
+    const first = twenty.find((d) => d.message.startsWith('Pod IPs on node5 '));
+    assert.ok(first, twenty.map((d) => d.message).join('\n'));
+    assert.equal(
+      first.message,
+      'Pod IPs on node5 (10.128.1.0/24) are also the pod IPs of 19 other nodes (node1, node2, node3 and 16 more): two nodes hand out the same pod IPs and routes to them conflict.',
+    );
+    assert.deepEqual(
+      first.related.map((r) => r.message),
+      ['Pod IPs on node1: 10.128.1.0/24', 'Pod IPs on node2: 10.128.1.0/24', 'Pod IPs on node3: 10.128.1.0/24'],
+    );
+  });
+
+  it('a few nodes with one pod CIDR are still reported pair by pair, each with its move', () => {
+    const few: ClusterSize = { name: 'few', nodes: 3, pods: 30, services: 3 };
+    const list = overlaps(few);
+    assert.equal(list.length, 6, 'two diagnostics per pair of the three nodes');
+    assert.ok(list.every((d) => d.fixes.some((f) => f.title.startsWith('Move 10.128.1.0/24 to the free block'))));
+  });
+});
