@@ -219,8 +219,14 @@ function runBounded(cmd, args, ms, tail) {
       clearTimeout(timer);
       resolve(127);
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (signal && !timedOut) {
+        // On a line of its own: the child may have stopped mid-line (mocha's dots).
+        const said = `\n[test] ${path.basename(args[0] ?? cmd)} ended by ${signal}`;
+        tail.write(`${said}\n`);
+        console.error(said);
+      }
       resolve(timedOut ? 124 : (code ?? 1));
     });
   });

@@ -33,7 +33,7 @@ export class OutputTail {
 
 /**
  * The part of a failed step's output that says why: from mocha's last "N failing" on (its list of failures with
- * their errors), else the step's last lines, without the blank lines at the end; at most `WHY_LINES` lines and a line saying how many were left out.
+ * their errors), else the step's last lines, without blank lines around them; at most `WHY_LINES` lines and a line saying how many were left out.
  */
 export function whyItFailed(lines) {
   let end = lines.length;
@@ -42,5 +42,6 @@ export function whyItFailed(lines) {
   let from = -1;
   for (let i = lines.length - 1; i >= 0 && from < 0; i--) if (/\b\d+ failing\b/.test(lines[i])) from = i;
   const why = from >= 0 ? lines.slice(from) : lines.slice(-WHY_LINES);
+  while (why.length && !why[0].trim()) why.shift();
   return why.length > WHY_LINES ? [...why.slice(0, WHY_LINES), `… and ${why.length - WHY_LINES} more lines`] : why;
 }

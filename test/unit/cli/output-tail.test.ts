@@ -37,6 +37,13 @@ describe('npm test: why a step failed', () => {
     assert.equal(why[0], `line ${1000 - WHY_LINES + 1}`);
   });
 
+  it("without mocha's count, blank lines around the last lines are dropped", () => {
+    assert.deepEqual(whyItFailed(['', '  ', '[kernel] stopped', 'ended by SIGTERM', '', '']), [
+      '[kernel] stopped',
+      'ended by SIGTERM',
+    ]);
+  });
+
   it('a long list of failures is cut, saying how many lines were left out', () => {
     const lines = ['  2 failing', ...Array.from({ length: 100 }, (_, i) => `    at frame ${i}`)];
     const why = whyItFailed(lines);
