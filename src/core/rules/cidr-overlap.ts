@@ -58,23 +58,30 @@ function conflicts(a: RangeEntry, b: RangeEntry): boolean {
  * external clients are not moved: they are the physical world, the cluster adapts to them.
  */
 function moveFix(self: ParsedRange, candidates: readonly ParsedRange[], index: RangeIndex): QuickFix[] {
-  if (self.role === 'network' || self.role === 'external') return [];
+  const block = freeBlockFor(self, candidates, index);
+  return block ? moveFixTo(self, block, index) : [];
+}
+
+/** Where {@link moveFix} moves `self`: undefined for a range that is not moved or has nowhere to go. */
+function freeBlockFor(
+  self: ParsedRange,
+  candidates: readonly ParsedRange[],
+  index: RangeIndex,
+  alsoTaken: readonly Prefix[] = [],
+): Prefix | undefined {
+  if (self.role === 'network' || self.role === 'external') return undefined;
   const p = self.prefix;
-  let block: Prefix | undefined;
   if (self.role === 'node-pods') {
     const cluster = index.ranges.find((r) => r.role === 'cluster-pods' && r.prefix && prefixContains(r.prefix, p));
     // Inside the cluster CIDR every range counts as taken except the cluster CIDRs themselves.
-    const taken = candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix);
-    block = cluster ? nextFreeBlock(p.length, p.family, taken, firstAddress(p), cluster.prefix) : undefined;
-  } else {
-    block = nextFreePrivateBlock(
-      p.length,
-      p.family,
-      candidates.map((c) => c.prefix),
-      firstAddress(p),
-    );
+    const taken = [...candidates.filter((c) => c.role !== 'cluster-pods').map((c) => c.prefix), ...alsoTaken];
+    return cluster ? nextFreeBlock(p.length, p.family, taken, firstAddress(p), cluster.prefix) : undefined;
   }
-  if (!block) return [];
+  return nextFreePrivateBlock(p.length, p.family, [...candidates.map((c) => c.prefix), ...alsoTaken], firstAddress(p));
+}
+
+/** The fix moving `self` to `block`, with what lives in it; none when something it carries has no text to edit. */
+function moveFixTo(self: ParsedRange, block: Prefix, index: RangeIndex): QuickFix[] {
   const edits = relocationEdits(self, block, index);
   if (!edits) return [];
   const n = edits.length - 1;
@@ -115,7 +122,7 @@ export const cidrOverlap: Rule = {
     const pairs = overlappingPairs(paired.map((item) => ({ prefix: item.prefix, item }))).filter(([a, b]) =>
       conflicts(a, b),
     );
-    const out: Problem[] = crowds.flatMap(crowdProblems);
+    const out: Problem[] = crowds.flatMap((crowd) => crowdProblems(crowd, candidates, ranges));
     // A range's move depends on the range alone: one Service range overlapping 5,000 node pod ranges is one move,
     // offered on each of its 5,000 diagnostics (each move walks every address to carry the ones inside it).
     const moves = new Map<ParsedRange, QuickFix[]>();
@@ -169,6 +176,11 @@ const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const CROWD_MIN = 9;
 /** The other nodes of a crowd a node's diagnostic names and points at. */
 const CROWD_NAMED = 3;
+/**
+ * The nodes of a crowd, after its first, whose diagnostics offer a move, each to a block of its own: each move reads
+ * every range and address, so a crowd of 5,000 does not make 5,000 (the next analysis offers the next ones).
+ */
+const CROWD_MOVES = 16;
 
 /**
  * The ranges to pair, and the crowds of node pod CIDRs set apart: those of CROWD_MIN nodes or more with one prefix.
@@ -193,9 +205,23 @@ function crowdsOfNodeRanges(candidates: readonly ParsedRange[]): {
   return { paired: candidates.filter((r) => !apart.has(r)), crowds };
 }
 
-/** One diagnostic per node of a crowd, naming a few of the others and how many there are. */
-function crowdProblems(crowd: readonly ParsedRange[]): Problem[] {
-  return crowd.map((self) => {
+/**
+ * One diagnostic per node of a crowd, naming a few of the others and how many there are. The first node keeps the
+ * range; the next CROWD_MOVES are offered moves to distinct free blocks.
+ */
+function crowdProblems(
+  crowd: readonly ParsedRange[],
+  candidates: readonly ParsedRange[],
+  index: RangeIndex,
+): Problem[] {
+  const chosen: Prefix[] = [];
+  const moves = crowd.slice(1, 1 + CROWD_MOVES).map((self) => {
+    const block = freeBlockFor(self, candidates, index, chosen);
+    if (!block) return [];
+    chosen.push(block);
+    return moveFixTo(self, block, index);
+  });
+  return crowd.map((self, i) => {
     const named = crowd
       .slice(0, CROWD_NAMED + 1)
       .filter((r) => r !== self)
@@ -208,7 +234,7 @@ function crowdProblems(crowd: readonly ParsedRange[]): Problem[] {
       `${capitalise(label(self))} (${self.text}) are also the pod IPs of ${crowd.length - 1} other nodes (${names}${more ? ` and ${more} more` : ''}): ${consequence(self, named[0])}.`,
       self.span,
       named.map((r) => ({ span: r.span, message: `${capitalise(label(r))}: ${r.text}` })),
-      [],
+      (i > 0 && moves[i - 1]) || [],
     );
   });
 }

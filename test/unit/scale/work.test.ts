@@ -196,6 +196,43 @@ describe('nodes given one pod CIDR are reported once each, not once per pair', (
     );
   });
 
+  it("a crowd's next sixteen nodes are offered moves to blocks of their own; a move applied leaves the crowd", () => {
+    const size: ClusterSize = { name: 'twenty', nodes: 20, pods: 200, services: 10 };
+    const text = oneSubnet(size);
+    const before = analyse([{ path: 'crowd.yaml', text }]).diagnostics;
+    const list = before.filter((d) => d.code === 'cidr.overlap');
+    const on = (node: string) => list.find((d) => d.message.startsWith(`Pod IPs on ${node} `));
+    const blockOf = (node: string) => on(node)?.fixes[0]?.edits[0]?.newText;
+    assert.equal(on('node1')?.fixes.length, 0, 'the first node keeps the range');
+    const moved = Array.from({ length: 16 }, (_, i) => blockOf(`node${i + 2}`));
+    assert.ok(
+      moved.every((b) => b !== undefined && /^10\.128\.\d+\.0\/24$/.test(b) && b !== '10.128.1.0/24'),
+      moved.join(' '),
+    );
+    assert.equal(new Set(moved).size, 16, 'each to a block of its own');
+    assert.deepEqual(
+      ['node18', 'node19', 'node20'].map((n) => on(n)?.fixes.length),
+      [0, 0, 0],
+      'the rest wait for the next analysis',
+    );
+    // node2's move applied: the crowd is the other 19, and nothing new is reported.
+    const fix = on('node2')?.fixes[0];
+    assert.ok(fix);
+    let after = text;
+    for (const e of [...fix.edits].sort((a, b) => b.span.start - a.span.start))
+      after = after.slice(0, e.span.start) + e.newText + after.slice(e.span.end);
+    const again = analyse([{ path: 'crowd.yaml', text: after }]).diagnostics;
+    const overlapsAgain = again.filter((d) => d.code === 'cidr.overlap');
+    assert.equal(overlapsAgain.length, 19);
+    assert.ok(overlapsAgain.every((d) => !d.message.startsWith('Pod IPs on node2 ')));
+    const known = new Set(before.map((d) => d.code));
+    assert.deepEqual(
+      again.filter((d) => !known.has(d.code)).map((d) => d.message),
+      [],
+      'no new kind of finding',
+    );
+  });
+
   it('a few nodes with one pod CIDR are still reported pair by pair, each with its move', () => {
     const few: ClusterSize = { name: 'few', nodes: 3, pods: 30, services: 3 };
     const list = overlaps(few);
