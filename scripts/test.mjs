@@ -201,21 +201,23 @@ function runBounded(cmd, args, ms, tail) {
     };
     child.stdout.on('data', pass(process.stdout));
     child.stderr.on('data', pass(process.stderr));
+    /** A line of the runner's own about this command, kept with its output. */
+    const say = (line) => {
+      tail.write(`${line}\n`);
+      console.error(line);
+    };
     let timedOut = false;
     const timer = setTimeout(
       () => {
         timedOut = true;
-        const said = `[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`;
-        tail.write(`${said}\n`);
-        console.error(said);
+        say(`[test] ${path.basename(args[0] ?? cmd)} still running after ${Math.round(ms / 1000)}s: stopping it`);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
       },
       Math.max(ms, 1000),
     );
     child.on('error', (err) => {
-      tail.write(`[test] ${cmd}: ${err.message}\n`);
-      console.error(`[test] ${cmd}: ${err.message}`);
+      say(`[test] ${cmd}: ${err.message}`);
       clearTimeout(timer);
       resolve(127);
     });
@@ -223,9 +225,7 @@ function runBounded(cmd, args, ms, tail) {
       clearTimeout(timer);
       if (signal && !timedOut) {
         // On a line of its own: the child may have stopped mid-line (mocha's dots).
-        const said = `\n[test] ${path.basename(args[0] ?? cmd)} ended by ${signal}`;
-        tail.write(`${said}\n`);
-        console.error(said);
+        say(`\n[test] ${path.basename(args[0] ?? cmd)} ended by ${signal}`);
       }
       resolve(timedOut ? 124 : (code ?? 1));
     });

@@ -188,7 +188,7 @@ const CROWD_MOVES = 16;
  * one diagnostic naming the rest.
  */
 function crowdsOfNodeRanges(candidates: readonly ParsedRange[]): {
-  paired: ParsedRange[];
+  paired: readonly ParsedRange[];
   crowds: ParsedRange[][];
 } {
   const same = new Map<string, ParsedRange[]>();
@@ -200,7 +200,7 @@ function crowdsOfNodeRanges(candidates: readonly ParsedRange[]): {
     else same.set(key, [r]);
   }
   const crowds = [...same.values()].filter((list) => list.length >= CROWD_MIN);
-  if (!crowds.length) return { paired: [...candidates], crowds };
+  if (!crowds.length) return { paired: candidates, crowds };
   const apart = new Set(crowds.flatMap((list) => list.slice(1)));
   return { paired: candidates.filter((r) => !apart.has(r)), crowds };
 }

@@ -1,6 +1,6 @@
 import { parsePrefix, prefixContainsAddress, type Address, type Family, type Prefix } from '../net/address';
 import { problem, type Problem, type QuickFix, type Span } from '../problem';
-import { freeAddress, freePort, usedAddressKeys } from './fixes';
+import { freeAddressOncePerPool, freePort } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange, type RangeEntry } from './ranges';
 import type { Rule } from './rule';
 import { addressesToCheck } from './address-screen';
@@ -45,17 +45,13 @@ export const ipOutsideRange: Rule = {
   description: 'A pod IP, cluster IP, interface address or nodePort outside the range it must come from.',
   run({ topology, ranges }) {
     const out: Problem[] = [];
-    let used: Set<string> | undefined;
-    const usedKeys = () => (used ??= usedAddressKeys(ranges));
+    const freeIn = freeAddressOncePerPool(ranges);
     /** The ranges a free address must stay out of: none, the Service ranges (for a pod), the pod ranges (a cluster IP). */
     const avoided = {
       none: (): readonly Prefix[] => [],
       services: (): readonly Prefix[] => services.map((r) => r.prefix),
       pods: (): readonly Prefix[] => [...clusterPods, ...prefixesOf('node-pods')].map((r) => r.prefix),
     };
-    // Each pool's free address, found once: nothing here takes one, so every finding of a pool is offered the same
-    // (5,000 cluster IPs left outside an edited Service range are one search, not 5,000 over every pod range).
-    const freeIn = new Map<string, string | undefined>();
     const fixTo = (
       entry: AddressEntry | RangeEntry,
       pool: Prefix | undefined,
@@ -63,10 +59,8 @@ export const ipOutsideRange: Rule = {
       avoid: keyof typeof avoided = 'none',
     ): QuickFix[] => {
       if (!pool || !entry.exact) return [];
-      const key = `${pool.text}\u0000${avoid}`;
       // Never an address another range claims (a Service range overlapping the pods: cidr.overlap says so).
-      if (!freeIn.has(key)) freeIn.set(key, freeAddress(pool, usedKeys(), true, avoided[avoid]()));
-      const free = freeIn.get(key);
+      const free = freeIn(pool, avoid, avoided[avoid]);
       return free
         ? [
             {

@@ -1,6 +1,6 @@
 import { firstAddress, lastAddress, prefixContainsAddress, sizeOf, type Address } from '../net/address';
 import { problem, type Problem, type QuickFix } from '../problem';
-import { freeAddress, podRanges, serviceRanges, usedAddressKeys } from './fixes';
+import { freeAddressOncePerPool, podRanges, serviceRanges } from './fixes';
 import { parsedAddress, parsedRange, type AddressEntry, type ParsedRange } from './ranges';
 import type { Rule } from './rule';
 import { addressesToCheck } from './address-screen';
@@ -33,18 +33,12 @@ export const ipReserved: Rule = {
     "A pod IP on its subnet's network, broadcast or gateway address; a cluster IP on the first or last address of its range.",
   run({ ranges }) {
     const out: Problem[] = [];
-    let used: Set<string> | undefined;
-    // Each pool's free address, found once (nothing here takes one): a finding on each of 5,000 nodes is not a walk
-    // over every pod range each.
-    const freeIn = new Map<string, string | undefined>();
+    const freeIn = freeAddressOncePerPool(ranges);
     const fix = (a: AddressEntry, pool: ParsedRange): QuickFix[] => {
       if (!a.exact) return [];
-      const key = `${pool.prefix.text}\u0000${pool.role}`;
-      if (!freeIn.has(key)) {
-        const avoid = pool.role === 'services' ? podRanges(ranges) : serviceRanges(ranges);
-        freeIn.set(key, freeAddress(pool.prefix, (used ??= usedAddressKeys(ranges)), true, avoid));
-      }
-      const free = freeIn.get(key);
+      const free = freeIn(pool.prefix, pool.role, () =>
+        pool.role === 'services' ? podRanges(ranges) : serviceRanges(ranges),
+      );
       return free
         ? [
             {

@@ -5,9 +5,10 @@
  * the case folder and left out for `topology.yaml`. Whole-cluster cases live under `clusters/`.
  * A case's entry files are its *.yaml/*.yml files at the top level; `include:` pulls in the rest.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { analysePaths, LineIndex, type Analysis, type Problem } from '../../../src/core';
+import { analysePaths, LineIndex, type Analysis, type Problem, type TextEdit } from '../../../src/core';
 import { nodeFileHost } from '../../../src/cli/host';
 
 export const FIXTURES = path.resolve(__dirname, '../../fixtures/rules');
@@ -68,4 +69,19 @@ export function sortExpected(list: readonly Expected[]): Expected[] {
 
 export function textsOf(a: Analysis): Map<string, string> {
   return new Map(a.sources.map((s) => [s.path, s.text]));
+}
+
+/** Applies edits to the texts they touch, from the end of each file backwards so offsets stay valid. */
+export function applyEdits(texts: ReadonlyMap<string, string>, edits: readonly TextEdit[]): Map<string, string> {
+  const out = new Map(texts);
+  const byFile = new Map<string, TextEdit[]>();
+  for (const e of edits) byFile.set(e.span.file, [...(byFile.get(e.span.file) ?? []), e]);
+  for (const [file, list] of byFile) {
+    let text = out.get(file);
+    assert.ok(text !== undefined, `edit in a file that was not read: ${file}`);
+    for (const e of [...list].sort((a, b) => b.span.start - a.span.start))
+      text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
+    out.set(file, text);
+  }
+  return out;
 }

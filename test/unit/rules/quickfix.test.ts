@@ -7,24 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Problem, Span, TextEdit } from '../../../src/core';
-import { analyseCase, cases, textsOf } from './fixtures';
+import { analyseCase, applyEdits, cases, textsOf } from './fixtures';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
-
-/** Applies edits to the texts they touch, from the end of each file backwards so offsets stay valid. */
-export function applyEdits(texts: ReadonlyMap<string, string>, edits: readonly TextEdit[]): Map<string, string> {
-  const out = new Map(texts);
-  const byFile = new Map<string, TextEdit[]>();
-  for (const e of edits) byFile.set(e.span.file, [...(byFile.get(e.span.file) ?? []), e]);
-  for (const [file, list] of byFile) {
-    let text = out.get(file);
-    assert.ok(text !== undefined, `edit in a file that was not read: ${file}`);
-    for (const e of [...list].sort((a, b) => b.span.start - a.span.start))
-      text = text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
-    out.set(file, text);
-  }
-  return out;
-}
 
 /** Where the edits' new text lands in the edited files (offsets in the text after the edits). */
 function writtenSpans(edits: readonly TextEdit[]): { file: string; start: number; end: number; edit: TextEdit }[] {

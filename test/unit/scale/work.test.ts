@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { analyse, compileDataPlane, traceFlow } from '../../../src/core';
 import { takeWork, type WorkCounters } from '../../../src/core/work';
 import { kubernetesList, netpathCluster, netpathNftablesCluster, type ClusterSize } from '../../../bench/cluster';
+import { applyEdits } from '../rules/fixtures';
 
 /**
  * Work grows with the cluster, not faster: doubling nodes, pods and Services may at most (about) double what the
@@ -218,9 +219,8 @@ describe('nodes given one pod CIDR are reported once each, not once per pair', (
     // node2's move applied: the crowd is the other 19, and nothing new is reported.
     const fix = on('node2')?.fixes[0];
     assert.ok(fix);
-    let after = text;
-    for (const e of [...fix.edits].sort((a, b) => b.span.start - a.span.start))
-      after = after.slice(0, e.span.start) + e.newText + after.slice(e.span.end);
+    const after = applyEdits(new Map([['crowd.yaml', text]]), fix.edits).get('crowd.yaml');
+    assert.ok(after !== undefined);
     const again = analyse([{ path: 'crowd.yaml', text: after }]).diagnostics;
     const overlapsAgain = again.filter((d) => d.code === 'cidr.overlap');
     assert.equal(overlapsAgain.length, 19);
